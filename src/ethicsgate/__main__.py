@@ -1,0 +1,5 @@
+"""Allow ``python -m ethicsgate``."""
+
+from ethicsgate.cli import main
+
+main()

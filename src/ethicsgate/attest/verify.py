@@ -1,0 +1,146 @@
+"""Verify a signed audit report: the envelope's signature, then the digests of its subjects.
+
+Two outcomes are kept apart. Input that cannot be checked at all (an envelope path that does
+not exist or cannot be read) raises ``VerificationError``. Anything about the *content* of an
+existing envelope or subject file (tampering, a wrong key, a mismatched digest) is a result
+with ``ok=False`` and exact reasons: changing any byte of a file ethicsgate wrote must read as
+"not verified", never as "bad input".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ethicsgate.attest.dsse import (
+    _bad_signature_message,
+    _parse_envelope,
+    _serialize_envelope,
+    _verifying_signatures,
+)
+from ethicsgate.attest.keys import key_fingerprint
+from ethicsgate.attest.statement import ParsedStatement, Subject, parse_statement, sha256_file
+from ethicsgate.errors import VerificationError
+
+__all__ = [
+    "ENVELOPE_FILENAME",
+    "REPORT_SUBJECT",
+    "VerificationResult",
+    "verify_attestation",
+]
+
+#: The envelope's file name when a directory is given to ``verify_attestation``.
+ENVELOPE_FILENAME = "report.intoto.json"
+#: The subject that is always checked; it is resolved next to the envelope, not under root.
+REPORT_SUBJECT = "report.json"
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """Whether an attestation verified, and if not, every reason why."""
+
+    ok: bool
+    reasons: list[str]
+    statement: ParsedStatement | None
+    fingerprint: str
+
+
+def verify_attestation(
+    envelope_path: Path,
+    public_key: Ed25519PublicKey,
+    *,
+    check_files: bool = False,
+    root: Path | None = None,
+) -> VerificationResult:
+    """Verify the envelope at ``envelope_path`` (or ``DIR/report.intoto.json``) with a key.
+
+    Always checks the signature and the ``report.json`` subject, which is resolved next to the
+    envelope. With ``check_files``, also re-hashes every other subject, resolved under
+    ``root`` (default: the current working directory).
+
+    Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
+    its content, and the verifying signature's keyid must be the key's fingerprint. Neither
+    is trusted in place of the signature; they are required on top of it, because DSSE leaves
+    the JSON layout and keyid unsigned and an edit there must still read as tampering.
+
+    Raises:
+        VerificationError: The envelope file does not exist or cannot be read.
+    """
+    if envelope_path.is_dir():
+        envelope_path = envelope_path / ENVELOPE_FILENAME
+    try:
+        data = envelope_path.read_bytes()
+    except FileNotFoundError as exc:
+        raise VerificationError(
+            "envelope file not found",
+            location=envelope_path,
+            hint=f"pass the signed envelope ({ENVELOPE_FILENAME}) or the directory holding it",
+        ) from exc
+    except OSError as exc:
+        raise VerificationError(
+            f"cannot read the envelope file: {exc.strerror or exc}", location=envelope_path
+        ) from exc
+
+    fingerprint = key_fingerprint(public_key)
+    source = str(envelope_path)
+
+    def not_verified(*reasons: str) -> VerificationResult:
+        return VerificationResult(
+            ok=False, reasons=list(reasons), statement=None, fingerprint=fingerprint
+        )
+
+    try:
+        envelope = _parse_envelope(data, source=source)
+    except VerificationError as exc:
+        return not_verified(exc.message)
+    verified = _verifying_signatures(envelope, public_key)
+    if not verified:
+        return not_verified(_bad_signature_message(public_key))
+
+    reasons: list[str] = []
+    if _serialize_envelope(envelope) != data:
+        reasons.append(
+            "envelope is not byte-for-byte as ethicsgate wrote it (edited after signing?)"
+        )
+    if all(signature.keyid != fingerprint for signature in verified):
+        keyids = ", ".join(repr(signature.keyid) for signature in verified)
+        reasons.append(f"signature keyid {keyids} does not match the key fingerprint {fingerprint}")
+
+    try:
+        statement = parse_statement(envelope.payload, source=source)
+    except VerificationError as exc:
+        return not_verified(*reasons, exc.message)
+
+    subjects = {subject.name: subject for subject in statement.subjects}
+    report = subjects.get(REPORT_SUBJECT)
+    if report is None:
+        reasons.append(f"{REPORT_SUBJECT}: not a subject of the attestation")
+    else:
+        reasons.extend(_check_subject(report, envelope_path.parent / REPORT_SUBJECT))
+    if check_files:
+        base = Path.cwd() if root is None else root
+        for subject in statement.subjects:
+            if subject.name != REPORT_SUBJECT:
+                reasons.extend(_check_subject(subject, base / subject.name))
+
+    return VerificationResult(
+        ok=not reasons, reasons=reasons, statement=statement, fingerprint=fingerprint
+    )
+
+
+def _check_subject(subject: Subject, path: Path) -> list[str]:
+    """Return why the file at ``path`` does not match ``subject``, or nothing if it does."""
+    try:
+        found = sha256_file(path)
+    except FileNotFoundError:
+        return [f"{subject.name}: file not found"]
+    except OSError as exc:
+        return [f"{subject.name}: cannot read ({exc.strerror or exc})"]
+    except ValueError:
+        # A signed name can still be a path no filesystem accepts (an embedded NUL byte).
+        return [f"{subject.name!r}: not a usable file path"]
+    if found != subject.sha256:
+        return [f"{subject.name}: sha256 differs (expected {subject.sha256}, found {found})"]
+    return []

@@ -1,0 +1,103 @@
+"""The audit result: exactly what ``report.json`` holds (its JSON Schema is in docs/)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ethicsgate.base import StrictModel
+from ethicsgate.rules.results import RuleResult
+
+__all__ = [
+    "AuditInfo",
+    "AuditResult",
+    "EvidenceFileInfo",
+    "EvidenceInfo",
+    "PolicyInfo",
+    "ReferenceInfo",
+    "Summary",
+]
+
+
+class ReferenceInfo(StrictModel):
+    """A regulation or standard the policy's rules cite."""
+
+    id: str
+    title: str
+    url: str | None = None
+
+
+class PolicyInfo(StrictModel):
+    """The policy pack an audit ran, pinned by digest."""
+
+    id: str
+    version: str
+    title: str
+    owner: str
+    path: str
+    sha256: str
+    references: list[ReferenceInfo] = Field(default_factory=list)
+
+
+class EvidenceFileInfo(StrictModel):
+    """One evidence file, pinned by digest."""
+
+    path: str
+    sha256: str
+    bytes: int
+
+
+class EvidenceInfo(StrictModel):
+    """One named evidence set: its files, and how many rows were read and audited."""
+
+    name: str
+    path: str = Field(description="The path or glob as written in the audit spec.")
+    format: str
+    sha256: str = Field(
+        description="The file's sha256; for several files, the sha256 of their sorted "
+        "'<sha256>  <path>' lines."
+    )
+    files: list[EvidenceFileInfo]
+    filter: str | None = None
+    rows_read: int | None = Field(description="Rows in the files (null if no rule read them).")
+    rows: int | None = Field(description="Rows left after the filter.")
+
+
+class AuditInfo(StrictModel):
+    """What was audited, with what, when, and by which version."""
+
+    id: str
+    title: str | None = None
+    spec_path: str
+    spec_sha256: str
+    policy: PolicyInfo
+    evidence: list[EvidenceInfo]
+    started_at: str
+    finished_at: str
+    ethicsgate_version: str
+    engine: dict[str, str] = Field(default_factory=dict)
+
+
+class Summary(StrictModel):
+    """Rule counts by status."""
+
+    rules: int
+    passed: int
+    failed: int
+    warned: int
+    errors: int
+    blocking_failed: int
+
+
+class AuditResult(StrictModel):
+    """A whole audit: overall status, provenance, and every rule's outcome."""
+
+    schema_version: Literal[1] = 1
+    status: Literal["pass", "fail", "error"] = Field(
+        description="fail if a block rule failed; else error if a block rule could not be "
+        "evaluated; else pass."
+    )
+    audit: AuditInfo
+    summary: Summary
+    rules: list[RuleResult]

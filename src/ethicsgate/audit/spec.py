@@ -1,0 +1,81 @@
+"""Audit specs: bind a policy pack to named evidence (``audits/*.yaml``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ethicsgate.base import Identifier, StrictModel
+from ethicsgate.errors import AuditSpecError
+from ethicsgate.evidence.spec import EvidenceSpec
+from ethicsgate.policy.loader import LoadedPolicy, load_policy
+from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
+
+__all__ = ["AuditSpec", "LoadedAudit", "load_audit_spec"]
+
+
+class AuditSpec(StrictModel):
+    """An audit: which policy, run against which evidence. Paths are relative to this file."""
+
+    schema_version: Literal[1]
+    id: Identifier
+    title: str | None = None
+    description: str | None = None
+    policy: str = Field(min_length=1, description="Path of the policy pack.")
+    evidence: dict[Identifier, EvidenceSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class LoadedAudit:
+    """A validated audit spec, its policy, and where both came from."""
+
+    spec: AuditSpec
+    path: Path
+    document: YamlDocument
+    policy: LoadedPolicy
+
+    @property
+    def base_dir(self) -> Path:
+        """Return the folder the spec's relative paths start from."""
+        return self.path.parent
+
+
+def load_audit_spec(path: Path | str) -> LoadedAudit:
+    """Parse an audit spec, load its policy, and check that every rule's dataset is bound.
+
+    Raises:
+        AuditSpecError: the spec is missing, invalid, or binds no evidence a rule needs.
+        PolicyError: the policy it names is invalid.
+    """
+    path = Path(path)
+    doc = load_yaml(path, error=AuditSpecError, what="audit spec")
+    try:
+        spec = AuditSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        errors: list[Any] = exc.errors()
+        location, message = pydantic_errors_to_message(doc, errors)
+        raise AuditSpecError(message, location=location) from exc
+    policy_path = Path(spec.policy)
+    if not policy_path.is_absolute():
+        policy_path = path.parent / policy_path
+    if not policy_path.is_file():
+        raise AuditSpecError(
+            f"policy file not found: {policy_path}",
+            location=doc.locate(("policy",)),
+            hint="the policy path is relative to the audit spec's folder",
+        )
+    policy = load_policy(policy_path)
+    for index, rule in enumerate(policy.pack.rules):
+        if rule.dataset not in spec.evidence:
+            bound = ", ".join(spec.evidence) or "none"
+            raise AuditSpecError(
+                f"rule {rule.id!r} of {policy.path} reads dataset {rule.dataset!r}, which this "
+                f"audit does not bind (bound: {bound})",
+                location=doc.locate(("evidence",)),
+                hint=f"add evidence.{rule.dataset} with a path, or change the rule's dataset "
+                f"({policy.rule_location(index)})",
+            )
+    return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)

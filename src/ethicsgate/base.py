@@ -1,0 +1,28 @@
+"""Shared model base and field types for every file ethicsgate reads or writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+__all__ = ["Identifier", "StrictModel", "Text"]
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+
+class StrictModel(BaseModel):
+    """Base of every file model: unknown keys are errors and values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _scalar_to_str(value: Any) -> Any:
+    # YAML reads `version: 1.0` as a float and `race: 1` as an int; both mean the text
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_scalar_to_str)]
+Identifier = Annotated[str, Field(pattern=_ID_PATTERN, max_length=128)]

@@ -1,0 +1,78 @@
+"""The ethicsgate command line: a thin shell that parses flags, calls the core, maps exit codes.
+
+Exit codes (computed here and nowhere else): 0 every blocking rule passed, 1 a blocking rule
+failed or could not be evaluated (or a signature did not verify), 2 the input is wrong, 3 an
+internal error. Heavy libraries are imported inside the commands so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from ethicsgate import __version__
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_OK", "cli", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """A click group that turns user-fixable errors into exit 2 and bugs into exit 3."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from ethicsgate.errors import EthicsgateError
+
+        try:
+            return super().invoke(ctx)
+        except EthicsgateError as exc:
+            click.secho(f"error: {exc.diagnostics()}", err=True, fg="red")
+            ctx.exit(EXIT_BAD_INPUT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; no output was written", err=True)
+            ctx.exit(130)
+        except Exception:  # a bug: show everything, ask for a report
+            traceback.print_exc()
+            click.secho(
+                f"internal error in ethicsgate {__version__}: this is a bug, please report it "
+                "with the traceback above",
+                err=True,
+                fg="red",
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ethicsgate")
+def cli() -> None:
+    """Check that automated decisions and customer automation are fair, transparent and consented to.
+
+    \b
+    Exit codes: 0 every blocking rule passed; 1 a blocking rule failed or could not be
+    evaluated; 2 bad input (policy, audit spec, evidence, usage); 3 internal error.
+    """
+
+
+def _register() -> None:
+    from ethicsgate.cli.audit import audit
+    from ethicsgate.cli.policy import policy
+
+    cli.add_command(audit)
+    cli.add_command(policy)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI."""
+    cli.main(args=argv, prog_name="ethicsgate")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

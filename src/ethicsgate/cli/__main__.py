@@ -1,0 +1,5 @@
+"""Allow ``python -m ethicsgate.cli``."""
+
+from ethicsgate.cli import main
+
+main()

@@ -1,0 +1,68 @@
+"""``ethicsgate policy check|schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["policy"]
+
+
+@click.group()
+def policy() -> None:
+    """Validate policy packs and print their schema."""
+
+
+@policy.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_context
+def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
+    """Validate policy packs; exit 2 naming file:line:column if any is invalid."""
+    from ethicsgate.cli import EXIT_BAD_INPUT
+    from ethicsgate.errors import EthicsgateError
+    from ethicsgate.policy import load_policy
+
+    results = []
+    for file in files:
+        try:
+            loaded = load_policy(file)
+        except EthicsgateError as exc:
+            results.append({"path": str(file), "ok": False, "error": exc.diagnostics()})
+            if fmt == "text":
+                click.secho(f"error: {exc.diagnostics()}", err=True, fg="red")
+            continue
+        pack = loaded.pack
+        results.append(
+            {
+                "path": str(file),
+                "ok": True,
+                "id": pack.id,
+                "version": pack.version,
+                "rules": len(pack.rules),
+                "sha256": loaded.sha256,
+            }
+        )
+        if fmt == "text":
+            click.echo(f"ok  {file}  ({pack.id} {pack.version}, {len(pack.rules)} rule(s))")
+    if fmt == "json":
+        click.echo(json.dumps(results, indent=2))
+    if not all(r["ok"] for r in results):
+        ctx.exit(EXIT_BAD_INPUT)
+
+
+@policy.command("schema")
+@click.option(
+    "--kind",
+    type=click.Choice(["policy", "audit", "report"]),
+    default="policy",
+    show_default=True,
+    help="Which file's schema to print.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of policy packs, audit specs or report.json."""
+    from ethicsgate.schemas import json_schema
+
+    click.echo(json.dumps(json_schema(kind), indent=2, sort_keys=True))

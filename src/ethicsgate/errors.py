@@ -1,0 +1,107 @@
+"""The error tree: every problem a user can fix raises an ``EthicsgateError``.
+
+Findings (a rule that fails) are data, never exceptions; bugs are any other exception.
+The CLI maps an ``EthicsgateError`` to exit code 2 and prints ``diagnostics()`` without a
+traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "AuditSpecError",
+    "EthicsgateError",
+    "EvidenceError",
+    "Location",
+    "PolicyError",
+    "ReviewError",
+    "SigningError",
+    "VerificationError",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem is: a file and, when known, a 1-based line and column."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        text = self.path
+        if self.line is not None:
+            text += f":{self.line}"
+            if self.column is not None:
+                text += f":{self.column}"
+        return text
+
+
+class EthicsgateError(Exception):
+    """A problem the user can fix: bad input, a missing file, a wrong key."""
+
+    #: What the error is about, shown before the message when no location is known.
+    kind = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        location: Location | str | Path | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if isinstance(location, (str, Path)):
+            location = Location(str(location))
+        self.location = location
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """Return the one-paragraph message the CLI prints: ``where: what (fix)``."""
+        where = f"{self.location}: " if self.location else ""
+        text = f"{where}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def __str__(self) -> str:
+        return self.diagnostics()
+
+
+class PolicyError(EthicsgateError):
+    """A policy pack is missing, unparsable or invalid."""
+
+    kind = "policy"
+
+
+class AuditSpecError(EthicsgateError):
+    """An audit spec is missing, unparsable, invalid or does not fit its policy."""
+
+    kind = "audit spec"
+
+
+class EvidenceError(EthicsgateError):
+    """Evidence cannot be read or holds values a rule cannot use."""
+
+    kind = "evidence"
+
+
+class SigningError(EthicsgateError):
+    """A key cannot be read, generated or used to sign."""
+
+    kind = "signing"
+
+
+class VerificationError(EthicsgateError):
+    """A signature, digest or envelope does not verify."""
+
+    kind = "verification"
+
+
+class ReviewError(EthicsgateError):
+    """A review-queue operation is not possible (unknown item, wrong state, bad store)."""
+
+    kind = "review"

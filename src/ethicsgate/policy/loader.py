@@ -1,0 +1,124 @@
+"""Load policy packs from YAML into validated models, with located errors."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ethicsgate.errors import PolicyError
+from ethicsgate.policy.models import PLANNED_KINDS, FairnessRule, PolicyPack
+from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
+from ethicsgate.rules.metrics import METRICS
+
+__all__ = ["LoadedPolicy", "load_policy"]
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    """A validated policy pack and the exact file it came from."""
+
+    pack: PolicyPack
+    path: Path
+    sha256: str
+    document: YamlDocument
+
+    def rule_location(self, index: int) -> str:
+        """Return ``file:line:column`` of the rule at ``index``."""
+        return str(self.document.locate(("rules", index)))
+
+
+def load_policy(path: Path | str) -> LoadedPolicy:
+    """Parse and validate a policy pack.
+
+    Raises:
+        PolicyError: the file is missing, not YAML, or not a valid pack; the message names
+            file:line:column and the fix.
+    """
+    path = Path(path)
+    doc = load_yaml(path, error=PolicyError, what="policy")
+    _precheck(doc)
+    try:
+        pack = PolicyPack.model_validate(doc.data)
+    except ValidationError as exc:
+        errors: list[Any] = exc.errors()
+        location, message = pydantic_errors_to_message(doc, errors)
+        raise PolicyError(message, location=location, hint=_hint(errors)) from exc
+    _check_pack(doc, pack)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return LoadedPolicy(pack=pack, path=path, sha256=digest, document=doc)
+
+
+def _precheck(doc: YamlDocument) -> None:
+    rules = doc.data.get("rules")
+    if not isinstance(rules, list):
+        return
+    for index, rule in enumerate(rules):
+        if isinstance(rule, dict) and rule.get("kind") in PLANNED_KINDS:
+            raise PolicyError(
+                f"rule {rule.get('id')!r}: kind {rule['kind']!r} is not supported by this "
+                "version of ethicsgate (supported: fairness)",
+                location=doc.locate(("rules", index, "kind")),
+                hint="upgrade ethicsgate or remove the rule",
+            )
+        if isinstance(rule, dict) and isinstance(rule.get("metrics"), list):
+            for m_index, metric in enumerate(rule["metrics"]):
+                _check_metric_name(doc, ("rules", index, "metrics", m_index), metric)
+        if isinstance(rule, dict) and isinstance(rule.get("assert"), list):
+            for a_index, assertion in enumerate(rule["assert"]):
+                if isinstance(assertion, dict) and "metric" in assertion:
+                    loc = ("rules", index, "assert", a_index, "metric")
+                    _check_metric_name(doc, loc, assertion["metric"])
+
+
+def _check_metric_name(doc: YamlDocument, loc: tuple[str | int, ...], metric: Any) -> None:
+    if isinstance(metric, str) and metric not in METRICS:
+        close = difflib.get_close_matches(metric, METRICS, n=1)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        raise PolicyError(
+            f"unknown metric {metric!r}{suggestion}",
+            location=doc.locate(loc),
+            hint=f"known metrics: {', '.join(METRICS)}",
+        )
+
+
+def _check_pack(doc: YamlDocument, pack: PolicyPack) -> None:
+    seen: dict[str, int] = {}
+    for index, rule in enumerate(pack.rules):
+        if rule.id in seen:
+            raise PolicyError(
+                f"rule id {rule.id!r} is used twice (first at rule {seen[rule.id] + 1})",
+                location=doc.locate(("rules", index, "id")),
+                hint="give every rule a unique id",
+            )
+        seen[rule.id] = index
+    known = {ref.id for ref in pack.references}
+    for index, rule in enumerate(pack.rules):
+        for r_index, ref in enumerate(rule.references):
+            if ref not in known:
+                raise PolicyError(
+                    f"rule {rule.id!r} cites unknown reference {ref!r}",
+                    location=doc.locate(("rules", index, "references", r_index)),
+                    hint=f"declare it under the pack's 'references' (known: {sorted(known)})",
+                )
+        if isinstance(rule, FairnessRule) and not rule.assertions and rule.severity == "block":
+            raise PolicyError(
+                f"rule {rule.id!r} has severity block but no assertions, so it could never fail",
+                location=doc.locate(("rules", index, "severity")),
+                hint="add an 'assert' list, or set severity: info to report metrics only",
+            )
+
+
+def _hint(errors: list[Any]) -> str | None:
+    first = errors[0]
+    if first["type"] == "extra_forbidden":
+        return "remove the field or fix its spelling; `ethicsgate policy schema` lists the fields"
+    if first["type"] == "literal_error":
+        return f"use one of the allowed values ({first.get('ctx', {}).get('expected')})"
+    if first["type"] == "missing":
+        return "add the field; `ethicsgate policy schema` lists what each rule needs"
+    return None

@@ -1,0 +1,278 @@
+"""Shape an audit result for people: plain words, formatted numbers and chart geometry.
+
+Templates only lay out what this module computes, so HTML and Markdown say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.rules.metrics import METRICS
+from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult
+
+__all__ = ["ReportView", "report_view"]
+
+STATUS_WORDS = {
+    "pass": ("PASS", "Passed", "✔"),
+    "fail": ("FAIL", "Failed", "✘"),
+    "warn": ("WARN", "Failed (warning only)", "⚠"),
+    "error": ("ERROR", "Could not be evaluated", "?"),
+    "skipped": ("SKIPPED", "Skipped", "–"),
+    "waived": ("WAIVED", "Failed, but waived", "~"),
+}
+_AGGREGATE_WORDS = {
+    "ratio": "ratio to the reference group",
+    "difference": "difference from the reference group",
+    "value": "value",
+}
+_OP_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
+
+
+def group_label(group: GroupKey | None) -> str:
+    """Return a group as people read it: ``race = Caucasian, sex = Male``."""
+    if group is None:
+        return "all people (overall)"
+    return ", ".join(f"{k} = {'(missing)' if v is None else v}" for k, v in group.items())
+
+
+def fmt_metric(metric: str, value: float | None) -> str:
+    """Format a metric value: rates as percentages, counts as integers."""
+    if value is None:
+        return "undefined"
+    if metric == "count":
+        return f"{value:,.0f}"
+    return f"{value * 100:.2f} %"
+
+
+def fmt_number(value: float | None) -> str:
+    """Format a ratio, difference or threshold with up to four significant digits."""
+    return "undefined" if value is None else f"{value:.4g}"
+
+
+@dataclass
+class Bar:
+    """One bar of a chart: a group's observed value and how it compares."""
+
+    label: str
+    value: float | None
+    text: str
+    width: float  # percent of the plot width
+    failing: bool
+    excluded: bool
+    note: str
+
+
+@dataclass
+class Chart:
+    """A horizontal bar chart of one asserted quantity across groups, with its threshold."""
+
+    title: str
+    bars: list[Bar]
+    threshold: float
+    threshold_pos: float  # percent of the plot width
+    threshold_text: str
+    axis_max_text: str
+
+
+@dataclass
+class AssertionView:
+    """An assertion in words."""
+
+    status: str
+    status_word: str
+    icon: str
+    what: str
+    requirement: str
+    observed: str
+    group: str
+    reference: str
+    message: str
+
+
+@dataclass
+class RuleView:
+    """A rule with its assertions, charts and group table."""
+
+    id: str
+    title: str
+    status: str
+    status_word: str
+    icon: str
+    severity: str
+    message: str
+    dataset: str
+    features: str
+    references: list[dict[str, Any]]
+    min_group_size: int | None
+    rows: str
+    assertions: list[AssertionView]
+    charts: list[Chart]
+    metric_columns: list[tuple[str, str]]
+    group_rows: list[dict[str, Any]]
+    excluded_groups: list[str]
+
+
+@dataclass
+class ReportView:
+    """Everything the templates show."""
+
+    result: AuditResult
+    status: str
+    status_word: str
+    icon: str
+    headline: str
+    rules: list[RuleView]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _observed_for(
+    rule: RuleResult, assertion: AssertionResult
+) -> list[tuple[GroupKey, float | None, bool]]:
+    out = []
+    for group in rule.groups:
+        if assertion.aggregate == "ratio":
+            value = group.ratios.get(assertion.metric)
+        elif assertion.aggregate == "difference":
+            value = group.differences.get(assertion.metric)
+        else:
+            value = group.metrics.get(assertion.metric)
+        out.append((group.group, value, group.excluded))
+    return out
+
+
+def _chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
+    title = METRICS[assertion.metric].title
+    rows = _observed_for(rule, assertion)
+    values = [v for _, v, ex in rows if v is not None and not ex]
+    axis_max = max([*values, assertion.threshold, 1e-12])
+    if assertion.aggregate == "ratio":
+        axis_max = max(axis_max, 1.0)
+    axis_max *= 1.05
+    as_rate = assertion.aggregate == "value" and assertion.metric != "count"
+    bars = []
+    failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
+    for group, value, excluded in rows:
+        if excluded:
+            text = f"not compared (fewer than {rule.min_group_size} people)"
+        elif value is None:
+            text = "undefined (0/0)"
+        else:
+            text = fmt_metric(assertion.metric, value) if as_rate else fmt_number(value)
+        is_failing = tuple(sorted(group.items())) in failing
+        bars.append(
+            Bar(
+                label=group_label(group),
+                value=value,
+                text=text,
+                width=0.0 if value is None or excluded else round(100 * value / axis_max, 2),
+                failing=is_failing,
+                excluded=excluded,
+                note="fails" if is_failing else ("" if excluded or value is None else "ok"),
+            )
+        )
+    threshold_text = (
+        fmt_metric(assertion.metric, assertion.threshold)
+        if as_rate
+        else fmt_number(assertion.threshold)
+    )
+    return Chart(
+        title=f"{title} — {_AGGREGATE_WORDS[assertion.aggregate]}",
+        bars=bars,
+        threshold=assertion.threshold,
+        threshold_pos=round(100 * assertion.threshold / axis_max, 2),
+        threshold_text=f"required: {_OP_WORDS[assertion.op]} {threshold_text}",
+        axis_max_text=fmt_number(axis_max),
+    )
+
+
+def _assertion_view(assertion: AssertionResult) -> AssertionView:
+    code, word, icon = STATUS_WORDS[assertion.status]
+    metric = METRICS[assertion.metric].title
+    as_rate = assertion.aggregate == "value" and assertion.metric != "count"
+    show = (lambda v: fmt_metric(assertion.metric, v)) if as_rate else fmt_number
+    reference = ""
+    if assertion.aggregate != "value":
+        reference = (
+            f"{group_label(assertion.reference_group)}: "
+            f"{fmt_metric(assertion.metric, assertion.reference_value)}"
+        )
+    return AssertionView(
+        status=assertion.status,
+        status_word=word,
+        icon=icon,
+        what=f"{metric}, {_AGGREGATE_WORDS[assertion.aggregate]}",
+        requirement=f"{_OP_WORDS[assertion.op]} {show(assertion.threshold)} for every group",
+        observed=show(assertion.observed),
+        group=group_label(assertion.group) if assertion.group else "—",
+        reference=reference,
+        message=assertion.message,
+    )
+
+
+def _rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
+    code, word, icon = STATUS_WORDS[rule.status.value]
+    metrics = list(rule.groups[0].metrics) if rule.groups else []
+    group_rows = [
+        {
+            "label": group_label(g.group),
+            "count": f"{g.count:,}",
+            "excluded": g.excluded,
+            "values": [fmt_metric(m, g.metrics.get(m)) for m in metrics],
+        }
+        for g in rule.groups
+    ]
+    return RuleView(
+        id=rule.id,
+        title=rule.title or rule.id,
+        status=rule.status.value,
+        status_word=word,
+        icon=icon,
+        severity=rule.severity,
+        message=rule.message,
+        dataset=rule.dataset,
+        features=", ".join(rule.sensitive_features),
+        references=[refs.get(r, {"id": r, "title": r, "url": None}) for r in rule.references],
+        min_group_size=rule.min_group_size,
+        rows=f"{rule.rows:,}",
+        assertions=[_assertion_view(a) for a in rule.assertions],
+        charts=[_chart(rule, a) for a in rule.assertions],
+        metric_columns=[(m, METRICS[m].title) for m in metrics],
+        group_rows=group_rows,
+        excluded_groups=[f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded],
+    )
+
+
+def report_view(result: AuditResult) -> ReportView:
+    """Return the template view of an audit result."""
+    references = {r.id: r.model_dump() for r in result.audit.policy.references}
+    code, word, icon = STATUS_WORDS[result.status]
+    s = result.summary
+    headline = {
+        "pass": "Every blocking rule passed.",
+        "fail": f"{s.blocking_failed} blocking rule(s) did not pass.",
+        "error": "A blocking rule could not be evaluated, so the audit cannot pass.",
+    }[result.status]
+    evidence = [
+        {
+            "name": e.name,
+            "path": e.path,
+            "format": e.format,
+            "sha256": e.sha256,
+            "files": len(e.files),
+            "rows_read": "—" if e.rows_read is None else f"{e.rows_read:,}",
+            "rows": "—" if e.rows is None else f"{e.rows:,}",
+            "filter": e.filter,
+        }
+        for e in result.audit.evidence
+    ]
+    return ReportView(
+        result=result,
+        status=result.status,
+        status_word=word,
+        icon=icon,
+        headline=headline,
+        rules=[_rule_view(r, references) for r in result.rules],
+        evidence=evidence,
+    )

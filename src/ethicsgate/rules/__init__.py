@@ -1,0 +1,1 @@
+"""Rules: one module per rule family; each turns evidence aggregates into findings."""

@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny files written per test, a frozen clock, paths to real data."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = Path(__file__).resolve().parent / "assets"
+SHARED = ROOT.parent / "shared" / "datasets"
+PROPUBLICA_CSV = SHARED / "compas" / "compas-scores-two-years.csv"
+
+
+@pytest.fixture
+def frozen_clock() -> Callable[[], datetime]:
+    """Return a clock that always says 2026-01-02T03:04:05Z."""
+    return lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Write a dedented text file under tmp_path and return its path."""
+
+    def _write(name: str, text: str) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return _write
+
+
+POLICY = """
+schema_version: 1
+id: test-policy
+version: "1"
+title: Test policy
+owner: Tests
+references:
+  - {id: eeoc, title: EEOC four-fifths rule}
+rules:
+  - id: parity
+    kind: fairness
+    dataset: predictions
+    references: [eeoc]
+    sensitive_features: [group]
+    metrics: [selection_rate, false_positive_rate, count]
+    min_group_size: 1
+    assert:
+      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}
+"""
+
+AUDIT = """
+schema_version: 1
+id: test-audit
+policy: policy.yaml
+evidence:
+  predictions:
+    path: data.csv
+"""
+
+
+@pytest.fixture
+def make_audit(write: Callable[[str, str], Path]) -> Callable[..., Path]:
+    """Write policy.yaml, audit.yaml and data.csv; return the audit spec's path."""
+
+    def _make(data: str, *, policy: str = POLICY, audit: str = AUDIT, data_name: str = "data.csv") -> Path:
+        write("policy.yaml", policy)
+        write(data_name, data)
+        return write("audit.yaml", audit)
+
+    return _make
