@@ -68,7 +68,9 @@ evidence:
 def make_audit(write: Callable[[str, str], Path]) -> Callable[..., Path]:
     """Write policy.yaml, audit.yaml and data.csv; return the audit spec's path."""
 
-    def _make(data: str, *, policy: str = POLICY, audit: str = AUDIT, data_name: str = "data.csv") -> Path:
+    def _make(
+        data: str, *, policy: str = POLICY, audit: str = AUDIT, data_name: str = "data.csv"
+    ) -> Path:
         write("policy.yaml", policy)
         write(data_name, data)
         return write("audit.yaml", audit)

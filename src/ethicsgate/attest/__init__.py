@@ -13,6 +13,7 @@ from ethicsgate.attest.keys import (
     load_private_key,
     load_public_key,
 )
+from ethicsgate.attest.sign import attestation_subjects, audit_predicate, sign_report
 from ethicsgate.attest.statement import (
     PREDICATE_TYPE,
     STATEMENT_TYPE,
@@ -24,6 +25,7 @@ from ethicsgate.attest.statement import (
 )
 from ethicsgate.attest.verify import (
     ENVELOPE_FILENAME,
+    REPORT_FILES,
     REPORT_SUBJECT,
     VerificationResult,
     verify_attestation,
@@ -32,6 +34,7 @@ from ethicsgate.attest.verify import (
 __all__ = [
     "ENVELOPE_FILENAME",
     "PAYLOAD_TYPE",
+    "REPORT_FILES",
     "PREDICATE_TYPE",
     "REPORT_SUBJECT",
     "STATEMENT_TYPE",
@@ -39,6 +42,9 @@ __all__ = [
     "ParsedStatement",
     "Subject",
     "VerificationResult",
+    "attestation_subjects",
+    "audit_predicate",
+    "sign_report",
     "build_statement",
     "generate_keypair",
     "key_fingerprint",

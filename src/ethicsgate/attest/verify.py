@@ -26,6 +26,7 @@ from ethicsgate.errors import VerificationError
 
 __all__ = [
     "ENVELOPE_FILENAME",
+    "REPORT_FILES",
     "REPORT_SUBJECT",
     "VerificationResult",
     "verify_attestation",
@@ -35,6 +36,8 @@ __all__ = [
 ENVELOPE_FILENAME = "report.intoto.json"
 #: The subject that is always checked; it is resolved next to the envelope, not under root.
 REPORT_SUBJECT = "report.json"
+#: Subjects resolved next to the envelope; every other subject is resolved under ``root``.
+REPORT_FILES = (REPORT_SUBJECT, "report.html", "report.md")
 
 
 @dataclass(frozen=True)
@@ -114,15 +117,15 @@ def verify_attestation(
         return not_verified(*reasons, exc.message)
 
     subjects = {subject.name: subject for subject in statement.subjects}
-    report = subjects.get(REPORT_SUBJECT)
-    if report is None:
+    if REPORT_SUBJECT not in subjects:
         reasons.append(f"{REPORT_SUBJECT}: not a subject of the attestation")
-    else:
-        reasons.extend(_check_subject(report, envelope_path.parent / REPORT_SUBJECT))
+    for name in REPORT_FILES:
+        if name in subjects:  # the report's own files sit beside the envelope
+            reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
     if check_files:
         base = Path.cwd() if root is None else root
         for subject in statement.subjects:
-            if subject.name != REPORT_SUBJECT:
+            if subject.name not in REPORT_FILES:
                 reasons.extend(_check_subject(subject, base / subject.name))
 
     return VerificationResult(

@@ -50,7 +50,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ethicsgate")
 def cli() -> None:
-    """Check that automated decisions and customer automation are fair, transparent and consented to.
+    """Check that automated decisions and customer automation are fair, transparent, consented.
 
     \b
     Exit codes: 0 every blocking rule passed; 1 a blocking rule failed or could not be
@@ -60,10 +60,12 @@ def cli() -> None:
 
 def _register() -> None:
     from ethicsgate.cli.audit import audit
+    from ethicsgate.cli.keys import keys
     from ethicsgate.cli.policy import policy
+    from ethicsgate.cli.verify import verify
 
-    cli.add_command(audit)
-    cli.add_command(policy)
+    for command in (audit, keys, policy, verify):
+        cli.add_command(command)
 
 
 _register()

@@ -72,30 +72,69 @@ def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder for report.json, report.html and report.md [default: reports/<audit id>/].",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="What to print: a summary, or report.json itself.")
-@click.option("--progress/--no-progress", default=None,
-              help="Show a progress bar while scanning evidence [default: when on a terminal].")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="What to print: a summary, or report.json itself.",
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Sign the report with this Ed25519 private key [env: ETHICSGATE_SIGNING_KEY].",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar while scanning evidence [default: when on a terminal].",
+)
 @click.pass_context
 def audit(
-    ctx: click.Context, spec: Path, out: Path | None, fmt: str, progress: bool | None
+    ctx: click.Context,
+    spec: Path,
+    out: Path | None,
+    fmt: str,
+    key_path: Path | None,
+    progress: bool | None,
 ) -> None:
-    """Run the audit SPEC (audits/*.yaml) and write a report.
+    """Run the audit SPEC (audits/*.yaml) and write a report, signed when a key is given.
 
     Exits 0 when every blocking rule passes, 1 when one fails or cannot be evaluated,
-    2 when the policy, the audit spec or the evidence is wrong.
+    2 when the policy, the audit spec, the evidence or the key is wrong.
     """
     from ethicsgate.audit import run_audit
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.report import render_json, write_report
+    from ethicsgate.report import render_json, report_files, write_files_atomically
+    from ethicsgate.settings import Settings
 
+    key_path = key_path or Settings().signing_key
+    key = None
+    if key_path is not None:  # fail on a bad key before the scan, not after
+        from ethicsgate.attest import key_fingerprint
+        from ethicsgate.cli.keys import load_signing_key
+
+        key = load_signing_key(key_path)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
         result = run_audit(spec, progress=callback)
     out_dir = out if out is not None else Path("reports") / result.audit.id
-    written = write_report(result, out_dir)
+    signer = key_fingerprint(key.public_key()) if key is not None else None
+    files = report_files(result, signer=signer)
+    if key is not None:
+        from ethicsgate.attest import ENVELOPE_FILENAME, sign_report
+
+        files[ENVELOPE_FILENAME] = sign_report(result, files, key)
+    written = {p.name: p for p in write_files_atomically(out_dir, files)}
+    stale = out_dir / "report.intoto.json"
+    if key is None and stale.exists():
+        stale.unlink()  # it signed an earlier report and would no longer verify
     if fmt == "json":
         click.echo(render_json(result).decode("utf-8"), nl=False)
     else:
         _print_text(result, written)
+        if signer:
+            click.echo(f"signed: {written['report.intoto.json']} (key {signer})")
     ctx.exit(EXIT_OK if result.status == "pass" else EXIT_FAILED)

@@ -273,7 +273,7 @@ class EvidenceSet:
             raise EvidenceError(
                 f"evidence {self.name!r}: the filter does not evaluate: {_first_line(exc)}",
                 location=self.locate(("filter",)),
-                hint="write a SQL condition over the evidence columns, e.g. \"age >= 18\"",
+                hint='write a SQL condition over the evidence columns, e.g. "age >= 18"',
             ) from exc
         return condition
 
@@ -293,7 +293,7 @@ class EvidenceSet:
             f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
             f"{self.role_expression(role)} has type {kind}",
             location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
-            hint=f"map {role} to a 0/1 column or a condition, e.g. {role}: \"score >= 0.5\"",
+            hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score >= 0.5"',
         )
 
     def _raise_bad_binary(

@@ -29,8 +29,9 @@ class EvidenceSpec(StrictModel):
     columns: dict[Identifier, str] = Field(
         default_factory=dict,
         description=(
-            "Role name -> column name or SQL expression (e.g. prediction: \"score_text <> 'Low'\"). "
-            "Unmapped roles are read from the column of the same name."
+            "Role name -> column name or SQL expression "
+            "(e.g. prediction: \"score_text <> 'Low'\"). Unmapped roles are read from the "
+            "column of the same name."
         ),
     )
     options: dict[Identifier, str | int | float | bool] = Field(

@@ -29,6 +29,7 @@ __all__ = [
     "StrictModel",
 ]
 
+
 class Severity(StrEnum):
     """How much a failing rule matters: ``block`` fails the audit, the others only report."""
 

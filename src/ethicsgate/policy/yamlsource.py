@@ -125,6 +125,8 @@ def pydantic_errors_to_message(
     first: Location | None = None
     for err in errors:
         loc = _strip_union_tags(doc.data, err["loc"])
+        if err["type"] == "union_tag_invalid":
+            loc = [*loc, "kind"]
         is_extra = err["type"] == "extra_forbidden"
         where = doc.locate(loc, key=is_extra)
         if first is None:
@@ -140,6 +142,11 @@ def pydantic_errors_to_message(
             msg = f"missing required field '{loc[-1]}'"
         elif err["type"] in ("value_error", "assertion_error"):
             msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        elif err["type"] == "string_pattern_mismatch":
+            msg = (
+                f"an id may contain only letters, digits, '_', '.' and '-', and must start with "
+                f"a letter or digit (found {err.get('input')!r})"
+            )
         elif err["type"] == "union_tag_invalid":
             tag = err.get("ctx", {}).get("tag")
             expected = err.get("ctx", {}).get("expected_tags")

@@ -4,8 +4,18 @@ from ethicsgate.report.render import (
     render_html,
     render_json,
     render_markdown,
+    report_files,
     report_schema,
+    write_files_atomically,
     write_report,
 )
 
-__all__ = ["render_html", "render_json", "render_markdown", "report_schema", "write_report"]
+__all__ = [
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "report_files",
+    "report_schema",
+    "write_files_atomically",
+    "write_report",
+]

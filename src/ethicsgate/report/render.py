@@ -12,7 +12,15 @@ from typing import Any
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.report.view import report_view
 
-__all__ = ["render_html", "render_json", "render_markdown", "report_schema", "write_report"]
+__all__ = [
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "report_files",
+    "report_schema",
+    "write_files_atomically",
+    "write_report",
+]
 
 REPORT_FILES = ("report.json", "report.html", "report.md")
 
@@ -70,12 +78,12 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Pa
     try:
         for name, content in files.items():
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            staged.append((name, Path(tmp)))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.chmod(tmp, 0o644)
-            staged.append((name, Path(tmp)))
         written = []
         for name, tmp in staged:
             os.replace(tmp, out_dir / name)
@@ -87,6 +95,15 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Pa
                 tmp.unlink()
 
 
+def report_files(result: AuditResult, *, signer: str | None = None) -> dict[str, bytes]:
+    """Render ``report.json``, ``report.html`` and ``report.md`` in memory."""
+    return {
+        "report.json": render_json(result),
+        "report.html": render_html(result, signer=signer).encode("utf-8"),
+        "report.md": render_markdown(result, signer=signer).encode("utf-8"),
+    }
+
+
 def write_report(
     result: AuditResult, out_dir: Path, *, signer: str | None = None
 ) -> dict[str, Path]:
@@ -94,10 +111,5 @@ def write_report(
 
     Everything is rendered before anything is written. Returns the paths by file name.
     """
-    files = {
-        "report.json": render_json(result),
-        "report.html": render_html(result, signer=signer).encode("utf-8"),
-        "report.md": render_markdown(result, signer=signer).encode("utf-8"),
-    }
-    written = write_files_atomically(out_dir, files)
+    written = write_files_atomically(out_dir, report_files(result, signer=signer))
     return {p.name: p for p in written}

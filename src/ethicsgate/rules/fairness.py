@@ -186,11 +186,12 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
     differences: dict[str, list[float | None]] = {}
     for metric, ref in references.items():
         ratios[metric] = [
-            None if ex else _ratio(v, ref.value) for v, ex in zip(values[metric], excluded)
+            None if ex else _ratio(v, ref.value)
+            for v, ex in zip(values[metric], excluded, strict=True)
         ]
         differences[metric] = [
             None if ex or v is None or ref.value is None else abs(v - ref.value)
-            for v, ex in zip(values[metric], excluded)
+            for v, ex in zip(values[metric], excluded, strict=True)
         ]
 
     group_results = [
@@ -207,7 +208,11 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
     observed_for = {"ratio": ratios, "difference": differences, "value": values}
     assertions = [
         _evaluate_assertion(
-            rule, a, groups, excluded, observed_for[a.aggregate][a.metric],
+            rule,
+            a,
+            groups,
+            excluded,
+            observed_for[a.aggregate][a.metric],
             references.get(a.metric),
         )
         for a in rule.assertions
@@ -242,12 +247,14 @@ def _reference(
         return ReferenceValue(group=None, value=overall)
     if isinstance(rule.reference, dict):
         wanted = {k: str(v) for k, v in rule.reference.items()}
-        for group, ex, value in zip(groups, excluded, values):
+        for group, ex, value in zip(groups, excluded, values, strict=True):
             if group == wanted:
                 return ReferenceValue(group=group, value=None if ex else value)
         return ReferenceValue(group=wanted, value=None)
     candidates = [
-        (v, i) for i, (v, ex) in enumerate(zip(values, excluded)) if not ex and v is not None
+        (v, i)
+        for i, (v, ex) in enumerate(zip(values, excluded, strict=True))
+        if not ex and v is not None
     ]
     if not candidates:
         return ReferenceValue(group=None, value=None)
@@ -356,6 +363,9 @@ def _rule_status(
     if errors:
         return RuleStatus.ERROR, "; ".join(a.message for a in errors) + small
     if not assertions:
-        return RuleStatus.PASS, f"reported {len(rule.all_metrics)} metric(s) for " \
-            f"{len(groups)} group(s); no assertions" + small
+        return (
+            RuleStatus.PASS,
+            f"reported {len(rule.all_metrics)} metric(s) for "
+            f"{len(groups)} group(s); no assertions" + small,
+        )
     return RuleStatus.PASS, f"all {len(assertions)} assertion(s) hold" + small

@@ -175,9 +175,7 @@ assert set(METRICS) == set(get_args(MetricId)), "METRICS and MetricId disagree"
 MetricFunction = Callable[..., float]
 
 
-def _weighted_share(
-    numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]
-) -> MetricFunction:
+def _weighted_share(numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]) -> MetricFunction:
     def _mask(cells: tuple[Cell, ...], y_true: Any, y_pred: Any) -> Any:
         mask = np.zeros(len(y_true), dtype=bool)
         for label, pred in cells:

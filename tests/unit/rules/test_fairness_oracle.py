@@ -57,7 +57,9 @@ def datasets(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str]]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(datasets())
-def test_aggregated_metrics_equal_fairlearn_on_raw_rows(case: tuple[pd.DataFrame, list[str]]) -> None:
+def test_aggregated_metrics_equal_fairlearn_on_raw_rows(
+    case: tuple[pd.DataFrame, list[str]],
+) -> None:
     raw, features = case
     result = evaluate_fairness(_rule(features), _aggregate(raw, features))
     functions = metric_functions()
@@ -87,7 +89,10 @@ def test_aggregated_metrics_equal_fairlearn_on_raw_rows(case: tuple[pd.DataFrame
                 continue
             assert ours is not None
             assert math.isclose(ours, float(expected[metric]), rel_tol=0, abs_tol=1e-12), (
-                metric, key, ours, expected[metric],
+                metric,
+                key,
+                ours,
+                expected[metric],
             )
 
 
@@ -150,7 +155,16 @@ def test_zero_over_zero_is_null_and_makes_the_assertion_error() -> None:
     rule = _rule(
         ["g"],
         severity="block",
-        **{"assert": [{"metric": "false_positive_rate", "aggregate": "difference", "op": "<=", "value": 1.0}]},
+        **{
+            "assert": [
+                {
+                    "metric": "false_positive_rate",
+                    "aggregate": "difference",
+                    "op": "<=",
+                    "value": 1.0,
+                }
+            ]
+        },
     )
     result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
     by_group = {g.group["g"]: g for g in result.groups}
@@ -166,8 +180,12 @@ def test_label_free_metrics_need_no_label() -> None:
     counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
     rule = FairnessRule.model_validate(
         {
-            "id": "r", "kind": "fairness", "dataset": "d", "sensitive_features": ["g"],
-            "min_group_size": 1, "reference": {"g": "b"},
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
             "assert": [{"metric": "selection_rate", "op": ">=", "value": 0.8}],
         }
     )

@@ -1,0 +1,78 @@
+"""Sign an audit report: an in-toto Statement over the report and every input, in DSSE."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from ethicsgate.attest.dsse import sign_envelope
+from ethicsgate.attest.keys import key_fingerprint
+from ethicsgate.attest.statement import Subject, build_statement
+from ethicsgate.attest.verify import REPORT_FILES
+
+if TYPE_CHECKING:
+    from ethicsgate.audit.result import AuditResult
+
+__all__ = ["attestation_subjects", "audit_predicate", "sign_report"]
+
+
+def attestation_subjects(
+    result: AuditResult, report_files: Mapping[str, bytes]
+) -> list[Subject]:
+    """Return the subjects: the report files, the audit spec, the policy, every evidence file.
+
+    Report files are named by file name (they sit beside the envelope); inputs by the path the
+    report records, relative to the working directory of the audit.
+    """
+    subjects: dict[str, Subject] = {}
+    for name in REPORT_FILES:
+        if name in report_files:
+            subjects[name] = Subject(name, hashlib.sha256(report_files[name]).hexdigest())
+    audit = result.audit
+    inputs = [(audit.spec_path, audit.spec_sha256), (audit.policy.path, audit.policy.sha256)]
+    inputs += [(f.path, f.sha256) for e in audit.evidence for f in e.files]
+    for path, digest in inputs:
+        subjects.setdefault(path, Subject(path, digest))
+    return list(subjects.values())
+
+
+def audit_predicate(result: AuditResult, *, signer: str) -> dict[str, Any]:
+    """Return the predicate: what was audited, the outcome per rule, and by which version."""
+    audit = result.audit
+    return {
+        "audit": {"id": audit.id, "title": audit.title, "spec": audit.spec_path},
+        "status": result.status,
+        "policy": {
+            "id": audit.policy.id,
+            "version": audit.policy.version,
+            "path": audit.policy.path,
+            "sha256": audit.policy.sha256,
+        },
+        "evidence": [
+            {"name": e.name, "sha256": e.sha256, "rows": e.rows, "files": len(e.files)}
+            for e in audit.evidence
+        ],
+        "rules": [
+            {"id": r.id, "kind": r.kind, "severity": r.severity, "status": r.status.value}
+            for r in result.rules
+        ],
+        "summary": result.summary.model_dump(mode="json"),
+        "started_at": audit.started_at,
+        "finished_at": audit.finished_at,
+        "ethicsgate_version": audit.ethicsgate_version,
+        "signer": signer,
+    }
+
+
+def sign_report(
+    result: AuditResult, report_files: Mapping[str, bytes], key: Ed25519PrivateKey
+) -> bytes:
+    """Return the DSSE envelope (``report.intoto.json`` bytes) signing the exact report bytes."""
+    signer = key_fingerprint(key.public_key())
+    statement = build_statement(
+        attestation_subjects(result, report_files), audit_predicate(result, signer=signer)
+    )
+    return sign_envelope(statement, key)

@@ -1,0 +1,78 @@
+"""``ethicsgate verify``: check a signed report, and optionally its policy and evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+__all__ = ["verify"]
+
+
+@click.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The signer's public key (PEM).",
+)
+@click.option(
+    "--evidence",
+    "check_files",
+    is_flag=True,
+    help="Also re-hash the audit spec, policy and evidence files the report names.",
+)
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder the report's input paths are relative to [default: current folder].",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.pass_context
+def verify(
+    ctx: click.Context,
+    target: Path,
+    key_path: Path,
+    check_files: bool,
+    root: Path | None,
+    fmt: str,
+) -> None:
+    """Verify TARGET: a report folder or its report.intoto.json envelope.
+
+    Exits 0 when verified, 1 when not (with the exact reason), 2 on bad input.
+    """
+    from ethicsgate.attest import load_public_key, verify_attestation
+    from ethicsgate.cli import EXIT_FAILED, EXIT_OK
+
+    key = load_public_key(key_path)
+    result = verify_attestation(target, key, check_files=check_files, root=root)
+    subjects = [s.name for s in result.statement.subjects] if result.statement else []
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "verified": result.ok,
+                    "reasons": result.reasons,
+                    "key_fingerprint": result.fingerprint,
+                    "subjects": subjects,
+                    "checked_inputs": check_files,
+                },
+                indent=2,
+            )
+        )
+    elif result.ok:
+        what = "report and its inputs" if check_files else "report"
+        click.secho(f"verified: {target} ({what}; {len(subjects)} subject(s))", fg="green")
+        click.echo(f"signed by key {result.fingerprint}")
+        if not check_files:
+            click.echo("inputs not re-hashed: add --evidence to check the policy and evidence")
+    else:
+        click.secho(f"NOT verified: {target}", fg="red", err=True)
+        for reason in result.reasons:
+            click.echo(f"  - {reason}", err=True)
+    ctx.exit(EXIT_OK if result.ok else EXIT_FAILED)

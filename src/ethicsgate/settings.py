@@ -1,0 +1,23 @@
+"""Deployment settings, read from ``ETHICSGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Settings that a deployment sets once rather than on every command."""
+
+    model_config = SettingsConfigDict(env_prefix="ETHICSGATE_", extra="ignore")
+
+    signing_key: Path | None = None
+    """Private key used by ``ethicsgate audit`` when ``--key`` is not given."""
+    key_passphrase: SecretStr | None = None
+    """Passphrase of an encrypted private key (otherwise asked for at a prompt)."""
+    db_url: str | None = None
+    """Review store URL (SQLite file by default)."""

@@ -1,0 +1,310 @@
+"""``ethicsgate audit`` end to end: exit codes, outputs, and located errors for bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from tests.conftest import AUDIT, POLICY
+
+from ethicsgate.cli import cli
+
+PASSING = "group,label,prediction\n" + "a,1,1\na,0,0\n" * 5 + "b,1,1\nb,0,0\n" * 5
+FAILING = "group,label,prediction\n" + "a,1,1\na,0,1\n" * 5 + "b,1,0\nb,0,0\n" * 5
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_passing_audit_exits_0_and_writes_three_files(
+    make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    spec = make_audit(PASSING)
+    out = tmp_path / "out"
+    code, stdout, stderr = run("audit", str(spec), "--out", str(out))
+    assert code == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "pass"
+    assert report["rules"][0]["status"] == "pass"
+    assert report["audit"]["evidence"][0]["rows"] == 20
+    assert "audit test-audit: PASS" in stdout
+
+
+def test_failing_audit_exits_1(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    spec = make_audit(FAILING)
+    code, stdout, _ = run("audit", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 1
+    assert "FAIL" in stdout
+    assert "selection_rate ratio for group=b is 0, not at least 0.8" in stdout
+
+
+def test_format_json_prints_the_report(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    spec = make_audit(FAILING)
+    out = tmp_path / "out"
+    code, stdout, _ = run("audit", str(spec), "--out", str(out), "--format", "json")
+    assert code == 1
+    assert json.loads(stdout) == json.loads((out / "report.json").read_text())
+
+
+def test_default_out_dir_is_reports_audit_id(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_audit(PASSING)
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = run("audit", str(spec))
+    assert code == 0
+    assert (tmp_path / "reports" / "test-audit" / "report.json").is_file()
+
+
+def test_warn_rule_failure_does_not_block(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    spec = make_audit(
+        FAILING,
+        policy=POLICY.replace(
+            "    dataset: predictions", "    dataset: predictions\n    severity: warn"
+        ),
+    )
+    code, stdout, _ = run("audit", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 0
+    assert "WARN" in stdout
+
+
+def test_block_rule_error_exits_1(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    # every person in group b has label 1: false positive rate 0/0 -> error, never a pass
+    data = "group,label,prediction\n" + "a,1,1\na,0,1\n" * 5 + "b,1,1\n" * 10
+    policy = POLICY.replace(
+        "{metric: selection_rate, aggregate: ratio",
+        "{metric: false_positive_rate, aggregate: difference",
+    ).replace('op: ">=", value: 0.8', 'op: "<=", value: 1')
+    spec = make_audit(data, policy=policy)
+    out = tmp_path / "o"
+    code, stdout, _ = run("audit", str(spec), "--out", str(out))
+    assert code == 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["status"] == "error"
+    assert report["rules"][0]["assertions"][0]["status"] == "error"
+    assert "ERROR" in stdout
+
+
+def test_parquet_jsonl_and_globs(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("policy.yaml", POLICY)
+    con = duckdb.connect()
+    for i in range(3):
+        con.execute(
+            f"COPY (SELECT CASE WHEN r % 2 = 0 THEN 'a' ELSE 'b' END AS grp, r % 3 = 0 AS y, "
+            f"(r + {i}) % 2 AS yhat FROM range(100) t(r)) TO '{tmp_path}/part-{i}.parquet'"
+        )
+    con.execute(f"COPY (SELECT * FROM '{tmp_path}/part-*.parquet') TO '{tmp_path}/all.jsonl'")
+    for path in ("part-*.parquet", "all.jsonl"):
+        spec = write(
+            "audit.yaml",
+            AUDIT.replace(
+                "path: data.csv",
+                f"path: {path}\n    columns: {{group: grp, label: y, prediction: yhat}}",
+            ),
+        )
+        out = tmp_path / f"out-{path.split('.')[-1]}"
+        code, _, stderr = run("audit", str(spec), "--out", str(out))
+        assert code in (0, 1), stderr
+        report = json.loads((out / "report.json").read_text())
+        assert report["audit"]["evidence"][0]["rows"] == 300
+        assert len(report["audit"]["evidence"][0]["files"]) == (3 if "*" in path else 1)
+        assert sum(g["count"] for g in report["rules"][0]["groups"]) == 300
+
+
+def test_filter_and_sql_expressions(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    data = "grp,score,outcome,keep\n" + "a,0.9,1,1\na,0.1,0,1\n" * 5 + "b,0.7,1,1\nb,0.2,0,0\n" * 5
+    audit = AUDIT.replace(
+        "path: data.csv",
+        "path: data.csv\n    filter: keep = 1\n"
+        "    columns: {group: upper(grp), label: outcome, prediction: score >= 0.5}",
+    )
+    spec = make_audit(data, audit=audit)
+    out = tmp_path / "o"
+    code, _, stderr = run("audit", str(spec), "--out", str(out))
+    report = json.loads((out / "report.json").read_text())
+    evidence = report["audit"]["evidence"][0]
+    assert (evidence["rows_read"], evidence["rows"]) == (20, 15)
+    groups = {g["group"]["group"]: g for g in report["rules"][0]["groups"]}
+    assert set(groups) == {"A", "B"}
+    assert groups["B"]["count"] == 5 and groups["B"]["metrics"]["selection_rate"] == 1.0
+    assert code == 1, stderr  # a: 0.5 vs b: 1.0
+
+
+# --- bad input: exit 2, a located one-paragraph message, no traceback, nothing written ---
+
+BAD_INPUT = [
+    (
+        "policy_unknown_metric",
+        {"policy": POLICY.replace("false_positive_rate, count", "false_postive_rate, count")},
+        "policy.yaml:14:31: unknown metric 'false_postive_rate' (did you mean 'false_positive_rate'?)",
+    ),
+    (
+        "audit_unknown_field",
+        {"audit": AUDIT.replace("policy: policy.yaml", "policy: policy.yaml\npolicyy: x")},
+        "audit.yaml:4:1: policyy: unknown field 'policyy'",
+    ),
+    (
+        "audit_missing_policy",
+        {"audit": AUDIT.replace("policy: policy.yaml", "policy: nope.yaml")},
+        "audit.yaml:3:9: policy file not found",
+    ),
+    (
+        "audit_unbound_dataset",
+        {"audit": AUDIT.replace("predictions:", "preds:")},
+        "rule 'parity' of",
+    ),
+    (
+        "evidence_missing_file",
+        {"audit": AUDIT.replace("data.csv", "missing.csv")},
+        "audit.yaml:6:11: evidence 'predictions': file not found",
+    ),
+    (
+        "evidence_glob_no_match",
+        {"audit": AUDIT.replace("data.csv", "logs/*.csv")},
+        "no file matches 'logs/*.csv'",
+    ),
+    (
+        "evidence_bad_label",
+        {"data": "group,label,prediction\na,1,1\na,2,0\nb,0,0\n"},
+        "'label' must be 0 or 1, found '2' in row 2, line 3, column \"label\"",
+    ),
+    (
+        "evidence_missing_label",
+        {"data": "group,label,prediction\na,1,1\na,,0\nb,0,0\n"},
+        "'label' must be 0 or 1, found NULL (missing) in row 2, line 3",
+    ),
+    (
+        "evidence_text_prediction",
+        {"data": "group,label,prediction\na,1,maybe\nb,0,no\n"},
+        "'prediction' must be 0 or 1, found 'maybe' in row 1, line 2",
+    ),
+    (
+        "evidence_missing_column",
+        {"data": "grp,label,prediction\na,1,1\n"},
+        "evidence 'predictions' has no column 'group'",
+    ),
+    (
+        "evidence_bad_expression",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    columns: {prediction: 'scor > 1'}")},
+        "audit.yaml:7:27: evidence 'predictions': the expression for 'prediction' (scor > 1) does not evaluate",
+    ),
+    (
+        "evidence_bad_filter",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    filter: 'group >>> 1'")},
+        "audit.yaml:7:13: evidence 'predictions': the filter does not evaluate",
+    ),
+    (
+        "evidence_unknown_format",
+        {"audit": AUDIT.replace("data.csv", "data.xlsx"), "data_name": "data.xlsx"},
+        "cannot tell the format of 'data.xlsx'",
+    ),
+    (
+        "evidence_corrupt_parquet",
+        {"audit": AUDIT.replace("data.csv", "data.parquet"), "data_name": "data.parquet"},
+        "cannot read",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "fragment"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
+def test_bad_input_exits_2_with_located_message(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    name: str,
+    kwargs: dict[str, str],
+    fragment: str,
+) -> None:
+    data = kwargs.pop("data", PASSING)
+    spec = make_audit(data, **kwargs)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").write_text("previous report\n")
+    code, stdout, stderr = run("audit", str(spec), "--out", str(out))
+    assert code == 2, (stdout, stderr)
+    assert stderr.startswith("error: ")
+    assert fragment in stderr, stderr
+    assert "Traceback" not in stderr
+    # nothing was written or replaced
+    assert sorted(p.name for p in out.iterdir()) == ["report.json"]
+    assert (out / "report.json").read_text() == "previous report\n"
+
+
+def test_missing_spec_file_is_bad_input(tmp_path: Path) -> None:
+    code, _, stderr = run("audit", str(tmp_path / "nope.yaml"))
+    assert code == 2
+    assert "audit spec file not found" in stderr
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run("audit")[0] == 2
+    assert run("audit", "x.yaml", "--format", "xml")[0] == 2
+    assert run("nonsense")[0] == 2
+
+
+def test_internal_errors_exit_3(
+    make_audit: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ethicsgate.audit
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(ethicsgate.audit, "run_audit", boom)
+    result = CliRunner().invoke(cli, ["audit", str(make_audit(PASSING))])
+    assert result.exit_code == 3
+    assert "internal error" in result.stderr and "Traceback" in result.stderr
+
+
+def test_help_is_instant() -> None:
+    # a fresh interpreter each time: the import cost is what users pay
+    best = min(_time_help() for _ in range(3))
+    assert best < 0.3, f"ethicsgate --help took {best:.3f}s"
+
+
+def _time_help() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ethicsgate", "--help"], check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def test_help_imports_no_heavy_libraries() -> None:
+    code = (
+        "import sys; from ethicsgate.cli import cli\n"
+        "heavy = [m for m in ('pandas', 'duckdb', 'fairlearn', 'sklearn', 'jinja2', 'rich', 'great_expectations') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "", f"imported at start-up: {out.stdout}"
+
+
+def test_policy_check(write: Callable[[str, str], Path]) -> None:
+    good = write("good.yaml", POLICY)
+    bad = write("bad.yaml", POLICY.replace("kind: fairness", "kind: fairnes"))
+    code, stdout, _ = run("policy", "check", str(good))
+    assert code == 0 and "ok" in stdout and "1 rule(s)" in stdout
+    code, stdout, stderr = run("policy", "check", str(good), str(bad))
+    assert code == 2
+    assert "bad.yaml:10:11: rules.0.kind: unknown rule kind 'fairnes'" in stderr
+    code, stdout, _ = run("policy", "check", "--format", "json", str(good), str(bad))
+    assert code == 2
+    assert [r["ok"] for r in json.loads(stdout)] == [True, False]
+
+
+def test_policy_schema_kinds() -> None:
+    for kind in ("policy", "audit", "report"):
+        code, stdout, _ = run("policy", "schema", "--kind", kind)
+        assert code == 0
+        schema = json.loads(stdout)
+        assert schema["$schema"].endswith("2020-12/schema")
+    code, stdout, _ = run("policy", "schema")
+    assert "assert" in json.loads(stdout)["$defs"]["FairnessRule"]["properties"]

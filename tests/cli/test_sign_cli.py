@@ -1,0 +1,173 @@
+"""Signed reports end to end: keys generate, audit --key, verify [--evidence]."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.cli.test_audit_cli import FAILING
+
+from ethicsgate.cli import cli
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def signed(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Path]]:
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING)
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    code, stdout, stderr = run(
+        "audit", "audit.yaml", "--out", "report", "--key", "keys/ethicsgate.key"
+    )
+    assert code == 1, stderr
+    assert "signed: report/report.intoto.json" in stdout
+    yield {
+        "dir": tmp_path / "report",
+        "envelope": tmp_path / "report" / "report.intoto.json",
+        "report": tmp_path / "report" / "report.json",
+        "policy": tmp_path / "policy.yaml",
+        "evidence": tmp_path / "data.csv",
+        "pub": tmp_path / "keys" / "ethicsgate.pub",
+        "key": tmp_path / "keys" / "ethicsgate.key",
+    }
+
+
+def test_round_trip(signed: dict[str, Path]) -> None:
+    code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence")
+    assert code == 0, stdout
+    assert "verified" in stdout
+    code, stdout, _ = run(
+        "verify", str(signed["envelope"]), "--key", str(signed["pub"]), "--format", "json"
+    )
+    data = json.loads(stdout)
+    assert code == 0 and data["verified"] is True
+    assert {
+        "report.json",
+        "report.html",
+        "report.md",
+        "audit.yaml",
+        "policy.yaml",
+        "data.csv",
+    } == set(data["subjects"])
+
+
+def test_statement_content(signed: dict[str, Path]) -> None:
+    import base64
+
+    envelope = json.loads(signed["envelope"].read_text())
+    assert envelope["payloadType"] == "application/vnd.in-toto+json"
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert statement["predicateType"] == "https://ethicsgate.dev/attestation/audit-report/v1"
+    predicate = statement["predicate"]
+    assert predicate["audit"]["id"] == "test-audit"
+    assert predicate["status"] == "fail"
+    assert predicate["policy"]["id"] == "test-policy"
+    assert predicate["rules"] == [
+        {"id": "parity", "kind": "fairness", "severity": "block", "status": "fail"}
+    ]
+    assert predicate["ethicsgate_version"]
+    html = (signed["dir"] / "report.html").read_text()
+    assert predicate["signer"] in html and "Not signed" not in html
+
+
+def test_wrong_key_fails(signed: dict[str, Path], tmp_path: Path) -> None:
+    run("keys", "generate", "--out", str(tmp_path / "other"))
+    code, _, stderr = run(
+        "verify", str(signed["dir"]), "--key", str(tmp_path / "other" / "ethicsgate.pub")
+    )
+    assert code == 1
+    assert "signature does not verify" in stderr
+
+
+def test_edited_evidence_needs_the_evidence_flag(signed: dict[str, Path]) -> None:
+    signed["evidence"].write_text(signed["evidence"].read_text().replace("a,0,1", "a,0,0", 1))
+    assert run("verify", str(signed["dir"]), "--key", str(signed["pub"]))[0] == 0
+    code, _, stderr = run("verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence")
+    assert code == 1
+    assert "data.csv: sha256 differs" in stderr
+
+
+_TARGETS = ["envelope", "report", "policy", "evidence"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    target=st.sampled_from(_TARGETS),
+    position=st.floats(0, 1, exclude_max=True),
+    bit=st.integers(0, 7),
+)
+def test_flipping_any_byte_fails_verification(
+    signed: dict[str, Path], target: str, position: float, bit: int
+) -> None:
+    path = signed[target]
+    original = path.read_bytes()
+    index = int(position * len(original))
+    changed = bytearray(original)
+    changed[index] ^= 1 << bit
+    path.write_bytes(bytes(changed))
+    try:
+        code, _, stderr = run(
+            "verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence"
+        )
+        assert code == 1, f"flipping bit {bit} of byte {index} in {target} verified"
+        assert "NOT verified" in stderr
+    finally:
+        path.write_bytes(original)
+    assert run("verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence")[0] == 0
+
+
+def test_keys_never_leak(signed: dict[str, Path]) -> None:
+    private = signed["key"].read_bytes()
+    body = b"".join(line for line in private.splitlines() if not line.startswith(b"-----"))
+    assert oct(signed["key"].stat().st_mode & 0o777) == "0o600"
+    for produced in signed["dir"].iterdir():
+        assert body not in produced.read_bytes(), produced
+
+
+def test_unsigned_rerun_removes_the_stale_envelope(signed: dict[str, Path]) -> None:
+    code, _, _ = run("audit", "audit.yaml", "--out", "report")
+    assert code == 1
+    assert not signed["envelope"].exists()
+    assert "Not signed" in (signed["dir"] / "report.html").read_text()
+
+
+def test_signing_key_from_environment_and_passphrase(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING)
+    env = {"ETHICSGATE_KEY_PASSPHRASE": "correct horse"}
+    assert run("keys", "generate", "--out", "k", "--passphrase", env=env)[0] == 0
+    assert b"ENCRYPTED" in (tmp_path / "k" / "ethicsgate.key").read_bytes()
+    env["ETHICSGATE_SIGNING_KEY"] = "k/ethicsgate.key"
+    code, stdout, stderr = run("audit", "audit.yaml", "--out", "r", env=env)
+    assert code == 1 and "signed:" in stdout, stderr
+    env["ETHICSGATE_KEY_PASSPHRASE"] = "wrong"
+    code, _, stderr = run("audit", "audit.yaml", "--out", "r2", env=env)
+    assert code == 2 and "k/ethicsgate.key" in stderr
+    assert not (tmp_path / "r2").exists(), "a bad key must fail before anything is written"
+
+
+def test_bad_key_input_exits_2(signed: dict[str, Path], tmp_path: Path) -> None:
+    code, _, stderr = run("verify", str(signed["dir"]), "--key", str(tmp_path / "missing.pub"))
+    assert code == 2 and "missing.pub" in stderr
+    code, _, stderr = run("verify", str(tmp_path / "nowhere"), "--key", str(signed["pub"]))
+    assert code == 2 and "envelope file not found" in stderr
+    code, _, stderr = run("audit", "audit.yaml", "--key", str(signed["policy"]))
+    assert code == 2 and "policy.yaml" in stderr
+    code, _, stderr = run("keys", "generate", "--out", str(signed["key"].parent))
+    assert code == 2 and "remove it or choose another --out" in stderr
