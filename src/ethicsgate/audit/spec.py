@@ -20,12 +20,14 @@ __all__ = ["AuditSpec", "LoadedAudit", "load_audit_spec"]
 class AuditSpec(StrictModel):
     """An audit: which policy, run against which evidence. Paths are relative to this file."""
 
-    schema_version: Literal[1]
-    id: Identifier
+    schema_version: Literal[1] = Field(description="Version of the audit spec format: 1.")
+    id: Identifier = Field(description="Names the report folder: reports/<id>/.")
     title: str | None = None
     description: str | None = None
     policy: str = Field(min_length=1, description="Path of the policy pack.")
-    evidence: dict[Identifier, EvidenceSpec] = Field(min_length=1)
+    evidence: dict[Identifier, EvidenceSpec] = Field(
+        min_length=1, description="Evidence sets by the name rules use as `dataset`."
+    )
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,11 @@ ReferenceGroup = Literal["max", "min", "overall"] | dict[str, Text]
 class Reference(StrictModel):
     """A regulation or standard that rules implement."""
 
-    id: Identifier
-    title: str = Field(min_length=1)
-    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    id: Identifier = Field(description="Short id that rules cite in their `references`.")
+    title: str = Field(min_length=1, description="The regulation or standard, as people cite it.")
+    url: str | None = Field(
+        default=None, pattern=r"^https?://\S+$", description="Where to read it."
+    )
 
 
 class FairnessAssertion(StrictModel):
@@ -58,10 +60,14 @@ class FairnessAssertion(StrictModel):
     ``value`` is the group value itself.
     """
 
-    metric: MetricId
-    aggregate: Aggregate = "ratio"
-    op: Op
-    value: float
+    metric: MetricId = Field(description="A metric id (see Metrics).")
+    aggregate: Aggregate = Field(
+        default="ratio",
+        description="ratio: group / reference; difference: |group - reference|; "
+        "value: the group's own value.",
+    )
+    op: Op = Field(description="How the observed value must compare with `value`.")
+    value: float = Field(description="The threshold, e.g. 0.8 for the four-fifths rule.")
 
     @field_validator("value")
     @classmethod
@@ -74,11 +80,14 @@ class FairnessAssertion(StrictModel):
 class RuleBase(StrictModel):
     """Fields every rule kind shares."""
 
-    id: Identifier
-    title: str | None = None
+    id: Identifier = Field(description="Unique within the pack; used in reports and waivers.")
+    title: str | None = Field(default=None, description="What the rule checks, in plain words.")
     description: str | None = None
     dataset: Identifier = Field(description="An evidence name bound by the audit spec.")
-    severity: Severity = Severity.BLOCK
+    severity: Severity = Field(
+        default=Severity.BLOCK,
+        description="block: a failure fails the audit (exit 1); warn/info: reported only.",
+    )
     references: list[Identifier] = Field(
         default_factory=list, description="Ids from the pack's references that this rule cites."
     )
@@ -88,11 +97,31 @@ class FairnessRule(RuleBase):
     """Group fairness of binary predictions, with metrics as fairlearn defines them."""
 
     kind: Literal["fairness"]
-    sensitive_features: list[Identifier] = Field(min_length=1)
-    metrics: list[MetricId] = Field(default_factory=list)
-    min_group_size: int = Field(default=30, ge=1)
-    reference: ReferenceGroup = "max"
-    assertions: list[FairnessAssertion] = Field(default_factory=list, alias="assert")
+    sensitive_features: list[Identifier] = Field(
+        min_length=1,
+        description="Columns (roles) that define groups; two or more give intersectional "
+        "groups.",
+    )
+    metrics: list[MetricId] = Field(
+        default_factory=list,
+        description="Metrics reported for every group (asserted metrics are added).",
+    )
+    min_group_size: int = Field(
+        default=30,
+        ge=1,
+        description="Smaller groups are reported and marked excluded, never compared.",
+    )
+    reference: ReferenceGroup = Field(
+        default="max",
+        description="The group ratios and differences are taken against: the group with "
+        "the max or min value of each metric, everyone (overall), or a named group such as "
+        "{race: Caucasian}.",
+    )
+    assertions: list[FairnessAssertion] = Field(
+        default_factory=list,
+        alias="assert",
+        description="Thresholds that must hold for every compared group.",
+    )
 
     @field_validator("sensitive_features", "metrics")
     @classmethod
@@ -155,11 +184,13 @@ PLANNED_KINDS = ("transparency", "consent", "oversight", "data_quality")
 class PolicyPack(StrictModel):
     """A versioned pack of rules with the references they implement."""
 
-    schema_version: Literal[1]
-    id: Identifier
-    version: Text = Field(min_length=1)
+    schema_version: Literal[1] = Field(description="Version of the policy language: 1.")
+    id: Identifier = Field(description="Stable id of the pack, recorded in every report.")
+    version: Text = Field(min_length=1, description="The pack's own version.")
     title: str = Field(min_length=1)
-    owner: str = Field(min_length=1)
+    owner: str = Field(min_length=1, description="Who is accountable for the policy.")
     description: str | None = None
-    references: list[Reference] = Field(default_factory=list)
-    rules: list[Rule] = Field(min_length=1)
+    references: list[Reference] = Field(
+        default_factory=list, description="Regulations and standards the rules implement."
+    )
+    rules: list[Rule] = Field(min_length=1, description="At least one rule.")

@@ -1,0 +1,167 @@
+"""Generate the reference pages in docs/ from the models and the CLI, so they cannot drift.
+
+``python -m ethicsgate.docsgen`` rewrites docs/policy-reference.md and docs/cli.md; a test
+fails when the committed pages differ from what this module generates.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+__all__ = ["cli_reference", "policy_reference", "write_docs"]
+
+
+def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return f"`{schema['$ref'].rsplit('/', 1)[-1]}`"
+    if "const" in schema:
+        return f"`{schema['const']!r}`"
+    if "enum" in schema:
+        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    if "anyOf" in schema or "oneOf" in schema:
+        parts = [_type_text(s, defs) for s in schema.get("anyOf", schema.get("oneOf", []))]
+        return " \\| ".join(p for p in parts if p != "`null`") + (
+            " (optional)" if any(p == "`null`" for p in parts) else ""
+        )
+    kind = schema.get("type")
+    if kind == "array":
+        return f"list of {_type_text(schema.get('items', {}), defs)}"
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict):
+            return f"mapping of name → {_type_text(values, defs)}"
+        return "mapping"
+    if kind == "null":
+        return "`null`"
+    return f"{kind}" if kind else "any"
+
+
+def _model_table(model: type[BaseModel]) -> str:
+    schema = model.model_json_schema(by_alias=True)
+    defs = schema.get("$defs", {})
+    required = set(schema.get("required", []))
+    rows = ["| field | type | required | default | meaning |", "| --- | --- | --- | --- | --- |"]
+    for name, prop in schema.get("properties", {}).items():
+        default = prop.get("default", "")
+        default_text = f"`{default}`" if name not in required and "default" in prop else ""
+        description = (prop.get("description") or "").replace("\n", " ").replace("|", "\\|")
+        rows.append(
+            f"| `{name}` | {_type_text(prop, defs)} | {'yes' if name in required else 'no'} "
+            f"| {default_text} | {description} |"
+        )
+    doc = (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else ""
+    return f"### `{model.__name__}`\n\n{doc}\n\n" + "\n".join(rows) + "\n"
+
+
+def policy_reference() -> str:
+    """Return docs/policy-reference.md: every model of the policy language and every metric."""
+    from ethicsgate.audit.spec import AuditSpec
+    from ethicsgate.evidence.spec import EvidenceSpec
+    from ethicsgate.policy import models
+    from ethicsgate.rules.metrics import METRICS
+
+    parts = [
+        "# Policy language reference (schema_version 1)\n",
+        "Generated from the models by `python -m ethicsgate.docsgen`; do not edit by hand. "
+        "The JSON Schemas are in [schemas/](schemas/) and printed by "
+        "`ethicsgate policy schema --kind policy|audit|report`.\n",
+        "## Policy pack (`policies/*.yaml`)\n",
+        _model_table(models.PolicyPack),
+        _model_table(models.Reference),
+        "## Rule kinds\n",
+        "Every rule has `id`, `kind`, `dataset`, `severity` (`block` fails the audit; `warn` and "
+        "`info` only report) and may cite `references`. Kinds implemented: "
+        + ", ".join(f"`{k.model_fields['kind'].annotation.__args__[0]}`" for k in models.RULE_KINDS)
+        + ".\n",
+    ]
+    for kind in models.RULE_KINDS:
+        parts.append(_model_table(kind))
+    for extra in _extra_models(models):
+        parts.append(_model_table(extra))
+    parts += [
+        "## Metrics\n",
+        "Definitions follow fairlearn. TP, FP, TN, FN count people by true label and "
+        "prediction; N is everyone in the group. A metric whose denominator is 0 is "
+        "*undefined* (`null` in report.json) and an assertion that meets it is `error`.\n",
+        "| id | name | formula | needs label | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for spec in METRICS.values():
+        parts.append(
+            f"| `{spec.id}` | {spec.title} | {spec.formula} | "
+            f"{'yes' if spec.needs_label else 'no'} | {spec.description} |"
+        )
+    parts += [
+        "",
+        "## Audit spec (`audits/*.yaml`)\n",
+        _model_table(AuditSpec),
+        _model_table(EvidenceSpec),
+    ]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _extra_models(models: Any) -> list[type[BaseModel]]:
+    """Return the non-rule models the rules use (assertions, options), in definition order."""
+    seen = {models.PolicyPack, models.Reference, *models.RULE_KINDS}
+    out = []
+    for value in vars(models).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, BaseModel)
+            and value.__module__ == models.__name__
+            and value not in seen
+            and value.__name__ not in ("RuleBase", "StrictModel")
+        ):
+            out.append(value)
+    return out
+
+
+def cli_reference() -> str:
+    """Return docs/cli.md: every command's usage and options, from the click definitions."""
+    from ethicsgate.cli import cli
+
+    lines = [
+        "# Command-line reference\n",
+        "Generated from the CLI by `python -m ethicsgate.docsgen`; do not edit by hand.\n",
+        "Exit codes of every command: **0** success (every blocking rule passed, or verified), "
+        "**1** a blocking rule failed or could not be evaluated (or a signature did not "
+        "verify), **2** bad input with a located message and no traceback, **3** internal "
+        "error (a bug: please report it with the traceback).\n",
+    ]
+
+    def walk(command: click.Command, path: list[str]) -> None:
+        ctx = click.Context(
+            command, info_name=" ".join(path), terminal_width=88, max_content_width=88
+        )
+        if path != ["ethicsgate"]:
+            lines.append(f"## `{' '.join(path)}`\n")
+            lines.append("```text\n" + command.get_help(ctx).rstrip() + "\n```\n")
+        if isinstance(command, click.Group):
+            for name in sorted(command.list_commands(ctx)):
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    walk(sub, [*path, name])
+
+    walk(cli, ["ethicsgate"])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_docs(docs: Path) -> list[Path]:
+    """Write the generated pages into ``docs``."""
+    pages = {"policy-reference.md": policy_reference(), "cli.md": cli_reference()}
+    written = []
+    for name, text in pages.items():
+        (docs / name).write_text(text, encoding="utf-8")
+        written.append(docs / name)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs")
+    for page in write_docs(target):
+        print(f"wrote {page}")
