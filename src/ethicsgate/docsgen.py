@@ -134,20 +134,27 @@ def cli_reference() -> str:
         "error (a bug: please report it with the traceback).\n",
     ]
 
-    def walk(command: click.Command, path: list[str]) -> None:
+    def walk(command: click.Command, path: list[str], parent: click.Context | None) -> None:
+        # contexts chain to the root, so every command inherits its settings (-h, width)
+        settings: dict[str, Any] = {} if parent else dict(cli.context_settings)
         ctx = click.Context(
-            command, info_name=" ".join(path), terminal_width=88, max_content_width=88
+            command,
+            parent=parent,
+            info_name=path[-1] if parent else path[0],
+            terminal_width=88,
+            max_content_width=88,
+            **settings,
         )
-        if path != ["ethicsgate"]:
+        if parent is not None:
             lines.append(f"## `{' '.join(path)}`\n")
             lines.append("```text\n" + command.get_help(ctx).rstrip() + "\n```\n")
         if isinstance(command, click.Group):
             for name in sorted(command.list_commands(ctx)):
                 sub = command.get_command(ctx, name)
                 if sub is not None:
-                    walk(sub, [*path, name])
+                    walk(sub, [*path, name], ctx)
 
-    walk(cli, ["ethicsgate"])
+    walk(cli, ["ethicsgate"], None)
     return "\n".join(lines).rstrip() + "\n"
 
 
