@@ -15,14 +15,14 @@ What it measures, for each size (default 1e6 and 1e7 rows):
 * **DuckDB scan (floor)**: ``SELECT count(*), sum(hash(sex, race, age_band, y_true, y_pred))``
   over the Parquet, which decodes the same five columns and does nothing else.
 
-Every measurement runs in a fresh child process; wall time is taken around the child and peak
-RSS is the child's own ``ru_maxrss`` as returned by ``os.wait4`` (the same figure as
-``getrusage(RUSAGE_CHILDREN)`` in a parent with that one child). The data file is read once
-before timing, so every method starts from a warm page cache. ethicsgate and the floor run
-``--repeat`` times (median wall time, highest peak RSS); fairlearn on raw rows runs once. The
-CLI runs without ``ETHICSGATE_*`` variables, so the audit is never signed. For scale, Python
-start-up plus the imports an audit needs (ethicsgate, duckdb, pandas, sklearn, fairlearn) is
-measured alone too.
+Every measurement runs in a fresh child process, started by a small stdlib-only wrapper that
+times it and reads ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` afterwards (spawned straight from
+this script, a child's ``ru_maxrss`` would start from this script's own peak). The data file
+is read once before timing, so every method starts from a warm page cache. ethicsgate and the
+floor run ``--repeat`` times (median wall time, highest peak RSS); fairlearn on raw rows runs
+once. The CLI runs without ``ETHICSGATE_*`` variables, so the audit is never signed. For scale,
+Python start-up plus the imports an audit needs (ethicsgate, duckdb, pandas, sklearn,
+fairlearn) is measured alone too.
 
 Oracle: the per-group metrics and counts in the ``report.json`` that the CLI wrote must equal
 fairlearn's raw-row results to 1e-12 (and an independent DuckDB ``GROUP BY`` of exact integer
@@ -301,27 +301,48 @@ class Run:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+# The measuring wrapper: a stdlib-only Python that runs the command as its only child and reports
+# that child's wall time and getrusage(RUSAGE_CHILDREN).ru_maxrss. It is needed because Linux
+# carries the parent's high-water RSS over into a child's ru_maxrss at exec (vfork or fork, then
+# exec records the old address space's peak), so a child spawned straight from this process,
+# which holds numpy, pyarrow and DuckDB results, would report at least this process's peak. The
+# small wrapper's own peak (about 10 MB) is what its child starts from instead.
+WRAPPER = """\
+import resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.call(sys.argv[2:])
+wall = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+with open(sys.argv[1], "w") as out:
+    out.write(f"{code} {wall!r} {peak}")
+"""
+
+
 def measure(
     command: list[str], *, log_path: Path, ok_codes: tuple[int, ...] = (0,), env: Any = None
 ) -> Run:
-    """Run ``command`` in a fresh child; return its wall time and its own peak RSS.
+    """Run ``command`` in a fresh child of a small wrapper; return its wall time and peak RSS.
 
-    ``os.wait4`` returns the rusage of exactly that child (and its waited-for descendants),
-    so ``ru_maxrss`` is that process tree's peak resident set, in KiB on Linux.
+    Peak RSS is ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in the wrapper, whose only child is
+    the command: that process tree's peak resident set (KiB on Linux).
     """
+    stats = log_path.with_suffix(".rusage")
+    stats.unlink(missing_ok=True)
+    wrapper = [sys.executable, "-S", "-c", WRAPPER, str(stats), *command]
     with log_path.open("wb") as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped by wait4
-    if proc.returncode not in ok_codes:
+        subprocess.run(wrapper, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    try:
+        code_text, wall_text, peak_text = stats.read_text(encoding="utf-8").split()
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"the measuring wrapper failed for {shlex.join(command)}: {exc}") from exc
+    code = int(code_text)
+    if code not in ok_codes:
         tail = log_path.read_text(errors="replace")[-4000:]
         raise SystemExit(
-            f"command failed with exit {proc.returncode}: {shlex.join(command)}\n"
+            f"command failed with exit {code}: {shlex.join(command)}\n"
             f"--- last output ({log_path}) ---\n{tail}"
         )
-    return Run(wall_s=wall, peak_rss_mib=usage.ru_maxrss / 1024, returncode=proc.returncode)
+    return Run(wall_s=float(wall_text), peak_rss_mib=int(peak_text) / 1024, returncode=code)
 
 
 def clean_env() -> dict[str, str]:
@@ -652,9 +673,9 @@ def section_markdown(
         "evidence, writing report.json/.html/.md). The alternative reads the rows with pandas "
         "and runs fairlearn's `MetricFrame` on all of them; the floor is a DuckDB scan that "
         "decodes the same five columns and does nothing else. Each measurement is a fresh child "
-        "process (wall time around it, peak RSS = its `ru_maxrss`; MB = 2^20 bytes); the data "
-        "file is in the page cache for all three. ethicsgate and the floor are the median of "
-        "`--repeat` runs, fairlearn on raw rows runs once; the audit is unsigned.",
+        "process of a small wrapper that times it and reads its `ru_maxrss` (peak RSS; "
+        "MB = 2^20 bytes); the data file is in the page cache for all three. ethicsgate and "
+        "the floor are the median of `--repeat` runs, fairlearn on raw rows runs once; the audit is unsigned.",
         "",
         "Reproduce (from the repository root):",
         "",

@@ -7,6 +7,7 @@ fails when the committed pages differ from what this module generates.
 from __future__ import annotations
 
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def policy_reference() -> str:
         "## Rule kinds\n",
         "Every rule has `id`, `kind`, `dataset`, `severity` (`block` fails the audit; `warn` and "
         "`info` only report) and may cite `references`. Kinds implemented: "
-        + ", ".join(f"`{k.model_fields['kind'].annotation.__args__[0]}`" for k in models.RULE_KINDS)
+        + ", ".join(f"`{_kind_name(k)}`" for k in models.RULE_KINDS)
         + ".\n",
     ]
     for kind in models.RULE_KINDS:
@@ -103,6 +104,11 @@ def policy_reference() -> str:
         _model_table(EvidenceSpec),
     ]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _kind_name(model: type[BaseModel]) -> str:
+    """Return the ``kind`` literal of a rule model."""
+    return str(typing.get_args(model.model_fields["kind"].annotation)[0])
 
 
 def _extra_models(models: Any) -> list[type[BaseModel]]:

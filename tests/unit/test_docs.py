@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from tests.conftest import ROOT
+
 from ethicsgate.docsgen import cli_reference, policy_reference
 from ethicsgate.policy.models import RULE_KINDS
 from ethicsgate.rules.metrics import METRICS
-from tests.conftest import ROOT
 
 DOCS = ROOT / "docs"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import metadata
@@ -22,6 +22,7 @@ from ethicsgate.audit.result import (
     Summary,
 )
 from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
+from ethicsgate.errors import Location
 from ethicsgate.evidence import EvidenceSet, GroupedCounts, ProgressCallback, open_evidence
 from ethicsgate.policy.models import FairnessRule, Severity
 from ethicsgate.rules.fairness import LABEL, PREDICTION, evaluate_fairness
@@ -65,10 +66,7 @@ def run_audit(
     evidence: dict[str, EvidenceSet] = {}
     for name, evidence_spec in audit.spec.evidence.items():
         evidence[name] = open_evidence(
-            name,
-            evidence_spec,
-            base_dir=audit.base_dir,
-            locate=lambda loc, name=name: audit.document.locate(("evidence", name, *loc)),
+            name, evidence_spec, base_dir=audit.base_dir, locate=_locator(audit, name)
         )
 
     rules = audit.policy.pack.rules
@@ -133,6 +131,11 @@ def _evaluate(rule: FairnessRule, counts: GroupedCounts) -> RuleResult:
     return evaluate_fairness(rule, counts.frame)
 
 
+def _locator(audit: LoadedAudit, name: str) -> Callable[[Sequence[str | int]], Location]:
+    """Return a function locating keys of one evidence entry inside the audit spec."""
+    return lambda loc: audit.document.locate(("evidence", name, *loc))
+
+
 def _evidence_info(evidence_set: EvidenceSet, counts: GroupedCounts | None) -> EvidenceInfo:
     files = evidence_set.digests()
     if len(files) == 1:
@@ -157,7 +160,7 @@ def _evidence_info(evidence_set: EvidenceSet, counts: GroupedCounts | None) -> E
 
 def status_of(results: list[RuleResult]) -> Literal["pass", "fail", "error"]:
     """Return the audit status: fail if a block rule failed, error if one errored, else pass."""
-    blocking = [r for r in results if r.severity == Severity.BLOCK]
+    blocking = [r for r in results if r.severity == Severity.BLOCK.value]
     if any(r.status == RuleStatus.FAIL for r in blocking):
         return "fail"
     if any(r.status == RuleStatus.ERROR for r in blocking):
@@ -176,7 +179,7 @@ def _summary(results: list[RuleResult]) -> Summary:
         warned=n(RuleStatus.WARN),
         errors=n(RuleStatus.ERROR),
         blocking_failed=sum(
-            r.status in (RuleStatus.FAIL, RuleStatus.ERROR) and r.severity == Severity.BLOCK
+            r.status in (RuleStatus.FAIL, RuleStatus.ERROR) and r.severity == Severity.BLOCK.value
             for r in results
         ),
     )

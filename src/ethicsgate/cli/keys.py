@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,10 @@ def load_signing_key(path: Path) -> Ed25519PrivateKey:
     from ethicsgate.attest import load_private_key
 
     passphrase = _passphrase_from_env()
-    if passphrase is None and _is_encrypted(path) and click.get_text_stream("stdin").isatty():
-        passphrase = click.prompt(f"passphrase for {path}", hide_input=True, err=True).encode()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    if passphrase is None and _is_encrypted(path) and interactive:
+        answer: str = click.prompt(f"passphrase for {path}", hide_input=True, err=True)
+        passphrase = answer.encode()
     return load_private_key(path, passphrase=passphrase)
 
 

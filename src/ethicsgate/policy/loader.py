@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ethicsgate.errors import PolicyError
-from ethicsgate.policy.models import PLANNED_KINDS, FairnessRule, PolicyPack
+from ethicsgate.policy.models import CHECKS, PLANNED_KINDS, RULE_KINDS, FairnessRule, PolicyPack
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 from ethicsgate.rules.metrics import METRICS
 
@@ -61,10 +61,12 @@ def _precheck(doc: YamlDocument) -> None:
         if isinstance(rule, dict) and rule.get("kind") in PLANNED_KINDS:
             raise PolicyError(
                 f"rule {rule.get('id')!r}: kind {rule['kind']!r} is not supported by this "
-                "version of ethicsgate (supported: fairness)",
+                f"version of ethicsgate (supported: {', '.join(_supported_kinds())})",
                 location=doc.locate(("rules", index, "kind")),
                 hint="upgrade ethicsgate or remove the rule",
             )
+        if isinstance(rule, dict) and rule.get("kind") in CHECKS:
+            _check_check_name(doc, index, rule)
         if isinstance(rule, dict) and isinstance(rule.get("metrics"), list):
             for m_index, metric in enumerate(rule["metrics"]):
                 _check_metric_name(doc, ("rules", index, "metrics", m_index), metric)
@@ -73,6 +75,29 @@ def _precheck(doc: YamlDocument) -> None:
                 if isinstance(assertion, dict) and "metric" in assertion:
                     loc = ("rules", index, "assert", a_index, "metric")
                     _check_metric_name(doc, loc, assertion["metric"])
+
+
+def _supported_kinds() -> list[str]:
+    return [kind.model_fields["kind"].annotation.__args__[0] for kind in RULE_KINDS]
+
+
+def _check_check_name(doc: YamlDocument, index: int, rule: dict[str, Any]) -> None:
+    kind, check = rule["kind"], rule.get("check")
+    known = CHECKS[kind]
+    if "check" not in rule:
+        raise PolicyError(
+            f"rule {rule.get('id')!r} of kind {kind} needs a 'check' (one of: {', '.join(known)})",
+            location=doc.locate(("rules", index, "kind")),
+            hint=f"add e.g. check: {known[0]}; docs/rules-logs.md describes every check",
+        )
+    if not isinstance(check, str) or check not in known:
+        close = difflib.get_close_matches(str(check), known, n=1)
+        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+        raise PolicyError(
+            f"unknown check {check!r} for kind {kind}{suggestion}",
+            location=doc.locate(("rules", index, "check")),
+            hint=f"checks of kind {kind}: {', '.join(known)}",
+        )
 
 
 def _check_metric_name(doc: YamlDocument, loc: tuple[str | int, ...], metric: Any) -> None:

@@ -14,7 +14,7 @@ from ethicsgate.errors import EthicsgateError, Location
 __all__ = ["YamlDocument", "load_yaml", "pydantic_errors_to_message"]
 
 try:  # the C loader is several times faster; fall back where libyaml is missing
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
 
@@ -59,13 +59,13 @@ def _walk(
             _walk(item, (*path, index), marks, key_marks)
 
 
-class _UniqueKeyLoader(_Loader):  # type: ignore[misc, valid-type]
+class _UniqueKeyLoader(_Loader):  # type: ignore[misc]
     """A safe loader that rejects duplicate mapping keys instead of keeping the last one."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping",
@@ -162,8 +162,11 @@ def _strip_union_tags(data: Any, loc: Sequence[str | int]) -> list[str | int]:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part not in node and node.get("kind") == part:
-            continue  # the tag of a discriminated union, not a YAML key
+        if isinstance(node, dict) and part not in node and part in (
+            node.get("kind"),
+            node.get("check"),
+        ):
+            continue  # the tag of a discriminated union (kind, then check), not a YAML key
         out.append(part)
         if isinstance(node, dict):
             node = node.get(part)

@@ -77,22 +77,22 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Pa
     staged: list[tuple[str, Path]] = []
     try:
         for name, content in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-            staged.append((name, Path(tmp)))
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
+            staged.append((name, Path(tmp_name)))
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(tmp, 0o644)
+            os.chmod(tmp_name, 0o644)
         written = []
-        for name, tmp in staged:
-            os.replace(tmp, out_dir / name)
+        for name, staged_path in staged:
+            os.replace(staged_path, out_dir / name)
             written.append(out_dir / name)
         return written
     finally:
-        for _, tmp in staged:
-            if tmp.exists():
-                tmp.unlink()
+        for _, leftover in staged:
+            if leftover.exists():
+                leftover.unlink()
 
 
 def report_files(result: AuditResult, *, signer: str | None = None) -> dict[str, bytes]:
