@@ -675,7 +675,8 @@ def section_markdown(
         "decodes the same five columns and does nothing else. Each measurement is a fresh child "
         "process of a small wrapper that times it and reads its `ru_maxrss` (peak RSS; "
         "MB = 2^20 bytes); the data file is in the page cache for all three. ethicsgate and "
-        "the floor are the median of `--repeat` runs, fairlearn on raw rows runs once; the audit is unsigned.",
+        "the floor are the median of `--repeat` runs, fairlearn on raw rows runs once; the "
+        "audit is unsigned.",
         "",
         "Reproduce (from the repository root):",
         "",
