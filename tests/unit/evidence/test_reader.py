@@ -1,0 +1,99 @@
+"""The evidence reader: formats, 0/1 normalisation, missing values, progress, located errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence import EvidenceSpec, open_evidence
+
+
+def _open(path: str, base: Path, **spec: object):  # type: ignore[no-untyped-def]
+    return open_evidence(
+        "ev", EvidenceSpec.model_validate({"path": path, **spec}), base_dir=base,
+        locate=lambda loc: Location("audit.yaml", 1, 1),
+    )
+
+
+def _counts(ev, roles, binary=("label", "prediction"), **kw):  # type: ignore[no-untyped-def]
+    con = duckdb.connect()
+    try:
+        return ev.grouped_counts(con, roles=roles, binary_roles=list(binary), **kw)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("label_values", "expected"),
+    [
+        (["true", "false", "TRUE"], [1, 0, 1]),
+        (["1.0", "0.0", "1"], [1, 0, 1]),
+        (["1", "0", "1"], [1, 0, 1]),
+    ],
+)
+def test_binary_roles_accept_booleans_numbers_and_text(
+    write: Callable[[str, str], Path], tmp_path: Path, label_values: list[str], expected: list[int]
+) -> None:
+    rows = "\n".join(f"g{i},{v},0" for i, v in enumerate(label_values))
+    write("d.csv", "grp,label,prediction\n" + rows + "\n")
+    counts = _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+    frame = counts.frame.sort_values("grp")
+    assert frame["label"].tolist() == expected
+    assert counts.rows == counts.rows_read == 3
+
+
+def test_float_column_with_a_fraction_is_rejected(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("d.csv", "grp,label,prediction\na,1,0\nb,0.5,1\n")
+    with pytest.raises(EvidenceError, match=r"'label' must be 0 or 1, found '0.5' in row 2, line 3"):
+        _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+
+
+def test_invalid_rows_excluded_by_the_filter_are_fine(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("d.csv", "grp,label,prediction,ok\na,1,0,1\nb,N/A,1,0\n")
+    counts = _counts(_open("d.csv", tmp_path, filter="ok = 1"), ["grp", "label", "prediction"])
+    assert (counts.rows_read, counts.rows) == (2, 1)
+
+
+def test_missing_sensitive_values_form_their_own_group(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("d.jsonl", '{"g": "a", "label": 1, "prediction": 1}\n{"g": null, "label": 0, "prediction": 1}\n')
+    counts = _counts(_open("d.jsonl", tmp_path), ["g", "label", "prediction"])
+    assert counts.frame["g"].isna().sum() == 1
+    assert counts.frame["g"].dropna().tolist() == ["a"]
+
+
+def test_reader_options_are_passed_to_duckdb(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("d.txt", "grp;label;prediction\na;1;0\n")
+    counts = _counts(_open("d.txt", tmp_path, format="csv", options={"delim": ";"}), ["grp", "label", "prediction"])
+    assert counts.rows == 1
+
+
+def test_invalid_value_in_the_second_file_names_that_file(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("logs/a.csv", "grp,label,prediction\na,1,0\n")
+    bad = write("logs/b.csv", "grp,label,prediction\na,1,0\na,1,7\n")
+    with pytest.raises(EvidenceError) as info:
+        _counts(_open("logs/*.csv", tmp_path), ["grp", "label", "prediction"])
+    assert info.value.location is not None and info.value.location.path == str(bad)
+    assert "'prediction' must be 0 or 1, found '7' in row 2, line 3" in info.value.message
+
+
+def test_progress_reaches_one(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT (i % 7)::VARCHAR AS grp, i % 2 AS label, (i * 7) % 3 = 0 AS prediction "
+        f"FROM range(3000000) t(i)) TO '{tmp_path}/big.parquet'"
+    )
+    seen: list[float] = []
+    counts = _counts(_open("big.parquet", tmp_path), ["grp", "label", "prediction"], progress=lambda name, f: seen.append(f))
+    assert counts.rows == 3_000_000
+    assert seen and seen[-1] == 1.0
+    assert seen == sorted(seen)
+
+
+def test_unsupported_type_for_a_binary_role(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    write("d.csv", "grp,label,prediction\na,2024-01-01,0\n")
+    with pytest.raises(EvidenceError, match="must be 0/1 or true/false"):
+        _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
