@@ -28,6 +28,7 @@ demo: $(VENV)/.installed
 	@# exit 1 means the audit found a blocking failure: the report is still written
 	$(BIN)/ethicsgate audit audits/compas-example.yaml --key $(KEYS)/demo.key || test $$? -eq 1
 	$(BIN)/ethicsgate verify reports/compas-example --key $(KEYS)/demo.pub --evidence
+	$(BIN)/ethicsgate audit audits/bakery.yaml --key $(KEYS)/demo.key || test $$? -eq 1
 	@echo "open reports/compas-example/report.html"
 
 test: $(VENV)/.installed-dev

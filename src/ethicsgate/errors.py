@@ -12,10 +12,12 @@ from pathlib import Path
 
 __all__ = [
     "AuditSpecError",
+    "BaselineError",
     "EthicsgateError",
     "EvidenceError",
     "Location",
     "PolicyError",
+    "PublishError",
     "ReviewError",
     "SigningError",
     "VerificationError",
@@ -105,3 +107,15 @@ class ReviewError(EthicsgateError):
     """A review-queue operation is not possible (unknown item, wrong state, bad store)."""
 
     kind = "review"
+
+
+class BaselineError(EthicsgateError):
+    """A baseline report for ``ethicsgate gate`` is missing, invalid or of another policy."""
+
+    kind = "baseline"
+
+
+class PublishError(EthicsgateError):
+    """A transparency statement cannot be published from the given input."""
+
+    kind = "publish"

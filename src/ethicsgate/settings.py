@@ -21,3 +21,7 @@ class Settings(BaseSettings):
     """Passphrase of an encrypted private key (otherwise asked for at a prompt)."""
     db_url: str | None = None
     """Review store URL (SQLite file by default)."""
+    reviewer: str | None = None
+    """Who ``ethicsgate review`` acts as when ``--as`` is not given (default: the OS user)."""
+    review_lease: str = "15m"
+    """How long a review claim lasts before the item is claimable again (``--lease``)."""

@@ -64,8 +64,16 @@ class ParsedStatement:
     predicate: dict[str, Any]
 
 
-def build_statement(subjects: Sequence[Subject], predicate: Mapping[str, Any]) -> bytes:
+def build_statement(
+    subjects: Sequence[Subject],
+    predicate: Mapping[str, Any],
+    *,
+    predicate_type: str = PREDICATE_TYPE,
+) -> bytes:
     """Return the canonical JSON bytes of an in-toto statement with ethicsgate's predicate.
+
+    ``predicate_type`` is the audit-report type unless another ethicsgate document (a
+    transparency statement) is signed.
 
     Raises:
         ValueError: ``subjects`` is empty or repeats a name, a subject is malformed, or the
@@ -87,7 +95,7 @@ def build_statement(subjects: Sequence[Subject], predicate: Mapping[str, Any]) -
     document = {
         "_type": STATEMENT_TYPE,
         "subject": [{"name": s.name, "digest": {"sha256": s.sha256}} for s in subjects],
-        "predicateType": PREDICATE_TYPE,
+        "predicateType": predicate_type,
         "predicate": dict(predicate),
     }
     try:
@@ -103,7 +111,9 @@ def build_statement(subjects: Sequence[Subject], predicate: Mapping[str, Any]) -
     return text.encode("utf-8")
 
 
-def parse_statement(payload: bytes, *, source: str) -> ParsedStatement:
+def parse_statement(
+    payload: bytes, *, source: str, predicate_type: str = PREDICATE_TYPE
+) -> ParsedStatement:
     """Parse and validate the in-toto statement in ``payload``.
 
     Unknown fields are ignored, as the in-toto parsing rules require, and so are digests
@@ -127,8 +137,8 @@ def parse_statement(payload: bytes, *, source: str) -> ParsedStatement:
         fail("expected a JSON object")
     if document.get("_type") != STATEMENT_TYPE:
         fail(f"_type is {document.get('_type')!r}, expected {STATEMENT_TYPE!r}")
-    if document.get("predicateType") != PREDICATE_TYPE:
-        fail(f"predicateType is {document.get('predicateType')!r}, expected {PREDICATE_TYPE!r}")
+    if document.get("predicateType") != predicate_type:
+        fail(f"predicateType is {document.get('predicateType')!r}, expected {predicate_type!r}")
     predicate = document.get("predicate")
     if not isinstance(predicate, dict):
         fail("predicate must be a JSON object")

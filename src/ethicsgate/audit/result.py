@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ethicsgate.base import StrictModel
+from ethicsgate.contracts.results import ContractResult
 from ethicsgate.rules.results import RuleResult
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "EvidenceInfo",
     "PolicyInfo",
     "ReferenceInfo",
+    "ReviewRuleSummary",
+    "ReviewSummary",
     "Summary",
 ]
 
@@ -88,6 +91,27 @@ class Summary(StrictModel):
     warned: int
     errors: int
     blocking_failed: int
+    waived: int = Field(default=0, description="Failures covered by an unexpired waiver.")
+
+
+class ReviewRuleSummary(StrictModel):
+    """The review queue's items of one rule."""
+
+    rule_id: str
+    open: int = Field(description="Waiting for a reviewer (claimed items included).")
+    overdue: int = Field(description="Undecided and past their due time.")
+    decided: int = Field(description="Confirmed or dismissed.")
+    escalated: int
+    dismissed: int = Field(description="Decided as not a problem.")
+
+
+class ReviewSummary(StrictModel):
+    """The state of this audit's human review queue when the report was written."""
+
+    store: str = Field(description="The review database (password hidden).")
+    enqueued: int = Field(description="Items this run added to the queue.")
+    already_queued: int = Field(description="Findings of this run that were queued before.")
+    rules: list[ReviewRuleSummary]
 
 
 class AuditResult(StrictModel):
@@ -101,3 +125,13 @@ class AuditResult(StrictModel):
     audit: AuditInfo
     summary: Summary
     rules: list[RuleResult]
+    review: ReviewSummary | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="The review queue of this audit (only with a review store).",
+    )
+    contracts: list[ContractResult] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Data contracts (data_quality rules) checked before the rules ran.",
+    )

@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ethicsgate import __version__
+from ethicsgate.audit.fairness_scan import scan_fairness_evidence, score_context
 from ethicsgate.audit.result import (
     AuditInfo,
     AuditResult,
@@ -22,11 +23,31 @@ from ethicsgate.audit.result import (
     Summary,
 )
 from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
+from ethicsgate.audit.waivers import apply_waivers
+from ethicsgate.contracts.results import ContractResult
+from ethicsgate.contracts.run import (
+    contract_rule_result,
+    guarded_error,
+    guarded_rules,
+    run_contract,
+)
 from ethicsgate.errors import Location
 from ethicsgate.evidence import EvidenceSet, GroupedCounts, ProgressCallback, open_evidence
-from ethicsgate.policy.models import FairnessRule, Severity
-from ethicsgate.rules.fairness import LABEL, PREDICTION, evaluate_fairness
+from ethicsgate.evidence.rows import Role, RowsTable, read_rows
+from ethicsgate.policy.models import (
+    ConsentRule,
+    DataQualityRule,
+    FairnessRule,
+    OversightRule,
+    Rule,
+    Severity,
+    TransparencyRule,
+)
+from ethicsgate.rules.consent import consent_roles, evaluate_consent
+from ethicsgate.rules.fairness import evaluate_fairness
+from ethicsgate.rules.oversight import evaluate_oversight, oversight_roles
 from ethicsgate.rules.results import RuleResult, RuleStatus
+from ethicsgate.rules.transparency import evaluate_transparency, transparency_roles
 
 __all__ = ["display_path", "run_audit", "status_of"]
 
@@ -76,28 +97,31 @@ def run_audit(
             evidence_set.start_hashing(pool)
         con = duckdb.connect()
         try:
+            # data contracts first: rules whose evidence breaks one are not evaluated (error)
+            contracts, blocked = _run_contracts(con, rules, evidence)
+            active = [r for r in rules if r.id not in blocked]
             for name, evidence_set in evidence.items():
-                readers = [r for r in rules if r.dataset == name]
+                readers = [r for r in active if r.dataset == name and isinstance(r, FairnessRule)]
                 if not readers:
                     continue
-                roles: list[str] = []
-                for rule in readers:
-                    for feature in rule.sensitive_features:
-                        if feature not in roles:
-                            roles.append(feature)
-                binary = [LABEL] if any(r.needs_label for r in readers) else []
-                if any(r.needs_prediction for r in readers):
-                    binary.append(PREDICTION)
-                counts[name] = evidence_set.grouped_counts(
-                    con, roles=[*roles, *binary], binary_roles=binary, progress=progress
+                counts[name] = scan_fairness_evidence(
+                    con, evidence_set, readers, progress=progress
                 )
+            tables = _read_record_evidence(con, active, evidence, progress)
+            results = [
+                _contract_outcome(rule, contracts, blocked)
+                or _EVALUATORS[rule.kind](con, rule, counts, tables)
+                for rule in rules
+            ]
         finally:
             con.close()
-        results = [_evaluate(rule, counts[rule.dataset]) for rule in rules]
-        evidence_info = [_evidence_info(e, counts.get(e.name)) for e in evidence.values()]
+        evidence_info = [
+            _evidence_info(e, counts.get(e.name), tables.get(e.name)) for e in evidence.values()
+        ]
 
     pack = audit.policy.pack
     finished = clock()
+    results = apply_waivers(results, pack.waivers, today=finished.date())
     info = AuditInfo(
         id=audit.spec.id,
         title=audit.spec.title,
@@ -123,12 +147,106 @@ def run_audit(
         },
     )
     return AuditResult(
-        status=status_of(results), audit=info, summary=_summary(results), rules=results
+        status=status_of(results),
+        audit=info,
+        summary=_summary(results),
+        rules=results,
+        contracts=list(contracts.values()),
     )
 
 
+def _run_contracts(
+    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet]
+) -> tuple[dict[str, ContractResult], dict[str, ContractResult]]:
+    """Run every data_quality rule; return its contract and each guarded rule's failed one."""
+    contracts: dict[str, ContractResult] = {}
+    blocked: dict[str, ContractResult] = {}
+    for rule in rules:
+        if not isinstance(rule, DataQualityRule):
+            continue
+        guards = guarded_rules(rule, rules)
+        contract = run_contract(con, rule, evidence[rule.dataset], guards=guards)
+        contracts[rule.id] = contract
+        if not contract.success:
+            for guarded in guards:
+                blocked.setdefault(guarded, contract)
+    return contracts, blocked
+
+
+def _contract_outcome(
+    rule: Rule, contracts: dict[str, ContractResult], blocked: dict[str, ContractResult]
+) -> RuleResult | None:
+    """Return a data_quality rule's result, or the error of a rule a failed contract guards."""
+    if isinstance(rule, DataQualityRule):
+        return contract_rule_result(rule, contracts[rule.id])
+    if rule.id in blocked:
+        return guarded_error(rule, blocked[rule.id])
+    return None
+
+
 def _evaluate(rule: FairnessRule, counts: GroupedCounts) -> RuleResult:
-    return evaluate_fairness(rule, counts.frame)
+    return evaluate_fairness(rule, counts.frame, scores=score_context(rule, counts))
+
+
+Tables = dict[str, RowsTable]
+Counts = dict[str, GroupedCounts]
+
+
+def _fairness(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
+    assert isinstance(rule, FairnessRule)
+    return _evaluate(rule, counts[rule.dataset])
+
+
+def _transparency(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
+    assert isinstance(rule, TransparencyRule)
+    return evaluate_transparency(con, rule, tables)
+
+
+def _consent(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
+    assert isinstance(rule, ConsentRule)
+    return evaluate_consent(con, rule, tables)
+
+
+def _oversight(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
+    assert isinstance(rule, OversightRule)
+    return evaluate_oversight(con, rule, tables)
+
+
+#: Rule kind -> evaluator. Fairness reads grouped counts (one aggregating scan per dataset);
+#: the record-level kinds read typed rows (one scan per dataset into a temporary table).
+_EVALUATORS: dict[str, Callable[[Any, Rule, Counts, Tables], RuleResult]] = {
+    "fairness": _fairness,
+    "transparency": _transparency,
+    "consent": _consent,
+    "oversight": _oversight,
+}
+#: Record-level rule kind -> the roles its rules read, by dataset.
+_ROLES: dict[str, Callable[[Any], dict[str, list[Role]]]] = {
+    "transparency": transparency_roles,
+    "consent": consent_roles,
+    "oversight": oversight_roles,
+}
+
+
+def _read_record_evidence(
+    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet], progress: ProgressCallback | None
+) -> Tables:
+    """Read each dataset that record-level rules use once, with every role they need."""
+    wanted: dict[str, list[Role]] = {}
+    for rule in rules:
+        roles_of = _ROLES.get(rule.kind)
+        if roles_of is None:
+            continue
+        for dataset, roles in roles_of(rule).items():
+            wanted.setdefault(dataset, []).extend(roles)
+    tables: Tables = {}
+    for index, (name, roles) in enumerate(wanted.items()):
+        if progress is not None:
+            progress(name, 0.0)
+        tables[name] = read_rows(con, evidence[name], roles, table=f"_eg_rows_{index}")
+        if progress is not None:
+            progress(name, 1.0)
+    return tables
 
 
 def _locator(audit: LoadedAudit, name: str) -> Callable[[Sequence[str | int]], Location]:
@@ -136,7 +254,9 @@ def _locator(audit: LoadedAudit, name: str) -> Callable[[Sequence[str | int]], L
     return lambda loc: audit.document.locate(("evidence", name, *loc))
 
 
-def _evidence_info(evidence_set: EvidenceSet, counts: GroupedCounts | None) -> EvidenceInfo:
+def _evidence_info(
+    evidence_set: EvidenceSet, counts: GroupedCounts | None, table: RowsTable | None = None
+) -> EvidenceInfo:
     files = evidence_set.digests()
     if len(files) == 1:
         digest = files[0].sha256
@@ -153,8 +273,8 @@ def _evidence_info(evidence_set: EvidenceSet, counts: GroupedCounts | None) -> E
             for f in files
         ],
         filter=evidence_set.spec.filter,
-        rows_read=counts.rows_read if counts else None,
-        rows=counts.rows if counts else None,
+        rows_read=counts.rows_read if counts else (table.rows_read if table else None),
+        rows=counts.rows if counts else (table.rows if table else None),
     )
 
 
@@ -178,6 +298,7 @@ def _summary(results: list[RuleResult]) -> Summary:
         failed=n(RuleStatus.FAIL),
         warned=n(RuleStatus.WARN),
         errors=n(RuleStatus.ERROR),
+        waived=n(RuleStatus.WAIVED),
         blocking_failed=sum(
             r.status in (RuleStatus.FAIL, RuleStatus.ERROR) and r.severity == Severity.BLOCK.value
             for r in results

@@ -71,13 +71,15 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
         )
     policy = load_policy(policy_path)
     for index, rule in enumerate(policy.pack.rules):
-        if rule.dataset not in spec.evidence:
+        for dataset in rule.datasets:  # the rule's dataset, and e.g. a consent rule's ledger
+            if dataset in spec.evidence:
+                continue
             bound = ", ".join(spec.evidence) or "none"
             raise AuditSpecError(
-                f"rule {rule.id!r} of {policy.path} reads dataset {rule.dataset!r}, which this "
+                f"rule {rule.id!r} of {policy.path} reads dataset {dataset!r}, which this "
                 f"audit does not bind (bound: {bound})",
                 location=doc.locate(("evidence",)),
-                hint=f"add evidence.{rule.dataset} with a path, or change the rule's dataset "
+                hint=f"add evidence.{dataset} with a path, or change the rule "
                 f"({policy.rule_location(index)})",
             )
     return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)

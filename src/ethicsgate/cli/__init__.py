@@ -60,11 +60,16 @@ def cli() -> None:
 
 def _register() -> None:
     from ethicsgate.cli.audit import audit
+    from ethicsgate.cli.examples import examples
+    from ethicsgate.cli.gate import gate
+    from ethicsgate.cli.init import init
     from ethicsgate.cli.keys import keys
     from ethicsgate.cli.policy import policy
+    from ethicsgate.cli.publish import publish
+    from ethicsgate.cli.review import review
     from ethicsgate.cli.verify import verify
 
-    for command in (audit, keys, policy, verify):
+    for command in (audit, examples, gate, init, keys, policy, publish, review, verify):
         cli.add_command(command)
 
 

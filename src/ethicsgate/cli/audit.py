@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._reporting import key_option
+
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.evidence import ProgressCallback
@@ -80,16 +82,22 @@ def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
     show_default=True,
     help="What to print: a summary, or report.json itself.",
 )
-@click.option(
-    "--key",
-    "key_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Sign the report with this Ed25519 private key [env: ETHICSGATE_SIGNING_KEY].",
-)
+@key_option("report")
 @click.option(
     "--progress/--no-progress",
     default=None,
     help="Show a progress bar while scanning evidence [default: when on a terminal].",
+)
+@click.option(
+    "--enqueue",
+    is_flag=True,
+    help="Put the findings of rules that ask for review into the review queue (idempotent).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].",
 )
 @click.pass_context
 def audit(
@@ -99,6 +107,8 @@ def audit(
     fmt: str,
     key_path: Path | None,
     progress: bool | None,
+    enqueue: bool = False,
+    db_url: str | None = None,
 ) -> None:
     """Run the audit SPEC (audits/*.yaml) and write a report, signed when a key is given.
 
@@ -107,30 +117,19 @@ def audit(
     """
     from ethicsgate.audit import run_audit
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.report import render_json, report_files, write_files_atomically
-    from ethicsgate.settings import Settings
+    from ethicsgate.cli._reporting import load_key_option, render_report, write_report_dir
+    from ethicsgate.cli.review import prepare_audit_review
+    from ethicsgate.report import render_json
 
-    key_path = key_path or Settings().signing_key
-    key = None
-    if key_path is not None:  # fail on a bad key before the scan, not after
-        from ethicsgate.attest import key_fingerprint
-        from ethicsgate.cli.keys import load_signing_key
-
-        key = load_signing_key(key_path)
+    key = load_key_option(key_path)  # fail on a bad key before the scan, not after
+    review_step = prepare_audit_review(spec, enqueue=enqueue, db_url=db_url)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
-        result = run_audit(spec, progress=callback)
+        result = run_audit(review_step.audit, progress=callback)
+    result = review_step.finish(result)
     out_dir = out if out is not None else Path("reports") / result.audit.id
-    signer = key_fingerprint(key.public_key()) if key is not None else None
-    files = report_files(result, signer=signer)
-    if key is not None:
-        from ethicsgate.attest import ENVELOPE_FILENAME, sign_report
-
-        files[ENVELOPE_FILENAME] = sign_report(result, files, key)
-    written = {p.name: p for p in write_files_atomically(out_dir, files)}
-    stale = out_dir / "report.intoto.json"
-    if key is None and stale.exists():
-        stale.unlink()  # it signed an earlier report and would no longer verify
+    files, signer = render_report(result, key)
+    written = write_report_dir(out_dir, files)
     if fmt == "json":
         click.echo(render_json(result).decode("utf-8"), nl=False)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ __all__ = ["policy"]
 
 @click.group()
 def policy() -> None:
-    """Validate policy packs and print their schema."""
+    """Validate policy packs, explain them in plain language, print their schema."""
 
 
 @policy.command("check")
@@ -51,6 +52,34 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
         click.echo(json.dumps(results, indent=2))
     if not all(r["ok"] for r in results):
         ctx.exit(EXIT_BAD_INPUT)
+
+
+@policy.command("explain")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def explain(file: Path, fmt: str) -> None:
+    """Describe a policy pack in plain language: each rule, its effect and its sources."""
+    from ethicsgate.policy import load_policy
+    from ethicsgate.policy.explain import explain_policy
+
+    described = explain_policy(load_policy(file).pack)
+    if fmt == "json":
+        click.echo(json.dumps(described, indent=2))
+        return
+    wrap = textwrap.TextWrapper(
+        width=88, subsequent_indent="   ", break_long_words=False, break_on_hyphens=False
+    )
+    click.echo(f"{described['title']}  ({described['id']} {described['version']})")
+    click.echo(f"Owner: {described['owner']}")
+    if described["description"]:
+        click.echo("\n" + textwrap.fill(described["description"], width=88))
+    for number, rule in enumerate(described["rules"], start=1):
+        click.echo(f"\n{number}. {rule['title']}  [{rule['id']}, {rule['kind']}]")
+        click.echo(wrap.fill("   " + rule["checks"]))
+        click.echo(wrap.fill("   " + rule["severity"]))
+        for ref in rule["references"]:
+            url = f" <{ref['url']}>" if ref["url"] else ""
+            click.echo(wrap.fill(f"   Source: {ref['title']}{url}"))
 
 
 @policy.command("schema")

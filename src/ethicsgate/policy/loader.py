@@ -6,12 +6,21 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import ValidationError
 
 from ethicsgate.errors import PolicyError
-from ethicsgate.policy.models import CHECKS, PLANNED_KINDS, RULE_KINDS, FairnessRule, PolicyPack
+from ethicsgate.policy.models import (
+    ASSERTION_ONLY_METRICS,
+    CHECKS,
+    PLANNED_KINDS,
+    RULE_KINDS,
+    DataQualityRule,
+    FairnessRule,
+    PolicyPack,
+)
+from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 from ethicsgate.rules.metrics import METRICS
 
@@ -49,6 +58,8 @@ def load_policy(path: Path | str) -> LoadedPolicy:
         location, message = pydantic_errors_to_message(doc, errors)
         raise PolicyError(message, location=location, hint=_hint(errors)) from exc
     _check_pack(doc, pack)
+    check_waivers(doc, pack)
+    check_systems(doc, pack)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedPolicy(pack=pack, path=path, sha256=digest, document=doc)
 
@@ -74,11 +85,11 @@ def _precheck(doc: YamlDocument) -> None:
             for a_index, assertion in enumerate(rule["assert"]):
                 if isinstance(assertion, dict) and "metric" in assertion:
                     loc = ("rules", index, "assert", a_index, "metric")
-                    _check_metric_name(doc, loc, assertion["metric"])
+                    _check_metric_name(doc, loc, assertion["metric"], also=ASSERTION_ONLY_METRICS)
 
 
 def _supported_kinds() -> list[str]:
-    return [kind.model_fields["kind"].annotation.__args__[0] for kind in RULE_KINDS]
+    return [str(get_args(kind.model_fields["kind"].annotation)[0]) for kind in RULE_KINDS]
 
 
 def _check_check_name(doc: YamlDocument, index: int, rule: dict[str, Any]) -> None:
@@ -100,14 +111,17 @@ def _check_check_name(doc: YamlDocument, index: int, rule: dict[str, Any]) -> No
         )
 
 
-def _check_metric_name(doc: YamlDocument, loc: tuple[str | int, ...], metric: Any) -> None:
-    if isinstance(metric, str) and metric not in METRICS:
-        close = difflib.get_close_matches(metric, METRICS, n=1)
+def _check_metric_name(
+    doc: YamlDocument, loc: tuple[str | int, ...], metric: Any, *, also: tuple[str, ...] = ()
+) -> None:
+    known = [*METRICS, *also]
+    if isinstance(metric, str) and metric not in known:
+        close = difflib.get_close_matches(metric, known, n=1)
         suggestion = f" (did you mean {close[0]!r}?)" if close else ""
         raise PolicyError(
             f"unknown metric {metric!r}{suggestion}",
             location=doc.locate(loc),
-            hint=f"known metrics: {', '.join(METRICS)}",
+            hint=f"known metrics: {', '.join(known)}",
         )
 
 
@@ -130,11 +144,28 @@ def _check_pack(doc: YamlDocument, pack: PolicyPack) -> None:
                     location=doc.locate(("rules", index, "references", r_index)),
                     hint=f"declare it under the pack's 'references' (known: {sorted(known)})",
                 )
+        if isinstance(rule, DataQualityRule):
+            _check_guards(doc, pack, index, rule, seen)
         if isinstance(rule, FairnessRule) and not rule.assertions and rule.severity == "block":
             raise PolicyError(
                 f"rule {rule.id!r} has severity block but no assertions, so it could never fail",
                 location=doc.locate(("rules", index, "severity")),
                 hint="add an 'assert' list, or set severity: info to report metrics only",
+            )
+
+
+def _check_guards(
+    doc: YamlDocument, pack: PolicyPack, index: int, rule: DataQualityRule, ids: dict[str, int]
+) -> None:
+    for g_index, guarded in enumerate(rule.guards or []):
+        target = pack.rules[ids[guarded]] if guarded in ids else None
+        if target is None or target.id == rule.id or isinstance(target, DataQualityRule):
+            what = "is not a rule of this pack" if target is None else "cannot be guarded"
+            raise PolicyError(
+                f"data_quality rule {rule.id!r} guards {guarded!r}, which {what}",
+                location=doc.locate(("rules", index, "guards", g_index)),
+                hint="list the ids of the fairness, transparency, consent or oversight rules "
+                "that must not run on evidence that breaks this contract",
             )
 
 

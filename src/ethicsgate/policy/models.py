@@ -7,9 +7,9 @@ it, do not rename it.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -23,8 +23,11 @@ __all__ = [
     "Aggregate",
     "AiContentLabeledRule",
     "BotDisclosureRule",
+    "DataUse",
     "ConsentRule",
     "ConsentValidRule",
+    "DataQualityRule",
+    "Expectation",
     "DecisionExplainedRule",
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
@@ -40,10 +43,13 @@ __all__ = [
     "PolicyPack",
     "Reference",
     "ReferenceGroup",
+    "ReviewOptions",
     "Rule",
     "RULE_KINDS",
     "Severity",
     "StrictModel",
+    "SystemDescription",
+    "Waiver",
 ]
 
 
@@ -70,6 +76,44 @@ class Reference(StrictModel):
     )
 
 
+#: Ids an assertion may name besides the group metrics: ``impact_ratio`` is read from the
+#: LL144 / EEOC tables of a rule with ``impact_ratio`` set (the selection or scoring rate of a
+#: category divided by that of the most selected category).
+ASSERTION_ONLY_METRICS = ("impact_ratio",)
+AssertedMetric = MetricId | Literal["impact_ratio"]
+ScoreMetric = Literal["roc_auc", "calibration"]
+ImpactRatioKind = Literal["selection", "scoring"]
+
+
+class UncertaintyOptions(StrictModel):
+    """How a fairness rule measures uncertainty: bootstrap intervals and significance tests.
+
+    The bootstrap resamples each group's aggregated confusion cells multinomially (the same
+    distribution as resampling that group's rows with replacement), so it costs the same at
+    1e3 and 1e9 rows. Every group-versus-reference comparison also gets a two-sided test.
+    """
+
+    bootstrap_samples: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Bootstrap resamples for the confidence intervals (0: tests only).",
+    )
+    confidence_level: float = Field(
+        default=0.95, gt=0.5, lt=1, description="Coverage of the percentile intervals."
+    )
+    seed: int = Field(
+        default=0,
+        ge=0,
+        description="Seed of the random generator: the same seed gives the same intervals.",
+    )
+    test: Literal["auto", "z_test", "fisher_exact"] = Field(
+        default="auto",
+        description="Two-proportion z-test, Fisher's exact test, or auto: Fisher's exact test "
+        "when an expected cell count is under 5, the z-test otherwise.",
+    )
+
+
 class FairnessAssertion(StrictModel):
     """One threshold on a metric's ratio, difference or value, holding for the worst group.
 
@@ -77,7 +121,9 @@ class FairnessAssertion(StrictModel):
     ``value`` is the group value itself.
     """
 
-    metric: MetricId = Field(description="A metric id (see Metrics).")
+    metric: AssertedMetric = Field(
+        description="A metric id (see Metrics), or impact_ratio for the LL144 tables."
+    )
     aggregate: Aggregate = Field(
         default="ratio",
         description="ratio: group / reference; difference: |group - reference|; "
@@ -85,13 +131,65 @@ class FairnessAssertion(StrictModel):
     )
     op: Op = Field(description="How the observed value must compare with `value`.")
     value: float = Field(description="The threshold, e.g. 0.8 for the four-fifths rule.")
+    significant_at: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Count a group as failing only when its comparison with the reference "
+        "is also statistically significant at this level (two-sided p-value below it).",
+    )
+    max_regression: float | None = Field(
+        default=None,
+        ge=0.0,
+        description="For `ethicsgate gate --baseline`: how much worse (in the failing "
+        "direction of `op`) any group's observed value may be than in the baseline report.",
+    )
 
-    @field_validator("value")
+    @field_validator("value", "max_regression")
     @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
             raise ValueError("value must be a finite number")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _impact_ratio_is_a_value(cls, data: Any) -> Any:
+        # impact_ratio is itself the ratio to the most selected category: it is read as a value
+        if isinstance(data, dict) and data.get("metric") == "impact_ratio":
+            if data.get("aggregate", "value") != "value":
+                raise ValueError(
+                    "impact_ratio is already a ratio to the most selected category: leave out "
+                    "'aggregate' (or write aggregate: value)"
+                )
+            data = {**data, "aggregate": "value"}
+        return data
+
+    @model_validator(mode="after")
+    def _check_significance(self) -> FairnessAssertion:
+        if (
+            self.significant_at is not None
+            and self.aggregate == "value"
+            and self.metric != "impact_ratio"
+        ):
+            raise ValueError(
+                "significant_at needs a comparison between groups: use aggregate ratio or "
+                "difference, or impact_ratio"
+            )
+        return self
+
+
+class ReviewOptions(StrictModel):
+    """How a rule's findings go to the human review queue (``ethicsgate audit --enqueue``)."""
+
+    sla: Duration = Field(
+        default=timedelta(hours=48), description="A decision is due this long after enqueueing."
+    )
+    on: list[Literal["fail", "warn", "pass"]] = Field(
+        default_factory=lambda: ["fail", "warn"],  # type: ignore[arg-type]
+        min_length=1,
+        description="Rule outcomes whose findings are enqueued.",
+    )
 
 
 class RuleBase(StrictModel):
@@ -107,6 +205,11 @@ class RuleBase(StrictModel):
     )
     references: list[Identifier] = Field(
         default_factory=list, description="Ids from the pack's references that this rule cites."
+    )
+    review: bool | ReviewOptions | None = Field(
+        default=None,
+        description="Send findings to the review queue: true (48h SLA), options, or false; "
+        "unset: findings of block rules are reviewed.",
     )
 
     @property
@@ -144,6 +247,56 @@ class FairnessRule(RuleBase):
         alias="assert",
         description="Thresholds that must hold for every compared group.",
     )
+    impact_ratio: ImpactRatioKind | None = Field(
+        default=None,
+        description="Also produce the NYC Local Law 144 (6 RCNY 5-301) / EEOC tables: per "
+        "category the applicants, the selection rate (selection: share with prediction 1) or "
+        "scoring rate (scoring: share with a score above the full-sample median) and the "
+        "impact ratio to the most selected category, for each sensitive feature and for "
+        "their intersection.",
+    )
+    unknown_values: list[Text] = Field(
+        default_factory=list,
+        description="Category values that mean 'unknown' (e.g. Unknown, Declined). People with "
+        "a missing (null) or unknown value are counted, but left out of rates and ratios.",
+    )
+    exclude_below_share: float | None = Field(
+        default=None,
+        gt=0,
+        lt=1,
+        description="Exclude categories under this share of a table's known data (0.02 for "
+        "the rule's 2 %) from the impact ratios; they still show their count and rate.",
+    )
+    intersection_exclusion: Literal["share", "components"] = Field(
+        default="share",
+        description="share: an intersectional category is excluded when it is itself under "
+        "exclude_below_share; components: when one of the categories it combines is excluded "
+        "in its own table.",
+    )
+    uncertainty: UncertaintyOptions | None = Field(
+        default=None,
+        description="Bootstrap confidence intervals and significance tests (see Uncertainty).",
+    )
+    score_metrics: list[ScoreMetric] = Field(
+        default_factory=list,
+        description="Metrics of the `score` column per group: roc_auc and calibration (mean "
+        "score against observed rate per score bin).",
+    )
+    threshold: float | None = Field(
+        default=None,
+        description="Derive the prediction from the score: prediction = score >= threshold.",
+    )
+    calibration_bins: int = Field(
+        default=10, ge=2, le=100, description="Equal-width score bins of the calibration table."
+    )
+    score_bins: int = Field(
+        default=100,
+        ge=10,
+        le=10_000,
+        description="When the score has more than 2,048 distinct values, ROC AUC and "
+        "calibration use this many equal-width score bins (a multiple of calibration_bins); "
+        "the report states the largest possible AUC error.",
+    )
 
     @field_validator("sensitive_features", "metrics")
     @classmethod
@@ -157,8 +310,11 @@ class FairnessRule(RuleBase):
 
     @model_validator(mode="after")
     def _check(self) -> FairnessRule:
-        if not self.metrics and not self.assertions:
-            raise ValueError("a fairness rule needs 'metrics' or 'assert' (or both)")
+        if not (self.metrics or self.assertions or self.impact_ratio or self.score_metrics):
+            raise ValueError(
+                "a fairness rule needs 'metrics', 'assert', 'impact_ratio' or 'score_metrics'"
+            )
+        self._check_score_options()
         if isinstance(self.reference, dict):
             keys, features = set(self.reference), set(self.sensitive_features)
             if keys != features:
@@ -173,26 +329,64 @@ class FairnessRule(RuleBase):
                     "count can only be asserted with aggregate: value (use min_group_size "
                     "to exclude small groups)"
                 )
+            if assertion.metric == "impact_ratio" and self.impact_ratio is None:
+                raise ValueError(
+                    "an assertion on impact_ratio needs the rule's impact_ratio: selection or "
+                    "scoring"
+                )
         return self
+
+    def _check_score_options(self) -> None:
+        if self.impact_ratio is None:
+            ll144_only = {"unknown_values", "exclude_below_share", "intersection_exclusion"}
+            for name in sorted(ll144_only & self.model_fields_set):
+                raise ValueError(f"{name} is only used with impact_ratio: selection or scoring")
+        if self.score_bins % self.calibration_bins:
+            raise ValueError(
+                f"score_bins ({self.score_bins}) must be a multiple of calibration_bins "
+                f"({self.calibration_bins}) so that calibration bins are unions of score bins"
+            )
+        if self.threshold is not None and not math.isfinite(self.threshold):
+            raise ValueError("threshold must be a finite number")
 
     @property
     def all_metrics(self) -> list[MetricId]:
-        """Return the listed metrics plus any the assertions use, in a stable order."""
-        wanted = list(self.metrics)
+        """Return the listed metrics plus any the assertions use, in a stable order.
+
+        A rule that only asks for LL144 tables or score metrics still reports group counts.
+        """
+        wanted: list[MetricId] = list(self.metrics)
         for assertion in self.assertions:
-            if assertion.metric not in wanted:
-                wanted.append(assertion.metric)
-        return wanted
+            metric = assertion.metric
+            if metric in METRICS and metric not in wanted:
+                wanted.append(metric)  # type: ignore[arg-type]
+        return wanted or ["count"]
 
     @property
     def needs_label(self) -> bool:
         """Return whether any metric of this rule reads the ground-truth label."""
-        return any(METRICS[m].needs_label for m in self.all_metrics)
+        return bool(self.score_metrics) or any(METRICS[m].needs_label for m in self.all_metrics)
 
     @property
     def needs_prediction(self) -> bool:
-        """Return whether any metric of this rule reads the prediction."""
-        return any(METRICS[m].needs_prediction for m in self.all_metrics)
+        """Return whether any metric of this rule reads the prediction (read or derived)."""
+        return self.impact_ratio == "selection" or any(
+            METRICS[m].needs_prediction for m in self.all_metrics
+        )
+
+    @property
+    def reads_prediction(self) -> bool:
+        """Return whether the prediction is read from the evidence (not derived by threshold)."""
+        return self.needs_prediction and self.threshold is None
+
+    @property
+    def needs_score(self) -> bool:
+        """Return whether the rule reads the evidence's `score` role."""
+        return (
+            self.impact_ratio == "scoring"
+            or bool(self.score_metrics)
+            or (self.threshold is not None and self.needs_prediction)
+        )
 
 
 # -- record-level rules over automation logs ----------------------------------------------------
@@ -219,7 +413,7 @@ DEFAULT_DISCLOSURE_PATTERNS = (
     r"\bchat ?bot\b",
     r"\b(i am|i'm) (an? )?(bot|ai|machine|computer program)\b",
     r"\bartificial intelligence\b",
-    r"\b(virtueller|digitaler|automatisierter) assistent",
+    r"\b(virtuell|digital|automatisiert)e[rn]? assistent",
     r"\bki-(assistent|gestützt)",
     r"\bich bin (ein|eine) (bot|chatbot|ki|computerprogramm)\b",
     r"\bassistant (virtuel|automatisé|numérique)",
@@ -548,19 +742,201 @@ CHECKS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: Rule kinds implemented in this version. Later kinds (data_quality) join this union; the
-#: discriminators (kind, then check) keep error messages precise.
+ExpectationKind = Literal[
+    "not_null", "in_set", "between", "unique", "row_count_between", "regex", "timestamp"
+]
+#: Each expectation kind and the Great Expectations expectation that checks it.
+EXPECTATIONS: dict[str, str] = {
+    "not_null": "expect_column_values_to_not_be_null",
+    "in_set": "expect_column_values_to_be_in_set",
+    "between": "expect_column_values_to_be_between",
+    "unique": "expect_column_values_to_be_unique",
+    "row_count_between": "expect_table_row_count_to_be_between",
+    "regex": "expect_column_values_to_match_regex",
+    "timestamp": "expect_column_values_to_be_in_set",
+}
+
+
+class Expectation(StrictModel):
+    """One data-quality expectation on a role (column) of the rule's dataset.
+
+    not_null: no missing value; in_set: every value is one of ``values``; between: every value
+    is within [min, max]; unique: no value appears twice; row_count_between: the audited rows
+    number within [min, max]; regex: every value contains a match of ``pattern``; timestamp:
+    every value parses as a timestamp. Missing values only fail ``not_null`` (and count in
+    ``row_count_between``).
+    """
+
+    expect: ExpectationKind = Field(description="What must hold (see the list above).")
+    column: Identifier | None = Field(
+        default=None,
+        description="The role checked, mapped by the audit spec's columns like any role "
+        "(not used by row_count_between).",
+    )
+    values: list[str | int | float | bool] | None = Field(
+        default=None, description="in_set: the allowed values."
+    )
+    min: float | None = Field(default=None, description="between, row_count_between: lowest.")
+    max: float | None = Field(default=None, description="between, row_count_between: highest.")
+    pattern: str | None = Field(
+        default=None, description="regex: a Python regular expression searched in each value."
+    )
+    mostly: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="Share of the (non-missing) values that must meet the expectation.",
+    )
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> Expectation:
+        if self.expect == "row_count_between":
+            if self.column is not None:
+                raise ValueError("row_count_between counts rows: leave out 'column'")
+        elif self.column is None:
+            raise ValueError(f"expect {self.expect} needs a 'column' (a role of the dataset)")
+        if self.expect == "in_set" and not self.values:
+            raise ValueError("expect in_set needs a non-empty 'values' list")
+        if self.expect != "in_set" and self.values is not None:
+            raise ValueError("'values' belongs to expect in_set only")
+        if self.expect in ("between", "row_count_between"):
+            if self.min is None and self.max is None:
+                raise ValueError(f"expect {self.expect} needs 'min', 'max' or both")
+            for bound in (self.min, self.max):
+                if bound is not None and not math.isfinite(bound):
+                    raise ValueError("min and max must be finite numbers")
+            if self.min is not None and self.max is not None and self.min > self.max:
+                raise ValueError(f"min {self.min} is above max {self.max}")
+        elif self.min is not None or self.max is not None:
+            raise ValueError("'min' and 'max' belong to between and row_count_between only")
+        if self.expect == "regex":
+            if not self.pattern:
+                raise ValueError("expect regex needs a 'pattern'")
+            import re
+
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                message = f"pattern {self.pattern!r} is not a regular expression: {exc}"
+                raise ValueError(message) from exc
+        elif self.pattern is not None:
+            raise ValueError("'pattern' belongs to expect regex only")
+        if self.expect in ("unique", "row_count_between") and self.mostly != 1.0:
+            raise ValueError(f"expect {self.expect} takes no 'mostly'")
+        return self
+
+    @property
+    def gx_expectation(self) -> str:
+        """Return the name of the Great Expectations expectation that checks this."""
+        return EXPECTATIONS[self.expect]
+
+
+class DataQualityRule(RuleBase):
+    """A data contract: Great Expectations expectations on a dataset, checked before rules run.
+
+    When an expectation fails, this rule fails and every rule it guards is reported as
+    ``error`` (not evaluated): results on broken evidence are never a pass.
+    """
+
+    kind: Literal["data_quality"]
+    expectations: list[Expectation] = Field(min_length=1, description="What the data must meet.")
+    guards: list[Identifier] | None = Field(
+        default=None,
+        description="Ids of the rules that are not evaluated (status error) when this contract "
+        "fails; default: every other rule reading the same dataset.",
+    )
+    safe_columns: list[Identifier] = Field(
+        default_factory=list,
+        description="Roles whose failing values the report may show as they are; values of "
+        "other roles are masked (type and length only).",
+    )
+    max_examples: int = Field(
+        default=5, ge=0, le=100, description="Failing values shown per expectation."
+    )
+
+    check_unique = field_validator("guards", "safe_columns")(
+        lambda values: values if values is None else _unique_list(values)
+    )
+
+    def guarded(self, rules: list[Any]) -> list[str]:
+        """Return the ids of the rules this contract guards (default: others on its dataset)."""
+        if self.guards is not None:
+            return list(self.guards)
+        return [
+            r.id
+            for r in rules
+            if r.id != self.id and r.kind != "data_quality" and self.dataset in r.datasets
+        ]
+
+
+#: Rule kinds implemented in this version; the discriminators (kind, then check) keep error
+#: messages precise.
 RULE_KINDS: tuple[type[RuleBase], ...] = (
     FairnessRule,
     TransparencyRule,
     ConsentRule,
     OversightRule,
+    DataQualityRule,
 )
 Rule = Annotated[
-    FairnessRule | TransparencyCheck | ConsentCheck | OversightCheck, Field(discriminator="kind")
+    FairnessRule | TransparencyCheck | ConsentCheck | OversightCheck | DataQualityRule,
+    Field(discriminator="kind"),
 ]
 
-PLANNED_KINDS = ("data_quality",)
+#: Kinds a later version may add: the loader names them "not supported" rather than unknown.
+PLANNED_KINDS = ("robustness",)
+
+
+class Waiver(StrictModel):
+    """An approved, expiring exception: a failing rule it covers is reported as ``waived``."""
+
+    rule: Identifier = Field(description="Id of the rule the waiver covers.")
+    metric: MetricId | None = Field(
+        default=None,
+        description="Only failing assertions on this metric are waived (default: any).",
+    )
+    group: dict[Identifier, Text] | None = Field(
+        default=None,
+        description="Only failures of this group are waived, e.g. {race: Asian} (default: any).",
+    )
+    reason: str = Field(min_length=1, description="Why the failure is accepted, in plain words.")
+    approver: str = Field(min_length=1, description="Who approved the waiver.")
+    expires: date = Field(
+        description="Last day the waiver applies (YYYY-MM-DD); from the next day it stops "
+        "waiving."
+    )
+
+
+class DataUse(StrictModel):
+    """One kind of personal data a system uses and the legal basis it is used on."""
+
+    data: str = Field(min_length=1, description="The data in plain words, e.g. 'order history'.")
+    basis: LegalBasis = Field(description="GDPR Art. 6(1) legal basis, e.g. contract.")
+    purpose: str | None = Field(default=None, description="What the data is used for.")
+
+
+class SystemDescription(StrictModel):
+    """An automated system as the public transparency statement describes it, in plain words."""
+
+    id: Identifier = Field(description="Stable id of the system.")
+    name: str = Field(min_length=1, description="The name customers know it by.")
+    purpose: str = Field(min_length=1, description="What it does, in plain words.")
+    encounter: str = Field(min_length=1, description="When a customer meets it.")
+    disclosure: str = Field(
+        min_length=1, description="How people are told that they deal with an automated system."
+    )
+    human_contact: str = Field(
+        min_length=1, description="How to reach a person (the escalation path)."
+    )
+    data: list[DataUse] = Field(
+        min_length=1, description="The data it uses and the basis each is used on."
+    )
+    accountable: str = Field(min_length=1, description="Who is accountable for it.")
+    rules: list[Identifier] = Field(
+        default_factory=list,
+        description="Ids of the rules that check this system; their latest results are "
+        "published with it.",
+    )
 
 
 class PolicyPack(StrictModel):
@@ -576,3 +952,10 @@ class PolicyPack(StrictModel):
         default_factory=list, description="Regulations and standards the rules implement."
     )
     rules: list[Rule] = Field(min_length=1, description="At least one rule.")
+    waivers: list[Waiver] = Field(
+        default_factory=list, description="Approved, expiring exceptions to rules."
+    )
+    systems: list[SystemDescription] = Field(
+        default_factory=list,
+        description="The automated systems the pack governs, for transparency statements.",
+    )

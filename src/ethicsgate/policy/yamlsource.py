@@ -60,7 +60,16 @@ def _walk(
 
 
 class _UniqueKeyLoader(_Loader):  # type: ignore[misc]
-    """A safe loader that rejects duplicate mapping keys instead of keeping the last one."""
+    """A safe loader that rejects duplicate mapping keys and leaves dates as text.
+
+    Dates stay strings so that pydantic parses them and an impossible date (2030-02-30)
+    is a located validation error, not a crash inside PyYAML's timestamp constructor.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}

@@ -112,6 +112,41 @@ class RuleView:
     metric_columns: list[tuple[str, str]]
     group_rows: list[dict[str, Any]]
     excluded_groups: list[str]
+    findings: FindingsView | None = None
+    depth: Any = None  # FairnessDepthView (report/fairness_view.py) for fairness rules
+
+
+@dataclass
+class FindingRow:
+    """One violating record, as HTML (escaped by the template) and as escaped Markdown."""
+
+    record_id: str
+    reason: str
+    message: str
+    values: list[str]
+    md_record_id: str
+    md_reason: str
+    md_message: str
+    md_values: list[str]
+
+
+@dataclass
+class FindingsView:
+    """A record-level rule's counts, parameters, reasons, findings and review strata."""
+
+    check: str
+    check_title: str
+    facts: list[tuple[str, str]]
+    parameters: list[tuple[str, str]]
+    reasons: list[tuple[str, str, str]]  # code, words, count
+    columns: list[str]
+    rows: list[FindingRow]
+    shown: int
+    total: int
+    truncated: bool
+    strata_columns: list[str]
+    strata: list[dict[str, Any]]
+    md_parameters: list[tuple[str, str]]
 
 
 @dataclass
@@ -143,6 +178,10 @@ def _observed_for(
 
 
 def _chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
+    if assertion.metric == "impact_ratio":
+        from ethicsgate.report.fairness_view import impact_ratio_chart
+
+        return impact_ratio_chart(rule, assertion)  # type: ignore[no-any-return]
     title = METRICS[assertion.metric].title
     rows = _observed_for(rule, assertion)
     values = [v for _, v, ex in rows if v is not None and not ex]
@@ -189,8 +228,10 @@ def _chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
 
 def _assertion_view(assertion: AssertionResult) -> AssertionView:
     code, word, icon = STATUS_WORDS[assertion.status]
-    metric = METRICS[assertion.metric].title
-    as_rate = assertion.aggregate == "value" and assertion.metric != "count"
+    from ethicsgate.report.fairness_view import metric_title
+
+    metric = metric_title(assertion.metric)
+    as_rate = assertion.aggregate == "value" and assertion.metric not in ("count", "impact_ratio")
     show = (lambda v: fmt_metric(assertion.metric, v)) if as_rate else fmt_number
     reference = ""
     if assertion.aggregate != "value":
@@ -198,12 +239,20 @@ def _assertion_view(assertion: AssertionResult) -> AssertionView:
             f"{group_label(assertion.reference_group)}: "
             f"{fmt_metric(assertion.metric, assertion.reference_value)}"
         )
+    elif assertion.metric == "impact_ratio" and assertion.reference_group is not None:
+        reference = (
+            f"most selected: {group_label(assertion.reference_group)} "
+            f"({fmt_metric('selection_rate', assertion.reference_value)})"
+        )
     return AssertionView(
         status=assertion.status,
         status_word=word,
         icon=icon,
-        what=f"{metric}, {_AGGREGATE_WORDS[assertion.aggregate]}",
-        requirement=f"{_OP_WORDS[assertion.op]} {show(assertion.threshold)} for every group",
+        what=metric
+        if assertion.metric == "impact_ratio"
+        else f"{metric}, {_AGGREGATE_WORDS[assertion.aggregate]}",
+        requirement=f"{_OP_WORDS[assertion.op]} {show(assertion.threshold)} for every "
+        + ("compared category" if assertion.metric == "impact_ratio" else "group"),
         observed=show(assertion.observed),
         group=group_label(assertion.group) if assertion.group else "—",
         reference=reference,
@@ -273,6 +322,127 @@ def report_view(result: AuditResult) -> ReportView:
         status_word=word,
         icon=icon,
         headline=headline,
-        rules=[_rule_view(r, references) for r in result.rules],
+        rules=[_with_depth(_with_findings(_rule_view(r, references), r), r) for r in result.rules],
         evidence=evidence,
     )
+
+
+# -- record-level rules (transparency, consent, oversight) -----------------------------------
+
+CHECK_TITLES = {
+    "bot_disclosure": "Bots disclose that they are automated",
+    "human_handoff": "Requests for a person are answered by a person",
+    "decision_explained": "Automated decisions are explained",
+    "ai_content_labeled": "AI-generated content is labelled",
+    "consent_valid": "Processing is covered by valid consent",
+    "withdrawal_honored": "Withdrawn consent is honoured",
+    "human_review_required": "Adverse automated decisions get human review",
+    "review_sampling": "A sample of decisions gets human quality review",
+}
+REASON_WORDS = {
+    "not_disclosed": "never disclosed",
+    "disclosed_late": "disclosed too late",
+    "missing_timestamp": "missing timestamp",
+    "not_answered": "no person joined",
+    "answered_late": "a person joined too late",
+    "missing_explanation": "no explanation",
+    "placeholder_explanation": "placeholder explanation",
+    "explanation_too_short": "explanation too short",
+    "unlabeled": "no AI-generated label",
+    "no_legal_basis": "no legal basis declared",
+    "missing_subject": "no data subject",
+    "no_consent": "no consent",
+    "consent_withdrawn": "after consent was withdrawn",
+    "consent_expired": "after consent expired",
+    "no_human_review": "no human review",
+    "automated_reviewer": "reviewer is not a person",
+    "not_reviewed": "not reviewed",
+}
+_MD_SPECIAL = "\\`*_[]<>|~#&"
+
+
+def md_text(value: str | None) -> str:
+    """Escape text from evidence for a Markdown table cell: one line, no markup, no HTML."""
+    if value is None:
+        return "—"
+    text = " ".join(str(value).split())
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text) or "—"
+
+
+def _or_missing(value: str | None) -> str:
+    return "(missing)" if value is None else value
+
+
+def _with_findings(view: RuleView, rule: RuleResult) -> RuleView:
+    view.findings = _findings_view(rule)
+    return view
+
+
+def _findings_view(rule: RuleResult) -> FindingsView | None:
+    if rule.check is None or rule.records_checked is None:
+        return None
+    rate = "—" if rule.violation_rate is None else f"{rule.violation_rate * 100:.2f} %"
+    allowed = (
+        "—" if rule.max_violation_rate is None else f"{rule.max_violation_rate * 100:.2f} %"
+    )
+    facts = [
+        ("Records checked", f"{rule.records_checked:,}"),
+        ("Violations", f"{rule.violations or 0:,}"),
+        ("Violation rate", rate),
+        ("Largest rate that passes", allowed),
+    ]
+    parameters = [
+        (name, ", ".join(value) if isinstance(value, list) else str(value))
+        for name, value in rule.parameters.items()
+        if value is not None and value != []
+    ]
+    columns = list(rule.findings[0].fields) if rule.findings else []
+    rows = [
+        FindingRow(
+            record_id=f.record_id,
+            reason=REASON_WORDS.get(f.reason, f.reason),
+            message=f.message,
+            values=["—" if f.fields.get(c) is None else str(f.fields[c]) for c in columns],
+            md_record_id=md_text(f.record_id),
+            md_reason=md_text(REASON_WORDS.get(f.reason, f.reason)),
+            md_message=md_text(f.message),
+            md_values=[md_text(f.fields.get(c)) for c in columns],
+        )
+        for f in rule.findings
+    ]
+    strata_columns = list(rule.strata[0].group) if rule.strata else []
+    strata = [
+        {
+            "values": [_or_missing(s.group.get(c)) for c in strata_columns],
+            "md_values": [md_text(_or_missing(s.group.get(c))) for c in strata_columns],
+            "decisions": f"{s.decisions:,}",
+            "sampled": f"{s.sampled:,}",
+            "reviewed": f"{s.reviewed:,}",
+        }
+        for s in rule.strata
+    ]
+    return FindingsView(
+        check=rule.check,
+        check_title=CHECK_TITLES.get(rule.check, rule.check),
+        facts=facts,
+        parameters=parameters,
+        reasons=[
+            (code, REASON_WORDS.get(code, code), f"{n:,}")
+            for code, n in rule.violations_by_reason.items()
+        ],
+        columns=columns,
+        rows=rows,
+        shown=len(rows),
+        total=rule.findings_total or 0,
+        truncated=rule.findings_truncated,
+        strata_columns=strata_columns,
+        strata=strata,
+        md_parameters=[(k, md_text(v)) for k, v in parameters],  # k: an option name
+    )
+
+
+def _with_depth(view: RuleView, rule: RuleResult) -> RuleView:
+    """Attach a fairness rule's LL144 tables, intervals, tests and score metrics."""
+    from ethicsgate.report.fairness_view import with_depth
+
+    return with_depth(view, rule)  # type: ignore[no-any-return]

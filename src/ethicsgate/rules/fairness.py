@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
+from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
+from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
 from ethicsgate.rules.metrics import METRICS, Cell, metric_functions
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -27,6 +29,7 @@ from ethicsgate.rules.results import (
     RuleResult,
     RuleStatus,
 )
+from ethicsgate.rules.scores import ScoreContext
 
 __all__ = ["LABEL", "PREDICTION", "compute_group_metrics", "evaluate_fairness"]
 
@@ -70,6 +73,9 @@ def compute_group_metrics(
     for feature in features:
         frame[feature] = frame[feature].astype(object).where(frame[feature].notna(), _NULL)
     has_label, has_pred = LABEL in frame, PREDICTION in frame
+    if not has_label and not has_pred:  # only counts (e.g. a rule of LL144 tables only)
+        frame[PREDICTION] = 0
+        has_pred = True
     y_true = frame[LABEL] if has_label else frame[PREDICTION]
     y_pred = frame[PREDICTION] if has_pred else frame[LABEL]
     functions = metric_functions()
@@ -134,16 +140,21 @@ def _fmt(x: float | None) -> str:
     return "null" if x is None else f"{x:.4g}"
 
 
-def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
+def evaluate_fairness(
+    rule: FairnessRule, counts: pd.DataFrame, *, scores: ScoreContext | None = None
+) -> RuleResult:
     """Evaluate a fairness rule on grouped counts of its dataset.
 
     ``ratio`` = group value / reference value and ``difference`` = |group - reference|, for
     every group at least ``min_group_size`` large; each assertion holds for its worst group.
+    ``scores`` describes the score columns of the counts (LL144 scoring rate, score metrics,
+    thresholded predictions).
     """
     features = list(rule.sensitive_features)
     metrics = rule.all_metrics
-    keep = [*features] + [c for c in (LABEL, PREDICTION) if c in counts]
-    counts = counts.groupby(keep, dropna=False, sort=False)["n"].sum().reset_index()
+    full = rule_counts(rule, counts, scores)
+    keep = [*features] + [c for c in (LABEL, PREDICTION) if c in full]
+    counts = full.groupby(keep, dropna=False, sort=False)["n"].sum().reset_index()
     counts = counts[counts["n"] > 0]
     base: dict[str, Any] = {
         "id": rule.id,
@@ -175,9 +186,11 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
     groups = [_group_key(features, idx) for idx in by_group.index]
     counts_list = [int(n) for n in sizes.to_numpy()]
     excluded = [n < rule.min_group_size for n in counts_list]
-    values = {m: [_value(v) for v in by_group[m].to_numpy()] for m in metrics}
+    values: dict[str, list[float | None]] = {
+        m: [_value(v) for v in by_group[m].to_numpy()] for m in metrics
+    }
 
-    references = {
+    references: dict[str, ReferenceValue] = {
         m: _reference(rule, m, groups, excluded, values[m], overall[m])
         for m in metrics
         if m != "count"
@@ -194,6 +207,15 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
             for v, ex in zip(values[metric], excluded, strict=True)
         ]
 
+    extras = fairness_extras(
+        rule,
+        full=full,
+        counts=counts,
+        groups=groups,
+        excluded=excluded,
+        references=references,
+        scores=scores,
+    )
     group_results = [
         GroupResult(
             group=groups[i],
@@ -202,18 +224,26 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
             metrics={m: values[m][i] for m in metrics},
             ratios={m: ratios[m][i] for m in ratios},
             differences={m: differences[m][i] for m in differences},
+            **extras.group_fields[i],
         )
         for i in range(len(groups))
     ]
-    observed_for = {"ratio": ratios, "difference": differences, "value": values}
+    observed_for: dict[str, dict[str, list[float | None]]] = {
+        "ratio": ratios,
+        "difference": differences,
+        "value": values,
+    }
     assertions = [
-        _evaluate_assertion(
+        evaluate_impact_ratio_assertion(a, extras.impact_ratio)
+        if a.metric == "impact_ratio" and extras.impact_ratio is not None
+        else _evaluate_assertion(
             rule,
             a,
             groups,
             excluded,
             observed_for[a.aggregate][a.metric],
             references.get(a.metric),
+            p_values=extras.p_values(a.metric),
         )
         for a in rule.assertions
     ]
@@ -226,6 +256,9 @@ def evaluate_fairness(rule: FairnessRule, counts: pd.DataFrame) -> RuleResult:
         reference_values=references,
         assertions=assertions,
         groups=group_results,
+        uncertainty=extras.info,
+        impact_ratio=extras.impact_ratio,
+        score=extras.score,
     )
 
 
@@ -270,9 +303,12 @@ def _evaluate_assertion(
     excluded: list[bool],
     observed: list[float | None],
     reference: ReferenceValue | None,
+    *,
+    p_values: list[float | None] | None = None,
 ) -> AssertionResult:
     def result(status: str, message: str, **extra: Any) -> AssertionResult:
         fields: dict[str, Any] = {"observed": None, "group": None, **extra}
+        index = groups.index(fields["group"]) if fields["group"] in groups else None
         return AssertionResult(
             metric=assertion.metric,
             aggregate=assertion.aggregate,
@@ -282,6 +318,8 @@ def _evaluate_assertion(
             reference_value=reference.value if reference else None,
             status=status,  # type: ignore[arg-type]
             message=message,
+            significant_at=assertion.significant_at,
+            p_value=p_values[index] if p_values is not None and index is not None else None,
             **fields,
         )
 
@@ -308,23 +346,46 @@ def _evaluate_assertion(
             "undefined (use aggregate: difference, or another reference)",
         )
     check = _OPS[assertion.op]
-    defined = [(observed[i], i) for i in comparable if observed[i] is not None]
+    defined: list[tuple[float, int]] = [
+        (value, i) for i in comparable if (value := observed[i]) is not None
+    ]
     undefined = [groups[i] for i in comparable if observed[i] is None]
-    failing = [groups[i] for v, i in defined if not check(v, assertion.value)]
+    past = [(v, i) for v, i in defined if not check(v, assertion.value)]
+    quiet: list[tuple[float, int]] = []
+    if assertion.significant_at is not None:
+        # past the threshold but not significantly different from the reference: no failure
+        alpha = assertion.significant_at
+        tested = p_values or [None] * len(groups)
+        quiet = [(v, i) for v, i in past if not ((p := tested[i]) is not None and p < alpha)]
+        past = [(v, i) for v, i in past if (v, i) not in quiet]
+    failing = [groups[i] for _, i in past]
     lower_is_worse = assertion.op in (">=", ">")
     worst_value, worst_index = (
         (min if lower_is_worse else max)(defined, key=lambda c: c[0]) if defined else (None, None)
     )
     worst_group = groups[worst_index] if worst_index is not None else None
     want = f"{_OP_WORDS[assertion.op]} {assertion.value:g}"
+    quiet_note = (
+        f"; {len(quiet)} group(s) past the threshold but not significantly different from the "
+        f"reference at {assertion.significant_at:g}"
+        if quiet
+        else ""
+    )
+    if quiet:
+        extra_fields: dict[str, Any] = {"not_significant_groups": [groups[i] for _, i in quiet]}
+    else:
+        extra_fields = {}
     if failing:
+        fail_value, fail_index = (min if lower_is_worse else max)(past, key=lambda c: c[0])
         return result(
             "fail",
-            f"{label} for {_fmt_group(worst_group)} is {_fmt(worst_value)}, not {want}"
-            + (f" ({len(failing)} groups fail)" if len(failing) > 1 else ""),
-            observed=worst_value,
-            group=worst_group,
+            f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(fail_value)}, not {want}"
+            + (f" ({len(failing)} groups fail)" if len(failing) > 1 else "")
+            + quiet_note,
+            observed=fail_value,
+            group=groups[fail_index],
             failing_groups=failing,
+            **extra_fields,
         )
     if undefined:
         return result(
@@ -333,13 +394,15 @@ def _evaluate_assertion(
             "so the assertion cannot be checked",
             observed=worst_value,
             group=worst_group,
+            **extra_fields,
         )
     return result(
         "pass",
         f"{label} is {want} for every group (worst: {_fmt_group(worst_group)}, "
-        f"{_fmt(worst_value)})",
+        f"{_fmt(worst_value)})" + quiet_note,
         observed=worst_value,
         group=worst_group,
+        **extra_fields,
     )
 
 

@@ -12,11 +12,23 @@ from ethicsgate.base import StrictModel
 __all__ = [
     "AssertionResult",
     "AssertionStatus",
+    "CalibrationBin",
+    "ComparisonTest",
+    "Finding",
     "GroupKey",
     "GroupResult",
+    "GroupScoreResult",
+    "ImpactRatioResult",
+    "ImpactRatioRow",
+    "ImpactRatioTable",
+    "Interval",
     "ReferenceValue",
     "RuleResult",
     "RuleStatus",
+    "ScoreSummary",
+    "UncertaintyInfo",
+    "StratumResult",
+    "WaiverInfo",
 ]
 
 #: A group as {sensitive feature: value}; ``None`` where the evidence has no value.
@@ -34,7 +46,137 @@ class RuleStatus(StrEnum):
     WAIVED = "waived"
 
 
-AssertionStatus = Literal["pass", "fail", "error"]
+AssertionStatus = Literal["pass", "fail", "error", "waived"]
+
+
+class Interval(StrictModel):
+    """A two-sided confidence interval at the rule's confidence level."""
+
+    low: float
+    high: float
+
+
+class ComparisonTest(StrictModel):
+    """A two-sided test of "same rate as the reference" for one group (or category)."""
+
+    method: Literal["z_test", "fisher_exact"] = Field(
+        description="z_test: pooled two-proportion z-test; fisher_exact: Fisher's exact test "
+        "on the 2x2 table (used by auto when an expected count is under 5)."
+    )
+    statistic: float | None = Field(
+        description="The z statistic (group minus reference), or the 2x2 table's odds ratio."
+    )
+    p_value: float
+    successes: int = Field(description="The group's numerator count (e.g. people selected).")
+    trials: int = Field(description="The group's denominator count (e.g. applicants).")
+    reference_successes: int
+    reference_trials: int
+
+
+class CalibrationBin(StrictModel):
+    """One score bin of a calibration table: mean score against the observed rate."""
+
+    low: float = Field(description="Lower score edge (inclusive).")
+    high: float = Field(description="Upper score edge (exclusive, inclusive for the last bin).")
+    count: int
+    mean_score: float | None
+    observed_rate: float | None = Field(description="Share of the bin's people with label 1.")
+
+
+class GroupScoreResult(StrictModel):
+    """Score-based metrics of one group, computed from score aggregates."""
+
+    positives: int
+    negatives: int
+    roc_auc: float | None = Field(description="Null when the group lacks positives or negatives.")
+    roc_auc_interval: Interval | None = None
+    roc_auc_max_error: float = Field(
+        default=0.0,
+        description="Largest possible difference from the exact AUC: 0 when every distinct "
+        "score was kept; with score bins, ties inside a bin count one half.",
+    )
+    calibration: list[CalibrationBin] = Field(default_factory=list)
+    calibration_error: float | None = Field(
+        default=None,
+        description="Expected calibration error: the count-weighted mean of "
+        "|mean_score - observed_rate| over the bins.",
+    )
+
+
+class ImpactRatioRow(StrictModel):
+    """One category of an LL144 table."""
+
+    category: GroupKey
+    applicants: int
+    selected: int = Field(
+        description="People selected (selection) or scoring above the median (scoring)."
+    )
+    rate: float = Field(description="Selection or scoring rate: selected / applicants.")
+    share: float = Field(description="The category's share of the table's known applicants.")
+    impact_ratio: float | None = Field(
+        description="rate / rate of the most selected category; null when excluded or when "
+        "the most selected rate is 0."
+    )
+    excluded: bool = Field(
+        description="Under exclude_below_share: shown with count and rate, but no ratio."
+    )
+    most_selected: bool = False
+    rate_interval: Interval | None = None
+    impact_ratio_interval: Interval | None = None
+    test: ComparisonTest | None = Field(
+        default=None, description="Against the most selected category."
+    )
+
+
+class ImpactRatioTable(StrictModel):
+    """The LL144 table of one sensitive feature, or of their intersection."""
+
+    features: list[str]
+    applicants: int = Field(description="Applicants in a known category.")
+    unknown: int = Field(
+        description="Applicants in an unknown category: counted, left out of rates and ratios."
+    )
+    most_selected: GroupKey | None
+    most_selected_rate: float | None
+    rows: list[ImpactRatioRow]
+
+
+class ImpactRatioResult(StrictModel):
+    """NYC Local Law 144 bias-audit tables (6 RCNY 5-301): rates and impact ratios."""
+
+    kind: Literal["selection", "scoring"]
+    median_score: float | None = Field(
+        default=None, description="The full-sample median score (scoring only)."
+    )
+    unknown_values: list[str] = Field(default_factory=list)
+    exclude_below_share: float | None = None
+    intersection_exclusion: Literal["share", "components"] = "share"
+    tables: list[ImpactRatioTable]
+
+
+class UncertaintyInfo(StrictModel):
+    """How the intervals and tests of a rule were computed, so they can be reproduced."""
+
+    method: str
+    bootstrap_samples: int
+    confidence_level: float
+    seed: int
+    test: Literal["auto", "z_test", "fisher_exact"]
+
+
+class ScoreSummary(StrictModel):
+    """The score column as the rule read it."""
+
+    rows: int
+    min: float
+    max: float
+    median: float | None = None
+    distinct_estimate: int = Field(description="HyperLogLog estimate of distinct scores.")
+    exact: bool = Field(
+        description="True when every distinct score was kept (AUC and calibration are exact)."
+    )
+    bins: int | None = Field(default=None, description="Equal-width score bins when not exact.")
+    threshold: float | None = None
 
 
 class AssertionResult(StrictModel):
@@ -53,6 +195,15 @@ class AssertionResult(StrictModel):
     failing_groups: list[GroupKey] = Field(default_factory=list)
     status: AssertionStatus
     message: str
+    significant_at: float | None = None
+    p_value: float | None = Field(
+        default=None, description="The worst group's test p-value against the reference."
+    )
+    not_significant_groups: list[GroupKey] = Field(
+        default_factory=list,
+        description="Groups past the threshold whose difference is not significant at "
+        "significant_at; they do not fail the assertion.",
+    )
 
 
 class ReferenceValue(StrictModel):
@@ -71,6 +222,46 @@ class GroupResult(StrictModel):
     metrics: dict[str, float | None]
     ratios: dict[str, float | None] = Field(default_factory=dict)
     differences: dict[str, float | None] = Field(default_factory=dict)
+    intervals: dict[str, Interval | None] = Field(default_factory=dict)
+    ratio_intervals: dict[str, Interval | None] = Field(default_factory=dict)
+    difference_intervals: dict[str, Interval | None] = Field(default_factory=dict)
+    tests: dict[str, ComparisonTest] = Field(
+        default_factory=dict, description="Per metric, the test against the reference group."
+    )
+    score: GroupScoreResult | None = None
+
+
+class Finding(StrictModel):
+    """One record that violates a rule: its id, why, and the few fields the rule reads."""
+
+    record_id: str = Field(description="The record's id (a conversation, event or decision).")
+    reason: str = Field(description="A stable code, e.g. not_disclosed, consent_withdrawn.")
+    message: str = Field(description="The reason in plain words.")
+    fields: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Values of the roles the rule names (timestamps in UTC, ISO 8601).",
+    )
+
+
+class StratumResult(StrictModel):
+    """One group of a stratified review sample: its size, sample and reviews."""
+
+    group: GroupKey
+    decisions: int
+    sampled: int
+    reviewed: int
+
+
+class WaiverInfo(StrictModel):
+    """The policy waiver that turned a rule's failure into ``waived``, or that has expired."""
+
+    rule: str
+    metric: str | None = None
+    group: GroupKey | None = None
+    reason: str
+    approver: str
+    expires: str = Field(description="Last day the waiver applies (YYYY-MM-DD).")
+    expired: bool = Field(default=False, description="True: it no longer waives anything.")
 
 
 class RuleResult(StrictModel):
@@ -92,3 +283,39 @@ class RuleResult(StrictModel):
     reference_values: dict[str, ReferenceValue] = Field(default_factory=dict)
     assertions: list[AssertionResult] = Field(default_factory=list)
     groups: list[GroupResult] = Field(default_factory=list)
+    uncertainty: UncertaintyInfo | None = None
+    impact_ratio: ImpactRatioResult | None = None
+    score: ScoreSummary | None = None
+    # record-level rules (transparency, consent, oversight); null/empty for the other kinds
+    check: str | None = Field(default=None, description="The check of a record-level rule.")
+    parameters: dict[str, str | int | float | bool | list[str] | None] = Field(
+        default_factory=dict, description="The check's options as the report shows them."
+    )
+    records_checked: int | None = Field(
+        default=None, description="Records the check applies to (conversations, events, ...)."
+    )
+    violations: int | None = Field(default=None, description="Records that violate the check.")
+    violation_rate: float | None = Field(
+        default=None, description="violations / records_checked; null when no record applies."
+    )
+    max_violation_rate: float | None = Field(
+        default=None, description="The largest violation rate that passes."
+    )
+    violations_by_reason: dict[str, int] = Field(default_factory=dict)
+    findings: list[Finding] = Field(
+        default_factory=list, description="Violating records, ordered by id, at most max_findings."
+    )
+    findings_total: int | None = Field(
+        default=None, description="All violating records, listed or not."
+    )
+    findings_truncated: bool = Field(
+        default=False, description="True when findings lists fewer than findings_total."
+    )
+    strata: list[StratumResult] = Field(
+        default_factory=list, description="Per-group sample sizes of review_sampling."
+    )
+    waivers: list[WaiverInfo] = Field(
+        default_factory=list,
+        description="Waivers that apply to this rule's failures (status waived), or that "
+        "would have and have expired.",
+    )

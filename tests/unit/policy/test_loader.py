@@ -55,8 +55,8 @@ BAD = [
     ("unknown_kind", ("kind: fairness", "kind: fairnes"), "unknown rule kind 'fairnes'", 10, 11),
     (
         "planned_kind",
-        ("kind: fairness", "kind: data_quality"),
-        "kind 'data_quality' is not supported",
+        ("kind: fairness", "kind: robustness"),
+        "kind 'robustness' is not supported",
         10,
         11,
     ),

@@ -1,0 +1,49 @@
+"""``ethicsgate examples bakery``: write example evidence with known, seeded violations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["examples"]
+
+
+@click.group()
+def examples() -> None:
+    """Write example evidence, policies and audit specs to try ethicsgate on."""
+
+
+@examples.command("bakery")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write the data, bakery-policy.yaml and audit.yaml into.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same data.")
+@click.option("--data-only", is_flag=True, help="Write only the evidence files and README.md.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
+    """Write a small bakery's chatbot, email, consent and loyalty-discount logs.
+
+    The violations are planted on purpose; run ``ethicsgate audit OUT/audit.yaml`` to find
+    them (exit 1: blocking rules fail, as they should).
+    """
+    import json
+
+    from ethicsgate.examples.bakery import EXPECTED, generate_bakery
+
+    written = generate_bakery(out, seed=seed, with_audit=not data_only)
+    if fmt == "json":
+        data = {
+            "seed": seed,
+            "files": {name: str(path) for name, path in written.items()},
+            "expected": EXPECTED,
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for path in written.values():
+        click.echo(f"wrote {path}")
+    if not data_only:
+        click.echo(f"next: ethicsgate audit {out / 'audit.yaml'} --out {out / 'report'}")

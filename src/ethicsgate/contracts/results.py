@@ -1,0 +1,57 @@
+"""What a data contract produces: per expectation, how many rows failed and a few examples."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ethicsgate.base import StrictModel
+
+__all__ = ["ContractResult", "ExpectationResult"]
+
+Parameter = str | int | float | bool | list[str | int | float | bool] | None
+
+
+class ExpectationResult(StrictModel):
+    """One expectation of a data contract, as Great Expectations judged it."""
+
+    expect: str = Field(description="The policy's expectation kind, e.g. in_set.")
+    expectation: str = Field(
+        description="The Great Expectations expectation, e.g. expect_column_values_to_be_in_set."
+    )
+    column: str | None = Field(description="The role checked (null for row counts).")
+    expression: str | None = Field(description="The evidence column or SQL expression read.")
+    parameters: dict[str, Parameter] = Field(
+        default_factory=dict, description="The expectation's options."
+    )
+    success: bool
+    rows: int = Field(description="Audited rows the expectation looked at.")
+    missing: int = Field(default=0, description="Rows with a missing value.")
+    unexpected: int = Field(description="Rows (or, for row counts, 0 or 1) that failed.")
+    unexpected_percent: float | None = Field(
+        description="unexpected / non-missing rows (for not_null: / all rows), in percent."
+    )
+    examples: list[str] = Field(
+        default_factory=list,
+        description="A few failing values; masked (type and length) unless the column is "
+        "declared safe.",
+    )
+    masked: bool = Field(default=True, description="True: examples show type and length only.")
+    location: str | None = Field(
+        default=None, description="The first failing row: file, line when known."
+    )
+    message: str = Field(description="The outcome in plain words.")
+
+
+class ContractResult(StrictModel):
+    """A data_quality rule's contract on one dataset: every expectation, and what it guards."""
+
+    rule_id: str
+    dataset: str
+    success: bool
+    rows: int = Field(description="Audited rows (after the evidence filter).")
+    chunks: int = Field(description="Chunks the rows were streamed to Great Expectations in.")
+    engine: str = Field(description="Great Expectations version and execution engine.")
+    guards: list[str] = Field(
+        default_factory=list, description="Rules reported as error when the contract fails."
+    )
+    expectations: list[ExpectationResult]

@@ -1,0 +1,524 @@
+"""Run a data_quality rule's expectations with Great Expectations, in bounded memory.
+
+Where each check runs:
+
+* Row-wise expectations (not_null, in_set, between, regex, timestamp) stream only the roles
+  they read from DuckDB (evidence filter applied) in chunks of ``chunk_rows`` rows; each chunk
+  is a pandas DataFrame validated by Great Expectations, and the counts are summed over chunks.
+  ``timestamp`` is parsed by DuckDB (the same cast the rules use) into a true/false column that
+  Great Expectations checks with ``expect_column_values_to_be_in_set``.
+* Cross-row expectations cannot be judged chunk by chunk. ``unique``: DuckDB finds the
+  duplicated values (``GROUP BY ... HAVING count(*) > 1``) and counts their rows; Great
+  Expectations validates a frame of those duplicates (at most ``_MAX_DUPLICATES`` values), which
+  gives the examples. ``row_count_between``: DuckDB counts the audited rows and Great
+  Expectations validates the count (``expect_table_row_count_to_be_between`` on a frame of
+  that many rows is replaced by ``expect_column_values_to_be_between`` on the count).
+* The first failing row is located in the files with DuckDB (a rare, diagnostic pass).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ethicsgate.contracts.results import ContractResult, ExpectationResult
+from ethicsgate.errors import Location
+from ethicsgate.evidence.reader import EvidenceSet, _quote_ident, _sql_literal
+from ethicsgate.policy.models import DataQualityRule, Expectation, Rule
+from ethicsgate.rules.results import RuleResult, RuleStatus
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+
+__all__ = ["contract_rule_result", "guarded_error", "guarded_rules", "run_contract"]
+
+#: Rows per chunk handed to Great Expectations: ~10^6 rows of a few columns is tens of MB.
+CHUNK_ROWS = 1_000_000
+_MAX_DUPLICATES = 10_000
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")  # fmt: skip
+
+
+def guarded_rules(rule: DataQualityRule, rules: Sequence[Rule]) -> list[str]:
+    """Return the ids of the rules a contract guards (default: others on its dataset)."""
+    return rule.guarded(list(rules))
+
+
+@dataclass
+class _Tally:
+    """Counts of one expectation summed over chunks."""
+
+    rows: int = 0
+    missing: int = 0
+    unexpected: int = 0
+    examples: list[Any] = field(default_factory=list)
+
+
+def run_contract(
+    con: duckdb.DuckDBPyConnection,
+    rule: DataQualityRule,
+    evidence: EvidenceSet,
+    *,
+    guards: Sequence[str] = (),
+    chunk_rows: int = CHUNK_ROWS,
+) -> ContractResult:
+    """Validate a dataset against a data_quality rule's expectations with Great Expectations.
+
+    Raises:
+        EvidenceError: a role's column or expression does not exist or does not evaluate, or
+            the files cannot be read (located in the audit spec).
+    """
+    import duckdb
+
+    _quiet_gx()
+    import great_expectations as gx
+
+    available = evidence.columns(con)
+    exprs: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for exp in rule.expectations:
+        if exp.column is not None and exp.column not in exprs:
+            expr = evidence._checked_expression(con, exp.column, available)
+            kind = con.sql(f"SELECT ({expr}) FROM {evidence.source_sql()} LIMIT 0").types[0]
+            exprs[exp.column], types[exp.column] = expr, str(kind).split("(")[0]
+    kept = evidence._checked_filter(con)
+    validator = _Validator(gx)
+
+    rowwise = [e for e in rule.expectations if e.expect not in ("unique", "row_count_between")]
+    tallies = [_Tally() for _ in rowwise]
+    select = [f"({exprs[c]}) AS {_quote_ident(c)}" for c in _columns(rowwise)]
+    select += [
+        f"{_timestamp_ok(exprs[c])} AS {_quote_ident(_ok_column(c))}"
+        for c in _columns([e for e in rowwise if e.expect == "timestamp"])
+    ]
+    rows = 0
+    chunks = 0
+    if select:
+        sql = f"SELECT {', '.join(select)} FROM {evidence.source_sql()} WHERE {kept}"
+        try:
+            for frame in _chunks(con, sql, chunk_rows):
+                chunks += 1
+                rows += len(frame)
+                for exp, tally in zip(rowwise, tallies, strict=True):
+                    validator.add(exp, frame, tally, types, limit=rule.max_examples)
+        except duckdb.Error as exc:
+            raise evidence._read_error(exc) from exc
+    else:
+        rows = _count(con, evidence, kept)
+
+    results: list[ExpectationResult] = []
+    by_exp = dict(zip(map(id, rowwise), tallies, strict=True))
+    for exp in rule.expectations:
+        if exp.expect == "unique":
+            tally = _unique(con, evidence, exprs[exp.column or ""], kept, validator, rule)
+        elif exp.expect == "row_count_between":
+            tally = validator.row_count(exp, rows)
+        else:
+            tally = by_exp[id(exp)]
+        results.append(_result(con, evidence, rule, exp, tally, exprs, types, kept))
+    return ContractResult(
+        rule_id=rule.id,
+        dataset=rule.dataset,
+        success=all(r.success for r in results),
+        rows=rows,
+        chunks=chunks,
+        engine=f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)",
+        guards=list(guards),
+        expectations=results,
+    )
+
+
+def contract_rule_result(rule: DataQualityRule, contract: ContractResult) -> RuleResult:
+    """Return the data_quality rule's own result: fail when any expectation failed."""
+    failed = [e for e in contract.expectations if not e.success]
+    if failed:
+        first = failed[0]
+        message = (
+            f"{len(failed)} of {len(contract.expectations)} expectation(s) failed; first: "
+            f"{first.message}"
+        )
+        if contract.guards:
+            message += f"; not evaluated: {', '.join(contract.guards)}"
+    else:
+        count = len(contract.expectations)
+        message = f"all {count} expectation(s) met on {contract.rows:,} row(s)"
+    return RuleResult(
+        id=rule.id,
+        kind=rule.kind,
+        title=rule.title,
+        severity=rule.severity.value,
+        status=RuleStatus.FAIL if failed else RuleStatus.PASS,
+        message=message,
+        dataset=rule.dataset,
+        references=list(rule.references),
+        rows=contract.rows,
+        records_checked=contract.rows,
+        violations=sum(e.unexpected for e in failed),
+        parameters={"expectations": [e.expect for e in contract.expectations]},
+    )
+
+
+def guarded_error(rule: Rule, contract: ContractResult) -> RuleResult:
+    """Return the ``error`` result of a rule whose evidence broke a data contract."""
+    failed = next(e for e in contract.expectations if not e.success)
+    return RuleResult(
+        id=rule.id,
+        kind=rule.kind,
+        title=rule.title,
+        severity=rule.severity.value,
+        status=RuleStatus.ERROR,
+        message=f"not evaluated: data contract {contract.rule_id!r} on {contract.dataset!r} "
+        f"failed ({failed.message})",
+        dataset=rule.dataset,
+        references=list(rule.references),
+        rows=0,
+        check=getattr(rule, "check", None),
+    )
+
+
+# -- Great Expectations -------------------------------------------------------------------
+
+
+def _quiet_gx() -> None:
+    # GX prints tqdm bars to stderr during validation and may phone home; neither belongs in
+    # an audit. Both are read from the environment when GX is imported and when it validates.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+class _Validator:
+    """One ephemeral GX context with a pandas data asset, reused for every chunk."""
+
+    def __init__(self, gx: Any) -> None:
+        import great_expectations.expectations as gxe
+
+        self.gx, self.gxe = gx, gxe
+        context = gx.get_context(mode="ephemeral")
+        try:  # progress bars off in the context too (GX >= 1.0 reads them from there)
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        except (ImportError, AttributeError):  # pragma: no cover - other GX layouts
+            pass
+        source = context.data_sources.add_pandas("ethicsgate")
+        self.batches = source.add_dataframe_asset("evidence").add_batch_definition_whole_dataframe(
+            "all"
+        )
+
+    def _validate(self, expectation: Any, frame: pd.DataFrame, limit: int) -> dict[str, Any]:
+        batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(
+            expectation,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": max(limit, 1)},
+        )
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            raise RuntimeError(  # a bug in how we call GX, not a data problem
+                f"Great Expectations could not run {type(expectation).__name__}: "
+                f"{result.exception_info.get('exception_message')}"
+            )
+        return dict(result.result)
+
+    def add(
+        self,
+        exp: Expectation,
+        frame: pd.DataFrame,
+        tally: _Tally,
+        types: dict[str, str],
+        *,
+        limit: int,
+    ) -> None:
+        """Validate one chunk and add its counts to ``tally``."""
+        column = exp.column or ""
+        gxe = self.gxe
+        if exp.expect == "not_null":
+            expectation = gxe.ExpectColumnValuesToNotBeNull(column=column)
+        elif exp.expect == "in_set":
+            values = list(exp.values or [])
+            if types.get(column) == "VARCHAR":  # text columns compare as text: 1 means '1'
+                values = [_text(v) for v in values]
+            expectation = gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)
+        elif exp.expect == "between":
+            expectation = gxe.ExpectColumnValuesToBeBetween(
+                column=column, min_value=exp.min, max_value=exp.max
+            )
+        elif exp.expect == "regex":
+            frame = frame.assign(**{column: frame[column].astype("string")})
+            expectation = gxe.ExpectColumnValuesToMatchRegex(column=column, regex=exp.pattern)
+        else:  # timestamp: DuckDB parsed it; GX checks the parse flag
+            ok = _ok_column(column)
+            expectation = gxe.ExpectColumnValuesToBeInSet(column=ok, value_set=[True])
+            result = self._validate(expectation, frame[[ok]], limit)
+            bad = frame.loc[~frame[ok].astype(bool), column]
+            tally.rows += len(frame)
+            tally.missing += int(frame[column].isna().sum())
+            tally.unexpected += int(result.get("unexpected_count") or 0)
+            _keep(tally, list(bad.head(limit)), limit)
+            return
+        result = self._validate(expectation, frame[[column]], limit)
+        tally.rows += int(result.get("element_count") or len(frame))
+        tally.missing += int(result.get("missing_count") or 0)
+        tally.unexpected += int(result.get("unexpected_count") or 0)
+        _keep(tally, list(result.get("partial_unexpected_list") or []), limit)
+
+    def unique(self, frame: pd.DataFrame, limit: int) -> list[Any]:
+        """Validate the duplicated values DuckDB found; return GX's examples of them."""
+        expectation = self.gxe.ExpectColumnValuesToBeUnique(column="value")
+        result = self._validate(expectation, frame, limit)
+        return list(result.get("partial_unexpected_list") or [])
+
+    def row_count(self, exp: Expectation, rows: int) -> _Tally:
+        """Validate the audited row count DuckDB counted."""
+        import pandas as pd
+
+        expectation = self.gxe.ExpectColumnValuesToBeBetween(
+            column="row_count", min_value=exp.min, max_value=exp.max
+        )
+        result = self._validate(expectation, pd.DataFrame({"row_count": [rows]}), 1)
+        unexpected = int(result.get("unexpected_count") or 0)
+        return _Tally(rows=rows, unexpected=unexpected, examples=[rows] if unexpected else [])
+
+
+def _keep(tally: _Tally, values: list[Any], limit: int) -> None:
+    for value in values:
+        if len(tally.examples) >= limit:
+            return
+        if value not in tally.examples:
+            tally.examples.append(value)
+
+
+# -- DuckDB -------------------------------------------------------------------------------
+
+
+def _columns(expectations: Sequence[Expectation]) -> list[str]:
+    return list(dict.fromkeys(e.column for e in expectations if e.column is not None))
+
+
+def _ok_column(column: str) -> str:
+    return f"__timestamp_ok__{column}"
+
+
+def _timestamp_ok(expr: str) -> str:
+    # The cast the record rules use (evidence/rows.py): ISO 8601, naive = UTC; missing is ok
+    # here (not_null checks presence).
+    text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
+    return f"({text} IS NULL OR try_cast({text} AS TIMESTAMPTZ) IS NOT NULL)"
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+    cursor = con.cursor()  # a cursor of its own: the caller's connection stays usable
+    try:
+        cursor.execute("SET TimeZone = 'UTC'")
+        reader = cursor.sql(sql).to_arrow_reader(rows)
+        for batch in reader:
+            yield batch.to_pandas()
+    finally:
+        cursor.close()
+
+
+def _count(con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, kept: str) -> int:
+    import duckdb
+
+    try:
+        sql = f"SELECT count(*) FROM {evidence.source_sql()} WHERE {kept}"
+        return int(con.sql(sql).fetchall()[0][0])
+    except duckdb.Error as exc:
+        raise evidence._read_error(exc) from exc
+
+
+def _unique(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    expr: str,
+    kept: str,
+    validator: _Validator,
+    rule: DataQualityRule,
+) -> _Tally:
+    import pandas as pd
+
+    source = f"(SELECT ({expr}) AS v FROM {evidence.source_sql()} WHERE {kept})"
+    total, missing = con.sql(
+        f"SELECT count(*), count(*) FILTER (WHERE v IS NULL) FROM {source}"
+    ).fetchall()[0]
+    dup_rows, dup_values = con.sql(
+        f"SELECT coalesce(sum(n), 0), count(*) FROM (SELECT v, count(*) AS n FROM {source} "
+        "WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1)"
+    ).fetchall()[0]
+    tally = _Tally(rows=int(total), missing=int(missing), unexpected=int(dup_rows))
+    if dup_values:
+        dups = con.sql(
+            f"SELECT v, count(*) AS n FROM {source} WHERE v IS NOT NULL GROUP BY v "
+            f"HAVING count(*) > 1 ORDER BY n DESC, v LIMIT {_MAX_DUPLICATES}"
+        ).df()
+        frame = pd.DataFrame({"value": dups["v"].repeat(dups["n"].clip(upper=2)).to_numpy()})
+        _keep(tally, validator.unique(frame, rule.max_examples), rule.max_examples)
+    return tally
+
+
+def _bad_sql(exp: Expectation, expr: str, kind: str | None) -> str | None:
+    """Return a SQL condition true on the rows that fail ``exp`` (to locate the first)."""
+    value = f"({expr})"
+    if exp.expect == "not_null":
+        return f"{value} IS NULL"
+    if exp.expect == "in_set":
+        if kind in _NUMERIC and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in exp.values or []
+        ):
+            allowed = ", ".join(repr(v) for v in exp.values or [])
+            return f"{value} IS NOT NULL AND {value} NOT IN ({allowed})"
+        allowed = ", ".join(_sql_literal(_text(v)) for v in exp.values or [])
+        return f"{value} IS NOT NULL AND CAST({value} AS VARCHAR) NOT IN ({allowed})"
+    if exp.expect == "between":
+        parts = []
+        if exp.min is not None:
+            parts.append(f"{value} < {exp.min!r}")
+        if exp.max is not None:
+            parts.append(f"{value} > {exp.max!r}")
+        return f"{value} IS NOT NULL AND ({' OR '.join(parts)})"
+    if exp.expect == "regex":
+        pattern = _sql_literal(exp.pattern or "")
+        return f"{value} IS NOT NULL AND NOT regexp_matches(CAST({value} AS VARCHAR), {pattern})"
+    if exp.expect == "timestamp":
+        return f"NOT {_timestamp_ok(expr)}"
+    return None
+
+
+def _locate(
+    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, bad: str, kept: str, expr: str
+) -> str | None:
+    import duckdb
+
+    for file in evidence.files:
+        try:
+            found = evidence._first_row(
+                con, file, f"CAST(({expr}) AS VARCHAR)", f"({kept}) AND ({bad})"
+            )
+        except duckdb.Error:  # e.g. a regex RE2 rejects but Python accepts: no location
+            return None
+        if found is not None:
+            row = found[0]
+            header = evidence.spec.options.get("header", True) not in (False, "false", 0)
+            line = (row + 1 if header else row) if evidence.format == "csv" else None
+            if evidence.format == "jsonl":
+                line = row
+            return f"{Location(str(file), line)} (row {row})"
+    return None
+
+
+def _result(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    rule: DataQualityRule,
+    exp: Expectation,
+    tally: _Tally,
+    exprs: dict[str, str],
+    types: dict[str, str],
+    kept: str,
+) -> ExpectationResult:
+    column = exp.column
+    if exp.expect == "row_count_between":
+        denominator, what = 1, "row count"
+        success = tally.unexpected == 0
+        percent = None
+    else:
+        denominator = tally.rows if exp.expect == "not_null" else tally.rows - tally.missing
+        percent = 100.0 * tally.unexpected / denominator if denominator else None
+        met = 1.0 - tally.unexpected / denominator if denominator else 1.0
+        success = met >= exp.mostly - 1e-12
+        what = f"{column!r}"
+    safe = column is None or column in rule.safe_columns
+    examples = [_show(v, safe=safe) for v in tally.examples]
+    location = None
+    if tally.unexpected and column is not None:
+        bad = _bad_sql(exp, exprs[column], types.get(column))
+        if exp.expect == "unique":
+            bad = (
+                f"({exprs[column]}) IN (SELECT v FROM (SELECT ({exprs[column]}) AS v FROM "
+                f"{evidence.source_sql()} WHERE {kept}) WHERE v IS NOT NULL GROUP BY v "
+                "HAVING count(*) > 1)"
+            )
+        if bad is not None:
+            location = _locate(con, evidence, bad, kept, exprs[column])
+    parameters = _parameters(exp)
+    if exp.expect == "row_count_between":
+        message = (
+            f"row count {tally.rows:,} is within {_range(exp)}"
+            if success
+            else f"row count {tally.rows:,} is not within {_range(exp)}"
+        )
+    elif not tally.unexpected:
+        message = f"{exp.gx_expectation} on {what}: met by all {denominator:,} value(s)"
+    else:
+        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
+        where = f" first at {location}" if location else ""
+        message = (
+            f"{exp.gx_expectation} on {what}: {tally.unexpected:,} of {denominator:,} "
+            f"value(s) unexpected ({percent:.2f} %){shown};{where or ' '}"
+            + (f" mostly {exp.mostly} {'met' if success else 'not met'}" if exp.mostly < 1 else "")
+        ).rstrip("; ")
+    return ExpectationResult(
+        expect=exp.expect,
+        expectation=exp.gx_expectation,
+        column=column,
+        expression=exprs.get(column) if column else None,
+        parameters=parameters,
+        success=success,
+        rows=tally.rows,
+        missing=tally.missing,
+        unexpected=tally.unexpected,
+        unexpected_percent=None if percent is None or math.isnan(percent) else percent,
+        examples=examples,
+        masked=not safe,
+        location=location,
+        message=message,
+    )
+
+
+def _parameters(exp: Expectation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if exp.values is not None:
+        out["values"] = list(exp.values)
+    if exp.min is not None:
+        out["min"] = exp.min
+    if exp.max is not None:
+        out["max"] = exp.max
+    if exp.pattern is not None:
+        out["pattern"] = exp.pattern
+    if exp.mostly != 1.0:
+        out["mostly"] = exp.mostly
+    return out
+
+
+def _range(exp: Expectation) -> str:
+    low = "-inf" if exp.min is None else f"{exp.min:g}"
+    high = "inf" if exp.max is None else f"{exp.max:g}"
+    return f"[{low}, {high}]"
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _show(value: Any, *, safe: bool) -> str:
+    """Return a failing value for the report: as is when safe, else only its type and length.
+
+    A hash would let a reader confirm a guessed value (a birth date, a postcode), so masked
+    values keep only their shape; the location names the row for those allowed to look.
+    """
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "NULL (missing)"
+    if safe:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    if isinstance(value, str):
+        return f"<masked text, {len(value)} chars>"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<masked number>"
+    return f"<masked {type(value).__name__}>"

@@ -1,0 +1,547 @@
+"""Row-level evidence: read the roles a rule needs into a typed DuckDB table, once per dataset.
+
+Fairness rules only need grouped counts (``EvidenceSet.grouped_counts``). Transparency, consent
+and oversight rules judge records one by one, so each evidence set they read is scanned once
+into a temporary table holding only the roles those rules read, typed and checked:
+
+* ``key`` ids (conversation, event, decision): kept in their own type (integers stay integers,
+  everything else is text; empty text is missing). A rule names the rows that must have an id
+  (``require_present``); a missing id there is an error naming the file and row.
+* ``ref``: an id that may be missing (a processing event's subject), typed like ``key``.
+* ``timestamp``: ``TIMESTAMPTZ``. Text with an offset (``2025-03-01T10:00:00+01:00``, ``...Z``)
+  keeps it; naive text and naive Parquet/JSON timestamps are taken as **UTC**. Empty text and
+  NULL are a *missing* timestamp, which each check handles in a documented way (it never helps
+  a record pass). Text that is not a timestamp is an error naming file, row and column.
+* ``actor``: lower-cased and trimmed; must be one of bot, human, customer, system.
+* ``flag`` / ``flag_or_false``: true/false, 1/0, yes/no (text case-insensitive); anything
+  else is an error. A missing ``flag_or_false`` is false; a missing ``flag`` stays missing and
+  is an error only where a rule needs it (``require_present``).
+* ``number``: ``DOUBLE``; missing is allowed, text that is not a number is an error.
+* ``text`` / ``required_text``: text; ``required_text`` must not be missing.
+
+Errors are ``EvidenceError`` (exit 2) naming the file, the row (1-based, counting data rows;
+for CSV and JSON Lines also the line) and the column or expression, with the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "ACTORS",
+    "Role",
+    "RoleKind",
+    "RowsTable",
+    "check_patterns",
+    "raise_duplicate_id",
+    "read_rows",
+    "require_present",
+]
+
+RoleKind = Literal[
+    "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
+]
+ACTORS = ("bot", "human", "customer", "system")
+
+_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
+_NUMERIC = (*_INTEGER, "FLOAT", "DOUBLE", "DECIMAL")
+_NAIVE_TIME = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
+_TRUE = ("1", "1.0", "true", "t", "yes", "y")
+_FALSE = ("0", "0.0", "false", "f", "no", "n")
+_KIND_WORDS = {
+    "key": "an id",
+    "ref": "an id",
+    "text": "text",
+    "required_text": "text",
+    "actor": "an actor (bot, human, customer or system)",
+    "timestamp": "a timestamp",
+    "flag": "true/false",
+    "flag_or_false": "true/false",
+    "number": "a number",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role a rule reads and how it must be typed."""
+
+    name: str
+    kind: RoleKind
+
+    @property
+    def column(self) -> str:
+        """Return the quoted column name of this role in the rows table."""
+        return _quote_ident(f"{self.name}:{self.kind}")
+
+
+@dataclass
+class RowsTable:
+    """A temporary DuckDB table with one typed column per role, filter already applied."""
+
+    evidence: EvidenceSet
+    table: str
+    roles: list[Role]
+    rows_read: int
+    rows: int
+    types: dict[Role, str] = field(default_factory=dict)
+    #: Each role's typed SQL over the raw files and the filter, to locate rows in them.
+    raw: dict[Role, str] = field(default_factory=dict)
+    exprs: dict[Role, str] = field(default_factory=dict)
+    kept: str = "true"
+
+    def col(self, name: str, kind: RoleKind) -> str:
+        """Return the quoted column of a role read as ``kind``.
+
+        Raises:
+            KeyError: the table was not built with this role (a bug in the caller).
+        """
+        role = Role(name, kind)
+        if role not in self.types:
+            raise KeyError(f"{self.evidence.name}: role {name!r} ({kind}) was not read")
+        return role.column
+
+    def is_integer(self, role: Role) -> bool:
+        """Return whether an id role kept an integer type (else it is text)."""
+        return self.types[role] in _INTEGER
+
+    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the temporary table."""
+        con.execute(f"DROP TABLE IF EXISTS {self.table}")
+
+
+def _base_type(kind: object) -> str:
+    return str(kind).split("(")[0].strip()
+
+
+def _types_of(
+    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, roles: list[Role]
+) -> tuple[dict[Role, str], dict[Role, str]]:
+    """Return each role's expression and source type, binding the files once if all is well.
+
+    Binding reads a CSV file's header and sniffs its types, so one query for all roles is much
+    cheaper than one per role; only when it fails are the roles checked one by one, to name the
+    culprit.
+    """
+    import duckdb
+
+    exprs = {role: evidence.role_expression(role.name) for role in roles}
+    if roles:
+        select = ", ".join(f"({exprs[r]})" for r in roles)
+        try:
+            rel = con.sql(f"SELECT {select} FROM {evidence.source_sql()} LIMIT 0")
+            return exprs, {r: _base_type(t) for r, t in zip(roles, rel.types, strict=True)}
+        except duckdb.Error:
+            pass
+        if _is_empty(con, evidence):  # an empty JSON Lines file has no columns to check
+            return dict.fromkeys(roles, "NULL"), dict.fromkeys(roles, '"NULL"')
+    available = evidence.columns(con)
+    types: dict[Role, str] = {}
+    for role in roles:
+        exprs[role] = evidence._checked_expression(con, role.name, available)
+        rel = con.sql(f"SELECT ({exprs[role]}) FROM {evidence.source_sql()} LIMIT 0")
+        types[role] = _base_type(rel.types[0])
+    return exprs, types
+
+
+def _flag_sql(expr: str, base: str, null_value: str, *, strict: bool = True) -> str | None:
+    """Return SQL giving true/false, or ``null_value`` when missing.
+
+    ``strict``: a value that is no flag raises a DuckDB error (located afterwards); otherwise it
+    gives NULL, which the diagnosis uses to find it.
+    """
+    other = "error('ethicsgate: not a flag')" if strict else "NULL"
+    if base == "BOOLEAN":
+        return f"coalesce(({expr}), {null_value})"
+    if base in _NUMERIC:
+        return (
+            f"CASE WHEN ({expr}) IS NULL THEN {null_value} WHEN ({expr}) = 1 THEN true "
+            f"WHEN ({expr}) = 0 THEN false ELSE {other} END"
+        )
+    if base == "VARCHAR":
+        true = ", ".join(_sql_literal(v) for v in _TRUE)
+        false = ", ".join(_sql_literal(v) for v in _FALSE)
+        norm = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
+        return (
+            f"CASE WHEN ({expr}) IS NULL OR {norm} = '' THEN {null_value} "
+            f"WHEN {norm} IN ({true}) THEN true WHEN {norm} IN ({false}) THEN false "
+            f"ELSE {other} END"
+        )
+    if base == '"NULL"':
+        return f"CAST({null_value} AS BOOLEAN)"
+    return None
+
+
+def _is_empty(con: duckdb.DuckDBPyConnection, evidence: EvidenceSet) -> bool:
+    import duckdb
+
+    try:
+        return not con.sql(f"SELECT 1 FROM {evidence.source_sql()} LIMIT 1").fetchall()
+    except duckdb.Error:
+        return False
+
+
+def _typed_sql(evidence: EvidenceSet, role: Role, expr: str, base: str) -> str:
+    """Return the typed SQL of a role whose source expression has DuckDB type ``base``."""
+    kind = role.kind
+    if base == "JSON":  # JSON Lines with mixed types in one field: read each value as text
+        expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
+    typed: str | None = None
+    if kind in ("key", "ref"):
+        # integers stay integers (fast joins); everything else compares as text
+        typed = f"({expr})" if base in _INTEGER else f"nullif(CAST(({expr}) AS VARCHAR), '')"
+    elif kind in ("text", "required_text"):
+        typed = f"CAST(({expr}) AS VARCHAR)"
+    elif kind == "actor":
+        typed = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
+    elif kind == "timestamp":
+        if base == "TIMESTAMP WITH TIME ZONE":
+            typed = f"({expr})"
+        elif base in _NAIVE_TIME:
+            typed = f"CAST(({expr}) AS TIMESTAMPTZ)"  # the session time zone is UTC
+        elif base == "VARCHAR":
+            typed = f"CAST(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS TIMESTAMPTZ)"
+        elif base == '"NULL"':
+            typed = "CAST(NULL AS TIMESTAMPTZ)"
+    elif kind in ("flag", "flag_or_false"):
+        typed = _flag_sql(expr, base, "false" if kind == "flag_or_false" else "NULL")
+    elif kind == "number":
+        if base in _NUMERIC:
+            typed = f"CAST(({expr}) AS DOUBLE)"
+        elif base == "VARCHAR":
+            typed = f"CAST(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS DOUBLE)"
+        elif base == '"NULL"':
+            typed = "CAST(NULL AS DOUBLE)"
+    if typed is None:
+        raise EvidenceError(
+            f"evidence {evidence.name!r}: {role.name!r} must be {_KIND_WORDS[kind]}, but "
+            f"{expr} has type {base}",
+            location=_role_location(evidence, role.name),
+            hint=_type_hint(role, expr),
+        )
+    return typed
+
+
+def _type_hint(role: Role, expr: str | None = None) -> str:
+    source = expr if expr is not None else role.name
+    if role.kind == "timestamp":
+        return (
+            f'map it under columns, e.g. {role.name}: "to_timestamp({source})" for Unix '
+            f"seconds, or {role.name}: \"strptime({source}, '%d.%m.%Y %H:%M')\""
+        )
+    if role.kind in ("flag", "flag_or_false"):
+        return f"map it to a condition under columns, e.g. {role.name}: \"{source} = 'yes'\""
+    if role.kind == "number":
+        return f"map it to a numeric column or expression under columns.{role.name}"
+    return f"map it under columns.{role.name} to a column or SQL expression"
+
+
+def _role_location(evidence: EvidenceSet, name: str) -> Location:
+    return evidence.locate(("columns", name) if name in evidence.spec.columns else ("path",))
+
+
+def read_rows(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    roles: Sequence[Role],
+    *,
+    table: str,
+) -> RowsTable:
+    """Scan an evidence set once into a temporary table of typed roles, filter applied.
+
+    Raises:
+        EvidenceError: a role's column is missing or of the wrong type, or a value cannot be
+            read (the first such row is named: file, row, column, and the fix).
+    """
+    import duckdb
+
+    con.execute("SET TimeZone = 'UTC'")  # naive timestamps are UTC, and results come back so
+    unique: list[Role] = list(dict.fromkeys(roles))
+    exprs, types = _types_of(con, evidence, unique)
+    typed = {role: _typed_sql(evidence, role, exprs[role], types[role]) for role in unique}
+    kept = evidence._checked_filter(con)
+    name = _quote_ident(table)
+    select = ", ".join(f"{typed[r]} AS {r.column}" for r in unique) or "1 AS _one"
+    where = "" if kept == "true" else f" WHERE {kept}"
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} "
+            f"FROM {evidence.source_sql()}{where}"
+        )
+    except duckdb.Error as exc:
+        _diagnose_conversion(con, evidence, unique, exprs, types, kept)
+        raise evidence._read_error(exc) from exc
+    rows = int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+    if kept == "true":
+        rows_read = rows
+    else:
+        try:
+            rows_read = int(
+                con.sql(f"SELECT count(*) FROM {evidence.source_sql()}").fetchall()[0][0]
+            )
+        except duckdb.Error as exc:  # pragma: no cover - the same files were just read
+            raise evidence._read_error(exc) from exc
+    result = RowsTable(
+        evidence=evidence,
+        table=name,
+        roles=unique,
+        rows_read=rows_read,
+        rows=rows,
+        types=types,
+        raw=typed,
+        exprs=exprs,
+        kept=kept,
+    )
+    _check_values(con, result)
+    return result
+
+
+def _diagnose_conversion(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    roles: list[Role],
+    exprs: dict[Role, str],
+    types: dict[Role, str],
+    kept: str,
+) -> None:
+    """Find the first value that could not be converted, and raise an error naming it."""
+    for role in roles:
+        expr = exprs[role]
+        if role.kind in ("flag", "flag_or_false"):
+            lenient = _flag_sql(expr, types[role], "NULL", strict=False)
+            missing = f"({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = ''"
+            bad = f"({kept}) AND NOT ({missing}) AND ({lenient}) IS NULL"
+            _raise_first(
+                con,
+                evidence,
+                role,
+                expr,
+                bad,
+                what="is not true/false",
+                hint=_type_hint(role, expr),
+            )
+            continue
+        if types[role] != "VARCHAR" or role.kind not in ("timestamp", "number"):
+            continue
+        target = "TIMESTAMPTZ" if role.kind == "timestamp" else "DOUBLE"
+        # CAST first: one file of a glob can sniff to another type than all of them together
+        text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
+        bad = f"({kept}) AND {text} IS NOT NULL AND try_cast({text} AS {target}) IS NULL"
+        _raise_first(
+            con,
+            evidence,
+            role,
+            expr,
+            bad,
+            what=f"is not {_KIND_WORDS[role.kind]}",
+            hint=(
+                "use ISO 8601, e.g. 2025-03-01T10:00:00+01:00 (without an offset, UTC is "
+                "assumed); " + _type_hint(role, expr)
+                if role.kind == "timestamp"
+                else _type_hint(role, expr)
+            ),
+        )
+
+
+def _check_values(con: duckdb.DuckDBPyConnection, table: RowsTable) -> None:
+    """Raise for unknown actors and missing required text, naming the first such row."""
+    checks: list[tuple[Role, str]] = []
+    actors = ", ".join(_sql_literal(a) for a in ACTORS)
+    for role in table.roles:
+        col = role.column
+        if role.kind == "required_text":
+            checks.append((role, f"{col} IS NULL"))
+        elif role.kind == "actor":
+            checks.append((role, f"{col} IS NULL OR {col} NOT IN ({actors})"))
+    if not checks:
+        return
+    counts = ", ".join(f"count(*) FILTER (WHERE {cond})" for _, cond in checks)
+    found = con.sql(f"SELECT {counts} FROM {table.table}").fetchall()[0]
+    evidence = table.evidence
+    for (role, _), n in zip(checks, found, strict=True):
+        if not n:
+            continue
+        typed, expr = table.raw[role], table.exprs[role]
+        if role.kind == "actor":
+            bad = f"({table.kept}) AND ({typed} IS NULL OR {typed} NOT IN ({actors}))"
+            what = f"is not one of {', '.join(ACTORS)} ({n:,} row(s))"
+            hint = (
+                f'map other values under columns.{role.name}, e.g. {role.name}: "CASE '
+                f"{role.name} WHEN 'agent' THEN 'human' ELSE {role.name} END\", or exclude "
+                "the rows with a filter"
+            )
+        else:
+            bad = f"({table.kept}) AND ({typed}) IS NULL"
+            what = f"is missing ({n:,} row(s))"
+            hint = (
+                f"every row needs a {role.name}; fix the data or exclude such rows with a "
+                "filter in the audit spec"
+            )
+        _raise_first(con, evidence, role, expr, bad, what=what, hint=hint)
+        raise EvidenceError(  # pragma: no cover - the table has such a row, so must the files
+            f"evidence {evidence.name!r}: {role.name!r} {what}",
+            location=_role_location(evidence, role.name),
+        )
+
+
+def require_present(
+    con: duckdb.DuckDBPyConnection,
+    table: RowsTable,
+    role: Role,
+    *,
+    where: str = "true",
+    raw_where: str = "true",
+    purpose: str,
+) -> None:
+    """Raise if ``role`` is missing in a row where ``where`` holds.
+
+    ``where`` is a condition over the table's columns and ``raw_where`` the same condition
+    over ``table.raw`` (the typed SQL over the files), so the row can be named.
+
+    Raises:
+        EvidenceError: naming the first such row (file, row, column) and ``purpose``.
+    """
+    col = role.column
+    n = con.sql(f"SELECT count(*) FROM {table.table} WHERE ({where}) AND {col} IS NULL")
+    missing = int(n.fetchall()[0][0])
+    if not missing:
+        return
+    evidence = table.evidence
+    bad = f"({table.kept}) AND ({raw_where}) AND ({table.raw[role]}) IS NULL"
+    what = f"is missing ({missing:,} row(s))"
+    hint = (
+        f"{purpose}; fix the data, map {role.name} under columns, or exclude such rows with a "
+        "filter"
+    )
+    _raise_first(con, evidence, role, table.exprs[role], bad, what=what, hint=hint)
+    raise EvidenceError(  # pragma: no cover - the table has such a row, so must the files
+        f"evidence {evidence.name!r}: {role.name!r} {what}",
+        location=_role_location(evidence, role.name),
+        hint=hint,
+    )
+
+
+def raise_duplicate_id(
+    con: duckdb.DuckDBPyConnection, table: RowsTable, role: Role, value: object
+) -> None:
+    """Raise for an id that two different rows share, naming both rows.
+
+    Raises:
+        EvidenceError: always.
+    """
+    evidence = table.evidence
+    literal = _sql_literal(value) if isinstance(value, (str, int, float)) else "NULL"
+    where = f"({table.kept}) AND ({table.raw[role]}) = {literal}"
+    places: list[str] = []
+    first: Location | None = None
+    for file in evidence.files:
+        for number in _find_rows(evidence, file, where, limit=2 - len(places)):
+            if first is None:
+                first = _row_location(evidence, file, number)
+            places.append(f"row {number}{_line_note(evidence, number)} of {file}")
+        if len(places) >= 2:
+            break
+    raise EvidenceError(
+        f"evidence {evidence.name!r}: {role.name} {value!r} names two different records "
+        f"({' and '.join(places) or 'rows not found'}); column {table.exprs[role]}",
+        location=first or _role_location(evidence, role.name),
+        hint="ids must identify records: rows that repeat a record exactly are counted once, "
+        "but rows that share an id and differ are ambiguous; fix the data or map "
+        f"{role.name} to a unique id",
+    )
+
+
+def _search(
+    evidence: EvidenceSet, file: Path, value: str, where: str, *, limit: int
+) -> list[tuple[int, Any]]:
+    """Return up to ``limit`` (row number, value) pairs of ``file`` where ``where`` holds.
+
+    A rare, diagnostic path: a fresh connection with one thread, so ``row_number()`` follows
+    the file's order. A query that fails here (one file of a glob sniffed to other types)
+    finds nothing rather than hiding the error being reported.
+    """
+    import duckdb
+
+    if limit <= 0:
+        return []
+    diag = duckdb.connect()
+    try:
+        diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
+        result = diag.sql(
+            f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS _value, "
+            f"{where} AS _hit FROM {evidence.source_sql([file])}) WHERE _hit ORDER BY _row "
+            f"LIMIT {int(limit)}"
+        ).fetchall()
+    except duckdb.Error:
+        return []
+    finally:
+        diag.close()
+    return [(int(r[0]), r[1]) for r in result]
+
+
+def _find_rows(evidence: EvidenceSet, file: Path, where: str, *, limit: int) -> list[int]:
+    return [row for row, _ in _search(evidence, file, "NULL", where, limit=limit)]
+
+
+def _raise_first(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    role: Role,
+    expr: str,
+    bad: str,
+    *,
+    what: str,
+    hint: str,
+) -> None:
+    """Raise an ``EvidenceError`` at the first row (in file order) where ``bad`` holds."""
+    for file in evidence.files:
+        found = _search(evidence, file, f"CAST(({expr}) AS VARCHAR)", bad, limit=1)
+        if not found:
+            continue
+        number, value = found[0]
+        raise EvidenceError(
+            f"evidence {evidence.name!r}: {role.name!r} {what}: found "
+            f"{'NULL (missing)' if value is None else repr(value)} in row {number}"
+            f"{_line_note(evidence, number)}, column {expr}",
+            location=_row_location(evidence, file, number),
+            hint=hint,
+        )
+
+
+def _line_note(evidence: EvidenceSet, row: int) -> str:
+    line = _line_of(evidence, row)
+    return f" (line {line})" if line is not None else ""
+
+
+def _line_of(evidence: EvidenceSet, row: int) -> int | None:
+    if evidence.format == "csv":
+        header = evidence.spec.options.get("header", True)
+        return row + 1 if header not in (False, "false", 0) else row
+    if evidence.format == "jsonl":
+        return row
+    return None
+
+
+def _row_location(evidence: EvidenceSet, file: Path, row: int) -> Location:
+    return Location(str(file), _line_of(evidence, row))
+
+
+def check_patterns(con: duckdb.DuckDBPyConnection, patterns: Sequence[str]) -> tuple[str, str]:
+    """Return the first pattern DuckDB's RE2 rejects and why, or ``("", "")``."""
+    import duckdb
+
+    for pattern in patterns:
+        try:
+            con.sql(f"SELECT regexp_matches('', {_sql_literal(pattern)}, 'i')").fetchall()
+        except duckdb.Error as exc:
+            return pattern, _first_line(exc)
+    return "", ""

@@ -1,0 +1,114 @@
+"""JUnit XML of a gate: a testcase per rule, per assertion and per regression budget.
+
+Names are stable across runs (``<rule id>``, ``<rule id>::<metric>.<aggregate>``,
+``<rule id>::<metric>.<aggregate>::regression``) so CI history can track each check.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ethicsgate.gate.outcome import GateResult
+from ethicsgate.report.view import group_label
+from ethicsgate.rules.results import RuleResult
+
+__all__ = ["render_junit"]
+
+
+def _case(
+    suite: ET.Element, gate: GateResult, rule: RuleResult, name: str, line: int
+) -> ET.Element:
+    return ET.SubElement(
+        suite,
+        "testcase",
+        {
+            "classname": f"ethicsgate.{gate.result.audit.policy.id}.{rule.id}",
+            "name": name,
+            "file": gate.policy_uri,
+            "line": str(line),
+            "time": "0",
+        },
+    )
+
+
+def _mark(case: ET.Element, status: str, severity: str, message: str, detail: str) -> str:
+    """Attach the outcome to a testcase and return its JUnit kind."""
+    blocking = severity == "block"
+    if status == "fail" and blocking:
+        ET.SubElement(case, "failure", {"message": message, "type": "fail"}).text = detail
+        return "failure"
+    if status == "error" and blocking:
+        ET.SubElement(case, "error", {"message": message, "type": "error"}).text = detail
+        return "error"
+    if status in ("waived", "skipped"):
+        ET.SubElement(case, "skipped", {"message": f"{status}: {message}"})
+        return "skipped"
+    if status in ("fail", "warn", "error"):  # a non-blocking rule: reported, never failing
+        ET.SubElement(case, "system-out").text = f"{status} ({severity}, not blocking): {detail}"
+    return "pass"
+
+
+def render_junit(gate: GateResult) -> bytes:
+    """Return the JUnit XML bytes (UTF-8) of a gate."""
+    result = gate.result
+    root = ET.Element("testsuites", {"name": "ethicsgate"})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {"name": f"ethicsgate gate {result.audit.id}", "timestamp": result.audit.started_at},
+    )
+    props = ET.SubElement(suite, "properties")
+    for key, value in (
+        ("policy.id", result.audit.policy.id),
+        ("policy.version", result.audit.policy.version),
+        ("policy.sha256", result.audit.policy.sha256),
+        ("audit.status", result.status),
+        ("gate.status", gate.status),
+        ("baseline", gate.baseline or ""),
+    ):
+        ET.SubElement(props, "property", {"name": key, "value": value})
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+
+    def count(kind: str) -> None:
+        counts["tests"] += 1
+        plural = {"failure": "failures", "error": "errors", "skipped": "skipped"}.get(kind)
+        if plural:
+            counts[plural] += 1
+
+    for rule in result.rules:
+        line = gate.rule_positions.get(rule.id, (1, 1))[0]
+        case = _case(suite, gate, rule, rule.id, line)
+        count(_mark(case, rule.status.value, rule.severity, rule.message, rule.message))
+        names = gate.assertion_names.get(rule.id, [])
+        for name, assertion in zip(names, rule.assertions, strict=False):
+            a_line = gate.assertion_positions.get((rule.id, name), (line, 1))[0]
+            case = _case(suite, gate, rule, f"{rule.id}::{name}", a_line)
+            count(
+                _mark(case, assertion.status, rule.severity, assertion.message, assertion.message)
+            )
+        if gate.baseline is None:
+            continue
+        for name in names:
+            a_line = gate.assertion_positions.get((rule.id, name), (line, 1))[0]
+            case = _case(suite, gate, rule, f"{rule.id}::{name}::regression", a_line)
+            found = [r for r in gate.regressions if r.rule == rule.id and r.assertion == name]
+            if not found:
+                count("pass")
+                continue
+            detail = "\n".join(
+                f"{group_label(r.group)}: {r.baseline:.4g} -> {r.candidate:.4g} "
+                f"(worse by {r.worse_by:.4g}, budget {r.budget:.4g})"
+                + (f" [waived: {r.waiver_reason}]" if r.waived else "")
+                for r in found
+            )
+            message = f"{len(found)} group(s) regressed beyond the budget against the baseline"
+            status = "fail" if any(r.blocking for r in found) else "waived"
+            if rule.severity != "block":
+                status = "fail"  # _mark reports it without failing the test
+            count(_mark(case, status, rule.severity, message, detail))
+    for key, total in counts.items():
+        suite.set(key, str(total))
+        root.set(key, str(total))
+    ET.indent(root)
+    data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return data + b"\n"

@@ -1,0 +1,58 @@
+"""The Markdown step summary of a gate (GitHub Actions ``$GITHUB_STEP_SUMMARY``)."""
+
+from __future__ import annotations
+
+from ethicsgate.gate.outcome import GateResult
+from ethicsgate.report.view import STATUS_WORDS, group_label
+
+__all__ = ["render_summary"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_summary(gate: GateResult) -> str:
+    """Return the gate's outcome as GitHub-flavoured Markdown: verdict, rules, regressions."""
+    result = gate.result
+    verdict = "✔ PASS: the release may go ahead" if gate.passed else "✘ BLOCKED"
+    lines = [
+        f"## ethicsgate gate `{result.audit.id}`: {verdict}",
+        "",
+        f"Policy `{result.audit.policy.id}` {result.audit.policy.version} · audit status "
+        f"**{result.status}**"
+        + (f" · baseline `{gate.baseline}`" if gate.baseline else " · no baseline"),
+        "",
+        "| Rule | Result | Severity | Summary |",
+        "| --- | --- | --- | --- |",
+    ]
+    for rule in result.rules:
+        _, word, icon = STATUS_WORDS[rule.status.value]
+        lines.append(f"| `{rule.id}` | {icon} {word} | {rule.severity} | {_cell(rule.message)} |")
+    if gate.baseline is not None:
+        lines += ["", f"### Regressions against the baseline ({len(gate.regressions)})", ""]
+        if gate.regressions:
+            lines += [
+                "| Rule | Check | Group | Baseline | Candidate | Worse by | Budget | Result |",
+                "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |",
+            ]
+            for r in gate.regressions:
+                outcome = (
+                    "~ waived"
+                    if r.waived
+                    else ("✘ blocks" if r.blocking else "⚠ reported (not blocking)")
+                )
+                lines.append(
+                    f"| `{r.rule}` | {r.assertion} | {_cell(group_label(r.group))} "
+                    f"| {r.baseline:.4g} | {r.candidate:.4g} | {r.worse_by:.4g} "
+                    f"| {r.budget:.4g} | {outcome} |"
+                )
+        else:
+            lines.append("No group got worse than its budget allows.")
+    waivers = [(rule.id, w) for rule in result.rules for w in rule.waivers]
+    if waivers:
+        lines += ["", "### Waivers", ""]
+        for rule_id, w in waivers:
+            state = f"expired on {w.expires}" if w.expired else f"applies until {w.expires}"
+            lines.append(f"- `{rule_id}`: {_cell(w.reason)} (approved by {w.approver}; {state})")
+    return "\n".join(lines) + "\n"

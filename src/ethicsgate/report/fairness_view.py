@@ -1,0 +1,397 @@
+"""The report view of a fairness rule's LL144 tables, uncertainty and score metrics.
+
+The LL144 tables follow the layout of the DCWP rule's examples and of published bias-audit
+summaries (6 RCNY § 5-301): one table per category type, columns *# of Applicants*,
+*# Selected* (or *# Scoring Above Median*), *Selection Rate* (or *Scoring Rate*) and *Impact
+Ratio*, followed by the note on people in an unknown category.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ethicsgate.rules.metrics import METRICS
+from ethicsgate.rules.results import (
+    AssertionResult,
+    ComparisonTest,
+    GroupKey,
+    ImpactRatioResult,
+    ImpactRatioTable,
+    Interval,
+    RuleResult,
+)
+
+__all__ = [
+    "FairnessDepthView",
+    "LL144TableView",
+    "impact_ratio_chart",
+    "metric_title",
+    "with_depth",
+]
+
+_TEST_WORDS = {"z_test": "two-proportion z-test", "fisher_exact": "Fisher's exact test"}
+
+
+def metric_title(metric: str) -> str:
+    """Return a metric's title, including the LL144 impact ratio."""
+    if metric == "impact_ratio":
+        return "Impact ratio (LL144 / EEOC)"
+    return METRICS[metric].title
+
+
+def fmt_rate(value: float | None) -> str:
+    """Format a selection or scoring rate as published summaries do: ``54.3%``."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_ratio(value: float | None) -> str:
+    """Format an impact ratio with three decimals: ``0.823``."""
+    return "—" if value is None else f"{value:.3f}"
+
+
+def fmt_p(value: float | None) -> str:
+    """Format a p-value: four significant digits, or ``< 0.0001``."""
+    if value is None:
+        return "—"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4g}"
+
+
+def fmt_interval(interval: Interval | None, fmt: Any) -> str:
+    """Format an interval as ``[low, high]`` with the given number format."""
+    return "—" if interval is None else f"[{fmt(interval.low)}, {fmt(interval.high)}]"
+
+
+def fmt_test(test: ComparisonTest | None) -> str:
+    """Format a test as ``p = 0.012 (z-test)``."""
+    if test is None:
+        return "—"
+    p = fmt_p(test.p_value)
+    return f"p {p if p.startswith('<') else '= ' + p} ({_TEST_WORDS[test.method]})"
+
+
+def _label(group: GroupKey | None) -> str:
+    if group is None:
+        return "everyone"
+    return ", ".join(f"{k} = {'(missing)' if v is None else v}" for k, v in group.items())
+
+
+@dataclass
+class LL144TableView:
+    """One LL144 table, ready to lay out."""
+
+    title: str
+    category_columns: list[str]
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+
+@dataclass
+class LL144View:
+    """A rule's LL144 tables with the sentence that says how they were computed."""
+
+    heading: str
+    intro: str
+    tables: list[LL144TableView]
+
+
+@dataclass
+class UncertaintyView:
+    """Intervals and tests per group and metric."""
+
+    method: str
+    level: str
+    rows: list[dict[str, str]]
+
+
+@dataclass
+class ScoresView:
+    """ROC AUC and calibration per group."""
+
+    intro: str
+    auc_rows: list[dict[str, str]]
+    calibration_columns: list[str]
+    calibration_rows: list[dict[str, Any]]
+
+
+@dataclass
+class FairnessDepthView:
+    """Everything a fairness rule shows beyond its group metrics."""
+
+    ll144: LL144View | None = None
+    uncertainty: UncertaintyView | None = None
+    scores: ScoresView | None = None
+    small_groups: list[str] = field(default_factory=list)
+    significance: list[str] = field(default_factory=list)
+
+
+def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) -> LL144TableView:
+    scoring = result.kind == "scoring"
+    names = [f.replace("_", " ") for f in table.features]
+    if len(names) == 1:
+        title = f"{names[0]} categories"
+    else:
+        title = f"Intersectional categories ({' × '.join(names)})"
+    columns = [
+        "# of Applicants",
+        "# Scoring Above Median" if scoring else "# Selected",
+        "Scoring Rate" if scoring else "Selection Rate",
+        "Impact Ratio",
+    ]
+    uncertain = any(r.rate_interval or r.test for r in table.rows)
+    if uncertain:
+        columns += [f"{level} CI (rate)", f"{level} CI (ratio)", "Test vs most selected"]
+    rows = []
+    for row in table.rows:
+        entry: dict[str, Any] = {
+            "category": [str(row.category[f]) for f in table.features],
+            "cells": [
+                f"{row.applicants:,}",
+                f"{row.selected:,}",
+                fmt_rate(row.rate),
+                ("excluded" if row.excluded else fmt_ratio(row.impact_ratio)),
+            ],
+            "excluded": row.excluded,
+            "most_selected": row.most_selected,
+        }
+        if uncertain:
+            entry["cells"] += [
+                fmt_interval(row.rate_interval, fmt_rate),
+                fmt_interval(row.impact_ratio_interval, fmt_ratio),
+                fmt_test(row.test),
+            ]
+        rows.append(entry)
+    notes = []
+    if table.unknown:
+        notes.append(
+            f"The tool also assessed {table.unknown:,} people in an unknown "
+            f"{' or '.join(names)} category; they are not included in the "
+            "calculations above."
+        )
+    excluded = [r for r in table.rows if r.excluded]
+    if excluded:
+        if result.intersection_exclusion == "components" and len(table.features) > 1:
+            why = "they combine a category excluded from its own table"
+        else:
+            why = f"each is under {result.exclude_below_share:.0%} of the known applicants"
+        notes.append(
+            "Excluded from the impact ratios because "
+            + why
+            + " (6 RCNY § 5-301(d)): "
+            + "; ".join(
+                f"{_label(r.category)} ({r.applicants:,} applicants, {r.share:.2%}, "
+                f"rate {fmt_rate(r.rate)})"
+                for r in excluded
+            )
+            + "."
+        )
+    if table.most_selected is not None:
+        notes.append(
+            f"Most selected category: {_label(table.most_selected)} "
+            f"({fmt_rate(table.most_selected_rate)})."
+        )
+    return LL144TableView(
+        title=title[0].upper() + title[1:],
+        category_columns=[f.replace("_", " ").capitalize() for f in table.features],
+        columns=columns,
+        rows=rows,
+        notes=notes,
+    )
+
+
+def _ll144_view(rule: RuleResult, result: ImpactRatioResult) -> LL144View:
+    level = f"{rule.uncertainty.confidence_level:.0%}" if rule.uncertainty else "95%"
+    if result.kind == "scoring":
+        median = f"{result.median_score:.6g}" if result.median_score is not None else "—"
+        intro = (
+            "Scoring rate = share of a category's applicants with a score above the median "
+            f"score of the full sample ({median}, taken over every audited row including "
+            "unknown categories); impact ratio = scoring rate / scoring rate of the most "
+            "selected category."
+        )
+    else:
+        intro = (
+            "Selection rate = share of a category's applicants the tool selected (prediction "
+            "1); impact ratio = selection rate / selection rate of the most selected category."
+        )
+    if result.unknown_values:
+        intro += (
+            " Missing values and "
+            + ", ".join(f"“{v}”" for v in result.unknown_values)
+            + " count as unknown."
+        )
+    return LL144View(
+        heading="NYC Local Law 144 bias audit (6 RCNY § 5-301)",
+        intro=intro,
+        tables=[_table_view(result, table, level) for table in result.tables],
+    )
+
+
+def _uncertainty_view(rule: RuleResult) -> UncertaintyView | None:
+    info = rule.uncertainty
+    tested = any(g.tests for g in rule.groups)
+    if info is None and not tested:
+        return None
+    rows = []
+    for group in rule.groups:
+        for metric, value in group.metrics.items():
+            if metric == "count":
+                continue
+            test = group.tests.get(metric)
+            rows.append(
+                {
+                    "group": _label(group.group)
+                    + (" (too small: not compared)" if group.excluded else ""),
+                    "metric": METRICS[metric].title,
+                    "value": fmt_rate(value),
+                    "interval": fmt_interval(group.intervals.get(metric), fmt_rate),
+                    "ratio": fmt_ratio(group.ratios.get(metric)),
+                    "ratio_interval": fmt_interval(group.ratio_intervals.get(metric), fmt_ratio),
+                    "difference_interval": fmt_interval(
+                        group.difference_intervals.get(metric), fmt_ratio
+                    ),
+                    "test": fmt_test(test),
+                }
+            )
+    if info is not None:
+        method = (
+            f"{info.bootstrap_samples:,} bootstrap resamples (seed {info.seed}): "
+            f"{info.method}. Tests: {info.test.replace('_', ' ')}, two-sided, against the "
+            "reference group (against everyone else when the reference is overall)."
+        )
+        level = f"{info.confidence_level:.0%}"
+    else:
+        method = "Tests: auto (Fisher's exact test when an expected count is under 5, else z)."
+        level = "95%"
+    return UncertaintyView(method=method, level=level, rows=rows)
+
+
+def _scores_view(rule: RuleResult) -> ScoresView | None:
+    summary = rule.score
+    scored = [g for g in rule.groups if g.score is not None]
+    if summary is None or not scored:
+        return None
+    if summary.exact:
+        how = (
+            f"every one of the score's {summary.distinct_estimate:,} (estimated) distinct values "
+            "was kept, so ROC AUC and calibration are exact"
+        )
+    else:
+        how = (
+            f"the score has about {summary.distinct_estimate:,} distinct values, so they were "
+            f"grouped into {summary.bins} equal-width bins; ROC AUC counts people in the same bin "
+            "as tied and is within the stated error of the exact value"
+        )
+    intro = f"Scores from {summary.min:.6g} to {summary.max:.6g}; {how}."
+    auc_rows = []
+    calibration_rows = []
+    columns: list[str] = []
+    for group in scored:
+        score = group.score
+        assert score is not None
+        auc_rows.append(
+            {
+                "group": _label(group.group),
+                "positives": f"{score.positives:,}",
+                "negatives": f"{score.negatives:,}",
+                "auc": "—" if score.roc_auc is None else f"{score.roc_auc:.4f}",
+                "interval": fmt_interval(score.roc_auc_interval, lambda v: f"{v:.4f}"),
+                "error": f"± {score.roc_auc_max_error:.4f}" if score.roc_auc_max_error else "exact",
+                "ece": "—" if score.calibration_error is None else f"{score.calibration_error:.4f}",
+            }
+        )
+        if score.calibration:
+            columns = [f"{b.low:.3g}–{b.high:.3g}" for b in score.calibration]
+            calibration_rows.append(
+                {
+                    "group": _label(group.group),
+                    "cells": [
+                        "—"
+                        if b.mean_score is None
+                        else f"{b.mean_score:.3f} / {fmt_rate(b.observed_rate)} (n={b.count:,})"
+                        for b in score.calibration
+                    ],
+                }
+            )
+    return ScoresView(
+        intro=intro,
+        auc_rows=auc_rows,
+        calibration_columns=columns,
+        calibration_rows=calibration_rows,
+    )
+
+
+def _significance_lines(rule: RuleResult) -> list[str]:
+    lines = []
+    for a in rule.assertions:
+        if a.significant_at is None:
+            continue
+        quiet = ", ".join(_label(g) for g in a.not_significant_groups) or "none"
+        lines.append(
+            f"{metric_title(a.metric)}: groups past the threshold fail only when p < "
+            f"{a.significant_at:g}; past it but not significant: {quiet}."
+        )
+    return lines
+
+
+def with_depth(view: Any, rule: RuleResult) -> Any:
+    """Attach a fairness rule's LL144 tables, intervals, tests and score metrics to its view."""
+    if rule.kind != "fairness":
+        return view
+    depth = FairnessDepthView(
+        ll144=_ll144_view(rule, rule.impact_ratio) if rule.impact_ratio is not None else None,
+        uncertainty=_uncertainty_view(rule),
+        scores=_scores_view(rule),
+        small_groups=[f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded],
+        significance=_significance_lines(rule),
+    )
+    view.depth = depth
+    return view
+
+
+def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Any:
+    """Return the bar chart of an impact_ratio assertion: every category of every table."""
+    from ethicsgate.report.view import Bar, Chart
+
+    tables = rule.impact_ratio.tables if rule.impact_ratio is not None else []
+    values = [r.impact_ratio for t in tables for r in t.rows if r.impact_ratio is not None]
+    axis_max = max([*values, assertion.threshold, 1.0]) * 1.05
+    failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
+    quiet = {tuple(sorted(g.items())) for g in assertion.not_significant_groups}
+    bars = []
+    for table in tables:
+        for row in table.rows:
+            key = tuple(sorted(row.category.items()))
+            value = None if row.excluded else row.impact_ratio
+            if row.excluded:
+                text = "excluded (small category)"
+            elif value is None:
+                text = "undefined"
+            else:
+                text = fmt_ratio(value)
+            if key in quiet:
+                text += " (not significant)"
+            bars.append(
+                Bar(
+                    # values only: the chart's label column is narrow
+                    label=" · ".join(
+                        "(missing)" if v is None else v for v in row.category.values()
+                    ),
+                    value=value,
+                    text=text,
+                    width=0.0 if value is None else round(100 * value / axis_max, 2),
+                    failing=key in failing,
+                    excluded=row.excluded,
+                    note="fails" if key in failing else ("" if value is None else "ok"),
+                )
+            )
+    words = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
+    return Chart(
+        title="Impact ratio — category rate / most selected category's rate",
+        bars=bars,
+        threshold=assertion.threshold,
+        threshold_pos=round(100 * assertion.threshold / axis_max, 2),
+        threshold_text=f"required: {words[assertion.op]} {assertion.threshold:g}",
+        axis_max_text=f"{axis_max:.4g}",
+    )

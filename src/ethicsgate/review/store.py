@@ -1,0 +1,713 @@
+"""The review store: every SQL statement of the review queue is in this module.
+
+SQLite (a file, WAL) by default, PostgreSQL by URL. Every change runs in one transaction that
+also appends to the hash-chained decision log, so a change and its log entry land together or not
+at all. The log head row serialises appends: on PostgreSQL it is locked with ``FOR UPDATE``
+after the item (items are taken with ``FOR UPDATE SKIP LOCKED``, so claimers never wait on each
+other's item); on SQLite every writing transaction starts with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
+    fcntl = None  # type: ignore[assignment]
+from sqlalchemy import exc as sa_exc
+
+from ethicsgate.errors import ReviewError
+from ethicsgate.review.chain import canonical_data, entry_hash, replay
+from ethicsgate.review.models import (
+    ItemStatus,
+    LogEntry,
+    NewReviewItem,
+    Outcome,
+    ReviewItem,
+    RuleQueueStats,
+    VerifyResult,
+)
+
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "DEFAULT_LEASE",
+    "EnqueueResult",
+    "ReviewStore",
+    "default_reviewer",
+    "format_time",
+    "open_store",
+]
+
+DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
+DEFAULT_LEASE = timedelta(minutes=15)
+HEAD_REVISION = "0001"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+Clock = Callable[[], datetime]
+
+_meta = sa.MetaData()
+items_t = sa.Table(
+    "review_items",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_key", sa.String(1024)),
+    sa.Column("policy_id", sa.String(128)),
+    sa.Column("policy_version", sa.String(128)),
+    sa.Column("rule_id", sa.String(128)),
+    sa.Column("record_id", sa.String(512)),
+    sa.Column("audit_id", sa.String(128)),
+    sa.Column("severity", sa.String(8)),
+    sa.Column("reason", sa.String(256)),
+    sa.Column("fields", sa.Text),
+    sa.Column("status", sa.String(16)),
+    sa.Column("assignee", sa.String(128)),
+    sa.Column("claimed_at", sa.String(32)),
+    sa.Column("lease_expires_at", sa.String(32)),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("note", sa.Text),
+    sa.Column("decided_by", sa.String(128)),
+    sa.Column("decided_at", sa.String(32)),
+    sa.Column("created_at", sa.String(32)),
+    sa.Column("due_at", sa.String(32)),
+)
+log_t = sa.Table(
+    "review_log",
+    _meta,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32)),
+    sa.Column("actor", sa.String(128)),
+    sa.Column("action", sa.String(16)),
+    sa.Column("item_id", sa.Integer),
+    sa.Column("data", sa.Text),
+    sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+)
+head_t = sa.Table(
+    "review_log_head",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer),
+    sa.Column("hash", sa.String(64)),
+)
+
+
+class _WriterGate:
+    """One SQLite writer at a time: a thread lock, then ``flock`` on ``<db>.writer-lock``.
+
+    The lock file only makes waiting prompt; correctness rests on ``BEGIN IMMEDIATE``. A killed
+    process's ``flock`` is released by the kernel.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._thread_lock = threading.Lock()
+        self._path = path + ".writer-lock"
+        self._fd: int | None = None
+        self._pid = -1
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        if fcntl is None:
+            return
+        try:
+            if self._pid != os.getpid():  # a forked child must not share its parent's lock
+                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+                self._pid = os.getpid()
+            assert self._fd is not None
+            self._lock_file(self._fd)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    @staticmethod
+    def _lock_file(fd: int) -> None:
+        # poll rather than block, so a stuck writer gives an error after the busy timeout
+        # instead of a hang, as SQLite's own lock would
+        assert fcntl is not None
+        delay, waited = 0.0002, 0.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if waited > _BUSY_TIMEOUT_S:
+                    raise ReviewError(
+                        f"the review database is busy: another writer held it for over "
+                        f"{_BUSY_TIMEOUT_S:.0f} s"
+                    ) from None
+                time.sleep(delay)
+                waited += delay
+                delay = min(delay * 2, 0.002)
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if fcntl is not None and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+
+_SQLITE_LOCKS: dict[str, _WriterGate] = {}
+_BUSY_TIMEOUT_S = 60.0
+_SQLITE_LOCKS_GUARD = threading.Lock()
+_TABLES = ("review_items", "review_log", "review_log_head", "alembic_version")
+
+
+def format_time(moment: datetime) -> str:
+    """Return a UTC time as the store keeps it: fixed width, so text order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_reviewer() -> str:
+    """Return the OS user name, the reviewer when neither ``--as`` nor the setting is given."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, e.g. in a container
+        return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def _normalise_url(url: str | None) -> str:
+    if not url:
+        return f"sqlite:///{DEFAULT_DB_PATH.as_posix()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):  # psycopg 3, not SQLAlchemy's default psycopg2
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """How many items were new and how many were already queued (and so left alone)."""
+
+    added: int
+    existing: int
+    ids: list[int]
+
+
+class ReviewStore:
+    """A review queue on one database; open with :func:`open_store`, close when done."""
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        url: str,
+        clock: Clock = _now,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
+        self._engine = engine
+        self.url = url
+        self.clock = clock
+        self.lease = lease
+        self.backend = engine.dialect.name
+        self._writer_gate: _WriterGate | None = None
+        if self.backend == "sqlite":
+            path = os.path.realpath(engine.url.database or "")
+            with _SQLITE_LOCKS_GUARD:
+                self._writer_gate = _SQLITE_LOCKS.setdefault(path, _WriterGate(path))
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self._engine.dispose()
+
+    def __enter__(self) -> ReviewStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
+        # SQLite: writers queue on a lock (threads) and a lock file (processes) instead of
+        # SQLite's busy handler, which sleeps up to 100 ms between retries
+        gate = self._writer_gate if write else None
+        with gate if gate is not None else nullcontext(), self._engine.connect() as conn:
+            conn.execution_options(ethicsgate_write=write)
+            with conn.begin():
+                yield conn
+
+    def _now(self) -> str:
+        return format_time(self.clock())
+
+    def _append(
+        self, conn: sa.Connection, entries: Sequence[tuple[str, str, int, dict[str, Any]]], at: str
+    ) -> None:
+        """Append (actor, action, item_id, data) entries to the log; the caller's transaction."""
+        if not entries:
+            return
+        seq, prev = conn.execute(
+            sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1).with_for_update()
+        ).one()
+        rows = []
+        for actor, action, item_id, data in entries:
+            seq += 1
+            digest = entry_hash(
+                seq=seq, at=at, actor=actor, action=action, item_id=item_id, data=data, prev=prev
+            )
+            rows.append(
+                {
+                    "seq": seq,
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "item_id": item_id,
+                    "data": canonical_data(data),
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        conn.execute(sa.insert(log_t), rows)
+        conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=seq, hash=prev))
+
+    def _item(self, row: Any, now: str) -> ReviewItem:
+        status = row.status
+        return ReviewItem(
+            id=row.id,
+            policy_id=row.policy_id,
+            policy_version=row.policy_version,
+            rule_id=row.rule_id,
+            record_id=row.record_id,
+            audit_id=row.audit_id,
+            severity=row.severity,
+            reason=row.reason,
+            fields=json.loads(row.fields),
+            status=status,
+            assignee=row.assignee,
+            claimed_at=row.claimed_at,
+            lease_expires_at=row.lease_expires_at,
+            outcome=row.outcome,
+            note=row.note,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            created_at=row.created_at,
+            due_at=row.due_at,
+            overdue=status in ("open", "claimed") and row.due_at < now,
+        )
+
+    def _locked(self, conn: sa.Connection, item_id: int) -> Any:
+        row = conn.execute(
+            sa.select(items_t).where(items_t.c.id == item_id).with_for_update()
+        ).one_or_none()
+        if row is None:
+            raise ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
+        return row
+
+    # -- operations -----------------------------------------------------------------------
+
+    def enqueue(self, items: Sequence[NewReviewItem], *, actor: str) -> EnqueueResult:
+        """Add items whose (policy, rule, record) key is new; leave queued ones untouched."""
+        if not items:
+            return EnqueueResult(0, 0, [])
+        at = self._now()
+        unique: dict[str, NewReviewItem] = {}
+        for item in items:
+            unique.setdefault(item.key, item)
+        with self._tx(write=True) as conn:
+            # lock the head first: concurrent enqueues of the same audit serialise here, so the
+            # existence check below cannot race
+            conn.execute(sa.select(head_t.c.seq).where(head_t.c.id == 1).with_for_update())
+            keys = list(unique)
+            existing: set[str] = set()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                existing.update(
+                    conn.execute(
+                        sa.select(items_t.c.item_key).where(items_t.c.item_key.in_(chunk))
+                    ).scalars()
+                )
+            new = [unique[k] for k in keys if k not in existing]
+            ids: list[int] = []
+            entries = []
+            for item in new:
+                values = {
+                    "item_key": item.key,
+                    "policy_id": item.policy_id,
+                    "policy_version": item.policy_version,
+                    "rule_id": item.rule_id,
+                    "record_id": item.record_id,
+                    "audit_id": item.audit_id,
+                    "severity": item.severity,
+                    "reason": item.reason,
+                    "fields": canonical_data(item.fields),
+                    "status": ItemStatus.OPEN.value,
+                    "created_at": at,
+                    "due_at": item.due_at,
+                }
+                item_id = conn.execute(
+                    sa.insert(items_t).values(values).returning(items_t.c.id)
+                ).scalar_one()
+                ids.append(item_id)
+                data = item.model_dump(mode="json")
+                entries.append((actor, "enqueue", item_id, data))
+            self._append(conn, entries, at)
+        return EnqueueResult(len(new), len(items) - len(new), ids)
+
+    def get(self, item_id: int) -> ReviewItem:
+        """Return one item.
+
+        Raises:
+            ReviewError: there is no such item.
+        """
+        now = self._now()
+        with self._tx(write=False) as conn:
+            row = conn.execute(sa.select(items_t).where(items_t.c.id == item_id)).one_or_none()
+        if row is None:
+            raise ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
+        return self._item(row, now)
+
+    def list_items(
+        self,
+        *,
+        status: str | None = None,
+        rule_id: str | None = None,
+        assignee: str | None = None,
+        overdue: bool = False,
+        audit_id: str | None = None,
+        limit: int | None = None,
+    ) -> list[ReviewItem]:
+        """Return items, most urgent first, matching every filter given."""
+        now = self._now()
+        query = sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id)
+        if status is not None:
+            query = query.where(items_t.c.status == status)
+        if rule_id is not None:
+            query = query.where(items_t.c.rule_id == rule_id)
+        if assignee is not None:
+            query = query.where(items_t.c.assignee == assignee)
+        if audit_id is not None:
+            query = query.where(items_t.c.audit_id == audit_id)
+        if overdue:
+            query = query.where(items_t.c.status.in_(("open", "claimed")), items_t.c.due_at < now)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._tx(write=False) as conn:
+            return [self._item(row, now) for row in conn.execute(query)]
+
+    def claim(self, actor: str, item_id: int | None = None) -> ReviewItem | None:
+        """Claim the most urgent claimable item (or ``item_id``); None when nothing is open.
+
+        Claimable: open, or claimed under a lease that has expired; by id also escalated.
+
+        Raises:
+            ReviewError: the item given does not exist or cannot be claimed now.
+        """
+        now_dt = self.clock()
+        now = format_time(now_dt)
+        expires = format_time(now_dt + self.lease)
+        lapsed = sa.and_(
+            items_t.c.status == ItemStatus.CLAIMED.value, items_t.c.lease_expires_at < now
+        )
+        with self._tx(write=True) as conn:
+            if item_id is None:
+                # lapsed claims first (they waited longest), then open items; two queries so
+                # each walks the (status, due_at, id) index instead of sorting an OR
+                row = None
+                for where in (lapsed, items_t.c.status == ItemStatus.OPEN.value):
+                    row = conn.execute(
+                        sa.select(items_t)
+                        .where(where)
+                        .order_by(items_t.c.due_at, items_t.c.id)
+                        .limit(1)
+                        .with_for_update(skip_locked=True)
+                    ).one_or_none()
+                    if row is not None:
+                        break
+                if row is None:
+                    return None
+            else:
+                row = self._locked(conn, item_id)
+                held = row.status == "claimed" and (row.lease_expires_at or "") >= now
+                if row.status == "decided" or (held and row.assignee != actor):
+                    who = f" by {row.assignee}" if held else ""
+                    raise ReviewError(f"review item {item_id} is {row.status}{who}")
+            claimed = conn.execute(
+                sa.update(items_t)
+                .where(items_t.c.id == row.id, items_t.c.status == row.status)
+                .values(status="claimed", assignee=actor, claimed_at=now, lease_expires_at=expires)
+                .returning(*items_t.c)
+            ).one_or_none()
+            if claimed is None:  # pragma: no cover - the row lock makes this impossible
+                raise RuntimeError(f"claim of item {row.id} lost a race")
+            self._append(
+                conn,
+                [(actor, "claim", row.id, {"lease_expires_at": expires, "from": row.status})],
+                now,
+            )
+        return self._item(claimed, now)
+
+    def decide(
+        self, item_id: int, *, actor: str, outcome: Outcome | str, note: str | None = None
+    ) -> ReviewItem:
+        """Record the decision on an item the actor has claimed.
+
+        Raises:
+            ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
+                without a note.
+        """
+        try:
+            outcome = Outcome(outcome)
+        except ValueError as exc:
+            choices = ", ".join(o.value for o in Outcome)
+            raise ReviewError(f"unknown outcome {outcome!r} (choose {choices})") from exc
+        note = (note or "").strip() or None
+        if outcome is Outcome.DISMISSED and note is None:
+            raise ReviewError(
+                f"dismissing review item {item_id} needs a note saying why",
+                hint="--note 'why this finding is not a problem'",
+            )
+        now = self._now()
+        with self._tx(write=True) as conn:
+            row = self._locked(conn, item_id)
+            self._check_holder(row, actor, "decide")
+            status = ItemStatus.ESCALATED if outcome is Outcome.ESCALATED else ItemStatus.DECIDED
+            decided = conn.execute(
+                sa.update(items_t)
+                .where(items_t.c.id == item_id)
+                .values(
+                    status=status.value,
+                    assignee=None,
+                    claimed_at=None,
+                    lease_expires_at=None,
+                    outcome=outcome.value,
+                    note=note,
+                    decided_by=actor,
+                    decided_at=now,
+                )
+                .returning(*items_t.c)
+            ).one()
+            self._append(
+                conn, [(actor, "decide", item_id, {"outcome": outcome.value, "note": note})], now
+            )
+        return self._item(decided, now)
+
+    def release(self, item_id: int, *, actor: str) -> ReviewItem:
+        """Give a claimed item back to the queue undecided.
+
+        Raises:
+            ReviewError: unknown item, or not claimed by the actor.
+        """
+        now = self._now()
+        with self._tx(write=True) as conn:
+            row = self._locked(conn, item_id)
+            self._check_holder(row, actor, "release")
+            back = ItemStatus.ESCALATED if row.outcome == "escalated" else ItemStatus.OPEN
+            released = conn.execute(
+                sa.update(items_t)
+                .where(items_t.c.id == item_id)
+                .values(status=back.value, assignee=None, claimed_at=None, lease_expires_at=None)
+                .returning(*items_t.c)
+            ).one()
+            self._append(conn, [(actor, "release", item_id, {"status": back.value})], now)
+        return self._item(released, now)
+
+    @staticmethod
+    def _check_holder(row: Any, actor: str, verb: str) -> None:
+        if row.status != "claimed":
+            raise ReviewError(
+                f"cannot {verb} review item {row.id}: it is {row.status}, not claimed",
+                hint=f"claim it first: `ethicsgate review claim {row.id}`"
+                if row.status in ("open", "escalated")
+                else None,
+            )
+        if row.assignee != actor:
+            raise ReviewError(
+                f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not {actor}"
+            )
+
+    def log_entries(self) -> Iterator[LogEntry]:
+        """Yield the decision log in order."""
+        with self._tx(write=False) as conn:
+            result = conn.execution_options(yield_per=2000).execute(
+                sa.select(log_t).order_by(log_t.c.seq)
+            )
+            for row in result:
+                yield LogEntry(
+                    seq=row.seq,
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    item_id=row.item_id,
+                    data=json.loads(row.data),
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                )
+
+    def verify_log(self) -> VerifyResult:
+        """Check the log's hash chain, its head, and that replaying it gives the items table."""
+        now = self._now()
+        with self._tx(write=False) as conn:  # one snapshot of log, head and items
+            head_row = conn.execute(
+                sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1)
+            ).one_or_none()
+            items = {row.id: self._item(row, now) for row in conn.execute(sa.select(items_t))}
+            entries = [
+                LogEntry(
+                    seq=row.seq,
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    item_id=row.item_id,
+                    data=json.loads(row.data),
+                    prev_hash=row.prev_hash,
+                    hash=row.hash,
+                )
+                for row in conn.execute(sa.select(log_t).order_by(log_t.c.seq))
+            ]
+        head = (head_row.seq, head_row.hash) if head_row is not None else None
+        count, problems = replay(entries, items, head=head)
+        return VerifyResult(
+            ok=not problems,
+            entries=count,
+            items=len(items),
+            head=head[1] if head else None,
+            problems=problems,
+        )
+
+    def stats(self, *, audit_id: str | None = None) -> list[RuleQueueStats]:
+        """Return open, claimed, overdue and decided counts and dismissals per rule."""
+        now = self._now()
+        c = items_t.c
+        active = c.status.in_(("open", "claimed"))
+        query = sa.select(
+            c.rule_id,
+            c.status,
+            c.outcome,
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((sa.and_(active, c.due_at < now), 1), else_=0)).label("late"),
+        ).group_by(c.rule_id, c.status, c.outcome)
+        if audit_id is not None:
+            query = query.where(c.audit_id == audit_id)
+        by_rule: dict[str, dict[str, int]] = {}
+        with self._tx(write=False) as conn:
+            for row in conn.execute(query):
+                counts = by_rule.setdefault(row.rule_id, {})
+                counts[row.status] = counts.get(row.status, 0) + row.n
+                counts["overdue"] = counts.get("overdue", 0) + int(row.late or 0)
+                if row.outcome in ("confirmed", "dismissed") and row.status == "decided":
+                    counts[row.outcome] = counts.get(row.outcome, 0) + row.n
+        return [RuleQueueStats(rule_id=rule, **counts) for rule, counts in sorted(by_rule.items())]
+
+    def drop_all(self) -> None:
+        """Drop the review tables (tests and ``review`` re-initialisation only)."""
+        with self._tx(write=True) as conn:
+            for table in _TABLES:
+                conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+
+
+# -- opening ---------------------------------------------------------------------------------
+
+
+def _sqlite_setup(engine: sa.Engine, *, synchronous: str) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # let SQLAlchemy's begin event (below) decide how transactions start
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers never both read, then one
+        # fails to upgrade its lock (SQLITE_BUSY without waiting) half-way through
+        write = conn.get_execution_options().get("ethicsgate_write", True)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def open_store(
+    url: str | None = None,
+    *,
+    clock: Clock = _now,
+    lease: timedelta = DEFAULT_LEASE,
+    migrate: bool = True,
+    pool_size: int = 2,
+) -> ReviewStore:
+    """Open the review store at ``url`` (default: SQLite ``.ethicsgate/review.db``), migrated.
+
+    Raises:
+        ReviewError: the URL is malformed, names an unsupported database, or cannot connect.
+    """
+    url = _normalise_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise ReviewError(
+            f"bad review database URL {url!r}",
+            hint="use sqlite:///path/review.db or postgresql://user@host/db",
+        ) from exc
+    shown = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ReviewError(f"review database {shown}: only sqlite and postgresql are supported")
+    kwargs: dict[str, Any] = {}
+    if backend == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ReviewError(f"review database {shown}: SQLite needs a file path")
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=2, pool_pre_ping=False)
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise ReviewError(f"review database {shown}: {exc}") from exc
+    if backend == "sqlite":
+        synchronous = os.environ.get("ETHICSGATE_SQLITE_SYNCHRONOUS", "FULL").upper()
+        if synchronous not in ("FULL", "NORMAL", "EXTRA"):
+            synchronous = "FULL"
+        _sqlite_setup(engine, synchronous=synchronous)
+    store = ReviewStore(engine, url=shown, clock=clock, lease=lease)
+    try:
+        if migrate:
+            _migrate(engine)
+        else:
+            with engine.connect():
+                pass
+    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ReviewError(f"cannot open review database {shown}: {reason}") from exc
+    return store
+
+
+def _migrate(engine: sa.Engine) -> None:
+    """Run ``alembic upgrade head`` unless the schema is already there (the common case)."""
+    with engine.connect() as conn:
+        conn.execution_options(ethicsgate_write=False)
+        with conn.begin():
+            if sa.inspect(conn).has_table("alembic_version"):
+                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+                if current == HEAD_REVISION:
+                    return
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.connect() as conn:
+        conn.execution_options(ethicsgate_write=True)
+        with conn.begin():
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")

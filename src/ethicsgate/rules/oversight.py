@@ -1,0 +1,284 @@
+"""Human-oversight checks over decision logs (GDPR Art. 22, EU AI Act Art. 14).
+
+``human_review_required``: adverse automated decisions carry a human reviewer or were routed to
+review. ``review_sampling``: a seeded, stratified sample of decisions is selected for human
+quality review and every sampled decision has been reviewed. The sample is the same for the
+same decisions and seed: within each group, decisions are ranked by
+``md5("<seed>:<decision_id>")`` and the first ``min(n, max(min_per_group, ceil(share * n)))``
+are sampled. ``select_review_sample`` computes the same sample in Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from ethicsgate.evidence.reader import _quote_ident, _sql_literal
+from ethicsgate.evidence.rows import Role, RowsTable, require_present
+from ethicsgate.policy.models import HumanReviewRequiredRule, OversightRule, ReviewSamplingRule
+from ethicsgate.rules.records import (
+    WHITESPACE,
+    Verdicts,
+    blank_sql,
+    sql_list,
+    summarize,
+    trim_sql,
+    unique_records_sql,
+)
+from ethicsgate.rules.results import RuleResult, StratumResult
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["evaluate_oversight", "oversight_roles", "sample_size", "select_review_sample"]
+
+DECISION = Role("decision_id", "key")
+OUTCOME = Role("outcome", "required_text")
+SCORE = Role("score", "number")
+ADVERSE = Role("adverse", "flag")
+REVIEWER = Role("reviewer", "text")
+ROUTED = Role("routed_to_review", "flag_or_false")
+QA_REVIEWER = Role("qa_reviewer", "text")
+MAX_STRATA_SHOWN = 1000
+
+
+def sample_size(n: int, share: float, min_per_group: int) -> int:
+    """Return how many of a group's ``n`` decisions are sampled.
+
+    ``min(n, max(min_per_group, ceil(share * n)))``, with ``share`` taken as the decimal it is
+    written as (0.1 is exactly one tenth, so 30 decisions give 3, not 4).
+    """
+    exact = Fraction(str(share))
+    return min(n, max(min_per_group, -(-n * exact.numerator // exact.denominator)))
+
+
+def select_review_sample(
+    decisions: Iterable[tuple[str, Hashable]], *, share: float, seed: int, min_per_group: int = 1
+) -> set[str]:
+    """Return the ids of the seeded, stratified review sample of ``(id, group)`` pairs."""
+    groups: dict[Hashable, list[str]] = defaultdict(list)
+    for decision_id, group in decisions:
+        groups[group].append(decision_id)
+    chosen: set[str] = set()
+    for ids in groups.values():
+        ranked = sorted(ids, key=lambda i: (_rank_key(seed, i), i))
+        chosen.update(ranked[: sample_size(len(ids), share, min_per_group)])
+    return chosen
+
+
+def _rank_key(seed: int, decision_id: str) -> str:
+    return hashlib.md5(f"{seed}:{decision_id}".encode(), usedforsecurity=False).hexdigest()
+
+
+def oversight_roles(rule: OversightRule) -> dict[str, list[Role]]:
+    """Return the roles an oversight rule reads from its decision log."""
+    extras = [Role(f, "text") for f in rule.finding_fields]
+    roles: list[Role] = [DECISION]
+    if isinstance(rule, HumanReviewRequiredRule):
+        if rule.adverse is None:
+            roles.append(ADVERSE)
+        else:
+            roles.append(OUTCOME)
+            if rule.adverse.score_min is not None or rule.adverse.score_max is not None:
+                roles.append(SCORE)
+        if "reviewer" in rule.review_evidence:
+            roles.append(REVIEWER)
+        if "routed_to_review" in rule.review_evidence:
+            roles.append(ROUTED)
+    elif isinstance(rule, ReviewSamplingRule):
+        roles += [Role(s, "text") for s in rule.strata]
+        roles.append(QA_REVIEWER)
+    else:  # pragma: no cover - the policy models admit no other check
+        raise TypeError(f"unknown oversight check {rule!r}")
+    return {rule.dataset: list(dict.fromkeys([*roles, *extras]))}
+
+
+def evaluate_oversight(
+    con: duckdb.DuckDBPyConnection, rule: OversightRule, tables: Mapping[str, RowsTable]
+) -> RuleResult:
+    """Evaluate an oversight rule on its decision log.
+
+    Raises:
+        EvidenceError: a decision has no id or no adverse flag, or two decisions share an id.
+    """
+    table = tables[rule.dataset]
+    require_present(con, table, DECISION, purpose="every decision needs an id")
+    if isinstance(rule, HumanReviewRequiredRule):
+        return _human_review_required(con, rule, table)
+    if isinstance(rule, ReviewSamplingRule):
+        return _review_sampling(con, rule, table)
+    raise TypeError(f"unknown oversight check {rule!r}")  # pragma: no cover
+
+
+def _records(t: RowsTable, roles: list[Role]) -> tuple[str, dict[Role, str]]:
+    values = {r: f"v{i}" for i, r in enumerate(roles)}
+    sql = unique_records_sql(t.table, DECISION.column, [(r.column, a) for r, a in values.items()])
+    return sql, values
+
+
+def _human(expr: str, automated: list[str]) -> tuple[str, str]:
+    """Return SQL conditions: a human is named in ``expr``; a machine is named in it."""
+    machines = sorted({a.strip(WHITESPACE).lower() for a in automated})
+    machine = f"(NOT {blank_sql(expr)} AND lower({trim_sql(expr)}) IN {sql_list(machines)})"
+    return f"(NOT {blank_sql(expr)} AND NOT {machine})", machine
+
+
+def _human_review_required(
+    con: duckdb.DuckDBPyConnection, rule: HumanReviewRequiredRule, t: RowsTable
+) -> RuleResult:
+    extras = [Role(f, "text") for f in rule.finding_fields]
+    if rule.adverse is None:
+        require_present(con, t, ADVERSE, purpose="adverse must say whether each decision is")
+    roles = [r for r in oversight_roles(rule)[rule.dataset] if r != DECISION]
+    records, v = _records(t, roles)
+    shown: list[tuple[str, str]] = []
+    if rule.adverse is None:
+        adverse = v[ADVERSE]
+    else:
+        parts = [f"{v[OUTCOME]} IN {sql_list(rule.adverse.outcomes)}"]
+        # a missing score cannot show the decision is outside the band: it counts as inside
+        if rule.adverse.score_min is not None:
+            parts.append(f"({v[SCORE]} IS NULL OR {v[SCORE]} >= {rule.adverse.score_min!r})")
+        if rule.adverse.score_max is not None:
+            parts.append(f"({v[SCORE]} IS NULL OR {v[SCORE]} <= {rule.adverse.score_max!r})")
+        adverse = " AND ".join(parts)
+        shown.append(("outcome", v[OUTCOME]))
+        if SCORE in v:
+            shown.append(("score", v[SCORE]))
+    reviewed = []
+    machine = "false"
+    if REVIEWER in v:
+        human, machine = _human(v[REVIEWER], rule.automated_reviewers)
+        reviewed.append(human)
+        shown.append(("reviewer", v[REVIEWER]))
+    if ROUTED in v:
+        reviewed.append(v[ROUTED])
+        shown.append(("routed_to_review", v[ROUTED]))
+    shown += [(r.name, v[r]) for r in extras if r.name not in dict(shown)]
+    cols = "".join(f", {alias} AS {_quote_ident(name)}" for name, alias in shown)
+    sql = f"""
+        SELECT _id, ({adverse}) AS _applies, _conflict,
+          CASE WHEN {" OR ".join(reviewed)} THEN NULL
+               WHEN {machine} THEN 'automated_reviewer'
+               ELSE 'no_human_review' END AS _reason{cols}
+        FROM ({records})"""
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        if reason == "automated_reviewer":
+            return f"adverse decision 'reviewed' by {row['reviewer']!r}, which is not a person"
+        ways = " or ".join(
+            {"reviewer": "a human reviewer", "routed_to_review": "routing to review"}[e]
+            for e in rule.review_evidence
+        )
+        return f"adverse automated decision without {ways}"
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=[name for name, _ in shown],
+        table=t,
+        id_role=DECISION,
+        noun="adverse automated decisions",
+    )
+    parameters: dict[str, Any] = {
+        "adverse": "role adverse" if rule.adverse is None else _describe(rule),
+        "review_evidence": rule.review_evidence,
+        "automated_reviewers": rule.automated_reviewers,
+    }
+    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+
+
+def _describe(rule: HumanReviewRequiredRule) -> str:
+    assert rule.adverse is not None
+    text = f"outcome in {', '.join(rule.adverse.outcomes)}"
+    low, high = rule.adverse.score_min, rule.adverse.score_max
+    if low is not None and high is not None:
+        text += f" and {low:g} <= score <= {high:g}"
+    elif low is not None:
+        text += f" and score >= {low:g}"
+    elif high is not None:
+        text += f" and score <= {high:g}"
+    return text
+
+
+def _review_sampling(
+    con: duckdb.DuckDBPyConnection, rule: ReviewSamplingRule, t: RowsTable
+) -> RuleResult:
+    strata = [Role(s, "text") for s in rule.strata]
+    extras = [Role(f, "text") for f in rule.finding_fields]
+    roles = [r for r in oversight_roles(rule)[rule.dataset] if r != DECISION]
+    records, v = _records(t, roles)
+    exact = Fraction(str(rule.share))
+    partition = f"PARTITION BY {', '.join(v[s] for s in strata)}" if strata else ""
+    prefix = _sql_literal(f"{rule.seed}:")
+    human, machine = _human(v[QA_REVIEWER], rule.automated_reviewers)
+    k = (
+        f"least(n_g, greatest({int(rule.min_per_group)}, "
+        f"CAST((n_g * {exact.numerator}::HUGEINT + {exact.denominator - 1}) "
+        f"// {exact.denominator} AS BIGINT)))"
+    )
+    sample = f"""
+        WITH recs AS ({records}),
+        g AS (
+          SELECT *, count(*) OVER ({partition}) AS n_g,
+                 row_number() OVER ({partition} ORDER BY md5({prefix} || CAST(_id AS VARCHAR)),
+                                    CAST(_id AS VARCHAR)) AS rk
+          FROM recs)
+        SELECT *, rk <= {k} AS sampled, {human} AS reviewed, {machine} AS machine FROM g"""
+    shown = [(s.name, v[s]) for s in strata] + [("qa_reviewer", v[QA_REVIEWER])]
+    shown += [(r.name, v[r]) for r in extras if r.name not in dict(shown)]
+    cols = "".join(f", {alias} AS {_quote_ident(name)}" for name, alias in shown)
+    sql = f"""
+        SELECT _id, sampled AS _applies, _conflict,
+          CASE WHEN reviewed THEN NULL WHEN machine THEN 'automated_reviewer'
+               ELSE 'not_reviewed' END AS _reason{cols}
+        FROM ({sample})"""
+    group_cols = ", ".join(v[s] for s in strata)
+    strata_sql = (
+        f"SELECT {group_cols + ', ' if group_cols else ''}count(*), "
+        "count(*) FILTER (WHERE sampled), count(*) FILTER (WHERE sampled AND reviewed) "
+        f"FROM ({sample}) {'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
+        f" LIMIT {MAX_STRATA_SHOWN}"
+    )
+    strata_rows = con.sql(strata_sql).fetchall()
+    n = len(strata)
+    strata_results = [
+        StratumResult(
+            group={
+                s.name: None if val is None else str(val)
+                for s, val in zip(strata, row[:n], strict=True)
+            },
+            decisions=int(row[n]),
+            sampled=int(row[n + 1]),
+            reviewed=int(row[n + 2]),
+        )
+        for row in strata_rows
+        if int(row[n])  # an empty log still returns one row without groups
+    ]
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        if reason == "automated_reviewer":
+            return (
+                f"sampled for human quality review, but 'reviewed' by {row['qa_reviewer']!r}, "
+                "which is not a person"
+            )
+        return "sampled for human quality review, but not reviewed yet"
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=[name for name, _ in shown],
+        table=t,
+        id_role=DECISION,
+        noun="decisions sampled for review",
+    )
+    parameters: dict[str, Any] = {
+        "share": rule.share,
+        "seed": rule.seed,
+        "strata": rule.strata,
+        "min_per_group": rule.min_per_group,
+    }
+    return summarize(
+        con, rule, verdicts, messages=message, parameters=parameters, strata=strata_results
+    )

@@ -1,0 +1,249 @@
+"""Record-level rules: turn a check's per-record verdicts into counts, findings and a status.
+
+Each check (transparency, consent, oversight) writes one SQL query, its *verdicts*, with one row
+per candidate record and these columns:
+
+* ``_id``: the record's id (a conversation, event or decision);
+* ``_applies``: whether the check applies to the record (it counts in ``records_checked``);
+* ``_reason``: NULL when the record complies, else a stable reason code;
+* ``_conflict``: true when two different rows share the record's id;
+* one column per finding field.
+
+``summarize`` reads the verdicts in one pass: the counts, the violations by reason and the first
+``max_findings`` violating records by id (DuckDB's top-N ``arg_min``), so a check over millions
+of records never materialises its violations in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from ethicsgate.evidence.reader import _quote_ident, _sql_literal
+from ethicsgate.evidence.rows import Role, RowsTable, raise_duplicate_id
+from ethicsgate.policy.fields import format_duration
+from ethicsgate.policy.models import RecordRuleBase, Severity
+from ethicsgate.rules.results import Finding, RuleResult, RuleStatus, StratumResult
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = [
+    "WHITESPACE",
+    "MessageFn",
+    "Verdicts",
+    "blank_sql",
+    "conflict_sql",
+    "fmt_time",
+    "fmt_value",
+    "sql_list",
+    "summarize",
+    "trim_sql",
+    "unique_records_sql",
+]
+
+#: Characters trimmed from text before it is judged blank: ASCII whitespace.
+WHITESPACE = " \t\n\r\x0b\x0c"
+
+MessageFn = Callable[[str, Mapping[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """A check's verdict query, its finding fields and where its record ids come from."""
+
+    sql: str
+    fields: Sequence[str]
+    table: RowsTable
+    id_role: Role
+    noun: str  # what a record is, plural: "conversations with a bot message"
+
+
+def sql_list(values: Sequence[str]) -> str:
+    """Return ``('a', 'b')`` for a SQL IN list (``(NULL)`` when empty: matches nothing)."""
+    return "(" + (", ".join(_sql_literal(v) for v in values) or "NULL") + ")"
+
+
+def trim_sql(expr: str) -> str:
+    """Return SQL that trims ASCII whitespace from both ends of ``expr``."""
+    return f"trim({expr}, {_sql_literal(WHITESPACE)})"
+
+
+def blank_sql(expr: str) -> str:
+    """Return a SQL condition: ``expr`` is missing or only whitespace."""
+    return f"({expr} IS NULL OR {trim_sql(expr)} = '')"
+
+
+def conflict_sql(columns: Sequence[str]) -> str:
+    """Return an aggregate condition: the rows of a group differ in one of ``columns``.
+
+    Equal values (NULL equal to NULL) in every column mean the rows repeat one record.
+    """
+    parts = [
+        f"(min({c}) IS DISTINCT FROM max({c}) OR count({c}) NOT IN (0, count(*)))" for c in columns
+    ]
+    return " OR ".join(parts) or "false"
+
+
+def unique_records_sql(
+    table: str, key: str, values: Sequence[tuple[str, str]], *, where: str = "true"
+) -> str:
+    """Return SQL with one row per id: ``_id``, each value column as its alias, ``_conflict``.
+
+    Rows that repeat a record exactly count once; ids on rows that differ get
+    ``_conflict = true``. Only ids that occur more than once are aggregated: grouping every row
+    with the conflict test would cost several times more (time and memory) than the check.
+    ``values`` are (column, alias) pairs; ``where`` limits the rows considered (and NULL ids
+    are never records).
+    """
+    scope = f"({where}) AND {key} IS NOT NULL"
+    plain = ", ".join(f"{col} AS {alias}" for col, alias in values)
+    grouped = ", ".join(f"min({col}) AS {alias}" for col, alias in values)
+    conflict = conflict_sql([col for col, _ in values])
+    # the table is read directly (not through a CTE, which DuckDB would copy), the few
+    # repeated ids once
+    return f"""
+        SELECT * FROM (
+          WITH repeated AS MATERIALIZED (
+            SELECT {key} AS _key FROM {table} WHERE {scope} GROUP BY {key} HAVING count(*) > 1)
+          SELECT {key} AS _id{", " + plain if plain else ""}, false AS _conflict
+          FROM {table} ANTI JOIN repeated ON {key} = repeated._key WHERE {scope}
+          UNION ALL
+          SELECT {key} AS _id{", " + grouped if grouped else ""}, ({conflict}) AS _conflict
+          FROM {table} SEMI JOIN repeated ON {key} = repeated._key WHERE {scope}
+          GROUP BY {key})"""
+
+
+def fmt_time(value: Any) -> str | None:
+    """Format a timestamp as UTC ISO 8601 with ``Z`` (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+    return str(value)
+
+
+def fmt_value(value: Any) -> str | None:
+    """Format a finding field: timestamps in UTC, numbers as written, None as None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return fmt_time(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    return str(value)
+
+
+def _rate_text(rate: float) -> str:
+    return f"{rate * 100:.2f} %"
+
+
+def summarize(
+    con: duckdb.DuckDBPyConnection,
+    rule: RecordRuleBase,
+    verdicts: Verdicts,
+    *,
+    messages: MessageFn,
+    parameters: dict[str, Any],
+    strata: list[StratumResult] | None = None,
+) -> RuleResult:
+    """Count, list and judge a check's verdicts; the rule's status follows its threshold.
+
+    ``violation_rate = violations / records_checked``; the rule fails (block) or warns
+    (warn, info) when it exceeds ``max_violation_rate``, and is an error when no record applies
+    (or skipped, if the rule says ``if_no_records: skip``).
+
+    Raises:
+        EvidenceError: two different rows share a record id.
+    """
+    limit = max(rule.max_findings, 1)
+    field_items = ", ".join(f"{_sql_literal(f)}: {_quote_ident(f)}" for f in verdicts.fields)
+    struct = "{'_id': _id, '_reason': _reason" + (f", {field_items}" if field_items else "") + "}"
+    bad = "_applies AND _reason IS NOT NULL"
+    sql = (
+        f"WITH v AS ({verdicts.sql}) SELECT count(*) FILTER (WHERE _applies), "
+        f"count(*) FILTER (WHERE {bad}), histogram(_reason) FILTER (WHERE {bad}), "
+        f"arg_min({struct}, _id, {limit}) FILTER (WHERE {bad}), "
+        "count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) FROM v"
+    )
+    records, violations, by_reason, listed, conflicts, conflict_id = con.sql(sql).fetchall()[0]
+    if conflicts:
+        raise_duplicate_id(con, verdicts.table, verdicts.id_role, conflict_id)
+    records, violations = int(records or 0), int(violations or 0)
+    by_reason = {str(k): int(v) for k, v in sorted((by_reason or {}).items())}
+    rows = listed[: rule.max_findings] if listed else []
+    findings = [
+        Finding(
+            record_id=str(row["_id"]),
+            reason=row["_reason"],
+            message=messages(row["_reason"], row),
+            fields={f: fmt_value(row[f]) for f in verdicts.fields},
+        )
+        for row in rows
+    ]
+    base: dict[str, Any] = {
+        "id": rule.id,
+        "kind": rule.kind,
+        "title": rule.title,
+        "severity": rule.severity.value,
+        "dataset": rule.dataset,
+        "references": list(rule.references),
+        "rows": verdicts.table.rows,
+        "check": getattr(rule, "check", None),
+        "parameters": {k: _param(v) for k, v in parameters.items()},
+        "records_checked": records,
+        "violations": violations,
+        "max_violation_rate": rule.max_violation_rate,
+        "violations_by_reason": by_reason,
+        "findings": findings,
+        "findings_total": violations,
+        "findings_truncated": len(findings) < violations,
+        "strata": strata or [],
+    }
+    if records == 0:
+        status = RuleStatus.SKIPPED if rule.if_no_records == "skip" else RuleStatus.ERROR
+        what = "skipped" if status == RuleStatus.SKIPPED else "cannot be evaluated"
+        message = (
+            f"no {verdicts.noun} in {verdicts.table.rows:,} row(s) of {rule.dataset!r}: the "
+            f"check {what} (a rate of 0/0 is no pass)"
+        )
+        return RuleResult(status=status, message=message, violation_rate=None, **base)
+    rate = Fraction(violations, records)
+    allowed = Fraction(str(rule.max_violation_rate))
+    reasons = ", ".join(f"{k} {v:,}" for k, v in by_reason.items())
+    summary = (
+        f"{violations:,} of {records:,} {verdicts.noun} violate the check "
+        f"({_rate_text(float(rate))}{'; ' + reasons if reasons else ''})"
+    )
+    if rate > allowed:
+        status = RuleStatus.FAIL if rule.severity == Severity.BLOCK else RuleStatus.WARN
+        message = f"{summary}; at most {_rate_text(rule.max_violation_rate)} allowed"
+    else:
+        status = RuleStatus.PASS
+        message = (
+            f"none of {records:,} {verdicts.noun} violate the check"
+            if violations == 0
+            else f"{summary}, within the allowed {_rate_text(rule.max_violation_rate)}"
+        )
+    return RuleResult(status=status, message=message, violation_rate=float(rate), **base)
+
+
+def _param(value: Any) -> str | int | float | bool | list[str] | None:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    if isinstance(value, dict):
+        return [f"{k}: {v}" for k, v in value.items()]
+    return str(value)

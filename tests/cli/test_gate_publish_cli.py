@@ -1,0 +1,151 @@
+"""``ethicsgate gate`` and ``ethicsgate publish``: exit codes, outputs, bad input -> exit 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ethicsgate.cli import cli
+
+PIPELINE = Path(__file__).resolve().parents[1] / "scenarios" / "gate_pipeline"
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the pipeline fixture as the working directory."""
+    root = tmp_path / "repo"
+    shutil.copytree(PIPELINE, root, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    monkeypatch.chdir(root)
+    return root
+
+
+def test_gate_writes_report_junit_sarif_and_summary(pipeline: Path) -> None:
+    summary = pipeline / "summary.md"
+    summary.write_text("earlier step\n")
+    code, stdout, stderr = run(
+        "gate", "candidate-fail.yaml", "--junit", "out/junit.xml", "--sarif", "out/gate.sarif",
+        "--github-summary", env={"GITHUB_STEP_SUMMARY": str(summary)},
+    )
+    assert code == 1, stderr
+    assert (pipeline / "reports" / "candidate-fail" / "report.json").is_file()
+    assert (pipeline / "out" / "junit.xml").is_file() and (pipeline / "out" / "gate.sarif").is_file()
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## ethicsgate gate `candidate-fail`: ✘ BLOCKED")
+    sarif = json.loads((pipeline / "out" / "gate.sarif").read_text())
+    uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert uri["uri"] == "policy.yaml"  # relative to the working directory, as code scanning wants
+
+
+def test_gate_summary_printed_without_github(pipeline: Path) -> None:
+    code, stdout, _ = run("gate", "candidate-pass.yaml", "--github-summary", env={"GITHUB_STEP_SUMMARY": ""})
+    assert code == 0
+    assert "## ethicsgate gate `candidate-pass`: ✔ PASS" in stdout
+
+
+def test_gate_format_json(pipeline: Path) -> None:
+    run("gate", "released.yaml", "--out", "released")
+    code, stdout, _ = run(
+        "gate", "candidate-regressed.yaml", "--baseline", "released/report.json", "--format", "json"
+    )
+    assert code == 1
+    data = json.loads(stdout)
+    assert data["status"] == "fail" and data["audit_status"] == "pass"
+    assert data["regressions"][0]["group"] == {"group": "B"}
+
+
+def test_gate_signs_like_audit(pipeline: Path) -> None:
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    code, stdout, _ = run("gate", "candidate-pass.yaml", "--out", "r", "--key", "keys/ethicsgate.key")
+    assert code == 0 and "signed: r/report.intoto.json" in stdout
+    assert run("verify", "r", "--key", "keys/ethicsgate.pub", "--evidence")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["gate", "missing.yaml"], "audit spec file not found"),
+        (["gate", "candidate-pass.yaml", "--baseline", "nope.json"], "nope.json: baseline report not found"),
+        (["gate", "candidate-pass.yaml", "--baseline", "policy.yaml"], "policy.yaml: baseline report is not JSON"),
+        (["gate", "candidate-pass.yaml", "--key", "nokey.pem"], "nokey.pem"),
+        (["gate", "candidate-pass.yaml", "--max-regression", "-1"], "Invalid value for '--max-regression'"),
+        (["publish", "missing.yaml", "--out", "site"], "audit spec file not found"),
+        (["publish", "candidate-pass.yaml", "--out", "site", "--k", "1"], "Invalid value for '--k'"),
+        (["publish", "nothing.json", "--out", "site"], "nothing.json: report not found"),
+    ],
+)
+def test_bad_input_exits_2_without_output(pipeline: Path, args: list[str], message: str) -> None:
+    code, stdout, stderr = run(*args)
+    assert code == 2, stdout + stderr
+    assert message in stderr
+    assert "Traceback" not in stderr
+    assert not (pipeline / "reports").exists() and not (pipeline / "site").exists()
+    assert not (pipeline / "out").exists()
+
+
+def test_gate_baseline_of_another_policy_exits_2(pipeline: Path) -> None:
+    assert run("gate", "released.yaml", "--out", "released")[0] == 0
+    report = json.loads((pipeline / "released" / "report.json").read_text())
+    report["audit"]["policy"]["id"] = "another-policy"
+    (pipeline / "other.json").write_text(json.dumps(report))
+    code, _, stderr = run("gate", "candidate-pass.yaml", "--baseline", "other.json", "--out", "c")
+    assert code == 2
+    assert "other.json: baseline audited policy 'another-policy', not 'loan-approvals'" in stderr
+    assert not (pipeline / "c").exists()
+
+
+def test_publish_from_audit_and_from_report(pipeline: Path) -> None:
+    code, stdout, stderr = run("publish", "candidate-waived.yaml", "--out", "site")
+    assert code == 0, stderr
+    assert sorted(p.name for p in (pipeline / "site").iterdir()) == [
+        "statement.html", "statement.json", "statement.md"
+    ]
+    assert run("gate", "candidate-pass.yaml", "--out", "r")[0] == 0
+    code, _, stderr = run("publish", "r/report.json", "--out", "site2", "--k", "20")
+    assert code == 0, stderr
+    assert json.loads((pipeline / "site2" / "statement.json").read_text())["k"] == 20
+
+
+def test_publish_signed(pipeline: Path) -> None:
+    run("keys", "generate", "--out", "keys")
+    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site", "--key", "keys/ethicsgate.key")
+    assert code == 0, stderr
+    assert (pipeline / "site" / "statement.intoto.json").is_file()
+    assert "SHA256:" in (pipeline / "site" / "statement.html").read_text()
+    code, _, _ = run("publish", "candidate-pass.yaml", "--out", "site")
+    assert code == 0 and not (pipeline / "site" / "statement.intoto.json").exists()
+
+
+def test_publish_refuses_a_changed_policy(pipeline: Path) -> None:
+    assert run("gate", "candidate-pass.yaml", "--out", "r")[0] == 0
+    with (pipeline / "policy.yaml").open("a") as handle:
+        handle.write("# edited after the audit\n")
+    code, _, stderr = run("publish", "r", "--out", "site")
+    assert code == 2
+    assert "policy.yaml changed since the audit" in stderr
+    assert not (pipeline / "site").exists()
+
+
+def test_publish_needs_systems(pipeline: Path) -> None:
+    text = (pipeline / "policy.yaml").read_text()
+    (pipeline / "policy.yaml").write_text(text[: text.index("systems:")])
+    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site")
+    assert code == 2
+    assert "policy.yaml: the policy describes no automated systems" in stderr
+    assert not (pipeline / "site").exists()
+
+
+def test_publish_system_citing_unknown_rule_is_located(pipeline: Path) -> None:
+    text = (pipeline / "policy.yaml").read_text().replace("rules: [approval-parity]", "rules: [aproval-parity]")
+    (pipeline / "policy.yaml").write_text(text)
+    code, _, stderr = run("policy", "check", "policy.yaml")
+    assert code == 2
+    assert "policy.yaml:32:13: system 'preapproval-model' cites unknown rule 'aproval-parity'" in stderr

@@ -1,0 +1,85 @@
+"""``ethicsgate init`` and ``ethicsgate policy explain`` end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ethicsgate.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKS = sorted((ROOT / "policies").glob("*.yaml"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_init_then_audit_runs_as_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, stdout, _ = run("init", str(tmp_path / "proj"))
+    assert code == 0
+    assert "policies/customer-offers.yaml" in stdout
+    monkeypatch.chdir(tmp_path / "proj")
+    code, stdout, stderr = run("audit", "audits/sample.yaml")
+    assert code in (0, 1), stderr
+    assert code == 0, stdout
+    report = json.loads(Path("reports/sample/report.json").read_text())
+    assert report["contracts"][0]["success"]
+    code, _, _ = run("policy", "check", "policies/customer-offers.yaml")
+    assert code == 0
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    (tmp_path / "policies").mkdir()
+    existing = tmp_path / "policies" / "customer-offers.yaml"
+    existing.write_text("mine")
+    code, _, stderr = run("init", str(tmp_path))
+    assert code == 2
+    assert "refusing to overwrite" in stderr and "customer-offers.yaml" in stderr
+    assert existing.read_text() == "mine"
+    assert not (tmp_path / "audits").exists()  # nothing written
+
+
+def test_init_into_a_file_is_exit_2(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("x")
+    code, _, stderr = run("init", str(target))
+    assert code == 2 and "is a file" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("pack", PACKS, ids=lambda p: p.stem)
+def test_explain_every_shipped_pack(pack: Path) -> None:
+    code, stdout, _ = run("policy", "explain", str(pack))
+    assert code == 0
+    code, out_json, _ = run("policy", "explain", str(pack), "--format", "json")
+    described = json.loads(out_json)
+    assert code == 0
+    for number, rule in enumerate(described["rules"], start=1):
+        assert f"{number}. {rule['title']}" in stdout
+        assert rule["checks"] and rule["severity"]
+
+
+def test_explain_describes_contracts_and_fairness() -> None:
+    code, stdout, _ = run("policy", "explain", str(ROOT / "policies" / "eeoc-four-fifths.yaml"))
+    assert code == 0
+    text = " ".join(stdout.split())  # undo the wrapping
+    assert "checks with Great Expectations" in text
+    assert "not evaluated (error): four-fifths-sex, four-fifths-race-ethnicity" in text
+    assert "selection rate divided by the reference group's is not at least 0.8" in text
+    assert "<https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XIV/part-1607/section-1607.4>" in stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "policy file not found"), ("rules: [", "policy.yaml:2:1: invalid YAML")],
+)
+def test_explain_bad_input_is_exit_2(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "policy.yaml"
+    if content is not None:
+        path.write_text(content)
+    code, _, stderr = run("policy", "explain", str(path))
+    assert code == 2 and message in stderr and "Traceback" not in stderr

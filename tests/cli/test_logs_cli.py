@@ -1,0 +1,122 @@
+"""``ethicsgate examples bakery`` and ``audit`` on automation logs: exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ethicsgate.cli import cli
+from ethicsgate.examples.bakery import EXPECTED
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture(scope="module")
+def bakery(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("bakery")
+    code, stdout, stderr = run("examples", "bakery", "--out", str(out), "--seed", "3")
+    assert code == 0, stderr
+    assert f"next: ethicsgate audit {out / 'audit.yaml'}" in stdout
+    return out
+
+
+def test_examples_bakery_writes_data_policy_and_spec(bakery: Path) -> None:
+    names = sorted(p.name for p in bakery.iterdir())
+    assert names == [
+        "README.md",
+        "audit.yaml",
+        "bakery-policy.yaml",
+        "chat_events.jsonl",
+        "consent_ledger.csv",
+        "email_sends.csv",
+        "loyalty_decisions.csv",
+    ]
+
+
+def test_examples_bakery_json_lists_the_files_and_what_the_audit_must_find(
+    tmp_path: Path,
+) -> None:
+    code, stdout, _ = run(
+        "examples", "bakery", "--out", str(tmp_path), "--data-only", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["expected"] == EXPECTED
+    assert set(data["files"]) == {
+        "README.md", "chat_events.jsonl", "consent_ledger.csv", "email_sends.csv",
+        "loyalty_decisions.csv",
+    }  # fmt: skip
+
+
+def test_bakery_audit_exits_1_and_finds_the_planted_violations(
+    bakery: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    code, stdout, stderr = run("audit", str(bakery / "audit.yaml"), "--out", str(out))
+    assert code == 1, stderr
+    assert "✘ FAIL  chatbot-discloses-automation (block): 10 of " in stdout
+    assert "⚠ WARN  unsubscribes-stop-email (warn): 8 of " in stdout
+    report = json.loads((out / "report.json").read_text())
+    assert {r["id"]: r["violations_by_reason"] for r in report["rules"]} == EXPECTED
+    assert report["status"] == "fail"
+    assert report["summary"]["blocking_failed"] == 7
+
+
+def _copy(bakery: Path, tmp_path: Path) -> Path:
+    for path in bakery.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    return tmp_path / "audit.yaml"
+
+
+def test_unparsable_send_time_exits_2_naming_file_row_and_column(
+    bakery: Path, tmp_path: Path
+) -> None:
+    spec = _copy(bakery, tmp_path)
+    sends = tmp_path / "email_sends.csv"
+    lines = sends.read_text().splitlines(keepends=True)
+    lines[5] = lines[5].replace(lines[5].split(",")[4], "2025-02-30 09:00:00")
+    sends.write_text("".join(lines))
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert f"error: {sends}:6: evidence 'email_sends': 'ts' is not a timestamp" in stderr
+    assert "found '2025-02-30 09:00:00' in row 5 (line 6), column sent_at" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "r").exists()  # never a partial report
+
+
+def test_unknown_sender_exits_2_naming_the_line(bakery: Path, tmp_path: Path) -> None:
+    spec = _copy(bakery, tmp_path)
+    chat = tmp_path / "chat_events.jsonl"
+    lines = chat.read_text().splitlines(keepends=True)
+    lines[9] = lines[9].replace('"sender": "customer"', '"sender": "robot"').replace(
+        '"sender": "bot"', '"sender": "robot"'
+    )
+    chat.write_text("".join(lines))
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert f"{chat}:10: evidence 'chat': 'actor' is not one of bot, human, customer, system" in stderr
+    assert "found 'robot' in row 10 (line 10)" in stderr
+
+
+def test_mapping_to_a_missing_column_exits_2_at_the_audit_spec(
+    bakery: Path, tmp_path: Path
+) -> None:
+    spec = _copy(bakery, tmp_path)
+    spec.write_text(spec.read_text().replace("ts: sent_at", "ts: sent_on"))
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert f"{spec}:23:11: evidence 'email_sends': the expression for 'ts' (sent_on)" in stderr
+    assert "sent_at" in stderr  # the columns that do exist
+
+
+def test_shipped_bakery_policy_checks(bakery: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    code, stdout, _ = run("policy", "check", str(root / "policies/bakery-customer-automation.yaml"))
+    assert code == 0
+    assert "(bakery-customer-automation 1.0, 8 rule(s))" in stdout

@@ -1,0 +1,182 @@
+"""``ethicsgate review`` and ``audit --enqueue`` end to end on a SQLite store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.conftest import POLICY
+
+from ethicsgate.cli import cli
+
+# two groups fail the four-fifths rule against group a
+DATA = (
+    "group,label,prediction\n"
+    + "a,1,1\na,0,1\n" * 5
+    + "b,1,0\nb,0,0\n" * 5
+    + "c,1,1\nc,0,0\nc,1,0\nc,0,0\n" * 2
+)
+REVIEWED = POLICY.replace(
+    "    references: [eeoc]\n", "    references: [eeoc]\n    review: {sla: 2d}\n"
+)
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'review.db'}"
+
+
+@pytest.fixture
+def enqueued(make_audit: Callable[..., Path], tmp_path: Path, db: str) -> Path:
+    spec = make_audit(DATA, policy=REVIEWED)
+    code, stdout, stderr = run(
+        "audit", str(spec), "--out", str(tmp_path / "out"), "--enqueue", "--db", db
+    )
+    assert code == 1, stderr
+    return spec
+
+
+def review(db: str, *args: str, who: str = "alice") -> tuple[int, str, str]:
+    return run("review", *args, "--db", db, "--as", who)
+
+
+def test_enqueue_twice_adds_each_failing_group_once(
+    enqueued: Path, tmp_path: Path, db: str
+) -> None:
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["review"]["enqueued"] == 2
+    assert report["review"]["rules"] == [
+        {"rule_id": "parity", "open": 2, "overdue": 0, "decided": 0, "escalated": 0, "dismissed": 0}
+    ]
+    code, _, _ = run(
+        "audit", str(enqueued), "--out", str(tmp_path / "out"), "--enqueue", "--db", db
+    )
+    assert code == 1
+    again = json.loads((tmp_path / "out" / "report.json").read_text())["review"]
+    assert (again["enqueued"], again["already_queued"]) == (0, 2)
+    code, stdout, _ = review(db, "list", "--format", "json")
+    items = json.loads(stdout)
+    assert [i["record_id"] for i in items] == ["group:group=b", "group:group=c"]
+    assert items[0]["fields"]["metric"] == "selection_rate"
+    assert items[0]["audit_id"] == "test-audit" and items[0]["severity"] == "block"
+
+
+def test_claim_decide_and_the_next_report_shows_it(enqueued: Path, tmp_path: Path, db: str) -> None:
+    code, stdout, _ = review(db, "claim", "--format", "json")
+    first = json.loads(stdout)
+    assert code == 0 and first["status"] == "claimed" and first["assignee"] == "alice"
+    code, stdout, _ = review(
+        db, "decide", str(first["id"]), "--outcome", "dismissed", "--note", "small sample"
+    )
+    assert code == 0 and "dismissed by alice" in stdout and "note: small sample" in stdout
+    code, stdout, _ = run("review", "claim", "--db", db, env={"ETHICSGATE_REVIEWER": "bob"})
+    assert code == 0 and "[bob]" in stdout
+    code, stdout, _ = review(db, "claim", "--format", "json")
+    assert json.loads(stdout) is None  # nothing left to claim
+    code, stdout, _ = review(db, "list", "--assignee", "bob")
+    assert "1 item(s)" in stdout
+    code, stdout, _ = review(db, "show", str(first["id"]), "--format", "json")
+    assert json.loads(stdout)["outcome"] == "dismissed"
+
+    out = tmp_path / "next"
+    run("audit", str(enqueued), "--out", str(out), "--db", db)
+    summary = json.loads((out / "report.json").read_text())["review"]
+    assert summary["enqueued"] == 0
+    assert summary["rules"][0] == {
+        "rule_id": "parity",
+        "open": 1,
+        "overdue": 0,
+        "decided": 1,
+        "escalated": 0,
+        "dismissed": 1,
+    }
+    md = (out / "report.md").read_text()
+    assert "## Human review queue" in md and "| `parity` | 1 | 0 | 1 | 0 | 1 |" in md
+    assert "Human review queue" in (out / "report.html").read_text()
+
+
+def test_report_without_a_store_has_no_review_section(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ETHICSGATE_DB_URL", raising=False)
+    spec = make_audit(DATA, policy=REVIEWED)
+    run("audit", str(spec), "--out", str(tmp_path / "out"))
+    assert "review" not in json.loads((tmp_path / "out" / "report.json").read_text())
+    assert "review queue" not in (tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "99"), "no review item 99"),
+        (("decide", "1", "--outcome", "confirmed"), "it is open, not claimed"),
+        (("release", "1"), "it is open, not claimed"),
+        (("list", "--lease", "soon"), "bad lease 'soon'"),
+    ],
+)
+def test_bad_requests_exit_2(enqueued: Path, db: str, args: tuple[str, ...], message: str):
+    code, _, stderr = review(db, *args)
+    assert code == 2
+    assert message in stderr and "Traceback" not in stderr
+
+
+def test_dismissal_needs_a_note_and_claims_are_personal(enqueued: Path, db: str) -> None:
+    review(db, "claim")
+    code, _, stderr = review(db, "decide", "1", "--outcome", "dismissed")
+    assert code == 2 and "needs a note" in stderr
+    code, _, stderr = review(db, "decide", "1", "--outcome", "confirmed", who="mallory")
+    assert code == 2 and "claimed by alice, not mallory" in stderr
+    code, _, _ = review(db, "release", "1")
+    assert code == 0
+
+
+def test_bad_db_url_exits_2(tmp_path: Path) -> None:
+    code, _, stderr = run("review", "list", "--db", "oracle://x/y")
+    assert code == 2 and "only sqlite and postgresql" in stderr
+
+
+def test_export_and_verify_log(enqueued: Path, tmp_path: Path, db: str) -> None:
+    review(db, "claim")
+    review(db, "decide", "1", "--outcome", "confirmed")
+    code, stdout, _ = run("review", "export", "--db", db, "--format", "jsonl")
+    assert code == 0 and len(stdout.splitlines()) == 2
+    out = tmp_path / "items.csv"
+    code, _, _ = run("review", "export", "--db", db, "--format", "csv", "--out", str(out))
+    assert code == 0 and out.read_text().startswith("id,policy_id,policy_version,rule_id,")
+    assert len(out.read_text().splitlines()) == 3
+    code, stdout, _ = run("review", "export", "--db", db, "--log")
+    log = json.loads(stdout)
+    assert [e["action"] for e in log] == ["enqueue", "enqueue", "claim", "decide"]
+    assert log[1]["prev_hash"] == log[0]["hash"]
+    code, stdout, _ = run("review", "verify-log", "--db", db)
+    assert code == 0 and "decision log intact: 4 entries" in stdout
+
+    path = db.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE review_log SET data = replace(data, 'confirmed', 'dismissed')")
+    code, stdout, _ = run("review", "verify-log", "--db", db, "--format", "json")
+    assert code == 1
+    result = json.loads(stdout)
+    assert not result["ok"] and any("entry 4: hash does not match" in p for p in result["problems"])
+
+
+def test_cli_start_does_not_import_sqlalchemy(tmp_path: Path) -> None:
+    # run from a file, not `python -c` (see DEPENDENCY-NOTES: -c can hide an early exit)
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sys\nimport ethicsgate.cli\n"
+        "print(sorted(m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,84 @@
+"""Every shipped policy pack validates, passes on its passing example and fails on its failing one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ethicsgate.cli import cli
+from ethicsgate.policy import load_policy
+
+HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
+PACKS = ["nyc-ll144", "eeoc-four-fifths", "eu-ai-act-transparency", "gdpr-consent",
+         "customer-automation"]  # fmt: skip
+
+
+def _expected_failures() -> dict[str, set[str]]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_examples", HERE / "make_examples.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.EXPECTED_FAILURES), module
+
+
+EXPECTED, MAKER = _expected_failures()
+
+
+def test_every_shipped_pack_passes_policy_check() -> None:
+    files = sorted(str(p) for p in (ROOT / "policies").glob("*.yaml"))
+    assert {f"{p}.yaml" for p in PACKS} <= {Path(f).name for f in files}
+    result = CliRunner().invoke(cli, ["policy", "check", *files])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_pack_cites_references_with_urls(pack: str) -> None:
+    loaded = load_policy(ROOT / "policies" / f"{pack}.yaml")
+    assert loaded.pack.references
+    assert all(ref.url and ref.url.startswith("https://") for ref in loaded.pack.references)
+    cited = {ref for rule in loaded.pack.rules for ref in rule.references}
+    assert cited == {ref.id for ref in loaded.pack.references}
+    assert all(rule.title for rule in loaded.pack.rules)
+
+
+@pytest.mark.parametrize("pack", PACKS)
+@pytest.mark.parametrize("variant", ["pass", "fail"])
+def test_pack_example(pack: str, variant: str, tmp_path: Path) -> None:
+    audit = HERE / pack / variant / "audit.yaml"
+    result = CliRunner().invoke(cli, ["audit", str(audit), "--out", str(tmp_path / "out")])
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    statuses = {rule["id"]: rule["status"] for rule in report["rules"]}
+    if variant == "pass":
+        assert result.exit_code == 0, result.output
+        assert set(statuses.values()) == {"pass"}, statuses
+    else:
+        assert result.exit_code == 1, result.output
+        failing = {rid for rid, status in statuses.items() if status in ("fail", "error")}
+        assert failing == EXPECTED[pack]
+
+
+def test_ll144_pack_reports_tables_with_unknowns(tmp_path: Path) -> None:
+    audit = HERE / "nyc-ll144" / "fail" / "audit.yaml"
+    CliRunner().invoke(cli, ["audit", str(audit), "--out", str(tmp_path)])
+    rules = {r["id"]: r for r in json.loads((tmp_path / "report.json").read_text())["rules"]}
+    for rule_id, kind in (("ll144-selection", "selection"), ("ll144-scoring", "scoring")):
+        tables = rules[rule_id]["impact_ratio"]
+        assert tables["kind"] == kind
+        assert tables["exclude_below_share"] == 0.02
+        by_features = {tuple(t["features"]): t for t in tables["tables"]}
+        assert by_features[("sex",)]["unknown"] == 24  # every 50th applicant: sex Unknown
+        assert ("sex", "race_ethnicity") in by_features
+
+
+def test_examples_are_what_the_generator_writes(tmp_path: Path) -> None:
+    MAKER.main(tmp_path)
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert made
+    for rel in made:
+        assert (HERE / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel

@@ -1,0 +1,243 @@
+"""Data contracts: GX counts equal plain counts, chunking changes nothing, failures are located."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from tests.conftest import AUDIT, POLICY
+
+from ethicsgate.audit import run_audit
+from ethicsgate.audit.spec import load_audit_spec
+from ethicsgate.cli import cli
+from ethicsgate.contracts.run import run_contract
+from ethicsgate.errors import PolicyError
+from ethicsgate.evidence import open_evidence
+from ethicsgate.policy import load_policy
+from ethicsgate.policy.models import DataQualityRule
+
+CONTRACT = """
+  - id: contract
+    kind: data_quality
+    dataset: predictions
+    safe_columns: [prediction]
+    expectations:
+{expectations}
+"""
+EXPECTATIONS = """\
+      - {expect: in_set, column: prediction, values: [0, 1]}
+      - {expect: not_null, column: email}
+      - {expect: unique, column: id}
+      - {expect: timestamp, column: ts}
+      - {expect: regex, column: email, pattern: "@"}
+      - {expect: between, column: age, min: 18, max: 99}
+      - {expect: row_count_between, min: 1, max: 1000}
+"""
+
+
+def _policy(expectations: str = EXPECTATIONS, extra: str = "") -> str:
+    return POLICY + CONTRACT.format(expectations=expectations.rstrip("\n")) + extra
+
+
+def _rows(n: int, seed: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        rows.append(
+            {
+                "id": rng.randrange(n * 3),
+                "group": rng.choice("ab"),
+                "label": rng.randrange(2),
+                "prediction": rng.choice([0, 1, 1, 0, 2]),
+                "email": rng.choice(["a@x.org", "bob", "", "c@y.com"]),
+                "ts": rng.choice(["2025-01-01T10:00:00Z", "2025-02-30", "2025-03-01 08:00", ""]),
+                "age": rng.choice([17, 30, 45, 120, 64]),
+            }
+        )
+    return rows
+
+
+def _csv(rows: list[dict[str, object]]) -> str:
+    header = ",".join(rows[0])
+    return header + "\n" + "".join(",".join(str(v) for v in r.values()) + "\n" for r in rows)
+
+
+def _oracle(rows: list[dict[str, object]]) -> dict[str, int]:
+    """Count failing rows with a plain loop (empty CSV fields read as missing)."""
+    ids = [r["id"] for r in rows]
+    dup = {v for v in ids if ids.count(v) > 1}
+
+    def ts_ok(text: object) -> bool:
+        if text == "":
+            return True
+        return text != "2025-02-30"  # the only unparsable value the generator writes
+
+    return {
+        "in_set": sum(r["prediction"] not in (0, 1) for r in rows),
+        "not_null": sum(r["email"] == "" for r in rows),
+        "unique": sum(r["id"] in dup for r in rows),
+        "timestamp": sum(not ts_ok(r["ts"]) for r in rows),
+        "regex": sum(r["email"] != "" and "@" not in str(r["email"]) for r in rows),
+        "between": sum(not 18 <= int(r["age"]) <= 99 for r in rows),  # type: ignore[call-overload]
+        "row_count_between": 0,
+    }
+
+
+def _contract(spec: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
+    audit = load_audit_spec(spec)
+    rule = next(r for r in audit.policy.pack.rules if isinstance(r, DataQualityRule))
+    evidence = open_evidence(
+        "predictions",
+        audit.spec.evidence["predictions"],
+        base_dir=audit.base_dir,
+        locate=lambda loc: audit.document.locate(("evidence", "predictions", *loc)),
+    )
+    con = duckdb.connect()
+    try:
+        return run_contract(con, rule, evidence, chunk_rows=chunk_rows)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_counts_equal_a_plain_loop_whatever_the_chunk_size(
+    make_audit: Callable[..., Path], seed: int
+) -> None:
+    rows = _rows(60, seed)
+    spec = make_audit(_csv(rows), policy=_policy())
+    whole = _contract(spec, 1_000_000)
+    chunked = _contract(spec, 7)
+    assert chunked.chunks == 9 and whole.chunks == 1
+    expected = _oracle(rows)
+    for a, b in zip(whole.expectations, chunked.expectations, strict=True):
+        assert a.unexpected == b.unexpected == expected[a.expect], a.expect
+        assert a.success == b.success == (expected[a.expect] == 0)
+        assert a.rows == b.rows == 60
+
+
+def test_failed_contract_makes_guarded_rules_error_never_pass(
+    make_audit: Callable[..., Path], frozen_clock: Callable[..., object]
+) -> None:
+    data = "id,group,label,prediction\n1,a,1,1\n2,a,0,0\n3,b,1,1\n3,b,0,0\n"
+    spec = make_audit(data, policy=_policy("      - {expect: unique, column: id}\n"))
+    result = run_audit(spec)
+    by_id = {r.id: r for r in result.rules}
+    assert by_id["contract"].status == "fail"
+    assert by_id["parity"].status == "error"  # the data would pass parity: still not a pass
+    assert "data contract 'contract'" in by_id["parity"].message
+    assert "expect_column_values_to_be_unique on 'id': 2 of 4" in by_id["parity"].message
+    assert result.status == "fail"
+    (contract,) = result.contracts
+    assert contract.guards == ["parity"]
+    assert contract.expectations[0].location == f"{spec.parent / 'data.csv'}:4 (row 3)"
+
+
+def test_passing_contract_lets_rules_run(make_audit: Callable[..., Path]) -> None:
+    data = "id,group,label,prediction\n1,a,1,1\n2,a,0,0\n3,b,1,1\n4,b,0,0\n"
+    spec = make_audit(data, policy=_policy("      - {expect: unique, column: id}\n"))
+    result = run_audit(spec)
+    assert [r.status for r in result.rules] == ["pass", "pass"]
+    assert result.contracts[0].success
+
+
+def test_guards_can_be_narrowed_to_none(make_audit: Callable[..., Path]) -> None:
+    data = "id,group,label,prediction\n1,a,1,1\n1,a,0,0\n3,b,1,1\n4,b,0,0\n"
+    policy = _policy("      - {expect: unique, column: id}\n").replace(
+        "    kind: data_quality\n", "    kind: data_quality\n    guards: []\n"
+    )
+    result = run_audit(make_audit(data, policy=policy))
+    assert {r.id: r.status for r in result.rules} == {"parity": "pass", "contract": "fail"}
+
+
+def test_examples_are_masked_unless_the_column_is_safe(make_audit: Callable[..., Path]) -> None:
+    data = "id,group,label,prediction,email\n1,a,1,7,alice.secret\n2,b,0,0,b@x.org\n"
+    expectations = (
+        "      - {expect: in_set, column: prediction, values: [0, 1]}\n"
+        "      - {expect: regex, column: email, pattern: '@'}\n"
+    )
+    contract = _contract(make_audit(data, policy=_policy(expectations)), 1000)
+    safe, unsafe = contract.expectations
+    assert safe.examples == ["7"] and not safe.masked
+    assert unsafe.examples == ["<masked text, 12 chars>"] and unsafe.masked
+    assert "alice" not in json.dumps(contract.model_dump())
+
+
+def test_mostly_allows_a_share_of_failures(make_audit: Callable[..., Path]) -> None:
+    data = "id,group,label,prediction\n" + "".join(f"{i},a,1,1\n" for i in range(19)) + "19,a,1,0\n"
+    exp = "      - {expect: in_set, column: prediction, values: [1], mostly: 0.95}\n"
+    (result,) = _contract(make_audit(data, policy=_policy(exp)), 1000).expectations
+    assert result.success and result.unexpected == 1 and result.unexpected_percent == 5.0
+
+
+def test_report_shows_the_contract(make_audit: Callable[..., Path], tmp_path: Path) -> None:
+    data = "id,group,label,prediction\n1,a,1,1\n1,a,0,0\n"
+    spec = make_audit(data, policy=_policy("      - {expect: unique, column: id}\n"))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(out)])
+    assert result.exit_code == 1
+    md = (out / "report.md").read_text()
+    assert "## Data contracts" in md and "expect_column_values_to_be_unique" in md
+    html = (out / "report.html").read_text()
+    assert 'id="data-contracts"' in html and "<masked number>" not in html
+    assert "&lt;masked number&gt;" in html  # escaped, never markup
+
+
+@pytest.mark.parametrize(
+    ("expectation", "message"),
+    [
+        ("{expect: in_set, column: prediction}", "expect in_set needs a non-empty 'values' list"),
+        ("{expect: between, column: age}", "expect between needs 'min', 'max' or both"),
+        ("{expect: row_count_between, column: age, min: 1}", "leave out 'column'"),
+        ("{expect: regex, column: email, pattern: '(['}", "is not a regular expression"),
+        ("{expect: unique, column: id, mostly: 0.5}", "takes no 'mostly'"),
+        ("{expect: not_nul, column: id}", "not_null"),
+    ],
+)
+def test_bad_expectations_are_located_policy_errors(
+    write: Callable[[str, str], Path], expectation: str, message: str
+) -> None:
+    path = write("policy.yaml", _policy(f"      - {expectation}\n"))
+    with pytest.raises(PolicyError, match=message.replace("(", r"\(").replace("[", r"\[")) as info:
+        load_policy(path)
+    assert info.value.location is not None and info.value.location.line is not None
+
+
+def test_unknown_guard_is_a_located_policy_error(write: Callable[[str, str], Path]) -> None:
+    policy = _policy("      - {expect: unique, column: id}\n") + "    guards: [parity, nope]\n"
+    with pytest.raises(PolicyError, match="guards 'nope', which is not a rule") as info:
+        load_policy(write("policy.yaml", policy))
+    assert info.value.location is not None and info.value.location.line is not None
+
+
+def test_missing_column_exits_2_located_in_the_audit_spec(
+    make_audit: Callable[..., Path],
+) -> None:
+    spec = make_audit(
+        "group,label,prediction\na,1,1\n",
+        policy=_policy("      - {expect: not_null, column: email}\n"),
+        audit=AUDIT,
+    )
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(spec.parent / "o")])
+    assert result.exit_code == 2
+    assert "evidence 'predictions' has no column 'email'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_progress_bars_on_stderr(make_audit: Callable[..., Path]) -> None:
+    data = "id,group,label,prediction\n1,a,1,1\n2,a,0,0\n3,b,1,1\n4,b,0,0\n"
+    spec = make_audit(data, policy=_policy("      - {expect: unique, column: id}\n"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "ethicsgate", "audit", str(spec), "--out", str(spec.parent / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no tqdm bars, no GX chatter

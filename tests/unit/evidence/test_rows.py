@@ -1,0 +1,152 @@
+"""Row-level evidence: typed roles from CSV, JSON Lines and Parquet; malformed logs located."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence import EvidenceSpec, open_evidence
+from ethicsgate.evidence.rows import Role, RowsTable, read_rows
+
+TS = Role("ts", "timestamp")
+ID = Role("event_id", "key")
+FLAG = Role("ai_label", "flag_or_false")
+SCORE = Role("score", "number")
+
+
+def _read(
+    path: Path | str, roles: list[Role], *, base: Path, **spec: object
+) -> tuple[duckdb.DuckDBPyConnection, RowsTable]:
+    con = duckdb.connect()
+    evidence = open_evidence(
+        "log",
+        EvidenceSpec(path=str(path), **spec),  # type: ignore[arg-type]
+        base_dir=base,
+        locate=lambda loc: Location("audit.yaml", 7, 5),
+    )
+    return con, read_rows(con, evidence, roles, table="t")
+
+
+def _values(con: duckdb.DuckDBPyConnection, table: RowsTable, role: Role) -> list[object]:
+    return [r[0] for r in con.sql(f"SELECT {role.column} FROM {table.table}").fetchall()]
+
+
+def test_parquet_naive_timestamps_are_utc_and_aware_ones_keep_their_instant(
+    tmp_path: Path,
+) -> None:
+    moment = datetime(2025, 3, 1, 10, 0)
+    table = pa.table(
+        {
+            "event_id": pa.array([1, 2], pa.int64()),
+            "naive": pa.array([moment, None], pa.timestamp("us")),
+            "aware": pa.array([moment.replace(tzinfo=UTC)] * 2, pa.timestamp("ms", tz="+01:00")),
+        }
+    )
+    pq.write_table(table, tmp_path / "log.parquet")
+    con, rows = _read(
+        "log.parquet", [ID, TS], base=tmp_path, columns={"ts": "naive"}
+    )
+    assert _values(con, rows, TS) == [datetime(2025, 3, 1, 10, 0, tzinfo=UTC), None]
+    assert rows.is_integer(ID)
+    con, rows = _read("log.parquet", [TS], base=tmp_path, columns={"ts": "aware"})
+    assert _values(con, rows, TS)[0] == datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def test_text_timestamps_with_offsets_naive_empty_and_missing(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(
+        "event_id,ts\n1,2025-03-01T11:00:00+01:00\n2,2025-03-01 10:00:00\n3,\n4,   \n"
+    )
+    con, rows = _read("log.csv", [ID, TS], base=tmp_path)
+    ten = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+    assert _values(con, rows, TS) == [ten, ten, None, None]
+    assert (rows.rows_read, rows.rows) == (4, 4)
+
+
+def test_unparsable_timestamp_names_file_row_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text(
+        "event_id,sent\n1,2025-03-01T10:00:00Z\n2,2025-03-01T10:00:00Z\n3,yesterday\n"
+    )
+    with pytest.raises(EvidenceError) as info:
+        _read("log.csv", [ID, TS], base=tmp_path, columns={"ts": "sent"})
+    text = info.value.diagnostics()
+    assert text.startswith(f"{tmp_path / 'log.csv'}:4: ")
+    assert "'ts' is not a timestamp: found 'yesterday' in row 3 (line 4), column sent" in text
+    assert "ISO 8601" in text and 'ts: "to_timestamp(sent)"' in text
+
+
+def test_rows_outside_the_filter_are_not_checked(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text("event_id,ts\n1,2025-03-01T10:00:00Z\n2,yesterday\n")
+    con, rows = _read("log.csv", [ID, TS], base=tmp_path, filter="event_id = 1")
+    assert (rows.rows_read, rows.rows) == (2, 1)
+
+
+def test_timestamp_of_the_wrong_type_names_the_type_and_the_fix(tmp_path: Path) -> None:
+    pq.write_table(pa.table({"ts": pa.array([1_700_000_000], pa.int64())}), tmp_path / "l.parquet")
+    with pytest.raises(EvidenceError) as info:
+        _read("l.parquet", [TS], base=tmp_path)
+    text = info.value.diagnostics()
+    assert "'ts' must be a timestamp, but \"ts\" has type BIGINT" in text
+    assert 'to_timestamp("ts")' in text
+
+
+def test_missing_column_names_the_file_the_column_and_the_columns_there(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text("id,when\n1,2025-03-01T10:00:00Z\n")
+    with pytest.raises(EvidenceError) as info:
+        _read("log.csv", [ID, TS], base=tmp_path)
+    text = info.value.diagnostics()
+    assert text.startswith("audit.yaml:7:5: ")
+    assert "has no column 'event_id'" in text and str(tmp_path / "log.csv") in text
+    assert "available columns: id, when" in text
+
+
+def test_flags_and_numbers(tmp_path: Path) -> None:
+    (tmp_path / "log.jsonl").write_text(
+        '{"event_id": "a", "ai_label": true, "score": "0.5"}\n'
+        '{"event_id": "b", "ai_label": "No", "score": 1}\n'
+        '{"event_id": "c", "ai_label": null, "score": null}\n'
+        '{"event_id": "d", "ai_label": " YES ", "score": ""}\n'
+    )
+    con, rows = _read("log.jsonl", [ID, FLAG, SCORE], base=tmp_path)
+    assert _values(con, rows, FLAG) == [True, False, False, True]
+    assert _values(con, rows, SCORE) == [0.5, 1.0, None, None]
+    assert not rows.is_integer(ID)
+
+
+def test_bad_number_and_bad_flag_are_located(tmp_path: Path) -> None:
+    (tmp_path / "log.jsonl").write_text(
+        '{"event_id": "a", "ai_label": "yes", "score": "0.5"}\n'
+        '{"event_id": "b", "ai_label": "yes", "score": "high"}\n'
+    )
+    with pytest.raises(EvidenceError, match=r"'score' is not a number: found 'high' in row 2"):
+        _read("log.jsonl", [ID, SCORE], base=tmp_path)
+    (tmp_path / "log.jsonl").write_text('{"event_id": "a", "ai_label": 2}\n')
+    with pytest.raises(EvidenceError, match=r"'ai_label' is not true/false: found '2' in row 1"):
+        _read("log.jsonl", [ID, FLAG], base=tmp_path)
+
+
+def test_error_in_a_glob_names_the_file_it_is_in(tmp_path: Path) -> None:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "a.csv").write_text("event_id,ts\n1,2025-03-01T10:00:00Z\n")
+    (folder / "b.csv").write_text("event_id,ts\n2,2025-03-01T10:00:00Z\n3,2025-13-01T10:00:00Z\n")
+    with pytest.raises(EvidenceError) as info:
+        _read("logs/*.csv", [ID, TS], base=tmp_path)
+    assert info.value.diagnostics().startswith(f"{folder / 'b.csv'}:3: ")
+    assert "in row 2 (line 3)" in info.value.diagnostics()
+
+
+def test_duckdb_session_time_zone_is_utc_whatever_the_machine_says(tmp_path: Path) -> None:
+    (tmp_path / "log.csv").write_text("event_id,ts\n1,2025-03-01 10:00:00\n")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'America/New_York'")
+    evidence = open_evidence(
+        "log", EvidenceSpec(path="log.csv"), base_dir=tmp_path, locate=lambda loc: Location("a")
+    )
+    rows = read_rows(con, evidence, [TS], table="t")
+    assert _values(con, rows, TS) == [datetime(2025, 3, 1, 10, 0, tzinfo=UTC)]

@@ -1,0 +1,122 @@
+"""Baseline comparison: 'worse' follows each assertion's op; budgets; bad baselines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from tests.conftest import AUDIT
+
+from ethicsgate.audit import run_audit
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.errors import BaselineError
+from ethicsgate.gate import compare_to_baseline, load_baseline
+from ethicsgate.policy import load_policy
+from ethicsgate.report import render_json
+
+POLICY = """
+schema_version: 1
+id: p
+version: "1"
+title: T
+owner: O
+rules:
+  - id: r
+    kind: fairness
+    dataset: predictions
+    sensitive_features: [group]
+    min_group_size: 1
+    reference: {{group: a}}
+    assert:
+      - {{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.1{ratio_budget}}}
+      - {{metric: selection_rate, aggregate: difference, op: "<=", value: 0.9{diff_budget}}}
+{waivers}
+"""
+
+
+def data(selected_b: int) -> str:
+    """Group a: 10 people, 5 selected; group b: 10 people, ``selected_b`` selected."""
+    rows = ["group,label,prediction"]
+    rows += [f"a,1,{int(i < 5)}" for i in range(10)]
+    rows += [f"b,1,{int(i < selected_b)}" for i in range(10)]
+    return "\n".join(rows) + "\n"
+
+
+def audit(
+    make: Callable[..., Path],
+    clock: Callable[[], datetime],
+    selected_b: int,
+    *,
+    ratio_budget: str = "",
+    diff_budget: str = "",
+    waivers: str = "",
+) -> tuple[Path, AuditResult]:
+    policy = POLICY.format(ratio_budget=ratio_budget, diff_budget=diff_budget, waivers=waivers)
+    spec = make(data(selected_b), policy=policy, audit=AUDIT)
+    return spec.parent / "policy.yaml", run_audit(spec, clock=clock)
+
+
+def test_worse_follows_the_op(make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]) -> None:
+    _, before = audit(make_audit, frozen_clock, 5)  # ratio 1.0, difference 0
+    path, after = audit(make_audit, frozen_clock, 4)  # ratio 0.8, difference 0.1
+    pack = load_policy(path).pack
+    found = compare_to_baseline(after, before, pack=pack)
+    assert [(r.assertion, r.baseline, round(r.candidate, 9)) for r in found] == [
+        ("selection_rate.ratio", 1.0, 0.8),
+        ("selection_rate.difference", 0.0, 0.1),
+    ]
+    assert all(r.blocking and r.group == {"group": "b"} for r in found)
+    # the other way round, both got better: nothing regressed
+    assert compare_to_baseline(before, after, pack=pack) == []
+
+
+def test_budgets_from_the_policy_and_the_default(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
+    _, before = audit(make_audit, frozen_clock, 5)
+    path, after = audit(make_audit, frozen_clock, 4, ratio_budget=", max_regression: 0.25")
+    pack = load_policy(path).pack
+    found = compare_to_baseline(after, before, pack=pack)
+    assert [r.assertion for r in found] == ["selection_rate.difference"]
+    assert found[0].budget == 0.0
+    assert compare_to_baseline(after, before, pack=pack, default_budget=0.1) == []
+    # exactly at the budget is not a regression (float noise included)
+    assert compare_to_baseline(after, before, pack=pack, default_budget=0.1 - 1e-12) == []
+
+
+def test_waiver_covers_a_regression_until_it_expires(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
+    waiver = """waivers:
+  - {rule: r, metric: selection_rate, reason: accepted, approver: CRO, expires: 2026-01-02}"""
+    _, before = audit(make_audit, frozen_clock, 5)
+    path, after = audit(make_audit, frozen_clock, 4, waivers=waiver)
+    pack = load_policy(path).pack
+    on_last_day = compare_to_baseline(after, before, pack=pack, today=date(2026, 1, 2))
+    assert on_last_day and all(r.waived and not r.blocking for r in on_last_day)
+    day_after = compare_to_baseline(after, before, pack=pack, today=date(2026, 1, 3))
+    assert day_after and all(r.blocking for r in day_after)
+
+
+def test_bad_baselines(tmp_path: Path, make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]) -> None:
+    _, result = audit(make_audit, frozen_clock, 5)
+    good = tmp_path / "good.json"
+    good.write_bytes(render_json(result))
+    assert load_baseline(good, policy_id="p") == result
+    with pytest.raises(BaselineError, match="audited policy 'p', not 'other'"):
+        load_baseline(good, policy_id="other")
+    with pytest.raises(BaselineError, match="baseline report not found"):
+        load_baseline(tmp_path / "missing.json", policy_id="p")
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    with pytest.raises(BaselineError, match="baseline report is not JSON"):
+        load_baseline(garbage, policy_id="p")
+    broken = json.loads(good.read_text())
+    broken["rules"][0]["status"] = "great"
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(broken))
+    with pytest.raises(BaselineError, match=r"not a valid report.json: rules.0.status"):
+        load_baseline(wrong, policy_id="p")

@@ -1,0 +1,235 @@
+"""Transparency statements: plain content, and no value computed from fewer than k people."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ethicsgate.attest import generate_keypair, parse_statement, verify_envelope
+from ethicsgate.attest.statement import sha256_file
+from ethicsgate.audit import run_audit
+from ethicsgate.publish import (
+    STATEMENT_PREDICATE_TYPE,
+    build_statement,
+    load_publish_inputs,
+    sign_statement,
+    statement_files,
+)
+from ethicsgate.publish.statement import metric_denominator, publishable
+
+PIPELINE = Path(__file__).resolve().parents[2] / "scenarios" / "gate_pipeline"
+METRICS = "[selection_rate, base_rate, true_positive_rate, false_positive_rate, precision, false_omission_rate, accuracy, count]"
+POLICY = f"""
+schema_version: 1
+id: random
+version: "1"
+title: Random
+owner: Tests
+rules:
+  - id: parity
+    kind: fairness
+    title: Similar selection rates
+    dataset: predictions
+    sensitive_features: [group]
+    metrics: {METRICS}
+    min_group_size: {{min_group_size}}
+    assert:
+      - {{{{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}}}}
+      - {{{{metric: false_positive_rate, aggregate: difference, op: "<=", value: 0.2}}}}
+systems:
+  - id: bot
+    name: Helper
+    purpose: Helps.
+    encounter: Always.
+    disclosure: It says so.
+    human_contact: Call us.
+    data: [{{{{data: Answers, basis: consent}}}}]
+    accountable: Us
+    rules: [parity]
+"""
+AUDIT = """
+schema_version: 1
+id: random-audit
+policy: policy.yaml
+evidence:
+  predictions:
+    path: data.csv
+"""
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _random_rows(rng: random.Random) -> list[tuple[str, int, int]]:
+    rows = []
+    for g in range(rng.randint(2, 6)):
+        size = rng.choice([1, 3, 7, 9, 10, 12, 25, 40, 80])
+        p_label, p_pred = rng.random(), rng.random()
+        rows += [
+            (f"g{g}", int(rng.random() < p_label), int(rng.random() < p_pred)) for _ in range(size)
+        ]
+    return rows
+
+
+def _cells(rows: list[tuple[str, int, int]], group: str, metric: str) -> tuple[int, int, int]:
+    """Oracle on raw rows: (numerator, denominator, group size) of a metric for a group."""
+    mine = [(y, p) for g, y, p in rows if g == group]
+    spec = {
+        "selection_rate": (lambda y, p: p == 1, lambda y, p: True),
+        "base_rate": (lambda y, p: y == 1, lambda y, p: True),
+        "accuracy": (lambda y, p: y == p, lambda y, p: True),
+        "true_positive_rate": (lambda y, p: p == 1, lambda y, p: y == 1),
+        "false_positive_rate": (lambda y, p: p == 1, lambda y, p: y == 0),
+        "precision": (lambda y, p: y == 1, lambda y, p: p == 1),
+        "false_omission_rate": (lambda y, p: y == 1, lambda y, p: p == 0),
+    }[metric]
+    den = [(y, p) for y, p in mine if spec[1](y, p)]
+    return sum(spec[0](y, p) for y, p in den), len(den), len(mine)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_no_published_value_rests_on_fewer_than_k_people(
+    seed: int,
+    write: Callable[[str, str], Path],
+    frozen_clock: Callable[[], datetime],
+) -> None:
+    rng = random.Random(seed)
+    k = rng.choice([5, 10])
+    rows = _random_rows(rng)
+    write("policy.yaml", POLICY.format(min_group_size=rng.choice([1, 3, 10])))
+    write("data.csv", "group,label,prediction\n" + "".join(f"{g},{y},{p}\n" for g, y, p in rows))
+    spec = write("audit.yaml", AUDIT)
+    pack, result = load_publish_inputs(spec, clock=frozen_clock)
+    statement = build_statement(pack, result, k=k)
+    files = statement_files(statement)
+    data = json.loads(files["statement.json"])
+    sizes = {g: sum(1 for h, _, _ in rows if h == g) for g, _, _ in rows}
+
+    check = data["systems"][0]["checks"][0]
+    shown = {g["group"].removeprefix("group = ") for g in check["groups"]}
+    small = {g for g, n in sizes.items() if n < k}
+    assert shown == set(sizes) - small
+    assert check["suppressed_groups"] == len(small)
+    if small:
+        assert check["people"] is None  # the total minus the shown groups would reveal them
+    for name in small:  # a group too small to show is named nowhere
+        for content in files.values():
+            assert f"group = {name}".encode() not in content
+    for node in _walk(data):
+        if "people" in node and node["people"] is not None:
+            assert node["people"] >= k, node
+    for group in check["groups"]:
+        name = group["group"].removeprefix("group = ")
+        assert group["people"] == sizes[name] >= k
+        for value in group["values"]:
+            num, den, size = _cells(rows, name, value["metric"])
+            assert value["people"] == den >= k
+            assert value["value"] == pytest.approx(num / den)
+            for cell in (num, den - num, size - den):
+                assert cell == 0 or cell >= k, (value, num, den, size)
+    for assertion in check["assertions"]:
+        if assertion["worst"] is not None:
+            assert assertion["worst"]["people"] >= k
+
+
+def test_publishable_and_denominators() -> None:
+    assert metric_denominator("selection_rate", {}, 40) == 40
+    assert metric_denominator("false_positive_rate", {"base_rate": 0.25}, 40) == 30
+    assert metric_denominator("precision", {"selection_rate": 0.5}, 40) == 20
+    assert metric_denominator("true_positive_rate", {}, 40) is None  # unknown: never published
+    assert publishable(0.5, 40, 40, 10)
+    assert not publishable(0.1, 40, 40, 10)  # 4 people counted
+    assert not publishable(0.9, 40, 40, 10)  # 4 people not counted
+    assert not publishable(0.5, 36, 40, 10)  # 4 people outside the denominator
+    assert publishable(0.0, 40, 40, 10) and publishable(1.0, 40, 40, 10)
+    assert not publishable(0.5, 8, 8, 10)
+
+
+def test_pipeline_statement_content(frozen_clock: Callable[[], datetime]) -> None:
+    pack, result = load_publish_inputs(PIPELINE / "candidate-waived.yaml", clock=frozen_clock)
+    files = statement_files(build_statement(pack, result))
+    html = files["statement.html"].decode()
+    md = files["statement.md"].decode()
+    for text in (html, md):
+        assert "Instant loan pre-approval" in text
+        assert "Ask for a loan officer in the app chat" in text  # escalation path
+        assert "a contract with you" in text  # legal basis in words
+        assert "Not met, with an approved and time-limited exception" in text
+        assert "Chief Risk Officer" in text
+        assert "p0001" not in text  # no record ids
+        assert "candidate-waived.csv" not in text  # no evidence paths
+    data = json.loads(files["statement.json"])
+    group_b = data["systems"][0]["checks"][0]["groups"][1]
+    # only 8 people of group B have label 1: its base rate and both conditional rates are out
+    assert [v["metric"] for v in group_b["values"]] == ["selection_rate"]
+
+
+def test_signed_statement_verifies(tmp_path: Path, frozen_clock: Callable[[], datetime]) -> None:
+    pair = generate_keypair(tmp_path / "keys")
+    from ethicsgate.attest import load_private_key, load_public_key
+
+    key = load_private_key(pair.private_path)
+    pack, result = load_publish_inputs(PIPELINE / "candidate-pass.yaml", clock=frozen_clock)
+    statement = build_statement(pack, result)
+    files = statement_files(statement)
+    envelope = sign_statement(statement, files, key)
+    payload = verify_envelope(envelope, load_public_key(pair.public_path), source="env")
+    parsed = parse_statement(payload, source="env", predicate_type=STATEMENT_PREDICATE_TYPE)
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    digests = {s.name: s.sha256 for s in parsed.subjects}
+    assert digests == {name: sha256_file(tmp_path / name) for name in files}
+    assert parsed.predicate["k"] == 10
+
+
+def test_statement_from_a_report(tmp_path: Path, frozen_clock: Callable[[], datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ethicsgate.report import write_report
+
+    monkeypatch.chdir(PIPELINE)
+    result = run_audit(PIPELINE / "candidate-pass.yaml", clock=frozen_clock)
+    write_report(result, tmp_path / "r")
+    pack, loaded = load_publish_inputs(tmp_path / "r")
+    assert loaded == result and pack.systems[0].id == "preapproval-model"
+
+
+@pytest.mark.parametrize(
+    ("checked", "violations", "shown"),
+    [(1000, 0, 0), (1000, 3, None), (1000, 50, 50), (1000, 995, None), (8, 0, None)],
+)
+def test_record_level_counts_follow_the_cell_rule(
+    checked: int, violations: int, shown: int | None, frozen_clock: Callable[[], datetime]
+) -> None:
+    from ethicsgate.rules.results import RuleResult, RuleStatus
+
+    pack, result = load_publish_inputs(PIPELINE / "candidate-pass.yaml", clock=frozen_clock)
+    rule = RuleResult(
+        id="disclosure",
+        kind="transparency",
+        check="bot_disclosure",
+        severity="block",
+        status=RuleStatus.FAIL if violations else RuleStatus.PASS,
+        message="m",
+        dataset="chats",
+        rows=checked,
+        records_checked=checked,
+        violations=violations,
+        violation_rate=violations / checked,
+    )
+    statement = build_statement(pack, result.model_copy(update={"rules": [rule]}))
+    check = statement.other_checks[0]
+    assert check.violations == shown
+    assert (check.violation_share is None) == (shown is None)
+    assert check.people == (checked if checked >= 10 else None)

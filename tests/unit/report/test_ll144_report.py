@@ -1,0 +1,104 @@
+"""LL144 tables in HTML and Markdown: the published layout, escaping of evidence values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+
+from ethicsgate.audit import run_audit
+from ethicsgate.report import render_html, render_markdown
+
+HOSTILE = '<script>alert("x")</script> | *b*'
+POLICY = """
+schema_version: 1
+id: p
+version: "1"
+title: LL144 report
+owner: tests
+rules:
+  - id: ll144
+    kind: fairness
+    dataset: d
+    sensitive_features: [group]
+    impact_ratio: selection
+    unknown_values: [n/a]
+    min_group_size: 1
+    uncertainty: {bootstrap_samples: 200}
+    assert:
+      - {metric: impact_ratio, op: ">=", value: 0.8}
+"""
+AUDIT = """
+schema_version: 1
+id: a
+policy: policy.yaml
+evidence:
+  d: {path: data.csv}
+"""
+
+
+class _Tables(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._row is not None and self._cell is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            self.tables[-1].append(self._row)
+            self._row = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _result(write: Callable[[str, str], Path]) -> object:
+    rows = ["group,prediction"]
+    rows += ["a,1"] * 30 + ["a,0"] * 20 + [f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",1'] * 10
+    rows += [f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",0'] * 40 + ["n/a,1"] * 5
+    write("policy.yaml", POLICY)
+    write("data.csv", "\n".join(rows) + "\n")
+    return run_audit(write("audit.yaml", AUDIT))
+
+
+def test_html_table_has_the_ll144_columns_and_escapes_categories(
+    write: Callable[[str, str], Path],
+) -> None:
+    html = render_html(_result(write))
+    parser = _Tables()
+    parser.feed(html)
+    assert "script" not in parser.tags
+    ll144 = next(
+        t
+        for t in parser.tables
+        if t
+        and t[0][:5] == ["Group", "# of Applicants", "# Selected", "Selection Rate", "Impact Ratio"]
+    )
+    body = {row[0]: row[1:] for row in ll144[1:]}
+    assert body["a (most selected)"][:4] == ["50", "30", "60.0%", "1.000"]
+    assert body[HOSTILE][:4] == ["50", "10", "20.0%", "0.333"]
+    assert "The tool also assessed 5 people in an unknown group category" in html
+
+
+def test_markdown_escapes_pipes_in_categories(write: Callable[[str, str], Path]) -> None:
+    md = render_markdown(_result(write))
+    row = next(line for line in md.splitlines() if line.startswith("| <script>"))
+    assert "\\| *b*" in row
+    # the escaped pipe keeps the row at the header's column count
+    header = next(line for line in md.splitlines() if line.startswith("| Group | # of"))
+    assert row.replace("\\|", "").count("|") == header.count("|")

@@ -1,0 +1,232 @@
+"""The review store on SQLite and PostgreSQL: states, idempotency, leases, the hash chain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from ethicsgate.errors import ReviewError
+from ethicsgate.review import NewReviewItem, ReviewStore, open_store
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def make_items(n: int, *, rule: str = "disclosure", due: str = "2026-01-03T00:00:00.000000Z"):
+    return [
+        NewReviewItem(
+            policy_id="chat",
+            policy_version="1",
+            rule_id=rule,
+            record_id=f"conv-{i:05d}",
+            audit_id="chat-audit",
+            severity="block",
+            fields={"conversation_id": f"conv-{i:05d}", "first_bot_at": None},
+            reason="not_disclosed",
+            due_at=due,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(db_url: str, clock: Clock) -> Iterator[ReviewStore]:
+    with open_store(db_url, clock=clock, lease=timedelta(minutes=15)) as s:
+        yield s
+
+
+def test_enqueue_is_idempotent_on_policy_rule_record(store: ReviewStore) -> None:
+    first = store.enqueue(make_items(5), actor="ci")
+    again = store.enqueue(make_items(7), actor="ci")  # 5 old + 2 new
+    assert (first.added, first.existing) == (5, 0)
+    assert (again.added, again.existing) == (2, 5)
+    assert len(store.list_items()) == 7
+    other_rule = store.enqueue(make_items(1, rule="handoff"), actor="ci")
+    assert other_rule.added == 1  # same record, another rule: another item
+    assert store.verify_log().ok
+
+
+def test_claim_decide_walks_the_states(store: ReviewStore) -> None:
+    store.enqueue(make_items(3), actor="ci")
+    item = store.claim("alice")
+    assert item is not None and item.status == "claimed" and item.assignee == "alice"
+    assert item.record_id == "conv-00000"  # most urgent first (same due: lowest id)
+    assert item.fields == {"conversation_id": "conv-00000", "first_bot_at": None}
+    done = store.decide(item.id, actor="alice", outcome="confirmed")
+    assert (done.status, done.outcome, done.decided_by) == ("decided", "confirmed", "alice")
+    with pytest.raises(ReviewError, match="is decided"):
+        store.claim("bob", done.id)
+    esc = store.claim("bob")
+    assert esc is not None
+    esc = store.decide(esc.id, actor="bob", outcome="escalated", note="legal should look")
+    assert esc.status == "escalated"
+    assert store.claim("carol", esc.id).status == "claimed"  # a senior takes it by id
+    assert store.release(esc.id, actor="carol").status == "escalated"
+    assert [i.status.value for i in store.list_items()] == ["decided", "escalated", "open"]
+    result = store.verify_log()
+    assert result.ok, result.problems
+    assert result.entries == 3 + 2 + 2 + 2
+
+
+def test_bad_operations_raise_review_error(store: ReviewStore) -> None:
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    with pytest.raises(ReviewError, match="no review item 999"):
+        store.get(999)
+    with pytest.raises(ReviewError, match="no review item 999"):
+        store.decide(999, actor="alice", outcome="confirmed")
+    with pytest.raises(ReviewError, match="claimed by alice, not bob"):
+        store.decide(item.id, actor="bob", outcome="confirmed")
+    with pytest.raises(ReviewError, match="claimed by alice, not bob"):
+        store.release(item.id, actor="bob")
+    with pytest.raises(ReviewError, match="needs a note"):
+        store.decide(item.id, actor="alice", outcome="dismissed", note="  ")
+    with pytest.raises(ReviewError, match="unknown outcome 'maybe'"):
+        store.decide(item.id, actor="alice", outcome="maybe")
+    with pytest.raises(ReviewError, match="it is open, not claimed"):
+        store.decide(item.id + 1, actor="alice", outcome="confirmed")
+    with pytest.raises(ReviewError, match="is claimed by alice"):
+        store.claim("bob", item.id)
+    done = store.decide(item.id, actor="alice", outcome="dismissed", note="test account")
+    assert done.note == "test account"
+    assert store.verify_log().ok
+
+
+def test_expired_lease_makes_the_item_claimable_again(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(1), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    assert store.claim("bob") is None  # held
+    clock.advance(minutes=16)
+    again = store.claim("bob")
+    assert again is not None and again.id == item.id and again.assignee == "bob"
+    with pytest.raises(ReviewError, match="claimed by bob, not alice"):
+        store.decide(item.id, actor="alice", outcome="confirmed")
+    store.decide(item.id, actor="bob", outcome="confirmed")
+    assert store.verify_log().ok
+
+
+def test_list_filters_and_overdue(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(3, due="2026-01-02T04:00:00.000000Z"), actor="ci")
+    store.enqueue(make_items(2, rule="handoff", due="2026-01-09T00:00:00.000000Z"), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    assert len(store.list_items(rule_id="handoff")) == 2
+    assert [i.id for i in store.list_items(assignee="alice")] == [item.id]
+    assert len(store.list_items(status="open")) == 4
+    assert store.list_items(overdue=True) == []
+    clock.advance(hours=2)
+    overdue = store.list_items(overdue=True)
+    assert len(overdue) == 3 and all(i.overdue for i in overdue)
+    store.decide(item.id, actor="alice", outcome="dismissed", note="fine")
+    stats = {s.rule_id: s for s in store.stats(audit_id="chat-audit")}
+    assert stats["disclosure"].open == 2 and stats["disclosure"].overdue == 2
+    assert stats["disclosure"].decided == 1 and stats["disclosure"].dismissed == 1
+    assert stats["handoff"].open == 2 and stats["handoff"].overdue == 0
+    assert store.stats(audit_id="another") == []
+
+
+def _tamper(url: str, sql: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(sql))
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("UPDATE review_log SET actor = 'mallory' WHERE seq = 3", "entry 3: hash does not match"),
+        ("DELETE FROM review_log WHERE seq = 2", "expected seq 2"),
+        ("UPDATE review_log SET seq = seq + 100 WHERE seq = 2", "expected seq 2"),
+        ("DELETE FROM review_log WHERE seq = 5", "the log ends at entry 4"),
+        ("UPDATE review_items SET outcome = 'dismissed' WHERE id = 1", "outcome is 'dismissed'"),
+        ("UPDATE review_items SET fields = '{}' WHERE id = 2", "item 2: fields"),
+    ],
+    ids=["edited", "deleted", "reordered", "tail-deleted", "item-edited", "evidence-edited"],
+)
+def test_verify_log_detects_tampering(store: ReviewStore, db_url: str, sql: str, problem: str):
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    store.decide(item.id, actor="alice", outcome="confirmed")
+    store.claim("bob")
+    assert store.verify_log().ok
+    _tamper(db_url, sql)
+    result = store.verify_log()
+    assert not result.ok
+    assert any(problem in p for p in result.problems), result.problems
+
+
+def test_verify_log_detects_swapped_entries(store: ReviewStore, db_url: str) -> None:
+    store.enqueue(make_items(3), actor="ci")
+    # swap entries 2 and 3 wholesale (hashes and all): the links break
+    _tamper(db_url, "UPDATE review_log SET seq = -2 WHERE seq = 2")
+    _tamper(db_url, "UPDATE review_log SET seq = 2 WHERE seq = 3")
+    _tamper(db_url, "UPDATE review_log SET seq = 3 WHERE seq = -2")
+    result = store.verify_log()
+    assert not result.ok
+    assert any("prev_hash does not match" in p for p in result.problems)
+
+
+def test_reopening_a_store_keeps_its_schema_and_data(db_url: str) -> None:
+    with open_store(db_url) as first:
+        first.enqueue(make_items(2), actor="ci")
+    with open_store(db_url) as second:
+        assert len(second.list_items()) == 2
+        assert second.verify_log().ok
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://u@h/db", "only sqlite and postgresql are supported"),
+        ("not a url", "bad review database URL"),
+        ("sqlite://", "SQLite needs a file path"),
+        ("postgresql://nobody@127.0.0.1:1/none", "cannot open review database"),
+    ],
+)
+def test_bad_urls_are_review_errors(url: str, message: str) -> None:
+    with pytest.raises(ReviewError, match=message):
+        open_store(url)
+
+
+def test_default_store_is_a_wal_sqlite_file(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store(None) as store:
+        store.enqueue(make_items(1), actor="ci")
+        assert store.backend == "sqlite"
+    assert (tmp_path / ".ethicsgate" / "review.db").is_file()
+    con = sa.create_engine(f"sqlite:///{tmp_path / '.ethicsgate' / 'review.db'}")
+    with con.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    con.dispose()
+
+
+def test_reclaiming_your_own_item_extends_the_lease(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(1), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    clock.advance(minutes=10)
+    again = store.claim("alice", item.id)
+    assert again.lease_expires_at > item.lease_expires_at
+    assert store.verify_log().ok

@@ -1,0 +1,286 @@
+"""Intervals and tests from aggregated counts, checked against statsmodels and scipy on raw rows.
+
+Oracles: ``statsmodels.stats.proportion.proportions_ztest`` and ``proportion_confint``,
+``scipy.stats.fisher_exact`` on the raw rows' 2x2 table, a stratified bootstrap that resamples
+raw rows with numpy, and a direct DeLong computation over every (positive, negative) pair.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import fisher_exact
+from sklearn.metrics import roc_auc_score
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+from ethicsgate.policy.models import FairnessRule, UncertaintyOptions
+from ethicsgate.rules.fairness import evaluate_fairness
+from ethicsgate.rules.uncertainty import (
+    choose_test,
+    compare_proportions,
+    delong_interval,
+    group_uncertainty,
+    z_test,
+)
+
+
+def _raw(rates: dict[str, float], n: int, seed: int, *, with_label: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    parts = []
+    for group, rate in rates.items():
+        part = pd.DataFrame({"g": group, "prediction": (rng.random(n) < rate).astype(int)})
+        if with_label:
+            part["label"] = (rng.random(n) < 0.4).astype(int)
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _counts(raw: pd.DataFrame) -> pd.DataFrame:
+    keys = [c for c in ("g", "label", "prediction") if c in raw]
+    return raw.groupby(keys).size().rename("n").reset_index()
+
+
+def _rule(**extra: object) -> FairnessRule:
+    return FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "severity": "info",
+            "sensitive_features": ["g"],
+            "metrics": ["selection_rate"],
+            "min_group_size": 1,
+            **extra,
+        }
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 5000),
+    st.integers(1, 5000),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.integers(0, 2**32 - 1),
+)
+def test_z_test_matches_statsmodels_on_raw_rows(
+    n1: int, n2: int, p1: float, p2: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n1) < p1, rng.random(n2) < p2
+    x1, x2 = int(a.sum()), int(b.sum())
+    z, p = z_test(x1, n1, x2, n2)
+    if 0 < x1 + x2 < n1 + n2:
+        z_ref, p_ref = proportions_ztest([a.sum(), b.sum()], [a.size, b.size])
+        assert z == pytest.approx(z_ref, rel=1e-9, abs=1e-12)
+        assert p == pytest.approx(p_ref, rel=1e-9, abs=1e-300)
+    else:  # both rates 0 or both 1: equal rates (statsmodels divides by zero here)
+        assert (z, p) == (0.0, 1.0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 60), st.floats(0, 1), st.integers(0, 2**32 - 1))
+def test_fisher_exact_matches_scipy_on_the_raw_rows_table(
+    n1: int, n2: int, p: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    raw = pd.DataFrame(
+        {
+            "group": ["a"] * n1 + ["b"] * n2,
+            "selected": np.concatenate([rng.random(n1) < p, rng.random(n2) < 1 - p]),
+        }
+    )
+    table = pd.crosstab(raw["group"], raw["selected"]).reindex(
+        index=["a", "b"], columns=[True, False], fill_value=0
+    )
+    expected = fisher_exact(table.to_numpy())
+    x1, x2 = int(table.loc["a", True]), int(table.loc["b", True])
+    result = compare_proportions(x1, n1, x2, n2, method="fisher_exact")
+    assert result is not None and result.method == "fisher_exact"
+    assert result.p_value == pytest.approx(min(1.0, expected.pvalue), rel=1e-12)
+    if math.isfinite(expected.statistic):
+        assert result.statistic == pytest.approx(expected.statistic, rel=1e-12)
+
+
+def test_auto_switches_to_fisher_when_an_expected_count_is_under_five() -> None:
+    assert choose_test(3, 10, 40, 100) == "fisher_exact"  # 10 * 43 / 110 = 3.9 expected
+    assert choose_test(30, 100, 40, 100) == "z_test"
+    small = compare_proportions(1, 8, 40, 100)
+    assert small is not None and small.method == "fisher_exact"
+
+
+def test_reported_group_tests_match_statsmodels_on_raw_rows() -> None:
+    raw = _raw({"a": 0.55, "b": 0.45, "c": 0.35}, 400, seed=3, with_label=True)
+    rule = _rule(
+        metrics=["selection_rate", "false_positive_rate"],
+        uncertainty={"bootstrap_samples": 0, "test": "z_test"},
+    )
+    result = evaluate_fairness(rule, _counts(raw))
+    reference = {m: result.reference_values[m].group["g"] for m in result.reference_values}
+    checked = 0
+    for group in result.groups:
+        name = group.group["g"]
+        for metric, subset in (
+            ("selection_rate", raw),
+            ("false_positive_rate", raw[raw["label"] == 0]),
+        ):
+            if name == reference[metric]:
+                assert metric not in group.tests
+                continue
+            mine = subset[subset["g"] == name]["prediction"]
+            ref = subset[subset["g"] == reference[metric]]["prediction"]
+            z, p = proportions_ztest([mine.sum(), ref.sum()], [mine.size, ref.size])
+            test = group.tests[metric]
+            assert test.method == "z_test"
+            assert (test.successes, test.trials) == (int(mine.sum()), mine.size)
+            assert test.statistic == pytest.approx(z, rel=1e-9)
+            assert test.p_value == pytest.approx(p, rel=1e-9)
+            checked += 1
+    assert checked == 4
+
+
+def _raw_bootstrap(raw: pd.DataFrame, samples: int, seed: int) -> dict[str, np.ndarray]:
+    """Resample each group's rows with replacement; return each group's selection rates."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, part in raw.groupby("g"):
+        values = part["prediction"].to_numpy()
+        draws = rng.integers(0, values.size, size=(samples, values.size))
+        out[str(name)] = values[draws].mean(axis=1)
+    return out
+
+
+def test_bootstrap_intervals_match_a_raw_row_bootstrap_and_wilson() -> None:
+    raw = _raw({"a": 0.6, "b": 0.42, "c": 0.3}, 500, seed=11)
+    rule = _rule(uncertainty={"bootstrap_samples": 4000, "seed": 1})
+    result = evaluate_fairness(rule, _counts(raw))
+    rates = _raw_bootstrap(raw, 4000, seed=99)
+    reference = result.reference_values["selection_rate"].group["g"]
+    for group in result.groups:
+        name = group.group["g"]
+        interval = group.intervals["selection_rate"]
+        low, high = np.quantile(rates[name], [0.025, 0.975])
+        # Monte Carlo error of a 2.5 % quantile with 4,000 draws is about 0.002 here
+        assert interval.low == pytest.approx(low, abs=0.008)
+        assert interval.high == pytest.approx(high, abs=0.008)
+        x = int(raw[raw["g"] == name]["prediction"].sum())
+        w_low, w_high = proportion_confint(x, 500, alpha=0.05, method="wilson")
+        assert interval.low == pytest.approx(w_low, abs=0.01)
+        assert interval.high == pytest.approx(w_high, abs=0.01)
+        if name == reference:
+            assert group.ratio_intervals.get("selection_rate") is None
+            continue
+        ratio = rates[name] / rates[reference]
+        r_low, r_high = np.quantile(ratio, [0.025, 0.975])
+        assert group.ratio_intervals["selection_rate"].low == pytest.approx(r_low, abs=0.02)
+        assert group.ratio_intervals["selection_rate"].high == pytest.approx(r_high, abs=0.02)
+        difference = np.abs(rates[name] - rates[reference])
+        d_low, d_high = np.quantile(difference, [0.025, 0.975])
+        assert group.difference_intervals["selection_rate"].low == pytest.approx(d_low, abs=0.01)
+        assert group.difference_intervals["selection_rate"].high == pytest.approx(d_high, abs=0.01)
+
+
+def test_intervals_are_reproducible_and_depend_on_the_seed() -> None:
+    counts = _counts(_raw({"a": 0.5, "b": 0.4}, 300, seed=5))
+    first = evaluate_fairness(_rule(uncertainty={"seed": 7}), counts)
+    again = evaluate_fairness(_rule(uncertainty={"seed": 7}), counts)
+    other = evaluate_fairness(_rule(uncertainty={"seed": 8}), counts)
+    assert first.model_dump() == again.model_dump()
+    assert first.groups[0].intervals != other.groups[0].intervals
+    assert first.uncertainty is not None and first.uncertainty.seed == 7
+
+
+def test_95_percent_intervals_cover_the_true_rate_about_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(2024)
+    options = UncertaintyOptions(bootstrap_samples=400, seed=0)
+    covered = 0
+    trials = 300
+    for trial in range(trials):
+        positives = rng.binomial(200, 0.3)
+        cells = np.array([[200 - positives, positives]])
+        out = group_uncertainty(
+            cells,
+            [(None, 0), (None, 1)],
+            metrics=["selection_rate"],
+            references={},
+            excluded=[False],
+            options=options.model_copy(update={"seed": trial}),
+            test=None,
+        )
+        interval = out.intervals[0]["selection_rate"]
+        covered += interval.low <= 0.3 <= interval.high
+    assert 0.91 <= covered / trials <= 0.985
+
+
+def test_significant_at_spares_small_groups_and_fails_large_ones() -> None:
+    def result(n: int) -> object:
+        counts = pd.DataFrame(
+            {
+                "g": ["a", "a", "b", "b"],
+                "prediction": [1, 0, 1, 0],
+                "n": [7 * n, 3 * n, 5 * n, 5 * n],
+            }
+        )
+        rule = _rule(
+            severity="block",
+            **{
+                "assert": [
+                    {"metric": "selection_rate", "op": ">=", "value": 0.8, "significant_at": 0.05}
+                ]
+            },
+        )
+        return evaluate_fairness(rule, counts).assertions[0]
+
+    small = result(1)  # 5/10 vs 7/10: ratio 0.71, Fisher p = 0.65
+    assert small.status == "pass"
+    assert small.not_significant_groups == [{"g": "b"}]
+    assert small.p_value is not None and small.p_value > 0.05
+    assert "not significantly different" in small.message
+    large = result(100)  # 500/1000 vs 700/1000: p < 1e-15
+    assert large.status == "fail" and large.failing_groups == [{"g": "b"}]
+    assert large.p_value < 1e-10
+
+
+def test_delong_interval_uses_the_raw_row_delong_variance() -> None:
+    rng = np.random.default_rng(8)
+    labels = (rng.random(600) < 0.35).astype(int)
+    scores = np.round(rng.normal(labels * 0.8, 1.0), 1)  # ties on purpose
+    values = np.unique(scores)
+    pos = np.array([((scores == v) & (labels == 1)).sum() for v in values])
+    neg = np.array([((scores == v) & (labels == 0)).sum() for v in values])
+    interval = delong_interval(pos, neg, 0.95)
+    # DeLong on the raw rows: placements over every (positive, negative) pair
+    sp, sn = scores[labels == 1], scores[labels == 0]
+    psi = (sp[:, None] > sn[None, :]) + 0.5 * (sp[:, None] == sn[None, :])
+    auc = psi.mean()
+    assert auc == pytest.approx(roc_auc_score(labels, scores), abs=1e-12)
+    variance = psi.mean(axis=1).var(ddof=1) / sp.size + psi.mean(axis=0).var(ddof=1) / sn.size
+    logit, half = (
+        math.log(auc / (1 - auc)),
+        1.959963984540054 * math.sqrt(variance) / (auc * (1 - auc)),
+    )
+    assert interval is not None
+    assert interval.low == pytest.approx(1 / (1 + math.exp(-(logit - half))), rel=1e-9)
+    assert interval.high == pytest.approx(1 / (1 + math.exp(-(logit + half))), rel=1e-9)
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA])
+def test_a_missing_group_gets_its_intervals_and_tests(missing: object) -> None:
+    counts = pd.DataFrame(
+        {
+            "g": pd.array(["a", "a", missing, missing], dtype=object),
+            "prediction": [1, 0, 1, 0],
+            "n": [60, 40, 20, 80],
+        }
+    )
+    result = evaluate_fairness(_rule(uncertainty={"bootstrap_samples": 200}), counts)
+    missing_group = next(g for g in result.groups if g.group == {"g": None})
+    assert missing_group.count == 100
+    assert missing_group.intervals["selection_rate"] is not None
+    test = missing_group.tests["selection_rate"]
+    assert (test.successes, test.trials, test.reference_successes) == (20, 100, 60)
