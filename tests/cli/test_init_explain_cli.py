@@ -70,7 +70,10 @@ def test_explain_describes_contracts_and_fairness() -> None:
     assert "checks with Great Expectations" in text
     assert "not evaluated (error): four-fifths-sex, four-fifths-race-ethnicity" in text
     assert "selection rate divided by the reference group's is not at least 0.8" in text
-    assert "<https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XIV/part-1607/section-1607.4>" in stdout
+    assert (
+        "<https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XIV/part-1607/section-1607.4>"
+        in stdout
+    )
 
 
 @pytest.mark.parametrize(

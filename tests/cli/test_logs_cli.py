@@ -94,13 +94,17 @@ def test_unknown_sender_exits_2_naming_the_line(bakery: Path, tmp_path: Path) ->
     spec = _copy(bakery, tmp_path)
     chat = tmp_path / "chat_events.jsonl"
     lines = chat.read_text().splitlines(keepends=True)
-    lines[9] = lines[9].replace('"sender": "customer"', '"sender": "robot"').replace(
-        '"sender": "bot"', '"sender": "robot"'
+    lines[9] = (
+        lines[9]
+        .replace('"sender": "customer"', '"sender": "robot"')
+        .replace('"sender": "bot"', '"sender": "robot"')
     )
     chat.write_text("".join(lines))
     code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
     assert code == 2
-    assert f"{chat}:10: evidence 'chat': 'actor' is not one of bot, human, customer, system" in stderr
+    assert (
+        f"{chat}:10: evidence 'chat': 'actor' is not one of bot, human, customer, system" in stderr
+    )
     assert "found 'robot' in row 10 (line 10)" in stderr
 
 

@@ -180,3 +180,72 @@ def test_cli_start_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, str(probe)], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+CHAT_POLICY = """
+schema_version: 1
+id: chat-policy
+version: "1"
+title: Chat
+owner: Tests
+rules:
+  - id: disclosure
+    kind: transparency
+    check: bot_disclosure
+    dataset: chats
+    max_findings: 1
+    review: true
+"""
+CHAT_AUDIT = """
+schema_version: 1
+id: chat-audit
+policy: policy.yaml
+evidence:
+  chats:
+    path: chats.jsonl
+"""
+
+
+def test_record_findings_are_all_enqueued_while_the_report_keeps_max_findings(
+    make_audit: Callable[..., Path], tmp_path: Path, db: str
+) -> None:
+    events = [
+        {
+            "conversation_id": f"c{i}",
+            "ts": f"2026-01-01T00:0{i}:00Z",
+            "actor": "bot",
+            "type": "message",
+            "text": "Hello, how can I help?",
+        }
+        for i in range(3)
+    ] + [
+        {
+            "conversation_id": "c9",
+            "ts": "2026-01-01T00:09:00Z",
+            "actor": "bot",
+            "type": "message",
+            "text": "Hi, I am a bot",
+        }
+    ]
+    data = "".join(json.dumps(e) + "\n" for e in events)
+    spec = make_audit(data, policy=CHAT_POLICY, audit=CHAT_AUDIT, data_name="chats.jsonl")
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "q"), "--enqueue", "--db", db)
+    assert code == 1, stderr
+    queued = json.loads((tmp_path / "q" / "report.json").read_text())
+    run("audit", str(spec), "--out", str(tmp_path / "plain"))
+    plain = json.loads((tmp_path / "plain" / "report.json").read_text())
+
+    assert queued.pop("review")["enqueued"] == 3  # every violating conversation
+    rule = queued["rules"][0]
+    assert len(rule["findings"]) == 1 and rule["findings_total"] == 3
+    assert rule["findings_truncated"]
+    for report in (queued, plain):  # the same report with or without --enqueue
+        report["audit"].pop("started_at")
+        report["audit"].pop("finished_at")
+    assert queued == plain
+
+    code, stdout, _ = review(db, "list", "--format", "json")
+    items = json.loads(stdout)
+    assert [i["record_id"] for i in items] == ["c0", "c1", "c2"]
+    assert items[0]["reason"] == "not_disclosed"
+    assert set(items[0]["fields"]) == set(rule["findings"][0]["fields"])  # only the named fields

@@ -7,6 +7,7 @@ internal error. Heavy libraries are imported inside the commands so ``--help`` s
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Any
@@ -36,6 +37,12 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; no output was written", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`ethicsgate audit ... | head`): the work is done and its
+            # files are written; stop printing quietly, as Unix tools do (128 + SIGPIPE)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except Exception:  # a bug: show everything, ask for a report
             traceback.print_exc()
             click.secho(

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ethicsgate.contracts.results import ContractResult, ExpectationResult
-from ethicsgate.errors import Location
+from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.reader import EvidenceSet, _quote_ident, _sql_literal
 from ethicsgate.policy.models import DataQualityRule, Expectation, Rule
 from ethicsgate.rules.results import RuleResult, RuleStatus
@@ -56,6 +56,8 @@ class _Tally:
     missing: int = 0
     unexpected: int = 0
     examples: list[Any] = field(default_factory=list)
+    #: unique: the duplicated values found (the most frequent, at most _MAX_DUPLICATES)
+    duplicates: list[Any] = field(default_factory=list)
 
 
 def run_contract(
@@ -85,6 +87,9 @@ def run_contract(
             expr = evidence._checked_expression(con, exp.column, available)
             kind = con.sql(f"SELECT ({expr}) FROM {evidence.source_sql()} LIMIT 0").types[0]
             exprs[exp.column], types[exp.column] = expr, str(kind).split("(")[0]
+    for exp in rule.expectations:
+        if exp.expect == "between" and types[exp.column or ""] not in _NUMERIC:
+            _raise_not_numeric(evidence, exp.column or "", exprs, types)
     kept = evidence._checked_filter(con)
     validator = _Validator(gx)
 
@@ -110,16 +115,26 @@ def run_contract(
     else:
         rows = _count(con, evidence, kept)
 
-    results: list[ExpectationResult] = []
     by_exp = dict(zip(map(id, rowwise), tallies, strict=True))
+    final: list[_Tally] = []
     for exp in rule.expectations:
         if exp.expect == "unique":
-            tally = _unique(con, evidence, exprs[exp.column or ""], kept, validator, rule)
+            final.append(_unique(con, evidence, exprs[exp.column or ""], kept, validator, rule))
         elif exp.expect == "row_count_between":
-            tally = validator.row_count(exp, rows)
+            final.append(validator.row_count(exp, rows))
         else:
-            tally = by_exp[id(exp)]
-        results.append(_result(con, evidence, rule, exp, tally, exprs, types, kept))
+            final.append(by_exp[id(exp)])
+    failing: dict[int, str] = {}
+    for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True)):
+        if tally.unexpected and exp.column is not None:
+            bad = _bad_sql(exp, exprs[exp.column], types.get(exp.column), tally)
+            if bad is not None:
+                failing[index] = bad
+    locations = _locate_all(evidence, failing, kept)
+    results = [
+        _result(rule, exp, tally, exprs, locations.get(index))
+        for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True))
+    ]
     return ContractResult(
         rule_id=rule.id,
         dataset=rule.dataset,
@@ -129,6 +144,19 @@ def run_contract(
         engine=f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)",
         guards=list(guards),
         expectations=results,
+    )
+
+
+def _raise_not_numeric(
+    evidence: EvidenceSet, role: str, exprs: dict[str, str], types: dict[str, str]
+) -> None:
+    mapped = role in evidence.spec.columns
+    raise EvidenceError(
+        f"evidence {evidence.name!r}: expect between needs numbers, but {role!r} "
+        f"({exprs[role]}) has type {types[role]}",
+        location=evidence.locate(("columns", role) if mapped else ("path",)),
+        hint=f'map {role} to a numeric expression under columns, e.g. {role}: "CAST({role} '
+        'AS DOUBLE)", or use expect regex or in_set for text',
     )
 
 
@@ -196,7 +224,8 @@ class _Validator:
     def __init__(self, gx: Any) -> None:
         import great_expectations.expectations as gxe
 
-        self.gx, self.gxe = gx, gxe
+        self.gx: Any = gx
+        self.gxe: Any = gxe  # GX's stubs do not export the expectation classes
         context = gx.get_context(mode="ephemeral")
         try:  # progress bars off in the context too (GX >= 1.0 reads them from there)
             from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -337,30 +366,44 @@ def _unique(
     validator: _Validator,
     rule: DataQualityRule,
 ) -> _Tally:
+    import duckdb
     import pandas as pd
 
     source = f"(SELECT ({expr}) AS v FROM {evidence.source_sql()} WHERE {kept})"
-    total, missing = con.sql(
-        f"SELECT count(*), count(*) FILTER (WHERE v IS NULL) FROM {source}"
-    ).fetchall()[0]
-    dup_rows, dup_values = con.sql(
-        f"SELECT coalesce(sum(n), 0), count(*) FROM (SELECT v, count(*) AS n FROM {source} "
-        "WHERE v IS NOT NULL GROUP BY v HAVING count(*) > 1)"
-    ).fetchall()[0]
+    try:
+        # one aggregation over the rows; only the duplicated values (few) are kept
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _eg_contract_dups AS SELECT v, count(*) AS n "
+            f"FROM {source} GROUP BY v HAVING count(*) > 1 OR v IS NULL"
+        )
+        missing, dup_rows, dup_values = con.sql(
+            "SELECT coalesce(sum(n) FILTER (WHERE v IS NULL), 0), "
+            "coalesce(sum(n) FILTER (WHERE v IS NOT NULL AND n > 1), 0), "
+            "count(*) FILTER (WHERE v IS NOT NULL AND n > 1) FROM _eg_contract_dups"
+        ).fetchall()[0]
+        total = con.sql(f"SELECT count(*) FROM {source}").fetchall()[0][0]
+        dups = con.sql(
+            "SELECT v, n FROM _eg_contract_dups WHERE v IS NOT NULL AND n > 1 "
+            f"ORDER BY n DESC, v LIMIT {_MAX_DUPLICATES}"
+        ).df()
+        con.execute("DROP TABLE _eg_contract_dups")
+    except duckdb.Error as exc:
+        raise evidence._read_error(exc) from exc
     tally = _Tally(rows=int(total), missing=int(missing), unexpected=int(dup_rows))
     if dup_values:
-        dups = con.sql(
-            f"SELECT v, count(*) AS n FROM {source} WHERE v IS NOT NULL GROUP BY v "
-            f"HAVING count(*) > 1 ORDER BY n DESC, v LIMIT {_MAX_DUPLICATES}"
-        ).df()
-        frame = pd.DataFrame({"value": dups["v"].repeat(dups["n"].clip(upper=2)).to_numpy()})
+        tally.duplicates = list(dups["v"])
+        frame = pd.DataFrame({"value": dups["v"].repeat(2).to_numpy()})
         _keep(tally, validator.unique(frame, rule.max_examples), rule.max_examples)
     return tally
 
 
-def _bad_sql(exp: Expectation, expr: str, kind: str | None) -> str | None:
+def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> str | None:
     """Return a SQL condition true on the rows that fail ``exp`` (to locate the first)."""
     value = f"({expr})"
+    if exp.expect == "unique":
+        # the duplicated values DuckDB found (all of them, unless more than _MAX_DUPLICATES)
+        literals = [_literal(v) for v in tally.duplicates]
+        return f"{value} IN ({', '.join(literals)})" if literals else None
     if exp.expect == "not_null":
         return f"{value} IS NULL"
     if exp.expect == "in_set":
@@ -386,37 +429,61 @@ def _bad_sql(exp: Expectation, expr: str, kind: str | None) -> str | None:
     return None
 
 
-def _locate(
-    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, bad: str, kept: str, expr: str
-) -> str | None:
+def _literal(value: Any) -> str:
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if isinstance(value, (str, int, float, bool)):
+        return _sql_literal(value)
+    return _sql_literal(str(value))
+
+
+def _locate_all(evidence: EvidenceSet, failing: dict[int, str], kept: str) -> dict[int, str]:
+    """Return the first failing row (in file order) of each failing expectation.
+
+    One diagnostic scan per file for all of them; a single thread keeps ``row_number()`` in
+    the file's order, as the evidence reader's own diagnostics do.
+    """
     import duckdb
 
+    found: dict[int, str] = {}
+    if not failing:
+        return found
+    header = evidence.spec.options.get("header", True) not in (False, "false", 0)
     for file in evidence.files:
+        todo = [i for i in failing if i not in found]
+        if not todo:
+            break
+        flags = ", ".join(f"(({kept}) AND ({failing[i]})) AS _b{i}" for i in todo)
+        firsts = ", ".join(f"min(_row) FILTER (WHERE _b{i})" for i in todo)
+        diag = duckdb.connect()
         try:
-            found = evidence._first_row(
-                con, file, f"CAST(({expr}) AS VARCHAR)", f"({kept}) AND ({bad})"
-            )
-        except duckdb.Error:  # e.g. a regex RE2 rejects but Python accepts: no location
-            return None
-        if found is not None:
-            row = found[0]
-            header = evidence.spec.options.get("header", True) not in (False, "false", 0)
-            line = (row + 1 if header else row) if evidence.format == "csv" else None
-            if evidence.format == "jsonl":
-                line = row
-            return f"{Location(str(file), line)} (row {row})"
-    return None
+            diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
+            row = diag.sql(
+                f"SELECT {firsts} FROM (SELECT row_number() OVER () AS _row, {flags} "
+                f"FROM {evidence.source_sql([file])})"
+            ).fetchall()[0]
+        except duckdb.Error:  # e.g. a pattern RE2 rejects but Python accepts: no location
+            continue
+        finally:
+            diag.close()
+        for index, number in zip(todo, row, strict=True):
+            if number is None:
+                continue
+            line: int | None = None
+            if evidence.format == "csv":
+                line = int(number) + 1 if header else int(number)
+            elif evidence.format == "jsonl":
+                line = int(number)
+            found[index] = f"{Location(str(file), line)} (row {int(number)})"
+    return found
 
 
 def _result(
-    con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
     rule: DataQualityRule,
     exp: Expectation,
     tally: _Tally,
     exprs: dict[str, str],
-    types: dict[str, str],
-    kept: str,
+    location: str | None,
 ) -> ExpectationResult:
     column = exp.column
     if exp.expect == "row_count_between":
@@ -431,17 +498,6 @@ def _result(
         what = f"{column!r}"
     safe = column is None or column in rule.safe_columns
     examples = [_show(v, safe=safe) for v in tally.examples]
-    location = None
-    if tally.unexpected and column is not None:
-        bad = _bad_sql(exp, exprs[column], types.get(column))
-        if exp.expect == "unique":
-            bad = (
-                f"({exprs[column]}) IN (SELECT v FROM (SELECT ({exprs[column]}) AS v FROM "
-                f"{evidence.source_sql()} WHERE {kept}) WHERE v IS NOT NULL GROUP BY v "
-                "HAVING count(*) > 1)"
-            )
-        if bad is not None:
-            location = _locate(con, evidence, bad, kept, exprs[column])
     parameters = _parameters(exp)
     if exp.expect == "row_count_between":
         message = (

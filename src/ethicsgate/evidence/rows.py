@@ -142,7 +142,7 @@ def _types_of(
             return exprs, {r: _base_type(t) for r, t in zip(roles, rel.types, strict=True)}
         except duckdb.Error:
             pass
-        if _is_empty(con, evidence):  # an empty JSON Lines file has no columns to check
+        if _is_empty(evidence):  # an empty file has no columns to check
             return dict.fromkeys(roles, "NULL"), dict.fromkeys(roles, '"NULL"')
     available = evidence.columns(con)
     types: dict[Role, str] = {}
@@ -181,13 +181,19 @@ def _flag_sql(expr: str, base: str, null_value: str, *, strict: bool = True) -> 
     return None
 
 
-def _is_empty(con: duckdb.DuckDBPyConnection, evidence: EvidenceSet) -> bool:
-    import duckdb
+def _is_empty(evidence: EvidenceSet) -> bool:
+    """Return whether every file is empty (nothing but whitespace): no rows and no columns.
 
-    try:
-        return not con.sql(f"SELECT 1 FROM {evidence.source_sql()} LIMIT 1").fetchall()
-    except duckdb.Error:
-        return False
+    A CSV file with a header but no rows is not empty in this sense: its columns are checked.
+    """
+    for file in evidence.files:
+        try:
+            size = file.stat().st_size
+            if size > 4096 or (size and file.read_bytes().strip()):
+                return False
+        except OSError:
+            return False
+    return True
 
 
 def _typed_sql(evidence: EvidenceSet, role: Role, expr: str, base: str) -> str:

@@ -192,7 +192,7 @@ def summarize(
     ]
     base: dict[str, Any] = {
         "id": rule.id,
-        "kind": rule.kind,
+        "kind": rule.kind,  # type: ignore[attr-defined]  # each subclass declares it
         "title": rule.title,
         "severity": rule.severity.value,
         "dataset": rule.dataset,

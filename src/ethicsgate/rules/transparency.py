@@ -168,7 +168,7 @@ def _bot_disclosure(
     )
     parameters = {
         "disclosure_types": rule.disclosure_types,
-        "disclosure_patterns": len(rule.disclosure_patterns),
+        "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
     }
     return summarize(con, rule, verdicts, messages=message, parameters=parameters)
 
@@ -190,16 +190,16 @@ def _human_handoff(
     humans = [f"{actor} = 'human'"]
     if rule.human_join_types:
         humans.append(f"{TYPE.column} IN {sql_list(rule.human_join_types)}")
-    columns = [conv, ts, actor]
-    if TYPE in t.types:
-        columns.append(TYPE.column)
-    if TEXT in t.types:
-        columns.append(TEXT.column)
+    # exact duplicates over the roles this rule reads (the table may hold more, for others)
+    columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
     window = rule.window
     if window is not None:
         micros = int(window.total_seconds()) * 1_000_000
         answered = f"human_joined_at <= requested_at + to_microseconds({micros})"
+        turns = "NULL AS lt, NULL AS le"  # no need to sort every conversation's events
     else:
+        order = f"OVER (PARTITION BY {conv} ORDER BY {ts} ASC NULLS LAST)"
+        turns = f"rank() {order} - 1 AS lt, count(*) {order} AS le"
         # h_lt: events before the human's instant; r_le: events up to the request's instant.
         # The human joined within N turns when fewer than N events lie strictly between.
         answered = f"h_lt - r_le < {int(rule.within_turns or 1)}"
@@ -208,8 +208,8 @@ def _human_handoff(
         r AS (
           SELECT {conv} AS conv, {ts} AS ts, {_any(requests)} AS is_request,
                  {_any(humans)} AS is_human,
-                 rank() OVER w - 1 AS lt, count(*) OVER w AS le
-          FROM e WINDOW w AS (PARTITION BY {conv} ORDER BY {ts} ASC NULLS LAST)),
+                 {turns}
+          FROM e),
         req AS (SELECT conv, ts, le FROM r WHERE is_request),
         hum AS (SELECT conv, ts, lt FROM r WHERE is_human AND ts IS NOT NULL),
         m AS (
@@ -263,7 +263,7 @@ def _human_handoff(
         "within": format_duration(window) if window is not None else None,
         "within_turns": rule.within_turns,
         "request_types": rule.request_types,
-        "request_patterns": len(rule.request_patterns),
+        "request_patterns": f"{len(rule.request_patterns)} pattern(s)",
         "human_join_types": rule.human_join_types,
     }
     return summarize(con, rule, verdicts, messages=message, parameters=parameters)

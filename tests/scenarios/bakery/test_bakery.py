@@ -112,3 +112,12 @@ def test_reports_show_the_findings(shipped: AuditResult) -> None:
     rule = next(r for r in data["rules"] if r["id"] == "customers-can-reach-a-person")
     assert rule["parameters"]["within"] == "10m"
     assert set(rule["findings"][0]["fields"]) == {"requested_at", "human_joined_at"}
+
+
+def test_bakery_report_validates_against_the_published_schema(shipped: AuditResult) -> None:
+    import jsonschema
+
+    from ethicsgate.report import render_json
+
+    schema = json.loads((ROOT / "docs" / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(json.loads(render_json(shipped)))

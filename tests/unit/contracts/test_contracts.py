@@ -241,3 +241,15 @@ def test_no_progress_bars_on_stderr(make_audit: Callable[..., Path]) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""  # no tqdm bars, no GX chatter
+
+
+def test_between_on_text_is_exit_2_never_a_silent_pass(make_audit: Callable[..., Path]) -> None:
+    # Great Expectations compares text with numbers without complaint; the contract refuses
+    spec = make_audit(
+        "id,group,label,prediction,email\n1,a,1,1,x@y.org\n",
+        policy=_policy("      - {expect: between, column: email, min: 0, max: 1}\n"),
+    )
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(spec.parent / "o")])
+    assert result.exit_code == 2
+    assert "expect between needs numbers, but 'email'" in result.stderr
+    assert "audit.yaml:" in result.stderr and "Traceback" not in result.stderr

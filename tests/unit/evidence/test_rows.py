@@ -49,9 +49,7 @@ def test_parquet_naive_timestamps_are_utc_and_aware_ones_keep_their_instant(
         }
     )
     pq.write_table(table, tmp_path / "log.parquet")
-    con, rows = _read(
-        "log.parquet", [ID, TS], base=tmp_path, columns={"ts": "naive"}
-    )
+    con, rows = _read("log.parquet", [ID, TS], base=tmp_path, columns={"ts": "naive"})
     assert _values(con, rows, TS) == [datetime(2025, 3, 1, 10, 0, tzinfo=UTC), None]
     assert rows.is_integer(ID)
     con, rows = _read("log.parquet", [TS], base=tmp_path, columns={"ts": "aware"})
@@ -150,3 +148,14 @@ def test_duckdb_session_time_zone_is_utc_whatever_the_machine_says(tmp_path: Pat
     )
     rows = read_rows(con, evidence, [TS], table="t")
     assert _values(con, rows, TS) == [datetime(2025, 3, 1, 10, 0, tzinfo=UTC)]
+
+
+def test_an_empty_file_is_an_empty_table_but_a_header_must_have_the_columns(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "log.jsonl").write_text("\n")
+    con, rows = _read("log.jsonl", [ID, TS], base=tmp_path)
+    assert (rows.rows_read, rows.rows) == (0, 0)
+    (tmp_path / "log.csv").write_text("id,ts\n")
+    with pytest.raises(EvidenceError, match="has no column 'event_id'"):
+        _read("log.csv", [ID, TS], base=tmp_path)

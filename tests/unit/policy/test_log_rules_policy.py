@@ -141,12 +141,17 @@ def test_unknown_check_suggests_the_closest(policy: Write) -> None:
         load_policy(path)
     text = info.value.diagnostics()
     assert text.startswith(f"{path}:7:")
-    assert "unknown check 'bot_disclosre' for kind transparency (did you mean 'bot_disclosure'?)" in text
+    assert (
+        "unknown check 'bot_disclosre' for kind transparency (did you mean 'bot_disclosure'?)"
+        in text
+    )
 
 
 def test_missing_check_lists_the_checks(policy: Write) -> None:
     with pytest.raises(PolicyError, match=r"needs a 'check' \(one of: consent_valid, withdrawal"):
-        load_policy(policy("- {id: a, kind: consent, dataset: s, ledger: l, purposes: {x: consent}}"))
+        load_policy(
+            policy("- {id: a, kind: consent, dataset: s, ledger: l, purposes: {x: consent}}")
+        )
 
 
 def test_an_option_of_another_check_is_an_unknown_field_at_its_key(policy: Write) -> None:

@@ -65,7 +65,9 @@ def test_html_escapes_record_ids_and_fields(result: AuditResult) -> None:
     text = "".join(parser.text)
     assert f"{ATTACK}0" in text  # shown as text, not run
     assert "&lt;script&gt;alert(1)&lt;/script&gt;0" in html
-    assert "Findings: 2 of 3 violating record(s) (the first 2 by id; report.json counts all)" in text
+    assert (
+        "Findings: 2 of 3 violating record(s) (the first 2 by id; report.json counts all)" in text
+    )
 
 
 def test_markdown_escapes_cells(result: AuditResult) -> None:

@@ -158,11 +158,16 @@ def records_by_id(rows: Iterable[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]
 # -- transparency --------------------------------------------------------------------------------
 
 
+def actor(value: str) -> str:
+    """Return an actor as the audit reads it: trimmed, lower case."""
+    return value.strip().lower()
+
+
 def bot_disclosure(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
     """Conversations with a bot message must disclose at or before the first one."""
     conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in events:
-        conversations[str(e["conversation_id"])].append(e)
+        conversations[str(e["conversation_id"])].append({**e, "actor": actor(e["actor"])})
     records, verdicts = 0, {}
     for conv, evs in conversations.items():
         bots = [e for e in evs if e["actor"] == "bot"]
@@ -179,7 +184,10 @@ def bot_disclosure(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdic
             if parse_ts(e["ts"]) is not None
             and (
                 e["type"] in rule.disclosure_types
-                or (e["actor"] in ("bot", "system") and _matches(rule.disclosure_patterns, e["text"]))
+                or (
+                    e["actor"] in ("bot", "system")
+                    and _matches(rule.disclosure_patterns, e["text"])
+                )
             )
         ]
         if not disclosures:
@@ -192,7 +200,7 @@ def bot_disclosure(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdic
 def human_handoff(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
     """Each request for a person must be followed by a human within the time or turn limit."""
     distinct = {
-        (str(e["conversation_id"]), parse_ts(e["ts"]), e["actor"], e["type"], e["text"])
+        (str(e["conversation_id"]), parse_ts(e["ts"]), actor(e["actor"]), e["type"], e["text"])
         for e in events
     }
     conversations: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -270,7 +278,11 @@ def ai_content_labeled(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verd
                 continue
         scoped.append(r)
     records = records_by_id(
-        (r["event_id"], flag(r["ai_label"], missing=False), *([r["type"]] if rule.event_types else []))
+        (
+            r["event_id"],
+            flag(r["ai_label"], missing=False),
+            *([r["type"]] if rule.event_types else []),
+        )
         for r in scoped
     )
     return len(records), {k: "unlabeled" for k, (label, *_) in records.items() if not label}

@@ -82,7 +82,9 @@ def processing(draw: st.DrawFn, ledger: list[dict[str, Any]]) -> list[dict[str, 
         }
         if ledger and draw(st.booleans()):
             record = draw(st.sampled_from(ledger))
-            edge = draw(st.sampled_from(["granted_at", "withdrawn_at", "withdrawn_at", "expires_at"]))
+            edge = draw(
+                st.sampled_from(["granted_at", "withdrawn_at", "withdrawn_at", "expires_at"])
+            )
             row |= {
                 "subject_id": record["subject_id"],
                 "purpose": record["purpose"],

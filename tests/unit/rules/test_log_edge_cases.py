@@ -106,7 +106,10 @@ def test_customer_text_never_discloses_and_actor_is_normalised(run: Runner) -> N
 
 
 def test_unknown_actor_is_an_error_naming_file_row_and_column(run: Runner, tmp_path: Path) -> None:
-    chat = [ev("c1", "2025-03-01T10:00:00Z", "bot", "Hi"), ev("c1", "2025-03-01T10:01:00Z", "agent")]
+    chat = [
+        ev("c1", "2025-03-01T10:00:00Z", "bot", "Hi"),
+        ev("c1", "2025-03-01T10:01:00Z", "agent"),
+    ]
     with pytest.raises(EvidenceError) as info:
         run(DISCLOSURE, chat=chat)
     text = info.value.diagnostics()
@@ -277,7 +280,9 @@ def test_ai_label_missing_is_unlabelled_but_missing_generated_flag_is_an_error(
     assert verdicts_of(run(rule, e=rows)) == {"e1": "unlabeled"}
     with pytest.raises(EvidenceError, match=r"'ai_generated' is missing .* row 2"):
         run(rule, e=[rows[0], {"event_id": "e4", "ai_generated": None, "ai_label": "1"}])
-    with pytest.raises(EvidenceError, match=r"'ai_label' is not true/false: found 'maybe' in row 1"):
+    with pytest.raises(
+        EvidenceError, match=r"'ai_label' is not true/false: found 'maybe' in row 1"
+    ):
         run(rule, e=[{"event_id": "e5", "ai_generated": "1", "ai_label": "maybe"}])
 
 
