@@ -134,7 +134,10 @@ def explain_rule(rule: Rule, pack: PolicyPack | None = None) -> str:
         if isinstance(rule, WithdrawalHonoredRule):
             text += ": nothing may be processed after the person withdrew consent"
         else:
-            text += ": consent given at or before the event, for that purpose, not withdrawn or expired"
+            text += (
+                ": consent given at or before the event, for that purpose, "
+                "not withdrawn or expired"
+            )
         if rule.grace.total_seconds():
             text += f" (a grace of {format_duration(rule.grace)} after a withdrawal is accepted)"
         return text + "."
