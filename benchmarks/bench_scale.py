@@ -190,8 +190,25 @@ def data_path(rows: int) -> Path:
 
 
 def ensure_data(rows: int, *, regenerate: bool) -> Path:
-    """Write the synthetic file for ``rows`` rows unless an identical one exists."""
+    """Write the data in a child process (the parent stays small: children start as its copy).
+
+    ``os.wait4``'s ``ru_maxrss`` of a child counts the pages it shares with the parent at
+    fork, so the parent must never hold DuckDB's working memory (a ``median()`` over 10^8
+    rows is 1.7 GB), or every later child would appear to use that much.
+    """
+    result = subprocess.run(
+        child("generate", str(rows), "1" if regenerate else "0"), cwd=ROOT, check=False
+    )
+    if result.returncode:
+        raise SystemExit(f"generating {rows:,} rows failed")
+    return data_path(rows)
+
+
+def child_generate(rows_text: str, regenerate_text: str) -> None:
+    """Child: write the synthetic file for ``rows`` rows unless an identical one exists."""
     import duckdb
+
+    rows, regenerate = int(rows_text), regenerate_text == "1"
 
     path = data_path(rows)
     if path.is_file() and not regenerate:
@@ -207,7 +224,7 @@ def ensure_data(rows: int, *, regenerate: bool) -> Path:
         wanted = {"generator": GENERATOR_VERSION, "rows": str(rows), "salt": str(SALT)}
         if all(meta.get(k) == v for k, v in wanted.items()):
             log(f"data: reusing {path.relative_to(ROOT)} ({path.stat().st_size / 2**20:,.0f} MiB)")
-            return path
+            return
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
     log(f"data: generating {rows:,} rows -> {path.relative_to(ROOT)}")
@@ -221,7 +238,6 @@ def ensure_data(rows: int, *, regenerate: bool) -> Path:
         f"data: wrote {path.stat().st_size / 2**20:,.0f} MiB in "
         f"{time.perf_counter() - started:.1f} s"
     )
-    return path
 
 
 def warm_cache(path: Path) -> None:
@@ -432,6 +448,28 @@ def child_profile(spec: str, out: str) -> None:
 
 
 # -- oracles ------------------------------------------------------------------------------------
+
+
+def oracle(config: str, run_dir: Path, data: Path) -> str:
+    """Run an oracle check in a child process (see :func:`ensure_data`); return its summary."""
+    report = run_dir / f"report-{config}" / "report.json"
+    result = subprocess.run(
+        child("oracle", config, str(report), str(data)),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise SystemExit(f"oracle check failed ({config}):\n{result.stdout}{result.stderr}")
+    return result.stdout.strip()
+
+
+def child_oracle(config: str, report_path: str, data: str) -> None:
+    """Child: compare a report with exact DuckDB results; print the summary."""
+    report = json.loads(Path(report_path).read_text())
+    check = check_selection if config == "selection" else check_scoring
+    print(check(report, Path(data)))
 
 
 def check_selection(report: dict[str, Any], data: Path) -> str:
@@ -678,11 +716,9 @@ def run_size(rows: int, args: argparse.Namespace, results: dict[str, Any]) -> No
     if rows <= args.oracle_max:
         results["oracles"].append(
             f"{rows:,} rows, selection: LL144 tables equal exact DuckDB counts "
-            f"({check_selection(reports['selection'], data)})"
+            f"({oracle('selection', run_dir, data)})"
         )
-        results["oracles"].append(
-            f"{rows:,} rows, scoring: {check_scoring(reports['scoring'], data)}"
-        )
+        results["oracles"].append(f"{rows:,} rows, scoring: {oracle('scoring', run_dir, data)}")
     if rows in args.raw_sizes:
         out = run_dir / "fairlearn-raw.json"
         raw_run = measure(
@@ -730,9 +766,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     if args.child:
-        {"floor": child_floor, "fairlearn": child_fairlearn, "profile": child_profile}[args.child](
-            *rest
-        )
+        children = {
+            "floor": child_floor,
+            "fairlearn": child_fairlearn,
+            "profile": child_profile,
+            "generate": child_generate,
+            "oracle": child_oracle,
+        }
+        children[args.child](*rest)
         return 0
     MAX_IDLE_WAIT_S = args.max_idle_wait
     sizes = [parse_size(s) for s in args.sizes.split(",")]

@@ -81,7 +81,8 @@ def scan_fairness_evidence(
     thresholds: dict[float, str] = {}
     exact = True
     if any(r.needs_score for r in rules):
-        profile = evidence.score_profile(con)
+        # the distinct estimate only decides how ROC AUC and calibration group the scores
+        profile = evidence.score_profile(con, distinct=any(r.score_metrics for r in rules))
         if any(r.impact_ratio == "scoring" for r in rules) and profile.rows:
             median = evidence.score_median(con, profile)
             columns[ABOVE_MEDIAN] = ScoreColumn("gt", value=median)
@@ -127,8 +128,8 @@ def score_context(rule: FairnessRule, counts: GroupedCounts) -> ScoreContext | N
         min=profile.min,
         max=profile.max,
         median=counts.median if rule.impact_ratio == "scoring" else None,
-        distinct_estimate=profile.distinct_estimate,
-        exact=counts.exact,
+        distinct_estimate=profile.distinct_estimate if rule.score_metrics else None,
+        exact=counts.exact if rule.score_metrics else None,
         bins=None if counts.exact or not rule.score_metrics else rule.score_bins,
     )
     binning: ScoreBinning | None = None

@@ -274,12 +274,12 @@ def _scores_view(rule: RuleResult) -> ScoresView | None:
         return None
     if summary.exact:
         how = (
-            f"every one of the score's {summary.distinct_estimate:,} (estimated) distinct values "
-            "was kept, so ROC AUC and calibration are exact"
+            f"every one of the score's {summary.distinct_estimate or 0:,} (estimated) distinct "
+            "values was kept, so ROC AUC and calibration are exact"
         )
     else:
         how = (
-            f"the score has about {summary.distinct_estimate:,} distinct values, so they were "
+            f"the score has about {summary.distinct_estimate or 0:,} distinct values, so they were "
             f"grouped into {summary.bins} equal-width bins; ROC AUC counts people in the same bin "
             "as tied and is within the stated error of the exact value"
         )

@@ -171,9 +171,14 @@ class ScoreSummary(StrictModel):
     min: float
     max: float
     median: float | None = None
-    distinct_estimate: int = Field(description="HyperLogLog estimate of distinct scores.")
-    exact: bool = Field(
-        description="True when every distinct score was kept (AUC and calibration are exact)."
+    distinct_estimate: int | None = Field(
+        default=None,
+        description="HyperLogLog estimate of distinct scores (null when no score metric needs it).",
+    )
+    exact: bool | None = Field(
+        default=None,
+        description="True when every distinct score was kept (AUC and calibration are exact); "
+        "null without score metrics.",
     )
     bins: int | None = Field(default=None, description="Equal-width score bins when not exact.")
     threshold: float | None = None
