@@ -279,7 +279,7 @@ def _reference(
     if rule.reference == "overall":
         return ReferenceValue(group=None, value=overall)
     if isinstance(rule.reference, dict):
-        wanted = {k: str(v) for k, v in rule.reference.items()}
+        wanted: GroupKey = {k: str(v) for k, v in rule.reference.items()}
         for group, ex, value in zip(groups, excluded, values, strict=True):
             if group == wanted:
                 return ReferenceValue(group=group, value=None if ex else value)
