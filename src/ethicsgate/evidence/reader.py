@@ -421,23 +421,13 @@ class EvidenceSet:
     def _raise_bad_score(
         self, con: duckdb.DuckDBPyConnection, kept: str, bad: str, count: int
     ) -> None:
-        expr = self.role_expression("score")
-        for file in self.files:
-            row = self._first_row(con, file, f"CAST(({expr}) AS VARCHAR)", f"({kept}) AND {bad}")
-            if row is None:
-                continue
-            number, value = row
-            shown = "NULL (missing)" if value is None else repr(value)
-            line = f", line {number + 1}" if self.format == "csv" else ""
-            raise EvidenceError(
-                f"evidence {self.name!r}: 'score' must be a finite number in every audited row, "
-                f"found {shown} in row {number}{line}, column {expr} ({count:,} such rows)",
-                location=Location(str(file)),
-                hint="fix the data, or exclude such rows with a filter in the audit spec",
-            )
-        raise EvidenceError(  # pragma: no cover - the scan found one; the row search must too
-            f"evidence {self.name!r}: 'score' has {count:,} missing or non-finite values",
-            location=self.locate(("path",)),
+        self._raise_at_first_row(
+            con,
+            "score",
+            f"({kept}) AND {bad}",
+            problem="'score' must be a finite number in every audited row",
+            suffix=f" ({count:,} such rows)",
+            hint="fix the data, or exclude such rows with a filter in the audit spec",
         )
 
     # -- helpers --------------------------------------------------------------------------
@@ -535,8 +525,31 @@ class EvidenceSet:
     def _raise_bad_binary(
         self, con: duckdb.DuckDBPyConnection, role: str, normalized: str, kept: str
     ) -> None:
+        self._raise_at_first_row(
+            con,
+            role,
+            f"({kept}) AND ({normalized}) IS NULL",
+            problem=f"{role!r} must be 0 or 1",
+            hint=f"fix the data, or exclude such rows with a filter in the audit spec, or "
+            f"map {role} to an expression that yields 0/1",
+        )
+
+    def _raise_at_first_row(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        role: str,
+        where: str,
+        *,
+        problem: str,
+        hint: str,
+        suffix: str = "",
+    ) -> None:
+        """Raise an EvidenceError naming the file, row (and CSV line) of the first bad value.
+
+        Raises:
+            EvidenceError: always; located at the first row where ``where`` holds.
+        """
         expr = self.role_expression(role)
-        where = f"({kept}) AND ({normalized}) IS NULL"
         for file in self.files:
             row = self._first_row(con, file, f"CAST(({expr}) AS VARCHAR)", where)
             if row is None:
@@ -545,15 +558,14 @@ class EvidenceSet:
             shown = "NULL (missing)" if value is None else repr(value)
             line = f", line {number + 1}" if self.format == "csv" else ""
             raise EvidenceError(
-                f"evidence {self.name!r}: {role!r} must be 0 or 1, found {shown} in row "
-                f"{number}{line}, column {expr}",
+                f"evidence {self.name!r}: {problem}, found {shown} in row {number}{line}, "
+                f"column {expr}{suffix}",
                 location=Location(str(file)),
-                hint=f"fix the data, or exclude such rows with a filter in the audit spec, or "
-                f"map {role} to an expression that yields 0/1",
+                hint=hint,
             )
         raise EvidenceError(  # pragma: no cover - the scan found one; the row search must too
-            f"evidence {self.name!r}: {role!r} has values other than 0/1",
-            location=self.locate(("columns", role)),
+            f"evidence {self.name!r}: {problem}; the scan found such values but no row matched",
+            location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
         )
 
     def _first_row(
