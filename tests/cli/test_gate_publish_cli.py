@@ -120,6 +120,15 @@ def test_publish_signed(pipeline: Path) -> None:
     assert code == 0, stderr
     assert (pipeline / "site" / "statement.intoto.json").is_file()
     assert "SHA256:" in (pipeline / "site" / "statement.html").read_text()
+    # `ethicsgate verify` knows statement envelopes too, by their signed predicate type
+    code, stdout, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 0, stderr
+    html = pipeline / "site" / "statement.html"
+    original = html.read_bytes()
+    html.write_bytes(original.replace(b"<h1", b"<h1 data-x", 1))
+    code, _, stderr = run("verify", "site/statement.intoto.json", "--key", "keys/ethicsgate.pub")
+    assert code == 1 and "statement.html: sha256 differs" in stderr
+    html.write_bytes(original)
     code, _, _ = run("publish", "candidate-pass.yaml", "--out", "site")
     assert code == 0 and not (pipeline / "site" / "statement.intoto.json").exists()
 

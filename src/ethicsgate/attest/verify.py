@@ -9,6 +9,7 @@ with ``ok=False`` and exact reasons: changing any byte of a file ethicsgate wrot
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,13 @@ from ethicsgate.attest.dsse import (
     _verifying_signatures,
 )
 from ethicsgate.attest.keys import key_fingerprint
-from ethicsgate.attest.statement import ParsedStatement, Subject, parse_statement, sha256_file
+from ethicsgate.attest.statement import (
+    PREDICATE_TYPE,
+    ParsedStatement,
+    Subject,
+    parse_statement,
+    sha256_file,
+)
 from ethicsgate.errors import VerificationError
 
 __all__ = [
@@ -38,6 +45,16 @@ ENVELOPE_FILENAME = "report.intoto.json"
 REPORT_SUBJECT = "report.json"
 #: Subjects resolved next to the envelope; every other subject is resolved under ``root``.
 REPORT_FILES = (REPORT_SUBJECT, "report.html", "report.md")
+#: The predicate type of public transparency statements (``ethicsgate publish``).
+STATEMENT_PREDICATE_TYPE = "https://ethicsgate.dev/attestation/transparency-statement/v1"
+STATEMENT_ENVELOPE_FILENAME = "statement.intoto.json"
+STATEMENT_FILES = ("statement.json", "statement.html", "statement.md")
+#: Documents ethicsgate signs, by predicate type: the subject that must be present and the
+#: files resolved next to the envelope (every other subject is resolved under ``root``).
+_DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    PREDICATE_TYPE: (REPORT_SUBJECT, REPORT_FILES),
+    STATEMENT_PREDICATE_TYPE: (STATEMENT_FILES[0], STATEMENT_FILES),
+}
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,10 @@ def verify_attestation(
         VerificationError: The envelope file does not exist or cannot be read.
     """
     if envelope_path.is_dir():
-        envelope_path = envelope_path / ENVELOPE_FILENAME
+        statement_envelope = envelope_path / STATEMENT_ENVELOPE_FILENAME
+        report_envelope = envelope_path / ENVELOPE_FILENAME
+        use_statement = statement_envelope.exists() and not report_envelope.exists()
+        envelope_path = statement_envelope if use_statement else report_envelope
     try:
         data = envelope_path.read_bytes()
     except FileNotFoundError as exc:
@@ -111,26 +131,38 @@ def verify_attestation(
         keyids = ", ".join(repr(signature.keyid) for signature in verified)
         reasons.append(f"signature keyid {keyids} does not match the key fingerprint {fingerprint}")
 
+    # the signature verified, so the declared predicate type is the signer's own
+    predicate_type = _declared_predicate_type(envelope.payload)
     try:
-        statement = parse_statement(envelope.payload, source=source)
+        statement = parse_statement(envelope.payload, source=source, predicate_type=predicate_type)
     except VerificationError as exc:
         return not_verified(*reasons, exc.message)
 
+    primary, local_files = _DOCUMENTS[predicate_type]
     subjects = {subject.name: subject for subject in statement.subjects}
-    if REPORT_SUBJECT not in subjects:
-        reasons.append(f"{REPORT_SUBJECT}: not a subject of the attestation")
-    for name in REPORT_FILES:
-        if name in subjects:  # the report's own files sit beside the envelope
+    if primary not in subjects:
+        reasons.append(f"{primary}: not a subject of the attestation")
+    for name in local_files:
+        if name in subjects:  # the document's own files sit beside the envelope
             reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
     if check_files:
         base = Path.cwd() if root is None else root
         for subject in statement.subjects:
-            if subject.name not in REPORT_FILES:
+            if subject.name not in local_files:
                 reasons.extend(_check_subject(subject, base / subject.name))
 
     return VerificationResult(
         ok=not reasons, reasons=reasons, statement=statement, fingerprint=fingerprint
     )
+
+
+def _declared_predicate_type(payload: bytes) -> str:
+    """Return the payload's predicateType if it is one ethicsgate signs, else the report's."""
+    try:
+        declared = json.loads(payload).get("predicateType")
+    except (ValueError, AttributeError):
+        return PREDICATE_TYPE  # parse_statement reports what is wrong with the payload
+    return declared if declared in _DOCUMENTS else PREDICATE_TYPE
 
 
 def _check_subject(subject: Subject, path: Path) -> list[str]:

@@ -42,7 +42,7 @@ def verify(
     root: Path | None,
     fmt: str,
 ) -> None:
-    """Verify TARGET: a report folder or its report.intoto.json envelope.
+    """Verify TARGET: a report or statement folder, or its *.intoto.json envelope.
 
     Exits 0 when verified, 1 when not (with the exact reason), 2 on bad input.
     """

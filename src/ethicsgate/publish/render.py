@@ -6,6 +6,13 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from ethicsgate.attest.verify import (
+    STATEMENT_ENVELOPE_FILENAME as STATEMENT_ENVELOPE,
+)
+from ethicsgate.attest.verify import (
+    STATEMENT_FILES,
+    STATEMENT_PREDICATE_TYPE,
+)
 from ethicsgate.publish.statement import CheckStatement, Statement
 
 if TYPE_CHECKING:
@@ -22,10 +29,7 @@ __all__ = [
     "statement_files",
 ]
 
-STATEMENT_FILES = ("statement.json", "statement.html", "statement.md")
-STATEMENT_ENVELOPE = "statement.intoto.json"
 #: The predicate of a signed statement: which policy and audit it was published from.
-STATEMENT_PREDICATE_TYPE = "https://ethicsgate.dev/attestation/transparency-statement/v1"
 
 _OVERALL_WORDS = {
     "pass": "every blocking requirement was met",
