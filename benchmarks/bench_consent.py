@@ -46,27 +46,34 @@ import datetime as dt
 import json
 import os
 import platform
-import shlex
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402  (benchmarks/ is not a package)
+    DOC_PATH,
+    ROOT,
+    cpu_model,
+    ethicsgate_command,
+    log,
+    measure_wrapped,
+    package_version,
+    parquet_has_metadata,
+    parse_count,
+    ram_gib,
+    update_doc_section,
+    warm_cache,
+    write_parquet_chunks,
+)
+
 DATA_DIR = ROOT / "benchmarks" / "data" / "consent"
-DOC_PATH = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- bench_consent:start -->"
 END_MARK = "<!-- bench_consent:end -->"
 SECTION_TITLE = "## Consent check: ethicsgate (DuckDB ASOF join) vs pandas merge_asof"
-DOC_INTRO = (
-    "# Benchmarks\n\n"
-    "Benchmarks live in `benchmarks/`; each compares against the obvious alternative in the "
-    "same run, on the same machine, and checks that both give the same answer.\n"
-)
 SEED = 20_250_301
 CHUNK = 1_000_000
 GENERATOR_VERSION = "1"
@@ -88,17 +95,9 @@ METHOD_PANDAS = "pandas merge_asof (read + check)"
 METHOD_FLOOR = "DuckDB scan of the 9 columns (floor)"
 
 
-def log(message: str) -> None:
-    """Print a progress line with the time of day, at once."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
 def parse_size(text: str) -> int:
     """Parse '1e6', '10000000' or '2.5e6' as a whole number."""
-    value = float(text)
-    if value < 1 or value != int(value):
-        raise argparse.ArgumentTypeError(f"not a whole, positive number: {text!r}")
-    return int(value)
+    return parse_count(text, noun=None)
 
 
 # -- data -------------------------------------------------------------------------------------
@@ -119,18 +118,6 @@ def _metadata(kind: str, events: int, ledger: int) -> dict[bytes, bytes]:
         b"bench_consent.kind": kind.encode(),
         b"bench_consent.size": f"{events}/{ledger}".encode(),
     }
-
-
-def _fresh(path: Path, meta: dict[bytes, bytes]) -> bool:
-    import pyarrow.parquet as pq
-
-    if not path.is_file():
-        return False
-    try:
-        found = pq.read_schema(path).metadata or {}
-    except Exception:  # a broken or foreign file is regenerated
-        return False
-    return all(found.get(k) == v for k, v in meta.items())
 
 
 def _ledger_arrays(ledger: int) -> dict[str, Any]:
@@ -180,7 +167,11 @@ def ensure_data(events: int, ledger: int, *, regenerate: bool) -> tuple[Path, Pa
 
     events_path, ledger_path = data_paths(events, ledger)
     meta_e, meta_l = _metadata("events", events, ledger), _metadata("ledger", 0, ledger)
-    if not regenerate and _fresh(events_path, meta_e) and _fresh(ledger_path, meta_l):
+    if (
+        not regenerate
+        and parquet_has_metadata(events_path, meta_e)
+        and parquet_has_metadata(ledger_path, meta_l)
+    ):
         log(f"data: reusing {events_path.name} and {ledger_path.name}")
         return events_path, ledger_path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -198,25 +189,11 @@ def ensure_data(events: int, ledger: int, *, regenerate: bool) -> tuple[Path, Pa
     pq.write_table(table.replace_schema_metadata(meta_l), ledger_path, compression="snappy")
     log(f"data: wrote {ledger:,} consent records in {time.perf_counter() - started:.1f} s")
     usable = np.flatnonzero((led["purpose"] < 3) & (led["granted"] >= 0))
-    tmp = events_path.with_suffix(".tmp")
-    writer = None
-    try:
-        for index, start in enumerate(range(0, events, CHUNK)):
-            rows = min(CHUNK, events - start)
-            chunk = _events_chunk(index, start, rows, led, usable)
-            if writer is None:
-                writer = pq.ParquetWriter(
-                    tmp, chunk.schema.with_metadata(meta_e), compression="snappy"
-                )
-            writer.write_table(chunk)
-        assert writer is not None
-        writer.close()
-        writer = None
-        os.replace(tmp, events_path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
+    chunks = (
+        _events_chunk(index, start, min(CHUNK, events - start), led, usable)
+        for index, start in enumerate(range(0, events, CHUNK))
+    )
+    write_parquet_chunks(events_path, chunks, meta_e, tmp=events_path.with_suffix(".tmp"))
     log(f"data: wrote {events:,} events in {time.perf_counter() - started:.1f} s")
     return events_path, ledger_path
 
@@ -520,16 +497,6 @@ def sample_rows(events: Path, ledger: Path, ids: list[int]) -> tuple[list, list]
 
 # -- measuring ---------------------------------------------------------------------------------
 
-WRAPPER = """\
-import resource, subprocess, sys, time
-started = time.perf_counter()
-code = subprocess.call(sys.argv[2:])
-wall = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-with open(sys.argv[1], "w") as out:
-    out.write(f"{code} {wall!r} {peak}")
-"""
-
 
 @dataclass
 class Run:
@@ -559,20 +526,8 @@ class Row:
 
 def measure(command: list[str], *, log_path: Path, ok: tuple[int, ...] = (0,)) -> Run:
     """Run ``command`` as the only child of a wrapper; return its wall time and peak RSS."""
-    stats = log_path.with_suffix(".rusage")
-    stats.unlink(missing_ok=True)
-    with log_path.open("wb") as out:
-        subprocess.run(
-            [sys.executable, "-S", "-c", WRAPPER, str(stats), *command],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-    code, wall, peak = stats.read_text(encoding="utf-8").split()
-    if int(code) not in ok:
-        tail = log_path.read_text(errors="replace")[-4000:]
-        raise SystemExit(f"failed ({code}): {shlex.join(command)}\n{tail}")
-    return Run(wall_s=float(wall), peak_rss_mib=int(peak) / 1024)
+    _, wall_s, peak_mib = measure_wrapped(command, log_path=log_path, ok_codes=ok)
+    return Run(wall_s=wall_s, peak_rss_mib=peak_mib)
 
 
 FLOOR = """\
@@ -584,14 +539,6 @@ for columns, path in ((events, sys.argv[1]), (ledger, sys.argv[2])):
     sql = f"SELECT count(*), sum(hash({columns})) FROM read_parquet('{path}')"
     print(con.sql(sql).fetchall())
 """
-
-
-def warm(*paths: Path) -> None:
-    """Read the files once so every method starts from a warm page cache."""
-    for path in paths:
-        with path.open("rb") as handle:
-            while handle.read(1 << 24):
-                pass
 
 
 # -- comparing ---------------------------------------------------------------------------------
@@ -634,26 +581,15 @@ def compare_sample(
 
 def machine_line() -> str:
     """Return a line describing the machine and the library versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem = next(
-            int(line.split()[1]) / 2**20
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        )
-    except (OSError, StopIteration):
-        mem = float("nan")
+    ram = ram_gib()
+    mem = float("nan") if ram is None else ram
     versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ("duckdb", "pandas", "numpy", "pyarrow")
+        f"{name} {package_version(name)}" for name in ("duckdb", "pandas", "numpy", "pyarrow")
     )
     return (
-        f"Machine: {cpu}, {os.cpu_count()} cores, {mem:.1f} GiB RAM, {platform.system()} "
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, {mem:.1f} GiB RAM, {platform.system()} "
         f"{platform.release()}; Python {platform.python_version()}, {versions}, ethicsgate "
-        f"{metadata.version('ethicsgate')}. Measured {dt.date.today().isoformat()}; 1-minute "
+        f"{package_version('ethicsgate')}. Measured {dt.date.today().isoformat()}; 1-minute "
         f"load average {LOAD[0]:.2f} before and {os.getloadavg()[0]:.2f} after the runs (other "
         "work on the machine slows every method alike)."
     )
@@ -728,16 +664,7 @@ def section(
 
 def write_docs(text: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md (create the file if missing)."""
-    doc = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else DOC_INTRO
-    start, end = doc.find(START_MARK), doc.find(END_MARK)
-    if start != -1 and end != -1 and end > start:
-        rest = doc[end + len(END_MARK) :].lstrip("\n")
-        doc = doc[:start] + text + ("\n" + rest if rest else "")
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + text
-    tmp = DOC_PATH.with_suffix(".md.tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    os.replace(tmp, DOC_PATH)
+    update_doc_section(text, START_MARK, END_MARK, atomic=True)
 
 
 # -- main ----------------------------------------------------------------------------------------
@@ -761,8 +688,7 @@ def main() -> None:
     sample = choose_sample(events, ledger)
     sample_file = DATA_DIR / "sample-ids.json"
     sample_file.write_text(json.dumps(sample), encoding="utf-8")
-    warm(events, ledger)
-    ethicsgate_bin = str(Path(sys.executable).parent / "ethicsgate")
+    warm_cache(events, ledger)
     out_dir = DATA_DIR / f"run-{args.events}" / "report"
     pandas_out = DATA_DIR / f"run-{args.events}" / "pandas.json"
     rows = [Row(METHOD_ETHICSGATE), Row(METHOD_PANDAS), Row(METHOD_FLOOR)]
@@ -770,7 +696,7 @@ def main() -> None:
         log(f"run {attempt + 1}/{args.repeat}: ethicsgate")
         rows[0].runs.append(
             measure(
-                [ethicsgate_bin, "audit", str(spec), "--out", str(out_dir), "--no-progress"],
+                ethicsgate_command(spec, out_dir),
                 log_path=DATA_DIR / "ethicsgate.log",
                 ok=(0, 1),
             )

@@ -48,28 +48,33 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402  (benchmarks/ is not a package)
+    DOC_PATH,
+    ROOT,
+    ethicsgate_command,
+    log,
+    machine_info,
+    measure_wrapped,
+    parquet_has_metadata,
+    update_doc_section,
+    warm_cache,
+    write_parquet_chunks,
+)
+from _common import parse_count as parse_size  # noqa: E402
+
 DATA_DIR = ROOT / "benchmarks" / "data"
-DOC_PATH = ROOT / "docs" / "benchmarks.md"
 START = "<!-- bench_fairness:start -->"
 END = "<!-- bench_fairness:end -->"
 SECTION_TITLE = "## Fairness audit: ethicsgate vs fairlearn on raw rows"
-DOC_INTRO = (
-    "# Benchmarks\n\n"
-    "Benchmarks live in `benchmarks/`; each compares against the obvious alternative in the "
-    "same run, on the same machine, and checks that both give the same answer.\n"
-)
 
 FEATURES = ("sex", "race", "age_band")
 LABEL, PREDICTION = "y_true", "y_pred"
@@ -115,19 +120,6 @@ METHOD_ETHICSGATE = "ethicsgate audit (CLI, end to end)"
 METHOD_RAW = "fairlearn MetricFrame on raw rows"
 
 
-def log(message: str) -> None:
-    """Print a progress line with the time of day, at once."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def parse_size(text: str) -> int:
-    """Parse '1e6', '10000000' or '2.5e6' as a whole number of rows."""
-    value = float(text)
-    if value < 1 or value != int(value):
-        raise argparse.ArgumentTypeError(f"not a whole, positive number of rows: {text!r}")
-    return int(value)
-
-
 def size_label(rows: int) -> str:
     """Return '1e6' for 1_000_000, else the number with thousands separators."""
     exponent = round(math.log10(rows))
@@ -154,37 +146,18 @@ def _expected_metadata(rows: int) -> dict[bytes, bytes]:
 
 def ensure_data(rows: int, *, regenerate: bool) -> Path:
     """Write the synthetic Parquet file for ``rows`` rows unless an identical one exists."""
-    import pyarrow.parquet as pq
-
     path = data_path(rows)
-    if path.is_file() and not regenerate:
-        try:
-            meta = pq.read_schema(path).metadata or {}
-        except Exception:  # a broken or foreign file is simply regenerated
-            meta = {}
-        if all(meta.get(k) == v for k, v in _expected_metadata(rows).items()):
-            log(f"data: reusing {path.relative_to(ROOT)} ({path.stat().st_size / 2**20:.1f} MiB)")
-            return path
+    if not regenerate and parquet_has_metadata(path, _expected_metadata(rows)):
+        log(f"data: reusing {path.relative_to(ROOT)} ({path.stat().st_size / 2**20:.1f} MiB)")
+        return path
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     log(f"data: generating {rows:,} rows -> {path.relative_to(ROOT)}")
     started = time.perf_counter()
-    tmp = path.with_suffix(".parquet.tmp")
-    writer = None
-    try:
-        for index, start in enumerate(range(0, rows, CHUNK_ROWS)):
-            table = _chunk(index, min(CHUNK_ROWS, rows - start))
-            if writer is None:
-                schema = table.schema.with_metadata(_expected_metadata(rows))
-                writer = pq.ParquetWriter(tmp, schema, compression="snappy")
-            writer.write_table(table)
-        assert writer is not None
-        writer.close()
-        writer = None
-        os.replace(tmp, path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
+    chunks = (
+        _chunk(index, min(CHUNK_ROWS, rows - start))
+        for index, start in enumerate(range(0, rows, CHUNK_ROWS))
+    )
+    write_parquet_chunks(path, chunks, _expected_metadata(rows))
     log(
         f"data: wrote {path.stat().st_size / 2**20:.1f} MiB in "
         f"{time.perf_counter() - started:.1f} s"
@@ -220,13 +193,6 @@ def _chunk(index: int, rows: int) -> Any:
     columns[LABEL] = pa.array(y_true.astype(np.int8))
     columns[PREDICTION] = pa.array(y_pred.astype(np.int8))
     return pa.table(columns)
-
-
-def warm_cache(path: Path) -> None:
-    """Read the file once so that every method starts from the page cache."""
-    with path.open("rb") as handle:
-        while handle.read(1 << 24):
-            pass
 
 
 # -- audit spec and policy ----------------------------------------------------------------------
@@ -301,48 +267,16 @@ class Run:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-# The measuring wrapper: a stdlib-only Python that runs the command as its only child and reports
-# that child's wall time and getrusage(RUSAGE_CHILDREN).ru_maxrss. It is needed because Linux
-# carries the parent's high-water RSS over into a child's ru_maxrss at exec (vfork or fork, then
-# exec records the old address space's peak), so a child spawned straight from this process,
-# which holds numpy, pyarrow and DuckDB results, would report at least this process's peak. The
-# small wrapper's own peak (about 10 MB) is what its child starts from instead.
-WRAPPER = """\
-import resource, subprocess, sys, time
-started = time.perf_counter()
-code = subprocess.call(sys.argv[2:])
-wall = time.perf_counter() - started
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-with open(sys.argv[1], "w") as out:
-    out.write(f"{code} {wall!r} {peak}")
-"""
-
-
 def measure(
     command: list[str], *, log_path: Path, ok_codes: tuple[int, ...] = (0,), env: Any = None
 ) -> Run:
     """Run ``command`` in a fresh child of a small wrapper; return its wall time and peak RSS.
 
-    Peak RSS is ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in the wrapper, whose only child is
-    the command: that process tree's peak resident set (KiB on Linux).
+    See :func:`_common.measure_wrapped`: peak RSS is the ``ru_maxrss`` of the process tree
+    under the wrapper, not of this process.
     """
-    stats = log_path.with_suffix(".rusage")
-    stats.unlink(missing_ok=True)
-    wrapper = [sys.executable, "-S", "-c", WRAPPER, str(stats), *command]
-    with log_path.open("wb") as out:
-        subprocess.run(wrapper, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    try:
-        code_text, wall_text, peak_text = stats.read_text(encoding="utf-8").split()
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"the measuring wrapper failed for {shlex.join(command)}: {exc}") from exc
-    code = int(code_text)
-    if code not in ok_codes:
-        tail = log_path.read_text(errors="replace")[-4000:]
-        raise SystemExit(
-            f"command failed with exit {code}: {shlex.join(command)}\n"
-            f"--- last output ({log_path}) ---\n{tail}"
-        )
-    return Run(wall_s=float(wall_text), peak_rss_mib=int(peak_text) / 1024, returncode=code)
+    code, wall_s, peak_mib = measure_wrapped(command, log_path=log_path, ok_codes=ok_codes, env=env)
+    return Run(wall_s=wall_s, peak_rss_mib=peak_mib, returncode=code)
 
 
 def clean_env() -> dict[str, str]:
@@ -351,13 +285,6 @@ def clean_env() -> dict[str, str]:
 
 
 IMPORTS_ONLY = "import ethicsgate.audit, duckdb, pandas, sklearn.metrics, fairlearn.metrics"
-
-
-def ethicsgate_command(spec: Path, out_dir: Path) -> list[str]:
-    """Return the CLI command, preferring the console script next to this interpreter."""
-    script = Path(sys.executable).parent / "ethicsgate"
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "ethicsgate"]
-    return [*head, "audit", str(spec), "--out", str(out_dir), "--no-progress"]
 
 
 def child_command(kind: str, data: Path, out: Path) -> list[str]:
@@ -563,48 +490,11 @@ def load_report_groups(report: Path) -> dict[tuple[str, ...], dict[str, Any]]:
 # -- machine and docs ---------------------------------------------------------------------------
 
 
-def machine_info() -> dict[str, str]:
+def fairness_machine_info() -> dict[str, str]:
     """Return the CPU model, cores, RAM and the versions that matter here."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-                break
-    except OSError:
-        pass
-
-    def version(package: str) -> str:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return "not installed"
-
-    info = {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": ram,
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-    }
-    for package in (
-        "ethicsgate",
-        "duckdb",
-        "fairlearn",
-        "pandas",
-        "numpy",
-        "scikit-learn",
-        "pyarrow",
-    ):
-        info[package] = version(package)
+    info = machine_info(
+        ("ethicsgate", "duckdb", "fairlearn", "pandas", "numpy", "scikit-learn", "pyarrow")
+    )
     blas = {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS_")}
     info["openblas_env"] = ", ".join(f"{k}={v}" for k, v in sorted(blas.items())) or "unset"
     return info
@@ -698,15 +588,7 @@ def section_markdown(
 
 def update_doc(section: str) -> None:
     """Replace this benchmark's section in docs/benchmarks.md, or add it; keep the rest."""
-    text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else DOC_INTRO
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(text, encoding="utf-8")
+    update_doc_section(section, START, END)
 
 
 # -- main ---------------------------------------------------------------------------------------
@@ -895,7 +777,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [parse_size(s.strip()) for s in args.sizes.split(",") if s.strip()]
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    info = machine_info()
+    info = fairness_machine_info()
     log(f"machine: {machine_line(info)}")
     imports = measure_imports(args.repeat)
     log(f"imports only: {imports.wall_s:.2f} s, {imports.peak_rss_mib:.0f} MB")

@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,8 +34,9 @@ from pathlib import Path
 
 from ethicsgate.review import NewReviewItem, open_store
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC_PATH = ROOT / "docs" / "benchmarks.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DOC_PATH, ROOT, update_doc_section  # noqa: E402  (not a package)
+
 START = "<!-- bench_review:start -->"
 END = "<!-- bench_review:end -->"
 
@@ -183,14 +185,7 @@ def render(runs: list[Run], pg_version: str) -> str:
 
 def update_doc(section: str) -> None:
     """Replace this benchmark's section in docs/benchmarks.md, or add it; keep the rest."""
-    text = DOC_PATH.read_text(encoding="utf-8")
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC_PATH.write_text(text, encoding="utf-8")
+    update_doc_section(section, START, END, create=False)
 
 
 def main() -> None:

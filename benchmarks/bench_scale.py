@@ -43,28 +43,31 @@ import datetime as dt
 import json
 import math
 import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import (  # noqa: E402  (benchmarks/ is not a package)
+    DOC_PATH,
+    ROOT,
+    ethicsgate_command,
+    log,
+    machine_info,
+    update_doc_section,
+    warm_cache,
+)
+from _common import parse_count as parse_size  # noqa: E402
+
 DATA_DIR = ROOT / "benchmarks" / "data"
-DOC_PATH = ROOT / "docs" / "benchmarks.md"
 RESULTS = DATA_DIR / "bench_scale-results.json"
 START = "<!-- bench_scale:start -->"
 END = "<!-- bench_scale:end -->"
-DOC_INTRO = (
-    "# Benchmarks\n\n"
-    "Benchmarks live in `benchmarks/`; each compares against the obvious alternative in the "
-    "same run, on the same machine, and checks that both give the same answer.\n"
-)
 GENERATOR_VERSION = "1"
 SALT = 144_2023
 FEATURES = ("sex", "race", "age_band")
@@ -116,19 +119,6 @@ evidence:
       label: hired
       prediction: selected
 """
-
-
-def log(message: str) -> None:
-    """Print a progress line with the time of day."""
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-def parse_size(text: str) -> int:
-    """Parse '1e6' or '300000000' as a whole number of rows."""
-    value = float(text)
-    if value < 1 or value != int(value):
-        raise argparse.ArgumentTypeError(f"not a whole, positive number of rows: {text!r}")
-    return int(value)
 
 
 def size_label(rows: int) -> str:
@@ -240,13 +230,6 @@ def child_generate(rows_text: str, regenerate_text: str) -> None:
     )
 
 
-def warm_cache(path: Path) -> None:
-    """Read the file once so that every method starts from the page cache."""
-    with path.open("rb") as handle:
-        while handle.read(1 << 24):
-            pass
-
-
 def write_specs(rows: int, data: Path) -> dict[str, Path]:
     """Write both policies and both audit specs of one size; return the specs by config."""
     specs = {}
@@ -326,13 +309,6 @@ def measure(command: list[str], *, log_path: Path, ok_codes: tuple[int, ...] = (
 def child(kind: str, *args: str) -> list[str]:
     """Return the command of one of this script's child measurements."""
     return [sys.executable, str(Path(__file__).resolve()), "--child", kind, *args]
-
-
-def ethicsgate_command(spec: Path, out_dir: Path) -> list[str]:
-    """Return the CLI command of an audit."""
-    script = Path(sys.executable).parent / "ethicsgate"
-    head = [str(script)] if script.is_file() else [sys.executable, "-m", "ethicsgate"]
-    return [*head, "audit", str(spec), "--out", str(out_dir), "--no-progress"]
 
 
 def child_floor(data: str, columns: str) -> None:
@@ -545,29 +521,11 @@ def check_fairlearn(report: dict[str, Any], raw: dict[str, Any]) -> str:
 
 def machine() -> dict[str, str]:
     """Describe the machine and the library versions."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    versions = {}
-    for package in ("duckdb", "fairlearn", "pandas", "numpy", "scipy", "pyarrow"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "-"
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": f"{mem:.1f} GiB",
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        **versions,
-    }
+    return machine_info(
+        ("duckdb", "fairlearn", "pandas", "numpy", "scipy", "pyarrow"),
+        missing="-",
+        cpu_default="unknown",
+    )
 
 
 def render_doc(results: dict[str, Any]) -> str:
@@ -641,15 +599,7 @@ def render_doc(results: dict[str, Any]) -> str:
 
 def update_doc(section: str) -> None:
     """Replace this benchmark's section in docs/benchmarks.md, or add it; keep the rest."""
-    text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else DOC_INTRO
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end != -1 and end > start:
-        rest = text[end + len(END) :].lstrip("\n")
-        text = text[:start] + section + ("\n" + rest if rest else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(text, encoding="utf-8")
+    update_doc_section(section, START, END)
 
 
 # -- main ---------------------------------------------------------------------------------------
