@@ -101,11 +101,11 @@ def compute_group_metrics(
     sizes = frame.groupby(keys, sort=False)["n"].sum()
     if not isinstance(sizes.index, pd.MultiIndex):
         sizes.index = pd.MultiIndex.from_arrays([sizes.index], names=features)
-    overall: dict[str, float | None] = {}
+    overall: dict[str, float | int | None] = {}
     for metric in metrics:
         spec = METRICS[metric]
-        if spec.denominator is None:
-            overall[metric] = float(overall_series[metric])
+        if spec.denominator is None:  # a count of people: an integer, never undefined
+            overall[metric] = int(overall_series[metric])
             continue
         den = _cells_sum(frame, spec.denominator)
         den_by_group = den.groupby(keys, sort=False).sum()
@@ -132,8 +132,10 @@ def _fmt_group(group: GroupKey | None) -> str:
     return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in group.items())
 
 
-def _value(x: Any) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+def _value(x: Any, *, count: bool = False) -> float | int | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return int(x) if count else float(x)
 
 
 def _fmt(x: float | None) -> str:
@@ -187,7 +189,8 @@ def evaluate_fairness(
     counts_list = [int(n) for n in sizes.to_numpy()]
     excluded = [n < rule.min_group_size for n in counts_list]
     values: dict[str, list[float | None]] = {
-        m: [_value(v) for v in by_group[m].to_numpy()] for m in metrics
+        m: [_value(v, count=METRICS[m].denominator is None) for v in by_group[m].to_numpy()]
+        for m in metrics
     }
 
     references: dict[str, ReferenceValue] = {

@@ -224,7 +224,7 @@ class GroupResult(StrictModel):
     group: GroupKey
     count: int
     excluded: bool = Field(description="True when smaller than min_group_size: never compared.")
-    metrics: dict[str, float | None]
+    metrics: dict[str, float | int | None]
     ratios: dict[str, float | None] = Field(default_factory=dict)
     differences: dict[str, float | None] = Field(default_factory=dict)
     intervals: dict[str, Interval | None] = Field(default_factory=dict)
@@ -284,7 +284,7 @@ class RuleResult(StrictModel):
     min_group_size: int | None = None
     reference: str | GroupKey | None = None
     rows: int = Field(description="Evidence rows the rule evaluated.")
-    overall: dict[str, float | None] = Field(default_factory=dict)
+    overall: dict[str, float | int | None] = Field(default_factory=dict)
     reference_values: dict[str, ReferenceValue] = Field(default_factory=dict)
     assertions: list[AssertionResult] = Field(default_factory=list)
     groups: list[GroupResult] = Field(default_factory=list)
