@@ -218,6 +218,16 @@ class RuleBase(StrictModel):
         return (self.dataset,)
 
 
+def _unique_list(values: list[str]) -> list[str]:
+    """Reject a list that names the same value twice (a likely copy-paste slip)."""
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{value!r} is listed twice")
+        seen.add(value)
+    return values
+
+
 class FairnessRule(RuleBase):
     """Group fairness of binary predictions, with metrics as fairlearn defines them."""
 
@@ -298,15 +308,7 @@ class FairnessRule(RuleBase):
         "the report states the largest possible AUC error.",
     )
 
-    @field_validator("sensitive_features", "metrics")
-    @classmethod
-    def _unique(cls, values: list[str]) -> list[str]:
-        seen: set[str] = set()
-        for value in values:
-            if value in seen:
-                raise ValueError(f"{value!r} is listed twice")
-            seen.add(value)
-        return values
+    check_unique = field_validator("sensitive_features", "metrics")(_unique_list)
 
     @model_validator(mode="after")
     def _check(self) -> FairnessRule:
@@ -438,15 +440,6 @@ DEFAULT_REQUEST_PATTERNS = (
     r"\bmet een (mens|medewerker|persoon)\b",
 )
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
-
-
-def _unique_list(values: list[str]) -> list[str]:
-    seen: set[str] = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"{value!r} is listed twice")
-        seen.add(value)
-    return values
 
 
 class RecordRuleBase(RuleBase):
