@@ -238,24 +238,33 @@ class EvidenceSet:
                 binary role holds a value other than 0/1 (the first such row is named).
         """
         available = self.columns(con)
-        select: list[str] = []
+        keys: list[str] = []  # raw key expressions over the source, c0, c1, ... in the struct
+        outer: list[str] = []  # the normalised columns, over the struct's fields
         normalized: dict[str, str] = {}
         for role in roles:
             expr = self._checked_expression(con, role, available)
+            field = f"_t.c{len(keys)}"
+            keys.append(expr)
             if role in binary_roles:
                 normalized[role] = self._binary_sql(con, role, expr)
-                select.append(f"{normalized[role]} AS {_quote_ident(role)}")
+                value = self._binary_sql(con, role, expr, over=field)
+                outer.append(f"{value} AS {_quote_ident(role)}")
             else:
-                select.append(f"CAST(({expr}) AS VARCHAR) AS {_quote_ident(role)}")
+                outer.append(f"CAST({field} AS VARCHAR) AS {_quote_ident(role)}")
         kept = self._checked_filter(con)
-        select.append(f"{kept} AS _kept")
+        outer.append(f"_t.c{len(keys)} AS _kept")
+        keys.append(kept)
+        sums: list[str] = []
         if score_columns:
             score = self._score_sql(con, available)
-            select.extend(
-                f"{_score_column_sql(score, column)} AS {_quote_ident(name)}"
-                for name, column in score_columns.items()
-            )
-        sql = f"SELECT {', '.join(select)}, count(*) AS n FROM {self.source_sql()} GROUP BY ALL"
+            for name, column in score_columns.items():
+                if column.kind == "sum":
+                    sums.append(f"{_score_column_sql(score, column)} AS _s{len(sums)}")
+                    outer.append(f"sum(_s{len(sums) - 1}) AS {_quote_ident(name)}")
+                else:
+                    outer.append(f"_t.c{len(keys)} AS {_quote_ident(name)}")
+                    keys.append(_score_column_sql(score, column))
+        sql = self._grouped_sql(keys, sums, outer)
         frame = self._run(con, sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
@@ -265,6 +274,26 @@ class EvidenceSet:
                 self._raise_bad_binary(con, role, normalized[role], kept)
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
+
+    def _grouped_sql(self, keys: Sequence[str], sums: Sequence[str], outer: Sequence[str]) -> str:
+        """Return the two-level grouped scan over the source.
+
+        The inner level groups the rows by one 64-bit hash of the raw key expressions and keeps
+        one struct of their values per hash (``any_value``), which DuckDB does in about 1.3x a
+        bare scan, against about 2.3x for a GROUP BY over the (text) keys themselves. The outer
+        level runs on those few rows: it normalises the values (0/1, text) and groups again by
+        them. Distinct key tuples that share a hash would be merged; for G distinct tuples the
+        chance is about G^2 / 2^65 (3e-12 for 10,000 tuples), and the evidence is the audited
+        party's own data, so a crafted collision gains nothing a relabelling would not.
+        """
+        fields = ", ".join(f"'c{i}': ({expr})" for i, expr in enumerate(keys))
+        hashed = ", ".join(f"({expr})" for expr in keys)
+        inner = (
+            f"SELECT hash({hashed}) AS _h, any_value({{{fields}}}) AS _t, "
+            f"count(*) AS _n{''.join(', ' + s for s in sums)} "
+            f"FROM {self.source_sql()} GROUP BY _h"
+        )
+        return f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL"
 
     # -- scores ---------------------------------------------------------------------------
 
@@ -503,16 +532,24 @@ class EvidenceSet:
             ) from exc
         return condition
 
-    def _binary_sql(self, con: duckdb.DuckDBPyConnection, role: str, expr: str) -> str:
+    def _binary_sql(
+        self, con: duckdb.DuckDBPyConnection, role: str, expr: str, *, over: str | None = None
+    ) -> str:
+        """Return SQL mapping ``expr``'s values to 0/1 (NULL for anything else).
+
+        The type is read from ``expr`` over the source; the SQL applies to ``over`` (default:
+        ``expr`` itself), e.g. the field that holds ``expr``'s value after a grouping.
+        """
         kind = str(con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         base = kind.split("(")[0]
+        value = over or expr
         if base == "BOOLEAN":
-            return f"CAST(({expr}) AS BIGINT)"
+            return f"CAST(({value}) AS BIGINT)"
         if base in _NUMERIC:
-            return f"CASE WHEN ({expr}) = 1 THEN 1 WHEN ({expr}) = 0 THEN 0 END"
+            return f"CASE WHEN ({value}) = 1 THEN 1 WHEN ({value}) = 0 THEN 0 END"
         if base == "VARCHAR":
             return (
-                f"CASE lower(trim(({expr}))) WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 "
+                f"CASE lower(trim(({value}))) WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 "
                 "WHEN 'false' THEN 0 WHEN '1.0' THEN 1 WHEN '0.0' THEN 0 END"
             )
         raise EvidenceError(

@@ -97,3 +97,40 @@ def test_unsupported_type_for_a_binary_role(write: Callable[[str, str], Path], t
     write("d.csv", "grp,label,prediction\na,2024-01-01,0\n")
     with pytest.raises(EvidenceError, match="must be 0/1 or true/false"):
         _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+
+
+def test_grouped_counts_equal_a_plain_python_count(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    """The two-level scan (hash groups, then normalised groups) against a loop over the rows.
+
+    Spellings of one value (' TRUE', 'true', '1', '1.0') and integer groups that become the
+    same text must land in one group; NULL groups stay apart from the text 'None'.
+    """
+    import random
+    from collections import Counter
+
+    import pandas as pd
+
+    rng = random.Random(7)
+    spellings = {1: ["1", "true", " TRUE", "1.0"], 0: ["0", "false", "False ", "0.0"]}
+    groups = ["a", "b", "None", ""]
+    lines, expected = [], Counter()
+    for _ in range(5_000):
+        group = rng.choice(groups)
+        number = rng.choice([1, 2])
+        label, pred = rng.randint(0, 1), rng.randint(0, 1)
+        kept = rng.random() < 0.9
+        cell = "" if group == "" else group
+        lines.append(f"{cell},{number},{rng.choice(spellings[label])},{pred},{int(kept)}")
+        if kept:
+            expected[(None if group == "" else group, str(number), label, pred)] += 1
+    write("d.csv", "grp,num,label,prediction,ok\n" + "\n".join(lines) + "\n")
+    counts = _counts(
+        _open("d.csv", tmp_path, filter="ok = 1", options={"all_varchar": True}),
+        ["grp", "num", "label", "prediction"],
+    )
+    got = Counter()
+    for row in counts.frame.itertuples(index=False):
+        got[(None if pd.isna(row.grp) else row.grp, row.num, int(row.label), int(row.prediction))] += int(row.n)
+    assert got == expected
+    assert len(counts.frame) == len(expected)  # one row per normalised group, none split
+    assert (counts.rows_read, counts.rows) == (5_000, sum(expected.values()))
