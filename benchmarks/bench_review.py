@@ -7,9 +7,11 @@ checks what the concurrency test checks: every item decided exactly once, one cl
 decision per item in the log, and ``verify_log`` passes. A single-reviewer run on the same
 store is the baseline.
 
-PostgreSQL comes from ``ETHICSGATE_TEST_POSTGRES_URL`` or, when unset, from
-``bash .ci/start-postgres`` (a private server under /tmp). Results replace the section between
-``<!-- bench_review:start -->`` / ``<!-- bench_review:end -->`` in docs/benchmarks.md::
+PostgreSQL comes from ``ETHICSGATE_BENCH_POSTGRES_URL`` or, when unset, from
+``ETHICSGATE_PG_DB=ethicsgate_bench bash .ci/start-postgres`` (a private server under /tmp):
+a database of its own, never the tests' ``ethicsgate_test``, which the benchmark empties.
+Results replace the section between ``<!-- bench_review:start -->`` /
+``<!-- bench_review:end -->`` in docs/benchmarks.md::
 
     .venv/bin/python benchmarks/bench_review.py            # 10,000 items, 1 and 16 reviewers
     .venv/bin/python benchmarks/bench_review.py --no-doc   # print only
@@ -116,11 +118,14 @@ def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
 
 def postgres_url() -> str:
     """Return the benchmark server's URL, starting the private test server when needed."""
-    url = os.environ.get("ETHICSGATE_TEST_POSTGRES_URL")
+    url = os.environ.get("ETHICSGATE_BENCH_POSTGRES_URL")
     if url:
         return url
     script = ROOT / ".ci" / "start-postgres"
-    done = subprocess.run(["bash", str(script)], check=True, capture_output=True, text=True)
+    env = {**os.environ, "ETHICSGATE_PG_DB": "ethicsgate_bench"}
+    done = subprocess.run(
+        ["bash", str(script)], check=True, capture_output=True, text=True, env=env
+    )
     return done.stdout.strip()
 
 
