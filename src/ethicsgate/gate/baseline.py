@@ -3,6 +3,9 @@
 "Worse" is the failing direction of each assertion's ``op``: for ``>=``/``>`` a lower observed
 value is worse, for ``<=``/``<`` a higher one. A group regresses when it got worse than in the
 baseline by more than the assertion's ``max_regression`` (or the gate's default budget).
+
+An ``impact_ratio`` assertion is compared per category of each LL144 table (each sensitive
+feature and the intersection), matched by the table's features and the category.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from ethicsgate.errors import BaselineError
 from ethicsgate.policy.models import FairnessRule, PolicyPack
 from ethicsgate.policy.waivers import waiver_covers, waiver_expired
 from ethicsgate.rules.results import GroupKey, GroupResult, RuleResult
+
+Observed = dict[tuple[tuple[str, str | None], ...], tuple[GroupKey, float | None]]
 
 __all__ = ["Regression", "assertion_name", "compare_to_baseline", "load_baseline"]
 
@@ -85,6 +90,22 @@ def _observed(group: GroupResult, metric: str, aggregate: str) -> float | None:
     return table[aggregate].get(metric)
 
 
+def _compared(result: RuleResult, metric: str, aggregate: str) -> Observed:
+    """Return what an assertion compares in a rule's result, by group (or LL144 category)."""
+    if metric == "impact_ratio":
+        out: Observed = {}
+        for table in result.impact_ratio.tables if result.impact_ratio else []:
+            for row in table.rows:
+                if not row.excluded:
+                    out[_key(row.category)] = (row.category, row.impact_ratio)
+        return out
+    return {
+        _key(g.group): (g.group, _observed(g, metric, aggregate))
+        for g in result.groups
+        if not g.excluded
+    }
+
+
 def compare_to_baseline(
     candidate: AuditResult,
     baseline: AuditResult,
@@ -104,18 +125,16 @@ def compare_to_baseline(
     for rule in pack.rules:
         if not isinstance(rule, FairnessRule) or rule.id not in results or rule.id not in before:
             continue
-        new_groups = {_key(g.group): g for g in results[rule.id].groups if not g.excluded}
-        old_groups = {_key(g.group): g for g in before[rule.id].groups if not g.excluded}
         for index, assertion in enumerate(rule.assertions):
             budget = (
                 assertion.max_regression if assertion.max_regression is not None else default_budget
             )
             sign = 1.0 if assertion.op in (">=", ">") else -1.0  # >0: got worse
-            for key, group in new_groups.items():
-                if key not in old_groups:
-                    continue
-                now = _observed(group, assertion.metric, assertion.aggregate)
-                then = _observed(old_groups[key], assertion.metric, assertion.aggregate)
+            old = _compared(before[rule.id], assertion.metric, assertion.aggregate)
+            for key, (group, now) in _compared(
+                results[rule.id], assertion.metric, assertion.aggregate
+            ).items():
+                then = old.get(key, (group, None))[1]
                 if now is None or then is None:
                     continue
                 worse_by = sign * (then - now)
@@ -125,9 +144,7 @@ def compare_to_baseline(
                     w
                     for w in pack.waivers
                     if (today is None or not waiver_expired(w, today))
-                    and waiver_covers(
-                        w, rule_id=rule.id, metric=assertion.metric, group=group.group
-                    )
+                    and waiver_covers(w, rule_id=rule.id, metric=assertion.metric, group=group)
                 ]
                 out.append(
                     Regression(
@@ -137,7 +154,7 @@ def compare_to_baseline(
                         metric=assertion.metric,
                         aggregate=assertion.aggregate,
                         op=assertion.op,
-                        group=group.group,
+                        group=group,
                         baseline=then,
                         candidate=now,
                         worse_by=worse_by,

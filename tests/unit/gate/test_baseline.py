@@ -120,3 +120,41 @@ def test_bad_baselines(tmp_path: Path, make_audit: Callable[..., Path], frozen_c
     wrong.write_text(json.dumps(broken))
     with pytest.raises(BaselineError, match=r"not a valid report.json: rules.0.status"):
         load_baseline(wrong, policy_id="p")
+
+
+LL144_POLICY = """
+schema_version: 1
+id: p
+version: "1"
+title: T
+owner: O
+rules:
+  - id: r
+    kind: fairness
+    dataset: predictions
+    sensitive_features: [group]
+    impact_ratio: selection
+    assert:
+      - {{metric: impact_ratio, op: ">=", value: 0.5{budget}}}
+"""
+
+
+def test_impact_ratio_regressions_are_compared_per_ll144_category(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
+    def ll144(selected_b: int, budget: str = "") -> tuple[Path, AuditResult]:
+        spec = make_audit(data(selected_b), policy=LL144_POLICY.format(budget=budget), audit=AUDIT)
+        return spec.parent / "policy.yaml", run_audit(spec, clock=frozen_clock)
+
+    _, before = ll144(5)  # a and b both 5/10: impact ratios 1.0 and 1.0
+    path, after = ll144(4)  # b 4/10: impact ratio 0.8
+    found = compare_to_baseline(after, before, pack=load_policy(path).pack)
+    assert [(r.assertion, r.group, r.baseline, round(r.candidate, 9)) for r in found] == [
+        ("impact_ratio.value", {"group": "b"}, 1.0, 0.8)
+    ]
+    assert found[0].blocking and round(found[0].worse_by, 9) == 0.2
+    # the policy's budget applies to impact ratios too
+    path, after = ll144(4, budget=", max_regression: 0.25")
+    assert compare_to_baseline(after, before, pack=load_policy(path).pack) == []
+    # getting better is never a regression
+    assert compare_to_baseline(before, after, pack=load_policy(path).pack) == []
