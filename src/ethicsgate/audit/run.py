@@ -24,7 +24,7 @@ from ethicsgate.audit.result import (
 )
 from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
 from ethicsgate.audit.waivers import apply_waivers
-from ethicsgate.contracts.results import ContractResult
+from ethicsgate.contracts.results import ContractResult, ExpectationResult
 from ethicsgate.contracts.run import (
     contract_rule_result,
     guarded_error,
@@ -98,15 +98,15 @@ def run_audit(
         con = duckdb.connect()
         try:
             # data contracts first: rules whose evidence breaks one are not evaluated (error)
-            contracts, blocked = _run_contracts(con, rules, evidence)
+            contracts, blocked = _run_contracts(
+                con, rules, evidence, builtin=audit.spec.contracts == "report"
+            )
             active = [r for r in rules if r.id not in blocked]
             for name, evidence_set in evidence.items():
                 readers = [r for r in active if r.dataset == name and isinstance(r, FairnessRule)]
                 if not readers:
                     continue
-                counts[name] = scan_fairness_evidence(
-                    con, evidence_set, readers, progress=progress
-                )
+                counts[name] = scan_fairness_evidence(con, evidence_set, readers, progress=progress)
             tables = _read_record_evidence(con, active, evidence, progress)
             results = [
                 _contract_outcome(rule, contracts, blocked)
@@ -155,12 +155,21 @@ def run_audit(
     )
 
 
+#: rule id -> the contract that blocked it and, for a built-in one, the failed expectations
+#: the rule depends on
+Blocked = dict[str, tuple[ContractResult, list[ExpectationResult]]]
+
+
 def _run_contracts(
-    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet]
-) -> tuple[dict[str, ContractResult], dict[str, ContractResult]]:
-    """Run every data_quality rule; return its contract and each guarded rule's failed one."""
+    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet], *, builtin: bool = False
+) -> tuple[dict[str, ContractResult], Blocked]:
+    """Run the data contracts; return each and, per blocked rule, what blocked it.
+
+    The policy's data_quality rules run first; with ``builtin`` the built-in contracts of
+    every dataset follow, and a failed built-in expectation blocks only the rules it lists.
+    """
     contracts: dict[str, ContractResult] = {}
-    blocked: dict[str, ContractResult] = {}
+    blocked: Blocked = {}
     for rule in rules:
         if not isinstance(rule, DataQualityRule):
             continue
@@ -169,18 +178,32 @@ def _run_contracts(
         contracts[rule.id] = contract
         if not contract.success:
             for guarded in guards:
-                blocked.setdefault(guarded, contract)
+                blocked.setdefault(guarded, (contract, []))
+    if not builtin:
+        return contracts, blocked
+    # imported only for ``contracts: report``: the default ``stop`` never loads it
+    from ethicsgate.contracts.builtin import builtin_checks, run_builtin_contract
+
+    for dataset, checks in builtin_checks(rules).items():
+        contract = run_builtin_contract(con, dataset, evidence[dataset], checks)
+        contracts[contract.rule_id] = contract
+        for expectation in contract.expectations:
+            if not expectation.success:
+                for guarded in expectation.guards or []:
+                    if blocked.setdefault(guarded, (contract, []))[0] is contract:
+                        blocked[guarded][1].append(expectation)
     return contracts, blocked
 
 
 def _contract_outcome(
-    rule: Rule, contracts: dict[str, ContractResult], blocked: dict[str, ContractResult]
+    rule: Rule, contracts: dict[str, ContractResult], blocked: Blocked
 ) -> RuleResult | None:
     """Return a data_quality rule's result, or the error of a rule a failed contract guards."""
     if isinstance(rule, DataQualityRule):
         return contract_rule_result(rule, contracts[rule.id])
     if rule.id in blocked:
-        return guarded_error(rule, blocked[rule.id])
+        contract, failed = blocked[rule.id]
+        return guarded_error(rule, contract, *failed[:1], also=failed[1:])
     return None
 
 

@@ -28,6 +28,15 @@ class AuditSpec(StrictModel):
     evidence: dict[Identifier, EvidenceSpec] = Field(
         min_length=1, description="Evidence sets by the name rules use as `dataset`."
     )
+    contracts: Literal["stop", "report"] = Field(
+        default="stop",
+        description="Evidence a rule cannot read (a missing column, a label that is not 0/1, "
+        "a score that is not finite, a timestamp that does not parse, an id naming two "
+        "records). stop: the audit stops at the first such value (exit 2, no report). "
+        "report: built-in data contracts derived from the rules are checked with Great "
+        "Expectations first; each failure is reported and only the rules that depend on it "
+        "are error (exit 1 for a block rule).",
+    )
 
 
 @dataclass(frozen=True)

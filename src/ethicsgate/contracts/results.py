@@ -40,10 +40,19 @@ class ExpectationResult(StrictModel):
         default=None, description="The first failing row: file, line when known."
     )
     message: str = Field(description="The outcome in plain words.")
+    guards: list[str] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Built-in expectations: the rules that depend on it (error when it fails).",
+    )
 
 
 class ContractResult(StrictModel):
-    """A data_quality rule's contract on one dataset: every expectation, and what it guards."""
+    """A data contract on one dataset: every expectation, and what it guards.
+
+    Either a data_quality rule of the policy, or (``builtin``) the expectations ethicsgate
+    derives from what the rules read, with ``contracts: report`` in the audit spec.
+    """
 
     rule_id: str
     dataset: str
@@ -55,3 +64,9 @@ class ContractResult(StrictModel):
         default_factory=list, description="Rules reported as error when the contract fails."
     )
     expectations: list[ExpectationResult]
+    builtin: bool = Field(
+        default=False,
+        exclude_if=lambda value: not value,
+        description="True: derived from the rules by ethicsgate (audit spec contracts: report), "
+        "not written in the policy.",
+    )

@@ -190,17 +190,40 @@ def contract_rule_result(rule: DataQualityRule, contract: ContractResult) -> Rul
     )
 
 
-def guarded_error(rule: Rule, contract: ContractResult) -> RuleResult:
-    """Return the ``error`` result of a rule whose evidence broke a data contract."""
-    failed = next(e for e in contract.expectations if not e.success)
+def guarded_error(
+    rule: Rule,
+    contract: ContractResult,
+    failed: ExpectationResult | None = None,
+    *,
+    also: Sequence[ExpectationResult] = (),
+) -> RuleResult:
+    """Return the ``error`` result of a rule whose evidence broke a data contract.
+
+    ``failed`` is the expectation the rule depends on (default: the contract's first failure)
+    and ``also`` the other failed ones it depends on.
+    """
+    if failed is None:
+        failed = next(e for e in contract.expectations if not e.success)
+    if contract.builtin:
+        message = (
+            f"not evaluated: built-in data contract on {contract.dataset!r} failed: "
+            f"{failed.message}"
+        )
+        if also:
+            named = ", ".join(f"{e.expect} on {e.column!r}" for e in also)
+            message += f"; also failed: {named}"
+    else:
+        message = (
+            f"not evaluated: data contract {contract.rule_id!r} on {contract.dataset!r} "
+            f"failed ({failed.message})"
+        )
     return RuleResult(
         id=rule.id,
         kind=rule.kind,
         title=rule.title,
         severity=rule.severity.value,
         status=RuleStatus.ERROR,
-        message=f"not evaluated: data contract {contract.rule_id!r} on {contract.dataset!r} "
-        f"failed ({failed.message})",
+        message=message,
         dataset=rule.dataset,
         references=list(rule.references),
         rows=0,
@@ -292,6 +315,25 @@ class _Validator:
         tally.missing += int(result.get("missing_count") or 0)
         tally.unexpected += int(result.get("unexpected_count") or 0)
         _keep(tally, list(result.get("partial_unexpected_list") or []), limit)
+
+    def flag(self, ok: str, frame: pd.DataFrame, tally: _Tally, *, limit: int) -> None:
+        """Validate a true/false column DuckDB computed (a parse, a conversion) for one chunk."""
+        expectation = self.gxe.ExpectColumnValuesToBeInSet(column=ok, value_set=[True])
+        result = self._validate(expectation, frame[[ok]], limit)
+        tally.rows += len(frame)
+        tally.unexpected += int(result.get("unexpected_count") or 0)
+
+    def exists(self, column: str, frame: pd.DataFrame) -> int:
+        """Validate that ``frame`` has ``column``; return 1 when it has not, else 0."""
+        expectation = self.gxe.ExpectColumnToExist(column=column)
+        batch = self.batches.get_batch(batch_parameters={"dataframe": frame})
+        result = batch.validate(expectation)
+        if result.exception_info and result.exception_info.get("raised_exception"):
+            raise RuntimeError(  # a bug in how we call GX, not a data problem
+                "Great Expectations could not run ExpectColumnToExist: "
+                f"{result.exception_info.get('exception_message')}"
+            )
+        return 0 if result.success else 1
 
     def unique(self, frame: pd.DataFrame, limit: int) -> list[Any]:
         """Validate the duplicated values DuckDB found; return GX's examples of them."""

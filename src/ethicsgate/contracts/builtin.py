@@ -1,0 +1,630 @@
+"""Built-in data contracts: check what every rule reads before it runs (``contracts: report``).
+
+The evidence reader converts each role as a rule needs it (0/1 labels, finite scores, parsed
+timestamps, known actors, ids that identify records) and stops the audit at the first value it
+cannot convert. With ``contracts: report`` in the audit spec, ethicsgate first derives from the
+policy's rules, per evidence set, an expectation suite of exactly those conversions, validates
+it with Great Expectations through the data-contract machinery of :mod:`.run`, and reports
+each failed expectation in the report while only the rules that depend on it become ``error``.
+
+Each built-in expectation is the reader's own conversion written as a DuckDB condition (so a
+dataset that meets the suite is one the reader accepts, and the rules give the same results as
+with ``contracts: stop``). DuckDB evaluates the condition per row in the same streaming scan as
+user contracts (chunks of 1,000,000 rows), Great Expectations validates the resulting
+true/false column (``expect_column_values_to_be_in_set``), and only failing expectations pay
+for examples and the first failing row. A role that does not exist fails
+``expect_column_to_exist`` (validated by Great Expectations on the evaluable roles) instead of
+stopping the audit; ids are checked like the record rules do (rows repeating a record are one
+record, rows that share an id and differ fail ``expect_column_values_to_be_unique``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ethicsgate.contracts.results import ContractResult, ExpectationResult
+from ethicsgate.contracts.run import (
+    CHUNK_ROWS,
+    _chunks,
+    _count,
+    _keep,
+    _literal,
+    _locate_all,
+    _quiet_gx,
+    _show,
+    _Tally,
+    _Validator,
+)
+from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
+from ethicsgate.evidence.rows import ACTORS, Role, RoleKind
+from ethicsgate.policy.models import (
+    AiContentLabeledRule,
+    BotDisclosureRule,
+    ConsentRule,
+    DataQualityRule,
+    DecisionExplainedRule,
+    FairnessRule,
+    HumanHandoffRule,
+    HumanReviewRequiredRule,
+    OversightRule,
+    Rule,
+    TransparencyRule,
+)
+from ethicsgate.rules.consent import consent_roles
+from ethicsgate.rules.oversight import oversight_roles
+from ethicsgate.rules.records import conflict_sql
+from ethicsgate.rules.transparency import transparency_roles
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["BuiltinCheck", "Scope", "builtin_checks", "builtin_rule_id", "run_builtin_contract"]
+
+BuiltinKind = Literal[
+    "exists", "binary", "finite", "number", "timestamp", "flag", "actor", "present", "unique_id"
+]
+#: What each built-in expectation requires of a value, in the words of the report.
+_REQUIRES: dict[str, str] = {
+    "exists": "the column or expression exists",
+    "binary": "0/1 or true/false",
+    "finite": "a finite number (not missing, NaN or infinite)",
+    "number": "a number (or missing)",
+    "timestamp": "a timestamp, ISO 8601 (or missing)",
+    "flag": "true/false, 1/0 or yes/no (or missing)",
+    "actor": f"one of {', '.join(ACTORS)}",
+    "present": "present (not missing)",
+    "unique_id": "an id naming one record (rows that share it are the same record)",
+}
+#: Roles whose failing values are codes, not personal data: shown as they are.
+_SAFE_KINDS = ("binary", "flag", "actor")
+_MAX_EXAMPLES = 5
+_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+            "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
+_NUMERIC = (*_INTEGER, "FLOAT", "DOUBLE", "DECIMAL")
+_TIMES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS",
+          "TIMESTAMP_NS", "DATE")  # fmt: skip
+_NULL_TYPE = '"NULL"'
+# The reader's spellings (evidence/reader.py for label/prediction, evidence/rows.py for flags).
+_BINARY_TEXT = ("1", "0", "true", "false", "1.0", "0.0")
+_FLAG_TEXT = ("1", "1.0", "true", "t", "yes", "y", "0", "0.0", "false", "f", "no", "n")
+_FLAG_TRUE = ("1", "1.0", "true", "t", "yes", "y")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A condition limiting a check to some rows: a text role in ``values``, or a flag true."""
+
+    role: str
+    kind: Literal["text", "flag"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass
+class BuiltinCheck:
+    """One built-in expectation on a role of a dataset, and the rules that depend on it."""
+
+    expect: BuiltinKind
+    column: str
+    #: how the role is read (``key``, ``timestamp``, ...): present and unique_id type it so
+    read_as: RoleKind = "text"
+    scope: tuple[Scope, ...] = ()
+    #: unique_id: the roles whose values make a record (rows repeating them are one record)
+    record: tuple[Role, ...] = ()
+    guards: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Return what makes two rules' checks the same check."""
+        return (self.expect, self.column, self.read_as, self.scope, self.record)
+
+    @property
+    def roles(self) -> list[str]:
+        """Return every role the check reads."""
+        names = [self.column, *(s.role for s in self.scope), *(r.name for r in self.record)]
+        return list(dict.fromkeys(names))
+
+
+def builtin_rule_id(dataset: str) -> str:
+    """Return the id the report gives the built-in contract of a dataset."""
+    return f"builtin:{dataset}"
+
+
+def builtin_checks(rules: Sequence[Rule]) -> dict[str, list[BuiltinCheck]]:
+    """Return, per dataset, the built-in expectations the rules depend on (shared ones merged).
+
+    Every role a rule reads must exist; beyond that each role is checked as the rule reads it.
+    """
+    found: dict[str, dict[tuple[Any, ...], BuiltinCheck]] = {}
+    for rule in rules:
+        for dataset, check in _checks_of(rule):
+            merged = found.setdefault(dataset, {}).setdefault(check.key, check)
+            if rule.id not in merged.guards:
+                merged.guards.append(rule.id)
+    return {dataset: list(checks.values()) for dataset, checks in found.items()}
+
+
+def _kind_check(role: Role) -> BuiltinCheck | None:
+    kinds: dict[str, BuiltinKind] = {
+        "timestamp": "timestamp",
+        "flag": "flag",
+        "flag_or_false": "flag",
+        "number": "number",
+        "actor": "actor",
+        "required_text": "present",
+    }
+    kind = kinds.get(role.kind)
+    return None if kind is None else BuiltinCheck(kind, role.name, read_as=role.kind)
+
+
+def _checks_of(rule: Rule) -> list[tuple[str, BuiltinCheck]]:
+    """Return the (dataset, check) pairs one rule depends on."""
+    out: list[tuple[str, BuiltinCheck]] = []
+    if isinstance(rule, DataQualityRule):
+        return out
+    if isinstance(rule, FairnessRule):
+        names = list(rule.sensitive_features)
+        binary = []
+        if rule.needs_label:
+            binary.append("label")
+        if rule.reads_prediction:
+            binary.append("prediction")
+        names += binary + (["score"] if rule.needs_score else [])
+        out += [(rule.dataset, BuiltinCheck("exists", n)) for n in dict.fromkeys(names)]
+        out += [(rule.dataset, BuiltinCheck("binary", r)) for r in binary]
+        if rule.needs_score:
+            out.append((rule.dataset, BuiltinCheck("finite", "score")))
+        return out
+    read: dict[str, list[Role]]
+    if isinstance(rule, TransparencyRule):
+        read = transparency_roles(rule)
+    elif isinstance(rule, ConsentRule):
+        read = consent_roles(rule)
+    elif isinstance(rule, OversightRule):
+        read = oversight_roles(rule)
+    else:  # pragma: no cover - the policy models admit no other kind
+        raise TypeError(f"unknown rule kind {rule!r}")
+    for dataset, roles in read.items():
+        out += [(dataset, BuiltinCheck("exists", n)) for n in dict.fromkeys(r.name for r in roles)]
+        for role in dict.fromkeys(roles):
+            check = _kind_check(role)
+            if check is not None:
+                out.append((dataset, check))
+    out += [(rule.dataset, check) for check in _id_checks(rule, read[rule.dataset])]
+    return out
+
+
+def _id_checks(rule: Rule, roles: list[Role]) -> list[BuiltinCheck]:
+    """Return the checks of the ids a record rule requires, with the rule's own scope.
+
+    ``record`` lists the roles the rule compares to tell a repeated record (same values: one
+    record) from two records sharing an id (rules/records.py ``unique_records_sql``).
+    """
+
+    def texts(names: Sequence[str]) -> list[Role]:
+        return [Role(n, "text") for n in names]
+
+    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
+        return [BuiltinCheck("present", "conversation_id", read_as="key")]
+    typed: tuple[Scope, ...] = ()
+    if isinstance(rule, (DecisionExplainedRule, AiContentLabeledRule)) and rule.event_types:
+        typed = (Scope("type", "text", tuple(rule.event_types)),)
+    if isinstance(rule, DecisionExplainedRule):
+        extras = [f for f in rule.finding_fields if f != "explanation"]
+        record = tuple(dict.fromkeys([Role("explanation", "text"), *texts(extras)]))
+        return [
+            BuiltinCheck("present", "decision_id", read_as="key", scope=typed),
+            BuiltinCheck("unique_id", "decision_id", read_as="key", scope=typed, record=record),
+        ]
+    if isinstance(rule, AiContentLabeledRule):
+        checks = []
+        scope = typed
+        if not rule.all_generated:
+            checks.append(BuiltinCheck("present", "ai_generated", read_as="flag", scope=typed))
+            scope = (*typed, Scope("ai_generated", "flag"))
+        shown = texts((["type"] if rule.event_types else []) + list(rule.finding_fields))
+        record = tuple(dict.fromkeys([Role("ai_label", "flag_or_false"), *shown]))
+        checks += [
+            BuiltinCheck("present", "event_id", read_as="key", scope=scope),
+            BuiltinCheck("unique_id", "event_id", read_as="key", scope=scope, record=record),
+        ]
+        return checks
+    if isinstance(rule, ConsentRule):
+        record = tuple(
+            dict.fromkeys(
+                [
+                    Role("subject_id", "ref"),
+                    Role("purpose", "text"),
+                    Role("ts", "timestamp"),
+                    *texts(rule.finding_fields),
+                ]
+            )
+        )
+        return [
+            BuiltinCheck("present", "event_id", read_as="key"),
+            BuiltinCheck("unique_id", "event_id", read_as="key", record=record),
+        ]
+    if isinstance(rule, OversightRule):
+        checks = [BuiltinCheck("present", "decision_id", read_as="key")]
+        if isinstance(rule, HumanReviewRequiredRule) and rule.adverse is None:
+            checks.append(BuiltinCheck("present", "adverse", read_as="flag"))
+        record = tuple(r for r in roles if r.name != "decision_id")
+        checks.append(BuiltinCheck("unique_id", "decision_id", read_as="key", record=record))
+        return checks
+    return []
+
+
+# -- SQL: the reader's conversions, lenient (NULL where the reader would stop) -------------------
+
+
+def _text(expr: str) -> str:
+    return f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
+
+
+def _typed(kind: RoleKind, expr: str, base: str) -> str:
+    """Return SQL reading a role as the record rules type it; NULL where they would stop."""
+    if base == "JSON":
+        expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
+    if kind in ("key", "ref"):
+        return f"({expr})" if base in _INTEGER else f"nullif(CAST(({expr}) AS VARCHAR), '')"
+    if kind == "actor":
+        return f"lower(trim(CAST(({expr}) AS VARCHAR)))"
+    if kind == "timestamp":
+        if base in _TIMES:
+            return f"CAST(({expr}) AS TIMESTAMPTZ)"
+        return f"try_cast({_text(expr)} AS TIMESTAMPTZ)"
+    if kind in ("flag", "flag_or_false"):
+        missing = "false" if kind == "flag_or_false" else "NULL"
+        if base == "BOOLEAN":
+            return f"coalesce(({expr}), {missing})"
+        if base in _NUMERIC:
+            return (
+                f"CASE WHEN ({expr}) IS NULL THEN {missing} WHEN ({expr}) = 1 THEN true "
+                f"WHEN ({expr}) = 0 THEN false END"
+            )
+        norm = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
+        true = ", ".join(_sql_literal(v) for v in _FLAG_TRUE)
+        known = ", ".join(_sql_literal(v) for v in _FLAG_TEXT)
+        return (
+            f"CASE WHEN ({expr}) IS NULL OR {norm} = '' THEN {missing} "
+            f"WHEN {norm} IN ({true}) THEN true WHEN {norm} IN ({known}) THEN false END"
+        )
+    if kind == "number":
+        if base in _NUMERIC:
+            return f"CAST(({expr}) AS DOUBLE)"
+        return f"try_cast({_text(expr)} AS DOUBLE)"
+    return f"CAST(({expr}) AS VARCHAR)"  # text, required_text
+
+
+def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
+    """Return a true/false SQL condition: the row meets the check (as the reader reads it)."""
+    raw = expr
+    if base == "JSON":
+        expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
+    kind = check.expect
+    if kind == "binary":  # evidence/reader.py: _binary_sql, and a NULL is no 0/1 either
+        if base == "BOOLEAN":
+            return f"(({expr}) IS NOT NULL)"
+        if base in _NUMERIC:
+            return f"coalesce(({expr}) = 1 OR ({expr}) = 0, false)"
+        if base == "VARCHAR":
+            allowed = ", ".join(_sql_literal(v) for v in _BINARY_TEXT)
+            return f"coalesce(lower(trim(({expr}))) IN ({allowed}), false)"
+        return "false"
+    if kind == "finite":  # evidence/reader.py: score_profile
+        if base in _NUMERIC:
+            return f"coalesce(isfinite(CAST(({expr}) AS DOUBLE)), false)"
+        return "false"
+    if kind in ("number", "timestamp", "flag"):  # evidence/rows.py: _typed_sql, missing allowed
+        if base == _NULL_TYPE:
+            return "true"
+        if kind == "number" and base in _NUMERIC or kind == "timestamp" and base in _TIMES:
+            return "true"
+        if kind == "flag" and base in ("BOOLEAN", *_NUMERIC, "VARCHAR"):
+            missing = f"(({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = '')"
+            return f"({missing} OR ({_typed('flag', raw, base)}) IS NOT NULL)"
+        if base != "VARCHAR":
+            return "false"
+        return f"({_text(expr)} IS NULL OR ({_typed(check.read_as, raw, base)}) IS NOT NULL)"
+    if kind == "actor":
+        actors = ", ".join(_sql_literal(a) for a in ACTORS)
+        return f"coalesce({_typed('actor', raw, base)} IN ({actors}), false)"
+    if kind == "present":
+        if check.read_as in ("flag", "flag_or_false"):
+            value = f"(NOT (({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = ''))"
+        else:
+            value = f"(({_typed(check.read_as, raw, base)}) IS NOT NULL)"
+        return value if scope == "true" else f"(NOT coalesce({scope}, false) OR {value})"
+    raise AssertionError(f"not a row-wise check: {kind}")  # pragma: no cover
+
+
+def _type_note(check: BuiltinCheck, base: str) -> str:
+    """Return why every value fails when the column's type cannot hold what the check needs."""
+    if base in ("JSON", _NULL_TYPE):
+        return ""
+    unusable = (
+        (check.expect == "binary" and base not in ("BOOLEAN", "VARCHAR", *_NUMERIC))
+        or (check.expect == "finite" and base not in _NUMERIC)
+        or (check.expect == "number" and base not in ("VARCHAR", *_NUMERIC))
+        or (check.expect == "timestamp" and base not in ("VARCHAR", *_TIMES))
+        or (check.expect == "flag" and base not in ("BOOLEAN", "VARCHAR", *_NUMERIC))
+    )
+    return f"; the column has type {base}, which cannot hold {_REQUIRES[check.expect]}" * unusable
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def run_builtin_contract(
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    evidence: EvidenceSet,
+    checks: Sequence[BuiltinCheck],
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+) -> ContractResult:
+    """Validate a dataset against its built-in expectations with Great Expectations.
+
+    Raises:
+        EvidenceError: the files cannot be read, or the evidence filter does not evaluate.
+    """
+    import duckdb
+    import pandas as pd
+
+    _quiet_gx()
+    import great_expectations as gx
+
+    available = evidence.columns(con)
+    exprs: dict[str, str] = {}
+    types: dict[str, str] = {}
+    problems: dict[str, str] = {}
+    for role in dict.fromkeys(r for c in checks for r in c.roles):
+        expr = evidence.role_expression(role)
+        try:
+            kind = con.sql(f"SELECT ({expr}) FROM {evidence.source_sql()} LIMIT 0").types[0]
+        except duckdb.Error as exc:
+            problems[role] = _missing_message(evidence, role, expr, available, exc)
+            continue
+        exprs[role], types[role] = expr, str(kind).split("(")[0].strip()
+    kept = evidence._checked_filter(con)
+    validator = _Validator(gx)
+
+    tallies: dict[int, _Tally] = {}
+    # exists: Great Expectations looks for each role among the ones that evaluate
+    frame = pd.DataFrame({role: pd.Series([], dtype="object") for role in exprs})
+    for index, check in enumerate(checks):
+        if check.expect == "exists":
+            unexpected = validator.exists(check.column, frame)
+            tallies[index] = _Tally(unexpected=unexpected)
+    runnable = {
+        i: c
+        for i, c in enumerate(checks)
+        if c.expect != "exists" and all(r in exprs for r in c.roles)
+    }
+    scopes = {i: _scope_sql(c, exprs, types) for i, c in runnable.items()}
+    rowwise = {i: c for i, c in runnable.items() if c.expect != "unique_id"}
+    oks = {i: _ok_sql(c, exprs[c.column], types[c.column], scopes[i]) for i, c in rowwise.items()}
+    rows = chunks = 0
+    if oks:
+        tallies.update({i: _Tally() for i in oks})
+        select = ", ".join(f"{ok} AS {_quote_ident(f'_ok{i}')}" for i, ok in oks.items())
+        sql = f"SELECT {select} FROM {evidence.source_sql()} WHERE {kept}"
+        try:
+            for part in _chunks(con, sql, chunk_rows):
+                chunks += 1
+                rows += len(part)
+                for i in oks:
+                    validator.flag(f"_ok{i}", part, tallies[i], limit=_MAX_EXAMPLES)
+        except duckdb.Error as exc:
+            raise evidence._read_error(exc) from exc
+    else:
+        rows = _count(con, evidence, kept)
+    failing: dict[int, str] = {}
+    for i, check in runnable.items():
+        if check.expect == "unique_id":
+            tally, bad = _unique_ids(con, evidence, check, exprs, types, kept, scopes[i], validator)
+            tallies[i] = tally
+            if bad is not None:
+                failing[i] = bad
+        elif tallies[i].unexpected:
+            tallies[i].examples = _examples(con, evidence, exprs[check.column], oks[i], kept)
+            failing[i] = f"NOT ({oks[i]})"
+    locations = _locate_all(evidence, failing, kept)
+    results = []
+    for index, check in enumerate(checks):
+        if check.expect != "exists" and index not in runnable:
+            continue  # a role it reads does not exist: that expectation failed and guards it
+        results.append(
+            _result(
+                check,
+                tallies[index],
+                exprs,
+                types,
+                location=locations.get(index),
+                problem=problems.get(check.column),
+                where=str(evidence.locate(_spec_key(evidence, check.column))),
+            )
+        )
+    return ContractResult(
+        rule_id=builtin_rule_id(dataset),
+        dataset=dataset,
+        success=all(r.success for r in results),
+        rows=rows,
+        chunks=chunks,
+        engine=f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)",
+        guards=list(dict.fromkeys(g for c in checks for g in c.guards)),
+        expectations=results,
+        builtin=True,
+    )
+
+
+def _spec_key(evidence: EvidenceSet, role: str) -> tuple[str, ...]:
+    return ("columns", role) if role in evidence.spec.columns else ("columns",)
+
+
+def _missing_message(
+    evidence: EvidenceSet,
+    role: str,
+    expr: str,
+    available: list[tuple[str, str]],
+    exc: Exception,
+) -> str:
+    names = ", ".join(name for name, _ in available)
+    files = str(evidence.files[0]) if len(evidence.files) == 1 else f"{len(evidence.files)} files"
+    if role in evidence.spec.columns:
+        return (
+            f"the expression for {role!r} ({expr}) does not evaluate on {files}: "
+            f"{_first_line(exc)}; fix evidence.{evidence.name}.columns.{role} (columns: {names})"
+        )
+    return (
+        f"{files} has no column {role!r}; map it under evidence.{evidence.name}.columns, e.g. "
+        f"{role}: <column or SQL> (columns: {names})"
+    )
+
+
+def _scope_sql(check: BuiltinCheck, exprs: dict[str, str], types: dict[str, str]) -> str:
+    parts = []
+    for scope in check.scope:
+        typed = _typed(scope.kind, exprs[scope.role], types[scope.role])
+        if scope.kind == "flag":
+            parts.append(f"({typed}) IS TRUE")
+        else:
+            values = ", ".join(_sql_literal(v) for v in scope.values) or "NULL"
+            parts.append(f"({typed}) IN ({values})")
+    return " AND ".join(parts) or "true"
+
+
+def _examples(
+    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, expr: str, ok: str, kept: str
+) -> list[Any]:
+    """Return the most frequent failing values (a diagnostic query, only for failures)."""
+    sql = (
+        f"SELECT v FROM (SELECT ({expr}) AS v FROM {evidence.source_sql()} "
+        f"WHERE ({kept}) AND NOT ({ok})) GROUP BY v "
+        f"ORDER BY count(*) DESC, CAST(v AS VARCHAR) NULLS FIRST LIMIT {_MAX_EXAMPLES}"
+    )
+    return [row[0] for row in con.sql(sql).fetchall()]
+
+
+def _unique_ids(
+    con: duckdb.DuckDBPyConnection,
+    evidence: EvidenceSet,
+    check: BuiltinCheck,
+    exprs: dict[str, str],
+    types: dict[str, str],
+    kept: str,
+    scope: str,
+    validator: _Validator,
+) -> tuple[_Tally, str | None]:
+    """Count the rows whose id another, different row shares (DuckDB), validated by GX."""
+    import duckdb
+    import pandas as pd
+
+    key = _typed(check.read_as, exprs[check.column], types[check.column])
+    values = [_typed(r.kind, exprs[r.name], types[r.name]) for r in check.record]
+    cols = [f"_r{i}" for i in range(len(values))]
+    pairs = zip(values, cols, strict=True)
+    inner = ", ".join([f"{key} AS _id", *(f"{v} AS {c}" for v, c in pairs)])
+    source = (
+        f"(SELECT {inner} FROM {evidence.source_sql()} WHERE ({kept}) AND coalesce({scope}, false))"
+    )
+    try:
+        counted = con.sql(f"SELECT count(*) FROM {source} WHERE _id IS NOT NULL").fetchall()
+        total = int(counted[0][0])
+        dups = con.sql(
+            f"SELECT _id, count(*) AS n FROM {source} WHERE _id IS NOT NULL GROUP BY _id "
+            f"HAVING count(*) > 1 AND ({conflict_sql(cols)}) ORDER BY n DESC, _id"
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise evidence._read_error(exc) from exc
+    tally = _Tally(rows=total, unexpected=sum(int(n) for _, n in dups))
+    if not dups:
+        return tally, None
+    ids = [value for value, _ in dups]
+    frame = pd.DataFrame({"value": [v for v in ids[:10_000] for _ in range(2)]})
+    _keep(tally, validator.unique(frame, _MAX_EXAMPLES), _MAX_EXAMPLES)
+    literals = ", ".join(_literal(v) for v in ids[:10_000])
+    return tally, f"coalesce({scope}, false) AND ({key}) IN ({literals})"
+
+
+def _result(
+    check: BuiltinCheck,
+    tally: _Tally,
+    exprs: dict[str, str],
+    types: dict[str, str],
+    *,
+    location: str | None,
+    problem: str | None,
+    where: str,
+) -> ExpectationResult:
+    column = check.column
+    requires = _REQUIRES[check.expect]
+    rules = ", ".join(check.guards)
+    parameters: dict[str, Any] = {"requires": requires}
+    if check.scope:
+        parameters["scope"] = " and ".join(
+            f"{s.role} in [{', '.join(s.values)}]" if s.kind == "text" else f"{s.role} is true"
+            for s in check.scope
+        )
+    if check.expect == "exists":
+        success = tally.unexpected == 0
+        gx_name = "expect_column_to_exist"
+        message = (
+            f"{gx_name} on {column!r}: exists ({exprs[column]})"
+            if success
+            else f"{gx_name} on {column!r}: {problem}; needed by {rules}"
+        )
+        return ExpectationResult(
+            expect="exists",
+            expectation=gx_name,
+            column=column,
+            expression=exprs.get(column),
+            parameters=parameters,
+            success=success,
+            rows=0,
+            unexpected=tally.unexpected,
+            unexpected_percent=None,
+            masked=False,
+            location=None if success else where,
+            message=message,
+            guards=list(check.guards),
+        )
+    gx_name = (
+        "expect_column_values_to_be_unique"
+        if check.expect == "unique_id"
+        else "expect_column_values_to_be_in_set"
+    )
+    safe = check.expect in _SAFE_KINDS
+    examples = [_show(v, safe=safe) for v in tally.examples]
+    denominator = tally.rows
+    percent = 100.0 * tally.unexpected / denominator if denominator else None
+    success = tally.unexpected == 0
+    what = f"{column!r} must be {requires}"
+    if success:
+        message = f"{gx_name} on {column!r}: met by all {denominator:,} value(s) ({requires})"
+    else:
+        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
+        note = _type_note(check, types.get(column, ""))
+        message = (
+            f"{gx_name} on {column!r}: {tally.unexpected:,} of {denominator:,} row(s) "
+            f"unexpected ({percent:.2f} %){shown}: {what}{note}"
+            + (f"; first at {location}" if location else "")
+            + f"; column {exprs[column]}; needed by {rules}"
+        )
+    return ExpectationResult(
+        expect=check.expect,
+        expectation=gx_name,
+        column=column,
+        expression=exprs.get(column),
+        parameters=parameters,
+        success=success,
+        rows=tally.rows,
+        unexpected=tally.unexpected,
+        unexpected_percent=percent,
+        examples=examples,
+        masked=not safe,
+        location=location,
+        message=message,
+        guards=list(check.guards),
+    )
