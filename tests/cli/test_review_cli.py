@@ -171,6 +171,24 @@ def test_export_and_verify_log(enqueued: Path, tmp_path: Path, db: str) -> None:
     assert not result["ok"] and any("entry 4: hash does not match" in p for p in result["problems"])
 
 
+def test_export_filters_items_like_list(enqueued: Path, tmp_path: Path, db: str) -> None:
+    review(db, "claim")
+    review(db, "decide", "1", "--outcome", "confirmed")
+    code, stdout, _ = run("review", "export", "--db", db, "--status", "decided")
+    assert code == 0 and [i["id"] for i in json.loads(stdout)] == [1]
+    code, stdout, _ = run("review", "export", "--db", db, "--status", "open", "--format", "jsonl")
+    assert code == 0 and [json.loads(line)["id"] for line in stdout.splitlines()] == [2]
+    code, stdout, _ = run("review", "export", "--db", db, "--rule", "no-such-rule")
+    assert code == 0 and json.loads(stdout) == []
+    code, stdout, _ = run("review", "export", "--db", db, "--limit", "1")
+    assert code == 0 and len(json.loads(stdout)) == 1
+    # the log is exported whole: a filtered part of a hash chain could not be verified
+    out = tmp_path / "log.json"
+    code, _, stderr = run("review", "export", "--db", db, "--log", "--status", "open", "--out", str(out))
+    assert code == 2 and "--log exports the whole decision log; --status filter" in stderr
+    assert not out.exists()
+
+
 def test_cli_start_does_not_import_sqlalchemy(tmp_path: Path) -> None:
     # run from a file, not `python -c` (see DEPENDENCY-NOTES: -c can hide an early exit)
     probe = tmp_path / "probe.py"

@@ -200,15 +200,28 @@ def review() -> None:
     """
 
 
+def _item_filters(func: F) -> F:
+    """Add the item filters that `list` and `export` share."""
+
+    @click.option(
+        "--status",
+        type=click.Choice(["open", "claimed", "decided", "escalated"]),
+        help="Only these.",
+    )
+    @click.option("--rule", "rule_id", help="Only items of this rule id.")
+    @click.option("--assignee", help="Only items claimed by this reviewer.")
+    @click.option("--audit", "audit_id", help="Only items of this audit id.")
+    @click.option("--overdue", is_flag=True, help="Only undecided items past their due time.")
+    @click.option("--limit", type=click.IntRange(min=1), help="At most this many items.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @review.command("list")
-@click.option(
-    "--status", type=click.Choice(["open", "claimed", "decided", "escalated"]), help="Only these."
-)
-@click.option("--rule", "rule_id", help="Only items of this rule id.")
-@click.option("--assignee", help="Only items claimed by this reviewer.")
-@click.option("--audit", "audit_id", help="Only items of this audit id.")
-@click.option("--overdue", is_flag=True, help="Only undecided items past their due time.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many items.")
+@_item_filters
 @_FORMAT
 @_store_options
 def list_(
@@ -315,21 +328,52 @@ def release(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write to this file (atomically) instead of standard output.",
 )
+@_item_filters
 @_store_options
 def export(
     fmt: str,
     what: str | None,
     out: Path | None,
+    status: str | None,
+    rule_id: str | None,
+    assignee: str | None,
+    audit_id: str | None,
+    overdue: bool,
+    limit: int | None,
     db_url: str | None,
     actor: str | None,
     lease: str | None,
 ) -> None:
-    """Export every review item (or, with --log, the decision log)."""
+    """Export review items (or, with --log, the whole decision log)."""
+    filters = {
+        "status": status,
+        "rule_id": rule_id,
+        "assignee": assignee,
+        "audit_id": audit_id,
+        "overdue": overdue or None,
+        "limit": limit,
+    }
+    given = [f"--{k.removesuffix('_id')}" for k, v in filters.items() if v is not None]
+    if what == "log" and given:
+        raise click.UsageError(
+            f"--log exports the whole decision log; {', '.join(given)} filter items only "
+            "(a part of the hash chain could not be verified on its own)"
+        )
     with open_review_store(db_url, lease) as store:
         if what == "log":
             rows = [e.model_dump(mode="json") for e in store.log_entries()]
         else:
-            rows = [i.model_dump(mode="json") for i in store.list_items()]
+            rows = [
+                i.model_dump(mode="json")
+                for i in store.list_items(
+                    status=status,
+                    rule_id=rule_id,
+                    assignee=assignee,
+                    audit_id=audit_id,
+                    overdue=overdue,
+                    limit=limit,
+                )
+            ]
     text = _serialise(rows, fmt)
     if out is None:
         click.echo(text, nl=False)
