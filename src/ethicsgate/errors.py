@@ -19,6 +19,7 @@ __all__ = [
     "PolicyError",
     "PublishError",
     "ReviewError",
+    "SettingsError",
     "SigningError",
     "VerificationError",
 ]
@@ -119,3 +120,9 @@ class PublishError(EthicsgateError):
     """A transparency statement cannot be published from the given input."""
 
     kind = "publish"
+
+
+class SettingsError(EthicsgateError):
+    """An ``ETHICSGATE_*`` environment setting holds a value that cannot be used."""
+
+    kind = "settings"

@@ -25,3 +25,10 @@ class Settings(BaseSettings):
     """Who ``ethicsgate review`` acts as when ``--as`` is not given (default: the OS user)."""
     review_lease: str = "15m"
     """How long a review claim lasts before the item is claimable again (``--lease``)."""
+    memory_limit: str | None = None
+    """DuckDB's memory limit for evidence scans, e.g. ``2GB`` (default: DuckDB's, 80 % of RAM);
+    over it, joins and sorts spill to ``temp_dir``."""
+    threads: str | None = None
+    """DuckDB worker threads for evidence scans (default: one per core)."""
+    temp_dir: Path | None = None
+    """Where DuckDB spills when over ``memory_limit`` (default: a folder in the system's temp)."""
