@@ -308,3 +308,21 @@ def test_policy_schema_kinds() -> None:
         assert schema["$schema"].endswith("2020-12/schema")
     code, stdout, _ = run("policy", "schema")
     assert "assert" in json.loads(stdout)["$defs"]["FairnessRule"]["properties"]
+
+
+def test_engine_settings_apply_and_bad_ones_exit_2(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = make_audit(PASSING)
+    monkeypatch.setenv("ETHICSGATE_MEMORY_LIMIT", "200MB")
+    monkeypatch.setenv("ETHICSGATE_THREADS", "1")
+    monkeypatch.setenv("ETHICSGATE_TEMP_DIR", str(tmp_path / "spill"))
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "ok"))
+    assert code == 0, stderr
+    assert (tmp_path / "spill").is_dir() and not list((tmp_path / "spill").iterdir())  # cleaned up
+    monkeypatch.setenv("ETHICSGATE_MEMORY_LIMIT", "a lot")
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "bad"))
+    assert code == 2
+    assert "ETHICSGATE_MEMORY_LIMIT: 'a lot' is not usable" in stderr
+    assert "hint: set ETHICSGATE_MEMORY_LIMIT to 2GB or 500MB" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "bad").exists()

@@ -80,7 +80,7 @@ def run_audit(
     Raises:
         AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
     """
-    import duckdb
+    from ethicsgate.evidence.engine import connect
 
     started = clock()
     audit = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
@@ -93,9 +93,9 @@ def run_audit(
     rules = audit.policy.pack.rules
     counts: dict[str, GroupedCounts] = {}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ethicsgate-hash") as pool:
+        con = connect()  # ETHICSGATE_MEMORY_LIMIT, _THREADS, _TEMP_DIR (before hashing starts)
         for evidence_set in evidence.values():
             evidence_set.start_hashing(pool)
-        con = duckdb.connect()
         try:
             # data contracts first: rules whose evidence breaks one are not evaluated (error)
             contracts, blocked = _run_contracts(
@@ -141,7 +141,7 @@ def run_audit(
         finished_at=finished.isoformat(timespec="seconds"),
         ethicsgate_version=__version__,
         engine={
-            "duckdb": duckdb.__version__,
+            "duckdb": _version("duckdb"),
             "fairlearn": _version("fairlearn"),
             "python": ".".join(map(str, __import__("sys").version_info[:3])),
         },
