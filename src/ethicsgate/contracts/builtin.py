@@ -299,7 +299,7 @@ def _typed(kind: RoleKind, expr: str, base: str) -> str:
 
 def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
     """Return a true/false SQL condition: the row meets the check (as the reader reads it)."""
-    raw = expr
+    raw, source_type = expr, base  # _typed converts JSON itself: give it the source's type
     if base == "JSON":
         expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
     kind = check.expect
@@ -323,18 +323,18 @@ def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
             return "true"
         if kind == "flag" and base in ("BOOLEAN", *_NUMERIC, "VARCHAR"):
             missing = f"(({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = '')"
-            return f"({missing} OR ({_typed('flag', raw, base)}) IS NOT NULL)"
+            return f"({missing} OR ({_typed('flag', raw, source_type)}) IS NOT NULL)"
         if base != "VARCHAR":
             return "false"
-        return f"({_text(expr)} IS NULL OR ({_typed(check.read_as, raw, base)}) IS NOT NULL)"
+        return f"({_text(expr)} IS NULL OR ({_typed(check.read_as, raw, source_type)}) IS NOT NULL)"
     if kind == "actor":
         actors = ", ".join(_sql_literal(a) for a in ACTORS)
-        return f"coalesce({_typed('actor', raw, base)} IN ({actors}), false)"
+        return f"coalesce({_typed('actor', raw, source_type)} IN ({actors}), false)"
     if kind == "present":
         if check.read_as in ("flag", "flag_or_false"):
             value = f"(NOT (({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = ''))"
         else:
-            value = f"(({_typed(check.read_as, raw, base)}) IS NOT NULL)"
+            value = f"(({_typed(check.read_as, raw, source_type)}) IS NOT NULL)"
         return value if scope == "true" else f"(NOT coalesce({scope}, false) OR {value})"
     raise AssertionError(f"not a row-wise check: {kind}")  # pragma: no cover
 

@@ -362,3 +362,26 @@ def test_stop_mode_never_imports_great_expectations(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_json_lines_with_mixed_types_are_read_as_the_reader_reads_them(tmp_path: Path) -> None:
+    # one ts is a number, so DuckDB types the field JSON; the rest must still parse
+    events = [
+        {"conversation_id": "c1", "ts": "2025-03-01T10:00:00Z", "actor": "bot", "type": "m",
+         "text": "I am a virtual assistant"},
+        {"conversation_id": "c1", "ts": 1740823205, "actor": "customer", "type": "m", "text": "hi"},
+        {"conversation_id": "c2", "ts": "2025-03-01T11:00:00Z", "actor": "bot", "type": "m",
+         "text": "I am a chatbot"},
+    ]  # fmt: skip
+    (tmp_path / "chat.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    (tmp_path / "policy.yaml").write_text(HEADER + LOGS.split("  - id: explained")[0])
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: t\npolicy: policy.yaml\ncontracts: report\n"
+        "evidence:\n  chat: {path: chat.jsonl}\n"
+    )
+    result = run_audit(tmp_path / "audit.yaml")
+    (contract,) = result.contracts
+    failed = [e for e in contract.expectations if not e.success]
+    assert [(e.expect, e.column, e.unexpected) for e in failed] == [("timestamp", "ts", 1)]
+    assert failed[0].location == f"{tmp_path / 'chat.jsonl'}:2 (row 2)"
+    assert result.rules[0].status == "error"
