@@ -124,18 +124,24 @@ def _double_literal(value: float) -> str:
     return f"CAST('{value!r}' AS DOUBLE)"
 
 
-def _score_column_sql(score: str, column: ScoreColumn) -> str:
-    """Return the SQL of a score-derived column over ``score`` (a DOUBLE expression)."""
+def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
+    """Return the SQL of a score-derived column as (raw, final) over ``score`` (a DOUBLE).
+
+    ``raw`` is what the grouped scan evaluates per row, kept cheap: a comparison, or the
+    unclamped bin as a DOUBLE (a NaN or infinite score in a row the filter drops must not
+    fail a cast). ``final`` turns one raw value, ``{}``, into the column, on the few grouped
+    rows. For ``sum`` the raw SQL is the aggregate and ``final`` sums the partial sums.
+    """
     if column.kind == "gt":
-        return f"CAST({score} > {_double_literal(column.value)} AS INTEGER)"
+        return f"({score} > {_double_literal(column.value)})", "CAST({} AS INTEGER)"
     if column.kind == "ge":
-        return f"CAST({score} >= {_double_literal(column.value)} AS INTEGER)"
+        return f"({score} >= {_double_literal(column.value)})", "CAST({} AS INTEGER)"
     if column.kind == "value":
-        return score
+        return score, "{}"
     if column.kind == "sum":
-        return f"sum({score})"
+        return f"sum({score})", "sum({})"
     raw = f"floor(({score} - {_double_literal(column.value)}) * {_double_literal(column.scale)})"
-    return f"CAST(least(greatest({raw}, 0), {column.bins - 1}) AS BIGINT)"
+    return raw, f"CAST(least(greatest({{}}, 0), {column.bins - 1}) AS BIGINT)"
 
 
 def _quote_ident(name: str) -> str:
@@ -258,12 +264,13 @@ class EvidenceSet:
         if score_columns:
             score = self._score_sql(con, available)
             for name, column in score_columns.items():
+                raw, final = _score_column_sql(score, column)
                 if column.kind == "sum":
-                    sums.append(f"{_score_column_sql(score, column)} AS _s{len(sums)}")
-                    outer.append(f"sum(_s{len(sums) - 1}) AS {_quote_ident(name)}")
+                    outer.append(f"{final.format(f'_s{len(sums)}')} AS {_quote_ident(name)}")
+                    sums.append(f"{raw} AS _s{len(sums)}")
                 else:
-                    outer.append(f"_t.c{len(keys)} AS {_quote_ident(name)}")
-                    keys.append(_score_column_sql(score, column))
+                    outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {_quote_ident(name)}")
+                    keys.append(raw)
         sql = self._grouped_sql(keys, sums, outer)
         frame = self._run(con, sql, progress)
         frame["n"] = frame["n"].astype("int64")
