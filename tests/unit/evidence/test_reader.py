@@ -134,3 +134,57 @@ def test_grouped_counts_equal_a_plain_python_count(write: Callable[[str, str], P
     assert got == expected
     assert len(counts.frame) == len(expected)  # one row per normalised group, none split
     assert (counts.rows_read, counts.rows) == (5_000, sum(expected.values()))
+
+
+def _collide_with(target: str) -> str:
+    """Return plain ASCII text (no CSV quoting needed), as long as ``target``, same ``hash()``.
+
+    Two free 8-byte blocks, then the block that maps their state onto the target's state
+    after the same number of blocks (the multiply is invertible); the tail bytes are shared.
+    """
+    import random
+
+    mask, k_inv = 2**64 - 1, pow(0xD6E8FEB86659FD93, -1, 2**64)
+    raw = target.encode()
+    full = len(raw) - len(raw) % 8
+    goal = _duckdb_string_hash_state(raw[:full], len(raw))  # after the target's full blocks
+    rng = random.Random(2026)
+    import string
+
+    allowed = set((string.ascii_letters + string.digits + "-_.:;!?()/+*=").encode())
+    printable = bytes(sorted(allowed))
+    while True:
+        head = bytes(rng.choice(printable) for _ in range(full - 8))
+        state = _duckdb_string_hash_state(head, len(raw))
+        block = (state ^ ((goal * k_inv) & mask)).to_bytes(8, "little")
+        if all(b in allowed for b in block):
+            return (head + block + raw[full:]).decode()
+
+
+def _duckdb_string_hash_state(blocks: bytes, length: int) -> int:
+    """DuckDB's string hash state after whole 8-byte blocks (duckdb 2.0: xor, then multiply)."""
+    mask, k = 2**64 - 1, 0xD6E8FEB86659FD93
+    state = (0xE17A1465 ^ (length * 0xC6A4A7935BD1E995)) & mask
+    for i in range(0, len(blocks), 8):
+        state = ((state ^ int.from_bytes(blocks[i : i + 8], "little")) * k) & mask
+    return state
+
+
+def test_crafted_hash_collisions_do_not_merge_groups(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+    """A category crafted to collide with another under DuckDB's hash() stays its own group.
+
+    DuckDB's string hash is fast, not cryptographic: text with the same hash() as a real
+    category is easy to make. The grouped scan keys its hash with a secret per scan, so such
+    a value (say, typed into a free-text field) cannot merge into, or relabel, a real group.
+    """
+    target = "Black or African American"
+    crafted = _collide_with(target)
+    con = duckdb.connect()
+    assert crafted != target and len(crafted) == len(target)
+    # the precondition: unkeyed, DuckDB cannot tell the two apart by hash
+    assert con.sql("SELECT hash(?) = hash(?)", params=[crafted, target]).fetchall() == [(True,)]
+    rows = [f"{target},1,1"] * 40 + [f"{crafted},1,1"] * 2 + ["White,0,1"] * 5
+    write("d.csv", "race,label,prediction\n" + "\n".join(rows) + "\n")
+    counts = _counts(_open("d.csv", tmp_path), ["race", "label", "prediction"])
+    got = {row.race: int(row.n) for row in counts.frame.itertuples(index=False)}
+    assert got == {target: 40, crafted: 2, "White": 5}
