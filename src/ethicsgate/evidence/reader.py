@@ -48,6 +48,12 @@ _FORMATS: dict[str, EvidenceFormat] = {
     ".json": "json",
 }
 _COMPRESSED = (".gz", ".zst")
+#: Types whose DuckDB hash is a fixed mix of the value itself (no string hashing to aim at).
+_FIXED_WIDTH = (
+    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME",
+    "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL", "UUID",
+)  # fmt: skip
 _NUMERIC = (
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
@@ -298,8 +304,9 @@ class EvidenceSet:
         outer level runs on those few rows: it normalises the values (0/1, text) and groups
         again by them, so spellings of one value meet there.
 
-        The hash is keyed with a secret drawn per scan: the text keys are hashed with a random
-        16-byte prefix and the key list starts with the secret, so DuckDB's hash (fast, but not
+        The hash is keyed with a secret drawn per scan: every key that is not a fixed-width
+        value (text, JSON, lists, ...) is hashed as text with a random 16-byte prefix, and the
+        key list starts with the secret, so DuckDB's hash (fast, but not
         cryptographic: collisions for it are easy to craft) cannot be aimed at by crafted
         category values; a collision crafted for one key does not carry over to another.
         Distinct key tuples merge only if their keyed hashes collide by chance: about
@@ -310,7 +317,9 @@ class EvidenceSet:
             f"SELECT {', '.join(f'({k})' for k in keys)} FROM {self.source_sql()} LIMIT 0"
         ).types
         hashed = ", ".join(
-            f"{secret} || ({expr})" if str(kind) == "VARCHAR" else f"({expr})"
+            f"({expr})"
+            if str(kind).split("(")[0] in _FIXED_WIDTH
+            else f"{secret} || CAST(({expr}) AS VARCHAR)"  # text, JSON, lists, ...: keyed
             for expr, kind in zip(keys, types, strict=True)
         )
         fields = ", ".join(f"'c{i}': ({expr})" for i, expr in enumerate(keys))
