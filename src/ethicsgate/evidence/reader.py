@@ -92,8 +92,8 @@ class ScoreColumn:
     """A column of a grouped scan derived from the ``score`` role (``s``, as DOUBLE).
 
     ``gt``/``ge``: 0/1 for ``s > value`` / ``s >= value``; ``value``: ``s`` itself; ``bin``:
-    ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: ``sum(s)`` per group (an
-    aggregate, not a key).
+    ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: the compensated sum of ``s``
+    per group (an aggregate, not a key).
     """
 
     kind: Literal["gt", "ge", "value", "bin", "sum"]
@@ -146,7 +146,9 @@ def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
     if column.kind == "value":
         return score, "{}"
     if column.kind == "sum":
-        return f"sum({score})", "sum({})"
+        # compensated (Kahan-Babuska) sums: a plain parallel sum of doubles differs in its last
+        # bits from run to run, and so would the report; fsum costs the same here
+        return f"fsum({score})", "fsum({})"
     raw = f"floor(({score} - {_double_literal(column.value)}) * {_double_literal(column.scale)})"
     return raw, f"CAST(least(greatest({{}}, 0), {column.bins - 1}) AS BIGINT)"
 
@@ -328,7 +330,12 @@ class EvidenceSet:
             f"count(*) AS _n{''.join(', ' + s for s in sums)} "
             f"FROM {self.source_sql()} GROUP BY _h"
         )
-        return f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL"
+        # sorted, so that everything computed from the rows in order (pandas sums of the score
+        # sums, bootstrap draws) is the same from run to run
+        return (
+            f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL "
+            "ORDER BY ALL NULLS FIRST"
+        )
 
     # -- scores ---------------------------------------------------------------------------
 
