@@ -82,9 +82,11 @@ def scan_fairness_evidence(
     exact = True
     if any(r.needs_score for r in rules):
         # the distinct estimate only decides how ROC AUC and calibration group the scores
-        profile = evidence.score_profile(con, distinct=any(r.score_metrics for r in rules))
+        profile = evidence.score_profile(
+            con, distinct=any(r.score_metrics for r in rules), progress=progress
+        )
         if any(r.impact_ratio == "scoring" for r in rules) and profile.rows:
-            median = evidence.score_median(con, profile)
+            median = evidence.score_median(con, profile, progress=progress)
             columns[ABOVE_MEDIAN] = ScoreColumn("gt", value=median)
         for rule in rules:
             if rule.threshold is not None and rule.needs_prediction:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
@@ -37,6 +37,7 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[str, float], None]
+_T = TypeVar("_T")
 _FORMATS: dict[str, EvidenceFormat] = {
     ".csv": "csv",
     ".tsv": "csv",
@@ -340,7 +341,11 @@ class EvidenceSet:
     # -- scores ---------------------------------------------------------------------------
 
     def score_profile(
-        self, con: duckdb.DuckDBPyConnection, *, distinct: bool = True
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        distinct: bool = True,
+        progress: ProgressCallback | None = None,
     ) -> ScoreProfile:
         """Return the count, range and estimated distinct values of the audited scores.
 
@@ -359,10 +364,9 @@ class EvidenceSet:
             f"{f'approx_count_distinct({score})' if distinct else '0'} "
             f"FROM {self.source_sql()} WHERE {kept}"
         )
-        try:
-            bad_rows, rows, low, high, distinct = con.sql(sql).fetchall()[0]
-        except duckdb.Error as exc:
-            raise self._read_error(exc) from exc
+        bad_rows, rows, low, high, distinct = self._fetch(
+            con, sql, progress, f"{self.name} (score profile)"
+        )[0]
         if bad_rows:
             self._raise_bad_score(con, kept, bad, int(bad_rows))
         if not rows:
@@ -371,7 +375,13 @@ class EvidenceSet:
             rows=int(rows), min=float(low), max=float(high), distinct_estimate=int(distinct)
         )
 
-    def score_median(self, con: duckdb.DuckDBPyConnection, profile: ScoreProfile) -> float:
+    def score_median(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        profile: ScoreProfile,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> float:
         """Return the exact median of the audited scores in bounded memory.
 
         For an even count it is the mean of the two middle scores. Equal-width histograms
@@ -390,7 +400,14 @@ class EvidenceSet:
         kept = self._checked_filter(con)
         middle = sorted({(profile.rows - 1) // 2, profile.rows // 2})
         found = self._order_statistics(
-            con, score, kept, middle, low=profile.min, high=profile.max, rows=profile.rows
+            con,
+            score,
+            kept,
+            middle,
+            low=profile.min,
+            high=profile.max,
+            rows=profile.rows,
+            progress=progress,
         )
         return sum(found[rank] for rank in middle) / len(middle)
 
@@ -405,8 +422,10 @@ class EvidenceSet:
         high: float,
         rows: int,
         depth: int = 0,
+        progress: ProgressCallback | None = None,
     ) -> dict[int, float]:
         """Return the scores at 0-based ``ranks`` (ascending) among the rows of ``where``."""
+        label = f"{self.name} (score median, pass {depth + 1})"
         if low == high:
             return dict.fromkeys(ranks, low)
         scale = _HISTOGRAM_BINS / (high - low)
@@ -425,7 +444,7 @@ class EvidenceSet:
                 "ORDER BY s"
             )
             found: dict[int, float] = {}
-            for value, first, cum in self._fetch(con, sql):
+            for value, first, cum in self._fetch(con, sql, progress, label):
                 for rank in ranks:
                     if first <= rank < cum:
                         found[rank] = float(value)
@@ -442,7 +461,7 @@ class EvidenceSet:
             f"FROM {self.source_sql()} WHERE {where} GROUP BY b ORDER BY b"
         )
         bins: list[list[Any]] = []
-        for bin_index, count, bin_low, bin_high in self._fetch(con, sql):
+        for bin_index, count, bin_low, bin_high in self._fetch(con, sql, progress, label):
             if bins and min(int(bin_index), _HISTOGRAM_BINS - 1) == bins[-1][0]:
                 bins[-1][1] += int(count)
                 bins[-1][3] = max(bins[-1][3], bin_high)
@@ -464,16 +483,20 @@ class EvidenceSet:
                     high=float(bin_high),
                     rows=int(count),
                     depth=depth + 1,
+                    progress=progress,
                 )
                 found.update({r: deeper[r - before] for r in inside})
             before += int(count)
         return found
 
-    def _fetch(self, con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
-        try:
-            return con.sql(sql).fetchall()
-        except duckdb.Error as exc:
-            raise self._read_error(exc) from exc
+    def _fetch(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        progress: ProgressCallback | None = None,
+        label: str = "",
+    ) -> list[tuple[Any, ...]]:
+        return self._tracked(con, progress, label or self.name, lambda: con.sql(sql).fetchall())
 
     def _score_sql(self, con: duckdb.DuckDBPyConnection, available: list[tuple[str, str]]) -> str:
         expr = self._checked_expression(con, "score", available)
@@ -504,8 +527,23 @@ class EvidenceSet:
     # -- helpers --------------------------------------------------------------------------
 
     def _run(
-        self, con: duckdb.DuckDBPyConnection, sql: str, progress: ProgressCallback | None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        progress: ProgressCallback | None,
+        *,
+        label: str | None = None,
     ) -> pd.DataFrame:
+        return self._tracked(con, progress, label or self.name, lambda: con.sql(sql).df())
+
+    def _tracked(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        progress: ProgressCallback | None,
+        label: str,
+        work: Callable[[], _T],
+    ) -> _T:
+        """Run one query with ``work``; report DuckDB's progress under ``label`` meanwhile."""
         stop = threading.Event()
         poller: threading.Thread | None = None
         if progress is not None:
@@ -515,12 +553,12 @@ class EvidenceSet:
                 while not stop.wait(0.1):
                     value = con.query_progress()
                     if value >= 0:
-                        progress(self.name, min(value / 100.0, 1.0))
+                        progress(label, min(value / 100.0, 1.0))
 
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
         try:
-            frame = con.sql(sql).df()
+            result = work()
         except duckdb.Error as exc:
             raise self._read_error(exc) from exc
         finally:
@@ -528,8 +566,8 @@ class EvidenceSet:
             if poller is not None:
                 poller.join()
         if progress is not None:
-            progress(self.name, 1.0)
-        return frame
+            progress(label, 1.0)
+        return result
 
     def _checked_expression(
         self, con: duckdb.DuckDBPyConnection, role: str, available: list[tuple[str, str]]

@@ -93,6 +93,31 @@ def test_progress_reaches_one(tmp_path: Path) -> None:
     assert seen == sorted(seen)
 
 
+def test_score_passes_report_progress_under_their_own_labels(tmp_path: Path) -> None:
+    from ethicsgate.audit.fairness_scan import scan_fairness_evidence
+    from ethicsgate.policy.models import FairnessRule
+
+    duckdb.sql(
+        f"COPY (SELECT (i % 7)::VARCHAR AS grp, i % 2 AS label, (hash(i) % 1000003) / 1000003.0 "
+        f"AS score FROM range(3000000) t(i)) TO '{tmp_path}/scores.parquet'"
+    )
+    rule = FairnessRule.model_validate(
+        {"id": "r", "kind": "fairness", "dataset": "ev", "severity": "info",
+         "sensitive_features": ["grp"], "impact_ratio": "scoring", "score_metrics": ["roc_auc"]}
+    )
+    seen: dict[str, list[float]] = {}
+    con = duckdb.connect()
+    try:
+        scan_fairness_evidence(
+            con, _open("scores.parquet", tmp_path), [rule],
+            progress=lambda name, f: seen.setdefault(name, []).append(f),
+        )
+    finally:
+        con.close()
+    assert set(seen) >= {"ev (score profile)", "ev (score median, pass 1)", "ev"}
+    assert all(values[-1] == 1.0 and values == sorted(values) for values in seen.values())
+
+
 def test_unsupported_type_for_a_binary_role(write: Callable[[str, str], Path], tmp_path: Path) -> None:
     write("d.csv", "grp,label,prediction\na,2024-01-01,0\n")
     with pytest.raises(EvidenceError, match="must be 0/1 or true/false"):
