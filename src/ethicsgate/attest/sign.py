@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["attestation_subjects", "audit_predicate", "sign_report"]
 
 
-def attestation_subjects(
-    result: AuditResult, report_files: Mapping[str, bytes]
-) -> list[Subject]:
+def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes]) -> list[Subject]:
     """Return the subjects: the report files, the audit spec, the policy, every evidence file.
 
     Report files are named by file name (they sit beside the envelope); inputs by the path the

@@ -135,8 +135,7 @@ def explain_rule(rule: Rule, pack: PolicyPack | None = None) -> str:
             text += ": nothing may be processed after the person withdrew consent"
         else:
             text += (
-                ": consent given at or before the event, for that purpose, "
-                "not withdrawn or expired"
+                ": consent given at or before the event, for that purpose, not withdrawn or expired"
             )
         if rule.grace.total_seconds():
             text += f" (a grace of {format_duration(rule.grace)} after a withdrawal is accepted)"

@@ -234,8 +234,7 @@ class FairnessRule(RuleBase):
     kind: Literal["fairness"]
     sensitive_features: list[Identifier] = Field(
         min_length=1,
-        description="Columns (roles) that define groups; two or more give intersectional "
-        "groups.",
+        description="Columns (roles) that define groups; two or more give intersectional groups.",
     )
     metrics: list[MetricId] = Field(
         default_factory=list,
@@ -465,7 +464,6 @@ class RecordRuleBase(RuleBase):
         le=100_000,
         description="How many violating records the report lists; all are counted.",
     )
-
 
 
 class TransparencyRule(RecordRuleBase):
@@ -895,8 +893,7 @@ class Waiver(StrictModel):
     reason: str = Field(min_length=1, description="Why the failure is accepted, in plain words.")
     approver: str = Field(min_length=1, description="Who approved the waiver.")
     expires: date = Field(
-        description="Last day the waiver applies (YYYY-MM-DD); from the next day it stops "
-        "waiving."
+        description="Last day the waiver applies (YYYY-MM-DD); from the next day it stops waiving."
     )
 
 

@@ -171,9 +171,14 @@ def _strip_union_tags(data: Any, loc: Sequence[str | int]) -> list[str | int]:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part not in node and part in (
-            node.get("kind"),
-            node.get("check"),
+        if (
+            isinstance(node, dict)
+            and part not in node
+            and part
+            in (
+                node.get("kind"),
+                node.get("check"),
+            )
         ):
             continue  # the tag of a discriminated union (kind, then check), not a YAML key
         out.append(part)

@@ -382,9 +382,7 @@ def _findings_view(rule: RuleResult) -> FindingsView | None:
     if rule.check is None or rule.records_checked is None:
         return None
     rate = "—" if rule.violation_rate is None else f"{rule.violation_rate * 100:.2f} %"
-    allowed = (
-        "—" if rule.max_violation_rate is None else f"{rule.max_violation_rate * 100:.2f} %"
-    )
+    allowed = "—" if rule.max_violation_rate is None else f"{rule.max_violation_rate * 100:.2f} %"
     facts = [
         ("Records checked", f"{rule.records_checked:,}"),
         ("Violations", f"{rule.violations or 0:,}"),
