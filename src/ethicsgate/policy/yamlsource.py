@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -13,10 +13,10 @@ from ethicsgate.errors import EthicsgateError, Location
 
 __all__ = ["YamlDocument", "load_yaml", "pydantic_errors_to_message"]
 
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on the PyYAML build
+if TYPE_CHECKING:  # the stubs type CSafeLoader apart from SafeLoader; both build the same nodes
     _Loader = yaml.SafeLoader
+else:  # the C loader is several times faster; fall back where libyaml is missing
+    _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -59,7 +59,7 @@ def _walk(
             _walk(item, (*path, index), marks, key_marks)
 
 
-class _UniqueKeyLoader(_Loader):  # type: ignore[misc]
+class _UniqueKeyLoader(_Loader):
     """A safe loader that rejects duplicate mapping keys and leaves dates as text.
 
     Dates stay strings so that pydantic parses them and an impossible date (2030-02-30)
@@ -83,7 +83,7 @@ class _UniqueKeyLoader(_Loader):  # type: ignore[misc]
                     key_node.start_mark,
                 )
             seen[key] = key_node
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+        return super().construct_mapping(node, deep=deep)
 
 
 def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDocument:
