@@ -10,7 +10,7 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.rules.metrics import METRICS
-from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult
+from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult, RuleStatus
 
 __all__ = ["ReportView", "report_view"]
 
@@ -283,8 +283,11 @@ def _rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         dataset=rule.dataset,
         features=", ".join(rule.sensitive_features),
         references=[refs.get(r, {"id": r, "title": r, "url": None}) for r in rule.references],
-        min_group_size=rule.min_group_size,
-        rows=f"{rule.rows:,}",
+        # "groups under 1 people" says nothing; a rule that was not evaluated read no rows
+        min_group_size=rule.min_group_size if (rule.min_group_size or 0) > 1 else None,
+        rows="not read"
+        if rule.status is RuleStatus.ERROR and not rule.rows
+        else f"{rule.rows:,} rows",
         assertions=[_assertion_view(a) for a in rule.assertions],
         charts=[_chart(rule, a) for a in rule.assertions],
         metric_columns=[(m, METRICS[m].title) for m in metrics],
