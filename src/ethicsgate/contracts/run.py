@@ -84,9 +84,8 @@ def run_contract(
     types: dict[str, str] = {}
     for exp in rule.expectations:
         if exp.column is not None and exp.column not in exprs:
-            expr = evidence._checked_expression(con, exp.column, available)
-            kind = con.sql(f"SELECT ({expr}) FROM {evidence.source_sql()} LIMIT 0").types[0]
-            exprs[exp.column], types[exp.column] = expr, str(kind).split("(")[0]
+            expr, kind = evidence._checked_expression(con, exp.column, available)
+            exprs[exp.column], types[exp.column] = expr, kind.split("(")[0]
     for exp in rule.expectations:
         if exp.expect == "between" and types[exp.column or ""] not in _NUMERIC:
             _raise_not_numeric(evidence, exp.column or "", exprs, types)

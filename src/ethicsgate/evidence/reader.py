@@ -254,22 +254,22 @@ class EvidenceSet:
                 binary role holds a value other than 0/1 (the first such row is named).
         """
         available = self.columns(con)
-        keys: list[str] = []  # raw key expressions over the source, c0, c1, ... in the struct
+        # raw key expressions over the source with their types; c0, c1, ... in the struct
+        keys: list[tuple[str, str]] = []
         outer: list[str] = []  # the normalised columns, over the struct's fields
         normalized: dict[str, str] = {}
         for role in roles:
-            expr = self._checked_expression(con, role, available)
+            expr, kind = self._checked_expression(con, role, available)
             field = f"_t.c{len(keys)}"
-            keys.append(expr)
+            keys.append((expr, kind))
             if role in binary_roles:
-                normalized[role] = self._binary_sql(con, role, expr)
-                value = self._binary_sql(con, role, expr, over=field)
-                outer.append(f"{value} AS {_quote_ident(role)}")
+                normalized[role] = self._binary_sql(role, kind, expr)
+                outer.append(f"{self._binary_sql(role, kind, field)} AS {_quote_ident(role)}")
             else:
                 outer.append(f"CAST({field} AS VARCHAR) AS {_quote_ident(role)}")
         kept = self._checked_filter(con)
         outer.append(f"_t.c{len(keys)} AS _kept")
-        keys.append(kept)
+        keys.append((kept, "BOOLEAN"))
         sums: list[str] = []
         if score_columns:
             score = self._score_sql(con, available)
@@ -280,8 +280,9 @@ class EvidenceSet:
                     sums.append(f"{raw} AS _s{len(sums)}")
                 else:
                     outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {_quote_ident(name)}")
-                    keys.append(raw)
-        sql = self._grouped_sql(con, keys, sums, outer)
+                    # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
+                    keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
+        sql = self._grouped_sql(keys, sums, outer)
         frame = self._run(con, sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
@@ -293,11 +294,7 @@ class EvidenceSet:
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
     def _grouped_sql(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        keys: Sequence[str],
-        sums: Sequence[str],
-        outer: Sequence[str],
+        self, keys: Sequence[tuple[str, str]], sums: Sequence[str], outer: Sequence[str]
     ) -> str:
         """Return the two-level grouped scan over the source.
 
@@ -316,16 +313,13 @@ class EvidenceSet:
         G^2 / 2^65 for G tuples (3e-12 for 10,000). Results do not depend on the key.
         """
         secret = _sql_literal(secrets.token_hex(8))
-        types = con.sql(
-            f"SELECT {', '.join(f'({k})' for k in keys)} FROM {self.source_sql()} LIMIT 0"
-        ).types
         hashed = ", ".join(
             f"({expr})"
-            if str(kind).split("(")[0] in _FIXED_WIDTH
+            if kind.split("(")[0] in _FIXED_WIDTH
             else f"{secret} || CAST(({expr}) AS VARCHAR)"  # text, JSON, lists, ...: keyed
-            for expr, kind in zip(keys, types, strict=True)
+            for expr, kind in keys
         )
-        fields = ", ".join(f"'c{i}': ({expr})" for i, expr in enumerate(keys))
+        fields = ", ".join(f"'c{i}': ({expr})" for i, (expr, _) in enumerate(keys))
         inner = (
             f"SELECT hash({secret}, {hashed}) AS _h, any_value({{{fields}}}) AS _t, "
             f"count(*) AS _n{''.join(', ' + s for s in sums)} "
@@ -499,8 +493,7 @@ class EvidenceSet:
         return self._tracked(con, progress, label or self.name, lambda: con.sql(sql).fetchall())
 
     def _score_sql(self, con: duckdb.DuckDBPyConnection, available: list[tuple[str, str]]) -> str:
-        expr = self._checked_expression(con, "score", available)
-        kind = str(con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
+        expr, kind = self._checked_expression(con, "score", available)
         if kind.split("(")[0] not in _NUMERIC:
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
@@ -571,10 +564,16 @@ class EvidenceSet:
 
     def _checked_expression(
         self, con: duckdb.DuckDBPyConnection, role: str, available: list[tuple[str, str]]
-    ) -> str:
+    ) -> tuple[str, str]:
+        """Return a role's SQL expression and its DuckDB type, from one probe of the source.
+
+        Raises:
+            EvidenceError: the column does not exist, or the mapped expression does not
+                evaluate (located in the audit spec, with the file's columns).
+        """
         expr = self.role_expression(role)
         try:
-            con.sql(f"SELECT {expr} FROM {self.source_sql()} LIMIT 0")
+            kind = str(con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
@@ -590,7 +589,7 @@ class EvidenceSet:
                 hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
                 f"available columns: {names}",
             ) from exc
-        return expr
+        return expr, kind
 
     def _checked_filter(self, con: duckdb.DuckDBPyConnection) -> str:
         if not self.spec.filter:
@@ -612,17 +611,13 @@ class EvidenceSet:
             ) from exc
         return condition
 
-    def _binary_sql(
-        self, con: duckdb.DuckDBPyConnection, role: str, expr: str, *, over: str | None = None
-    ) -> str:
-        """Return SQL mapping ``expr``'s values to 0/1 (NULL for anything else).
+    def _binary_sql(self, role: str, kind: str, value: str) -> str:
+        """Return SQL mapping ``value`` to 0/1 (NULL for anything else).
 
-        The type is read from ``expr`` over the source; the SQL applies to ``over`` (default:
-        ``expr`` itself), e.g. the field that holds ``expr``'s value after a grouping.
+        ``kind`` is the DuckDB type of the role's expression; ``value`` is that expression, or
+        the field that holds its value after a grouping.
         """
-        kind = str(con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         base = kind.split("(")[0]
-        value = over or expr
         if base == "BOOLEAN":
             return f"CAST(({value}) AS BIGINT)"
         if base in _NUMERIC:

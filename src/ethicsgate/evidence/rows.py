@@ -147,9 +147,8 @@ def _types_of(
     available = evidence.columns(con)
     types: dict[Role, str] = {}
     for role in roles:
-        exprs[role] = evidence._checked_expression(con, role.name, available)
-        rel = con.sql(f"SELECT ({exprs[role]}) FROM {evidence.source_sql()} LIMIT 0")
-        types[role] = _base_type(rel.types[0])
+        exprs[role], kind = evidence._checked_expression(con, role.name, available)
+        types[role] = _base_type(kind)
     return exprs, types
 
 
