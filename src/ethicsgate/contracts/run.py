@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ethicsgate.contracts.results import ContractResult, ExpectationResult
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.reader import EvidenceSet, _quote_ident, _sql_literal
 from ethicsgate.policy.models import DataQualityRule, Expectation, Rule
 from ethicsgate.rules.results import RuleResult, RuleStatus
@@ -484,8 +485,6 @@ def _locate_all(evidence: EvidenceSet, failing: dict[int, str], kept: str) -> di
     One diagnostic scan per file for all of them; a single thread keeps ``row_number()`` in
     the file's order, as the evidence reader's own diagnostics do.
     """
-    import duckdb
-
     found: dict[int, str] = {}
     if not failing:
         return found
@@ -496,18 +495,13 @@ def _locate_all(evidence: EvidenceSet, failing: dict[int, str], kept: str) -> di
             break
         flags = ", ".join(f"(({kept}) AND ({failing[i]})) AS _b{i}" for i in todo)
         firsts = ", ".join(f"min(_row) FILTER (WHERE _b{i})" for i in todo)
-        diag = duckdb.connect()
-        try:
-            diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
-            row = diag.sql(
-                f"SELECT {firsts} FROM (SELECT row_number() OVER () AS _row, {flags} "
-                f"FROM {evidence.source_sql([file])})"
-            ).fetchall()[0]
-        except duckdb.Error:  # e.g. a pattern RE2 rejects but Python accepts: no location
+        result = diagnostic_rows(
+            f"SELECT {firsts} FROM (SELECT row_number() OVER () AS _row, {flags} "
+            f"FROM {evidence.source_sql([file])})"
+        )
+        if result is None:  # e.g. a pattern RE2 rejects but Python accepts: no location
             continue
-        finally:
-            diag.close()
-        for index, number in zip(todo, row, strict=True):
+        for index, number in zip(todo, result[0], strict=True):
             if number is None:
                 continue
             line: int | None = None

@@ -11,13 +11,14 @@ import itertools
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from ethicsgate.errors import SettingsError
 from ethicsgate.settings import Settings
 
-__all__ = ["connect"]
+__all__ = ["connect", "diagnostic_rows"]
 
 _EXAMPLES = {
     "memory_limit": "2GB or 500MB",
@@ -86,3 +87,21 @@ def _error(name: str, value: object, problem: str) -> SettingsError:
         location=variable,
         hint=f"set {variable} to {_EXAMPLES[name]}, or unset it for the default",
     )
+
+
+def diagnostic_rows(sql: str) -> list[tuple[Any, ...]] | None:
+    """Run a rare diagnostic query (where is the first bad row?) on a fresh connection.
+
+    One thread, so that ``row_number() OVER ()`` follows the file's order, and UTC, as the
+    evidence scans read timestamps. Returns None when DuckDB cannot run the query (one file of
+    a glob sniffed to other types, a pattern RE2 rejects): the caller is reporting another
+    error, which this must not replace.
+    """
+    diag = duckdb.connect()
+    try:
+        diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
+        return diag.sql(sql).fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        diag.close()

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
 
 __all__ = [
@@ -683,17 +684,11 @@ class EvidenceSet:
     def _first_row(
         self, con: duckdb.DuckDBPyConnection, file: Path, value: str, where: str
     ) -> tuple[int, Any] | None:
-        # A rare, diagnostic path: one thread so row_number() follows the file's order.
-        diag = duckdb.connect()
-        diag.execute("SET threads = 1")
-        try:
-            result = diag.sql(
-                f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS "
-                f"_value, {where} AS _bad FROM {self.source_sql([file])}) WHERE _bad "
-                "ORDER BY _row LIMIT 1"
-            ).fetchall()
-        finally:
-            diag.close()
+        result = diagnostic_rows(
+            f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS "
+            f"_value, {where} AS _bad FROM {self.source_sql([file])}) WHERE _bad "
+            "ORDER BY _row LIMIT 1"
+        )
         return (int(result[0][0]), result[0][1]) if result else None
 
     def _describe_files(self) -> str:

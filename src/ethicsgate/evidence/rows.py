@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
 
 if TYPE_CHECKING:
@@ -470,27 +471,17 @@ def _search(
 ) -> list[tuple[int, Any]]:
     """Return up to ``limit`` (row number, value) pairs of ``file`` where ``where`` holds.
 
-    A rare, diagnostic path: a fresh connection with one thread, so ``row_number()`` follows
-    the file's order. A query that fails here (one file of a glob sniffed to other types)
-    finds nothing rather than hiding the error being reported.
+    A query that fails here finds nothing rather than hiding the error being reported (see
+    :func:`~ethicsgate.evidence.engine.diagnostic_rows`).
     """
-    import duckdb
-
     if limit <= 0:
         return []
-    diag = duckdb.connect()
-    try:
-        diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
-        result = diag.sql(
-            f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS _value, "
-            f"{where} AS _hit FROM {evidence.source_sql([file])}) WHERE _hit ORDER BY _row "
-            f"LIMIT {int(limit)}"
-        ).fetchall()
-    except duckdb.Error:
-        return []
-    finally:
-        diag.close()
-    return [(int(r[0]), r[1]) for r in result]
+    result = diagnostic_rows(
+        f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS _value, "
+        f"{where} AS _hit FROM {evidence.source_sql([file])}) WHERE _hit ORDER BY _row "
+        f"LIMIT {int(limit)}"
+    )
+    return [(int(r[0]), r[1]) for r in result or []]
 
 
 def _find_rows(evidence: EvidenceSet, file: Path, where: str, *, limit: int) -> list[int]:
