@@ -37,8 +37,15 @@ from ethicsgate.contracts.run import (
     _Tally,
     _Validator,
 )
-from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
-from ethicsgate.evidence.rows import ACTORS, Role, RoleKind
+from ethicsgate.evidence.reader import (
+    EvidenceSet,
+    _first_line,
+    _quote_ident,
+    _sql_literal,
+    binary_sql,
+)
+from ethicsgate.evidence.rows import ACTORS, Role, RoleKind, convert_sql
+from ethicsgate.evidence.sqltypes import NUMERIC, TIMES
 from ethicsgate.policy.models import (
     AiContentLabeledRule,
     BotDisclosureRule,
@@ -80,16 +87,7 @@ _REQUIRES: dict[str, str] = {
 #: Roles whose failing values are codes, not personal data: shown as they are.
 _SAFE_KINDS = ("binary", "flag", "actor")
 _MAX_EXAMPLES = 5
-_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
-_NUMERIC = (*_INTEGER, "FLOAT", "DOUBLE", "DECIMAL")
-_TIMES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS",
-          "TIMESTAMP_NS", "DATE")  # fmt: skip
 _NULL_TYPE = '"NULL"'
-# The reader's spellings (evidence/reader.py for label/prediction, evidence/rows.py for flags).
-_BINARY_TEXT = ("1", "0", "true", "false", "1.0", "0.0")
-_FLAG_TEXT = ("1", "1.0", "true", "t", "yes", "y", "0", "0.0", "false", "f", "no", "n")
-_FLAG_TRUE = ("1", "1.0", "true", "t", "yes", "y")
 
 
 @dataclass(frozen=True)
@@ -264,37 +262,7 @@ def _text(expr: str) -> str:
 
 def _typed(kind: RoleKind, expr: str, base: str) -> str:
     """Return SQL reading a role as the record rules type it; NULL where they would stop."""
-    if base == "JSON":
-        expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
-    if kind in ("key", "ref"):
-        return f"({expr})" if base in _INTEGER else f"nullif(CAST(({expr}) AS VARCHAR), '')"
-    if kind == "actor":
-        return f"lower(trim(CAST(({expr}) AS VARCHAR)))"
-    if kind == "timestamp":
-        if base in _TIMES:
-            return f"CAST(({expr}) AS TIMESTAMPTZ)"
-        return f"try_cast({_text(expr)} AS TIMESTAMPTZ)"
-    if kind in ("flag", "flag_or_false"):
-        missing = "false" if kind == "flag_or_false" else "NULL"
-        if base == "BOOLEAN":
-            return f"coalesce(({expr}), {missing})"
-        if base in _NUMERIC:
-            return (
-                f"CASE WHEN ({expr}) IS NULL THEN {missing} WHEN ({expr}) = 1 THEN true "
-                f"WHEN ({expr}) = 0 THEN false END"
-            )
-        norm = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
-        true = ", ".join(_sql_literal(v) for v in _FLAG_TRUE)
-        known = ", ".join(_sql_literal(v) for v in _FLAG_TEXT)
-        return (
-            f"CASE WHEN ({expr}) IS NULL OR {norm} = '' THEN {missing} "
-            f"WHEN {norm} IN ({true}) THEN true WHEN {norm} IN ({known}) THEN false END"
-        )
-    if kind == "number":
-        if base in _NUMERIC:
-            return f"CAST(({expr}) AS DOUBLE)"
-        return f"try_cast({_text(expr)} AS DOUBLE)"
-    return f"CAST(({expr}) AS VARCHAR)"  # text, required_text
+    return convert_sql(kind, expr, base, strict=False) or "NULL"
 
 
 def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
@@ -303,25 +271,19 @@ def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
     if base == "JSON":
         expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
     kind = check.expect
-    if kind == "binary":  # evidence/reader.py: _binary_sql, and a NULL is no 0/1 either
-        if base == "BOOLEAN":
-            return f"(({expr}) IS NOT NULL)"
-        if base in _NUMERIC:
-            return f"coalesce(({expr}) = 1 OR ({expr}) = 0, false)"
-        if base == "VARCHAR":
-            allowed = ", ".join(_sql_literal(v) for v in _BINARY_TEXT)
-            return f"coalesce(lower(trim(({expr}))) IN ({allowed}), false)"
-        return "false"
+    if kind == "binary":  # the reader's own 0/1 mapping; a NULL is no 0/1 either
+        mapped = binary_sql(base, expr)
+        return "false" if mapped is None else f"(({mapped}) IS NOT NULL)"
     if kind == "finite":  # evidence/reader.py: score_profile
-        if base in _NUMERIC:
+        if base in NUMERIC:
             return f"coalesce(isfinite(CAST(({expr}) AS DOUBLE)), false)"
         return "false"
     if kind in ("number", "timestamp", "flag"):  # evidence/rows.py: _typed_sql, missing allowed
         if base == _NULL_TYPE:
             return "true"
-        if kind == "number" and base in _NUMERIC or kind == "timestamp" and base in _TIMES:
+        if kind == "number" and base in NUMERIC or kind == "timestamp" and base in TIMES:
             return "true"
-        if kind == "flag" and base in ("BOOLEAN", *_NUMERIC, "VARCHAR"):
+        if kind == "flag" and base in ("BOOLEAN", *NUMERIC, "VARCHAR"):
             missing = f"(({expr}) IS NULL OR trim(CAST(({expr}) AS VARCHAR)) = '')"
             return f"({missing} OR ({_typed('flag', raw, source_type)}) IS NOT NULL)"
         if base != "VARCHAR":
@@ -344,11 +306,11 @@ def _type_note(check: BuiltinCheck, base: str) -> str:
     if base in ("JSON", _NULL_TYPE):
         return ""
     unusable = (
-        (check.expect == "binary" and base not in ("BOOLEAN", "VARCHAR", *_NUMERIC))
-        or (check.expect == "finite" and base not in _NUMERIC)
-        or (check.expect == "number" and base not in ("VARCHAR", *_NUMERIC))
-        or (check.expect == "timestamp" and base not in ("VARCHAR", *_TIMES))
-        or (check.expect == "flag" and base not in ("BOOLEAN", "VARCHAR", *_NUMERIC))
+        (check.expect == "binary" and base not in ("BOOLEAN", "VARCHAR", *NUMERIC))
+        or (check.expect == "finite" and base not in NUMERIC)
+        or (check.expect == "number" and base not in ("VARCHAR", *NUMERIC))
+        or (check.expect == "timestamp" and base not in ("VARCHAR", *TIMES))
+        or (check.expect == "flag" and base not in ("BOOLEAN", "VARCHAR", *NUMERIC))
     )
     return f"; the column has type {base}, which cannot hold {_REQUIRES[check.expect]}" * unusable
 

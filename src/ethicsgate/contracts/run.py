@@ -28,6 +28,7 @@ from ethicsgate.contracts.results import ContractResult, ExpectationResult
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.reader import EvidenceSet, _quote_ident, _sql_literal
+from ethicsgate.evidence.sqltypes import NUMERIC
 from ethicsgate.policy.models import DataQualityRule, Expectation, Rule
 from ethicsgate.rules.results import RuleResult, RuleStatus
 
@@ -40,8 +41,6 @@ __all__ = ["contract_rule_result", "guarded_error", "guarded_rules", "run_contra
 #: Rows per chunk handed to Great Expectations: ~10^6 rows of a few columns is tens of MB.
 CHUNK_ROWS = 1_000_000
 _MAX_DUPLICATES = 10_000
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")  # fmt: skip
 
 
 def guarded_rules(rule: DataQualityRule, rules: Sequence[Rule]) -> list[str]:
@@ -88,7 +87,7 @@ def run_contract(
             expr, kind = evidence._checked_expression(con, exp.column, available)
             exprs[exp.column], types[exp.column] = expr, kind.split("(")[0]
     for exp in rule.expectations:
-        if exp.expect == "between" and types[exp.column or ""] not in _NUMERIC:
+        if exp.expect == "between" and types[exp.column or ""] not in NUMERIC:
             _raise_not_numeric(evidence, exp.column or "", exprs, types)
     kept = evidence._checked_filter(con)
     validator = _Validator(gx)
@@ -449,7 +448,7 @@ def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> st
     if exp.expect == "not_null":
         return f"{value} IS NULL"
     if exp.expect == "in_set":
-        if kind in _NUMERIC and all(
+        if kind in NUMERIC and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in exp.values or []
         ):
             allowed = ", ".join(repr(v) for v in exp.values or [])

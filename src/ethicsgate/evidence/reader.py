@@ -25,6 +25,7 @@ import pandas as pd
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
+from ethicsgate.evidence.sqltypes import FIXED_WIDTH, NUMERIC
 
 __all__ = [
     "EvidenceFile",
@@ -50,16 +51,6 @@ _FORMATS: dict[str, EvidenceFormat] = {
     ".json": "json",
 }
 _COMPRESSED = (".gz", ".zst")
-#: Types whose DuckDB hash is a fixed mix of the value itself (no string hashing to aim at).
-_FIXED_WIDTH = (
-    "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "DATE", "TIME",
-    "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL", "UUID",
-)  # fmt: skip
-_NUMERIC = (
-    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL",
-)  # fmt: skip
 
 
 def sha256_file(path: Path) -> str:
@@ -153,6 +144,25 @@ def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
         return f"fsum({score})", "fsum({})"
     raw = f"floor(({score} - {_double_literal(column.value)}) * {_double_literal(column.scale)})"
     return raw, f"CAST(least(greatest({{}}, 0), {column.bins - 1}) AS BIGINT)"
+
+
+def binary_sql(kind: str, value: str) -> str | None:
+    """Return SQL mapping ``value`` to 0/1, NULL for anything else (the reader's spellings).
+
+    ``kind`` is the DuckDB type of the role's expression; ``value`` is that expression, or the
+    field holding its value after a grouping. None: the type cannot hold 0/1 at all.
+    """
+    base = kind.split("(")[0]
+    if base == "BOOLEAN":
+        return f"CAST(({value}) AS BIGINT)"
+    if base in NUMERIC:
+        return f"CASE WHEN ({value}) = 1 THEN 1 WHEN ({value}) = 0 THEN 0 END"
+    if base == "VARCHAR":
+        return (
+            f"CASE lower(trim(({value}))) WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 "
+            "WHEN 'false' THEN 0 WHEN '1.0' THEN 1 WHEN '0.0' THEN 0 END"
+        )
+    return None
 
 
 def _quote_ident(name: str) -> str:
@@ -316,7 +326,7 @@ class EvidenceSet:
         secret = _sql_literal(secrets.token_hex(8))
         hashed = ", ".join(
             f"({expr})"
-            if kind.split("(")[0] in _FIXED_WIDTH
+            if kind.split("(")[0] in FIXED_WIDTH
             else f"{secret} || CAST(({expr}) AS VARCHAR)"  # text, JSON, lists, ...: keyed
             for expr, kind in keys
         )
@@ -495,7 +505,7 @@ class EvidenceSet:
 
     def _score_sql(self, con: duckdb.DuckDBPyConnection, available: list[tuple[str, str]]) -> str:
         expr, kind = self._checked_expression(con, "score", available)
-        if kind.split("(")[0] not in _NUMERIC:
+        if kind.split("(")[0] not in NUMERIC:
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
                 location=self.locate(
@@ -613,27 +623,16 @@ class EvidenceSet:
         return condition
 
     def _binary_sql(self, role: str, kind: str, value: str) -> str:
-        """Return SQL mapping ``value`` to 0/1 (NULL for anything else).
-
-        ``kind`` is the DuckDB type of the role's expression; ``value`` is that expression, or
-        the field that holds its value after a grouping.
-        """
-        base = kind.split("(")[0]
-        if base == "BOOLEAN":
-            return f"CAST(({value}) AS BIGINT)"
-        if base in _NUMERIC:
-            return f"CASE WHEN ({value}) = 1 THEN 1 WHEN ({value}) = 0 THEN 0 END"
-        if base == "VARCHAR":
-            return (
-                f"CASE lower(trim(({value}))) WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 "
-                "WHEN 'false' THEN 0 WHEN '1.0' THEN 1 WHEN '0.0' THEN 0 END"
+        """Return :func:`binary_sql` for a role, or raise when its type cannot hold 0/1."""
+        mapped = binary_sql(kind, value)
+        if mapped is None:
+            raise EvidenceError(
+                f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
+                f"{self.role_expression(role)} has type {kind}",
+                location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
+                hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score >= 0.5"',
             )
-        raise EvidenceError(
-            f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
-            f"{self.role_expression(role)} has type {kind}",
-            location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
-            hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score >= 0.5"',
-        )
+        return mapped
 
     def _raise_bad_binary(
         self, con: duckdb.DuckDBPyConnection, role: str, normalized: str, kept: str

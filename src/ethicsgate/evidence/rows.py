@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.engine import diagnostic_rows
 from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
+from ethicsgate.evidence.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 
 if TYPE_CHECKING:
     import duckdb
@@ -43,6 +44,7 @@ __all__ = [
     "RoleKind",
     "RowsTable",
     "check_patterns",
+    "convert_sql",
     "raise_duplicate_id",
     "read_rows",
     "require_present",
@@ -53,10 +55,6 @@ RoleKind = Literal[
 ]
 ACTORS = ("bot", "human", "customer", "system")
 
-_INTEGER = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-            "UINTEGER", "UBIGINT", "UHUGEINT")  # fmt: skip
-_NUMERIC = (*_INTEGER, "FLOAT", "DOUBLE", "DECIMAL")
-_NAIVE_TIME = ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATE")
 _TRUE = ("1", "1.0", "true", "t", "yes", "y")
 _FALSE = ("0", "0.0", "false", "f", "no", "n")
 _KIND_WORDS = {
@@ -113,7 +111,7 @@ class RowsTable:
 
     def is_integer(self, role: Role) -> bool:
         """Return whether an id role kept an integer type (else it is text)."""
-        return self.types[role] in _INTEGER
+        return self.types[role] in INTEGER
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
         """Drop the temporary table."""
@@ -162,7 +160,7 @@ def _flag_sql(expr: str, base: str, null_value: str, *, strict: bool = True) -> 
     other = "error('ethicsgate: not a flag')" if strict else "NULL"
     if base == "BOOLEAN":
         return f"coalesce(({expr}), {null_value})"
-    if base in _NUMERIC:
+    if base in NUMERIC:
         return (
             f"CASE WHEN ({expr}) IS NULL THEN {null_value} WHEN ({expr}) = 1 THEN true "
             f"WHEN ({expr}) = 0 THEN false ELSE {other} END"
@@ -196,40 +194,52 @@ def _is_empty(evidence: EvidenceSet) -> bool:
     return True
 
 
-def _typed_sql(evidence: EvidenceSet, role: Role, expr: str, base: str) -> str:
-    """Return the typed SQL of a role whose source expression has DuckDB type ``base``."""
-    kind = role.kind
+def convert_sql(kind: RoleKind, expr: str, base: str, *, strict: bool = True) -> str | None:
+    """Return SQL reading ``expr`` (DuckDB type ``base``) as a role of ``kind`` is typed.
+
+    ``strict``: a value that cannot be converted fails the query (the reader then locates it);
+    otherwise it gives NULL, as the built-in data contracts need. None: the type cannot hold
+    such a role at all.
+    """
     if base == "JSON":  # JSON Lines with mixed types in one field: read each value as text
         expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
-    typed: str | None = None
+    cast = "CAST" if strict else "try_cast"
     if kind in ("key", "ref"):
         # integers stay integers (fast joins); everything else compares as text
-        typed = f"({expr})" if base in _INTEGER else f"nullif(CAST(({expr}) AS VARCHAR), '')"
-    elif kind in ("text", "required_text"):
-        typed = f"CAST(({expr}) AS VARCHAR)"
-    elif kind == "actor":
-        typed = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
-    elif kind == "timestamp":
+        return f"({expr})" if base in INTEGER else f"nullif(CAST(({expr}) AS VARCHAR), '')"
+    if kind in ("text", "required_text"):
+        return f"CAST(({expr}) AS VARCHAR)"
+    if kind == "actor":
+        return f"lower(trim(CAST(({expr}) AS VARCHAR)))"
+    if kind == "timestamp":
         if base == "TIMESTAMP WITH TIME ZONE":
-            typed = f"({expr})"
-        elif base in _NAIVE_TIME:
-            typed = f"CAST(({expr}) AS TIMESTAMPTZ)"  # the session time zone is UTC
-        elif base == "VARCHAR":
-            typed = f"CAST(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS TIMESTAMPTZ)"
-        elif base == '"NULL"':
-            typed = "CAST(NULL AS TIMESTAMPTZ)"
-    elif kind in ("flag", "flag_or_false"):
-        typed = _flag_sql(expr, base, "false" if kind == "flag_or_false" else "NULL")
-    elif kind == "number":
-        if base in _NUMERIC:
-            typed = f"CAST(({expr}) AS DOUBLE)"
-        elif base == "VARCHAR":
-            typed = f"CAST(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS DOUBLE)"
-        elif base == '"NULL"':
-            typed = "CAST(NULL AS DOUBLE)"
-    if typed is None:
+            return f"({expr})"
+        if base in NAIVE_TIME:
+            return f"CAST(({expr}) AS TIMESTAMPTZ)"  # the session time zone is UTC
+        if base == "VARCHAR":
+            return f"{cast}(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS TIMESTAMPTZ)"
+        if base == '"NULL"':
+            return "CAST(NULL AS TIMESTAMPTZ)"
+        return None
+    if kind in ("flag", "flag_or_false"):
+        missing = "false" if kind == "flag_or_false" else "NULL"
+        return _flag_sql(expr, base, missing, strict=strict)
+    if kind == "number":
+        if base in NUMERIC:
+            return f"CAST(({expr}) AS DOUBLE)"
+        if base == "VARCHAR":
+            return f"{cast}(nullif(trim(CAST(({expr}) AS VARCHAR)), '') AS DOUBLE)"
+        if base == '"NULL"':
+            return "CAST(NULL AS DOUBLE)"
+    return None
+
+
+def _typed_sql(evidence: EvidenceSet, role: Role, expr: str, base: str) -> str:
+    """Return the typed SQL of a role whose source expression has DuckDB type ``base``."""
+    typed = convert_sql(role.kind, expr, base)
+    if typed is None:  # never for JSON, which is read as text
         raise EvidenceError(
-            f"evidence {evidence.name!r}: {role.name!r} must be {_KIND_WORDS[kind]}, but "
+            f"evidence {evidence.name!r}: {role.name!r} must be {_KIND_WORDS[role.kind]}, but "
             f"{expr} has type {base}",
             location=_role_location(evidence, role.name),
             hint=_type_hint(role, expr),
