@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +13,34 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "assets"
-SHARED = ROOT.parent / "shared" / "datasets"
+
+
+def _shared_datasets() -> Path:
+    """Return the workplace's shared datasets folder (never committed: licences, names).
+
+    In order: ``$ETHICSGATE_SHARED_DATASETS``; ``../shared/datasets`` beside this checkout (the
+    workplace's layout); beside the checkout this one was cloned from, when its origin is a local
+    folder (a scratch clone under /tmp). The first candidate that exists wins; otherwise the
+    layout's own path, so that a missing file is reported where it was expected.
+    """
+    candidates = []
+    if os.environ.get("ETHICSGATE_SHARED_DATASETS"):
+        candidates.append(Path(os.environ["ETHICSGATE_SHARED_DATASETS"]))
+    candidates.append(ROOT.parent / "shared" / "datasets")
+    origin = subprocess.run(
+        ["git", "-C", str(ROOT), "remote", "get-url", "origin"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin and not origin.startswith("git@"):
+        candidates.append(
+            Path(origin.removeprefix("file:")).resolve().parent / "shared" / "datasets"
+        )
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared_datasets()
 PROPUBLICA_CSV = SHARED / "compas" / "compas-scores-two-years.csv"
 
 
