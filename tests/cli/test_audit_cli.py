@@ -239,6 +239,37 @@ def test_bad_input_exits_2_with_located_message(
     assert (out / "report.json").read_text() == "previous report\n"
 
 
+EVIDENCE_BAD_INPUT = [b for b in BAD_INPUT if b[0].startswith("evidence_")]
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "fragment"), EVIDENCE_BAD_INPUT, ids=[b[0] for b in EVIDENCE_BAD_INPUT]
+)
+def test_bad_evidence_in_a_fresh_process_prints_only_the_error(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    name: str,
+    kwargs: dict[str, str],
+    fragment: str,
+) -> None:
+    """The real CLI process: nothing imported yet, so the scan's background import of
+    fairlearn is still running when the located error ends the process (it printed a
+    joblib traceback after the error)."""
+    data = kwargs.pop("data", PASSING)
+    spec = make_audit(data, **kwargs)
+    out = subprocess.run(
+        [sys.executable, "-m", "ethicsgate", "audit", str(spec), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("error: ") and fragment in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and "Exception in thread" not in out.stderr, out.stderr
+    assert len(out.stderr.splitlines()) <= 3, out.stderr  # the error and its hint, nothing else
+    assert not (tmp_path / "out").exists()
+
+
 def test_missing_spec_file_is_bad_input(tmp_path: Path) -> None:
     code, _, stderr = run("audit", str(tmp_path / "nope.yaml"))
     assert code == 2

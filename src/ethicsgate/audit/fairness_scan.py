@@ -14,6 +14,7 @@ columns every rule needs:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from dataclasses import dataclass, field
 
@@ -48,9 +49,13 @@ def _bin_columns(bins: int) -> tuple[str, str]:
 
 def _warm_imports() -> None:
     # fairlearn/scikit-learn take about a second to import; doing it while DuckDB scans
-    # overlaps that second with the scan instead of adding it after
-    import fairlearn.metrics  # noqa: F401
-    import scipy.special  # noqa: F401
+    # overlaps that second with the scan instead of adding it after. Best effort only: when
+    # the audit stops early on bad input, the interpreter shuts down under this import
+    # (joblib then fails to register its exit hook), and that must not print a traceback
+    # after the located error; an import that really fails fails again where it is needed.
+    with contextlib.suppress(Exception):
+        import fairlearn.metrics  # noqa: F401
+        import scipy.special  # noqa: F401
 
 
 def scan_fairness_evidence(
