@@ -224,6 +224,7 @@ def test_bad_input_exits_2_with_located_message(
     kwargs: dict[str, str],
     fragment: str,
 ) -> None:
+    kwargs = dict(kwargs)  # the parameters are shared: pop from a copy
     data = kwargs.pop("data", PASSING)
     spec = make_audit(data, **kwargs)
     out = tmp_path / "out"
@@ -255,6 +256,7 @@ def test_bad_evidence_in_a_fresh_process_prints_only_the_error(
     """The real CLI process: nothing imported yet, so the scan's background import of
     fairlearn is still running when the located error ends the process (it printed a
     joblib traceback after the error)."""
+    kwargs = dict(kwargs)  # the parameters are shared: pop from a copy
     data = kwargs.pop("data", PASSING)
     spec = make_audit(data, **kwargs)
     out = subprocess.run(
