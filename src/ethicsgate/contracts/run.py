@@ -379,12 +379,25 @@ def _timestamp_ok(expr: str) -> str:
 
 
 def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+    """Yield the query's rows as DataFrames of ``rows`` rows.
+
+    Raises:
+        duckdb.Error: the query fails, also part-way (a later file of a glob that does not
+            convert): the Arrow stream reports that as an Arrow error, which is turned back
+            into DuckDB's, so callers catch one kind.
+    """
+    import duckdb
+    import pyarrow as pa
+
     cursor = con.cursor()  # a cursor of its own: the caller's connection stays usable
     try:
         cursor.execute("SET TimeZone = 'UTC'")
         reader = cursor.sql(sql).to_arrow_reader(rows)
-        for batch in reader:
-            yield batch.to_pandas()
+        try:
+            for batch in reader:
+                yield batch.to_pandas()
+        except pa.ArrowException as exc:
+            raise duckdb.Error(str(exc)) from exc
     finally:
         cursor.close()
 

@@ -696,11 +696,18 @@ class EvidenceSet:
         return f"{len(self.files)} files matching {self.spec.path}"
 
     def _read_error(self, exc: duckdb.Error) -> EvidenceError:
+        hint = "check the file's format and contents, or set format/options in the audit spec"
+        if len(self.files) > 1 and "union_by_name" in str(exc):
+            # DuckDB takes the first file's schema for all of a glob's files
+            hint = (
+                "the files' columns differ in type or order; read each file by its own "
+                f"columns with options: {{union_by_name: true}} under evidence.{self.name}"
+            )
         return EvidenceError(
             f"evidence {self.name!r}: cannot read {self._describe_files()} as {self.format}: "
             f"{_first_line(exc, lines=3)}",
             location=self.locate(("path",)),
-            hint="check the file's format and contents, or set format/options in the audit spec",
+            hint=hint,
         )
 
 

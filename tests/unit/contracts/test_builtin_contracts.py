@@ -385,3 +385,45 @@ def test_json_lines_with_mixed_types_are_read_as_the_reader_reads_them(tmp_path:
     assert [(e.expect, e.column, e.unexpected) for e in failed] == [("timestamp", "ts", 1)]
     assert failed[0].location == f"{tmp_path / 'chat.jsonl'}:2 (row 2)"
     assert result.rules[0].status == "error"
+
+
+@pytest.mark.parametrize("mode", ["stop", "report"])
+def test_glob_whose_files_differ_in_type_is_located_bad_input_in_both_modes(
+    tmp_path: Path, mode: str
+) -> None:
+    """DuckDB reads a glob with the first file's schema; a later file that does not convert
+    failed part-way through the contract's Arrow stream as an internal error (exit 3)."""
+    (tmp_path / "policy.yaml").write_text(HEADER + FAIRNESS.split("  - id: selection")[0])
+    duckdb.sql(
+        f"COPY (SELECT 'a' AS \"group\", 1 AS label, 1 AS prediction) "
+        f"TO '{tmp_path / 'p1.parquet'}'"
+    )
+    duckdb.sql(
+        f"COPY (SELECT 'b' AS \"group\", 'yes' AS label, 1 AS prediction) "
+        f"TO '{tmp_path / 'p2.parquet'}'"
+    )
+    spec = tmp_path / "audit.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: t\npolicy: policy.yaml\ncontracts: {mode}\n"
+        "evidence:\n  predictions:\n    path: p*.parquet\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {spec}:7:11: evidence 'predictions': cannot read 2")
+    assert 'the column "label" has type VARCHAR' in result.stderr
+    assert "options: {union_by_name: true} under evidence.predictions" in result.stderr
+    assert not out.exists()
+
+    # as the hint says: each file by its own schema; then the bad value itself is found
+    spec.write_text(spec.read_text() + "    options: {union_by_name: true}\n")
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(out)])
+    if mode == "stop":
+        assert result.exit_code == 2
+        assert "'label' must be 0 or 1, found 'yes' in row 1" in result.stderr
+        assert "p2.parquet" in result.stderr
+    else:
+        assert result.exit_code == 1, result.output
+        report = json.loads((out / "report.json").read_text())
+        assert report["rules"][0]["status"] == "error"
+        assert "(e.g. 'yes')" in report["rules"][0]["message"]
