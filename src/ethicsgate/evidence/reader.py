@@ -7,7 +7,9 @@ located (file, row, column) before anyone can mistake them for data.
 
 from __future__ import annotations
 
+import csv
 import glob as _glob
+import gzip
 import hashlib
 import math
 import os
@@ -241,9 +243,43 @@ class EvidenceSet:
         """
         try:
             rel = con.sql(f"SELECT * FROM {self.source_sql()} LIMIT 0")
-            return list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+            columns = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
         except duckdb.Error as exc:
             raise self._read_error(exc) from exc
+        if self.format == "csv" and len(columns) == 1:
+            self._check_not_ragged(columns[0][0])
+        return columns
+
+    def _check_not_ragged(self, name: str) -> None:
+        """Raise if a CSV was read as one column because its lines differ in field count.
+
+        DuckDB's sniffer falls back to a single column named after the whole header line when
+        no dialect parses every sampled line alike; every role would then be "missing". This
+        names the first line whose field count differs from the header's instead.
+        """
+        delimiter = next((d for d in ",;\t|" if d in name), None)
+        if delimiter is None or {"delim", "sep"} & set(self.spec.options):
+            return
+        for file in self.files:
+            if file.suffix not in (".csv", ".tsv", ".txt", ".gz"):
+                continue
+            opener = gzip.open if file.suffix == ".gz" else open
+            with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+                lines = csv.reader(handle, delimiter=delimiter)
+                header = next(lines, None)
+                if header is None:
+                    continue
+                for fields in lines:
+                    if fields and len(fields) != len(header):
+                        raise EvidenceError(
+                            f"evidence {self.name!r}: line {lines.line_num} has "
+                            f"{len(fields)} fields where the header has {len(header)}, so the "
+                            "file cannot be read as a table",
+                            location=Location(str(file), lines.line_num),
+                            hint="fix that line (a missing or extra delimiter, or an unclosed "
+                            "quote), or pad short lines with options: {null_padding: true} "
+                            f"under evidence.{self.name}",
+                        )
 
     def grouped_counts(
         self,
@@ -376,6 +412,17 @@ class EvidenceSet:
             self._raise_bad_score(con, kept, bad, int(bad_rows))
         if not rows:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
+        if not math.isfinite(float(high) - float(low)):
+            # every bin, histogram and calibration width is (score - min) scaled: it overflows
+            raise EvidenceError(
+                f"evidence {self.name!r}: the scores range from {float(low):g} to "
+                f"{float(high):g}, a span too wide for a 64-bit float",
+                location=self.locate(
+                    ("columns", "score") if "score" in self.spec.columns else ("path",)
+                ),
+                hint='rescale the score in the audit spec, e.g. score: "model_score / 1e300", '
+                "or exclude the extreme rows with a filter",
+            )
         return ScoreProfile(
             rows=int(rows), min=float(low), max=float(high), distinct_estimate=int(distinct)
         )

@@ -213,3 +213,45 @@ def test_crafted_hash_collisions_do_not_merge_groups(write: Callable[[str, str],
     counts = _counts(_open("d.csv", tmp_path), ["race", "label", "prediction"])
     got = {row.race: int(row.n) for row in counts.frame.itertuples(index=False)}
     assert got == {target: 40, crafted: 2, "White": 5}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fields"),
+    [
+        ("grp,label,prediction\na,1,0,extra\nb,0,1\n", 2, 4),  # DuckDB: one column named the header
+        ("grp,label,prediction\na,1,0\nb,0\n", 3, 2),
+    ],
+)
+def test_ragged_csv_names_its_first_bad_line(
+    write: Callable[[str, str], Path], tmp_path: Path, text: str, line: int, fields: int
+) -> None:
+    write("d.csv", text)
+    with pytest.raises(EvidenceError) as caught:
+        _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+    assert caught.value.location == Location(str(tmp_path / "d.csv"), line)
+    assert f"line {line} has {fields} fields where the header has 3" in caught.value.message
+    assert "null_padding" in (caught.value.hint or "")
+
+
+def test_one_column_csv_with_a_delimiter_in_its_quoted_name_is_read(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("d.csv", '"a,b"\nx\ny\n')
+    con = duckdb.connect()
+    try:
+        assert _open("d.csv", tmp_path).columns(con) == [("a,b", "VARCHAR")]
+    finally:
+        con.close()
+
+
+def test_scores_spanning_more_than_a_double_are_located_bad_input(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("d.csv", "grp,score\na,1e308\nb,-1e308\na,0.5\n")
+    con = duckdb.connect()
+    try:
+        with pytest.raises(EvidenceError, match="a span too wide for a 64-bit float") as caught:
+            _open("d.csv", tmp_path).score_profile(con)
+    finally:
+        con.close()
+    assert "rescale the score" in (caught.value.hint or "")
