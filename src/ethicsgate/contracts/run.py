@@ -383,8 +383,9 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
 
     Raises:
         duckdb.Error: the query fails, also part-way (a later file of a glob that does not
-            convert): the Arrow stream reports that as an Arrow error, which is turned back
-            into DuckDB's, so callers catch one kind.
+            convert): the Arrow stream reports that as an Arrow error or an ``OSError``
+            (depending on when DuckDB meets the file), which is turned back into DuckDB's, so
+            callers catch one kind.
     """
     import duckdb
     import pyarrow as pa
@@ -396,7 +397,7 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
         try:
             for batch in reader:
                 yield batch.to_pandas()
-        except pa.ArrowException as exc:
+        except (pa.ArrowException, OSError) as exc:  # DuckDB's errors arrive as OSError
             raise duckdb.Error(str(exc)) from exc
     finally:
         cursor.close()

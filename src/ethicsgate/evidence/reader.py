@@ -155,6 +155,8 @@ def binary_sql(kind: str, value: str) -> str | None:
     field holding its value after a grouping. None: the type cannot hold 0/1 at all.
     """
     base = kind.split("(")[0]
+    if base == "JSON":  # JSON Lines with mixed types in one field: each value as its text
+        return binary_sql("VARCHAR", _json_text(value))
     if base == "BOOLEAN":
         return f"CAST(({value}) AS BIGINT)"
     if base in NUMERIC:
@@ -165,6 +167,11 @@ def binary_sql(kind: str, value: str) -> str | None:
             "WHEN 'false' THEN 0 WHEN '1.0' THEN 1 WHEN '0.0' THEN 0 END"
         )
     return None
+
+
+def _json_text(value: str) -> str:
+    """Return SQL giving a JSON value as text: a string without its quotes, else its JSON."""
+    return f"json_extract_string(({value}), '$')"
 
 
 def _quote_ident(name: str) -> str:
@@ -313,7 +320,8 @@ class EvidenceSet:
                 normalized[role] = self._binary_sql(role, kind, expr)
                 outer.append(f"{self._binary_sql(role, kind, field)} AS {_quote_ident(role)}")
             else:
-                outer.append(f"CAST({field} AS VARCHAR) AS {_quote_ident(role)}")
+                text = _json_text(field) if kind == "JSON" else f"CAST({field} AS VARCHAR)"
+                outer.append(f"{text} AS {_quote_ident(role)}")
         kept = self._checked_filter(con)
         outer.append(f"_t.c{len(keys)} AS _kept")
         keys.append((kept, "BOOLEAN"))

@@ -32,7 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.engine import diagnostic_rows
-from ethicsgate.evidence.reader import EvidenceSet, _first_line, _quote_ident, _sql_literal
+from ethicsgate.evidence.reader import (
+    EvidenceSet,
+    _first_line,
+    _json_text,
+    _quote_ident,
+    _sql_literal,
+)
 from ethicsgate.evidence.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 
 if TYPE_CHECKING:
@@ -202,7 +208,7 @@ def convert_sql(kind: RoleKind, expr: str, base: str, *, strict: bool = True) ->
     such a role at all.
     """
     if base == "JSON":  # JSON Lines with mixed types in one field: read each value as text
-        expr, base = f"json_extract_string(({expr}), '$')", "VARCHAR"
+        expr, base = _json_text(expr), "VARCHAR"
     cast = "CAST" if strict else "try_cast"
     if kind in ("key", "ref"):
         # integers stay integers (fast joins); everything else compares as text

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from ethicsgate.errors import EvidenceError, Location
@@ -255,3 +256,20 @@ def test_scores_spanning_more_than_a_double_are_located_bad_input(
     finally:
         con.close()
     assert "rescale the score" in (caught.value.hint or "")
+
+
+def test_json_lines_with_mixed_types_read_values_not_their_json(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # a list in one row makes DuckDB type the field JSON; the text values keep no quotes, JSON
+    # null is a missing value, and 0/1 roles accept each value as the reader's spellings
+    write(
+        "d.jsonl",
+        '{"grp": ["a", "b"], "label": 1, "prediction": "1"}\n'
+        '{"grp": "b", "label": "0", "prediction": 0}\n'
+        '{"grp": null, "label": true, "prediction": "false"}\n',
+    )
+    frame = _counts(_open("d.jsonl", tmp_path), ["grp", "label", "prediction"]).frame
+    grp = [None if pd.isna(g) else g for g in frame["grp"]]
+    rows = set(zip(grp, frame["label"], frame["prediction"], strict=True))
+    assert rows == {('["a","b"]', 1, 1), ("b", 0, 0), (None, 1, 0)}
