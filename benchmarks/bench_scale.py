@@ -16,6 +16,10 @@ the tool's selection and the hiring outcome. It then measures, each in a fresh c
   AUC + calibration per intersectional group; reads 5 columns (score instead of selection);
 * **DuckDB floor**: ``SELECT count(*), sum(hash(<the same 5 columns>))``, a bare scan that
   decodes what the audit reads and nothing else;
+* **imports alone** (once, before the sizes): a fresh process that imports what every audit
+  must import (the CLI, the audit runner, the report writers and fairlearn's metrics, which
+  compute the group metrics on the audit path) and does nothing else: the floor of the
+  audit's fixed cost, set against 2× the bare scan at each size;
 * **fairlearn on raw rows** (at ``--raw-sizes``, default 1e7, the largest size whose raw rows
   fit in this machine's memory): pandas reads the rows and ``MetricFrame`` computes the three
   metrics over the intersectional groups.
@@ -320,6 +324,26 @@ def child_floor(data: str, columns: str) -> None:
         0
     ]
     print(row)
+
+
+#: What every fairness audit process must import before it can report: the CLI, the audit
+#: runner and the report writers (duckdb, pandas, pydantic, jinja2) and fairlearn's metrics,
+#: which compute the group metrics on the audit path (issue #2), with scikit-learn and scipy.
+AUDIT_IMPORTS = (
+    "ethicsgate.cli.audit",
+    "ethicsgate.audit.run",
+    "ethicsgate.report",
+    "fairlearn.metrics",
+    "scipy.special",
+)
+
+
+def child_imports() -> None:
+    """Child: import what an audit must import, and nothing else (its fixed cost's floor)."""
+    import importlib
+
+    for name in AUDIT_IMPORTS:
+        importlib.import_module(name)
 
 
 def child_fairlearn(data: str, out: str) -> None:
@@ -789,6 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         children = {
             "floor": child_floor,
+            "imports": child_imports,
             "fairlearn": child_fairlearn,
             "profile": child_profile,
             "scan": child_scan,
@@ -809,6 +834,12 @@ def main(argv: list[str] | None = None) -> int:
         "oracles": [],
         "scans": [],
     }
+    import_runs = [
+        measure(child("imports"), log_path=DATA_DIR / f"imports-{index}.log")
+        for index in range(max(args.repeat, 5))
+    ]
+    results["imports_s"] = statistics.median(r.wall_s for r in import_runs)
+    log(f"imports alone: {results['imports_s']:.2f} s")
     for rows in sizes:
         run_size(rows, args, results)
     profile_rows = parse_size(args.profile_size) if args.profile_size else max(sizes)
@@ -830,6 +861,23 @@ def findings(results: dict[str, Any]) -> list[str]:
     """Summarise scaling: fixed cost and cost per 10^8 rows, from the two largest sizes."""
     out = []
     sizes = sorted(results["sizes"], key=lambda s: s["rows"])
+    if results.get("imports_s"):
+        imports = results["imports_s"]
+        floors = {
+            size["rows"]: statistics.median(
+                r["wall_s"]
+                for e in size["methods"]
+                if e["method"].startswith("DuckDB floor: scan of the selection")
+                for r in e["runs"]
+            )
+            for size in sizes
+        }
+        out.append(
+            f"a process that only starts Python and imports what every audit must import "
+            f"({', '.join(AUDIT_IMPORTS)}) takes {imports:.2f} s, before reading any row; "
+            "2× the selection floor is "
+            + ", ".join(f"{2 * f:.2f} s at {rows:,} rows" for rows, f in floors.items())
+        )
     if len(sizes) < 2:
         return out
     small, large = sizes[-2], sizes[-1]
