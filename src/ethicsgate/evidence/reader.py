@@ -268,13 +268,13 @@ class EvidenceSet:
         if delimiter is None or {"delim", "sep"} & set(self.spec.options):
             return
         for file in self.files:
-            if file.suffix not in (".csv", ".tsv", ".txt", ".gz"):
+            if file.suffix == ".zst":  # DuckDB's other compression; not worth a dependency
                 continue
             opener = gzip.open if file.suffix == ".gz" else open
             with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as handle:
                 lines = csv.reader(handle, delimiter=delimiter)
                 header = next(lines, None)
-                if header is None:
+                if header is None or len(header) < 2:  # really one column (a quoted name)
                     continue
                 for fields in lines:
                     if fields and len(fields) != len(header):
