@@ -32,12 +32,20 @@ def test_gate_writes_report_junit_sarif_and_summary(pipeline: Path) -> None:
     summary = pipeline / "summary.md"
     summary.write_text("earlier step\n")
     code, stdout, stderr = run(
-        "gate", "candidate-fail.yaml", "--junit", "out/junit.xml", "--sarif", "out/gate.sarif",
-        "--github-summary", env={"GITHUB_STEP_SUMMARY": str(summary)},
+        "gate",
+        "candidate-fail.yaml",
+        "--junit",
+        "out/junit.xml",
+        "--sarif",
+        "out/gate.sarif",
+        "--github-summary",
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
     )
     assert code == 1, stderr
     assert (pipeline / "reports" / "candidate-fail" / "report.json").is_file()
-    assert (pipeline / "out" / "junit.xml").is_file() and (pipeline / "out" / "gate.sarif").is_file()
+    assert (pipeline / "out" / "junit.xml").is_file() and (
+        pipeline / "out" / "gate.sarif"
+    ).is_file()
     text = summary.read_text()
     assert text.startswith("earlier step\n## ethicsgate gate `candidate-fail`: ✘ BLOCKED")
     sarif = json.loads((pipeline / "out" / "gate.sarif").read_text())
@@ -46,7 +54,9 @@ def test_gate_writes_report_junit_sarif_and_summary(pipeline: Path) -> None:
 
 
 def test_gate_summary_printed_without_github(pipeline: Path) -> None:
-    code, stdout, _ = run("gate", "candidate-pass.yaml", "--github-summary", env={"GITHUB_STEP_SUMMARY": ""})
+    code, stdout, _ = run(
+        "gate", "candidate-pass.yaml", "--github-summary", env={"GITHUB_STEP_SUMMARY": ""}
+    )
     assert code == 0
     assert "## ethicsgate gate `candidate-pass`: ✔ PASS" in stdout
 
@@ -64,7 +74,9 @@ def test_gate_format_json(pipeline: Path) -> None:
 
 def test_gate_signs_like_audit(pipeline: Path) -> None:
     assert run("keys", "generate", "--out", "keys")[0] == 0
-    code, stdout, _ = run("gate", "candidate-pass.yaml", "--out", "r", "--key", "keys/ethicsgate.key")
+    code, stdout, _ = run(
+        "gate", "candidate-pass.yaml", "--out", "r", "--key", "keys/ethicsgate.key"
+    )
     assert code == 0 and "signed: r/report.intoto.json" in stdout
     assert run("verify", "r", "--key", "keys/ethicsgate.pub", "--evidence")[0] == 0
 
@@ -73,12 +85,24 @@ def test_gate_signs_like_audit(pipeline: Path) -> None:
     ("args", "message"),
     [
         (["gate", "missing.yaml"], "audit spec file not found"),
-        (["gate", "candidate-pass.yaml", "--baseline", "nope.json"], "nope.json: baseline report not found"),
-        (["gate", "candidate-pass.yaml", "--baseline", "policy.yaml"], "policy.yaml: baseline report is not JSON"),
+        (
+            ["gate", "candidate-pass.yaml", "--baseline", "nope.json"],
+            "nope.json: baseline report not found",
+        ),
+        (
+            ["gate", "candidate-pass.yaml", "--baseline", "policy.yaml"],
+            "policy.yaml: baseline report is not JSON",
+        ),
         (["gate", "candidate-pass.yaml", "--key", "nokey.pem"], "nokey.pem"),
-        (["gate", "candidate-pass.yaml", "--max-regression", "-1"], "Invalid value for '--max-regression'"),
+        (
+            ["gate", "candidate-pass.yaml", "--max-regression", "-1"],
+            "Invalid value for '--max-regression'",
+        ),
         (["publish", "missing.yaml", "--out", "site"], "audit spec file not found"),
-        (["publish", "candidate-pass.yaml", "--out", "site", "--k", "1"], "Invalid value for '--k'"),
+        (
+            ["publish", "candidate-pass.yaml", "--out", "site", "--k", "1"],
+            "Invalid value for '--k'",
+        ),
         (["publish", "nothing.json", "--out", "site"], "nothing.json: report not found"),
     ],
 )
@@ -106,7 +130,9 @@ def test_publish_from_audit_and_from_report(pipeline: Path) -> None:
     code, stdout, stderr = run("publish", "candidate-waived.yaml", "--out", "site")
     assert code == 0, stderr
     assert sorted(p.name for p in (pipeline / "site").iterdir()) == [
-        "statement.html", "statement.json", "statement.md"
+        "statement.html",
+        "statement.json",
+        "statement.md",
     ]
     assert run("gate", "candidate-pass.yaml", "--out", "r")[0] == 0
     code, _, stderr = run("publish", "r/report.json", "--out", "site2", "--k", "20")
@@ -116,7 +142,9 @@ def test_publish_from_audit_and_from_report(pipeline: Path) -> None:
 
 def test_publish_signed(pipeline: Path) -> None:
     run("keys", "generate", "--out", "keys")
-    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site", "--key", "keys/ethicsgate.key")
+    code, _, stderr = run(
+        "publish", "candidate-pass.yaml", "--out", "site", "--key", "keys/ethicsgate.key"
+    )
     assert code == 0, stderr
     assert (pipeline / "site" / "statement.intoto.json").is_file()
     assert "SHA256:" in (pipeline / "site" / "statement.html").read_text()
@@ -153,8 +181,15 @@ def test_publish_needs_systems(pipeline: Path) -> None:
 
 
 def test_publish_system_citing_unknown_rule_is_located(pipeline: Path) -> None:
-    text = (pipeline / "policy.yaml").read_text().replace("rules: [approval-parity]", "rules: [aproval-parity]")
+    text = (
+        (pipeline / "policy.yaml")
+        .read_text()
+        .replace("rules: [approval-parity]", "rules: [aproval-parity]")
+    )
     (pipeline / "policy.yaml").write_text(text)
     code, _, stderr = run("policy", "check", "policy.yaml")
     assert code == 2
-    assert "policy.yaml:32:13: system 'preapproval-model' cites unknown rule 'aproval-parity'" in stderr
+    assert (
+        "policy.yaml:32:13: system 'preapproval-model' cites unknown rule 'aproval-parity'"
+        in stderr
+    )

@@ -184,7 +184,9 @@ def test_export_filters_items_like_list(enqueued: Path, tmp_path: Path, db: str)
     assert code == 0 and len(json.loads(stdout)) == 1
     # the log is exported whole: a filtered part of a hash chain could not be verified
     out = tmp_path / "log.json"
-    code, _, stderr = run("review", "export", "--db", db, "--log", "--status", "open", "--out", str(out))
+    code, _, stderr = run(
+        "review", "export", "--db", db, "--log", "--status", "open", "--out", str(out)
+    )
     assert code == 2 and "--log exports the whole decision log; --status filter" in stderr
     assert not out.exists()
 

@@ -28,8 +28,12 @@ def _run_step(name: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
     script = str(step["run"])
     full_env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env}
     return subprocess.run(
-        ["bash", "-eo", "pipefail", "-c", script], cwd=cwd, env=full_env,
-        capture_output=True, text=True, timeout=120,
+        ["bash", "-eo", "pipefail", "-c", script],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -39,9 +43,14 @@ def test_action_gate_step_records_the_exit_code(tmp_path: Path, audit: str, code
     shutil.copytree(PIPELINE, work, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     outputs, summary = tmp_path / "outputs", tmp_path / "summary.md"
     env = {
-        "AUDIT": f"{audit}.yaml", "BASELINE": "", "MAX_REGRESSION": "0", "OUT": "report",
-        "JUNIT": "junit.xml", "SARIF": "gate.sarif",
-        "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary),
+        "AUDIT": f"{audit}.yaml",
+        "BASELINE": "",
+        "MAX_REGRESSION": "0",
+        "OUT": "report",
+        "JUNIT": "junit.xml",
+        "SARIF": "gate.sarif",
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(summary),
     }
     gate = _run_step("Run the gate", env, work)
     assert gate.returncode == 0, gate.stderr  # the job fails later, after the SARIF upload
@@ -60,8 +69,12 @@ def test_pre_commit_hook_checks_policies(tmp_path: Path) -> None:
     assert not pattern.search("audits/compas-example.yaml")
     entry = hook["entry"].split()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    good = subprocess.run([*entry, str(ROOT / "policies" / "recidivism-fairness.yaml")],
-                          env=env, capture_output=True, text=True)
+    good = subprocess.run(
+        [*entry, str(ROOT / "policies" / "recidivism-fairness.yaml")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert good.returncode == 0, good.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("schema_version: 1\nid: x\n")

@@ -88,11 +88,16 @@ def test_waiver_for_another_group_does_not_apply(make_audit: Callable[..., Path]
 def test_waiver_applies_through_its_last_day(
     make_audit: Callable[..., Path], day: int, status: str
 ) -> None:
-    assert run(make_audit, WAIVER.format(scope="", expires="2026-03-31"), day).rules[0].status == status
+    assert (
+        run(make_audit, WAIVER.format(scope="", expires="2026-03-31"), day).rules[0].status
+        == status
+    )
 
 
 def test_expired_waiver_stops_waiving_and_says_so(make_audit: Callable[..., Path]) -> None:
-    spec = make_audit(DATA, policy=POLICY + WAIVER.format(scope="", expires="2026-02-28"), audit=AUDIT)
+    spec = make_audit(
+        DATA, policy=POLICY + WAIVER.format(scope="", expires="2026-02-28"), audit=AUDIT
+    )
     result = run_audit(spec, clock=clock(1))
     rule = result.rules[0]
     assert rule.status == "fail" and result.status == "fail"
@@ -102,7 +107,9 @@ def test_expired_waiver_stops_waiving_and_says_so(make_audit: Callable[..., Path
 
 def test_passing_rule_is_never_marked_waived(make_audit: Callable[..., Path]) -> None:
     passing = "group,label,prediction\n" + "a,1,1\na,0,0\n" * 4 + "b,1,1\nb,0,0\n" * 4
-    spec = make_audit(passing, policy=POLICY + WAIVER.format(scope="", expires="2026-03-31"), audit=AUDIT)
+    spec = make_audit(
+        passing, policy=POLICY + WAIVER.format(scope="", expires="2026-03-31"), audit=AUDIT
+    )
     rule = run_audit(spec, clock=clock(1)).rules[0]
     assert rule.status == "pass" and rule.waivers == []
 
@@ -110,18 +117,32 @@ def test_passing_rule_is_never_marked_waived(make_audit: Callable[..., Path]) ->
 @pytest.mark.parametrize(
     ("waiver", "message", "where"),
     [
-        ("  - {rule: parrity, reason: r, approver: a, expires: 2030-01-01}\n",
-         "waiver 1 names unknown rule 'parrity' (did you mean 'parity'?)", ":17:12"),
-        ("  - {rule: parity, metric: precision, reason: r, approver: a, expires: 2030-01-01}\n",
-         "rule 'parity' asserts no metric 'precision'", ":17:28"),
-        ("  - {rule: parity, group: {sex: F}, reason: r, approver: a, expires: 2030-01-01}\n",
-         "rule 'parity' does not group by ['sex']", ":17:27"),
-        ("  - {rule: parity, reason: r, approver: a, expires: '2030-02-30'}\n",
-         "waivers.0.expires", ":17:53"),
+        (
+            "  - {rule: parrity, reason: r, approver: a, expires: 2030-01-01}\n",
+            "waiver 1 names unknown rule 'parrity' (did you mean 'parity'?)",
+            ":17:12",
+        ),
+        (
+            "  - {rule: parity, metric: precision, reason: r, approver: a, expires: 2030-01-01}\n",
+            "rule 'parity' asserts no metric 'precision'",
+            ":17:28",
+        ),
+        (
+            "  - {rule: parity, group: {sex: F}, reason: r, approver: a, expires: 2030-01-01}\n",
+            "rule 'parity' does not group by ['sex']",
+            ":17:27",
+        ),
+        (
+            "  - {rule: parity, reason: r, approver: a, expires: '2030-02-30'}\n",
+            "waivers.0.expires",
+            ":17:53",
+        ),
         ("  - {rule: parity, approver: a, expires: 2030-01-01}\n", "reason", ":17:5"),
     ],
 )
-def test_invalid_waivers_are_located(write: Callable[[str, str], Path], waiver: str, message: str, where: str) -> None:
+def test_invalid_waivers_are_located(
+    write: Callable[[str, str], Path], waiver: str, message: str, where: str
+) -> None:
     path = write("policy.yaml", POLICY + waiver)
     with pytest.raises(PolicyError, match=re.escape(message)) as info:
         load_policy(path)
@@ -129,14 +150,18 @@ def test_invalid_waivers_are_located(write: Callable[[str, str], Path], waiver: 
 
 
 def test_expired_waiver_is_valid_policy(write: Callable[[str, str], Path]) -> None:
-    path = write("policy.yaml", POLICY + "  - {rule: parity, reason: r, approver: a, expires: 2001-01-01}\n")
+    path = write(
+        "policy.yaml", POLICY + "  - {rule: parity, reason: r, approver: a, expires: 2001-01-01}\n"
+    )
     assert load_policy(path).pack.waivers[0].expires.year == 2001
 
 
 def test_impossible_unquoted_date_is_a_located_policy_error(
     write: Callable[[str, str], Path],
 ) -> None:
-    path = write("policy.yaml", POLICY + "  - {rule: parity, reason: r, approver: a, expires: 2030-02-30}\n")
+    path = write(
+        "policy.yaml", POLICY + "  - {rule: parity, reason: r, approver: a, expires: 2030-02-30}\n"
+    )
     with pytest.raises(PolicyError, match="waivers.0.expires") as info:
         load_policy(path)
     assert "policy.yaml:17:53" in str(info.value)

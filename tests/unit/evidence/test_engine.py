@@ -50,7 +50,9 @@ def test_spills_go_to_a_private_folder_that_is_removed_on_close(tmp_path: Path) 
             con.close()
 
 
-def test_default_spill_folder_is_not_the_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_default_spill_folder_is_not_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("ETHICSGATE_TEMP_DIR", raising=False)
     con = connect()
@@ -63,10 +65,16 @@ def test_default_spill_folder_is_not_the_working_directory(monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        ({"memory_limit": "lots"}, r"ETHICSGATE_MEMORY_LIMIT: 'lots' is not usable: .*\n  hint: set ETHICSGATE_MEMORY_LIMIT to 2GB"),
+        (
+            {"memory_limit": "lots"},
+            r"ETHICSGATE_MEMORY_LIMIT: 'lots' is not usable: .*\n  hint: set ETHICSGATE_MEMORY_LIMIT to 2GB",
+        ),
         ({"threads": "two"}, r"ETHICSGATE_THREADS: 'two' must be a whole number of at least 1"),
         ({"threads": "0"}, r"ETHICSGATE_THREADS: '0' must be a whole number"),
-        ({"temp_dir": "/proc/no/such/folder"}, r"ETHICSGATE_TEMP_DIR: '/proc/no/such/folder' cannot be created"),
+        (
+            {"temp_dir": "/proc/no/such/folder"},
+            r"ETHICSGATE_TEMP_DIR: '/proc/no/such/folder' cannot be created",
+        ),
     ],
 )
 def test_bad_settings_are_located_errors(settings: dict[str, str], message: str) -> None:

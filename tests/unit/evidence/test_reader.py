@@ -15,7 +15,9 @@ from ethicsgate.evidence import EvidenceSpec, open_evidence
 
 def _open(path: str, base: Path, **spec: object):  # type: ignore[no-untyped-def]
     return open_evidence(
-        "ev", EvidenceSpec.model_validate({"path": path, **spec}), base_dir=base,
+        "ev",
+        EvidenceSpec.model_validate({"path": path, **spec}),
+        base_dir=base,
         locate=lambda loc: Location("audit.yaml", 1, 1),
     )
 
@@ -47,32 +49,50 @@ def test_binary_roles_accept_booleans_numbers_and_text(
     assert counts.rows == counts.rows_read == 3
 
 
-def test_float_column_with_a_fraction_is_rejected(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_float_column_with_a_fraction_is_rejected(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     write("d.csv", "grp,label,prediction\na,1,0\nb,0.5,1\n")
-    with pytest.raises(EvidenceError, match=r"'label' must be 0 or 1, found '0.5' in row 2, line 3"):
+    with pytest.raises(
+        EvidenceError, match=r"'label' must be 0 or 1, found '0.5' in row 2, line 3"
+    ):
         _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
 
 
-def test_invalid_rows_excluded_by_the_filter_are_fine(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_invalid_rows_excluded_by_the_filter_are_fine(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     write("d.csv", "grp,label,prediction,ok\na,1,0,1\nb,N/A,1,0\n")
     counts = _counts(_open("d.csv", tmp_path, filter="ok = 1"), ["grp", "label", "prediction"])
     assert (counts.rows_read, counts.rows) == (2, 1)
 
 
-def test_missing_sensitive_values_form_their_own_group(write: Callable[[str, str], Path], tmp_path: Path) -> None:
-    write("d.jsonl", '{"g": "a", "label": 1, "prediction": 1}\n{"g": null, "label": 0, "prediction": 1}\n')
+def test_missing_sensitive_values_form_their_own_group(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write(
+        "d.jsonl",
+        '{"g": "a", "label": 1, "prediction": 1}\n{"g": null, "label": 0, "prediction": 1}\n',
+    )
     counts = _counts(_open("d.jsonl", tmp_path), ["g", "label", "prediction"])
     assert counts.frame["g"].isna().sum() == 1
     assert counts.frame["g"].dropna().tolist() == ["a"]
 
 
-def test_reader_options_are_passed_to_duckdb(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_reader_options_are_passed_to_duckdb(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     write("d.txt", "grp;label;prediction\na;1;0\n")
-    counts = _counts(_open("d.txt", tmp_path, format="csv", options={"delim": ";"}), ["grp", "label", "prediction"])
+    counts = _counts(
+        _open("d.txt", tmp_path, format="csv", options={"delim": ";"}),
+        ["grp", "label", "prediction"],
+    )
     assert counts.rows == 1
 
 
-def test_invalid_value_in_the_second_file_names_that_file(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_invalid_value_in_the_second_file_names_that_file(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     write("logs/a.csv", "grp,label,prediction\na,1,0\n")
     bad = write("logs/b.csv", "grp,label,prediction\na,1,0\na,1,7\n")
     with pytest.raises(EvidenceError) as info:
@@ -88,7 +108,11 @@ def test_progress_reaches_one(tmp_path: Path) -> None:
         f"FROM range(3000000) t(i)) TO '{tmp_path}/big.parquet'"
     )
     seen: list[float] = []
-    counts = _counts(_open("big.parquet", tmp_path), ["grp", "label", "prediction"], progress=lambda name, f: seen.append(f))
+    counts = _counts(
+        _open("big.parquet", tmp_path),
+        ["grp", "label", "prediction"],
+        progress=lambda name, f: seen.append(f),
+    )
     assert counts.rows == 3_000_000
     assert seen and seen[-1] == 1.0
     assert seen == sorted(seen)
@@ -103,14 +127,23 @@ def test_score_passes_report_progress_under_their_own_labels(tmp_path: Path) -> 
         f"AS score FROM range(3000000) t(i)) TO '{tmp_path}/scores.parquet'"
     )
     rule = FairnessRule.model_validate(
-        {"id": "r", "kind": "fairness", "dataset": "ev", "severity": "info",
-         "sensitive_features": ["grp"], "impact_ratio": "scoring", "score_metrics": ["roc_auc"]}
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "ev",
+            "severity": "info",
+            "sensitive_features": ["grp"],
+            "impact_ratio": "scoring",
+            "score_metrics": ["roc_auc"],
+        }
     )
     seen: dict[str, list[float]] = {}
     con = duckdb.connect()
     try:
         scan_fairness_evidence(
-            con, _open("scores.parquet", tmp_path), [rule],
+            con,
+            _open("scores.parquet", tmp_path),
+            [rule],
             progress=lambda name, f: seen.setdefault(name, []).append(f),
         )
     finally:
@@ -119,13 +152,17 @@ def test_score_passes_report_progress_under_their_own_labels(tmp_path: Path) -> 
     assert all(values[-1] == 1.0 and values == sorted(values) for values in seen.values())
 
 
-def test_unsupported_type_for_a_binary_role(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_unsupported_type_for_a_binary_role(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     write("d.csv", "grp,label,prediction\na,2024-01-01,0\n")
     with pytest.raises(EvidenceError, match="must be 0/1 or true/false"):
         _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
 
 
-def test_grouped_counts_equal_a_plain_python_count(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_grouped_counts_equal_a_plain_python_count(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     """The two-level scan (hash groups, then normalised groups) against a loop over the rows.
 
     Spellings of one value (' TRUE', 'true', '1', '1.0') and integer groups that become the
@@ -156,7 +193,9 @@ def test_grouped_counts_equal_a_plain_python_count(write: Callable[[str, str], P
     )
     got = Counter()
     for row in counts.frame.itertuples(index=False):
-        got[(None if pd.isna(row.grp) else row.grp, row.num, int(row.label), int(row.prediction))] += int(row.n)
+        got[
+            (None if pd.isna(row.grp) else row.grp, row.num, int(row.label), int(row.prediction))
+        ] += int(row.n)
     assert got == expected
     assert len(counts.frame) == len(expected)  # one row per normalised group, none split
     assert (counts.rows_read, counts.rows) == (5_000, sum(expected.values()))
@@ -196,7 +235,9 @@ def _duckdb_string_hash_state(blocks: bytes, length: int) -> int:
     return state
 
 
-def test_crafted_hash_collisions_do_not_merge_groups(write: Callable[[str, str], Path], tmp_path: Path) -> None:
+def test_crafted_hash_collisions_do_not_merge_groups(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
     """A category crafted to collide with another under DuckDB's hash() stays its own group.
 
     DuckDB's string hash is fast, not cryptographic: text with the same hash() as a real

@@ -59,7 +59,9 @@ def audit(
     return spec.parent / "policy.yaml", run_audit(spec, clock=clock)
 
 
-def test_worse_follows_the_op(make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]) -> None:
+def test_worse_follows_the_op(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
     _, before = audit(make_audit, frozen_clock, 5)  # ratio 1.0, difference 0
     path, after = audit(make_audit, frozen_clock, 4)  # ratio 0.8, difference 0.1
     pack = load_policy(path).pack
@@ -101,7 +103,9 @@ def test_waiver_covers_a_regression_until_it_expires(
     assert day_after and all(r.blocking for r in day_after)
 
 
-def test_bad_baselines(tmp_path: Path, make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]) -> None:
+def test_bad_baselines(
+    tmp_path: Path, make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
     _, result = audit(make_audit, frozen_clock, 5)
     good = tmp_path / "good.json"
     good.write_bytes(render_json(result))

@@ -104,9 +104,10 @@ def test_sarif_fingerprints_are_stable_and_ignore_the_numbers(
 
     assert prints(fail) == prints(fail)
     # the same regression (rule, assertion, group) with other numbers keeps its fingerprint
-    assert prints(fail)["approval-parity/regression"] == prints(regressed)[
-        "approval-parity/regression"
-    ]
+    assert (
+        prints(fail)["approval-parity/regression"]
+        == prints(regressed)["approval-parity/regression"]
+    )
     assert render_sarif(fail) == render_sarif(fail)
 
 
@@ -144,7 +145,10 @@ def test_summary_says_the_verdict_in_words(frozen_clock: Callable[[], datetime])
     _, blocked = _gate("candidate-regressed", frozen_clock, "released")
     text = render_summary(blocked)
     assert text.startswith("## ethicsgate gate `candidate-regressed`: ✘ BLOCKED")
-    assert "| `approval-parity` | selection_rate.ratio | group = B | 0.95 | 0.85 | 0.1 | 0.02 | ✘ blocks |" in text
+    assert (
+        "| `approval-parity` | selection_rate.ratio | group = B | 0.95 | 0.85 | 0.1 | 0.02 | ✘ blocks |"
+        in text
+    )
     _, waived = _gate("candidate-waived", frozen_clock, "released")
     text = render_summary(waived)
     assert "✔ PASS" in text and "~ Failed, but waived" in text and "### Waivers" in text

@@ -75,8 +75,13 @@ def run_axe(page: str, tmp_path: Path) -> dict[str, Any]:
     target = folder / "page.html"
     target.write_text(page.replace("</body>", RUN_AXE), encoding="utf-8")
     proc = subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         target.as_uri()],
+        [
+            str(CHROMIUM),
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            target.as_uri(),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -98,8 +103,15 @@ def test_statement_page_has_no_axe_violations(
     results = run_axe(page, tmp_path)
     assert results["violations"] == [], json.dumps(results["violations"], indent=2)
     # the checks that matter here really ran and passed
-    for rule in ("html-has-lang", "color-contrast", "heading-order", "page-has-heading-one",
-                 "document-title", "landmark-one-main", "th-has-data-cells"):
+    for rule in (
+        "html-has-lang",
+        "color-contrast",
+        "heading-order",
+        "page-has-heading-one",
+        "document-title",
+        "landmark-one-main",
+        "th-has-data-cells",
+    ):
         assert rule in results["passes"], rule
     assert not [v for v in results["incomplete"] if v["id"] == "color-contrast"]
 

@@ -195,7 +195,9 @@ def test_signed_statement_verifies(tmp_path: Path, frozen_clock: Callable[[], da
     assert parsed.predicate["k"] == 10
 
 
-def test_statement_from_a_report(tmp_path: Path, frozen_clock: Callable[[], datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_statement_from_a_report(
+    tmp_path: Path, frozen_clock: Callable[[], datetime], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ethicsgate.report import write_report
 
     monkeypatch.chdir(PIPELINE)

@@ -254,7 +254,9 @@ def _tables(db_url: str) -> dict[str, set[str]]:
     engine = sa.create_engine(db_url)
     try:
         inspector = sa.inspect(engine)
-        return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+        return {
+            t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()
+        }
     finally:
         engine.dispose()
 
@@ -266,7 +268,9 @@ def test_migrations_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         store.enqueue(make_items(2), actor="ci")
     expected = {name: {c.name for c in table.columns} for name, table in _meta.tables.items()}
     upgraded = _tables(db_url)
-    assert {t: upgraded[t] for t in expected} == expected  # the migration builds what the store reads
+    assert {
+        t: upgraded[t] for t in expected
+    } == expected  # the migration builds what the store reads
     _alembic(db_url, "downgrade", "base")
     assert not set(_tables(db_url)) & set(expected)  # every review table is gone
     with open_store(db_url) as store:  # opening migrates up again, to an empty, valid store
