@@ -11,6 +11,7 @@ import csv
 import glob as _glob
 import gzip
 import hashlib
+import json
 import math
 import os
 import secrets
@@ -750,7 +751,32 @@ class EvidenceSet:
             return str(self.files[0])
         return f"{len(self.files)} files matching {self.spec.path}"
 
+    def _first_bad_json_line(self) -> EvidenceError | None:
+        """Return the error naming the first line of the files that is not one JSON value.
+
+        DuckDB's message counts lines from where its parser gave up, which for an unclosed
+        string is the line after the broken one; Python's parser, line by line, is exact.
+        """
+        for file in self.files:
+            if file.suffix == ".zst":
+                continue
+            found = _bad_json_line(file)
+            if found is not None:
+                number, column, problem = found
+                return EvidenceError(
+                    f"evidence {self.name!r}: line {number} is not valid JSON: {problem} "
+                    f"(column {column})",
+                    location=Location(str(file), number, column),
+                    hint="JSON Lines hold one complete JSON object per line: fix or remove "
+                    "that line",
+                )
+        return None
+
     def _read_error(self, exc: duckdb.Error) -> EvidenceError:
+        if self.format == "jsonl" and "Malformed JSON" in str(exc):
+            bad = self._first_bad_json_line()
+            if bad is not None:
+                return bad
         hint = "check the file's format and contents, or set format/options in the audit spec"
         if len(self.files) > 1 and "union_by_name" in str(exc):
             # DuckDB takes the first file's schema for all of a glob's files
@@ -764,6 +790,20 @@ class EvidenceSet:
             location=self.locate(("path",)),
             hint=hint,
         )
+
+
+def _bad_json_line(file: Path) -> tuple[int, int, str] | None:
+    """Return (line, column, parser message) of the first line of ``file`` that is no JSON."""
+    opener = gzip.open if file.suffix == ".gz" else open
+    with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as exc:
+                return number, exc.colno, exc.msg
+    return None
 
 
 def _first_line(exc: BaseException, *, lines: int = 1) -> str:

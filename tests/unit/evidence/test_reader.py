@@ -314,3 +314,31 @@ def test_json_lines_with_mixed_types_read_values_not_their_json(
     grp = [None if pd.isna(g) else g for g in frame["grp"]]
     rows = set(zip(grp, frame["label"], frame["prediction"], strict=True))
     assert rows == {('["a","b"]', 1, 1), ("b", 0, 0), (None, 1, 0)}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "problem"),
+    [
+        # an unclosed string: DuckDB names the line after it
+        ('{"grp": "a", "label": 1}\n{"grp": "b", "lab\n{"grp": "c", "label": 0}\n', 2, 18,
+         "Invalid control character"),
+        ('{"grp": "a", "label": 1}\n\n{"grp": oops, "label": 0}\n', 3, 9, "Expecting value"),
+    ],
+)  # fmt: skip
+def test_malformed_json_lines_name_the_broken_line(
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    text: str,
+    line: int,
+    column: int,
+    problem: str,
+) -> None:
+    write("d.jsonl", text)
+    con = duckdb.connect()
+    try:
+        with pytest.raises(EvidenceError) as caught:
+            _open("d.jsonl", tmp_path).columns(con)
+    finally:
+        con.close()
+    assert caught.value.location == Location(str(tmp_path / "d.jsonl"), line, column)
+    assert f"line {line} is not valid JSON: {problem}" in caught.value.message
