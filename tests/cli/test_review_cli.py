@@ -146,6 +146,15 @@ def test_bad_db_url_exits_2(tmp_path: Path) -> None:
     assert code == 2 and "only sqlite and postgresql" in stderr
 
 
+def test_a_file_that_is_not_sqlite_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "notes.db").write_text("these are my notes, not a database\n")
+    code, _, stderr = run("review", "list", "--db", f"sqlite:///{tmp_path / 'notes.db'}")
+    assert code == 2, stderr
+    assert "cannot open review database" in stderr and "file is not a database" in stderr
+    assert "Traceback" not in stderr
+    assert (tmp_path / "notes.db").read_text() == "these are my notes, not a database\n"
+
+
 def test_export_and_verify_log(enqueued: Path, tmp_path: Path, db: str) -> None:
     review(db, "claim")
     review(db, "decide", "1", "--outcome", "confirmed")

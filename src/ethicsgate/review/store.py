@@ -685,10 +685,15 @@ def open_store(
         else:
             with engine.connect():
                 pass
-    except (sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+    except (sa_exc.DatabaseError, sa_exc.InterfaceError) as exc:
+        # DatabaseError: also a file that is not SQLite at all ("file is not a database")
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise ReviewError(f"cannot open review database {shown}: {reason}") from exc
+        raise ReviewError(
+            f"cannot open review database {shown}: {reason}",
+            hint="pass --db (or ETHICSGATE_DB_URL) a review store: a new or existing "
+            "sqlite:///path.db file of ethicsgate's, or postgresql://user@host/db",
+        ) from exc
     return store
 
 
