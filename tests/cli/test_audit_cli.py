@@ -216,6 +216,12 @@ BAD_INPUT = [
 ]
 
 
+def _write_case(make_audit: Callable[..., Path], kwargs: dict[str, str]) -> Path:
+    """Write one BAD_INPUT case; return its audit spec (the shared parameters stay as they are)."""
+    kwargs = dict(kwargs)
+    return make_audit(kwargs.pop("data", PASSING), **kwargs)
+
+
 @pytest.mark.parametrize(("name", "kwargs", "fragment"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
 def test_bad_input_exits_2_with_located_message(
     make_audit: Callable[..., Path],
@@ -224,9 +230,7 @@ def test_bad_input_exits_2_with_located_message(
     kwargs: dict[str, str],
     fragment: str,
 ) -> None:
-    kwargs = dict(kwargs)  # the parameters are shared: pop from a copy
-    data = kwargs.pop("data", PASSING)
-    spec = make_audit(data, **kwargs)
+    spec = _write_case(make_audit, kwargs)
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.json").write_text("previous report\n")
@@ -256,9 +260,7 @@ def test_bad_evidence_in_a_fresh_process_prints_only_the_error(
     """The real CLI process: nothing imported yet, so the scan's background import of
     fairlearn is still running when the located error ends the process (it printed a
     joblib traceback after the error)."""
-    kwargs = dict(kwargs)  # the parameters are shared: pop from a copy
-    data = kwargs.pop("data", PASSING)
-    spec = make_audit(data, **kwargs)
+    spec = _write_case(make_audit, kwargs)
     out = subprocess.run(
         [sys.executable, "-m", "ethicsgate", "audit", str(spec), "--out", str(tmp_path / "out")],
         capture_output=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,13 @@ def _open(path: str, base: Path, **spec: object):  # type: ignore[no-untyped-def
         base_dir=base,
         locate=lambda loc: Location("audit.yaml", 1, 1),
     )
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
 
 
 def _counts(ev, roles, binary=("label", "prediction"), **kw):  # type: ignore[no-untyped-def]
@@ -276,26 +283,18 @@ def test_ragged_csv_names_its_first_bad_line(
 
 
 def test_one_column_csv_with_a_delimiter_in_its_quoted_name_is_read(
-    write: Callable[[str, str], Path], tmp_path: Path
+    write: Callable[[str, str], Path], tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     write("d.csv", '"a,b"\nx\ny\n')
-    con = duckdb.connect()
-    try:
-        assert _open("d.csv", tmp_path).columns(con) == [("a,b", "VARCHAR")]
-    finally:
-        con.close()
+    assert _open("d.csv", tmp_path).columns(con) == [("a,b", "VARCHAR")]
 
 
 def test_scores_spanning_more_than_a_double_are_located_bad_input(
-    write: Callable[[str, str], Path], tmp_path: Path
+    write: Callable[[str, str], Path], tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     write("d.csv", "grp,score\na,1e308\nb,-1e308\na,0.5\n")
-    con = duckdb.connect()
-    try:
-        with pytest.raises(EvidenceError, match="a span too wide for a 64-bit float") as caught:
-            _open("d.csv", tmp_path).score_profile(con)
-    finally:
-        con.close()
+    with pytest.raises(EvidenceError, match="a span too wide for a 64-bit float") as caught:
+        _open("d.csv", tmp_path).score_profile(con)
     assert "rescale the score" in (caught.value.hint or "")
 
 
@@ -332,13 +331,10 @@ def test_malformed_json_lines_name_the_broken_line(
     line: int,
     column: int,
     problem: str,
+    con: duckdb.DuckDBPyConnection,
 ) -> None:
     write("d.jsonl", text)
-    con = duckdb.connect()
-    try:
-        with pytest.raises(EvidenceError) as caught:
-            _open("d.jsonl", tmp_path).columns(con)
-    finally:
-        con.close()
+    with pytest.raises(EvidenceError) as caught:
+        _open("d.jsonl", tmp_path).columns(con)
     assert caught.value.location == Location(str(tmp_path / "d.jsonl"), line, column)
     assert f"line {line} is not valid JSON: {problem}" in caught.value.message
