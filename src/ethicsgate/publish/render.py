@@ -14,6 +14,7 @@ from ethicsgate.attest.verify import (
     STATEMENT_PREDICATE_TYPE,
 )
 from ethicsgate.publish.statement import CheckStatement, Statement
+from ethicsgate.report.markdown import markdown_environment
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -45,12 +46,12 @@ def render_statement_json(statement: Statement) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _environment(*, html: bool) -> Any:
+def _html_environment() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     return Environment(
         loader=PackageLoader("ethicsgate.publish", "templates"),
-        autoescape=html,
+        autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -76,13 +77,13 @@ def _context(statement: Statement, signer: str | None) -> dict[str, Any]:
 
 def render_statement_html(statement: Statement, *, signer: str | None = None) -> str:
     """Return the statement as one self-contained, accessible HTML page (WCAG 2.1 AA)."""
-    template = _environment(html=True).get_template("statement.html.j2")
+    template = _html_environment().get_template("statement.html.j2")
     return str(template.render(**_context(statement, signer)))
 
 
 def render_statement_markdown(statement: Statement, *, signer: str | None = None) -> str:
-    """Return the statement as GitHub-flavoured Markdown."""
-    template = _environment(html=False).get_template("statement.md.j2")
+    """Return the statement as GitHub-flavoured Markdown (every value escaped as text)."""
+    template = markdown_environment("ethicsgate.publish").get_template("statement.md.j2")
     return str(template.render(**_context(statement, signer)))
 
 

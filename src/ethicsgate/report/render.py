@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ethicsgate.audit.result import AuditResult
+from ethicsgate.report.markdown import markdown_environment
 from ethicsgate.report.view import report_view
 
 __all__ = [
@@ -60,10 +61,8 @@ def render_html(result: AuditResult, *, signer: str | None = None) -> str:
 
 
 def render_markdown(result: AuditResult, *, signer: str | None = None) -> str:
-    """Return the report as GitHub-flavoured Markdown."""
-    env = _environment()
-    env.autoescape = False
-    template = env.get_template("report.md.j2")
+    """Return the report as GitHub-flavoured Markdown (every value escaped as text)."""
+    template = markdown_environment("ethicsgate.report").get_template("report.md.j2")
     return str(template.render(r=report_view(result), signer=signer))
 
 

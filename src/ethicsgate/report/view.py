@@ -118,16 +118,12 @@ class RuleView:
 
 @dataclass
 class FindingRow:
-    """One violating record, as HTML (escaped by the template) and as escaped Markdown."""
+    """One violating record (escaped by the HTML and Markdown templates)."""
 
     record_id: str
     reason: str
     message: str
     values: list[str]
-    md_record_id: str
-    md_reason: str
-    md_message: str
-    md_values: list[str]
 
 
 @dataclass
@@ -146,7 +142,6 @@ class FindingsView:
     truncated: bool
     strata_columns: list[str]
     strata: list[dict[str, Any]]
-    md_parameters: list[tuple[str, str]]
 
 
 @dataclass
@@ -361,15 +356,6 @@ REASON_WORDS = {
     "automated_reviewer": "reviewer is not a person",
     "not_reviewed": "not reviewed",
 }
-_MD_SPECIAL = "\\`*_[]<>|~#&"
-
-
-def md_text(value: str | None) -> str:
-    """Escape text from evidence for a Markdown table cell: one line, no markup, no HTML."""
-    if value is None:
-        return "—"
-    text = " ".join(str(value).split())
-    return "".join("\\" + c if c in _MD_SPECIAL else c for c in text) or "—"
 
 
 def _or_missing(value: str | None) -> str:
@@ -404,10 +390,6 @@ def _findings_view(rule: RuleResult) -> FindingsView | None:
             reason=REASON_WORDS.get(f.reason, f.reason),
             message=f.message,
             values=["—" if f.fields.get(c) is None else str(f.fields[c]) for c in columns],
-            md_record_id=md_text(f.record_id),
-            md_reason=md_text(REASON_WORDS.get(f.reason, f.reason)),
-            md_message=md_text(f.message),
-            md_values=[md_text(f.fields.get(c)) for c in columns],
         )
         for f in rule.findings
     ]
@@ -415,7 +397,6 @@ def _findings_view(rule: RuleResult) -> FindingsView | None:
     strata = [
         {
             "values": [_or_missing(s.group.get(c)) for c in strata_columns],
-            "md_values": [md_text(_or_missing(s.group.get(c))) for c in strata_columns],
             "decisions": f"{s.decisions:,}",
             "sampled": f"{s.sampled:,}",
             "reviewed": f"{s.reviewed:,}",
@@ -438,7 +419,6 @@ def _findings_view(rule: RuleResult) -> FindingsView | None:
         truncated=rule.findings_truncated,
         strata_columns=strata_columns,
         strata=strata,
-        md_parameters=[(k, md_text(v)) for k, v in parameters],  # k: an option name
     )
 
 

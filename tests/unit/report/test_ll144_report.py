@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
+
+from tests.conftest import HtmlTables
 
 from ethicsgate.audit import run_audit
 from ethicsgate.report import render_html, render_markdown
@@ -37,36 +38,6 @@ evidence:
 """
 
 
-class _Tables(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[str] = []
-        self.tables: list[list[list[str]]] = []
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append(tag)
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr":
-            self._row = []
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._row is not None and self._cell is not None:
-            self._row.append("".join(self._cell).strip())
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-
-
 def _result(write: Callable[[str, str], Path]) -> object:
     rows = ["group,prediction"]
     rows += ["a,1"] * 30 + ["a,0"] * 20 + [f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",1'] * 10
@@ -80,7 +51,7 @@ def test_html_table_has_the_ll144_columns_and_escapes_categories(
     write: Callable[[str, str], Path],
 ) -> None:
     html = render_html(_result(write))
-    parser = _Tables()
+    parser = HtmlTables()
     parser.feed(html)
     assert "script" not in parser.tags
     ll144 = next(
@@ -97,8 +68,10 @@ def test_html_table_has_the_ll144_columns_and_escapes_categories(
 
 def test_markdown_escapes_pipes_in_categories(write: Callable[[str, str], Path]) -> None:
     md = render_markdown(_result(write))
-    row = next(line for line in md.splitlines() if line.startswith("| <script>"))
-    assert "\\| *b*" in row
+    # the category reads as itself: no raw HTML, no emphasis, no extra column
+    assert "<script>" not in md and "*b*" not in md
+    row = next(line for line in md.splitlines() if line.startswith("| \\<script\\>"))
+    assert 'alert("x")\\</script\\> \\| \\*b\\*' in row
     # the escaped pipe keeps the row at the header's column count
     header = next(line for line in md.splitlines() if line.startswith("| Group | # of"))
     assert row.replace("\\|", "").count("|") == header.count("|")
