@@ -361,3 +361,23 @@ def test_engine_settings_apply_and_bad_ones_exit_2(
     assert "ETHICSGATE_MEMORY_LIMIT: 'a lot' is not usable" in stderr
     assert "hint: set ETHICSGATE_MEMORY_LIMIT to 2GB or 500MB" in stderr
     assert "Traceback" not in stderr and not (tmp_path / "bad").exists()
+
+
+def test_terminal_output_cannot_be_driven_by_the_evidence(
+    make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A category that retitles the terminal, moves the cursor or overprints is shown escaped."""
+    hostile = "\x1b]0;pwned\x07\x1b[2J\rPASS\b\b\b\b\u202eb"
+    rows = "".join(f'"{hostile}",{i % 2},{int(i == 0)}\n' for i in range(10)) + "b,1,1\n" * 9
+    spec = make_audit("group,label,prediction\n" + rows)
+    code, stdout, stderr = run("audit", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 1, stderr
+    assert not set(stdout) & {"\x1b", "\x07", "\r", "\b", "\u202e"}, repr(stdout)
+    assert "\\x1b]0;pwned\\x07\\x1b[2J\\x0dPASS\\x08\\x08\\x08\\x08\\u202eb" in stdout
+
+
+def test_terminal_safe_keeps_text_and_escapes_controls() -> None:
+    from ethicsgate.cli._output import terminal_safe
+
+    assert terminal_safe("Zoë\tand 名前\nnext line") == "Zoë\tand 名前\nnext line"
+    assert terminal_safe("\x00\x1b\x7f\x9b\u200f\u2066") == "\\x00\\x1b\\x7f\\x9b\\u200f\\u2066"

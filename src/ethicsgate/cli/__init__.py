@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ethicsgate import __version__
+from ethicsgate.cli._output import echo, secho
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERNAL", "EXIT_OK", "cli", "main"]
 
@@ -30,12 +31,12 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except EthicsgateError as exc:
-            click.secho(f"error: {exc.diagnostics()}", err=True, fg="red")
+            secho(f"error: {exc.diagnostics()}", err=True, fg="red")
             ctx.exit(EXIT_BAD_INPUT)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted; no output was written", err=True)
+            echo("interrupted; no output was written", err=True)
             ctx.exit(130)
         except BrokenPipeError:
             # the reader went away (`ethicsgate audit ... | head`): the work is done and its
@@ -45,7 +46,7 @@ class _Group(click.Group):
             ctx.exit(141)
         except Exception:  # a bug: show everything, ask for a report
             traceback.print_exc()
-            click.secho(
+            secho(
                 f"internal error in ethicsgate {__version__}: this is a bug, please report it "
                 "with the traceback above",
                 err=True,

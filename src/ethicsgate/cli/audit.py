@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._output import echo, style
 from ethicsgate.cli._reporting import key_option
 
 if TYPE_CHECKING:
@@ -52,19 +53,19 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
     for rule in result.rules:
         status = rule.status.value
-        click.echo(
-            click.style(f"{_ICONS[status]} {status.upper():5}", fg=_COLORS.get(status))
-            + f" {rule.id} ({rule.severity}): {rule.message}"
+        echo(
+            style(f"{_ICONS[status]} {status.upper():5}", fg=_COLORS.get(status)),
+            f" {rule.id} ({rule.severity}): {rule.message}",
         )
     status = result.status
     s = result.summary
-    click.echo(
-        click.style(f"\naudit {result.audit.id}: {status.upper()}", fg=_COLORS[status], bold=True)
-        + f" — {s.rules} rule(s): {s.passed} passed, {s.failed} failed, {s.warned} warned, "
-        f"{s.errors} error(s)"
+    echo(
+        style(f"\naudit {result.audit.id}: {status.upper()}", fg=_COLORS[status], bold=True),
+        f" — {s.rules} rule(s): {s.passed} passed, {s.failed} failed, {s.warned} warned, "
+        f"{s.errors} error(s)",
     )
     if "report.html" in written:
-        click.echo(f"report: {written['report.html']}")
+        echo(f"report: {written['report.html']}")
 
 
 @click.command()
@@ -135,5 +136,5 @@ def audit(
     else:
         _print_text(result, written)
         if signer:
-            click.echo(f"signed: {written['report.intoto.json']} (key {signer})")
+            echo(f"signed: {written['report.intoto.json']} (key {signer})")
     ctx.exit(EXIT_OK if result.status == "pass" else EXIT_FAILED)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._output import echo
+
 __all__ = ["examples"]
 
 
@@ -44,6 +46,6 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     for path in written.values():
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")
     if not data_only:
-        click.echo(f"next: ethicsgate audit {out / 'audit.yaml'} --out {out / 'report'}")
+        echo(f"next: ethicsgate audit {out / 'audit.yaml'} --out {out / 'report'}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._output import echo
 from ethicsgate.cli._reporting import key_option
 
 if TYPE_CHECKING:
@@ -126,10 +127,10 @@ def gate(
         if target:
             _append(Path(target), summary)
         else:
-            click.echo(summary)
+            echo(summary)
 
     if fmt == "json":
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "status": outcome.status,
@@ -151,19 +152,17 @@ def _print_text(outcome: GateResult, written: dict[str, Path], signer: str | Non
 
     for rule in outcome.result.rules:
         _, _, icon = STATUS_WORDS[rule.status.value]
-        click.echo(
-            f"{icon} {rule.status.value.upper():7} {rule.id} ({rule.severity}): {rule.message}"
-        )
+        echo(f"{icon} {rule.status.value.upper():7} {rule.id} ({rule.severity}): {rule.message}")
     for reg in outcome.regressions:
         state = "waived" if reg.waived else ("BLOCKS" if reg.blocking else "reported")
         icon = "~" if reg.waived else ("✘" if reg.blocking else "⚠")
-        click.echo(
+        echo(
             f"{icon} REGRESSION {reg.rule} {reg.assertion} {group_label(reg.group)}: "
             f"{reg.baseline:.4g} -> {reg.candidate:.4g} (worse by {reg.worse_by:.4g}, "
             f"budget {reg.budget:.4g}) [{state}]"
         )
     verdict = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
-    click.echo(f"\ngate {outcome.result.audit.id}: {verdict} (audit {outcome.result.status})")
-    click.echo(f"report: {written['report.json']}")
+    echo(f"\ngate {outcome.result.audit.id}: {verdict} (audit {outcome.result.status})")
+    echo(f"report: {written['report.json']}")
     if signer:
-        click.echo(f"signed: {written['report.intoto.json']} (key {signer})")
+        echo(f"signed: {written['report.intoto.json']} (key {signer})")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._output import echo
+
 __all__ = ["init"]
 
 
@@ -19,6 +21,6 @@ def init(directory: Path) -> None:
     from ethicsgate.scaffold import scaffold_project
 
     for path in scaffold_project(directory):
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")
     spec = directory / "audits" / "sample.yaml"
-    click.echo(f"\nnext: ethicsgate audit {spec}")
+    echo(f"\nnext: ethicsgate audit {spec}")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._output import echo
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -74,6 +76,6 @@ def generate(out: Path, name: str, passphrase: bool) -> None:
                 "passphrase", hide_input=True, confirmation_prompt=True, err=True
             ).encode()
     pair = generate_keypair(out, passphrase=secret, name=name)
-    click.echo(f"private key: {pair.private_path} (keep it secret; mode 0600)")
-    click.echo(f"public key:  {pair.public_path}")
-    click.echo(f"fingerprint: {pair.fingerprint}")
+    echo(f"private key: {pair.private_path} (keep it secret; mode 0600)")
+    echo(f"public key:  {pair.public_path}")
+    echo(f"fingerprint: {pair.fingerprint}")

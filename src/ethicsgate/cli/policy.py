@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._output import echo, secho
+
 __all__ = ["policy"]
 
 
@@ -33,7 +35,7 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
         except EthicsgateError as exc:
             results.append({"path": str(file), "ok": False, "error": exc.diagnostics()})
             if fmt == "text":
-                click.secho(f"error: {exc.diagnostics()}", err=True, fg="red")
+                secho(f"error: {exc.diagnostics()}", err=True, fg="red")
             continue
         pack = loaded.pack
         results.append(
@@ -47,7 +49,7 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
             }
         )
         if fmt == "text":
-            click.echo(f"ok  {file}  ({pack.id} {pack.version}, {len(pack.rules)} rule(s))")
+            echo(f"ok  {file}  ({pack.id} {pack.version}, {len(pack.rules)} rule(s))")
     if fmt == "json":
         click.echo(json.dumps(results, indent=2))
     if not all(r["ok"] for r in results):
@@ -69,17 +71,17 @@ def explain(file: Path, fmt: str) -> None:
     wrap = textwrap.TextWrapper(
         width=88, subsequent_indent="   ", break_long_words=False, break_on_hyphens=False
     )
-    click.echo(f"{described['title']}  ({described['id']} {described['version']})")
-    click.echo(f"Owner: {described['owner']}")
+    echo(f"{described['title']}  ({described['id']} {described['version']})")
+    echo(f"Owner: {described['owner']}")
     if described["description"]:
-        click.echo("\n" + textwrap.fill(described["description"], width=88))
+        echo("\n" + textwrap.fill(described["description"], width=88))
     for number, rule in enumerate(described["rules"], start=1):
-        click.echo(f"\n{number}. {rule['title']}  [{rule['id']}, {rule['kind']}]")
-        click.echo(wrap.fill("   " + rule["checks"]))
-        click.echo(wrap.fill("   " + rule["severity"]))
+        echo(f"\n{number}. {rule['title']}  [{rule['id']}, {rule['kind']}]")
+        echo(wrap.fill("   " + rule["checks"]))
+        echo(wrap.fill("   " + rule["severity"]))
         for ref in rule["references"]:
             url = f" <{ref['url']}>" if ref["url"] else ""
-            click.echo(wrap.fill(f"   Source: {ref['title']}{url}"))
+            echo(wrap.fill(f"   Source: {ref['title']}{url}"))
 
 
 @policy.command("schema")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._output import echo
 from ethicsgate.cli._reporting import key_option
 
 __all__ = ["publish"]
@@ -66,4 +67,4 @@ def publish(
     if key is None and stale.exists():
         stale.unlink()  # it signed an earlier statement and would no longer verify
     for path in written:
-        click.echo(f"wrote {path}")
+        echo(f"wrote {path}")

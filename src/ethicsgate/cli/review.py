@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ethicsgate.cli._output import echo, secho, style
+
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.review import ReviewItem, ReviewStore
@@ -89,37 +91,39 @@ def _dump(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
-def _line(item: ReviewItem) -> str:
-    late = click.style(" OVERDUE", fg="red") if item.overdue else ""
+def _line(item: ReviewItem) -> list[str]:
+    """Return one item's line as parts for :func:`echo` (the OVERDUE mark styled)."""
+    late = style(" OVERDUE", fg="red") if item.overdue else ""
     who = f" [{item.assignee}]" if item.assignee else ""
     outcome = f" → {item.outcome.value}" if item.outcome else ""
-    return (
-        f"#{item.id:<6} {item.status.value:9} due {item.due_at[:16]}Z{late} "
-        f"{item.rule_id} {item.record_id}: {item.reason}{who}{outcome}"
-    )
+    return [
+        f"#{item.id:<6} {item.status.value:9} due {item.due_at[:16]}Z",
+        late,
+        f" {item.rule_id} {item.record_id}: {item.reason}{who}{outcome}",
+    ]
 
 
 def _show(item: ReviewItem) -> None:
-    click.echo(_line(item))
-    click.echo(
+    echo(*_line(item))
+    echo(
         f"  policy {item.policy_id} {item.policy_version} · audit {item.audit_id} · "
         f"severity {item.severity} · created {item.created_at}"
     )
     for name, value in item.fields.items():
-        click.echo(f"  {name}: {value if value is not None else '(missing)'}")
+        echo(f"  {name}: {value if value is not None else '(missing)'}")
     if item.assignee:
-        click.echo(f"  claimed by {item.assignee} until {item.lease_expires_at}")
+        echo(f"  claimed by {item.assignee} until {item.lease_expires_at}")
     if item.outcome:
-        click.echo(f"  {item.outcome.value} by {item.decided_by} at {item.decided_at}")
+        echo(f"  {item.outcome.value} by {item.decided_by} at {item.decided_at}")
         if item.note:
-            click.echo(f"  note: {item.note}")
+            echo(f"  note: {item.note}")
 
 
 def _emit(item: ReviewItem | None, fmt: str, empty: str = "") -> None:
     if fmt == "json":
         _dump(item.model_dump(mode="json") if item is not None else None)
     elif item is None:
-        click.echo(empty)
+        echo(empty)
     else:
         _show(item)
 
@@ -250,8 +254,8 @@ def list_(
         _dump([item.model_dump(mode="json") for item in items])
         return
     for item in items:
-        click.echo(_line(item))
-    click.echo(f"{len(items)} item(s)")
+        echo(*_line(item))
+    echo(f"{len(items)} item(s)")
 
 
 @review.command()
@@ -381,7 +385,7 @@ def export(
     from ethicsgate.report import write_files_atomically
 
     write_files_atomically(out.parent, {out.name: text.encode("utf-8")})
-    click.echo(f"wrote {len(rows)} row(s) to {out}", err=True)
+    echo(f"wrote {len(rows)} row(s) to {out}", err=True)
 
 
 def _serialise(rows: list[dict[str, Any]], fmt: str) -> str:
@@ -421,17 +425,15 @@ def verify_log(
     if fmt == "json":
         _dump(result.model_dump(mode="json"))
     elif result.ok:
-        click.secho(
+        secho(
             f"✔ decision log intact: {result.entries} entries, {result.items} items, "
             f"head {result.head}",
             fg="green",
         )
     else:
-        click.secho(
-            f"✘ decision log does not verify ({len(result.problems)} problem(s)):", fg="red"
-        )
+        secho(f"✘ decision log does not verify ({len(result.problems)} problem(s)):", fg="red")
         for problem in result.problems[:50]:
-            click.echo(f"  {problem}")
+            echo(f"  {problem}")
         if len(result.problems) > 50:
-            click.echo(f"  … and {len(result.problems) - 50} more")
+            echo(f"  … and {len(result.problems) - 50} more")
     ctx.exit(EXIT_OK if result.ok else EXIT_FAILED)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._output import echo, secho
+
 __all__ = ["verify"]
 
 
@@ -53,7 +55,7 @@ def verify(
     result = verify_attestation(target, key, check_files=check_files, root=root)
     subjects = [s.name for s in result.statement.subjects] if result.statement else []
     if fmt == "json":
-        click.echo(
+        echo(
             json.dumps(
                 {
                     "verified": result.ok,
@@ -67,12 +69,12 @@ def verify(
         )
     elif result.ok:
         what = "report and its inputs" if check_files else "report"
-        click.secho(f"verified: {target} ({what}; {len(subjects)} subject(s))", fg="green")
-        click.echo(f"signed by key {result.fingerprint}")
+        secho(f"verified: {target} ({what}; {len(subjects)} subject(s))", fg="green")
+        echo(f"signed by key {result.fingerprint}")
         if not check_files:
-            click.echo("inputs not re-hashed: add --evidence to check the policy and evidence")
+            echo("inputs not re-hashed: add --evidence to check the policy and evidence")
     else:
-        click.secho(f"NOT verified: {target}", fg="red", err=True)
+        secho(f"NOT verified: {target}", fg="red", err=True)
         for reason in result.reasons:
-            click.echo(f"  - {reason}", err=True)
+            echo(f"  - {reason}", err=True)
     ctx.exit(EXIT_OK if result.ok else EXIT_FAILED)

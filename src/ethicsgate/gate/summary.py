@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from ethicsgate.gate.outcome import GateResult
+from ethicsgate.report.markdown import code_span as _code
+from ethicsgate.report.markdown import md_text as _cell
 from ethicsgate.report.view import STATUS_WORDS, group_label
 
 __all__ = ["render_summary"]
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def render_summary(gate: GateResult) -> str:
@@ -17,18 +15,20 @@ def render_summary(gate: GateResult) -> str:
     result = gate.result
     verdict = "✔ PASS: the release may go ahead" if gate.passed else "✘ BLOCKED"
     lines = [
-        f"## ethicsgate gate `{result.audit.id}`: {verdict}",
+        f"## ethicsgate gate {_code(result.audit.id)}: {verdict}",
         "",
-        f"Policy `{result.audit.policy.id}` {result.audit.policy.version} · audit status "
-        f"**{result.status}**"
-        + (f" · baseline `{gate.baseline}`" if gate.baseline else " · no baseline"),
+        f"Policy {_code(result.audit.policy.id)} {_cell(result.audit.policy.version)} · "
+        f"audit status **{result.status}**"
+        + (f" · baseline {_code(gate.baseline)}" if gate.baseline else " · no baseline"),
         "",
         "| Rule | Result | Severity | Summary |",
         "| --- | --- | --- | --- |",
     ]
     for rule in result.rules:
         _, word, icon = STATUS_WORDS[rule.status.value]
-        lines.append(f"| `{rule.id}` | {icon} {word} | {rule.severity} | {_cell(rule.message)} |")
+        lines.append(
+            f"| {_code(rule.id)} | {icon} {word} | {rule.severity} | {_cell(rule.message)} |"
+        )
     if gate.baseline is not None:
         lines += ["", f"### Regressions against the baseline ({len(gate.regressions)})", ""]
         if gate.regressions:
@@ -43,7 +43,7 @@ def render_summary(gate: GateResult) -> str:
                     else ("✘ blocks" if r.blocking else "⚠ reported (not blocking)")
                 )
                 lines.append(
-                    f"| `{r.rule}` | {r.assertion} | {_cell(group_label(r.group))} "
+                    f"| {_code(r.rule)} | {_cell(r.assertion)} | {_cell(group_label(r.group))} "
                     f"| {r.baseline:.4g} | {r.candidate:.4g} | {r.worse_by:.4g} "
                     f"| {r.budget:.4g} | {outcome} |"
                 )
@@ -54,5 +54,7 @@ def render_summary(gate: GateResult) -> str:
         lines += ["", "### Waivers", ""]
         for rule_id, w in waivers:
             state = f"expired on {w.expires}" if w.expired else f"applies until {w.expires}"
-            lines.append(f"- `{rule_id}`: {_cell(w.reason)} (approved by {w.approver}; {state})")
+            lines.append(
+                f"- {_code(rule_id)}: {_cell(w.reason)} (approved by {_cell(w.approver)}; {state})"
+            )
     return "\n".join(lines) + "\n"
