@@ -116,6 +116,16 @@ def _sql_literal(value: str | int | float | bool) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _option_sql(value: Any) -> str:
+    """Return a reader option as SQL: a scalar, a list ``[...]`` or a struct ``{'k': v}``."""
+    if isinstance(value, dict):
+        fields = ", ".join(f"{_sql_literal(k)}: {_option_sql(v)}" for k, v in value.items())
+        return "{" + fields + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_option_sql(v) for v in value) + "]"
+    return _sql_literal(value)
+
+
 #: Bins per histogram pass of the median search, and the row count below which the remaining
 #: candidates are counted value by value.
 _HISTOGRAM_BINS = 4096
@@ -219,7 +229,7 @@ class EvidenceSet:
         else:
             function = "read_json"
             options.setdefault("format", "newline_delimited" if self.format == "jsonl" else "auto")
-        args = "".join(f", {k} = {_sql_literal(v)}" for k, v in options.items())
+        args = "".join(f", {k} = {_option_sql(v)}" for k, v in options.items())
         return f"{function}({paths}{args})"
 
     def role_expression(self, role: str) -> str:

@@ -11,6 +11,8 @@ from ethicsgate.base import Identifier, StrictModel
 __all__ = ["EvidenceFormat", "EvidenceSpec"]
 
 EvidenceFormat = Literal["csv", "parquet", "jsonl", "json"]
+#: A scalar reader option; lists and mappings of them are passed as DuckDB lists and structs.
+OptionValue = str | int | float | bool
 
 
 class EvidenceSpec(StrictModel):
@@ -34,7 +36,8 @@ class EvidenceSpec(StrictModel):
             "column of the same name."
         ),
     )
-    options: dict[Identifier, str | int | float | bool] = Field(
+    options: dict[Identifier, OptionValue | list[OptionValue] | dict[str, OptionValue]] = Field(
         default_factory=dict,
-        description="Reader options passed to DuckDB (e.g. delim: ';', header: true).",
+        description="Reader options passed to DuckDB (e.g. delim: ';', header: true, "
+        "types: {zip_code: VARCHAR}).",
     )

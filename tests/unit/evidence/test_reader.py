@@ -338,3 +338,20 @@ def test_malformed_json_lines_name_the_broken_line(
         _open("d.jsonl", tmp_path).columns(con)
     assert caught.value.location == Location(str(tmp_path / "d.jsonl"), line, column)
     assert f"line {line} is not valid JSON: {problem}" in caught.value.message
+
+
+def test_list_and_mapping_options_reach_duckdb(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # DuckDB sniffs a column of only 'F' as BOOLEAN: the category would read 'false'
+    write("d.csv", "sex,label,prediction\nF,1,0\nF,0,1\n")
+    roles = ["sex", "label", "prediction"]
+    assert set(_counts(_open("d.csv", tmp_path), roles).frame["sex"]) == {"false"}
+    typed = _open("d.csv", tmp_path, options={"types": {"sex": "VARCHAR"}})
+    assert set(_counts(typed, roles).frame["sex"]) == {"F"}
+    named = _open(
+        "d.csv",
+        tmp_path,
+        options={"names": ["gender", "label", "prediction"], "types": {"gender": "VARCHAR"}},
+    )
+    assert set(_counts(named, ["gender", "label", "prediction"]).frame["gender"]) == {"F"}
