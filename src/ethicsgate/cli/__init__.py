@@ -45,7 +45,7 @@ class _Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(141)
         except Exception:  # a bug: show everything, ask for a report
-            traceback.print_exc()
+            echo(traceback.format_exc(), err=True, nl=False)  # its text may quote evidence
             secho(
                 f"internal error in ethicsgate {__version__}: this is a bug, please report it "
                 "with the traceback above",
