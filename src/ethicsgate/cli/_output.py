@@ -11,25 +11,18 @@ encoders escape what they must, and its bytes must not change.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import click
 
+from ethicsgate.escapes import CONTROLS, escape_chars
+
 __all__ = ["Styled", "echo", "secho", "style", "terminal_safe"]
-
-# C0 controls but tab and newline, DEL, C1 controls, bidirectional embeddings/overrides/isolates
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def terminal_safe(text: str) -> str:
     """Return ``text`` with every character that could control a terminal made visible."""
-    return _UNSAFE.sub(_escape, text)
+    return escape_chars(text, CONTROLS)
 
 
 class Styled(str):

@@ -6,13 +6,30 @@ Names are stable across runs (``<rule id>``, ``<rule id>::<metric>.<aggregate>``
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
+from ethicsgate.escapes import escape_chars
 from ethicsgate.gate.outcome import GateResult
 from ethicsgate.report.view import group_label
 from ethicsgate.rules.results import RuleResult
 
 __all__ = ["render_junit"]
+
+# characters XML 1.0 cannot hold at all, not even escaped: a category or message from the
+# evidence holding one would make the whole file unparseable for the CI system
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _make_xml_safe(root: ET.Element) -> None:
+    """Show every character XML 1.0 forbids, in every text and attribute, as an escape."""
+    for element in root.iter():
+        if element.text:
+            element.text = escape_chars(element.text, _NOT_XML)
+        if element.tail:
+            element.tail = escape_chars(element.tail, _NOT_XML)
+        for key, value in element.attrib.items():
+            element.set(key, escape_chars(value, _NOT_XML))
 
 
 def _case(
@@ -109,6 +126,7 @@ def render_junit(gate: GateResult) -> bytes:
     for key, total in counts.items():
         suite.set(key, str(total))
         root.set(key, str(total))
+    _make_xml_safe(root)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ethicsgate.escapes import CONTROLS, escape_chars
+
 __all__ = ["Markdown", "code_span", "markdown_environment", "md_text"]
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>|~&])")
@@ -30,7 +32,8 @@ class Markdown(str):
 
 
 def md_text(value: object) -> Markdown:
-    """Return ``value`` as Markdown text that reads as itself: one line, no markup, no HTML.
+    """Return ``value`` as Markdown text that reads as itself: one line, no markup, no HTML,
+    no control characters (shown as escapes, as on the terminal).
 
     ``None`` is shown as an em dash; :class:`Markdown` values are returned unchanged.
     """
@@ -38,7 +41,8 @@ def md_text(value: object) -> Markdown:
         return value
     if value is None:
         return Markdown("—")
-    return Markdown(_MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split())))
+    text = escape_chars(" ".join(str(value).split()), CONTROLS)  # e.g. ESC shown as \x1b
+    return Markdown(_MD_SPECIAL.sub(r"\\\1", text))
 
 
 def code_span(value: object) -> Markdown:

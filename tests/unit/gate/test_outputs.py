@@ -152,3 +152,20 @@ def test_summary_says_the_verdict_in_words(frozen_clock: Callable[[], datetime])
     _, waived = _gate("candidate-waived", frozen_clock, "released")
     text = render_summary(waived)
     assert "✔ PASS" in text and "~ Failed, but waived" in text and "### Waivers" in text
+
+
+def test_outputs_stay_well_formed_with_control_characters_in_the_evidence(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
+    """XML 1.0 cannot hold ESC, BEL or NUL even escaped: a category holding them made the
+    JUnit file unparseable; it and the Markdown summary show them as escapes instead."""
+    hostile = "\x1b]0;x\x07\x00 | [a](b)"
+    rows = "".join(f'"{hostile}",{i % 2},{int(i == 0)}\n' for i in range(10)) + "b,1,1\n" * 9
+    loaded = load_audit_spec(make_audit("group,label,prediction\n" + rows))
+    outcome = evaluate_gate(loaded, run_audit(loaded, clock=frozen_clock))
+    root = ET.fromstring(render_junit(outcome))
+    messages = [f.get("message", "") for f in root.iter("failure")]
+    assert messages and all("group=\\x1b]0;x\\x07\\x00 | [a](b)" in m for m in messages)
+    summary = render_summary(outcome)
+    assert "\x1b" not in summary and "\\| \\[a\\](b)" in summary
+    _validate(render_sarif(outcome))

@@ -95,6 +95,7 @@ def test_values_are_escaped_and_code_spans_are_whole() -> None:
     )
     assert md_text("two\nlines\t here") == "two lines here"
     assert md_text(None) == "—"
+    assert md_text("a\x1b[2Jb\u202e") == "a\\\\x1b\\[2Jb\\\\u202e"  # renders as a\x1b[2Jb\u202e
     assert md_text("age_band # 1") == "age_band # 1"  # see report/markdown.py
     assert code_span("sex = 'F' || x") == "`sex = 'F' || x`"
     assert code_span("a `b` c") == "``a `b` c``"
