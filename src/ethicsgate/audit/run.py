@@ -49,7 +49,10 @@ from ethicsgate.rules.oversight import evaluate_oversight, oversight_roles
 from ethicsgate.rules.results import RuleResult, RuleStatus
 from ethicsgate.rules.transparency import evaluate_transparency, transparency_roles
 
-__all__ = ["display_path", "run_audit", "status_of"]
+__all__ = ["EVALUATING", "display_path", "run_audit", "status_of"]
+
+#: The progress label of evaluating the rules, after the evidence scans.
+EVALUATING = "evaluating the rules"
 
 Clock = Callable[[], datetime]
 
@@ -108,11 +111,16 @@ def run_audit(
                     continue
                 counts[name] = scan_fairness_evidence(con, evidence_set, readers, progress=progress)
             tables = _read_record_evidence(con, active, evidence, progress)
-            results = [
-                _contract_outcome(rule, contracts, blocked)
-                or _EVALUATORS[rule.kind](con, rule, counts, tables)
-                for rule in rules
-            ]
+            results = []
+            for index, rule in enumerate(rules):
+                if progress is not None:  # a rule over many groups can take a while
+                    progress(EVALUATING, index / len(rules))
+                results.append(
+                    _contract_outcome(rule, contracts, blocked)
+                    or _EVALUATORS[rule.kind](con, rule, counts, tables)
+                )
+            if progress is not None:
+                progress(EVALUATING, 1.0)
         finally:
             con.close()
         evidence_info = [

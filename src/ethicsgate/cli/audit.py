@@ -25,15 +25,17 @@ _COLORS = {"pass": "green", "fail": "red", "warn": "yellow", "error": "magenta"}
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
-    """Show a rich progress bar on stderr for evidence scans, when stderr is a terminal."""
+    """Show rich progress bars on stderr for the evidence scans and the rules' evaluation."""
     if not enabled:
         yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ethicsgate.audit.run import EVALUATING
+
     with Progress(
-        TextColumn("scanning [bold]{task.description}"),
+        TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
@@ -44,7 +46,9 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
 
         def update(name: str, fraction: float) -> None:
             if name not in tasks:
-                tasks[name] = bar.add_task(name, total=1.0)
+                # evidence names are ids (letters, digits, '_', '.', '-'): no markup in them
+                label = name if name == EVALUATING else f"scanning [bold]{name}[/bold]"
+                tasks[name] = bar.add_task(label, total=1.0)
             bar.update(tasks[name], completed=fraction)  # type: ignore[arg-type]
 
         yield update
@@ -87,7 +91,8 @@ def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
 @click.option(
     "--progress/--no-progress",
     default=None,
-    help="Show a progress bar while scanning evidence [default: when on a terminal].",
+    help="Show progress bars while scanning evidence and evaluating rules "
+    "[default: when on a terminal].",
 )
 @click.option(
     "--enqueue",
