@@ -47,7 +47,7 @@ def md_text(value: object) -> Markdown:
 
 def code_span(value: object) -> Markdown:
     """Return ``value`` as one inline code span, fenced longer than any backtick run in it."""
-    text = " ".join(str(value).split())
+    text = escape_chars(" ".join(str(value).split()), CONTROLS)
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""

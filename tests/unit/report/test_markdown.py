@@ -100,6 +100,7 @@ def test_values_are_escaped_and_code_spans_are_whole() -> None:
     assert code_span("sex = 'F' || x") == "`sex = 'F' || x`"
     assert code_span("a `b` c") == "``a `b` c``"
     assert code_span("`edge`") == "`` `edge` ``"
+    assert code_span("a\x1bb") == "`a\\x1bb`"
     for text in ("a `b` c", "`edge`", "x``y"):
         rendered = MarkdownIt("commonmark").renderInline(code_span(text))
         assert rendered == f"<code>{html.escape(text, quote=False)}</code>"
