@@ -365,7 +365,7 @@ class EvidenceSet:
         """Return the two-level grouped scan over the source.
 
         The inner level groups the rows by one 64-bit hash of the raw key expressions and keeps
-        one struct of their values per hash (``any_value``): about 1.3x a bare scan, against
+        one struct of their values per hash (``any_value``): about 1.3-1.5x a bare scan, against
         about 2.1-2.3x for a GROUP BY over the text keys themselves (docs/benchmarks.md). The
         outer level runs on those few rows: it normalises the values (0/1, text) and groups
         again by them, so spellings of one value meet there.
