@@ -269,7 +269,14 @@ def evaluate_impact_ratio_assertion(
     }
     undefined = [(t, r) for t, r in rows if r.impact_ratio is None]
     if not rows or len(undefined) == len(rows):
-        why = "every category is excluded" if not rows else "no category was selected"
+        if not any(t.applicants for t in result.tables):
+            why = "no applicant is in a known category (see unknown_values)"
+        elif not rows:
+            why = "every category is excluded (see exclude_below_share)"
+        elif result.kind == "scoring":
+            why = "no category has anyone scoring above the median"
+        else:
+            why = "no category was selected"
         return AssertionResult(
             **base,
             observed=None,

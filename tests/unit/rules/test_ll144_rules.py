@@ -109,6 +109,20 @@ def test_four_fifths_passes_and_errors_are_never_passes() -> None:
     assert result.status == "error"
 
 
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        ({"unknown_values": ["F", "M"]}, "no applicant is in a known category"),
+        ({"exclude_below_share": 0.9}, "every category is excluded (see exclude_below_share)"),
+    ],
+)
+def test_an_undefined_impact_ratio_says_why(extra: dict[str, object], why: str) -> None:
+    rows = [("F", "A", 100, 50), ("M", "A", 100, 45)]
+    result = evaluate_fairness(_rule(sensitive_features=["sex"], **extra), _counts(rows))
+    assert result.assertions[0].status == "error"
+    assert result.assertions[0].message.startswith(f"impact_ratio cannot be taken: {why}")
+
+
 def test_category_tests_match_statsmodels_and_gate_the_assertion() -> None:
     rows = [("F", "A", 60, 30), ("M", "A", 60, 20), ("F", "B", 2000, 1000), ("M", "B", 2000, 700)]
     rule = _rule(
