@@ -291,8 +291,8 @@ class EvidenceSet:
                     if fields and len(fields) != len(header):
                         raise EvidenceError(
                             f"evidence {self.name!r}: line {lines.line_num} has "
-                            f"{len(fields)} fields where the header has {len(header)}, so the "
-                            "file cannot be read as a table",
+                            f"{len(fields)} field{'' if len(fields) == 1 else 's'} where the "
+                            f"header has {len(header)}, so the file cannot be read as a table",
                             location=Location(str(file), lines.line_num),
                             hint="fix that line (a missing or extra delimiter, or an unclosed "
                             "quote), or pad short lines with options: {null_padding: true} "
