@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
 import duckdb
 import pandas as pd
@@ -279,10 +279,10 @@ class EvidenceSet:
         if delimiter is None or {"delim", "sep"} & set(self.spec.options):
             return
         for file in self.files:
-            if file.suffix == ".zst":  # DuckDB's other compression; not worth a dependency
+            handle = _open_text(file, newline="")
+            if handle is None:
                 continue
-            opener = gzip.open if file.suffix == ".gz" else open
-            with opener(file, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+            with handle:
                 lines = csv.reader(handle, delimiter=delimiter)
                 header = next(lines, None)
                 if header is None or len(header) < 2:  # really one column (a quoted name)
@@ -768,8 +768,6 @@ class EvidenceSet:
         string is the line after the broken one; Python's parser, line by line, is exact.
         """
         for file in self.files:
-            if file.suffix == ".zst":
-                continue
             found = _bad_json_line(file)
             if found is not None:
                 number, column, problem = found
@@ -802,10 +800,21 @@ class EvidenceSet:
         )
 
 
+def _open_text(file: Path, *, newline: str | None = None) -> IO[str] | None:
+    """Open an evidence file as text for a diagnostic read (gzip too); None for zstd."""
+    if file.suffix == ".zst":  # DuckDB's other compression: not worth a dependency here
+        return None
+    if file.suffix == ".gz":
+        return gzip.open(file, "rt", encoding="utf-8", errors="replace", newline=newline)
+    return file.open(encoding="utf-8", errors="replace", newline=newline)
+
+
 def _bad_json_line(file: Path) -> tuple[int, int, str] | None:
     """Return (line, column, parser message) of the first line of ``file`` that is no JSON."""
-    opener = gzip.open if file.suffix == ".gz" else open
-    with opener(file, "rt", encoding="utf-8", errors="replace") as handle:
+    handle = _open_text(file)
+    if handle is None:
+        return None
+    with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
