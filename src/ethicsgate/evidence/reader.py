@@ -215,6 +215,7 @@ class EvidenceSet:
     format: EvidenceFormat
     locate: Callable[[Sequence[str | int]], Location]
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
+    _ragged_checked: bool = field(default=False, repr=False)
 
     # -- SQL building -------------------------------------------------------------------
 
@@ -264,8 +265,9 @@ class EvidenceSet:
             columns = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
         except duckdb.Error as exc:
             raise self._read_error(exc) from exc
-        if self.format == "csv" and len(columns) == 1:
+        if self.format == "csv" and len(columns) == 1 and not self._ragged_checked:
             self._check_not_ragged(columns[0][0])
+            self._ragged_checked = True  # columns() runs for every probe: read the files once
         return columns
 
     def _check_not_ragged(self, name: str) -> None:
