@@ -268,9 +268,8 @@ def test_migrations_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         store.enqueue(make_items(2), actor="ci")
     expected = {name: {c.name for c in table.columns} for name, table in _meta.tables.items()}
     upgraded = _tables(db_url)
-    assert {
-        t: upgraded[t] for t in expected
-    } == expected  # the migration builds what the store reads
+    # the migration builds what the store reads
+    assert {t: upgraded[t] for t in expected} == expected
     _alembic(db_url, "downgrade", "base")
     assert not set(_tables(db_url)) & set(expected)  # every review table is gone
     with open_store(db_url) as store:  # opening migrates up again, to an empty, valid store
