@@ -63,8 +63,8 @@ def policy_reference() -> str:
     """Return docs/policy-reference.md: every model of the policy language and every metric."""
     from ethicsgate.audit.spec import AuditSpec
     from ethicsgate.evidence.spec import EvidenceSpec
+    from ethicsgate.metrics import METRICS
     from ethicsgate.policy import models
-    from ethicsgate.rules.metrics import METRICS
 
     parts = [
         "# Policy language reference (schema_version 1)\n",

@@ -6,7 +6,7 @@ from tests.conftest import ROOT
 
 from ethicsgate.docsgen import cli_reference, policy_reference
 from ethicsgate.policy.models import RULE_KINDS
-from ethicsgate.rules.metrics import METRICS
+from ethicsgate.metrics import METRICS
 
 DOCS = ROOT / "docs"
 

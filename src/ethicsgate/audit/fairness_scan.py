@@ -22,8 +22,8 @@ import duckdb
 
 from ethicsgate.evidence import EvidenceSet, GroupedCounts, ProgressCallback
 from ethicsgate.evidence.reader import ScoreColumn, ScoreProfile
+from ethicsgate.metrics import LABEL, PREDICTION
 from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.fairness import LABEL, PREDICTION
 from ethicsgate.rules.results import ScoreSummary
 from ethicsgate.rules.scores import EXACT_SCORE_VALUES, ScoreBinning, ScoreContext
 
@@ -54,7 +54,9 @@ def _warm_imports() -> None:
     # (joblib then fails to register its exit hook), and that must not print a traceback
     # after the located error; an import that really fails fails again where it is needed.
     with contextlib.suppress(Exception):
-        import fairlearn.metrics  # noqa: F401
+        from ethicsgate.metrics._fairlearn import preload
+
+        preload()
         import scipy.special  # noqa: F401
 
 

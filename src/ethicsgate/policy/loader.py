@@ -11,6 +11,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from ethicsgate.errors import PolicyError
+from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import (
     ASSERTION_ONLY_METRICS,
     CHECKS,
@@ -22,7 +23,6 @@ from ethicsgate.policy.models import (
 )
 from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
-from ethicsgate.rules.metrics import METRICS
 
 __all__ = ["LoadedPolicy", "load_policy"]
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from ethicsgate.base import Identifier, StrictModel, Text
+from ethicsgate.metrics import METRICS, MetricId
 from ethicsgate.policy.fields import Duration, TextPattern
-from ethicsgate.rules.metrics import METRICS, MetricId
 
 __all__ = [
     "CHECKS",

@@ -22,9 +22,9 @@ from pydantic import Field
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
+from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.report.view import group_label
-from ethicsgate.rules.metrics import METRICS
 from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult
 
 __all__ = [

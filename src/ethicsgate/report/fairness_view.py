@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ethicsgate.rules.metrics import METRICS
+from ethicsgate.metrics import METRICS
 from ethicsgate.rules.results import (
     AssertionResult,
     ComparisonTest,

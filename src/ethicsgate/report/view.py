@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.rules.metrics import METRICS
+from ethicsgate.metrics import METRICS
 from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult, RuleStatus
 
 __all__ = ["ReportView", "report_view"]

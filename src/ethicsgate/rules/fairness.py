@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import math
 import operator
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from ethicsgate.metrics import LABEL, METRICS, PREDICTION
+from ethicsgate.metrics import MISSING as _NULL
+from ethicsgate.metrics._fairlearn import compute_group_metrics
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
-from ethicsgate.rules.metrics import METRICS, Cell, metric_functions
 from ethicsgate.rules.results import (
     AssertionResult,
     GroupKey,
@@ -31,11 +31,8 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 
-__all__ = ["LABEL", "PREDICTION", "compute_group_metrics", "evaluate_fairness"]
+__all__ = ["evaluate_fairness"]
 
-LABEL = "label"
-PREDICTION = "prediction"
-_NULL = "\x00null"  # stands in for a missing sensitive value inside fairlearn
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
@@ -43,81 +40,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 _OP_WORDS = {">=": "at least", ">": "above", "<=": "at most", "<": "below"}
-
-
-def _cells_sum(frame: pd.DataFrame, cells: Sequence[Cell]) -> pd.Series:
-    mask = np.zeros(len(frame), dtype=bool)
-    for label, pred in cells:
-        part = np.ones(len(frame), dtype=bool)
-        if label is not None:
-            part &= frame[LABEL].to_numpy() == label
-        if pred is not None:
-            part &= frame[PREDICTION].to_numpy() == pred
-        mask |= part
-    return frame["n"].where(mask, 0)
-
-
-def compute_group_metrics(
-    counts: pd.DataFrame, *, features: Sequence[str], metrics: Sequence[str]
-) -> tuple[pd.DataFrame, dict[str, float | None], pd.Series]:
-    """Compute metrics per group with fairlearn ``MetricFrame`` on weighted, aggregated rows.
-
-    ``counts`` has the feature columns, ``label`` and/or ``prediction`` (0/1) and ``n``.
-    Returns the per-group metrics (index: group tuples; undefined values as NaN), the overall
-    metrics (``None`` where undefined) and the group sizes.
-    """
-    from fairlearn.metrics import MetricFrame
-
-    features = list(features)
-    frame = counts.copy()
-    for feature in features:
-        frame[feature] = frame[feature].astype(object).where(frame[feature].notna(), _NULL)
-    has_label, has_pred = LABEL in frame, PREDICTION in frame
-    if not has_label and not has_pred:  # only counts (e.g. a rule of LL144 tables only)
-        frame[PREDICTION] = 0
-        has_pred = True
-    y_true = frame[LABEL] if has_label else frame[PREDICTION]
-    y_pred = frame[PREDICTION] if has_pred else frame[LABEL]
-    functions = metric_functions()
-    chosen = {m: functions[m] for m in metrics}
-    weight = frame["n"].to_numpy(dtype=np.float64)
-    with warnings.catch_warnings():
-        # 0/0 is detected from the counts below; fairlearn and sklearn warn and return 0 or nan
-        warnings.simplefilter("ignore")
-        mf = MetricFrame(
-            metrics=chosen,
-            y_true=y_true.to_numpy(dtype=np.int64),
-            y_pred=y_pred.to_numpy(dtype=np.int64),
-            sensitive_features=frame[features],
-            sample_params={m: {"sample_weight": weight} for m in chosen},
-        )
-    by_group = mf.by_group.astype(float)
-    if not isinstance(by_group.index, pd.MultiIndex):
-        by_group.index = pd.MultiIndex.from_arrays([by_group.index], names=features)
-    overall_series = mf.overall
-
-    # Undefined (0/0) from the counts themselves: fairlearn would report 0 for some of them.
-    keys = [frame[f] for f in features]
-    sizes = frame.groupby(keys, sort=False)["n"].sum()
-    if not isinstance(sizes.index, pd.MultiIndex):
-        sizes.index = pd.MultiIndex.from_arrays([sizes.index], names=features)
-    overall: dict[str, float | int | None] = {}
-    for metric in metrics:
-        spec = METRICS[metric]
-        if spec.denominator is None:  # a count of people: an integer, never undefined
-            overall[metric] = int(overall_series[metric])
-            continue
-        den = _cells_sum(frame, spec.denominator)
-        den_by_group = den.groupby(keys, sort=False).sum()
-        if not isinstance(den_by_group.index, pd.MultiIndex):
-            den_by_group.index = pd.MultiIndex.from_arrays([den_by_group.index], names=features)
-        zero = den_by_group.reindex(by_group.index) == 0
-        by_group.loc[zero.to_numpy(), metric] = np.nan
-        overall[metric] = None if den.sum() == 0 else float(overall_series[metric])
-    # fairlearn lists every combination of feature values; keep the groups that have people
-    sizes = sizes.reindex(by_group.index)
-    present = sizes.notna().to_numpy() & (sizes.fillna(0).to_numpy() > 0)
-    return by_group[present], overall, sizes[present].astype("int64")
 
 
 def _group_key(features: Sequence[str], values: Any) -> GroupKey:

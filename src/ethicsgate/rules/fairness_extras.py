@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ethicsgate.metrics import LABEL, PREDICTION
+from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.ll144 import SUCCESS, impact_ratio_tables
 from ethicsgate.rules.results import (
@@ -31,9 +33,6 @@ from ethicsgate.rules.uncertainty import GroupUncertainty, TestMethod, group_unc
 
 __all__ = ["FairnessExtras", "fairness_extras", "rule_counts"]
 
-LABEL = "label"
-PREDICTION = "prediction"
-_NULL = "\x00null"
 
 BOOTSTRAP_METHOD = (
     "stratified bootstrap of the aggregated counts (each group's cells drawn from a multinomial "

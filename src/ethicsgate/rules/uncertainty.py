@@ -237,7 +237,7 @@ def group_uncertainty(
     per metric, the index of the reference group, or None for ``overall`` (then a group is
     tested against everyone else). Excluded groups get metric intervals only.
     """
-    from ethicsgate.rules.metrics import METRICS
+    from ethicsgate.metrics import METRICS
 
     n_groups = cells.shape[0]
     out = GroupUncertainty(

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.fairness import evaluate_fairness
-from ethicsgate.rules.metrics import METRICS, metric_functions
+from ethicsgate.metrics import METRICS
+from ethicsgate.metrics._fairlearn import metric_functions
 
 ALL_METRICS = list(METRICS)
 

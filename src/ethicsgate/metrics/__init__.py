@@ -1,23 +1,26 @@
-"""The metric table: every group metric by id, its formula, and the function that computes it.
+"""The metric vocabulary: every group metric by id, its formula and what it reads.
 
 Ids and definitions follow fairlearn (``selection_rate``, ``false_positive_rate``, ...). Each
 metric is a ratio of two sums over the confusion cells, which lets the auditor detect 0/0 from
 the counts (fairlearn and scikit-learn return 0 with a warning there) and report ``null``.
 
-Cells are ``(label, prediction)`` pairs; ``None`` is a wildcard. fairlearn and scikit-learn are
-imported only when metrics are computed (``ethicsgate --help`` must stay instant).
+Cells are ``(label, prediction)`` pairs; ``None`` is a wildcard. This module is the ground
+floor: the policy language, the rules and the reports all read it, and it imports neither
+numpy nor fairlearn (:mod:`ethicsgate.metrics._fairlearn` is the only fairlearn importer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-import numpy as np
+__all__ = ["ALL", "LABEL", "METRICS", "MISSING", "PREDICTION", "Cell", "MetricId", "MetricSpec"]
 
-__all__ = ["METRICS", "MetricId", "MetricSpec", "metric_functions"]
+#: The binary roles a metric reads: the true outcome and the system's decision.
+LABEL = "label"
+PREDICTION = "prediction"
+#: Stands in for a missing sensitive value where a key must not be None (fairlearn, lookups).
+MISSING = "\x00null"
 
 MetricId = Literal[
     "selection_rate",
@@ -171,70 +174,3 @@ METRICS: dict[str, MetricSpec] = {
 }
 
 assert set(METRICS) == set(get_args(MetricId)), "METRICS and MetricId disagree"
-
-MetricFunction = Callable[..., float]
-
-
-def _weighted_share(numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]) -> MetricFunction:
-    def _mask(cells: tuple[Cell, ...], y_true: Any, y_pred: Any) -> Any:
-        mask = np.zeros(len(y_true), dtype=bool)
-        for label, pred in cells:
-            part = np.ones(len(y_true), dtype=bool)
-            if label is not None:
-                part &= y_true == label
-            if pred is not None:
-                part &= y_pred == pred
-            mask |= part
-        return mask
-
-    def metric(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-        weight = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
-        den = float(weight[_mask(denominator, y_true, y_pred)].sum())
-        num = float(weight[_mask(numerator, y_true, y_pred)].sum())
-        return num / den if den else float("nan")
-
-    return metric
-
-
-def _weighted_count(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-    # fairlearn.metrics.count takes no sample_weight: on aggregated rows it would count rows
-    if sample_weight is None:
-        return float(len(y_true))
-    return float(np.asarray(sample_weight).sum())
-
-
-@cache
-def metric_functions() -> dict[str, MetricFunction]:
-    """Return the callable for every metric id, taking ``(y_true, y_pred, sample_weight)``.
-
-    fairlearn's and scikit-learn's own functions are used where they exist; the rest
-    (base rate, false discovery and omission rates, weighted count) follow the same formulas.
-    """
-    import fairlearn.metrics as flm
-    from sklearn.metrics import accuracy_score, precision_score
-
-    def precision(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-        return float(
-            precision_score(y_true, y_pred, sample_weight=sample_weight, zero_division=np.nan)
-        )
-
-    def base_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
-        return float(flm.selection_rate(y_true, y_true, sample_weight=sample_weight))
-
-    functions: dict[str, MetricFunction] = {
-        "selection_rate": flm.selection_rate,
-        "base_rate": base_rate,
-        "true_positive_rate": flm.true_positive_rate,
-        "false_positive_rate": flm.false_positive_rate,
-        "false_negative_rate": flm.false_negative_rate,
-        "true_negative_rate": flm.true_negative_rate,
-        "precision": precision,
-        "accuracy": accuracy_score,
-        "count": _weighted_count,
-    }
-    for metric_id, spec in METRICS.items():
-        if metric_id not in functions:
-            assert spec.denominator is not None
-            functions[metric_id] = _weighted_share(spec.numerator, spec.denominator)
-    return functions

@@ -1,0 +1,172 @@
+"""fairlearn on the audit path: the metric callables and ``MetricFrame`` on grouped counts.
+
+The only module that imports fairlearn (and through it scikit-learn, about a second): it is
+imported when a fairness rule is evaluated, never at start-up. ``MetricFrame`` runs on the
+grouped rows with ``sample_weight = n``, which gives the same values as running it on the raw
+rows (every weighted sum is an integer well below 2**53).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
+
+__all__ = ["cell_mask", "compute_group_metrics", "metric_functions", "preload"]
+
+
+def preload() -> None:
+    """Import fairlearn now (best effort), e.g. in a thread while the evidence is scanned."""
+    import fairlearn.metrics  # noqa: F401
+
+
+def cell_mask(cells: Sequence[Cell], labels: Any, predictions: Any, size: int) -> Any:
+    """Return a boolean array: which of ``size`` rows fall in one of the confusion ``cells``.
+
+    ``labels``/``predictions`` are arrays of 0/1 (None when the rows have no such column; a
+    cell must then leave that side as the wildcard).
+    """
+    mask = np.zeros(size, dtype=bool)
+    for label, pred in cells:
+        part = np.ones(size, dtype=bool)
+        if label is not None:
+            part &= labels == label
+        if pred is not None:
+            part &= predictions == pred
+        mask |= part
+    return mask
+
+
+MetricFunction = Callable[..., float]
+
+
+def _weighted_share(numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]) -> MetricFunction:
+    def _mask(cells: tuple[Cell, ...], y_true: Any, y_pred: Any) -> Any:
+        return cell_mask(cells, y_true, y_pred, len(y_true))
+
+    def metric(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+        weight = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
+        den = float(weight[_mask(denominator, y_true, y_pred)].sum())
+        num = float(weight[_mask(numerator, y_true, y_pred)].sum())
+        return num / den if den else float("nan")
+
+    return metric
+
+
+def _weighted_count(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    # fairlearn.metrics.count takes no sample_weight: on aggregated rows it would count rows
+    if sample_weight is None:
+        return float(len(y_true))
+    return float(np.asarray(sample_weight).sum())
+
+
+@cache
+def metric_functions() -> dict[str, MetricFunction]:
+    """Return the callable for every metric id, taking ``(y_true, y_pred, sample_weight)``.
+
+    fairlearn's and scikit-learn's own functions are used where they exist; the rest
+    (base rate, false discovery and omission rates, weighted count) follow the same formulas.
+    """
+    import fairlearn.metrics as flm
+    from sklearn.metrics import accuracy_score, precision_score
+
+    def precision(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        return float(
+            precision_score(y_true, y_pred, sample_weight=sample_weight, zero_division=np.nan)
+        )
+
+    def base_rate(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+        return float(flm.selection_rate(y_true, y_true, sample_weight=sample_weight))
+
+    functions: dict[str, MetricFunction] = {
+        "selection_rate": flm.selection_rate,
+        "base_rate": base_rate,
+        "true_positive_rate": flm.true_positive_rate,
+        "false_positive_rate": flm.false_positive_rate,
+        "false_negative_rate": flm.false_negative_rate,
+        "true_negative_rate": flm.true_negative_rate,
+        "precision": precision,
+        "accuracy": accuracy_score,
+        "count": _weighted_count,
+    }
+    for metric_id, spec in METRICS.items():
+        if metric_id not in functions:
+            assert spec.denominator is not None
+            functions[metric_id] = _weighted_share(spec.numerator, spec.denominator)
+    return functions
+
+
+def _cells_sum(frame: pd.DataFrame, cells: Sequence[Cell]) -> pd.Series:
+    labels = frame[LABEL].to_numpy() if LABEL in frame else None
+    predictions = frame[PREDICTION].to_numpy() if PREDICTION in frame else None
+    return frame["n"].where(cell_mask(cells, labels, predictions, len(frame)), 0)
+
+
+def compute_group_metrics(
+    counts: pd.DataFrame, *, features: Sequence[str], metrics: Sequence[str]
+) -> tuple[pd.DataFrame, dict[str, float | None], pd.Series]:
+    """Compute metrics per group with fairlearn ``MetricFrame`` on weighted, aggregated rows.
+
+    ``counts`` has the feature columns, ``label`` and/or ``prediction`` (0/1) and ``n``.
+    Returns the per-group metrics (index: group tuples; undefined values as NaN), the overall
+    metrics (``None`` where undefined) and the group sizes.
+    """
+    from fairlearn.metrics import MetricFrame
+
+    features = list(features)
+    frame = counts.copy()
+    for feature in features:
+        frame[feature] = frame[feature].astype(object).where(frame[feature].notna(), MISSING)
+    has_label, has_pred = LABEL in frame, PREDICTION in frame
+    if not has_label and not has_pred:  # only counts (e.g. a rule of LL144 tables only)
+        frame[PREDICTION] = 0
+        has_pred = True
+    y_true = frame[LABEL] if has_label else frame[PREDICTION]
+    y_pred = frame[PREDICTION] if has_pred else frame[LABEL]
+    functions = metric_functions()
+    chosen = {m: functions[m] for m in metrics}
+    weight = frame["n"].to_numpy(dtype=np.float64)
+    with warnings.catch_warnings():
+        # 0/0 is detected from the counts below; fairlearn and sklearn warn and return 0 or nan
+        warnings.simplefilter("ignore")
+        mf = MetricFrame(
+            metrics=chosen,
+            y_true=y_true.to_numpy(dtype=np.int64),
+            y_pred=y_pred.to_numpy(dtype=np.int64),
+            sensitive_features=frame[features],
+            sample_params={m: {"sample_weight": weight} for m in chosen},
+        )
+    by_group = mf.by_group.astype(float)
+    if not isinstance(by_group.index, pd.MultiIndex):
+        by_group.index = pd.MultiIndex.from_arrays([by_group.index], names=features)
+    overall_series = mf.overall
+
+    # Undefined (0/0) from the counts themselves: fairlearn would report 0 for some of them.
+    keys = [frame[f] for f in features]
+    sizes = frame.groupby(keys, sort=False)["n"].sum()
+    if not isinstance(sizes.index, pd.MultiIndex):
+        sizes.index = pd.MultiIndex.from_arrays([sizes.index], names=features)
+    overall: dict[str, float | int | None] = {}
+    for metric in metrics:
+        spec = METRICS[metric]
+        if spec.denominator is None:  # a count of people: an integer, never undefined
+            overall[metric] = int(overall_series[metric])
+            continue
+        den = _cells_sum(frame, spec.denominator)
+        den_by_group = den.groupby(keys, sort=False).sum()
+        if not isinstance(den_by_group.index, pd.MultiIndex):
+            den_by_group.index = pd.MultiIndex.from_arrays([den_by_group.index], names=features)
+        zero = den_by_group.reindex(by_group.index) == 0
+        by_group.loc[zero.to_numpy(), metric] = np.nan
+        overall[metric] = None if den.sum() == 0 else float(overall_series[metric])
+    # fairlearn lists every combination of feature values; keep the groups that have people
+    sizes = sizes.reindex(by_group.index)
+    present = sizes.notna().to_numpy() & (sizes.fillna(0).to_numpy() > 0)
+    return by_group[present], overall, sizes[present].astype("int64")
