@@ -88,9 +88,8 @@ CHILD = textwrap.dedent(
     """
     import json, resource, sys, time
     t0 = time.perf_counter()
-    import duckdb
-    from ethicsgate.contracts.run import run_contract
-    from ethicsgate.evidence import open_evidence
+    from ethicsgate.engines.duckdb import open_evidence
+    from ethicsgate.engines.duckdb.contracts import run_contract
     from ethicsgate.evidence.spec import EvidenceSpec
     from ethicsgate.errors import Location
     from ethicsgate.policy.models import DataQualityRule
@@ -98,9 +97,8 @@ CHILD = textwrap.dedent(
     rule = DataQualityRule(id="c", kind="data_quality", dataset="d", expectations=expectations)
     ev = open_evidence("d", EvidenceSpec(path=path), base_dir=__import__("pathlib").Path("."),
                        locate=lambda loc: Location("bench"))
-    con = duckdb.connect()
     t1 = time.perf_counter()
-    result = run_contract(con, rule, ev, chunk_rows=chunk)
+    result = run_contract(ev, rule, chunk_rows=chunk)
     t2 = time.perf_counter()
     print(json.dumps({"seconds": t2 - t0, "contract_seconds": t2 - t1,
                       "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

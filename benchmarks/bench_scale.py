@@ -397,8 +397,9 @@ def child_profile(spec: str, out: str) -> None:
     """Child: run one audit in-process and time each phase."""
     t0 = time.perf_counter()
     import ethicsgate.audit.run as run_module
-    import ethicsgate.evidence.reader as reader
+    import ethicsgate.engines.duckdb.dataset as reader
     from ethicsgate.report import write_report
+    from ethicsgate.rules.fairness import FairnessKind
 
     t_import = time.perf_counter() - t0
     timings: dict[str, float] = {}
@@ -415,11 +416,11 @@ def child_profile(spec: str, out: str) -> None:
 
         setattr(owner, name, wrapper)
 
-    timed(reader.EvidenceSet, "score_profile", "score profile pass")
-    timed(reader.EvidenceSet, "score_median", "exact median passes")
-    timed(reader.EvidenceSet, "grouped_counts", "grouped scan")
-    timed(reader.EvidenceSet, "digests", "waiting for the evidence sha256")
-    timed(run_module, "_evaluate", "evaluation (metrics, LL144, bootstrap, tests, scores)")
+    timed(reader.DuckDBDataset, "score_profile", "score profile pass")
+    timed(reader.DuckDBDataset, "score_median", "exact median passes")
+    timed(reader.DuckDBDataset, "grouped_counts", "grouped scan")
+    timed(reader.DuckDBDataset, "digests", "waiting for the evidence sha256")
+    timed(FairnessKind, "evaluate", "evaluation (metrics, LL144, bootstrap, tests, scores)")
     started = time.perf_counter()
     result = run_module.run_audit(spec)
     audit_s = time.perf_counter() - started
@@ -457,17 +458,21 @@ def child_scan(spec: str, columns: str, repeat: str, out: str) -> None:
     import duckdb
     import fairlearn.metrics  # noqa: F401  (see the docstring)
 
-    from ethicsgate.audit.fairness_scan import scan_fairness_evidence
     from ethicsgate.audit.spec import load_audit_spec
+    from ethicsgate.engines.duckdb import DuckDBEngine
     from ethicsgate.errors import Location
-    from ethicsgate.evidence import open_evidence
     from ethicsgate.policy.models import FairnessRule
+    from ethicsgate.rules.fairness_scan import scan_fairness_evidence
 
     audit = load_audit_spec(spec)
     name, evidence_spec = next(iter(audit.spec.evidence.items()))
-    evidence = open_evidence(
-        name, evidence_spec, base_dir=audit.base_dir, locate=lambda _: Location(spec)
-    )
+
+    def open_evidence(engine: DuckDBEngine) -> Any:
+        return engine.open(
+            name, evidence_spec, base_dir=audit.base_dir, locate=lambda _: Location(spec)
+        )
+
+    evidence = open_evidence(DuckDBEngine())
     rules = [r for r in audit.policy.pack.rules if isinstance(r, FairnessRule)]
     floor_sql = f"SELECT count(*), sum(hash({columns})) FROM {evidence.source_sql()}"
     floor, scans = [], []
@@ -477,11 +482,11 @@ def child_scan(spec: str, columns: str, repeat: str, out: str) -> None:
         con.sql(floor_sql).fetchall()
         floor.append(time.perf_counter() - started)
         con.close()
-        con = duckdb.connect()
+        engine = DuckDBEngine()
         started = time.perf_counter()
-        scan_fairness_evidence(con, evidence, rules)
+        scan_fairness_evidence(open_evidence(engine), rules)
         scans.append(time.perf_counter() - started)
-        con.close()
+        engine.close()
     Path(out).write_text(json.dumps({"floor_s": floor, "scan_s": scans}))
 
 

@@ -77,10 +77,10 @@ def policy_reference() -> str:
         "## Rule kinds\n",
         "Every rule has `id`, `kind`, `dataset`, `severity` (`block` fails the audit; `warn` and "
         "`info` only report) and may cite `references`. Kinds implemented: "
-        + ", ".join(f"`{_kind_name(k)}`" for k in models.RULE_KINDS)
+        + ", ".join(f"`{_kind_name(k)}`" for k in models.rule_kinds())
         + ".\n",
     ]
-    for kind in models.RULE_KINDS:
+    for kind in models.rule_kinds():
         parts.append(_model_table(kind))
     for extra in _extra_models(models):
         parts.append(_model_table(extra))
@@ -113,7 +113,7 @@ def _kind_name(model: type[BaseModel]) -> str:
 
 def _extra_models(models: Any) -> list[type[BaseModel]]:
     """Return the non-rule models the rules use (assertions, options), in definition order."""
-    seen = {models.PolicyPack, models.Reference, *models.RULE_KINDS}
+    seen = {models.PolicyPack, models.Reference, *models.rule_kinds()}
     out = []
     for value in vars(models).values():
         if (

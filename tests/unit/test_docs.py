@@ -5,8 +5,8 @@ from __future__ import annotations
 from tests.conftest import ROOT
 
 from ethicsgate.docsgen import cli_reference, policy_reference
-from ethicsgate.policy.models import RULE_KINDS
 from ethicsgate.metrics import METRICS
+from ethicsgate.policy.models import RULE_KINDS
 
 DOCS = ROOT / "docs"
 

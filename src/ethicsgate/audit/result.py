@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from ethicsgate.base import StrictModel
-from ethicsgate.contracts.results import ContractResult
+from ethicsgate.evidence.contracts import ContractResult
 from ethicsgate.rules.results import RuleResult
 
 __all__ = [

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ethicsgate import __version__
-from ethicsgate.audit.fairness_scan import scan_fairness_evidence, score_context
 from ethicsgate.audit.result import (
     AuditInfo,
     AuditResult,
@@ -24,30 +23,16 @@ from ethicsgate.audit.result import (
 )
 from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
 from ethicsgate.audit.waivers import apply_waivers
-from ethicsgate.contracts.results import ContractResult, ExpectationResult
-from ethicsgate.contracts.run import (
-    contract_rule_result,
-    guarded_error,
-    guarded_rules,
-    run_contract,
-)
 from ethicsgate.errors import Location
-from ethicsgate.evidence import EvidenceSet, GroupedCounts, ProgressCallback, open_evidence
-from ethicsgate.evidence.rows import Role, RowsTable, read_rows
-from ethicsgate.policy.models import (
-    ConsentRule,
-    DataQualityRule,
-    FairnessRule,
-    OversightRule,
-    Rule,
-    Severity,
-    TransparencyRule,
-)
-from ethicsgate.rules.consent import consent_roles, evaluate_consent
-from ethicsgate.rules.fairness import evaluate_fairness
-from ethicsgate.rules.oversight import evaluate_oversight, oversight_roles
+from ethicsgate.evidence.contracts import ContractResult, ExpectationResult
+from ethicsgate.evidence.engine import Dataset, Engine, Rows
+from ethicsgate.evidence.model import GroupedCounts, ProgressCallback
+from ethicsgate.evidence.roles import Role
+from ethicsgate.policy.models import Rule, Severity
+from ethicsgate.rules.data_quality import guarded_error
+from ethicsgate.rules.kind import AuditInputs
+from ethicsgate.rules.registry import builtin_checks, kind_of
 from ethicsgate.rules.results import RuleResult, RuleStatus
-from ethicsgate.rules.transparency import evaluate_transparency, transparency_roles
 
 __all__ = ["EVALUATING", "display_path", "run_audit", "status_of"]
 
@@ -75,56 +60,84 @@ def display_path(path: Path) -> str:
 def run_audit(
     spec: Path | str | LoadedAudit,
     *,
+    engine: Engine | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = _now,
 ) -> AuditResult:
     """Run every rule of an audit spec's policy against its evidence.
 
-    Raises:
-        AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
-    """
-    from ethicsgate.evidence.engine import connect
+    ``engine`` reads the evidence (default: a new embedded DuckDB engine, closed at the end; an
+    engine passed in is left open for its owner to close).
 
+    Raises:
+        AuditSpecError, PolicyError, EvidenceError, SettingsError: the inputs are wrong;
+            nothing is written.
+    """
     started = clock()
     audit = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
-    evidence: dict[str, EvidenceSet] = {}
+    if engine is None:
+        from ethicsgate.engines import default_engine
+
+        engine, owned = default_engine(), True
+    else:
+        owned = False
+    try:
+        return _run(audit, engine, progress=progress, clock=clock, started=started)
+    finally:
+        if owned:
+            engine.close()
+
+
+def _run(
+    audit: LoadedAudit,
+    engine: Engine,
+    *,
+    progress: ProgressCallback | None,
+    clock: Clock,
+    started: datetime,
+) -> AuditResult:
+    datasets: dict[str, Dataset] = {}
     for name, evidence_spec in audit.spec.evidence.items():
-        evidence[name] = open_evidence(
+        datasets[name] = engine.open(
             name, evidence_spec, base_dir=audit.base_dir, locate=_locator(audit, name)
         )
 
     rules = audit.policy.pack.rules
-    counts: dict[str, GroupedCounts] = {}
+    scans: dict[tuple[str, str], Any] = {}
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ethicsgate-hash") as pool:
-        con = connect()  # ETHICSGATE_MEMORY_LIMIT, _THREADS, _TEMP_DIR (before hashing starts)
-        for evidence_set in evidence.values():
-            evidence_set.start_hashing(pool)
-        try:
-            # data contracts first: rules whose evidence breaks one are not evaluated (error)
-            contracts, blocked = _run_contracts(
-                con, rules, evidence, builtin=audit.spec.contracts == "report"
+        engine.connect()  # the engine's settings are checked before hashing starts
+        for dataset in datasets.values():
+            dataset.start_hashing(pool)
+        # data contracts first: rules whose evidence breaks one are not evaluated (error)
+        contracts, blocked = _run_contracts(
+            rules, datasets, builtin=audit.spec.contracts == "report"
+        )
+        active = [r for r in rules if r.id not in blocked]
+        for name, dataset in datasets.items():
+            by_kind: dict[str, list[Rule]] = {}
+            for rule in active:
+                if rule.dataset == name:
+                    by_kind.setdefault(rule.kind, []).append(rule)
+            for kind_name, kind_rules in by_kind.items():
+                scan = kind_of(kind_rules[0]).scan(dataset, kind_rules, progress=progress)
+                if scan is not None:
+                    scans[(kind_name, name)] = scan
+        rows = _read_record_evidence(active, datasets, progress)
+        inputs = AuditInputs(datasets=datasets, scans=scans, rows=rows, contracts=contracts)
+        results = []
+        for index, rule in enumerate(rules):
+            if progress is not None:  # a rule over many groups can take a while
+                progress(EVALUATING, index / len(rules))
+            results.append(
+                _contract_outcome(rule, contracts, blocked) or kind_of(rule).evaluate(rule, inputs)
             )
-            active = [r for r in rules if r.id not in blocked]
-            for name, evidence_set in evidence.items():
-                readers = [r for r in active if r.dataset == name and isinstance(r, FairnessRule)]
-                if not readers:
-                    continue
-                counts[name] = scan_fairness_evidence(con, evidence_set, readers, progress=progress)
-            tables = _read_record_evidence(con, active, evidence, progress)
-            results = []
-            for index, rule in enumerate(rules):
-                if progress is not None:  # a rule over many groups can take a while
-                    progress(EVALUATING, index / len(rules))
-                results.append(
-                    _contract_outcome(rule, contracts, blocked)
-                    or _EVALUATORS[rule.kind](con, rule, counts, tables)
-                )
-            if progress is not None:
-                progress(EVALUATING, 1.0)
-        finally:
-            con.close()
+        if progress is not None:
+            progress(EVALUATING, 1.0)
+        counts = {
+            name: scan for (kind_name, name), scan in scans.items() if kind_name == "fairness"
+        }
         evidence_info = [
-            _evidence_info(e, counts.get(e.name), tables.get(e.name)) for e in evidence.values()
+            _evidence_info(d, counts.get(d.name), rows.get(d.name)) for d in datasets.values()
         ]
 
     pack = audit.policy.pack
@@ -149,7 +162,7 @@ def run_audit(
         finished_at=finished.isoformat(timespec="seconds"),
         ethicsgate_version=__version__,
         engine={
-            "duckdb": _version("duckdb"),
+            **engine.versions(),
             "fairlearn": _version("fairlearn"),
             "python": ".".join(map(str, __import__("sys").version_info[:3])),
         },
@@ -169,31 +182,28 @@ Blocked = dict[str, tuple[ContractResult, list[ExpectationResult]]]
 
 
 def _run_contracts(
-    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet], *, builtin: bool = False
+    rules: list[Rule], datasets: dict[str, Dataset], *, builtin: bool = False
 ) -> tuple[dict[str, ContractResult], Blocked]:
     """Run the data contracts; return each and, per blocked rule, what blocked it.
 
-    The policy's data_quality rules run first; with ``builtin`` the built-in contracts of
-    every dataset follow, and a failed built-in expectation blocks only the rules it lists.
+    The policy's contract rules run first; with ``builtin`` the built-in contracts of every
+    dataset follow, and a failed built-in expectation blocks only the rules it lists.
     """
     contracts: dict[str, ContractResult] = {}
     blocked: Blocked = {}
     for rule in rules:
-        if not isinstance(rule, DataQualityRule):
+        kind = kind_of(rule)
+        if not kind.contract:
             continue
-        guards = guarded_rules(rule, rules)
-        contract = run_contract(con, rule, evidence[rule.dataset], guards=guards)
+        contract = kind.run_contract(rule, datasets[rule.dataset], rules)
         contracts[rule.id] = contract
         if not contract.success:
-            for guarded in guards:
+            for guarded in contract.guards:
                 blocked.setdefault(guarded, (contract, []))
     if not builtin:
         return contracts, blocked
-    # imported only for ``contracts: report``: the default ``stop`` never loads it
-    from ethicsgate.contracts.builtin import builtin_checks, run_builtin_contract
-
     for dataset, checks in builtin_checks(rules).items():
-        contract = run_builtin_contract(con, dataset, evidence[dataset], checks)
+        contract = datasets[dataset].run_builtin_contract(checks)
         contracts[contract.rule_id] = contract
         for expectation in contract.expectations:
             if not expectation.success:
@@ -206,75 +216,26 @@ def _run_contracts(
 def _contract_outcome(
     rule: Rule, contracts: dict[str, ContractResult], blocked: Blocked
 ) -> RuleResult | None:
-    """Return a data_quality rule's result, or the error of a rule a failed contract guards."""
-    if isinstance(rule, DataQualityRule):
-        return contract_rule_result(rule, contracts[rule.id])
-    if rule.id in blocked:
+    """Return the error of a rule a failed contract guards (None: evaluate it)."""
+    if rule.id in blocked and not kind_of(rule).contract:
         contract, failed = blocked[rule.id]
         return guarded_error(rule, contract, *failed[:1], also=failed[1:])
     return None
 
 
-def _evaluate(rule: FairnessRule, counts: GroupedCounts) -> RuleResult:
-    return evaluate_fairness(rule, counts.frame, scores=score_context(rule, counts))
-
-
-Tables = dict[str, RowsTable]
-Counts = dict[str, GroupedCounts]
-
-
-def _fairness(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
-    assert isinstance(rule, FairnessRule)
-    return _evaluate(rule, counts[rule.dataset])
-
-
-def _transparency(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
-    assert isinstance(rule, TransparencyRule)
-    return evaluate_transparency(con, rule, tables)
-
-
-def _consent(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
-    assert isinstance(rule, ConsentRule)
-    return evaluate_consent(con, rule, tables)
-
-
-def _oversight(con: Any, rule: Rule, counts: Counts, tables: Tables) -> RuleResult:
-    assert isinstance(rule, OversightRule)
-    return evaluate_oversight(con, rule, tables)
-
-
-#: Rule kind -> evaluator. Fairness reads grouped counts (one aggregating scan per dataset);
-#: the record-level kinds read typed rows (one scan per dataset into a temporary table).
-_EVALUATORS: dict[str, Callable[[Any, Rule, Counts, Tables], RuleResult]] = {
-    "fairness": _fairness,
-    "transparency": _transparency,
-    "consent": _consent,
-    "oversight": _oversight,
-}
-#: Record-level rule kind -> the roles its rules read, by dataset.
-_ROLES: dict[str, Callable[[Any], dict[str, list[Role]]]] = {
-    "transparency": transparency_roles,
-    "consent": consent_roles,
-    "oversight": oversight_roles,
-}
-
-
 def _read_record_evidence(
-    con: Any, rules: list[Rule], evidence: dict[str, EvidenceSet], progress: ProgressCallback | None
-) -> Tables:
+    rules: list[Rule], datasets: dict[str, Dataset], progress: ProgressCallback | None
+) -> dict[str, Rows]:
     """Read each dataset that record-level rules use once, with every role they need."""
     wanted: dict[str, list[Role]] = {}
     for rule in rules:
-        roles_of = _ROLES.get(rule.kind)
-        if roles_of is None:
-            continue
-        for dataset, roles in roles_of(rule).items():
+        for dataset, roles in kind_of(rule).roles(rule).items():
             wanted.setdefault(dataset, []).extend(roles)
-    tables: Tables = {}
-    for index, (name, roles) in enumerate(wanted.items()):
+    tables: dict[str, Rows] = {}
+    for name, roles in wanted.items():
         if progress is not None:
             progress(name, 0.0)
-        tables[name] = read_rows(con, evidence[name], roles, table=f"_eg_rows_{index}")
+        tables[name] = datasets[name].read_rows(roles)
         if progress is not None:
             progress(name, 1.0)
     return tables
@@ -286,7 +247,7 @@ def _locator(audit: LoadedAudit, name: str) -> Callable[[Sequence[str | int]], L
 
 
 def _evidence_info(
-    evidence_set: EvidenceSet, counts: GroupedCounts | None, table: RowsTable | None = None
+    evidence_set: Dataset, counts: GroupedCounts | None, table: Rows | None = None
 ) -> EvidenceInfo:
     files = evidence_set.digests()
     if len(files) == 1:

@@ -62,7 +62,7 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
 def explain(file: Path, fmt: str) -> None:
     """Describe a policy pack in plain language: each rule, its effect and its sources."""
     from ethicsgate.policy import load_policy
-    from ethicsgate.policy.explain import explain_policy
+    from ethicsgate.rules.explain import explain_policy
 
     described = explain_policy(load_policy(file).pack)
     if fmt == "json":

@@ -1,22 +1,39 @@
-"""Evidence: reading logs, ledgers and predictions with DuckDB, and mapping their columns."""
+"""Evidence: how an audit names it (spec), what engines hand over, and the engine interface.
 
-from ethicsgate.evidence.reader import (
+Engine-neutral; the engines themselves live in :mod:`ethicsgate.engines`.
+"""
+
+from ethicsgate.evidence.engine import Dataset, Dialect, Engine, Rows, VerdictCounts
+from ethicsgate.evidence.model import (
     EvidenceFile,
-    EvidenceSet,
     GroupedCounts,
+    Locator,
     ProgressCallback,
-    open_evidence,
+    ScoreColumn,
+    ScoreProfile,
+    resolve_files,
     sha256_file,
 )
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
 from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
 
 __all__ = [
+    "ACTORS",
+    "Dataset",
+    "Dialect",
+    "Engine",
     "EvidenceFile",
     "EvidenceFormat",
-    "EvidenceSet",
     "EvidenceSpec",
     "GroupedCounts",
+    "Locator",
     "ProgressCallback",
-    "open_evidence",
+    "Role",
+    "RoleKind",
+    "Rows",
+    "ScoreColumn",
+    "ScoreProfile",
+    "VerdictCounts",
+    "resolve_files",
     "sha256_file",
 ]

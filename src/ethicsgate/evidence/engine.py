@@ -1,107 +1,287 @@
-"""The DuckDB connection every evidence scan runs on, set up from the deployment settings.
+"""The evidence engine interface: what an audit needs from wherever the evidence lives.
 
-``ETHICSGATE_MEMORY_LIMIT`` caps DuckDB's memory (joins, sorts and aggregates spill to
-``ETHICSGATE_TEMP_DIR`` beyond it), ``ETHICSGATE_THREADS`` its worker threads. A value DuckDB
-rejects is a :class:`SettingsError` (exit 2) naming the variable, never a traceback.
+An :class:`Engine` opens each evidence set of an audit spec as a :class:`Dataset`. Fairness
+rules read only aggregates of a dataset (grouped counts, a score profile, the exact median);
+record-level rules read a :class:`Rows` handle: the roles they need, typed, filter applied,
+kept inside the engine, and SQL composed with the engine's :class:`Dialect` for the few
+constructs that differ between engines. Only aggregates and a bounded sample of findings leave
+the engine, so the driver's memory stays bounded whatever the table size.
+
+DuckDB (:mod:`ethicsgate.engines.duckdb`) is the default engine and the reference the others
+are checked against. Rules never see a connection.
 """
 
 from __future__ import annotations
 
-import itertools
-import os
-import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-import duckdb
+from ethicsgate.evidence.model import (
+    EvidenceFile,
+    GroupedCounts,
+    Locator,
+    ProgressCallback,
+    ScoreColumn,
+    ScoreProfile,
+)
+from ethicsgate.evidence.roles import Role, RoleKind
+from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
 
-from ethicsgate.errors import SettingsError
-from ethicsgate.settings import Settings
+if TYPE_CHECKING:
+    from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
+    from ethicsgate.policy.models import DataQualityRule
 
-__all__ = ["connect", "diagnostic_rows"]
-
-_EXAMPLES = {
-    "memory_limit": "2GB or 500MB",
-    "threads": "a whole number such as 2",
-    "temp_dir": "a folder you can write to",
-}
-_SERIAL = itertools.count()
+__all__ = ["Dataset", "Dialect", "Engine", "Rows", "VerdictCounts"]
 
 
-def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
-    """Return an in-memory DuckDB connection with the configured limits applied.
+class Dialect(Protocol):
+    """SQL constructs that differ between engines, for rules that must compose SQL.
 
-    Raises:
-        SettingsError: ``ETHICSGATE_MEMORY_LIMIT``, ``ETHICSGATE_THREADS`` or
-            ``ETHICSGATE_TEMP_DIR`` holds a value DuckDB cannot use.
+    Everything else the record rules write is portable SQL (CASE, FILTER, window functions).
+    Each method returns SQL text; arguments are SQL expressions unless named otherwise.
     """
-    settings = settings or Settings()
-    parent = _temp_parent(settings)
-    con = duckdb.connect()
-    try:
-        # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress
-        con.execute("SET enable_progress_bar_print = false")
-        # a folder per connection, which DuckDB creates on the first spill and removes on close
-        # (its default, .tmp in the working directory, would spill into the user's checkout)
-        spill = parent / f"duckdb-{os.getpid()}-{next(_SERIAL)}"
-        _set(con, "temp_directory", str(spill), "temp_dir")
-        if settings.memory_limit is not None:
-            _set(con, "memory_limit", settings.memory_limit, "memory_limit")
-        if settings.threads is not None:
-            if not settings.threads.strip().isdigit() or int(settings.threads) < 1:
-                raise _error("threads", settings.threads, "must be a whole number of at least 1")
-            _set(con, "threads", int(settings.threads), "threads")
-    except BaseException:
-        con.close()
-        raise
-    return con
+
+    @property
+    def name(self) -> str:
+        """Return the dialect's name, e.g. ``duckdb``."""
+        ...
+
+    def regexp_match(self, text: str, pattern: str) -> str:
+        """Return a condition: ``text`` matches the regular expression ``pattern`` (a Python
+        string, RE2 syntax), ignoring case; false for a missing text."""
+        ...
+
+    def microseconds(self, micros: int) -> str:
+        """Return an interval of ``micros`` microseconds to add to a timestamp."""
+        ...
+
+    def epoch_us(self, timestamp: str) -> str:
+        """Return a timestamp as integer microseconds since the Unix epoch."""
+        ...
+
+    def struct(self, fields: Mapping[str, str]) -> str:
+        """Return a struct (record) value of named fields."""
+        ...
+
+    def first_by(self, value: str, order: str, where: str) -> str:
+        """Return an aggregate: ``value`` of the row with the least ``order`` where ``where``."""
+        ...
+
+    def ceil_div_exact(self, n: str, numerator: int, denominator: int) -> str:
+        """Return ``ceil(n * numerator / denominator)`` in exact integer arithmetic."""
+        ...
+
+    def stable_hash_text(self, text: str) -> str:
+        """Return a stable, engine-independent hex digest of ``text`` (md5) for ordering."""
+        ...
+
+    def unique_records(
+        self, table: str, key: str, values: Sequence[tuple[str, str]], *, where: str = "true"
+    ) -> str:
+        """Return SQL with one row per id: ``_id``, each value column as its alias, ``_conflict``.
+
+        Rows that repeat a record exactly count once; ids on rows that differ get
+        ``_conflict = true``. ``values`` are (column, alias) pairs; NULL ids are no records.
+        """
+        ...
+
+    def asof_left_join(
+        self, left: str, right: str, *, equal: Sequence[tuple[str, str]], on: str
+    ) -> str:
+        """Return ``left ASOF LEFT JOIN right``: for each left row the nearest right row.
+
+        ``left``/``right`` are ``relation AS alias``; ``equal`` pairs columns that must match;
+        ``on`` is the one inequality (``l.ts >= r.ts`` or ``l.ts <= r.ts``) that picks the
+        nearest row.
+        """
+        ...
 
 
-def _temp_parent(settings: Settings) -> Path:
-    """Return the folder that holds the connections' spill folders, creating it (0700)."""
-    if settings.temp_dir is not None:
-        parent = settings.temp_dir.expanduser()
-    else:
-        parent = Path(tempfile.gettempdir()) / f"ethicsgate-{os.getuid()}"
-    try:
-        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _error("temp_dir", str(parent), f"cannot be created: {exc.strerror}") from exc
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise _error("temp_dir", str(parent), "is not writable")
-    return parent
+@dataclass(frozen=True)
+class VerdictCounts:
+    """What a check's verdicts add up to, computed inside the engine in one pass.
 
-
-def _set(con: duckdb.DuckDBPyConnection, option: str, value: str | int, name: str) -> None:
-    try:
-        con.execute(f"SET {option} = ?", [value])
-    except duckdb.Error as exc:
-        reason = str(exc).strip().splitlines()[0]
-        raise _error(name, value, f"is not usable: {reason}") from exc
-
-
-def _error(name: str, value: object, problem: str) -> SettingsError:
-    variable = f"ETHICSGATE_{name.upper()}"
-    return SettingsError(
-        f"{value!r} {problem}",
-        location=variable,
-        hint=f"set {variable} to {_EXAMPLES[name]}, or unset it for the default",
-    )
-
-
-def diagnostic_rows(sql: str) -> list[tuple[Any, ...]] | None:
-    """Run a rare diagnostic query (where is the first bad row?) on a fresh connection.
-
-    One thread, so that ``row_number() OVER ()`` follows the file's order, and UTC, as the
-    evidence scans read timestamps. Returns None when DuckDB cannot run the query (one file of
-    a glob sniffed to other types, a pattern RE2 rejects): the caller is reporting another
-    error, which this must not replace.
+    ``listed``: the first ``limit`` violating records by id, each a mapping of ``_id``,
+    ``_reason`` and the finding fields; ``conflict_id``: one id two different rows share.
     """
-    diag = duckdb.connect()
-    try:
-        diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
-        return diag.sql(sql).fetchall()
-    except duckdb.Error:
-        return None
-    finally:
-        diag.close()
+
+    records: int
+    violations: int
+    by_reason: dict[str, int]
+    listed: list[Mapping[str, Any]]
+    conflicts: int
+    conflict_id: Any
+
+
+class Rows(Protocol):
+    """The typed roles of one dataset that record-level rules read, held by the engine."""
+
+    @property
+    def table(self) -> str:
+        """Return the SQL name of the rows table."""
+        ...
+
+    @property
+    def roles(self) -> list[Role]:
+        """Return the roles read, one typed column each."""
+        ...
+
+    @property
+    def rows(self) -> int:
+        """Return the number of rows after the evidence filter."""
+        ...
+
+    @property
+    def rows_read(self) -> int:
+        """Return the number of rows before the evidence filter."""
+        ...
+
+    @property
+    def dialect(self) -> Dialect:
+        """Return the engine's SQL dialect."""
+        ...
+
+    def col(self, name: str, kind: RoleKind) -> str:
+        """Return the quoted column of a role read as ``kind`` (KeyError: not read)."""
+        ...
+
+    def is_integer(self, role: Role) -> bool:
+        """Return whether an id role kept an integer type (else it is text)."""
+        ...
+
+    def raw(self, role: Role) -> str:
+        """Return the role's typed SQL over the source rows (to name a row in the files)."""
+        ...
+
+    def require_present(
+        self, role: Role, *, where: str = "true", raw_where: str = "true", purpose: str
+    ) -> None:
+        """Raise EvidenceError at the first row where ``where`` holds and ``role`` is missing."""
+        ...
+
+    def check_patterns(self, patterns: Sequence[str]) -> tuple[str, str]:
+        """Return the first regular expression the engine rejects and why, or ``("", "")``."""
+        ...
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a small aggregate query over the rows table and return its rows."""
+        ...
+
+    def verdicts(
+        self, sql: str, fields: Sequence[str], *, limit: int, id_role: Role
+    ) -> VerdictCounts:
+        """Count a verdict query's records and violations, list the first ``limit`` by id.
+
+        Raises:
+            EvidenceError: two different rows share a record id (both are named).
+        """
+        ...
+
+
+class Dataset(Protocol):
+    """One named evidence set, opened by an engine."""
+
+    @property
+    def name(self) -> str:
+        """Return the evidence set's name in the audit spec."""
+        ...
+
+    @property
+    def spec(self) -> EvidenceSpec:
+        """Return the audit spec's entry for this evidence set."""
+        ...
+
+    @property
+    def format(self) -> EvidenceFormat:
+        """Return the format the evidence is read as."""
+        ...
+
+    @property
+    def files(self) -> list[Path]:
+        """Return the evidence files (empty where the evidence is a table, not files)."""
+        ...
+
+    @property
+    def locate(self) -> Locator:
+        """Return the function locating keys of this entry inside the audit spec."""
+        ...
+
+    def start_hashing(self, pool: ThreadPoolExecutor) -> None:
+        """Compute the evidence identity in the background while the engine scans."""
+        ...
+
+    def digests(self) -> list[EvidenceFile]:
+        """Return the files with their sha256 (waiting for the background hashing)."""
+        ...
+
+    def grouped_counts(
+        self,
+        *,
+        roles: Sequence[str],
+        binary_roles: Sequence[str] = (),
+        progress: ProgressCallback | None = None,
+        score_columns: Mapping[str, ScoreColumn] | None = None,
+    ) -> GroupedCounts:
+        """Count rows per combination of role values in one streaming pass."""
+        ...
+
+    def score_profile(
+        self, *, distinct: bool = True, progress: ProgressCallback | None = None
+    ) -> ScoreProfile:
+        """Return the count, range and estimated distinct values of the audited scores."""
+        ...
+
+    def score_median(
+        self, profile: ScoreProfile, *, progress: ProgressCallback | None = None
+    ) -> float:
+        """Return the exact median of the audited scores in bounded memory."""
+        ...
+
+    def read_rows(self, roles: Sequence[Role]) -> Rows:
+        """Read the roles record-level rules need into typed rows kept by the engine."""
+        ...
+
+    def run_contract(self, rule: DataQualityRule, *, guards: list[str]) -> ContractResult:
+        """Run a data_quality rule's expectations on this dataset."""
+        ...
+
+    def run_builtin_contract(self, checks: Sequence[BuiltinCheck]) -> ContractResult:
+        """Run the built-in checks the rules need of this dataset (``contracts: report``)."""
+        ...
+
+
+class Engine(Protocol):
+    """Where the evidence is read: opens datasets, and is closed after the audit."""
+
+    @property
+    def name(self) -> str:
+        """Return the engine's name, e.g. ``duckdb``."""
+        ...
+
+    def open(self, name: str, spec: EvidenceSpec, *, base_dir: Path, locate: Locator) -> Dataset:
+        """Open one evidence set of an audit spec.
+
+        Raises:
+            EvidenceError: the evidence cannot be found or read.
+        """
+        ...
+
+    def connect(self) -> None:
+        """Connect, checking the engine's settings; idempotent, and implied by any scan.
+
+        Raises:
+            SettingsError: a deployment setting holds a value the engine cannot use.
+            EvidenceError: the engine cannot be reached.
+        """
+        ...
+
+    def versions(self) -> dict[str, str]:
+        """Return the engine's component versions, recorded in the report."""
+        ...
+
+    def close(self) -> None:
+        """Release the engine's connections and temporary data."""
+        ...

@@ -19,7 +19,7 @@ from ethicsgate.audit.reportfile import read_report
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
 from ethicsgate.errors import BaselineError
-from ethicsgate.policy.models import FairnessRule, PolicyPack
+from ethicsgate.policy.models import PolicyPack, RuleBase
 from ethicsgate.policy.waivers import waiver_covers, waiver_expired
 from ethicsgate.rules.results import GroupKey, GroupResult, RuleResult
 
@@ -54,12 +54,13 @@ class Regression(StrictModel):
         return self.severity == "block" and not self.waived
 
 
-def assertion_name(rule: FairnessRule, index: int) -> str:
+def assertion_name(rule: RuleBase, index: int) -> str:
     """Return the stable name of a rule's assertion: ``metric.aggregate``, ``#n`` if repeated."""
-    a = rule.assertions[index]
+    assertions = rule.rule_assertions
+    a = assertions[index]
     base = f"{a.metric}.{a.aggregate}"
     earlier = sum(
-        1 for b in rule.assertions[:index] if (b.metric, b.aggregate) == (a.metric, a.aggregate)
+        1 for b in assertions[:index] if (b.metric, b.aggregate) == (a.metric, a.aggregate)
     )
     return base if earlier == 0 else f"{base}#{earlier + 1}"
 
@@ -123,9 +124,9 @@ def compare_to_baseline(
     before: dict[str, RuleResult] = {r.id: r for r in baseline.rules}
     out: list[Regression] = []
     for rule in pack.rules:
-        if not isinstance(rule, FairnessRule) or rule.id not in results or rule.id not in before:
+        if not rule.has_assertions or rule.id not in results or rule.id not in before:
             continue
-        for index, assertion in enumerate(rule.assertions):
+        for index, assertion in enumerate(rule.rule_assertions):
             budget = (
                 assertion.max_regression if assertion.max_regression is not None else default_budget
             )

@@ -9,7 +9,6 @@ from typing import Literal
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.audit.spec import LoadedAudit
 from ethicsgate.gate.baseline import Regression, assertion_name, compare_to_baseline
-from ethicsgate.policy.models import FairnessRule
 
 __all__ = ["GateResult", "SourcePosition", "evaluate_gate"]
 
@@ -73,8 +72,8 @@ def evaluate_gate(
     assertion_positions: dict[tuple[str, str], SourcePosition] = {}
     for index, rule in enumerate(pack.rules):
         rule_positions[rule.id] = _position(audit, ("rules", index))
-        if isinstance(rule, FairnessRule):
-            names[rule.id] = [assertion_name(rule, i) for i in range(len(rule.assertions))]
+        if rule.has_assertions:
+            names[rule.id] = [assertion_name(rule, i) for i in range(len(rule.rule_assertions))]
             for i, name in enumerate(names[rule.id]):
                 assertion_positions[(rule.id, name)] = _position(
                     audit, ("rules", index, "assert", i)

@@ -16,10 +16,8 @@ from ethicsgate.policy.models import (
     ASSERTION_ONLY_METRICS,
     CHECKS,
     PLANNED_KINDS,
-    RULE_KINDS,
-    DataQualityRule,
-    FairnessRule,
     PolicyPack,
+    rule_kinds,
 )
 from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
@@ -89,7 +87,7 @@ def _precheck(doc: YamlDocument) -> None:
 
 
 def _supported_kinds() -> list[str]:
-    return [str(get_args(kind.model_fields["kind"].annotation)[0]) for kind in RULE_KINDS]
+    return [str(get_args(kind.model_fields["kind"].annotation)[0]) for kind in rule_kinds()]
 
 
 def _check_check_name(doc: YamlDocument, index: int, rule: dict[str, Any]) -> None:
@@ -144,9 +142,9 @@ def _check_pack(doc: YamlDocument, pack: PolicyPack) -> None:
                     location=doc.locate(("rules", index, "references", r_index)),
                     hint=f"declare it under the pack's 'references' (known: {sorted(known)})",
                 )
-        if isinstance(rule, DataQualityRule):
+        if rule.contract:
             _check_guards(doc, pack, index, rule, seen)
-        if isinstance(rule, FairnessRule) and not rule.assertions and rule.severity == "block":
+        if rule.has_assertions and not rule.rule_assertions and rule.severity == "block":
             raise PolicyError(
                 f"rule {rule.id!r} has severity block but no assertions, so it could never fail",
                 location=doc.locate(("rules", index, "severity")),
@@ -155,11 +153,11 @@ def _check_pack(doc: YamlDocument, pack: PolicyPack) -> None:
 
 
 def _check_guards(
-    doc: YamlDocument, pack: PolicyPack, index: int, rule: DataQualityRule, ids: dict[str, int]
+    doc: YamlDocument, pack: PolicyPack, index: int, rule: Any, ids: dict[str, int]
 ) -> None:
     for g_index, guarded in enumerate(rule.guards or []):
         target = pack.rules[ids[guarded]] if guarded in ids else None
-        if target is None or target.id == rule.id or isinstance(target, DataQualityRule):
+        if target is None or target.id == rule.id or target.contract:
             what = "is not a rule of this pack" if target is None else "cannot be guarded"
             raise PolicyError(
                 f"data_quality rule {rule.id!r} guards {guarded!r}, which {what}",

@@ -7,9 +7,10 @@ it, do not rename it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import Field, field_validator, model_validator
 
@@ -46,6 +47,9 @@ __all__ = [
     "ReviewOptions",
     "Rule",
     "RULE_KINDS",
+    "add_rule_model",
+    "remove_rule_model",
+    "rule_kinds",
     "Severity",
     "StrictModel",
     "SystemDescription",
@@ -212,10 +216,30 @@ class RuleBase(StrictModel):
         "unset: findings of block rules are reviewed.",
     )
 
+    #: Rules of this kind are data contracts: run first, guarding the others' evidence.
+    contract: ClassVar[bool] = False
+    #: Rules of this kind state assertions (``assert:``) that waivers and the gate refer to.
+    has_assertions: ClassVar[bool] = False
+
     @property
     def datasets(self) -> tuple[str, ...]:
         """Return every evidence name the rule reads (the audit spec must bind each)."""
         return (self.dataset,)
+
+    @property
+    def rule_assertions(self) -> Sequence[FairnessAssertion]:
+        """Return the rule's assertions (none for kinds without them)."""
+        return ()
+
+    @property
+    def group_features(self) -> Sequence[str]:
+        """Return the features the rule's results are grouped by (none: not grouped)."""
+        return ()
+
+    @property
+    def findings_limit(self) -> int | None:
+        """Return how many violating records the rule lists (None: it lists no records)."""
+        return None
 
 
 def _unique_list(values: list[str]) -> list[str]:
@@ -230,6 +254,8 @@ def _unique_list(values: list[str]) -> list[str]:
 
 class FairnessRule(RuleBase):
     """Group fairness of binary predictions, with metrics as fairlearn defines them."""
+
+    has_assertions: ClassVar[bool] = True
 
     kind: Literal["fairness"]
     sensitive_features: list[Identifier] = Field(
@@ -351,6 +377,16 @@ class FairnessRule(RuleBase):
             raise ValueError("threshold must be a finite number")
 
     @property
+    def rule_assertions(self) -> Sequence[FairnessAssertion]:
+        """Return the rule's assertions."""
+        return self.assertions
+
+    @property
+    def group_features(self) -> Sequence[str]:
+        """Return the sensitive features its groups are made of."""
+        return self.sensitive_features
+
+    @property
     def all_metrics(self) -> list[MetricId]:
         """Return the listed metrics plus any the assertions use, in a stable order.
 
@@ -464,6 +500,11 @@ class RecordRuleBase(RuleBase):
         le=100_000,
         description="How many violating records the report lists; all are counted.",
     )
+
+    @property
+    def findings_limit(self) -> int | None:
+        """Return ``max_findings``: how many violating records the rule lists."""
+        return self.max_findings
 
 
 class TransparencyRule(RecordRuleBase):
@@ -829,6 +870,8 @@ class DataQualityRule(RuleBase):
     ``error`` (not evaluated): results on broken evidence are never a pass.
     """
 
+    contract: ClassVar[bool] = True
+
     kind: Literal["data_quality"]
     expectations: list[Expectation] = Field(min_length=1, description="What the data must meet.")
     guards: list[Identifier] | None = Field(
@@ -854,21 +897,31 @@ class DataQualityRule(RuleBase):
         if self.guards is not None:
             return list(self.guards)
         return [
-            r.id
-            for r in rules
-            if r.id != self.id and r.kind != "data_quality" and self.dataset in r.datasets
+            r.id for r in rules if r.id != self.id and not r.contract and self.dataset in r.datasets
         ]
 
 
-#: Rule kinds implemented in this version; the discriminators (kind, then check) keep error
-#: messages precise.
-RULE_KINDS: tuple[type[RuleBase], ...] = (
-    FairnessRule,
-    TransparencyRule,
-    ConsentRule,
-    OversightRule,
-    DataQualityRule,
-)
+#: Rule kinds of the policy language, by ``kind``: each one's base model (for the docs and the
+#: loader's messages) and its member of the ``Rule`` union (the model, or a union by ``check``).
+#: The rule-kind registry (:mod:`ethicsgate.rules.registry`) adds a kind's model with
+#: :func:`add_rule_model`; the built-in models below are the language's own.
+_RULE_MODELS: dict[str, Any] = {
+    "fairness": FairnessRule,
+    "transparency": TransparencyCheck,
+    "consent": ConsentCheck,
+    "oversight": OversightCheck,
+    "data_quality": DataQualityRule,
+}
+_BASE_MODELS: dict[str, type[RuleBase]] = {
+    "fairness": FairnessRule,
+    "transparency": TransparencyRule,
+    "consent": ConsentRule,
+    "oversight": OversightRule,
+    "data_quality": DataQualityRule,
+}
+#: Rule kinds known to the language; the discriminators (kind, then check) keep error messages
+#: precise. Kept in step with the registered models by add_rule_model.
+RULE_KINDS: tuple[type[RuleBase], ...] = tuple(_BASE_MODELS.values())
 Rule = Annotated[
     FairnessRule | TransparencyCheck | ConsentCheck | OversightCheck | DataQualityRule,
     Field(discriminator="kind"),
@@ -949,3 +1002,54 @@ class PolicyPack(StrictModel):
         default_factory=list,
         description="The automated systems the pack governs, for transparency statements.",
     )
+
+
+def _base_model(model: Any) -> type[RuleBase]:
+    """Return the RuleBase subclass of a kind's model (the common base of a union's members)."""
+    if isinstance(model, type) and issubclass(model, RuleBase):
+        return model
+    members = list(get_args(get_args(model)[0] if get_origin(model) is Annotated else model))
+    bases = [b for b in members[0].__mro__ if issubclass(b, RuleBase)]
+    base: type[RuleBase] = next(b for b in bases if all(issubclass(m, b) for m in members))
+    return base
+
+
+def _rebuild() -> None:
+    """Rebuild ``PolicyPack`` with the current union of rule models."""
+    global RULE_KINDS
+    models = tuple(_RULE_MODELS.values())
+    union: Any = models[0]
+    for model in models[1:]:
+        union = union | model
+    PolicyPack.model_fields["rules"].annotation = list[
+        Annotated[union, Field(discriminator="kind")]
+    ]
+    PolicyPack.model_rebuild(force=True)
+    RULE_KINDS = tuple(_BASE_MODELS.values())
+
+
+def add_rule_model(kind: str, model: Any) -> None:
+    """Add a rule kind's model to the policy language (a no-op for the model it has already).
+
+    Raises:
+        ValueError: the language has another model for ``kind``.
+    """
+    if kind in _RULE_MODELS:
+        if _RULE_MODELS[kind] is not model:
+            raise ValueError(f"the policy language has another model for kind {kind!r}")
+        return
+    _RULE_MODELS[kind] = model
+    _BASE_MODELS[kind] = _base_model(model)
+    _rebuild()
+
+
+def remove_rule_model(kind: str) -> None:
+    """Remove a kind's model from the policy language (after a plug-in is unregistered)."""
+    if _RULE_MODELS.pop(kind, None) is not None:
+        _BASE_MODELS.pop(kind, None)
+        _rebuild()
+
+
+def rule_kinds() -> tuple[type[RuleBase], ...]:
+    """Return the base model of every rule kind the language knows, in order."""
+    return tuple(_BASE_MODELS.values())

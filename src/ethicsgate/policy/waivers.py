@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from ethicsgate.errors import PolicyError
-from ethicsgate.policy.models import FairnessRule, PolicyPack, Waiver
+from ethicsgate.policy.models import PolicyPack, Waiver
 from ethicsgate.policy.yamlsource import YamlDocument
 
 __all__ = ["check_systems", "check_waivers", "waiver_covers", "waiver_expired"]
@@ -63,7 +63,7 @@ def check_waivers(doc: YamlDocument, pack: PolicyPack) -> None:
                 hint=f"rules of this pack: {', '.join(rules)}",
             )
         if waiver.metric is not None:
-            asserted = [a.metric for a in rule.assertions] if isinstance(rule, FairnessRule) else []
+            asserted = [a.metric for a in rule.rule_assertions]
             if waiver.metric not in asserted:
                 raise PolicyError(
                     f"waiver {index + 1}: rule {rule.id!r} asserts no metric {waiver.metric!r}, "
@@ -72,7 +72,7 @@ def check_waivers(doc: YamlDocument, pack: PolicyPack) -> None:
                     hint=f"asserted metrics: {', '.join(asserted) or 'none'}; or drop 'metric'",
                 )
         if waiver.group is not None:
-            features = rule.sensitive_features if isinstance(rule, FairnessRule) else []
+            features = list(rule.group_features)
             unknown = sorted(set(waiver.group) - set(features))
             if unknown:
                 raise PolicyError(

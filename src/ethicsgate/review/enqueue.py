@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ethicsgate.policy.models import RecordRuleBase, ReviewOptions, Severity
+from ethicsgate.policy.models import ReviewOptions, Severity
 from ethicsgate.review.models import NewReviewItem
 from ethicsgate.review.store import EnqueueResult, ReviewStore, format_time
 
@@ -133,7 +133,7 @@ def widen_findings(audit: LoadedAudit) -> LoadedAudit:
     pack = audit.policy.pack
     rules: list[Any] = []
     for rule in pack.rules:
-        if isinstance(rule, RecordRuleBase) and review_options(rule) is not None:
+        if rule.findings_limit is not None and review_options(rule) is not None:
             rule = rule.model_copy(update={"max_findings": MAX_ENQUEUE_FINDINGS})
         rules.append(rule)
     wide = pack.model_copy(update={"rules": rules})
@@ -143,7 +143,7 @@ def widen_findings(audit: LoadedAudit) -> LoadedAudit:
 
 def narrow_findings(result: AuditResult, pack: PolicyPack) -> AuditResult:
     """Return the result with each rule's findings cut back to the policy's ``max_findings``."""
-    limits = {r.id: r.max_findings for r in pack.rules if isinstance(r, RecordRuleBase)}
+    limits = {r.id: r.findings_limit for r in pack.rules if r.findings_limit is not None}
     rules = []
     for rule in result.rules:
         limit = limits.get(rule.id)

@@ -5,25 +5,33 @@ decides is the latest one for the same subject and purpose granted at or before 
 DuckDB ``ASOF LEFT JOIN``). Consent is valid on ``[granted_at, min(withdrawn_at + grace,
 expires_at))``: an event at the exact grant instant is covered, one at the exact withdrawal
 (with no grace) or expiry instant is not. Ledger records for the same subject, purpose and grant
-instant are merged, the earliest withdrawal and expiry winning. See docs/rules-logs.md.
+instant are merged, the earliest withdrawal and expiry winning. See docs/rules-logs.md. The
+join is written with the engine's dialect (DuckDB's native ``ASOF LEFT JOIN``; engines
+without one use their portable form).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ethicsgate.evidence.reader import _quote_ident, _sql_literal
-from ethicsgate.evidence.rows import Role, RowsTable, require_present
+from ethicsgate.evidence.contracts import BuiltinCheck
+from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.roles import Role
+from ethicsgate.evidence.sql import quote_ident, sql_literal
 from ethicsgate.policy.fields import format_duration
-from ethicsgate.policy.models import ConsentRule, ConsentValidRule, WithdrawalHonoredRule
-from ethicsgate.rules.records import Verdicts, fmt_time, sql_list, summarize, unique_records_sql
+from ethicsgate.policy.models import (
+    ConsentCheck,
+    ConsentRule,
+    ConsentValidRule,
+    PolicyPack,
+    WithdrawalHonoredRule,
+)
+from ethicsgate.rules.kind import AuditInputs, KindBase, role_checks
+from ethicsgate.rules.records import Verdicts, fmt_time, sql_list, summarize
 from ethicsgate.rules.results import RuleResult
 
-if TYPE_CHECKING:
-    import duckdb
-
-__all__ = ["consent_roles", "evaluate_consent"]
+__all__ = ["ConsentKind", "consent_roles", "evaluate_consent", "explain_consent"]
 
 EVENT = Role("event_id", "key")
 SUBJECT = Role("subject_id", "ref")
@@ -44,13 +52,14 @@ def consent_roles(rule: ConsentRule) -> dict[str, list[Role]]:
     }
 
 
-def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tuple[str, list[str]]:
+def consent_sql(rule: ConsentRule, events: Rows, ledger: Rows) -> tuple[str, list[str]]:
     """Return the verdict query of a consent rule and its finding fields."""
     extras = [Role(f, "text") for f in rule.finding_fields]
     extra_values = [(r, f"x{i}") for i, r in enumerate(extras)]
     values = [(SUBJECT, "subject_id"), (PURPOSE, "purpose"), (TS, "ts"), *extra_values]
-    records = unique_records_sql(
-        events.table, EVENT.column, [(r.column, _quote_ident(a)) for r, a in values]
+    dialect = events.dialect
+    records = dialect.unique_records(
+        events.table, EVENT.column, [(r.column, quote_ident(a)) for r, a in values]
     )
     same_type = events.is_integer(SUBJECT) == ledger.is_integer(SUBJECT)
     ev_subject = "ev.subject_id" if same_type else "CAST(ev.subject_id AS VARCHAR)"
@@ -58,8 +67,7 @@ def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tupl
     basis = (
         "CASE purpose "
         + " ".join(
-            f"WHEN {_sql_literal(p)} THEN {_sql_literal(b)}"
-            for p, b in sorted(rule.purposes.items())
+            f"WHEN {sql_literal(p)} THEN {sql_literal(b)}" for p, b in sorted(rule.purposes.items())
         )
         + " END"
     )
@@ -69,11 +77,11 @@ def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tupl
     def code(expr: str) -> str:
         if not codes:
             return "CAST(NULL AS INTEGER)"
-        cases = " ".join(f"WHEN {_sql_literal(p)} THEN {i}" for p, i in codes.items())
+        cases = " ".join(f"WHEN {sql_literal(p)} THEN {i}" for p, i in codes.items())
         return f"CASE {expr} {cases} END"
 
     grace = int(rule.grace.total_seconds()) * 1_000_000
-    withdrawn = f"withdrawn_at IS NOT NULL AND ts >= withdrawn_at + to_microseconds({grace})"
+    withdrawn = f"withdrawn_at IS NOT NULL AND ts >= withdrawn_at + {dialect.microseconds(grace)}"
     if isinstance(rule, ConsentValidRule):
         checks = f"""WHEN granted_at IS NULL THEN 'no_consent'
                WHEN {withdrawn} THEN 'consent_withdrawn'
@@ -81,7 +89,13 @@ def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tupl
     else:
         checks = f"WHEN {withdrawn} THEN 'consent_withdrawn'"
     undeclared = "true" if rule.undeclared_purposes == "violation" else "false"
-    extra_cols = "".join(f", {_quote_ident(a)} AS {_quote_ident(r.name)}" for r, a in extra_values)
+    join = dialect.asof_left_join(
+        "eb AS ev",
+        "led",
+        equal=[(ev_subject, "led.subject_id"), ("ev._purpose", "led._purpose")],
+        on="ev.ts >= led.granted_at",
+    )
+    extra_cols = "".join(f", {quote_ident(a)} AS {quote_ident(r.name)}" for r, a in extra_values)
     sql = f"""
         WITH ev AS ({records}),
         eb AS (SELECT *, {basis} AS basis, {code("purpose")} AS _purpose FROM ev),
@@ -95,9 +109,7 @@ def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tupl
           GROUP BY 1, 2, 3),
         j AS (
           SELECT ev.*, led.granted_at, led.withdrawn_at, led.expires_at
-          FROM eb AS ev ASOF LEFT JOIN led
-            ON {ev_subject} = led.subject_id AND ev._purpose = led._purpose
-           AND ev.ts >= led.granted_at)
+          FROM {join})
         SELECT _id, _conflict,
           (basis = 'consent' OR (basis IS NULL AND {undeclared})) AS _applies,
           CASE WHEN basis IS NULL THEN 'no_legal_basis'
@@ -112,16 +124,14 @@ def consent_sql(rule: ConsentRule, events: RowsTable, ledger: RowsTable) -> tupl
     return sql, list(dict.fromkeys(fields))
 
 
-def evaluate_consent(
-    con: duckdb.DuckDBPyConnection, rule: ConsentRule, tables: Mapping[str, RowsTable]
-) -> RuleResult:
+def evaluate_consent(rule: ConsentRule, tables: Mapping[str, Rows]) -> RuleResult:
     """Evaluate a consent rule on its processing events and its consent ledger.
 
     Raises:
         EvidenceError: an event has no id, or two different events share one.
     """
     events, ledger = tables[rule.dataset], tables[rule.ledger]
-    require_present(con, events, EVENT, purpose="every processing event needs an id")
+    events.require_present(EVENT, purpose="every processing event needs an id")
     sql, fields = consent_sql(rule, events, ledger)
     grace = format_duration(rule.grace)
 
@@ -157,4 +167,51 @@ def evaluate_consent(
     }
     if isinstance(rule, WithdrawalHonoredRule):
         parameters["checks"] = "withdrawal only"
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
+def explain_consent(rule: ConsentRule, pack: PolicyPack | None = None) -> str:
+    """Return one paragraph saying what a consent rule checks, in plain words."""
+    where = f"the evidence '{rule.dataset}'"
+    consent = ", ".join(rule.consent_purposes) or "none"
+    text = (
+        f"Every processing event in {where} for a purpose based on consent ({consent}) "
+        f"must be covered by the consent ledger '{rule.ledger}'"
+    )
+    if isinstance(rule, WithdrawalHonoredRule):
+        text += ": nothing may be processed after the person withdrew consent"
+    else:
+        text += ": consent given at or before the event, for that purpose, not withdrawn or expired"
+    if rule.grace.total_seconds():
+        text += f" (a grace of {format_duration(rule.grace)} after a withdrawal is accepted)"
+    return text + "."
+
+
+class ConsentKind(KindBase):
+    """Consent: processing events joined as of their time with a consent ledger."""
+
+    name = "consent"
+    model = ConsentCheck
+
+    def roles(self, rule: Any) -> dict[str, list[Role]]:
+        """Return the roles of the processing events and of the ledger."""
+        return consent_roles(rule)
+
+    def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
+        """Evaluate the rule on the typed rows of its events and ledger."""
+        return evaluate_consent(rule, inputs.rows)
+
+    def explain(self, rule: Any, pack: PolicyPack | None) -> str:
+        """Return what the rule checks, in plain words."""
+        return explain_consent(rule, pack)
+
+    def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
+        """Return the role checks, and that event ids are present and name one record each."""
+        record = tuple(
+            dict.fromkeys([SUBJECT, PURPOSE, TS, *(Role(f, "text") for f in rule.finding_fields)])
+        )
+        return [
+            *role_checks(self.roles(rule)),
+            (rule.dataset, BuiltinCheck("present", EVENT.name, read_as="key")),
+            (rule.dataset, BuiltinCheck("unique_id", EVENT.name, read_as="key", record=record)),
+        ]

@@ -15,11 +15,16 @@ from typing import Any
 
 import pandas as pd
 
+from ethicsgate.evidence.contracts import BuiltinCheck
+from ethicsgate.evidence.engine import Dataset
+from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION
 from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics._fairlearn import compute_group_metrics
-from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
+from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
+from ethicsgate.rules.fairness_scan import FairnessCounts, scan_fairness_evidence, score_context
+from ethicsgate.rules.kind import AuditInputs, KindBase
 from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -31,7 +36,7 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 
-__all__ = ["evaluate_fairness"]
+__all__ = ["FairnessKind", "evaluate_fairness", "explain_fairness"]
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
@@ -357,3 +362,97 @@ def _rule_status(
             f"{len(groups)} group(s); no assertions" + small,
         )
     return RuleStatus.PASS, f"all {len(assertions)} assertion(s) hold" + small
+
+
+# -- the kind ---------------------------------------------------------------------------------
+
+
+def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
+    """Return one paragraph saying what a fairness rule checks, in plain words."""
+    where = f"the evidence '{rule.dataset}'"
+    groups = " and ".join(rule.sensitive_features)
+    text = f"Splits the people in {where} into groups by {groups}"
+    if len(rule.sensitive_features) > 1:
+        text += " (every combination is a group)"
+    text += f"; groups under {rule.min_group_size} people are shown but not compared."
+    if rule.assertions:
+        text += (
+            " It fails when, for any compared group, "
+            + "; or ".join(_explain_assertion(a, rule) for a in rule.assertions)
+            + "."
+        )
+    if rule.impact_ratio:
+        variant = (
+            "selection rate (share with prediction 1)"
+            if rule.impact_ratio == "selection"
+            else "scoring rate (share scoring above the median)"
+        )
+        text += (
+            f" It also produces the NYC Local Law 144 tables: per category the number of "
+            f"applicants, the {variant} and the impact ratio to the most selected category"
+        )
+        if rule.unknown_values:
+            text += f", counting {', '.join(rule.unknown_values)} as unknown"
+        if rule.exclude_below_share:
+            text += (
+                f", leaving categories under {rule.exclude_below_share:.0%} of the data out "
+                "of the ratios"
+            )
+        text += "."
+    return text
+
+
+def _explain_assertion(assertion: FairnessAssertion, rule: FairnessRule) -> str:
+    metric = assertion.metric.replace("_", " ")
+    op = _OP_WORDS[assertion.op]
+    if assertion.metric == "impact_ratio":
+        text = f"its impact ratio is not {op} {assertion.value:g}"
+    elif assertion.aggregate == "ratio":
+        text = f"its {metric} divided by the reference group's is not {op} {assertion.value:g}"
+    elif assertion.aggregate == "difference":
+        text = (
+            f"its {metric} differs from the reference group's by an amount not {op} "
+            f"{assertion.value:g}"
+        )
+    else:
+        text = f"its {metric} is not {op} {assertion.value:g}"
+    if assertion.significant_at is not None:
+        text += f" and the gap is statistically significant (p < {assertion.significant_at:g})"
+    return text
+
+
+class FairnessKind(KindBase):
+    """Group fairness: one grouped scan per dataset serves every fairness rule on it."""
+
+    name = "fairness"
+    model = FairnessRule
+
+    def scan(
+        self, dataset: Dataset, rules: Sequence[Any], *, progress: ProgressCallback | None
+    ) -> FairnessCounts:
+        """Return the dataset's grouped counts for all of its fairness rules."""
+        return scan_fairness_evidence(dataset, list(rules), progress=progress)
+
+    def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
+        """Evaluate the rule on its dataset's grouped counts."""
+        counts = inputs.scans[(self.name, rule.dataset)]
+        return evaluate_fairness(rule, counts.frame, scores=score_context(rule, counts))
+
+    def explain(self, rule: Any, pack: PolicyPack | None) -> str:
+        """Return what the rule checks, in plain words."""
+        return explain_fairness(rule, pack)
+
+    def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
+        """Return the roles the grouped scan reads: each exists; 0/1 labels, finite scores."""
+        names = list(rule.sensitive_features)
+        binary = []
+        if rule.needs_label:
+            binary.append(LABEL)
+        if rule.reads_prediction:
+            binary.append(PREDICTION)
+        names += binary + (["score"] if rule.needs_score else [])
+        out = [(rule.dataset, BuiltinCheck("exists", n)) for n in dict.fromkeys(names)]
+        out += [(rule.dataset, BuiltinCheck("binary", r)) for r in binary]
+        if rule.needs_score:
+            out.append((rule.dataset, BuiltinCheck("finite", "score")))
+        return out

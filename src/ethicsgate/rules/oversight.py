@@ -14,11 +14,20 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ethicsgate.evidence.reader import _quote_ident, _sql_literal
-from ethicsgate.evidence.rows import Role, RowsTable, require_present
-from ethicsgate.policy.models import HumanReviewRequiredRule, OversightRule, ReviewSamplingRule
+from ethicsgate.evidence.contracts import BuiltinCheck
+from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.roles import Role
+from ethicsgate.evidence.sql import quote_ident, sql_literal
+from ethicsgate.policy.models import (
+    HumanReviewRequiredRule,
+    OversightCheck,
+    OversightRule,
+    PolicyPack,
+    ReviewSamplingRule,
+)
+from ethicsgate.rules.kind import AuditInputs, KindBase, role_checks
 from ethicsgate.rules.records import (
     WHITESPACE,
     Verdicts,
@@ -26,14 +35,17 @@ from ethicsgate.rules.records import (
     sql_list,
     summarize,
     trim_sql,
-    unique_records_sql,
 )
 from ethicsgate.rules.results import RuleResult, StratumResult
 
-if TYPE_CHECKING:
-    import duckdb
-
-__all__ = ["evaluate_oversight", "oversight_roles", "sample_size", "select_review_sample"]
+__all__ = [
+    "OversightKind",
+    "evaluate_oversight",
+    "explain_oversight",
+    "oversight_roles",
+    "sample_size",
+    "select_review_sample",
+]
 
 DECISION = Role("decision_id", "key")
 OUTCOME = Role("outcome", "required_text")
@@ -96,26 +108,26 @@ def oversight_roles(rule: OversightRule) -> dict[str, list[Role]]:
     return {rule.dataset: list(dict.fromkeys([*roles, *extras]))}
 
 
-def evaluate_oversight(
-    con: duckdb.DuckDBPyConnection, rule: OversightRule, tables: Mapping[str, RowsTable]
-) -> RuleResult:
+def evaluate_oversight(rule: OversightRule, tables: Mapping[str, Rows]) -> RuleResult:
     """Evaluate an oversight rule on its decision log.
 
     Raises:
         EvidenceError: a decision has no id or no adverse flag, or two decisions share an id.
     """
     table = tables[rule.dataset]
-    require_present(con, table, DECISION, purpose="every decision needs an id")
+    table.require_present(DECISION, purpose="every decision needs an id")
     if isinstance(rule, HumanReviewRequiredRule):
-        return _human_review_required(con, rule, table)
+        return _human_review_required(rule, table)
     if isinstance(rule, ReviewSamplingRule):
-        return _review_sampling(con, rule, table)
+        return _review_sampling(rule, table)
     raise TypeError(f"unknown oversight check {rule!r}")  # pragma: no cover
 
 
-def _records(t: RowsTable, roles: list[Role]) -> tuple[str, dict[Role, str]]:
+def _records(t: Rows, roles: list[Role]) -> tuple[str, dict[Role, str]]:
     values = {r: f"v{i}" for i, r in enumerate(roles)}
-    sql = unique_records_sql(t.table, DECISION.column, [(r.column, a) for r, a in values.items()])
+    sql = t.dialect.unique_records(
+        t.table, DECISION.column, [(r.column, a) for r, a in values.items()]
+    )
     return sql, values
 
 
@@ -126,12 +138,10 @@ def _human(expr: str, automated: list[str]) -> tuple[str, str]:
     return f"(NOT {blank_sql(expr)} AND NOT {machine})", machine
 
 
-def _human_review_required(
-    con: duckdb.DuckDBPyConnection, rule: HumanReviewRequiredRule, t: RowsTable
-) -> RuleResult:
+def _human_review_required(rule: HumanReviewRequiredRule, t: Rows) -> RuleResult:
     extras = [Role(f, "text") for f in rule.finding_fields]
     if rule.adverse is None:
-        require_present(con, t, ADVERSE, purpose="adverse must say whether each decision is")
+        t.require_present(ADVERSE, purpose="adverse must say whether each decision is")
     roles = [r for r in oversight_roles(rule)[rule.dataset] if r != DECISION]
     records, v = _records(t, roles)
     shown: list[tuple[str, str]] = []
@@ -158,7 +168,7 @@ def _human_review_required(
         reviewed.append(v[ROUTED])
         shown.append(("routed_to_review", v[ROUTED]))
     shown += [(r.name, v[r]) for r in extras if r.name not in dict(shown)]
-    cols = "".join(f", {alias} AS {_quote_ident(name)}" for name, alias in shown)
+    cols = "".join(f", {alias} AS {quote_ident(name)}" for name, alias in shown)
     sql = f"""
         SELECT _id, ({adverse}) AS _applies, _conflict,
           CASE WHEN {" OR ".join(reviewed)} THEN NULL
@@ -187,7 +197,7 @@ def _human_review_required(
         "review_evidence": rule.review_evidence,
         "automated_reviewers": rule.automated_reviewers,
     }
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
 def _describe(rule: HumanReviewRequiredRule) -> str:
@@ -203,33 +213,30 @@ def _describe(rule: HumanReviewRequiredRule) -> str:
     return text
 
 
-def _review_sampling(
-    con: duckdb.DuckDBPyConnection, rule: ReviewSamplingRule, t: RowsTable
-) -> RuleResult:
+def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
     strata = [Role(s, "text") for s in rule.strata]
     extras = [Role(f, "text") for f in rule.finding_fields]
     roles = [r for r in oversight_roles(rule)[rule.dataset] if r != DECISION]
     records, v = _records(t, roles)
     exact = Fraction(str(rule.share))
     partition = f"PARTITION BY {', '.join(v[s] for s in strata)}" if strata else ""
-    prefix = _sql_literal(f"{rule.seed}:")
+    prefix = sql_literal(f"{rule.seed}:")
     human, machine = _human(v[QA_REVIEWER], rule.automated_reviewers)
-    k = (
-        f"least(n_g, greatest({int(rule.min_per_group)}, "
-        f"CAST((n_g * {exact.numerator}::HUGEINT + {exact.denominator - 1}) "
-        f"// {exact.denominator} AS BIGINT)))"
-    )
+    dialect = t.dialect
+    share = dialect.ceil_div_exact("n_g", exact.numerator, exact.denominator)
+    k = f"least(n_g, greatest({int(rule.min_per_group)}, {share}))"
+    rank = dialect.stable_hash_text(f"{prefix} || CAST(_id AS VARCHAR)")
     sample = f"""
         WITH recs AS ({records}),
         g AS (
           SELECT *, count(*) OVER ({partition}) AS n_g,
-                 row_number() OVER ({partition} ORDER BY md5({prefix} || CAST(_id AS VARCHAR)),
+                 row_number() OVER ({partition} ORDER BY {rank},
                                     CAST(_id AS VARCHAR)) AS rk
           FROM recs)
         SELECT *, rk <= {k} AS sampled, {human} AS reviewed, {machine} AS machine FROM g"""
     shown = [(s.name, v[s]) for s in strata] + [("qa_reviewer", v[QA_REVIEWER])]
     shown += [(r.name, v[r]) for r in extras if r.name not in dict(shown)]
-    cols = "".join(f", {alias} AS {_quote_ident(name)}" for name, alias in shown)
+    cols = "".join(f", {alias} AS {quote_ident(name)}" for name, alias in shown)
     sql = f"""
         SELECT _id, sampled AS _applies, _conflict,
           CASE WHEN reviewed THEN NULL WHEN machine THEN 'automated_reviewer'
@@ -242,7 +249,7 @@ def _review_sampling(
         f"FROM ({sample}) {'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
         f" LIMIT {MAX_STRATA_SHOWN}"
     )
-    strata_rows = con.sql(strata_sql).fetchall()
+    strata_rows = t.fetch(strata_sql)
     n = len(strata)
     strata_results = [
         StratumResult(
@@ -279,6 +286,59 @@ def _review_sampling(
         "strata": rule.strata,
         "min_per_group": rule.min_per_group,
     }
-    return summarize(
-        con, rule, verdicts, messages=message, parameters=parameters, strata=strata_results
-    )
+    return summarize(rule, verdicts, messages=message, parameters=parameters, strata=strata_results)
+
+
+def explain_oversight(rule: OversightRule, pack: PolicyPack | None = None) -> str:
+    """Return one paragraph saying what an oversight check checks, in plain words."""
+    where = f"the evidence '{rule.dataset}'"
+    if isinstance(rule, HumanReviewRequiredRule):
+        if rule.adverse is not None:
+            adverse = f"with outcome {', '.join(rule.adverse.outcomes)}"
+            if rule.adverse.score_min is not None or rule.adverse.score_max is not None:
+                adverse += (
+                    f" and a score between {rule.adverse.score_min} and {rule.adverse.score_max}"
+                )
+        else:
+            adverse = "marked adverse"
+        evidence = " or ".join(
+            "a named human reviewer" if e == "reviewer" else "being routed to review"
+            for e in rule.review_evidence
+        )
+        return f"Every automated decision {adverse} in {where} must show {evidence}."
+    if isinstance(rule, ReviewSamplingRule):
+        strata = f" in every group of {', '.join(rule.strata)}" if rule.strata else ""
+        return (
+            f"A seeded random sample of {rule.share:.0%} of the decisions in {where}{strata} "
+            "must be selected for, and get, a human quality review."
+        )
+    raise TypeError(f"unknown oversight check {rule!r}")  # pragma: no cover
+
+
+class OversightKind(KindBase):
+    """Human oversight: adverse decisions reviewed, and a seeded sample quality-reviewed."""
+
+    name = "oversight"
+    model = OversightCheck
+
+    def roles(self, rule: Any) -> dict[str, list[Role]]:
+        """Return the roles the check reads from its decision log."""
+        return oversight_roles(rule)
+
+    def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
+        """Evaluate the check on the typed rows of its decision log."""
+        return evaluate_oversight(rule, inputs.rows)
+
+    def explain(self, rule: Any, pack: PolicyPack | None) -> str:
+        """Return what the check checks, in plain words."""
+        return explain_oversight(rule, pack)
+
+    def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
+        """Return the role checks, and that decision ids are present and name one record."""
+        read = self.roles(rule)
+        checks = [BuiltinCheck("present", DECISION.name, read_as="key")]
+        if isinstance(rule, HumanReviewRequiredRule) and rule.adverse is None:
+            checks.append(BuiltinCheck("present", ADVERSE.name, read_as="flag"))
+        record = tuple(r for r in read[rule.dataset] if r.name != DECISION.name)
+        checks.append(BuiltinCheck("unique_id", DECISION.name, read_as="key", record=record))
+        return [*role_checks(read), *((rule.dataset, c) for c in checks)]

@@ -9,9 +9,9 @@ per candidate record and these columns:
 * ``_conflict``: true when two different rows share the record's id;
 * one column per finding field.
 
-``summarize`` reads the verdicts in one pass: the counts, the violations by reason and the first
-``max_findings`` violating records by id (DuckDB's top-N ``arg_min``), so a check over millions
-of records never materialises its violations in Python.
+``summarize`` has the engine read the verdicts in one pass (:meth:`Rows.verdicts`): the counts,
+the violations by reason and the first ``max_findings`` violating records by id, so a check over
+millions of records never materialises its violations in Python.
 """
 
 from __future__ import annotations
@@ -21,29 +21,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ethicsgate.evidence.reader import _quote_ident, _sql_literal
-from ethicsgate.evidence.rows import Role, RowsTable, raise_duplicate_id
+from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.roles import Role
+from ethicsgate.evidence.sql import sql_literal
 from ethicsgate.policy.fields import format_duration
 from ethicsgate.policy.models import RecordRuleBase, Severity
 from ethicsgate.rules.results import Finding, RuleResult, RuleStatus, StratumResult
-
-if TYPE_CHECKING:
-    import duckdb
 
 __all__ = [
     "WHITESPACE",
     "MessageFn",
     "Verdicts",
     "blank_sql",
-    "conflict_sql",
     "fmt_time",
     "fmt_value",
     "sql_list",
     "summarize",
     "trim_sql",
-    "unique_records_sql",
 ]
 
 #: Characters trimmed from text before it is judged blank: ASCII whitespace.
@@ -58,64 +54,24 @@ class Verdicts:
 
     sql: str
     fields: Sequence[str]
-    table: RowsTable
+    table: Rows
     id_role: Role
     noun: str  # what a record is, plural: "conversations with a bot message"
 
 
 def sql_list(values: Sequence[str]) -> str:
     """Return ``('a', 'b')`` for a SQL IN list (``(NULL)`` when empty: matches nothing)."""
-    return "(" + (", ".join(_sql_literal(v) for v in values) or "NULL") + ")"
+    return "(" + (", ".join(sql_literal(v) for v in values) or "NULL") + ")"
 
 
 def trim_sql(expr: str) -> str:
     """Return SQL that trims ASCII whitespace from both ends of ``expr``."""
-    return f"trim({expr}, {_sql_literal(WHITESPACE)})"
+    return f"trim({expr}, {sql_literal(WHITESPACE)})"
 
 
 def blank_sql(expr: str) -> str:
     """Return a SQL condition: ``expr`` is missing or only whitespace."""
     return f"({expr} IS NULL OR {trim_sql(expr)} = '')"
-
-
-def conflict_sql(columns: Sequence[str]) -> str:
-    """Return an aggregate condition: the rows of a group differ in one of ``columns``.
-
-    Equal values (NULL equal to NULL) in every column mean the rows repeat one record.
-    """
-    parts = [
-        f"(min({c}) IS DISTINCT FROM max({c}) OR count({c}) NOT IN (0, count(*)))" for c in columns
-    ]
-    return " OR ".join(parts) or "false"
-
-
-def unique_records_sql(
-    table: str, key: str, values: Sequence[tuple[str, str]], *, where: str = "true"
-) -> str:
-    """Return SQL with one row per id: ``_id``, each value column as its alias, ``_conflict``.
-
-    Rows that repeat a record exactly count once; ids on rows that differ get
-    ``_conflict = true``. Only ids that occur more than once are aggregated: grouping every row
-    with the conflict test would cost several times more (time and memory) than the check.
-    ``values`` are (column, alias) pairs; ``where`` limits the rows considered (and NULL ids
-    are never records).
-    """
-    scope = f"({where}) AND {key} IS NOT NULL"
-    plain = ", ".join(f"{col} AS {alias}" for col, alias in values)
-    grouped = ", ".join(f"min({col}) AS {alias}" for col, alias in values)
-    conflict = conflict_sql([col for col, _ in values])
-    # the table is read directly (not through a CTE, which DuckDB would copy), the few
-    # repeated ids once
-    return f"""
-        SELECT * FROM (
-          WITH repeated AS MATERIALIZED (
-            SELECT {key} AS _key FROM {table} WHERE {scope} GROUP BY {key} HAVING count(*) > 1)
-          SELECT {key} AS _id{", " + plain if plain else ""}, false AS _conflict
-          FROM {table} ANTI JOIN repeated ON {key} = repeated._key WHERE {scope}
-          UNION ALL
-          SELECT {key} AS _id{", " + grouped if grouped else ""}, ({conflict}) AS _conflict
-          FROM {table} SEMI JOIN repeated ON {key} = repeated._key WHERE {scope}
-          GROUP BY {key})"""
 
 
 def fmt_time(value: Any) -> str | None:
@@ -148,7 +104,6 @@ def _rate_text(rate: float) -> str:
 
 
 def summarize(
-    con: duckdb.DuckDBPyConnection,
     rule: RecordRuleBase,
     verdicts: Verdicts,
     *,
@@ -166,21 +121,11 @@ def summarize(
         EvidenceError: two different rows share a record id.
     """
     limit = max(rule.max_findings, 1)
-    field_items = ", ".join(f"{_sql_literal(f)}: {_quote_ident(f)}" for f in verdicts.fields)
-    struct = "{'_id': _id, '_reason': _reason" + (f", {field_items}" if field_items else "") + "}"
-    bad = "_applies AND _reason IS NOT NULL"
-    sql = (
-        f"WITH v AS ({verdicts.sql}) SELECT count(*) FILTER (WHERE _applies), "
-        f"count(*) FILTER (WHERE {bad}), histogram(_reason) FILTER (WHERE {bad}), "
-        f"arg_min({struct}, _id, {limit}) FILTER (WHERE {bad}), "
-        "count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) FROM v"
+    counted = verdicts.table.verdicts(
+        verdicts.sql, verdicts.fields, limit=limit, id_role=verdicts.id_role
     )
-    records, violations, by_reason, listed, conflicts, conflict_id = con.sql(sql).fetchall()[0]
-    if conflicts:
-        raise_duplicate_id(con, verdicts.table, verdicts.id_role, conflict_id)
-    records, violations = int(records or 0), int(violations or 0)
-    by_reason = {str(k): int(v) for k, v in sorted((by_reason or {}).items())}
-    rows = listed[: rule.max_findings] if listed else []
+    records, violations, by_reason = counted.records, counted.violations, counted.by_reason
+    rows = counted.listed[: rule.max_findings]
     findings = [
         Finding(
             record_id=str(row["_id"]),

@@ -1,4 +1,4 @@
-"""Transparency checks over conversation and event logs, each one DuckDB query.
+"""Transparency checks over conversation and event logs, each one query inside the engine.
 
 Events are ordered by their timestamp only: events logged at the same instant are simultaneous
 (a disclosure at the same instant as the first bot message is "at" it). Exact duplicate events
@@ -8,19 +8,24 @@ count once. A missing timestamp never helps a record pass: see docs/rules-logs.m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ethicsgate.errors import PolicyError
-from ethicsgate.evidence.reader import _quote_ident, _sql_literal
-from ethicsgate.evidence.rows import Role, RowsTable, check_patterns, require_present
+from ethicsgate.evidence.contracts import BuiltinCheck, Scope
+from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.roles import Role
+from ethicsgate.evidence.sql import quote_ident
 from ethicsgate.policy.fields import format_duration
 from ethicsgate.policy.models import (
     AiContentLabeledRule,
     BotDisclosureRule,
     DecisionExplainedRule,
     HumanHandoffRule,
+    PolicyPack,
+    TransparencyCheck,
     TransparencyRule,
 )
+from ethicsgate.rules.kind import AuditInputs, KindBase, role_checks
 from ethicsgate.rules.records import (
     Verdicts,
     blank_sql,
@@ -28,14 +33,15 @@ from ethicsgate.rules.records import (
     sql_list,
     summarize,
     trim_sql,
-    unique_records_sql,
 )
 from ethicsgate.rules.results import RuleResult
 
-if TYPE_CHECKING:
-    import duckdb
-
-__all__ = ["evaluate_transparency", "transparency_roles"]
+__all__ = [
+    "TransparencyKind",
+    "evaluate_transparency",
+    "explain_transparency",
+    "transparency_roles",
+]
 
 CONVERSATION = Role("conversation_id", "key")
 TS = Role("ts", "timestamp")
@@ -81,9 +87,7 @@ def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
     return {rule.dataset: roles}
 
 
-def evaluate_transparency(
-    con: duckdb.DuckDBPyConnection, rule: TransparencyRule, tables: Mapping[str, RowsTable]
-) -> RuleResult:
+def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) -> RuleResult:
     """Evaluate a transparency rule on the rows of its dataset.
 
     Raises:
@@ -92,20 +96,18 @@ def evaluate_transparency(
     """
     table = tables[rule.dataset]
     if isinstance(rule, BotDisclosureRule):
-        return _bot_disclosure(con, rule, table)
+        return _bot_disclosure(rule, table)
     if isinstance(rule, HumanHandoffRule):
-        return _human_handoff(con, rule, table)
+        return _human_handoff(rule, table)
     if isinstance(rule, DecisionExplainedRule):
-        return _decision_explained(con, rule, table)
+        return _decision_explained(rule, table)
     if isinstance(rule, AiContentLabeledRule):
-        return _ai_content_labeled(con, rule, table)
+        return _ai_content_labeled(rule, table)
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
-def _pattern_sql(
-    con: duckdb.DuckDBPyConnection, rule: TransparencyRule, patterns: list[str], text: str
-) -> str:
-    bad, why = check_patterns(con, patterns)
+def _pattern_sql(rule: TransparencyRule, t: Rows, patterns: list[str], text: str) -> str:
+    bad, why = t.check_patterns(patterns)
     if bad:
         raise PolicyError(
             f"rule {rule.id!r}: pattern {bad!r} is not valid in DuckDB's regular expressions "
@@ -114,7 +116,7 @@ def _pattern_sql(
             "https://github.com/google/re2/wiki/Syntax",
         )
     combined = "|".join(f"(?:{p})" for p in patterns)
-    return f"coalesce(regexp_matches({text}, {_sql_literal(combined)}, 'i'), false)"
+    return t.dialect.regexp_match(text, combined)
 
 
 def _any(conditions: list[str]) -> str:
@@ -124,16 +126,14 @@ def _any(conditions: list[str]) -> str:
 # -- bot_disclosure -------------------------------------------------------------------------
 
 
-def _bot_disclosure(
-    con: duckdb.DuckDBPyConnection, rule: BotDisclosureRule, t: RowsTable
-) -> RuleResult:
+def _bot_disclosure(rule: BotDisclosureRule, t: Rows) -> RuleResult:
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
-    require_present(con, t, CONVERSATION, purpose="every event needs its conversation")
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
     conditions = []
     if rule.disclosure_types:
         conditions.append(f"{TYPE.column} IN {sql_list(rule.disclosure_types)}")
     if rule.disclosure_patterns:
-        matches = _pattern_sql(con, rule, rule.disclosure_patterns, TEXT.column)
+        matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
         conditions.append(f"({actor} IN ('bot', 'system') AND {matches})")
     disclosure = _any(conditions)
     first_bot = f"min({ts}) FILTER (WHERE {actor} = 'bot')"
@@ -170,22 +170,20 @@ def _bot_disclosure(
         "disclosure_types": rule.disclosure_types,
         "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
     }
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
 # -- human_handoff --------------------------------------------------------------------------
 
 
-def _human_handoff(
-    con: duckdb.DuckDBPyConnection, rule: HumanHandoffRule, t: RowsTable
-) -> RuleResult:
+def _human_handoff(rule: HumanHandoffRule, t: Rows) -> RuleResult:
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
-    require_present(con, t, CONVERSATION, purpose="every event needs its conversation")
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
     requests = []
     if rule.request_types:
         requests.append(f"{TYPE.column} IN {sql_list(rule.request_types)}")
     if rule.request_patterns:
-        matches = _pattern_sql(con, rule, rule.request_patterns, TEXT.column)
+        matches = _pattern_sql(rule, t, rule.request_patterns, TEXT.column)
         requests.append(f"({actor} = 'customer' AND {matches})")
     humans = [f"{actor} = 'human'"]
     if rule.human_join_types:
@@ -195,7 +193,7 @@ def _human_handoff(
     window = rule.window
     if window is not None:
         micros = int(window.total_seconds()) * 1_000_000
-        answered = f"human_joined_at <= requested_at + to_microseconds({micros})"
+        answered = f"human_joined_at <= requested_at + {t.dialect.microseconds(micros)}"
         turns = "NULL AS lt, NULL AS le"  # no need to sort every conversation's events
     else:
         order = f"OVER (PARTITION BY {conv} ORDER BY {ts} ASC NULLS LAST)"
@@ -203,6 +201,18 @@ def _human_handoff(
         # h_lt: events before the human's instant; r_le: events up to the request's instant.
         # The human joined within N turns when fewer than N events lie strictly between.
         answered = f"h_lt - r_le < {int(rule.within_turns or 1)}"
+    dialect = t.dialect
+    asof = dialect.asof_left_join(
+        "req", "hum", equal=[("req.conv", "hum.conv")], on="req.ts <= hum.ts"
+    )
+    failure = dialect.struct(
+        {"reason": "reason", "requested_at": "requested_at", "human_joined_at": "human_joined_at"}
+    )
+    first_failure = dialect.first_by(
+        failure,
+        f"coalesce({dialect.epoch_us('requested_at')}, -9223372036854775807)",
+        "reason IS NOT NULL",
+    )
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
@@ -215,7 +225,7 @@ def _human_handoff(
         m AS (
           SELECT req.conv, req.ts AS requested_at, req.le AS r_le,
                  hum.ts AS human_joined_at, hum.lt AS h_lt
-          FROM req ASOF LEFT JOIN hum ON req.conv = hum.conv AND req.ts <= hum.ts),
+          FROM {asof}),
         v AS (
           SELECT conv, requested_at, human_joined_at,
             CASE WHEN requested_at IS NULL THEN 'missing_timestamp'
@@ -224,10 +234,7 @@ def _human_handoff(
           FROM m),
         c AS (
           SELECT conv,
-            arg_min({{'reason': reason, 'requested_at': requested_at,
-                      'human_joined_at': human_joined_at}},
-                    coalesce(epoch_us(requested_at), -9223372036854775807))
-              FILTER (WHERE reason IS NOT NULL) AS first_failure
+            {first_failure} AS first_failure
           FROM v GROUP BY conv)
         SELECT conv AS _id, true AS _applies, false AS _conflict,
                first_failure.reason AS _reason,
@@ -266,34 +273,34 @@ def _human_handoff(
         "request_patterns": f"{len(rule.request_patterns)} pattern(s)",
         "human_join_types": rule.human_join_types,
     }
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
 # -- decision_explained and ai_content_labeled: one verdict per event id ---------------------
 
 
 def _records_sql(
-    t: RowsTable, key: Role, roles: list[Role], where: str
+    t: Rows, key: Role, roles: list[Role], where: str
 ) -> tuple[str, list[tuple[Role, str]]]:
     """Return SQL collapsing rows to one per id (with a conflict flag) and the value columns."""
     values = [(r, f"v{i}") for i, r in enumerate(roles) if r != key]
-    sql = unique_records_sql(t.table, key.column, [(r.column, a) for r, a in values], where=where)
+    sql = t.dialect.unique_records(
+        t.table, key.column, [(r.column, a) for r, a in values], where=where
+    )
     return sql, values
 
 
-def _raw(t: RowsTable, condition: str) -> str:
+def _raw(t: Rows, condition: str) -> str:
     """Rewrite a condition over table columns into one over the raw files (for locating)."""
     for role in t.roles:
-        condition = condition.replace(role.column, f"({t.raw[role]})")
+        condition = condition.replace(role.column, f"({t.raw(role)})")
     return condition
 
 
-def _decision_explained(
-    con: duckdb.DuckDBPyConnection, rule: DecisionExplainedRule, t: RowsTable
-) -> RuleResult:
+def _decision_explained(rule: DecisionExplainedRule, t: Rows) -> RuleResult:
     scope = f"{TYPE.column} IN {sql_list(rule.event_types)}" if rule.event_types else "true"
-    require_present(
-        con, t, DECISION, where=scope, raw_where=_raw(t, scope),
+    t.require_present(
+        DECISION, where=scope, raw_where=_raw(t, scope),
         purpose="every automated decision needs an id to be reported",
     )  # fmt: skip
     extras = [Role(f, "text") for f in rule.finding_fields if f != EXPLANATION.name]
@@ -302,7 +309,7 @@ def _decision_explained(
     expl = alias[EXPLANATION]
     trimmed = trim_sql(expl)
     placeholders = sorted({p.strip(" \t\n\r\x0b\x0c").lower() for p in rule.placeholders})
-    extra_cols = "".join(f", {alias[r]} AS {_quote_ident(r.name)}" for r in extras)
+    extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in extras)
     sql = f"""
         SELECT _id, true AS _applies, _conflict,
           CASE WHEN {blank_sql(expl)} THEN 'missing_explanation'
@@ -333,29 +340,27 @@ def _decision_explained(
         "placeholders": rule.placeholders,
         "min_length": rule.min_length,
     }
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
-def _ai_content_labeled(
-    con: duckdb.DuckDBPyConnection, rule: AiContentLabeledRule, t: RowsTable
-) -> RuleResult:
+def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     typed_scope = f"{TYPE.column} IN {sql_list(rule.event_types)}" if rule.event_types else "true"
     scope = typed_scope
     if not rule.all_generated:
-        require_present(
-            con, t, AI_GENERATED, where=typed_scope, raw_where=_raw(t, typed_scope),
+        t.require_present(
+            AI_GENERATED, where=typed_scope, raw_where=_raw(t, typed_scope),
             purpose="ai_generated must say, for all content in scope, whether it was generated",
         )  # fmt: skip
         scope = f"({typed_scope}) AND {AI_GENERATED.column}"
-    require_present(
-        con, t, EVENT, where=scope, raw_where=_raw(t, scope),
+    t.require_present(
+        EVENT, where=scope, raw_where=_raw(t, scope),
         purpose="every piece of generated content needs an id to be reported",
     )  # fmt: skip
     extras = [Role(f, "text") for f in rule.finding_fields]
     shown = list(dict.fromkeys(([TYPE] if rule.event_types else []) + extras))
     records, values = _records_sql(t, EVENT, [AI_LABEL, *shown], scope)
     alias = dict(values)
-    extra_cols = "".join(f", {alias[r]} AS {_quote_ident(r.name)}" for r in shown)
+    extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in shown)
     sql = f"""
         SELECT _id, true AS _applies, _conflict,
           CASE WHEN NOT {alias[AI_LABEL]} THEN 'unlabeled' END AS _reason{extra_cols}
@@ -373,4 +378,95 @@ def _ai_content_labeled(
         noun="pieces of AI-generated content",
     )
     parameters = {"event_types": rule.event_types or None, "all_generated": rule.all_generated}
-    return summarize(con, rule, verdicts, messages=message, parameters=parameters)
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
+def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None) -> str:
+    """Return one paragraph saying what a transparency check checks, in plain words."""
+    where = f"the evidence '{rule.dataset}'"
+    if isinstance(rule, BotDisclosureRule):
+        return (
+            f"Every conversation in {where} in which a bot speaks must say that the customer is "
+            "dealing with an automated system, at or before the bot's first message."
+        )
+    if isinstance(rule, HumanHandoffRule):
+        limit = (
+            f"within {rule.within_turns} later event(s)"
+            if rule.within_turns
+            else f"within {format_duration(rule.window)}"
+            if rule.window
+            else ""
+        )
+        return (
+            f"When a customer in {where} asks for a person, a person must join the conversation "
+            f"{limit}."
+        )
+    if isinstance(rule, DecisionExplainedRule):
+        which = f"of type {', '.join(rule.event_types)}" if rule.event_types else "(every row)"
+        return (
+            f"Every automated decision {which} in {where} must carry an explanation people "
+            f"can read (at least {rule.min_length} character(s), not a placeholder such as "
+            "'n/a')."
+        )
+    if isinstance(rule, AiContentLabeledRule):
+        return (
+            f"Every piece of AI-generated content in {where} must carry the label that says "
+            "it was generated by AI."
+        )
+    raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
+
+
+def _id_checks(rule: TransparencyRule) -> list[BuiltinCheck]:
+    """Return the checks of the ids a check requires, with the check's own scope.
+
+    ``record`` lists the roles the check compares to tell a repeated record (same values: one
+    record) from two records sharing an id (the dialect's ``unique_records``).
+    """
+    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
+        return [BuiltinCheck("present", CONVERSATION.name, read_as="key")]
+    typed: tuple[Scope, ...] = ()
+    if isinstance(rule, (DecisionExplainedRule, AiContentLabeledRule)) and rule.event_types:
+        typed = (Scope(TYPE.name, "text", tuple(rule.event_types)),)
+    if isinstance(rule, DecisionExplainedRule):
+        extras = [Role(f, "text") for f in rule.finding_fields if f != EXPLANATION.name]
+        record = tuple(dict.fromkeys([EXPLANATION, *extras]))
+        return [
+            BuiltinCheck("present", DECISION.name, read_as="key", scope=typed),
+            BuiltinCheck("unique_id", DECISION.name, read_as="key", scope=typed, record=record),
+        ]
+    assert isinstance(rule, AiContentLabeledRule)
+    checks = []
+    scope = typed
+    if not rule.all_generated:
+        checks.append(BuiltinCheck("present", AI_GENERATED.name, read_as="flag", scope=typed))
+        scope = (*typed, Scope(AI_GENERATED.name, "flag"))
+    shown = ([TYPE] if rule.event_types else []) + [Role(f, "text") for f in rule.finding_fields]
+    record = tuple(dict.fromkeys([AI_LABEL, *shown]))
+    return [
+        *checks,
+        BuiltinCheck("present", EVENT.name, read_as="key", scope=scope),
+        BuiltinCheck("unique_id", EVENT.name, read_as="key", scope=scope, record=record),
+    ]
+
+
+class TransparencyKind(KindBase):
+    """Transparency: disclosure, hand-off, explanations and AI labels over event logs."""
+
+    name = "transparency"
+    model = TransparencyCheck
+
+    def roles(self, rule: Any) -> dict[str, list[Role]]:
+        """Return the roles the check reads from its log."""
+        return transparency_roles(rule)
+
+    def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
+        """Evaluate the check on the typed rows of its log."""
+        return evaluate_transparency(rule, inputs.rows)
+
+    def explain(self, rule: Any, pack: PolicyPack | None) -> str:
+        """Return what the check checks, in plain words."""
+        return explain_transparency(rule, pack)
+
+    def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
+        """Return the role checks, and the checks of the ids the check requires."""
+        return [*role_checks(self.roles(rule)), *((rule.dataset, c) for c in _id_checks(rule))]

@@ -24,8 +24,9 @@ from tests.conftest import ROOT
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.spec import load_audit_spec
 from ethicsgate.cli import cli
-from ethicsgate.contracts.builtin import builtin_checks, run_builtin_contract
-from ethicsgate.evidence import open_evidence
+from ethicsgate.engines.duckdb import open_evidence
+from ethicsgate.engines.duckdb.builtin_contracts import run_builtin_contract
+from ethicsgate.rules.registry import builtin_checks
 
 HEADER = """
 schema_version: 1
@@ -326,12 +327,11 @@ def test_counts_do_not_depend_on_the_chunk_size(tmp_path: Path) -> None:
         locate=lambda loc: loaded.document.locate(("evidence", "predictions", *loc)),
     )
     checks = builtin_checks(loaded.policy.pack.rules)["predictions"]
-    con = duckdb.connect()
     try:
-        whole = run_builtin_contract(con, "predictions", evidence, checks)
-        chunked = run_builtin_contract(con, "predictions", evidence, checks, chunk_rows=7)
+        whole = run_builtin_contract(evidence, checks)
+        chunked = run_builtin_contract(evidence, checks, chunk_rows=7)
     finally:
-        con.close()
+        evidence.engine.close()
     assert (whole.chunks, chunked.chunks) == (1, 8)
     counts = {(e.expect, e.column): e.unexpected for e in whole.expectations}
     assert counts == {

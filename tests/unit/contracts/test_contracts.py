@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 from tests.conftest import AUDIT, POLICY
@@ -17,9 +16,9 @@ from tests.conftest import AUDIT, POLICY
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.spec import load_audit_spec
 from ethicsgate.cli import cli
-from ethicsgate.contracts.run import run_contract
+from ethicsgate.engines.duckdb import open_evidence
+from ethicsgate.engines.duckdb.contracts import run_contract
 from ethicsgate.errors import PolicyError
-from ethicsgate.evidence import open_evidence
 from ethicsgate.policy import load_policy
 from ethicsgate.policy.models import DataQualityRule
 
@@ -99,11 +98,10 @@ def _contract(spec: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
         base_dir=audit.base_dir,
         locate=lambda loc: audit.document.locate(("evidence", "predictions", *loc)),
     )
-    con = duckdb.connect()
     try:
-        return run_contract(con, rule, evidence, chunk_rows=chunk_rows)
+        return run_contract(evidence, rule, chunk_rows=chunk_rows)
     finally:
-        con.close()
+        evidence.engine.close()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

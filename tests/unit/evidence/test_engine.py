@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ethicsgate.engines.duckdb.connection import connect
 from ethicsgate.errors import SettingsError
-from ethicsgate.evidence.engine import connect
 from ethicsgate.settings import Settings
 
 

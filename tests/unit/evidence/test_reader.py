@@ -9,8 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from ethicsgate.engines.duckdb import open_evidence
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence import EvidenceSpec, open_evidence
+from ethicsgate.evidence import EvidenceSpec
 
 
 def _open(path: str, base: Path, **spec: object):  # type: ignore[no-untyped-def]
@@ -30,11 +31,10 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _counts(ev, roles, binary=("label", "prediction"), **kw):  # type: ignore[no-untyped-def]
-    con = duckdb.connect()
     try:
-        return ev.grouped_counts(con, roles=roles, binary_roles=list(binary), **kw)
+        return ev.grouped_counts(roles=roles, binary_roles=list(binary), **kw)
     finally:
-        con.close()
+        ev.engine.close()
 
 
 @pytest.mark.parametrize(
@@ -126,8 +126,8 @@ def test_progress_reaches_one(tmp_path: Path) -> None:
 
 
 def test_score_passes_report_progress_under_their_own_labels(tmp_path: Path) -> None:
-    from ethicsgate.audit.fairness_scan import scan_fairness_evidence
     from ethicsgate.policy.models import FairnessRule
+    from ethicsgate.rules.fairness_scan import scan_fairness_evidence
 
     duckdb.sql(
         f"COPY (SELECT (i % 7)::VARCHAR AS grp, i % 2 AS label, (hash(i) % 1000003) / 1000003.0 "
@@ -145,16 +145,15 @@ def test_score_passes_report_progress_under_their_own_labels(tmp_path: Path) -> 
         }
     )
     seen: dict[str, list[float]] = {}
-    con = duckdb.connect()
+    evidence = _open("scores.parquet", tmp_path)
     try:
         scan_fairness_evidence(
-            con,
-            _open("scores.parquet", tmp_path),
+            evidence,
             [rule],
             progress=lambda name, f: seen.setdefault(name, []).append(f),
         )
     finally:
-        con.close()
+        evidence.engine.close()
     assert set(seen) >= {"ev (score profile)", "ev (score median, pass 1)", "ev"}
     assert all(values[-1] == 1.0 and values == sorted(values) for values in seen.values())
 
@@ -286,7 +285,7 @@ def test_one_column_csv_with_a_delimiter_in_its_quoted_name_is_read(
     write: Callable[[str, str], Path], tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
     write("d.csv", '"a,b"\nx\ny\n')
-    assert _open("d.csv", tmp_path).columns(con) == [("a,b", "VARCHAR")]
+    assert _open("d.csv", tmp_path).columns() == [("a,b", "VARCHAR")]
 
 
 def test_scores_spanning_more_than_a_double_are_located_bad_input(
@@ -294,7 +293,7 @@ def test_scores_spanning_more_than_a_double_are_located_bad_input(
 ) -> None:
     write("d.csv", "grp,score\na,1e308\nb,-1e308\na,0.5\n")
     with pytest.raises(EvidenceError, match="a span too wide for a 64-bit float") as caught:
-        _open("d.csv", tmp_path).score_profile(con)
+        _open("d.csv", tmp_path).score_profile()
     assert "rescale the score" in (caught.value.hint or "")
 
 
@@ -335,7 +334,7 @@ def test_malformed_json_lines_name_the_broken_line(
 ) -> None:
     write("d.jsonl", text)
     with pytest.raises(EvidenceError) as caught:
-        _open("d.jsonl", tmp_path).columns(con)
+        _open("d.jsonl", tmp_path).columns()
     assert caught.value.location == Location(str(tmp_path / "d.jsonl"), line, column)
     assert f"line {line} is not valid JSON: {problem}" in caught.value.message
 

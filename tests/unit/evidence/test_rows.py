@@ -10,9 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ethicsgate.engines.duckdb import DuckDBEngine, open_evidence
+from ethicsgate.engines.duckdb.rows import DuckDBRows
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence import EvidenceSpec, open_evidence
-from ethicsgate.evidence.rows import Role, RowsTable, read_rows
+from ethicsgate.evidence import EvidenceSpec, Role
 
 TS = Role("ts", "timestamp")
 ID = Role("event_id", "key")
@@ -22,18 +23,17 @@ SCORE = Role("score", "number")
 
 def _read(
     path: Path | str, roles: list[Role], *, base: Path, **spec: object
-) -> tuple[duckdb.DuckDBPyConnection, RowsTable]:
-    con = duckdb.connect()
+) -> tuple[duckdb.DuckDBPyConnection, DuckDBRows]:
     evidence = open_evidence(
         "log",
         EvidenceSpec(path=str(path), **spec),  # type: ignore[arg-type]
         base_dir=base,
         locate=lambda loc: Location("audit.yaml", 7, 5),
     )
-    return con, read_rows(con, evidence, roles, table="t")
+    return evidence.con, evidence.read_rows(roles)
 
 
-def _values(con: duckdb.DuckDBPyConnection, table: RowsTable, role: Role) -> list[object]:
+def _values(con: duckdb.DuckDBPyConnection, table: DuckDBRows, role: Role) -> list[object]:
     return [r[0] for r in con.sql(f"SELECT {role.column} FROM {table.table}").fetchall()]
 
 
@@ -141,12 +141,17 @@ def test_error_in_a_glob_names_the_file_it_is_in(tmp_path: Path) -> None:
 
 def test_duckdb_session_time_zone_is_utc_whatever_the_machine_says(tmp_path: Path) -> None:
     (tmp_path / "log.csv").write_text("event_id,ts\n1,2025-03-01 10:00:00\n")
-    con = duckdb.connect()
+    engine = DuckDBEngine()
+    con = engine.con
     con.execute("SET TimeZone = 'America/New_York'")
     evidence = open_evidence(
-        "log", EvidenceSpec(path="log.csv"), base_dir=tmp_path, locate=lambda loc: Location("a")
+        "log",
+        EvidenceSpec(path="log.csv"),
+        base_dir=tmp_path,
+        locate=lambda loc: Location("a"),
+        engine=engine,
     )
-    rows = read_rows(con, evidence, [TS], table="t")
+    rows = evidence.read_rows([TS])
     assert _values(con, rows, TS) == [datetime(2025, 3, 1, 10, 0, tzinfo=UTC)]
 
 

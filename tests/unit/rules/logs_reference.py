@@ -17,11 +17,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from ethicsgate.engines.duckdb import DuckDBEngine, open_evidence
 from ethicsgate.errors import Location
-from ethicsgate.evidence import EvidenceSpec, open_evidence
-from ethicsgate.evidence.rows import read_rows
+from ethicsgate.evidence import EvidenceSpec
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.rules.consent import consent_roles, evaluate_consent
 from ethicsgate.rules.oversight import evaluate_oversight, oversight_roles
@@ -79,22 +77,26 @@ def run_rule(
     filters: Mapping[str, str] | None = None,
 ) -> RuleResult:
     """Read each dataset's roles with the evidence layer and evaluate ``rule`` on them."""
-    con = duckdb.connect()
+    engine = DuckDBEngine()
     try:
         tables = {}
-        for index, (name, roles) in enumerate(ROLES[rule.kind](rule).items()):
+        for name, roles in ROLES[rule.kind](rule).items():
             spec = EvidenceSpec(
                 path=str(files[name]),
                 columns=dict((columns or {}).get(name, {})),
                 filter=(filters or {}).get(name),
             )
             evidence = open_evidence(
-                name, spec, base_dir=files[name].parent, locate=lambda loc: Location("audit.yaml")
+                name,
+                spec,
+                base_dir=files[name].parent,
+                locate=lambda loc: Location("audit.yaml"),
+                engine=engine,
             )
-            tables[name] = read_rows(con, evidence, roles, table=f"t{index}")
-        return EVALUATE[rule.kind](con, rule, tables)
+            tables[name] = evidence.read_rows(roles)
+        return EVALUATE[rule.kind](rule, tables)
     finally:
-        con.close()
+        engine.close()
 
 
 def verdicts_of(result: RuleResult) -> Verdicts:

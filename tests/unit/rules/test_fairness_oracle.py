@@ -11,10 +11,10 @@ from fairlearn.metrics import MetricFrame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.fairness import evaluate_fairness
 from ethicsgate.metrics import METRICS
 from ethicsgate.metrics._fairlearn import metric_functions
+from ethicsgate.policy.models import FairnessRule
+from ethicsgate.rules.fairness import evaluate_fairness
 
 ALL_METRICS = list(METRICS)
 

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
-import ethicsgate.evidence.reader as reader
+import ethicsgate.engines.duckdb.dataset as reader
 from ethicsgate.audit import run_audit
+from ethicsgate.engines.duckdb import open_evidence
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence import EvidenceSpec, open_evidence
+from ethicsgate.evidence import EvidenceSpec
 
 POLICY = """
 schema_version: 1
@@ -146,16 +147,15 @@ def test_exact_median_search_equals_numpy(
     monkeypatch.setattr(reader, "_HISTOGRAM_BINS", 4)
     monkeypatch.setattr(reader, "_EXACT_ROWS", 3)
     evidence = _evidence(tmp_path, values)
-    con = duckdb.connect()
-    profile = evidence.score_profile(con)
+    profile = evidence.score_profile()
     assert profile.rows == len(values)
-    assert evidence.score_median(con, profile) == np.median(np.array(values))
+    assert evidence.score_median(profile) == np.median(np.array(values))
 
 
 def test_missing_scores_are_located(tmp_path: Path) -> None:
     evidence = _evidence(tmp_path, [0.2, 0.4, None, 0.9])
     with pytest.raises(EvidenceError, match=r"'score' must be a finite number.*row 3"):
-        evidence.score_profile(duckdb.connect())
+        evidence.score_profile()
 
 
 def test_text_scores_are_rejected(tmp_path: Path, write: Callable[[str, str], Path]) -> None:
@@ -167,4 +167,4 @@ def test_text_scores_are_rejected(tmp_path: Path, write: Callable[[str, str], Pa
         locate=lambda loc: Location("audit.yaml"),
     )
     with pytest.raises(EvidenceError, match="'score' must be numeric"):
-        evidence.score_profile(duckdb.connect())
+        evidence.score_profile()

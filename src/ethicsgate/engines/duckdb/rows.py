@@ -1,6 +1,6 @@
 """Row-level evidence: read the roles a rule needs into a typed DuckDB table, once per dataset.
 
-Fairness rules only need grouped counts (``EvidenceSet.grouped_counts``). Transparency, consent
+Fairness rules only need grouped counts (``DuckDBDataset.grouped_counts``). Transparency, consent
 and oversight rules judge records one by one, so each evidence set they read is scanned once
 into a temporary table holding only the roles those rules read, typed and checked:
 
@@ -25,30 +25,28 @@ for CSV and JSON Lines also the line) and the column or expression, with the fix
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+import duckdb
+
+from ethicsgate.engines.duckdb.connection import diagnostic_rows
+from ethicsgate.engines.duckdb.dialect import DIALECT, DuckDBDialect
+from ethicsgate.engines.duckdb.sqltext import first_line, json_text
+from ethicsgate.engines.duckdb.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence.engine import diagnostic_rows
-from ethicsgate.evidence.reader import (
-    EvidenceSet,
-    _first_line,
-    _json_text,
-    _quote_ident,
-    _sql_literal,
-)
-from ethicsgate.evidence.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
+from ethicsgate.evidence.engine import VerdictCounts
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
+from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
-    import duckdb
+    from ethicsgate.engines.duckdb.dataset import DuckDBDataset
 
 __all__ = [
-    "ACTORS",
-    "Role",
-    "RoleKind",
-    "RowsTable",
+    "DuckDBRows",
     "check_patterns",
     "convert_sql",
     "raise_duplicate_id",
@@ -56,10 +54,7 @@ __all__ = [
     "require_present",
 ]
 
-RoleKind = Literal[
-    "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
-]
-ACTORS = ("bot", "human", "customer", "system")
+_TABLES = itertools.count()
 
 _TRUE = ("1", "1.0", "true", "t", "yes", "y")
 _FALSE = ("0", "0.0", "false", "f", "no", "n")
@@ -76,31 +71,19 @@ _KIND_WORDS = {
 }
 
 
-@dataclass(frozen=True)
-class Role:
-    """A role a rule reads and how it must be typed."""
-
-    name: str
-    kind: RoleKind
-
-    @property
-    def column(self) -> str:
-        """Return the quoted column name of this role in the rows table."""
-        return _quote_ident(f"{self.name}:{self.kind}")
-
-
 @dataclass
-class RowsTable:
+class DuckDBRows:
     """A temporary DuckDB table with one typed column per role, filter already applied."""
 
-    evidence: EvidenceSet
+    evidence: DuckDBDataset
+    con: duckdb.DuckDBPyConnection
     table: str
     roles: list[Role]
     rows_read: int
     rows: int
     types: dict[Role, str] = field(default_factory=dict)
     #: Each role's typed SQL over the raw files and the filter, to locate rows in them.
-    raw: dict[Role, str] = field(default_factory=dict)
+    typed: dict[Role, str] = field(default_factory=dict)
     exprs: dict[Role, str] = field(default_factory=dict)
     kept: str = "true"
 
@@ -119,9 +102,64 @@ class RowsTable:
         """Return whether an id role kept an integer type (else it is text)."""
         return self.types[role] in INTEGER
 
-    def drop(self, con: duckdb.DuckDBPyConnection) -> None:
+    dialect: DuckDBDialect = DIALECT
+
+    def raw(self, role: Role) -> str:
+        """Return the role's typed SQL over the source rows (to name a row in the files)."""
+        return self.typed[role]
+
+    def require_present(
+        self, role: Role, *, where: str = "true", raw_where: str = "true", purpose: str
+    ) -> None:
+        """Raise EvidenceError at the first row where ``where`` holds and ``role`` is missing."""
+        require_present(self, role, where=where, raw_where=raw_where, purpose=purpose)
+
+    def check_patterns(self, patterns: Sequence[str]) -> tuple[str, str]:
+        """Return the first pattern DuckDB's RE2 rejects and why, or ``("", "")``."""
+        return check_patterns(self.con, patterns)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a small aggregate query over the rows table and return its rows."""
+        return self.con.sql(sql).fetchall()
+
+    def verdicts(
+        self, sql: str, fields: Sequence[str], *, limit: int, id_role: Role
+    ) -> VerdictCounts:
+        """Count a verdict query's records and violations, list the first ``limit`` by id.
+
+        One pass: the counts, the violations by reason and the first ``limit`` violating records
+        by id (DuckDB's top-N ``arg_min``), so a check over millions of records never
+        materialises its violations in Python.
+
+        Raises:
+            EvidenceError: two different rows share a record id (both are named).
+        """
+        field_items = ", ".join(f"{sql_literal(f)}: {quote_ident(f)}" for f in fields)
+        struct = (
+            "{'_id': _id, '_reason': _reason" + (f", {field_items}" if field_items else "") + "}"
+        )
+        bad = "_applies AND _reason IS NOT NULL"
+        query = (
+            f"WITH v AS ({sql}) SELECT count(*) FILTER (WHERE _applies), "
+            f"count(*) FILTER (WHERE {bad}), histogram(_reason) FILTER (WHERE {bad}), "
+            f"arg_min({struct}, _id, {limit}) FILTER (WHERE {bad}), "
+            "count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) FROM v"
+        )
+        records, violations, by_reason, listed, conflicts, conflict_id = self.fetch(query)[0]
+        if conflicts:
+            raise_duplicate_id(self, id_role, conflict_id)
+        return VerdictCounts(
+            records=int(records or 0),
+            violations=int(violations or 0),
+            by_reason={str(k): int(v) for k, v in sorted((by_reason or {}).items())},
+            listed=list(listed or []),
+            conflicts=int(conflicts or 0),
+            conflict_id=conflict_id,
+        )
+
+    def drop(self) -> None:
         """Drop the temporary table."""
-        con.execute(f"DROP TABLE IF EXISTS {self.table}")
+        self.con.execute(f"DROP TABLE IF EXISTS {self.table}")
 
 
 def _base_type(kind: object) -> str:
@@ -129,7 +167,7 @@ def _base_type(kind: object) -> str:
 
 
 def _types_of(
-    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, roles: list[Role]
+    con: duckdb.DuckDBPyConnection, evidence: DuckDBDataset, roles: list[Role]
 ) -> tuple[dict[Role, str], dict[Role, str]]:
     """Return each role's expression and source type, binding the files once if all is well.
 
@@ -137,8 +175,6 @@ def _types_of(
     cheaper than one per role; only when it fails are the roles checked one by one, to name the
     culprit.
     """
-    import duckdb
-
     exprs = {role: evidence.role_expression(role.name) for role in roles}
     if roles:
         select = ", ".join(f"({exprs[r]})" for r in roles)
@@ -149,10 +185,10 @@ def _types_of(
             pass
         if _is_empty(evidence):  # an empty file has no columns to check
             return dict.fromkeys(roles, "NULL"), dict.fromkeys(roles, '"NULL"')
-    available = evidence.columns(con)
+    available = evidence.columns()
     types: dict[Role, str] = {}
     for role in roles:
-        exprs[role], kind = evidence._checked_expression(con, role.name, available)
+        exprs[role], kind = evidence.checked_expression(role.name, available)
         types[role] = _base_type(kind)
     return exprs, types
 
@@ -172,8 +208,8 @@ def _flag_sql(expr: str, base: str, null_value: str, *, strict: bool = True) -> 
             f"WHEN ({expr}) = 0 THEN false ELSE {other} END"
         )
     if base == "VARCHAR":
-        true = ", ".join(_sql_literal(v) for v in _TRUE)
-        false = ", ".join(_sql_literal(v) for v in _FALSE)
+        true = ", ".join(sql_literal(v) for v in _TRUE)
+        false = ", ".join(sql_literal(v) for v in _FALSE)
         norm = f"lower(trim(CAST(({expr}) AS VARCHAR)))"
         return (
             f"CASE WHEN ({expr}) IS NULL OR {norm} = '' THEN {null_value} "
@@ -185,7 +221,7 @@ def _flag_sql(expr: str, base: str, null_value: str, *, strict: bool = True) -> 
     return None
 
 
-def _is_empty(evidence: EvidenceSet) -> bool:
+def _is_empty(evidence: DuckDBDataset) -> bool:
     """Return whether every file is empty (nothing but whitespace): no rows and no columns.
 
     A CSV file with a header but no rows is not empty in this sense: its columns are checked.
@@ -208,7 +244,7 @@ def convert_sql(kind: RoleKind, expr: str, base: str, *, strict: bool = True) ->
     such a role at all.
     """
     if base == "JSON":  # JSON Lines with mixed types in one field: read each value as text
-        expr, base = _json_text(expr), "VARCHAR"
+        expr, base = json_text(expr), "VARCHAR"
     cast = "CAST" if strict else "try_cast"
     if kind in ("key", "ref"):
         # integers stay integers (fast joins); everything else compares as text
@@ -240,7 +276,7 @@ def convert_sql(kind: RoleKind, expr: str, base: str, *, strict: bool = True) ->
     return None
 
 
-def _typed_sql(evidence: EvidenceSet, role: Role, expr: str, base: str) -> str:
+def _typed_sql(evidence: DuckDBDataset, role: Role, expr: str, base: str) -> str:
     """Return the typed SQL of a role whose source expression has DuckDB type ``base``."""
     typed = convert_sql(role.kind, expr, base)
     if typed is None:  # never for JSON, which is read as text
@@ -267,31 +303,25 @@ def _type_hint(role: Role, expr: str | None = None) -> str:
     return f"map it under columns.{role.name} to a column or SQL expression"
 
 
-def _role_location(evidence: EvidenceSet, name: str) -> Location:
+def _role_location(evidence: DuckDBDataset, name: str) -> Location:
     return evidence.locate(("columns", name) if name in evidence.spec.columns else ("path",))
 
 
-def read_rows(
-    con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
-    roles: Sequence[Role],
-    *,
-    table: str,
-) -> RowsTable:
+def read_rows(evidence: DuckDBDataset, roles: Sequence[Role]) -> DuckDBRows:
     """Scan an evidence set once into a temporary table of typed roles, filter applied.
 
     Raises:
         EvidenceError: a role's column is missing or of the wrong type, or a value cannot be
             read (the first such row is named: file, row, column, and the fix).
     """
-    import duckdb
-
+    con = evidence.con
+    table = f"_eg_rows_{next(_TABLES)}"
     con.execute("SET TimeZone = 'UTC'")  # naive timestamps are UTC, and results come back so
     unique: list[Role] = list(dict.fromkeys(roles))
     exprs, types = _types_of(con, evidence, unique)
     typed = {role: _typed_sql(evidence, role, exprs[role], types[role]) for role in unique}
-    kept = evidence._checked_filter(con)
-    name = _quote_ident(table)
+    kept = evidence.checked_filter()
+    name = quote_ident(table)
     select = ", ".join(f"{typed[r]} AS {r.column}" for r in unique) or "1 AS _one"
     where = "" if kept == "true" else f" WHERE {kept}"
     try:
@@ -301,7 +331,7 @@ def read_rows(
         )
     except duckdb.Error as exc:
         _diagnose_conversion(con, evidence, unique, exprs, types, kept)
-        raise evidence._read_error(exc) from exc
+        raise evidence.read_error(exc) from exc
     rows = int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0])
     if kept == "true":
         rows_read = rows
@@ -311,15 +341,16 @@ def read_rows(
                 con.sql(f"SELECT count(*) FROM {evidence.source_sql()}").fetchall()[0][0]
             )
         except duckdb.Error as exc:  # pragma: no cover - the same files were just read
-            raise evidence._read_error(exc) from exc
-    result = RowsTable(
+            raise evidence.read_error(exc) from exc
+    result = DuckDBRows(
         evidence=evidence,
+        con=con,
         table=name,
         roles=unique,
         rows_read=rows_read,
         rows=rows,
         types=types,
-        raw=typed,
+        typed=typed,
         exprs=exprs,
         kept=kept,
     )
@@ -329,7 +360,7 @@ def read_rows(
 
 def _diagnose_conversion(
     con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     roles: list[Role],
     exprs: dict[Role, str],
     types: dict[Role, str],
@@ -374,10 +405,10 @@ def _diagnose_conversion(
         )
 
 
-def _check_values(con: duckdb.DuckDBPyConnection, table: RowsTable) -> None:
+def _check_values(con: duckdb.DuckDBPyConnection, table: DuckDBRows) -> None:
     """Raise for unknown actors and missing required text, naming the first such row."""
     checks: list[tuple[Role, str]] = []
-    actors = ", ".join(_sql_literal(a) for a in ACTORS)
+    actors = ", ".join(sql_literal(a) for a in ACTORS)
     for role in table.roles:
         col = role.column
         if role.kind == "required_text":
@@ -392,7 +423,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: RowsTable) -> None:
     for (role, _), n in zip(checks, found, strict=True):
         if not n:
             continue
-        typed, expr = table.raw[role], table.exprs[role]
+        typed, expr = table.typed[role], table.exprs[role]
         if role.kind == "actor":
             bad = f"({table.kept}) AND ({typed} IS NULL OR {typed} NOT IN ({actors}))"
             what = f"is not one of {', '.join(ACTORS)} ({n:,} row(s))"
@@ -416,8 +447,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: RowsTable) -> None:
 
 
 def require_present(
-    con: duckdb.DuckDBPyConnection,
-    table: RowsTable,
+    table: DuckDBRows,
     role: Role,
     *,
     where: str = "true",
@@ -432,13 +462,14 @@ def require_present(
     Raises:
         EvidenceError: naming the first such row (file, row, column) and ``purpose``.
     """
+    con = table.con
     col = role.column
     n = con.sql(f"SELECT count(*) FROM {table.table} WHERE ({where}) AND {col} IS NULL")
     missing = int(n.fetchall()[0][0])
     if not missing:
         return
     evidence = table.evidence
-    bad = f"({table.kept}) AND ({raw_where}) AND ({table.raw[role]}) IS NULL"
+    bad = f"({table.kept}) AND ({raw_where}) AND ({table.typed[role]}) IS NULL"
     what = f"is missing ({missing:,} row(s))"
     hint = (
         f"{purpose}; fix the data, map {role.name} under columns, or exclude such rows with a "
@@ -452,17 +483,15 @@ def require_present(
     )
 
 
-def raise_duplicate_id(
-    con: duckdb.DuckDBPyConnection, table: RowsTable, role: Role, value: object
-) -> None:
+def raise_duplicate_id(table: DuckDBRows, role: Role, value: object) -> None:
     """Raise for an id that two different rows share, naming both rows.
 
     Raises:
         EvidenceError: always.
     """
     evidence = table.evidence
-    literal = _sql_literal(value) if isinstance(value, (str, int, float)) else "NULL"
-    where = f"({table.kept}) AND ({table.raw[role]}) = {literal}"
+    literal = sql_literal(value) if isinstance(value, (str, int, float)) else "NULL"
+    where = f"({table.kept}) AND ({table.typed[role]}) = {literal}"
     places: list[str] = []
     first: Location | None = None
     for file in evidence.files:
@@ -483,7 +512,7 @@ def raise_duplicate_id(
 
 
 def _search(
-    evidence: EvidenceSet, file: Path, value: str, where: str, *, limit: int
+    evidence: DuckDBDataset, file: Path, value: str, where: str, *, limit: int
 ) -> list[tuple[int, Any]]:
     """Return up to ``limit`` (row number, value) pairs of ``file`` where ``where`` holds.
 
@@ -500,13 +529,13 @@ def _search(
     return [(int(r[0]), r[1]) for r in result or []]
 
 
-def _find_rows(evidence: EvidenceSet, file: Path, where: str, *, limit: int) -> list[int]:
+def _find_rows(evidence: DuckDBDataset, file: Path, where: str, *, limit: int) -> list[int]:
     return [row for row, _ in _search(evidence, file, "NULL", where, limit=limit)]
 
 
 def _raise_first(
     con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     role: Role,
     expr: str,
     bad: str,
@@ -529,12 +558,12 @@ def _raise_first(
         )
 
 
-def _line_note(evidence: EvidenceSet, row: int) -> str:
+def _line_note(evidence: DuckDBDataset, row: int) -> str:
     line = _line_of(evidence, row)
     return f" (line {line})" if line is not None else ""
 
 
-def _line_of(evidence: EvidenceSet, row: int) -> int | None:
+def _line_of(evidence: DuckDBDataset, row: int) -> int | None:
     if evidence.format == "csv":
         header = evidence.spec.options.get("header", True)
         return row + 1 if header not in (False, "false", 0) else row
@@ -543,17 +572,15 @@ def _line_of(evidence: EvidenceSet, row: int) -> int | None:
     return None
 
 
-def _row_location(evidence: EvidenceSet, file: Path, row: int) -> Location:
+def _row_location(evidence: DuckDBDataset, file: Path, row: int) -> Location:
     return Location(str(file), _line_of(evidence, row))
 
 
 def check_patterns(con: duckdb.DuckDBPyConnection, patterns: Sequence[str]) -> tuple[str, str]:
     """Return the first pattern DuckDB's RE2 rejects and why, or ``("", "")``."""
-    import duckdb
-
     for pattern in patterns:
         try:
-            con.sql(f"SELECT regexp_matches('', {_sql_literal(pattern)}, 'i')").fetchall()
+            con.sql(f"SELECT regexp_matches('', {sql_literal(pattern)}, 'i')").fetchall()
         except duckdb.Error as exc:
-            return pattern, _first_line(exc)
+            return pattern, first_line(exc)
     return "", ""

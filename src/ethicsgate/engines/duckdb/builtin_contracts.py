@@ -21,11 +21,11 @@ record, rows that share an id and differ fail ``expect_column_values_to_be_uniqu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from ethicsgate.contracts.results import ContractResult, ExpectationResult
-from ethicsgate.contracts.run import (
+import duckdb
+
+from ethicsgate.engines.duckdb.contracts import (
     CHUNK_ROWS,
     _chunks,
     _count,
@@ -37,41 +37,24 @@ from ethicsgate.contracts.run import (
     _Tally,
     _Validator,
 )
-from ethicsgate.evidence.reader import (
-    EvidenceSet,
-    _first_line,
-    _quote_ident,
-    _sql_literal,
-    binary_sql,
+from ethicsgate.engines.duckdb.dialect import conflict_sql
+from ethicsgate.engines.duckdb.rows import convert_sql
+from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line
+from ethicsgate.engines.duckdb.sqltypes import NUMERIC, TIMES
+from ethicsgate.evidence.contracts import (
+    BuiltinCheck,
+    ContractResult,
+    ExpectationResult,
+    builtin_rule_id,
 )
-from ethicsgate.evidence.rows import ACTORS, Role, RoleKind, convert_sql
-from ethicsgate.evidence.sqltypes import NUMERIC, TIMES
-from ethicsgate.policy.models import (
-    AiContentLabeledRule,
-    BotDisclosureRule,
-    ConsentRule,
-    DataQualityRule,
-    DecisionExplainedRule,
-    FairnessRule,
-    HumanHandoffRule,
-    HumanReviewRequiredRule,
-    OversightRule,
-    Rule,
-    TransparencyRule,
-)
-from ethicsgate.rules.consent import consent_roles
-from ethicsgate.rules.oversight import oversight_roles
-from ethicsgate.rules.records import conflict_sql
-from ethicsgate.rules.transparency import transparency_roles
+from ethicsgate.evidence.roles import ACTORS, RoleKind
+from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
-    import duckdb
+    from ethicsgate.engines.duckdb.dataset import DuckDBDataset
 
-__all__ = ["BuiltinCheck", "Scope", "builtin_checks", "builtin_rule_id", "run_builtin_contract"]
+__all__ = ["run_builtin_contract"]
 
-BuiltinKind = Literal[
-    "exists", "binary", "finite", "number", "timestamp", "flag", "actor", "present", "unique_id"
-]
 #: What each built-in expectation requires of a value, in the words of the report.
 _REQUIRES: dict[str, str] = {
     "exists": "the column or expression exists",
@@ -88,169 +71,6 @@ _REQUIRES: dict[str, str] = {
 _SAFE_KINDS = ("binary", "flag", "actor")
 _MAX_EXAMPLES = 5
 _NULL_TYPE = '"NULL"'
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A condition limiting a check to some rows: a text role in ``values``, or a flag true."""
-
-    role: str
-    kind: Literal["text", "flag"]
-    values: tuple[str, ...] = ()
-
-
-@dataclass
-class BuiltinCheck:
-    """One built-in expectation on a role of a dataset, and the rules that depend on it."""
-
-    expect: BuiltinKind
-    column: str
-    #: how the role is read (``key``, ``timestamp``, ...): present and unique_id type it so
-    read_as: RoleKind = "text"
-    scope: tuple[Scope, ...] = ()
-    #: unique_id: the roles whose values make a record (rows repeating them are one record)
-    record: tuple[Role, ...] = ()
-    guards: list[str] = field(default_factory=list)
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """Return what makes two rules' checks the same check."""
-        return (self.expect, self.column, self.read_as, self.scope, self.record)
-
-    @property
-    def roles(self) -> list[str]:
-        """Return every role the check reads."""
-        names = [self.column, *(s.role for s in self.scope), *(r.name for r in self.record)]
-        return list(dict.fromkeys(names))
-
-
-def builtin_rule_id(dataset: str) -> str:
-    """Return the id the report gives the built-in contract of a dataset."""
-    return f"builtin:{dataset}"
-
-
-def builtin_checks(rules: Sequence[Rule]) -> dict[str, list[BuiltinCheck]]:
-    """Return, per dataset, the built-in expectations the rules depend on (shared ones merged).
-
-    Every role a rule reads must exist; beyond that each role is checked as the rule reads it.
-    """
-    found: dict[str, dict[tuple[Any, ...], BuiltinCheck]] = {}
-    for rule in rules:
-        for dataset, check in _checks_of(rule):
-            merged = found.setdefault(dataset, {}).setdefault(check.key, check)
-            if rule.id not in merged.guards:
-                merged.guards.append(rule.id)
-    return {dataset: list(checks.values()) for dataset, checks in found.items()}
-
-
-def _kind_check(role: Role) -> BuiltinCheck | None:
-    kinds: dict[str, BuiltinKind] = {
-        "timestamp": "timestamp",
-        "flag": "flag",
-        "flag_or_false": "flag",
-        "number": "number",
-        "actor": "actor",
-        "required_text": "present",
-    }
-    kind = kinds.get(role.kind)
-    return None if kind is None else BuiltinCheck(kind, role.name, read_as=role.kind)
-
-
-def _checks_of(rule: Rule) -> list[tuple[str, BuiltinCheck]]:
-    """Return the (dataset, check) pairs one rule depends on."""
-    out: list[tuple[str, BuiltinCheck]] = []
-    if isinstance(rule, DataQualityRule):
-        return out
-    if isinstance(rule, FairnessRule):
-        names = list(rule.sensitive_features)
-        binary = []
-        if rule.needs_label:
-            binary.append("label")
-        if rule.reads_prediction:
-            binary.append("prediction")
-        names += binary + (["score"] if rule.needs_score else [])
-        out += [(rule.dataset, BuiltinCheck("exists", n)) for n in dict.fromkeys(names)]
-        out += [(rule.dataset, BuiltinCheck("binary", r)) for r in binary]
-        if rule.needs_score:
-            out.append((rule.dataset, BuiltinCheck("finite", "score")))
-        return out
-    read: dict[str, list[Role]]
-    if isinstance(rule, TransparencyRule):
-        read = transparency_roles(rule)
-    elif isinstance(rule, ConsentRule):
-        read = consent_roles(rule)
-    elif isinstance(rule, OversightRule):
-        read = oversight_roles(rule)
-    else:  # pragma: no cover - the policy models admit no other kind
-        raise TypeError(f"unknown rule kind {rule!r}")
-    for dataset, roles in read.items():
-        out += [(dataset, BuiltinCheck("exists", n)) for n in dict.fromkeys(r.name for r in roles)]
-        for role in dict.fromkeys(roles):
-            check = _kind_check(role)
-            if check is not None:
-                out.append((dataset, check))
-    out += [(rule.dataset, check) for check in _id_checks(rule, read[rule.dataset])]
-    return out
-
-
-def _id_checks(rule: Rule, roles: list[Role]) -> list[BuiltinCheck]:
-    """Return the checks of the ids a record rule requires, with the rule's own scope.
-
-    ``record`` lists the roles the rule compares to tell a repeated record (same values: one
-    record) from two records sharing an id (rules/records.py ``unique_records_sql``).
-    """
-
-    def texts(names: Sequence[str]) -> list[Role]:
-        return [Role(n, "text") for n in names]
-
-    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
-        return [BuiltinCheck("present", "conversation_id", read_as="key")]
-    typed: tuple[Scope, ...] = ()
-    if isinstance(rule, (DecisionExplainedRule, AiContentLabeledRule)) and rule.event_types:
-        typed = (Scope("type", "text", tuple(rule.event_types)),)
-    if isinstance(rule, DecisionExplainedRule):
-        extras = [f for f in rule.finding_fields if f != "explanation"]
-        record = tuple(dict.fromkeys([Role("explanation", "text"), *texts(extras)]))
-        return [
-            BuiltinCheck("present", "decision_id", read_as="key", scope=typed),
-            BuiltinCheck("unique_id", "decision_id", read_as="key", scope=typed, record=record),
-        ]
-    if isinstance(rule, AiContentLabeledRule):
-        checks = []
-        scope = typed
-        if not rule.all_generated:
-            checks.append(BuiltinCheck("present", "ai_generated", read_as="flag", scope=typed))
-            scope = (*typed, Scope("ai_generated", "flag"))
-        shown = texts((["type"] if rule.event_types else []) + list(rule.finding_fields))
-        record = tuple(dict.fromkeys([Role("ai_label", "flag_or_false"), *shown]))
-        checks += [
-            BuiltinCheck("present", "event_id", read_as="key", scope=scope),
-            BuiltinCheck("unique_id", "event_id", read_as="key", scope=scope, record=record),
-        ]
-        return checks
-    if isinstance(rule, ConsentRule):
-        record = tuple(
-            dict.fromkeys(
-                [
-                    Role("subject_id", "ref"),
-                    Role("purpose", "text"),
-                    Role("ts", "timestamp"),
-                    *texts(rule.finding_fields),
-                ]
-            )
-        )
-        return [
-            BuiltinCheck("present", "event_id", read_as="key"),
-            BuiltinCheck("unique_id", "event_id", read_as="key", record=record),
-        ]
-    if isinstance(rule, OversightRule):
-        checks = [BuiltinCheck("present", "decision_id", read_as="key")]
-        if isinstance(rule, HumanReviewRequiredRule) and rule.adverse is None:
-            checks.append(BuiltinCheck("present", "adverse", read_as="flag"))
-        record = tuple(r for r in roles if r.name != "decision_id")
-        checks.append(BuiltinCheck("unique_id", "decision_id", read_as="key", record=record))
-        return checks
-    return []
 
 
 # -- SQL: the reader's conversions, lenient (NULL where the reader would stop) -------------------
@@ -290,7 +110,7 @@ def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
             return "false"
         return f"({_text(expr)} IS NULL OR ({_typed(check.read_as, raw, source_type)}) IS NOT NULL)"
     if kind == "actor":
-        actors = ", ".join(_sql_literal(a) for a in ACTORS)
+        actors = ", ".join(sql_literal(a) for a in ACTORS)
         return f"coalesce({_typed('actor', raw, source_type)} IN ({actors}), false)"
     if kind == "present":
         if check.read_as in ("flag", "flag_or_false"):
@@ -319,9 +139,7 @@ def _type_note(check: BuiltinCheck, base: str) -> str:
 
 
 def run_builtin_contract(
-    con: duckdb.DuckDBPyConnection,
-    dataset: str,
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     checks: Sequence[BuiltinCheck],
     *,
     chunk_rows: int = CHUNK_ROWS,
@@ -331,13 +149,13 @@ def run_builtin_contract(
     Raises:
         EvidenceError: the files cannot be read, or the evidence filter does not evaluate.
     """
-    import duckdb
+    con, dataset = evidence.con, evidence.name
     import pandas as pd
 
     _quiet_gx()
     import great_expectations as gx
 
-    available = evidence.columns(con)
+    available = evidence.columns()
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
     problems: dict[str, str] = {}
@@ -349,7 +167,7 @@ def run_builtin_contract(
             problems[role] = _missing_message(evidence, role, expr, available, exc)
             continue
         exprs[role], types[role] = expr, str(kind).split("(")[0].strip()
-    kept = evidence._checked_filter(con)
+    kept = evidence.checked_filter()
     validator = _Validator(gx)
 
     tallies: dict[int, _Tally] = {}
@@ -370,7 +188,7 @@ def run_builtin_contract(
     rows = chunks = 0
     if oks:
         tallies.update({i: _Tally() for i in oks})
-        select = ", ".join(f"{ok} AS {_quote_ident(f'_ok{i}')}" for i, ok in oks.items())
+        select = ", ".join(f"{ok} AS {quote_ident(f'_ok{i}')}" for i, ok in oks.items())
         sql = f"SELECT {select} FROM {evidence.source_sql()} WHERE {kept}"
         try:
             for part in _chunks(con, sql, chunk_rows):
@@ -379,7 +197,7 @@ def run_builtin_contract(
                 for i in oks:
                     validator.flag(f"_ok{i}", part, tallies[i], limit=_MAX_EXAMPLES)
         except duckdb.Error as exc:
-            raise evidence._read_error(exc) from exc
+            raise evidence.read_error(exc) from exc
     else:
         rows = _count(con, evidence, kept)
     failing: dict[int, str] = {}
@@ -421,12 +239,12 @@ def run_builtin_contract(
     )
 
 
-def _spec_key(evidence: EvidenceSet, role: str) -> tuple[str, ...]:
+def _spec_key(evidence: DuckDBDataset, role: str) -> tuple[str, ...]:
     return ("columns", role) if role in evidence.spec.columns else ("columns",)
 
 
 def _missing_message(
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     role: str,
     expr: str,
     available: list[tuple[str, str]],
@@ -437,7 +255,7 @@ def _missing_message(
     if role in evidence.spec.columns:
         return (
             f"the expression for {role!r} ({expr}) does not evaluate on {files}: "
-            f"{_first_line(exc)}; fix evidence.{evidence.name}.columns.{role} (columns: {names})"
+            f"{first_line(exc)}; fix evidence.{evidence.name}.columns.{role} (columns: {names})"
         )
     return (
         f"{files} has no column {role!r}; map it under evidence.{evidence.name}.columns, e.g. "
@@ -452,13 +270,13 @@ def _scope_sql(check: BuiltinCheck, exprs: dict[str, str], types: dict[str, str]
         if scope.kind == "flag":
             parts.append(f"({typed}) IS TRUE")
         else:
-            values = ", ".join(_sql_literal(v) for v in scope.values) or "NULL"
+            values = ", ".join(sql_literal(v) for v in scope.values) or "NULL"
             parts.append(f"({typed}) IN ({values})")
     return " AND ".join(parts) or "true"
 
 
 def _examples(
-    con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, expr: str, ok: str, kept: str
+    con: duckdb.DuckDBPyConnection, evidence: DuckDBDataset, expr: str, ok: str, kept: str
 ) -> list[Any]:
     """Return the most frequent failing values (a diagnostic query, only for failures)."""
     sql = (
@@ -471,7 +289,7 @@ def _examples(
 
 def _unique_ids(
     con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     check: BuiltinCheck,
     exprs: dict[str, str],
     types: dict[str, str],
@@ -480,7 +298,6 @@ def _unique_ids(
     validator: _Validator,
 ) -> tuple[_Tally, str | None]:
     """Count the rows whose id another, different row shares (DuckDB), validated by GX."""
-    import duckdb
     import pandas as pd
 
     key = _typed(check.read_as, exprs[check.column], types[check.column])
@@ -499,7 +316,7 @@ def _unique_ids(
             f"HAVING count(*) > 1 AND ({conflict_sql(cols)}) ORDER BY n DESC, _id"
         ).fetchall()
     except duckdb.Error as exc:
-        raise evidence._read_error(exc) from exc
+        raise evidence.read_error(exc) from exc
     tally = _Tally(rows=total, unexpected=sum(int(n) for _, n in dups))
     if not dups:
         return tally, None

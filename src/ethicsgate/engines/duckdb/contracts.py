@@ -24,28 +24,25 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ethicsgate.contracts.results import ContractResult, ExpectationResult
+import duckdb
+
+from ethicsgate.engines.duckdb.connection import diagnostic_rows
+from ethicsgate.engines.duckdb.sqltypes import NUMERIC
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence.engine import diagnostic_rows
-from ethicsgate.evidence.reader import EvidenceSet, _quote_ident, _sql_literal
-from ethicsgate.evidence.sqltypes import NUMERIC
-from ethicsgate.policy.models import DataQualityRule, Expectation, Rule
-from ethicsgate.rules.results import RuleResult, RuleStatus
+from ethicsgate.evidence.contracts import ContractResult, ExpectationResult
+from ethicsgate.evidence.sql import quote_ident, sql_literal
+from ethicsgate.policy.models import DataQualityRule, Expectation
 
 if TYPE_CHECKING:
-    import duckdb
     import pandas as pd
 
-__all__ = ["contract_rule_result", "guarded_error", "guarded_rules", "run_contract"]
+    from ethicsgate.engines.duckdb.dataset import DuckDBDataset
+
+__all__ = ["CHUNK_ROWS", "run_contract"]
 
 #: Rows per chunk handed to Great Expectations: ~10^6 rows of a few columns is tens of MB.
 CHUNK_ROWS = 1_000_000
 _MAX_DUPLICATES = 10_000
-
-
-def guarded_rules(rule: DataQualityRule, rules: Sequence[Rule]) -> list[str]:
-    """Return the ids of the rules a contract guards (default: others on its dataset)."""
-    return rule.guarded(list(rules))
 
 
 @dataclass
@@ -61,9 +58,8 @@ class _Tally:
 
 
 def run_contract(
-    con: duckdb.DuckDBPyConnection,
+    evidence: DuckDBDataset,
     rule: DataQualityRule,
-    evidence: EvidenceSet,
     *,
     guards: Sequence[str] = (),
     chunk_rows: int = CHUNK_ROWS,
@@ -74,29 +70,29 @@ def run_contract(
         EvidenceError: a role's column or expression does not exist or does not evaluate, or
             the files cannot be read (located in the audit spec).
     """
-    import duckdb
+    con = evidence.con
 
     _quiet_gx()
     import great_expectations as gx
 
-    available = evidence.columns(con)
+    available = evidence.columns()
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
     for exp in rule.expectations:
         if exp.column is not None and exp.column not in exprs:
-            expr, kind = evidence._checked_expression(con, exp.column, available)
+            expr, kind = evidence.checked_expression(exp.column, available)
             exprs[exp.column], types[exp.column] = expr, kind.split("(")[0]
     for exp in rule.expectations:
         if exp.expect == "between" and types[exp.column or ""] not in NUMERIC:
             _raise_not_numeric(evidence, exp.column or "", exprs, types)
-    kept = evidence._checked_filter(con)
+    kept = evidence.checked_filter()
     validator = _Validator(gx)
 
     rowwise = [e for e in rule.expectations if e.expect not in ("unique", "row_count_between")]
     tallies = [_Tally() for _ in rowwise]
-    select = [f"({exprs[c]}) AS {_quote_ident(c)}" for c in _columns(rowwise)]
+    select = [f"({exprs[c]}) AS {quote_ident(c)}" for c in _columns(rowwise)]
     select += [
-        f"{_timestamp_ok(exprs[c])} AS {_quote_ident(_ok_column(c))}"
+        f"{_timestamp_ok(exprs[c])} AS {quote_ident(_ok_column(c))}"
         for c in _columns([e for e in rowwise if e.expect == "timestamp"])
     ]
     rows = 0
@@ -110,7 +106,7 @@ def run_contract(
                 for exp, tally in zip(rowwise, tallies, strict=True):
                     validator.add(exp, frame, tally, types, limit=rule.max_examples)
         except duckdb.Error as exc:
-            raise evidence._read_error(exc) from exc
+            raise evidence.read_error(exc) from exc
     else:
         rows = _count(con, evidence, kept)
 
@@ -147,7 +143,7 @@ def run_contract(
 
 
 def _raise_not_numeric(
-    evidence: EvidenceSet, role: str, exprs: dict[str, str], types: dict[str, str]
+    evidence: DuckDBDataset, role: str, exprs: dict[str, str], types: dict[str, str]
 ) -> None:
     mapped = role in evidence.spec.columns
     raise EvidenceError(
@@ -156,77 +152,6 @@ def _raise_not_numeric(
         location=evidence.locate(("columns", role) if mapped else ("path",)),
         hint=f'map {role} to a numeric expression under columns, e.g. {role}: "CAST({role} '
         'AS DOUBLE)", or use expect regex or in_set for text',
-    )
-
-
-def contract_rule_result(rule: DataQualityRule, contract: ContractResult) -> RuleResult:
-    """Return the data_quality rule's own result: fail when any expectation failed."""
-    failed = [e for e in contract.expectations if not e.success]
-    if failed:
-        first = failed[0]
-        message = (
-            f"{len(failed)} of {len(contract.expectations)} expectation(s) failed; first: "
-            f"{first.message}"
-        )
-        if contract.guards:
-            message += f"; not evaluated: {', '.join(contract.guards)}"
-    else:
-        count = len(contract.expectations)
-        message = f"all {count} expectation(s) met on {contract.rows:,} row(s)"
-    return RuleResult(
-        id=rule.id,
-        kind=rule.kind,
-        title=rule.title,
-        severity=rule.severity.value,
-        status=RuleStatus.FAIL if failed else RuleStatus.PASS,
-        message=message,
-        dataset=rule.dataset,
-        references=list(rule.references),
-        rows=contract.rows,
-        records_checked=contract.rows,
-        violations=sum(e.unexpected for e in failed),
-        parameters={"expectations": [e.expect for e in contract.expectations]},
-    )
-
-
-def guarded_error(
-    rule: Rule,
-    contract: ContractResult,
-    failed: ExpectationResult | None = None,
-    *,
-    also: Sequence[ExpectationResult] = (),
-) -> RuleResult:
-    """Return the ``error`` result of a rule whose evidence broke a data contract.
-
-    ``failed`` is the expectation the rule depends on (default: the contract's first failure)
-    and ``also`` the other failed ones it depends on.
-    """
-    if failed is None:
-        failed = next(e for e in contract.expectations if not e.success)
-    if contract.builtin:
-        message = (
-            f"not evaluated: built-in data contract on {contract.dataset!r} failed: "
-            f"{failed.message}"
-        )
-        if also:
-            named = ", ".join(f"{e.expect} on {e.column!r}" for e in also)
-            message += f"; also failed: {named}"
-    else:
-        message = (
-            f"not evaluated: data contract {contract.rule_id!r} on {contract.dataset!r} "
-            f"failed ({failed.message})"
-        )
-    return RuleResult(
-        id=rule.id,
-        kind=rule.kind,
-        title=rule.title,
-        severity=rule.severity.value,
-        status=RuleStatus.ERROR,
-        message=message,
-        dataset=rule.dataset,
-        references=list(rule.references),
-        rows=0,
-        check=getattr(rule, "check", None),
     )
 
 
@@ -387,7 +312,6 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
             (depending on when DuckDB meets the file), which is turned back into DuckDB's, so
             callers catch one kind.
     """
-    import duckdb
     import pyarrow as pa
 
     cursor = con.cursor()  # a cursor of its own: the caller's connection stays usable
@@ -403,25 +327,23 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
         cursor.close()
 
 
-def _count(con: duckdb.DuckDBPyConnection, evidence: EvidenceSet, kept: str) -> int:
-    import duckdb
+def _count(con: duckdb.DuckDBPyConnection, evidence: DuckDBDataset, kept: str) -> int:
 
     try:
         sql = f"SELECT count(*) FROM {evidence.source_sql()} WHERE {kept}"
         return int(con.sql(sql).fetchall()[0][0])
     except duckdb.Error as exc:
-        raise evidence._read_error(exc) from exc
+        raise evidence.read_error(exc) from exc
 
 
 def _unique(
     con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
+    evidence: DuckDBDataset,
     expr: str,
     kept: str,
     validator: _Validator,
     rule: DataQualityRule,
 ) -> _Tally:
-    import duckdb
     import pandas as pd
 
     source = f"(SELECT ({expr}) AS v FROM {evidence.source_sql()} WHERE {kept})"
@@ -443,7 +365,7 @@ def _unique(
         ).df()
         con.execute("DROP TABLE _eg_contract_dups")
     except duckdb.Error as exc:
-        raise evidence._read_error(exc) from exc
+        raise evidence.read_error(exc) from exc
     tally = _Tally(rows=int(total), missing=int(missing), unexpected=int(dup_rows))
     if dup_values:
         tally.duplicates = list(dups["v"])
@@ -467,7 +389,7 @@ def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> st
         ):
             allowed = ", ".join(repr(v) for v in exp.values or [])
             return f"{value} IS NOT NULL AND {value} NOT IN ({allowed})"
-        allowed = ", ".join(_sql_literal(_text(v)) for v in exp.values or [])
+        allowed = ", ".join(sql_literal(_text(v)) for v in exp.values or [])
         return f"{value} IS NOT NULL AND CAST({value} AS VARCHAR) NOT IN ({allowed})"
     if exp.expect == "between":
         parts = []
@@ -477,7 +399,7 @@ def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> st
             parts.append(f"{value} > {exp.max!r}")
         return f"{value} IS NOT NULL AND ({' OR '.join(parts)})"
     if exp.expect == "regex":
-        pattern = _sql_literal(exp.pattern or "")
+        pattern = sql_literal(exp.pattern or "")
         return f"{value} IS NOT NULL AND NOT regexp_matches(CAST({value} AS VARCHAR), {pattern})"
     if exp.expect == "timestamp":
         return f"NOT {_timestamp_ok(expr)}"
@@ -488,11 +410,11 @@ def _literal(value: Any) -> str:
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
     if isinstance(value, (str, int, float, bool)):
-        return _sql_literal(value)
-    return _sql_literal(str(value))
+        return sql_literal(value)
+    return sql_literal(str(value))
 
 
-def _locate_all(evidence: EvidenceSet, failing: dict[int, str], kept: str) -> dict[int, str]:
+def _locate_all(evidence: DuckDBDataset, failing: dict[int, str], kept: str) -> dict[int, str]:
     """Return the first failing row (in file order) of each failing expectation.
 
     One diagnostic scan per file for all of them; a single thread keeps ``row_number()`` in

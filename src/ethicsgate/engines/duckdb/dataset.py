@@ -8,122 +8,56 @@ located (file, row, column) before anyone can mistake them for data.
 from __future__ import annotations
 
 import csv
-import glob as _glob
 import gzip
-import hashlib
 import json
 import math
-import os
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pandas as pd
 
+from ethicsgate.engines.duckdb.connection import diagnostic_rows
+from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
+from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence.engine import diagnostic_rows
+from ethicsgate.evidence.model import (
+    EvidenceFile,
+    GroupedCounts,
+    Locator,
+    ProgressCallback,
+    ScoreColumn,
+    ScoreProfile,
+    sha256_file,
+)
 from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
-from ethicsgate.evidence.sqltypes import FIXED_WIDTH, NUMERIC
+from ethicsgate.evidence.sql import quote_ident, sql_literal
 
-__all__ = [
-    "EvidenceFile",
-    "EvidenceSet",
-    "GroupedCounts",
-    "ProgressCallback",
-    "ScoreColumn",
-    "ScoreProfile",
-    "open_evidence",
-    "sha256_file",
-]
+if TYPE_CHECKING:
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.engines.duckdb.rows import DuckDBRows
+    from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
+    from ethicsgate.evidence.roles import Role
+    from ethicsgate.policy.models import DataQualityRule
 
-ProgressCallback = Callable[[str, float], None]
+__all__ = ["DuckDBDataset"]
+
 _T = TypeVar("_T")
-_FORMATS: dict[str, EvidenceFormat] = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-}
-_COMPRESSED = (".gz", ".zst")
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class EvidenceFile:
-    """One file of an evidence set with its digest and size."""
-
-    path: Path
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True)
-class GroupedCounts:
-    """Rows grouped by role values with their count ``n``; ``rows_read`` before the filter."""
-
-    frame: pd.DataFrame
-    rows_read: int
-    rows: int
-
-
-@dataclass(frozen=True)
-class ScoreColumn:
-    """A column of a grouped scan derived from the ``score`` role (``s``, as DOUBLE).
-
-    ``gt``/``ge``: 0/1 for ``s > value`` / ``s >= value``; ``value``: ``s`` itself; ``bin``:
-    ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: the compensated sum of ``s``
-    per group (an aggregate, not a key).
-    """
-
-    kind: Literal["gt", "ge", "value", "bin", "sum"]
-    value: float = 0.0
-    scale: float = 0.0
-    bins: int = 1
-
-
-@dataclass(frozen=True)
-class ScoreProfile:
-    """The audited rows' ``score``: how many, its range, and about how many distinct values."""
-
-    rows: int
-    min: float
-    max: float
-    distinct_estimate: int
-
-
-def _sql_literal(value: str | int | float | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _option_sql(value: Any) -> str:
     """Return a reader option as SQL: a scalar, a list ``[...]`` or a struct ``{'k': v}``."""
     if isinstance(value, dict):
-        fields = ", ".join(f"{_sql_literal(k)}: {_option_sql(v)}" for k, v in value.items())
+        fields = ", ".join(f"{sql_literal(k)}: {_option_sql(v)}" for k, v in value.items())
         return "{" + fields + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_option_sql(v) for v in value) + "]"
-    return _sql_literal(value)
+    return sql_literal(value)
 
 
 #: Bins per histogram pass of the median search, and the row count below which the remaining
@@ -159,50 +93,8 @@ def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
     return raw, f"CAST(least(greatest({{}}, 0), {column.bins - 1}) AS BIGINT)"
 
 
-def binary_sql(kind: str, value: str) -> str | None:
-    """Return SQL mapping ``value`` to 0/1, NULL for anything else (the reader's spellings).
-
-    ``kind`` is the DuckDB type of the role's expression; ``value`` is that expression, or the
-    field holding its value after a grouping. None: the type cannot hold 0/1 at all.
-    """
-    base = kind.split("(")[0]
-    if base == "JSON":  # JSON Lines with mixed types in one field: each value as its text
-        return binary_sql("VARCHAR", _json_text(value))
-    if base == "BOOLEAN":
-        return f"CAST(({value}) AS BIGINT)"
-    if base in NUMERIC:
-        return f"CASE WHEN ({value}) = 1 THEN 1 WHEN ({value}) = 0 THEN 0 END"
-    if base == "VARCHAR":
-        return (
-            f"CASE lower(trim(({value}))) WHEN '1' THEN 1 WHEN '0' THEN 0 WHEN 'true' THEN 1 "
-            "WHEN 'false' THEN 0 WHEN '1.0' THEN 1 WHEN '0.0' THEN 0 END"
-        )
-    return None
-
-
-def _json_text(value: str) -> str:
-    """Return SQL giving a JSON value as text: a string without its quotes, else its JSON."""
-    return f"json_extract_string(({value}), '$')"
-
-
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _detect_format(files: Sequence[Path]) -> EvidenceFormat | None:
-    found: set[EvidenceFormat] = set()
-    for file in files:
-        suffixes = [s.lower() for s in file.suffixes]
-        while suffixes and suffixes[-1] in _COMPRESSED:
-            suffixes.pop()
-        if not suffixes or suffixes[-1] not in _FORMATS:
-            return None
-        found.add(_FORMATS[suffixes[-1]])
-    return found.pop() if len(found) == 1 else None
-
-
 @dataclass
-class EvidenceSet:
+class DuckDBDataset:
     """One named evidence set, resolved to files, ready to scan.
 
     ``locate`` maps a key path inside the audit spec's evidence entry (``("columns", "label")``)
@@ -213,15 +105,21 @@ class EvidenceSet:
     spec: EvidenceSpec
     files: list[Path]
     format: EvidenceFormat
-    locate: Callable[[Sequence[str | int]], Location]
+    locate: Locator
+    engine: DuckDBEngine = field(repr=False)
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
     _ragged_checked: bool = field(default=False, repr=False)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """Return the engine's connection."""
+        return self.engine.con
 
     # -- SQL building -------------------------------------------------------------------
 
     def source_sql(self, files: Sequence[Path] | None = None) -> str:
         """Return the DuckDB table function that reads the files."""
-        paths = "[" + ", ".join(_sql_literal(str(f)) for f in (files or self.files)) + "]"
+        paths = "[" + ", ".join(sql_literal(str(f)) for f in (files or self.files)) + "]"
         options = dict(self.spec.options)
         if self.format == "csv":
             function = "read_csv"
@@ -235,7 +133,7 @@ class EvidenceSet:
 
     def role_expression(self, role: str) -> str:
         """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or _quote_ident(role)
+        return self.spec.columns.get(role) or quote_ident(role)
 
     # -- digests --------------------------------------------------------------------------
 
@@ -254,17 +152,17 @@ class EvidenceSet:
 
     # -- scans ------------------------------------------------------------------------
 
-    def columns(self, con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    def columns(self) -> list[tuple[str, str]]:
         """Return the source's column names and types (reads only the header or a sample).
 
         Raises:
             EvidenceError: the files cannot be read as the declared format.
         """
         try:
-            rel = con.sql(f"SELECT * FROM {self.source_sql()} LIMIT 0")
+            rel = self.con.sql(f"SELECT * FROM {self.source_sql()} LIMIT 0")
             columns = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
         except duckdb.Error as exc:
-            raise self._read_error(exc) from exc
+            raise self.read_error(exc) from exc
         if self.format == "csv" and len(columns) == 1 and not self._ragged_checked:
             self._check_not_ragged(columns[0][0])
             self._ragged_checked = True  # columns() runs for every probe: read the files once
@@ -303,7 +201,6 @@ class EvidenceSet:
 
     def grouped_counts(
         self,
-        con: duckdb.DuckDBPyConnection,
         *,
         roles: Sequence[str],
         binary_roles: Sequence[str] = (),
@@ -320,44 +217,44 @@ class EvidenceSet:
             EvidenceError: a column or expression does not exist or does not evaluate, or a
                 binary role holds a value other than 0/1 (the first such row is named).
         """
-        available = self.columns(con)
+        available = self.columns()
         # raw key expressions over the source with their types; c0, c1, ... in the struct
         keys: list[tuple[str, str]] = []
         outer: list[str] = []  # the normalised columns, over the struct's fields
         normalized: dict[str, str] = {}
         for role in roles:
-            expr, kind = self._checked_expression(con, role, available)
+            expr, kind = self.checked_expression(role, available)
             field = f"_t.c{len(keys)}"
             keys.append((expr, kind))
             if role in binary_roles:
                 normalized[role] = self._binary_sql(role, kind, expr)
-                outer.append(f"{self._binary_sql(role, kind, field)} AS {_quote_ident(role)}")
+                outer.append(f"{self._binary_sql(role, kind, field)} AS {quote_ident(role)}")
             else:
-                text = _json_text(field) if kind == "JSON" else f"CAST({field} AS VARCHAR)"
-                outer.append(f"{text} AS {_quote_ident(role)}")
-        kept = self._checked_filter(con)
+                text = json_text(field) if kind == "JSON" else f"CAST({field} AS VARCHAR)"
+                outer.append(f"{text} AS {quote_ident(role)}")
+        kept = self.checked_filter()
         outer.append(f"_t.c{len(keys)} AS _kept")
         keys.append((kept, "BOOLEAN"))
         sums: list[str] = []
         if score_columns:
-            score = self._score_sql(con, available)
+            score = self._score_sql(available)
             for name, column in score_columns.items():
                 raw, final = _score_column_sql(score, column)
                 if column.kind == "sum":
-                    outer.append(f"{final.format(f'_s{len(sums)}')} AS {_quote_ident(name)}")
+                    outer.append(f"{final.format(f'_s{len(sums)}')} AS {quote_ident(name)}")
                     sums.append(f"{raw} AS _s{len(sums)}")
                 else:
-                    outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {_quote_ident(name)}")
+                    outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(name)}")
                     # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
         sql = self._grouped_sql(keys, sums, outer)
-        frame = self._run(con, sql, progress)
+        frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
         for role in binary_roles:
             if frame[role].isna().any():
-                self._raise_bad_binary(con, role, normalized[role], kept)
+                self._raise_bad_binary(role, normalized[role], kept)
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
@@ -380,7 +277,7 @@ class EvidenceSet:
         Distinct key tuples merge only if their keyed hashes collide by chance: about
         G^2 / 2^65 for G tuples (3e-12 for 10,000). Results do not depend on the key.
         """
-        secret = _sql_literal(secrets.token_hex(8))
+        secret = sql_literal(secrets.token_hex(8))
         hashed = ", ".join(
             f"({expr})"
             if kind.split("(")[0] in FIXED_WIDTH
@@ -404,7 +301,6 @@ class EvidenceSet:
 
     def score_profile(
         self,
-        con: duckdb.DuckDBPyConnection,
         *,
         distinct: bool = True,
         progress: ProgressCallback | None = None,
@@ -418,8 +314,8 @@ class EvidenceSet:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
                 value in an audited row (the first such row is named).
         """
-        score = self._score_sql(con, self.columns(con))
-        kept = self._checked_filter(con)
+        score = self._score_sql(self.columns())
+        kept = self.checked_filter()
         bad = f"({score} IS NULL OR isnan({score}) OR isinf({score}))"
         sql = (
             f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}), max({score}), "
@@ -427,10 +323,10 @@ class EvidenceSet:
             f"FROM {self.source_sql()} WHERE {kept}"
         )
         bad_rows, rows, low, high, distinct = self._fetch(
-            con, sql, progress, f"{self.name} (score profile)"
+            sql, progress, f"{self.name} (score profile)"
         )[0]
         if bad_rows:
-            self._raise_bad_score(con, kept, bad, int(bad_rows))
+            self._raise_bad_score(kept, bad, int(bad_rows))
         if not rows:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
         if not math.isfinite(float(high) - float(low)):
@@ -450,7 +346,6 @@ class EvidenceSet:
 
     def score_median(
         self,
-        con: duckdb.DuckDBPyConnection,
         profile: ScoreProfile,
         *,
         progress: ProgressCallback | None = None,
@@ -469,11 +364,10 @@ class EvidenceSet:
                 f"evidence {self.name!r}: no audited rows, so the scores have no median",
                 location=self.locate(("path",)),
             )
-        score = self._score_sql(con, self.columns(con))
-        kept = self._checked_filter(con)
+        score = self._score_sql(self.columns())
+        kept = self.checked_filter()
         middle = sorted({(profile.rows - 1) // 2, profile.rows // 2})
         found = self._order_statistics(
-            con,
             score,
             kept,
             middle,
@@ -486,7 +380,6 @@ class EvidenceSet:
 
     def _order_statistics(
         self,
-        con: duckdb.DuckDBPyConnection,
         score: str,
         where: str,
         ranks: list[int],
@@ -517,7 +410,7 @@ class EvidenceSet:
                 "ORDER BY s"
             )
             found: dict[int, float] = {}
-            for value, first, cum in self._fetch(con, sql, progress, label):
+            for value, first, cum in self._fetch(sql, progress, label):
                 for rank in ranks:
                     if first <= rank < cum:
                         found[rank] = float(value)
@@ -534,7 +427,7 @@ class EvidenceSet:
             f"FROM {self.source_sql()} WHERE {where} GROUP BY b ORDER BY b"
         )
         bins: list[list[Any]] = []
-        for bin_index, count, bin_low, bin_high in self._fetch(con, sql, progress, label):
+        for bin_index, count, bin_low, bin_high in self._fetch(sql, progress, label):
             if bins and min(int(bin_index), _HISTOGRAM_BINS - 1) == bins[-1][0]:
                 bins[-1][1] += int(count)
                 bins[-1][3] = max(bins[-1][3], bin_high)
@@ -548,7 +441,6 @@ class EvidenceSet:
             inside = [r for r in ranks if before <= r < before + count]
             if inside:
                 deeper = self._order_statistics(
-                    con,
                     score,
                     where,
                     [r - before for r in inside],
@@ -564,15 +456,14 @@ class EvidenceSet:
 
     def _fetch(
         self,
-        con: duckdb.DuckDBPyConnection,
         sql: str,
         progress: ProgressCallback | None = None,
         label: str = "",
     ) -> list[tuple[Any, ...]]:
-        return self._tracked(con, progress, label or self.name, lambda: con.sql(sql).fetchall())
+        return self._tracked(progress, label or self.name, lambda: self.con.sql(sql).fetchall())
 
-    def _score_sql(self, con: duckdb.DuckDBPyConnection, available: list[tuple[str, str]]) -> str:
-        expr, kind = self._checked_expression(con, "score", available)
+    def _score_sql(self, available: list[tuple[str, str]]) -> str:
+        expr, kind = self.checked_expression("score", available)
         if kind.split("(")[0] not in NUMERIC:
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
@@ -584,11 +475,8 @@ class EvidenceSet:
             )
         return f"CAST(({expr}) AS DOUBLE)"
 
-    def _raise_bad_score(
-        self, con: duckdb.DuckDBPyConnection, kept: str, bad: str, count: int
-    ) -> None:
-        self._raise_at_first_row(
-            con,
+    def _raise_bad_score(self, kept: str, bad: str, count: int) -> None:
+        self.raise_at_first_row(
             "score",
             f"({kept}) AND {bad}",
             problem="'score' must be a finite number in every audited row",
@@ -600,17 +488,15 @@ class EvidenceSet:
 
     def _run(
         self,
-        con: duckdb.DuckDBPyConnection,
         sql: str,
         progress: ProgressCallback | None,
         *,
         label: str | None = None,
     ) -> pd.DataFrame:
-        return self._tracked(con, progress, label or self.name, lambda: con.sql(sql).df())
+        return self._tracked(progress, label or self.name, lambda: self.con.sql(sql).df())
 
     def _tracked(
         self,
-        con: duckdb.DuckDBPyConnection,
         progress: ProgressCallback | None,
         label: str,
         work: Callable[[], _T],
@@ -619,11 +505,13 @@ class EvidenceSet:
         stop = threading.Event()
         poller: threading.Thread | None = None
         if progress is not None:
-            con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+            self.con.execute(
+                "SET enable_progress_bar = true; SET enable_progress_bar_print = false"
+            )
 
             def poll() -> None:
                 while not stop.wait(0.1):
-                    value = con.query_progress()
+                    value = self.con.query_progress()
                     if value >= 0:
                         progress(label, min(value / 100.0, 1.0))
 
@@ -632,7 +520,7 @@ class EvidenceSet:
         try:
             result = work()
         except duckdb.Error as exc:
-            raise self._read_error(exc) from exc
+            raise self.read_error(exc) from exc
         finally:
             stop.set()
             if poller is not None:
@@ -641,9 +529,7 @@ class EvidenceSet:
             progress(label, 1.0)
         return result
 
-    def _checked_expression(
-        self, con: duckdb.DuckDBPyConnection, role: str, available: list[tuple[str, str]]
-    ) -> tuple[str, str]:
+    def checked_expression(self, role: str, available: list[tuple[str, str]]) -> tuple[str, str]:
         """Return a role's SQL expression and its DuckDB type, from one probe of the source.
 
         Raises:
@@ -652,13 +538,13 @@ class EvidenceSet:
         """
         expr = self.role_expression(role)
         try:
-            kind = str(con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
+            kind = str(self.con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
                 raise EvidenceError(
                     f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
-                    f"evaluate: {_first_line(exc)}",
+                    f"evaluate: {first_line(exc)}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self._describe_files()}: {names}",
                 ) from exc
@@ -670,12 +556,12 @@ class EvidenceSet:
             ) from exc
         return expr, kind
 
-    def _checked_filter(self, con: duckdb.DuckDBPyConnection) -> str:
+    def checked_filter(self) -> str:
         if not self.spec.filter:
             return "true"
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
-            rel = con.sql(f"SELECT {condition} FROM {self.source_sql()} LIMIT 0")
+            rel = self.con.sql(f"SELECT {condition} FROM {self.source_sql()} LIMIT 0")
             if str(rel.types[0]) != "BOOLEAN":
                 raise EvidenceError(
                     f"evidence {self.name!r}: filter must be a true/false condition, "
@@ -684,7 +570,7 @@ class EvidenceSet:
                 )
         except duckdb.Error as exc:
             raise EvidenceError(
-                f"evidence {self.name!r}: the filter does not evaluate: {_first_line(exc)}",
+                f"evidence {self.name!r}: the filter does not evaluate: {first_line(exc)}",
                 location=self.locate(("filter",)),
                 hint='write a SQL condition over the evidence columns, e.g. "age >= 18"',
             ) from exc
@@ -702,11 +588,8 @@ class EvidenceSet:
             )
         return mapped
 
-    def _raise_bad_binary(
-        self, con: duckdb.DuckDBPyConnection, role: str, normalized: str, kept: str
-    ) -> None:
-        self._raise_at_first_row(
-            con,
+    def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
+        self.raise_at_first_row(
             role,
             f"({kept}) AND ({normalized}) IS NULL",
             problem=f"{role!r} must be 0 or 1",
@@ -714,9 +597,8 @@ class EvidenceSet:
             f"map {role} to an expression that yields 0/1",
         )
 
-    def _raise_at_first_row(
+    def raise_at_first_row(
         self,
-        con: duckdb.DuckDBPyConnection,
         role: str,
         where: str,
         *,
@@ -731,7 +613,7 @@ class EvidenceSet:
         """
         expr = self.role_expression(role)
         for file in self.files:
-            row = self._first_row(con, file, f"CAST(({expr}) AS VARCHAR)", where)
+            row = self._first_row(file, f"CAST(({expr}) AS VARCHAR)", where)
             if row is None:
                 continue
             number, value = row
@@ -748,9 +630,7 @@ class EvidenceSet:
             location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
         )
 
-    def _first_row(
-        self, con: duckdb.DuckDBPyConnection, file: Path, value: str, where: str
-    ) -> tuple[int, Any] | None:
+    def _first_row(self, file: Path, value: str, where: str) -> tuple[int, Any] | None:
         result = diagnostic_rows(
             f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS "
             f"_value, {where} AS _bad FROM {self.source_sql([file])}) WHERE _bad "
@@ -782,7 +662,7 @@ class EvidenceSet:
                 )
         return None
 
-    def _read_error(self, exc: duckdb.Error) -> EvidenceError:
+    def read_error(self, exc: duckdb.Error) -> EvidenceError:
         if self.format == "jsonl" and "Malformed JSON" in str(exc):
             bad = self._first_bad_json_line()
             if bad is not None:
@@ -796,10 +676,35 @@ class EvidenceSet:
             )
         return EvidenceError(
             f"evidence {self.name!r}: cannot read {self._describe_files()} as {self.format}: "
-            f"{_first_line(exc, lines=3)}",
+            f"{first_line(exc, lines=3)}",
             location=self.locate(("path",)),
             hint=hint,
         )
+
+    # -- record-level rows and data contracts ---------------------------------------------
+
+    def read_rows(self, roles: Sequence[Role]) -> DuckDBRows:
+        """Scan the evidence once into a temporary table of typed roles, filter applied.
+
+        Raises:
+            EvidenceError: a role's column is missing or of the wrong type, or a value cannot
+                be read (the first such row is named: file, row, column, and the fix).
+        """
+        from ethicsgate.engines.duckdb.rows import read_rows
+
+        return read_rows(self, roles)
+
+    def run_contract(self, rule: DataQualityRule, *, guards: list[str]) -> ContractResult:
+        """Run a data_quality rule's expectations with Great Expectations, in bounded memory."""
+        from ethicsgate.engines.duckdb.contracts import run_contract
+
+        return run_contract(self, rule, guards=guards)
+
+    def run_builtin_contract(self, checks: Sequence[BuiltinCheck]) -> ContractResult:
+        """Run the built-in checks the rules need of this dataset (``contracts: report``)."""
+        from ethicsgate.engines.duckdb.builtin_contracts import run_builtin_contract
+
+        return run_builtin_contract(self, checks)
 
 
 def _open_text(file: Path, *, newline: str | None = None) -> IO[str] | None:
@@ -825,53 +730,3 @@ def _bad_json_line(file: Path) -> tuple[int, int, str] | None:
             except json.JSONDecodeError as exc:
                 return number, exc.colno, exc.msg
     return None
-
-
-def _first_line(exc: BaseException, *, lines: int = 1) -> str:
-    text = str(exc).strip()
-    return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())
-
-
-def open_evidence(
-    name: str,
-    spec: EvidenceSpec,
-    *,
-    base_dir: Path,
-    locate: Callable[[Sequence[str | int]], Location],
-) -> EvidenceSet:
-    """Resolve an evidence spec's path or glob (relative to ``base_dir``) to its files.
-
-    Raises:
-        EvidenceError: no file matches, or the format cannot be told from the extensions.
-    """
-    pattern = Path(spec.path).expanduser()
-    if not pattern.is_absolute():
-        pattern = base_dir / pattern
-    if _glob.has_magic(str(pattern)):
-        files = sorted(Path(p) for p in _glob.glob(str(pattern), recursive=True))
-        files = [f for f in files if f.is_file()]
-        if not files:
-            raise EvidenceError(
-                f"evidence {name!r}: no file matches {spec.path!r} (looked for {pattern})",
-                location=locate(("path",)),
-                hint="paths are relative to the audit spec's folder",
-            )
-    else:
-        if not pattern.is_file():
-            what = "is a directory, not a file" if pattern.is_dir() else "not found"
-            raise EvidenceError(
-                f"evidence {name!r}: file {what}: {pattern}",
-                location=locate(("path",)),
-                hint="paths are relative to the audit spec's folder; globs such as "
-                "data/*.parquet are allowed",
-            )
-        files = [pattern]
-    files = [Path(os.path.normpath(f)) for f in files]
-    fmt = spec.format or _detect_format(files)
-    if fmt is None:
-        raise EvidenceError(
-            f"evidence {name!r}: cannot tell the format of {spec.path!r} from its extension",
-            location=locate(("path",)),
-            hint="set format: csv, parquet, jsonl or json",
-        )
-    return EvidenceSet(name=name, spec=spec, files=files, format=fmt, locate=locate)

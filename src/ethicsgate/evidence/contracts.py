@@ -1,12 +1,27 @@
-"""What a data contract produces: per expectation, how many rows failed and a few examples."""
+"""Data contracts over evidence: the built-in checks rules need, and what a contract produces.
+
+Engine-neutral: an engine runs the checks (:meth:`~ethicsgate.evidence.engine.Dataset.run_contract`,
+``run_builtin_contract``) and returns a :class:`ContractResult` per expectation suite.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from pydantic import Field
 
 from ethicsgate.base import StrictModel
+from ethicsgate.evidence.roles import Role, RoleKind
 
-__all__ = ["ContractResult", "ExpectationResult"]
+__all__ = [
+    "BuiltinCheck",
+    "BuiltinKind",
+    "ContractResult",
+    "ExpectationResult",
+    "Scope",
+    "builtin_rule_id",
+]
 
 Parameter = str | int | float | bool | list[str | int | float | bool] | None
 
@@ -70,3 +85,47 @@ class ContractResult(StrictModel):
         description="True: derived from the rules by ethicsgate (audit spec contracts: report), "
         "not written in the policy.",
     )
+
+
+BuiltinKind = Literal[
+    "exists", "binary", "finite", "number", "timestamp", "flag", "actor", "present", "unique_id"
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A condition limiting a check to some rows: a text role in ``values``, or a flag true."""
+
+    role: str
+    kind: Literal["text", "flag"]
+    values: tuple[str, ...] = ()
+
+
+@dataclass
+class BuiltinCheck:
+    """One built-in expectation on a role of a dataset, and the rules that depend on it."""
+
+    expect: BuiltinKind
+    column: str
+    #: how the role is read (``key``, ``timestamp``, ...): present and unique_id type it so
+    read_as: RoleKind = "text"
+    scope: tuple[Scope, ...] = ()
+    #: unique_id: the roles whose values make a record (rows repeating them are one record)
+    record: tuple[Role, ...] = ()
+    guards: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Return what makes two rules' checks the same check."""
+        return (self.expect, self.column, self.read_as, self.scope, self.record)
+
+    @property
+    def roles(self) -> list[str]:
+        """Return every role the check reads."""
+        names = [self.column, *(s.role for s in self.scope), *(r.name for r in self.record)]
+        return list(dict.fromkeys(names))
+
+
+def builtin_rule_id(dataset: str) -> str:
+    """Return the id the report gives the built-in contract of a dataset."""
+    return f"builtin:{dataset}"

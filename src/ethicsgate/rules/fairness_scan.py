@@ -18,10 +18,8 @@ import contextlib
 import threading
 from dataclasses import dataclass, field
 
-import duckdb
-
-from ethicsgate.evidence import EvidenceSet, GroupedCounts, ProgressCallback
-from ethicsgate.evidence.reader import ScoreColumn, ScoreProfile
+from ethicsgate.evidence.engine import Dataset
+from ethicsgate.evidence.model import GroupedCounts, ProgressCallback, ScoreColumn, ScoreProfile
 from ethicsgate.metrics import LABEL, PREDICTION
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.results import ScoreSummary
@@ -61,8 +59,7 @@ def _warm_imports() -> None:
 
 
 def scan_fairness_evidence(
-    con: duckdb.DuckDBPyConnection,
-    evidence: EvidenceSet,
+    evidence: Dataset,
     rules: list[FairnessRule],
     *,
     progress: ProgressCallback | None = None,
@@ -90,10 +87,10 @@ def scan_fairness_evidence(
     if any(r.needs_score for r in rules):
         # the distinct estimate only decides how ROC AUC and calibration group the scores
         profile = evidence.score_profile(
-            con, distinct=any(r.score_metrics for r in rules), progress=progress
+            distinct=any(r.score_metrics for r in rules), progress=progress
         )
         if any(r.impact_ratio == "scoring" for r in rules) and profile.rows:
-            median = evidence.score_median(con, profile, progress=progress)
+            median = evidence.score_median(profile, progress=progress)
             columns[ABOVE_MEDIAN] = ScoreColumn("gt", value=median)
         for rule in rules:
             if rule.threshold is not None and rule.needs_prediction:
@@ -110,7 +107,6 @@ def scan_fairness_evidence(
                 columns[key] = ScoreColumn("bin", value=binning.low, scale=binning.scale, bins=bins)
                 columns[total] = ScoreColumn("sum")
     counts = evidence.grouped_counts(
-        con,
         roles=[*roles, *binary],
         binary_roles=binary,
         progress=progress,

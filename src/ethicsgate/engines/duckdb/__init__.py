@@ -1,0 +1,100 @@
+"""The embedded DuckDB engine: out-of-core scans of CSV, Parquet and JSON Lines files.
+
+The default engine and the reference the other engines are checked against. This package is the
+only one that imports ``duckdb``.
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ethicsgate.engines.duckdb.connection import connect
+from ethicsgate.engines.duckdb.dataset import DuckDBDataset
+from ethicsgate.evidence.model import Locator, resolve_files
+
+if TYPE_CHECKING:
+    from ethicsgate.evidence.spec import EvidenceSpec
+    from ethicsgate.settings import Settings
+
+__all__ = ["DuckDBDataset", "DuckDBEngine", "open_evidence"]
+
+
+class DuckDBEngine:
+    """One in-memory DuckDB connection for an audit, with the configured limits applied."""
+
+    name = "duckdb"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        """Keep the settings; :meth:`connect` applies them on first use."""
+        self._settings = settings
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def connect(self) -> None:
+        """Connect (``ETHICSGATE_MEMORY_LIMIT``, ``_THREADS``, ``_TEMP_DIR`` applied); idempotent.
+
+        Raises:
+            SettingsError: a setting holds a value DuckDB cannot use.
+        """
+        if self._con is None:
+            self._con = connect(self._settings)
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """Return the connection, connecting on first use."""
+        self.connect()
+        assert self._con is not None
+        return self._con
+
+    def open(
+        self, name: str, spec: EvidenceSpec, *, base_dir: Path, locate: Locator
+    ) -> DuckDBDataset:
+        """Resolve an evidence spec's files (a path or glob relative to ``base_dir``).
+
+        Raises:
+            EvidenceError: no file matches, or the format cannot be told from the extensions.
+        """
+        files, fmt = resolve_files(name, spec, base_dir=base_dir, locate=locate)
+        return DuckDBDataset(
+            name=name, spec=spec, files=files, format=fmt, locate=locate, engine=self
+        )
+
+    def versions(self) -> dict[str, str]:
+        """Return DuckDB's version, recorded in the report."""
+        try:
+            return {"duckdb": metadata.version("duckdb")}
+        except metadata.PackageNotFoundError:  # pragma: no cover - a dependency
+            return {"duckdb": "unknown"}
+
+    def close(self) -> None:
+        """Close the connection (DuckDB removes its spill folder)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> DuckDBEngine:
+        """Return the engine itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the engine."""
+        self.close()
+
+
+def open_evidence(
+    name: str,
+    spec: EvidenceSpec,
+    *,
+    base_dir: Path,
+    locate: Locator,
+    engine: DuckDBEngine | None = None,
+) -> DuckDBDataset:
+    """Open one evidence set on ``engine`` (default: a new engine of its own), e.g. in a test.
+
+    Raises:
+        EvidenceError: no file matches, or the format cannot be told from the extensions.
+    """
+    return (engine or DuckDBEngine()).open(name, spec, base_dir=base_dir, locate=locate)

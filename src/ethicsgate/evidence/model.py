@@ -1,0 +1,155 @@
+"""What engines hand over: evidence files with digests, grouped counts, score profiles.
+
+Engine-neutral: every evidence engine (DuckDB, Spark, a SQL database) returns these types, and
+the rules read nothing else of an engine's.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "EvidenceFile",
+    "GroupedCounts",
+    "Locator",
+    "ProgressCallback",
+    "ScoreColumn",
+    "ScoreProfile",
+    "detect_format",
+    "resolve_files",
+    "sha256_file",
+]
+
+#: Called with a label (a dataset, or a phase) and a fraction done in [0, 1].
+ProgressCallback = Callable[[str, float], None]
+#: Maps a key path inside an audit spec's evidence entry to a position in the audit file.
+Locator = Callable[[Sequence[str | int]], Location]
+_FORMATS: dict[str, EvidenceFormat] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+_COMPRESSED = (".gz", ".zst")
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One file of an evidence set with its digest and size."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class GroupedCounts:
+    """Rows grouped by role values with their count ``n``; ``rows_read`` before the filter."""
+
+    frame: pd.DataFrame
+    rows_read: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class ScoreColumn:
+    """A column of a grouped scan derived from the ``score`` role (``s``, as DOUBLE).
+
+    ``gt``/``ge``: 0/1 for ``s > value`` / ``s >= value``; ``value``: ``s`` itself; ``bin``:
+    ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: the compensated sum of ``s``
+    per group (an aggregate, not a key).
+    """
+
+    kind: Literal["gt", "ge", "value", "bin", "sum"]
+    value: float = 0.0
+    scale: float = 0.0
+    bins: int = 1
+
+
+@dataclass(frozen=True)
+class ScoreProfile:
+    """The audited rows' ``score``: how many, its range, and about how many distinct values."""
+
+    rows: int
+    min: float
+    max: float
+    distinct_estimate: int
+
+
+def detect_format(files: Sequence[Path]) -> EvidenceFormat | None:
+    """Return the one format all ``files`` have by extension (compression aside), or None."""
+    found: set[EvidenceFormat] = set()
+    for file in files:
+        suffixes = [s.lower() for s in file.suffixes]
+        while suffixes and suffixes[-1] in _COMPRESSED:
+            suffixes.pop()
+        if not suffixes or suffixes[-1] not in _FORMATS:
+            return None
+        found.add(_FORMATS[suffixes[-1]])
+    return found.pop() if len(found) == 1 else None
+
+
+def resolve_files(
+    name: str, spec: EvidenceSpec, *, base_dir: Path, locate: Locator
+) -> tuple[list[Path], EvidenceFormat]:
+    """Resolve an evidence spec's path or glob (relative to ``base_dir``) to files and format.
+
+    Raises:
+        EvidenceError: no file matches, or the format cannot be told from the extensions.
+    """
+    pattern = Path(spec.path).expanduser()
+    if not pattern.is_absolute():
+        pattern = base_dir / pattern
+    if _glob.has_magic(str(pattern)):
+        files = sorted(Path(p) for p in _glob.glob(str(pattern), recursive=True))
+        files = [f for f in files if f.is_file()]
+        if not files:
+            raise EvidenceError(
+                f"evidence {name!r}: no file matches {spec.path!r} (looked for {pattern})",
+                location=locate(("path",)),
+                hint="paths are relative to the audit spec's folder",
+            )
+    else:
+        if not pattern.is_file():
+            what = "is a directory, not a file" if pattern.is_dir() else "not found"
+            raise EvidenceError(
+                f"evidence {name!r}: file {what}: {pattern}",
+                location=locate(("path",)),
+                hint="paths are relative to the audit spec's folder; globs such as "
+                "data/*.parquet are allowed",
+            )
+        files = [pattern]
+    files = [Path(os.path.normpath(f)) for f in files]
+    fmt = spec.format or detect_format(files)
+    if fmt is None:
+        raise EvidenceError(
+            f"evidence {name!r}: cannot tell the format of {spec.path!r} from its extension",
+            location=locate(("path",)),
+            hint="set format: csv, parquet, jsonl or json",
+        )
+    return files, fmt
