@@ -34,10 +34,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest
 
+# ruff (pydocstyle included), mypy --strict, and the architecture contracts (docs/architecture.md)
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 schemas: $(VENV)/.installed
 	for kind in policy audit report; do \

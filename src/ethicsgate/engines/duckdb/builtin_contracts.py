@@ -4,7 +4,7 @@ The evidence reader converts each role as a rule needs it (0/1 labels, finite sc
 timestamps, known actors, ids that identify records) and stops the audit at the first value it
 cannot convert. With ``contracts: report`` in the audit spec, ethicsgate first derives from the
 policy's rules, per evidence set, an expectation suite of exactly those conversions, validates
-it with Great Expectations through the data-contract machinery of :mod:`.run`, and reports
+it with Great Expectations through the data-contract machinery of :mod:`.contracts`, and reports
 each failed expectation in the report while only the rules that depend on it become ``error``.
 
 Each built-in expectation is the reader's own conversion written as a DuckDB condition (so a
@@ -94,11 +94,11 @@ def _ok_sql(check: BuiltinCheck, expr: str, base: str, scope: str) -> str:
     if kind == "binary":  # the reader's own 0/1 mapping; a NULL is no 0/1 either
         mapped = binary_sql(base, expr)
         return "false" if mapped is None else f"(({mapped}) IS NOT NULL)"
-    if kind == "finite":  # evidence/reader.py: score_profile
+    if kind == "finite":  # dataset.py: score_profile
         if base in NUMERIC:
             return f"coalesce(isfinite(CAST(({expr}) AS DOUBLE)), false)"
         return "false"
-    if kind in ("number", "timestamp", "flag"):  # evidence/rows.py: _typed_sql, missing allowed
+    if kind in ("number", "timestamp", "flag"):  # rows.py: _typed_sql, missing allowed
         if base == _NULL_TYPE:
             return "true"
         if kind == "number" and base in NUMERIC or kind == "timestamp" and base in TIMES:

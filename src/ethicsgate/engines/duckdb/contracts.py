@@ -297,7 +297,7 @@ def _ok_column(column: str) -> str:
 
 
 def _timestamp_ok(expr: str) -> str:
-    # The cast the record rules use (evidence/rows.py): ISO 8601, naive = UTC; missing is ok
+    # The cast the record rules use (engines/duckdb/rows.py): ISO 8601, naive = UTC; missing is ok
     # here (not_null checks presence).
     text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
     return f"({text} IS NULL OR try_cast({text} AS TIMESTAMPTZ) IS NOT NULL)"
