@@ -107,6 +107,15 @@ evidence:
     path: data.csv
 """
 
+# one evidence set named d, read from data.csv (the report tests' policies name their dataset d)
+AUDIT_D = """
+schema_version: 1
+id: a
+policy: policy.yaml
+evidence:
+  d: {path: data.csv}
+"""
+
 
 @pytest.fixture
 def make_audit(write: Callable[[str, str], Path]) -> Callable[..., Path]:
