@@ -54,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the repository root, for the consent reference the tests use (tests/unit/rules/logs_reference.py)
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 from _common import (  # noqa: E402  (benchmarks/ is not a package)
     DOC_PATH,
     ROOT,
@@ -88,6 +90,8 @@ GRACE_S = 48 * 3600
 FINDINGS = 1000
 SAMPLE = 2000
 EPOCH_2024 = 1_704_067_200  # 2024-01-01T00:00:00Z
+EVENT_COLUMNS = ("event_id", "subject_id", "purpose", "ts")
+LEDGER_COLUMNS = ("subject_id", "purpose", "granted_at", "withdrawn_at", "expires_at")
 
 LOAD = os.getloadavg()
 METHOD_ETHICSGATE = "ethicsgate audit (CLI, end to end)"
@@ -405,41 +409,18 @@ def brute_force(event_rows: list[tuple[Any, ...]], ledger_rows: list[tuple[Any, 
     """Return each event's verdict (reason or None; absent when not applicable) by plain loops.
 
     Events: (event_id, subject_id, purpose, ts); ledger: (subject_id, purpose, granted_at,
-    withdrawn_at, expires_at); timestamps as aware datetimes or None.
+    withdrawn_at, expires_at); timestamps as aware datetimes or None. The loops are the test
+    suite's reference of the consent semantics (``tests/unit/rules/logs_reference.py``), so the
+    benchmark and the oracle tests check against the same one.
     """
-    grace = dt.timedelta(seconds=GRACE_S)
-    by_pair: dict[tuple[Any, str], list[tuple[Any, ...]]] = {}
-    for row in ledger_rows:
-        by_pair.setdefault((row[0], row[1]), []).append(row)
-    verdicts: dict[int, str | None] = {}
-    for event_id, subject, purpose, ts in set(event_rows):  # exact duplicates count once
-        basis = PURPOSES.get(purpose)
-        if basis is None:
-            verdicts[event_id] = "no_legal_basis"
-            continue
-        if basis != "consent":
-            continue
-        if subject is None:
-            verdicts[event_id] = "missing_subject"
-            continue
-        if ts is None:
-            verdicts[event_id] = "missing_timestamp"
-            continue
-        grants = [r for r in by_pair.get((subject, purpose), []) if r[2] is not None and r[2] <= ts]
-        if not grants:
-            verdicts[event_id] = "no_consent"
-            continue
-        latest = max(r[2] for r in grants)
-        ties = [r for r in grants if r[2] == latest]
-        withdrawn = min((r[3] for r in ties if r[3] is not None), default=None)
-        expires = min((r[4] for r in ties if r[4] is not None), default=None)
-        if withdrawn is not None and ts >= withdrawn + grace:
-            verdicts[event_id] = "consent_withdrawn"
-        elif expires is not None and ts >= expires:
-            verdicts[event_id] = "consent_expired"
-        else:
-            verdicts[event_id] = None
-    return verdicts
+    from tests.unit.rules.logs_reference import consent_verdicts
+
+    events = [dict(zip(EVENT_COLUMNS, row, strict=True)) for row in event_rows]
+    ledger = [dict(zip(LEDGER_COLUMNS, row, strict=True)) for row in ledger_rows]
+    verdicts = consent_verdicts(
+        events, ledger, purposes=PURPOSES, grace=dt.timedelta(seconds=GRACE_S)
+    )
+    return {int(event_id): reason for event_id, reason in verdicts.items()}
 
 
 def choose_sample(events: Path, ledger: Path) -> list[int]:

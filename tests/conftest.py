@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from tests.goldens import REGENERATE_GOLDEN, regenerated, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -43,6 +44,19 @@ def _shared_datasets() -> Path:
 
 SHARED = _shared_datasets()
 PROPUBLICA_CSV = SHARED / "compas" / "compas-scores-two-years.csv"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List the golden files this run rewrote (each of their tests failed on purpose)."""
+    paths = regenerated()
+    if paths:
+        terminalreporter.section("regenerated golden files")
+        for path in paths:
+            terminalreporter.write_line(shown(path))
+        terminalreporter.write_line(
+            f"regenerated {len(paths)} golden file(s); review the diff and rerun without "
+            f"{REGENERATE_GOLDEN}"
+        )
 
 
 @pytest.fixture
@@ -91,6 +105,15 @@ policy: policy.yaml
 evidence:
   predictions:
     path: data.csv
+"""
+
+# one evidence set named d, read from data.csv (the report tests' policies name their dataset d)
+AUDIT_D = """
+schema_version: 1
+id: a
+policy: policy.yaml
+evidence:
+  d: {path: data.csv}
 """
 
 

@@ -228,6 +228,7 @@ def test_missing_column_exits_2_located_in_the_audit_spec(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_no_progress_bars_on_stderr(make_audit: Callable[..., Path]) -> None:
     data = "id,group,label,prediction\n1,a,1,1\n2,a,0,0\n3,b,1,1\n4,b,0,0\n"
     spec = make_audit(data, policy=_policy("      - {expect: unique, column: id}\n"))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import AUDIT
 
 from ethicsgate.attest import generate_keypair, parse_statement, verify_envelope
 from ethicsgate.attest.statement import sha256_file
@@ -52,14 +53,6 @@ systems:
     data: [{{{{data: Answers, basis: consent}}}}]
     accountable: Us
     rules: [parity]
-"""
-AUDIT = """
-schema_version: 1
-id: random-audit
-policy: policy.yaml
-evidence:
-  predictions:
-    path: data.csv
 """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import HtmlTables
+from tests.conftest import AUDIT_D, HtmlTables
 
 from ethicsgate.audit import run_audit
 from ethicsgate.report import render_html, render_markdown
@@ -29,13 +29,6 @@ rules:
     assert:
       - {metric: impact_ratio, op: ">=", value: 0.8}
 """
-AUDIT = """
-schema_version: 1
-id: a
-policy: policy.yaml
-evidence:
-  d: {path: data.csv}
-"""
 
 
 def _result(write: Callable[[str, str], Path]) -> object:
@@ -44,7 +37,7 @@ def _result(write: Callable[[str, str], Path]) -> object:
     rows += [f'"{HOSTILE.replace(chr(34), chr(34) * 2)}",0'] * 40 + ["n/a,1"] * 5
     write("policy.yaml", POLICY)
     write("data.csv", "\n".join(rows) + "\n")
-    return run_audit(write("audit.yaml", AUDIT))
+    return run_audit(write("audit.yaml", AUDIT_D))
 
 
 def test_html_table_has_the_ll144_columns_and_escapes_categories(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
-from tests.conftest import HtmlTables
+from tests.conftest import AUDIT_D, HtmlTables
 
 from ethicsgate.audit import run_audit
 from ethicsgate.report import render_markdown
@@ -69,10 +69,7 @@ def report_md(write: Callable[[str, str], Path]) -> str:
         rows.append(f'"{group}",{"FM"[i % 2]},{i % 3 % 2},{i % 5 % 2},{(i * 37 % 101) / 100}')
     write("policy.yaml", POLICY)
     write("data.csv", "\n".join(rows) + "\n")
-    spec = write(
-        "audit.yaml",
-        "schema_version: 1\nid: a\npolicy: policy.yaml\nevidence:\n  d: {path: data.csv}\n",
-    )
+    spec = write("audit.yaml", AUDIT_D)
     return render_markdown(run_audit(spec))
 
 

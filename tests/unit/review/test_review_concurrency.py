@@ -14,6 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from ethicsgate.review import NewReviewItem, open_store
 
 WORKERS = 16
@@ -48,6 +50,7 @@ def _reviewer(db_url: str, name: str) -> list[int]:
     return mine
 
 
+@pytest.mark.slow
 def test_sixteen_reviewers_never_claim_twice_and_lose_nothing(db_url: str) -> None:
     with open_store(db_url) as store:
         assert store.enqueue(_items(ITEMS), actor="ci").added == ITEMS

@@ -293,11 +293,34 @@ def ai_content_labeled(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verd
 # -- consent -------------------------------------------------------------------------------------
 
 
-def consent(
-    events: list[dict[str, Any]], ledger: list[dict[str, Any]], rule: Any
-) -> tuple[int, Verdicts]:
-    """Processing events against the ledger, as of each event's time."""
-    withdrawal_only = rule.check == "withdrawal_honored"
+def consent_verdicts(
+    events: Iterable[Mapping[str, Any]],
+    ledger: Iterable[Mapping[str, Any]],
+    *,
+    purposes: Mapping[str, str],
+    grace: timedelta = timedelta(0),
+    check: str = "consent_valid",
+    undeclared_purposes: str = "violation",
+) -> Verdicts:
+    """Return each processing event the check applies to, with its reason (None: complies).
+
+    The one Python reference of the consent semantics, for the oracle tests and
+    ``benchmarks/bench_consent.py``: each event against the ledger as of the event's time (the
+    latest grant at or before it; tied grants give the earliest withdrawal and expiry).
+
+    Args:
+        events: Rows with ``event_id``, ``subject_id``, ``purpose``, ``ts``.
+        ledger: Rows with ``subject_id``, ``purpose``, ``granted_at``, ``withdrawn_at``,
+            ``expires_at``.
+        purposes: The legal basis of each declared purpose.
+        grace: How long after a withdrawal processing is still accepted.
+        check: ``consent_valid`` or ``withdrawal_honored``.
+        undeclared_purposes: ``violation`` or ``ignore``.
+
+    Raises:
+        MissingId: an event has no id. Conflict: two different events share an id.
+    """
+    withdrawal_only = check == "withdrawal_honored"
     records = records_by_id(
         (
             e["event_id"],
@@ -314,17 +337,16 @@ def consent(
             continue
         key = (str(row["subject_id"]), row["purpose"])
         grants[key].append((granted, parse_ts(row["withdrawn_at"]), parse_ts(row["expires_at"])))
-    checked, verdicts = 0, {}
+    verdicts: Verdicts = {}
     for key, (subject, purpose, ts) in records.items():
-        basis = rule.purposes.get(purpose)
+        basis = purposes.get(purpose)
         if basis is None:
-            if rule.undeclared_purposes == "violation":
-                checked += 1
+            if undeclared_purposes == "violation":
                 verdicts[key] = "no_legal_basis"
             continue
         if basis != "consent":
             continue
-        checked += 1
+        verdicts[key] = None
         if subject is None:
             verdicts[key] = "missing_subject"
             continue
@@ -340,11 +362,26 @@ def consent(
         ties = [g for g in before if g[0] == latest]
         withdrawn = min((g[1] for g in ties if g[1] is not None), default=None)
         expires = min((g[2] for g in ties if g[2] is not None), default=None)
-        if withdrawn is not None and ts >= withdrawn + rule.grace:
+        if withdrawn is not None and ts >= withdrawn + grace:
             verdicts[key] = "consent_withdrawn"
         elif not withdrawal_only and expires is not None and ts >= expires:
             verdicts[key] = "consent_expired"
-    return checked, verdicts
+    return verdicts
+
+
+def consent(
+    events: list[dict[str, Any]], ledger: list[dict[str, Any]], rule: Any
+) -> tuple[int, Verdicts]:
+    """Processing events against the ledger, as of each event's time."""
+    verdicts = consent_verdicts(
+        events,
+        ledger,
+        purposes=rule.purposes,
+        grace=rule.grace,
+        check=rule.check,
+        undeclared_purposes=rule.undeclared_purposes,
+    )
+    return len(verdicts), {k: v for k, v in verdicts.items() if v is not None}
 
 
 # -- oversight -----------------------------------------------------------------------------------

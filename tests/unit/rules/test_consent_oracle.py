@@ -109,6 +109,7 @@ def logs(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return draw(processing(ledger)), ledger
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     case=logs(),

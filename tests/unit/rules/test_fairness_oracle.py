@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from fairlearn.metrics import MetricFrame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +57,7 @@ def datasets(draw: st.DrawFn) -> tuple[pd.DataFrame, list[str]]:
     return pd.DataFrame(data), features
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(datasets())
 def test_aggregated_metrics_equal_fairlearn_on_raw_rows(

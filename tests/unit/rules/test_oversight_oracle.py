@@ -74,6 +74,7 @@ ADVERSE = [
 EVIDENCE = [["reviewer"], ["routed_to_review"], ["reviewer", "routed_to_review"]]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rows=decision_logs(), adverse=st.sampled_from(ADVERSE), evidence=st.sampled_from(EVIDENCE))
 def test_human_review_required_equals_reference(
@@ -100,6 +101,7 @@ def test_human_review_required_equals_reference(
     )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     rows=decision_logs(),

@@ -98,6 +98,7 @@ def _check(result: Any, records: int, verdicts: dict[str, str | None]) -> None:
         assert result.violation_rate == len(verdicts) / records
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rows=conversation_logs(), types=st.sampled_from([None, [], ["bot_disclosure"]]))
 def test_bot_disclosure_equals_reference(rows: list[dict[str, Any]], types: Any) -> None:
@@ -106,6 +107,7 @@ def test_bot_disclosure_equals_reference(rows: list[dict[str, Any]], types: Any)
     _check(_run(rule, rows), *bot_disclosure(rows, rule))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     rows=conversation_logs(),
