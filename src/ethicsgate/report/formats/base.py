@@ -29,7 +29,7 @@ class Renderer(Protocol[S_contra]):
 
     @property
     def filename(self) -> str:
-        """Return the file name the format is written to by default: ``report.html``."""
+        """Return the file name written when no other is given: ``report.html``."""
         ...
 
     def render(self, source: S_contra, /) -> bytes:

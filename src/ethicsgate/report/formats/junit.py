@@ -134,4 +134,4 @@ def render_junit(gate: GateResult) -> bytes:
 
 
 #: A gate as JUnit XML, for CI test reports.
-JUNIT: Format[GateResult] = Format("junit", "junit.xml", render_junit)
+JUNIT: Format[GateResult] = Format("junit", "ethicsgate-junit.xml", render_junit)

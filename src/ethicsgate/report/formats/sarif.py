@@ -199,4 +199,4 @@ def render_sarif(gate: GateResult) -> bytes:
 
 
 #: A gate as SARIF 2.1.0, for code scanning.
-SARIF: Format[GateResult] = Format("sarif", "gate.sarif", render_sarif)
+SARIF: Format[GateResult] = Format("sarif", "ethicsgate.sarif", render_sarif)

@@ -66,4 +66,4 @@ def _render(gate: GateResult) -> bytes:
 
 
 #: A gate as the Markdown of a CI step summary (GitHub Actions ``$GITHUB_STEP_SUMMARY``).
-SUMMARY: Format[GateResult] = Format("summary", "summary.md", _render)
+SUMMARY: Format[GateResult] = Format("summary", "ethicsgate-summary.md", _render)
