@@ -20,7 +20,7 @@ def json_schema(kind: Literal["policy", "audit", "report"] | str) -> dict[str, A
 
         schema = AuditSpec.model_json_schema(by_alias=True)
     elif kind == "report":
-        from ethicsgate.report.render import report_schema
+        from ethicsgate.report import report_schema
 
         return report_schema()
     else:

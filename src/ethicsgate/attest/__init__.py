@@ -25,7 +25,6 @@ from ethicsgate.attest.statement import (
 )
 from ethicsgate.attest.verify import (
     ENVELOPE_FILENAME,
-    REPORT_FILES,
     REPORT_SUBJECT,
     VerificationResult,
     verify_attestation,
@@ -34,7 +33,6 @@ from ethicsgate.attest.verify import (
 __all__ = [
     "ENVELOPE_FILENAME",
     "PAYLOAD_TYPE",
-    "REPORT_FILES",
     "PREDICATE_TYPE",
     "REPORT_SUBJECT",
     "STATEMENT_TYPE",

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ethicsgate.attest.dsse import sign_envelope
 from ethicsgate.attest.keys import key_fingerprint
 from ethicsgate.attest.statement import Subject, build_statement
-from ethicsgate.attest.verify import REPORT_FILES
+from ethicsgate.canonical import REPORT_FILES
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult

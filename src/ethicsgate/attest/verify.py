@@ -29,11 +29,11 @@ from ethicsgate.attest.statement import (
     parse_statement,
     sha256_file,
 )
+from ethicsgate.canonical import REPORT_FILES, REPORT_JSON, STATEMENT_FILES, STATEMENT_JSON
 from ethicsgate.errors import VerificationError
 
 __all__ = [
     "ENVELOPE_FILENAME",
-    "REPORT_FILES",
     "REPORT_SUBJECT",
     "VerificationResult",
     "verify_attestation",
@@ -42,18 +42,15 @@ __all__ = [
 #: The envelope's file name when a directory is given to ``verify_attestation``.
 ENVELOPE_FILENAME = "report.intoto.json"
 #: The subject that is always checked; it is resolved next to the envelope, not under root.
-REPORT_SUBJECT = "report.json"
-#: Subjects resolved next to the envelope; every other subject is resolved under ``root``.
-REPORT_FILES = (REPORT_SUBJECT, "report.html", "report.md")
+REPORT_SUBJECT = REPORT_JSON
 #: The predicate type of public transparency statements (``ethicsgate publish``).
 STATEMENT_PREDICATE_TYPE = "https://ethicsgate.dev/attestation/transparency-statement/v1"
 STATEMENT_ENVELOPE_FILENAME = "statement.intoto.json"
-STATEMENT_FILES = ("statement.json", "statement.html", "statement.md")
 #: Documents ethicsgate signs, by predicate type: the subject that must be present and the
 #: files resolved next to the envelope (every other subject is resolved under ``root``).
 _DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     PREDICATE_TYPE: (REPORT_SUBJECT, REPORT_FILES),
-    STATEMENT_PREDICATE_TYPE: (STATEMENT_FILES[0], STATEMENT_FILES),
+    STATEMENT_PREDICATE_TYPE: (STATEMENT_JSON, STATEMENT_FILES),
 }
 
 

@@ -12,6 +12,7 @@ import click
 
 from ethicsgate.cli._output import echo, style
 from ethicsgate.cli._reporting import key_option
+from ethicsgate.vocabulary import STATUS_ICONS as _ICONS
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["audit"]
 
-_ICONS = {"pass": "✔", "fail": "✘", "warn": "⚠", "error": "?", "skipped": "–", "waived": "~"}
 _COLORS = {"pass": "green", "fail": "red", "warn": "yellow", "error": "magenta"}
 
 

@@ -86,14 +86,13 @@ def gate(
     from ethicsgate.audit import load_audit_spec, run_audit
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
     from ethicsgate.cli._reporting import load_key_option, render_report, write_report_dir
-    from ethicsgate.gate import (
-        evaluate_gate,
-        load_baseline,
+    from ethicsgate.gate import evaluate_gate, load_baseline
+    from ethicsgate.report import (
         render_junit,
         render_sarif,
         render_summary,
+        write_files_atomically,
     )
-    from ethicsgate.report import write_files_atomically
 
     key = load_key_option(key_path)
     loaded = load_audit_spec(spec)
@@ -148,7 +147,7 @@ def gate(
 
 
 def _print_text(outcome: GateResult, written: dict[str, Path], signer: str | None) -> None:
-    from ethicsgate.report.view import STATUS_WORDS, group_label
+    from ethicsgate.vocabulary import STATUS_WORDS, group_label
 
     for rule in outcome.result.rules:
         _, _, icon = STATUS_WORDS[rule.status.value]

@@ -51,9 +51,8 @@ def publish(
         build_statement,
         load_publish_inputs,
         sign_statement,
-        statement_files,
     )
-    from ethicsgate.report import write_files_atomically
+    from ethicsgate.report import statement_files, write_files_atomically
 
     key = load_key_option(key_path)
     pack, result = load_publish_inputs(source, policy=policy_path)

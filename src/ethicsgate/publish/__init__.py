@@ -1,15 +1,15 @@
-"""Public transparency statements: the systems a policy governs and their latest results."""
+"""Public transparency statements: the systems a policy governs and their latest results.
+
+This package builds and signs a statement; its formats (JSON, HTML, Markdown) are rendered by
+``ethicsgate.report`` (``statement_files``).
+"""
 
 from ethicsgate.publish.load import load_publish_inputs
-from ethicsgate.publish.render import (
+from ethicsgate.publish.sign import (
     STATEMENT_ENVELOPE,
     STATEMENT_FILES,
     STATEMENT_PREDICATE_TYPE,
-    render_statement_html,
-    render_statement_json,
-    render_statement_markdown,
     sign_statement,
-    statement_files,
 )
 from ethicsgate.publish.statement import DEFAULT_K, Statement, build_statement
 
@@ -21,9 +21,5 @@ __all__ = [
     "Statement",
     "build_statement",
     "load_publish_inputs",
-    "render_statement_html",
-    "render_statement_json",
-    "render_statement_markdown",
     "sign_statement",
-    "statement_files",
 ]

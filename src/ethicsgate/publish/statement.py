@@ -24,8 +24,8 @@ from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
 from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import PolicyPack
-from ethicsgate.report.view import group_label
 from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult
+from ethicsgate.vocabulary import OP_WORDS, PUBLIC_STATUS_WORDS, PublicStatus, group_label
 
 __all__ = [
     "DEFAULT_K",
@@ -43,15 +43,6 @@ __all__ = [
 #: Smallest number of people a published value may be computed from.
 DEFAULT_K = 10
 
-PublicStatus = Literal["met", "not_met", "not_met_warning", "not_evaluated", "waived", "skipped"]
-_PUBLIC_STATUS: dict[str, tuple[PublicStatus, str, str]] = {
-    "pass": ("met", "Met", "✔"),
-    "fail": ("not_met", "Not met", "✘"),
-    "warn": ("not_met_warning", "Not met (a warning, not a blocking rule)", "⚠"),
-    "error": ("not_evaluated", "Could not be checked", "?"),
-    "skipped": ("skipped", "Not checked", "–"),
-    "waived": ("waived", "Not met, with an approved and time-limited exception", "~"),
-}
 _BASIS_WORDS = {
     "consent": "your consent",
     "contract": "a contract with you",
@@ -60,7 +51,6 @@ _BASIS_WORDS = {
     "public_task": "a task in the public interest",
     "legitimate_interests": "our legitimate interests",
 }
-_OP_WORDS = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
 _AGGREGATE_WORDS = {
     "ratio": "compared with the reference group (ratio)",
     "difference": "gap to the reference group (difference)",
@@ -250,11 +240,11 @@ def _group_people(rule: RuleResult, key: GroupKey | None, metric: str, k: int) -
 
 
 def _assertion(rule: RuleResult, a: AssertionResult, k: int) -> AssertionStatement:
-    outcome, words, icon = _PUBLIC_STATUS[a.status]
+    outcome, words, icon = PUBLIC_STATUS_WORDS[a.status]
     title = METRICS[a.metric].title if a.metric in METRICS else a.metric
     threshold = f"{a.threshold:.4g}"
     requirement = (
-        f"{title}, {_AGGREGATE_WORDS[a.aggregate]}: {_OP_WORDS.get(a.op, a.op)} {threshold} "
+        f"{title}, {_AGGREGATE_WORDS[a.aggregate]}: {OP_WORDS.get(a.op, a.op)} {threshold} "
         "for every group"
     )
     worst = None
@@ -305,7 +295,7 @@ def _plain_summary(rule: RuleResult, status_words: str) -> str:
 
 
 def _check(rule: RuleResult, k: int) -> CheckStatement:
-    status, words, icon = _PUBLIC_STATUS[rule.status.value]
+    status, words, icon = PUBLIC_STATUS_WORDS[rule.status.value]
     groups: list[GroupStatement] = []
     hidden_groups = hidden_values = 0
     if rule.groups:

@@ -1,69 +1,33 @@
-"""Render an ``AuditResult`` as canonical JSON, HTML and Markdown, and write them atomically."""
+"""Render every file of a report or a statement in memory, and write files atomically."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.report.markdown import markdown_environment
-from ethicsgate.report.view import report_view
+from ethicsgate.publish.statement import Statement
+from ethicsgate.report.formats import REPORT_FORMATS, STATEMENT_FORMATS
+from ethicsgate.report.formats.base import ReportInput, StatementInput
 
-__all__ = [
-    "render_html",
-    "render_json",
-    "render_markdown",
-    "report_files",
-    "report_schema",
-    "write_files_atomically",
-    "write_report",
-]
-
-REPORT_FILES = ("report.json", "report.html", "report.md")
+__all__ = ["report_files", "statement_files", "write_files_atomically", "write_report"]
 
 
-def render_json(result: AuditResult) -> bytes:
-    """Return the canonical bytes of ``report.json``: sorted keys, 2-space indent, UTF-8."""
-    data = result.model_dump(mode="json")
-    text = json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
-    return (text + "\n").encode("utf-8")
+def report_files(result: AuditResult, *, signer: str | None = None) -> dict[str, bytes]:
+    """Render every report format in memory, by file name (``report.json``, ``.html``, ``.md``).
+
+    The report's view is built once and shared by the formats that lay it out.
+    """
+    source = ReportInput(result, signer=signer)
+    return {r.filename: r.render(source) for r in REPORT_FORMATS.values()}
 
 
-def report_schema() -> dict[str, Any]:
-    """Return the JSON Schema of ``report.json``."""
-    schema = AuditResult.model_json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = "https://ethicsgate.dev/schemas/report-v1.json"
-    return schema
-
-
-def _environment() -> Any:
-    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-    return Environment(
-        loader=PackageLoader("ethicsgate.report", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def render_html(result: AuditResult, *, signer: str | None = None) -> str:
-    """Return a self-contained HTML report a non-programmer can read."""
-    template = _environment().get_template("report.html.j2")
-    return str(template.render(r=report_view(result), signer=signer))
-
-
-def render_markdown(result: AuditResult, *, signer: str | None = None) -> str:
-    """Return the report as GitHub-flavoured Markdown (every value escaped as text)."""
-    template = markdown_environment("ethicsgate.report").get_template("report.md.j2")
-    return str(template.render(r=report_view(result), signer=signer))
+def statement_files(statement: Statement, *, signer: str | None = None) -> dict[str, bytes]:
+    """Render ``statement.json``, ``statement.html`` and ``statement.md`` in memory."""
+    source = StatementInput(statement, signer=signer)
+    return {r.filename: r.render(source) for r in STATEMENT_FORMATS.values()}
 
 
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -92,15 +56,6 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Pa
         for _, leftover in staged:
             if leftover.exists():
                 leftover.unlink()
-
-
-def report_files(result: AuditResult, *, signer: str | None = None) -> dict[str, bytes]:
-    """Render ``report.json``, ``report.html`` and ``report.md`` in memory."""
-    return {
-        "report.json": render_json(result),
-        "report.html": render_html(result, signer=signer).encode("utf-8"),
-        "report.md": render_markdown(result, signer=signer).encode("utf-8"),
-    }
 
 
 def write_report(

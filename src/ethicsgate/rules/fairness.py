@@ -35,6 +35,8 @@ from ethicsgate.rules.results import (
     RuleStatus,
 )
 from ethicsgate.rules.scores import ScoreContext
+from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
+from ethicsgate.vocabulary import message_group_label as _fmt_group
 
 __all__ = ["FairnessKind", "evaluate_fairness", "explain_fairness"]
 
@@ -44,19 +46,12 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
-_OP_WORDS = {">=": "at least", ">": "above", "<=": "at most", "<": "below"}
 
 
 def _group_key(features: Sequence[str], values: Any) -> GroupKey:
     if not isinstance(values, tuple):
         values = (values,)
     return {f: (None if v == _NULL else str(v)) for f, v in zip(features, values, strict=True)}
-
-
-def _fmt_group(group: GroupKey | None) -> str:
-    if group is None:
-        return "overall"
-    return ", ".join(f"{k}={'(missing)' if v is None else v}" for k, v in group.items())
 
 
 def _value(x: Any, *, count: bool = False) -> float | int | None:

@@ -38,6 +38,8 @@ from ethicsgate.rules.uncertainty import (
     compare_proportions,
     percentile_interval,
 )
+from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
+from ethicsgate.vocabulary import message_group_label as _label
 
 __all__ = [
     "SUCCESS",
@@ -236,13 +238,6 @@ def _to_model(table: _Table) -> ImpactRatioTable:
             for r in table.rows
         ],
     )
-
-
-_OP_WORDS = {">=": "at least", ">": "above", "<=": "at most", "<": "below"}
-
-
-def _label(group: GroupKey) -> str:
-    return ", ".join(f"{k}={v}" for k, v in group.items())
 
 
 def evaluate_impact_ratio_assertion(

@@ -14,7 +14,8 @@ from junitparser import JUnitXml
 from tests.conftest import ASSETS
 
 from ethicsgate.audit import load_audit_spec, run_audit
-from ethicsgate.gate import evaluate_gate, render_junit, render_sarif, render_summary
+from ethicsgate.gate import evaluate_gate
+from ethicsgate.report import render_junit, render_sarif, render_summary
 
 PIPELINE = Path(__file__).resolve().parents[2] / "scenarios" / "gate_pipeline"
 SARIF_SCHEMA = json.loads((ASSETS / "sarif-schema-2.1.0.json").read_text())

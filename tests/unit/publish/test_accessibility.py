@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from tests.conftest import ROOT
 
-from ethicsgate.publish import build_statement, load_publish_inputs, render_statement_html
+from ethicsgate.publish import build_statement, load_publish_inputs
+from ethicsgate.report import render_statement_html
 
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -20,9 +20,9 @@ from ethicsgate.publish import (
     build_statement,
     load_publish_inputs,
     sign_statement,
-    statement_files,
 )
 from ethicsgate.publish.statement import metric_denominator, publishable
+from ethicsgate.report import statement_files
 
 PIPELINE = Path(__file__).resolve().parents[2] / "scenarios" / "gate_pipeline"
 METRICS = "[selection_rate, base_rate, true_positive_rate, false_positive_rate, precision, false_omission_rate, accuracy, count]"

@@ -16,7 +16,14 @@ from tests.goldens import assert_matches_golden
 
 import ethicsgate.report.render as render
 from ethicsgate.audit import AuditResult, run_audit
-from ethicsgate.report import render_html, render_json, render_markdown, write_report
+from ethicsgate.report import (
+    REPORT_FORMATS,
+    Format,
+    render_html,
+    render_json,
+    render_markdown,
+    write_report,
+)
 from ethicsgate.schemas import SCHEMA_KINDS, json_schema
 
 SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "intersectional-small"
@@ -126,10 +133,10 @@ def test_write_report_is_all_or_nothing(
     write_report(scenario_result, out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
-    def broken(*args: object, **kwargs: object) -> str:
+    def broken(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("template bug")
 
-    monkeypatch.setattr(render, "render_markdown", broken)
+    monkeypatch.setitem(REPORT_FORMATS, "markdown", Format("markdown", "report.md", broken))
     with pytest.raises(RuntimeError):
         render.write_report(scenario_result, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

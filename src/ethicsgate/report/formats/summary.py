@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ethicsgate.gate.outcome import GateResult
+from ethicsgate.report.formats.base import Format
 from ethicsgate.report.markdown import code_span as _code
 from ethicsgate.report.markdown import md_text as _cell
-from ethicsgate.report.view import STATUS_WORDS, group_label
+from ethicsgate.vocabulary import STATUS_WORDS, group_label
 
-__all__ = ["render_summary"]
+__all__ = ["SUMMARY", "render_summary"]
 
 
 def render_summary(gate: GateResult) -> str:
@@ -58,3 +59,11 @@ def render_summary(gate: GateResult) -> str:
                 f"- {_code(rule_id)}: {_cell(w.reason)} (approved by {_cell(w.approver)}; {state})"
             )
     return "\n".join(lines) + "\n"
+
+
+def _render(gate: GateResult) -> bytes:
+    return render_summary(gate).encode("utf-8")
+
+
+#: A gate as the Markdown of a CI step summary (GitHub Actions ``$GITHUB_STEP_SUMMARY``).
+SUMMARY: Format[GateResult] = Format("summary", "ethicsgate-summary.md", _render)

@@ -15,10 +15,11 @@ from typing import Any
 
 from ethicsgate import __version__
 from ethicsgate.gate.outcome import GateResult
-from ethicsgate.report.view import group_label
+from ethicsgate.report.formats.base import Format
 from ethicsgate.rules.results import RuleResult
+from ethicsgate.vocabulary import group_label
 
-__all__ = ["SARIF_SCHEMA", "render_sarif"]
+__all__ = ["SARIF", "SARIF_SCHEMA", "render_sarif"]
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _INFO_URI = "https://ethicsgate.dev/"
@@ -195,3 +196,7 @@ def render_sarif(gate: GateResult) -> bytes:
     }
     text = json.dumps(log, indent=2, ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
+
+
+#: A gate as SARIF 2.1.0, for code scanning.
+SARIF: Format[GateResult] = Format("sarif", "ethicsgate.sarif", render_sarif)

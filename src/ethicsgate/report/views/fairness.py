@@ -1,4 +1,4 @@
-"""The report view of a fairness rule's LL144 tables, uncertainty and score metrics.
+"""The report view of a fairness rule: charts, assertions, LL144 tables, uncertainty, scores.
 
 The LL144 tables follow the layout of the DCWP rule's examples and of published bias-audit
 summaries (6 RCNY § 5-301): one table per category type, columns *# of Applicants*,
@@ -8,122 +8,179 @@ Ratio*, followed by the note on people in an unknown category.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from ethicsgate.metrics import METRICS
+from ethicsgate.report.views.base import (
+    AGGREGATE_WORDS,
+    AssertionView,
+    Bar,
+    Chart,
+    FairnessDepthView,
+    LL144TableView,
+    LL144View,
+    ScoresView,
+    UncertaintyView,
+    fmt_interval,
+    fmt_metric,
+    fmt_number,
+    fmt_rate,
+    fmt_ratio,
+    fmt_test,
+    metric_title,
+)
 from ethicsgate.rules.results import (
     AssertionResult,
-    ComparisonTest,
     GroupKey,
     ImpactRatioResult,
     ImpactRatioTable,
-    Interval,
     RuleResult,
 )
+from ethicsgate.vocabulary import EVERYONE, MISSING, OP_WORDS, STATUS_WORDS, group_label
 
-__all__ = [
-    "FairnessDepthView",
-    "LL144TableView",
-    "impact_ratio_chart",
-    "metric_title",
-    "with_depth",
-]
-
-_TEST_WORDS = {"z_test": "two-proportion z-test", "fisher_exact": "Fisher's exact test"}
-
-
-def metric_title(metric: str) -> str:
-    """Return a metric's title, including the LL144 impact ratio."""
-    if metric == "impact_ratio":
-        return "Impact ratio (LL144 / EEOC)"
-    return METRICS[metric].title
-
-
-def fmt_rate(value: float | None) -> str:
-    """Format a selection or scoring rate as published summaries do: ``54.3%``."""
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def fmt_ratio(value: float | None) -> str:
-    """Format an impact ratio with three decimals: ``0.823``."""
-    return "—" if value is None else f"{value:.3f}"
-
-
-def fmt_p(value: float | None) -> str:
-    """Format a p-value: four significant digits, or ``< 0.0001``."""
-    if value is None:
-        return "—"
-    return "< 0.0001" if value < 1e-4 else f"{value:.4g}"
-
-
-def fmt_interval(interval: Interval | None, fmt: Any) -> str:
-    """Format an interval as ``[low, high]`` with the given number format."""
-    return "—" if interval is None else f"[{fmt(interval.low)}, {fmt(interval.high)}]"
-
-
-def fmt_test(test: ComparisonTest | None) -> str:
-    """Format a test as ``p = 0.012 (z-test)``."""
-    if test is None:
-        return "—"
-    p = fmt_p(test.p_value)
-    return f"p {p if p.startswith('<') else '= ' + p} ({_TEST_WORDS[test.method]})"
+__all__ = ["assertion_view", "chart", "fairness_depth", "impact_ratio_chart"]
 
 
 def _label(group: GroupKey | None) -> str:
-    if group is None:
-        return "everyone"
-    return ", ".join(f"{k} = {'(missing)' if v is None else v}" for k, v in group.items())
+    return group_label(group, everyone=EVERYONE)
 
 
-@dataclass
-class LL144TableView:
-    """One LL144 table, ready to lay out."""
-
-    title: str
-    category_columns: list[str]
-    columns: list[str]
-    rows: list[dict[str, Any]]
-    notes: list[str]
-
-
-@dataclass
-class LL144View:
-    """A rule's LL144 tables with the sentence that says how they were computed."""
-
-    heading: str
-    intro: str
-    tables: list[LL144TableView]
+def _observed_for(
+    rule: RuleResult, assertion: AssertionResult
+) -> list[tuple[GroupKey, float | None, bool]]:
+    out = []
+    for group in rule.groups:
+        if assertion.aggregate == "ratio":
+            value = group.ratios.get(assertion.metric)
+        elif assertion.aggregate == "difference":
+            value = group.differences.get(assertion.metric)
+        else:
+            value = group.metrics.get(assertion.metric)
+        out.append((group.group, value, group.excluded))
+    return out
 
 
-@dataclass
-class UncertaintyView:
-    """Intervals and tests per group and metric."""
+def chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
+    """Return the bar chart of an assertion: its quantity per group against the threshold."""
+    if assertion.metric == "impact_ratio":
+        return impact_ratio_chart(rule, assertion)
+    title = METRICS[assertion.metric].title
+    rows = _observed_for(rule, assertion)
+    values = [v for _, v, ex in rows if v is not None and not ex]
+    axis_max = max([*values, assertion.threshold, 1e-12])
+    if assertion.aggregate == "ratio":
+        axis_max = max(axis_max, 1.0)
+    axis_max *= 1.05
+    as_rate = assertion.aggregate == "value" and assertion.metric != "count"
+    bars = []
+    failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
+    for group, value, excluded in rows:
+        if excluded:
+            text = f"not compared (fewer than {rule.min_group_size} people)"
+        elif value is None:
+            text = "undefined (0/0)"
+        else:
+            text = fmt_metric(assertion.metric, value) if as_rate else fmt_number(value)
+        is_failing = tuple(sorted(group.items())) in failing
+        bars.append(
+            Bar(
+                label=group_label(group),
+                value=value,
+                text=text,
+                width=0.0 if value is None or excluded else round(100 * value / axis_max, 2),
+                failing=is_failing,
+                excluded=excluded,
+                note="fails" if is_failing else ("" if excluded or value is None else "ok"),
+            )
+        )
+    threshold_text = (
+        fmt_metric(assertion.metric, assertion.threshold)
+        if as_rate
+        else fmt_number(assertion.threshold)
+    )
+    return Chart(
+        title=f"{title} — {AGGREGATE_WORDS[assertion.aggregate]}",
+        bars=bars,
+        threshold=assertion.threshold,
+        threshold_pos=round(100 * assertion.threshold / axis_max, 2),
+        threshold_text=f"required: {OP_WORDS[assertion.op]} {threshold_text}",
+        axis_max_text=fmt_number(axis_max),
+    )
 
-    method: str
-    level: str
-    rows: list[dict[str, str]]
+
+def assertion_view(assertion: AssertionResult) -> AssertionView:
+    """Return an assertion in words: what was required, what was observed, for whom."""
+    code, word, icon = STATUS_WORDS[assertion.status]
+    metric = metric_title(assertion.metric)
+    as_rate = assertion.aggregate == "value" and assertion.metric not in ("count", "impact_ratio")
+    show = (lambda v: fmt_metric(assertion.metric, v)) if as_rate else fmt_number
+    reference = ""
+    if assertion.aggregate != "value":
+        reference = (
+            f"{group_label(assertion.reference_group)}: "
+            f"{fmt_metric(assertion.metric, assertion.reference_value)}"
+        )
+    elif assertion.metric == "impact_ratio" and assertion.reference_group is not None:
+        reference = (
+            f"most selected: {group_label(assertion.reference_group)} "
+            f"({fmt_metric('selection_rate', assertion.reference_value)})"
+        )
+    return AssertionView(
+        status=assertion.status,
+        status_word=word,
+        icon=icon,
+        what=metric
+        if assertion.metric == "impact_ratio"
+        else f"{metric}, {AGGREGATE_WORDS[assertion.aggregate]}",
+        requirement=f"{OP_WORDS[assertion.op]} {show(assertion.threshold)} for every "
+        + ("compared category" if assertion.metric == "impact_ratio" else "group"),
+        observed=show(assertion.observed),
+        group=group_label(assertion.group) if assertion.group else "—",
+        reference=reference,
+        message=assertion.message,
+    )
 
 
-@dataclass
-class ScoresView:
-    """ROC AUC and calibration per group."""
-
-    intro: str
-    auc_rows: list[dict[str, str]]
-    calibration_columns: list[str]
-    calibration_rows: list[dict[str, Any]]
-
-
-@dataclass
-class FairnessDepthView:
-    """Everything a fairness rule shows beyond its group metrics."""
-
-    ll144: LL144View | None = None
-    uncertainty: UncertaintyView | None = None
-    scores: ScoresView | None = None
-    small_groups: list[str] = field(default_factory=list)
-    significance: list[str] = field(default_factory=list)
+def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
+    """Return the bar chart of an impact_ratio assertion: every category of every table."""
+    tables = rule.impact_ratio.tables if rule.impact_ratio is not None else []
+    values = [r.impact_ratio for t in tables for r in t.rows if r.impact_ratio is not None]
+    axis_max = max([*values, assertion.threshold, 1.0]) * 1.05
+    failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
+    quiet = {tuple(sorted(g.items())) for g in assertion.not_significant_groups}
+    bars = []
+    for table in tables:
+        for row in table.rows:
+            key = tuple(sorted(row.category.items()))
+            value = None if row.excluded else row.impact_ratio
+            if row.excluded:
+                text = "excluded (small category)"
+            elif value is None:
+                text = "undefined"
+            else:
+                text = fmt_ratio(value)
+            if key in quiet:
+                text += " (not significant)"
+            bars.append(
+                Bar(
+                    # values only: the chart's label column is narrow
+                    label=" · ".join(MISSING if v is None else v for v in row.category.values()),
+                    value=value,
+                    text=text,
+                    width=0.0 if value is None else round(100 * value / axis_max, 2),
+                    failing=key in failing,
+                    excluded=row.excluded,
+                    note="fails" if key in failing else ("" if value is None else "ok"),
+                )
+            )
+    return Chart(
+        title="Impact ratio — category rate / most selected category's rate",
+        bars=bars,
+        threshold=assertion.threshold,
+        threshold_pos=round(100 * assertion.threshold / axis_max, 2),
+        threshold_text=f"required: {OP_WORDS[assertion.op]} {assertion.threshold:g}",
+        axis_max_text=f"{axis_max:.4g}",
+    )
 
 
 def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) -> LL144TableView:
@@ -335,63 +392,14 @@ def _significance_lines(rule: RuleResult) -> list[str]:
     return lines
 
 
-def with_depth(view: Any, rule: RuleResult) -> Any:
-    """Attach a fairness rule's LL144 tables, intervals, tests and score metrics to its view."""
+def fairness_depth(rule: RuleResult) -> FairnessDepthView | None:
+    """Return a fairness rule's LL144 tables, intervals, tests and score metrics (else None)."""
     if rule.kind != "fairness":
-        return view
-    depth = FairnessDepthView(
+        return None
+    return FairnessDepthView(
         ll144=_ll144_view(rule, rule.impact_ratio) if rule.impact_ratio is not None else None,
         uncertainty=_uncertainty_view(rule),
         scores=_scores_view(rule),
         small_groups=[f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded],
         significance=_significance_lines(rule),
-    )
-    view.depth = depth
-    return view
-
-
-def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Any:
-    """Return the bar chart of an impact_ratio assertion: every category of every table."""
-    from ethicsgate.report.view import Bar, Chart
-
-    tables = rule.impact_ratio.tables if rule.impact_ratio is not None else []
-    values = [r.impact_ratio for t in tables for r in t.rows if r.impact_ratio is not None]
-    axis_max = max([*values, assertion.threshold, 1.0]) * 1.05
-    failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
-    quiet = {tuple(sorted(g.items())) for g in assertion.not_significant_groups}
-    bars = []
-    for table in tables:
-        for row in table.rows:
-            key = tuple(sorted(row.category.items()))
-            value = None if row.excluded else row.impact_ratio
-            if row.excluded:
-                text = "excluded (small category)"
-            elif value is None:
-                text = "undefined"
-            else:
-                text = fmt_ratio(value)
-            if key in quiet:
-                text += " (not significant)"
-            bars.append(
-                Bar(
-                    # values only: the chart's label column is narrow
-                    label=" · ".join(
-                        "(missing)" if v is None else v for v in row.category.values()
-                    ),
-                    value=value,
-                    text=text,
-                    width=0.0 if value is None else round(100 * value / axis_max, 2),
-                    failing=key in failing,
-                    excluded=row.excluded,
-                    note="fails" if key in failing else ("" if value is None else "ok"),
-                )
-            )
-    words = {">=": "at least", ">": "more than", "<=": "at most", "<": "less than"}
-    return Chart(
-        title="Impact ratio — category rate / most selected category's rate",
-        bars=bars,
-        threshold=assertion.threshold,
-        threshold_pos=round(100 * assertion.threshold / axis_max, 2),
-        threshold_text=f"required: {words[assertion.op]} {assertion.threshold:g}",
-        axis_max_text=f"{axis_max:.4g}",
     )

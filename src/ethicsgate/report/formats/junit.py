@@ -11,10 +11,11 @@ import xml.etree.ElementTree as ET
 
 from ethicsgate.escapes import escape_chars
 from ethicsgate.gate.outcome import GateResult
-from ethicsgate.report.view import group_label
+from ethicsgate.report.formats.base import Format
 from ethicsgate.rules.results import RuleResult
+from ethicsgate.vocabulary import group_label
 
-__all__ = ["render_junit"]
+__all__ = ["JUNIT", "render_junit"]
 
 # characters XML 1.0 cannot hold at all, not even escaped: a category or message from the
 # evidence holding one would make the whole file unparseable for the CI system
@@ -130,3 +131,7 @@ def render_junit(gate: GateResult) -> bytes:
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"
+
+
+#: A gate as JUnit XML, for CI test reports.
+JUNIT: Format[GateResult] = Format("junit", "ethicsgate-junit.xml", render_junit)

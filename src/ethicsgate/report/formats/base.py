@@ -1,0 +1,85 @@
+"""What every output format shares: the ``Renderer`` protocol, the inputs, the HTML templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from ethicsgate.report.views import ReportView, report_view
+
+if TYPE_CHECKING:
+    from ethicsgate.audit.result import AuditResult
+    from ethicsgate.publish.statement import Statement
+
+__all__ = ["Format", "Renderer", "ReportInput", "StatementInput", "html_environment"]
+
+S = TypeVar("S")
+S_contra = TypeVar("S_contra", contravariant=True)
+
+
+class Renderer(Protocol[S_contra]):
+    """One output format of one kind of document: its name, its file and its bytes."""
+
+    @property
+    def name(self) -> str:
+        """Return the format's name, unique within its document: ``html``, ``sarif``."""
+        ...
+
+    @property
+    def filename(self) -> str:
+        """Return the file name written when no other is given: ``report.html``."""
+        ...
+
+    def render(self, source: S_contra, /) -> bytes:
+        """Return the document in this format, as the exact bytes to write (and sign)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Format(Generic[S]):
+    """A :class:`Renderer` made of a name, a file name and a rendering function."""
+
+    name: str
+    filename: str
+    function: Callable[[S], bytes]
+
+    def render(self, source: S, /) -> bytes:
+        """Return the document in this format."""
+        return self.function(source)
+
+
+@dataclass
+class ReportInput:
+    """An audit result to render as a report, with its signer; its view is built once."""
+
+    result: AuditResult
+    signer: str | None = None
+
+    @cached_property
+    def view(self) -> ReportView:
+        """Return the report's view, built on first use and shared by every format."""
+        return report_view(self.result)
+
+
+@dataclass(frozen=True)
+class StatementInput:
+    """A public transparency statement to render, with its signer."""
+
+    statement: Statement
+    signer: str | None = None
+
+
+def html_environment() -> Any:
+    """Return the Jinja2 environment of the HTML templates: autoescaped, undefined is an error."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("ethicsgate.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )

@@ -1,0 +1,94 @@
+"""Shape an audit result for people: plain words, formatted numbers and chart geometry.
+
+Templates only lay out what this package computes, so HTML and Markdown say the same thing:
+:func:`report_view` is built once per report and every format reads it. ``views/base.py``
+holds the view types and number formats, ``views/fairness.py`` and ``views/records.py``
+build the parts of each rule family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.metrics import METRICS
+from ethicsgate.report.views.base import ReportView, RuleView, fmt_metric
+from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth
+from ethicsgate.report.views.records import findings_view
+from ethicsgate.rules.results import RuleResult, RuleStatus
+from ethicsgate.vocabulary import STATUS_WORDS, group_label
+
+__all__ = ["ReportView", "RuleView", "report_view", "rule_view"]
+
+
+def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
+    """Return a rule's view: its header, assertions, charts, group table, findings and depth."""
+    code, word, icon = STATUS_WORDS[rule.status.value]
+    metrics = list(rule.groups[0].metrics) if rule.groups else []
+    group_rows = [
+        {
+            "label": group_label(g.group),
+            "count": f"{g.count:,}",
+            "excluded": g.excluded,
+            "values": [fmt_metric(m, g.metrics.get(m)) for m in metrics],
+        }
+        for g in rule.groups
+    ]
+    return RuleView(
+        id=rule.id,
+        title=rule.title or rule.id,
+        status=rule.status.value,
+        status_word=word,
+        icon=icon,
+        severity=rule.severity,
+        message=rule.message,
+        dataset=rule.dataset,
+        features=", ".join(rule.sensitive_features),
+        references=[refs.get(r, {"id": r, "title": r, "url": None}) for r in rule.references],
+        # "groups under 1 people" says nothing; a rule that was not evaluated read no rows
+        min_group_size=rule.min_group_size if (rule.min_group_size or 0) > 1 else None,
+        rows="not read"
+        if rule.status is RuleStatus.ERROR and not rule.rows
+        else f"{rule.rows:,} rows",
+        assertions=[assertion_view(a) for a in rule.assertions],
+        charts=[chart(rule, a) for a in rule.assertions],
+        metric_columns=[(m, METRICS[m].title) for m in metrics],
+        group_rows=group_rows,
+        excluded_groups=[f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded],
+        findings=findings_view(rule),
+        depth=fairness_depth(rule),
+    )
+
+
+def report_view(result: AuditResult) -> ReportView:
+    """Return the template view of an audit result."""
+    references = {r.id: r.model_dump() for r in result.audit.policy.references}
+    code, word, icon = STATUS_WORDS[result.status]
+    s = result.summary
+    headline = {
+        "pass": "Every blocking rule passed.",
+        "fail": f"{s.blocking_failed} blocking rule(s) did not pass.",
+        "error": "A blocking rule could not be evaluated, so the audit cannot pass.",
+    }[result.status]
+    evidence = [
+        {
+            "name": e.name,
+            "path": e.path,
+            "format": e.format,
+            "sha256": e.sha256,
+            "files": len(e.files),
+            "rows_read": "—" if e.rows_read is None else f"{e.rows_read:,}",
+            "rows": "—" if e.rows is None else f"{e.rows:,}",
+            "filter": e.filter,
+        }
+        for e in result.audit.evidence
+    ]
+    return ReportView(
+        result=result,
+        status=result.status,
+        status_word=word,
+        icon=icon,
+        headline=headline,
+        rules=[rule_view(r, references) for r in result.rules],
+        evidence=evidence,
+    )

@@ -1,0 +1,255 @@
+"""The report's view types and number formats: what the templates lay out, in plain words.
+
+Every ``*View`` is a dataclass the templates read; the builders (``views/fairness.py``,
+``views/records.py``, ``views/__init__.py``) fill them in. Nothing here builds a view, so
+the builders import this module and never each other's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.metrics import METRICS
+from ethicsgate.rules.results import ComparisonTest, Interval
+
+__all__ = [
+    "AGGREGATE_WORDS",
+    "AssertionView",
+    "Bar",
+    "Chart",
+    "FairnessDepthView",
+    "FindingRow",
+    "FindingsView",
+    "LL144TableView",
+    "LL144View",
+    "ReportView",
+    "RuleView",
+    "ScoresView",
+    "UncertaintyView",
+    "fmt_interval",
+    "fmt_metric",
+    "fmt_number",
+    "fmt_p",
+    "fmt_rate",
+    "fmt_ratio",
+    "fmt_test",
+    "metric_title",
+]
+
+#: How an assertion's aggregate reads after its metric's title.
+AGGREGATE_WORDS = {
+    "ratio": "ratio to the reference group",
+    "difference": "difference from the reference group",
+    "value": "value",
+}
+_TEST_WORDS = {"z_test": "two-proportion z-test", "fisher_exact": "Fisher's exact test"}
+
+
+def metric_title(metric: str) -> str:
+    """Return a metric's title, including the LL144 impact ratio."""
+    if metric == "impact_ratio":
+        return "Impact ratio (LL144 / EEOC)"
+    return METRICS[metric].title
+
+
+def fmt_metric(metric: str, value: float | None) -> str:
+    """Format a metric value: rates as percentages, counts as integers."""
+    if value is None:
+        return "undefined"
+    if metric == "count":
+        return f"{value:,.0f}"
+    return f"{value * 100:.2f} %"
+
+
+def fmt_number(value: float | None) -> str:
+    """Format a ratio, difference or threshold with up to four significant digits."""
+    return "undefined" if value is None else f"{value:.4g}"
+
+
+def fmt_rate(value: float | None) -> str:
+    """Format a selection or scoring rate as published summaries do: ``54.3%``."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_ratio(value: float | None) -> str:
+    """Format an impact ratio with three decimals: ``0.823``."""
+    return "—" if value is None else f"{value:.3f}"
+
+
+def fmt_p(value: float | None) -> str:
+    """Format a p-value: four significant digits, or ``< 0.0001``."""
+    if value is None:
+        return "—"
+    return "< 0.0001" if value < 1e-4 else f"{value:.4g}"
+
+
+def fmt_interval(interval: Interval | None, fmt: Callable[[float], str]) -> str:
+    """Format an interval as ``[low, high]`` with the given number format."""
+    return "—" if interval is None else f"[{fmt(interval.low)}, {fmt(interval.high)}]"
+
+
+def fmt_test(test: ComparisonTest | None) -> str:
+    """Format a test as ``p = 0.012 (z-test)``."""
+    if test is None:
+        return "—"
+    p = fmt_p(test.p_value)
+    return f"p {p if p.startswith('<') else '= ' + p} ({_TEST_WORDS[test.method]})"
+
+
+@dataclass
+class Bar:
+    """One bar of a chart: a group's observed value and how it compares."""
+
+    label: str
+    value: float | None
+    text: str
+    width: float  # percent of the plot width
+    failing: bool
+    excluded: bool
+    note: str
+
+
+@dataclass
+class Chart:
+    """A horizontal bar chart of one asserted quantity across groups, with its threshold."""
+
+    title: str
+    bars: list[Bar]
+    threshold: float
+    threshold_pos: float  # percent of the plot width
+    threshold_text: str
+    axis_max_text: str
+
+
+@dataclass
+class AssertionView:
+    """An assertion in words."""
+
+    status: str
+    status_word: str
+    icon: str
+    what: str
+    requirement: str
+    observed: str
+    group: str
+    reference: str
+    message: str
+
+
+@dataclass
+class LL144TableView:
+    """One LL144 table, ready to lay out."""
+
+    title: str
+    category_columns: list[str]
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+
+@dataclass
+class LL144View:
+    """A rule's LL144 tables with the sentence that says how they were computed."""
+
+    heading: str
+    intro: str
+    tables: list[LL144TableView]
+
+
+@dataclass
+class UncertaintyView:
+    """Intervals and tests per group and metric."""
+
+    method: str
+    level: str
+    rows: list[dict[str, str]]
+
+
+@dataclass
+class ScoresView:
+    """ROC AUC and calibration per group."""
+
+    intro: str
+    auc_rows: list[dict[str, str]]
+    calibration_columns: list[str]
+    calibration_rows: list[dict[str, Any]]
+
+
+@dataclass
+class FairnessDepthView:
+    """Everything a fairness rule shows beyond its group metrics."""
+
+    ll144: LL144View | None = None
+    uncertainty: UncertaintyView | None = None
+    scores: ScoresView | None = None
+    small_groups: list[str] = field(default_factory=list)
+    significance: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FindingRow:
+    """One violating record (escaped by the HTML and Markdown templates)."""
+
+    record_id: str
+    reason: str
+    message: str
+    values: list[str]
+
+
+@dataclass
+class FindingsView:
+    """A record-level rule's counts, parameters, reasons, findings and review strata."""
+
+    check: str
+    check_title: str
+    facts: list[tuple[str, str]]
+    parameters: list[tuple[str, str]]
+    reasons: list[tuple[str, str, str]]  # code, words, count
+    columns: list[str]
+    rows: list[FindingRow]
+    shown: int
+    total: int
+    truncated: bool
+    strata_columns: list[str]
+    strata: list[dict[str, Any]]
+
+
+@dataclass
+class RuleView:
+    """A rule with its assertions, charts and group table."""
+
+    id: str
+    title: str
+    status: str
+    status_word: str
+    icon: str
+    severity: str
+    message: str
+    dataset: str
+    features: str
+    references: list[dict[str, Any]]
+    min_group_size: int | None
+    rows: str
+    assertions: list[AssertionView]
+    charts: list[Chart]
+    metric_columns: list[tuple[str, str]]
+    group_rows: list[dict[str, Any]]
+    excluded_groups: list[str]
+    findings: FindingsView | None = None  # record-level rules
+    depth: FairnessDepthView | None = None  # fairness rules
+
+
+@dataclass
+class ReportView:
+    """Everything the templates show."""
+
+    result: AuditResult
+    status: str
+    status_word: str
+    icon: str
+    headline: str
+    rules: list[RuleView]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
