@@ -12,6 +12,8 @@ from ethicsgate.attest.keys import (
     key_fingerprint,
     load_private_key,
     load_public_key,
+    load_signing_key,
+    settings_passphrase,
 )
 from ethicsgate.attest.sign import attestation_subjects, audit_predicate, sign_report
 from ethicsgate.attest.statement import (
@@ -48,8 +50,10 @@ __all__ = [
     "key_fingerprint",
     "load_private_key",
     "load_public_key",
+    "load_signing_key",
     "pae",
     "parse_statement",
+    "settings_passphrase",
     "sha256_file",
     "sign_envelope",
     "verify_attestation",

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ __all__ = [
     "key_fingerprint",
     "load_private_key",
     "load_public_key",
+    "load_signing_key",
+    "settings_passphrase",
 ]
 
 # A PEM key is well under a kilobyte; refusing big files keeps a wrong path from being slurped.
@@ -159,6 +162,43 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
             hint="ethicsgate signs with Ed25519 only; generate a key pair with ethicsgate",
         )
     return key
+
+
+def settings_passphrase() -> bytes | None:
+    """Return the private keys' passphrase from ``ETHICSGATE_KEY_PASSPHRASE``, or None."""
+    from ethicsgate.settings import Settings
+
+    secret = Settings().key_passphrase
+    return secret.get_secret_value().encode() if secret else None
+
+
+def load_signing_key(
+    path: Path | None = None, *, ask_passphrase: Callable[[Path], bytes] | None = None
+) -> Ed25519PrivateKey | None:
+    """Load the signing key at ``path``, else at ``ETHICSGATE_SIGNING_KEY``; None when neither.
+
+    The passphrase of an encrypted key comes from ``ETHICSGATE_KEY_PASSPHRASE``; when that is
+    not set, ``ask_passphrase(path)`` is asked for it (a prompt, in a terminal).
+
+    Raises:
+        SigningError: The key is missing, unreadable, not Ed25519, or the passphrase is wrong.
+    """
+    from ethicsgate.settings import Settings
+
+    path = path or Settings().signing_key
+    if path is None:
+        return None
+    passphrase = settings_passphrase()
+    if passphrase is None and ask_passphrase is not None and _is_encrypted(path):
+        passphrase = ask_passphrase(path)
+    return load_private_key(path, passphrase=passphrase)
+
+
+def _is_encrypted(path: Path) -> bool:
+    try:
+        return b"ENCRYPTED" in path.read_bytes()[:100]
+    except OSError:
+        return False  # load_private_key reports the missing file with its fix
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

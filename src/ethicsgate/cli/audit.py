@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._options import (
+    db_option,
+    format_option,
+    key_option,
+    out_dir_option,
+    spec_argument,
+)
 from ethicsgate.cli._output import echo, style
-from ethicsgate.cli._reporting import key_option
 from ethicsgate.vocabulary import STATUS_ICONS as _ICONS
 
 if TYPE_CHECKING:
@@ -54,7 +60,7 @@ def _progress(enabled: bool) -> Iterator[ProgressCallback | None]:
         yield update
 
 
-def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
+def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     for rule in result.rules:
         status = rule.status.value
         echo(
@@ -73,20 +79,9 @@ def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
 
 
 @click.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for report.json, report.html and report.md [default: reports/<audit id>/].",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="What to print: a summary, or report.json itself.",
-)
+@spec_argument()
+@out_dir_option("Folder for report.json, report.html and report.md [default: reports/<audit id>/].")
+@format_option("What to print: a summary, or report.json itself.")
 @key_option("report")
 @click.option(
     "--progress/--no-progress",
@@ -99,12 +94,7 @@ def _print_text(result: AuditResult, written: dict[str, Path]) -> None:
     is_flag=True,
     help="Put the findings of rules that ask for review into the review queue (idempotent).",
 )
-@click.option(
-    "--db",
-    "db_url",
-    metavar="URL",
-    help="Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].",
-)
+@db_option("Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].")
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -121,25 +111,22 @@ def audit(
     Exits 0 when every blocking rule passes, 1 when one fails or cannot be evaluated,
     2 when the policy, the audit spec, the evidence or the key is wrong.
     """
-    from ethicsgate.audit import run_audit
+    from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.cli._reporting import load_key_option, render_report, write_report_dir
-    from ethicsgate.cli.review import prepare_audit_review
-    from ethicsgate.report import render_json
+    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.review.workflow import audit_review_step
+    from ethicsgate.session.audit import run_and_report
 
-    key = load_key_option(key_path)  # fail on a bad key before the scan, not after
-    review_step = prepare_audit_review(spec, enqueue=enqueue, db_url=db_url)
+    # a bad key or review store fails before the scan, not after
+    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    review = audit_review_step(enqueue=enqueue, db_url=db_url)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
-        result = run_audit(review_step.audit, progress=callback)
-    result = review_step.finish(result)
-    out_dir = out if out is not None else Path("reports") / result.audit.id
-    files, signer = render_report(result, key)
-    written = write_report_dir(out_dir, files)
+        run = run_and_report(spec, out=out, key=key, review=review, progress=callback)
     if fmt == "json":
-        click.echo(render_json(result).decode("utf-8"), nl=False)
+        click.echo(run.files["report.json"].decode("utf-8"), nl=False)
     else:
-        _print_text(result, written)
-        if signer:
-            echo(f"signed: {written['report.intoto.json']} (key {signer})")
-    ctx.exit(EXIT_OK if result.status == "pass" else EXIT_FAILED)
+        _print_text(run.result, run.written)
+        if run.signer:
+            echo(f"signed: {run.written['report.intoto.json']} (key {run.signer})")
+    ctx.exit(EXIT_OK if run.passed else EXIT_FAILED)

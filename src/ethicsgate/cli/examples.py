@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._options import format_option, out_dir_option
 from ethicsgate.cli._output import echo
 
 __all__ = ["examples"]
@@ -17,15 +18,10 @@ def examples() -> None:
 
 
 @examples.command("bakery")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Folder to write the data, bakery-policy.yaml and audit.yaml into.",
-)
+@out_dir_option("Folder to write the data, bakery-policy.yaml and audit.yaml into.", required=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same data.")
 @click.option("--data-only", is_flag=True, help="Write only the evidence files and README.md.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option(show_default=False)
 def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     """Write a small bakery's chatbot, email, consent and loyalty-discount logs.
 

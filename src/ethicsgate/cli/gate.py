@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._options import format_option, key_option, out_dir_option, spec_argument
 from ethicsgate.cli._output import echo
-from ethicsgate.cli._reporting import key_option
 
 if TYPE_CHECKING:
     from ethicsgate.gate import GateResult
@@ -24,7 +24,7 @@ def _append(path: Path, text: str) -> None:
 
 
 @click.command()
-@click.argument("spec", type=click.Path(path_type=Path, dir_okay=False))
+@spec_argument()
 @click.option(
     "--baseline",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -37,11 +37,7 @@ def _append(path: Path, text: str) -> None:
     show_default=True,
     help="Regression budget of assertions that set no max_regression.",
 )
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the report [default: reports/<audit id>/].",
-)
+@out_dir_option("Folder for the report [default: reports/<audit id>/].")
 @click.option(
     "--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here."
 )
@@ -54,14 +50,7 @@ def _append(path: Path, text: str) -> None:
     help="Append a Markdown summary to $GITHUB_STEP_SUMMARY (printed when it is not set).",
 )
 @key_option("report")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="What to print: a summary, or the gate outcome as JSON.",
-)
+@format_option("What to print: a summary, or the gate outcome as JSON.")
 @click.pass_context
 def gate(
     ctx: click.Context,
@@ -81,72 +70,36 @@ def gate(
     --baseline, a blocking assertion got worse than in the released model's report by more
     than its max_regression budget. The report is written as by `ethicsgate audit`.
     """
-    import json
-
-    from ethicsgate.audit import load_audit_spec, run_audit
+    from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.cli._reporting import load_key_option, render_report, write_report_dir
-    from ethicsgate.gate import evaluate_gate, load_baseline
-    from ethicsgate.report import (
-        render_junit,
-        render_sarif,
-        render_summary,
-        write_files_atomically,
-    )
+    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.session.gate import run_gate
 
-    key = load_key_option(key_path)
-    loaded = load_audit_spec(spec)
-    previous = None
-    if baseline is not None:  # a bad baseline fails before the scan
-        previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
-    result = run_audit(loaded)
-    outcome = evaluate_gate(
-        loaded,
-        result,
-        baseline=previous,
-        baseline_name=str(baseline) if baseline is not None else None,
-        default_budget=max_regression,
-        today=datetime.fromisoformat(result.audit.finished_at).date(),
+    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    run = run_gate(
+        spec,
+        baseline=baseline,
+        max_regression=max_regression,
+        out=out,
+        key=key,
+        junit=junit,
+        sarif=sarif,
     )
-    # render everything before writing anything
-    files, signer = render_report(result, key)
-    extra: list[tuple[Path, bytes]] = []
-    if junit is not None:
-        extra.append((junit, render_junit(outcome)))
-    if sarif is not None:
-        extra.append((sarif, render_sarif(outcome)))
-    summary = render_summary(outcome)
-
-    out_dir = out if out is not None else Path("reports") / result.audit.id
-    written = write_report_dir(out_dir, files)
-    for path, content in extra:
-        write_files_atomically(path.parent, {path.name: content})
     if github_summary:
         target = os.environ.get("GITHUB_STEP_SUMMARY")
         if target:
-            _append(Path(target), summary)
+            _append(Path(target), run.summary)
         else:
-            echo(summary)
+            echo(run.summary)
 
     if fmt == "json":
-        echo(
-            json.dumps(
-                {
-                    "status": outcome.status,
-                    "audit_status": result.status,
-                    "rules": {r.id: r.status.value for r in result.rules},
-                    "regressions": [r.model_dump(mode="json") for r in outcome.regressions],
-                    "report": str(written["report.json"]),
-                },
-                indent=2,
-            )
-        )
+        echo(run.to_json())
     else:
-        _print_text(outcome, written, signer)
-    ctx.exit(EXIT_OK if outcome.passed else EXIT_FAILED)
+        _print_text(run.outcome, run.report.written, run.report.signer)
+    ctx.exit(EXIT_OK if run.outcome.passed else EXIT_FAILED)
 
 
-def _print_text(outcome: GateResult, written: dict[str, Path], signer: str | None) -> None:
+def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | None) -> None:
     from ethicsgate.vocabulary import STATUS_WORDS, group_label
 
     for rule in outcome.result.rules:

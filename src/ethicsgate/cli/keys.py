@@ -1,49 +1,29 @@
-"""``ethicsgate keys generate`` and private-key loading for the commands that sign."""
+"""``ethicsgate keys generate``, and the passphrase prompt of the commands that sign."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from ethicsgate.cli._options import out_dir_option
 from ethicsgate.cli._output import echo
 
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-__all__ = ["keys", "load_signing_key"]
+__all__ = ["keys", "passphrase_prompt"]
 
 
-def _passphrase_from_env() -> bytes | None:
-    from ethicsgate.settings import Settings
+def passphrase_prompt() -> Callable[[Path], bytes] | None:
+    """Return a prompt for an encrypted key's passphrase on a terminal, else None."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        return None
 
-    secret = Settings().key_passphrase
-    return secret.get_secret_value().encode() if secret else None
-
-
-def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Load a private key, asking for its passphrase when it is encrypted and none is set.
-
-    Raises:
-        SigningError: the key is missing, unreadable, not Ed25519, or the passphrase is wrong.
-    """
-    from ethicsgate.attest import load_private_key
-
-    passphrase = _passphrase_from_env()
-    interactive = sys.stdin is not None and sys.stdin.isatty()
-    if passphrase is None and _is_encrypted(path) and interactive:
+    def ask(path: Path) -> bytes:
         answer: str = click.prompt(f"passphrase for {path}", hide_input=True, err=True)
-        passphrase = answer.encode()
-    return load_private_key(path, passphrase=passphrase)
+        return answer.encode()
 
-
-def _is_encrypted(path: Path) -> bool:
-    try:
-        return b"ENCRYPTED" in path.read_bytes()[:100]
-    except OSError:
-        return False  # load_private_key reports the missing file with its fix
+    return ask
 
 
 @click.group()
@@ -52,12 +32,7 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Folder for NAME.key (private, mode 0600) and NAME.pub.",
-)
+@out_dir_option("Folder for NAME.key (private, mode 0600) and NAME.pub.", required=True)
 @click.option("--name", default="ethicsgate", show_default=True, help="File name stem.")
 @click.option(
     "--passphrase/--no-passphrase",
@@ -66,11 +41,11 @@ def keys() -> None:
 )
 def generate(out: Path, name: str, passphrase: bool) -> None:
     """Write a new Ed25519 key pair for signing reports."""
-    from ethicsgate.attest import generate_keypair
+    from ethicsgate.attest import generate_keypair, settings_passphrase
 
     secret: bytes | None = None
     if passphrase:
-        secret = _passphrase_from_env()
+        secret = settings_passphrase()
         if secret is None:
             secret = click.prompt(
                 "passphrase", hide_input=True, confirmation_prompt=True, err=True

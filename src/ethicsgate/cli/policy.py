@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._options import format_option
 from ethicsgate.cli._output import echo, secho
 
 __all__ = ["policy"]
@@ -20,7 +21,7 @@ def policy() -> None:
 
 @policy.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option(show_default=False)
 @click.pass_context
 def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
     """Validate policy packs; exit 2 naming file:line:column if any is invalid."""
@@ -58,7 +59,7 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
 
 @policy.command("explain")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@format_option(show_default=False)
 def explain(file: Path, fmt: str) -> None:
     """Describe a policy pack in plain language: each rule, its effect and its sources."""
     from ethicsgate.policy import load_policy

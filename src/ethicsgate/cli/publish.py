@@ -6,20 +6,15 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._options import key_option, out_dir_option
 from ethicsgate.cli._output import echo
-from ethicsgate.cli._reporting import key_option
 
 __all__ = ["publish"]
 
 
 @click.command()
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, file_okay=False),
-    required=True,
-    help="Folder for statement.html, statement.md and statement.json.",
-)
+@out_dir_option("Folder for statement.html, statement.md and statement.json.", required=True)
 @click.option(
     "--k",
     "k",
@@ -45,25 +40,11 @@ def publish(
     groups and values based on fewer than --k people left out. Exits 0 when written (whatever
     the audit found), 2 on bad input.
     """
-    from ethicsgate.cli._reporting import load_key_option, signer_of
-    from ethicsgate.publish import (
-        STATEMENT_ENVELOPE,
-        build_statement,
-        load_publish_inputs,
-        sign_statement,
-    )
-    from ethicsgate.report import statement_files, write_files_atomically
+    from ethicsgate.attest import load_signing_key
+    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.session.publish import publish_statement
 
-    key = load_key_option(key_path)
-    pack, result = load_publish_inputs(source, policy=policy_path)
-    statement = build_statement(pack, result, k=k)
-    signer = signer_of(key)
-    files = statement_files(statement, signer=signer)
-    if key is not None:
-        files[STATEMENT_ENVELOPE] = sign_statement(statement, files, key)
-    written = write_files_atomically(out, files)
-    stale = out / STATEMENT_ENVELOPE
-    if key is None and stale.exists():
-        stale.unlink()  # it signed an earlier statement and would no longer verify
-    for path in written:
+    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    run = publish_statement(source, out, k=k, policy=policy_path, key=key)
+    for path in run.written:
         echo(f"wrote {path}")

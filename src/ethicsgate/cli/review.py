@@ -10,81 +10,47 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ethicsgate.cli._options import (
+    actor_option,
+    db_option,
+    format_option,
+    lease_option,
+    out_file_option,
+)
 from ethicsgate.cli._output import echo, secho, style
 
 if TYPE_CHECKING:
-    from ethicsgate.audit.result import AuditResult
     from ethicsgate.review import ReviewItem, ReviewStore
+    from ethicsgate.review.export import ExportFormat
 
-__all__ = ["AuditReviewStep", "open_review_store", "prepare_audit_review", "review"]
+__all__ = ["review"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_FORMAT = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Print for people, or as JSON.",
-)
+_FORMAT = format_option("Print for people, or as JSON.")
 
 
 def _store_options(func: F) -> F:
     """Add --db, --as and --lease to a review command."""
-
-    @click.option(
-        "--db",
-        "db_url",
-        metavar="URL",
-        help="Review store: sqlite:///path.db or postgresql://user@host/db "
-        "[env: ETHICSGATE_DB_URL; default: sqlite:///.ethicsgate/review.db].",
+    store = db_option(
+        "Review store: sqlite:///path.db or postgresql://user@host/db "
+        "[env: ETHICSGATE_DB_URL; default: sqlite:///.ethicsgate/review.db]."
     )
-    @click.option(
-        "--as",
-        "actor",
-        metavar="NAME",
-        help="Reviewer name [env: ETHICSGATE_REVIEWER; default: the OS user].",
-    )
-    @click.option(
-        "--lease",
-        metavar="DURATION",
-        help="How long a claim lasts, e.g. 15m [env: ETHICSGATE_REVIEW_LEASE; default: 15m].",
-    )
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return func(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    for option in (lease_option(), actor_option(), store):  # innermost first
+        func = option(func)
+    return func
 
 
-def open_review_store(db_url: str | None, lease: str | None = None) -> ReviewStore:
-    """Open the review store from a flag or the settings.
+def _open(db_url: str | None, lease: str | None) -> ReviewStore:
+    from ethicsgate.review.workflow import open_review_store
 
-    Raises:
-        ReviewError: the URL or the lease is bad, or the database cannot be opened.
-    """
-    from ethicsgate.errors import ReviewError
-    from ethicsgate.policy.fields import parse_duration
-    from ethicsgate.review import open_store
-    from ethicsgate.settings import Settings
-
-    settings = Settings()
-    text = lease or settings.review_lease
-    try:
-        duration = parse_duration(text)
-    except ValueError as exc:
-        raise ReviewError(f"bad lease {text!r}: {exc}") from exc
-    if duration.total_seconds() <= 0:
-        raise ReviewError(f"bad lease {text!r}: it must be longer than 0s")
-    return open_store(db_url or settings.db_url, lease=duration)
+    return open_review_store(db_url, lease)
 
 
 def _actor(actor: str | None) -> str:
-    from ethicsgate.review import default_reviewer
-    from ethicsgate.settings import Settings
+    from ethicsgate.review.workflow import review_actor
 
-    return actor or Settings().reviewer or default_reviewer()
+    return review_actor(actor)
 
 
 def _dump(data: Any) -> None:
@@ -126,72 +92,6 @@ def _emit(item: ReviewItem | None, fmt: str, empty: str = "") -> None:
         echo(empty)
     else:
         _show(item)
-
-
-class AuditReviewStep:
-    """What ``ethicsgate audit`` does for the review queue around its run (nothing without a store).
-
-    With ``--enqueue`` the audit runs with every reviewed rule listing all its findings, so the
-    queue gets all of them; the report is cut back to each rule's ``max_findings`` afterwards.
-    """
-
-    def __init__(self, spec: Path, store: ReviewStore | None, *, enqueue: bool) -> None:
-        self.store = store
-        self.enqueue = enqueue
-        self._pack: Any = None
-        self.audit: Any = spec
-        if store is not None and enqueue:
-            from ethicsgate.audit.spec import load_audit_spec
-            from ethicsgate.review.enqueue import widen_findings
-
-            loaded = load_audit_spec(spec)
-            self._pack = loaded.policy.pack
-            self.audit = widen_findings(loaded)
-
-    def finish(self, result: AuditResult) -> AuditResult:
-        """Enqueue the findings (with --enqueue) and attach the queue's state to the result."""
-        if self.store is None:
-            return result
-        from datetime import UTC, datetime
-
-        from ethicsgate.audit.result import ReviewRuleSummary, ReviewSummary
-        from ethicsgate.review import enqueue, items_from_audit
-        from ethicsgate.review.enqueue import narrow_findings
-
-        added = existing = 0
-        with self.store as store:
-            if self.enqueue:
-                items = items_from_audit(result, self._pack, now=datetime.now(UTC))
-                outcome = enqueue(store, items, actor=_actor(None))
-                added, existing = outcome.added, outcome.existing
-                result = narrow_findings(result, self._pack)
-            stats = store.stats(audit_id=result.audit.id)
-            url = store.url
-        rules = [
-            ReviewRuleSummary(
-                rule_id=s.rule_id,
-                open=s.open + s.claimed,
-                overdue=s.overdue,
-                decided=s.decided,
-                escalated=s.escalated,
-                dismissed=s.dismissed,
-            )
-            for s in stats
-        ]
-        summary = ReviewSummary(store=url, enqueued=added, already_queued=existing, rules=rules)
-        return result.model_copy(update={"review": summary})
-
-
-def prepare_audit_review(spec: Path, *, enqueue: bool, db_url: str | None) -> AuditReviewStep:
-    """Open the review store before the scan when one is configured (fails fast on a bad URL).
-
-    A store is configured by ``--enqueue``, ``--db`` or ``ETHICSGATE_DB_URL``.
-    """
-    from ethicsgate.settings import Settings
-
-    url = db_url or Settings().db_url
-    store = open_review_store(url) if enqueue or url else None
-    return AuditReviewStep(spec, store, enqueue=enqueue)
 
 
 @click.group()
@@ -241,7 +141,7 @@ def list_(
     lease: str | None,
 ) -> None:
     """List review items, most urgent first."""
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         items = store.list_items(
             status=status,
             rule_id=rule_id,
@@ -264,7 +164,7 @@ def list_(
 @_store_options
 def show(item_id: int, fmt: str, db_url: str | None, actor: str | None, lease: str | None) -> None:
     """Show one review item with its evidence fields and decision."""
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         _emit(store.get(item_id), fmt)
 
 
@@ -276,7 +176,7 @@ def claim(
     item_id: int | None, fmt: str, db_url: str | None, actor: str | None, lease: str | None
 ) -> None:
     """Claim the most urgent open item (or ITEM) for yourself, atomically."""
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         _emit(store.claim(_actor(actor), item_id), fmt, "nothing to claim: the queue is empty")
 
 
@@ -301,7 +201,7 @@ def decide(
     lease: str | None,
 ) -> None:
     """Decide ITEM, which you have claimed."""
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         _emit(store.decide(item_id, actor=_actor(actor), outcome=outcome, note=note), fmt)
 
 
@@ -313,29 +213,22 @@ def release(
     item_id: int, fmt: str, db_url: str | None, actor: str | None, lease: str | None
 ) -> None:
     """Give ITEM, which you have claimed, back to the queue undecided."""
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         _emit(store.release(item_id, actor=_actor(actor)), fmt)
 
 
 @review.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["json", "jsonl", "csv"]),
+@format_option(
+    "JSON array, one JSON object per line, or CSV (fields as a JSON column).",
+    choices=("json", "jsonl", "csv"),
     default="json",
-    show_default=True,
-    help="JSON array, one JSON object per line, or CSV (fields as a JSON column).",
 )
 @click.option("--log", "what", flag_value="log", help="Export the decision log, not the items.")
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Write to this file (atomically) instead of standard output.",
-)
+@out_file_option("Write to this file (atomically) instead of standard output.")
 @_item_filters
 @_store_options
 def export(
-    fmt: str,
+    fmt: ExportFormat,
     what: str | None,
     out: Path | None,
     status: str | None,
@@ -349,6 +242,8 @@ def export(
     lease: str | None,
 ) -> None:
     """Export review items (or, with --log, the whole decision log)."""
+    from ethicsgate.review.export import export_items, export_log, write_export
+
     filters = {
         "status": status,
         "rule_id": rule_id,
@@ -363,48 +258,25 @@ def export(
             f"--log exports the whole decision log; {', '.join(given)} filter items only "
             "(a part of the hash chain could not be verified on its own)"
         )
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         if what == "log":
-            rows = [e.model_dump(mode="json") for e in store.log_entries()]
+            exported = export_log(store, fmt)
         else:
-            rows = [
-                i.model_dump(mode="json")
-                for i in store.list_items(
-                    status=status,
-                    rule_id=rule_id,
-                    assignee=assignee,
-                    audit_id=audit_id,
-                    overdue=overdue,
-                    limit=limit,
-                )
-            ]
-    text = _serialise(rows, fmt)
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    from ethicsgate.report import write_files_atomically
-
-    write_files_atomically(out.parent, {out.name: text.encode("utf-8")})
-    echo(f"wrote {len(rows)} row(s) to {out}", err=True)
-
-
-def _serialise(rows: list[dict[str, Any]], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if fmt == "jsonl":
-        return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+            exported = export_items(
+                store,
+                fmt,
+                status=status,
+                rule_id=rule_id,
+                assignee=assignee,
+                audit_id=audit_id,
+                overdue=overdue,
+                limit=limit,
             )
-    return buffer.getvalue()
+    if out is None:
+        click.echo(exported.text, nl=False)
+        return
+    write_export(out, exported)
+    echo(f"wrote {exported.rows} row(s) to {out}", err=True)
 
 
 @review.command("verify-log")
@@ -420,7 +292,7 @@ def verify_log(
     """
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
 
-    with open_review_store(db_url, lease) as store:
+    with _open(db_url, lease) as store:
         result = store.verify_log()
     if fmt == "json":
         _dump(result.model_dump(mode="json"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ethicsgate.cli._options import format_option
 from ethicsgate.cli._output import echo, secho
 
 __all__ = ["verify"]
@@ -32,9 +33,7 @@ __all__ = ["verify"]
     type=click.Path(path_type=Path, file_okay=False),
     help="Folder the report's input paths are relative to [default: current folder].",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option()
 @click.pass_context
 def verify(
     ctx: click.Context,

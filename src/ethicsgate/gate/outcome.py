@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 from ethicsgate.audit.result import AuditResult
@@ -44,6 +46,23 @@ class GateResult:
     def passed(self) -> bool:
         """Return whether the release may go ahead."""
         return self.status == "pass"
+
+    def to_json(self, *, report: Path | str) -> str:
+        """Return the gate's outcome as the JSON ``ethicsgate gate --format json`` prints.
+
+        Args:
+            report: Where the audit's ``report.json`` was written.
+        """
+        return json.dumps(
+            {
+                "status": self.status,
+                "audit_status": self.result.status,
+                "rules": {r.id: r.status.value for r in self.result.rules},
+                "regressions": [r.model_dump(mode="json") for r in self.regressions],
+                "report": str(report),
+            },
+            indent=2,
+        )
 
 
 def _position(audit: LoadedAudit, loc: tuple[str | int, ...]) -> SourcePosition:

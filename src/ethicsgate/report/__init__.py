@@ -31,7 +31,6 @@ from ethicsgate.report.formats.summary import render_summary
 from ethicsgate.report.render import (
     report_files,
     statement_files,
-    write_files_atomically,
     write_report,
 )
 from ethicsgate.report.views import ReportView, report_view
@@ -60,6 +59,5 @@ __all__ = [
     "report_schema",
     "report_view",
     "statement_files",
-    "write_files_atomically",
     "write_report",
 ]

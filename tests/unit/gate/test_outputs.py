@@ -170,3 +170,34 @@ def test_outputs_stay_well_formed_with_control_characters_in_the_evidence(
     summary = render_summary(outcome)
     assert "\x1b" not in summary and "\\| \\[a\\](b)" in summary
     _validate(render_sarif(outcome))
+
+
+def test_run_gate_writes_the_audit_report_and_ci_files(
+    frozen_clock: Callable[[], datetime], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethicsgate.session.audit import run_and_report
+    from ethicsgate.session.gate import run_gate
+
+    monkeypatch.chdir(tmp_path)
+    released = run_and_report(PIPELINE / "released.yaml", out=tmp_path / "r", clock=frozen_clock)
+    run = run_gate(
+        PIPELINE / "candidate-regressed.yaml",
+        baseline=released.written["report.json"],
+        out=tmp_path / "g",
+        junit=tmp_path / "ci" / "junit.xml",
+        sarif=tmp_path / "ci" / "gate.sarif",
+        clock=frozen_clock,
+    )
+    audit = run_and_report(
+        PIPELINE / "candidate-regressed.yaml", out=tmp_path / "a", clock=frozen_clock
+    )
+    assert run.report.files == audit.files, "the gate writes the report an audit writes"
+    assert run.ci_files["junit"].read_bytes() == render_junit(run.outcome)
+    assert run.ci_files["sarif"].read_bytes() == render_sarif(run.outcome)
+    assert run.summary == render_summary(run.outcome)
+    data = json.loads(run.to_json())
+    assert data["report"] == str(tmp_path / "g" / "report.json")
+    assert data["status"] == run.outcome.status and not run.outcome.passed
+    assert data["regressions"] and data["rules"] == {
+        r.id: r.status.value for r in run.outcome.result.rules
+    }

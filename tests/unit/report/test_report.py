@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ROOT
 from tests.goldens import assert_matches_golden
 
+import ethicsgate.files as files
 import ethicsgate.report.render as render
 from ethicsgate.audit import AuditResult, run_audit
 from ethicsgate.report import (
@@ -152,7 +153,7 @@ def test_write_report_is_all_or_nothing(
             raise OSError(28, "No space left on device")
         return real_fdopen(fd, mode, *args, **kwargs)
 
-    monkeypatch.setattr(render.os, "fdopen", failing_fdopen)
+    monkeypatch.setattr(files.os, "fdopen", failing_fdopen)
     with pytest.raises(OSError):
         render.write_report(scenario_result, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before, "no partial or temp files"

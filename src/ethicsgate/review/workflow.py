@@ -1,0 +1,154 @@
+"""The review queue's part of an audit, and opening the store from settings.
+
+Callable the same way from the CLI, a Python program or a web app: nothing here prints, prompts
+or exits. :class:`AuditReviewStep` wraps an audit run: :meth:`~AuditReviewStep.prepare` before
+it (with ``enqueue``, every reviewed rule lists all its findings), :meth:`~AuditReviewStep.finish`
+after it (enqueue them, cut the report back to each rule's ``max_findings``, attach the queue's
+state to the result).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ethicsgate.errors import ReviewError
+
+if TYPE_CHECKING:
+    from ethicsgate.audit.result import AuditResult
+    from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.policy.models import PolicyPack
+    from ethicsgate.review.store import ReviewStore
+
+__all__ = [
+    "AuditReviewStep",
+    "audit_review_step",
+    "open_review_store",
+    "parse_lease",
+    "review_actor",
+]
+
+
+def parse_lease(text: str) -> timedelta:
+    """Return the claim lease ``text`` (e.g. ``15m``) as a duration.
+
+    Raises:
+        ReviewError: the text is not a duration, or not longer than zero.
+    """
+    from ethicsgate.policy.fields import parse_duration
+
+    try:
+        duration = parse_duration(text)
+    except ValueError as exc:
+        raise ReviewError(f"bad lease {text!r}: {exc}") from exc
+    if duration.total_seconds() <= 0:
+        raise ReviewError(f"bad lease {text!r}: it must be longer than 0s")
+    return duration
+
+
+def open_review_store(db_url: str | None = None, lease: str | None = None) -> ReviewStore:
+    """Open the review store at ``db_url``, else ``ETHICSGATE_DB_URL``, else the default file.
+
+    ``lease`` defaults to ``ETHICSGATE_REVIEW_LEASE``.
+
+    Raises:
+        ReviewError: the URL or the lease is bad, or the database cannot be opened.
+    """
+    from ethicsgate.review.store import open_store
+    from ethicsgate.settings import Settings
+
+    settings = Settings()
+    duration = parse_lease(lease or settings.review_lease)
+    return open_store(db_url or settings.db_url, lease=duration)
+
+
+def review_actor(actor: str | None = None) -> str:
+    """Return who acts on the queue: ``actor``, else ``ETHICSGATE_REVIEWER``, else the OS user."""
+    from ethicsgate.review.store import default_reviewer
+    from ethicsgate.settings import Settings
+
+    return actor or Settings().reviewer or default_reviewer()
+
+
+class AuditReviewStep:
+    """What an audit does for the review queue around its run.
+
+    With ``enqueue`` the audit runs with every reviewed rule listing all its findings, so the
+    queue gets all of them; the report is cut back to each rule's ``max_findings`` afterwards,
+    so its bytes are the same with or without ``enqueue``.
+    """
+
+    def __init__(self, store: ReviewStore, *, enqueue: bool, actor: str | None = None) -> None:
+        """Wrap ``store``; with ``enqueue`` the findings are added to it, as ``actor``."""
+        self.store = store
+        self.enqueue = enqueue
+        self.actor = actor
+        self._pack: PolicyPack | None = None
+
+    def prepare(self, spec: Path | str | LoadedAudit) -> Path | str | LoadedAudit:
+        """Return what to run: ``spec`` itself, or (with ``enqueue``) it with findings widened.
+
+        Raises:
+            AuditSpecError, PolicyError: the spec or its policy is wrong (with ``enqueue``).
+        """
+        if not self.enqueue:
+            return spec
+        from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
+        from ethicsgate.review.enqueue import widen_findings
+
+        loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+        self._pack = loaded.policy.pack
+        return widen_findings(loaded)
+
+    def finish(self, result: AuditResult, *, now: datetime | None = None) -> AuditResult:
+        """Enqueue the findings (with ``enqueue``); return the result with the queue's state.
+
+        ``now`` (default: the current time) sets the new items' due times. The store is
+        closed afterwards.
+        """
+        from ethicsgate.audit.result import ReviewRuleSummary, ReviewSummary
+        from ethicsgate.review.enqueue import enqueue, items_from_audit, narrow_findings
+
+        added = existing = 0
+        with self.store as store:
+            if self.enqueue:
+                if self._pack is None:
+                    raise RuntimeError("AuditReviewStep.finish called before prepare")
+                when = now if now is not None else datetime.now(UTC)
+                items = items_from_audit(result, self._pack, now=when)
+                outcome = enqueue(store, items, actor=review_actor(self.actor))
+                added, existing = outcome.added, outcome.existing
+                result = narrow_findings(result, self._pack)
+            stats = store.stats(audit_id=result.audit.id)
+            url = store.url
+        rules = [
+            ReviewRuleSummary(
+                rule_id=s.rule_id,
+                open=s.open + s.claimed,
+                overdue=s.overdue,
+                decided=s.decided,
+                escalated=s.escalated,
+                dismissed=s.dismissed,
+            )
+            for s in stats
+        ]
+        summary = ReviewSummary(store=url, enqueued=added, already_queued=existing, rules=rules)
+        return result.model_copy(update={"review": summary})
+
+
+def audit_review_step(*, enqueue: bool, db_url: str | None = None) -> AuditReviewStep | None:
+    """Open the review store of an audit, or return None when none is configured.
+
+    A store is configured by ``enqueue``, ``db_url`` or ``ETHICSGATE_DB_URL``; it is opened
+    now, before the scan, so a bad URL fails fast.
+
+    Raises:
+        ReviewError: the URL or the lease is bad, or the database cannot be opened.
+    """
+    from ethicsgate.settings import Settings
+
+    url = db_url or Settings().db_url
+    if not (enqueue or url):
+        return None
+    return AuditReviewStep(open_review_store(url), enqueue=enqueue)

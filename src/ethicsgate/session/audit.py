@@ -1,0 +1,150 @@
+"""One audit session: run an audit, render its report, sign it, write it, feed the review queue.
+
+The CLI's ``ethicsgate audit`` is :func:`run_and_report` plus printing; a Python program or a
+web app calls it the same way. Nothing here prints, prompts or exits: problems in the inputs
+raise an :class:`~ethicsgate.errors.EthicsgateError`, findings are data in the result.
+
+The report is rendered (and signed) in memory before anything is written, then written
+atomically: a failure leaves the output folder as it was, never half a report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.audit.result import AuditResult, ReviewSummary
+    from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.evidence import ProgressCallback
+    from ethicsgate.review.workflow import AuditReviewStep
+
+__all__ = [
+    "AuditRun",
+    "Clock",
+    "default_out_dir",
+    "render_report_files",
+    "run_and_report",
+    "signer_fingerprint",
+    "utc_now",
+    "write_report_files",
+]
+
+#: Where the audit's start and finish times come from (a frozen one in tests).
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AuditRun:
+    """An audit run and its report: the result, the files' bytes, where they were written."""
+
+    result: AuditResult
+    """The audit's result, findings cut back to ``max_findings``, with the review state."""
+    files: Mapping[str, bytes]
+    """The report files by name (``report.json``, ...; ``report.intoto.json`` when signed)."""
+    written: Mapping[str, Path]
+    """Where each file was written, by name."""
+    signer: str | None
+    """The signing key's fingerprint, or None when the report is not signed."""
+
+    @property
+    def review(self) -> ReviewSummary | None:
+        """Return the review queue's state, or None when the run had no review store."""
+        return self.result.review
+
+    @property
+    def passed(self) -> bool:
+        """Return whether every blocking rule passed."""
+        return self.result.status == "pass"
+
+
+def signer_fingerprint(key: Ed25519PrivateKey | None) -> str | None:
+    """Return the fingerprint of the signing key, or None when not signing."""
+    if key is None:
+        return None
+    from ethicsgate.attest import key_fingerprint
+
+    return key_fingerprint(key.public_key())
+
+
+def render_report_files(
+    result: AuditResult, key: Ed25519PrivateKey | None = None
+) -> dict[str, bytes]:
+    """Render the report files in memory, plus the signed DSSE envelope when a key is given."""
+    from ethicsgate.report import report_files
+
+    files = report_files(result, signer=signer_fingerprint(key))
+    if key is not None:
+        from ethicsgate.attest import ENVELOPE_FILENAME, sign_report
+
+        files[ENVELOPE_FILENAME] = sign_report(result, files, key)
+    return files
+
+
+def write_report_files(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, Path]:
+    """Write rendered report files atomically; drop a stale envelope an unsigned run leaves.
+
+    Returns the written paths by file name.
+    """
+    from ethicsgate.attest import ENVELOPE_FILENAME
+    from ethicsgate.files import write_files_atomically
+
+    written = {p.name: p for p in write_files_atomically(out_dir, files)}
+    stale = out_dir / ENVELOPE_FILENAME
+    if ENVELOPE_FILENAME not in files and stale.exists():
+        stale.unlink()  # it signed an earlier report and would no longer verify
+    return written
+
+
+def default_out_dir(result: AuditResult) -> Path:
+    """Return the report folder when none is given: ``reports/<audit id>/``."""
+    return Path("reports") / result.audit.id
+
+
+def run_and_report(
+    spec: Path | str | LoadedAudit,
+    *,
+    out: Path | None = None,
+    key: Ed25519PrivateKey | None = None,
+    review: AuditReviewStep | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Clock = utc_now,
+) -> AuditRun:
+    """Run the audit ``spec``, then render, sign (with ``key``) and write its report to ``out``.
+
+    Args:
+        spec: The audit spec's path, or the spec already loaded.
+        out: The report folder [default: :func:`default_out_dir`].
+        key: Sign the report with this private key (see ``attest.load_signing_key``).
+        review: The review queue's step (see ``review.workflow.audit_review_step``): it
+            enqueues the findings and adds the queue's state to the report.
+        progress: Told how far the evidence scans and the rules' evaluation are.
+        clock: Where the audit's times (and new review items' due times) come from.
+
+    Returns:
+        The result, the report's bytes, the written paths and the signer's fingerprint.
+
+    Raises:
+        AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
+        ReviewError: the review store cannot be used.
+    """
+    # looked up on the package when called, as the CLI always did: a patched run_audit is run
+    from ethicsgate.audit import run_audit
+
+    audit = review.prepare(spec) if review is not None else spec
+    result = run_audit(audit, progress=progress, clock=clock)
+    if review is not None:
+        result = review.finish(result, now=clock())
+    files = render_report_files(result, key)
+    written = write_report_files(out if out is not None else default_out_dir(result), files)
+    return AuditRun(result=result, files=files, written=written, signer=signer_fingerprint(key))

@@ -1,0 +1,115 @@
+"""One gate session: run the audit, compare it with a baseline, write the report and CI files.
+
+``ethicsgate gate`` is :func:`run_gate` plus printing; nothing here prints or exits. Every
+output is rendered before anything is written, so bad input or a failure leaves no partial
+output behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ethicsgate.session.audit import (
+    AuditRun,
+    Clock,
+    default_out_dir,
+    render_report_files,
+    signer_fingerprint,
+    utc_now,
+    write_report_files,
+)
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.gate.outcome import GateResult
+
+__all__ = ["GateRun", "run_gate"]
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """A gate's outcome, its audit report, the CI files written and the Markdown summary."""
+
+    outcome: GateResult
+    report: AuditRun
+    ci_files: Mapping[str, Path]
+    """The JUnit and SARIF files written, by kind (``junit``, ``sarif``)."""
+    summary: str
+    """The Markdown summary for ``$GITHUB_STEP_SUMMARY``."""
+
+    def to_json(self) -> str:
+        """Return the gate's outcome as the JSON ``ethicsgate gate --format json`` prints."""
+        return self.outcome.to_json(report=self.report.written["report.json"])
+
+
+def run_gate(
+    spec: Path | str | LoadedAudit,
+    *,
+    baseline: Path | None = None,
+    max_regression: float = 0.0,
+    out: Path | None = None,
+    key: Ed25519PrivateKey | None = None,
+    junit: Path | None = None,
+    sarif: Path | None = None,
+    clock: Clock = utc_now,
+) -> GateRun:
+    """Gate a release on the audit ``spec``; write its report (as an audit does) and CI files.
+
+    Args:
+        spec: The audit spec's path, or the spec already loaded.
+        baseline: The released model's ``report.json``: regressions beyond the budget block.
+        max_regression: The budget of assertions that set no ``max_regression``.
+        out: The report folder [default: ``reports/<audit id>/``].
+        key: Sign the report with this private key.
+        junit: Write JUnit XML here.
+        sarif: Write SARIF 2.1.0 here.
+        clock: Where the audit's times come from.
+
+    Returns:
+        The gate's outcome, the audit run, the CI files written and the summary.
+
+    Raises:
+        AuditSpecError, PolicyError, EvidenceError, BaselineError: the inputs are wrong;
+            nothing is written.
+    """
+    from ethicsgate.audit import load_audit_spec, run_audit
+    from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.files import write_files_atomically
+    from ethicsgate.gate import evaluate_gate, load_baseline
+    from ethicsgate.report import render_junit, render_sarif, render_summary
+
+    loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+    previous = None
+    if baseline is not None:  # a bad baseline fails before the scan
+        previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
+    result = run_audit(loaded, clock=clock)
+    outcome = evaluate_gate(
+        loaded,
+        result,
+        baseline=previous,
+        baseline_name=str(baseline) if baseline is not None else None,
+        default_budget=max_regression,
+        today=datetime.fromisoformat(result.audit.finished_at).date(),
+    )
+    # render everything before writing anything
+    files = render_report_files(result, key)
+    extra: dict[str, tuple[Path, bytes]] = {}
+    if junit is not None:
+        extra["junit"] = (junit, render_junit(outcome))
+    if sarif is not None:
+        extra["sarif"] = (sarif, render_sarif(outcome))
+    summary = render_summary(outcome)
+
+    written = write_report_files(out if out is not None else default_out_dir(result), files)
+    ci_files: dict[str, Path] = {}
+    for kind, (path, content) in extra.items():
+        write_files_atomically(path.parent, {path.name: content})
+        ci_files[kind] = path
+    report = AuditRun(result=result, files=files, written=written, signer=signer_fingerprint(key))
+    return GateRun(outcome=outcome, report=report, ci_files=ci_files, summary=summary)
