@@ -34,6 +34,7 @@ class Location:
     column: int | None = None
 
     def __str__(self) -> str:
+        """Return ``path[:line[:column]]``."""
         text = self.path
         if self.line is not None:
             text += f":{self.line}"
@@ -55,6 +56,7 @@ class EthicsgateError(Exception):
         location: Location | str | Path | None = None,
         hint: str | None = None,
     ) -> None:
+        """Keep the message, where it happened (a file position or a name) and the fix."""
         super().__init__(message)
         self.message = message
         if isinstance(location, (str, Path)):
@@ -71,6 +73,7 @@ class EthicsgateError(Exception):
         return text
 
     def __str__(self) -> str:
+        """Return :meth:`diagnostics`."""
         return self.diagnostics()
 
 

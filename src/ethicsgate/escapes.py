@@ -1,8 +1,8 @@
-"""Characters that must not reach an output as they are, shown as visible escapes instead.
+r"""Characters that must not reach an output as they are, shown as visible escapes instead.
 
 Text from evidence (categories, record ids, messages quoting values) goes to terminals, XML and
 other outputs that a stray control character can drive or break. Each output names the
-characters it cannot take; :func:`escape_chars` shows each as ``\\x1b`` or ``\\u202e``.
+characters it cannot take; :func:`escape_chars` shows each as ``\x1b`` or ``\u202e``.
 """
 
 from __future__ import annotations

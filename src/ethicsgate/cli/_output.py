@@ -1,10 +1,10 @@
-"""Printing for people: text from evidence, policies or review notes cannot drive the terminal.
+r"""Printing for people: text from evidence, policies or review notes cannot drive the terminal.
 
 A category, record id, reviewer note or a DuckDB message quoting a line of the evidence may hold
 control characters: ``ESC ] 0 ; ... BEL`` retitles the terminal, ``ESC [ 2 J`` clears it, a
 backspace or carriage return prints "FAIL" over "PASS", and Unicode bidirectional controls
 reorder what is shown. :func:`echo` and :func:`secho` print every such character as a visible
-escape (``\\x1b``, ``\\u202e``); newlines and tabs stay. click adds its own colours after
+escape (``\x1b``, ``\u202e``); newlines and tabs stay. click adds its own colours after
 this, so they still work. Machine-readable output (JSON, exports) is printed as it is: its
 encoders escape what they must, and its bytes must not change.
 """

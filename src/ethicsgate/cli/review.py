@@ -101,7 +101,7 @@ def review() -> None:
     \b
     Items go open → claimed → decided (or escalated); a claim lapses after its lease.
     Every change is appended to a hash-chained decision log (`review verify-log`).
-    """
+    """  # noqa: D301 - click reads \b (a backspace) as "keep these lines"
 
 
 def _item_filters(func: F) -> F:

@@ -50,8 +50,10 @@ class Dialect(Protocol):
         ...
 
     def regexp_match(self, text: str, pattern: str) -> str:
-        """Return a condition: ``text`` matches the regular expression ``pattern`` (a Python
-        string, RE2 syntax), ignoring case; false for a missing text."""
+        """Return a condition: ``text`` matches ``pattern``, ignoring case.
+
+        ``pattern`` is a Python string in RE2 syntax; a missing text matches nothing (false).
+        """
         ...
 
     def microseconds(self, micros: int) -> str:

@@ -1,0 +1,1 @@
+"""Example data shipped with ethicsgate (``ethicsgate examples``): seeded, with known violations."""

@@ -32,8 +32,9 @@ class Markdown(str):
 
 
 def md_text(value: object) -> Markdown:
-    """Return ``value`` as Markdown text that reads as itself: one line, no markup, no HTML,
-    no control characters (shown as escapes, as on the terminal).
+    """Return ``value`` as Markdown text that reads as itself.
+
+    One line, no markup, no HTML, no control characters (shown as escapes, as on the terminal).
 
     ``None`` is shown as an em dash; :class:`Markdown` values are returned unchanged.
     """

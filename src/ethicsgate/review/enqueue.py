@@ -102,10 +102,9 @@ def items_from_audit(
         if options is None or rule_result.status.value not in options.on:
             continue
         due_at = format_time(now + options.sla)
-        if rule_result.kind == "fairness":
-            found = _fairness_items(rule_result)
-        else:
-            found = [(f.record_id, f.reason, dict(f.fields)) for f in rule_result.findings]
+        # groups that fail an assertion (fairness), and listed records (record-level kinds)
+        found = _fairness_items(rule_result)
+        found += [(f.record_id, f.reason, dict(f.fields)) for f in rule_result.findings]
         for record_id, reason, fields in found:
             items.append(
                 NewReviewItem(

@@ -211,6 +211,7 @@ class ReviewStore:
         clock: Clock = _now,
         lease: timedelta = DEFAULT_LEASE,
     ) -> None:
+        """Use an open SQLAlchemy engine; :func:`open_store` makes one from a URL."""
         self._engine = engine
         self.url = url
         self.clock = clock
@@ -229,9 +230,11 @@ class ReviewStore:
         self._engine.dispose()
 
     def __enter__(self) -> ReviewStore:
+        """Return the store itself."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     @contextmanager

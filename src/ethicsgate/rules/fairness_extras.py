@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -188,10 +188,11 @@ def fairness_extras(
         frame = full[columns_needed].rename(columns=rename)
         ids = _group_ids(frame, features, order)
         level = rule.uncertainty.confidence_level if rule.uncertainty is not None else None
-        for index, part in frame.assign(_gid=ids).groupby("_gid", sort=True):
-            if int(index) < 0:
+        for gid, part in frame.assign(_gid=ids).groupby("_gid", sort=True):
+            index = int(cast(int, gid))  # a key of the int64 column _gid
+            if index < 0:
                 continue
-            extras.group_fields[int(index)]["score"] = group_score_result(
+            extras.group_fields[index]["score"] = group_score_result(
                 part,
                 context=scores,
                 metrics=list(rule.score_metrics),

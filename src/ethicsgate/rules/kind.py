@@ -47,8 +47,11 @@ class RuleKind(Protocol):
 
     @property
     def model(self) -> Any:
-        """Return its pydantic model: a RuleBase subclass with ``kind: Literal[name]``, or a
-        discriminated union of such (by ``check``)."""
+        """Return its pydantic model.
+
+        A RuleBase subclass with ``kind: Literal[name]``, or a discriminated union of such (by
+        ``check``).
+        """
         ...
 
     @property

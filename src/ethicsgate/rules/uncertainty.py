@@ -110,7 +110,7 @@ def fisher_exact_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float | None,
     """
     from scipy.stats import fisher_exact
 
-    table = [[x1, n1 - x1], [x2, n2 - x2]]
+    table = np.array([[x1, n1 - x1], [x2, n2 - x2]], dtype=np.int64)
     result = fisher_exact(table, alternative="two-sided")
     odds = float(result.statistic)
     return (odds if math.isfinite(odds) else None), float(result.pvalue)

@@ -493,7 +493,10 @@ class DuckDBDataset:
         *,
         label: str | None = None,
     ) -> pd.DataFrame:
-        return self._tracked(progress, label or self.name, lambda: self.con.sql(sql).df())
+        frame: pd.DataFrame = self._tracked(
+            progress, label or self.name, lambda: self.con.sql(sql).df()
+        )
+        return frame
 
     def _tracked(
         self,
@@ -557,6 +560,11 @@ class DuckDBDataset:
         return expr, kind
 
     def checked_filter(self) -> str:
+        """Return the evidence filter as a true/false SQL condition (``true`` without one).
+
+        Raises:
+            EvidenceError: the filter does not evaluate, or is not a condition.
+        """
         if not self.spec.filter:
             return "true"
         condition = f"coalesce(({self.spec.filter}), false)"
@@ -663,6 +671,7 @@ class DuckDBDataset:
         return None
 
     def read_error(self, exc: duckdb.Error) -> EvidenceError:
+        """Return the located error for a DuckDB error reading the files (with the fix)."""
         if self.format == "jsonl" and "Malformed JSON" in str(exc):
             bad = self._first_bad_json_line()
             if bad is not None:

@@ -34,5 +34,6 @@ def json_text(value: str) -> str:
 
 
 def first_line(exc: BaseException, *, lines: int = 1) -> str:
+    """Return the first ``lines`` non-blank lines of an error's text, joined by spaces."""
     text = str(exc).strip()
     return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())

@@ -393,13 +393,18 @@ def _significance_lines(rule: RuleResult) -> list[str]:
 
 
 def fairness_depth(rule: RuleResult) -> FairnessDepthView | None:
-    """Return a fairness rule's LL144 tables, intervals, tests and score metrics (else None)."""
-    if rule.kind != "fairness":
-        return None
-    return FairnessDepthView(
+    """Return a result's LL144 tables, intervals, tests and score metrics (None: it has none).
+
+    Chosen by what the result carries, not by its kind: any kind whose results hold groups,
+    assertions or LL144 tables gets these sections (so does a kind added by a plug-in).
+    """
+    depth = FairnessDepthView(
         ll144=_ll144_view(rule, rule.impact_ratio) if rule.impact_ratio is not None else None,
         uncertainty=_uncertainty_view(rule),
         scores=_scores_view(rule),
         small_groups=[f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded],
         significance=_significance_lines(rule),
     )
+    if depth.ll144 or depth.uncertainty or depth.scores or depth.small_groups or depth.significance:
+        return depth
+    return None

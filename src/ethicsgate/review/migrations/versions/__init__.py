@@ -1,0 +1,1 @@
+"""Alembic migrations of the review store, one module per schema version."""
