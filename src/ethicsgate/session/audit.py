@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from ethicsgate.audit.result import AuditResult, ReviewSummary
     from ethicsgate.audit.spec import LoadedAudit
-    from ethicsgate.evidence import ProgressCallback
+    from ethicsgate.evidence import Engine, ProgressCallback
     from ethicsgate.review.workflow import AuditReviewStep
 
 __all__ = [
@@ -117,6 +117,7 @@ def run_and_report(
     out: Path | None = None,
     key: Ed25519PrivateKey | None = None,
     review: AuditReviewStep | None = None,
+    engine: Engine | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
 ) -> AuditRun:
@@ -128,6 +129,7 @@ def run_and_report(
         key: Sign the report with this private key (see ``attest.load_signing_key``).
         review: The review queue's step (see ``review.workflow.audit_review_step``): it
             enqueues the findings and adds the queue's state to the report.
+        engine: Where the evidence is read [default: a new embedded DuckDB engine].
         progress: Told how far the evidence scans and the rules' evaluation are.
         clock: Where the audit's times (and new review items' due times) come from.
 
@@ -142,7 +144,7 @@ def run_and_report(
     from ethicsgate.audit import run_audit
 
     audit = review.prepare(spec) if review is not None else spec
-    result = run_audit(audit, progress=progress, clock=clock)
+    result = run_audit(audit, engine=engine, progress=progress, clock=clock)
     if review is not None:
         result = review.finish(result, now=clock())
     files = render_report_files(result, key)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.evidence import Engine
     from ethicsgate.gate.outcome import GateResult
 
 __all__ = ["GateRun", "run_gate"]
@@ -57,6 +58,7 @@ def run_gate(
     key: Ed25519PrivateKey | None = None,
     junit: Path | None = None,
     sarif: Path | None = None,
+    engine: Engine | None = None,
     clock: Clock = utc_now,
 ) -> GateRun:
     """Gate a release on the audit ``spec``; write its report (as an audit does) and CI files.
@@ -69,6 +71,7 @@ def run_gate(
         key: Sign the report with this private key.
         junit: Write JUnit XML here.
         sarif: Write SARIF 2.1.0 here.
+        engine: Where the evidence is read [default: a new embedded DuckDB engine].
         clock: Where the audit's times come from.
 
     Returns:
@@ -88,7 +91,7 @@ def run_gate(
     previous = None
     if baseline is not None:  # a bad baseline fails before the scan
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
-    result = run_audit(loaded, clock=clock)
+    result = run_audit(loaded, engine=engine, clock=clock)
     outcome = evaluate_gate(
         loaded,
         result,
