@@ -122,16 +122,20 @@ def _expectation(exp: Expectation) -> str:
             ("true" if v else "false") if isinstance(v, bool) else str(v) for v in exp.values or []
         )
         return f"{column} is one of {values}{share}"
+    bounds = " and ".join(
+        part
+        for part in (
+            "" if exp.min is None else f"at least {exp.min:g}",
+            "" if exp.max is None else f"at most {exp.max:g}",
+        )
+        if part
+    )
     if exp.expect == "between":
-        low = "" if exp.min is None else f"at least {exp.min:g}"
-        high = "" if exp.max is None else f"at most {exp.max:g}"
-        return f"{column} is {' and '.join(p for p in (low, high) if p)}{share}"
+        return f"{column} is {bounds}{share}"
     if exp.expect == "unique":
         return f"no two rows share a {column}"
     if exp.expect == "row_count_between":
-        low = "" if exp.min is None else f"at least {exp.min:g}"
-        high = "" if exp.max is None else f"at most {exp.max:g}"
-        return f"it has {' and '.join(p for p in (low, high) if p)} rows"
+        return f"it has {bounds} rows"
     if exp.expect == "regex":
         return f"{column} matches the pattern {exp.pattern}{share}"
     return f"{column} holds timestamps that parse{share}"
