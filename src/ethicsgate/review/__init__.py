@@ -2,26 +2,35 @@
 
 ``open_store`` opens (and migrates) the SQLite or PostgreSQL store; ``items_from_audit`` turns an
 audit's findings into ``NewReviewItem``s; ``enqueue`` adds them idempotently.
+
+Names are imported on first use (PEP 562): ``from ethicsgate.review.workflow import ...`` must
+not pay for SQLAlchemy (about 0.25 s) on an audit that queues nothing.
 """
 
-from ethicsgate.review.enqueue import enqueue, items_from_audit, review_options
-from ethicsgate.review.models import (
-    ItemStatus,
-    LogEntry,
-    NewReviewItem,
-    Outcome,
-    ReviewItem,
-    RuleQueueStats,
-    VerifyResult,
-)
-from ethicsgate.review.store import (
-    DEFAULT_LEASE,
-    EnqueueResult,
-    ReviewStore,
-    default_reviewer,
-    format_time,
-    open_store,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ethicsgate.review.enqueue import enqueue, items_from_audit, review_options
+    from ethicsgate.review.models import (
+        ItemStatus,
+        LogEntry,
+        NewReviewItem,
+        Outcome,
+        ReviewItem,
+        RuleQueueStats,
+        VerifyResult,
+    )
+    from ethicsgate.review.store import (
+        DEFAULT_LEASE,
+        EnqueueResult,
+        ReviewStore,
+        default_reviewer,
+        format_time,
+        open_store,
+    )
 
 __all__ = [
     "DEFAULT_LEASE",
@@ -41,3 +50,30 @@ __all__ = [
     "open_store",
     "review_options",
 ]
+
+#: Exported name -> the submodule that defines it.
+_HOMES = {
+    "enqueue": "enqueue",
+    "items_from_audit": "enqueue",
+    "review_options": "enqueue",
+    "ItemStatus": "models",
+    "LogEntry": "models",
+    "NewReviewItem": "models",
+    "Outcome": "models",
+    "ReviewItem": "models",
+    "RuleQueueStats": "models",
+    "VerifyResult": "models",
+    "DEFAULT_LEASE": "store",
+    "EnqueueResult": "store",
+    "ReviewStore": "store",
+    "default_reviewer": "store",
+    "format_time": "store",
+    "open_store": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's submodule on first use."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,11 +4,18 @@ An audit session runs the audit, renders every report file, signs the exact byte
 atomically and hands findings to the review queue (:func:`run_and_report`); a gate session adds
 the baseline comparison and the CI files (:func:`run_gate`); a publishing session builds, renders
 and signs a transparency statement (:func:`publish_statement`). Nothing here prints or exits.
+Names are imported on first use, so an audit does not load the publishing machinery.
 """
 
-from ethicsgate.session.audit import AuditRun, render_report_files, run_and_report
-from ethicsgate.session.gate import GateRun, run_gate
-from ethicsgate.session.publish import PublishRun, publish_statement
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ethicsgate.session.audit import AuditRun, render_report_files, run_and_report
+    from ethicsgate.session.gate import GateRun, run_gate
+    from ethicsgate.session.publish import PublishRun, publish_statement
 
 __all__ = [
     "AuditRun",
@@ -19,3 +26,20 @@ __all__ = [
     "run_and_report",
     "run_gate",
 ]
+
+_HOMES = {
+    "AuditRun": "audit",
+    "render_report_files": "audit",
+    "run_and_report": "audit",
+    "GateRun": "gate",
+    "run_gate": "gate",
+    "PublishRun": "publish",
+    "publish_statement": "publish",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's submodule on first use."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
