@@ -6,7 +6,9 @@ the counts (fairlearn and scikit-learn return 0 with a warning there) and report
 
 Cells are ``(label, prediction)`` pairs; ``None`` is a wildcard. This module is the ground
 floor: the policy language, the rules and the reports all read it, and it imports neither
-numpy nor fairlearn (:mod:`ethicsgate.metrics._fairlearn` is the only fairlearn importer).
+numpy nor fairlearn. :mod:`ethicsgate.metrics.counts` computes the metrics from grouped counts
+(numpy and pandas); :mod:`ethicsgate.metrics._fairlearn`, the only fairlearn importer, is the
+oracle they are checked against.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""fairlearn on the audit path: the metric callables and ``MetricFrame`` on grouped counts.
+"""fairlearn, the definition and the oracle: the metric callables and ``MetricFrame`` on counts.
 
-The only module that imports fairlearn (and through it scikit-learn, about a second): it is
-imported when a fairness rule is evaluated, never at start-up. ``MetricFrame`` runs on the
-grouped rows with ``sample_weight = n``, which gives the same values as running it on the raw
-rows (every weighted sum is an integer well below 2**53).
+The only module that imports fairlearn (and through it scikit-learn, about a second). The audit
+path computes the metrics from the counts itself (:mod:`ethicsgate.metrics.counts`); this module
+is what those values are checked against: the oracle tests run ``MetricFrame`` on the raw rows
+with :func:`metric_functions`, and :func:`compute_group_metrics` runs it on the grouped rows
+with ``sample_weight = n``, which gives the same values as on the raw rows (every weighted sum
+is an integer well below 2**53).
 """
 
 from __future__ import annotations
@@ -17,44 +19,20 @@ import numpy as np
 import pandas as pd
 
 from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
+from ethicsgate.metrics.counts import cells_mask
 
-__all__ = ["cell_mask", "compute_group_metrics", "metric_functions", "preload"]
-
-
-def preload() -> None:
-    """Import fairlearn now (best effort), e.g. in a thread while the evidence is scanned."""
-    import fairlearn.metrics  # noqa: F401
-
-
-def cell_mask(cells: Sequence[Cell], labels: Any, predictions: Any, size: int) -> Any:
-    """Return a boolean array: which of ``size`` rows fall in one of the confusion ``cells``.
-
-    ``labels``/``predictions`` are arrays of 0/1 (None when the rows have no such column; a
-    cell must then leave that side as the wildcard).
-    """
-    mask = np.zeros(size, dtype=bool)
-    for label, pred in cells:
-        part = np.ones(size, dtype=bool)
-        if label is not None:
-            part &= labels == label
-        if pred is not None:
-            part &= predictions == pred
-        mask |= part
-    return mask
+__all__ = ["compute_group_metrics", "metric_functions"]
 
 
 MetricFunction = Callable[..., float]
 
 
 def _weighted_share(numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]) -> MetricFunction:
-    def _mask(cells: tuple[Cell, ...], y_true: Any, y_pred: Any) -> Any:
-        return cell_mask(cells, y_true, y_pred, len(y_true))
-
     def metric(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
         y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
         weight = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
-        den = float(weight[_mask(denominator, y_true, y_pred)].sum())
-        num = float(weight[_mask(numerator, y_true, y_pred)].sum())
+        den = float(weight[cells_mask(denominator, y_true, y_pred)].sum())
+        num = float(weight[cells_mask(numerator, y_true, y_pred)].sum())
         return num / den if den else float("nan")
 
     return metric
@@ -106,7 +84,7 @@ def metric_functions() -> dict[str, MetricFunction]:
 def _cells_sum(frame: pd.DataFrame, cells: Sequence[Cell]) -> pd.Series:
     labels = frame[LABEL].to_numpy() if LABEL in frame else None
     predictions = frame[PREDICTION].to_numpy() if PREDICTION in frame else None
-    return frame["n"].where(cell_mask(cells, labels, predictions, len(frame)), 0)
+    return frame["n"].where(cells_mask(cells, labels, predictions), 0)
 
 
 def compute_group_metrics(

@@ -1,9 +1,9 @@
-"""Fairness rules: fairlearn metrics on aggregated confusion counts, then the assertions.
+"""Fairness rules: group metrics from aggregated confusion counts, then the assertions.
 
 The evidence layer hands over rows grouped by sensitive features, label and prediction with
-their count ``n``. fairlearn's ``MetricFrame`` runs on those few rows with
-``sample_weight = n``, which gives the same values as running it on the raw rows (every
-weighted sum is an integer well below 2**53), in a fraction of the time and memory.
+their count ``n``. Every metric is computed from those counts for all groups at once
+(:mod:`ethicsgate.metrics.counts`); the values equal fairlearn's ``MetricFrame`` on the raw
+rows (every sum is an integer well below 2**53), which the oracle tests check.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION
 from ethicsgate.metrics import MISSING as _NULL
-from ethicsgate.metrics._fairlearn import compute_group_metrics
+from ethicsgate.metrics.counts import compute_group_metrics
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.fairness_scan import FairnessCounts, scan_fairness_evidence, score_context

@@ -90,15 +90,17 @@ def _cells(
         for label in ((0, 1) if has_label else (None,))
         for pred in ((0, 1) if has_pred else (None,))
     ]
+    # each row's column: label * 2 + prediction over the (label, prediction) pairs above
+    column = np.zeros(len(counts), dtype=np.int64)
+    for values, width in ((labels, 2 if has_pred else 1), (preds, 1)):
+        if values is not None:
+            if not np.isin(values, (0, 1)).all():
+                raise ValueError("labels and predictions must be 0 or 1")
+            column += values * width
     table = np.zeros((n_groups, len(columns)), dtype=np.int64)
     n = counts["n"].to_numpy(dtype=np.int64)
-    for row in range(len(counts)):
-        key = (
-            int(labels[row]) if labels is not None else None,
-            int(preds[row]) if preds is not None else None,
-        )
-        if ids[row] >= 0:
-            table[ids[row], columns.index(key)] += n[row]
+    known = ids >= 0
+    np.add.at(table, (ids[known], column[known]), n[known])
     return table, columns
 
 
