@@ -61,13 +61,15 @@ def run_audit(
     spec: Path | str | LoadedAudit,
     *,
     engine: Engine | None = None,
+    cross_check: int | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = _now,
 ) -> AuditResult:
     """Run every rule of an audit spec's policy against its evidence.
 
     ``engine`` reads the evidence (default: a new embedded DuckDB engine, closed at the end; an
-    engine passed in is left open for its owner to close).
+    engine passed in is left open for its owner to close). ``cross_check``: recompute up to
+    that many groups of every fairness rule with fairlearn and record the agreement.
 
     Raises:
         AuditSpecError, PolicyError, EvidenceError, SettingsError: the inputs are wrong;
@@ -82,7 +84,14 @@ def run_audit(
     else:
         owned = False
     try:
-        return _run(audit, engine, progress=progress, clock=clock, started=started)
+        return _run(
+            audit,
+            engine,
+            cross_check=cross_check,
+            progress=progress,
+            clock=clock,
+            started=started,
+        )
     finally:
         if owned:
             engine.close()
@@ -92,6 +101,7 @@ def _run(
     audit: LoadedAudit,
     engine: Engine,
     *,
+    cross_check: int | None,
     progress: ProgressCallback | None,
     clock: Clock,
     started: datetime,
@@ -123,7 +133,13 @@ def _run(
                 if scan is not None:
                     scans[(kind_name, name)] = scan
         rows = _read_record_evidence(active, datasets, progress)
-        inputs = AuditInputs(datasets=datasets, scans=scans, rows=rows, contracts=contracts)
+        inputs = AuditInputs(
+            datasets=datasets,
+            scans=scans,
+            rows=rows,
+            contracts=contracts,
+            cross_check=cross_check,
+        )
         results = []
         for index, rule in enumerate(rules):
             if progress is not None:  # a rule over many groups can take a while

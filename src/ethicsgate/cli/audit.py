@@ -95,6 +95,20 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     help="Put the findings of rules that ask for review into the review queue (idempotent).",
 )
 @db_option("Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].")
+@click.option(
+    "--cross-check",
+    type=click.Choice(["fairlearn"]),
+    default=None,
+    help="Recompute the fairness metrics with fairlearn's MetricFrame and record the "
+    "agreement in the report (imports scikit-learn, about a second).",
+)
+@click.option(
+    "--cross-check-groups",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="With --cross-check: recompute this many groups of each rule (the first ones).",
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -105,6 +119,8 @@ def audit(
     progress: bool | None,
     enqueue: bool = False,
     db_url: str | None = None,
+    cross_check: str | None = None,
+    cross_check_groups: int = 1000,
 ) -> None:
     """Run the audit SPEC (audits/*.yaml) and write a report, signed when a key is given.
 
@@ -122,7 +138,14 @@ def audit(
     review = audit_review_step(enqueue=enqueue, db_url=db_url)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
-        run = run_and_report(spec, out=out, key=key, review=review, progress=callback)
+        run = run_and_report(
+            spec,
+            out=out,
+            key=key,
+            review=review,
+            cross_check=cross_check_groups if cross_check else None,
+            progress=callback,
+        )
     if fmt == "json":
         click.echo(run.files["report.json"].decode("utf-8"), nl=False)
     else:

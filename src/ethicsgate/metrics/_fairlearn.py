@@ -21,7 +21,7 @@ import pandas as pd
 from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
 from ethicsgate.metrics.counts import cells_mask
 
-__all__ = ["compute_group_metrics", "metric_functions"]
+__all__ = ["CROSS_CHECK_TOLERANCE", "compute_group_metrics", "cross_check", "metric_functions"]
 
 
 MetricFunction = Callable[..., float]
@@ -148,3 +148,55 @@ def compute_group_metrics(
     sizes = sizes.reindex(by_group.index)
     present = sizes.notna().to_numpy() & (sizes.fillna(0).to_numpy() > 0)
     return by_group[present], overall, sizes[present].astype("int64")
+
+
+#: The largest |difference| between ethicsgate's and fairlearn's values that counts as
+#: agreement: both divide the same exact integer sums, so they should be equal to the bit.
+CROSS_CHECK_TOLERANCE = 1e-12
+CROSS_CHECK_METHOD = (
+    "fairlearn MetricFrame on the grouped rows (sample_weight = count), for the first groups "
+    "in report order"
+)
+
+
+def cross_check(
+    counts: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    metrics: Sequence[str],
+    by_group: pd.DataFrame,
+    max_groups: int,
+) -> dict[str, Any]:
+    """Recompute up to ``max_groups`` groups' metrics with ``MetricFrame``; compare with ours.
+
+    ``by_group`` holds ethicsgate's values, indexed by group tuples (missing values as
+    ``MISSING``) in report order; the first ``max_groups`` of them are recomputed from their
+    rows of ``counts``. Returns the fields of
+    :class:`~ethicsgate.rules.results.CrossCheck`.
+    """
+    from importlib import metadata
+
+    features = list(features)
+    keys = list(by_group.index[:max_groups])
+    wanted = set(keys)
+    row_keys = zip(
+        *(counts[f].astype(object).where(counts[f].notna(), MISSING) for f in features),
+        strict=True,
+    )
+    mask = np.fromiter((key in wanted for key in row_keys), dtype=bool, count=len(counts))
+    theirs, _, _ = compute_group_metrics(counts[mask], features=features, metrics=metrics)
+    ours = by_group.loc[keys, list(metrics)].to_numpy(dtype=np.float64)
+    other = theirs.reindex(by_group.index[:max_groups])[list(metrics)].to_numpy(dtype=np.float64)
+    same_undefined = bool(np.array_equal(np.isnan(ours), np.isnan(other)))
+    both = ~np.isnan(ours) & ~np.isnan(other)
+    worst = float(np.max(np.abs(ours[both] - other[both]), initial=0.0))
+    return {
+        "method": CROSS_CHECK_METHOD,
+        "fairlearn_version": metadata.version("fairlearn"),
+        "groups_checked": len(keys),
+        "groups_total": len(by_group),
+        "values_compared": int(ours.size),
+        "max_abs_difference": worst,
+        "tolerance": CROSS_CHECK_TOLERANCE,
+        "agrees": same_undefined and worst <= CROSS_CHECK_TOLERANCE,
+    }

@@ -324,6 +324,14 @@ class FairnessRule(RuleBase):
     calibration_bins: int = Field(
         default=10, ge=2, le=100, description="Equal-width score bins of the calibration table."
     )
+    cross_check: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Recompute the metrics of up to this many groups with fairlearn's "
+        "MetricFrame on the grouped rows and record the agreement in the report (as "
+        "`ethicsgate audit --cross-check fairlearn`; scikit-learn is imported only then).",
+    )
     score_bins: int = Field(
         default=100,
         ge=10,

@@ -18,7 +18,7 @@ import pandas as pd
 from ethicsgate.evidence.contracts import BuiltinCheck
 from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
-from ethicsgate.metrics import LABEL, METRICS, PREDICTION
+from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import compute_group_metrics
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
@@ -28,6 +28,7 @@ from ethicsgate.rules.kind import AuditInputs, KindBase
 from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
 from ethicsgate.rules.results import (
     AssertionResult,
+    CrossCheck,
     GroupKey,
     GroupResult,
     ReferenceValue,
@@ -65,14 +66,20 @@ def _fmt(x: float | None) -> str:
 
 
 def evaluate_fairness(
-    rule: FairnessRule, counts: pd.DataFrame, *, scores: ScoreContext | None = None
+    rule: FairnessRule,
+    counts: pd.DataFrame,
+    *,
+    scores: ScoreContext | None = None,
+    cross_check: int | None = None,
 ) -> RuleResult:
     """Evaluate a fairness rule on grouped counts of its dataset.
 
     ``ratio`` = group value / reference value and ``difference`` = |group - reference|, for
     every group at least ``min_group_size`` large; each assertion holds for its worst group.
     ``scores`` describes the score columns of the counts (LL144 scoring rate, score metrics,
-    thresholded predictions).
+    thresholded predictions). ``cross_check`` (or the rule's own ``cross_check``): recompute
+    that many groups with fairlearn and record the agreement; a disagreement makes the rule
+    ``error``, never a pass.
     """
     features = list(rule.sensitive_features)
     metrics = rule.all_metrics
@@ -107,6 +114,7 @@ def evaluate_fairness(
     )
     by_group = by_group.iloc[order]
     sizes = sizes.iloc[order]
+    checked = _cross_check(rule, counts, by_group, metrics, cross_check or rule.cross_check)
     groups = [_group_key(features, idx) for idx in by_group.index]
     counts_list = [int(n) for n in sizes.to_numpy()]
     excluded = [n < rule.min_group_size for n in counts_list]
@@ -173,6 +181,14 @@ def evaluate_fairness(
         for a in rule.assertions
     ]
     status, message = _rule_status(rule, assertions, groups, excluded)
+    if checked is not None and not checked.agrees:
+        status = RuleStatus.ERROR
+        message = (
+            f"the cross-check with fairlearn {checked.fairlearn_version} disagrees (largest "
+            f"difference {checked.max_abs_difference:.3g} over {checked.groups_checked:,} "
+            "group(s), or a metric undefined in one and not the other): please report this; "
+            f"the rule is not judged. {message}"
+        )
     return RuleResult(
         **base,
         status=status,
@@ -184,7 +200,30 @@ def evaluate_fairness(
         uncertainty=extras.info,
         impact_ratio=extras.impact_ratio,
         score=extras.score,
+        cross_check=checked,
     )
+
+
+def _cross_check(
+    rule: FairnessRule,
+    counts: pd.DataFrame,
+    by_group: pd.DataFrame,
+    metrics: list[MetricId],
+    groups: int | None,
+) -> CrossCheck | None:
+    """Recompute the first ``groups`` groups with fairlearn (imported only here), or None."""
+    if not groups:
+        return None
+    from ethicsgate.metrics._fairlearn import cross_check
+
+    found = cross_check(
+        counts,
+        features=rule.sensitive_features,
+        metrics=metrics,
+        by_group=by_group,
+        max_groups=groups,
+    )
+    return CrossCheck(**found)
 
 
 def _ratio(value: float | None, reference: float | None) -> float | None:
@@ -431,7 +470,12 @@ class FairnessKind(KindBase):
     def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
         """Evaluate the rule on its dataset's grouped counts."""
         counts = inputs.scans[(self.name, rule.dataset)]
-        return evaluate_fairness(rule, counts.frame, scores=score_context(rule, counts))
+        return evaluate_fairness(
+            rule,
+            counts.frame,
+            scores=score_context(rule, counts),
+            cross_check=inputs.cross_check,
+        )
 
     def explain(self, rule: Any, pack: PolicyPack | None) -> str:
         """Return what the rule checks, in plain words."""

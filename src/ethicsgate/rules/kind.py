@@ -28,13 +28,16 @@ class AuditInputs:
 
     ``scans``: per (kind, dataset), what the kind's :meth:`RuleKind.scan` returned;
     ``rows``: per dataset, the typed rows every record-level rule of the audit reads;
-    ``contracts``: per data_quality rule id, its contract's result.
+    ``contracts``: per data_quality rule id, its contract's result; ``cross_check``: recompute
+    up to that many groups of each grouped rule with the reference implementation (fairlearn),
+    as ``ethicsgate audit --cross-check`` asks.
     """
 
     datasets: Mapping[str, Dataset]
     scans: Mapping[tuple[str, str], Any] = field(default_factory=dict)
     rows: Mapping[str, Rows] = field(default_factory=dict)
     contracts: Mapping[str, ContractResult] = field(default_factory=dict)
+    cross_check: int | None = None
 
 
 class RuleKind(Protocol):

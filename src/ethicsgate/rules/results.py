@@ -14,6 +14,7 @@ __all__ = [
     "AssertionStatus",
     "CalibrationBin",
     "ComparisonTest",
+    "CrossCheck",
     "Finding",
     "GroupKey",
     "GroupResult",
@@ -269,6 +270,23 @@ class WaiverInfo(StrictModel):
     expired: bool = Field(default=False, description="True: it no longer waives anything.")
 
 
+class CrossCheck(StrictModel):
+    """The same metrics recomputed with fairlearn's ``MetricFrame``, and how far they agree."""
+
+    method: str = Field(description="What was recomputed, and on which rows.")
+    fairlearn_version: str
+    groups_checked: int = Field(description="Groups recomputed (the first ones, in report order).")
+    groups_total: int
+    values_compared: int = Field(description="Group metric values compared (null with null).")
+    max_abs_difference: float = Field(
+        description="The largest |ethicsgate - fairlearn| over the values compared."
+    )
+    tolerance: float = Field(description="The largest difference that counts as agreement.")
+    agrees: bool = Field(
+        description="Every value within the tolerance, and undefined (0/0) in the same places."
+    )
+
+
 class RuleResult(StrictModel):
     """A rule's outcome with everything needed to see why."""
 
@@ -291,6 +309,12 @@ class RuleResult(StrictModel):
     uncertainty: UncertaintyInfo | None = None
     impact_ratio: ImpactRatioResult | None = None
     score: ScoreSummary | None = None
+    cross_check: CrossCheck | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="fairness: the metrics recomputed with fairlearn (--cross-check fairlearn "
+        "or the rule's cross_check); absent when not asked for.",
+    )
     # record-level rules (transparency, consent, oversight); null/empty for the other kinds
     check: str | None = Field(default=None, description="The check of a record-level rule.")
     parameters: dict[str, str | int | float | bool | list[str] | None] = Field(

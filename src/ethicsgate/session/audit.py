@@ -118,6 +118,7 @@ def run_and_report(
     key: Ed25519PrivateKey | None = None,
     review: AuditReviewStep | None = None,
     engine: Engine | None = None,
+    cross_check: int | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
 ) -> AuditRun:
@@ -130,6 +131,8 @@ def run_and_report(
         review: The review queue's step (see ``review.workflow.audit_review_step``): it
             enqueues the findings and adds the queue's state to the report.
         engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        cross_check: Recompute up to this many groups of each fairness rule with fairlearn
+            and record the agreement in the (signed) report.
         progress: Told how far the evidence scans and the rules' evaluation are.
         clock: Where the audit's times (and new review items' due times) come from.
 
@@ -144,7 +147,9 @@ def run_and_report(
     from ethicsgate.audit import run_audit
 
     audit = review.prepare(spec) if review is not None else spec
-    result = run_audit(audit, engine=engine, progress=progress, clock=clock)
+    result = run_audit(
+        audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+    )
     if review is not None:
         result = review.finish(result, now=clock())
     files = render_report_files(result, key)

@@ -57,6 +57,21 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         excluded_groups=[f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded],
         findings=findings_view(rule),
         depth=fairness_depth(rule),
+        cross_check=_cross_check_text(rule),
+    )
+
+
+def _cross_check_text(rule: RuleResult) -> str | None:
+    """Return the cross-check with fairlearn in one sentence (None: none was asked for)."""
+    check = rule.cross_check
+    if check is None:
+        return None
+    verdict = "agrees" if check.agrees else "DISAGREES"
+    return (
+        f"Cross-checked with fairlearn {check.fairlearn_version} (MetricFrame on the grouped "
+        f"rows): {check.groups_checked:,} of {check.groups_total:,} group(s), "
+        f"{check.values_compared:,} value(s), largest difference {check.max_abs_difference:.3g} "
+        f"(tolerance {check.tolerance:g}): {verdict}."
     )
 
 

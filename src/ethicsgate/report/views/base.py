@@ -240,6 +240,7 @@ class RuleView:
     excluded_groups: list[str]
     findings: FindingsView | None = None  # record-level rules
     depth: FairnessDepthView | None = None  # fairness rules
+    cross_check: str | None = None  # the fairlearn cross-check, in words, when one ran
 
 
 @dataclass
