@@ -1,7 +1,8 @@
 """Click options that several commands share, each defined once.
 
 Each function returns a decorator; the parameter names (``key_path``, ``fmt``, ``db_url``,
-``out``, ``actor``, ``lease``) are the same in every command that takes the option.
+``out``, ``actor``, ``lease``, ``cross_check``) are the same in every command that takes the
+option.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import click
 
 __all__ = [
     "actor_option",
+    "cross_check_options",
+    "cross_check_limit",
     "db_option",
     "format_option",
     "key_option",
@@ -97,3 +100,30 @@ def lease_option() -> Decorator:
         metavar="DURATION",
         help="How long a claim lasts, e.g. 15m [env: ETHICSGATE_REVIEW_LEASE; default: 15m].",
     )
+
+
+def cross_check_options() -> Decorator:
+    """Return ``--cross-check fairlearn`` and ``--cross-check-groups N`` (one ``cross_check``)."""
+
+    def decorate(command: Any) -> Any:
+        command = click.option(
+            "--cross-check-groups",
+            type=click.IntRange(min=1),
+            default=1000,
+            show_default=True,
+            help="With --cross-check: recompute this many groups of each rule (the first ones).",
+        )(command)
+        return click.option(
+            "--cross-check",
+            type=click.Choice(["fairlearn"]),
+            default=None,
+            help="Recompute the fairness metrics with fairlearn's MetricFrame and record the "
+            "agreement in the report (imports scikit-learn, about a second).",
+        )(command)
+
+    return decorate
+
+
+def cross_check_limit(cross_check: str | None, groups: int) -> int | None:
+    """Return how many groups to cross-check per rule: None without ``--cross-check``."""
+    return groups if cross_check else None

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ethicsgate.cli._options import (
+    cross_check_limit,
+    cross_check_options,
     db_option,
     format_option,
     key_option,
@@ -95,20 +97,7 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     help="Put the findings of rules that ask for review into the review queue (idempotent).",
 )
 @db_option("Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].")
-@click.option(
-    "--cross-check",
-    type=click.Choice(["fairlearn"]),
-    default=None,
-    help="Recompute the fairness metrics with fairlearn's MetricFrame and record the "
-    "agreement in the report (imports scikit-learn, about a second).",
-)
-@click.option(
-    "--cross-check-groups",
-    type=click.IntRange(min=1),
-    default=1000,
-    show_default=True,
-    help="With --cross-check: recompute this many groups of each rule (the first ones).",
-)
+@cross_check_options()
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -143,7 +132,7 @@ def audit(
             out=out,
             key=key,
             review=review,
-            cross_check=cross_check_groups if cross_check else None,
+            cross_check=cross_check_limit(cross_check, cross_check_groups),
             progress=callback,
         )
     if fmt == "json":

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ethicsgate.cli._options import format_option, key_option, out_dir_option, spec_argument
+from ethicsgate.cli._options import (
+    cross_check_limit,
+    cross_check_options,
+    format_option,
+    key_option,
+    out_dir_option,
+    spec_argument,
+)
 from ethicsgate.cli._output import echo
 
 if TYPE_CHECKING:
@@ -51,6 +58,7 @@ def _append(path: Path, text: str) -> None:
 )
 @key_option("report")
 @format_option("What to print: a summary, or the gate outcome as JSON.")
+@cross_check_options()
 @click.pass_context
 def gate(
     ctx: click.Context,
@@ -63,6 +71,8 @@ def gate(
     github_summary: bool,
     key_path: Path | None,
     fmt: str,
+    cross_check: str | None = None,
+    cross_check_groups: int = 1000,
 ) -> None:
     """Gate a model release on the audit SPEC: exit 0 pass, 1 blocked, 2 bad input.
 
@@ -84,6 +94,7 @@ def gate(
         key=key,
         junit=junit,
         sarif=sarif,
+        cross_check=cross_check_limit(cross_check, cross_check_groups),
     )
     if github_summary:
         target = os.environ.get("GITHUB_STEP_SUMMARY")

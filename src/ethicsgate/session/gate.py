@@ -59,6 +59,7 @@ def run_gate(
     junit: Path | None = None,
     sarif: Path | None = None,
     engine: Engine | None = None,
+    cross_check: int | None = None,
     clock: Clock = utc_now,
 ) -> GateRun:
     """Gate a release on the audit ``spec``; write its report (as an audit does) and CI files.
@@ -72,6 +73,7 @@ def run_gate(
         junit: Write JUnit XML here.
         sarif: Write SARIF 2.1.0 here.
         engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        cross_check: Recompute up to this many groups of each fairness rule with fairlearn.
         clock: Where the audit's times come from.
 
     Returns:
@@ -91,7 +93,7 @@ def run_gate(
     previous = None
     if baseline is not None:  # a bad baseline fails before the scan
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
-    result = run_audit(loaded, engine=engine, clock=clock)
+    result = run_audit(loaded, engine=engine, cross_check=cross_check, clock=clock)
     outcome = evaluate_gate(
         loaded,
         result,
