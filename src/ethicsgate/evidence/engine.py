@@ -68,6 +68,14 @@ class Dialect(Protocol):
         """Return a struct (record) value of named fields."""
         ...
 
+    def trim(self, text: str, characters: str) -> str:
+        """Return ``text`` with ``characters`` (a Python string) trimmed from both ends."""
+        ...
+
+    def struct_field(self, struct: str, name: str) -> str:
+        """Return one named field of a struct (record) value."""
+        ...
+
     def first_by(self, value: str, order: str, where: str) -> str:
         """Return an aggregate: ``value`` of the row with the least ``order`` where ``where``."""
         ...

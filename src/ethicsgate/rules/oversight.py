@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from ethicsgate.evidence.contracts import BuiltinCheck
-from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.engine import Dialect, Rows
 from ethicsgate.evidence.roles import Role
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 from ethicsgate.policy.models import (
@@ -131,11 +131,12 @@ def _records(t: Rows, roles: list[Role]) -> tuple[str, dict[Role, str]]:
     return sql, values
 
 
-def _human(expr: str, automated: list[str]) -> tuple[str, str]:
+def _human(dialect: Dialect, expr: str, automated: list[str]) -> tuple[str, str]:
     """Return SQL conditions: a human is named in ``expr``; a machine is named in it."""
     machines = sorted({a.strip(WHITESPACE).lower() for a in automated})
-    machine = f"(NOT {blank_sql(expr)} AND lower({trim_sql(expr)}) IN {sql_list(machines)})"
-    return f"(NOT {blank_sql(expr)} AND NOT {machine})", machine
+    blank = blank_sql(dialect, expr)
+    machine = f"(NOT {blank} AND lower({trim_sql(dialect, expr)}) IN {sql_list(machines)})"
+    return f"(NOT {blank} AND NOT {machine})", machine
 
 
 def _human_review_required(rule: HumanReviewRequiredRule, t: Rows) -> RuleResult:
@@ -161,7 +162,7 @@ def _human_review_required(rule: HumanReviewRequiredRule, t: Rows) -> RuleResult
     reviewed = []
     machine = "false"
     if REVIEWER in v:
-        human, machine = _human(v[REVIEWER], rule.automated_reviewers)
+        human, machine = _human(t.dialect, v[REVIEWER], rule.automated_reviewers)
         reviewed.append(human)
         shown.append(("reviewer", v[REVIEWER]))
     if ROUTED in v:
@@ -221,7 +222,7 @@ def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
     exact = Fraction(str(rule.share))
     partition = f"PARTITION BY {', '.join(v[s] for s in strata)}" if strata else ""
     prefix = sql_literal(f"{rule.seed}:")
-    human, machine = _human(v[QA_REVIEWER], rule.automated_reviewers)
+    human, machine = _human(t.dialect, v[QA_REVIEWER], rule.automated_reviewers)
     dialect = t.dialect
     share = dialect.ceil_div_exact("n_g", exact.numerator, exact.denominator)
     k = f"least(n_g, greatest({int(rule.min_per_group)}, {share}))"

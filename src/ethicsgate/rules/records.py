@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
-from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.engine import Dialect, Rows
 from ethicsgate.evidence.roles import Role
 from ethicsgate.evidence.sql import sql_literal
 from ethicsgate.policy.fields import format_duration
@@ -64,14 +64,14 @@ def sql_list(values: Sequence[str]) -> str:
     return "(" + (", ".join(sql_literal(v) for v in values) or "NULL") + ")"
 
 
-def trim_sql(expr: str) -> str:
+def trim_sql(dialect: Dialect, expr: str) -> str:
     """Return SQL that trims ASCII whitespace from both ends of ``expr``."""
-    return f"trim({expr}, {sql_literal(WHITESPACE)})"
+    return dialect.trim(expr, WHITESPACE)
 
 
-def blank_sql(expr: str) -> str:
+def blank_sql(dialect: Dialect, expr: str) -> str:
     """Return a SQL condition: ``expr`` is missing or only whitespace."""
-    return f"({expr} IS NULL OR {trim_sql(expr)} = '')"
+    return f"({expr} IS NULL OR {trim_sql(dialect, expr)} = '')"
 
 
 def fmt_time(value: Any) -> str | None:

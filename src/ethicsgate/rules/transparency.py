@@ -213,6 +213,10 @@ def _human_handoff(rule: HumanHandoffRule, t: Rows) -> RuleResult:
         f"coalesce({dialect.epoch_us('requested_at')}, -9223372036854775807)",
         "reason IS NOT NULL",
     )
+
+    def field(name: str) -> str:
+        return dialect.struct_field("first_failure", name)
+
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
@@ -237,9 +241,9 @@ def _human_handoff(rule: HumanHandoffRule, t: Rows) -> RuleResult:
             {first_failure} AS first_failure
           FROM v GROUP BY conv)
         SELECT conv AS _id, true AS _applies, false AS _conflict,
-               first_failure.reason AS _reason,
-               first_failure.requested_at AS requested_at,
-               first_failure.human_joined_at AS human_joined_at
+               {field("reason")} AS _reason,
+               {field("requested_at")} AS requested_at,
+               {field("human_joined_at")} AS human_joined_at
         FROM c"""
 
     limit = f"{format_duration(window)}" if window is not None else f"{rule.within_turns} turn(s)"
@@ -307,12 +311,12 @@ def _decision_explained(rule: DecisionExplainedRule, t: Rows) -> RuleResult:
     records, values = _records_sql(t, DECISION, [EXPLANATION, *extras], scope)
     alias = dict(values)
     expl = alias[EXPLANATION]
-    trimmed = trim_sql(expl)
+    trimmed = trim_sql(t.dialect, expl)
     placeholders = sorted({p.strip(" \t\n\r\x0b\x0c").lower() for p in rule.placeholders})
     extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in extras)
     sql = f"""
         SELECT _id, true AS _applies, _conflict,
-          CASE WHEN {blank_sql(expl)} THEN 'missing_explanation'
+          CASE WHEN {blank_sql(t.dialect, expl)} THEN 'missing_explanation'
                WHEN lower({trimmed}) IN {sql_list(placeholders)} THEN 'placeholder_explanation'
                WHEN length({trimmed}) < {int(rule.min_length)} THEN 'explanation_too_short'
           END AS _reason,

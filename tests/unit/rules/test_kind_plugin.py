@@ -50,7 +50,7 @@ class NotePresentKind(KindBase):
         records = rows.dialect.unique_records(rows.table, RECORD.column, [(NOTE.column, "note")])
         sql = f"""
             SELECT _id, true AS _applies, _conflict,
-                   CASE WHEN {blank_sql("note")} THEN 'no_note' END AS _reason, note
+                   CASE WHEN {blank_sql(rows.dialect, "note")} THEN 'no_note' END AS _reason, note
             FROM ({records})"""
 
         def message(reason: str, row: Mapping[str, Any]) -> str:

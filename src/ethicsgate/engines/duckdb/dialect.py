@@ -30,6 +30,14 @@ class DuckDBDialect:
         """Return a struct literal of named fields."""
         return "{" + ", ".join(f"{sql_literal(k)}: {v}" for k, v in fields.items()) + "}"
 
+    def trim(self, text: str, characters: str) -> str:
+        """Return ``trim(text, characters)``."""
+        return f"trim({text}, {sql_literal(characters)})"
+
+    def struct_field(self, struct: str, name: str) -> str:
+        """Return ``struct.name``."""
+        return f"{struct}.{name}"
+
     def first_by(self, value: str, order: str, where: str) -> str:
         """Return ``value`` of the row with the least ``order`` where ``where`` holds."""
         return f"arg_min({value}, {order}) FILTER (WHERE {where})"
