@@ -12,6 +12,13 @@ for a billion:
   proportions: the pooled two-proportion z-test, or Fisher's exact test on the 2x2 table
   (``auto`` picks Fisher's when an expected cell count is under 5, Cochran's rule).
 
+Every group is handled at once: the draws of all groups and resamples are arrays (drawn in
+blocks of resamples, which consume the random stream in the same order as one call), the
+percentile intervals of all groups come from one sort, and the z-tests are array operations.
+Only Fisher's exact test, which scipy does not vectorise, runs per group, and only for the
+groups that need it. The array paths repeat numpy's and the scalar functions' arithmetic
+operation by operation, so they give the same bits as the per-group functions.
+
 scipy is imported only when a test runs, and ``scipy.stats`` only for Fisher's exact test.
 """
 
@@ -34,19 +41,29 @@ __all__ = [
     "TestMethod",
     "bootstrap_cells",
     "choose_test",
+    "choose_tests",
     "compare_proportions",
+    "compare_proportions_many",
     "delong_interval",
     "fisher_exact_test",
     "group_uncertainty",
+    "percentile_bounds",
     "percentile_interval",
     "percentile_intervals",
     "z_test",
+    "z_tests",
 ]
 
 TestMethod = Literal["auto", "z_test", "fisher_exact"]
 
 #: Below this many expected people in a cell of the 2x2 table, ``auto`` uses Fisher's exact test.
 MIN_EXPECTED = 5.0
+
+#: Integers up to here convert to float64 exactly, so numpy's division equals Python's.
+_EXACT = 2**53
+
+#: About this many numbers per block of draws or rows (32 MB of float64 or int64).
+_BLOCK = 4_000_000
 
 
 def bootstrap_cells(counts: np.ndarray, *, samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -75,9 +92,68 @@ def percentile_interval(draws: np.ndarray, level: float) -> Interval | None:
     return Interval(low=float(low), high=float(high))
 
 
+def _row_bounds(rows: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    samples = rows.shape[1]
+    rows = np.where(np.isfinite(rows), rows, np.nan)
+    defined = samples - np.isnan(rows).sum(axis=1)
+    ordered = np.sort(rows, axis=1)  # NaN sorts last: the first `defined` are the defined draws
+    alpha = (1.0 - level) / 2.0
+    q = np.asarray([alpha, 1.0 - alpha], dtype=np.float64)
+    # numpy's "linear" quantile of the `defined` draws, step by step (see np.quantile's
+    # _quantile, _get_indexes, _get_gamma and _lerp), with a per-row count
+    count = np.maximum(defined, 1)[:, None]
+    virtual = (count - 1) * q[None, :]
+    previous = np.floor(virtual)
+    following = previous + 1
+    above = virtual >= count - 1
+    previous[above] = -1
+    following[above] = -1
+    prev_i = previous.astype(np.intp)
+    next_i = following.astype(np.intp)
+    gamma = virtual - prev_i
+    last = count - 1
+    row = np.arange(rows.shape[0])[:, None]
+    a = ordered[row, np.where(prev_i < 0, last, prev_i)]
+    b = ordered[row, np.where(next_i < 0, last, next_i)]
+    diff_b_a = b - a
+    result = np.add(a, diff_b_a * gamma)
+    np.subtract(b, diff_b_a * (1 - gamma), out=result, where=gamma >= 0.5)
+    null = defined * 2 < samples
+    result[null] = np.nan
+    return result[:, 0], result[:, 1]
+
+
+def percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the low and high bounds of each row's percentile interval (draws: k x samples).
+
+    Row ``j`` gives the same bounds as ``percentile_interval(draws[j], level)``, bit for bit
+    (but for the sign of a zero bound when a row holds both -0.0 and 0.0, which rates do not);
+    both bounds are NaN where that is None (no draws, or more than half undefined).
+    """
+    draws = np.asarray(draws, dtype=np.float64)
+    rows, samples = draws.shape
+    low = np.full(rows, np.nan)
+    high = np.full(rows, np.nan)
+    if samples == 0:
+        return low, high
+    step = max(1, _BLOCK // samples)
+    for start in range(0, rows, step):
+        stop = min(rows, start + step)
+        low[start:stop], high[start:stop] = _row_bounds(draws[start:stop], level)
+    return low, high
+
+
+def _intervals(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
+    return [
+        None if math.isnan(lo) else Interval(low=lo, high=hi)
+        for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+    ]
+
+
 def percentile_intervals(draws: np.ndarray, level: float) -> list[Interval | None]:
     """Return :func:`percentile_interval` for each column of ``draws`` (shape samples x k)."""
-    return [percentile_interval(draws[:, j], level) for j in range(draws.shape[1])]
+    draws = np.asarray(draws, dtype=np.float64)
+    return _intervals(*percentile_bounds(draws.T, level))
 
 
 def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
@@ -146,6 +222,96 @@ def compare_proportions(
         reference_successes=int(x2),
         reference_trials=int(n2),
     )
+
+
+def z_tests(
+    x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the ``(z, p)`` arrays of :func:`z_test` for every row of the count arrays.
+
+    Each row gives the same bits as :func:`z_test` (counts under 2**53).
+
+    Raises:
+        ValueError: a group is empty.
+    """
+    from scipy.special import ndtr
+
+    x1, n1, x2, n2 = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
+    if (n1 <= 0).any() or (n2 <= 0).any():
+        raise ValueError("a z-test needs two non-empty groups")
+    pooled = (x1 + x2) / (n1 + n2)
+    variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
+    spread = variance > 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(spread, (x1 / n1 - x2 / n2) / np.sqrt(variance), 0.0)
+    p = np.where(spread, 2.0 * ndtr(-np.abs(z)), 1.0)
+    return z, p
+
+
+def choose_tests(x1: np.ndarray, n1: np.ndarray, x2: np.ndarray, n2: np.ndarray) -> np.ndarray:
+    """Return, per row, whether :func:`choose_test` picks Fisher's exact test."""
+    x1, n1, x2, n2 = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
+    total = n1 + n2
+    successes = x1 + x2
+    smaller, fewer = np.minimum(n1, n2), np.minimum(successes, total - successes)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        product = smaller * fewer
+        smallest = np.where(total > 0, product / np.where(total > 0, total, 1), 0.0)
+    fisher = smallest < MIN_EXPECTED
+    # beyond 2**53 numpy's int-to-float division may differ from Python's in the last bit (and
+    # beyond 2**63 the product wraps): Python's integers decide there
+    inexact = smaller.astype(np.float64) * fewer >= _EXACT
+    for i in np.flatnonzero(inexact | (total >= _EXACT)).tolist():
+        fisher[i] = choose_test(int(x1[i]), int(n1[i]), int(x2[i]), int(n2[i])) == "fisher_exact"
+    return fisher
+
+
+def compare_proportions_many(
+    x1: np.ndarray,
+    n1: np.ndarray,
+    x2: np.ndarray,
+    n2: np.ndarray,
+    *,
+    method: TestMethod = "auto",
+) -> list[ComparisonTest | None]:
+    """Return :func:`compare_proportions` for every row of the count arrays.
+
+    The z-tests run as array operations, Fisher's exact test per row that needs it.
+    """
+    x1, n1, x2, n2 = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
+    rows = len(x1)
+    out: list[ComparisonTest | None] = [None] * rows
+    valid = (n1 > 0) & (n2 > 0)
+    large = (x1 >= _EXACT) | (n1 >= _EXACT) | (x2 >= _EXACT) | (n2 >= _EXACT)
+    for i in np.flatnonzero(valid & large).tolist():  # counts past float64's integers
+        out[i] = compare_proportions(int(x1[i]), int(n1[i]), int(x2[i]), int(n2[i]), method=method)
+    valid &= ~large
+    if method == "auto":
+        fisher = choose_tests(x1, n1, x2, n2)
+    else:
+        fisher = np.full(rows, method == "fisher_exact")
+    z_rows = np.flatnonzero(valid & ~fisher)
+    z_stat, p = z_tests(x1[z_rows], n1[z_rows], x2[z_rows], n2[z_rows])
+    p = np.where(p > 0.0, p, 0.0)  # min(1, max(0, p)) as compare_proportions clamps it
+    p = np.where(p < 1.0, p, 1.0)
+    values = zip(z_rows.tolist(), z_stat.tolist(), p.tolist(), strict=True)
+    for i, stat, p_value in values:
+        out[i] = ComparisonTest(
+            method="z_test",
+            statistic=stat,
+            p_value=p_value,
+            successes=int(x1[i]),
+            trials=int(n1[i]),
+            reference_successes=int(x2[i]),
+            reference_trials=int(n2[i]),
+        )
+    seen: dict[tuple[int, int, int, int], ComparisonTest | None] = {}
+    for i in np.flatnonzero(valid & fisher).tolist():
+        key = (int(x1[i]), int(n1[i]), int(x2[i]), int(n2[i]))
+        if key not in seen:  # many groups share a table: test each table once
+            seen[key] = compare_proportions(*key, method="fisher_exact")
+        out[i] = seen[key]
+    return out
 
 
 @dataclass(frozen=True)
@@ -239,6 +405,7 @@ def group_uncertainty(
     """
     from ethicsgate.metrics import METRICS
 
+    cells = np.asarray(cells, dtype=np.int64)
     n_groups = cells.shape[0]
     out = GroupUncertainty(
         intervals=[{} for _ in range(n_groups)],
@@ -254,53 +421,107 @@ def group_uncertainty(
         )
         for m in rated
     }
-    totals = cells.sum(axis=0)
+    excluded_mask = np.asarray(excluded, dtype=bool).reshape(n_groups)
     if test is not None:
         for metric in rated:
             if metric not in references:
                 continue
             num_mask, den_mask = masks[metric]
             ref = references[metric]
-            for g in range(n_groups):
-                if excluded[g] or g == ref:
-                    continue
-                x, n = int(cells[g, num_mask].sum()), int(cells[g, den_mask].sum())
-                if ref is None:  # overall: against everyone else
-                    x2 = int(totals[num_mask].sum()) - x
-                    n2 = int(totals[den_mask].sum()) - n
-                else:
-                    x2, n2 = int(cells[ref, num_mask].sum()), int(cells[ref, den_mask].sum())
-                result = compare_proportions(x, n, x2, n2, method=test)
+            x, n = cells[:, num_mask].sum(axis=1), cells[:, den_mask].sum(axis=1)
+            if ref is None:  # overall: against everyone else
+                x2, n2 = x.sum() - x, n.sum() - n
+            else:
+                x2, n2 = np.full(n_groups, x[ref]), np.full(n_groups, n[ref])
+            tested = _compared(excluded_mask, ref)
+            results = compare_proportions_many(
+                x[tested], n[tested], x2[tested], n2[tested], method=test
+            )
+            for g, result in zip(tested.tolist(), results, strict=True):
                 if result is not None:
                     out.tests[g][metric] = result
     if options is None or options.bootstrap_samples <= 0 or not rated:
         return out
-    rng = np.random.default_rng([options.seed, 0])
-    draws = bootstrap_cells(cells, samples=options.bootstrap_samples, rng=rng).astype(np.float64)
     level = options.confidence_level
+    values, overall = _bootstrap_rates(cells, masks, options)
     for metric in rated:
-        num_mask, den_mask = masks[metric]
-        num = draws[:, :, num_mask].sum(axis=2)
-        den = draws[:, :, den_mask].sum(axis=2)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(den > 0, num / den, np.nan)
-        for g, interval in enumerate(percentile_intervals(value, level)):
+        value = values[metric]
+        for g, interval in enumerate(_intervals(*percentile_bounds(value, level))):
             out.intervals[g][metric] = interval
         if metric not in references:
             continue
         ref = references[metric]
-        if ref is None:
-            all_den = den.sum(axis=1)
+        ref_value = overall[metric] if ref is None else value[ref].copy()
+        compared = _compared(excluded_mask, ref)
+        ratio_bounds = (np.empty(compared.size), np.empty(compared.size))
+        difference_bounds = (np.empty(compared.size), np.empty(compared.size))
+        step = max(1, _BLOCK // max(value.shape[1], 1))
+        for start in range(0, compared.size, step):
+            part = value[compared[start : start + step]]
             with np.errstate(divide="ignore", invalid="ignore"):
-                ref_value = np.where(all_den > 0, num.sum(axis=1) / all_den, np.nan)
-        else:
-            ref_value = value[:, ref]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(ref_value[:, None] != 0, value / ref_value[:, None], np.nan)
-        difference = np.abs(value - ref_value[:, None])
-        for g in range(n_groups):
-            if excluded[g] or g == ref:
-                continue
-            out.ratio_intervals[g][metric] = percentile_interval(ratio[:, g], level)
-            out.difference_intervals[g][metric] = percentile_interval(difference[:, g], level)
+                ratio = np.where(ref_value[None, :] != 0, part / ref_value[None, :], np.nan)
+            difference = np.abs(part - ref_value[None, :])
+            block = slice(start, start + step)
+            ratio_bounds[0][block], ratio_bounds[1][block] = percentile_bounds(ratio, level)
+            difference_bounds[0][block], difference_bounds[1][block] = percentile_bounds(
+                difference, level
+            )
+        ratios = _intervals(*ratio_bounds)
+        differences = _intervals(*difference_bounds)
+        for g, ratio_interval, difference_interval in zip(
+            compared.tolist(), ratios, differences, strict=True
+        ):
+            out.ratio_intervals[g][metric] = ratio_interval
+            out.difference_intervals[g][metric] = difference_interval
     return out
+
+
+def _compared(excluded: np.ndarray, ref: int | None) -> np.ndarray:
+    """Return the indices of the groups compared with the reference (not excluded, not it)."""
+    keep = ~excluded
+    if ref is not None:
+        keep[ref] = False
+    return np.flatnonzero(keep)
+
+
+def _cell_sum(draws: np.ndarray, mask: np.ndarray, sums: dict[bytes, np.ndarray]) -> np.ndarray:
+    """Return the draws' count over the mask's cells (samples x groups), once per mask."""
+    key = mask.tobytes()
+    if key not in sums:
+        total = np.zeros(draws.shape[:2], dtype=np.int64)
+        for j in np.flatnonzero(mask).tolist():
+            total += draws[:, :, j]
+        sums[key] = total
+    return sums[key]
+
+
+def _bootstrap_rates(
+    cells: np.ndarray,
+    masks: dict[str, tuple[np.ndarray, np.ndarray]],
+    options: UncertaintyOptions,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Return each metric's drawn rates (groups x samples) and its drawn overall rate.
+
+    The draws come in blocks of resamples from one generator; a block of ``k`` resamples
+    consumes the stream exactly as the next ``k`` rows of one ``(samples, groups)`` call.
+    """
+    samples = options.bootstrap_samples
+    n_groups, n_cells = cells.shape
+    rng = np.random.default_rng([options.seed, 0])
+    values = {m: np.empty((n_groups, samples)) for m in masks}
+    overall = {m: np.empty(samples) for m in masks}
+    step = max(1, _BLOCK // max(n_groups * n_cells, 1))
+    for start in range(0, samples, step):
+        stop = min(samples, start + step)
+        draws = bootstrap_cells(cells, samples=stop - start, rng=rng)
+        sums: dict[bytes, np.ndarray] = {}  # metrics often share a denominator
+        for metric, (num_mask, den_mask) in masks.items():
+            # integer sums are exact, so they equal the float sums of the draws
+            num, den = _cell_sum(draws, num_mask, sums), _cell_sum(draws, den_mask, sums)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values[metric][:, start:stop] = np.where(den > 0, num / den, np.nan).T
+                all_den = den.sum(axis=1)
+                overall[metric][start:stop] = np.where(
+                    all_den > 0, num.sum(axis=1) / all_den, np.nan
+                )
+    return values, overall

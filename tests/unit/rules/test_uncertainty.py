@@ -3,11 +3,14 @@
 Oracles: ``statsmodels.stats.proportion.proportions_ztest`` and ``proportion_confint``,
 ``scipy.stats.fisher_exact`` on the raw rows' 2x2 table, a stratified bootstrap that resamples
 raw rows with numpy, and a direct DeLong computation over every (positive, negative) pair.
+The vectorised paths (all groups at once) are checked bit for bit against the per-group loop
+they replaced, kept here as :func:`_per_group_uncertainty`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,14 +21,25 @@ from scipy.stats import fisher_exact
 from sklearn.metrics import roc_auc_score
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
+from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import FairnessRule, UncertaintyOptions
+from ethicsgate.rules import uncertainty
 from ethicsgate.rules.fairness import evaluate_fairness
+from ethicsgate.rules.results import ComparisonTest, Interval
 from ethicsgate.rules.uncertainty import (
+    GroupUncertainty,
+    bootstrap_cells,
     choose_test,
+    choose_tests,
     compare_proportions,
+    compare_proportions_many,
     delong_interval,
     group_uncertainty,
+    percentile_bounds,
+    percentile_interval,
+    percentile_intervals,
     z_test,
+    z_tests,
 )
 
 
@@ -284,3 +298,254 @@ def test_a_missing_group_gets_its_intervals_and_tests(missing: object) -> None:
     assert missing_group.intervals["selection_rate"] is not None
     test = missing_group.tests["selection_rate"]
     assert (test.successes, test.trials, test.reference_successes) == (20, 100, 60)
+
+
+def _bits(value: object) -> object:
+    """Return a value with its floats as hex strings, so == compares them bit for bit."""
+    if isinstance(value, float):
+        return value.hex()
+    if isinstance(value, Interval | ComparisonTest):
+        return {k: _bits(v) for k, v in value.model_dump().items()}
+    if isinstance(value, dict):
+        return {k: _bits(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_bits(v) for v in value]
+    return value
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(0, 60),
+    st.floats(0.0, 1.0),
+    st.floats(0.51, 0.999),
+    st.integers(0, 2**32 - 1),
+)
+def test_percentile_bounds_equal_np_quantile_per_row_bit_for_bit(
+    rows: int, samples: int, undefined: float, level: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    draws = np.round(rng.normal(size=(rows, samples)), int(rng.integers(0, 4)))  # ties
+    draws += 0.0  # -0.0 == 0.0 and either may be picked: rates, ratios, |differences| are >= 0
+    draws[rng.random(draws.shape) < undefined] = np.nan
+    draws[rng.random(draws.shape) < 0.02] = np.inf  # not finite: left out as NaN is
+    low, high = percentile_bounds(draws, level)
+    for j in range(rows):
+        expected = percentile_interval(draws[j], level)
+        if expected is None:
+            assert math.isnan(low[j]) and math.isnan(high[j])
+        else:
+            assert (float(low[j]).hex(), float(high[j]).hex()) == (
+                expected.low.hex(),
+                expected.high.hex(),
+            )
+    assert _bits(percentile_intervals(draws.T, level)) == _bits(
+        [percentile_interval(draws[j], level) for j in range(rows)]
+    )
+
+
+def _table_counts(rng: np.random.Generator, size: int) -> tuple[np.ndarray, ...]:
+    n1 = rng.integers(1, rng.choice([8, 60, 5000, 10**7]), size=size)
+    n2 = rng.integers(1, rng.choice([8, 60, 5000, 10**7]), size=size)
+    x1 = (n1 * rng.choice([0.0, 1.0, rng.random()], size=size)).astype(np.int64)
+    x2 = (n2 * rng.choice([0.0, 1.0, rng.random()], size=size)).astype(np.int64)
+    return x1, n1, x2, n2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_z_tests_and_choose_tests_equal_the_scalar_tests_bit_for_bit(seed: int) -> None:
+    x1, n1, x2, n2 = _table_counts(np.random.default_rng(seed), 200)
+    z, p = z_tests(x1, n1, x2, n2)
+    fisher = choose_tests(x1, n1, x2, n2)
+    for i in range(x1.size):
+        counts = int(x1[i]), int(n1[i]), int(x2[i]), int(n2[i])
+        assert (float(z[i]).hex(), float(p[i]).hex()) == tuple(v.hex() for v in z_test(*counts))
+        assert bool(fisher[i]) == (choose_test(*counts) == "fisher_exact")
+
+
+def test_choose_tests_agrees_with_choose_test_beyond_float_integers() -> None:
+    huge = 2**40
+    x1, n1 = np.array([huge, 3]), np.array([3 * huge, 10])
+    x2, n2 = np.array([huge + 7, 40]), np.array([2 * huge, 100])
+    fisher = choose_tests(x1, n1, x2, n2)
+    expected = [choose_test(*(int(v[i]) for v in (x1, n1, x2, n2))) for i in range(2)]
+    assert [("fisher_exact" if f else "z_test") for f in fisher] == expected
+
+
+@pytest.mark.parametrize("method", ["auto", "z_test", "fisher_exact"])
+def test_compare_proportions_many_equals_compare_proportions_per_row(method: str) -> None:
+    rng = np.random.default_rng(4)
+    x1, n1, x2, n2 = _table_counts(rng, 300)
+    n1[:3] = 0  # an empty group is not tested
+    x1[:3] = 0
+    many = compare_proportions_many(x1, n1, x2, n2, method=method)  # type: ignore[arg-type]
+    one = [
+        compare_proportions(
+            int(x1[i]),
+            int(n1[i]),
+            int(x2[i]),
+            int(n2[i]),
+            method=method,  # type: ignore[arg-type]
+        )
+        for i in range(x1.size)
+    ]
+    assert many[:3] == [None, None, None]
+    assert _bits(many) == _bits(one)
+    if method == "auto":
+        assert {t.method for t in many if t is not None} == {"z_test", "fisher_exact"}
+
+
+def _per_group_uncertainty(
+    cells: np.ndarray,
+    columns: list[tuple[int | None, int | None]],
+    *,
+    metrics: Sequence[str],
+    references: dict[str, int | None],
+    excluded: Sequence[bool],
+    options: UncertaintyOptions,
+    test: str,
+    groups: Sequence[int],
+) -> dict[int, tuple[dict[str, object], ...]]:
+    """Return the old per-group loop's results for ``groups``: the reference of the fast path."""
+    rated = [m for m in metrics if METRICS[m].denominator is not None]
+    masks = {
+        m: (
+            uncertainty._cell_mask(columns, METRICS[m].numerator),
+            uncertainty._cell_mask(columns, METRICS[m].denominator or ()),
+        )
+        for m in rated
+    }
+    out: dict[int, tuple[dict[str, object], ...]] = {g: ({}, {}, {}, {}) for g in groups}
+    totals = cells.sum(axis=0)
+    for metric in rated:
+        if metric not in references:
+            continue
+        num_mask, den_mask = masks[metric]
+        ref = references[metric]
+        for g in groups:
+            if excluded[g] or g == ref:
+                continue
+            x, n = int(cells[g, num_mask].sum()), int(cells[g, den_mask].sum())
+            if ref is None:
+                x2 = int(totals[num_mask].sum()) - x
+                n2 = int(totals[den_mask].sum()) - n
+            else:
+                x2, n2 = int(cells[ref, num_mask].sum()), int(cells[ref, den_mask].sum())
+            result = compare_proportions(x, n, x2, n2, method=test)  # type: ignore[arg-type]
+            if result is not None:
+                out[g][3][metric] = result
+    rng = np.random.default_rng([options.seed, 0])
+    draws = bootstrap_cells(cells, samples=options.bootstrap_samples, rng=rng).astype(np.float64)
+    level = options.confidence_level
+    for metric in rated:
+        num_mask, den_mask = masks[metric]
+        num = draws[:, :, num_mask].sum(axis=2)
+        den = draws[:, :, den_mask].sum(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(den > 0, num / den, np.nan)
+        for g in groups:
+            out[g][0][metric] = percentile_interval(value[:, g], level)
+        if metric not in references:
+            continue
+        ref = references[metric]
+        if ref is None:
+            all_den = den.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ref_value = np.where(all_den > 0, num.sum(axis=1) / all_den, np.nan)
+        else:
+            ref_value = value[:, ref]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(ref_value[:, None] != 0, value / ref_value[:, None], np.nan)
+        difference = np.abs(value - ref_value[:, None])
+        for g in groups:
+            if excluded[g] or g == ref:
+                continue
+            out[g][1][metric] = percentile_interval(ratio[:, g], level)
+            out[g][2][metric] = percentile_interval(difference[:, g], level)
+    return out
+
+
+def _of(result: GroupUncertainty, g: int) -> tuple[dict[str, object], ...]:
+    return (
+        result.intervals[g],
+        result.ratio_intervals[g],
+        result.difference_intervals[g],
+        result.tests[g],
+    )
+
+
+def _many_groups(n_groups: int, seed: int) -> np.ndarray:
+    """Return label x prediction cells of many groups: tiny, empty, one-sided and large ones."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.choice([0, 1, 3, 12, 80, 700, 20_000], size=n_groups)
+    shares = rng.dirichlet([1.0, 0.5, 0.5, 1.0], size=n_groups)
+    shares[: n_groups // 10, 2:] = 0.0  # no positives: true positive rate undefined
+    shares /= shares.sum(axis=1, keepdims=True)
+    return rng.multinomial(sizes, shares)
+
+
+@pytest.mark.parametrize("reference", [None, 7])
+def test_group_uncertainty_at_10000_groups_equals_the_per_group_loop(
+    reference: int | None,
+) -> None:
+    n_groups = 10_000
+    cells = _many_groups(n_groups, seed=21)
+    cells[7] = [400, 100, 100, 400]  # the reference group
+    columns: list[tuple[int | None, int | None]] = [(0, 0), (0, 1), (1, 0), (1, 1)]
+    metrics = ["selection_rate", "true_positive_rate", "false_positive_rate"]
+    references = dict.fromkeys(metrics[:2], reference)  # the third: intervals only
+    excluded = (np.random.default_rng(3).random(n_groups) < 0.05).tolist()
+    options = UncertaintyOptions(bootstrap_samples=200, confidence_level=0.9, seed=5)
+    fast = group_uncertainty(
+        cells,
+        columns,
+        metrics=metrics,
+        references=references,
+        excluded=excluded,
+        options=options,
+        test="auto",
+    )
+    assert len(fast.intervals) == n_groups
+    sample = sorted(
+        {7, *np.flatnonzero(excluded)[:20].tolist()}
+        | set(np.random.default_rng(8).choice(n_groups, size=400, replace=False).tolist())
+        | set(range(20))  # the groups without positives
+    )
+    slow = _per_group_uncertainty(
+        cells,
+        columns,
+        metrics=metrics,
+        references=references,
+        excluded=excluded,
+        options=options,
+        test="auto",
+        groups=sample,
+    )
+    methods = set()
+    for g in sample:
+        assert _bits(_of(fast, g)) == _bits(slow[g])
+        methods |= {t.method for t in fast.tests[g].values()}
+    assert methods == {"z_test", "fisher_exact"}
+    assert fast.intervals[0]["true_positive_rate"] is None  # undefined in every draw
+
+
+def test_drawing_in_blocks_gives_the_draws_of_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    cells = _many_groups(300, seed=2)
+    columns: list[tuple[int | None, int | None]] = [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+    def run() -> GroupUncertainty:
+        return group_uncertainty(
+            cells,
+            columns,
+            metrics=["selection_rate", "false_positive_rate"],
+            references={"selection_rate": None, "false_positive_rate": 4},
+            excluded=[False] * 300,
+            options=UncertaintyOptions(bootstrap_samples=150, seed=9),
+            test="z_test",
+        )
+
+    whole = run()
+    monkeypatch.setattr(uncertainty, "_BLOCK", 2000)  # 1 resample per block, 6 rows per sort
+    blocks = run()
+    assert _bits([_of(whole, g) for g in range(300)]) == _bits([_of(blocks, g) for g in range(300)])
