@@ -1,19 +1,28 @@
-"""Deployment settings, read from ``ETHICSGATE_*`` environment variables."""
+"""Deployment settings, read from ``ETHICSGATE_*`` environment variables by :func:`load_settings`.
+
+pydantic-settings (and the asyncio it imports) is loaded only when such a variable is set: a
+run with none of them gets every default without it.
+"""
 
 from __future__ import annotations
 
+import os
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
-__all__ = ["Settings"]
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
+#: The prefix of every setting's environment variable (matched case-insensitively).
+ENV_PREFIX = "ETHICSGATE_"
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Settings that a deployment sets once rather than on every command."""
 
-    model_config = SettingsConfigDict(env_prefix="ETHICSGATE_", extra="ignore")
+    model_config = ConfigDict(extra="ignore", validate_default=True)
 
     signing_key: Path | None = None
     """Private key used by ``ethicsgate audit`` when ``--key`` is not given."""
@@ -32,3 +41,23 @@ class Settings(BaseSettings):
     """DuckDB worker threads for evidence scans (default: one per core)."""
     temp_dir: Path | None = None
     """Where DuckDB spills when over ``memory_limit`` (default: a folder in the system's temp)."""
+
+
+def load_settings() -> Settings:
+    """Return the settings read from the ``ETHICSGATE_*`` environment variables."""
+    prefix = ENV_PREFIX.lower()
+    if not any(name.lower().startswith(prefix) for name in os.environ):
+        return Settings()
+    settings: Settings = _from_environment()()
+    return settings
+
+
+@cache
+def _from_environment() -> Any:
+    """Return the pydantic-settings class that reads :class:`Settings` from the environment."""
+    from pydantic_settings import BaseSettings, SettingsConfigDict
+
+    class EnvironmentSettings(BaseSettings, Settings):
+        model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    return EnvironmentSettings

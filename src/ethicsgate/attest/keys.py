@@ -166,9 +166,9 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
 
 def settings_passphrase() -> bytes | None:
     """Return the private keys' passphrase from ``ETHICSGATE_KEY_PASSPHRASE``, or None."""
-    from ethicsgate.settings import Settings
+    from ethicsgate.settings import load_settings
 
-    secret = Settings().key_passphrase
+    secret = load_settings().key_passphrase
     return secret.get_secret_value().encode() if secret else None
 
 
@@ -183,9 +183,9 @@ def load_signing_key(
     Raises:
         SigningError: The key is missing, unreadable, not Ed25519, or the passphrase is wrong.
     """
-    from ethicsgate.settings import Settings
+    from ethicsgate.settings import load_settings
 
-    path = path or Settings().signing_key
+    path = path or load_settings().signing_key
     if path is None:
         return None
     passphrase = settings_passphrase()

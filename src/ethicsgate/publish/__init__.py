@@ -2,16 +2,23 @@
 
 This package builds and signs a statement; its formats (JSON, HTML, Markdown) are rendered by
 ``ethicsgate.report`` (``statement_files``).
+Names are imported on first use, so rendering a report does not load the signing code.
 """
 
-from ethicsgate.publish.load import load_publish_inputs
-from ethicsgate.publish.sign import (
-    STATEMENT_ENVELOPE,
-    STATEMENT_FILES,
-    STATEMENT_PREDICATE_TYPE,
-    sign_statement,
-)
-from ethicsgate.publish.statement import DEFAULT_K, Statement, build_statement
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ethicsgate.publish.load import load_publish_inputs
+    from ethicsgate.publish.sign import (
+        STATEMENT_ENVELOPE,
+        STATEMENT_FILES,
+        STATEMENT_PREDICATE_TYPE,
+        sign_statement,
+    )
+    from ethicsgate.publish.statement import DEFAULT_K, Statement, build_statement
 
 __all__ = [
     "DEFAULT_K",
@@ -23,3 +30,21 @@ __all__ = [
     "load_publish_inputs",
     "sign_statement",
 ]
+
+_HOMES = {
+    "load_publish_inputs": "load",
+    "STATEMENT_ENVELOPE": "sign",
+    "STATEMENT_FILES": "sign",
+    "STATEMENT_PREDICATE_TYPE": "sign",
+    "sign_statement": "sign",
+    "DEFAULT_K": "statement",
+    "Statement": "statement",
+    "build_statement": "statement",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import an exported name's submodule on first use."""
+    if name in _HOMES:
+        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

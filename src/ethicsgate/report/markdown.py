@@ -59,8 +59,11 @@ def markdown_environment(package: str) -> Any:
     """Return a Jinja2 environment for the Markdown templates of ``package``."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
+    from ethicsgate.report._bytecode import template_cache
+
     env = Environment(
         loader=PackageLoader(package, "templates"),
+        bytecode_cache=template_cache("markdown"),
         autoescape=False,  # Markdown, not HTML: finalize escapes every value instead
         finalize=md_text,
         undefined=StrictUndefined,

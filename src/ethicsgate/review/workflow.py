@@ -56,9 +56,9 @@ def open_review_store(db_url: str | None = None, lease: str | None = None) -> Re
         ReviewError: the URL or the lease is bad, or the database cannot be opened.
     """
     from ethicsgate.review.store import open_store
-    from ethicsgate.settings import Settings
+    from ethicsgate.settings import load_settings
 
-    settings = Settings()
+    settings = load_settings()
     duration = parse_lease(lease or settings.review_lease)
     return open_store(db_url or settings.db_url, lease=duration)
 
@@ -66,9 +66,9 @@ def open_review_store(db_url: str | None = None, lease: str | None = None) -> Re
 def review_actor(actor: str | None = None) -> str:
     """Return who acts on the queue: ``actor``, else ``ETHICSGATE_REVIEWER``, else the OS user."""
     from ethicsgate.review.store import default_reviewer
-    from ethicsgate.settings import Settings
+    from ethicsgate.settings import load_settings
 
-    return actor or Settings().reviewer or default_reviewer()
+    return actor or load_settings().reviewer or default_reviewer()
 
 
 class AuditReviewStep:
@@ -146,9 +146,9 @@ def audit_review_step(*, enqueue: bool, db_url: str | None = None) -> AuditRevie
     Raises:
         ReviewError: the URL or the lease is bad, or the database cannot be opened.
     """
-    from ethicsgate.settings import Settings
+    from ethicsgate.settings import load_settings
 
-    url = db_url or Settings().db_url
+    url = db_url or load_settings().db_url
     if not (enqueue or url):
         return None
     return AuditReviewStep(open_review_store(url), enqueue=enqueue)

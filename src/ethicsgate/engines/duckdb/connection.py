@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from ethicsgate.errors import SettingsError
-from ethicsgate.settings import Settings
+from ethicsgate.settings import Settings, load_settings
 
 __all__ = ["connect", "diagnostic_rows"]
 
@@ -35,7 +35,7 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
         SettingsError: ``ETHICSGATE_MEMORY_LIMIT``, ``ETHICSGATE_THREADS`` or
             ``ETHICSGATE_TEMP_DIR`` holds a value DuckDB cannot use.
     """
-    settings = settings or Settings()
+    settings = settings or load_settings()
     parent = _temp_parent(settings)
     con = duckdb.connect()
     try:

@@ -75,8 +75,11 @@ def html_environment() -> Any:
     """Return the Jinja2 environment of the HTML templates: autoescaped, undefined is an error."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+    from ethicsgate.report._bytecode import template_cache
+
     return Environment(
         loader=PackageLoader("ethicsgate.report", "templates"),
+        bytecode_cache=template_cache("html"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
