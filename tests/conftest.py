@@ -43,6 +43,14 @@ def _shared_datasets() -> Path:
 
 
 SHARED = _shared_datasets()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the compiled-template cache of the tests (and their subprocesses) out of ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 PROPUBLICA_CSV = SHARED / "compas" / "compas-scores-two-years.csv"
 
 
