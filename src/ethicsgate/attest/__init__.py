@@ -8,8 +8,9 @@ Names are imported on first use, so loading a key does not load verification.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ethicsgate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ethicsgate.attest.dsse import PAYLOAD_TYPE, pae, sign_envelope, verify_envelope
@@ -95,9 +96,4 @@ _HOMES = {
     "verify_attestation": "verify",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name's submodule on first use."""
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)

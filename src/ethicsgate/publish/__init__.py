@@ -7,8 +7,9 @@ Names are imported on first use, so rendering a report does not load the signing
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ethicsgate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ethicsgate.publish.load import load_publish_inputs
@@ -42,9 +43,4 @@ _HOMES = {
     "build_statement": "statement",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name's submodule on first use."""
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)

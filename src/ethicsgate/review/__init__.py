@@ -9,8 +9,9 @@ not pay for SQLAlchemy (about 0.25 s) on an audit that queues nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ethicsgate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ethicsgate.review.enqueue import enqueue, items_from_audit, review_options
@@ -71,9 +72,4 @@ _HOMES = {
     "open_store": "store",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name's submodule on first use."""
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)

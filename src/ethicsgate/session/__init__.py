@@ -9,8 +9,9 @@ Names are imported on first use, so an audit does not load the publishing machin
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ethicsgate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ethicsgate.session.audit import AuditRun, render_report_files, run_and_report
@@ -37,9 +38,4 @@ _HOMES = {
     "publish_statement": "publish",
 }
 
-
-def __getattr__(name: str) -> Any:
-    """Import an exported name's submodule on first use."""
-    if name in _HOMES:
-        return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)
