@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["write_files_atomically"]
+__all__ = ["write_files_atomically", "write_signed_files"]
 
 
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -36,3 +36,16 @@ def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Pa
         for _, leftover in staged:
             if leftover.exists():
                 leftover.unlink()
+
+
+def write_signed_files(out_dir: Path, files: Mapping[str, bytes], *, envelope: str) -> list[Path]:
+    """Write files atomically; remove an ``envelope`` an earlier, signed run left.
+
+    When ``files`` holds no envelope (an unsigned run), an old one would sign files that are no
+    longer there and never verify again, so it is removed. Returns the written paths.
+    """
+    written = write_files_atomically(out_dir, files)
+    stale = out_dir / envelope
+    if envelope not in files and stale.exists():
+        stale.unlink()
+    return written

@@ -97,13 +97,9 @@ def write_report_files(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, P
     Returns the written paths by file name.
     """
     from ethicsgate.attest import ENVELOPE_FILENAME
-    from ethicsgate.files import write_files_atomically
+    from ethicsgate.files import write_signed_files
 
-    written = {p.name: p for p in write_files_atomically(out_dir, files)}
-    stale = out_dir / ENVELOPE_FILENAME
-    if ENVELOPE_FILENAME not in files and stale.exists():
-        stale.unlink()  # it signed an earlier report and would no longer verify
-    return written
+    return {p.name: p for p in write_signed_files(out_dir, files, envelope=ENVELOPE_FILENAME)}
 
 
 def default_out_dir(result: AuditResult) -> Path:

@@ -59,7 +59,7 @@ def publish_statement(
     Raises:
         PublishError, PolicyError, AuditSpecError, EvidenceError: the inputs are wrong.
     """
-    from ethicsgate.files import write_files_atomically
+    from ethicsgate.files import write_signed_files
     from ethicsgate.publish import (
         STATEMENT_ENVELOPE,
         build_statement,
@@ -75,8 +75,5 @@ def publish_statement(
     files = statement_files(statement, signer=signer)
     if key is not None:
         files[STATEMENT_ENVELOPE] = sign_statement(statement, files, key)
-    written = write_files_atomically(out, files)
-    stale = out / STATEMENT_ENVELOPE
-    if key is None and stale.exists():
-        stale.unlink()  # it signed an earlier statement and would no longer verify
+    written = write_signed_files(out, files, envelope=STATEMENT_ENVELOPE)
     return PublishRun(statement=statement, files=files, written=written, signer=signer)
