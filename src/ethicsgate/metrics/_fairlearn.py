@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
-from ethicsgate.metrics.counts import cells_mask
+from ethicsgate.metrics import LABEL, METRICS, PREDICTION, Cell
+from ethicsgate.metrics.counts import as_multiindex, cells_mask, group_keys
 
 __all__ = ["CROSS_CHECK_TOLERANCE", "compute_group_metrics", "cross_check", "metric_functions"]
 
@@ -100,8 +100,8 @@ def compute_group_metrics(
 
     features = list(features)
     frame = counts.copy()
-    for feature in features:
-        frame[feature] = frame[feature].astype(object).where(frame[feature].notna(), MISSING)
+    for feature, column in zip(features, group_keys(counts, features), strict=True):
+        frame[feature] = column
     has_label, has_pred = LABEL in frame, PREDICTION in frame
     if not has_label and not has_pred:  # only counts (e.g. a rule of LL144 tables only)
         frame[PREDICTION] = 0
@@ -122,15 +122,13 @@ def compute_group_metrics(
             sample_params={m: {"sample_weight": weight} for m in chosen},
         )
     by_group = mf.by_group.astype(float)
-    if not isinstance(by_group.index, pd.MultiIndex):
-        by_group.index = pd.MultiIndex.from_arrays([by_group.index], names=features)
+    by_group.index = as_multiindex(by_group.index, features)
     overall_series = mf.overall
 
     # Undefined (0/0) from the counts themselves: fairlearn would report 0 for some of them.
     keys = [frame[f] for f in features]
     sizes = frame.groupby(keys, sort=False)["n"].sum()
-    if not isinstance(sizes.index, pd.MultiIndex):
-        sizes.index = pd.MultiIndex.from_arrays([sizes.index], names=features)
+    sizes.index = as_multiindex(sizes.index, features)
     overall: dict[str, float | int | None] = {}
     for metric in metrics:
         spec = METRICS[metric]
@@ -139,8 +137,7 @@ def compute_group_metrics(
             continue
         den = _cells_sum(frame, spec.denominator)
         den_by_group = den.groupby(keys, sort=False).sum()
-        if not isinstance(den_by_group.index, pd.MultiIndex):
-            den_by_group.index = pd.MultiIndex.from_arrays([den_by_group.index], names=features)
+        den_by_group.index = as_multiindex(den_by_group.index, features)
         zero = den_by_group.reindex(by_group.index) == 0
         by_group.loc[zero.to_numpy(), metric] = np.nan
         overall[metric] = None if den.sum() == 0 else float(overall_series[metric])
@@ -179,10 +176,7 @@ def cross_check(
     features = list(features)
     keys = list(by_group.index[:max_groups])
     wanted = set(keys)
-    row_keys = zip(
-        *(counts[f].astype(object).where(counts[f].notna(), MISSING) for f in features),
-        strict=True,
-    )
+    row_keys = zip(*group_keys(counts, features), strict=True)
     mask = np.fromiter((key in wanted for key in row_keys), dtype=bool, count=len(counts))
     theirs, _, _ = compute_group_metrics(counts[mask], features=features, metrics=metrics)
     ours = by_group.loc[keys, list(metrics)].to_numpy(dtype=np.float64)

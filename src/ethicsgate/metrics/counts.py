@@ -18,7 +18,7 @@ import pandas as pd
 
 from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
 
-__all__ = ["cells_mask", "compute_group_metrics"]
+__all__ = ["as_multiindex", "cells_mask", "compute_group_metrics", "group_keys"]
 
 
 def cells_mask(cells: Sequence[Cell], labels: Any, predictions: Any) -> Any:
@@ -42,7 +42,13 @@ def cells_mask(cells: Sequence[Cell], labels: Any, predictions: Any) -> Any:
     return mask
 
 
-def _as_multiindex(index: pd.Index, names: list[str]) -> pd.MultiIndex:
+def group_keys(counts: pd.DataFrame, features: Sequence[str]) -> list[pd.Series]:
+    """Return the feature columns as group keys, a missing value as ``MISSING``."""
+    return [counts[f].astype(object).where(counts[f].notna(), MISSING) for f in features]
+
+
+def as_multiindex(index: pd.Index, names: list[str]) -> pd.MultiIndex:
+    """Return ``index`` as a MultiIndex (a one-feature grouping gives a plain Index)."""
     if isinstance(index, pd.MultiIndex):
         return index
     return pd.MultiIndex.from_arrays([index], names=names)
@@ -84,10 +90,10 @@ def compute_group_metrics(
         for cells, name in cell_sets.items()
     }
     columns["_size"] = n
-    keys = [counts[f].astype(object).where(counts[f].notna(), MISSING) for f in features]
+    keys = group_keys(counts, features)
     sums = pd.DataFrame(columns, index=counts.index).groupby(keys, sort=False).sum()
     sums = sums[sums["_size"].to_numpy() > 0]
-    sums.index = _as_multiindex(sums.index, features)
+    sums.index = as_multiindex(sums.index, features)
     totals = sums.sum()
 
     by_group: dict[str, Any] = {}
