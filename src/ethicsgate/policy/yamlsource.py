@@ -11,7 +11,23 @@ import yaml
 
 from ethicsgate.errors import EthicsgateError, Location
 
-__all__ = ["YamlDocument", "load_yaml", "pydantic_errors_to_message"]
+__all__ = [
+    "MAX_YAML_BYTES",
+    "MAX_YAML_DEPTH",
+    "MAX_YAML_NODES",
+    "YamlDocument",
+    "load_yaml",
+    "pydantic_errors_to_message",
+]
+
+#: The largest policy or audit spec file read, in bytes (10 MiB; the largest shipped pack
+#: is a few KiB).
+MAX_YAML_BYTES = 10 * 1024 * 1024
+#: The most values (scalars, lists and mappings) a document may hold once every alias is
+#: expanded: the nested anchors of a "billion laughs" document expand exponentially.
+MAX_YAML_NODES = 200_000
+#: The deepest nesting of lists and mappings, aliases expanded.
+MAX_YAML_DEPTH = 100
 
 if TYPE_CHECKING:  # the stubs type CSafeLoader apart from SafeLoader; both build the same nodes
     _Loader = yaml.SafeLoader
@@ -40,6 +56,86 @@ class YamlDocument:
                 return Location(str(self.path))
             parts = parts[:-1]
             key = False
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column of character ``offset`` in ``text``."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
+    """Return the 1-based line and column (in characters) of byte ``offset`` in ``data``."""
+    start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column
+
+
+def _check_size(root: yaml.Node, path: Path, error: type[EthicsgateError], what: str) -> None:
+    """Reject a node graph that expands beyond the limits, without expanding it.
+
+    Aliases make the composed graph share nodes, so its expanded size is computed once per
+    distinct node (memoised, iteratively: no recursion limit to hit) and a cycle (an anchor
+    used inside itself) is found on the way.
+
+    Raises:
+        error: an alias refers to its own anchor, the document nests deeper than
+            MAX_YAML_DEPTH or expands to more than MAX_YAML_NODES values.
+    """
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    uses: dict[int, int] = {}
+    on_stack: set[int] = set()
+
+    def where(node: yaml.Node) -> Location:
+        return Location(str(path), node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def children(node: yaml.Node) -> list[yaml.Node]:
+        if isinstance(node, yaml.MappingNode):
+            return [child for pair in node.value for child in pair]
+        if isinstance(node, yaml.SequenceNode):
+            return list(node.value)
+        return []
+
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_stack.discard(key)
+            kids = children(node)
+            sizes[key] = 1 + sum(sizes[id(k)] for k in kids)
+            depths[key] = 1 + max((depths[id(k)] for k in kids), default=0)
+            if sizes[key] > MAX_YAML_NODES or depths[key] > MAX_YAML_DEPTH:
+                # name the anchor whose repetition blows the size up, if there is one
+                shared = [k for k in kids if uses.get(id(k), 0) > 1]
+                culprit = max(shared, key=lambda k: sizes[id(k)], default=node)
+                if depths[key] > MAX_YAML_DEPTH:
+                    message = f"the {what} nests lists and mappings more than {MAX_YAML_DEPTH} deep"
+                    hint = "flatten the structure; no policy or audit spec field nests this deep"
+                else:
+                    message = (
+                        f"the {what} expands to more than {MAX_YAML_NODES:,} values once its "
+                        "aliases (*name) are expanded"
+                    )
+                    hint = (
+                        "write the values out, or use fewer and smaller anchors (&name); a "
+                        "document that expands this far is refused as a denial of service"
+                    )
+                raise error(message, location=where(culprit), hint=hint)
+            continue
+        if key in on_stack:
+            raise error(
+                f"the {what} uses an alias inside its own anchor (a recursive structure)",
+                location=where(node),
+                hint="an alias (*name) cannot appear inside the value it refers to",
+            )
+        uses[key] = uses.get(key, 0) + 1
+        if key in sizes:
+            continue
+        on_stack.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(children(node)))
 
 
 def _walk(
@@ -93,18 +189,52 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
         error: the file is missing, unreadable, empty, not YAML, or not a mapping.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
     except FileNotFoundError as exc:
         raise error(f"{what} file not found", location=path, hint="check the path") from exc
     except IsADirectoryError as exc:
         raise error(f"expected a {what} file, found a directory", location=path) from exc
-    except UnicodeDecodeError as exc:
-        raise error(f"{what} file is not UTF-8 text ({exc.reason})", location=path) from exc
     except OSError as exc:
         raise error(f"cannot read {what} file: {exc.strerror}", location=path) from exc
+    if len(raw) > MAX_YAML_BYTES:
+        raise error(
+            f"the {what} file is larger than {MAX_YAML_BYTES // (1024 * 1024)} MiB",
+            location=path,
+            hint=f"check that this is the {what} you meant; split a very large policy into packs",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _byte_line_col(raw, exc.start)
+        raise error(
+            f"{what} file is not UTF-8 text: byte 0x{raw[exc.start]:02x} ({exc.reason})",
+            location=Location(str(path), line, column),
+            hint="save the file as UTF-8 (an editor's 'encoding' setting, or "
+            "`iconv -f latin1 -t utf-8`)",
+        ) from exc
+    if not text.strip():
+        raise error(
+            f"{what} file is empty",
+            location=Location(str(path), 1, 1),
+            hint=f"write the {what} as YAML; `ethicsgate init` writes a starting point",
+        )
     try:
         node = yaml.compose(text, Loader=_Loader)
+        if node is not None:
+            _check_size(node, path, error, what)
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        # a character YAML does not allow (NUL, other control characters): no mark, a position
+        line, column = _line_col(text, exc.position)
+        char = exc.character
+        code = ord(char) if isinstance(char, str) else int(char)
+        raise error(
+            f"invalid YAML: character U+{code:04X} is not allowed in a YAML file",
+            location=Location(str(path), line, column),
+            hint="remove it: control characters such as NUL cannot appear in YAML, not "
+            "even inside quotes",
+        ) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
@@ -115,7 +245,11 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", location=path) from exc
     if node is None or data is None:
-        raise error(f"{what} file is empty", location=path)
+        raise error(
+            f"{what} file is empty (it holds only comments or blank lines)",
+            location=Location(str(path), 1, 1),
+            hint=f"write the {what} as YAML; `ethicsgate init` writes a starting point",
+        )
     if not isinstance(data, dict):
         raise error(
             f"a {what} must be a YAML mapping (key: value), found {type(data).__name__}",
