@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import sys
 import typing
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+
+from ethicsgate.policy.fields import format_duration
 
 __all__ = ["cli_reference", "policy_reference", "write_docs"]
 
@@ -30,6 +33,10 @@ def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
             " (optional)" if any(p == "`null`" for p in parts) else ""
         )
     kind = schema.get("type")
+    if schema.get("title") == "Duration":
+        return f"duration (0 to {schema['maxDuration']})"
+    if kind in ("integer", "number"):
+        return str(kind) + _range_text(schema)
     if kind == "array":
         return f"list of {_type_text(schema.get('items', {}), defs)}"
     if kind == "object":
@@ -42,6 +49,36 @@ def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
     return f"{kind}" if kind else "any"
 
 
+def _number(value: float) -> str:
+    """Return a bound as people read it: 100,000, 0.5, 10^15."""
+    if isinstance(value, int) and abs(value) >= 10**7:
+        exponent = len(str(abs(value))) - 1
+        if abs(value) == 10**exponent:
+            return f"10^{exponent}"
+        return (
+            f"2^{abs(value).bit_length()} - 1"
+            if value == 2 ** value.bit_length() - 1
+            else str(value)
+        )
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _range_text(schema: dict[str, Any]) -> str:
+    """Return a number field's documented range, e.g. `` (1 to 10^15)``, or ''."""
+    low: float | None = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high: float | None = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if low is None and high is None:
+        return ""
+    if high is None:
+        assert low is not None
+        return f" (≥ {_number(low)})" if "minimum" in schema else f" (> {_number(low)})"
+    if low is None:
+        return f" (≤ {_number(high)})" if "maximum" in schema else f" (< {_number(high)})"
+    left = "(" if "exclusiveMinimum" in schema else "["
+    right = ")" if "exclusiveMaximum" in schema else "]"
+    return f" {left}{_number(low)}, {_number(high)}{right}"
+
+
 def _model_table(model: type[BaseModel]) -> str:
     schema = model.model_json_schema(by_alias=True)
     defs = schema.get("$defs", {})
@@ -49,6 +86,8 @@ def _model_table(model: type[BaseModel]) -> str:
     rows = ["| field | type | required | default | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema.get("properties", {}).items():
         default = prop.get("default", "")
+        if prop.get("title") == "Duration" and isinstance(default, str):
+            default = format_duration(TypeAdapter(timedelta).validate_python(default))
         default_text = f"`{default}`" if name not in required and "default" in prop else ""
         description = (prop.get("description") or "").replace("\n", " ").replace("|", "\\|")
         rows.append(
@@ -121,7 +160,7 @@ def _extra_models(models: Any) -> list[type[BaseModel]]:
             and issubclass(value, BaseModel)
             and value.__module__ == models.__name__
             and value not in seen
-            and value.__name__ not in ("RuleBase", "StrictModel")
+            and value.__name__ not in ("RuleBase", "StrictModel", "PolicyModel")
         ):
             out.append(value)
     return out

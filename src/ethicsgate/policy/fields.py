@@ -8,10 +8,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
 
-__all__ = ["Duration", "TextPattern", "format_duration", "parse_duration"]
+__all__ = ["MAX_DURATION", "Duration", "TextPattern", "format_duration", "parse_duration"]
 
 _UNITS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+#: The longest duration a policy may state: 100 years (36,500 days). Longer ones have no
+#: meaning for a deadline or a grace period, and overflow dates and SQL intervals.
+MAX_DURATION = timedelta(days=36_500)
 _DURATION_HELP = "write a whole number with a unit: 30s, 10m, 48h, 7d, 2w (or a sum such as 1h30m)"
 
 # RE2 (DuckDB's regex engine) has no lookaround and no backreferences; Python's re has both,
@@ -32,6 +35,8 @@ def parse_duration(value: Any) -> timedelta:
         seconds = value.total_seconds()
         if seconds < 0:
             raise ValueError("a duration cannot be negative")
+        if value > MAX_DURATION:
+            raise ValueError("a duration cannot be longer than 36500d (100 years)")
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(f"{value!r} is not a duration; {_DURATION_HELP}")
@@ -46,6 +51,10 @@ def parse_duration(value: Any) -> timedelta:
             raise ValueError(f"a duration cannot be negative ({value!r})")
         raise ValueError(f"{value!r} is not a duration; {_DURATION_HELP}")
     seconds = sum(int(n) * _UNITS[u] for n, u in zip(match.groups(), "wdhms", strict=True) if n)
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(
+            f"duration {value!r} is longer than the longest allowed, 36500d (100 years)"
+        )
     return timedelta(seconds=seconds)
 
 
@@ -85,6 +94,8 @@ Duration = Annotated[
     WithJsonSchema(
         {
             "type": "string",
+            "title": "Duration",
+            "maxDuration": "36500d",
             "pattern": r"^(0|(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?)$",
             "examples": ["10m", "48h", "7d"],
         }

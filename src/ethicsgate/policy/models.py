@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ethicsgate.base import Identifier, StrictModel, Text
 from ethicsgate.metrics import METRICS, MetricId
@@ -57,6 +57,16 @@ __all__ = [
 ]
 
 
+class PolicyModel(StrictModel):
+    """Base of the policy models whose numbers a person writes: NaN and infinity are refused.
+
+    A YAML ``.nan`` would otherwise slip through every bound (NaN compares false with all),
+    and reads "not a number" in the error instead of "should be less than or equal to 1".
+    """
+
+    model_config = ConfigDict(**StrictModel.model_config, allow_inf_nan=False)
+
+
 class Severity(StrEnum):
     """How much a failing rule matters: ``block`` fails the audit, the others only report."""
 
@@ -89,7 +99,7 @@ ScoreMetric = Literal["roc_auc", "calibration"]
 ImpactRatioKind = Literal["selection", "scoring"]
 
 
-class UncertaintyOptions(StrictModel):
+class UncertaintyOptions(PolicyModel):
     """How a fairness rule measures uncertainty: bootstrap intervals and significance tests.
 
     The bootstrap resamples each group's aggregated confusion cells multinomially (the same
@@ -109,6 +119,7 @@ class UncertaintyOptions(StrictModel):
     seed: int = Field(
         default=0,
         ge=0,
+        le=2**63 - 1,
         description="Seed of the random generator: the same seed gives the same intervals.",
     )
     test: Literal["auto", "z_test", "fisher_exact"] = Field(
@@ -118,7 +129,7 @@ class UncertaintyOptions(StrictModel):
     )
 
 
-class FairnessAssertion(StrictModel):
+class FairnessAssertion(PolicyModel):
     """One threshold on a metric's ratio, difference or value, holding for the worst group.
 
     ``ratio`` is group value / reference value, ``difference`` is |group - reference| and
@@ -183,7 +194,7 @@ class FairnessAssertion(StrictModel):
         return self
 
 
-class ReviewOptions(StrictModel):
+class ReviewOptions(PolicyModel):
     """How a rule's findings go to the human review queue (``ethicsgate audit --enqueue``)."""
 
     sla: Duration = Field(
@@ -196,7 +207,7 @@ class ReviewOptions(StrictModel):
     )
 
 
-class RuleBase(StrictModel):
+class RuleBase(PolicyModel):
     """Fields every rule kind shares."""
 
     id: Identifier = Field(description="Unique within the pack; used in reports and waivers.")
@@ -269,6 +280,7 @@ class FairnessRule(RuleBase):
     min_group_size: int = Field(
         default=30,
         ge=1,
+        le=10**15,
         description="Smaller groups are reported and marked excluded, never compared.",
     )
     reference: ReferenceGroup = Field(
@@ -556,6 +568,7 @@ class HumanHandoffRule(TransparencyRule):
     within_turns: int | None = Field(
         default=None,
         ge=1,
+        le=1_000_000,
         description="Instead of a time: a human must join within this many later events.",
     )
     request_types: list[Text] = Field(
@@ -605,7 +618,9 @@ class DecisionExplainedRule(TransparencyRule):
         default_factory=lambda: list(DEFAULT_PLACEHOLDERS),
         description="Values that are not an explanation (compared case-insensitively).",
     )
-    min_length: int = Field(default=1, ge=1, description="Shortest accepted explanation.")
+    min_length: int = Field(
+        default=1, ge=1, le=1_000_000, description="Shortest accepted explanation."
+    )
     finding_fields: list[Identifier] = Field(
         default_factory=list, description="Extra roles of the record to show in findings."
     )
@@ -703,7 +718,7 @@ class OversightRule(RecordRuleBase):
     check_unique = field_validator("finding_fields")(_unique_list)
 
 
-class AdverseCondition(StrictModel):
+class AdverseCondition(PolicyModel):
     """Which decisions are adverse: an outcome in a list and, optionally, a score band."""
 
     outcomes: list[Text] = Field(
@@ -749,12 +764,17 @@ class ReviewSamplingRule(OversightRule):
 
     check: Literal["review_sampling"]
     share: float = Field(gt=0.0, le=1.0, description="Share of decisions sampled per group.")
-    seed: int = Field(ge=0, description="Seed of the sample: same data and seed, same sample.")
+    seed: int = Field(
+        ge=0, le=2**63 - 1, description="Seed of the sample: same data and seed, same sample."
+    )
     strata: list[Identifier] = Field(
         default_factory=list, description="Roles whose values form the groups sampled apart."
     )
     min_per_group: int = Field(
-        default=1, ge=0, description="Sample at least this many decisions of every group."
+        default=1,
+        ge=0,
+        le=1_000_000_000,
+        description="Sample at least this many decisions of every group.",
     )
 
     check_unique_strata = field_validator("strata")(_unique_list)
@@ -797,7 +817,7 @@ EXPECTATIONS: dict[str, str] = {
 }
 
 
-class Expectation(StrictModel):
+class Expectation(PolicyModel):
     """One data-quality expectation on a role (column) of the rule's dataset.
 
     not_null: no missing value; in_set: every value is one of ``values``; between: every value
