@@ -463,36 +463,99 @@ DEFAULT_AUTOMATED_REVIEWERS = ("system", "auto", "automated", "model", "bot", "a
 
 #: Event types that disclose automation (EU AI Act Art. 50(1)).
 DEFAULT_DISCLOSURE_TYPES = ("bot_disclosure", "ai_disclosure")
-#: Bot or system text that discloses automation, in English, German, French, Spanish, Italian
-#: and Dutch (RE2 syntax, case-insensitive).
+#: Bot or system text that discloses automation, in English, German, French, Spanish, Italian,
+#: Dutch and Portuguese (RE2 syntax, case-insensitive). Grown from the phrase corpus in
+#: tests/assets/phrase-corpus.yaml: each phrase there must match (or must not). RE2's ``\b``
+#: knows only ASCII letters, so no ``\b`` touches an accented letter.
 DEFAULT_DISCLOSURE_PATTERNS = (
-    r"\b(virtual|digital|automated|ai|a\.i\.) ?(assistant|agent|helper)\b",
+    # en
+    r"\b(virtual|digital|automated|ai|a\.i\.|ai-powered) ?(assistant|agent|helper)\b",
     r"\bchat ?bot\b",
-    r"\b(i am|i'm) (an? )?(bot|ai|machine|computer program)\b",
+    r"\b(this is|i am|i'm|you are|you're) (talking |chatting |speaking |writing )?(to |with )?"
+    r"(an? |our )?(bot|chatbot|ai|a\.i\.|machine|computer program|automated (assistant|system|"
+    r"service|message|reply|response))\b",
+    r"\b(i am|i'm) not (a |an )?(human|real person|person)\b",
+    r"\bthis (chat|conversation|reply|response|message|answer) is (automated|ai-generated)\b",
+    r"\bautomated (reply|response|message|answer)\b",
+    r"\b(generated|powered|answered|written|handled) by (an? )?(ai|a\.i\.|bot|artificial "
+    r"intelligence|automation)\b",
     r"\bartificial intelligence\b",
+    # de
     r"\b(virtuell|digital|automatisiert)e[rn]? assistent",
     r"\bki-(assistent|gestützt)",
     r"\bich bin (ein|eine) (bot|chatbot|ki|computerprogramm)\b",
+    r"\b(sie|du) (chatten|chattest|sprechen|sprichst|schreiben|schreibst) mit (einem|einer) "
+    r"(bot|chatbot|ki|maschine|computer)\b",
+    r"\b(automatische|automatisierte) (antwort|nachricht)",
+    r"\bich bin kein (mensch|echter mensch)\b",
+    r"\bkünstliche[rn]? intelligenz",
+    # fr
     r"\bassistant (virtuel|automatisé|numérique)",
-    r"\bje suis (un robot|un bot|une ia)\b",
+    r"\bje suis (un robot|un bot|un chatbot|une ia|une intelligence artificielle)\b",
+    r"\bvous (discutez|parlez|échangez|chattez) avec (un robot|un bot|un chatbot|une ia)\b",
+    r"\b(réponse|message) automatique",
+    r"\bje ne suis pas (un humain|une personne|un être humain)",
+    r"\bintelligence artificielle\b",
+    # es
     r"\basistente (virtual|automático|digital)",
-    r"\bsoy un (bot|robot|asistente virtual)\b",
+    r"\bsoy un (bot|robot|chatbot|asistente virtual)\b",
+    r"(estás|está|estas|esta) hablando con (un bot|un robot|un chatbot|una ia)\b",
+    r"\brespuesta automática",
+    r"\bno soy (una persona|un humano|un ser humano)\b",
+    r"\binteligencia artificial\b",
+    # it
     r"\bassistente (virtuale|digitale)",
+    r"\bsono un (bot|robot|chatbot)\b",
+    r"\brisposta automatica\b",
+    r"\bnon sono (una persona|un essere umano|un umano)\b",
+    r"\bintelligenza artificiale\b",
+    # nl
     r"\b(virtuele|digitale) assistent",
+    r"\bik ben een (bot|chatbot|robot)\b",
+    r"\bautomatisch (antwoord|bericht)\b",
+    r"\bik ben geen mens\b",
+    r"\bkunstmatige intelligentie\b",
+    # pt
+    r"\bsou um (bot|robô|chatbot|assistente virtual)",
+    r"\bsou uma (ia|inteligência artificial)",
+    r"\bresposta automática",
+    r"o sou (humano|uma pessoa|um humano)\b",  # "não sou": RE2's \b cannot precede "ã"
+    r"\bintelig(ê|e)ncia artificial\b",
 )
 #: Event types that are a request for a person.
 DEFAULT_REQUEST_TYPES = ("handoff_request",)
-#: Customer text that asks for a person, in English, German, French, Spanish, Italian and Dutch.
+#: Customer text that asks for a person, in English, German, French, Spanish, Italian, Dutch
+#: and Portuguese; grown from the same phrase corpus.
 DEFAULT_REQUEST_PATTERNS = (
-    r"\b(speak|talk|chat) (to|with) (a |an |some)?(real )?(human|person|agent|someone|somebody|"
-    r"staff|employee|representative)",
+    # en
+    r"\b(speak|talk|chat) (to|with) (a |an |some|the )?(real |live |actual )?(human|person|agent|"
+    r"someone|somebody|staff|employee|representative|operator|manager|customer service)",
+    r"\b(connect|transfer|put) me (through )?(to|with) (a |an |the )?(real |live )?(human|person|"
+    r"agent|someone|somebody|representative|operator|manager|customer service)",
+    r"\bget me (a |an )?(real |live )?(human|person|agent|representative|operator)\b",
     r"\b(real|live) (person|human|agent)\b",
-    r"\bhuman,? please\b",
+    r"\b(human|agent|representative|operator|person)[,!.]? ?(please|pls|plz)\b",
+    r"^\W*(human|agent|representative|operator|a person|a human)\W*$",
+    # de
     r"\bmit (einem|einer) (echten )?(menschen|mitarbeiter|mitarbeiterin|person)\b",
+    r"\b(mitarbeiter|mitarbeiterin|mensch|berater|beraterin),? bitte\b",
+    # fr
     r"\bparler (à|a|avec) (un humain|une personne|un conseiller|une conseillère|quelqu'un)",
+    r"\b(un conseiller|une conseillère|un humain|un agent|une personne),? (svp|stp|s'il vous pla)",
+    r"\ben relation avec (un conseiller|une conseillère|un humain|une personne|un agent)",
+    # es
     r"\bhablar con (una persona|un humano|un agente|alguien)\b",
+    r"\b(agente|operador|humano|persona),? por favor\b",
+    r"\b(pásame|pasame|comuníqueme|comuniqueme) con (un|una) (agente|persona|humano|operador)",
+    # it
     r"\bparlare con (una persona|un operatore|un umano|qualcuno)\b",
+    r"\b(operatore|persona|umano),? per favore\b",
+    # nl
     r"\bmet een (mens|medewerker|persoon)\b",
+    r"\b(medewerker|mens),? (graag|alstublieft|alsjeblieft)\b",
+    # pt
+    r"\bfalar com (um atendente|uma pessoa|um humano|algu|um agente)",
+    r"\b(atendente|humano|agente),? por favor\b",
 )
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
