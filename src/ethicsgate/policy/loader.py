@@ -67,14 +67,16 @@ def _precheck(doc: YamlDocument) -> None:
     if not isinstance(rules, list):
         return
     for index, rule in enumerate(rules):
-        if isinstance(rule, dict) and rule.get("kind") in PLANNED_KINDS:
+        # a kind that is not text (a list, a mapping) is left to the model's located error
+        kind = rule.get("kind") if isinstance(rule, dict) else None
+        if isinstance(kind, str) and kind in PLANNED_KINDS:
             raise PolicyError(
                 f"rule {rule.get('id')!r}: kind {rule['kind']!r} is not supported by this "
                 f"version of ethicsgate (supported: {', '.join(_supported_kinds())})",
                 location=doc.locate(("rules", index, "kind")),
                 hint="upgrade ethicsgate or remove the rule",
             )
-        if isinstance(rule, dict) and rule.get("kind") in CHECKS:
+        if isinstance(kind, str) and kind in CHECKS:
             _check_check_name(doc, index, rule)
         if isinstance(rule, dict) and isinstance(rule.get("metrics"), list):
             for m_index, metric in enumerate(rule["metrics"]):

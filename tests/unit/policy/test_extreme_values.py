@@ -82,3 +82,17 @@ def test_review_sla_overflow_is_exit_2_through_the_cli(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert f"{path}:" in done.stderr and "36500d" in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["[fairness]", "{a: 1}", "1", "null"])
+def test_a_kind_that_is_not_text_is_located(tmp_path: Path, kind: str) -> None:
+    """Found by the fuzz harness: a list as the kind crashed the pre-check (unhashable)."""
+    text = (
+        "schema_version: 1\nid: p\nversion: '1'\ntitle: t\nowner: o\nrules:\n"
+        f"  - id: r\n    kind: {kind}\n    dataset: d\n"
+    )
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    assert info.value.location is not None and info.value.location.line == 8
