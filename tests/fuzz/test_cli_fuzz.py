@@ -185,7 +185,9 @@ def mangled_text(draw: st.DrawFn, text: str) -> str:
         return text[: draw(st.integers(0, len(text)))]
     if how == "insert":
         at = draw(st.integers(0, len(text)))
-        junk = draw(st.sampled_from(["\x00", ":", "- ", "{", "]", "'", '"', "\t", "&a *a", "\ufeff"]))
+        junk = draw(
+            st.sampled_from(["\x00", ":", "- ", "{", "]", "'", '"', "\t", "&a *a", "\ufeff"])
+        )
         return text[:at] + junk + text[at:]
     if how == "bomb":
         lines = ["x0: &x0 [a, a, a, a, a, a, a, a]"]
@@ -222,7 +224,7 @@ def mangled_csv(draw: st.DrawFn) -> bytes:
                 if col < len(row):
                     row.pop(col)
         elif action == "empty":
-            rows = []
+            return b""
         elif action == "header_only":
             rows = []
     text = "\n".join(",".join(r) for r in [header, *rows]) + "\n"
@@ -275,11 +277,30 @@ def test_policy_check(workdir: Callable[[], Path], policy: str) -> None:
     assert code != 1
 
 
+BASE_CSV = ("\n".join(",".join(r) for r in [HEADER, *ROWS]) + "\n").encode()
+
+
+@st.composite
+def audit_inputs(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    """Return policy, spec and evidence with one of them (or none) mangled, so most runs get
+    past the first check and exercise what comes after it."""
+    target = draw(st.sampled_from(["policy", "spec", "data", "data", "none"]))
+    policy = draw(mutated_document(POLICY)) if target == "policy" else _dump(POLICY)
+    spec = draw(mutated_document(SPEC)) if target == "spec" else _dump(SPEC)
+    data = draw(mangled_csv()) if target == "data" else BASE_CSV
+    return policy, spec, data
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
 @settings(settings.get_profile(PROFILE))
-@given(policy=mutated_document(POLICY), spec=mutated_document(SPEC), data=mangled_csv())
+@given(inputs=audit_inputs())
 def test_audit_gate_publish_verify(
-    workdir: Callable[[], Path], policy: str, spec: str, data: bytes
+    workdir: Callable[[], Path], inputs: tuple[str, str, bytes]
 ) -> None:
+    policy, spec, data = inputs
     folder = workdir()
     (folder / "policy.yaml").write_text(policy, encoding="utf-8")
     (folder / "audit.yaml").write_text(spec, encoding="utf-8")

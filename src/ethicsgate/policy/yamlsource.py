@@ -194,7 +194,7 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
     except FileNotFoundError as exc:
         raise error(f"{what} file not found", location=path, hint="check the path") from exc
     except IsADirectoryError as exc:
-        raise error(f"expected a {what} file, found a directory", location=path) from exc
+        raise error(f"expected the {what} file, found a directory", location=path) from exc
     except OSError as exc:
         raise error(f"cannot read {what} file: {exc.strerror}", location=path) from exc
     if len(raw) > MAX_YAML_BYTES:
@@ -252,7 +252,7 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
         )
     if not isinstance(data, dict):
         raise error(
-            f"a {what} must be a YAML mapping (key: value), found {type(data).__name__}",
+            f"the {what} must be a YAML mapping (key: value), found {type(data).__name__}",
             location=Location(str(path), node.start_mark.line + 1, node.start_mark.column + 1),
         )
     doc = YamlDocument(path=path, data=data)
