@@ -54,8 +54,39 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 PROPUBLICA_CSV = SHARED / "compas" / "compas-scores-two-years.csv"
 
 
+#: Skip reasons that mean a real component is missing, and the one command that provides it.
+REAL_COMPONENTS = {
+    "PostgreSQL": ("ETHICSGATE_TEST_POSTGRES_URL", "make test  (installs pgserver, a dev extra)"),
+    "Chromium": ("Chromium is not installed", "sudo apt-get install chromium"),
+    "axe-core": ("axe-core", "npm ci --prefix tests/browser"),
+    "shared datasets": ("evidence not shipped", "clone next to ../shared/datasets"),
+}
+
+
+def _skipped_components(terminalreporter: pytest.TerminalReporter) -> dict[str, int]:
+    """Count the skipped tests per missing real component."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        for name, (marker, _) in REAL_COMPONENTS.items():
+            if marker in reason:
+                counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """List the golden files this run rewrote (each of their tests failed on purpose)."""
+    """Say which real-component tests were skipped and how to run them; list rewritten goldens."""
+    skipped = _skipped_components(terminalreporter)
+    if skipped:
+        terminalreporter.section("real components missing: these tests were skipped")
+        for name, count in skipped.items():
+            terminalreporter.write_line(
+                f"{count:4d} test(s) need {name}: {REAL_COMPONENTS[name][1]}"
+            )
+        terminalreporter.write_line(
+            "all of them at once (installs Chromium, PostgreSQL, axe-core; needs root): "
+            "CI=true bash .ci/run"
+        )
     paths = regenerated()
     if paths:
         terminalreporter.section("regenerated golden files")
