@@ -193,3 +193,63 @@ def test_publish_system_citing_unknown_rule_is_located(pipeline: Path) -> None:
         "policy.yaml:32:13: system 'preapproval-model' cites unknown rule 'aproval-parity'"
         in stderr
     )
+
+
+# --- every shipped pack that describes systems publishes; the error shows what to add ----------
+
+SHIPPED_PACKS = Path(__file__).resolve().parents[2] / "src" / "ethicsgate" / "packs"
+
+
+def test_publish_the_bakery_example_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run("examples", "bakery", "--out", "ex")[0] == 0
+    assert run("audit", "ex/audit.yaml", "--out", "ex/report")[0] == 1
+    code, _, stderr = run("publish", "ex/report", "--out", "public")
+    assert code == 0, stderr
+    statement = json.loads((tmp_path / "public" / "statement.json").read_text())
+    names = [s["name"] for s in statement["systems"]]
+    assert names == [
+        "Krümel, the chat assistant on our website",
+        "Newsletter, birthday and loyalty emails",
+        "Loyalty discount decisions",
+    ]
+
+
+@pytest.mark.parametrize(
+    "pack",
+    [
+        "bakery-customer-automation",
+        "customer-automation",
+        "eeoc-four-fifths",
+        "eu-ai-act-transparency",
+        "gdpr-consent",
+        "nyc-ll144",
+        "nyc-ll144-example",
+    ],
+)
+def test_shipped_packs_describe_their_systems(pack: str) -> None:
+    from ethicsgate.policy import load_policy
+
+    loaded = load_policy(SHIPPED_PACKS / f"{pack}.yaml")
+    assert loaded.pack.systems
+    cited = {rule for system in loaded.pack.systems for rule in system.rules}
+    assert cited and cited <= {rule.id for rule in loaded.pack.rules}
+
+
+def test_publish_without_systems_shows_the_section_to_add(pipeline: Path) -> None:
+    text = (pipeline / "policy.yaml").read_text()
+    (pipeline / "policy.yaml").write_text(text[: text.index("systems:")])
+    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site")
+    assert code == 2
+    assert "add a top-level 'systems:' section to policy.yaml" in stderr
+    assert "docs/transparency-statements.md" in stderr and "Traceback" not in stderr
+    # the example in the message is YAML that, appended as written, makes the policy publishable
+    snippet = stderr[stderr.index("systems:\n") : stderr.index("\n\n  basis is")]
+    assert "rules: [approval-parity]" in snippet
+    (pipeline / "policy.yaml").write_text(text[: text.index("systems:")] + snippet + "\n")
+    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site")
+    assert code == 0, stderr
+    statement = json.loads((pipeline / "site" / "statement.json").read_text())
+    assert [s["name"] for s in statement["systems"]] == ["Website chat assistant"]

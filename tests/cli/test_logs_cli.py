@@ -123,4 +123,4 @@ def test_shipped_bakery_policy_checks(bakery: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     code, stdout, _ = run("policy", "check", str(root / "policies/bakery-customer-automation.yaml"))
     assert code == 0
-    assert "(bakery-customer-automation 1.0, 8 rule(s))" in stdout
+    assert "(bakery-customer-automation 1.1, 8 rule(s))" in stdout

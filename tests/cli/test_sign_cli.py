@@ -171,3 +171,50 @@ def test_bad_key_input_exits_2(signed: dict[str, Path], tmp_path: Path) -> None:
     assert code == 2 and "policy.yaml" in stderr
     code, _, stderr = run("keys", "generate", "--out", str(signed["key"].parent))
     assert code == 2 and "remove it or choose another --out" in stderr
+
+
+# --- an unsigned report: say so, and how to sign it ---------------------------------------------
+
+
+@pytest.mark.parametrize("with_key", [False, True])
+@pytest.mark.parametrize("target", ["report", "report/report.json"])
+def test_verify_an_unsigned_report_says_it_is_unsigned(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    target: str,
+    with_key: bool,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING)
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    assert run("audit", "audit.yaml", "--out", "report")[0] == 1
+    key = ["--key", "keys/ethicsgate.pub"] if with_key else []
+    code, _, stderr = run("verify", target, *key)
+    assert code == 2
+    assert "report/report.json: this report is not signed" in stderr
+    assert "ethicsgate audit AUDIT.yaml --key keys/ethicsgate.key" in stderr
+    assert "Missing option" not in stderr and "Traceback" not in stderr
+
+
+def test_verify_an_unsigned_statement_says_how_to_sign_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pipeline = Path(__file__).resolve().parents[1] / "scenarios" / "gate_pipeline"
+    for name in ("policy.yaml", "candidate-pass.yaml"):
+        (tmp_path / name).write_bytes((pipeline / name).read_bytes())
+    for data in pipeline.glob("*.csv"):
+        (tmp_path / data.name).write_bytes(data.read_bytes())
+    assert run("publish", "candidate-pass.yaml", "--out", "site")[0] == 0
+    code, _, stderr = run("verify", "site")
+    assert code == 2
+    assert "site/statement.json: this statement is not signed" in stderr
+    assert "ethicsgate publish SOURCE --out DIR --key keys/ethicsgate.key" in stderr
+
+
+def test_verify_a_signed_report_without_key_asks_for_it(signed: dict[str, Path]) -> None:
+    code, _, stderr = run("verify", "report")
+    assert code == 2
+    assert "report/report.intoto.json: verifying needs the signer's public key" in stderr
+    assert "ethicsgate verify report --key keys/ethicsgate.pub" in stderr

@@ -30,12 +30,14 @@ from ethicsgate.attest.statement import (
     sha256_file,
 )
 from ethicsgate.canonical import REPORT_FILES, REPORT_JSON, STATEMENT_FILES, STATEMENT_JSON
-from ethicsgate.errors import VerificationError
+from ethicsgate.errors import PolicyError, VerificationError
+from ethicsgate.policy.packs import is_pack_ref, pack_path
 
 __all__ = [
     "ENVELOPE_FILENAME",
     "REPORT_SUBJECT",
     "VerificationResult",
+    "locate_envelope",
     "verify_attestation",
 ]
 
@@ -75,7 +77,8 @@ def verify_attestation(
 
     Always checks the signature and the ``report.json`` subject, which is resolved next to the
     envelope. With ``check_files``, also re-hashes every other subject, resolved under
-    ``root`` (default: the current working directory).
+    ``root`` (default: the current working directory); a ``pack:NAME`` subject is the policy
+    pack of that name shipped with this ethicsgate.
 
     Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
     its content, and the verifying signature's keyid must be the key's fingerprint. Neither
@@ -85,19 +88,9 @@ def verify_attestation(
     Raises:
         VerificationError: The envelope file does not exist or cannot be read.
     """
-    if envelope_path.is_dir():
-        statement_envelope = envelope_path / STATEMENT_ENVELOPE_FILENAME
-        report_envelope = envelope_path / ENVELOPE_FILENAME
-        use_statement = statement_envelope.exists() and not report_envelope.exists()
-        envelope_path = statement_envelope if use_statement else report_envelope
+    envelope_path = locate_envelope(envelope_path)
     try:
         data = envelope_path.read_bytes()
-    except FileNotFoundError as exc:
-        raise VerificationError(
-            "envelope file not found",
-            location=envelope_path,
-            hint=f"pass the signed envelope ({ENVELOPE_FILENAME}) or the directory holding it",
-        ) from exc
     except OSError as exc:
         raise VerificationError(
             f"cannot read the envelope file: {exc.strerror or exc}", location=envelope_path
@@ -145,11 +138,65 @@ def verify_attestation(
     if check_files:
         base = Path.cwd() if root is None else root
         for subject in statement.subjects:
-            if subject.name not in local_files:
-                reasons.extend(_check_subject(subject, base / subject.name))
+            if subject.name in local_files:
+                continue
+            if is_pack_ref(subject.name):  # a shipped pack: the bytes this install carries
+                try:
+                    reasons.extend(_check_subject(subject, pack_path(subject.name)))
+                except PolicyError:
+                    reasons.append(f"{subject.name}: this ethicsgate ships no such policy pack")
+                continue
+            reasons.extend(_check_subject(subject, base / subject.name))
 
     return VerificationResult(
         ok=not reasons, reasons=reasons, statement=statement, fingerprint=fingerprint
+    )
+
+
+#: How each document ethicsgate writes gets signed, for the "not signed" error.
+_HOW_TO_SIGN = {
+    REPORT_JSON: "re-run the audit with a signing key: `ethicsgate keys generate --out keys` "
+    "once, then `ethicsgate audit AUDIT.yaml --key keys/ethicsgate.key` writes "
+    f"{ENVELOPE_FILENAME} beside report.json; verify it with `ethicsgate verify DIR --key "
+    "keys/ethicsgate.pub`",
+    STATEMENT_JSON: "publish it with a signing key: `ethicsgate keys generate --out keys` once, "
+    "then `ethicsgate publish SOURCE --out DIR --key keys/ethicsgate.key` writes "
+    f"{STATEMENT_ENVELOPE_FILENAME} beside statement.json",
+}
+
+
+def locate_envelope(target: Path) -> Path:
+    """Return the envelope to verify: ``target`` itself, or the one in the folder ``target``.
+
+    Raises:
+        VerificationError: there is no envelope; for an unsigned report or statement the
+            message says it is not signed and how to sign it.
+    """
+    beside = {REPORT_JSON: ENVELOPE_FILENAME, STATEMENT_JSON: STATEMENT_ENVELOPE_FILENAME}
+    envelope, document = target, None
+    if target.is_dir():
+        statement_envelope = target / STATEMENT_ENVELOPE_FILENAME
+        report_envelope = target / ENVELOPE_FILENAME
+        use_statement = statement_envelope.exists() and not report_envelope.exists()
+        envelope = statement_envelope if use_statement else report_envelope
+        documents = [target / name for name in beside if (target / name).is_file()]
+        document = documents[0] if documents else None
+    elif target.name in beside and target.is_file():  # the document itself: its envelope
+        envelope, document = target.parent / beside[target.name], target
+    if envelope.exists():
+        return envelope
+    if document is not None:
+        what = "report" if document.name == REPORT_JSON else "statement"
+        raise VerificationError(
+            f"this {what} is not signed: there is no signed envelope beside {document.name}, "
+            "so there is nothing to verify",
+            location=document,
+            hint=_HOW_TO_SIGN[document.name],
+        )
+    raise VerificationError(
+        "envelope file not found",
+        location=envelope,
+        hint=f"pass the signed envelope ({ENVELOPE_FILENAME}) or the directory holding it",
     )
 
 

@@ -169,7 +169,7 @@ def _run(
             version=pack.version,
             title=pack.title,
             owner=pack.owner,
-            path=display_path(audit.policy.path),
+            path=audit.policy.ref or display_path(audit.policy.path),
             sha256=audit.policy.sha256,
             references=[ReferenceInfo(**ref.model_dump()) for ref in pack.references],
         ),

@@ -9,9 +9,10 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from ethicsgate.base import Identifier, StrictModel
-from ethicsgate.errors import AuditSpecError
+from ethicsgate.errors import AuditSpecError, PolicyError
 from ethicsgate.evidence.spec import EvidenceSpec
 from ethicsgate.policy.loader import LoadedPolicy, load_policy
+from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
 __all__ = ["AuditSpec", "LoadedAudit", "load_audit_spec"]
@@ -24,7 +25,11 @@ class AuditSpec(StrictModel):
     id: Identifier = Field(description="Names the report folder: reports/<id>/.")
     title: str | None = None
     description: str | None = None
-    policy: str = Field(min_length=1, description="Path of the policy pack.")
+    policy: str = Field(
+        min_length=1,
+        description="Path of the policy pack (relative to this file), or pack:NAME for a pack "
+        "shipped with ethicsgate (`ethicsgate policy list`).",
+    )
     evidence: dict[Identifier, EvidenceSpec] = Field(
         min_length=1, description="Evidence sets by the name rules use as `dataset`."
     )
@@ -69,6 +74,32 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
         errors: list[Any] = exc.errors()
         location, message = pydantic_errors_to_message(doc, errors)
         raise AuditSpecError(message, location=location) from exc
+    policy = load_policy(_policy_source(spec, path, doc))
+    for index, rule in enumerate(policy.pack.rules):
+        for dataset in rule.datasets:  # the rule's dataset, and e.g. a consent rule's ledger
+            if dataset in spec.evidence:
+                continue
+            bound = ", ".join(spec.evidence) or "none"
+            raise AuditSpecError(
+                f"rule {rule.id!r} of {policy.ref or policy.path} reads dataset {dataset!r}, "
+                f"which this audit does not bind (bound: {bound})",
+                location=doc.locate(("evidence",)),
+                hint=f"add evidence.{dataset} with a path, or change the rule "
+                f"({policy.rule_location(index)})",
+            )
+    return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)
+
+
+def _policy_source(spec: AuditSpec, path: Path, doc: YamlDocument) -> Path | str:
+    """Return the policy file the spec names, or its ``pack:NAME``, checked to exist."""
+    if is_pack_ref(spec.policy):
+        try:
+            pack_path(spec.policy)
+        except PolicyError as exc:
+            raise AuditSpecError(
+                exc.message, location=doc.locate(("policy",)), hint=exc.hint
+            ) from exc
+        return spec.policy
     policy_path = Path(spec.policy)
     if not policy_path.is_absolute():
         policy_path = path.parent / policy_path
@@ -76,19 +107,7 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
         raise AuditSpecError(
             f"policy file not found: {policy_path}",
             location=doc.locate(("policy",)),
-            hint="the policy path is relative to the audit spec's folder",
+            hint="the policy path is relative to the audit spec's folder; or name a shipped "
+            "pack as pack:NAME (`ethicsgate policy list`)",
         )
-    policy = load_policy(policy_path)
-    for index, rule in enumerate(policy.pack.rules):
-        for dataset in rule.datasets:  # the rule's dataset, and e.g. a consent rule's ledger
-            if dataset in spec.evidence:
-                continue
-            bound = ", ".join(spec.evidence) or "none"
-            raise AuditSpecError(
-                f"rule {rule.id!r} of {policy.path} reads dataset {dataset!r}, which this "
-                f"audit does not bind (bound: {bound})",
-                location=doc.locate(("evidence",)),
-                hint=f"add evidence.{dataset} with a path, or change the rule "
-                f"({policy.rule_location(index)})",
-            )
-    return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)
+    return policy_path

@@ -1,4 +1,4 @@
-"""``ethicsgate examples bakery``: write example evidence with known, seeded violations."""
+"""``ethicsgate examples bakery|compas``: write example evidence, policies and audit specs."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     """
     import json
 
-    from ethicsgate.examples.bakery import EXPECTED, generate_bakery
+    from ethicsgate.examples.bakery import EXPECTED, audit_command, generate_bakery
 
     written = generate_bakery(out, seed=seed, with_audit=not data_only)
     if fmt == "json":
@@ -44,4 +44,49 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     for path in written.values():
         echo(f"wrote {path}")
     if not data_only:
-        echo(f"next: ethicsgate audit {out / 'audit.yaml'} --out {out / 'report'}")
+        echo(f"next: {audit_command(out)}")
+
+
+@examples.command("compas")
+@out_dir_option(
+    "Folder to write compas-scores-two-years.csv, audit.yaml and README.md into.", required=True
+)
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this copy of compas-scores-two-years.csv instead of downloading it (offline); "
+    "it must have the pinned sha256.",
+)
+@click.option("--data-only", is_flag=True, help="Write only the CSV.")
+@format_option(show_default=False)
+def compas(out: Path, source: Path | None, data_only: bool, fmt: str) -> None:
+    """Download ProPublica's COMPAS data, checked and cached, with an audit spec.
+
+    The file (7,214 defendants, with names and dates of birth, no license) comes from
+    ProPublica's public repository, is accepted only with its pinned sha256 and is kept in
+    ~/.cache/ethicsgate (or $XDG_CACHE_HOME), so it is downloaded once. Offline, download it
+    elsewhere and pass it with --from.
+    """
+    import json
+
+    from ethicsgate.examples.compas import (
+        COMPAS_SHA256,
+        COMPAS_URL,
+        audit_command,
+        write_compas_example,
+    )
+
+    written = write_compas_example(out, source=source, with_audit=not data_only)
+    if fmt == "json":
+        data = {
+            "url": COMPAS_URL,
+            "sha256": COMPAS_SHA256,
+            "files": {name: str(path) for name, path in written.items()},
+        }
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for path in written.values():
+        echo(f"wrote {path}")
+    if not data_only:
+        echo(f"next: {audit_command(out)}")

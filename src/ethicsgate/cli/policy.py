@@ -1,4 +1,4 @@
-"""``ethicsgate policy check|schema``."""
+"""``ethicsgate policy list|check|explain|schema``."""
 
 from __future__ import annotations
 
@@ -19,12 +19,45 @@ def policy() -> None:
     """Validate policy packs, explain them in plain language, print their schema."""
 
 
+@policy.command("list")
+@format_option(show_default=False)
+def list_(fmt: str) -> None:
+    """List the policy packs shipped with ethicsgate.
+
+    An audit spec uses one as `policy: pack:NAME`; the report pins it by version and sha256.
+    """
+    from dataclasses import asdict
+
+    from ethicsgate.policy.packs import PACK_PREFIX, list_packs
+
+    packs = list_packs()
+    if fmt == "json":
+        click.echo(json.dumps([asdict(p) for p in packs], indent=2))
+        return
+    wrap = textwrap.TextWrapper(
+        width=88, initial_indent="    ", subsequent_indent="      ", break_on_hyphens=False
+    )
+    for pack in packs:
+        systems = f", {pack.systems} system(s)" if pack.systems else ""
+        echo(f"{PACK_PREFIX}{pack.name}  {pack.version}  ({pack.rules} rule(s){systems})")
+        echo(f"  {pack.title}")
+        for ref in pack.references:
+            echo(wrap.fill(ref))
+    echo(
+        "\nuse one in an audit spec as `policy: pack:NAME`, explain it with "
+        "`ethicsgate policy explain pack:NAME`, or copy it with `ethicsgate init --pack NAME`"
+    )
+
+
 @policy.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @format_option(show_default=False)
 @click.pass_context
 def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
-    """Validate policy packs; exit 2 naming file:line:column if any is invalid."""
+    """Validate policy packs (files or pack:NAME); exit 2 if one is invalid.
+
+    The error names file:line:column and the fix.
+    """
     from ethicsgate.cli import EXIT_BAD_INPUT
     from ethicsgate.errors import EthicsgateError
     from ethicsgate.policy import load_policy
@@ -61,7 +94,10 @@ def check(ctx: click.Context, files: tuple[Path, ...], fmt: str) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @format_option(show_default=False)
 def explain(file: Path, fmt: str) -> None:
-    """Describe a policy pack in plain language: each rule, its effect and its sources."""
+    """Describe a policy pack (a file or pack:NAME) in plain language.
+
+    Each rule, its effect and its sources.
+    """
     from ethicsgate.policy import load_policy
     from ethicsgate.rules.explain import explain_policy
 

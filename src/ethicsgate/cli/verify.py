@@ -19,8 +19,7 @@ __all__ = ["verify"]
     "--key",
     "key_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="The signer's public key (PEM).",
+    help="The signer's public key (PEM), e.g. keys/ethicsgate.pub.",
 )
 @click.option(
     "--evidence",
@@ -38,18 +37,29 @@ __all__ = ["verify"]
 def verify(
     ctx: click.Context,
     target: Path,
-    key_path: Path,
+    key_path: Path | None,
     check_files: bool,
     root: Path | None,
     fmt: str,
 ) -> None:
     """Verify TARGET: a report or statement folder, or its *.intoto.json envelope.
 
-    Exits 0 when verified, 1 when not (with the exact reason), 2 on bad input.
+    Exits 0 when verified, 1 when not (with the exact reason), 2 on bad input (an unsigned
+    report says so, and how to sign it).
     """
     from ethicsgate.attest import load_public_key, verify_attestation
+    from ethicsgate.attest.verify import locate_envelope
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
+    from ethicsgate.errors import VerificationError
 
+    envelope = locate_envelope(target)  # an unsigned report: say so before asking for a key
+    if key_path is None:
+        raise VerificationError(
+            "verifying needs the signer's public key",
+            location=envelope,
+            hint="add --key with the public key of the pair that signed it, e.g. "
+            f"`ethicsgate verify {target} --key keys/ethicsgate.pub`",
+        )
     key = load_public_key(key_path)
     result = verify_attestation(target, key, check_files=check_files, root=root)
     subjects = [s.name for s in result.statement.subjects] if result.statement else []

@@ -25,13 +25,13 @@ import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ethicsgate.policy.packs import pack_path
 from ethicsgate.rules.oversight import select_review_sample
 
-__all__ = ["EXPECTED", "FILES", "generate_bakery", "policy_text"]
+__all__ = ["EXPECTED", "FILES", "audit_command", "generate_bakery", "policy_text"]
 
 FILES = (
     "chat_events.jsonl",
@@ -466,12 +466,14 @@ def _jsonl(rows: list[dict[str, Any]]) -> str:
 
 
 def policy_text() -> str:
-    """Return the bakery policy pack as shipped (policies/bakery-customer-automation.yaml)."""
-    return (
-        resources.files("ethicsgate.examples")
-        .joinpath("bakery_policy.yaml")
-        .read_text(encoding="utf-8")
-    )
+    """Return the bakery policy pack as shipped (pack:bakery-customer-automation)."""
+    return pack_path("bakery-customer-automation").read_text(encoding="utf-8")
+
+
+def audit_command(out_dir: Path | str) -> str:
+    """Return the command that audits what ``generate_bakery(out_dir)`` wrote."""
+    out = Path(out_dir)
+    return f"ethicsgate audit {out / 'audit.yaml'} --out {out / 'report'}"
 
 
 AUDIT_TEMPLATE = """\
@@ -517,7 +519,7 @@ def audit_text(*, policy: str, data: str, seed: int) -> str:
     return AUDIT_TEMPLATE.format(policy=policy, data=data, seed=seed)
 
 
-def _readme(seed: int) -> str:
+def _readme(seed: int, command: str | None) -> str:
     lines = [
         "# Krume & Co. bakery: example evidence (generated)",
         "",
@@ -531,12 +533,26 @@ def _readme(seed: int) -> str:
     for rule, reasons in EXPECTED.items():
         text = ", ".join(f"{k} {v}" for k, v in reasons.items())
         lines.append(f"| `{rule}` | {text} |")
-    lines += [
-        "",
-        "Run `ethicsgate audit audits/bakery.yaml` from the repository root; the walk-through is "
-        "docs/tutorial-bakery.md.",
-        "",
-    ]
+    if command is None:  # --data-only: the evidence of the repository's audits/bakery.yaml
+        lines += [
+            "",
+            "Run `ethicsgate audit audits/bakery.yaml` from the repository root; the walk-through "
+            "is docs/tutorial-bakery.md.",
+            "",
+        ]
+    else:
+        lines += [
+            "",
+            "Audit it from the folder you ran `ethicsgate examples bakery` in (exit 1: the planted "
+            "violations fail blocking rules, as they should):",
+            "",
+            "```sh",
+            command,
+            "```",
+            "",
+            "The walk-through is docs/tutorial-bakery.md in the ethicsgate repository.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -558,7 +574,7 @@ def generate_bakery(
         "email_sends.csv": _csv(sends),
         "consent_ledger.csv": _csv(ledger),
         "loyalty_decisions.csv": _csv(decisions),
-        "README.md": _readme(seed),
+        "README.md": _readme(seed, audit_command(out_dir) if with_audit else None),
     }
     if with_audit:
         contents["bakery-policy.yaml"] = policy_text()

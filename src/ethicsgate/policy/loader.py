@@ -19,6 +19,7 @@ from ethicsgate.policy.models import (
     PolicyPack,
     rule_kinds,
 )
+from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
@@ -33,6 +34,8 @@ class LoadedPolicy:
     path: Path
     sha256: str
     document: YamlDocument
+    #: ``pack:NAME`` when the policy is a pack shipped with ethicsgate, else None
+    ref: str | None = None
 
     def rule_location(self, index: int) -> str:
         """Return ``file:line:column`` of the rule at ``index``."""
@@ -40,13 +43,14 @@ class LoadedPolicy:
 
 
 def load_policy(path: Path | str) -> LoadedPolicy:
-    """Parse and validate a policy pack.
+    """Parse and validate a policy pack: a file, or ``pack:NAME`` for a shipped pack.
 
     Raises:
-        PolicyError: the file is missing, not YAML, or not a valid pack; the message names
-            file:line:column and the fix.
+        PolicyError: the file is missing, not YAML, or not a valid pack, or no shipped pack has
+            that name; the message names file:line:column and the fix.
     """
-    path = Path(path)
+    ref = str(path) if is_pack_ref(path) else None
+    path = pack_path(ref) if ref is not None else Path(path)
     doc = load_yaml(path, error=PolicyError, what="policy")
     _precheck(doc)
     try:
@@ -59,7 +63,7 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     check_waivers(doc, pack)
     check_systems(doc, pack)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedPolicy(pack=pack, path=path, sha256=digest, document=doc)
+    return LoadedPolicy(pack=pack, path=path, sha256=digest, document=doc, ref=ref)
 
 
 def _precheck(doc: YamlDocument) -> None:

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from ethicsgate.audit.reportfile import read_report
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.errors import PublishError
+from ethicsgate.errors import PolicyError, PublishError
 from ethicsgate.policy.loader import load_policy
 from ethicsgate.policy.models import PolicyPack
+from ethicsgate.policy.packs import is_pack_ref, pack_path
 
-__all__ = ["load_publish_inputs"]
+__all__ = ["SYSTEMS_EXAMPLE", "load_publish_inputs"]
 
 
 def load_publish_inputs(
@@ -37,12 +38,23 @@ def load_publish_inputs(
         from ethicsgate.audit import load_audit_spec, run_audit
 
         loaded = load_audit_spec(source)
-        _need_systems(loaded.policy.pack, loaded.policy.path)
+        _need_systems(loaded.policy.pack, loaded.policy.path, loaded.policy.ref)
         result = run_audit(loaded) if clock is None else run_audit(loaded, clock=clock)
         return loaded.policy.pack, result
     report_path = source / "report.json" if source.is_dir() else source
     result = read_report(report_path, error=PublishError, what="report")
-    policy_path = policy if policy is not None else Path(result.audit.policy.path)
+    recorded = result.audit.policy.path
+    if policy is None and is_pack_ref(recorded):
+        try:
+            policy_path = pack_path(recorded)
+        except PolicyError as exc:
+            raise PublishError(
+                f"the report's policy {recorded!r} is not shipped with this ethicsgate",
+                location=report_path,
+                hint="install the ethicsgate version the audit ran with, or pass --policy PATH",
+            ) from exc
+    else:
+        policy_path = policy if policy is not None else Path(recorded)
     if not policy_path.is_file():
         raise PublishError(
             f"the report's policy {str(policy_path)!r} was not found",
@@ -59,14 +71,45 @@ def load_publish_inputs(
             "version the report was made with (--policy)",
         )
     pack = load_policy(policy_path).pack
-    _need_systems(pack, policy_path)
+    _need_systems(pack, policy_path, recorded if is_pack_ref(recorded) and policy is None else None)
     return pack, result
 
 
-def _need_systems(pack: PolicyPack, path: Path) -> None:
-    if not pack.systems:
-        raise PublishError(
-            "the policy describes no automated systems, so there is nothing to publish",
-            location=path,
-            hint="add a 'systems:' section (docs/transparency-statements.md)",
-        )
+#: The ``systems:`` entry the error shows, filled with the pack's own rule ids.
+SYSTEMS_EXAMPLE = """\
+systems:
+  - id: chat-assistant
+    name: Website chat assistant
+    purpose: Answers questions about orders and opening hours.
+    encounter: When you open the chat on our website.
+    disclosure: The chat's first message says that it is an automated assistant.
+    human_contact: Type "person" in the chat, or call 030 1234 5678.
+    data:
+      - {{data: Your chat messages, basis: contract, purpose: Answer your question}}
+    accountable: The owner, Example Shop
+    rules: [{rules}]   # rules whose latest results are published with this system"""
+
+
+def _need_systems(pack: PolicyPack, path: Path, ref: str | None = None) -> None:
+    """Raise unless the pack describes a system: the error shows the section to add.
+
+    Raises:
+        PublishError: the pack has no ``systems:``; the hint is a ready-to-edit example.
+    """
+    if pack.systems:
+        return
+    where = (
+        f"a copy of {ref} (`ethicsgate init --pack {ref.removeprefix('pack:')}` writes one, "
+        "then point the audit spec's policy at it)"
+        if ref
+        else str(path)
+    )
+    example = SYSTEMS_EXAMPLE.format(rules=", ".join(rule.id for rule in pack.rules))
+    raise PublishError(
+        "the policy describes no automated systems, so there is nothing to publish",
+        location=ref or path,
+        hint=f"add a top-level 'systems:' section to {where}, one entry per system customers "
+        f"meet, for example:\n\n{example}\n\n  basis is a GDPR Art. 6(1) basis (consent, "
+        "contract, legal_obligation, vital_interests, public_task, legitimate_interests); "
+        "docs/transparency-statements.md describes every field",
+    )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
 from ethicsgate.errors import EthicsgateError
 
-__all__ = ["SCAFFOLD", "InitError", "scaffold_project"]
+__all__ = ["SCAFFOLD", "InitError", "pack_audit_text", "scaffold_pack", "scaffold_project"]
 
 #: Packaged file -> where it goes in the new project.
 SCAFFOLD = {
@@ -30,20 +31,73 @@ def scaffold_project(target: Path) -> list[Path]:
     Raises:
         InitError: ``target`` is a file, or one of the files already exists (nothing is written).
     """
-    if target.exists() and not target.is_dir():
-        raise InitError(f"{target} is a file, not a folder", location=target)
-    existing = [target / rel for rel in SCAFFOLD.values() if (target / rel).exists()]
-    if existing:
-        raise InitError(
-            f"refusing to overwrite {', '.join(str(p) for p in existing)}",
-            location=existing[0],
-            hint="run ethicsgate init in a new or empty folder, or move these files away",
-        )
+    _check_target(target, SCAFFOLD.values())
     written = []
     package = resources.files(__name__)
     for name, rel in SCAFFOLD.items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(package.joinpath(name).read_bytes())
+        written.append(path)
+    return written
+
+
+def _check_target(target: Path, files: Iterable[str]) -> None:
+    """Raise unless every file can be written into ``target`` without overwriting one."""
+    if target.exists() and not target.is_dir():
+        raise InitError(f"{target} is a file, not a folder", location=target)
+    existing = [target / rel for rel in files if (target / rel).exists()]
+    if existing:
+        raise InitError(
+            f"refusing to overwrite {', '.join(str(p) for p in existing)}",
+            location=existing[0],
+            hint="run ethicsgate init in a new or empty folder, or move these files away",
+        )
+
+
+def pack_audit_text(name: str, datasets: Iterable[str]) -> str:
+    """Return an audit spec binding the copy of pack ``name`` to one data file per dataset."""
+    lines = [
+        "# Put your evidence in data/ and map its columns to the roles the rules read",
+        f"# (`ethicsgate policy explain policies/{name}.yaml` lists them; docs/concepts.md),",
+        f"# then run:   ethicsgate audit audits/{name}.yaml",
+        "schema_version: 1",
+        f"id: {name}",
+        f"title: {name} audit",
+        f"policy: ../policies/{name}.yaml   # or pack:{name}: the shipped pack, unchanged",
+        "evidence:",
+    ]
+    for dataset in datasets:
+        lines += [
+            f"  {dataset}:",
+            f"    path: ../data/{dataset}.csv   # CSV, Parquet or JSONL; globs read many files",
+            "    columns: {}   # role: your column (or an SQL expression), e.g. label: hired",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def scaffold_pack(target: Path, name: str) -> list[Path]:
+    """Copy the shipped pack ``name`` into ``target``/policies/ with an audit spec to fill in.
+
+    Raises:
+        InitError: ``target`` is a file, or one of the files already exists (nothing is written).
+        PolicyError: no shipped pack has that name.
+    """
+    from ethicsgate.policy.loader import load_policy
+    from ethicsgate.policy.packs import PACK_PREFIX
+
+    loaded = load_policy(PACK_PREFIX + name.removeprefix(PACK_PREFIX))
+    name = loaded.path.stem
+    datasets = dict.fromkeys(d for rule in loaded.pack.rules for d in rule.datasets)
+    contents = {
+        f"policies/{name}.yaml": loaded.path.read_bytes(),
+        f"audits/{name}.yaml": pack_audit_text(name, datasets).encode(),
+    }
+    _check_target(target, contents)
+    written = []
+    for rel, data in contents.items():
+        path = target / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
         written.append(path)
     return written

@@ -121,3 +121,25 @@ def test_bakery_report_validates_against_the_published_schema(shipped: AuditResu
 
     schema = json.loads((ROOT / "docs" / "schemas" / "report.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(json.loads(render_json(shipped)))
+
+
+def test_readme_gives_the_command_the_cli_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from ethicsgate.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["examples", "bakery", "--out", "ex"], catch_exceptions=False)
+    assert result.exit_code == 0
+    command = result.stdout.splitlines()[-1].removeprefix("next: ")
+    assert command == "ethicsgate audit ex/audit.yaml --out ex/report"
+    readme = (tmp_path / "ex" / "README.md").read_text()
+    assert f"\n{command}\n" in readme
+    assert "audits/bakery.yaml" not in readme  # the repository's spec is not in this folder
+    # the command works as printed, from where the example was written
+    args = command.split()[1:]
+    audited = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert audited.exit_code == 1, audited.stderr  # the planted violations fail, as they should
+    assert (tmp_path / "ex" / "report" / "report.json").is_file()

@@ -1,0 +1,89 @@
+"""Policy packs shipped with ethicsgate: list them, and resolve ``pack:NAME`` to the packaged file.
+
+The packs are package data (``ethicsgate/packs/*.yaml``; ``policies/`` in the repository is a
+link to that folder), so an installed ethicsgate carries them. An audit spec may name one as
+``policy: pack:nyc-ll144``; the report then records ``pack:nyc-ll144`` with the pack's version
+and the sha256 of its exact bytes, and the signed attestation binds those bytes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ethicsgate.errors import PolicyError
+
+__all__ = ["PACK_PREFIX", "PackInfo", "is_pack_ref", "list_packs", "pack_names", "pack_path"]
+
+#: How an audit spec, ``policy check|explain`` and ``verify`` name a shipped pack.
+PACK_PREFIX = "pack:"
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """One shipped pack, as ``ethicsgate policy list`` shows it."""
+
+    name: str
+    version: str
+    title: str
+    references: list[str]
+    rules: int
+    systems: int
+    sha256: str
+
+
+def _packs_dir() -> Path:
+    return Path(str(resources.files("ethicsgate").joinpath("packs")))
+
+
+def is_pack_ref(ref: str | Path) -> bool:
+    """Return whether ``ref`` names a shipped pack (``pack:NAME``) rather than a file."""
+    return str(ref).startswith(PACK_PREFIX)
+
+
+def pack_names() -> list[str]:
+    """Return the names of the shipped packs, sorted."""
+    return sorted(p.stem for p in _packs_dir().glob("*.yaml"))
+
+
+def pack_path(ref: str) -> Path:
+    """Return the packaged file of ``pack:NAME`` (or of a bare ``NAME``).
+
+    Raises:
+        PolicyError: no shipped pack has that name (the message lists them).
+    """
+    name = ref.removeprefix(PACK_PREFIX)
+    names = pack_names()
+    if name not in names:
+        close = difflib.get_close_matches(name, names, n=1)
+        suggestion = f" (did you mean {PACK_PREFIX}{close[0]}?)" if close else ""
+        raise PolicyError(
+            f"no shipped policy pack is named {name!r}{suggestion}",
+            hint=f"shipped packs: {', '.join(names)}; `ethicsgate policy list` describes them",
+        )
+    return _packs_dir() / f"{name}.yaml"
+
+
+def list_packs() -> list[PackInfo]:
+    """Return every shipped pack, validated, by name."""
+    from ethicsgate.policy.loader import load_policy
+
+    packs = []
+    for name in pack_names():
+        path = pack_path(name)
+        pack = load_policy(path).pack
+        packs.append(
+            PackInfo(
+                name=name,
+                version=pack.version,
+                title=pack.title,
+                references=[ref.title for ref in pack.references],
+                rules=len(pack.rules),
+                systems=len(pack.systems),
+                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
+        )
+    return packs
