@@ -28,7 +28,8 @@ def list_(fmt: str) -> None:
     """
     from dataclasses import asdict
 
-    from ethicsgate.policy.packs import PACK_PREFIX, list_packs
+    from ethicsgate.policy.loader import list_packs
+    from ethicsgate.policy.packs import PACK_PREFIX
 
     packs = list_packs()
     if fmt == "json":

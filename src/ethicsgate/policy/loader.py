@@ -19,11 +19,11 @@ from ethicsgate.policy.models import (
     PolicyPack,
     rule_kinds,
 )
-from ethicsgate.policy.packs import is_pack_ref, pack_path
+from ethicsgate.policy.packs import is_pack_ref, pack_names, pack_path
 from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
-__all__ = ["LoadedPolicy", "load_policy"]
+__all__ = ["LoadedPolicy", "PackInfo", "list_packs", "load_policy"]
 
 
 @dataclass(frozen=True)
@@ -182,3 +182,36 @@ def _hint(errors: list[Any]) -> str | None:
     if first["type"] == "missing":
         return "add the field; `ethicsgate policy schema` lists what each rule needs"
     return None
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """One shipped pack, as ``ethicsgate policy list`` shows it."""
+
+    name: str
+    version: str
+    title: str
+    references: list[str]
+    rules: int
+    systems: int
+    sha256: str
+
+
+def list_packs() -> list[PackInfo]:
+    """Return every shipped pack, validated, by name."""
+    packs = []
+    for name in pack_names():
+        path = pack_path(name)
+        pack = load_policy(path).pack
+        packs.append(
+            PackInfo(
+                name=name,
+                version=pack.version,
+                title=pack.title,
+                references=[ref.title for ref in pack.references],
+                rules=len(pack.rules),
+                systems=len(pack.systems),
+                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+            )
+        )
+    return packs

@@ -9,30 +9,15 @@ and the sha256 of its exact bytes, and the signed attestation binds those bytes.
 from __future__ import annotations
 
 import difflib
-import hashlib
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 from ethicsgate.errors import PolicyError
 
-__all__ = ["PACK_PREFIX", "PackInfo", "is_pack_ref", "list_packs", "pack_names", "pack_path"]
+__all__ = ["PACK_PREFIX", "is_pack_ref", "pack_names", "pack_path"]
 
 #: How an audit spec, ``policy check|explain`` and ``verify`` name a shipped pack.
 PACK_PREFIX = "pack:"
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    """One shipped pack, as ``ethicsgate policy list`` shows it."""
-
-    name: str
-    version: str
-    title: str
-    references: list[str]
-    rules: int
-    systems: int
-    sha256: str
 
 
 def _packs_dir() -> Path:
@@ -65,25 +50,3 @@ def pack_path(ref: str) -> Path:
             hint=f"shipped packs: {', '.join(names)}; `ethicsgate policy list` describes them",
         )
     return _packs_dir() / f"{name}.yaml"
-
-
-def list_packs() -> list[PackInfo]:
-    """Return every shipped pack, validated, by name."""
-    from ethicsgate.policy.loader import load_policy
-
-    packs = []
-    for name in pack_names():
-        path = pack_path(name)
-        pack = load_policy(path).pack
-        packs.append(
-            PackInfo(
-                name=name,
-                version=pack.version,
-                title=pack.title,
-                references=[ref.title for ref in pack.references],
-                rules=len(pack.rules),
-                systems=len(pack.systems),
-                sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-            )
-        )
-    return packs
