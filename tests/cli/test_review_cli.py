@@ -356,6 +356,10 @@ def test_a_failing_ll144_category_shows_its_numbers_in_claim_show_and_json(
     assert code == 0
     assert "(missing)" not in text
     lines = text.splitlines()
+    assert lines[0].endswith(
+        "ll144-selection group:sex=Female: impact_ratio_value (impact_ratio 0.25, required >= 0.8) "
+        "[alice]"
+    )
     assert lines[2].startswith("  Applicants in sex = Female were selected at 20.0 %")
     for line in ("ratio: 0.25", "reference_group: sex = Male", "test: two-proportion z-test"):
         assert f"  {line}" in lines

@@ -63,10 +63,15 @@ def _line(item: ReviewItem) -> list[str]:
     late = style(" OVERDUE", fg="red") if item.overdue else ""
     who = f" [{item.assignee}]" if item.assignee else ""
     outcome = f" → {item.outcome.value}" if item.outcome else ""
+    fields = item.fields
+    why = item.reason
+    if fields.get("summary") and fields.get("requirement"):  # a fairness item: the number
+        observed = fields.get("observed") or "undefined"
+        why += f" ({fields.get('metric')} {observed}, required {fields['requirement']})"
     return [
         f"#{item.id:<6} {item.status.value:9} due {item.due_at[:16]}Z",
         late,
-        f" {item.rule_id} {item.record_id}: {item.reason}{who}{outcome}",
+        f" {item.rule_id} {item.record_id}: {why}{who}{outcome}",
     ]
 
 
