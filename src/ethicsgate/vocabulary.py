@@ -25,6 +25,7 @@ __all__ = [
     "STATUSES",
     "STATUS_ICONS",
     "STATUS_WORDS",
+    "TEST_WORDS",
     "OperatorWords",
     "PublicStatus",
     "StatusWords",
@@ -98,6 +99,12 @@ OPERATORS: dict[str, OperatorWords] = {
 OP_WORDS_SHORT: dict[str, str] = {op: w.short for op, w in OPERATORS.items()}
 #: op -> words in the report's and statements' prose: "more than", "less than".
 OP_WORDS: dict[str, str] = {op: w.prose for op, w in OPERATORS.items()}
+
+#: The test of "same rate as the reference" (``ComparisonTest.method``) in words.
+TEST_WORDS: dict[str, str] = {
+    "z_test": "two-proportion z-test",
+    "fisher_exact": "Fisher's exact test",
+}
 
 #: A group's value when the evidence has none.
 MISSING = "(missing)"

@@ -278,3 +278,88 @@ def test_record_findings_are_all_enqueued_while_the_report_keeps_max_findings(
     assert [i["record_id"] for i in items] == ["c0", "c1", "c2"]
     assert items[0]["reason"] == "not_disclosed"
     assert set(items[0]["fields"]) == set(rule["findings"][0]["fields"])  # only the named fields
+
+
+LL144_POLICY = """
+schema_version: 1
+id: ll144-test
+version: "1"
+title: LL144 test
+owner: Tests
+rules:
+  - id: ll144-selection
+    kind: fairness
+    dataset: predictions
+    severity: block
+    sensitive_features: [sex]
+    impact_ratio: selection
+    metrics: [selection_rate]
+    min_group_size: 1
+    uncertainty: {bootstrap_samples: 200, confidence_level: 0.9, seed: 7}
+    assert:
+      - {metric: impact_ratio, op: ">=", value: 0.8, significant_at: 0.05}
+"""
+# men: 40 of 50 selected; women: 10 of 50 -> impact ratio 0.25
+LL144_DATA = (
+    "sex,label,prediction\n"
+    + "Male,1,1\n" * 40
+    + "Male,0,0\n" * 10
+    + "Female,1,1\n" * 10
+    + "Female,0,0\n" * 40
+)
+
+
+def test_a_failing_ll144_category_shows_its_numbers_in_claim_show_and_json(
+    make_audit: Callable[..., Path], tmp_path: Path, db: str
+) -> None:
+    import math
+
+    spec = make_audit(LL144_DATA, policy=LL144_POLICY)
+    code, _, stderr = run(
+        "audit", str(spec), "--out", str(tmp_path / "out"), "--enqueue", "--db", db
+    )
+    assert code == 1, stderr
+    # the oracle: the pooled two-proportion z-test written out by hand
+    pooled = 50 / 100
+    z = (10 / 50 - 40 / 50) / math.sqrt(pooled * (1 - pooled) * (1 / 50 + 1 / 50))
+    p = math.erfc(abs(z) / math.sqrt(2))
+    row = json.loads((tmp_path / "out" / "report.json").read_text())["rules"][0]
+    female = next(
+        r
+        for t in row["impact_ratio"]["tables"]
+        for r in t["rows"]
+        if r["category"]["sex"] == "Female"
+    )
+    code, stdout, _ = review(db, "claim", "--format", "json")
+    fields = json.loads(stdout)["fields"]
+    assert fields["observed"] == fields["ratio"] == "0.25"
+    assert fields["group"] == "sex = Female" and fields["sex"] == "Female"
+    assert fields["group_rate"] == "0.2" and fields["group_counts"] == "10 of 50"
+    assert fields["reference_group"] == "sex = Male"
+    assert fields["reference_rate"] == "0.8" and fields["reference_counts"] == "40 of 50"
+    interval = female["impact_ratio_interval"]
+    assert fields["interval_low"] == f"{interval['low']:.6g}"
+    assert fields["interval_high"] == f"{interval['high']:.6g}"
+    assert fields["confidence_level"] == "0.9"
+    assert float(fields["p_value"]) == pytest.approx(p, rel=1e-5)
+    assert fields["test"] == "two-proportion z-test" and fields["significant_at"] == "0.05"
+    assert fields["requirement"] == ">= 0.8"
+    assert fields["summary"].startswith(
+        "Applicants in sex = Female were selected at 20.0 % (10 of 50), against 80.0 % "
+        "(40 of 50) in the most selected category, sex = Male. The impact ratio is 0.25 (90 % "
+        "confidence interval"
+    )
+    assert "two-proportion z-test" in fields["summary"]
+    assert "(significant at the 0.05 level)" in fields["summary"]
+    # the text of show (and claim) leads with the sentence, then every number by name
+    code, text, _ = review(db, "show", "1")
+    assert code == 0
+    assert "(missing)" not in text
+    lines = text.splitlines()
+    assert lines[0].endswith(
+        "ll144-selection group:sex=Female: impact_ratio_value (impact_ratio 0.25, required >= 0.8) "
+        "[alice]"
+    )
+    assert lines[2].startswith("  Applicants in sex = Female were selected at 20.0 %")
+    for line in ("ratio: 0.25", "reference_group: sex = Male", "test: two-proportion z-test"):
+        assert f"  {line}" in lines

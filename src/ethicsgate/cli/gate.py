@@ -20,7 +20,7 @@ from ethicsgate.cli._options import (
 from ethicsgate.cli._output import echo
 
 if TYPE_CHECKING:
-    from ethicsgate.gate import GateResult
+    from ethicsgate.gate import GateResult, Regression
 
 __all__ = ["gate"]
 
@@ -44,6 +44,14 @@ def _append(path: Path, text: str) -> None:
     show_default=True,
     help="Regression budget of assertions that set no max_regression.",
 )
+@click.option(
+    "--significance-level",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="With --baseline, a change beyond the budget blocks only when statistically "
+    "significant at this level (two-sided); 1 counts every change beyond the budget.",
+)
 @out_dir_option("Folder for the report [default: reports/<audit id>/].")
 @click.option(
     "--junit", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML here."
@@ -65,6 +73,7 @@ def gate(
     spec: Path,
     baseline: Path | None,
     max_regression: float,
+    significance_level: float,
     out: Path | None,
     junit: Path | None,
     sarif: Path | None,
@@ -77,8 +86,10 @@ def gate(
     """Gate a model release on the audit SPEC: exit 0 pass, 1 blocked, 2 bad input.
 
     Blocked means a blocking rule failed or could not be evaluated (unless waived), or, with
-    --baseline, a blocking assertion got worse than in the released model's report by more
-    than its max_regression budget. The report is written as by `ethicsgate audit`.
+    --baseline, what a blocking assertion checks (its worst group, or a group failing it) got
+    worse than in the released model's report by more than its max_regression budget, and
+    significantly so where the reports hold the counts. An improvement never blocks. The
+    report is written as by `ethicsgate audit`.
     """
     from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
@@ -90,6 +101,7 @@ def gate(
         spec,
         baseline=baseline,
         max_regression=max_regression,
+        significance_level=significance_level,
         out=out,
         key=key,
         junit=junit,
@@ -110,8 +122,25 @@ def gate(
     ctx.exit(EXIT_OK if run.outcome.passed else EXIT_FAILED)
 
 
+def _change(reg: Regression) -> str:
+    """Return a regression as a sentence: what got worse, by how much, and how sure we are."""
+    from ethicsgate.vocabulary import group_label
+
+    what = "the worst value" if reg.compared == "worst" else "the value"
+    before = f"{reg.baseline:.4g}"
+    if reg.baseline_group is not None and reg.baseline_group != reg.group:
+        before += f" ({group_label(reg.baseline_group)})"
+    text = (
+        f"{reg.rule} {reg.assertion}: {what} went from {before} to {reg.candidate:.4g} "
+        f"({group_label(reg.group)}), worse by {reg.worse_by:.4g} (budget {reg.budget:.4g})"
+    )
+    if reg.p_value is None:
+        return text + "; no significance test (the reports lack the counts)"
+    return text + f"; {reg.test}: p = {reg.p_value:.3g}"
+
+
 def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | None) -> None:
-    from ethicsgate.vocabulary import STATUS_WORDS, group_label
+    from ethicsgate.vocabulary import STATUS_WORDS
 
     for rule in outcome.result.rules:
         _, _, icon = STATUS_WORDS[rule.status.value]
@@ -119,13 +148,15 @@ def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | 
     for reg in outcome.regressions:
         state = "waived" if reg.waived else ("BLOCKS" if reg.blocking else "reported")
         icon = "~" if reg.waived else ("✘" if reg.blocking else "⚠")
+        echo(f"{icon} REGRESSION {_change(reg)} [{state}]")
+    for reg in outcome.not_significant:
         echo(
-            f"{icon} REGRESSION {reg.rule} {reg.assertion} {group_label(reg.group)}: "
-            f"{reg.baseline:.4g} -> {reg.candidate:.4g} (worse by {reg.worse_by:.4g}, "
-            f"budget {reg.budget:.4g}) [{state}]"
+            f"· WITHIN NOISE {_change(reg)}, not significant at "
+            f"{outcome.significance_level:g} [does not block]"
         )
-    verdict = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
-    echo(f"\ngate {outcome.result.audit.id}: {verdict} (audit {outcome.result.status})")
+    code = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
+    echo(f"\ngate {outcome.result.audit.id}: {code}")
+    echo(outcome.verdict)
     echo(f"report: {written['report.json']}")
     if signer:
         echo(f"signed: {written['report.intoto.json']} (key {signer})")

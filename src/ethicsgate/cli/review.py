@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -62,10 +63,15 @@ def _line(item: ReviewItem) -> list[str]:
     late = style(" OVERDUE", fg="red") if item.overdue else ""
     who = f" [{item.assignee}]" if item.assignee else ""
     outcome = f" → {item.outcome.value}" if item.outcome else ""
+    fields = item.fields
+    why = item.reason
+    if fields.get("summary") and fields.get("requirement"):  # a fairness item: the number
+        observed = fields.get("observed") or "undefined"
+        why += f" ({fields.get('metric')} {observed}, required {fields['requirement']})"
     return [
         f"#{item.id:<6} {item.status.value:9} due {item.due_at[:16]}Z",
         late,
-        f" {item.rule_id} {item.record_id}: {item.reason}{who}{outcome}",
+        f" {item.rule_id} {item.record_id}: {why}{who}{outcome}",
     ]
 
 
@@ -75,8 +81,16 @@ def _show(item: ReviewItem) -> None:
         f"  policy {item.policy_id} {item.policy_version} · audit {item.audit_id} · "
         f"severity {item.severity} · created {item.created_at}"
     )
-    for name, value in item.fields.items():
-        echo(f"  {name}: {value if value is not None else '(missing)'}")
+    from ethicsgate.review.fairness import FAIRNESS_FIELDS
+
+    summary = item.fields.get("summary")
+    if summary:  # a fairness item says what failed in words first, then its numbers in order
+        echo(textwrap.fill(summary, width=100, initial_indent="  ", subsequent_indent="  "))
+    order = {name: index for index, name in enumerate(FAIRNESS_FIELDS)}
+    for name in sorted(item.fields, key=lambda n: order.get(n, -1)):  # stable: features first
+        if name != "summary":
+            value = item.fields[name]
+            echo(f"  {name}: {value if value is not None else '(missing)'}")
     if item.assignee:
         echo(f"  claimed by {item.assignee} until {item.lease_expires_at}")
     if item.outcome:

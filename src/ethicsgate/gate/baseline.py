@@ -1,17 +1,34 @@
-"""Compare a candidate audit with the released model's report: regression budgets per group.
+"""Compare a candidate audit with the released model's report: what each assertion compares.
 
-"Worse" is the failing direction of each assertion's ``op``: for ``>=``/``>`` a lower observed
-value is worse, for ``<=``/``<`` a higher one. A group regresses when it got worse than in the
-baseline by more than the assertion's ``max_regression`` (or the gate's default budget).
+An assertion holds when its worst group meets the threshold, so the gate compares what the
+assertion compares, not every group with itself:
 
-An ``impact_ratio`` assertion is compared per category of each LL144 table (each sensitive
-feature and the intersection), matched by the table's features and the category.
+- **the worst value**: the candidate's worst group (``AssertionResult.observed``) against the
+  baseline's worst group, which may be another group (a group that merely lost its lead is not
+  worse off);
+- **the failing groups**: each group (or LL144 category) that fails the assertion in the
+  candidate, against its own value in the baseline.
+
+"Worse" is the failing direction of the assertion's ``op``: for ``>=``/``>`` a lower value is
+worse, for ``<=``/``<`` a higher one. A change counts as a regression only when it is worse by
+more than the budget (the assertion's ``max_regression``, else the gate's default) **and**,
+where the reports carry the counts, statistically significant at ``significance_level``
+(two-sided): ratios (``aggregate: ratio`` and LL144 impact ratios) by a z-test on the
+difference of the two log ratios, differences by a z-test on the difference of the two
+differences (both Wald tests with delta-method variances, the two audits being independent
+samples), values by the two-proportion z-test of the group's rate in the two audits (Fisher's
+exact test when an expected count is under 5). An improvement is never a regression. Where
+the counts are not in the reports (a metric other than selection, base rate or accuracy, in a
+rule without ``uncertainty:``), the budget alone decides and the regression says so.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -19,20 +36,33 @@ from ethicsgate.audit.reportfile import read_report
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
 from ethicsgate.errors import BaselineError
+from ethicsgate.metrics import ALL, METRICS
 from ethicsgate.policy.models import PolicyPack, RuleBase
 from ethicsgate.policy.waivers import waiver_covers, waiver_expired
-from ethicsgate.rules.results import GroupKey, GroupResult, RuleResult
+from ethicsgate.rules.results import AssertionResult, GroupKey, GroupResult, RuleResult
 
-Observed = dict[tuple[tuple[str, str | None], ...], tuple[GroupKey, float | None]]
-
-__all__ = ["Regression", "assertion_name", "compare_to_baseline", "load_baseline"]
+__all__ = [
+    "DEFAULT_SIGNIFICANCE_LEVEL",
+    "BaselineComparison",
+    "Regression",
+    "assertion_name",
+    "compare_to_baseline",
+    "compare_with_baseline",
+    "load_baseline",
+]
 
 #: Differences smaller than this are float noise, never a regression.
 _EPSILON = 1e-9
+#: The default level a regression must be significant at (two-sided p-value below it).
+DEFAULT_SIGNIFICANCE_LEVEL = 0.05
+
+#: A group's counts for a metric and its reference's: (x, n, reference x, reference n).
+Counts = tuple[int, int, int, int]
+_Key = tuple[tuple[str, str | None], ...]
 
 
 class Regression(StrictModel):
-    """One group whose observed value got worse than the baseline's beyond the budget."""
+    """What an assertion compares, worse than in the baseline beyond the budget."""
 
     rule: str
     assertion: str = Field(description="Stable name: '<metric>.<aggregate>' (+ '#n' if repeated).")
@@ -40,11 +70,29 @@ class Regression(StrictModel):
     metric: str
     aggregate: str
     op: str
-    group: GroupKey
+    compared: Literal["worst", "group"] = Field(
+        default="group",
+        description="worst: the assertion's worst value in each audit (the groups may differ); "
+        "group: a group failing in the candidate against its own baseline value.",
+    )
+    group: GroupKey = Field(description="The candidate's group.")
+    baseline_group: GroupKey | None = Field(
+        default=None, description="The group the baseline value came from."
+    )
     baseline: float
     candidate: float
     worse_by: float = Field(description="How much worse, in the assertion's failing direction.")
     budget: float
+    test: str | None = Field(
+        default=None, description="The significance test, or null when the counts were missing."
+    )
+    p_value: float | None = Field(default=None, description="Two-sided p-value of the change.")
+    significance_level: float | None = Field(
+        default=None, description="A regression counts only when p_value is below this."
+    )
+    significant: bool | None = Field(
+        default=None, description="p_value < significance_level; null without a test."
+    )
     waived: bool = False
     waiver_reason: str | None = None
 
@@ -82,29 +130,295 @@ def load_baseline(path: Path, *, policy_id: str) -> AuditResult:
     return baseline
 
 
-def _key(group: GroupKey) -> tuple[tuple[str, str | None], ...]:
+@dataclass(frozen=True)
+class BaselineComparison:
+    """What got worse than in the baseline beyond the budget: counted, or within noise."""
+
+    regressions: list[Regression]
+    """Worse beyond the budget and significant (or untestable): these can block."""
+    not_significant: list[Regression]
+    """Worse beyond the budget, but not significantly: reported, never blocking."""
+
+
+def _key(group: GroupKey) -> _Key:
     return tuple(sorted(group.items()))
 
 
-def _observed(group: GroupResult, metric: str, aggregate: str) -> float | None:
+def _names(assertions: list[AssertionResult]) -> list[str]:
+    """Return the stable names of a result's assertions (as :func:`assertion_name`)."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for a in assertions:
+        n = seen[(a.metric, a.aggregate)] = seen.get((a.metric, a.aggregate), 0) + 1
+        out.append(f"{a.metric}.{a.aggregate}" + ("" if n == 1 else f"#{n}"))
+    return out
+
+
+def _value(group: GroupResult, metric: str, aggregate: str) -> float | None:
     table = {"ratio": group.ratios, "difference": group.differences, "value": group.metrics}
-    return table[aggregate].get(metric)
+    value = table[aggregate].get(metric)
+    return None if value is None else float(value)
 
 
-def _compared(result: RuleResult, metric: str, aggregate: str) -> Observed:
+def _values(result: RuleResult, metric: str, aggregate: str) -> dict[_Key, float | None]:
     """Return what an assertion compares in a rule's result, by group (or LL144 category)."""
     if metric == "impact_ratio":
-        out: Observed = {}
+        return {
+            _key(row.category): row.impact_ratio
+            for table in (result.impact_ratio.tables if result.impact_ratio else [])
+            for row in table.rows
+            if not row.excluded
+        }
+    return {_key(g.group): _value(g, metric, aggregate) for g in result.groups if not g.excluded}
+
+
+def _whole_counts(
+    result: RuleResult, group: GroupKey | None, metric: str
+) -> tuple[int, int] | None:
+    """Return (x, n) of a metric whose denominator is everyone in the group, from the report."""
+    if METRICS[metric].denominator != ALL:
+        return None
+    if group is None:  # the reference is everyone
+        value, n = result.overall.get(metric), result.rows
+    else:
+        found = next((g for g in result.groups if g.group == group), None)
+        if found is None:
+            return None
+        value, n = found.metrics.get(metric), found.count
+    if value is None or n <= 0:
+        return None
+    return round(float(value) * n), n
+
+
+def _counts(result: RuleResult, metric: str, aggregate: str, group: GroupKey) -> Counts | None:
+    """Return the counts behind a group's compared value, or None when the report lacks them."""
+    if metric == "impact_ratio":
         for table in result.impact_ratio.tables if result.impact_ratio else []:
-            for row in table.rows:
-                if not row.excluded:
-                    out[_key(row.category)] = (row.category, row.impact_ratio)
-        return out
-    return {
-        _key(g.group): (g.group, _observed(g, metric, aggregate))
-        for g in result.groups
-        if not g.excluded
-    }
+            row = next((r for r in table.rows if r.category == group), None)
+            top = next((r for r in table.rows if r.most_selected), None)
+            if row is not None and top is not None:
+                return row.selected, row.applicants, top.selected, top.applicants
+        return None
+    if metric not in METRICS or metric == "count":
+        return None
+    found = next((g for g in result.groups if g.group == group), None)
+    if found is None:
+        return None
+    test = found.tests.get(metric)
+    if test is not None:
+        return test.successes, test.trials, test.reference_successes, test.reference_trials
+    own = _whole_counts(result, group, metric)
+    if own is None:
+        return None
+    if aggregate == "value":
+        return own[0], own[1], 0, 0
+    reference = result.reference_values.get(metric)
+    other = _whole_counts(result, reference.group, metric) if reference is not None else None
+    return None if other is None else (*own, *other)
+
+
+def _p(z: float) -> float:
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def _log_ratio(c: Counts) -> tuple[float, float]:
+    """Return log(x/n / (xr/nr)) and its delta-method variance (0.5 added to empty cells)."""
+    x, n, xr, nr = (float(v) for v in c)
+    if x == 0 or xr == 0:  # Haldane-Anscombe: the log of 0 is undefined
+        x, n, xr, nr = x + 0.5, n + 1.0, xr + 0.5, nr + 1.0
+    return math.log(x / n) - math.log(xr / nr), 1 / x - 1 / n + 1 / xr - 1 / nr
+
+
+def _difference(c: Counts) -> tuple[float, float]:
+    """Return |x/n - xr/nr| and its variance."""
+    x, n, xr, nr = c
+    p, pr = x / n, xr / nr
+    return abs(p - pr), p * (1 - p) / n + pr * (1 - pr) / nr
+
+
+def _wald(before: tuple[float, float], after: tuple[float, float]) -> float:
+    spread = math.sqrt(before[1] + after[1])
+    if spread == 0.0:
+        return 1.0 if after[0] == before[0] else 0.0
+    return _p((after[0] - before[0]) / spread)
+
+
+def change_test(
+    metric: str, aggregate: str, before: Counts, after: Counts
+) -> tuple[str, float] | None:
+    """Return (test, two-sided p) of the change of a compared value between two audits.
+
+    Ratios: z = (log r1 - log r0) / sqrt(v1 + v0), v = 1/x - 1/n + 1/xr - 1/nr (delta method).
+    Differences: z = (d1 - d0) / sqrt(v1 + v0), v = p (1 - p) / n + pr (1 - pr) / nr. Values:
+    the two-proportion z-test of x1/n1 against x0/n0, or Fisher's exact test when an expected
+    count is under 5. None when a count is empty.
+    """
+    from ethicsgate.vocabulary import TEST_WORDS
+
+    if min(before[1], after[1]) <= 0:
+        return None
+    if metric == "impact_ratio" or aggregate == "ratio":
+        if min(before[3], after[3]) <= 0:
+            return None
+        return "z-test of the change in the log ratio", _wald(_log_ratio(before), _log_ratio(after))
+    if aggregate == "difference":
+        if min(before[3], after[3]) <= 0:
+            return None
+        return "z-test of the change in the difference", _wald(
+            _difference(before), _difference(after)
+        )
+    from ethicsgate.rules.uncertainty import compare_proportions
+
+    test = compare_proportions(after[0], after[1], before[0], before[1])
+    if test is None:
+        return None
+    return f"{TEST_WORDS[test.method]} of the group's rate in the two audits", test.p_value
+
+
+@dataclass
+class _Judge:
+    """Judges the changes of one assertion of one rule; collects what got worse."""
+
+    pack: PolicyPack
+    rule: RuleBase
+    name: str
+    now_rule: RuleResult
+    then_rule: RuleResult
+    budget: float
+    significance_level: float
+    today: date | None
+    counted: list[Regression]
+    noise: list[Regression]
+
+    def __call__(
+        self,
+        compared: Literal["worst", "group"],
+        group: GroupKey,
+        old_group: GroupKey,
+        now: float,
+        then: float,
+        *,
+        index: int,
+    ) -> bool:
+        """Record the change if worse beyond the budget; return whether it counts."""
+        assertion = self.rule.rule_assertions[index]
+        metric, aggregate = assertion.metric, assertion.aggregate
+        sign = 1.0 if assertion.op in (">=", ">") else -1.0  # >0: got worse
+        worse_by = sign * (then - now)
+        if worse_by <= self.budget + _EPSILON:
+            return False
+        after = _counts(self.now_rule, metric, aggregate, group)
+        prior = _counts(self.then_rule, metric, aggregate, old_group)
+        tested = (
+            change_test(metric, aggregate, prior, after)
+            if after is not None and prior is not None and self.significance_level < 1.0
+            else None
+        )
+        significant = None if tested is None else tested[1] < self.significance_level
+        waivers = [
+            w
+            for w in self.pack.waivers
+            if (self.today is None or not waiver_expired(w, self.today))
+            and waiver_covers(w, rule_id=self.rule.id, metric=metric, group=group)
+        ]
+        found = Regression(
+            rule=self.rule.id,
+            assertion=self.name,
+            severity=self.rule.severity.value,
+            metric=metric,
+            aggregate=aggregate,
+            op=assertion.op,
+            compared=compared,
+            group=group,
+            baseline_group=old_group,
+            baseline=then,
+            candidate=now,
+            worse_by=worse_by,
+            budget=self.budget,
+            test=tested[0] if tested else None,
+            p_value=tested[1] if tested else None,
+            significance_level=self.significance_level if tested else None,
+            significant=significant,
+            waived=bool(waivers),
+            waiver_reason=waivers[0].reason if waivers else None,
+        )
+        (self.noise if significant is False else self.counted).append(found)
+        return significant is not False
+
+
+def compare_with_baseline(
+    candidate: AuditResult,
+    baseline: AuditResult,
+    *,
+    pack: PolicyPack,
+    default_budget: float = 0.0,
+    significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL,
+    today: date | None = None,
+) -> BaselineComparison:
+    """Compare each assertion's worst value and failing groups with the baseline's.
+
+    ``significance_level`` 1 counts every change beyond the budget (no test). A regression
+    covered by an unexpired waiver of the rule is kept but marked ``waived``.
+    """
+    results: dict[str, RuleResult] = {r.id: r for r in candidate.rules}
+    before: dict[str, RuleResult] = {r.id: r for r in baseline.rules}
+    counted: list[Regression] = []
+    noise: list[Regression] = []
+    for rule in pack.rules:
+        if not rule.has_assertions or rule.id not in results or rule.id not in before:
+            continue
+        now_rule, then_rule = results[rule.id], before[rule.id]
+        then_by_name = dict(zip(_names(then_rule.assertions), then_rule.assertions, strict=True))
+        for index, assertion in enumerate(rule.rule_assertions):
+            if index >= len(now_rule.assertions):
+                continue
+            name = assertion_name(rule, index)
+            now_a, then_a = now_rule.assertions[index], then_by_name.get(name)
+            budget = (
+                assertion.max_regression if assertion.max_regression is not None else default_budget
+            )
+            judge = _Judge(
+                pack=pack,
+                rule=rule,
+                name=name,
+                now_rule=now_rule,
+                then_rule=then_rule,
+                budget=budget,
+                significance_level=significance_level,
+                today=today,
+                counted=counted,
+                noise=noise,
+            )
+            # 1. the assertion's worst value in each audit, whichever group it came from
+            then_worst = then_a.group if then_a is not None else None
+            worst_counted: _Key | None = None
+            if (
+                then_a is not None
+                and then_a.observed is not None
+                and then_worst is not None
+                and now_a.observed is not None
+                and now_a.group is not None
+                and judge(
+                    "worst", now_a.group, then_worst, now_a.observed, then_a.observed, index=index
+                )
+            ):
+                worst_counted = _key(now_a.group)
+            # 2. every group failing in the candidate, against its own baseline value
+            old = _values(then_rule, assertion.metric, assertion.aggregate)
+            new = _values(now_rule, assertion.metric, assertion.aggregate)
+            for group in now_a.failing_groups:
+                key = _key(group)
+                same_comparison = (
+                    now_a.group is not None
+                    and then_worst is not None
+                    and key == _key(now_a.group) == _key(then_worst)
+                )
+                if key == worst_counted or same_comparison:
+                    continue  # the worst-value comparison already said it
+                now_value, then_value = new.get(key), old.get(key)
+                if now_value is not None and then_value is not None:
+                    judge("group", group, group, now_value, then_value, index=index)
+    return BaselineComparison(regressions=counted, not_significant=noise)
 
 
 def compare_to_baseline(
@@ -113,55 +427,15 @@ def compare_to_baseline(
     *,
     pack: PolicyPack,
     default_budget: float = 0.0,
+    significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL,
     today: date | None = None,
 ) -> list[Regression]:
-    """Return every (rule, assertion, group) that regressed beyond its budget.
-
-    Only groups compared in both audits (not excluded, value defined) are compared. A
-    regression covered by an unexpired waiver of the rule is kept but marked ``waived``.
-    """
-    results: dict[str, RuleResult] = {r.id: r for r in candidate.rules}
-    before: dict[str, RuleResult] = {r.id: r for r in baseline.rules}
-    out: list[Regression] = []
-    for rule in pack.rules:
-        if not rule.has_assertions or rule.id not in results or rule.id not in before:
-            continue
-        for index, assertion in enumerate(rule.rule_assertions):
-            budget = (
-                assertion.max_regression if assertion.max_regression is not None else default_budget
-            )
-            sign = 1.0 if assertion.op in (">=", ">") else -1.0  # >0: got worse
-            old = _compared(before[rule.id], assertion.metric, assertion.aggregate)
-            for key, (group, now) in _compared(
-                results[rule.id], assertion.metric, assertion.aggregate
-            ).items():
-                then = old.get(key, (group, None))[1]
-                if now is None or then is None:
-                    continue
-                worse_by = sign * (then - now)
-                if worse_by <= budget + _EPSILON:
-                    continue
-                waivers = [
-                    w
-                    for w in pack.waivers
-                    if (today is None or not waiver_expired(w, today))
-                    and waiver_covers(w, rule_id=rule.id, metric=assertion.metric, group=group)
-                ]
-                out.append(
-                    Regression(
-                        rule=rule.id,
-                        assertion=assertion_name(rule, index),
-                        severity=rule.severity.value,
-                        metric=assertion.metric,
-                        aggregate=assertion.aggregate,
-                        op=assertion.op,
-                        group=group,
-                        baseline=then,
-                        candidate=now,
-                        worse_by=worse_by,
-                        budget=budget,
-                        waived=bool(waivers),
-                        waiver_reason=waivers[0].reason if waivers else None,
-                    )
-                )
-    return out
+    """Return the regressions that count (see :func:`compare_with_baseline`)."""
+    return compare_with_baseline(
+        candidate,
+        baseline,
+        pack=pack,
+        default_budget=default_budget,
+        significance_level=significance_level,
+        today=today,
+    ).regressions

@@ -10,7 +10,13 @@ from typing import Literal
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.audit.spec import LoadedAudit
-from ethicsgate.gate.baseline import Regression, assertion_name, compare_to_baseline
+from ethicsgate.gate.baseline import (
+    DEFAULT_SIGNIFICANCE_LEVEL,
+    Regression,
+    assertion_name,
+    compare_with_baseline,
+)
+from ethicsgate.vocabulary import group_label
 
 __all__ = ["GateResult", "SourcePosition", "evaluate_gate"]
 
@@ -29,6 +35,9 @@ class GateResult:
     rule_positions: dict[str, SourcePosition] = field(default_factory=dict)
     assertion_names: dict[str, list[str]] = field(default_factory=dict)
     assertion_positions: dict[tuple[str, str], SourcePosition] = field(default_factory=dict)
+    not_significant: list[Regression] = field(default_factory=list)
+    """Worse than the baseline beyond the budget, but within noise: never blocking."""
+    significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL
 
     @property
     def blocking_regressions(self) -> list[Regression]:
@@ -47,6 +56,35 @@ class GateResult:
         """Return whether the release may go ahead."""
         return self.status == "pass"
 
+    @property
+    def verdict(self) -> str:
+        """Return the outcome in plain language: ``Release blocked: ...`` and why."""
+        blocking = [r for r in self.result.rules if r.severity == "block"]
+        failed = [r.id for r in blocking if r.status.value == "fail"]
+        unknown = [r.id for r in blocking if r.status.value == "error"]
+        reasons = []
+        if failed:
+            reasons.append(f"{_rules(failed)} failed")
+        if unknown:
+            reasons.append(f"{_rules(unknown)} could not be evaluated")
+        regressions = self.blocking_regressions
+        if regressions:
+            reasons.append(
+                f"{_count(len(regressions), 'check')} got significantly worse than in the "
+                f"baseline, beyond the budget ({_regressions(regressions)})"
+            )
+        if self.passed:
+            text = "Release may go ahead: every blocking rule passed"
+            if self.baseline is not None:
+                text += " and nothing got significantly worse than in the baseline"
+            return text + "."
+        if not reasons:  # the audit's status says no, for a reason of its own
+            reasons.append(f"the audit's status is {self.result.status}")
+        text = "Release blocked: " + "; ".join(reasons)
+        if not (failed or unknown):
+            text += ". The audit itself passed"
+        return text + "."
+
     def to_json(self, *, report: Path | str) -> str:
         """Return the gate's outcome as the JSON ``ethicsgate gate --format json`` prints.
 
@@ -56,13 +94,29 @@ class GateResult:
         return json.dumps(
             {
                 "status": self.status,
+                "verdict": self.verdict,
                 "audit_status": self.result.status,
                 "rules": {r.id: r.status.value for r in self.result.rules},
                 "regressions": [r.model_dump(mode="json") for r in self.regressions],
+                "not_significant": [r.model_dump(mode="json") for r in self.not_significant],
+                "significance_level": self.significance_level,
                 "report": str(report),
             },
             indent=2,
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _rules(ids: list[str]) -> str:
+    return ("rule " if len(ids) == 1 else "rules ") + ", ".join(ids)
+
+
+def _regressions(found: list[Regression]) -> str:
+    shown = [f"{r.rule} {r.assertion} for {group_label(r.group)}" for r in found[:3]]
+    return "; ".join(shown) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
 
 
 def _position(audit: LoadedAudit, loc: tuple[str | int, ...]) -> SourcePosition:
@@ -77,15 +131,23 @@ def evaluate_gate(
     baseline: AuditResult | None = None,
     baseline_name: str | None = None,
     default_budget: float = 0.0,
+    significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL,
     today: date | None = None,
 ) -> GateResult:
     """Compare ``result`` with ``baseline`` (if any) and locate every rule and assertion."""
     pack = audit.policy.pack
-    regressions = (
-        compare_to_baseline(result, baseline, pack=pack, default_budget=default_budget, today=today)
-        if baseline is not None
-        else []
-    )
+    regressions: list[Regression] = []
+    noise: list[Regression] = []
+    if baseline is not None:
+        comparison = compare_with_baseline(
+            result,
+            baseline,
+            pack=pack,
+            default_budget=default_budget,
+            significance_level=significance_level,
+            today=today,
+        )
+        regressions, noise = comparison.regressions, comparison.not_significant
     rule_positions: dict[str, SourcePosition] = {}
     names: dict[str, list[str]] = {}
     assertion_positions: dict[tuple[str, str], SourcePosition] = {}
@@ -105,4 +167,6 @@ def evaluate_gate(
         rule_positions=rule_positions,
         assertion_names=names,
         assertion_positions=assertion_positions,
+        not_significant=noise,
+        significance_level=significance_level,
     )

@@ -157,7 +157,8 @@ class FairnessAssertion(PolicyModel):
         default=None,
         ge=0.0,
         description="For `ethicsgate gate --baseline`: how much worse (in the failing "
-        "direction of `op`) any group's observed value may be than in the baseline report.",
+        "direction of `op`) the worst value, or a failing group's value, may be than in the "
+        "baseline report; a change beyond it blocks only when statistically significant.",
     )
 
     @field_validator("value", "max_regression")

@@ -3,7 +3,8 @@
 Which findings: the record-level findings (``RuleResult.findings``) of every rule that asks for
 review (``review:`` in the policy; unset means block rules do) whose outcome is in
 ``review.on``; for fairness rules, which have no records, one item per failing group
-(record id ``group:race=Asian``), a borderline fairness result for a person to look at.
+(record id ``group:race=Asian``), a borderline fairness result for a person to look at, with
+the numbers behind it (:func:`ethicsgate.review.fairness.fairness_fields`).
 
 All of them, not the report's first ``max_findings``: with ``--enqueue`` the audit runs with
 ``max_findings`` raised to the policy language's maximum for reviewed rules (see
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ethicsgate.policy.models import ReviewOptions, Severity
+from ethicsgate.review.fairness import fairness_fields, group_record_id
 from ethicsgate.review.models import NewReviewItem
 from ethicsgate.review.store import EnqueueResult, ReviewStore, format_time
 
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.policy.models import PolicyPack, RuleBase
-    from ethicsgate.rules.results import GroupKey, RuleResult
+    from ethicsgate.rules.results import RuleResult
 
 __all__ = [
     "MAX_ENQUEUE_FINDINGS",
@@ -54,20 +56,6 @@ def review_options(rule: RuleBase) -> ReviewOptions | None:
     return rule.review
 
 
-def group_record_id(group: GroupKey) -> str:
-    """Return the record id of a fairness group: ``group:race=Asian,sex=Male``."""
-    parts = [f"{k}={'(missing)' if v is None else v}" for k, v in sorted(group.items())]
-    return "group:" + ",".join(parts)
-
-
-def _group_value(rule: RuleResult, group: GroupKey, metric: str, aggregate: str) -> float | None:
-    for g in rule.groups:
-        if g.group == group:
-            table = {"ratio": g.ratios, "difference": g.differences}.get(aggregate, g.metrics)
-            return table.get(metric)
-    return None
-
-
 def _fairness_items(rule: RuleResult) -> list[tuple[str, str, dict[str, str | None]]]:
     out: dict[str, tuple[str, str, dict[str, str | None]]] = {}
     for assertion in rule.assertions:
@@ -77,14 +65,7 @@ def _fairness_items(rule: RuleResult) -> list[tuple[str, str, dict[str, str | No
             record_id = group_record_id(group)
             if record_id in out:
                 continue
-            observed = _group_value(rule, group, assertion.metric, assertion.aggregate)
-            fields: dict[str, str | None] = dict(sorted(group.items()))
-            fields |= {
-                "metric": assertion.metric,
-                "aggregate": assertion.aggregate,
-                "requirement": f"{assertion.op} {assertion.threshold:g}",
-                "observed": None if observed is None else f"{observed:.6g}",
-            }
+            fields = fairness_fields(rule, assertion, group)
             out[record_id] = (record_id, f"{assertion.metric}_{assertion.aggregate}", fields)
     return list(out.values())
 

@@ -47,7 +47,9 @@ class NewReviewItem(StrictModel):
     audit_id: str
     severity: Literal["block", "warn", "info"]
     fields: dict[str, str | None] = Field(
-        default_factory=dict, description="Only the record's fields the rule names."
+        default_factory=dict,
+        description="A record's finding: only the record's fields the rule names. A fairness "
+        "group: the group and the numbers behind its failure (review/fairness.py).",
     )
     reason: str
     due_at: str = Field(description="UTC, ISO 8601 with a Z: when a decision is due (SLA).")

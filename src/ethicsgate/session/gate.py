@@ -54,6 +54,7 @@ def run_gate(
     *,
     baseline: Path | None = None,
     max_regression: float = 0.0,
+    significance_level: float = 0.05,  # gate.DEFAULT_SIGNIFICANCE_LEVEL, not imported eagerly
     out: Path | None = None,
     key: Ed25519PrivateKey | None = None,
     junit: Path | None = None,
@@ -68,6 +69,8 @@ def run_gate(
         spec: The audit spec's path, or the spec already loaded.
         baseline: The released model's ``report.json``: regressions beyond the budget block.
         max_regression: The budget of assertions that set no ``max_regression``.
+        significance_level: A change beyond the budget blocks only when significant at this
+            level (two-sided); 1 counts every change beyond the budget.
         out: The report folder [default: ``reports/<audit id>/``].
         key: Sign the report with this private key.
         junit: Write JUnit XML here.
@@ -100,6 +103,7 @@ def run_gate(
         baseline=previous,
         baseline_name=str(baseline) if baseline is not None else None,
         default_budget=max_regression,
+        significance_level=significance_level,
         today=datetime.fromisoformat(result.audit.finished_at).date(),
     )
     # render everything before writing anything

@@ -37,11 +37,15 @@ rules:
 """
 
 
-def data(selected_b: int) -> str:
-    """Group a: 10 people, 5 selected; group b: 10 people, ``selected_b`` selected."""
+def data(selected_b: int, *, scale: int = 100) -> str:
+    """Group a: 10 people, 5 selected; group b: 10 people, ``selected_b`` selected; x ``scale``.
+
+    At 100 times the people the changes these tests make are statistically significant, so
+    they count as regressions (a change of 1 in 10 is noise: see the test of that).
+    """
     rows = ["group,label,prediction"]
-    rows += [f"a,1,{int(i < 5)}" for i in range(10)]
-    rows += [f"b,1,{int(i < selected_b)}" for i in range(10)]
+    rows += [f"a,1,{int(i < 5 * scale)}" for i in range(10 * scale)]
+    rows += [f"b,1,{int(i < selected_b * scale)}" for i in range(10 * scale)]
     return "\n".join(rows) + "\n"
 
 

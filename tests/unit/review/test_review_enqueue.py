@@ -8,7 +8,16 @@ from ethicsgate.audit.result import AuditInfo, AuditResult, PolicyInfo, Summary
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.review import items_from_audit, open_store, review_options
 from ethicsgate.review.enqueue import group_record_id, narrow_findings
-from ethicsgate.rules.results import AssertionResult, Finding, GroupResult, RuleResult
+from ethicsgate.rules.results import (
+    AssertionResult,
+    ComparisonTest,
+    Finding,
+    GroupResult,
+    Interval,
+    ReferenceValue,
+    RuleResult,
+    UncertaintyInfo,
+)
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -181,6 +190,13 @@ def test_failing_fairness_groups_become_one_item_each() -> None:
         "aggregate": "ratio",
         "requirement": ">= 0.8",
         "observed": "0.5",
+        # what a reviewer reads (this bare result has no reference, interval or test)
+        "group": "race = Asian, sex = Female",
+        "group_rate": "0.2",
+        "ratio": "0.5",
+        "summary": "Selection rate of race = Asian, sex = Female: 20.0 %. The ratio is 0.5; "
+        "the policy requires at least 0.8. No significance test was computed (the rule sets "
+        "no uncertainty).",
     }
     assert group_record_id({"sex": "M", "race": "B"}) == "group:race=B,sex=M"
 
@@ -202,3 +218,66 @@ def test_enqueueing_the_same_audit_twice_adds_nothing(tmp_path) -> None:
         assert store.enqueue(items, actor="ci").added == 6
         assert store.enqueue(items, actor="ci").added == 0
         assert len(store.list_items()) == 6
+
+
+def test_a_failing_group_item_names_the_reference_interval_and_test() -> None:
+    rule = fairness_rule()
+    asian, white = rule.groups[0].group, {"race": "White", "sex": "Male"}
+    test = ComparisonTest(
+        method="fisher_exact",
+        statistic=0.25,
+        p_value=0.0123456,
+        successes=8,
+        trials=40,
+        reference_successes=16,
+        reference_trials=40,
+    )
+    group = rule.groups[0].model_copy(
+        update={
+            "ratio_intervals": {"selection_rate": Interval(low=0.25, high=0.9)},
+            "tests": {"selection_rate": test},
+        }
+    )
+    rule = rule.model_copy(
+        update={
+            "groups": [group, rule.groups[1]],
+            "reference_values": {"selection_rate": ReferenceValue(group=white, value=0.4)},
+            "uncertainty": UncertaintyInfo(
+                method="bootstrap",
+                bootstrap_samples=100,
+                confidence_level=0.95,
+                seed=1,
+                test="auto",
+            ),
+            "assertions": [
+                rule.assertions[0].model_copy(update={"significant_at": 0.05, "group": asian})
+            ],
+        }
+    )
+    fields = items_from_audit(audit_result(rule), pack(), now=NOW)[0].fields
+    assert {k: fields[k] for k in fields if k not in ("summary", "race", "sex")} == {
+        "group": "race = Asian, sex = Female",
+        "metric": "selection_rate",
+        "aggregate": "ratio",
+        "group_rate": "0.2",
+        "group_counts": "8 of 40",
+        "reference_group": "race = White, sex = Male",
+        "reference_rate": "0.4",
+        "reference_counts": "16 of 40",
+        "ratio": "0.5",
+        "observed": "0.5",
+        "requirement": ">= 0.8",
+        "interval_low": "0.25",
+        "interval_high": "0.9",
+        "confidence_level": "0.95",
+        "p_value": "0.0123456",
+        "test": "Fisher's exact test",
+        "significant_at": "0.05",
+    }
+    assert fields["summary"] == (
+        "Selection rate of race = Asian, sex = Female: 20.0 % (8 of 40), against 40.0 % "
+        "(16 of 40) in the reference group, race = White, sex = Male. The ratio is 0.5 (95 % "
+        "confidence interval 0.25 to 0.9); the policy requires at least 0.8. A Fisher's exact "
+        "test of the difference from the reference group gives p = 0.01235 (significant at the "
+        "0.05 level)."
+    )
