@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 __all__ = [
+    "GROUPS_CSV",
+    "GROUPS_PARQUET",
     "REPORT_FILES",
     "REPORT_HTML",
     "REPORT_JSON",
@@ -25,8 +27,10 @@ __all__ = [
 REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 REPORT_MARKDOWN = "report.md"
+GROUPS_PARQUET = "groups.parquet"
+GROUPS_CSV = "groups.csv"
 #: The files of a report, beside its envelope: each is rendered and signed.
-REPORT_FILES = (REPORT_JSON, REPORT_HTML, REPORT_MARKDOWN)
+REPORT_FILES = (REPORT_JSON, REPORT_HTML, REPORT_MARKDOWN, GROUPS_PARQUET, GROUPS_CSV)
 
 STATEMENT_JSON = "statement.json"
 STATEMENT_HTML = "statement.html"
