@@ -182,7 +182,7 @@ def test_tables_are_deterministic(ll144: AuditResult) -> None:
 def test_an_audit_without_groups_writes_the_header_alone(ll144: AuditResult) -> None:
     rules = [r.model_copy(update={"groups": [], "impact_ratio": None}) for r in ll144.rules]
     files = report_files(ll144.model_copy(update={"rules": rules}))
-    assert files["groups.csv"] == (",".join(GROUP_COLUMNS) + "\n").encode()
+    assert files["groups.csv"] == (",".join(f'"{c}"' for c in GROUP_COLUMNS) + "\n").encode()
     table = pq.read_table(io.BytesIO(files["groups.parquet"]))
     assert table.num_rows == 0 and table.column_names == list(GROUP_COLUMNS)
 

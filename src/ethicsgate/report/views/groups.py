@@ -44,8 +44,11 @@ GROUP_COLUMNS: dict[str, str] = {
 }
 
 
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
 def _group_json(group: GroupKey) -> str:
-    return json.dumps(group, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return _COMPACT.encode(group)
 
 
 def _bounds(interval: Interval | None) -> tuple[float | None, float | None]:
