@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from ethicsgate.canonical import canonical_json
+
 __all__ = ["GOLDEN_DIR", "REGENERATE_GOLDEN", "assert_matches_golden", "regenerated"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +37,7 @@ def shown(path: Path) -> str:
 
 
 def _canonical(data: object) -> bytes:
-    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+    return canonical_json(data)
 
 
 def _with_golden_machine(produced: bytes, golden: bytes) -> bytes:

@@ -25,14 +25,20 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_passing_audit_exits_0_and_writes_three_files(
+def test_passing_audit_exits_0_and_writes_the_report_files(
     make_audit: Callable[..., Path], tmp_path: Path
 ) -> None:
     spec = make_audit(PASSING)
     out = tmp_path / "out"
     code, stdout, stderr = run("audit", str(spec), "--out", str(out))
     assert code == 0, stderr
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "groups.csv",
+        "groups.parquet",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "pass"
     assert report["rules"][0]["status"] == "pass"

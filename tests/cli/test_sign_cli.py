@@ -56,6 +56,8 @@ def test_round_trip(signed: dict[str, Path]) -> None:
         "report.json",
         "report.html",
         "report.md",
+        "groups.parquet",
+        "groups.csv",
         "audit.yaml",
         "policy.yaml",
         "data.csv",

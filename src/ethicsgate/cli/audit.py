@@ -82,7 +82,9 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
 
 @click.command()
 @spec_argument()
-@out_dir_option("Folder for report.json, report.html and report.md [default: reports/<audit id>/].")
+@out_dir_option(
+    "Folder for report.json, .html, .md, groups.parquet and .csv [default: reports/<audit id>/]."
+)
 @format_option("What to print: a summary, or report.json itself.")
 @key_option("report")
 @click.option(

@@ -1,9 +1,9 @@
 """Reports and every other output: one package for presentation.
 
 ``views/`` shapes an audit result for people (built once per report); ``formats/`` holds one
-registry of renderers (``FORMATS``) for the report (canonical JSON, HTML, Markdown), the
-release gate (JUnit, SARIF, CI step summary) and public statements; ``render.py`` renders a
-document's files in memory and writes them atomically.
+registry of renderers (``FORMATS``) for the report (canonical JSON, HTML, Markdown and the
+group table as Parquet and CSV), the release gate (JUnit, SARIF, CI step summary) and public
+statements; ``render.py`` renders a document's files in memory and writes them atomically.
 """
 
 from ethicsgate.report.formats import (
@@ -17,6 +17,7 @@ from ethicsgate.report.formats import (
     StatementInput,
     get_format,
 )
+from ethicsgate.report.formats.groups import render_groups_csv, render_groups_parquet
 from ethicsgate.report.formats.html import render_html
 from ethicsgate.report.formats.json import render_json, report_schema
 from ethicsgate.report.formats.junit import render_junit
@@ -34,10 +35,12 @@ from ethicsgate.report.render import (
     write_report,
 )
 from ethicsgate.report.views import ReportView, report_view
+from ethicsgate.report.views.groups import GROUP_COLUMNS, group_table
 
 __all__ = [
     "FORMATS",
     "GATE_FORMATS",
+    "GROUP_COLUMNS",
     "REPORT_FORMATS",
     "STATEMENT_FORMATS",
     "Format",
@@ -46,6 +49,9 @@ __all__ = [
     "ReportView",
     "StatementInput",
     "get_format",
+    "group_table",
+    "render_groups_csv",
+    "render_groups_parquet",
     "render_html",
     "render_json",
     "render_junit",

@@ -14,7 +14,7 @@ __all__ = ["report_files", "statement_files", "write_report"]
 
 
 def report_files(result: AuditResult, *, signer: str | None = None) -> dict[str, bytes]:
-    """Render every report format in memory, by file name (``report.json``, ``.html``, ``.md``).
+    """Render every report format in memory, by file name (``report.json``, ``groups.csv``...).
 
     The report's view is built once and shared by the formats that lay it out.
     """
@@ -31,7 +31,7 @@ def statement_files(statement: Statement, *, signer: str | None = None) -> dict[
 def write_report(
     result: AuditResult, out_dir: Path, *, signer: str | None = None
 ) -> dict[str, Path]:
-    """Render and write ``report.json``, ``report.html`` and ``report.md`` into ``out_dir``.
+    """Render and write every report file (``report.json``, ``groups.csv``...) into ``out_dir``.
 
     Everything is rendered before anything is written. Returns the paths by file name.
     """

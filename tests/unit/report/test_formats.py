@@ -22,6 +22,9 @@ from ethicsgate.report import (
     ReportInput,
     ReportView,
     get_format,
+    group_table,
+    render_groups_csv,
+    render_groups_parquet,
     render_html,
     render_json,
     render_junit,
@@ -55,7 +58,7 @@ def gate() -> tuple[AuditResult, GateResult]:
 
 def test_registry_lists_every_format() -> None:
     assert {document: list(formats) for document, formats in FORMATS.items()} == {
-        "report": ["json", "html", "markdown"],
+        "report": ["json", "html", "markdown", "parquet", "csv"],
         "gate": ["junit", "sarif", "summary"],
         "statement": ["json", "html", "markdown"],
     }
@@ -75,6 +78,8 @@ def test_each_renderer_equals_its_render_function(
         "report.json": render_json(result),
         "report.html": render_html(result, signer=signer).encode("utf-8"),
         "report.md": render_markdown(result, signer=signer).encode("utf-8"),
+        "groups.parquet": render_groups_parquet(group_table(result)),
+        "groups.csv": render_groups_csv(group_table(result)),
     }
     assert get_format("gate", "junit").render(outcome) == render_junit(outcome)
     assert get_format("gate", "sarif").render(outcome) == render_sarif(outcome)

@@ -21,6 +21,7 @@ from ethicsgate.attest import (
     verify_attestation,
 )
 from ethicsgate.audit.run import run_audit
+from ethicsgate.canonical import REPORT_FILES
 from ethicsgate.cli import cli
 from ethicsgate.errors import EthicsgateError, SigningError
 from ethicsgate.policy.models import ReviewOptions
@@ -46,7 +47,13 @@ def test_run_and_report_writes_what_the_cli_writes(
     spec = make_audit(FAILING)
     run = run_and_report(spec, out=tmp_path / "api", clock=frozen_clock)
     assert not run.passed and run.signer is None and run.review is None
-    assert sorted(run.files) == ["report.html", "report.json", "report.md"]
+    assert sorted(run.files) == [
+        "groups.csv",
+        "groups.parquet",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
     assert {name: path.read_bytes() for name, path in run.written.items()} == run.files
     # the plain pipeline gives the same bytes
     assert run.files == report_files(run_audit(spec, clock=frozen_clock))
@@ -88,9 +95,7 @@ def test_signed_report_verifies_and_an_unsigned_rerun_drops_the_envelope(
     out = tmp_path / "out"
     run = run_and_report(spec, out=out, key=load_signing_key(pair.private_path), clock=frozen_clock)
     assert run.signer == pair.fingerprint
-    assert sorted(run.written) == sorted(
-        [ENVELOPE_FILENAME, "report.html", "report.json", "report.md"]
-    )
+    assert sorted(run.written) == sorted([ENVELOPE_FILENAME, *REPORT_FILES])
     assert pair.fingerprint.encode() in run.files["report.html"]
     verified = verify_attestation(out, load_public_key(pair.public_path), check_files=True)
     assert verified.ok, verified.reasons

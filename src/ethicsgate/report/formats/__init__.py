@@ -1,11 +1,12 @@
 """Every output format, in one registry: a :class:`Renderer` per document and format name.
 
 Three kinds of document are rendered: the report of an audit (``report.json``, ``.html``,
-``.md``), a release gate (JUnit, SARIF, the CI step summary) and a public transparency
-statement (``statement.json``, ``.html``, ``.md``). :data:`FORMATS` maps each document to
-its formats by name; adding a format is adding an entry, and ``report_files`` and
-``statement_files`` (``report/render.py``) render every entry of their document. A new
-report file is signed only when its name is also in ``ethicsgate.canonical.REPORT_FILES``.
+``.md``, and its group table ``groups.parquet`` and ``groups.csv``), a release gate (JUnit,
+SARIF, the CI step summary) and a public transparency statement (``statement.json``,
+``.html``, ``.md``). :data:`FORMATS` maps each document to its formats by name; adding a
+format is adding an entry, and ``report_files`` and ``statement_files`` (``report/render.py``)
+render every entry of their document. A new report file is signed only when its name is also
+in ``ethicsgate.canonical.REPORT_FILES``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ethicsgate.report.formats.base import (
     StatementInput,
     html_environment,
 )
+from ethicsgate.report.formats.groups import GROUPS_CSV_FORMAT, GROUPS_PARQUET_FORMAT
 from ethicsgate.report.formats.html import HTML
 from ethicsgate.report.formats.json import JSON
 from ethicsgate.report.formats.junit import JUNIT
@@ -47,7 +49,9 @@ __all__ = [
 ]
 
 #: The formats of an audit's report, in the order its files are written.
-REPORT_FORMATS: dict[str, Renderer[ReportInput]] = {r.name: r for r in (JSON, HTML, MARKDOWN)}
+REPORT_FORMATS: dict[str, Renderer[ReportInput]] = {
+    r.name: r for r in (JSON, HTML, MARKDOWN, GROUPS_PARQUET_FORMAT, GROUPS_CSV_FORMAT)
+}
 #: The formats of a release gate, for CI.
 GATE_FORMATS: dict[str, Renderer[GateResult]] = {r.name: r for r in (JUNIT, SARIF, SUMMARY)}
 #: The formats of a public transparency statement.

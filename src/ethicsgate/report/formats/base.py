@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ethicsgate.report.views import ReportView, report_view
+from ethicsgate.report.views.groups import group_table
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
@@ -61,6 +62,11 @@ class ReportInput:
     def view(self) -> ReportView:
         """Return the report's view, built on first use and shared by every format."""
         return report_view(self.result)
+
+    @cached_property
+    def group_rows(self) -> list[tuple[Any, ...]]:
+        """Return the rows of the group table, built on first use and shared by its formats."""
+        return group_table(self.result)
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.metrics import METRICS
-from ethicsgate.report.views.base import ReportView, RuleView, fmt_metric
-from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth
+from ethicsgate.report.views.base import GROUP_LIMIT, ReportView, RuleView, fmt_metric
+from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
 from ethicsgate.report.views.records import findings_view
 from ethicsgate.rules.results import RuleResult, RuleStatus
 from ethicsgate.vocabulary import STATUS_WORDS, group_label
@@ -25,6 +25,10 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
     """Return a rule's view: its header, assertions, charts, group table, findings and depth."""
     code, word, icon = STATUS_WORDS[rule.status.value]
     metrics = list(rule.groups[0].metrics) if rule.groups else []
+    shown, groups_note = shown_groups(rule)
+    excluded = [f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded]
+    if len(excluded) > GROUP_LIMIT:
+        excluded = [*excluded[:GROUP_LIMIT], f"and {len(excluded) - GROUP_LIMIT:,} more"]
     group_rows = [
         {
             "label": group_label(g.group),
@@ -32,7 +36,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
             "excluded": g.excluded,
             "values": [fmt_metric(m, g.metrics.get(m)) for m in metrics],
         }
-        for g in rule.groups
+        for g in shown
     ]
     return RuleView(
         id=rule.id,
@@ -51,13 +55,14 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         if rule.status is RuleStatus.ERROR and not rule.rows
         else f"{rule.rows:,} rows",
         assertions=[assertion_view(a) for a in rule.assertions],
-        charts=[chart(rule, a) for a in rule.assertions],
+        charts=[chart(rule, a, shown) for a in rule.assertions],
         metric_columns=[(m, METRICS[m].title) for m in metrics],
         group_rows=group_rows,
-        excluded_groups=[f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded],
+        excluded_groups=excluded,
         findings=findings_view(rule),
-        depth=fairness_depth(rule),
+        depth=fairness_depth(rule, shown),
         cross_check=_cross_check_text(rule),
+        groups_note=groups_note,
     )
 
 

@@ -17,6 +17,7 @@ from ethicsgate.rules.results import ComparisonTest, Interval
 
 __all__ = [
     "AGGREGATE_WORDS",
+    "GROUP_LIMIT",
     "AssertionView",
     "Bar",
     "Chart",
@@ -45,6 +46,12 @@ AGGREGATE_WORDS = {
     "difference": "difference from the reference group",
     "value": "value",
 }
+#: A rule with more groups (or an LL144 table with more rows) than this shows in HTML and
+#: Markdown only this many: the failing ones first, then those closest to failing, with a line
+#: that counts the rest. ``report.json``, ``groups.parquet`` and ``groups.csv`` hold them all.
+GROUP_LIMIT = 50
+#: Where every group is, said under a shortened table or chart.
+EVERY_GROUP_IS = "every group is in report.json, groups.parquet and groups.csv"
 _TEST_WORDS = {"z_test": "two-proportion z-test", "fisher_exact": "Fisher's exact test"}
 
 
@@ -241,6 +248,7 @@ class RuleView:
     findings: FindingsView | None = None  # record-level rules
     depth: FairnessDepthView | None = None  # fairness rules
     cross_check: str | None = None  # the fairlearn cross-check, in words, when one ran
+    groups_note: str | None = None  # when only some groups are shown: which, and where the rest are
 
 
 @dataclass

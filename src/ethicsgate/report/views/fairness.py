@@ -8,11 +8,15 @@ Ratio*, followed by the note on people in an unknown category.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from ethicsgate.metrics import METRICS
 from ethicsgate.report.views.base import (
     AGGREGATE_WORDS,
+    EVERY_GROUP_IS,
+    GROUP_LIMIT,
     AssertionView,
     Bar,
     Chart,
@@ -32,24 +36,157 @@ from ethicsgate.report.views.base import (
 from ethicsgate.rules.results import (
     AssertionResult,
     GroupKey,
+    GroupResult,
     ImpactRatioResult,
+    ImpactRatioRow,
     ImpactRatioTable,
     RuleResult,
 )
 from ethicsgate.vocabulary import EVERYONE, MISSING, OP_WORDS, STATUS_WORDS, group_label
 
-__all__ = ["assertion_view", "chart", "fairness_depth", "impact_ratio_chart"]
+__all__ = [
+    "assertion_view",
+    "chart",
+    "fairness_depth",
+    "impact_ratio_chart",
+    "limited",
+    "shown_groups",
+]
 
 
 def _label(group: GroupKey | None) -> str:
     return group_label(group, everyone=EVERYONE)
 
 
+def _key(group: GroupKey) -> tuple[tuple[str, str | None], ...]:
+    return tuple(sorted(group.items()))
+
+
+def _value(group: GroupResult, assertion: AssertionResult) -> float | None:
+    if assertion.aggregate == "ratio":
+        return group.ratios.get(assertion.metric)
+    if assertion.aggregate == "difference":
+        return group.differences.get(assertion.metric)
+    value = group.metrics.get(assertion.metric)
+    return None if value is None else float(value)
+
+
+def _margin(value: float | None, assertion: AssertionResult) -> float:
+    """Return how far ``value`` is on the passing side of the threshold (negative: past it)."""
+    if value is None:
+        return -math.inf  # undefined never passes
+    if assertion.op in (">=", ">"):
+        return value - assertion.threshold
+    if assertion.op in ("<=", "<"):
+        return assertion.threshold - value
+    return -abs(value - assertion.threshold)
+
+
+def _hidden_note(
+    total: int, shown: int, failing: int, small: int, nouns: str, *, asserted: bool
+) -> str:
+    """Return the line under a shortened table: how many are not shown, and where they are.
+
+    ``asserted``: an assertion judged these rows, so the ones not failing pass.
+    """
+    hidden = total - shown
+    passing = hidden - failing - small
+    if asserted and not failing and not small:
+        return f"{hidden:,} more {nouns} pass; {EVERY_GROUP_IS}."
+    parts = [f"{failing:,} fail"] if failing else []
+    parts += [f"{small:,} too small to compare"] if small else []
+    parts += [f"{passing:,} pass"] if passing and asserted else []
+    counts = f" ({', '.join(parts)})" if parts else ""
+    return f"{hidden:,} more {nouns} are not shown{counts}; {EVERY_GROUP_IS}."
+
+
+def shown_groups(rule: RuleResult) -> tuple[list[GroupResult], str | None]:
+    """Return the groups HTML and Markdown show, and the line that counts the rest (or None).
+
+    Up to :data:`GROUP_LIMIT` groups, all of them in report order when there are no more;
+    otherwise the failing groups first, then the others closest to failing (by the smallest
+    margin to any assertion's threshold), groups too small to compare last.
+    """
+    groups = rule.groups
+    if len(groups) <= GROUP_LIMIT:
+        return list(groups), None
+    failing = {_key(g) for a in rule.assertions for g in a.failing_groups}
+    asserted = [a for a in rule.assertions if a.metric != "impact_ratio"]
+
+    def rank(group: GroupResult) -> tuple[bool, bool, float]:
+        margin = min((_margin(_value(group, a), a) for a in asserted), default=0.0)
+        return (_key(group.group) not in failing, group.excluded, margin)
+
+    shown = sorted(groups, key=rank)[:GROUP_LIMIT]  # stable: ties keep report order
+    picked = {id(g) for g in shown}
+    rest = [g for g in groups if id(g) not in picked]
+    note = _hidden_note(
+        len(groups),
+        len(shown),
+        sum(_key(g.group) in failing for g in rest),
+        sum(g.excluded for g in rest),
+        "groups",
+        asserted=bool(rule.assertions),
+    )
+    head = (
+        f"{len(groups):,} groups: shown are the {len(shown)} that fail or come closest to failing"
+        if asserted or failing
+        else f"{len(groups):,} groups: shown are the first {len(shown)}"
+    )
+    return shown, f"{head}. {note[0].upper()}{note[1:]}"
+
+
+def _shown_rows(
+    table: ImpactRatioTable, failing: set[tuple[tuple[str, str | None], ...]] | None
+) -> tuple[list[ImpactRatioRow], str | None]:
+    """Return an LL144 table's rows to show and the line that counts the rest (or None).
+
+    Up to :data:`GROUP_LIMIT` rows, all in table order when there are no more; otherwise the
+    failing categories, then the lowest impact ratios, excluded categories last.
+    """
+    rows = table.rows
+    if len(rows) <= GROUP_LIMIT:
+        return list(rows), None
+
+    def rank(row: ImpactRatioRow) -> tuple[bool, bool, float]:
+        ratio = -math.inf if row.impact_ratio is None else row.impact_ratio
+        return (_key(row.category) not in (failing or ()), row.excluded, ratio)
+
+    shown = sorted(rows, key=rank)[:GROUP_LIMIT]
+    picked = {id(r) for r in shown}
+    rest = [r for r in rows if id(r) not in picked]
+    note = _hidden_note(
+        len(rows),
+        len(shown),
+        sum(_key(r.category) in (failing or ()) for r in rest),
+        sum(r.excluded for r in rest),
+        "categories",
+        asserted=failing is not None,
+    )
+    head = f"{len(rows):,} categories: shown are the {len(shown)} with the lowest impact ratios"
+    return shown, f"{head}. {note[0].upper()}{note[1:]}"
+
+
+def _impact_failing(rule: RuleResult) -> set[tuple[tuple[str, str | None], ...]] | None:
+    """Return the categories an impact_ratio assertion fails (None: no assertion judged them)."""
+    asserted = [a for a in rule.assertions if a.metric == "impact_ratio"]
+    if not asserted:
+        return None
+    return {_key(g) for a in asserted for g in a.failing_groups}
+
+
+def limited(items: Sequence[str], nouns: str) -> str:
+    """Join up to :data:`GROUP_LIMIT` items with "; ", then count the rest as ``nouns``."""
+    if len(items) <= GROUP_LIMIT:
+        return "; ".join(items)
+    return "; ".join(items[:GROUP_LIMIT]) + f"; and {len(items) - GROUP_LIMIT:,} more {nouns}"
+
+
 def _observed_for(
-    rule: RuleResult, assertion: AssertionResult
+    rule: RuleResult, assertion: AssertionResult, groups: Sequence[GroupResult]
 ) -> list[tuple[GroupKey, float | None, bool]]:
     out = []
-    for group in rule.groups:
+    for group in groups:
         if assertion.aggregate == "ratio":
             value = group.ratios.get(assertion.metric)
         elif assertion.aggregate == "difference":
@@ -60,12 +197,17 @@ def _observed_for(
     return out
 
 
-def chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
-    """Return the bar chart of an assertion: its quantity per group against the threshold."""
+def chart(
+    rule: RuleResult, assertion: AssertionResult, groups: Sequence[GroupResult] | None = None
+) -> Chart:
+    """Return the bar chart of an assertion: its quantity per group against the threshold.
+
+    ``groups`` are the groups to draw [default: every group of the rule].
+    """
     if assertion.metric == "impact_ratio":
         return impact_ratio_chart(rule, assertion)
     title = METRICS[assertion.metric].title
-    rows = _observed_for(rule, assertion)
+    rows = _observed_for(rule, assertion, rule.groups if groups is None else groups)
     values = [v for _, v, ex in rows if v is not None and not ex]
     axis_max = max([*values, assertion.threshold, 1e-12])
     if assertion.aggregate == "ratio":
@@ -150,7 +292,7 @@ def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
     quiet = {tuple(sorted(g.items())) for g in assertion.not_significant_groups}
     bars = []
     for table in tables:
-        for row in table.rows:
+        for row in _shown_rows(table, _impact_failing(rule))[0]:
             key = tuple(sorted(row.category.items()))
             value = None if row.excluded else row.impact_ratio
             if row.excluded:
@@ -183,7 +325,12 @@ def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Chart:
     )
 
 
-def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) -> LL144TableView:
+def _table_view(
+    result: ImpactRatioResult,
+    table: ImpactRatioTable,
+    level: str,
+    failing: set[tuple[tuple[str, str | None], ...]] | None,
+) -> LL144TableView:
     scoring = result.kind == "scoring"
     names = [f.replace("_", " ") for f in table.features]
     if len(names) == 1:
@@ -199,8 +346,9 @@ def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) 
     uncertain = any(r.rate_interval or r.test for r in table.rows)
     if uncertain:
         columns += [f"{level} CI (rate)", f"{level} CI (ratio)", "Test vs most selected"]
+    shown, hidden = _shown_rows(table, failing)
     rows = []
-    for row in table.rows:
+    for row in shown:
         entry: dict[str, Any] = {
             "category": [str(row.category[f]) for f in table.features],
             "cells": [
@@ -219,7 +367,7 @@ def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) 
                 fmt_test(row.test),
             ]
         rows.append(entry)
-    notes = []
+    notes = [] if hidden is None else [hidden]
     if table.unknown:
         notes.append(
             f"The tool also assessed {table.unknown:,} people in an unknown "
@@ -227,7 +375,12 @@ def _table_view(result: ImpactRatioResult, table: ImpactRatioTable, level: str) 
             "calculations above."
         )
     excluded = [r for r in table.rows if r.excluded]
-    if excluded:
+    if len(excluded) > GROUP_LIMIT:
+        notes.append(
+            f"{len(excluded):,} categories are excluded from the impact ratios (6 RCNY § "
+            f"5-301(d)); {EVERY_GROUP_IS}."
+        )
+    elif excluded:
         if result.intersection_exclusion == "components" and len(table.features) > 1:
             why = "they combine a category excluded from its own table"
         else:
@@ -281,17 +434,19 @@ def _ll144_view(rule: RuleResult, result: ImpactRatioResult) -> LL144View:
     return LL144View(
         heading="NYC Local Law 144 bias audit (6 RCNY § 5-301)",
         intro=intro,
-        tables=[_table_view(result, table, level) for table in result.tables],
+        tables=[
+            _table_view(result, table, level, _impact_failing(rule)) for table in result.tables
+        ],
     )
 
 
-def _uncertainty_view(rule: RuleResult) -> UncertaintyView | None:
+def _uncertainty_view(rule: RuleResult, groups: Sequence[GroupResult]) -> UncertaintyView | None:
     info = rule.uncertainty
     tested = any(g.tests for g in rule.groups)
     if info is None and not tested:
         return None
     rows = []
-    for group in rule.groups:
+    for group in groups:
         for metric, value in group.metrics.items():
             if metric == "count":
                 continue
@@ -324,9 +479,9 @@ def _uncertainty_view(rule: RuleResult) -> UncertaintyView | None:
     return UncertaintyView(method=method, level=level, rows=rows)
 
 
-def _scores_view(rule: RuleResult) -> ScoresView | None:
+def _scores_view(rule: RuleResult, groups: Sequence[GroupResult]) -> ScoresView | None:
     summary = rule.score
-    scored = [g for g in rule.groups if g.score is not None]
+    scored = [g for g in groups if g.score is not None]
     if summary is None or not scored:
         return None
     if summary.exact:
@@ -384,7 +539,7 @@ def _significance_lines(rule: RuleResult) -> list[str]:
     for a in rule.assertions:
         if a.significant_at is None:
             continue
-        quiet = ", ".join(_label(g) for g in a.not_significant_groups) or "none"
+        quiet = limited([_label(g) for g in a.not_significant_groups], "groups") or "none"
         lines.append(
             f"{metric_title(a.metric)}: groups past the threshold fail only when p < "
             f"{a.significant_at:g}; past it but not significant: {quiet}."
@@ -392,17 +547,24 @@ def _significance_lines(rule: RuleResult) -> list[str]:
     return lines
 
 
-def fairness_depth(rule: RuleResult) -> FairnessDepthView | None:
+def fairness_depth(
+    rule: RuleResult, groups: Sequence[GroupResult] | None = None
+) -> FairnessDepthView | None:
     """Return a result's LL144 tables, intervals, tests and score metrics (None: it has none).
 
     Chosen by what the result carries, not by its kind: any kind whose results hold groups,
     assertions or LL144 tables gets these sections (so does a kind added by a plug-in).
+    ``groups`` are the groups to show per group [default: every group of the rule].
     """
+    shown = rule.groups if groups is None else groups
+    small = [f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded]
+    if len(small) > GROUP_LIMIT:
+        small = [*small[:GROUP_LIMIT], f"and {len(small) - GROUP_LIMIT:,} more"]
     depth = FairnessDepthView(
         ll144=_ll144_view(rule, rule.impact_ratio) if rule.impact_ratio is not None else None,
-        uncertainty=_uncertainty_view(rule),
-        scores=_scores_view(rule),
-        small_groups=[f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded],
+        uncertainty=_uncertainty_view(rule, shown),
+        scores=_scores_view(rule, shown),
+        small_groups=small,
         significance=_significance_lines(rule),
     )
     if depth.ll144 or depth.uncertainty or depth.scores or depth.small_groups or depth.significance:

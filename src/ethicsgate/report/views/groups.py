@@ -1,0 +1,142 @@
+"""The group table behind ``groups.parquet`` and ``groups.csv``: one tidy row per group and metric.
+
+Built once per report (``ReportInput.group_rows``) and laid out by both formats, so the two
+files hold the same rows. Values are the floats of ``report.json``, unformatted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.rules.results import (
+    ComparisonTest,
+    GroupKey,
+    ImpactRatioResult,
+    Interval,
+    RuleResult,
+)
+
+__all__ = ["GROUP_COLUMNS", "group_table"]
+
+#: The columns of ``groups.parquet`` and ``groups.csv``, in order, with their Arrow types.
+GROUP_COLUMNS: dict[str, str] = {
+    "rule": "string",  # the rule's id
+    "table": "string",  # "groups" (the rule's groups) or "impact_ratio" (an LL144 table row)
+    "group": "string",  # the group (or LL144 category) as compact JSON, keys sorted
+    "count": "int64",  # people in the group (applicants of an LL144 category)
+    "excluded": "bool",  # too small to compare (an LL144 category under the share threshold)
+    "metric": "string",  # metric id: selection_rate, roc_auc, ... (LL144: selection/scoring_rate)
+    "value": "float64",  # the group's value of the metric
+    "value_low": "float64",  # its confidence interval, when the rule computed one
+    "value_high": "float64",
+    "ratio": "float64",  # value / reference group's value (LL144: the impact ratio)
+    "ratio_low": "float64",
+    "ratio_high": "float64",
+    "difference": "float64",  # |value - reference group's value|
+    "difference_low": "float64",
+    "difference_high": "float64",
+    "test": "string",  # z_test or fisher_exact, against the reference group
+    "p_value": "float64",
+    "fails": "bool",  # the group is a failing group of an assertion on this metric
+}
+
+
+_COMPACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _group_json(group: GroupKey) -> str:
+    return _COMPACT.encode(group)
+
+
+def _bounds(interval: Interval | None) -> tuple[float | None, float | None]:
+    return (None, None) if interval is None else (interval.low, interval.high)
+
+
+def _test(test: ComparisonTest | None) -> tuple[str | None, float | None]:
+    return (None, None) if test is None else (test.method, test.p_value)
+
+
+def _failing(rule: RuleResult) -> dict[str, set[str]]:
+    """Return, per asserted metric, the failing groups as :func:`_group_json` text."""
+    failing: dict[str, set[str]] = {}
+    for assertion in rule.assertions:
+        keys = failing.setdefault(assertion.metric, set())
+        keys.update(_group_json(g) for g in assertion.failing_groups)
+    return failing
+
+
+def _group_rows(rule: RuleResult) -> Iterator[tuple[Any, ...]]:
+    failing = _failing(rule)
+    for g in rule.groups:
+        key = _group_json(g.group)
+        for metric, value in g.metrics.items():
+            test, p_value = _test(g.tests.get(metric))
+            yield (
+                rule.id,
+                "groups",
+                key,
+                g.count,
+                g.excluded,
+                metric,
+                value,
+                *_bounds(g.intervals.get(metric)),
+                g.ratios.get(metric),
+                *_bounds(g.ratio_intervals.get(metric)),
+                g.differences.get(metric),
+                *_bounds(g.difference_intervals.get(metric)),
+                test,
+                p_value,
+                key in failing.get(metric, ()),
+            )
+        if g.score is not None:
+            s = g.score
+            head = (rule.id, "groups", key, g.count, g.excluded)
+            empty = (None,) * 8  # no ratio, difference or test for score metrics
+            yield (*head, "roc_auc", s.roc_auc, *_bounds(s.roc_auc_interval), *empty,
+                   key in failing.get("roc_auc", ()))  # fmt: skip
+            yield (*head, "calibration_error", s.calibration_error, None, None, *empty,
+                   key in failing.get("calibration_error", ()))  # fmt: skip
+
+
+def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[tuple[Any, ...]]:
+    metric = "scoring_rate" if result.kind == "scoring" else "selection_rate"
+    failing = _failing(rule).get("impact_ratio", set())
+    for table in result.tables:
+        for row in table.rows:
+            key = _group_json(row.category)
+            test, p_value = _test(row.test)
+            yield (
+                rule.id,
+                "impact_ratio",
+                key,
+                row.applicants,
+                row.excluded,
+                metric,
+                row.rate,
+                *_bounds(row.rate_interval),
+                row.impact_ratio,
+                *_bounds(row.impact_ratio_interval),
+                None,
+                None,
+                None,
+                test,
+                p_value,
+                key in failing,
+            )
+
+
+def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
+    """Return the rows of the group table, one tuple per row in :data:`GROUP_COLUMNS` order.
+
+    One row per rule, group and metric (a group's ROC AUC and calibration error included),
+    then one per row of each LL144 table.
+    """
+    rows: list[tuple[Any, ...]] = []
+    for rule in result.rules:
+        rows.extend(_group_rows(rule))
+        if rule.impact_ratio is not None:
+            rows.extend(_impact_ratio_rows(rule, rule.impact_ratio))
+    return rows
