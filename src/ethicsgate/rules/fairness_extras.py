@@ -31,7 +31,7 @@ from ethicsgate.rules.results import (
 from ethicsgate.rules.scores import SCORE_KEY, SCORE_SUM, ScoreContext, group_score_result
 from ethicsgate.rules.uncertainty import GroupUncertainty, TestMethod, group_uncertainty
 
-__all__ = ["FairnessExtras", "fairness_extras", "rule_counts"]
+__all__ = ["FairnessExtras", "fairness_extras", "group_ids", "level_keys", "rule_counts"]
 
 
 BOOTSTRAP_METHOD = (
@@ -69,14 +69,48 @@ def rule_counts(
     return counts
 
 
-def _group_tuple(values: Sequence[Any]) -> tuple[str, ...]:
-    # None, NaN and pd.NA are all "missing", as the rule's own grouping treats them
-    return tuple(_NULL if v is None or bool(pd.isna(v)) else str(v) for v in values)
+def level_keys(values: Any) -> np.ndarray:
+    """Return each value as a group key string (``str(value)``), ``MISSING`` where missing.
+
+    None, NaN and pd.NA are all missing, as the rule's own grouping treats them. Each distinct
+    value is converted once (``pd.factorize``), so a column of a million rows costs one pass.
+    """
+    codes, names = _distinct_keys(values)
+    keys: np.ndarray = names[codes]
+    return keys
 
 
-def _group_ids(frame: pd.DataFrame, features: list[str], order: dict[tuple[str, ...], int]) -> Any:
-    keys = frame[features].itertuples(index=False, name=None)
-    return np.array([order.get(_group_tuple(k), -1) for k in keys], dtype=np.int64)
+def _distinct_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return each value's code and the distinct keys (the code -1 picks the last, MISSING)."""
+    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=True)
+    return codes, np.array([*(str(u) for u in uniques), _NULL], dtype=object)
+
+
+def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarray]) -> Any:
+    """Return each row's group index (int64; -1: not one of the groups).
+
+    ``keys`` holds, per feature, the groups' values as :func:`level_keys` gives them, in the
+    groups' order. Rows and groups are matched level by level on integer codes; after each
+    level the codes are renumbered among the groups' prefixes, so they never overflow.
+    """
+    rows = np.zeros(len(frame), dtype=np.int64)
+    groups = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    for feature, group_values in zip(features, keys, strict=True):
+        level = pd.Index(pd.unique(group_values))
+        codes, names = _distinct_keys(frame[feature])
+        row_codes = level.get_indexer(pd.Index(names))[
+            codes
+        ]  # strings are hashed once per distinct value
+        group_codes = level.get_indexer(group_values)
+        width = len(level)
+        rows = np.where((rows >= 0) & (row_codes >= 0), rows * width + row_codes, -1)
+        groups = groups * width + group_codes
+        prefixes = pd.Index(pd.unique(groups))
+        rows = np.where(rows >= 0, prefixes.get_indexer(pd.Index(rows)), -1)
+        groups = prefixes.get_indexer(pd.Index(groups))
+    # the groups are distinct, so after the last level group i has code i: a row's code is
+    # its group's index
+    return rows.astype(np.int64) if keys else np.full(len(frame), -1, dtype=np.int64)
 
 
 def _cells(
@@ -110,6 +144,7 @@ def fairness_extras(
     full: pd.DataFrame,
     counts: pd.DataFrame,
     groups: list[GroupKey],
+    keys: Sequence[np.ndarray],
     excluded: list[bool],
     references: dict[str, ReferenceValue],
     scores: ScoreContext | None,
@@ -119,10 +154,10 @@ def fairness_extras(
     ``full`` is the dataset's counts as :func:`rule_counts` returns them (with score and
     above-median columns); ``counts`` is the same aggregated to the rule's features, label
     and prediction; ``groups``, ``excluded`` and ``references`` are the rule's groups in
-    report order and its reference per metric.
+    report order and its reference per metric; ``keys`` are the groups' values per feature
+    as :func:`level_keys` gives them.
     """
     features = list(rule.sensitive_features)
-    order = {_group_tuple([g[f] for f in features]): i for i, g in enumerate(groups)}
     extras = FairnessExtras(group_fields=[{} for _ in groups])
     significance = any(a.significant_at is not None for a in rule.assertions)
     test: TestMethod | None = "auto" if significance else None
@@ -130,7 +165,7 @@ def fairness_extras(
         test = rule.uncertainty.test
 
     if rule.uncertainty is not None or test is not None:
-        ids = _group_ids(counts, features, order)
+        ids = group_ids(counts, features, keys)
         cells, columns = _cells(counts, ids, len(groups))
         ref_index: dict[str, int | None] = {}
         for metric, ref in references.items():
@@ -188,7 +223,7 @@ def fairness_extras(
             columns_needed.append(scores.total)
             rename[scores.total] = SCORE_SUM
         frame = full[columns_needed].rename(columns=rename)
-        ids = _group_ids(frame, features, order)
+        ids = group_ids(frame, features, keys)
         level = rule.uncertainty.confidence_level if rule.uncertainty is not None else None
         for gid, part in frame.assign(_gid=ids).groupby("_gid", sort=True):
             index = int(cast(int, gid))  # a key of the int64 column _gid
