@@ -21,9 +21,9 @@ from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
-from ethicsgate.metrics.counts import compute_group_metrics
+from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
-from ethicsgate.rules.fairness_extras import fairness_extras, level_keys, rule_counts
+from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.fairness_scan import FairnessCounts, scan_fairness_evidence, score_context
 from ethicsgate.rules.kind import AuditInputs, KindBase
 from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
@@ -48,12 +48,6 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
-
-
-def _ranks(keys: np.ndarray) -> np.ndarray:
-    """Return each key's rank in the report order: by value, ``MISSING`` last."""
-    distinct = sorted(pd.unique(keys).tolist(), key=lambda v: (v == _NULL, v))
-    return np.asarray(pd.Index(distinct).get_indexer(keys), dtype=np.int64)
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
@@ -111,7 +105,7 @@ def evaluate_fairness(
 
     # Stable order: by group values, missing values last (one lexsort over per-level ranks).
     keys = [level_keys(by_group.index.get_level_values(i)) for i in range(len(features))]
-    order = np.lexsort([_ranks(k) for k in reversed(keys)]) if len(by_group) else np.arange(0)
+    order = np.lexsort([key_ranks(k) for k in reversed(keys)]) if len(by_group) else np.arange(0)
     by_group = by_group.iloc[order]
     sizes = sizes.iloc[order]
     keys = [k[order] for k in keys]
