@@ -1,7 +1,8 @@
 """Group metrics from grouped confusion counts, for every group at once (numpy and pandas only).
 
 Every metric of :data:`ethicsgate.metrics.METRICS` is ``sum(n over its numerator cells) /
-sum(n over its denominator cells)``. The counts are summed per group in one ``groupby`` over
+sum(n over its denominator cells)``, the denominator summed over the group (or, for a share of
+all such as ``ppr``, over all the groups). The counts are summed per group in one ``groupby`` over
 one column per distinct cell set, and each value is one division of two exact integer sums,
 which is what fairlearn and scikit-learn compute too, so the values are bit-identical to
 ``MetricFrame`` (:mod:`ethicsgate.metrics._fairlearn`, the oracle). 0/0 is ``NaN`` per group
@@ -164,10 +165,13 @@ def compute_group_metrics(
             overall[metric] = int(totals[cell_sets[spec.numerator]])
             continue
         den_name = cell_sets[spec.denominator]
-        den = sums[den_name].to_numpy(dtype=np.float64)
+        total_den = int(totals[den_name])
+        if spec.scope == "all":  # a share of all: every group divides by the groups' total
+            den = np.full(len(num), float(total_den))
+        else:
+            den = sums[den_name].to_numpy(dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             by_group[metric] = np.where(den == 0, np.nan, num / den)
-        total_den = int(totals[den_name])
         total_num = int(totals[cell_sets[spec.numerator]])
         overall[metric] = None if total_den == 0 else float(total_num) / float(total_den)
     frame = pd.DataFrame(by_group, index=sums.index, columns=list(metrics))

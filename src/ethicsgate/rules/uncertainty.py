@@ -435,7 +435,8 @@ def group_uncertainty(
     excluded_mask = np.asarray(excluded, dtype=bool).reshape(n_groups)
     if test is not None:
         for metric in rated:
-            if metric not in references:
+            # a share of all (ppr) is not a proportion of the group's own people: no test
+            if metric not in references or METRICS[metric].scope == "all":
                 continue
             num_mask, den_mask = masks[metric]
             ref = references[metric]
@@ -454,7 +455,8 @@ def group_uncertainty(
     if options is None or options.bootstrap_samples <= 0 or not rated:
         return out
     level = options.confidence_level
-    values, overall = _bootstrap_rates(cells, masks, options)
+    shares = {m for m in rated if METRICS[m].scope == "all"}
+    values, overall = _bootstrap_rates(cells, masks, options, shares=shares)
     for metric in rated:
         value = values[metric]
         for g, interval in enumerate(interval_list(*percentile_bounds(value, level))):
@@ -510,11 +512,15 @@ def _bootstrap_rates(
     cells: np.ndarray,
     masks: dict[str, tuple[np.ndarray, np.ndarray]],
     options: UncertaintyOptions,
+    *,
+    shares: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return each metric's drawn rates (groups x samples) and its drawn overall rate.
 
     The draws come in blocks of resamples from one generator; a block of ``k`` resamples
     consumes the stream exactly as the next ``k`` rows of one ``(samples, groups)`` call.
+    A metric in ``shares`` is a share of all (``ppr``): each resample's numerators are
+    renormalised by their total over the groups in that resample.
     """
     samples = options.bootstrap_samples
     n_groups, n_cells = cells.shape
@@ -529,9 +535,11 @@ def _bootstrap_rates(
         for metric, (num_mask, den_mask) in masks.items():
             # integer sums are exact, so they equal the float sums of the draws
             num, den = _cell_sum(draws, num_mask, sums), _cell_sum(draws, den_mask, sums)
+            all_den = den.sum(axis=1)
+            if metric in shares:  # the same denominator, the resample's total, for every group
+                den = np.broadcast_to(all_den[:, None], den.shape)
             with np.errstate(divide="ignore", invalid="ignore"):
                 values[metric][:, start:stop] = np.where(den > 0, num / den, np.nan).T
-                all_den = den.sum(axis=1)
                 overall[metric][start:stop] = np.where(
                     all_den > 0, num.sum(axis=1) / all_den, np.nan
                 )
