@@ -4,7 +4,10 @@ Ids and definitions follow fairlearn (``selection_rate``, ``false_positive_rate`
 metric is a ratio of two sums over the confusion cells, which lets the auditor detect 0/0 from
 the counts (fairlearn and scikit-learn return 0 with a warning there) and report ``null``.
 
-Cells are ``(label, prediction)`` pairs; ``None`` is a wildcard. This module is the ground
+Cells are ``(label, prediction)`` pairs; ``None`` is a wildcard. A metric's denominator is
+summed over the group itself, except for a *share of all* metric (``scope="all"``, Aequitas'
+``ppr``), whose denominator is summed over all of the rule's groups: the group's share of
+everyone the system selected. This module is the ground
 floor: the policy language, the rules and the reports all read it, and it imports neither
 numpy nor fairlearn. :mod:`ethicsgate.metrics.counts` computes the metrics from grouped counts
 (numpy and pandas); :mod:`ethicsgate.metrics._fairlearn`, the only fairlearn importer, is the
@@ -16,7 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-__all__ = ["ALL", "LABEL", "METRICS", "MISSING", "PREDICTION", "Cell", "MetricId", "MetricSpec"]
+__all__ = [
+    "ALIASES",
+    "ALL",
+    "LABEL",
+    "METRICS",
+    "MISSING",
+    "PREDICTION",
+    "Cell",
+    "MetricId",
+    "MetricSpec",
+    "canonical_metric",
+]
 
 #: The binary roles a metric reads: the true outcome and the system's decision.
 LABEL = "label"
@@ -35,6 +49,7 @@ MetricId = Literal[
     "false_discovery_rate",
     "false_omission_rate",
     "accuracy",
+    "ppr",
     "count",
 ]
 
@@ -55,6 +70,9 @@ class MetricSpec:
     needs_label: bool
     needs_prediction: bool
     higher_is: Literal["better", "worse", "neutral"] = "neutral"
+    #: ``group``: the denominator counts the group's own people; ``all``: it counts the
+    #: people of every group of the rule (a share of all, e.g. Aequitas' ``ppr``).
+    scope: Literal["group", "all"] = "group"
 
 
 def _spec(
@@ -65,6 +83,7 @@ def _spec(
     numerator: tuple[Cell, ...],
     denominator: tuple[Cell, ...] | None,
     higher_is: Literal["better", "worse", "neutral"] = "neutral",
+    scope: Literal["group", "all"] = "group",
 ) -> MetricSpec:
     cells = numerator + (denominator or ())
     return MetricSpec(
@@ -77,6 +96,7 @@ def _spec(
         needs_label=any(c[0] is not None for c in cells),
         needs_prediction=any(c[1] is not None for c in cells),
         higher_is=higher_is,
+        scope=scope,
     )
 
 
@@ -171,8 +191,30 @@ METRICS: dict[str, MetricSpec] = {
             ALL,
             "better",
         ),
+        _spec(
+            "ppr",
+            "Predicted positive ratio (share of all selected)",
+            "(TP + FP) / (TP + FP of all groups)",
+            "The group's share of everyone the system selected, across all the rule's groups "
+            "(Aequitas' ppr); the values sum to 1 over the groups.",
+            ((None, 1),),
+            ((None, 1),),
+            scope="all",
+        ),
         _spec("count", "Count", "N", "Number of people in the group.", ALL, None),
     )
 }
 
+#: Other names a policy may use for a metric, e.g. Aequitas' ``pprev`` (predicted prevalence,
+#: the group's share of its people selected) for ``selection_rate``. A policy is read with
+#: the canonical id, and every report uses it.
+ALIASES: dict[str, str] = {"pprev": "selection_rate"}
+
+
+def canonical_metric(metric: object) -> object:
+    """Return the canonical id of a metric alias (anything else unchanged)."""
+    return ALIASES.get(metric, metric) if isinstance(metric, str) else metric
+
+
 assert set(METRICS) == set(get_args(MetricId)), "METRICS and MetricId disagree"
+assert not set(ALIASES) & set(METRICS) and set(ALIASES.values()) <= set(METRICS)

@@ -21,7 +21,13 @@ import pandas as pd
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, Cell
 from ethicsgate.metrics.counts import as_multiindex, cells_mask, group_keys
 
-__all__ = ["CROSS_CHECK_TOLERANCE", "compute_group_metrics", "cross_check", "metric_functions"]
+__all__ = [
+    "CROSS_CHECK_TOLERANCE",
+    "compute_group_metrics",
+    "cross_check",
+    "metric_functions",
+    "share_of_all",
+]
 
 
 MetricFunction = Callable[..., float]
@@ -38,6 +44,12 @@ def _weighted_share(numerator: tuple[Cell, ...], denominator: tuple[Cell, ...]) 
     return metric
 
 
+def _predicted_positives(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
+    # the numerator of ppr: a group's ppr is this over its value for all the groups together
+    weight = np.ones(len(y_pred)) if sample_weight is None else np.asarray(sample_weight)
+    return float(weight[np.asarray(y_pred) == 1].sum())
+
+
 def _weighted_count(y_true: Any, y_pred: Any, sample_weight: Any = None) -> float:
     # fairlearn.metrics.count takes no sample_weight: on aggregated rows it would count rows
     if sample_weight is None:
@@ -51,6 +63,9 @@ def metric_functions() -> dict[str, MetricFunction]:
 
     fairlearn's and scikit-learn's own functions are used where they exist; the rest
     (base rate, false discovery and omission rates, weighted count) follow the same formulas.
+    A share-of-all metric (``ppr``) maps to its numerator (the group's predicted positives):
+    MetricFrame computes a function per group, so its value is that function's ``by_group``
+    divided by its ``overall`` (:func:`share_of_all`).
     """
     import fairlearn.metrics as flm
     from sklearn.metrics import accuracy_score, precision_score
@@ -72,6 +87,7 @@ def metric_functions() -> dict[str, MetricFunction]:
         "true_negative_rate": flm.true_negative_rate,
         "precision": precision,
         "accuracy": accuracy_score,
+        "ppr": _predicted_positives,
         "count": _weighted_count,
     }
     for metric_id, spec in METRICS.items():
@@ -81,6 +97,11 @@ def metric_functions() -> dict[str, MetricFunction]:
     return functions
 
 
+def share_of_all(by_group: Any, total: float) -> Any:
+    """Return a share-of-all metric from its numerator per group and over all groups (0/0: NaN)."""
+    return by_group / total if total else by_group * np.nan
+
+
 def _cells_sum(frame: pd.DataFrame, cells: Sequence[Cell]) -> pd.Series:
     labels = frame[LABEL].to_numpy() if LABEL in frame else None
     predictions = frame[PREDICTION].to_numpy() if PREDICTION in frame else None
@@ -88,13 +109,19 @@ def _cells_sum(frame: pd.DataFrame, cells: Sequence[Cell]) -> pd.Series:
 
 
 def compute_group_metrics(
-    counts: pd.DataFrame, *, features: Sequence[str], metrics: Sequence[str]
+    counts: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    metrics: Sequence[str],
+    totals: dict[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float | None], pd.Series]:
     """Compute metrics per group with fairlearn ``MetricFrame`` on weighted, aggregated rows.
 
     ``counts`` has the feature columns, ``label`` and/or ``prediction`` (0/1) and ``n``.
     Returns the per-group metrics (index: group tuples; undefined values as NaN), the overall
-    metrics (``None`` where undefined) and the group sizes.
+    metrics (``None`` where undefined) and the group sizes. ``totals``: the all-groups
+    numerator of a share-of-all metric when ``counts`` holds only some of the groups (default:
+    MetricFrame's ``overall`` on ``counts``).
     """
     from fairlearn.metrics import MetricFrame
 
@@ -134,6 +161,13 @@ def compute_group_metrics(
         spec = METRICS[metric]
         if spec.denominator is None:  # a count of people: an integer, never undefined
             overall[metric] = int(overall_series[metric])
+            continue
+        if spec.scope == "all":  # a share of all: the groups' numerators over their total
+            total = float(overall_series[metric])
+            if totals is not None and metric in totals:
+                total = totals[metric]
+            by_group[metric] = share_of_all(by_group[metric], total)
+            overall[metric] = None if total == 0 else float(overall_series[metric]) / total
             continue
         den = _cells_sum(frame, spec.denominator)
         den_by_group = den.groupby(keys, sort=False).sum()
@@ -178,7 +212,18 @@ def cross_check(
     wanted = set(keys)
     row_keys = zip(*group_keys(counts, features), strict=True)
     mask = np.fromiter((key in wanted for key in row_keys), dtype=bool, count=len(counts))
-    theirs, _, _ = compute_group_metrics(counts[mask], features=features, metrics=metrics)
+    # a share-of-all metric (ppr) divides by all the groups, not only the ones recomputed
+    functions = metric_functions()
+    labels = counts[LABEL if LABEL in counts else PREDICTION].to_numpy(dtype=np.int64)
+    predictions = counts[PREDICTION if PREDICTION in counts else LABEL].to_numpy(dtype=np.int64)
+    totals = {
+        m: float(functions[m](labels, predictions, sample_weight=counts["n"].to_numpy()))
+        for m in metrics
+        if METRICS[m].scope == "all"
+    }
+    theirs, _, _ = compute_group_metrics(
+        counts[mask], features=features, metrics=metrics, totals=totals
+    )
     ours = by_group.loc[keys, list(metrics)].to_numpy(dtype=np.float64)
     other = theirs.reindex(by_group.index[:max_groups])[list(metrics)].to_numpy(dtype=np.float64)
     same_undefined = bool(np.array_equal(np.isnan(ours), np.isnan(other)))

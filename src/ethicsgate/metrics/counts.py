@@ -1,7 +1,8 @@
 """Group metrics from grouped confusion counts, for every group at once (numpy and pandas only).
 
 Every metric of :data:`ethicsgate.metrics.METRICS` is ``sum(n over its numerator cells) /
-sum(n over its denominator cells)``. The counts are summed per group in one ``groupby`` over
+sum(n over its denominator cells)``, the denominator summed over the group (or, for a share of
+all such as ``ppr``, over all the groups). The counts are summed per group in one ``groupby`` over
 one column per distinct cell set, and each value is one division of two exact integer sums,
 which is what fairlearn and scikit-learn compute too, so the values are bit-identical to
 ``MetricFrame`` (:mod:`ethicsgate.metrics._fairlearn`, the oracle). 0/0 is ``NaN`` per group
@@ -18,7 +19,15 @@ import pandas as pd
 
 from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
 
-__all__ = ["as_multiindex", "cells_mask", "compute_group_metrics", "group_keys"]
+__all__ = [
+    "as_multiindex",
+    "cells_mask",
+    "compute_group_metrics",
+    "group_ids",
+    "group_keys",
+    "key_ranks",
+    "level_keys",
+]
 
 
 def cells_mask(cells: Sequence[Cell], labels: Any, predictions: Any) -> Any:
@@ -45,6 +54,56 @@ def cells_mask(cells: Sequence[Cell], labels: Any, predictions: Any) -> Any:
 def group_keys(counts: pd.DataFrame, features: Sequence[str]) -> list[pd.Series]:
     """Return the feature columns as group keys, a missing value as ``MISSING``."""
     return [counts[f].astype(object).where(counts[f].notna(), MISSING) for f in features]
+
+
+def level_keys(values: Any) -> np.ndarray:
+    """Return each value as a group key string (``str(value)``), ``MISSING`` where missing.
+
+    None, NaN and pd.NA are all missing, as the rule's own grouping treats them. Each distinct
+    value is converted once (``pd.factorize``), so a column of a million rows costs one pass.
+    """
+    codes, names = _distinct_keys(values)
+    keys: np.ndarray = names[codes]
+    return keys
+
+
+def _distinct_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Return each value's code and the distinct keys (the code -1 picks the last, MISSING)."""
+    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=True)
+    return codes, np.array([*(str(u) for u in uniques), MISSING], dtype=object)
+
+
+def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarray]) -> Any:
+    """Return each row's group index (int64; -1: not one of the groups).
+
+    ``keys`` holds, per feature, the groups' values as :func:`level_keys` gives them, in the
+    groups' order. Rows and groups are matched level by level on integer codes; after each
+    level the codes are renumbered among the groups' prefixes, so they never overflow.
+    """
+    rows = np.zeros(len(frame), dtype=np.int64)
+    groups = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    for feature, group_values in zip(features, keys, strict=True):
+        level = pd.Index(pd.unique(group_values))
+        codes, names = _distinct_keys(frame[feature])
+        row_codes = level.get_indexer(pd.Index(names))[
+            codes
+        ]  # strings are hashed once per distinct value
+        group_codes = level.get_indexer(group_values)
+        width = len(level)
+        rows = np.where((rows >= 0) & (row_codes >= 0), rows * width + row_codes, -1)
+        groups = groups * width + group_codes
+        prefixes = pd.Index(pd.unique(groups))
+        rows = np.where(rows >= 0, prefixes.get_indexer(pd.Index(rows)), -1)
+        groups = prefixes.get_indexer(pd.Index(groups))
+    # the groups are distinct, so after the last level group i has code i: a row's code is
+    # its group's index
+    return rows.astype(np.int64) if keys else np.full(len(frame), -1, dtype=np.int64)
+
+
+def key_ranks(keys: np.ndarray) -> np.ndarray:
+    """Return each key's rank in the report order: by value, ``MISSING`` last (``level_keys``)."""
+    distinct = sorted(pd.unique(keys).tolist(), key=lambda v: (v == MISSING, v))
+    return np.asarray(pd.Index(distinct).get_indexer(keys), dtype=np.int64)
 
 
 def as_multiindex(index: pd.Index, names: list[str]) -> pd.MultiIndex:
@@ -106,10 +165,13 @@ def compute_group_metrics(
             overall[metric] = int(totals[cell_sets[spec.numerator]])
             continue
         den_name = cell_sets[spec.denominator]
-        den = sums[den_name].to_numpy(dtype=np.float64)
+        total_den = int(totals[den_name])
+        if spec.scope == "all":  # a share of all: every group divides by the groups' total
+            den = np.full(len(num), float(total_den))
+        else:
+            den = sums[den_name].to_numpy(dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             by_group[metric] = np.where(den == 0, np.nan, num / den)
-        total_den = int(totals[den_name])
         total_num = int(totals[cell_sets[spec.numerator]])
         overall[metric] = None if total_den == 0 else float(total_num) / float(total_den)
     frame = pd.DataFrame(by_group, index=sums.index, columns=list(metrics))

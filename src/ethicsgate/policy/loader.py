@@ -11,7 +11,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 
 from ethicsgate.errors import PolicyError
-from ethicsgate.metrics import METRICS
+from ethicsgate.metrics import ALIASES, METRICS
 from ethicsgate.policy.models import (
     ASSERTION_ONLY_METRICS,
     CHECKS,
@@ -119,7 +119,7 @@ def _check_metric_name(
     doc: YamlDocument, loc: tuple[str | int, ...], metric: Any, *, also: tuple[str, ...] = ()
 ) -> None:
     known = [*METRICS, *also]
-    if isinstance(metric, str) and metric not in known:
+    if isinstance(metric, str) and metric not in known and metric not in ALIASES:
         close = difflib.get_close_matches(metric, known, n=1)
         suggestion = f" (did you mean {close[0]!r}?)" if close else ""
         raise PolicyError(

@@ -12,10 +12,10 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ethicsgate.base import Identifier, StrictModel, Text
-from ethicsgate.metrics import METRICS, MetricId
+from ethicsgate.metrics import ALIASES, METRICS, MetricId, canonical_metric
 from ethicsgate.policy.fields import Duration, TextPattern
 
 __all__ = [
@@ -94,7 +94,20 @@ class Reference(StrictModel):
 #: LL144 / EEOC tables of a rule with ``impact_ratio`` set (the selection or scoring rate of a
 #: category divided by that of the most selected category).
 ASSERTION_ONLY_METRICS = ("impact_ratio",)
-AssertedMetric = MetricId | Literal["impact_ratio"]
+#: A metric id, or an alias of one (``metrics.ALIASES``: Aequitas' ``pprev`` for
+#: ``selection_rate``), read as the canonical id: the report never shows the alias.
+PolicyMetricId = Annotated[
+    MetricId,
+    BeforeValidator(canonical_metric, json_schema_input_type=MetricId | Literal["pprev"]),
+]
+AssertedMetric = Annotated[
+    MetricId | Literal["impact_ratio"],
+    BeforeValidator(
+        canonical_metric,
+        json_schema_input_type=MetricId | Literal["impact_ratio", "pprev"],
+    ),
+]
+assert set(ALIASES) == {"pprev"}, "list every alias in the JSON schema input types above"
 ScoreMetric = Literal["roc_auc", "calibration"]
 ImpactRatioKind = Literal["selection", "scoring"]
 
@@ -274,9 +287,10 @@ class FairnessRule(RuleBase):
         min_length=1,
         description="Columns (roles) that define groups; two or more give intersectional groups.",
     )
-    metrics: list[MetricId] = Field(
+    metrics: list[PolicyMetricId] = Field(
         default_factory=list,
-        description="Metrics reported for every group (asserted metrics are added).",
+        description="Metrics reported for every group (asserted metrics are added); pprev "
+        "(Aequitas' name) is read as selection_rate.",
     )
     min_group_size: int = Field(
         default=30,
@@ -376,6 +390,13 @@ class FairnessRule(RuleBase):
                 raise ValueError(
                     "count can only be asserted with aggregate: value (use min_group_size "
                     "to exclude small groups)"
+                )
+            spec = METRICS.get(assertion.metric)
+            if assertion.significant_at is not None and spec is not None and spec.scope == "all":
+                raise ValueError(
+                    f"{assertion.metric} is a share of all the groups' selections, not a rate "
+                    "of the group's own people, so it has no significance test: drop "
+                    "significant_at (or assert on selection_rate)"
                 )
             if assertion.metric == "impact_ratio" and self.impact_ratio is None:
                 raise ValueError(
@@ -1027,7 +1048,7 @@ class Waiver(StrictModel):
     """An approved, expiring exception: a failing rule it covers is reported as ``waived``."""
 
     rule: Identifier = Field(description="Id of the rule the waiver covers.")
-    metric: MetricId | None = Field(
+    metric: PolicyMetricId | None = Field(
         default=None,
         description="Only failing assertions on this metric are waived (default: any).",
     )

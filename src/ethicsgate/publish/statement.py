@@ -166,6 +166,8 @@ def metric_denominator(
     spec = METRICS.get(metric)
     if spec is None:
         return None
+    if spec.scope == "all":  # a share of all the groups (ppr): not the group's own people
+        return None
     cells = spec.denominator
     if cells is None or cells == ((None, None),):
         return count

@@ -13,6 +13,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ethicsgate.evidence.contracts import BuiltinCheck
@@ -20,7 +21,7 @@ from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
-from ethicsgate.metrics.counts import compute_group_metrics
+from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.fairness_scan import FairnessCounts, scan_fairness_evidence, score_context
@@ -49,16 +50,11 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _group_key(features: Sequence[str], values: Any) -> GroupKey:
-    if not isinstance(values, tuple):
-        values = (values,)
-    return {f: (None if v == _NULL else str(v)) for f, v in zip(features, values, strict=True)}
-
-
-def _value(x: Any, *, count: bool = False) -> float | int | None:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return None
-    return int(x) if count else float(x)
+def _nullable(values: np.ndarray) -> list[float | None]:
+    """Return the values as Python floats, NaN as None."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()  # type: ignore[no-any-return]
 
 
 def _fmt(x: float | None) -> str:
@@ -107,44 +103,51 @@ def evaluate_fairness(
         )
     by_group, overall, sizes = compute_group_metrics(counts, features=features, metrics=metrics)
 
-    # Stable order: by group values, missing values last.
-    order = sorted(
-        range(len(by_group)),
-        key=lambda i: tuple((v == _NULL, str(v)) for v in by_group.index[i]),
-    )
+    # Stable order: by group values, missing values last (one lexsort over per-level ranks).
+    keys = [level_keys(by_group.index.get_level_values(i)) for i in range(len(features))]
+    order = np.lexsort([key_ranks(k) for k in reversed(keys)]) if len(by_group) else np.arange(0)
     by_group = by_group.iloc[order]
     sizes = sizes.iloc[order]
+    keys = [k[order] for k in keys]
     checked = _cross_check(rule, counts, by_group, metrics, cross_check or rule.cross_check)
-    groups = [_group_key(features, idx) for idx in by_group.index]
-    counts_list = [int(n) for n in sizes.to_numpy()]
-    excluded = [n < rule.min_group_size for n in counts_list]
+    columns: list[list[str | None]] = [
+        [None if v == _NULL else v for v in k.tolist()] for k in keys
+    ]
+    groups: list[GroupKey] = [
+        dict(zip(features, vals, strict=True)) for vals in zip(*columns, strict=True)
+    ]
+    sizes_array = sizes.to_numpy(dtype=np.int64)
+    counts_list = sizes_array.tolist()
+    excluded_mask = sizes_array < rule.min_group_size
+    excluded = excluded_mask.tolist()
+    arrays: dict[str, Any] = {m: by_group[m].to_numpy(dtype=np.float64) for m in metrics}
     values: dict[str, list[float | None]] = {
-        m: [_value(v, count=METRICS[m].denominator is None) for v in by_group[m].to_numpy()]
-        for m in metrics
+        m: counts_list if METRICS[m].denominator is None else _nullable(arrays[m]) for m in metrics
     }
 
     references: dict[str, ReferenceValue] = {
-        m: _reference(rule, m, groups, excluded, values[m], overall[m])
+        m: _reference(rule, m, groups, keys, excluded_mask, arrays[m], overall[m])
         for m in metrics
         if m != "count"
     }
     ratios: dict[str, list[float | None]] = {}
     differences: dict[str, list[float | None]] = {}
     for metric, ref in references.items():
-        ratios[metric] = [
-            None if ex else _ratio(v, ref.value)
-            for v, ex in zip(values[metric], excluded, strict=True)
-        ]
-        differences[metric] = [
-            None if ex or v is None or ref.value is None else abs(v - ref.value)
-            for v, ex in zip(values[metric], excluded, strict=True)
-        ]
+        value = np.where(excluded_mask, np.nan, arrays[metric])
+        if ref.value is None:
+            ratios[metric] = differences[metric] = [None] * len(groups)
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = value / ref.value if ref.value != 0 else np.full(len(value), np.nan)
+        ratios[metric] = _nullable(ratio)
+        differences[metric] = _nullable(np.abs(value - ref.value))
 
     extras = fairness_extras(
         rule,
         full=full,
         counts=counts,
         groups=groups,
+        keys=keys,
         excluded=excluded,
         references=references,
         scores=scores,
@@ -173,7 +176,7 @@ def evaluate_fairness(
             rule,
             a,
             groups,
-            excluded,
+            excluded_mask,
             observed_for[a.aggregate][a.metric],
             references.get(a.metric),
             p_values=extras.p_values(a.metric),
@@ -236,43 +239,55 @@ def _reference(
     rule: FairnessRule,
     metric: str,
     groups: list[GroupKey],
-    excluded: list[bool],
-    values: list[float | None],
+    keys: list[np.ndarray],
+    excluded: np.ndarray,
+    values: np.ndarray,
     overall: float | None,
 ) -> ReferenceValue:
     if rule.reference == "overall":
         return ReferenceValue(group=None, value=overall)
     if isinstance(rule.reference, dict):
         wanted: GroupKey = {k: str(v) for k, v in rule.reference.items()}
-        for group, ex, value in zip(groups, excluded, values, strict=True):
-            if group == wanted:
-                return ReferenceValue(group=group, value=None if ex else value)
+        features = list(rule.sensitive_features)
+        if set(wanted) == set(features) and groups:
+            match = np.logical_and.reduce(
+                [k == wanted[f] for f, k in zip(features, keys, strict=True)]
+            )
+            found = np.flatnonzero(match)
+            if found.size:
+                i = int(found[0])
+                value = None if excluded[i] or math.isnan(values[i]) else float(values[i])
+                return ReferenceValue(group=groups[i], value=value)
         return ReferenceValue(group=wanted, value=None)
-    candidates = [
-        (v, i)
-        for i, (v, ex) in enumerate(zip(values, excluded, strict=True))
-        if not ex and v is not None
-    ]
-    if not candidates:
+    candidates = ~excluded & ~np.isnan(values)
+    if not candidates.any():
         return ReferenceValue(group=None, value=None)
-    best = (max if rule.reference == "max" else min)(v for v, _ in candidates)
-    index = next(i for v, i in candidates if v == best)  # ties: the first group in order
-    return ReferenceValue(group=groups[index], value=best)
+    # ties: the first group in order, as argmax and argmin return the first extreme
+    if rule.reference == "max":
+        index = int(np.argmax(np.where(candidates, values, -np.inf)))
+    else:
+        index = int(np.argmin(np.where(candidates, values, np.inf)))
+    return ReferenceValue(group=groups[index], value=float(values[index]))
 
 
 def _evaluate_assertion(
     rule: FairnessRule,
     assertion: FairnessAssertion,
     groups: list[GroupKey],
-    excluded: list[bool],
+    excluded: np.ndarray,
     observed: list[float | None],
     reference: ReferenceValue | None,
     *,
     p_values: list[float | None] | None = None,
 ) -> AssertionResult:
-    def result(status: str, message: str, **extra: Any) -> AssertionResult:
+    tested = np.array(p_values, dtype=np.float64) if p_values is not None else None
+
+    def result(
+        status: str, message: str, index: int | None = None, **extra: Any
+    ) -> AssertionResult:
         fields: dict[str, Any] = {"observed": None, "group": None, **extra}
-        index = groups.index(fields["group"]) if fields["group"] in groups else None
+        if index is not None:
+            fields["observed"], fields["group"] = observed[index], groups[index]
         return AssertionResult(
             metric=assertion.metric,
             aggregate=assertion.aggregate,
@@ -288,12 +303,13 @@ def _evaluate_assertion(
         )
 
     label = f"{assertion.metric} {assertion.aggregate}"
-    comparable = [i for i, ex in enumerate(excluded) if not ex]
+    comparable = ~excluded
+    n_comparable = int(comparable.sum())
     needed = 1 if assertion.aggregate == "value" or rule.reference == "overall" else 2
-    if len(comparable) < needed:
+    if n_comparable < needed:
         return result(
             "error",
-            f"{label}: only {len(comparable)} group(s) have at least {rule.min_group_size} people;"
+            f"{label}: only {n_comparable} group(s) have at least {rule.min_group_size} people;"
             " nothing to compare (lower min_group_size or add evidence)",
         )
     if assertion.aggregate != "value" and (reference is None or reference.value is None):
@@ -309,65 +325,76 @@ def _evaluate_assertion(
             f"{label}: the reference value ({_fmt_group(reference.group)}) is 0; ratios are "
             "undefined (use aggregate: difference, or another reference)",
         )
-    check = _OPS[assertion.op]
-    defined: list[tuple[float, int]] = [
-        (value, i) for i in comparable if (value := observed[i]) is not None
-    ]
-    undefined = [groups[i] for i in comparable if observed[i] is None]
-    past = [(v, i) for v, i in defined if not check(v, assertion.value)]
-    quiet: list[tuple[float, int]] = []
+    values = np.array(observed, dtype=np.float64)  # None -> NaN
+    defined = comparable & ~np.isnan(values)
+    undefined = np.flatnonzero(comparable & np.isnan(values)).tolist()
+    with np.errstate(invalid="ignore"):
+        check: Any = _OPS[assertion.op]  # elementwise on the array
+        past = defined & ~check(values, assertion.value)
+    quiet = np.zeros(len(values), dtype=bool)
     if assertion.significant_at is not None:
         # past the threshold but not significantly different from the reference: no failure
-        alpha = assertion.significant_at
-        tested = p_values or [None] * len(groups)
-        quiet = [(v, i) for v, i in past if not ((p := tested[i]) is not None and p < alpha)]
-        past = [(v, i) for v, i in past if (v, i) not in quiet]
-    failing = [groups[i] for _, i in past]
+        significant = (
+            tested < assertion.significant_at
+            if tested is not None
+            else np.zeros(len(values), dtype=bool)
+        )
+        quiet = past & ~significant
+        past &= ~quiet
     lower_is_worse = assertion.op in (">=", ">")
-    worst_value, worst_index = (
-        (min if lower_is_worse else max)(defined, key=lambda c: c[0]) if defined else (None, None)
-    )
-    worst_group = groups[worst_index] if worst_index is not None else None
+    worst_index = _extreme(values, defined, lowest=lower_is_worse)
     want = f"{_OP_WORDS[assertion.op]} {assertion.value:g}"
+    n_quiet = int(quiet.sum())
     quiet_note = (
-        f"; {len(quiet)} group(s) past the threshold but not significantly different from the "
+        f"; {n_quiet} group(s) past the threshold but not significantly different from the "
         f"reference at {assertion.significant_at:g}"
-        if quiet
+        if n_quiet
         else ""
     )
-    if quiet:
-        extra_fields: dict[str, Any] = {"not_significant_groups": [groups[i] for _, i in quiet]}
-    else:
-        extra_fields = {}
+    extra_fields: dict[str, Any] = {}
+    if n_quiet:
+        extra_fields["not_significant_groups"] = [groups[i] for i in np.flatnonzero(quiet)]
+    failing = np.flatnonzero(past).tolist()
     if failing:
-        fail_value, fail_index = (min if lower_is_worse else max)(past, key=lambda c: c[0])
+        fail_index = _extreme(values, past, lowest=lower_is_worse)
+        assert fail_index is not None
         return result(
             "fail",
-            f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(fail_value)}, not {want}"
+            f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(observed[fail_index])}, "
+            f"not {want}"
             + (f" ({len(failing)} groups fail)" if len(failing) > 1 else "")
             + quiet_note,
-            observed=fail_value,
-            group=groups[fail_index],
-            failing_groups=failing,
+            fail_index,
+            failing_groups=[groups[i] for i in failing],
             **extra_fields,
         )
+    worst_group = groups[worst_index] if worst_index is not None else None
+    worst_value = observed[worst_index] if worst_index is not None else None
     if undefined:
         return result(
             "error",
-            f"{label} is undefined (0/0) for {'; '.join(_fmt_group(g) for g in undefined)}, "
+            f"{label} is undefined (0/0) for "
+            f"{'; '.join(_fmt_group(groups[i]) for i in undefined)}, "
             "so the assertion cannot be checked",
-            observed=worst_value,
-            group=worst_group,
+            worst_index,
             **extra_fields,
         )
     return result(
         "pass",
         f"{label} is {want} for every group (worst: {_fmt_group(worst_group)}, "
         f"{_fmt(worst_value)})" + quiet_note,
-        observed=worst_value,
-        group=worst_group,
+        worst_index,
         **extra_fields,
     )
+
+
+def _extreme(values: np.ndarray, mask: np.ndarray, *, lowest: bool) -> int | None:
+    """Return the index of the lowest (or highest) value where ``mask``; ties: the first."""
+    if not mask.any():
+        return None
+    if lowest:
+        return int(np.argmin(np.where(mask, values, np.inf)))
+    return int(np.argmax(np.where(mask, values, -np.inf)))
 
 
 def _rule_status(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ethicsgate.metrics import LABEL, PREDICTION
-from ethicsgate.metrics import MISSING as _NULL
+from ethicsgate.metrics.counts import group_ids
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.ll144 import SUCCESS, impact_ratio_tables
 from ethicsgate.rules.results import (
@@ -69,16 +69,6 @@ def rule_counts(
     return counts
 
 
-def _group_tuple(values: Sequence[Any]) -> tuple[str, ...]:
-    # None, NaN and pd.NA are all "missing", as the rule's own grouping treats them
-    return tuple(_NULL if v is None or bool(pd.isna(v)) else str(v) for v in values)
-
-
-def _group_ids(frame: pd.DataFrame, features: list[str], order: dict[tuple[str, ...], int]) -> Any:
-    keys = frame[features].itertuples(index=False, name=None)
-    return np.array([order.get(_group_tuple(k), -1) for k in keys], dtype=np.int64)
-
-
 def _cells(
     counts: pd.DataFrame, ids: np.ndarray, n_groups: int
 ) -> tuple[np.ndarray, list[tuple[int | None, int | None]]]:
@@ -110,6 +100,7 @@ def fairness_extras(
     full: pd.DataFrame,
     counts: pd.DataFrame,
     groups: list[GroupKey],
+    keys: Sequence[np.ndarray],
     excluded: list[bool],
     references: dict[str, ReferenceValue],
     scores: ScoreContext | None,
@@ -119,10 +110,10 @@ def fairness_extras(
     ``full`` is the dataset's counts as :func:`rule_counts` returns them (with score and
     above-median columns); ``counts`` is the same aggregated to the rule's features, label
     and prediction; ``groups``, ``excluded`` and ``references`` are the rule's groups in
-    report order and its reference per metric.
+    report order and its reference per metric; ``keys`` are the groups' values per feature
+    as :func:`level_keys` gives them.
     """
     features = list(rule.sensitive_features)
-    order = {_group_tuple([g[f] for f in features]): i for i, g in enumerate(groups)}
     extras = FairnessExtras(group_fields=[{} for _ in groups])
     significance = any(a.significant_at is not None for a in rule.assertions)
     test: TestMethod | None = "auto" if significance else None
@@ -130,7 +121,7 @@ def fairness_extras(
         test = rule.uncertainty.test
 
     if rule.uncertainty is not None or test is not None:
-        ids = _group_ids(counts, features, order)
+        ids = group_ids(counts, features, keys)
         cells, columns = _cells(counts, ids, len(groups))
         ref_index: dict[str, int | None] = {}
         for metric, ref in references.items():
@@ -188,7 +179,7 @@ def fairness_extras(
             columns_needed.append(scores.total)
             rename[scores.total] = SCORE_SUM
         frame = full[columns_needed].rename(columns=rename)
-        ids = _group_ids(frame, features, order)
+        ids = group_ids(frame, features, keys)
         level = rule.uncertainty.confidence_level if rule.uncertainty is not None else None
         for gid, part in frame.assign(_gid=ids).groupby("_gid", sort=True):
             index = int(cast(int, gid))  # a key of the int64 column _gid

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ethicsgate.metrics.counts import as_multiindex, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, UncertaintyOptions
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -35,15 +36,15 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.uncertainty import (
     bootstrap_cells,
-    compare_proportions,
-    percentile_interval,
+    compare_proportions_many,
+    interval_list,
+    percentile_bounds,
 )
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
 from ethicsgate.vocabulary import message_group_label as _label
 
 __all__ = [
     "SUCCESS",
-    "ImpactRatioRowData",
     "evaluate_impact_ratio_assertion",
     "impact_ratio_tables",
 ]
@@ -53,39 +54,37 @@ SUCCESS = "_ll144_success"
 
 
 @dataclass
-class ImpactRatioRowData:
-    """A table row while it is computed (see :class:`ImpactRatioRow` for the fields)."""
-
-    category: tuple[str, ...]
-    applicants: int
-    selected: int
-    excluded: bool = False
-    impact_ratio: float | None = None
-    most_selected: bool = False
-    test: ComparisonTest | None = None
-    rate_interval: Interval | None = None
-    impact_ratio_interval: Interval | None = None
-    share: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        """Return selected / applicants."""
-        return self.selected / self.applicants
-
-
-@dataclass
 class _Table:
+    """One table while it is computed: one array entry per category, in category order."""
+
     features: list[str]
     unknown: int
-    rows: list[ImpactRatioRowData] = field(default_factory=list)
+    categories: list[tuple[str, ...]]
+    applicants: np.ndarray  # int64
+    selected: np.ndarray  # int64
+    share: np.ndarray
+    excluded: np.ndarray  # bool
     reference: int | None = None
+    impact_ratio: list[float | None] = field(default_factory=list)
+    tests: list[ComparisonTest | None] = field(default_factory=list)
+    rate_intervals: list[Interval | None] = field(default_factory=list)
+    ratio_intervals: list[Interval | None] = field(default_factory=list)
+
+    @property
+    def rate(self) -> np.ndarray:
+        """Return selected / applicants per category."""
+        rate: np.ndarray = self.selected / self.applicants
+        return rate
 
 
-def _known(frame: pd.DataFrame, features: Sequence[str], unknown: set[str]) -> pd.Series:
-    mask = pd.Series(True, index=frame.index)
+def _known(frame: pd.DataFrame, features: Sequence[str], unknown: set[str]) -> np.ndarray:
+    """Return which rows have a known category: no feature missing or in ``unknown``."""
+    mask = np.ones(len(frame), dtype=bool)
     for feature in features:
-        values = frame[feature]
-        mask &= values.notna() & ~values.astype(object).isin(unknown)
+        codes, uniques = pd.factorize(frame[feature], use_na_sentinel=True)
+        # each distinct value is checked once; the code -1 (missing) picks the trailing False
+        known = np.array([*(u not in unknown for u in uniques), False], dtype=bool)
+        mask &= known[codes]
     return mask
 
 
@@ -94,66 +93,80 @@ def _table(frame: pd.DataFrame, features: list[str], unknown: set[str]) -> _Tabl
     rows = frame[known]
     selected = rows["n"].where(rows[SUCCESS] == 1, 0)
     grouped = (
-        rows.assign(_selected=selected)
-        .groupby(features, sort=False)[["n", "_selected"]]
-        .sum()
-        .reset_index()
+        rows.assign(_selected=selected).groupby(features, sort=False)[["n", "_selected"]].sum()
     )
-    grouped = grouped[grouped["n"] > 0]
-    table = _Table(features=features, unknown=int(frame.loc[~known, "n"].sum()))
-    for record in grouped.itertuples(index=False):
-        values = tuple(str(v) for v in record[: len(features)])
-        table.rows.append(
-            ImpactRatioRowData(
-                category=values, applicants=int(record[-2]), selected=int(record[-1])
-            )
-        )
-    table.rows.sort(key=lambda r: r.category)
-    total = sum(r.applicants for r in table.rows)
-    for row in table.rows:
-        row.share = row.applicants / total if total else 0.0
-    return table
+    grouped = grouped[grouped["n"].to_numpy() > 0]
+    index = as_multiindex(grouped.index, features)
+    keys = [level_keys(index.get_level_values(i)) for i in range(len(features))]
+    # categories sorted as tuples of strings: one lexsort over each level's ranks
+    order = np.lexsort([key_ranks(k) for k in reversed(keys)]) if len(grouped) else np.arange(0)
+    applicants = grouped["n"].to_numpy(dtype=np.int64)[order]
+    total = int(applicants.sum())
+    return _Table(
+        features=features,
+        unknown=int(frame.loc[~known, "n"].sum()),
+        categories=list(zip(*(k[order].tolist() for k in keys), strict=True)),
+        applicants=applicants,
+        selected=grouped["_selected"].to_numpy(dtype=np.int64)[order],
+        share=applicants / total if total else np.zeros(len(applicants)),
+        excluded=np.zeros(len(applicants), dtype=bool),
+    )
 
 
 def _finish(table: _Table, *, method: str | None) -> None:
     """Pick the most selected category among those not excluded; take ratios and tests."""
-    candidates = [i for i, r in enumerate(table.rows) if not r.excluded]
-    if not candidates:
+    size = len(table.categories)
+    table.impact_ratio = [None] * size
+    table.tests = [None] * size
+    candidates = ~table.excluded
+    if not candidates.any():
         return
-    best = max(candidates, key=lambda i: (table.rows[i].rate, -i))  # ties: first in order
+    rate = table.rate
+    # the highest rate; ties: the first in order (argmax returns the first maximum)
+    best = int(np.argmax(np.where(candidates, rate, -np.inf)))
     table.reference = best
-    ref = table.rows[best]
-    ref.most_selected = True
-    for index in candidates:
-        row = table.rows[index]
-        row.impact_ratio = row.rate / ref.rate if ref.rate > 0 else None
-        if method is not None and index != best:
-            row.test = compare_proportions(
-                row.selected,
-                row.applicants,
-                ref.selected,
-                ref.applicants,
-                method=method,  # type: ignore[arg-type]
-            )
+    ref_rate = float(rate[best])
+    if ref_rate > 0:
+        ratio = np.where(candidates, rate / ref_rate, np.nan)
+        table.impact_ratio = [None if np.isnan(r) else r for r in ratio.tolist()]
+    if method is not None:
+        compared = candidates.copy()
+        compared[best] = False
+        where = np.flatnonzero(compared)
+        results = compare_proportions_many(
+            table.selected[where],
+            table.applicants[where],
+            np.full(where.size, table.selected[best]),
+            np.full(where.size, table.applicants[best]),
+            method=method,  # type: ignore[arg-type]
+        )
+        for i, test in zip(where.tolist(), results, strict=True):
+            table.tests[i] = test
 
 
 def _bootstrap(table: _Table, options: UncertaintyOptions, rng: np.random.Generator) -> None:
-    if options.bootstrap_samples <= 0 or not table.rows:
+    size = len(table.categories)
+    table.rate_intervals = [None] * size
+    table.ratio_intervals = [None] * size
+    if options.bootstrap_samples <= 0 or not size:
         return
-    counts = np.array([[r.selected, r.applicants - r.selected] for r in table.rows])
+    counts = np.stack([table.selected, table.applicants - table.selected], axis=1)
     draws = bootstrap_cells(counts, samples=options.bootstrap_samples, rng=rng)
     rates = draws[:, :, 0] / counts.sum(axis=1)[None, :]
     level = options.confidence_level
-    for j, row in enumerate(table.rows):
-        row.rate_interval = percentile_interval(rates[:, j], level)
+    table.rate_intervals = interval_list(*percentile_bounds(rates.T, level))
     if table.reference is None:
         return
     reference = rates[:, table.reference]
+    compared = ~table.excluded
+    compared[table.reference] = False
+    where = np.flatnonzero(compared)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.where(reference[:, None] > 0, rates / reference[:, None], np.nan)
-    for j, row in enumerate(table.rows):
-        if not row.excluded and j != table.reference:
-            row.impact_ratio_interval = percentile_interval(ratios[:, j], level)
+        ratios = np.where(reference[None, :] > 0, rates[:, where].T / reference[None, :], np.nan)
+    for i, interval in zip(
+        where.tolist(), interval_list(*percentile_bounds(ratios, level)), strict=True
+    ):
+        table.ratio_intervals[i] = interval
 
 
 def impact_ratio_tables(
@@ -167,11 +180,18 @@ def impact_ratio_tables(
 
     One table per sensitive feature and, with two or more features, one for their
     intersection. ``tests`` adds a significance test of each category against the most
-    selected one (also done whenever the rule has ``uncertainty``).
+    selected one (also done whenever the rule has ``uncertainty``). Every category of a
+    table is handled at once: ratios, tests and bootstrap intervals are array operations.
     """
     assert rule.impact_ratio is not None
     features = list(rule.sensitive_features)
     unknown = {str(v) for v in rule.unknown_values}
+    # every table reads the counts by category and success: aggregate them once
+    frame = (
+        frame.groupby([*features, SUCCESS], dropna=False, sort=False, observed=True)["n"]
+        .sum()
+        .reset_index()
+    )
     options = rule.uncertainty
     method = options.test if options is not None else ("auto" if tests else None)
     share = rule.exclude_below_share
@@ -181,18 +201,20 @@ def impact_ratio_tables(
     if len(features) > 1:
         tables.append(_table(frame, features, unknown))
     for table in singles:
-        for row in table.rows:
-            row.excluded = share is not None and row.share < share
+        table.excluded = table.share < share if share is not None else table.excluded
     if len(features) > 1:
-        excluded_parts = [{r.category[0] for r in table.rows if r.excluded} for table in singles]
-        for row in tables[-1].rows:
-            if rule.intersection_exclusion == "components":
-                row.excluded = any(
-                    value in parts
-                    for value, parts in zip(row.category, excluded_parts, strict=True)
+        last = tables[-1]
+        if rule.intersection_exclusion == "components":
+            excluded = np.zeros(len(last.categories), dtype=bool)
+            for position, table in enumerate(singles):
+                parts = pd.Index(
+                    [c[0] for c, ex in zip(table.categories, table.excluded, strict=True) if ex]
                 )
-            else:
-                row.excluded = share is not None and row.share < share
+                values = pd.Index([c[position] for c in last.categories])
+                excluded |= values.isin(parts)
+            last.excluded = excluded
+        elif share is not None:
+            last.excluded = last.share < share
     for index, table in enumerate(tables):
         _finish(table, method=method)
         if options is not None:
@@ -214,28 +236,42 @@ def _key(features: list[str], category: tuple[str, ...]) -> GroupKey:
 
 
 def _to_model(table: _Table) -> ImpactRatioTable:
-    reference = table.rows[table.reference] if table.reference is not None else None
+    ref = table.reference
+    rates = table.rate.tolist()
+    size = len(table.categories)
+    rate_intervals = table.rate_intervals or [None] * size
+    ratio_intervals = table.ratio_intervals or [None] * size
     return ImpactRatioTable(
         features=table.features,
-        applicants=sum(r.applicants for r in table.rows),
+        applicants=int(table.applicants.sum()),
         unknown=table.unknown,
-        most_selected=_key(table.features, reference.category) if reference else None,
-        most_selected_rate=reference.rate if reference else None,
+        most_selected=_key(table.features, table.categories[ref]) if ref is not None else None,
+        most_selected_rate=rates[ref] if ref is not None else None,
         rows=[
             ImpactRatioRow(
-                category=_key(table.features, r.category),
-                applicants=r.applicants,
-                selected=r.selected,
-                rate=r.rate,
-                share=r.share,
-                impact_ratio=r.impact_ratio,
-                excluded=r.excluded,
-                most_selected=r.most_selected,
-                rate_interval=r.rate_interval,
-                impact_ratio_interval=r.impact_ratio_interval,
-                test=r.test,
+                category=_key(table.features, category),
+                applicants=applicants,
+                selected=selected,
+                rate=rate,
+                share=share,
+                impact_ratio=table.impact_ratio[i],
+                excluded=excluded,
+                most_selected=i == ref,
+                rate_interval=rate_intervals[i],
+                impact_ratio_interval=ratio_intervals[i],
+                test=table.tests[i],
             )
-            for r in table.rows
+            for i, (category, applicants, selected, rate, share, excluded) in enumerate(
+                zip(
+                    table.categories,
+                    table.applicants.tolist(),
+                    table.selected.tolist(),
+                    rates,
+                    table.share.tolist(),
+                    table.excluded.tolist(),
+                    strict=True,
+                )
+            )
         ],
     )
 

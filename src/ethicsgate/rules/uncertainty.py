@@ -47,6 +47,7 @@ __all__ = [
     "delong_interval",
     "fisher_exact_test",
     "group_uncertainty",
+    "interval_list",
     "percentile_bounds",
     "percentile_interval",
     "percentile_intervals",
@@ -143,7 +144,8 @@ def percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
     return low, high
 
 
-def _intervals(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
+def interval_list(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
+    """Return the intervals of the bound arrays (None where a bound is NaN)."""
     return [
         None if math.isnan(lo) else Interval(low=lo, high=hi)
         for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
@@ -153,7 +155,7 @@ def _intervals(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
 def percentile_intervals(draws: np.ndarray, level: float) -> list[Interval | None]:
     """Return :func:`percentile_interval` for each column of ``draws`` (shape samples x k)."""
     draws = np.asarray(draws, dtype=np.float64)
-    return _intervals(*percentile_bounds(draws.T, level))
+    return interval_list(*percentile_bounds(draws.T, level))
 
 
 def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
@@ -294,16 +296,25 @@ def compare_proportions_many(
     z_stat, p = z_tests(x1[z_rows], n1[z_rows], x2[z_rows], n2[z_rows])
     p = np.where(p > 0.0, p, 0.0)  # min(1, max(0, p)) as compare_proportions clamps it
     p = np.where(p < 1.0, p, 1.0)
-    values = zip(z_rows.tolist(), z_stat.tolist(), p.tolist(), strict=True)
-    for i, stat, p_value in values:
+    values = zip(
+        z_rows.tolist(),
+        z_stat.tolist(),
+        p.tolist(),
+        x1[z_rows].tolist(),
+        n1[z_rows].tolist(),
+        x2[z_rows].tolist(),
+        n2[z_rows].tolist(),
+        strict=True,
+    )
+    for i, stat, p_value, successes, trials, ref_successes, ref_trials in values:
         out[i] = ComparisonTest(
             method="z_test",
             statistic=stat,
             p_value=p_value,
-            successes=int(x1[i]),
-            trials=int(n1[i]),
-            reference_successes=int(x2[i]),
-            reference_trials=int(n2[i]),
+            successes=successes,
+            trials=trials,
+            reference_successes=ref_successes,
+            reference_trials=ref_trials,
         )
     seen: dict[tuple[int, int, int, int], ComparisonTest | None] = {}
     for i in np.flatnonzero(valid & fisher).tolist():
@@ -424,7 +435,8 @@ def group_uncertainty(
     excluded_mask = np.asarray(excluded, dtype=bool).reshape(n_groups)
     if test is not None:
         for metric in rated:
-            if metric not in references:
+            # a share of all (ppr) is not a proportion of the group's own people: no test
+            if metric not in references or METRICS[metric].scope == "all":
                 continue
             num_mask, den_mask = masks[metric]
             ref = references[metric]
@@ -443,10 +455,11 @@ def group_uncertainty(
     if options is None or options.bootstrap_samples <= 0 or not rated:
         return out
     level = options.confidence_level
-    values, overall = _bootstrap_rates(cells, masks, options)
+    shares = {m for m in rated if METRICS[m].scope == "all"}
+    values, overall = _bootstrap_rates(cells, masks, options, shares=shares)
     for metric in rated:
         value = values[metric]
-        for g, interval in enumerate(_intervals(*percentile_bounds(value, level))):
+        for g, interval in enumerate(interval_list(*percentile_bounds(value, level))):
             out.intervals[g][metric] = interval
         if metric not in references:
             continue
@@ -466,8 +479,8 @@ def group_uncertainty(
             difference_bounds[0][block], difference_bounds[1][block] = percentile_bounds(
                 difference, level
             )
-        ratios = _intervals(*ratio_bounds)
-        differences = _intervals(*difference_bounds)
+        ratios = interval_list(*ratio_bounds)
+        differences = interval_list(*difference_bounds)
         for g, ratio_interval, difference_interval in zip(
             compared.tolist(), ratios, differences, strict=True
         ):
@@ -499,11 +512,15 @@ def _bootstrap_rates(
     cells: np.ndarray,
     masks: dict[str, tuple[np.ndarray, np.ndarray]],
     options: UncertaintyOptions,
+    *,
+    shares: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Return each metric's drawn rates (groups x samples) and its drawn overall rate.
 
     The draws come in blocks of resamples from one generator; a block of ``k`` resamples
     consumes the stream exactly as the next ``k`` rows of one ``(samples, groups)`` call.
+    A metric in ``shares`` is a share of all (``ppr``): each resample's numerators are
+    renormalised by their total over the groups in that resample.
     """
     samples = options.bootstrap_samples
     n_groups, n_cells = cells.shape
@@ -518,9 +535,11 @@ def _bootstrap_rates(
         for metric, (num_mask, den_mask) in masks.items():
             # integer sums are exact, so they equal the float sums of the draws
             num, den = _cell_sum(draws, num_mask, sums), _cell_sum(draws, den_mask, sums)
+            all_den = den.sum(axis=1)
+            if metric in shares:  # the same denominator, the resample's total, for every group
+                den = np.broadcast_to(all_den[:, None], den.shape)
             with np.errstate(divide="ignore", invalid="ignore"):
                 values[metric][:, start:stop] = np.where(den > 0, num / den, np.nan).T
-                all_den = den.sum(axis=1)
                 overall[metric][start:stop] = np.where(
                     all_den > 0, num.sum(axis=1) / all_den, np.nan
                 )

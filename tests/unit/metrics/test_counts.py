@@ -19,7 +19,7 @@ from tests.conftest import AUDIT
 
 from ethicsgate.metrics import METRICS, MISSING
 from ethicsgate.metrics import _fairlearn as oracle
-from ethicsgate.metrics.counts import compute_group_metrics
+from ethicsgate.metrics.counts import compute_group_metrics, group_ids, key_ranks, level_keys
 
 ALL_METRICS = list(METRICS)
 
@@ -157,3 +157,46 @@ rules:
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["rules"][0]["groups"], "the rule was evaluated"
     assert outcome["loaded"] == [], outcome
+
+
+def _python_group_tuple(values: tuple[object, ...]) -> tuple[str, ...]:
+    # the per-row definition the vectorised group_ids replaces: None, NaN and pd.NA missing
+    return tuple(MISSING if v is None or bool(pd.isna(v)) else str(v) for v in values)
+
+
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
+def test_group_ids_equal_a_python_loop_over_rows(dtype: object) -> None:
+    rng = np.random.default_rng(3)
+    rows = 5_000
+    zips = rng.choice(np.array(["10001", "10002", "94110", None, "x"], dtype=object), rows)
+    frame = pd.DataFrame(
+        {
+            "zip": pd.Series(zips, dtype=dtype),  # type: ignore[call-overload]
+            "age": rng.choice(np.array([18, 30, 65, np.nan]), rows),
+            "n": 1,
+        }
+    )
+    # the groups in some report order; "x" and age 65 are not among them (rows get -1)
+    groups = [
+        (z, a) for z in ["94110", "10001", MISSING, "10002"] for a in ["30.0", "18.0", MISSING]
+    ]
+    keys = [np.array([g[i] for g in groups], dtype=object) for i in range(2)]
+    order = {g: i for i, g in enumerate(groups)}
+    expected = [
+        order.get(_python_group_tuple(k), -1)
+        for k in frame[["zip", "age"]].itertuples(index=False, name=None)
+    ]
+    ids = group_ids(frame, ["zip", "age"], keys)
+    assert ids.dtype == np.int64
+    assert ids.tolist() == expected
+    assert (ids == -1).any() and (ids >= 0).any()
+
+
+def test_level_keys_and_key_ranks_follow_the_report_order() -> None:
+    values = pd.Series(["b", None, "a", "b", math.nan, "c"], dtype=object)
+    keys = level_keys(values)
+    assert keys.tolist() == ["b", MISSING, "a", "b", MISSING, "c"]
+    ranks = key_ranks(keys)
+    expected = sorted(set(keys.tolist()), key=lambda v: (v == MISSING, v))
+    assert ranks.tolist() == [expected.index(k) for k in keys.tolist()]
+    assert expected[-1] == MISSING  # missing values last

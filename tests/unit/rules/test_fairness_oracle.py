@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ethicsgate.metrics import METRICS
-from ethicsgate.metrics._fairlearn import metric_functions
+from ethicsgate.metrics._fairlearn import metric_functions, share_of_all
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.fairness import evaluate_fairness
 
@@ -87,11 +87,16 @@ def test_aggregated_metrics_equal_fairlearn_on_raw_rows(
         for metric in ALL_METRICS:
             ours = group.metrics[metric]
             spec = METRICS[metric]
-            if spec.denominator is not None and _denominator(rows, spec.denominator) == 0:
+            # a share of all (ppr) divides by every group's rows: MetricFrame's overall value
+            den_rows = raw if spec.scope == "all" else rows
+            if spec.denominator is not None and _denominator(den_rows, spec.denominator) == 0:
                 assert ours is None, f"{metric} is 0/0 for {key} and must be null"
                 continue
             assert ours is not None
-            assert math.isclose(ours, float(expected[metric]), rel_tol=0, abs_tol=1e-12), (
+            value = float(expected[metric])
+            if spec.scope == "all":
+                value = float(share_of_all(value, float(oracle.overall[metric])))
+            assert math.isclose(ours, value, rel_tol=0, abs_tol=1e-12), (
                 metric,
                 key,
                 ours,
@@ -122,6 +127,7 @@ def test_metrics_match_a_plain_python_loop() -> None:
         }
     )
     result = evaluate_fairness(_rule(["g"]), _aggregate(raw, ["g"]))
+    all_selected = int((raw.prediction == 1).sum())
     for group in result.groups:
         rows = raw[raw["g"] == group.group["g"]]
         tp = int(((rows.label == 1) & (rows.prediction == 1)).sum())
@@ -140,6 +146,7 @@ def test_metrics_match_a_plain_python_loop() -> None:
             "false_discovery_rate": fp / (tp + fp),
             "false_omission_rate": fn / (fn + tn),
             "accuracy": (tp + tn) / n,
+            "ppr": (tp + fp) / all_selected,
             "count": n,
         }
         for metric, value in expected.items():
