@@ -266,9 +266,17 @@ class Dataset(Protocol):
         ...
 
     def score_median_buckets(
-        self, *, progress: ProgressCallback | None = None
+        self,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> tuple[ScoreBucket, ...]:
-        """Return the histogram buckets holding the middle ranks, in one pass of their own."""
+        """Return the histogram buckets holding the middle ranks, in one pass of their own.
+
+        ``low``/``high``: the scores' range when known (the profile's), which lets the
+        engine use equal-width bins.
+        """
         ...
 
     def score_order_statistics(

@@ -22,7 +22,8 @@ The median takes no pass of its own in the usual case (two passes in all):
 
 Extra passes: one for the histogram when a rule also needs binned ROC AUC or calibration
 (the distinct estimate decides between exact and binned, and the engine cannot compute it
-with the histogram cheaply); the engine's narrowing search when the bracket holds more than
+with the histogram cheaply), or when the engine finds a pass of its own faster (DuckDB, for
+Parquet); the engine's narrowing search when the bracket holds more than
 :data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows (2^18; about 2 * 10^9 rows of a smooth
 score distribution).
 """
@@ -180,7 +181,10 @@ def _median_columns(
     if keyed:
         return MedianPlan(ranks, None, profile.min, profile.max, 0, profile.rows)
     if profile.median_buckets is None:  # a pass of its own: the profile needed the estimate
-        profile = replace(profile, median_buckets=evidence.score_median_buckets(progress=progress))
+        buckets = evidence.score_median_buckets(
+            low=profile.min, high=profile.max, progress=progress
+        )
+        profile = replace(profile, median_buckets=buckets)
     plan = plan_median(profile)
     if plan.median is None and not plan.fits:
         found = evidence.score_order_statistics(

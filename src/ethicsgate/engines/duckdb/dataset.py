@@ -342,9 +342,9 @@ class DuckDBDataset:
         the HyperLogLog estimate (reported as 0), which costs about half the scan.
         ``median=True`` groups the scan by the score rounded to 12 significant bits (a fine
         histogram needing no range beforehand) and returns the buckets holding the middle
-        ranks (:attr:`ScoreProfile.median_buckets`). With both, the histogram takes a scan of
-        its own (:meth:`score_median_buckets`): a HyperLogLog per histogram bucket would cost
-        DuckDB several scans' time.
+        ranks (:attr:`ScoreProfile.median_buckets`). With both, or for Parquet (measured
+        faster), the histogram takes a scan of its own (:meth:`score_median_buckets`): a
+        HyperLogLog per histogram bucket would cost DuckDB several scans' time.
 
         Raises:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
@@ -356,7 +356,10 @@ class DuckDBDataset:
         label = f"{self.name} (score profile)"
         buckets: tuple[ScoreBucket, ...] | None = None
         estimate = 0
-        if median and not distinct:
+        # Parquet is cheap to read again: its plain profile plus a 4,096-bin equal-width
+        # histogram (two scans) take about half the time of one 12-bit histogram scan (a GROUP
+        # BY on doubles); text formats are dominated by parsing, so there one scan wins
+        if median and not distinct and self.format != "parquet":
             bad_rows, rows, low, high, buckets = self._median_buckets(score, kept, progress, label)
         else:
             sql = (
@@ -366,7 +369,9 @@ class DuckDBDataset:
             )
             bad_rows, rows, low, high, estimate = self._fetch(sql, progress, label)[0]
             if median and rows and not bad_rows:
-                buckets = self.score_median_buckets(progress=progress)
+                buckets = self.score_median_buckets(
+                    low=float(low), high=float(high), progress=progress
+                )
         if bad_rows:
             self._raise_bad_score(kept, bad, int(bad_rows))
         if not rows:
@@ -391,20 +396,41 @@ class DuckDBDataset:
         )
 
     def score_median_buckets(
-        self, *, progress: ProgressCallback | None = None
+        self,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        progress: ProgressCallback | None = None,
     ) -> tuple[ScoreBucket, ...]:
         """Return the buckets of a fine score histogram that hold the middle ranks (one scan).
 
+        With the scores' range (``low``, ``high``) the histogram has 4,096 equal-width bins,
+        a GROUP BY on a small integer that costs DuckDB about a quarter of the 12-bit one.
         Empty when the histogram cannot bracket them; call :meth:`score_profile` first, which
         checks the scores.
         """
         score = self._score_sql(self.columns())
         kept = self.checked_filter()
         label = f"{self.name} (score median, pass 1)"
-        return self._median_buckets(score, kept, progress, label)[4]
+        key = None
+        if low is not None and high is not None and high > low:
+            scale = _HISTOGRAM_BINS / (high - low)
+            if math.isfinite(scale):
+                # audited rows are finite and in [low, high]; the top edge joins the last bin
+                key = (
+                    f"CAST(least(floor(({score} - {_double_literal(low)}) * "
+                    f"{_double_literal(scale)}), {_HISTOGRAM_BINS - 1}) AS BIGINT)"
+                )
+        return self._median_buckets(score, kept, progress, label, key=key)[4]
 
     def _median_buckets(
-        self, score: str, kept: str, progress: ProgressCallback | None, label: str
+        self,
+        score: str,
+        kept: str,
+        progress: ProgressCallback | None,
+        label: str,
+        *,
+        key: str | None = None,
     ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...]]:
         """Return bad rows, rows, min, max and the buckets holding the middle ranks, in one scan.
 
@@ -414,7 +440,7 @@ class DuckDBDataset:
         back).
         """
         sql = (
-            f"WITH b AS MATERIALIZED (SELECT {_bucket_sql(score)} AS k, count(*) AS n, "
+            f"WITH b AS MATERIALIZED (SELECT {key or _bucket_sql(score)} AS k, count(*) AS n, "
             f"min({score}) AS lo, max({score}) AS hi FROM {self.source_sql()} WHERE {kept} "
             "GROUP BY k), "
             "c AS MATERIALIZED (SELECT k, n, lo, hi, "
