@@ -1,7 +1,8 @@
 """The evidence engine interface: what an audit needs from wherever the evidence lives.
 
 An :class:`Engine` opens each evidence set of an audit spec as a :class:`Dataset`. Fairness
-rules read only aggregates of a dataset (grouped counts, a score profile, the exact median);
+rules read only aggregates of a dataset (grouped counts, a score profile with the histogram
+buckets around the median, and, rarely, order statistics of the scores);
 record-level rules read a :class:`Rows` handle: the roles they need, typed, filter applied,
 kept inside the engine, and SQL composed with the engine's :class:`Dialect` for the few
 constructs that differ between engines. Only aggregates and a bounded sample of findings leave
@@ -24,6 +25,7 @@ from ethicsgate.evidence.model import (
     GroupedCounts,
     Locator,
     ProgressCallback,
+    ScoreBucket,
     ScoreColumn,
     ScoreProfile,
 )
@@ -235,19 +237,62 @@ class Dataset(Protocol):
         progress: ProgressCallback | None = None,
         score_columns: Mapping[str, ScoreColumn] | None = None,
     ) -> GroupedCounts:
-        """Count rows per combination of role values in one streaming pass."""
+        """Count rows per combination of role values in one streaming pass.
+
+        ``score_columns`` adds keys (and sums) derived from the ``score`` role, by name
+        (:class:`ScoreColumn`): comparisons, the score itself, the score inside a median
+        bracket (NULL outside), equal-width bins and score sums.
+        """
         ...
 
     def score_profile(
-        self, *, distinct: bool = True, progress: ProgressCallback | None = None
+        self,
+        *,
+        distinct: bool = True,
+        median: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> ScoreProfile:
-        """Return the count, range and estimated distinct values of the audited scores."""
+        """Return the count, range and estimated distinct values of the audited scores.
+
+        ``distinct=False``: skip the estimate (0). ``median=True``: also return the buckets
+        of a fine, order-preserving histogram (disjoint score ranges, ascending, needing no
+        range beforehand) that hold the middle ranks, in the same pass where the engine can
+        (:attr:`ScoreProfile.median_buckets`; empty when the histogram cannot bracket them).
+        The rules plan the exact median from them (:mod:`ethicsgate.evidence.median`).
+
+        Raises:
+            EvidenceError: the score is missing, not numeric, or not finite in an audited row.
+        """
         ...
 
-    def score_median(
-        self, profile: ScoreProfile, *, progress: ProgressCallback | None = None
-    ) -> float:
-        """Return the exact median of the audited scores in bounded memory."""
+    def score_median_buckets(
+        self,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[ScoreBucket, ...]:
+        """Return the histogram buckets holding the middle ranks, in one pass of their own.
+
+        ``low``/``high``: the scores' range when known (the profile's), which lets the
+        engine use equal-width bins.
+        """
+        ...
+
+    def score_order_statistics(
+        self,
+        ranks: Sequence[int],
+        *,
+        low: float,
+        high: float,
+        rows: int,
+        progress: ProgressCallback | None = None,
+    ) -> dict[int, float]:
+        """Return the scores at 0-based ``ranks`` among the ``rows`` audited scores in [low, high].
+
+        The narrowing search for a median bracket too large for the grouped pass to key by
+        exact score: bounded memory, one or more passes.
+        """
         ...
 
     def read_rows(self, roles: Sequence[Role]) -> Rows:

@@ -25,6 +25,7 @@ __all__ = [
     "GroupedCounts",
     "Locator",
     "ProgressCallback",
+    "ScoreBucket",
     "ScoreColumn",
     "ScoreProfile",
     "detect_format",
@@ -80,25 +81,48 @@ class GroupedCounts:
 class ScoreColumn:
     """A column of a grouped scan derived from the ``score`` role (``s``, as DOUBLE).
 
-    ``gt``/``ge``: 0/1 for ``s > value`` / ``s >= value``; ``value``: ``s`` itself; ``bin``:
-    ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: the compensated sum of ``s``
-    per group (an aggregate, not a key).
+    ``gt``/``ge``: 0/1 for ``s > value`` / ``s >= value``; ``value``: ``s`` itself; ``within``:
+    ``s`` where ``value <= s <= high``, else NULL (the rows around the median, keyed by their
+    exact score); ``bin``: ``clamp(floor((s - value) * scale), 0, bins - 1)``; ``sum``: the
+    compensated sum of ``s`` per group (an aggregate, not a key).
     """
 
-    kind: Literal["gt", "ge", "value", "bin", "sum"]
+    kind: Literal["gt", "ge", "value", "within", "bin", "sum"]
     value: float = 0.0
     scale: float = 0.0
     bins: int = 1
+    high: float = 0.0
+
+
+@dataclass(frozen=True)
+class ScoreBucket:
+    """One bucket of a fine, order-preserving histogram of the audited scores.
+
+    Buckets hold disjoint score ranges in ascending order: ``below`` audited rows score less
+    than ``low``, the bucket's ``rows`` score between ``low`` and ``high`` (its least and
+    greatest score), and every other row scores more than ``high``.
+    """
+
+    below: int
+    rows: int
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
 class ScoreProfile:
-    """The audited rows' ``score``: how many, its range, and about how many distinct values."""
+    """The audited rows' ``score``: how many, its range, and about how many distinct values.
+
+    ``median_buckets``: the (one or two) buckets of a fine histogram that hold the middle
+    ranks, when the profile was asked for them (``None``: not asked; empty: the histogram
+    could not bracket them, and the median needs the narrowing search).
+    """
 
     rows: int
     min: float
     max: float
     distinct_estimate: int
+    median_buckets: tuple[ScoreBucket, ...] | None = None
 
 
 def detect_format(files: Sequence[Path]) -> EvidenceFormat | None:

@@ -1,24 +1,45 @@
 """Scan one evidence set for all of its fairness rules: roles, labels, predictions, scores.
 
 Every fairness rule of a dataset is served by one grouped scan. When a rule reads the
-``score`` role, a profile pass (count, range, distinct estimate) and, for the LL144 scoring
-rate, the exact median passes come first; the grouped scan then adds the score-derived
-columns every rule needs:
+``score`` role, a profile pass (count, range, distinct estimate) comes first; the grouped scan
+then adds the score-derived columns every rule needs:
 
-* ``_above_median``: 0/1, score > the full-sample median (LL144 scoring rate);
+* ``_above_median``: 0/1, score > the full-sample median (LL144 scoring rate), exact;
 * ``_score_ge_<i>``: 0/1, score >= a rule's ``threshold`` (its derived prediction);
 * ``_score_key`` (the score itself, when it has at most 2,048 distinct values), or
   ``_score_bin_<bins>`` with ``_score_sum_<bins>`` (equal-width bins with the score sums),
   for ROC AUC and calibration.
+
+The median takes no pass of its own in the usual case (two passes in all):
+
+* with exact ROC AUC, the grouped scan keys every row by its score: the median and the rows
+  above it come from those keys;
+* otherwise the profile pass also groups the scores by a fine histogram (12 significant bits)
+  whose buckets around the middle ranks either give the median (buckets of one value) or
+  bracket it; the grouped scan then keys the bracket's rows by their exact score and flags the
+  rows above it, and ``_above_median`` is put together from those columns after the scan
+  (:mod:`ethicsgate.evidence.median`).
+
+Extra passes: one for the histogram when a rule also needs binned ROC AUC or calibration
+(the distinct estimate decides between exact and binned, and the engine cannot compute it
+with the histogram cheaply), or when the engine finds a pass of its own faster (DuckDB, for
+Parquet); the engine's narrowing search when the bracket holds more than
+:data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows (2^18; about 2 * 10^9 rows of a smooth
+score distribution).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
 
 from ethicsgate.evidence.engine import Dataset
+from ethicsgate.evidence.median import MedianPlan, median_of_counts, middle_ranks, plan_median
 from ethicsgate.evidence.model import GroupedCounts, ProgressCallback, ScoreColumn, ScoreProfile
 from ethicsgate.metrics import LABEL, PREDICTION
 from ethicsgate.policy.models import FairnessRule
@@ -28,6 +49,10 @@ from ethicsgate.rules.scores import EXACT_SCORE_VALUES, ScoreBinning, ScoreConte
 __all__ = ["FairnessCounts", "scan_fairness_evidence", "score_context"]
 
 ABOVE_MEDIAN = "_above_median"
+#: In the grouped pass, when the histogram only brackets the median: 0/1, score > the
+#: bracket; and the score itself inside the bracket (NULL outside).
+ABOVE_BRACKET = "_above_bracket"
+IN_BRACKET = "_in_bracket"
 EXACT_KEY = "_score_key"
 
 
@@ -86,23 +111,27 @@ def scan_fairness_evidence(
 
     columns: dict[str, ScoreColumn] = {}
     profile: ScoreProfile | None = None
-    median: float | None = None
+    plan: MedianPlan | None = None
     thresholds: dict[float, str] = {}
     exact = True
     if any(r.needs_score for r in rules):
-        # the distinct estimate only decides how ROC AUC and calibration group the scores
+        scored = [r for r in rules if r.score_metrics]
+        wants_median = any(r.impact_ratio == "scoring" for r in rules)
+        # the distinct estimate only decides how ROC AUC and calibration group the scores; it
+        # and the median histogram each cost about a scan when DuckDB computes them together
+        # (a HyperLogLog per bucket), so the histogram comes with the profile only without it
         profile = evidence.score_profile(
-            distinct=any(r.score_metrics for r in rules), progress=progress
+            distinct=bool(scored), median=wants_median and not scored, progress=progress
         )
-        if any(r.impact_ratio == "scoring" for r in rules) and profile.rows:
-            median = evidence.score_median(profile, progress=progress)
-            columns[ABOVE_MEDIAN] = ScoreColumn("gt", value=median)
+        exact = profile.distinct_estimate <= EXACT_SCORE_VALUES
+        if wants_median and profile.rows:
+            plan = _median_columns(
+                evidence, profile, columns, keyed=bool(scored) and exact, progress=progress
+            )
         for rule in rules:
             if rule.threshold is not None and rule.needs_prediction:
                 name = thresholds.setdefault(rule.threshold, f"_score_ge_{len(thresholds)}")
                 columns[name] = ScoreColumn("ge", value=rule.threshold)
-        scored = [r for r in rules if r.score_metrics]
-        exact = profile.distinct_estimate <= EXACT_SCORE_VALUES
         if scored and exact:
             columns[EXACT_KEY] = ScoreColumn("value")
         elif scored:
@@ -117,8 +146,12 @@ def scan_fairness_evidence(
         progress=progress,
         score_columns=columns,
     )
+    frame = counts.frame
+    median: float | None = None
+    if plan is not None:
+        frame, median = _above_median(frame, plan, columns, keys=len(roles) + len(binary))
     return FairnessCounts(
-        frame=counts.frame,
+        frame=frame,
         rows_read=counts.rows_read,
         rows=counts.rows,
         profile=profile,
@@ -126,6 +159,98 @@ def scan_fairness_evidence(
         exact=exact,
         thresholds=thresholds,
     )
+
+
+def _median_columns(
+    evidence: Dataset,
+    profile: ScoreProfile,
+    columns: dict[str, ScoreColumn],
+    *,
+    keyed: bool,
+    progress: ProgressCallback | None,
+) -> MedianPlan:
+    """Add the columns the grouped pass needs for the median, and return its plan.
+
+    ``keyed``: the grouped pass keys every row by its exact score anyway (exact ROC AUC), so
+    the median and the rows above it come from those keys. Otherwise the profile's buckets
+    give the median (each middle rank in a bucket of one value) or a bracket whose rows the
+    grouped pass keys by their exact score, with the rows above it flagged; a bracket too
+    large for that is narrowed down by the engine first (one or more extra passes).
+    """
+    ranks = tuple(middle_ranks(profile.rows))
+    if keyed:
+        return MedianPlan(ranks, None, profile.min, profile.max, 0, profile.rows)
+    if profile.median_buckets is None:  # a pass of its own: the profile needed the estimate
+        buckets = evidence.score_median_buckets(
+            low=profile.min, high=profile.max, progress=progress
+        )
+        profile = replace(profile, median_buckets=buckets)
+    plan = plan_median(profile)
+    if plan.median is None and not plan.fits:
+        found = evidence.score_order_statistics(
+            [r - plan.below for r in ranks],
+            low=plan.low,
+            high=plan.high,
+            rows=plan.rows,
+            progress=progress,
+        )
+        value = sum(found[r - plan.below] for r in ranks) / len(ranks)
+        plan = MedianPlan(ranks, value, value, value, 0, 0)
+    if plan.median is not None:
+        columns[ABOVE_MEDIAN] = ScoreColumn("gt", value=plan.median)
+    else:
+        columns[ABOVE_BRACKET] = ScoreColumn("gt", value=plan.high)
+        columns[IN_BRACKET] = ScoreColumn("within", value=plan.low, high=plan.high)
+    return plan
+
+
+def _above_median(
+    frame: pd.DataFrame, plan: MedianPlan, columns: dict[str, ScoreColumn], *, keys: int
+) -> tuple[pd.DataFrame, float]:
+    """Return the grouped counts with ``_above_median`` (0/1) in place, and the median.
+
+    The column takes the place it has when the grouped pass computes it (right after the
+    roles), and the rows stay sorted as the pass sorts them, so everything read from the
+    frame in order is the same either way.
+    """
+    if plan.median is not None:
+        return frame, plan.median
+    n = frame["n"].to_numpy(dtype=np.int64)
+    if EXACT_KEY in columns and ABOVE_BRACKET not in columns:
+        scores = frame[EXACT_KEY].to_numpy(dtype=np.float64)
+        median = median_of_counts(scores, n, plan.ranks)
+        frame = frame.copy()
+        frame.insert(keys, ABOVE_MEDIAN, (scores > median).astype(np.int32))
+        return frame, median
+    inside = frame[IN_BRACKET].to_numpy(dtype=np.float64, na_value=np.nan)
+    held = ~np.isnan(inside)
+    if int(n[held].sum()) != plan.rows:  # pragma: no cover - both passes count the same rows
+        raise AssertionError("the grouped pass and the histogram disagree on the bracket")
+    median = median_of_counts(inside[held], n[held], plan.ranks, below=plan.below)
+    above = (frame[ABOVE_BRACKET].to_numpy(dtype=np.int64) == 1) | (held & (inside > median))
+    frame = frame.drop(columns=[ABOVE_BRACKET, IN_BRACKET])
+    frame.insert(keys, ABOVE_MEDIAN, above.astype(np.int32))
+    return _merge_rows(frame, columns), median
+
+
+def _merge_rows(frame: pd.DataFrame, columns: dict[str, ScoreColumn]) -> pd.DataFrame:
+    """Return ``frame`` with rows of equal keys summed up, sorted by the keys (NULLs first).
+
+    ``n`` adds up; score sums add up with :func:`math.fsum` (correctly rounded), and only
+    the few rows that merged (those the bracket split) are summed in Python.
+    """
+    sums = [name for name, column in columns.items() if column.kind == "sum" and name in frame]
+    keys = [c for c in frame.columns if c != "n" and c not in sums]
+    repeated = frame.duplicated(keys, keep=False).to_numpy()
+    if repeated.any():
+        merged = frame[repeated].groupby(keys, dropna=False, sort=False)
+        parts = merged["n"].sum().to_frame()
+        for name in sums:
+            parts[name] = merged[name].agg(math.fsum)
+        merged_rows = parts.reset_index()[list(frame.columns)]
+        frame = pd.concat([frame[~repeated], merged_rows], ignore_index=True)
+    frame = frame.sort_values(keys, na_position="first", kind="stable")
+    return frame.reset_index(drop=True)
 
 
 def score_context(rule: FairnessRule, counts: GroupedCounts) -> ScoreContext | None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ethicsgate.rules.results import CalibrationBin, GroupScoreResult, ScoreSummary
+from ethicsgate.rules.results import GroupScoreResult, ScoreSummary
 from ethicsgate.rules.uncertainty import delong_interval
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "ScoreBinning",
     "ScoreContext",
     "group_score_result",
+    "group_score_results",
     "roc_auc_from_counts",
 ]
 
@@ -107,39 +108,178 @@ def roc_auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None,
     return auc, ties
 
 
-def _calibration(
+@dataclass(frozen=True)
+class _Histograms:
+    """Positive/negative counts and score sums per (group, score key), all groups at once.
+
+    Pairs are sorted by group, then key; ``starts`` indexes each group's first pair.
+    """
+
+    group: np.ndarray  # the group of each pair
+    key: np.ndarray  # the score key of each pair
+    pos: np.ndarray
+    neg: np.ndarray
+    sums: np.ndarray
+    starts: np.ndarray
+    groups: np.ndarray  # the group of each run of pairs
+
+    @classmethod
+    def build(cls, cells: pd.DataFrame, ids: np.ndarray, *, exact: bool) -> _Histograms:
+        keep = ids >= 0
+        group = ids[keep]
+        raw = cells[SCORE_KEY].to_numpy()[keep]
+        n = cells["n"].to_numpy(dtype=np.float64)[keep]
+        is_pos = cells["label"].to_numpy()[keep] == 1
+        keys, key_index = np.unique(raw, return_inverse=True)
+        # one index per (group, key), ordered as the pair; bincount adds each pair's rows in
+        # frame order, as the per-group computation did
+        pairs, pair_index = np.unique(
+            group * np.int64(max(keys.size, 1)) + key_index.ravel(), return_inverse=True
+        )
+        pair_index = pair_index.ravel()
+        pos = np.bincount(pair_index, weights=np.where(is_pos, n, 0.0), minlength=pairs.size)
+        neg = np.bincount(pair_index, weights=np.where(is_pos, 0.0, n), minlength=pairs.size)
+        key = keys[pairs % max(keys.size, 1)]
+        if exact:
+            sums = key.astype(np.float64) * (pos + neg)
+        else:
+            weights = cells[SCORE_SUM].to_numpy(dtype=np.float64)[keep]
+            sums = np.bincount(pair_index, weights=weights, minlength=pairs.size)
+        pair_group = pairs // max(keys.size, 1)
+        starts = (
+            np.flatnonzero(np.r_[True, pair_group[1:] != pair_group[:-1]])
+            if pairs.size
+            else (np.zeros(0, dtype=np.int64))
+        )
+        return cls(pair_group, key, pos, neg, sums, starts, pair_group[starts])
+
+    def per_group(self, values: np.ndarray) -> np.ndarray:
+        """Return the sum of ``values`` (one per pair) over each group's pairs, in order."""
+        return np.add.reduceat(values, self.starts) if self.starts.size else values[:0]
+
+    def roc_auc(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return each group's AUC, tie mass, positives and negatives (NaN AUC: undefined)."""
+        n_pos, n_neg = self.per_group(self.pos), self.per_group(self.neg)
+        cum = np.cumsum(self.neg)
+        base = (cum - self.neg)[self.starts]  # negatives of the earlier groups
+        lengths = np.diff(np.r_[self.starts, self.pos.size])
+        below = cum - self.neg - np.repeat(base, lengths)
+        # every term is a multiple of 1/2, so these sums are exact in any order (below 2^52)
+        wins = self.per_group(self.pos * (below + 0.5 * self.neg))
+        ties = self.per_group(self.pos * self.neg)
+        defined = (n_pos > 0) & (n_neg > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            auc = np.where(defined, wins / (n_pos * n_neg), np.nan)
+            tie = np.where(defined, ties / (2.0 * n_pos * n_neg), 0.0)
+        return auc, tie, n_pos, n_neg
+
+
+def _calibration_tables(
+    hist: _Histograms,
     coarse: np.ndarray,
-    n: np.ndarray,
-    positives: np.ndarray,
-    sums: np.ndarray,
     *,
     binning: ScoreBinning,
     calibration_bins: int,
-) -> tuple[list[CalibrationBin], float | None]:
-    """Return calibration bins and ECE from per-key counts, positives and score sums."""
-    count = np.bincount(coarse, weights=n, minlength=calibration_bins)
-    pos = np.bincount(coarse, weights=positives, minlength=calibration_bins)
-    total_score = np.bincount(coarse, weights=sums, minlength=calibration_bins)
-    width = (binning.high - binning.low) / calibration_bins
-    out: list[CalibrationBin] = []
-    gap = 0.0
-    for b in range(calibration_bins):
-        filled = count[b] > 0
-        mean = float(total_score[b] / count[b]) if filled else None
-        rate = float(pos[b] / count[b]) if filled else None
-        if mean is not None and rate is not None:
-            gap += float(count[b]) * abs(mean - rate)
-        out.append(
-            CalibrationBin(
-                low=binning.low + b * width,
-                high=binning.high if b == calibration_bins - 1 else binning.low + (b + 1) * width,
-                count=int(count[b]),
-                mean_score=mean,
-                observed_rate=rate,
-            )
+) -> tuple[list[list[dict[str, object]]], list[float | None]]:
+    """Return each group's calibration bins (as fields) and ECE, all groups at once."""
+    width = calibration_bins
+    cell = np.searchsorted(hist.groups, hist.group) * width + coarse
+    size = hist.groups.size * width
+    count = np.bincount(cell, weights=hist.pos + hist.neg, minlength=size).reshape(-1, width)
+    pos = np.bincount(cell, weights=hist.pos, minlength=size).reshape(-1, width)
+    total_score = np.bincount(cell, weights=hist.sums, minlength=size).reshape(-1, width)
+    filled = count > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total_score / count
+        rate = pos / count
+    gap = np.zeros(hist.groups.size)
+    for b in range(width):  # bin by bin, in order: the same float sums as one group at a time
+        gap += np.where(filled[:, b], count[:, b] * np.abs(mean[:, b] - rate[:, b]), 0.0)
+    total = count.sum(axis=1)
+    step = (binning.high - binning.low) / calibration_bins
+    edges = [
+        (
+            binning.low + b * step,
+            binning.high if b == calibration_bins - 1 else binning.low + (b + 1) * step,
         )
-    total = float(count.sum())
-    return out, (gap / total if total else None)
+        for b in range(calibration_bins)
+    ]
+    counts, means, rates = count.astype(np.int64).tolist(), mean.tolist(), rate.tolist()
+    tables = [
+        [
+            {
+                "low": low,
+                "high": high,
+                "count": c,
+                "mean_score": m if c else None,
+                "observed_rate": r if c else None,
+            }
+            for (low, high), c, m, r in zip(edges, counts[g], means[g], rates[g], strict=True)
+        ]
+        for g in range(hist.groups.size)
+    ]
+    errors = [float(gap[g] / total[g]) if total[g] else None for g in range(hist.groups.size)]
+    return tables, errors
+
+
+def group_score_results(
+    cells: pd.DataFrame,
+    ids: np.ndarray,
+    *,
+    context: ScoreContext,
+    metrics: list[str],
+    calibration_bins: int,
+    level: float | None,
+) -> dict[int, GroupScoreResult]:
+    """Return ROC AUC and calibration of every group at once, by group index.
+
+    ``cells`` holds SCORE_KEY, ``label`` (0/1), ``n`` and, when binned, SCORE_SUM; ``ids``
+    is each row's group index (negative: in no reported group). The per-group histograms are
+    built once over all groups, sorted by (group, key), and AUC and calibration come from
+    their segmented cumulative sums; only groups with rows get a result. ``level`` is the
+    confidence level of the DeLong AUC interval (None: no interval).
+    """
+    exact = context.binning is None
+    hist = _Histograms.build(cells, np.asarray(ids, dtype=np.int64), exact=exact)
+    auc, ties, n_pos, n_neg = hist.roc_auc()
+    wants_auc = "roc_auc" in metrics
+    tables: list[list[dict[str, object]]] | None = None
+    errors: list[float | None] = []
+    if "calibration" in metrics:
+        if exact:
+            binning = ScoreBinning.for_range(
+                context.summary.min, context.summary.max, calibration_bins
+            )
+            coarse = binning.index(hist.key)
+        else:
+            assert context.binning is not None
+            binning = context.binning
+            coarse = hist.key.astype(np.int64) // (binning.bins // calibration_bins)
+        tables, errors = _calibration_tables(
+            hist, coarse, binning=binning, calibration_bins=calibration_bins
+        )
+    # the gap between a mean score and a rate only means something for probabilities
+    probabilities = context.summary.min >= 0.0 and context.summary.max <= 1.0
+    ends = np.r_[hist.starts, hist.pos.size]
+    out: dict[int, GroupScoreResult] = {}
+    for g, group in enumerate(hist.groups.tolist()):
+        value = None if math.isnan(auc[g]) else float(auc[g])
+        result: dict[str, object] = {
+            "positives": int(n_pos[g]),
+            "negatives": int(n_neg[g]),
+            "roc_auc": value if wants_auc else None,
+            "roc_auc_max_error": 0.0 if exact or value is None or not wants_auc else float(ties[g]),
+        }
+        if wants_auc and level is not None and value is not None:
+            part = slice(ends[g], ends[g + 1])
+            result["roc_auc_interval"] = delong_interval(hist.pos[part], hist.neg[part], level)
+        if tables is not None:
+            result["calibration"] = tables[g]
+            ece = errors[g]
+            if probabilities and ece is not None and math.isfinite(ece):
+                result["calibration_error"] = ece
+        out[int(group)] = GroupScoreResult.model_validate(result)
+    return out
 
 
 def group_score_result(
@@ -153,45 +293,20 @@ def group_score_result(
     """Return one group's ROC AUC and calibration from its (key, label, n, sum) cells.
 
     ``cells`` holds SCORE_KEY, ``label`` (0/1), ``n`` and, when binned, SCORE_SUM. ``level``
-    is the confidence level of the DeLong AUC interval (None: no interval).
+    is the confidence level of the DeLong AUC interval (None: no interval). One group of
+    :func:`group_score_results`.
+
+    Raises:
+        ValueError: ``cells`` is empty.
     """
-    exact = context.binning is None
-    keys, order = np.unique(cells[SCORE_KEY].to_numpy(), return_inverse=True)
-    n = cells["n"].to_numpy(dtype=np.float64)
-    is_pos = cells["label"].to_numpy() == 1
-    pos = np.bincount(order, weights=np.where(is_pos, n, 0.0), minlength=keys.size)
-    neg = np.bincount(order, weights=np.where(is_pos, 0.0, n), minlength=keys.size)
-    if exact:
-        sums = keys.astype(np.float64) * (pos + neg)
-    else:
-        sums = np.bincount(
-            order, weights=cells[SCORE_SUM].to_numpy(dtype=np.float64), minlength=keys.size
-        )
-    auc, ties = roc_auc_from_counts(pos, neg)
-    result: dict[str, object] = {
-        "positives": int(pos.sum()),
-        "negatives": int(neg.sum()),
-        "roc_auc": auc if "roc_auc" in metrics else None,
-        "roc_auc_max_error": 0.0 if exact or auc is None or "roc_auc" not in metrics else ties,
-    }
-    if "roc_auc" in metrics and level is not None and auc is not None:
-        result["roc_auc_interval"] = delong_interval(pos, neg, level)
-    if "calibration" in metrics:
-        if exact:
-            binning = ScoreBinning.for_range(
-                context.summary.min, context.summary.max, calibration_bins
-            )
-            coarse = binning.index(keys)
-        else:
-            assert context.binning is not None
-            binning = context.binning
-            coarse = keys.astype(np.int64) // (binning.bins // calibration_bins)
-        bins, ece = _calibration(
-            coarse, pos + neg, pos, sums, binning=binning, calibration_bins=calibration_bins
-        )
-        result["calibration"] = bins
-        # the gap between a mean score and a rate only means something for probabilities
-        probabilities = context.summary.min >= 0.0 and context.summary.max <= 1.0
-        if probabilities and ece is not None and math.isfinite(ece):
-            result["calibration_error"] = ece
-    return GroupScoreResult.model_validate(result)
+    found = group_score_results(
+        cells,
+        np.zeros(len(cells), dtype=np.int64),
+        context=context,
+        metrics=metrics,
+        calibration_bins=calibration_bins,
+        level=level,
+    )
+    if 0 not in found:
+        raise ValueError("no cells: the group has no rows")
+    return found[0]

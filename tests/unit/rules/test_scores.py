@@ -23,6 +23,14 @@ from ethicsgate.audit import run_audit
 from ethicsgate.engines.duckdb import open_evidence
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence import EvidenceSpec
+from ethicsgate.rules.results import ScoreSummary
+from ethicsgate.rules.scores import (
+    SCORE_KEY,
+    ScoreBinning,
+    ScoreContext,
+    group_score_results,
+    roc_auc_from_counts,
+)
 
 POLICY = """
 schema_version: 1
@@ -168,3 +176,57 @@ def test_text_scores_are_rejected(tmp_path: Path, write: Callable[[str, str], Pa
     )
     with pytest.raises(EvidenceError, match="'score' must be numeric"):
         evidence.score_profile()
+
+
+def _one_group(part: pd.DataFrame, binning: ScoreBinning | None) -> tuple[float | None, list]:
+    """Return one group's AUC and calibration counts with a plain per-group loop (the oracle)."""
+    keys = sorted(set(part[SCORE_KEY]))
+    pos = np.array([part[(part[SCORE_KEY] == k) & (part["label"] == 1)]["n"].sum() for k in keys])
+    neg = np.array([part[(part[SCORE_KEY] == k) & (part["label"] == 0)]["n"].sum() for k in keys])
+    auc, _ = roc_auc_from_counts(pos, neg)
+    coarse = (
+        ScoreBinning(0.0, 1.0, 10).index(np.array(keys))
+        if binning is None
+        else (np.array(keys) // 10)
+    )
+    counts = [int((pos + neg)[coarse == b].sum()) for b in range(10)]
+    return auc, counts
+
+
+@pytest.mark.parametrize("groups", [40, 10_000])
+def test_all_groups_at_once_equal_sklearn_on_raw_rows(groups: int) -> None:
+    rng = np.random.default_rng(groups)
+    rows = 60_000
+    raw = pd.DataFrame(
+        {
+            "gid": rng.integers(0, groups, rows),
+            "label": rng.integers(0, 2, rows),
+            "p": np.round(rng.random(rows), 2),
+        }
+    )
+    cells = raw.groupby(["gid", "label", "p"]).size().rename("n").reset_index()
+    cells = cells.rename(columns={"p": SCORE_KEY})
+    context = ScoreContext(summary=ScoreSummary(rows=rows, min=0.0, max=1.0))
+    found = group_score_results(
+        cells,
+        cells["gid"].to_numpy(),
+        context=context,
+        metrics=["roc_auc", "calibration"],
+        calibration_bins=10,
+        level=None,
+    )
+    assert set(found) == set(raw["gid"])
+    checked = 0
+    for gid, part in raw.groupby("gid"):
+        result = found[int(gid)]
+        if part["label"].nunique() == 2:
+            expected = roc_auc_score(part["label"], part["p"])
+            assert result.roc_auc == pytest.approx(expected, abs=1e-12)
+            checked += 1
+        else:
+            assert result.roc_auc is None
+        if checked < 50:  # the plain loop is slow: the first groups suffice
+            auc, counts = _one_group(cells[cells["gid"] == gid], None)
+            assert result.roc_auc == auc
+            assert [b.count for b in result.calibration] == counts
+    assert checked
