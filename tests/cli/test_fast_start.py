@@ -110,3 +110,31 @@ def test_an_audit_without_fairness_rules_imports_no_data_frames(tmp_path: Path) 
     assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
     assert sorted(loaded & (NOT_IMPORTED.keys() | FAIRNESS_ONLY.keys())) == []
     assert "ethicsgate.rules.fairness" not in modules
+
+
+CONTRACT = """
+  - id: contract
+    kind: data_quality
+    dataset: predictions
+    expectations:
+      - {expect: in_set, column: prediction, values: [0, 1]}
+      - {expect: not_null, column: group}
+      - {expect: regex, column: group, pattern: "^[a-z]$"}
+      - {expect: between, column: label, min: 0, max: 1}
+      - {expect: row_count_between, min: 1}
+"""
+
+
+def test_data_contracts_import_no_great_expectations(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # a data_quality rule and the built-in contracts (contracts: report) run as DuckDB queries
+    write("policy.yaml", POLICY + CONTRACT)
+    write("data.csv", PASSING)
+    spec = write("audit.yaml", AUDIT + "contracts: report\n")
+    out = tmp_path / "out"
+    loaded = _packages(_loaded(tmp_path, "audit", str(spec), "--out", str(out)))
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["contracts"]) == 2, "the user's and the built-in contract ran"
+    assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
+    assert sorted(loaded & NOT_IMPORTED.keys()) == []
