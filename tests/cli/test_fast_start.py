@@ -1,8 +1,9 @@
-"""Fast start: a plain ``ethicsgate audit`` imports nothing slow that it does not use.
+"""Fast start: ``ethicsgate --help`` and a plain audit import nothing slow they do not use.
 
 Not a timed test (timings flake on a busy machine): a test of what the process imports. The
-audit runs as ``python -m ethicsgate`` in a fresh interpreter, with no ``ETHICSGATE_*``
+command runs as ``python -m ethicsgate`` in a fresh interpreter, with no ``ETHICSGATE_*``
 variable set and its output streams not a terminal, and reports the modules it loaded.
+benchmarks/bench_start.py times the same commands.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import AUDIT, POLICY
+from tests.conftest import AUDIT, POLICY, ROOT
 
 #: Imported only by the commands, options or rule kinds that use them, never by a plain audit.
 NOT_IMPORTED = {
@@ -30,21 +31,52 @@ NOT_IMPORTED = {
     "sqlalchemy": "only for the review queue (--enqueue, review commands)",
 }
 
+#: Imported by a fairness rule only: an audit of records (transparency, consent, oversight)
+#: reads its rows through the engine and never needs a data frame.
+FAIRNESS_ONLY = {
+    "numpy": "the fairness kind's group metrics",
+    "pandas": "the fairness kind's grouped counts (rules/fairness.py, metrics/counts.py)",
+    "pyarrow": "pandas' Arrow-backed types",
+}
+
 PROBE = """
 import atexit, json, runpy, sys
 
-out, spec, folder = sys.argv[1:4]
+out, *args = sys.argv[1:]
 
 def dump():
     with open(out, "w") as f:
-        json.dump(sorted({m.split(".")[0] for m in sys.modules}), f)
+        json.dump(sorted(sys.modules), f)
 
 atexit.register(dump)
-sys.argv = ["ethicsgate", "audit", spec, "--out", folder]
+sys.argv = ["ethicsgate", *args]
 runpy.run_module("ethicsgate", run_name="__main__", alter_sys=True)
 """
 
 PASSING = "group,label,prediction\n" + "a,1,1\na,0,0\n" * 5 + "b,1,1\nb,0,0\n" * 5
+
+
+def _loaded(tmp_path: Path, *args: str, exit_code: int = 0) -> set[str]:
+    """Run ``ethicsgate *args`` in a fresh interpreter; return the modules it had loaded."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(textwrap.dedent(PROBE))
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ETHICSGATE_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    modules = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, str(probe), str(modules), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert done.returncode == exit_code, done.stderr
+    return set(json.loads(modules.read_text()))
+
+
+def _packages(modules: set[str]) -> set[str]:
+    return {m.split(".")[0] for m in modules}
 
 
 def test_a_plain_audit_imports_nothing_slow_it_does_not_use(
@@ -53,21 +85,56 @@ def test_a_plain_audit_imports_nothing_slow_it_does_not_use(
     write("policy.yaml", POLICY)
     write("data.csv", PASSING)
     spec = write("audit.yaml", AUDIT)
-    probe = tmp_path / "probe.py"
-    probe.write_text(textwrap.dedent(PROBE))
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("ETHICSGATE_")}
-    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    modules = tmp_path / "modules.json"
-    done = subprocess.run(
-        [sys.executable, str(probe), str(modules), str(spec), str(tmp_path / "out")],
-        capture_output=True,
-        text=True,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    loaded = _packages(_loaded(tmp_path, "audit", str(spec), "--out", str(tmp_path / "out")))
     assert (tmp_path / "out" / "report.html").is_file()
-    loaded = set(json.loads(modules.read_text()))
+    assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
+    assert sorted(loaded & NOT_IMPORTED.keys()) == []
+
+
+def test_help_imports_click_and_nothing_else_outside_the_standard_library(
+    tmp_path: Path,
+) -> None:
+    loaded = _packages(_loaded(tmp_path, "--help"))
+    third_party = {m for m in loaded - set(sys.stdlib_module_names) if not m.startswith("_")}
+    assert third_party == {"click", "ethicsgate"}
+
+
+def test_an_audit_without_fairness_rules_imports_no_data_frames(tmp_path: Path) -> None:
+    # the shipped bakery audit: transparency, consent and oversight rules on chat, email and
+    # decision logs; its rules fail on purpose (exit 1)
+    spec = ROOT / "audits" / "bakery.yaml"
+    out = tmp_path / "out"
+    modules = _loaded(tmp_path, "audit", str(spec), "--out", str(out), exit_code=1)
+    loaded = _packages(modules)
+    assert (out / "report.json").is_file()
+    assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
+    assert sorted(loaded & (NOT_IMPORTED.keys() | FAIRNESS_ONLY.keys())) == []
+    assert "ethicsgate.rules.fairness" not in modules
+
+
+CONTRACT = """
+  - id: contract
+    kind: data_quality
+    dataset: predictions
+    expectations:
+      - {expect: in_set, column: prediction, values: [0, 1]}
+      - {expect: not_null, column: group}
+      - {expect: regex, column: group, pattern: "^[a-z]$"}
+      - {expect: between, column: label, min: 0, max: 1}
+      - {expect: row_count_between, min: 1}
+"""
+
+
+def test_data_contracts_import_no_great_expectations(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # a data_quality rule and the built-in contracts (contracts: report) run as DuckDB queries
+    write("policy.yaml", POLICY + CONTRACT)
+    write("data.csv", PASSING)
+    spec = write("audit.yaml", AUDIT + "contracts: report\n")
+    out = tmp_path / "out"
+    loaded = _packages(_loaded(tmp_path, "audit", str(spec), "--out", str(out)))
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["contracts"]) == 2, "the user's and the built-in contract ran"
     assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
     assert sorted(loaded & NOT_IMPORTED.keys()) == []

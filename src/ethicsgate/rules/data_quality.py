@@ -105,7 +105,10 @@ def explain_data_quality(rule: DataQualityRule, pack: PolicyPack | None = None) 
     """Return one paragraph saying what a data contract checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
     parts = "; ".join(_expectation(e) for e in rule.expectations)
-    text = f"Before the other rules run, checks with Great Expectations that {where}: {parts}."
+    text = (
+        "Before the other rules run, checks with Great Expectations' expectations (run as "
+        f"DuckDB queries) that {where}: {parts}."
+    )
     guards = rule.guarded(list(pack.rules)) if pack is not None else rule.guards
     if guards:
         text += f" If it fails, these rules are not evaluated (error): {', '.join(guards)}."
@@ -142,7 +145,7 @@ def _expectation(exp: Expectation) -> str:
 
 
 class DataQualityKind(KindBase):
-    """Data contracts: Great Expectations suites run inside the engine before the rules."""
+    """Data contracts: Great Expectations' expectations, run inside the engine before the rules."""
 
     name = "data_quality"
     model = DataQualityRule

@@ -27,6 +27,8 @@ import duckdb
 
 from ethicsgate.engines.duckdb.contracts import (
     CHUNK_ROWS,
+    SQL_ENGINE,
+    Validator,
     _chunks,
     _count,
     _keep,
@@ -143,18 +145,18 @@ def run_builtin_contract(
     checks: Sequence[BuiltinCheck],
     *,
     chunk_rows: int = CHUNK_ROWS,
+    validator: Validator = "duckdb",
 ) -> ContractResult:
-    """Validate a dataset against its built-in expectations with Great Expectations.
+    """Validate a dataset against its built-in expectations.
+
+    ``validator``: ``duckdb`` (the default) counts each condition in one SQL scan;
+    ``great_expectations`` validates pandas chunks of the true/false columns with Great
+    Expectations, the reference the tests hold the SQL to.
 
     Raises:
         EvidenceError: the files cannot be read, or the evidence filter does not evaluate.
     """
     con, dataset = evidence.con, evidence.name
-    import pandas as pd
-
-    _quiet_gx()
-    import great_expectations as gx
-
     available = evidence.columns()
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
@@ -168,14 +170,26 @@ def run_builtin_contract(
             continue
         exprs[role], types[role] = expr, str(kind).split("(")[0].strip()
     kept = evidence.checked_filter()
-    validator = _Validator(gx)
+    gx_validator: _Validator | None = None
+    engine = SQL_ENGINE
+    if validator == "great_expectations":
+        import pandas as pd
+
+        _quiet_gx()
+        import great_expectations as gx
+
+        gx_validator = _Validator(gx)
+        engine = f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)"
 
     tallies: dict[int, _Tally] = {}
-    # exists: Great Expectations looks for each role among the ones that evaluate
-    frame = pd.DataFrame({role: pd.Series([], dtype="object") for role in exprs})
+    # exists: the role is among the ones that evaluate (Great Expectations: in a frame of them)
     for index, check in enumerate(checks):
         if check.expect == "exists":
-            unexpected = validator.exists(check.column, frame)
+            if gx_validator is None:
+                unexpected = int(check.column not in exprs)
+            else:
+                frame = pd.DataFrame({role: pd.Series([], dtype="object") for role in exprs})
+                unexpected = gx_validator.exists(check.column, frame)
             tallies[index] = _Tally(unexpected=unexpected)
     runnable = {
         i: c
@@ -186,7 +200,18 @@ def run_builtin_contract(
     rowwise = {i: c for i, c in runnable.items() if c.expect != "unique_id"}
     oks = {i: _ok_sql(c, exprs[c.column], types[c.column], scopes[i]) for i, c in rowwise.items()}
     rows = chunks = 0
-    if oks:
+    if oks and gx_validator is None:
+        counts = ", ".join(f"count(*) FILTER (WHERE NOT ({ok}))" for ok in oks.values())
+        try:
+            found = con.sql(
+                f"SELECT count(*), {counts} FROM {evidence.source_sql()} WHERE {kept}"
+            ).fetchall()[0]
+        except duckdb.Error as exc:
+            raise evidence.read_error(exc) from exc
+        rows, chunks = int(found[0]), 1
+        for i, unexpected in zip(oks, found[1:], strict=True):
+            tallies[i] = _Tally(rows=rows, unexpected=int(unexpected))
+    elif oks and gx_validator is not None:
         tallies.update({i: _Tally() for i in oks})
         select = ", ".join(f"{ok} AS {quote_ident(f'_ok{i}')}" for i, ok in oks.items())
         sql = f"SELECT {select} FROM {evidence.source_sql()} WHERE {kept}"
@@ -195,7 +220,7 @@ def run_builtin_contract(
                 chunks += 1
                 rows += len(part)
                 for i in oks:
-                    validator.flag(f"_ok{i}", part, tallies[i], limit=_MAX_EXAMPLES)
+                    gx_validator.flag(f"_ok{i}", part, tallies[i], limit=_MAX_EXAMPLES)
         except duckdb.Error as exc:
             raise evidence.read_error(exc) from exc
     else:
@@ -203,7 +228,9 @@ def run_builtin_contract(
     failing: dict[int, str] = {}
     for i, check in runnable.items():
         if check.expect == "unique_id":
-            tally, bad = _unique_ids(con, evidence, check, exprs, types, kept, scopes[i], validator)
+            tally, bad = _unique_ids(
+                con, evidence, check, exprs, types, kept, scopes[i], gx_validator
+            )
             tallies[i] = tally
             if bad is not None:
                 failing[i] = bad
@@ -232,7 +259,7 @@ def run_builtin_contract(
         success=all(r.success for r in results),
         rows=rows,
         chunks=chunks,
-        engine=f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)",
+        engine=engine,
         guards=list(dict.fromkeys(g for c in checks for g in c.guards)),
         expectations=results,
         builtin=True,
@@ -295,11 +322,9 @@ def _unique_ids(
     types: dict[str, str],
     kept: str,
     scope: str,
-    validator: _Validator,
+    validator: _Validator | None,
 ) -> tuple[_Tally, str | None]:
-    """Count the rows whose id another, different row shares (DuckDB), validated by GX."""
-    import pandas as pd
-
+    """Count the rows whose id another, different row shares (DuckDB; GX validates if given)."""
     key = _typed(check.read_as, exprs[check.column], types[check.column])
     values = [_typed(r.kind, exprs[r.name], types[r.name]) for r in check.record]
     cols = [f"_r{i}" for i in range(len(values))]
@@ -321,8 +346,13 @@ def _unique_ids(
     if not dups:
         return tally, None
     ids = [value for value, _ in dups]
-    frame = pd.DataFrame({"value": [v for v in ids[:10_000] for _ in range(2)]})
-    _keep(tally, validator.unique(frame, _MAX_EXAMPLES), _MAX_EXAMPLES)
+    if validator is None:  # the most shared ids first
+        _keep(tally, ids, _MAX_EXAMPLES)
+    else:
+        import pandas as pd
+
+        frame = pd.DataFrame({"value": [v for v in ids[:10_000] for _ in range(2)]})
+        _keep(tally, validator.unique(frame, _MAX_EXAMPLES), _MAX_EXAMPLES)
     literals = ", ".join(_literal(v) for v in ids[:10_000])
     return tally, f"coalesce({scope}, false) AND ({key}) IN ({literals})"
 

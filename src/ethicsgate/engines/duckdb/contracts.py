@@ -1,6 +1,16 @@
-"""Run a data_quality rule's expectations with Great Expectations, in bounded memory.
+"""Run a data_quality rule's expectations: as DuckDB queries, or with Great Expectations.
 
-Where each check runs:
+By default (``validator="duckdb"``) every expectation is a SQL condition counted in one scan of
+the evidence (evidence filter applied): a value is missing when it is NULL (or a floating-point
+NaN, as pandas reads it); ``not_null`` counts the missing values, the others the non-missing
+values that fail (``in_set``: text columns compare as text, numeric and boolean columns as
+numbers, others as text; ``between``: inclusive bounds; ``regex``: Python's ``re.search``, run
+by DuckDB as a function of this connection; ``timestamp``: the cast the record rules use).
+``unique`` groups the values, ``row_count_between`` compares the count. Failing expectations
+then fetch their first distinct failing values (file order) as examples. Nothing beyond DuckDB
+is imported: a small audit with contracts does not pay Great Expectations' ~2 s import.
+
+With ``validator="great_expectations"`` (the reference the tests hold the SQL to):
 
 * Row-wise expectations (not_null, in_set, between, regex, timestamp) stream only the roles
   they read from DuckDB (evidence filter applied) in chunks of ``chunk_rows`` rows; each chunk
@@ -18,11 +28,13 @@ Where each check runs:
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
@@ -38,7 +50,13 @@ if TYPE_CHECKING:
 
     from ethicsgate.engines.duckdb.dataset import DuckDBDataset
 
-__all__ = ["CHUNK_ROWS", "run_contract"]
+__all__ = ["CHUNK_ROWS", "SQL_ENGINE", "Validator", "run_contract"]
+
+#: Who validates a contract's expectations: DuckDB in one scan (the default), or Great
+#: Expectations on pandas chunks (the reference implementation).
+Validator = Literal["duckdb", "great_expectations"]
+#: The ``engine`` a contract validated by DuckDB records.
+SQL_ENGINE = f"duckdb {duckdb.__version__} (SQL, one scan)"
 
 #: Rows per chunk handed to Great Expectations: ~10^6 rows of a few columns is tens of MB.
 CHUNK_ROWS = 1_000_000
@@ -63,18 +81,18 @@ def run_contract(
     *,
     guards: Sequence[str] = (),
     chunk_rows: int = CHUNK_ROWS,
+    validator: Validator = "duckdb",
 ) -> ContractResult:
-    """Validate a dataset against a data_quality rule's expectations with Great Expectations.
+    """Validate a dataset against a data_quality rule's expectations.
+
+    ``validator``: ``duckdb`` (the default) counts every expectation as SQL in one scan;
+    ``great_expectations`` validates pandas chunks of ``chunk_rows`` rows with Great
+    Expectations, the reference the tests hold the SQL to.
 
     Raises:
         EvidenceError: a role's column or expression does not exist or does not evaluate, or
             the files cannot be read (located in the audit spec).
     """
-    con = evidence.con
-
-    _quiet_gx()
-    import great_expectations as gx
-
     available = evidence.columns()
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
@@ -86,8 +104,48 @@ def run_contract(
         if exp.expect == "between" and types[exp.column or ""] not in NUMERIC:
             _raise_not_numeric(evidence, exp.column or "", exprs, types)
     kept = evidence.checked_filter()
-    validator = _Validator(gx)
+    if validator == "great_expectations":
+        final, rows, chunks, engine = _gx_tallies(evidence, rule, exprs, types, kept, chunk_rows)
+    else:
+        final, rows = _sql_tallies(evidence, rule, exprs, types, kept)
+        chunks, engine = 1, SQL_ENGINE
+    failing: dict[int, str] = {}
+    for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True)):
+        if tally.unexpected and exp.column is not None:
+            bad = _bad_sql(exp, exprs[exp.column], types.get(exp.column), tally)
+            if bad is not None:
+                failing[index] = bad
+    locations = _locate_all(evidence, failing, kept)
+    results = [
+        _result(rule, exp, tally, exprs, locations.get(index))
+        for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True))
+    ]
+    return ContractResult(
+        rule_id=rule.id,
+        dataset=rule.dataset,
+        success=all(r.success for r in results),
+        rows=rows,
+        chunks=chunks,
+        engine=engine,
+        guards=list(guards),
+        expectations=results,
+    )
 
+
+def _gx_tallies(
+    evidence: DuckDBDataset,
+    rule: DataQualityRule,
+    exprs: dict[str, str],
+    types: dict[str, str],
+    kept: str,
+    chunk_rows: int,
+) -> tuple[list[_Tally], int, int, str]:
+    """Return each expectation's tally, the rows, chunks and engine, validated by GX."""
+    con = evidence.con
+    _quiet_gx()
+    import great_expectations as gx
+
+    validator = _Validator(gx)
     rowwise = [e for e in rule.expectations if e.expect not in ("unique", "row_count_between")]
     tallies = [_Tally() for _ in rowwise]
     select = [f"({exprs[c]}) AS {quote_ident(c)}" for c in _columns(rowwise)]
@@ -119,27 +177,8 @@ def run_contract(
             final.append(validator.row_count(exp, rows))
         else:
             final.append(by_exp[id(exp)])
-    failing: dict[int, str] = {}
-    for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True)):
-        if tally.unexpected and exp.column is not None:
-            bad = _bad_sql(exp, exprs[exp.column], types.get(exp.column), tally)
-            if bad is not None:
-                failing[index] = bad
-    locations = _locate_all(evidence, failing, kept)
-    results = [
-        _result(rule, exp, tally, exprs, locations.get(index))
-        for index, (exp, tally) in enumerate(zip(rule.expectations, final, strict=True))
-    ]
-    return ContractResult(
-        rule_id=rule.id,
-        dataset=rule.dataset,
-        success=all(r.success for r in results),
-        rows=rows,
-        chunks=chunks,
-        engine=f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)",
-        guards=list(guards),
-        expectations=results,
-    )
+    engine = f"great_expectations {gx.__version__} (pandas, chunks of {chunk_rows:,} rows)"
+    return final, rows, chunks, engine
 
 
 def _raise_not_numeric(
@@ -341,11 +380,9 @@ def _unique(
     evidence: DuckDBDataset,
     expr: str,
     kept: str,
-    validator: _Validator,
+    validator: _Validator | None,
     rule: DataQualityRule,
 ) -> _Tally:
-    import pandas as pd
-
     source = f"(SELECT ({expr}) AS v FROM {evidence.source_sql()} WHERE {kept})"
     try:
         # one aggregation over the rows; only the duplicated values (few) are kept
@@ -359,19 +396,166 @@ def _unique(
             "count(*) FILTER (WHERE v IS NOT NULL AND n > 1) FROM _eg_contract_dups"
         ).fetchall()[0]
         total = con.sql(f"SELECT count(*) FROM {source}").fetchall()[0][0]
-        dups = con.sql(
-            "SELECT v, n FROM _eg_contract_dups WHERE v IS NOT NULL AND n > 1 "
-            f"ORDER BY n DESC, v LIMIT {_MAX_DUPLICATES}"
-        ).df()
+        dups = [
+            v
+            for (v,) in con.sql(
+                "SELECT v FROM _eg_contract_dups WHERE v IS NOT NULL AND n > 1 "
+                f"ORDER BY n DESC, v LIMIT {_MAX_DUPLICATES}"
+            ).fetchall()
+        ]
         con.execute("DROP TABLE _eg_contract_dups")
     except duckdb.Error as exc:
         raise evidence.read_error(exc) from exc
     tally = _Tally(rows=int(total), missing=int(missing), unexpected=int(dup_rows))
     if dup_values:
-        tally.duplicates = list(dups["v"])
-        frame = pd.DataFrame({"value": dups["v"].repeat(2).to_numpy()})
-        _keep(tally, validator.unique(frame, rule.max_examples), rule.max_examples)
+        tally.duplicates = dups
+        if validator is None:  # the most frequent duplicated values first
+            _keep(tally, dups, rule.max_examples)
+        else:
+            import pandas as pd
+
+            frame = pd.DataFrame({"value": [v for v in dups for _ in range(2)]})
+            _keep(tally, validator.unique(frame, rule.max_examples), rule.max_examples)
     return tally
+
+
+# -- DuckDB as the validator --------------------------------------------------------------
+
+_FLOATS = ("DOUBLE", "FLOAT", "REAL")
+_FUNCTIONS = itertools.count()
+#: Failing rows read at most to find a failing expectation's examples.
+_EXAMPLE_ROWS = 100_000
+
+
+def _sql_tallies(
+    evidence: DuckDBDataset,
+    rule: DataQualityRule,
+    exprs: dict[str, str],
+    types: dict[str, str],
+    kept: str,
+) -> tuple[list[_Tally], int]:
+    """Return each expectation's tally and the audited rows, counted by DuckDB in one scan."""
+    con = evidence.con
+    con.execute("SET TimeZone = 'UTC'")  # examples read as the evidence scans read them
+    functions: list[str] = []
+    try:
+        conditions: dict[int, tuple[str, str]] = {}
+        for index, exp in enumerate(rule.expectations):
+            if exp.column is None or exp.expect == "unique":
+                continue
+            expr, kind = exprs[exp.column], types[exp.column]
+            missing = _missing_sql(expr, kind)
+            conditions[index] = (missing, _unexpected_sql(con, exp, expr, kind, functions))
+        aggregates = ["count(*)"] + [
+            f"count(*) FILTER (WHERE {missing}), count(*) FILTER (WHERE {unexpected})"
+            for missing, unexpected in conditions.values()
+        ]
+        sql = f"SELECT {', '.join(aggregates)} FROM {evidence.source_sql()} WHERE {kept}"
+        try:
+            counts = con.sql(sql).fetchall()[0]
+        except duckdb.Error as exc:
+            raise evidence.read_error(exc) from exc
+        rows = int(counts[0])
+        final: list[_Tally] = []
+        for index, exp in enumerate(rule.expectations):
+            if exp.expect == "unique":
+                final.append(_unique(con, evidence, exprs[exp.column or ""], kept, None, rule))
+            elif exp.expect == "row_count_between":
+                low = -math.inf if exp.min is None else exp.min
+                high = math.inf if exp.max is None else exp.max
+                outside = not low <= rows <= high
+                final.append(
+                    _Tally(rows=rows, unexpected=int(outside), examples=[rows] if outside else [])
+                )
+            else:
+                at = 1 + 2 * list(conditions).index(index)
+                # not_null counts the missing values as unexpected, not as missing (as GX does)
+                n_missing = 0 if exp.expect == "not_null" else int(counts[at])
+                tally = _Tally(rows=rows, missing=n_missing, unexpected=int(counts[at + 1]))
+                if tally.unexpected and rule.max_examples:
+                    where = f"({kept}) AND ({conditions[index][1]})"
+                    tally.examples = _first_values(
+                        con, evidence, exprs[exp.column or ""], where, rule.max_examples
+                    )
+                final.append(tally)
+        return final, rows
+    finally:
+        for name in functions:
+            con.remove_function(name)
+
+
+def _missing_sql(expr: str, kind: str) -> str:
+    """Return a SQL condition true on missing values: NULL, or NaN (pandas reads it as missing)."""
+    if kind in _FLOATS:
+        return f"(({expr}) IS NULL OR isnan(({expr})))"
+    return f"(({expr}) IS NULL)"
+
+
+def _unexpected_sql(
+    con: duckdb.DuckDBPyConnection,
+    exp: Expectation,
+    expr: str,
+    kind: str,
+    functions: list[str],
+) -> str:
+    """Return a SQL condition true on the rows that fail a row-wise expectation.
+
+    The condition that locates the first failing row, except for ``regex``: Python's
+    ``re.search`` (the policy language's definition; DuckDB's RE2 differs on some patterns),
+    registered as a function of this connection and listed in ``functions`` for removal.
+    """
+    if exp.expect != "regex":
+        bad = _bad_sql(exp, expr, kind, _Tally())
+        assert bad is not None, exp.expect
+        return bad
+    name = f"_eg_regex_{next(_FUNCTIONS)}"
+    search = re.compile(exp.pattern or "").search
+
+    def matches(text: str) -> bool:
+        return search(text) is not None
+
+    con.create_function(name, matches, ["VARCHAR"], "BOOLEAN", side_effects=False)
+    functions.append(name)
+    missing = _missing_sql(expr, kind)
+    return f"NOT {missing} AND NOT coalesce({name}(CAST(({expr}) AS VARCHAR)), false)"
+
+
+def _in_set_sql(value: str, kind: str, values: list[Any]) -> str:
+    """Return a SQL condition true when a non-missing value is one of ``values``.
+
+    As pandas' ``isin`` compares (what Great Expectations runs): a text column with the values
+    as text (``1`` means ``'1'``, ``true`` means ``'true'``), a numeric or boolean column with
+    the numeric values (``true`` is 1), any other column as text.
+    """
+    numbers = [int(v) if isinstance(v, bool) else v for v in values if isinstance(v, (int, float))]
+    if kind in NUMERIC:
+        return f"{value} IN ({', '.join(map(repr, numbers))})" if numbers else "false"
+    if kind == "BOOLEAN":
+        flags = sorted({"true" if n == 1 else "false" for n in numbers if n in (0, 1)})
+        return f"{value} IN ({', '.join(flags)})" if flags else "false"
+    allowed = ", ".join(sql_literal(_text(v)) for v in values)
+    return f"CAST({value} AS VARCHAR) IN ({allowed})"
+
+
+def _first_values(
+    con: duckdb.DuckDBPyConnection, evidence: DuckDBDataset, expr: str, where: str, limit: int
+) -> list[Any]:
+    """Return the first ``limit`` distinct values of ``expr`` where ``where`` holds (file order).
+
+    Reads at most ``_EXAMPLE_ROWS`` failing rows, in batches, stopping once it has enough.
+    """
+    sql = f"SELECT ({expr}) FROM {evidence.source_sql()} WHERE {where} LIMIT {_EXAMPLE_ROWS}"
+    found: _Tally = _Tally()
+    try:
+        con.execute(sql)
+        while len(found.examples) < limit:
+            batch = con.fetchmany(1_000)
+            if not batch:
+                break
+            _keep(found, [row[0] for row in batch], limit)
+    except duckdb.Error as exc:  # pragma: no cover - the same rows were just counted
+        raise evidence.read_error(exc) from exc
+    return found.examples
 
 
 def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> str | None:
@@ -381,26 +565,22 @@ def _bad_sql(exp: Expectation, expr: str, kind: str | None, tally: _Tally) -> st
         # the duplicated values DuckDB found (all of them, unless more than _MAX_DUPLICATES)
         literals = [_literal(v) for v in tally.duplicates]
         return f"{value} IN ({', '.join(literals)})" if literals else None
+    missing = _missing_sql(expr, kind or "")
     if exp.expect == "not_null":
-        return f"{value} IS NULL"
+        return missing
     if exp.expect == "in_set":
-        if kind in NUMERIC and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in exp.values or []
-        ):
-            allowed = ", ".join(repr(v) for v in exp.values or [])
-            return f"{value} IS NOT NULL AND {value} NOT IN ({allowed})"
-        allowed = ", ".join(sql_literal(_text(v)) for v in exp.values or [])
-        return f"{value} IS NOT NULL AND CAST({value} AS VARCHAR) NOT IN ({allowed})"
+        test = _in_set_sql(value, kind or "", list(exp.values or []))
+        return f"NOT {missing} AND NOT coalesce({test}, false)"
     if exp.expect == "between":
         parts = []
         if exp.min is not None:
             parts.append(f"{value} < {exp.min!r}")
         if exp.max is not None:
             parts.append(f"{value} > {exp.max!r}")
-        return f"{value} IS NOT NULL AND ({' OR '.join(parts)})"
-    if exp.expect == "regex":
+        return f"NOT {missing} AND ({' OR '.join(parts)})"
+    if exp.expect == "regex":  # RE2 on the diagnostic connection: close to Python's re
         pattern = sql_literal(exp.pattern or "")
-        return f"{value} IS NOT NULL AND NOT regexp_matches(CAST({value} AS VARCHAR), {pattern})"
+        return f"NOT {missing} AND NOT regexp_matches(CAST({value} AS VARCHAR), {pattern})"
     if exp.expect == "timestamp":
         return f"NOT {_timestamp_ok(expr)}"
     return None

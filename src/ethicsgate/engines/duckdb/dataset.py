@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pandas as pd
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
@@ -41,6 +40,8 @@ from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from ethicsgate.engines.duckdb import DuckDBEngine
     from ethicsgate.engines.duckdb.rows import DuckDBRows
     from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult

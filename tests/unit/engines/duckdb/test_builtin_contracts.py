@@ -26,6 +26,7 @@ from ethicsgate.audit.spec import load_audit_spec
 from ethicsgate.cli import cli
 from ethicsgate.engines.duckdb import open_evidence
 from ethicsgate.engines.duckdb.builtin_contracts import run_builtin_contract
+from ethicsgate.engines.duckdb.contracts import SQL_ENGINE
 from ethicsgate.rules.registry import builtin_checks
 
 HEADER = """
@@ -328,10 +329,18 @@ def test_counts_do_not_depend_on_the_chunk_size(tmp_path: Path) -> None:
     )
     checks = builtin_checks(loaded.policy.pack.rules)["predictions"]
     try:
-        whole = run_builtin_contract(evidence, checks)
-        chunked = run_builtin_contract(evidence, checks, chunk_rows=7)
+        whole = run_builtin_contract(evidence, checks, validator="great_expectations")
+        chunked = run_builtin_contract(
+            evidence, checks, chunk_rows=7, validator="great_expectations"
+        )
+        sql = run_builtin_contract(evidence, checks, chunk_rows=7)  # DuckDB, the default
     finally:
         evidence.engine.close()
+    # DuckDB's results equal Great Expectations' (the reference), expectation by expectation
+    assert (sql.chunks, sql.engine, sql.rows) == (1, SQL_ENGINE, whole.rows)
+    assert [e.model_dump() for e in sql.expectations] == [
+        e.model_dump() for e in whole.expectations
+    ]
     assert (whole.chunks, chunked.chunks) == (1, 8)
     counts = {(e.expect, e.column): e.unexpected for e in whole.expectations}
     assert counts == {

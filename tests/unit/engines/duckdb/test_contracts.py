@@ -1,9 +1,14 @@
-"""Data contracts: GX counts equal plain counts, chunking changes nothing, failures are located."""
+"""Data contracts: DuckDB's and GX's counts equal plain counts, chunking changes nothing.
+
+DuckDB validates by default; Great Expectations (``validator="great_expectations"``) is the
+reference its results are held to, field by field. Failures are located.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,7 +22,7 @@ from ethicsgate.audit import run_audit
 from ethicsgate.audit.spec import load_audit_spec
 from ethicsgate.cli import cli
 from ethicsgate.engines.duckdb import open_evidence
-from ethicsgate.engines.duckdb.contracts import run_contract
+from ethicsgate.engines.duckdb.contracts import SQL_ENGINE, Validator, run_contract
 from ethicsgate.errors import PolicyError
 from ethicsgate.policy import load_policy
 from ethicsgate.policy.models import DataQualityRule
@@ -89,7 +94,9 @@ def _oracle(rows: list[dict[str, object]]) -> dict[str, int]:
     }
 
 
-def _contract(spec: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
+def _contract(  # type: ignore[no-untyped-def]
+    spec: Path, chunk_rows: int, validator: Validator = "great_expectations"
+):
     audit = load_audit_spec(spec)
     rule = next(r for r in audit.policy.pack.rules if isinstance(r, DataQualityRule))
     evidence = open_evidence(
@@ -99,7 +106,7 @@ def _contract(spec: Path, chunk_rows: int):  # type: ignore[no-untyped-def]
         locate=lambda loc: audit.document.locate(("evidence", "predictions", *loc)),
     )
     try:
-        return run_contract(evidence, rule, chunk_rows=chunk_rows)
+        return run_contract(evidence, rule, chunk_rows=chunk_rows, validator=validator)
     finally:
         evidence.engine.close()
 
@@ -118,6 +125,60 @@ def test_counts_equal_a_plain_loop_whatever_the_chunk_size(
         assert a.unexpected == b.unexpected == expected[a.expect], a.expect
         assert a.success == b.success == (expected[a.expect] == 0)
         assert a.rows == b.rows == 60
+    sql = _contract(spec, 7, "duckdb")
+    assert (sql.chunks, sql.engine, sql.rows) == (1, SQL_ENGINE, 60)
+    for c in sql.expectations:
+        assert c.unexpected == expected[c.expect], c.expect
+        assert c.success == (expected[c.expect] == 0)
+        assert c.rows == 60
+
+
+EDGES = """      - {expect: in_set, column: prediction, values: [0, 1, "x"]}
+      - {expect: in_set, column: score, values: [1, true, 2.5]}
+      - {expect: in_set, column: email, values: [1, true, "a@x.org"]}
+      - {expect: not_null, column: score}
+      - {expect: between, column: score, min: 0, max: 2, mostly: 0.5}
+      - {expect: between, column: age, max: 64}
+      - {expect: regex, column: email, pattern: "^(?!bob)[a-z]+@"}
+      - {expect: regex, column: email, pattern: "\\\\d$"}
+      - {expect: timestamp, column: ts}
+      - {expect: unique, column: id}
+      - {expect: row_count_between, min: 1, max: 10}
+"""
+
+
+def _edge_rows(n: int, seed: int) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    rows = _rows(n, seed)
+    for row in rows:
+        row["score"] = rng.choice(["1.0", "2.5", "nan", "", "3", "0", "-1.5", "inf"])
+        row["email"] = rng.choice(["a@x.org", "bob@x.org", "", "zz9", "true", "1", "c@y.com"])
+    return rows
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+def test_duckdb_validates_as_great_expectations_does(
+    make_audit: Callable[..., Path], seed: int
+) -> None:
+    """Every field of every expectation's result equals GX's, locations included.
+
+    Edge cases: NaN and infinity (NaN is missing to both), numbers, booleans and text in one
+    value set, a lookahead (Python's re, not RE2), ``mostly``, a failing row count. Examples:
+    DuckDB shows the first max_examples distinct failing values; GX, in one chunk, the distinct
+    ones among the first max_examples failing values, which begin DuckDB's list (``unique``:
+    the most duplicated values, of which GX returned half).
+    """
+    spec = make_audit(_csv(_edge_rows(80, seed)), policy=_policy(EDGES))
+    gx = _contract(spec, 1_000_000)
+    sql = _contract(spec, 13, "duckdb")
+    assert sql.success == gx.success and sql.rows == gx.rows == 80
+    assert any(e.expect == "regex" and e.unexpected for e in sql.expectations)
+    for a, b in zip(sql.expectations, gx.expectations, strict=True):
+        assert a.examples[: len(b.examples)] == b.examples, a.expect
+        shown = re.compile(r" \(e\.g\. [^)]*\)")
+        assert shown.sub("", a.message) == shown.sub("", b.message), a.expect
+        update = {"examples": b.examples, "message": b.message}
+        assert a.model_copy(update=update) == b, a.expect
 
 
 def test_failed_contract_makes_guarded_rules_error_never_pass(
