@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from ethicsgate.rules.results import (
     ScoreSummary,
     UncertaintyInfo,
 )
-from ethicsgate.rules.scores import SCORE_KEY, SCORE_SUM, ScoreContext, group_score_result
+from ethicsgate.rules.scores import SCORE_KEY, SCORE_SUM, ScoreContext, group_score_results
 from ethicsgate.rules.uncertainty import GroupUncertainty, TestMethod, group_uncertainty
 
 __all__ = ["FairnessExtras", "fairness_extras", "rule_counts"]
@@ -181,15 +181,14 @@ def fairness_extras(
         frame = full[columns_needed].rename(columns=rename)
         ids = group_ids(frame, features, keys)
         level = rule.uncertainty.confidence_level if rule.uncertainty is not None else None
-        for gid, part in frame.assign(_gid=ids).groupby("_gid", sort=True):
-            index = int(cast(int, gid))  # a key of the int64 column _gid
-            if index < 0:
-                continue
-            extras.group_fields[index]["score"] = group_score_result(
-                part,
-                context=scores,
-                metrics=list(rule.score_metrics),
-                calibration_bins=rule.calibration_bins,
-                level=level,
-            )
+        found = group_score_results(
+            frame,
+            ids,
+            context=scores,
+            metrics=list(rule.score_metrics),
+            calibration_bins=rule.calibration_bins,
+            level=level,
+        )
+        for index, result in found.items():
+            extras.group_fields[index]["score"] = result
     return extras
