@@ -272,8 +272,10 @@ def selection_cells(con: Any, data: str) -> tuple[list[str], Any]:
 
     found = con.sql(
         "SELECT zip, sex, "
-        "count_if(hired = 1 AND selected = 1), count_if(hired = 0 AND selected = 1), "
-        "count_if(hired = 0 AND selected = 0), count_if(hired = 1 AND selected = 0) "
+        "count(*) FILTER (WHERE hired = 1 AND selected = 1), "
+        "count(*) FILTER (WHERE hired = 0 AND selected = 1), "
+        "count(*) FILTER (WHERE hired = 0 AND selected = 0), "
+        "count(*) FILTER (WHERE hired = 1 AND selected = 0) "
         f"FROM read_parquet('{_sql_path(data)}') GROUP BY ALL ORDER BY zip, sex"
     ).fetchnumpy()
     names = list(found)
@@ -287,8 +289,8 @@ def rates(cells: Any, metric: str) -> tuple[Any, Any, Any]:
     import numpy as np
 
     num_cols, den_cols = METRIC_CELLS[metric]
-    num = cells[..., list(num_cols)].sum(axis=-1)
-    den = cells[..., list(den_cols)].sum(axis=-1)
+    num = sum(cells[..., j] for j in num_cols[1:]) + cells[..., num_cols[0]]
+    den = sum(cells[..., j] for j in den_cols[1:]) + cells[..., den_cols[0]]
     with np.errstate(divide="ignore", invalid="ignore"):
         return num, den, np.where(den > 0, num / den, np.nan)
 
@@ -434,33 +436,46 @@ def selection_result(
 def scoring_cells(con: Any, data: str) -> tuple[float, list[str], Any, Any, Any, Any]:
     """Return the median, 'zip|sex' keys, and per group the scores with positives, negatives.
 
-    One GROUP BY zip, sex, score, then one list per group (so the group boundaries come as
-    list offsets, not from comparing strings): returns (median, keys, offsets, scores,
-    positives, negatives), the last three flat in group and score order.
+    One GROUP BY zip, sex, score (unsorted); Arrow numbers the zip codes and sexes, numpy
+    sorts the cells by group and score: returns (median, keys, offsets, scores, positives,
+    negatives), the last three flat in group and score order, group ``g`` at
+    ``offsets[g]:offsets[g + 1]``.
     """
     import numpy as np
 
     path = _sql_path(data)
     median = float(con.sql(f"SELECT median(score) FROM read_parquet('{path}')").fetchall()[0][0])
-    table = con.sql(
-        "SELECT zip, sex, list(score ORDER BY score) AS s, list(pos ORDER BY score) AS p, "
-        "list(neg ORDER BY score) AS q FROM ("
-        "SELECT zip, sex, score, count_if(hired = 1) AS pos, count_if(hired = 0) AS neg "
-        f"FROM read_parquet('{path}') GROUP BY ALL) GROUP BY zip, sex ORDER BY zip, sex"
+    found = con.sql(
+        "SELECT zip, sex, score, count(*) FILTER (WHERE hired = 1) AS pos, "
+        "count(*) FILTER (WHERE hired = 0) AS neg "
+        f"FROM read_parquet('{path}') GROUP BY ALL"
     ).to_arrow_table()
-    keys = [
-        f"{z}|{s}" for z, s in zip(table["zip"].to_pylist(), table["sex"].to_pylist(), strict=True)
-    ]
-    lists = {name: table[name].combine_chunks() for name in ("s", "p", "q")}
-    offsets = np.asarray(lists["s"].offsets, dtype=np.int64)
-    flat = {name: np.asarray(array.flatten()) for name, array in lists.items()}
+
+    def codes(name: str) -> tuple[Any, list[str]]:
+        encoded = found[name].combine_chunks().dictionary_encode()
+        return encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
+
+    zip_code, zips = codes("zip")
+    sex_code, sexes = codes("sex")
+    combined = zip_code.astype(np.int64) * len(sexes) + sex_code
+    present, group = np.unique(combined, return_inverse=True)
+    labels = np.asarray(
+        [f"{zips[c // len(sexes)]}|{sexes[c % len(sexes)]}" for c in present.tolist()]
+    )
+    by_key = np.argsort(labels, kind="stable")
+    rank = np.empty_like(by_key)
+    rank[by_key] = np.arange(by_key.size)
+    group = rank[group]
+    scores = found["score"].to_numpy().astype(np.float64)
+    order = np.lexsort((scores, group))
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(group, minlength=present.size))])
     return (
         median,
-        keys,
+        labels[by_key].tolist(),
         offsets,
-        flat["s"].astype(np.float64),
-        flat["p"].astype(np.float64),
-        flat["q"].astype(np.float64),
+        scores[order],
+        found["pos"].to_numpy().astype(np.float64)[order],
+        found["neg"].to_numpy().astype(np.float64)[order],
     )
 
 
@@ -958,7 +973,7 @@ def run_method(
         what = f"{count_label(entry.rows)} rows, {count_label(entry.groups)} groups, {entry.method}"
         if run.status != "ok":
             entry.note = (
-                f"timed out after {args.timeout:,.0f} s"
+                f"timed out after {args.timeout:,g} s"
                 if run.status == "timeout"
                 else f"failed (exit {run.returncode}; see {log_path.relative_to(ROOT)})"
             )
