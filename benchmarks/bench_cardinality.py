@@ -30,7 +30,9 @@ it and reads its peak RSS (``_common.measure_wrapped``'s wrapper, with a time li
   label, prediction`` (and ``zip, sex, score, label``) and fairlearn's ``MetricFrame`` computes
   the rates, the scoring rates and scikit-learn's ``roc_auc_score`` per group on those grouped
   rows with ``sample_weight = count``; the ratios, tests and bootstrap are the floor's numpy
-  code (fairlearn has no bootstrap over counts). It is skipped above ``--fairlearn-max-groups``.
+  code (fairlearn has no bootstrap over counts). It calls the metric functions once per group
+  (about 0.03 s per group on an idle 2-core machine, so about 5 minutes at 1e4 groups), so it
+  is skipped above ``--fairlearn-max-groups`` (default 1e4).
 
 Cross-check: every method writes its selection rates, ratios and p-values, its scoring rates
 and impact ratios and its AUCs per group; ethicsgate's come from its report.json. They must
@@ -40,7 +42,10 @@ another order).
 
 Results go to ``benchmarks/data/bench_cardinality-results.json`` and to ``docs/benchmarks.md``
 between ``<!-- bench_cardinality:start -->`` and ``<!-- bench_cardinality:end -->``, with the
-machine and its load before each run. Run from the repository root on an idle machine::
+machine and its load before each run. A run that takes longer than ``--timeout`` seconds is
+killed (with its process group) and reported as timed out; a failing run is reported and the
+benchmark goes on. Run from the repository root on an idle machine (the full run writes about
+2 GB, mostly the reports at 1e5 groups; ``--quick`` takes a few minutes)::
 
     .venv/bin/python benchmarks/bench_cardinality.py
     .venv/bin/python benchmarks/bench_cardinality.py --quick
