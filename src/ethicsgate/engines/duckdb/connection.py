@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,17 +90,22 @@ def _error(name: str, value: object, problem: str) -> SettingsError:
     )
 
 
-def diagnostic_rows(sql: str) -> list[tuple[Any, ...]] | None:
+def diagnostic_rows(
+    sql: str, *, tables: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]] | None:
     """Run a rare diagnostic query (where is the first bad row?) on a fresh connection.
 
     One thread, so that ``row_number() OVER ()`` follows the file's order, and UTC, as the
     evidence scans read timestamps. Returns None when DuckDB cannot run the query (one file of
     a glob sniffed to other types, a pattern RE2 rejects): the caller is reporting another
-    error, which this must not replace.
+    error, which this must not replace. ``tables``: in-memory evidence the query reads, by
+    view name (Arrow tables), registered on the fresh connection.
     """
     diag = duckdb.connect()
     try:
         diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
+        for view, table in (tables or {}).items():
+            diag.register(view, table)
         return diag.sql(sql).fetchall()
     except duckdb.Error:
         return None

@@ -432,7 +432,8 @@ def _locate_all(evidence: DuckDBDataset, failing: dict[int, str], kept: str) -> 
         firsts = ", ".join(f"min(_row) FILTER (WHERE _b{i})" for i in todo)
         result = diagnostic_rows(
             f"SELECT {firsts} FROM (SELECT row_number() OVER () AS _row, {flags} "
-            f"FROM {evidence.source_sql([file])})"
+            f"FROM {evidence.source_sql([file])})",
+            tables=evidence.memory_tables(),
         )
         if result is None:  # e.g. a pattern RE2 rejects but Python accepts: no location
             continue
