@@ -75,6 +75,7 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
     import pyarrow as pa
 
     kind = describe_frame(data)
+    frame: Any = data  # duck-typed below: no frame library is imported here
     table: Any
     try:
         if isinstance(data, pa.Table):
@@ -85,11 +86,13 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
             table = data.read_all()  # a stream reads once; the audit scans it several times
         elif kind == "pandas.DataFrame":
             table = _from_pandas(data, name)
+        elif kind == "polars.LazyFrame":
+            table = frame.collect().to_arrow()
         elif hasattr(data, "to_arrow") and kind.startswith("polars."):
             table = data.to_arrow()
-        elif hasattr(data, "fetch_arrow_table") or hasattr(data, "arrow"):
+        elif kind.startswith("duckdb.") and hasattr(data, "arrow"):
             # a DuckDB relation (of any connection): materialised as Arrow
-            fetch = getattr(data, "fetch_arrow_table", None) or getattr(data, "arrow")  # noqa: B009
+            fetch = getattr(frame, "to_arrow_table", None) or frame.arrow
             table = fetch()
             if isinstance(table, pa.RecordBatchReader):
                 table = table.read_all()
