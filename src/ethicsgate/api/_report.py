@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -114,7 +114,7 @@ class AuditReport:
     audit: LoadedAudit = field(repr=False)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["pass", "fail", "error"]:
         """Return ``pass``, ``fail`` (a blocking rule failed) or ``error`` (one errored)."""
         return self.result.status
 

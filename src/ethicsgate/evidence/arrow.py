@@ -87,9 +87,9 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
         elif kind == "pandas.DataFrame":
             table = _from_pandas(data, name)
         elif kind == "polars.LazyFrame":
-            table = frame.collect().to_arrow()
+            table = _from_polars(frame.collect())
         elif hasattr(data, "to_arrow") and kind.startswith("polars."):
-            table = data.to_arrow()
+            table = _from_polars(frame)
         elif kind.startswith("duckdb.") and hasattr(data, "arrow"):
             # a DuckDB relation (of any connection): materialised as Arrow
             fetch = getattr(frame, "to_arrow_table", None) or frame.arrow
@@ -112,6 +112,16 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
     if not isinstance(table, pa.Table):  # pragma: no cover - each branch returns a Table
         raise EvidenceError(f"evidence {name!r}: the {kind} did not convert to an Arrow table")
     return table
+
+
+def _from_polars(frame: Any) -> pa.Table:
+    """Hand a polars frame over without a copy: its strings as Arrow ``string_view``."""
+    import polars as pl
+
+    compat = getattr(pl, "CompatLevel", None)
+    if compat is None:  # polars before 1.0: large_string, copied
+        return frame.to_arrow()
+    return frame.to_arrow(compat_level=compat.newest())
 
 
 def _from_pandas(frame: Any, name: str) -> pa.Table:

@@ -41,7 +41,13 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     try:
         # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress
-        con.execute("SET enable_progress_bar_print = false")
+        try:
+            con.execute("SET enable_progress_bar_print = false")
+        except duckdb.InvalidInputException:
+            # in a Jupyter kernel without ipywidgets DuckDB refuses every progress-bar setting
+            # (the Python API's tutorial found it); it shows no bar there anyway (it starts with
+            # enable_progress_bar = false), so there is nothing to turn off
+            pass
         # a folder per connection, which DuckDB creates on the first spill and removes on close
         # (its default, .tmp in the working directory, would spill into the user's checkout)
         spill = parent / f"duckdb-{os.getpid()}-{next(_SERIAL)}"
