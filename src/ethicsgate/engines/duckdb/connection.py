@@ -7,6 +7,7 @@ rejects is a :class:`SettingsError` (exit 2) naming the variable, never a traceb
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
@@ -40,14 +41,12 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     parent = _temp_parent(settings)
     con = duckdb.connect()
     try:
-        # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress
-        try:
+        # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress.
+        # In a Jupyter kernel without ipywidgets DuckDB refuses every progress-bar setting (the
+        # Python API's tutorial found it); it shows no bar there anyway (it starts with
+        # enable_progress_bar = false), so there is nothing to turn off.
+        with contextlib.suppress(duckdb.InvalidInputException):
             con.execute("SET enable_progress_bar_print = false")
-        except duckdb.InvalidInputException:
-            # in a Jupyter kernel without ipywidgets DuckDB refuses every progress-bar setting
-            # (the Python API's tutorial found it); it shows no bar there anyway (it starts with
-            # enable_progress_bar = false), so there is nothing to turn off
-            pass
         # a folder per connection, which DuckDB creates on the first spill and removes on close
         # (its default, .tmp in the working directory, would spill into the user's checkout)
         spill = parent / f"duckdb-{os.getpid()}-{next(_SERIAL)}"
