@@ -443,3 +443,63 @@ def test_every_exported_name_resolves() -> None:
     for name in ethicsgate.__all__:
         assert getattr(ethicsgate, name) is not None, name
     assert (Path(ethicsgate.__file__).parent / "py.typed").is_file()
+
+
+def test_record_level_rules_read_frames_as_they_read_files(
+    tmp_path: Path, frozen_clock: Clock
+) -> None:
+    import yaml
+
+    from ethicsgate.examples.bakery import generate_bakery
+
+    generate_bakery(tmp_path)
+    spec = yaml.safe_load((tmp_path / "audit.yaml").read_text())
+    evidence = {}
+    for name, entry in spec["evidence"].items():
+        path = str(tmp_path / entry["path"])
+        # DuckDB relations read the files with the types the file audit sniffs
+        relation = (
+            duckdb.read_json(path, format="newline_delimited")
+            if path.endswith(".jsonl")
+            else duckdb.read_csv(path)
+        )
+        evidence[name] = {"data": relation, "columns": entry.get("columns", {})}
+    in_memory = ethicsgate.audit(tmp_path / "bakery-policy.yaml", evidence, clock=frozen_clock)
+    from_files = run_audit(tmp_path / "audit.yaml", clock=frozen_clock)
+    assert sum(r.violations or 0 for r in from_files.rules) > 0, "the oracle found violations"
+    assert _rules(in_memory.rules) == _rules(from_files.rules)
+    assert {e.format for e in in_memory.result.audit.evidence} == {"arrow"}
+
+
+def test_contracts_report_checks_a_frame_as_it_checks_a_file(
+    write: Callable[[str, str], Path], tmp_path: Path, frozen_clock: Clock
+) -> None:
+    frame = _csv_frame(PASSING)
+    frame.loc[3, "label"] = 7  # breaks the built-in contract: label must be 0/1
+    policy = write("policy.yaml", POLICY)
+    frame.to_parquet(tmp_path / "data.parquet")
+    spec = write(
+        "audit.yaml",
+        """
+        schema_version: 1
+        id: t
+        policy: policy.yaml
+        contracts: report
+        evidence:
+          predictions: {path: data.parquet}
+        """,
+    )
+    from_file = run_audit(spec, clock=frozen_clock)
+    in_memory = ethicsgate.audit(
+        policy, {"predictions": frame}, contracts="report", clock=frozen_clock
+    )
+    assert from_file.rules[0].status == "error" and not from_file.contracts[0].success
+
+    def where(results: list[Any], at: str) -> str:  # the first bad row's place differs
+        text = json.dumps([r.model_dump(mode="json") for r in results])
+        assert at in text
+        return text.replace(at, "<where>")
+
+    frame_at, file_at = "<pandas.DataFrame predictions>", str(tmp_path / "data.parquet")
+    assert where(in_memory.rules, frame_at) == where(from_file.rules, file_at)
+    assert where(in_memory.result.contracts, frame_at) == where(from_file.contracts, file_at)

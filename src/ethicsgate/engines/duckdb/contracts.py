@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +100,7 @@ def run_contract(
     if select:
         sql = f"SELECT {', '.join(select)} FROM {evidence.source_sql()} WHERE {kept}"
         try:
-            for frame in _chunks(con, sql, chunk_rows):
+            for frame in _chunks(con, sql, chunk_rows, tables=evidence.memory_tables()):
                 chunks += 1
                 rows += len(frame)
                 for exp, tally in zip(rowwise, tallies, strict=True):
@@ -303,8 +303,17 @@ def _timestamp_ok(expr: str) -> str:
     return f"({text} IS NULL OR try_cast({text} AS TIMESTAMPTZ) IS NOT NULL)"
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+def _chunks(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    rows: int,
+    *,
+    tables: Mapping[str, Any] | None = None,
+) -> Iterator[pd.DataFrame]:
     """Yield the query's rows as DataFrames of ``rows`` rows.
+
+    ``tables``: in-memory evidence the query reads, by view name; a cursor is a connection of
+    its own and does not see the views registered on ``con``.
 
     Raises:
         duckdb.Error: the query fails, also part-way (a later file of a glob that does not
@@ -317,6 +326,8 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
     cursor = con.cursor()  # a cursor of its own: the caller's connection stays usable
     try:
         cursor.execute("SET TimeZone = 'UTC'")
+        for view, table in (tables or {}).items():
+            cursor.register(view, table)
         reader = cursor.sql(sql).to_arrow_reader(rows)
         try:
             for batch in reader:
