@@ -142,6 +142,9 @@ def test_a_frame_gives_the_rule_results_of_its_file(
     assert memory.format == "arrow" and memory.path == "predictions.parquet"
     assert memory.files[0].path == "arrow-ipc-sha256:predictions.parquet"
     assert in_memory.result.audit.spec_path == "python:ethicsgate.audit"
+    markdown = in_memory.files()["report.md"].decode()
+    assert "(a frame in memory, to be saved there, 3,000 rows read" in markdown
+    assert f"arrow-ipc-sha256 `{memory.sha256}`" in markdown
 
 
 @pytest.mark.parametrize(
