@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from ethicsgate.audit.result import AuditResult, Summary
-    from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.rules.results import GroupKey, RuleResult
 
 __all__ = ["AuditFailed", "AuditReport", "FailingGroup", "failing_groups"]
@@ -111,7 +110,10 @@ class AuditReport:
     """
 
     result: AuditResult
-    audit: LoadedAudit = field(repr=False)
+    spec_json: bytes = field(repr=False)
+    """The bytes the report's ``spec_sha256`` is the digest of: the audit spec file, or the
+    canonical JSON of the ``ethicsgate.audit`` call's arguments (frames described, not kept:
+    a report does not hold on to the data it audited)."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -141,13 +143,6 @@ class AuditReport:
             for r in self.result.rules
             if r.severity == "block" and r.status.value in ("fail", "error")
         ]
-
-    @property
-    def spec_json(self) -> bytes:
-        """Return the bytes the report's ``spec_sha256`` is the digest of."""
-        if self.audit.source is not None:
-            return self.audit.source
-        return self.audit.path.read_bytes()
 
     def rule(self, rule_id: str) -> RuleResult:
         """Return the result of the rule ``rule_id``.

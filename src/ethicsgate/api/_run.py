@@ -106,7 +106,8 @@ def audit(
     result = run_audit(
         loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
     )
-    return AuditReport(result=result, audit=loaded)
+    spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
+    return AuditReport(result=result, spec_json=spec_json)
 
 
 def build_audit(

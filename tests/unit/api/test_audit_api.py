@@ -96,6 +96,7 @@ def test_an_audit_spec_gives_the_cli_bytes_signed(
     pair = generate_keypair(tmp_path / "keys")
     report = ethicsgate.audit(spec.name, clock=frozen_clock)
     assert report.status == "fail" and not report.passed
+    assert report.spec_json == spec.read_bytes()
     written = report.write(tmp_path / "api", key=pair.private_path)
     assert sorted(written) == ["report.html", "report.intoto.json", "report.json", "report.md"]
 
@@ -142,6 +143,16 @@ def test_a_frame_gives_the_rule_results_of_its_file(
     assert memory.format == "arrow" and memory.path == "predictions.parquet"
     assert memory.files[0].path == "arrow-ipc-sha256:predictions.parquet"
     assert in_memory.result.audit.spec_path == "python:ethicsgate.audit"
+    import hashlib
+
+    assert hashlib.sha256(in_memory.spec_json).hexdigest() == in_memory.result.audit.spec_sha256
+    described = json.loads(in_memory.spec_json)["evidence"]["predictions"]
+    assert described["data"] == {
+        "kind": "pandas.DataFrame",
+        "columns": ["sex", "race", "y", "score", "extra"],
+        "rows": 3000,
+    }
+    assert described["filter"] == RICH_FILTER and described["columns"] == RICH_COLUMNS
     markdown = in_memory.files()["report.md"].decode()
     assert "(a frame in memory, to be saved there, 3,000 rows read" in markdown
     assert f"arrow-ipc-sha256 `{memory.sha256}`" in markdown
