@@ -517,3 +517,21 @@ def test_contracts_report_checks_a_frame_as_it_checks_a_file(
     frame_at, file_at = "<pandas.DataFrame predictions>", str(tmp_path / "data.parquet")
     assert where(in_memory.rules, frame_at) == where(from_file.rules, file_at)
     assert where(in_memory.result.contracts, frame_at) == where(from_file.contracts, file_at)
+
+
+def test_a_shipped_pack_with_a_data_quality_rule_audits_a_frame() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["f", "m"], n),
+            "race_ethnicity": rng.choice(["A", "B", "C"], n),
+            "label": rng.integers(0, 2, n),
+            "prediction": rng.integers(0, 2, n),
+        }
+    )
+    frame.loc[10, "prediction"] = 2  # breaks the pack's data contract (prediction in {0, 1})
+    report = ethicsgate.audit("pack:eeoc-four-fifths", {"applicants": frame})
+    contract = report.rule("selection-data-contract")
+    assert contract.status == "fail" and "prediction" in contract.message
+    assert report.result.audit.policy.path == "pack:eeoc-four-fifths"
