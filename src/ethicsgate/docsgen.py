@@ -1,7 +1,8 @@
 """Generate the reference pages in docs/ from the models and the CLI, so they cannot drift.
 
-``python -m ethicsgate.docsgen`` rewrites docs/policy-reference.md and docs/cli.md; a test
-fails when the committed pages differ from what this module generates.
+``python -m ethicsgate.docsgen`` rewrites docs/policy-reference.md, docs/cli.md and
+docs/python-api-reference.md; a test fails when the committed pages differ from what this
+module generates.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from ethicsgate.policy.fields import format_duration
 
-__all__ = ["cli_reference", "policy_reference", "write_docs"]
+__all__ = ["cli_reference", "policy_reference", "python_api_reference", "write_docs"]
 
 
 def _type_text(schema: dict[str, Any], defs: dict[str, Any]) -> str:
@@ -203,9 +204,83 @@ def cli_reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: The public Python names, by the module users import them from (docs/python-api.md).
+PYTHON_API = {
+    "ethicsgate": [
+        "audit",
+        "AuditReport",
+        "AuditFailed",
+        "load_policy",
+        "LoadedPolicy",
+        "verify",
+        "open_store",
+        "ReviewStore",
+        "EthicsgateError",
+        "PolicyError",
+        "AuditSpecError",
+        "EvidenceError",
+        "SigningError",
+        "VerificationError",
+    ],
+    "ethicsgate.testing": ["assert_policy"],
+    "ethicsgate.evidence.arrow": ["arrow_ipc_sha256", "read_arrow_file", "to_arrow_table"],
+}
+
+
+def _signature(obj: Any) -> str:
+    import inspect
+    import re
+
+    try:
+        text = str(inspect.signature(obj))
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return "(...)"
+    return re.sub(r"<function (\w+) at 0x[0-9a-f]+>", r"\1", text)  # no memory addresses
+
+
+def python_api_reference() -> str:
+    """Return docs/python-api-reference.md: each public name's signature and docstring."""
+    import importlib
+    import inspect
+
+    lines = [
+        "# Python API reference\n",
+        "Generated from the docstrings by `python -m ethicsgate.docsgen`; do not edit by hand. "
+        "The guide with examples is [python-api.md](python-api.md).\n",
+    ]
+    for module_name, names in PYTHON_API.items():
+        module = importlib.import_module(module_name)
+        lines.append(f"## `{module_name}`\n")
+        for name in names:
+            # ethicsgate.audit is also the audit package; its call is ethicsgate.api.audit
+            home = importlib.import_module("ethicsgate.api") if name == "audit" else module
+            obj = getattr(home, name)
+            if inspect.isclass(obj):
+                lines.append(f"### class `{module_name}.{name}`\n")
+                lines.append((inspect.getdoc(obj) or "").strip() + "\n")
+                for member, value in sorted(vars(obj).items()):
+                    if member.startswith("_") and member != "_repr_html_":
+                        continue
+                    doc = inspect.getdoc(value.fget if isinstance(value, property) else value)
+                    if isinstance(value, property):
+                        lines.append(f"- `{member}` (property): {(doc or '').splitlines()[0]}")
+                    elif inspect.isfunction(value):
+                        first = (doc or "").splitlines()[0] if doc else ""
+                        lines.append(f"- `{member}{_signature(value)}`: {first}")
+                lines.append("")
+            else:
+                lines.append(f"### `{module_name}.{name}{_signature(obj)}`\n")
+                lines.append("```text\n" + (inspect.getdoc(obj) or "").strip() + "\n```\n")
+    return "\n".join(lines).rstrip() + "\n"
+
+
 def write_docs(docs: Path) -> list[Path]:
     """Write the generated pages into ``docs``."""
-    pages = {"policy-reference.md": policy_reference(), "cli.md": cli_reference()}
+    pages = {
+        "policy-reference.md": policy_reference(),
+        "cli.md": cli_reference(),
+        "python-api-reference.md": python_api_reference(),
+    }
     written = []
     for name, text in pages.items():
         (docs / name).write_text(text, encoding="utf-8")

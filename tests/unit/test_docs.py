@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import ROOT
 
-from ethicsgate.docsgen import cli_reference, policy_reference
+from ethicsgate.docsgen import cli_reference, policy_reference, python_api_reference
 from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import RULE_KINDS
 
@@ -20,6 +20,12 @@ def test_policy_reference_is_current() -> None:
 def test_cli_reference_is_current() -> None:
     assert (DOCS / "cli.md").read_text() == cli_reference(), (
         "docs/cli.md is stale: run `python -m ethicsgate.docsgen docs`"
+    )
+
+
+def test_python_api_reference_is_current() -> None:
+    assert (DOCS / "python-api-reference.md").read_text() == python_api_reference(), (
+        "docs/python-api-reference.md is stale: run `python -m ethicsgate.docsgen docs`"
     )
 
 

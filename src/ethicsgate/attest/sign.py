@@ -16,7 +16,11 @@ from ethicsgate.canonical import REPORT_FILES
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
 
-__all__ = ["attestation_subjects", "audit_predicate", "sign_report"]
+__all__ = ["PYTHON_SPEC_PREFIX", "attestation_subjects", "audit_predicate", "sign_report"]
+
+#: How a report names an audit run from Python (``python:ethicsgate.audit``): its spec is the
+#: call's arguments, hashed in ``spec_sha256`` (report.json, a subject) but no file to rehash.
+PYTHON_SPEC_PREFIX = "python:"
 
 
 def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes]) -> list[Subject]:
@@ -30,7 +34,9 @@ def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes])
         if name in report_files:
             subjects[name] = Subject(name, hashlib.sha256(report_files[name]).hexdigest())
     audit = result.audit
-    inputs = [(audit.spec_path, audit.spec_sha256), (audit.policy.path, audit.policy.sha256)]
+    inputs = [(audit.policy.path, audit.policy.sha256)]
+    if not audit.spec_path.startswith(PYTHON_SPEC_PREFIX):  # no file: nothing to rehash
+        inputs.insert(0, (audit.spec_path, audit.spec_sha256))
     inputs += [(f.path, f.sha256) for e in audit.evidence for f in e.files]
     for path, digest in inputs:
         subjects.setdefault(path, Subject(path, digest))

@@ -31,6 +31,7 @@ from ethicsgate.attest.statement import (
 )
 from ethicsgate.canonical import REPORT_FILES, REPORT_JSON, STATEMENT_FILES, STATEMENT_JSON
 from ethicsgate.errors import PolicyError, VerificationError
+from ethicsgate.evidence.arrow import ARROW_IPC_SHA256
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 
 __all__ = [
@@ -146,6 +147,10 @@ def verify_attestation(
                 except PolicyError:
                     reasons.append(f"{subject.name}: this ethicsgate ships no such policy pack")
                 continue
+            if subject.name.startswith(f"{ARROW_IPC_SHA256}:"):  # a frame, saved to a file
+                name = subject.name.removeprefix(f"{ARROW_IPC_SHA256}:")
+                reasons.extend(_check_arrow_subject(subject, base / name))
+                continue
             reasons.extend(_check_subject(subject, base / subject.name))
 
     return VerificationResult(
@@ -222,4 +227,25 @@ def _check_subject(subject: Subject, path: Path) -> list[str]:
         return [f"{subject.name!r}: not a usable file path"]
     if found != subject.sha256:
         return [f"{subject.name}: sha256 differs (expected {subject.sha256}, found {found})"]
+    return []
+
+
+def _check_arrow_subject(subject: Subject, path: Path) -> list[str]:
+    """Return why the frame saved at ``path`` does not match ``subject``'s arrow-ipc-sha256.
+
+    The report audited a frame in memory; it verifies against that frame saved as Parquet or
+    Arrow (Feather/IPC), read back and hashed as evidence/arrow.py defines.
+    """
+    from ethicsgate.evidence.arrow import arrow_ipc_sha256, read_arrow_file
+
+    try:
+        found = arrow_ipc_sha256(read_arrow_file(path)).sha256
+    except FileNotFoundError:
+        return [f"{subject.name}: file not found (save the audited frame there as Parquet)"]
+    except (OSError, ValueError) as exc:
+        return [f"{subject.name}: cannot read as Parquet or Arrow ({exc})"]
+    if found != subject.sha256:
+        return [
+            f"{subject.name}: arrow-ipc-sha256 differs (expected {subject.sha256}, found {found})"
+        ]
     return []

@@ -26,7 +26,7 @@ from ethicsgate.audit.waivers import apply_waivers
 from ethicsgate.errors import Location
 from ethicsgate.evidence.contracts import ContractResult, ExpectationResult
 from ethicsgate.evidence.engine import Dataset, Engine, Rows
-from ethicsgate.evidence.model import GroupedCounts, ProgressCallback
+from ethicsgate.evidence.model import EvidenceFile, GroupedCounts, ProgressCallback
 from ethicsgate.evidence.roles import Role
 from ethicsgate.policy.models import Rule, Severity
 from ethicsgate.rules.data_quality import guarded_error
@@ -162,8 +162,10 @@ def _run(
     info = AuditInfo(
         id=audit.spec.id,
         title=audit.spec.title,
-        spec_path=display_path(audit.path),
-        spec_sha256=hashlib.sha256(audit.path.read_bytes()).hexdigest(),
+        spec_path=audit.display or display_path(audit.path),
+        spec_sha256=hashlib.sha256(
+            audit.source if audit.source is not None else audit.path.read_bytes()
+        ).hexdigest(),
         policy=PolicyInfo(
             id=pack.id,
             version=pack.version,
@@ -269,21 +271,29 @@ def _evidence_info(
     if len(files) == 1:
         digest = files[0].sha256
     else:
-        manifest = "".join(f"{f.sha256}  {display_path(f.path)}\n" for f in files)
+        manifest = "".join(f"{f.sha256}  {_file_name(f)}\n" for f in files)
         digest = hashlib.sha256(manifest.encode()).hexdigest()
     return EvidenceInfo(
         name=evidence_set.name,
         path=evidence_set.spec.path,
         format=evidence_set.format,
         sha256=digest,
-        files=[
-            EvidenceFileInfo(path=display_path(f.path), sha256=f.sha256, bytes=f.size)
-            for f in files
-        ],
+        files=[EvidenceFileInfo(path=_file_name(f), sha256=f.sha256, bytes=f.size) for f in files],
         filter=evidence_set.spec.filter,
         rows_read=counts.rows_read if counts else (table.rows_read if table else None),
         rows=counts.rows if counts else (table.rows if table else None),
     )
+
+
+def _file_name(file: EvidenceFile) -> str:
+    """Return how the report names a file: its path, or ``KIND:path`` for another digest.
+
+    In-memory evidence is named ``arrow-ipc-sha256:<where it is saved>`` (as given, relative to
+    where ``verify`` runs), so that ``verify --evidence`` knows to rehash the saved frame.
+    """
+    if file.kind == "sha256":
+        return display_path(file.path)
+    return f"{file.kind}:{file.path.as_posix()}"
 
 
 def status_of(results: list[RuleResult]) -> Literal["pass", "fail", "error"]:

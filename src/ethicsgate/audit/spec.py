@@ -52,6 +52,10 @@ class LoadedAudit:
     path: Path
     document: YamlDocument
     policy: LoadedPolicy
+    source: bytes | None = None
+    """The spec's bytes when it is no file (``ethicsgate.audit`` in Python); else read ``path``."""
+    display: str | None = None
+    """How the report names a spec that is no file (``python:ethicsgate.audit``)."""
 
     @property
     def base_dir(self) -> Path:

@@ -25,7 +25,8 @@ __all__ = ["verify"]
     "--evidence",
     "check_files",
     is_flag=True,
-    help="Also re-hash the audit spec, policy and evidence files the report names.",
+    help="Also re-hash the audit spec, policy and evidence files the report names (a frame "
+    "audited from Python: the Parquet or Arrow file it was saved to).",
 )
 @click.option(
     "--root",

@@ -30,7 +30,7 @@ from ethicsgate.evidence.model import (
     ScoreProfile,
 )
 from ethicsgate.evidence.roles import Role, RoleKind
-from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
+from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 
 if TYPE_CHECKING:
     from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
@@ -207,8 +207,8 @@ class Dataset(Protocol):
         ...
 
     @property
-    def format(self) -> EvidenceFormat:
-        """Return the format the evidence is read as."""
+    def format(self) -> DatasetFormat:
+        """Return the format the evidence is read as (``arrow``: in memory)."""
         ...
 
     @property

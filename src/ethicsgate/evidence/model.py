@@ -66,6 +66,9 @@ class EvidenceFile:
     path: Path
     sha256: str
     size: int
+    kind: str = "sha256"
+    """How ``sha256`` was computed: ``sha256`` of the file's bytes, or ``arrow-ipc-sha256`` of
+    in-memory evidence (``path`` is then where the frame is saved; see evidence/arrow.py)."""
 
 
 @dataclass(frozen=True)

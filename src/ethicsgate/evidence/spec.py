@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from ethicsgate.base import Identifier, StrictModel
 
-__all__ = ["EvidenceFormat", "EvidenceSpec"]
+__all__ = ["DatasetFormat", "EvidenceFormat", "EvidenceSpec", "MemoryEvidenceSpec"]
 
 EvidenceFormat = Literal["csv", "parquet", "jsonl", "json"]
+#: What a dataset is read as: a file format, or ``arrow`` for in-memory evidence.
+DatasetFormat = EvidenceFormat | Literal["arrow"]
 #: A scalar reader option; lists and mappings of them are passed as DuckDB lists and structs.
 OptionValue = str | int | float | bool
 
@@ -41,3 +43,17 @@ class EvidenceSpec(StrictModel):
         description="Reader options passed to DuckDB (e.g. delim: ';', header: true, "
         "types: {zip_code: VARCHAR}).",
     )
+
+
+class MemoryEvidenceSpec(EvidenceSpec):
+    """An evidence set held in memory (the Python API): an Arrow table instead of files.
+
+    Never read from YAML: ``ethicsgate.audit`` builds it. ``path`` is where the frame is saved
+    for ``verify --evidence`` (the report's subject); ``data`` is the ``pyarrow.Table`` and
+    ``kind`` what it was made from (``pandas.DataFrame``), for messages.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    data: Any = Field(exclude=True, repr=False, description="The evidence as a pyarrow.Table.")
+    kind: str = Field(description="What the data was handed over as, e.g. pandas.DataFrame.")

@@ -15,6 +15,7 @@ import duckdb
 from ethicsgate.engines.duckdb.connection import connect
 from ethicsgate.engines.duckdb.dataset import DuckDBDataset
 from ethicsgate.evidence.model import Locator, resolve_files
+from ethicsgate.evidence.spec import MemoryEvidenceSpec
 
 if TYPE_CHECKING:
     from ethicsgate.evidence.spec import EvidenceSpec
@@ -57,6 +58,16 @@ class DuckDBEngine:
         Raises:
             EvidenceError: no file matches, or the format cannot be told from the extensions.
         """
+        if isinstance(spec, MemoryEvidenceSpec):  # a frame from the Python API
+            return DuckDBDataset(
+                name=name,
+                spec=spec,
+                files=[Path(f"<{spec.kind} {name}>")],
+                format="arrow",
+                locate=locate,
+                engine=self,
+                table=spec.data,
+            )
         files, fmt = resolve_files(name, spec, base_dir=base_dir, locate=locate)
         return DuckDBDataset(
             name=name, spec=spec, files=files, format=fmt, locate=locate, engine=self

@@ -216,7 +216,7 @@ def run_builtin_contract(
         select = ", ".join(f"{ok} AS {quote_ident(f'_ok{i}')}" for i, ok in oks.items())
         sql = f"SELECT {select} FROM {evidence.source_sql()} WHERE {kept}"
         try:
-            for part in _chunks(con, sql, chunk_rows):
+            for part in _chunks(con, sql, chunk_rows, tables=evidence.memory_tables()):
                 chunks += 1
                 rows += len(part)
                 for i in oks:

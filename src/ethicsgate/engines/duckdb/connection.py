@@ -7,9 +7,11 @@ rejects is a :class:`SettingsError` (exit 2) naming the variable, never a traceb
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +41,12 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     parent = _temp_parent(settings)
     con = duckdb.connect()
     try:
-        # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress
-        con.execute("SET enable_progress_bar_print = false")
+        # DuckDB's own bar would print to the terminal; the CLI draws its own from query_progress.
+        # In a Jupyter kernel without ipywidgets DuckDB refuses every progress-bar setting (the
+        # Python API's tutorial found it); it shows no bar there anyway (it starts with
+        # enable_progress_bar = false), so there is nothing to turn off.
+        with contextlib.suppress(duckdb.InvalidInputException):
+            con.execute("SET enable_progress_bar_print = false")
         # a folder per connection, which DuckDB creates on the first spill and removes on close
         # (its default, .tmp in the working directory, would spill into the user's checkout)
         spill = parent / f"duckdb-{os.getpid()}-{next(_SERIAL)}"
@@ -89,17 +95,22 @@ def _error(name: str, value: object, problem: str) -> SettingsError:
     )
 
 
-def diagnostic_rows(sql: str) -> list[tuple[Any, ...]] | None:
+def diagnostic_rows(
+    sql: str, *, tables: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]] | None:
     """Run a rare diagnostic query (where is the first bad row?) on a fresh connection.
 
     One thread, so that ``row_number() OVER ()`` follows the file's order, and UTC, as the
     evidence scans read timestamps. Returns None when DuckDB cannot run the query (one file of
     a glob sniffed to other types, a pattern RE2 rejects): the caller is reporting another
-    error, which this must not replace.
+    error, which this must not replace. ``tables``: in-memory evidence the query reads, by
+    view name (Arrow tables), registered on the fresh connection.
     """
     diag = duckdb.connect()
     try:
         diag.execute("SET threads = 1; SET TimeZone = 'UTC'")
+        for view, table in (tables or {}).items():
+            diag.register(view, table)
         return diag.sql(sql).fetchall()
     except duckdb.Error:
         return None

@@ -32,7 +32,7 @@ import itertools
 import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -158,7 +158,7 @@ def _gx_tallies(
     if select:
         sql = f"SELECT {', '.join(select)} FROM {evidence.source_sql()} WHERE {kept}"
         try:
-            for frame in _chunks(con, sql, chunk_rows):
+            for frame in _chunks(con, sql, chunk_rows, tables=evidence.memory_tables()):
                 chunks += 1
                 rows += len(frame)
                 for exp, tally in zip(rowwise, tallies, strict=True):
@@ -342,8 +342,17 @@ def _timestamp_ok(expr: str) -> str:
     return f"({text} IS NULL OR try_cast({text} AS TIMESTAMPTZ) IS NOT NULL)"
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.DataFrame]:
+def _chunks(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    rows: int,
+    *,
+    tables: Mapping[str, Any] | None = None,
+) -> Iterator[pd.DataFrame]:
     """Yield the query's rows as DataFrames of ``rows`` rows.
+
+    ``tables``: in-memory evidence the query reads, by view name; a cursor is a connection of
+    its own and does not see the views registered on ``con``.
 
     Raises:
         duckdb.Error: the query fails, also part-way (a later file of a glob that does not
@@ -356,6 +365,8 @@ def _chunks(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> Iterator[pd.
     cursor = con.cursor()  # a cursor of its own: the caller's connection stays usable
     try:
         cursor.execute("SET TimeZone = 'UTC'")
+        for view, table in (tables or {}).items():
+            cursor.register(view, table)
         reader = cursor.sql(sql).to_arrow_reader(rows)
         try:
             for batch in reader:
@@ -612,7 +623,8 @@ def _locate_all(evidence: DuckDBDataset, failing: dict[int, str], kept: str) -> 
         firsts = ", ".join(f"min(_row) FILTER (WHERE _b{i})" for i in todo)
         result = diagnostic_rows(
             f"SELECT {firsts} FROM (SELECT row_number() OVER () AS _row, {flags} "
-            f"FROM {evidence.source_sql([file])})"
+            f"FROM {evidence.source_sql([file])})",
+            tables=evidence.memory_tables(),
         )
         if result is None:  # e.g. a pattern RE2 rejects but Python accepts: no location
             continue

@@ -36,7 +36,7 @@ from ethicsgate.evidence.model import (
     ScoreProfile,
     sha256_file,
 )
-from ethicsgate.evidence.spec import EvidenceFormat, EvidenceSpec
+from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -135,11 +135,14 @@ class DuckDBDataset:
     name: str
     spec: EvidenceSpec
     files: list[Path]
-    format: EvidenceFormat
+    format: DatasetFormat
     locate: Locator
     engine: DuckDBEngine = field(repr=False)
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
     _ragged_checked: bool = field(default=False, repr=False)
+    table: Any = field(default=None, repr=False)
+    """In-memory evidence (the Python API): a ``pyarrow.Table`` read as a view; else None."""
+    _view_registered: bool = field(default=False, repr=False)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -149,7 +152,9 @@ class DuckDBDataset:
     # -- SQL building -------------------------------------------------------------------
 
     def source_sql(self, files: Sequence[Path] | None = None) -> str:
-        """Return the DuckDB table function that reads the files."""
+        """Return the DuckDB table function that reads the files (or the in-memory view)."""
+        if self.table is not None:
+            return self._memory_source()
         paths = "[" + ", ".join(sql_literal(str(f)) for f in (files or self.files)) + "]"
         options = dict(self.spec.options)
         if self.format == "csv":
@@ -171,15 +176,18 @@ class DuckDBDataset:
     def start_hashing(self, pool: ThreadPoolExecutor) -> None:
         """Hash the files in the background while DuckDB scans them."""
         if self._digests is None:
-            self._digests = pool.submit(
-                lambda: [EvidenceFile(f, sha256_file(f), f.stat().st_size) for f in self.files]
-            )
+            self._digests = pool.submit(self._hash)
 
     def digests(self) -> list[EvidenceFile]:
         """Return the files with their sha256 (computing them now if not started)."""
         if self._digests is None:
-            return [EvidenceFile(f, sha256_file(f), f.stat().st_size) for f in self.files]
+            return self._hash()
         return self._digests.result()
+
+    def _hash(self) -> list[EvidenceFile]:
+        if self.table is not None:
+            return [self._memory_digest()]
+        return [EvidenceFile(f, sha256_file(f), f.stat().st_size) for f in self.files]
 
     # -- scans ------------------------------------------------------------------------
 
@@ -783,11 +791,14 @@ class DuckDBDataset:
         result = diagnostic_rows(
             f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS "
             f"_value, {where} AS _bad FROM {self.source_sql([file])}) WHERE _bad "
-            "ORDER BY _row LIMIT 1"
+            "ORDER BY _row LIMIT 1",
+            tables=self.memory_tables(),
         )
         return (int(result[0][0]), result[0][1]) if result else None
 
     def _describe_files(self) -> str:
+        if self.table is not None:
+            return f"the {getattr(self.spec, 'kind', 'frame')} handed over"
         if len(self.files) == 1:
             return str(self.files[0])
         return f"{len(self.files)} files matching {self.spec.path}"
@@ -830,6 +841,30 @@ class DuckDBDataset:
             location=self.locate(("path",)),
             hint=hint,
         )
+
+    # -- in-memory evidence (the Python API) ------------------------------------------------
+    # An Arrow table registered as a view on the engine's connection: every scan above reads
+    # it through source_sql() as it reads files. It has no file, so errors name the frame
+    # (files holds one label path) and its digest is arrow-ipc-sha256 (evidence/arrow.py).
+
+    def _view_name(self) -> str:
+        return f"_ethicsgate_memory_{self.name}"
+
+    def _memory_source(self) -> str:
+        if not self._view_registered:
+            self.con.register(self._view_name(), self.table)
+            self._view_registered = True
+        return quote_ident(self._view_name())
+
+    def memory_tables(self) -> dict[str, Any]:
+        """Return the in-memory tables a fresh connection must register, by view name."""
+        return {} if self.table is None else {self._view_name(): self.table}
+
+    def _memory_digest(self) -> EvidenceFile:
+        from ethicsgate.evidence.arrow import ARROW_IPC_SHA256, arrow_ipc_sha256
+
+        digest = arrow_ipc_sha256(self.table)
+        return EvidenceFile(Path(self.spec.path), digest.sha256, digest.size, ARROW_IPC_SHA256)
 
     # -- record-level rows and data contracts ---------------------------------------------
 

@@ -524,7 +524,8 @@ def _search(
     result = diagnostic_rows(
         f"SELECT _row, _value FROM (SELECT row_number() OVER () AS _row, {value} AS _value, "
         f"{where} AS _hit FROM {evidence.source_sql([file])}) WHERE _hit ORDER BY _row "
-        f"LIMIT {int(limit)}"
+        f"LIMIT {int(limit)}",
+        tables=evidence.memory_tables(),
     )
     return [(int(r[0]), r[1]) for r in result or []]
 

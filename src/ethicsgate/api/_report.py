@@ -1,0 +1,300 @@
+"""The result of ``ethicsgate.audit``: typed rules, a tidy table, the report inline, its files."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.audit.result import AuditResult, Summary
+    from ethicsgate.rules.results import GroupKey, RuleResult
+
+__all__ = ["AuditFailed", "AuditReport", "FailingGroup", "failing_groups"]
+
+#: The tidy table's columns after the group features (see :meth:`AuditReport.to_pandas`).
+TIDY_COLUMNS = [
+    "count",
+    "excluded",
+    "metric",
+    "value",
+    "ratio",
+    "difference",
+    "interval_low",
+    "interval_high",
+    "ratio_interval_low",
+    "ratio_interval_high",
+    "p_value",
+]
+
+
+@dataclass(frozen=True)
+class FailingGroup:
+    """One group that failed one assertion of a rule, with its value and the threshold."""
+
+    rule: str
+    metric: str
+    aggregate: str
+    group: GroupKey
+    value: float | int | None
+    op: str
+    threshold: float
+
+    def __str__(self) -> str:
+        """Return e.g. ``group=b: selection_rate ratio 0.4792, needs >= 0.8``."""
+        shown = "undefined" if self.value is None else f"{self.value:.4g}"
+        return (
+            f"{_group_text(self.group)}: {self.metric} {self.aggregate} {shown}, "
+            f"needs {self.op} {self.threshold:g}"
+        )
+
+
+def failing_groups(rules: list[RuleResult]) -> list[FailingGroup]:
+    """Return every failing group of every failed or errored rule, in report order."""
+    found = []
+    for rule in rules:
+        for assertion in rule.assertions:
+            if assertion.status in ("fail", "error"):
+                groups = assertion.failing_groups or (
+                    [assertion.group] if assertion.group is not None else []
+                )
+                for group in groups:
+                    found.append(
+                        FailingGroup(
+                            rule=rule.id,
+                            metric=assertion.metric,
+                            aggregate=assertion.aggregate,
+                            group=group,
+                            value=_group_value(rule, group, assertion.metric, assertion.aggregate),
+                            op=assertion.op,
+                            threshold=assertion.threshold,
+                        )
+                    )
+    return found
+
+
+def _group_value(
+    rule: RuleResult, key: GroupKey, metric: str, aggregate: str
+) -> float | int | None:
+    for group in rule.groups:
+        if group.group == key:
+            table = {"ratio": group.ratios, "difference": group.differences}
+            return table.get(aggregate, group.metrics).get(metric)
+    return None
+
+
+def _group_text(group: GroupKey) -> str:
+    return ", ".join(f"{k}={v}" for k, v in group.items())
+
+
+class AuditFailed(Exception):  # noqa: N818 - named for what happened, like requests' HTTPError
+    """A blocking rule failed or could not be evaluated; ``failing`` lists the rules."""
+
+    def __init__(self, report: AuditReport) -> None:
+        """Keep the report and describe every failing rule and group."""
+        self.report = report
+        self.failing: list[RuleResult] = report.failing_rules
+        super().__init__(report.describe_failures())
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """An audit's outcome, as ``report.json`` holds it, with Python conveniences.
+
+    ``result`` is the full :class:`~ethicsgate.audit.result.AuditResult`; the properties below
+    are shortcuts into it.
+    """
+
+    result: AuditResult
+    spec_json: bytes = field(repr=False)
+    """The bytes the report's ``spec_sha256`` is the digest of: the audit spec file, or the
+    canonical JSON of the ``ethicsgate.audit`` call's arguments (frames described, not kept:
+    a report does not hold on to the data it audited)."""
+
+    @property
+    def status(self) -> Literal["pass", "fail", "error"]:
+        """Return ``pass``, ``fail`` (a blocking rule failed) or ``error`` (one errored)."""
+        return self.result.status
+
+    @property
+    def passed(self) -> bool:
+        """Return whether every blocking rule passed."""
+        return self.result.status == "pass"
+
+    @property
+    def rules(self) -> list[RuleResult]:
+        """Return every rule's result: id, status, groups with metrics, ratios, intervals."""
+        return self.result.rules
+
+    @property
+    def summary(self) -> Summary:
+        """Return how many rules passed, failed, warned, errored and were waived."""
+        return self.result.summary
+
+    @property
+    def failing_rules(self) -> list[RuleResult]:
+        """Return the blocking rules that failed or errored."""
+        return [
+            r
+            for r in self.result.rules
+            if r.severity == "block" and r.status.value in ("fail", "error")
+        ]
+
+    def rule(self, rule_id: str) -> RuleResult:
+        """Return the result of the rule ``rule_id``.
+
+        Raises:
+            KeyError: the policy has no such rule.
+        """
+        for rule in self.result.rules:
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(f"no rule {rule_id!r} (rules: {', '.join(r.id for r in self.rules)})")
+
+    def describe_failures(self, only: list[str] | None = None) -> str:
+        """Return a readable list of the failing blocking rules and their failing groups.
+
+        ``only``: describe just these rule ids.
+        """
+        failing = [r for r in self.failing_rules if only is None or r.id in only]
+        if not failing:
+            return f"audit {self.result.audit.id}: every blocking rule passed"
+        lines = [
+            f"audit {self.result.audit.id}: {len(failing)} blocking rule(s) did not pass "
+            f"({self.status})"
+        ]
+        groups = failing_groups(failing)
+        for rule in failing:
+            lines.append(f"  {rule.id} [{rule.status.value}]: {rule.message}")
+            for found in (g for g in groups if g.rule == rule.id):
+                lines.append(f"    - {found}")
+        return "\n".join(lines)
+
+    def raise_for_status(self) -> AuditReport:
+        """Return the report if every blocking rule passed.
+
+        Raises:
+            AuditFailed: a blocking rule failed or errored (listed, with its failing groups).
+        """
+        if not self.passed:
+            raise AuditFailed(self)
+        return self
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Return a tidy table: one row per rule, group and metric.
+
+        Columns: ``rule``, ``kind``, ``status``, one column per group feature (the union of
+        every rule's), then ``count``, ``excluded``, ``metric``, ``value``, ``ratio``,
+        ``difference``, ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and
+        ``p_value`` (the group's test against the reference, when the rule asks for one).
+        A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
+        """
+        import pandas as pd
+
+        features: list[str] = []
+        rows: list[dict[str, Any]] = []
+        for rule in self.result.rules:
+            for feature in rule.sensitive_features:
+                if feature not in features:
+                    features.append(feature)
+            head = {"rule": rule.id, "kind": rule.kind, "status": rule.status.value}
+            if not rule.groups and rule.violation_rate is not None:
+                rows.append(
+                    {
+                        **head,
+                        "count": rule.records_checked,
+                        "excluded": False,
+                        "metric": "violation_rate",
+                        "value": rule.violation_rate,
+                    }
+                )
+            for group in rule.groups:
+                for metric, value in group.metrics.items():
+                    interval = group.intervals.get(metric)
+                    ratio_interval = group.ratio_intervals.get(metric)
+                    test = group.tests.get(metric)
+                    rows.append(
+                        {
+                            **head,
+                            **group.group,
+                            "count": group.count,
+                            "excluded": group.excluded,
+                            "metric": metric,
+                            "value": value,
+                            "ratio": group.ratios.get(metric),
+                            "difference": group.differences.get(metric),
+                            "interval_low": interval.low if interval else None,
+                            "interval_high": interval.high if interval else None,
+                            "ratio_interval_low": ratio_interval.low if ratio_interval else None,
+                            "ratio_interval_high": (
+                                ratio_interval.high if ratio_interval else None
+                            ),
+                            "p_value": test.p_value if test else None,
+                        }
+                    )
+        columns = ["rule", "kind", "status", *features, *TIDY_COLUMNS]
+        frame = pd.DataFrame(rows, columns=columns)
+        for name in TIDY_COLUMNS[3:]:  # float even where a whole column is undefined
+            if name != "metric":
+                frame[name] = frame[name].astype("float64")
+        return frame
+
+    def files(self, key: Ed25519PrivateKey | Path | str | None = None) -> dict[str, bytes]:
+        """Return the report files' bytes (signed with ``key`` when given), as the CLI writes.
+
+        Raises:
+            SigningError: the key file cannot be read.
+        """
+        from ethicsgate.session.audit import render_report_files
+
+        return render_report_files(self.result, _signing_key(key))
+
+    def write(
+        self, out: Path | str, key: Ed25519PrivateKey | Path | str | None = None
+    ) -> dict[str, Path]:
+        """Write the report files to ``out`` atomically, signed with ``key`` when given.
+
+        The same files, byte for byte, as ``ethicsgate audit --out OUT --key KEY`` writes for
+        the same audit. Returns the written paths by file name.
+
+        Raises:
+            SigningError: the key file cannot be read.
+        """
+        from ethicsgate.session.audit import write_report_files
+
+        return write_report_files(Path(out), self.files(key))
+
+    def _repr_html_(self) -> str:
+        """Return the HTML report, inline in Jupyter and VS Code (no scripts, no network).
+
+        The report is a whole page with its own styles; an ``iframe`` keeps them off the
+        notebook's page.
+        """
+        from ethicsgate.report import report_files
+
+        page = report_files(self.result)["report.html"].decode("utf-8")
+        return (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" '
+            'style="width: 100%; height: 640px; border: 1px solid #ddd" '
+            f'title="ethicsgate report {html.escape(self.result.audit.id)}"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        """Return the status and the rules' counts."""
+        s = self.result.summary
+        return (
+            f"<AuditReport {self.result.audit.id}: {self.status}; {s.rules} rules, "
+            f"{s.passed} passed, {s.failed} failed, {s.errors} errors, {s.warned} warned>"
+        )
+
+
+def _signing_key(key: Ed25519PrivateKey | Path | str | None) -> Ed25519PrivateKey | None:
+    if key is None or not isinstance(key, str | Path):
+        return key
+    from ethicsgate.attest import load_signing_key
+
+    return load_signing_key(Path(key))

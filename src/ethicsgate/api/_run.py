@@ -1,0 +1,242 @@
+"""``ethicsgate.audit``: audit frames (or files) in Python, with no audit spec on disk.
+
+The call builds what an audit spec would hold (the policy, evidence entries, options) and runs it
+through the same core as ``ethicsgate audit`` (``audit/run.py``); the report is the same, with
+two differences an in-memory audit needs:
+
+* an evidence entry may hold ``data:`` (a frame) in place of ``path:``; it is read as an Arrow
+  table and named in the report by its arrow-ipc-sha256 (``evidence/arrow.py``) under
+  ``arrow-ipc-sha256:<path>``, where ``path`` says where the frame is (or will be) saved for
+  ``ethicsgate verify --evidence`` [default: ``<name>.parquet``];
+* the spec is the call itself: the report names it ``python:ethicsgate.audit`` and its
+  ``spec_sha256`` is the SHA-256 of the canonical JSON of the call's arguments
+  (:attr:`AuditReport.spec_json`), frames described by kind, columns and rows.
+
+Given an audit spec file and no evidence, ``audit(spec)`` runs that spec exactly as the CLI does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ValidationError
+
+from ethicsgate.errors import AuditSpecError, EvidenceError, Location
+from ethicsgate.policy.yamlsource import YamlDocument
+
+if TYPE_CHECKING:
+    from ethicsgate.api._report import AuditReport
+    from ethicsgate.audit.spec import LoadedAudit
+    from ethicsgate.evidence.engine import Engine
+    from ethicsgate.evidence.model import ProgressCallback
+    from ethicsgate.policy.loader import LoadedPolicy
+
+__all__ = ["PYTHON_SPEC", "audit", "build_audit"]
+
+#: How the report names an audit run from Python (its spec is the call, not a file).
+PYTHON_SPEC = "python:ethicsgate.audit"
+
+#: The keys an evidence entry may hold besides ``data``: those of an audit spec's entry.
+_ENTRY_KEYS = ("path", "format", "filter", "columns", "options")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def audit(
+    policy: str | Path | LoadedPolicy,
+    evidence: Mapping[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    title: str | None = None,
+    contracts: Literal["stop", "report"] = "stop",
+    base_dir: str | Path | None = None,
+    engine: Engine | None = None,
+    cross_check: int | None = None,
+    progress: ProgressCallback | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+) -> AuditReport:
+    """Audit ``evidence`` (frames or files, by dataset name) against ``policy``.
+
+    Args:
+        policy: A policy file, ``pack:NAME``, or a policy from :func:`ethicsgate.load_policy`;
+            with no ``evidence``, an audit spec file (run exactly as ``ethicsgate audit`` runs it).
+        evidence: Dataset name -> an audit spec's evidence entry as a dict, with ``data``: a
+            pandas or polars DataFrame, a pyarrow Table or RecordBatchReader, or a DuckDB
+            relation, in place of ``path`` (``path`` then says where the frame is saved for
+            ``verify --evidence``); or a file path alone.
+        id: The audit's id, naming the report folder [default: the policy's id].
+        title: The report's title.
+        contracts: ``stop`` at the first value a rule cannot read, or ``report`` it (see the
+            audit spec's ``contracts``).
+        base_dir: The folder relative file paths start from [default: the working directory].
+        engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        cross_check: Recompute up to this many groups of each fairness rule with fairlearn.
+        progress: Told how far the scans and the rules' evaluation are.
+        clock: Where the audit's times come from (a frozen one in tests).
+
+    Returns:
+        The report: ``status``, typed ``rules``, ``to_pandas()``, ``write(out, key=...)``.
+
+    Raises:
+        PolicyError, AuditSpecError: the policy or an evidence entry is invalid.
+        EvidenceError: a frame or file cannot be read, is empty, lacks a mapped column or holds
+            a value a rule cannot read (its column named).
+    """
+    from ethicsgate.api._report import AuditReport
+    from ethicsgate.audit.run import run_audit
+
+    if evidence is None:
+        if not isinstance(policy, str | Path):
+            raise AuditSpecError(
+                "audit() needs evidence with a loaded policy",
+                hint='pass evidence={"<dataset>": {"data": frame}} or an audit spec file',
+            )
+        from ethicsgate.audit.spec import load_audit_spec
+
+        loaded = load_audit_spec(policy)
+    else:
+        loaded = build_audit(
+            policy, evidence, id=id, title=title, contracts=contracts, base_dir=base_dir
+        )
+    result = run_audit(
+        loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+    )
+    spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
+    return AuditReport(result=result, spec_json=spec_json)
+
+
+def build_audit(
+    policy: str | Path | LoadedPolicy,
+    evidence: Mapping[str, Any],
+    *,
+    id: str | None = None,
+    title: str | None = None,
+    contracts: Literal["stop", "report"] = "stop",
+    base_dir: str | Path | None = None,
+) -> LoadedAudit:
+    """Return the audit the arguments of :func:`audit` describe, checked, frames converted.
+
+    Raises:
+        PolicyError, AuditSpecError, EvidenceError: as :func:`audit`.
+    """
+    from ethicsgate.audit.spec import AuditSpec, LoadedAudit
+    from ethicsgate.canonical import canonical_json
+    from ethicsgate.policy.loader import LoadedPolicy, load_policy
+    from ethicsgate.policy.yamlsource import pydantic_errors_to_message
+
+    loaded_policy = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    if not isinstance(evidence, Mapping) or not evidence:
+        raise AuditSpecError(
+            "evidence must map dataset names to frames or files",
+            location=Location(f"{PYTHON_SPEC}(evidence)"),
+            hint='e.g. evidence={"predictions": {"data": df, "columns": {"label": "y"}}}',
+        )
+    entries = {str(name): _entry(str(name), value, base) for name, value in evidence.items()}
+    document = {
+        "schema_version": 1,
+        "id": id or loaded_policy.pack.id,
+        "title": title,
+        "policy": loaded_policy.ref or str(loaded_policy.path),
+        "contracts": contracts,
+        "evidence": {name: described for name, (_, described) in entries.items()},
+    }
+    doc = _CallDocument(path=Path(PYTHON_SPEC), data=document)
+    try:
+        spec = AuditSpec.model_validate(
+            {**document, "evidence": {name: spec for name, (spec, _) in entries.items()}}
+        )
+    except ValidationError as exc:
+        errors: list[Any] = exc.errors()
+        location, message = pydantic_errors_to_message(doc, errors)
+        raise AuditSpecError(message, location=location) from exc
+    for index, rule in enumerate(loaded_policy.pack.rules):
+        for dataset in rule.datasets:
+            if dataset not in spec.evidence:
+                raise AuditSpecError(
+                    f"rule {rule.id!r} of {loaded_policy.ref or loaded_policy.path} reads "
+                    f"dataset {dataset!r}, which evidence does not bind "
+                    f"(bound: {', '.join(spec.evidence)})",
+                    location=Location(f"{PYTHON_SPEC}(evidence)"),
+                    hint=f'add evidence["{dataset}"] = {{"data": frame}}, or change the rule '
+                    f"({loaded_policy.rule_location(index)})",
+                )
+    return LoadedAudit(
+        spec=spec,
+        path=base / "audit.python",  # relative evidence paths start from base
+        document=doc,
+        policy=loaded_policy,
+        source=canonical_json(document),
+        display=PYTHON_SPEC,
+    )
+
+
+def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
+    """Return one evidence entry as a spec (a model, or a dict to validate) and as described."""
+    from ethicsgate.evidence.arrow import describe_frame, to_arrow_table
+    from ethicsgate.evidence.spec import MemoryEvidenceSpec
+
+    where = Location(f'{PYTHON_SPEC}(evidence["{name}"])')
+    if isinstance(value, str | Path):
+        return {"path": str(value)}, {"path": str(value)}
+    if not isinstance(value, Mapping):
+        # a frame on its own: the common case deserves the short form
+        value = {"data": value}
+    unknown = sorted(set(map(str, value)) - {"data", *_ENTRY_KEYS})
+    if unknown:
+        raise AuditSpecError(
+            f"evidence {name!r}: unknown key {unknown[0]!r}",
+            location=where,
+            hint=f"an entry holds data or path, and {', '.join(_ENTRY_KEYS[1:])}",
+        )
+    if "data" not in value:
+        plain = dict(value)
+        return plain, plain
+    if "format" in value or "options" in value:
+        raise AuditSpecError(
+            f"evidence {name!r}: format and options are for files, not data",
+            location=where,
+            hint="drop format/options, or pass the file under path instead of data",
+        )
+    table = to_arrow_table(value["data"], name=name)
+    kind = describe_frame(value["data"])
+    if table.num_columns == 0 or table.num_rows == 0:
+        raise EvidenceError(
+            f"evidence {name!r}: the {kind} is empty "
+            f"({table.num_rows} rows, {table.num_columns} columns)",
+            location=where,
+            hint="audit a frame with the rows to check; an empty audit would pass vacuously",
+        )
+    path = str(value.get("path") or f"{name}.parquet")
+    fields = {k: value[k] for k in ("filter", "columns") if k in value}
+    try:
+        spec = MemoryEvidenceSpec(path=path, data=table, kind=kind, **fields)
+    except ValidationError as exc:
+        raise AuditSpecError(
+            f"evidence {name!r}: {exc.errors()[0]['msg']} at "
+            f"{'.'.join(map(str, exc.errors()[0]['loc']))}",
+            location=where,
+        ) from exc
+    described = {
+        **fields,
+        "path": path,
+        "data": {"kind": kind, "columns": table.column_names, "rows": table.num_rows},
+    }
+    return spec, described
+
+
+class _CallDocument(YamlDocument):
+    """Stands in for the YAML document of a spec that is a Python call: locates by key path."""
+
+    def locate(self, loc: Sequence[str | int], *, key: bool = False) -> Location:
+        """Return the place of ``loc`` in the call, e.g. ``evidence["x"]["columns"]["label"]``."""
+        parts = list(loc)
+        if parts[:1] == ["evidence"] and len(parts) > 1:
+            text = "".join(f"[{p!r}]".replace("'", '"') for p in parts[1:])
+            return Location(f"{PYTHON_SPEC}(evidence{text})")
+        return Location(f"{PYTHON_SPEC}({'.'.join(map(str, parts)) or 'arguments'})")

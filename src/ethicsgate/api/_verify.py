@@ -1,0 +1,44 @@
+"""``ethicsgate.verify``: check a signed report (and, with ``evidence=True``, its inputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ethicsgate.attest.verify import VerificationResult
+
+__all__ = ["verify"]
+
+
+def verify(
+    target: Path | str,
+    key: Ed25519PublicKey | Path | str,
+    *,
+    evidence: bool = False,
+    root: Path | str | None = None,
+) -> VerificationResult:
+    """Verify a signed report folder (or its envelope) with the signer's public key.
+
+    With ``evidence``, also rehash the policy and evidence the report names, under ``root``
+    [default: the working directory]; a frame audited in memory is checked against the file it
+    was saved to (Parquet or Arrow), as ``ethicsgate verify --evidence`` does.
+
+    Returns:
+        ``ok``, and every reason when not verified (a tampered file, a wrong key, ...).
+
+    Raises:
+        VerificationError: the report is not signed, or its envelope cannot be read.
+        SigningError: the key file cannot be read.
+    """
+    from ethicsgate.attest import load_public_key, verify_attestation
+
+    public = load_public_key(Path(key)) if isinstance(key, str | Path) else key
+    return verify_attestation(
+        Path(target),
+        public,
+        check_files=evidence,
+        root=Path(root) if root is not None else None,
+    )

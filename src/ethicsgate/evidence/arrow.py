@@ -1,0 +1,259 @@
+"""In-memory evidence as Arrow tables, and its identity: a digest of a canonical IPC stream.
+
+The Python API audits frames that were never written to a file. Every supported frame (pandas,
+polars, a pyarrow ``Table`` or ``RecordBatchReader``, a DuckDB relation) becomes one
+``pyarrow.Table``: without a copy where the library hands Arrow memory over (polars, pyarrow,
+numeric pandas columns), with one where it cannot (pandas strings, a stream read once).
+
+A report names a file by the sha256 of its bytes. A frame has no bytes of its own, so its
+identity is the **arrow-ipc-sha256** digest: the SHA-256 of the Arrow IPC *stream* format of the
+table in a canonical form, so that equal data gives equal digests whatever library or chunking
+it came from, and the same frame saved as Parquet or Arrow (Feather) hashes the same:
+
+1. every column of the frame, in the frame's order (a pandas index is not a column);
+2. types canonical: dictionary (categorical) columns decoded to their values, every string
+   type as ``large_string``, every binary type as ``large_binary``; no schema or field
+   metadata; every field nullable;
+3. record batches of exactly 65,536 rows (the last one shorter), each array contiguous, from
+   offset 0, the value bytes under a null slot of a fixed-width column set to zero;
+4. written uncompressed with pyarrow's default IPC options (metadata version V5), schema
+   message first, end-of-stream marker last.
+
+``ethicsgate verify --evidence`` reads the saved file back (:func:`read_arrow_file`: Parquet, or
+an Arrow IPC file or stream; pandas' stored index columns dropped) and recomputes the digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ethicsgate.errors import EvidenceError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "ARROW_IPC_SHA256",
+    "BATCH_ROWS",
+    "ArrowDigest",
+    "arrow_ipc_sha256",
+    "describe_frame",
+    "read_arrow_file",
+    "to_arrow_table",
+]
+
+#: The digest kind a report records for in-memory evidence (the prefix of its subject name).
+ARROW_IPC_SHA256 = "arrow-ipc-sha256"
+#: Rows per record batch of the canonical stream.
+BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class ArrowDigest:
+    """The arrow-ipc-sha256 of a table and the length of the stream it hashed."""
+
+    sha256: str
+    size: int
+
+
+def describe_frame(data: object) -> str:
+    """Return what kind of frame ``data`` is, as messages name it (``pandas.DataFrame``)."""
+    cls = type(data)
+    return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
+
+
+def to_arrow_table(data: object, *, name: str) -> pa.Table:
+    """Return ``data`` (pandas, polars, pyarrow, a DuckDB relation) as one Arrow table.
+
+    Raises:
+        EvidenceError: the object is not a frame ethicsgate reads, or a column cannot be
+            converted to Arrow (a pandas object column holding mixed types, named).
+    """
+    import pyarrow as pa
+
+    kind = describe_frame(data)
+    frame: Any = data  # duck-typed below: no frame library is imported here
+    table: Any
+    try:
+        if isinstance(data, pa.Table):
+            table = data
+        elif isinstance(data, pa.RecordBatch):
+            table = pa.Table.from_batches([data])
+        elif isinstance(data, pa.RecordBatchReader):
+            table = data.read_all()  # a stream reads once; the audit scans it several times
+        elif kind == "pandas.DataFrame":
+            table = _from_pandas(data, name)
+        elif kind == "polars.LazyFrame":
+            table = _from_polars(frame.collect())
+        elif hasattr(data, "to_arrow") and kind.startswith("polars."):
+            table = _from_polars(frame)
+        elif kind.startswith("duckdb.") and hasattr(data, "arrow"):
+            # a DuckDB relation (of any connection): materialised as Arrow
+            fetch = getattr(frame, "to_arrow_table", None) or frame.arrow
+            table = fetch()
+            if isinstance(table, pa.RecordBatchReader):
+                table = table.read_all()
+        elif hasattr(data, "__arrow_c_stream__"):  # any Arrow PyCapsule producer
+            table = pa.table(data)
+        else:
+            raise EvidenceError(
+                f"evidence {name!r}: cannot read a {kind} as a table",
+                hint="pass a pandas or polars DataFrame, a pyarrow Table or RecordBatchReader, "
+                "or a DuckDB relation under data:, or a file under path:",
+            )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise EvidenceError(
+            f"evidence {name!r}: cannot convert the {kind} to Arrow: {exc}",
+            hint="give every column one type (e.g. df[col].astype(str) or pd.to_numeric)",
+        ) from exc
+    if not isinstance(table, pa.Table):  # pragma: no cover - each branch returns a Table
+        raise EvidenceError(f"evidence {name!r}: the {kind} did not convert to an Arrow table")
+    return table
+
+
+def _from_polars(frame: Any) -> pa.Table:
+    """Hand a polars frame over without a copy: its strings as Arrow ``string_view``."""
+    import polars as pl
+
+    compat = getattr(pl, "CompatLevel", None)
+    if compat is None:  # polars before 1.0: large_string, copied
+        return frame.to_arrow()
+    return frame.to_arrow(compat_level=compat.newest())
+
+
+def _from_pandas(frame: Any, name: str) -> pa.Table:
+    """Convert a pandas frame column by column, so a failure names its column."""
+    import pyarrow as pa
+
+    names = [str(c) for c in frame.columns]
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise EvidenceError(
+            f"evidence {name!r}: the DataFrame has repeated column names: {', '.join(repeated)}",
+            hint="rename the columns so that each name is unique",
+        )
+    arrays = []
+    for label, column in zip(names, frame.columns, strict=True):
+        try:
+            arrays.append(pa.Array.from_pandas(frame[column]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise EvidenceError(
+                f"evidence {name!r}: column {label!r} cannot be read as one type "
+                f"(dtype {frame[column].dtype}): {exc}",
+                hint=f"give column {label!r} one type, e.g. df[{label!r}].astype(str)",
+            ) from exc
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _canonical_type(t: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        return _canonical_type(t.value_type)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return pa.large_string()
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
+        return pa.large_binary()
+    return t
+
+
+def _zero_scalar(t: pa.DataType) -> pa.Scalar | None:
+    """Return the zero of a fixed-width type whose null slots are zeroed, or None."""
+    import pyarrow as pa
+
+    if pa.types.is_boolean(t):
+        return pa.scalar(False)
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return pa.scalar(0, type=t)
+    if pa.types.is_temporal(t):
+        try:
+            return pa.scalar(0, type=pa.int64()).cast(t)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return pa.scalar(0, type=pa.int32()).cast(t)
+    return None
+
+
+def _canonical_array(array: pa.Array, t: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if array.type != t:
+        array = array.cast(t)
+    # a concatenation allocates fresh buffers: offset 0, no bytes beyond the batch
+    array = pa.concat_arrays([array, array.slice(0, 0)])
+    zero = _zero_scalar(t) if array.null_count else None
+    if zero is not None:
+        filled = pc.fill_null(array, zero)
+        array = pa.Array.from_buffers(
+            t, len(array), [array.buffers()[0], filled.buffers()[1]], null_count=array.null_count
+        )
+    return array
+
+
+class _HashSink:
+    """A write-only file that hashes what it is given."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+
+def arrow_ipc_sha256(table: pa.Table) -> ArrowDigest:
+    """Return the arrow-ipc-sha256 of ``table``: SHA-256 of its canonical IPC stream."""
+    import pyarrow as pa
+
+    schema = pa.schema([pa.field(f.name, _canonical_type(f.type)) for f in table.schema])
+    sink = _HashSink()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), schema) as writer:
+        for offset in range(0, table.num_rows, BATCH_ROWS):
+            part = table.slice(offset, BATCH_ROWS)
+            arrays = [
+                _canonical_array(part.column(i).combine_chunks(), field.type)
+                for i, field in enumerate(schema)
+            ]
+            writer.write_batch(pa.record_batch(arrays, schema=schema))
+    return ArrowDigest(sink.digest.hexdigest(), sink.size)
+
+
+def read_arrow_file(path: Path) -> pa.Table:
+    """Read a saved frame (Parquet, or an Arrow IPC file or stream) without pandas' index.
+
+    Raises:
+        OSError: the file cannot be read.
+        ValueError: it is neither Parquet nor Arrow IPC.
+    """
+    import pyarrow as pa
+
+    with path.open("rb") as handle:
+        magic = handle.read(6)
+    if magic[:4] == b"PAR1":
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+    else:
+        try:
+            if magic == b"ARROW1":
+                table = pa.ipc.open_file(path).read_all()
+            else:
+                with pa.OSFile(str(path), "rb") as source:
+                    table = pa.ipc.open_stream(source).read_all()
+        except pa.ArrowInvalid as exc:
+            raise ValueError(f"neither Parquet nor Arrow IPC ({exc})") from exc
+    pandas_meta = table.schema.pandas_metadata or {}
+    stored_index = [c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)]
+    return table.drop_columns(stored_index) if stored_index else table

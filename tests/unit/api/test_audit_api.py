@@ -1,0 +1,537 @@
+"""``ethicsgate.audit`` in Python: the same results and bytes as the CLI, frames of every kind.
+
+The oracle for an in-memory audit is the same audit of the same rows written to a file and run
+by the CLI's core: rule results must be equal, field for field.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.feather as feather
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from tests.cli.test_audit_cli import FAILING, PASSING
+from tests.conftest import POLICY
+
+import ethicsgate
+from ethicsgate.attest import generate_keypair
+from ethicsgate.audit.run import run_audit
+from ethicsgate.cli import cli
+from ethicsgate.errors import AuditSpecError, EvidenceError, PolicyError
+from ethicsgate.testing import assert_policy
+
+Clock = Callable[[], datetime]
+
+#: Two features, a mapped label, a prediction from a score, a filter; intervals and tests.
+RICH_POLICY = """
+schema_version: 1
+id: rich-policy
+version: "1"
+title: Rich policy
+owner: Tests
+rules:
+  - id: parity
+    kind: fairness
+    dataset: predictions
+    sensitive_features: [sex, race]
+    metrics: [selection_rate, true_positive_rate, false_positive_rate]
+    min_group_size: 5
+    uncertainty: {confidence_level: 0.9, bootstrap_samples: 50, seed: 7, test: auto}
+    assert:
+      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}
+      - {metric: true_positive_rate, aggregate: difference, op: "<=", value: 0.2}
+"""
+
+RICH_COLUMNS = {"label": "y", "prediction": "score >= 0.5"}
+RICH_FILTER = "race <> 'other'"
+
+
+def _rich_frame(n: int = 3000, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["f", "m"], n)
+    race = rng.choice(["a", "b", "c", "other"], n, p=[0.4, 0.3, 0.25, 0.05])
+    score = np.clip(rng.normal(0.5, 0.2, n) + np.where(sex == "m", 0.08, 0.0), 0, 1)
+    y = (rng.random(n) < score).astype("int64")
+    return pd.DataFrame({"sex": sex, "race": race, "y": y, "score": score, "extra": np.arange(n)})
+
+
+def _rules(report_rules: list[Any]) -> list[dict[str, Any]]:
+    return [r.model_dump(mode="json") for r in report_rules]
+
+
+def _folder(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def _csv_frame(text: str) -> pd.DataFrame:
+    rows = [line.split(",") for line in text.strip().splitlines()]
+    frame = pd.DataFrame(rows[1:], columns=rows[0])
+    return frame.astype({"label": "int64", "prediction": "int64"})
+
+
+# -- the API and the CLI --------------------------------------------------------------------
+
+
+def test_an_audit_spec_gives_the_cli_bytes_signed(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    spec = make_audit(FAILING)
+    pair = generate_keypair(tmp_path / "keys")
+    report = ethicsgate.audit(spec.name, clock=frozen_clock)
+    assert report.status == "fail" and not report.passed
+    assert report.spec_json == spec.read_bytes()
+    written = report.write(tmp_path / "api", key=pair.private_path)
+    assert sorted(written) == ["report.html", "report.intoto.json", "report.json", "report.md"]
+
+    real = ethicsgate.audit.run_audit
+
+    def frozen(spec: object, **kwargs: object) -> object:
+        return real(spec, **{**kwargs, "clock": frozen_clock})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ethicsgate.audit, "run_audit", frozen)
+    args = ["audit", spec.name, "--out", "cli", "--key", str(pair.private_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert _folder(tmp_path / "cli") == _folder(tmp_path / "api")
+    assert report.files(pair.private_path) == _folder(tmp_path / "api")
+
+
+def test_a_frame_gives_the_rule_results_of_its_file(
+    write: Callable[[str, str], Path], tmp_path: Path, frozen_clock: Clock
+) -> None:
+    frame = _rich_frame()
+    policy = write("policy.yaml", RICH_POLICY)
+    frame.to_parquet(tmp_path / "data.parquet")
+    spec = write(
+        "audit.yaml",
+        f"""
+        schema_version: 1
+        id: rich
+        policy: policy.yaml
+        evidence:
+          predictions:
+            path: data.parquet
+            filter: "{RICH_FILTER}"
+            columns: {json.dumps(RICH_COLUMNS)}
+        """,
+    )
+    from_file = run_audit(spec, clock=frozen_clock)
+    entry = {"data": frame, "columns": RICH_COLUMNS, "filter": RICH_FILTER}
+    in_memory = ethicsgate.audit(policy, {"predictions": entry}, id="rich", clock=frozen_clock)
+    assert from_file.rules[0].groups, "the oracle audit evaluated groups"
+    assert _rules(in_memory.rules) == _rules(from_file.rules)
+    assert in_memory.result.summary == from_file.summary
+    memory, file = in_memory.result.audit.evidence[0], from_file.audit.evidence[0]
+    assert (memory.rows_read, memory.rows) == (file.rows_read, file.rows) == (3000, file.rows)
+    assert memory.format == "arrow" and memory.path == "predictions.parquet"
+    assert memory.files[0].path == "arrow-ipc-sha256:predictions.parquet"
+    assert in_memory.result.audit.spec_path == "python:ethicsgate.audit"
+    import hashlib
+
+    assert hashlib.sha256(in_memory.spec_json).hexdigest() == in_memory.result.audit.spec_sha256
+    described = json.loads(in_memory.spec_json)["evidence"]["predictions"]
+    assert described["data"] == {
+        "kind": "pandas.DataFrame",
+        "columns": ["sex", "race", "y", "score", "extra"],
+        "rows": 3000,
+    }
+    assert described["filter"] == RICH_FILTER and described["columns"] == RICH_COLUMNS
+    markdown = in_memory.files()["report.md"].decode()
+    assert "(a frame in memory, to be saved there, 3,000 rows read" in markdown
+    assert f"arrow-ipc-sha256 `{memory.sha256}`" in markdown
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [
+        pytest.param(lambda df: pa.Table.from_pandas(df, preserve_index=False), id="pyarrow"),
+        pytest.param(
+            lambda df: pa.Table.from_pandas(df, preserve_index=False).to_reader(max_chunksize=333),
+            id="record-batch-reader",
+        ),
+        pytest.param(lambda df: duckdb.from_df(df), id="duckdb-relation"),
+        pytest.param(
+            lambda df: df.astype({"sex": "category", "race": "category"}), id="pandas-categorical"
+        ),
+        pytest.param(lambda df: df.iloc[::-1].iloc[::-1], id="pandas-non-range-index"),
+        pytest.param(lambda df: pl.from_pandas(df), id="polars"),
+        pytest.param(lambda df: pl.from_pandas(df).lazy(), id="polars-lazy"),
+    ],
+)
+def test_every_kind_of_frame_gives_the_same_results_and_digest(
+    write: Callable[[str, str], Path], frozen_clock: Clock, convert: Callable[[Any], Any]
+) -> None:
+    frame = _rich_frame(n=1200, seed=5)
+    policy = write("policy.yaml", RICH_POLICY)
+
+    def run(data: Any) -> ethicsgate.AuditReport:
+        entry = {"data": data, "columns": RICH_COLUMNS, "filter": RICH_FILTER}
+        return ethicsgate.audit(policy, {"predictions": entry}, clock=frozen_clock)
+
+    reference, other = run(frame), run(convert(frame))
+    assert _rules(other.rules) == _rules(reference.rules)
+    assert other.result.audit.evidence[0].sha256 == reference.result.audit.evidence[0].sha256
+    assert other.result.audit.evidence[0].rows == reference.result.audit.evidence[0].rows
+
+
+def test_a_path_or_a_bare_frame_is_an_entry_too(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING)
+    by_path = ethicsgate.audit("policy.yaml", {"predictions": "data.csv"}, clock=frozen_clock)
+    bare = ethicsgate.audit("policy.yaml", {"predictions": _csv_frame(FAILING)}, clock=frozen_clock)
+    by_spec = run_audit("audit.yaml", clock=frozen_clock)
+    assert _rules(by_path.rules) == _rules(bare.rules) == _rules(by_spec.rules)
+    assert by_path.result.audit.evidence == by_spec.audit.evidence
+
+
+# -- evidence identity ----------------------------------------------------------------------
+
+
+def test_verify_evidence_passes_for_the_frame_saved_and_fails_for_other_rows(
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    pair = generate_keypair(tmp_path / "keys")
+    policy = write("policy.yaml", RICH_POLICY)
+    frame = _rich_frame(n=70_000, seed=11)  # more than one canonical batch
+    frame.loc[3, "sex"] = None
+    frame["noise"] = np.where(np.arange(len(frame)) % 5 == 0, np.nan, 0.5)
+    frame = frame[frame["extra"] % 7 != 0]  # a non-range index: pandas stores it in Parquet
+    entry = {"data": frame, "columns": RICH_COLUMNS, "filter": RICH_FILTER, "path": "pred.parquet"}
+    report = ethicsgate.audit(policy, {"predictions": entry}, clock=frozen_clock)
+    report.write("out", key=pair.private_path)
+
+    def verify() -> tuple[int, str]:
+        args = ["verify", "out", "--key", str(pair.public_path), "--evidence"]
+        result = CliRunner().invoke(cli, args)
+        return result.exit_code, result.output
+
+    assert verify()[0] == 1  # not saved yet
+    assert "pred.parquet: file not found" in verify()[1]
+    frame.to_parquet("pred.parquet")
+    assert verify() == (0, verify()[1]) and "verified" in verify()[1]
+    assert ethicsgate.verify("out", pair.public_path, evidence=True).ok
+
+    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), "pred.parquet")
+    assert verify()[0] == 0, "an Arrow IPC file of the same rows verifies too"
+    pl.from_pandas(frame).write_parquet("pred.parquet")
+    assert verify()[0] == 0, "as does polars' Parquet"
+
+    changed = frame.copy()
+    changed.iloc[100, changed.columns.get_loc("y")] = 1 - changed.iloc[100]["y"]
+    changed.to_parquet("pred.parquet")
+    code, output = verify()
+    assert code == 1 and "arrow-ipc-sha256 differs" in output
+
+
+def test_the_digest_is_the_sha256_of_the_plain_ipc_stream_of_a_simple_table() -> None:
+    import hashlib
+
+    from ethicsgate.evidence.arrow import arrow_ipc_sha256
+
+    table = pa.table({"g": pa.array(["a", "b", None], pa.large_string()), "n": pa.array([1, 2, 3])})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    stream = sink.getvalue().to_pybytes()
+    digest = arrow_ipc_sha256(table)
+    assert digest.sha256 == hashlib.sha256(stream).hexdigest()
+    assert digest.size == len(stream)
+    # the same rows in other chunks and types hash alike; other rows do not
+    chunked = pa.Table.from_batches(table.to_batches(max_chunksize=1))
+    as_string = table.cast(pa.schema([("g", pa.string()), ("n", pa.int64())]))
+    dictionary = table.set_column(0, "g", table.column("g").dictionary_encode())
+    assert {arrow_ipc_sha256(t).sha256 for t in (chunked, as_string, dictionary)} == {digest.sha256}
+    assert arrow_ipc_sha256(table.slice(1)).sha256 != digest.sha256
+
+
+def test_null_slots_hash_alike_whatever_bytes_are_under_them() -> None:
+    from ethicsgate.evidence.arrow import arrow_ipc_sha256
+
+    values = pa.array([1.5, 99.0, 3.0])
+    validity = pa.array([True, False, True]).buffers()[1]
+    under_99 = pa.Array.from_buffers(pa.float64(), 3, [validity, values.buffers()[1]], 1)
+    under_0 = pa.array([1.5, None, 3.0])
+    assert under_99.to_pylist() == under_0.to_pylist()
+    assert (
+        arrow_ipc_sha256(pa.table({"x": under_99})).sha256
+        == arrow_ipc_sha256(pa.table({"x": under_0})).sha256
+    )
+
+
+# -- bad input: located errors, as the CLI gives them ----------------------------------------
+
+
+def test_a_missing_mapped_column_is_the_error_the_cli_gives(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_audit(PASSING)
+    frame = _csv_frame(PASSING)
+    with pytest.raises(EvidenceError) as api:
+        ethicsgate.audit(
+            "policy.yaml", {"predictions": {"data": frame, "columns": {"label": "outcome"}}}
+        )
+    assert "outcome" in api.value.message
+    assert 'evidence["predictions"]["columns"]["label"]' in str(api.value.location)
+    pq.write_table(pa.Table.from_pandas(frame), "data.parquet")
+    spec = Path("audit.yaml")
+    spec.write_text(
+        "schema_version: 1\nid: t\npolicy: policy.yaml\nevidence:\n  predictions:\n"
+        "    path: data.parquet\n    columns: {label: outcome}\n"
+    )
+    with pytest.raises(EvidenceError) as cli_error:
+        run_audit(spec)
+    assert type(api.value) is type(cli_error.value)
+    assert api.value.message == cli_error.value.message
+    assert CliRunner().invoke(cli, ["audit", str(spec)]).exit_code == 2
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "fragment"),
+    [
+        pytest.param(
+            pd.DataFrame({"group": ["a", "b"], "label": ["yes", "no"], "prediction": [1, 0]}),
+            EvidenceError,
+            "label",
+            id="wrong-dtype",
+        ),
+        pytest.param(
+            pd.DataFrame({"group": ["a", "b"], "label": [1, 7], "prediction": [1, 0]}),
+            EvidenceError,
+            "'label' must be 0 or 1, found '7' in row 2",
+            id="not-binary",
+        ),
+        pytest.param(
+            pd.DataFrame({"group": pd.Series([], dtype=str), "label": [], "prediction": []}),
+            EvidenceError,
+            "is empty (0 rows, 3 columns)",
+            id="empty",
+        ),
+        pytest.param(
+            pd.DataFrame({"group": ["a", 1], "label": [1, 0], "prediction": [1, 0]}),
+            EvidenceError,
+            "column 'group' cannot be read as one type",
+            id="mixed-object-column",
+        ),
+        pytest.param(
+            pd.DataFrame({"label": [1, 0], "prediction": [1, 0]}),
+            EvidenceError,
+            "group",
+            id="missing-feature-column",
+        ),
+    ],
+)
+def test_bad_frames_raise_located_errors_naming_the_column(
+    write: Callable[[str, str], Path], frame: pd.DataFrame, error: type[Exception], fragment: str
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(error) as raised:
+        ethicsgate.audit(policy, {"predictions": {"data": frame}})
+    assert fragment in str(raised.value)
+    assert "predictions" in str(raised.value)
+
+
+def test_policy_and_entry_errors_are_located(write: Callable[[str, str], Path]) -> None:
+    frame = _csv_frame(PASSING)
+    bad = write("bad.yaml", POLICY.replace("selection_rate, false", "selection_rte, false"))
+    with pytest.raises(PolicyError, match="selection_rte"):
+        ethicsgate.audit(bad, {"predictions": frame})
+    good = write("policy.yaml", POLICY)
+    with pytest.raises(AuditSpecError, match="unknown key 'colums'"):
+        ethicsgate.audit(good, {"predictions": {"data": frame, "colums": {}}})
+    with pytest.raises(AuditSpecError, match="reads dataset 'predictions'"):
+        ethicsgate.audit(good, {"other": frame})
+    with pytest.raises(EvidenceError, match="cannot read a builtins.list as a table"):
+        ethicsgate.audit(good, {"predictions": {"data": [1, 2]}})
+
+
+# -- the report object ----------------------------------------------------------------------
+
+
+def test_raise_for_status_and_assert_policy_name_the_failing_groups(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    failing = _csv_frame(FAILING)
+    report = ethicsgate.audit(policy, {"predictions": failing})
+    with pytest.raises(ethicsgate.AuditFailed) as raised:
+        report.raise_for_status()
+    assert [r.id for r in raised.value.failing] == ["parity"]
+    message = str(raised.value)
+    assert "parity [fail]" in message and "group=b: selection_rate ratio 0, needs >= 0.8" in message
+    with pytest.raises(AssertionError, match=r"group=b: selection_rate ratio"):
+        assert_policy(policy, {"predictions": failing})
+    passing = assert_policy(policy, {"predictions": _csv_frame(PASSING)})
+    assert passing.raise_for_status() is passing and passing.status == "pass"
+
+
+def test_to_pandas_is_one_row_per_rule_group_and_metric(
+    write: Callable[[str, str], Path], frozen_clock: Clock
+) -> None:
+    policy = write("policy.yaml", RICH_POLICY)
+    entry = {"data": _rich_frame(), "columns": RICH_COLUMNS, "filter": RICH_FILTER}
+    report = ethicsgate.audit(policy, {"predictions": entry}, clock=frozen_clock)
+    table = report.to_pandas()
+    rule = report.rule("parity")
+    assert len(table) == sum(len(g.metrics) for g in rule.groups)
+    assert list(table.columns[:5]) == ["rule", "kind", "status", "sex", "race"]
+    for group in rule.groups:
+        for metric, value in group.metrics.items():
+            row = table[
+                (table["sex"] == group.group["sex"])
+                & (table["race"] == group.group["race"])
+                & (table["metric"] == metric)
+            ]
+            assert len(row) == 1
+            assert row["value"].iloc[0] == pytest.approx(value, abs=0)
+            interval = group.intervals.get(metric)
+            if interval is not None:
+                assert row["interval_low"].iloc[0] == interval.low
+            test = group.tests.get(metric)
+            if test is not None:
+                assert row["p_value"].iloc[0] == test.p_value
+    assert table["p_value"].notna().any() and table["interval_low"].notna().any()
+
+
+def test_repr_html_is_the_report_in_an_iframe_with_no_script(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    report = ethicsgate.audit(policy, {"predictions": _csv_frame(FAILING)})
+    page = report._repr_html_()
+    assert page.startswith("<iframe srcdoc=") and page.endswith("</iframe>")
+    assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
+    assert "&lt;svg" in page, "the charts are inline"
+    assert "parity" in page and repr(report).startswith("<AuditReport test-policy: fail")
+
+
+# -- the package surface --------------------------------------------------------------------
+
+
+def test_import_ethicsgate_loads_nothing_heavy_and_audit_is_both_names() -> None:
+    code = (
+        "import sys, ethicsgate\n"
+        "heavy = [m for m in ('pandas', 'duckdb', 'pyarrow', 'pydantic', 'yaml', 'numpy',"
+        " 'jinja2', 'sqlalchemy') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+        "import ethicsgate.audit.run\n"
+        "print(callable(ethicsgate.audit), ethicsgate.audit.run_audit.__name__)\n"
+        "from ethicsgate import audit, load_policy, verify, open_store, ReviewStore\n"
+        "print(callable(audit), sorted(ethicsgate.__all__) == ethicsgate.__all__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.splitlines()
+    assert out == ["", "True run_audit", "True True"]
+
+
+def test_every_exported_name_resolves() -> None:
+    for name in ethicsgate.__all__:
+        assert getattr(ethicsgate, name) is not None, name
+    assert (Path(ethicsgate.__file__).parent / "py.typed").is_file()
+
+
+def test_record_level_rules_read_frames_as_they_read_files(
+    tmp_path: Path, frozen_clock: Clock
+) -> None:
+    import yaml
+
+    from ethicsgate.examples.bakery import generate_bakery
+
+    generate_bakery(tmp_path)
+    spec = yaml.safe_load((tmp_path / "audit.yaml").read_text())
+    evidence = {}
+    for name, entry in spec["evidence"].items():
+        path = str(tmp_path / entry["path"])
+        # DuckDB relations read the files with the types the file audit sniffs
+        relation = (
+            duckdb.read_json(path, format="newline_delimited")
+            if path.endswith(".jsonl")
+            else duckdb.read_csv(path)
+        )
+        evidence[name] = {"data": relation, "columns": entry.get("columns", {})}
+    in_memory = ethicsgate.audit(tmp_path / "bakery-policy.yaml", evidence, clock=frozen_clock)
+    from_files = run_audit(tmp_path / "audit.yaml", clock=frozen_clock)
+    assert sum(r.violations or 0 for r in from_files.rules) > 0, "the oracle found violations"
+    assert _rules(in_memory.rules) == _rules(from_files.rules)
+    assert {e.format for e in in_memory.result.audit.evidence} == {"arrow"}
+
+
+def test_contracts_report_checks_a_frame_as_it_checks_a_file(
+    write: Callable[[str, str], Path], tmp_path: Path, frozen_clock: Clock
+) -> None:
+    frame = _csv_frame(PASSING)
+    frame.loc[3, "label"] = 7  # breaks the built-in contract: label must be 0/1
+    policy = write("policy.yaml", POLICY)
+    frame.to_parquet(tmp_path / "data.parquet")
+    spec = write(
+        "audit.yaml",
+        """
+        schema_version: 1
+        id: t
+        policy: policy.yaml
+        contracts: report
+        evidence:
+          predictions: {path: data.parquet}
+        """,
+    )
+    from_file = run_audit(spec, clock=frozen_clock)
+    in_memory = ethicsgate.audit(
+        policy, {"predictions": frame}, contracts="report", clock=frozen_clock
+    )
+    assert from_file.rules[0].status == "error" and not from_file.contracts[0].success
+
+    def where(results: list[Any], at: str) -> str:  # the first bad row's place differs
+        text = json.dumps([r.model_dump(mode="json") for r in results])
+        assert at in text
+        return text.replace(at, "<where>")
+
+    frame_at, file_at = "<pandas.DataFrame predictions>", str(tmp_path / "data.parquet")
+    assert where(in_memory.rules, frame_at) == where(from_file.rules, file_at)
+    assert where(in_memory.result.contracts, frame_at) == where(from_file.contracts, file_at)
+
+
+def test_a_shipped_pack_with_a_data_quality_rule_audits_a_frame() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["f", "m"], n),
+            "race_ethnicity": rng.choice(["A", "B", "C"], n),
+            "label": rng.integers(0, 2, n),
+            "prediction": rng.integers(0, 2, n),
+        }
+    )
+    frame.loc[10, "prediction"] = 2  # breaks the pack's data contract (prediction in {0, 1})
+    report = ethicsgate.audit("pack:eeoc-four-fifths", {"applicants": frame})
+    contract = report.rule("selection-data-contract")
+    assert contract.status == "fail" and "prediction" in contract.message
+    assert report.result.audit.policy.path == "pack:eeoc-four-fifths"
