@@ -38,8 +38,8 @@ class AuditSpec(StrictModel):
         description="Evidence a rule cannot read (a missing column, a label that is not 0/1, "
         "a score that is not finite, a timestamp that does not parse, an id naming two "
         "records). stop: the audit stops at the first such value (exit 2, no report). "
-        "report: built-in data contracts derived from the rules are checked with Great "
-        "Expectations first; each failure is reported and only the rules that depend on it "
+        "report: built-in data contracts derived from the rules are checked first (as "
+        "DuckDB queries); each failure is reported and only the rules that depend on it "
         "are error (exit 1 for a block rule).",
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.metrics import METRICS
 from ethicsgate.rules.results import ComparisonTest, Interval
+from ethicsgate.vocabulary import TEST_WORDS
 
 __all__ = [
     "AGGREGATE_WORDS",
@@ -52,7 +53,6 @@ AGGREGATE_WORDS = {
 GROUP_LIMIT = 50
 #: Where every group is, said under a shortened table or chart.
 EVERY_GROUP_IS = "every group is in report.json, groups.parquet and groups.csv"
-_TEST_WORDS = {"z_test": "two-proportion z-test", "fisher_exact": "Fisher's exact test"}
 
 
 def metric_title(metric: str) -> str:
@@ -103,7 +103,7 @@ def fmt_test(test: ComparisonTest | None) -> str:
     if test is None:
         return "—"
     p = fmt_p(test.p_value)
-    return f"p {p if p.startswith('<') else '= ' + p} ({_TEST_WORDS[test.method]})"
+    return f"p {p if p.startswith('<') else '= ' + p} ({TEST_WORDS[test.method]})"
 
 
 @dataclass
