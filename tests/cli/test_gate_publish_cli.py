@@ -47,7 +47,7 @@ def test_gate_writes_report_junit_sarif_and_summary(pipeline: Path) -> None:
         pipeline / "out" / "gate.sarif"
     ).is_file()
     text = summary.read_text()
-    assert text.startswith("earlier step\n## ethicsgate gate `candidate-fail`: ✘ BLOCKED")
+    assert text.startswith("earlier step\n## ethicsgate gate `candidate-fail`: ✘ Release blocked")
     sarif = json.loads((pipeline / "out" / "gate.sarif").read_text())
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "policy.yaml"  # relative to the working directory, as code scanning wants

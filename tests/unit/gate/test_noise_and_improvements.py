@@ -39,10 +39,19 @@ def test_flipping_one_of_150_decisions_does_not_block(
     lines[flip] = lines[flip][: -len("1")] + "0"  # senior: 24 of 50, ratio 1 -> 0.96
     data.write_text("\n".join(lines) + "\n")
 
-    code, output = _gate(spec, "--baseline", "released/report.json", "--out", "candidate")
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    code, output = _gate(
+        spec, "--baseline", "released/report.json", "--out", "candidate", "--github-summary"
+    )
     assert code == 0, output
     assert "BLOCKS" not in output and "WITHIN NOISE" in output
     assert "gate sample: PASS: the release may go ahead" in output
+    # the CI step summary says the same in words, and lists the change as noise
+    text = summary.read_text()
+    assert "Release may go ahead: every blocking rule passed" in text
+    assert "Within noise (1)" in text and "customer_group = senior" in text
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY")
     # beyond the default budget of 0 it is: counting every change, the flip would block
     code, output = _gate(
         spec, "--baseline", "released/report.json", "--out", "c2", "--significance-level", "1"

@@ -153,7 +153,7 @@ def test_junit_with_junitparser(tmp_path: Path, frozen_clock: Callable[[], datet
 def test_summary_says_the_verdict_in_words(frozen_clock: Callable[[], datetime]) -> None:
     _, blocked = _gate("candidate-regressed", frozen_clock, "released")
     text = render_summary(blocked)
-    assert text.startswith("## ethicsgate gate `candidate-regressed`: ✘ BLOCKED")
+    assert text.startswith("## ethicsgate gate `candidate-regressed`: ✘ Release blocked")
     assert (
         "| `approval-parity` | selection_rate.ratio | group = B | 0.95 | 0.85 | 0.1 | 0.02 | ✘ blocks |"
         in text

@@ -14,9 +14,11 @@ __all__ = ["SUMMARY", "render_summary"]
 def render_summary(gate: GateResult) -> str:
     """Return the gate's outcome as GitHub-flavoured Markdown: verdict, rules, regressions."""
     result = gate.result
-    verdict = "✔ PASS: the release may go ahead" if gate.passed else "✘ BLOCKED"
+    verdict = "✔ PASS: the release may go ahead" if gate.passed else "✘ Release blocked"
     lines = [
         f"## ethicsgate gate {_code(result.audit.id)}: {verdict}",
+        "",
+        _cell(gate.verdict),
         "",
         f"Policy {_code(result.audit.policy.id)} {_cell(result.audit.policy.version)} · "
         f"audit status **{result.status}**"
@@ -49,7 +51,21 @@ def render_summary(gate: GateResult) -> str:
                     f"| {r.budget:.4g} | {outcome} |"
                 )
         else:
-            lines.append("No group got worse than its budget allows.")
+            lines.append("Nothing got significantly worse than its budget allows.")
+        if gate.not_significant:
+            lines += [
+                "",
+                f"Within noise ({len(gate.not_significant)}): worse than the budget, but not "
+                f"significantly so at the {gate.significance_level:g} level, so they do not "
+                "block:",
+                "",
+            ]
+            for r in gate.not_significant:
+                p_value = f"p = {r.p_value:.3g}" if r.p_value is not None else "no test"
+                lines.append(
+                    f"- {_code(r.rule)} {_cell(r.assertion)} {_cell(group_label(r.group))}: "
+                    f"{r.baseline:.4g} → {r.candidate:.4g} ({p_value}, {_cell(r.test or '')})"
+                )
     waivers = [(rule.id, w) for rule in result.rules for w in rule.waivers]
     if waivers:
         lines += ["", "### Waivers", ""]
