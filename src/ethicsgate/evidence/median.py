@@ -15,10 +15,12 @@ found by the engine's narrowing search over the bracket instead (one or more ext
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ethicsgate.evidence.model import ScoreProfile
+
+if TYPE_CHECKING:  # numpy only where a median is computed, not for every audit
+    import numpy as np
 
 __all__ = ["BRACKET_ROWS", "MedianPlan", "median_of_counts", "middle_ranks", "plan_median"]
 
@@ -91,6 +93,8 @@ def median_of_counts(
     Raises:
         ValueError: the counts do not reach a middle rank.
     """
+    import numpy as np
+
     values = np.asarray(values, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)
     keys, inverse = np.unique(values, return_inverse=True)

@@ -98,7 +98,14 @@ def test_an_audit_spec_gives_the_cli_bytes_signed(
     assert report.status == "fail" and not report.passed
     assert report.spec_json == spec.read_bytes()
     written = report.write(tmp_path / "api", key=pair.private_path)
-    assert sorted(written) == ["report.html", "report.intoto.json", "report.json", "report.md"]
+    assert sorted(written) == [
+        "groups.csv",
+        "groups.parquet",
+        "report.html",
+        "report.intoto.json",
+        "report.json",
+        "report.md",
+    ]
 
     real = ethicsgate.audit.run_audit
 

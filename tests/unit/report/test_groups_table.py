@@ -225,3 +225,23 @@ def test_verify_fails_when_a_table_is_edited(
     assert [r.split(":")[0] for r in verified.reasons] == [name]
     (out / name).unlink()
     assert verify_attestation(out, public).reasons == [f"{name}: file not found"]
+
+
+def test_empty_tables_are_written_without_arrow_as_arrow_writes_them() -> None:
+    """The header-only files come without importing pyarrow, yet equal what Arrow writes."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    from ethicsgate.report.formats.groups import render_groups_csv, render_groups_parquet
+    from ethicsgate.report.views.groups import GROUP_COLUMNS
+
+    schema = pa.schema([(name, pa.type_for_alias(t)) for name, t in GROUP_COLUMNS.items()])
+    empty = schema.empty_table()
+    sink = io.BytesIO()
+    pa_csv.write_csv(empty, sink)
+    assert render_groups_csv([]) == sink.getvalue()
+    shipped = pq.read_table(io.BytesIO(render_groups_parquet([])))
+    assert shipped.schema.equals(schema) and shipped.num_rows == 0

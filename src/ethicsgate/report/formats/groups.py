@@ -14,6 +14,7 @@ unsigned beside a new report. The columns are listed in ``report/views/groups.py
 from __future__ import annotations
 
 import io
+from importlib import resources
 from typing import Any
 
 from ethicsgate.canonical import GROUPS_CSV, GROUPS_PARQUET
@@ -21,6 +22,7 @@ from ethicsgate.report.formats.base import Format, ReportInput
 from ethicsgate.report.views.groups import GROUP_COLUMNS
 
 __all__ = [
+    "EMPTY_PARQUET",
     "GROUPS_CSV_FORMAT",
     "GROUPS_PARQUET_FORMAT",
     "render_groups_csv",
@@ -38,12 +40,21 @@ def _arrow_table(rows: list[tuple[Any, ...]]) -> Any:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+#: The header-only Parquet file (no rule has groups), as pyarrow writes it; shipped so that an
+#: audit without fairness rules need not import pyarrow (and numpy) to write it. A test checks
+#: that it still reads back as the empty table of GROUP_COLUMNS.
+EMPTY_PARQUET = "empty-groups.parquet"
+
+
 def render_groups_csv(rows: list[tuple[Any, ...]]) -> bytes:
     """Return the group table as CSV (RFC 4180): UTF-8, a header, text quoted, null empty.
 
     Written by Arrow's CSV writer, ten times faster than the ``csv`` module here: floats in
-    their shortest round-trip form, booleans as ``true``/``false``.
+    their shortest round-trip form, booleans as ``true``/``false``. The header alone is written
+    without Arrow, byte for byte as Arrow writes it.
     """
+    if not rows:
+        return (",".join(f'"{name}"' for name in GROUP_COLUMNS) + "\n").encode("utf-8")
     import pyarrow.csv as pa_csv
 
     sink = io.BytesIO()
@@ -53,6 +64,8 @@ def render_groups_csv(rows: list[tuple[Any, ...]]) -> bytes:
 
 def render_groups_parquet(rows: list[tuple[Any, ...]]) -> bytes:
     """Return the group table as Parquet (zstd-compressed, one row group per 1M rows)."""
+    if not rows:
+        return resources.files(__package__).joinpath(EMPTY_PARQUET).read_bytes()
     import pyarrow.parquet as pq
 
     sink = io.BytesIO()
