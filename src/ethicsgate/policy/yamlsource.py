@@ -170,6 +170,8 @@ class _UniqueKeyLoader(_Loader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *anchor`: its keys may be overridden, which is no duplicate
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -179,6 +181,7 @@ class _UniqueKeyLoader(_Loader):
                     key_node.start_mark,
                 )
             seen[key] = key_node
+        self.flatten_mapping(node)  # merge keys first, as PyYAML's own constructor does
         return super().construct_mapping(node, deep=deep)
 
 

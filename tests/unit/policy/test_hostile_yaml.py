@@ -144,3 +144,23 @@ def test_cli_refuses_the_bomb_in_bounded_time_and_memory(tmp_path: Path) -> None
     assert f"{path}:" in stderr and "Traceback" not in stderr
     assert float(elapsed) < 5  # the process start dominates; expanding would take minutes
     assert int(peak_kib) < 150 * 1024  # far below the gigabytes an expansion takes
+
+
+def test_merge_keys_share_options_and_may_be_overridden(tmp_path: Path) -> None:
+    """`<<: *anchor` works (it failed with 'could not determine a constructor'), duplicates
+    written out are still refused."""
+    text = (
+        "common: &common {severity: warn, dataset: chats}\n"
+        "rules:\n"
+        "  - {<<: *common, id: r1}\n"
+        "  - {<<: *common, id: r2, severity: block}\n"
+    )
+    doc = load_yaml(write(tmp_path, "p.yaml", text), error=PolicyError, what="policy")
+    assert doc.data["rules"][0] == {"severity": "warn", "dataset": "chats", "id": "r1"}
+    assert doc.data["rules"][1]["severity"] == "block"
+    with pytest.raises(PolicyError, match="duplicate key 'id'"):
+        load_yaml(
+            write(tmp_path, "d.yaml", "a: {<<: *x, id: 1, id: 2}\n".replace("*x", "{b: 1}")),
+            error=PolicyError,
+            what="policy",
+        )
