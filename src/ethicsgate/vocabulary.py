@@ -26,6 +26,7 @@ __all__ = [
     "STATUS_ICONS",
     "STATUS_WORDS",
     "TEST_WORDS",
+    "p_value_words",
     "OperatorWords",
     "PublicStatus",
     "StatusWords",
@@ -105,6 +106,12 @@ TEST_WORDS: dict[str, str] = {
     "z_test": "two-proportion z-test",
     "fisher_exact": "Fisher's exact test",
 }
+
+
+def p_value_words(p: float) -> str:
+    """Return a p-value as reports and review items write it: ``p = 0.0123``, ``p < 0.0001``."""
+    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4g}"
+
 
 #: A group's value when the evidence has none.
 MISSING = "(missing)"

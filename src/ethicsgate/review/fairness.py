@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ethicsgate.metrics import METRICS
-from ethicsgate.vocabulary import OP_WORDS, TEST_WORDS, group_label
+from ethicsgate.vocabulary import OP_WORDS, TEST_WORDS, group_label, p_value_words
 
 if TYPE_CHECKING:
     from ethicsgate.rules.results import (
@@ -86,10 +86,6 @@ def _rate_words(metric: str, value: float | None) -> str:
     if metric in METRICS or metric == "impact_ratio":
         return f"{value * 100:.1f} %"
     return f"{value:.4g}"
-
-
-def _p_words(p: float) -> str:
-    return "p < 0.0001" if p < 1e-4 else f"p = {p:.4g}"
 
 
 def _counts(successes: int, trials: int) -> str:
@@ -209,7 +205,7 @@ class _Facts:
         if self.test is not None:
             text += (
                 f" A {TEST_WORDS[self.test.method]} of the difference from {who} gives "
-                f"{_p_words(self.test.p_value)}"
+                f"{p_value_words(self.test.p_value)}"
             )
             if a.significant_at is not None:
                 significant = self.test.p_value < a.significant_at

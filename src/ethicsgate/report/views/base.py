@@ -14,7 +14,7 @@ from typing import Any
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.metrics import METRICS
 from ethicsgate.rules.results import ComparisonTest, Interval
-from ethicsgate.vocabulary import TEST_WORDS
+from ethicsgate.vocabulary import TEST_WORDS, p_value_words
 
 __all__ = [
     "AGGREGATE_WORDS",
@@ -90,7 +90,7 @@ def fmt_p(value: float | None) -> str:
     """Format a p-value: four significant digits, or ``< 0.0001``."""
     if value is None:
         return "—"
-    return "< 0.0001" if value < 1e-4 else f"{value:.4g}"
+    return p_value_words(value).removeprefix("p ").removeprefix("= ")
 
 
 def fmt_interval(interval: Interval | None, fmt: Callable[[float], str]) -> str:
@@ -102,8 +102,7 @@ def fmt_test(test: ComparisonTest | None) -> str:
     """Format a test as ``p = 0.012 (z-test)``."""
     if test is None:
         return "—"
-    p = fmt_p(test.p_value)
-    return f"p {p if p.startswith('<') else '= ' + p} ({TEST_WORDS[test.method]})"
+    return f"{p_value_words(test.p_value)} ({TEST_WORDS[test.method]})"
 
 
 @dataclass
