@@ -195,6 +195,19 @@ BAD_INPUT = [
         "'prediction' must be 0 or 1, found 'maybe' in row 1, line 2",
     ),
     (
+        # the CSV sniffer reads yes/no as booleans; labels are read as written (#22 item 8)
+        "evidence_yes_no_label",
+        {"data": "group,label,prediction\na,yes,1\nb,no,0\n"},
+        "'label' must be 0 or 1, found 'yes' in row 1, line 2",
+    ),
+    (
+        "evidence_hired_rejected_prediction",
+        {"data": "group,label,prediction\na,1,hired\nb,0,rejected\n"},
+        "hint: values are read as written (prediction holds 'hired', 'rejected'): map "
+        "prediction to the condition that means 1 under evidence.predictions.columns, e.g. "
+        "prediction: \"prediction = 'hired'\"",
+    ),
+    (
         "evidence_missing_column",
         {"data": "grp,label,prediction\na,1,1\n"},
         "evidence 'predictions' has no column 'group'",

@@ -63,6 +63,33 @@ def _option_sql(value: Any) -> str:
     return sql_literal(value)
 
 
+#: Spellings that usually mean 1 (the hint of a label or prediction read as written).
+_POSITIVE_WORDS = frozenset(
+    [
+        "yes",
+        "y",
+        "t",
+        "true",
+        "1",
+        "hired",
+        "approved",
+        "accepted",
+        "granted",
+        "selected",
+        "positive",
+        "pass",
+        "offer",
+        "offered",
+        "admitted",
+        "eligible",
+        "high",
+        "ja",
+        "oui",
+        "si",
+        "sí",
+    ]
+)
+
 #: Bins per histogram pass of the median search, and the row count below which the remaining
 #: candidates are counted value by value.
 _HISTOGRAM_BINS = 4096
@@ -143,6 +170,8 @@ class DuckDBDataset:
     table: Any = field(default=None, repr=False)
     """In-memory evidence (the Python API): a ``pyarrow.Table`` read as a view; else None."""
     _view_registered: bool = field(default=False, repr=False)
+    _text_columns: set[str] = field(default_factory=set, repr=False)
+    """CSV columns read as written (VARCHAR) although the sniffer saw booleans in them."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -164,6 +193,8 @@ class DuckDBDataset:
         else:
             function = "read_json"
             options.setdefault("format", "newline_delimited" if self.format == "jsonl" else "auto")
+        if self._text_columns and not {"types", "column_types", "dtypes"} & set(options):
+            options["types"] = dict.fromkeys(sorted(self._text_columns), "VARCHAR")
         args = "".join(f", {k} = {_option_sql(v)}" for k, v in options.items())
         return f"{function}({paths}{args})"
 
@@ -263,6 +294,9 @@ class DuckDBDataset:
         normalized: dict[str, str] = {}
         for role in roles:
             expr, kind = self.checked_expression(role, available)
+            if role in binary_roles and self._read_as_written(expr, kind, available):
+                available = self.columns()
+                expr, kind = self.checked_expression(role, available)
             field = f"_t.c{len(keys)}"
             keys.append((expr, kind))
             if role in binary_roles:
@@ -296,6 +330,23 @@ class DuckDBDataset:
                 self._raise_bad_binary(role, normalized[role], kept)
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
+
+    def _read_as_written(self, expr: str, kind: str, available: list[tuple[str, str]]) -> bool:
+        """Read a CSV column as text when the sniffer made booleans of it; True if it did.
+
+        DuckDB's CSV sniffer reads ``yes``/``no`` and ``t``/``f`` as BOOLEAN. A label or a
+        prediction is read as written: only 0/1 and true/false are 0/1 without a mapping,
+        so ``yes`` becomes a located error with the mapping to write, never a silent 1.
+        """
+        if self.format != "csv" or kind != "BOOLEAN":
+            return False
+        for name, column_kind in available:
+            if column_kind == "BOOLEAN" and expr in (name, quote_ident(name)):
+                if name in self._text_columns:
+                    return False
+                self._text_columns.add(name)
+                return True
+        return False
 
     def _grouped_sql(
         self, keys: Sequence[tuple[str, str]], sums: Sequence[str], outer: Sequence[str]
@@ -746,13 +797,47 @@ class DuckDBDataset:
         return mapped
 
     def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
+        expr = self.role_expression(role)
+
+        def hint(value: object) -> str:
+            if not (isinstance(value, str) and value.strip()):
+                return (
+                    "fix the data, or exclude such rows with a filter in the audit spec, or "
+                    f"map {role} to an expression that yields 0/1"
+                )
+            values = self._distinct_text(expr, limit=6)
+            positive = next((v for v in values if v.strip().lower() in _POSITIVE_WORDS), None)
+            column = (
+                expr[1:-1]
+                if expr == quote_ident(expr[1:-1]) and expr[1:-1].isidentifier()
+                else expr
+            )
+            example = sql_literal(positive or value.strip())
+            shown = ", ".join(repr(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+            return (
+                f"values are read as written ({role} holds {shown}): map {role} to the "
+                f"condition that means 1 under evidence.{self.name}.columns, e.g. "
+                f'{role}: "{column} = {example}"'
+                + ("" if positive else f" with the value that means 1 in place of {example}")
+                + " (or fix the data, or exclude such rows with a filter)"
+            )
+
         self.raise_at_first_row(
             role,
             f"({kept}) AND ({normalized}) IS NULL",
             problem=f"{role!r} must be 0 or 1",
-            hint=f"fix the data, or exclude such rows with a filter in the audit spec, or "
-            f"map {role} to an expression that yields 0/1",
+            hint="",
+            hint_of=hint,
         )
+
+    def _distinct_text(self, expr: str, *, limit: int) -> list[str]:
+        """Return up to ``limit`` distinct non-null values of ``expr`` as text, sorted."""
+        rows = diagnostic_rows(
+            f"SELECT DISTINCT CAST(({expr}) AS VARCHAR) AS v FROM {self.source_sql()} "
+            f"WHERE ({expr}) IS NOT NULL ORDER BY v LIMIT {int(limit)}",
+            tables=self.memory_tables(),
+        )
+        return [str(row[0]) for row in rows or []]
 
     def raise_at_first_row(
         self,
@@ -762,6 +847,7 @@ class DuckDBDataset:
         problem: str,
         hint: str,
         suffix: str = "",
+        hint_of: Callable[[object], str] | None = None,
     ) -> None:
         """Raise an EvidenceError naming the file, row (and CSV line) of the first bad value.
 
@@ -780,7 +866,7 @@ class DuckDBDataset:
                 f"evidence {self.name!r}: {problem}, found {shown} in row {number}{line}, "
                 f"column {expr}{suffix}",
                 location=Location(str(file)),
-                hint=hint,
+                hint=hint_of(value) if hint_of is not None else hint,
             )
         raise EvidenceError(  # pragma: no cover - the scan found one; the row search must too
             f"evidence {self.name!r}: {problem}; the scan found such values but no row matched",

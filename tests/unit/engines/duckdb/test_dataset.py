@@ -354,3 +354,41 @@ def test_list_and_mapping_options_reach_duckdb(
         options={"names": ["gender", "label", "prediction"], "types": {"gender": "VARCHAR"}},
     )
     assert set(_counts(named, ["gender", "label", "prediction"]).frame["gender"]) == {"F"}
+
+
+@pytest.mark.parametrize(
+    ("values", "shown", "mapping"),
+    [
+        # DuckDB's CSV sniffer reads yes/no and t/f as BOOLEAN: they are read as written
+        (["yes", "no", "yes"], "'no', 'yes'", "label = 'yes'"),
+        (["t", "f", "t"], "'f', 't'", "label = 't'"),
+        (["hired", "rejected", "hired"], "'hired', 'rejected'", "label = 'hired'"),
+        (["A", "B", "A"], "'A', 'B'", "label = 'A'\" with the value that means 1"),
+    ],
+)
+def test_labels_are_read_as_written_and_the_error_names_the_mapping(
+    write: Callable[[str, str], Path],
+    tmp_path: Path,
+    values: list[str],
+    shown: str,
+    mapping: str,
+) -> None:
+    rows = "\n".join(f"g{i},{v},0" for i, v in enumerate(values))
+    write("d.csv", "grp,label,prediction\n" + rows + "\n")
+    with pytest.raises(EvidenceError) as info:
+        _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+    assert "'label' must be 0 or 1, found" in info.value.message
+    assert "in row 1, line 2" in info.value.message
+    assert f"label holds {shown}" in (info.value.hint or "")
+    assert f'label: "{mapping}' in (info.value.hint or "")
+
+
+def test_a_mapped_condition_over_yes_no_is_read_as_the_mapping_says(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("d.csv", "grp,outcome,prediction\na,yes,0\nb,no,1\nc,yes,1\n")
+    counts = _counts(
+        _open("d.csv", tmp_path, columns={"label": "outcome = 'yes'"}),
+        ["grp", "label", "prediction"],
+    )
+    assert counts.frame.sort_values("grp")["label"].tolist() == [1, 0, 1]
