@@ -11,12 +11,14 @@ import json
 from typing import Any
 
 __all__ = [
+    "FINDINGS_PARQUET",
     "GROUPS_CSV",
     "GROUPS_PARQUET",
     "REPORT_FILES",
     "REPORT_HTML",
     "REPORT_JSON",
     "REPORT_MARKDOWN",
+    "RENDERED_REPORT_FILES",
     "STATEMENT_FILES",
     "STATEMENT_HTML",
     "STATEMENT_JSON",
@@ -29,8 +31,12 @@ REPORT_HTML = "report.html"
 REPORT_MARKDOWN = "report.md"
 GROUPS_PARQUET = "groups.parquet"
 GROUPS_CSV = "groups.csv"
-#: The files of a report, beside its envelope: each is rendered and signed.
-REPORT_FILES = (REPORT_JSON, REPORT_HTML, REPORT_MARKDOWN, GROUPS_PARQUET, GROUPS_CSV)
+FINDINGS_PARQUET = "findings.parquet"
+#: The files of a report rendered from its result (report/formats).
+RENDERED_REPORT_FILES = (REPORT_JSON, REPORT_HTML, REPORT_MARKDOWN, GROUPS_PARQUET, GROUPS_CSV)
+#: The files of a report, beside its envelope, all signed: the rendered ones and the findings
+#: the audit run collects (audit/findings.py).
+REPORT_FILES = (*RENDERED_REPORT_FILES, FINDINGS_PARQUET)
 
 STATEMENT_JSON = "statement.json"
 STATEMENT_HTML = "statement.html"

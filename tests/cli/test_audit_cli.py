@@ -33,6 +33,7 @@ def test_passing_audit_exits_0_and_writes_the_report_files(
     code, stdout, stderr = run("audit", str(spec), "--out", str(out))
     assert code == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        "findings.parquet",
         "groups.csv",
         "groups.parquet",
         "report.html",

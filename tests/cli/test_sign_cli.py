@@ -58,6 +58,7 @@ def test_round_trip(signed: dict[str, Path]) -> None:
         "report.md",
         "groups.parquet",
         "groups.csv",
+        "findings.parquet",
         "audit.yaml",
         "policy.yaml",
         "data.csv",

@@ -114,6 +114,9 @@ class AuditReport:
     """The bytes the report's ``spec_sha256`` is the digest of: the audit spec file, or the
     canonical JSON of the ``ethicsgate.audit`` call's arguments (frames described, not kept:
     a report does not hold on to the data it audited)."""
+    findings_parquet: bytes | None = field(default=None, repr=False)
+    """``findings.parquet``: every violating record of every record-level rule (None when the
+    result was built without collecting them)."""
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -251,7 +254,7 @@ class AuditReport:
         """
         from ethicsgate.session.audit import render_report_files
 
-        return render_report_files(self.result, _signing_key(key))
+        return render_report_files(self.result, _signing_key(key), findings=self.findings_parquet)
 
     def write(
         self, out: Path | str, key: Ed25519PrivateKey | Path | str | None = None

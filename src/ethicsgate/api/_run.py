@@ -88,7 +88,7 @@ def audit(
             a value a rule cannot read (its column named).
     """
     from ethicsgate.api._report import AuditReport
-    from ethicsgate.audit.run import run_audit
+    from ethicsgate.session.audit import run_collecting_findings
 
     if evidence is None:
         if not isinstance(policy, str | Path):
@@ -103,11 +103,11 @@ def audit(
         loaded = build_audit(
             policy, evidence, id=id, title=title, contracts=contracts, base_dir=base_dir
         )
-    result = run_audit(
+    result, findings = run_collecting_findings(
         loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
     )
     spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
-    return AuditReport(result=result, spec_json=spec_json)
+    return AuditReport(result=result, spec_json=spec_json, findings_parquet=findings)
 
 
 def build_audit(

@@ -69,6 +69,7 @@ def cli() -> None:
 def _register() -> None:
     from ethicsgate.cli.audit import audit
     from ethicsgate.cli.examples import examples
+    from ethicsgate.cli.findings import findings
     from ethicsgate.cli.gate import gate
     from ethicsgate.cli.init import init
     from ethicsgate.cli.keys import keys
@@ -77,7 +78,7 @@ def _register() -> None:
     from ethicsgate.cli.review import review
     from ethicsgate.cli.verify import verify
 
-    for command in (audit, examples, gate, init, keys, policy, publish, review, verify):
+    for command in (audit, examples, findings, gate, init, keys, policy, publish, review, verify):
         cli.add_command(command)
 
 

@@ -14,7 +14,7 @@ are checked against. Rules never see a connection.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +189,16 @@ class Rows(Protocol):
 
         Raises:
             EvidenceError: two different rows share a record id (both are named).
+        """
+        ...
+
+    def violation_batches(
+        self, sql: str, fields: Sequence[str], *, batch_rows: int
+    ) -> Iterator[list[Mapping[str, Any]]]:
+        """Yield every violating record of a verdict query by id, ``batch_rows`` at a time.
+
+        Each record is a mapping of ``_id``, ``_reason`` and the finding fields, as
+        :meth:`verdicts` lists them; the engine streams them, so memory is bounded at any count.
         """
         ...
 

@@ -603,7 +603,8 @@ class RecordRuleBase(RuleBase):
         default=1000,
         ge=0,
         le=100_000,
-        description="How many violating records the report lists; all are counted.",
+        description="How many violating records the report lists; all are counted, and all "
+        "are in findings.parquet.",
     )
 
     @property

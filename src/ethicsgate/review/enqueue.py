@@ -6,17 +6,16 @@ review (``review:`` in the policy; unset means block rules do) whose outcome is 
 (record id ``group:race=Asian``), a borderline fairness result for a person to look at, with
 the numbers behind it (:func:`ethicsgate.review.fairness.fairness_fields`).
 
-All of them, not the report's first ``max_findings``: with ``--enqueue`` the audit runs with
-``max_findings`` raised to the policy language's maximum for reviewed rules (see
-:func:`widen_findings`), the full list stays in memory for the queue, and the report is cut back
-to each rule's own ``max_findings`` (:func:`narrow_findings`), so the report is the same bytes
-with or without ``--enqueue``.
+All of them, not the report's first ``max_findings``: the audit session collects every
+finding of every record-level rule into ``findings.parquet`` (``audit/findings.py``) and the
+queue is fed from that file, batch by batch (:func:`item_batches`), so a rule with 250,000
+violating records queues 250,000 items and the report is the same bytes with or without
+``--enqueue``. Without the file (a result built by hand), the listed findings are queued.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,22 +26,20 @@ from ethicsgate.review.store import EnqueueResult, ReviewStore, format_time
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
-    from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.policy.models import PolicyPack, RuleBase
     from ethicsgate.rules.results import RuleResult
 
 __all__ = [
-    "MAX_ENQUEUE_FINDINGS",
+    "ENQUEUE_BATCH",
     "enqueue",
     "group_record_id",
+    "item_batches",
     "items_from_audit",
-    "narrow_findings",
     "review_options",
-    "widen_findings",
 ]
 
-#: The most findings one rule can hand the queue per audit (the policy language's max_findings).
-MAX_ENQUEUE_FINDINGS = 100_000
+#: Review items per enqueue transaction when the queue is fed from findings.parquet.
+ENQUEUE_BATCH = 10_000
 
 
 def review_options(rule: RuleBase) -> ReviewOptions | None:
@@ -71,70 +68,78 @@ def _fairness_items(rule: RuleResult) -> list[tuple[str, str, dict[str, str | No
 
 
 def items_from_audit(
-    result: AuditResult, pack: PolicyPack, *, now: datetime
+    result: AuditResult, pack: PolicyPack, *, now: datetime, findings: bytes | None = None
 ) -> list[NewReviewItem]:
-    """Return a review item for every finding of the rules that ask for review."""
+    """Return a review item for every finding of the rules that ask for review.
+
+    ``findings``: the bytes of ``findings.parquet``; record-level items come from it (every
+    finding), else from the findings the result lists.
+    """
+    return [
+        item for batch in item_batches(result, pack, now=now, findings=findings) for item in batch
+    ]
+
+
+def item_batches(
+    result: AuditResult,
+    pack: PolicyPack,
+    *,
+    now: datetime,
+    findings: bytes | None = None,
+    batch: int | None = None,
+) -> Iterator[list[NewReviewItem]]:
+    """Yield the review items of :func:`items_from_audit` at most ``batch`` at a time.
+
+    ``batch`` defaults to :data:`ENQUEUE_BATCH`.
+    """
+    batch = batch or ENQUEUE_BATCH
     rules_by_id = {rule.id: rule for rule in pack.rules}
     policy = result.audit.policy
-    items: list[NewReviewItem] = []
+    reviewed: dict[str, tuple[RuleResult, str]] = {}
     for rule_result in result.rules:
         rule = rules_by_id.get(rule_result.id)
         options = review_options(rule) if rule is not None else None
         if options is None or rule_result.status.value not in options.on:
             continue
-        due_at = format_time(now + options.sla)
-        # groups that fail an assertion (fairness), and listed records (record-level kinds)
-        found = _fairness_items(rule_result)
-        found += [(f.record_id, f.reason, dict(f.fields)) for f in rule_result.findings]
-        for record_id, reason, fields in found:
-            items.append(
-                NewReviewItem(
-                    policy_id=policy.id,
-                    policy_version=policy.version,
-                    rule_id=rule_result.id,
-                    record_id=record_id,
-                    audit_id=result.audit.id,
-                    severity=rule_result.severity,
-                    fields=fields,
-                    reason=reason,
-                    due_at=due_at,
-                )
-            )
-    return items
+        reviewed[rule_result.id] = (rule_result, format_time(now + options.sla))
+
+    def item(rule_id: str, record_id: str, reason: str, fields: dict[str, Any]) -> NewReviewItem:
+        rule_result, due_at = reviewed[rule_id]
+        return NewReviewItem(
+            policy_id=policy.id,
+            policy_version=policy.version,
+            rule_id=rule_id,
+            record_id=record_id,
+            audit_id=result.audit.id,
+            severity=rule_result.severity,
+            fields=fields,
+            reason=reason,
+            due_at=due_at,
+        )
+
+    pending: list[NewReviewItem] = []
+    for rule_id, (rule_result, _) in reviewed.items():
+        # groups that fail an assertion (fairness)
+        pending += [item(rule_id, *found) for found in _fairness_items(rule_result)]
+        if findings is None:  # the listed records (record-level kinds)
+            pending += [
+                item(rule_id, f.record_id, f.reason, dict(f.fields)) for f in rule_result.findings
+            ]
+        while len(pending) >= batch:
+            yield pending[:batch]
+            pending = pending[batch:]
+    if findings is not None and reviewed:
+        from ethicsgate.audit.findings import finding_batches
+
+        for rows in finding_batches(findings, rules=list(reviewed)):
+            pending += [item(r["rule_id"], r["record_id"], r["reason"], r["fields"]) for r in rows]
+            while len(pending) >= batch:
+                yield pending[:batch]
+                pending = pending[batch:]
+    if pending:
+        yield pending
 
 
 def enqueue(store: ReviewStore, items: Sequence[NewReviewItem], *, actor: str) -> EnqueueResult:
     """Add the items the store does not hold yet (key: policy id + rule id + record id)."""
     return store.enqueue(items, actor=actor)
-
-
-def widen_findings(audit: LoadedAudit) -> LoadedAudit:
-    """Return the audit with every reviewed record rule listing all its findings (up to 100k)."""
-    pack = audit.policy.pack
-    rules: list[Any] = []
-    for rule in pack.rules:
-        if rule.findings_limit is not None and review_options(rule) is not None:
-            rule = rule.model_copy(update={"max_findings": MAX_ENQUEUE_FINDINGS})
-        rules.append(rule)
-    wide = pack.model_copy(update={"rules": rules})
-    policy = dataclasses.replace(audit.policy, pack=wide)
-    return dataclasses.replace(audit, policy=policy)
-
-
-def narrow_findings(result: AuditResult, pack: PolicyPack) -> AuditResult:
-    """Return the result with each rule's findings cut back to the policy's ``max_findings``."""
-    limits = {r.id: r.findings_limit for r in pack.rules if r.findings_limit is not None}
-    rules = []
-    for rule in result.rules:
-        limit = limits.get(rule.id)
-        if limit is not None and len(rule.findings) > limit:
-            total = rule.findings_total if rule.findings_total is not None else len(rule.findings)
-            rule = rule.model_copy(
-                update={
-                    "findings": rule.findings[:limit],
-                    "findings_total": total,
-                    "findings_truncated": True,
-                }
-            )
-        rules.append(rule)
-    return result.model_copy(update={"rules": rules})

@@ -74,9 +74,10 @@ def review_actor(actor: str | None = None) -> str:
 class AuditReviewStep:
     """What an audit does for the review queue around its run.
 
-    With ``enqueue`` the audit runs with every reviewed rule listing all its findings, so the
-    queue gets all of them; the report is cut back to each rule's ``max_findings`` afterwards,
-    so its bytes are the same with or without ``enqueue``.
+    With ``enqueue`` every finding goes to the queue: the failing groups of fairness rules and
+    every violating record of the record-level rules, read from ``findings.parquet`` (the
+    session collects it while the audit runs), however many. The report is not changed by
+    enqueueing beyond the queue's state.
     """
 
     def __init__(self, store: ReviewStore, *, enqueue: bool, actor: str | None = None) -> None:
@@ -87,7 +88,7 @@ class AuditReviewStep:
         self._pack: PolicyPack | None = None
 
     def prepare(self, spec: Path | str | LoadedAudit) -> Path | str | LoadedAudit:
-        """Return what to run: ``spec`` itself, or (with ``enqueue``) it with findings widened.
+        """Return what to run: the spec, loaded (with ``enqueue``, to know its policy).
 
         Raises:
             AuditSpecError, PolicyError: the spec or its policy is wrong (with ``enqueue``).
@@ -95,20 +96,26 @@ class AuditReviewStep:
         if not self.enqueue:
             return spec
         from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
-        from ethicsgate.review.enqueue import widen_findings
 
         loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
         self._pack = loaded.policy.pack
-        return widen_findings(loaded)
+        return loaded
 
-    def finish(self, result: AuditResult, *, now: datetime | None = None) -> AuditResult:
+    def finish(
+        self,
+        result: AuditResult,
+        *,
+        now: datetime | None = None,
+        findings: bytes | None = None,
+    ) -> AuditResult:
         """Enqueue the findings (with ``enqueue``); return the result with the queue's state.
 
-        ``now`` (default: the current time) sets the new items' due times. The store is
-        closed afterwards.
+        ``now`` (default: the current time) sets the new items' due times; ``findings``: the
+        bytes of ``findings.parquet``, every record-level finding (without it, the findings
+        the result lists). The store is closed afterwards.
         """
         from ethicsgate.audit.result import ReviewRuleSummary, ReviewSummary
-        from ethicsgate.review.enqueue import enqueue, items_from_audit, narrow_findings
+        from ethicsgate.review.enqueue import enqueue, item_batches
 
         added = existing = 0
         with self.store as store:
@@ -116,10 +123,10 @@ class AuditReviewStep:
                 if self._pack is None:
                     raise RuntimeError("AuditReviewStep.finish called before prepare")
                 when = now if now is not None else datetime.now(UTC)
-                items = items_from_audit(result, self._pack, now=when)
-                outcome = enqueue(store, items, actor=review_actor(self.actor))
-                added, existing = outcome.added, outcome.existing
-                result = narrow_findings(result, self._pack)
+                actor = review_actor(self.actor)
+                for items in item_batches(result, self._pack, now=when, findings=findings):
+                    outcome = enqueue(store, items, actor=actor)
+                    added, existing = added + outcome.added, existing + outcome.existing
             stats = store.stats(audit_id=result.audit.id)
             url = store.url
         rules = [

@@ -11,17 +11,22 @@ per candidate record and these columns:
 
 ``summarize`` has the engine read the verdicts in one pass (:meth:`Rows.verdicts`): the counts,
 the violations by reason and the first ``max_findings`` violating records by id, so a check over
-millions of records never materialises its violations in Python.
+millions of records never materialises its violations in Python. While a findings sink is
+collecting (:func:`collecting_findings`, which the audit session sets up for
+``findings.parquet``), every violating record is handed to it too, streamed from the engine in
+batches when there are more than the report lists.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from ethicsgate.evidence.engine import Dialect, Rows
 from ethicsgate.evidence.roles import Role
@@ -31,10 +36,13 @@ from ethicsgate.policy.models import RecordRuleBase, Severity
 from ethicsgate.rules.results import Finding, RuleResult, RuleStatus, StratumResult
 
 __all__ = [
+    "FINDINGS_BATCH_ROWS",
     "WHITESPACE",
+    "FindingsSink",
     "MessageFn",
     "Verdicts",
     "blank_sql",
+    "collecting_findings",
     "fmt_time",
     "fmt_value",
     "sql_list",
@@ -46,6 +54,30 @@ __all__ = [
 WHITESPACE = " \t\n\r\x0b\x0c"
 
 MessageFn = Callable[[str, Mapping[str, Any]], str]
+
+#: Violating records per batch streamed from the engine into a findings sink.
+FINDINGS_BATCH_ROWS = 50_000
+
+
+class FindingsSink(Protocol):
+    """Where every finding of an audit goes (``findings.parquet``), rule by rule, by id."""
+
+    def add(self, rule_id: str, findings: Sequence[Finding]) -> None:
+        """Add a batch of a rule's findings, in record-id order."""
+        ...
+
+
+_SINK: ContextVar[FindingsSink | None] = ContextVar("ethicsgate_findings_sink", default=None)
+
+
+@contextmanager
+def collecting_findings(sink: FindingsSink) -> Iterator[FindingsSink]:
+    """Hand every finding of the record-level rules evaluated inside the block to ``sink``."""
+    token = _SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _SINK.reset(token)
 
 
 @dataclass(frozen=True)
@@ -125,16 +157,25 @@ def summarize(
         verdicts.sql, verdicts.fields, limit=limit, id_role=verdicts.id_role
     )
     records, violations, by_reason = counted.records, counted.violations, counted.by_reason
-    rows = counted.listed[: rule.max_findings]
-    findings = [
-        Finding(
+
+    def finding(row: Mapping[str, Any]) -> Finding:
+        return Finding(
             record_id=str(row["_id"]),
             reason=row["_reason"],
             message=messages(row["_reason"], row),
             fields={f: fmt_value(row[f]) for f in verdicts.fields},
         )
-        for row in rows
-    ]
+
+    findings = [finding(row) for row in counted.listed[: rule.max_findings]]
+    sink = _SINK.get()
+    if sink is not None and violations:
+        if len(counted.listed) >= violations:  # the engine listed them all already
+            sink.add(rule.id, [finding(row) for row in counted.listed])
+        else:
+            for batch in verdicts.table.violation_batches(
+                verdicts.sql, verdicts.fields, batch_rows=FINDINGS_BATCH_ROWS
+            ):
+                sink.add(rule.id, [finding(row) for row in batch])
     base: dict[str, Any] = {
         "id": rule.id,
         "kind": rule.kind,  # type: ignore[attr-defined]  # each subclass declares it

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,6 +30,7 @@ __all__ = [
     "default_out_dir",
     "render_report_files",
     "run_and_report",
+    "run_collecting_findings",
     "signer_fingerprint",
     "utc_now",
     "write_report_files",
@@ -77,13 +78,45 @@ def signer_fingerprint(key: Ed25519PrivateKey | None) -> str | None:
     return key_fingerprint(key.public_key())
 
 
+def run_collecting_findings(
+    audit: Path | str | LoadedAudit, **options: Any
+) -> tuple[AuditResult, bytes]:
+    """Run the audit (``run_audit(audit, **options)``); return it and ``findings.parquet``.
+
+    The findings file holds every violating record of every record-level rule, streamed from
+    the engine while the rules are evaluated (``audit/findings.py``).
+    """
+    # looked up on the package when called, as the CLI always did: a patched run_audit is run
+    from ethicsgate.audit import run_audit
+    from ethicsgate.audit.findings import FindingsWriter
+    from ethicsgate.rules.records import collecting_findings
+
+    writer = FindingsWriter()
+    try:
+        with collecting_findings(writer):
+            result = run_audit(audit, **options)
+        return result, writer.finish()
+    finally:
+        writer.close()
+
+
 def render_report_files(
-    result: AuditResult, key: Ed25519PrivateKey | None = None
+    result: AuditResult,
+    key: Ed25519PrivateKey | None = None,
+    *,
+    findings: bytes | None = None,
 ) -> dict[str, bytes]:
-    """Render the report files in memory, plus the signed DSSE envelope when a key is given."""
+    """Render the report files in memory, plus the signed DSSE envelope when a key is given.
+
+    ``findings``: the bytes of ``findings.parquet`` (:func:`run_collecting_findings`), written
+    and signed with the report; None for a result whose findings were not collected.
+    """
+    from ethicsgate.canonical import FINDINGS_PARQUET
     from ethicsgate.report import report_files
 
     files = report_files(result, signer=signer_fingerprint(key))
+    if findings is not None:
+        files[FINDINGS_PARQUET] = findings
     if key is not None:
         from ethicsgate.attest import ENVELOPE_FILENAME, sign_report
 
@@ -139,15 +172,12 @@ def run_and_report(
         AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
         ReviewError: the review store cannot be used.
     """
-    # looked up on the package when called, as the CLI always did: a patched run_audit is run
-    from ethicsgate.audit import run_audit
-
     audit = review.prepare(spec) if review is not None else spec
-    result = run_audit(
+    result, findings = run_collecting_findings(
         audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
     )
     if review is not None:
-        result = review.finish(result, now=clock())
-    files = render_report_files(result, key)
+        result = review.finish(result, now=clock(), findings=findings)
+    files = render_report_files(result, key, findings=findings)
     written = write_report_files(out if out is not None else default_out_dir(result), files)
     return AuditRun(result=result, files=files, written=written, signer=signer_fingerprint(key))

@@ -18,6 +18,7 @@ from ethicsgate.session.audit import (
     Clock,
     default_out_dir,
     render_report_files,
+    run_collecting_findings,
     signer_fingerprint,
     utc_now,
     write_report_files,
@@ -86,7 +87,7 @@ def run_gate(
         AuditSpecError, PolicyError, EvidenceError, BaselineError: the inputs are wrong;
             nothing is written.
     """
-    from ethicsgate.audit import load_audit_spec, run_audit
+    from ethicsgate.audit import load_audit_spec
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.files import write_files_atomically
     from ethicsgate.gate import evaluate_gate, load_baseline
@@ -96,7 +97,9 @@ def run_gate(
     previous = None
     if baseline is not None:  # a bad baseline fails before the scan
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
-    result = run_audit(loaded, engine=engine, cross_check=cross_check, clock=clock)
+    result, findings = run_collecting_findings(
+        loaded, engine=engine, cross_check=cross_check, clock=clock
+    )
     outcome = evaluate_gate(
         loaded,
         result,
@@ -107,7 +110,7 @@ def run_gate(
         today=datetime.fromisoformat(result.audit.finished_at).date(),
     )
     # render everything before writing anything
-    files = render_report_files(result, key)
+    files = render_report_files(result, key, findings=findings)
     extra: dict[str, tuple[Path, bytes]] = {}
     if junit is not None:
         extra["junit"] = (junit, render_junit(outcome))

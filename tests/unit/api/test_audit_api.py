@@ -99,6 +99,7 @@ def test_an_audit_spec_gives_the_cli_bytes_signed(
     assert report.spec_json == spec.read_bytes()
     written = report.write(tmp_path / "api", key=pair.private_path)
     assert sorted(written) == [
+        "findings.parquet",
         "groups.csv",
         "groups.parquet",
         "report.html",

@@ -66,7 +66,8 @@ def test_html_escapes_record_ids_and_fields(result: AuditResult) -> None:
     assert f"{ATTACK}0" in text  # shown as text, not run
     assert "&lt;script&gt;alert(1)&lt;/script&gt;0" in html
     assert (
-        "Findings: 2 of 3 violating record(s) (the first 2 by id; report.json counts all)" in text
+        "Findings: 2 of 3 violating record(s) (the first 2 by id; every one is in findings.parquet beside this report: ethicsgate findings export)"
+        in text
     )
 
 

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 
 import ethicsgate.report.formats.base as formats_base
 from ethicsgate.audit import AuditResult, load_audit_spec, run_audit
-from ethicsgate.canonical import REPORT_FILES, STATEMENT_FILES
+from ethicsgate.canonical import RENDERED_REPORT_FILES, STATEMENT_FILES
 from ethicsgate.gate import GateResult, evaluate_gate
 from ethicsgate.publish import build_statement, load_publish_inputs
 from ethicsgate.report import (
@@ -65,7 +65,7 @@ def test_registry_lists_every_format() -> None:
     for formats in FORMATS.values():
         for name, renderer in formats.items():
             assert renderer.name == name
-    assert tuple(r.filename for r in FORMATS["report"].values()) == REPORT_FILES
+    assert tuple(r.filename for r in FORMATS["report"].values()) == RENDERED_REPORT_FILES
     assert tuple(r.filename for r in FORMATS["statement"].values()) == STATEMENT_FILES
 
 
@@ -106,7 +106,7 @@ def test_a_format_registered_at_run_time_is_rendered(
     monkeypatch.setitem(REPORT_FORMATS, "text", text)
     assert get_format("report", "text") is text
     files = report_files(result, signer="me")
-    assert list(files) == [*REPORT_FILES, "report.txt"]
+    assert list(files) == [*RENDERED_REPORT_FILES, "report.txt"]
     assert files["report.txt"] == b"Every blocking rule passed. (me)\n"
 
 

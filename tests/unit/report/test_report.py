@@ -110,7 +110,8 @@ def test_html_escapes_evidence_values_and_is_self_contained(scenario_result: Aud
     text = " ".join(parser.text)
     assert "Overall result: Failed" in text
     assert "Not signed" in text
-    assert parser.tags.count("svg") == 3  # one bar chart per assertion
+    assert parser.tags.count("figure") == 3  # one bar chart per assertion
+    assert parser.tags.count("svg") == 4  # the charts and the shared hatch pattern
     for external in ("<link", 'src="http', "<script"):
         assert external not in html
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from ethicsgate.audit.result import AuditInfo, AuditResult, PolicyInfo, Summary
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.review import items_from_audit, open_store, review_options
-from ethicsgate.review.enqueue import group_record_id, narrow_findings
+from ethicsgate.review.enqueue import group_record_id
 from ethicsgate.rules.results import (
     AssertionResult,
     ComparisonTest,
@@ -199,15 +199,6 @@ def test_failing_fairness_groups_become_one_item_each() -> None:
         "no uncertainty).",
     }
     assert group_record_id({"sex": "M", "race": "B"}) == "group:race=B,sex=M"
-
-
-def test_the_report_is_cut_back_to_max_findings() -> None:
-    result = audit_result(record_rule("a", "fail", 5))
-    narrow = narrow_findings(result, pack(a=None))
-    rule = narrow.rules[0]
-    assert [f.record_id for f in rule.findings] == ["d0", "d1"]
-    assert rule.findings_total == 5 and rule.findings_truncated
-    assert len(result.rules[0].findings) == 5  # the queue still gets all of them
 
 
 def test_enqueueing_the_same_audit_twice_adds_nothing(tmp_path) -> None:

@@ -26,7 +26,7 @@ for CSV and JSON Lines also the line) and the column or expression, with the fix
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,6 +156,26 @@ class DuckDBRows:
             conflicts=int(conflicts or 0),
             conflict_id=conflict_id,
         )
+
+    def violation_batches(
+        self, sql: str, fields: Sequence[str], *, batch_rows: int
+    ) -> Iterator[list[Mapping[str, Any]]]:
+        """Yield every violating record of a verdict query by id, ``batch_rows`` at a time.
+
+        DuckDB streams the sorted result as Arrow record batches: memory is bounded by the
+        batch, not by the number of violations.
+        """
+        columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
+        query = (
+            f"WITH v AS ({sql}) SELECT {columns} FROM v "
+            "WHERE _applies AND _reason IS NOT NULL ORDER BY _id"
+        )
+        reader = self.con.sql(query).to_arrow_reader(batch_rows)
+        names = ["_id", "_reason", *fields]
+        for batch in reader:
+            if batch.num_rows:
+                rows = batch.to_pylist()
+                yield [dict(zip(names, row.values(), strict=True)) for row in rows]
 
     def drop(self) -> None:
         """Drop the temporary table."""

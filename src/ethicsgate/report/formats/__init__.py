@@ -5,8 +5,9 @@ Three kinds of document are rendered: the report of an audit (``report.json``, `
 SARIF, the CI step summary) and a public transparency statement (``statement.json``,
 ``.html``, ``.md``). :data:`FORMATS` maps each document to its formats by name; adding a
 format is adding an entry, and ``report_files`` and ``statement_files`` (``report/render.py``)
-render every entry of their document. A new report file is signed only when its name is also
-in ``ethicsgate.canonical.REPORT_FILES``.
+render every entry of their document (``ethicsgate.canonical.RENDERED_REPORT_FILES``). A
+new report file is signed only when its name is also in ``ethicsgate.canonical.REPORT_FILES``
+(which adds ``findings.parquet``, collected while the audit runs, not rendered).
 """
 
 from __future__ import annotations
