@@ -36,6 +36,7 @@ __all__ = [
     "SystemStatement",
     "ValueStatement",
     "build_statement",
+    "human_date",
     "metric_denominator",
     "publishable",
 ]
@@ -146,6 +147,10 @@ class Statement(StrictModel):
     schema_version: Literal[1] = 1
     organisation: str
     title: str
+    headline: str = Field(
+        default="",
+        description="The latest check's result in one sentence, with its date in words.",
+    )
     policy: dict[str, str]
     audit: dict[str, str]
     k: int = Field(description="No published value is computed from fewer than k people.")
@@ -289,11 +294,82 @@ def _groups(rule: RuleResult, k: int) -> tuple[list[GroupStatement], int, int]:
     return shown, hidden_groups, hidden_values
 
 
-def _plain_summary(rule: RuleResult, status_words: str) -> str:
-    what = rule.title or rule.id
-    if rule.status.value == "error":
-        return f"We checked: {what}. We could not reach a result, so it does not count as met."
-    return f"We checked: {what}. Result: {status_words.lower()}."
+def _plain_summary(
+    rule: RuleResult, status: PublicStatus, violations: int | None, checked: int | None
+) -> str:
+    """Return what the check found, in words, without repeating its title or status."""
+    records = rule.violations is not None
+    if status == "not_evaluated":
+        return "We could not reach a result, so it does not count as met."
+    if status == "skipped":
+        return "There was nothing to check this time: no record it applies to."
+    if status == "met":
+        if records:
+            return (
+                f"No problems in the {checked:,} records we looked at."
+                if checked
+                else "No problems found."
+            )
+        return "Every group we compared meets the requirement."
+    if records:
+        found = (
+            f"{violations:,} of {checked:,} records ({violations / checked * 100:.2f} %) broke "
+            "this rule."
+            if violations is not None and checked
+            else "Some records broke this rule (too few to publish how many)."
+        )
+    else:
+        found = "At least one group falls short of the requirement (see the table)."
+    if status == "waived":
+        return found + " An approved exception applies."
+    return found
+
+
+def _headline(checks: list[CheckStatement], checked_on: str) -> str:
+    """Return the latest result in one sentence: how many requirements were met, and when."""
+    total = len(checks)
+    counts: dict[str, int] = {}
+    for check in checks:
+        counts[check.status] = counts.get(check.status, 0) + 1
+    met = counts.get("met", 0)
+    when = f"Our latest check, on {checked_on},"
+    if total == 0:
+        return f"{when} had no requirement to check."
+    if total == 1:
+        return {
+            "met": f"{when} found our one requirement met.",
+            "not_met": f"{when} found our one requirement not met.",
+            "not_met_warning": f"{when} found our one requirement not met (a warning).",
+            "waived": f"{when} found our one requirement not met, with an approved exception.",
+            "not_evaluated": f"{when} could not check our one requirement.",
+            "skipped": f"{when} had nothing to check for our one requirement.",
+        }[checks[0].status]
+    if met == total:
+        return f"{when} found all {total} requirements met."
+    others = [
+        f"{counts[status]} {words}"
+        for status, words in (
+            ("not_met", "not met"),
+            ("not_met_warning", "not met (warnings)"),
+            ("waived", "not met, with an approved exception"),
+            ("not_evaluated", "could not be checked"),
+            ("skipped", "had nothing to check"),
+        )
+        if counts.get(status)
+    ]
+    first = f"none of the {total} requirements met" if met == 0 else f"{met} of {total} met"
+    return f"{when} found {first}: {', '.join(others)}."
+
+
+def human_date(timestamp: str) -> str:
+    """Return an ISO 8601 timestamp's date in words, e.g. ``4 December 2026`` (as written)."""
+    from datetime import datetime
+
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return timestamp
+    return f"{when.day} {when:%B %Y}"
 
 
 def _check(rule: RuleResult, k: int) -> CheckStatement:
@@ -321,7 +397,7 @@ def _check(rule: RuleResult, k: int) -> CheckStatement:
         status=status,
         status_words=words,
         icon=icon,
-        summary=_plain_summary(rule, words),
+        summary=_plain_summary(rule, status, violations, checked if checked >= k else None),
         # with a group left out, the total would give its size away by subtraction
         people=checked if checked >= k and not hidden_groups else None,
         assertions=[_assertion(rule, a, k) for a in rule.assertions],
@@ -359,14 +435,17 @@ def build_statement(pack: PolicyPack, result: AuditResult, *, k: int = DEFAULT_K
         )
         for s in pack.systems
     ]
+    checked_on = human_date(result.audit.finished_at)
     return Statement(
         organisation=pack.owner,
-        title=f"How we use automated systems: {pack.title}",
+        title="How we use automated systems",
+        headline=_headline(list(checks.values()), checked_on),
         policy={"id": pack.id, "version": pack.version, "title": pack.title},
         audit={
             "id": result.audit.id,
             "status": result.status,
             "checked_at": result.audit.finished_at,
+            "checked_on": checked_on,
         },
         k=k,
         systems=systems,

@@ -228,3 +228,72 @@ def test_record_level_counts_follow_the_cell_rule(
     assert check.violations == shown
     assert (check.violation_share is None) == (shown is None)
     assert check.people == (checked if checked >= 10 else None)
+    # the summary says what was found, with the published numbers only (#22 item 10)
+    if shown:
+        assert (
+            check.summary
+            == f"{shown:,} of {checked:,} records ({shown / checked * 100:.2f} %) broke this rule."
+        )
+    elif violations:
+        assert check.summary == "Some records broke this rule (too few to publish how many)."
+    elif checked >= 10:
+        assert check.summary == f"No problems in the {checked:,} records we looked at."
+    else:
+        assert check.summary == "No problems found."
+    assert rule.id not in check.summary and "We checked" not in check.summary
+
+
+@pytest.mark.parametrize(
+    ("audit", "headline"),
+    [
+        ("candidate-pass", "found our one requirement met."),
+        ("candidate-fail", "found our one requirement not met."),
+        ("candidate-waived", "found our one requirement not met, with an approved exception."),
+    ],
+)
+def test_the_headline_states_the_result_and_the_date_in_words(
+    audit: str, headline: str, frozen_clock: Callable[[], datetime]
+) -> None:
+    pack, result = load_publish_inputs(PIPELINE / f"{audit}.yaml", clock=frozen_clock)
+    statement = build_statement(pack, result)
+    when = frozen_clock()
+    on = f"{when.day} {when:%B %Y}"
+    assert statement.headline == f"Our latest check, on {on}, {headline}"
+    assert statement.audit["checked_on"] == on
+    # the title is not the policy's claim; the result is stated first
+    assert statement.title == "How we use automated systems" and pack.title not in statement.title
+    files = statement_files(statement)
+    for name in ("statement.html", "statement.md"):
+        text = files[name].decode()
+        assert statement.headline in text and f"Checked on {on}" in text.replace(
+            f'<time datetime="{result.audit.finished_at}">', ""
+        ).replace("</time>", "")
+        assert text.index(statement.headline) < text.index("Our automated systems")
+        assert "We checked:" not in text
+
+
+def test_the_headline_of_several_checks_counts_each_outcome() -> None:
+    from ethicsgate.publish.statement import CheckStatement, _headline
+
+    def check(status: str) -> CheckStatement:
+        return CheckStatement(
+            rule="r",
+            title="t",
+            kind="transparency",
+            status=status,
+            status_words="w",
+            icon="i",
+            summary="s",
+        )
+
+    on = "4 December 2026"
+    assert (
+        _headline([check("met")] * 3, on)
+        == f"Our latest check, on {on}, found all 3 requirements met."
+    )
+    assert _headline([check("not_met")] * 7 + [check("not_met_warning")], on) == (
+        f"Our latest check, on {on}, found none of the 8 requirements met: 7 not met, 1 not met (warnings)."
+    )
+    assert _headline([check("met"), check("not_evaluated"), check("skipped")], on) == (
+        f"Our latest check, on {on}, found 1 of 3 met: 1 could not be checked, 1 had nothing to check."
+    )
