@@ -54,7 +54,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         rows="not read"
         if rule.status is RuleStatus.ERROR and not rule.rows
         else f"{rule.rows:,} rows",
-        assertions=[assertion_view(a) for a in rule.assertions],
+        assertions=[assertion_view(a, rule) for a in rule.assertions],
         charts=[chart(rule, a, shown) for a in rule.assertions],
         metric_columns=[(m, METRICS[m].title) for m in metrics],
         group_rows=group_rows,

@@ -143,6 +143,8 @@ class AssertionView:
     group: str
     reference: str
     message: str
+    plain: str = ""
+    """The outcome as a sentence in words (empty where there is nothing to compare)."""
 
 
 @dataclass

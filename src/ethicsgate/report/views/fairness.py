@@ -250,13 +250,21 @@ def chart(
     )
 
 
-def assertion_view(assertion: AssertionResult) -> AssertionView:
-    """Return an assertion in words: what was required, what was observed, for whom."""
+def assertion_view(assertion: AssertionResult, rule: RuleResult | None = None) -> AssertionView:
+    """Return an assertion in words: what was required, what was observed, for whom.
+
+    For a metric where higher is worse (error rates), a ratio or difference against the
+    highest group (``reference: max``) is smallest for the group with the *lowest* rate, but
+    the disadvantaged group is the highest one: the view names it as the worst group, compares
+    it with the lowest, and says so in a plain sentence (``plain``; the metric id comes second,
+    in ``message``).
+    """
     code, word, icon = STATUS_WORDS[assertion.status]
     metric = metric_title(assertion.metric)
     as_rate = assertion.aggregate == "value" and assertion.metric not in ("count", "impact_ratio")
     show = (lambda v: fmt_metric(assertion.metric, v)) if as_rate else fmt_number
     reference = ""
+    group = group_label(assertion.group) if assertion.group else "—"
     if assertion.aggregate != "value":
         reference = (
             f"{group_label(assertion.reference_group)}: "
@@ -267,6 +275,16 @@ def assertion_view(assertion: AssertionResult) -> AssertionView:
             f"most selected: {group_label(assertion.reference_group)} "
             f"({fmt_metric('selection_rate', assertion.reference_value)})"
         )
+    plain = _plain_assertion(assertion, rule)
+    if _disadvantaged_is_reference(assertion, rule):
+        # the harmed group is the reference: name it as the worst group, compared with the
+        # lowest (the group whose ratio is the extreme the check reads)
+        group = (
+            f"{group_label(assertion.reference_group)} (highest: "
+            f"{fmt_metric(assertion.metric, assertion.reference_value)})"
+        )
+        low = _group_value(rule, assertion.group, assertion.metric)
+        reference = f"lowest: {group_label(assertion.group)}: {fmt_metric(assertion.metric, low)}"
     return AssertionView(
         status=assertion.status,
         status_word=word,
@@ -277,10 +295,78 @@ def assertion_view(assertion: AssertionResult) -> AssertionView:
         requirement=f"{OP_WORDS[assertion.op]} {show(assertion.threshold)} for every "
         + ("compared category" if assertion.metric == "impact_ratio" else "group"),
         observed=show(assertion.observed),
-        group=group_label(assertion.group) if assertion.group else "—",
+        group=group,
         reference=reference,
         message=assertion.message,
+        plain=plain,
     )
+
+
+def _group_value(rule: RuleResult | None, key: GroupKey | None, metric: str) -> float | None:
+    """Return a group's value of ``metric`` from the rule's groups (None: not there)."""
+    if rule is None or key is None:
+        return None
+    for group in rule.groups:
+        if group.group == key:
+            value = group.metrics.get(metric)
+            return float(value) if value is not None else None
+    return None
+
+
+def _disadvantaged_is_reference(assertion: AssertionResult, rule: RuleResult | None) -> bool:
+    """Return whether higher is worse and the reference group has the higher value."""
+    if rule is None or assertion.aggregate == "value" or assertion.metric not in METRICS:
+        return False
+    if METRICS[assertion.metric].higher_is != "worse":
+        return False
+    low = _group_value(rule, assertion.group, assertion.metric)
+    high = assertion.reference_value
+    return low is not None and high is not None and high > low
+
+
+def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str:
+    """Return the assertion's outcome as a sentence in words (metric titles, not ids)."""
+    if rule is None or assertion.metric not in METRICS or assertion.aggregate == "value":
+        return ""
+    title = METRICS[assertion.metric].title.lower()
+    compared = [
+        g for g in rule.groups if not g.excluded and g.metrics.get(assertion.metric) is not None
+    ]
+    if len(compared) < 2:
+        return ""
+
+    def value(g: GroupResult) -> float:
+        return float(g.metrics[assertion.metric])  # type: ignore[arg-type]
+
+    higher_worse = METRICS[assertion.metric].higher_is == "worse"
+    worst = max(compared, key=value) if higher_worse else min(compared, key=value)
+    best = min(compared, key=value) if higher_worse else max(compared, key=value)
+    others = [g for g in compared if g.group != worst.group]
+    largest = max(others, key=lambda g: g.count)
+    extreme = "highest" if higher_worse else "lowest"
+    sentence = (
+        f"{group_label(worst.group)} has the {extreme} {title}: "
+        f"{fmt_metric(assertion.metric, value(worst))}"
+    )
+    lowest_word = "the lowest" if higher_worse else "the highest"
+    comparisons = (
+        [(best, f"{lowest_word}, also the largest other group")]
+        if best.group == largest.group
+        else [(best, lowest_word), (largest, "the largest other group")]
+    )
+    parts = [
+        f"{value(worst) / value(other):.2f}× {what} "
+        f"({group_label(other.group)}: {fmt_metric(assertion.metric, value(other))})"
+        for other, what in comparisons
+        if value(other) > 0
+    ]
+    if parts:
+        sentence += ", " + " and ".join(parts)
+    verdict = {
+        "pass": "the requirement is met",
+        "fail": "the requirement is not met",
+    }.get(assertion.status, "the requirement could not be checked")
+    return f"{sentence}; {verdict}."
 
 
 def impact_ratio_chart(rule: RuleResult, assertion: AssertionResult) -> Chart:

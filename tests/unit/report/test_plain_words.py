@@ -1,0 +1,64 @@
+"""The report names the disadvantaged group in words, metric ids second (#22 item 5).
+
+For an error rate (higher is worse) with ``reference: max``, the ratio check's extreme is the
+group with the *lowest* rate, but the harmed group is the highest: COMPAS's false positive
+rates are the published example (ProPublica 2016: African-American defendants who did not
+reoffend were labelled high risk at 44.85 %, against 23.45 % for Caucasian defendants).
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import ROOT
+
+from ethicsgate.audit import run_audit
+from ethicsgate.report import report_files
+
+
+@pytest.fixture(scope="module")
+def compas() -> dict[str, str]:
+    result = run_audit(ROOT / "audits" / "compas-example.yaml")
+    files = report_files(result)
+    return {name: files[name].decode("utf-8") for name in ("report.md", "report.html")}
+
+
+def test_error_rates_name_the_highest_group_as_the_worst(compas: dict[str, str]) -> None:
+    sentence = (
+        "race = African-American has the highest false positive rate: 44.85 %, 5.16× the "
+        "lowest (race = Asian: 8.70 %) and 1.91× the largest other group (race = Caucasian: "
+        "23.45 %); the requirement is not met."
+    )
+    for text in compas.values():
+        assert sentence in text
+    row = next(
+        line
+        for line in compas["report.md"].splitlines()
+        if line.startswith("| False positive rate")
+    )
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # worst observed ratio unchanged; the worst group is the harmed one, compared with the lowest
+    assert cells[2:5] == [
+        "0.1939",
+        "race = African-American (highest: 44.85 %)",
+        "lowest: race = Asian: 8.70 %",
+    ]
+    assert "race = Asian (0.1939)" not in compas["report.md"]
+
+
+def test_rates_where_higher_is_better_or_neutral_name_the_lowest(compas: dict[str, str]) -> None:
+    assert (
+        "race = Hispanic, sex = Female has the lowest selection rate: 15.53 %, 0.26× the "
+        "highest, also the largest other group (race = African-American, sex = Male: 60.35 %); "
+        "the requirement is not met." in compas["report.md"]
+    )
+    row = next(
+        line for line in compas["report.md"].splitlines() if line.startswith("| Selection rate")
+    )
+    assert "race = Hispanic, sex = Female" in row and "highest:" not in row
+
+
+def test_the_sentence_comes_before_the_metric_ids(compas: dict[str, str]) -> None:
+    md = compas["report.md"]
+    sentence = md.index("has the highest false positive rate")
+    section = md.rindex("\n### ", 0, sentence)  # the rule's own section
+    assert section < sentence < md.index("false_positive_rate ratio for", section)
