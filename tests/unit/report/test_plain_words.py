@@ -60,5 +60,5 @@ def test_rates_where_higher_is_better_or_neutral_name_the_lowest(compas: dict[st
 def test_the_sentence_comes_before_the_metric_ids(compas: dict[str, str]) -> None:
     md = compas["report.md"]
     sentence = md.index("has the highest false positive rate")
-    section = md.rindex("\n### ", 0, sentence)  # the rule's own section
+    section = md.rindex("\n## ", 0, sentence)  # the rule's own section
     assert section < sentence < md.index("false_positive_rate ratio for", section)
