@@ -32,9 +32,30 @@ def _num(value: Any) -> float | None:
 def metric_rows(result: AuditResult) -> Iterator[dict[str, Any]]:
     """Yield one row per rule x group x metric, with interval, ratio, difference and p-value.
 
-    A group's ROC AUC (scoring rules) is the metric ``roc_auc``, with its interval.
+    A group's ROC AUC (scoring rules) is the metric ``roc_auc``, with its interval. A row of
+    an impact-ratio table (NYC LL144 rules) is the metric ``impact_ratio`` of its category:
+    value and ratio are the impact ratio, the interval its interval, ``n`` the applicants.
     """
     for rule in result.rules:
+        if rule.impact_ratio is not None:
+            for table in rule.impact_ratio.tables:
+                for row in table.rows:
+                    ratio = row.impact_ratio_interval
+                    yield {
+                        "rule_id": rule.id,
+                        "group_key": group_key(row.category),
+                        "metric": "impact_ratio",
+                        "value": row.impact_ratio,
+                        "low": ratio.low if ratio is not None else None,
+                        "high": ratio.high if ratio is not None else None,
+                        "ratio": row.impact_ratio,
+                        "ratio_low": ratio.low if ratio is not None else None,
+                        "ratio_high": ratio.high if ratio is not None else None,
+                        "difference": None,
+                        "p_value": row.test.p_value if row.test is not None else None,
+                        "n": row.applicants,
+                        "excluded": row.excluded,
+                    }
         for g in rule.groups:
             key = group_key(g.group)
             for metric, value in g.metrics.items():

@@ -68,6 +68,26 @@ def _group_figures(rule: RuleResult) -> tuple[list[dict[str, Any]], int]:
                 p_value=None if test is None else test.p_value,
                 n=found.count,
             )
+        elif metric == "impact_ratio" and rule.impact_ratio is not None:
+            row = next(
+                (
+                    r
+                    for t in rule.impact_ratio.tables
+                    for r in t.rows
+                    if tuple(sorted(r.category.items())) == tuple(sorted(group.items()))
+                ),
+                None,
+            )
+            if row is not None:
+                ir = row.impact_ratio_interval
+                item.update(
+                    value=row.impact_ratio,
+                    interval=None if ir is None else [ir.low, ir.high],
+                    ratio=row.impact_ratio,
+                    rate=row.rate,
+                    p_value=None if row.test is None else row.test.p_value,
+                    n=row.applicants,
+                )
         figures.append(item)
     return figures, max(0, len(failing) - MAX_GROUPS)
 

@@ -8,7 +8,6 @@ connection pool or HTTP/2, and keeps notifying free of a runtime dependency and 
 from __future__ import annotations
 
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -48,13 +47,17 @@ def post_json(
     *,
     tries: int,
     timeout: float,
-    backoff: float = BACKOFF,
-    sleep: Callable[[float], None] = time.sleep,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> tuple[bool, int, int | None, str | None]:
     """POST ``body`` as JSON; retry timeouts, connection errors, 408/425/429 and 5xx.
 
-    Returns (sent, attempts, last HTTP status, last error). Errors never name the URL.
+    The waits before tries 2, 3, ... are ``backoff`` (default :data:`BACKOFF`) seconds,
+    doubling each time. Returns (sent, attempts, last HTTP status, last error). Errors never
+    name the URL.
     """
+    backoff = BACKOFF if backoff is None else backoff
+    sleep = time.sleep if sleep is None else sleep
     status: int | None = None
     error: str | None = None
     for attempt in range(1, tries + 1):
@@ -78,7 +81,7 @@ def post_json(
             status, error = None, f"no answer within {timeout:g} s"
         except urllib.error.URLError as exc:
             reason = exc.reason
-            if isinstance(reason, (TimeoutError, socket.timeout)):
+            if isinstance(reason, TimeoutError):
                 status, error = None, f"no answer within {timeout:g} s"
             else:
                 # the reason is an OSError (refused, no such host): its text holds no URL
@@ -96,8 +99,8 @@ def notify(
     targets: Sequence[NotifyTarget],
     *,
     report: str | None = None,
-    backoff: float = BACKOFF,
-    sleep: Callable[[float], None] = time.sleep,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> list[NotifyOutcome]:
     """Post the audit's outcome to every target that wants it; return what happened to each."""
     outcomes = []

@@ -79,7 +79,7 @@ def _report_values(files: dict[str, bytes]) -> dict[tuple[str, str, str], Any]:
                     test["p_value"] if test else None,
                     g["count"],
                 )
-            if g["score"] is not None:
+            if g["score"] is not None and "roc_auc" not in g["metrics"]:
                 auc = g["score"]["roc_auc_interval"] or {}
                 values[(rule["id"], group_key(g["group"]), "roc_auc")] = (
                     g["score"]["roc_auc"],
@@ -88,6 +88,17 @@ def _report_values(files: dict[str, bytes]) -> dict[tuple[str, str, str], Any]:
                     None,
                     None,
                     g["count"],
+                )
+        for table in (rule["impact_ratio"] or {}).get("tables", []):
+            for row in table["rows"]:
+                ir = row["impact_ratio_interval"] or {}
+                values[(rule["id"], group_key(row["category"]), "impact_ratio")] = (
+                    row["impact_ratio"],
+                    ir.get("low"),
+                    ir.get("high"),
+                    row["impact_ratio"],
+                    row["test"]["p_value"] if row["test"] else None,
+                    row["applicants"],
                 )
     return values
 
@@ -151,8 +162,20 @@ def test_trend_follows_a_rule_and_group_across_runs(
 ) -> None:
     ids = _record_all(db_url, shipped)
     with open_history(db_url) as store:
-        trend = store.trend("ll144-selection", groups=parse_group_filter(["sex=Female"]))
-    assert trend.metric == "selection_rate"  # the metric the rule asserts on
+        trend = store.trend(
+            "ll144-selection", metric="selection_rate", groups=parse_group_filter(["sex=Female"])
+        )
+        # by default the metric the rule asserts on: LL144's impact ratio, per category
+        ratios = store.trend("ll144-selection", groups=[{"sex": "Female"}])
+    assert trend.metric == "selection_rate"
+    assert ratios.metric == "impact_ratio"
+    rule0 = next(r for r in shipped[0][0].rules if r.id == "ll144-selection")
+    assert rule0.impact_ratio is not None
+    female = next(
+        r for t in rule0.impact_ratio.tables for r in t.rows if r.category == {"sex": "Female"}
+    )
+    first = next(p for p in ratios.points if p.run_id == ids[0] and p.group == {"sex": "Female"})
+    assert (first.value, first.n) == (female.impact_ratio, female.applicants)
     assert {p.run_id for p in trend.points} == set(ids[:2])
     assert [p.finished_at for p in trend.points] == sorted(p.finished_at for p in trend.points)
     assert all(p.group["sex"] == "Female" for p in trend.points)
