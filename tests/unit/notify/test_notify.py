@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from tests.cli.test_audit_cli import FAILING, PASSING
 from tests.conftest import ROOT
+from tests.unit.notify.conftest import SECRET_PATH, SECRET_QUERY, Hook
 
 import ethicsgate.notify.send
 from ethicsgate.audit.result import AuditResult
@@ -28,57 +26,6 @@ from ethicsgate.notify import (
     redact_url,
     resolve_targets,
 )
-
-SECRET_PATH = "T0SECRET/B0SECRET/XXXXSECRETTOKEN"
-SECRET_QUERY = "sig=QUERYSECRET"
-
-
-@dataclass
-class Hook:
-    """A local webhook: answers each POST with the next scripted status (then 200)."""
-
-    statuses: list[int] = field(default_factory=list)
-    delay: float = 0.0
-    bodies: list[Any] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    port: int = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/services/{SECRET_PATH}?{SECRET_QUERY}"
-
-
-@pytest.fixture
-def hook() -> Iterator[Hook]:
-    """Serve a Hook on 127.0.0.1 (a free port) in a thread."""
-    state = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            state.bodies.append(json.loads(self.rfile.read(length)))
-            state.paths.append(self.path)
-            state.headers.append(dict(self.headers))
-            if state.delay:
-                time.sleep(state.delay)
-            status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -298,6 +245,8 @@ def test_resolve_targets_reads_env_and_prefixes() -> None:
     assert (cli_target.format, cli_target.shown) == ("teams", "https://example.org/…")
     assert spec_target.url == env["SLACK_WEBHOOK"] and spec_target.shown == "${SLACK_WEBHOOK}"
     assert (spec_target.tries, spec_target.timeout, spec_target.when) == (5, 2.0, "always")
+    [from_env] = resolve_targets(["${SLACK_WEBHOOK}"], env=env)
+    assert (from_env.format, from_env.shown) == ("slack", "${SLACK_WEBHOOK}")
     with pytest.raises(NotifyError, match=r"uses \$\{NOPE\}, which is not set") as exc:
         resolve_targets([], [{"url": "${NOPE}"}], env={})
     assert "export NOPE=" in (exc.value.hint or "")
