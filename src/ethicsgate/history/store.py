@@ -94,6 +94,9 @@ metrics_t = sa.Table(
     sa.Column("excluded", sa.Boolean),
 )
 
+#: The placeholder of each DB-API parameter style the store's drivers use.
+_MARKS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
 _LIST_HINT = "`ethicsgate history list` shows the recorded runs and their ids"
 
 
@@ -154,7 +157,7 @@ def _rule(row: Any) -> RecordedRule:
     return RecordedRule.model_validate(data)
 
 
-def _chunks(rows: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+def _chunks(rows: Iterator[Any], size: int) -> Iterator[list[Any]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -278,9 +281,23 @@ class HistoryStore:
         ]
         if rules:
             conn.execute(sa.insert(rules_t), rules)
-        rows = ({"run_id": run_id, **row} for row in metric_rows(result))
+        names = [c.name for c in metrics_t.columns]
+        fields = names[1:]
+        mark = _MARKS.get(conn.dialect.paramstyle)
+        if mark is None:  # pragma: no cover - sqlite3 and psycopg use ? and %s
+            dicts = ({"run_id": run_id, **row} for row in metric_rows(result))
+            for chunk in _chunks(dicts, CHUNK):
+                conn.execute(sa.insert(metrics_t), chunk)
+            return
+        # the driver's executemany with plain tuples: SQLAlchemy's per-row parameter processing
+        # cost 4x the insert itself at 1e5 groups (benchmarks/bench_history.py)
+        sql = (
+            f"INSERT INTO history_metrics ({', '.join(names)}) "
+            f"VALUES ({', '.join([mark] * len(names))})"
+        )
+        rows = ((run_id, *(row[f] for f in fields)) for row in metric_rows(result))
         for chunk in _chunks(rows, CHUNK):
-            conn.execute(sa.insert(metrics_t), chunk)
+            conn.exec_driver_sql(sql, chunk)
 
     # -- reading ----------------------------------------------------------------------------
 
