@@ -159,21 +159,26 @@ def run_and_report(
     from ethicsgate.audit import run_audit
     from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
 
-    loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
-    targets = list(notify)
-    if loaded.spec.notify:
-        from ethicsgate.notify.targets import resolve_targets
+    try:
+        loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+        targets = list(notify)
+        if loaded.spec.notify:
+            from ethicsgate.notify.targets import resolve_targets
 
-        # resolved before the scan: an unset ${VAR} fails fast (exit 2), not after the audit
-        targets += resolve_targets(spec_targets=[t.model_dump() for t in loaded.spec.notify])
-    audit = review.prepare(loaded) if review is not None else loaded
-    result = run_audit(
-        audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
-    )
-    if review is not None:
-        result = review.finish(result, now=clock())
-    files = render_report_files(result, key)
-    written = write_report_files(out if out is not None else default_out_dir(result), files)
+            # resolved before the scan: an unset ${VAR} fails fast (exit 2), not after the audit
+            targets += resolve_targets(spec_targets=[t.model_dump() for t in loaded.spec.notify])
+        audit = review.prepare(loaded) if review is not None else loaded
+        result = run_audit(
+            audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+        )
+        if review is not None:
+            result = review.finish(result, now=clock())
+        files = render_report_files(result, key)
+        written = write_report_files(out if out is not None else default_out_dir(result), files)
+    except BaseException:
+        if record is not None:  # opened before the scan: release it when the audit fails
+            record.close()
+        raise
     signer = signer_fingerprint(key)
     recorded = None
     if record is not None:
