@@ -223,6 +223,9 @@ PYTHON_API = {
         "VerificationError",
     ],
     "ethicsgate.testing": ["assert_policy"],
+    "ethicsgate.session": ["open_history"],
+    "ethicsgate.history": ["HistoryStore", "RecordedRun", "RunDetail", "TrendResult"],
+    "ethicsgate.notify": ["resolve_targets", "notify", "build_payload", "NotifyOutcome"],
     "ethicsgate.evidence.arrow": ["arrow_ipc_sha256", "read_arrow_file", "to_arrow_table"],
 }
 

@@ -15,7 +15,9 @@ __all__ = [
     "BaselineError",
     "EthicsgateError",
     "EvidenceError",
+    "HistoryError",
     "Location",
+    "NotifyError",
     "PolicyError",
     "PublishError",
     "ReviewError",
@@ -111,6 +113,18 @@ class ReviewError(EthicsgateError):
     """A review-queue operation is not possible (unknown item, wrong state, bad store)."""
 
     kind = "review"
+
+
+class HistoryError(EthicsgateError):
+    """A recorded run, rule or metric asked of the history store does not exist."""
+
+    kind = "history"
+
+
+class NotifyError(EthicsgateError):
+    """A notification target cannot be used (bad URL, unset ${VAR}); checked before the scan."""
+
+    kind = "notify"
 
 
 class BaselineError(EthicsgateError):

@@ -91,6 +91,21 @@ def test_a_plain_audit_imports_nothing_slow_it_does_not_use(
     assert sorted(loaded & NOT_IMPORTED.keys()) == []
 
 
+def test_history_and_notify_are_imported_only_when_asked_for(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("policy.yaml", POLICY)
+    write("data.csv", PASSING)
+    spec = write("audit.yaml", AUDIT)
+    plain = _loaded(tmp_path, "audit", str(spec), "--out", str(tmp_path / "plain"))
+    assert not {"ethicsgate.history", "ethicsgate.notify", "urllib.request"} & plain
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    recorded = _loaded(
+        tmp_path, "audit", str(spec), "--out", str(tmp_path / "r"), "--record", "--db", db
+    )
+    assert {"sqlalchemy", "ethicsgate.history.store"} <= recorded
+
+
 def test_help_imports_click_and_nothing_else_outside_the_standard_library(
     tmp_path: Path,
 ) -> None:

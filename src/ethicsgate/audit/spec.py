@@ -15,7 +15,28 @@ from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
-__all__ = ["AuditSpec", "LoadedAudit", "load_audit_spec"]
+__all__ = ["AuditSpec", "LoadedAudit", "NotifySpec", "load_audit_spec"]
+
+
+class NotifySpec(StrictModel):
+    """A webhook told about the audit's outcome (``ethicsgate audit`` posts after the report)."""
+
+    url: str = Field(
+        min_length=1,
+        description="The webhook URL; write secrets as ${ENV_VAR} (e.g. url: ${SLACK_WEBHOOK}) "
+        "so they stay out of the spec. Messages and errors never show its path or query.",
+    )
+    format: Literal["slack", "teams", "generic"] = Field(
+        default="generic",
+        description="slack: Slack incoming webhook (text + blocks); teams: a Teams workflow "
+        "webhook (an Adaptive Card); generic: ethicsgate's own JSON.",
+    )
+    when: Literal["problems", "always"] = Field(
+        default="problems",
+        description="problems: post only when a rule fails, warns or errors; always: every run.",
+    )
+    tries: int = Field(default=3, ge=1, le=10, description="Attempts before giving up.")
+    timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per attempt.")
 
 
 class AuditSpec(StrictModel):
@@ -41,6 +62,12 @@ class AuditSpec(StrictModel):
         "report: built-in data contracts derived from the rules are checked first (as "
         "DuckDB queries); each failure is reported and only the rules that depend on it "
         "are error (exit 1 for a block rule).",
+    )
+    notify: list[NotifySpec] = Field(
+        default_factory=list,
+        description="Webhooks to post the outcome to (failing rules and groups with their "
+        "figures and a link to the report; never evidence rows). A failed post is reported "
+        "and never changes the exit code.",
     )
 
 

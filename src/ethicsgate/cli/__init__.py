@@ -71,6 +71,7 @@ def _register() -> None:
     from ethicsgate.cli.examples import examples
     from ethicsgate.cli.findings import findings
     from ethicsgate.cli.gate import gate
+    from ethicsgate.cli.history import history
     from ethicsgate.cli.init import init
     from ethicsgate.cli.keys import keys
     from ethicsgate.cli.policy import policy
@@ -78,7 +79,19 @@ def _register() -> None:
     from ethicsgate.cli.review import review
     from ethicsgate.cli.verify import verify
 
-    for command in (audit, examples, findings, gate, init, keys, policy, publish, review, verify):
+    for command in (
+        audit,
+        examples,
+        findings,
+        gate,
+        history,
+        init,
+        keys,
+        policy,
+        publish,
+        review,
+        verify,
+    ):
         cli.add_command(command)
 
 

@@ -25,6 +25,7 @@ from ethicsgate.vocabulary import STATUS_ICONS as _ICONS
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.evidence import ProgressCallback
+    from ethicsgate.session.audit import AuditRun
 
 __all__ = ["audit"]
 
@@ -98,7 +99,30 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     is_flag=True,
     help="Put the findings of rules that ask for review into the review queue (idempotent).",
 )
-@db_option("Review store for --enqueue and the report's review section [env: ETHICSGATE_DB_URL].")
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Record the run (report digest, rule results, group metrics) in the history store "
+    "(`ethicsgate history`), the review store's database.",
+)
+@db_option(
+    "Review and history store for --enqueue, --record and the report's review section "
+    "[env: ETHICSGATE_DB_URL; default for --record: sqlite:///.ethicsgate/review.db]."
+)
+@click.option(
+    "--notify",
+    "notify_urls",
+    multiple=True,
+    metavar="URL",
+    help="Post failing rules and groups to this webhook (repeatable; slack:URL, teams:URL or "
+    "generic:URL sets the format, else guessed from the host; ${VAR} is read from the "
+    "environment). A failed post is reported and never changes the exit code.",
+)
+@click.option(
+    "--report-url",
+    metavar="URL",
+    help="Public base URL of the report folder, for the link in notifications [default: its path].",
+)
 @cross_check_options()
 @click.pass_context
 def audit(
@@ -109,7 +133,10 @@ def audit(
     key_path: Path | None,
     progress: bool | None,
     enqueue: bool = False,
+    record: bool = False,
     db_url: str | None = None,
+    notify_urls: tuple[str, ...] = (),
+    report_url: str | None = None,
     cross_check: str | None = None,
     cross_check_groups: int = 1000,
 ) -> None:
@@ -127,6 +154,16 @@ def audit(
     # a bad key or review store fails before the scan, not after
     key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
     review = audit_review_step(enqueue=enqueue, db_url=db_url)
+    history = None
+    if record:
+        from ethicsgate.session.history import open_history
+
+        history = open_history(db_url)
+    targets = []
+    if notify_urls:
+        from ethicsgate.notify.targets import resolve_targets
+
+        targets = resolve_targets(notify_urls)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
         run = run_and_report(
@@ -136,6 +173,9 @@ def audit(
             review=review,
             cross_check=cross_check_limit(cross_check, cross_check_groups),
             progress=callback,
+            record=history,
+            notify=targets,
+            report_url=report_url,
         )
     if fmt == "json":
         click.echo(run.files["report.json"].decode("utf-8"), nl=False)
@@ -143,4 +183,29 @@ def audit(
         _print_text(run.result, run.written)
         if run.signer:
             echo(f"signed: {run.written['report.intoto.json']} (key {run.signer})")
+    _print_side_effects(run)
     ctx.exit(EXIT_OK if run.passed else EXIT_FAILED)
+
+
+def _print_side_effects(run: AuditRun) -> None:
+    """Say on stderr what was recorded and what happened to each notification."""
+    if run.recorded is not None:
+        echo(
+            f"recorded: run {run.recorded.id} (ethicsgate history show {run.recorded.id})", err=True
+        )
+    for outcome in run.notifications:
+        if outcome.skipped:
+            echo(f"notify: {outcome.target}: nothing to report, not sent", err=True)
+        elif outcome.sent:
+            tries = f" after {outcome.attempts} tries" if outcome.attempts > 1 else ""
+            echo(f"notify: sent to {outcome.target} ({outcome.format}){tries}", err=True)
+        else:
+            echo(
+                style(
+                    f"notify: FAILED to post to {outcome.target} ({outcome.format}) after "
+                    f"{outcome.attempts} tr{'y' if outcome.attempts == 1 else 'ies'}: "
+                    f"{outcome.error}; the audit's exit code is unchanged",
+                    fg="yellow",
+                ),
+                err=True,
+            )

@@ -53,7 +53,7 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0003"  # the history tables (0003_history); the lead rechains after 0002
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 Clock = Callable[[], datetime]
@@ -162,7 +162,15 @@ class _WriterGate:
 _SQLITE_LOCKS: dict[str, _WriterGate] = {}
 _BUSY_TIMEOUT_S = 60.0
 _SQLITE_LOCKS_GUARD = threading.Lock()
-_TABLES = ("review_items", "review_log", "review_log_head", "alembic_version")
+_TABLES = (
+    "history_metrics",
+    "history_rules",
+    "history_runs",
+    "review_items",
+    "review_log",
+    "review_log_head",
+    "alembic_version",
+)
 
 
 def format_time(moment: datetime) -> str:
@@ -224,6 +232,11 @@ class ReviewStore:
                 self._writer_gate = _SQLITE_LOCKS.setdefault(path, _WriterGate(path))
 
     # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> sa.Engine:
+        """Return the SQLAlchemy engine (the history store shares the database)."""
+        return self._engine
 
     def close(self) -> None:
         """Release every pooled connection."""

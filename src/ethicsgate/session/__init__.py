@@ -16,12 +16,14 @@ from ethicsgate.lazy import lazy_exports
 if TYPE_CHECKING:
     from ethicsgate.session.audit import AuditRun, render_report_files, run_and_report
     from ethicsgate.session.gate import GateRun, run_gate
+    from ethicsgate.session.history import open_history
     from ethicsgate.session.publish import PublishRun, publish_statement
 
 __all__ = [
     "AuditRun",
     "GateRun",
     "PublishRun",
+    "open_history",
     "publish_statement",
     "render_report_files",
     "run_and_report",
@@ -34,6 +36,7 @@ _HOMES = {
     "run_and_report": "audit",
     "GateRun": "gate",
     "run_gate": "gate",
+    "open_history": "history",
     "PublishRun": "publish",
     "publish_statement": "publish",
 }

@@ -10,7 +10,7 @@ atomically: a failure leaves the output folder as it was, never half a report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult, ReviewSummary
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence import Engine, ProgressCallback
+    from ethicsgate.history.models import RecordedRun
+    from ethicsgate.history.store import HistoryStore
+    from ethicsgate.notify.send import NotifyOutcome
+    from ethicsgate.notify.targets import NotifyTarget
     from ethicsgate.review.workflow import AuditReviewStep
 
 __all__ = [
@@ -57,6 +61,10 @@ class AuditRun:
     """Where each file was written, by name."""
     signer: str | None
     """The signing key's fingerprint, or None when the report is not signed."""
+    recorded: RecordedRun | None = None
+    """The run as the history store recorded it (``record``), else None."""
+    notifications: Sequence[NotifyOutcome] = ()
+    """What happened to each notification: sent, skipped (nothing to report) or failed."""
 
     @property
     def review(self) -> ReviewSummary | None:
@@ -150,6 +158,9 @@ def run_and_report(
     cross_check: int | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
+    record: HistoryStore | None = None,
+    notify: Sequence[NotifyTarget] = (),
+    report_url: str | None = None,
 ) -> AuditRun:
     """Run the audit ``spec``, then render, sign (with ``key``) and write its report to ``out``.
 
@@ -164,6 +175,11 @@ def run_and_report(
             and record the agreement in the (signed) report.
         progress: Told how far the evidence scans and the rules' evaluation are.
         clock: Where the audit's times (and new review items' due times) come from.
+        record: Record the run (digests, rule results, group metrics) in this history store
+            (see ``session.open_history``); it is closed afterwards.
+        notify: Post the outcome to these webhooks (see ``notify.resolve_targets``), besides
+            the spec's ``notify:`` entries. A failed post is in ``notifications``, never raised.
+        report_url: The report folder's public base URL for notifications [default: its path].
 
     Returns:
         The result, the report's bytes, the written paths and the signer's fingerprint.
@@ -172,12 +188,59 @@ def run_and_report(
         AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
         ReviewError: the review store cannot be used.
     """
-    audit = review.prepare(spec) if review is not None else spec
-    result, findings = run_collecting_findings(
-        audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+    from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
+
+    try:
+        loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+        targets = list(notify)
+        if loaded.spec.notify:
+            from ethicsgate.notify.targets import resolve_targets
+
+            # resolved before the scan: an unset ${VAR} fails fast (exit 2), not after the audit
+            targets += resolve_targets(spec_targets=[t.model_dump() for t in loaded.spec.notify])
+        audit = review.prepare(loaded) if review is not None else loaded
+        result, findings = run_collecting_findings(
+            audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+        )
+        if review is not None:
+            result = review.finish(result, now=clock(), findings=findings)
+        files = render_report_files(result, key, findings=findings)
+        written = write_report_files(out if out is not None else default_out_dir(result), files)
+    except BaseException:
+        if record is not None:  # opened before the scan: release it when the audit fails
+            record.close()
+        raise
+    signer = signer_fingerprint(key)
+    recorded = None
+    if record is not None:
+        with record:
+            recorded = record.record(
+                result,
+                files,
+                report_path=str(written["report.json"]),
+                signer=signer,
+                recorded_at=clock(),
+            )
+    outcomes: list[NotifyOutcome] = []
+    if targets:
+        from ethicsgate.notify.send import notify as post
+
+        outcomes = post(result, targets, report=_report_link(written, report_url))
+    return AuditRun(
+        result=result,
+        files=files,
+        written=written,
+        signer=signer,
+        recorded=recorded,
+        notifications=tuple(outcomes),
     )
-    if review is not None:
-        result = review.finish(result, now=clock(), findings=findings)
-    files = render_report_files(result, key, findings=findings)
-    written = write_report_files(out if out is not None else default_out_dir(result), files)
-    return AuditRun(result=result, files=files, written=written, signer=signer_fingerprint(key))
+
+
+def _report_link(written: Mapping[str, Path], report_url: str | None) -> str | None:
+    """Return where people open the report: ``report_url``/report.html, else its path."""
+    name = "report.html" if "report.html" in written else "report.json"
+    if name not in written:
+        return None
+    if report_url:
+        return report_url.rstrip("/") + "/" + name
+    return str(written[name])

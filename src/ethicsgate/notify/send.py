@@ -1,0 +1,123 @@
+"""Post notifications with retries; a failure is an outcome, never an exception.
+
+The standard library's ``urllib`` posts them: one small JSON POST per target needs no
+connection pool or HTTP/2, and keeps notifying free of a runtime dependency and of import cost
+(httpx is only a dev extra).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ethicsgate.notify.message import build_payload, has_problems
+
+if TYPE_CHECKING:
+    from ethicsgate.audit.result import AuditResult
+    from ethicsgate.notify.targets import NotifyTarget
+
+__all__ = ["BACKOFF", "NotifyOutcome", "notify", "post_json"]
+
+#: Seconds before the second try; doubled before each later one.
+BACKOFF = 0.5
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class NotifyOutcome:
+    """What happened to one notification (the URL shown redacted)."""
+
+    target: str
+    format: str
+    sent: bool
+    attempts: int
+    status: int | None = None
+    error: str | None = None
+    skipped: bool = False
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    *,
+    tries: int,
+    timeout: float,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> tuple[bool, int, int | None, str | None]:
+    """POST ``body`` as JSON; retry timeouts, connection errors, 408/425/429 and 5xx.
+
+    The waits before tries 2, 3, ... are ``backoff`` (default :data:`BACKOFF`) seconds,
+    doubling each time. Returns (sent, attempts, last HTTP status, last error). Errors never
+    name the URL.
+    """
+    backoff = BACKOFF if backoff is None else backoff
+    sleep = time.sleep if sleep is None else sleep
+    status: int | None = None
+    error: str | None = None
+    for attempt in range(1, tries + 1):
+        if attempt > 1:
+            sleep(backoff * 2 ** (attempt - 2))
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "ethicsgate"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                status = response.status
+                return True, attempt, status, None
+        except urllib.error.HTTPError as exc:
+            status, error = exc.code, f"HTTP {exc.code}"
+            if exc.code not in _RETRY_STATUS:
+                return False, attempt, status, error
+        except TimeoutError:
+            status, error = None, f"no answer within {timeout:g} s"
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, TimeoutError):
+                status, error = None, f"no answer within {timeout:g} s"
+            else:
+                # the reason is an OSError (refused, no such host): its text holds no URL
+                status, error = (
+                    None,
+                    f"cannot connect: {getattr(reason, 'strerror', None) or reason}",
+                )
+        except OSError as exc:
+            status, error = None, f"connection failed: {exc.strerror or type(exc).__name__}"
+    return False, tries, status, error
+
+
+def notify(
+    result: AuditResult,
+    targets: Sequence[NotifyTarget],
+    *,
+    report: str | None = None,
+    backoff: float | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> list[NotifyOutcome]:
+    """Post the audit's outcome to every target that wants it; return what happened to each."""
+    outcomes = []
+    problems = has_problems(result)
+    for target in targets:
+        if target.when == "problems" and not problems:
+            outcomes.append(NotifyOutcome(target.shown, target.format, False, 0, skipped=True))
+            continue
+        payload = build_payload(result, target.format, report=report)
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        sent, attempts, status, error = post_json(
+            target.url,
+            body,
+            tries=target.tries,
+            timeout=target.timeout,
+            backoff=backoff,
+            sleep=sleep,
+        )
+        outcomes.append(NotifyOutcome(target.shown, target.format, sent, attempts, status, error))
+    return outcomes
