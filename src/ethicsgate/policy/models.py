@@ -32,8 +32,10 @@ __all__ = [
     "DecisionExplainedRule",
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
+    "InForce",
     "LegalBasis",
     "OversightRule",
+    "PackScope",
     "RecordRuleBase",
     "ReviewSamplingRule",
     "TransparencyRule",
@@ -1096,6 +1098,41 @@ class SystemDescription(StrictModel):
     )
 
 
+#: ``date`` under another name, for the field called ``date`` below.
+_Day = date
+
+
+class InForce(StrictModel):
+    """A date from which (some of) the duties a pack checks apply."""
+
+    date: _Day = Field(description="The date, YYYY-MM-DD.")
+    what: str = Field(min_length=1, description="Which duties apply from that date.")
+
+
+class PackScope(StrictModel):
+    """Where and when a pack's law applies, and what a person must still do beyond its checks.
+
+    A compliance reviewer trusts a pack only if it says plainly which jurisdiction it covers,
+    from when, and which duties of that law no check over evidence can show (paperwork,
+    notices' content, assessments): ``ethicsgate policy explain`` and ``policy list`` show it.
+    """
+
+    jurisdiction: str = Field(
+        min_length=1, description="Where the law applies, e.g. 'Colorado, United States'."
+    )
+    applies_to: str | None = Field(
+        default=None, description="Whom the duties bind, e.g. 'deployers of ADMT'."
+    )
+    in_force: list[InForce] = Field(
+        default_factory=list, description="The dates from which the checked duties apply."
+    )
+    left_to_people: list[str] = Field(
+        default_factory=list,
+        description="Duties of the law that no check over evidence shows: what a person "
+        "must still do or write.",
+    )
+
+
 class PolicyPack(StrictModel):
     """A versioned pack of rules with the references they implement."""
 
@@ -1105,6 +1142,11 @@ class PolicyPack(StrictModel):
     title: str = Field(min_length=1)
     owner: str = Field(min_length=1, description="Who is accountable for the policy.")
     description: str | None = None
+    scope: PackScope | None = Field(
+        default=None,
+        description="Jurisdiction, dates in force, and what is left to people (shipped packs "
+        "all say).",
+    )
     references: list[Reference] = Field(
         default_factory=list, description="Regulations and standards the rules implement."
     )
