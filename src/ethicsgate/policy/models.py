@@ -37,6 +37,7 @@ __all__ = [
     "OversightRule",
     "PackScope",
     "RecordRuleBase",
+    "ProxyFeaturesRule",
     "ReviewSamplingRule",
     "TransparencyRule",
     "WithdrawalHonoredRule",
@@ -1015,6 +1016,87 @@ class DataQualityRule(RuleBase):
         return [
             r.id for r in rules if r.id != self.id and not r.contract and self.dataset in r.datasets
         ]
+
+
+#: Input names refused outright as proxies (IL HB 3773: "zip codes as a proxy"): a feature is
+#: refused when its name, lower-cased with everything but letters and digits removed, starts
+#: with one of these (so ``zip``, ``zip3``, ``ZIP_Code``, ``postal_code``, ``postcode_area``).
+DEFAULT_REFUSED_PROXIES = ("zip", "postcode", "postalcode", "postcd")
+
+
+class ProxyFeaturesRule(RuleBase):
+    """Model inputs that stand in for a protected attribute (proxy discrimination).
+
+    Over a predictions dataset, the association of each model input with each protected
+    attribute: bias-corrected Cramér's V for categorical inputs (Bergsma 2013), normalized
+    mutual information for numeric inputs binned into ``bins`` equal-count bins by rank. A
+    pair above its threshold is a finding; an input named like a zip or postal code is refused
+    whatever its association (``refuse``).
+    """
+
+    kind: Literal["proxy"]
+    check: Literal["proxy_features"] = Field(
+        default="proxy_features", description="The only check of this kind."
+    )
+    features: list[Identifier] = Field(
+        min_length=1, description="The model's inputs, as roles (columns) of the dataset."
+    )
+    numeric: list[Identifier] = Field(
+        default_factory=list,
+        description="Inputs that are numbers: binned by rank, measured by mutual information "
+        "(the others are categories, measured by Cramér's V).",
+    )
+    sensitive_features: list[Identifier] = Field(
+        min_length=1, description="Protected attributes, as roles (columns) of the dataset."
+    )
+    max_cramers_v: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Largest bias-corrected Cramér's V of a categorical input that passes.",
+    )
+    max_mutual_information: float = Field(
+        default=0.1,
+        gt=0.0,
+        le=1.0,
+        description="Largest normalized mutual information (arithmetic mean of the entropies, "
+        "as scikit-learn's default) of a numeric input that passes.",
+    )
+    bins: int = Field(default=10, ge=2, le=100, description="Rank bins of a numeric input.")
+    refuse: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_REFUSED_PROXIES),
+        description="Input names refused as proxies whatever their association: an input "
+        "whose name (lower-cased, letters and digits only) starts with one (default: zip, "
+        "postcode, postalcode, postcd); [] to refuse none.",
+    )
+
+    check_unique = field_validator("features", "numeric", "sensitive_features")(_unique_list)
+
+    @model_validator(mode="after")
+    def _numeric_are_features(self) -> ProxyFeaturesRule:
+        stray = [n for n in self.numeric if n not in self.features]
+        if stray:
+            raise ValueError(
+                f"numeric names {', '.join(stray)}, which is not in features: list every "
+                "numeric input under features too"
+            )
+        both = [f for f in self.features if f in self.sensitive_features]
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is both a feature and a sensitive feature: a protected "
+                "attribute used as a model input is a direct, not a proxy, use"
+            )
+        return self
+
+    @property
+    def group_features(self) -> Sequence[str]:
+        """Return no grouping: the rule's results are per input, not per group."""
+        return ()
+
+    @property
+    def findings_limit(self) -> int | None:
+        """Return the number of pairs: every flagged pair is listed."""
+        return len(self.features) * len(self.sensitive_features) + len(self.features)
 
 
 #: Rule kinds of the policy language, by ``kind``: each one's base model (for the docs and the

@@ -17,6 +17,7 @@ CHECK_TITLES = {
     "withdrawal_honored": "Withdrawn consent is honoured",
     "human_review_required": "Adverse automated decisions get human review",
     "review_sampling": "A sample of decisions gets human quality review",
+    "proxy_features": "No model input stands in for a protected attribute",
 }
 REASON_WORDS = {
     "not_disclosed": "never disclosed",
@@ -36,6 +37,8 @@ REASON_WORDS = {
     "no_human_review": "no human review",
     "automated_reviewer": "reviewer is not a person",
     "not_reviewed": "not reviewed",
+    "proxy_association": "stands in for a protected attribute",
+    "named_proxy": "zip or postal code as an input",
 }
 
 
