@@ -33,6 +33,7 @@ __all__ = [
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
     "LegalBasis",
+    "NoticeBeforeDecisionRule",
     "OversightRule",
     "RecordRuleBase",
     "ReviewSamplingRule",
@@ -734,6 +735,44 @@ class AiContentLabeledRule(TransparencyRule):
     check_unique = field_validator("event_types", "finding_fields")(_unique_list)
 
 
+class NoticeBeforeDecisionRule(TransparencyRule):
+    """Every consequential decision has a notice to its subject at or before it.
+
+    Colorado SB 26-189, Illinois HB 3773, the CCPA ADMT regulations' pre-use notice, EU AI Act
+    Art. 26(11).
+    """
+
+    check: Literal["notice_before_decision"]
+    decision_types: list[Text] = Field(
+        min_length=1, description="Event types that are consequential decisions."
+    )
+    notice_types: list[Text] = Field(
+        min_length=1, description="Event types that are a notice to the decision's subject."
+    )
+    within: Duration | None = Field(
+        default=None,
+        description="The notice must come at most this long before the decision (unset: any "
+        "time before).",
+    )
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the decision to show in findings."
+    )
+
+    check_unique = field_validator("decision_types", "notice_types", "finding_fields")(_unique_list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> NoticeBeforeDecisionRule:
+        both = sorted(set(self.decision_types) & set(self.notice_types))
+        if both:
+            raise ValueError(
+                f"{', '.join(map(repr, both))} is both a decision type and a notice type; an "
+                "event is one or the other"
+            )
+        if self.within is not None and self.within.total_seconds() <= 0:
+            raise ValueError("within must be longer than 0s")
+        return self
+
+
 class ConsentRule(RecordRuleBase):
     """Processing is covered by a declared legal basis and, for consent, by the ledger."""
 
@@ -867,7 +906,11 @@ class ReviewSamplingRule(OversightRule):
 
 
 TransparencyCheck = Annotated[
-    BotDisclosureRule | HumanHandoffRule | DecisionExplainedRule | AiContentLabeledRule,
+    BotDisclosureRule
+    | HumanHandoffRule
+    | DecisionExplainedRule
+    | AiContentLabeledRule
+    | NoticeBeforeDecisionRule,
     Field(discriminator="check"),
 ]
 ConsentCheck = Annotated[ConsentValidRule | WithdrawalHonoredRule, Field(discriminator="check")]
@@ -882,6 +925,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "human_handoff",
         "decision_explained",
         "ai_content_labeled",
+        "notice_before_decision",
     ),
     "consent": ("consent_valid", "withdrawal_honored"),
     "oversight": ("human_review_required", "review_sampling"),

@@ -21,6 +21,7 @@ from ethicsgate.policy.models import (
     BotDisclosureRule,
     DecisionExplainedRule,
     HumanHandoffRule,
+    NoticeBeforeDecisionRule,
     PolicyPack,
     TransparencyCheck,
     TransparencyRule,
@@ -53,6 +54,7 @@ DECISION = Role("decision_id", "key")
 EXPLANATION = Role("explanation", "text")
 AI_GENERATED = Role("ai_generated", "flag")
 AI_LABEL = Role("ai_label", "flag_or_false")
+SUBJECT = Role("subject_id", "ref")
 
 
 def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
@@ -82,9 +84,11 @@ def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
         if not rule.all_generated:
             roles.append(AI_GENERATED)
         roles += [Role(f, "text") for f in rule.finding_fields]
+    elif isinstance(rule, NoticeBeforeDecisionRule):
+        roles = [EVENT, SUBJECT, TS, TYPE, *(Role(f, "text") for f in rule.finding_fields)]
     else:  # pragma: no cover - the policy models admit no other check
         raise TypeError(f"unknown transparency check {rule!r}")
-    return {rule.dataset: roles}
+    return {rule.dataset: list(dict.fromkeys(roles))}
 
 
 def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) -> RuleResult:
@@ -103,6 +107,8 @@ def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) ->
         return _decision_explained(rule, table)
     if isinstance(rule, AiContentLabeledRule):
         return _ai_content_labeled(rule, table)
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        return _notice_before_decision(rule, table)
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -385,6 +391,82 @@ def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+# -- notice_before_decision -----------------------------------------------------------------
+
+
+def _notice_extras(rule: NoticeBeforeDecisionRule) -> list[Role]:
+    return [
+        r
+        for r in dict.fromkeys(Role(f, "text") for f in rule.finding_fields)
+        if r not in (TYPE, SUBJECT)
+    ]
+
+
+def _notice_before_decision(rule: NoticeBeforeDecisionRule, t: Rows) -> RuleResult:
+    scope = f"{TYPE.column} IN {sql_list(rule.decision_types)}"
+    t.require_present(
+        EVENT, where=scope, raw_where=_raw(t, scope),
+        purpose="every consequential decision needs an id to be reported",
+    )  # fmt: skip
+    extras = _notice_extras(rule)
+    records, values = _records_sql(t, EVENT, [SUBJECT, TS, TYPE, *extras], scope)
+    alias = dict(values)
+    dialect = t.dialect
+    join = dialect.asof_left_join(
+        "d", "n", equal=[("d.subject_id", "n.subject_id")], on="d.decided_at >= n.noticed_at"
+    )
+    too_old = "false"
+    if rule.within is not None:
+        micros = int(rule.within.total_seconds()) * 1_000_000
+        too_old = f"decided_at > noticed_at + {dialect.microseconds(micros)}"
+    extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in extras)
+    sql = f"""
+        WITH d AS (
+          SELECT _id, _conflict, {alias[SUBJECT]} AS subject_id, {alias[TS]} AS decided_at,
+                 {alias[TYPE]} AS type{extra_cols}
+          FROM ({records})),
+        n AS (
+          SELECT DISTINCT {SUBJECT.column} AS subject_id, {TS.column} AS noticed_at
+          FROM {t.table}
+          WHERE {TYPE.column} IN {sql_list(rule.notice_types)}
+            AND {SUBJECT.column} IS NOT NULL AND {TS.column} IS NOT NULL)
+        SELECT d.*, n.noticed_at, true AS _applies,
+          CASE WHEN d.subject_id IS NULL THEN 'missing_subject'
+               WHEN decided_at IS NULL THEN 'missing_timestamp'
+               WHEN noticed_at IS NULL THEN 'no_notice'
+               WHEN {too_old} THEN 'notice_too_old' END AS _reason
+        FROM {join}"""
+    notices = ", ".join(rule.notice_types)
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        decided = fmt_time(row["decided_at"])
+        if reason == "missing_subject":
+            return "the decision names no subject, so no notice to them can be shown"
+        if reason == "missing_timestamp":
+            return "the decision has no timestamp, so no notice can be shown to come before it"
+        if reason == "no_notice":
+            return f"decided at {decided} with no notice ({notices}) to the subject before it"
+        assert rule.within is not None
+        return (
+            f"decided at {decided}; the last notice to the subject was at "
+            f"{fmt_time(row['noticed_at'])}, more than {format_duration(rule.within)} before"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["subject_id", "type", "decided_at", "noticed_at", *(r.name for r in extras)],
+        table=t,
+        id_role=EVENT,
+        noun="consequential decisions",
+    )
+    parameters: dict[str, Any] = {
+        "decision_types": rule.decision_types,
+        "notice_types": rule.notice_types,
+        "within": format_duration(rule.within) if rule.within is not None else None,
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None) -> str:
     """Return one paragraph saying what a transparency check checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
@@ -417,6 +499,15 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             f"Every piece of AI-generated content in {where} must carry the label that says "
             "it was generated by AI."
         )
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        window = (
+            f", at most {format_duration(rule.within)} before it" if rule.within is not None else ""
+        )
+        return (
+            f"Every consequential decision ({', '.join(rule.decision_types)}) in {where} must "
+            f"come after a notice ({', '.join(rule.notice_types)}) to the same person, at or "
+            f"before the decision{window}."
+        )
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -428,6 +519,13 @@ def _id_checks(rule: TransparencyRule) -> list[BuiltinCheck]:
     """
     if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
         return [BuiltinCheck("present", CONVERSATION.name, read_as="key")]
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        decisions = (Scope(TYPE.name, "text", tuple(rule.decision_types)),)
+        record = tuple(dict.fromkeys([SUBJECT, TS, TYPE, *_notice_extras(rule)]))
+        return [
+            BuiltinCheck("present", EVENT.name, read_as="key", scope=decisions),
+            BuiltinCheck("unique_id", EVENT.name, read_as="key", scope=decisions, record=record),
+        ]
     typed: tuple[Scope, ...] = ()
     if isinstance(rule, (DecisionExplainedRule, AiContentLabeledRule)) and rule.event_types:
         typed = (Scope(TYPE.name, "text", tuple(rule.event_types)),)

@@ -17,6 +17,12 @@ CHECK_TITLES = {
     "withdrawal_honored": "Withdrawn consent is honoured",
     "human_review_required": "Adverse automated decisions get human review",
     "review_sampling": "A sample of decisions gets human quality review",
+    "notice_before_decision": "People are told before a consequential decision",
+    "opt_out_honored": "Opt-outs of automated decisions are honoured",
+    "request_answered": "Requests about automated decisions are answered in time",
+    "log_retention": "Automation logs are kept long enough, without gaps",
+    "disclosed_on_request": "Asked whether it is a machine, the bot says so",
+    "pricing_disclosed": "Personalised prices carry the algorithmic-pricing disclosure",
 }
 REASON_WORDS = {
     "not_disclosed": "never disclosed",
@@ -36,6 +42,15 @@ REASON_WORDS = {
     "no_human_review": "no human review",
     "automated_reviewer": "reviewer is not a person",
     "not_reviewed": "not reviewed",
+    "no_notice": "no notice before the decision",
+    "notice_too_old": "notice too long before the decision",
+    "opted_out": "after the person opted out",
+    "overdue": "not answered, past the deadline",
+    "not_retained": "logs do not go back far enough",
+    "gap_too_long": "days without any log row",
+    "not_disclosed_on_request": "asked, but the next bot turn did not disclose",
+    "no_bot_reply": "asked, but no bot turn followed",
+    "pricing_not_disclosed": "no algorithmic-pricing disclosure",
 }
 
 

@@ -1,0 +1,112 @@
+"""Policy language: the checks of issue #20 load with their defaults; bad options are located."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ethicsgate.errors import PolicyError
+from ethicsgate.policy import load_policy
+from ethicsgate.policy.models import CHECKS
+from ethicsgate.rules.explain import explain_rule
+from ethicsgate.schemas import json_schema
+
+HEADER = """\
+schema_version: 1
+id: p
+version: "1"
+title: T
+owner: O
+rules:
+"""
+
+Write = Callable[[str], Path]
+NEW_CHECKS = {
+    "notice_before_decision": "transparency",
+}
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Write:
+    """Write a policy with the given rules (YAML under ``rules:``) and return its path."""
+
+    def _write(rules: str) -> Path:
+        path = tmp_path / "policy.yaml"
+        path.write_text(HEADER + textwrap.indent(textwrap.dedent(rules).strip("\n"), "  ") + "\n")
+        return path
+
+    return _write
+
+
+def test_the_new_checks_are_in_the_language_and_the_schema() -> None:
+    schema = str(json_schema("policy"))
+    for check, kind in NEW_CHECKS.items():
+        assert check in CHECKS[kind]
+        assert check in schema
+
+
+def test_notice_before_decision_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy(
+            """
+            - id: told-first
+              kind: transparency
+              check: notice_before_decision
+              dataset: decisions
+              decision_types: [denied]
+              notice_types: [adm_notice]
+              within: 30d
+            """
+        )
+    )
+    text = explain_rule(pack.pack.rules[0], pack.pack)
+    assert "denied" in text and "adm_notice" in text and "30d" in text
+
+
+@pytest.mark.parametrize(
+    "rule, where, message",
+    [
+        ("""
+         - id: a
+           kind: transparency
+           check: notice_before_decision
+           dataset: d
+           decision_types: [denied]
+           notice_types: [notice]
+           within: 30
+         """, "13:13", "duration 30 has no unit"),
+        ("""
+         - id: a
+           kind: transparency
+           check: notice_before_decision
+           dataset: d
+           decision_types: []
+           notice_types: [notice]
+         """, "11:21", "decision_types"),
+        ("""
+         - id: a
+           kind: transparency
+           check: notice_before_decision
+           dataset: d
+           decision_types: [denied, notice]
+           notice_types: [notice]
+         """, "7:", "'notice' is both a decision type and a notice type"),
+        ("""
+         - id: a
+           kind: transparency
+           check: notice_before_decision
+           dataset: d
+           decision_types: [denied]
+         """, "7:", "notice_types"),
+    ],
+)  # fmt: skip
+def test_bad_options_are_located(policy: Write, rule: str, where: str, message: str) -> None:
+    path = policy(rule)
+    with pytest.raises(PolicyError) as info:
+        load_policy(path)
+    text = info.value.diagnostics()
+    assert text.startswith(f"{path}:{where}"), text
+    assert message in text

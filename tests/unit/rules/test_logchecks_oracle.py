@@ -1,0 +1,124 @@
+"""Oracle: the checks of issue #20 (SQL through Rows/Dialect) equal plain-Python loops.
+
+Timestamps sit on a coarse grid, so ties (a notice at the decision's instant, an opt-out at the
+event's instant, an answer at exactly the deadline) are common.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import logchecks_reference as ref
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from logs_reference import Conflict, MissingId, at, make_rule, run_rule, verdicts_of, write_jsonl
+
+from ethicsgate.errors import EvidenceError
+from ethicsgate.rules.results import RuleResult, RuleStatus
+
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FORMATS = ["Z", "naive", "space", "+01:00", "-05:00"]
+SUBJECTS = ["s0", "s1", "s2", None, ""]
+
+
+@st.composite
+def timestamps(draw: st.DrawFn, *, steps: int = 12, step: int = 10) -> str | None:
+    """A time on a grid of ``step`` minutes, in any offset; sometimes missing."""
+    n = draw(st.integers(-1, steps))
+    if n < 0:
+        return draw(st.sampled_from([None, ""]))
+    return at(step * n, fmt=draw(st.sampled_from(FORMATS)))
+
+
+def _events(draw: st.DrawFn, rows: list[dict[str, Any]], *, id_key: str = "event_id") -> None:
+    """Add exact repeats, and sometimes a clashing record or a record without an id."""
+    if rows and draw(st.booleans()):
+        rows += draw(st.lists(st.sampled_from(rows), max_size=3))
+    if rows and not draw(st.integers(0, 11)):
+        clash = dict(draw(st.sampled_from(rows)))
+        clash["ts"] = draw(timestamps())
+        rows.append(clash)
+    if rows and not draw(st.integers(0, 11)):
+        rows.append({**draw(st.sampled_from(rows)), id_key: None})
+
+
+def _run(rule: Any, files: dict[str, list[dict[str, Any]]]) -> RuleResult:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {
+            name: write_jsonl(Path(tmp) / f"{name}.jsonl", rows) for name, rows in files.items()
+        }
+        return run_rule(rule, paths)
+
+
+def _check(result: RuleResult, records: int, verdicts: dict[str, str | None]) -> None:
+    assert result.records_checked == records
+    assert verdicts_of(result) == verdicts
+    assert result.violations == len(verdicts)
+    assert sum(result.violations_by_reason.values()) == len(verdicts)
+    if records == 0:
+        assert result.status == RuleStatus.ERROR
+    else:
+        assert result.status == (RuleStatus.FAIL if verdicts else RuleStatus.PASS)
+    for finding in result.findings:
+        for name, value in finding.fields.items():
+            if name.endswith("_at") and value is not None:
+                assert value.endswith("Z")
+
+
+def _compare(rule: Any, files: dict[str, list[dict[str, Any]]], reference: Any) -> None:
+    try:
+        expected = reference()
+    except (Conflict, MissingId):
+        with pytest.raises(EvidenceError):
+            _run(rule, files)
+        return
+    _check(_run(rule, files), *expected)
+
+
+# -- notice_before_decision -----------------------------------------------------------------
+
+
+@st.composite
+def decision_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "event_id": f"e{i}",
+            "subject_id": draw(st.sampled_from(SUBJECTS)),
+            "ts": draw(timestamps()),
+            "type": draw(st.sampled_from(["denial", "approval", "notice", "notice", "other"])),
+            "channel": draw(st.sampled_from(["web", "mail", None])),
+        }
+        for i in range(draw(st.integers(0, 30)))
+    ]
+    _events(draw, rows)
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=decision_logs(),
+    within=st.sampled_from([None, "10m", "30m"]),
+    extra=st.sampled_from([[], ["channel"]]),
+)
+def test_notice_before_decision_equals_reference(
+    rows: list[dict[str, Any]], within: str | None, extra: list[str]
+) -> None:
+    options: dict[str, Any] = {} if within is None else {"within": within}
+    rule = make_rule(
+        kind="transparency",
+        check="notice_before_decision",
+        dataset="log",
+        decision_types=["denial", "approval"],
+        notice_types=["notice"],
+        finding_fields=extra,
+        **options,
+    )
+    _compare(rule, {"log": rows}, lambda: ref.notice_before_decision(rows, rule))
