@@ -34,7 +34,9 @@ __all__ = [
     "HumanReviewRequiredRule",
     "LegalBasis",
     "NoticeBeforeDecisionRule",
+    "OptOutHonoredRule",
     "OversightRule",
+    "PurposeConsentRule",
     "RecordRuleBase",
     "ReviewSamplingRule",
     "TransparencyRule",
@@ -774,24 +776,16 @@ class NoticeBeforeDecisionRule(TransparencyRule):
 
 
 class ConsentRule(RecordRuleBase):
-    """Processing is covered by a declared legal basis and, for consent, by the ledger."""
+    """Processing events judged against a consent ledger, as of each event's time."""
 
     kind: Literal["consent"]
     ledger: Identifier = Field(
         description="Evidence name of the consent ledger (subject_id, purpose, granted_at, "
         "withdrawn_at, expires_at)."
     )
-    purposes: dict[Identifier, LegalBasis] = Field(
-        min_length=1,
-        description="Legal basis of each processing purpose, e.g. newsletter: consent.",
-    )
-    undeclared_purposes: Literal["violation", "ignore"] = Field(
-        default="violation",
-        description="Whether processing for a purpose not listed in purposes is a finding.",
-    )
     grace: Duration = Field(
         default=timedelta(0),
-        description="Processing this long after a withdrawal is still accepted.",
+        description="Processing this long after a withdrawal (or opt-out) is still accepted.",
     )
     finding_fields: list[Identifier] = Field(
         default_factory=list, description="Extra roles of the event to show in findings."
@@ -810,22 +804,52 @@ class ConsentRule(RecordRuleBase):
         """Return the processing events and the consent ledger."""
         return (self.dataset, self.ledger)
 
+
+class PurposeConsentRule(ConsentRule):
+    """Processing is covered by a declared legal basis and, for consent, by the ledger."""
+
+    purposes: dict[Identifier, LegalBasis] = Field(
+        min_length=1,
+        description="Legal basis of each processing purpose, e.g. newsletter: consent.",
+    )
+    undeclared_purposes: Literal["violation", "ignore"] = Field(
+        default="violation",
+        description="Whether processing for a purpose not listed in purposes is a finding.",
+    )
+
     @property
     def consent_purposes(self) -> list[str]:
         """Return the purposes whose legal basis is consent."""
         return [p for p, basis in self.purposes.items() if basis == "consent"]
 
 
-class ConsentValidRule(ConsentRule):
+class ConsentValidRule(PurposeConsentRule):
     """Every processing event of a consent purpose has consent valid at its time (Art. 6, 7)."""
 
     check: Literal["consent_valid"]
 
 
-class WithdrawalHonoredRule(ConsentRule):
+class WithdrawalHonoredRule(PurposeConsentRule):
     """No processing after consent was withdrawn, beyond a grace period (GDPR Art. 7(3))."""
 
     check: Literal["withdrawal_honored"]
+
+
+class OptOutHonoredRule(ConsentRule):
+    """No automated decision or profiling of a person after they opted out (CCPA ADMT)."""
+
+    check: Literal["opt_out_honored"]
+    opt_out_purposes: list[Text] = Field(
+        min_length=1,
+        description="Ledger purposes whose withdrawal is an opt-out of these events, e.g. "
+        "admt; a grant of one of them is an opt-in (again).",
+    )
+    event_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that are automated decisions or profiling; empty: every row.",
+    )
+
+    check_unique_lists = field_validator("opt_out_purposes", "event_types")(_unique_list)
 
 
 class OversightRule(RecordRuleBase):
@@ -913,7 +937,9 @@ TransparencyCheck = Annotated[
     | NoticeBeforeDecisionRule,
     Field(discriminator="check"),
 ]
-ConsentCheck = Annotated[ConsentValidRule | WithdrawalHonoredRule, Field(discriminator="check")]
+ConsentCheck = Annotated[
+    ConsentValidRule | WithdrawalHonoredRule | OptOutHonoredRule, Field(discriminator="check")
+]
 OversightCheck = Annotated[
     HumanReviewRequiredRule | ReviewSamplingRule, Field(discriminator="check")
 ]
@@ -927,7 +953,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "ai_content_labeled",
         "notice_before_decision",
     ),
-    "consent": ("consent_valid", "withdrawal_honored"),
+    "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
     "oversight": ("human_review_required", "review_sampling"),
 }
 

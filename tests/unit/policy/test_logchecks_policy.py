@@ -26,6 +26,7 @@ rules:
 Write = Callable[[str], Path]
 NEW_CHECKS = {
     "notice_before_decision": "transparency",
+    "opt_out_honored": "consent",
 }
 
 
@@ -66,9 +67,54 @@ def test_notice_before_decision_loads_and_explains(policy: Write) -> None:
     assert "denied" in text and "adm_notice" in text and "30d" in text
 
 
+def test_opt_out_honored_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy(
+            """
+            - id: opt-outs
+              kind: consent
+              check: opt_out_honored
+              dataset: scoring
+              ledger: consent_ledger
+              opt_out_purposes: [admt]
+              grace: 24h
+            """
+        )
+    ).pack
+    rule = pack.rules[0]
+    assert rule.datasets == ("scoring", "consent_ledger")
+    text = explain_rule(rule, pack)
+    assert "opted out" in text and "admt" in text and "1d" in text
+
+
 @pytest.mark.parametrize(
     "rule, where, message",
     [
+        ("""
+         - id: a
+           kind: consent
+           check: opt_out_honored
+           dataset: d
+           ledger: l
+           opt_out_purposes: []
+         """, "12:23", "opt_out_purposes"),
+        ("""
+         - id: a
+           kind: consent
+           check: opt_out_honored
+           dataset: d
+           ledger: l
+           opt_out_purposes: [admt]
+           purposes: {admt: consent}
+         """, "13:5", "unknown field 'purposes'"),
+        ("""
+         - id: a
+           kind: consent
+           check: opt_out_honored
+           dataset: d
+           ledger: d
+           opt_out_purposes: [admt]
+         """, "7:", "ledger must name another evidence set"),
         ("""
          - id: a
            kind: transparency

@@ -52,3 +52,44 @@ def notice_before_decision(rows: list[dict[str, Any]], rule: Any) -> tuple[int, 
             elif rule.within is not None and ts > max(before) + rule.within:
                 verdicts[key] = "notice_too_old"
     return len(decisions), verdicts
+
+
+def opt_out_honored(
+    events: list[dict[str, Any]], ledger: list[dict[str, Any]], rule: Any
+) -> tuple[int, Verdicts]:
+    """No event after the person's opt-out (the first since they last opted in), + grace."""
+    shown = (["type"] if rule.event_types else []) + [
+        f for f in rule.finding_fields if not (rule.event_types and f == "type")
+    ]
+    records = records_by_id(
+        (e["event_id"], _key(e["subject_id"]), parse_ts(e["ts"]), *(e.get(f) for f in shown))
+        for e in events
+        if not rule.event_types or e.get("type") in rule.event_types
+    )
+    said: dict[str, dict[datetime, int]] = defaultdict(dict)
+    for row in ledger:
+        subject = _key(row["subject_id"])
+        if subject is None or row["purpose"] not in rule.opt_out_purposes:
+            continue
+        for column, opt_out in (("granted_at", 0), ("withdrawn_at", 1)):
+            at = parse_ts(row[column])
+            if at is not None:
+                said[subject][at] = max(said[subject].get(at, 0), opt_out)
+    changes: dict[str, list[tuple[datetime, int]]] = {}
+    for subject, statements in said.items():
+        kept: list[tuple[datetime, int]] = []
+        for at, opt_out in sorted(statements.items()):
+            if not kept or kept[-1][1] != opt_out:
+                kept.append((at, opt_out))
+        changes[subject] = kept
+    verdicts: Verdicts = {}
+    for key, (subject, ts, *_rest) in records.items():
+        if subject is None:
+            verdicts[key] = "missing_subject"
+        elif ts is None:
+            verdicts[key] = "missing_timestamp"
+        else:
+            before = [c for c in changes.get(subject, []) if c[0] <= ts]
+            if before and before[-1][1] == 1 and ts >= before[-1][0] + rule.grace:
+                verdicts[key] = "opted_out"
+    return len(records), verdicts

@@ -122,3 +122,61 @@ def test_notice_before_decision_equals_reference(
         **options,
     )
     _compare(rule, {"log": rows}, lambda: ref.notice_before_decision(rows, rule))
+
+
+# -- opt_out_honored ------------------------------------------------------------------------
+
+
+@st.composite
+def opt_out_logs(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ledger = [
+        {
+            "subject_id": draw(st.sampled_from(SUBJECTS)),
+            "purpose": draw(st.sampled_from(["admt", "profiling", "newsletter"])),
+            "granted_at": draw(timestamps()),
+            "withdrawn_at": draw(st.one_of(st.none(), timestamps())),
+        }
+        for _ in range(draw(st.integers(0, 10)))
+    ]
+    events = [
+        {
+            "event_id": f"e{i}",
+            "subject_id": draw(st.sampled_from(SUBJECTS)),
+            "ts": draw(timestamps()),
+            "type": draw(st.sampled_from(["scoring", "profiling", "login"])),
+        }
+        for i in range(draw(st.integers(0, 25)))
+    ]
+    _events(draw, events)
+    return events, ledger
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    case=opt_out_logs(),
+    grace=st.sampled_from(["0s", "10m", "1h"]),
+    types=st.sampled_from([[], ["scoring", "profiling"]]),
+    purposes=st.sampled_from([["admt"], ["admt", "profiling"]]),
+)
+def test_opt_out_honored_equals_reference(
+    case: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    grace: str,
+    types: list[str],
+    purposes: list[str],
+) -> None:
+    events, ledger = case
+    rule = make_rule(
+        kind="consent",
+        check="opt_out_honored",
+        dataset="events",
+        ledger="ledger",
+        opt_out_purposes=purposes,
+        event_types=types,
+        grace=grace,
+    )
+    _compare(
+        rule,
+        {"events": events, "ledger": ledger},
+        lambda: ref.opt_out_honored(events, ledger, rule),
+    )
