@@ -38,7 +38,9 @@ __all__ = [
     "OversightRule",
     "PurposeConsentRule",
     "RecordRuleBase",
+    "RequestAnsweredRule",
     "ReviewSamplingRule",
+    "ReviewedDecisionRule",
     "TransparencyRule",
     "WithdrawalHonoredRule",
     "FairnessAssertion",
@@ -853,18 +855,23 @@ class OptOutHonoredRule(ConsentRule):
 
 
 class OversightRule(RecordRuleBase):
-    """Human oversight of automated decisions (GDPR Art. 22, EU AI Act Art. 14)."""
+    """Human oversight of automated decisions (GDPR Art. 22, EU AI Act Art. 14, 26, 86)."""
 
     kind: Literal["oversight"]
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the record to show in findings."
+    )
+
+    check_unique = field_validator("finding_fields")(_unique_list)
+
+
+class ReviewedDecisionRule(OversightRule):
+    """Oversight checks that look for a person's review of a decision."""
+
     automated_reviewers: list[Text] = Field(
         default_factory=lambda: list(DEFAULT_AUTOMATED_REVIEWERS),
         description="Reviewer values that name a machine and so are no human review.",
     )
-    finding_fields: list[Identifier] = Field(
-        default_factory=list, description="Extra roles of the decision to show in findings."
-    )
-
-    check_unique = field_validator("finding_fields")(_unique_list)
 
 
 class AdverseCondition(PolicyModel):
@@ -890,7 +897,7 @@ class AdverseCondition(PolicyModel):
         return self
 
 
-class HumanReviewRequiredRule(OversightRule):
+class HumanReviewRequiredRule(ReviewedDecisionRule):
     """Adverse automated decisions carry a human reviewer or were routed to review."""
 
     check: Literal["human_review_required"]
@@ -908,7 +915,7 @@ class HumanReviewRequiredRule(OversightRule):
     check_unique_evidence = field_validator("review_evidence")(_unique_list)
 
 
-class ReviewSamplingRule(OversightRule):
+class ReviewSamplingRule(ReviewedDecisionRule):
     """A seeded, stratified sample of decisions is selected for, and gets, human QA review."""
 
     check: Literal["review_sampling"]
@@ -929,6 +936,40 @@ class ReviewSamplingRule(OversightRule):
     check_unique_strata = field_validator("strata")(_unique_list)
 
 
+#: Request types about automated decisions: access, explanation, correction, human review.
+DEFAULT_ADM_REQUEST_TYPES = (
+    "access_request",
+    "explanation_request",
+    "correction_request",
+    "human_review_request",
+)
+
+
+class RequestAnsweredRule(OversightRule):
+    """Requests about automated decisions are answered within a deadline.
+
+    EU AI Act Art. 86 (explanation), Colorado SB 26-189 (access, correction, review), CCPA
+    ADMT access requests (45 days).
+    """
+
+    check: Literal["request_answered"]
+    within: Duration = Field(
+        description="A request must be answered at most this long after it was received, e.g. 45d."
+    )
+    request_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_ADM_REQUEST_TYPES),
+        description="Values of the role type that are requests; empty: every row is one.",
+    )
+
+    check_unique_types = field_validator("request_types")(_unique_list)
+
+    @model_validator(mode="after")
+    def _positive(self) -> RequestAnsweredRule:
+        if self.within.total_seconds() <= 0:
+            raise ValueError("within must be longer than 0s")
+        return self
+
+
 TransparencyCheck = Annotated[
     BotDisclosureRule
     | HumanHandoffRule
@@ -941,7 +982,8 @@ ConsentCheck = Annotated[
     ConsentValidRule | WithdrawalHonoredRule | OptOutHonoredRule, Field(discriminator="check")
 ]
 OversightCheck = Annotated[
-    HumanReviewRequiredRule | ReviewSamplingRule, Field(discriminator="check")
+    HumanReviewRequiredRule | ReviewSamplingRule | RequestAnsweredRule,
+    Field(discriminator="check"),
 ]
 
 #: The checks of each record-level kind, as written after ``check:``.
@@ -954,7 +996,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "notice_before_decision",
     ),
     "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
-    "oversight": ("human_review_required", "review_sampling"),
+    "oversight": ("human_review_required", "review_sampling", "request_answered"),
 }
 
 

@@ -16,15 +16,17 @@ from collections.abc import Hashable, Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from ethicsgate.evidence.contracts import BuiltinCheck
+from ethicsgate.evidence.contracts import BuiltinCheck, Scope
 from ethicsgate.evidence.engine import Dialect, Rows
 from ethicsgate.evidence.roles import Role
 from ethicsgate.evidence.sql import quote_ident, sql_literal
+from ethicsgate.policy.fields import format_duration
 from ethicsgate.policy.models import (
     HumanReviewRequiredRule,
     OversightCheck,
     OversightRule,
     PolicyPack,
+    RequestAnsweredRule,
     ReviewSamplingRule,
 )
 from ethicsgate.rules.kind import AuditInputs, KindBase, role_checks
@@ -32,6 +34,7 @@ from ethicsgate.rules.records import (
     WHITESPACE,
     Verdicts,
     blank_sql,
+    fmt_time,
     sql_list,
     summarize,
     trim_sql,
@@ -54,6 +57,10 @@ ADVERSE = Role("adverse", "flag")
 REVIEWER = Role("reviewer", "text")
 ROUTED = Role("routed_to_review", "flag_or_false")
 QA_REVIEWER = Role("qa_reviewer", "text")
+REQUEST = Role("request_id", "key")
+TS = Role("ts", "timestamp")
+ANSWERED = Role("answered_at", "timestamp")
+TYPE = Role("type", "text")
 MAX_STRATA_SHOWN = 1000
 
 
@@ -88,6 +95,8 @@ def _rank_key(seed: int, decision_id: str) -> str:
 def oversight_roles(rule: OversightRule) -> dict[str, list[Role]]:
     """Return the roles an oversight rule reads from its decision log."""
     extras = [Role(f, "text") for f in rule.finding_fields]
+    if isinstance(rule, RequestAnsweredRule):
+        return {rule.dataset: list(dict.fromkeys([REQUEST, TS, ANSWERED, *_request_shown(rule)]))}
     roles: list[Role] = [DECISION]
     if isinstance(rule, HumanReviewRequiredRule):
         if rule.adverse is None:
@@ -115,6 +124,8 @@ def evaluate_oversight(rule: OversightRule, tables: Mapping[str, Rows]) -> RuleR
         EvidenceError: a decision has no id or no adverse flag, or two decisions share an id.
     """
     table = tables[rule.dataset]
+    if isinstance(rule, RequestAnsweredRule):
+        return _request_answered(rule, table)
     table.require_present(DECISION, purpose="every decision needs an id")
     if isinstance(rule, HumanReviewRequiredRule):
         return _human_review_required(rule, table)
@@ -290,6 +301,82 @@ def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters, strata=strata_results)
 
 
+# -- request_answered -----------------------------------------------------------------------
+
+
+def _request_shown(rule: RequestAnsweredRule) -> list[Role]:
+    """Return the roles of a request shown in findings besides its times."""
+    shown = [TYPE] if rule.request_types else []
+    return list(dict.fromkeys([*shown, *(Role(f, "text") for f in rule.finding_fields)]))
+
+
+def _request_scope(rule: RequestAnsweredRule) -> str:
+    return f"{TYPE.column} IN {sql_list(rule.request_types)}" if rule.request_types else "true"
+
+
+def _request_answered(rule: RequestAnsweredRule, t: Rows) -> RuleResult:
+    """Requests answered within ``within``; an open request past its deadline is overdue.
+
+    The log ends at its latest timestamp (``ts`` or ``answered_at``, of any row): an open
+    request whose deadline is at or after that instant may still be answered in time, so it
+    is not judged (not a record).
+    """
+    scope = _request_scope(rule)
+    raw_scope = scope.replace(TYPE.column, f"({t.raw(TYPE)})") if rule.request_types else scope
+    t.require_present(
+        REQUEST, where=scope, raw_where=raw_scope, purpose="every request needs an id"
+    )
+    shown = _request_shown(rule)
+    values = {r: f"v{i}" for i, r in enumerate([TS, ANSWERED, *shown])}
+    dialect = t.dialect
+    records = dialect.unique_records(
+        t.table, REQUEST.column, [(r.column, a) for r, a in values.items()], where=scope
+    )
+    window = dialect.microseconds(int(rule.within.total_seconds()) * 1_000_000)
+    ts, answered = values[TS], values[ANSWERED]
+    cols = "".join(f", {values[r]} AS {quote_ident(r.name)}" for r in shown)
+    sql = f"""
+        WITH ends AS (
+          SELECT max({TS.column}) AS t_end, max({ANSWERED.column}) AS a_end FROM {t.table}),
+        log_end AS (
+          SELECT CASE WHEN a_end IS NULL THEN t_end WHEN t_end IS NULL THEN a_end
+                      WHEN a_end > t_end THEN a_end ELSE t_end END AS ends_at FROM ends),
+        r AS (SELECT recs.*, {ts} + {window} AS due_at FROM ({records}) AS recs)
+        SELECT _id, _conflict,
+          NOT ({answered} IS NULL AND {ts} IS NOT NULL AND ends_at <= due_at) AS _applies,
+          CASE WHEN {ts} IS NULL THEN 'missing_timestamp'
+               WHEN {answered} IS NULL THEN 'overdue'
+               WHEN {answered} > due_at THEN 'answered_late' END AS _reason,
+          {ts} AS requested_at, due_at, {answered} AS answered_at{cols}
+        FROM r CROSS JOIN log_end"""
+    limit = format_duration(rule.within)
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        what = f"{row['type']} " if row.get("type") else "request "
+        if reason == "missing_timestamp":
+            return f"the {what.strip()} has no time of receipt, so its deadline cannot be checked"
+        asked, due = fmt_time(row["requested_at"]), fmt_time(row["due_at"])
+        if reason == "overdue":
+            return f"{what}received at {asked} is still unanswered, past its deadline {due}"
+        return (
+            f"{what}received at {asked} was answered only at {fmt_time(row['answered_at'])}, "
+            f"after its deadline {due} ({limit})"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["requested_at", "due_at", "answered_at", *(r.name for r in shown)],
+        table=t,
+        id_role=REQUEST,
+        noun="requests due by the end of the log",
+    )
+    parameters: dict[str, Any] = {
+        "within": limit,
+        "request_types": rule.request_types or None,
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 def explain_oversight(rule: OversightRule, pack: PolicyPack | None = None) -> str:
     """Return one paragraph saying what an oversight check checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
@@ -312,6 +399,13 @@ def explain_oversight(rule: OversightRule, pack: PolicyPack | None = None) -> st
         return (
             f"A seeded random sample of {rule.share:.0%} of the decisions in {where}{strata} "
             "must be selected for, and get, a human quality review."
+        )
+    if isinstance(rule, RequestAnsweredRule):
+        which = f"({', '.join(rule.request_types)})" if rule.request_types else "(every row is one)"
+        return (
+            f"Every request about an automated decision {which} in {where} must be answered "
+            f"within {format_duration(rule.within)} of its receipt; a request still open when "
+            "the log ends is a violation once its deadline has passed."
         )
     raise TypeError(f"unknown oversight check {rule!r}")  # pragma: no cover
 
@@ -337,6 +431,21 @@ class OversightKind(KindBase):
     def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
         """Return the role checks, and that decision ids are present and name one record."""
         read = self.roles(rule)
+        if isinstance(rule, RequestAnsweredRule):
+            scope = (
+                (Scope(TYPE.name, "text", tuple(rule.request_types)),) if rule.request_types else ()
+            )
+            record = tuple(r for r in read[rule.dataset] if r.name != REQUEST.name)
+            return [
+                *role_checks(read),
+                (rule.dataset, BuiltinCheck("present", REQUEST.name, read_as="key", scope=scope)),
+                (
+                    rule.dataset,
+                    BuiltinCheck(
+                        "unique_id", REQUEST.name, read_as="key", scope=scope, record=record
+                    ),
+                ),
+            ]
         checks = [BuiltinCheck("present", DECISION.name, read_as="key")]
         if isinstance(rule, HumanReviewRequiredRule) and rule.adverse is None:
             checks.append(BuiltinCheck("present", ADVERSE.name, read_as="flag"))

@@ -27,6 +27,7 @@ Write = Callable[[str], Path]
 NEW_CHECKS = {
     "notice_before_decision": "transparency",
     "opt_out_honored": "consent",
+    "request_answered": "oversight",
 }
 
 
@@ -87,9 +88,35 @@ def test_opt_out_honored_loads_and_explains(policy: Write) -> None:
     assert "opted out" in text and "admt" in text and "1d" in text
 
 
+def test_request_answered_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy("- {id: r, kind: oversight, check: request_answered, dataset: req, within: 45d}")
+    ).pack
+    text = explain_rule(pack.rules[0], pack)
+    assert "45d" in text and "explanation_request" in text
+
+
 @pytest.mark.parametrize(
     "rule, where, message",
     [
+        ("- {id: a, kind: oversight, check: request_answered, dataset: d}", "7:", "within"),
+        ("- {id: a, kind: oversight, check: request_answered, dataset: d, within: 0s}", "7:",
+         "within must be longer than 0s"),
+        ("""
+         - id: a
+           kind: oversight
+           check: request_answered
+           dataset: d
+           within: 45 days
+         """, "11:13", "is not a duration"),
+        ("""
+         - id: a
+           kind: oversight
+           check: request_answered
+           dataset: d
+           within: 45d
+           automated_reviewers: [bot]
+         """, "12:5", "unknown field 'automated_reviewers'"),
         ("""
          - id: a
            kind: consent

@@ -93,3 +93,35 @@ def opt_out_honored(
             if before and before[-1][1] == 1 and ts >= before[-1][0] + rule.grace:
                 verdicts[key] = "opted_out"
     return len(records), verdicts
+
+
+def request_answered(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """Requests answered within ``within``; open ones judged only once past their deadline."""
+    shown = (["type"] if rule.request_types else []) + [
+        f for f in rule.finding_fields if not (rule.request_types and f == "type")
+    ]
+    records = records_by_id(
+        (r["request_id"], parse_ts(r["ts"]), parse_ts(r["answered_at"]))
+        + tuple(r.get(f) for f in shown)
+        for r in rows
+        if not rule.request_types or r.get("type") in rule.request_types
+    )
+    instants = [parse_ts(r[c]) for r in rows for c in ("ts", "answered_at")]
+    end = max((i for i in instants if i is not None), default=None)
+    checked, verdicts = 0, {}
+    for key, (ts, answered, *_rest) in records.items():
+        if ts is None:
+            checked += 1
+            verdicts[key] = "missing_timestamp"
+            continue
+        due = ts + rule.within
+        if answered is None:
+            assert end is not None
+            if end > due:
+                checked += 1
+                verdicts[key] = "overdue"
+            continue
+        checked += 1
+        if answered > due:
+            verdicts[key] = "answered_late"
+    return checked, verdicts

@@ -180,3 +180,45 @@ def test_opt_out_honored_equals_reference(
         {"events": events, "ledger": ledger},
         lambda: ref.opt_out_honored(events, ledger, rule),
     )
+
+
+# -- request_answered -----------------------------------------------------------------------
+
+
+@st.composite
+def request_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "request_id": f"r{i}",
+            "ts": draw(timestamps()),
+            "answered_at": draw(st.one_of(st.none(), timestamps())),
+            "type": draw(st.sampled_from(["access_request", "explanation_request", "complaint"])),
+            "subject_id": draw(st.sampled_from(SUBJECTS)),
+        }
+        for i in range(draw(st.integers(0, 25)))
+    ]
+    _events(draw, rows, id_key="request_id")
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=request_logs(),
+    within=st.sampled_from(["10m", "30m", "1h"]),
+    types=st.sampled_from([None, [], ["access_request"]]),
+    extra=st.sampled_from([[], ["subject_id"]]),
+)
+def test_request_answered_equals_reference(
+    rows: list[dict[str, Any]], within: str, types: list[str] | None, extra: list[str]
+) -> None:
+    options: dict[str, Any] = {} if types is None else {"request_types": types}
+    rule = make_rule(
+        kind="oversight",
+        check="request_answered",
+        dataset="log",
+        within=within,
+        finding_fields=extra,
+        **options,
+    )
+    _compare(rule, {"log": rows}, lambda: ref.request_answered(rows, rule))
