@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from ethicsgate.base import Identifier, StrictModel, Text
 from ethicsgate.metrics import ALIASES, METRICS, MetricId, canonical_metric
-from ethicsgate.policy.fields import Duration, TextPattern
+from ethicsgate.policy.fields import Duration, TextPattern, format_duration
 
 __all__ = [
     "CHECKS",
@@ -33,6 +33,7 @@ __all__ = [
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
     "LegalBasis",
+    "LogRetentionRule",
     "NoticeBeforeDecisionRule",
     "OptOutHonoredRule",
     "OversightRule",
@@ -981,8 +982,48 @@ TransparencyCheck = Annotated[
 ConsentCheck = Annotated[
     ConsentValidRule | WithdrawalHonoredRule | OptOutHonoredRule, Field(discriminator="check")
 ]
+
+
+class LogRetentionRule(OversightRule):
+    """Automation logs are kept for at least a period, without long gaps.
+
+    EU AI Act Art. 26(6) (deployers keep logs at least six months), Art. 19; California FEHA
+    ADS regulations (records kept four years).
+    """
+
+    check: Literal["log_retention"]
+    min_coverage: Duration = Field(
+        description="The logs must cover at least this many whole days up to their last day, "
+        "e.g. 183d (six months) or 1461d (four years)."
+    )
+    max_gap_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Longest run of whole days (UTC) without any log row that is accepted.",
+    )
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> LogRetentionRule:
+        if self.min_coverage.total_seconds() <= 0 or self.min_coverage.total_seconds() % 86400:
+            raise ValueError(
+                f"min_coverage must be a whole number of days, e.g. 183d (not "
+                f"{format_duration(self.min_coverage)})"
+            )
+        if self.finding_fields:
+            raise ValueError(
+                "log_retention takes no finding_fields: its records are runs of days, not rows"
+            )
+        if self.max_gap_days >= self.min_coverage.days:
+            raise ValueError(
+                f"max_gap_days {self.max_gap_days} must be shorter than min_coverage "
+                f"({self.min_coverage.days} days)"
+            )
+        return self
+
+
 OversightCheck = Annotated[
-    HumanReviewRequiredRule | ReviewSamplingRule | RequestAnsweredRule,
+    HumanReviewRequiredRule | ReviewSamplingRule | RequestAnsweredRule | LogRetentionRule,
     Field(discriminator="check"),
 ]
 
@@ -996,7 +1037,12 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "notice_before_decision",
     ),
     "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
-    "oversight": ("human_review_required", "review_sampling", "request_answered"),
+    "oversight": (
+        "human_review_required",
+        "review_sampling",
+        "request_answered",
+        "log_retention",
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
+from datetime import date, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -23,6 +24,7 @@ from ethicsgate.evidence.sql import quote_ident, sql_literal
 from ethicsgate.policy.fields import format_duration
 from ethicsgate.policy.models import (
     HumanReviewRequiredRule,
+    LogRetentionRule,
     OversightCheck,
     OversightRule,
     PolicyPack,
@@ -97,6 +99,8 @@ def oversight_roles(rule: OversightRule) -> dict[str, list[Role]]:
     extras = [Role(f, "text") for f in rule.finding_fields]
     if isinstance(rule, RequestAnsweredRule):
         return {rule.dataset: list(dict.fromkeys([REQUEST, TS, ANSWERED, *_request_shown(rule)]))}
+    if isinstance(rule, LogRetentionRule):
+        return {rule.dataset: [TS]}
     roles: list[Role] = [DECISION]
     if isinstance(rule, HumanReviewRequiredRule):
         if rule.adverse is None:
@@ -126,6 +130,8 @@ def evaluate_oversight(rule: OversightRule, tables: Mapping[str, Rows]) -> RuleR
     table = tables[rule.dataset]
     if isinstance(rule, RequestAnsweredRule):
         return _request_answered(rule, table)
+    if isinstance(rule, LogRetentionRule):
+        return _log_retention(rule, table)
     table.require_present(DECISION, purpose="every decision needs an id")
     if isinstance(rule, HumanReviewRequiredRule):
         return _human_review_required(rule, table)
@@ -377,6 +383,85 @@ def _request_answered(rule: RequestAnsweredRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+# -- log_retention --------------------------------------------------------------------------
+
+US_PER_DAY = 86_400_000_000
+EPOCH = date(1970, 1, 1)
+
+
+def day_text(day: int | None) -> str | None:
+    """Return a UTC day number (days since 1970-01-01) as an ISO date."""
+    return None if day is None else (EPOCH + timedelta(days=int(day))).isoformat()
+
+
+def _log_retention(rule: LogRetentionRule, t: Rows) -> RuleResult:
+    """Split the last ``min_coverage`` days up to the log's last day into runs of days.
+
+    Runs with log rows comply; a run without any (a gap, UTC days) violates when it is longer
+    than ``max_gap_days``, and the run before the log's first day always does (the logs were
+    not kept that long).
+    """
+    dialect = t.dialect
+    n = rule.min_coverage.days
+    day = f"CAST(floor({dialect.epoch_us(TS.column)} / {US_PER_DAY}.0) AS BIGINT)"
+    sql = f"""
+        WITH days AS (SELECT DISTINCT {day} AS d FROM {t.table} WHERE {TS.column} IS NOT NULL),
+        bounds AS (SELECT min(d) AS first_day, max(d) - {n - 1} AS ws FROM days),
+        w AS (SELECT d FROM days CROSS JOIN bounds WHERE d >= ws),
+        isl AS (SELECT d, d - row_number() OVER (ORDER BY d) AS g FROM w),
+        covered AS (SELECT min(d) AS run_from, max(d) AS run_to FROM isl GROUP BY g),
+        nx AS (
+          SELECT run_from, run_to, lead(run_from) OVER (ORDER BY run_from) AS next_from
+          FROM covered),
+        runs AS (
+          SELECT run_from, run_to, CAST(NULL AS VARCHAR) AS _reason FROM covered
+          UNION ALL
+          SELECT run_to + 1, next_from - 1,
+                 CASE WHEN next_from - run_to - 1 > {rule.max_gap_days}
+                      THEN 'gap_too_long' END
+          FROM nx WHERE next_from > run_to + 1
+          UNION ALL
+          SELECT ws, first_w - 1,
+                 CASE WHEN first_day >= ws THEN 'not_retained'
+                      WHEN first_w - ws > {rule.max_gap_days} THEN 'gap_too_long' END
+          FROM (SELECT ws, first_day, (SELECT min(d) FROM w) AS first_w FROM bounds) AS b
+          WHERE first_w > ws)
+        SELECT run_from AS _id, false AS _conflict, true AS _applies, _reason,
+               run_from AS gap_from, run_to AS gap_to, run_to - run_from + 1 AS gap_days
+        FROM runs"""
+
+    def convert(row: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {
+            **row,
+            "_id": day_text(row["_id"]),
+            "gap_from": day_text(row["gap_from"]),
+            "gap_to": day_text(row["gap_to"]),
+        }
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        span = f"from {row['gap_from']} to {row['gap_to']} ({row['gap_days']} day(s))"
+        if reason == "not_retained":
+            return (
+                f"no log rows {span}: the logs begin only on the day after, so they do not "
+                f"cover {n} days"
+            )
+        return f"no log rows {span}; at most {rule.max_gap_days} day(s) without rows allowed"
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["gap_from", "gap_to", "gap_days"],
+        table=t,
+        id_role=TS,
+        noun=f"runs of days with or without log rows in the last {n} days",
+        convert=convert,
+    )
+    parameters: dict[str, Any] = {
+        "min_coverage": format_duration(rule.min_coverage),
+        "max_gap_days": rule.max_gap_days,
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 def explain_oversight(rule: OversightRule, pack: PolicyPack | None = None) -> str:
     """Return one paragraph saying what an oversight check checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
@@ -407,6 +492,16 @@ def explain_oversight(rule: OversightRule, pack: PolicyPack | None = None) -> st
             f"within {format_duration(rule.within)} of its receipt; a request still open when "
             "the log ends is a violation once its deadline has passed."
         )
+    if isinstance(rule, LogRetentionRule):
+        gaps = (
+            f"with no more than {rule.max_gap_days} day(s) in a row without a log row"
+            if rule.max_gap_days
+            else "with a log row on every day"
+        )
+        return (
+            f"The automation logs in {where} must go back at least {rule.min_coverage.days} "
+            f"days from their last day, {gaps} (days in UTC)."
+        )
     raise TypeError(f"unknown oversight check {rule!r}")  # pragma: no cover
 
 
@@ -431,6 +526,8 @@ class OversightKind(KindBase):
     def builtin_checks(self, rule: Any) -> list[tuple[str, BuiltinCheck]]:
         """Return the role checks, and that decision ids are present and name one record."""
         read = self.roles(rule)
+        if isinstance(rule, LogRetentionRule):
+            return role_checks(read)
         if isinstance(rule, RequestAnsweredRule):
             scope = (
                 (Scope(TYPE.name, "text", tuple(rule.request_types)),) if rule.request_types else ()

@@ -28,6 +28,7 @@ NEW_CHECKS = {
     "notice_before_decision": "transparency",
     "opt_out_honored": "consent",
     "request_answered": "oversight",
+    "log_retention": "oversight",
 }
 
 
@@ -96,9 +97,29 @@ def test_request_answered_loads_and_explains(policy: Write) -> None:
     assert "45d" in text and "explanation_request" in text
 
 
+def test_log_retention_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy(
+            "- {id: r, kind: oversight, check: log_retention, dataset: log, min_coverage: 26w, "
+            "max_gap_days: 2}"
+        )
+    ).pack
+    text = explain_rule(pack.rules[0], pack)
+    assert "182 days" in text and "2 day(s)" in text
+
+
 @pytest.mark.parametrize(
     "rule, where, message",
     [
+        ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 36h}", "7:",
+         "min_coverage must be a whole number of days"),
+        ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 7d, "
+         "max_gap_days: 7}", "7:", "max_gap_days 7 must be shorter"),
+        ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 7d, "
+         "max_gap_days: -1}", "7:", "max_gap_days"),
+        ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 7d, "
+         "finding_fields: [x]}", "7:", "takes no finding_fields"),
+        ("- {id: a, kind: oversight, check: log_retention, dataset: d}", "7:", "min_coverage"),
         ("- {id: a, kind: oversight, check: request_answered, dataset: d}", "7:", "within"),
         ("- {id: a, kind: oversight, check: request_answered, dataset: d, within: 0s}", "7:",
          "within must be longer than 0s"),

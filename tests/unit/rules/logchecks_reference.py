@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from logs_reference import Verdicts, parse_ts, records_by_id
@@ -125,3 +125,34 @@ def request_answered(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdic
         if answered > due:
             verdicts[key] = "answered_late"
     return checked, verdicts
+
+
+def log_retention(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """Runs of UTC days with and without rows in the last ``min_coverage`` days."""
+    days = {
+        parse_ts(r["ts"]).astimezone(UTC).date()  # type: ignore[union-attr]
+        for r in rows
+        if parse_ts(r["ts"]) is not None
+    }
+    if not days:
+        return 0, {}
+    first, last = min(days), max(days)
+    start = last - timedelta(days=rule.min_coverage.days - 1)
+    runs: list[tuple[date, date, bool]] = []  # from, to, covered
+    day = start
+    while day <= last:
+        covered = day in days
+        if runs and runs[-1][2] == covered and runs[-1][1] == day - timedelta(days=1):
+            runs[-1] = (runs[-1][0], day, covered)
+        else:
+            runs.append((day, day, covered))
+        day += timedelta(days=1)
+    verdicts: Verdicts = {}
+    for index, (since, until, covered) in enumerate(runs):
+        if covered:
+            continue
+        if index == 0 and first > start:
+            verdicts[since.isoformat()] = "not_retained"
+        elif (until - since).days + 1 > rule.max_gap_days:
+            verdicts[since.isoformat()] = "gap_too_long"
+    return len(runs), verdicts

@@ -222,3 +222,42 @@ def test_request_answered_equals_reference(
         **options,
     )
     _compare(rule, {"log": rows}, lambda: ref.request_answered(rows, rule))
+
+
+# -- log_retention --------------------------------------------------------------------------
+
+
+@st.composite
+def retention_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Rows on a few of 20 days, at hours that cross UTC midnight in some offsets."""
+    active = draw(st.sets(st.integers(0, 19), max_size=20))
+    rows = []
+    for day in sorted(active):
+        for _ in range(draw(st.integers(1, 2))):
+            minute = day * 1440 + draw(st.sampled_from([-600, -60, 0, 300, 780, 839]))
+            rows.append({"ts": at(minute, fmt=draw(st.sampled_from(FORMATS))), "n": len(rows)})
+    if draw(st.booleans()):
+        rows.append({"ts": draw(st.sampled_from([None, ""])), "n": -1})
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=retention_logs(),
+    coverage=st.sampled_from(["1d", "5d", "12d", "20d", "30d"]),
+    gap=st.integers(0, 3),
+)
+def test_log_retention_equals_reference(
+    rows: list[dict[str, Any]], coverage: str, gap: int
+) -> None:
+    if gap >= int(coverage[:-1]):
+        return
+    rule = make_rule(
+        kind="oversight",
+        check="log_retention",
+        dataset="log",
+        min_coverage=coverage,
+        max_gap_days=gap,
+    )
+    _compare(rule, {"log": rows}, lambda: ref.log_retention(rows, rule))
