@@ -30,6 +30,7 @@ __all__ = [
     "DataQualityRule",
     "Expectation",
     "DecisionExplainedRule",
+    "DisclosedOnRequestRule",
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
     "LegalBasis",
@@ -585,6 +586,49 @@ DEFAULT_REQUEST_PATTERNS = (
     r"\bfalar com (um atendente|uma pessoa|um humano|algu|um agente)",
     r"\b(atendente|humano|agente),? por favor\b",
 )
+#: Customer text asking whether they talk to a person or a machine (Utah Code
+#: § 13-75-103(1)(b): disclose when "clearly and unambiguously" asked), in English, German,
+#: French, Spanish, Italian, Dutch and Portuguese; grown from the phrase corpus (section
+#: identity_question). No ``\b`` touches an accented letter (RE2 knows only ASCII letters).
+DEFAULT_IDENTITY_QUESTION_PATTERNS = (
+    # en
+    r"\b(are|r) (you|u) (a |an )?(real |actual |live )?(bot|robot|chatbot|ai|a\.i\.|machine|"
+    r"computer|human|person|automated)\b",
+    r"\b(am i|are we) (talking|chatting|speaking|writing) (to|with) (a |an )?(real |actual |live )?"
+    r"(bot|robot|chatbot|ai|a\.i\.|machine|computer|human|person)\b",
+    r"\b(is this|is that|is it) (a |an )?(real |actual |live )?(bot|robot|chatbot|ai|machine|"
+    r"computer|human|person)\b",
+    r"\b(human|person|bot|robot|machine) or (a |an )?(bot|robot|machine|ai|human|person|computer)"
+    r"\b",
+    # de
+    r"\b(bist du|sind sie) (ein |eine )?(echter |echte )?(bot|roboter|chatbot|ki|maschine|mensch|"
+    r"computer)\b",
+    r"\b(spreche|schreibe|chatte|rede) ich (hier |gerade )?mit (einem |einer )?(echten )?(bot|"
+    r"roboter|chatbot|ki|maschine|menschen|computer)\b",
+    r"\bmensch oder (maschine|bot|ki|roboter|computer)\b",
+    # fr
+    r"(es-tu|êtes-vous|etes-vous|tu es|vous êtes) (un |une )?(vrai |vraie )?(robot|bot|chatbot|"
+    r"ia|machine|humain|personne)\b",
+    r"\b(je parle|je discute|suis-je en train de parler) (à|a|avec) (un |une )?(vrai |vraie )?"
+    r"(robot|bot|chatbot|ia|machine|humain|personne)\b",
+    r"\bhumain ou (robot|machine|bot|ia)\b",
+    # es
+    r"\b(eres|es usted|sos) (un |una )?(bot|robot|chatbot|ia|m(á|a)quina|humano|persona)",
+    r"\bestoy hablando con (un |una )?(bot|robot|chatbot|ia|m(á|a)quina|humano|persona)",
+    # it
+    r"\bsei (un |una )?(vero |vera )?(bot|robot|chatbot|ia|macchina|umano|persona)\b",
+    r"\bsto (parlando|chattando|scrivendo) con (un |una )?(bot|robot|chatbot|ia|macchina|umano|"
+    r"persona)\b",
+    # nl
+    r"\b(ben je|bent u) (een )?(echte )?(bot|robot|chatbot|ai|machine|mens|persoon|computer)\b",
+    r"\b(praat|chat|spreek) ik (nu )?met (een )?(echte )?(bot|robot|chatbot|ai|machine|mens|"
+    r"persoon|computer)\b",
+    # pt
+    r"\b(você é|voce é|voce e|vc é|vc e) (um |uma )?(bot|robô|robo|chatbot|ia|máquina|maquina|"
+    r"humano|pessoa)",
+    r"\b(estou|to) (falando|conversando) com (um |uma )?(bot|robô|robo|chatbot|ia|máquina|maquina|"
+    r"humano|pessoa)",
+)
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
 
@@ -775,6 +819,48 @@ class NoticeBeforeDecisionRule(TransparencyRule):
             )
         if self.within is not None and self.within.total_seconds() <= 0:
             raise ValueError("within must be longer than 0s")
+        return self
+
+
+class DisclosedOnRequestRule(TransparencyRule):
+    """Asked whether they talk to a person or a machine, the next bot reply says it is one.
+
+    Utah Code § 13-75-103 (AI Policy Act as amended by SB 226 and SB 332, 2025): disclose when
+    a person clearly and unambiguously asks whether they are interacting with AI.
+    """
+
+    check: Literal["disclosed_on_request"]
+    question_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that are such a question (any actor), besides the patterns.",
+    )
+    question_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_IDENTITY_QUESTION_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that make a customer message a "
+        "question whether they talk to a person or a machine.",
+    )
+    disclosure_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLOSURE_TYPES),
+        description="Event types that disclose automation (any actor).",
+    )
+    disclosure_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLOSURE_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that disclose automation "
+        "when found in a bot or system message.",
+    )
+
+    @model_validator(mode="after")
+    def _something_asks_and_discloses(self) -> DisclosedOnRequestRule:
+        if not self.question_types and not self.question_patterns:
+            raise ValueError(
+                "question_types and question_patterns are both empty, so no question could "
+                "ever be recognised; list at least one"
+            )
+        if not self.disclosure_types and not self.disclosure_patterns:
+            raise ValueError(
+                "disclosure_types and disclosure_patterns are both empty, so no reply could "
+                "ever disclose automation; list at least one"
+            )
         return self
 
 
@@ -976,7 +1062,8 @@ TransparencyCheck = Annotated[
     | HumanHandoffRule
     | DecisionExplainedRule
     | AiContentLabeledRule
-    | NoticeBeforeDecisionRule,
+    | NoticeBeforeDecisionRule
+    | DisclosedOnRequestRule,
     Field(discriminator="check"),
 ]
 ConsentCheck = Annotated[
@@ -1035,6 +1122,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "decision_explained",
         "ai_content_labeled",
         "notice_before_decision",
+        "disclosed_on_request",
     ),
     "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
     "oversight": (

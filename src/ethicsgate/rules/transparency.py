@@ -20,6 +20,7 @@ from ethicsgate.policy.models import (
     AiContentLabeledRule,
     BotDisclosureRule,
     DecisionExplainedRule,
+    DisclosedOnRequestRule,
     HumanHandoffRule,
     NoticeBeforeDecisionRule,
     PolicyPack,
@@ -84,6 +85,12 @@ def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
         if not rule.all_generated:
             roles.append(AI_GENERATED)
         roles += [Role(f, "text") for f in rule.finding_fields]
+    elif isinstance(rule, DisclosedOnRequestRule):
+        roles = [CONVERSATION, TS, ACTOR]
+        if rule.question_types or rule.disclosure_types:
+            roles.append(TYPE)
+        if rule.question_patterns or rule.disclosure_patterns:
+            roles.append(TEXT)
     elif isinstance(rule, NoticeBeforeDecisionRule):
         roles = [EVENT, SUBJECT, TS, TYPE, *(Role(f, "text") for f in rule.finding_fields)]
     else:  # pragma: no cover - the policy models admit no other check
@@ -109,6 +116,8 @@ def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) ->
         return _ai_content_labeled(rule, table)
     if isinstance(rule, NoticeBeforeDecisionRule):
         return _notice_before_decision(rule, table)
+    if isinstance(rule, DisclosedOnRequestRule):
+        return _disclosed_on_request(rule, table)
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -391,6 +400,107 @@ def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+# -- disclosed_on_request -------------------------------------------------------------------
+
+
+def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
+    """Each question "human or machine?" is followed by a reply; a bot reply discloses.
+
+    The reply is the first bot or human message strictly after the question; when a bot
+    message is among the replies at that instant, a disclosure must come after the question
+    and at or before it.
+    """
+    conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
+    questions = []
+    if rule.question_types:
+        questions.append(f"{TYPE.column} IN {sql_list(rule.question_types)}")
+    if rule.question_patterns:
+        matches = _pattern_sql(rule, t, rule.question_patterns, TEXT.column)
+        questions.append(f"({actor} = 'customer' AND {matches})")
+    disclosures = []
+    if rule.disclosure_types:
+        disclosures.append(f"{TYPE.column} IN {sql_list(rule.disclosure_types)}")
+    if rule.disclosure_patterns:
+        matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
+        disclosures.append(f"({actor} IN ('bot', 'system') AND {matches})")
+    columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
+    dialect = t.dialect
+    reply_join = dialect.asof_left_join(
+        "q", "rep", equal=[("q.conv", "rep.conv")], on="q.after <= rep.ts"
+    )
+    disclosure_join = dialect.asof_left_join(
+        "m", "dis", equal=[("m.conv", "dis.conv")], on="m.after <= dis.ts"
+    )
+    failure = dialect.struct(
+        {"reason": "reason", "asked_at": "asked_at", "replied_at": "replied_at"}
+    )
+    first_failure = dialect.first_by(
+        failure,
+        f"coalesce({dialect.epoch_us('asked_at')}, -9223372036854775807)",
+        "reason IS NOT NULL",
+    )
+
+    def field(name: str) -> str:
+        return dialect.struct_field("first_failure", name)
+
+    sql = f"""
+        WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
+        r AS (
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
+                 {_any(questions)} AS is_question, {_any(disclosures)} AS is_disclosure
+          FROM e),
+        q AS (
+          SELECT conv, ts AS asked_at, ts + {dialect.microseconds(1)} AS after
+          FROM r WHERE is_question),
+        rep AS (
+          SELECT conv, ts, max(CASE WHEN actor = 'bot' THEN 1 ELSE 0 END) AS bot
+          FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL GROUP BY conv, ts),
+        dis AS (SELECT DISTINCT conv, ts FROM r WHERE is_disclosure AND ts IS NOT NULL),
+        m AS (
+          SELECT q.conv, q.asked_at, q.after, rep.ts AS replied_at, rep.bot
+          FROM {reply_join}),
+        v AS (
+          SELECT m.conv, m.asked_at, m.replied_at,
+            CASE WHEN m.asked_at IS NULL THEN 'missing_timestamp'
+                 WHEN m.replied_at IS NULL THEN 'no_reply'
+                 WHEN m.bot = 1 AND (dis.ts IS NULL OR dis.ts > m.replied_at)
+                 THEN 'not_disclosed_on_request' END AS reason
+          FROM {disclosure_join}),
+        c AS (SELECT conv, {first_failure} AS first_failure FROM v GROUP BY conv)
+        SELECT conv AS _id, true AS _applies, false AS _conflict,
+               {field("reason")} AS _reason,
+               {field("asked_at")} AS asked_at,
+               {field("replied_at")} AS replied_at
+        FROM c"""
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        asked = fmt_time(row["asked_at"])
+        if reason == "missing_timestamp":
+            return "a question whether the customer talks to a machine has no timestamp"
+        if reason == "no_reply":
+            return f"asked at {asked} whether they talk to a machine; nobody replied"
+        return (
+            f"asked at {asked} whether they talk to a machine; the bot's reply at "
+            f"{fmt_time(row['replied_at'])} did not say that it is automated"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["asked_at", "replied_at"],
+        table=t,
+        id_role=CONVERSATION,
+        noun="conversations with a question whether the customer talks to a machine",
+    )
+    parameters: dict[str, Any] = {
+        "question_types": rule.question_types,
+        "question_patterns": f"{len(rule.question_patterns)} pattern(s)",
+        "disclosure_types": rule.disclosure_types,
+        "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 # -- notice_before_decision -----------------------------------------------------------------
 
 
@@ -499,6 +609,12 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             f"Every piece of AI-generated content in {where} must carry the label that says "
             "it was generated by AI."
         )
+    if isinstance(rule, DisclosedOnRequestRule):
+        return (
+            f"When a customer in {where} asks whether they are talking to a person or a "
+            "machine, the next reply must come, and if a bot gives it, it must say (at or "
+            "before that reply) that the customer is dealing with an automated system."
+        )
     if isinstance(rule, NoticeBeforeDecisionRule):
         window = (
             f", at most {format_duration(rule.within)} before it" if rule.within is not None else ""
@@ -517,7 +633,7 @@ def _id_checks(rule: TransparencyRule) -> list[BuiltinCheck]:
     ``record`` lists the roles the check compares to tell a repeated record (same values: one
     record) from two records sharing an id (the dialect's ``unique_records``).
     """
-    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
+    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule, DisclosedOnRequestRule)):
         return [BuiltinCheck("present", CONVERSATION.name, read_as="key")]
     if isinstance(rule, NoticeBeforeDecisionRule):
         decisions = (Scope(TYPE.name, "text", tuple(rule.decision_types)),)

@@ -29,6 +29,7 @@ NEW_CHECKS = {
     "opt_out_honored": "consent",
     "request_answered": "oversight",
     "log_retention": "oversight",
+    "disclosed_on_request": "transparency",
 }
 
 
@@ -108,9 +109,31 @@ def test_log_retention_loads_and_explains(policy: Write) -> None:
     assert "182 days" in text and "2 day(s)" in text
 
 
+def test_disclosed_on_request_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy("- {id: r, kind: transparency, check: disclosed_on_request, dataset: chat}")
+    ).pack
+    rule = pack.rules[0]
+    assert len(rule.question_patterns) >= 8 and rule.disclosure_types == [
+        "bot_disclosure", "ai_disclosure"
+    ]  # fmt: skip
+    assert "person or a machine" in explain_rule(rule, pack)
+
+
 @pytest.mark.parametrize(
     "rule, where, message",
     [
+        ("- {id: a, kind: transparency, check: disclosed_on_request, dataset: c, "
+         "question_patterns: []}", "7:", "no question could ever be recognised"),
+        ("- {id: a, kind: transparency, check: disclosed_on_request, dataset: c, "
+         "disclosure_types: [], disclosure_patterns: []}", "7:", "no reply could ever disclose"),
+        ("""
+         - id: a
+           kind: transparency
+           check: disclosed_on_request
+           dataset: c
+           question_patterns: ['are you (?=a) bot']
+         """, "11:", "lookaround"),
         ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 36h}", "7:",
          "min_coverage must be a whole number of days"),
         ("- {id: a, kind: oversight, check: log_retention, dataset: d, min_coverage: 7d, "

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from logs_reference import Verdicts, parse_ts, records_by_id
+from logs_reference import Verdicts, actor, parse_ts, records_by_id
 
 
 def _key(value: Any) -> str | None:
@@ -156,3 +156,52 @@ def log_retention(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]
         elif (until - since).days + 1 > rule.max_gap_days:
             verdicts[since.isoformat()] = "gap_too_long"
     return len(runs), verdicts
+
+
+def disclosed_on_request(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """Questions "human or machine?" need a reply; a bot reply needs a disclosure by then."""
+    distinct = {
+        (str(e["conversation_id"]), parse_ts(e["ts"]), actor(e["actor"]), e["type"], e["text"])
+        for e in events
+    }
+    conversations: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for e in distinct:
+        conversations[e[0]].append(e)
+    records, verdicts = 0, {}
+    for conv, evs in conversations.items():
+        questions = [
+            e[1]
+            for e in evs
+            if e[3] in rule.question_types
+            or (e[2] == "customer" and _matches(rule.question_patterns, e[4]))
+        ]
+        if not questions:
+            continue
+        records += 1
+        disclosures = [
+            e[1]
+            for e in evs
+            if e[1] is not None
+            and (
+                e[3] in rule.disclosure_types
+                or (e[2] in ("bot", "system") and _matches(rule.disclosure_patterns, e[4]))
+            )
+        ]
+        failures = []
+        for asked in questions:
+            if asked is None:
+                failures.append((0, datetime.min.replace(tzinfo=UTC), "missing_timestamp"))
+                continue
+            replies = [
+                e for e in evs if e[1] is not None and e[1] > asked and e[2] in ("bot", "human")
+            ]
+            if not replies:
+                failures.append((1, asked, "no_reply"))
+                continue
+            replied = min(e[1] for e in replies)
+            bot = any(e[2] == "bot" and e[1] == replied for e in replies)
+            if bot and not any(asked < d <= replied for d in disclosures):
+                failures.append((1, asked, "not_disclosed_on_request"))
+        if failures:
+            verdicts[conv] = min(failures, key=lambda f: (f[0], f[1]))[2]
+    return records, verdicts

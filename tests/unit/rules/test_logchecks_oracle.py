@@ -261,3 +261,60 @@ def test_log_retention_equals_reference(
         max_gap_days=gap,
     )
     _compare(rule, {"log": rows}, lambda: ref.log_retention(rows, rule))
+
+
+# -- disclosed_on_request -------------------------------------------------------------------
+
+ACTORS = ["bot", "human", "customer", "system", " Bot", "CUSTOMER "]
+CHAT_TEXTS = [
+    None,
+    "",
+    "Hello!",
+    "We open at 8.",
+    "Are you a bot?",
+    "Bist du ein Mensch?",
+    "¿Eres un robot?",
+    "Êtes-vous un robot ?",
+    "Are you open on Sunday?",
+    "Yes, I'm a virtual assistant.",
+    "Ja, ich bin ein Bot.",
+    "Soy un asistente virtual.",
+    "Hi, this is Anna from the bakery.",
+]
+
+
+@st.composite
+def chat_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    conversations = draw(st.integers(1, 4))
+    rows = [
+        {
+            "conversation_id": f"c{draw(st.integers(0, conversations - 1))}",
+            "ts": draw(timestamps(steps=8, step=1)),
+            "actor": draw(st.sampled_from(ACTORS)),
+            "type": draw(st.sampled_from(["message", "message", "bot_disclosure", "identity_q"])),
+            "text": draw(st.sampled_from(CHAT_TEXTS)),
+        }
+        for _ in range(draw(st.integers(0, 30)))
+    ]
+    if rows and draw(st.booleans()):
+        rows += draw(st.lists(st.sampled_from(rows), max_size=3))
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=chat_logs(),
+    question_types=st.sampled_from([None, ["identity_q"]]),
+    disclosure_types=st.sampled_from([None, []]),
+)
+def test_disclosed_on_request_equals_reference(
+    rows: list[dict[str, Any]], question_types: Any, disclosure_types: Any
+) -> None:
+    options: dict[str, Any] = {}
+    if question_types is not None:
+        options["question_types"] = question_types
+    if disclosure_types is not None:
+        options["disclosure_types"] = disclosure_types
+    rule = make_rule(kind="transparency", check="disclosed_on_request", dataset="log", **options)
+    _compare(rule, {"log": rows}, lambda: ref.disclosed_on_request(rows, rule))
