@@ -7,6 +7,7 @@ it, do not rename it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
@@ -49,6 +50,7 @@ __all__ = [
     "FairnessRule",
     "Op",
     "PolicyPack",
+    "PricingDisclosedRule",
     "Reference",
     "ReferenceGroup",
     "ReviewOptions",
@@ -864,6 +866,54 @@ class DisclosedOnRequestRule(TransparencyRule):
         return self
 
 
+#: The statement New York's Algorithmic Pricing Disclosure Act requires next to a price set
+#: with personal data (N.Y. Gen. Bus. Law § 349-a).
+NY_PRICING_DISCLOSURE = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+
+
+class PricingDisclosedRule(TransparencyRule):
+    """Every personalised price shown carries the algorithmic-pricing disclosure.
+
+    New York Algorithmic Pricing Disclosure Act (N.Y. Gen. Bus. Law § 349-a, in force
+    November 2025).
+    """
+
+    check: Literal["pricing_disclosed"]
+    disclosure_text: Text = Field(
+        default=NY_PRICING_DISCLOSURE,
+        min_length=1,
+        max_length=1000,
+        description="The statement the shown text must contain (case and runs of whitespace "
+        "ignored).",
+    )
+    event_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that show a price; empty: every row.",
+    )
+    all_personalized: bool = Field(
+        default=False,
+        description="true: every price in scope was set with personal data; false: the flag "
+        "role personalized says which were.",
+    )
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the event to show in findings."
+    )
+
+    check_unique = field_validator("event_types", "finding_fields")(_unique_list)
+
+    @field_validator("disclosure_text")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if not value.split():
+            raise ValueError("disclosure_text is blank; write the statement the law requires")
+        return value
+
+    @property
+    def disclosure_pattern(self) -> str:
+        """Return the RE2 pattern of the statement: its words, any whitespace between."""
+        return r"\s+".join(re.escape(word) for word in self.disclosure_text.split())
+
+
 class ConsentRule(RecordRuleBase):
     """Processing events judged against a consent ledger, as of each event's time."""
 
@@ -1063,7 +1113,8 @@ TransparencyCheck = Annotated[
     | DecisionExplainedRule
     | AiContentLabeledRule
     | NoticeBeforeDecisionRule
-    | DisclosedOnRequestRule,
+    | DisclosedOnRequestRule
+    | PricingDisclosedRule,
     Field(discriminator="check"),
 ]
 ConsentCheck = Annotated[
@@ -1123,6 +1174,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "ai_content_labeled",
         "notice_before_decision",
         "disclosed_on_request",
+        "pricing_disclosed",
     ),
     "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
     "oversight": (

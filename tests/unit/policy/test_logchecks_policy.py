@@ -30,6 +30,7 @@ NEW_CHECKS = {
     "request_answered": "oversight",
     "log_retention": "oversight",
     "disclosed_on_request": "transparency",
+    "pricing_disclosed": "transparency",
 }
 
 
@@ -120,9 +121,32 @@ def test_disclosed_on_request_loads_and_explains(policy: Write) -> None:
     assert "person or a machine" in explain_rule(rule, pack)
 
 
+def test_pricing_disclosed_loads_and_explains(policy: Write) -> None:
+    pack = load_policy(
+        policy("- {id: r, kind: transparency, check: pricing_disclosed, dataset: offers}")
+    ).pack
+    rule = pack.rules[0]
+    assert rule.disclosure_text == "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+    assert "USING YOUR PERSONAL DATA" in explain_rule(rule, pack)
+
+
 @pytest.mark.parametrize(
     "rule, where, message",
     [
+        ("""
+         - id: a
+           kind: transparency
+           check: pricing_disclosed
+           dataset: o
+           disclosure_text: "  "
+         """, "11:", "disclosure_text is blank"),
+        ("""
+         - id: a
+           kind: transparency
+           check: pricing_disclosed
+           dataset: o
+           all_personalised: true
+         """, "11:5", "unknown field 'all_personalised'"),
         ("- {id: a, kind: transparency, check: disclosed_on_request, dataset: c, "
          "question_patterns: []}", "7:", "no question could ever be recognised"),
         ("- {id: a, kind: transparency, check: disclosed_on_request, dataset: c, "

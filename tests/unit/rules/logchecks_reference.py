@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from logs_reference import Verdicts, actor, parse_ts, records_by_id
+from logs_reference import MissingId, Verdicts, actor, flag, parse_ts, records_by_id
 
 
 def _key(value: Any) -> str | None:
@@ -205,3 +205,31 @@ def disclosed_on_request(events: list[dict[str, Any]], rule: Any) -> tuple[int, 
         if failures:
             verdicts[conv] = min(failures, key=lambda f: (f[0], f[1]))[2]
     return records, verdicts
+
+
+def pricing_disclosed(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """Personalised prices in scope must show the statement (case, whitespace ignored)."""
+    statement = " ".join(rule.disclosure_text.split()).lower()
+    shown = (["type"] if rule.event_types else []) + [
+        f for f in rule.finding_fields if f != "text" and not (rule.event_types and f == "type")
+    ]
+    scoped = []
+    for r in rows:
+        if rule.event_types and r.get("type") not in rule.event_types:
+            continue
+        if not rule.all_personalized:
+            personalised = flag(r.get("personalized"), missing=None)
+            if personalised is None:
+                raise MissingId  # the audit requires the flag on every price in scope
+            if not personalised:
+                continue
+        scoped.append(r)
+    records = records_by_id(
+        (r["event_id"], r.get("text"), *(r.get(f) for f in shown)) for r in scoped
+    )
+    verdicts: Verdicts = {}
+    for key, (text, *_rest) in records.items():
+        normal = " ".join(str(text).split()).lower() if text is not None else ""
+        if statement not in normal:
+            verdicts[key] = "not_disclosed"
+    return len(records), verdicts

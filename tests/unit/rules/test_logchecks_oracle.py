@@ -318,3 +318,61 @@ def test_disclosed_on_request_equals_reference(
         options["disclosure_types"] = disclosure_types
     rule = make_rule(kind="transparency", check="disclosed_on_request", dataset="log", **options)
     _compare(rule, {"log": rows}, lambda: ref.disclosed_on_request(rows, rule))
+
+
+# -- pricing_disclosed ----------------------------------------------------------------------
+
+NY = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+PRICE_TEXTS = [
+    None,
+    "",
+    "   ",
+    NY,
+    f"€4.20 — {NY}",
+    NY.lower(),
+    "This price was set by an algorithm\n using   your personal data.",
+    "THIS PRICE WAS SET BY AN ALGORITHM",
+    "Price set by an algorithm using your personal data",
+    "Sale! 10 % off",
+]
+
+
+@st.composite
+def price_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "event_id": f"p{i}",
+            "type": draw(st.sampled_from(["price_shown", "price_shown", "checkout"])),
+            "personalized": draw(
+                st.sampled_from(["true", "false", "yes", "0", "1", True, False, None])
+            ),
+            "text": draw(st.sampled_from(PRICE_TEXTS)),
+            "sku": draw(st.sampled_from(["rye", "cake", None])),
+            "ts": draw(timestamps()),
+        }
+        for i in range(draw(st.integers(0, 25)))
+    ]
+    _events(draw, rows)
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=price_logs(),
+    types=st.sampled_from([[], ["price_shown"]]),
+    all_personalized=st.booleans(),
+    extra=st.sampled_from([[], ["sku"]]),
+)
+def test_pricing_disclosed_equals_reference(
+    rows: list[dict[str, Any]], types: list[str], all_personalized: bool, extra: list[str]
+) -> None:
+    rule = make_rule(
+        kind="transparency",
+        check="pricing_disclosed",
+        dataset="log",
+        event_types=types,
+        all_personalized=all_personalized,
+        finding_fields=extra,
+    )
+    _compare(rule, {"log": rows}, lambda: ref.pricing_disclosed(rows, rule))

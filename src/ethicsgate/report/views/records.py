@@ -50,7 +50,6 @@ REASON_WORDS = {
     "gap_too_long": "days without any log row",
     "not_disclosed_on_request": "asked, but the next bot turn did not disclose",
     "no_bot_reply": "asked, but no bot turn followed",
-    "pricing_not_disclosed": "no algorithmic-pricing disclosure",
 }
 
 
