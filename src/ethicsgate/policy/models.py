@@ -589,7 +589,7 @@ DEFAULT_REQUEST_PATTERNS = (
     r"\b(atendente|humano|agente),? por favor\b",
 )
 #: Customer text asking whether they talk to a person or a machine (Utah Code
-#: § 13-75-103(1)(b): disclose when "clearly and unambiguously" asked), in English, German,
+#: § 13-77-103(1)(b): disclose when "clearly and unambiguously" asked), in English, German,
 #: French, Spanish, Italian, Dutch and Portuguese; grown from the phrase corpus (section
 #: identity_question). No ``\b`` touches an accented letter (RE2 knows only ASCII letters).
 DEFAULT_IDENTITY_QUESTION_PATTERNS = (
@@ -827,7 +827,7 @@ class NoticeBeforeDecisionRule(TransparencyRule):
 class DisclosedOnRequestRule(TransparencyRule):
     """Asked whether they talk to a person or a machine, the next bot reply says it is one.
 
-    Utah Code § 13-75-103 (AI Policy Act as amended by SB 226 and SB 332, 2025): disclose when
+    Utah Code § 13-77-103 (AI Policy Act as amended by SB 226 and SB 332, 2025): disclose when
     a person clearly and unambiguously asks whether they are interacting with AI.
     """
 
