@@ -661,7 +661,7 @@ def _privacy_requests(rng: random.Random) -> list[dict[str, Any]]:
     """Data-protection requests: 30-day deadline (GDPR Art. 12(3)); some late, some open."""
     plans = ["ok"] * 14 + ["boundary", "late", "overdue", "overdue", "pending", "pending"]
     rows = []
-    for index, plan in enumerate(plans, start=1):
+    for plan in plans:
         if plan == "pending":  # still inside its deadline when the log ends: not judged
             received = datetime(2025, 4, 20, 9, tzinfo=UTC) + timedelta(hours=rng.randint(0, 150))
         elif plan == "overdue":
