@@ -87,7 +87,7 @@ def _model_table(model: type[BaseModel]) -> str:
     rows = ["| field | type | required | default | meaning |", "| --- | --- | --- | --- | --- |"]
     for name, prop in schema.get("properties", {}).items():
         default = prop.get("default", "")
-        if prop.get("title") == "Duration" and isinstance(default, str):
+        if prop.get("title") == "Duration" and isinstance(default, str) and "default" in prop:
             default = format_duration(TypeAdapter(timedelta).validate_python(default))
         default_text = f"`{default}`" if name not in required and "default" in prop else ""
         description = (prop.get("description") or "").replace("\n", " ").replace("|", "\\|")

@@ -8,7 +8,14 @@ Krume & Co., a (fictional) Berlin bakery, runs three automated systems:
   (``consent_ledger.csv``): newsletters, birthday and loyalty offers need consent; order
   confirmations rest on the contract; newsletters drafted with AI carry a label;
 * a **loyalty-discount model** (``loyalty_decisions.csv``): borderline denials get a human
-  reviewer, denials are explained, and a stratified 5 % sample gets a quality review.
+  reviewer, denials are explained, and a stratified 5 % sample gets a quality review; its app's
+  event log (``discount_events.csv``) shows the automated-decision notice before each decision,
+  honours objections to profiling (opt-outs in the consent ledger), shows personalised loyalty
+  prices with the algorithmic-pricing statement and is kept six months without long gaps;
+* **data-protection requests** (``privacy_requests.csv``): access, explanation, correction and
+  human-review requests are answered within 30 days.
+
+Krümel also admits it is a bot when a customer asks.
 
 ``generate_bakery(out_dir, seed)`` writes the four files and an audit spec with its policy. The
 data is a pure function of the seed; the violations are planted on purpose, and ``EXPECTED``
@@ -38,6 +45,8 @@ FILES = (
     "email_sends.csv",
     "consent_ledger.csv",
     "loyalty_decisions.csv",
+    "discount_events.csv",
+    "privacy_requests.csv",
 )
 
 #: Exactly what the bakery audit finds, per rule: violations by reason.
@@ -55,6 +64,12 @@ EXPECTED: dict[str, dict[str, int]] = {
     "borderline-denials-get-review": {"no_human_review": 5, "automated_reviewer": 2},
     "denials-are-explained": {"missing_explanation": 2, "placeholder_explanation": 1},
     "discount-decisions-quality-sample": {"not_reviewed": 3},
+    "chatbot-admits-it-is-a-bot": {"no_reply": 1, "not_disclosed_on_request": 2},
+    "customers-are-told-before-discount-decisions": {"no_notice": 3},
+    "profiling-objections-are-honoured": {"opted_out": 2},
+    "data-requests-answered-within-a-month": {"answered_late": 1, "overdue": 2},
+    "discount-logs-kept-six-months": {"gap_too_long": 1},
+    "personalised-prices-say-so": {"not_disclosed": 3},
 }
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -450,6 +465,229 @@ def _decision_rows(rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
+# -- asked whether it is a bot ----------------------------------------------------------------
+
+_IDENTITY_QUESTIONS = [
+    ("en", "Are you a bot?"),
+    ("en", "Wait, am I talking to a bot?"),
+    ("de", "Bist du ein Mensch?"),
+    ("de", "Spreche ich mit einer KI?"),
+    ("es", "¿Eres un robot?"),
+    ("fr", "Êtes-vous un robot ?"),
+]
+_ADMITS = {
+    "en": "Yes, I'm Krümel, the bakery's virtual assistant. A person can join if you like.",
+    "de": "Ja, ich bin ein Bot: Krümel, der digitale Assistent der Bäckerei.",
+    "es": "Sí, soy un asistente virtual de la panadería.",
+    "fr": "Oui, je suis un assistant virtuel de la boulangerie.",
+}
+_DODGES = ["Ha, good question! What can I get you today?", "Ich bin Krümel und helfe gern!"]
+
+
+def _identity_chat(rng: random.Random) -> list[dict[str, Any]]:
+    """Conversations in which a customer asks whether Krümel is a bot (Utah-style duty).
+
+    Each greeting discloses (so bot_disclosure holds); what counts is the reply to the
+    question: 9 bot replies admit it, 2 come from a person, 2 dodge it, 1 question gets no
+    reply at all.
+    """
+    chat = _Chat()
+    plans = ["admits"] * 9 + ["person"] * 2 + ["dodges"] * 2 + ["silence"]
+    rng.shuffle(plans)
+    for index, plan in enumerate(plans, start=1):
+        session = f"Q{index:04d}"
+        t = _day_time(rng)
+        lang = rng.choice(["en", "de"])
+        chat.add(session, t, "customer", "message", rng.choice(_QUESTIONS[lang]))
+        t += timedelta(seconds=rng.randint(2, 8))
+        chat.add(session, t, "bot", "message", _DISCLOSING_GREETING[lang])
+        q_lang, question = rng.choice(_IDENTITY_QUESTIONS)
+        t += timedelta(seconds=rng.randint(20, 90))
+        chat.add(session, t, "customer", "message", question)
+        t += timedelta(seconds=rng.randint(2, 10))
+        if plan == "admits":
+            chat.add(session, t, "bot", "message", _ADMITS[q_lang])
+        elif plan == "person":
+            name = rng.choice(STAFF).split()[0]
+            chat.add(session, t, "agent", "message", f"Hi, this is {name} from the bakery.")
+        elif plan == "dodges":
+            chat.add(session, t, "bot", "message", _DODGES[index % 2])
+    return chat.rows
+
+
+# -- the discount app's event log, profiling opt-outs, data-protection requests ---------------
+
+NY_STATEMENT = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+LOG_START = datetime(2024, 10, 15, tzinfo=UTC)
+OUTAGE = (datetime(2025, 1, 5, tzinfo=UTC), datetime(2025, 1, 10, tzinfo=UTC))  # Sun-Thu
+CLOSED = {datetime(2024, 12, 25).date(), datetime(2024, 12, 26).date()}
+
+
+def _in_outage(ts: datetime) -> bool:
+    return OUTAGE[0] <= ts < OUTAGE[1]
+
+
+def _discount_events(
+    rng: random.Random, decisions: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return the discount app's event log and the profiling opt-outs for the ledger."""
+    by_customer: dict[str, list[datetime]] = {}
+    for d in decisions:
+        by_customer.setdefault(d["customer_id"], []).append(
+            datetime.fromisoformat(d["decided_at"]).astimezone(UTC)
+        )
+    single = sorted(c for c, times in by_customer.items() if len(times) == 1)
+    chosen = rng.sample(single, 8)
+    no_notice, notice_after, notice_at_instant = chosen[:2], chosen[2], chosen[3]
+    opted_out, opted_out_at_instant, opted_back_in = chosen[4], chosen[5], chosen[6]
+    events: list[dict[str, Any]] = []
+
+    def event(customer: str, ts: datetime, kind: str, **more: str) -> None:
+        events.append(
+            {
+                "event_id": more.pop("event_id", ""),
+                "customer_id": customer,
+                "ts": _berlin(ts),
+                "event": kind,
+                "personalized": more.get("personalized", ""),
+                "price_eur": more.get("price_eur", ""),
+                "shown_text": more.get("shown_text", ""),
+            }
+        )
+
+    for customer, times in sorted(by_customer.items()):
+        first = min(times)
+        if customer in no_notice:
+            continue
+        if customer == notice_after:
+            event(customer, first + timedelta(hours=2), "adm_notice")
+            continue
+        if customer == notice_at_instant:  # on the decision screen itself: counts
+            event(customer, first, "adm_notice")
+            continue
+        signed_up = max(first - timedelta(days=rng.randint(1, 120)), LOG_START)
+        signed_up += timedelta(hours=rng.randint(0, 3))
+        while _in_outage(signed_up):
+            signed_up -= timedelta(days=7)
+        event(customer, signed_up, "adm_notice")
+    for d in decisions:
+        decided = datetime.fromisoformat(d["decided_at"]).astimezone(UTC)
+        event(d["customer_id"], decided, "discount_decision", event_id=d["decision_id"])
+    # the loyalty prices shown at the counter and in the app, every opening day
+    offers: list[tuple[datetime, bool]] = []
+    day = LOG_START
+    while day < END:
+        if day.weekday() != 6 and day.date() not in CLOSED and not _in_outage(day):
+            for _ in range(rng.randint(3, 6)):
+                at = day + timedelta(hours=rng.randint(7, 16), seconds=rng.randrange(3600))
+                offers.append((at, rng.random() < 0.6))
+        day += timedelta(days=1)
+    personalised = [i for i, (_, p) in enumerate(offers) if p]
+    missing = set(rng.sample(personalised, 3))
+    paraphrased = min(missing)
+    wrapped = rng.choice([i for i in personalised if i not in missing])
+    for index, (ts, is_personal) in enumerate(offers):
+        price = rng.choice([2.4, 3.1, 3.8, 4.5, 5.2, 12.9, 24.5])
+        if is_personal:
+            price = round(price * 0.9, 2)
+            text = f"Your loyalty price: EUR {price:.2f}. {NY_STATEMENT}"
+            if index in missing:
+                text = f"Your loyalty price: EUR {price:.2f}."
+            if index == paraphrased:
+                text = f"Your loyalty price: EUR {price:.2f}. Price set by an algorithm."
+            if index == wrapped:  # another case, more spaces: still the statement
+                text = (
+                    f"Your loyalty price: EUR {price:.2f}. This price was set by an  algorithm "
+                    "using your   personal data."
+                )
+        else:
+            text = f"Price: EUR {price:.2f}"
+        event(
+            f"C{rng.randint(1, 300):04d}",
+            ts,
+            "offer_shown",
+            event_id=f"O{index + 1:05d}",
+            personalized="true" if is_personal else "false",
+            price_eur=f"{price:.2f}",
+            shown_text=text,
+        )
+    events.sort(key=lambda e: (e["ts"], e["event_id"], e["customer_id"]))
+    for index, e in enumerate(events, start=1):
+        if not e["event_id"]:
+            e["event_id"] = f"N{index:05d}"
+    # objections to profiling (GDPR Art. 21), in the consent ledger as opt-outs
+    opt_outs = []
+
+    def opt_out(customer: str, at: datetime, back_in: datetime | None = None) -> None:
+        opt_outs.append(
+            {
+                "customer_id": customer,
+                "purpose": "automated_decisions",
+                "granted_at": "",
+                "withdrawn_at": _utc_z(at),
+                "expires_at": "",
+            }
+        )
+        if back_in is not None:
+            opt_outs.append(
+                {
+                    "customer_id": customer,
+                    "purpose": "automated_decisions",
+                    "granted_at": _utc_z(back_in),
+                    "withdrawn_at": "",
+                    "expires_at": "",
+                }
+            )
+
+    opt_out(opted_out, by_customer[opted_out][0] - timedelta(days=3))
+    opt_out(opted_out_at_instant, by_customer[opted_out_at_instant][0])  # at once: violates
+    decided = by_customer[opted_back_in][0]
+    opt_out(opted_back_in, decided - timedelta(days=10), decided - timedelta(days=2))
+    undecided = sorted({f"C{i:04d}" for i in range(1, 301)} - set(by_customer))
+    for customer in rng.sample(undecided, min(4, len(undecided))):
+        opt_out(customer, _day_time(rng))
+    return events, opt_outs
+
+
+_REQUEST_TYPES = (
+    "access_request",
+    "explanation_request",
+    "correction_request",
+    "human_review_request",
+)
+
+
+def _privacy_requests(rng: random.Random) -> list[dict[str, Any]]:
+    """Data-protection requests: 30-day deadline (GDPR Art. 12(3)); some late, some open."""
+    plans = ["ok"] * 14 + ["boundary", "late", "overdue", "overdue", "pending", "pending"]
+    rows = []
+    for plan in plans:
+        if plan == "pending":  # still inside its deadline when the log ends: not judged
+            received = datetime(2025, 4, 20, 9, tzinfo=UTC) + timedelta(hours=rng.randint(0, 150))
+        elif plan == "overdue":
+            received = datetime(2025, 2, 1, 9, tzinfo=UTC) + timedelta(hours=rng.randint(0, 800))
+        else:
+            received = datetime(2025, 1, 15, 9, tzinfo=UTC) + timedelta(hours=rng.randint(0, 1700))
+        answered: datetime | None = {
+            "ok": received + timedelta(days=rng.randint(2, 20), hours=rng.randint(0, 8)),
+            "boundary": received + timedelta(days=30),  # exactly at the deadline: in time
+            "late": received + timedelta(days=34),
+        }.get(plan)
+        rows.append(
+            {
+                "request_id": "",
+                "customer_id": f"C{rng.randint(1, 300):04d}",
+                "type": rng.choice(_REQUEST_TYPES),
+                "received_at": _utc_z(received),
+                "answered_at": _utc_z(answered),
+            }
+        )
+    rows.sort(key=lambda r: (r["received_at"], r["customer_id"]))
+    for index, row in enumerate(rows, start=1):
+        row["request_id"] = f"R{index:04d}"
+    return rows
+
+
 # -- writing ----------------------------------------------------------------------------------
 
 
@@ -511,6 +749,16 @@ evidence:
     columns:
       explanation: reason
       type: outcome
+  discount_events:
+    path: {data}discount_events.csv
+    columns:
+      subject_id: customer_id
+      type: event
+      text: shown_text
+  privacy_requests:
+    path: {data}privacy_requests.csv
+    columns:
+      ts: received_at
 """
 
 
@@ -569,11 +817,21 @@ def generate_bakery(
     chat = _chat_rows(random.Random(rng.randrange(2**32)))
     ledger, sends = _ledger_and_sends(random.Random(rng.randrange(2**32)))
     decisions = _decision_rows(random.Random(rng.randrange(2**32)))
+    # drawn after the others, so that the rows above stay what they were before these
+    chat = sorted(
+        chat + _identity_chat(random.Random(rng.randrange(2**32))),
+        key=lambda r: (r["timestamp"], r["session"]),
+    )
+    events, opt_outs = _discount_events(random.Random(rng.randrange(2**32)), decisions)
+    ledger = sorted(ledger + opt_outs, key=lambda r: (r["customer_id"], r["purpose"]))
+    requests = _privacy_requests(random.Random(rng.randrange(2**32)))
     contents = {
         "chat_events.jsonl": _jsonl(chat),
         "email_sends.csv": _csv(sends),
         "consent_ledger.csv": _csv(ledger),
         "loyalty_decisions.csv": _csv(decisions),
+        "discount_events.csv": _csv(events),
+        "privacy_requests.csv": _csv(requests),
         "README.md": _readme(seed, audit_command(out_dir) if with_audit else None),
     }
     if with_audit:

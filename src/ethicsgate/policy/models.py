@@ -7,6 +7,7 @@ it, do not rename it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
@@ -16,7 +17,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from ethicsgate.base import Identifier, StrictModel, Text
 from ethicsgate.metrics import ALIASES, METRICS, MetricId, canonical_metric
-from ethicsgate.policy.fields import Duration, TextPattern
+from ethicsgate.policy.fields import Duration, TextPattern, format_duration
 
 __all__ = [
     "CHECKS",
@@ -30,21 +31,29 @@ __all__ = [
     "DataQualityRule",
     "Expectation",
     "DecisionExplainedRule",
+    "DisclosedOnRequestRule",
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
     "InForce",
     "LegalBasis",
+    "LogRetentionRule",
+    "NoticeBeforeDecisionRule",
+    "OptOutHonoredRule",
     "OversightRule",
     "PackScope",
-    "RecordRuleBase",
     "ProxyFeaturesRule",
+    "PurposeConsentRule",
+    "RecordRuleBase",
+    "RequestAnsweredRule",
     "ReviewSamplingRule",
+    "ReviewedDecisionRule",
     "TransparencyRule",
     "WithdrawalHonoredRule",
     "FairnessAssertion",
     "FairnessRule",
     "Op",
     "PolicyPack",
+    "PricingDisclosedRule",
     "Reference",
     "ReferenceGroup",
     "ReviewOptions",
@@ -582,6 +591,49 @@ DEFAULT_REQUEST_PATTERNS = (
     r"\bfalar com (um atendente|uma pessoa|um humano|algu|um agente)",
     r"\b(atendente|humano|agente),? por favor\b",
 )
+#: Customer text asking whether they talk to a person or a machine (Utah Code
+#: § 13-77-103(1)(b): disclose when "clearly and unambiguously" asked), in English, German,
+#: French, Spanish, Italian, Dutch and Portuguese; grown from the phrase corpus (section
+#: identity_question). No ``\b`` touches an accented letter (RE2 knows only ASCII letters).
+DEFAULT_IDENTITY_QUESTION_PATTERNS = (
+    # en
+    r"\b(are|r) (you|u) (a |an )?(real |actual |live )?(bot|robot|chatbot|ai|a\.i\.|machine|"
+    r"computer|human|person|automated)\b",
+    r"\b(am i|are we) (talking|chatting|speaking|writing) (to|with) (a |an )?(real |actual |live )?"
+    r"(bot|robot|chatbot|ai|a\.i\.|machine|computer|human|person)\b",
+    r"\b(is this|is that|is it) (a |an )?(real |actual |live )?(bot|robot|chatbot|ai|machine|"
+    r"computer|human|person)\b",
+    r"\b(human|person|bot|robot|machine) or (a |an )?(bot|robot|machine|ai|human|person|computer)"
+    r"\b",
+    # de
+    r"\b(bist du|sind sie) (ein |eine )?(echter |echte )?(bot|roboter|chatbot|ki|maschine|mensch|"
+    r"computer)\b",
+    r"\b(spreche|schreibe|chatte|rede) ich (hier |gerade )?mit (einem |einer )?(echten )?(bot|"
+    r"roboter|chatbot|ki|maschine|menschen|computer)\b",
+    r"\bmensch oder (maschine|bot|ki|roboter|computer)\b",
+    # fr
+    r"(es-tu|êtes-vous|etes-vous|tu es|vous êtes) (un |une )?(vrai |vraie )?(robot|bot|chatbot|"
+    r"ia|machine|humain|personne)\b",
+    r"\b(je parle|je discute|suis-je en train de parler) (à|a|avec) (un |une )?(vrai |vraie )?"
+    r"(robot|bot|chatbot|ia|machine|humain|personne)\b",
+    r"\bhumain ou (robot|machine|bot|ia)\b",
+    # es
+    r"\b(eres|es usted|sos) (un |una )?(bot|robot|chatbot|ia|m(á|a)quina|humano|persona)",
+    r"\bestoy hablando con (un |una )?(bot|robot|chatbot|ia|m(á|a)quina|humano|persona)",
+    # it
+    r"\bsei (un |una )?(vero |vera )?(bot|robot|chatbot|ia|macchina|umano|persona)\b",
+    r"\bsto (parlando|chattando|scrivendo) con (un |una )?(bot|robot|chatbot|ia|macchina|umano|"
+    r"persona)\b",
+    # nl
+    r"\b(ben je|bent u) (een )?(echte )?(bot|robot|chatbot|ai|machine|mens|persoon|computer)\b",
+    r"\b(praat|chat|spreek) ik (nu )?met (een )?(echte )?(bot|robot|chatbot|ai|machine|mens|"
+    r"persoon|computer)\b",
+    # pt
+    r"\b(você é|voce é|voce e|vc é|vc e) (um |uma )?(bot|robô|robo|chatbot|ia|máquina|maquina|"
+    r"humano|pessoa)",
+    r"\b(estou|to) (falando|conversando) com (um |uma )?(bot|robô|robo|chatbot|ia|máquina|maquina|"
+    r"humano|pessoa)",
+)
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
 
@@ -737,25 +789,145 @@ class AiContentLabeledRule(TransparencyRule):
     check_unique = field_validator("event_types", "finding_fields")(_unique_list)
 
 
+class NoticeBeforeDecisionRule(TransparencyRule):
+    """Every consequential decision has a notice to its subject at or before it.
+
+    Colorado SB 26-189, Illinois HB 3773, the CCPA ADMT regulations' pre-use notice, EU AI Act
+    Art. 26(11).
+    """
+
+    check: Literal["notice_before_decision"]
+    decision_types: list[Text] = Field(
+        min_length=1, description="Event types that are consequential decisions."
+    )
+    notice_types: list[Text] = Field(
+        min_length=1, description="Event types that are a notice to the decision's subject."
+    )
+    within: Duration | None = Field(
+        default=None,
+        description="The notice must come at most this long before the decision (unset: any "
+        "time before).",
+    )
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the decision to show in findings."
+    )
+
+    check_unique = field_validator("decision_types", "notice_types", "finding_fields")(_unique_list)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> NoticeBeforeDecisionRule:
+        both = sorted(set(self.decision_types) & set(self.notice_types))
+        if both:
+            raise ValueError(
+                f"{', '.join(map(repr, both))} is both a decision type and a notice type; an "
+                "event is one or the other"
+            )
+        if self.within is not None and self.within.total_seconds() <= 0:
+            raise ValueError("within must be longer than 0s")
+        return self
+
+
+class DisclosedOnRequestRule(TransparencyRule):
+    """Asked whether they talk to a person or a machine, the next bot reply says it is one.
+
+    Utah Code § 13-77-103 (AI Policy Act as amended by SB 226 and SB 332, 2025): disclose when
+    a person clearly and unambiguously asks whether they are interacting with AI.
+    """
+
+    check: Literal["disclosed_on_request"]
+    question_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that are such a question (any actor), besides the patterns.",
+    )
+    question_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_IDENTITY_QUESTION_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that make a customer message a "
+        "question whether they talk to a person or a machine.",
+    )
+    disclosure_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLOSURE_TYPES),
+        description="Event types that disclose automation (any actor).",
+    )
+    disclosure_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLOSURE_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that disclose automation "
+        "when found in a bot or system message.",
+    )
+
+    @model_validator(mode="after")
+    def _something_asks_and_discloses(self) -> DisclosedOnRequestRule:
+        if not self.question_types and not self.question_patterns:
+            raise ValueError(
+                "question_types and question_patterns are both empty, so no question could "
+                "ever be recognised; list at least one"
+            )
+        if not self.disclosure_types and not self.disclosure_patterns:
+            raise ValueError(
+                "disclosure_types and disclosure_patterns are both empty, so no reply could "
+                "ever disclose automation; list at least one"
+            )
+        return self
+
+
+#: The statement New York's Algorithmic Pricing Disclosure Act requires next to a price set
+#: with personal data (N.Y. Gen. Bus. Law § 349-a).
+NY_PRICING_DISCLOSURE = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+
+
+class PricingDisclosedRule(TransparencyRule):
+    """Every personalised price shown carries the algorithmic-pricing disclosure.
+
+    New York Algorithmic Pricing Disclosure Act (N.Y. Gen. Bus. Law § 349-a, in force
+    November 2025).
+    """
+
+    check: Literal["pricing_disclosed"]
+    disclosure_text: Text = Field(
+        default=NY_PRICING_DISCLOSURE,
+        min_length=1,
+        max_length=1000,
+        description="The statement the shown text must contain (case and runs of whitespace "
+        "ignored).",
+    )
+    event_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that show a price; empty: every row.",
+    )
+    all_personalized: bool = Field(
+        default=False,
+        description="true: every price in scope was set with personal data; false: the flag "
+        "role personalized says which were.",
+    )
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the event to show in findings."
+    )
+
+    check_unique = field_validator("event_types", "finding_fields")(_unique_list)
+
+    @field_validator("disclosure_text")
+    @classmethod
+    def _words(cls, value: str) -> str:
+        if not value.split():
+            raise ValueError("disclosure_text is blank; write the statement the law requires")
+        return value
+
+    @property
+    def disclosure_pattern(self) -> str:
+        """Return the RE2 pattern of the statement: its words, any whitespace between."""
+        return r"\s+".join(re.escape(word) for word in self.disclosure_text.split())
+
+
 class ConsentRule(RecordRuleBase):
-    """Processing is covered by a declared legal basis and, for consent, by the ledger."""
+    """Processing events judged against a consent ledger, as of each event's time."""
 
     kind: Literal["consent"]
     ledger: Identifier = Field(
         description="Evidence name of the consent ledger (subject_id, purpose, granted_at, "
         "withdrawn_at, expires_at)."
     )
-    purposes: dict[Identifier, LegalBasis] = Field(
-        min_length=1,
-        description="Legal basis of each processing purpose, e.g. newsletter: consent.",
-    )
-    undeclared_purposes: Literal["violation", "ignore"] = Field(
-        default="violation",
-        description="Whether processing for a purpose not listed in purposes is a finding.",
-    )
     grace: Duration = Field(
         default=timedelta(0),
-        description="Processing this long after a withdrawal is still accepted.",
+        description="Processing this long after a withdrawal (or opt-out) is still accepted.",
     )
     finding_fields: list[Identifier] = Field(
         default_factory=list, description="Extra roles of the event to show in findings."
@@ -774,37 +946,72 @@ class ConsentRule(RecordRuleBase):
         """Return the processing events and the consent ledger."""
         return (self.dataset, self.ledger)
 
+
+class PurposeConsentRule(ConsentRule):
+    """Processing is covered by a declared legal basis and, for consent, by the ledger."""
+
+    purposes: dict[Identifier, LegalBasis] = Field(
+        min_length=1,
+        description="Legal basis of each processing purpose, e.g. newsletter: consent.",
+    )
+    undeclared_purposes: Literal["violation", "ignore"] = Field(
+        default="violation",
+        description="Whether processing for a purpose not listed in purposes is a finding.",
+    )
+
     @property
     def consent_purposes(self) -> list[str]:
         """Return the purposes whose legal basis is consent."""
         return [p for p, basis in self.purposes.items() if basis == "consent"]
 
 
-class ConsentValidRule(ConsentRule):
+class ConsentValidRule(PurposeConsentRule):
     """Every processing event of a consent purpose has consent valid at its time (Art. 6, 7)."""
 
     check: Literal["consent_valid"]
 
 
-class WithdrawalHonoredRule(ConsentRule):
+class WithdrawalHonoredRule(PurposeConsentRule):
     """No processing after consent was withdrawn, beyond a grace period (GDPR Art. 7(3))."""
 
     check: Literal["withdrawal_honored"]
 
 
+class OptOutHonoredRule(ConsentRule):
+    """No automated decision or profiling of a person after they opted out (CCPA ADMT)."""
+
+    check: Literal["opt_out_honored"]
+    opt_out_purposes: list[Text] = Field(
+        min_length=1,
+        description="Ledger purposes whose withdrawal is an opt-out of these events, e.g. "
+        "admt; a grant of one of them is an opt-in (again).",
+    )
+    event_types: list[Text] = Field(
+        default_factory=list,
+        description="Event types that are automated decisions or profiling; empty: every row.",
+    )
+
+    check_unique_lists = field_validator("opt_out_purposes", "event_types")(_unique_list)
+
+
 class OversightRule(RecordRuleBase):
-    """Human oversight of automated decisions (GDPR Art. 22, EU AI Act Art. 14)."""
+    """Human oversight of automated decisions (GDPR Art. 22, EU AI Act Art. 14, 26, 86)."""
 
     kind: Literal["oversight"]
+    finding_fields: list[Identifier] = Field(
+        default_factory=list, description="Extra roles of the record to show in findings."
+    )
+
+    check_unique = field_validator("finding_fields")(_unique_list)
+
+
+class ReviewedDecisionRule(OversightRule):
+    """Oversight checks that look for a person's review of a decision."""
+
     automated_reviewers: list[Text] = Field(
         default_factory=lambda: list(DEFAULT_AUTOMATED_REVIEWERS),
         description="Reviewer values that name a machine and so are no human review.",
     )
-    finding_fields: list[Identifier] = Field(
-        default_factory=list, description="Extra roles of the decision to show in findings."
-    )
-
-    check_unique = field_validator("finding_fields")(_unique_list)
 
 
 class AdverseCondition(PolicyModel):
@@ -830,7 +1037,7 @@ class AdverseCondition(PolicyModel):
         return self
 
 
-class HumanReviewRequiredRule(OversightRule):
+class HumanReviewRequiredRule(ReviewedDecisionRule):
     """Adverse automated decisions carry a human reviewer or were routed to review."""
 
     check: Literal["human_review_required"]
@@ -848,7 +1055,7 @@ class HumanReviewRequiredRule(OversightRule):
     check_unique_evidence = field_validator("review_evidence")(_unique_list)
 
 
-class ReviewSamplingRule(OversightRule):
+class ReviewSamplingRule(ReviewedDecisionRule):
     """A seeded, stratified sample of decisions is selected for, and gets, human QA review."""
 
     check: Literal["review_sampling"]
@@ -869,13 +1076,96 @@ class ReviewSamplingRule(OversightRule):
     check_unique_strata = field_validator("strata")(_unique_list)
 
 
+#: Request types about automated decisions: access, explanation, correction, human review.
+DEFAULT_ADM_REQUEST_TYPES = (
+    "access_request",
+    "explanation_request",
+    "correction_request",
+    "human_review_request",
+)
+
+
+class RequestAnsweredRule(OversightRule):
+    """Requests about automated decisions are answered within a deadline.
+
+    EU AI Act Art. 86 (explanation), Colorado SB 26-189 (access, correction, review), CCPA
+    ADMT access requests (45 days).
+    """
+
+    check: Literal["request_answered"]
+    within: Duration = Field(
+        description="A request must be answered at most this long after it was received, e.g. 45d."
+    )
+    request_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_ADM_REQUEST_TYPES),
+        description="Values of the role type that are requests; empty: every row is one.",
+    )
+
+    check_unique_types = field_validator("request_types")(_unique_list)
+
+    @model_validator(mode="after")
+    def _positive(self) -> RequestAnsweredRule:
+        if self.within.total_seconds() <= 0:
+            raise ValueError("within must be longer than 0s")
+        return self
+
+
 TransparencyCheck = Annotated[
-    BotDisclosureRule | HumanHandoffRule | DecisionExplainedRule | AiContentLabeledRule,
+    BotDisclosureRule
+    | HumanHandoffRule
+    | DecisionExplainedRule
+    | AiContentLabeledRule
+    | NoticeBeforeDecisionRule
+    | DisclosedOnRequestRule
+    | PricingDisclosedRule,
     Field(discriminator="check"),
 ]
-ConsentCheck = Annotated[ConsentValidRule | WithdrawalHonoredRule, Field(discriminator="check")]
+ConsentCheck = Annotated[
+    ConsentValidRule | WithdrawalHonoredRule | OptOutHonoredRule, Field(discriminator="check")
+]
+
+
+class LogRetentionRule(OversightRule):
+    """Automation logs are kept for at least a period, without long gaps.
+
+    EU AI Act Art. 26(6) (deployers keep logs at least six months), Art. 19; California FEHA
+    ADS regulations (records kept four years).
+    """
+
+    check: Literal["log_retention"]
+    min_coverage: Duration = Field(
+        description="The logs must cover at least this many whole days up to their last day, "
+        "e.g. 183d (six months) or 1461d (four years)."
+    )
+    max_gap_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Longest run of whole days (UTC) without any log row that is accepted.",
+    )
+
+    @model_validator(mode="after")
+    def _whole_days(self) -> LogRetentionRule:
+        if self.min_coverage.total_seconds() <= 0 or self.min_coverage.total_seconds() % 86400:
+            raise ValueError(
+                f"min_coverage must be a whole number of days, e.g. 183d (not "
+                f"{format_duration(self.min_coverage)})"
+            )
+        if self.finding_fields:
+            raise ValueError(
+                "log_retention takes no finding_fields: its records are runs of days, not rows"
+            )
+        if self.max_gap_days >= self.min_coverage.days:
+            raise ValueError(
+                f"max_gap_days {self.max_gap_days} must be shorter than min_coverage "
+                f"({self.min_coverage.days} days)"
+            )
+        return self
+
+
 OversightCheck = Annotated[
-    HumanReviewRequiredRule | ReviewSamplingRule, Field(discriminator="check")
+    HumanReviewRequiredRule | ReviewSamplingRule | RequestAnsweredRule | LogRetentionRule,
+    Field(discriminator="check"),
 ]
 
 #: The checks of each record-level kind, as written after ``check:``.
@@ -885,9 +1175,17 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "human_handoff",
         "decision_explained",
         "ai_content_labeled",
+        "notice_before_decision",
+        "disclosed_on_request",
+        "pricing_disclosed",
     ),
-    "consent": ("consent_valid", "withdrawal_honored"),
-    "oversight": ("human_review_required", "review_sampling"),
+    "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
+    "oversight": (
+        "human_review_required",
+        "review_sampling",
+        "request_answered",
+        "log_retention",
+    ),
 }
 
 

@@ -101,6 +101,9 @@ class Verdicts:
     table: Rows
     id_role: Role
     noun: str  # what a record is, plural: "conversations with a bot message"
+    #: turns a violating record as the engine returns it into the one findings show (e.g.
+    #: day numbers into dates); None: as returned
+    convert: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
 
 
 def sql_list(values: Sequence[str]) -> str:
@@ -171,6 +174,8 @@ def summarize(
     records, violations, by_reason = counted.records, counted.violations, counted.by_reason
 
     def finding(row: Mapping[str, Any]) -> Finding:
+        if verdicts.convert is not None:
+            row = verdicts.convert(row)
         return Finding(
             record_id=str(row["_id"]),
             reason=row["_reason"],

@@ -20,8 +20,11 @@ from ethicsgate.policy.models import (
     AiContentLabeledRule,
     BotDisclosureRule,
     DecisionExplainedRule,
+    DisclosedOnRequestRule,
     HumanHandoffRule,
+    NoticeBeforeDecisionRule,
     PolicyPack,
+    PricingDisclosedRule,
     TransparencyCheck,
     TransparencyRule,
 )
@@ -53,6 +56,8 @@ DECISION = Role("decision_id", "key")
 EXPLANATION = Role("explanation", "text")
 AI_GENERATED = Role("ai_generated", "flag")
 AI_LABEL = Role("ai_label", "flag_or_false")
+SUBJECT = Role("subject_id", "ref")
+PERSONALIZED = Role("personalized", "flag")
 
 
 def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
@@ -82,9 +87,21 @@ def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
         if not rule.all_generated:
             roles.append(AI_GENERATED)
         roles += [Role(f, "text") for f in rule.finding_fields]
+    elif isinstance(rule, DisclosedOnRequestRule):
+        roles = [CONVERSATION, TS, ACTOR]
+        if rule.question_types or rule.disclosure_types:
+            roles.append(TYPE)
+        if rule.question_patterns or rule.disclosure_patterns:
+            roles.append(TEXT)
+    elif isinstance(rule, PricingDisclosedRule):
+        roles = [EVENT, TEXT, *_pricing_shown(rule)]
+        if not rule.all_personalized:
+            roles.append(PERSONALIZED)
+    elif isinstance(rule, NoticeBeforeDecisionRule):
+        roles = [EVENT, SUBJECT, TS, TYPE, *(Role(f, "text") for f in rule.finding_fields)]
     else:  # pragma: no cover - the policy models admit no other check
         raise TypeError(f"unknown transparency check {rule!r}")
-    return {rule.dataset: roles}
+    return {rule.dataset: list(dict.fromkeys(roles))}
 
 
 def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) -> RuleResult:
@@ -103,6 +120,12 @@ def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) ->
         return _decision_explained(rule, table)
     if isinstance(rule, AiContentLabeledRule):
         return _ai_content_labeled(rule, table)
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        return _notice_before_decision(rule, table)
+    if isinstance(rule, DisclosedOnRequestRule):
+        return _disclosed_on_request(rule, table)
+    if isinstance(rule, PricingDisclosedRule):
+        return _pricing_disclosed(rule, table)
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -385,6 +408,246 @@ def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+# -- disclosed_on_request -------------------------------------------------------------------
+
+
+def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
+    """Each question "human or machine?" is followed by a reply; a bot reply discloses.
+
+    The reply is the first bot or human message strictly after the question; when a bot
+    message is among the replies at that instant, a disclosure must come after the question
+    and at or before it.
+    """
+    conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
+    questions = []
+    if rule.question_types:
+        questions.append(f"{TYPE.column} IN {sql_list(rule.question_types)}")
+    if rule.question_patterns:
+        matches = _pattern_sql(rule, t, rule.question_patterns, TEXT.column)
+        questions.append(f"({actor} = 'customer' AND {matches})")
+    disclosures = []
+    if rule.disclosure_types:
+        disclosures.append(f"{TYPE.column} IN {sql_list(rule.disclosure_types)}")
+    if rule.disclosure_patterns:
+        matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
+        disclosures.append(f"({actor} IN ('bot', 'system') AND {matches})")
+    columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
+    dialect = t.dialect
+    reply_join = dialect.asof_left_join(
+        "q", "rep", equal=[("q.conv", "rep.conv")], on="q.after <= rep.ts"
+    )
+    disclosure_join = dialect.asof_left_join(
+        "m", "dis", equal=[("m.conv", "dis.conv")], on="m.after <= dis.ts"
+    )
+    failure = dialect.struct(
+        {"reason": "reason", "asked_at": "asked_at", "replied_at": "replied_at"}
+    )
+    first_failure = dialect.first_by(
+        failure,
+        f"coalesce({dialect.epoch_us('asked_at')}, -9223372036854775807)",
+        "reason IS NOT NULL",
+    )
+
+    def field(name: str) -> str:
+        return dialect.struct_field("first_failure", name)
+
+    sql = f"""
+        WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
+        r AS (
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
+                 {_any(questions)} AS is_question, {_any(disclosures)} AS is_disclosure
+          FROM e),
+        q AS (
+          SELECT conv, ts AS asked_at, ts + {dialect.microseconds(1)} AS after
+          FROM r WHERE is_question),
+        rep AS (
+          SELECT conv, ts, max(CASE WHEN actor = 'bot' THEN 1 ELSE 0 END) AS bot
+          FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL GROUP BY conv, ts),
+        dis AS (SELECT DISTINCT conv, ts FROM r WHERE is_disclosure AND ts IS NOT NULL),
+        m AS (
+          SELECT q.conv, q.asked_at, q.after, rep.ts AS replied_at, rep.bot
+          FROM {reply_join}),
+        v AS (
+          SELECT m.conv, m.asked_at, m.replied_at,
+            CASE WHEN m.asked_at IS NULL THEN 'missing_timestamp'
+                 WHEN m.replied_at IS NULL THEN 'no_reply'
+                 WHEN m.bot = 1 AND (dis.ts IS NULL OR dis.ts > m.replied_at)
+                 THEN 'not_disclosed_on_request' END AS reason
+          FROM {disclosure_join}),
+        c AS (SELECT conv, {first_failure} AS first_failure FROM v GROUP BY conv)
+        SELECT conv AS _id, true AS _applies, false AS _conflict,
+               {field("reason")} AS _reason,
+               {field("asked_at")} AS asked_at,
+               {field("replied_at")} AS replied_at
+        FROM c"""
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        asked = fmt_time(row["asked_at"])
+        if reason == "missing_timestamp":
+            return "a question whether the customer talks to a machine has no timestamp"
+        if reason == "no_reply":
+            return f"asked at {asked} whether they talk to a machine; nobody replied"
+        return (
+            f"asked at {asked} whether they talk to a machine; the bot's reply at "
+            f"{fmt_time(row['replied_at'])} did not say that it is automated"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["asked_at", "replied_at"],
+        table=t,
+        id_role=CONVERSATION,
+        noun="conversations with a question whether the customer talks to a machine",
+    )
+    parameters: dict[str, Any] = {
+        "question_types": rule.question_types,
+        "question_patterns": f"{len(rule.question_patterns)} pattern(s)",
+        "disclosure_types": rule.disclosure_types,
+        "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
+# -- notice_before_decision -----------------------------------------------------------------
+
+
+def _notice_extras(rule: NoticeBeforeDecisionRule) -> list[Role]:
+    return [
+        r
+        for r in dict.fromkeys(Role(f, "text") for f in rule.finding_fields)
+        if r not in (TYPE, SUBJECT)
+    ]
+
+
+def _notice_before_decision(rule: NoticeBeforeDecisionRule, t: Rows) -> RuleResult:
+    scope = f"{TYPE.column} IN {sql_list(rule.decision_types)}"
+    t.require_present(
+        EVENT, where=scope, raw_where=_raw(t, scope),
+        purpose="every consequential decision needs an id to be reported",
+    )  # fmt: skip
+    extras = _notice_extras(rule)
+    records, values = _records_sql(t, EVENT, [SUBJECT, TS, TYPE, *extras], scope)
+    alias = dict(values)
+    dialect = t.dialect
+    join = dialect.asof_left_join(
+        "d", "n", equal=[("d.subject_id", "n.subject_id")], on="d.decided_at >= n.noticed_at"
+    )
+    too_old = "false"
+    if rule.within is not None:
+        micros = int(rule.within.total_seconds()) * 1_000_000
+        too_old = f"decided_at > noticed_at + {dialect.microseconds(micros)}"
+    extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in extras)
+    sql = f"""
+        WITH d AS (
+          SELECT _id, _conflict, {alias[SUBJECT]} AS subject_id, {alias[TS]} AS decided_at,
+                 {alias[TYPE]} AS type{extra_cols}
+          FROM ({records})),
+        n AS (
+          SELECT DISTINCT {SUBJECT.column} AS subject_id, {TS.column} AS noticed_at
+          FROM {t.table}
+          WHERE {TYPE.column} IN {sql_list(rule.notice_types)}
+            AND {SUBJECT.column} IS NOT NULL AND {TS.column} IS NOT NULL)
+        SELECT d.*, n.noticed_at, true AS _applies,
+          CASE WHEN d.subject_id IS NULL THEN 'missing_subject'
+               WHEN decided_at IS NULL THEN 'missing_timestamp'
+               WHEN noticed_at IS NULL THEN 'no_notice'
+               WHEN {too_old} THEN 'notice_too_old' END AS _reason
+        FROM {join}"""
+    notices = ", ".join(rule.notice_types)
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        decided = fmt_time(row["decided_at"])
+        if reason == "missing_subject":
+            return "the decision names no subject, so no notice to them can be shown"
+        if reason == "missing_timestamp":
+            return "the decision has no timestamp, so no notice can be shown to come before it"
+        if reason == "no_notice":
+            return f"decided at {decided} with no notice ({notices}) to the subject before it"
+        assert rule.within is not None
+        return (
+            f"decided at {decided}; the last notice to the subject was at "
+            f"{fmt_time(row['noticed_at'])}, more than {format_duration(rule.within)} before"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["subject_id", "type", "decided_at", "noticed_at", *(r.name for r in extras)],
+        table=t,
+        id_role=EVENT,
+        noun="consequential decisions",
+    )
+    parameters: dict[str, Any] = {
+        "decision_types": rule.decision_types,
+        "notice_types": rule.notice_types,
+        "within": format_duration(rule.within) if rule.within is not None else None,
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
+# -- pricing_disclosed ----------------------------------------------------------------------
+
+
+def _pricing_shown(rule: PricingDisclosedRule) -> list[Role]:
+    """Return the roles of a price event shown in findings besides its text."""
+    shown = [TYPE] if rule.event_types else []
+    extras = [Role(f, "text") for f in rule.finding_fields if f != TEXT.name]
+    return list(dict.fromkeys([*shown, *extras]))
+
+
+def _pricing_scopes(rule: PricingDisclosedRule) -> tuple[str, str]:
+    """Return the SQL scopes: prices shown (by type), and of those the personalised ones."""
+    typed = f"{TYPE.column} IN {sql_list(rule.event_types)}" if rule.event_types else "true"
+    if rule.all_personalized:
+        return typed, typed
+    return typed, f"({typed}) AND {PERSONALIZED.column}"
+
+
+def _pricing_disclosed(rule: PricingDisclosedRule, t: Rows) -> RuleResult:
+    typed, scope = _pricing_scopes(rule)
+    if not rule.all_personalized:
+        t.require_present(
+            PERSONALIZED, where=typed, raw_where=_raw(t, typed),
+            purpose="personalized must say, for every price shown, whether personal data set it",
+        )  # fmt: skip
+    t.require_present(
+        EVENT, where=scope, raw_where=_raw(t, scope),
+        purpose="every personalised price shown needs an id to be reported",
+    )  # fmt: skip
+    shown = _pricing_shown(rule)
+    records, values = _records_sql(t, EVENT, [TEXT, *shown], scope)
+    alias = dict(values)
+    matches = _pattern_sql(rule, t, [rule.disclosure_pattern], alias[TEXT])
+    extra_cols = "".join(f", {alias[r]} AS {quote_ident(r.name)}" for r in shown)
+    sql = f"""
+        SELECT _id, true AS _applies, _conflict,
+          CASE WHEN NOT {matches} THEN 'not_disclosed' END AS _reason,
+          {alias[TEXT]} AS text{extra_cols}
+        FROM ({records})"""
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        what = f"{row['type']} " if row.get("type") else ""
+        if row["text"] is None or not str(row["text"]).strip():
+            return f"a personalised {what}price was shown with no disclosure text at all"
+        return (
+            f"a personalised {what}price was shown without the statement {rule.disclosure_text!r}"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["text", *(r.name for r in shown)],
+        table=t,
+        id_role=EVENT,
+        noun="personalised prices shown",
+    )
+    parameters: dict[str, Any] = {
+        "disclosure_text": rule.disclosure_text,
+        "event_types": rule.event_types or None,
+        "all_personalized": rule.all_personalized,
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None) -> str:
     """Return one paragraph saying what a transparency check checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
@@ -417,6 +680,27 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             f"Every piece of AI-generated content in {where} must carry the label that says "
             "it was generated by AI."
         )
+    if isinstance(rule, PricingDisclosedRule):
+        which = "every price shown" if rule.all_personalized else "every personalised price"
+        kinds = f" ({', '.join(rule.event_types)})" if rule.event_types else ""
+        return (
+            f'In {where}, {which}{kinds} must be shown with the statement "{rule.disclosure_text}".'
+        )
+    if isinstance(rule, DisclosedOnRequestRule):
+        return (
+            f"When a customer in {where} asks whether they are talking to a person or a "
+            "machine, the next reply must come, and if a bot gives it, it must say (at or "
+            "before that reply) that the customer is dealing with an automated system."
+        )
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        window = (
+            f", at most {format_duration(rule.within)} before it" if rule.within is not None else ""
+        )
+        return (
+            f"Every consequential decision ({', '.join(rule.decision_types)}) in {where} must "
+            f"come after a notice ({', '.join(rule.notice_types)}) to the same person, at or "
+            f"before the decision{window}."
+        )
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -426,8 +710,29 @@ def _id_checks(rule: TransparencyRule) -> list[BuiltinCheck]:
     ``record`` lists the roles the check compares to tell a repeated record (same values: one
     record) from two records sharing an id (the dialect's ``unique_records``).
     """
-    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule)):
+    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule, DisclosedOnRequestRule)):
         return [BuiltinCheck("present", CONVERSATION.name, read_as="key")]
+    if isinstance(rule, PricingDisclosedRule):
+        scope: tuple[Scope, ...] = (
+            (Scope(TYPE.name, "text", tuple(rule.event_types)),) if rule.event_types else ()
+        )
+        checks = []
+        if not rule.all_personalized:
+            checks.append(BuiltinCheck("present", PERSONALIZED.name, read_as="flag", scope=scope))
+            scope = (*scope, Scope(PERSONALIZED.name, "flag"))
+        record = tuple(dict.fromkeys([TEXT, *_pricing_shown(rule)]))
+        return [
+            *checks,
+            BuiltinCheck("present", EVENT.name, read_as="key", scope=scope),
+            BuiltinCheck("unique_id", EVENT.name, read_as="key", scope=scope, record=record),
+        ]
+    if isinstance(rule, NoticeBeforeDecisionRule):
+        decisions = (Scope(TYPE.name, "text", tuple(rule.decision_types)),)
+        record = tuple(dict.fromkeys([SUBJECT, TS, TYPE, *_notice_extras(rule)]))
+        return [
+            BuiltinCheck("present", EVENT.name, read_as="key", scope=decisions),
+            BuiltinCheck("unique_id", EVENT.name, read_as="key", scope=decisions, record=record),
+        ]
     typed: tuple[Scope, ...] = ()
     if isinstance(rule, (DecisionExplainedRule, AiContentLabeledRule)) and rule.event_types:
         typed = (Scope(TYPE.name, "text", tuple(rule.event_types)),)

@@ -18,7 +18,7 @@ SHIPPED = ROOT / "examples" / "bakery"
 #: What the audit of the shipped data (seed 7) finds: written out, not computed, so that a
 #: change in the generator or in a check shows up here.
 SHIPPED_COUNTS = {
-    "chatbot-discloses-automation": (242, {"disclosed_late": 4, "not_disclosed": 6}),
+    "chatbot-discloses-automation": (256, {"disclosed_late": 4, "not_disclosed": 6}),
     "customers-can-reach-a-person": (40, {"answered_late": 4, "not_answered": 3}),
     "marketing-needs-consent": (
         1160,
@@ -29,6 +29,12 @@ SHIPPED_COUNTS = {
     "borderline-denials-get-review": (60, {"automated_reviewer": 2, "no_human_review": 5}),
     "denials-are-explained": (296, {"missing_explanation": 2, "placeholder_explanation": 1}),
     "discount-decisions-quality-sample": (32, {"not_reviewed": 3}),
+    "chatbot-admits-it-is-a-bot": (14, {"no_reply": 1, "not_disclosed_on_request": 2}),
+    "customers-are-told-before-discount-decisions": (600, {"no_notice": 3}),
+    "profiling-objections-are-honoured": (600, {"opted_out": 2}),
+    "data-requests-answered-within-a-month": (18, {"answered_late": 1, "overdue": 2}),
+    "discount-logs-kept-six-months": (7, {"gap_too_long": 1}),
+    "personalised-prices-say-so": (432, {"not_disclosed": 3}),
 }
 
 
@@ -50,10 +56,12 @@ def test_shipped_audit_finds_exactly_the_planted_violations(shipped: AuditResult
 def test_shipped_audit_reads_every_file(shipped: AuditResult) -> None:
     evidence = {e.name: (e.rows_read, e.rows) for e in shipped.audit.evidence}
     assert evidence == {
-        "chat": (884, 884),
+        "chat": (939, 939),
         "email_sends": (1561, 1561),
-        "consent_ledger": (444, 444),
+        "consent_ledger": (452, 452),
         "loyalty_decisions": (600, 600),
+        "discount_events": (1575, 1575),
+        "privacy_requests": (20, 20),
     }
 
 
@@ -72,6 +80,33 @@ def test_edge_cases_planted_in_the_shipped_data(shipped: AuditResult) -> None:
     strata = rules["discount-decisions-quality-sample"].strata
     assert [s.group["segment"] for s in strata] == ["lapsed", "new", "regular"]
     assert sum(s.sampled for s in strata) == 32 and sum(s.reviewed for s in strata) == 29
+
+
+def test_edge_cases_of_the_issue_20_checks_in_the_shipped_data(shipped: AuditResult) -> None:
+    rules = {r.id: r for r in shipped.rules}
+    # a decision at the exact instant of the customer's opt-out counts as after it
+    opted = rules["profiling-objections-are-honoured"].findings
+    assert any(f.fields["ts"] == f.fields["opted_out_at"] for f in opted)
+    # a notice only after the decision is no notice; one at its instant is (not a finding)
+    told = rules["customers-are-told-before-discount-decisions"].findings
+    assert {f.reason for f in told} == {"no_notice"}
+    # two requests still inside their 30 days when the log ends are not judged (20 - 2)
+    requests = rules["data-requests-answered-within-a-month"]
+    assert requests.records_checked == 18
+    assert {f.fields["customer_id"] is not None for f in requests.findings} == {True}
+    # the outage of 5-9 January 2025 (Sunday to Thursday); Sundays and Christmas are allowed
+    (gap,) = rules["discount-logs-kept-six-months"].findings
+    assert (gap.record_id, gap.fields["gap_to"], gap.fields["gap_days"]) == (
+        "2025-01-05", "2025-01-09", "5"
+    )  # fmt: skip
+    # a paraphrase of the statement is no statement
+    prices = rules["personalised-prices-say-so"].findings
+    assert any("Price set by an algorithm." in (f.fields["text"] or "") for f in prices)
+    # a person replying to "are you a bot?" needs to disclose nothing; a dodge does
+    asked = rules["chatbot-admits-it-is-a-bot"].findings
+    assert sorted(f.reason for f in asked) == [
+        "no_reply", "not_disclosed_on_request", "not_disclosed_on_request"
+    ]  # fmt: skip
 
 
 def test_shipped_data_is_the_generator_output_for_seed_7(tmp_path: Path) -> None:
@@ -102,9 +137,10 @@ def test_every_seed_plants_exactly_the_expected_violations(tmp_path: Path, seed:
 
 def test_reports_show_the_findings(shipped: AuditResult) -> None:
     html = render_html(shipped)
-    assert html.count('class="findings-table"') == 8
+    assert html.count('class="findings-table"') == 14
     assert "Bots disclose that they are automated" in html
     assert "Review sample by group" in html
+    assert "Personalised prices carry the algorithmic-pricing disclosure" in html
     markdown = render_markdown(shipped)
     assert "**Withdrawn consent is honoured** (check `withdrawal_honored`)" in markdown
     assert "| Records checked | 1,158 |" in markdown

@@ -16,12 +16,20 @@ import yaml
 
 from ethicsgate.engines.duckdb.dialect import DIALECT
 from ethicsgate.evidence.sql import sql_literal
-from ethicsgate.policy.models import DEFAULT_DISCLOSURE_PATTERNS, DEFAULT_REQUEST_PATTERNS
+from ethicsgate.policy.models import (
+    DEFAULT_DISCLOSURE_PATTERNS,
+    DEFAULT_IDENTITY_QUESTION_PATTERNS,
+    DEFAULT_REQUEST_PATTERNS,
+)
 
 CORPUS: dict[str, Any] = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "assets" / "phrase-corpus.yaml").read_text("utf-8")
 )
-PATTERNS = {"disclosure": DEFAULT_DISCLOSURE_PATTERNS, "handoff": DEFAULT_REQUEST_PATTERNS}
+PATTERNS = {
+    "disclosure": DEFAULT_DISCLOSURE_PATTERNS,
+    "handoff": DEFAULT_REQUEST_PATTERNS,
+    "identity_question": DEFAULT_IDENTITY_QUESTION_PATTERNS,
+}
 LANGUAGES = {"en", "de", "fr", "es", "it", "nl", "pt"}
 
 
@@ -61,9 +69,10 @@ def test_phrase_is_not_recognised(kind: str, text: str) -> None:
     assert not matching(text, PATTERNS[kind])
 
 
-@pytest.mark.parametrize("pattern", [*DEFAULT_DISCLOSURE_PATTERNS, *DEFAULT_REQUEST_PATTERNS])
-def test_every_pattern_is_needed(pattern: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "pattern"), [(kind, p) for kind, patterns in PATTERNS.items() for p in patterns]
+)
+def test_every_pattern_is_needed(kind: str, pattern: str) -> None:
     """Each default pattern recognises at least one phrase of the corpus (no dead patterns)."""
-    kind = "disclosure" if pattern in DEFAULT_DISCLOSURE_PATTERNS else "handoff"
     texts = [t for texts in CORPUS[kind]["match"].values() for t in texts]
     assert any(matching(text, (pattern,)) for text in texts), pattern

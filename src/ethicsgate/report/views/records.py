@@ -18,6 +18,12 @@ CHECK_TITLES = {
     "human_review_required": "Adverse automated decisions get human review",
     "review_sampling": "A sample of decisions gets human quality review",
     "proxy_features": "No model input stands in for a protected attribute",
+    "notice_before_decision": "People are told before a consequential decision",
+    "opt_out_honored": "Opt-outs of automated decisions are honoured",
+    "request_answered": "Requests about automated decisions are answered in time",
+    "log_retention": "Automation logs are kept long enough, without gaps",
+    "disclosed_on_request": "Asked whether it is a machine, the bot says so",
+    "pricing_disclosed": "Personalised prices carry the algorithmic-pricing disclosure",
 }
 REASON_WORDS = {
     "not_disclosed": "never disclosed",
@@ -39,6 +45,14 @@ REASON_WORDS = {
     "not_reviewed": "not reviewed",
     "proxy_association": "stands in for a protected attribute",
     "named_proxy": "zip or postal code as an input",
+    "no_notice": "no notice before the decision",
+    "notice_too_old": "notice too long before the decision",
+    "opted_out": "after the person opted out",
+    "overdue": "not answered, past the deadline",
+    "not_retained": "logs do not go back far enough",
+    "gap_too_long": "days without any log row",
+    "not_disclosed_on_request": "asked, but the next bot turn did not disclose",
+    "no_bot_reply": "asked, but no bot turn followed",
 }
 
 
