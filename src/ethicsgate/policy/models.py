@@ -1407,6 +1407,7 @@ _RULE_MODELS: dict[str, Any] = {
     "consent": ConsentCheck,
     "oversight": OversightCheck,
     "data_quality": DataQualityRule,
+    "proxy": ProxyFeaturesRule,
 }
 _BASE_MODELS: dict[str, type[RuleBase]] = {
     "fairness": FairnessRule,
@@ -1414,12 +1415,18 @@ _BASE_MODELS: dict[str, type[RuleBase]] = {
     "consent": ConsentRule,
     "oversight": OversightRule,
     "data_quality": DataQualityRule,
+    "proxy": ProxyFeaturesRule,
 }
 #: Rule kinds known to the language; the discriminators (kind, then check) keep error messages
 #: precise. Kept in step with the registered models by add_rule_model.
 RULE_KINDS: tuple[type[RuleBase], ...] = tuple(_BASE_MODELS.values())
 Rule = Annotated[
-    FairnessRule | TransparencyCheck | ConsentCheck | OversightCheck | DataQualityRule,
+    FairnessRule
+    | TransparencyCheck
+    | ConsentCheck
+    | OversightCheck
+    | DataQualityRule
+    | ProxyFeaturesRule,
     Field(discriminator="kind"),
 ]
 
