@@ -318,13 +318,13 @@ def _evidence_info(
         manifest = "".join(f"{f.sha256}  {_file_name(f)}\n" for f in files)
         digest = hashlib.sha256(manifest.encode()).hexdigest()
     identity = getattr(evidence_set, "identity", None)  # engines reading tables define it
-    table = identity() if identity is not None else None
-    if table is not None:
-        digest = table.sha256
+    pinned = identity() if identity is not None else None
+    if pinned is not None:
+        digest = pinned.sha256
     return EvidenceInfo(
         name=evidence_set.name,
         path=evidence_set.spec.path,
-        table=None if table is None else TableIdentityInfo(**dataclasses.asdict(table)),
+        table=None if pinned is None else TableIdentityInfo(**dataclasses.asdict(pinned)),
         format=evidence_set.format,
         sha256=digest,
         files=[EvidenceFileInfo(path=_file_name(f), sha256=f.sha256, bytes=f.size) for f in files],
