@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from tests.unit.review.conftest import postgres_url, stop_private_server
 
 #: DuckDB types of the shipped evidence -> PostgreSQL column types.

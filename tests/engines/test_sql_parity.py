@@ -19,11 +19,11 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 import yaml
+from tests.conftest import PROPUBLICA_CSV, ROOT
+from tests.engines.conftest import load_table
 
 from ethicsgate.engines import redact_target
 from ethicsgate.session.audit import run_collecting_findings
-from tests.conftest import PROPUBLICA_CSV, ROOT
-from tests.engines.conftest import load_table
 
 AUDITS = ["compas-example", "bakery", "nyc-ll144-example", "compas-propublica"]
 

@@ -247,7 +247,8 @@ def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
     strata_sql = (
         f"SELECT {group_cols + ', ' if group_cols else ''}count(*), "
         "count(*) FILTER (WHERE sampled), count(*) FILTER (WHERE sampled AND reviewed) "
-        f"FROM ({sample}) AS _sample {'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
+        f"FROM ({sample}) AS _sample "
+        f"{'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
         f" LIMIT {MAX_STRATA_SHOWN}"
     )
     strata_rows = t.fetch(strata_sql)
