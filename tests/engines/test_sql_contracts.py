@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-
-from ethicsgate.audit import run_audit
 from tests.engines.conftest import load_table
 from tests.unit.engines.duckdb.test_builtin_contracts import FAIRNESS, HEADER, LOGS
+
+from ethicsgate.audit import run_audit
 
 BAD_PREDICTIONS = """\
 id,group,label,prediction,score
