@@ -288,3 +288,30 @@ def test_permission_denied(tmp_path: Path, pg_url: str, pg_engine: sa.Engine) ->
     assert f"engine postgresql+psycopg://{user}:***@" in stderr
     assert "permission denied" in stderr and "(table engine_tests.locked)" in stderr
     assert "hint: grant the engine's user SELECT on the table" in stderr
+
+
+def test_content_digest_equals_a_python_sum_of_row_md5s(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str
+) -> None:
+    import hashlib
+
+    from ethicsgate.audit.spec import load_audit_spec
+    from ethicsgate.engines.sql import open_sql_engine
+
+    loaded = load_audit_spec(spec(tmp_path, f"    table: {compas_table}\n"))
+    with open_sql_engine(pg_url) as engine:
+        dataset = engine.open(
+            "predictions",
+            loaded.spec.evidence["predictions"],
+            base_dir=tmp_path,
+            locate=lambda key: loaded.document.locate(("evidence", "predictions", *key)),
+        )
+        identity = dataset.identity()
+    with pg_engine.connect() as con:
+        texts = [
+            r[0] for r in con.execute(sa.text(f"SELECT CAST(_s AS text) FROM {compas_table} AS _s"))
+        ]
+    expected = sum(int(hashlib.md5(t.encode()).hexdigest(), 16) for t in texts) % (1 << 128)
+    assert identity.rows == len(texts) == 7214
+    assert identity.content_digest == f"{expected:032x}"
+    assert identity.digest_kind == "sum-md5-128"

@@ -272,16 +272,20 @@ class SQLDataset:
         for a query, the sha256 of its exact text is bound too.
         """
         if self._identity is None:
-            parts = ", ".join(
-                f"sum(CAST(CAST(('x' || substr(_h, {1 + 8 * i}, 8)) AS bit(32)) AS bigint))"
-                for i in range(4)
-            )
+            # the md5's two halves as signed 64-bit integers (a hex text cast to bit(64) is the
+            # fastest way PostgreSQL has from text to integer), summed exactly as numeric; a
+            # negative low half is counted to add its 2^64 back
             sql = (
-                f"SELECT count(*), {parts} FROM (SELECT md5(CAST(_s AS text)) AS _h "
-                f"FROM {self.source_sql()} AS _s) AS _d"
+                "SELECT count(*), sum(CAST(hi AS numeric)), sum(CAST(lo AS numeric)), "
+                "count(*) FILTER (WHERE lo < 0) FROM (SELECT "
+                "CAST(CAST(('x' || _h) AS bit(64)) AS bigint) AS hi, "
+                "CAST(CAST(('x' || right(_h, 16)) AS bit(64)) AS bigint) AS lo "
+                f"FROM (SELECT md5(CAST(_s AS text)) AS _h FROM {self.source_sql()} AS _s) AS _m"
+                ") AS _d"
             )
-            rows, *sums = self.fetch(sql, what="compute the evidence's digest")[0]
-            total = sum(int(s or 0) << (32 * (3 - i)) for i, s in enumerate(sums)) % (1 << 128)
+            rows, high, low, negative = self.fetch(sql, what="compute the evidence's digest")[0]
+            total = (int(high or 0) << 64) + int(low or 0) + (int(negative) << 64)
+            total %= 1 << 128
             query = self.spec.query
             self._identity = TableIdentity(
                 engine=self.engine.shown,
@@ -441,13 +445,19 @@ class SQLDataset:
             f"({score} IS NULL OR {score} IN (CAST('NaN' AS double precision), "
             "CAST('Infinity' AS double precision), CAST('-Infinity' AS double precision)))"
         )
-        sql = (
-            f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}) FILTER (WHERE NOT "
-            f"{bad}), max({score}) FILTER (WHERE NOT {bad}), "
-            f"{f'count(DISTINCT {score})' if distinct else '0'} "
-            f"FROM {self.source_sql()} AS _s WHERE {kept}"
-        )
-        bad_rows, rows, low, high, estimate = self.fetch(sql, what="profile the scores")[0]
+        one_pass: tuple[ScoreBucket, ...] | None = None
+        if median and not distinct:
+            # the profile and a 12-bit histogram (no range needed) in one pass
+            bad_rows, rows, low, high, one_pass = self._profile_buckets(score, kept, bad)
+            estimate = 0
+        else:
+            sql = (
+                f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}) FILTER (WHERE "
+                f"NOT {bad}), max({score}) FILTER (WHERE NOT {bad}), "
+                f"{f'count(DISTINCT {score})' if distinct else '0'} "
+                f"FROM {self.source_sql()} AS _s WHERE {kept}"
+            )
+            bad_rows, rows, low, high, estimate = self.fetch(sql, what="profile the scores")[0]
         if bad_rows:
             found = self.fetch(
                 f"SELECT CAST(({self.role_expression('score')}) AS text) FROM "
@@ -466,7 +476,9 @@ class SQLDataset:
         if not rows:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
         buckets = None
-        if median:
+        if median and one_pass is not None:
+            buckets = one_pass
+        elif median:
             buckets = self.score_median_buckets(low=float(low), high=float(high))
         return ScoreProfile(
             rows=int(rows),
@@ -475,6 +487,48 @@ class SQLDataset:
             distinct_estimate=int(estimate),
             median_buckets=buckets,
         )
+
+    def _profile_buckets(
+        self, score: str, kept: str, bad: str
+    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...]]:
+        """Return bad rows, rows, min, max and the median's buckets of a 12-bit histogram.
+
+        The scores are rounded to 12 significant bits (Veltkamp's split, as the DuckDB engine
+        does: a non-decreasing function of the score in IEEE double arithmetic, which
+        PostgreSQL's float8 is); the buckets around the middle ranks come back only when
+        their ranges are disjoint and ascending.
+        """
+        c = _double(float(2 ** (53 - 12) + 1))
+        down, up = _double(2.0**-100), _double(2.0**100)
+
+        def split(x: str) -> str:
+            return f"(({c} * {x}) - (({c} * {x}) - {x}))"
+
+        key = (
+            f"CASE WHEN {bad} THEN NULL WHEN abs({score}) < {_double(2.0**960)} THEN "
+            f"{split(score)} ELSE {split(f'({score} * {down})')} * {up} END"
+        )
+        sql = (
+            f"WITH b AS MATERIALIZED (SELECT {key} AS k, count(*) AS n, min({score}) AS lo, "
+            f"max({score}) AS hi FROM {self.source_sql()} AS _s WHERE {kept} GROUP BY 1), "
+            "c AS MATERIALIZED (SELECT k, n, lo, hi, sum(n) OVER (ORDER BY k ROWS BETWEEN "
+            "UNBOUNDED PRECEDING AND CURRENT ROW) - n AS below, lead(lo) OVER (ORDER BY k) AS "
+            "next_lo FROM b WHERE k IS NOT NULL), "
+            "t AS (SELECT coalesce(sum(n), 0) AS rows, min(lo) AS lo, max(hi) AS hi, "
+            "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered FROM c), "
+            "z AS (SELECT coalesce(sum(n), 0) AS bad FROM b WHERE k IS NULL) "
+            "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, c.below, c.n, c.lo, c.hi "
+            "FROM t CROSS JOIN z LEFT JOIN c ON t.ordered AND c.below + c.n > div(t.rows - 1, 2) "
+            "AND c.below <= div(t.rows, 2) ORDER BY c.below"
+        )
+        found = self.fetch(sql, what="profile the scores")
+        bad_rows, rows, low, high, ordered = found[0][:5]
+        buckets = tuple(
+            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
+            for *_, b, n, lo, hi in found
+            if b is not None
+        )
+        return int(bad_rows), int(rows), low, high, buckets if ordered else ()
 
     def score_median_buckets(
         self,
