@@ -315,3 +315,14 @@ def test_content_digest_equals_a_python_sum_of_row_md5s(
     assert identity.rows == len(texts) == 7214
     assert identity.content_digest == f"{expected:032x}"
     assert identity.digest_kind == "sum-md5-128"
+
+
+def test_gate_runs_on_the_engine(tmp_path: Path, pg_url: str, compas_table: str) -> None:
+    out = tmp_path / "gate"
+    code, stdout, stderr = run(
+        "gate", str(spec(tmp_path, f"    table: {compas_table}\n")), "--engine", pg_url,
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 1, stdout + stderr  # the blocking fpr-parity rule fails on COMPAS
+    evidence = json.loads((out / "report.json").read_text())["audit"]["evidence"][0]
+    assert evidence["table"]["table"] == compas_table
