@@ -26,6 +26,7 @@ _PG_TYPES = {
     "DATE": "date",
     "TIMESTAMP": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "JSON": "jsonb",
 }
 
 

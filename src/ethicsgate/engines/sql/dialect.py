@@ -4,8 +4,10 @@ Written and tested against a real PostgreSQL server (15 and 16), never transpile
 passes DuckDB's ``ASOF JOIN`` and ``GROUP BY ALL`` through to PostgreSQL unchanged
 (``../shared/ENGINES-NOTES.md``). What PostgreSQL lacks is written out:
 
-* the as-of join is ``LEFT JOIN LATERAL (... ORDER BY ts DESC LIMIT 1)`` (no ``ASOF JOIN``, and
-  no ``IGNORE NULLS`` for the window form);
+* the as-of join (no ``ASOF JOIN``, no ``IGNORE NULLS``) is a running ``max`` of the right
+  rows' times over one sorted stream of both sides, then an equi-join on that time
+  (``LEFT JOIN LATERAL (... ORDER BY ts DESC LIMIT 1)`` gives the same rows, but reads a CTE
+  once per left row);
 * a struct whose fields are read by name after an aggregate (``first_by`` of a ``struct``)
   becomes one ordered ``array_agg(...)[1]`` per field, all ordered alike so that they come from
   the same row (PostgreSQL's anonymous records have no field names);
@@ -137,30 +139,74 @@ class PostgresDialect:
     def asof_left_join(
         self, left: str, right: str, *, equal: Sequence[tuple[str, str]], on: str
     ) -> str:
-        """Return ``left LEFT JOIN LATERAL (the nearest right row) ON true``.
+        """Return ``left ASOF LEFT JOIN right``: for each left row the nearest right row.
 
-        ``on`` is ``l.ts >= r.ts`` (the latest right row at or before) or ``l.ts <= r.ts``
-        (the earliest at or after); the right side's alias must appear in it.
+        ``on`` is ``l.ts >= r.ts`` (the latest right row at or before the left row) or
+        ``l.ts <= r.ts`` (the earliest at or after). PostgreSQL has neither ``ASOF JOIN`` nor
+        ``IGNORE NULLS``, and ``LEFT JOIN LATERAL (... ORDER BY ts DESC LIMIT 1)`` reads the
+        right side once per left row (a CTE has no index: n x m). So the matching right time
+        is found in one sorted pass: left and right rows are put in one stream ordered by time
+        per key, and a running ``max`` (``min`` looking forward) of the right rows' times is
+        exactly the nearest right time, because the time it carries is the ordering itself.
+        The right row is then joined on its key and that time (one row per key and time, as an
+        as-of join returns one). Left rows keep their columns, plus ``_eg_rn`` and ``_eg_at``.
         """
-        relation, _, alias = right.partition(" AS ")
-        alias = alias.strip() or relation.strip()
+        left_rel, _, left_alias = left.partition(" AS ")
+        left_alias = left_alias.strip() or left_rel.strip()
+        right_rel, _, right_alias = right.partition(" AS ")
+        right_alias = right_alias.strip() or right_rel.strip()
         match = _ON.match(on)
         if match is None:  # pragma: no cover - the rules write one comparison
             raise ValueError(f"not an as-of condition: {on!r}")
         lhs, op, rhs = match.groups()
-        if rhs.startswith(f"{alias}."):
-            ordered, latest = rhs, op in (">=", ">")
-        else:
-            ordered, latest = lhs, op in ("<=", "<")
-        inner = alias + "_r"
-        conditions = " AND ".join([*(f"{a} = {b}" for a, b in equal), on]).replace(
-            f"{alias}.", f"{inner}."
+        if lhs.startswith(f"{right_alias}."):  # written right op left: turn it around
+            lhs, rhs = rhs, lhs
+            op = {">=": "<=", "<=": ">=", ">": "<", "<": ">"}[op]
+        backward = op in (">=", ">")  # the latest right time at or before the left time
+        strict = op in (">", "<")
+        # at equal times a right row counts for >= and <=, not for > and <
+        right_first = backward != strict
+        left_order, right_order = (1, 0) if right_first else (0, 1)
+        keys = [f"_eg_k{i}" for i in range(len(equal))]
+        left_keys = "".join(f", {a} AS {k}" for (a, _), k in zip(equal, keys, strict=True))
+        right_keys = "".join(f", {b} AS {k}" for (_, b), k in zip(equal, keys, strict=True))
+        known = " AND ".join([f"{lhs} IS NOT NULL", *(f"({a}) IS NOT NULL" for a, _ in equal)])
+        frame = (
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+            if backward
+            else "ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING"
         )
-        column = ordered.replace(f"{alias}.", f"{inner}.")
+        partition = f"PARTITION BY {', '.join(keys)} " if keys else ""
+        numbered = (
+            f"SELECT {left_alias}.*, row_number() OVER () AS _eg_rn FROM {left_rel.strip()} "
+            f"AS {left_alias}"
+        )
+        stream = (
+            f"SELECT {left_alias}._eg_rn{left_keys}, {lhs} AS _eg_t, "
+            f"CAST(NULL AS timestamptz) AS _eg_r, {left_order} AS _eg_o, ({known}) AS _eg_ok "
+            f"FROM _eg_l AS {left_alias} "
+            f"UNION ALL SELECT NULL{right_keys}, {rhs}, {rhs}, {right_order}, false "
+            f"FROM {right_rel.strip()} AS {right_alias} WHERE {rhs} IS NOT NULL"
+        )
+        nearest = (
+            f"{'max' if backward else 'min'}(_eg_r) OVER ({partition}ORDER BY _eg_t, _eg_o {frame})"
+        )
+        matched = (
+            f"(WITH _eg_l AS MATERIALIZED ({numbered}), "
+            f"_eg_w AS (SELECT _eg_rn, _eg_ok, {nearest} AS _eg_v FROM ({stream}) AS _eg_u) "
+            "SELECT _eg_l.*, CASE WHEN _eg_w._eg_ok THEN _eg_w._eg_v END AS _eg_at "
+            "FROM _eg_l JOIN _eg_w ON _eg_w._eg_rn = _eg_l._eg_rn)"
+        )
+        right_key_list = ", ".join([*(b for _, b in equal), rhs])
+        unique_right = (
+            f"(SELECT DISTINCT ON ({right_key_list}) {right_alias}.* FROM {right_rel.strip()} "
+            f"AS {right_alias} WHERE {rhs} IS NOT NULL ORDER BY {right_key_list})"
+        )
+        conditions = " AND ".join(
+            [f"{left_alias}._eg_at = {rhs}", *(f"{a} = {b}" for a, b in equal)]
+        )
         return (
-            f"{left} LEFT JOIN LATERAL (SELECT {inner}.* FROM {relation.strip()} AS {inner} "
-            f"WHERE {conditions} ORDER BY {column} {'DESC' if latest else 'ASC'} LIMIT 1) "
-            f"AS {alias} ON true"
+            f"{matched} AS {left_alias} LEFT JOIN {unique_right} AS {right_alias} ON {conditions}"
         )
 
 
