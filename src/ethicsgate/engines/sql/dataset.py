@@ -273,10 +273,10 @@ class SQLDataset:
         """
         if self._identity is None:
             # the md5's two halves as signed 64-bit integers (a hex text cast to bit(64) is the
-            # fastest way PostgreSQL has from text to integer), summed exactly as numeric; a
-            # negative low half is counted to add its 2^64 back
+            # fastest way PostgreSQL has from text to integer), summed exactly (sum(bigint)
+            # accumulates in 128 bits); a negative low half is counted to add its 2^64 back
             sql = (
-                "SELECT count(*), sum(CAST(hi AS numeric)), sum(CAST(lo AS numeric)), "
+                "SELECT count(*), sum(hi), sum(lo), "
                 "count(*) FILTER (WHERE lo < 0) FROM (SELECT "
                 "CAST(CAST(('x' || _h) AS bit(64)) AS bigint) AS hi, "
                 "CAST(CAST(('x' || right(_h, 16)) AS bit(64)) AS bigint) AS lo "
