@@ -388,10 +388,7 @@ class ReviewApp:
         return response
 
     async def get_login(self, request: Request) -> Response:
-        """GET /login."""
-        ident = await self.identify(request, api=False)
-        if ident is not None:
-            return RedirectResponse(_local(request.query_params.get("next")), status_code=303)
+        """GET /login (also when signed in: to sign in as someone else)."""
         return self.login_page(request)
 
     async def post_login(self, request: Request) -> Response:

@@ -131,11 +131,10 @@ class ReportIndex:
             return None
 
     def for_item(self, audit_id: str, policy_id: str) -> ReportInfo | None:
-        """Return the newest report of an audit against a policy, else None."""
-        for report in self.reports():
-            if report.audit_id == audit_id and report.policy_id == policy_id:
-                return report
-        return None
+        """Return the newest verified report of an audit against a policy (else the newest)."""
+        found = [r for r in self.reports() if r.audit_id == audit_id and r.policy_id == policy_id]
+        found.sort(key=lambda r: (r.signature.state == "verified", r.finished_at), reverse=True)
+        return found[0] if found else None
 
     def _load(self, folder: Path) -> ReportInfo | None:
         stamp = _stamp(folder)
