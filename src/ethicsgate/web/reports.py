@@ -96,7 +96,8 @@ class ReportIndex:
             info = self._load(path.parent)
             if info is not None:
                 found.append(info)
-        found.sort(key=lambda r: (r.finished_at, r.name), reverse=True)
+        found.sort(key=lambda r: r.name)
+        found.sort(key=lambda r: r.finished_at, reverse=True)  # stable: by name within a time
         return found
 
     def _report_files(self, folder: Path, depth: int) -> list[Path]:
