@@ -140,7 +140,9 @@ def test_review_in_a_real_browser(browser: Any, live_server: LiveServer) -> None
     item_url = page.url.split("?")[0]
 
     page.get_by_label("dismissed: it is not a problem (say why)").check()
-    page.get_by_label("Reason").fill("The disclosure came with the first message in the transcript.")
+    page.get_by_label("Reason").fill(
+        "The disclosure came with the first message in the transcript."
+    )
     page.get_by_role("button", name="Record the decision").click()
     page.wait_for_url("**/items/*?done=decided")
     assert page.get_by_text("Your decision is recorded in the log.").is_visible()
@@ -154,7 +156,12 @@ def test_review_in_a_real_browser(browser: Any, live_server: LiveServer) -> None
     page.get_by_role("link", name="Reports").click()
     row = page.get_by_role("row").filter(has_text="bakery-edited")
     assert row.get_by_text("not verified", exact=True).is_visible()
-    assert page.get_by_role("row").filter(has_text="bakery-unsigned").get_by_text("unsigned", exact=True).is_visible()
+    assert (
+        page.get_by_role("row")
+        .filter(has_text="bakery-unsigned")
+        .get_by_text("unsigned", exact=True)
+        .is_visible()
+    )
     reviewer.check("reports")
 
     page.get_by_role("button", name="Sign out").click()
