@@ -201,3 +201,28 @@ def test_a_form_after_sign_out_asks_to_sign_in_again(client) -> None:
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
     page = client.get("/login")
     assert csrf_of(page.text)
+
+
+def test_the_command_line_loads_the_web_stack_only_to_serve() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys; from ethicsgate.cli import cli; "
+        "from click.testing import CliRunner; "
+        "r = CliRunner().invoke(cli, ['serve', '--help']); assert r.exit_code == 0, r.output; "
+        "r = CliRunner().invoke(cli, ['users', '--help']); assert r.exit_code == 0, r.output; "
+        "bad = [m for m in ('starlette', 'uvicorn', 'argon2', 'ethicsgate.web') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr

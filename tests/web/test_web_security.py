@@ -346,6 +346,14 @@ def test_the_proxy_header_is_believed_from_the_trusted_proxy_only(seed, db_copy)
         # a user the proxy knows but this app does not
         unknown = proxied.get("/", headers={"x-forwarded-user": "stranger"})
         assert unknown.status_code == 403 and "users add stranger" in unknown.text
+        # the API through the proxy: the same names and roles, no session kept
+        proxied.cookies.clear()
+        listed = proxied.get("/api/items?limit=1", headers={"x-forwarded-user": "auditor"})
+        assert listed.status_code == 200 and "set-cookie" not in listed.headers
+        refused = proxied.post("/api/claim", json={}, headers={"x-forwarded-user": "auditor"})
+        assert refused.status_code == 403
+        stranger = proxied.get("/api/items", headers={"x-forwarded-user": "stranger"})
+        assert stranger.status_code == 403
     with open_store(db_copy) as store:
         entry = store.item_log(int(item))[-1]
     assert entry.actor == "reviewer" and entry.data["identity"]["auth"] == "proxy"

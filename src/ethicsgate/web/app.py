@@ -233,7 +233,7 @@ class ReviewApp:
         if header_name and self.proxies.trusts(request):
             name = request.headers.get(header_name, "").strip()
             if name:
-                return await self._proxy_identity(request, name)
+                return await self._proxy_identity(request, name, api=api)
         if api:
             return None
         sid = request.cookies.get(SESSION_COOKIE)
@@ -244,8 +244,8 @@ class ReviewApp:
             return None
         return Identity(info.user.name, info.user.role, info.auth, csrf=info.csrf, session_id=sid)
 
-    async def _proxy_identity(self, request: Request, name: str) -> Identity:
-        sid = request.cookies.get(SESSION_COOKIE)
+    async def _proxy_identity(self, request: Request, name: str, *, api: bool) -> Identity:
+        sid = None if api else request.cookies.get(SESSION_COOKIE)
         info = await run_in_threadpool(self.users.session, sid) if sid else None
         if info is not None and info.user.name == name and info.auth == "proxy":
             return Identity(name, info.user.role, "proxy", csrf=info.csrf, session_id=sid)
@@ -257,6 +257,8 @@ class ReviewApp:
                 f"{name} signed in through the proxy but has no account here: an administrator "
                 f"adds one with `ethicsgate users add {name} --role reviewer`",
             ) from None
+        if api:  # no cookie, no CSRF: the API takes JSON bodies only, no session is kept
+            return Identity(name, user.role, "proxy")
         new_sid, csrf = await run_in_threadpool(
             lambda: self.users.start_session(name, auth="proxy", replaces=sid)
         )
