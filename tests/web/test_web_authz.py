@@ -120,15 +120,26 @@ def test_escalated_items_are_taken_by_approvers_only(client, seed) -> None:
     refused = client.post("/api/items/5/claim", json={}, headers=api)
     assert refused.status_code == 409 and "approver" in refused.json()["error"]
     approver = {"authorization": f"Bearer {seed.tokens['approver']}"}
+    refused = client.post("/api/claim", json={"escalated": True}, headers=api)
+    assert refused.status_code == 403
+    taken = client.post("/api/claim", json={"escalated": True}, headers=approver)
+    assert taken.json()["item"]["id"] == 5  # the one escalated item
+    assert client.post("/api/items/5/release", json={}, headers=approver).status_code == 200
     assert client.post("/api/items/5/claim", json={}, headers=approver).status_code == 200
     final = client.post(
         "/api/items/5/decide", json={"outcome": "dismissed", "note": "exception"}, headers=approver
     )
     assert final.json()["item"]["decided_by"] == "approver"
-    # and the HTML page offers the claim button to the approver only
-    login(client, "reviewer")
+    # and the HTML pages offer escalated items to approvers only
+    csrf = login(client, "reviewer")
+    assert "Claim the next escalated item" not in client.get("/").text
+    assert client.post("/claim", data={"csrf": csrf, "escalated": "1"}).status_code == 403
     page = client.get("/items/5")
     assert "Claim this item" not in page.text
+    csrf = login(client, "approver")
+    assert "Claim the next escalated item" in client.get("/").text
+    nothing = client.post("/claim", data={"csrf": csrf, "escalated": "1"})
+    assert nothing.headers["location"] == "/?done=empty"  # item 5 is decided now
 
 
 def test_admin_manages_users(client) -> None:

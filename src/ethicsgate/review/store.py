@@ -432,11 +432,13 @@ class ReviewStore:
         *,
         identity: Mapping[str, str] | None = None,
         escalated: bool = True,
+        next_escalated: bool = False,
     ) -> ReviewItem | None:
         """Claim the most urgent claimable item (or ``item_id``); None when nothing is open.
 
         Claimable: open, or claimed under a lease that has expired; by id also escalated
-        (unless ``escalated`` is false). ``identity`` (how the actor authenticated, e.g.
+        (unless ``escalated`` is false); with ``next_escalated``, the most urgent escalated
+        item instead. ``identity`` (how the actor authenticated, e.g.
         ``{"auth": "password", "role": "reviewer"}``) goes into the log entry.
 
         Raises:
@@ -453,7 +455,12 @@ class ReviewStore:
                 # lapsed claims first (they waited longest), then open items; two queries so
                 # each walks the (status, due_at, id) index instead of sorting an OR
                 row = None
-                for where in (lapsed, items_t.c.status == ItemStatus.OPEN.value):
+                wheres = (
+                    (items_t.c.status == ItemStatus.ESCALATED.value,)
+                    if next_escalated
+                    else (lapsed, items_t.c.status == ItemStatus.OPEN.value)
+                )
+                for where in wheres:
                     row = conn.execute(
                         sa.select(items_t)
                         .where(where)

@@ -66,7 +66,7 @@ NOTICES = {
     "claimed": "The item is yours: decide it, or give it back.",
     "decided": "Your decision is recorded in the log.",
     "released": "The item is back in the queue.",
-    "empty": "Nothing to claim: no open item is waiting.",
+    "empty": "Nothing to claim: no item of that kind is waiting.",
     "saved": "The user is saved.",
 }
 _SESSION_SECONDS = 8 * 3600
@@ -492,9 +492,17 @@ class ReviewApp:
         )
 
     async def claim_next(self, request: Request, ident: Identity) -> Response:
-        """POST /claim: claim the most urgent item."""
+        """POST /claim: claim the most urgent item (``escalated=1``: escalated, approvers)."""
+        form: FormData = request.state.form
+        escalated = _text(form, "escalated") == "1"
+        if escalated and not ident.can("approve"):
+            return self.error_page(
+                request, ident, 403, "Not allowed", "Escalated items are taken by approvers."
+            )
         item = await run_in_threadpool(
-            lambda: self.store.claim(ident.name, identity=ident.log_identity())
+            lambda: self.store.claim(
+                ident.name, identity=ident.log_identity(), next_escalated=escalated
+            )
         )
         if item is None:
             return RedirectResponse("/?done=empty", status_code=303)
@@ -711,13 +719,23 @@ class ReviewApp:
 
     async def api_claim(self, request: Request, ident: Identity) -> Response:
         """POST /api/claim ({} or {"item_id": N}); POST /api/items/{id}/claim."""
-        raw = request.path_params.get("item_id", request.state.body.get("item_id"))
+        body = request.state.body
+        raw = request.path_params.get("item_id", body.get("item_id"))
         if raw is not None and not isinstance(raw, int):
             return JSONResponse({"error": "item_id must be a number"}, status_code=400)
+        escalated = body.get("escalated") is True
+        if escalated and not ident.can("approve"):
+            return JSONResponse(
+                {"error": "escalated items are taken by approvers"}, status_code=403
+            )
         try:
             item = await run_in_threadpool(
                 lambda: self.store.claim(
-                    ident.name, raw, identity=ident.log_identity(), escalated=ident.can("approve")
+                    ident.name,
+                    raw,
+                    identity=ident.log_identity(),
+                    escalated=ident.can("approve"),
+                    next_escalated=escalated,
                 )
             )
         except ReviewError as exc:
