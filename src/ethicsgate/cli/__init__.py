@@ -77,6 +77,7 @@ def _register() -> None:
     from ethicsgate.cli.policy import policy
     from ethicsgate.cli.publish import publish
     from ethicsgate.cli.review import review
+    from ethicsgate.cli.serve import serve, users
     from ethicsgate.cli.verify import verify
 
     for command in (
@@ -90,6 +91,8 @@ def _register() -> None:
         policy,
         publish,
         review,
+        serve,
+        users,
         verify,
     ):
         cli.add_command(command)

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -57,7 +57,7 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
-HEAD_REVISION = "0004"  # the staged decision-log entries (0004_log_staging)
+HEAD_REVISION = "0005"  # the web app's users and sessions (0005_users, after 0004_log_staging)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 Clock = Callable[[], datetime]
@@ -178,6 +178,8 @@ _SQLITE_LOCKS: dict[str, _WriterGate] = {}
 _BUSY_TIMEOUT_S = 60.0
 _SQLITE_LOCKS_GUARD = threading.Lock()
 _TABLES = (
+    "web_sessions",
+    "users",
     "history_metrics",
     "history_rules",
     "history_runs",
@@ -196,6 +198,11 @@ def format_time(moment: datetime) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _with_identity(data: dict[str, Any], identity: Mapping[str, str] | None) -> dict[str, Any]:
+    """Return a log entry's data with how its actor authenticated, when that is known."""
+    return data | {"identity": dict(identity)} if identity else data
 
 
 def default_reviewer() -> str:
@@ -533,10 +540,21 @@ class ReviewStore:
         with self._tx(write=False) as conn:
             return [self._item(row, now) for row in conn.execute(query)]
 
-    def claim(self, actor: str, item_id: int | None = None) -> ReviewItem | None:
+    def claim(
+        self,
+        actor: str,
+        item_id: int | None = None,
+        *,
+        identity: Mapping[str, str] | None = None,
+        escalated: bool = True,
+        next_escalated: bool = False,
+    ) -> ReviewItem | None:
         """Claim the most urgent claimable item (or ``item_id``); None when nothing is open.
 
-        Claimable: open, or claimed under a lease that has expired; by id also escalated.
+        Claimable: open, or claimed under a lease that has expired; by id also escalated
+        (unless ``escalated`` is false); with ``next_escalated``, the most urgent escalated
+        item instead. ``identity`` (how the actor authenticated, e.g.
+        ``{"auth": "password", "role": "reviewer"}``) goes into the log entry.
 
         Raises:
             ReviewError: the item given does not exist or cannot be claimed now.
@@ -552,7 +570,12 @@ class ReviewStore:
                 # lapsed claims first (they waited longest), then open items; two queries so
                 # each walks the (status, due_at, id) index instead of sorting an OR
                 row = None
-                for where in (lapsed, items_t.c.status == ItemStatus.OPEN.value):
+                wheres = (
+                    (items_t.c.status == ItemStatus.ESCALATED.value,)
+                    if next_escalated
+                    else (lapsed, items_t.c.status == ItemStatus.OPEN.value)
+                )
+                for where in wheres:
                     row = conn.execute(
                         sa.select(items_t)
                         .where(where)
@@ -570,6 +593,10 @@ class ReviewStore:
                 if row.status == "decided" or (held and row.assignee != actor):
                     who = f" by {row.assignee}" if held else ""
                     raise ReviewError(f"review item {item_id} is {row.status}{who}")
+                if row.status == "escalated" and not escalated:
+                    raise ReviewError(
+                        f"review item {item_id} is escalated: only an approver may take it"
+                    )
             claimed = conn.execute(
                 sa.update(items_t)
                 .where(items_t.c.id == row.id, items_t.c.status == row.status)
@@ -580,15 +607,28 @@ class ReviewStore:
                 raise RuntimeError(f"claim of item {row.id} lost a race")
             self._append(
                 conn,
-                [(actor, "claim", row.id, {"lease_expires_at": expires, "from": row.status})],
+                [
+                    (
+                        actor,
+                        "claim",
+                        row.id,
+                        _with_identity({"lease_expires_at": expires, "from": row.status}, identity),
+                    )
+                ],
                 now,
             )
         return self._item(claimed, now)
 
     def decide(
-        self, item_id: int, *, actor: str, outcome: Outcome | str, note: str | None = None
+        self,
+        item_id: int,
+        *,
+        actor: str,
+        outcome: Outcome | str,
+        note: str | None = None,
+        identity: Mapping[str, str] | None = None,
     ) -> ReviewItem:
-        """Record the decision on an item the actor has claimed.
+        """Record the decision on an item the actor has claimed (``identity``: see claim).
 
         Raises:
             ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
@@ -626,12 +666,23 @@ class ReviewStore:
                 .returning(*items_t.c)
             ).one()
             self._append(
-                conn, [(actor, "decide", item_id, {"outcome": outcome.value, "note": note})], now
+                conn,
+                [
+                    (
+                        actor,
+                        "decide",
+                        item_id,
+                        _with_identity({"outcome": outcome.value, "note": note}, identity),
+                    )
+                ],
+                now,
             )
         return self._item(decided, now)
 
-    def release(self, item_id: int, *, actor: str) -> ReviewItem:
-        """Give a claimed item back to the queue undecided.
+    def release(
+        self, item_id: int, *, actor: str, identity: Mapping[str, str] | None = None
+    ) -> ReviewItem:
+        """Give a claimed item back to the queue undecided (``identity``: see claim).
 
         Raises:
             ReviewError: unknown item, or not claimed by the actor.
@@ -647,7 +698,8 @@ class ReviewStore:
                 .values(status=back.value, assignee=None, claimed_at=None, lease_expires_at=None)
                 .returning(*items_t.c)
             ).one()
-            self._append(conn, [(actor, "release", item_id, {"status": back.value})], now)
+            data = _with_identity({"status": back.value}, identity)
+            self._append(conn, [(actor, "release", item_id, data)], now)
         return self._item(released, now)
 
     @staticmethod
@@ -682,6 +734,35 @@ class ReviewStore:
                     prev_hash=row.prev_hash,
                     hash=row.hash,
                 )
+
+    def item_log(self, item_id: int) -> list[LogEntry]:
+        """Return the log entries of one item, oldest first: its history (staged ones chained)."""
+        self.chain_staged()
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                sa.select(log_t).where(log_t.c.item_id == item_id).order_by(log_t.c.seq)
+            ).all()
+        return [self._entry(row) for row in rows]
+
+    def recent_log(self, limit: int = 100) -> list[LogEntry]:
+        """Return the last ``limit`` log entries, newest first (staged ones chained first)."""
+        self.chain_staged()
+        with self._tx(write=False) as conn:
+            rows = conn.execute(sa.select(log_t).order_by(log_t.c.seq.desc()).limit(limit)).all()
+        return [self._entry(row) for row in rows]
+
+    @staticmethod
+    def _entry(row: Any) -> LogEntry:
+        return LogEntry(
+            seq=row.seq,
+            at=row.at,
+            actor=row.actor,
+            action=row.action,
+            item_id=row.item_id,
+            data=json.loads(row.data),
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
 
     def verify_log(self) -> VerifyResult:
         """Check the log's hash chain, its head, and that replaying it gives the items table.

@@ -47,10 +47,13 @@ def parse_lease(text: str) -> timedelta:
     return duration
 
 
-def open_review_store(db_url: str | None = None, lease: str | None = None) -> ReviewStore:
+def open_review_store(
+    db_url: str | None = None, lease: str | None = None, *, pool_size: int = 2
+) -> ReviewStore:
     """Open the review store at ``db_url``, else ``ETHICSGATE_DB_URL``, else the default file.
 
-    ``lease`` defaults to ``ETHICSGATE_REVIEW_LEASE``.
+    ``lease`` defaults to ``ETHICSGATE_REVIEW_LEASE``; ``pool_size``: PostgreSQL connections
+    kept open (a web server serves requests on several threads).
 
     Raises:
         ReviewError: the URL or the lease is bad, or the database cannot be opened.
@@ -60,7 +63,7 @@ def open_review_store(db_url: str | None = None, lease: str | None = None) -> Re
 
     settings = load_settings()
     duration = parse_lease(lease or settings.review_lease)
-    return open_store(db_url or settings.db_url, lease=duration)
+    return open_store(db_url or settings.db_url, lease=duration, pool_size=pool_size)
 
 
 def review_actor(actor: str | None = None) -> str:

@@ -1,0 +1,228 @@
+"""What the pages show: the queue and its filters, an item with its rule and law, reports with
+their signatures verified on the server, the log, and the accounts commands."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import HtmlTables
+from tests.web.conftest import PASSWORD, _cli, csrf_of, login
+
+from ethicsgate.review import open_store
+
+
+def _tables(page: str) -> list[list[list[str]]]:
+    parser = HtmlTables()
+    parser.feed(page)
+    return parser.tables
+
+
+def _reports(page: str) -> dict[str, list[str]]:
+    """Return the reports table's rows by report name (the end of the first cell)."""
+    names = ("bakery-unsigned", "bakery-edited", "bakery")
+    rows = {}
+    for row in _tables(page)[0][1:]:
+        rows[next(n for n in names if row[0].endswith(n))] = row
+    return rows
+
+
+def test_the_queue_lists_what_the_store_holds_and_filters_it(client, db_copy) -> None:
+    login(client, "auditor")
+    with open_store(db_copy) as store:
+        expected = store.list_items()
+        by_rule = store.list_items(rule_id="chatbot-discloses-automation")
+    rows = _tables(client.get("/").text)[0][1:]
+    assert [row[0] for row in rows] == [f"#{item.id}" for item in expected]
+    rows = _tables(client.get("/?rule=chatbot-discloses-automation").text)[0][1:]
+    assert [row[0] for row in rows] == [f"#{item.id}" for item in by_rule]
+    assert 0 < len(by_rule) < len(expected)
+    page = client.get("/?status=decided")
+    assert "0 item(s)" in page.text
+    assert client.get("/?status=nonsense").status_code == 200  # ignored, not an error
+
+
+def test_an_item_shows_its_evidence_rule_law_and_report(client) -> None:
+    login(client, "reviewer")
+    page = client.get("/items/1").text
+    report = json.loads(
+        (client.app.state.review.reports.get("bakery").path / "report.json").read_text()
+    )
+    rule = next(r for r in report["rules"] if r["id"] == "chatbot-discloses-automation")
+    assert rule["title"] in page
+    assert "EU AI Act (Regulation (EU) 2024/1689), Art. 50" in page
+    assert 'href="/reports/bakery/report.html"' in page
+    assert "first_bot_at" in page  # the evidence record
+
+
+def test_claim_decide_and_the_log_carries_the_identity(client, db_copy) -> None:
+    csrf = login(client, "reviewer")
+    claimed = client.post("/claim", data={"csrf": csrf})
+    item_id = int(claimed.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    with open_store(db_copy) as store:
+        assert item_id == store.list_items(status="claimed")[0].id
+    missing_note = client.post(
+        f"/items/{item_id}/decide", data={"csrf": csrf, "outcome": "dismissed"}
+    )
+    assert missing_note.status_code == 409 and "needs a reason" in missing_note.text
+    done = client.post(
+        f"/items/{item_id}/decide",
+        data={"csrf": csrf, "outcome": "dismissed", "note": "the disclosure came in time"},
+    )
+    assert done.status_code == 303
+    with open_store(db_copy) as store:
+        item = store.get(item_id)
+        entries = store.item_log(item_id)
+        verified = store.verify_log()
+    assert item.decided_by == "reviewer" and item.outcome.value == "dismissed"
+    assert [e.action for e in entries] == ["enqueue", "claim", "decide"]
+    assert entries[-1].actor == "reviewer"
+    assert entries[-1].data["identity"] == {"auth": "password", "role": "reviewer", "via": "web"}
+    assert verified.ok
+    log_page = client.get("/log").text
+    assert "The decision log verifies" in log_page
+    assert f"{verified.entries} entries" in log_page
+
+
+def test_the_log_page_shows_a_broken_chain(client, db_copy) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db_copy)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE review_log SET actor = 'mallory' WHERE seq = 3"))
+    engine.dispose()
+    login(client, "auditor")
+    page = client.get("/log").text
+    assert "does not verify" in page
+    assert "entry 3: hash does not match its content" in page
+
+
+def test_reports_show_their_signature_checked_on_the_server(client, seed) -> None:
+    login(client, "auditor")
+    rows = _reports(client.get("/reports").text)
+    assert set(rows) == {"bakery", "bakery-unsigned", "bakery-edited"}
+    assert rows["bakery"][4].startswith("verified")
+    assert rows["bakery-unsigned"][4] == "unsigned"
+    assert rows["bakery-edited"][4].startswith("not verified")
+    assert "report.json: sha256 differs" in rows["bakery-edited"][4]
+    report = client.get("/reports/bakery/report.html")
+    assert report.status_code == 200 and "Overall result" in report.text
+    assert client.get("/reports/../../etc/passwd/report.html").status_code == 404
+    assert client.get("/reports/nothing/report.html").status_code == 404
+
+
+def test_without_a_trusted_key_signed_reports_are_not_verified(seed, db_copy) -> None:
+    from starlette.testclient import TestClient
+
+    from ethicsgate.web import WebConfig, create_app
+
+    app = create_app(WebConfig(db_url=db_copy, reports=seed.reports))
+    with TestClient(app, follow_redirects=False) as client:
+        login(client, "auditor")
+        page = client.get("/reports").text
+    rows = _reports(page)
+    assert rows["bakery"][4].startswith("not verified")
+    assert "no trusted public key" in rows["bakery"][4]
+
+
+def test_the_api_lists_claims_and_decides(client, seed) -> None:
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    items = client.get("/api/items?status=open&limit=5", headers=api).json()
+    assert len(items) == 5 and all(i["status"] == "open" for i in items)
+    claimed = client.post("/api/claim", json={}, headers=api).json()["item"]
+    assert claimed["assignee"] == "reviewer"
+    decided = client.post(
+        f"/api/items/{claimed['id']}/decide", json={"outcome": "confirmed"}, headers=api
+    ).json()["item"]
+    assert decided["outcome"] == "confirmed"
+    assert client.get("/api/log/verify", headers=api).json()["ok"] is True
+    bad = client.get("/api/items?status=bogus", headers=api)
+    assert bad.status_code == 400
+    assert client.get("/api/items/99999", headers=api).status_code == 404
+    wrong = {"authorization": "Bearer egt_not-a-token"}
+    assert client.get("/api/items", headers=wrong).status_code == 401
+
+
+def test_users_commands(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    done = _cli(
+        "users",
+        "add",
+        "erin",
+        "--role",
+        "approver",
+        "--password-stdin",
+        "--db",
+        url,
+        stdin=PASSWORD + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "erin: approver, with a password" in done.stdout
+    token = _cli("users", "token", "erin", "--db", url)
+    assert token.returncode == 0 and token.stdout.startswith("egt_")
+    listed = _cli("users", "list", "--db", url)
+    assert "erin" in listed.stdout and "approver" in listed.stdout and "token" in listed.stdout
+    from ethicsgate.review.users import UserStore
+
+    with open_store(url) as store:
+        users = UserStore(store)
+        assert users.user_by_token(token.stdout.strip()).name == "erin"
+        assert users.check_password("erin", PASSWORD).role == "approver"
+    short = _cli(
+        "users",
+        "add",
+        "frank",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        "--db",
+        url,
+        stdin="short\n",
+    )
+    assert short.returncode == 2 and "too short" in short.stderr and "Traceback" not in short.stderr
+    unknown = _cli("users", "token", "nobody", "--db", url)
+    assert unknown.returncode == 2 and "no user 'nobody'" in unknown.stderr
+    bad_name = _cli("users", "add", "<b>", "--role", "reviewer", "--db", url)
+    assert bad_name.returncode == 2 and "bad user name" in bad_name.stderr
+
+
+def test_serve_rejects_a_bad_proxy_address_and_a_bad_key(tmp_path) -> None:
+    done = _cli("serve", "--trusted-proxy", "not-an-address", "--db", f"sqlite:///{tmp_path}/r.db")
+    assert done.returncode == 2 and "--trusted-proxy" in done.stderr
+    key = tmp_path / "bad.pub"
+    key.write_text("not a key")
+    done = _cli("serve", "--key", str(key), "--db", f"sqlite:///{tmp_path}/r.db")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_a_form_after_sign_out_asks_to_sign_in_again(client) -> None:
+    csrf = login(client, "reviewer")
+    client.post("/logout", data={"csrf": csrf})
+    response = client.post("/claim", data={"csrf": csrf})
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    page = client.get("/login")
+    assert csrf_of(page.text)
+
+
+def test_the_command_line_loads_the_web_stack_only_to_serve() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "import sys; from ethicsgate.cli import cli; "
+        "from click.testing import CliRunner; "
+        "r = CliRunner().invoke(cli, ['serve', '--help']); assert r.exit_code == 0, r.output; "
+        "r = CliRunner().invoke(cli, ['users', '--help']); assert r.exit_code == 0, r.output; "
+        "bad = [m for m in ('starlette', 'uvicorn', 'argon2', 'ethicsgate.web') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={"PYTHONPATH": f"{ROOT / 'src'}:{ROOT}", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
