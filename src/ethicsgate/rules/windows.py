@@ -181,7 +181,7 @@ def evaluate_windowed(
         )
     assertions = [_worst(rule, i, judged) for i in range(len(rule.assertions))]
     status, message = _status(rule, judged)
-    return total.model_copy(
+    result = total.model_copy(
         update={
             "status": status,
             "message": message,
@@ -189,6 +189,17 @@ def evaluate_windowed(
             "window": info,
             "windows": judged,
         }
+    )
+    if rule.drift is None:
+        return result
+    from ethicsgate.rules.drift import apply_drift, detect_drift, rate_point, tracked_metric
+
+    metric = tracked_metric(rule.drift)
+    points = [
+        rate_point(w.label, w.groups, w.reference_values.get(metric), metric=metric) for w in judged
+    ]
+    return apply_drift(
+        rule, result, detect_drift(rule, list(zip(points, points[1:], strict=False)))
     )
 
 

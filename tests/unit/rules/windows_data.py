@@ -66,3 +66,9 @@ def write_audit(
     text = AUDIT + (f"    window: {window}\n" if window else "")
     (folder / "audit.yaml").write_text(text)
     return folder / "audit.yaml"
+
+
+DRIFT_POLICY = POLICY.replace(
+    '    assertions:\n      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}\n',
+    "    drift: {metric: impact_ratio, max_drop: 0.05, significant_at: 0.05}\n",
+)

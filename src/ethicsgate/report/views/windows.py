@@ -184,7 +184,7 @@ def trend_chart(
         return round(_LEFT + (i + 0.5) * _PLOT_W / n, 2)
 
     def y_at(v: float) -> float:
-        return round(_TOP + (high - v) / (high - low) * _PLOT_H, 2)
+        return round(float(_TOP + (high - v) / (high - low) * _PLOT_H), 2)
 
     lines: list[TrendLine] = []
     for k, name in enumerate(names):
@@ -285,7 +285,7 @@ def _series(
     chart = trend_chart(
         title=f"{what} by window",
         x_labels=[w.label for w in rule.windows],
-        series=series,  # type: ignore[arg-type]
+        series=series,
         threshold=threshold,
         threshold_text=threshold_text,
     )
