@@ -120,3 +120,30 @@ def test_drift_against_the_last_recorded_run(tmp_path: Path) -> None:
     october = write_audit(tmp_path / "october", frame[month == 10], policy=POLICY, window=None)
     third = run_and_report(october, out=tmp_path / "r3", record=open_history(db))
     assert third.result.rules[0].drift == []
+
+
+def test_history_trend_html_draws_the_recorded_runs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from tests.axe import require_axe, run_axe
+
+    from ethicsgate.cli import cli
+
+    frame = year_of_decisions(seed=3, per_day=50)
+    month = frame["decided_at"].dt.month
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    for m in (7, 8, 9, 10):
+        spec = write_audit(tmp_path / str(m), frame[month == m], window=None)
+        run_and_report(spec, out=tmp_path / f"r{m}", record=open_history(db))
+    page = tmp_path / "trend.html"
+    result = CliRunner().invoke(
+        cli, ["history", "trend", "approval-parity", "--db", db, "--html", str(page)]
+    )
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert html.count('class="trend-line"') == 2 and "<script" not in html
+    assert 'class="threshold"' in html and "threshold 0.8" in html
+    assert html.count('class="fail-marker"') == 2  # September failed: both groups' points
+    assert "run 3" in html
+    if require_axe() is None:
+        results = run_axe(html, tmp_path)
+        assert results["violations"] == [], results["violations"]
