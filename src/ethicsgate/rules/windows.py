@@ -98,16 +98,19 @@ def split_windows(
     frame = frame[timed]
     if frame.empty:
         return [], _collapse(frame, sums), without_time, 0
-    days = pd.to_datetime(frame[WINDOW_KEY]).dt.date
     last_days = spec.last_days
     windows: list[Window] = []
     if last_days is None:
         every = spec.key_every
-        for start in sorted(set(days)):
-            part = frame[(days == start).to_numpy()]
+        # one key per window: its rows are the window's counts as they are (unique keys, in
+        # the scan's order), found with one groupby, not a filter per window
+        for key, part in frame.groupby(WINDOW_KEY, sort=True):
+            start = date.fromisoformat(str(key))
             end = _next_start(start, every) - timedelta(days=1)
-            windows.append(Window(window_label(start, every), start, end, _collapse(part, sums)))
+            part = part.drop(columns=[WINDOW_KEY]).reset_index(drop=True)
+            windows.append(Window(window_label(start, every), start, end, part))
         return windows, _collapse(frame, sums), without_time, 0
+    days = pd.to_datetime(frame[WINDOW_KEY]).dt.date
     latest = max(days)
     if spec.every is None:
         ends = [latest]
@@ -209,7 +212,8 @@ def _worst(rule: FairnessRule, index: int, windows: list[WindowResult]) -> Asser
     for status in ("fail", "error"):
         found = [a for a in results if a.status == status]
         if found:
-            names = ", ".join(a.window or "" for a in found)
+            names = ", ".join(a.window or "" for a in found[:10])
+            names += f" and {len(found) - 10} more" if len(found) > 10 else ""
             more = f" (in {len(found)} windows: {names})" if len(found) > 1 else ""
             first = found[0]
             return first.model_copy(
@@ -230,19 +234,25 @@ def _worst(rule: FairnessRule, index: int, windows: list[WindowResult]) -> Asser
     )
 
 
+def _names(windows: list[WindowResult], limit: int = 10) -> str:
+    """Return the windows' labels, the first ``limit`` and how many more."""
+    names = ", ".join(w.label for w in windows[:limit])
+    return names + (f" and {len(windows) - limit} more" if len(windows) > limit else "")
+
+
 def _status(rule: FairnessRule, windows: list[WindowResult]) -> tuple[RuleStatus, str]:
     failing = [w for w in windows if w.status in (RuleStatus.FAIL, RuleStatus.WARN)]
     errors = [w for w in windows if w.status == RuleStatus.ERROR]
     if failing:
         status = RuleStatus.FAIL if rule.severity == Severity.BLOCK else RuleStatus.WARN
-        names = ", ".join(w.label for w in failing)
+        names = _names(failing)
         first = failing[0]
         return status, (
             f"fails in {len(failing)} of {len(windows)} window(s) ({names}); "
             f"window {first.label}: {first.message}"
         )
     if errors:
-        names = ", ".join(w.label for w in errors)
+        names = _names(errors)
         return RuleStatus.ERROR, (
             f"cannot be judged in {len(errors)} of {len(windows)} window(s) ({names}); "
             f"window {errors[0].label}: {errors[0].message}"
