@@ -166,3 +166,27 @@ def test_cli_window(tmp_path: Path, year: pd.DataFrame) -> None:
     assert "| 2026-09 | 2026-09-01 to 2026-09-30 | fail |" in md
     bad = runner.invoke(cli, ["audit", str(spec), "--window", "sometimes"])
     assert bad.exit_code == 2 and "not a window" in bad.output and "Traceback" not in bad.output
+
+
+def test_time_zones_and_dates_fall_in_their_utc_window(tmp_path: Path) -> None:
+    times = ["2026-03-31T23:30:00-02:00", "2026-03-31T23:30:00+00:00", "2026-01-01 00:00:00"]
+    rows = pd.DataFrame(
+        {
+            "decided_at": [t for t in times for _ in range(40)],
+            "group": ["A", "B"] * 60,
+            "approved": [1, 0, 0, 1] * 30,
+        }
+    )
+    rule = run_audit(write_audit(tmp_path / "tz", rows)).rules[0]
+    assert [(w.label, w.rows) for w in rule.windows] == [
+        ("2026-01", 40),
+        ("2026-03", 40),
+        ("2026-04", 40),
+    ]
+    dated = rows.assign(
+        decided_at=pd.to_datetime(rows["decided_at"], utc=True, format="mixed").dt.date
+    )
+    rule = run_audit(
+        write_audit(tmp_path / "date", dated, window="{column: decided_at, every: quarter}")
+    ).rules[0]
+    assert [(w.label, w.rows) for w in rule.windows] == [("2026-Q1", 80), ("2026-Q2", 40)]

@@ -325,8 +325,9 @@ class DuckDBDataset:
                     # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
         if window is not None:
-            outer.append(f"CAST(_t.c{len(keys)} AS VARCHAR) AS {quote_ident(WINDOW_KEY)}")
-            keys.append((self._window_sql(window, available), "DATE"))
+            raw, final = self._window_sql(window, available)
+            outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(WINDOW_KEY)}")
+            keys.append((raw, "INTEGER"))
         sql = self._grouped_sql(keys, sums, outer)
         frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
@@ -338,8 +339,13 @@ class DuckDBDataset:
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
-    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:
-        """Return the first day of each row's window (a DATE) over the source.
+    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> tuple[str, str]:
+        """Return each row's window as (raw, final) SQL, like a score column's.
+
+        ``raw`` is what the scan evaluates per row: an integer from ``year()`` and
+        ``month()``/``quarter()``/``dayofyear()`` (about 3x cheaper per row than
+        ``date_trunc``); ``final`` turns one raw value, ``{}``, into the window's first day as
+        ISO text on the few grouped rows (weeks: from the day, truncated to Monday there).
 
         Raises:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
@@ -371,7 +377,22 @@ class DuckDBDataset:
                 hint='map it to a time, e.g. column: "make_date(year, month, day)" or '
                 '"to_timestamp(epoch_seconds)"',
             )
-        return f"CAST(date_trunc({sql_literal(window.every)}, {time}) AS DATE)"
+        if window.every == "month":
+            raw, day = (
+                f"(year({time}) * 12 + month({time}) - 1)",
+                "make_date({k} // 12, {k} % 12 + 1, 1)",
+            )
+        elif window.every == "quarter":
+            raw = f"(year({time}) * 4 + quarter({time}) - 1)"
+            day = "make_date({k} // 4, ({k} % 4) * 3 + 1, 1)"
+        else:
+            raw, day = (
+                f"(year({time}) * 400 + dayofyear({time}))",
+                "(make_date({k} // 400, 1, 1) + CAST({k} % 400 - 1 AS INTEGER))",
+            )
+            if window.every == "week":
+                day = f"CAST(date_trunc('week', {day}) AS DATE)"
+        return raw, "CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)"
 
     def _read_as_written(self, expr: str, kind: str, available: list[tuple[str, str]]) -> bool:
         """Read a CSV column as text when the sniffer made booleans of it; True if it did.
