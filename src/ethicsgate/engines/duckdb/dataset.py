@@ -365,6 +365,8 @@ class DuckDBDataset:
             ) from exc
         if kind == "TIMESTAMP WITH TIME ZONE":
             time = f"timezone('UTC', ({expr}))"
+        elif kind in ("DATE", "TIMESTAMP"):
+            time = f"({expr})"  # year() and month() read them as they are (no cast per row)
         elif kind.split("(")[0] in TIMES:
             time = f"CAST(({expr}) AS TIMESTAMP)"
         elif kind == "VARCHAR":
