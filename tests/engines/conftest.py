@@ -64,6 +64,8 @@ def load_table(engine: sa.Engine, path: Path, table: str, *, reader: str | None 
         source = reader or (
             f"read_json('{path}', format='newline_delimited')"
             if path.suffix == ".jsonl"
+            else f"read_parquet('{path}')"
+            if path.suffix == ".parquet"
             else f"read_csv('{path}')"
         )
         rel = con.sql(f"SELECT * FROM {source}")

@@ -126,3 +126,38 @@ def test_parity_compares_something(pg_engine: sa.Engine, pg_url: str, tmp_path: 
     pg, _ = run_collecting_findings(tables, engine_target=pg_url)
     found = _differences(pg.model_dump(mode="json")["rules"], duck.model_dump(mode="json")["rules"])
     assert any("false_positive_rate" in d or "selection_rate" in d for d in found), found
+
+
+@pytest.mark.parametrize("every", ["month", "week", "quarter"])
+def test_windowed_audit_with_drift_matches_duckdb(
+    every: str, pg_url: str, pg_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """A year of decisions with a drop in September: same windows, ratios and drift findings."""
+    from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+    frame = year_of_decisions(per_day=300 if every == "month" else 40)
+    spec = write_audit(
+        tmp_path / "w",
+        frame,
+        window=f"{{column: decided_at, every: {every}}}",
+        policy=DRIFT_POLICY,
+    )
+    files, tables = _to_tables(spec, pg_engine, f"parity_window_{every}", tmp_path)
+    duck, duck_findings = run_collecting_findings(files)
+    pg, pg_findings = run_collecting_findings(tables, engine_target=pg_url)
+    assert [r.status for r in pg.rules] == [r.status for r in duck.rules]
+    assert (
+        _differences(pg.model_dump(mode="json")["rules"], duck.model_dump(mode="json")["rules"])
+        == []
+    )
+    assert pq.read_table(io.BytesIO(pg_findings)).to_pylist() == (
+        pq.read_table(io.BytesIO(duck_findings)).to_pylist()
+    )
+    windows = pg.rules[0].windows
+    assert len(windows) == {"month": 12, "quarter": 4, "week": 53}[every]
+    assert windows[0].start == {"month": "2026-01-01", "quarter": "2026-01-01"}.get(
+        every,
+        "2025-12-29",  # weeks start on Monday
+    )
+    if every == "month":
+        assert [d.after for d in pg.rules[0].drift] == ["2026-09"]

@@ -36,7 +36,14 @@ from ethicsgate.rules.kind import AuditInputs
 from ethicsgate.rules.registry import builtin_checks, kind_of
 from ethicsgate.rules.results import RuleResult, RuleStatus
 
-__all__ = ["EVALUATING", "display_path", "open_audit_engine", "run_audit", "status_of"]
+__all__ = [
+    "EVALUATING",
+    "display_path",
+    "open_audit_engine",
+    "run_audit",
+    "status_of",
+    "with_rules",
+]
 
 #: The progress label of evaluating the rules, after the evidence scans.
 EVALUATING = "evaluating the rules"
@@ -353,6 +360,13 @@ def status_of(results: list[RuleResult]) -> Literal["pass", "fail", "error"]:
     if any(r.status == RuleStatus.ERROR for r in blocking):
         return "error"
     return "pass"
+
+
+def with_rules(result: AuditResult, rules: list[RuleResult]) -> AuditResult:
+    """Return ``result`` with its rules replaced, status and summary recomputed."""
+    return result.model_copy(
+        update={"rules": rules, "status": status_of(rules), "summary": _summary(rules)}
+    )
 
 
 def _summary(results: list[RuleResult]) -> Summary:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,12 +10,20 @@ from pydantic import Field, ValidationError
 
 from ethicsgate.base import Identifier, StrictModel
 from ethicsgate.errors import AuditSpecError, PolicyError
-from ethicsgate.evidence.spec import EvidenceSpec
+from ethicsgate.evidence.spec import EvidenceSpec, WindowSpec
 from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
-__all__ = ["AuditSpec", "EngineSpec", "LoadedAudit", "NotifySpec", "load_audit_spec"]
+__all__ = [
+    "AuditSpec",
+    "EngineSpec",
+    "LoadedAudit",
+    "NotifySpec",
+    "load_audit_spec",
+    "parse_window_option",
+    "with_window",
+]
 
 
 class NotifySpec(StrictModel):
@@ -163,3 +171,43 @@ def _policy_source(spec: AuditSpec, path: Path, doc: YamlDocument) -> Path | str
             "pack as pack:NAME (`ethicsgate policy list`)",
         )
     return policy_path
+
+
+def parse_window_option(text: str) -> WindowSpec:
+    """Return the window of ``--window``: ``month``, ``week:decided_at``, ``90d:decided_at``.
+
+    Raises:
+        AuditSpecError: the text names no calendar unit or number of days.
+    """
+    unit, _, column = text.partition(":")
+    unit = unit.strip().lower()
+    fields: dict[str, Any] = {"column": column.strip() or None}
+    if unit in ("day", "week", "month", "quarter"):
+        fields["every"] = unit
+    else:
+        fields["last"] = unit
+    try:
+        return WindowSpec.model_validate(fields)
+    except ValidationError as exc:
+        raise AuditSpecError(
+            f"--window {text!r}: not a window",
+            hint="write day, week, month or quarter, or a number of days such as 90d, "
+            "optionally followed by :COLUMN (e.g. --window month:decided_at)",
+        ) from exc
+
+
+def with_window(audit: LoadedAudit, window: WindowSpec) -> LoadedAudit:
+    """Return ``audit`` with every evidence set a fairness rule reads split by ``window``.
+
+    The column is the window's, else the one the spec already windows by, else the
+    ``timestamp`` role.
+    """
+    datasets = {r.dataset for r in audit.policy.pack.rules if r.kind == "fairness"}
+    evidence = dict(audit.spec.evidence)
+    for name in datasets & set(evidence):
+        spec = evidence[name]
+        column = window.column or (spec.window.column if spec.window else None)
+        evidence[name] = spec.model_copy(
+            update={"window": window.model_copy(update={"column": column})}
+        )
+    return replace(audit, spec=audit.spec.model_copy(update={"evidence": evidence}))

@@ -25,6 +25,7 @@ from ethicsgate.vocabulary import STATUS_ICONS as _ICONS
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
+    from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence import ProgressCallback
     from ethicsgate.session.audit import AuditRun
 
@@ -125,6 +126,13 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     help="Public base URL of the report folder, for the link in notifications [default: its path].",
 )
 @engine_option()
+@click.option(
+    "--window",
+    metavar="UNIT[:COLUMN]",
+    help="Judge the fairness rules per time window: day, week, month or quarter, or the last "
+    "N days (90d), by COLUMN [default: the spec's window column, else the timestamp role]; "
+    "overrides the spec's `window:`.",
+)
 @cross_check_options()
 @click.pass_context
 def audit(
@@ -142,6 +150,7 @@ def audit(
     engine_target: str | None = None,
     cross_check: str | None = None,
     cross_check_groups: int = 1000,
+    window: str | None = None,
 ) -> None:
     """Run the audit SPEC (audits/*.yaml) and write a report, signed when a key is given.
 
@@ -154,6 +163,11 @@ def audit(
     from ethicsgate.review.workflow import audit_review_step
     from ethicsgate.session.audit import run_and_report
 
+    target: Path | LoadedAudit = spec
+    if window is not None:
+        from ethicsgate.audit.spec import load_audit_spec, parse_window_option, with_window
+
+        target = with_window(load_audit_spec(spec), parse_window_option(window))
     # a bad key or review store fails before the scan, not after
     key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
     review = audit_review_step(enqueue=enqueue, db_url=db_url)
@@ -170,7 +184,7 @@ def audit(
     show_progress = sys.stderr.isatty() if progress is None else progress
     with _progress(show_progress) as callback:
         run = run_and_report(
-            spec,
+            target,
             out=out,
             key=key,
             review=review,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -168,6 +169,13 @@ def show(run: str, metrics: bool, db_url: str | None, fmt: str) -> None:
     help="Only groups matching (repeatable: any of them), e.g. --group sex=Female.",
 )
 @click.option("--audit", "audit_id", metavar="ID", help="Only runs of this audit id.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the trend as an HTML page: a chart per group (ratio, interval band, the "
+    "latest run's threshold) and its table, no scripts.",
+)
 @_DB
 @_FORMAT
 def trend(
@@ -177,13 +185,33 @@ def trend(
     audit_id: str | None,
     db_url: str | None,
     fmt: str,
+    html_path: Path | None = None,
 ) -> None:
     """Show RULE's metric per group across recorded runs, oldest first."""
     from ethicsgate.history.store import parse_group_filter
 
     filters = parse_group_filter(groups)
+    threshold: float | None = None
     with _open(db_url) as store:
         result = store.trend(rule, metric=metric, groups=filters, audit_id=audit_id)
+        if html_path is not None and result.points:
+            latest = store.get_run(result.points[-1].run_id, metrics=False)
+            threshold = next(
+                (
+                    float(a["threshold"] or 0.0)
+                    for r in latest.rules
+                    if r.rule_id == rule
+                    for a in r.assertions
+                    if a.get("metric") == result.metric and a.get("threshold") is not None
+                ),
+                None,
+            )
+    if html_path is not None:
+        from ethicsgate.files import write_files_atomically
+        from ethicsgate.report.formats.trend import render_trend_html
+
+        page = render_trend_html(result, threshold=threshold).encode("utf-8")
+        write_files_atomically(html_path.parent, {html_path.name: page})
     if fmt == "json":
         _dump(result.model_dump(mode="json"))
         return

@@ -28,6 +28,7 @@ from ethicsgate.evidence.model import (
     ScoreBucket,
     ScoreColumn,
     ScoreProfile,
+    WindowKey,
 )
 from ethicsgate.evidence.roles import Role, RoleKind
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
@@ -246,12 +247,19 @@ class Dataset(Protocol):
         binary_roles: Sequence[str] = (),
         progress: ProgressCallback | None = None,
         score_columns: Mapping[str, ScoreColumn] | None = None,
+        window: WindowKey | None = None,
     ) -> GroupedCounts:
         """Count rows per combination of role values in one streaming pass.
 
         ``score_columns`` adds keys (and sums) derived from the ``score`` role, by name
         (:class:`ScoreColumn`): comparisons, the score itself, the score inside a median
-        bracket (NULL outside), equal-width bins and score sums.
+        bracket (NULL outside), equal-width bins and score sums. ``window`` adds the key
+        ``_window`` (:class:`WindowKey`): the first day of each row's calendar window, as
+        ISO text, computed in the same pass (an engine truncates the time in SQL, e.g.
+        ``date_trunc('month', ts)``, and groups by it with the other keys).
+
+        Raises:
+            EvidenceError: a role or the window column is missing or cannot be read.
         """
         ...
 

@@ -29,11 +29,14 @@ __all__ = [
     "ScoreColumn",
     "ScoreProfile",
     "TableIdentity",
+    "WindowKey",
     "detect_format",
     "resolve_files",
     "sha256_file",
 ]
 
+#: The grouped-count column holding each row's time window (see :class:`WindowKey`).
+WINDOW_KEY = "_window"
 #: Called with a label (a dataset, or a phase) and a fraction done in [0, 1].
 ProgressCallback = Callable[[str, float], None]
 #: Maps a key path inside an audit spec's evidence entry to a position in the audit file.
@@ -131,6 +134,23 @@ class ScoreColumn:
     scale: float = 0.0
     bins: int = 1
     high: float = 0.0
+
+
+@dataclass(frozen=True)
+class WindowKey:
+    """One more key of a grouped scan: the calendar window each row's time falls in.
+
+    ``column`` is a column name or SQL expression over the source (``None``: the
+    ``timestamp`` role); it must be a DATE or TIMESTAMP, or text that casts to one (TIMESTAMP
+    WITH TIME ZONE values are taken in UTC). The engine adds the key column
+    :data:`WINDOW_KEY` (last of the keys): the first day of the row's window as ISO text
+    (``2026-03-01``; weeks start on Monday, quarters in January, April, July, October),
+    NULL where the time is NULL. It is one more expression in the same GROUP BY, never a pass
+    of its own.
+    """
+
+    column: str | None
+    every: Literal["day", "week", "month", "quarter"]
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,81 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ethicsgate.base import Identifier, StrictModel
 
-__all__ = ["DatasetFormat", "EvidenceFormat", "EvidenceSpec", "MemoryEvidenceSpec"]
+__all__ = [
+    "DatasetFormat",
+    "EvidenceFormat",
+    "EvidenceSpec",
+    "MemoryEvidenceSpec",
+    "WindowEvery",
+    "WindowSpec",
+]
 
 EvidenceFormat = Literal["csv", "parquet", "jsonl", "json"]
 #: What a dataset is read as: a file format, or ``arrow`` for in-memory evidence.
 DatasetFormat = EvidenceFormat | Literal["arrow"]
 #: A scalar reader option; lists and mappings of them are passed as DuckDB lists and structs.
 OptionValue = str | int | float | bool
+
+
+#: Calendar windows: days, ISO weeks (Monday to Sunday), months, quarters (UTC for timestamps
+#: with a time zone).
+WindowEvery = Literal["day", "week", "month", "quarter"]
+_DAYS = re.compile(r"^([1-9][0-9]{0,4})d$")
+
+
+class WindowSpec(StrictModel):
+    """Split the evidence into time windows by one column; fairness rules judge each window.
+
+    ``every``: calendar windows (day, ISO week, month, quarter). ``last: 90d``: the 90 days
+    that end with the latest day in the evidence, as one window; with ``every`` as well, one
+    such trailing window ending with each calendar window (rolling windows).
+    """
+
+    column: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The time column or SQL expression (a DATE, a TIMESTAMP, or text that "
+        "casts to one) [default: the `timestamp` role].",
+    )
+    every: WindowEvery | None = Field(
+        default=None, description="Calendar windows: day, week (ISO, Monday first), month, quarter."
+    )
+    last: str | None = Field(
+        default=None,
+        description="Rolling windows of this many days, written like 90d: the last N days up "
+        "to the latest day in the evidence (or, with `every`, up to the end of each window).",
+    )
+
+    @field_validator("last")
+    @classmethod
+    def _days(cls, value: str | None) -> str | None:
+        if value is not None and not _DAYS.match(value):
+            raise ValueError("last must be a number of days such as 90d")
+        return value
+
+    @model_validator(mode="after")
+    def _one_of(self) -> WindowSpec:
+        if self.every is None and self.last is None:
+            raise ValueError("a window needs `every` (day, week, month, quarter) or `last` (90d)")
+        return self
+
+    @property
+    def last_days(self) -> int | None:
+        """Return the rolling window's length in days (None: calendar windows only)."""
+        found = _DAYS.match(self.last) if self.last else None
+        return int(found.group(1)) if found else None
+
+    @property
+    def key_every(self) -> WindowEvery:
+        """Return the calendar unit the engine groups by (rolling windows are built from days)."""
+        return "day" if self.last is not None else (self.every or "day")
 
 
 class EvidenceSpec(StrictModel):
@@ -60,6 +122,11 @@ class EvidenceSpec(StrictModel):
         default_factory=dict,
         description="Reader options passed to DuckDB (e.g. delim: ';', header: true, "
         "types: {zip_code: VARCHAR}).",
+    )
+    window: WindowSpec | None = Field(
+        default=None,
+        description="Judge fairness rules per time window, e.g. {column: decided_at, every: "
+        "month} or {column: decided_at, last: 90d}; all windows come from the same scan.",
     )
 
     @model_validator(mode="after")

@@ -150,11 +150,18 @@ def _check_pack(doc: YamlDocument, pack: PolicyPack) -> None:
                 )
         if rule.contract:
             _check_guards(doc, pack, index, rule, seen)
-        if rule.has_assertions and not rule.rule_assertions and rule.severity == "block":
+        drifts = getattr(rule, "drift", None) is not None  # a drift finding can fail it
+        if (
+            rule.has_assertions
+            and not rule.rule_assertions
+            and rule.severity == "block"
+            and not drifts
+        ):
             raise PolicyError(
                 f"rule {rule.id!r} has severity block but no assertions, so it could never fail",
                 location=doc.locate(("rules", index, "severity")),
-                hint="add an 'assert' list, or set severity: info to report metrics only",
+                hint="add an 'assert' list (or a drift policy), or set severity: info to report "
+                "metrics only",
             )
 
 

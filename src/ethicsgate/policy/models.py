@@ -29,6 +29,7 @@ __all__ = [
     "ConsentRule",
     "ConsentValidRule",
     "DataQualityRule",
+    "DriftPolicy",
     "Expectation",
     "DecisionExplainedRule",
     "DisclosedOnRequestRule",
@@ -151,6 +152,39 @@ class UncertaintyOptions(PolicyModel):
         default="auto",
         description="Two-proportion z-test, Fisher's exact test, or auto: Fisher's exact test "
         "when an expected cell count is under 5, the z-test otherwise.",
+    )
+
+
+#: Metrics a drift policy can track: rates over the group's own people (their counts are
+#: the group's size), and ``impact_ratio``, the selection rate's ratio to the reference.
+DriftMetric = Literal["impact_ratio", "selection_rate", "base_rate", "accuracy"]
+
+
+class DriftPolicy(PolicyModel):
+    """A drop of a group's ratio to the reference that is a finding when large and significant.
+
+    Compared: consecutive windows of a windowed audit, and the last run recorded in the
+    history with this run (``audit --record``). The test is a one-sided Wald z-test of the
+    change in the log ratio (delta method), Holm-corrected over all of the rule's comparisons.
+    """
+
+    metric: DriftMetric = Field(
+        default="impact_ratio",
+        description="impact_ratio (the selection rate's ratio to the reference group), or the "
+        "ratio of selection_rate, base_rate or accuracy.",
+    )
+    max_drop: float = Field(
+        ge=0, le=1e6, description="The largest drop of the ratio that is no finding, e.g. 0.05."
+    )
+    significant_at: float = Field(
+        default=0.05,
+        gt=0,
+        lt=1,
+        description="A drop is a finding only when its Holm-adjusted one-sided p-value is "
+        "below this.",
+    )
+    severity: Severity | None = Field(
+        default=None, description="Severity of a drift finding [default: the rule's]."
     )
 
 
@@ -363,6 +397,12 @@ class FairnessRule(RuleBase):
     calibration_bins: int = Field(
         default=10, ge=2, le=100, description="Equal-width score bins of the calibration table."
     )
+    drift: DriftPolicy | None = Field(
+        default=None,
+        description="Change detection: a significant drop of a group's ratio between "
+        "consecutive windows (a windowed audit) or against the last recorded run is a finding, "
+        "e.g. {metric: impact_ratio, max_drop: 0.05, significant_at: 0.05}.",
+    )
     cross_check: int | None = Field(
         default=None,
         ge=1,
@@ -451,6 +491,10 @@ class FairnessRule(RuleBase):
             metric = assertion.metric
             if metric in METRICS and metric not in wanted:
                 wanted.append(metric)  # type: ignore[arg-type]
+        if self.drift is not None:
+            tracked = "selection_rate" if self.drift.metric == "impact_ratio" else self.drift.metric
+            if tracked not in wanted:
+                wanted.append(tracked)
         return wanted or ["count"]
 
     @property

@@ -24,7 +24,12 @@ from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
-from ethicsgate.rules.fairness_scan import FairnessCounts, scan_fairness_evidence, score_context
+from ethicsgate.rules.fairness_scan import (
+    SCORE_SUM_PREFIX,
+    FairnessCounts,
+    scan_fairness_evidence,
+    score_context,
+)
 from ethicsgate.rules.kind import AuditInputs, KindBase
 from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
 from ethicsgate.rules.results import (
@@ -497,12 +502,18 @@ class FairnessKind(KindBase):
     def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
         """Evaluate the rule on its dataset's grouped counts."""
         counts = inputs.scans[(self.name, rule.dataset)]
-        return evaluate_fairness(
-            rule,
-            counts.frame,
-            scores=score_context(rule, counts),
-            cross_check=inputs.cross_check,
-        )
+        scores = score_context(rule, counts)
+
+        def judge(frame: pd.DataFrame) -> RuleResult:
+            return evaluate_fairness(rule, frame, scores=scores, cross_check=inputs.cross_check)
+
+        window = counts.window if isinstance(counts, FairnessCounts) else None
+        if window is None:
+            return judge(counts.frame)
+        from ethicsgate.rules.windows import evaluate_windowed
+
+        sums = [c for c in counts.frame.columns if str(c).startswith(SCORE_SUM_PREFIX)]
+        return evaluate_windowed(rule, counts.frame, window, sums=sums, evaluate=judge)
 
     def explain(self, rule: Any, pack: PolicyPack | None) -> str:
         """Return what the rule checks, in plain words."""

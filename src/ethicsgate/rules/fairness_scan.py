@@ -40,13 +40,20 @@ import pandas as pd
 
 from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.median import MedianPlan, median_of_counts, middle_ranks, plan_median
-from ethicsgate.evidence.model import GroupedCounts, ProgressCallback, ScoreColumn, ScoreProfile
+from ethicsgate.evidence.model import (
+    GroupedCounts,
+    ProgressCallback,
+    ScoreColumn,
+    ScoreProfile,
+    WindowKey,
+)
+from ethicsgate.evidence.spec import WindowSpec
 from ethicsgate.metrics import LABEL, PREDICTION
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.results import ScoreSummary
 from ethicsgate.rules.scores import EXACT_SCORE_VALUES, ScoreBinning, ScoreContext
 
-__all__ = ["FairnessCounts", "scan_fairness_evidence", "score_context"]
+__all__ = ["SCORE_SUM_PREFIX", "FairnessCounts", "scan_fairness_evidence", "score_context"]
 
 ABOVE_MEDIAN = "_above_median"
 #: In the grouped pass, when the histogram only brackets the median: 0/1, score > the
@@ -54,6 +61,8 @@ ABOVE_MEDIAN = "_above_median"
 ABOVE_BRACKET = "_above_bracket"
 IN_BRACKET = "_in_bracket"
 EXACT_KEY = "_score_key"
+#: Score sums per group (aggregates, not keys): ``_score_sum_<bins>``.
+SCORE_SUM_PREFIX = "_score_sum_"
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,12 @@ class FairnessCounts(GroupedCounts):
     median: float | None = None
     exact: bool = True
     thresholds: dict[float, str] = field(default_factory=dict)
+    window: WindowSpec | None = None
+    """The evidence set's time windows: the frame then has the key ``_window``."""
 
 
 def _bin_columns(bins: int) -> tuple[str, str]:
-    return f"_score_bin_{bins}", f"_score_sum_{bins}"
+    return f"_score_bin_{bins}", f"{SCORE_SUM_PREFIX}{bins}"
 
 
 def _needs_scipy(rule: FairnessRule) -> bool:
@@ -140,11 +151,17 @@ def scan_fairness_evidence(
                 key, total = _bin_columns(bins)
                 columns[key] = ScoreColumn("bin", value=binning.low, scale=binning.scale, bins=bins)
                 columns[total] = ScoreColumn("sum")
+    window = evidence.spec.window
+    extra = {}
+    if window is not None:
+        # one more key of the same grouped scan (engines without windows never see it)
+        extra["window"] = WindowKey(column=window.column, every=window.key_every)
     counts = evidence.grouped_counts(
         roles=[*roles, *binary],
         binary_roles=binary,
         progress=progress,
         score_columns=columns,
+        **extra,
     )
     frame = counts.frame
     median: float | None = None
@@ -158,6 +175,7 @@ def scan_fairness_evidence(
         median=median,
         exact=exact,
         thresholds=thresholds,
+        window=window,
     )
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "CalibrationBin",
     "ComparisonTest",
     "CrossCheck",
+    "DriftFinding",
     "Finding",
     "GroupKey",
     "GroupResult",
@@ -30,6 +31,8 @@ __all__ = [
     "UncertaintyInfo",
     "StratumResult",
     "WaiverInfo",
+    "WindowInfo",
+    "WindowResult",
 ]
 
 #: A group as {sensitive feature: value}; ``None`` where the evidence has no value.
@@ -205,6 +208,12 @@ class AssertionResult(StrictModel):
     p_value: float | None = Field(
         default=None, description="The worst group's test p-value against the reference."
     )
+    window: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Windowed rules: the window this result comes from (the first failing "
+        "one, else the one with the worst value); absent otherwise.",
+    )
     not_significant_groups: list[GroupKey] = Field(
         default_factory=list,
         description="Groups past the threshold whose difference is not significant at "
@@ -287,6 +296,53 @@ class CrossCheck(StrictModel):
     )
 
 
+class WindowInfo(StrictModel):
+    """How a windowed rule's evidence was split into time windows."""
+
+    column: str = Field(description="The time column or expression.")
+    every: Literal["day", "week", "month", "quarter"] | None = None
+    last_days: int | None = Field(default=None, description="Rolling windows: their length.")
+    rows_without_time: int = Field(
+        default=0, description="Rows left out of every window: their time is missing."
+    )
+    rows_outside: int = Field(
+        default=0, description="Rolling windows: rows older than every window."
+    )
+
+
+class WindowResult(StrictModel):
+    """A fairness rule judged on one time window of its evidence."""
+
+    label: str = Field(description="e.g. 2026-03 (month), 2026-W10 (week), 2026-Q1 (quarter).")
+    start: str = Field(description="First day of the window (YYYY-MM-DD).")
+    end: str = Field(description="Last day of the window (YYYY-MM-DD), inclusive.")
+    rows: int
+    status: RuleStatus
+    message: str
+    overall: dict[str, float | int | None] = Field(default_factory=dict)
+    reference_values: dict[str, ReferenceValue] = Field(default_factory=dict)
+    assertions: list[AssertionResult] = Field(default_factory=list)
+    groups: list[GroupResult] = Field(default_factory=list)
+    impact_ratio: ImpactRatioResult | None = None
+
+
+class DriftFinding(StrictModel):
+    """A significant drop of a group's metric between two windows, or two recorded runs."""
+
+    metric: str = Field(description="impact_ratio, or a metric id whose ratio is tracked.")
+    group: GroupKey
+    before: str = Field(description="The earlier window's label, or 'run <id>' from history.")
+    after: str = Field(description="The later window's label, or 'this run'.")
+    value_before: float
+    value_after: float
+    drop: float = Field(description="value_before - value_after.")
+    z: float = Field(description="Wald statistic of the change in the log ratio.")
+    p_value: float = Field(description="One-sided p-value of a drop, before correction.")
+    p_adjusted: float = Field(description="Holm-adjusted p-value over the rule's comparisons.")
+    severity: Literal["block", "warn", "info"]
+    message: str
+
+
 class RuleResult(StrictModel):
     """A rule's outcome with everything needed to see why."""
 
@@ -314,6 +370,24 @@ class RuleResult(StrictModel):
         exclude_if=lambda value: value is None,
         description="fairness: the metrics recomputed with fairlearn (--cross-check fairlearn "
         "or the rule's cross_check); absent when not asked for.",
+    )
+    window: WindowInfo | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Windowed fairness rules: how the evidence was split; absent otherwise. "
+        "`groups` and `overall` then cover all windows together, `windows` each one, and the "
+        "rule fails when an assertion fails in any window.",
+    )
+    windows: list[WindowResult] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Windowed fairness rules: the rule judged per window, oldest first.",
+    )
+    drift: list[DriftFinding] = Field(
+        default_factory=list,
+        exclude_if=lambda value: not value,
+        description="Significant drops between consecutive windows or recorded runs "
+        "(the rule's `drift` policy).",
     )
     # record-level rules (transparency, consent, oversight); null/empty for the other kinds
     check: str | None = Field(default=None, description="The check of a record-level rule.")

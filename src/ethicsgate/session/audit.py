@@ -211,6 +211,10 @@ def run_and_report(
             progress=progress,
             clock=clock,
         )
+        if record is not None:  # drift against the last recorded run, before signing
+            from ethicsgate.session.history import history_drift
+
+            result = history_drift(result, loaded.policy.pack, record)
         if review is not None:
             result = review.finish(result, now=clock(), findings=findings)
         files = render_report_files(result, key, findings=findings)

@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ethicsgate.audit.result import AuditResult
+    from ethicsgate.history.models import MetricRow
     from ethicsgate.history.store import HistoryStore
+    from ethicsgate.policy.models import PolicyPack
+    from ethicsgate.rules.drift import RatePoint
 
-__all__ = ["open_history"]
+__all__ = ["history_drift", "open_history"]
 
 
 def open_history(db_url: str | None = None) -> HistoryStore:
@@ -27,3 +31,65 @@ def open_history(db_url: str | None = None) -> HistoryStore:
 
     store = open_review_store(db_url)
     return HistoryStore(store.engine, url=store.url)
+
+
+def _recorded_point(label: str, rows: list[MetricRow], reference: object) -> RatePoint:
+    """Return a recorded run's counts of one rate; the reference is the group of ratio 1."""
+    from ethicsgate.rules.drift import RatePoint
+
+    groups = {
+        tuple(sorted(r.group.items())): (
+            r.group,
+            round((r.value or 0.0) * r.n),
+            r.n,
+            r.excluded,
+        )
+        for r in rows
+        if r.value is not None
+    }
+    if reference == "overall":
+        x = sum(v[1] for v in groups.values())
+        n = sum(v[2] for v in groups.values())
+        return RatePoint(label, groups, (x, n) if n else None, None)
+    ref = next(
+        (
+            k
+            for k, r in zip(groups, [r for r in rows if r.value is not None], strict=True)
+            if r.ratio == 1.0 and not r.excluded
+        ),
+        None,
+    )
+    counts = (groups[ref][1], groups[ref][2]) if ref is not None else None
+    return RatePoint(label, groups, counts, ref)
+
+
+def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) -> AuditResult:
+    """Return ``result`` with drift findings against the audit's last recorded run.
+
+    For every fairness rule with a ``drift`` policy, each group's ratio in this run (all of
+    its windows together) is compared with the last recorded run of the same audit
+    (:mod:`ethicsgate.rules.drift`; the comparisons of one rule are one Holm family).
+    """
+    from ethicsgate.audit.run import with_rules
+    from ethicsgate.policy.models import FairnessRule
+    from ethicsgate.rules.drift import apply_drift, detect_drift, rate_point, tracked_metric
+
+    policies = {r.id: r for r in pack.rules if isinstance(r, FairnessRule) and r.drift is not None}
+    if not policies:
+        return result
+    runs = store.list_runs(audit_id=result.audit.id, limit=1)
+    if not runs:
+        return result
+    last = store.get_run(runs[0].id)
+    rules = []
+    for rule in result.rules:
+        policy = policies.get(rule.id)
+        if policy is None or policy.drift is None or rule.kind != "fairness":
+            rules.append(rule)
+            continue
+        metric = tracked_metric(policy.drift)
+        rows = [m for m in last.metrics if m.rule_id == rule.id and m.metric == metric]
+        before = _recorded_point(f"run {last.run.id}", rows, rule.reference)
+        now = rate_point("this run", rule.groups, rule.reference_values.get(metric), metric=metric)
+        rules.append(apply_drift(policy, rule, detect_drift(policy, [(before, now)])))
+    return with_rules(result, rules)

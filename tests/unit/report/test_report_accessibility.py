@@ -47,3 +47,22 @@ def test_shipped_report_has_no_axe_violations(
     # the checks that failed before really ran and passed
     for rule in ("landmark-one-main", "region", "color-contrast", "html-has-lang"):
         assert rule in results["passes"], rule
+
+
+def test_windowed_report_with_trend_charts_has_no_axe_violations(
+    tmp_path: Path, frozen_clock: Callable[[], datetime]
+) -> None:
+    from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+    policy = DRIFT_POLICY.replace(
+        "    drift:",
+        "    uncertainty: {bootstrap_samples: 100, seed: 1}\n    assert:\n"
+        '      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}\n    drift:',
+    )
+    spec = write_audit(tmp_path / "a", year_of_decisions(per_day=40, seed=2), policy=policy)
+    page = report_files(run_audit(spec, clock=frozen_clock))["report.html"].decode("utf-8")
+    assert page.count('<figure class="chart trend">') == 1 and "<script" not in page
+    results = run_axe(page, tmp_path)
+    assert results["violations"] == [], json.dumps(results["violations"], indent=2)
+    for rule in ("svg-img-alt", "color-contrast", "th-has-data-cells"):
+        assert rule in results["passes"], rule

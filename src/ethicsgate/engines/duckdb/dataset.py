@@ -23,10 +23,11 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
-from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC
+from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import plan_median
 from ethicsgate.evidence.model import (
+    WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
     Locator,
@@ -34,6 +35,7 @@ from ethicsgate.evidence.model import (
     ScoreBucket,
     ScoreColumn,
     ScoreProfile,
+    WindowKey,
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
@@ -276,12 +278,14 @@ class DuckDBDataset:
         binary_roles: Sequence[str] = (),
         progress: ProgressCallback | None = None,
         score_columns: Mapping[str, ScoreColumn] | None = None,
+        window: WindowKey | None = None,
     ) -> GroupedCounts:
         """Count rows per combination of role values in one streaming scan.
 
         Binary roles come back as 0/1 integers, the other roles as text (``None`` for SQL NULL).
         ``score_columns`` adds keys (and sums) derived from the ``score`` role, by name; call
         :meth:`score_profile` first, which checks that every audited score is a number.
+        ``window`` adds the key ``_window``: ``date_trunc`` of the time, as ISO text.
 
         Raises:
             EvidenceError: a column or expression does not exist or does not evaluate, or a
@@ -320,6 +324,10 @@ class DuckDBDataset:
                     outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(name)}")
                     # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
+        if window is not None:
+            raw, final = self._window_sql(window, available)
+            outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(WINDOW_KEY)}")
+            keys.append((raw, "INTEGER"))
         sql = self._grouped_sql(keys, sums, outer)
         frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
@@ -330,6 +338,63 @@ class DuckDBDataset:
                 self._raise_bad_binary(role, normalized[role], kept)
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
+
+    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> tuple[str, str]:
+        """Return each row's window as (raw, final) SQL, like a score column's.
+
+        ``raw`` is what the scan evaluates per row: an integer from ``year()`` and
+        ``month()``/``quarter()``/``dayofyear()`` (about 3x cheaper per row than
+        ``date_trunc``); ``final`` turns one raw value, ``{}``, into the window's first day as
+        ISO text on the few grouped rows (weeks: from the day, truncated to Monday there).
+
+        Raises:
+            EvidenceError: the column does not exist, or is not a date, a timestamp or text.
+        """
+        expr = window.column or self.role_expression("timestamp")
+        self.con.execute("SET TimeZone = 'UTC'")  # naive times (and text without one) are UTC
+        where = ("window", "column") if window.column else ("columns",)
+        try:
+            kind = str(self.con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
+        except duckdb.Error as exc:
+            names = ", ".join(name for name, _ in available)
+            raise EvidenceError(
+                f"evidence {self.name!r}: the window column {expr} does not evaluate: "
+                f"{first_line(exc)}",
+                location=self.locate(where),
+                hint=f"set window.column to a date or timestamp column; available: {names}",
+            ) from exc
+        if kind == "TIMESTAMP WITH TIME ZONE":
+            time = f"timezone('UTC', ({expr}))"
+        elif kind in ("DATE", "TIMESTAMP"):
+            time = f"({expr})"  # year() and month() read them as they are (no cast per row)
+        elif kind.split("(")[0] in TIMES:
+            time = f"CAST(({expr}) AS TIMESTAMP)"
+        elif kind == "VARCHAR":
+            time = f"timezone('UTC', CAST(({expr}) AS TIMESTAMPTZ))"
+        else:
+            raise EvidenceError(
+                f"evidence {self.name!r}: the window column {expr} has type {kind}, not a date "
+                "or a timestamp",
+                location=self.locate(where),
+                hint='map it to a time, e.g. column: "make_date(year, month, day)" or '
+                '"to_timestamp(epoch_seconds)"',
+            )
+        if window.every == "month":
+            raw, day = (
+                f"(year({time}) * 12 + month({time}) - 1)",
+                "make_date({k} // 12, {k} % 12 + 1, 1)",
+            )
+        elif window.every == "quarter":
+            raw = f"(year({time}) * 4 + quarter({time}) - 1)"
+            day = "make_date({k} // 4, ({k} % 4) * 3 + 1, 1)"
+        else:
+            raw, day = (
+                f"(year({time}) * 400 + dayofyear({time}))",
+                "(make_date({k} // 400, 1, 1) + CAST({k} % 400 - 1 AS INTEGER))",
+            )
+            if window.every == "week":
+                day = f"CAST(date_trunc('week', {day}) AS DATE)"
+        return raw, "CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)"
 
     def _read_as_written(self, expr: str, kind: str, available: list[tuple[str, str]]) -> bool:
         """Read a CSV column as text when the sniffer made booleans of it; True if it did.

@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.model import (
+    WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
     Locator,
@@ -30,6 +31,7 @@ from ethicsgate.evidence.model import (
     ScoreColumn,
     ScoreProfile,
     TableIdentity,
+    WindowKey,
 )
 from ethicsgate.evidence.sql import quote_ident
 
@@ -306,8 +308,12 @@ class SQLDataset:
         binary_roles: Sequence[str] = (),
         progress: ProgressCallback | None = None,
         score_columns: Mapping[str, ScoreColumn] | None = None,
+        window: WindowKey | None = None,
     ) -> GroupedCounts:
         """Count rows per combination of role values in one GROUP BY inside the database.
+
+        ``window`` adds the key ``_window``: the first day of each row's calendar window
+        (``date_trunc`` in UTC, weeks from Monday) as ISO text, in the same GROUP BY.
 
         Binary roles come back as 0/1 integers, the other roles as text (``None`` for NULL),
         ordered as the DuckDB engine orders them (NULLs first, text by its bytes).
@@ -354,6 +360,9 @@ class SQLDataset:
                     continue
                 outer.append(f"{_score_column_sql(score, column)} AS {quote_ident(name)}")
                 order.append(f"{quote_ident(name)} NULLS FIRST")
+        if window is not None:
+            outer.append(f"{self._window_sql(window, available)} AS {quote_ident(WINDOW_KEY)}")
+            order.append(f"{quote_ident(WINDOW_KEY)} NULLS FIRST")
         keys = ", ".join(str(i + 1) for i in range(len(outer)))
         sql = (
             f"SELECT {', '.join(outer)}, count(*) AS n{''.join(', ' + s for s in sums)} "
@@ -387,9 +396,48 @@ class SQLDataset:
                 frame[name] = frame[name].astype("float64")
         # the score columns after the roles, sums last: the column order DuckDB returns
         ordered = [*roles, *(k for k, c in (score_columns or {}).items() if c.kind != "sum")]
+        if window is not None:  # the window key last of the keys, as DuckDB returns it
+            frame[WINDOW_KEY] = frame[WINDOW_KEY].astype(object)
+            ordered.append(WINDOW_KEY)
         ordered += ["n", *(k for k, c in (score_columns or {}).items() if c.kind == "sum")]
         frame = frame[[c for c in ordered if c in frame.columns]]
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
+
+    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:
+        """Return each row's window, its first day as ISO text (NULL where the time is NULL).
+
+        Raises:
+            EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
+        """
+        expr = window.column or self.role_expression("timestamp")
+        where = ("window", "column") if window.column else ("columns",)
+        names = ", ".join(name for name, _ in available)
+        try:
+            kind = self.probe_types([expr])[0]
+        except sa_exc.DBAPIError as exc:
+            raise EvidenceError(
+                f"evidence {self.name!r}: the window column {expr} does not evaluate on "
+                f"{self.describe()} (engine {self.engine.shown}): "
+                f"{str(exc.orig).strip().splitlines()[0]}",
+                location=self.locate(where),
+                hint=f"set window.column to a date or timestamp column; available: {names}",
+            ) from None
+        if kind == "timestamp with time zone":
+            time = f"(({expr}) AT TIME ZONE 'UTC')"
+        elif kind in ("timestamp without time zone", "date"):
+            time = f"CAST(({expr}) AS timestamp)"  # naive times are taken as UTC
+        elif kind in ("text", "character varying", "character"):
+            # text with an offset is converted to UTC; text without one is taken as UTC
+            time = f"(CAST(({expr}) AS timestamptz) AT TIME ZONE 'UTC')"
+        else:
+            raise EvidenceError(
+                f"evidence {self.name!r}: the window column {expr} has type {kind}, not a date "
+                f"or a timestamp ({self.describe()}, engine {self.engine.shown})",
+                location=self.locate(where),
+                hint='map it to a time, e.g. column: "make_date(year, month, day)" or '
+                '"to_timestamp(epoch_seconds)"',
+            )
+        return f"to_char(date_trunc('{window.every}', {time}), 'YYYY-MM-DD')"
 
     def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
         expr = self.role_expression(role)

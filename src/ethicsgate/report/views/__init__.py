@@ -15,6 +15,7 @@ from ethicsgate.metrics import METRICS
 from ethicsgate.report.views.base import GROUP_LIMIT, ReportView, RuleView, fmt_metric
 from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
 from ethicsgate.report.views.records import findings_view
+from ethicsgate.report.views.windows import windows_view
 from ethicsgate.rules.results import RuleResult, RuleStatus
 from ethicsgate.vocabulary import STATUS_WORDS, group_label
 
@@ -63,6 +64,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         depth=fairness_depth(rule, shown),
         cross_check=_cross_check_text(rule),
         groups_note=groups_note,
+        windows=windows_view(rule),
     )
 
 

@@ -250,6 +250,8 @@ class RuleView:
     depth: FairnessDepthView | None = None  # fairness rules
     cross_check: str | None = None  # the fairlearn cross-check, in words, when one ran
     groups_note: str | None = None  # when only some groups are shown: which, and where the rest are
+    # windowed fairness rules: a views.windows.WindowsView (Any: base imports no view module)
+    windows: Any = None
 
 
 @dataclass

@@ -1,0 +1,260 @@
+"""Windowed fairness: one grouped scan keyed by time window, each window judged on its own.
+
+The engine adds the key ``_window`` (the first day of each row's calendar window) to the
+grouped counts of the dataset: one more GROUP BY expression, never a pass per window. Here the
+counts are split by that key and the rule is evaluated per window on its slice, exactly as on
+a whole dataset (groups, ratios, intervals, tests); rolling windows (``last: 90d``) are sums
+of the daily slices. The rule fails when an assertion fails in any window; its ``groups`` and
+``overall`` cover all windows together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from ethicsgate.evidence.model import WINDOW_KEY
+from ethicsgate.evidence.spec import WindowEvery, WindowSpec
+from ethicsgate.policy.models import FairnessRule, Severity
+from ethicsgate.rules.results import (
+    AssertionResult,
+    RuleResult,
+    RuleStatus,
+    WindowInfo,
+    WindowResult,
+)
+
+__all__ = ["Window", "evaluate_windowed", "split_windows", "window_label"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """One time window: its label, first and last day, and its grouped counts."""
+
+    label: str
+    start: date
+    end: date
+    frame: pd.DataFrame
+
+
+def _next_start(start: date, every: WindowEvery) -> date:
+    if every == "day":
+        return start + timedelta(days=1)
+    if every == "week":
+        return start + timedelta(days=7)
+    months = 1 if every == "month" else 3
+    month = start.month - 1 + months
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+def _calendar_start(day: date, every: WindowEvery) -> date:
+    if every == "day":
+        return day
+    if every == "week":
+        return day - timedelta(days=day.weekday())
+    if every == "month":
+        return day.replace(day=1)
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def window_label(start: date, every: WindowEvery) -> str:
+    """Return how reports name a calendar window: 2026-03-05, 2026-W10, 2026-03, 2026-Q1."""
+    if every == "day":
+        return start.isoformat()
+    if every == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if every == "month":
+        return f"{start.year}-{start.month:02d}"
+    return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+
+
+def _collapse(frame: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
+    """Return ``frame`` without ``_window``, rows of equal keys added up, sorted by the keys."""
+    frame = frame.drop(columns=[WINDOW_KEY])
+    keys = [c for c in frame.columns if c != "n" and c not in sums]
+    if not keys:
+        return frame[["n", *sums]].sum().to_frame().T.astype({"n": "int64"})
+    out = frame.groupby(keys, dropna=False, sort=True)[["n", *sums]].sum().reset_index()
+    out["n"] = out["n"].astype("int64")
+    out = out.sort_values(keys, na_position="first", kind="stable")
+    return out.reset_index(drop=True)[list(frame.columns)]
+
+
+def split_windows(
+    frame: pd.DataFrame, spec: WindowSpec, *, sums: list[str]
+) -> tuple[list[Window], pd.DataFrame, int, int]:
+    """Split grouped counts keyed by ``_window`` into windows, oldest first.
+
+    Returns the windows, the counts of all windows together, the rows without a time and
+    (rolling windows) the rows older than every window. ``sums`` are the aggregate columns
+    (score sums), added up with ``n``.
+    """
+    timed = frame[WINDOW_KEY].notna()
+    without_time = int(frame.loc[~timed, "n"].sum())
+    frame = frame[timed]
+    if frame.empty:
+        return [], _collapse(frame, sums), without_time, 0
+    last_days = spec.last_days
+    windows: list[Window] = []
+    if last_days is None:
+        every = spec.key_every
+        # one key per window: its rows are the window's counts as they are (unique keys, in
+        # the scan's order), found with one groupby, not a filter per window
+        for key, part in frame.groupby(WINDOW_KEY, sort=True):
+            start = date.fromisoformat(str(key))
+            end = _next_start(start, every) - timedelta(days=1)
+            part = part.drop(columns=[WINDOW_KEY]).reset_index(drop=True)
+            windows.append(Window(window_label(start, every), start, end, part))
+        return windows, _collapse(frame, sums), without_time, 0
+    days = pd.to_datetime(frame[WINDOW_KEY]).dt.date
+    latest = max(days)
+    if spec.every is None:
+        ends = [latest]
+    else:
+        starts = sorted({_calendar_start(d, spec.every) for d in days})
+        ends = [min(_next_start(s, spec.every) - timedelta(days=1), latest) for s in starts]
+    span = timedelta(days=last_days - 1)
+    for end in ends:
+        start = end - span
+        part = frame[((days >= start) & (days <= end)).to_numpy()]
+        label = f"{last_days}d to {end.isoformat()}"
+        windows.append(Window(label, start, end, _collapse(part, sums)))
+    first = ends[0] - span
+    inside = (days >= first).to_numpy()
+    outside = int(frame.loc[~inside, "n"].sum())
+    return windows, _collapse(frame[inside], sums), without_time, outside
+
+
+def evaluate_windowed(
+    rule: FairnessRule,
+    frame: pd.DataFrame,
+    spec: WindowSpec,
+    *,
+    sums: list[str],
+    evaluate: Callable[[pd.DataFrame], RuleResult],
+) -> RuleResult:
+    """Evaluate ``rule`` per window of ``frame`` (keyed by ``_window``) and over all of them.
+
+    ``evaluate`` judges one frame of grouped counts (:func:`~ethicsgate.rules.fairness.
+    evaluate_fairness` with the rule's options). The rule's status is the worst window's: it
+    fails (or warns, by severity) when an assertion fails in any window; its assertions are
+    each the first failing window's result (else the worst value's), naming the window.
+    """
+    windows, whole, without_time, outside = split_windows(frame, spec, sums=sums)
+    info = WindowInfo(
+        column=spec.column or "timestamp",
+        every=spec.every,
+        last_days=spec.last_days,
+        rows_without_time=without_time,
+        rows_outside=outside,
+    )
+    total = evaluate(whole)
+    if not windows:
+        return total.model_copy(
+            update={
+                "status": RuleStatus.ERROR,
+                "message": "no evidence row has a time, so there is no window to judge "
+                f"(window column {info.column})",
+                "window": info,
+            }
+        )
+    judged: list[WindowResult] = []
+    for window in windows:
+        result = evaluate(window.frame)
+        judged.append(
+            WindowResult(
+                label=window.label,
+                start=window.start.isoformat(),
+                end=window.end.isoformat(),
+                rows=result.rows,
+                status=result.status,
+                message=result.message,
+                overall=result.overall,
+                reference_values=result.reference_values,
+                assertions=[
+                    a.model_copy(update={"window": window.label}) for a in result.assertions
+                ],
+                groups=result.groups,
+                impact_ratio=result.impact_ratio,
+            )
+        )
+    assertions = [_worst(rule, i, judged) for i in range(len(rule.assertions))]
+    status, message = _status(rule, judged)
+    result = total.model_copy(
+        update={
+            "status": status,
+            "message": message,
+            "assertions": assertions,
+            "window": info,
+            "windows": judged,
+        }
+    )
+    if rule.drift is None:
+        return result
+    from ethicsgate.rules.drift import apply_drift, detect_drift, rate_point, tracked_metric
+
+    metric = tracked_metric(rule.drift)
+    points = [
+        rate_point(w.label, w.groups, w.reference_values.get(metric), metric=metric) for w in judged
+    ]
+    return apply_drift(
+        rule, result, detect_drift(rule, list(zip(points, points[1:], strict=False)))
+    )
+
+
+def _worst(rule: FairnessRule, index: int, windows: list[WindowResult]) -> AssertionResult:
+    """Return the assertion's result in its first failing window (else error, else worst)."""
+    results = [w.assertions[index] for w in windows if index < len(w.assertions)]
+    for status in ("fail", "error"):
+        found = [a for a in results if a.status == status]
+        if found:
+            names = ", ".join(a.window or "" for a in found[:10])
+            names += f" and {len(found) - 10} more" if len(found) > 10 else ""
+            more = f" (in {len(found)} windows: {names})" if len(found) > 1 else ""
+            first = found[0]
+            return first.model_copy(
+                update={"message": f"window {first.window}: {first.message}{more}"}
+            )
+    assertion = rule.assertions[index]
+    lower_is_worse = assertion.op in (">=", ">")
+    observed = [a for a in results if a.observed is not None]
+    if not observed:
+        return results[0]
+    pick = min if lower_is_worse else max
+    worst = pick(observed, key=lambda a: float(a.observed or 0.0))
+    return worst.model_copy(
+        update={
+            "message": f"holds in all {len(results)} windows; worst in window {worst.window}: "
+            f"{worst.message}"
+        }
+    )
+
+
+def _names(windows: list[WindowResult], limit: int = 10) -> str:
+    """Return the windows' labels, the first ``limit`` and how many more."""
+    names = ", ".join(w.label for w in windows[:limit])
+    return names + (f" and {len(windows) - limit} more" if len(windows) > limit else "")
+
+
+def _status(rule: FairnessRule, windows: list[WindowResult]) -> tuple[RuleStatus, str]:
+    failing = [w for w in windows if w.status in (RuleStatus.FAIL, RuleStatus.WARN)]
+    errors = [w for w in windows if w.status == RuleStatus.ERROR]
+    if failing:
+        status = RuleStatus.FAIL if rule.severity == Severity.BLOCK else RuleStatus.WARN
+        names = _names(failing)
+        first = failing[0]
+        return status, (
+            f"fails in {len(failing)} of {len(windows)} window(s) ({names}); "
+            f"window {first.label}: {first.message}"
+        )
+    if errors:
+        names = _names(errors)
+        return RuleStatus.ERROR, (
+            f"cannot be judged in {len(errors)} of {len(windows)} window(s) ({names}); "
+            f"window {errors[0].label}: {errors[0].message}"
+        )
+    return RuleStatus.PASS, f"holds in all {len(windows)} window(s)"

@@ -1,0 +1,149 @@
+"""Change detection: significant drops between windows and against the last recorded run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from statsmodels.stats.multitest import multipletests
+from tests.unit.rules.windows_data import DRIFT_POLICY, POLICY, write_audit, year_of_decisions
+
+from ethicsgate.audit.run import run_audit
+from ethicsgate.errors import PolicyError
+from ethicsgate.policy.models import FairnessRule
+from ethicsgate.rules.drift import RatePoint, detect_drift, holm
+from ethicsgate.session import open_history, run_and_report
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_year_with_a_drift_in_september_finds_it_there_and_nowhere_else(
+    tmp_path: Path, seed: int
+) -> None:
+    rule = run_audit(
+        write_audit(tmp_path, year_of_decisions(seed=seed), policy=DRIFT_POLICY)
+    ).rules[0]
+    assert [(f.before, f.after, f.group) for f in rule.drift] == [
+        ("2026-08", "2026-09", {"group": "B"})
+    ]
+    finding = rule.drift[0]
+    assert finding.drop > 0.2 and finding.p_adjusted < 1e-6 and finding.severity == "block"
+    assert rule.status == "fail" and "dropped from" in rule.message
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_steady_year_has_no_drift(tmp_path: Path, seed: int) -> None:
+    frame = year_of_decisions(seed=seed, drift_month=None)
+    rule = run_audit(write_audit(tmp_path, frame, policy=DRIFT_POLICY)).rules[0]
+    assert rule.drift == [] and rule.status == "pass"
+
+
+def test_a_small_significant_drop_under_max_drop_is_no_finding(tmp_path: Path) -> None:
+    frame = year_of_decisions(per_day=3000, seed=4, drop_to=0.42)  # ratio 0.9 -> 0.84
+    policy = DRIFT_POLICY.replace("max_drop: 0.05", "max_drop: 0.1")
+    assert run_audit(write_audit(tmp_path / "a", frame, policy=policy)).rules[0].drift == []
+    found = run_audit(write_audit(tmp_path / "b", frame, policy=DRIFT_POLICY)).rules[0].drift
+    assert [(f.before, f.after) for f in found] == [("2026-08", "2026-09")]
+
+
+def test_holm_matches_statsmodels() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        p = rng.random(int(rng.integers(1, 30))) ** 3
+        expected = multipletests(p, method="holm")[1]
+        assert holm(list(p)) == pytest.approx(list(expected), abs=1e-12)
+
+
+def _rule(max_drop: float = 0.0) -> FairnessRule:
+    return FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "metrics": ["selection_rate"],
+            "drift": {"max_drop": max_drop, "significant_at": 0.05},
+        }
+    )
+
+
+def _point(label: str, rng: np.random.Generator, n: int, rate_b: float) -> RatePoint:
+    xa, xb = int(rng.binomial(n, 0.5)), int(rng.binomial(n, rate_b))
+    groups = {
+        (("g", "A"),): ({"g": "A"}, xa, n, False),
+        (("g", "B"),): ({"g": "B"}, xb, n, False),
+    }
+    return RatePoint(label, groups, (xa, n), (("g", "A"),))
+
+
+def test_the_test_holds_its_level_and_has_power() -> None:
+    """Under no change, about 5 % of one-sided tests reject; a real drop is found."""
+    rng = np.random.default_rng(1)
+    rule = _rule()
+    null = sum(
+        bool(detect_drift(rule, [(_point("1", rng, 2000, 0.45), _point("2", rng, 2000, 0.45))]))
+        for _ in range(2000)
+    )
+    assert 0.035 < null / 2000 < 0.065
+    power = sum(
+        bool(detect_drift(rule, [(_point("1", rng, 2000, 0.45), _point("2", rng, 2000, 0.35))]))
+        for _ in range(200)
+    )
+    assert power / 200 > 0.99
+
+
+def test_a_block_rule_with_only_drift_loads(tmp_path: Path) -> None:
+    write_audit(tmp_path, year_of_decisions(per_day=2), policy=DRIFT_POLICY)
+    bad = DRIFT_POLICY.replace("metric: impact_ratio", "metric: precision")
+    spec = write_audit(tmp_path / "bad", year_of_decisions(per_day=2), policy=bad)
+    with pytest.raises(PolicyError, match="drift.metric"):
+        run_audit(spec)
+
+
+def test_drift_against_the_last_recorded_run(tmp_path: Path) -> None:
+    frame = year_of_decisions(seed=3)
+    month = frame["decided_at"].dt.month
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    spring = write_audit(tmp_path / "spring", frame[month <= 8], policy=DRIFT_POLICY, window=None)
+    first = run_and_report(spring, out=tmp_path / "r1", record=open_history(db))
+    assert first.result.rules[0].drift == [] and first.recorded is not None
+    september = write_audit(
+        tmp_path / "september", frame[month == 9], policy=DRIFT_POLICY, window=None
+    )
+    second = run_and_report(september, out=tmp_path / "r2", record=open_history(db))
+    rule = second.result.rules[0]
+    assert [(f.before, f.after, f.group) for f in rule.drift] == [
+        (f"run {first.recorded.id}", "this run", {"group": "B"})
+    ]
+    assert rule.status == "fail" and second.result.status == "fail"
+    # the steady months after it: no drop against September
+    october = write_audit(tmp_path / "october", frame[month == 10], policy=POLICY, window=None)
+    third = run_and_report(october, out=tmp_path / "r3", record=open_history(db))
+    assert third.result.rules[0].drift == []
+
+
+def test_history_trend_html_draws_the_recorded_runs(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from tests.axe import require_axe, run_axe
+
+    from ethicsgate.cli import cli
+
+    frame = year_of_decisions(seed=3, per_day=50)
+    month = frame["decided_at"].dt.month
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    for m in (7, 8, 9, 10):
+        spec = write_audit(tmp_path / str(m), frame[month == m], window=None)
+        run_and_report(spec, out=tmp_path / f"r{m}", record=open_history(db))
+    page = tmp_path / "trend.html"
+    result = CliRunner().invoke(
+        cli, ["history", "trend", "approval-parity", "--db", db, "--html", str(page)]
+    )
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert html.count('class="trend-line"') == 2 and "<script" not in html
+    assert 'class="threshold"' in html and "threshold 0.8" in html
+    assert html.count('class="fail-marker"') == 2  # September failed: both groups' points
+    assert "run 3" in html
+    if require_axe() is None:
+        results = run_axe(html, tmp_path)
+        assert results["violations"] == [], results["violations"]

@@ -1,0 +1,192 @@
+"""Windowed fairness audits: one grouped scan keyed by window, each window judged on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from tests.unit.rules.windows_data import write_audit, year_of_decisions
+
+from ethicsgate.audit.run import run_audit
+from ethicsgate.audit.spec import load_audit_spec, parse_window_option, with_window
+from ethicsgate.cli import cli
+from ethicsgate.engines.duckdb.dataset import DuckDBDataset
+from ethicsgate.errors import AuditSpecError, EvidenceError
+from ethicsgate.rules.windows import window_label
+
+
+@pytest.fixture(scope="module")
+def year() -> pd.DataFrame:
+    return year_of_decisions()
+
+
+def _oracle(frame: pd.DataFrame, key: pd.Series) -> dict[str, dict[str, float]]:
+    """Selection-rate ratio of B to A per window key, by a plain pandas groupby of the rows."""
+    rates = frame.groupby([key, frame["group"]])["approved"].mean().unstack()
+    return {str(k): {"B": float(r["B"] / r["A"])} for k, r in rates.iterrows()}
+
+
+def test_monthly_windows_find_the_seeded_month_and_match_pandas(
+    tmp_path: Path, year: pd.DataFrame
+) -> None:
+    result = run_audit(write_audit(tmp_path, year))
+    rule = result.rules[0]
+    assert rule.status == "fail"
+    assert [w.label for w in rule.windows] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert [w.label for w in rule.windows if w.status == "fail"] == ["2026-09"]
+    assert rule.assertions[0].window == "2026-09"
+    assert "2026-09" in rule.message
+    month = year["decided_at"].dt.strftime("%Y-%m")
+    expected = _oracle(year, month)
+    for window in rule.windows:
+        b = next(g for g in window.groups if g.group == {"group": "B"})
+        assert b.ratios["selection_rate"] == pytest.approx(expected[window.label]["B"], rel=1e-12)
+        assert window.rows == int((month == window.label).sum())
+    # the whole period is the rule's groups: every row, once
+    assert sum(g.count for g in rule.groups) == len(year) == sum(w.rows for w in rule.windows)
+
+
+def test_a_window_equals_an_audit_filtered_to_it(tmp_path: Path, year: pd.DataFrame) -> None:
+    windowed = run_audit(write_audit(tmp_path / "w", year)).rules[0]
+    for label, start, end in (
+        ("2026-02", "2026-02-01", "2026-03-01"),
+        ("2026-09", "2026-09-01", "2026-10-01"),
+    ):
+        spec = write_audit(tmp_path / label, year, window=None)
+        text = spec.read_text() + (
+            f"    filter: \"decided_at >= TIMESTAMP '{start}' AND decided_at < TIMESTAMP '{end}'\"\n"
+        )
+        spec.write_text(text)
+        alone = run_audit(spec).rules[0]
+        window = next(w for w in windowed.windows if w.label == label)
+        assert window.status == alone.status
+        assert window.groups == alone.groups
+        assert window.assertions[0].observed == alone.assertions[0].observed
+
+
+def test_windows_come_from_one_grouped_scan(
+    tmp_path: Path, year: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    real = DuckDBDataset.grouped_counts
+
+    def counted(self: DuckDBDataset, **kwargs: object) -> object:
+        calls.append(kwargs.get("window"))
+        return real(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DuckDBDataset, "grouped_counts", counted)
+    run_audit(write_audit(tmp_path, year, window="{column: decided_at, every: week}"))
+    assert len(calls) == 1 and calls[0] is not None
+
+
+@pytest.mark.parametrize("every", ["day", "week", "quarter"])
+def test_calendar_windows_match_pandas_periods(tmp_path: Path, every: str) -> None:
+    frame = year_of_decisions(per_day=40, seed=3)
+    rule = run_audit(
+        write_audit(tmp_path, frame, window=f"{{column: decided_at, every: {every}}}")
+    ).rules[0]
+    freq = {"day": "D", "week": "W-SUN", "quarter": "Q"}[every]
+    starts = frame["decided_at"].dt.to_period(freq).dt.start_time.dt.date
+    labels = starts.map(lambda d: window_label(d, every))  # type: ignore[arg-type]
+    expected = labels.value_counts().sort_index()
+    assert [(w.label, w.rows) for w in rule.windows] == list(expected.items())
+    if every == "week":
+        assert rule.windows[0].label == "2026-W01" and rule.windows[0].start == "2025-12-29"
+    if every == "quarter":
+        assert [w.end for w in rule.windows][:2] == ["2026-03-31", "2026-06-30"]
+
+
+def test_rolling_windows_sum_the_days(tmp_path: Path) -> None:
+    frame = year_of_decisions(per_day=40, seed=5)
+    rule = run_audit(
+        write_audit(tmp_path, frame, window="{column: decided_at, last: 90d, every: quarter}")
+    ).rules[0]
+    day = frame["decided_at"].dt.date
+    for window in rule.windows:
+        inside = (day >= pd.Timestamp(window.start).date()) & (
+            day <= pd.Timestamp(window.end).date()
+        )
+        assert window.rows == int(inside.sum())
+        assert window.label == f"90d to {window.end}"
+    assert [w.end for w in rule.windows] == ["2026-03-31", "2026-06-30", "2026-09-30", "2026-12-31"]
+    last = run_audit(
+        write_audit(tmp_path / "last", frame, window="{column: decided_at, last: 30d}")
+    ).rules[0]
+    assert [(w.start, w.end) for w in last.windows] == [("2026-12-02", "2026-12-31")]
+    assert last.window is not None and last.window.rows_outside == len(frame) - 30 * 40
+
+
+def test_rows_without_a_time_are_counted_outside_every_window(tmp_path: Path) -> None:
+    frame = year_of_decisions(per_day=20, seed=1)
+    frame["decided_at"] = frame["decided_at"].astype("string")
+    frame.loc[:9, "decided_at"] = None  # text times cast in SQL; missing ones are in no window
+    rule = run_audit(write_audit(tmp_path, frame)).rules[0]
+    assert rule.window is not None and rule.window.rows_without_time == 10
+    assert sum(w.rows for w in rule.windows) == len(frame) - 10
+
+
+def test_a_missing_window_column_is_located(tmp_path: Path) -> None:
+    spec = write_audit(
+        tmp_path, year_of_decisions(per_day=5), window="{column: decided_on, every: month}"
+    )
+    with pytest.raises(EvidenceError, match="window column") as info:
+        run_audit(spec)
+    assert info.value.location is not None and info.value.location.line == 8
+    spec = write_audit(
+        tmp_path, year_of_decisions(per_day=5), window="{column: approved, every: month}"
+    )
+    with pytest.raises(EvidenceError, match="not a date or a timestamp"):
+        run_audit(spec)
+
+
+def test_window_option(tmp_path: Path) -> None:
+    assert parse_window_option("month:decided_at").every == "month"
+    assert parse_window_option("90d").last_days == 90
+    with pytest.raises(AuditSpecError, match="not a window"):
+        parse_window_option("fortnight")
+    spec = write_audit(tmp_path, year_of_decisions(per_day=5), window=None)
+    loaded = with_window(load_audit_spec(spec), parse_window_option("quarter:decided_at"))
+    window = loaded.spec.evidence["decisions"].window
+    assert window is not None and window.every == "quarter" and window.column == "decided_at"
+
+
+def test_cli_window(tmp_path: Path, year: pd.DataFrame) -> None:
+    spec = write_audit(tmp_path, year, window=None)
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["audit", str(spec), "--window", "month:decided_at", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 1, result.output
+    assert "fails in 1 of 12 window(s) (2026-09)" in result.output
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "By time window" in html and "2026-09" in html
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| 2026-09 | 2026-09-01 to 2026-09-30 | fail |" in md
+    bad = runner.invoke(cli, ["audit", str(spec), "--window", "sometimes"])
+    assert bad.exit_code == 2 and "not a window" in bad.output and "Traceback" not in bad.output
+
+
+def test_time_zones_and_dates_fall_in_their_utc_window(tmp_path: Path) -> None:
+    times = ["2026-03-31T23:30:00-02:00", "2026-03-31T23:30:00+00:00", "2026-01-01 00:00:00"]
+    rows = pd.DataFrame(
+        {
+            "decided_at": [t for t in times for _ in range(40)],
+            "group": ["A", "B"] * 60,
+            "approved": [1, 0, 0, 1] * 30,
+        }
+    )
+    rule = run_audit(write_audit(tmp_path / "tz", rows)).rules[0]
+    assert [(w.label, w.rows) for w in rule.windows] == [
+        ("2026-01", 40),
+        ("2026-03", 40),
+        ("2026-04", 40),
+    ]
+    dated = rows.assign(
+        decided_at=pd.to_datetime(rows["decided_at"], utc=True, format="mixed").dt.date
+    )
+    rule = run_audit(
+        write_audit(tmp_path / "date", dated, window="{column: decided_at, every: quarter}")
+    ).rules[0]
+    assert [(w.label, w.rows) for w in rule.windows] == [("2026-Q1", 80), ("2026-Q2", 40)]
