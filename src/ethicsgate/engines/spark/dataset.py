@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -605,7 +606,10 @@ class SparkDataset:
 
     def _frame_of(self, sql: str, progress: ProgressCallback | None) -> pd.DataFrame:
         def run() -> pd.DataFrame:
-            frame: pd.DataFrame = self.sql(sql).toArrow().to_pandas()
+            with warnings.catch_warnings():  # PySpark 4 warns of pandas 3 at every toArrow
+                warnings.simplefilter("ignore", FutureWarning)
+                table = self.sql(sql).toArrow()
+            frame: pd.DataFrame = table.to_pandas()
             return frame
 
         return self._tracked(progress, self.name, run)
