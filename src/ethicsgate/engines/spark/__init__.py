@@ -11,6 +11,7 @@ is the only one that imports ``pyspark``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
@@ -29,6 +30,12 @@ if TYPE_CHECKING:
     from ethicsgate.settings import Settings
 
 __all__ = ["SparkDataset", "SparkEngine", "open_spark_engine"]
+
+# PySpark 4 warns on every Arrow conversion that it does not yet fully support pandas 3; the
+# engine converts only small aggregate tables (plain types), which it checks against DuckDB
+warnings.filterwarnings(
+    "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+)
 
 #: Schemes of paths Spark reads itself (no local file to resolve or hash).
 _REMOTE = ("s3://", "s3a://", "s3n://", "hdfs://", "gs://", "abfs://", "abfss://", "wasbs://",
