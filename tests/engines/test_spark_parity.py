@@ -383,3 +383,35 @@ def test_a_target_that_is_not_spark_is_refused() -> None:
         open_spark_engine("mysql://user:pw@host/db")
     assert "pw" not in str(err.value) and "spark://HOST:PORT" in (err.value.hint or "")
     assert isinstance(err.value, EthicsgateError)
+
+
+# -- SQL text ------------------------------------------------------------------------------------
+
+
+def test_portable_sql_is_rewritten_only_where_spark_reads_it_otherwise() -> None:
+    from ethicsgate.engines.spark.sqltext import spark_sql
+
+    assert spark_sql("SELECT CAST(x AS VARCHAR), CAST(y AS varchar(10))") == (
+        "SELECT CAST(x AS STRING), CAST(y AS varchar(10))"
+    )
+    # literals: quotes doubled stay, backslashes are doubled for Spark's escapes; identifiers
+    # and literals that look like a cast are left alone
+    assert spark_sql(r"""SELECT 'it''s \d AS VARCHAR', "a AS VARCHAR" FROM t""") == (
+        r"""SELECT 'it''s \\d AS VARCHAR', "a AS VARCHAR" FROM t"""
+    )
+
+
+def test_the_portable_as_of_join_is_a_lateral_nearest_row() -> None:
+    from ethicsgate.engines.spark.dialect import SparkDialect
+
+    sql = SparkDialect(native_asof=False).asof_left_join(
+        "req", "hum", equal=[("req.conv", "hum.conv")], on="req.ts <= hum.ts"
+    )
+    assert "LEFT JOIN LATERAL" in sql and "ORDER BY _asof_hum.ts ASC LIMIT 1" in sql
+    native = SparkDialect().asof_left_join(
+        "eb AS ev", "led", equal=[("ev.k", "led.k")], on="ev.ts >= led.granted_at"
+    )
+    assert (
+        native
+        == "eb AS ev LEFT ASOF JOIN led MATCH_CONDITION (ev.ts >= led.granted_at) ON ev.k = led.k"
+    )
