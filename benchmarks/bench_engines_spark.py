@@ -65,6 +65,7 @@ class Meter:
 
 
 METER = Meter()
+JVM_START = [0.0]
 
 
 def _wrap(owner: Any, name: str, after: Callable[[Any, tuple[Any, ...]], None]) -> None:
@@ -158,14 +159,19 @@ def _compare(a: Any, b: Any, path: str = "") -> list[str]:
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
-def run_size(rows: int, engine: Any, results: dict[str, Any], *, repeat: int) -> None:
+def run_size(
+    rows: int, engine: Any, results: dict[str, Any], *, repeat: int, audits: list[str]
+) -> None:
     from ethicsgate.audit import run_audit
 
     data = bench_scale.ensure_data(rows, regenerate=False)
     specs = bench_scale.write_specs(rows, data)
-    events, ledger = bench_consent.ensure_data(rows, max(rows // 5, 1), regenerate=False)
-    specs["consent"] = bench_consent.write_spec(events, ledger, name=f"spark-{rows}")
+    if "consent" in audits:
+        events, ledger = bench_consent.ensure_data(rows, max(rows // 5, 1), regenerate=False)
+        specs["consent"] = bench_consent.write_spec(events, ledger, name=f"spark-{rows}")
     for audit, spec in specs.items():
+        if audit not in audits:
+            continue
         measured: dict[str, Any] = {}
         reports = {}
         for name, chosen in (("duckdb", None), ("spark", engine)):
@@ -182,6 +188,7 @@ def run_size(rows: int, engine: Any, results: dict[str, Any], *, repeat: int) ->
             raise SystemExit(f"{audit} at {rows:,} rows differs:\n" + "\n".join(differences[:20]))
         measured["status"] = reports["spark"]["status"]
         results.setdefault(str(rows), {})[audit] = measured
+        results[str(rows)][audit]["jvm_start_s"] = round(JVM_START[0], 1)
 
 
 def render(results: dict[str, Any], startup_s: float) -> str:
@@ -226,7 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e6,1e7")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--audits", default="selection,scoring,consent")
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the saved results of other sizes and audits"
+    )
     args = parser.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     instrument()
@@ -238,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     engine.connect()
     startup = time.perf_counter() - started
+    JVM_START[0] = startup
     log(f"spark: local[2] session in {startup:.1f} s")
+    saved: dict[str, Any] = {}
+    if RESULTS.is_file() and args.merge:
+        saved = json.loads(RESULTS.read_text(encoding="utf-8")).get("sizes", {})
     results: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
         "machine": ", ".join(
@@ -246,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "load": " / ".join(f"{x:.1f}" for x in os.getloadavg()),
         "repeat": args.repeat,
-        "sizes": {},
+        "sizes": saved,
     }
     try:
         for rows in sizes:
-            run_size(rows, engine, results["sizes"], repeat=args.repeat)
+            run_size(
+                rows, engine, results["sizes"], repeat=args.repeat, audits=args.audits.split(",")
+            )
     finally:
         engine.close()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

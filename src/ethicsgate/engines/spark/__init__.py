@@ -11,6 +11,7 @@ is the only one that imports ``pyspark``.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Mapping
 from importlib import metadata
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ethicsgate.engines.spark.dataset import SparkDataset
 from ethicsgate.engines.spark.dialect import SparkDialect
+from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.session import Target, open_session, parse_target
 from ethicsgate.evidence.model import Locator, detect_format, resolve_files
 from ethicsgate.evidence.spec import MemoryEvidenceSpec
@@ -68,6 +70,8 @@ class SparkEngine:
         self._session = session
         self._owned = False
         self._dialect: SparkDialect | None = None
+        self.views: list[str] = []
+        """The temporary views and cached tables this engine created (dropped by close)."""
         if session is not None:
             from ethicsgate.engines.spark.session import _apply
 
@@ -151,13 +155,12 @@ class SparkEngine:
             return
         if self._owned:
             self._session.stop()
-        else:
-            catalog = self._session.catalog
-            for table in catalog.listTables():
-                if table.isTemporary and table.name.startswith("_eg_"):
-                    if table.name.startswith("_eg_rows_"):
-                        self._session.sql(f"UNCACHE TABLE IF EXISTS `{table.name}`")
-                    catalog.dropTempView(table.name)
+        else:  # a session someone else runs: drop only what this engine created
+            for view in reversed(self.views):
+                with contextlib.suppress(*SPARK_ERRORS):
+                    self._session.sql(f"UNCACHE TABLE IF EXISTS `{view}`")
+                    self._session.catalog.dropTempView(view)
+        self.views.clear()
         self._session = None
 
     def __enter__(self) -> SparkEngine:

@@ -59,6 +59,14 @@ _VIEWS = itertools.count()
 #: Bins per histogram pass of the median search, and the row count below which the remaining
 #: candidates are counted value by value (as the DuckDB reader).
 _HISTOGRAM_BINS = 4096
+#: DuckDB's CSV option names that Spark spells otherwise (an audit spec runs on either engine).
+_DUCKDB_OPTIONS = {
+    "delim": "sep",
+    "delimiter": "sep",
+    "nullstr": "nullValue",
+    "dateformat": "dateFormat",
+    "timestampformat": "timestampFormat",
+}
 _EXACT_ROWS = 1_000_000
 _BUCKET_BITS = 12
 #: Relative standard deviation of Spark's HyperLogLog++ distinct estimate (decides exact or
@@ -141,6 +149,7 @@ class SparkDataset:
                 self._frame().createOrReplaceTempView(view)
             except SPARK_ERRORS as exc:
                 raise self.read_error(exc) from exc
+            self.engine.views.append(view)
             self._view = view
         return quote_ident(self._view)
 
@@ -157,7 +166,16 @@ class SparkDataset:
         elif fmt == "json":
             options["multiLine"] = "true"
         for key, value in self.spec.options.items():
-            options[key] = str(value).lower() if isinstance(value, bool) else str(value)
+            if isinstance(value, (dict, list)):
+                raise EvidenceError(
+                    f"evidence {self.name!r} (engine spark): reader option {key!r} is a "
+                    "list or mapping, which Spark's reader options cannot hold",
+                    location=self.locate(("options", key)),
+                    hint="give Spark reader options as text, numbers or true/false, e.g. "
+                    "options: {sep: ';', nullValue: 'NA'}; map types with CAST in columns",
+                )
+            name = _DUCKDB_OPTIONS.get(key.lower(), key)
+            options[name] = str(value).lower() if isinstance(value, bool) else str(value)
         paths = [self.uri] if self.uri is not None else [str(f) for f in self.files]
         source = {"csv": "csv", "parquet": "parquet", "jsonl": "json", "json": "json"}.get(
             str(fmt), str(fmt)

@@ -391,6 +391,7 @@ def read_rows(evidence: SparkDataset, roles: Sequence[Role]) -> SparkRows:
     source = evidence.source_sql()
     try:
         evidence.sql(f"CACHE TABLE {name} AS SELECT {select} FROM {source}{where}")
+        evidence.engine.views.append(name.strip('"'))
         counted = evidence.sql(
             f"SELECT (SELECT count(*) FROM {name}), "
             f"{'NULL' if kept == 'true' else f'(SELECT count(*) FROM {source})'}"
