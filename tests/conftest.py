@@ -60,6 +60,7 @@ REAL_COMPONENTS = {
     "Chromium": ("Chromium is not installed", "sudo apt-get install chromium"),
     "axe-core": ("axe-core", "npm ci --prefix tests/browser"),
     "shared datasets": ("evidence not shipped", "clone next to ../shared/datasets"),
+    "Java (Spark)": ("Java 17+ for Spark", "sudo apt-get install default-jre-headless"),
 }
 
 

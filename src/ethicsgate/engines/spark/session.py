@@ -1,0 +1,213 @@
+"""Open the Spark session an audit runs on: local, a standalone cluster, or Spark Connect.
+
+``spark`` or ``local[N]`` starts a local session in this process (a JVM: Java 17+ needed);
+``spark://HOST:PORT`` connects to a standalone cluster's master (the driver runs here, so Java
+is needed too); ``sc://HOST:PORT`` talks to a Spark Connect server (Databricks and others): no
+JVM here. Reachability is checked first with a plain TCP connection, so an unreachable master
+fails in seconds with the fix, not after Spark's minute of retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from ethicsgate.errors import EvidenceError, SettingsError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ethicsgate.settings import Settings
+
+__all__ = ["SESSION_CONF", "Target", "open_session", "parse_target", "redact"]
+
+#: Runtime SQL settings every session of ours gets (session-level, so Spark Connect too): UTC
+#: for naive timestamps, ANSI double-quoted identifiers (the SQL the rules write), and the
+#: native as-of join where the Spark version has it.
+SESSION_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.ansi.enabled": "true",
+    "spark.sql.ansi.doubleQuotedIdentifiers": "true",
+    "spark.sql.join.asofJoin.enabled": "true",
+}
+#: Startup settings of a session we create (the user's conf wins).
+_STARTUP_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "8",
+}
+_LOCAL = re.compile(r"^local(\[(\d+|\*)(,\d+)?\])?$")
+_CONNECT_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the Spark engine runs: ``kind`` local, standalone or connect."""
+
+    kind: str
+    master: str  # local[N], spark://h:p, or the sc:// URL
+    host: str = ""
+    port: int = 0
+
+    @property
+    def shown(self) -> str:
+        """Return the target as messages and reports show it (credentials redacted)."""
+        return redact(self.master)
+
+
+def redact(url: str) -> str:
+    """Return ``url`` with a password, token or other secret parameter replaced by ``***``."""
+    text = re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+    return re.sub(r"(?i)(;\s*(?:token|password|secret|[a-z_-]*key)=)[^;]*", r"\1***", text)
+
+
+def parse_target(target: str, settings: Settings | None = None) -> Target:
+    """Return the target an ``--engine`` value names.
+
+    Raises:
+        SettingsError: the value is none of spark, local[N], spark://HOST:PORT, sc://HOST:PORT.
+    """
+    text = target.strip()
+    if text == "spark":
+        threads = settings.threads if settings is not None and settings.threads else "*"
+        return Target("local", f"local[{threads}]")
+    if _LOCAL.match(text):
+        return Target("local", text)
+    if text.startswith(("spark://", "sc://")):
+        parts = urlsplit(text.split(";", 1)[0])
+        try:
+            port = parts.port or (15002 if text.startswith("sc://") else 7077)
+        except ValueError:
+            port = -1
+        if parts.hostname and port > 0:
+            kind = "connect" if text.startswith("sc://") else "standalone"
+            return Target(kind, text, parts.hostname, port)
+    raise SettingsError(
+        f"engine {redact(target)!r} is not a Spark target",
+        hint="use --engine spark (a local session), local[N], spark://HOST:PORT (a standalone "
+        "cluster's master) or sc://HOST:PORT (Spark Connect)",
+    )
+
+
+def java_problem() -> str | None:
+    """Return why no Java can be started here (None: one is found)."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        if (Path(home) / "bin" / "java").exists():
+            return None
+        return f"JAVA_HOME is {home}, but {home}/bin/java does not exist"
+    if shutil.which("java"):
+        return None
+    return "no java on the PATH and JAVA_HOME is not set"
+
+
+def _check_reachable(target: Target) -> None:
+    try:
+        with socket.create_connection((target.host, target.port), timeout=_CONNECT_TIMEOUT):
+            pass
+    except OSError as exc:
+        what = "Spark Connect server" if target.kind == "connect" else "Spark master"
+        raise EvidenceError(
+            f"engine spark: cannot reach the {what} at {target.shown} "
+            f"({exc.strerror or exc.__class__.__name__})",
+            hint=f"start the {what} or fix the host and port in --engine (or the audit "
+            "spec's engine:); check that the firewall lets this machine reach it",
+        ) from exc
+
+
+def open_session(
+    target: Target, conf: Mapping[str, str], settings: Settings | None
+) -> tuple[SparkSession, bool]:
+    """Return a Spark session for ``target`` and whether this call created it.
+
+    A session already active in this process is reused when it runs where ``target`` says
+    (a local session for a local target); one elsewhere is an error, as one process holds one
+    Spark context.
+
+    Raises:
+        EvidenceError: Java is missing, the master is unreachable, or Spark fails to start.
+        SettingsError: a session of another master is active in this process.
+    """
+    logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+    if target.kind == "connect":
+        _check_reachable(target)
+        try:
+            from pyspark.sql import SparkSession as Builder
+
+            builder = Builder.builder.remote(target.master)
+            session = builder.getOrCreate()
+        except Exception as exc:  # grpc, missing connect extras: all user-fixable
+            raise EvidenceError(
+                f"engine spark: cannot open a Spark Connect session at {target.shown}: "
+                f"{redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+                hint="install the connect extras (pip install 'pyspark[connect]>=4.0') and "
+                "check the URL, e.g. sc://HOST:15002/;token=...",
+            ) from exc
+        _apply(session, conf)
+        return session, True
+
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        master = str(active.sparkContext.master)
+        same = master.startswith("local") if target.kind == "local" else master == target.master
+        if not same:
+            raise SettingsError(
+                f"engine spark: this process already runs a Spark session on {redact(master)}, "
+                f"not {target.shown}",
+                hint="one process holds one Spark context: run the audit in a new process, "
+                "or use the running session's master",
+            )
+        _apply(active, conf)
+        return active, False
+    problem = java_problem()
+    if problem is not None:
+        raise EvidenceError(
+            f"engine spark: Spark needs Java 17 or newer to run {target.shown}, but {problem}",
+            hint="install a Java runtime (Debian/Ubuntu: apt-get install default-jre-headless) "
+            "or set JAVA_HOME; or use --engine sc://HOST:PORT (Spark Connect needs no Java)",
+        )
+    if target.kind == "standalone":
+        _check_reachable(target)
+    builder = SparkSession.builder.master(target.master).appName("ethicsgate")
+    startup = dict(_STARTUP_CONF)
+    if settings is not None and settings.temp_dir is not None:
+        startup["spark.local.dir"] = str(settings.temp_dir)
+    for key, value in {**startup, **SESSION_CONF, **conf}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # the JVM failed to start or to register: user-fixable
+        raise EvidenceError(
+            f"engine spark: cannot start a Spark session on {target.shown}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            hint="check the Java installation (java -version: 17 or newer) and the Spark conf",
+        ) from exc
+    session.sparkContext.setLogLevel("OFF")  # errors come back as located EvidenceErrors
+    _apply(session, conf)
+    return session, True
+
+
+def _apply(session: SparkSession, conf: Mapping[str, str]) -> None:
+    """Set the session-level SQL settings (a user's ``spark.sql.*`` conf wins)."""
+    for key, value in {**SESSION_CONF, **conf}.items():
+        if key.startswith("spark.sql."):
+            try:
+                session.conf.set(key, value)
+            except Exception as exc:  # a static or unknown setting on a running session
+                if key in conf:
+                    raise SettingsError(
+                        f"engine spark: cannot set {key}={value} on the session: "
+                        f"{str(exc).splitlines()[0]}",
+                        hint="set startup settings (spark.executor.*, spark.driver.*) when the "
+                        "session is created, or remove the setting",
+                    ) from exc

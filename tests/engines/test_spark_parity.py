@@ -1,0 +1,442 @@
+"""The Spark engine against the DuckDB engine, its oracle: same audits, same results.
+
+One local[2] Spark session serves the whole module (a JVM takes seconds to start). Each shipped
+audit (COMPAS, the LL144 examples, the bakery logs) runs through ``ethicsgate.audit.run_audit``
+on DuckDB and on Spark; rule statuses, metrics (to 1e-12), LL144 tables, violation counts and
+finding ids must be the same. Without Java the tests skip, except under ``CI=true``, where they
+fail: CI installs Java (.ci/run).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ethicsgate.audit import run_audit
+from ethicsgate.audit.result import AuditResult
+from ethicsgate.audit.spec import load_audit_spec
+from ethicsgate.errors import EthicsgateError, EvidenceError, SettingsError
+from ethicsgate.evidence.median import middle_ranks, plan_median
+from ethicsgate.evidence.roles import Role
+from ethicsgate.evidence.spec import EvidenceSpec
+from ethicsgate.rules.records import collecting_findings
+from ethicsgate.rules.results import Finding
+
+ROOT = Path(__file__).resolve().parents[2]
+AUDITS = ROOT / "audits"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Spark's distinct-count estimate (HyperLogLog++) is not DuckDB's: it only decides exact or
+#: binned ROC AUC, and both engines agree on that for these data; the estimate itself differs.
+ESTIMATES = {"distinct_estimate"}
+TIMINGS = {"duration_ms", "started_at", "finished_at"}
+
+
+def _require_spark() -> None:
+    from ethicsgate.engines.spark.session import java_problem
+
+    problem = java_problem()
+    if problem is None:
+        return
+    message = f"Java 17+ for Spark is missing ({problem}): apt-get install default-jre-headless"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    _require_spark()
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("ethicsgate-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("OFF")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def engine(spark: Any) -> Iterator[Any]:
+    from ethicsgate.engines.spark import SparkEngine
+
+    found = SparkEngine("local[2]", session=spark)
+    yield found
+    found.close()
+
+
+def _close(expected: Any, actual: Any, path: str = "") -> list[str]:
+    """Return where two JSON values differ (floats to 1e-12, relative or absolute)."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        out = []
+        for key in sorted(set(expected) | set(actual)):
+            if key in ESTIMATES | TIMINGS:
+                continue
+            out += _close(expected.get(key), actual.get(key), f"{path}.{key}")
+        return out
+    if isinstance(expected, list) and isinstance(actual, list):
+        if len(expected) != len(actual):
+            return [f"{path}: {len(expected)} items != {len(actual)}"]
+        return [
+            d
+            for i, (a, b) in enumerate(zip(expected, actual, strict=True))
+            for d in _close(a, b, f"{path}[{i}]")
+        ]
+    if isinstance(expected, float) and isinstance(actual, (int, float)):
+        if math.isnan(expected) and math.isnan(actual):
+            return []
+        if math.isclose(expected, actual, rel_tol=1e-12, abs_tol=1e-12):
+            return []
+    if expected != actual:
+        return [f"{path}: {expected!r} != {actual!r}"]
+    return []
+
+
+def _same_rules(duck: AuditResult, spark: AuditResult) -> None:
+    assert spark.status == duck.status
+    assert [r.id for r in spark.rules] == [r.id for r in duck.rules]
+    for d, s in zip(duck.rules, spark.rules, strict=True):
+        assert s.status == d.status, d.id
+        differences = _close(d.model_dump(mode="json"), s.model_dump(mode="json"), d.id)
+        assert not differences, "\n".join(differences[:20])
+    assert [(e.name, e.rows_read, e.rows, e.sha256) for e in spark.audit.evidence] == [
+        (e.name, e.rows_read, e.rows, e.sha256) for e in duck.audit.evidence
+    ]
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.found: dict[str, list[Finding]] = {}
+
+    def add(self, rule_id: str, findings: Sequence[Finding]) -> None:
+        self.found.setdefault(rule_id, []).extend(findings)
+
+
+def _both(spec: Path, engine: Any) -> tuple[AuditResult, AuditResult, _Sink, _Sink]:
+    duck_sink, spark_sink = _Sink(), _Sink()
+    with collecting_findings(duck_sink):
+        duck = run_audit(spec)
+    with collecting_findings(spark_sink):
+        spark = run_audit(spec, engine=engine)
+    return duck, spark, duck_sink, spark_sink
+
+
+# -- the shipped audits ----------------------------------------------------------------------
+
+
+def test_compas_selection_audit_is_the_same_on_spark(engine: Any) -> None:
+    duck, spark, _, _ = _both(AUDITS / "compas-example.yaml", engine)
+    _same_rules(duck, spark)
+    assert {r.id: r.status.value for r in spark.rules} == {
+        "fpr-parity": "fail",
+        "selection-rate-by-race-and-sex": "warn",
+    }
+    assert spark.audit.engine["spark_master"] == "local[2]"
+
+
+def test_ll144_example_tables_are_the_same_on_spark(engine: Any) -> None:
+    duck, spark, _, _ = _both(AUDITS / "nyc-ll144-example.yaml", engine)
+    _same_rules(duck, spark)
+    kinds = [r.impact_ratio.kind for r in spark.rules if r.impact_ratio is not None]
+    assert sorted(kinds) == ["scoring", "selection"], "both LL144 tables are compared"
+    scoring = next(r for r in spark.rules if r.impact_ratio and r.impact_ratio.kind == "scoring")
+    assert scoring.impact_ratio is not None and scoring.impact_ratio.median_score == 61.0
+
+
+def test_bakery_logs_give_the_same_findings_on_spark(engine: Any) -> None:
+    duck, spark, duck_sink, spark_sink = _both(AUDITS / "bakery.yaml", engine)
+    _same_rules(duck, spark)
+    assert {r.id: r.violations_by_reason for r in spark.rules} == {
+        r.id: r.violations_by_reason for r in duck.rules
+    }
+    ids = {k: [(f.record_id, f.reason, f.fields) for f in v] for k, v in duck_sink.found.items()}
+    assert {
+        k: [(f.record_id, f.reason, f.fields) for f in v] for k, v in spark_sink.found.items()
+    } == ids
+    assert sum(len(v) for v in ids.values()) == sum(r.violations for r in duck.rules)
+
+
+def test_portable_asof_join_gives_the_native_results(spark: Any) -> None:
+    from ethicsgate.engines.spark import SparkEngine
+
+    portable = SparkEngine(
+        "local[2]", session=spark, conf={"spark.sql.join.asofJoin.enabled": "false"}
+    )
+    try:
+        assert not portable.dialect.native_asof
+        duck = run_audit(AUDITS / "bakery.yaml")
+        result = run_audit(AUDITS / "bakery.yaml", engine=portable)
+    finally:
+        portable.close()
+        spark.conf.set("spark.sql.join.asofJoin.enabled", "true")
+    _same_rules(duck, result)
+
+
+# -- record rows: findings streamed in batches ------------------------------------------------
+
+
+def test_violation_batches_stream_every_violation_by_id(engine: Any) -> None:
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.rules.consent import consent_roles, consent_sql
+
+    audit = load_audit_spec(AUDITS / "bakery.yaml")
+    rule = next(r for r in audit.policy.pack.rules if r.id == "marketing-needs-consent")
+    batches: dict[str, list[list[tuple[Any, ...]]]] = {}
+    with DuckDBEngine() as duck_engine:
+        for name, reader in (("duckdb", duck_engine), ("spark", engine)):
+            tables = {}
+            for dataset, roles in consent_roles(rule).items():
+                opened = reader.open(
+                    dataset,
+                    audit.spec.evidence[dataset],
+                    base_dir=audit.base_dir,
+                    locate=lambda loc: None,
+                )
+                tables[dataset] = opened.read_rows(roles)
+            events, ledger = tables[rule.dataset], tables[rule.ledger]
+            sql, fields = consent_sql(rule, events, ledger)
+            batches[name] = [
+                [(r["_id"], r["_reason"], *(r[f] for f in fields)) for r in batch]
+                for batch in events.violation_batches(sql, fields, batch_rows=4)
+            ]
+            counted = events.verdicts(sql, fields, limit=3, id_role=Role("event_id", "key"))
+            assert [r["_id"] for r in counted.listed] == [b[0] for b in batches[name][0][:3]]
+    assert batches["spark"] == batches["duckdb"]
+    assert [len(b) for b in batches["spark"]] == [4, 4, 4, 1]
+
+
+# -- oracles ----------------------------------------------------------------------------------
+
+
+def _open(engine: Any, path: Path, **columns: str) -> Any:
+    spec = EvidenceSpec(path=str(path), columns=columns)
+    return engine.open("evidence", spec, base_dir=ROOT, locate=lambda loc: None)
+
+
+def test_grouped_counts_equal_a_pandas_group_by(engine: Any) -> None:
+    import pandas as pd
+
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    found = _open(engine, csv, label="label_value", prediction="score").grouped_counts(
+        roles=["race", "sex", "label", "prediction"], binary_roles=["label", "prediction"]
+    )
+    frame = pd.read_csv(csv)
+    expected = frame.groupby(["race", "sex", "label_value", "score"]).size()
+    got = found.frame.set_index(["race", "sex", "label", "prediction"])["n"]
+    assert found.rows == found.rows_read == len(frame)
+    assert {(a, b, int(c), int(d)): int(n) for (a, b, c, d), n in expected.items()} == {
+        k: int(n) for k, n in got.items()
+    }
+
+
+def test_exact_median_by_bisection_equals_numpy(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from ethicsgate.engines.spark import dataset as spark_dataset
+
+    rng = np.random.default_rng(7)
+    scores = np.concatenate([rng.normal(0.4, 0.2, 40_001), np.full(999, 0.5), [1e-300, 7e12]])
+    path = tmp_path / "scores.parquet"
+    pq.write_table(pa.table({"score": scores}), path)
+    dataset = _open(engine, path)
+    profile = dataset.score_profile(distinct=False, median=True)
+    assert (profile.rows, profile.min, profile.max) == (scores.size, scores.min(), scores.max())
+    plan = plan_median(profile)
+    expected = float(np.median(scores))
+    if plan.median is not None:
+        assert plan.median == expected
+    # the narrowing search, histogram passes down to the exact count (forced small)
+    monkeypatch.setattr(spark_dataset, "_EXACT_ROWS", 1_000)
+    ranks = middle_ranks(scores.size)
+    found = dataset.score_order_statistics(
+        ranks, low=profile.min, high=profile.max, rows=profile.rows
+    )
+    assert sum(found[r] for r in ranks) / len(ranks) == expected
+    ordered = np.sort(scores)
+    assert all(found[r] == ordered[r] for r in ranks)
+
+
+def test_builtin_contracts_count_what_duckdb_counts(engine: Any, tmp_path: Path) -> None:
+    text = (AUDITS / "bakery.yaml").read_text(encoding="utf-8").replace("../", str(ROOT) + "/")
+    spec = tmp_path / "bakery.yaml"
+    spec.write_text(text + "contracts: report\n", encoding="utf-8")
+    broken = tmp_path / "chat.jsonl"
+    lines = (ROOT / "examples" / "bakery" / "chat_events.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines]
+    rows[3]["sender"] = "robot"
+    broken.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    spec.write_text(
+        spec.read_text().replace(
+            str(ROOT / "examples" / "bakery" / "chat_events.jsonl"), str(broken)
+        )
+    )
+    duck = run_audit(spec)
+    spark = run_audit(spec, engine=engine)
+    assert [r.status for r in spark.rules] == [r.status for r in duck.rules]
+
+    def counted(result: AuditResult) -> list[tuple[Any, ...]]:
+        return [
+            (c.rule_id, c.success, c.rows, e.expect, e.column, e.success, e.unexpected, e.examples)
+            for c in result.contracts
+            for e in c.expectations
+        ]
+
+    assert counted(spark) == counted(duck)
+    assert any(not e[5] for e in counted(spark)), "the planted bad actor fails a check"
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+
+def test_a_missing_column_names_the_engine_the_file_and_the_fix(engine: Any) -> None:
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    with pytest.raises(EvidenceError) as err:
+        _open(engine, csv, label="reoffended").grouped_counts(
+            roles=["label"], binary_roles=["label"]
+        )
+    text = str(err.value)
+    assert "engine spark" in text and "reoffended" in text and "label_value" in err.value.hint
+
+
+def test_a_missing_table_names_the_engine_the_table_and_the_fix(engine: Any) -> None:
+    from ethicsgate.engines.spark import SparkDataset
+
+    dataset = SparkDataset(
+        name="predictions",
+        spec=EvidenceSpec(path="-"),
+        files=[],
+        format="parquet",
+        locate=lambda loc: None,
+        engine=engine,
+        table_name="audit_db.missing_predictions",
+    )
+    with pytest.raises(EvidenceError) as err:
+        dataset.columns()
+    assert "engine spark" in str(err.value) and "audit_db.missing_predictions" in str(err.value)
+    assert "GRANT SELECT" in (err.value.hint or "")
+
+
+def test_a_value_that_is_not_a_timestamp_is_named(engine: Any, tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("event_id,ts\n1,2025-03-01T10:00:00Z\n2,next tuesday\n", encoding="utf-8")
+    with pytest.raises(EvidenceError) as err:
+        _open(engine, path).read_rows([Role("event_id", "key"), Role("ts", "timestamp")])
+    assert "'next tuesday'" in str(err.value) and str(path) in str(err.value)
+    assert "ISO 8601" in (err.value.hint or "")
+
+
+def _engine_error(target: str, env: dict[str, str] | None = None) -> str:
+    """Open an engine in a fresh process (no Spark session running) and return its error."""
+    code = (
+        "from ethicsgate.engines.spark import open_spark_engine\n"
+        "from ethicsgate.errors import EthicsgateError\n"
+        "try:\n"
+        f"    open_spark_engine({target!r}).connect()\n"
+        "except EthicsgateError as exc:\n"
+        "    print(type(exc).__name__, exc, '|', exc.hint)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def test_missing_java_is_named_with_the_fix(tmp_path: Path) -> None:
+    out = _engine_error("local[1]", {"PATH": str(tmp_path), "JAVA_HOME": str(tmp_path)})
+    assert "EvidenceError engine spark" in out and "Java" in out
+    assert "default-jre-headless" in out
+
+
+def test_an_unreachable_master_fails_fast_with_the_fix() -> None:
+    out = _engine_error("spark://127.0.0.1:9")
+    assert "EvidenceError engine spark: cannot reach the Spark master at spark://127.0.0.1:9" in out
+    out = _engine_error("sc://127.0.0.1:9/;token=s3cr3t-token")
+    assert "cannot reach the Spark Connect server" in out and "s3cr3t" not in out
+
+
+def test_a_target_that_is_not_spark_is_refused() -> None:
+    from ethicsgate.engines.spark import open_spark_engine
+
+    with pytest.raises(SettingsError) as err:
+        open_spark_engine("mysql://user:pw@host/db")
+    assert "pw" not in str(err.value) and "spark://HOST:PORT" in (err.value.hint or "")
+    assert isinstance(err.value, EthicsgateError)
+
+
+# -- SQL text ------------------------------------------------------------------------------------
+
+
+def test_portable_sql_is_rewritten_only_where_spark_reads_it_otherwise() -> None:
+    from ethicsgate.engines.spark.sqltext import spark_sql
+
+    assert spark_sql("SELECT CAST(x AS VARCHAR), CAST(y AS varchar(10))") == (
+        "SELECT CAST(x AS STRING), CAST(y AS varchar(10))"
+    )
+    # literals: quotes doubled stay, backslashes are doubled for Spark's escapes; identifiers
+    # and literals that look like a cast are left alone
+    assert spark_sql(r"""SELECT 'it''s \d AS VARCHAR', "a AS VARCHAR" FROM t""") == (
+        r"""SELECT 'it''s \\d AS VARCHAR', "a AS VARCHAR" FROM t"""
+    )
+    # a column aliased text is not a type (the pricing check lists the shown text)
+    assert spark_sql("SELECT v0 AS text, CAST(v1 AS TEXT) FROM t") == (
+        "SELECT v0 AS text, CAST(v1 AS STRING) FROM t"
+    )
+
+
+def test_the_portable_as_of_join_is_a_lateral_nearest_row() -> None:
+    from ethicsgate.engines.spark.dialect import SparkDialect
+
+    sql = SparkDialect(native_asof=False).asof_left_join(
+        "req", "hum", equal=[("req.conv", "hum.conv")], on="req.ts <= hum.ts"
+    )
+    assert "LEFT JOIN LATERAL" in sql and "ORDER BY _asof_hum.ts ASC LIMIT 1" in sql
+    native = SparkDialect().asof_left_join(
+        "eb AS ev", "led", equal=[("ev.k", "led.k")], on="ev.ts >= led.granted_at"
+    )
+    assert (
+        native
+        == "eb AS ev LEFT ASOF JOIN led MATCH_CONDITION (ev.ts >= led.granted_at) ON ev.k = led.k"
+    )
+
+
+@pytest.mark.parametrize("every", ["month", "week"])
+def test_windowed_audit_with_drift_is_the_same_on_spark(
+    engine: Any, tmp_path: Path, every: str
+) -> None:
+    """A year of decisions with a drop in September: same windows, ratios and drift findings."""
+    from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+    spec = write_audit(
+        tmp_path,
+        year_of_decisions(per_day=300 if every == "month" else 40),
+        window=f"{{column: decided_at, every: {every}}}",
+        policy=DRIFT_POLICY,
+    )
+    duck, spark, _, _ = _both(spec, engine)
+    _same_rules(duck, spark)
+    windows = spark.rules[0].windows
+    assert len(windows) == {"month": 12, "week": 53}[every]
+    if every == "month":
+        assert [d.after for d in spark.rules[0].drift] == ["2026-09"]
