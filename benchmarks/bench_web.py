@@ -184,8 +184,8 @@ def section(cases: list[Case], reviewers: int, items: int, command: str) -> str:
         "Every run is checked: each item decided exactly once, by the reviewer who was told it "
         "was theirs, nothing lost, the hash-chained log verifies. Each decision is two write "
         "transactions that also append to the hash chain (serialised on the log head), so the "
-        "store sets the pace more than HTTP does; the in-process floor runs its 16 threads and "
-        "the store in one interpreter, so on a small, busy machine it need not beat the server.",
+        "store sets much of the pace; the floor's row against the server's shows what HTTP, "
+        "sign-in sessions and the thread pool add.",
         "",
         "| store | reviewers | mode | items | seconds | decisions/s | p50 latency | p95 latency |",
         "|---|---:|---|---:|---:|---:|---:|---:|",

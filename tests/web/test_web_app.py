@@ -185,6 +185,37 @@ def test_users_commands(tmp_path) -> None:
     assert bad_name.returncode == 2 and "bad user name" in bad_name.stderr
 
 
+def test_a_disabled_user_is_signed_out_everywhere(client, seed, db_copy) -> None:
+    login(client, "reviewer")
+    assert client.get("/").status_code == 200
+    done = _cli("users", "disable", "reviewer", "--db", db_copy)
+    assert done.returncode == 0, done.stderr
+    assert client.get("/").status_code == 303  # the session is gone
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    assert client.get("/api/items", headers=api).status_code == 401
+    page = client.get("/login")
+    refused = client.post(
+        "/login", data={"username": "reviewer", "password": PASSWORD, "csrf": csrf_of(page.text)}
+    )
+    assert refused.status_code == 401
+    again = _cli("users", "disable", "reviewer", "--db", db_copy)
+    assert again.returncode == 2 and "no user 'reviewer'" in again.stderr
+    # enabled again with a new password
+    back = _cli(
+        "users",
+        "add",
+        "reviewer",
+        "--role",
+        "reviewer",
+        "--password-stdin",
+        "--db",
+        db_copy,
+        stdin="another long password\n",
+    )
+    assert back.returncode == 0, back.stderr
+    login(client, "reviewer", "another long password")
+
+
 def test_serve_rejects_a_bad_proxy_address_and_a_bad_key(tmp_path) -> None:
     done = _cli("serve", "--trusted-proxy", "not-an-address", "--db", f"sqlite:///{tmp_path}/r.db")
     assert done.returncode == 2 and "--trusted-proxy" in done.stderr

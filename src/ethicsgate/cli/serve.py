@@ -199,3 +199,20 @@ def list_(db_url: str | None) -> None:
         tok = "token" if user.has_token else "no token"
         echo(f"{user.name:24} {user.role:9} {password}, {tok}")
     echo(f"{len(found)} user(s)")
+
+
+@users.command("disable")
+@click.argument("name")
+@db_option(_DB_HELP)
+def disable(name: str, db_url: str | None) -> None:
+    """Disable NAME: no sign-in, no API token, every session ended at once.
+
+    The decision log keeps the name on what the user did; `users add NAME` enables it again
+    with a new password.
+    """
+    store = _users(db_url)
+    try:
+        store.disable(name)
+    finally:
+        store.store.close()
+    echo(f"user {name}: disabled")

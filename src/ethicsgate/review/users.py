@@ -154,7 +154,7 @@ class UserStore:
                     )
                 )
             else:
-                values: dict[str, Any] = {"role": role}
+                values: dict[str, Any] = {"role": role, "disabled": False}
                 if digest is not None:
                     values["password_hash"] = digest
                 conn.execute(sa.update(users_t).where(users_t.c.name == name).values(values))
@@ -213,6 +213,21 @@ class UserStore:
                 sa.update(users_t).where(users_t.c.name == name).values(token_hash=_sha256(token))
             )
         return token
+
+    def disable(self, name: str) -> None:
+        """Disable a user: no sign-in, no token, every session ended (the log keeps the name).
+
+        Raises:
+            ReviewError: there is no such (active) user.
+        """
+        self.get(name)
+        with self.store._tx(write=True) as conn:
+            conn.execute(
+                sa.update(users_t)
+                .where(users_t.c.name == name)
+                .values(disabled=True, password_hash=None, token_hash=None)
+            )
+            conn.execute(sa.delete(sessions_t).where(sessions_t.c.user_name == name))
 
     # -- authentication -------------------------------------------------------------------
 
