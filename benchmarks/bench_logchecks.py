@@ -327,7 +327,8 @@ def main() -> None:
         f"Run {datetime.now(UTC):%Y-%m-%d}; machine: "
         + ", ".join(f"{k} {v}" for k, v in machine_info(["duckdb", "pyarrow"]).items())
         + f". {rows:,} rows in each log (Parquet): the event log (decisions, notices, "
-        "personalised prices; a notice for 99 % of the subjects), the request log, the chat log; the opt-out ledger has "
+        "personalised prices; a notice for 99 % of the subjects), the request log, the chat "
+        "log; the opt-out ledger has "
         f"{pq.ParquetFile(paths['ledger']).metadata.num_rows:,} rows. `ethicsgate audit` runs "
         "one rule end to end (typed rows, duplicate and id checks, the check, every finding to "
         "findings.parquet, reports); the floor is one hand-written DuckDB query counting the "
