@@ -92,7 +92,7 @@ def test_policy_list_json() -> None:
 
 def test_check_and_explain_take_a_pack_name() -> None:
     code, stdout, _ = run("policy", "check", "pack:nyc-ll144")
-    assert code == 0 and "ok  pack:nyc-ll144  (nyc-ll144 1.1, 3 rule(s))" in stdout
+    assert code == 0 and "ok  pack:nyc-ll144  (nyc-ll144 1.2, 3 rule(s))" in stdout
     code, stdout, _ = run("policy", "explain", "pack:gdpr-consent")
     assert code == 0 and "GDPR consent" in stdout
     code, _, stderr = run("policy", "explain", "pack:nyc-ll14")
@@ -207,3 +207,37 @@ def test_init_unknown_pack_is_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "no shipped policy pack is named 'eeoc'" in stderr
     assert "eeoc-four-fifths" in stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_shipped_pack_says_where_and_from_when_it_applies() -> None:
+    from ethicsgate.policy.loader import list_packs, pack_names
+
+    packs = list_packs()
+    assert {p.name for p in packs} == set(pack_names())
+    for pack in packs:
+        assert pack.jurisdiction, f"pack {pack.name} has no scope.jurisdiction"
+    code, stdout, _ = run("policy", "explain", "pack:eu-ai-act-transparency")
+    assert code == 0
+    assert "Jurisdiction: European Union" in stdout
+    assert "2026-08-02: Art. 50" in stdout
+    assert "Not checked here, left to people:" in stdout
+    code, stdout, _ = run("policy", "explain", "pack:eu-ai-act-transparency", "--format", "json")
+    scope = json.loads(stdout)["scope"]
+    assert [d["date"] for d in scope["in_force"]] == ["2026-08-02", "2027-12-02"]
+
+
+def test_no_pack_cites_repealed_or_withdrawn_sources() -> None:
+    """Colorado SB 24-205 was repealed by SB 26-189; the EEOC's 2023 AI technical assistance
+    was withdrawn in 2025: a reference to either is out of date (a mention as history is not)."""
+    from ethicsgate.policy import load_policy
+    from ethicsgate.policy.loader import pack_names
+    from ethicsgate.policy.packs import PACK_PREFIX
+
+    for name in pack_names():
+        pack = load_policy(f"{PACK_PREFIX}{name}").pack
+        for ref in pack.references:
+            cited = f"{ref.title} {ref.url or ''}".lower()
+            # SB 24-205 may be named only as what SB 26-189 repealed, never as the law cited
+            assert "24-205" not in cited or "26-189" in cited, (name, ref.id)
+            assert "technical assistance" not in cited, (name, ref.id)
+            assert "eeoc.gov/laws/guidance/select-issues" not in cited, (name, ref.id)

@@ -16,11 +16,27 @@ from ethicsgate.canonical import REPORT_FILES
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
 
-__all__ = ["PYTHON_SPEC_PREFIX", "attestation_subjects", "audit_predicate", "sign_report"]
+__all__ = [
+    "PYTHON_SPEC_PREFIX",
+    "TABLE_SUBJECT_PREFIX",
+    "attestation_subjects",
+    "audit_predicate",
+    "sign_report",
+    "table_subject",
+]
 
 #: How a report names an audit run from Python (``python:ethicsgate.audit``): its spec is the
 #: call's arguments, hashed in ``spec_sha256`` (report.json, a subject) but no file to rehash.
 PYTHON_SPEC_PREFIX = "python:"
+
+
+#: The subject name of evidence read in a database: ``evidence-table:NAME`` (NAME: the set).
+TABLE_SUBJECT_PREFIX = "evidence-table:"
+
+
+def table_subject(name: str) -> str:
+    """Return the subject name of a table or query evidence set (it has no file to hash)."""
+    return f"{TABLE_SUBJECT_PREFIX}{name}"
 
 
 def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes]) -> list[Subject]:
@@ -38,6 +54,8 @@ def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes])
     if not audit.spec_path.startswith(PYTHON_SPEC_PREFIX):  # no file: nothing to rehash
         inputs.insert(0, (audit.spec_path, audit.spec_sha256))
     inputs += [(f.path, f.sha256) for e in audit.evidence for f in e.files]
+    # evidence that is no file (a database table or query): its identity, computed in the engine
+    inputs += [(table_subject(e.name), e.sha256) for e in audit.evidence if e.table is not None]
     for path, digest in inputs:
         subjects.setdefault(path, Subject(path, digest))
     return list(subjects.values())

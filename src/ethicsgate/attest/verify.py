@@ -10,7 +10,7 @@ with ``ok=False`` and exact reasons: changing any byte of a file ethicsgate wrot
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -22,6 +22,7 @@ from ethicsgate.attest.dsse import (
     _verifying_signatures,
 )
 from ethicsgate.attest.keys import key_fingerprint
+from ethicsgate.attest.sign import TABLE_SUBJECT_PREFIX
 from ethicsgate.attest.statement import (
     PREDICATE_TYPE,
     ParsedStatement,
@@ -65,6 +66,8 @@ class VerificationResult:
     reasons: list[str]
     statement: ParsedStatement | None
     fingerprint: str
+    notes: list[str] = field(default_factory=list)
+    """What ``check_files`` could not re-check, and why (evidence read in a database)."""
 
 
 def verify_attestation(
@@ -136,10 +139,14 @@ def verify_attestation(
     for name in local_files:
         if name in subjects:  # the document's own files sit beside the envelope
             reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
+    notes: list[str] = []
     if check_files:
         base = Path.cwd() if root is None else root
         for subject in statement.subjects:
             if subject.name in local_files:
+                continue
+            if subject.name.startswith(TABLE_SUBJECT_PREFIX):
+                notes.append(_table_note(subject))
                 continue
             if is_pack_ref(subject.name):  # a shipped pack: the bytes this install carries
                 try:
@@ -154,7 +161,11 @@ def verify_attestation(
             reasons.extend(_check_subject(subject, base / subject.name))
 
     return VerificationResult(
-        ok=not reasons, reasons=reasons, statement=statement, fingerprint=fingerprint
+        ok=not reasons,
+        reasons=reasons,
+        statement=statement,
+        fingerprint=fingerprint,
+        notes=notes,
     )
 
 
@@ -228,6 +239,20 @@ def _check_subject(subject: Subject, path: Path) -> list[str]:
     if found != subject.sha256:
         return [f"{subject.name}: sha256 differs (expected {subject.sha256}, found {found})"]
     return []
+
+
+def _table_note(subject: Subject) -> str:
+    """Say plainly what cannot be re-checked of evidence that lives in a database."""
+    name = subject.name.removeprefix(TABLE_SUBJECT_PREFIX)
+    return (
+        f"evidence {name!r} was read in a database, not from files: its identity (the engine, "
+        "the table or the sha256 of the query, the row count and a content digest computed "
+        f"by the database; sha256 {subject.sha256}) is signed and shown in report.json, but "
+        "re-checking it needs the database itself, which `verify` does not connect to. Re-run "
+        "the audit with the same --engine and compare evidence[].table.content_digest; a "
+        "table changed since the audit cannot be checked against it (keep a snapshot or "
+        "clone for audits kept for years)"
+    )
 
 
 def _check_arrow_subject(subject: Subject, path: Path) -> list[str]:

@@ -14,6 +14,7 @@ __all__ = [
     "AuditInfo",
     "AuditResult",
     "EvidenceFileInfo",
+    "TableIdentityInfo",
     "EvidenceInfo",
     "PolicyInfo",
     "ReferenceInfo",
@@ -51,11 +52,37 @@ class EvidenceFileInfo(StrictModel):
     bytes: int
 
 
+class TableIdentityInfo(StrictModel):
+    """Evidence that is no file (a database table or query), pinned by the engine's digest."""
+
+    engine: str = Field(description="The engine, its URL's password redacted.")
+    table: str | None = Field(default=None, description="The table, as the audit spec names it.")
+    query_sha256: str | None = Field(
+        default=None, description="sha256 of the exact query text the engine ran."
+    )
+    version: str | None = Field(
+        default=None, description="The table version (Delta, Iceberg), where the engine has one."
+    )
+    rows: int = Field(description="Rows of the table or query (before the evidence filter).")
+    content_digest: str = Field(
+        description="An order-independent digest of the rows, computed inside the engine."
+    )
+    digest_kind: str = Field(description="How content_digest is computed, e.g. sum-md5-128.")
+
+
 class EvidenceInfo(StrictModel):
     """One named evidence set: its files, and how many rows were read and audited."""
 
     name: str
-    path: str = Field(description="The path or glob as written in the audit spec.")
+    path: str | None = Field(
+        default=None, description="The path or glob as written in the audit spec."
+    )
+    table: TableIdentityInfo | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="For a table or query (no files): the engine, the table or the query's "
+        "sha256, and the rows' digest; sha256 then binds all of them.",
+    )
     format: str
     sha256: str = Field(
         description="The file's sha256; for several files, the sha256 of their sorted "

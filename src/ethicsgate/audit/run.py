@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from ethicsgate.audit.result import (
     PolicyInfo,
     ReferenceInfo,
     Summary,
+    TableIdentityInfo,
 )
 from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
 from ethicsgate.audit.waivers import apply_waivers
@@ -34,7 +36,7 @@ from ethicsgate.rules.kind import AuditInputs
 from ethicsgate.rules.registry import builtin_checks, kind_of
 from ethicsgate.rules.results import RuleResult, RuleStatus
 
-__all__ = ["EVALUATING", "display_path", "run_audit", "status_of"]
+__all__ = ["EVALUATING", "display_path", "open_audit_engine", "run_audit", "status_of"]
 
 #: The progress label of evaluating the rules, after the evidence scans.
 EVALUATING = "evaluating the rules"
@@ -61,15 +63,18 @@ def run_audit(
     spec: Path | str | LoadedAudit,
     *,
     engine: Engine | None = None,
+    engine_target: str | None = None,
     cross_check: int | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = _now,
 ) -> AuditResult:
     """Run every rule of an audit spec's policy against its evidence.
 
-    ``engine`` reads the evidence (default: a new embedded DuckDB engine, closed at the end; an
-    engine passed in is left open for its owner to close). ``cross_check``: recompute up to
-    that many groups of every fairness rule with fairlearn and record the agreement.
+    ``engine`` reads the evidence (an engine passed in is left open for its owner to close).
+    Without one, the engine ``engine_target`` names (``--engine``), else the spec's ``engine:``,
+    else the embedded DuckDB is opened, and closed at the end (:func:`open_audit_engine`).
+    ``cross_check``: recompute up to that many groups of every fairness rule with fairlearn and
+    record the agreement.
 
     Raises:
         AuditSpecError, PolicyError, EvidenceError, SettingsError: the inputs are wrong;
@@ -78,9 +83,7 @@ def run_audit(
     started = clock()
     audit = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
     if engine is None:
-        from ethicsgate.engines import default_engine
-
-        engine, owned = default_engine(), True
+        engine, owned = open_audit_engine(audit, engine_target), True
     else:
         owned = False
     try:
@@ -95,6 +98,47 @@ def run_audit(
     finally:
         if owned:
             engine.close()
+
+
+def open_audit_engine(audit: LoadedAudit, target: str | None = None) -> Engine:
+    """Return the engine an audit runs on: ``target`` (``--engine``), else the spec's ``engine:``.
+
+    ``${VAR}`` in the spec's target is read from the environment, so that a password stays
+    out of the spec.
+
+    Raises:
+        AuditSpecError: the spec's target uses an unset ``${VAR}``.
+        EvidenceError: the target names no engine (located at ``--engine`` or in the spec).
+    """
+    from ethicsgate.engines import open_engine
+
+    declared = audit.spec.engine
+    if target is not None or declared is None:
+        return open_engine(target)
+    spec_target = declared if isinstance(declared, str) else declared.target
+    conf = None if isinstance(declared, str) else declared.conf
+    key: tuple[str, ...] = ("engine",) if isinstance(declared, str) else ("engine", "target")
+    where = audit.document.locate(key)
+    return open_engine(_expand(spec_target, where), conf=conf, location=where)
+
+
+def _expand(text: str, where: Location) -> str:
+    """Replace ``${VAR}`` by the environment variable's value."""
+    import re
+
+    from ethicsgate.errors import AuditSpecError
+
+    def value(match: re.Match[str]) -> str:
+        name = match[1]
+        if name not in os.environ:
+            raise AuditSpecError(
+                f"the engine target uses ${{{name}}}, which is not set",
+                location=where,
+                hint=f"export {name}=... before running the audit",
+            )
+        return os.environ[name]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", value, text)
 
 
 def _run(
@@ -273,9 +317,14 @@ def _evidence_info(
     else:
         manifest = "".join(f"{f.sha256}  {_file_name(f)}\n" for f in files)
         digest = hashlib.sha256(manifest.encode()).hexdigest()
+    identity = getattr(evidence_set, "identity", None)  # engines reading tables define it
+    pinned = identity() if identity is not None else None
+    if pinned is not None:
+        digest = pinned.sha256
     return EvidenceInfo(
         name=evidence_set.name,
         path=evidence_set.spec.path,
+        table=None if pinned is None else TableIdentityInfo(**dataclasses.asdict(pinned)),
         format=evidence_set.format,
         sha256=digest,
         files=[EvidenceFileInfo(path=_file_name(f), sha256=f.sha256, bytes=f.size) for f in files],

@@ -15,7 +15,7 @@ from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
 
-__all__ = ["AuditSpec", "LoadedAudit", "NotifySpec", "load_audit_spec"]
+__all__ = ["AuditSpec", "EngineSpec", "LoadedAudit", "NotifySpec", "load_audit_spec"]
 
 
 class NotifySpec(StrictModel):
@@ -37,6 +37,22 @@ class NotifySpec(StrictModel):
     )
     tries: int = Field(default=3, ge=1, le=10, description="Attempts before giving up.")
     timeout: float = Field(default=10.0, gt=0, le=120, description="Seconds per attempt.")
+
+
+class EngineSpec(StrictModel):
+    """Where the evidence is read: an engine target and its settings (``engine:``)."""
+
+    target: str = Field(
+        min_length=1,
+        description="duckdb (the default), spark or local[N], spark://HOST:PORT, "
+        "sc://HOST:PORT (Spark Connect), or a SQLAlchemy URL such as "
+        "postgresql://USER@HOST/DB (write a password as ${ENV_VAR}; it is never shown).",
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Engine settings: Spark conf (spark.sql.shuffle.partitions: '8', ...), "
+        "or for a SQL database options of its connection.",
+    )
 
 
 class AuditSpec(StrictModel):
@@ -62,6 +78,11 @@ class AuditSpec(StrictModel):
         "report: built-in data contracts derived from the rules are checked first (as "
         "DuckDB queries); each failure is reported and only the rules that depend on it "
         "are error (exit 1 for a block rule).",
+    )
+    engine: str | EngineSpec | None = Field(
+        default=None,
+        description="Where the evidence is read (the command line's --engine overrides it): "
+        "an engine target, or {target: ..., conf: {...}}. Default: the embedded DuckDB.",
     )
     notify: list[NotifySpec] = Field(
         default_factory=list,

@@ -83,6 +83,18 @@ def db_option(help: str) -> Decorator:
     return click.option("--db", "db_url", metavar="URL", help=help)
 
 
+def engine_option() -> Decorator:
+    """Return the ``--engine`` option (``engine_target``): where the evidence is read."""
+    return click.option(
+        "--engine",
+        "engine_target",
+        metavar="TARGET",
+        help="Where the evidence is read, overriding the spec's engine: duckdb (the default), "
+        "spark or local[N], spark://HOST:PORT, sc://HOST:PORT (Spark Connect), or a database "
+        "URL such as postgresql://USER@HOST/DB (the password is never shown).",
+    )
+
+
 def actor_option() -> Decorator:
     """Return the ``--as`` option (``actor``): who acts on the review queue."""
     return click.option(

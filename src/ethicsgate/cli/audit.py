@@ -14,6 +14,7 @@ from ethicsgate.cli._options import (
     cross_check_limit,
     cross_check_options,
     db_option,
+    engine_option,
     format_option,
     key_option,
     out_dir_option,
@@ -123,6 +124,7 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     metavar="URL",
     help="Public base URL of the report folder, for the link in notifications [default: its path].",
 )
+@engine_option()
 @cross_check_options()
 @click.pass_context
 def audit(
@@ -137,6 +139,7 @@ def audit(
     db_url: str | None = None,
     notify_urls: tuple[str, ...] = (),
     report_url: str | None = None,
+    engine_target: str | None = None,
     cross_check: str | None = None,
     cross_check_groups: int = 1000,
 ) -> None:
@@ -171,6 +174,7 @@ def audit(
             out=out,
             key=key,
             review=review,
+            engine_target=engine_target,
             cross_check=cross_check_limit(cross_check, cross_check_groups),
             progress=callback,
             record=history,

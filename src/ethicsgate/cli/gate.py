@@ -12,6 +12,7 @@ import click
 from ethicsgate.cli._options import (
     cross_check_limit,
     cross_check_options,
+    engine_option,
     format_option,
     key_option,
     out_dir_option,
@@ -66,6 +67,7 @@ def _append(path: Path, text: str) -> None:
 )
 @key_option("report")
 @format_option("What to print: a summary, or the gate outcome as JSON.")
+@engine_option()
 @cross_check_options()
 @click.pass_context
 def gate(
@@ -80,6 +82,7 @@ def gate(
     github_summary: bool,
     key_path: Path | None,
     fmt: str,
+    engine_target: str | None = None,
     cross_check: str | None = None,
     cross_check_groups: int = 1000,
 ) -> None:
@@ -106,6 +109,7 @@ def gate(
         key=key,
         junit=junit,
         sarif=sarif,
+        engine_target=engine_target,
         cross_check=cross_check_limit(cross_check, cross_check_groups),
     )
     if github_summary:

@@ -42,6 +42,9 @@ def list_(fmt: str) -> None:
         systems = f", {pack.systems} system(s)" if pack.systems else ""
         echo(f"{PACK_PREFIX}{pack.name}  {pack.version}  ({pack.rules} rule(s){systems})")
         echo(f"  {pack.title}")
+        if pack.jurisdiction:
+            since = f", in force from {pack.in_force}" if pack.in_force else ""
+            echo(f"  {pack.jurisdiction}{since}")
         for ref in pack.references:
             echo(wrap.fill(ref))
     echo(
@@ -113,6 +116,22 @@ def explain(file: Path, fmt: str) -> None:
     echo(f"Owner: {described['owner']}")
     if described["description"]:
         echo("\n" + textwrap.fill(described["description"], width=88))
+    scope = described["scope"]
+    if scope:
+        bullet = textwrap.TextWrapper(
+            width=88, initial_indent="  - ", subsequent_indent="    ", break_on_hyphens=False
+        )
+        echo(f"\nJurisdiction: {scope['jurisdiction']}")
+        if scope["applies_to"]:
+            echo(textwrap.fill(f"Applies to: {scope['applies_to']}", width=88))
+        if scope["in_force"]:
+            echo("In force:")
+            for day in scope["in_force"]:
+                echo(bullet.fill(f"{day['date']}: {day['what']}"))
+        if scope["left_to_people"]:
+            echo("Not checked here, left to people:")
+            for item in scope["left_to_people"]:
+                echo(bullet.fill(item))
     for number, rule in enumerate(described["rules"], start=1):
         echo(f"\n{number}. {rule['title']}  [{rule['id']}, {rule['kind']}]")
         echo(wrap.fill("   " + rule["checks"]))

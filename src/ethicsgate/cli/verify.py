@@ -65,26 +65,28 @@ def verify(
     result = verify_attestation(target, key, check_files=check_files, root=root)
     subjects = [s.name for s in result.statement.subjects] if result.statement else []
     if fmt == "json":
-        echo(
-            json.dumps(
-                {
-                    "verified": result.ok,
-                    "reasons": result.reasons,
-                    "key_fingerprint": result.fingerprint,
-                    "subjects": subjects,
-                    "checked_inputs": check_files,
-                },
-                indent=2,
-            )
-        )
+        shown: dict[str, object] = {
+            "verified": result.ok,
+            "reasons": result.reasons,
+            "key_fingerprint": result.fingerprint,
+            "subjects": subjects,
+            "checked_inputs": check_files,
+        }
+        if result.notes:
+            shown["not_rechecked"] = result.notes
+        echo(json.dumps(shown, indent=2))
     elif result.ok:
         what = "report and its inputs" if check_files else "report"
         secho(f"verified: {target} ({what}; {len(subjects)} subject(s))", fg="green")
         echo(f"signed by key {result.fingerprint}")
         if not check_files:
             echo("inputs not re-hashed: add --evidence to check the policy and evidence")
+        for note in result.notes:
+            echo(f"not re-checked: {note}")
     else:
         secho(f"NOT verified: {target}", fg="red", err=True)
         for reason in result.reasons:
             echo(f"  - {reason}", err=True)
+        for note in result.notes:
+            echo(f"  not re-checked: {note}", err=True)
     ctx.exit(EXIT_OK if result.ok else EXIT_FAILED)

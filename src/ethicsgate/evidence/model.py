@@ -28,6 +28,7 @@ __all__ = [
     "ScoreBucket",
     "ScoreColumn",
     "ScoreProfile",
+    "TableIdentity",
     "detect_format",
     "resolve_files",
     "sha256_file",
@@ -69,6 +70,41 @@ class EvidenceFile:
     kind: str = "sha256"
     """How ``sha256`` was computed: ``sha256`` of the file's bytes, or ``arrow-ipc-sha256`` of
     in-memory evidence (``path`` is then where the frame is saved; see evidence/arrow.py)."""
+
+
+@dataclass(frozen=True)
+class TableIdentity:
+    """What pins evidence that is no file: the engine, the table or query, and its contents.
+
+    ``content_digest`` is computed inside the engine and does not depend on row order
+    (``digest_kind`` says how: ``sum-md5-128`` is the sum, modulo 2^128, of the md5 of every
+    row's text); ``query_sha256`` is the sha256 of the exact query text. ``version`` is a
+    table version where the engine keeps one (Delta, Iceberg); None for a plain table.
+    """
+
+    engine: str
+    """The engine, URL password redacted (``postgresql://user:***@host/db``)."""
+    table: str | None
+    query_sha256: str | None
+    rows: int
+    content_digest: str
+    digest_kind: str
+    version: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Return the sha256 binding all of it: what the report signs as the evidence."""
+        text = "\n".join(
+            [
+                f"engine {self.engine}",
+                f"table {self.table or ''}",
+                f"query-sha256 {self.query_sha256 or ''}",
+                f"version {self.version or ''}",
+                f"rows {self.rows}",
+                f"{self.digest_kind} {self.content_digest}",
+            ]
+        )
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -147,8 +183,18 @@ def resolve_files(
     """Resolve an evidence spec's path or glob (relative to ``base_dir``) to files and format.
 
     Raises:
-        EvidenceError: no file matches, or the format cannot be told from the extensions.
+        EvidenceError: no file matches, or the format cannot be told from the extensions, or
+            the evidence is a table or query (no files: a database or Spark engine reads it).
     """
+    if spec.path is None:
+        key = "table" if spec.table is not None else "query"
+        raise EvidenceError(
+            f"evidence {name!r} is a {key} ({spec.source}), which an engine reading files "
+            "cannot open",
+            location=locate((key,)),
+            hint="run the audit on the engine holding it, e.g. --engine "
+            "postgresql://USER@HOST/DB (or engine: in the audit spec), or give a path",
+        )
     pattern = Path(spec.path).expanduser()
     if not pattern.is_absolute():
         pattern = base_dir / pattern

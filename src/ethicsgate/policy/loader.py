@@ -195,6 +195,9 @@ class PackInfo:
     rules: int
     systems: int
     sha256: str
+    #: where the pack's law applies and from when (``scope``), or ``None`` if it does not say
+    jurisdiction: str | None = None
+    in_force: str | None = None
 
 
 def list_packs() -> list[PackInfo]:
@@ -212,6 +215,12 @@ def list_packs() -> list[PackInfo]:
                 rules=len(pack.rules),
                 systems=len(pack.systems),
                 sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+                jurisdiction=pack.scope.jurisdiction if pack.scope else None,
+                in_force=(
+                    min(d.date for d in pack.scope.in_force).isoformat()
+                    if pack.scope and pack.scope.in_force
+                    else None
+                ),
             )
         )
     return packs

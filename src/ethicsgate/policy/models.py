@@ -34,11 +34,14 @@ __all__ = [
     "DisclosedOnRequestRule",
     "HumanHandoffRule",
     "HumanReviewRequiredRule",
+    "InForce",
     "LegalBasis",
     "LogRetentionRule",
     "NoticeBeforeDecisionRule",
     "OptOutHonoredRule",
     "OversightRule",
+    "PackScope",
+    "ProxyFeaturesRule",
     "PurposeConsentRule",
     "RecordRuleBase",
     "RequestAnsweredRule",
@@ -1313,6 +1316,87 @@ class DataQualityRule(RuleBase):
         ]
 
 
+#: Input names refused outright as proxies (IL HB 3773: "zip codes as a proxy"): a feature is
+#: refused when its name, lower-cased with everything but letters and digits removed, starts
+#: with one of these (so ``zip``, ``zip3``, ``ZIP_Code``, ``postal_code``, ``postcode_area``).
+DEFAULT_REFUSED_PROXIES = ("zip", "postcode", "postalcode", "postcd")
+
+
+class ProxyFeaturesRule(RuleBase):
+    """Model inputs that stand in for a protected attribute (proxy discrimination).
+
+    Over a predictions dataset, the association of each model input with each protected
+    attribute: bias-corrected Cramér's V for categorical inputs (Bergsma 2013), normalized
+    mutual information for numeric inputs binned into ``bins`` equal-count bins by rank. A
+    pair above its threshold is a finding; an input named like a zip or postal code is refused
+    whatever its association (``refuse``).
+    """
+
+    kind: Literal["proxy"]
+    check: Literal["proxy_features"] = Field(
+        default="proxy_features", description="The only check of this kind."
+    )
+    features: list[Identifier] = Field(
+        min_length=1, description="The model's inputs, as roles (columns) of the dataset."
+    )
+    numeric: list[Identifier] = Field(
+        default_factory=list,
+        description="Inputs that are numbers: binned by rank, measured by mutual information "
+        "(the others are categories, measured by Cramér's V).",
+    )
+    sensitive_features: list[Identifier] = Field(
+        min_length=1, description="Protected attributes, as roles (columns) of the dataset."
+    )
+    max_cramers_v: float = Field(
+        default=0.3,
+        gt=0.0,
+        le=1.0,
+        description="Largest bias-corrected Cramér's V of a categorical input that passes.",
+    )
+    max_mutual_information: float = Field(
+        default=0.1,
+        gt=0.0,
+        le=1.0,
+        description="Largest normalized mutual information (arithmetic mean of the entropies, "
+        "as scikit-learn's default) of a numeric input that passes.",
+    )
+    bins: int = Field(default=10, ge=2, le=100, description="Rank bins of a numeric input.")
+    refuse: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_REFUSED_PROXIES),
+        description="Input names refused as proxies whatever their association: an input "
+        "whose name (lower-cased, letters and digits only) starts with one (default: zip, "
+        "postcode, postalcode, postcd); [] to refuse none.",
+    )
+
+    check_unique = field_validator("features", "numeric", "sensitive_features")(_unique_list)
+
+    @model_validator(mode="after")
+    def _numeric_are_features(self) -> ProxyFeaturesRule:
+        stray = [n for n in self.numeric if n not in self.features]
+        if stray:
+            raise ValueError(
+                f"numeric names {', '.join(stray)}, which is not in features: list every "
+                "numeric input under features too"
+            )
+        both = [f for f in self.features if f in self.sensitive_features]
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is both a feature and a sensitive feature: a protected "
+                "attribute used as a model input is a direct, not a proxy, use"
+            )
+        return self
+
+    @property
+    def group_features(self) -> Sequence[str]:
+        """Return no grouping: the rule's results are per input, not per group."""
+        return ()
+
+    @property
+    def findings_limit(self) -> int | None:
+        """Return the number of pairs: every flagged pair is listed."""
+        return len(self.features) * len(self.sensitive_features) + len(self.features)
+
+
 #: Rule kinds of the policy language, by ``kind``: each one's base model (for the docs and the
 #: loader's messages) and its member of the ``Rule`` union (the model, or a union by ``check``).
 #: The rule-kind registry (:mod:`ethicsgate.rules.registry`) adds a kind's model with
@@ -1323,6 +1407,7 @@ _RULE_MODELS: dict[str, Any] = {
     "consent": ConsentCheck,
     "oversight": OversightCheck,
     "data_quality": DataQualityRule,
+    "proxy": ProxyFeaturesRule,
 }
 _BASE_MODELS: dict[str, type[RuleBase]] = {
     "fairness": FairnessRule,
@@ -1330,12 +1415,18 @@ _BASE_MODELS: dict[str, type[RuleBase]] = {
     "consent": ConsentRule,
     "oversight": OversightRule,
     "data_quality": DataQualityRule,
+    "proxy": ProxyFeaturesRule,
 }
 #: Rule kinds known to the language; the discriminators (kind, then check) keep error messages
 #: precise. Kept in step with the registered models by add_rule_model.
 RULE_KINDS: tuple[type[RuleBase], ...] = tuple(_BASE_MODELS.values())
 Rule = Annotated[
-    FairnessRule | TransparencyCheck | ConsentCheck | OversightCheck | DataQualityRule,
+    FairnessRule
+    | TransparencyCheck
+    | ConsentCheck
+    | OversightCheck
+    | DataQualityRule
+    | ProxyFeaturesRule,
     Field(discriminator="kind"),
 ]
 
@@ -1394,6 +1485,41 @@ class SystemDescription(StrictModel):
     )
 
 
+#: ``date`` under another name, for the field called ``date`` below.
+_Day = date
+
+
+class InForce(StrictModel):
+    """A date from which (some of) the duties a pack checks apply."""
+
+    date: _Day = Field(description="The date, YYYY-MM-DD.")
+    what: str = Field(min_length=1, description="Which duties apply from that date.")
+
+
+class PackScope(StrictModel):
+    """Where and when a pack's law applies, and what a person must still do beyond its checks.
+
+    A compliance reviewer trusts a pack only if it says plainly which jurisdiction it covers,
+    from when, and which duties of that law no check over evidence can show (paperwork,
+    notices' content, assessments): ``ethicsgate policy explain`` and ``policy list`` show it.
+    """
+
+    jurisdiction: str = Field(
+        min_length=1, description="Where the law applies, e.g. 'Colorado, United States'."
+    )
+    applies_to: str | None = Field(
+        default=None, description="Whom the duties bind, e.g. 'deployers of ADMT'."
+    )
+    in_force: list[InForce] = Field(
+        default_factory=list, description="The dates from which the checked duties apply."
+    )
+    left_to_people: list[str] = Field(
+        default_factory=list,
+        description="Duties of the law that no check over evidence shows: what a person "
+        "must still do or write.",
+    )
+
+
 class PolicyPack(StrictModel):
     """A versioned pack of rules with the references they implement."""
 
@@ -1403,6 +1529,11 @@ class PolicyPack(StrictModel):
     title: str = Field(min_length=1)
     owner: str = Field(min_length=1, description="Who is accountable for the policy.")
     description: str | None = None
+    scope: PackScope | None = Field(
+        default=None,
+        description="Jurisdiction, dates in force, and what is left to people (shipped packs "
+        "all say).",
+    )
     references: list[Reference] = Field(
         default_factory=list, description="Regulations and standards the rules implement."
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ethicsgate.review.models import LogEntry, ReviewItem
 
-__all__ = ["GENESIS", "entry_hash", "replay"]
+__all__ = ["GENESIS", "StagedEntry", "entry_hash", "replay", "staged_hash"]
 
 #: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -32,6 +33,39 @@ def entry_hash(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def staged_hash(*, at: str, actor: str, action: str, item_id: int, data: Mapping[str, Any]) -> str:
+    """Return sha256 over the canonical JSON of a staged entry (not yet chained)."""
+    body = {"at": at, "actor": actor, "action": action, "item_id": item_id, "data": data}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class StagedEntry:
+    """An entry appended while another writer held the chain's head, waiting to be chained.
+
+    ``hash`` covers the entry's content; the next writer that holds the head chains staged
+    entries in ``id`` order (for one item, that is the order its changes were made in, since
+    each change waits for the item's row lock). Until then an edit of one is detected by its
+    hash, a deletion or reordering by replaying the items.
+    """
+
+    id: int
+    at: str
+    actor: str
+    action: str
+    item_id: int
+    data: dict[str, Any]
+    hash: str
+
+    @property
+    def intact(self) -> bool:
+        """Return whether the hash still matches the content."""
+        return self.hash == staged_hash(
+            at=self.at, actor=self.actor, action=self.action, item_id=self.item_id, data=self.data
+        )
+
+
 def canonical_data(data: Mapping[str, Any]) -> str:
     """Return the canonical JSON text the store keeps for an entry's data."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -52,7 +86,11 @@ _ENQUEUED = (
 
 
 def replay(
-    entries: Iterable[LogEntry], items: Mapping[int, ReviewItem], *, head: tuple[int, str] | None
+    entries: Iterable[LogEntry],
+    items: Mapping[int, ReviewItem],
+    *,
+    head: tuple[int, str] | None,
+    staged: Iterable[StagedEntry] = (),
 ) -> tuple[int, list[str]]:
     """Check the chain and that replaying it yields the items table; return (entries, problems).
 
@@ -83,7 +121,7 @@ def replay(
         if recomputed != entry.hash:
             problems.append(f"{where}: hash does not match its content (the entry was edited)")
         prev, expected_seq = entry.hash, entry.seq + 1
-        problems.extend(_apply(state, entry))
+        problems.extend(_apply(state, entry, f"entry {entry.seq}"))
     if head is None:
         if count:
             problems.append("the log head is missing")
@@ -92,6 +130,14 @@ def replay(
             f"the log ends at entry {expected_seq - 1} but its head says entry {head[0]} "
             "(entries were deleted from the end, or the head was edited)"
         )
+    for waiting in staged:  # appended after the chain's head, in the order they were made
+        count += 1
+        if not waiting.intact:
+            problems.append(
+                f"staged entry {waiting.id}: hash does not match its content (the entry was "
+                "edited before it was chained)"
+            )
+        problems.extend(_apply(state, waiting, f"staged entry {waiting.id}"))
     for item_id, item in items.items():
         derived = state.get(item_id)
         if derived is None:
@@ -107,8 +153,8 @@ def replay(
     return count, problems
 
 
-def _apply(state: dict[int, dict[str, Any]], entry: LogEntry) -> list[str]:
-    where = f"entry {entry.seq} ({entry.action} item {entry.item_id})"
+def _apply(state: dict[int, dict[str, Any]], entry: LogEntry | StagedEntry, name: str) -> list[str]:
+    where = f"{name} ({entry.action} item {entry.item_id})"
     item = state.get(entry.item_id)
     data = entry.data
     if entry.action == "enqueue":

@@ -2,9 +2,13 @@
 
 SQLite (a file, WAL) by default, PostgreSQL by URL. Every change runs in one transaction that
 also appends to the hash-chained decision log, so a change and its log entry land together or not
-at all. The log head row serialises appends: on PostgreSQL it is locked with ``FOR UPDATE``
-after the item (items are taken with ``FOR UPDATE SKIP LOCKED``, so claimers never wait on each
-other's item); on SQLite every writing transaction starts with ``BEGIN IMMEDIATE``.
+at all. Appends never wait for each other: a writer takes the chain's head row with
+``FOR UPDATE SKIP LOCKED``; when it gets it, it chains every staged entry it can see and its own
+entries and moves the head, and when another writer holds the head, it stages its entries
+(``review_log_staged``, each hashed on its own) for the next head holder to chain. Items are
+taken with ``FOR UPDATE SKIP LOCKED`` too, so claimers never wait on each other's item. On
+SQLite every writing transaction starts with ``BEGIN IMMEDIATE`` (one writer at a time), so the
+head is always free there and entries are chained at once.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
 from sqlalchemy import exc as sa_exc
 
 from ethicsgate.errors import ReviewError
-from ethicsgate.review.chain import canonical_data, entry_hash, replay
+from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
 from ethicsgate.review.models import (
     ItemStatus,
     LogEntry,
@@ -53,7 +57,7 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
-HEAD_REVISION = "0003"  # the history tables (0003_history); the lead rechains after 0002
+HEAD_REVISION = "0004"  # the staged decision-log entries (0004_log_staging)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 Clock = Callable[[], datetime]
@@ -93,6 +97,17 @@ log_t = sa.Table(
     sa.Column("item_id", sa.Integer),
     sa.Column("data", sa.Text),
     sa.Column("prev_hash", sa.String(64)),
+    sa.Column("hash", sa.String(64)),
+)
+staged_t = sa.Table(
+    "review_log_staged",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32)),
+    sa.Column("actor", sa.String(128)),
+    sa.Column("action", sa.String(16)),
+    sa.Column("item_id", sa.Integer),
+    sa.Column("data", sa.Text),
     sa.Column("hash", sa.String(64)),
 )
 head_t = sa.Table(
@@ -168,6 +183,7 @@ _TABLES = (
     "history_runs",
     "review_items",
     "review_log",
+    "review_log_staged",
     "review_log_head",
     "alembic_version",
 )
@@ -264,16 +280,91 @@ class ReviewStore:
         return format_time(self.clock())
 
     def _append(
-        self, conn: sa.Connection, entries: Sequence[tuple[str, str, int, dict[str, Any]]], at: str
+        self,
+        conn: sa.Connection,
+        entries: Sequence[tuple[str, str, int, dict[str, Any]]],
+        at: str,
+        *,
+        wait: bool = False,
     ) -> None:
-        """Append (actor, action, item_id, data) entries to the log; the caller's transaction."""
+        """Append (actor, action, item_id, data) entries to the log; the caller's transaction.
+
+        With the head free, chain the visible staged entries and then these; with the head
+        held by another writer (PostgreSQL), stage these for it or the next writer to chain.
+        ``wait``: wait for the head instead (enqueue, which also uses it as a lock).
+        """
         if not entries:
             return
-        seq, prev = conn.execute(
-            sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1).with_for_update()
-        ).one()
+        head = conn.execute(
+            sa.select(head_t.c.seq, head_t.c.hash)
+            .where(head_t.c.id == 1)
+            .with_for_update(skip_locked=not wait)
+        ).one_or_none()
+        if head is None:
+            self._stage(conn, entries, at)
+            return
+        chained, stalled = self._staged(conn)
+        todo = [(e.at, e.actor, e.action, e.item_id, e.data) for e in chained]
+        if stalled:  # an edited staged entry: chain nothing past it; stage ours behind it
+            self._chain(conn, head, todo, [e.id for e in chained])
+            self._stage(conn, entries, at)
+            return
+        todo += [(at, actor, action, item_id, data) for actor, action, item_id, data in entries]
+        self._chain(conn, head, todo, [e.id for e in chained])
+
+    @staticmethod
+    def _stage(
+        conn: sa.Connection, entries: Sequence[tuple[str, str, int, dict[str, Any]]], at: str
+    ) -> None:
+        """Stage entries for the next writer holding the head to chain."""
+        conn.execute(
+            sa.insert(staged_t),
+            [
+                {
+                    "at": at,
+                    "actor": actor,
+                    "action": action,
+                    "item_id": item_id,
+                    "data": canonical_data(data),
+                    "hash": staged_hash(
+                        at=at, actor=actor, action=action, item_id=item_id, data=data
+                    ),
+                }
+                for actor, action, item_id, data in entries
+            ],
+        )
+
+    def _staged(self, conn: sa.Connection) -> tuple[list[StagedEntry], bool]:
+        """Return the staged entries that can be chained (in order), and whether one is not."""
+        ready: list[StagedEntry] = []
+        for row in conn.execute(sa.select(staged_t).order_by(staged_t.c.id)):
+            entry = StagedEntry(
+                id=row.id,
+                at=row.at,
+                actor=row.actor,
+                action=row.action,
+                item_id=row.item_id,
+                data=json.loads(row.data),
+                hash=row.hash,
+            )
+            if not entry.intact:
+                return ready, True
+            ready.append(entry)
+        return ready, False
+
+    @staticmethod
+    def _chain(
+        conn: sa.Connection,
+        head: Any,
+        todo: Sequence[tuple[str, str, str, int, dict[str, Any]]],
+        staged_ids: Sequence[int],
+    ) -> None:
+        """Chain (at, actor, action, item_id, data) entries after ``head``; unstage the ids."""
+        if not todo:
+            return
+        seq, prev = head.seq, head.hash
         rows = []
-        for actor, action, item_id, data in entries:
+        for at, actor, action, item_id, data in todo:
             seq += 1
             digest = entry_hash(
                 seq=seq, at=at, actor=actor, action=action, item_id=item_id, data=data, prev=prev
@@ -293,6 +384,30 @@ class ReviewStore:
             prev = digest
         conn.execute(sa.insert(log_t), rows)
         conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=seq, hash=prev))
+        for start in range(0, len(staged_ids), 500):
+            chunk = staged_ids[start : start + 500]
+            conn.execute(sa.delete(staged_t).where(staged_t.c.id.in_(chunk)))
+
+    def chain_staged(self) -> int:
+        """Chain every staged entry now (waiting for the head); return how many were chained.
+
+        Writers chain staged entries as they go; this is for the moment the log is read as a
+        whole (``verify_log``, ``log_entries``), so that it reads a chain with nothing staged.
+        """
+        with self._tx(write=True) as conn:
+            head = conn.execute(
+                sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1).with_for_update()
+            ).one_or_none()
+            if head is None:
+                return 0
+            ready, _ = self._staged(conn)
+            self._chain(
+                conn,
+                head,
+                [(e.at, e.actor, e.action, e.item_id, e.data) for e in ready],
+                [e.id for e in ready],
+            )
+        return len(ready)
 
     def _item(self, row: Any, now: str) -> ReviewItem:
         status = row.status
@@ -374,7 +489,7 @@ class ReviewStore:
                 ids.append(item_id)
                 data = item.model_dump(mode="json")
                 entries.append((actor, "enqueue", item_id, data))
-            self._append(conn, entries, at)
+            self._append(conn, entries, at, wait=True)
         return EnqueueResult(len(new), len(items) - len(new), ids)
 
     def get(self, item_id: int) -> ReviewItem:
@@ -550,7 +665,8 @@ class ReviewStore:
             )
 
     def log_entries(self) -> Iterator[LogEntry]:
-        """Yield the decision log in order."""
+        """Yield the decision log in order (chaining any staged entries first)."""
+        self.chain_staged()
         with self._tx(write=False) as conn:
             result = conn.execution_options(yield_per=2000).execute(
                 sa.select(log_t).order_by(log_t.c.seq)
@@ -568,9 +684,14 @@ class ReviewStore:
                 )
 
     def verify_log(self) -> VerifyResult:
-        """Check the log's hash chain, its head, and that replaying it gives the items table."""
+        """Check the log's hash chain, its head, and that replaying it gives the items table.
+
+        Staged entries are chained first; those still staged (appended meanwhile, or stuck
+        behind an edited one) are checked against their own hashes and replayed after the chain.
+        """
+        self.chain_staged()
         now = self._now()
-        with self._tx(write=False) as conn:  # one snapshot of log, head and items
+        with self._tx(write=False) as conn:  # one snapshot of log, head, staged and items
             head_row = conn.execute(
                 sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1)
             ).one_or_none()
@@ -588,8 +709,20 @@ class ReviewStore:
                 )
                 for row in conn.execute(sa.select(log_t).order_by(log_t.c.seq))
             ]
+            staged = [
+                StagedEntry(
+                    id=row.id,
+                    at=row.at,
+                    actor=row.actor,
+                    action=row.action,
+                    item_id=row.item_id,
+                    data=json.loads(row.data),
+                    hash=row.hash,
+                )
+                for row in conn.execute(sa.select(staged_t).order_by(staged_t.c.id))
+            ]
         head = (head_row.seq, head_row.hash) if head_row is not None else None
-        count, problems = replay(entries, items, head=head)
+        count, problems = replay(entries, items, head=head, staged=staged)
         return VerifyResult(
             ok=not problems,
             entries=count,

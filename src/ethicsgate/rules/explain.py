@@ -45,7 +45,24 @@ def explain_policy(pack: PolicyPack) -> dict[str, Any]:
         "title": pack.title,
         "owner": pack.owner,
         "description": " ".join((pack.description or "").split()),
+        "scope": _scope(pack),
         "rules": rules,
+    }
+
+
+def _scope(pack: PolicyPack) -> dict[str, Any] | None:
+    """Return where and from when a pack's law applies, and what it leaves to people."""
+    if pack.scope is None:
+        return None
+    scope = pack.scope
+    return {
+        "jurisdiction": scope.jurisdiction,
+        "applies_to": scope.applies_to,
+        "in_force": [
+            {"date": d.date.isoformat(), "what": " ".join(d.what.split())}
+            for d in sorted(scope.in_force, key=lambda d: d.date)
+        ],
+        "left_to_people": [" ".join(item.split()) for item in scope.left_to_people],
     }
 
 

@@ -192,7 +192,7 @@ def _human_review_required(rule: HumanReviewRequiredRule, t: Rows) -> RuleResult
           CASE WHEN {" OR ".join(reviewed)} THEN NULL
                WHEN {machine} THEN 'automated_reviewer'
                ELSE 'no_human_review' END AS _reason{cols}
-        FROM ({records})"""
+        FROM ({records}) AS _records"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "automated_reviewer":
@@ -259,12 +259,13 @@ def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
         SELECT _id, sampled AS _applies, _conflict,
           CASE WHEN reviewed THEN NULL WHEN machine THEN 'automated_reviewer'
                ELSE 'not_reviewed' END AS _reason{cols}
-        FROM ({sample})"""
+        FROM ({sample}) AS _sample"""
     group_cols = ", ".join(v[s] for s in strata)
     strata_sql = (
         f"SELECT {group_cols + ', ' if group_cols else ''}count(*), "
         "count(*) FILTER (WHERE sampled), count(*) FILTER (WHERE sampled AND reviewed) "
-        f"FROM ({sample}) {'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
+        f"FROM ({sample}) AS _sample "
+        f"{'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
         f" LIMIT {MAX_STRATA_SHOWN}"
     )
     strata_rows = t.fetch(strata_sql)

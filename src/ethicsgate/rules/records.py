@@ -43,6 +43,7 @@ __all__ = [
     "Verdicts",
     "blank_sql",
     "collecting_findings",
+    "emit_findings",
     "fmt_time",
     "fmt_value",
     "sql_list",
@@ -78,6 +79,17 @@ def collecting_findings(sink: FindingsSink) -> Iterator[FindingsSink]:
         yield sink
     finally:
         _SINK.reset(token)
+
+
+def emit_findings(rule_id: str, findings: Sequence[Finding]) -> None:
+    """Hand a rule's findings to the audit's findings sink, if one is collecting.
+
+    For kinds whose findings are few and computed in Python (not streamed from a verdict
+    query), so that ``findings.parquet`` holds them like every other rule's.
+    """
+    sink = _SINK.get()
+    if sink is not None and findings:
+        sink.add(rule_id, findings)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from ethicsgate.policy.models import (
     FairnessRule,
     OversightCheck,
     PolicyPack,
+    ProxyFeaturesRule,
     TransparencyCheck,
     add_rule_model,
     remove_rule_model,
@@ -166,6 +167,7 @@ BUILTIN: tuple[DeferredKind, ...] = (
         "ethicsgate.rules.data_quality:DataQualityKind",
         contract=True,
     ),
+    DeferredKind("proxy", ProxyFeaturesRule, "ethicsgate.rules.proxy:ProxyKind"),
 )
 
 

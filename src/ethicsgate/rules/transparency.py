@@ -344,7 +344,7 @@ def _decision_explained(rule: DecisionExplainedRule, t: Rows) -> RuleResult:
                WHEN length({trimmed}) < {int(rule.min_length)} THEN 'explanation_too_short'
           END AS _reason,
           {expl} AS explanation{extra_cols}
-        FROM ({records})"""
+        FROM ({records}) AS _records"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "missing_explanation":
@@ -391,7 +391,7 @@ def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     sql = f"""
         SELECT _id, true AS _applies, _conflict,
           CASE WHEN NOT {alias[AI_LABEL]} THEN 'unlabeled' END AS _reason{extra_cols}
-        FROM ({records})"""
+        FROM ({records}) AS _records"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         what = f"{row['type']} " if "type" in row and row["type"] else ""

@@ -155,6 +155,7 @@ def run_and_report(
     key: Ed25519PrivateKey | None = None,
     review: AuditReviewStep | None = None,
     engine: Engine | None = None,
+    engine_target: str | None = None,
     cross_check: int | None = None,
     progress: ProgressCallback | None = None,
     clock: Clock = utc_now,
@@ -170,7 +171,10 @@ def run_and_report(
         key: Sign the report with this private key (see ``attest.load_signing_key``).
         review: The review queue's step (see ``review.workflow.audit_review_step``): it
             enqueues the findings and adds the queue's state to the report.
-        engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        engine: Where the evidence is read [default: the engine ``engine_target`` names, else
+            the spec's ``engine:``, else a new embedded DuckDB engine].
+        engine_target: An engine target (``--engine``: duckdb, spark, a database URL),
+            opened for this run and closed after it; overrides the spec's ``engine:``.
         cross_check: Recompute up to this many groups of each fairness rule with fairlearn
             and record the agreement in the (signed) report.
         progress: Told how far the evidence scans and the rules' evaluation are.
@@ -200,7 +204,12 @@ def run_and_report(
             targets += resolve_targets(spec_targets=[t.model_dump() for t in loaded.spec.notify])
         audit = review.prepare(loaded) if review is not None else loaded
         result, findings = run_collecting_findings(
-            audit, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+            audit,
+            engine=engine,
+            engine_target=engine_target,
+            cross_check=cross_check,
+            progress=progress,
+            clock=clock,
         )
         if review is not None:
             result = review.finish(result, now=clock(), findings=findings)

@@ -61,6 +61,7 @@ def run_gate(
     junit: Path | None = None,
     sarif: Path | None = None,
     engine: Engine | None = None,
+    engine_target: str | None = None,
     cross_check: int | None = None,
     clock: Clock = utc_now,
 ) -> GateRun:
@@ -76,7 +77,10 @@ def run_gate(
         key: Sign the report with this private key.
         junit: Write JUnit XML here.
         sarif: Write SARIF 2.1.0 here.
-        engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        engine: Where the evidence is read [default: the engine ``engine_target`` names, else
+            the spec's ``engine:``, else a new embedded DuckDB engine].
+        engine_target: An engine target (``--engine``: duckdb, spark, a database URL),
+            opened for this run and closed after it; overrides the spec's ``engine:``.
         cross_check: Recompute up to this many groups of each fairness rule with fairlearn.
         clock: Where the audit's times come from.
 
@@ -98,7 +102,7 @@ def run_gate(
     if baseline is not None:  # a bad baseline fails before the scan
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
     result, findings = run_collecting_findings(
-        loaded, engine=engine, cross_check=cross_check, clock=clock
+        loaded, engine=engine, engine_target=engine_target, cross_check=cross_check, clock=clock
     )
     outcome = evaluate_gate(
         loaded,

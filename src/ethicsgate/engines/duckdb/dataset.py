@@ -950,7 +950,8 @@ class DuckDBDataset:
         from ethicsgate.evidence.arrow import ARROW_IPC_SHA256, arrow_ipc_sha256
 
         digest = arrow_ipc_sha256(self.table)
-        return EvidenceFile(Path(self.spec.path), digest.sha256, digest.size, ARROW_IPC_SHA256)
+        path = Path(self.spec.path or self.name)
+        return EvidenceFile(path, digest.sha256, digest.size, ARROW_IPC_SHA256)
 
     # -- record-level rows and data contracts ---------------------------------------------
 

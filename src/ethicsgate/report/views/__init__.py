@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ethicsgate.audit.result import AuditResult
+from ethicsgate.audit.result import AuditResult, TableIdentityInfo
 from ethicsgate.metrics import METRICS
 from ethicsgate.report.views.base import GROUP_LIMIT, ReportView, RuleView, fmt_metric
 from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
@@ -93,7 +93,7 @@ def report_view(result: AuditResult) -> ReportView:
     evidence = [
         {
             "name": e.name,
-            "path": e.path,
+            "path": e.path if e.table is None else _table_source(e.table),
             "format": e.format,
             "sha256": e.sha256,
             "files": len(e.files),
@@ -111,4 +111,14 @@ def report_view(result: AuditResult) -> ReportView:
         headline=headline,
         rules=[rule_view(r, references) for r in result.rules],
         evidence=evidence,
+    )
+
+
+def _table_source(table: TableIdentityInfo) -> str:
+    """Return how the report names evidence read in a database: table or query, and engine."""
+    what = f"table {table.table}" if table.table else f"query (sha256 {table.query_sha256})"
+    version = f", version {table.version}" if table.version else ""
+    return (
+        f"{what} on {table.engine}{version}; {table.rows:,} rows, {table.digest_kind} "
+        f"{table.content_digest}"
     )

@@ -1,0 +1,690 @@
+"""Read a table or query of a SQL database: every scan an aggregate computed by the database.
+
+The same contract as the DuckDB engine (:mod:`ethicsgate.engines.duckdb.dataset`), the
+reference these are tested against: grouped counts with binary roles normalised to 0/1, the
+score profile and its median histogram, the narrowing search for exact order statistics, and
+typed rows for the record rules. Errors name the engine (password redacted), the table or
+query, the column and the fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
+from ethicsgate.errors import EvidenceError
+from ethicsgate.evidence.model import (
+    EvidenceFile,
+    GroupedCounts,
+    Locator,
+    ProgressCallback,
+    ScoreBucket,
+    ScoreColumn,
+    ScoreProfile,
+    TableIdentity,
+)
+from ethicsgate.evidence.sql import quote_ident
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ethicsgate.engines.sql import SQLEngine
+    from ethicsgate.engines.sql.rows import SQLRows
+    from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
+    from ethicsgate.evidence.roles import Role
+    from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
+    from ethicsgate.policy.models import DataQualityRule
+
+__all__ = ["SQLDataset", "database_error"]
+
+_HISTOGRAM_BINS = 4096
+_EXACT_ROWS = 1_000_000
+#: How the content digest is computed: the sum modulo 2^128 of the md5 of each row's text.
+DIGEST_KIND = "sum-md5-128"
+
+
+def _double(value: float) -> str:
+    if math.isnan(value) or math.isinf(value):  # pragma: no cover - audited scores are finite
+        return f"CAST('{value!r}' AS double precision)"
+    return f"CAST({value!r} AS double precision)"
+
+
+def database_error(
+    engine: SQLEngine,
+    exc: sa_exc.DBAPIError,
+    *,
+    what: str,
+    evidence: str | None = None,
+    source: str | None = None,
+    location: Any = None,
+) -> EvidenceError:
+    """Return the located error for a database error: missing table, column, permission.
+
+    The message names the engine (password redacted), the evidence set and its table or
+    query, the database's reason (first line) and the fix.
+    """
+    orig = exc.orig
+    state = str(getattr(orig, "sqlstate", "") or "")
+    reason = str(orig).strip().splitlines()[0] if orig is not None else str(exc).splitlines()[0]
+    if engine.url.password:
+        reason = reason.replace(engine.url.password, "***")
+    named = f"evidence {evidence!r} ({source}) on " if evidence else ""
+    hints = {
+        "42P01": "check the table's schema and name (and the search_path), or create it",
+        "3F000": "check the schema's name",
+        "42703": "map the role under columns to a column or expression of the table",
+        "42501": "grant the engine's user SELECT on the table (GRANT SELECT ON ... TO USER), "
+        "or use a user that has it",
+        "42601": "fix the SQL: columns, filter and query are PostgreSQL SQL on this engine",
+        "42883": "the expression uses a function or operator PostgreSQL does not have; write "
+        "it in PostgreSQL's SQL",
+        "57014": "the query was cancelled (statement_timeout): narrow the evidence or raise "
+        "the timeout",
+    }
+    hint = hints.get(state, "check the table, columns and filter against the database")
+    return EvidenceError(
+        f"{named}engine {engine.shown}: cannot {what}: {reason}",
+        location=location or "--engine",
+        hint=hint,
+    )
+
+
+@dataclass
+class SQLDataset:
+    """One ``table:`` or ``query:`` evidence set of a SQL database."""
+
+    name: str
+    spec: EvidenceSpec
+    locate: Locator
+    engine: SQLEngine = field(repr=False)
+    _types: dict[int, str] = field(default_factory=dict, repr=False)
+    _identity: TableIdentity | None = field(default=None, repr=False)
+
+    @property
+    def format(self) -> DatasetFormat:
+        """Return ``table`` or ``query`` (no file format)."""
+        return "table" if self.spec.table is not None else "query"  # type: ignore[return-value]
+
+    @property
+    def files(self) -> list[Path]:
+        """Return no files: the evidence is in the database."""
+        return []
+
+    @property
+    def con(self) -> sa.Connection:
+        """Return the engine's connection."""
+        return self.engine.con
+
+    # -- SQL -----------------------------------------------------------------------------
+
+    def source_sql(self) -> str:
+        """Return the evidence as a parenthesised relation (alias it where used)."""
+        if self.spec.table is not None:
+            return f"(SELECT * FROM {self.spec.table})"
+        query = (self.spec.query or "").strip().rstrip(";")
+        return f"({query})"
+
+    def describe(self) -> str:
+        """Return how messages name the evidence: ``table NAME`` or ``its query``."""
+        return f"table {self.spec.table}" if self.spec.table is not None else "its query"
+
+    def where_key(self) -> tuple[str, ...]:
+        """Return the audit spec key of the evidence's source, for locations."""
+        return ("table",) if self.spec.table is not None else ("query",)
+
+    def role_expression(self, role: str) -> str:
+        """Return the SQL expression of a role: its mapping, or the column of the same name."""
+        return self.spec.columns.get(role) or quote_ident(role)
+
+    def fetch(self, sql: str, *, what: str = "read the evidence", key: Any = None) -> list[Any]:
+        """Run one query and return its rows.
+
+        Raises:
+            EvidenceError: the database refuses it (located, with the fix).
+        """
+        try:
+            return list(self.con.execute(sa.text(sql.replace(":", r"\:"))).all())
+        except sa_exc.DBAPIError as exc:
+            raise self.error(exc, what=what, key=key) from None
+
+    def error(self, exc: sa_exc.DBAPIError, *, what: str, key: Any = None) -> EvidenceError:
+        """Return the located error for a database error reading this evidence."""
+        return database_error(
+            self.engine,
+            exc,
+            what=what,
+            evidence=self.name,
+            source=self.describe(),
+            location=self.locate(key or self.where_key()),
+        )
+
+    def probe_types(self, exprs: Sequence[str]) -> list[str]:
+        """Return the PostgreSQL type of each expression over the evidence (no rows read).
+
+        Raises:
+            sqlalchemy DBAPIError: an expression does not evaluate.
+        """
+        select = ", ".join(f"({e}) AS _c{i}" for i, e in enumerate(exprs)) or "1"
+        sql = f"SELECT {select} FROM {self.source_sql()} AS _s LIMIT 0"
+        result = self.con.execute(sa.text(sql.replace(":", r"\:")))
+        oids: list[Any] = [d[1] for d in result.cursor.description or []]
+        result.close()
+        return [self._type_name(int(oid)) for oid in oids]
+
+    def _type_name(self, oid: int) -> str:
+        if oid not in self._types:
+            name = self.con.execute(
+                sa.text("SELECT format_type(CAST(:oid AS oid), NULL)"), {"oid": oid}
+            ).scalar()
+            self._types[oid] = base_type(str(name))
+        return self._types[oid]
+
+    def columns(self) -> list[tuple[str, str]]:
+        """Return the evidence's column names and types.
+
+        Raises:
+            EvidenceError: the table does not exist, cannot be read, or the query fails.
+        """
+        sql = f"SELECT * FROM {self.source_sql()} AS _s LIMIT 0"
+        try:
+            result = self.con.execute(sa.text(sql.replace(":", r"\:")))
+        except sa_exc.DBAPIError as exc:
+            raise self.error(exc, what=f"read {self.describe()}") from None
+        described = [(str(d[0]), int(d[1])) for d in result.cursor.description or []]  # type: ignore[call-overload]
+        result.close()
+        return [(name, self._type_name(oid)) for name, oid in described]
+
+    def checked_expression(self, role: str, available: list[tuple[str, str]]) -> tuple[str, str]:
+        """Return a role's SQL expression and its type.
+
+        Raises:
+            EvidenceError: the column does not exist, or the mapped expression does not
+                evaluate (located in the audit spec, with the table's columns).
+        """
+        expr = self.role_expression(role)
+        try:
+            return expr, self.probe_types([expr])[0]
+        except sa_exc.DBAPIError as exc:
+            names = ", ".join(name for name, _ in available)
+            reason = str(exc.orig).strip().splitlines()[0]
+            if role in self.spec.columns:
+                raise EvidenceError(
+                    f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
+                    f"evaluate on {self.describe()} (engine {self.engine.shown}): {reason}",
+                    location=self.locate(("columns", role)),
+                    hint=f"columns of {self.describe()}: {names}",
+                ) from None
+            raise EvidenceError(
+                f"evidence {self.name!r} has no column {role!r} ({self.describe()}, engine "
+                f"{self.engine.shown})",
+                location=self.locate(("columns",)),
+                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
+                f"available columns: {names}",
+            ) from None
+
+    def checked_filter(self) -> str:
+        """Return the evidence filter as a true/false SQL condition (``true`` without one).
+
+        Raises:
+            EvidenceError: the filter does not evaluate, or is not a condition.
+        """
+        if not self.spec.filter:
+            return "true"
+        condition = f"coalesce(({self.spec.filter}), false)"
+        try:
+            kind = self.probe_types([condition])[0]
+        except sa_exc.DBAPIError as exc:
+            raise EvidenceError(
+                f"evidence {self.name!r}: the filter does not evaluate on {self.describe()} "
+                f"(engine {self.engine.shown}): {str(exc.orig).strip().splitlines()[0]}",
+                location=self.locate(("filter",)),
+                hint='write a SQL condition over the evidence columns, e.g. "age >= 18"',
+            ) from None
+        if kind != "boolean":
+            raise EvidenceError(
+                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind}",
+                location=self.locate(("filter",)),
+            )
+        return condition
+
+    # -- identity ------------------------------------------------------------------------
+
+    def start_hashing(self, pool: ThreadPoolExecutor) -> None:
+        """Do nothing now: the identity is one query on the connection, after the scans."""
+
+    def digests(self) -> list[EvidenceFile]:
+        """Return no files: :meth:`identity` pins the evidence instead."""
+        return []
+
+    def identity(self) -> TableIdentity:
+        """Return the table's identity: row count and content digest, computed in the database.
+
+        The digest is the sum modulo 2^128 of md5 of every row's text (the row as PostgreSQL
+        writes a record), so it does not depend on the order the rows are stored or read in;
+        for a query, the sha256 of its exact text is bound too.
+        """
+        if self._identity is None:
+            # the md5's two halves as signed 64-bit integers (a hex text cast to bit(64) is the
+            # fastest way PostgreSQL has from text to integer), summed exactly (sum(bigint)
+            # accumulates in 128 bits); a negative low half is counted to add its 2^64 back
+            sql = (
+                "SELECT count(*), sum(hi), sum(lo), "
+                "count(*) FILTER (WHERE lo < 0) FROM (SELECT "
+                "CAST(CAST(('x' || _h) AS bit(64)) AS bigint) AS hi, "
+                "CAST(CAST(('x' || right(_h, 16)) AS bit(64)) AS bigint) AS lo "
+                f"FROM (SELECT md5(CAST(_s AS text)) AS _h FROM {self.source_sql()} AS _s) AS _m"
+                ") AS _d"
+            )
+            rows, high, low, negative = self.fetch(sql, what="compute the evidence's digest")[0]
+            total = (int(high or 0) << 64) + int(low or 0) + (int(negative) << 64)
+            total %= 1 << 128
+            query = self.spec.query
+            self._identity = TableIdentity(
+                engine=self.engine.shown,
+                table=self.spec.table,
+                query_sha256=None if query is None else hashlib.sha256(query.encode()).hexdigest(),
+                rows=int(rows),
+                content_digest=f"{total:032x}",
+                digest_kind=DIGEST_KIND,
+            )
+        return self._identity
+
+    # -- grouped counts ------------------------------------------------------------------
+
+    def grouped_counts(
+        self,
+        *,
+        roles: Sequence[str],
+        binary_roles: Sequence[str] = (),
+        progress: ProgressCallback | None = None,
+        score_columns: Mapping[str, ScoreColumn] | None = None,
+    ) -> GroupedCounts:
+        """Count rows per combination of role values in one GROUP BY inside the database.
+
+        Binary roles come back as 0/1 integers, the other roles as text (``None`` for NULL),
+        ordered as the DuckDB engine orders them (NULLs first, text by its bytes).
+
+        Raises:
+            EvidenceError: a column or expression does not exist or does not evaluate, or a
+                binary role holds a value other than 0/1 (a value and its count are named).
+        """
+        import pandas as pd
+
+        available = self.columns()
+        outer: list[str] = []
+        order: list[str] = []
+        normalized: dict[str, str] = {}
+        for role in roles:
+            expr, kind = self.checked_expression(role, available)
+            if role in binary_roles:
+                mapped = binary_sql(kind, expr)
+                if mapped is None:
+                    raise EvidenceError(
+                        f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
+                        f"{expr} has type {kind}",
+                        location=self.locate(
+                            ("columns", role) if role in self.spec.columns else self.where_key()
+                        ),
+                        hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score '
+                        '>= 0.5"',
+                    )
+                normalized[role] = mapped
+                outer.append(f"{mapped} AS {quote_ident(role)}")
+                order.append(f"{quote_ident(role)} NULLS FIRST")
+            else:
+                outer.append(f"{text_sql(expr, kind)} AS {quote_ident(role)}")
+                order.append(f'{quote_ident(role)} COLLATE "C" NULLS FIRST')
+        kept = self.checked_filter()
+        outer.append(f"{kept} AS _kept")
+        order.append("_kept NULLS FIRST")
+        sums: list[str] = []
+        if score_columns:
+            score = self._score_sql(available)
+            for name, column in score_columns.items():
+                if column.kind == "sum":
+                    sums.append(f"sum({score}) AS {quote_ident(name)}")
+                    continue
+                outer.append(f"{_score_column_sql(score, column)} AS {quote_ident(name)}")
+                order.append(f"{quote_ident(name)} NULLS FIRST")
+        keys = ", ".join(str(i + 1) for i in range(len(outer)))
+        sql = (
+            f"SELECT {', '.join(outer)}, count(*) AS n{''.join(', ' + s for s in sums)} "
+            f"FROM {self.source_sql()} AS _s GROUP BY {keys} ORDER BY {', '.join(order)}, n"
+        )
+        if progress is not None:
+            progress(self.name, 0.0)
+        try:
+            result = self.con.execute(sa.text(sql.replace(":", r"\:")))
+            names = list(result.keys())
+            records = result.all()
+        except sa_exc.DBAPIError as exc:
+            raise self.error(exc, what=f"count the rows of {self.describe()}") from None
+        if progress is not None:
+            progress(self.name, 1.0)
+        frame = pd.DataFrame.from_records([tuple(r) for r in records], columns=names)
+        frame["n"] = frame["n"].astype("int64")
+        rows_read = int(frame["n"].sum())
+        frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
+        for role in binary_roles:
+            if frame[role].isna().any():
+                self._raise_bad_binary(role, normalized[role], kept)
+            frame[role] = frame[role].astype("int64")
+        for role in roles:
+            if role not in binary_roles:
+                frame[role] = frame[role].astype(object)
+        for name, column in (score_columns or {}).items():
+            if column.kind in ("gt", "ge", "bin"):
+                frame[name] = frame[name].astype("int64")
+            else:
+                frame[name] = frame[name].astype("float64")
+        # the score columns after the roles, sums last: the column order DuckDB returns
+        ordered = [*roles, *(k for k, c in (score_columns or {}).items() if c.kind != "sum")]
+        ordered += ["n", *(k for k, c in (score_columns or {}).items() if c.kind == "sum")]
+        frame = frame[[c for c in ordered if c in frame.columns]]
+        return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
+
+    def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
+        expr = self.role_expression(role)
+        rows = self.fetch(
+            f"SELECT CAST(({expr}) AS text) AS v, count(*) FROM {self.source_sql()} AS _s "
+            f"WHERE ({kept}) AND ({normalized}) IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5"
+        )
+        shown = ", ".join(
+            f"{'NULL (missing)' if v is None else repr(v)} ({int(n):,} rows)" for v, n in rows
+        )
+        raise EvidenceError(
+            f"evidence {self.name!r}: {role!r} must be 0 or 1, found {shown} in column {expr} "
+            f"of {self.describe()} (engine {self.engine.shown})",
+            location=self.locate(("columns", role) if role in self.spec.columns else ("columns",)),
+            hint=f"map {role} to the condition that means 1 under evidence.{self.name}.columns, "
+            f"e.g. {role}: \"{expr} = 'yes'\", or exclude such rows with a filter",
+        )
+
+    # -- scores --------------------------------------------------------------------------
+
+    def _score_sql(self, available: list[tuple[str, str]]) -> str:
+        expr, kind = self.checked_expression("score", available)
+        if kind not in NUMERIC:
+            raise EvidenceError(
+                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
+                location=self.locate(
+                    ("columns", "score") if "score" in self.spec.columns else self.where_key()
+                ),
+                hint='map score to a numeric column or expression, e.g. score: "CAST(model_score '
+                'AS double precision)"',
+            )
+        return f"CAST(({expr}) AS double precision)"
+
+    def score_profile(
+        self,
+        *,
+        distinct: bool = True,
+        median: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> ScoreProfile:
+        """Return the count, range and distinct values (exact) of the audited scores.
+
+        ``median=True``: a second pass, a 4,096-bin equal-width histogram, returns the buckets
+        holding the middle ranks.
+
+        Raises:
+            EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
+                value in an audited row.
+        """
+        score = self._score_sql(self.columns())
+        kept = self.checked_filter()
+        bad = (
+            f"({score} IS NULL OR {score} IN (CAST('NaN' AS double precision), "
+            "CAST('Infinity' AS double precision), CAST('-Infinity' AS double precision)))"
+        )
+        one_pass: tuple[ScoreBucket, ...] | None = None
+        if median and not distinct:
+            # the profile and a 12-bit histogram (no range needed) in one pass
+            bad_rows, rows, low, high, one_pass = self._profile_buckets(score, kept, bad)
+            estimate = 0
+        else:
+            sql = (
+                f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}) FILTER (WHERE "
+                f"NOT {bad}), max({score}) FILTER (WHERE NOT {bad}), "
+                f"{f'count(DISTINCT {score})' if distinct else '0'} "
+                f"FROM {self.source_sql()} AS _s WHERE {kept}"
+            )
+            bad_rows, rows, low, high, estimate = self.fetch(sql, what="profile the scores")[0]
+        if bad_rows:
+            found = self.fetch(
+                f"SELECT CAST(({self.role_expression('score')}) AS text) FROM "
+                f"{self.source_sql()} AS _s WHERE ({kept}) AND {bad} LIMIT 1"
+            )
+            value = found[0][0] if found else None
+            raise EvidenceError(
+                f"evidence {self.name!r}: 'score' must be a finite number in every audited row, "
+                f"found {'NULL (missing)' if value is None else repr(value)} ({int(bad_rows):,} "
+                f"such rows) in column {self.role_expression('score')} of {self.describe()}",
+                location=self.locate(
+                    ("columns", "score") if "score" in self.spec.columns else self.where_key()
+                ),
+                hint="fix the data, or exclude such rows with a filter in the audit spec",
+            )
+        if not rows:
+            return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
+        buckets = None
+        if median and one_pass is not None:
+            buckets = one_pass
+        elif median:
+            buckets = self.score_median_buckets(low=float(low), high=float(high))
+        return ScoreProfile(
+            rows=int(rows),
+            min=float(low),
+            max=float(high),
+            distinct_estimate=int(estimate),
+            median_buckets=buckets,
+        )
+
+    def _profile_buckets(
+        self, score: str, kept: str, bad: str
+    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...]]:
+        """Return bad rows, rows, min, max and the median's buckets of a 12-bit histogram.
+
+        The scores are rounded to 12 significant bits (Veltkamp's split, as the DuckDB engine
+        does: a non-decreasing function of the score in IEEE double arithmetic, which
+        PostgreSQL's float8 is); the buckets around the middle ranks come back only when
+        their ranges are disjoint and ascending.
+        """
+        c = _double(float(2 ** (53 - 12) + 1))
+        down, up = _double(2.0**-100), _double(2.0**100)
+
+        def split(x: str) -> str:
+            return f"(({c} * {x}) - (({c} * {x}) - {x}))"
+
+        key = (
+            f"CASE WHEN {bad} THEN NULL WHEN abs({score}) < {_double(2.0**960)} THEN "
+            f"{split(score)} ELSE {split(f'({score} * {down})')} * {up} END"
+        )
+        sql = (
+            f"WITH b AS MATERIALIZED (SELECT {key} AS k, count(*) AS n, min({score}) AS lo, "
+            f"max({score}) AS hi FROM {self.source_sql()} AS _s WHERE {kept} GROUP BY 1), "
+            "c AS MATERIALIZED (SELECT k, n, lo, hi, sum(n) OVER (ORDER BY k ROWS BETWEEN "
+            "UNBOUNDED PRECEDING AND CURRENT ROW) - n AS below, lead(lo) OVER (ORDER BY k) AS "
+            "next_lo FROM b WHERE k IS NOT NULL), "
+            "t AS (SELECT coalesce(sum(n), 0) AS rows, min(lo) AS lo, max(hi) AS hi, "
+            "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered FROM c), "
+            "z AS (SELECT coalesce(sum(n), 0) AS bad FROM b WHERE k IS NULL) "
+            "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, c.below, c.n, c.lo, c.hi "
+            "FROM t CROSS JOIN z LEFT JOIN c ON t.ordered AND c.below + c.n > div(t.rows - 1, 2) "
+            "AND c.below <= div(t.rows, 2) ORDER BY c.below"
+        )
+        found = self.fetch(sql, what="profile the scores")
+        bad_rows, rows, low, high, ordered = found[0][:5]
+        buckets = tuple(
+            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
+            for *_, b, n, lo, hi in found
+            if b is not None
+        )
+        return int(bad_rows), int(rows), low, high, buckets if ordered else ()
+
+    def score_median_buckets(
+        self,
+        *,
+        low: float | None = None,
+        high: float | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> tuple[ScoreBucket, ...]:
+        """Return the buckets of a 4,096-bin histogram that hold the middle ranks (one pass)."""
+        score = self._score_sql(self.columns())
+        kept = self.checked_filter()
+        if low is None or high is None:
+            found = self.fetch(
+                f"SELECT min({score}), max({score}) FROM {self.source_sql()} AS _s WHERE {kept}"
+            )[0]
+            if found[0] is None:
+                return ()
+            low, high = float(found[0]), float(found[1])
+        if high > low and math.isfinite(_HISTOGRAM_BINS / (high - low)):
+            scale = _HISTOGRAM_BINS / (high - low)
+            key = (
+                f"CAST(least(floor(({score} - {_double(low)}) * {_double(scale)}), "
+                f"{_HISTOGRAM_BINS - 1}) AS bigint)"
+            )
+        else:
+            key = "0"
+        sql = (
+            f"WITH b AS (SELECT {key} AS k, count(*) AS n, min({score}) AS lo, max({score}) "
+            f"AS hi FROM {self.source_sql()} AS _s WHERE {kept} GROUP BY 1), "
+            "c AS (SELECT k, n, lo, hi, sum(n) OVER (ORDER BY k ROWS BETWEEN UNBOUNDED "
+            "PRECEDING AND CURRENT ROW) - n AS below FROM b), "
+            "t AS (SELECT coalesce(sum(n), 0) AS rows FROM c) "
+            "SELECT c.below, c.n, c.lo, c.hi FROM c CROSS JOIN t "
+            "WHERE c.below + c.n > div(t.rows - 1, 2) AND c.below <= div(t.rows, 2) "
+            "ORDER BY c.below"
+        )
+        return tuple(
+            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
+            for b, n, lo, hi in self.fetch(sql, what="histogram the scores")
+        )
+
+    def score_order_statistics(
+        self,
+        ranks: Sequence[int],
+        *,
+        low: float,
+        high: float,
+        rows: int,
+        progress: ProgressCallback | None = None,
+    ) -> dict[int, float]:
+        """Return the scores at 0-based ``ranks`` among the ``rows`` audited scores in [low, high].
+
+        Equal-width histograms narrow down the bin holding the ranks until it holds at most
+        1,000,000 rows or one value; those rows' distinct scores are then counted exactly.
+        """
+        score = self._score_sql(self.columns())
+        kept = self.checked_filter()
+        where = f"{kept} AND {score} >= {_double(low)} AND {score} <= {_double(high)}"
+        return self._order_statistics(score, where, sorted(ranks), low=low, high=high, rows=rows)
+
+    def _order_statistics(
+        self,
+        score: str,
+        where: str,
+        ranks: list[int],
+        *,
+        low: float,
+        high: float,
+        rows: int,
+        depth: int = 0,
+    ) -> dict[int, float]:
+        if low == high:
+            return dict.fromkeys(ranks, low)
+        scale = _HISTOGRAM_BINS / (high - low)
+        if depth:
+            where = f"{where} AND {score} >= {_double(low)} AND {score} <= {_double(high)}"
+        if rows <= _EXACT_ROWS or not math.isfinite(scale) or depth > 64:
+            sql = (
+                f"SELECT s, cum - n AS first, cum FROM (SELECT s, n, sum(n) OVER (ORDER BY s) "
+                f"AS cum FROM (SELECT {score} AS s, count(*) AS n FROM {self.source_sql()} AS "
+                f"_s WHERE {where} GROUP BY 1) AS _g) AS _c WHERE cum > {min(ranks)} AND "
+                f"cum - n <= {max(ranks)} ORDER BY s"
+            )
+            found: dict[int, float] = {}
+            for value, first, cum in self.fetch(sql, what="find the median score"):
+                for rank in ranks:
+                    if first <= rank < cum:
+                        found[rank] = float(value)
+            return found
+        column = f"CAST(floor(({score} - {_double(low)}) * {_double(scale)}) AS bigint)"
+        sql = (
+            f"SELECT {column} AS b, count(*) AS n, min({score}), max({score}) "
+            f"FROM {self.source_sql()} AS _s WHERE {where} GROUP BY 1 ORDER BY 1"
+        )
+        bins: list[list[Any]] = []
+        for bin_index, count, bin_low, bin_high in self.fetch(sql, what="find the median score"):
+            index = min(int(bin_index), _HISTOGRAM_BINS - 1)
+            if bins and index == bins[-1][0]:
+                bins[-1][1] += int(count)
+                bins[-1][3] = max(bins[-1][3], bin_high)
+            else:
+                bins.append([index, int(count), bin_low, bin_high])
+        found = {}
+        before = 0
+        for _, count, bin_low, bin_high in bins:
+            inside = [r for r in ranks if before <= r < before + count]
+            if inside:
+                deeper = self._order_statistics(
+                    score,
+                    where,
+                    [r - before for r in inside],
+                    low=float(bin_low),
+                    high=float(bin_high),
+                    rows=int(count),
+                    depth=depth + 1,
+                )
+                found.update({r: deeper[r - before] for r in inside})
+            before += int(count)
+        return found
+
+    # -- record rules and contracts --------------------------------------------------------
+
+    def read_rows(self, roles: Sequence[Role]) -> SQLRows:
+        """Read the roles record-level rules need into a typed temporary table.
+
+        Raises:
+            EvidenceError: a role's column is missing or of the wrong type, or a value cannot
+                be read (the value, its count and the column are named, with the fix).
+        """
+        from ethicsgate.engines.sql.rows import read_rows
+
+        return read_rows(self, roles)
+
+    def run_contract(self, rule: DataQualityRule, *, guards: list[str]) -> ContractResult:
+        """Run a data_quality rule's expectations as SQL in the database."""
+        from ethicsgate.engines.sql.contracts import run_contract
+
+        return run_contract(self, rule, guards=guards)
+
+    def run_builtin_contract(self, checks: Sequence[BuiltinCheck]) -> ContractResult:
+        """Run the built-in checks the rules need of this dataset (``contracts: report``)."""
+        from ethicsgate.engines.sql.contracts import run_builtin_contract
+
+        return run_builtin_contract(self, checks)
+
+
+def _score_column_sql(score: str, column: ScoreColumn) -> str:
+    """Return the SQL of a score-derived key column over ``score`` (double precision)."""
+    if column.kind == "gt":
+        return f"CAST(({score} > {_double(column.value)}) AS integer)"
+    if column.kind == "ge":
+        return f"CAST(({score} >= {_double(column.value)}) AS integer)"
+    if column.kind == "value":
+        return score
+    if column.kind == "within":
+        low, high = _double(column.value), _double(column.high)
+        return f"CASE WHEN {score} >= {low} AND {score} <= {high} THEN {score} END"
+    raw = f"floor(({score} - {_double(column.value)}) * {_double(column.scale)})"
+    return f"CAST(least(greatest({raw}, 0), {column.bins - 1}) AS bigint)"
