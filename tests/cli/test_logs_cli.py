@@ -34,8 +34,10 @@ def test_examples_bakery_writes_data_policy_and_spec(bakery: Path) -> None:
         "bakery-policy.yaml",
         "chat_events.jsonl",
         "consent_ledger.csv",
+        "discount_events.csv",
         "email_sends.csv",
         "loyalty_decisions.csv",
+        "privacy_requests.csv",
     ]
 
 
@@ -50,7 +52,7 @@ def test_examples_bakery_json_lists_the_files_and_what_the_audit_must_find(
     assert data["expected"] == EXPECTED
     assert set(data["files"]) == {
         "README.md", "chat_events.jsonl", "consent_ledger.csv", "email_sends.csv",
-        "loyalty_decisions.csv",
+        "loyalty_decisions.csv", "discount_events.csv", "privacy_requests.csv",
     }  # fmt: skip
 
 
@@ -65,7 +67,7 @@ def test_bakery_audit_exits_1_and_finds_the_planted_violations(
     report = json.loads((out / "report.json").read_text())
     assert {r["id"]: r["violations_by_reason"] for r in report["rules"]} == EXPECTED
     assert report["status"] == "fail"
-    assert report["summary"]["blocking_failed"] == 7
+    assert report["summary"]["blocking_failed"] == 13
 
 
 def _copy(bakery: Path, tmp_path: Path) -> Path:
@@ -123,4 +125,4 @@ def test_shipped_bakery_policy_checks(bakery: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     code, stdout, _ = run("policy", "check", str(root / "policies/bakery-customer-automation.yaml"))
     assert code == 0
-    assert "(bakery-customer-automation 1.1, 8 rule(s))" in stdout
+    assert "(bakery-customer-automation 1.2, 14 rule(s))" in stdout

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "tests" / "unit" / "rules"))
 
 import logs_reference  # noqa: E402
 import test_consent_oracle  # noqa: E402
+import test_logchecks_oracle  # noqa: E402
 import test_transparency_oracle  # noqa: E402
 
 _COUNTER = iter(range(10**9))
@@ -70,7 +71,7 @@ def on_postgres(
         finally:
             engine.close()
 
-    for module in (test_consent_oracle, test_transparency_oracle):
+    for module in (test_consent_oracle, test_transparency_oracle, test_logchecks_oracle):
         monkeypatch.setattr(module, "run_rule", run_rule)
     with pg_engine.connect() as con:
         con.execute(sa.text("DROP SCHEMA IF EXISTS oracle CASCADE"))
@@ -84,6 +85,12 @@ ORACLES: dict[str, Callable[[], None]] = {
     "human_handoff": test_transparency_oracle.test_human_handoff_equals_reference,
     "decision_explained": test_transparency_oracle.test_decision_explained_equals_reference,
     "ai_content_labeled": test_transparency_oracle.test_ai_content_labeled_equals_reference,
+    "notice_before_decision": test_logchecks_oracle.test_notice_before_decision_equals_reference,
+    "opt_out_honored": test_logchecks_oracle.test_opt_out_honored_equals_reference,
+    "request_answered": test_logchecks_oracle.test_request_answered_equals_reference,
+    "log_retention": test_logchecks_oracle.test_log_retention_equals_reference,
+    "disclosed_on_request": test_logchecks_oracle.test_disclosed_on_request_equals_reference,
+    "pricing_disclosed": test_logchecks_oracle.test_pricing_disclosed_equals_reference,
 }
 
 

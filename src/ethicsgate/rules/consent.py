@@ -234,11 +234,11 @@ def _opt_out_honored(rule: OptOutHonoredRule, events: Rows, ledger: Rows) -> Rul
           SELECT subject_id, changed_at, max(opt_out) AS opt_out FROM said GROUP BY 1, 2),
         changes AS (
           SELECT subject_id, changed_at, opt_out,
-                 lag(opt_out) OVER (PARTITION BY subject_id ORDER BY changed_at) AS before
+                 lag(opt_out) OVER (PARTITION BY subject_id ORDER BY changed_at) AS prev_opt_out
           FROM merged),
         st AS (
           SELECT subject_id, changed_at, opt_out FROM changes
-          WHERE before IS NULL OR before <> opt_out)
+          WHERE prev_opt_out IS NULL OR prev_opt_out <> opt_out)
         SELECT ev._id, ev._conflict, true AS _applies,
           CASE WHEN ev.subject_id IS NULL THEN 'missing_subject'
                WHEN ev.ts IS NULL THEN 'missing_timestamp'

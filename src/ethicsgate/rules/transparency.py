@@ -542,7 +542,7 @@ def _notice_before_decision(rule: NoticeBeforeDecisionRule, t: Rows) -> RuleResu
         WITH d AS (
           SELECT _id, _conflict, {alias[SUBJECT]} AS subject_id, {alias[TS]} AS decided_at,
                  {alias[TYPE]} AS type{extra_cols}
-          FROM ({records})),
+          FROM ({records}) AS _records),
         n AS (
           SELECT DISTINCT {SUBJECT.column} AS subject_id, {TS.column} AS noticed_at
           FROM {t.table}
@@ -623,7 +623,7 @@ def _pricing_disclosed(rule: PricingDisclosedRule, t: Rows) -> RuleResult:
         SELECT _id, true AS _applies, _conflict,
           CASE WHEN NOT {matches} THEN 'not_disclosed' END AS _reason,
           {alias[TEXT]} AS text{extra_cols}
-        FROM ({records})"""
+        FROM ({records}) AS _records"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         what = f"{row['type']} " if row.get("type") else ""

@@ -52,7 +52,7 @@ REASON_WORDS = {
     "not_retained": "logs do not go back far enough",
     "gap_too_long": "days without any log row",
     "not_disclosed_on_request": "asked, but the next bot turn did not disclose",
-    "no_bot_reply": "asked, but no bot turn followed",
+    "no_reply": "asked, but nobody replied",
 }
 
 
