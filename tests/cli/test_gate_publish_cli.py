@@ -228,12 +228,18 @@ def test_publish_the_bakery_example_as_written(
     "pack",
     [
         "bakery-customer-automation",
+        "ccpa-admt",
+        "colorado-sb26-189",
         "customer-automation",
         "eeoc-four-fifths",
+        "eu-ai-act-deployer",
         "eu-ai-act-transparency",
         "gdpr-consent",
+        "illinois-hb3773",
+        "ny-algorithmic-pricing",
         "nyc-ll144",
         "nyc-ll144-example",
+        "utah-ai-disclosure",
     ],
 )
 def test_shipped_packs_describe_their_systems(pack: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -37,7 +38,37 @@ EXPECTED_FAILURES = {
         "replies-in-the-customers-language",
         "offers-fair-across-groups",
     },
+    "colorado-sb26-189": {
+        "consumers-are-told-before-admt-decides",
+        "adverse-outcomes-are-explained",
+        "consumer-requests-answered-in-30-days",
+    },
+    "ccpa-admt": {
+        "pre-use-notice-before-admt",
+        "admt-opt-outs-honoured",
+        "admt-access-requests-answered-in-45-days",
+    },
+    "illinois-hb3773": {
+        "no-discriminatory-effect-by-sex",
+        "no-zip-codes-or-other-proxies",
+        "applicants-notified-of-ai",
+    },
+    "utah-ai-disclosure": {
+        "ai-admits-it-when-asked",
+        "high-risk-regulated-interactions-disclosed-up-front",
+    },
+    "ny-algorithmic-pricing": {"personalised-prices-carry-the-statement"},
+    "eu-ai-act-deployer": {
+        "people-informed-before-decisions",
+        "adverse-decisions-overseen",
+        "logs-kept-six-months",
+        "explanations-given-within-30-days",
+        "published-ai-text-labelled",
+    },
 }
+
+#: The outcome of the shared decisions log as the new packs name it (an adverse one).
+ADVERSE = "CASE outcome WHEN 'denied' THEN 'adverse' ELSE outcome END"
 
 
 def _csv(path: Path, rows: list[dict[str, object]]) -> None:
@@ -229,12 +260,195 @@ def _customer(pack: str, folder: Path, fail: bool) -> None:
     )
 
 
+def _day(start: date, days: int, hour: int = 9) -> str:
+    return f"{(start + timedelta(days=days)).isoformat()}T{hour:02d}:00:00Z"
+
+
+def _notices_and_decisions(
+    count: int, every: int, *, notice: str, decision: str, missing: int | None
+) -> list[dict[str, object]]:
+    """One subject per ``every`` days: a notice at 09:00, the decision at 10:00 (none for
+    subject ``missing``, whose decision comes without a notice)."""
+    rows: list[dict[str, object]] = []
+    start = date(2024, 1, 1)
+    for i in range(count):
+        subject = f"S{i:04d}"
+        if i != missing:
+            rows.append({"event_id": f"N{i:04d}", "subject_id": subject,
+                         "ts": _day(start, i * every), "type": notice})  # fmt: skip
+        rows.append({"event_id": f"D{i:04d}", "subject_id": subject,
+                     "ts": _day(start, i * every, 10), "type": decision})  # fmt: skip
+    return rows
+
+
+def _requests(kind: str, within_days: int, fail: bool) -> list[dict[str, object]]:
+    """Three requests answered in time; in the failing data the second one is answered late."""
+    start = date(2026, 3, 1)
+    late = within_days + 5
+    return [
+        {"request_id": f"R{i}", "ts": _day(start, 10 * i), "type": kind,
+         "answered_at": _day(start, 10 * i + (late if fail and i == 1 else 3))}
+        for i in range(3)
+    ]  # fmt: skip
+
+
+def _colorado(pack: str, folder: Path, fail: bool) -> None:
+    # a decision every 5 days for three years: the log covers 1096 days without a long gap
+    events = _notices_and_decisions(
+        222, 5, notice="admt_notice", decision="consequential_decision", missing=3 if fail else None
+    )
+    _csv(folder / "admt_events.csv", events)
+    _csv(folder / "decisions.csv", _decisions(fail))
+    _csv(folder / "requests.csv", _requests("correction_request", 30, fail))
+    _audit(
+        folder,
+        pack,
+        {
+            "admt_events": {"path": "admt_events.csv"},
+            "decisions": {
+                "path": "decisions.csv",
+                "columns": {"outcome": ADVERSE, "type": ADVERSE},
+            },
+            "requests": {"path": "requests.csv"},
+        },
+    )
+
+
+def _ccpa(pack: str, folder: Path, fail: bool) -> None:
+    events = _notices_and_decisions(
+        8, 1, notice="pre_use_notice", decision="significant_decision", missing=0 if fail else None
+    )
+    # S0005 opted out before its decision's day in the failing data, after it in the passing
+    opted_out = _day(date(2024, 1, 1), 4 if fail else 6)
+    ledger = [
+        {"subject_id": "S0005", "purpose": "admt", "granted_at": "", "withdrawn_at": opted_out,
+         "expires_at": ""},
+        {"subject_id": "S0006", "purpose": "marketing", "granted_at": "",
+         "withdrawn_at": _day(date(2024, 1, 1), 1), "expires_at": ""},
+    ]  # fmt: skip
+    _csv(folder / "admt_events.csv", events)
+    _csv(folder / "opt_out_ledger.csv", ledger)
+    _csv(folder / "requests.csv", _requests("admt_access_request", 45, fail))
+    _audit(
+        folder,
+        pack,
+        {
+            "admt_events": {"path": "admt_events.csv"},
+            "opt_out_ledger": {"path": "opt_out_ledger.csv"},
+            "requests": {"path": "requests.csv"},
+        },
+    )
+
+
+def _illinois(pack: str, folder: Path, fail: bool) -> None:
+    rng = random.Random(3773)
+    applicants = _applicants(fail, random.Random(1607))
+    _csv(folder / "applicants.csv", applicants)
+    areas = {"White": "604", "Black": "606"}
+    inputs = []
+    for row in applicants:
+        # failing: the home area is the race's area 9 times in 10; passing: drawn at random
+        tied = fail and rng.random() < 0.9
+        inputs.append(
+            {"applicant_id": row["applicant_id"], "sex": row["sex"],
+             "race_ethnicity": row["race_ethnicity"],
+             "years_experience": rng.randint(0, 20), "degree": rng.choice(["none", "bachelor"]),
+             "commute_km": round(rng.uniform(1, 40), 1),
+             "home_area": areas[str(row["race_ethnicity"])] if tied else rng.choice(["604", "606"])}
+        )  # fmt: skip
+    _csv(folder / "model_inputs.csv", inputs)
+    events = _notices_and_decisions(
+        20, 1, notice="ai_notice", decision="ai_decision", missing=7 if fail else None
+    )
+    _csv(folder / "hiring_events.csv", events)
+    _audit(
+        folder,
+        pack,
+        {
+            "applicants": {"path": "applicants.csv", "columns": {"prediction": "advanced"}},
+            "model_inputs": {"path": "model_inputs.csv"},
+            "hiring_events": {"path": "hiring_events.csv"},
+        },
+    )
+
+
+def _utah(pack: str, folder: Path, fail: bool) -> None:
+    chat = _chat(False)
+    answer = "Hello!" if fail else "No, I'm a virtual assistant, not a person."
+    chat += [
+        {"conversation_id": "Q1", "ts": "2025-03-09T10:00:00Z", "actor": "bot",
+         "type": "message", "text": "Hi, I'm the virtual assistant of the shop."},
+        {"conversation_id": "Q1", "ts": "2025-03-09T10:01:00Z", "actor": "customer",
+         "type": "message", "text": "Am I talking to a real person?"},
+        {"conversation_id": "Q1", "ts": "2025-03-09T10:01:05Z", "actor": "bot",
+         "type": "message", "text": answer},
+    ]  # fmt: skip
+    _jsonl(folder / "chat.jsonl", chat)
+    _jsonl(folder / "regulated_chat.jsonl", _chat(fail))
+    _audit(
+        folder,
+        pack,
+        {"chat": {"path": "chat.jsonl"}, "regulated_chat": {"path": "regulated_chat.jsonl"}},
+    )
+
+
+STATEMENT = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"
+
+
+def _ny(pack: str, folder: Path, fail: bool) -> None:
+    prices = []
+    for i in range(8):
+        personalized = i % 2 == 0
+        text = f"Your price: USD {3 + i}.50"
+        if personalized and not (fail and i == 4):
+            text += f". {STATEMENT.lower() if i == 2 else STATEMENT}"
+        prices.append({"event_id": f"P{i}", "personalized": str(personalized).lower(),
+                       "text": text})  # fmt: skip
+    _csv(folder / "prices_shown.csv", prices)
+    _audit(folder, pack, {"prices_shown": {"path": "prices_shown.csv"}})
+
+
+def _eu_deployer(pack: str, folder: Path, fail: bool) -> None:
+    events = _notices_and_decisions(
+        200, 1, notice="ai_notice", decision="ai_decision", missing=5 if fail else None
+    )
+    if fail:  # five days without log rows
+        gap = {f"S{i:04d}" for i in range(100, 105)}
+        events = [e for e in events if e["subject_id"] not in gap]
+    _csv(folder / "decision_events.csv", events)
+    _csv(folder / "decisions.csv", _decisions(fail))
+    _csv(folder / "explanation_requests.csv", _requests("explanation_request", 30, fail))
+    content = [
+        {"event_id": f"T{i}", "ai_generated": "true" if i % 2 else "false",
+         "ai_label": "false" if fail and i == 1 else ("true" if i % 2 else "false")}
+        for i in range(6)
+    ]  # fmt: skip
+    _csv(folder / "published_content.csv", content)
+    _audit(
+        folder,
+        pack,
+        {
+            "decision_events": {"path": "decision_events.csv"},
+            "decisions": {"path": "decisions.csv", "columns": {"outcome": ADVERSE}},
+            "system_logs": {"path": "decision_events.csv"},
+            "explanation_requests": {"path": "explanation_requests.csv"},
+            "published_content": {"path": "published_content.csv"},
+        },
+    )
+
+
 BUILDERS = {
     "nyc-ll144": _hiring,
     "eeoc-four-fifths": _hiring,
     "eu-ai-act-transparency": _eu_ai_act,
     "gdpr-consent": _gdpr,
     "customer-automation": _customer,
+    "colorado-sb26-189": _colorado,
+    "ccpa-admt": _ccpa,
+    "illinois-hb3773": _illinois,
+    "utah-ai-disclosure": _utah,
+    "ny-algorithmic-pricing": _ny,
+    "eu-ai-act-deployer": _eu_deployer,
 }
 
 
