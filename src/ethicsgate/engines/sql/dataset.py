@@ -381,7 +381,9 @@ class SQLDataset:
             if role not in binary_roles:
                 frame[role] = frame[role].astype(object)
         for name, column in (score_columns or {}).items():
-            if column.kind in ("gt", "ge", "bin"):
+            if column.kind in ("gt", "ge"):  # DuckDB's INTEGER
+                frame[name] = frame[name].astype("int32")
+            elif column.kind == "bin":
                 frame[name] = frame[name].astype("int64")
             else:
                 frame[name] = frame[name].astype("float64")
