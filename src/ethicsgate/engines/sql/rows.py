@@ -123,19 +123,22 @@ class SQLRows:
     ) -> VerdictCounts:
         """Count a verdict query's records and violations, list the first ``limit`` by id.
 
-        Two queries inside the database: the counts by reason, and the first ``limit``
-        violating records by id (``ORDER BY _id LIMIT``).
+        Two queries inside the database: the totals with the counts by reason (grouping
+        sets), and the first ``limit`` violating records by id (``ORDER BY _id LIMIT``).
 
         Raises:
             EvidenceError: two different rows share a record id.
         """
         bad = "_applies AND _reason IS NOT NULL"
-        counts = self.fetch(
-            f"WITH v AS ({sql}) SELECT count(*) FILTER (WHERE _applies), "
-            f"count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE _conflict), "
-            f"min(_id) FILTER (WHERE _conflict) FROM v"
-        )[0]
-        records, violations, conflicts, conflict_id = counts
+        # the totals and the violations by reason in one evaluation (grouping sets)
+        grouped = self.fetch(
+            f"WITH v AS ({sql}) SELECT GROUPING(_reason), _reason, "
+            f"count(*) FILTER (WHERE _applies), count(*) FILTER (WHERE {bad}), "
+            f"count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) "
+            "FROM v GROUP BY GROUPING SETS ((), (_reason))"
+        )
+        records, violations, conflicts, conflict_id = next(r[2:] for r in grouped if r[0] == 1)
+        by_reason = [(r[1], r[3]) for r in grouped if r[0] == 0 and r[3]]
         if conflicts:
             ev = self.evidence
             raise EvidenceError(
@@ -147,9 +150,6 @@ class SQLRows:
                 "once, but rows that share an id and differ are ambiguous; fix the data or map "
                 f"{id_role.name} to a unique id",
             )
-        by_reason = self.fetch(
-            f"WITH v AS ({sql}) SELECT _reason, count(*) FROM v WHERE {bad} GROUP BY _reason"
-        )
         columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
         listed_rows = self.fetch(
             f"WITH v AS ({sql}) SELECT {columns} FROM v WHERE {bad} ORDER BY _id LIMIT {int(limit)}"
