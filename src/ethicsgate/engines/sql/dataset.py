@@ -111,7 +111,7 @@ class SQLDataset:
     @property
     def format(self) -> DatasetFormat:
         """Return ``table`` or ``query`` (no file format)."""
-        return "table" if self.spec.table is not None else "query"  # type: ignore[return-value]
+        return "table" if self.spec.table is not None else "query"
 
     @property
     def files(self) -> list[Path]:
