@@ -62,6 +62,20 @@ class SQLRows:
     exprs: dict[Role, str] = field(default_factory=dict)
     kept: str = "true"
     dialect: PostgresDialect = field(default_factory=PostgresDialect)
+    #: Verdict queries already evaluated into a temporary table, by their SQL: the counts,
+    #: the listed findings and findings.parquet's batches read one evaluation.
+    _verdicts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _evaluated(self, sql: str) -> str:
+        """Return a temporary table holding the rows of verdict query ``sql`` (made once)."""
+        if sql not in self._verdicts:
+            name = f"{self.table}_v{len(self._verdicts)}"
+            try:
+                self.con.execute(sa.text(_escape(f"CREATE TEMP TABLE {name} AS {sql}")))
+            except sa_exc.DBAPIError as exc:
+                raise self.evidence.error(exc, what="evaluate a record rule") from None
+            self._verdicts[sql] = name
+        return self._verdicts[sql]
 
     @property
     def con(self) -> sa.Connection:
@@ -132,7 +146,7 @@ class SQLRows:
         bad = "_applies AND _reason IS NOT NULL"
         # the totals and the violations by reason in one evaluation (grouping sets)
         grouped = self.fetch(
-            f"WITH v AS ({sql}) SELECT GROUPING(_reason), _reason, "
+            f"WITH v AS (SELECT * FROM {self._evaluated(sql)}) SELECT GROUPING(_reason), _reason, "
             f"count(*) FILTER (WHERE _applies), count(*) FILTER (WHERE {bad}), "
             f"count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) "
             "FROM v GROUP BY GROUPING SETS ((), (_reason))"
@@ -152,7 +166,8 @@ class SQLRows:
             )
         columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
         listed_rows = self.fetch(
-            f"WITH v AS ({sql}) SELECT {columns} FROM v WHERE {bad} ORDER BY _id LIMIT {int(limit)}"
+            f"SELECT {columns} FROM {self._evaluated(sql)} AS v WHERE {bad} ORDER BY _id "
+            f"LIMIT {int(limit)}"
         )
         names = ["_id", "_reason", *fields]
         return VerdictCounts(
@@ -167,25 +182,32 @@ class SQLRows:
     def violation_batches(
         self, sql: str, fields: Sequence[str], *, batch_rows: int
     ) -> Iterator[list[Mapping[str, Any]]]:
-        """Yield every violating record by id, ``batch_rows`` at a time (a server-side cursor)."""
+        """Yield every violating record by id, ``batch_rows`` at a time.
+
+        A named (server-side) cursor in a transaction of its own: the database keeps the
+        result, the driver holds one batch, whatever the number of violations.
+        """
         columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
         query = (
-            f"WITH v AS ({sql}) SELECT {columns} FROM v "
+            f"SELECT {columns} FROM {self._evaluated(sql)} AS v "
             "WHERE _applies AND _reason IS NOT NULL ORDER BY _id"
         )
         names = ["_id", "_reason", *fields]
+        raw: Any = self.con.connection.dbapi_connection
         try:
-            result = self.con.execution_options(stream_results=True, yield_per=batch_rows).execute(
-                sa.text(_escape(query))
-            )
-            for part in result.partitions(batch_rows):
-                if part:
+            with raw.transaction(), raw.cursor(name=f"eg_findings_{next(_TABLES)}") as cursor:
+                cursor.execute(query)
+                while part := cursor.fetchmany(batch_rows):
                     yield [dict(zip(names, row, strict=True)) for row in part]
-        except sa_exc.DBAPIError as exc:
-            raise self.evidence.error(exc, what="list the findings") from None
+        except raw.Error as exc:  # the driver's own error, outside SQLAlchemy
+            wrapped = sa_exc.DBAPIError(query, None, exc)
+            raise self.evidence.error(wrapped, what="list the findings") from None
 
     def drop(self) -> None:
-        """Drop the temporary view and the table under it."""
+        """Drop the temporary view, the table under it and the evaluated verdicts."""
+        for name in self._verdicts.values():
+            self.con.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        self._verdicts.clear()
         self.con.execute(sa.text(f"DROP VIEW IF EXISTS {self.table}"))
         self.con.execute(sa.text(f"DROP TABLE IF EXISTS {self.table}_all"))
 
