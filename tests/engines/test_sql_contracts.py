@@ -96,3 +96,41 @@ def test_builtin_contracts_match_duckdb(
     duck_contracts = [_comparable(c.model_dump(mode="json")) for c in duck.contracts]
     assert pg_contracts == duck_contracts
     assert any(not e["success"] for c in duck_contracts for e in c["expectations"])
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+@pytest.mark.parametrize("which", ["plain", "edges"])
+def test_data_quality_rules_match_duckdb(
+    seed: int, which: str, pg_url: str, pg_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """A data_quality rule's expectations count alike: NaN, infinity, mixed value sets,
+    lookahead and digit patterns, mostly, a failing row count, duplicated ids."""
+    from tests.unit.engines.duckdb import test_contracts as reference
+
+    rows = reference._rows(60, seed) if which == "plain" else reference._edge_rows(80, seed)
+    expectations = reference.EXPECTATIONS if which == "plain" else reference.EDGES
+    (tmp_path / "policy.yaml").write_text(reference._policy(expectations))
+    (tmp_path / "data.csv").write_text(reference._csv(rows))
+    table = f"dq.{which}_{seed}"
+    load_table(pg_engine, tmp_path / "data.csv", table)
+    head = "schema_version: 1\nid: dq\npolicy: policy.yaml\nevidence:\n  predictions:\n"
+    (tmp_path / "files.yaml").write_text(head + "    path: data.csv\n")
+    (tmp_path / "tables.yaml").write_text(head + f"    table: {table}\n")
+
+    duck = run_audit(tmp_path / "files.yaml")
+    pg = run_audit(tmp_path / "tables.yaml", engine_target=pg_url)
+
+    assert {r.id: r.status for r in pg.rules} == {r.id: r.status for r in duck.rules}
+    (a,), (b,) = pg.contracts, duck.contracts
+    assert (a.success, a.rows) == (b.success, b.rows)
+    keep = ("expect", "column", "success", "rows", "missing", "unexpected", "masked")
+    assert [{k: getattr(e, k) for k in keep} for e in a.expectations] == [
+        {k: getattr(e, k) for k in keep} for e in b.expectations
+    ]
+    assert any(not e.success for e in b.expectations)
+    # examples: as many; the same ones where the order is defined (a table has no file order,
+    # so row-wise examples are the first failing values the database returns)
+    for e, d in zip(a.expectations, b.expectations, strict=True):
+        assert len(e.examples) == len(d.examples), e.expect
+        if e.expect in ("unique", "row_count_between"):
+            assert e.examples == d.examples

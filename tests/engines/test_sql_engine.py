@@ -326,3 +326,33 @@ def test_gate_runs_on_the_engine(tmp_path: Path, pg_url: str, compas_table: str)
     assert code == 1, stdout + stderr  # the blocking fpr-parity rule fails on COMPAS
     evidence = json.loads((out / "report.json").read_text())["audit"]["evidence"][0]
     assert evidence["table"]["table"] == compas_table
+
+
+def test_a_value_a_record_rule_cannot_read_names_value_count_and_column(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine
+) -> None:
+    log = tmp_path / "chat.csv"
+    log.write_text(
+        "conversation_id,ts,actor,type,text\n"
+        "c1,2025-03-01T10:00:00Z,bot,message,I am a virtual assistant\n"
+        "c1,not a time,customer,message,hello\n"
+        "c2,also not,customer,message,hi\n"
+        "c2,2025-03-01T11:00:00Z,bot,message,I am a chatbot\n"
+    )
+    load_table(pg_engine, log, "engine_tests.chat")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'schema_version: 1\nid: p\nversion: "1"\ntitle: t\nowner: o\nrules:\n'
+        "  - id: disclosure\n    kind: transparency\n    check: bot_disclosure\n"
+        "    dataset: chat\n"
+    )
+    path = tmp_path / "chat.yaml"
+    path.write_text(
+        "schema_version: 1\nid: chat\npolicy: policy.yaml\nevidence:\n  chat:\n"
+        "    table: engine_tests.chat\n"
+    )
+    out = tmp_path / "out"
+    code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(out))
+    assert code == 2 and not out.exists()
+    assert "'ts' is not a timestamp: found 'also not' (2 row(s)) in column \"ts\"" in stderr
+    assert "of table engine_tests.chat (engine" in stderr and "hint: use ISO 8601" in stderr

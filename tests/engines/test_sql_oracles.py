@@ -1,8 +1,8 @@
 """The record rules' oracle tests, run on PostgreSQL: the same randomized logs, the same loops.
 
 ``tests/unit/rules`` holds property tests comparing each record check (consent's as-of join,
-human hand-off's nearest human, bot disclosure, explanations, AI labels) with a plain-Python
-loop, on DuckDB. Here the same tests run with their evidence loaded into PostgreSQL tables and
+human hand-off's nearest human, bot disclosure, explanations, AI labels, human review and the
+review sample's md5 ranking) with a plain-Python loop, on DuckDB. Here the same tests run with their evidence loaded into PostgreSQL tables and
 read by the SQL engine: the as-of join's sorted-stream form, the struct emulation and the
 conflict tests must equal the same loops, ties and missing timestamps included.
 """
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests" / "unit" / "rules"))
 import logs_reference  # noqa: E402
 import test_consent_oracle  # noqa: E402
 import test_logchecks_oracle  # noqa: E402
+import test_oversight_oracle  # noqa: E402
 import test_transparency_oracle  # noqa: E402
 
 _COUNTER = iter(range(10**9))
@@ -71,7 +72,12 @@ def on_postgres(
         finally:
             engine.close()
 
-    for module in (test_consent_oracle, test_transparency_oracle, test_logchecks_oracle):
+    for module in (
+        test_consent_oracle,
+        test_oversight_oracle,
+        test_transparency_oracle,
+        test_logchecks_oracle,
+    ):
         monkeypatch.setattr(module, "run_rule", run_rule)
     with pg_engine.connect() as con:
         con.execute(sa.text("DROP SCHEMA IF EXISTS oracle CASCADE"))
@@ -85,6 +91,8 @@ ORACLES: dict[str, Callable[[], None]] = {
     "human_handoff": test_transparency_oracle.test_human_handoff_equals_reference,
     "decision_explained": test_transparency_oracle.test_decision_explained_equals_reference,
     "ai_content_labeled": test_transparency_oracle.test_ai_content_labeled_equals_reference,
+    "human_review_required": test_oversight_oracle.test_human_review_required_equals_reference,
+    "review_sampling": test_oversight_oracle.test_review_sampling_equals_reference,
     "notice_before_decision": test_logchecks_oracle.test_notice_before_decision_equals_reference,
     "opt_out_honored": test_logchecks_oracle.test_opt_out_honored_equals_reference,
     "request_answered": test_logchecks_oracle.test_request_answered_equals_reference,

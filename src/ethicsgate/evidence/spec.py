@@ -19,8 +19,9 @@ __all__ = [
 ]
 
 EvidenceFormat = Literal["csv", "parquet", "jsonl", "json"]
-#: What a dataset is read as: a file format, or ``arrow`` for in-memory evidence.
-DatasetFormat = EvidenceFormat | Literal["arrow"]
+#: What a dataset is read as: a file format, ``arrow`` for in-memory evidence, or ``table`` /
+#: ``query`` for evidence an engine reads where it lives (no files).
+DatasetFormat = EvidenceFormat | Literal["arrow", "table", "query"]
 #: A scalar reader option; lists and mappings of them are passed as DuckDB lists and structs.
 OptionValue = str | int | float | bool
 

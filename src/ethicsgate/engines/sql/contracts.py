@@ -7,8 +7,9 @@ parity tests hold this to: the same successes, counts and examples). Only failin
 for their examples; ids are checked by one GROUP BY. The first failing row is not located (a
 table has no row numbers): the message names the column and the table instead.
 
-``data_quality`` rules of the policy (Great Expectations' expectations) do not run here yet:
-they raise an error naming the engine and the way round.
+``data_quality`` rules of the policy run as SQL too (:func:`run_contract`): the same counts as
+the DuckDB engine's SQL validator; examples are the first failing values the database returns
+(a table has no file order), and ``regex`` is PostgreSQL's regular expression.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
-from ethicsgate.engines.sql.dialect import conflict_sql
+from ethicsgate.engines.sql.dialect import conflict_sql, translate_regex
 from ethicsgate.engines.sql.types import (
     BOOLEAN,
     JSON,
@@ -44,7 +45,7 @@ from ethicsgate.evidence.sql import sql_literal
 
 if TYPE_CHECKING:
     from ethicsgate.engines.sql.dataset import SQLDataset
-    from ethicsgate.policy.models import DataQualityRule
+    from ethicsgate.policy.models import DataQualityRule, Expectation
 
 __all__ = ["run_builtin_contract", "run_contract"]
 
@@ -360,19 +361,243 @@ def _result(
     )
 
 
+#: in_set and unique examples are read from at most this many failing rows, as on DuckDB.
+_EXAMPLE_ROWS = 100_000
+_MAX_DUPLICATES = 10_000
+_FLOATS = ("real", "double precision")
+
+
+@dataclass
+class _RuleTally:
+    rows: int = 0
+    missing: int = 0
+    unexpected: int = 0
+    examples: list[Any] = field(default_factory=list)
+
+
+def _missing_value(expr: str, kind: str) -> str:
+    """Return a condition true on missing values: NULL, or NaN (pandas reads it as missing)."""
+    if kind in _FLOATS or kind == "numeric":
+        return f"(({expr}) IS NULL OR ({expr}) = CAST('NaN' AS {kind}))"
+    return f"(({expr}) IS NULL)"
+
+
+def _text_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _in_set(value: str, kind: str, values: list[Any]) -> str:
+    """Return a condition true when a value is one of ``values``, compared as pandas' isin."""
+    numbers = [int(v) if isinstance(v, bool) else v for v in values if isinstance(v, (int, float))]
+    if kind in NUMERIC:
+        return f"{value} IN ({', '.join(map(repr, numbers))})" if numbers else "false"
+    if kind in BOOLEAN:
+        flags = sorted({"true" if n == 1 else "false" for n in numbers if n in (0, 1)})
+        return f"{value} IN ({', '.join(flags)})" if flags else "false"
+    allowed = ", ".join(sql_literal(_text_of(v)) for v in values)
+    text = text_sql(value, kind) if kind in JSON else f"CAST({value} AS text)"
+    return f"{text} IN ({allowed})"
+
+
+def _unexpected(exp: Expectation, expr: str, kind: str) -> str:
+    """Return a condition true on the rows that fail a row-wise expectation."""
+    value = f"({expr})"
+    missing = _missing_value(expr, kind)
+    if exp.expect == "not_null":
+        return missing
+    if exp.expect == "in_set":
+        test = _in_set(value, kind, list(exp.values or []))
+        return f"NOT {missing} AND NOT coalesce({test}, false)"
+    if exp.expect == "between":
+        parts = []
+        if exp.min is not None:
+            parts.append(f"{value} < {exp.min!r}")
+        if exp.max is not None:
+            parts.append(f"{value} > {exp.max!r}")
+        return f"NOT {missing} AND ({' OR '.join(parts) or 'false'})"
+    if exp.expect == "regex":
+        pattern = sql_literal(translate_regex(exp.pattern or ""))
+        text = text_sql(value, kind) if kind in JSON else f"CAST({value} AS text)"
+        return f"NOT {missing} AND NOT coalesce({text} ~ {pattern}, false)"
+    if exp.expect == "timestamp":
+        text = text_sql(value, kind) if kind in JSON else f"CAST({value} AS text)"
+        if kind in TIMES:
+            return "false"
+        return f"nullif(btrim({text}), '') IS NOT NULL AND pg_temp.eg_timestamptz({text}) IS NULL"
+    raise AssertionError(exp.expect)  # pragma: no cover
+
+
 def run_contract(
     evidence: SQLDataset, rule: DataQualityRule, *, guards: Sequence[str] = ()
 ) -> ContractResult:
-    """Raise: data_quality rules do not run on a database engine yet.
+    """Validate a table or query against a data_quality rule's expectations, in the database.
+
+    One scan counts every row-wise expectation; ``unique`` is one GROUP BY; failing
+    expectations then read their first distinct failing values (at most 100,000 rows) as
+    examples. ``regex`` is PostgreSQL's regular expression (POSIX ARE), which agrees
+    with Python's ``re.search`` on common patterns but not on all (lookahead, for one).
 
     Raises:
-        EvidenceError: always, naming the engine and the way round.
+        EvidenceError: a role's column or expression does not exist or does not evaluate,
+            ``between`` reads a column that is not numeric, or the table cannot be read.
     """
-    raise EvidenceError(
-        f"rule {rule.id!r}: data_quality expectations do not run on engine "
-        f"{evidence.engine.shown} yet (evidence {evidence.name!r}, {evidence.describe()})",
-        location=evidence.locate(evidence.where_key()),
-        hint="run this audit on DuckDB over an export of the table (Parquet), or check the "
-        "expectations with your warehouse's own tests; contracts: report (the built-in "
-        "checks) does run here",
+    available = evidence.columns()
+    exprs: dict[str, str] = {}
+    types: dict[str, str] = {}
+    for exp in rule.expectations:
+        if exp.column is not None and exp.column not in exprs:
+            exprs[exp.column], types[exp.column] = evidence.checked_expression(
+                exp.column, available
+            )
+    for exp in rule.expectations:
+        column = exp.column or ""
+        if exp.expect == "between" and types[column] not in NUMERIC:
+            mapped = column in evidence.spec.columns
+            raise EvidenceError(
+                f"evidence {evidence.name!r}: expect between needs numbers, but {column!r} "
+                f"({exprs[column]}) has type {types[column]}",
+                location=evidence.locate(("columns", column) if mapped else evidence.where_key()),
+                hint=f"map {column} to a numeric expression under columns, e.g. {column}: "
+                f'"CAST({column} AS double precision)", or use expect regex or in_set for text',
+            )
+    kept = evidence.checked_filter()
+    source = f"{evidence.source_sql()} AS _s"
+    conditions: dict[int, tuple[str, str]] = {}
+    for index, exp in enumerate(rule.expectations):
+        if exp.column is None or exp.expect == "unique":
+            continue
+        expr, kind = exprs[exp.column], types[exp.column]
+        conditions[index] = (_missing_value(expr, kind), _unexpected(exp, expr, kind))
+    aggregates = "".join(
+        f", count(*) FILTER (WHERE {m}), count(*) FILTER (WHERE {u})"
+        for m, u in conditions.values()
+    )
+    counts = evidence.fetch(f"SELECT count(*){aggregates} FROM {source} WHERE {kept}")[0]
+    rows = int(counts[0])
+    tallies: list[_RuleTally] = []
+    for index, exp in enumerate(rule.expectations):
+        if exp.expect == "unique":
+            tallies.append(_unique_values(evidence, exprs[exp.column or ""], kept, rule))
+        elif exp.expect == "row_count_between":
+            low = -math.inf if exp.min is None else exp.min
+            high = math.inf if exp.max is None else exp.max
+            outside = not low <= rows <= high
+            tallies.append(
+                _RuleTally(rows=rows, unexpected=int(outside), examples=[rows] if outside else [])
+            )
+        else:
+            at = 1 + 2 * list(conditions).index(index)
+            tally = _RuleTally(
+                rows=rows,
+                missing=0 if exp.expect == "not_null" else int(counts[at]),
+                unexpected=int(counts[at + 1]),
+            )
+            if tally.unexpected and rule.max_examples:
+                sql = (
+                    f"SELECT ({exprs[exp.column or '']}) FROM {source} WHERE ({kept}) AND "
+                    f"({conditions[index][1]}) LIMIT {_EXAMPLE_ROWS}"
+                )
+                for (value,) in evidence.fetch(sql):
+                    if len(tally.examples) >= rule.max_examples:
+                        break
+                    if value not in tally.examples:
+                        tally.examples.append(value)
+            tallies.append(tally)
+    results = [
+        _rule_result(rule, exp, tally, exprs, evidence.describe())
+        for exp, tally in zip(rule.expectations, tallies, strict=True)
+    ]
+    version = evidence.engine.server_version
+    return ContractResult(
+        rule_id=rule.id,
+        dataset=rule.dataset,
+        success=all(r.success for r in results),
+        rows=rows,
+        chunks=1,
+        engine=f"{evidence.engine.dialect_name} {version} (SQL, one scan)",
+        guards=list(guards),
+        expectations=results,
+    )
+
+
+def _unique_values(evidence: SQLDataset, expr: str, kept: str, rule: DataQualityRule) -> _RuleTally:
+    source = f"(SELECT ({expr}) AS v FROM {evidence.source_sql()} AS _s WHERE {kept}) AS _v"
+    groups = f"(SELECT v, count(*) AS n FROM {source} GROUP BY v HAVING count(*) > 1 OR v IS NULL)"
+    missing, dup_rows = evidence.fetch(
+        f"SELECT coalesce(sum(n) FILTER (WHERE v IS NULL), 0), "
+        f"coalesce(sum(n) FILTER (WHERE v IS NOT NULL AND n > 1), 0) FROM {groups} AS _g"
+    )[0]
+    total = evidence.fetch(f"SELECT count(*) FROM {source}")[0][0]
+    tally = _RuleTally(rows=int(total), missing=int(missing), unexpected=int(dup_rows))
+    if dup_rows:
+        dups = evidence.fetch(
+            f"SELECT v FROM {groups} AS _g WHERE v IS NOT NULL AND n > 1 "
+            f"ORDER BY n DESC, v LIMIT {min(_MAX_DUPLICATES, rule.max_examples)}"
+        )
+        tally.examples = [v for (v,) in dups]
+    return tally
+
+
+def _rule_result(
+    rule: DataQualityRule,
+    exp: Expectation,
+    tally: _RuleTally,
+    exprs: dict[str, str],
+    source: str,
+) -> ExpectationResult:
+    """Return one expectation's result, in the words the DuckDB engine uses."""
+    column = exp.column
+    if exp.expect == "row_count_between":
+        denominator, what, percent = 1, "row count", None
+        success = tally.unexpected == 0
+    else:
+        denominator = tally.rows if exp.expect == "not_null" else tally.rows - tally.missing
+        percent = 100.0 * tally.unexpected / denominator if denominator else None
+        met = 1.0 - tally.unexpected / denominator if denominator else 1.0
+        success = met >= exp.mostly - 1e-12
+        what = f"{column!r}"
+    safe = column is None or column in rule.safe_columns
+    examples = [_show(v, safe=safe) for v in tally.examples]
+    low = "-inf" if exp.min is None else f"{exp.min:g}"
+    high = "inf" if exp.max is None else f"{exp.max:g}"
+    if exp.expect == "row_count_between":
+        within = "is within" if success else "is not within"
+        message = f"row count {tally.rows:,} {within} [{low}, {high}]"
+    elif not tally.unexpected:
+        message = f"{exp.gx_expectation} on {what}: met by all {denominator:,} value(s)"
+    else:
+        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
+        message = (
+            f"{exp.gx_expectation} on {what}: {tally.unexpected:,} of {denominator:,} "
+            f"value(s) unexpected ({percent:.2f} %){shown}; in {source}"
+            + (f"; mostly {exp.mostly} {'met' if success else 'not met'}" if exp.mostly < 1 else "")
+        )
+    parameters: dict[str, Any] = {}
+    if exp.values is not None:
+        parameters["values"] = list(exp.values)
+    if exp.min is not None:
+        parameters["min"] = exp.min
+    if exp.max is not None:
+        parameters["max"] = exp.max
+    if exp.pattern is not None:
+        parameters["pattern"] = exp.pattern
+    if exp.mostly != 1.0:
+        parameters["mostly"] = exp.mostly
+    return ExpectationResult(
+        expect=exp.expect,
+        expectation=exp.gx_expectation,
+        column=column,
+        expression=exprs.get(column) if column else None,
+        parameters=parameters,
+        success=success,
+        rows=tally.rows,
+        missing=tally.missing,
+        unexpected=tally.unexpected,
+        unexpected_percent=None if percent is None or math.isnan(percent) else percent,
+        examples=examples,
+        masked=not safe,
+        location=None,
+        message=message,
     )

@@ -113,7 +113,7 @@ class SQLDataset:
     @property
     def format(self) -> DatasetFormat:
         """Return ``table`` or ``query`` (no file format)."""
-        return "table" if self.spec.table is not None else "query"  # type: ignore[return-value]
+        return "table" if self.spec.table is not None else "query"
 
     @property
     def files(self) -> list[Path]:
@@ -390,7 +390,9 @@ class SQLDataset:
             if role not in binary_roles:
                 frame[role] = frame[role].astype(object)
         for name, column in (score_columns or {}).items():
-            if column.kind in ("gt", "ge", "bin"):
+            if column.kind in ("gt", "ge"):  # DuckDB's INTEGER
+                frame[name] = frame[name].astype("int32")
+            elif column.kind == "bin":
                 frame[name] = frame[name].astype("int64")
             else:
                 frame[name] = frame[name].astype("float64")

@@ -62,6 +62,20 @@ class SQLRows:
     exprs: dict[Role, str] = field(default_factory=dict)
     kept: str = "true"
     dialect: PostgresDialect = field(default_factory=PostgresDialect)
+    #: Verdict queries already evaluated into a temporary table, by their SQL: the counts,
+    #: the listed findings and findings.parquet's batches read one evaluation.
+    _verdicts: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _evaluated(self, sql: str) -> str:
+        """Return a temporary table holding the rows of verdict query ``sql`` (made once)."""
+        if sql not in self._verdicts:
+            name = f"{self.table}_v{len(self._verdicts)}"
+            try:
+                self.con.execute(sa.text(_escape(f"CREATE TEMP TABLE {name} AS {sql}")))
+            except sa_exc.DBAPIError as exc:
+                raise self.evidence.error(exc, what="evaluate a record rule") from None
+            self._verdicts[sql] = name
+        return self._verdicts[sql]
 
     @property
     def con(self) -> sa.Connection:
@@ -123,19 +137,22 @@ class SQLRows:
     ) -> VerdictCounts:
         """Count a verdict query's records and violations, list the first ``limit`` by id.
 
-        Two queries inside the database: the counts by reason, and the first ``limit``
-        violating records by id (``ORDER BY _id LIMIT``).
+        Two queries inside the database: the totals with the counts by reason (grouping
+        sets), and the first ``limit`` violating records by id (``ORDER BY _id LIMIT``).
 
         Raises:
             EvidenceError: two different rows share a record id.
         """
         bad = "_applies AND _reason IS NOT NULL"
-        counts = self.fetch(
-            f"WITH v AS ({sql}) SELECT count(*) FILTER (WHERE _applies), "
-            f"count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE _conflict), "
-            f"min(_id) FILTER (WHERE _conflict) FROM v"
-        )[0]
-        records, violations, conflicts, conflict_id = counts
+        # the totals and the violations by reason in one evaluation (grouping sets)
+        grouped = self.fetch(
+            f"WITH v AS (SELECT * FROM {self._evaluated(sql)}) SELECT GROUPING(_reason), _reason, "
+            f"count(*) FILTER (WHERE _applies), count(*) FILTER (WHERE {bad}), "
+            f"count(*) FILTER (WHERE _conflict), min(_id) FILTER (WHERE _conflict) "
+            "FROM v GROUP BY GROUPING SETS ((), (_reason))"
+        )
+        records, violations, conflicts, conflict_id = next(r[2:] for r in grouped if r[0] == 1)
+        by_reason = [(r[1], r[3]) for r in grouped if r[0] == 0 and r[3]]
         if conflicts:
             ev = self.evidence
             raise EvidenceError(
@@ -147,12 +164,10 @@ class SQLRows:
                 "once, but rows that share an id and differ are ambiguous; fix the data or map "
                 f"{id_role.name} to a unique id",
             )
-        by_reason = self.fetch(
-            f"WITH v AS ({sql}) SELECT _reason, count(*) FROM v WHERE {bad} GROUP BY _reason"
-        )
         columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
         listed_rows = self.fetch(
-            f"WITH v AS ({sql}) SELECT {columns} FROM v WHERE {bad} ORDER BY _id LIMIT {int(limit)}"
+            f"SELECT {columns} FROM {self._evaluated(sql)} AS v WHERE {bad} ORDER BY _id "
+            f"LIMIT {int(limit)}"
         )
         names = ["_id", "_reason", *fields]
         return VerdictCounts(
@@ -167,26 +182,34 @@ class SQLRows:
     def violation_batches(
         self, sql: str, fields: Sequence[str], *, batch_rows: int
     ) -> Iterator[list[Mapping[str, Any]]]:
-        """Yield every violating record by id, ``batch_rows`` at a time (a server-side cursor)."""
+        """Yield every violating record by id, ``batch_rows`` at a time.
+
+        A named (server-side) cursor in a transaction of its own: the database keeps the
+        result, the driver holds one batch, whatever the number of violations.
+        """
         columns = ", ".join(["_id", "_reason", *(quote_ident(f) for f in fields)])
         query = (
-            f"WITH v AS ({sql}) SELECT {columns} FROM v "
+            f"SELECT {columns} FROM {self._evaluated(sql)} AS v "
             "WHERE _applies AND _reason IS NOT NULL ORDER BY _id"
         )
         names = ["_id", "_reason", *fields]
+        raw: Any = self.con.connection.dbapi_connection
         try:
-            result = self.con.execution_options(stream_results=True, yield_per=batch_rows).execute(
-                sa.text(_escape(query))
-            )
-            for part in result.partitions(batch_rows):
-                if part:
+            with raw.transaction(), raw.cursor(name=f"eg_findings_{next(_TABLES)}") as cursor:
+                cursor.execute(query)
+                while part := cursor.fetchmany(batch_rows):
                     yield [dict(zip(names, row, strict=True)) for row in part]
-        except sa_exc.DBAPIError as exc:
-            raise self.evidence.error(exc, what="list the findings") from None
+        except raw.Error as exc:  # the driver's own error, outside SQLAlchemy
+            wrapped = sa_exc.DBAPIError(query, None, exc)
+            raise self.evidence.error(wrapped, what="list the findings") from None
 
     def drop(self) -> None:
-        """Drop the temporary table."""
-        self.con.execute(sa.text(f"DROP TABLE IF EXISTS {self.table}"))
+        """Drop the temporary view, the table under it and the evaluated verdicts."""
+        for name in self._verdicts.values():
+            self.con.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        self._verdicts.clear()
+        self.con.execute(sa.text(f"DROP VIEW IF EXISTS {self.table}"))
+        self.con.execute(sa.text(f"DROP TABLE IF EXISTS {self.table}_all"))
 
 
 def _role_location(evidence: SQLDataset, name: str) -> Any:
@@ -232,45 +255,80 @@ def read_rows(evidence: SQLDataset, roles: Sequence[Role]) -> SQLRows:
             )
         typed[role] = converted
     kept = evidence.checked_filter()
+    checks = _value_checks(unique, exprs, types, typed)
     table = f"_eg_rows_{next(_TABLES)}"
-    select = ", ".join(f"{typed[r]} AS {r.column}" for r in unique) or "1 AS _one"
+    columns = [f"{typed[r]} AS {r.column}" for r in unique] or ["1 AS _one"]
+    names = [r.column for r in unique] or ["_one"]
+    # one pass over the source: every row (filtered ones flagged), and per value check the
+    # rows that fail it with their value as written; the counts come from this table
+    columns.append(f"{kept} AS _eg_kept")
+    for i, (_, bad, _, _) in enumerate(checks):
+        columns.append(
+            f"CASE WHEN ({bad}) THEN CAST(({exprs[checks[i][0]]}) AS text) END AS _eg_v{i}"
+        )
+        columns.append(f"coalesce(({bad}), false) AS _eg_b{i}")
+    source = f"{table}_all"
     try:
         evidence.con.execute(
             sa.text(
                 _escape(
-                    f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {evidence.source_sql()} "
-                    f"AS _s WHERE {kept}"
+                    f"CREATE TEMP TABLE {source} AS SELECT {', '.join(columns)} "
+                    f"FROM {evidence.source_sql()} AS _s"
                 )
+            )
+        )
+        evidence.con.execute(
+            sa.text(
+                f"CREATE TEMP VIEW {table} AS SELECT {', '.join(names)} FROM {source} "
+                "WHERE _eg_kept"
             )
         )
     except sa_exc.DBAPIError as exc:
         raise evidence.error(exc, what="read the evidence's rows") from None
+    tallies = "".join(
+        f", count(*) FILTER (WHERE _eg_kept AND _eg_b{i}), "
+        f"min(_eg_v{i}) FILTER (WHERE _eg_kept AND _eg_b{i})"
+        for i in range(len(checks))
+    )
     counted = evidence.fetch(
-        f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM {evidence.source_sql()} "
-        "AS _s)"
+        f"SELECT count(*), count(*) FILTER (WHERE _eg_kept){tallies} FROM {source}"
     )[0]
     result = SQLRows(
         evidence=evidence,
         table=table,
         roles=unique,
-        rows_read=int(counted[1]),
-        rows=int(counted[0]),
+        rows_read=int(counted[0]),
+        rows=int(counted[1]),
         types=types,
         typed=typed,
         exprs=exprs,
         kept=kept,
     )
-    _check_values(result)
+    for i, (role, _, what, hint) in enumerate(checks):
+        n, value = counted[2 + 2 * i], counted[3 + 2 * i]
+        if n:
+            raise EvidenceError(
+                f"evidence {evidence.name!r}: {role.name!r} {what}: found "
+                f"{'NULL (missing)' if value is None else repr(value)} ({int(n):,} row(s)) in "
+                f"column {exprs[role]} of {evidence.describe()} (engine {evidence.engine.shown})",
+                location=_role_location(evidence, role.name),
+                hint=hint,
+            )
     return result
 
 
-def _check_values(t: SQLRows) -> None:
-    """Raise for values the conversion turned into NULL, unknown actors, missing text."""
-    ev = t.evidence
-    checks: list[tuple[Role, str, str, str]] = []  # role, bad condition over source, what, hint
+def _value_checks(
+    roles: list[Role], exprs: dict[Role, str], types: dict[Role, str], typed: dict[Role, str]
+) -> list[tuple[Role, str, str, str]]:
+    """Return per role what the reader refuses: (role, condition over the source, what, hint).
+
+    Values the conversion turned into NULL (a timestamp, number or flag that does not parse),
+    actors outside the vocabulary, missing required text.
+    """
+    checks: list[tuple[Role, str, str, str]] = []
     actors = ", ".join(sql_literal(a) for a in ACTORS)
-    for role in t.roles:
-        expr, base, typed = t.exprs[role], t.types[role], t.typed[role]
+    for role in roles:
+        expr, base, value = exprs[role], types[role], typed[role]
         if base in TEXT or base in JSON:
             text = f"nullif(btrim({text_sql(expr, base)}), '')"
         else:
@@ -282,7 +340,7 @@ def _check_values(t: SQLRows) -> None:
                     "use ISO 8601, e.g. 2025-03-01T10:00:00+01:00 (without an offset, UTC is "
                     "assumed); " + hint
                 )
-            bad = f"{text} IS NOT NULL AND ({typed}) IS NULL"
+            bad = f"{text} IS NOT NULL AND ({value}) IS NULL"
             if role.kind in ("flag", "flag_or_false"):
                 lenient = flag_sql(expr, base, "NULL") or "NULL"
                 bad = f"{text} IS NOT NULL AND ({lenient}) IS NULL"
@@ -291,7 +349,7 @@ def _check_values(t: SQLRows) -> None:
             checks.append(
                 (
                     role,
-                    f"({typed}) IS NULL OR ({typed}) NOT IN ({actors})",
+                    f"({value}) IS NULL OR ({value}) NOT IN ({actors})",
                     f"is not one of {', '.join(ACTORS)}",
                     f'map other values under columns.{role.name}, e.g. {role.name}: "CASE '
                     f"{role.name} WHEN 'agent' THEN 'human' ELSE {role.name} END\", or exclude "
@@ -302,28 +360,10 @@ def _check_values(t: SQLRows) -> None:
             checks.append(
                 (
                     role,
-                    f"({typed}) IS NULL",
+                    f"({value}) IS NULL",
                     "is missing",
                     f"every row needs a {role.name}; fix the data or exclude such rows with a "
                     "filter in the audit spec",
                 )
             )
-    if not checks:
-        return
-    counts = ", ".join(f"count(*) FILTER (WHERE {bad})" for _, bad, _, _ in checks)
-    found = ev.fetch(f"SELECT {counts} FROM {ev.source_sql()} AS _s WHERE {t.kept}")[0]
-    for (role, bad, what, hint), n in zip(checks, found, strict=True):
-        if not n:
-            continue
-        sample = ev.fetch(
-            f"SELECT CAST(({t.exprs[role]}) AS text) FROM {ev.source_sql()} AS _s "
-            f"WHERE ({t.kept}) AND ({bad}) LIMIT 1"
-        )
-        value = sample[0][0] if sample else None
-        raise EvidenceError(
-            f"evidence {ev.name!r}: {role.name!r} {what}: found "
-            f"{'NULL (missing)' if value is None else repr(value)} ({int(n):,} row(s)) in "
-            f"column {t.exprs[role]} of {ev.describe()} (engine {ev.engine.shown})",
-            location=_role_location(ev, role.name),
-            hint=hint,
-        )
+    return checks
