@@ -93,6 +93,10 @@ def run_contract(
         EvidenceError: a role's column or expression does not exist or does not evaluate, or
             the files cannot be read (located in the audit spec).
     """
+    # values are checked as written: yes/no is not 0/1 even where the CSV sniffer says BOOLEAN
+    evidence.read_words_as_written(
+        [evidence.spec.columns.get(e.column, e.column) for e in rule.expectations if e.column]
+    )
     available = evidence.columns()
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}

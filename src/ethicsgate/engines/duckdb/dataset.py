@@ -396,6 +396,28 @@ class DuckDBDataset:
                 day = f"CAST(date_trunc('week', {day}) AS DATE)"
         return raw, "CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)"
 
+    def read_words_as_written(self, names: Sequence[str]) -> bool:
+        """Re-read CSV columns the sniffer made BOOLEAN from words (yes/no, t/f) as text.
+
+        For data contracts: ``in_set: [0, 1]`` must not pass ``yes``/``no`` because DuckDB's CSV
+        sniffer read them as true/false. Columns written ``true``/``false`` stay BOOLEAN (pandas,
+        which Great Expectations reads, makes booleans of those too). True if any was re-read.
+        """
+        if self.format != "csv":
+            return False
+        kinds = dict(self.columns())
+        changed = False
+        for name in names:
+            if kinds.get(name) != "BOOLEAN" or name in self._text_columns:
+                continue
+            self._text_columns.add(name)
+            words = {v.strip().lower() for v in self._distinct_text(quote_ident(name), limit=8)}
+            if words <= {"true", "false"}:
+                self._text_columns.discard(name)
+            else:
+                changed = True
+        return changed
+
     def _read_as_written(self, expr: str, kind: str, available: list[tuple[str, str]]) -> bool:
         """Read a CSV column as text when the sniffer made booleans of it; True if it did.
 

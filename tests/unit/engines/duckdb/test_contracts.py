@@ -313,3 +313,31 @@ def test_between_on_text_is_exit_2_never_a_silent_pass(make_audit: Callable[...,
     assert result.exit_code == 2
     assert "expect between needs numbers, but 'email'" in result.stderr
     assert "audit.yaml:" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("values", "passes"),
+    [
+        (["yes", "no", "yes", "no"], False),  # DuckDB's sniffer says BOOLEAN; as written: words
+        (["t", "f", "t", "f"], False),
+        (["true", "false", "true", "false"], True),  # pandas reads these as booleans too
+        ([1, 0, 1, 0], True),
+    ],
+)
+def test_in_set_0_1_checks_values_as_written_on_both_validators(
+    make_audit: Callable[..., Path], values: list[object], passes: bool
+) -> None:
+    """yes/no is not 0/1, although DuckDB's CSV sniffer reads it as true/false (#22 item 8)."""
+    rows = [
+        {"id": i, "group": "ab"[i % 2], "label": 1, "prediction": v, "email": "a@x.org",
+         "ts": "2025-01-01T10:00:00Z", "age": 30}
+        for i, v in enumerate(values)
+    ]  # fmt: skip
+    spec = make_audit(
+        _csv(rows), policy=_policy("      - {expect: in_set, column: prediction, values: [0, 1]}")
+    )
+    for validator in ("duckdb", "great_expectations"):
+        result = _contract(spec, 1000, validator)  # type: ignore[arg-type]
+        (expectation,) = result.expectations
+        assert expectation.success is passes, (validator, values)
+        assert expectation.unexpected == (0 if passes else len(values))
