@@ -440,3 +440,30 @@ def test_windowed_audit_with_drift_is_the_same_on_spark(
     assert len(windows) == {"month": 12, "week": 53}[every]
     if every == "month":
         assert [d.after for d in spark.rules[0].drift] == ["2026-09"]
+
+
+def test_in_memory_evidence_counts_as_duckdb_counts_it(engine: Any) -> None:
+    import pyarrow.csv as pacsv
+
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.evidence.spec import MemoryEvidenceSpec
+
+    table = pacsv.read_csv(ROOT / "examples" / "data" / "compas_for_aequitas.csv")
+    spec = MemoryEvidenceSpec(
+        path="compas.arrow",
+        data=table,
+        kind="pyarrow.Table",
+        columns={"label": "label_value", "prediction": "score"},
+    )
+    frames = []
+    with DuckDBEngine() as duck:
+        for reader in (duck, engine):
+            opened = reader.open("frame", spec, base_dir=ROOT, locate=lambda loc: None)
+            frames.append(
+                opened.grouped_counts(
+                    roles=["race", "label", "prediction"], binary_roles=["label", "prediction"]
+                ).frame
+            )
+            assert opened.digests()[0].kind == "arrow-ipc-sha256"
+    assert frames[1].to_dict("records") == frames[0].to_dict("records")
+    assert [str(t) for t in frames[1].dtypes] == [str(t) for t in frames[0].dtypes]

@@ -71,21 +71,19 @@ class SparkDialect:
     def unique_records(
         self, table: str, key: str, values: Sequence[tuple[str, str]], *, where: str = "true"
     ) -> str:
-        """Return one row per id with ``_conflict``; only repeated ids are aggregated."""
+        """Return one row per id with ``_conflict``: one hash aggregation over the ids.
+
+        Unlike DuckDB (where aggregating only the repeated ids is cheaper), Spark pays for each
+        shuffle: one ``GROUP BY`` of every row (partial aggregation on each executor) costs
+        about half of finding the repeated ids and joining them back twice (measured on
+        10^6 events). A lone row's ``min`` is its value and it never conflicts.
+        """
         scope = f"({where}) AND {key} IS NOT NULL"
-        plain = ", ".join(f"{col} AS {alias}" for col, alias in values)
-        grouped = ", ".join(f"min({col}) AS {alias}" for col, alias in values)
+        grouped = "".join(f", min({col}) AS {alias}" for col, alias in values)
         conflict = conflict_sql([col for col, _ in values])
         return f"""
-        SELECT * FROM (
-          WITH repeated AS (
-            SELECT {key} AS _key FROM {table} WHERE {scope} GROUP BY {key} HAVING count(*) > 1)
-          SELECT {key} AS _id{", " + plain if plain else ""}, false AS _conflict
-          FROM {table} LEFT ANTI JOIN repeated ON {key} = repeated._key WHERE {scope}
-          UNION ALL
-          SELECT {key} AS _id{", " + grouped if grouped else ""}, ({conflict}) AS _conflict
-          FROM {table} LEFT SEMI JOIN repeated ON {key} = repeated._key WHERE {scope}
-          GROUP BY {key})"""
+        SELECT {key} AS _id{grouped}, (count(*) > 1 AND ({conflict})) AS _conflict
+        FROM {table} WHERE {scope} GROUP BY {key}"""
 
     def asof_left_join(
         self, left: str, right: str, *, equal: Sequence[tuple[str, str]], on: str

@@ -229,12 +229,12 @@ class SparkRows:
 
 
 def _ntz(frame: DataFrame) -> DataFrame:
-    """Return ``frame`` with its top-level instants as UTC wall times (``TIMESTAMP_NTZ``).
+    """Return ``frame`` with its instants as UTC wall times (``TIMESTAMP_NTZ``), nested too.
 
     PySpark turns an instant into a naive datetime in the *Python process's* time zone; the
-    UTC wall time read back as naive and marked UTC is the same instant whatever that zone.
-    Timestamps inside structs (the listed findings) are cast the same way by :func:`_plain`'s
-    caller: the struct fields are cast in SQL below.
+    UTC wall time read back as naive and marked UTC (:func:`_plain`) is the same instant
+    whatever that zone. Timestamps inside structs and arrays (the listed findings) are cast by
+    the same ``CAST`` to a struct type with ``TIMESTAMP_NTZ`` fields.
     """
     from pyspark.sql.types import ArrayType, StructType, TimestampType
 
