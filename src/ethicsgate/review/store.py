@@ -87,15 +87,24 @@ items_t = sa.Table(
     sa.Column("created_at", sa.String(32)),
     sa.Column("due_at", sa.String(32)),
 )
+
+
+def _entry_columns() -> list[sa.Column[Any]]:
+    """Return the columns a log entry has, chained or staged (new objects for each table)."""
+    return [
+        sa.Column("at", sa.String(32)),
+        sa.Column("actor", sa.String(128)),
+        sa.Column("action", sa.String(16)),
+        sa.Column("item_id", sa.Integer),
+        sa.Column("data", sa.Text),
+    ]
+
+
 log_t = sa.Table(
     "review_log",
     _meta,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("at", sa.String(32)),
-    sa.Column("actor", sa.String(128)),
-    sa.Column("action", sa.String(16)),
-    sa.Column("item_id", sa.Integer),
-    sa.Column("data", sa.Text),
+    *_entry_columns(),
     sa.Column("prev_hash", sa.String(64)),
     sa.Column("hash", sa.String(64)),
 )
@@ -103,11 +112,7 @@ staged_t = sa.Table(
     "review_log_staged",
     _meta,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.String(32)),
-    sa.Column("actor", sa.String(128)),
-    sa.Column("action", sa.String(16)),
-    sa.Column("item_id", sa.Integer),
-    sa.Column("data", sa.Text),
+    *_entry_columns(),
     sa.Column("hash", sa.String(64)),
 )
 head_t = sa.Table(

@@ -35,7 +35,6 @@ from ethicsgate.engines.duckdb.contracts import (
     _literal,
     _locate_all,
     _quiet_gx,
-    _show,
     _Tally,
     _Validator,
 )
@@ -43,10 +42,12 @@ from ethicsgate.engines.duckdb.dialect import conflict_sql
 from ethicsgate.engines.duckdb.rows import convert_sql
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC, TIMES
+from ethicsgate.evidence.builtin import MAX_EXAMPLES as _MAX_EXAMPLES
+from ethicsgate.evidence.builtin import REQUIRES as _REQUIRES
+from ethicsgate.evidence.builtin import builtin_result
 from ethicsgate.evidence.contracts import (
     BuiltinCheck,
     ContractResult,
-    ExpectationResult,
     builtin_rule_id,
 )
 from ethicsgate.evidence.roles import ACTORS, RoleKind
@@ -58,20 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["run_builtin_contract"]
 
 #: What each built-in expectation requires of a value, in the words of the report.
-_REQUIRES: dict[str, str] = {
-    "exists": "the column or expression exists",
-    "binary": "0/1 or true/false",
-    "finite": "a finite number (not missing, NaN or infinite)",
-    "number": "a number (or missing)",
-    "timestamp": "a timestamp, ISO 8601 (or missing)",
-    "flag": "true/false, 1/0 or yes/no (or missing)",
-    "actor": f"one of {', '.join(ACTORS)}",
-    "present": "present (not missing)",
-    "unique_id": "an id naming one record (rows that share it are the same record)",
-}
 #: Roles whose failing values are codes, not personal data: shown as they are.
-_SAFE_KINDS = ("binary", "flag", "actor")
-_MAX_EXAMPLES = 5
 _NULL_TYPE = '"NULL"'
 
 
@@ -243,11 +231,11 @@ def run_builtin_contract(
         if check.expect != "exists" and index not in runnable:
             continue  # a role it reads does not exist: that expectation failed and guards it
         results.append(
-            _result(
+            builtin_result(
                 check,
                 tallies[index],
                 exprs,
-                types,
+                note=_type_note(check, types.get(check.column, "")),
                 location=locations.get(index),
                 problem=problems.get(check.column),
                 where=str(evidence.locate(_spec_key(evidence, check.column))),
@@ -355,85 +343,3 @@ def _unique_ids(
         _keep(tally, validator.unique(frame, _MAX_EXAMPLES), _MAX_EXAMPLES)
     literals = ", ".join(_literal(v) for v in ids[:10_000])
     return tally, f"coalesce({scope}, false) AND ({key}) IN ({literals})"
-
-
-def _result(
-    check: BuiltinCheck,
-    tally: _Tally,
-    exprs: dict[str, str],
-    types: dict[str, str],
-    *,
-    location: str | None,
-    problem: str | None,
-    where: str,
-) -> ExpectationResult:
-    column = check.column
-    requires = _REQUIRES[check.expect]
-    rules = ", ".join(check.guards)
-    parameters: dict[str, Any] = {"requires": requires}
-    if check.scope:
-        parameters["scope"] = " and ".join(
-            f"{s.role} in [{', '.join(s.values)}]" if s.kind == "text" else f"{s.role} is true"
-            for s in check.scope
-        )
-    if check.expect == "exists":
-        success = tally.unexpected == 0
-        gx_name = "expect_column_to_exist"
-        message = (
-            f"{gx_name} on {column!r}: exists ({exprs[column]})"
-            if success
-            else f"{gx_name} on {column!r}: {problem}; needed by {rules}"
-        )
-        return ExpectationResult(
-            expect="exists",
-            expectation=gx_name,
-            column=column,
-            expression=exprs.get(column),
-            parameters=parameters,
-            success=success,
-            rows=0,
-            unexpected=tally.unexpected,
-            unexpected_percent=None,
-            masked=False,
-            location=None if success else where,
-            message=message,
-            guards=list(check.guards),
-        )
-    gx_name = (
-        "expect_column_values_to_be_unique"
-        if check.expect == "unique_id"
-        else "expect_column_values_to_be_in_set"
-    )
-    safe = check.expect in _SAFE_KINDS
-    examples = [_show(v, safe=safe) for v in tally.examples]
-    denominator = tally.rows
-    percent = 100.0 * tally.unexpected / denominator if denominator else None
-    success = tally.unexpected == 0
-    what = f"{column!r} must be {requires}"
-    if success:
-        message = f"{gx_name} on {column!r}: met by all {denominator:,} value(s) ({requires})"
-    else:
-        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
-        note = _type_note(check, types.get(column, ""))
-        message = (
-            f"{gx_name} on {column!r}: {tally.unexpected:,} of {denominator:,} row(s) "
-            f"unexpected ({percent:.2f} %){shown}: {what}{note}"
-            + (f"; first at {location}" if location else "")
-            + f"; column {exprs[column]}; needed by {rules}"
-        )
-    return ExpectationResult(
-        expect=check.expect,
-        expectation=gx_name,
-        column=column,
-        expression=exprs.get(column),
-        parameters=parameters,
-        success=success,
-        rows=tally.rows,
-        unexpected=tally.unexpected,
-        unexpected_percent=percent,
-        examples=examples,
-        masked=not safe,
-        location=location,
-        message=message,
-        guards=list(check.guards),
-    )

@@ -41,6 +41,8 @@ import duckdb
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.builtin import Tally
+from ethicsgate.evidence.builtin import show_value as _show
 from ethicsgate.evidence.contracts import ContractResult, ExpectationResult
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 from ethicsgate.policy.models import DataQualityRule, Expectation
@@ -64,13 +66,10 @@ _MAX_DUPLICATES = 10_000
 
 
 @dataclass
-class _Tally:
+class _Tally(Tally):
     """Counts of one expectation summed over chunks."""
 
-    rows: int = 0
     missing: int = 0
-    unexpected: int = 0
-    examples: list[Any] = field(default_factory=list)
     #: unique: the duplicated values found (the most frequent, at most _MAX_DUPLICATES)
     duplicates: list[Any] = field(default_factory=list)
 
@@ -724,23 +723,3 @@ def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def _show(value: Any, *, safe: bool) -> str:
-    """Return a failing value for the report: as is when safe, else only its type and length.
-
-    A hash would let a reader confirm a guessed value (a birth date, a postcode), so masked
-    values keep only their shape; the location names the row for those allowed to look.
-    """
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NULL (missing)"
-    if safe:
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-    if isinstance(value, str):
-        return f"<masked text, {len(value)} chars>"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "<masked number>"
-    return f"<masked {type(value).__name__}>"

@@ -10,19 +10,20 @@ differ fail ``expect_column_values_to_be_unique``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ethicsgate.engines.spark.dialect import conflict_sql
 from ethicsgate.engines.spark.failures import SPARK_ERRORS, local_path
 from ethicsgate.engines.spark.rows import convert_sql
 from ethicsgate.engines.spark.sqltext import NUMERIC, TIMES, base_type, binary_sql, first_line
+from ethicsgate.evidence.builtin import MAX_EXAMPLES as _MAX_EXAMPLES
+from ethicsgate.evidence.builtin import REQUIRES as _REQUIRES
+from ethicsgate.evidence.builtin import Tally as _Tally
+from ethicsgate.evidence.builtin import builtin_result
 from ethicsgate.evidence.contracts import (
     BuiltinCheck,
     ContractResult,
-    ExpectationResult,
     builtin_rule_id,
 )
 from ethicsgate.evidence.roles import ACTORS, RoleKind
@@ -33,27 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["run_builtin_contract"]
 
-_REQUIRES: dict[str, str] = {
-    "exists": "the column or expression exists",
-    "binary": "0/1 or true/false",
-    "finite": "a finite number (not missing, NaN or infinite)",
-    "number": "a number (or missing)",
-    "timestamp": "a timestamp, ISO 8601 (or missing)",
-    "flag": "true/false, 1/0 or yes/no (or missing)",
-    "actor": f"one of {', '.join(ACTORS)}",
-    "present": "present (not missing)",
-    "unique_id": "an id naming one record (rows that share it are the same record)",
-}
-_SAFE_KINDS = ("binary", "flag", "actor")
-_MAX_EXAMPLES = 5
 _MAX_DUPLICATES = 10_000
-
-
-@dataclass
-class _Tally:
-    rows: int = 0
-    unexpected: int = 0
-    examples: list[Any] = field(default_factory=list)
 
 
 def _typed(kind: RoleKind, expr: str, base: str) -> str:
@@ -163,11 +144,12 @@ def run_builtin_contract(evidence: SparkDataset, checks: Sequence[BuiltinCheck])
         if check.expect != "exists" and index not in runnable:
             continue
         results.append(
-            _result(
+            builtin_result(
                 check,
                 tallies[index],
                 exprs,
-                types,
+                note=_type_note(check, types.get(check.column, "")),
+                located="in",
                 location=locations.get(index),
                 problem=problems.get(check.column),
                 where=str(evidence.locate(_spec_key(evidence, check.column))),
@@ -292,99 +274,3 @@ def _locate(evidence: SparkDataset, bad: str, kept: str) -> str | None:
     if not found or not found[0][0]:
         return None
     return local_path(str(found[0][0]))
-
-
-def _show(value: Any, *, safe: bool) -> str:
-    """Return a failing value for the report: as is when safe, else only its type and length."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NULL (missing)"
-    if safe:
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-    if isinstance(value, str):
-        return f"<masked text, {len(value)} chars>"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "<masked number>"
-    return f"<masked {type(value).__name__}>"
-
-
-def _result(
-    check: BuiltinCheck,
-    tally: _Tally,
-    exprs: dict[str, str],
-    types: dict[str, str],
-    *,
-    location: str | None,
-    problem: str | None,
-    where: str,
-) -> ExpectationResult:
-    column = check.column
-    requires = _REQUIRES[check.expect]
-    rules = ", ".join(check.guards)
-    parameters: dict[str, Any] = {"requires": requires}
-    if check.scope:
-        parameters["scope"] = " and ".join(
-            f"{s.role} in [{', '.join(s.values)}]" if s.kind == "text" else f"{s.role} is true"
-            for s in check.scope
-        )
-    if check.expect == "exists":
-        success = tally.unexpected == 0
-        gx_name = "expect_column_to_exist"
-        message = (
-            f"{gx_name} on {column!r}: exists ({exprs[column]})"
-            if success
-            else f"{gx_name} on {column!r}: {problem}; needed by {rules}"
-        )
-        return ExpectationResult(
-            expect="exists",
-            expectation=gx_name,
-            column=column,
-            expression=exprs.get(column),
-            parameters=parameters,
-            success=success,
-            rows=0,
-            unexpected=tally.unexpected,
-            unexpected_percent=None,
-            masked=False,
-            location=None if success else where,
-            message=message,
-            guards=list(check.guards),
-        )
-    gx_name = (
-        "expect_column_values_to_be_unique"
-        if check.expect == "unique_id"
-        else "expect_column_values_to_be_in_set"
-    )
-    safe = check.expect in _SAFE_KINDS
-    examples = [_show(v, safe=safe) for v in tally.examples]
-    denominator = tally.rows
-    percent = 100.0 * tally.unexpected / denominator if denominator else None
-    success = tally.unexpected == 0
-    what = f"{column!r} must be {requires}"
-    if success:
-        message = f"{gx_name} on {column!r}: met by all {denominator:,} value(s) ({requires})"
-    else:
-        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
-        note = _type_note(check, types.get(column, ""))
-        message = (
-            f"{gx_name} on {column!r}: {tally.unexpected:,} of {denominator:,} row(s) "
-            f"unexpected ({percent:.2f} %){shown}: {what}{note}"
-            + (f"; first in {location}" if location else "")
-            + f"; column {exprs[column]}; needed by {rules}"
-        )
-    return ExpectationResult(
-        expect=check.expect,
-        expectation=gx_name,
-        column=column,
-        expression=exprs.get(column),
-        parameters=parameters,
-        success=success,
-        rows=tally.rows,
-        unexpected=tally.unexpected,
-        unexpected_percent=percent,
-        examples=examples,
-        masked=not safe,
-        location=location,
-        message=message,
-        guards=list(check.guards),
-    )

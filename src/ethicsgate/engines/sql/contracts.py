@@ -34,6 +34,11 @@ from ethicsgate.engines.sql.types import (
     text_sql,
 )
 from ethicsgate.errors import EvidenceError
+from ethicsgate.evidence.builtin import MAX_EXAMPLES as _MAX_EXAMPLES
+from ethicsgate.evidence.builtin import REQUIRES as _REQUIRES
+from ethicsgate.evidence.builtin import Tally as _Tally
+from ethicsgate.evidence.builtin import builtin_result
+from ethicsgate.evidence.builtin import show_value as _show
 from ethicsgate.evidence.contracts import (
     BuiltinCheck,
     ContractResult,
@@ -48,27 +53,6 @@ if TYPE_CHECKING:
     from ethicsgate.policy.models import DataQualityRule, Expectation
 
 __all__ = ["run_builtin_contract", "run_contract"]
-
-_REQUIRES: dict[str, str] = {
-    "exists": "the column or expression exists",
-    "binary": "0/1 or true/false",
-    "finite": "a finite number (not missing, NaN or infinite)",
-    "number": "a number (or missing)",
-    "timestamp": "a timestamp, ISO 8601 (or missing)",
-    "flag": "true/false, 1/0 or yes/no (or missing)",
-    "actor": f"one of {', '.join(ACTORS)}",
-    "present": "present (not missing)",
-    "unique_id": "an id naming one record (rows that share it are the same record)",
-}
-_SAFE_KINDS = ("binary", "flag", "actor")
-_MAX_EXAMPLES = 5
-
-
-@dataclass
-class _Tally:
-    rows: int = 0
-    unexpected: int = 0
-    examples: list[Any] = field(default_factory=list)
 
 
 def _typed(kind: RoleKind, expr: str, base: str) -> str:
@@ -213,11 +197,11 @@ def run_builtin_contract(evidence: SQLDataset, checks: Sequence[BuiltinCheck]) -
             continue  # a role it reads does not exist: that expectation failed and guards it
         key = ("columns", check.column) if check.column in evidence.spec.columns else ("columns",)
         results.append(
-            _result(
+            builtin_result(
                 check,
                 tallies[index],
                 exprs,
-                types,
+                note=_type_note(check, types.get(check.column, "")),
                 problem=problems.get(check.column),
                 where=str(evidence.locate(key)),
                 source=evidence.describe(),
@@ -268,97 +252,6 @@ def _unique_ids(
         if value not in tally.examples:
             tally.examples.append(value)
     return tally
-
-
-def _show(value: Any, *, safe: bool) -> str:
-    """Return a failing value for the report: as is when safe, else its type and length."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "NULL (missing)"
-    if safe:
-        text = repr(value)
-        return text if len(text) <= 60 else text[:57] + "..."
-    if isinstance(value, str):
-        return f"<masked text, {len(value)} chars>"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "<masked number>"
-    return f"<masked {type(value).__name__}>"
-
-
-def _result(
-    check: BuiltinCheck,
-    tally: _Tally,
-    exprs: dict[str, str],
-    types: dict[str, str],
-    *,
-    problem: str | None,
-    where: str,
-    source: str,
-) -> ExpectationResult:
-    """Return one expectation's result, in the words the DuckDB engine uses."""
-    column = check.column
-    requires = _REQUIRES[check.expect]
-    rules = ", ".join(check.guards)
-    parameters: dict[str, Any] = {"requires": requires}
-    if check.scope:
-        parameters["scope"] = " and ".join(
-            f"{s.role} in [{', '.join(s.values)}]" if s.kind == "text" else f"{s.role} is true"
-            for s in check.scope
-        )
-    if check.expect == "exists":
-        success = tally.unexpected == 0
-        gx_name = "expect_column_to_exist"
-        return ExpectationResult(
-            expect="exists",
-            expectation=gx_name,
-            column=column,
-            expression=exprs.get(column),
-            parameters=parameters,
-            success=success,
-            rows=0,
-            unexpected=tally.unexpected,
-            unexpected_percent=None,
-            masked=False,
-            location=None if success else where,
-            message=f"{gx_name} on {column!r}: exists ({exprs[column]})"
-            if success
-            else f"{gx_name} on {column!r}: {problem}; needed by {rules}",
-            guards=list(check.guards),
-        )
-    gx_name = (
-        "expect_column_values_to_be_unique"
-        if check.expect == "unique_id"
-        else "expect_column_values_to_be_in_set"
-    )
-    safe = check.expect in _SAFE_KINDS
-    examples = [_show(v, safe=safe) for v in tally.examples]
-    percent = 100.0 * tally.unexpected / tally.rows if tally.rows else None
-    success = tally.unexpected == 0
-    if success:
-        message = f"{gx_name} on {column!r}: met by all {tally.rows:,} value(s) ({requires})"
-    else:
-        shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
-        note = _type_note(check, types.get(column, ""))
-        message = (
-            f"{gx_name} on {column!r}: {tally.unexpected:,} of {tally.rows:,} row(s) "
-            f"unexpected ({percent:.2f} %){shown}: {column!r} must be {requires}{note}"
-            f"; column {exprs[column]} of {source}; needed by {rules}"
-        )
-    return ExpectationResult(
-        expect=check.expect,
-        expectation=gx_name,
-        column=column,
-        expression=exprs.get(column),
-        parameters=parameters,
-        success=success,
-        rows=tally.rows,
-        unexpected=tally.unexpected,
-        unexpected_percent=percent,
-        examples=examples,
-        masked=not safe,
-        location=None,
-        message=message,
-        guards=list(check.guards),
-    )
 
 
 #: in_set and unique examples are read from at most this many failing rows, as on DuckDB.
