@@ -124,6 +124,64 @@ head_t = sa.Table(
 )
 
 
+# The statements of the hot path (claim, decide, append), built once: SQLAlchemy builds and
+# caches a statement per call otherwise, and on SQLite (one writer at a time) that work is
+# done while every other writer waits.
+_b = sa.bindparam
+_HEAD_TRY = (
+    sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1).with_for_update(skip_locked=True)
+)
+_HEAD_WAIT = sa.select(head_t.c.seq, head_t.c.hash).where(head_t.c.id == 1).with_for_update()
+_HEAD_MOVE = sa.update(head_t).where(head_t.c.id == 1).values(seq=_b("b_seq"), hash=_b("b_hash"))
+_LOG_INSERT = sa.insert(log_t)
+_STAGE_INSERT = sa.insert(staged_t)
+_STAGED = sa.select(staged_t).order_by(staged_t.c.id)
+_ITEM_LOCKED = sa.select(items_t).where(items_t.c.id == _b("b_id")).with_for_update()
+
+
+def _next(where: Any) -> Any:
+    return (
+        sa.select(items_t)
+        .where(where)
+        .order_by(items_t.c.due_at, items_t.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+_NEXT_LAPSED = _next(
+    sa.and_(items_t.c.status == "claimed", items_t.c.lease_expires_at < _b("b_now"))
+)
+_NEXT_OPEN = _next(items_t.c.status == "open")
+_NEXT_ESCALATED = _next(items_t.c.status == "escalated")
+_CLAIM = (
+    sa.update(items_t)
+    .where(items_t.c.id == _b("b_id"), items_t.c.status == _b("b_from"))
+    .values(
+        status="claimed",
+        assignee=_b("b_actor"),
+        claimed_at=_b("b_now"),
+        lease_expires_at=_b("b_expires"),
+    )
+    .returning(*items_t.c)
+)
+_DECIDE = (
+    sa.update(items_t)
+    .where(items_t.c.id == _b("b_id"))
+    .values(
+        status=_b("b_status"),
+        assignee=None,
+        claimed_at=None,
+        lease_expires_at=None,
+        outcome=_b("b_outcome"),
+        note=_b("b_note"),
+        decided_by=_b("b_actor"),
+        decided_at=_b("b_now"),
+    )
+    .returning(*items_t.c)
+)
+
+
 class _WriterGate:
     """One SQLite writer at a time: a thread lock, then ``flock`` on ``<db>.writer-lock``.
 
@@ -307,15 +365,12 @@ class ReviewStore:
         """
         if not entries:
             return
-        head = conn.execute(
-            sa.select(head_t.c.seq, head_t.c.hash)
-            .where(head_t.c.id == 1)
-            .with_for_update(skip_locked=not wait)
-        ).one_or_none()
+        head = conn.execute(_HEAD_WAIT if wait else _HEAD_TRY).one_or_none()
         if head is None:
             self._stage(conn, entries, at)
             return
-        chained, stalled = self._staged(conn)
+        # SQLite has one writer at a time: the head is never held by another, nothing is staged
+        chained, stalled = ([], False) if self.backend == "sqlite" else self._staged(conn)
         todo = [(e.at, e.actor, e.action, e.item_id, e.data) for e in chained]
         if stalled:  # an edited staged entry: chain nothing past it; stage ours behind it
             self._chain(conn, head, todo, [e.id for e in chained])
@@ -330,7 +385,7 @@ class ReviewStore:
     ) -> None:
         """Stage entries for the next writer holding the head to chain."""
         conn.execute(
-            sa.insert(staged_t),
+            _STAGE_INSERT,
             [
                 {
                     "at": at,
@@ -349,7 +404,7 @@ class ReviewStore:
     def _staged(self, conn: sa.Connection) -> tuple[list[StagedEntry], bool]:
         """Return the staged entries that can be chained (in order), and whether one is not."""
         ready: list[StagedEntry] = []
-        for row in conn.execute(sa.select(staged_t).order_by(staged_t.c.id)):
+        for row in conn.execute(_STAGED):
             entry = StagedEntry(
                 id=row.id,
                 at=row.at,
@@ -394,8 +449,8 @@ class ReviewStore:
                 }
             )
             prev = digest
-        conn.execute(sa.insert(log_t), rows)
-        conn.execute(sa.update(head_t).where(head_t.c.id == 1).values(seq=seq, hash=prev))
+        conn.execute(_LOG_INSERT, rows)
+        conn.execute(_HEAD_MOVE, {"b_seq": seq, "b_hash": prev})
         for start in range(0, len(staged_ids), 500):
             chunk = staged_ids[start : start + 500]
             conn.execute(sa.delete(staged_t).where(staged_t.c.id.in_(chunk)))
@@ -447,9 +502,7 @@ class ReviewStore:
         )
 
     def _locked(self, conn: sa.Connection, item_id: int) -> Any:
-        row = conn.execute(
-            sa.select(items_t).where(items_t.c.id == item_id).with_for_update()
-        ).one_or_none()
+        row = conn.execute(_ITEM_LOCKED, {"b_id": item_id}).one_or_none()
         if row is None:
             raise ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
         return row
@@ -567,27 +620,14 @@ class ReviewStore:
         now_dt = self.clock()
         now = format_time(now_dt)
         expires = format_time(now_dt + self.lease)
-        lapsed = sa.and_(
-            items_t.c.status == ItemStatus.CLAIMED.value, items_t.c.lease_expires_at < now
-        )
         with self._tx(write=True) as conn:
             if item_id is None:
                 # lapsed claims first (they waited longest), then open items; two queries so
                 # each walks the (status, due_at, id) index instead of sorting an OR
                 row = None
-                wheres = (
-                    (items_t.c.status == ItemStatus.ESCALATED.value,)
-                    if next_escalated
-                    else (lapsed, items_t.c.status == ItemStatus.OPEN.value)
-                )
-                for where in wheres:
-                    row = conn.execute(
-                        sa.select(items_t)
-                        .where(where)
-                        .order_by(items_t.c.due_at, items_t.c.id)
-                        .limit(1)
-                        .with_for_update(skip_locked=True)
-                    ).one_or_none()
+                queries = (_NEXT_ESCALATED,) if next_escalated else (_NEXT_LAPSED, _NEXT_OPEN)
+                for query in queries:
+                    row = conn.execute(query, {"b_now": now}).one_or_none()
                     if row is not None:
                         break
                 if row is None:
@@ -603,10 +643,14 @@ class ReviewStore:
                         f"review item {item_id} is escalated: only an approver may take it"
                     )
             claimed = conn.execute(
-                sa.update(items_t)
-                .where(items_t.c.id == row.id, items_t.c.status == row.status)
-                .values(status="claimed", assignee=actor, claimed_at=now, lease_expires_at=expires)
-                .returning(*items_t.c)
+                _CLAIM,
+                {
+                    "b_id": row.id,
+                    "b_from": row.status,
+                    "b_actor": actor,
+                    "b_now": now,
+                    "b_expires": expires,
+                },
             ).one_or_none()
             if claimed is None:  # pragma: no cover - the row lock makes this impossible
                 raise RuntimeError(f"claim of item {row.id} lost a race")
@@ -656,19 +700,15 @@ class ReviewStore:
             self._check_holder(row, actor, "decide")
             status = ItemStatus.ESCALATED if outcome is Outcome.ESCALATED else ItemStatus.DECIDED
             decided = conn.execute(
-                sa.update(items_t)
-                .where(items_t.c.id == item_id)
-                .values(
-                    status=status.value,
-                    assignee=None,
-                    claimed_at=None,
-                    lease_expires_at=None,
-                    outcome=outcome.value,
-                    note=note,
-                    decided_by=actor,
-                    decided_at=now,
-                )
-                .returning(*items_t.c)
+                _DECIDE,
+                {
+                    "b_id": item_id,
+                    "b_status": status.value,
+                    "b_outcome": outcome.value,
+                    "b_note": note,
+                    "b_actor": actor,
+                    "b_now": now,
+                },
             ).one()
             self._append(
                 conn,

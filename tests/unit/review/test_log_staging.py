@@ -16,9 +16,9 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
-from test_review_store import Clock, make_items
+from tests.unit.review.conftest import _fresh_postgres
+from tests.unit.review.test_review_store import Clock, make_items
 
-from conftest import _fresh_postgres
 from ethicsgate.review import ReviewStore, open_store
 
 
