@@ -7,12 +7,12 @@ count once. A missing timestamp never helps a record pass: see docs/rules-logs.m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ethicsgate.errors import PolicyError
 from ethicsgate.evidence.contracts import BuiltinCheck, Scope
-from ethicsgate.evidence.engine import Rows
+from ethicsgate.evidence.engine import Dialect, Rows
 from ethicsgate.evidence.roles import Role
 from ethicsgate.evidence.sql import quote_ident
 from ethicsgate.policy.fields import format_duration
@@ -228,14 +228,7 @@ def _human_handoff(rule: HumanHandoffRule, t: Rows) -> RuleResult:
     asof = dialect.asof_left_join(
         "req", "hum", equal=[("req.conv", "hum.conv")], on="req.ts <= hum.ts"
     )
-    failure = dialect.struct(
-        {"reason": "reason", "requested_at": "requested_at", "human_joined_at": "human_joined_at"}
-    )
-    first_failure = dialect.first_by(
-        failure,
-        f"coalesce({dialect.epoch_us('requested_at')}, -9223372036854775807)",
-        "reason IS NOT NULL",
-    )
+    first_failure = _first_failure(dialect, ["reason", "requested_at", "human_joined_at"])
 
     def field(name: str) -> str:
         return dialect.struct_field("first_failure", name)
@@ -408,6 +401,19 @@ def _ai_content_labeled(rule: AiContentLabeledRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+def _first_failure(dialect: Dialect, fields: Sequence[str]) -> str:
+    """Return an aggregate: the ``fields`` of a conversation's earliest failing row.
+
+    ``fields[0]`` is the reason, ``fields[1]`` the time that orders the rows (a missing time
+    first).
+    """
+    return dialect.first_by(
+        dialect.struct({name: name for name in fields}),
+        f"coalesce({dialect.epoch_us(fields[1])}, -9223372036854775807)",
+        f"{fields[0]} IS NOT NULL",
+    )
+
+
 # -- disclosed_on_request -------------------------------------------------------------------
 
 
@@ -440,14 +446,7 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
     disclosure_join = dialect.asof_left_join(
         "m", "dis", equal=[("m.conv", "dis.conv")], on="m.after <= dis.ts"
     )
-    failure = dialect.struct(
-        {"reason": "reason", "asked_at": "asked_at", "replied_at": "replied_at"}
-    )
-    first_failure = dialect.first_by(
-        failure,
-        f"coalesce({dialect.epoch_us('asked_at')}, -9223372036854775807)",
-        "reason IS NOT NULL",
-    )
+    first_failure = _first_failure(dialect, ["reason", "asked_at", "replied_at"])
 
     def field(name: str) -> str:
         return dialect.struct_field("first_failure", name)
