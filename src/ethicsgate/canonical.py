@@ -8,6 +8,7 @@ ground floor: it imports nothing from ethicsgate, so ``attest/`` and ``report/``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -45,7 +46,7 @@ STATEMENT_MARKDOWN = "statement.md"
 STATEMENT_FILES = (STATEMENT_JSON, STATEMENT_HTML, STATEMENT_MARKDOWN)
 
 
-def canonical_json(data: Any) -> bytes:
+def canonical_json(data: Any, *, expand: Callable[[Any], dict[str, Any]] | None = None) -> bytes:
     """Return the canonical bytes of a JSON document: sorted keys, 2-space indent, UTF-8.
 
     The layout is ``json.dumps(sort_keys=True, indent=2)``'s, except that an object inside
@@ -55,61 +56,94 @@ def canonical_json(data: Any) -> bytes:
     100,000-group report greppable and lets the C encoder write it: ``json`` uses its pure
     Python encoder whenever ``indent`` is set, which is ten times slower.
 
+    ``expand`` turns a value that is not JSON data (a model) into a dict, which may hold
+    such values again, but only as items of a list; it is called as the writer reaches the
+    value, so a document of 100,000 groups is never held as one tree of dicts
+    (``report/formats/json.py``). The text is encoded as it is written, a chunk at a time.
+
     Raises:
         ValueError: ``data`` holds NaN or an infinity, which JSON cannot represent.
         TypeError: ``data`` holds a value JSON cannot represent (a set, a non-str key that
             is not a number, bool or None).
     """
-    parts: list[str] = []
-    _write(data, parts, "\n", lists=0)
-    parts.append("\n")
-    return "".join(parts).encode("utf-8")
+    out = _Chunks(expand)
+    out.write(data, "\n", lists=0)
+    out.parts.append("\n")
+    return out.finish()
 
 
 #: Writes one line: sorted keys, ``", "`` and ``": "`` between items, non-ASCII as it is.
 _ONE_LINE = json.JSONEncoder(
     sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": ")
 )
+#: what JSON writes as it is, and the containers; anything else is for ``expand``
+_PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
+#: text parts joined and encoded at a time: bounds the list of small strings
+_CHUNK_PARTS = 65_536
 
 
-def _write(value: Any, parts: list[str], newline: str, *, lists: int) -> None:
-    """Append ``value`` to ``parts``; ``newline`` is a line break plus its indent.
+class _Chunks:
+    """The document being written: text parts, encoded to UTF-8 chunks as they pile up."""
 
-    ``lists`` counts the lists ``value`` sits in; see :func:`canonical_json` for the layout.
-    """
-    if isinstance(value, dict):
-        if not value:
-            parts.append("{}")
-            return
-        if lists >= 2 and not _holds_objects_list(value):
+    def __init__(self, expand: Callable[[Any], dict[str, Any]] | None) -> None:
+        self.expand = expand
+        self.parts: list[str] = []
+        self.chunks: list[bytes] = []
+
+    def finish(self) -> bytes:
+        self.chunks.append("".join(self.parts).encode("utf-8"))
+        self.parts = []
+        return b"".join(self.chunks)
+
+    def _object(self, value: Any) -> Any:
+        if self.expand is None or isinstance(value, _PLAIN):
+            return value
+        return self.expand(value)
+
+    def write(self, value: Any, newline: str, *, lists: int) -> None:
+        """Append ``value``; ``newline`` is a line break plus its indent.
+
+        ``lists`` counts the lists ``value`` sits in; see :func:`canonical_json` for the
+        layout.
+        """
+        parts = self.parts
+        if len(parts) > _CHUNK_PARTS:
+            self.chunks.append("".join(parts).encode("utf-8"))
+            parts.clear()
+        value = self._object(value)
+        if isinstance(value, dict):
+            if not value:
+                parts.append("{}")
+                return
+            if lists >= 2 and not self._holds_objects_list(value):
+                parts.append(_ONE_LINE.encode(value))
+                return
+            inner = newline + "  "
+            parts.append("{")
+            for i, (key, item) in enumerate(sorted(value.items())):
+                parts.append(("" if i == 0 else ",") + inner + _ONE_LINE.encode(_key(key)) + ": ")
+                self.write(item, inner, lists=lists)
+            parts.append(newline + "}")
+        elif isinstance(value, list | tuple):
+            if not value:
+                parts.append("[]")
+                return
+            inner = newline + "  "
+            parts.append("[")
+            for i, item in enumerate(value):
+                parts.append(inner if i == 0 else "," + inner)
+                self.write(item, inner, lists=lists + 1)
+            parts.append(newline + "]")
+        else:
             parts.append(_ONE_LINE.encode(value))
-            return
-        inner = newline + "  "
-        parts.append("{")
-        for i, (key, item) in enumerate(sorted(value.items())):
-            parts.append(("" if i == 0 else ",") + inner + _ONE_LINE.encode(_key(key)) + ": ")
-            _write(item, parts, inner, lists=lists)
-        parts.append(newline + "}")
-    elif isinstance(value, list | tuple):
-        if not value:
-            parts.append("[]")
-            return
-        inner = newline + "  "
-        parts.append("[")
-        for i, item in enumerate(value):
-            parts.append(inner if i == 0 else "," + inner)
-            _write(item, parts, inner, lists=lists + 1)
-        parts.append(newline + "]")
-    else:
-        parts.append(_ONE_LINE.encode(value))
 
-
-def _holds_objects_list(value: dict[Any, Any]) -> bool:
-    """Return whether one of ``value``'s items is a non-empty list holding an object."""
-    return any(
-        isinstance(item, list | tuple) and any(isinstance(x, dict) for x in item)
-        for item in value.values()
-    )
+    def _holds_objects_list(self, value: dict[Any, Any]) -> bool:
+        """Return whether one of ``value``'s items is a non-empty list holding an object."""
+        return any(
+            isinstance(item, list | tuple)
+            and any(isinstance(x, dict) or not isinstance(x, _PLAIN) for x in item)
+            for item in value.values()
+        )
 
 
 def _key(key: Any) -> str:

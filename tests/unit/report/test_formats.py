@@ -167,3 +167,24 @@ def test_jinja2_is_imported_only_in_report() -> None:
     ]
     assert outside == []
     assert Path(SRC / "report" / "templates" / "statement.html.j2").is_file()
+
+
+@pytest.mark.parametrize(
+    "spec", ["compas-example.yaml", "nyc-ll144-example.yaml", "bakery.yaml", "windowed"]
+)
+def test_report_json_is_the_whole_dump_written_a_model_at_a_time(
+    spec: str, tmp_path: Path
+) -> None:
+    """render_json dumps lists of models item by item: the bytes are the whole dump's."""
+    from ethicsgate.canonical import canonical_json
+
+    if spec == "windowed":
+        from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+        path = write_audit(tmp_path, year_of_decisions(), policy=DRIFT_POLICY)
+    else:
+        path = ROOT / "audits" / spec
+    result = run_audit(path)
+    if spec == "windowed":
+        assert result.rules[0].windows and result.rules[0].drift
+    assert render_json(result) == canonical_json(result.model_dump(mode="json"))

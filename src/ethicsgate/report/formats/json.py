@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.canonical import REPORT_JSON, canonical_json
 from ethicsgate.report.formats.base import Format, ReportInput
@@ -12,8 +14,27 @@ __all__ = ["JSON", "render_json", "report_schema"]
 
 
 def render_json(result: AuditResult) -> bytes:
-    """Return the canonical bytes of ``report.json``: sorted keys, 2-space indent, UTF-8."""
-    return canonical_json(result.model_dump(mode="json"))
+    """Return the canonical bytes of ``report.json``: sorted keys, 2-space indent, UTF-8.
+
+    The same bytes as ``canonical_json(result.model_dump(mode="json"))``, without the whole
+    dump: a list of models (the rules, a rule's groups, an LL144 table's rows) is dumped an
+    item at a time as it is written. At 100,000 groups the whole dump took 0.9 GB.
+    """
+    return canonical_json(result, expand=_dump_shallow)
+
+
+def _dump_shallow(model: BaseModel) -> dict[str, Any]:
+    """Return ``model``'s JSON dump, its non-empty lists of models left as they are."""
+    lists = {
+        name: value
+        for name in type(model).model_fields
+        if isinstance(value := getattr(model, name), list)
+        and value
+        and isinstance(value[0], BaseModel)
+    }
+    data = model.model_dump(mode="json", exclude=set(lists) if lists else None)
+    data.update(lists)
+    return data
 
 
 def report_schema() -> dict[str, Any]:
