@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from ethicsgate.report.views import ReportView, report_view
-from ethicsgate.report.views.groups import group_table
 
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
@@ -64,9 +63,14 @@ class ReportInput:
         return report_view(self.result)
 
     @cached_property
-    def group_rows(self) -> list[tuple[Any, ...]]:
-        """Return the rows of the group table, built on first use and shared by its formats."""
-        return group_table(self.result)
+    def group_arrow(self) -> Any:
+        """Return the group table as a ``pyarrow.Table``, None when no rule has groups.
+
+        Built on first use and shared by its formats (``formats/groups.py``).
+        """
+        from ethicsgate.report.formats.groups import arrow_group_table
+
+        return arrow_group_table(self.result)
 
 
 @dataclass(frozen=True)

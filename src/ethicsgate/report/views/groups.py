@@ -19,7 +19,7 @@ from ethicsgate.rules.results import (
     RuleResult,
 )
 
-__all__ = ["GROUP_COLUMNS", "group_table"]
+__all__ = ["GROUP_COLUMNS", "group_table", "iter_group_table"]
 
 #: The columns of ``groups.parquet`` and ``groups.csv``, in order, with their Arrow types.
 GROUP_COLUMNS: dict[str, str] = {
@@ -128,15 +128,18 @@ def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[
             )
 
 
-def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
-    """Return the rows of the group table, one tuple per row in :data:`GROUP_COLUMNS` order.
+def iter_group_table(result: AuditResult) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of the group table, one tuple per row in :data:`GROUP_COLUMNS` order.
 
     One row per rule, group and metric (a group's ROC AUC and calibration error included),
     then one per row of each LL144 table.
     """
-    rows: list[tuple[Any, ...]] = []
     for rule in result.rules:
-        rows.extend(_group_rows(rule))
+        yield from _group_rows(rule)
         if rule.impact_ratio is not None:
-            rows.extend(_impact_ratio_rows(rule, rule.impact_ratio))
-    return rows
+            yield from _impact_ratio_rows(rule, rule.impact_ratio)
+
+
+def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
+    """Return the rows of the group table as a list (:func:`iter_group_table`)."""
+    return list(iter_group_table(result))
