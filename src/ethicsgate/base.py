@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-__all__ = ["Identifier", "StrictModel", "Text"]
+__all__ = ["COMPACT", "Identifier", "StrictModel", "Text"]
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 
@@ -17,6 +17,14 @@ class StrictModel(BaseModel):
     # defer_build: a model's validator is built on first use, not at import, so an audit does
     # not pay for the models of rule kinds and outputs it never touches
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+#: The config of a value made once per group, 100,000 times in a large report (a group's
+#: interval or test): ``@dataclass(frozen=True, slots=True, config=COMPACT)`` from
+#: ``pydantic.dataclasses`` validates, dumps and describes it like a StrictModel (unknown keys
+#: are errors, the JSON Schema is the same) in a sixth of the memory: an Interval is 105 bytes,
+#: not 650, as it has no ``__dict__`` and no set of the fields given.
+COMPACT = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _scalar_to_str(value: Any) -> Any:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
+from pydantic.dataclasses import dataclass
 
-from ethicsgate.base import StrictModel
+from ethicsgate.base import COMPACT, StrictModel
 
 __all__ = [
     "AssertionResult",
@@ -53,26 +54,36 @@ class RuleStatus(StrEnum):
 AssertionStatus = Literal["pass", "fail", "error", "waived"]
 
 
-class Interval(StrictModel):
+@dataclass(frozen=True, slots=True, config=COMPACT)
+class Interval:
     """A two-sided confidence interval at the rule's confidence level."""
 
     low: float
     high: float
 
 
-class ComparisonTest(StrictModel):
+@dataclass(frozen=True, slots=True, config=COMPACT)
+class ComparisonTest:
     """A two-sided test of "same rate as the reference" for one group (or category)."""
 
-    method: Literal["z_test", "fisher_exact"] = Field(
-        description="z_test: pooled two-proportion z-test; fisher_exact: Fisher's exact test "
-        "on the 2x2 table (used by auto when an expected count is under 5)."
-    )
-    statistic: float | None = Field(
-        description="The z statistic (group minus reference), or the 2x2 table's odds ratio."
-    )
+    method: Annotated[
+        Literal["z_test", "fisher_exact"],
+        Field(
+            description="z_test: pooled two-proportion z-test; fisher_exact: Fisher's exact "
+            "test on the 2x2 table (used by auto when an expected count is under 5)."
+        ),
+    ]
+    statistic: Annotated[
+        float | None,
+        Field(
+            description="The z statistic (group minus reference), or the 2x2 table's odds ratio."
+        ),
+    ]
     p_value: float
-    successes: int = Field(description="The group's numerator count (e.g. people selected).")
-    trials: int = Field(description="The group's denominator count (e.g. applicants).")
+    successes: Annotated[
+        int, Field(description="The group's numerator count (e.g. people selected).")
+    ]
+    trials: Annotated[int, Field(description="The group's denominator count (e.g. applicants).")]
     reference_successes: int
     reference_trials: int
 
@@ -87,12 +98,15 @@ class CalibrationBin(StrictModel):
     observed_rate: float | None = Field(description="Share of the bin's people with label 1.")
 
 
-class GroupScoreResult(StrictModel):
+@dataclass(frozen=True, slots=True, config=COMPACT)
+class GroupScoreResult:
     """Score-based metrics of one group, computed from score aggregates."""
 
     positives: int
     negatives: int
-    roc_auc: float | None = Field(description="Null when the group lacks positives or negatives.")
+    roc_auc: Annotated[
+        float | None, Field(description="Null when the group lacks positives or negatives.")
+    ]
     roc_auc_interval: Interval | None = None
     roc_auc_max_error: float = Field(
         default=0.0,
@@ -107,23 +121,31 @@ class GroupScoreResult(StrictModel):
     )
 
 
-class ImpactRatioRow(StrictModel):
+@dataclass(frozen=True, slots=True, config=COMPACT)
+class ImpactRatioRow:
     """One category of an LL144 table."""
 
     category: GroupKey
     applicants: int
-    selected: int = Field(
-        description="People selected (selection) or scoring above the median (scoring)."
-    )
-    rate: float = Field(description="Selection or scoring rate: selected / applicants.")
-    share: float = Field(description="The category's share of the table's known applicants.")
-    impact_ratio: float | None = Field(
-        description="rate / rate of the most selected category; null when excluded or when "
-        "the most selected rate is 0."
-    )
-    excluded: bool = Field(
-        description="Under exclude_below_share: shown with count and rate, but no ratio."
-    )
+    selected: Annotated[
+        int,
+        Field(description="People selected (selection) or scoring above the median (scoring)."),
+    ]
+    rate: Annotated[float, Field(description="Selection or scoring rate: selected / applicants.")]
+    share: Annotated[
+        float, Field(description="The category's share of the table's known applicants.")
+    ]
+    impact_ratio: Annotated[
+        float | None,
+        Field(
+            description="rate / rate of the most selected category; null when excluded or "
+            "when the most selected rate is 0."
+        ),
+    ]
+    excluded: Annotated[
+        bool,
+        Field(description="Under exclude_below_share: shown with count and rate, but no ratio."),
+    ]
     most_selected: bool = False
     rate_interval: Interval | None = None
     impact_ratio_interval: Interval | None = None
@@ -228,12 +250,15 @@ class ReferenceValue(StrictModel):
     value: float | None
 
 
-class GroupResult(StrictModel):
+@dataclass(frozen=True, slots=True, config=COMPACT)
+class GroupResult:
     """One group's size and metrics, with ratios and differences against the reference."""
 
     group: GroupKey
     count: int
-    excluded: bool = Field(description="True when smaller than min_group_size: never compared.")
+    excluded: Annotated[
+        bool, Field(description="True when smaller than min_group_size: never compared.")
+    ]
     metrics: dict[str, float | int | None]
     ratios: dict[str, float | None] = Field(default_factory=dict)
     differences: dict[str, float | None] = Field(default_factory=dict)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -264,7 +265,7 @@ def group_score_results(
     out: dict[int, GroupScoreResult] = {}
     for g, group in enumerate(hist.groups.tolist()):
         value = None if math.isnan(auc[g]) else float(auc[g])
-        result: dict[str, object] = {
+        result: dict[str, Any] = {
             "positives": int(n_pos[g]),
             "negatives": int(n_neg[g]),
             "roc_auc": value if wants_auc else None,
@@ -278,7 +279,7 @@ def group_score_results(
             ece = errors[g]
             if probabilities and ece is not None and math.isfinite(ece):
                 result["calibration_error"] = ece
-        out[int(group)] = GroupScoreResult.model_validate(result)
+        out[int(group)] = GroupScoreResult(**result)
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -256,7 +257,7 @@ def test_many_groups_are_inserted_in_chunks(
     rule = next(r for r in result.rules if r.groups)
     template = rule.groups[0]
     n = CHUNK * 2 + 7
-    groups = [template.model_copy(update={"group": {"id": str(i)}}) for i in range(n)]
+    groups = [dataclasses.replace(template, group={"id": str(i)}) for i in range(n)]
     big = result.model_copy(update={"rules": [rule.model_copy(update={"groups": groups})]})
     per_group = sum(1 for _ in metric_rows(big)) // n
     with open_history(db_url) as store:

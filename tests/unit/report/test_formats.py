@@ -172,9 +172,7 @@ def test_jinja2_is_imported_only_in_report() -> None:
 @pytest.mark.parametrize(
     "spec", ["compas-example.yaml", "nyc-ll144-example.yaml", "bakery.yaml", "windowed"]
 )
-def test_report_json_is_the_whole_dump_written_a_model_at_a_time(
-    spec: str, tmp_path: Path
-) -> None:
+def test_report_json_is_the_whole_dump_written_a_model_at_a_time(spec: str, tmp_path: Path) -> None:
     """render_json dumps lists of models item by item: the bytes are the whole dump's."""
     from ethicsgate.canonical import canonical_json
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -190,7 +191,7 @@ def test_an_audit_without_groups_writes_the_header_alone(ll144: AuditResult) -> 
 def test_csv_cells_that_need_quoting_read_back(ll144: AuditResult) -> None:
     rule = ll144.rules[0]
     odd = {"race": 'a, "b"\nc', "sex": None}
-    group = rule.groups[0].model_copy(update={"group": odd})
+    group = dataclasses.replace(rule.groups[0], group=odd)
     result = ll144.model_copy(update={"rules": [rule.model_copy(update={"groups": [group]})]})
     rows = _from_csv(report_files(result)["groups.csv"])
     assert {json.dumps(json.loads(r["group"])) for r in rows if r["table"] == "groups"} == {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from ethicsgate.audit.result import AuditInfo, AuditResult, PolicyInfo, Summary
@@ -223,11 +224,10 @@ def test_a_failing_group_item_names_the_reference_interval_and_test() -> None:
         reference_successes=16,
         reference_trials=40,
     )
-    group = rule.groups[0].model_copy(
-        update={
-            "ratio_intervals": {"selection_rate": Interval(low=0.25, high=0.9)},
-            "tests": {"selection_rate": test},
-        }
+    group = dataclasses.replace(
+        rule.groups[0],
+        ratio_intervals={"selection_rate": Interval(low=0.25, high=0.9)},
+        tests={"selection_rate": test},
     )
     rule = rule.model_copy(
         update={

@@ -9,6 +9,7 @@ they replaced, kept here as :func:`_per_group_uncertainty`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -305,7 +306,7 @@ def _bits(value: object) -> object:
     if isinstance(value, float):
         return value.hex()
     if isinstance(value, Interval | ComparisonTest):
-        return {k: _bits(v) for k, v in value.model_dump().items()}
+        return {k: _bits(v) for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, dict):
         return {k: _bits(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

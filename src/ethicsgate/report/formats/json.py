@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pydantic.dataclasses import is_pydantic_dataclass
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.canonical import REPORT_JSON, canonical_json
@@ -23,18 +24,35 @@ def render_json(result: AuditResult) -> bytes:
     return canonical_json(result, expand=_dump_shallow)
 
 
-def _dump_shallow(model: BaseModel) -> dict[str, Any]:
-    """Return ``model``'s JSON dump, its non-empty lists of models left as they are."""
+def _dump_shallow(model: Any) -> dict[str, Any]:
+    """Return a model's JSON dump, its non-empty lists of models left as they are.
+
+    ``model`` is a pydantic model, or a pydantic dataclass (a group, an LL144 row: see
+    ``base.COMPACT``), whose lists of models are dumped with it.
+    """
+    if not isinstance(model, BaseModel):
+        return _adapter(type(model)).dump_python(model, mode="json")  # type: ignore[no-any-return]
     lists = {
         name: value
         for name in type(model).model_fields
-        if isinstance(value := getattr(model, name), list)
-        and value
-        and isinstance(value[0], BaseModel)
+        if isinstance(value := getattr(model, name), list) and value and _is_model(value[0])
     }
     data = model.model_dump(mode="json", exclude=set(lists) if lists else None)
     data.update(lists)
     return data
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, BaseModel) or is_pydantic_dataclass(type(value))
+
+
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    if kind not in _ADAPTERS:
+        _ADAPTERS[kind] = TypeAdapter(kind)
+    return _ADAPTERS[kind]
 
 
 def report_schema() -> dict[str, Any]:
