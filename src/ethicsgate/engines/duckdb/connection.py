@@ -47,6 +47,10 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
         # enable_progress_bar = false), so there is nothing to turn off.
         with contextlib.suppress(duckdb.InvalidInputException):
             con.execute("SET enable_progress_bar_print = false")
+        # the allocator's memory freed after a large GROUP BY goes back to the system in the
+        # background: at 1e5 groups x 2e6 rows the process held 879 MiB after the grouped scan
+        # without it, 616 MiB with it, and the audit's peak went 1,781 -> 1,407 MiB
+        con.execute("SET allocator_background_threads = true")
         # a folder per connection, which DuckDB creates on the first spill and removes on close
         # (its default, .tmp in the working directory, would spill into the user's checkout)
         spill = parent / f"duckdb-{os.getpid()}-{next(_SERIAL)}"
