@@ -297,9 +297,9 @@ class _WriterGate:
     def _lock_file(self, fd: int) -> None:
         # Poll rather than block in flock. A waiter blocked in flock must be woken and scheduled
         # before the lock is used again; polling lets the writer that just let go take it again
-        # at once while the others sleep. With 16 reviewers on 2 shared cores, blocking used
-        # less CPU but left the lock idle: 245-518 against 584-974 claims+decisions/s polled
-        # (docs/benchmarks.md). The timeout turns a stuck holder into an error, not a hang.
+        # at once while the others sleep. With 16 reviewers on 2 shared cores, blocking left the
+        # lock idle: 213-518 against 456-974 claims+decisions/s polled (docs/benchmarks.md).
+        # The timeout turns a stuck holder into an error, not a hang.
         assert fcntl is not None
         delay, deadline = 0.0002, time.monotonic() + self._timeout
         while True:
