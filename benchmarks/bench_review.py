@@ -15,6 +15,7 @@ Results replace the section between ``<!-- bench_review:start -->`` /
 
     .venv/bin/python benchmarks/bench_review.py            # 10,000 items, 1 and 16 reviewers
     .venv/bin/python benchmarks/bench_review.py --no-doc   # print only
+    .venv/bin/python benchmarks/bench_review.py --sqlite-synchronous FULL NORMAL
 """
 
 from __future__ import annotations
@@ -155,11 +156,16 @@ def render(runs: list[Run], pg_version: str) -> str:
         "decision is its own transaction that also appends to the hash-chained decision log. "
         "Appends do not wait for each other: a writer that finds the log head held by another "
         "stages its entry (hashed on its own) for the next head holder to chain "
-        "(docs/review-queue.md); SQLite has one writer at a time anyway. After each run the "
+        "(docs/review-queue.md). SQLite has one writer at a time: writers queue on a lock "
+        "file, and the hot path's statements (compiled once) run through the driver's cursor, "
+        "so that SQLAlchemy's work is not done while the others wait. After each run the "
         "benchmark "
         "checks that every item was decided exactly once, that the log holds one claim and one "
         "decision per item, and that `verify_log` passes. SQLite runs with WAL and "
-        "`synchronous=FULL`; PostgreSQL is a private server with default settings "
+        "`synchronous=FULL` (the default: every decision is on disk before it is answered) "
+        "unless the row says `NORMAL` (`ETHICSGATE_SQLITE_SYNCHRONOUS=NORMAL`: no fsync per "
+        "commit; see docs/review-queue.md for what a power cut can lose); PostgreSQL is a "
+        "private server with default settings "
         "(`fsync` and `synchronous_commit` on) on the same machine.",
         "",
         "Reproduce: `.venv/bin/python benchmarks/bench_review.py`",
@@ -182,9 +188,11 @@ def render(runs: list[Run], pg_version: str) -> str:
         "",
         "On 2 cores, 16 reviewer processes plus the server compete for the CPU, so 16 "
         "reviewers are not faster than one: the queue is correct under contention (no double "
-        "claims, nothing lost). On SQLite its throughput is bounded by the one writer at a time "
-        "and the per-transaction commit (fsync); on PostgreSQL by the commits and the CPU the "
-        "16 processes share, not by waiting for the log head or for items. The last column is the "
+        "claims, nothing lost). On SQLite its throughput is bounded by the one writer at a time, "
+        "and with `synchronous=FULL` mostly by that writer's commit, the fsync of the WAL, whose "
+        "latency depends on the disk and on whatever else writes to it (see the profile below "
+        "the table); on PostgreSQL by the commits and the CPU the 16 processes share, not by "
+        "waiting for the log head or for items. The last column is the "
         "machine's 1-minute load average when the reviewers started: above 0 means other work "
         "shared the 2 cores, and the numbers are lower than on an idle machine.",
         END,
@@ -203,12 +211,25 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--no-doc", action="store_true", help="Print; leave the docs alone.")
+    parser.add_argument(
+        "--sqlite-synchronous",
+        nargs="+",
+        default=["FULL"],
+        choices=["FULL", "NORMAL"],
+        help="SQLite's synchronous setting(s) to measure (ETHICSGATE_SQLITE_SYNCHRONOUS).",
+    )
     args = parser.parse_args()
     pg = postgres_url()
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
-        targets = [("SQLite (WAL)", f"sqlite:///{tmp}/bench.db"), ("PostgreSQL", pg)]
-        for backend, url in targets:
+        targets = [
+            (f"SQLite (WAL, {mode})" if mode != "FULL" else "SQLite (WAL)", url, mode)
+            for mode in args.sqlite_synchronous
+            for url in [f"sqlite:///{tmp}/bench-{mode.lower()}.db"]
+        ]
+        targets.append(("PostgreSQL", pg, "FULL"))
+        for backend, url, mode in targets:
+            os.environ["ETHICSGATE_SQLITE_SYNCHRONOUS"] = mode  # read by open_store
             for workers in args.workers:
                 run = measure(backend, url, workers=workers, items=args.items)
                 print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -122,6 +123,24 @@ def test_expired_lease_makes_the_item_claimable_again(store: ReviewStore, clock:
     with pytest.raises(ReviewError, match="claimed by bob, not alice"):
         store.decide(item.id, actor="alice", outcome="confirmed")
     store.decide(item.id, actor="bob", outcome="confirmed")
+    assert store.verify_log().ok
+
+
+def test_a_lapsed_claim_is_taken_before_an_open_item(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(2, due="2026-01-09T00:00:00.000000Z"), actor="ci")
+    store.enqueue(make_items(1, rule="urgent", due="2026-01-03T00:00:00.000000Z"), actor="ci")
+    first = store.claim("alice")
+    assert first is not None and first.rule_id == "urgent"
+    second = store.claim("alice")
+    assert second is not None and second.record_id == "conv-00000"
+    clock.advance(minutes=16)
+    # both of alice's leases lapsed: the most urgent lapsed claim first, then the other, then open
+    taken = [store.claim("bob") for _ in range(4)]
+    assert [t.id if t else None for t in taken] == [first.id, second.id, second.id + 1, None]
+    froms = [e.data["from"] for e in store.recent_log(3)][::-1]
+    assert froms == ["claimed", "claimed", "open"]
+    with pytest.raises(ReviewError, match="claimed by bob, not alice"):
+        store.decide(first.id, actor="alice", outcome="confirmed")
     assert store.verify_log().ok
 
 
@@ -277,3 +296,39 @@ def test_migrations_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
         assert store.verify_log().ok
         store.enqueue(make_items(1), actor="ci")
         assert len(store.list_items()) == 1
+
+
+def _walk(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(4), actor="ci")
+    first = store.claim("alice")
+    assert first is not None
+    store.decide(first.id, actor="alice", outcome="confirmed")
+    second = store.claim("bob", identity={"auth": "password", "role": "reviewer"})
+    assert second is not None
+    store.decide(second.id, actor="bob", outcome="dismissed", note="a test account")
+    third = store.claim("carol")
+    assert third is not None
+    store.release(third.id, actor="carol")
+    fourth = store.claim("carol")
+    assert fourth is not None
+    clock.advance(minutes=16)
+    lapsed = store.claim("dave")
+    assert lapsed is not None and lapsed.id == fourth.id
+    store.decide(lapsed.id, actor="dave", outcome="escalated", note="legal")
+    with pytest.raises(ReviewError, match="it is escalated, not claimed"):
+        store.decide(fourth.id, actor="carol", outcome="confirmed")
+
+
+def test_sqlite_hot_path_through_the_driver_equals_sqlalchemy(tmp_path: Path) -> None:
+    # oracle: SQLite runs claim, decide and the log's appends through the driver's cursor;
+    # the same steps through SQLAlchemy give the same items and the same chain, hash for hash
+    results = []
+    for direct in (True, False):
+        clock = Clock()
+        with open_store(f"sqlite:///{tmp_path / f'{direct}.db'}", clock=clock) as store:
+            store._direct = direct
+            _walk(store, clock)
+            assert store.verify_log().ok
+            results.append((store.list_items(), [e.hash for e in store.log_entries()]))
+    assert results[0] == results[1]
+    assert len(results[0][1]) == 4 + 2 + 2 + 2 + 1 + 2
