@@ -146,6 +146,16 @@ def test_bad_db_url_exits_2(tmp_path: Path) -> None:
     assert code == 2 and "only sqlite and postgresql" in stderr
 
 
+def test_an_unknown_sqlite_synchronous_mode_exits_2_and_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "review.db"
+    env = {"ETHICSGATE_SQLITE_SYNCHRONOUS": "sometimes"}
+    code, _, stderr = run("review", "list", "--db", f"sqlite:///{path}", env=env)
+    assert code == 2, stderr
+    assert "ETHICSGATE_SQLITE_SYNCHRONOUS" in stderr and "'sometimes'" in stderr
+    assert "FULL (the default), NORMAL or EXTRA" in stderr and "Traceback" not in stderr
+    assert not path.exists()
+
+
 def test_a_file_that_is_not_sqlite_exits_2(tmp_path: Path) -> None:
     (tmp_path / "notes.db").write_text("these are my notes, not a database\n")
     code, _, stderr = run("review", "list", "--db", f"sqlite:///{tmp_path / 'notes.db'}")

@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from ethicsgate.errors import ReviewError
+from ethicsgate.errors import ReviewError, SettingsError
 from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
 from ethicsgate.review.models import (
     ItemStatus,
@@ -1062,9 +1062,15 @@ def open_store(
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise ReviewError(f"review database {shown}: {exc}") from exc
     if backend == "sqlite":
-        synchronous = os.environ.get("ETHICSGATE_SQLITE_SYNCHRONOUS", "FULL").upper()
+        variable = "ETHICSGATE_SQLITE_SYNCHRONOUS"
+        synchronous = os.environ.get(variable, "FULL").strip().upper()
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            synchronous = "FULL"
+            engine.dispose()
+            raise SettingsError(
+                f"{os.environ[variable]!r} is not a SQLite synchronous mode",
+                location=variable,
+                hint=f"set {variable} to FULL (the default), NORMAL or EXTRA, or unset it",
+            )
         _sqlite_setup(engine, synchronous=synchronous)
     store = ReviewStore(engine, url=shown, clock=clock, lease=lease)
     try:
