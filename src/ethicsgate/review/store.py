@@ -141,15 +141,17 @@ _STAGED = sa.select(staged_t).order_by(staged_t.c.id)
 _ITEM_LOCKED = sa.select(items_t).where(items_t.c.id == _b("b_id")).with_for_update()
 
 
+#: what a claim sets, by the claim of a given item and by the claim of the next one
+_CLAIMED = {
+    "status": "claimed",
+    "assignee": _b("b_actor"),
+    "claimed_at": _b("b_now"),
+    "lease_expires_at": _b("b_expires"),
+}
 _CLAIM = (
     sa.update(items_t)
     .where(items_t.c.id == _b("b_id"), items_t.c.status == _b("b_from"))
-    .values(
-        status="claimed",
-        assignee=_b("b_actor"),
-        claimed_at=_b("b_now"),
-        lease_expires_at=_b("b_expires"),
-    )
+    .values(_CLAIMED)
     .returning(*items_t.c)
 )
 
@@ -172,12 +174,7 @@ def _claim_next(status: str, *lapsed: Any) -> Any:
     return (
         sa.update(items_t)
         .where(items_t.c.id == next_id, where)
-        .values(
-            status="claimed",
-            assignee=_b("b_actor"),
-            claimed_at=_b("b_now"),
-            lease_expires_at=_b("b_expires"),
-        )
+        .values(_CLAIMED)
         .returning(*items_t.c)
     )
 

@@ -15,50 +15,23 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.unit.review.queue_helpers import chat_items, decide_all
 
-from ethicsgate.review import NewReviewItem, open_store
+from ethicsgate.review import open_store
 
 WORKERS = 16
 ITEMS = 10_000
 
 
-def _items(n: int) -> list[NewReviewItem]:
-    return [
-        NewReviewItem(
-            policy_id="chat",
-            policy_version="1",
-            rule_id="disclosure",
-            record_id=f"conv-{i:05d}",
-            audit_id="load",
-            severity="block",
-            fields={"conversation_id": f"conv-{i:05d}"},
-            reason="not_disclosed",
-            due_at=f"2030-01-01T00:00:{i % 60:02d}.000000Z",
-        )
-        for i in range(n)
-    ]
-
-
-def _reviewer(db_url: str, name: str) -> list[int]:
-    """Claim and decide until the queue is empty; return the ids this reviewer decided."""
-    mine: list[int] = []
-    with open_store(db_url, pool_size=1, lease=timedelta(hours=1)) as own:
-        while (item := own.claim(name)) is not None:
-            outcome = "dismissed" if item.id % 7 == 0 else "confirmed"
-            own.decide(item.id, actor=name, outcome=outcome, note=f"checked by {name}")
-            mine.append(item.id)
-    return mine
-
-
 @pytest.mark.slow
 def test_sixteen_reviewers_never_claim_twice_and_lose_nothing(db_url: str) -> None:
     with open_store(db_url) as store:
-        assert store.enqueue(_items(ITEMS), actor="ci").added == ITEMS
+        assert store.enqueue(chat_items(ITEMS), actor="ci").added == ITEMS
     # separate processes, each with its own connection, as 16 people at 16 terminals would be
     names = [f"r{i:02d}" for i in range(WORKERS)]
     began = time.perf_counter()
     with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
-        decided = dict(zip(names, pool.map(_reviewer, [db_url] * WORKERS, names), strict=True))
+        decided = dict(zip(names, pool.map(decide_all, [db_url] * WORKERS, names), strict=True))
     elapsed = time.perf_counter() - began
     every = [item_id for ids in decided.values() for item_id in ids]
     assert len(every) == ITEMS and len(set(every)) == ITEMS  # each decided exactly once
@@ -108,7 +81,7 @@ def test_a_reviewer_killed_mid_decision_leaves_the_item_claimable(
 ) -> None:
     lease = 3.0
     with open_store(db_url, lease=timedelta(seconds=lease)) as store:
-        store.enqueue(_items(3), actor="ci")
+        store.enqueue(chat_items(3), actor="ci")
     script = tmp_path / "killed.py"
     script.write_text(_KILLED)
     child = subprocess.Popen(

@@ -18,13 +18,13 @@ import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from tests.unit.review.queue_helpers import chat_items, decide_all
 
 from ethicsgate.errors import ReviewError
-from ethicsgate.review import NewReviewItem, open_store
+from ethicsgate.review import open_store
 from ethicsgate.review import store as store_module
 from ethicsgate.review.store import _WriterGate
 
@@ -124,49 +124,23 @@ def test_a_store_write_behind_a_stuck_writer_fails_after_the_timeout(
     url = f"sqlite:///{tmp_path / 'review.db'}"
     with open_store(url) as store:
         with pytest.raises(ReviewError, match="the review database is busy"):
-            store.enqueue(_items(2), actor="ci")
+            store.enqueue(chat_items(2), actor="ci")
         assert store.list_items() == []  # readers do not queue behind writers
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
-        assert store.enqueue(_items(2), actor="ci").added == 2
+        assert store.enqueue(chat_items(2), actor="ci").added == 2
         assert store.verify_log().ok
-
-
-def _items(n: int) -> list[NewReviewItem]:
-    return [
-        NewReviewItem(
-            policy_id="chat",
-            policy_version="1",
-            rule_id="disclosure",
-            record_id=f"conv-{i:05d}",
-            audit_id="gate",
-            severity="block",
-            fields={"conversation_id": f"conv-{i:05d}"},
-            reason="not_disclosed",
-            due_at=f"2030-01-01T00:00:{i % 60:02d}.000000Z",
-        )
-        for i in range(n)
-    ]
-
-
-def _reviewer(url: str, name: str) -> list[int]:
-    mine: list[int] = []
-    with open_store(url, pool_size=1, lease=timedelta(hours=1)) as own:
-        while (item := own.claim(name)) is not None:
-            own.decide(item.id, actor=name, outcome="confirmed")
-            mine.append(item.id)
-    return mine
 
 
 def test_processes_racing_on_sqlite_decide_each_item_once(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'review.db'}"
     items = 600
     with open_store(url) as store:
-        store.enqueue(_items(items), actor="ci")
+        store.enqueue(chat_items(items), actor="ci")
     names = [f"r{i}" for i in range(PROCESSES)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(PROCESSES, mp_context=context) as pool:
-        decided = list(pool.map(_reviewer, [url] * PROCESSES, names))
+        decided = list(pool.map(decide_all, [url] * PROCESSES, names))
     every = [item_id for ids in decided for item_id in ids]
     assert sorted(every) == list(range(1, items + 1))  # each once, none lost
     with open_store(url) as store:
