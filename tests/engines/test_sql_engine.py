@@ -221,7 +221,7 @@ def test_verify_evidence_says_what_it_cannot_recheck(
     code, stdout, stderr = run("verify", "r", "--key", "keys/ethicsgate.pub", "--evidence")
     assert code == 0, stderr
     assert (
-        "not re-checked: evidence 'predictions' was read in a database"
+        "not re-checked: evidence 'predictions' was read by an engine (a database or Spark)"
         in stdout
     )
     code, stdout, _ = run(

@@ -230,6 +230,14 @@ def resolve_files(
                 hint="paths are relative to the audit spec's folder",
             )
     else:
+        if spec.format == "delta" or (pattern / "_delta_log").is_dir():
+            raise EvidenceError(
+                f"evidence {name!r}: {pattern} is a Delta table, which only the Spark engine "
+                "reads (through delta-spark)",
+                location=locate(("path",)),
+                hint="run the audit with --engine spark on a session with delta-spark, or "
+                "export the table's current version to Parquet and give that path",
+            )
         if not pattern.is_file():
             what = "is a directory, not a file" if pattern.is_dir() else "not found"
             raise EvidenceError(
