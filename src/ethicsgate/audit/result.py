@@ -68,7 +68,7 @@ class TableIdentityInfo(StrictModel):
         description="An order-independent digest of the rows, computed inside the engine."
     )
     digest_kind: str = Field(
-        description="How content_digest is computed: sum-pghash-2x64 (PostgreSQL), "
+        description="How content_digest is computed: sum-pghash-64 (PostgreSQL), "
         "sum-xxhash64-2x64 (Spark), sum-md5-128 (earlier reports)."
     )
 

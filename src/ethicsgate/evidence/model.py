@@ -80,8 +80,8 @@ class TableIdentity:
     """What pins evidence that is no file: the engine, the table or query, and its contents.
 
     ``content_digest`` is computed inside the engine and does not depend on row order
-    (``digest_kind`` says how: ``sum-pghash-2x64`` on PostgreSQL, ``sum-xxhash64-2x64`` on
-    Spark, two lanes of per-row hashes summed modulo 2^64; ``sum-md5-128``, in reports of
+    (``digest_kind`` says how: ``sum-pghash-64`` on PostgreSQL, per-row hashes summed modulo
+    2^64; ``sum-xxhash64-2x64`` on Spark, two such lanes; ``sum-md5-128``, in reports of
     earlier versions, the sum modulo 2^128 of the md5 of every row's text);
     ``query_sha256`` is the sha256 of the exact query text. ``version`` is a table version
     where the engine keeps one (``delta:N``, ``iceberg:SNAPSHOT``); None for a plain table.

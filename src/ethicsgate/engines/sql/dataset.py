@@ -21,8 +21,8 @@ from sqlalchemy import exc as sa_exc
 
 from ethicsgate.engines.sql.digest import (
     DIGEST_KIND,
-    digest_columns,
     digest_query,
+    digest_sum,
     digest_value,
 )
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
@@ -280,19 +280,19 @@ class SQLDataset:
         """
         if self._identity is None:
             sql = digest_query(self.source_sql(), self.columns())
-            rows, lane1, lane2 = self.fetch(sql, what="compute the evidence's digest")[0]
-            self._pin(int(rows), int(lane1 or 0), int(lane2 or 0))
+            rows, total = self.fetch(sql, what="compute the evidence's digest")[0]
+            self._pin(int(rows), int(total or 0))
         assert self._identity is not None
         return self._identity
 
-    def _pin(self, rows: int, lane1: int, lane2: int) -> None:
+    def _pin(self, rows: int, total: int) -> None:
         query = self.spec.query
         self._identity = TableIdentity(
             engine=self.engine.shown,
             table=self.spec.table,
             query_sha256=None if query is None else hashlib.sha256(query.encode()).hexdigest(),
             rows=rows,
-            content_digest=digest_value(lane1, lane2),
+            content_digest=digest_value(total),
             digest_kind=DIGEST_KIND,
         )
 
@@ -367,7 +367,7 @@ class SQLDataset:
         column_names = [name for name, _ in available]
         digest = self._identity is None and len(set(column_names)) == len(column_names)
         if digest:
-            sums += [f"{d} AS _eg_digest{i}" for i, d in enumerate(digest_columns(available))]
+            sums.append(f"{digest_sum(available)} AS _eg_digest")
         sql = (
             f"SELECT {', '.join(outer)}, count(*) AS n{''.join(', ' + s for s in sums)} "
             f"FROM {self.source_sql()} AS _s GROUP BY {keys} ORDER BY {', '.join(order)}, n"
@@ -383,15 +383,10 @@ class SQLDataset:
         if progress is not None:
             progress(self.name, 1.0)
         if digest:
-            lanes = names.index("_eg_digest0"), names.index("_eg_digest1")
-            count = names.index("n")
-            self._pin(
-                sum(int(r[count]) for r in records),
-                sum(int(r[lanes[0]] or 0) for r in records),
-                sum(int(r[lanes[1]] or 0) for r in records),
-            )
-            records = [tuple(v for i, v in enumerate(r) if i not in lanes) for r in records]
-            names = [n for n in names if n not in ("_eg_digest0", "_eg_digest1")]
+            at, count = names.index("_eg_digest"), names.index("n")
+            self._pin(sum(int(r[count]) for r in records), sum(int(r[at] or 0) for r in records))
+            records = [r[:at] + r[at + 1 :] for r in records]
+            names = names[:at] + names[at + 1 :]
         frame = pd.DataFrame.from_records([tuple(r) for r in records], columns=names)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())

@@ -3,21 +3,30 @@
 Each row gets a 64-bit hash ``h``: the XOR of every column's PostgreSQL *extended hash* (the
 function its type's hash operator class uses, as hash partitioning does), seeded by the
 column's position, so values moved between columns change it; a NULL column contributes
-``-position``. The digest is two 64-bit lanes summed over all rows modulo 2^64:
-``sum(h)`` and ``sum(hashint8extended(h, 0))`` (a second, non-linear function of ``h``), so
-the same multiset of rows gives the same digest in any order, and a repeated row counts twice.
+``-position``. The digest is ``sum(h)`` over all rows modulo 2^64: the same multiset of rows
+gives the same digest in any order, and a repeated row counts twice.
 
-These aggregates ride along in the grouped-count query of the audit (its GROUP BY already
-reads every row), so on a fairness audit the digest needs no pass of its own; an audit
-without one runs :func:`digest_query`, one pass.
+The sum rides along in the grouped-count query of the audit (its GROUP BY already reads
+every row), so on a fairness audit the digest needs no pass of its own; an audit without one
+runs :func:`digest_query`, one pass.
 
-Why not md5 of each row's text (the first version, ``sum-md5-128``): writing every row as
-text and hashing it cost about 40 bare scans of the table; the typed hashes read the values
-as stored. What it gives up: the extended hash functions are internal to PostgreSQL (stable
-in practice, because hash-partitioned tables depend on them, but not a documented promise),
-differ on big-endian machines, and are not cryptographic, so the digest detects a changed,
-added, removed or repeated row with overwhelming probability (a 2^-64 chance per lane for
-an accidental change), but does not resist a forger who chooses the rows.
+Why these choices (measured in ``benchmarks/bench_identity.py``, docs/benchmarks.md):
+
+- md5 of each row's text (the first version, ``sum-md5-128``) wrote every row as text and
+  hashed it, about 40 bare scans; hashing the row's text with ``hashtextextended``, or the
+  whole row with ``hash_record_extended``, still costs 18 to 30; typed hashes per column
+  read the values as stored.
+- One 64-bit lane, not two: PostgreSQL evaluates an expression once per use, so a second
+  lane (any function of ``h``) hashes every column again, doubling the cost (about 4 bare
+  scans instead of 2 added to the grouped pass at 10^7 rows). A second lane would not make
+  the digest resist a forger either (the hashes are not cryptographic); against accidental
+  change 64 bits leave a 2^-64 chance that a changed row goes unnoticed.
+
+What it gives up: the extended hash functions are internal to PostgreSQL (stable in
+practice, because hash-partitioned tables depend on them, but not a documented promise) and
+differ on big-endian machines; values PostgreSQL holds equal hash alike (``0.0`` and
+``-0.0``, ``numeric`` ``1.0`` and ``1.00``); and the digest does not resist a forger who
+chooses the rows.
 """
 
 from __future__ import annotations
@@ -26,10 +35,10 @@ from collections.abc import Sequence
 
 from ethicsgate.evidence.sql import quote_ident
 
-__all__ = ["DIGEST_KIND", "digest_columns", "digest_query", "digest_value", "row_hash_sql"]
+__all__ = ["DIGEST_KIND", "digest_query", "digest_sum", "digest_value", "row_hash_sql"]
 
 #: How ``content_digest`` is computed (recorded in the report next to it).
-DIGEST_KIND = "sum-pghash-2x64"
+DIGEST_KIND = "sum-pghash-64"
 
 #: Type name (``format_type`` without modifiers) -> the extended hash of a value of it.
 _HASHES = {
@@ -54,8 +63,6 @@ _HASHES = {
 }
 #: Any other type is hashed as its text (the session writes doubles and times one way).
 _AS_TEXT = "hashtextextended(CAST({v} AS text), {s})"
-#: The second lane's function of the row hash.
-LANE2 = "hashint8extended({h}, 0)"
 _MASK = (1 << 64) - 1
 
 
@@ -68,14 +75,13 @@ def row_hash_sql(columns: Sequence[tuple[str, str]]) -> str:
     return "(" + " # ".join(terms) + ")" if terms else "CAST(0 AS bigint)"
 
 
-def digest_columns(columns: Sequence[tuple[str, str]], *, alias: str = "_s") -> list[str]:
-    """Return the two aggregate expressions of the digest over a relation aliased ``alias``."""
-    h = row_hash_sql([(f"{alias}.{quote_ident(name)}", kind) for name, kind in columns])
-    return [f"sum({h})", f"sum({LANE2.format(h=h)})"]
+def digest_sum(columns: Sequence[tuple[str, str]], *, alias: str = "_s") -> str:
+    """Return the digest's aggregate (an exact sum) over a relation aliased ``alias``."""
+    return f"sum({row_hash_sql([(f'{alias}.{quote_ident(n)}', k) for n, k in columns])})"
 
 
 def digest_query(source: str, columns: Sequence[tuple[str, str]]) -> str:
-    """Return SQL giving ``count(*)`` and the two lanes' sums over ``source`` (one pass).
+    """Return SQL giving ``count(*)`` and the digest's sum over ``source`` (one pass).
 
     The columns are renamed by position, so a query whose result repeats a column name is
     digested too, and the digest equals the one the grouped pass computes.
@@ -83,9 +89,9 @@ def digest_query(source: str, columns: Sequence[tuple[str, str]]) -> str:
     names = [f"_c{i}" for i in range(len(columns))]
     aliases = f"({', '.join(quote_ident(n) for n in names)})" if names else ""
     typed = [(n, kind) for n, (_, kind) in zip(names, columns, strict=True)]
-    return f"SELECT count(*), {', '.join(digest_columns(typed))} FROM {source} AS _s{aliases}"
+    return f"SELECT count(*), {digest_sum(typed)} FROM {source} AS _s{aliases}"
 
 
-def digest_value(lane1: int, lane2: int) -> str:
-    """Return the digest's hex text from the two lanes' sums (exact integers, any size)."""
-    return f"{lane1 & _MASK:016x}{lane2 & _MASK:016x}"
+def digest_value(total: int) -> str:
+    """Return the digest's hex text from the exact sum of the row hashes."""
+    return f"{total & _MASK:016x}"
