@@ -142,6 +142,7 @@ class SparkDataset:
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
     _columns: list[tuple[str, str]] | None = field(default=None, repr=False)
     _identity: TableIdentity | None = field(default=None, repr=False)
+    _version: str | None = field(default=None, repr=False)
 
     @property
     def spark(self) -> SparkSession:
@@ -153,6 +154,11 @@ class SparkDataset:
     def source_sql(self) -> str:
         """Return the quoted name of the temporary view over the evidence (created once)."""
         if self._view is None:
+            if self.table_name is not None or self.delta_path is not None:
+                # the table's version before any scan reads it (None: it keeps none)
+                from ethicsgate.engines.spark.versions import table_version
+
+                self._version = table_version(self)
             view = f"_eg_src_{next(_VIEWS)}"
             try:
                 self._frame().createOrReplaceTempView(view)
@@ -299,14 +305,8 @@ class SparkDataset:
             rows=rows,
             content_digest=_digest.digest_value(sums),
             digest_kind=_digest.DIGEST_KIND,
-            version=self._version(),
+            version=self._version,
         )
-
-    def _version(self) -> str | None:
-        """Return the Delta version or Iceberg snapshot id of a catalog table, if it has one."""
-        from ethicsgate.engines.spark.versions import table_version
-
-        return table_version(self)
 
     # -- probes (analysis only: no Spark job) -------------------------------------------------
 
