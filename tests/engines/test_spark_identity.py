@@ -228,3 +228,19 @@ def test_digest_reads_every_column_type_and_repeated_names(
     repeated = _dataset(engine, tmp_path, '    query: "SELECT k, k FROM id_types"\n', "q.yaml")
     found = repeated.identity()
     assert found.rows == 1 and found.query_sha256 is not None and found.table is None
+
+
+def test_a_data_quality_rule_is_refused_with_the_versions(engine: Any, tmp_path: Path) -> None:
+    from importlib import metadata
+
+    spec = tmp_path / "dq.yaml"
+    data = ROOT / "examples" / "hiring" / "applicants.csv"
+    spec.write_text(
+        f"schema_version: 1\nid: t\npolicy: {ROOT / 'policies' / 'eeoc-four-fifths.yaml'}\n"
+        f"evidence:\n  applicants:\n    path: {data}\n    columns:\n      prediction: advanced\n"
+    )
+    with pytest.raises(EvidenceError, match="'selection-data-contract': data_quality") as err:
+        run_audit(spec, engine=engine)
+    assert f"Great Expectations {metadata.version('great_expectations')}" in str(err.value)
+    assert f"PySpark {metadata.version('pyspark')}" in str(err.value)
+    assert "--engine duckdb" in (err.value.hint or "")

@@ -898,7 +898,7 @@ class SparkDataset:
         """
         raise EvidenceError(
             f"rule {rule.id!r}: data_quality rules (Great Expectations suites) do not run on "
-            f"the Spark engine yet (evidence {self.name!r})",
+            f"the Spark engine yet (evidence {self.name!r}): {_gx_spark_support()}",
             location=self.locate(("path",) if self.table_name is None else ("table",)),
             hint="run this audit with --engine duckdb, or use contracts: report for the "
             "built-in checks, which run in Spark SQL",
@@ -909,3 +909,24 @@ class SparkDataset:
         from ethicsgate.engines.spark.contracts import run_builtin_contract
 
         return run_builtin_contract(self, checks)
+
+
+def _gx_spark_support() -> str:
+    """Say why GX's Spark datasource is not used: the PySpark its release supports."""
+    from importlib import metadata
+
+    try:
+        gx = metadata.version("great_expectations")
+        pyspark = metadata.version("pyspark")
+    except metadata.PackageNotFoundError:  # pragma: no cover - both are dependencies here
+        return "Great Expectations' Spark datasource is not wired in"
+    wanted = [
+        r.split(";")[0].strip()
+        for r in metadata.requires("great_expectations") or []
+        if r.startswith("pyspark") and "spark" in r.split(";", 1)[-1]
+    ]
+    supports = f"supports {wanted[0]}" if wanted else "names no PySpark it supports"
+    return (
+        f"Great Expectations {gx}'s Spark datasource {supports}, and this engine runs "
+        f"PySpark {pyspark}"
+    )
