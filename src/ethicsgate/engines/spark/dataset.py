@@ -9,6 +9,7 @@ score profile, the histogram buckets around the median. The SQL follows the Duck
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import warnings
@@ -210,8 +211,9 @@ class SparkDataset:
         try:
             return self.spark.read.format("delta").load(location)
         except SPARK_ERRORS as exc:
-            if "DATA_SOURCE_NOT_FOUND" not in str(exc) and "delta" not in first_line(exc).lower():
-                raise
+            text = str(exc)
+            if "DATA_SOURCE_NOT_FOUND" not in text and "find the data source" not in text:
+                raise  # the data source exists: read_error names the problem
             from importlib import metadata
 
             try:
@@ -295,8 +297,6 @@ class SparkDataset:
         return self._identity
 
     def _pin(self, rows: int, sums: Mapping[int, int]) -> None:
-        import hashlib
-
         query = self.query
         self._identity = TableIdentity(
             engine=f"spark {self.engine.target.shown}",
