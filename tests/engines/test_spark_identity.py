@@ -244,3 +244,26 @@ def test_a_data_quality_rule_is_refused_with_the_versions(engine: Any, tmp_path:
     assert f"Great Expectations {metadata.version('great_expectations')}" in str(err.value)
     assert f"PySpark {metadata.version('pyspark')}" in str(err.value)
     assert "--engine duckdb" in (err.value.hint or "")
+
+
+def test_verify_says_it_cannot_recheck_a_spark_digest(
+    spark: Any, engine: Any, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.attest.verify import verify_attestation
+    from ethicsgate.session.audit import run_and_report
+
+    spark.read.csv(str(COMPAS), header=True, inferSchema=True).createOrReplaceTempView("id_v")
+    spec = tmp_path / "v.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: t\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        "    table: id_v\n    columns:\n      label: label_value\n      prediction: score\n"
+    )
+    key = Ed25519PrivateKey.generate()
+    run_and_report(spec, out=tmp_path / "r", key=key, engine=engine)
+    found = verify_attestation(tmp_path / "r", key.public_key(), check_files=True)
+    assert found.ok, found.reasons
+    assert len(found.notes) == 1
+    assert "evidence 'predictions' was read by an engine (a database or Spark)" in found.notes[0]
+    assert "does not connect" in found.notes[0] and "content_digest" in found.notes[0]
