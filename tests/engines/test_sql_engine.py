@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -219,7 +220,10 @@ def test_verify_evidence_says_what_it_cannot_recheck(
     assert code == 1, stderr
     code, stdout, stderr = run("verify", "r", "--key", "keys/ethicsgate.pub", "--evidence")
     assert code == 0, stderr
-    assert "not re-checked: evidence 'predictions' was read in a database" in stdout
+    assert (
+        "not re-checked: evidence 'predictions' was read by an engine (a database or Spark)"
+        in stdout
+    )
     code, stdout, _ = run(
         "verify", "r", "--key", "keys/ethicsgate.pub", "--evidence", "--format", "json"
     )
@@ -290,31 +294,126 @@ def test_permission_denied(tmp_path: Path, pg_url: str, pg_engine: sa.Engine) ->
     assert "hint: grant the engine's user SELECT on the table" in stderr
 
 
-def test_content_digest_equals_a_python_sum_of_row_md5s(
-    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str
-) -> None:
-    import hashlib
-
+def _open(tmp_path: Path, pg_url: str, evidence: str) -> Any:
     from ethicsgate.audit.spec import load_audit_spec
     from ethicsgate.engines.sql import open_sql_engine
 
-    loaded = load_audit_spec(spec(tmp_path, f"    table: {compas_table}\n"))
-    with open_sql_engine(pg_url) as engine:
-        dataset = engine.open(
-            "predictions",
-            loaded.spec.evidence["predictions"],
-            base_dir=tmp_path,
-            locate=lambda key: loaded.document.locate(("evidence", "predictions", *key)),
-        )
-        identity = dataset.identity()
+    loaded = load_audit_spec(spec(tmp_path, evidence))
+    engine = open_sql_engine(pg_url)
+    return engine, engine.open(
+        "predictions",
+        loaded.spec.evidence["predictions"],
+        base_dir=tmp_path,
+        locate=lambda key: loaded.document.locate(("evidence", "predictions", *key)),
+    )
+
+
+#: The digest's definition, column by column (docs/scale-out.md), for the oracle below.
+_TYPED = {
+    "i": "hashint4extended(i, 1)",
+    "t": "hashtextextended(t, 2)",
+    "v": "hashtextextended(CAST(v AS text), 3)",
+    "b": "hashint4extended(CAST(b AS integer), 4)",
+    "x": "hashfloat8extended(x, 5)",
+    "n": "hash_numeric_extended(n, 6)",
+    "d": "timestamp_hash_extended(CAST(d AS timestamp), 7)",
+    "ts": "timestamp_hash_extended(ts AT TIME ZONE 'UTC', 8)",
+    "j": "jsonb_hash_extended(j, 9)",
+    "a": "hashtextextended(CAST(a AS text), 10)",
+}
+
+
+@pytest.fixture(scope="module")
+def typed_table(pg_engine: sa.Engine) -> str:
     with pg_engine.connect() as con:
-        texts = [
-            r[0] for r in con.execute(sa.text(f"SELECT CAST(_s AS text) FROM {compas_table} AS _s"))
-        ]
-    expected = sum(int(hashlib.md5(t.encode()).hexdigest(), 16) for t in texts) % (1 << 128)
-    assert identity.rows == len(texts) == 7214
-    assert identity.content_digest == f"{expected:032x}"
-    assert identity.digest_kind == "sum-md5-128"
+        con.execute(sa.text("CREATE SCHEMA IF NOT EXISTS engine_tests"))
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.typed"))
+        con.execute(sa.text(
+            "CREATE TABLE engine_tests.typed (i integer, t text, v varchar(5), b boolean, "
+            "x double precision, n numeric, d date, ts timestamptz, j jsonb, a integer[])"
+        ))  # fmt: skip
+        con.execute(sa.text(
+            "INSERT INTO engine_tests.typed SELECT g, 'row ' || g, CASE WHEN g % 3 = 0 THEN "
+            "NULL ELSE 'v' || g END, g % 2 = 0, g / 7.0, g * 1.5, DATE '2026-01-01' + g, "
+            "TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * INTERVAL '1 hour', "
+            "CAST('{\"k\": ' || g || '}' AS jsonb), ARRAY[g, NULL] "
+            "FROM generate_series(1, 500) AS g"
+        ))  # fmt: skip
+        # an all-NULL row, twice: a repeated row counts twice
+        con.execute(sa.text("INSERT INTO engine_tests.typed (i) VALUES (NULL), (NULL)"))
+    return "engine_tests.typed"
+
+
+def test_content_digest_equals_a_python_sum_of_row_hashes(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, typed_table: str
+) -> None:
+    engine, dataset = _open(tmp_path, pg_url, f"    table: {typed_table}\n")
+    with engine:
+        identity = dataset.identity()
+    # the obvious way: each column's hash fetched row by row, XOR-ed and summed in Python
+    with pg_engine.connect() as con:
+        rows = con.execute(sa.text(f"SELECT {', '.join(_TYPED.values())} FROM {typed_table}"))
+        hashes = []
+        for row in rows:
+            h = 0
+            for position, value in enumerate(row, start=1):
+                h ^= (-position if value is None else value) & ((1 << 64) - 1)
+            hashes.append(h)
+    assert identity.rows == len(hashes) == 502
+    assert identity.content_digest == f"{sum(hashes) % (1 << 64):016x}"
+    assert identity.digest_kind == "sum-pghash-64"
+
+
+def test_the_grouped_pass_computes_the_same_digest_on_the_way(
+    tmp_path: Path, pg_url: str, compas_table: str
+) -> None:
+    engine, alone = _open(tmp_path, pg_url, f"    table: {compas_table}\n")
+    with engine:
+        standalone = alone.identity()
+    engine, dataset = _open(
+        tmp_path, pg_url, f"    table: {compas_table}\n    filter: sex = 'Male'\n"
+    )
+    statements: list[str] = []
+    with engine:
+        sa.event.listen(engine.con, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        counts = dataset.grouped_counts(roles=["race", "label_value"])
+        folded = dataset.identity()
+    assert counts.rows_read == 7214 and counts.rows < 7214
+    assert list(counts.frame.columns) == ["race", "label_value", "n"]
+    assert (folded.rows, folded.content_digest) == (standalone.rows, standalone.content_digest)
+    # one statement read the table's rows: the grouped pass (the rest are LIMIT 0 probes)
+    assert len([s for s in statements if "count(*)" in s]) == 1
+
+
+def test_content_digest_counts_repeats_and_where_a_null_is(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine
+) -> None:
+    tables = {
+        "once": "VALUES (1, 'a', NULL), (2, 'b', 'c')",
+        "twice": "VALUES (1, 'a', NULL), (2, 'b', 'c'), (2, 'b', 'c')",
+        "moved": "VALUES (1, NULL, 'a'), (2, 'b', 'c')",
+        "reordered": "VALUES (2, 'b', 'c'), (1, 'a', NULL)",
+    }
+    digests = {}
+    for name, values in tables.items():
+        with pg_engine.connect() as con:
+            con.execute(sa.text(f"DROP TABLE IF EXISTS engine_tests.d_{name}"))
+            con.execute(
+                sa.text(
+                    f"CREATE TABLE engine_tests.d_{name} AS SELECT * FROM ({values}) AS v(k, x, y)"
+                )
+            )
+        engine, dataset = _open(tmp_path, pg_url, f"    table: engine_tests.d_{name}\n")
+        with engine:
+            digests[name] = dataset.identity().content_digest
+    assert digests["once"] == digests["reordered"]
+    assert len({digests["once"], digests["twice"], digests["moved"]}) == 3
+    # a query whose result repeats a column name: digested by position, in one pass
+    query = '    query: "SELECT k AS a, x AS a FROM engine_tests.d_once"\n'
+    engine, dataset = _open(tmp_path, pg_url, query)
+    with engine:
+        repeated = dataset.identity()
+    assert repeated.rows == 2 and repeated.query_sha256 is not None
 
 
 def test_gate_runs_on_the_engine(tmp_path: Path, pg_url: str, compas_table: str) -> None:

@@ -242,16 +242,18 @@ def _check_subject(subject: Subject, path: Path) -> list[str]:
 
 
 def _table_note(subject: Subject) -> str:
-    """Say plainly what cannot be re-checked of evidence that lives in a database."""
+    """Say plainly what cannot be re-checked of evidence read by an engine (no files)."""
     name = subject.name.removeprefix(TABLE_SUBJECT_PREFIX)
     return (
-        f"evidence {name!r} was read in a database, not from files: its identity (the engine, "
-        "the table or the sha256 of the query, the row count and a content digest computed "
-        f"by the database; sha256 {subject.sha256}) is signed and shown in report.json, but "
-        "re-checking it needs the database itself, which `verify` does not connect to. Re-run "
-        "the audit with the same --engine and compare evidence[].table.content_digest; a "
-        "table changed since the audit cannot be checked against it (keep a snapshot or "
-        "clone for audits kept for years)"
+        f"evidence {name!r} was read by an engine (a database or Spark), not from files: its "
+        "identity (the engine, the table, path or the sha256 of the query, the row count, a "
+        "content digest computed by the engine, and a Delta or Iceberg version where there is "
+        f"one; sha256 {subject.sha256}) is signed and shown in report.json, but re-checking "
+        "it needs the engine itself (the database or Spark), which `verify` does not connect "
+        "to. Re-run the audit with the same --engine and compare "
+        "evidence[].table.content_digest (for a recorded version, read the table as of that "
+        "version); a table changed since the audit cannot be checked against it (keep a "
+        "snapshot or clone for audits kept for years)"
     )
 
 

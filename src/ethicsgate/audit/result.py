@@ -67,7 +67,10 @@ class TableIdentityInfo(StrictModel):
     content_digest: str = Field(
         description="An order-independent digest of the rows, computed inside the engine."
     )
-    digest_kind: str = Field(description="How content_digest is computed, e.g. sum-md5-128.")
+    digest_kind: str = Field(
+        description="How content_digest is computed: sum-pghash-64 (PostgreSQL), "
+        "sum-xxhash64-2x64 (Spark), sum-md5-128 (earlier reports)."
+    )
 
 
 class EvidenceInfo(StrictModel):

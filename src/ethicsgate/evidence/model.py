@@ -80,9 +80,11 @@ class TableIdentity:
     """What pins evidence that is no file: the engine, the table or query, and its contents.
 
     ``content_digest`` is computed inside the engine and does not depend on row order
-    (``digest_kind`` says how: ``sum-md5-128`` is the sum, modulo 2^128, of the md5 of every
-    row's text); ``query_sha256`` is the sha256 of the exact query text. ``version`` is a
-    table version where the engine keeps one (Delta, Iceberg); None for a plain table.
+    (``digest_kind`` says how: ``sum-pghash-64`` on PostgreSQL, per-row hashes summed modulo
+    2^64; ``sum-xxhash64-2x64`` on Spark, two such lanes; ``sum-md5-128``, in reports of
+    earlier versions, the sum modulo 2^128 of the md5 of every row's text);
+    ``query_sha256`` is the sha256 of the exact query text. ``version`` is a table version
+    where the engine keeps one (``delta:N``, ``iceberg:SNAPSHOT``); None for a plain table.
     """
 
     engine: str
@@ -228,6 +230,14 @@ def resolve_files(
                 hint="paths are relative to the audit spec's folder",
             )
     else:
+        if spec.format == "delta" or (pattern / "_delta_log").is_dir():
+            raise EvidenceError(
+                f"evidence {name!r}: {pattern} is a Delta table, which only the Spark engine "
+                "reads (through delta-spark)",
+                location=locate(("path",)),
+                hint="run the audit with --engine spark on a session with delta-spark, or "
+                "export the table's current version to Parquet and give that path",
+            )
         if not pattern.is_file():
             what = "is a directory, not a file" if pattern.is_dir() else "not found"
             raise EvidenceError(

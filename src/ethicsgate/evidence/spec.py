@@ -18,7 +18,7 @@ __all__ = [
     "WindowSpec",
 ]
 
-EvidenceFormat = Literal["csv", "parquet", "jsonl", "json"]
+EvidenceFormat = Literal["csv", "parquet", "jsonl", "json", "delta"]
 #: What a dataset is read as: a file format, ``arrow`` for in-memory evidence, or ``table`` /
 #: ``query`` for evidence an engine reads where it lives (no files).
 DatasetFormat = EvidenceFormat | Literal["arrow", "table", "query"]

@@ -142,6 +142,12 @@ class SparkEngine:
                 engine=self,
                 memory=spec.data,
             )
+        delta = _delta_path(spec, base_dir)
+        if delta is not None:
+            return SparkDataset(
+                name=name, spec=spec, files=[], format="delta", locate=locate, engine=self,
+                delta_path=delta,
+            )  # fmt: skip
         if spec.path is not None and spec.path.startswith(_REMOTE):
             fmt = spec.format or detect_format([Path(spec.path.rstrip("/*"))]) or "parquet"
             return SparkDataset(
@@ -195,6 +201,23 @@ def open_spark_engine(
         SettingsError: ``target`` is not a Spark target.
     """
     return SparkEngine(target, conf=conf, settings=settings)
+
+
+def _delta_path(spec: EvidenceSpec, base_dir: Path) -> str | None:
+    """Return the table's location if ``spec`` is a Delta table by path, else None.
+
+    ``format: delta``, or a local directory holding ``_delta_log/``.
+    """
+    if spec.path is None or isinstance(spec, MemoryEvidenceSpec):
+        return None
+    if spec.path.startswith(_REMOTE):
+        return spec.path if spec.format == "delta" else None
+    folder = Path(spec.path).expanduser()
+    if not folder.is_absolute():
+        folder = base_dir / folder
+    if spec.format == "delta" or (folder / "_delta_log").is_dir():
+        return str(folder)
+    return None
 
 
 def _at_least(version: str, major: int, minor: int) -> bool:

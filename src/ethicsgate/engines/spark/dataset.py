@@ -9,6 +9,7 @@ score profile, the histogram buckets around the median. The SQL follows the Duck
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import warnings
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ethicsgate.engines.spark import digest as _digest
 from ethicsgate.engines.spark.failures import SPARK_ERRORS, local_path
 from ethicsgate.engines.spark.sqltext import (
     NUMERIC,
@@ -37,6 +39,7 @@ from ethicsgate.evidence.model import (
     ScoreBucket,
     ScoreColumn,
     ScoreProfile,
+    TableIdentity,
     WindowKey,
     sha256_file,
 )
@@ -134,9 +137,13 @@ class SparkDataset:
     """A path Spark reads itself (``s3a://``, ``hdfs://``, ``dbfs:/``), not a local file."""
     query: str | None = None
     """A Spark SQL SELECT (``query:`` in the audit spec) instead of files or a table."""
+    delta_path: str | None = None
+    """A Delta table by path (``format: delta``, or a folder holding ``_delta_log/``)."""
     _view: str | None = field(default=None, repr=False)
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
     _columns: list[tuple[str, str]] | None = field(default=None, repr=False)
+    _identity: TableIdentity | None = field(default=None, repr=False)
+    _version: str | None = field(default=None, repr=False)
 
     @property
     def spark(self) -> SparkSession:
@@ -148,6 +155,11 @@ class SparkDataset:
     def source_sql(self) -> str:
         """Return the quoted name of the temporary view over the evidence (created once)."""
         if self._view is None:
+            if self.table_name is not None or self.delta_path is not None:
+                # the table's version before any scan reads it (None: it keeps none)
+                from ethicsgate.engines.spark.versions import table_version
+
+                self._version = table_version(self)
             view = f"_eg_src_{next(_VIEWS)}"
             try:
                 self._frame().createOrReplaceTempView(view)
@@ -164,6 +176,8 @@ class SparkDataset:
             return self.spark.sql(self.query)
         if self.memory is not None:
             return self.spark.createDataFrame(self.memory)
+        if self.delta_path is not None:
+            return self._delta_frame(self.delta_path)
         reader = self.spark.read
         options: dict[str, str] = {}
         fmt = self.format
@@ -187,6 +201,35 @@ class SparkDataset:
             str(fmt), str(fmt)
         )
         return reader.format(source).options(**options).load(paths)
+
+    def _delta_frame(self, location: str) -> DataFrame:
+        """Read a Delta table by path with the session's Delta data source (delta-spark).
+
+        Raises:
+            EvidenceError: the session has no Delta data source (the versions are named).
+        """
+        try:
+            return self.spark.read.format("delta").load(location)
+        except SPARK_ERRORS as exc:
+            text = str(exc)
+            if "DATA_SOURCE_NOT_FOUND" not in text and "find the data source" not in text:
+                raise  # the data source exists: read_error names the problem
+            from importlib import metadata
+
+            try:
+                delta = f"delta-spark {metadata.version('delta-spark')} is installed"
+            except metadata.PackageNotFoundError:
+                delta = "delta-spark is not installed"
+            raise EvidenceError(
+                f"evidence {self.name!r} (engine spark): {location} is a Delta table, but this "
+                f"Spark session has no Delta data source (Spark {self.spark.version}; {delta})",
+                location=self.locate(("path",)),
+                hint="start the session with delta-spark's jars and extension (spark.jars."
+                "packages io.delta:delta-spark_<spark>_2.13:<version>, spark.sql.extensions "
+                "io.delta.sql.DeltaSparkSessionExtension) in a delta-spark release built for "
+                "this Spark, register the table in the catalog and use table:, or export its "
+                "current version to Parquet (docs/scale-out-spark.md)",
+            ) from exc
 
     def role_expression(self, role: str) -> str:
         """Return the SQL expression of a role: its mapping, or the column of the same name."""
@@ -222,9 +265,48 @@ class SparkDataset:
                     ARROW_IPC_SHA256,
                 )
             ]
-        if self.table_name is not None or self.uri is not None or self.query is not None:
+        if self.pinned_by_engine():
             return []
         return [EvidenceFile(f, sha256_file(f), f.stat().st_size) for f in self.files]
+
+    def pinned_by_engine(self) -> bool:
+        """Return whether the engine's digest pins this evidence (no local file to hash)."""
+        return self.memory is None and not self.files
+
+    def identity(self) -> TableIdentity | None:
+        """Return the identity of evidence without local files: rows and digest, by Spark.
+
+        None for local files and frames (their sha256 pins them). For a table, a query or a
+        remote path: the row count and an order-independent digest computed in Spark
+        (:mod:`ethicsgate.engines.spark.digest`; the grouped pass computes it on the way,
+        else one pass here), the sha256 of a query's text, and the Delta version or Iceberg
+        snapshot where the source has one.
+        """
+        if not self.pinned_by_engine():
+            return None
+        if self._identity is None:
+            columns = self.columns()
+            names = [f"_c{i}" for i in range(len(columns))]
+            renamed = f"(SELECT * FROM {self.source_sql()} AS _s({', '.join(names)}))"
+            sql = _digest.digest_query(
+                renamed if columns else self.source_sql(),
+                [(n, kind) for n, (_, kind) in zip(names, columns, strict=True)],
+            )
+            row = self._fetch(sql, None, f"{self.name} (identity digest)")[0]
+            self._pin(int(row[0]), {i: int(v or 0) for i, v in enumerate(row[1:])})
+        return self._identity
+
+    def _pin(self, rows: int, sums: Mapping[int, int]) -> None:
+        query = self.query
+        self._identity = TableIdentity(
+            engine=f"spark {self.engine.target.shown}",
+            table=self.table_name or self.delta_path or self.uri,
+            query_sha256=None if query is None else hashlib.sha256(query.encode()).hexdigest(),
+            rows=rows,
+            content_digest=_digest.digest_value(sums),
+            digest_kind=_digest.DIGEST_KIND,
+            version=self._version,
+        )
 
     # -- probes (analysis only: no Spark job) -------------------------------------------------
 
@@ -350,6 +432,14 @@ class SparkDataset:
         if window is not None:
             outer.append(f"c{len(keys)} AS {quote_ident(WINDOW_KEY)}")
             keys.append(self._window_sql(window, available))
+        # the evidence identity rides along: its sums over every row (the filter is a key)
+        names = [name for name, _ in available]
+        digest = (
+            self._identity is None and self.pinned_by_engine() and len(set(names)) == len(names)
+        )
+        pieces = _digest.digest_pieces(available) if digest else []
+        sums += [f"{piece} AS _eg_d{i}" for i, piece in enumerate(pieces)]
+        outer += [f"sum(_eg_d{i}) AS _eg_d{i}" for i in range(len(pieces))]
         select = ", ".join(f"({expr}) AS c{i}" for i, expr in enumerate(keys))
         inner = (
             f"SELECT {select}, count(*) AS _n{''.join(', ' + s for s in sums)} "
@@ -357,6 +447,13 @@ class SparkDataset:
         )
         sql = f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL ORDER BY ALL"
         frame = self._frame_of(sql, progress)
+        if digest:
+            lanes = [f"_eg_d{i}" for i in range(len(pieces))]
+            self._pin(
+                sum(int(v) for v in frame["n"]),
+                {i: sum(int(v) for v in frame[lane]) for i, lane in enumerate(lanes)},
+            )
+            frame = frame.drop(columns=lanes)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
@@ -704,6 +801,8 @@ class SparkDataset:
             return f"the {getattr(self.spec, 'kind', 'frame')} handed over"
         if self.uri is not None:
             return self.uri
+        if self.delta_path is not None:
+            return f"Delta table {self.delta_path}"
         if len(self.files) == 1:
             return str(self.files[0])
         return f"{len(self.files)} files matching {self.spec.path}"
@@ -799,7 +898,7 @@ class SparkDataset:
         """
         raise EvidenceError(
             f"rule {rule.id!r}: data_quality rules (Great Expectations suites) do not run on "
-            f"the Spark engine yet (evidence {self.name!r})",
+            f"the Spark engine yet (evidence {self.name!r}): {_gx_spark_support()}",
             location=self.locate(("path",) if self.table_name is None else ("table",)),
             hint="run this audit with --engine duckdb, or use contracts: report for the "
             "built-in checks, which run in Spark SQL",
@@ -810,3 +909,24 @@ class SparkDataset:
         from ethicsgate.engines.spark.contracts import run_builtin_contract
 
         return run_builtin_contract(self, checks)
+
+
+def _gx_spark_support() -> str:
+    """Say why GX's Spark datasource is not used: the PySpark its release supports."""
+    from importlib import metadata
+
+    try:
+        gx = metadata.version("great_expectations")
+        pyspark = metadata.version("pyspark")
+    except metadata.PackageNotFoundError:  # pragma: no cover - both are dependencies here
+        return "Great Expectations' Spark datasource is not wired in"
+    wanted = [
+        r.split(";")[0].strip()
+        for r in metadata.requires("great_expectations") or []
+        if r.startswith("pyspark") and "spark" in r.split(";", 1)[-1]
+    ]
+    supports = f"supports {wanted[0]}" if wanted else "names no PySpark it supports"
+    return (
+        f"Great Expectations {gx}'s Spark datasource {supports}, and this engine runs "
+        f"PySpark {pyspark}"
+    )

@@ -19,6 +19,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from ethicsgate.engines.sql.digest import (
+    DIGEST_KIND,
+    digest_query,
+    digest_sum,
+    digest_value,
+)
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.model import (
@@ -49,8 +55,6 @@ __all__ = ["SQLDataset", "database_error"]
 
 _HISTOGRAM_BINS = 4096
 _EXACT_ROWS = 1_000_000
-#: How the content digest is computed: the sum modulo 2^128 of the md5 of each row's text.
-DIGEST_KIND = "sum-md5-128"
 
 
 def _double(value: float) -> str:
@@ -269,35 +273,28 @@ class SQLDataset:
     def identity(self) -> TableIdentity:
         """Return the table's identity: row count and content digest, computed in the database.
 
-        The digest is the sum modulo 2^128 of md5 of every row's text (the row as PostgreSQL
-        writes a record), so it does not depend on the order the rows are stored or read in;
-        for a query, the sha256 of its exact text is bound too.
+        The digest (:mod:`ethicsgate.engines.sql.digest`) does not depend on the order the
+        rows are stored or read in, and counts a repeated row twice; for a query, the sha256
+        of its exact text is bound too. The first grouped pass computes it on the way; an
+        audit that made none pays one pass here.
         """
         if self._identity is None:
-            # the md5's two halves as signed 64-bit integers (a hex text cast to bit(64) is the
-            # fastest way PostgreSQL has from text to integer), summed exactly (sum(bigint)
-            # accumulates in 128 bits); a negative low half is counted to add its 2^64 back
-            sql = (
-                "SELECT count(*), sum(hi), sum(lo), "
-                "count(*) FILTER (WHERE lo < 0) FROM (SELECT "
-                "CAST(CAST(('x' || _h) AS bit(64)) AS bigint) AS hi, "
-                "CAST(CAST(('x' || right(_h, 16)) AS bit(64)) AS bigint) AS lo "
-                f"FROM (SELECT md5(CAST(_s AS text)) AS _h FROM {self.source_sql()} AS _s) AS _m"
-                ") AS _d"
-            )
-            rows, high, low, negative = self.fetch(sql, what="compute the evidence's digest")[0]
-            total = (int(high or 0) << 64) + int(low or 0) + (int(negative) << 64)
-            total %= 1 << 128
-            query = self.spec.query
-            self._identity = TableIdentity(
-                engine=self.engine.shown,
-                table=self.spec.table,
-                query_sha256=None if query is None else hashlib.sha256(query.encode()).hexdigest(),
-                rows=int(rows),
-                content_digest=f"{total:032x}",
-                digest_kind=DIGEST_KIND,
-            )
+            sql = digest_query(self.source_sql(), self.columns())
+            rows, total = self.fetch(sql, what="compute the evidence's digest")[0]
+            self._pin(int(rows), int(total or 0))
+        assert self._identity is not None
         return self._identity
+
+    def _pin(self, rows: int, total: int) -> None:
+        query = self.spec.query
+        self._identity = TableIdentity(
+            engine=self.engine.shown,
+            table=self.spec.table,
+            query_sha256=None if query is None else hashlib.sha256(query.encode()).hexdigest(),
+            rows=rows,
+            content_digest=digest_value(total),
+            digest_kind=DIGEST_KIND,
+        )
 
     # -- grouped counts ------------------------------------------------------------------
 
@@ -347,7 +344,9 @@ class SQLDataset:
                 order.append(f"{quote_ident(role)} NULLS FIRST")
             else:
                 outer.append(f"{text_sql(expr, kind)} AS {quote_ident(role)}")
-                order.append(f'{quote_ident(role)} COLLATE "C" NULLS FIRST')
+                # the expression, not the alias: with COLLATE, a name is read as the input
+                # column of that name (a bigint column named like its role fails)
+                order.append(f'({text_sql(expr, kind)}) COLLATE "C" NULLS FIRST')
         kept = self.checked_filter()
         outer.append(f"{kept} AS _kept")
         order.append("_kept NULLS FIRST")
@@ -364,6 +363,11 @@ class SQLDataset:
             outer.append(f"{self._window_sql(window, available)} AS {quote_ident(WINDOW_KEY)}")
             order.append(f"{quote_ident(WINDOW_KEY)} NULLS FIRST")
         keys = ", ".join(str(i + 1) for i in range(len(outer)))
+        # the evidence identity rides along: its sums over every row (the filter is a key)
+        column_names = [name for name, _ in available]
+        digest = self._identity is None and len(set(column_names)) == len(column_names)
+        if digest:
+            sums.append(f"{digest_sum(available)} AS _eg_digest")
         sql = (
             f"SELECT {', '.join(outer)}, count(*) AS n{''.join(', ' + s for s in sums)} "
             f"FROM {self.source_sql()} AS _s GROUP BY {keys} ORDER BY {', '.join(order)}, n"
@@ -373,11 +377,16 @@ class SQLDataset:
         try:
             result = self.con.execute(sa.text(sql.replace(":", r"\:")))
             names = list(result.keys())
-            records = result.all()
+            records: list[Any] = list(result.all())
         except sa_exc.DBAPIError as exc:
             raise self.error(exc, what=f"count the rows of {self.describe()}") from None
         if progress is not None:
             progress(self.name, 1.0)
+        if digest:
+            at, count = names.index("_eg_digest"), names.index("n")
+            self._pin(sum(int(r[count]) for r in records), sum(int(r[at] or 0) for r in records))
+            records = [r[:at] + r[at + 1 :] for r in records]
+            names = names[:at] + names[at + 1 :]
         frame = pd.DataFrame.from_records([tuple(r) for r in records], columns=names)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
