@@ -457,6 +457,9 @@ class DuckDBDataset:
             or window.kind not in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
         ):
             return None
+        # every branch of the scan opens the file: parse its footer once, not once per branch
+        # (12 month branches over 814 row groups: 3.15 -> 2.95 CPU s for the whole audit)
+        self.con.execute("SET parquet_metadata_cache = true")
         physical = "INT32" if window.kind == "DATE" else "INT64"
 
         def bound(value: str) -> str:
