@@ -61,10 +61,12 @@ def _write(path: Path, kind: str) -> None:
     pq.write_table(table, path, row_group_size=30)
 
 
-def _counts(path: Path, every: str) -> pd.DataFrame:
+def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
     ev = open_evidence(
         "ev",
-        EvidenceSpec.model_validate({"path": str(path), "columns": {"prediction": "approved"}}),
+        EvidenceSpec.model_validate(
+            {"path": str(path), "columns": {"prediction": "approved"}, **spec}
+        ),
         base_dir=path.parent,
         locate=lambda loc: Location("audit.yaml", 1, 1),
     )
@@ -118,3 +120,30 @@ def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row() -> None:
     # more windows than branches
     many = [(10, k, k) for k in range(rowgroups.MAX_BRANCHES + 1)]
     assert plan_row_group_windows(many) is None
+
+
+def test_a_filter_is_one_more_key_of_every_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "d.parquet"
+    _write(path, "timestamptz")
+    condition = "\"group\" <> 'C' AND (t IS NULL OR t >= TIMESTAMPTZ '2026-10-01 00:00:00+00')"
+    real = duckdb_dataset.plan_row_group_windows
+    plans: list[rowgroups.RowGroupWindows | None] = []
+    monkeypatch.setattr(
+        duckdb_dataset, "plan_row_group_windows", lambda rgs: plans.append(real(rgs)) or plans[-1]
+    )
+    footer = _counts(path, "month", filter=condition)
+    assert plans and plans[0] is not None
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
+    per_row = _counts(path, "month", filter=condition)
+    pd.testing.assert_frame_equal(footer, per_row)
+    assert sorted(footer[WINDOW_KEY].dropna().unique()) == [
+        "2026-10-01",
+        "2027-12-01",
+        "2028-01-01",
+        "2028-02-01",
+        "2028-03-01",
+        "2028-06-01",
+        "2028-07-01",
+    ]
