@@ -11,7 +11,7 @@ fresh process (wall time and peak RSS of the process tree, ``_common.measure_wra
   ``--window day:decided_at`` (365 windows): the goal is at most 1.3x the baseline. The
   file is written in time order, so most row groups lie in one month and take their window
   from the Parquet footer (one scan branch per month, the time column unread); the few that
-  straddle a boundary, and day windows (more than 48), are keyed row by row;
+  straddle a boundary, and day windows (too few rows per window), are keyed row by row;
 - ``--window "month:(decided_at)"``: the same months with the column given as an expression,
   which is always keyed row by row (the method before footer windows), for comparison;
 - ``--window month:decided_on``: the same months from a DATE column (365 distinct values,

@@ -89,6 +89,7 @@ def test_footer_windows_equal_windows_keyed_per_row(
     path = tmp_path / "d.parquet"
     _write(path, kind)
     monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)  # day windows too
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)  # small data
     plans: list[rowgroups.RowGroupWindows | None] = []
     real = duckdb_dataset.plan_row_group_windows
 
@@ -110,7 +111,12 @@ def test_footer_windows_equal_windows_keyed_per_row(
         assert days["2028-02-29"] == 72 and days["2026-03-29"] == 72  # 23 h in Berlin
 
 
-def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row() -> None:
+def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # too few rows per window for a branch of its own: every row is keyed
+    assert plan_row_group_windows([(10, 1, 1), (10, 2, 2)]) is None
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 10)
     plan = plan_row_group_windows([(10, 1, 1), (10, 1, 1), (10, 1, 2), (5, None, None), (10, 2, 2)])
     assert plan is not None
     assert plan.whole == {1: [(0, 20)], 2: [(35, 45)]}
@@ -128,6 +134,7 @@ def test_a_filter_is_one_more_key_of_every_branch(
     path = tmp_path / "d.parquet"
     _write(path, "timestamptz")
     condition = "\"group\" <> 'C' AND (t IS NULL OR t >= TIMESTAMPTZ '2026-10-01 00:00:00+00')"
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
     real = duckdb_dataset.plan_row_group_windows
     plans: list[rowgroups.RowGroupWindows | None] = []
     monkeypatch.setattr(
