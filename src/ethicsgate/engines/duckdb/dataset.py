@@ -22,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
+from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location
@@ -99,6 +100,21 @@ _EXACT_ROWS = 1_000_000
 #: The profile's median histogram rounds each score to this many significant bits: 4,096
 #: buckets per power of two, whatever the range (so it needs no min/max beforehand).
 _BUCKET_BITS = 12
+
+
+@dataclass(frozen=True)
+class _WindowSql:
+    """A window key's SQL: ``key`` over one time value ``{0}`` of type ``kind``, ``final`` text."""
+
+    expr: str  # the window column (an expression over the source)
+    kind: str  # its DuckDB type
+    key: str  # the integer key of one value ``{0}`` of that type
+    final: str  # the window's first day as ISO text from one key ``{0}``
+
+    @property
+    def raw(self) -> str:
+        """Return the key of each row, as the scan evaluates it."""
+        return self.key.format(self.expr)
 
 
 def _double_literal(value: float) -> str:
@@ -182,12 +198,18 @@ class DuckDBDataset:
 
     # -- SQL building -------------------------------------------------------------------
 
-    def source_sql(self, files: Sequence[Path] | None = None) -> str:
-        """Return the DuckDB table function that reads the files (or the in-memory view)."""
+    def source_sql(self, files: Sequence[Path] | None = None, *, row_numbers: bool = False) -> str:
+        """Return the DuckDB table function that reads the files (or the in-memory view).
+
+        ``row_numbers`` adds Parquet's ``file_row_number`` column (scans filtered on it skip
+        the row groups outside the ranges).
+        """
         if self.table is not None:
             return self._memory_source()
         paths = "[" + ", ".join(sql_literal(str(f)) for f in (files or self.files)) + "]"
         options = dict(self.spec.options)
+        if row_numbers:
+            options["file_row_number"] = True
         if self.format == "csv":
             function = "read_csv"
         elif self.format == "parquet":
@@ -285,7 +307,8 @@ class DuckDBDataset:
         Binary roles come back as 0/1 integers, the other roles as text (``None`` for SQL NULL).
         ``score_columns`` adds keys (and sums) derived from the ``score`` role, by name; call
         :meth:`score_profile` first, which checks that every audited score is a number.
-        ``window`` adds the key ``_window``: ``date_trunc`` of the time, as ISO text.
+        ``window`` adds the key ``_window``: the first day of the row's calendar window, as ISO
+        text (from the Parquet footer for row groups that lie in one window).
 
         Raises:
             EvidenceError: a column or expression does not exist or does not evaluate, or a
@@ -324,11 +347,17 @@ class DuckDBDataset:
                     outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(name)}")
                     # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
+        row_groups: tuple[str, RowGroupWindows] | None = None
         if window is not None:
-            raw, final = self._window_sql(window, available)
-            outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(WINDOW_KEY)}")
-            keys.append((raw, "INTEGER"))
-        sql = self._grouped_sql(keys, sums, outer)
+            window_sql = self._window_sql(window, available)
+            plan = self._row_group_windows(window_sql, available)
+            if plan is None:
+                final_key = f"_t.c{len(keys)}"
+                keys.append((window_sql.raw, "INTEGER"))
+            else:
+                final_key, row_groups = "_w", (window_sql.raw, plan)
+            outer.append(f"{window_sql.final.format(final_key)} AS {quote_ident(WINDOW_KEY)}")
+        sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups)
         frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
@@ -339,13 +368,14 @@ class DuckDBDataset:
             frame[role] = frame[role].astype("int64")
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
-    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> tuple[str, str]:
-        """Return each row's window as (raw, final) SQL, like a score column's.
+    def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> _WindowSql:
+        """Return each row's window as raw and final SQL, like a score column's.
 
         ``raw`` is what the scan evaluates per row: an integer from ``year()`` and
         ``month()``/``quarter()``/``dayofyear()`` (about 3x cheaper per row than
-        ``date_trunc``); ``final`` turns one raw value, ``{}``, into the window's first day as
-        ISO text on the few grouped rows (weeks: from the day, truncated to Monday there).
+        ``date_trunc``; an epoch-day bucket, ``epoch_us(t) // 86400000000``, measured no
+        cheaper); ``final`` turns one raw value, ``{}``, into the window's first day as ISO text
+        on the few grouped rows (weeks: from the day, truncated to Monday there).
 
         Raises:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
@@ -364,13 +394,13 @@ class DuckDBDataset:
                 hint=f"set window.column to a date or timestamp column; available: {names}",
             ) from exc
         if kind == "TIMESTAMP WITH TIME ZONE":
-            time = f"timezone('UTC', ({expr}))"
+            time = "timezone('UTC', ({0}))"
         elif kind in ("DATE", "TIMESTAMP"):
-            time = f"({expr})"  # year() and month() read them as they are (no cast per row)
+            time = "({0})"  # year() and month() read them as they are (no cast per row)
         elif kind.split("(")[0] in TIMES:
-            time = f"CAST(({expr}) AS TIMESTAMP)"
+            time = "CAST(({0}) AS TIMESTAMP)"
         elif kind == "VARCHAR":
-            time = f"timezone('UTC', CAST(({expr}) AS TIMESTAMPTZ))"
+            time = "timezone('UTC', CAST(({0}) AS TIMESTAMPTZ))"
         else:
             raise EvidenceError(
                 f"evidence {self.name!r}: the window column {expr} has type {kind}, not a date "
@@ -380,21 +410,76 @@ class DuckDBDataset:
                 '"to_timestamp(epoch_seconds)"',
             )
         if window.every == "month":
-            raw, day = (
-                f"(year({time}) * 12 + month({time}) - 1)",
+            key, day = (
+                "(year({t}) * 12 + month({t}) - 1)",
                 "make_date({k} // 12, {k} % 12 + 1, 1)",
             )
         elif window.every == "quarter":
-            raw = f"(year({time}) * 4 + quarter({time}) - 1)"
+            key = "(year({t}) * 4 + quarter({t}) - 1)"
             day = "make_date({k} // 4, ({k} % 4) * 3 + 1, 1)"
         else:
-            raw, day = (
-                f"(year({time}) * 400 + dayofyear({time}))",
+            key, day = (
+                "(year({t}) * 400 + dayofyear({t}))",
                 "(make_date({k} // 400, 1, 1) + CAST({k} % 400 - 1 AS INTEGER))",
             )
             if window.every == "week":
                 day = f"CAST(date_trunc('week', {day}) AS DATE)"
-        return raw, "CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)"
+        return _WindowSql(
+            expr=expr,
+            kind=kind,
+            key=key.replace("{t}", time),
+            final="CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)",
+        )
+
+    def _row_group_windows(
+        self, window: _WindowSql, available: list[tuple[str, str]]
+    ) -> RowGroupWindows | None:
+        """Return the window of each whole-window row group from the Parquet footer, if any.
+
+        Only for one Parquet file read without reader options, windowed by one of its
+        DATE or TIMESTAMP [WITH TIME ZONE] columns: the statistics' least and greatest value
+        go through the very key expression the rows would (so time zones, leap days and year
+        ends agree by construction). Row groups whose statistics are absent, inexact or count
+        NULLs, and every other source, are keyed row by row (None: all of them).
+        """
+        names = {name for name, _ in available}
+        column = next(
+            (n for n in names if window.expr in (n, quote_ident(n))),
+            None,
+        )
+        if (
+            self.table is not None
+            or self.format != "parquet"
+            or len(self.files) != 1
+            or self.spec.options
+            or column is None
+            or "file_row_number" in names
+            or window.kind not in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
+        ):
+            return None
+        # every branch of the scan opens the file: parse its footer once, not once per branch
+        # (12 month branches over 814 row groups: 3.15 -> 2.95 CPU s for the whole audit)
+        self.con.execute("SET parquet_metadata_cache = true")
+        physical = "INT32" if window.kind == "DATE" else "INT64"
+
+        def bound(value: str) -> str:
+            return window.key.format(f"TRY_CAST({value} AS {window.kind})")
+
+        trusted = (
+            f"stats_null_count = 0 AND type = '{physical}' "
+            "AND min_is_exact IS NOT FALSE AND max_is_exact IS NOT FALSE"
+        )
+        sql = (
+            f"SELECT row_group_num_rows, CASE WHEN {trusted} THEN {bound('stats_min_value')} END, "
+            f"CASE WHEN {trusted} THEN {bound('stats_max_value')} END "
+            f"FROM parquet_metadata({sql_literal(str(self.files[0]))}) "
+            f"WHERE path_in_schema = {sql_literal(column)} ORDER BY row_group_id"
+        )
+        try:
+            stats = self.con.sql(sql).fetchall()
+        except duckdb.Error:
+            return None  # the footer reads as data, not as metadata: key every row
+        return plan_row_group_windows(stats)
 
     def read_words_as_written(self, names: Sequence[str]) -> bool:
         """Re-read CSV columns the sniffer made BOOLEAN from words (yes/no, t/f) as text.
@@ -436,7 +521,12 @@ class DuckDBDataset:
         return False
 
     def _grouped_sql(
-        self, keys: Sequence[tuple[str, str]], sums: Sequence[str], outer: Sequence[str]
+        self,
+        keys: Sequence[tuple[str, str]],
+        sums: Sequence[str],
+        outer: Sequence[str],
+        *,
+        row_groups: tuple[str, RowGroupWindows] | None = None,
     ) -> str:
         """Return the two-level grouped scan over the source.
 
@@ -453,24 +543,48 @@ class DuckDBDataset:
         category values; a collision crafted for one key does not carry over to another.
         Distinct key tuples merge only if their keyed hashes collide by chance: about
         G^2 / 2^65 for G tuples (3e-12 for 10,000). Results do not depend on the key.
+
+        ``row_groups`` (the window key per row, and the Parquet row ranges by window) makes the
+        inner level a UNION ALL: one branch per window over just its row groups, the window a
+        constant ``_w``, and one branch over the other row groups with ``_w`` per row.
         """
         secret = sql_literal(secrets.token_hex(8))
-        hashed = ", ".join(
-            f"({expr})"
-            if kind.split("(")[0] in FIXED_WIDTH
-            else f"{secret} || CAST(({expr}) AS VARCHAR)"  # text, JSON, lists, ...: keyed
-            for expr, kind in keys
-        )
-        fields = ", ".join(f"'c{i}': ({expr})" for i, (expr, _) in enumerate(keys))
-        inner = (
-            f"SELECT hash({secret}, {hashed}) AS _h, any_value({{{fields}}}) AS _t, "
-            f"count(*) AS _n{''.join(', ' + s for s in sums)} "
-            f"FROM {self.source_sql()} GROUP BY _h"
-        )
+
+        def inner(keys: Sequence[tuple[str, str]], source: str, extra: str = "") -> str:
+            hashed = ", ".join(
+                f"({expr})"
+                if kind.split("(")[0] in FIXED_WIDTH
+                else f"{secret} || CAST(({expr}) AS VARCHAR)"  # text, JSON, lists, ...: keyed
+                for expr, kind in keys
+            )
+            fields = ", ".join(f"'c{i}': ({expr})" for i, (expr, _) in enumerate(keys))
+            return (
+                f"SELECT hash({secret}, {hashed}) AS _h, any_value({{{fields}}}) AS _t{extra}, "
+                f"count(*) AS _n{''.join(', ' + s for s in sums)} FROM {source} GROUP BY _h"
+            )
+
+        if row_groups is None:
+            inner_sql = inner(keys, self.source_sql())
+        else:
+            raw, plan = row_groups
+            source = self.source_sql(row_numbers=True)
+            branches = [
+                inner(keys, f"{source} WHERE {ranges_sql(ranges)}", f", {key} AS _w")
+                for key, ranges in sorted(plan.whole.items())
+            ]
+            if plan.mixed:
+                branches.append(
+                    inner(
+                        [*keys, (raw, "INTEGER")],
+                        f"{source} WHERE {ranges_sql(plan.mixed)}",
+                        f", any_value({raw}) AS _w",
+                    )
+                )
+            inner_sql = " UNION ALL ".join(branches)
         # sorted, so that everything computed from the rows in order (pandas sums of the score
         # sums, bootstrap draws) is the same from run to run
         return (
-            f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL "
+            f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner_sql}) GROUP BY ALL "
             "ORDER BY ALL NULLS FIRST"
         )
 

@@ -1,0 +1,156 @@
+"""Windows from the Parquet footer equal windows keyed row by row, boundaries included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from ethicsgate.engines.duckdb import dataset as duckdb_dataset
+from ethicsgate.engines.duckdb import open_evidence, rowgroups
+from ethicsgate.engines.duckdb.rowgroups import plan_row_group_windows
+from ethicsgate.errors import Location
+from ethicsgate.evidence import EvidenceSpec
+from ethicsgate.evidence.model import WINDOW_KEY, WindowKey
+
+#: Stretches of time around the boundaries where a window key could go wrong: the EU's DST
+#: changes of 2026 (in local time, not in UTC), a year end inside an ISO week, the leap day
+#: of 2028 and a quarter end; every 20 minutes, so most row groups (30 rows) fall in one day.
+_STRETCHES = [
+    ("2026-03-27", "2026-04-02"),
+    ("2026-10-23", "2026-10-27"),
+    ("2027-12-28", "2028-01-03"),
+    ("2028-02-27", "2028-03-02"),
+    ("2028-06-29", "2028-07-02"),
+]
+
+
+def _times() -> pd.DatetimeIndex:
+    parts = [pd.date_range(a, b, freq="20min", inclusive="left", tz="UTC") for a, b in _STRETCHES]
+    return parts[0].append(parts[1:])
+
+
+def _write(path: Path, kind: str) -> None:
+    """Write the stretches in time order, 30-row row groups, with NULL times in a few."""
+    times = _times()
+    rng = np.random.default_rng(5)
+    n = len(times)
+    if kind == "timestamptz":  # stored as UTC instants, read as TIMESTAMP WITH TIME ZONE
+        column = pa.array(
+            times.tz_convert("Europe/Berlin"), type=pa.timestamp("us", "Europe/Berlin")
+        )
+    elif kind == "timestamp":  # naive, read as UTC
+        column = pa.array(times.tz_localize(None), type=pa.timestamp("us"))
+    else:
+        column = pa.array(times.tz_localize(None).date, type=pa.date32())
+    nulls = np.zeros(n, dtype=bool)
+    nulls[[40, 41, 700, 1500]] = True  # three row groups with a NULL time
+    column = pc.if_else(pa.array(nulls), pa.nulls(n, column.type), column)
+    table = pa.table(
+        {
+            "t": column,
+            "group": rng.choice(["A", "B", "C"], size=n),
+            "approved": rng.integers(0, 2, size=n),
+        }
+    )
+    pq.write_table(table, path, row_group_size=30)
+
+
+def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
+    ev = open_evidence(
+        "ev",
+        EvidenceSpec.model_validate(
+            {"path": str(path), "columns": {"prediction": "approved"}, **spec}
+        ),
+        base_dir=path.parent,
+        locate=lambda loc: Location("audit.yaml", 1, 1),
+    )
+    try:
+        counts = ev.grouped_counts(
+            roles=["group", "prediction"],
+            binary_roles=["prediction"],
+            window=WindowKey(column="t", every=every),  # type: ignore[arg-type]
+        )
+    finally:
+        ev.engine.close()
+    return counts.frame
+
+
+@pytest.mark.parametrize("kind", ["timestamp", "timestamptz", "date"])
+@pytest.mark.parametrize("every", ["day", "week", "month", "quarter"])
+def test_footer_windows_equal_windows_keyed_per_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, every: str
+) -> None:
+    path = tmp_path / "d.parquet"
+    _write(path, kind)
+    monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)  # day windows too
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)  # small data
+    plans: list[rowgroups.RowGroupWindows | None] = []
+    real = duckdb_dataset.plan_row_group_windows
+
+    def planned(row_groups):  # type: ignore[no-untyped-def]
+        plans.append(real(row_groups))
+        return plans[-1]
+
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
+    footer = _counts(path, every)
+    plan = plans[-1]
+    assert plan is not None and plan.mixed  # both branches ran: whole windows and mixed
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
+    per_row = _counts(path, every)
+    pd.testing.assert_frame_equal(footer, per_row)
+    assert int(footer["n"].sum()) == len(_times())
+    assert int(footer.loc[footer[WINDOW_KEY].isna(), "n"].sum()) == 4
+    if every == "day":
+        days = footer.groupby(WINDOW_KEY)["n"].sum()
+        assert days["2028-02-29"] == 72 and days["2026-03-29"] == 72  # 23 h in Berlin
+
+
+def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # too few rows per window for a branch of its own: every row is keyed
+    assert plan_row_group_windows([(10, 1, 1), (10, 2, 2)]) is None
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 10)
+    plan = plan_row_group_windows([(10, 1, 1), (10, 1, 1), (10, 1, 2), (5, None, None), (10, 2, 2)])
+    assert plan is not None
+    assert plan.whole == {1: [(0, 20)], 2: [(35, 45)]}
+    assert plan.mixed == [(20, 35)]
+    # mostly mixed row groups (unsorted data): keying every row is cheaper
+    assert plan_row_group_windows([(10, 1, 1), (30, 1, 2)]) is None
+    # more windows than branches
+    many = [(10, k, k) for k in range(rowgroups.MAX_BRANCHES + 1)]
+    assert plan_row_group_windows(many) is None
+
+
+def test_a_filter_is_one_more_key_of_every_branch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "d.parquet"
+    _write(path, "timestamptz")
+    condition = "\"group\" <> 'C' AND (t IS NULL OR t >= TIMESTAMPTZ '2026-10-01 00:00:00+00')"
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
+    real = duckdb_dataset.plan_row_group_windows
+    plans: list[rowgroups.RowGroupWindows | None] = []
+    monkeypatch.setattr(
+        duckdb_dataset, "plan_row_group_windows", lambda rgs: plans.append(real(rgs)) or plans[-1]
+    )
+    footer = _counts(path, "month", filter=condition)
+    assert plans and plans[0] is not None
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
+    per_row = _counts(path, "month", filter=condition)
+    pd.testing.assert_frame_equal(footer, per_row)
+    assert sorted(footer[WINDOW_KEY].dropna().unique()) == [
+        "2026-10-01",
+        "2027-12-01",
+        "2028-01-01",
+        "2028-02-01",
+        "2028-03-01",
+        "2028-06-01",
+        "2028-07-01",
+    ]
