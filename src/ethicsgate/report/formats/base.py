@@ -68,7 +68,7 @@ class ReportInput:
 
         Built on first use and shared by its formats (``formats/groups.py``).
         """
-        from ethicsgate.report.formats.groups import arrow_group_table
+        from ethicsgate.report.views.groups import arrow_group_table
 
         return arrow_group_table(self.result)
 

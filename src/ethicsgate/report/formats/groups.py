@@ -14,60 +14,20 @@ unsigned beside a new report. The columns are listed in ``report/views/groups.py
 from __future__ import annotations
 
 import io
-import itertools
-from collections.abc import Iterable
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ethicsgate.canonical import GROUPS_CSV, GROUPS_PARQUET
 from ethicsgate.report.formats.base import Format, ReportInput
-from ethicsgate.report.views.groups import GROUP_COLUMNS, iter_group_table
-
-if TYPE_CHECKING:
-    from ethicsgate.audit.result import AuditResult
+from ethicsgate.report.views.groups import GROUP_COLUMNS, arrow_table
 
 __all__ = [
     "EMPTY_PARQUET",
     "GROUPS_CSV_FORMAT",
     "GROUPS_PARQUET_FORMAT",
-    "arrow_group_table",
     "render_groups_csv",
     "render_groups_parquet",
 ]
-
-
-#: rows turned into Arrow at a time: the tuples of a chunk, not of the table, are in memory
-_CHUNK_ROWS = 65_536
-
-
-def _arrow_table(rows: Iterable[tuple[Any, ...]]) -> Any:
-    """Return the rows as a ``pyarrow.Table`` with the types of :data:`GROUP_COLUMNS`.
-
-    Converted a chunk of rows at a time: at 100,000 groups the table has about 650,000
-    rows, and a tuple per row held at once took about 300 MB.
-    """
-    import pyarrow as pa
-
-    schema = pa.schema([(name, pa.type_for_alias(t)) for name, t in GROUP_COLUMNS.items()])
-    batches = []
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
-        columns = list(zip(*chunk, strict=True))
-        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
-        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-    return pa.Table.from_batches(batches, schema=schema)
-
-
-def arrow_group_table(result: AuditResult) -> Any:
-    """Return the group table of ``result`` as a ``pyarrow.Table``, None when it has no row.
-
-    Without groups nothing is imported: the header-only files are written without Arrow.
-    """
-    rows = iter_group_table(result)
-    first = next(rows, None)
-    if first is None:
-        return None
-    return _arrow_table(itertools.chain([first], rows))
 
 
 #: The header-only Parquet file (no rule has groups), as pyarrow writes it; shipped so that an
@@ -83,12 +43,12 @@ def render_groups_csv(rows: list[tuple[Any, ...]]) -> bytes:
     their shortest round-trip form, booleans as ``true``/``false``. The header alone is written
     without Arrow, byte for byte as Arrow writes it.
     """
-    return _csv(_arrow_table(rows) if rows else None)
+    return _csv(arrow_table(rows) if rows else None)
 
 
 def render_groups_parquet(rows: list[tuple[Any, ...]]) -> bytes:
     """Return the group table as Parquet (zstd-compressed, one row group per 1M rows)."""
-    return _parquet(_arrow_table(rows) if rows else None)
+    return _parquet(arrow_table(rows) if rows else None)
 
 
 def _csv(table: Any) -> bytes:

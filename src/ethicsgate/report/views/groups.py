@@ -6,8 +6,9 @@ files hold the same rows. Values are the floats of ``report.json``, unformatted.
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ethicsgate.audit.result import AuditResult
@@ -19,7 +20,13 @@ from ethicsgate.rules.results import (
     RuleResult,
 )
 
-__all__ = ["GROUP_COLUMNS", "group_table", "iter_group_table"]
+__all__ = [
+    "GROUP_COLUMNS",
+    "arrow_group_table",
+    "arrow_table",
+    "group_table",
+    "iter_group_table",
+]
 
 #: The columns of ``groups.parquet`` and ``groups.csv``, in order, with their Arrow types.
 GROUP_COLUMNS: dict[str, str] = {
@@ -143,3 +150,37 @@ def iter_group_table(result: AuditResult) -> Iterator[tuple[Any, ...]]:
 def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
     """Return the rows of the group table as a list (:func:`iter_group_table`)."""
     return list(iter_group_table(result))
+
+
+#: rows turned into Arrow at a time: the tuples of a chunk, not of the table, are in memory
+_CHUNK_ROWS = 65_536
+
+
+def arrow_table(rows: Iterable[tuple[Any, ...]]) -> Any:
+    """Return the rows as a ``pyarrow.Table`` with the types of :data:`GROUP_COLUMNS`.
+
+    Converted a chunk of rows at a time: at 100,000 groups the table has about 650,000
+    rows, and a tuple per row held at once took about 300 MB.
+    """
+    import pyarrow as pa
+
+    schema = pa.schema([(name, pa.type_for_alias(t)) for name, t in GROUP_COLUMNS.items()])
+    batches = []
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, _CHUNK_ROWS)):
+        columns = list(zip(*chunk, strict=True))
+        arrays = [pa.array(col, type=f.type) for col, f in zip(columns, schema, strict=True)]
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
+
+
+def arrow_group_table(result: AuditResult) -> Any:
+    """Return the group table of ``result`` as a ``pyarrow.Table``, None when it has no row.
+
+    Without groups nothing is imported: the header-only files are written without Arrow.
+    """
+    rows = iter_group_table(result)
+    first = next(rows, None)
+    if first is None:
+        return None
+    return arrow_table(itertools.chain([first], rows))
