@@ -3,7 +3,8 @@
 A reviewer signs in, claims the next item, decides it and sees the decision log verify; an
 auditor and an admin look around. Every page is checked by axe-core (WCAG 2.1 A/AA and best
 practice: no violation) and must load under the app's Content-Security-Policy without a
-single violation; the screenshots in docs/web.md are taken here (docs/images/web-*.png).
+single violation; the screenshots in docs/web.md are taken here (docs/images/web-*.png, written
+with ETHICSGATE_UPDATE_SCREENSHOTS=1).
 In CI (CI=true) a missing Chromium, axe-core or Playwright fails this module instead of
 skipping it.
 """
@@ -111,9 +112,12 @@ class Visitor:
         """The current page: no axe violation, no CSP or script error; optionally its shot."""
         violations = self.axe()
         assert violations == [], f"{self.page.url}: {violations}"
-        if shot:
-            IMAGES.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(IMAGES / f"web-{shot}.png"), full_page=full_page)
+        if shot:  # docs/images is rewritten only when asked: a test run leaves the tree clean
+            png = self.page.screenshot(full_page=full_page)
+            assert png.startswith(b"\x89PNG")
+            if os.environ.get("ETHICSGATE_UPDATE_SCREENSHOTS") == "1":
+                IMAGES.mkdir(parents=True, exist_ok=True)
+                (IMAGES / f"web-{shot}.png").write_bytes(png)
 
     def close(self) -> None:
         assert not [c for c in self.console if c.startswith(("error", "pageerror"))], self.console
