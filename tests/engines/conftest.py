@@ -1,4 +1,5 @@
-"""Engine tests: a real PostgreSQL server (as the review-store tests use) and evidence loaded into it.
+"""Engine tests: a real PostgreSQL server (as the review-store tests use) and evidence loaded into it,
+and a local Spark session.
 
 ``postgres_url`` is ``ETHICSGATE_TEST_POSTGRES_URL`` or a private ``pgserver`` started once per
 session; without either the tests skip locally and fail in CI (``CI=true``).
@@ -6,8 +7,10 @@ session; without either the tests skip locally and fail in CI (``CI=true``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -87,3 +90,47 @@ def load_table(engine: sa.Engine, path: Path, table: str, *, reader: str | None 
             for row in rows:
                 copy.write_row(row)
     return len(rows)
+
+
+# -- Spark: a local session (Java 17+ needed: skip locally, fail in CI without it) --------------
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _require_spark() -> None:
+    from ethicsgate.engines.spark.session import java_problem
+
+    problem = java_problem()
+    if problem is None:
+        return
+    message = f"Java 17+ for Spark is missing ({problem}): apt-get install default-jre-headless"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    _require_spark()
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("ethicsgate-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("OFF")
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def engine(spark: Any) -> Iterator[Any]:
+    from ethicsgate.engines.spark import SparkEngine
+
+    found = SparkEngine("local[2]", session=spark)
+    yield found
+    found.close()

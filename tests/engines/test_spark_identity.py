@@ -10,14 +10,12 @@ Delta data source (no delta-spark release supports this PySpark yet).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.engines.test_spark_parity import _require_spark
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.spec import load_audit_spec
@@ -28,32 +26,6 @@ POLICY = ROOT / "policies" / "recidivism-fairness.yaml"
 COMPAS = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
 ROWS = [(1, "a", None, 0.5), (2, "b", "c", -0.0), (3, None, "d", 1e300), (4, "e", "f", None)]
 MASK = (1 << 64) - 1
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    _require_spark()
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("ethicsgate-identity-tests")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("OFF")
-    yield session
-    session.stop()
-
-
-@pytest.fixture
-def engine(spark: Any) -> Iterator[Any]:
-    from ethicsgate.engines.spark import SparkEngine
-
-    found = SparkEngine("local[2]", session=spark)
-    yield found
-    found.close()
 
 
 def _view(spark: Any, name: str, rows: list[tuple[Any, ...]], partitions: int = 1) -> str:

@@ -14,7 +14,7 @@ import math
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,50 +33,10 @@ from ethicsgate.rules.results import Finding
 
 ROOT = Path(__file__).resolve().parents[2]
 AUDITS = ROOT / "audits"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: Spark's distinct-count estimate (HyperLogLog++) is not DuckDB's: it only decides exact or
 #: binned ROC AUC, and both engines agree on that for these data; the estimate itself differs.
 ESTIMATES = {"distinct_estimate"}
 TIMINGS = {"duration_ms", "started_at", "finished_at"}
-
-
-def _require_spark() -> None:
-    from ethicsgate.engines.spark.session import java_problem
-
-    problem = java_problem()
-    if problem is None:
-        return
-    message = f"Java 17+ for Spark is missing ({problem}): apt-get install default-jre-headless"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    _require_spark()
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("ethicsgate-tests")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("OFF")
-    yield session
-    session.stop()
-
-
-@pytest.fixture
-def engine(spark: Any) -> Iterator[Any]:
-    from ethicsgate.engines.spark import SparkEngine
-
-    found = SparkEngine("local[2]", session=spark)
-    yield found
-    found.close()
 
 
 def _close(expected: Any, actual: Any, path: str = "") -> list[str]:
