@@ -31,6 +31,7 @@ __all__ = [
     "TableIdentity",
     "WindowKey",
     "detect_format",
+    "is_delta_table",
     "resolve_files",
     "sha256_file",
 ]
@@ -199,6 +200,14 @@ def detect_format(files: Sequence[Path]) -> EvidenceFormat | None:
     return found.pop() if len(found) == 1 else None
 
 
+def is_delta_table(folder: Path, fmt: str | None) -> bool:
+    """Return whether evidence at ``folder`` is a Delta table (only the Spark engine reads one).
+
+    It is when the spec says ``format: delta``, or when the folder holds ``_delta_log/``.
+    """
+    return fmt == "delta" or (folder / "_delta_log").is_dir()
+
+
 def resolve_files(
     name: str, spec: EvidenceSpec, *, base_dir: Path, locate: Locator
 ) -> tuple[list[Path], EvidenceFormat]:
@@ -230,7 +239,7 @@ def resolve_files(
                 hint="paths are relative to the audit spec's folder",
             )
     else:
-        if spec.format == "delta" or (pattern / "_delta_log").is_dir():
+        if is_delta_table(pattern, spec.format):
             raise EvidenceError(
                 f"evidence {name!r}: {pattern} is a Delta table, which only the Spark engine "
                 "reads (through delta-spark)",

@@ -22,7 +22,7 @@ from ethicsgate.engines.spark.dataset import SparkDataset
 from ethicsgate.engines.spark.dialect import SparkDialect
 from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.session import Target, open_session, parse_target
-from ethicsgate.evidence.model import Locator, detect_format, resolve_files
+from ethicsgate.evidence.model import Locator, detect_format, is_delta_table, resolve_files
 from ethicsgate.evidence.spec import MemoryEvidenceSpec
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ def _delta_path(spec: EvidenceSpec, base_dir: Path) -> str | None:
     folder = Path(spec.path).expanduser()
     if not folder.is_absolute():
         folder = base_dir / folder
-    if spec.format == "delta" or (folder / "_delta_log").is_dir():
+    if is_delta_table(folder, spec.format):
         return str(folder)
     return None
 
