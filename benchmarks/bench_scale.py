@@ -339,7 +339,7 @@ AUDIT_IMPORTS = (
     "ethicsgate.cli.audit",
     "ethicsgate.audit.run",
     "ethicsgate.report",
-    "fairlearn.metrics",
+    "ethicsgate.rules.fairness",  # the audit path does not import fairlearn (issue #16)
     "scipy.special",
 )
 
@@ -848,6 +848,7 @@ def main(argv: list[str] | None = None) -> int:
         "oracles": [],
         "scans": [],
     }
+    DATA_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no benchmarks/data yet
     import_runs = [
         measure(child("imports"), log_path=DATA_DIR / f"imports-{index}.log")
         for index in range(max(args.repeat, 5))

@@ -392,3 +392,77 @@ def test_a_mapped_condition_over_yes_no_is_read_as_the_mapping_says(
         ["grp", "label", "prediction"],
     )
     assert counts.frame.sort_values("grp")["label"].tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        # a quote in a column name and in a value, a doubled quote, a space: the sniffed
+        # columns reach DuckDB as SQL literals, not pasted from sniff_csv's prompt text
+        ('id,o\'name,"we""ird",x y,label\n1,a\'b,"c,d",2,1\n2,e,f,3,0\n', {}),
+        ("id;grp;when;label\n1;a;2024-01-31;1\n2;NA;2024-02-01;0\n", {"nullstr": "NA"}),
+        ("# a comment\nid|grp|label\n1|a|1\n", {"delim": "|", "skip": 1}),
+        ("1,a,1\n2,b,0\n", {"header": False, "names": ["id", "grp", "label"]}),
+        ("id,grp,label\n1,F,1\n2,F,0\n", {"types": {"grp": "VARCHAR"}}),
+        ("id,grp,label\n1,a,1\n2,b,0\n3,c\n", {"null_padding": True}),
+    ],
+)
+def test_a_csv_sniffed_once_reads_as_auto_detection_does(
+    tmp_path: Path, text: str, options: dict[str, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "d.csv").write_text(text, encoding="utf-8")
+    ev = _open("d.csv", tmp_path, options=options)
+    try:
+        sniffed_sql = ev.source_sql()
+        assert "auto_detect = false" in sniffed_sql
+        monkeypatch.setattr(ev, "_sniffed_csv", lambda file: None)  # DuckDB's auto-detection
+        auto_sql = ev.source_sql()
+        assert "auto_detect" not in auto_sql
+        sniffed = ev.con.sql(f"SELECT * FROM {sniffed_sql}")
+        auto = ev.con.sql(f"SELECT * FROM {auto_sql}")
+        assert sniffed.columns == auto.columns
+        assert [str(t) for t in sniffed.types] == [str(t) for t in auto.types]
+        assert sniffed.fetchall() == auto.fetchall()
+    finally:
+        ev.engine.close()
+
+
+def test_a_csv_is_sniffed_once_however_often_it_is_read(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    write("d.csv", "grp,label,prediction\na,1,0\nb,0,1\n")
+    ev = _open("d.csv", tmp_path)
+    statements: list[str] = []
+    con = ev.con
+
+    class Recording:  # the engine's connection, recording each statement
+        def __getattr__(self, name: str) -> object:
+            return getattr(con, name)
+
+        def sql(self, query: str, *args: object, **kwargs: object) -> object:
+            statements.append(query)
+            return con.sql(query, *args, **kwargs)
+
+    ev.engine._con = Recording()  # type: ignore[assignment]
+    try:
+        for _ in range(3):
+            ev.columns()
+            counts = ev.grouped_counts(
+                roles=["grp", "label", "prediction"], binary_roles=["label", "prediction"]
+            )
+            assert counts.rows == 2
+    finally:
+        ev.engine._con = con
+        ev.engine.close()
+    reads = [q for q in statements if "read_csv(" in q]
+    assert len([q for q in statements if "sniff_csv(" in q]) == 1
+    assert len(reads) >= 6 and all("auto_detect = false" in q for q in reads)
+
+
+def test_a_csv_the_sniffer_cannot_read_keeps_its_located_error(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    (tmp_path / "d.csv").write_bytes(b"")  # sniff_csv fails: read_csv auto-detects as before
+    with pytest.raises(EvidenceError) as info:
+        _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
+    assert "d.csv" in str(info.value.location or "") + str(info.value)
