@@ -272,10 +272,11 @@ class DuckDBDataset:
         else:
             function = "read_json"
             options.setdefault("format", "newline_delimited" if self.format == "jsonl" else "auto")
-        if self._text_columns and "columns" in options:  # sniffed: the columns are explicit
+        declared = options.get("columns")
+        if self._text_columns and isinstance(declared, dict):  # sniffed: explicit columns
             options["columns"] = {
                 name: "VARCHAR" if name in self._text_columns else kind
-                for name, kind in options["columns"].items()
+                for name, kind in declared.items()
             }
         elif self._text_columns and not {"types", "column_types", "dtypes"} & set(options):
             options["types"] = dict.fromkeys(sorted(self._text_columns), "VARCHAR")
