@@ -9,6 +9,7 @@ fails in seconds with the fix, not after Spark's minute of retries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -46,6 +47,8 @@ _STARTUP_CONF: dict[str, str] = {
 }
 _LOCAL = re.compile(r"^local(\[(\d+|\*)(,\d+)?\])?$")
 _CONNECT_TIMEOUT = 5.0
+#: How long the gRPC (and TLS) handshake with a Spark Connect server may take.
+_HANDSHAKE_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,64 @@ def _check_reachable(target: Target) -> None:
         ) from exc
 
 
+def _first_line(exc: BaseException) -> str:
+    """Return an exception's first line, credentials redacted."""
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _check_channel(target: Target) -> None:
+    """Bring up the gRPC channel to a Spark Connect server within a bounded time.
+
+    The TCP port is open (:func:`_check_reachable`), but a client speaking TLS to a server
+    that does not (or the reverse) never completes the handshake, and PySpark's client
+    retries that for ten minutes. PySpark's client uses TLS when the URL has ``use_ssl=true``
+    or a ``token`` (from the URL or ``SPARK_CONNECT_AUTHENTICATE_TOKEN``), except that a token
+    to host ``localhost`` without ``use_ssl`` goes over gRPC's local (loopback) credentials.
+
+    Raises:
+        EvidenceError: the channel did not come up in time.
+    """
+    import grpc
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    builder = DefaultChannelBuilder(target.master)
+    channel = builder.toChannel()
+    try:
+        grpc.channel_ready_future(channel).result(timeout=_HANDSHAKE_TIMEOUT)
+    except grpc.FutureTimeoutError as exc:
+        tls = "with TLS" if builder.secure else "without TLS"
+        raise EvidenceError(
+            f"engine spark: the Spark Connect server at {target.shown} accepts connections, "
+            f"but the gRPC handshake ({tls}) did not complete within "
+            f"{_HANDSHAKE_TIMEOUT:.0f} s",
+            hint="use the transport the server speaks: a token (in the URL or "
+            "SPARK_CONNECT_AUTHENTICATE_TOKEN) or use_ssl=true makes the client use TLS; a "
+            "server without TLS takes a token only as sc://localhost:PORT/;token=... on its own "
+            "machine, elsewhere put it behind a TLS proxy (Databricks and other services speak "
+            "TLS)",
+        ) from exc
+    finally:
+        channel.close()
+
+
+def _connect_error(target: Target, exc: BaseException) -> EvidenceError:
+    """Return the error for a Spark Connect server that refused the session's first call."""
+    text = _first_line(exc)
+    if "UNAUTHENTICATED" in text or "PERMISSION_DENIED" in text or "token" in text.lower():
+        hint = (
+            "check the token: sc://HOST:PORT/;token=... (or SPARK_CONNECT_AUTHENTICATE_TOKEN) "
+            "must be the one the server expects (spark.connect.authenticate.token, or your "
+            "workspace's access token)"
+        )
+    else:
+        hint = "check the URL and that the server is a Spark Connect server of Spark 3.4+"
+    return EvidenceError(
+        f"engine spark: the Spark Connect server at {target.shown} refused the session: {text}",
+        hint=hint,
+    )
+
+
 def open_session(
     target: Target, conf: Mapping[str, str], settings: Settings | None
 ) -> tuple[SparkSession, bool]:
@@ -142,15 +203,24 @@ def open_session(
         try:
             from pyspark.sql import SparkSession as Builder
 
+            _check_channel(target)
             builder = Builder.builder.remote(target.master)
             session = builder.getOrCreate()
+        except EvidenceError:
+            raise
         except Exception as exc:  # grpc, missing connect extras: all user-fixable
             raise EvidenceError(
                 f"engine spark: cannot open a Spark Connect session at {target.shown}: "
-                f"{redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
+                f"{_first_line(exc)}",
                 hint="install the connect extras (pip install 'pyspark[connect]>=4.0') and "
                 "check the URL, e.g. sc://HOST:15002/;token=...",
             ) from exc
+        try:
+            session.version  # noqa: B018 - the first call the server answers: authentication
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                session.stop()
+            raise _connect_error(target, exc) from exc
         _apply(session, conf)
         return session, True
 
