@@ -192,3 +192,50 @@ def test_a_token_over_tls_to_a_server_without_tls_exits_2_in_seconds(
     assert "sc://localhost:PORT/;token=" in output
     assert spark_connect.token not in output and "Traceback" not in output
     assert time.monotonic() - started < 90
+
+
+# -- the Python API: a Connect session beside a local one, and the other way round -----------------
+
+
+def test_the_api_opens_its_own_connect_session_beside_a_local_one(
+    spark: Any, spark_connect: ConnectServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local session (the ``spark`` fixture) is active: the engine must not take it."""
+    from ethicsgate.engines.spark import open_spark_engine
+    from ethicsgate.engines.spark.session import is_connect_session
+
+    monkeypatch.delenv("SPARK_CONNECT_MODE_ENABLED", raising=False)  # PySpark sets it: undone
+    spec = AUDITS / "compas-example.yaml"
+    with open_spark_engine(spark_connect.url) as connect:
+        assert is_connect_session(connect.spark) and not is_connect_session(spark)
+        result = run_audit(spec, engine=connect)
+    _same_rules(run_audit(spec), result)
+    assert result.audit.engine["spark_master"].endswith("/;token=***")
+    assert spark.sql("SELECT 1 AS x").collect()[0].x == 1  # the local session still runs
+
+
+def test_a_local_session_in_a_process_with_a_connect_one_is_refused(
+    spark_connect: ConnectServer,
+) -> None:
+    code = (
+        "from pyspark.sql import SparkSession\n"
+        "from ethicsgate.engines.spark import open_spark_engine\n"
+        "from ethicsgate.errors import EthicsgateError\n"
+        "import sys\n"
+        "SparkSession.builder.remote(sys.argv[1]).getOrCreate()\n"
+        "try:\n"
+        "    open_spark_engine('local[1]').connect()\n"
+        "except EthicsgateError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, spark_connect.url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "SettingsError engine spark: this process already runs a Spark Connect session" in (
+        done.stdout
+    ), done.stdout + done.stderr
+    assert "run the audit in a new process" in done.stdout

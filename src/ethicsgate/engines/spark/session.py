@@ -28,7 +28,14 @@ if TYPE_CHECKING:
 
     from ethicsgate.settings import Settings
 
-__all__ = ["SESSION_CONF", "Target", "open_session", "parse_target", "redact"]
+__all__ = [
+    "SESSION_CONF",
+    "Target",
+    "is_connect_session",
+    "open_session",
+    "parse_target",
+    "redact",
+]
 
 #: Runtime SQL settings every session of ours gets (session-level, so Spark Connect too): UTC
 #: for naive timestamps, ANSI double-quoted identifiers (the SQL the rules write), and the
@@ -100,6 +107,11 @@ def parse_target(target: str, settings: Settings | None = None) -> Target:
     )
 
 
+def is_connect_session(session: object) -> bool:
+    """Return whether ``session`` is a Spark Connect client's (no SparkContext, no JVM here)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def java_problem() -> str | None:
     """Return why no Java can be started here (None: one is found)."""
     home = os.environ.get("JAVA_HOME")
@@ -127,8 +139,12 @@ def _check_reachable(target: Target) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    """Return an exception's first line, credentials redacted."""
+    """Return an exception's first line (a gRPC error's status and details), redacted."""
     text = str(exc).strip()
+    status = re.search(r"status = StatusCode\.(\w+)", text)
+    if status is not None:  # "<_InactiveRpcError of RPC that terminated with:", then fields
+        details = re.search(r'details = "(.*)"', text)
+        return redact(f"{status[1]}: {details[1]}" if details else status[1])
     return redact(text.splitlines()[0] if text else type(exc).__name__)
 
 
@@ -170,7 +186,7 @@ def _check_channel(target: Target) -> None:
 def _connect_error(target: Target, exc: BaseException) -> EvidenceError:
     """Return the error for a Spark Connect server that refused the session's first call."""
     text = _first_line(exc)
-    if "UNAUTHENTICATED" in text or "PERMISSION_DENIED" in text or "token" in text.lower():
+    if text.startswith(("UNAUTHENTICATED", "PERMISSION_DENIED")) or "token" in text.lower():
         hint = (
             "check the token: sc://HOST:PORT/;token=... (or SPARK_CONNECT_AUTHENTICATE_TOKEN) "
             "must be the one the server expects (spark.connect.authenticate.token, or your "
@@ -199,13 +215,16 @@ def open_session(
     """
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     if target.kind == "connect":
+        # gRPC's core logs every failed TLS handshake to stderr; errors come back as ours
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         _check_reachable(target)
         try:
             from pyspark.sql import SparkSession as Builder
 
             _check_channel(target)
-            builder = Builder.builder.remote(target.master)
-            session = builder.getOrCreate()
+            # create, not getOrCreate: getOrCreate hands back a session already active in the
+            # process (another server's, or a local one) whatever the URL says
+            session = Builder.builder.remote(target.master).create()
         except EvidenceError:
             raise
         except Exception as exc:  # grpc, missing connect extras: all user-fixable
@@ -227,6 +246,14 @@ def open_session(
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
+    if active is not None and is_connect_session(active):
+        raise SettingsError(
+            f"engine spark: this process already runs a Spark Connect session, so it cannot "
+            f"start {target.shown}",
+            hint="a process that opened a Spark Connect session cannot start a local Spark "
+            "context: run the audit in a new process, or audit through Spark Connect "
+            "(--engine sc://HOST:PORT, or SparkEngine(session=spark) with the session)",
+        )
     if active is not None:
         master = str(active.sparkContext.master)
         same = master.startswith("local") if target.kind == "local" else master == target.master
