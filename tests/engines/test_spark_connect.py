@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.csv as pacsv
-import pyspark
 import pyarrow.parquet as pq
+import pyspark
 import pytest
+from tests.engines.conftest import ConnectServer
+from tests.engines.test_spark_parity import AUDITS, ROOT, _close, _same_rules
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.session.audit import run_and_report
-from tests.engines.conftest import ConnectServer
-from tests.engines.test_spark_parity import AUDITS, ROOT, _close, _same_rules
 
 POLICY = ROOT / "policies" / "recidivism-fairness.yaml"
 

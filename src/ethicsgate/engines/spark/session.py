@@ -160,7 +160,7 @@ def _check_channel(target: Target) -> None:
     Raises:
         EvidenceError: the channel did not come up in time.
     """
-    import grpc
+    import grpc  # type: ignore[import-untyped]
     from pyspark.sql.connect.client import DefaultChannelBuilder
 
     builder = DefaultChannelBuilder(target.master)
