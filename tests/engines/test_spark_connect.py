@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 import pyspark
 import pytest
 from tests.engines.conftest import ConnectServer
-from tests.engines.test_spark_parity import AUDITS, ROOT, _close, _same_rules
+from tests.engines.test_spark_parity import AUDITS, ROOT, _close, _open, _same_rules
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
@@ -239,3 +239,39 @@ def test_a_local_session_in_a_process_with_a_connect_one_is_refused(
         done.stdout
     ), done.stdout + done.stderr
     assert "run the audit in a new process" in done.stdout
+
+
+def test_frames_and_bad_values_over_spark_connect(
+    spark_connect: ConnectServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An in-memory table goes up to the server; a bad value is named with its file."""
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.engines.spark import open_spark_engine
+    from ethicsgate.errors import EvidenceError
+    from ethicsgate.evidence.roles import Role
+    from ethicsgate.evidence.spec import MemoryEvidenceSpec
+
+    monkeypatch.delenv("SPARK_CONNECT_MODE_ENABLED", raising=False)
+    table = pacsv.read_csv(ROOT / "examples" / "data" / "compas_for_aequitas.csv")
+    spec = MemoryEvidenceSpec(
+        path="compas.arrow",
+        data=table,
+        kind="pyarrow.Table",
+        columns={"label": "label_value", "prediction": "score"},
+    )
+    events = tmp_path / "events.csv"
+    events.write_text("event_id,ts\n1,2025-03-01T10:00:00Z\n2,next tuesday\n", encoding="utf-8")
+    with DuckDBEngine() as duck, open_spark_engine(spark_connect.url) as connect:
+        frames = [
+            reader.open("frame", spec, base_dir=ROOT, locate=lambda loc: None)
+            .grouped_counts(
+                roles=["race", "label", "prediction"], binary_roles=["label", "prediction"]
+            )
+            .frame
+            for reader in (duck, connect)
+        ]
+        with pytest.raises(EvidenceError) as err:
+            _open(connect, events).read_rows([Role("event_id", "key"), Role("ts", "timestamp")])
+    assert frames[1].to_dict("records") == frames[0].to_dict("records")
+    assert "'next tuesday'" in str(err.value) and str(events) in str(err.value)
+    assert "ISO 8601" in (err.value.hint or "")

@@ -231,8 +231,8 @@ def open_session(
             raise EvidenceError(
                 f"engine spark: cannot open a Spark Connect session at {target.shown}: "
                 f"{_first_line(exc)}",
-                hint="install the connect extras (pip install 'pyspark[connect]>=4.0') and "
-                "check the URL, e.g. sc://HOST:15002/;token=...",
+                hint="install Spark Connect's client (pip install 'ethicsgate[spark]', or "
+                "'pyspark[connect]>=4.0') and check the URL, e.g. sc://HOST:15002/;token=...",
             ) from exc
         try:
             session.version  # noqa: B018 - the first call the server answers: authentication
