@@ -1,14 +1,22 @@
 """Engine tests: a real PostgreSQL server (as the review-store tests use) and evidence loaded into it,
-and a local Spark session.
+a local Spark session, and a real Spark Connect server.
 
 ``postgres_url`` is ``ETHICSGATE_TEST_POSTGRES_URL`` or a private ``pgserver`` started once per
-session; without either the tests skip locally and fail in CI (``CI=true``).
+session; without either the tests skip locally and fail in CI (``CI=true``). The local Spark
+session and the Spark Connect server (two JVMs) are started once per test session too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +117,7 @@ def _require_spark() -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     _require_spark()
     from pyspark.sql import SparkSession
@@ -134,3 +142,144 @@ def engine(spark: Any) -> Iterator[Any]:
     found = SparkEngine("local[2]", session=spark)
     yield found
     found.close()
+
+
+# -- Spark Connect: a real server from the pip PySpark (sbin/start-connect-server.sh) ----------
+
+#: How long the server may take to accept connections (a JVM on a shared 2-core machine takes
+#: 20-40 s).
+CONNECT_START_TIMEOUT = 240.0
+
+
+@dataclass(frozen=True)
+class ConnectServer:
+    """A running Spark Connect server on 127.0.0.1 that demands a pre-shared token."""
+
+    port: int
+    token: str
+    log: Path
+    pid: int
+
+    @property
+    def url(self) -> str:
+        """Return the URL a client authenticates with.
+
+        ``localhost`` (the literal host name): PySpark's client sends a token over gRPC's local
+        (loopback, no TLS) credentials only to ``localhost``; for any other host a token means
+        TLS, which this server does not speak.
+        """
+        return f"sc://localhost:{self.port}/;token={self.token}"
+
+
+def _require_connect_client() -> None:
+    try:
+        from pyspark.sql.connect.utils import check_dependencies
+
+        check_dependencies()
+    except ImportError as exc:  # PySparkImportError too: pandas, pyarrow, grpcio...
+        message = (
+            f"the Spark Connect client libraries are missing ({str(exc).splitlines()[0]}): "
+            "make install-dev, or pip install 'pyspark[connect]'"
+        )
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server's process group (the scripts and the JVM): TERM, then KILL."""
+    for sig, grace in ((signal.SIGTERM, 60.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.5)
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return  # every process of the group is gone
+    raise RuntimeError(f"the Spark Connect server (process group {proc.pid}) did not stop")
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectServer]:
+    """Start a Spark Connect server (local[2]) once per session; stop it, JVM and all, after.
+
+    The server is pip PySpark's own ``sbin/start-connect-server.sh --wait`` (its
+    ``spark-connect`` jar ships in ``pyspark/jars``), in a process group of its own, bound to
+    127.0.0.1 on a free port, with a random pre-shared token (given in the environment, not on
+    the command line). Java or the client libraries missing: skip locally, fail in CI; a
+    server that does not come up: fail, with the end of its log.
+    """
+    _require_spark()
+    _require_connect_client()
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    script = home / "sbin" / "start-connect-server.sh"
+    jars = sorted((home / "jars").glob("spark-connect_*.jar"))
+    if not script.exists() or not jars:
+        pytest.fail(f"pip PySpark at {home} has no sbin/start-connect-server.sh or connect jar")
+    work = tmp_path_factory.mktemp("spark-connect")
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SPARK_")},
+        "SPARK_HOME": str(home),
+        "SPARK_LOG_DIR": str(work),
+        "SPARK_PID_DIR": str(work),
+        "SPARK_CONNECT_AUTHENTICATE_TOKEN": token,
+    }
+    conf = {
+        "spark.connect.grpc.binding.address": "127.0.0.1",
+        "spark.connect.grpc.binding.port": str(port),
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.local.dir": str(work),
+        "spark.sql.warehouse.dir": str(work / "warehouse"),
+    }
+    command = ["bash", str(script), "--wait", "--master", "local[2]"]
+    for key, value in conf.items():
+        command += ["--conf", f"{key}={value}"]
+    log = work / "server.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        while not _listening(port):
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            if proc.poll() is not None:
+                pytest.fail(f"the Spark Connect server exited with {proc.returncode}:\n{tail}")
+            if time.monotonic() - started > CONNECT_START_TIMEOUT:
+                pytest.fail(
+                    f"the Spark Connect server did not listen on 127.0.0.1:{port} within "
+                    f"{CONNECT_START_TIMEOUT:.0f} s:\n{tail}"
+                )
+            time.sleep(0.5)
+        print(f"Spark Connect server up in {time.monotonic() - started:.1f} s on port {port}")
+        yield ConnectServer(port, token, log, proc.pid)
+    finally:
+        _stop_group(proc)

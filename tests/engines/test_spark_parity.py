@@ -1,10 +1,10 @@
 """The Spark engine against the DuckDB engine, its oracle: same audits, same results.
 
-One local[2] Spark session serves the whole module (a JVM takes seconds to start). Each shipped
-audit (COMPAS, the LL144 examples, the bakery logs) runs through ``ethicsgate.audit.run_audit``
-on DuckDB and on Spark; rule statuses, metrics (to 1e-12), LL144 tables, violation counts and
-finding ids must be the same. Without Java the tests skip, except under ``CI=true``, where they
-fail: CI installs Java (.ci/run).
+One local[2] Spark session serves the whole test session (a JVM takes seconds to start). Each
+shipped audit (COMPAS, the LL144 examples, the bakery logs) runs through
+``ethicsgate.audit.run_audit`` on DuckDB and on Spark; rule statuses, metrics (to 1e-12), LL144
+tables, violation counts and finding ids must be the same. Without Java the tests skip, except
+under ``CI=true``, where they fail: CI installs Java (.ci/run).
 """
 
 from __future__ import annotations

@@ -196,7 +196,8 @@ class SparkDataset:
                 )
             name = _DUCKDB_OPTIONS.get(key.lower(), key)
             options[name] = str(value).lower() if isinstance(value, bool) else str(value)
-        paths = [self.uri] if self.uri is not None else [str(f) for f in self.files]
+        # absolute: a Spark Connect server resolves a relative path against its own directory
+        paths = [self.uri] if self.uri is not None else [str(f.absolute()) for f in self.files]
         source = {"csv": "csv", "parquet": "parquet", "jsonl": "json", "json": "json"}.get(
             str(fmt), str(fmt)
         )
@@ -824,6 +825,12 @@ class SparkDataset:
                 "check the file's format and contents, or set format/options in the audit "
                 "spec (Spark reader options, e.g. options: {sep: ';'})"
             )
+            if self.engine.target.kind == "connect" and self.uri is None:
+                hint += (
+                    "; the Spark Connect server reads local paths on its own machine: put the "
+                    "file where the server sees it at the same path, or give an s3a://, "
+                    "hdfs:// or dbfs:/ path or a table:"
+                )
             key = ("path",)
         return EvidenceError(
             f"evidence {self.name!r} (engine spark): cannot read {self.describe()}"

@@ -9,6 +9,7 @@ fails in seconds with the fix, not after Spark's minute of retries.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -27,7 +28,14 @@ if TYPE_CHECKING:
 
     from ethicsgate.settings import Settings
 
-__all__ = ["SESSION_CONF", "Target", "open_session", "parse_target", "redact"]
+__all__ = [
+    "SESSION_CONF",
+    "Target",
+    "is_connect_session",
+    "open_session",
+    "parse_target",
+    "redact",
+]
 
 #: Runtime SQL settings every session of ours gets (session-level, so Spark Connect too): UTC
 #: for naive timestamps, ANSI double-quoted identifiers (the SQL the rules write), and the
@@ -46,6 +54,8 @@ _STARTUP_CONF: dict[str, str] = {
 }
 _LOCAL = re.compile(r"^local(\[(\d+|\*)(,\d+)?\])?$")
 _CONNECT_TIMEOUT = 5.0
+#: How long the gRPC (and TLS) handshake with a Spark Connect server may take.
+_HANDSHAKE_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +107,11 @@ def parse_target(target: str, settings: Settings | None = None) -> Target:
     )
 
 
+def is_connect_session(session: object) -> bool:
+    """Return whether ``session`` is a Spark Connect client's (no SparkContext, no JVM here)."""
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
 def java_problem() -> str | None:
     """Return why no Java can be started here (None: one is found)."""
     home = os.environ.get("JAVA_HOME")
@@ -123,6 +138,68 @@ def _check_reachable(target: Target) -> None:
         ) from exc
 
 
+def _first_line(exc: BaseException) -> str:
+    """Return an exception's first line (a gRPC error's status and details), redacted."""
+    text = str(exc).strip()
+    status = re.search(r"status = StatusCode\.(\w+)", text)
+    if status is not None:  # "<_InactiveRpcError of RPC that terminated with:", then fields
+        details = re.search(r'details = "(.*)"', text)
+        return redact(f"{status[1]}: {details[1]}" if details else status[1])
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _check_channel(target: Target) -> None:
+    """Bring up the gRPC channel to a Spark Connect server within a bounded time.
+
+    The TCP port is open (:func:`_check_reachable`), but a client speaking TLS to a server
+    that does not (or the reverse) never completes the handshake, and PySpark's client
+    retries that for ten minutes. PySpark's client uses TLS when the URL has ``use_ssl=true``
+    or a ``token`` (from the URL or ``SPARK_CONNECT_AUTHENTICATE_TOKEN``), except that a token
+    to host ``localhost`` without ``use_ssl`` goes over gRPC's local (loopback) credentials.
+
+    Raises:
+        EvidenceError: the channel did not come up in time.
+    """
+    import grpc  # type: ignore[import-untyped]
+    from pyspark.sql.connect.client import DefaultChannelBuilder
+
+    builder = DefaultChannelBuilder(target.master)
+    channel = builder.toChannel()
+    try:
+        grpc.channel_ready_future(channel).result(timeout=_HANDSHAKE_TIMEOUT)
+    except grpc.FutureTimeoutError as exc:
+        tls = "with TLS" if builder.secure else "without TLS"
+        raise EvidenceError(
+            f"engine spark: the Spark Connect server at {target.shown} accepts connections, "
+            f"but the gRPC handshake ({tls}) did not complete within "
+            f"{_HANDSHAKE_TIMEOUT:.0f} s",
+            hint="use the transport the server speaks: a token (in the URL or "
+            "SPARK_CONNECT_AUTHENTICATE_TOKEN) or use_ssl=true makes the client use TLS; a "
+            "server without TLS takes a token only as sc://localhost:PORT/;token=... on its own "
+            "machine, elsewhere put it behind a TLS proxy (Databricks and other services speak "
+            "TLS)",
+        ) from exc
+    finally:
+        channel.close()
+
+
+def _connect_error(target: Target, exc: BaseException) -> EvidenceError:
+    """Return the error for a Spark Connect server that refused the session's first call."""
+    text = _first_line(exc)
+    if text.startswith(("UNAUTHENTICATED", "PERMISSION_DENIED")) or "token" in text.lower():
+        hint = (
+            "check the token: sc://HOST:PORT/;token=... (or SPARK_CONNECT_AUTHENTICATE_TOKEN) "
+            "must be the one the server expects (spark.connect.authenticate.token, or your "
+            "workspace's access token)"
+        )
+    else:
+        hint = "check the URL and that the server is a Spark Connect server of Spark 3.4+"
+    return EvidenceError(
+        f"engine spark: the Spark Connect server at {target.shown} refused the session: {text}",
+        hint=hint,
+    )
+
+
 def open_session(
     target: Target, conf: Mapping[str, str], settings: Settings | None
 ) -> tuple[SparkSession, bool]:
@@ -138,25 +215,45 @@ def open_session(
     """
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
     if target.kind == "connect":
+        # gRPC's core logs every failed TLS handshake to stderr; errors come back as ours
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         _check_reachable(target)
         try:
             from pyspark.sql import SparkSession as Builder
 
-            builder = Builder.builder.remote(target.master)
-            session = builder.getOrCreate()
+            _check_channel(target)
+            # create, not getOrCreate: getOrCreate hands back a session already active in the
+            # process (another server's, or a local one) whatever the URL says
+            session = Builder.builder.remote(target.master).create()
+        except EvidenceError:
+            raise
         except Exception as exc:  # grpc, missing connect extras: all user-fixable
             raise EvidenceError(
                 f"engine spark: cannot open a Spark Connect session at {target.shown}: "
-                f"{redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}",
-                hint="install the connect extras (pip install 'pyspark[connect]>=4.0') and "
-                "check the URL, e.g. sc://HOST:15002/;token=...",
+                f"{_first_line(exc)}",
+                hint="install Spark Connect's client (pip install 'ethicsgate[spark]', or "
+                "'pyspark[connect]>=4.0') and check the URL, e.g. sc://HOST:15002/;token=...",
             ) from exc
+        try:
+            session.version  # noqa: B018 - the first call the server answers: authentication
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                session.stop()
+            raise _connect_error(target, exc) from exc
         _apply(session, conf)
         return session, True
 
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
+    if active is not None and is_connect_session(active):
+        raise SettingsError(
+            f"engine spark: this process already runs a Spark Connect session, so it cannot "
+            f"start {target.shown}",
+            hint="a process that opened a Spark Connect session cannot start a local Spark "
+            "context: run the audit in a new process, or audit through Spark Connect "
+            "(--engine sc://HOST:PORT, or SparkEngine(session=spark) with the session)",
+        )
     if active is not None:
         master = str(active.sparkContext.master)
         same = master.startswith("local") if target.kind == "local" else master == target.master
