@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -286,6 +287,138 @@ def _evaluate_assertion(
     p_values: list[float | None] | None = None,
 ) -> AssertionResult:
     tested = np.array(p_values, dtype=np.float64) if p_values is not None else None
+    values = np.array(observed, dtype=np.float64)  # None -> NaN
+    found = assertion_decisions(
+        assertion, values, excluded, tested, np.zeros(1, dtype=np.int64)
+    ).window(0, 0, len(values))
+    return judged_assertion(rule, assertion, groups, observed, reference, p_values, found)
+
+
+@dataclass(frozen=True)
+class WindowDecision:
+    """An assertion's decision in one window: indices into its groups (local)."""
+
+    n_comparable: int
+    failing: list[int]
+    fail_index: int | None
+    worst_index: int | None
+    undefined: list[int]
+    quiet: list[int]
+
+
+@dataclass(frozen=True)
+class AssertionDecisions:
+    """An assertion decided for the groups of several windows at once (segments of rows).
+
+    Rows are groups in report order, window after window; ``starts`` are the first rows of
+    the windows (every window has a group). Per window: how many groups are compared, the
+    failing, quiet (past the threshold, not significant) and undefined groups (positions in
+    all rows), and the failing and worst groups' rows (-1: none).
+    """
+
+    starts: np.ndarray
+    n_comparable: np.ndarray
+    failing: np.ndarray
+    quiet: np.ndarray
+    undefined: np.ndarray
+    fail_index: np.ndarray
+    worst_index: np.ndarray
+
+    def window(self, index: int, start: int, stop: int) -> WindowDecision:
+        """Return window ``index`` (rows ``start`` to ``stop``), indices local to it."""
+
+        def local(rows: np.ndarray) -> list[int]:
+            lo, hi = np.searchsorted(rows, (start, stop))
+            return (rows[lo:hi] - start).tolist()  # type: ignore[no-any-return]
+
+        fail, worst = int(self.fail_index[index]), int(self.worst_index[index])
+        return WindowDecision(
+            n_comparable=int(self.n_comparable[index]),
+            failing=local(self.failing),
+            fail_index=fail - start if fail >= 0 else None,
+            worst_index=worst - start if worst >= 0 else None,
+            undefined=local(self.undefined),
+            quiet=local(self.quiet),
+        )
+
+
+def segment_extreme(
+    values: np.ndarray, mask: np.ndarray, starts: np.ndarray, *, lowest: bool
+) -> np.ndarray:
+    """Return, per segment, the row of the lowest (highest) value where ``mask``, or -1.
+
+    Segments are the rows from each of ``starts`` to the next; ties: the first, exactly as
+    ``argmin(where(mask, values, inf))`` (``argmax`` with -inf) within each segment.
+    """
+    out = np.full(len(starts), -1, dtype=np.int64)
+    if not len(values):
+        return out
+    fill = np.inf if lowest else -np.inf
+    filled = np.where(mask, values, fill)
+    reduce = np.minimum if lowest else np.maximum
+    extreme = reduce.reduceat(filled, starts)
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    rows = np.arange(len(values), dtype=np.int64)
+    first = np.minimum.reduceat(np.where(filled == extreme[segment], rows, len(values)), starts)
+    has = np.logical_or.reduceat(mask, starts)
+    out[has] = first[has]
+    return out
+
+
+def assertion_decisions(
+    assertion: FairnessAssertion,
+    values: np.ndarray,
+    excluded: np.ndarray,
+    tested: np.ndarray | None,
+    starts: np.ndarray,
+) -> AssertionDecisions:
+    """Decide ``assertion`` for every group of every window (segments at ``starts``).
+
+    ``values`` are the observed values (NaN: undefined), ``tested`` the p-values (NaN: not
+    tested) when the rule tests its groups.
+    """
+    comparable = ~excluded
+    defined = comparable & ~np.isnan(values)
+    with np.errstate(invalid="ignore"):
+        check: Any = _OPS[assertion.op]  # elementwise on the array
+        past = defined & ~check(values, assertion.value)
+    quiet = np.zeros(len(values), dtype=bool)
+    if assertion.significant_at is not None:
+        # past the threshold but not significantly different from the reference: no failure
+        significant = (
+            tested < assertion.significant_at
+            if tested is not None
+            else np.zeros(len(values), dtype=bool)
+        )
+        quiet = past & ~significant
+        past &= ~quiet
+    lowest = assertion.op in (">=", ">")
+    empty = not len(values)
+    return AssertionDecisions(
+        starts=starts,
+        n_comparable=(
+            np.zeros(len(starts), dtype=np.int64)
+            if empty
+            else np.add.reduceat(comparable.astype(np.int64), starts)
+        ),
+        failing=np.flatnonzero(past),
+        quiet=np.flatnonzero(quiet),
+        undefined=np.flatnonzero(comparable & np.isnan(values)),
+        fail_index=segment_extreme(values, past, starts, lowest=lowest),
+        worst_index=segment_extreme(values, defined, starts, lowest=lowest),
+    )
+
+
+def judged_assertion(
+    rule: FairnessRule,
+    assertion: FairnessAssertion,
+    groups: list[GroupKey],
+    observed: list[float | None],
+    reference: ReferenceValue | None,
+    p_values: list[float | None] | None,
+    found: WindowDecision,
+) -> AssertionResult:
+    """Return an assertion's result in one window (or dataset) from its decision."""
 
     def result(
         status: str, message: str, index: int | None = None, **extra: Any
@@ -308,8 +441,7 @@ def _evaluate_assertion(
         )
 
     label = f"{assertion.metric} {assertion.aggregate}"
-    comparable = ~excluded
-    n_comparable = int(comparable.sum())
+    n_comparable = found.n_comparable
     needed = 1 if assertion.aggregate == "value" or rule.reference == "overall" else 2
     if n_comparable < needed:
         return result(
@@ -330,26 +462,9 @@ def _evaluate_assertion(
             f"{label}: the reference value ({_fmt_group(reference.group)}) is 0; ratios are "
             "undefined (use aggregate: difference, or another reference)",
         )
-    values = np.array(observed, dtype=np.float64)  # None -> NaN
-    defined = comparable & ~np.isnan(values)
-    undefined = np.flatnonzero(comparable & np.isnan(values)).tolist()
-    with np.errstate(invalid="ignore"):
-        check: Any = _OPS[assertion.op]  # elementwise on the array
-        past = defined & ~check(values, assertion.value)
-    quiet = np.zeros(len(values), dtype=bool)
-    if assertion.significant_at is not None:
-        # past the threshold but not significantly different from the reference: no failure
-        significant = (
-            tested < assertion.significant_at
-            if tested is not None
-            else np.zeros(len(values), dtype=bool)
-        )
-        quiet = past & ~significant
-        past &= ~quiet
-    lower_is_worse = assertion.op in (">=", ">")
-    worst_index = _extreme(values, defined, lowest=lower_is_worse)
+    worst_index = found.worst_index
     want = f"{_OP_WORDS[assertion.op]} {assertion.value:g}"
-    n_quiet = int(quiet.sum())
+    n_quiet = len(found.quiet)
     quiet_note = (
         f"; {n_quiet} group(s) past the threshold but not significantly different from the "
         f"reference at {assertion.significant_at:g}"
@@ -358,10 +473,10 @@ def _evaluate_assertion(
     )
     extra_fields: dict[str, Any] = {}
     if n_quiet:
-        extra_fields["not_significant_groups"] = [groups[i] for i in np.flatnonzero(quiet)]
-    failing = np.flatnonzero(past).tolist()
+        extra_fields["not_significant_groups"] = [groups[i] for i in found.quiet]
+    failing = found.failing
     if failing:
-        fail_index = _extreme(values, past, lowest=lower_is_worse)
+        fail_index = found.fail_index
         assert fail_index is not None
         return result(
             "fail",
@@ -375,6 +490,7 @@ def _evaluate_assertion(
         )
     worst_group = groups[worst_index] if worst_index is not None else None
     worst_value = observed[worst_index] if worst_index is not None else None
+    undefined = found.undefined
     if undefined:
         return result(
             "error",
@@ -391,15 +507,6 @@ def _evaluate_assertion(
         worst_index,
         **extra_fields,
     )
-
-
-def _extreme(values: np.ndarray, mask: np.ndarray, *, lowest: bool) -> int | None:
-    """Return the index of the lowest (or highest) value where ``mask``; ties: the first."""
-    if not mask.any():
-        return None
-    if lowest:
-        return int(np.argmin(np.where(mask, values, np.inf)))
-    return int(np.argmax(np.where(mask, values, -np.inf)))
 
 
 def _rule_status(
