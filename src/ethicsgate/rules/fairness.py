@@ -617,10 +617,21 @@ class FairnessKind(KindBase):
         window = counts.window if isinstance(counts, FairnessCounts) else None
         if window is None:
             return judge(counts.frame)
-        from ethicsgate.rules.windows import evaluate_windowed
+        from ethicsgate.rules.fairness_windows import evaluate_fairness_windows, vectorised
+        from ethicsgate.rules.windows import WindowJudgement, evaluate_windowed
+
+        def judge_all(stacked: pd.DataFrame, windows: int) -> list[WindowJudgement]:
+            return evaluate_fairness_windows(rule, stacked, windows, scores=scores)
 
         sums = [c for c in counts.frame.columns if str(c).startswith(SCORE_SUM_PREFIX)]
-        return evaluate_windowed(rule, counts.frame, window, sums=sums, evaluate=judge)
+        return evaluate_windowed(
+            rule,
+            counts.frame,
+            window,
+            sums=sums,
+            evaluate=judge,
+            evaluate_all=judge_all if vectorised(rule, inputs.cross_check) else None,
+        )
 
     def explain(self, rule: Any, pack: PolicyPack | None) -> str:
         """Return what the rule checks, in plain words."""
