@@ -103,6 +103,8 @@ def evaluate_fairness_windows(
     # the groups of every window, each once, sorted by window and then as a window sorts them
     _, first_row = np.unique(code, return_index=True)
     live = np.flatnonzero(size > 0)
+    if not len(live):
+        return [_empty() for _ in range(windows)]
     rows_of = first_row[live]
     names: list[np.ndarray] = []
     ranks: list[np.ndarray] = []
