@@ -25,11 +25,11 @@ import pandas as pd
 from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION
 from ethicsgate.metrics.counts import cells_mask, group_keys, key_ranks
 from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.fairness import (
-    _nullable,
-    _rule_status,
+from ethicsgate.rules.fairness_assertions import (
     assertion_decisions,
     judged_assertion,
+    nullable,
+    rule_status,
     segment_extreme,
 )
 from ethicsgate.rules.fairness_extras import cell_table, rule_counts
@@ -171,7 +171,7 @@ def evaluate_fairness_windows(
         dict(zip(features, values, strict=True)) for values in zip(*columns, strict=True)
     ]
     values: dict[str, list[Any]] = {
-        m: counts_list if METRICS[m].denominator is None else _nullable(arrays[m]) for m in metrics
+        m: counts_list if METRICS[m].denominator is None else nullable(arrays[m]) for m in metrics
     }
 
     # references per window, then ratios and differences against them
@@ -186,19 +186,19 @@ def evaluate_fairness_windows(
         ]
     ratios: dict[str, list[float | None]] = {}
     differences: dict[str, list[float | None]] = {}
-    for metric, refs in references.items():
+    for name, refs in references.items():
         ref = np.array([np.nan if r.value is None else r.value for r in refs], dtype=np.float64)
         known = np.array([r.value is not None for r in refs], dtype=bool)[segment]
         ref_row = ref[segment]
-        value = np.where(excluded, np.nan, arrays[metric])
+        value = np.where(excluded, np.nan, arrays[name])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(ref_row != 0, value / ref_row, np.nan)
             difference = np.abs(value - ref_row)
-        ratio_list, difference_list = _nullable(ratio), _nullable(difference)
+        ratio_list, difference_list = nullable(ratio), nullable(difference)
         if not known.all():
             for i in np.flatnonzero(~known).tolist():
                 ratio_list[i] = difference_list[i] = None
-        ratios[metric], differences[metric] = ratio_list, difference_list
+        ratios[name], differences[name] = ratio_list, difference_list
 
     fields, p_values = _uncertainty(
         rule, full, row_group, len(live), starts, stops, excluded_list, groups, references
@@ -246,7 +246,7 @@ def evaluate_fairness_windows(
             )
             for j, a in enumerate(rule.assertions)
         ]
-        status, message = _rule_status(rule, assertions, local, excluded_list[start:stop])
+        status, message = rule_status(rule, assertions, local, excluded_list[start:stop])
         out[w] = WindowJudgement(
             rows=rows[w],
             status=status,
