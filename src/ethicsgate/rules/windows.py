@@ -2,9 +2,10 @@
 
 The engine adds the key ``_window`` (the first day of each row's calendar window) to the
 grouped counts of the dataset: one more GROUP BY expression, never a pass per window. Here the
-counts are split by that key and the rule is evaluated per window on its slice, exactly as on
-a whole dataset (groups, ratios, intervals, tests); rolling windows (``last: 90d``) are sums
-of the daily slices. The rule fails when an assertion fails in any window; its ``groups`` and
+counts are numbered by that key (one factorize) and every window is judged at once, the
+window one more leading group key (:mod:`~ethicsgate.rules.fairness_windows`), with the
+results of judging each window's slice alone (groups, ratios, intervals, tests); rolling
+windows (``last: 90d``) are sums of the daily slices, stacked. The rule fails when an assertion fails in any window; its ``groups`` and
 ``overall`` cover all windows together.
 """
 
