@@ -5,8 +5,8 @@ grouped counts of the dataset: one more GROUP BY expression, never a pass per wi
 counts are numbered by that key (one factorize) and every window is judged at once, the
 window one more leading group key (:mod:`~ethicsgate.rules.fairness_windows`), with the
 results of judging each window's slice alone (groups, ratios, intervals, tests); rolling
-windows (``last: 90d``) are sums of the daily slices, stacked. The rule fails when an assertion fails in any window; its ``groups`` and
-``overall`` cover all windows together.
+windows (``last: 90d``) are sums of the daily slices, stacked. The rule fails when an
+assertion fails in any window; its ``groups`` and ``overall`` cover all windows together.
 """
 
 from __future__ import annotations
