@@ -154,7 +154,10 @@ def main() -> None:
     parser.add_argument(
         "--large",
         default="",
-        help="sizes (comma-separated, e.g. 1e8) run once, without the day windows",
+        help="sizes (comma-separated, e.g. 1e8) run --large-repeat times",
+    )
+    parser.add_argument(
+        "--large-repeat", type=int, default=1, help="runs per case at the --large sizes"
     )
     args = parser.parse_args()
     load = os.getloadavg()[0]
@@ -194,11 +197,9 @@ def main() -> None:
             (folder / "policy.yaml").write_text(POLICY, encoding="utf-8")
             (folder / "audit.yaml").write_text(AUDIT, encoding="utf-8")
             cases = _cases(folder)
-            if size in large:
-                cases = {k: v for k, v in cases.items() if "day" not in k}
             best: dict[str, tuple[float, float, float]] = {}
             windows: dict[str, object] = {}
-            for attempt in range(1 if size in large else args.repeat):
+            for attempt in range(args.large_repeat if size in large else args.repeat):
                 for name, (command, ok) in cases.items():
                     log(f"{size:,} #{attempt + 1}: {name}")
                     loads.append(os.getloadavg()[0])

@@ -9,8 +9,7 @@ rows (every sum is an integer well below 2**53), which the oracle tests check.
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,13 @@ from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
-from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack, Severity
+from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack
+from ethicsgate.rules.fairness_assertions import (
+    assertion_decisions,
+    judged_assertion,
+    nullable,
+    rule_status,
+)
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.fairness_scan import (
     SCORE_SUM_PREFIX,
@@ -43,27 +48,8 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
-from ethicsgate.vocabulary import message_group_label as _fmt_group
 
 __all__ = ["FairnessKind", "evaluate_fairness", "explain_fairness"]
-
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-}
-
-
-def _nullable(values: np.ndarray) -> list[float | None]:
-    """Return the values as Python floats, NaN as None."""
-    out = values.astype(object)
-    out[np.isnan(values)] = None
-    return out.tolist()  # type: ignore[no-any-return]
-
-
-def _fmt(x: float | None) -> str:
-    return "null" if x is None else f"{x:.4g}"
 
 
 def evaluate_fairness(
@@ -127,7 +113,7 @@ def evaluate_fairness(
     excluded = excluded_mask.tolist()
     arrays: dict[str, Any] = {m: by_group[m].to_numpy(dtype=np.float64) for m in metrics}
     values: dict[str, list[float | None]] = {
-        m: counts_list if METRICS[m].denominator is None else _nullable(arrays[m]) for m in metrics
+        m: counts_list if METRICS[m].denominator is None else nullable(arrays[m]) for m in metrics
     }
 
     references: dict[str, ReferenceValue] = {
@@ -144,8 +130,8 @@ def evaluate_fairness(
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = value / ref.value if ref.value != 0 else np.full(len(value), np.nan)
-        ratios[metric] = _nullable(ratio)
-        differences[metric] = _nullable(np.abs(value - ref.value))
+        ratios[metric] = nullable(ratio)
+        differences[metric] = nullable(np.abs(value - ref.value))
 
     extras = fairness_extras(
         rule,
@@ -188,7 +174,7 @@ def evaluate_fairness(
         )
         for a in rule.assertions
     ]
-    status, message = _rule_status(rule, assertions, groups, excluded)
+    status, message = rule_status(rule, assertions, groups, excluded)
     if checked is not None and not checked.agrees:
         status = RuleStatus.ERROR
         message = (
@@ -286,148 +272,11 @@ def _evaluate_assertion(
     p_values: list[float | None] | None = None,
 ) -> AssertionResult:
     tested = np.array(p_values, dtype=np.float64) if p_values is not None else None
-
-    def result(
-        status: str, message: str, index: int | None = None, **extra: Any
-    ) -> AssertionResult:
-        fields: dict[str, Any] = {"observed": None, "group": None, **extra}
-        if index is not None:
-            fields["observed"], fields["group"] = observed[index], groups[index]
-        return AssertionResult(
-            metric=assertion.metric,
-            aggregate=assertion.aggregate,
-            op=assertion.op,
-            threshold=assertion.value,
-            reference_group=reference.group if reference else None,
-            reference_value=reference.value if reference else None,
-            status=status,  # type: ignore[arg-type]
-            message=message,
-            significant_at=assertion.significant_at,
-            p_value=p_values[index] if p_values is not None and index is not None else None,
-            **fields,
-        )
-
-    label = f"{assertion.metric} {assertion.aggregate}"
-    comparable = ~excluded
-    n_comparable = int(comparable.sum())
-    needed = 1 if assertion.aggregate == "value" or rule.reference == "overall" else 2
-    if n_comparable < needed:
-        return result(
-            "error",
-            f"{label}: only {n_comparable} group(s) have at least {rule.min_group_size} people;"
-            " nothing to compare (lower min_group_size or add evidence)",
-        )
-    if assertion.aggregate != "value" and (reference is None or reference.value is None):
-        why = "is excluded or missing" if isinstance(rule.reference, dict) else "is undefined"
-        return result(
-            "error",
-            f"{label}: the reference value ({_fmt_group(reference.group if reference else None)})"
-            f" {why}, so no ratio or difference can be taken",
-        )
-    if assertion.aggregate == "ratio" and reference is not None and reference.value == 0:
-        return result(
-            "error",
-            f"{label}: the reference value ({_fmt_group(reference.group)}) is 0; ratios are "
-            "undefined (use aggregate: difference, or another reference)",
-        )
     values = np.array(observed, dtype=np.float64)  # None -> NaN
-    defined = comparable & ~np.isnan(values)
-    undefined = np.flatnonzero(comparable & np.isnan(values)).tolist()
-    with np.errstate(invalid="ignore"):
-        check: Any = _OPS[assertion.op]  # elementwise on the array
-        past = defined & ~check(values, assertion.value)
-    quiet = np.zeros(len(values), dtype=bool)
-    if assertion.significant_at is not None:
-        # past the threshold but not significantly different from the reference: no failure
-        significant = (
-            tested < assertion.significant_at
-            if tested is not None
-            else np.zeros(len(values), dtype=bool)
-        )
-        quiet = past & ~significant
-        past &= ~quiet
-    lower_is_worse = assertion.op in (">=", ">")
-    worst_index = _extreme(values, defined, lowest=lower_is_worse)
-    want = f"{_OP_WORDS[assertion.op]} {assertion.value:g}"
-    n_quiet = int(quiet.sum())
-    quiet_note = (
-        f"; {n_quiet} group(s) past the threshold but not significantly different from the "
-        f"reference at {assertion.significant_at:g}"
-        if n_quiet
-        else ""
-    )
-    extra_fields: dict[str, Any] = {}
-    if n_quiet:
-        extra_fields["not_significant_groups"] = [groups[i] for i in np.flatnonzero(quiet)]
-    failing = np.flatnonzero(past).tolist()
-    if failing:
-        fail_index = _extreme(values, past, lowest=lower_is_worse)
-        assert fail_index is not None
-        return result(
-            "fail",
-            f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(observed[fail_index])}, "
-            f"not {want}"
-            + (f" ({len(failing)} groups fail)" if len(failing) > 1 else "")
-            + quiet_note,
-            fail_index,
-            failing_groups=[groups[i] for i in failing],
-            **extra_fields,
-        )
-    worst_group = groups[worst_index] if worst_index is not None else None
-    worst_value = observed[worst_index] if worst_index is not None else None
-    if undefined:
-        return result(
-            "error",
-            f"{label} is undefined (0/0) for "
-            f"{'; '.join(_fmt_group(groups[i]) for i in undefined)}, "
-            "so the assertion cannot be checked",
-            worst_index,
-            **extra_fields,
-        )
-    return result(
-        "pass",
-        f"{label} is {want} for every group (worst: {_fmt_group(worst_group)}, "
-        f"{_fmt(worst_value)})" + quiet_note,
-        worst_index,
-        **extra_fields,
-    )
-
-
-def _extreme(values: np.ndarray, mask: np.ndarray, *, lowest: bool) -> int | None:
-    """Return the index of the lowest (or highest) value where ``mask``; ties: the first."""
-    if not mask.any():
-        return None
-    if lowest:
-        return int(np.argmin(np.where(mask, values, np.inf)))
-    return int(np.argmax(np.where(mask, values, -np.inf)))
-
-
-def _rule_status(
-    rule: FairnessRule,
-    assertions: list[AssertionResult],
-    groups: list[GroupKey],
-    excluded: list[bool],
-) -> tuple[RuleStatus, str]:
-    n_excluded = sum(excluded)
-    small = (
-        f"; {n_excluded} group(s) under {rule.min_group_size} people reported but not compared"
-        if n_excluded
-        else ""
-    )
-    failed = [a for a in assertions if a.status == "fail"]
-    errors = [a for a in assertions if a.status == "error"]
-    if failed:
-        status = RuleStatus.FAIL if rule.severity == Severity.BLOCK else RuleStatus.WARN
-        return status, "; ".join(a.message for a in failed) + small
-    if errors:
-        return RuleStatus.ERROR, "; ".join(a.message for a in errors) + small
-    if not assertions:
-        return (
-            RuleStatus.PASS,
-            f"reported {len(rule.all_metrics)} metric(s) for "
-            f"{len(groups)} group(s); no assertions" + small,
-        )
-    return RuleStatus.PASS, f"all {len(assertions)} assertion(s) hold" + small
+    found = assertion_decisions(
+        assertion, values, excluded, tested, np.zeros(1, dtype=np.int64)
+    ).window(0, 0, len(values))
+    return judged_assertion(rule, assertion, groups, observed, reference, p_values, found)
 
 
 # -- the kind ---------------------------------------------------------------------------------
@@ -510,10 +359,21 @@ class FairnessKind(KindBase):
         window = counts.window if isinstance(counts, FairnessCounts) else None
         if window is None:
             return judge(counts.frame)
-        from ethicsgate.rules.windows import evaluate_windowed
+        from ethicsgate.rules.fairness_windows import evaluate_fairness_windows, vectorised
+        from ethicsgate.rules.windows import WindowJudgement, evaluate_windowed
+
+        def judge_all(stacked: pd.DataFrame, windows: int) -> list[WindowJudgement]:
+            return evaluate_fairness_windows(rule, stacked, windows, scores=scores)
 
         sums = [c for c in counts.frame.columns if str(c).startswith(SCORE_SUM_PREFIX)]
-        return evaluate_windowed(rule, counts.frame, window, sums=sums, evaluate=judge)
+        return evaluate_windowed(
+            rule,
+            counts.frame,
+            window,
+            sums=sums,
+            evaluate=judge,
+            evaluate_all=judge_all if vectorised(rule, inputs.cross_check) else None,
+        )
 
     def explain(self, rule: Any, pack: PolicyPack | None) -> str:
         """Return what the rule checks, in plain words."""

@@ -31,7 +31,7 @@ from ethicsgate.rules.results import (
 from ethicsgate.rules.scores import SCORE_KEY, SCORE_SUM, ScoreContext, group_score_results
 from ethicsgate.rules.uncertainty import GroupUncertainty, TestMethod, group_uncertainty
 
-__all__ = ["FairnessExtras", "fairness_extras", "rule_counts"]
+__all__ = ["FairnessExtras", "cell_table", "fairness_extras", "rule_counts"]
 
 
 BOOTSTRAP_METHOD = (
@@ -69,9 +69,13 @@ def rule_counts(
     return counts
 
 
-def _cells(
+def cell_table(
     counts: pd.DataFrame, ids: np.ndarray, n_groups: int
 ) -> tuple[np.ndarray, list[tuple[int | None, int | None]]]:
+    """Return each group's count of people per (label, prediction) column, and the columns.
+
+    ``ids`` are the rows' groups (-1: none); a role the counts lack is one None column.
+    """
     has_label, has_pred = LABEL in counts, PREDICTION in counts
     labels = counts[LABEL].to_numpy(dtype=np.int64) if has_label else None
     preds = counts[PREDICTION].to_numpy(dtype=np.int64) if has_pred else None
@@ -122,7 +126,7 @@ def fairness_extras(
 
     if rule.uncertainty is not None or test is not None:
         ids = group_ids(counts, features, keys)
-        cells, columns = _cells(counts, ids, len(groups))
+        cells, columns = cell_table(counts, ids, len(groups))
         ref_index: dict[str, int | None] = {}
         for metric, ref in references.items():
             if ref.value is None:

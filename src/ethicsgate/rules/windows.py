@@ -2,10 +2,11 @@
 
 The engine adds the key ``_window`` (the first day of each row's calendar window) to the
 grouped counts of the dataset: one more GROUP BY expression, never a pass per window. Here the
-counts are split by that key and the rule is evaluated per window on its slice, exactly as on
-a whole dataset (groups, ratios, intervals, tests); rolling windows (``last: 90d``) are sums
-of the daily slices. The rule fails when an assertion fails in any window; its ``groups`` and
-``overall`` cover all windows together.
+counts are numbered by that key (one factorize) and every window is judged at once, the
+window one more leading group key (:mod:`~ethicsgate.rules.fairness_windows`), with the
+results of judging each window's slice alone (groups, ratios, intervals, tests); rolling
+windows (``last: 90d``) are sums of the daily slices, stacked. The rule fails when an
+assertion fails in any window; its ``groups`` and ``overall`` cover all windows together.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from ethicsgate.evidence.model import WINDOW_KEY
@@ -21,23 +23,77 @@ from ethicsgate.evidence.spec import WindowEvery, WindowSpec
 from ethicsgate.policy.models import FairnessRule, Severity
 from ethicsgate.rules.results import (
     AssertionResult,
+    GroupResult,
+    ImpactRatioResult,
+    ReferenceValue,
     RuleResult,
     RuleStatus,
     WindowInfo,
     WindowResult,
 )
 
-__all__ = ["Window", "evaluate_windowed", "split_windows", "window_label"]
+__all__ = [
+    "WINDOW_INDEX",
+    "Split",
+    "Window",
+    "WindowJudgement",
+    "evaluate_windowed",
+    "split_windows",
+    "window_label",
+]
+
+
+#: The column of stacked window counts holding each row's window (0, 1, ... oldest first).
+WINDOW_INDEX = "_window_index"
 
 
 @dataclass(frozen=True)
 class Window:
-    """One time window: its label, first and last day, and its grouped counts."""
+    """One time window: its label and its first and last day."""
 
     label: str
     start: date
     end: date
-    frame: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class WindowJudgement:
+    """A rule judged on one window: the fields of its result that a window reports."""
+
+    rows: int
+    status: RuleStatus
+    message: str
+    overall: dict[str, float | int | None]
+    reference_values: dict[str, ReferenceValue]
+    assertions: list[AssertionResult]
+    groups: list[GroupResult]
+    impact_ratio: ImpactRatioResult | None = None
+
+
+@dataclass(frozen=True)
+class Split:
+    """Grouped counts split into windows (oldest first).
+
+    ``stacked`` holds every window's counts one under another, each row's window in
+    :data:`WINDOW_INDEX` (rolling windows overlap, so a day's counts appear in each of its
+    windows); ``whole`` the counts of all windows together; ``without_time`` the rows without
+    a time and ``outside`` (rolling windows) the rows older than every window.
+    """
+
+    windows: list[Window]
+    stacked: pd.DataFrame
+    whole: pd.DataFrame
+    without_time: int
+    outside: int
+
+    def frames(self) -> list[pd.DataFrame]:
+        """Return each window's counts alone (rows in the scan's order)."""
+        parts = dict(iter(self.stacked.groupby(WINDOW_INDEX, sort=True)))
+        empty = self.stacked.iloc[:0]
+        return [
+            parts.get(i, empty).drop(columns=[WINDOW_INDEX]).reset_index(drop=True)
+            for i in range(len(self.windows))
+        ]
 
 
 def _next_start(start: date, every: WindowEvery) -> date:
@@ -84,32 +140,31 @@ def _collapse(frame: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)[list(frame.columns)]
 
 
-def split_windows(
-    frame: pd.DataFrame, spec: WindowSpec, *, sums: list[str]
-) -> tuple[list[Window], pd.DataFrame, int, int]:
+def split_windows(frame: pd.DataFrame, spec: WindowSpec, *, sums: list[str]) -> Split:
     """Split grouped counts keyed by ``_window`` into windows, oldest first.
 
-    Returns the windows, the counts of all windows together, the rows without a time and
-    (rolling windows) the rows older than every window. ``sums`` are the aggregate columns
-    (score sums), added up with ``n``.
+    ``sums`` are the aggregate columns (score sums), added up with ``n``. Calendar windows
+    are one key each: the rows keep their counts as they are (the scan's order), numbered by
+    window with one factorize, never a filter per window.
     """
     timed = frame[WINDOW_KEY].notna()
     without_time = int(frame.loc[~timed, "n"].sum())
     frame = frame[timed]
     if frame.empty:
-        return [], _collapse(frame, sums), without_time, 0
+        stacked = frame.drop(columns=[WINDOW_KEY]).assign(**{WINDOW_INDEX: np.int64(0)})
+        return Split([], stacked, _collapse(frame, sums), without_time, 0)
     last_days = spec.last_days
     windows: list[Window] = []
     if last_days is None:
         every = spec.key_every
-        # one key per window: its rows are the window's counts as they are (unique keys, in
-        # the scan's order), found with one groupby, not a filter per window
-        for key, part in frame.groupby(WINDOW_KEY, sort=True):
+        codes, keys = pd.factorize(frame[WINDOW_KEY], sort=True)
+        for key in keys:
             start = date.fromisoformat(str(key))
             end = _next_start(start, every) - timedelta(days=1)
-            part = part.drop(columns=[WINDOW_KEY]).reset_index(drop=True)
-            windows.append(Window(window_label(start, every), start, end, part))
-        return windows, _collapse(frame, sums), without_time, 0
+            windows.append(Window(window_label(start, every), start, end))
+        stacked = frame.drop(columns=[WINDOW_KEY]).reset_index(drop=True)
+        stacked[WINDOW_INDEX] = codes.astype(np.int64)
+        return Split(windows, stacked, _collapse(frame, sums), without_time, 0)
     days = pd.to_datetime(frame[WINDOW_KEY]).dt.date
     latest = max(days)
     if spec.every is None:
@@ -118,15 +173,30 @@ def split_windows(
         starts = sorted({_calendar_start(d, spec.every) for d in days})
         ends = [min(_next_start(s, spec.every) - timedelta(days=1), latest) for s in starts]
     span = timedelta(days=last_days - 1)
-    for end in ends:
+    parts: list[pd.DataFrame] = []
+    for index, end in enumerate(ends):
         start = end - span
-        part = frame[((days >= start) & (days <= end)).to_numpy()]
-        label = f"{last_days}d to {end.isoformat()}"
-        windows.append(Window(label, start, end, _collapse(part, sums)))
+        part = _collapse(frame[((days >= start) & (days <= end)).to_numpy()], sums)
+        parts.append(part.assign(**{WINDOW_INDEX: np.int64(index)}))
+        windows.append(Window(f"{last_days}d to {end.isoformat()}", start, end))
     first = ends[0] - span
     inside = (days >= first).to_numpy()
     outside = int(frame.loc[~inside, "n"].sum())
-    return windows, _collapse(frame[inside], sums), without_time, outside
+    stacked = pd.concat(parts, ignore_index=True)
+    return Split(windows, stacked, _collapse(frame[inside], sums), without_time, outside)
+
+
+def _judgement(result: RuleResult) -> WindowJudgement:
+    return WindowJudgement(
+        rows=result.rows,
+        status=result.status,
+        message=result.message,
+        overall=result.overall,
+        reference_values=result.reference_values,
+        assertions=result.assertions,
+        groups=result.groups,
+        impact_ratio=result.impact_ratio,
+    )
 
 
 def evaluate_windowed(
@@ -136,23 +206,28 @@ def evaluate_windowed(
     *,
     sums: list[str],
     evaluate: Callable[[pd.DataFrame], RuleResult],
+    evaluate_all: Callable[[pd.DataFrame, int], list[WindowJudgement]] | None = None,
 ) -> RuleResult:
     """Evaluate ``rule`` per window of ``frame`` (keyed by ``_window``) and over all of them.
 
     ``evaluate`` judges one frame of grouped counts (:func:`~ethicsgate.rules.fairness.
-    evaluate_fairness` with the rule's options). The rule's status is the worst window's: it
-    fails (or warns, by severity) when an assertion fails in any window; its assertions are
-    each the first failing window's result (else the worst value's), naming the window.
+    evaluate_fairness` with the rule's options); ``evaluate_all``, when given, judges every
+    window of the stacked counts at once with the same results (:mod:`~ethicsgate.rules.
+    fairness_windows`), else each window's frame is judged on its own. The rule's status is
+    the worst window's: it fails (or warns, by severity) when an assertion fails in any
+    window; its assertions are each the first failing window's result (else the worst
+    value's), naming the window.
     """
-    windows, whole, without_time, outside = split_windows(frame, spec, sums=sums)
+    split = split_windows(frame, spec, sums=sums)
+    windows = split.windows
     info = WindowInfo(
         column=spec.column or "timestamp",
         every=spec.every,
         last_days=spec.last_days,
-        rows_without_time=without_time,
-        rows_outside=outside,
+        rows_without_time=split.without_time,
+        rows_outside=split.outside,
     )
-    total = evaluate(whole)
+    total = evaluate(split.whole)
     if not windows:
         return total.model_copy(
             update={
@@ -162,26 +237,26 @@ def evaluate_windowed(
                 "window": info,
             }
         )
-    judged: list[WindowResult] = []
-    for window in windows:
-        result = evaluate(window.frame)
-        judged.append(
-            WindowResult(
-                label=window.label,
-                start=window.start.isoformat(),
-                end=window.end.isoformat(),
-                rows=result.rows,
-                status=result.status,
-                message=result.message,
-                overall=result.overall,
-                reference_values=result.reference_values,
-                assertions=[
-                    a.model_copy(update={"window": window.label}) for a in result.assertions
-                ],
-                groups=result.groups,
-                impact_ratio=result.impact_ratio,
-            )
+    if evaluate_all is not None:
+        found = evaluate_all(split.stacked, len(windows))
+    else:
+        found = [_judgement(evaluate(part)) for part in split.frames()]
+    judged = [
+        WindowResult(
+            label=window.label,
+            start=window.start.isoformat(),
+            end=window.end.isoformat(),
+            rows=result.rows,
+            status=result.status,
+            message=result.message,
+            overall=result.overall,
+            reference_values=result.reference_values,
+            assertions=[a.model_copy(update={"window": window.label}) for a in result.assertions],
+            groups=result.groups,
+            impact_ratio=result.impact_ratio,
         )
+        for window, result in zip(windows, found, strict=True)
+    ]
     assertions = [_worst(rule, i, judged) for i in range(len(rule.assertions))]
     status, message = _status(rule, judged)
     result = total.model_copy(
