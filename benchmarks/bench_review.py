@@ -79,16 +79,27 @@ def _items(n: int) -> list[NewReviewItem]:
     ]
 
 
-def _reviewer(url: str, name: str) -> list[int]:
+def _reviewer(url: str, name: str, loop: str) -> list[int]:
+    """Review until the queue is empty; return the ids this reviewer decided.
+
+    ``next``: each decision claims the next item in the same transaction (the reviewer's loop
+    of the CLI's ``decide --next``, the web app and the API); ``separate``: a claim, then a
+    decision, each its own transaction.
+    """
     mine: list[int] = []
     with open_store(url, pool_size=1, lease=timedelta(hours=1)) as store:
-        while (item := store.claim(name)) is not None:
-            store.decide(item.id, actor=name, outcome="confirmed")
+        item = store.claim(name)
+        while item is not None:
             mine.append(item.id)
+            if loop == "next":
+                _, item = store.decide_and_claim_next(item.id, actor=name, outcome="confirmed")
+            else:
+                store.decide(item.id, actor=name, outcome="confirmed")
+                item = store.claim(name)
     return mine
 
 
-def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
+def measure(backend: str, url: str, *, workers: int, items: int, loop: str = "next") -> Run:
     """Enqueue, review with ``workers`` processes, check the result; return the timings."""
     with open_store(url) as store:
         store.drop_all()
@@ -100,7 +111,7 @@ def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
     load = os.getloadavg()[0]  # other work on the machine shows here
     began = time.perf_counter()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        decided = list(pool.map(_reviewer, [url] * workers, names))
+        decided = list(pool.map(_reviewer, [url] * workers, names, [loop] * workers))
     seconds = time.perf_counter() - began
     every = [i for ids in decided for i in ids]
     if len(every) != items or len(set(every)) != items:
