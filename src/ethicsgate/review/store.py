@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -410,6 +410,17 @@ class ReviewStore:
     def engine(self) -> sa.Engine:
         """Return the SQLAlchemy engine (the history store shares the database)."""
         return self._engine
+
+    @property
+    def writer_gate(self) -> AbstractContextManager[object]:
+        """Return what a writing transaction on this database holds from before its BEGIN.
+
+        SQLite: the process-wide gate of this database file (one writer at a time, threads and
+        processes queue on it instead of SQLite's busy handler); others: nothing to hold. Every
+        other writer on the same database (the history store) must hold it too, or it competes
+        with the gate's holders in SQLite's busy handler.
+        """
+        return self._writer_gate if self._writer_gate is not None else nullcontext()
 
     def close(self) -> None:
         """Release every pooled connection."""
