@@ -221,7 +221,10 @@ def decide(
     actor: str | None,
     lease: str | None,
 ) -> None:
-    """Decide ITEM, which you have claimed (with --next, claim the next item too)."""
+    """Decide ITEM, which you have claimed.
+
+    With --next, the next item is claimed in the same transaction: both are made, or neither.
+    """
     with _open(db_url, lease) as store:
         if not claim_next:
             _emit(store.decide(item_id, actor=_actor(actor), outcome=outcome, note=note), fmt)
