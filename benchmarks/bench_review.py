@@ -1,10 +1,14 @@
 """Review-queue throughput: claims + decisions per second with 16 reviewers, SQLite and PostgreSQL.
 
 Each run enqueues ``--items`` findings into an empty store, then starts N reviewer processes
-(fork, one connection each) that claim the next item and decide it until the queue is empty.
+(fork, one connection each) that claim an item and decide it until the queue is empty: by
+default each decision claims the next item in the same transaction (``decide_and_claim_next``,
+the loop of ``review decide --next``, the web app and the API; ``--loop next``), or with
+``--loop separate`` a claim and a decision are a transaction each (``claim`` then ``decide``).
 Throughput is (claims + decisions) / wall time of the reviewers. After each run the benchmark
 checks what the concurrency test checks: every item decided exactly once, one claim and one
-decision per item in the log, and ``verify_log`` passes. A single-reviewer run on the same
+decision per item in the log, and ``verify_log`` passes; then that ``verify_log`` reports an
+edited log entry and an edited item. A single-reviewer run on the same
 store is the baseline.
 
 PostgreSQL comes from ``ETHICSGATE_BENCH_POSTGRES_URL`` or, when unset, from
@@ -16,6 +20,7 @@ Results replace the section between ``<!-- bench_review:start -->`` /
     .venv/bin/python benchmarks/bench_review.py            # 10,000 items, 1 and 16 reviewers
     .venv/bin/python benchmarks/bench_review.py --no-doc   # print only
     .venv/bin/python benchmarks/bench_review.py --sqlite-synchronous FULL NORMAL
+    .venv/bin/python benchmarks/bench_review.py --loop next separate   # both loops
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 
-from ethicsgate.review import NewReviewItem, open_store
+from ethicsgate.review import NewReviewItem, ReviewStore, open_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DOC_PATH, ROOT, update_doc_section  # noqa: E402  (not a package)
@@ -55,6 +60,7 @@ class Run:
     seconds: float
     verify_s: float
     load: float
+    loop: str = "next"
 
     @property
     def ops(self) -> float:
@@ -79,16 +85,27 @@ def _items(n: int) -> list[NewReviewItem]:
     ]
 
 
-def _reviewer(url: str, name: str) -> list[int]:
+def _reviewer(url: str, name: str, loop: str) -> list[int]:
+    """Review until the queue is empty; return the ids this reviewer decided.
+
+    ``next``: each decision claims the next item in the same transaction (the reviewer's loop
+    of the CLI's ``decide --next``, the web app and the API); ``separate``: a claim, then a
+    decision, each its own transaction.
+    """
     mine: list[int] = []
     with open_store(url, pool_size=1, lease=timedelta(hours=1)) as store:
-        while (item := store.claim(name)) is not None:
-            store.decide(item.id, actor=name, outcome="confirmed")
+        item = store.claim(name)
+        while item is not None:
             mine.append(item.id)
+            if loop == "next":
+                _, item = store.decide_and_claim_next(item.id, actor=name, outcome="confirmed")
+            else:
+                store.decide(item.id, actor=name, outcome="confirmed")
+                item = store.claim(name)
     return mine
 
 
-def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
+def measure(backend: str, url: str, *, workers: int, items: int, loop: str = "next") -> Run:
     """Enqueue, review with ``workers`` processes, check the result; return the timings."""
     with open_store(url) as store:
         store.drop_all()
@@ -100,7 +117,7 @@ def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
     load = os.getloadavg()[0]  # other work on the machine shows here
     began = time.perf_counter()
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        decided = list(pool.map(_reviewer, [url] * workers, names))
+        decided = list(pool.map(_reviewer, [url] * workers, names, [loop] * workers))
     seconds = time.perf_counter() - began
     every = [i for ids in decided for i in ids]
     if len(every) != items or len(set(every)) != items:
@@ -114,7 +131,32 @@ def measure(backend: str, url: str, *, workers: int, items: int) -> Run:
         verify_s = time.perf_counter() - began
         if not result.ok:
             raise SystemExit(f"{backend}: verify_log failed: {result.problems[:3]}")
-    return Run(backend, workers, items, enqueue_s, seconds, verify_s, load)
+        _check_tampering_is_detected(store, backend, items)
+    return Run(backend, workers, items, enqueue_s, seconds, verify_s, load, loop)
+
+
+def _check_tampering_is_detected(store: ReviewStore, backend: str, items: int) -> None:
+    """Edit a decision's log entry, then an item's outcome: verify_log must report each."""
+    import sqlalchemy as sa
+
+    middle = items // 2 + 1
+    edits = [
+        (
+            "UPDATE review_log SET actor = 'mallory' WHERE seq = "
+            "(SELECT min(seq) FROM review_log WHERE action = 'decide' AND item_id = :i)",
+            "hash does not match its content",
+        ),
+        (
+            "UPDATE review_items SET outcome = 'dismissed' WHERE id = :i",
+            f"item {middle}: outcome is 'dismissed'",
+        ),
+    ]
+    for sql, problem in edits:
+        with store.engine.begin() as conn:
+            conn.execute(sa.text(sql), {"i": middle})
+        found = store.verify_log().problems
+        if not any(problem in p for p in found):
+            raise SystemExit(f"{backend}: an edit went undetected ({sql}): {found[:3]}")
 
 
 def postgres_url() -> str:
@@ -151,9 +193,13 @@ def render(runs: list[Run], pg_version: str) -> str:
         "Generated by `benchmarks/bench_review.py`; do not edit by hand between the markers.",
         "",
         "Each run enqueues the items into an empty store, then N reviewer processes (one "
-        "connection each) claim the next item and decide it until the queue is empty. "
-        "Throughput is (claims + decisions) / wall time of the reviewers. Every claim and "
-        "decision is its own transaction that also appends to the hash-chained decision log. "
+        "connection each) claim an item and decide it until the queue is empty. "
+        "Throughput is (claims + decisions) / wall time of the reviewers. In the loop "
+        "`decide+next` each decision claims the next item in the same transaction "
+        "(`ReviewStore.decide_and_claim_next`: `review decide --next`, the web app's *Record it "
+        'and claim the next item*, the API\'s `"next": true`), one commit per item; in the '
+        "loop `separate` a claim and a decision are a transaction each, two commits per item. "
+        "Every transaction also appends its entries to the hash-chained decision log. "
         "Appends do not wait for each other: a writer that finds the log head held by another "
         "stages its entry (hashed on its own) for the next head holder to chain "
         "(docs/review-queue.md). SQLite has one writer at a time: writers queue on a lock "
@@ -161,7 +207,9 @@ def render(runs: list[Run], pg_version: str) -> str:
         "so that SQLAlchemy's work is not done while the others wait. After each run the "
         "benchmark "
         "checks that every item was decided exactly once, that the log holds one claim and one "
-        "decision per item, and that `verify_log` passes. SQLite runs with WAL and "
+        "decision per item, and that `verify_log` passes; then it edits a decision's log "
+        "entry and an item's outcome, and checks that `verify_log` reports each. SQLite runs "
+        "with WAL and "
         "`synchronous=FULL` (the default: every decision is on disk before it is answered) "
         "unless the row says `NORMAL` (`ETHICSGATE_SQLITE_SYNCHRONOUS=NORMAL`: no fsync per "
         "commit; see docs/review-queue.md for what a power cut can lose); PostgreSQL is a "
@@ -175,13 +223,14 @@ def render(runs: list[Run], pg_version: str) -> str:
         f"psycopg {metadata.version('psycopg')}, SQLite {sqlite3.sqlite_version}, "
         f"PostgreSQL {pg_version}. Measured {datetime.now(UTC):%Y-%m-%d}.",
         "",
-        "| back end | reviewers | items | claims+decisions/s | reviewing s | enqueue s "
+        "| back end | loop | reviewers | items | claims+decisions/s | reviewing s | enqueue s "
         "| verify-log s | load avg at start |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
         lines.append(
-            f"| {run.backend} | {run.workers} | {run.items:,} | {run.ops:,.0f} | "
+            f"| {run.backend} | {_LOOPS[run.loop]} | {run.workers} | {run.items:,} | "
+            f"{run.ops:,.0f} | "
             f"{run.seconds:.1f} | {run.enqueue_s:.1f} | {run.verify_s:.2f} | {run.load:.1f} |"
         )
     lines += [
@@ -198,6 +247,9 @@ def render(runs: list[Run], pg_version: str) -> str:
         END,
     ]
     return "\n".join(lines) + "\n"
+
+
+_LOOPS = {"next": "decide+next", "separate": "separate"}
 
 
 def update_doc(section: str) -> None:
@@ -218,6 +270,14 @@ def main() -> None:
         choices=["FULL", "NORMAL"],
         help="SQLite's synchronous setting(s) to measure (ETHICSGATE_SQLITE_SYNCHRONOUS).",
     )
+    parser.add_argument(
+        "--loop",
+        nargs="+",
+        default=["next"],
+        choices=["next", "separate"],
+        help="The reviewers' loop(s): next = decide_and_claim_next (one transaction per item, "
+        "the default); separate = claim, then decide (two).",
+    )
     args = parser.parse_args()
     pg = postgres_url()
     runs = []
@@ -231,13 +291,15 @@ def main() -> None:
         for backend, url, mode in targets:
             os.environ["ETHICSGATE_SQLITE_SYNCHRONOUS"] = mode  # read by open_store
             for workers in args.workers:
-                run = measure(backend, url, workers=workers, items=args.items)
-                print(
-                    f"{backend:14} {workers:2} reviewers {run.items:,} items: "
-                    f"{run.ops:,.0f} claims+decisions/s ({run.seconds:.1f} s)",
-                    flush=True,
-                )
-                runs.append(run)
+                for loop in args.loop:  # alternately, so the load of the moment hits both
+                    run = measure(backend, url, workers=workers, items=args.items, loop=loop)
+                    print(
+                        f"{backend:20} {_LOOPS[loop]:11} {workers:2} reviewers "
+                        f"{run.items:,} items: {run.ops:,.0f} claims+decisions/s "
+                        f"({run.seconds:.1f} s, load {run.load:.1f})",
+                        flush=True,
+                    )
+                    runs.append(run)
     section = render(runs, _server_version(pg))
     if args.no_doc:
         print(section)

@@ -106,6 +106,32 @@ def test_claim_decide_and_the_next_report_shows_it(enqueued: Path, tmp_path: Pat
     assert "Human review queue" in (out / "report.html").read_text()
 
 
+def test_decide_next_claims_the_next_item_in_the_same_step(enqueued: Path, db: str) -> None:
+    code, stdout, _ = review(db, "claim", "--format", "json")
+    first = json.loads(stdout)
+    code, stdout, stderr = review(
+        db, "decide", str(first["id"]), "--outcome", "confirmed", "--next", "--format", "json"
+    )
+    assert code == 0, stderr
+    both = json.loads(stdout)
+    assert both["decided"]["id"] == first["id"] and both["decided"]["outcome"] == "confirmed"
+    second = both["next"]
+    assert second["id"] != first["id"] and (second["status"], second["assignee"]) == (
+        "claimed",
+        "alice",
+    )
+    code, stdout, _ = review(
+        db, "decide", str(second["id"]), "--outcome", "escalated", "--note", "legal", "--next"
+    )
+    assert code == 0 and f"#{second['id']}" in stdout and "escalated" in stdout
+    assert "nothing more to claim: the queue is empty" in stdout
+    # a refused decision claims nothing either, and exits 2 with the reason
+    code, _, stderr = review(db, "decide", str(second["id"]), "--outcome", "confirmed", "--next")
+    assert code == 2 and "it is escalated, not claimed" in stderr and "Traceback" not in stderr
+    code, stdout, _ = run("review", "verify-log", "--db", db)
+    assert code == 0, stdout
+
+
 def test_report_without_a_store_has_no_review_section(
     make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -83,6 +83,43 @@ def test_claim_decide_and_the_log_carries_the_identity(client, db_copy) -> None:
     assert f"{verified.entries} entries" in log_page
 
 
+def test_decide_and_take_the_next_item_in_one_step(client, db_copy) -> None:
+    csrf = login(client, "reviewer")
+    claimed = client.post("/claim", data={"csrf": csrf})
+    item_id = int(claimed.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    page = client.get(f"/items/{item_id}").text
+    assert 'name="next" value="1"' in page  # the form offers it
+    refused = client.post(
+        f"/items/{item_id}/decide", data={"csrf": csrf, "outcome": "dismissed", "next": "1"}
+    )
+    assert refused.status_code == 409 and "needs a reason" in refused.text
+    with open_store(db_copy) as store:
+        assert [i.id for i in store.list_items(assignee="reviewer")] == [item_id]  # nothing taken
+    done = client.post(
+        f"/items/{item_id}/decide", data={"csrf": csrf, "outcome": "confirmed", "next": "1"}
+    )
+    assert done.status_code == 303
+    path, _, query = done.headers["location"].partition("?")
+    following = int(path.rsplit("/", 1)[1])
+    assert following != item_id and query == "done=decided-next"
+    assert "this is the next item, yours now" in client.get(done.headers["location"]).text
+    with open_store(db_copy) as store:
+        assert store.get(item_id).outcome.value == "confirmed"
+        assert (store.get(following).status.value, store.get(following).assignee) == (
+            "claimed",
+            "reviewer",
+        )
+        decide, claim = store.recent_log(2)[::-1]
+        assert (decide.action, decide.item_id, claim.action, claim.item_id) == (
+            "decide",
+            item_id,
+            "claim",
+            following,
+        )
+        assert claim.data["identity"] == {"auth": "password", "role": "reviewer", "via": "web"}
+        assert store.verify_log().ok
+
+
 def test_the_log_page_shows_a_broken_chain(client, db_copy) -> None:
     import sqlalchemy as sa
 
@@ -134,6 +171,15 @@ def test_the_api_lists_claims_and_decides(client, seed) -> None:
         f"/api/items/{claimed['id']}/decide", json={"outcome": "confirmed"}, headers=api
     ).json()["item"]
     assert decided["outcome"] == "confirmed"
+    claimed = client.post("/api/claim", json={}, headers=api).json()["item"]
+    url = f"/api/items/{claimed['id']}/decide"
+    bad_next = client.post(url, json={"outcome": "confirmed", "next": "yes"}, headers=api)
+    assert bad_next.status_code == 400 and "next must be true or false" in bad_next.text
+    both = client.post(url, json={"outcome": "confirmed", "next": True}, headers=api).json()
+    assert both["item"]["id"] == claimed["id"] and both["item"]["outcome"] == "confirmed"
+    assert both["next"]["assignee"] == "reviewer" and both["next"]["id"] != claimed["id"]
+    again = client.post(url, json={"outcome": "confirmed", "next": True}, headers=api)
+    assert again.status_code == 409 and "not claimed" in again.json()["error"]
     assert client.get("/api/log/verify", headers=api).json()["ok"] is True
     bad = client.get("/api/items?status=bogus", headers=api)
     assert bad.status_code == 400

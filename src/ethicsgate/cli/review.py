@@ -203,20 +203,45 @@ def claim(
     help="confirmed: the finding stands; dismissed: it does not (needs --note); escalated.",
 )
 @click.option("--note", help="Why; required for a dismissal.")
+@click.option(
+    "--next",
+    "claim_next",
+    is_flag=True,
+    help="Also claim the most urgent open item, in the same transaction, and show it.",
+)
 @_FORMAT
 @_store_options
 def decide(
     item_id: int,
     outcome: str,
     note: str | None,
+    claim_next: bool,
     fmt: str,
     db_url: str | None,
     actor: str | None,
     lease: str | None,
 ) -> None:
-    """Decide ITEM, which you have claimed."""
+    """Decide ITEM, which you have claimed.
+
+    With --next, the next item is claimed in the same transaction: both are made, or neither.
+    """
     with _open(db_url, lease) as store:
-        _emit(store.decide(item_id, actor=_actor(actor), outcome=outcome, note=note), fmt)
+        if not claim_next:
+            _emit(store.decide(item_id, actor=_actor(actor), outcome=outcome, note=note), fmt)
+            return
+        decided, following = store.decide_and_claim_next(
+            item_id, actor=_actor(actor), outcome=outcome, note=note
+        )
+    if fmt == "json":
+        _dump(
+            {
+                "decided": decided.model_dump(mode="json"),
+                "next": following.model_dump(mode="json") if following is not None else None,
+            }
+        )
+        return
+    echo(*_line(decided))
+    _emit(following, fmt, "nothing more to claim: the queue is empty")
 
 
 @review.command()

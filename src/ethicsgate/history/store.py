@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -169,10 +169,22 @@ class HistoryStore:
     database), or wrap an engine whose database is already at the history revision.
     """
 
-    def __init__(self, engine: sa.Engine, *, url: str) -> None:
-        """Use an open SQLAlchemy engine of a migrated store; ``url`` is shown, password hidden."""
+    def __init__(
+        self,
+        engine: sa.Engine,
+        *,
+        url: str,
+        writer_gate: AbstractContextManager[object] | None = None,
+    ) -> None:
+        """Use an open SQLAlchemy engine of a migrated store; ``url`` is shown, password hidden.
+
+        ``writer_gate``: held around every writing transaction, from before its ``BEGIN``: the
+        review store's (``ReviewStore.writer_gate``), so that on SQLite the history's writes
+        queue with the review queue's writers instead of racing them for SQLite's lock.
+        """
         self._engine = engine
         self.url = url
+        self._writer_gate = writer_gate
 
     def close(self) -> None:
         """Release every pooled connection."""
@@ -188,7 +200,9 @@ class HistoryStore:
 
     @contextmanager
     def _tx(self, *, write: bool) -> Iterator[sa.Connection]:
-        with self._engine.connect() as conn:
+        gate = self._writer_gate if write and self._writer_gate is not None else nullcontext()
+        # the connection is checked out before queueing at the gate, as the review store does
+        with self._engine.connect() as conn, gate:
             # SQLite: the review store's begin hook starts writers with BEGIN IMMEDIATE
             conn.execution_options(ethicsgate_write=write)
             with conn.begin():

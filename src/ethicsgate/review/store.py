@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -411,6 +411,17 @@ class ReviewStore:
         """Return the SQLAlchemy engine (the history store shares the database)."""
         return self._engine
 
+    @property
+    def writer_gate(self) -> AbstractContextManager[object]:
+        """Return what a writing transaction on this database holds from before its BEGIN.
+
+        SQLite: the process-wide gate of this database file (one writer at a time, threads and
+        processes queue on it instead of SQLite's busy handler); others: nothing to hold. Every
+        other writer on the same database (the history store) must hold it too, or it competes
+        with the gate's holders in SQLite's busy handler.
+        """
+        return self._writer_gate if self._writer_gate is not None else nullcontext()
+
     def close(self) -> None:
         """Release every pooled connection."""
         self._engine.dispose()
@@ -790,6 +801,53 @@ class ReviewStore:
             ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
                 without a note.
         """
+        outcome, note = self._decision(item_id, outcome, note)
+        now = self._now()
+        with self._tx(write=True) as conn:
+            decided = self._decide_in(conn, item_id, actor, outcome, note, now)
+            self._append(conn, [self._decide_entry(actor, item_id, outcome, note, identity)], now)
+        return self._item(decided, now)
+
+    def decide_and_claim_next(
+        self,
+        item_id: int,
+        *,
+        actor: str,
+        outcome: Outcome | str,
+        note: str | None = None,
+        identity: Mapping[str, str] | None = None,
+    ) -> tuple[ReviewItem, ReviewItem | None]:
+        """Decide an item the actor has claimed and claim the next one, in one transaction.
+
+        The reviewer's loop in one commit instead of two (one fsync on SQLite with
+        ``synchronous=FULL``): the decision and the claim are both made or neither is. The next
+        item is the one :meth:`claim` without an id would take (lapsed claims, then open items;
+        never an escalated one). Return the decided item and the claimed one (None: nothing
+        left to claim; the decision is made all the same).
+
+        Raises:
+            ReviewError: as :meth:`decide` (nothing is decided or claimed then).
+        """
+        outcome, note = self._decision(item_id, outcome, note)
+        now_dt = self.clock()
+        now = format_time(now_dt)
+        params = {"b_actor": actor, "b_now": now, "b_expires": format_time(now_dt + self.lease)}
+        with self._tx(write=True) as conn:
+            decided = self._decide_in(conn, item_id, actor, outcome, note, now)
+            entries = [self._decide_entry(actor, item_id, outcome, note, identity)]
+            found = self._take_next(conn, _CLAIM_NEXT, params)
+            if found is not None:
+                was, claimed = found
+                data = {"lease_expires_at": params["b_expires"], "from": was}
+                entries.append((actor, "claim", claimed.id, _with_identity(data, identity)))
+            self._append(conn, entries, now)
+        return self._item(decided, now), (self._item(found[1], now) if found else None)
+
+    @staticmethod
+    def _decision(
+        item_id: int, outcome: Outcome | str, note: str | None
+    ) -> tuple[Outcome, str | None]:
+        """Return the outcome and the note of a decision on ``item_id``, checked."""
         try:
             outcome = Outcome(outcome)
         except ValueError as exc:
@@ -801,37 +859,46 @@ class ReviewStore:
                 f"dismissing review item {item_id} needs a note saying why",
                 hint="--note 'why this finding is not a problem'",
             )
-        now = self._now()
-        with self._tx(write=True) as conn:
-            status = ItemStatus.ESCALATED if outcome is Outcome.ESCALATED else ItemStatus.DECIDED
-            decided = self._one(
-                conn,
-                _DECIDE,
-                {
-                    "b_id": item_id,
-                    "b_status": status.value,
-                    "b_outcome": outcome.value,
-                    "b_note": note,
-                    "b_actor": actor,
-                    "b_now": now,
-                },
-            )
-            if decided is None:  # say why: no such item, not claimed, or claimed by another
-                self._check_holder(self._locked(conn, item_id), actor, "decide")
-                raise RuntimeError(f"decision on item {item_id} lost a race")  # pragma: no cover
-            self._append(
-                conn,
-                [
-                    (
-                        actor,
-                        "decide",
-                        item_id,
-                        _with_identity({"outcome": outcome.value, "note": note}, identity),
-                    )
-                ],
-                now,
-            )
-        return self._item(decided, now)
+        return outcome, note
+
+    def _decide_in(
+        self,
+        conn: sa.Connection,
+        item_id: int,
+        actor: str,
+        outcome: Outcome,
+        note: str | None,
+        now: str,
+    ) -> Any:
+        """Decide the item in the caller's transaction; return its new row."""
+        status = ItemStatus.ESCALATED if outcome is Outcome.ESCALATED else ItemStatus.DECIDED
+        decided = self._one(
+            conn,
+            _DECIDE,
+            {
+                "b_id": item_id,
+                "b_status": status.value,
+                "b_outcome": outcome.value,
+                "b_note": note,
+                "b_actor": actor,
+                "b_now": now,
+            },
+        )
+        if decided is None:  # say why: no such item, not claimed, or claimed by another
+            self._check_holder(self._locked(conn, item_id), actor, "decide")
+            raise RuntimeError(f"decision on item {item_id} lost a race")  # pragma: no cover
+        return decided
+
+    @staticmethod
+    def _decide_entry(
+        actor: str,
+        item_id: int,
+        outcome: Outcome,
+        note: str | None,
+        identity: Mapping[str, str] | None,
+    ) -> tuple[str, str, int, dict[str, Any]]:
+        data = {"outcome": outcome.value, "note": note}
+        return (actor, "decide", item_id, _with_identity(data, identity))
 
     def release(
         self, item_id: int, *, actor: str, identity: Mapping[str, str] | None = None

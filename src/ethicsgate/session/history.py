@@ -30,7 +30,8 @@ def open_history(db_url: str | None = None) -> HistoryStore:
     from ethicsgate.review.workflow import open_review_store
 
     store = open_review_store(db_url)
-    return HistoryStore(store.engine, url=store.url)
+    # the review store's writer gate: on SQLite, history and review writers queue on one gate
+    return HistoryStore(store.engine, url=store.url, writer_gate=store.writer_gate)
 
 
 def _recorded_point(label: str, rows: list[MetricRow], reference: object) -> RatePoint:

@@ -65,6 +65,9 @@ SECURITY_HEADERS = {
 NOTICES = {
     "claimed": "The item is yours: decide it, or give it back.",
     "decided": "Your decision is recorded in the log.",
+    "decided-next": "Your decision is recorded in the log; this is the next item, yours now.",
+    "decided-empty": "Your decision is recorded in the log. Nothing more to claim: the queue is "
+    "empty.",
     "released": "The item is back in the queue.",
     "empty": "Nothing to claim: no item of that kind is waiting.",
     "saved": "The user is saved.",
@@ -584,22 +587,38 @@ class ReviewApp:
                 status=400,
                 problem="Choose an outcome: confirmed, dismissed or escalated.",
             )
+        claim_next = _text(form, "next") == "1"
         try:
-            await run_in_threadpool(
-                lambda: self.store.decide(
-                    item_id,
-                    actor=ident.name,
-                    outcome=outcome,
-                    note=note,
-                    identity=ident.log_identity(),
+            if claim_next:  # one transaction: the decision and the next item's claim
+                _, following = await run_in_threadpool(
+                    lambda: self.store.decide_and_claim_next(
+                        item_id,
+                        actor=ident.name,
+                        outcome=outcome,
+                        note=note,
+                        identity=ident.log_identity(),
+                    )
                 )
-            )
+            else:
+                await run_in_threadpool(
+                    lambda: self.store.decide(
+                        item_id,
+                        actor=ident.name,
+                        outcome=outcome,
+                        note=note,
+                        identity=ident.log_identity(),
+                    )
+                )
         except ReviewError as exc:
             problem = exc.message
             if "needs a note" in problem:
                 problem = "A dismissal needs a reason: say why the finding is not a problem."
             return await self.item_page(request, ident, status=409, problem=problem)
-        return RedirectResponse(f"/items/{item_id}?done=decided", status_code=303)
+        if not claim_next:
+            return RedirectResponse(f"/items/{item_id}?done=decided", status_code=303)
+        if following is None:
+            return RedirectResponse("/?done=decided-empty", status_code=303)
+        return RedirectResponse(f"/items/{following.id}?done=decided-next", status_code=303)
 
     async def release_item(self, request: Request, ident: Identity) -> Response:
         """POST /items/{id}/release."""
@@ -745,25 +764,43 @@ class ReviewApp:
         return JSONResponse({"item": item.model_dump(mode="json")})
 
     async def api_decide(self, request: Request, ident: Identity) -> Response:
-        """POST /api/items/{id}/decide {"outcome": ..., "note": ...}."""
+        """POST /api/items/{id}/decide {"outcome": ..., "note": ..., "next": false}.
+
+        With ``"next": true`` the next item is claimed in the decision's transaction and
+        returned as ``next`` (null: nothing left to claim).
+        """
         body = request.state.body
-        outcome, note = body.get("outcome"), body.get("note")
+        outcome, note, claim_next = body.get("outcome"), body.get("note"), body.get("next", False)
         if not isinstance(outcome, str) or not (note is None or isinstance(note, str)):
             return JSONResponse({"error": "outcome (and note) must be strings"}, status_code=400)
+        if not isinstance(claim_next, bool):
+            return JSONResponse({"error": "next must be true or false"}, status_code=400)
         item_id = int(request.path_params["item_id"])
+        note = note[:4000] if note else None
+        identity = ident.log_identity()
         try:
-            item = await run_in_threadpool(
-                lambda: self.store.decide(
-                    item_id,
-                    actor=ident.name,
-                    outcome=outcome,
-                    note=note[:4000] if note else None,
-                    identity=ident.log_identity(),
+            if claim_next:
+                item, following = await run_in_threadpool(
+                    lambda: self.store.decide_and_claim_next(
+                        item_id, actor=ident.name, outcome=outcome, note=note, identity=identity
+                    )
                 )
-            )
+            else:
+                item = await run_in_threadpool(
+                    lambda: self.store.decide(
+                        item_id, actor=ident.name, outcome=outcome, note=note, identity=identity
+                    )
+                )
         except ReviewError as exc:
             return _api_error(exc)
-        return JSONResponse({"item": item.model_dump(mode="json")})
+        if not claim_next:
+            return JSONResponse({"item": item.model_dump(mode="json")})
+        return JSONResponse(
+            {
+                "item": item.model_dump(mode="json"),
+                "next": following.model_dump(mode="json") if following is not None else None,
+            }
+        )
 
     async def api_release(self, request: Request, ident: Identity) -> Response:
         """POST /api/items/{id}/release."""

@@ -37,3 +37,17 @@ def decide_all(db_url: str, name: str) -> list[int]:
             own.decide(item.id, actor=name, outcome=outcome, note=f"checked by {name}")
             mine.append(item.id)
     return mine
+
+
+def decide_all_next(db_url: str, name: str) -> list[int]:
+    """As :func:`decide_all`, but each decision claims the next item in the same transaction."""
+    mine: list[int] = []
+    with open_store(db_url, pool_size=1, lease=timedelta(hours=1)) as own:
+        item = own.claim(name)
+        while item is not None:
+            mine.append(item.id)
+            outcome = "dismissed" if item.id % 7 == 0 else "confirmed"
+            _, item = own.decide_and_claim_next(
+                item.id, actor=name, outcome=outcome, note=f"checked by {name}"
+            )
+    return mine

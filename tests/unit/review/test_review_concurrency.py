@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.unit.review.queue_helpers import chat_items, decide_all
+from tests.unit.review.queue_helpers import chat_items, decide_all, decide_all_next
 
 from ethicsgate.review import open_store
 
@@ -52,6 +52,31 @@ def test_sixteen_reviewers_never_claim_twice_and_lose_nothing(db_url: str) -> No
     print(f"\n{db_url.split(':')[0]}: {2 * ITEMS / elapsed:.0f} claims+decisions/s")
 
 
+def test_sixteen_reviewers_deciding_and_claiming_next_in_one_transaction(db_url: str) -> None:
+    # the reviewer's loop as the web app and `review decide --next` run it: each decision
+    # claims the next item in the same commit
+    items = 2_000
+    with open_store(db_url) as store:
+        assert store.enqueue(chat_items(items), actor="ci").added == items
+    names = [f"r{i:02d}" for i in range(WORKERS)]
+    with ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        decided = dict(
+            zip(names, pool.map(decide_all_next, [db_url] * WORKERS, names), strict=True)
+        )
+    every = [item_id for ids in decided.values() for item_id in ids]
+    assert len(every) == items and len(set(every)) == items  # each decided exactly once
+    assert sum(1 for ids in decided.values() if ids) > 1
+    with open_store(db_url) as store:
+        assert {(i.status.value, i.decided_by in decided) for i in store.list_items()} == {
+            ("decided", True)
+        }
+        assert all(i.id in decided[i.decided_by or ""] for i in store.list_items())
+        actions = collections.Counter((e.action, e.item_id) for e in store.log_entries())
+        assert set(actions.values()) == {1} and len(actions) == 3 * items
+        result = store.verify_log()
+        assert result.ok, result.problems[:5]
+
+
 _KILLED = textwrap.dedent(
     """
     import sys, time
@@ -71,21 +96,27 @@ _KILLED = textwrap.dedent(
     store = open_store(sys.argv[1], lease=timedelta(seconds=float(sys.argv[2])))
     item = store.claim("doomed")
     print("claimed", item.id, flush=True)
-    store.decide(item.id, actor="doomed", outcome="confirmed")
+    if sys.argv[3] == "next":
+        store.decide_and_claim_next(item.id, actor="doomed", outcome="confirmed")
+    else:
+        store.decide(item.id, actor="doomed", outcome="confirmed")
     """
 )
 
 
+@pytest.mark.parametrize("how", ["decide", "next"])
 def test_a_reviewer_killed_mid_decision_leaves_the_item_claimable(
-    db_url: str, tmp_path: Path
+    db_url: str, tmp_path: Path, how: str
 ) -> None:
+    # how=next: killed inside decide_and_claim_next, after the next item's claim and both log
+    # entries were written but before the commit: neither the decision nor the claim happened
     lease = 3.0
     with open_store(db_url, lease=timedelta(seconds=lease)) as store:
         store.enqueue(chat_items(3), actor="ci")
     script = tmp_path / "killed.py"
     script.write_text(_KILLED)
     child = subprocess.Popen(
-        [sys.executable, str(script), db_url, str(lease)],
+        [sys.executable, str(script), db_url, str(lease), how],
         stdout=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
@@ -105,6 +136,7 @@ def test_a_reviewer_killed_mid_decision_leaves_the_item_claimable(
     with open_store(db_url, lease=timedelta(seconds=lease)) as store:
         item = store.get(item_id)
         assert (item.status, item.assignee, item.outcome) == ("claimed", "doomed", None)
+        assert [i.id for i in store.list_items(assignee="doomed")] == [item_id]
         assert store.verify_log().ok  # the half-written decision never reached the log
         other = store.claim("survivor")
         assert other is not None and other.id != item_id  # still leased to the dead reviewer

@@ -332,3 +332,86 @@ def test_sqlite_hot_path_through_the_driver_equals_sqlalchemy(tmp_path: Path) ->
             results.append((store.list_items(), [e.hash for e in store.log_entries()]))
     assert results[0] == results[1]
     assert len(results[0][1]) == 4 + 2 + 2 + 2 + 1 + 2
+
+
+def test_decide_and_claim_next_is_one_transaction(store: ReviewStore, clock: Clock) -> None:
+    store.enqueue(make_items(3), actor="ci")
+    first = store.claim("alice")
+    assert first is not None
+    head = store.recent_log(1)[0].seq
+    decided, nxt = store.decide_and_claim_next(
+        first.id, actor="alice", outcome="dismissed", note="test account", identity={"auth": "os"}
+    )
+    assert (decided.id, decided.status, decided.note) == (first.id, "decided", "test account")
+    assert nxt is not None and nxt.id == first.id + 1 and nxt.assignee == "alice"
+    assert nxt.lease_expires_at == "2026-01-02T03:19:05.000000Z"  # the lease runs from now
+    entries = store.recent_log(2)[::-1]
+    # one commit, two entries: the decision first, then the claim, at the same moment
+    assert [(e.seq, e.action, e.item_id) for e in entries] == [
+        (head + 1, "decide", first.id),
+        (head + 2, "claim", nxt.id),
+    ]
+    assert entries[0].at == entries[1].at
+    assert entries[1].data == {
+        "lease_expires_at": nxt.lease_expires_at,
+        "from": "open",
+        "identity": {"auth": "os"},
+    }
+    assert entries[0].data["identity"] == {"auth": "os"}
+    last, none = store.decide_and_claim_next(nxt.id, actor="alice", outcome="escalated")
+    assert last.status == "escalated" and none is not None and none.id == nxt.id + 1
+    # the queue runs dry: the decision is made, nothing is claimed (the escalated item stays)
+    final, empty = store.decide_and_claim_next(none.id, actor="alice", outcome="confirmed")
+    assert final.status == "decided" and empty is None
+    assert [i.status.value for i in store.list_items()] == ["decided", "escalated", "decided"]
+    result = store.verify_log()
+    assert result.ok, result.problems
+    assert result.entries == 3 + 1 + 3 * 2 - 1
+
+
+def test_decide_and_claim_next_takes_a_lapsed_claim_first(store: ReviewStore, clock: Clock):
+    store.enqueue(make_items(3), actor="ci")
+    mine, lapsing = store.claim("alice"), store.claim("bob")
+    assert mine is not None and lapsing is not None
+    clock.advance(minutes=16)  # both leases lapse; alice still holds hers until someone claims
+    _, nxt = store.decide_and_claim_next(mine.id, actor="alice", outcome="confirmed")
+    assert nxt is not None and nxt.id == lapsing.id and nxt.assignee == "alice"
+    assert store.recent_log(1)[0].data["from"] == "claimed"
+    with pytest.raises(ReviewError, match="claimed by alice, not bob"):
+        store.decide(lapsing.id, actor="bob", outcome="confirmed")
+    assert store.verify_log().ok
+
+
+def test_a_refused_decide_and_claim_next_changes_nothing(store: ReviewStore) -> None:
+    store.enqueue(make_items(3), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    before = (store.list_items(), [e.hash for e in store.log_entries()])
+    with pytest.raises(ReviewError, match="claimed by alice, not bob"):
+        store.decide_and_claim_next(item.id, actor="bob", outcome="confirmed")
+    with pytest.raises(ReviewError, match="needs a note"):
+        store.decide_and_claim_next(item.id, actor="alice", outcome="dismissed")
+    with pytest.raises(ReviewError, match="unknown outcome 'maybe'"):
+        store.decide_and_claim_next(item.id, actor="alice", outcome="maybe")
+    with pytest.raises(ReviewError, match="no review item 999"):
+        store.decide_and_claim_next(999, actor="alice", outcome="confirmed")
+    with pytest.raises(ReviewError, match="it is open, not claimed"):
+        store.decide_and_claim_next(item.id + 1, actor="alice", outcome="confirmed")
+    # nothing was decided, and no other item was claimed by the refused calls
+    assert (store.list_items(), [e.hash for e in store.log_entries()]) == before
+    assert store.verify_log().ok
+
+
+def test_decide_and_claim_next_tampering_is_detected(store: ReviewStore, db_url: str) -> None:
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    _, nxt = store.decide_and_claim_next(item.id, actor="alice", outcome="confirmed")
+    assert nxt is not None and store.verify_log().ok
+    # the claim made in the decision's transaction is chained like any other entry
+    _tamper(db_url, f"UPDATE review_items SET assignee = 'mallory' WHERE id = {nxt.id}")
+    result = store.verify_log()
+    assert any(f"item {nxt.id}: assignee is 'mallory'" in p for p in result.problems)
+    _tamper(db_url, "UPDATE review_log SET actor = 'mallory' WHERE seq = 4")
+    result = store.verify_log()
+    assert any("entry 4: hash does not match" in p for p in result.problems), result.problems
