@@ -67,6 +67,9 @@ _EXACT = 2**53
 #: About this many numbers per block of draws or rows (32 MB of float64 or int64).
 _BLOCK = 4_000_000
 
+#: From this many intervals on, equal ones are one object (see :func:`interval_list`).
+_SHARE_INTERVALS = 1_000
+
 
 def bootstrap_cells(counts: np.ndarray, *, samples: int, rng: np.random.Generator) -> np.ndarray:
     """Draw ``samples`` stratified bootstrap replicates of per-group cell counts.
@@ -146,11 +149,26 @@ def percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
 
 
 def interval_list(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
-    """Return the intervals of the bound arrays (None where a bound is NaN)."""
-    return [
+    """Return the intervals of the bound arrays (None where a bound is NaN).
+
+    Equal bounds (bit for bit) give the same :class:`Interval` object (it is immutable): at
+    10^5 groups of a few dozen people most groups share their interval with others, and one
+    object each was 100 MB of a rule's result.
+    """
+    low = np.ascontiguousarray(low, dtype=np.float64)
+    high = np.ascontiguousarray(high, dtype=np.float64)
+    if low.size < _SHARE_INTERVALS:
+        return [
+            None if math.isnan(lo) else Interval(low=lo, high=hi)
+            for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+        ]
+    pairs = np.stack([low.view(np.int64), high.view(np.int64)], axis=1)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    made = [
         None if math.isnan(lo) else Interval(low=lo, high=hi)
-        for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+        for lo, hi in distinct.view(np.float64).tolist()
     ]
+    return [made[i] for i in inverse.reshape(-1).tolist()]
 
 
 def percentile_intervals(draws: np.ndarray, level: float) -> list[Interval | None]:
@@ -459,6 +477,7 @@ def group_uncertainty(
     shares = {m for m in rated if METRICS[m].scope == "all"}
     draws = _bootstrap_draws(cells, masks, options, shares=shares)
     step = max(1, _BLOCK // options.bootstrap_samples)  # groups per block of rates
+    bounds = []
     for metric in rated:
         low, high = np.empty(n_groups), np.empty(n_groups)
         compared = np.empty(0, dtype=np.intp)
@@ -485,9 +504,12 @@ def group_uncertainty(
             difference_bounds[0][block], difference_bounds[1][block] = percentile_bounds(
                 difference, level
             )
-        for g, interval in enumerate(interval_list(low, high)):
+        bounds.append((metric, (low, high), compared, ratio_bounds, difference_bounds))
+    del draws  # every resample of every group: freed before the intervals are made
+    for metric, metric_bounds, compared, ratio_bounds, difference_bounds in bounds:
+        for g, interval in enumerate(interval_list(*metric_bounds)):
             out.intervals[g][metric] = interval
-        if ref_value is None:
+        if metric not in references:
             continue
         ratios = interval_list(*ratio_bounds)
         differences = interval_list(*difference_bounds)
