@@ -476,7 +476,9 @@ def group_uncertainty(
     level = options.confidence_level
     shares = {m for m in rated if METRICS[m].scope == "all"}
     draws = _bootstrap_draws(cells, masks, options, shares=shares)
-    step = max(1, _BLOCK // options.bootstrap_samples)  # groups per block of rates
+    # groups per block of rates: a block's rates, ratios, differences and their sorts are a
+    # dozen arrays of this size alive at once (4 MB each)
+    step = max(1, _BLOCK // 8 // options.bootstrap_samples)
     bounds = []
     for metric in rated:
         low, high = np.empty(n_groups), np.empty(n_groups)
