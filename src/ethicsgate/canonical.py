@@ -25,6 +25,7 @@ __all__ = [
     "STATEMENT_JSON",
     "STATEMENT_MARKDOWN",
     "canonical_json",
+    "write_canonical_json",
 ]
 
 REPORT_JSON = "report.json"
@@ -66,10 +67,32 @@ def canonical_json(data: Any, *, expand: Callable[[Any], dict[str, Any]] | None 
         TypeError: ``data`` holds a value JSON cannot represent (a set, a non-str key that
             is not a number, bool or None).
     """
-    out = _Chunks(expand)
+    chunks: list[bytes] = []
+    write_canonical_json(data, chunks.append, expand=expand, chunk_parts=_CHUNK_PARTS)
+    return b"".join(chunks)
+
+
+def write_canonical_json(
+    data: Any,
+    write: Callable[[bytes], object],
+    *,
+    expand: Callable[[Any], dict[str, Any]] | None = None,
+    chunk_parts: int = 4_096,
+) -> None:
+    """Write the canonical bytes of a JSON document (:func:`canonical_json`) a chunk at a time.
+
+    ``write`` is called with each UTF-8 chunk of about ``chunk_parts`` text parts (a group's
+    line is one part), so a 250 MB ``report.json`` goes to its file without being held.
+    The chunks joined are :func:`canonical_json`'s bytes, whatever ``chunk_parts``.
+
+    Raises:
+        ValueError, TypeError: as :func:`canonical_json`; the chunks written so far are the
+            start of an unfinished document.
+    """
+    out = _Chunks(expand, write, chunk_parts)
     out.write(data, "\n", lists=0)
     out.parts.append("\n")
-    return out.finish()
+    out.finish()
 
 
 #: Writes one line: sorted keys, ``", "`` and ``": "`` between items, non-ASCII as it is.
@@ -83,17 +106,23 @@ _CHUNK_PARTS = 65_536
 
 
 class _Chunks:
-    """The document being written: text parts, encoded to UTF-8 chunks as they pile up."""
+    """The document being written: text parts, encoded and passed on in chunks as they pile up."""
 
-    def __init__(self, expand: Callable[[Any], dict[str, Any]] | None) -> None:
+    def __init__(
+        self,
+        expand: Callable[[Any], dict[str, Any]] | None,
+        sink: Callable[[bytes], object],
+        chunk_parts: int,
+    ) -> None:
         self.expand = expand
+        self.sink = sink
+        self.chunk_parts = max(1, chunk_parts)
         self.parts: list[str] = []
-        self.chunks: list[bytes] = []
 
-    def finish(self) -> bytes:
-        self.chunks.append("".join(self.parts).encode("utf-8"))
+    def finish(self) -> None:
+        if self.parts:
+            self.sink("".join(self.parts).encode("utf-8"))
         self.parts = []
-        return b"".join(self.chunks)
 
     def _object(self, value: Any) -> Any:
         if self.expand is None or isinstance(value, _PLAIN):
@@ -107,8 +136,8 @@ class _Chunks:
         layout.
         """
         parts = self.parts
-        if len(parts) > _CHUNK_PARTS:
-            self.chunks.append("".join(parts).encode("utf-8"))
+        if len(parts) > self.chunk_parts:
+            self.sink("".join(parts).encode("utf-8"))
             parts.clear()
         value = self._object(value)
         if isinstance(value, dict):

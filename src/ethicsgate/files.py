@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-__all__ = ["write_files_atomically", "write_signed_files"]
+__all__ = [
+    "HashingWriter",
+    "ReportFiles",
+    "StagedFiles",
+    "staged_files",
+    "write_files_atomically",
+    "write_signed_files",
+]
 
 
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -49,3 +60,166 @@ def write_signed_files(out_dir: Path, files: Mapping[str, bytes], *, envelope: s
     if envelope not in files and stale.exists():
         stale.unlink()
     return written
+
+
+class HashingWriter:
+    """A binary file being written that hashes (SHA-256) and counts its bytes as they pass.
+
+    It has what the Parquet, CSV and template writers need of a file: ``write``, ``tell``,
+    ``flush`` and ``closed``.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        """Write to ``handle``, a file open for writing in binary mode."""
+        self._handle = handle
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Write ``data``, hashing it; return its length."""
+        view = memoryview(data).cast("B")
+        self._sha256.update(view)
+        self._handle.write(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        """Return how many bytes were written."""
+        return self.size
+
+    def flush(self) -> None:
+        """Flush the file's buffer."""
+        self._handle.flush()
+
+    def writable(self) -> bool:
+        """Return True: the file is open for writing."""
+        return True
+
+    def hexdigest(self) -> str:
+        """Return the SHA-256 of the bytes written so far."""
+        return self._sha256.hexdigest()
+
+
+class ReportFiles(Mapping[str, bytes]):
+    """Written files by name; a file's bytes are read from disk when asked for.
+
+    ``digests`` holds the SHA-256 (hex) of each file as it was written: the digests signed,
+    without reading the files back.
+    """
+
+    def __init__(self, paths: Mapping[str, Path], digests: Mapping[str, str]) -> None:
+        """Hold where each file is and its SHA-256 (hex), by name."""
+        self.paths = dict(paths)
+        self.digests = dict(digests)
+
+    def __getitem__(self, name: str) -> bytes:
+        """Return the file's bytes, read from disk."""
+        return self.paths[name].read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over the file names."""
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        """Return the number of files."""
+        return len(self.paths)
+
+    def __repr__(self) -> str:
+        """Return the file names."""
+        return f"ReportFiles({', '.join(self.paths)})"
+
+
+class StagedFiles:
+    """Output files written, hashed as written, to a staging folder, then moved into place.
+
+    The staging folder is a hidden temporary folder inside ``out_dir``: on the same file
+    system, so that every file is moved by a rename, and never read as a report folder
+    (hidden). :func:`staged_files` creates it and removes it, whatever happens.
+    """
+
+    def __init__(self, out_dir: Path, folder: Path) -> None:
+        """Stage files in ``folder`` for ``out_dir``."""
+        self.out_dir = out_dir
+        self.folder = folder
+        self.digests: dict[str, str] = {}
+        self._staged: dict[str, Path] = {}
+        self._committed: dict[str, Path] | None = None
+
+    @property
+    def committed(self) -> bool:
+        """Return whether the staged files were moved into place."""
+        return self._committed is not None
+
+    @contextmanager
+    def open(self, name: str) -> Iterator[HashingWriter]:
+        """Stage the file ``name``: yield a writer; on leaving, the file is complete and synced.
+
+        Its digest is in :attr:`digests` once the block is left without an error.
+        """
+        if self._committed is not None:
+            raise RuntimeError("the staged files were already moved into place")
+        if name in self._staged or Path(name).name != name or name.startswith("."):
+            raise ValueError(f"cannot stage {name!r}: a plain file name, once")
+        path = self.folder / name
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags, 0o644)
+        self._staged[name] = path
+        with os.fdopen(fd, "wb") as handle:
+            writer = HashingWriter(handle)
+            yield writer
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(path, 0o644)
+        self.digests[name] = writer.hexdigest()
+
+    def add(self, name: str, content: bytes) -> str:
+        """Stage the file ``name`` holding ``content``; return its SHA-256 (hex)."""
+        with self.open(name) as out:
+            out.write(content)
+        return self.digests[name]
+
+    def commit(self, *, drop: Sequence[str] = ()) -> ReportFiles:
+        """Move every staged file into ``out_dir``; remove the files ``drop`` names there.
+
+        ``drop``: files an earlier run left that the new set would leave stale (a signature
+        of files no longer there), removed unless staged now. Returns the written files.
+        """
+        if self._committed is not None:
+            raise RuntimeError("the staged files were already moved into place")
+        written: dict[str, Path] = {}
+        for name, path in self._staged.items():
+            os.replace(path, self.out_dir / name)
+            written[name] = self.out_dir / name
+        for name in drop:
+            stale = self.out_dir / name
+            if name not in written and stale.exists():
+                stale.unlink()
+        self._committed = written
+        return ReportFiles(written, self.digests)
+
+
+@contextmanager
+def staged_files(out_dir: Path) -> Iterator[StagedFiles]:
+    """Yield a :class:`StagedFiles` for ``out_dir`` (created); remove its staging folder after.
+
+    Nothing reaches ``out_dir`` before :meth:`StagedFiles.commit`; an error before it (or a
+    block left without committing) leaves ``out_dir`` as it was, and no staging folder.
+    """
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staged: StagedFiles | None = None
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=".ethicsgate-staging-", dir=out_dir))
+        try:
+            staged = StagedFiles(out_dir, folder)
+            yield staged
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    finally:
+        if staged is None or not staged.committed:
+            for path in created:  # the folders made for the output, deepest first
+                try:
+                    path.rmdir()
+                except OSError:
+                    break

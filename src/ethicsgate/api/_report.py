@@ -267,9 +267,12 @@ class AuditReport:
         Raises:
             SigningError: the key file cannot be read.
         """
-        from ethicsgate.session.audit import write_report_files
+        from ethicsgate.session.audit import write_signed_report
 
-        return write_report_files(Path(out), self.files(key))
+        written = write_signed_report(
+            self.result, Path(out), _signing_key(key), findings=self.findings_parquet
+        )
+        return dict(written.paths)
 
     def _repr_html_(self) -> str:
         """Return the HTML report, inline in Jupyter and VS Code (no scripts, no network).

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
         load_signing_key,
         settings_passphrase,
     )
-    from ethicsgate.attest.sign import attestation_subjects, audit_predicate, sign_report
+    from ethicsgate.attest.sign import (
+        attestation_subjects,
+        audit_predicate,
+        file_digests,
+        sign_report,
+    )
     from ethicsgate.attest.statement import (
         PREDICATE_TYPE,
         STATEMENT_TYPE,
@@ -52,6 +57,7 @@ __all__ = [
     "VerificationResult",
     "attestation_subjects",
     "audit_predicate",
+    "file_digests",
     "sign_report",
     "build_statement",
     "generate_keypair",
@@ -82,6 +88,7 @@ _HOMES = {
     "settings_passphrase": "keys",
     "attestation_subjects": "sign",
     "audit_predicate": "sign",
+    "file_digests": "sign",
     "sign_report": "sign",
     "PREDICATE_TYPE": "statement",
     "STATEMENT_TYPE": "statement",

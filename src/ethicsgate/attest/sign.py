@@ -21,6 +21,7 @@ __all__ = [
     "TABLE_SUBJECT_PREFIX",
     "attestation_subjects",
     "audit_predicate",
+    "file_digests",
     "sign_report",
     "table_subject",
 ]
@@ -39,16 +40,23 @@ def table_subject(name: str) -> str:
     return f"{TABLE_SUBJECT_PREFIX}{name}"
 
 
-def attestation_subjects(result: AuditResult, report_files: Mapping[str, bytes]) -> list[Subject]:
+def file_digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """Return the SHA-256 (hex) of each file's bytes, by name: what :func:`sign_report` signs."""
+    return {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
+
+
+def attestation_subjects(result: AuditResult, report_digests: Mapping[str, str]) -> list[Subject]:
     """Return the subjects: the report files, the audit spec, the policy, every evidence file.
 
-    Report files are named by file name (they sit beside the envelope); inputs by the path the
-    report records, relative to the working directory of the audit.
+    ``report_digests``: each report file's SHA-256 (hex) by file name (:func:`file_digests`,
+    or computed as the file was written). Report files are named by file name (they sit
+    beside the envelope); inputs by the path the report records, relative to the working
+    directory of the audit.
     """
     subjects: dict[str, Subject] = {}
     for name in REPORT_FILES:
-        if name in report_files:
-            subjects[name] = Subject(name, hashlib.sha256(report_files[name]).hexdigest())
+        if name in report_digests:
+            subjects[name] = Subject(name, report_digests[name])
     audit = result.audit
     inputs = [(audit.policy.path, audit.policy.sha256)]
     if not audit.spec_path.startswith(PYTHON_SPEC_PREFIX):  # no file: nothing to rehash
@@ -90,11 +98,14 @@ def audit_predicate(result: AuditResult, *, signer: str) -> dict[str, Any]:
 
 
 def sign_report(
-    result: AuditResult, report_files: Mapping[str, bytes], key: Ed25519PrivateKey
+    result: AuditResult, report_digests: Mapping[str, str], key: Ed25519PrivateKey
 ) -> bytes:
-    """Return the DSSE envelope (``report.intoto.json`` bytes) signing the exact report bytes."""
+    """Return the DSSE envelope (``report.intoto.json`` bytes) signing the exact report bytes.
+
+    ``report_digests``: each report file's SHA-256 (hex) by file name (:func:`file_digests`).
+    """
     signer = key_fingerprint(key.public_key())
     statement = build_statement(
-        attestation_subjects(result, report_files), audit_predicate(result, signer=signer)
+        attestation_subjects(result, report_digests), audit_predicate(result, signer=signer)
     )
     return sign_envelope(statement, key)

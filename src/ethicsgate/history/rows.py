@@ -7,6 +7,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ethicsgate.files import ReportFiles
+
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
 
@@ -19,10 +21,19 @@ def group_key(group: Mapping[str, str | None]) -> str:
 
 
 def report_digests(files: Mapping[str, bytes]) -> tuple[str, str | None]:
-    """Return the sha256 of report.json and of the DSSE envelope (None when unsigned)."""
-    report = hashlib.sha256(files["report.json"]).hexdigest()
-    envelope = files.get("report.intoto.json")
-    return report, hashlib.sha256(envelope).hexdigest() if envelope is not None else None
+    """Return the sha256 of report.json and of the DSSE envelope (None when unsigned).
+
+    Files written by an audit (:class:`~ethicsgate.files.ReportFiles`) carry the digests
+    computed as they were written: a 250 MB report.json is not read back to hash it.
+    """
+
+    def sha256(name: str) -> str:
+        if isinstance(files, ReportFiles):
+            return files.digests[name]
+        return hashlib.sha256(files[name]).hexdigest()
+
+    envelope = "report.intoto.json"
+    return sha256("report.json"), sha256(envelope) if envelope in files else None
 
 
 def _num(value: Any) -> float | None:

@@ -3,7 +3,8 @@
 ``views/`` shapes an audit result for people (built once per report); ``formats/`` holds one
 registry of renderers (``FORMATS``) for the report (canonical JSON, HTML, Markdown and the
 group table as Parquet and CSV), the release gate (JUnit, SARIF, CI step summary) and public
-statements; ``render.py`` renders a document's files in memory and writes them atomically.
+statements; ``render.py`` renders a document's files in memory, or streams them to staged files that
+are moved into place together.
 """
 
 from ethicsgate.report.formats import (
@@ -31,6 +32,7 @@ from ethicsgate.report.formats.statement import (
 from ethicsgate.report.formats.summary import render_summary
 from ethicsgate.report.render import (
     report_files,
+    stage_report_files,
     statement_files,
     write_report,
 )
@@ -64,6 +66,7 @@ __all__ = [
     "report_files",
     "report_schema",
     "report_view",
+    "stage_report_files",
     "statement_files",
     "write_report",
 ]

@@ -13,8 +13,9 @@ for a billion:
   (``auto`` picks Fisher's when an expected cell count is under 5, Cochran's rule).
 
 Every group is handled at once: the draws of all groups and resamples are arrays (drawn in
-blocks of resamples, which consume the random stream in the same order as one call), the
-percentile intervals of all groups come from one sort, and the z-tests are array operations.
+blocks of resamples, which consume the random stream in the same order as one call, and kept
+as compact integer cells), the percentile intervals of a block of groups come from one sort
+of rates computed from those cells, and the z-tests are array operations.
 Only Fisher's exact test, which scipy does not vectorise, runs per group, and only for the
 groups that need it. The array paths repeat numpy's and the scalar functions' arithmetic
 operation by operation, so they give the same bits as the per-group functions.
@@ -65,6 +66,9 @@ _EXACT = 2**53
 
 #: About this many numbers per block of draws or rows (32 MB of float64 or int64).
 _BLOCK = 4_000_000
+
+#: From this many intervals on, equal ones are one object (see :func:`interval_list`).
+_SHARE_INTERVALS = 1_000
 
 
 def bootstrap_cells(counts: np.ndarray, *, samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,11 +149,26 @@ def percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
 
 
 def interval_list(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
-    """Return the intervals of the bound arrays (None where a bound is NaN)."""
-    return [
+    """Return the intervals of the bound arrays (None where a bound is NaN).
+
+    Equal bounds (bit for bit) give the same :class:`Interval` object (it is immutable): at
+    10^5 groups of a few dozen people most groups share their interval with others, and one
+    object each was 100 MB of a rule's result.
+    """
+    low = np.ascontiguousarray(low, dtype=np.float64)
+    high = np.ascontiguousarray(high, dtype=np.float64)
+    if low.size < _SHARE_INTERVALS:
+        return [
+            None if math.isnan(lo) else Interval(low=lo, high=hi)
+            for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+        ]
+    pairs = np.stack([low.view(np.int64), high.view(np.int64)], axis=1)
+    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    made = [
         None if math.isnan(lo) else Interval(low=lo, high=hi)
-        for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
+        for lo, hi in distinct.view(np.float64).tolist()
     ]
+    return [made[i] for i in inverse.reshape(-1).tolist()]
 
 
 def percentile_intervals(draws: np.ndarray, level: float) -> list[Interval | None]:
@@ -456,29 +475,44 @@ def group_uncertainty(
         return out
     level = options.confidence_level
     shares = {m for m in rated if METRICS[m].scope == "all"}
-    values, overall = _bootstrap_rates(cells, masks, options, shares=shares)
+    draws = _bootstrap_draws(cells, masks, options, shares=shares)
+    # groups per block of rates: a block's rates, ratios, differences and their sorts are a
+    # dozen arrays of this size alive at once (4 MB each)
+    step = max(1, _BLOCK // 8 // options.bootstrap_samples)
+    bounds = []
     for metric in rated:
-        value = values[metric]
-        for g, interval in enumerate(interval_list(*percentile_bounds(value, level))):
-            out.intervals[g][metric] = interval
-        if metric not in references:
-            continue
-        ref = references[metric]
-        ref_value = overall[metric] if ref is None else value[ref].copy()
-        compared = _compared(excluded_mask, ref)
+        low, high = np.empty(n_groups), np.empty(n_groups)
+        compared = np.empty(0, dtype=np.intp)
+        ref_value = None
+        if metric in references:
+            ref = references[metric]
+            ref_value = draws.overall[metric] if ref is None else draws.rates(metric, [ref])[0]
+            compared = _compared(excluded_mask, ref)
         ratio_bounds = (np.empty(compared.size), np.empty(compared.size))
         difference_bounds = (np.empty(compared.size), np.empty(compared.size))
-        step = max(1, _BLOCK // max(value.shape[1], 1))
-        for start in range(0, compared.size, step):
-            part = value[compared[start : start + step]]
+        for start in range(0, n_groups, step):
+            stop = min(n_groups, start + step)
+            value = draws.rates(metric, slice(start, stop))
+            low[start:stop], high[start:stop] = percentile_bounds(value, level)
+            if ref_value is None:
+                continue
+            first, last = np.searchsorted(compared, [start, stop]).tolist()
+            part = value[compared[first:last] - start]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(ref_value[None, :] != 0, part / ref_value[None, :], np.nan)
             difference = np.abs(part - ref_value[None, :])
-            block = slice(start, start + step)
+            block = slice(first, last)
             ratio_bounds[0][block], ratio_bounds[1][block] = percentile_bounds(ratio, level)
             difference_bounds[0][block], difference_bounds[1][block] = percentile_bounds(
                 difference, level
             )
+        bounds.append((metric, (low, high), compared, ratio_bounds, difference_bounds))
+    del draws  # every resample of every group: freed before the intervals are made
+    for metric, metric_bounds, compared, ratio_bounds, difference_bounds in bounds:
+        for g, interval in enumerate(interval_list(*metric_bounds)):
+            out.intervals[g][metric] = interval
+        if metric not in references:
+            continue
         ratios = interval_list(*ratio_bounds)
         differences = interval_list(*difference_bounds)
         for g, ratio_interval, difference_interval in zip(
@@ -508,14 +542,54 @@ def _cell_sum(draws: np.ndarray, mask: np.ndarray, sums: dict[bytes, np.ndarray]
     return sums[key]
 
 
-def _bootstrap_rates(
+@dataclass
+class _BootstrapDraws:
+    """Every group's drawn cells, compact, and the drawn overall rates; rates on demand.
+
+    ``cells`` has shape ``(groups, samples, cells)`` in the smallest unsigned integer type
+    that holds the largest group's size (a drawn cell never exceeds its group's size): at
+    10^5 groups of 20 people and 200 resamples, 80 MB of ``uint8`` where every metric's
+    rates in float64 took 160 MB each. The rates of a block of groups are computed from
+    them when asked for, with the same integer sums and the same division as when every
+    rate was kept, so they are the same bits.
+    """
+
+    cells: np.ndarray
+    masks: dict[str, tuple[np.ndarray, np.ndarray]]
+    overall: dict[str, np.ndarray]
+    """Each metric's drawn rate over all groups, per resample."""
+    totals: dict[str, np.ndarray]
+    """Each share-of-all metric's denominator: the resample's total over all groups."""
+
+    def rates(self, metric: str, groups: slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """Return the metric's drawn rates of ``groups`` (shape groups x samples, NaN: 0/0)."""
+        part = self.cells[groups]
+        num_mask, den_mask = self.masks[metric]
+        num = _group_cell_sum(part, num_mask)
+        if metric in self.totals:  # the same denominator, the resample's total, for every group
+            den = np.broadcast_to(self.totals[metric][None, :], num.shape)
+        else:
+            den = _group_cell_sum(part, den_mask)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+
+def _group_cell_sum(part: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return the count over the mask's cells of compact draws (groups x samples), as int64."""
+    total = np.zeros(part.shape[:2], dtype=np.int64)
+    for j in np.flatnonzero(mask).tolist():
+        total += part[:, :, j]
+    return total
+
+
+def _bootstrap_draws(
     cells: np.ndarray,
     masks: dict[str, tuple[np.ndarray, np.ndarray]],
     options: UncertaintyOptions,
     *,
     shares: set[str] | frozenset[str] = frozenset(),
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Return each metric's drawn rates (groups x samples) and its drawn overall rate.
+) -> _BootstrapDraws:
+    """Draw every resample of every group; keep the cells compact and the overall rates.
 
     The draws come in blocks of resamples from one generator; a block of ``k`` resamples
     consumes the stream exactly as the next ``k`` rows of one ``(samples, groups)`` call.
@@ -525,22 +599,27 @@ def _bootstrap_rates(
     samples = options.bootstrap_samples
     n_groups, n_cells = cells.shape
     rng = np.random.default_rng([options.seed, 0])
-    values = {m: np.empty((n_groups, samples)) for m in masks}
+    largest = int(cells.sum(axis=1).max()) if cells.size else 0
+    compact = np.min_scalar_type(largest)  # uint8, uint16 or uint32; int64 beyond
+    kept = np.empty(
+        (n_groups, samples, n_cells), dtype=compact if compact.itemsize < 8 else np.int64
+    )
     overall = {m: np.empty(samples) for m in masks}
+    totals = {m: np.empty(samples, dtype=np.int64) for m in masks if m in shares}
     step = max(1, _BLOCK // max(n_groups * n_cells, 1))
     for start in range(0, samples, step):
         stop = min(samples, start + step)
         draws = bootstrap_cells(cells, samples=stop - start, rng=rng)
+        kept[:, start:stop, :] = draws.transpose(1, 0, 2)  # every count fits: exact
         sums: dict[bytes, np.ndarray] = {}  # metrics often share a denominator
         for metric, (num_mask, den_mask) in masks.items():
             # integer sums are exact, so they equal the float sums of the draws
             num, den = _cell_sum(draws, num_mask, sums), _cell_sum(draws, den_mask, sums)
             all_den = den.sum(axis=1)
-            if metric in shares:  # the same denominator, the resample's total, for every group
-                den = np.broadcast_to(all_den[:, None], den.shape)
+            if metric in totals:
+                totals[metric][start:stop] = all_den
             with np.errstate(divide="ignore", invalid="ignore"):
-                values[metric][:, start:stop] = np.where(den > 0, num / den, np.nan).T
                 overall[metric][start:stop] = np.where(
                     all_den > 0, num.sum(axis=1) / all_den, np.nan
                 )
-    return values, overall
+    return _BootstrapDraws(cells=kept, masks=masks, overall=overall, totals=totals)

@@ -4,8 +4,10 @@ The CLI's ``ethicsgate audit`` is :func:`run_and_report` plus printing; a Python
 web app calls it the same way. Nothing here prints, prompts or exits: problems in the inputs
 raise an :class:`~ethicsgate.errors.EthicsgateError`, findings are data in the result.
 
-The report is rendered (and signed) in memory before anything is written, then written
-atomically: a failure leaves the output folder as it was, never half a report.
+Each report file is streamed to a staging folder inside the output folder as it is rendered,
+hashed as it is written; the digests are signed, and only then are the files moved into place:
+a failure leaves the output folder as it was (and no staging folder), never half a report. A
+report of 100,000 groups (a 250 MB report.json) is never held in memory.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult, ReviewSummary
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence import Engine, ProgressCallback
+    from ethicsgate.files import ReportFiles
     from ethicsgate.history.models import RecordedRun
     from ethicsgate.history.store import HistoryStore
     from ethicsgate.notify.send import NotifyOutcome
@@ -38,6 +41,7 @@ __all__ = [
     "signer_fingerprint",
     "utc_now",
     "write_report_files",
+    "write_signed_report",
 ]
 
 #: Where the audit's start and finish times come from (a frozen one in tests).
@@ -56,7 +60,11 @@ class AuditRun:
     result: AuditResult
     """The audit's result, findings cut back to ``max_findings``, with the review state."""
     files: Mapping[str, bytes]
-    """The report files by name (``report.json``, ...; ``report.intoto.json`` when signed)."""
+    """The report files by name (``report.json``, ...; ``report.intoto.json`` when signed).
+
+    After :func:`run_and_report` a :class:`~ethicsgate.files.ReportFiles`: a file's bytes are
+    read from disk when asked for, and its ``digests`` are the SHA-256s that were signed.
+    """
     written: Mapping[str, Path]
     """Where each file was written, by name."""
     signer: str | None
@@ -126,10 +134,44 @@ def render_report_files(
     if findings is not None:
         files[FINDINGS_PARQUET] = findings
     if key is not None:
-        from ethicsgate.attest import ENVELOPE_FILENAME, sign_report
+        from ethicsgate.attest import ENVELOPE_FILENAME, file_digests, sign_report
 
-        files[ENVELOPE_FILENAME] = sign_report(result, files, key)
+        files[ENVELOPE_FILENAME] = sign_report(result, file_digests(files), key)
     return files
+
+
+def write_signed_report(
+    result: AuditResult,
+    out_dir: Path,
+    key: Ed25519PrivateKey | None = None,
+    *,
+    findings: bytes | None = None,
+) -> ReportFiles:
+    """Render the report files into ``out_dir``, with the signed DSSE envelope when given a key.
+
+    The same files, byte for byte, as :func:`render_report_files` then
+    :func:`write_report_files`, but each file is streamed to a staging folder as it is
+    rendered and hashed as it is written; the digests are signed, then every file is moved
+    into place (a stale envelope of an earlier signed run is removed from an unsigned one).
+    An error leaves ``out_dir`` as it was, without a staging folder.
+
+    Returns:
+        The written files: their paths, the digests signed, their bytes read when asked for.
+    """
+    from ethicsgate.attest import ENVELOPE_FILENAME
+    from ethicsgate.canonical import FINDINGS_PARQUET
+    from ethicsgate.files import staged_files
+    from ethicsgate.report import stage_report_files
+
+    with staged_files(out_dir) as staged:
+        digests = stage_report_files(result, staged, signer=signer_fingerprint(key))
+        if findings is not None:
+            digests[FINDINGS_PARQUET] = staged.add(FINDINGS_PARQUET, findings)
+        if key is not None:
+            from ethicsgate.attest import sign_report
+
+            staged.add(ENVELOPE_FILENAME, sign_report(result, digests, key))
+        return staged.commit(drop=(ENVELOPE_FILENAME,))
 
 
 def write_report_files(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, Path]:
@@ -186,7 +228,8 @@ def run_and_report(
         report_url: The report folder's public base URL for notifications [default: its path].
 
     Returns:
-        The result, the report's bytes, the written paths and the signer's fingerprint.
+        The result, the report files (bytes read from disk when asked for), the written paths
+        and the signer's fingerprint.
 
     Raises:
         AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
@@ -217,8 +260,10 @@ def run_and_report(
             result = history_drift(result, loaded.policy.pack, record)
         if review is not None:
             result = review.finish(result, now=clock(), findings=findings)
-        files = render_report_files(result, key, findings=findings)
-        written = write_report_files(out if out is not None else default_out_dir(result), files)
+        files = write_signed_report(
+            result, out if out is not None else default_out_dir(result), key, findings=findings
+        )
+        written = files.paths
     except BaseException:
         if record is not None:  # opened before the scan: release it when the audit fails
             record.close()

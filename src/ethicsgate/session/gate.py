@@ -1,8 +1,8 @@
 """One gate session: run the audit, compare it with a baseline, write the report and CI files.
 
-``ethicsgate gate`` is :func:`run_gate` plus printing; nothing here prints or exits. Every
-output is rendered before anything is written, so bad input or a failure leaves no partial
-output behind.
+``ethicsgate gate`` is :func:`run_gate` plus printing; nothing here prints or exits. The CI
+files are rendered and the report staged before anything is written, so bad input or a
+failure leaves no partial output behind.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from ethicsgate.session.audit import (
     AuditRun,
     Clock,
     default_out_dir,
-    render_report_files,
     run_collecting_findings,
     signer_fingerprint,
     utc_now,
-    write_report_files,
+    write_signed_report,
 )
 
 if TYPE_CHECKING:
@@ -113,8 +112,7 @@ def run_gate(
         significance_level=significance_level,
         today=datetime.fromisoformat(result.audit.finished_at).date(),
     )
-    # render everything before writing anything
-    files = render_report_files(result, key, findings=findings)
+    # render the CI files before writing anything; the report is staged (write_signed_report)
     extra: dict[str, tuple[Path, bytes]] = {}
     if junit is not None:
         extra["junit"] = (junit, render_junit(outcome))
@@ -122,7 +120,10 @@ def run_gate(
         extra["sarif"] = (sarif, render_sarif(outcome))
     summary = render_summary(outcome)
 
-    written = write_report_files(out if out is not None else default_out_dir(result), files)
+    files = write_signed_report(
+        result, out if out is not None else default_out_dir(result), key, findings=findings
+    )
+    written = files.paths
     ci_files: dict[str, Path] = {}
     for kind, (path, content) in extra.items():
         write_files_atomically(path.parent, {path.name: content})

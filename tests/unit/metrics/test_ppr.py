@@ -27,7 +27,7 @@ from ethicsgate.metrics.counts import compute_group_metrics
 from ethicsgate.policy import FairnessRule, load_policy
 from ethicsgate.policy.models import UncertaintyOptions
 from ethicsgate.rules.fairness import evaluate_fairness
-from ethicsgate.rules.uncertainty import _bootstrap_rates, bootstrap_cells
+from ethicsgate.rules.uncertainty import _bootstrap_draws, bootstrap_cells
 
 
 def _rule(**extra: object) -> FairnessRule:
@@ -137,9 +137,8 @@ def test_ppr_bootstrap_renormalises_each_resample() -> None:
     columns: list[tuple[int | None, int | None]] = [(0, 0), (0, 1), (1, 0), (1, 1)]
     selected = np.array([c[1] == 1 for c in columns])
     options = UncertaintyOptions(bootstrap_samples=300, seed=11)
-    values, overall = _bootstrap_rates(
-        cells, {"ppr": (selected, selected)}, options, shares={"ppr"}
-    )
+    drawn = _bootstrap_draws(cells, {"ppr": (selected, selected)}, options, shares={"ppr"})
+    values, overall = {"ppr": drawn.rates("ppr", slice(None))}, drawn.overall
     # the same stream, drawn by hand: each resample's selected counts over their total
     draws = bootstrap_cells(cells, samples=300, rng=np.random.default_rng([11, 0]))
     positives = draws[:, :, selected].sum(axis=2)

@@ -550,3 +550,88 @@ def test_drawing_in_blocks_gives_the_draws_of_one_call(monkeypatch: pytest.Monke
     monkeypatch.setattr(uncertainty, "_BLOCK", 2000)  # 1 resample per block, 6 rows per sort
     blocks = run()
     assert _bits([_of(whole, g) for g in range(300)]) == _bits([_of(blocks, g) for g in range(300)])
+
+
+def _digest(result: GroupUncertainty) -> str:
+    """Return the SHA-256 of every interval and test of every group, floats in hex."""
+    import hashlib
+
+    def text(value: object) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, float):
+            return value.hex()
+        if isinstance(value, Interval):
+            return f"[{text(value.low)},{text(value.high)}]"
+        assert isinstance(value, ComparisonTest)
+        return f"{value.method}:{text(value.p_value)}:{text(value.statistic)}"
+
+    sha = hashlib.sha256()
+    for part in (
+        result.intervals,
+        result.ratio_intervals,
+        result.difference_intervals,
+        result.tests,
+    ):
+        for group in part:
+            line = ";".join(f"{k}={text(v)}" for k, v in sorted(group.items()))
+            sha.update(line.encode() + b"\n")
+    return sha.hexdigest()
+
+
+#: group_uncertainty's results on _golden_cells() with seed 1, computed by the version that
+#: kept every drawn rate in float64 (before the draws were kept as compact cells, 2026-12-06)
+_BEFORE_COMPACT_DRAWS = {
+    None: "e1ec91ca23fada779ba693a6983023ccad1e2d9a427e46d3c6f434703f523440",
+    11: "328e8942530c4f3607d7defa879200beb8fc4f509ef1c5a2912c47ecf548f8fc",
+}
+
+
+def _golden_cells() -> tuple[np.ndarray, list[bool]]:
+    rng = np.random.default_rng(16)
+    sizes = rng.choice([0, 1, 3, 12, 80, 700, 20_000], size=3000)
+    shares = rng.dirichlet([1.0, 0.5, 0.5, 1.0], size=3000)
+    shares[:300, 2:] = 0.0
+    shares /= shares.sum(axis=1, keepdims=True)
+    cells = rng.multinomial(sizes, shares)
+    cells[11] = [400, 100, 100, 400]
+    return cells, (np.random.default_rng(4).random(3000) < 0.05).tolist()
+
+
+@pytest.mark.parametrize("reference", [None, 11])
+@pytest.mark.parametrize("block", [None, 2000])
+def test_bootstrap_intervals_are_the_bits_of_the_float64_draws(
+    reference: int | None, block: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the draws are kept as uint16 cells and turned into rates a block of groups at a time
+    # (block 2000: 10 groups per block); the numbers must not move by a bit
+    if block is not None:
+        monkeypatch.setattr(uncertainty, "_BLOCK", block)
+    cells, excluded = _golden_cells()
+    result = group_uncertainty(
+        cells,
+        [(0, 0), (0, 1), (1, 0), (1, 1)],
+        metrics=["selection_rate", "true_positive_rate", "false_positive_rate", "ppr"],
+        references={"selection_rate": reference, "true_positive_rate": reference, "ppr": reference},
+        excluded=excluded,
+        options=UncertaintyOptions(bootstrap_samples=200, confidence_level=0.95, seed=1),
+        test="z_test",
+    )
+    assert _digest(result) == _BEFORE_COMPACT_DRAWS[reference]
+
+
+@pytest.mark.parametrize(
+    ("largest", "dtype"),
+    [(0, np.uint8), (255, np.uint8), (256, np.uint16), (70_000, np.uint32), (2**33, np.int64)],
+)
+def test_draws_are_kept_in_the_smallest_type_holding_a_group(largest: int, dtype: type) -> None:
+    cells = np.array([[largest, 0, 0, 0], [1, 1, 0, 1]], dtype=np.int64)
+    mask = np.array([True, True, False, False])
+    draws = uncertainty._bootstrap_draws(
+        cells, {"selection_rate": (mask, np.ones(4, dtype=bool))}, UncertaintyOptions(seed=3)
+    )
+    assert draws.cells.dtype == dtype
+    assert draws.cells.shape == (2, UncertaintyOptions().bootstrap_samples, 4)
+    rng = np.random.default_rng([3, 0])
+    expected = bootstrap_cells(cells, samples=draws.cells.shape[1], rng=rng)
+    assert np.array_equal(draws.cells.astype(np.int64), expected.transpose(1, 0, 2))

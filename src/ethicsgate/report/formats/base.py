@@ -13,7 +13,15 @@ if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.publish.statement import Statement
 
-__all__ = ["Format", "Renderer", "ReportInput", "StatementInput", "html_environment"]
+__all__ = [
+    "BinarySink",
+    "Format",
+    "Renderer",
+    "ReportInput",
+    "StatementInput",
+    "html_environment",
+    "write_rendered",
+]
 
 S = TypeVar("S")
 S_contra = TypeVar("S_contra", contravariant=True)
@@ -37,17 +45,45 @@ class Renderer(Protocol[S_contra]):
         ...
 
 
+class BinarySink(Protocol):
+    """Where a document's bytes are written as they are rendered: a file open for writing."""
+
+    def write(self, data: bytes, /) -> object:
+        """Write ``data``."""
+        ...
+
+
 @dataclass(frozen=True)
 class Format(Generic[S]):
-    """A :class:`Renderer` made of a name, a file name and a rendering function."""
+    """A :class:`Renderer` made of a name, a file name and a rendering function.
+
+    ``stream``, when given, writes the same bytes as ``function`` returns to a file as they
+    are rendered, so that a large document (``report.json`` of 100,000 groups) is never held.
+    """
 
     name: str
     filename: str
     function: Callable[[S], bytes]
+    stream: Callable[[S, BinarySink], None] | None = None
 
     def render(self, source: S, /) -> bytes:
         """Return the document in this format."""
         return self.function(source)
+
+    def write(self, source: S, out: BinarySink, /) -> None:
+        """Write the document in this format to ``out``: the bytes :meth:`render` returns."""
+        if self.stream is None:
+            out.write(self.function(source))
+        else:
+            self.stream(source, out)
+
+
+def write_rendered(renderer: Renderer[S], source: S, out: BinarySink) -> None:
+    """Write one document to ``out``: streamed by a :class:`Format` that can, else rendered."""
+    if isinstance(renderer, Format):
+        renderer.write(source, out)
+    else:
+        out.write(renderer.render(source))
 
 
 @dataclass

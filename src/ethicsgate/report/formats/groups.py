@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from ethicsgate.canonical import GROUPS_CSV, GROUPS_PARQUET
-from ethicsgate.report.formats.base import Format, ReportInput
+from ethicsgate.report.formats.base import BinarySink, Format, ReportInput
 from ethicsgate.report.views.groups import GROUP_COLUMNS, arrow_table
 
 __all__ = [
@@ -52,23 +52,33 @@ def render_groups_parquet(rows: list[tuple[Any, ...]]) -> bytes:
 
 
 def _csv(table: Any) -> bytes:
+    sink = io.BytesIO()
+    _write_csv(table, sink)
+    return sink.getvalue()
+
+
+def _write_csv(table: Any, out: BinarySink) -> None:
     if table is None:
-        return (",".join(f'"{name}"' for name in GROUP_COLUMNS) + "\n").encode("utf-8")
+        out.write((",".join(f'"{name}"' for name in GROUP_COLUMNS) + "\n").encode("utf-8"))
+        return
     import pyarrow.csv as pa_csv
 
-    sink = io.BytesIO()
-    pa_csv.write_csv(table, sink)
-    return sink.getvalue()
+    pa_csv.write_csv(table, out)
 
 
 def _parquet(table: Any) -> bytes:
+    sink = io.BytesIO()
+    _write_parquet(table, sink)
+    return sink.getvalue()
+
+
+def _write_parquet(table: Any, out: BinarySink) -> None:
     if table is None:
-        return resources.files(__package__).joinpath(EMPTY_PARQUET).read_bytes()
+        out.write(resources.files(__package__).joinpath(EMPTY_PARQUET).read_bytes())
+        return
     import pyarrow.parquet as pq
 
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", row_group_size=1_000_000)
-    return sink.getvalue()
+    pq.write_table(table, out, compression="zstd", row_group_size=1_000_000)
 
 
 def _render_csv(source: ReportInput) -> bytes:
@@ -79,7 +89,17 @@ def _render_parquet(source: ReportInput) -> bytes:
     return _parquet(source.group_arrow)
 
 
+def _stream_csv(source: ReportInput, out: BinarySink) -> None:
+    _write_csv(source.group_arrow, out)
+
+
+def _stream_parquet(source: ReportInput, out: BinarySink) -> None:
+    _write_parquet(source.group_arrow, out)
+
+
 #: Every group of every rule as Parquet.
-GROUPS_PARQUET_FORMAT: Format[ReportInput] = Format("parquet", GROUPS_PARQUET, _render_parquet)
+GROUPS_PARQUET_FORMAT: Format[ReportInput] = Format(
+    "parquet", GROUPS_PARQUET, _render_parquet, _stream_parquet
+)
 #: Every group of every rule as CSV.
-GROUPS_CSV_FORMAT: Format[ReportInput] = Format("csv", GROUPS_CSV, _render_csv)
+GROUPS_CSV_FORMAT: Format[ReportInput] = Format("csv", GROUPS_CSV, _render_csv, _stream_csv)

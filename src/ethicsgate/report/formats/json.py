@@ -8,8 +8,8 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.dataclasses import is_pydantic_dataclass
 
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.canonical import REPORT_JSON, canonical_json
-from ethicsgate.report.formats.base import Format, ReportInput
+from ethicsgate.canonical import REPORT_JSON, canonical_json, write_canonical_json
+from ethicsgate.report.formats.base import BinarySink, Format, ReportInput
 
 __all__ = ["JSON", "render_json", "report_schema"]
 
@@ -67,5 +67,9 @@ def _render(source: ReportInput) -> bytes:
     return render_json(source.result)
 
 
+def _stream(source: ReportInput, out: BinarySink) -> None:
+    write_canonical_json(source.result, out.write, expand=_dump_shallow)
+
+
 #: The report as canonical JSON.
-JSON: Format[ReportInput] = Format("json", REPORT_JSON, _render)
+JSON: Format[ReportInput] = Format("json", REPORT_JSON, _render, _stream)
