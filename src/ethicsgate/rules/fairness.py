@@ -23,7 +23,9 @@ from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack
 from ethicsgate.rules.fairness_assertions import (
+    NO_ROWS,
     assertion_decisions,
+    group_results,
     judged_assertion,
     nullable,
     rule_status,
@@ -41,7 +43,6 @@ from ethicsgate.rules.results import (
     AssertionResult,
     CrossCheck,
     GroupKey,
-    GroupResult,
     ReferenceValue,
     RuleResult,
     RuleStatus,
@@ -90,7 +91,7 @@ def evaluate_fairness(
         return RuleResult(
             **base,
             status=RuleStatus.ERROR,
-            message="no evidence rows to evaluate (is the filter too strict?)",
+            message=NO_ROWS,
         )
     by_group, overall, sizes = compute_group_metrics(counts, features=features, metrics=metrics)
 
@@ -143,18 +144,9 @@ def evaluate_fairness(
         references=references,
         scores=scores,
     )
-    group_results = [
-        GroupResult(
-            group=groups[i],
-            count=counts_list[i],
-            excluded=excluded[i],
-            metrics={m: values[m][i] for m in metrics},
-            ratios={m: ratios[m][i] for m in ratios},
-            differences={m: differences[m][i] for m in differences},
-            **extras.group_fields[i],
-        )
-        for i in range(len(groups))
-    ]
+    results = group_results(
+        groups, counts_list, excluded, values, ratios, differences, extras.group_fields
+    )
     observed_for: dict[str, dict[str, list[float | None]]] = {
         "ratio": ratios,
         "difference": differences,
@@ -190,7 +182,7 @@ def evaluate_fairness(
         overall=overall,
         reference_values=references,
         assertions=assertions,
-        groups=group_results,
+        groups=results,
         uncertainty=extras.info,
         impact_ratio=extras.impact_ratio,
         score=extras.score,

@@ -10,7 +10,7 @@ segment, :mod:`~ethicsgate.rules.fairness_windows` all windows of a rule at once
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
 from ethicsgate.rules.results import (
     AssertionResult,
     GroupKey,
+    GroupResult,
     ReferenceValue,
     RuleStatus,
 )
@@ -28,13 +29,43 @@ from ethicsgate.vocabulary import message_group_label as _fmt_group
 
 __all__ = [
     "AssertionDecisions",
+    "NO_ROWS",
     "WindowDecision",
     "assertion_decisions",
+    "group_results",
     "judged_assertion",
     "nullable",
     "rule_status",
     "segment_extreme",
 ]
+
+#: The message of a rule (or a window) with no rows to judge.
+NO_ROWS = "no evidence rows to evaluate (is the filter too strict?)"
+
+
+def group_results(
+    groups: Sequence[GroupKey],
+    counts: Sequence[int],
+    excluded: Sequence[bool],
+    values: Mapping[str, Sequence[Any]],
+    ratios: Mapping[str, Sequence[Any]],
+    differences: Mapping[str, Sequence[Any]],
+    fields: Sequence[Mapping[str, Any]],
+) -> list[GroupResult]:
+    """Return each group's result from the per-metric columns (one list per metric)."""
+    return [
+        GroupResult(
+            group=groups[i],
+            count=counts[i],
+            excluded=excluded[i],
+            metrics={m: column[i] for m, column in values.items()},
+            ratios={m: column[i] for m, column in ratios.items()},
+            differences={m: column[i] for m, column in differences.items()},
+            **fields[i],
+        )
+        for i in range(len(groups))
+    ]
+
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,

@@ -26,7 +26,9 @@ from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION
 from ethicsgate.metrics.counts import cells_mask, group_keys, key_ranks
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.fairness_assertions import (
+    NO_ROWS,
     assertion_decisions,
+    group_results,
     judged_assertion,
     nullable,
     rule_status,
@@ -35,7 +37,6 @@ from ethicsgate.rules.fairness_assertions import (
 from ethicsgate.rules.fairness_extras import cell_table, rule_counts
 from ethicsgate.rules.results import (
     GroupKey,
-    GroupResult,
     ReferenceValue,
     RuleStatus,
 )
@@ -44,8 +45,6 @@ from ethicsgate.rules.uncertainty import TestMethod, group_uncertainty
 from ethicsgate.rules.windows import WINDOW_INDEX, WindowJudgement
 
 __all__ = ["evaluate_fairness_windows", "vectorised"]
-
-_NO_ROWS = "no evidence rows to evaluate (is the filter too strict?)"
 
 
 def vectorised(rule: FairnessRule, cross_check: int | None) -> bool:
@@ -73,7 +72,7 @@ def _codes(keys: list[pd.Series], window: np.ndarray) -> np.ndarray:
 
 
 def _empty(rows: int = 0) -> WindowJudgement:
-    return WindowJudgement(rows, RuleStatus.ERROR, _NO_ROWS, {}, {}, [], [])
+    return WindowJudgement(rows, RuleStatus.ERROR, NO_ROWS, {}, {}, [], [])
 
 
 def evaluate_fairness_windows(
@@ -203,18 +202,7 @@ def evaluate_fairness_windows(
     fields, p_values = _uncertainty(
         rule, full, row_group, len(live), starts, stops, excluded_list, groups, references
     )
-    group_results = [
-        GroupResult(
-            group=groups[i],
-            count=counts_list[i],
-            excluded=excluded_list[i],
-            metrics={m: values[m][i] for m in metrics},
-            ratios={m: ratios[m][i] for m in ratios},
-            differences={m: differences[m][i] for m in differences},
-            **fields[i],
-        )
-        for i in range(len(groups))
-    ]
+    results = group_results(groups, counts_list, excluded_list, values, ratios, differences, fields)
 
     observed_for: dict[str, dict[str, list[Any]]] = {
         "ratio": ratios,
@@ -254,7 +242,7 @@ def evaluate_fairness_windows(
             overall={m: overall[m][i] for m in metrics},
             reference_values={m: refs[i] for m, refs in references.items()},
             assertions=assertions,
-            groups=group_results[start:stop],
+            groups=results[start:stop],
         )
     return out
 
