@@ -132,6 +132,34 @@ def test_decide_next_claims_the_next_item_in_the_same_step(enqueued: Path, db: s
     assert code == 0, stdout
 
 
+def test_an_approver_claims_and_decides_escalated_items_from_the_cli(
+    enqueued: Path, db: str
+) -> None:
+    code, stdout, _ = review(db, "claim", "--format", "json")
+    first = json.loads(stdout)
+    code, _, stderr = review(db, "decide", str(first["id"]), "--outcome", "escalated", "--next")
+    assert code == 0, stderr
+    code, stdout, _ = review(db, "claim", "--escalated", "--format", "json", who="carol")
+    taken = json.loads(stdout)
+    assert (taken["id"], taken["assignee"]) == (first["id"], "carol")
+    code, stdout, stderr = review(
+        db, "decide", str(taken["id"]), "--outcome", "confirmed", "--next", "--escalated",
+        who="carol",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "nothing more to claim: no escalated item is waiting" in stdout
+    code, stdout, _ = review(db, "claim", "--escalated", who="carol")
+    assert code == 0 and "nothing to claim: no escalated item is waiting" in stdout
+    for args, message in [
+        (("decide", "1", "--outcome", "confirmed", "--escalated"), "add --next"),
+        (("claim", "1", "--escalated"), "give ITEM or --escalated, not both"),
+    ]:
+        code, _, stderr = review(db, *args)
+        assert code == 2 and message in stderr and "Traceback" not in stderr
+    code, stdout, _ = run("review", "verify-log", "--db", db)
+    assert code == 0, stdout
+
+
 def test_report_without_a_store_has_no_review_section(
     make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -174,7 +174,7 @@ def test_the_api_lists_claims_and_decides(client, seed) -> None:
     claimed = client.post("/api/claim", json={}, headers=api).json()["item"]
     url = f"/api/items/{claimed['id']}/decide"
     bad_next = client.post(url, json={"outcome": "confirmed", "next": "yes"}, headers=api)
-    assert bad_next.status_code == 400 and "next must be true or false" in bad_next.text
+    assert bad_next.status_code == 400 and "must be true or false" in bad_next.text
     both = client.post(url, json={"outcome": "confirmed", "next": True}, headers=api).json()
     assert both["item"]["id"] == claimed["id"] and both["item"]["outcome"] == "confirmed"
     assert both["next"]["assignee"] == "reviewer" and both["next"]["id"] != claimed["id"]
@@ -186,6 +186,54 @@ def test_the_api_lists_claims_and_decides(client, seed) -> None:
     assert client.get("/api/items/99999", headers=api).status_code == 404
     wrong = {"authorization": "Bearer egt_not-a-token"}
     assert client.get("/api/items", headers=wrong).status_code == 401
+
+
+def test_an_approver_decides_and_takes_the_next_escalated_item(client, seed, db_copy) -> None:
+    with open_store(db_copy) as store:  # a reviewer escalates two items
+        for _ in range(2):
+            item = store.claim("reviewer")
+            assert item is not None
+            store.decide(item.id, actor="reviewer", outcome="escalated", note="legal")
+        escalated = [i.id for i in store.list_items(status="escalated")]
+    reviewer = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    approver = {"authorization": f"Bearer {seed.tokens['approver']}"}
+    taken = client.post("/api/claim", json={"escalated": True}, headers=approver).json()["item"]
+    assert taken["id"] in escalated
+    url = f"/api/items/{taken['id']}/decide"
+    alone = client.post(url, json={"outcome": "confirmed", "escalated": True}, headers=approver)
+    assert alone.status_code == 400 and "next: true" in alone.json()["error"]
+    mine = client.post("/api/claim", json={}, headers=reviewer).json()["item"]
+    refused = client.post(
+        f"/api/items/{mine['id']}/decide",
+        json={"outcome": "confirmed", "next": True, "escalated": True},
+        headers=reviewer,
+    )
+    assert refused.status_code == 403
+    both = client.post(
+        url, json={"outcome": "confirmed", "next": True, "escalated": True}, headers=approver
+    ).json()
+    assert both["item"]["outcome"] == "confirmed"
+    assert both["next"]["id"] in escalated and both["next"]["id"] != taken["id"]
+    # the web form: approvers get the escalated button, reviewers do not and are refused
+    csrf = login(client, "approver")
+    page = client.get(f"/items/{both['next']['id']}").text
+    assert 'name="next" value="escalated"' in page
+    done = client.post(
+        f"/items/{both['next']['id']}/decide",
+        data={"csrf": csrf, "outcome": "confirmed", "next": "escalated"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/?done=decided-empty"
+    client.cookies.clear()
+    csrf = login(client, "reviewer")
+    assert 'value="escalated">Record' not in client.get(f"/items/{mine['id']}").text
+    forbidden = client.post(
+        f"/items/{mine['id']}/decide",
+        data={"csrf": csrf, "outcome": "confirmed", "next": "escalated"},
+    )
+    assert forbidden.status_code == 403
+    with open_store(db_copy) as store:
+        assert store.get(mine["id"]).status.value == "claimed"  # the refusal decided nothing
+        assert not store.list_items(status="escalated") and store.verify_log().ok
 
 
 def test_users_commands(tmp_path) -> None:

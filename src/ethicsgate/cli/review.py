@@ -182,16 +182,36 @@ def show(item_id: int, fmt: str, db_url: str | None, actor: str | None, lease: s
         _emit(store.get(item_id), fmt)
 
 
+_ESCALATED = click.option(
+    "--escalated",
+    is_flag=True,
+    help="Take the most urgent escalated item instead of an open one (approvers).",
+)
+
+
 @review.command()
 @click.argument("item_id", metavar="[ITEM]", type=int, required=False)
+@_ESCALATED
 @_FORMAT
 @_store_options
 def claim(
-    item_id: int | None, fmt: str, db_url: str | None, actor: str | None, lease: str | None
+    item_id: int | None,
+    escalated: bool,
+    fmt: str,
+    db_url: str | None,
+    actor: str | None,
+    lease: str | None,
 ) -> None:
     """Claim the most urgent open item (or ITEM) for yourself, atomically."""
+    if escalated and item_id is not None:
+        raise click.UsageError("give ITEM or --escalated, not both: an item is claimed by its id")
     with _open(db_url, lease) as store:
-        _emit(store.claim(_actor(actor), item_id), fmt, "nothing to claim: the queue is empty")
+        _emit(
+            store.claim(_actor(actor), item_id, next_escalated=escalated),
+            fmt,
+            "nothing to claim: "
+            + ("no escalated item is waiting" if escalated else "the queue is empty"),
+        )
 
 
 @review.command()
@@ -209,6 +229,7 @@ def claim(
     is_flag=True,
     help="Also claim the most urgent open item, in the same transaction, and show it.",
 )
+@_ESCALATED
 @_FORMAT
 @_store_options
 def decide(
@@ -216,6 +237,7 @@ def decide(
     outcome: str,
     note: str | None,
     claim_next: bool,
+    escalated: bool,
     fmt: str,
     db_url: str | None,
     actor: str | None,
@@ -223,14 +245,17 @@ def decide(
 ) -> None:
     """Decide ITEM, which you have claimed.
 
-    With --next, the next item is claimed in the same transaction: both are made, or neither.
+    With --next, the next item is claimed in the same transaction: both are made, or neither
+    (with --escalated, the next escalated item).
     """
+    if escalated and not claim_next:
+        raise click.UsageError("--escalated says which item to claim next: add --next")
     with _open(db_url, lease) as store:
         if not claim_next:
             _emit(store.decide(item_id, actor=_actor(actor), outcome=outcome, note=note), fmt)
             return
         decided, following = store.decide_and_claim_next(
-            item_id, actor=_actor(actor), outcome=outcome, note=note
+            item_id, actor=_actor(actor), outcome=outcome, note=note, next_escalated=escalated
         )
     if fmt == "json":
         _dump(
@@ -241,7 +266,8 @@ def decide(
         )
         return
     echo(*_line(decided))
-    _emit(following, fmt, "nothing more to claim: the queue is empty")
+    empty = "no escalated item is waiting" if escalated else "the queue is empty"
+    _emit(following, fmt, f"nothing more to claim: {empty}")
 
 
 @review.command()

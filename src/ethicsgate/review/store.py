@@ -354,6 +354,18 @@ def _with_identity(data: dict[str, Any], identity: Mapping[str, str] | None) -> 
     return data | {"identity": dict(identity)} if identity else data
 
 
+def _claim_entry(
+    actor: str, item_id: int, was: str, expires: str, identity: Mapping[str, str] | None
+) -> tuple[str, str, int, dict[str, Any]]:
+    """Return the log entry of a claim: the lease's end and the status it was taken from."""
+    return (
+        actor,
+        "claim",
+        item_id,
+        _with_identity({"lease_expires_at": expires, "from": was}, identity),
+    )
+
+
 def default_reviewer() -> str:
     """Return the OS user name, the reviewer when neither ``--as`` nor the setting is given."""
     try:
@@ -762,18 +774,7 @@ class ReviewStore:
                     )
                 was = row.status
                 claimed = self._one(conn, _CLAIM, params | {"b_id": row.id, "b_from": was})
-            self._append(
-                conn,
-                [
-                    (
-                        actor,
-                        "claim",
-                        claimed.id,
-                        _with_identity({"lease_expires_at": expires, "from": was}, identity),
-                    )
-                ],
-                now,
-            )
+            self._append(conn, [_claim_entry(actor, claimed.id, was, expires, identity)], now)
         return self._item(claimed, now)
 
     def _take_next(
@@ -816,14 +817,17 @@ class ReviewStore:
         outcome: Outcome | str,
         note: str | None = None,
         identity: Mapping[str, str] | None = None,
+        next_escalated: bool = False,
     ) -> tuple[ReviewItem, ReviewItem | None]:
         """Decide an item the actor has claimed and claim the next one, in one transaction.
 
         The reviewer's loop in one commit instead of two (one fsync on SQLite with
         ``synchronous=FULL``): the decision and the claim are both made or neither is. The next
-        item is the one :meth:`claim` without an id would take (lapsed claims, then open items;
-        never an escalated one). Return the decided item and the claimed one (None: nothing
-        left to claim; the decision is made all the same).
+        item is the one :meth:`claim` without an id would take: lapsed claims, then open items,
+        never an escalated one; with ``next_escalated`` (an approver working the escalated
+        queue; the caller checks the role) the most urgent escalated item instead. Return the
+        decided item and the claimed one (None: nothing left to claim; the decision is made
+        all the same).
 
         Raises:
             ReviewError: as :meth:`decide` (nothing is decided or claimed then).
@@ -835,11 +839,12 @@ class ReviewStore:
         with self._tx(write=True) as conn:
             decided = self._decide_in(conn, item_id, actor, outcome, note, now)
             entries = [self._decide_entry(actor, item_id, outcome, note, identity)]
-            found = self._take_next(conn, _CLAIM_NEXT, params)
+            found = self._take_next(
+                conn, _CLAIM_NEXT_ESCALATED if next_escalated else _CLAIM_NEXT, params
+            )
             if found is not None:
                 was, claimed = found
-                data = {"lease_expires_at": params["b_expires"], "from": was}
-                entries.append((actor, "claim", claimed.id, _with_identity(data, identity)))
+                entries.append(_claim_entry(actor, claimed.id, was, params["b_expires"], identity))
             self._append(conn, entries, now)
         return self._item(decided, now), (self._item(found[1], now) if found else None)
 

@@ -587,7 +587,12 @@ class ReviewApp:
                 status=400,
                 problem="Choose an outcome: confirmed, dismissed or escalated.",
             )
-        claim_next = _text(form, "next") == "1"
+        claim_next = _text(form, "next") in ("1", "escalated")
+        next_escalated = _text(form, "next") == "escalated"
+        if next_escalated and not ident.can("approve"):
+            return self.error_page(
+                request, ident, 403, "Not allowed", "Escalated items are taken by approvers."
+            )
         try:
             if claim_next:  # one transaction: the decision and the next item's claim
                 _, following = await run_in_threadpool(
@@ -597,6 +602,7 @@ class ReviewApp:
                         outcome=outcome,
                         note=note,
                         identity=ident.log_identity(),
+                        next_escalated=next_escalated,
                     )
                 )
             else:
@@ -767,14 +773,27 @@ class ReviewApp:
         """POST /api/items/{id}/decide {"outcome": ..., "note": ..., "next": false}.
 
         With ``"next": true`` the next item is claimed in the decision's transaction and
-        returned as ``next`` (null: nothing left to claim).
+        returned as ``next`` (null: nothing left to claim); with ``"escalated": true`` as well,
+        the next escalated item (approvers only), as ``POST /api/claim`` takes it.
         """
         body = request.state.body
         outcome, note, claim_next = body.get("outcome"), body.get("note"), body.get("next", False)
+        escalated = body.get("escalated", False)
         if not isinstance(outcome, str) or not (note is None or isinstance(note, str)):
             return JSONResponse({"error": "outcome (and note) must be strings"}, status_code=400)
-        if not isinstance(claim_next, bool):
-            return JSONResponse({"error": "next must be true or false"}, status_code=400)
+        if not isinstance(claim_next, bool) or not isinstance(escalated, bool):
+            return JSONResponse(
+                {"error": "next and escalated must be true or false"}, status_code=400
+            )
+        if escalated and not claim_next:
+            return JSONResponse(
+                {"error": "escalated says which item to claim next: send it with next: true"},
+                status_code=400,
+            )
+        if escalated and not ident.can("approve"):
+            return JSONResponse(
+                {"error": "escalated items are taken by approvers"}, status_code=403
+            )
         item_id = int(request.path_params["item_id"])
         note = note[:4000] if note else None
         identity = ident.log_identity()
@@ -782,7 +801,12 @@ class ReviewApp:
             if claim_next:
                 item, following = await run_in_threadpool(
                     lambda: self.store.decide_and_claim_next(
-                        item_id, actor=ident.name, outcome=outcome, note=note, identity=identity
+                        item_id,
+                        actor=ident.name,
+                        outcome=outcome,
+                        note=note,
+                        identity=identity,
+                        next_escalated=escalated,
                     )
                 )
             else:

@@ -415,3 +415,27 @@ def test_decide_and_claim_next_tampering_is_detected(store: ReviewStore, db_url:
     _tamper(db_url, "UPDATE review_log SET actor = 'mallory' WHERE seq = 4")
     result = store.verify_log()
     assert any("entry 4: hash does not match" in p for p in result.problems), result.problems
+
+
+def test_an_approver_works_the_escalated_queue_in_one_transaction_per_item(
+    store: ReviewStore,
+) -> None:
+    store.enqueue(make_items(4), actor="ci")
+    for _ in range(2):  # a reviewer escalates two items; two stay open
+        item = store.claim("alice")
+        assert item is not None
+        store.decide(item.id, actor="alice", outcome="escalated", note="legal must see it")
+    first = store.claim("carol", next_escalated=True)
+    assert first is not None and store.recent_log(1)[0].data["from"] == "escalated"
+    decided, nxt = store.decide_and_claim_next(
+        first.id, actor="carol", outcome="confirmed", next_escalated=True
+    )
+    assert decided.status == "decided" and nxt is not None and nxt.id == first.id + 1
+    assert (nxt.assignee, store.recent_log(1)[0].data["from"]) == ("carol", "escalated")
+    # the escalated queue runs dry: nothing is claimed, and the open items are left alone
+    last, none = store.decide_and_claim_next(
+        nxt.id, actor="carol", outcome="dismissed", note="consented by phone", next_escalated=True
+    )
+    assert last.status == "decided" and none is None
+    assert [i.status.value for i in store.list_items()] == ["decided", "decided", "open", "open"]
+    assert store.verify_log().ok
