@@ -10,7 +10,6 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 from tests.cli.test_audit_cli import FAILING, PASSING
 from tests.conftest import POLICY
+from tests.folders import Clock, folder_bytes
 
 import ethicsgate
 from ethicsgate.attest import generate_keypair
@@ -32,8 +32,6 @@ from ethicsgate.audit.run import run_audit
 from ethicsgate.cli import cli
 from ethicsgate.errors import AuditSpecError, EvidenceError, PolicyError
 from ethicsgate.testing import assert_policy
-
-Clock = Callable[[], datetime]
 
 #: Two features, a mapped label, a prediction from a score, a filter; intervals and tests.
 RICH_POLICY = """
@@ -70,10 +68,6 @@ def _rich_frame(n: int = 3000, seed: int = 3) -> pd.DataFrame:
 
 def _rules(report_rules: list[Any]) -> list[dict[str, Any]]:
     return [r.model_dump(mode="json") for r in report_rules]
-
-
-def _folder(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
 
 
 def _csv_frame(text: str) -> pd.DataFrame:
@@ -117,8 +111,8 @@ def test_an_audit_spec_gives_the_cli_bytes_signed(
     args = ["audit", spec.name, "--out", "cli", "--key", str(pair.private_path)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
-    assert _folder(tmp_path / "cli") == _folder(tmp_path / "api")
-    assert report.files(pair.private_path) == _folder(tmp_path / "api")
+    assert folder_bytes(tmp_path / "cli") == folder_bytes(tmp_path / "api")
+    assert report.files(pair.private_path) == folder_bytes(tmp_path / "api")
 
 
 def test_a_frame_gives_the_rule_results_of_its_file(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from tests.cli.test_audit_cli import FAILING, PASSING
+from tests.folders import Clock, folder_bytes
 
 import ethicsgate.attest
 import ethicsgate.audit
@@ -29,12 +29,6 @@ from ethicsgate.report import report_files
 from ethicsgate.review import format_time, open_store
 from ethicsgate.review.workflow import audit_review_step
 from ethicsgate.session.audit import default_out_dir, run_and_report
-
-Clock = Callable[[], datetime]
-
-
-def _folder(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
 
 
 def test_run_and_report_writes_what_the_cli_writes(
@@ -69,7 +63,7 @@ def test_run_and_report_writes_what_the_cli_writes(
     monkeypatch.setattr(ethicsgate.audit, "run_audit", frozen)
     result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "cli")])
     assert result.exit_code == 1, result.output
-    assert _folder(tmp_path / "cli") == _folder(tmp_path / "api") == run.files
+    assert folder_bytes(tmp_path / "cli") == folder_bytes(tmp_path / "api") == run.files
 
 
 def test_default_out_dir_is_reports_audit_id(
@@ -106,7 +100,7 @@ def test_signed_report_verifies_and_an_unsigned_rerun_drops_the_envelope(
     again = run_and_report(spec, out=out, clock=frozen_clock)
     assert again.signer is None
     assert not (out / ENVELOPE_FILENAME).exists()
-    assert _folder(out) == again.files
+    assert folder_bytes(out) == again.files
 
 
 def test_load_signing_key_from_settings_and_the_passphrase_prompt(
@@ -156,7 +150,7 @@ def test_a_failed_signature_leaves_the_previous_report(
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     run_and_report(make_audit(FAILING), out=out, clock=frozen_clock)
-    before = _folder(out)
+    before = folder_bytes(out)
     key = load_signing_key(generate_keypair(tmp_path / "keys").private_path)
 
     def broken(*args: object, **kwargs: object) -> bytes:
@@ -165,7 +159,7 @@ def test_a_failed_signature_leaves_the_previous_report(
     monkeypatch.setattr(ethicsgate.attest, "sign_report", broken)
     with pytest.raises(RuntimeError, match="the signer broke"):
         run_and_report(make_audit(PASSING), out=out, key=key, clock=frozen_clock)
-    assert _folder(out) == before, "nothing is written unless everything rendered"
+    assert folder_bytes(out) == before, "nothing is written unless everything rendered"
 
 
 def test_enqueue_feeds_the_queue_and_keeps_the_report(

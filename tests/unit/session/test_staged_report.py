@@ -10,23 +10,17 @@ import base64
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from tests.cli.test_audit_cli import FAILING, PASSING
+from tests.folders import Clock, folder_bytes
 
 from ethicsgate.attest import ENVELOPE_FILENAME, generate_keypair, load_signing_key
 from ethicsgate.files import ReportFiles, staged_files
 from ethicsgate.report.formats import REPORT_FORMATS
 from ethicsgate.report.formats.base import Format
 from ethicsgate.session.audit import run_and_report
-
-Clock = Callable[[], datetime]
-
-
-def _folder(path: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
 
 
 def test_a_failure_in_the_middle_of_a_file_leaves_no_partial_output(
@@ -38,7 +32,7 @@ def test_a_failure_in_the_middle_of_a_file_leaves_no_partial_output(
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     run_and_report(make_audit(FAILING), out=out, clock=frozen_clock)
-    before = _folder(out)
+    before = folder_bytes(out)
     real = REPORT_FORMATS["json"]
     assert isinstance(real, Format) and real.stream is not None
     written: list[int] = []
@@ -58,10 +52,10 @@ def test_a_failure_in_the_middle_of_a_file_leaves_no_partial_output(
     with pytest.raises(OSError, match="No space left"):
         run_and_report(make_audit(PASSING), out=out, clock=frozen_clock)
     assert written, "the failure came after part of report.json was written"
-    assert _folder(out) == before, "no partial file, no staging folder"
+    assert folder_bytes(out) == before, "no partial file, no staging folder"
 
 
-def test_a_refused_render_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None:
+def test_a_refused_render_into_a_new_folder_leaves_nofolder_bytes(tmp_path: Path) -> None:
     out = tmp_path / "a" / "b"
     with pytest.raises(RuntimeError), staged_files(out) as staged:
         with staged.open("report.json") as handle:
