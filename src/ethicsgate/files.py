@@ -20,6 +20,9 @@ __all__ = [
     "write_signed_files",
 ]
 
+#: Bytes per read when a staged file is copied from another file.
+_COPY_CHUNK = 1 << 20
+
 
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
     """Write each file to a temporary name in ``out_dir``, then rename it into place.
@@ -177,6 +180,12 @@ class StagedFiles:
         """Stage the file ``name`` holding ``content``; return its SHA-256 (hex)."""
         with self.open(name) as out:
             out.write(content)
+        return self.digests[name]
+
+    def copy(self, name: str, source: Path) -> str:
+        """Stage the file ``name`` as a copy of ``source``, streamed; return its SHA-256 (hex)."""
+        with self.open(name) as out, source.open("rb") as handle:
+            shutil.copyfileobj(handle, out, _COPY_CHUNK)
         return self.digests[name]
 
     def commit(self, *, drop: Sequence[str] = ()) -> ReportFiles:

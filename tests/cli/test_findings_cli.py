@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -199,3 +200,59 @@ def test_the_queue_gets_every_finding_not_only_the_listed_ones(
     assert ids == sorted(
         r["record_id"] for b in finding_batches(out / "findings.parquet") for r in b
     )
+
+
+def test_the_writer_keeps_every_row_in_order_across_many_batches(tmp_path: Path) -> None:
+    from ethicsgate.audit.findings import FindingsWriter
+
+    writer = FindingsWriter()
+    expected = []
+    awkward = ['quote " and \\ backslash', "new\nline\ttab", "é ü 中文 🙂", "", None]
+    for batch in range(240):  # many small batches, and two large ones, read by two threads
+        size = 3_000 if batch in (7, 200) else 1 + batch % 13
+        rows = []
+        for _ in range(size):
+            n = len(expected)
+            fields = {"z": str(n), "a": awkward[n % len(awkward)], "m": None if n % 3 else "x"}
+            rows.append((f"R{n:07d}", "reason", f"message {awkward[n % 4]} {n}", fields))
+            expected.append(
+                {
+                    "rule_id": f"rule-{batch % 3}",
+                    "record_id": f"R{n:07d}",
+                    "reason": "reason",
+                    "message": f"message {awkward[n % 4]} {n}",
+                    "fields": fields,
+                }
+            )
+        writer.add_rows(f"rule-{batch % 3}", rows)
+    with writer.finish() as found:
+        folder = found.path.parent
+        assert found.count == len(expected) and sorted(p.name for p in folder.iterdir()) == [
+            "findings.parquet"
+        ]  # the batches are gone once converted
+        table = pq.read_table(found.path)
+        assert table.column_names == list(FINDINGS_COLUMNS)
+        assert all(str(t) == "string" for t in table.schema.types)
+        read = [r for batch in finding_batches(found) for r in batch]
+    assert read == expected
+    assert not folder.exists()  # closing the file removes its temporary folder
+
+
+def test_the_session_never_holds_the_findings_file_in_memory(
+    audit: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethicsgate.audit.findings import FindingsFile
+
+    def refuse(self: FindingsFile) -> bytes:
+        raise AssertionError("findings.parquet was read into memory")
+
+    monkeypatch.setattr(FindingsFile, "read_bytes", refuse)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    out = tmp_path / "out"
+    code, _, stderr = run("audit", str(audit), "--out", str(out), "--enqueue", "--db", db)
+    assert code == 1, stderr  # the rule fails; the report, the file and the queue are there
+    assert sum(len(b) for b in finding_batches(out / "findings.parquet")) == 2_400
+    code, stdout, _ = run("review", "list", "--db", db, "--format", "json")
+    assert code == 0 and len(json.loads(stdout)) == 2_400
+    leftovers = list(Path(tempfile.gettempdir()).glob("ethicsgate-findings-*"))
+    assert not [p for p in leftovers if p.stat().st_mtime >= audit.stat().st_mtime]

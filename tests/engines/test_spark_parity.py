@@ -85,6 +85,11 @@ class _Sink:
     def add(self, rule_id: str, findings: Sequence[Finding]) -> None:
         self.found.setdefault(rule_id, []).extend(findings)
 
+    def add_rows(self, rule_id: str, rows: Sequence[tuple[str, str, str, Any]]) -> None:
+        self.add(
+            rule_id, [Finding(record_id=i, reason=r, message=m, fields=f) for i, r, m, f in rows]
+        )
+
 
 def _both(spec: Path, engine: Any) -> tuple[AuditResult, AuditResult, _Sink, _Sink]:
     duck_sink, spark_sink = _Sink(), _Sink()

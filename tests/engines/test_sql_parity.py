@@ -10,7 +10,6 @@ differ is the score's distinct-value *estimate*: DuckDB's is a HyperLogLog, Post
 
 from __future__ import annotations
 
-import io
 import math
 from pathlib import Path
 from typing import Any
@@ -99,8 +98,8 @@ def test_postgres_tables_match_duckdb_files(
         == []
     )
     # findings.parquet: the same rows (ids, reasons, fields) in the same order
-    pg_rows = pq.read_table(io.BytesIO(pg_findings))
-    duck_rows = pq.read_table(io.BytesIO(duck_findings))
+    pg_rows = pq.read_table(pg_findings.path)
+    duck_rows = pq.read_table(duck_findings.path)
     assert pg_rows.schema == duck_rows.schema
     assert pg_rows.to_pylist() == duck_rows.to_pylist()
     # the evidence is pinned by its identity in the database, not by files
@@ -150,8 +149,8 @@ def test_windowed_audit_with_drift_matches_duckdb(
         _differences(pg.model_dump(mode="json")["rules"], duck.model_dump(mode="json")["rules"])
         == []
     )
-    assert pq.read_table(io.BytesIO(pg_findings)).to_pylist() == (
-        pq.read_table(io.BytesIO(duck_findings)).to_pylist()
+    assert pq.read_table(pg_findings.path).to_pylist() == (
+        pq.read_table(duck_findings.path).to_pylist()
     )
     windows = pg.rules[0].windows
     assert len(windows) == {"month": 12, "quarter": 4, "week": 53}[every]

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult, Summary
     from ethicsgate.rules.results import GroupKey, RuleResult
 
@@ -114,9 +115,15 @@ class AuditReport:
     """The bytes the report's ``spec_sha256`` is the digest of: the audit spec file, or the
     canonical JSON of the ``ethicsgate.audit`` call's arguments (frames described, not kept:
     a report does not hold on to the data it audited)."""
-    findings_parquet: bytes | None = field(default=None, repr=False)
-    """``findings.parquet``: every violating record of every record-level rule (None when the
-    result was built without collecting them)."""
+    findings_file: FindingsFile | None = field(default=None, repr=False)
+    """``findings.parquet`` on disk (a temporary file, removed with the report object): every
+    violating record of every record-level rule (None when the result was built without
+    collecting them)."""
+
+    @property
+    def findings_parquet(self) -> bytes | None:
+        """Return the bytes of ``findings.parquet`` (read from disk when asked for), or None."""
+        return None if self.findings_file is None else self.findings_file.read_bytes()
 
     @property
     def status(self) -> Literal["pass", "fail", "error"]:
@@ -254,7 +261,7 @@ class AuditReport:
         """
         from ethicsgate.session.audit import render_report_files
 
-        return render_report_files(self.result, _signing_key(key), findings=self.findings_parquet)
+        return render_report_files(self.result, _signing_key(key), findings=self.findings_file)
 
     def write(
         self, out: Path | str, key: Ed25519PrivateKey | Path | str | None = None
@@ -270,7 +277,7 @@ class AuditReport:
         from ethicsgate.session.audit import write_signed_report
 
         written = write_signed_report(
-            self.result, Path(out), _signing_key(key), findings=self.findings_parquet
+            self.result, Path(out), _signing_key(key), findings=self.findings_file
         )
         return dict(written.paths)
 

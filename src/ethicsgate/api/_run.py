@@ -107,7 +107,7 @@ def audit(
         loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
     )
     spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
-    return AuditReport(result=result, spec_json=spec_json, findings_parquet=findings)
+    return AuditReport(result=result, spec_json=spec_json, findings_file=findings)
 
 
 def build_audit(

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ethicsgate.errors import EthicsgateError, Location
 from ethicsgate.rules.results import Finding
@@ -28,7 +28,10 @@ from ethicsgate.rules.results import Finding
 __all__ = [
     "EMPTY_FINDINGS",
     "FINDINGS_COLUMNS",
+    "FindingRow",
+    "FindingsFile",
     "FindingsWriter",
+    "empty_findings",
     "finding_batches",
 ]
 
@@ -36,72 +39,134 @@ __all__ = [
 FINDINGS_COLUMNS = ("rule_id", "record_id", "reason", "message", "fields")
 #: The file with the columns and no rows, as pyarrow writes it (a test checks it reads back).
 EMPTY_FINDINGS = "empty-findings.parquet"
+#: One finding as the sink takes it: record id, reason, message and the fields shown.
+FindingRow = tuple[str, str, str, Mapping[str, Any]]
 
 
-class FindingsWriter:
-    """Collect an audit's findings into Parquet bytes, batch by batch (a findings sink).
+class FindingsFile:
+    """``findings.parquet`` as an audit wrote it: a file on disk, never all of it in memory.
 
-    The rows are spooled to a temporary JSON Lines file as they come and converted to Parquet
-    by DuckDB at the end (``engines/duckdb/parquet.py``): memory holds one batch, and an
-    audit of logs imports neither pyarrow nor pandas.
+    The file lives in a temporary folder that :meth:`close` removes (and, failing that, the
+    garbage collector); the shipped empty file when the audit found nothing.
     """
 
-    def __init__(self) -> None:
-        """Start with no findings (nothing is spooled until the first one)."""
-        self._spool: IO[str] | None = None
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-        self.count = 0
+    def __init__(
+        self,
+        path: Path,
+        *,
+        count: int = 0,
+        folder: tempfile.TemporaryDirectory[str] | None = None,
+    ) -> None:
+        """Hold the file at ``path`` (``count`` findings), owning ``folder`` when given."""
+        self.path = path
+        self.count = count
+        self._folder = folder
 
-    def add(self, rule_id: str, findings: Sequence[Finding]) -> None:
-        """Append a batch of one rule's findings, in record-id order."""
-        if not findings:
-            return
-        if self._spool is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="ethicsgate-findings-")
-            path = Path(self._folder.name) / "findings.jsonl"
-            self._spool = path.open("w", encoding="utf-8")
-        lines = [
-            json.dumps(
-                {
-                    "rule_id": rule_id,
-                    "record_id": f.record_id,
-                    "reason": f.reason,
-                    "message": f.message,
-                    "fields": json.dumps(f.fields, sort_keys=True, ensure_ascii=False),
-                },
-                ensure_ascii=False,
-            )
-            for f in findings
-        ]
-        self._spool.write("\n".join(lines) + "\n")
-        self.count += len(findings)
-
-    def finish(self) -> bytes:
-        """Return the file's bytes (the shipped empty file when there was no finding)."""
-        if self._spool is None or self._folder is None:
-            return resources.files(__package__).joinpath(EMPTY_FINDINGS).read_bytes()
-        from ethicsgate.engines.duckdb.parquet import jsonl_to_parquet
-
-        try:
-            self._spool.close()
-            folder = Path(self._folder.name)
-            jsonl_to_parquet(folder / "findings.jsonl", FINDINGS_COLUMNS, folder / "f.parquet")
-            return (folder / "f.parquet").read_bytes()
-        finally:
-            self.close()
+    def read_bytes(self) -> bytes:
+        """Return the file's bytes (for in-memory callers such as ``AuditReport.files``)."""
+        return self.path.read_bytes()
 
     def close(self) -> None:
-        """Remove the spooled rows (also when the audit failed half way)."""
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+        """Remove the temporary file (nothing to do for the shipped empty file)."""
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
 
+    def __enter__(self) -> FindingsFile:
+        """Use the file inside a ``with`` block; it is removed on leaving."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Remove the temporary file."""
+        self.close()
+
+
+def empty_findings() -> FindingsFile:
+    """Return the shipped findings file with the columns and no rows."""
+    return FindingsFile(Path(str(resources.files(__package__).joinpath(EMPTY_FINDINGS))))
+
+
+class FindingsWriter:
+    """Collect an audit's findings into ``findings.parquet``, batch by batch (a findings sink).
+
+    Each batch is spooled to a temporary folder as one JSON array (one ``json.dumps`` per
+    batch, in C, not one per finding) and the batches are converted to Parquet by DuckDB at
+    the end (``engines/duckdb/parquet.py``): memory holds one batch, and an audit of logs
+    imports neither pyarrow nor pandas.
+    """
+
+    def __init__(self) -> None:
+        """Start with no findings (nothing is spooled until the first one)."""
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._batches: list[Path] = []
+        self.count = 0
+
+    def add(self, rule_id: str, findings: Sequence[Finding]) -> None:
+        """Append a batch of one rule's findings, in record-id order."""
+        self.add_rows(rule_id, [(f.record_id, f.reason, f.message, f.fields) for f in findings])
+
+    def add_rows(self, rule_id: str, rows: Sequence[FindingRow]) -> None:
+        """Append a batch of one rule's findings as plain rows, in record-id order.
+
+        The fast path of the record-level kinds: no :class:`Finding` is built per violation.
+        """
+        if not rows:
+            return
+        if self._folder is None:
+            self._folder = tempfile.TemporaryDirectory(prefix="ethicsgate-findings-")
+        path = Path(self._folder.name) / f"batch-{len(self._batches):09d}.json"
+        text = json.dumps(
+            [
+                {
+                    "rule_id": rule_id,
+                    "record_id": record_id,
+                    "reason": reason,
+                    "message": message,
+                    "fields": fields,
+                }
+                for record_id, reason, message, fields in rows
+            ],
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        path.write_text(text, encoding="utf-8")
+        self._batches.append(path)
+        self.count += len(rows)
+
+    def finish(self) -> FindingsFile:
+        """Return the findings file (the shipped empty file when there was no finding).
+
+        The returned file owns the temporary folder: close it (or use it in a ``with``
+        block) once the report is written.
+        """
+        if self._folder is None:
+            return empty_findings()
+        from ethicsgate.engines.duckdb.parquet import json_batches_to_parquet
+
+        try:
+            target = Path(self._folder.name) / "findings.parquet"
+            json_batches_to_parquet(
+                self._batches, FINDINGS_COLUMNS, target, json_columns={"fields"}
+            )
+            for batch in self._batches:
+                batch.unlink()
+        except BaseException:
+            self.close()
+            raise
+        done = FindingsFile(target, count=self.count, folder=self._folder)
+        self._folder, self._batches = None, []
+        return done
+
+    def close(self) -> None:
+        """Remove the spooled rows (also when the audit failed half way)."""
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
+        self._batches = []
+
 
 def finding_batches(
-    source: Path | bytes, *, rules: Sequence[str] = ()
+    source: Path | bytes | FindingsFile, *, rules: Sequence[str] = ()
 ) -> Iterator[list[dict[str, Any]]]:
     """Yield the rows of a findings file (``fields`` decoded), one row group at a time.
 
@@ -113,6 +178,8 @@ def finding_batches(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if isinstance(source, FindingsFile):
+        source = source.path
     where = str(source) if isinstance(source, Path) else "findings.parquet"
     try:
         handle = pq.ParquetFile(source if isinstance(source, Path) else pa.BufferReader(source))

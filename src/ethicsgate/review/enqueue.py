@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ethicsgate.policy.models import ReviewOptions, Severity
@@ -25,6 +26,7 @@ from ethicsgate.review.models import NewReviewItem
 from ethicsgate.review.store import EnqueueResult, ReviewStore, format_time
 
 if TYPE_CHECKING:
+    from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.policy.models import PolicyPack, RuleBase
     from ethicsgate.rules.results import RuleResult
@@ -68,11 +70,16 @@ def _fairness_items(rule: RuleResult) -> list[tuple[str, str, dict[str, str | No
 
 
 def items_from_audit(
-    result: AuditResult, pack: PolicyPack, *, now: datetime, findings: bytes | None = None
+    result: AuditResult,
+    pack: PolicyPack,
+    *,
+    now: datetime,
+    findings: FindingsFile | Path | bytes | None = None,
 ) -> list[NewReviewItem]:
     """Return a review item for every finding of the rules that ask for review.
 
-    ``findings``: the bytes of ``findings.parquet``; record-level items come from it (every
+    ``findings``: ``findings.parquet`` (the file, its path or its bytes); record-level items
+    come from it (every
     finding), else from the findings the result lists.
     """
     return [
@@ -85,7 +92,7 @@ def item_batches(
     pack: PolicyPack,
     *,
     now: datetime,
-    findings: bytes | None = None,
+    findings: FindingsFile | Path | bytes | None = None,
     batch: int | None = None,
 ) -> Iterator[list[NewReviewItem]]:
     """Yield the review items of :func:`items_from_audit` at most ``batch`` at a time.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ethicsgate.errors import ReviewError
 
 if TYPE_CHECKING:
+    from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.policy.models import PolicyPack
@@ -109,7 +110,7 @@ class AuditReviewStep:
         result: AuditResult,
         *,
         now: datetime | None = None,
-        findings: bytes | None = None,
+        findings: FindingsFile | Path | bytes | None = None,
     ) -> AuditResult:
         """Enqueue the findings (with ``enqueue``); return the result with the queue's state.
 

@@ -67,6 +67,12 @@ class FindingsSink(Protocol):
         """Add a batch of a rule's findings, in record-id order."""
         ...
 
+    def add_rows(
+        self, rule_id: str, rows: Sequence[tuple[str, str, str, Mapping[str, Any]]]
+    ) -> None:
+        """Add a batch of a rule's findings as (record id, reason, message, fields) rows."""
+        ...
+
 
 _SINK: ContextVar[FindingsSink | None] = ContextVar("ethicsgate_findings_sink", default=None)
 
@@ -173,26 +179,30 @@ def summarize(
     )
     records, violations, by_reason = counted.records, counted.violations, counted.by_reason
 
-    def finding(row: Mapping[str, Any]) -> Finding:
-        if verdicts.convert is not None:
-            row = verdicts.convert(row)
-        return Finding(
-            record_id=str(row["_id"]),
-            reason=row["_reason"],
-            message=messages(row["_reason"], row),
-            fields={f: fmt_value(row[f]) for f in verdicts.fields},
-        )
+    convert, names = verdicts.convert, verdicts.fields
 
-    findings = [finding(row) for row in counted.listed[: rule.max_findings]]
+    def finding_row(row: Mapping[str, Any]) -> tuple[str, str, str, dict[str, str | None]]:
+        if convert is not None:
+            row = convert(row)
+        reason = row["_reason"]
+        fields = {f: fmt_value(row[f]) for f in names}
+        return str(row["_id"]), reason, messages(reason, row), fields
+
+    findings = [
+        Finding(record_id=i, reason=r, message=m, fields=f)
+        for i, r, m, f in map(finding_row, counted.listed[: rule.max_findings])
+    ]
     sink = _SINK.get()
     if sink is not None and violations:
+        # plain rows, not a Finding (a validated model) per violation: the sink may take
+        # millions
         if len(counted.listed) >= violations:  # the engine listed them all already
-            sink.add(rule.id, [finding(row) for row in counted.listed])
+            sink.add_rows(rule.id, [finding_row(row) for row in counted.listed])
         else:
             for batch in verdicts.table.violation_batches(
                 verdicts.sql, verdicts.fields, batch_rows=FINDINGS_BATCH_ROWS
             ):
-                sink.add(rule.id, [finding(row) for row in batch])
+                sink.add_rows(rule.id, [finding_row(row) for row in batch])
     base: dict[str, Any] = {
         "id": rule.id,
         "kind": rule.kind,  # type: ignore[attr-defined]  # each subclass declares it

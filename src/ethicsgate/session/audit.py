@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult, ReviewSummary
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence import Engine, ProgressCallback
@@ -96,11 +97,12 @@ def signer_fingerprint(key: Ed25519PrivateKey | None) -> str | None:
 
 def run_collecting_findings(
     audit: Path | str | LoadedAudit, **options: Any
-) -> tuple[AuditResult, bytes]:
+) -> tuple[AuditResult, FindingsFile]:
     """Run the audit (``run_audit(audit, **options)``); return it and ``findings.parquet``.
 
     The findings file holds every violating record of every record-level rule, streamed from
-    the engine while the rules are evaluated (``audit/findings.py``).
+    the engine while the rules are evaluated (``audit/findings.py``). It stays on disk, in a
+    temporary folder: close it once the report is written.
     """
     # looked up on the package when called, as the CLI always did: a patched run_audit is run
     from ethicsgate.audit import run_audit
@@ -120,11 +122,11 @@ def render_report_files(
     result: AuditResult,
     key: Ed25519PrivateKey | None = None,
     *,
-    findings: bytes | None = None,
+    findings: FindingsFile | bytes | None = None,
 ) -> dict[str, bytes]:
     """Render the report files in memory, plus the signed DSSE envelope when a key is given.
 
-    ``findings``: the bytes of ``findings.parquet`` (:func:`run_collecting_findings`), written
+    ``findings``: ``findings.parquet`` (:func:`run_collecting_findings`, or its bytes), written
     and signed with the report; None for a result whose findings were not collected.
     """
     from ethicsgate.canonical import FINDINGS_PARQUET
@@ -132,7 +134,7 @@ def render_report_files(
 
     files = report_files(result, signer=signer_fingerprint(key))
     if findings is not None:
-        files[FINDINGS_PARQUET] = findings
+        files[FINDINGS_PARQUET] = findings if isinstance(findings, bytes) else findings.read_bytes()
     if key is not None:
         from ethicsgate.attest import ENVELOPE_FILENAME, file_digests, sign_report
 
@@ -145,7 +147,7 @@ def write_signed_report(
     out_dir: Path,
     key: Ed25519PrivateKey | None = None,
     *,
-    findings: bytes | None = None,
+    findings: FindingsFile | bytes | None = None,
 ) -> ReportFiles:
     """Render the report files into ``out_dir``, with the signed DSSE envelope when given a key.
 
@@ -165,8 +167,10 @@ def write_signed_report(
 
     with staged_files(out_dir) as staged:
         digests = stage_report_files(result, staged, signer=signer_fingerprint(key))
-        if findings is not None:
+        if isinstance(findings, bytes):
             digests[FINDINGS_PARQUET] = staged.add(FINDINGS_PARQUET, findings)
+        elif findings is not None:  # copied from disk, hashed as copied: never all in memory
+            digests[FINDINGS_PARQUET] = staged.copy(FINDINGS_PARQUET, findings.path)
         if key is not None:
             from ethicsgate.attest import sign_report
 
@@ -254,15 +258,16 @@ def run_and_report(
             progress=progress,
             clock=clock,
         )
-        if record is not None:  # drift against the last recorded run, before signing
-            from ethicsgate.session.history import history_drift
+        with findings:  # the temporary findings file is removed once the report is written
+            if record is not None:  # drift against the last recorded run, before signing
+                from ethicsgate.session.history import history_drift
 
-            result = history_drift(result, loaded.policy.pack, record)
-        if review is not None:
-            result = review.finish(result, now=clock(), findings=findings)
-        files = write_signed_report(
-            result, out if out is not None else default_out_dir(result), key, findings=findings
-        )
+                result = history_drift(result, loaded.policy.pack, record)
+            if review is not None:
+                result = review.finish(result, now=clock(), findings=findings)
+            files = write_signed_report(
+                result, out if out is not None else default_out_dir(result), key, findings=findings
+            )
         written = files.paths
     except BaseException:
         if record is not None:  # opened before the scan: release it when the audit fails

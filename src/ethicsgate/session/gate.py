@@ -103,26 +103,27 @@ def run_gate(
     result, findings = run_collecting_findings(
         loaded, engine=engine, engine_target=engine_target, cross_check=cross_check, clock=clock
     )
-    outcome = evaluate_gate(
-        loaded,
-        result,
-        baseline=previous,
-        baseline_name=str(baseline) if baseline is not None else None,
-        default_budget=max_regression,
-        significance_level=significance_level,
-        today=datetime.fromisoformat(result.audit.finished_at).date(),
-    )
-    # render the CI files before writing anything; the report is staged (write_signed_report)
-    extra: dict[str, tuple[Path, bytes]] = {}
-    if junit is not None:
-        extra["junit"] = (junit, render_junit(outcome))
-    if sarif is not None:
-        extra["sarif"] = (sarif, render_sarif(outcome))
-    summary = render_summary(outcome)
+    with findings:  # the temporary findings file is removed once the report is written
+        outcome = evaluate_gate(
+            loaded,
+            result,
+            baseline=previous,
+            baseline_name=str(baseline) if baseline is not None else None,
+            default_budget=max_regression,
+            significance_level=significance_level,
+            today=datetime.fromisoformat(result.audit.finished_at).date(),
+        )
+        # render the CI files before writing anything; the report is staged (write_signed_report)
+        extra: dict[str, tuple[Path, bytes]] = {}
+        if junit is not None:
+            extra["junit"] = (junit, render_junit(outcome))
+        if sarif is not None:
+            extra["sarif"] = (sarif, render_sarif(outcome))
+        summary = render_summary(outcome)
 
-    files = write_signed_report(
-        result, out if out is not None else default_out_dir(result), key, findings=findings
-    )
+        files = write_signed_report(
+            result, out if out is not None else default_out_dir(result), key, findings=findings
+        )
     written = files.paths
     ci_files: dict[str, Path] = {}
     for kind, (path, content) in extra.items():
