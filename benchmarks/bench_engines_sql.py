@@ -165,7 +165,10 @@ def _prepare(rows: int, url: str, folder: Path) -> Path:
                 .replace("i * 7919", "CAST(i AS bigint) * 7919")
             )
         )
-        c.execute(sa.text(f"ANALYZE {TABLE}"))
+        # a settled table, as audited tables are: hint bits and the visibility map set, so
+        # neither the floor nor the audits pay for the load's first reads, and autovacuum
+        # does not compete with the runs
+        c.execute(sa.text(f"VACUUM (FREEZE, ANALYZE) {TABLE}"))
     engine.dispose()
     return parquet
 
@@ -200,6 +203,7 @@ def run(sizes: list[int], audits: list[str]) -> str:
     meter = _Meter()
     meter.install()
     lines = []
+    warmed: set[str] = set()
     version = "?"
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -233,6 +237,9 @@ def run(sizes: list[int], audits: list[str]) -> str:
                     pg_spec = _spec(folder, f"    table: {TABLE}\n", "pg.yaml")
                     (folder / "policy.yaml").write_text(policy)
                     log(f"{rows:,} rows, {audit}: DuckDB")
+                    if audit not in warmed:  # the first audit in the process imports the rules
+                        run_audit(duck_spec)
+                        warmed.add(audit)
                     start = time.perf_counter()
                     duck = run_audit(duck_spec)
                     duck_s = time.perf_counter() - start
