@@ -15,7 +15,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,7 +201,7 @@ def _listening(port: int) -> bool:
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server's process group (the scripts and the JVM): TERM, then KILL."""
+    """Stop a server's process group (the scripts and the JVM): TERM, then KILL."""
     for sig, grace in ((signal.SIGTERM, 60.0), (signal.SIGKILL, 10.0)):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
@@ -213,7 +213,7 @@ def _stop_group(proc: subprocess.Popen[bytes]) -> None:
                 os.killpg(proc.pid, 0)
             except ProcessLookupError:
                 return  # every process of the group is gone
-    raise RuntimeError(f"the Spark Connect server (process group {proc.pid}) did not stop")
+    raise RuntimeError(f"the Spark processes (process group {proc.pid}) did not stop")
 
 
 @pytest.fixture(scope="session")
@@ -269,17 +269,113 @@ def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectS
             start_new_session=True,
         )
     try:
-        while not _listening(port):
-            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-            if proc.poll() is not None:
-                pytest.fail(f"the Spark Connect server exited with {proc.returncode}:\n{tail}")
-            if time.monotonic() - started > CONNECT_START_TIMEOUT:
-                pytest.fail(
-                    f"the Spark Connect server did not listen on 127.0.0.1:{port} within "
-                    f"{CONNECT_START_TIMEOUT:.0f} s:\n{tail}"
-                )
-            time.sleep(0.5)
+        _wait_for("Connect server", lambda: _listening(port), proc, log)
         print(f"Spark Connect server up in {time.monotonic() - started:.1f} s on port {port}")
         yield ConnectServer(port, token, log, proc.pid)
     finally:
         _stop_group(proc)
+
+
+# -- a Spark standalone cluster: a master and a worker from pip PySpark (bin/spark-class) ------
+
+
+@dataclass(frozen=True)
+class StandaloneCluster:
+    """A running standalone master with one registered worker, on 127.0.0.1."""
+
+    port: int
+    work: Path
+
+    @property
+    def url(self) -> str:
+        """Return the master's URL, as ``--engine`` takes it."""
+        return f"spark://127.0.0.1:{self.port}"
+
+
+def _start_daemon(
+    home: Path, work: Path, name: str, args: list[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start ``spark-class <args>`` in a process group of its own, logging to ``work/name.log``."""
+    log = work / f"{name}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            ["bash", str(home / "bin" / "spark-class"), *args],
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return proc, log
+
+
+def _wait_for(
+    what: str, ready: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path
+) -> None:
+    """Wait until ``ready()``; fail with the end of ``log`` if the daemon exits or is too slow."""
+    started = time.monotonic()
+    while not ready():
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        if proc.poll() is not None:
+            pytest.fail(f"the Spark {what} exited with {proc.returncode}:\n{tail}")
+        if time.monotonic() - started > CONNECT_START_TIMEOUT:
+            pytest.fail(f"the Spark {what} was not ready in {CONNECT_START_TIMEOUT:.0f} s:\n{tail}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def spark_standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
+    """Start a standalone master and one worker (2 cores, 1 GiB) once per session; stop both.
+
+    Pip PySpark's own ``bin/spark-class`` runs ``deploy.master.Master`` and
+    ``deploy.worker.Worker``, bound to 127.0.0.1 on free ports (``SPARK_LOCAL_IP`` keeps
+    every JVM, the audit's driver too, on the loopback). The fixture returns once the master's
+    log says the worker registered. Java missing: skip locally, fail in CI.
+    """
+    _require_spark()
+    import pyspark
+
+    home = Path(pyspark.__file__).parent
+    work = tmp_path_factory.mktemp("spark-standalone")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SPARK_")},
+        "SPARK_HOME": str(home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(work),
+        "SPARK_WORKER_DIR": str(work / "worker"),
+        "SPARK_LOCAL_DIRS": str(work / "local"),
+        "SPARK_NO_DAEMONIZE": "1",
+    }
+    port = _free_port()
+    master, master_log = _start_daemon(
+        home,
+        work,
+        "master",
+        ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port)]
+        + ["--webui-port", str(_free_port())],
+        env,
+    )
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        _wait_for("master", lambda: _listening(port), master, master_log)
+        worker, worker_log = _start_daemon(
+            home,
+            work,
+            "worker",
+            ["org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1"]
+            + ["--port", str(_free_port()), "--webui-port", str(_free_port())]
+            + ["--cores", "2", "--memory", "1g", f"spark://127.0.0.1:{port}"],
+            env,
+        )
+        _wait_for(
+            "worker",
+            lambda: "Registering worker" in master_log.read_text(errors="replace"),
+            worker,
+            worker_log,
+        )
+        yield StandaloneCluster(port, work)
+    finally:
+        if worker is not None:
+            _stop_group(worker)
+        _stop_group(master)
