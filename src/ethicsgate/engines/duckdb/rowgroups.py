@@ -19,8 +19,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-__all__ = ["MAX_BRANCHES", "RowGroupWindows", "plan_row_group_windows", "ranges_sql"]
+__all__ = [
+    "MAX_BRANCHES",
+    "RowGroupWindows",
+    "WindowKeyValue",
+    "plan_row_group_windows",
+    "ranges_sql",
+]
+
+#: A window's key as the footer query returns it: an integer (months, quarters) or a day.
+WindowKeyValue = int | date
 
 #: Most windows read as branches of their own (one scan each in the query plan); more and the
 #: rows are keyed one by one as before.
@@ -41,7 +51,7 @@ MAX_RANGES = 1024
 class RowGroupWindows:
     """Row ranges ``[start, stop)`` of one Parquet file, by window key or read row by row."""
 
-    whole: dict[int, list[tuple[int, int]]]
+    whole: dict[WindowKeyValue, list[tuple[int, int]]]
     mixed: list[tuple[int, int]]
 
 
@@ -53,7 +63,7 @@ def _append(ranges: list[tuple[int, int]], start: int, stop: int) -> None:
 
 
 def plan_row_group_windows(
-    row_groups: Sequence[tuple[int, int | None, int | None]],
+    row_groups: Sequence[tuple[int, WindowKeyValue | None, WindowKeyValue | None]],
 ) -> RowGroupWindows | None:
     """Split a file's row groups into whole windows and mixed ones, or None if not worth it.
 
@@ -62,7 +72,7 @@ def plan_row_group_windows(
     key must not decrease with time (calendar windows), so equal keys at both ends mean the
     whole row group lies in that window.
     """
-    whole: dict[int, list[tuple[int, int]]] = {}
+    whole: dict[WindowKeyValue, list[tuple[int, int]]] = {}
     mixed: list[tuple[int, int]] = []
     start = 0
     whole_rows = 0

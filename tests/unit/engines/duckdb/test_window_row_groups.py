@@ -109,6 +109,16 @@ def test_footer_windows_equal_windows_keyed_per_row(
     if every == "day":
         days = footer.groupby(WINDOW_KEY)["n"].sum()
         assert days["2028-02-29"] == 72 and days["2026-03-29"] == 72  # 23 h in Berlin
+    if every == "week":
+        # weeks come from the footer by week (their Monday), not by day: a row group over a
+        # midnight inside one week is whole, so fewer row groups are read row by row
+        assert plan.whole and all(key.weekday() == 0 for key in plan.whole)
+        monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
+        _counts(path, "day")
+        by_day = plans[-1]
+        assert by_day is not None
+        mixed = sum(stop - start for start, stop in plan.mixed)
+        assert mixed < sum(stop - start for start, stop in by_day.mixed)
 
 
 def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
