@@ -5,7 +5,8 @@ grouped counts of the dataset: one more GROUP BY expression, never a pass per wi
 counts are numbered by that key (one factorize) and every window is judged at once, the
 window one more leading group key (:mod:`~ethicsgate.rules.fairness_windows`), with the
 results of judging each window's slice alone (groups, ratios, intervals, tests); rolling
-windows (``last: 90d``) are sums of the daily slices, stacked. The rule fails when an
+windows (``last: 90d``) are sums of the daily slices, stacked by one groupby (each day's
+counts repeated once per window holding it), never a filter per window. The rule fails when an
 assertion fails in any window; its ``groups`` and ``overall`` cover all windows together.
 """
 
@@ -173,17 +174,55 @@ def split_windows(frame: pd.DataFrame, spec: WindowSpec, *, sums: list[str]) -> 
         starts = sorted({_calendar_start(d, spec.every) for d in days})
         ends = [min(_next_start(s, spec.every) - timedelta(days=1), latest) for s in starts]
     span = timedelta(days=last_days - 1)
-    parts: list[pd.DataFrame] = []
-    for index, end in enumerate(ends):
-        start = end - span
-        part = _collapse(frame[((days >= start) & (days <= end)).to_numpy()], sums)
-        parts.append(part.assign(**{WINDOW_INDEX: np.int64(index)}))
-        windows.append(Window(f"{last_days}d to {end.isoformat()}", start, end))
+    windows = [Window(f"{last_days}d to {end.isoformat()}", end - span, end) for end in ends]
     first = ends[0] - span
     inside = (days >= first).to_numpy()
     outside = int(frame.loc[~inside, "n"].sum())
-    stacked = pd.concat(parts, ignore_index=True)
+    stacked = _stack_rolling(frame, days, windows, sums)
     return Split(windows, stacked, _collapse(frame[inside], sums), without_time, outside)
+
+
+#: Most rows :func:`_stack_rolling` repeats at once (a day's counts repeat once per window
+#: holding the day); windows beyond it are stacked in further chunks, each one groupby.
+_MAX_REPEATED = 4_000_000
+
+
+def _stack_rolling(
+    frame: pd.DataFrame, days: pd.Series, windows: list[Window], sums: list[str]
+) -> pd.DataFrame:
+    """Return every rolling window's counts stacked, as :func:`_collapse` of its days alone.
+
+    The windows are sorted by their last day and all equally long, so the windows holding
+    a day are a run of indices: each row is repeated once per window holding it, numbered by
+    that window, and one groupby over (window, keys) adds them up. Every (window, group) sums
+    its rows in the frame's order, exactly as collapsing the window's rows alone does.
+    """
+    keys = [c for c in frame.columns if c not in (WINDOW_KEY, "n", *sums)]
+    day = pd.to_datetime(days).to_numpy().astype("datetime64[D]").astype(np.int64)
+    starts = np.array([w.start for w in windows], dtype="datetime64[D]").astype(np.int64)
+    ends = np.array([w.end for w in windows], dtype="datetime64[D]").astype(np.int64)
+    low = np.searchsorted(ends, day, side="left")  # the first window ending on or after it
+    high = np.searchsorted(starts, day, side="right")  # after the last starting on or before
+    rows = frame.drop(columns=[WINDOW_KEY]).reset_index(drop=True)
+    parts: list[pd.DataFrame] = []
+    chunk = max(1, _MAX_REPEATED // max(len(rows), 1))
+    for first in range(0, len(windows), chunk):
+        lo = np.maximum(low, first)
+        hi = np.minimum(high, first + chunk)
+        repeats = np.maximum(hi - lo, 0)
+        taken = np.repeat(np.arange(len(rows)), repeats)
+        # each row's windows, lo, lo + 1, ...: a running count within each row's repeats
+        offsets = np.arange(len(taken)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+        part = rows.take(taken).reset_index(drop=True)
+        part.insert(0, WINDOW_INDEX, np.repeat(lo, repeats) + offsets)
+        by = [WINDOW_INDEX, *keys]
+        summed = part.groupby(by, dropna=False, sort=True)[["n", *sums]].sum().reset_index()
+        summed = summed.sort_values(by, na_position="first", kind="stable")
+        parts.append(summed)
+    stacked = pd.concat(parts, ignore_index=True)
+    stacked["n"] = stacked["n"].astype("int64")
+    stacked[WINDOW_INDEX] = stacked[WINDOW_INDEX].astype(np.int64)
+    return stacked[[*rows.columns, WINDOW_INDEX]]
 
 
 def _judgement(result: RuleResult) -> WindowJudgement:

@@ -208,3 +208,99 @@ def test_rules_with_their_own_tables_are_judged_window_by_window() -> None:
     assert not vectorised(_rule(), 5)
     assert not vectorised(_rule(cross_check=3), None)
     assert vectorised(_rule(), None)
+
+
+def _daily(seed: int, days: int = 120) -> pd.DataFrame:
+    """Return grouped counts keyed by day (``_window``), as the scan returns them for rolling
+    windows: gaps between days, missing keys, a score sum, rows in scan order."""
+    from ethicsgate.evidence.model import WINDOW_KEY
+
+    rng = np.random.default_rng(seed)
+    rows = 3000
+    day = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, days, rows), unit="D")
+    raw = pd.DataFrame(
+        {
+            WINDOW_KEY: day.strftime("%Y-%m-%d"),
+            "race": rng.choice(np.array(["A", "B", "C", None], dtype=object), rows),
+            "sex": rng.choice(np.array(["F", "M"], dtype=object), rows, p=[0.3, 0.7]),
+            "label": rng.integers(0, 2, rows),
+            "prediction": (rng.random(rows) < 0.4).astype(np.int64),
+            "_score_sum": rng.random(rows) / 3.0,  # floats: sums must add in the same order
+        }
+    )
+    raw = raw[~raw[WINDOW_KEY].between("2026-02-10", "2026-02-20")]  # days without rows
+    keys = [WINDOW_KEY, "race", "sex", "label", "prediction"]
+    counts = raw.groupby(keys, dropna=False).agg(
+        n=("prediction", "size"), _score_sum=("_score_sum", "sum")
+    )
+    counts = counts.reset_index()[[*keys, "n", "_score_sum"]]
+    counts.loc[counts.index[:3], WINDOW_KEY] = None  # rows without a time
+    return counts.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    "window",
+    [
+        {"last": "30d", "every": "week"},
+        {"last": "7d", "every": "day"},
+        {"last": "45d", "every": "month"},
+        {"last": "90d", "every": "quarter"},
+        {"last": "10d"},
+        {"last": "400d"},
+    ],
+)
+def test_rolling_windows_equal_each_window_of_rows_alone(
+    window: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from ethicsgate.evidence.model import WINDOW_KEY
+    from ethicsgate.evidence.spec import WindowSpec
+    from ethicsgate.rules import windows as windows_module
+    from ethicsgate.rules.windows import evaluate_windowed, split_windows
+
+    frame = _daily(11)
+    spec = WindowSpec.model_validate({"column": "t", **window})
+    monkeypatch.setattr(windows_module, "_MAX_REPEATED", 2000)  # several chunks of windows
+    collapsed: list[int] = []
+    real = windows_module._collapse
+
+    def counted(part: pd.DataFrame, sums: list[str]) -> pd.DataFrame:
+        collapsed.append(len(part))
+        return real(part, sums)
+
+    monkeypatch.setattr(windows_module, "_collapse", counted)
+    split = split_windows(frame, spec, sums=["_score_sum"])
+    assert len(collapsed) == 1  # all windows together, never a filter and a groupby per window
+    assert split.without_time == int(frame.loc[frame[WINDOW_KEY].isna(), "n"].sum())
+    timed = frame[frame[WINDOW_KEY].notna()]
+    days = pd.to_datetime(timed[WINDOW_KEY]).dt.date
+    assert split.windows[-1].end == max(days)
+    parts = split.frames()
+    for index, w in enumerate(split.windows):
+        assert (w.end - w.start).days == spec.last_days - 1  # type: ignore[operator]
+        alone = timed[((days >= w.start) & (days <= w.end)).to_numpy()]
+        pd.testing.assert_frame_equal(parts[index], real(alone, ["_score_sum"]), check_exact=True)
+    assert split.outside == int(timed.loc[(days < split.windows[0].start).to_numpy(), "n"].sum())
+    assert split.windows[0].start <= date(2026, 5, 1)
+
+    # judged: every rolling window equals its rows judged alone (the oracle)
+    monkeypatch.setattr(windows_module, "_collapse", real)
+    rule = _rule(assertions=ASSERTIONS[:2])
+    counts = frame.drop(columns=["_score_sum"])
+    result = evaluate_windowed(
+        rule,
+        counts,
+        spec,
+        sums=[],
+        evaluate=lambda part: evaluate_fairness(rule, part),
+        evaluate_all=lambda stacked, n: evaluate_fairness_windows(rule, stacked, n),
+    )
+    timed = counts[counts[WINDOW_KEY].notna()]
+    for judged, w in zip(result.windows, split.windows, strict=True):
+        alone = timed[((days >= w.start) & (days <= w.end)).to_numpy()].drop(columns=[WINDOW_KEY])
+        oracle = evaluate_fairness(rule, alone.reset_index(drop=True))
+        found = _fields(judged)
+        for assertion in found["assertions"]:
+            assert assertion.pop("window") == judged.label
+        _close(found, _fields(oracle), judged.label)

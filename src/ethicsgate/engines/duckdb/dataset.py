@@ -153,11 +153,18 @@ _BUCKET_BITS = 12
 
 @dataclass(frozen=True)
 class _WindowSql:
-    """A window key's SQL: ``key`` over one time value ``{0}`` of type ``kind``, ``final`` text."""
+    """A window key's SQL: ``key`` over one time value ``{0}`` of type ``kind``, ``final`` text.
+
+    ``footer`` keys the statistics' least and greatest value: the window itself, where ``key``
+    may be finer (weeks are keyed by day row by row, which is cheaper per row than truncating
+    to Monday, and ``final`` of a day or of its Monday is the same week).
+    """
 
     expr: str  # the window column (an expression over the source)
     kind: str  # its DuckDB type
-    key: str  # the integer key of one value ``{0}`` of that type
+    key: str  # the key of one value ``{0}`` of that type
+    type: str  # the key's DuckDB type (INTEGER or DATE)
+    footer: str  # the window's key of one value ``{0}``, as ``key`` for all but weeks
     final: str  # the window's first day as ISO text from one key ``{0}``
 
     @property
@@ -430,15 +437,15 @@ class DuckDBDataset:
                     outer.append(f"{final.format(f'_t.c{len(keys)}')} AS {quote_ident(name)}")
                     # comparisons are BOOLEAN, the score and its unclamped bin DOUBLE
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
-        row_groups: tuple[str, RowGroupWindows] | None = None
+        row_groups: tuple[_WindowSql, RowGroupWindows] | None = None
         if window is not None:
             window_sql = self._window_sql(window, available)
             plan = self._row_group_windows(window_sql, available)
             if plan is None:
                 final_key = f"_t.c{len(keys)}"
-                keys.append((window_sql.raw, "INTEGER"))
+                keys.append((window_sql.raw, window_sql.type))
             else:
-                final_key, row_groups = "_w", (window_sql.raw, plan)
+                final_key, row_groups = "_w", (window_sql, plan)
             outer.append(f"{window_sql.final.format(final_key)} AS {quote_ident(WINDOW_KEY)}")
         sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups)
         frame = self._run(sql, progress)
@@ -454,11 +461,13 @@ class DuckDBDataset:
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> _WindowSql:
         """Return each row's window as raw and final SQL, like a score column's.
 
-        ``raw`` is what the scan evaluates per row: an integer from ``year()`` and
-        ``month()``/``quarter()``/``dayofyear()`` (about 3x cheaper per row than
-        ``date_trunc``; an epoch-day bucket, ``epoch_us(t) // 86400000000``, measured no
-        cheaper); ``final`` turns one raw value, ``{}``, into the window's first day as ISO text
-        on the few grouped rows (weeks: from the day, truncated to Monday there).
+        ``raw`` is what the scan evaluates per row: for months and quarters an integer from
+        ``year()`` and ``month()``/``quarter()`` (about 3x cheaper per row than
+        ``date_trunc``), for days and weeks the row's day, ``CAST(t AS DATE)`` (one cast,
+        about a fifth of ``year() * 400 + dayofyear()`` per row and a quarter of an
+        epoch-day bucket ``epoch_us(t) // 86400000000``: docs/benchmarks.md); ``final``
+        turns one raw value, ``{}``, into the window's first day as ISO text on the few
+        grouped rows (weeks: from the day, truncated to Monday there).
 
         Raises:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
@@ -492,6 +501,7 @@ class DuckDBDataset:
                 hint='map it to a time, e.g. column: "make_date(year, month, day)" or '
                 '"to_timestamp(epoch_seconds)"',
             )
+        key_type = "INTEGER"
         if window.every == "month":
             key, day = (
                 "(year({t}) * 12 + month({t}) - 1)",
@@ -501,16 +511,17 @@ class DuckDBDataset:
             key = "(year({t}) * 4 + quarter({t}) - 1)"
             day = "make_date({k} // 4, ({k} % 4) * 3 + 1, 1)"
         else:
-            key, day = (
-                "(year({t}) * 400 + dayofyear({t}))",
-                "(make_date({k} // 400, 1, 1) + CAST({k} % 400 - 1 AS INTEGER))",
-            )
-            if window.every == "week":
-                day = f"CAST(date_trunc('week', {day}) AS DATE)"
+            key_type, key, day = "DATE", "CAST({t} AS DATE)", "{k}"
+        footer = key
+        if window.every == "week":
+            day = "CAST(date_trunc('week', {k}) AS DATE)"
+            footer = "CAST(date_trunc('week', CAST({t} AS DATE)) AS DATE)"
         return _WindowSql(
             expr=expr,
             kind=kind,
             key=key.replace("{t}", time),
+            type=key_type,
+            footer=footer.replace("{t}", time),
             final="CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)",
         )
 
@@ -546,7 +557,7 @@ class DuckDBDataset:
         physical = "INT32" if window.kind == "DATE" else "INT64"
 
         def bound(value: str) -> str:
-            return window.key.format(f"TRY_CAST({value} AS {window.kind})")
+            return window.footer.format(f"TRY_CAST({value} AS {window.kind})")
 
         trusted = (
             f"stats_null_count = 0 AND type = '{physical}' "
@@ -609,7 +620,7 @@ class DuckDBDataset:
         sums: Sequence[str],
         outer: Sequence[str],
         *,
-        row_groups: tuple[str, RowGroupWindows] | None = None,
+        row_groups: tuple[_WindowSql, RowGroupWindows] | None = None,
     ) -> str:
         """Return the two-level grouped scan over the source.
 
@@ -649,16 +660,21 @@ class DuckDBDataset:
         if row_groups is None:
             inner_sql = inner(keys, self.source_sql())
         else:
-            raw, plan = row_groups
+            window, plan = row_groups
+            raw = window.raw
             source = self.source_sql(row_numbers=True)
             branches = [
-                inner(keys, f"{source} WHERE {ranges_sql(ranges)}", f", {key} AS _w")
+                inner(
+                    keys,
+                    f"{source} WHERE {ranges_sql(ranges)}",
+                    f", CAST({sql_literal(str(key))} AS {window.type}) AS _w",
+                )
                 for key, ranges in sorted(plan.whole.items())
             ]
             if plan.mixed:
                 branches.append(
                     inner(
-                        [*keys, (raw, "INTEGER")],
+                        [*keys, (raw, window.type)],
                         f"{source} WHERE {ranges_sql(plan.mixed)}",
                         f", any_value({raw}) AS _w",
                     )

@@ -19,29 +19,47 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-__all__ = ["MAX_BRANCHES", "RowGroupWindows", "plan_row_group_windows", "ranges_sql"]
+__all__ = [
+    "MAX_BRANCHES",
+    "RowGroupWindows",
+    "WindowKeyValue",
+    "plan_row_group_windows",
+    "ranges_sql",
+]
+
+#: A window's key as the footer query returns it: an integer (months, quarters) or a day.
+WindowKeyValue = int | date
 
 #: Most windows read as branches of their own (one scan each in the query plan); more and the
 #: rows are keyed one by one as before.
 MAX_BRANCHES = 128
 #: Least rows per branch, on average: a branch costs about 15 ms (a scan and a hash aggregate
 #: of its own) and saves about 13 ns per row of time column left unread (both at 1e8 rows),
-#: so a year of day windows at 1e8 rows (150,000 whole-day rows a branch) keys every row, and
-#: months of 1e7 rows (830,000) or weeks of 1e8 (1.9 million) read the footer.
-MIN_ROWS_PER_BRANCH = 250_000
+#: so it pays from about 1.15 million rows: months of 1e7 rows (830,000 a branch) measured
+#: 1.97 CPU s from the footer against 1.76 keyed row by row, months of 1e8 (8.3 million)
+#: 3.50 against 4.35 (docs/benchmarks.md).
+MIN_ROWS_PER_BRANCH = 1_000_000
 #: Least share of the rows that whole-window row groups must hold for the plan to pay: below
 #: it (unsorted data, tiny row groups) the per-row key is cheaper than the extra branches.
 MIN_WHOLE_SHARE = 0.5
-#: Most row ranges in the filters (interleaved data would make the filters long).
-MAX_RANGES = 1024
+#: Most row ranges in one branch's filter. DuckDB prunes the row groups outside the ranges
+#: but tests every range on every row inside them: about 1.7 ns per row and range (a filter
+#: of k ranges over k row groups of a 1e8-row file: 0.30, 0.35, 0.55, 1.18, 3.56 and 25.6 CPU
+#: s for k = 10, 16, 32, 64, 128 and 365, against 0.52 for the whole file unfiltered).
+MAX_RANGES = 64
+#: The cost model of the plan, in nanoseconds (measured at 1e8 rows, see above).
+RANGE_NS_PER_ROW = 1.7
+SAVED_NS_PER_ROW = 13.0
+BRANCH_NS = 15_000_000.0
 
 
 @dataclass(frozen=True)
 class RowGroupWindows:
     """Row ranges ``[start, stop)`` of one Parquet file, by window key or read row by row."""
 
-    whole: dict[int, list[tuple[int, int]]]
+    whole: dict[WindowKeyValue, list[tuple[int, int]]]
     mixed: list[tuple[int, int]]
 
 
@@ -53,37 +71,46 @@ def _append(ranges: list[tuple[int, int]], start: int, stop: int) -> None:
 
 
 def plan_row_group_windows(
-    row_groups: Sequence[tuple[int, int | None, int | None]],
+    row_groups: Sequence[tuple[int, WindowKeyValue | None, WindowKeyValue | None]],
 ) -> RowGroupWindows | None:
     """Split a file's row groups into whole windows and mixed ones, or None if not worth it.
 
     ``row_groups`` are (rows, window key of the least time, of the greatest), in file order;
     a key is None where the statistics cannot be trusted (absent, inexact, NULLs present). The
     key must not decrease with time (calendar windows), so equal keys at both ends mean the
-    whole row group lies in that window.
+    whole row group lies in that window. None where the branches would cost more than the
+    per-row key (the cost model above).
     """
-    whole: dict[int, list[tuple[int, int]]] = {}
+    whole: dict[WindowKeyValue, list[tuple[int, int]]] = {}
     mixed: list[tuple[int, int]] = []
     start = 0
-    whole_rows = 0
     for rows, low, high in row_groups:
         stop = start + rows
         if low is not None and low == high:
             _append(whole.setdefault(low, []), start, stop)
-            whole_rows += rows
         elif rows:
             _append(mixed, start, stop)
         start = stop
-    ranges = len(mixed) + sum(len(r) for r in whole.values())
+    filters = [*whole.values(), mixed]
+    whole_rows = start - _rows(mixed)
+    # what the filters cost (every range tested on every row they keep) against what the
+    # unread time column saves, less the branches' fixed cost
+    filtered = RANGE_NS_PER_ROW * sum(_rows(ranges) * len(ranges) for ranges in filters)
+    saved = SAVED_NS_PER_ROW * whole_rows - BRANCH_NS * len(whole)
     if (
         not whole
         or len(whole) > MAX_BRANCHES
-        or ranges > MAX_RANGES
+        or max(len(ranges) for ranges in filters) > MAX_RANGES
         or whole_rows < MIN_WHOLE_SHARE * start
         or whole_rows < MIN_ROWS_PER_BRANCH * len(whole)
+        or filtered > saved
     ):
         return None
     return RowGroupWindows(whole=whole, mixed=mixed)
+
+
+def _rows(ranges: Sequence[tuple[int, int]]) -> int:
+    return sum(stop - start for start, stop in ranges)
 
 
 def ranges_sql(ranges: Sequence[tuple[int, int]]) -> str:

@@ -61,6 +61,15 @@ def _write(path: Path, kind: str) -> None:
     pq.write_table(table, path, row_group_size=30)
 
 
+def _footer_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plan from the footer whatever it costs: small data, day windows too."""
+    monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)
+    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
+    monkeypatch.setattr(rowgroups, "MAX_RANGES", 10_000)
+    monkeypatch.setattr(rowgroups, "BRANCH_NS", 0.0)
+    monkeypatch.setattr(rowgroups, "RANGE_NS_PER_ROW", 0.0)
+
+
 def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
     ev = open_evidence(
         "ev",
@@ -88,8 +97,7 @@ def test_footer_windows_equal_windows_keyed_per_row(
 ) -> None:
     path = tmp_path / "d.parquet"
     _write(path, kind)
-    monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)  # day windows too
-    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)  # small data
+    _footer_always(monkeypatch)
     plans: list[rowgroups.RowGroupWindows | None] = []
     real = duckdb_dataset.plan_row_group_windows
 
@@ -109,6 +117,16 @@ def test_footer_windows_equal_windows_keyed_per_row(
     if every == "day":
         days = footer.groupby(WINDOW_KEY)["n"].sum()
         assert days["2028-02-29"] == 72 and days["2026-03-29"] == 72  # 23 h in Berlin
+    if every == "week":
+        # weeks come from the footer by week (their Monday), not by day: a row group over a
+        # midnight inside one week is whole, so fewer row groups are read row by row
+        assert plan.whole and all(key.weekday() == 0 for key in plan.whole)
+        monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
+        _counts(path, "day")
+        by_day = plans[-1]
+        assert by_day is not None
+        mixed = sum(stop - start for start, stop in plan.mixed)
+        assert mixed < sum(stop - start for start, stop in by_day.mixed)
 
 
 def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
@@ -116,6 +134,7 @@ def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
 ) -> None:
     # too few rows per window for a branch of its own: every row is keyed
     assert plan_row_group_windows([(10, 1, 1), (10, 2, 2)]) is None
+    _footer_always(monkeypatch)
     monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 10)
     plan = plan_row_group_windows([(10, 1, 1), (10, 1, 1), (10, 1, 2), (5, None, None), (10, 2, 2)])
     assert plan is not None
@@ -134,7 +153,7 @@ def test_a_filter_is_one_more_key_of_every_branch(
     path = tmp_path / "d.parquet"
     _write(path, "timestamptz")
     condition = "\"group\" <> 'C' AND (t IS NULL OR t >= TIMESTAMPTZ '2026-10-01 00:00:00+00')"
-    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
+    _footer_always(monkeypatch)
     real = duckdb_dataset.plan_row_group_windows
     plans: list[rowgroups.RowGroupWindows | None] = []
     monkeypatch.setattr(
@@ -154,3 +173,29 @@ def test_a_filter_is_one_more_key_of_every_branch(
         "2028-06-01",
         "2028-07-01",
     ]
+
+
+def _year(
+    windows: int, *, rows: int = 100_000_000, size: int = 122_880
+) -> list[tuple[int, int, int]]:
+    """Row groups of a year of ``rows`` rows in time order, keyed by ``windows`` equal windows."""
+    found = []
+    for start in range(0, rows, size):
+        stop = min(start + size, rows)
+        found.append((stop - start, start * windows // rows, (stop - 1) * windows // rows))
+    return found
+
+
+def test_the_plan_is_kept_only_where_its_branches_and_filters_cost_less() -> None:
+    # months of 1e8 rows: 12 branches, 11 straddling row groups in one filter: from the footer
+    months = plan_row_group_windows(_year(12))
+    assert months is not None and len(months.whole) == 12 and len(months.mixed) == 11
+    # months of 1e7 rows: 830,000 rows a branch do not pay for its scan (measured slower)
+    assert plan_row_group_windows(_year(12, rows=10_000_000)) is None
+    # weeks of 1e8 rows: 52 straddling row groups tested against 52 ranges each (1.7 ns a
+    # row and range) cost more than the 52 branches save: every row is keyed
+    assert plan_row_group_windows(_year(52)) is None
+    # quarters of 1e8 rows
+    assert plan_row_group_windows(_year(4)) is not None
+    # days: more windows than branches
+    assert plan_row_group_windows(_year(365)) is None
