@@ -139,8 +139,8 @@ def fmt_time(value: Any) -> str | None:
 
 def fmt_value(value: Any) -> str | None:
     """Format a finding field: timestamps in UTC, numbers as written, None as None."""
-    if value is None:
-        return None
+    if value is None or type(value) is str:  # most fields are text: the first test
+        return value
     if isinstance(value, datetime):
         return fmt_time(value)
     if isinstance(value, bool):
@@ -179,9 +179,14 @@ def summarize(
     )
     records, violations, by_reason = counted.records, counted.violations, counted.by_reason
 
-    convert, names = verdicts.convert, verdicts.fields
+    convert = verdicts.convert
+    # the report lists the fields in the check's order; findings.parquet writes them as a JSON
+    # object with the names sorted
+    shown, by_name = list(verdicts.fields), sorted(verdicts.fields)
 
-    def finding_row(row: Mapping[str, Any]) -> tuple[str, str, str, dict[str, str | None]]:
+    def finding_row(
+        row: Mapping[str, Any], names: Sequence[str] = by_name
+    ) -> tuple[str, str, str, dict[str, str | None]]:
         if convert is not None:
             row = convert(row)
         reason = row["_reason"]
@@ -190,7 +195,7 @@ def summarize(
 
     findings = [
         Finding(record_id=i, reason=r, message=m, fields=f)
-        for i, r, m, f in map(finding_row, counted.listed[: rule.max_findings])
+        for i, r, m, f in (finding_row(row, shown) for row in counted.listed[: rule.max_findings])
     ]
     sink = _SINK.get()
     if sink is not None and violations:

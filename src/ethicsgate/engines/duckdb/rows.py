@@ -173,9 +173,9 @@ class DuckDBRows:
         reader = self.con.sql(query).to_arrow_reader(batch_rows)
         names = ["_id", "_reason", *fields]
         for batch in reader:
-            if batch.num_rows:
-                rows = batch.to_pylist()
-                yield [dict(zip(names, row.values(), strict=True)) for row in rows]
+            if batch.num_rows:  # column by column into Python, then one dict per row
+                lists = [column.to_pylist() for column in batch.columns]
+                yield [dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)]
 
     def drop(self) -> None:
         """Drop the temporary table."""
