@@ -273,10 +273,15 @@ class Dataset(Protocol):
         """Return the count, range and estimated distinct values of the audited scores.
 
         ``distinct=False``: skip the estimate (0). ``median=True``: also return the buckets
-        of a fine, order-preserving histogram (disjoint score ranges, ascending, needing no
-        range beforehand) that hold the middle ranks, in the same pass where the engine can
-        (:attr:`ScoreProfile.median_buckets`; empty when the histogram cannot bracket them).
-        The rules plan the exact median from them (:mod:`ethicsgate.evidence.median`).
+        of a fine, order-preserving histogram (disjoint score ranges, ascending) that hold the
+        middle ranks, in the same pass where the engine can (:attr:`ScoreProfile.median_buckets`;
+        empty when the histogram cannot bracket them; ``None`` when the engine computes them
+        only in a pass of its own, :meth:`score_median_buckets`, which the caller then asks
+        for if it needs them). The rules plan the exact median from them
+        (:mod:`ethicsgate.evidence.median`). An engine may count the distinct scores from
+        that histogram: exactly, or as a lower bound above
+        :data:`~ethicsgate.evidence.model.EXACT_SCORE_VALUES`
+        (:attr:`ScoreProfile.distinct_at_least`).
 
         Raises:
             EvidenceError: the score is missing, not numeric, or not finite in an audited row.

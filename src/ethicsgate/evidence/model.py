@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "EXACT_SCORE_VALUES",
     "EvidenceFile",
     "GroupedCounts",
     "Locator",
@@ -36,6 +37,11 @@ __all__ = [
     "sha256_file",
 ]
 
+#: With at most this many distinct scores the scores themselves are the group keys of the
+#: grouped pass and ROC AUC and calibration are exact (more: equal-width bins). Engines read
+#: it to know when a lower bound of the distinct count already decides
+#: (:attr:`ScoreProfile.distinct_at_least`).
+EXACT_SCORE_VALUES = 2048
 #: The grouped-count column holding each row's time window (see :class:`WindowKey`).
 WINDOW_KEY = "_window"
 #: Called with a label (a dataset, or a phase) and a fraction done in [0, 1].
@@ -175,9 +181,13 @@ class ScoreBucket:
 class ScoreProfile:
     """The audited rows' ``score``: how many, its range, and about how many distinct values.
 
+    ``distinct_estimate``: the distinct scores, estimated (HyperLogLog) or counted; with
+    ``distinct_at_least`` only a lower bound, given when it exceeds
+    :data:`EXACT_SCORE_VALUES` (which is all the audit needs to know then).
     ``median_buckets``: the (one or two) buckets of a fine histogram that hold the middle
-    ranks, when the profile was asked for them (``None``: not asked; empty: the histogram
-    could not bracket them, and the median needs the narrowing search).
+    ranks, when the profile computed them (``None``: not computed, ask
+    ``score_median_buckets``; empty: the histogram could not bracket them, and the median
+    needs the narrowing search).
     """
 
     rows: int
@@ -185,6 +195,7 @@ class ScoreProfile:
     max: float
     distinct_estimate: int
     median_buckets: tuple[ScoreBucket, ...] | None = None
+    distinct_at_least: bool = False
 
 
 def detect_format(files: Sequence[Path]) -> EvidenceFormat | None:

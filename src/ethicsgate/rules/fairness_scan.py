@@ -1,8 +1,8 @@
 """Scan one evidence set for all of its fairness rules: roles, labels, predictions, scores.
 
 Every fairness rule of a dataset is served by one grouped scan. When a rule reads the
-``score`` role, a profile pass (count, range, distinct estimate) comes first; the grouped scan
-then adds the score-derived columns every rule needs:
+``score`` role, a profile pass (count, range, distinct values, and the median's histogram)
+comes first; the grouped scan then adds the score-derived columns every rule needs:
 
 * ``_above_median``: 0/1, score > the full-sample median (LL144 scoring rate), exact;
 * ``_score_ge_<i>``: 0/1, score >= a rule's ``threshold`` (its derived prediction);
@@ -14,18 +14,21 @@ The median takes no pass of its own in the usual case (two passes in all):
 
 * with exact ROC AUC, the grouped scan keys every row by its score: the median and the rows
   above it come from those keys;
-* otherwise the profile pass also groups the scores by a fine histogram (12 significant bits)
-  whose buckets around the middle ranks either give the median (buckets of one value) or
-  bracket it; the grouped scan then keys the bracket's rows by their exact score and flags the
-  rows above it, and ``_above_median`` is put together from those columns after the scan
-  (:mod:`ethicsgate.evidence.median`).
+* otherwise the profile pass groups the scores by a fine histogram (DuckDB: 4,096
+  equal-width bins over the range in the Parquet footer, or 12 significant bits) whose
+  buckets around the middle ranks either give the median (buckets of one value) or bracket
+  it; the grouped scan then keys the bracket's rows by their exact score and flags the rows
+  above it, and ``_above_median`` is put together from those columns after the scan
+  (:mod:`ethicsgate.evidence.median`). The same buckets tell whether the score has more than
+  2,048 distinct values (DuckDB; :meth:`DuckDBDataset.score_profile
+  <ethicsgate.engines.duckdb.dataset.DuckDBDataset.score_profile>`).
 
-Extra passes: one for the histogram when a rule also needs binned ROC AUC or calibration
-(the distinct estimate decides between exact and binned, and the engine cannot compute it
-with the histogram cheaply), or when the engine finds a pass of its own faster (DuckDB, for
-Parquet); the engine's narrowing search when the bracket holds more than
-:data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows (2^18; about 2 * 10^9 rows of a smooth
-score distribution).
+Extra passes: one for the histogram when a rule also needs binned ROC AUC or calibration and
+the engine's profile returns no buckets with the distinct count (the SQL and Spark engines);
+one HyperLogLog pass when DuckDB's buckets cannot tell the distinct count from 2,048 (few
+buckets, some holding several values); the engine's narrowing search when the bracket holds
+more than :data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows (2^18; about 2 * 10^9 rows of
+a smooth score distribution).
 """
 
 from __future__ import annotations
@@ -128,13 +131,13 @@ def scan_fairness_evidence(
     if any(r.needs_score for r in rules):
         scored = [r for r in rules if r.score_metrics]
         wants_median = any(r.impact_ratio == "scoring" for r in rules)
-        # the distinct estimate only decides how ROC AUC and calibration group the scores; it
-        # and the median histogram each cost about a scan when DuckDB computes them together
-        # (a HyperLogLog per bucket), so the histogram comes with the profile only without it
+        # the distinct count only decides how ROC AUC and calibration group the scores; an
+        # engine that cannot tell it from the median histogram's pass returns no buckets, and
+        # the histogram then takes a pass of its own below, only when binned
         profile = evidence.score_profile(
-            distinct=bool(scored), median=wants_median and not scored, progress=progress
+            distinct=bool(scored), median=wants_median, progress=progress
         )
-        exact = profile.distinct_estimate <= EXACT_SCORE_VALUES
+        exact = not profile.distinct_at_least and profile.distinct_estimate <= EXACT_SCORE_VALUES
         if wants_median and profile.rows:
             plan = _median_columns(
                 evidence, profile, columns, keyed=bool(scored) and exact, progress=progress
@@ -198,7 +201,7 @@ def _median_columns(
     ranks = tuple(middle_ranks(profile.rows))
     if keyed:
         return MedianPlan(ranks, None, profile.min, profile.max, 0, profile.rows)
-    if profile.median_buckets is None:  # a pass of its own: the profile needed the estimate
+    if profile.median_buckets is None:  # a pass of its own: the engine's profile had none
         buckets = evidence.score_median_buckets(
             low=profile.min, high=profile.max, progress=progress
         )
@@ -281,7 +284,11 @@ def score_context(rule: FairnessRule, counts: GroupedCounts) -> ScoreContext | N
         min=profile.min,
         max=profile.max,
         median=counts.median if rule.impact_ratio == "scoring" else None,
-        distinct_estimate=profile.distinct_estimate if rule.score_metrics else None,
+        distinct_estimate=(
+            profile.distinct_estimate
+            if rule.score_metrics and not profile.distinct_at_least
+            else None
+        ),
         exact=counts.exact if rule.score_metrics else None,
         bins=None if counts.exact or not rule.score_metrics else rule.score_bins,
     )

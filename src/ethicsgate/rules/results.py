@@ -199,7 +199,8 @@ class ScoreSummary(StrictModel):
     median: float | None = None
     distinct_estimate: int | None = Field(
         default=None,
-        description="HyperLogLog estimate of distinct scores (null when no score metric needs it).",
+        description="Distinct scores: an estimate (HyperLogLog) or a count; null when no score "
+        "metric needs it, or when the engine only counted more than 2,048 (binned).",
     )
     exact: bool | None = Field(
         default=None,

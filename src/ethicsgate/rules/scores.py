@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ethicsgate.evidence.model import EXACT_SCORE_VALUES
 from ethicsgate.rules.results import GroupScoreResult, ScoreSummary
 from ethicsgate.rules.uncertainty import delong_interval
 
@@ -36,9 +37,6 @@ __all__ = [
     "roc_auc_from_counts",
 ]
 
-#: With at most this many distinct scores (HyperLogLog estimate) the scores themselves are the
-#: group keys and AUC and calibration are exact.
-EXACT_SCORE_VALUES = 2048
 #: Column names the evidence layer uses for the score key and the per-cell score sum.
 SCORE_KEY = "_score_key"
 SCORE_SUM = "_score_sum"

@@ -537,8 +537,8 @@ class SparkDataset:
         """Return the count, range and estimated distinct values of the audited scores.
 
         One pass; ``median=True`` without the distinct estimate groups that pass by the
-        12-bit histogram (:meth:`_median_buckets`), with it the histogram takes a pass of its
-        own (:meth:`score_median_buckets`).
+        12-bit histogram (:meth:`_median_buckets`); with it no buckets come back (``None``):
+        the caller asks :meth:`score_median_buckets` (a pass of its own) when it needs them.
 
         Raises:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
@@ -564,10 +564,6 @@ class SparkDataset:
                 f"{estimate_sql} FROM {self.source_sql()} WHERE {kept}"
             )
             bad_rows, rows, low, high, estimate = self._fetch(sql, progress, label)[0]
-            if median and rows and not bad_rows:
-                buckets = self.score_median_buckets(
-                    low=float(low), high=float(high), progress=progress
-                )
         if bad_rows:
             self.raise_at_first_row(
                 "score",

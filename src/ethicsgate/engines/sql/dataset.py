@@ -491,8 +491,10 @@ class SQLDataset:
     ) -> ScoreProfile:
         """Return the count, range and distinct values (exact) of the audited scores.
 
-        ``median=True``: a second pass, a 4,096-bin equal-width histogram, returns the buckets
-        holding the middle ranks.
+        ``median=True`` without ``distinct``: the same pass groups the scores by a 12-bit
+        histogram and returns the buckets holding the middle ranks; with ``distinct`` no
+        buckets (``None``): the caller asks :meth:`score_median_buckets` (a 4,096-bin
+        equal-width histogram, a pass of its own) only when it needs them.
 
         Raises:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
@@ -534,17 +536,12 @@ class SQLDataset:
             )
         if not rows:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
-        buckets = None
-        if median and one_pass is not None:
-            buckets = one_pass
-        elif median:
-            buckets = self.score_median_buckets(low=float(low), high=float(high))
         return ScoreProfile(
             rows=int(rows),
             min=float(low),
             max=float(high),
             distinct_estimate=int(estimate),
-            median_buckets=buckets,
+            median_buckets=one_pass,
         )
 
     def _profile_buckets(

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ethicsgate.evidence.model import EXACT_SCORE_VALUES
 from ethicsgate.metrics import METRICS
 from ethicsgate.report.views.base import (
     AGGREGATE_WORDS,
@@ -576,8 +577,13 @@ def _scores_view(rule: RuleResult, groups: Sequence[GroupResult]) -> ScoresView 
             "values was kept, so ROC AUC and calibration are exact"
         )
     else:
+        many = (
+            f"more than {EXACT_SCORE_VALUES:,}"  # counted only as far as the decision needed
+            if summary.distinct_estimate is None
+            else f"about {summary.distinct_estimate:,}"
+        )
         how = (
-            f"the score has about {summary.distinct_estimate or 0:,} distinct values, so they were "
+            f"the score has {many} distinct values, so they were "
             f"grouped into {summary.bins} equal-width bins; ROC AUC counts people in the same bin "
             "as tied and is within the stated error of the exact value"
         )
