@@ -200,6 +200,22 @@ def _listening(port: int) -> bool:
         return False
 
 
+def _spawn(
+    command: list[str], work: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen[bytes]:
+    """Start ``command`` in ``work`` in a process group of its own, its output into ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command,
+            cwd=work,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
     """Stop a server's process group (the scripts and the JVM): TERM, then KILL."""
     for sig, grace in ((signal.SIGTERM, 60.0), (signal.SIGKILL, 10.0)):
@@ -258,16 +274,7 @@ def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectS
         command += ["--conf", f"{key}={value}"]
     log = work / "server.log"
     started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command,
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = _spawn(command, work, env, log)
     try:
         _wait_for("Connect server", lambda: _listening(port), proc, log)
         print(f"Spark Connect server up in {time.monotonic() - started:.1f} s on port {port}")
@@ -297,17 +304,7 @@ def _start_daemon(
 ) -> tuple[subprocess.Popen[bytes], Path]:
     """Start ``spark-class <args>`` in a process group of its own, logging to ``work/name.log``."""
     log = work / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            ["bash", str(home / "bin" / "spark-class"), *args],
-            cwd=work,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return proc, log
+    return _spawn(["bash", str(home / "bin" / "spark-class"), *args], work, env, log), log
 
 
 def _wait_for(

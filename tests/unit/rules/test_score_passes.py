@@ -74,7 +74,11 @@ def _write(tmp_path: Path, shape: str, fmt: str, *, seed: int = 3) -> Path:
             "keep": rng.random(ROWS) < 0.9,
         }
     )
-    path = tmp_path / f"applicants.{fmt}"
+    return _save(frame, tmp_path / f"applicants.{fmt}", fmt)
+
+
+def _save(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
+    """Write ``frame`` to ``path`` as CSV or Parquet (by DuckDB); return the path."""
     rel = duckdb.from_df(frame)
     if fmt == "csv":
         rel.write_csv(str(path))
@@ -194,12 +198,7 @@ def test_a_bad_score_is_located_as_before(tmp_path: Path, fmt: str, bad: str) ->
         }
     )
     frame["score"] = frame["score"].astype("float64")
-    path = tmp_path / f"a.{fmt}"
-    rel = duckdb.from_df(frame)
-    if fmt == "csv":
-        rel.write_csv(str(path))
-    else:
-        rel.write_parquet(str(path))
+    path = _save(frame, tmp_path / f"a.{fmt}", fmt)
     policy = _policy(tmp_path, metrics=True)
     messages = []
     for old in (False, True):
