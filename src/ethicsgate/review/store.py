@@ -180,12 +180,18 @@ def _claim_next(status: str, *lapsed: Any) -> Any:
 
 
 # lapsed claims first (they waited longest), then open items; two statements so each walks
-# the (status, due_at, id) index instead of sorting an OR
+# the (status, due_at, id) index instead of sorting an OR. An escalated item an approver
+# claimed keeps the outcome "escalated" until decided: when that claim lapses it goes back to
+# the approvers' queue, never to a reviewer's.
+_LAPSED = items_t.c.lease_expires_at < _b("b_now")
 _CLAIM_NEXT = (
-    ("claimed", _claim_next("claimed", items_t.c.lease_expires_at < _b("b_now"))),
+    ("claimed", _claim_next("claimed", _LAPSED, items_t.c.outcome.is_distinct_from("escalated"))),
     ("open", _claim_next("open")),
 )
-_CLAIM_NEXT_ESCALATED = (("escalated", _claim_next("escalated")),)
+_CLAIM_NEXT_ESCALATED = (
+    ("claimed", _claim_next("claimed", _LAPSED, items_t.c.outcome == "escalated")),
+    ("escalated", _claim_next("escalated")),
+)
 _DECIDE = (  # only by the item's holder; anything else is explained by _check_holder
     sa.update(items_t)
     .where(
@@ -768,7 +774,8 @@ class ReviewStore:
                 if row.status == "decided" or (held and row.assignee != actor):
                     who = f" by {row.assignee}" if held else ""
                     raise ReviewError(f"review item {item_id} is {row.status}{who}")
-                if row.status == "escalated" and not escalated:
+                if row.outcome == "escalated" and row.status != "decided" and not escalated:
+                    # escalated, or claimed by an approver under a lease that lapsed
                     raise ReviewError(
                         f"review item {item_id} is escalated: only an approver may take it"
                     )

@@ -536,10 +536,11 @@ class ReviewApp:
         status_now = item.status.value
         mine = status_now == "claimed" and item.assignee == ident.name
         lapsed = status_now == "claimed" and (item.lease_expires_at or "") < _now_text()
+        escalated = item.outcome is not None and item.outcome.value == "escalated"
         claimable = ident.can("decide") and (
             status_now == "open"
             or (status_now == "escalated" and ident.can("approve"))
-            or (lapsed and not mine)
+            or (lapsed and not mine and (not escalated or ident.can("approve")))
         )
         return self.render(
             request,

@@ -439,3 +439,26 @@ def test_an_approver_works_the_escalated_queue_in_one_transaction_per_item(
     assert last.status == "decided" and none is None
     assert [i.status.value for i in store.list_items()] == ["decided", "decided", "open", "open"]
     assert store.verify_log().ok
+
+
+def test_a_lapsed_approver_claim_goes_back_to_the_approvers_not_to_a_reviewer(
+    store: ReviewStore, clock: Clock
+) -> None:
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    store.decide(item.id, actor="alice", outcome="escalated", note="legal must see it")
+    taken = store.claim("carol", next_escalated=True)
+    assert taken is not None and taken.id == item.id
+    clock.advance(minutes=16)  # carol's lease lapses; the item is still an escalation
+    other = store.claim("bob")  # a reviewer gets the open item, not the lapsed escalation
+    assert other is not None and other.id != item.id
+    with pytest.raises(ReviewError, match="is escalated: only an approver may take it"):
+        store.claim("bob", item.id, escalated=False)
+    _, following = store.decide_and_claim_next(other.id, actor="bob", outcome="confirmed")
+    assert following is None  # nothing for a reviewer: the lapsed claim is the approvers'
+    back = store.claim("dave", next_escalated=True)
+    assert back is not None and (back.id, back.assignee) == (item.id, "dave")
+    assert store.recent_log(1)[0].data["from"] == "claimed"
+    assert store.decide(item.id, actor="dave", outcome="confirmed").status == "decided"
+    assert store.verify_log().ok

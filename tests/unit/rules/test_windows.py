@@ -127,6 +127,20 @@ def test_rows_without_a_time_are_counted_outside_every_window(tmp_path: Path) ->
     assert sum(w.rows for w in rule.windows) == len(frame) - 10
 
 
+@pytest.mark.parametrize(
+    "window",
+    ["{column: decided_at, every: day}", "{column: decided_at, every: week}", "{column: decided_at, every: month}", "{column: decided_at, last: 30d}"],
+)  # fmt: skip
+def test_infinite_times_are_in_no_window(tmp_path: Path, window: str) -> None:
+    frame = year_of_decisions(per_day=4, seed=2)
+    frame["decided_at"] = frame["decided_at"].astype("string")
+    frame.loc[:4, "decided_at"] = "infinity"  # DuckDB reads it as a time, with no day
+    frame.loc[5:9, "decided_at"] = "-infinity"
+    rule = run_audit(write_audit(tmp_path, frame, window=window)).rules[0]
+    assert rule.window is not None and rule.window.rows_without_time == 10
+    assert all(w.label[0].isdigit() for w in rule.windows)
+
+
 def test_a_missing_window_column_is_located(tmp_path: Path) -> None:
     spec = write_audit(
         tmp_path, year_of_decisions(per_day=5), window="{column: decided_on, every: month}"

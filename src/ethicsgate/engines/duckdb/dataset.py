@@ -540,6 +540,11 @@ class DuckDBDataset:
         if window.every == "week":
             day = "CAST(date_trunc('week', {k}) AS DATE)"
             footer = "CAST(date_trunc('week', CAST({t} AS DATE)) AS DATE)"
+        if key_type == "DATE":
+            # an infinite time casts to an infinite DATE (year() and month() give NULL): no
+            # window, as a NULL time; on the grouped rows and the footer's values only
+            day = f"CASE WHEN isfinite({{k}}) THEN {day} END"
+            footer = f"CASE WHEN isfinite({{t}}) THEN {footer} END"
         return _WindowSql(
             expr=expr,
             kind=kind,
@@ -744,9 +749,12 @@ class DuckDBDataset:
         at_least = False
         estimate = 0
         if median:
-            found = self._histogram(
-                score, kept, progress, label, key=self._footer_bins(score, available)
-            )
+            footer = self._footer_bins(score, available)
+            found = self._histogram(score, kept, progress, label, key=footer)
+            if found.bad and footer is not None:
+                # NULL, NaN or infinite scores, or (footer statistics that lie) a finite score
+                # whose bin overflowed: the bit buckets, which need no range, tell which
+                found = self._histogram(score, kept, progress, label)
             bad_rows, rows, low, high, buckets = (
                 found.bad,
                 found.rows,
@@ -760,7 +768,9 @@ class DuckDBDataset:
                     # the buckets cannot tell: estimate it as without a histogram
                     sql = f"SELECT approx_count_distinct({score}) FROM {self.source_sql()} "
                     sql += f"WHERE {kept}"
-                    estimate, at_least = int(self._fetch(sql, progress, label)[0][0]), False
+                    # an estimate, never below what the buckets prove
+                    hll = int(self._fetch(sql, progress, label)[0][0])
+                    estimate, at_least = max(hll, estimate), False
         else:
             sql = (
                 f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}), max({score}), "

@@ -573,8 +573,9 @@ def _scores_view(rule: RuleResult, groups: Sequence[GroupResult]) -> ScoresView 
         return None
     if summary.exact:
         how = (
-            f"every one of the score's {summary.distinct_estimate or 0:,} (estimated) distinct "
-            "values was kept, so ROC AUC and calibration are exact"
+            f"every one of the score's {summary.distinct_estimate or 0:,} distinct values "
+            "(counted from the median histogram where the engine can, else estimated) was "
+            "kept, so ROC AUC and calibration are exact"
         )
     else:
         many = (
