@@ -72,6 +72,10 @@ class FindingsFile:
             self._folder.cleanup()
             self._folder = None
 
+    def __reduce__(self) -> tuple[Any, tuple[bytes, int]]:
+        """Pickle the file's bytes (an ``AuditReport`` sent to another process keeps them)."""
+        return _findings_from_bytes, (self.read_bytes(), self.count)
+
     def __enter__(self) -> FindingsFile:
         """Use the file inside a ``with`` block; it is removed on leaving."""
         return self
@@ -79,6 +83,14 @@ class FindingsFile:
     def __exit__(self, *exc: object) -> None:
         """Remove the temporary file."""
         self.close()
+
+
+def _findings_from_bytes(data: bytes, count: int) -> FindingsFile:
+    """Return a findings file holding ``data`` in a temporary folder of its own (unpickling)."""
+    folder = tempfile.TemporaryDirectory(prefix="ethicsgate-findings-")
+    path = Path(folder.name) / "findings.parquet"
+    path.write_bytes(data)
+    return FindingsFile(path, count=count, folder=folder)
 
 
 def empty_findings() -> FindingsFile:

@@ -7,6 +7,7 @@ by the CLI's core: rule results must be equal, field for field.
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -113,6 +114,13 @@ def test_an_audit_spec_gives_the_cli_bytes_signed(
     assert result.exit_code == 1, result.output
     assert folder_bytes(tmp_path / "cli") == folder_bytes(tmp_path / "api")
     assert report.files(pair.private_path) == folder_bytes(tmp_path / "api")
+    # a report sent to another process (pickled) keeps its findings file, in a folder of its own
+    copy = pickle.loads(pickle.dumps(report))
+    assert (
+        copy.findings_parquet == report.findings_parquet == written["findings.parquet"].read_bytes()
+    )
+    assert copy.findings_file is not None and report.findings_file is not None
+    assert copy.findings_file.path.parent != report.findings_file.path.parent
 
 
 def test_a_frame_gives_the_rule_results_of_its_file(
