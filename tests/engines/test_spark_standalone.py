@@ -24,6 +24,16 @@ from ethicsgate.audit.result import AuditResult
 from ethicsgate.session.audit import run_and_report
 
 
+def _driver_env() -> dict[str, str]:
+    """Return this process's environment for a driver of its own, on the loopback.
+
+    Without the ``PYSPARK_GATEWAY_*`` variables a local session in this process (the ``spark``
+    fixture) leaves behind, which would make the child use that JVM instead of starting one.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYSPARK_GATEWAY", "SPARK_"))}
+    return {**env, "SPARK_LOCAL_IP": "127.0.0.1"}
+
+
 def _audit(spec: Path, cluster: StandaloneCluster, out: Path) -> AuditResult:
     """Run ``ethicsgate audit SPEC --engine spark://...`` in a fresh process; return its report."""
     done = subprocess.run(
@@ -32,7 +42,7 @@ def _audit(spec: Path, cluster: StandaloneCluster, out: Path) -> AuditResult:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"},
+        env=_driver_env(),
         timeout=600,
         check=False,
     )
