@@ -55,7 +55,7 @@ def test_a_failure_in_the_middle_of_a_file_leaves_no_partial_output(
     assert folder_bytes(out) == before, "no partial file, no staging folder"
 
 
-def test_a_refused_render_into_a_new_folder_leaves_nofolder_bytes(tmp_path: Path) -> None:
+def test_a_refused_render_into_a_new_folder_leaves_no_folder(tmp_path: Path) -> None:
     out = tmp_path / "a" / "b"
     with pytest.raises(RuntimeError), staged_files(out) as staged:
         with staged.open("report.json") as handle:
