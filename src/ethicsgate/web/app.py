@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
@@ -39,6 +39,9 @@ from ethicsgate.web.auth import (
     same_token,
 )
 from ethicsgate.web.reports import ReportIndex
+
+if TYPE_CHECKING:
+    from ethicsgate.review.models import ReviewItem
 
 __all__ = ["WebConfig", "create_app"]
 
@@ -575,6 +578,34 @@ class ReviewApp:
             return await self.item_page(request, ident, status=409, problem=exc.message)
         return RedirectResponse(f"/items/{item_id}?done=claimed", status_code=303)
 
+    def _decide(
+        self,
+        ident: Identity,
+        item_id: int,
+        outcome: str,
+        note: str | None,
+        claim_next: bool,
+        next_escalated: bool,
+    ) -> tuple[ReviewItem, ReviewItem | None]:
+        """Decide the item; with ``claim_next`` claim the next one in the same transaction.
+
+        Returns the decided item and the one claimed (None: none claimed or none asked for).
+        The form and the API call it after checking the role ``next_escalated`` needs.
+        """
+        if claim_next:
+            return self.store.decide_and_claim_next(
+                item_id,
+                actor=ident.name,
+                outcome=outcome,
+                note=note,
+                identity=ident.log_identity(),
+                next_escalated=next_escalated,
+            )
+        decided = self.store.decide(
+            item_id, actor=ident.name, outcome=outcome, note=note, identity=ident.log_identity()
+        )
+        return decided, None
+
     async def decide_item(self, request: Request, ident: Identity) -> Response:
         """POST /items/{id}/decide."""
         item_id = int(request.path_params["item_id"])
@@ -595,27 +626,9 @@ class ReviewApp:
                 request, ident, 403, "Not allowed", "Escalated items are taken by approvers."
             )
         try:
-            if claim_next:  # one transaction: the decision and the next item's claim
-                _, following = await run_in_threadpool(
-                    lambda: self.store.decide_and_claim_next(
-                        item_id,
-                        actor=ident.name,
-                        outcome=outcome,
-                        note=note,
-                        identity=ident.log_identity(),
-                        next_escalated=next_escalated,
-                    )
-                )
-            else:
-                await run_in_threadpool(
-                    lambda: self.store.decide(
-                        item_id,
-                        actor=ident.name,
-                        outcome=outcome,
-                        note=note,
-                        identity=ident.log_identity(),
-                    )
-                )
+            _, following = await run_in_threadpool(
+                self._decide, ident, item_id, outcome, note, claim_next, next_escalated
+            )
         except ReviewError as exc:
             problem = exc.message
             if "needs a note" in problem:
@@ -797,25 +810,10 @@ class ReviewApp:
             )
         item_id = int(request.path_params["item_id"])
         note = note[:4000] if note else None
-        identity = ident.log_identity()
         try:
-            if claim_next:
-                item, following = await run_in_threadpool(
-                    lambda: self.store.decide_and_claim_next(
-                        item_id,
-                        actor=ident.name,
-                        outcome=outcome,
-                        note=note,
-                        identity=identity,
-                        next_escalated=escalated,
-                    )
-                )
-            else:
-                item = await run_in_threadpool(
-                    lambda: self.store.decide(
-                        item_id, actor=ident.name, outcome=outcome, note=note, identity=identity
-                    )
-                )
+            item, following = await run_in_threadpool(
+                self._decide, ident, item_id, outcome, note, claim_next, escalated
+            )
         except ReviewError as exc:
             return _api_error(exc)
         if not claim_next:
