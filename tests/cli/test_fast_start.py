@@ -26,7 +26,7 @@ NOT_IMPORTED = {
     "matplotlib": "no chart library: the report's charts are inline SVG",
     "pydantic_settings": "settings.load_settings reads the environment itself when none is set",
     "rich": "progress bars only on a terminal or with --progress",
-    "scipy": "only for rules with intervals or tests",
+    "scipy": "only for Fisher's exact test (p-values and intervals use the standard library)",
     "sklearn": "the metrics are computed from the counts (metrics/counts.py)",
     "sqlalchemy": "only for the review queue (--enqueue, review commands)",
 }
@@ -89,6 +89,32 @@ def test_a_plain_audit_imports_nothing_slow_it_does_not_use(
     assert (tmp_path / "out" / "report.html").is_file()
     assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
     assert sorted(loaded & NOT_IMPORTED.keys()) == []
+
+
+def test_intervals_tests_and_auc_intervals_import_no_scipy(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # bootstrap intervals, z-tests (groups of 50: no expected count under 5) and DeLong AUC
+    # intervals: the normal distribution comes from the standard library
+    policy = POLICY.replace(
+        "    min_group_size: 1\n",
+        "    min_group_size: 1\n"
+        "    score_metrics: [roc_auc]\n"
+        "    uncertainty: {bootstrap_samples: 50, seed: 1, test: z_test}\n",
+    ).replace("value: 0.8}", "value: 0.8, significant_at: 0.05}")
+    rows = [f"{g},{i % 2},{(i // 2) % 2},{(i % 7) / 7}" for g in "ab" for i in range(50)]
+    write("policy.yaml", policy)
+    write("data.csv", "group,label,prediction,score\n" + "\n".join(rows) + "\n")
+    spec = write("audit.yaml", AUDIT)
+    out = tmp_path / "out"
+    loaded = _packages(_loaded(tmp_path, "audit", str(spec), "--out", str(out)))
+    report = json.loads((out / "report.json").read_text())
+    groups = report["rules"][0]["groups"]
+    tests = [g["tests"]["selection_rate"] for g in groups if "selection_rate" in g["tests"]]
+    assert [t["method"] for t in tests] == ["z_test"]
+    assert all(g["intervals"]["selection_rate"] is not None for g in groups)
+    assert all(g["score"]["roc_auc_interval"] is not None for g in groups)
+    assert "scipy" not in loaded
 
 
 def test_history_and_notify_are_imported_only_when_asked_for(

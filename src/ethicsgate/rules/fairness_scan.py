@@ -33,9 +33,7 @@ a smooth score distribution).
 
 from __future__ import annotations
 
-import contextlib
 import math
-import threading
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -84,23 +82,6 @@ def _bin_columns(bins: int) -> tuple[str, str]:
     return f"_score_bin_{bins}", f"{SCORE_SUM_PREFIX}{bins}"
 
 
-def _needs_scipy(rule: FairnessRule) -> bool:
-    return rule.uncertainty is not None or any(
-        a.significant_at is not None for a in rule.assertions
-    )
-
-
-def _warm_imports() -> None:
-    # scipy.special takes most of a second to import; doing it while the engine scans overlaps
-    # that time with the scan instead of adding it after. Only for rules with intervals or
-    # tests (the metrics themselves need no scipy). Best effort only: when the audit stops
-    # early on bad input, the interpreter shuts down under this import, and that must not
-    # print a traceback after the located error; an import that really fails fails again
-    # where it is needed.
-    with contextlib.suppress(Exception):
-        import scipy.special  # noqa: F401
-
-
 def scan_fairness_evidence(
     evidence: Dataset,
     rules: list[FairnessRule],
@@ -112,8 +93,6 @@ def scan_fairness_evidence(
     Raises:
         EvidenceError: a role is missing or holds values the rules cannot use.
     """
-    if any(_needs_scipy(rule) for rule in rules):
-        threading.Thread(target=_warm_imports, name="ethicsgate-imports").start()
     roles: list[str] = []
     for rule in rules:
         for feature in rule.sensitive_features:

@@ -20,7 +20,10 @@ Only Fisher's exact test, which scipy does not vectorise, runs per group, and on
 groups that need it. The array paths repeat numpy's and the scalar functions' arithmetic
 operation by operation, so they give the same bits as the per-group functions.
 
-scipy is imported only when a test runs, and ``scipy.stats`` only for Fisher's exact test.
+The normal distribution comes from the standard library (``math.erfc``, ``NormalDist``), so
+no audit imports scipy (about 0.23 s) but for Fisher's exact test (``scipy.stats``). Against
+``scipy.special.ndtr`` the p-values agree to 1.2e-10 relative (deep in the tail, where the two
+libraries' erfc differ; 1e-15 near the usual thresholds).
 """
 
 from __future__ import annotations
@@ -69,6 +72,21 @@ _BLOCK = 4_000_000
 
 #: From this many intervals on, equal ones are one object (see :func:`interval_list`).
 _SHARE_INTERVALS = 1_000
+
+#: ``math.erfc`` as a ufunc (object in, object out): one C call per value.
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+_SQRT2 = math.sqrt(2.0)
+
+
+def two_sided_p(z: float) -> float:
+    """Return the two-sided p-value of a standard normal statistic, 2 (1 - Phi(|z|))."""
+    return math.erfc(abs(z) / _SQRT2)
+
+
+def two_sided_ps(z: np.ndarray) -> np.ndarray:
+    """Return :func:`two_sided_p` of every value of ``z`` (the same bits, as float64)."""
+    values = np.abs(np.asarray(z, dtype=np.float64)) / _SQRT2
+    return np.asarray(_ERFC(values), dtype=np.float64).reshape(values.shape)
 
 
 def bootstrap_cells(counts: np.ndarray, *, samples: int, rng: np.random.Generator) -> np.ndarray:
@@ -189,14 +207,12 @@ def z_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
     """
     if n1 <= 0 or n2 <= 0:
         raise ValueError("a z-test needs two non-empty groups")
-    from scipy.special import ndtr
-
     pooled = (x1 + x2) / (n1 + n2)
     variance = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)
     if variance <= 0.0:
         return 0.0, 1.0
     z = (x1 / n1 - x2 / n2) / math.sqrt(variance)
-    return float(z), float(2.0 * ndtr(-abs(z)))
+    return float(z), two_sided_p(z)
 
 
 def fisher_exact_test(x1: int, n1: int, x2: int, n2: int) -> tuple[float | None, float]:
@@ -255,8 +271,6 @@ def z_tests(
     Raises:
         ValueError: a group is empty.
     """
-    from scipy.special import ndtr
-
     x1, n1, x2, n2 = (np.asarray(v, dtype=np.int64) for v in (x1, n1, x2, n2))
     if (n1 <= 0).any() or (n2 <= 0).any():
         raise ValueError("a z-test needs two non-empty groups")
@@ -265,7 +279,7 @@ def z_tests(
     spread = variance > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(spread, (x1 / n1 - x2 / n2) / np.sqrt(variance), 0.0)
-    p = np.where(spread, 2.0 * ndtr(-np.abs(z)), 1.0)
+    p = np.where(spread, two_sided_ps(z), 1.0)
     return z, p
 
 
@@ -378,13 +392,13 @@ def delong_interval(
     scale, so it stays inside [0, 1]. Null when the AUC is 0 or 1 (no spread to measure) or
     undefined.
     """
-    from scipy.special import ndtri
-
     placements = _delong(np.asarray(pos), np.asarray(neg))
     if placements is None or not 0.0 < placements.auc < 1.0:
         return None
     auc = placements.auc
-    z = float(ndtri(0.5 + level / 2.0))
+    from statistics import NormalDist  # 10 ms of imports, for AUC intervals only
+
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
     logit = math.log(auc / (1.0 - auc))
     half = z * math.sqrt(placements.variance) / (auc * (1.0 - auc))
     return Interval(

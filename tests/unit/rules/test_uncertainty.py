@@ -553,7 +553,11 @@ def test_drawing_in_blocks_gives_the_draws_of_one_call(monkeypatch: pytest.Monke
 
 
 def _digest(result: GroupUncertainty) -> str:
-    """Return the SHA-256 of every interval and test of every group, floats in hex."""
+    """Return the SHA-256 of every interval of every group, floats in hex.
+
+    The tests are left out: since the p-values come from ``math.erfc`` rather than scipy's
+    ``ndtr`` (2026-12-06) their last bits differ; statsmodels checks them above.
+    """
     import hashlib
 
     def text(value: object) -> str:
@@ -571,7 +575,6 @@ def _digest(result: GroupUncertainty) -> str:
         result.intervals,
         result.ratio_intervals,
         result.difference_intervals,
-        result.tests,
     ):
         for group in part:
             line = ";".join(f"{k}={text(v)}" for k, v in sorted(group.items()))
@@ -580,10 +583,11 @@ def _digest(result: GroupUncertainty) -> str:
 
 
 #: group_uncertainty's results on _golden_cells() with seed 1, computed by the version that
-#: kept every drawn rate in float64 (before the draws were kept as compact cells, 2026-12-06)
+#: kept every drawn rate in float64 (before the draws were kept as compact cells, 2026-12-06;
+#: the intervals only, recomputed by 9499f2d, whose intervals and tests matched that version's)
 _BEFORE_COMPACT_DRAWS = {
-    None: "e1ec91ca23fada779ba693a6983023ccad1e2d9a427e46d3c6f434703f523440",
-    11: "328e8942530c4f3607d7defa879200beb8fc4f509ef1c5a2912c47ecf548f8fc",
+    None: "531d243e02ea7db516560e3d170b9d73dcb35bfa2dc5d6fb4f6b665002bbd978",
+    11: "59a8bd9fadd475408b36160e7fed088c9a3c257c829e386bec0612c699b8025f",
 }
 
 

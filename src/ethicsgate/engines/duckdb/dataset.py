@@ -712,8 +712,8 @@ class DuckDBDataset:
         # sorted, so that everything computed from the rows in order (pandas sums of the score
         # sums, bootstrap draws) is the same from run to run
         return (
-            f"SELECT {', '.join(outer)}, CAST(sum(_n) AS BIGINT) AS n FROM ({inner_sql}) GROUP BY ALL "
-            "ORDER BY ALL NULLS FIRST"
+            f"SELECT {', '.join(outer)}, CAST(sum(_n) AS BIGINT) AS n FROM ({inner_sql}) "
+            "GROUP BY ALL ORDER BY ALL NULLS FIRST"
         )
 
     # -- scores ---------------------------------------------------------------------------
@@ -1107,9 +1107,10 @@ class DuckDBDataset:
 
         # text keys as pandas categoricals (Arrow dictionaries): the grouped rows repeat each
         # group's value once per cell, and everything downstream groups on integer codes
-        for index, field in enumerate(table.schema):
-            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-                table = table.set_column(index, field.name, table.column(index).dictionary_encode())
+        for index, column in enumerate(table.schema):
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                encoded = table.column(index).dictionary_encode()
+                table = table.set_column(index, column.name, encoded)
         frame: pd.DataFrame = table.to_pandas()
         return frame
 
