@@ -13,8 +13,9 @@ fresh process (wall time and peak RSS of the process tree, ``_common.measure_wra
   in one month and take their window from the Parquet footer where that costs less than
   keying every row (``engines/duckdb/rowgroups.py``: one scan branch per month, the time
   column unread; the few row groups that straddle a boundary keyed row by row); weeks and
-  days are keyed row by row by the row's date;
-- ``--window 90d:decided_at``: one rolling window, the last 90 days;
+  days are keyed row by row by the row's date (as every window keyed row by row);
+- ``--window 90d:decided_at``: one rolling window, the last 90 days (the latest day from the
+  footer; the row groups older than the window one branch keyed by one day, unread);
 - ``--window "month:(decided_at)"``: the same months with the column given as an expression,
   which is always keyed row by row (the method before footer windows), for comparison;
 - ``--window month:decided_on``: the same months from a DATE column (365 distinct values,

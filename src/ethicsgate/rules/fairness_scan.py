@@ -137,7 +137,11 @@ def scan_fairness_evidence(
     extra = {}
     if window is not None:
         # one more key of the same grouped scan (engines without windows never see it)
-        extra["window"] = WindowKey(column=window.column, every=window.key_every)
+        # one rolling window alone: the engine may lump the rows before it together
+        last_days = window.last_days if window.every is None else None
+        extra["window"] = WindowKey(
+            column=window.column, every=window.key_every, last_days=last_days
+        )
     counts = evidence.grouped_counts(
         roles=[*roles, *binary],
         binary_roles=binary,

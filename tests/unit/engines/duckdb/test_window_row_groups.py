@@ -17,6 +17,8 @@ from ethicsgate.engines.duckdb.rowgroups import plan_row_group_windows
 from ethicsgate.errors import Location
 from ethicsgate.evidence import EvidenceSpec
 from ethicsgate.evidence.model import WINDOW_KEY, WindowKey
+from ethicsgate.evidence.spec import WindowSpec
+from ethicsgate.rules.windows import Split, split_windows
 
 #: Stretches of time around the boundaries where a window key could go wrong: the EU's DST
 #: changes of 2026 (in local time, not in UTC), a year end inside an ISO week, the leap day
@@ -199,3 +201,83 @@ def test_the_plan_is_kept_only_where_its_branches_and_filters_cost_less() -> Non
     assert plan_row_group_windows(_year(4)) is not None
     # days: more windows than branches
     assert plan_row_group_windows(_year(365)) is None
+
+
+def _rolling(path: Path, days: int, **spec: str) -> tuple[pd.DataFrame, Split]:
+    """Grouped counts of one rolling window of ``days`` days, and their split into it."""
+    ev = open_evidence(
+        "ev",
+        EvidenceSpec.model_validate(
+            {"path": str(path), "columns": {"prediction": "approved"}, **spec}
+        ),
+        base_dir=path.parent,
+        locate=lambda loc: Location("audit.yaml", 1, 1),
+    )
+    try:
+        frame = ev.grouped_counts(
+            roles=["group", "prediction"],
+            binary_roles=["prediction"],
+            window=WindowKey(column="t", every="day", last_days=days),
+        ).frame
+    finally:
+        ev.engine.close()
+    return frame, split_windows(frame, WindowSpec(column="t", last=f"{days}d"), sums=[])
+
+
+@pytest.mark.parametrize("kind", ["timestamp", "timestamptz", "date"])
+@pytest.mark.parametrize("days", [2, 3, 40, 2000])
+def test_one_rolling_window_lumps_the_older_row_groups_and_judges_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, days: int
+) -> None:
+    # the latest day is 2028-07-01 (UTC): 3 days start at 2028-06-29 00:00, the first row of
+    # the last stretch; 2 days at a midnight inside it; 2000 days before the first row
+    path = tmp_path / "d.parquet"
+    _write(path, kind)
+    _footer_always(monkeypatch)
+    plans: list[rowgroups.RowGroupWindows | None] = []
+    real = duckdb_dataset.plan_row_group_windows
+    monkeypatch.setattr(
+        duckdb_dataset, "plan_row_group_windows", lambda rgs: plans.append(real(rgs)) or plans[-1]
+    )
+    frame, cut = _rolling(path, days)
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
+    per_row_frame, per_row = _rolling(path, days)
+    assert cut.windows == per_row.windows
+    pd.testing.assert_frame_equal(cut.stacked, per_row.stacked)
+    pd.testing.assert_frame_equal(cut.whole, per_row.whole)
+    assert (cut.without_time, cut.outside) == (per_row.without_time, per_row.outside)
+    # the oracle: rows by their UTC day, NULL times apart
+    times = _times()
+    nulls = np.zeros(len(times), dtype=bool)
+    nulls[[40, 41, 700, 1500]] = True
+    day = pd.Series(times.tz_convert("UTC").date)[~nulls]
+    first = pd.Timestamp("2028-07-01").date() - pd.Timedelta(days=days - 1)
+    assert cut.without_time == 4
+    assert cut.outside == int((day < first).sum())
+    assert int(cut.whole["n"].sum()) == int((day >= first).sum())
+    if days == 2000:  # no row is older: nothing to lump, every row keyed by its day
+        pd.testing.assert_frame_equal(frame, per_row_frame)
+        return
+    # the older row groups are one branch keyed by the day before the window; the rest by day
+    plan = plans[-1]
+    assert plan is not None and plan.mixed
+    before = (first - pd.Timedelta(days=1)).isoformat()
+    assert list(plan.whole) == [pd.Timestamp(before).date()]
+    assert frame[WINDOW_KEY].dropna().min() == before
+
+
+def test_a_filter_that_drops_the_latest_day_keys_every_row_by_its_day(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the footer's latest day is 2028-07-01, the filter's 2028-06-30: the window starts a day
+    # earlier than the lumped rows assumed, so the scan is run again keyed by day
+    path = tmp_path / "d.parquet"
+    _write(path, "timestamp")
+    _footer_always(monkeypatch)
+    condition = "t IS NULL OR t < TIMESTAMP '2028-07-01 00:00:00'"
+    frame, cut = _rolling(path, 3, filter=condition)
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
+    per_row_frame, per_row = _rolling(path, 3, filter=condition)
+    pd.testing.assert_frame_equal(frame, per_row_frame)
+    assert [w.label for w in cut.windows] == ["3d to 2028-06-30"]
+    assert cut.outside == per_row.outside
