@@ -484,7 +484,9 @@ class DuckDBDataset:
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
-        if latest is not None and frame[WINDOW_KEY].max() != latest.isoformat():
+        # the windows kept (ISO days; a categorical has no max() of its own)
+        kept_days = frame[WINDOW_KEY].dropna().unique().tolist() if latest is not None else []
+        if latest is not None and max(kept_days, default=None) != latest.isoformat():
             # the filter dropped the rows of the file's latest day, so the rolling window ends
             # earlier and some of the rows lumped before it lie in it: key every row's day
             assert window is not None

@@ -263,7 +263,7 @@ def test_one_rolling_window_lumps_the_older_row_groups_and_judges_the_same(
     assert plan is not None and plan.mixed
     before = (first - pd.Timedelta(days=1)).isoformat()
     assert list(plan.whole) == [pd.Timestamp(before).date()]
-    assert frame[WINDOW_KEY].dropna().min() == before
+    assert min(frame[WINDOW_KEY].dropna().unique().tolist()) == before
 
 
 def test_a_filter_that_drops_the_latest_day_keys_every_row_by_its_day(
