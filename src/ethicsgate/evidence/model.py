@@ -35,6 +35,7 @@ __all__ = [
     "is_delta_table",
     "resolve_files",
     "sha256_file",
+    "text_as_categories",
 ]
 
 #: With at most this many distinct scores the scores themselves are the group keys of the
@@ -121,11 +122,31 @@ class TableIdentity:
 
 @dataclass(frozen=True)
 class GroupedCounts:
-    """Rows grouped by role values with their count ``n``; ``rows_read`` before the filter."""
+    """Rows grouped by role values with their count ``n``; ``rows_read`` before the filter.
+
+    Every engine returns the text columns (group values, window keys) as pandas categoricals
+    (:func:`text_as_categories`): the grouped rows repeat each value once per cell, up to 10^7
+    times with 10^5 groups and exact scores.
+    """
 
     frame: pd.DataFrame
     rows_read: int
     rows: int
+
+
+def text_as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with each text column (str, or object holding text) as a categorical."""
+    import pandas as pd
+
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            continue
+        if pd.api.types.is_string_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+            column.dtype
+        ):
+            frame[name] = column.astype("category")
+    return frame
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from ethicsgate.evidence.model import (
     TableIdentity,
     WindowKey,
     sha256_file,
+    text_as_categories,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import quote_ident
@@ -469,6 +470,7 @@ class SparkDataset:
                     "the data, or exclude such rows with a filter)",
                 )
             frame[role] = frame[role].astype("int64")
+        frame = text_as_categories(frame)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:

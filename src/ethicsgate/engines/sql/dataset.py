@@ -38,6 +38,7 @@ from ethicsgate.evidence.model import (
     ScoreProfile,
     TableIdentity,
     WindowKey,
+    text_as_categories,
 )
 from ethicsgate.evidence.sql import quote_ident
 
@@ -412,6 +413,7 @@ class SQLDataset:
             ordered.append(WINDOW_KEY)
         ordered += ["n", *(k for k, c in (score_columns or {}).items() if c.kind == "sum")]
         frame = frame[[c for c in ordered if c in frame.columns]]
+        frame = text_as_categories(frame)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:
