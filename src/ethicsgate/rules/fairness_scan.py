@@ -20,15 +20,14 @@ The median takes no pass of its own in the usual case (two passes in all):
   it; the grouped scan then keys the bracket's rows by their exact score and flags the rows
   above it, and ``_above_median`` is put together from those columns after the scan
   (:mod:`ethicsgate.evidence.median`). The same buckets tell whether the score has more than
-  2,048 distinct values (DuckDB; :meth:`DuckDBDataset.score_profile
+  2,048 distinct values (every engine; :meth:`DuckDBDataset.score_profile
   <ethicsgate.engines.duckdb.dataset.DuckDBDataset.score_profile>`).
 
-Extra passes: one for the histogram when a rule also needs binned ROC AUC or calibration and
-the engine's profile returns no buckets with the distinct count (the SQL and Spark engines);
-one HyperLogLog pass when DuckDB's buckets cannot tell the distinct count from 2,048 (few
-buckets, some holding several values); the engine's narrowing search when the bracket holds
-more than :data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows (2^18; about 2 * 10^9 rows of
-a smooth score distribution).
+Extra passes: one for the histogram when an engine's profile returns no buckets (none of
+the shipped engines); one distinct-count pass when the buckets cannot tell the distinct
+count from 2,048 (few buckets, some holding several values); the engine's narrowing search
+when the bracket holds more than :data:`~ethicsgate.evidence.median.BRACKET_ROWS` rows
+(2^18; about 2 * 10^9 rows of a smooth score distribution).
 """
 
 from __future__ import annotations
@@ -110,9 +109,9 @@ def scan_fairness_evidence(
     if any(r.needs_score for r in rules):
         scored = [r for r in rules if r.score_metrics]
         wants_median = any(r.impact_ratio == "scoring" for r in rules)
-        # the distinct count only decides how ROC AUC and calibration group the scores; an
-        # engine that cannot tell it from the median histogram's pass returns no buckets, and
-        # the histogram then takes a pass of its own below, only when binned
+        # the distinct count only decides how ROC AUC and calibration group the scores; the
+        # engines tell it from the median histogram's pass (an engine that returns no buckets
+        # makes the histogram take a pass of its own below, only when binned)
         profile = evidence.score_profile(
             distinct=bool(scored), median=wants_median, progress=progress
         )

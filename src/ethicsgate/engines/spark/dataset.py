@@ -31,6 +31,7 @@ from ethicsgate.engines.spark.sqltext import (
 )
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.model import (
+    EXACT_SCORE_VALUES,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -538,9 +539,14 @@ class SparkDataset:
     ) -> ScoreProfile:
         """Return the count, range and estimated distinct values of the audited scores.
 
-        One pass; ``median=True`` without the distinct estimate groups that pass by the
-        12-bit histogram (:meth:`_median_buckets`); with it no buckets come back (``None``):
-        the caller asks :meth:`score_median_buckets` (a pass of its own) when it needs them.
+        One pass. Without ``median``: count, bad rows, min, max and (``distinct``) a
+        HyperLogLog estimate of the distinct scores. With ``median`` the pass groups the scores
+        by the 12-bit histogram (:meth:`_median_buckets`) and returns the buckets holding the
+        middle ranks and, with ``distinct``, the distinct count those buckets tell, as the
+        DuckDB engine does: exact when every bucket holds one value, else at least (buckets
+        of one value) + 2 x (the others), which decides alone above
+        :data:`EXACT_SCORE_VALUES`; only in between does a HyperLogLog pass of its own
+        estimate it.
 
         Raises:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
@@ -552,8 +558,22 @@ class SparkDataset:
         label = f"{self.name} (score profile)"
         buckets: tuple[ScoreBucket, ...] | None = None
         estimate: Any = 0
-        if median and not distinct:
-            bad_rows, rows, low, high, buckets = self._median_buckets(score, kept, progress, label)
+        at_least = False
+        if median:
+            found = self._median_buckets(score, kept, progress, label)
+            bad_rows, rows, low, high, buckets = found[:5]
+            single, mixed = found[5:]
+            if distinct and not bad_rows and rows:
+                estimate, at_least = single + 2 * mixed, mixed > 0
+                if at_least and estimate <= EXACT_SCORE_VALUES:
+                    # the buckets cannot tell: estimate it as without a histogram
+                    sql = (
+                        f"SELECT approx_count_distinct({score}, {_DISTINCT_RSD}) "
+                        f"FROM {self.source_sql()} WHERE {kept}"
+                    )
+                    # an estimate, never below what the buckets prove
+                    hll = int(self._fetch(sql, progress, label)[0][0])
+                    estimate, at_least = max(hll, estimate), False
         else:
             estimate_sql = (
                 f"approx_count_distinct({score}, {_DISTINCT_RSD})"
@@ -592,6 +612,7 @@ class SparkDataset:
             max=float(high),
             distinct_estimate=int(estimate),
             median_buckets=buckets,
+            distinct_at_least=at_least,
         )
 
     def score_median_buckets(
@@ -623,8 +644,10 @@ class SparkDataset:
         label: str,
         *,
         key: str | None = None,
-    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...]]:
-        """Return bad rows, rows, min, max and the buckets holding the middle ranks.
+    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...], int, int]:
+        """Return bad rows, rows, min, max, the middle buckets, single and mixed buckets.
+
+        ``single``/``mixed``: how many buckets hold one value, and several.
 
         One pass over the data groups the audited rows by bucket; the bucket rows (a few
         thousand) are cached in the cluster and cut down to the middle ones by a second,
@@ -647,10 +670,11 @@ class SparkDataset:
                     "- n AS below, lead(lo) OVER (ORDER BY k) AS next_lo "
                     "FROM b WHERE k IS NOT NULL), "
                     "t AS (SELECT coalesce(sum(n), 0) AS rows, min(lo) AS lo, max(hi) AS hi, "
-                    "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered "
-                    "FROM c), "
+                    "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered, "
+                    "count_if(lo = hi) AS single, count_if(lo < hi) AS mixed FROM c), "
                     "z AS (SELECT coalesce(sum(n), 0) AS bad FROM b WHERE k IS NULL) "
-                    "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, c.below, c.n, c.lo, c.hi "
+                    "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, t.single, t.mixed, "
+                    "c.below, c.n, c.lo, c.hi "
                     "FROM t CROSS JOIN z LEFT JOIN c ON t.ordered "
                     "AND c.below + c.n > (t.rows - 1) div 2 AND c.below <= t.rows div 2 "
                     "ORDER BY c.below"
@@ -661,13 +685,21 @@ class SparkDataset:
                 self.spark.catalog.dropTempView(cached)
 
         found = self._tracked(progress, label, run)
-        bad_rows, rows, low, high, ordered = tuple(found[0])[:5]
+        bad_rows, rows, low, high, ordered, single, mixed = tuple(found[0])[:7]
         buckets = tuple(
             ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
             for *_, b, n, lo, hi in (tuple(r) for r in found)
             if b is not None
         )
-        return int(bad_rows), int(rows), low, high, buckets if ordered else ()
+        return (
+            int(bad_rows),
+            int(rows),
+            low,
+            high,
+            buckets if ordered else (),
+            int(single or 0),
+            int(mixed or 0),
+        )
 
     def score_order_statistics(
         self,

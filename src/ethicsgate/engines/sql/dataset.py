@@ -28,6 +28,7 @@ from ethicsgate.engines.sql.digest import (
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.model import (
+    EXACT_SCORE_VALUES,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -493,10 +494,12 @@ class SQLDataset:
     ) -> ScoreProfile:
         """Return the count, range and distinct values (exact) of the audited scores.
 
-        ``median=True`` without ``distinct``: the same pass groups the scores by a 12-bit
-        histogram and returns the buckets holding the middle ranks; with ``distinct`` no
-        buckets (``None``): the caller asks :meth:`score_median_buckets` (a 4,096-bin
-        equal-width histogram, a pass of its own) only when it needs them.
+        One pass. With ``median`` it groups the scores by a 12-bit histogram and returns the
+        buckets holding the middle ranks and, with ``distinct``, the distinct count those
+        buckets tell, as the DuckDB engine does: exact when every bucket holds one value,
+        else at least (buckets of one value) + 2 x (the others), which decides alone above
+        :data:`EXACT_SCORE_VALUES`; only in between does ``count(DISTINCT)`` take a pass of
+        its own.
 
         Raises:
             EvidenceError: ``score`` is missing, not numeric, or holds a NULL, NaN or infinite
@@ -509,10 +512,23 @@ class SQLDataset:
             "CAST('Infinity' AS double precision), CAST('-Infinity' AS double precision)))"
         )
         one_pass: tuple[ScoreBucket, ...] | None = None
-        if median and not distinct:
+        at_least = False
+        if median:
             # the profile and a 12-bit histogram (no range needed) in one pass
-            bad_rows, rows, low, high, one_pass = self._profile_buckets(score, kept, bad)
+            bad_rows, rows, low, high, one_pass, single, mixed = self._profile_buckets(
+                score, kept, bad
+            )
             estimate = 0
+            if distinct and not bad_rows and rows:
+                estimate, at_least = single + 2 * mixed, mixed > 0
+                if at_least and estimate <= EXACT_SCORE_VALUES:
+                    # the buckets cannot tell: count them
+                    sql = (
+                        f"SELECT count(DISTINCT {score}) FROM {self.source_sql()} AS _s "
+                        f"WHERE {kept}"
+                    )
+                    estimate = int(self.fetch(sql, what="count the distinct scores")[0][0])
+                    at_least = False
         else:
             sql = (
                 f"SELECT count(*) FILTER (WHERE {bad}), count(*), min({score}) FILTER (WHERE "
@@ -544,12 +560,16 @@ class SQLDataset:
             max=float(high),
             distinct_estimate=int(estimate),
             median_buckets=one_pass,
+            distinct_at_least=at_least,
         )
 
     def _profile_buckets(
         self, score: str, kept: str, bad: str
-    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...]]:
-        """Return bad rows, rows, min, max and the median's buckets of a 12-bit histogram.
+    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...], int, int]:
+        """Return bad rows, rows, min, max, the middle buckets, single and mixed buckets.
+
+        ``single``/``mixed``: how many buckets of the 12-bit histogram hold one value, and
+        several.
 
         The scores are rounded to 12 significant bits (Veltkamp's split, as the DuckDB engine
         does: a non-decreasing function of the score in IEEE double arithmetic, which
@@ -573,20 +593,31 @@ class SQLDataset:
             "UNBOUNDED PRECEDING AND CURRENT ROW) - n AS below, lead(lo) OVER (ORDER BY k) AS "
             "next_lo FROM b WHERE k IS NOT NULL), "
             "t AS (SELECT coalesce(sum(n), 0) AS rows, min(lo) AS lo, max(hi) AS hi, "
-            "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered FROM c), "
+            "coalesce(bool_and(next_lo IS NULL OR hi < next_lo), true) AS ordered, "
+            "count(*) FILTER (WHERE lo = hi) AS single, count(*) FILTER (WHERE lo < hi) AS mixed "
+            "FROM c), "
             "z AS (SELECT coalesce(sum(n), 0) AS bad FROM b WHERE k IS NULL) "
-            "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, c.below, c.n, c.lo, c.hi "
+            "SELECT z.bad, t.rows, t.lo, t.hi, t.ordered, t.single, t.mixed, "
+            "c.below, c.n, c.lo, c.hi "
             "FROM t CROSS JOIN z LEFT JOIN c ON t.ordered AND c.below + c.n > div(t.rows - 1, 2) "
             "AND c.below <= div(t.rows, 2) ORDER BY c.below"
         )
         found = self.fetch(sql, what="profile the scores")
-        bad_rows, rows, low, high, ordered = found[0][:5]
+        bad_rows, rows, low, high, ordered, single, mixed = found[0][:7]
         buckets = tuple(
             ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
             for *_, b, n, lo, hi in found
             if b is not None
         )
-        return int(bad_rows), int(rows), low, high, buckets if ordered else ()
+        return (
+            int(bad_rows),
+            int(rows),
+            low,
+            high,
+            buckets if ordered else (),
+            int(single or 0),
+            int(mixed or 0),
+        )
 
     def score_median_buckets(
         self,
