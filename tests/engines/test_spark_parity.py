@@ -341,6 +341,49 @@ def test_an_unreachable_master_fails_fast_with_the_fix() -> None:
     assert "cannot reach the Spark Connect server" in out and "s3cr3t" not in out
 
 
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SPARK_REMOTE": "sc://db.example:443/;token=s3cr3t-token"}, "SPARK_REMOTE"),
+        ({"SPARK_CONNECT_MODE_ENABLED": "1"}, "SPARK_CONNECT_MODE_ENABLED"),
+        ({"SPARK_API_MODE": "connect"}, "SPARK_API_MODE"),
+    ],
+)
+def test_an_inherited_spark_connect_environment_is_named(env: dict[str, str], named: str) -> None:
+    """PySpark turns these variables into a Connect session; a local target names them."""
+    out = _engine_error("local[1]", env)
+    assert f"SettingsError engine spark: cannot start local[1]: {named}=" in out, out
+    assert f"unset {named}" in out and "s3cr3t" not in out and "Traceback" not in out
+
+
+def test_an_inherited_spark_remote_fails_the_cli_with_exit_2(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ethicsgate",
+            "audit",
+            str(AUDITS / "compas-example.yaml"),
+            "--engine",
+            "spark",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SPARK_REMOTE": "sc://db.example:443/;token=s3cr3t-token"},
+        check=False,
+    )
+    text = done.stdout + done.stderr
+    assert done.returncode == 2, text
+    assert "SPARK_REMOTE=sc://db.example:443/;token=***" in text
+    assert "--engine sc://db.example:443/;token=***" in text  # the way through Connect
+    assert "s3cr3t" not in text and "Traceback" not in text
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
 def test_a_target_that_is_not_spark_is_refused() -> None:
     from ethicsgate.engines.spark import open_spark_engine
 

@@ -266,6 +266,7 @@ def open_session(
             )
         _apply(active, conf)
         return active, False
+    _check_classic_environment(target)
     problem = java_problem()
     if problem is not None:
         raise EvidenceError(
@@ -292,6 +293,45 @@ def open_session(
     session.sparkContext.setLogLevel("OFF")  # errors come back as located EvidenceErrors
     _apply(session, conf)
     return session, True
+
+
+def _check_classic_environment(target: Target) -> None:
+    """Refuse to start a local or standalone session where PySpark would open Spark Connect.
+
+    PySpark 4 reads ``SPARK_REMOTE``, ``SPARK_API_MODE=connect`` and
+    ``SPARK_CONNECT_MODE_ENABLED`` from the environment: with any of them its session builder
+    opens a Spark Connect session instead of the master it is given (or fails with "Only one
+    of master and remote"), and its functions dispatch to the Connect client. A variable
+    inherited from a shell set up for Databricks would turn ``--engine spark`` into an error
+    about Java or a Connect session nobody asked for; this names the variable instead.
+
+    Raises:
+        SettingsError: one of those variables is set.
+    """
+    found = [
+        f"{name}={redact(value)}"
+        for name, value in (
+            ("SPARK_REMOTE", os.environ.get("SPARK_REMOTE")),
+            ("SPARK_API_MODE", os.environ.get("SPARK_API_MODE")),
+            ("SPARK_CONNECT_MODE_ENABLED", os.environ.get("SPARK_CONNECT_MODE_ENABLED")),
+        )
+        if value is not None and (name != "SPARK_API_MODE" or value.strip().lower() == "connect")
+    ]
+    if not found:
+        return
+    names = " and ".join(item.split("=", 1)[0] for item in found)
+    remote = os.environ.get("SPARK_REMOTE", "")
+    through = (
+        f"--engine {redact(remote)}" if remote.startswith("sc://") else "--engine sc://HOST:PORT"
+    )
+    raise SettingsError(
+        f"engine spark: cannot start {target.shown}: {', '.join(found)} is set in the "
+        "environment, which makes PySpark open Spark Connect sessions instead",
+        hint=f"unset {names} for this command (e.g. env -u {found[0].split('=', 1)[0]} "
+        f"ethicsgate audit ...), or audit through Spark Connect with {through}; a "
+        "process that opened a Spark Connect session before sets SPARK_CONNECT_MODE_ENABLED "
+        "itself: run the audit in a new process",
+    )
 
 
 def _apply(session: SparkSession, conf: Mapping[str, str]) -> None:
