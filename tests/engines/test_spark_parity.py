@@ -307,6 +307,17 @@ def test_a_value_that_is_not_a_timestamp_is_named(engine: Any, tmp_path: Path) -
     assert "ISO 8601" in (err.value.hint or "")
 
 
+#: Set by PySpark in this process once a Spark Connect session opened here (the Connect tests
+#: run first), and read by a child's PySpark: a child starts without them unless a test sets one.
+_CONNECT_ENVIRONMENT = ("SPARK_REMOTE", "SPARK_API_MODE", "SPARK_CONNECT_MODE_ENABLED")
+
+
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _CONNECT_ENVIRONMENT}
+    env.pop("SPARK_LOCAL_REMOTE", None)
+    return {**env, **(extra or {})}
+
+
 def _engine_error(target: str, env: dict[str, str] | None = None) -> str:
     """Open an engine in a fresh process (no Spark session running) and return its error."""
     code = (
@@ -322,7 +333,7 @@ def _engine_error(target: str, env: dict[str, str] | None = None) -> str:
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env=_child_env(env),
         check=False,
     )
     return done.stdout + done.stderr
@@ -373,7 +384,7 @@ def test_an_inherited_spark_remote_fails_the_cli_with_exit_2(tmp_path: Path) -> 
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "SPARK_REMOTE": "sc://db.example:443/;token=s3cr3t-token"},
+        env=_child_env({"SPARK_REMOTE": "sc://db.example:443/;token=s3cr3t-token"}),
         check=False,
     )
     text = done.stdout + done.stderr

@@ -222,7 +222,7 @@ def _above_median(
     if EXACT_KEY in columns and ABOVE_BRACKET not in columns:
         scores = frame[EXACT_KEY].to_numpy(dtype=np.float64)
         median = median_of_counts(scores, n, plan.ranks)
-        frame = frame.copy()
+        # in place: the grouped counts' frame is this scan's own (a copy held 10^7 rows twice)
         frame.insert(keys, ABOVE_MEDIAN, (scores > median).astype(np.int32))
         return frame, median
     inside = frame[IN_BRACKET].to_numpy(dtype=np.float64, na_value=np.nan)
