@@ -14,19 +14,78 @@ found by the engine's narrowing search over the bracket instead (one or more ext
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ethicsgate.evidence.model import ScoreProfile
+from ethicsgate.evidence.model import ScoreBucket, ScoreProfile
 
 if TYPE_CHECKING:  # numpy only where a median is computed, not for every audit
     import numpy as np
 
-__all__ = ["BRACKET_ROWS", "MedianPlan", "median_of_counts", "middle_ranks", "plan_median"]
+__all__ = [
+    "BRACKET_ROWS",
+    "HistogramSummary",
+    "MedianPlan",
+    "median_of_counts",
+    "middle_ranks",
+    "plan_median",
+]
 
 #: The most rows a median bracket may hold for the grouped pass to key them by their exact
 #: score: each such row can add one row to the grouped counts.
 BRACKET_ROWS = 1 << 18
+
+
+@dataclass(frozen=True)
+class HistogramSummary:
+    """What one histogram scan of the audited scores tells, whatever the engine.
+
+    ``bad``: rows whose score is NULL, NaN or infinite; ``rows``, ``low``, ``high``: the
+    others' count, least and greatest score; ``single``/``mixed``: buckets holding one value
+    / more than one; ``buckets``: those holding the middle ranks (empty when the buckets'
+    ranges were not disjoint and ascending).
+    """
+
+    bad: int
+    rows: int
+    low: Any
+    high: Any
+    single: int
+    mixed: int
+    buckets: tuple[ScoreBucket, ...]
+
+    @classmethod
+    def from_rows(cls, found: Sequence[Sequence[Any]]) -> HistogramSummary:
+        """Read the engines' histogram query: one row per middle bucket (or one without).
+
+        Each row is (bad, rows, low, high, ordered, single, mixed, below, n, lo, hi), the
+        first seven the same in every row, the last four NULL when no bucket came back.
+        """
+        bad, rows, low, high, ordered, single, mixed = tuple(found[0])[:7]
+        buckets = tuple(
+            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
+            for *_, b, n, lo, hi in (tuple(r) for r in found)
+            if b is not None
+        )
+        return cls(
+            bad=int(bad),
+            rows=int(rows),
+            low=low,
+            high=high,
+            single=int(single or 0),
+            mixed=int(mixed or 0),
+            buckets=buckets if ordered else (),
+        )
+
+    @property
+    def distinct(self) -> tuple[int, bool]:
+        """Return the distinct scores the buckets prove, and whether only as a lower bound.
+
+        Exact when every bucket holds one value; else at least (buckets of one value) +
+        2 x (the others), which decides "more than 2,048" alone when it is above that.
+        """
+        return self.single + 2 * self.mixed, self.mixed > 0
 
 
 def middle_ranks(rows: int) -> list[int]:

@@ -28,7 +28,7 @@ from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence.median import plan_median
+from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
     EXACT_SCORE_VALUES,
     WINDOW_KEY,
@@ -236,25 +236,6 @@ def _bucket_sql(score: str) -> str:
 
 #: Score column types whose Parquet footer statistics read as DOUBLE (the histogram's range).
 _FOOTER_TYPES = frozenset(["DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT"])
-
-
-@dataclass(frozen=True)
-class _Histogram:
-    """What one histogram scan of the audited scores tells (:meth:`DuckDBDataset._histogram`).
-
-    ``bad``: rows whose score is NULL, NaN or infinite; ``rows``, ``low``, ``high``: the
-    others' count, least and greatest score; ``single``/``mixed``: buckets holding one value
-    / more than one; ``buckets``: those holding the middle ranks (empty when the buckets'
-    ranges were not disjoint and ascending).
-    """
-
-    bad: int
-    rows: int
-    low: Any
-    high: Any
-    single: int
-    mixed: int
-    buckets: tuple[ScoreBucket, ...]
 
 
 @dataclass
@@ -892,7 +873,7 @@ class DuckDBDataset:
                 found.buckets,
             )
             if distinct and not bad_rows and rows:
-                estimate, at_least = found.single + 2 * found.mixed, found.mixed > 0
+                estimate, at_least = found.distinct
                 if at_least and estimate <= EXACT_SCORE_VALUES:
                     # the buckets cannot tell: estimate it as without a histogram
                     sql = f"SELECT approx_count_distinct({score}) FROM {self.source_sql()} "
@@ -1014,7 +995,7 @@ class DuckDBDataset:
         label: str,
         *,
         key: str | None = None,
-    ) -> _Histogram:
+    ) -> HistogramSummary:
         """Return the audited scores' histogram summary and the buckets of the middle ranks.
 
         One scan groups the audited rows by ``key`` (default :func:`_bucket_sql`): a
@@ -1039,22 +1020,7 @@ class DuckDBDataset:
             "c.lo, c.hi FROM t CROSS JOIN z LEFT JOIN c ON t.ordered "
             "AND c.below + c.n > (t.rows - 1) // 2 AND c.below <= t.rows // 2 ORDER BY c.below"
         )
-        found = self._fetch(sql, progress, label)
-        bad_rows, rows, low, high, ordered, single, mixed = found[0][:7]
-        buckets = tuple(
-            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
-            for *_, b, n, lo, hi in found
-            if b is not None
-        )
-        return _Histogram(
-            bad=int(bad_rows),
-            rows=int(rows),
-            low=low,
-            high=high,
-            single=int(single),
-            mixed=int(mixed),
-            buckets=buckets if ordered else (),
-        )
+        return HistogramSummary.from_rows(self._fetch(sql, progress, label))
 
     def score_median(
         self,

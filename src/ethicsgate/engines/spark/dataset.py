@@ -30,6 +30,7 @@ from ethicsgate.engines.spark.sqltext import (
     spark_sql,
 )
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     EXACT_SCORE_VALUES,
     WINDOW_KEY,
@@ -561,10 +562,10 @@ class SparkDataset:
         at_least = False
         if median:
             found = self._median_buckets(score, kept, progress, label)
-            bad_rows, rows, low, high, buckets = found[:5]
-            single, mixed = found[5:]
+            bad_rows, rows, low, high = found.bad, found.rows, found.low, found.high
+            buckets = found.buckets
             if distinct and not bad_rows and rows:
-                estimate, at_least = single + 2 * mixed, mixed > 0
+                estimate, at_least = found.distinct
                 if at_least and estimate <= EXACT_SCORE_VALUES:
                     # the buckets cannot tell: estimate it as without a histogram
                     sql = (
@@ -634,7 +635,7 @@ class SparkDataset:
                     f"least(floor(({score} - {double_literal(low)}) * {double_literal(scale)}), "
                     f"{_HISTOGRAM_BINS - 1})"
                 )
-        return self._median_buckets(score, kept, progress, label, key=key)[4]
+        return self._median_buckets(score, kept, progress, label, key=key).buckets
 
     def _median_buckets(
         self,
@@ -644,10 +645,8 @@ class SparkDataset:
         label: str,
         *,
         key: str | None = None,
-    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...], int, int]:
-        """Return bad rows, rows, min, max, the middle buckets, single and mixed buckets.
-
-        ``single``/``mixed``: how many buckets hold one value, and several.
+    ) -> HistogramSummary:
+        """Return what the histogram tells: bad rows, rows, range, middle buckets, distinct.
 
         One pass over the data groups the audited rows by bucket; the bucket rows (a few
         thousand) are cached in the cluster and cut down to the middle ones by a second,
@@ -684,22 +683,7 @@ class SparkDataset:
                 self.sql(f"UNCACHE TABLE IF EXISTS {quote_ident(cached)}")
                 self.spark.catalog.dropTempView(cached)
 
-        found = self._tracked(progress, label, run)
-        bad_rows, rows, low, high, ordered, single, mixed = tuple(found[0])[:7]
-        buckets = tuple(
-            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
-            for *_, b, n, lo, hi in (tuple(r) for r in found)
-            if b is not None
-        )
-        return (
-            int(bad_rows),
-            int(rows),
-            low,
-            high,
-            buckets if ordered else (),
-            int(single or 0),
-            int(mixed or 0),
-        )
+        return HistogramSummary.from_rows(self._tracked(progress, label, run))
 
     def score_order_statistics(
         self,

@@ -27,6 +27,7 @@ from ethicsgate.engines.sql.digest import (
 )
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
 from ethicsgate.errors import EvidenceError
+from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     EXACT_SCORE_VALUES,
     WINDOW_KEY,
@@ -515,12 +516,12 @@ class SQLDataset:
         at_least = False
         if median:
             # the profile and a 12-bit histogram (no range needed) in one pass
-            bad_rows, rows, low, high, one_pass, single, mixed = self._profile_buckets(
-                score, kept, bad
-            )
+            found = self._profile_buckets(score, kept, bad)
+            bad_rows, rows, low, high = found.bad, found.rows, found.low, found.high
+            one_pass = found.buckets
             estimate = 0
             if distinct and not bad_rows and rows:
-                estimate, at_least = single + 2 * mixed, mixed > 0
+                estimate, at_least = found.distinct
                 if at_least and estimate <= EXACT_SCORE_VALUES:
                     # the buckets cannot tell: count them
                     sql = (
@@ -538,11 +539,11 @@ class SQLDataset:
             )
             bad_rows, rows, low, high, estimate = self.fetch(sql, what="profile the scores")[0]
         if bad_rows:
-            found = self.fetch(
+            first = self.fetch(
                 f"SELECT CAST(({self.role_expression('score')}) AS text) FROM "
                 f"{self.source_sql()} AS _s WHERE ({kept}) AND {bad} LIMIT 1"
             )
-            value = found[0][0] if found else None
+            value = first[0][0] if first else None
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be a finite number in every audited row, "
                 f"found {'NULL (missing)' if value is None else repr(value)} ({int(bad_rows):,} "
@@ -563,13 +564,8 @@ class SQLDataset:
             distinct_at_least=at_least,
         )
 
-    def _profile_buckets(
-        self, score: str, kept: str, bad: str
-    ) -> tuple[int, int, Any, Any, tuple[ScoreBucket, ...], int, int]:
-        """Return bad rows, rows, min, max, the middle buckets, single and mixed buckets.
-
-        ``single``/``mixed``: how many buckets of the 12-bit histogram hold one value, and
-        several.
+    def _profile_buckets(self, score: str, kept: str, bad: str) -> HistogramSummary:
+        """Return what a 12-bit histogram tells: bad rows, rows, range, middle buckets, distinct.
 
         The scores are rounded to 12 significant bits (Veltkamp's split, as the DuckDB engine
         does: a non-decreasing function of the score in IEEE double arithmetic, which
@@ -602,22 +598,7 @@ class SQLDataset:
             "FROM t CROSS JOIN z LEFT JOIN c ON t.ordered AND c.below + c.n > div(t.rows - 1, 2) "
             "AND c.below <= div(t.rows, 2) ORDER BY c.below"
         )
-        found = self.fetch(sql, what="profile the scores")
-        bad_rows, rows, low, high, ordered, single, mixed = found[0][:7]
-        buckets = tuple(
-            ScoreBucket(below=int(b), rows=int(n), low=float(lo), high=float(hi))
-            for *_, b, n, lo, hi in found
-            if b is not None
-        )
-        return (
-            int(bad_rows),
-            int(rows),
-            low,
-            high,
-            buckets if ordered else (),
-            int(single or 0),
-            int(mixed or 0),
-        )
+        return HistogramSummary.from_rows(self.fetch(sql, what="profile the scores"))
 
     def score_median_buckets(
         self,

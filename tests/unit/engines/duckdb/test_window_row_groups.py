@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,8 +73,26 @@ def _footer_always(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rowgroups, "RANGE_NS_PER_ROW", 0.0)
 
 
-def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
-    ev = open_evidence(
+def _planned_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> tuple[Path, list[rowgroups.RowGroupWindows | None]]:
+    """Write the test file; return it and the list every row-group plan is recorded in."""
+    path = tmp_path / "d.parquet"
+    _write(path, kind)
+    _footer_always(monkeypatch)
+    plans: list[rowgroups.RowGroupWindows | None] = []
+    real = duckdb_dataset.plan_row_group_windows
+
+    def planned(row_groups):  # type: ignore[no-untyped-def]
+        plans.append(real(row_groups))
+        return plans[-1]
+
+    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
+    return path, plans
+
+
+def _open(path: Path, **spec: str) -> Any:
+    return open_evidence(
         "ev",
         EvidenceSpec.model_validate(
             {"path": str(path), "columns": {"prediction": "approved"}, **spec}
@@ -81,6 +100,10 @@ def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
         base_dir=path.parent,
         locate=lambda loc: Location("audit.yaml", 1, 1),
     )
+
+
+def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
+    ev = _open(path, **spec)
     try:
         counts = ev.grouped_counts(
             roles=["group", "prediction"],
@@ -97,17 +120,8 @@ def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
 def test_footer_windows_equal_windows_keyed_per_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, every: str
 ) -> None:
-    path = tmp_path / "d.parquet"
-    _write(path, kind)
-    _footer_always(monkeypatch)
-    plans: list[rowgroups.RowGroupWindows | None] = []
-    real = duckdb_dataset.plan_row_group_windows
-
-    def planned(row_groups):  # type: ignore[no-untyped-def]
-        plans.append(real(row_groups))
-        return plans[-1]
-
-    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
+    path, plans = _planned_file(tmp_path, monkeypatch, kind)
+    planned = duckdb_dataset.plan_row_group_windows  # the recording one
     footer = _counts(path, every)
     plan = plans[-1]
     assert plan is not None and plan.mixed  # both branches ran: whole windows and mixed
@@ -205,14 +219,7 @@ def test_the_plan_is_kept_only_where_its_branches_and_filters_cost_less() -> Non
 
 def _rolling(path: Path, days: int, **spec: str) -> tuple[pd.DataFrame, Split]:
     """Grouped counts of one rolling window of ``days`` days, and their split into it."""
-    ev = open_evidence(
-        "ev",
-        EvidenceSpec.model_validate(
-            {"path": str(path), "columns": {"prediction": "approved"}, **spec}
-        ),
-        base_dir=path.parent,
-        locate=lambda loc: Location("audit.yaml", 1, 1),
-    )
+    ev = _open(path, **spec)
     try:
         frame = ev.grouped_counts(
             roles=["group", "prediction"],
@@ -231,14 +238,7 @@ def test_one_rolling_window_lumps_the_older_row_groups_and_judges_the_same(
 ) -> None:
     # the latest day is 2028-07-01 (UTC): 3 days start at 2028-06-29 00:00, the first row of
     # the last stretch; 2 days at a midnight inside it; 2000 days before the first row
-    path = tmp_path / "d.parquet"
-    _write(path, kind)
-    _footer_always(monkeypatch)
-    plans: list[rowgroups.RowGroupWindows | None] = []
-    real = duckdb_dataset.plan_row_group_windows
-    monkeypatch.setattr(
-        duckdb_dataset, "plan_row_group_windows", lambda rgs: plans.append(real(rgs)) or plans[-1]
-    )
+    path, plans = _planned_file(tmp_path, monkeypatch, kind)
     frame, cut = _rolling(path, days)
     monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
     per_row_frame, per_row = _rolling(path, days)
