@@ -308,26 +308,23 @@ def _check_classic_environment(target: Target) -> None:
     Raises:
         SettingsError: one of those variables is set.
     """
-    found = [
-        f"{name}={redact(value)}"
-        for name, value in (
-            ("SPARK_REMOTE", os.environ.get("SPARK_REMOTE")),
-            ("SPARK_API_MODE", os.environ.get("SPARK_API_MODE")),
-            ("SPARK_CONNECT_MODE_ENABLED", os.environ.get("SPARK_CONNECT_MODE_ENABLED")),
-        )
-        if value is not None and (name != "SPARK_API_MODE" or value.strip().lower() == "connect")
-    ]
+    found = {
+        name: value
+        for name in ("SPARK_REMOTE", "SPARK_API_MODE", "SPARK_CONNECT_MODE_ENABLED")
+        if (value := os.environ.get(name)) is not None
+        and (name != "SPARK_API_MODE" or value.strip().lower() == "connect")
+    }
     if not found:
         return
-    names = " and ".join(item.split("=", 1)[0] for item in found)
-    remote = os.environ.get("SPARK_REMOTE", "")
+    shown = ", ".join(f"{name}={redact(value)}" for name, value in found.items())
+    remote = found.get("SPARK_REMOTE", "")
     through = (
         f"--engine {redact(remote)}" if remote.startswith("sc://") else "--engine sc://HOST:PORT"
     )
     raise SettingsError(
-        f"engine spark: cannot start {target.shown}: {', '.join(found)} is set in the "
+        f"engine spark: cannot start {target.shown}: {shown} is set in the "
         "environment, which makes PySpark open Spark Connect sessions instead",
-        hint=f"unset {names} for this command (e.g. env -u {found[0].split('=', 1)[0]} "
+        hint=f"unset {' and '.join(found)} for this command (e.g. env -u {next(iter(found))} "
         f"ethicsgate audit ...), or audit through Spark Connect with {through}; a "
         "process that opened a Spark Connect session before sets SPARK_CONNECT_MODE_ENABLED "
         "itself: run the audit in a new process",
