@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence.engine import Engine
     from ethicsgate.evidence.model import ProgressCallback
+    from ethicsgate.evidence.spec import WindowSpec
     from ethicsgate.policy.loader import LoadedPolicy
 
 __all__ = ["PYTHON_SPEC", "audit", "build_audit"]
@@ -40,7 +41,7 @@ __all__ = ["PYTHON_SPEC", "audit", "build_audit"]
 PYTHON_SPEC = "python:ethicsgate.audit"
 
 #: The keys an evidence entry may hold besides ``data``: those of an audit spec's entry.
-_ENTRY_KEYS = ("path", "format", "filter", "columns", "options")
+_ENTRY_KEYS = ("path", "format", "filter", "columns", "options", "window")
 
 
 def _utc_now() -> datetime:
@@ -57,6 +58,7 @@ def audit(
     base_dir: str | Path | None = None,
     engine: Engine | None = None,
     cross_check: int | None = None,
+    window: str | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     clock: Callable[[], datetime] = _utc_now,
 ) -> AuditReport:
@@ -76,6 +78,10 @@ def audit(
         base_dir: The folder relative file paths start from [default: the working directory].
         engine: Where the evidence is read [default: a new embedded DuckDB engine].
         cross_check: Recompute up to this many groups of each fairness rule with fairlearn.
+        window: Judge the fairness rules per time window, as ``--window`` does: ``"month"``,
+            ``"week:decided_at"``, ``"90d:decided_at"``, or a dict such as ``{"every": "month",
+            "column": "decided_at"}``; it windows every evidence set a fairness rule reads
+            [default: each entry's ``window``, if any]. An entry may hold ``window`` of its own.
         progress: Told how far the scans and the rules' evaluation are.
         clock: Where the audit's times come from (a frozen one in tests).
 
@@ -99,9 +105,19 @@ def audit(
         from ethicsgate.audit.spec import load_audit_spec
 
         loaded = load_audit_spec(policy)
+        if window is not None:
+            from ethicsgate.audit.spec import with_window
+
+            loaded = with_window(loaded, window_argument(window))
     else:
         loaded = build_audit(
-            policy, evidence, id=id, title=title, contracts=contracts, base_dir=base_dir
+            policy,
+            evidence,
+            id=id,
+            title=title,
+            contracts=contracts,
+            base_dir=base_dir,
+            window=window,
         )
     result, findings = run_collecting_findings(
         loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
@@ -118,13 +134,14 @@ def build_audit(
     title: str | None = None,
     contracts: Literal["stop", "report"] = "stop",
     base_dir: str | Path | None = None,
+    window: str | Mapping[str, Any] | None = None,
 ) -> LoadedAudit:
     """Return the audit the arguments of :func:`audit` describe, checked, frames converted.
 
     Raises:
         PolicyError, AuditSpecError, EvidenceError: as :func:`audit`.
     """
-    from ethicsgate.audit.spec import AuditSpec, LoadedAudit
+    from ethicsgate.audit.spec import AuditSpec, LoadedAudit, with_window
     from ethicsgate.canonical import canonical_json
     from ethicsgate.policy.loader import LoadedPolicy, load_policy
     from ethicsgate.policy.yamlsource import pydantic_errors_to_message
@@ -166,14 +183,55 @@ def build_audit(
                     hint=f'add evidence["{dataset}"] = {{"data": frame}}, or change the rule '
                     f"({loaded_policy.rule_location(index)})",
                 )
-    return LoadedAudit(
+    described = document
+    if window is not None:
+        # the call's window is part of what the report binds, as --window is the CLI's
+        parsed = window_argument(window)
+        described = {**document, "window": parsed.model_dump(mode="json", exclude_none=True)}
+    loaded = LoadedAudit(
         spec=spec,
         path=base / "audit.python",  # relative evidence paths start from base
         document=doc,
         policy=loaded_policy,
-        source=canonical_json(document),
+        source=canonical_json(described),
         display=PYTHON_SPEC,
     )
+    return loaded if window is None else with_window(loaded, parsed)
+
+
+def window_argument(
+    window: str | Mapping[str, Any] | WindowSpec, where: str = "window"
+) -> WindowSpec:
+    """Return the window of :func:`audit`'s ``window``: ``--window`` text or a window dict.
+
+    Raises:
+        AuditSpecError: not a window (the message says what one looks like).
+    """
+    from ethicsgate.audit.spec import parse_window_option
+    from ethicsgate.evidence.spec import WindowSpec
+
+    if isinstance(window, WindowSpec):
+        return window
+    try:
+        if isinstance(window, str):
+            return parse_window_option(window)
+        if not isinstance(window, Mapping):
+            raise TypeError(f"a window is text or a dict, not {type(window).__name__}")
+        return WindowSpec.model_validate(dict(window))
+    except (AuditSpecError, ValidationError, TypeError) as exc:
+        if isinstance(exc, ValidationError):
+            detail = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+        elif isinstance(exc, AuditSpecError):
+            detail = f"{window!r} is not a window"
+        else:
+            detail = str(exc)
+        raise AuditSpecError(
+            detail,
+            location=Location(f"{PYTHON_SPEC}({where})"),
+            hint='write window="month:decided_at" (day, week, month, quarter or a number of '
+            'days such as 90d, then :COLUMN), or {"every": "month", "column": "decided_at"}, '
+            'or {"last": "90d"}',
+        ) from exc
 
 
 def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
@@ -194,6 +252,9 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
             location=where,
             hint=f"an entry holds data or path, and {', '.join(_ENTRY_KEYS[1:])}",
         )
+    if value.get("window") is not None:
+        window = window_argument(value["window"], where=f'evidence["{name}"]["window"]')
+        value = {**value, "window": window.model_dump(mode="json", exclude_none=True)}
     if "data" not in value:
         plain = dict(value)
         return plain, plain
@@ -213,7 +274,7 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
             hint="audit a frame with the rows to check; an empty audit would pass vacuously",
         )
     path = str(value.get("path") or f"{name}.parquet")
-    fields = {k: value[k] for k in ("filter", "columns") if k in value}
+    fields = {k: value[k] for k in ("filter", "columns", "window") if k in value}
     try:
         spec = MemoryEvidenceSpec(path=path, data=table, kind=kind, **fields)
     except ValidationError as exc:

@@ -545,3 +545,76 @@ def test_a_shipped_pack_with_a_data_quality_rule_audits_a_frame() -> None:
     contract = report.rule("selection-data-contract")
     assert contract.status == "fail" and "prediction" in contract.message
     assert report.result.audit.policy.path == "pack:eeoc-four-fifths"
+
+
+# -- windows ---------------------------------------------------------------------------------
+
+
+def test_windows_from_python_give_the_windows_of_the_spec(
+    tmp_path: Path, frozen_clock: Clock
+) -> None:
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import write_audit, year_of_decisions
+
+    year = year_of_decisions(per_day=40)
+    oracle = run_audit(write_audit(tmp_path / "spec", year), clock=frozen_clock).rules[0]
+    assert [w.label for w in oracle.windows if w.status == "fail"] == ["2026-09"]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    columns = {"prediction": "approved"}
+    by_entry = ethicsgate.audit(
+        policy,
+        {"decisions": {"data": year, "columns": columns, "window": "month:decided_at"}},
+        clock=frozen_clock,
+    )
+    by_argument = ethicsgate.audit(
+        policy,
+        {"decisions": {"data": year, "columns": columns}},
+        window={"every": "month", "column": "decided_at"},
+        clock=frozen_clock,
+    )
+    spec_with_option = ethicsgate.audit(
+        write_audit(tmp_path / "plain", year, window=None),
+        window="month:decided_at",
+        clock=frozen_clock,
+    )
+    for report in (by_entry, by_argument, spec_with_option):
+        assert _rules(report.rules) == _rules([oracle])
+    # the window is part of what the report binds
+    assert json.loads(by_entry.spec_json)["evidence"]["decisions"]["window"] == {
+        "column": "decided_at",
+        "every": "month",
+    }
+    assert json.loads(by_argument.spec_json)["window"] == {"column": "decided_at", "every": "month"}
+    unwindowed = ethicsgate.audit(policy, {"decisions": {"data": year, "columns": columns}})
+    assert unwindowed.rules[0].windows == [] and unwindowed.spec_json != by_argument.spec_json
+
+
+@pytest.mark.parametrize(
+    ("window", "says"),
+    [
+        ("fortnight", "'fortnight' is not a window"),
+        ({"every": "year"}, "'day', 'week', 'month' or 'quarter'"),
+        ({}, "a window needs `every`"),
+        (7, "a window is text or a dict, not int"),
+    ],
+)
+def test_a_bad_window_is_located_with_the_forms_that_work(
+    tmp_path: Path, window: Any, says: str
+) -> None:
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import year_of_decisions
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    year = year_of_decisions(per_day=2)
+    with pytest.raises(AuditSpecError) as caught:
+        ethicsgate.audit(policy, {"decisions": year}, window=window)
+    assert str(caught.value.location) == "python:ethicsgate.audit(window)"
+    assert 'window="month:decided_at"' in (caught.value.hint or "")
+    with pytest.raises(AuditSpecError) as in_entry:
+        ethicsgate.audit(policy, {"decisions": {"data": year, "window": window}})
+    assert str(in_entry.value.location) == (
+        'python:ethicsgate.audit(evidence["decisions"]["window"])'
+    )
+    assert says in str(caught.value) and says in str(in_entry.value)
