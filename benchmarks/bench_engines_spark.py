@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import os
 import pickle
 import sys
@@ -42,9 +41,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import bench_consent  # noqa: E402
 import bench_scale  # noqa: E402
 from _common import log, machine_info, update_doc_section  # noqa: E402
+from tests.jsonclose import differences  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 START = "<!-- bench_engines_spark:start -->"
@@ -137,28 +138,6 @@ def metered() -> Iterator[dict[str, float]]:
     out.update(wall_s=time.perf_counter() - started, passes=METER.passes, bytes=METER.bytes)
 
 
-def _compare(a: Any, b: Any, path: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        skip = {"distinct_estimate", "duration_ms"}
-        keys = sorted((set(a) | set(b)) - skip)
-        return [d for k in keys for d in _compare(a.get(k), b.get(k), f"{path}.{k}")]
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} != {len(b)} items"]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for d in _compare(x, y, f"{path}[{i}]")
-        ]
-    if (
-        isinstance(a, float)
-        and isinstance(b, (int, float))
-        and ((math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12))
-    ):
-        return []
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
 def run_size(
     rows: int, engine: Any, results: dict[str, Any], *, repeat: int, audits: list[str]
 ) -> None:
@@ -183,9 +162,13 @@ def run_size(
                 log(f"  {out['wall_s']:.1f} s, {out['passes']} passes, {out['bytes']:,} bytes")
                 runs.append(out)
             measured[name] = min(runs, key=lambda r: r["wall_s"])
-        differences = _compare(reports["duckdb"]["rules"], reports["spark"]["rules"])
-        if differences:
-            raise SystemExit(f"{audit} at {rows:,} rows differs:\n" + "\n".join(differences[:20]))
+        found = differences(
+            reports["duckdb"]["rules"],
+            reports["spark"]["rules"],
+            skip={"distinct_estimate", "duration_ms"},
+        )
+        if found:
+            raise SystemExit(f"{audit} at {rows:,} rows differs:\n" + "\n".join(found[:20]))
         measured["status"] = reports["spark"]["status"]
         results.setdefault(str(rows), {})[audit] = measured
         results[str(rows)][audit]["jvm_start_s"] = round(JVM_START[0], 1)

@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from tests.engines.conftest import load_table
+from tests.jsonclose import differences
 
 from ethicsgate.audit import run_audit
 from ethicsgate.session.audit import run_collecting_findings
@@ -98,28 +99,6 @@ def _numbers(result: Any) -> dict[str, Any]:
     return {"rules": rules}
 
 
-def _close(a: Any, b: Any, path: str = "") -> list[str]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [
-            d for k in sorted(set(a) | set(b)) for d in _close(a.get(k), b.get(k), f"{path}.{k}")
-        ]
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: {len(a)} != {len(b)} items"]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for d in _close(x, y, f"{path}[{i}]")
-        ]
-    if (
-        isinstance(a, float)
-        and isinstance(b, (int, float))
-        and abs(a - b) <= 1e-12 * max(1.0, abs(a))
-    ):
-        return []
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
 def _exact(result: Any) -> bool:
     return bool(result.rules[0].score.exact)
 
@@ -143,7 +122,7 @@ def test_spark_scoring_audit_reads_twice(engine: Any, tmp_path: Path, shape: str
     assert len(labels) == SHAPES[shape], labels
     assert labels[-1] == "applicants"  # the grouped pass, after the profile
     assert [r.status for r in spark.rules] == [r.status for r in duck.rules]
-    assert _close(_numbers(duck), _numbers(spark)) == []
+    assert differences(_numbers(duck), _numbers(spark)) == []
     assert _exact(spark) == _exact(duck) == (shape != "continuous")
 
 
@@ -173,5 +152,5 @@ def test_postgres_scoring_audit_reads_twice(
         sa.event.remove(sa.Engine, "before_cursor_execute", count)
     assert len(statements) == SHAPES[shape], [s[:100] for s in statements]
     assert [r.status for r in pg.rules] == [r.status for r in duck.rules]
-    assert _close(_numbers(duck), _numbers(pg)) == []
+    assert differences(_numbers(duck), _numbers(pg)) == []
     assert _exact(pg) == _exact(duck) == (shape != "continuous")

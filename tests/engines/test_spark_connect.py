@@ -26,7 +26,8 @@ import pyarrow.parquet as pq
 import pyspark
 import pytest
 from tests.engines.conftest import ConnectServer
-from tests.engines.test_spark_parity import AUDITS, ROOT, _close, _open, _same_rules
+from tests.engines.test_spark_parity import AUDITS, ROOT, UNCOMPARED, _open, _same_rules
+from tests.jsonclose import differences
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
@@ -142,7 +143,9 @@ def test_evidence_identity_over_spark_connect_is_the_local_sessions(
         # the rules as _same_rules compares them; the evidence's sha256 covers the engine's name
         assert [(r.id, r.status) for r in connect.rules] == [(r.id, r.status) for r in local.rules]
         for a, b in zip(local.rules, connect.rules, strict=True):
-            assert not _close(a.model_dump(mode="json"), b.model_dump(mode="json"), a.id)
+            assert not differences(
+                a.model_dump(mode="json"), b.model_dump(mode="json"), skip=UNCOMPARED, path=a.id
+            )
         mine, theirs = (
             json.loads(r.audit.evidence[0].model_dump_json())["table"] for r in (local, connect)
         )

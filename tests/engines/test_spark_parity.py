@@ -10,7 +10,6 @@ under ``CI=true``, where they fail: CI installs Java (.ci/run).
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.jsonclose import TIMINGS, differences
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
@@ -35,35 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 AUDITS = ROOT / "audits"
 #: Spark's distinct-count estimate (HyperLogLog++) is not DuckDB's: it only decides exact or
 #: binned ROC AUC, and both engines agree on that for these data; the estimate itself differs.
-ESTIMATES = {"distinct_estimate"}
-TIMINGS = {"duration_ms", "started_at", "finished_at"}
-
-
-def _close(expected: Any, actual: Any, path: str = "") -> list[str]:
-    """Return where two JSON values differ (floats to 1e-12, relative or absolute)."""
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        out = []
-        for key in sorted(set(expected) | set(actual)):
-            if key in ESTIMATES | TIMINGS:
-                continue
-            out += _close(expected.get(key), actual.get(key), f"{path}.{key}")
-        return out
-    if isinstance(expected, list) and isinstance(actual, list):
-        if len(expected) != len(actual):
-            return [f"{path}: {len(expected)} items != {len(actual)}"]
-        return [
-            d
-            for i, (a, b) in enumerate(zip(expected, actual, strict=True))
-            for d in _close(a, b, f"{path}[{i}]")
-        ]
-    if isinstance(expected, float) and isinstance(actual, (int, float)):
-        if math.isnan(expected) and math.isnan(actual):
-            return []
-        if math.isclose(expected, actual, rel_tol=1e-12, abs_tol=1e-12):
-            return []
-    if expected != actual:
-        return [f"{path}: {expected!r} != {actual!r}"]
-    return []
+#: Fields two engines may differ in: HyperLogLog estimates, times.
+UNCOMPARED = frozenset({"distinct_estimate"}) | TIMINGS
 
 
 def _same_rules(duck: AuditResult, spark: AuditResult) -> None:
@@ -71,8 +44,10 @@ def _same_rules(duck: AuditResult, spark: AuditResult) -> None:
     assert [r.id for r in spark.rules] == [r.id for r in duck.rules]
     for d, s in zip(duck.rules, spark.rules, strict=True):
         assert s.status == d.status, d.id
-        differences = _close(d.model_dump(mode="json"), s.model_dump(mode="json"), d.id)
-        assert not differences, "\n".join(differences[:20])
+        found = differences(
+            d.model_dump(mode="json"), s.model_dump(mode="json"), skip=UNCOMPARED, path=d.id
+        )
+        assert not found, "\n".join(found[:20])
     assert [(e.name, e.rows_read, e.rows, e.sha256) for e in spark.audit.evidence] == [
         (e.name, e.rows_read, e.rows, e.sha256) for e in duck.audit.evidence
     ]

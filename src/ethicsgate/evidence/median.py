@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ethicsgate.evidence.model import ScoreBucket, ScoreProfile
+from ethicsgate.evidence.model import EXACT_SCORE_VALUES, ScoreBucket, ScoreProfile
 
 if TYPE_CHECKING:  # numpy only where a median is computed, not for every audit
     import numpy as np
@@ -86,6 +86,16 @@ class HistogramSummary:
         2 x (the others), which decides "more than 2,048" alone when it is above that.
         """
         return self.single + 2 * self.mixed, self.mixed > 0
+
+    @property
+    def distinct_undecided(self) -> bool:
+        """Whether the buckets leave open if there are more than 2,048 distinct scores.
+
+        Then the engine estimates the count in a pass of its own (``approx_count_distinct``,
+        never below :attr:`distinct`), as it would without a histogram.
+        """
+        estimate, at_least = self.distinct
+        return at_least and estimate <= EXACT_SCORE_VALUES
 
 
 def middle_ranks(rows: int) -> list[int]:

@@ -9,7 +9,6 @@ divisions, the same seeded bootstrap per window).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.jsonclose import differences
 
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.fairness import evaluate_fairness
@@ -59,22 +59,8 @@ def _stacked(seed: int, windows: int, *, rows: int = 400) -> pd.DataFrame:
 
 
 def _close(a: Any, b: Any, where: str) -> None:
-    if isinstance(a, float) and isinstance(b, float):
-        assert (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=0, abs_tol=1e-12), (
-            where,
-            a,
-            b,
-        )
-    elif isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), (where, a.keys(), b.keys())
-        for key in a:
-            _close(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list) and isinstance(b, list):
-        assert len(a) == len(b), (where, len(a), len(b))
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{where}[{i}]")
-    else:
-        assert a == b and type(a) is type(b), (where, a, b)
+    found = differences(a, b, rel=0.0, strict_types=True, path=where)
+    assert not found, found
 
 
 def _fields(result: RuleResult | WindowJudgement) -> dict[str, Any]:

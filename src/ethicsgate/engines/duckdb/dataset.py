@@ -25,12 +25,11 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
-from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text
+from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text, paths_sql
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
-    EXACT_SCORE_VALUES,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -277,7 +276,7 @@ class DuckDBDataset:
         """
         if self.table is not None:
             return self._memory_source()
-        paths = "[" + ", ".join(sql_literal(str(f)) for f in (files or self.files)) + "]"
+        paths = paths_sql(files or self.files)
         options = dict(self.spec.options)
         if row_numbers:
             options["file_row_number"] = True
@@ -810,7 +809,7 @@ class DuckDBDataset:
         """
         if self.table is not None or self.format != "parquet" or self.spec.options:
             return False
-        paths = "[" + ", ".join(sql_literal(str(f)) for f in self.files) + "]"
+        paths = paths_sql(self.files)
         try:
             [(rows,)] = self.con.sql(
                 f"SELECT sum(num_rows) FROM parquet_file_metadata({paths})"
@@ -874,8 +873,7 @@ class DuckDBDataset:
             )
             if distinct and not bad_rows and rows:
                 estimate, at_least = found.distinct
-                if at_least and estimate <= EXACT_SCORE_VALUES:
-                    # the buckets cannot tell: estimate it as without a histogram
+                if found.distinct_undecided:
                     sql = f"SELECT approx_count_distinct({score}) FROM {self.source_sql()} "
                     sql += f"WHERE {kept}"
                     # an estimate, never below what the buckets prove
@@ -937,7 +935,7 @@ class DuckDBDataset:
             or column[1] not in _FOOTER_TYPES
         ):
             return None
-        paths = "[" + ", ".join(sql_literal(str(f)) for f in self.files) + "]"
+        paths = paths_sql(self.files)
         sql = (
             "SELECT count(*), count(TRY_CAST(stats_min_value AS DOUBLE)), "
             "count(TRY_CAST(stats_max_value AS DOUBLE)), min(TRY_CAST(stats_min_value AS DOUBLE)), "

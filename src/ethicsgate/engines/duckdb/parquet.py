@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from ethicsgate.engines.duckdb.sqltext import paths_sql
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 __all__ = ["json_batches_to_parquet"]
@@ -44,7 +45,7 @@ def json_batches_to_parquet(
         else quote_ident(c)
         for c in columns
     )
-    files = "[" + ", ".join(sql_literal(str(p)) for p in sources) + "]"
+    files = paths_sql(sources)
     con = duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")

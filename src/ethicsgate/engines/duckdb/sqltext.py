@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from ethicsgate.engines.duckdb.sqltypes import NUMERIC
+from collections.abc import Iterable
+from pathlib import Path
 
-__all__ = ["binary_sql", "first_line", "json_text"]
+from ethicsgate.engines.duckdb.sqltypes import NUMERIC
+from ethicsgate.evidence.sql import sql_literal
+
+__all__ = ["binary_sql", "first_line", "json_text", "paths_sql"]
+
+
+def paths_sql(files: Iterable[str | Path]) -> str:
+    """Return a DuckDB list literal of file paths, ``['a.parquet', 'b.parquet']``, for readers."""
+    return "[" + ", ".join(sql_literal(str(f)) for f in files) + "]"
 
 
 def binary_sql(kind: str, value: str) -> str | None:

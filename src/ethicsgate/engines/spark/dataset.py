@@ -32,7 +32,6 @@ from ethicsgate.engines.spark.sqltext import (
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
-    EXACT_SCORE_VALUES,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -566,8 +565,7 @@ class SparkDataset:
             buckets = found.buckets
             if distinct and not bad_rows and rows:
                 estimate, at_least = found.distinct
-                if at_least and estimate <= EXACT_SCORE_VALUES:
-                    # the buckets cannot tell: estimate it as without a histogram
+                if found.distinct_undecided:
                     sql = (
                         f"SELECT approx_count_distinct({score}, {_DISTINCT_RSD}) "
                         f"FROM {self.source_sql()} WHERE {kept}"

@@ -29,7 +29,6 @@ from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sq
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
-    EXACT_SCORE_VALUES,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -522,7 +521,7 @@ class SQLDataset:
             estimate = 0
             if distinct and not bad_rows and rows:
                 estimate, at_least = found.distinct
-                if at_least and estimate <= EXACT_SCORE_VALUES:
+                if found.distinct_undecided:
                     # the buckets cannot tell: count them
                     sql = (
                         f"SELECT count(DISTINCT {score}) FROM {self.source_sql()} AS _s "
