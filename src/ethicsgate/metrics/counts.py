@@ -22,6 +22,7 @@ from ethicsgate.metrics import LABEL, METRICS, MISSING, PREDICTION, Cell
 __all__ = [
     "as_multiindex",
     "cells_mask",
+    "collapse_counts",
     "compute_group_metrics",
     "group_ids",
     "group_keys",
@@ -77,33 +78,152 @@ def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarra
     """Return each row's group index (int64; -1: not one of the groups).
 
     ``keys`` holds, per feature, the groups' values as :func:`level_keys` gives them, in the
-    groups' order. Rows and groups are matched level by level on integer codes; after each
-    level the codes are renumbered among the groups' prefixes, so they never overflow.
+    groups' order. Each row's values become one mixed-radix code over the groups' levels
+    (a categorical column maps its categories, not its rows), and the codes of the groups are
+    looked up in one table (or by binary search when the levels' product is large): at 10^7
+    rows about 0.2 GB less than renumbering level by level with hash lookups.
     """
+    if not keys:
+        return np.full(len(frame), -1, dtype=np.int64)
     rows = np.zeros(len(frame), dtype=np.int64)
-    groups = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    unknown = np.zeros(len(frame), dtype=bool)
+    groups = np.zeros(len(keys[0]), dtype=np.int64)
+    span = 1
     for feature, group_values in zip(features, keys, strict=True):
         level = pd.Index(pd.unique(group_values))
-        codes, names = _distinct_keys(frame[feature])
-        row_codes = level.get_indexer(pd.Index(names))[
-            codes
-        ]  # strings are hashed once per distinct value
-        group_codes = level.get_indexer(group_values)
+        codes, names = _column_keys(frame[feature])
+        lookup = level.get_indexer(pd.Index(names)).astype(np.int32)  # one per distinct value
         width = len(level)
-        rows = np.where((rows >= 0) & (row_codes >= 0), rows * width + row_codes, -1)
-        groups = groups * width + group_codes
-        prefixes = pd.Index(pd.unique(groups))
-        rows = np.where(rows >= 0, prefixes.get_indexer(pd.Index(rows)), -1)
-        groups = prefixes.get_indexer(pd.Index(groups))
-    # the groups are distinct, so after the last level group i has code i: a row's code is
-    # its group's index
-    return rows.astype(np.int64) if keys else np.full(len(frame), -1, dtype=np.int64)
+        if span > _SAFE_SPAN // max(width, 1):  # the codes would overflow: renumber the prefixes
+            rows, groups, span = _renumbered(rows, unknown, groups, span)
+        row_codes = lookup[codes]
+        unknown |= row_codes < 0
+        rows *= width
+        rows += row_codes
+        del row_codes
+        groups = groups * width + level.get_indexer(group_values)
+        span *= width
+    index = _lookup_groups(rows, groups, span)
+    index[unknown] = -1
+    return index
+
+
+#: Mixed-radix codes stay below this (int64 with room to multiply by one more level)
+_SAFE_SPAN = 1 << 62
+#: A dense table maps the codes to group indexes when they are at most this many (64 MB)
+_DENSE_SPAN = 1 << 24
+
+
+def _column_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return each row's code and the distinct keys, as :func:`_distinct_keys` (-1: missing).
+
+    A categorical column gives its codes and categories as they are (no pass over the rows).
+    """
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = column.cat.categories
+        names = np.array([*(str(c) for c in categories), MISSING], dtype=object)
+        return column.cat.codes.to_numpy(), names
+    return _distinct_keys(column)
+
+
+def _lookup_groups(rows: np.ndarray, groups: np.ndarray, span: int) -> np.ndarray:
+    """Return each row's position among ``groups`` by its code (-1: none; ``rows`` reused)."""
+    if span <= _DENSE_SPAN:
+        table = np.full(span, -1, dtype=np.int64)
+        table[groups] = np.arange(groups.size)
+        np.clip(rows, 0, span - 1, out=rows)  # unknown rows: any slot, reset by the caller
+        found: np.ndarray = table[rows]
+        return found
+    order = np.argsort(groups, kind="stable")
+    ordered = groups[order]
+    position = np.searchsorted(ordered, rows)
+    np.clip(position, 0, max(ordered.size - 1, 0), out=position)
+    match = ordered[position] == rows if ordered.size else np.zeros(rows.size, dtype=bool)
+    index: np.ndarray = order[position] if ordered.size else np.full(rows.size, -1, dtype=np.int64)
+    index[~match] = -1
+    return index
+
+
+def _renumbered(
+    rows: np.ndarray, unknown: np.ndarray, groups: np.ndarray, span: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Return the codes (below ``span``) renumbered among the groups' prefixes.
+
+    Rows whose prefix is no group's become ``unknown``.
+    """
+    prefixes = np.unique(groups)
+    rows = _lookup_groups(rows, prefixes, span)
+    unknown |= rows < 0
+    rows[rows < 0] = 0
+    return rows, np.searchsorted(prefixes, groups), int(prefixes.size)
 
 
 def key_ranks(keys: np.ndarray) -> np.ndarray:
     """Return each key's rank in the report order: by value, ``MISSING`` last (``level_keys``)."""
     distinct = sorted(pd.unique(keys).tolist(), key=lambda v: (v == MISSING, v))
     return np.asarray(pd.Index(distinct).get_indexer(keys), dtype=np.int64)
+
+
+#: Collapsing by slot (one per combination of the keys' codes) when they are at most this
+#: many, or twice the rows: a bincount of this many floats is 32 MB
+_MAX_SLOTS = 1 << 22
+
+
+def collapse_counts(frame: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Return ``n`` summed over ``keys``, one row per combination present (``n`` > 0).
+
+    The result of ``frame.groupby(keys, dropna=False)["n"].sum().reset_index()`` with its
+    empty combinations dropped, ordered by the keys' codes (missing first). Categorical keys
+    and integer keys of a small range (labels, predictions) are summed by one bincount over
+    each row's combination of codes: at 10^7 grouped rows pandas' groupby held about 0.4 GB
+    more for its factorisation than this; other keys go through that groupby. The sums are
+    of integers, exact in any order.
+    """
+    keys = list(keys)
+    codes: list[tuple[np.ndarray, int, int]] = []  # (codes, offset, width)
+    slots = 1
+    for key in keys:
+        column = frame[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes.append((column.cat.codes.to_numpy(), 1, len(column.cat.categories) + 1))
+        elif pd.api.types.is_integer_dtype(column.dtype) and len(column):
+            values = column.to_numpy()
+            low, high = int(values.min()), int(values.max())
+            if high - low >= 1024:
+                return _collapse_by_groupby(frame, keys)
+            codes.append((values, -low, high - low + 1))
+        else:
+            return _collapse_by_groupby(frame, keys)
+        slots *= codes[-1][2]
+    if not keys or not len(frame) or slots > max(_MAX_SLOTS, 2 * len(frame)):
+        return _collapse_by_groupby(frame, keys)
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for values, offset, width in codes:
+        combined *= width
+        combined += values
+        if offset:
+            combined += offset
+    sums = np.bincount(combined, weights=frame["n"].to_numpy(), minlength=slots)
+    del combined
+    present = np.flatnonzero(sums > 0)
+    n = sums[present].astype(np.int64)
+    columns: dict[str, Any] = {}
+    rest = present
+    for key, (_, offset, width) in reversed(list(zip(keys, codes, strict=True))):
+        rest, code = np.divmod(rest, width)
+        dtype = frame[key].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            columns[key] = pd.Categorical.from_codes(code - 1, dtype=dtype)
+        else:
+            columns[key] = (code - offset).astype(dtype)
+    out = pd.DataFrame({key: columns[key] for key in keys})
+    out["n"] = n
+    return out
+
+
+def _collapse_by_groupby(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    counts = frame.groupby(keys, dropna=False, sort=False)["n"].sum().reset_index()
+    return counts[counts["n"] > 0].reset_index(drop=True)
 
 
 def as_multiindex(index: pd.Index, names: list[str]) -> pd.MultiIndex:

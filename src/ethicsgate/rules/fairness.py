@@ -20,7 +20,12 @@ from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
-from ethicsgate.metrics.counts import compute_group_metrics, key_ranks, level_keys
+from ethicsgate.metrics.counts import (
+    collapse_counts,
+    compute_group_metrics,
+    key_ranks,
+    level_keys,
+)
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack
 from ethicsgate.rules.fairness_assertions import (
     NO_ROWS,
@@ -73,8 +78,7 @@ def evaluate_fairness(
     metrics = rule.all_metrics
     full = rule_counts(rule, counts, scores)
     keep = [*features] + [c for c in (LABEL, PREDICTION) if c in full]
-    counts = full.groupby(keep, dropna=False, sort=False)["n"].sum().reset_index()
-    counts = counts[counts["n"] > 0]
+    counts = collapse_counts(full, keep)
     base: dict[str, Any] = {
         "id": rule.id,
         "kind": rule.kind,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ethicsgate.metrics.counts import as_multiindex, key_ranks, level_keys
+from ethicsgate.metrics.counts import as_multiindex, collapse_counts, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, UncertaintyOptions
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -187,11 +187,7 @@ def impact_ratio_tables(
     features = list(rule.sensitive_features)
     unknown = {str(v) for v in rule.unknown_values}
     # every table reads the counts by category and success: aggregate them once
-    frame = (
-        frame.groupby([*features, SUCCESS], dropna=False, sort=False, observed=True)["n"]
-        .sum()
-        .reset_index()
-    )
+    frame = collapse_counts(frame, [*features, SUCCESS])
     options = rule.uncertainty
     method = options.test if options is not None else ("auto" if tests else None)
     share = rule.exclude_below_share

@@ -164,8 +164,17 @@ def _python_group_tuple(values: tuple[object, ...]) -> tuple[str, ...]:
     return tuple(MISSING if v is None or bool(pd.isna(v)) else str(v) for v in values)
 
 
-@pytest.mark.parametrize("dtype", [object, "string[pyarrow]"])
-def test_group_ids_equal_a_python_loop_over_rows(dtype: object) -> None:
+@pytest.mark.parametrize("dtype", [object, "string[pyarrow]", "category"])
+@pytest.mark.parametrize("lookup", ["dense", "search", "renumbered"])
+def test_group_ids_equal_a_python_loop_over_rows(
+    dtype: object, lookup: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ethicsgate.metrics.counts as counts_module
+
+    if lookup != "dense":  # the codes' table too large: binary search
+        monkeypatch.setattr(counts_module, "_DENSE_SPAN", 1)
+    if lookup == "renumbered":  # the codes would overflow: renumbered between levels
+        monkeypatch.setattr(counts_module, "_SAFE_SPAN", 8)
     rng = np.random.default_rng(3)
     rows = 5_000
     zips = rng.choice(np.array(["10001", "10002", "94110", None, "x"], dtype=object), rows)
@@ -200,3 +209,34 @@ def test_level_keys_and_key_ranks_follow_the_report_order() -> None:
     expected = sorted(set(keys.tolist()), key=lambda v: (v == MISSING, v))
     assert ranks.tolist() == [expected.index(k) for k in keys.tolist()]
     assert expected[-1] == MISSING  # missing values last
+
+
+@pytest.mark.parametrize(
+    ("dense", "safe"), [(1 << 24, 1 << 62), (1, 1 << 62), (1, 16), (1 << 24, 16)]
+)
+def test_group_ids_of_three_features_with_sparse_groups(
+    dense: int, safe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few of many combinations are groups: the codes renumbered between levels (``safe``
+    small) or not, looked up in a table or by binary search (``dense`` small)."""
+    import ethicsgate.metrics.counts as counts_module
+
+    monkeypatch.setattr(counts_module, "_DENSE_SPAN", dense)
+    monkeypatch.setattr(counts_module, "_SAFE_SPAN", safe)
+    rng = np.random.default_rng(5)
+    rows = 4_000
+    frame = pd.DataFrame(
+        {
+            "a": pd.Categorical(rng.choice(list("pqrstu"), rows)),
+            "b": rng.choice(np.array(["x", "y", "z", None], dtype=object), rows),
+            "c": rng.integers(0, 7, rows),
+        }
+    )
+    seen = sorted({_python_group_tuple(t) for t in frame.itertuples(index=False, name=None)})
+    picked = [seen[i] for i in rng.permutation(len(seen))[:6]]  # 6 of about 160
+    keys = [np.array([g[i] for g in picked], dtype=object) for i in range(3)]
+    order = {g: i for i, g in enumerate(picked)}
+    expected = [
+        order.get(_python_group_tuple(t), -1) for t in frame.itertuples(index=False, name=None)
+    ]
+    assert group_ids(frame, ["a", "b", "c"], keys).tolist() == expected

@@ -26,6 +26,7 @@ from ethicsgate.evidence import EvidenceSpec
 from ethicsgate.rules.results import ScoreSummary
 from ethicsgate.rules.scores import (
     SCORE_KEY,
+    SCORE_SUM,
     ScoreBinning,
     ScoreContext,
     group_score_results,
@@ -230,3 +231,56 @@ def test_all_groups_at_once_equal_sklearn_on_raw_rows(groups: int) -> None:
             assert result.roc_auc == auc
             assert [b.count for b in result.calibration] == counts
     assert checked
+
+
+@pytest.mark.parametrize("binned", [False, True])
+def test_blocks_of_groups_give_the_results_of_all_groups_at_once(
+    binned: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Histograms built a block of whole groups at a time (bounded memory at 10^7 cells) give
+    the same numbers, to the bit, as all groups at once: each group's sums in the same order."""
+    import ethicsgate.rules.scores as scores
+
+    rng = np.random.default_rng(11)
+    rows = 40_000
+    raw = pd.DataFrame(
+        {
+            "gid": rng.integers(-1, 700, rows),  # -1: a cell in no reported group
+            "label": rng.integers(0, 2, rows),
+            "p": np.round(rng.random(rows), 3),
+        }
+    )
+    cells = raw.groupby(["gid", "label", "p"]).size().rename("n").reset_index()
+    cells = cells.sample(frac=1.0, random_state=3).reset_index(drop=True)  # groups interleaved
+    if binned:
+        cells[SCORE_SUM] = cells["p"] * cells["n"] * 1.000001
+        cells[SCORE_KEY] = (cells["p"] * 99.999).astype("int64")
+        binning = ScoreBinning(0.0, 1.0, 100)
+    else:
+        cells[SCORE_KEY] = cells["p"]
+        binning = None
+    context = ScoreContext(summary=ScoreSummary(rows=rows, min=0.0, max=1.0), binning=binning)
+
+    def run() -> dict[int, object]:
+        found = group_score_results(
+            cells,
+            cells["gid"].to_numpy(),
+            context=context,
+            metrics=["roc_auc", "calibration"],
+            calibration_bins=10,
+            level=0.95,
+        )
+        return dict(found)
+
+    whole = run()
+    arrays = scores._Cells.of(cells, cells["gid"].to_numpy())
+    assert len(list(arrays.blocks())) == 1
+    monkeypatch.setattr(scores, "_BLOCK_CELLS", 997)
+    masks = list(arrays.blocks())
+    assert len(masks) > 20
+    # every cell of a reported group in exactly one block, each block whole groups
+    assert (np.sum(masks, axis=0) == (cells["gid"] >= 0)).all()
+    seen = [set(cells["gid"][m]) for m in masks]
+    assert sum(map(len, seen)) == len(set().union(*seen)) == 700
+    assert run() == whole
+    assert sum(r.roc_auc_interval is not None for r in whole.values()) > 600

@@ -6,6 +6,8 @@ only one that imports ``duckdb``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +35,7 @@ class DuckDBEngine:
         """Keep the settings; :meth:`connect` applies them on first use."""
         self._settings = settings
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._memory_limit_set = False
 
     def connect(self) -> None:
         """Connect (``ETHICSGATE_MEMORY_LIMIT``, ``_THREADS``, ``_TEMP_DIR`` applied); idempotent.
@@ -41,7 +44,11 @@ class DuckDBEngine:
             SettingsError: a setting holds a value DuckDB cannot use.
         """
         if self._con is None:
-            self._con = connect(self._settings)
+            from ethicsgate.settings import load_settings
+
+            settings = self._settings or load_settings()
+            self._con = connect(settings)
+            self._memory_limit_set = settings.memory_limit is not None
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -49,6 +56,25 @@ class DuckDBEngine:
         self.connect()
         assert self._con is not None
         return self._con
+
+    @contextmanager
+    def spilling_beyond(self, limit: str) -> Iterator[None]:
+        """Run the queries of the block with DuckDB's memory capped at ``limit`` (it spills).
+
+        For a query whose hash table and sort are as large as its input (a grouped scan keyed
+        by exact scores with millions of cells): DuckDB's default limit, 80 % of the machine,
+        lets it grow to gigabytes that it then keeps. A limit the user set
+        (``ETHICSGATE_MEMORY_LIMIT``) is theirs and stays as it is.
+        """
+        self.connect()
+        if self._memory_limit_set:
+            yield
+            return
+        self.con.execute("SET memory_limit = ?", [limit])
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     def open(
         self, name: str, spec: EvidenceSpec, *, base_dir: Path, locate: Locator

@@ -20,7 +20,7 @@ import duckdb
 from ethicsgate.errors import SettingsError
 from ethicsgate.settings import Settings, load_settings
 
-__all__ = ["connect", "diagnostic_rows"]
+__all__ = ["connect", "diagnostic_rows", "give_back_freed_memory"]
 
 _EXAMPLES = {
     "memory_limit": "2GB or 500MB",
@@ -65,6 +65,30 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
+
+
+def give_back_freed_memory() -> None:
+    """Return the C heap's freed pages to the system (glibc's ``malloc_trim``; elsewhere none).
+
+    After a grouped scan of 10^7 cells, DuckDB's freed hash tables and sort runs stayed in the
+    heap (glibc keeps freed memory for reuse, but the audit's arrays are mmap'ed, not taken
+    from it): about 270 MB held through the rest of the audit, 3 ms to give back.
+    """
+    global _TRIM
+    if _TRIM is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+            _TRIM = libc.malloc_trim
+        except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None
 
 
 def _temp_parent(settings: Settings) -> Path:

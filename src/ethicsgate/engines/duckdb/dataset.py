@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from ethicsgate.engines.duckdb.connection import diagnostic_rows
+from ethicsgate.engines.duckdb.connection import diagnostic_rows, give_back_freed_memory
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text, paths_sql
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
@@ -157,6 +157,10 @@ _BUCKET_BITS = 12
 _ONE_LEVEL_MIN_ROWS = 4_000_000
 _ONE_LEVEL_PROBE_ROWS = 100_000
 _ONE_LEVEL_DISTINCT = 0.9
+#: A result of more rows than this gives the heap's freed pages back to the system after it
+_TRIM_ROWS = 100_000
+#: DuckDB's memory cap while the one-level plan runs (it spills beyond it)
+ONE_LEVEL_MEMORY = "512MB"
 _FIELD = re.compile(r"_t\.c(\d+)\b")
 
 
@@ -476,7 +480,13 @@ class DuckDBDataset:
             and self._many_cells(keys)
         )
         sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups, one_level=one_level)
-        frame = self._run(sql, progress)
+        if one_level:
+            # millions of cells: held in full, the hash table and the sort took 1.6 GB at
+            # 10^7 cells; spilling beyond 512 MB, 1.0 GB and no slower (docs/benchmarks.md)
+            with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
+                frame = self._run(sql, progress)
+        else:
+            frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
@@ -1197,17 +1207,21 @@ class DuckDBDataset:
             progress, label or self.name, lambda: self.con.sql(sql).to_arrow_table()
         )
         import pyarrow as pa  # loaded by to_arrow_table already
+        import pyarrow.compute as pc
 
         # text keys as pandas categoricals (Arrow dictionaries): the grouped rows repeat each
         # group's value once per cell, and everything downstream groups on integer codes
+        # in the system allocator, which gives freed pages back: Arrow's default pool
+        # (mimalloc) kept about 350 MB after a scan of 10^7 grouped rows, release_unused() or not
+        pool = pa.system_memory_pool()
         for index, column in enumerate(table.schema):
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-                encoded = table.column(index).dictionary_encode()
+                encoded = pc.dictionary_encode(table.column(index), memory_pool=pool)
                 table = table.set_column(index, column.name, encoded)
-        frame: pd.DataFrame = table.to_pandas()
+        frame: pd.DataFrame = table.to_pandas(memory_pool=pool)
         del table
-        # the Arrow pool (mimalloc) keeps freed pages: at 10^7 grouped rows about 140 MB
-        pa.default_memory_pool().release_unused()
+        if len(frame) > _TRIM_ROWS:
+            give_back_freed_memory()
         return frame
 
     def _tracked(
