@@ -160,7 +160,7 @@ _ONE_LEVEL_DISTINCT = 0.9
 #: A result of more rows than this gives the heap's freed pages back to the system after it
 _TRIM_ROWS = 100_000
 #: DuckDB's memory cap while the one-level plan runs (it spills beyond it)
-ONE_LEVEL_MEMORY = "512MB"
+ONE_LEVEL_MEMORY = "256MB"
 _FIELD = re.compile(r"_t\.c(\d+)\b")
 
 
@@ -482,7 +482,8 @@ class DuckDBDataset:
         sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups, one_level=one_level)
         if one_level:
             # millions of cells: held in full, the hash table and the sort took 1.6 GB at
-            # 10^7 cells; spilling beyond 512 MB, 1.0 GB and no slower (docs/benchmarks.md)
+            # 10^7 cells; capped at 256 MB, 0.75 GB (1.7 * 10^6 cells: 0.52 -> 0.32 GB), for
+            # about 15 % more time (docs/benchmarks.md)
             with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
                 frame = self._run(sql, progress)
         else:

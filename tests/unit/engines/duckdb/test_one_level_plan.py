@@ -190,3 +190,55 @@ def test_the_probe_picks_one_level_only_for_many_cells_in_large_parquet(
     assert not _probe(tmp_path, many, fmt="csv")  # no footer row count: no probe
     monkeypatch.setattr(reader, "_ONE_LEVEL_MIN_ROWS", 10_000_000)
     assert not _probe(tmp_path, many)  # too few rows to be worth a probe
+
+
+@pytest.mark.parametrize("user_limit", [None, "3GB"])
+def test_the_one_level_scan_spills_beyond_its_cap_unless_the_user_set_a_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_limit: str | None
+) -> None:
+    """DuckDB's memory limit as the grouped scan sees it, and after: capped at
+    ONE_LEVEL_MEMORY for the one-level plan only, reset after it; ETHICSGATE_MEMORY_LIMIT
+    (the user's) never touched."""
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.evidence.model import ScoreColumn
+    from ethicsgate.evidence.spec import EvidenceSpec
+
+    if user_limit:
+        monkeypatch.setenv("ETHICSGATE_MEMORY_LIMIT", user_limit)
+    else:
+        monkeypatch.delenv("ETHICSGATE_MEMORY_LIMIT", raising=False)
+    path = tmp_path / "a.parquet"
+    _frame(4, groups=30).to_parquet(path)
+    seen: list[tuple[bool, str]] = []
+    run = reader.DuckDBDataset._run
+
+    def limit(con: Any) -> str:
+        return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+    def recording(self: Any, sql: str, progress: Any, *, label: str | None = None) -> Any:
+        if label is None:
+            seen.append(("GROUP BY _h" not in sql, limit(self.con)))
+        return run(self, sql, progress, label=label)
+
+    monkeypatch.setattr(reader.DuckDBDataset, "_run", recording)
+    for one_level in (False, True):
+        monkeypatch.setattr(reader.DuckDBDataset, "_many_cells", lambda s, k, o=one_level: o)
+        with DuckDBEngine() as engine:
+            before = limit(engine.con)
+            dataset = engine.open(
+                "a", EvidenceSpec(path=str(path)), base_dir=tmp_path, locate=lambda loc: None
+            )
+            dataset.grouped_counts(
+                roles=["zip", "sex"], binary_roles=[], score_columns={"_s": ScoreColumn("value")}
+            )
+            assert limit(engine.con) == before  # reset after the scan
+    import duckdb
+
+    scratch = duckdb.connect()
+    scratch.execute("SET memory_limit = ?", [reader.ONE_LEVEL_MEMORY])
+    cap = limit(scratch)
+    (two_level, default), (one_level_seen, during) = seen
+    assert not two_level and one_level_seen
+    assert default == before
+    assert during == (before if user_limit else cap)
+    assert cap != before
