@@ -23,7 +23,7 @@ from ethicsgate.audit import run_audit
 from ethicsgate.engines.duckdb import open_evidence
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence import EvidenceSpec
-from ethicsgate.rules.results import ScoreSummary
+from ethicsgate.rules.results import GroupScoreResult, ScoreSummary
 from ethicsgate.rules.scores import (
     SCORE_KEY,
     SCORE_SUM,
@@ -194,6 +194,20 @@ def _one_group(part: pd.DataFrame, binning: ScoreBinning | None) -> tuple[float 
     return auc, counts
 
 
+def _all_groups(
+    cells: pd.DataFrame, context: ScoreContext, *, level: float | None
+) -> dict[int, GroupScoreResult]:
+    """ROC AUC and 10-bin calibration of every group of ``cells`` (grouped by ``gid``)."""
+    return group_score_results(
+        cells,
+        cells["gid"].to_numpy(),
+        context=context,
+        metrics=["roc_auc", "calibration"],
+        calibration_bins=10,
+        level=level,
+    )
+
+
 @pytest.mark.parametrize("groups", [40, 10_000])
 def test_all_groups_at_once_equal_sklearn_on_raw_rows(groups: int) -> None:
     rng = np.random.default_rng(groups)
@@ -208,14 +222,7 @@ def test_all_groups_at_once_equal_sklearn_on_raw_rows(groups: int) -> None:
     cells = raw.groupby(["gid", "label", "p"]).size().rename("n").reset_index()
     cells = cells.rename(columns={"p": SCORE_KEY})
     context = ScoreContext(summary=ScoreSummary(rows=rows, min=0.0, max=1.0))
-    found = group_score_results(
-        cells,
-        cells["gid"].to_numpy(),
-        context=context,
-        metrics=["roc_auc", "calibration"],
-        calibration_bins=10,
-        level=None,
-    )
+    found = _all_groups(cells, context, level=None)
     assert set(found) == set(raw["gid"])
     checked = 0
     for gid, part in raw.groupby("gid"):
@@ -262,15 +269,7 @@ def test_blocks_of_groups_give_the_results_of_all_groups_at_once(
     context = ScoreContext(summary=ScoreSummary(rows=rows, min=0.0, max=1.0), binning=binning)
 
     def run() -> dict[int, object]:
-        found = group_score_results(
-            cells,
-            cells["gid"].to_numpy(),
-            context=context,
-            metrics=["roc_auc", "calibration"],
-            calibration_bins=10,
-            level=0.95,
-        )
-        return dict(found)
+        return dict(_all_groups(cells, context, level=0.95))
 
     whole = run()
     arrays = scores._Cells.of(cells, cells["gid"].to_numpy())
