@@ -212,26 +212,27 @@ def window_argument(
 
     if isinstance(window, WindowSpec):
         return window
-    try:
-        if isinstance(window, str):
+    cause: Exception | None = None
+    if isinstance(window, str):
+        try:
             return parse_window_option(window)
-        if not isinstance(window, Mapping):
-            raise TypeError(f"a window is text or a dict, not {type(window).__name__}")
-        return WindowSpec.model_validate(dict(window))
-    except (AuditSpecError, ValidationError, TypeError) as exc:
-        if isinstance(exc, ValidationError):
+        except AuditSpecError as exc:
+            detail, cause = f"{window!r} is not a window", exc
+    elif isinstance(window, Mapping):
+        try:
+            return WindowSpec.model_validate(dict(window))
+        except ValidationError as exc:
             detail = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
-        elif isinstance(exc, AuditSpecError):
-            detail = f"{window!r} is not a window"
-        else:
-            detail = str(exc)
-        raise AuditSpecError(
-            detail,
-            location=Location(f"{PYTHON_SPEC}({where})"),
-            hint='write window="month:decided_at" (day, week, month, quarter or a number of '
-            'days such as 90d, then :COLUMN), or {"every": "month", "column": "decided_at"}, '
-            'or {"last": "90d"}',
-        ) from exc
+            cause = exc
+    else:
+        detail = f"a window is text or a dict, not {type(window).__name__}"
+    raise AuditSpecError(
+        detail,
+        location=Location(f"{PYTHON_SPEC}({where})"),
+        hint='write window="month:decided_at" (day, week, month, quarter or a number of '
+        'days such as 90d, then :COLUMN), or {"every": "month", "column": "decided_at"}, '
+        'or {"last": "90d"}',
+    ) from cause
 
 
 def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:

@@ -69,8 +69,15 @@ def level_keys(values: Any) -> np.ndarray:
 
 
 def _distinct_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Return each value's code and the distinct keys (the code -1 picks the last, MISSING)."""
-    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=True)
+    """Return each value's code and the distinct keys (the code -1 picks the last, MISSING).
+
+    A categorical gives its codes and categories as they are, with no pass over the rows.
+    """
+    series = pd.Series(values, copy=False)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, np.array([*(str(u) for u in uniques), MISSING], dtype=object)
 
 
@@ -91,7 +98,7 @@ def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarra
     span = 1
     for feature, group_values in zip(features, keys, strict=True):
         level = pd.Index(pd.unique(group_values))
-        codes, names = _column_keys(frame[feature])
+        codes, names = _distinct_keys(frame[feature])
         lookup = level.get_indexer(pd.Index(names)).astype(np.int32)  # one per distinct value
         width = len(level)
         if span > _SAFE_SPAN // max(width, 1):  # the codes would overflow: renumber the prefixes
@@ -112,18 +119,6 @@ def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarra
 _SAFE_SPAN = 1 << 62
 #: A dense table maps the codes to group indexes when they are at most this many (64 MB)
 _DENSE_SPAN = 1 << 24
-
-
-def _column_keys(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return each row's code and the distinct keys, as :func:`_distinct_keys` (-1: missing).
-
-    A categorical column gives its codes and categories as they are (no pass over the rows).
-    """
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = column.cat.categories
-        names = np.array([*(str(c) for c in categories), MISSING], dtype=object)
-        return column.cat.codes.to_numpy(), names
-    return _distinct_keys(column)
 
 
 def _lookup_groups(rows: np.ndarray, groups: np.ndarray, span: int) -> np.ndarray:

@@ -135,12 +135,12 @@ class _Cells:
             sums=cells[SCORE_SUM].to_numpy() if SCORE_SUM in cells else None,
         )
 
-    def blocks(self, cells: int | None = None) -> Iterator[np.ndarray]:
-        """Yield masks of blocks of whole groups, each of about ``cells`` cells.
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Yield masks of blocks of whole groups, each of about :data:`_BLOCK_CELLS` cells.
 
         One block, every cell in a reported group, when they are fewer.
         """
-        cells = cells or _BLOCK_CELLS
+        cells = _BLOCK_CELLS
         known = self.ids >= 0
         if int(known.sum()) <= cells:
             yield known

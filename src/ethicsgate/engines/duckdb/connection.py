@@ -8,6 +8,7 @@ rejects is a :class:`SettingsError` (exit 2) naming the variable, never a traceb
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import tempfile
@@ -74,21 +75,21 @@ def give_back_freed_memory() -> None:
     heap (glibc keeps freed memory for reuse, but the audit's arrays are mmap'ed, not taken
     from it): about 270 MB held through the rest of the audit, 3 ms to give back.
     """
-    global _TRIM
-    if _TRIM is None:
-        import ctypes
-        import ctypes.util
-
-        try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-            _TRIM = libc.malloc_trim
-        except (OSError, AttributeError):  # not glibc (macOS, Windows, musl)
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
-_TRIM: Any = None
+@functools.cache
+def _malloc_trim() -> Any:
+    """Return glibc's ``malloc_trim``, None where the C library has none (macOS, musl)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _temp_parent(settings: Settings) -> Path:
