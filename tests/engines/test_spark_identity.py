@@ -3,8 +3,8 @@
 The digest (``sum-xxhash64-2x64``) must equal the obvious computation (each row's hash
 fetched and summed in Python), be the same for the same rows in any order or partitioning,
 change when one row changes or repeats, and be computed on the way by the grouped pass.
-Delta tables by path are refused, located and with the versions, when the session has no
-Delta data source (no delta-spark release supports this PySpark yet).
+Delta tables by path are read from their files when the session has no Delta data source (no
+delta-spark release supports this PySpark yet), or refused, located, without deltalake.
 """
 
 from __future__ import annotations
@@ -165,25 +165,33 @@ def _delta_table(folder: Path) -> Path:
     return folder
 
 
-def test_a_delta_table_by_path_is_refused_with_the_versions(engine: Any, tmp_path: Path) -> None:
+def test_a_delta_table_by_path_is_read_from_its_files_or_refused_with_the_versions(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ethicsgate.engines.spark.versions import delta_log_version
 
     table = _delta_table(tmp_path / "decisions")
     assert delta_log_version(table) == 1
     dataset = _dataset(engine, tmp_path, "    path: decisions\n")
     assert dataset.format == "delta" and dataset.delta_path == str(table)
-    with pytest.raises(EvidenceError, match="is a Delta table, but this Spark session") as err:
-        dataset.columns()
-    assert "Spark 4." in str(err.value) and "delta-spark" in str(err.value)
-    assert str(err.value).startswith(str(tmp_path / "audit.yaml"))  # located at path:
-    # on DuckDB (no engine) the same evidence is refused, located, with the fix
-    spec = tmp_path / "duck.yaml"
-    spec.write_text(
-        f"schema_version: 1\nid: t\npolicy: {POLICY}\nevidence:\n  predictions:\n"
-        "    path: decisions\n    columns:\n      prediction: score\n"
+    # no delta-spark on this session: the version's files are read (deltalake lists them);
+    # the second commit removed part-0, so two rows are left
+    assert dataset.identity().rows == 2 and dataset.identity().version == "delta:1"
+    # without deltalake either, the refusal names both ways and the versions
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "deltalake" else real(name, *a),
     )
-    with pytest.raises(EvidenceError, match="is a Delta table, which only the Spark engine"):
-        run_audit(spec)
+    refused = _dataset(engine, tmp_path, "    path: decisions\n", "refused.yaml")
+    with pytest.raises(EvidenceError, match="is a Delta table, but this Spark session") as err:
+        refused.columns()
+    assert "Spark 4." in str(err.value) and "delta-spark" in str(err.value)
+    assert 'pip install "ethicsgate[delta]"' in str(err.value)
+    assert str(err.value).startswith(str(tmp_path / "refused.yaml"))  # located at path:
 
 
 def test_digest_reads_every_column_type_and_repeated_names(

@@ -87,6 +87,12 @@ class EvidenceInfo(StrictModel):
         "sha256, and the rows' digest; sha256 then binds all of them.",
     )
     format: str
+    version: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="A Delta table read from its files: the table version audited (delta:N); "
+        "files then lists the version's Parquet files.",
+    )
     sha256: str = Field(
         description="The file's sha256; for several files, the sha256 of their sorted "
         "'<sha256>  <path>' lines."

@@ -328,11 +328,13 @@ def _evidence_info(
     pinned = identity() if identity is not None else None
     if pinned is not None:
         digest = pinned.sha256
+    delta = getattr(evidence_set, "delta", None)  # a Delta table read from its files
     return EvidenceInfo(
         name=evidence_set.name,
         path=evidence_set.spec.path,
         table=None if pinned is None else TableIdentityInfo(**dataclasses.asdict(pinned)),
-        format=evidence_set.format,
+        format="delta" if delta is not None else evidence_set.format,
+        version=None if delta is None else delta.label,
         sha256=digest,
         files=[EvidenceFileInfo(path=_file_name(f), sha256=f.sha256, bytes=f.size) for f in files],
         filter=evidence_set.spec.filter,

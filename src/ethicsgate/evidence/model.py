@@ -239,7 +239,7 @@ def detect_format(files: Sequence[Path]) -> EvidenceFormat | None:
 
 
 def is_delta_table(folder: Path, fmt: str | None) -> bool:
-    """Return whether evidence at ``folder`` is a Delta table (only the Spark engine reads one).
+    """Return whether evidence at ``folder`` is a Delta table (:mod:`ethicsgate.evidence.delta`).
 
     It is when the spec says ``format: delta``, or when the folder holds ``_delta_log/``.
     """
@@ -279,11 +279,10 @@ def resolve_files(
     else:
         if is_delta_table(pattern, spec.format):
             raise EvidenceError(
-                f"evidence {name!r}: {pattern} is a Delta table, which only the Spark engine "
-                "reads (through delta-spark)",
+                f"evidence {name!r}: {pattern} is a Delta table, which this engine does not read",
                 location=locate(("path",)),
-                hint="run the audit with --engine spark on a session with delta-spark, or "
-                "export the table's current version to Parquet and give that path",
+                hint="run the audit on the DuckDB engine (the default) or --engine spark, or "
+                "export the table's version to Parquet and give that path",
             )
         if not pattern.is_file():
             what = "is a directory, not a file" if pattern.is_dir() else "not found"

@@ -108,6 +108,12 @@ class EvidenceSpec(StrictModel):
     format: EvidenceFormat | None = Field(
         default=None, description="Overrides the format guessed from the file extension."
     )
+    version: int | None = Field(
+        default=None,
+        ge=0,
+        description="Delta tables: the table version to audit (time travel); default the "
+        "latest. The report records the version read (delta:N).",
+    )
     filter: str | None = Field(
         default=None, description="A SQL condition; only rows where it is true are audited."
     )

@@ -16,6 +16,9 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import connect
 from ethicsgate.engines.duckdb.dataset import DuckDBDataset
+from ethicsgate.engines.duckdb.sqltypes import delta_type_sql
+from ethicsgate.errors import EvidenceError
+from ethicsgate.evidence.delta import local_delta_root, read_delta_snapshot, refuse_version
 from ethicsgate.evidence.model import Locator, resolve_files
 from ethicsgate.evidence.spec import MemoryEvidenceSpec
 
@@ -94,6 +97,29 @@ class DuckDBEngine:
                 engine=self,
                 table=spec.data,
             )
+        root = local_delta_root(spec, base_dir)
+        if root is not None:  # read as the Parquet files of the version audited
+            delta = read_delta_snapshot(name, root, version=spec.version, locate=locate)
+            for column, kind in delta.partitions.items():
+                try:
+                    delta_type_sql(kind)
+                except ValueError as exc:
+                    raise EvidenceError(
+                        f"evidence {name!r}: the Delta table at {root} is partitioned by "
+                        f"{column!r} of type {kind}, which DuckDB cannot read from a folder name",
+                        location=locate(("path",)),
+                        hint="write the version to audit as plain Parquet and give that path",
+                    ) from exc
+            return DuckDBDataset(
+                name=name,
+                spec=spec,
+                files=list(delta.files),
+                format="parquet",
+                locate=locate,
+                engine=self,
+                delta=delta,
+            )
+        refuse_version(name, spec, locate)
         files, fmt = resolve_files(name, spec, base_dir=base_dir, locate=locate)
         return DuckDBDataset(
             name=name, spec=spec, files=files, format=fmt, locate=locate, engine=self

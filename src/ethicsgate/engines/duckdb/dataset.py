@@ -26,7 +26,7 @@ import duckdb
 from ethicsgate.engines.duckdb.connection import diagnostic_rows, give_back_freed_memory
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text, paths_sql
-from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
+from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES, delta_type_sql
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from ethicsgate.engines.duckdb import DuckDBEngine
     from ethicsgate.engines.duckdb.rows import DuckDBRows
     from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
+    from ethicsgate.evidence.delta import DeltaSnapshot
     from ethicsgate.evidence.roles import Role
     from ethicsgate.policy.models import DataQualityRule
 
@@ -264,6 +265,8 @@ class DuckDBDataset:
     """CSV columns read as written (VARCHAR) although the sniffer saw booleans in them."""
     _sniffed: dict[Path, dict[str, Any] | None] = field(default_factory=dict, repr=False)
     """A CSV file's read_csv options from one ``sniff_csv`` (see :meth:`_sniffed_csv`)."""
+    delta: DeltaSnapshot | None = field(default=None, repr=False)
+    """A Delta table's version read (``files`` are its active Parquet files); else None."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -292,6 +295,12 @@ class DuckDBDataset:
                 options = {**sniffed, **_csv_reading_options(options)}
         elif self.format == "parquet":
             function = "read_parquet"
+            if self.delta is not None and self.delta.partitions:
+                # the partition columns are in the folder names, typed as the table says
+                options["hive_partitioning"] = True
+                options["hive_types"] = {
+                    c: delta_type_sql(kind) for c, kind in self.delta.partitions.items()
+                }
         else:
             function = "read_json"
             options.setdefault("format", "newline_delimited" if self.format == "jsonl" else "auto")
@@ -303,7 +312,15 @@ class DuckDBDataset:
             }
         elif self._text_columns and not {"types", "column_types", "dtypes"} & set(options):
             options["types"] = dict.fromkeys(sorted(self._text_columns), "VARCHAR")
-        return f"{function}({paths}{_option_sql_args(options)})"
+        source = f"{function}({paths}{_option_sql_args(options)})"
+        if self.delta is not None and self.delta.empty_folders:
+            # Delta reads a partition folder "column=" as NULL, DuckDB as ''
+            nulls = ", ".join(
+                f"NULLIF({quote_ident(c)}, '') AS {quote_ident(c)}"
+                for c in self.delta.empty_folders
+            )
+            source = f"(SELECT * REPLACE ({nulls}) FROM {source})"
+        return source
 
     def _sniffed_csv(self, file: Path) -> dict[str, Any] | None:
         """Return a CSV file's dialect and column types, sniffed once, as read_csv options.

@@ -22,6 +22,7 @@ from ethicsgate.engines.spark.dataset import SparkDataset
 from ethicsgate.engines.spark.dialect import SparkDialect
 from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.session import Target, open_session, parse_target
+from ethicsgate.evidence.delta import refuse_version
 from ethicsgate.evidence.model import Locator, detect_format, is_delta_table, resolve_files
 from ethicsgate.evidence.spec import MemoryEvidenceSpec
 
@@ -143,6 +144,8 @@ class SparkEngine:
                 memory=spec.data,
             )
         delta = _delta_path(spec, base_dir)
+        if delta is None:
+            refuse_version(name, spec, locate)
         if delta is not None:
             return SparkDataset(
                 name=name, spec=spec, files=[], format="delta", locate=locate, engine=self,

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from ethicsgate.engines.spark import SparkEngine
     from ethicsgate.engines.spark.rows import SparkRows
     from ethicsgate.evidence.contracts import BuiltinCheck, ContractResult
+    from ethicsgate.evidence.delta import DeltaSnapshot
     from ethicsgate.evidence.roles import Role
     from ethicsgate.policy.models import DataQualityRule
 
@@ -67,6 +68,8 @@ _VIEWS = itertools.count()
 #: candidates are counted value by value (as the DuckDB reader).
 _HISTOGRAM_BINS = 4096
 #: DuckDB's CSV option names that Spark spells otherwise (an audit spec runs on either engine).
+#: Delta schema type names that Spark's DDL spells otherwise (a partition column's cast).
+_SPARK_TYPES = {"long": "bigint", "integer": "int", "short": "smallint", "byte": "tinyint"}
 _DUCKDB_OPTIONS = {
     "delim": "sep",
     "delimiter": "sep",
@@ -141,6 +144,8 @@ class SparkDataset:
     """A Spark SQL SELECT (``query:`` in the audit spec) instead of files or a table."""
     delta_path: str | None = None
     """A Delta table by path (``format: delta``, or a folder holding ``_delta_log/``)."""
+    delta: DeltaSnapshot | None = field(default=None, repr=False)
+    """The version read from its files, when the session has no Delta data source."""
     _view: str | None = field(default=None, repr=False)
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
     _columns: list[tuple[str, str]] | None = field(default=None, repr=False)
@@ -206,19 +211,30 @@ class SparkDataset:
         return reader.format(source).options(**options).load(paths)
 
     def _delta_frame(self, location: str) -> DataFrame:
-        """Read a Delta table by path with the session's Delta data source (delta-spark).
+        """Read a Delta table by path: with delta-spark, else from its files (deltalake).
+
+        A session without a Delta data source reads a local table as the Parquet files of
+        the version audited (:mod:`ethicsgate.evidence.delta`), its partition columns from the
+        folder names, typed as the table's schema says.
 
         Raises:
-            EvidenceError: the session has no Delta data source (the versions are named).
+            EvidenceError: neither delta-spark nor deltalake can read it (the versions named),
+                or the table uses a feature that its files alone would get wrong.
         """
+        reader = self.spark.read.format("delta")
+        if self.spec.version is not None:
+            reader = reader.option("versionAsOf", str(self.spec.version))
         try:
-            return self.spark.read.format("delta").load(location)
+            return reader.load(location)
         except SPARK_ERRORS as exc:
             text = str(exc)
             if "DATA_SOURCE_NOT_FOUND" not in text and "find the data source" not in text:
                 raise  # the data source exists: read_error names the problem
             from importlib import metadata
+            from importlib.util import find_spec
 
+            if "://" not in location and find_spec("deltalake") is not None:
+                return self._delta_files_frame(Path(location))
             try:
                 delta = f"delta-spark {metadata.version('delta-spark')} is installed"
             except metadata.PackageNotFoundError:
@@ -230,9 +246,43 @@ class SparkDataset:
                 hint="start the session with delta-spark's jars and extension (spark.jars."
                 "packages io.delta:delta-spark_<spark>_2.13:<version>, spark.sql.extensions "
                 "io.delta.sql.DeltaSparkSessionExtension) in a delta-spark release built for "
-                "this Spark, register the table in the catalog and use table:, or export its "
-                "current version to Parquet (docs/scale-out-spark.md)",
+                'this Spark; for a local table, pip install "ethicsgate[delta]" reads its '
+                "files instead (docs/scale-out-spark.md)",
             ) from exc
+
+    def _delta_files_frame(self, root: Path) -> DataFrame:
+        """Read one version of a local Delta table from its Parquet files (no delta-spark)."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import StringType, StructField, StructType
+
+        from ethicsgate.evidence.delta import read_delta_snapshot
+
+        snapshot = read_delta_snapshot(
+            self.name, root, version=self.spec.version, locate=self.locate, from_folders=False
+        )
+        self.delta = snapshot
+        paths = [str(f.absolute()) for f in snapshot.files]
+        frame = self.spark.read.parquet(*paths)
+        if not snapshot.partitions:
+            return frame
+        # the partition values from the log, joined by file name: Spark's own reading of the
+        # folder names refuses an empty value and misreads escaped UTF-8 (%C3%A9 as two letters)
+        names = [f.name for f in snapshot.files]
+        if len(set(names)) != len(names):
+            raise EvidenceError(
+                f"evidence {self.name!r} (engine spark): two files of the Delta table at {root} "
+                "have the same name, so their partition values cannot be told apart",
+                location=self.locate(("path",)),
+                hint="run the audit on DuckDB (no --engine), or on a session with delta-spark",
+            )
+        columns = list(snapshot.partitions)
+        rows = [(n, *(snapshot.values[n].get(c) for c in columns)) for n in names]
+        text = StructType([StructField(c, StringType()) for c in ["_eg_file", *columns]])
+        parts = self.spark.createDataFrame(rows, schema=text)
+        for column, kind in snapshot.partitions.items():
+            parts = parts.withColumn(column, parts[column].cast(_SPARK_TYPES.get(kind, kind)))
+        frame = frame.withColumn("_eg_file", F.col("_metadata.file_name"))
+        return frame.join(F.broadcast(parts), "_eg_file").drop("_eg_file")
 
     def role_expression(self, role: str) -> str:
         """Return the SQL expression of a role: its mapping, or the column of the same name."""

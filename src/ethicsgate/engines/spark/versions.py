@@ -42,6 +42,8 @@ def table_provider(dataset: SparkDataset) -> str | None:
 def table_version(dataset: SparkDataset) -> str | None:
     """Return ``delta:N`` or ``iceberg:SNAPSHOT`` for a table that keeps versions, else None."""
     if dataset.delta_path is not None:
+        if dataset.spec.version is not None:  # the version asked for (read as of it)
+            return f"delta:{dataset.spec.version}"
         local = delta_log_version(Path(dataset.delta_path))
         if local is not None:
             return f"delta:{local}"

@@ -26,6 +26,7 @@ from ethicsgate.engines import redact_target
 from ethicsgate.engines.sql.dataset import SQLDataset, database_error
 from ethicsgate.engines.sql.types import SESSION_FUNCTIONS
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.delta import refuse_version
 
 if TYPE_CHECKING:
     from ethicsgate.evidence.model import Locator
@@ -183,6 +184,7 @@ class SQLEngine:
                 hint="load the files into a table and write table: SCHEMA.NAME, or run the "
                 "audit on DuckDB (no --engine)",
             )
+        refuse_version(name, spec, locate)
         return SQLDataset(name=name, spec=spec, locate=locate, engine=self)
 
     def versions(self) -> dict[str, str]:
