@@ -91,6 +91,19 @@ def test_a_pinned_version_audits_its_own_rows(compas: dict[str, Path]) -> None:
     assert delta.audit.evidence[0].rows_read == 3607
 
 
+def test_the_python_api_pins_a_version_too(compas: dict[str, Path]) -> None:
+    import ethicsgate
+
+    folder = compas["folder"]
+    entry = {"path": str(compas["table"]), "version": 0}
+    entry["columns"] = {"label": "label_value", "prediction": "score"}  # type: ignore[assignment]
+    report = ethicsgate.audit(POLICY, {"predictions": entry})
+    _same(run_audit(_spec(folder, "    path: first.csv\n", "api.yaml")), report.result)
+    assert report.result.audit.evidence[0].version == "delta:0"
+    with pytest.raises(ethicsgate.AuditSpecError, match="format, options and version are for files"):
+        ethicsgate.audit(POLICY, {"predictions": {"data": pa.table({"a": [1]}), "version": 0}})
+
+
 def test_empty_and_escaped_partition_values_read_as_delta_reads_them(tmp_path: Path) -> None:
     values = ["a b", "x/y", "50%", "c:d", "é", "=", "01234", "", None]
     rows = pa.table({"k": values, "y": list(range(len(values)))})

@@ -41,7 +41,7 @@ __all__ = ["PYTHON_SPEC", "audit", "build_audit"]
 PYTHON_SPEC = "python:ethicsgate.audit"
 
 #: The keys an evidence entry may hold besides ``data``: those of an audit spec's entry.
-_ENTRY_KEYS = ("path", "format", "filter", "columns", "options", "window")
+_ENTRY_KEYS = ("path", "format", "filter", "columns", "options", "window", "version")
 
 
 def _utc_now() -> datetime:
@@ -259,11 +259,11 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
     if "data" not in value:
         plain = dict(value)
         return plain, plain
-    if "format" in value or "options" in value:
+    if {"format", "options", "version"} & set(value):
         raise AuditSpecError(
-            f"evidence {name!r}: format and options are for files, not data",
+            f"evidence {name!r}: format, options and version are for files, not data",
             location=where,
-            hint="drop format/options, or pass the file under path instead of data",
+            hint="drop format/options/version, or pass the file under path instead of data",
         )
     table = to_arrow_table(value["data"], name=name)
     kind = describe_frame(value["data"])
