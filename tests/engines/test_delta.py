@@ -100,7 +100,9 @@ def test_the_python_api_pins_a_version_too(compas: dict[str, Path]) -> None:
     report = ethicsgate.audit(POLICY, {"predictions": entry})
     _same(run_audit(_spec(folder, "    path: first.csv\n", "api.yaml")), report.result)
     assert report.result.audit.evidence[0].version == "delta:0"
-    with pytest.raises(ethicsgate.AuditSpecError, match="format, options and version are for files"):
+    with pytest.raises(
+        ethicsgate.AuditSpecError, match="format, options and version are for files"
+    ):
         ethicsgate.audit(POLICY, {"predictions": {"data": pa.table({"a": [1]}), "version": 0}})
 
 
@@ -222,6 +224,7 @@ def _moved_out_of_its_folder(table: Path) -> None:
             "cannot read the Delta table at",
             6,
         ),
+        ("every row deleted", "    path: gone\n", "holds no data files", 6),
     ],
 )
 def test_what_the_files_alone_would_get_wrong_exits_2_located(
@@ -236,6 +239,8 @@ def test_what_the_files_alone_would_get_wrong_exits_2_located(
     deltalake.write_deltalake(tmp_path / "moved", rows, partition_by=["sex"])
     _moved_out_of_its_folder(tmp_path / "moved")
     (tmp_path / "empty").mkdir()
+    deltalake.write_deltalake(tmp_path / "gone", rows)
+    deltalake.DeltaTable(str(tmp_path / "gone")).delete()
     spec = _spec(tmp_path, evidence)
     result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2, (case, result.stderr)

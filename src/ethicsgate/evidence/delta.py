@@ -184,6 +184,13 @@ def read_delta_snapshot(
             )
         partitions[column] = kind
     files = tuple(sorted(Path(_local_path(uri, name, where)) for uri in uris))
+    if not files:
+        raise EvidenceError(
+            f"evidence {name!r}: version {table.version()} of the Delta table at {root} holds "
+            "no data files, so no rows to audit",
+            location=where,
+            hint="audit a version that holds rows (version: N), or check the table's writer",
+        )
     empty = _check_folders(name, root, files, actions, partitions, where) if from_folders else set()
     return DeltaSnapshot(
         root=root,
