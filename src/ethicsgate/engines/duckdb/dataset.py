@@ -30,6 +30,7 @@ from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES, delt
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
+    BINARY_DTYPE,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -39,6 +40,7 @@ from ethicsgate.evidence.model import (
     ScoreColumn,
     ScoreProfile,
     WindowKey,
+    kept_rows,
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
@@ -507,7 +509,7 @@ class DuckDBDataset:
             frame = self._run(sql, progress)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
-        frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
+        frame = kept_rows(frame)
         # the windows kept (ISO days; a categorical has no max() of its own)
         kept_days = frame[WINDOW_KEY].dropna().unique().tolist() if latest is not None else []
         if latest is not None and max(kept_days, default=None) != latest.isoformat():
@@ -524,7 +526,7 @@ class DuckDBDataset:
         for role in binary_roles:
             if frame[role].isna().any():
                 self._raise_bad_binary(role, normalized[role], kept)
-            frame[role] = frame[role].astype("int64")
+            frame[role] = frame[role].astype(BINARY_DTYPE)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> _WindowSql:

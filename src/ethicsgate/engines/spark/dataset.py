@@ -32,6 +32,7 @@ from ethicsgate.engines.spark.sqltext import (
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
+    BINARY_DTYPE,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -42,6 +43,7 @@ from ethicsgate.evidence.model import (
     ScoreProfile,
     TableIdentity,
     WindowKey,
+    kept_rows,
     sha256_file,
     text_as_categories,
 )
@@ -509,7 +511,7 @@ class SparkDataset:
             frame = frame.drop(columns=lanes)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
-        frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
+        frame = kept_rows(frame)
         for role in binary_roles:
             if frame[role].isna().any():
                 self.raise_at_first_row(
@@ -520,7 +522,7 @@ class SparkDataset:
                     f"evidence.{self.name}.columns, e.g. {role}: \"decision = 'yes'\" (or fix "
                     "the data, or exclude such rows with a filter)",
                 )
-            frame[role] = frame[role].astype("int64")
+            frame[role] = frame[role].astype(BINARY_DTYPE)
         frame = text_as_categories(frame)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 

@@ -29,6 +29,7 @@ from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sq
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
+    BINARY_DTYPE,
     WINDOW_KEY,
     EvidenceFile,
     GroupedCounts,
@@ -39,6 +40,7 @@ from ethicsgate.evidence.model import (
     ScoreProfile,
     TableIdentity,
     WindowKey,
+    kept_rows,
     text_as_categories,
 )
 from ethicsgate.evidence.sql import quote_ident
@@ -392,11 +394,11 @@ class SQLDataset:
         frame = pd.DataFrame.from_records([tuple(r) for r in records], columns=names)
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
-        frame = frame[frame["_kept"].astype(bool)].drop(columns="_kept").reset_index(drop=True)
+        frame = kept_rows(frame)
         for role in binary_roles:
             if frame[role].isna().any():
                 self._raise_bad_binary(role, normalized[role], kept)
-            frame[role] = frame[role].astype("int64")
+            frame[role] = frame[role].astype(BINARY_DTYPE)
         for role in roles:
             if role not in binary_roles:
                 frame[role] = frame[role].astype(object)
