@@ -138,7 +138,7 @@ def read_delta_snapshot(
         fields = {f.name: f.type for f in table.schema().fields}
         uris = list(table.file_uris())
         actions = _partition_values(table, partition_columns)
-        deleted = table.deletion_vectors()
+        deleted = _num_rows(table.deletion_vectors())
     except (DeltaError, OSError, ValueError) as exc:
         raise EvidenceError(
             f"evidence {name!r}: cannot read the Delta table at {root}"
@@ -163,9 +163,9 @@ def read_delta_snapshot(
             "version to audit as plain Parquet (e.g. DeltaTable(path).to_pyarrow_table()) and "
             "give that path",
         )
-    if _num_rows(deleted):
+    if deleted:
         raise EvidenceError(
-            f"evidence {name!r}: {_num_rows(deleted)} file(s) of the Delta table at {root} have "
+            f"evidence {name!r}: {deleted} file(s) of the Delta table at {root} have "
             "deletion vectors (rows deleted without rewriting the file), which reading the "
             "files would count",
             location=where,
@@ -203,19 +203,22 @@ def read_delta_snapshot(
 
 
 def _partition_values(table: Any, columns: Sequence[str]) -> dict[str, dict[str, str | None]]:
-    """Return each active file's partition values from the log, by its name (last segment)."""
+    """Return each active file's partition values from the log, by its name (last segment).
+
+    Read from delta-rs' own Arrow table (arro3), without pyarrow: ``pyarrow.table()`` would
+    import pandas (0.6 s) to check its argument.
+    """
     if not columns:
         return {}
-    import pyarrow as pa
-
-    found = pa.table(table.get_add_actions(flatten=True)).to_pydict()
-    values: dict[str, dict[str, str | None]] = {}
-    for index, path in enumerate(found["path"]):
-        row = {c: found[f"partition.{c}"][index] for c in columns}
-        values[unquote(str(path)).rsplit("/", 1)[-1]] = {
-            c: None if v is None or v == "" else str(v) for c, v in row.items()
+    found = table.get_add_actions(flatten=True)
+    paths = found.column("path").to_pylist()
+    by_column = {c: found.column(f"partition.{c}").to_pylist() for c in columns}
+    return {
+        unquote(str(path)).rsplit("/", 1)[-1]: {
+            c: None if by_column[c][i] in (None, "") else str(by_column[c][i]) for c in columns
         }
-    return values
+        for i, path in enumerate(paths)
+    }
 
 
 def _check_folders(
@@ -285,11 +288,9 @@ def _type_name(kind: Any) -> str:
     return str(text) if isinstance(text, str) else type(kind).__name__.removesuffix("Type").lower()
 
 
-def _num_rows(table: Any) -> int:
-    """Return the rows of an Arrow-like table (deletion vectors: one row per file)."""
-    import pyarrow as pa
-
-    return int(pa.table(table).num_rows)
+def _num_rows(reader: Any) -> int:
+    """Return the rows of delta-rs' record batch reader (deletion vectors: one per file)."""
+    return int(reader.read_all().num_rows)
 
 
 def _latest(table: Any, root: Path) -> str:
