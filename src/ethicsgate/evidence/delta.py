@@ -12,8 +12,9 @@ version (``delta:N``), and the Spark engine reads one without delta-spark's jars
 Refused, named, with the fix (reading the files alone would give other rows or columns):
 deletion vectors on an active file (rows deleted without rewriting the file), column mapping
 (physical column names differ from the logical ones), reader features not in
-:data:`READABLE_FEATURES`, partition values not spelled in the files' folders, and binary
-partition columns.
+:data:`READABLE_FEATURES`, binary partition columns, a version without data files, and (for
+an engine that reads the partition values from the folders) values not spelled in the files'
+folders.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def read_delta_snapshot(
             location=locate(("path",)),
             hint=_INSTALL,
         ) from exc
-    where = locate(("version",) if version is not None else ("path",))
+    at_path = locate(("path",))
     try:
         table = DeltaTable(str(root), version=version)
         protocol = table.protocol()
@@ -144,7 +145,7 @@ def read_delta_snapshot(
             f"evidence {name!r}: cannot read the Delta table at {root}"
             + (f" at version {version}{_latest(DeltaTable, root)}" if version is not None else "")
             + f": {_first_line(exc)}",
-            location=where,
+            location=locate(("version",)) if version is not None else at_path,
             hint="check the path (the folder holding _delta_log/) and that the version "
             "exists (delta-rs lists them: DeltaTable(path).history()); versions removed by "
             "log cleanup can no longer be read",
@@ -158,7 +159,7 @@ def read_delta_snapshot(
         raise EvidenceError(
             f"evidence {name!r}: the Delta table at {root} uses {what}, so its Parquet files "
             "alone do not give its rows and columns",
-            location=where,
+            location=at_path,
             hint="run the audit with --engine spark on a session with delta-spark, or write the "
             "version to audit as plain Parquet (e.g. DeltaTable(path).to_pyarrow_table()) and "
             "give that path",
@@ -168,7 +169,7 @@ def read_delta_snapshot(
             f"evidence {name!r}: {deleted} file(s) of the Delta table at {root} have "
             "deletion vectors (rows deleted without rewriting the file), which reading the "
             "files would count",
-            location=where,
+            location=at_path,
             hint="purge them (Spark: REORG TABLE ... APPLY (PURGE)), run the audit with --engine "
             "spark on a session with delta-spark, or audit a version before the delete",
         )
@@ -179,19 +180,21 @@ def read_delta_snapshot(
             raise EvidenceError(
                 f"evidence {name!r}: the Delta table at {root} is partitioned by the binary "
                 f"column {column!r}, whose values a folder name cannot hold exactly",
-                location=where,
+                location=at_path,
                 hint="write the version to audit as plain Parquet and give that path",
             )
         partitions[column] = kind
-    files = tuple(sorted(Path(_local_path(uri, name, where)) for uri in uris))
+    files = tuple(sorted(Path(_local_path(uri, name, at_path)) for uri in uris))
     if not files:
         raise EvidenceError(
             f"evidence {name!r}: version {table.version()} of the Delta table at {root} holds "
             "no data files, so no rows to audit",
-            location=where,
+            location=locate(("version",)) if version is not None else at_path,
             hint="audit a version that holds rows (version: N), or check the table's writer",
         )
-    empty = _check_folders(name, root, files, actions, partitions, where) if from_folders else set()
+    empty = set()
+    if from_folders:
+        empty = _check_folders(name, root, files, actions, partitions, at_path)
     return DeltaSnapshot(
         root=root,
         version=int(table.version()),
