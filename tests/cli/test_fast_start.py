@@ -16,6 +16,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from tests.conftest import AUDIT, POLICY, ROOT
 
 #: Imported only by the commands, options or rule kinds that use them, never by a plain audit.
@@ -179,3 +180,21 @@ def test_data_contracts_import_no_great_expectations(
     assert len(report["contracts"]) == 2, "the user's and the built-in contract ran"
     assert {"duckdb", "jinja2"} <= loaded, "the probe saw the audit's own imports"
     assert sorted(loaded & NOT_IMPORTED.keys()) == []
+
+
+def test_the_process_entry_point_freezes_its_objects_before_shutdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the interpreter's shutdown collections walked every object again (~0.2 s a command,
+    # bench_start); main() is only the process's entry point, CliRunner calls cli itself
+    import gc
+
+    from ethicsgate.cli import main
+
+    frozen = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    try:
+        main(["--version"])
+    except SystemExit as exit:
+        assert exit.code == 0
+    assert frozen == [True]

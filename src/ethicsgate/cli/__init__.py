@@ -7,6 +7,7 @@ internal error. Heavy libraries are imported inside the commands so ``--help`` s
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -102,8 +103,14 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI."""
-    cli.main(args=argv, prog_name="ethicsgate")
+    """Run the CLI: the process's entry point (``ethicsgate``, ``python -m ethicsgate``)."""
+    try:
+        cli.main(args=argv, prog_name="ethicsgate")
+    finally:
+        # the process ends here: the interpreter's shutdown collections walked every object of
+        # pandas, pyarrow and the rest again, ~0.2 s of each command (a 1,000-row audit
+        # 1.63 -> 1.46 s); frozen, they are still finalised and freed, just not traversed
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
