@@ -266,3 +266,40 @@ def test_without_deltalake_the_error_says_how_to_install_it(
     assert result.exit_code == 2
     assert "needs the deltalake package" in result.stderr
     assert 'pip install "ethicsgate[delta]"' in result.stderr
+
+
+def test_month_windows_over_a_table_partitioned_by_day(tmp_path: Path) -> None:
+    # the common lakehouse layout: one folder per day; the window column is the partition
+    # column, which DuckDB reads from the folder names (no footer statistics for it)
+    import datetime as dt
+    import random
+
+    rng = random.Random(7)
+    n = 5_000
+    rows = pa.table(
+        {
+            "day": [dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(365)) for _ in range(n)],
+            "sex": [rng.choice("fm") for _ in range(n)],
+            "label_value": [rng.randrange(2) for _ in range(n)],
+            "score": [rng.randrange(2) for _ in range(n)],
+        }
+    )
+    deltalake.write_deltalake(tmp_path / "daily", rows, partition_by=["day"])
+    pacsv.write_csv(rows, tmp_path / "daily.csv")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "schema_version: 1\nid: p\nversion: '1'\ntitle: t\nowner: o\nrules:\n  - id: r\n"
+        "    kind: fairness\n    dataset: predictions\n    severity: info\n"
+        "    sensitive_features: [sex]\n    metrics: [selection_rate, true_positive_rate]\n"
+        "    min_group_size: 1\n"
+    )
+    results = []
+    for source in ("daily", "daily.csv"):
+        spec = tmp_path / f"{source}.yaml"
+        spec.write_text(
+            "schema_version: 1\nid: t\npolicy: policy.yaml\nevidence:\n  predictions:\n"
+            f"    path: {source}\n    window: {{column: day, every: month}}\n{COLUMNS}"
+        )
+        results.append(run_audit(spec))
+    _same(results[1], results[0])
+    assert len(results[0].rules[0].windows) == 12
