@@ -225,6 +225,12 @@ def _moved_out_of_its_folder(table: Path) -> None:
             6,
         ),
         ("every row deleted", "    path: gone\n", "holds no data files", 6),
+        (
+            "in an object store",
+            "    path: s3://bucket/t\n    format: delta\n",
+            "from a local folder only",
+            6,
+        ),
     ],
 )
 def test_what_the_files_alone_would_get_wrong_exits_2_located(

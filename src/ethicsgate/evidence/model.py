@@ -296,11 +296,14 @@ def resolve_files(
             )
     else:
         if is_delta_table(pattern, spec.format):
+            # the engines read local Delta folders before this (evidence/delta.py): what is
+            # left is a table in an object store
             raise EvidenceError(
-                f"evidence {name!r}: {pattern} is a Delta table, which this engine does not read",
+                f"evidence {name!r}: {spec.path} is a Delta table, and this engine reads Delta "
+                "tables from a local folder only",
                 location=locate(("path",)),
-                hint="run the audit on the DuckDB engine (the default) or --engine spark, or "
-                "export the table's version to Parquet and give that path",
+                hint="copy the table to a local folder, or run the audit with --engine spark "
+                "on a session with delta-spark",
             )
         if not pattern.is_file():
             what = "is a directory, not a file" if pattern.is_dir() else "not found"
