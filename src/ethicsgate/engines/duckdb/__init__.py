@@ -100,9 +100,10 @@ class DuckDBEngine:
         root = local_delta_root(spec, base_dir)
         if root is not None:  # read as the Parquet files of the version audited
             delta = read_delta_snapshot(name, root, version=spec.version, locate=locate)
+            hive_types = {}
             for column, kind in delta.partitions.items():
                 try:
-                    delta_type_sql(kind)
+                    hive_types[column] = delta_type_sql(kind)
                 except ValueError as exc:
                     raise EvidenceError(
                         f"evidence {name!r}: the Delta table at {root} is partitioned by "
@@ -118,6 +119,7 @@ class DuckDBEngine:
                 locate=locate,
                 engine=self,
                 delta=delta,
+                hive_types=hive_types,
             )
         refuse_version(name, spec, locate)
         files, fmt = resolve_files(name, spec, base_dir=base_dir, locate=locate)

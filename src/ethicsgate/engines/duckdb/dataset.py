@@ -26,7 +26,7 @@ import duckdb
 from ethicsgate.engines.duckdb.connection import diagnostic_rows, give_back_freed_memory
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
 from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text, paths_sql
-from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES, delta_type_sql
+from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
@@ -269,6 +269,9 @@ class DuckDBDataset:
     """A CSV file's read_csv options from one ``sniff_csv`` (see :meth:`_sniffed_csv`)."""
     delta: DeltaSnapshot | None = field(default=None, repr=False)
     """A Delta table's version read (``files`` are its active Parquet files); else None."""
+    hive_types: dict[str, str] = field(default_factory=dict, repr=False)
+    """A partitioned Delta table's partition columns, read from the folder names, and their
+    DuckDB types."""
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -297,12 +300,10 @@ class DuckDBDataset:
                 options = {**sniffed, **_csv_reading_options(options)}
         elif self.format == "parquet":
             function = "read_parquet"
-            if self.delta is not None and self.delta.partitions:
+            if self.hive_types:
                 # the partition columns are in the folder names, typed as the table says
                 options["hive_partitioning"] = True
-                options["hive_types"] = {
-                    c: delta_type_sql(kind) for c, kind in self.delta.partitions.items()
-                }
+                options["hive_types"] = dict(self.hive_types)
         else:
             function = "read_json"
             options.setdefault("format", "newline_delimited" if self.format == "jsonl" else "auto")
