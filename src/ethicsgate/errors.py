@@ -24,6 +24,7 @@ __all__ = [
     "SettingsError",
     "SigningError",
     "VerificationError",
+    "first_line",
 ]
 
 
@@ -143,3 +144,9 @@ class SettingsError(EthicsgateError):
     """An ``ETHICSGATE_*`` environment setting holds a value that cannot be used."""
 
     kind = "settings"
+
+
+def first_line(exc: BaseException, *, lines: int = 1) -> str:
+    """Return the first ``lines`` non-blank lines of an error's text, joined by spaces."""
+    text = str(exc).strip()
+    return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from ethicsgate.errors import EvidenceError
+from ethicsgate.errors import EvidenceError, first_line
 from ethicsgate.evidence.model import Locator, is_delta_table
 from ethicsgate.evidence.spec import EvidenceSpec
 
@@ -144,7 +144,7 @@ def read_delta_snapshot(
         raise EvidenceError(
             f"evidence {name!r}: cannot read the Delta table at {root}"
             + (f" at version {version}{_latest(DeltaTable, root)}" if version is not None else "")
-            + f": {_first_line(exc)}",
+            + f": {first_line(exc) or type(exc).__name__}",
             location=locate(("version",)) if version is not None else at_path,
             hint="check the path (the folder holding _delta_log/) and that the version "
             "exists (delta-rs lists them: DeltaTable(path).history()); versions removed by "
@@ -257,7 +257,6 @@ def _check_folders(
                     empty.add(column)
         for column in partitions:
             want = None if logged is None else logged.get(column)
-            want = None if want == "" else want
             if logged is None or column not in folders or folders[column] != want:
                 raise EvidenceError(
                     f"evidence {name!r}: the Delta table at {root} keeps partition "
@@ -302,8 +301,3 @@ def _latest(table: Any, root: Path) -> str:
         return f" (its latest version is {table(str(root)).version()})"
     except Exception:  # the table itself cannot be read: the error says why
         return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -40,8 +40,9 @@ from ethicsgate.engines.duckdb.contracts import (
 )
 from ethicsgate.engines.duckdb.dialect import conflict_sql
 from ethicsgate.engines.duckdb.rows import convert_sql
-from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line
+from ethicsgate.engines.duckdb.sqltext import binary_sql
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC, TIMES
+from ethicsgate.errors import first_line
 from ethicsgate.evidence.builtin import MAX_EXAMPLES as _MAX_EXAMPLES
 from ethicsgate.evidence.builtin import REQUIRES as _REQUIRES
 from ethicsgate.evidence.builtin import builtin_result

@@ -25,9 +25,9 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows, give_back_freed_memory
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
-from ethicsgate.engines.duckdb.sqltext import binary_sql, first_line, json_text, paths_sql
+from ethicsgate.engines.duckdb.sqltext import binary_sql, json_text, paths_sql
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,

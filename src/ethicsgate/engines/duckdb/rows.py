@@ -35,9 +35,9 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.dialect import DIALECT, DuckDBDialect
-from ethicsgate.engines.duckdb.sqltext import first_line, json_text
+from ethicsgate.engines.duckdb.sqltext import json_text
 from ethicsgate.engines.duckdb.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.engine import VerdictCounts
 from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
 from ethicsgate.evidence.sql import quote_ident, sql_literal

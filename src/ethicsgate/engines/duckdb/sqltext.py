@@ -8,7 +8,7 @@ from pathlib import Path
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC
 from ethicsgate.evidence.sql import sql_literal
 
-__all__ = ["binary_sql", "first_line", "json_text", "paths_sql"]
+__all__ = ["binary_sql", "json_text", "paths_sql"]
 
 
 def paths_sql(files: Iterable[str | Path]) -> str:
@@ -40,9 +40,3 @@ def binary_sql(kind: str, value: str) -> str | None:
 def json_text(value: str) -> str:
     """Return SQL giving a JSON value as text: a string without its quotes, else its JSON."""
     return f"json_extract_string(({value}), '$')"
-
-
-def first_line(exc: BaseException, *, lines: int = 1) -> str:
-    """Return the first ``lines`` non-blank lines of an error's text, joined by spaces."""
-    text = str(exc).strip()
-    return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())

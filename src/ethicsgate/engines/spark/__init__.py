@@ -22,8 +22,8 @@ from ethicsgate.engines.spark.dataset import SparkDataset
 from ethicsgate.engines.spark.dialect import SparkDialect
 from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.session import Target, open_session, parse_target
-from ethicsgate.evidence.delta import refuse_version
-from ethicsgate.evidence.model import Locator, detect_format, is_delta_table, resolve_files
+from ethicsgate.evidence.delta import local_delta_root, refuse_version
+from ethicsgate.evidence.model import Locator, detect_format, resolve_files
 from ethicsgate.evidence.spec import MemoryEvidenceSpec
 
 if TYPE_CHECKING:
@@ -144,13 +144,12 @@ class SparkEngine:
                 memory=spec.data,
             )
         delta = _delta_path(spec, base_dir)
-        if delta is None:
-            refuse_version(name, spec, locate)
         if delta is not None:
             return SparkDataset(
                 name=name, spec=spec, files=[], format="delta", locate=locate, engine=self,
                 delta_path=delta,
             )  # fmt: skip
+        refuse_version(name, spec, locate)
         if spec.path is not None and spec.path.startswith(_REMOTE):
             fmt = spec.format or detect_format([Path(spec.path.rstrip("/*"))]) or "parquet"
             return SparkDataset(
@@ -215,12 +214,8 @@ def _delta_path(spec: EvidenceSpec, base_dir: Path) -> str | None:
         return None
     if spec.path.startswith(_REMOTE):
         return spec.path if spec.format == "delta" else None
-    folder = Path(spec.path).expanduser()
-    if not folder.is_absolute():
-        folder = base_dir / folder
-    if is_delta_table(folder, spec.format):
-        return str(folder)
-    return None
+    folder = local_delta_root(spec, base_dir)
+    return None if folder is None else str(folder)
 
 
 def _at_least(version: str, major: int, minor: int) -> bool:

@@ -69,9 +69,9 @@ _VIEWS = itertools.count()
 #: Bins per histogram pass of the median search, and the row count below which the remaining
 #: candidates are counted value by value (as the DuckDB reader).
 _HISTOGRAM_BINS = 4096
-#: DuckDB's CSV option names that Spark spells otherwise (an audit spec runs on either engine).
 #: Delta schema type names that Spark's DDL spells otherwise (a partition column's cast).
 _SPARK_TYPES = {"long": "bigint", "integer": "int", "short": "smallint", "byte": "tinyint"}
+#: DuckDB's CSV option names that Spark spells otherwise (an audit spec runs on either engine).
 _DUCKDB_OPTIONS = {
     "delim": "sep",
     "delimiter": "sep",
