@@ -455,7 +455,10 @@ class DuckDBDataset:
             keys.append((expr, kind))
             if role in binary_roles:
                 normalized[role] = self._binary_sql(role, kind, expr)
-                outer.append(f"{self._binary_sql(role, kind, field)} AS {quote_ident(role)}")
+                # one byte from the scan on (BINARY_DTYPE): an INTEGER column was 4 bytes a
+                # cell in the Arrow result and again in the frame until converted
+                binary = self._binary_sql(role, kind, field)
+                outer.append(f"CAST({binary} AS TINYINT) AS {quote_ident(role)}")
             else:
                 text = json_text(field) if kind == "JSON" else f"CAST({field} AS VARCHAR)"
                 outer.append(f"{text} AS {quote_ident(role)}")
@@ -1239,7 +1242,11 @@ class DuckDBDataset:
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                 encoded = pc.dictionary_encode(table.column(index), memory_pool=pool)
                 table = table.set_column(index, column.name, encoded)
-        frame: pd.DataFrame = table.to_pandas(memory_pool=pool)
+        # column by column, each Arrow column freed once converted (self_destruct), and no
+        # consolidated blocks (split_blocks): the result is not held twice over
+        frame: pd.DataFrame = table.to_pandas(
+            memory_pool=pool, self_destruct=True, split_blocks=True
+        )
         del table
         if len(frame) > _TRIM_ROWS:
             give_back_freed_memory()
