@@ -8,8 +8,8 @@ ground floor: it imports nothing from ethicsgate, so ``attest/`` and ``report/``
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar, overload
 
 __all__ = [
     "FINDINGS_PARQUET",
@@ -24,6 +24,7 @@ __all__ = [
     "STATEMENT_HTML",
     "STATEMENT_JSON",
     "STATEMENT_MARKDOWN",
+    "ItemSequence",
     "canonical_json",
     "write_canonical_json",
 ]
@@ -45,6 +46,59 @@ STATEMENT_HTML = "statement.html"
 STATEMENT_MARKDOWN = "statement.md"
 #: The files of a public transparency statement, beside its envelope.
 STATEMENT_FILES = (STATEMENT_JSON, STATEMENT_HTML, STATEMENT_MARKDOWN)
+
+
+_T = TypeVar("_T")
+
+
+class ItemSequence(Sequence[_T]):
+    """A sequence that makes each item when it is read; JSON writes it as a list.
+
+    Subclasses give ``__len__`` and ``_item(index)``. The list JSON writes is the items in
+    order: :func:`canonical_json` makes and writes one item at a time, so a sequence held as
+    columns (100,000 groups of a rule) is never held as objects all at once.
+    """
+
+    __slots__ = ()
+
+    def _item(self, index: int) -> _T:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[_T]: ...
+    def __getitem__(self, index: int | slice) -> _T | list[_T]:
+        """Return the item at ``index`` (made now), or a list of the slice's items."""
+        if isinstance(index, slice):
+            return [self._item(i) for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("index out of range")
+        return self._item(index)
+
+    def __iter__(self) -> Iterator[_T]:
+        """Yield the items in order, each made as it is reached."""
+        for index in range(len(self)):
+            yield self._item(index)
+
+    def __eq__(self, other: object) -> bool:
+        """Return whether ``other`` is a sequence of equal items (a list, or another)."""
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a list of the same items
+
+    def __repr__(self) -> str:
+        """Return the class and the number of items (not the items)."""
+        return f"{type(self).__name__}({len(self):,} items)"
+
+
+#: What JSON writes as a list.
+_LISTS = (list, tuple, ItemSequence)
 
 
 def canonical_json(data: Any, *, expand: Callable[[Any], dict[str, Any]] | None = None) -> bytes:
@@ -100,7 +154,7 @@ _ONE_LINE = json.JSONEncoder(
     sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(", ", ": ")
 )
 #: what JSON writes as it is, and the containers; anything else is for ``expand``
-_PLAIN = (dict, list, tuple, str, int, float, bool, type(None))
+_PLAIN = (dict, list, tuple, ItemSequence, str, int, float, bool, type(None))
 #: text parts joined and encoded at a time: bounds the list of small strings
 _CHUNK_PARTS = 65_536
 
@@ -153,7 +207,7 @@ class _Chunks:
                 parts.append(("" if i == 0 else ",") + inner + _ONE_LINE.encode(_key(key)) + ": ")
                 self.write(item, inner, lists=lists)
             parts.append(newline + "}")
-        elif isinstance(value, list | tuple):
+        elif isinstance(value, _LISTS):
             if not value:
                 parts.append("[]")
                 return
@@ -169,7 +223,7 @@ class _Chunks:
     def _holds_objects_list(self, value: dict[Any, Any]) -> bool:
         """Return whether one of ``value``'s items is a non-empty list holding an object."""
         return any(
-            isinstance(item, list | tuple)
+            isinstance(item, _LISTS)
             and any(isinstance(x, dict) or not isinstance(x, _PLAIN) for x in item)
             for item in value.values()
         )

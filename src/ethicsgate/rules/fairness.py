@@ -30,7 +30,6 @@ from ethicsgate.policy.models import FairnessAssertion, FairnessRule, PolicyPack
 from ethicsgate.rules.fairness_assertions import (
     NO_ROWS,
     assertion_decisions,
-    group_results,
     judged_assertion,
     nullable,
     rule_status,
@@ -47,6 +46,7 @@ from ethicsgate.rules.ll144 import evaluate_impact_ratio_assertion
 from ethicsgate.rules.results import (
     AssertionResult,
     CrossCheck,
+    GroupColumns,
     GroupKey,
     ReferenceValue,
     RuleResult,
@@ -148,8 +148,8 @@ def evaluate_fairness(
         references=references,
         scores=scores,
     )
-    results = group_results(
-        groups, counts_list, excluded, values, ratios, differences, extras.group_fields
+    results = GroupColumns(
+        groups, counts_list, excluded, values, ratios, differences, **extras.group_columns()
     )
     observed_for: dict[str, dict[str, list[float | None]]] = {
         "ratio": ratios,

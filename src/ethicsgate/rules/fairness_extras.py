@@ -23,6 +23,7 @@ from ethicsgate.policy.models import FairnessRule
 from ethicsgate.rules.ll144 import SUCCESS, impact_ratio_tables
 from ethicsgate.rules.results import (
     GroupKey,
+    GroupScoreResult,
     ImpactRatioResult,
     ReferenceValue,
     ScoreSummary,
@@ -45,8 +46,9 @@ BOOTSTRAP_METHOD = (
 class FairnessExtras:
     """Extra fields of a fairness rule's result, per group and for the rule."""
 
-    group_fields: list[dict[str, Any]]
+    groups: int
     uncertainty: GroupUncertainty | None = None
+    group_scores: list[GroupScoreResult | None] | None = None
     info: UncertaintyInfo | None = None
     impact_ratio: ImpactRatioResult | None = None
     score: ScoreSummary | None = None
@@ -55,6 +57,19 @@ class FairnessExtras:
     def p_values(self, metric: str) -> list[float | None] | None:
         """Return each group's p-value for ``metric``, or None when no tests ran."""
         return self.uncertainty.p_values(metric) if self.uncertainty is not None else None
+
+    def group_columns(self) -> dict[str, Any]:
+        """Return the per-group columns of these extras as :class:`GroupColumns` arguments."""
+        found = self.uncertainty
+        columns: dict[str, Any] = {"score": self.group_scores}
+        if found is not None:
+            columns.update(
+                intervals=found.intervals,
+                ratio_intervals=found.ratio_intervals,
+                difference_intervals=found.difference_intervals,
+                tests=found.tests,
+            )
+        return columns
 
 
 def rule_counts(
@@ -118,7 +133,7 @@ def fairness_extras(
     as :func:`level_keys` gives them.
     """
     features = list(rule.sensitive_features)
-    extras = FairnessExtras(group_fields=[{} for _ in groups])
+    extras = FairnessExtras(groups=len(groups))
     significance = any(a.significant_at is not None for a in rule.assertions)
     test: TestMethod | None = "auto" if significance else None
     if rule.uncertainty is not None:
@@ -144,11 +159,6 @@ def fairness_extras(
             options=rule.uncertainty,
             test=test,
         )
-        for i, fields in enumerate(extras.group_fields):
-            fields["intervals"] = extras.uncertainty.intervals[i]
-            fields["ratio_intervals"] = extras.uncertainty.ratio_intervals[i]
-            fields["difference_intervals"] = extras.uncertainty.difference_intervals[i]
-            fields["tests"] = extras.uncertainty.tests[i]
     if rule.uncertainty is not None:
         extras.info = UncertaintyInfo(
             method=BOOTSTRAP_METHOD,
@@ -193,6 +203,7 @@ def fairness_extras(
             calibration_bins=rule.calibration_bins,
             level=level,
         )
+        extras.group_scores = [None] * len(groups)
         for index, result in found.items():
-            extras.group_fields[index]["score"] = result
+            extras.group_scores[index] = result
     return extras

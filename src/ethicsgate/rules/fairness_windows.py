@@ -342,12 +342,7 @@ def _uncertainty(
             test=test,
         )
         for g in range(stop - start):
-            fields[start + g] = {
-                "intervals": found.intervals[g],
-                "ratio_intervals": found.ratio_intervals[g],
-                "difference_intervals": found.difference_intervals[g],
-                "tests": found.tests[g],
-            }
+            fields[start + g] = found.group_fields(g)
         for metric, tested in p_values.items():
             tested.extend(found.p_values(metric))
     return fields, p_values

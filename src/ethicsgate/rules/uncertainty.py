@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ethicsgate.rules.results import ComparisonTest, Interval
+from ethicsgate.rules.results import ABSENT, Absent, ComparisonTest, Interval, entries
 
 if TYPE_CHECKING:
     from ethicsgate.policy.models import UncertaintyOptions
@@ -409,16 +409,34 @@ def delong_interval(
 
 @dataclass
 class GroupUncertainty:
-    """Intervals and tests of every group, aligned with the rule's group order."""
+    """Intervals and tests of every group, as columns aligned with the rule's group order.
 
-    intervals: list[dict[str, Interval | None]]
-    ratio_intervals: list[dict[str, Interval | None]]
-    difference_intervals: list[dict[str, Interval | None]]
-    tests: list[dict[str, ComparisonTest]]
+    Per metric, one value per group: ``intervals`` for every group (None: no interval);
+    ``ratio_intervals`` and ``difference_intervals`` :data:`ABSENT` for the groups not
+    compared with the reference; ``tests`` :data:`ABSENT` where a group was not tested.
+    """
+
+    groups: int
+    intervals: dict[str, list[Interval | None]]
+    ratio_intervals: dict[str, list[Interval | None | Absent]]
+    difference_intervals: dict[str, list[Interval | None | Absent]]
+    tests: dict[str, list[ComparisonTest | Absent]]
 
     def p_values(self, metric: str) -> list[float | None]:
         """Return each group's p-value for ``metric`` (None where it was not tested)."""
-        return [t[metric].p_value if metric in t else None for t in self.tests]
+        column = self.tests.get(metric)
+        if column is None:
+            return [None] * self.groups
+        return [None if isinstance(t, Absent) else t.p_value for t in column]
+
+    def group_fields(self, g: int) -> dict[str, Any]:
+        """Return group ``g``'s intervals and tests as :class:`GroupResult` fields."""
+        return {
+            "intervals": entries(self.intervals, g),
+            "ratio_intervals": entries(self.ratio_intervals, g),
+            "difference_intervals": entries(self.difference_intervals, g),
+            "tests": entries(self.tests, g),
+        }
 
 
 def _cell_mask(columns: list[tuple[int | None, int | None]], spec: Sequence[Any]) -> np.ndarray:
@@ -451,12 +469,7 @@ def group_uncertainty(
 
     cells = np.asarray(cells, dtype=np.int64)
     n_groups = cells.shape[0]
-    out = GroupUncertainty(
-        intervals=[{} for _ in range(n_groups)],
-        ratio_intervals=[{} for _ in range(n_groups)],
-        difference_intervals=[{} for _ in range(n_groups)],
-        tests=[{} for _ in range(n_groups)],
-    )
+    out = GroupUncertainty(n_groups, {}, {}, {}, {})
     rated = [m for m in metrics if METRICS[m].denominator is not None]
     masks = {
         m: (
@@ -482,9 +495,11 @@ def group_uncertainty(
             results = compare_proportions_many(
                 x[tested], n[tested], x2[tested], n2[tested], method=test
             )
+            column: list[ComparisonTest | Absent] = [ABSENT] * n_groups
             for g, result in zip(tested.tolist(), results, strict=True):
                 if result is not None:
-                    out.tests[g][metric] = result
+                    column[g] = result
+            out.tests[metric] = column
     if options is None or options.bootstrap_samples <= 0 or not rated:
         return out
     level = options.confidence_level
@@ -523,17 +538,17 @@ def group_uncertainty(
         bounds.append((metric, (low, high), compared, ratio_bounds, difference_bounds))
     del draws  # every resample of every group: freed before the intervals are made
     for metric, metric_bounds, compared, ratio_bounds, difference_bounds in bounds:
-        for g, interval in enumerate(interval_list(*metric_bounds)):
-            out.intervals[g][metric] = interval
+        out.intervals[metric] = interval_list(*metric_bounds)
         if metric not in references:
             continue
-        ratios = interval_list(*ratio_bounds)
-        differences = interval_list(*difference_bounds)
-        for g, ratio_interval, difference_interval in zip(
-            compared.tolist(), ratios, differences, strict=True
+        for placed_by_metric, found in (
+            (out.ratio_intervals, interval_list(*ratio_bounds)),
+            (out.difference_intervals, interval_list(*difference_bounds)),
         ):
-            out.ratio_intervals[g][metric] = ratio_interval
-            out.difference_intervals[g][metric] = difference_interval
+            placed: list[Interval | None | Absent] = [ABSENT] * n_groups
+            for g, interval in zip(compared.tolist(), found, strict=True):
+                placed[g] = interval
+            placed_by_metric[metric] = placed
     return out
 
 

@@ -12,7 +12,7 @@ assertion fails in any window; its ``groups`` and ``overall`` cover all windows 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -67,7 +67,7 @@ class WindowJudgement:
     overall: dict[str, float | int | None]
     reference_values: dict[str, ReferenceValue]
     assertions: list[AssertionResult]
-    groups: list[GroupResult]
+    groups: Sequence[GroupResult]
     impact_ratio: ImpactRatioResult | None = None
 
 

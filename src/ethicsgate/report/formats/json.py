@@ -8,7 +8,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.dataclasses import is_pydantic_dataclass
 
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.canonical import REPORT_JSON, canonical_json, write_canonical_json
+from ethicsgate.canonical import REPORT_JSON, ItemSequence, canonical_json, write_canonical_json
 from ethicsgate.report.formats.base import BinarySink, Format, ReportInput
 
 __all__ = ["JSON", "render_json", "report_schema"]
@@ -28,14 +28,17 @@ def _dump_shallow(model: Any) -> dict[str, Any]:
     """Return a model's JSON dump, its non-empty lists of models left as they are.
 
     ``model`` is a pydantic model, or a pydantic dataclass (a group, an LL144 row: see
-    ``base.COMPACT``), whose lists of models are dumped with it.
+    ``base.COMPACT``), whose lists of models are dumped with it. A rule's groups held as
+    columns (``ItemSequence``) stay so: the writer makes one group at a time.
     """
     if not isinstance(model, BaseModel):
         return _adapter(type(model)).dump_python(model, mode="json")  # type: ignore[no-any-return]
     lists = {
         name: value
         for name in type(model).model_fields
-        if isinstance(value := getattr(model, name), list) and value and _is_model(value[0])
+        if isinstance(value := getattr(model, name), list | ItemSequence)
+        and value
+        and _is_model(value[0])
     }
     data = model.model_dump(mode="json", exclude=set(lists) if lists else None)
     data.update(lists)

@@ -16,7 +16,7 @@ from ethicsgate.report.views.base import GROUP_LIMIT, ReportView, RuleView, fmt_
 from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
 from ethicsgate.report.views.records import findings_view
 from ethicsgate.report.views.windows import windows_view
-from ethicsgate.rules.results import RuleResult, RuleStatus
+from ethicsgate.rules.results import RuleResult, RuleStatus, as_columns
 from ethicsgate.vocabulary import STATUS_WORDS, group_label
 
 __all__ = ["ReportView", "RuleView", "report_view", "rule_view"]
@@ -27,7 +27,12 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
     code, word, icon = STATUS_WORDS[rule.status.value]
     metrics = list(rule.groups[0].metrics) if rule.groups else []
     shown, groups_note = shown_groups(rule)
-    excluded = [f"{group_label(g.group)} ({g.count})" for g in rule.groups if g.excluded]
+    columns = as_columns(rule.groups)
+    excluded = [
+        f"{group_label(key)} ({size})"
+        for key, size, small in zip(columns.groups, columns.sizes, columns.excluded, strict=True)
+        if small
+    ]
     if len(excluded) > GROUP_LIMIT:
         excluded = [*excluded[:GROUP_LIMIT], f"and {len(excluded) - GROUP_LIMIT:,} more"]
     group_rows = [

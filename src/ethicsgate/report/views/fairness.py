@@ -35,6 +35,7 @@ from ethicsgate.report.views.base import (
     metric_title,
 )
 from ethicsgate.rules.results import (
+    Absent,
     AssertionResult,
     GroupKey,
     GroupResult,
@@ -42,6 +43,7 @@ from ethicsgate.rules.results import (
     ImpactRatioRow,
     ImpactRatioTable,
     RuleResult,
+    as_columns,
 )
 from ethicsgate.vocabulary import EVERYONE, MISSING, OP_WORDS, STATUS_WORDS, group_label
 
@@ -118,14 +120,16 @@ def shown_groups(rule: RuleResult) -> tuple[list[GroupResult], str | None]:
         margin = min((_margin(_value(group, a), a) for a in asserted), default=0.0)
         return (_key(group.group) not in failing, group.excluded, margin)
 
-    shown = sorted(groups, key=rank)[:GROUP_LIMIT]  # stable: ties keep report order
-    picked = {id(g) for g in shown}
-    rest = [g for g in groups if id(g) not in picked]
+    # each group made once to rank it, not held (10^5 groups held were half a GB)
+    ranks = [rank(g) for g in groups]
+    order = sorted(range(len(groups)), key=ranks.__getitem__)  # stable: ties keep report order
+    shown = [groups[i] for i in order[:GROUP_LIMIT]]
+    rest = [ranks[i] for i in order[GROUP_LIMIT:]]
     note = _hidden_note(
         len(groups),
         len(shown),
-        sum(_key(g.group) in failing for g in rest),
-        sum(g.excluded for g in rest),
+        sum(not passing for passing, _, _ in rest),
+        sum(small for _, small, _ in rest),
         "groups",
         asserted=bool(rule.assertions),
     )
@@ -330,34 +334,38 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
     if rule is None or assertion.metric not in METRICS or assertion.aggregate == "value":
         return ""
     title = METRICS[assertion.metric].title.lower()
+    columns = as_columns(rule.groups)
+    metric = columns.metrics.get(assertion.metric, ())
     compared = [
-        g for g in rule.groups if not g.excluded and g.metrics.get(assertion.metric) is not None
+        i
+        for i, (small, found) in enumerate(zip(columns.excluded, metric, strict=True))
+        if not small and found is not None and not isinstance(found, Absent)
     ]
     if len(compared) < 2:
         return ""
 
-    def value(g: GroupResult) -> float:
-        return float(g.metrics[assertion.metric])  # type: ignore[arg-type]
+    def value(i: int) -> float:
+        return float(metric[i])  # type: ignore[arg-type]
 
     higher_worse = METRICS[assertion.metric].higher_is == "worse"
     worst = max(compared, key=value) if higher_worse else min(compared, key=value)
     best = min(compared, key=value) if higher_worse else max(compared, key=value)
-    others = [g for g in compared if g.group != worst.group]
-    largest = max(others, key=lambda g: g.count)
+    others = [i for i in compared if columns.groups[i] != columns.groups[worst]]
+    largest = max(others, key=lambda i: columns.sizes[i])
     extreme = "highest" if higher_worse else "lowest"
     sentence = (
-        f"{group_label(worst.group)} has the {extreme} {title}: "
+        f"{group_label(columns.groups[worst])} has the {extreme} {title}: "
         f"{fmt_metric(assertion.metric, value(worst))}"
     )
     lowest_word = "the lowest" if higher_worse else "the highest"
     comparisons = (
         [(best, f"{lowest_word}, also the largest other group")]
-        if best.group == largest.group
+        if columns.groups[best] == columns.groups[largest]
         else [(best, lowest_word), (largest, "the largest other group")]
     )
     parts = [
         f"{value(worst) / value(other):.2f}× {what} "
-        f"({group_label(other.group)}: {fmt_metric(assertion.metric, value(other))})"
+        f"({group_label(columns.groups[other])}: {fmt_metric(assertion.metric, value(other))})"
         for other, what in comparisons
         if value(other) > 0
     ]
@@ -529,7 +537,11 @@ def _ll144_view(rule: RuleResult, result: ImpactRatioResult) -> LL144View:
 
 def _uncertainty_view(rule: RuleResult, groups: Sequence[GroupResult]) -> UncertaintyView | None:
     info = rule.uncertainty
-    tested = any(g.tests for g in rule.groups)
+    tested = any(
+        not isinstance(test, Absent)
+        for column in as_columns(rule.groups).tests.values()
+        for test in column
+    )
     if info is None and not tested:
         return None
     rows = []
@@ -650,7 +662,14 @@ def fairness_depth(
     ``groups`` are the groups to show per group [default: every group of the rule].
     """
     shown = rule.groups if groups is None else groups
-    small = [f"{_label(g.group)} ({g.count:,} people)" for g in rule.groups if g.excluded]
+    columns = as_columns(rule.groups)
+    small = [
+        f"{_label(key)} ({size:,} people)"
+        for key, size, too_small in zip(
+            columns.groups, columns.sizes, columns.excluded, strict=True
+        )
+        if too_small
+    ]
     if len(small) > GROUP_LIMIT:
         small = [*small[:GROUP_LIMIT], f"and {len(small) - GROUP_LIMIT:,} more"]
     depth = FairnessDepthView(

@@ -1,0 +1,149 @@
+"""A fairness rule's groups held as columns (GroupColumns): the same groups, never all held.
+
+The rule keeps its per-group values as columns and makes a GroupResult each time one is read
+(without validation, for speed): these tests pin that what is made is what validation keeps,
+that every field is set, that the report is the one a list of groups gives, and that no group
+object outlives its reading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pydantic import TypeAdapter
+
+from ethicsgate.audit import AuditResult, run_audit
+from ethicsgate.canonical import canonical_json
+from ethicsgate.report.formats.json import render_json
+from ethicsgate.rules.results import (
+    ABSENT,
+    GroupColumns,
+    GroupResult,
+    RuleResult,
+    as_columns,
+)
+
+POLICY = """
+schema_version: 1
+id: columns
+version: "1"
+title: Columns
+owner: Tests
+rules:
+  - id: selection
+    kind: fairness
+    dataset: d
+    sensitive_features: [group, sex]
+    metrics: [selection_rate, true_positive_rate]
+    min_group_size: 8
+    reference: max
+    uncertainty: {bootstrap_samples: 50, seed: 3, test: auto}
+    assert:
+      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}
+  - id: scoring
+    kind: fairness
+    dataset: d
+    severity: info
+    sensitive_features: [group]
+    impact_ratio: scoring
+    score_metrics: [roc_auc, calibration]
+"""
+AUDIT = """
+schema_version: 1
+id: columns
+policy: policy.yaml
+evidence:
+  d: {path: data.csv}
+"""
+
+
+def _data() -> str:
+    """Return 40 groups x 2 sexes; a few groups too small to compare, one with no positives."""
+    lines = ["group,sex,label,prediction,score"]
+    for g in range(40):
+        for sex in ("F", "M"):
+            size = 4 if g % 13 == 0 else 20 + g % 7
+            for k in range(size):
+                label = 0 if g == 5 else int((k * 7 + g) % 5 < 2)
+                score = ((k * 37 + g * 11) % 100) / 100
+                lines.append(f"g{g:02d},{sex},{label},{int(score >= 0.5)},{score}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def result(write: Callable[[str, str], Path], frozen_clock: Callable[[], datetime]) -> AuditResult:
+    write("policy.yaml", POLICY)
+    write("data.csv", _data())
+    return run_audit(write("audit.yaml", AUDIT), clock=frozen_clock)
+
+
+def test_the_rules_hold_their_groups_as_columns(result: AuditResult) -> None:
+    for rule in result.rules:
+        assert isinstance(rule.groups, GroupColumns)
+    selection = result.rules[0]
+    assert len(selection.groups) == 80
+    # what makes the columns worth it: no group object is kept between readings
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, GroupResult)]
+
+
+def test_a_group_made_from_columns_is_what_validation_keeps(result: AuditResult) -> None:
+    adapter = TypeAdapter(GroupResult)
+    names = [f.name for f in dataclasses.fields(GroupResult)]
+    seen_absent = seen_tests = seen_scores = False
+    for rule in result.rules:
+        for group in rule.groups:
+            for name in names:  # every field set (a field added later must be filled)
+                getattr(group, name)
+            again = adapter.validate_python(adapter.dump_python(group))
+            assert again == group
+            assert adapter.dump_json(again) == adapter.dump_json(group)
+            seen_tests |= bool(group.tests)
+            seen_scores |= group.score is not None
+            seen_absent |= not group.excluded and not group.ratio_intervals
+    # the data reach every kind of entry: tests, scores, and a reference group without its
+    # own ratio interval (ABSENT in its column)
+    assert seen_tests and seen_scores and seen_absent
+    columns = result.rules[0].groups
+    assert isinstance(columns, GroupColumns)
+    assert any(value is ABSENT for c in columns.ratio_intervals.values() for value in c)
+
+
+def test_a_report_of_columns_is_the_report_of_the_list(result: AuditResult) -> None:
+    as_lists = result.model_copy(update={"rules": [_with_list(rule) for rule in result.rules]})
+    assert render_json(result) == render_json(as_lists)
+    assert canonical_json(result.model_dump(mode="json")) == render_json(result)
+    assert result.model_dump() == as_lists.model_dump()
+    assert result == as_lists
+    read_back = AuditResult.model_validate_json(render_json(result))
+    assert read_back == result
+    assert render_json(read_back) == render_json(result)
+
+
+def test_as_columns_of_a_list_gives_the_same_groups(result: AuditResult) -> None:
+    for rule in result.rules:
+        listed = list(rule.groups)
+        columns = as_columns(listed)
+        assert columns == listed
+        assert list(columns) == listed
+        assert columns.excluded == [g.excluded for g in listed]
+        assert as_columns(rule.groups) is rule.groups
+
+
+def test_columns_index_like_a_list(result: AuditResult) -> None:
+    groups = result.rules[0].groups
+    listed = list(groups)
+    assert groups[-1] == listed[-1]
+    assert groups[3:6] == listed[3:6]
+    with pytest.raises(IndexError):
+        groups[len(listed)]
+    assert repr(groups) == "GroupColumns(80 items)"
+
+
+def _with_list(rule: RuleResult) -> RuleResult:
+    return rule.model_copy(update={"groups": list(rule.groups)})
