@@ -35,7 +35,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from ethicsgate.rules.results import ABSENT, Absent, ComparisonTest, Interval, entries
+from ethicsgate.rules.results import (
+    ABSENT,
+    Absent,
+    ComparisonTest,
+    Interval,
+    IntervalColumn,
+    TestColumn,
+    entries,
+)
 
 if TYPE_CHECKING:
     from ethicsgate.policy.models import UncertaintyOptions
@@ -417,10 +425,10 @@ class GroupUncertainty:
     """
 
     groups: int
-    intervals: dict[str, list[Interval | None]]
-    ratio_intervals: dict[str, list[Interval | None | Absent]]
-    difference_intervals: dict[str, list[Interval | None | Absent]]
-    tests: dict[str, list[ComparisonTest | Absent]]
+    intervals: dict[str, Sequence[Interval | None | Absent]]
+    ratio_intervals: dict[str, Sequence[Interval | None | Absent]]
+    difference_intervals: dict[str, Sequence[Interval | None | Absent]]
+    tests: dict[str, Sequence[ComparisonTest | Absent]]
 
     def p_values(self, metric: str) -> list[float | None]:
         """Return each group's p-value for ``metric`` (None where it was not tested)."""
@@ -499,7 +507,7 @@ def group_uncertainty(
             for g, result in zip(tested.tolist(), results, strict=True):
                 if result is not None:
                     column[g] = result
-            out.tests[metric] = column
+            out.tests[metric] = TestColumn(column)  # held compact, made when read
     if options is None or options.bootstrap_samples <= 0 or not rated:
         return out
     level = options.confidence_level
@@ -538,7 +546,8 @@ def group_uncertainty(
         bounds.append((metric, (low, high), compared, ratio_bounds, difference_bounds))
     del draws  # every resample of every group: freed before the intervals are made
     for metric, metric_bounds, compared, ratio_bounds, difference_bounds in bounds:
-        out.intervals[metric] = interval_list(*metric_bounds)
+        # held as bounds, made when read: an object per group and metric was 0.1 GB at 10^5
+        out.intervals[metric] = IntervalColumn(interval_list(*metric_bounds))
         if metric not in references:
             continue
         for placed_by_metric, found in (
@@ -548,7 +557,7 @@ def group_uncertainty(
             placed: list[Interval | None | Absent] = [ABSENT] * n_groups
             for g, interval in zip(compared.tolist(), found, strict=True):
                 placed[g] = interval
-            placed_by_metric[metric] = placed
+            placed_by_metric[metric] = IntervalColumn(placed)
     return out
 
 

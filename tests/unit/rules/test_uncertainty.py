@@ -227,7 +227,7 @@ def test_95_percent_intervals_cover_the_true_rate_about_95_percent_of_the_time()
             options=options.model_copy(update={"seed": trial}),
             test=None,
         )
-        interval = out.intervals[0]["selection_rate"]
+        interval = out.intervals["selection_rate"][0]
         covered += interval.low <= 0.3 <= interval.high
     assert 0.91 <= covered / trials <= 0.985
 
@@ -468,11 +468,12 @@ def _per_group_uncertainty(
 
 
 def _of(result: GroupUncertainty, g: int) -> tuple[dict[str, object], ...]:
+    fields = result.group_fields(g)
     return (
-        result.intervals[g],
-        result.ratio_intervals[g],
-        result.difference_intervals[g],
-        result.tests[g],
+        fields["intervals"],
+        fields["ratio_intervals"],
+        fields["difference_intervals"],
+        fields["tests"],
     )
 
 
@@ -507,7 +508,7 @@ def test_group_uncertainty_at_10000_groups_equals_the_per_group_loop(
         options=options,
         test="auto",
     )
-    assert len(fast.intervals) == n_groups
+    assert fast.groups == n_groups and all(len(c) == n_groups for c in fast.intervals.values())
     sample = sorted(
         {7, *np.flatnonzero(excluded)[:20].tolist()}
         | set(np.random.default_rng(8).choice(n_groups, size=400, replace=False).tolist())
@@ -526,9 +527,9 @@ def test_group_uncertainty_at_10000_groups_equals_the_per_group_loop(
     methods = set()
     for g in sample:
         assert _bits(_of(fast, g)) == _bits(slow[g])
-        methods |= {t.method for t in fast.tests[g].values()}
+        methods |= {t.method for t in fast.group_fields(g)["tests"].values()}
     assert methods == {"z_test", "fisher_exact"}
-    assert fast.intervals[0]["true_positive_rate"] is None  # undefined in every draw
+    assert fast.intervals["true_positive_rate"][0] is None  # undefined in every draw
 
 
 def test_drawing_in_blocks_gives_the_draws_of_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -571,12 +572,9 @@ def _digest(result: GroupUncertainty) -> str:
         return f"{value.method}:{text(value.p_value)}:{text(value.statistic)}"
 
     sha = hashlib.sha256()
-    for part in (
-        result.intervals,
-        result.ratio_intervals,
-        result.difference_intervals,
-    ):
-        for group in part:
+    for part in ("intervals", "ratio_intervals", "difference_intervals"):
+        for g in range(result.groups):
+            group = result.group_fields(g)[part]
             line = ";".join(f"{k}={text(v)}" for k, v in sorted(group.items()))
             sha.update(line.encode() + b"\n")
     return sha.hexdigest()
