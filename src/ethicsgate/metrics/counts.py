@@ -82,7 +82,7 @@ def _distinct_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarray]) -> Any:
-    """Return each row's group index (int64; -1: not one of the groups).
+    """Return each row's group index (int32, or int64 past 2^31 groups; -1: no group).
 
     ``keys`` holds, per feature, the groups' values as :func:`level_keys` gives them, in the
     groups' order. Each row's values become one mixed-radix code over the groups' levels
@@ -119,22 +119,27 @@ def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarra
 _SAFE_SPAN = 1 << 62
 #: A dense table maps the codes to group indexes when they are at most this many (64 MB)
 _DENSE_SPAN = 1 << 24
+#: Group positions are int32 below this many groups
+_INT32_GROUPS = 1 << 31
 
 
 def _lookup_groups(rows: np.ndarray, groups: np.ndarray, span: int) -> np.ndarray:
     """Return each row's position among ``groups`` by its code (-1: none; ``rows`` reused)."""
+    # int32 positions when they fit: half the memory of an index per grouped row (10^7 cells:
+    # 85 -> 42 MB, held through the scoring rule's histograms)
+    dtype = np.int32 if groups.size < _INT32_GROUPS else np.int64
     if span <= _DENSE_SPAN:
-        table = np.full(span, -1, dtype=np.int64)
+        table = np.full(span, -1, dtype=dtype)
         table[groups] = np.arange(groups.size)
         np.clip(rows, 0, span - 1, out=rows)  # unknown rows: any slot, reset by the caller
         found: np.ndarray = table[rows]
         return found
-    order = np.argsort(groups, kind="stable")
+    order = np.argsort(groups, kind="stable").astype(dtype, copy=False)
     ordered = groups[order]
     position = np.searchsorted(ordered, rows)
     np.clip(position, 0, max(ordered.size - 1, 0), out=position)
     match = ordered[position] == rows if ordered.size else np.zeros(rows.size, dtype=bool)
-    index: np.ndarray = order[position] if ordered.size else np.full(rows.size, -1, dtype=np.int64)
+    index: np.ndarray = order[position] if ordered.size else np.full(rows.size, -1, dtype=dtype)
     index[~match] = -1
     return index
 
@@ -147,7 +152,8 @@ def _renumbered(
     Rows whose prefix is no group's become ``unknown``.
     """
     prefixes = np.unique(groups)
-    rows = _lookup_groups(rows, prefixes, span)
+    # int64: the codes are multiplied by the next levels
+    rows = _lookup_groups(rows, prefixes, span).astype(np.int64, copy=False)
     unknown |= rows < 0
     rows[rows < 0] = 0
     return rows, np.searchsorted(prefixes, groups), int(prefixes.size)

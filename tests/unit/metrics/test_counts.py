@@ -196,7 +196,7 @@ def test_group_ids_equal_a_python_loop_over_rows(
         for k in frame[["zip", "age"]].itertuples(index=False, name=None)
     ]
     ids = group_ids(frame, ["zip", "age"], keys)
-    assert ids.dtype == np.int64
+    assert ids.dtype == np.int32  # half the memory of int64 per grouped row
     assert ids.tolist() == expected
     assert (ids == -1).any() and (ids >= 0).any()
 
