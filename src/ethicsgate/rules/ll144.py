@@ -17,7 +17,7 @@ their count and rate, get no ratio, and the most selected category is taken amon
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,18 +26,22 @@ import pandas as pd
 from ethicsgate.metrics.counts import as_multiindex, collapse_counts, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, UncertaintyOptions
 from ethicsgate.rules.results import (
+    ABSENT,
+    Absent,
     AssertionResult,
     ComparisonTest,
     GroupKey,
     ImpactRatioResult,
     ImpactRatioRow,
+    ImpactRatioRows,
     ImpactRatioTable,
-    Interval,
+    IntervalColumn,
+    TestColumn,
 )
 from ethicsgate.rules.uncertainty import (
     bootstrap_cells,
     compare_proportions_many,
-    interval_list,
+    interval_column,
     percentile_bounds,
 )
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
@@ -65,10 +69,10 @@ class _Table:
     share: np.ndarray
     excluded: np.ndarray  # bool
     reference: int | None = None
-    impact_ratio: list[float | None] = field(default_factory=list)
-    tests: list[ComparisonTest | None] = field(default_factory=list)
-    rate_intervals: list[Interval | None] = field(default_factory=list)
-    ratio_intervals: list[Interval | None] = field(default_factory=list)
+    impact_ratio: np.ndarray | None = None  # float64, NaN: none
+    tests: TestColumn | None = None
+    rate_intervals: IntervalColumn | None = None
+    ratio_intervals: IntervalColumn | None = None
 
     @property
     def rate(self) -> np.ndarray:
@@ -116,8 +120,7 @@ def _table(frame: pd.DataFrame, features: list[str], unknown: set[str]) -> _Tabl
 def _finish(table: _Table, *, method: str | None) -> None:
     """Pick the most selected category among those not excluded; take ratios and tests."""
     size = len(table.categories)
-    table.impact_ratio = [None] * size
-    table.tests = [None] * size
+    table.impact_ratio = np.full(size, np.nan)
     candidates = ~table.excluded
     if not candidates.any():
         return
@@ -127,8 +130,7 @@ def _finish(table: _Table, *, method: str | None) -> None:
     table.reference = best
     ref_rate = float(rate[best])
     if ref_rate > 0:
-        ratio = np.where(candidates, rate / ref_rate, np.nan)
-        table.impact_ratio = [None if np.isnan(r) else r for r in ratio.tolist()]
+        table.impact_ratio = np.where(candidates, rate / ref_rate, np.nan)
     if method is not None:
         compared = candidates.copy()
         compared[best] = False
@@ -140,21 +142,24 @@ def _finish(table: _Table, *, method: str | None) -> None:
             np.full(where.size, table.applicants[best]),
             method=method,  # type: ignore[arg-type]
         )
+        tests: list[ComparisonTest | Absent] = [ABSENT] * size
         for i, test in zip(where.tolist(), results, strict=True):
-            table.tests[i] = test
+            if test is not None:  # None: no test (ABSENT reads as none too)
+                tests[i] = test
+        table.tests = TestColumn(tests)  # held compact, made when read
 
 
 def _bootstrap(table: _Table, options: UncertaintyOptions, rng: np.random.Generator) -> None:
     size = len(table.categories)
-    table.rate_intervals = [None] * size
-    table.ratio_intervals = [None] * size
     if options.bootstrap_samples <= 0 or not size:
         return
     counts = np.stack([table.selected, table.applicants - table.selected], axis=1)
     draws = bootstrap_cells(counts, samples=options.bootstrap_samples, rng=rng)
     rates = draws[:, :, 0] / counts.sum(axis=1)[None, :]
     level = options.confidence_level
-    table.rate_intervals = interval_list(*percentile_bounds(rates.T, level))
+    table.rate_intervals = interval_column(*percentile_bounds(rates.T, level))
+    low, high = np.full(size, np.nan), np.full(size, np.nan)  # NaN: no interval
+    table.ratio_intervals = interval_column(low, high)
     if table.reference is None:
         return
     reference = rates[:, table.reference]
@@ -163,10 +168,8 @@ def _bootstrap(table: _Table, options: UncertaintyOptions, rng: np.random.Genera
     where = np.flatnonzero(compared)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(reference[None, :] > 0, rates[:, where].T / reference[None, :], np.nan)
-    for i, interval in zip(
-        where.tolist(), interval_list(*percentile_bounds(ratios, level)), strict=True
-    ):
-        table.ratio_intervals[i] = interval
+    low[where], high[where] = percentile_bounds(ratios, level)
+    table.ratio_intervals = interval_column(low, high)
 
 
 def impact_ratio_tables(
@@ -233,42 +236,31 @@ def _key(features: list[str], category: tuple[str, ...]) -> GroupKey:
 
 def _to_model(table: _Table) -> ImpactRatioTable:
     ref = table.reference
-    rates = table.rate.tolist()
+    rate = table.rate
     size = len(table.categories)
-    rate_intervals = table.rate_intervals or [None] * size
-    ratio_intervals = table.ratio_intervals or [None] * size
+    ratio = table.impact_ratio if table.impact_ratio is not None else np.full(size, np.nan)
     return ImpactRatioTable(
         features=table.features,
         applicants=int(table.applicants.sum()),
         unknown=table.unknown,
         most_selected=_key(table.features, table.categories[ref]) if ref is not None else None,
-        most_selected_rate=rates[ref] if ref is not None else None,
-        rows=[
-            ImpactRatioRow(
-                category=_key(table.features, category),
-                applicants=applicants,
-                selected=selected,
-                rate=rate,
-                share=share,
-                impact_ratio=table.impact_ratio[i],
-                excluded=excluded,
-                most_selected=i == ref,
-                rate_interval=rate_intervals[i],
-                impact_ratio_interval=ratio_intervals[i],
-                test=table.tests[i],
-            )
-            for i, (category, applicants, selected, rate, share, excluded) in enumerate(
-                zip(
-                    table.categories,
-                    table.applicants.tolist(),
-                    table.selected.tolist(),
-                    rates,
-                    table.share.tolist(),
-                    table.excluded.tolist(),
-                    strict=True,
-                )
-            )
-        ],
+        most_selected_rate=float(rate[ref]) if ref is not None else None,
+        # held as columns, a row made when read: a row object per category was 70 MB a
+        # table at 10^5 intersectional categories
+        rows=ImpactRatioRows(
+            table.features,
+            table.categories,
+            applicants=np.ascontiguousarray(table.applicants, dtype=np.int64),
+            selected=np.ascontiguousarray(table.selected, dtype=np.int64),
+            rate=np.ascontiguousarray(rate, dtype=np.float64),
+            share=np.ascontiguousarray(table.share, dtype=np.float64),
+            impact_ratio=np.ascontiguousarray(ratio, dtype=np.float64),
+            excluded=np.ascontiguousarray(table.excluded, dtype=np.int8),
+            reference=ref,
+            rate_intervals=table.rate_intervals,
+            ratio_intervals=table.ratio_intervals,
+            tests=table.tests,
+        ),
     )
 
 
@@ -284,9 +276,6 @@ def evaluate_impact_ratio_assertion(
 
     check = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}[assertion.op]
     want = f"{_OP_WORDS[assertion.op]} {assertion.value:g}"
-    rows: list[tuple[ImpactRatioTable, ImpactRatioRow]] = [
-        (table, row) for table in result.tables for row in table.rows if not row.excluded
-    ]
     base: dict[str, Any] = {
         "metric": "impact_ratio",
         "aggregate": "value",
@@ -294,11 +283,37 @@ def evaluate_impact_ratio_assertion(
         "threshold": assertion.value,
         "significant_at": assertion.significant_at,
     }
-    undefined = [(t, r) for t, r in rows if r.impact_ratio is None]
-    if not rows or len(undefined) == len(rows):
+    lower_is_worse = assertion.op in (">=", ">")
+    alpha = assertion.significant_at
+    # one pass, each row made as it is reached (a table holds its rows as columns): only the
+    # worst row and the categories past the threshold are kept
+    compared = 0
+    undefined: list[GroupKey] = []
+    worst: tuple[ImpactRatioTable, ImpactRatioRow, float] | None = None
+    failing: list[tuple[float, GroupKey, float | None]] = []  # ratio, category, p
+    quiet: list[GroupKey] = []
+    for table in result.tables:
+        for row in table.rows:
+            if row.excluded:
+                continue
+            compared += 1
+            ratio = row.impact_ratio
+            if ratio is None:
+                undefined.append(row.category)
+                continue
+            if worst is None or (ratio < worst[2] if lower_is_worse else ratio > worst[2]):
+                worst = (table, row, ratio)  # ties: the first, as min() and max() keep
+            if check(ratio, assertion.value):
+                continue
+            p = row.test.p_value if row.test is not None else None
+            if alpha is None or (p is not None and p < alpha):
+                failing.append((ratio, row.category, p))
+            else:
+                quiet.append(row.category)
+    if worst is None:
         if not any(t.applicants for t in result.tables):
             why = "no applicant is in a known category (see unknown_values)"
-        elif not rows:
+        elif not compared:
             why = "every category is excluded (see exclude_below_share)"
         elif result.kind == "scoring":
             why = "no category has anyone scoring above the median"
@@ -311,26 +326,16 @@ def evaluate_impact_ratio_assertion(
             status="error",
             message=f"impact_ratio cannot be taken: {why}",
         )
-    defined = [(t, r) for t, r in rows if r.impact_ratio is not None]
-    lower_is_worse = assertion.op in (">=", ">")
-    table, worst = (min if lower_is_worse else max)(
-        defined, key=lambda tr: tr[1].impact_ratio or 0.0
-    )
-    past = [(t, r) for t, r in defined if not check(r.impact_ratio or 0.0, assertion.value)]
-    failing, quiet = past, []
-    if assertion.significant_at is not None:
-        alpha = assertion.significant_at
-        failing = [(t, r) for t, r in past if r.test is not None and r.test.p_value < alpha]
-        quiet = [(t, r) for t, r in past if not (r.test is not None and r.test.p_value < alpha)]
+    table, worst_row, _ = worst
     common: dict[str, Any] = {
         **base,
-        "observed": worst.impact_ratio,
-        "group": worst.category,
+        "observed": worst_row.impact_ratio,
+        "group": worst_row.category,
         "reference_group": table.most_selected,
         "reference_value": table.most_selected_rate,
-        "p_value": worst.test.p_value if worst.test is not None else None,
-        "failing_groups": [r.category for _, r in failing],
-        "not_significant_groups": [r.category for _, r in quiet],
+        "p_value": worst_row.test.p_value if worst_row.test is not None else None,
+        "failing_groups": [category for _, category, _ in failing],
+        "not_significant_groups": quiet,
     }
     quiet_note = (
         f"; {len(quiet)} categor{'y is' if len(quiet) == 1 else 'ies are'} past the threshold "
@@ -339,16 +344,12 @@ def evaluate_impact_ratio_assertion(
         else ""
     )
     if failing:
-        _, first = (min if lower_is_worse else max)(
-            failing, key=lambda tr: tr[1].impact_ratio or 0.0
-        )
-        significance = (
-            f", p = {first.test.p_value:.3g}" if first.test is not None and quiet_note else ""
-        )
+        ratio, category, p = (min if lower_is_worse else max)(failing, key=lambda f: f[0])
+        significance = f", p = {p:.3g}" if p is not None and quiet_note else ""
         return AssertionResult(
-            **{**common, "observed": first.impact_ratio, "group": first.category},
+            **{**common, "observed": ratio, "group": category},
             status="fail",
-            message=f"impact_ratio for {_label(first.category)} is {first.impact_ratio:.4g}, "
+            message=f"impact_ratio for {_label(category)} is {ratio:.4g}, "
             f"not {want}{significance}"
             + (f" ({len(failing)} categories fail)" if len(failing) > 1 else "")
             + quiet_note,
@@ -357,12 +358,11 @@ def evaluate_impact_ratio_assertion(
         return AssertionResult(
             **common,
             status="error",
-            message="impact_ratio is undefined for "
-            + "; ".join(_label(r.category) for _, r in undefined),
+            message="impact_ratio is undefined for " + "; ".join(_label(c) for c in undefined),
         )
     return AssertionResult(
         **common,
         status="pass",
         message=f"impact_ratio is {want} for every compared category (worst: "
-        f"{_label(worst.category)}, {worst.impact_ratio:.4g})" + quiet_note,
+        f"{_label(worst_row.category)}, {worst[2]:.4g})" + quiet_note,
     )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from enum import StrEnum
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 from pydantic import Field, GetCoreSchemaHandler
 from pydantic.dataclasses import dataclass
@@ -13,6 +13,13 @@ from pydantic_core import core_schema
 
 from ethicsgate.base import COMPACT, StrictModel
 from ethicsgate.canonical import ItemSequence
+
+
+class _Array(Protocol):
+    """A numpy array or an ``array.array``: what a column is held from."""
+
+    def tobytes(self) -> bytes: ...  # pragma: no cover - a protocol
+
 
 __all__ = [
     "AssertionResult",
@@ -166,6 +173,126 @@ class ImpactRatioRow:
     )
 
 
+class ImpactRatioRows(ItemSequence[ImpactRatioRow]):
+    """An LL144 table's rows held as columns, one value per category; a row made when read.
+
+    A row held per category, with its category dict, two intervals and a test, took about
+    700 bytes: at 100,000 intersectional categories 70 MB per table. Equal to the list of
+    the same rows; JSON writes it as that list.
+    """
+
+    __slots__ = (
+        "applicants",
+        "categories",
+        "excluded",
+        "features",
+        "impact_ratio",
+        "rate",
+        "rate_intervals",
+        "ratio_intervals",
+        "reference",
+        "selected",
+        "share",
+        "tests",
+    )
+
+    def __init__(
+        self,
+        features: Sequence[str],
+        categories: Sequence[tuple[str, ...]],
+        *,
+        applicants: _Array,
+        selected: _Array,
+        rate: _Array,
+        share: _Array,
+        impact_ratio: _Array,
+        excluded: _Array,
+        reference: int | None,
+        rate_intervals: IntervalColumn | None = None,
+        ratio_intervals: IntervalColumn | None = None,
+        tests: TestColumn | None = None,
+    ) -> None:
+        """Hold the columns: int64 counts, float64 rates, shares and ratios (NaN: null), int8.
+
+        ``reference`` is the most selected category's position; without intervals or
+        tests (None) every row has none.
+        """
+        self.features = tuple(features)
+        self.categories = categories
+        self.applicants = array("q", applicants.tobytes())
+        self.selected = array("q", selected.tobytes())
+        self.rate = array("d", rate.tobytes())
+        self.share = array("d", share.tobytes())
+        self.impact_ratio = array("d", impact_ratio.tobytes())
+        self.excluded = array("b", excluded.tobytes())
+        self.reference = reference
+        self.rate_intervals = rate_intervals
+        self.ratio_intervals = ratio_intervals
+        self.tests = tests
+        size = len(categories)
+        held: list[Sized | None] = [
+            *(self.applicants, self.selected, self.rate, self.share, self.impact_ratio),
+            *(self.excluded, rate_intervals, ratio_intervals, tests),
+        ]
+        if any(len(c) != size for c in held if c is not None):
+            raise ValueError("columns of different lengths")
+
+    def __len__(self) -> int:
+        """Return the number of categories."""
+        return len(self.categories)
+
+    def _item(self, index: int) -> ImpactRatioRow:
+        # made without validation, as a rule's groups are (GroupColumns); the columns hold
+        # what validation keeps (tests/unit/rules/test_group_columns.py)
+        i = index
+        ratio = self.impact_ratio[i]
+        test = self.tests[i] if self.tests is not None else None
+        row = _new(ImpactRatioRow)
+        for name, value in (
+            ("category", dict(zip(self.features, self.categories[i], strict=True))),
+            ("applicants", self.applicants[i]),
+            ("selected", self.selected[i]),
+            ("rate", self.rate[i]),
+            ("share", self.share[i]),
+            ("impact_ratio", None if ratio != ratio else ratio),
+            ("excluded", bool(self.excluded[i])),
+            ("most_selected", i == self.reference),
+            ("rate_interval", self.rate_intervals[i] if self.rate_intervals else None),
+            ("impact_ratio_interval", self.ratio_intervals[i] if self.ratio_intervals else None),
+            ("test", None if isinstance(test, Absent) else test),
+        ):
+            _set(row, name, value)
+        return row
+
+
+class _ColumnsSchema:
+    """Items held as columns (an :class:`ItemSequence`) kept as they are, or a list of them.
+
+    Validated, a list stays a list (a report read back); dumped, either is the list of
+    items; described (JSON Schema), it is that list.
+    """
+
+    __slots__ = ("columns", "item")
+
+    def __init__(self, columns: type[ItemSequence[Any]], item: type[Any]) -> None:
+        self.columns = columns
+        self.item = item
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        items = handler.generate_schema(list[self.item])  # type: ignore[name-defined]
+        return core_schema.json_or_python_schema(
+            json_schema=items,
+            python_schema=core_schema.union_schema(
+                [core_schema.is_instance_schema(self.columns), items]
+            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                list, return_schema=items
+            ),
+        )
+
+
 class ImpactRatioTable(StrictModel):
     """The LL144 table of one sensitive feature, or of their intersection."""
 
@@ -176,7 +303,7 @@ class ImpactRatioTable(StrictModel):
     )
     most_selected: GroupKey | None
     most_selected_rate: float | None
-    rows: list[ImpactRatioRow]
+    rows: Annotated[Sequence[ImpactRatioRow], _ColumnsSchema(ImpactRatioRows, ImpactRatioRow)]
 
 
 class ImpactRatioResult(StrictModel):
@@ -403,6 +530,21 @@ class IntervalColumn(ItemSequence["Interval | None | Absent"]):
             elif isinstance(value, Absent):
                 self.present[i] = 0
 
+    @classmethod
+    def of_bounds(cls, low: _Array, high: _Array, present: _Array) -> IntervalColumn:
+        """Hold bound arrays as they are (float64 ``low``, ``high``; int8 ``present``).
+
+        The column :meth:`__init__` would make of the intervals these bounds give (NaN low:
+        None; ``present`` 0: :data:`ABSENT`), without making an interval first.
+        """
+        column = _new(cls)
+        column.low = array("d", low.tobytes())
+        column.high = array("d", high.tobytes())
+        column.present = array("b", present.tobytes())
+        if not len(column.low) == len(column.high) == len(column.present):
+            raise ValueError("bounds of different lengths")
+        return column
+
     def __len__(self) -> int:
         """Return the number of groups."""
         return len(self.low)
@@ -516,30 +658,8 @@ def entries(columns: Mapping[str, Sequence[_V | Absent]], i: int) -> dict[str, _
     return {m: value for m, column in columns.items() if not isinstance(value := column[i], Absent)}
 
 
-class _GroupsSchema:
-    """A rule's groups: a :class:`GroupColumns` kept as it is, or a list of :class:`GroupResult`.
-
-    Validated, a list stays a list (a report read back); dumped, either is the list of
-    groups; described (JSON Schema), it is that list.
-    """
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        items = handler.generate_schema(list[GroupResult])
-        return core_schema.json_or_python_schema(
-            json_schema=items,
-            python_schema=core_schema.union_schema(
-                [core_schema.is_instance_schema(GroupColumns), items]
-            ),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                list, return_schema=items
-            ),
-        )
-
-
 #: The type of a rule's (and a window's) ``groups``.
-Groups = Annotated[Sequence[GroupResult], _GroupsSchema()]
+Groups = Annotated[Sequence[GroupResult], _ColumnsSchema(GroupColumns, GroupResult)]
 
 
 class Finding(StrictModel):

@@ -59,6 +59,7 @@ __all__ = [
     "delong_interval",
     "fisher_exact_test",
     "group_uncertainty",
+    "interval_column",
     "interval_list",
     "percentile_bounds",
     "percentile_interval",
@@ -547,18 +548,33 @@ def group_uncertainty(
     del draws  # every resample of every group: freed before the intervals are made
     for metric, metric_bounds, compared, ratio_bounds, difference_bounds in bounds:
         # held as bounds, made when read: an object per group and metric was 0.1 GB at 10^5
-        out.intervals[metric] = IntervalColumn(interval_list(*metric_bounds))
+        out.intervals[metric] = interval_column(*metric_bounds)
         if metric not in references:
             continue
-        for placed_by_metric, found in (
-            (out.ratio_intervals, interval_list(*ratio_bounds)),
-            (out.difference_intervals, interval_list(*difference_bounds)),
-        ):
-            placed: list[Interval | None | Absent] = [ABSENT] * n_groups
-            for g, interval in zip(compared.tolist(), found, strict=True):
-                placed[g] = interval
-            placed_by_metric[metric] = IntervalColumn(placed)
+        out.ratio_intervals[metric] = interval_column(*ratio_bounds, at=compared, size=n_groups)
+        out.difference_intervals[metric] = interval_column(
+            *difference_bounds, at=compared, size=n_groups
+        )
     return out
+
+
+def interval_column(
+    low: np.ndarray, high: np.ndarray, *, at: np.ndarray | None = None, size: int = 0
+) -> IntervalColumn:
+    """Return the intervals of the bound arrays as a column (None where a bound is NaN).
+
+    With ``at``, the bounds are those of the groups at these positions of ``size`` groups,
+    and the others have no entry (:data:`ABSENT`). The same column as
+    ``IntervalColumn(interval_list(low, high))`` (placed), with no interval made.
+    """
+    low = np.ascontiguousarray(low, dtype=np.float64)
+    high = np.ascontiguousarray(high, dtype=np.float64)
+    if at is None:
+        return IntervalColumn.of_bounds(low, high, np.ones(low.size, dtype=np.int8))
+    placed_low, placed_high = np.full(size, np.nan), np.full(size, np.nan)
+    present = np.zeros(size, dtype=np.int8)
+    placed_low[at], placed_high[at], present[at] = low, high, 1
+    return IntervalColumn.of_bounds(placed_low, placed_high, present)
 
 
 def _compared(excluded: np.ndarray, ref: int | None) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""A fairness rule's groups held as columns (GroupColumns): the same groups, never all held.
+"""A fairness rule's groups (GroupColumns) and LL144 rows (ImpactRatioRows) held as columns.
 
 The rule keeps its per-group values as columns and makes a GroupResult each time one is read
 (without validation, for speed): these tests pin that what is made is what validation keeps,
@@ -24,6 +24,9 @@ from ethicsgate.rules.results import (
     ABSENT,
     GroupColumns,
     GroupResult,
+    ImpactRatioRow,
+    ImpactRatioRows,
+    ImpactRatioTable,
     RuleResult,
     as_columns,
 )
@@ -42,9 +45,12 @@ rules:
     metrics: [selection_rate, true_positive_rate]
     min_group_size: 8
     reference: max
+    impact_ratio: selection
+    exclude_below_share: 0.012
     uncertainty: {bootstrap_samples: 50, seed: 3, test: auto}
     assert:
       - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}
+      - {metric: impact_ratio, op: ">=", value: 0.8, significant_at: 0.5}
   - id: scoring
     kind: fairness
     dataset: d
@@ -146,4 +152,85 @@ def test_columns_index_like_a_list(result: AuditResult) -> None:
 
 
 def _with_list(rule: RuleResult) -> RuleResult:
-    return rule.model_copy(update={"groups": list(rule.groups)})
+    update: dict[str, object] = {"groups": list(rule.groups)}
+    if rule.impact_ratio is not None:
+        tables = [t.model_copy(update={"rows": list(t.rows)}) for t in rule.impact_ratio.tables]
+        update["impact_ratio"] = rule.impact_ratio.model_copy(update={"tables": tables})
+    return rule.model_copy(update=update)
+
+
+def test_ll144_rows_are_columns_and_made_as_validation_keeps(result: AuditResult) -> None:
+    tables = [t for rule in result.rules if rule.impact_ratio for t in rule.impact_ratio.tables]
+    assert len(tables) == 4  # group, sex, group x sex; the scoring rule's group
+    assert all(isinstance(table.rows, ImpactRatioRows) for table in tables)
+    seen = _read_rows(tables)
+    # the data reach every kind of row: excluded, tested with intervals, the most selected,
+    # and compared rows without a test (the scoring rule has no uncertainty)
+    assert all(seen.values()), seen
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, ImpactRatioRow)]
+
+
+def _read_rows(tables: list[ImpactRatioTable]) -> dict[str, bool]:
+    """Check every row against its validated copy; say which kinds of row were read."""
+    adapter = TypeAdapter(ImpactRatioRow)
+    names = [f.name for f in dataclasses.fields(ImpactRatioRow)]
+    seen = {"excluded": False, "test": False, "interval": False, "most": False, "none": False}
+    for table in tables:
+        for row in table.rows:
+            for name in names:  # every field set (a field added later must be filled)
+                getattr(row, name)
+            again = adapter.validate_python(adapter.dump_python(row))
+            assert again == row
+            assert adapter.dump_json(again) == adapter.dump_json(row)
+            seen["excluded"] |= row.excluded
+            seen["test"] |= row.test is not None
+            seen["interval"] |= row.impact_ratio_interval is not None
+            seen["most"] |= row.most_selected
+            seen["none"] |= not row.excluded and row.test is None and not row.most_selected
+    return seen
+
+
+def test_ll144_rows_of_different_lengths_are_refused() -> None:
+    import numpy as np
+
+    with pytest.raises(ValueError, match="different lengths"):
+        ImpactRatioRows(
+            ["sex"],
+            [("F",), ("M",)],
+            applicants=np.array([3, 4]),
+            selected=np.array([1, 2]),
+            rate=np.array([1 / 3, 0.5]),
+            share=np.array([3 / 7, 4 / 7]),
+            impact_ratio=np.array([2 / 3]),
+            excluded=np.zeros(2, dtype=np.int8),
+            reference=1,
+        )
+
+
+def test_an_interval_column_of_bounds_is_the_column_of_its_intervals() -> None:
+    """Bounds held as they are read as the intervals interval_list makes (NaN: none)."""
+    import numpy as np
+
+    from ethicsgate.rules.results import IntervalColumn
+    from ethicsgate.rules.uncertainty import interval_column, interval_list
+
+    rng = np.random.default_rng(7)
+    low = rng.random(50)
+    high = low + rng.random(50)
+    low[[3, 9]] = np.nan
+    high[[3, 9]] = np.nan
+    low[5], high[5] = -0.0, 0.0
+    made = interval_column(low, high)
+    assert list(made) == IntervalColumn(interval_list(low, high))
+    assert made[3] is None and made[5] is not None and str(made[5].low) == "-0.0"
+
+    at = np.array([0, 4, 7, 11])
+    placed = interval_column(low[:4], high[:4], at=at, size=12)
+    expected: list[object] = [ABSENT] * 12
+    for position, interval in zip(at.tolist(), interval_list(low[:4], high[:4]), strict=True):
+        expected[position] = interval
+    assert list(placed) == expected
+    assert [placed.present[i] for i in range(12)] == [int(i in at) for i in range(12)]
+    with pytest.raises(ValueError, match="different lengths"):
+        IntervalColumn.of_bounds(low, high[:3], np.ones(50, dtype=np.int8))

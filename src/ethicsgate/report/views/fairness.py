@@ -157,14 +157,16 @@ def _shown_rows(
         ratio = -math.inf if row.impact_ratio is None else row.impact_ratio
         return (_key(row.category) not in (failing or ()), row.excluded, ratio)
 
-    shown = sorted(rows, key=rank)[:GROUP_LIMIT]
-    picked = {id(r) for r in shown}
-    rest = [r for r in rows if id(r) not in picked]
+    # each row made once to rank it, not held (an LL144 table's rows are made when read)
+    ranks = [rank(r) for r in rows]
+    order = sorted(range(len(rows)), key=ranks.__getitem__)  # stable: ties keep table order
+    shown = [rows[i] for i in order[:GROUP_LIMIT]]
+    rest = [ranks[i] for i in order[GROUP_LIMIT:]]
     note = _hidden_note(
         len(rows),
         len(shown),
-        sum(_key(r.category) in (failing or ()) for r in rest),
-        sum(r.excluded for r in rest),
+        sum(not passing for passing, _, _ in rest),
+        sum(excluded for _, excluded, _ in rest),
         "categories",
         asserted=failing is not None,
     )
@@ -469,10 +471,12 @@ def _table_view(
             f"{' or '.join(names)} category; they are not included in the "
             "calculations above."
         )
-    excluded = [r for r in table.rows if r.excluded]
-    if len(excluded) > GROUP_LIMIT:
+    excluded_count = sum(r.excluded for r in table.rows)
+    # the excluded rows are listed only when few (at 10^5 categories all may be excluded)
+    excluded = [r for r in table.rows if r.excluded] if excluded_count <= GROUP_LIMIT else []
+    if excluded_count > GROUP_LIMIT:
         notes.append(
-            f"{len(excluded):,} categories are excluded from the impact ratios (6 RCNY § "
+            f"{excluded_count:,} categories are excluded from the impact ratios (6 RCNY § "
             f"5-301(d)); {EVERY_GROUP_IS}."
         )
     elif excluded:
