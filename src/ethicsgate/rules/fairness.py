@@ -18,6 +18,7 @@ import pandas as pd
 from ethicsgate.evidence.contracts import BuiltinCheck
 from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
+from ethicsgate.memory import give_back_freed_memory
 from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
 from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import (
@@ -54,6 +55,9 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
+
+#: From this many grouped rows on, the freed heap is given back after a rule (3 ms).
+_TRIM_ROWS = 100_000
 
 __all__ = ["FairnessKind", "evaluate_fairness", "explain_fairness"]
 
@@ -346,6 +350,17 @@ class FairnessKind(KindBase):
 
     def evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
         """Evaluate the rule on its dataset's grouped counts."""
+        if len(inputs.scans[(self.name, rule.dataset)].frame) <= _TRIM_ROWS:
+            return self._evaluate(rule, inputs)
+        # a rule over many grouped rows frees a few hundred MB of intermediate arrays that
+        # glibc would keep in the heap (140 MB at 10^5 groups): given back before the next
+        # rule, whose own peak then starts lower
+        try:
+            return self._evaluate(rule, inputs)
+        finally:
+            give_back_freed_memory()
+
+    def _evaluate(self, rule: Any, inputs: AuditInputs) -> RuleResult:
         counts = inputs.scans[(self.name, rule.dataset)]
         scores = score_context(rule, counts)
 

@@ -8,7 +8,6 @@ rejects is a :class:`SettingsError` (exit 2) naming the variable, never a traceb
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import os
 import tempfile
@@ -21,7 +20,7 @@ import duckdb
 from ethicsgate.errors import SettingsError
 from ethicsgate.settings import Settings, load_settings
 
-__all__ = ["connect", "diagnostic_rows", "give_back_freed_memory"]
+__all__ = ["connect", "diagnostic_rows"]
 
 _EXAMPLES = {
     "memory_limit": "2GB or 500MB",
@@ -66,30 +65,6 @@ def connect(settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
         con.close()
         raise
     return con
-
-
-def give_back_freed_memory() -> None:
-    """Return the C heap's freed pages to the system (glibc's ``malloc_trim``; elsewhere none).
-
-    After a grouped scan of 10^7 cells, DuckDB's freed hash tables and sort runs stayed in the
-    heap (glibc keeps freed memory for reuse, but the audit's arrays are mmap'ed, not taken
-    from it): about 270 MB held through the rest of the audit, 3 ms to give back.
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-@functools.cache
-def _malloc_trim() -> Any:
-    """Return glibc's ``malloc_trim``, None where the C library has none (macOS, musl)."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):
-        return None
 
 
 def _temp_parent(settings: Settings) -> Path:
