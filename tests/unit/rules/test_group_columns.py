@@ -13,9 +13,11 @@ import gc
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
+from tests.conftest import AUDIT_D
 
 from ethicsgate.audit import AuditResult, run_audit
 from ethicsgate.canonical import canonical_json
@@ -59,13 +61,6 @@ rules:
     impact_ratio: scoring
     score_metrics: [roc_auc, calibration]
 """
-AUDIT = """
-schema_version: 1
-id: columns
-policy: policy.yaml
-evidence:
-  d: {path: data.csv}
-"""
 
 
 def _data() -> str:
@@ -85,7 +80,7 @@ def _data() -> str:
 def result(write: Callable[[str, str], Path], frozen_clock: Callable[[], datetime]) -> AuditResult:
     write("policy.yaml", POLICY)
     write("data.csv", _data())
-    return run_audit(write("audit.yaml", AUDIT), clock=frozen_clock)
+    return run_audit(write("audit.yaml", AUDIT_D), clock=frozen_clock)
 
 
 def test_the_rules_hold_their_groups_as_columns(result: AuditResult) -> None:
@@ -104,11 +99,7 @@ def test_a_group_made_from_columns_is_what_validation_keeps(result: AuditResult)
     seen_absent = seen_tests = seen_scores = False
     for rule in result.rules:
         for group in rule.groups:
-            for name in names:  # every field set (a field added later must be filled)
-                getattr(group, name)
-            again = adapter.validate_python(adapter.dump_python(group))
-            assert again == group
-            assert adapter.dump_json(again) == adapter.dump_json(group)
+            _check_made(adapter, names, group)
             seen_tests |= bool(group.tests)
             seen_scores |= group.score is not None
             seen_absent |= not group.excluded and not group.ratio_intervals
@@ -118,6 +109,15 @@ def test_a_group_made_from_columns_is_what_validation_keeps(result: AuditResult)
     columns = result.rules[0].groups
     assert isinstance(columns, GroupColumns)
     assert any(value is ABSENT for c in columns.ratio_intervals.values() for value in c)
+
+
+def _check_made(adapter: TypeAdapter[Any], names: list[str], made: object) -> None:
+    """Check that an item made from columns has every field, as validation keeps it."""
+    for name in names:  # every field set (a field added later must be filled)
+        getattr(made, name)
+    again = adapter.validate_python(adapter.dump_python(made))
+    assert again == made
+    assert adapter.dump_json(again) == adapter.dump_json(made)
 
 
 def test_a_report_of_columns_is_the_report_of_the_list(result: AuditResult) -> None:
@@ -178,11 +178,7 @@ def _read_rows(tables: list[ImpactRatioTable]) -> dict[str, bool]:
     seen = {"excluded": False, "test": False, "interval": False, "most": False, "none": False}
     for table in tables:
         for row in table.rows:
-            for name in names:  # every field set (a field added later must be filled)
-                getattr(row, name)
-            again = adapter.validate_python(adapter.dump_python(row))
-            assert again == row
-            assert adapter.dump_json(again) == adapter.dump_json(row)
+            _check_made(adapter, names, row)
             seen["excluded"] |= row.excluded
             seen["test"] |= row.test is not None
             seen["interval"] |= row.impact_ratio_interval is not None
