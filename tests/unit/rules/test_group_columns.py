@@ -208,7 +208,7 @@ def test_an_interval_column_of_bounds_is_the_column_of_its_intervals() -> None:
     """Bounds held as they are read as the intervals interval_list makes (NaN: none)."""
     import numpy as np
 
-    from ethicsgate.rules.results import IntervalColumn
+    from ethicsgate.rules.results import Interval, IntervalColumn
     from ethicsgate.rules.uncertainty import interval_column, interval_list
 
     rng = np.random.default_rng(7)
@@ -219,7 +219,8 @@ def test_an_interval_column_of_bounds_is_the_column_of_its_intervals() -> None:
     low[5], high[5] = -0.0, 0.0
     made = interval_column(low, high)
     assert list(made) == IntervalColumn(interval_list(low, high))
-    assert made[3] is None and made[5] is not None and str(made[5].low) == "-0.0"
+    fifth = made[5]
+    assert made[3] is None and isinstance(fifth, Interval) and str(fifth.low) == "-0.0"
 
     at = np.array([0, 4, 7, 11])
     placed = interval_column(low[:4], high[:4], at=at, size=12)
