@@ -22,7 +22,8 @@ def _expected(table: pa.Table) -> pd.DataFrame:
     for index, field in enumerate(table.schema):
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             table = table.set_column(index, field.name, pc.dictionary_encode(table.column(index)))
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def test_chunks_with_nulls_and_values_first_seen_late() -> None:
