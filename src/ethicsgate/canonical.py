@@ -8,6 +8,7 @@ ground floor: it imports nothing from ethicsgate, so ``attest/`` and ``report/``
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar, overload
 
@@ -72,6 +73,7 @@ class ItemSequence(Sequence[_T]):
         """Return the item at ``index`` (made now), or a list of the slice's items."""
         if isinstance(index, slice):
             return [self._item(i) for i in range(*index.indices(len(self)))]
+        index = operator.index(index)  # a numpy integer reads as the int it is
         size = len(self)
         if index < 0:
             index += size

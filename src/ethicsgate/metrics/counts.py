@@ -82,7 +82,7 @@ def _distinct_keys(values: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def group_ids(frame: pd.DataFrame, features: list[str], keys: Sequence[np.ndarray]) -> Any:
-    """Return each row's group index (int32, or int64 past 2^31 groups; -1: no group).
+    """Return each row's group index (int32; int64 past 2^31 groups or with no feature; -1: none).
 
     ``keys`` holds, per feature, the groups' values as :func:`level_keys` gives them, in the
     groups' order. Each row's values become one mixed-radix code over the groups' levels

@@ -56,7 +56,7 @@ from ethicsgate.rules.results import (
 from ethicsgate.rules.scores import ScoreContext
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
 
-#: From this many grouped rows on, the freed heap is given back after a rule (3 ms).
+#: Above this many grouped rows, the freed heap is given back after a rule (3 ms).
 _TRIM_ROWS = 100_000
 
 __all__ = ["FairnessKind", "evaluate_fairness", "explain_fairness"]

@@ -256,7 +256,7 @@ class ImpactRatioRows(ItemSequence[ImpactRatioRow]):
             ("share", self.share[i]),
             ("impact_ratio", None if ratio != ratio else ratio),
             ("excluded", bool(self.excluded[i])),
-            ("most_selected", i == self.reference),
+            ("most_selected", bool(i == self.reference)),
             ("rate_interval", self.rate_intervals[i] if self.rate_intervals else None),
             ("impact_ratio_interval", self.ratio_intervals[i] if self.ratio_intervals else None),
             ("test", None if isinstance(test, Absent) else test),
@@ -485,11 +485,11 @@ class GroupColumns(ItemSequence[GroupResult]):
     def _item(self, index: int) -> GroupResult:
         # made without validation (a third of the time: a report reads each group about
         # seven times, 10^5 groups 0.8 s a pass); the columns hold what validation would keep:
-        # the rule's own Python values, intervals and tests (tests/unit/test_group_columns.py)
+        # the rule's own Python values, intervals and tests (tests/unit/rules/test_group_columns.py)
         i = index
         group = _new(GroupResult)
         for name, value in (
-            ("group", self.groups[i]),
+            ("group", dict(self.groups[i])),  # the reader's own, as validation copied it
             ("count", self.sizes[i]),
             ("excluded", self.excluded[i]),
             ("metrics", entries(self.metrics, i)),

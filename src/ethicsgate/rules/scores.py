@@ -182,7 +182,8 @@ class _Histograms:
         width = np.int64(max(keys.size, 1))
         # one index per (group, key), ordered as the pair; bincount adds each pair's rows in
         # frame order, as the per-group computation did
-        dense = group * width + np.searchsorted(keys, raw)
+        # int64 products whatever the ids' type (int32) and numpy's promotion rules
+        dense = np.multiply(group, width, dtype=np.int64) + np.searchsorted(keys, raw)
         del raw
         slots = (int(group.max()) + 1) * int(width) if group.size else 0
         if slots <= 2 * dense.size:

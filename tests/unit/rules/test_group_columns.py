@@ -149,6 +149,19 @@ def test_columns_index_like_a_list(result: AuditResult) -> None:
     with pytest.raises(IndexError):
         groups[len(listed)]
     assert repr(groups) == "GroupColumns(80 items)"
+    # a numpy integer indexes as the int it is, and what is made dumps as a list's item does
+    import numpy as np
+
+    assert groups[np.int64(2)] == listed[2]
+    assert result.rules[0].impact_ratio is not None
+    rows = result.rules[0].impact_ratio.tables[0].rows
+    made = rows[np.int64(0)]
+    assert made == list(rows)[0] and type(made.most_selected) is bool
+    TypeAdapter(ImpactRatioRow).dump_json(made)
+    # each reading's group key is its own dict: changing one changes no other reading
+    first = groups[0]
+    first.group["sex"] = "changed"
+    assert groups[0] == listed[0] and groups[0].group is not first.group
 
 
 def _with_list(rule: RuleResult) -> RuleResult:

@@ -337,7 +337,9 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
         return ""
     title = METRICS[assertion.metric].title.lower()
     columns = as_columns(rule.groups)
-    metric = columns.metrics.get(assertion.metric, ())
+    metric = columns.metrics.get(assertion.metric)
+    if metric is None:  # no group has the metric (an older or edited report)
+        return ""
     compared = [
         i
         for i, (small, found) in enumerate(zip(columns.excluded, metric, strict=True))
