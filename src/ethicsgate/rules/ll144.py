@@ -159,16 +159,16 @@ def _bootstrap(table: _Table, options: UncertaintyOptions, rng: np.random.Genera
     level = options.confidence_level
     table.rate_intervals = interval_column(*percentile_bounds(rates.T, level))
     low, high = np.full(size, np.nan), np.full(size, np.nan)  # NaN: no interval
-    table.ratio_intervals = interval_column(low, high)
-    if table.reference is None:
-        return
-    reference = rates[:, table.reference]
-    compared = ~table.excluded
-    compared[table.reference] = False
-    where = np.flatnonzero(compared)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratios = np.where(reference[None, :] > 0, rates[:, where].T / reference[None, :], np.nan)
-    low[where], high[where] = percentile_bounds(ratios, level)
+    if table.reference is not None:
+        reference = rates[:, table.reference]
+        compared = ~table.excluded
+        compared[table.reference] = False
+        where = np.flatnonzero(compared)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.where(
+                reference[None, :] > 0, rates[:, where].T / reference[None, :], np.nan
+            )
+        low[where], high[where] = percentile_bounds(ratios, level)
     table.ratio_intervals = interval_column(low, high)
 
 

@@ -519,31 +519,17 @@ class IntervalColumn(ItemSequence["Interval | None | Absent"]):
 
     __slots__ = ("high", "low", "present")
 
-    def __init__(self, values: Sequence[Interval | None | Absent]) -> None:
-        """Hold the bounds of ``values`` (the intervals a rule computed, in group order)."""
-        self.low = array("d", [_NAN] * len(values))
-        self.high = array("d", [_NAN] * len(values))
-        self.present = array("b", [1] * len(values))
-        for i, value in enumerate(values):
-            if isinstance(value, Interval):
-                self.low[i], self.high[i] = value.low, value.high
-            elif isinstance(value, Absent):
-                self.present[i] = 0
+    def __init__(self, low: _Array, high: _Array, present: _Array) -> None:
+        """Hold the bound arrays as they are (float64 ``low``, ``high``; int8 ``present``).
 
-    @classmethod
-    def of_bounds(cls, low: _Array, high: _Array, present: _Array) -> IntervalColumn:
-        """Hold bound arrays as they are (float64 ``low``, ``high``; int8 ``present``).
-
-        The column :meth:`__init__` would make of the intervals these bounds give (NaN low:
-        None; ``present`` 0: :data:`ABSENT`), without making an interval first.
+        A NaN low bound reads as None (no interval); ``present`` 0 as :data:`ABSENT`
+        (:func:`ethicsgate.rules.uncertainty.interval_column` makes them from a rule's bounds).
         """
-        column = _new(cls)
-        column.low = array("d", low.tobytes())
-        column.high = array("d", high.tobytes())
-        column.present = array("b", present.tobytes())
-        if not len(column.low) == len(column.high) == len(column.present):
+        self.low = array("d", low.tobytes())
+        self.high = array("d", high.tobytes())
+        self.present = array("b", present.tobytes())
+        if not len(self.low) == len(self.high) == len(self.present):
             raise ValueError("bounds of different lengths")
-        return column
 
     def __len__(self) -> int:
         """Return the number of groups."""

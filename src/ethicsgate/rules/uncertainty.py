@@ -79,8 +79,6 @@ _EXACT = 2**53
 #: About this many numbers per block of draws or rows (32 MB of float64 or int64).
 _BLOCK = 4_000_000
 
-#: From this many intervals on, equal ones are one object (see :func:`interval_list`).
-_SHARE_INTERVALS = 1_000
 
 #: ``math.erfc`` as a ufunc (object in, object out): one C call per value.
 _ERFC = np.frompyfunc(math.erfc, 1, 1)
@@ -178,24 +176,14 @@ def percentile_bounds(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.n
 def interval_list(low: np.ndarray, high: np.ndarray) -> list[Interval | None]:
     """Return the intervals of the bound arrays (None where a bound is NaN).
 
-    Equal bounds (bit for bit) give the same :class:`Interval` object (it is immutable): at
-    10^5 groups of a few dozen people most groups share their interval with others, and one
-    object each was 100 MB of a rule's result.
+    A rule holds its intervals as bounds (:func:`interval_column`); this list is for a few.
     """
-    low = np.ascontiguousarray(low, dtype=np.float64)
-    high = np.ascontiguousarray(high, dtype=np.float64)
-    if low.size < _SHARE_INTERVALS:
-        return [
-            None if math.isnan(lo) else Interval(low=lo, high=hi)
-            for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
-        ]
-    pairs = np.stack([low.view(np.int64), high.view(np.int64)], axis=1)
-    distinct, inverse = np.unique(pairs, axis=0, return_inverse=True)
-    made = [
+    low = np.asarray(low, dtype=np.float64)
+    high = np.asarray(high, dtype=np.float64)
+    return [
         None if math.isnan(lo) else Interval(low=lo, high=hi)
-        for lo, hi in distinct.view(np.float64).tolist()
+        for lo, hi in zip(low.tolist(), high.tolist(), strict=True)
     ]
-    return [made[i] for i in inverse.reshape(-1).tolist()]
 
 
 def percentile_intervals(draws: np.ndarray, level: float) -> list[Interval | None]:
@@ -564,17 +552,17 @@ def interval_column(
     """Return the intervals of the bound arrays as a column (None where a bound is NaN).
 
     With ``at``, the bounds are those of the groups at these positions of ``size`` groups,
-    and the others have no entry (:data:`ABSENT`). The same column as
-    ``IntervalColumn(interval_list(low, high))`` (placed), with no interval made.
+    and the others have no entry (:data:`ABSENT`). It reads as ``interval_list(low, high)``
+    (placed), with no interval made until one is read.
     """
     low = np.ascontiguousarray(low, dtype=np.float64)
     high = np.ascontiguousarray(high, dtype=np.float64)
     if at is None:
-        return IntervalColumn.of_bounds(low, high, np.ones(low.size, dtype=np.int8))
+        return IntervalColumn(low, high, np.ones(low.size, dtype=np.int8))
     placed_low, placed_high = np.full(size, np.nan), np.full(size, np.nan)
     present = np.zeros(size, dtype=np.int8)
     placed_low[at], placed_high[at], present[at] = low, high, 1
-    return IntervalColumn.of_bounds(placed_low, placed_high, present)
+    return IntervalColumn(placed_low, placed_high, present)
 
 
 def _compared(excluded: np.ndarray, ref: int | None) -> np.ndarray:

@@ -473,9 +473,15 @@ def _table_view(
             f"{' or '.join(names)} category; they are not included in the "
             "calculations above."
         )
-    excluded_count = sum(r.excluded for r in table.rows)
-    # the excluded rows are listed only when few (at 10^5 categories all may be excluded)
-    excluded = [r for r in table.rows if r.excluded] if excluded_count <= GROUP_LIMIT else []
+    # the excluded rows are listed only when few (at 10^5 categories all may be excluded):
+    # one reading of the rows counts them all and keeps the first few
+    excluded: list[ImpactRatioRow] = []
+    excluded_count = 0
+    for row in table.rows:
+        if row.excluded:
+            excluded_count += 1
+            if excluded_count <= GROUP_LIMIT:
+                excluded.append(row)
     if excluded_count > GROUP_LIMIT:
         notes.append(
             f"{excluded_count:,} categories are excluded from the impact ratios (6 RCNY § "
