@@ -79,9 +79,11 @@ def serve(
     Sign in with an account from `ethicsgate users add`; the JSON API under /api/ takes
     a token from `ethicsgate users token`. See docs/web.md.
     """  # noqa: D301 - click reads \b (a backspace) as "keep these lines"
+    import gc
     import ipaddress
     import os
 
+    from ethicsgate.cli import DEFAULT_GC_THRESHOLD
     from ethicsgate.errors import ReviewError
 
     try:
@@ -118,6 +120,10 @@ def serve(
             err=True,
         )
     echo(f"ethicsgate review app on http://{host}:{port}/ (Ctrl+C stops it)", err=True)
+    # a server runs for days: CPython's own collection thresholds again, and what start-up
+    # imported set aside (frozen) so that full collections walk the requests' objects only
+    gc.set_threshold(*DEFAULT_GC_THRESHOLD)
+    gc.freeze()
     run(config, host=host, port=port)
 
 

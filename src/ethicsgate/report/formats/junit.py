@@ -7,13 +7,16 @@ Names are stable across runs (``<rule id>``, ``<rule id>::<metric>.<aggregate>``
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from ethicsgate.escapes import escape_chars
 from ethicsgate.gate.outcome import GateResult
 from ethicsgate.report.formats.base import Format
 from ethicsgate.rules.results import RuleResult
 from ethicsgate.vocabulary import group_label
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 __all__ = ["JUNIT", "render_junit"]
 
@@ -36,7 +39,9 @@ def _make_xml_safe(root: ET.Element) -> None:
 def _case(
     suite: ET.Element, gate: GateResult, rule: RuleResult, name: str, line: int
 ) -> ET.Element:
-    return ET.SubElement(
+    from xml.etree.ElementTree import SubElement
+
+    return SubElement(
         suite,
         "testcase",
         {
@@ -51,23 +56,27 @@ def _case(
 
 def _mark(case: ET.Element, status: str, severity: str, message: str, detail: str) -> str:
     """Attach the outcome to a testcase and return its JUnit kind."""
+    from xml.etree.ElementTree import SubElement
+
     blocking = severity == "block"
     if status == "fail" and blocking:
-        ET.SubElement(case, "failure", {"message": message, "type": "fail"}).text = detail
+        SubElement(case, "failure", {"message": message, "type": "fail"}).text = detail
         return "failure"
     if status == "error" and blocking:
-        ET.SubElement(case, "error", {"message": message, "type": "error"}).text = detail
+        SubElement(case, "error", {"message": message, "type": "error"}).text = detail
         return "error"
     if status in ("waived", "skipped"):
-        ET.SubElement(case, "skipped", {"message": f"{status}: {message}"})
+        SubElement(case, "skipped", {"message": f"{status}: {message}"})
         return "skipped"
     if status in ("fail", "warn", "error"):  # a non-blocking rule: reported, never failing
-        ET.SubElement(case, "system-out").text = f"{status} ({severity}, not blocking): {detail}"
+        SubElement(case, "system-out").text = f"{status} ({severity}, not blocking): {detail}"
     return "pass"
 
 
 def render_junit(gate: GateResult) -> bytes:
     """Return the JUnit XML bytes (UTF-8) of a gate."""
+    import xml.etree.ElementTree as ET  # only a gate writes XML: not an audit's import
+
     result = gate.result
     root = ET.Element("testsuites", {"name": "ethicsgate"})
     suite = ET.SubElement(
