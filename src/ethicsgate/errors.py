@@ -18,6 +18,7 @@ __all__ = [
     "HistoryError",
     "Location",
     "NotifyError",
+    "OutputError",
     "PolicyError",
     "PublishError",
     "ReviewError",
@@ -138,6 +139,12 @@ class PublishError(EthicsgateError):
     """A transparency statement cannot be published from the given input."""
 
     kind = "publish"
+
+
+class OutputError(EthicsgateError):
+    """An output folder or file cannot be written (missing parent, a file in the way, denied)."""
+
+    kind = "output"
 
 
 class SettingsError(EthicsgateError):

@@ -6,15 +6,19 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
+
+from ethicsgate.errors import OutputError
 
 __all__ = [
     "HashingWriter",
     "ReportFiles",
     "StagedFiles",
+    "check_writable",
+    "output_error",
     "staged_files",
     "write_files_atomically",
     "write_signed_files",
@@ -24,12 +28,91 @@ __all__ = [
 _COPY_CHUNK = 1 << 20
 
 
+def output_error(
+    path: Path, exc: OSError, *, what: str = "the output folder", folder: bool = True
+) -> NoReturn:
+    """Raise an :class:`OutputError` naming ``path`` (a ``folder`` or a file), why and the fix."""
+    reason = exc.strerror or type(exc).__name__
+    blocker = next((p for p in (path, *path.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir() and (folder or blocker != path):
+        reason = f"{blocker} is a file, not a folder"
+    elif folder is False and path.is_dir():
+        reason = "a folder of that name is in the way"
+    raise OutputError(
+        f"cannot write {what}: {reason}",
+        location=path,
+        hint="choose a folder you can write to (--out), or fix the permissions of its parent",
+    ) from exc
+
+
+def check_writable(
+    out_dir: Path, *, what: str = "the output folder", files: Sequence[str] = ()
+) -> None:
+    """Check, before any long work, that files can be written into ``out_dir``; leave no trace.
+
+    Creates the missing folders and one empty temporary file, then removes what it made: the
+    only test that holds on read-only mounts, network shares and ``/proc`` alike (permission
+    bits say nothing of those, and root passes every ``os.access`` test).
+
+    ``files``: the names the output will have there; none may be a folder (the files are
+    moved in one by one: a folder in the way of the third would leave two of them new).
+
+    Raises:
+        OutputError: the folder or a parent cannot be made, a file cannot be made in it, or a
+            folder has the name of one of ``files``.
+    """
+    _no_folder_in_the_way(out_dir, files)
+    created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".ethicsgate-probe-", dir=out_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        output_error(out_dir, exc, what=what)
+    finally:
+        _remove_folders(created)
+
+
+def _no_folder_in_the_way(out_dir: Path, names: Iterable[str]) -> None:
+    """Raise an :class:`OutputError` when a folder has the name of one of the files to write."""
+    for name in names:
+        if (out_dir / name).is_dir():
+            raise OutputError(
+                "cannot write the file: a folder of that name is in the way",
+                location=out_dir / name,
+                hint="remove or rename that folder, or choose another folder (--out)",
+            )
+
+
+def _remove_folders(created: Sequence[Path]) -> None:
+    """Remove the folders an output made, deepest first, while they are empty."""
+    for path in created:
+        try:
+            path.rmdir()
+        except FileNotFoundError:  # never made: the making stopped above it
+            continue
+        except OSError:
+            break
+
+
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
     """Write each file to a temporary name in ``out_dir``, then rename it into place.
 
     Readers never see a half-written file; if rendering or writing fails, no file is
     replaced. Returns the written paths.
+
+    Raises:
+        OutputError: the folder or a file in it cannot be written (nothing replaced).
     """
+    _no_folder_in_the_way(out_dir, files)  # found before any file is replaced
+    try:
+        return _write_files_atomically(out_dir, files)
+    except OSError as exc:
+        output_error(out_dir, exc)
+
+
+def _write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
     try:
@@ -166,13 +249,19 @@ class StagedFiles:
             raise ValueError(f"cannot stage {name!r}: a plain file name, once")
         path = self.folder / name
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        fd = os.open(path, flags, 0o644)
+        try:
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            output_error(self.out_dir / name, exc, what="the file", folder=False)
         self._staged[name] = path
         with os.fdopen(fd, "wb") as handle:
             writer = HashingWriter(handle)
-            yield writer
-            handle.flush()
-            os.fsync(handle.fileno())
+            try:
+                yield writer
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as exc:  # the disk full, a quota, an I/O error while writing
+                output_error(self.out_dir / name, exc, what="the file", folder=False)
         os.chmod(path, 0o644)
         self.digests[name] = writer.hexdigest()
 
@@ -196,14 +285,18 @@ class StagedFiles:
         """
         if self._committed is not None:
             raise RuntimeError("the staged files were already moved into place")
+        _no_folder_in_the_way(self.out_dir, self._staged)  # before any file moves
         written: dict[str, Path] = {}
-        for name, path in self._staged.items():
-            os.replace(path, self.out_dir / name)
-            written[name] = self.out_dir / name
-        for name in drop:
-            stale = self.out_dir / name
-            if name not in written and stale.exists():
-                stale.unlink()
+        try:
+            for name, path in self._staged.items():
+                os.replace(path, self.out_dir / name)
+                written[name] = self.out_dir / name
+            for name in drop:
+                stale = self.out_dir / name
+                if name not in written and stale.exists():
+                    stale.unlink()
+        except OSError as exc:  # a folder in the way of a file name, a file made read-only
+            output_error(self.out_dir / name, exc, what="the file", folder=False)
         self._committed = written
         return ReportFiles(written, self.digests)
 
@@ -216,10 +309,13 @@ def staged_files(out_dir: Path) -> Iterator[StagedFiles]:
     block left without committing) leaves ``out_dir`` as it was, and no staging folder.
     """
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
-    out_dir.mkdir(parents=True, exist_ok=True)
     staged: StagedFiles | None = None
     try:
-        folder = Path(tempfile.mkdtemp(prefix=".ethicsgate-staging-", dir=out_dir))
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=".ethicsgate-staging-", dir=out_dir))
+        except OSError as exc:
+            output_error(out_dir, exc)
         try:
             staged = StagedFiles(out_dir, folder)
             yield staged
@@ -227,8 +323,4 @@ def staged_files(out_dir: Path) -> Iterator[StagedFiles]:
             shutil.rmtree(folder, ignore_errors=True)
     finally:
         if staged is None or not staged.committed:
-            for path in created:  # the folders made for the output, deepest first
-                try:
-                    path.rmdir()
-                except OSError:
-                    break
+            _remove_folders(created)

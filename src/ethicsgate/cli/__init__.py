@@ -48,15 +48,29 @@ class _Group(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(141)
+        except OSError as exc:
+            if exc.filename is None:  # not about a file the user named: treated as a bug
+                _internal_error(ctx)
+            # the last line of defence: a file or folder the system refused, that no check
+            # before it caught (the commands check their outputs before the work)
+            names = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+            secho(f"error: {names}: {exc.strerror or exc}", err=True, fg="red")
+            echo("  hint: check that the path exists and that you may read or write it", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
         except Exception:  # a bug: show everything, ask for a report
-            echo(traceback.format_exc(), err=True, nl=False)  # its text may quote evidence
-            secho(
-                f"internal error in ethicsgate {__version__}: this is a bug, please report it "
-                "with the traceback above",
-                err=True,
-                fg="red",
-            )
-            ctx.exit(EXIT_INTERNAL)
+            _internal_error(ctx)
+
+
+def _internal_error(ctx: click.Context) -> None:
+    """Print the traceback of the error being handled, ask for a report, exit 3."""
+    echo(traceback.format_exc(), err=True, nl=False)  # its text may quote evidence
+    secho(
+        f"internal error in ethicsgate {__version__}: this is a bug, please report it "
+        "with the traceback above",
+        err=True,
+        fg="red",
+    )
+    ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

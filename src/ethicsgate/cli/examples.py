@@ -31,7 +31,9 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     import json
 
     from ethicsgate.examples.bakery import EXPECTED, audit_command, generate_bakery
+    from ethicsgate.files import check_writable
 
+    check_writable(out)
     written = generate_bakery(out, seed=seed, with_audit=not data_only)
     if fmt == "json":
         data = {
@@ -76,7 +78,9 @@ def compas(out: Path, source: Path | None, data_only: bool, fmt: str) -> None:
         audit_command,
         write_compas_example,
     )
+    from ethicsgate.files import check_writable
 
+    check_writable(out)
     written = write_compas_example(out, source=source, with_audit=not data_only)
     if fmt == "json":
         data = {

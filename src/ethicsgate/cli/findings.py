@@ -96,21 +96,38 @@ def export(
             location=Location(str(path.parent / "report.json")),
             hint="its rules: " + ", ".join(sorted(known or [])),
         )
+    if out is not None:
+        from ethicsgate.files import check_writable
+
+        check_writable(out.parent, what=f"the folder of {out.name}")
     batches = finding_batches(path, rules=list(rules))
     if out is None:
         _write(sys.stdout, batches, fmt, expand=len(rules) == 1)
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    count = _write_file(out, batches, fmt, expand=len(rules) == 1)
+    echo(f"{count:,} finding(s) written to {out}", err=True)
+
+
+def _write_file(
+    out: Path, batches: Iterator[list[dict[str, Any]]], fmt: str, *, expand: bool
+) -> int:
+    """Write the rows to ``out`` through a temporary file renamed into place; return the count."""
+    from ethicsgate.files import output_error
+
+    tmp: str | None = None
     try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            count = _write(handle, batches, fmt, expand=len(rules) == 1)
+            count = _write(handle, batches, fmt, expand=expand)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
+    except OSError as exc:  # the disk full, or a folder named like the file
+        output_error(out, exc, what="the file", folder=False)
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-    echo(f"{count:,} finding(s) written to {out}", err=True)
+    return count
 
 
 def _rule_ids(folder: Path) -> set[str] | None:

@@ -192,6 +192,10 @@ def trend(
 
     filters = parse_group_filter(groups)
     threshold: float | None = None
+    if html_path is not None:
+        from ethicsgate.files import check_writable
+
+        check_writable(html_path.parent, what=f"the folder of {html_path.name}")
     with _open(db_url) as store:
         result = store.trend(rule, metric=metric, groups=filters, audit_id=audit_id)
         if html_path is not None and result.points:

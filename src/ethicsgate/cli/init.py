@@ -25,8 +25,10 @@ def init(directory: Path, pack: str | None) -> None:
     Refuses to overwrite any file; the sample audit runs as-is. With --pack, writes a copy of
     that shipped pack and an audit spec whose evidence paths and columns you fill in.
     """
+    from ethicsgate.files import check_writable
     from ethicsgate.scaffold import scaffold_pack, scaffold_project
 
+    check_writable(directory, what="the project folder")
     written = scaffold_project(directory) if pack is None else scaffold_pack(directory, pack)
     for path in written:
         echo(f"wrote {path}")

@@ -37,6 +37,7 @@ __all__ = [
     "Clock",
     "default_out_dir",
     "render_report_files",
+    "report_dir",
     "run_and_report",
     "run_collecting_findings",
     "signer_fingerprint",
@@ -191,7 +192,12 @@ def write_report_files(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, P
 
 def default_out_dir(result: AuditResult) -> Path:
     """Return the report folder when none is given: ``reports/<audit id>/``."""
-    return Path("reports") / result.audit.id
+    return report_dir(result.audit.id)
+
+
+def report_dir(audit_id: str) -> Path:
+    """Return the default report folder of the audit ``audit_id``: ``reports/<audit id>/``."""
+    return Path("reports") / audit_id
 
 
 def run_and_report(
@@ -237,12 +243,20 @@ def run_and_report(
 
     Raises:
         AuditSpecError, PolicyError, EvidenceError: the inputs are wrong; nothing is written.
+        OutputError: the report folder cannot be written (checked before the scan).
         ReviewError: the review store cannot be used.
     """
+    from ethicsgate.attest import ENVELOPE_FILENAME
     from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
+    from ethicsgate.canonical import REPORT_FILES
+    from ethicsgate.files import check_writable
 
     try:
         loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+        check_writable(
+            out if out is not None else report_dir(loaded.spec.id),
+            files=(*REPORT_FILES, ENVELOPE_FILENAME),
+        )
         targets = list(notify)
         if loaded.spec.notify:
             from ethicsgate.notify.targets import resolve_targets

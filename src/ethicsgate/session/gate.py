@@ -17,6 +17,7 @@ from ethicsgate.session.audit import (
     AuditRun,
     Clock,
     default_out_dir,
+    report_dir,
     run_collecting_findings,
     signer_fingerprint,
     utc_now,
@@ -89,14 +90,32 @@ def run_gate(
     Raises:
         AuditSpecError, PolicyError, EvidenceError, BaselineError: the inputs are wrong;
             nothing is written.
+        OutputError: an output folder or file cannot be written (checked before the scan).
     """
+    from ethicsgate.attest import ENVELOPE_FILENAME
     from ethicsgate.audit import load_audit_spec
     from ethicsgate.audit.spec import LoadedAudit
-    from ethicsgate.files import write_files_atomically
+    from ethicsgate.canonical import REPORT_FILES
+    from ethicsgate.errors import OutputError
+    from ethicsgate.files import check_writable, write_files_atomically
     from ethicsgate.gate import evaluate_gate, load_baseline
     from ethicsgate.report import render_junit, render_sarif, render_summary
 
     loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
+    # every output's folder is tried before the scan: no report written, then a CI file failing
+    check_writable(
+        out if out is not None else report_dir(loaded.spec.id),
+        files=(*REPORT_FILES, ENVELOPE_FILENAME),
+    )
+    for ci_file in (junit, sarif):
+        if ci_file is not None:
+            check_writable(ci_file.parent, what=f"the folder of {ci_file.name}")
+            if ci_file.is_dir():
+                raise OutputError(
+                    f"cannot write {ci_file}: it is a folder",
+                    location=ci_file,
+                    hint="give a file name, e.g. --junit results/ethicsgate.xml",
+                )
     previous = None
     if baseline is not None:  # a bad baseline fails before the scan
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)

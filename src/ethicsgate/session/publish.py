@@ -59,7 +59,7 @@ def publish_statement(
     Raises:
         PublishError, PolicyError, AuditSpecError, EvidenceError: the inputs are wrong.
     """
-    from ethicsgate.files import write_signed_files
+    from ethicsgate.files import check_writable, write_signed_files
     from ethicsgate.publish import (
         STATEMENT_ENVELOPE,
         build_statement,
@@ -69,6 +69,7 @@ def publish_statement(
     from ethicsgate.report import statement_files
     from ethicsgate.session.audit import signer_fingerprint
 
+    check_writable(out)  # before an audit the statement may run
     pack, result = load_publish_inputs(source, policy=policy, clock=clock)
     statement = build_statement(pack, result, k=k)
     signer = signer_fingerprint(key)
