@@ -74,10 +74,19 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
         )
     status = result.status
     s = result.summary
+    # skipped and waived rules checked nothing: said, so that a PASS of unchecked rules shows
+    unchecked = "".join(
+        f", {n} {word}"
+        for word, n in (
+            ("skipped", sum(r.status.value == "skipped" for r in result.rules)),
+            ("waived", s.waived),
+        )
+        if n
+    )
     echo(
         style(f"\naudit {result.audit.id}: {status.upper()}", fg=_COLORS[status], bold=True),
         f" — {s.rules} rule(s): {s.passed} passed, {s.failed} failed, {s.warned} warned, "
-        f"{s.errors} error(s)",
+        f"{s.errors} error(s){unchecked}",
     )
     if "report.html" in written:
         echo(f"report: {written['report.html']}")

@@ -34,7 +34,20 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.vocabulary import group_label
 
-__all__ = ["RatePoint", "apply_drift", "detect_drift", "holm", "rate_point", "tracked_metric"]
+__all__ = [
+    "NOTHING_COMPARED",
+    "RatePoint",
+    "apply_drift",
+    "comparisons",
+    "detect_drift",
+    "holm",
+    "nothing_compared",
+    "rate_point",
+    "tracked_metric",
+]
+
+#: The start of the message of a rule judged by drift alone that had nothing to compare.
+NOTHING_COMPARED = "drift: nothing to compare with"
 
 _Key = tuple[tuple[str, str | None], ...]
 
@@ -150,6 +163,24 @@ def _compare(before: RatePoint, after: RatePoint) -> list[_Comparison]:
         p = 0.5 * math.erfc(z / math.sqrt(2.0))
         out.append(_Comparison(group, before.label, after.label, terms[0][2], terms[1][2], z, p))
     return out
+
+
+def comparisons(pairs: Sequence[tuple[RatePoint, RatePoint]]) -> int:
+    """Return how many (group, pair) comparisons ``pairs`` make."""
+    return sum(len(_compare(before, after)) for before, after in pairs)
+
+
+def nothing_compared(rule: FairnessRule, result: RuleResult, *, why: str) -> RuleResult:
+    """Return a rule judged by drift alone that compared nothing as skipped, never passed.
+
+    A rule with assertions is judged by them, whatever drift finds; one with only a ``drift``
+    policy that found no earlier point (a single window, no recorded run) checked nothing.
+    """
+    if rule.drift is None or rule.assertions or result.status != RuleStatus.PASS:
+        return result
+    return result.model_copy(
+        update={"status": RuleStatus.SKIPPED, "message": f"{NOTHING_COMPARED}: {why}"}
+    )
 
 
 def detect_drift(

@@ -369,7 +369,7 @@ class FairnessKind(KindBase):
 
         window = counts.window if isinstance(counts, FairnessCounts) else None
         if window is None:
-            return judge(counts.frame)
+            return self._unchecked_drift(rule, judge(counts.frame))
         from ethicsgate.rules.fairness_windows import evaluate_fairness_windows, vectorised
         from ethicsgate.rules.windows import WindowJudgement, evaluate_windowed
 
@@ -377,13 +377,29 @@ class FairnessKind(KindBase):
             return evaluate_fairness_windows(rule, stacked, windows, scores=scores)
 
         sums = [c for c in counts.frame.columns if str(c).startswith(SCORE_SUM_PREFIX)]
-        return evaluate_windowed(
+        result = evaluate_windowed(
             rule,
             counts.frame,
             window,
             sums=sums,
             evaluate=judge,
             evaluate_all=judge_all if vectorised(rule, inputs.cross_check) else None,
+        )
+        return result if len(result.windows) > 1 else self._unchecked_drift(rule, result)
+
+    @staticmethod
+    def _unchecked_drift(rule: FairnessRule, result: RuleResult) -> RuleResult:
+        """A rule judged by drift alone, in one window: skipped until a run is recorded."""
+        if rule.drift is None:
+            return result
+        from ethicsgate.rules.drift import nothing_compared
+
+        return nothing_compared(
+            rule,
+            result,
+            why="the evidence is one window and no recorded run was compared (record runs "
+            "with --record to compare each with the last, or split the evidence by time with "
+            "--window)",
         )
 
     def explain(self, rule: Any, pack: PolicyPack | None) -> str:

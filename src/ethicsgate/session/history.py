@@ -73,24 +73,59 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
     """
     from ethicsgate.audit.run import with_rules
     from ethicsgate.policy.models import FairnessRule
-    from ethicsgate.rules.drift import apply_drift, detect_drift, rate_point, tracked_metric
+    from ethicsgate.rules.drift import (
+        NOTHING_COMPARED,
+        apply_drift,
+        comparisons,
+        detect_drift,
+        rate_point,
+        tracked_metric,
+    )
+    from ethicsgate.rules.results import RuleStatus
 
     policies = {r.id: r for r in pack.rules if isinstance(r, FairnessRule) and r.drift is not None}
     if not policies:
         return result
     runs = store.list_runs(audit_id=result.audit.id, limit=1)
-    if not runs:
-        return result
-    last = store.get_run(runs[0].id)
+    last = store.get_run(runs[0].id) if runs else None
     rules = []
     for rule in result.rules:
         policy = policies.get(rule.id)
         if policy is None or policy.drift is None or rule.kind != "fairness":
             rules.append(rule)
             continue
+        unchecked = rule.status == RuleStatus.SKIPPED and rule.message.startswith(
+            NOTHING_COMPARED
+        )
+        if last is None:
+            if unchecked:  # the first recorded run: said as such
+                rule = rule.model_copy(
+                    update={
+                        "message": f"{NOTHING_COMPARED}: no earlier recorded run of audit "
+                        f"{result.audit.id!r} (the next run with --record compares with this one)"
+                    }
+                )
+            rules.append(rule)
+            continue
         metric = tracked_metric(policy.drift)
         rows = [m for m in last.metrics if m.rule_id == rule.id and m.metric == metric]
         before = _recorded_point(f"run {last.run.id}", rows, rule.reference)
         now = rate_point("this run", rule.groups, rule.reference_values.get(metric), metric=metric)
+        compared = comparisons([(before, now)])
+        if unchecked and compared:  # judged now: by the recorded run
+            rule = rule.model_copy(
+                update={
+                    "status": RuleStatus.PASS,
+                    "message": f"drift: no significant drop beyond {policy.drift.max_drop:g} "
+                    f"against run {last.run.id} ({compared:,} group comparison(s))",
+                }
+            )
+        elif unchecked:
+            rule = rule.model_copy(
+                update={
+                    "message": f"{NOTHING_COMPARED}: run {last.run.id} recorded no "
+                    f"{metric} of rule {rule.id!r}"
+                }
+            )
         rules.append(apply_drift(policy, rule, detect_drift(policy, [(before, now)])))
     return with_rules(result, rules)

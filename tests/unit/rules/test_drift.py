@@ -12,7 +12,7 @@ from tests.unit.rules.windows_data import DRIFT_POLICY, POLICY, write_audit, yea
 from ethicsgate.audit.run import run_audit
 from ethicsgate.errors import PolicyError
 from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.drift import RatePoint, detect_drift, holm
+from ethicsgate.rules.drift import NOTHING_COMPARED, RatePoint, detect_drift, holm
 from ethicsgate.session import open_history, run_and_report
 
 
@@ -147,3 +147,49 @@ def test_history_trend_html_draws_the_recorded_runs(tmp_path: Path) -> None:
     if require_axe() is None:
         results = run_axe(html, tmp_path)
         assert results["violations"] == [], results["violations"]
+
+
+def test_a_rule_judged_by_drift_alone_that_compares_nothing_is_skipped_not_passed(
+    tmp_path: Path,
+) -> None:
+    # found by QA: a blocking drift-only rule without windows or history said PASS, exit 0,
+    # over evidence with B's impact ratio at 0.6
+    frame = year_of_decisions(seed=3, drift_month=None, drop_to=0.45)
+    spec = write_audit(tmp_path, frame, policy=DRIFT_POLICY, window=None)
+    rule = run_audit(spec).rules[0]
+    assert rule.status == "skipped"
+    assert rule.message.startswith(NOTHING_COMPARED) and "--record" in rule.message
+    # one window is nothing to compare either; two or more are judged as before
+    one = write_audit(
+        tmp_path / "one", frame[frame["decided_at"].dt.month == 3], policy=DRIFT_POLICY
+    )
+    assert run_audit(one).rules[0].status == "skipped"
+    months = run_audit(write_audit(tmp_path / "months", frame, policy=DRIFT_POLICY)).rules[0]
+    assert months.status == "pass" and len(months.windows) == 12
+    # a rule with assertions is judged by them, drift or not
+    both = DRIFT_POLICY.replace(
+        "    drift:",
+        '    assertions:\n      - {metric: selection_rate, aggregate: ratio, op: ">=", '
+        "value: 0.8}\n    drift:",
+    )
+    assert (
+        run_audit(write_audit(tmp_path / "both", frame, policy=both, window=None)).rules[0].status
+        == "pass"
+    )
+
+
+def test_recorded_runs_judge_a_drift_only_rule_from_the_second_run_on(tmp_path: Path) -> None:
+    frame = year_of_decisions(seed=3, drift_month=None, drop_to=0.45)
+    month = frame["decided_at"].dt.month
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    runs = []
+    for m in (1, 2):
+        spec = write_audit(tmp_path / f"m{m}", frame[month == m], policy=DRIFT_POLICY, window=None)
+        runs.append(run_and_report(spec, out=tmp_path / f"r{m}", record=open_history(db)))
+    first, second = (r.result.rules[0] for r in runs)
+    assert first.status == "skipped" and "no earlier recorded run" in first.message
+    assert second.status == "pass"
+    assert second.message == (
+        f"drift: no significant drop beyond 0.05 against run {runs[0].recorded.id} "
+        "(1 group comparison(s))"  # B against the reference A
+    )
