@@ -94,9 +94,7 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
         if policy is None or policy.drift is None or rule.kind != "fairness":
             rules.append(rule)
             continue
-        unchecked = rule.status == RuleStatus.SKIPPED and rule.message.startswith(
-            NOTHING_COMPARED
-        )
+        unchecked = rule.status == RuleStatus.SKIPPED and rule.message.startswith(NOTHING_COMPARED)
         if last is None:
             if unchecked:  # the first recorded run: said as such
                 rule = rule.model_copy(

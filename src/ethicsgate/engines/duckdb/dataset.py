@@ -385,10 +385,57 @@ class DuckDBDataset:
             columns = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
         except duckdb.Error as exc:
             raise self.read_error(exc) from exc
-        if self.format == "csv" and len(columns) == 1 and not self._ragged_checked:
-            self._check_not_ragged(columns[0][0])
+        if self.format == "csv" and not self._ragged_checked:
+            if len(columns) == 1:
+                self._check_not_empty()
+                self._check_not_ragged(columns[0][0])
+            self._check_unique_header([name for name, _ in columns])
             self._ragged_checked = True  # columns() runs for every probe: read the files once
         return columns
+
+    def _check_not_empty(self) -> None:
+        """Raise if a CSV file is empty: DuckDB reads it as one column named ``column0``."""
+        for file in self.files:
+            if file.is_file() and file.stat().st_size == 0:
+                raise EvidenceError(
+                    f"evidence {self.name!r}: the file is empty (0 bytes): no header, no rows",
+                    location=Location(str(file)),
+                    hint="write the evidence again (an export that failed?), or point "
+                    f"evidence.{self.name}.path at the right file",
+                )
+
+    def _check_unique_header(self, names: list[str]) -> None:
+        """Raise if a CSV header names a column twice (DuckDB renames the second ``name_1``).
+
+        Read only when DuckDB's names look renamed (``x`` and ``x_1``): then the header
+        line itself tells a renamed duplicate from a column really called ``x_1``.
+        """
+        known = set(names)
+        renamed = [n for n in names if (m := _RENAMED.fullmatch(n)) and m.group(1) in known]
+        if not renamed or self.spec.options.get("header") is False:
+            return
+        for file in self.files:
+            handle = _open_text(file, newline="")
+            if handle is None:
+                continue
+            with handle:
+                first = handle.readline()
+                delimiter = self.spec.options.get("delim") or self.spec.options.get("sep")
+                if not isinstance(delimiter, str) or len(delimiter) != 1:
+                    delimiter = max(",;\t|", key=first.count)
+                header = next(csv.reader([first], delimiter=delimiter), [])
+            seen: dict[str, int] = {}
+            for column, name in enumerate(header, start=1):
+                if name in seen:
+                    raise EvidenceError(
+                        f"evidence {self.name!r}: the header names column {name!r} twice "
+                        f"(fields {seen[name]} and {column}); DuckDB would read the second as "
+                        f"{name + '_1'!r} and the rules the first",
+                        location=Location(str(file), 1, None),
+                        hint="rename one of the two columns in the file, so that each role "
+                        "reads the column meant",
+                    )
+                seen[name] = column
 
     def _check_not_ragged(self, name: str) -> None:
         """Raise if a CSV was read as one column because its lines differ in field count.
@@ -1446,10 +1493,39 @@ class DuckDBDataset:
                 )
         return None
 
+    def _first_non_utf8_line(self) -> EvidenceError | None:
+        """Return the error naming the first byte of the files that is not UTF-8.
+
+        DuckDB's message quotes the header as the line it failed on and names no column.
+        """
+        for file in self.files:
+            if file.suffix in (".gz", ".zst") or not file.is_file():
+                continue
+            with file.open("rb") as handle:
+                for number, line in enumerate(handle, start=1):
+                    try:
+                        line.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        column = len(line[: exc.start].decode("utf-8")) + 1
+                        shown = line[exc.start : exc.start + 1].hex()
+                        return EvidenceError(
+                            f"evidence {self.name!r}: line {number} is not UTF-8 (byte 0x{shown}"
+                            f" at column {column}): the file is in another encoding",
+                            location=Location(str(file), number, column),
+                            hint="say the file's encoding under evidence."
+                            f"{self.name}.options, e.g. options: {{encoding: latin-1}} "
+                            "(or utf-16), or save the file as UTF-8",
+                        )
+        return None
+
     def read_error(self, exc: duckdb.Error) -> EvidenceError:
         """Return the located error for a DuckDB error reading the files (with the fix)."""
         if self.format == "jsonl" and "Malformed JSON" in str(exc):
             bad = self._first_bad_json_line()
+            if bad is not None:
+                return bad
+        if "not utf-8 encoded" in str(exc) and "encoding" not in self.spec.options:
+            bad = self._first_non_utf8_line()
             if bad is not None:
                 return bad
         hint = "check the file's format and contents, or set format/options in the audit spec"
@@ -1515,6 +1591,10 @@ class DuckDBDataset:
         from ethicsgate.engines.duckdb.builtin_contracts import run_builtin_contract
 
         return run_builtin_contract(self, checks)
+
+
+#: A column name DuckDB gave the second of two header fields of one name: ``name_1``, ...
+_RENAMED = re.compile(r"(.+)_(\d+)")
 
 
 def _open_text(file: Path, *, newline: str | None = None) -> IO[str] | None:

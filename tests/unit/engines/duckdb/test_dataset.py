@@ -282,6 +282,45 @@ def test_ragged_csv_names_its_first_bad_line(
     assert "null_padding" in (caught.value.hint or "")
 
 
+def test_an_empty_csv_is_named_empty_not_a_missing_column(tmp_path: Path) -> None:
+    # found by QA: DuckDB reads 0 bytes as one column "column0", and every role was "missing"
+    (tmp_path / "d.csv").write_bytes(b"")
+    with pytest.raises(EvidenceError, match="the file is empty") as caught:
+        _open("d.csv", tmp_path).columns()
+    assert caught.value.location == Location(str(tmp_path / "d.csv"))
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path, delimiter: str) -> None:
+    # found by QA: DuckDB renames the second "group" group_1 and the rules read the first
+    header = delimiter.join(["id", "group", "group", "offered"])
+    rows = delimiter.join(["1", "a", "x", "1"])
+    (tmp_path / "d.csv").write_text(f"{header}\n{rows}\n")
+    with pytest.raises(EvidenceError, match="names column 'group' twice") as caught:
+        _open("d.csv", tmp_path).columns()
+    assert "fields 2 and 3" in caught.value.message
+    assert caught.value.location == Location(str(tmp_path / "d.csv"), 1)
+
+
+def test_a_column_really_named_like_a_renamed_one_is_read(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("id,group,group_1\n1,a,x\n")
+    assert [n for n, _ in _open("d.csv", tmp_path).columns()] == ["id", "group", "group_1"]
+
+
+def test_a_csv_in_another_encoding_names_its_first_bad_byte_and_the_option(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "d.csv").write_bytes("id,group\n1,a\n2,Müller\n".encode("latin-1"))
+    with pytest.raises(EvidenceError, match="line 3 is not UTF-8") as caught:
+        _open("d.csv", tmp_path).columns()
+    assert caught.value.location == Location(str(tmp_path / "d.csv"), 3, 4)
+    assert "byte 0xfc" in caught.value.message
+    assert "options: {encoding: latin-1}" in (caught.value.hint or "")
+    # the fix the hint gives reads the file
+    fixed = _open("d.csv", tmp_path, options={"encoding": "latin-1"})
+    assert [n for n, _ in fixed.columns()] == ["id", "group"]
+
+
 def test_one_column_csv_with_a_delimiter_in_its_quoted_name_is_read(
     write: Callable[[str, str], Path], tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
