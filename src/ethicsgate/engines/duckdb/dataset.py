@@ -1246,13 +1246,33 @@ class DuckDBDataset:
     def _score_sql(self, available: list[tuple[str, str]]) -> str:
         expr, kind = self.checked_expression("score", available)
         if kind.split("(")[0] not in NUMERIC:
+            if kind == "VARCHAR":  # text: a value that is no number made it so; name it
+                not_a_number = (
+                    f"({self.checked_filter()}) AND TRY_CAST(({expr}) AS DOUBLE) IS NULL "
+                    f"AND ({expr}) IS NOT NULL"
+                )
+                [(found,)] = self._fetch(
+                    f"SELECT count(*) FROM {self.source_sql()} WHERE {not_a_number}",
+                    None,
+                    f"{self.name} (score check)",
+                )
+                if found:
+                    self.raise_at_first_row(
+                        "score",
+                        not_a_number,
+                        problem="'score' must be a number in every row",
+                        suffix=f" ({found:,} such row{'' if found == 1 else 's'}: the column "
+                        "is read as text because of them)",
+                        hint="fix those values, or exclude their rows with a filter in the "
+                        "audit spec",
+                    )
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else ("path",)
                 ),
-                hint="map score to a numeric column or expression, e.g. score: "
-                '"CAST(model_score AS DOUBLE)"',
+                hint="map score to a number, e.g. score: "
+                + json.dumps(f"TRY_CAST({expr} AS DOUBLE)"),
             )
         return f"CAST(({expr}) AS DOUBLE)"
 
@@ -1261,7 +1281,7 @@ class DuckDBDataset:
             "score",
             f"({kept}) AND {bad}",
             problem="'score' must be a finite number in every audited row",
-            suffix=f" ({count:,} such rows)",
+            suffix=f" ({count:,} such row{'' if count == 1 else 's'})",
             hint="fix the data, or exclude such rows with a filter in the audit spec",
         )
 

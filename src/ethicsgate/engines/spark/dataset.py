@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -578,7 +579,7 @@ class SparkDataset:
                     ("columns", "score") if "score" in self.spec.columns else ("path",)
                 ),
                 hint="map score to a numeric column or expression, e.g. score: "
-                '"CAST(model_score AS DOUBLE)"',
+                + json.dumps(f"CAST({expr} AS DOUBLE)"),
             )
         return f"CAST(({expr}) AS DOUBLE)"
 

@@ -10,6 +10,7 @@ query, the column and the fix.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -482,8 +483,8 @@ class SQLDataset:
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else self.where_key()
                 ),
-                hint='map score to a numeric column or expression, e.g. score: "CAST(model_score '
-                'AS double precision)"',
+                hint="map score to a numeric column or expression, e.g. score: "
+                + json.dumps(f"CAST({expr} AS double precision)"),
             )
         return f"CAST(({expr}) AS double precision)"
 

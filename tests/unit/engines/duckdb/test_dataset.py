@@ -321,6 +321,25 @@ def test_a_csv_in_another_encoding_names_its_first_bad_byte_and_the_option(
     assert [n for n, _ in fixed.columns()] == ["id", "group"]
 
 
+def test_a_score_read_as_text_names_the_first_value_that_is_no_number(tmp_path: Path) -> None:
+    # found by QA: the error named no row, and its CAST hint failed on the same value
+    (tmp_path / "d.csv").write_text("grp,s\na,0.5\nb,0.25\na,high\nb,n/a\n")
+    with pytest.raises(EvidenceError) as caught:
+        _open("d.csv", tmp_path, columns={"score": "s"}).score_profile()
+    assert "found 'high' in row 3, line 4, column s (2 such rows" in caught.value.message
+    assert caught.value.location == Location(str(tmp_path / "d.csv"))
+    # rows a filter leaves out are not named: the hint's TRY_CAST reads the rest
+    kept = _open("d.csv", tmp_path, columns={"score": "s"}, filter="s NOT IN ('high', 'n/a')")
+    with pytest.raises(EvidenceError, match="'score' must be numeric") as caught:
+        kept.score_profile()
+    assert caught.value.hint == 'map score to a number, e.g. score: "TRY_CAST(s AS DOUBLE)"'
+    fixed = _open(
+        "d.csv", tmp_path, columns={"score": "TRY_CAST(s AS DOUBLE)"}, filter="grp = 'b'"
+    )
+    with pytest.raises(EvidenceError, match="found NULL .missing. in row 4, line 5"):
+        fixed.score_profile()  # 'n/a' is NULL after TRY_CAST: its row is still named
+
+
 def test_one_column_csv_with_a_delimiter_in_its_quoted_name_is_read(
     write: Callable[[str, str], Path], tmp_path: Path, con: duckdb.DuckDBPyConnection
 ) -> None:
