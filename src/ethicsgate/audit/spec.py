@@ -201,8 +201,19 @@ def with_window(audit: LoadedAudit, window: WindowSpec) -> LoadedAudit:
 
     The column is the window's, else the one the spec already windows by, else the
     ``timestamp`` role.
+
+    Raises:
+        AuditSpecError: no fairness rule reads the audit's evidence (nothing to split).
     """
     datasets = {r.dataset for r in audit.policy.pack.rules if r.kind == "fairness"}
+    if not datasets & set(audit.spec.evidence):
+        # asked for windows, it would have got the plain report: said, not ignored
+        raise AuditSpecError(
+            f"a window splits the evidence of fairness rules, and policy "
+            f"{audit.policy.pack.id!r} has no fairness rule over this audit's evidence",
+            location=audit.display or audit.path,
+            hint="drop the window (--window), or audit a policy with fairness rules",
+        )
     evidence = dict(audit.spec.evidence)
     for name in datasets & set(evidence):
         spec = evidence[name]

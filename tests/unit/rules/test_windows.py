@@ -16,6 +16,20 @@ from ethicsgate.engines.duckdb.dataset import DuckDBDataset
 from ethicsgate.errors import AuditSpecError, EvidenceError
 from ethicsgate.rules.windows import window_label
 
+NO_FAIRNESS = """\
+schema_version: 1
+id: credit-contract
+version: "1"
+title: Credit data
+owner: risk-team
+rules:
+  - id: approved-known
+    kind: data_quality
+    dataset: decisions
+    expectations:
+      - {expect: not_null, column: approved}
+"""
+
 
 @pytest.fixture(scope="module")
 def year() -> pd.DataFrame:
@@ -153,6 +167,33 @@ def test_a_missing_window_column_is_located(tmp_path: Path) -> None:
     )
     with pytest.raises(EvidenceError, match="not a date or a timestamp"):
         run_audit(spec)
+
+
+def test_a_window_column_named_like_a_keyword_or_with_a_space_is_read_by_name(
+    tmp_path: Path,
+) -> None:
+    # found by QA: the hint listed "order" as available and the scan failed to parse it
+    frame = year_of_decisions(per_day=5).rename(columns={"decided_at": "order"})
+    spec = write_audit(tmp_path / "keyword", frame, window="{column: order, every: quarter}")
+    assert [w.label for w in run_audit(spec).rules[0].windows] == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q3",
+        "2026-Q4",
+    ]
+    frame = frame.rename(columns={"order": "Decided At"})
+    spec = write_audit(tmp_path / "space", frame, window='{column: "Decided At", every: quarter}')
+    assert len(run_audit(spec).rules[0].windows) == 4
+
+
+def test_a_window_over_a_policy_without_fairness_rules_is_refused(tmp_path: Path) -> None:
+    # found by QA: --window was ignored and the plain report written, with no word of it
+    spec = write_audit(tmp_path, year_of_decisions(per_day=2), window=None)
+    (tmp_path / "policy.yaml").write_text(NO_FAIRNESS)
+    loaded = load_audit_spec(spec)
+    with pytest.raises(AuditSpecError, match="has no fairness rule") as info:
+        with_window(loaded, parse_window_option("month"))
+    assert "drop the window" in (info.value.hint or "")
 
 
 def test_window_option(tmp_path: Path) -> None:

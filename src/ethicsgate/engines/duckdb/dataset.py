@@ -597,6 +597,8 @@ class DuckDBDataset:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        if any(expr == name for name, _ in available):  # a column by name: "order", "Decided At"
+            expr = quote_ident(expr)
         self.con.execute("SET TimeZone = 'UTC'")  # naive times (and text without one) are UTC
         where = ("window", "column") if window.column else ("columns",)
         try:

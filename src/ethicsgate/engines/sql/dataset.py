@@ -427,6 +427,8 @@ class SQLDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        if any(expr == name for name, _ in available):  # a column by name: "order", "Decided At"
+            expr = quote_ident(expr)
         where = ("window", "column") if window.column else ("columns",)
         names = ", ".join(name for name, _ in available)
         try:

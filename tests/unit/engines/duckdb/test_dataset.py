@@ -333,9 +333,7 @@ def test_a_score_read_as_text_names_the_first_value_that_is_no_number(tmp_path: 
     with pytest.raises(EvidenceError, match="'score' must be numeric") as caught:
         kept.score_profile()
     assert caught.value.hint == 'map score to a number, e.g. score: "TRY_CAST(s AS DOUBLE)"'
-    fixed = _open(
-        "d.csv", tmp_path, columns={"score": "TRY_CAST(s AS DOUBLE)"}, filter="grp = 'b'"
-    )
+    fixed = _open("d.csv", tmp_path, columns={"score": "TRY_CAST(s AS DOUBLE)"}, filter="grp = 'b'")
     with pytest.raises(EvidenceError, match="found NULL .missing. in row 4, line 5"):
         fixed.score_profile()  # 'n/a' is NULL after TRY_CAST: its row is still named
 
