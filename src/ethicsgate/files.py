@@ -18,6 +18,7 @@ __all__ = [
     "ReportFiles",
     "StagedFiles",
     "check_writable",
+    "refuse_to_replace_changed",
     "output_error",
     "staged_files",
     "write_files_atomically",
@@ -94,6 +95,29 @@ def _remove_folders(created: Sequence[Path]) -> None:
             continue
         except OSError:
             break
+
+
+def refuse_to_replace_changed(out_dir: Path, contents: Mapping[str, bytes], *, what: str) -> None:
+    """Raise if a file of ``out_dir`` holds other bytes than ``contents`` would give it.
+
+    For generated files a user is told to edit (examples, scaffolds): writing them again with
+    the same bytes is harmless; over an edit it would lose the user's work without a word.
+
+    Raises:
+        OutputError: the files that differ, with the way to overwrite them anyway.
+    """
+    changed = [
+        out_dir / name
+        for name, content in contents.items()
+        if (out_dir / name).is_file() and (out_dir / name).read_bytes() != content
+    ]
+    if changed:
+        names = ", ".join(p.name for p in changed)
+        raise OutputError(
+            f"{len(changed)} file(s) there differ from {what}'s and would be lost: {names}",
+            location=out_dir,
+            hint="pass --force to overwrite them, or choose another folder (--out)",
+        )
 
 
 def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:

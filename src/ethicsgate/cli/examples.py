@@ -21,8 +21,9 @@ def examples() -> None:
 @out_dir_option("Folder to write the data, bakery-policy.yaml and audit.yaml into.", required=True)
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same data.")
 @click.option("--data-only", is_flag=True, help="Write only the evidence files and README.md.")
+@click.option("--force", is_flag=True, help="Overwrite files there that differ (edited ones).")
 @format_option(show_default=False)
-def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
+def bakery(out: Path, seed: int, data_only: bool, force: bool, fmt: str) -> None:
     """Write a small bakery's chatbot, email, consent and loyalty-discount logs.
 
     The violations are planted on purpose; run ``ethicsgate audit OUT/audit.yaml`` to find
@@ -34,7 +35,7 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     from ethicsgate.files import check_writable
 
     check_writable(out)
-    written = generate_bakery(out, seed=seed, with_audit=not data_only)
+    written = generate_bakery(out, seed=seed, with_audit=not data_only, force=force)
     if fmt == "json":
         data = {
             "seed": seed,
@@ -61,8 +62,9 @@ def bakery(out: Path, seed: int, data_only: bool, fmt: str) -> None:
     "it must have the pinned sha256.",
 )
 @click.option("--data-only", is_flag=True, help="Write only the CSV.")
+@click.option("--force", is_flag=True, help="Overwrite files there that differ (edited ones).")
 @format_option(show_default=False)
-def compas(out: Path, source: Path | None, data_only: bool, fmt: str) -> None:
+def compas(out: Path, source: Path | None, data_only: bool, force: bool, fmt: str) -> None:
     """Download ProPublica's COMPAS data, checked and cached, with an audit spec.
 
     The file (7,214 defendants, with names and dates of birth, no license) comes from
@@ -81,7 +83,7 @@ def compas(out: Path, source: Path | None, data_only: bool, fmt: str) -> None:
     from ethicsgate.files import check_writable
 
     check_writable(out)
-    written = write_compas_example(out, source=source, with_audit=not data_only)
+    written = write_compas_example(out, source=source, with_audit=not data_only, force=force)
     if fmt == "json":
         data = {
             "url": COMPAS_URL,

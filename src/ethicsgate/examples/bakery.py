@@ -805,14 +805,30 @@ def _readme(seed: int, command: str | None) -> str:
 
 
 def generate_bakery(
-    out_dir: Path | str, *, seed: int = 7, with_audit: bool = True
+    out_dir: Path | str, *, seed: int = 7, with_audit: bool = True, force: bool = False
 ) -> dict[str, Path]:
     """Write the bakery's evidence (and, with ``with_audit``, its policy and audit spec).
 
-    Returns the written paths by file name. Same seed, same bytes.
+    Returns the written paths by file name. Same seed, same bytes: writing again is harmless,
+    but a file that differs (edited, or of another seed) is replaced only with ``force``.
+
+    Raises:
+        OutputError: a file there differs and ``force`` is off; nothing is written.
     """
+    from ethicsgate.files import refuse_to_replace_changed, write_files_atomically
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    contents = {
+        name: text.encode("utf-8")
+        for name, text in bakery_texts(out_dir, seed=seed, with_audit=with_audit).items()
+    }
+    if not force:
+        refuse_to_replace_changed(out, contents, what="the bakery example")
+    return dict(zip(contents, write_files_atomically(out, contents), strict=True))
+
+
+def bakery_texts(out_dir: Path | str, *, seed: int = 7, with_audit: bool = True) -> dict[str, str]:
+    """Return the bakery example's files, by name: its evidence, README, policy and spec."""
     rng = random.Random(seed)
     chat = _chat_rows(random.Random(rng.randrange(2**32)))
     ledger, sends = _ledger_and_sends(random.Random(rng.randrange(2**32)))
@@ -837,9 +853,4 @@ def generate_bakery(
     if with_audit:
         contents["bakery-policy.yaml"] = policy_text()
         contents["audit.yaml"] = audit_text(policy="bakery-policy.yaml", data="", seed=seed)
-    written = {}
-    for name, text in contents.items():
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        written[name] = path
-    return written
+    return contents

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import shutil
 import tempfile
 import urllib.error
 import urllib.request
@@ -182,30 +181,30 @@ def write_compas_example(
     source: Path | None = None,
     url: str | None = None,
     with_audit: bool = True,
+    force: bool = False,
 ) -> dict[str, Path]:
     """Write the ProPublica CSV (and, with ``with_audit``, an audit spec and README) to a folder.
 
-    Returns the written paths by file name.
+    Returns the written paths by file name. A file there that differs (an edited audit spec)
+    is replaced only with ``force``.
 
     Raises:
         ExampleDataError: the data cannot be obtained (see :func:`fetch_compas`).
+        OutputError: a file there differs and ``force`` is off; nothing is written.
     """
+    from ethicsgate.files import refuse_to_replace_changed, write_files_atomically
+
     data = fetch_compas(source=source, url=url)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = {COMPAS_FILE: out / COMPAS_FILE}
-    shutil.copyfile(data, written[COMPAS_FILE])
+    contents = {COMPAS_FILE: data.read_bytes()}  # 2.5 MB, checked against its pinned sha256
     if with_audit:
-        texts = {
-            "audit.yaml": AUDIT_TEXT.format(data=COMPAS_FILE, sha256=COMPAS_SHA256),
-            "README.md": README_TEXT.format(
-                file=COMPAS_FILE,
-                url=url or COMPAS_URL,
-                sha256=COMPAS_SHA256,
-                command=audit_command(out_dir),
-            ),
-        }
-        for name, text in texts.items():
-            written[name] = out / name
-            written[name].write_text(text, encoding="utf-8")
-    return written
+        contents["audit.yaml"] = AUDIT_TEXT.format(data=COMPAS_FILE, sha256=COMPAS_SHA256).encode()
+        contents["README.md"] = README_TEXT.format(
+            file=COMPAS_FILE,
+            url=url or COMPAS_URL,
+            sha256=COMPAS_SHA256,
+            command=audit_command(out_dir),
+        ).encode()
+    if not force:
+        refuse_to_replace_changed(out, contents, what="the COMPAS example")
+    return dict(zip(contents, write_files_atomically(out, contents), strict=True))

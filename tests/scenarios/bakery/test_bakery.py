@@ -9,6 +9,7 @@ import pytest
 
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
+from ethicsgate.errors import OutputError
 from ethicsgate.examples.bakery import EXPECTED, FILES, generate_bakery, policy_text
 from ethicsgate.report import render_html, render_markdown
 
@@ -126,6 +127,23 @@ def test_generator_is_deterministic_and_the_seed_matters(tmp_path: Path) -> None
     for name in FILES:
         assert a[name].read_bytes() == b[name].read_bytes()
         assert a[name].read_bytes() != c[name].read_bytes()
+
+
+def test_writing_again_keeps_an_edited_file_unless_forced(tmp_path: Path) -> None:
+    # found by QA: `examples bakery --out DIR` again replaced an edited audit.yaml silently
+    first = generate_bakery(tmp_path, seed=11)
+    assert generate_bakery(tmp_path, seed=11) == first  # the same bytes again: harmless
+    edited = first["audit.yaml"].read_text() + "# my edit\n"
+    first["audit.yaml"].write_text(edited)
+    before = {name: path.read_bytes() for name, path in first.items()}
+    with pytest.raises(OutputError, match="1 file.s. there differ .* audit.yaml") as caught:
+        generate_bakery(tmp_path, seed=11)
+    assert "--force" in (caught.value.hint or "")
+    with pytest.raises(OutputError, match="chat_events.jsonl"):  # another seed: nothing written
+        generate_bakery(tmp_path, seed=12)
+    assert {name: path.read_bytes() for name, path in first.items()} == before
+    generate_bakery(tmp_path, seed=11, force=True)
+    assert "# my edit" not in first["audit.yaml"].read_text()
 
 
 @pytest.mark.parametrize("seed", [1, 2024])

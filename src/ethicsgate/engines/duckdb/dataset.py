@@ -405,10 +405,13 @@ class DuckDBDataset:
                 )
 
     def _check_unique_header(self, names: list[str]) -> None:
-        """Raise if a CSV header names a column twice (DuckDB renames the second ``name_1``).
+        """Raise if a CSV header names a column twice and the two columns differ.
 
-        Read only when DuckDB's names look renamed (``x`` and ``x_1``): then the header
-        line itself tells a renamed duplicate from a column really called ``x_1``.
+        DuckDB renames the second ``name_1`` and the rules read the first. Two columns of one
+        name that hold the same values are harmless (ProPublica's COMPAS file repeats
+        ``decile_score`` and ``priors_count`` so), so only a pair that differs in some row is
+        an error; the header line is read only when DuckDB's names look renamed (``x`` and
+        ``x_1``), which tells a renamed duplicate from a column really called ``x_1``.
         """
         known = set(names)
         renamed = [n for n in names if (m := _RENAMED.fullmatch(n)) and m.group(1) in known]
@@ -424,18 +427,27 @@ class DuckDBDataset:
                 if not isinstance(delimiter, str) or len(delimiter) != 1:
                     delimiter = max(",;\t|", key=first.count)
                 header = next(csv.reader([first], delimiter=delimiter), [])
+            if len(header) != len(names):  # another dialect than DuckDB read: not ours to say
+                continue
             seen: dict[str, int] = {}
             for column, name in enumerate(header, start=1):
-                if name in seen:
+                if name not in seen:
+                    seen[name] = column
+                    continue
+                a, b = (quote_ident(names[i - 1]) for i in (seen[name], column))
+                [(differ,)] = self._fetch(
+                    f"SELECT count(*) FROM (SELECT 1 FROM {self.source_sql([file])} "
+                    f"WHERE {a} IS DISTINCT FROM {b} LIMIT 1)"
+                )
+                if differ:
                     raise EvidenceError(
                         f"evidence {self.name!r}: the header names column {name!r} twice "
-                        f"(fields {seen[name]} and {column}); DuckDB would read the second as "
-                        f"{name + '_1'!r} and the rules the first",
+                        f"(fields {seen[name]} and {column}) and the two differ; DuckDB "
+                        f"reads the second as {names[column - 1]!r} and the rules the first",
                         location=Location(str(file), 1, None),
                         hint="rename one of the two columns in the file, so that each role "
                         "reads the column meant",
                     )
-                seen[name] = column
 
     def _check_not_ragged(self, name: str) -> None:
         """Raise if a CSV was read as one column because its lines differ in field count.

@@ -291,15 +291,23 @@ def test_an_empty_csv_is_named_empty_not_a_missing_column(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
-def test_a_csv_header_naming_a_column_twice_is_refused(tmp_path: Path, delimiter: str) -> None:
+def test_a_csv_header_naming_two_different_columns_alike_is_refused(
+    tmp_path: Path, delimiter: str
+) -> None:
     # found by QA: DuckDB renames the second "group" group_1 and the rules read the first
-    header = delimiter.join(["id", "group", "group", "offered"])
-    rows = delimiter.join(["1", "a", "x", "1"])
-    (tmp_path / "d.csv").write_text(f"{header}\n{rows}\n")
+    lines = [["id", "group", "group", "offered"], ["1", "a", "a", "1"], ["2", "b", "x", "1"]]
+    (tmp_path / "d.csv").write_text("".join(delimiter.join(line) + "\n" for line in lines))
     with pytest.raises(EvidenceError, match="names column 'group' twice") as caught:
         _open("d.csv", tmp_path).columns()
-    assert "fields 2 and 3" in caught.value.message
+    assert "fields 2 and 3) and the two differ" in caught.value.message
     assert caught.value.location == Location(str(tmp_path / "d.csv"), 1)
+
+
+def test_a_csv_header_repeating_a_column_with_the_same_values_is_read(tmp_path: Path) -> None:
+    # ProPublica's COMPAS file repeats decile_score and priors_count, values equal
+    (tmp_path / "d.csv").write_text("id,score,n,score\n1,3,,3\n2,7,1,7\n3,,2,\n")
+    names = [n for n, _ in _open("d.csv", tmp_path).columns()]
+    assert names == ["id", "score", "n", "score_1"]
 
 
 def test_a_column_really_named_like_a_renamed_one_is_read(tmp_path: Path) -> None:
