@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 from tests.engines.conftest import load_table, sa_url
 
 from ethicsgate.cli import cli
-from ethicsgate.engines import engine_kind, open_engine, redact_target
+from ethicsgate.engines import engine_kind, open_engine, redact_message, redact_target
 from ethicsgate.errors import EvidenceError
 
 COMPAS = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
@@ -84,6 +84,41 @@ def test_passwords_are_redacted() -> None:
         "postgresql://u@h/db?password=***&x=1"
     )
     assert redact_target("postgresql://h/db") == "postgresql://h/db"
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [
+        (
+            "postgresql://u@h/db?sslmode=require&sslpassword=k&password=p",
+            "postgresql://u@h/db?sslmode=require&sslpassword=***&password=***",
+        ),
+        ("postgresql://u:pa/ss@h/db", "postgresql://u:***@h/db"),  # SQLAlchemy reads pa/ss
+        ("postgresql://u:p%40ss@h/db?PASSWORD=p", "postgresql://u:***@h/db?PASSWORD=***"),
+        (
+            "databricks://h/db?access_token=t&http_path=/sql/1&client_secret=s",
+            "databricks://h/db?access_token=***&http_path=/sql/1&client_secret=***",
+        ),
+        (
+            "snowflake://u@acct/db?private_key_file_pwd=k&warehouse=w&api_key=a&token=t",
+            "snowflake://u@acct/db?private_key_file_pwd=***&warehouse=w&api_key=***&token=***",
+        ),
+        ("postgresql://u@h/db?application_name=x", "postgresql://u@h/db?application_name=x"),
+    ],
+)
+def test_every_secret_of_a_url_is_redacted(target: str, shown: str) -> None:
+    assert redact_target(target) == shown
+
+
+def test_a_driver_message_loses_the_secrets_of_its_url() -> None:
+    target = "postgresql://u:pw%2F1@h/db?sslpassword=key-secret&password=query-secret"
+    message = (
+        f'could not open key with "key-secret"; user u password pw/1 or query-secret; dsn {target}'
+    )
+    assert redact_message(message, target) == (
+        'could not open key with "***"; user u password *** or ***; '
+        "dsn postgresql://u:***@h/db?sslpassword=***&password=***"
+    )
 
 
 def test_untested_warehouses_are_refused_with_the_reason() -> None:

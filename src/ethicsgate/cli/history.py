@@ -26,7 +26,8 @@ _DB = db_option(
 def _open(db_url: str | None) -> HistoryStore:
     from ethicsgate.session.history import open_history
 
-    return open_history(db_url)
+    # every history command only reads: none may leave a store behind where there was none
+    return open_history(db_url, create=False)
 
 
 def _dump(data: Any) -> None:

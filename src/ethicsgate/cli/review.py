@@ -42,10 +42,11 @@ def _store_options(func: F) -> F:
     return func
 
 
-def _open(db_url: str | None, lease: str | None) -> ReviewStore:
+def _open(db_url: str | None, lease: str | None, *, create: bool = True) -> ReviewStore:
+    """Open the store; ``create`` False for commands that only read (a missing store exits 2)."""
     from ethicsgate.review.workflow import open_review_store
 
-    return open_review_store(db_url, lease)
+    return open_review_store(db_url, lease, create=create)
 
 
 def _actor(actor: str | None) -> str:
@@ -155,7 +156,7 @@ def list_(
     lease: str | None,
 ) -> None:
     """List review items, most urgent first."""
-    with _open(db_url, lease) as store:
+    with _open(db_url, lease, create=False) as store:
         items = store.list_items(
             status=status,
             rule_id=rule_id,
@@ -178,7 +179,7 @@ def list_(
 @_store_options
 def show(item_id: int, fmt: str, db_url: str | None, actor: str | None, lease: str | None) -> None:
     """Show one review item with its evidence fields and decision."""
-    with _open(db_url, lease) as store:
+    with _open(db_url, lease, create=False) as store:
         _emit(store.get(item_id), fmt)
 
 
@@ -323,7 +324,7 @@ def export(
             f"--log exports the whole decision log; {', '.join(given)} filter items only "
             "(a part of the hash chain could not be verified on its own)"
         )
-    with _open(db_url, lease) as store:
+    with _open(db_url, lease, create=False) as store:
         if what == "log":
             exported = export_log(store, fmt)
         else:
@@ -357,7 +358,7 @@ def verify_log(
     """
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
 
-    with _open(db_url, lease) as store:
+    with _open(db_url, lease, create=False) as store:
         result = store.verify_log()
     if fmt == "json":
         _dump(result.model_dump(mode="json"))

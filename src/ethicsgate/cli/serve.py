@@ -137,11 +137,12 @@ def users() -> None:
     """  # noqa: D301
 
 
-def _users(db_url: str | None) -> UserStore:
+def _users(db_url: str | None, *, create: bool = True) -> UserStore:
+    """Open the accounts; ``create`` False for commands that only read (`users list`)."""
     from ethicsgate.review.users import UserStore
     from ethicsgate.review.workflow import open_review_store
 
-    return UserStore(open_review_store(db_url))
+    return UserStore(open_review_store(db_url, create=create))
 
 
 @users.command("add")
@@ -195,7 +196,7 @@ def token(name: str, db_url: str | None) -> None:
 @db_option(_DB_HELP)
 def list_(db_url: str | None) -> None:
     """List the users and their roles."""
-    store = _users(db_url)
+    store = _users(db_url, create=False)
     try:
         found = store.list()
     finally:

@@ -13,6 +13,7 @@ import importlib
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import unquote_plus
 
 from ethicsgate.errors import EvidenceError
 
@@ -21,12 +22,21 @@ if TYPE_CHECKING:
     from ethicsgate.evidence.engine import Engine
     from ethicsgate.settings import Settings
 
-__all__ = ["default_engine", "engine_kind", "open_engine", "redact_target"]
+__all__ = ["default_engine", "engine_kind", "open_engine", "redact_message", "redact_target"]
 
 _SPARK = re.compile(r"^(spark|local(\[[^\]]*\])?|spark://.+|sc://.+)$")
 _URL = re.compile(r"^(?P<dialect>[a-z][a-z0-9]*)(\+(?P<driver>[a-z0-9_]+))?://", re.IGNORECASE)
-#: The user:password@ part of a URL: the password is never shown.
-_USERINFO = re.compile(r"^(?P<scheme>[^:/]+://)(?P<user>[^:@/]*):(?P<password>[^@/]*)@")
+#: The user:password@ part of a URL: the password is never shown. The password runs to the
+#: first @, as SQLAlchemy reads it (``u:pa/ss@h`` is user u, password pa/ss).
+_USERINFO = re.compile(r"^(?P<scheme>[^:/?#]+://)(?P<user>[^:@/?#]*):(?P<password>[^@]*)@")
+#: One name=value parameter of a URL's query string (``;`` too: Spark Connect's separator).
+_PARAM = re.compile(r"(?P<lead>[?&;])(?P<name>[^=&;#]+)=(?P<value>[^&;#]*)")
+#: Query parameters whose value is a secret: libpq's password and sslpassword, and the tokens,
+#: secrets and keys other dialects take in a URL (access_token, client_secret,
+#: private_key_file_pwd, api_key...). A harmless parameter caught by the net is only hidden.
+_SECRET_NAME = re.compile(
+    r"(?i)password|passwd|pwd|passphrase|token|secret|credential|api_?key|private_?key"
+)
 #: The SQLAlchemy dialects the SQL engine's templates cover (see docs/scale-out.md).
 SQL_DIALECTS = ("postgresql",)
 
@@ -43,13 +53,46 @@ def default_engine(settings: Settings | None = None) -> Engine:
 
 
 def redact_target(target: str) -> str:
-    """Return an engine target as it may be shown: a URL's password replaced by ``***``.
+    """Return an engine target or database URL as it may be shown: its secrets as ``***``.
 
-    ``postgresql://user:secret@host/db`` becomes ``postgresql://user:***@host/db``; a password
-    in the query string (``?password=...``) is replaced too.
+    ``postgresql://user:secret@host/db`` becomes ``postgresql://user:***@host/db``; secret
+    query parameters (``?password=...``, ``sslpassword``, ``access_token``...) are replaced
+    too. Every place that shows a database URL (engines, the review and history stores, the
+    reports) shows it through this function.
     """
     shown = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", target)
-    return re.sub(r"(?i)([?&](password|pwd|token|secret)=)[^&]*", r"\1***", shown)
+    return _PARAM.sub(_redact_param, shown)
+
+
+def _redact_param(match: re.Match[str]) -> str:
+    if not _SECRET_NAME.search(match["name"]):
+        return match[0]
+    return f"{match['lead']}{match['name']}=***"
+
+
+def _secrets(target: str) -> set[str]:
+    """Return the secrets ``target`` carries, as written and percent-decoded."""
+    found = []
+    userinfo = _USERINFO.match(target)
+    if userinfo:
+        found.append(userinfo["password"])
+    found += [m["value"] for m in _PARAM.finditer(target) if _SECRET_NAME.search(m["name"])]
+    return {form for value in found for form in (value, unquote_plus(value)) if form}
+
+
+def redact_message(message: str, target: str) -> str:
+    """Return a driver's ``message`` about ``target`` with the target's secrets as ``***``.
+
+    psycopg 3.3 on libpq 18 put no password in their messages (tried: a refused connection, a
+    bad port, a bad sslmode, an unknown query parameter, a host that does not resolve, each
+    with ``?password=``), but a driver that quotes its connection string or a value would show
+    it: every secret ``target`` carries is replaced wherever it appears, and a URL in the
+    message is redacted as :func:`redact_target` does.
+    """
+    text = message
+    for secret in sorted(_secrets(target), key=len, reverse=True):  # a longer one first
+        text = text.replace(secret, "***")
+    return redact_target(text) if "://" in text else text
 
 
 def engine_kind(target: str | None, *, location: Location | str | None = None) -> str:

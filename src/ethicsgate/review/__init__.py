@@ -1,7 +1,8 @@
 """Human-in-the-loop review queue: findings become items that people claim and decide.
 
-``open_store`` opens (and migrates) the SQLite or PostgreSQL store; ``items_from_audit`` turns an
-audit's findings into ``NewReviewItem``s; ``enqueue`` adds them idempotently.
+``open_store`` opens the SQLite or PostgreSQL store (creating and migrating it for writers only);
+``items_from_audit`` turns an audit's findings into ``NewReviewItem``s; ``enqueue`` adds them
+idempotently.
 
 Names are imported on first use (PEP 562): ``from ethicsgate.review.workflow import ...`` must
 not pay for SQLAlchemy (about 0.25 s) on an audit that queues nothing.

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - Windows: SQLite's busy handler alone
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from ethicsgate.engines import redact_message, redact_target
 from ethicsgate.errors import ReviewError, SettingsError
 from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
 from ethicsgate.review.models import (
@@ -1079,13 +1080,14 @@ class ReviewStore:
 # -- opening ---------------------------------------------------------------------------------
 
 
-def _sqlite_setup(engine: sa.Engine, *, synchronous: str) -> None:
+def _sqlite_setup(engine: sa.Engine, *, synchronous: str, wal: bool = True) -> None:
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         # let SQLAlchemy's begin event (below) decide how transactions start
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        if wal:  # WAL is kept in the file: a store made here is WAL for every later reader
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
@@ -1105,39 +1107,48 @@ def open_store(
     clock: Clock = _now,
     lease: timedelta = DEFAULT_LEASE,
     migrate: bool = True,
+    create: bool = True,
     pool_size: int = 2,
 ) -> ReviewStore:
     """Open the review store at ``url`` (default: SQLite ``.ethicsgate/review.db``), migrated.
 
+    ``create``: make the store (the SQLite file and its folder, the tables) when it is not
+    there, and upgrade an older schema; False for commands that only read, which must find
+    the store as the writers left it and change nothing (no file, no folder, no migration).
+    Every URL in a message or in ``ReviewStore.url`` is shown with its secrets as ``***``.
+
     Raises:
-        ReviewError: the URL is malformed, names an unsupported database, or cannot connect.
+        ReviewError: the URL is malformed, names an unsupported database, or cannot connect;
+            with ``create`` False, there is no store at the URL or its schema is not this
+            version's.
     """
     url = _normalise_url(url)
+    shown = redact_target(url)
     try:
         parsed = sa.make_url(url)
-    except sa_exc.ArgumentError as exc:
+    except (sa_exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise ReviewError(
-            f"bad review database URL {url!r}",
+            f"bad review database URL {shown!r}",
             hint="use sqlite:///path/review.db or postgresql://user@host/db",
         ) from exc
-    shown = parsed.render_as_string(hide_password=True)
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ReviewError(f"review database {shown}: only sqlite and postgresql are supported")
     kwargs: dict[str, Any] = {}
+    path: Path | None = None
     if backend == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ReviewError(f"review database {shown}: SQLite needs a file path")
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(os.path.abspath(parsed.database))
         kwargs["connect_args"] = {"timeout": 60, "check_same_thread": False}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=2, pool_pre_ping=False)
         kwargs["connect_args"] = {"connect_timeout": 10}
     try:
         engine = sa.create_engine(parsed, **kwargs)
-    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
-        raise ReviewError(f"review database {shown}: {exc}") from exc
-    if backend == "sqlite":
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ReviewError(f"review database {shown}: {redact_message(str(exc), url)}") from exc
+    if path is not None:
         variable = "ETHICSGATE_SQLITE_SYNCHRONOUS"
         synchronous = os.environ.get(variable, "FULL").strip().upper()
         if synchronous not in ("FULL", "NORMAL", "EXTRA"):
@@ -1147,11 +1158,19 @@ def open_store(
                 location=variable,
                 hint=f"set {variable} to FULL (the default), NORMAL or EXTRA, or unset it",
             )
-        _sqlite_setup(engine, synchronous=synchronous)
+        if not create and not path.exists():
+            # SQLite makes a missing file on connect: a reader would report an empty store
+            engine.dispose()
+            raise _no_store(str(path))
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_setup(engine, synchronous=synchronous, wal=create)
     store = ReviewStore(engine, url=shown, clock=clock, lease=lease)
     try:
-        if migrate:
+        if migrate and create:
             _migrate(engine)
+        elif migrate:
+            _check_schema(engine, str(path) if path is not None else shown)
         else:
             with engine.connect():
                 pass
@@ -1160,11 +1179,58 @@ def open_store(
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise ReviewError(
-            f"cannot open review database {shown}: {reason}",
+            f"cannot open review database {shown}: {redact_message(reason, url)}",
             hint="pass --db (or ETHICSGATE_DB_URL) a review store: a new or existing "
             "sqlite:///path.db file of ethicsgate's, or postgresql://user@host/db",
         ) from exc
+    except ReviewError:
+        engine.dispose()
+        raise
     return store
+
+
+def _no_store(where: str, why: str = "") -> ReviewError:
+    """Return the error of a reader that finds no review store at ``where``."""
+    return ReviewError(
+        f"no review store at {where}{why}",
+        hint="nothing was enqueued or recorded there: `ethicsgate audit SPEC --enqueue` (or "
+        "--record) creates the store; to read another one, pass its URL with --db or set "
+        "ETHICSGATE_DB_URL",
+    )
+
+
+def _revision(conn: sa.Connection) -> str | None:
+    """Return the schema's Alembic revision, or None where the review tables were never made."""
+    if not sa.inspect(conn).has_table("alembic_version"):
+        return None
+    current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    return str(current) if current is not None else None
+
+
+def _check_schema(engine: sa.Engine, where: str) -> None:
+    """Check, changing nothing, that the store's schema is this version's (for readers).
+
+    Raises:
+        ReviewError: the database has no review tables, or another revision of them.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(ethicsgate_write=False)
+        with conn.begin():
+            current = _revision(conn)
+    if current is None:
+        raise _no_store(where, ": the database has no review tables")
+    if current != HEAD_REVISION:
+        # revisions are numbered 0001, 0002...: a greater one is a newer ethicsgate's
+        newer = current > HEAD_REVISION
+        raise ReviewError(
+            f"the review store at {where} has schema revision {current}, not {HEAD_REVISION} "
+            "(the one this version of ethicsgate reads)",
+            hint="upgrade ethicsgate to the version that wrote it"
+            if newer
+            else "a command that writes to the store upgrades it (`ethicsgate audit SPEC "
+            "--enqueue` or --record, `ethicsgate serve`); a command that only reads never "
+            "changes it",
+        )
 
 
 def _migrate(engine: sa.Engine) -> None:
@@ -1172,10 +1238,8 @@ def _migrate(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         conn.execution_options(ethicsgate_write=False)
         with conn.begin():
-            if sa.inspect(conn).has_table("alembic_version"):
-                current = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-                if current == HEAD_REVISION:
-                    return
+            if _revision(conn) == HEAD_REVISION:
+                return
     from alembic import command
     from alembic.config import Config
 

@@ -49,22 +49,28 @@ def parse_lease(text: str) -> timedelta:
 
 
 def open_review_store(
-    db_url: str | None = None, lease: str | None = None, *, pool_size: int = 2
+    db_url: str | None = None,
+    lease: str | None = None,
+    *,
+    pool_size: int = 2,
+    create: bool = True,
 ) -> ReviewStore:
     """Open the review store at ``db_url``, else ``ETHICSGATE_DB_URL``, else the default file.
 
     ``lease`` defaults to ``ETHICSGATE_REVIEW_LEASE``; ``pool_size``: PostgreSQL connections
-    kept open (a web server serves requests on several threads).
+    kept open (a web server serves requests on several threads); ``create``: False for a
+    command that only reads (a missing store is an error, nothing is made or migrated).
 
     Raises:
-        ReviewError: the URL or the lease is bad, or the database cannot be opened.
+        ReviewError: the URL or the lease is bad, or the database cannot be opened; with
+            ``create`` False, there is no store there.
     """
     from ethicsgate.review.store import open_store
     from ethicsgate.settings import load_settings
 
     settings = load_settings()
     duration = parse_lease(lease or settings.review_lease)
-    return open_store(db_url or settings.db_url, lease=duration, pool_size=pool_size)
+    return open_store(db_url or settings.db_url, lease=duration, pool_size=pool_size, create=create)
 
 
 def review_actor(actor: str | None = None) -> str:

@@ -20,16 +20,20 @@ if TYPE_CHECKING:
 __all__ = ["history_drift", "open_history"]
 
 
-def open_history(db_url: str | None = None) -> HistoryStore:
+def open_history(db_url: str | None = None, *, create: bool = True) -> HistoryStore:
     """Open the history store at ``db_url``, else ``ETHICSGATE_DB_URL``, else the default file.
 
+    ``create``: False for a command that only reads (``history list``...): a missing store is
+    an error, nothing is made or migrated.
+
     Raises:
-        ReviewError: the URL is bad or the database cannot be opened.
+        ReviewError: the URL is bad or the database cannot be opened; with ``create`` False,
+            there is no store there.
     """
     from ethicsgate.history.store import HistoryStore
     from ethicsgate.review.workflow import open_review_store
 
-    store = open_review_store(db_url)
+    store = open_review_store(db_url, create=create)
     # the review store's writer gate: on SQLite, history and review writers queue on one gate
     return HistoryStore(store.engine, url=store.url, writer_gate=store.writer_gate)
 

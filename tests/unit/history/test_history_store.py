@@ -385,6 +385,7 @@ def test_history_errors_exit_2_with_the_fix(
     tmp_path: Path, args: list[str], message: str, hint: str
 ) -> None:
     db = f"sqlite:///{tmp_path / 'h.db'}"
+    open_store(db).close()  # an empty store: `history` only reads, it creates none
     done = CliRunner().invoke(cli, ["history", *args, "--db", db])
     assert done.exit_code == 2, done.output
     assert message in done.stderr and hint in done.stderr

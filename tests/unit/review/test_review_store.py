@@ -462,3 +462,44 @@ def test_a_lapsed_approver_claim_goes_back_to_the_approvers_not_to_a_reviewer(
     assert store.recent_log(1)[0].data["from"] == "claimed"
     assert store.decide(item.id, actor="dave", outcome="confirmed").status == "decided"
     assert store.verify_log().ok
+
+
+def test_a_reader_neither_creates_nor_migrates_a_store(db_url: str) -> None:
+    with pytest.raises(ReviewError, match="no review store at") as caught:
+        open_store(db_url, create=False)
+    assert "--enqueue" in (caught.value.hint or "")
+    if db_url.startswith("sqlite"):
+        path = Path(sa.make_url(db_url).database or "")
+        assert list(path.parent.iterdir()) == []  # no file, no lock file
+    else:
+        assert _tables(db_url) == {}  # nothing migrated
+    with open_store(db_url) as writer:  # a writer makes it
+        writer.enqueue(make_items(1), actor="ci")
+    with open_store(db_url, create=False) as reader:
+        assert len(reader.list_items()) == 1 and reader.verify_log().ok
+
+
+def test_a_reader_does_not_upgrade_an_older_store_and_a_writer_does(db_url: str) -> None:
+    with open_store(db_url) as store:
+        store.enqueue(make_items(1), actor="ci")
+    _alembic(db_url, "downgrade", "0004")
+    before = _tables(db_url)
+    with pytest.raises(ReviewError, match="schema revision 0004, not 0005") as caught:
+        open_store(db_url, create=False)
+    assert "upgrades it" in (caught.value.hint or "")
+    assert _tables(db_url) == before
+    with open_store(db_url) as writer:
+        assert len(writer.list_items()) == 1
+    with open_store(db_url, create=False) as reader:
+        assert reader.verify_log().ok
+
+
+def test_the_store_url_is_shown_without_its_secrets() -> None:
+    from tests.unit.review.conftest import _fresh_postgres
+
+    url = _fresh_postgres()  # the test server ignores a password it does not ask for
+    secret = "Hidden-in-the-query-1"
+    with_secret = f"{url}{'&' if '?' in url else '?'}password={secret}&sslpassword={secret}"
+    with open_store(with_secret) as store:
+        assert secret not in store.url
+        assert "password=***" in store.url and "sslpassword=***" in store.url

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from ethicsgate.engines import redact_target
+from ethicsgate.engines import redact_message, redact_target
 from ethicsgate.engines.sql.dataset import SQLDataset, database_error
 from ethicsgate.engines.sql.types import SESSION_FUNCTIONS
 from ethicsgate.errors import EvidenceError, Location
@@ -147,7 +147,7 @@ class SQLEngine:
 
     def unreachable(self, exc: sa_exc.DBAPIError) -> EvidenceError:
         """Return the error for a server that cannot be reached or refuses the login."""
-        text = _reason(exc, self.url.password)
+        text = _reason(exc, self.url)
         hint = (
             "check the host, port and database name, that the server runs and accepts "
             "connections from here"
@@ -216,9 +216,7 @@ class SQLEngine:
         self.close()
 
 
-def _reason(exc: sa_exc.DBAPIError, password: str | None) -> str:
-    """Return the driver's first line, any password in it replaced by ``***``."""
+def _reason(exc: sa_exc.DBAPIError, url: sa.URL) -> str:
+    """Return the driver's first line, every secret of ``url`` in it replaced by ``***``."""
     text = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-    if password:
-        text = text.replace(password, "***")
-    return text
+    return redact_message(text, url.render_as_string(hide_password=False))

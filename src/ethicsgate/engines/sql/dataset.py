@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from ethicsgate.engines import redact_message
 from ethicsgate.engines.sql.digest import (
     DIGEST_KIND,
     digest_query,
@@ -85,8 +86,7 @@ def database_error(
     orig = exc.orig
     state = str(getattr(orig, "sqlstate", "") or "")
     reason = str(orig).strip().splitlines()[0] if orig is not None else str(exc).splitlines()[0]
-    if engine.url.password:
-        reason = reason.replace(engine.url.password, "***")
+    reason = redact_message(reason, engine.url.render_as_string(hide_password=False))
     named = f"evidence {evidence!r} ({source}) on " if evidence else ""
     hints = {
         "42P01": "check the table's schema and name (and the search_path), or create it",
