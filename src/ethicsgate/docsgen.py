@@ -219,6 +219,7 @@ PYTHON_API = {
         "PolicyError",
         "AuditSpecError",
         "EvidenceError",
+        "OutputError",
         "SigningError",
         "VerificationError",
     ],

@@ -273,6 +273,8 @@ class AuditReport:
 
         Raises:
             SigningError: the key file cannot be read.
+            OutputError: ``out`` cannot be written (a file in the way, no permission); nothing
+                is written.
         """
         from ethicsgate.session.audit import write_signed_report
 
