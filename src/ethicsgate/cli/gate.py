@@ -128,6 +128,7 @@ def gate(
 
 def _change(reg: Regression) -> str:
     """Return a regression as a sentence: what got worse, by how much, and how sure we are."""
+    from ethicsgate.gate.baseline import UNTESTED_WORDS
     from ethicsgate.vocabulary import group_label
 
     what = "the worst value" if reg.compared == "worst" else "the value"
@@ -139,7 +140,8 @@ def _change(reg: Regression) -> str:
         f"({group_label(reg.group)}), worse by {reg.worse_by:.4g} (budget {reg.budget:.4g})"
     )
     if reg.p_value is None:
-        return text + "; no significance test (the reports lack the counts)"
+        why = f" ({UNTESTED_WORDS[reg.untested]})" if reg.untested is not None else ""
+        return text + f"; no significance test{why}"
     return text + f"; {reg.test}: p = {reg.p_value:.3g}"
 
 

@@ -19,7 +19,8 @@ differences (both Wald tests with delta-method variances, the two audits being i
 samples), values by the two-proportion z-test of the group's rate in the two audits (Fisher's
 exact test when an expected count is under 5). An improvement is never a regression. Where
 the counts are not in the reports (a metric other than selection, base rate or accuracy, in a
-rule without ``uncertainty:``), the budget alone decides and the regression says so.
+rule without ``uncertainty:``), or the test is switched off (``significance_level`` 1), the
+budget alone decides and the regression says which (``untested``).
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ from ethicsgate.rules.results import AssertionResult, GroupKey, GroupResult, Rul
 
 __all__ = [
     "DEFAULT_SIGNIFICANCE_LEVEL",
+    "UNTESTED_WORDS",
     "BaselineComparison",
     "Regression",
+    "Untested",
     "assertion_name",
     "compare_to_baseline",
     "compare_with_baseline",
@@ -59,6 +62,15 @@ DEFAULT_SIGNIFICANCE_LEVEL = 0.05
 #: A group's counts for a metric and its reference's: (x, n, reference x, reference n).
 Counts = tuple[int, int, int, int]
 _Key = tuple[tuple[str, str | None], ...]
+
+#: Why a change beyond the budget has no significance test.
+Untested = Literal["switched_off", "no_counts", "empty_counts"]
+#: Each reason in words, as the gate's outputs say it ("no significance test (...)").
+UNTESTED_WORDS: dict[str, str] = {
+    "switched_off": "switched off: at significance level 1 every change beyond the budget counts",
+    "no_counts": "the reports lack the counts",
+    "empty_counts": "a group or its reference is empty in one of the audits",
+}
 
 
 class Regression(StrictModel):
@@ -84,7 +96,13 @@ class Regression(StrictModel):
     worse_by: float = Field(description="How much worse, in the assertion's failing direction.")
     budget: float
     test: str | None = Field(
-        default=None, description="The significance test, or null when the counts were missing."
+        default=None, description="The significance test, or null when none was made."
+    )
+    untested: Untested | None = Field(
+        default=None,
+        description="Why no test was made: switched_off (significance level 1), no_counts "
+        "(the reports lack them), empty_counts (a group or its reference is empty); null when "
+        "tested.",
     )
     p_value: float | None = Field(default=None, description="Two-sided p-value of the change.")
     significance_level: float | None = Field(
@@ -307,13 +325,18 @@ class _Judge:
         worse_by = sign * (then - now)
         if worse_by <= self.budget + _EPSILON:
             return False
-        after = _counts(self.now_rule, metric, aggregate, group)
-        prior = _counts(self.then_rule, metric, aggregate, old_group)
-        tested = (
-            change_test(metric, aggregate, prior, after)
-            if after is not None and prior is not None and self.significance_level < 1.0
-            else None
-        )
+        tested: tuple[str, float] | None = None
+        untested: Untested | None = None
+        if self.significance_level >= 1.0:
+            untested = "switched_off"
+        else:
+            after = _counts(self.now_rule, metric, aggregate, group)
+            prior = _counts(self.then_rule, metric, aggregate, old_group)
+            if after is None or prior is None:
+                untested = "no_counts"
+            else:
+                tested = change_test(metric, aggregate, prior, after)
+                untested = "empty_counts" if tested is None else None
         significant = None if tested is None else tested[1] < self.significance_level
         waivers = [
             w
@@ -337,6 +360,7 @@ class _Judge:
             budget=self.budget,
             test=tested[0] if tested else None,
             p_value=tested[1] if tested else None,
+            untested=untested,
             significance_level=self.significance_level if tested else None,
             significant=significant,
             waived=bool(waivers),
