@@ -91,8 +91,9 @@ def gate(
     Blocked means a blocking rule failed or could not be evaluated (unless waived), or, with
     --baseline, what a blocking assertion checks (its worst group, or a group failing it) got
     worse than in the released model's report by more than its max_regression budget, and
-    significantly so where the reports hold the counts. An improvement never blocks. The
-    report is written as by `ethicsgate audit`.
+    significantly so where the reports hold the counts. An improvement never blocks. A rule
+    or assertion the baseline lacks (new or renamed) is listed as not compared; it blocks only
+    through its own threshold. The report is written as by `ethicsgate audit`.
     """
     from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
@@ -160,6 +161,8 @@ def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | 
             f"· WITHIN NOISE {_change(reg)}, not significant at "
             f"{outcome.significance_level:g} [does not block]"
         )
+    for item in outcome.not_compared:
+        echo(f"{STATUS_WORDS['skipped'][2]} NOT COMPARED {item.words}")
     code = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
     echo(f"\ngate {outcome.result.audit.id}: {code}")
     echo(outcome.verdict)
