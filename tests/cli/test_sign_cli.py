@@ -221,3 +221,64 @@ def test_verify_a_signed_report_without_key_asks_for_it(signed: dict[str, Path])
     assert code == 2
     assert "report/report.intoto.json: verifying needs the signer's public key" in stderr
     assert "ethicsgate verify report --key keys/ethicsgate.pub" in stderr
+
+
+@pytest.fixture
+def signed_statement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A transparency statement published with a key into site/, from the pipeline's audit."""
+    monkeypatch.chdir(tmp_path)
+    pipeline = Path(__file__).resolve().parents[1] / "scenarios" / "gate_pipeline"
+    for name in ("policy.yaml", "candidate-pass.yaml"):
+        (tmp_path / name).write_bytes((pipeline / name).read_bytes())
+    for data in pipeline.glob("*.csv"):
+        (tmp_path / data.name).write_bytes(data.read_bytes())
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    code, _, stderr = run(
+        "publish", "candidate-pass.yaml", "--out", "site", "--key", "keys/ethicsgate.key"
+    )
+    assert code == 0, stderr
+    return tmp_path
+
+
+def test_verify_a_statement_names_it_a_statement_and_claims_no_inputs(
+    signed_statement: Path,
+) -> None:
+    with (signed_statement / "candidate-pass.csv").open("a") as handle:
+        handle.write("x\n")  # the evidence changed; the statement binds no evidence file
+    code, stdout, _ = run("verify", "site", "--key", "keys/ethicsgate.pub", "--evidence")
+    assert code == 0, stdout
+    assert "verified: site (transparency statement; 3 subject(s))" in stdout
+    assert "report" not in stdout.splitlines()[0] and "inputs;" not in stdout
+    assert (
+        "not re-checked: a transparency statement binds no audit spec, policy or evidence "
+        "files (its subjects are its own files, statement.json, statement.html and statement.md, "
+        "checked above), so there are no inputs "
+        "to re-hash"
+    ) in stdout
+    code, stdout, _ = run(
+        "verify", "site", "--key", "keys/ethicsgate.pub", "--evidence", "--format", "json"
+    )
+    data = json.loads(stdout)
+    assert code == 0 and data["verified"] is True
+    assert data["document"] == "statement" and data["checked_inputs"] is False
+    assert data["not_rechecked"] and "binds no audit spec" in data["not_rechecked"][0]
+
+    # without --evidence: a statement, and no advice to add a flag that cannot help
+    code, stdout, _ = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 0
+    assert "verified: site (transparency statement; 3 subject(s))" in stdout
+    assert "--evidence" not in stdout and "not re-checked" not in stdout
+
+
+def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> None:
+    code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
+    assert code == 0
+    assert f"verified: {signed['dir']} (report; 9 subject(s))" in stdout
+    assert "inputs not re-hashed: add --evidence to check the policy and evidence" in stdout
+    code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence")
+    assert f"verified: {signed['dir']} (report and its inputs; 9 subject(s))" in stdout
+    code, stdout, _ = run(
+        "verify", str(signed["dir"]), "--key", str(signed["pub"]), "--format", "json"
+    )
+    data = json.loads(stdout)
+    assert data["document"] == "report" and data["checked_inputs"] is False

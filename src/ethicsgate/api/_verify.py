@@ -24,10 +24,13 @@ def verify(
 
     With ``evidence``, also rehash the policy and evidence the report names, under ``root``
     [default: the working directory]; a frame audited in memory is checked against the file it
-    was saved to (Parquet or Arrow), as ``ethicsgate verify --evidence`` does.
+    was saved to (Parquet or Arrow), as ``ethicsgate verify --evidence`` does. A signed
+    transparency statement verifies too (``document`` is ``"statement"``); it binds no inputs,
+    which ``notes`` says when ``evidence`` is asked for.
 
     Returns:
-        ``ok``, and every reason when not verified (a tampered file, a wrong key, ...).
+        ``ok``, every reason when not verified (a tampered file, a wrong key, ...), and
+        ``notes``: what could not be re-checked, and why.
 
     Raises:
         VerificationError: the report is not signed, or its envelope cannot be read.

@@ -1,4 +1,4 @@
-"""Verify a signed audit report: the envelope's signature, then the digests of its subjects.
+"""Verify a signed audit report or transparency statement: the signature, then its subjects.
 
 Two outcomes are kept apart. Input that cannot be checked at all (an envelope path that does
 not exist or cannot be read) raises ``VerificationError``. Anything about the *content* of an
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -67,7 +68,10 @@ class VerificationResult:
     statement: ParsedStatement | None
     fingerprint: str
     notes: list[str] = field(default_factory=list)
-    """What ``check_files`` could not re-check, and why (evidence read in a database)."""
+    """What ``check_files`` could not re-check, and why (evidence read in a database, or a
+    statement, which binds no inputs)."""
+    document: Literal["report", "statement"] | None = None
+    """What the envelope signs, by its signed predicate type; None when it could not be read."""
 
 
 def verify_attestation(
@@ -82,7 +86,9 @@ def verify_attestation(
     Always checks the signature and the ``report.json`` subject, which is resolved next to the
     envelope. With ``check_files``, also re-hashes every other subject, resolved under
     ``root`` (default: the current working directory); a ``pack:NAME`` subject is the policy
-    pack of that name shipped with this ethicsgate.
+    pack of that name shipped with this ethicsgate. A transparency statement (its envelope
+    ``statement.intoto.json``) binds only its own files: ``check_files`` has no inputs to
+    re-hash there, and ``notes`` says so.
 
     Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
     its content, and the verifying signature's keyid must be the key's fingerprint. Neither
@@ -140,11 +146,15 @@ def verify_attestation(
         if name in subjects:  # the document's own files sit beside the envelope
             reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
     notes: list[str] = []
+    document: Literal["report", "statement"] = (
+        "statement" if predicate_type == STATEMENT_PREDICATE_TYPE else "report"
+    )
+    inputs = [subject for subject in statement.subjects if subject.name not in local_files]
+    if check_files and document == "statement" and not inputs:
+        notes.append(_statement_note(statement))
     if check_files:
         base = Path.cwd() if root is None else root
-        for subject in statement.subjects:
-            if subject.name in local_files:
-                continue
+        for subject in inputs:
             if subject.name.startswith(TABLE_SUBJECT_PREFIX):
                 notes.append(_table_note(subject))
                 continue
@@ -166,6 +176,7 @@ def verify_attestation(
         statement=statement,
         fingerprint=fingerprint,
         notes=notes,
+        document=document,
     )
 
 
@@ -239,6 +250,18 @@ def _check_subject(subject: Subject, path: Path) -> list[str]:
     if found != subject.sha256:
         return [f"{subject.name}: sha256 differs (expected {subject.sha256}, found {found})"]
     return []
+
+
+def _statement_note(statement: ParsedStatement) -> str:
+    """Say plainly that a transparency statement has no inputs to re-hash, and what does."""
+    names = [subject.name for subject in statement.subjects]
+    own = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+    return (
+        "a transparency statement binds no audit spec, policy or evidence files (its subjects "
+        f"are its own files, {own}, checked above), so there are no inputs to re-hash; to "
+        "check the audit's inputs, verify the signed report it was published from, with "
+        "--evidence"
+    )
 
 
 def _table_note(subject: Subject) -> str:

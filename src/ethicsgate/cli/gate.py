@@ -91,8 +91,9 @@ def gate(
     Blocked means a blocking rule failed or could not be evaluated (unless waived), or, with
     --baseline, what a blocking assertion checks (its worst group, or a group failing it) got
     worse than in the released model's report by more than its max_regression budget, and
-    significantly so where the reports hold the counts. An improvement never blocks. The
-    report is written as by `ethicsgate audit`.
+    significantly so where the reports hold the counts. An improvement never blocks. A rule
+    or assertion the baseline lacks (new or renamed) is listed as not compared; it blocks only
+    through its own threshold. The report is written as by `ethicsgate audit`.
     """
     from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
@@ -128,6 +129,7 @@ def gate(
 
 def _change(reg: Regression) -> str:
     """Return a regression as a sentence: what got worse, by how much, and how sure we are."""
+    from ethicsgate.gate.baseline import UNTESTED_WORDS
     from ethicsgate.vocabulary import group_label
 
     what = "the worst value" if reg.compared == "worst" else "the value"
@@ -139,7 +141,8 @@ def _change(reg: Regression) -> str:
         f"({group_label(reg.group)}), worse by {reg.worse_by:.4g} (budget {reg.budget:.4g})"
     )
     if reg.p_value is None:
-        return text + "; no significance test (the reports lack the counts)"
+        why = f" ({UNTESTED_WORDS[reg.untested]})" if reg.untested is not None else ""
+        return text + f"; no significance test{why}"
     return text + f"; {reg.test}: p = {reg.p_value:.3g}"
 
 
@@ -158,6 +161,8 @@ def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | 
             f"· WITHIN NOISE {_change(reg)}, not significant at "
             f"{outcome.significance_level:g} [does not block]"
         )
+    for item in outcome.not_compared:
+        echo(f"{STATUS_WORDS['skipped'][2]} NOT COMPARED {item.words}")
     code = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
     echo(f"\ngate {outcome.result.audit.id}: {code}")
     echo(outcome.verdict)

@@ -26,7 +26,8 @@ __all__ = ["verify"]
     "check_files",
     is_flag=True,
     help="Also re-hash the audit spec, policy and evidence files the report names (a frame "
-    "audited from Python: the Parquet or Arrow file it was saved to).",
+    "audited from Python: the Parquet or Arrow file it was saved to). A transparency "
+    "statement names none: verify says so.",
 )
 @click.option(
     "--root",
@@ -70,16 +71,21 @@ def verify(
             "reasons": result.reasons,
             "key_fingerprint": result.fingerprint,
             "subjects": subjects,
-            "checked_inputs": check_files,
+            "document": result.document,
+            "checked_inputs": check_files and result.document == "report",
         }
         if result.notes:
             shown["not_rechecked"] = result.notes
         echo(json.dumps(shown, indent=2))
     elif result.ok:
-        what = "report and its inputs" if check_files else "report"
+        statement = result.document == "statement"
+        if statement:  # it binds only its own files: there are no inputs to claim or suggest
+            what = "transparency statement"
+        else:
+            what = "report and its inputs" if check_files else "report"
         secho(f"verified: {target} ({what}; {len(subjects)} subject(s))", fg="green")
         echo(f"signed by key {result.fingerprint}")
-        if not check_files:
+        if not check_files and not statement:
             echo("inputs not re-hashed: add --evidence to check the policy and evidence")
         for note in result.notes:
             echo(f"not re-checked: {note}")

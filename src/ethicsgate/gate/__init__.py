@@ -3,6 +3,7 @@
 from ethicsgate.gate.baseline import (
     DEFAULT_SIGNIFICANCE_LEVEL,
     BaselineComparison,
+    NotCompared,
     Regression,
     compare_to_baseline,
     compare_with_baseline,
@@ -14,6 +15,7 @@ __all__ = [
     "DEFAULT_SIGNIFICANCE_LEVEL",
     "BaselineComparison",
     "GateResult",
+    "NotCompared",
     "Regression",
     "compare_to_baseline",
     "compare_with_baseline",

@@ -19,13 +19,18 @@ differences (both Wald tests with delta-method variances, the two audits being i
 samples), values by the two-proportion z-test of the group's rate in the two audits (Fisher's
 exact test when an expected count is under 5). An improvement is never a regression. Where
 the counts are not in the reports (a metric other than selection, base rate or accuracy, in a
-rule without ``uncertainty:``), the budget alone decides and the regression says so.
+rule without ``uncertainty:``), or the test is switched off (``significance_level`` 1), the
+budget alone decides and the regression says which (``untested``).
+
+What the gate could not compare is said, never passed over: a rule or an assertion the
+baseline does not have (a new or renamed one), or whose worst value is undefined in either
+audit, is listed in ``not_compared`` with the reason.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -43,8 +48,11 @@ from ethicsgate.rules.results import AssertionResult, GroupKey, GroupResult, Rul
 
 __all__ = [
     "DEFAULT_SIGNIFICANCE_LEVEL",
+    "UNTESTED_WORDS",
     "BaselineComparison",
+    "NotCompared",
     "Regression",
+    "Untested",
     "assertion_name",
     "compare_to_baseline",
     "compare_with_baseline",
@@ -59,6 +67,15 @@ DEFAULT_SIGNIFICANCE_LEVEL = 0.05
 #: A group's counts for a metric and its reference's: (x, n, reference x, reference n).
 Counts = tuple[int, int, int, int]
 _Key = tuple[tuple[str, str | None], ...]
+
+#: Why a change beyond the budget has no significance test.
+Untested = Literal["switched_off", "no_counts", "empty_counts"]
+#: Each reason in words, as the gate's outputs say it ("no significance test (...)").
+UNTESTED_WORDS: dict[str, str] = {
+    "switched_off": "switched off: at significance level 1 every change beyond the budget counts",
+    "no_counts": "the reports lack the counts",
+    "empty_counts": "a group or its reference is empty in one of the audits",
+}
 
 
 class Regression(StrictModel):
@@ -84,7 +101,13 @@ class Regression(StrictModel):
     worse_by: float = Field(description="How much worse, in the assertion's failing direction.")
     budget: float
     test: str | None = Field(
-        default=None, description="The significance test, or null when the counts were missing."
+        default=None, description="The significance test, or null when none was made."
+    )
+    untested: Untested | None = Field(
+        default=None,
+        description="Why no test was made: switched_off (significance level 1), no_counts "
+        "(the reports lack them), empty_counts (a group or its reference is empty); null when "
+        "tested.",
     )
     p_value: float | None = Field(default=None, description="Two-sided p-value of the change.")
     significance_level: float | None = Field(
@@ -100,6 +123,24 @@ class Regression(StrictModel):
     def blocking(self) -> bool:
         """Return whether this regression blocks the release (a block rule, not waived)."""
         return self.severity == "block" and not self.waived
+
+
+class NotCompared(StrictModel):
+    """A rule or assertion of the policy the gate could not compare with the baseline, and why."""
+
+    rule: str
+    assertion: str | None = Field(
+        default=None, description="The assertion's stable name; null: the whole rule."
+    )
+    severity: str
+    reason: str = Field(description="Why it was not compared, in words.")
+
+    @property
+    def words(self) -> str:
+        """Return it in words: ``rule r: not in the baseline``, or the assertion and why."""
+        if self.assertion is None:
+            return f"rule {self.rule}: {self.reason}"
+        return f"assertion {self.assertion} of rule {self.rule}: {self.reason}"
 
 
 def assertion_name(rule: RuleBase, index: int) -> str:
@@ -138,6 +179,8 @@ class BaselineComparison:
     """Worse beyond the budget and significant (or untestable): these can block."""
     not_significant: list[Regression]
     """Worse beyond the budget, but not significantly: reported, never blocking."""
+    not_compared: list[NotCompared] = field(default_factory=list)
+    """Rules and assertions with nothing to compare in the baseline (or in the candidate)."""
 
 
 def _key(group: GroupKey) -> _Key:
@@ -307,13 +350,18 @@ class _Judge:
         worse_by = sign * (then - now)
         if worse_by <= self.budget + _EPSILON:
             return False
-        after = _counts(self.now_rule, metric, aggregate, group)
-        prior = _counts(self.then_rule, metric, aggregate, old_group)
-        tested = (
-            change_test(metric, aggregate, prior, after)
-            if after is not None and prior is not None and self.significance_level < 1.0
-            else None
-        )
+        tested: tuple[str, float] | None = None
+        untested: Untested | None = None
+        if self.significance_level >= 1.0:
+            untested = "switched_off"
+        else:
+            after = _counts(self.now_rule, metric, aggregate, group)
+            prior = _counts(self.then_rule, metric, aggregate, old_group)
+            if after is None or prior is None:
+                untested = "no_counts"
+            else:
+                tested = change_test(metric, aggregate, prior, after)
+                untested = "empty_counts" if tested is None else None
         significant = None if tested is None else tested[1] < self.significance_level
         waivers = [
             w
@@ -337,6 +385,7 @@ class _Judge:
             budget=self.budget,
             test=tested[0] if tested else None,
             p_value=tested[1] if tested else None,
+            untested=untested,
             significance_level=self.significance_level if tested else None,
             significant=significant,
             waived=bool(waivers),
@@ -358,21 +407,49 @@ def compare_with_baseline(
     """Compare each assertion's worst value and failing groups with the baseline's.
 
     ``significance_level`` 1 counts every change beyond the budget (no test). A regression
-    covered by an unexpired waiver of the rule is kept but marked ``waived``.
+    covered by an unexpired waiver of the rule is kept but marked ``waived``. What cannot be
+    compared (a rule or assertion the baseline lacks, a worst value undefined in either audit)
+    is listed in ``not_compared``, never passed over.
     """
     results: dict[str, RuleResult] = {r.id: r for r in candidate.rules}
     before: dict[str, RuleResult] = {r.id: r for r in baseline.rules}
     counted: list[Regression] = []
     noise: list[Regression] = []
+    not_compared: list[NotCompared] = []
+
+    def skip(rule: RuleBase, reason: str, assertion: str | None = None) -> None:
+        not_compared.append(
+            NotCompared(
+                rule=rule.id, assertion=assertion, severity=rule.severity.value, reason=reason
+            )
+        )
+
     for rule in pack.rules:
-        if not rule.has_assertions or rule.id not in results or rule.id not in before:
+        if not rule.has_assertions:
+            continue  # the gate compares assertions; the audit alone judges any other rule
+        if rule.id not in results:
+            skip(rule, "not in this audit's results")
+            continue
+        if rule.id not in before:
+            skip(rule, "not in the baseline")
             continue
         now_rule, then_rule = results[rule.id], before[rule.id]
+        if not now_rule.assertions:
+            skip(rule, f"its assertions were not evaluated, status {now_rule.status.value}")
+            continue
+        if not then_rule.assertions:
+            skip(
+                rule,
+                "its assertions were not evaluated in the baseline, "
+                f"status {then_rule.status.value} there",
+            )
+            continue
         then_by_name = dict(zip(_names(then_rule.assertions), then_rule.assertions, strict=True))
         for index, assertion in enumerate(rule.rule_assertions):
-            if index >= len(now_rule.assertions):
-                continue
             name = assertion_name(rule, index)
+            if index >= len(now_rule.assertions):
+                skip(rule, "not evaluated in this audit", name)
+                continue
             now_a, then_a = now_rule.assertions[index], then_by_name.get(name)
             budget = (
                 assertion.max_regression if assertion.max_regression is not None else default_budget
@@ -392,24 +469,26 @@ def compare_with_baseline(
             # 1. the assertion's worst value in each audit, whichever group it came from
             then_worst = then_a.group if then_a is not None else None
             worst_counted: _Key | None = None
-            if (
-                then_a is not None
-                and then_a.observed is not None
-                and then_worst is not None
-                and now_a.observed is not None
-                and now_a.group is not None
-                and judge(
-                    "worst", now_a.group, then_worst, now_a.observed, then_a.observed, index=index
-                )
+            missing: str | None = None
+            if then_a is None:
+                missing = "the baseline has no such assertion"
+            elif then_a.observed is None or then_worst is None:
+                missing = f"the baseline has no worst value for it, status {then_a.status} there"
+            elif now_a.observed is None or now_a.group is None:
+                missing = f"it has no worst value in this audit, status {now_a.status}"
+            elif judge(
+                "worst", now_a.group, then_worst, now_a.observed, then_a.observed, index=index
             ):
                 worst_counted = _key(now_a.group)
             # 2. every group failing in the candidate, against its own baseline value
             old = _values(then_rule, assertion.metric, assertion.aggregate)
             new = _values(now_rule, assertion.metric, assertion.aggregate)
+            groups_compared = False
             for group in now_a.failing_groups:
                 key = _key(group)
                 same_comparison = (
-                    now_a.group is not None
+                    missing is None
+                    and now_a.group is not None
                     and then_worst is not None
                     and key == _key(now_a.group) == _key(then_worst)
                 )
@@ -418,7 +497,13 @@ def compare_with_baseline(
                 now_value, then_value = new.get(key), old.get(key)
                 if now_value is not None and then_value is not None:
                     judge("group", group, group, now_value, then_value, index=index)
-    return BaselineComparison(regressions=counted, not_significant=noise)
+                    groups_compared = True
+            if missing is not None:
+                if groups_compared:
+                    missing += ", though the groups failing it were compared with their own "
+                    missing += "baseline values"
+                skip(rule, missing, name)
+    return BaselineComparison(regressions=counted, not_significant=noise, not_compared=not_compared)
 
 
 def compare_to_baseline(

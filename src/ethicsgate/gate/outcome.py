@@ -12,6 +12,7 @@ from ethicsgate.audit.result import AuditResult
 from ethicsgate.audit.spec import LoadedAudit
 from ethicsgate.gate.baseline import (
     DEFAULT_SIGNIFICANCE_LEVEL,
+    NotCompared,
     Regression,
     assertion_name,
     compare_with_baseline,
@@ -38,6 +39,8 @@ class GateResult:
     not_significant: list[Regression] = field(default_factory=list)
     """Worse than the baseline beyond the budget, but within noise: never blocking."""
     significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL
+    not_compared: list[NotCompared] = field(default_factory=list)
+    """Rules and assertions the baseline gave nothing to compare with: said, never passed."""
 
     @property
     def blocking_regressions(self) -> list[Regression]:
@@ -75,7 +78,13 @@ class GateResult:
             )
         if self.passed:
             text = "Release may go ahead: every blocking rule passed"
-            if self.baseline is not None:
+            if self.baseline is not None and self.not_compared:
+                # "nothing got worse" would claim what was never compared
+                text += (
+                    " and nothing compared got significantly worse than in the baseline; "
+                    + _not_compared(self.not_compared, "it")
+                )
+            elif self.baseline is not None:
                 text += " and nothing got significantly worse than in the baseline"
             return text + "."
         if not reasons:  # the audit's status says no, for a reason of its own
@@ -83,6 +92,8 @@ class GateResult:
         text = "Release blocked: " + "; ".join(reasons)
         if not (failed or unknown):
             text += ". The audit itself passed"
+        if self.not_compared:
+            text += ". " + _not_compared(self.not_compared, "the baseline")
         return text + "."
 
     def to_json(self, *, report: Path | str) -> str:
@@ -99,6 +110,7 @@ class GateResult:
                 "rules": {r.id: r.status.value for r in self.result.rules},
                 "regressions": [r.model_dump(mode="json") for r in self.regressions],
                 "not_significant": [r.model_dump(mode="json") for r in self.not_significant],
+                "not_compared": [n.model_dump(mode="json") for n in self.not_compared],
                 "significance_level": self.significance_level,
                 "report": str(report),
             },
@@ -117,6 +129,19 @@ def _rules(ids: list[str]) -> str:
 def _regressions(found: list[Regression]) -> str:
     shown = [f"{r.rule} {r.assertion} for {group_label(r.group)}" for r in found[:3]]
     return "; ".join(shown) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+
+
+def _not_compared(items: list[NotCompared], baseline: str) -> str:
+    """Return ``1 rule and 2 assertions were not compared with <baseline> (...)``."""
+    rules = sum(1 for n in items if n.assertion is None)
+    parts = [_count(rules, "rule")] if rules else []
+    if len(items) > rules:
+        parts.append(_count(len(items) - rules, "assertion"))
+    verb = "was" if len(items) == 1 else "were"
+    shown = "; ".join(n.words for n in items[:3])
+    if len(items) > 3:
+        shown += f"; and {len(items) - 3} more"
+    return f"{' and '.join(parts)} {verb} not compared with {baseline} ({shown})"
 
 
 def _position(audit: LoadedAudit, loc: tuple[str | int, ...]) -> SourcePosition:
@@ -138,6 +163,7 @@ def evaluate_gate(
     pack = audit.policy.pack
     regressions: list[Regression] = []
     noise: list[Regression] = []
+    not_compared: list[NotCompared] = []
     if baseline is not None:
         comparison = compare_with_baseline(
             result,
@@ -148,6 +174,7 @@ def evaluate_gate(
             today=today,
         )
         regressions, noise = comparison.regressions, comparison.not_significant
+        not_compared = comparison.not_compared
     rule_positions: dict[str, SourcePosition] = {}
     names: dict[str, list[str]] = {}
     assertion_positions: dict[tuple[str, str], SourcePosition] = {}
@@ -169,4 +196,5 @@ def evaluate_gate(
         assertion_positions=assertion_positions,
         not_significant=noise,
         significance_level=significance_level,
+        not_compared=not_compared,
     )

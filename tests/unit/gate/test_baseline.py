@@ -13,7 +13,7 @@ from tests.conftest import AUDIT
 from ethicsgate.audit import run_audit
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.errors import BaselineError
-from ethicsgate.gate import compare_to_baseline, load_baseline
+from ethicsgate.gate import compare_to_baseline, compare_with_baseline, load_baseline
 from ethicsgate.policy import load_policy
 from ethicsgate.report import render_json
 
@@ -166,3 +166,32 @@ def test_impact_ratio_regressions_are_compared_per_ll144_category(
     assert compare_to_baseline(after, before, pack=load_policy(path).pack) == []
     # getting better is never a regression
     assert compare_to_baseline(before, after, pack=load_policy(path).pack) == []
+
+
+def test_what_has_no_worst_value_on_either_side_is_said_not_compared(
+    make_audit: Callable[..., Path], frozen_clock: Callable[[], datetime]
+) -> None:
+    policy = POLICY.format(ratio_budget="", diff_budget="", waivers="")
+    spec = make_audit(data(5), policy=policy.replace("min_group_size: 1", "min_group_size: 5000"))
+    unevaluable = run_audit(spec, clock=frozen_clock)  # every group too small: status error
+    assert [a.observed for a in unevaluable.rules[0].assertions] == [None, None]
+    path, evaluated = audit(make_audit, frozen_clock, 4)
+    pack = load_policy(path).pack
+
+    found = compare_with_baseline(evaluated, unevaluable, pack=pack)
+    assert found.regressions == [] and found.not_significant == []
+    assert [(n.rule, n.assertion, n.reason) for n in found.not_compared] == [
+        ("r", "selection_rate.ratio", "the baseline has no worst value for it, status error there"),
+        (
+            "r",
+            "selection_rate.difference",
+            "the baseline has no worst value for it, status error there",
+        ),
+    ]
+    backwards = compare_with_baseline(unevaluable, evaluated, pack=pack)
+    assert [n.reason for n in backwards.not_compared] == [
+        "it has no worst value in this audit, status error"
+    ] * 2
+    # compared in full, nothing is listed
+    _, before = audit(make_audit, frozen_clock, 5)
+    assert compare_with_baseline(evaluated, before, pack=pack).not_compared == []

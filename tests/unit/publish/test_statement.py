@@ -187,6 +187,18 @@ def test_signed_statement_verifies(tmp_path: Path, frozen_clock: Callable[[], da
     assert digests == {name: sha256_file(tmp_path / name) for name in files}
     assert parsed.predicate["k"] == 10
 
+    # verified, it is a statement; asked to re-hash inputs, it says it binds none
+    import ethicsgate
+
+    (tmp_path / "statement.intoto.json").write_bytes(envelope)
+    plain = ethicsgate.verify(tmp_path, pair.public_path)
+    assert plain.ok and plain.document == "statement" and plain.notes == []
+    checked = ethicsgate.verify(tmp_path, pair.public_path, evidence=True)
+    assert checked.ok and checked.document == "statement"
+    assert [n[: n.index(" (")] for n in checked.notes] == [
+        "a transparency statement binds no audit spec, policy or evidence files"
+    ]
+
 
 def test_statement_from_a_report(
     tmp_path: Path, frozen_clock: Callable[[], datetime], monkeypatch: pytest.MonkeyPatch

@@ -1,7 +1,8 @@
 """JUnit XML of a gate: a testcase per rule, per assertion and per regression budget.
 
 Names are stable across runs (``<rule id>``, ``<rule id>::<metric>.<aggregate>``,
-``<rule id>::<metric>.<aggregate>::regression``) so CI history can track each check.
+``<rule id>::<metric>.<aggregate>::regression``) so CI history can track each check. A
+regression check the baseline gave nothing to compare with is skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def _mark(case: ET.Element, status: str, severity: str, message: str, detail: st
 def render_junit(gate: GateResult) -> bytes:
     """Return the JUnit XML bytes (UTF-8) of a gate."""
     import xml.etree.ElementTree as ET  # only a gate writes XML: not an audit's import
+    from xml.etree.ElementTree import SubElement
 
     result = gate.result
     root = ET.Element("testsuites", {"name": "ethicsgate"})
@@ -119,6 +121,15 @@ def render_junit(gate: GateResult) -> bytes:
             a_line = gate.assertion_positions.get((rule.id, name), (line, 1))[0]
             case = _case(suite, gate, rule, f"{rule.id}::{name}::regression", a_line)
             found = [r for r in gate.regressions if r.rule == rule.id and r.assertion == name]
+            missing = [
+                n.reason
+                for n in gate.not_compared
+                if n.rule == rule.id and n.assertion in (None, name)
+            ]
+            if not found and missing:
+                SubElement(case, "skipped", {"message": "not compared: " + "; ".join(missing)})
+                count("skipped")
+                continue
             if not found:
                 count("pass")
                 continue
@@ -128,6 +139,7 @@ def render_junit(gate: GateResult) -> bytes:
                 + (f" [waived: {r.waiver_reason}]" if r.waived else "")
                 for r in found
             )
+            detail += "".join(f"\nnot compared: {reason}" for reason in missing)
             message = f"{len(found)} group(s) regressed beyond the budget against the baseline"
             status = "fail" if any(r.blocking for r in found) else "waived"
             if rule.severity != "block":

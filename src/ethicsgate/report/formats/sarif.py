@@ -3,7 +3,9 @@
 ``ruleId`` is the policy rule's id (``<rule id>/regression`` for a regression against the
 baseline); ``partialFingerprints`` hash what identifies a finding (policy, rule, assertion,
 group), never its numbers, so the same problem keeps its identity from run to run. A waived
-finding carries an accepted external suppression with the waiver's reason.
+finding carries an accepted external suppression with the waiver's reason. A rule or
+assertion the baseline gave nothing to compare with is a ``notApplicable`` result of its
+``<rule id>/regression`` check (level ``none``), so "no regression" is never read into it.
 """
 
 from __future__ import annotations
@@ -165,6 +167,30 @@ def render_sarif(gate: GateResult) -> bytes:
                 {"kind": "external", "status": "accepted", "justification": reg.waiver_reason}
             ]
         results.append(entry)
+
+    for item in gate.not_compared:
+        rule_id = f"{item.rule}/regression"
+        if rule_id not in index:  # only rules with assertions are compared
+            continue
+        pos = gate.rule_positions.get(item.rule, (1, 1))
+        if item.assertion is not None:
+            pos = gate.assertion_positions.get((item.rule, item.assertion), pos)
+        results.append(
+            {
+                "ruleId": rule_id,
+                "ruleIndex": index[rule_id],
+                "kind": "notApplicable",
+                "level": "none",
+                "message": {"text": f"Not compared with the baseline: {item.words}"},
+                "locations": [_location(gate, pos)],
+                "partialFingerprints": {
+                    "ethicsgateFinding/v1": _fingerprint(
+                        policy_id, rule_id, item.assertion or "", "not-compared"
+                    )
+                },
+                "properties": {"status": "not_compared", "severity": item.severity},
+            }
+        )
 
     log = {
         "$schema": SARIF_SCHEMA,

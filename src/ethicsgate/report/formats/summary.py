@@ -12,7 +12,7 @@ __all__ = ["SUMMARY", "render_summary"]
 
 
 def render_summary(gate: GateResult) -> str:
-    """Return the gate's outcome as GitHub-flavoured Markdown: verdict, rules, regressions."""
+    """Return the gate's outcome as Markdown: verdict, rules, regressions, what was not compared."""
     result = gate.result
     verdict = "✔ PASS: the release may go ahead" if gate.passed else "✘ Release blocked"
     lines = [
@@ -50,6 +50,8 @@ def render_summary(gate: GateResult) -> str:
                     f"| {r.baseline:.4g} | {r.candidate:.4g} | {r.worse_by:.4g} "
                     f"| {r.budget:.4g} | {outcome} |"
                 )
+        elif gate.not_compared:
+            lines.append("Nothing compared got significantly worse than its budget allows.")
         else:
             lines.append("Nothing got significantly worse than its budget allows.")
         if gate.not_significant:
@@ -66,6 +68,17 @@ def render_summary(gate: GateResult) -> str:
                     f"- {_code(r.rule)} {_cell(r.assertion)} {_cell(group_label(r.group))}: "
                     f"{r.baseline:.4g} → {r.candidate:.4g} ({p_value}, {_cell(r.test or '')})"
                 )
+        if gate.not_compared:
+            lines += [
+                "",
+                f"### Not compared with the baseline ({len(gate.not_compared)})",
+                "",
+                "What the gate could not compare, and why (their own thresholds still apply):",
+                "",
+            ]
+            for n in gate.not_compared:
+                what = _code(n.rule) + (f" {_cell(n.assertion)}" if n.assertion else "")
+                lines.append(f"- {what}: {_cell(n.reason)}")
     waivers = [(rule.id, w) for rule in result.rules for w in rule.waivers]
     if waivers:
         lines += ["", "### Waivers", ""]
