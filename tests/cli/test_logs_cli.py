@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,91 @@ def test_unknown_sender_exits_2_naming_the_line(bakery: Path, tmp_path: Path) ->
         f"{chat}:10: evidence 'chat': 'actor' is not one of bot, human, customer, system" in stderr
     )
     assert "found 'robot' in row 10 (line 10)" in stderr
+    # the spec maps actor with a CASE already: the fix wraps it, and works as written
+    case = "CASE sender WHEN 'agent' THEN 'human' ELSE sender END"
+    assert f"actor: \"CASE ({case}) WHEN 'robot' THEN 'human' ELSE ({case}) END\"" in stderr
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 1, stderr
+
+
+#: The mapping an unknown actor's hint suggests, as YAML: ``actor: "..."``.
+_HINT_MAPPING = re.compile(r'hint: .*?e\.g\. (actor: "(?:[^"\\]|\\.)*")')
+
+
+def follow_actor_hint(spec: Path, stderr: str) -> None:
+    """Put the hint's ``actor:`` mapping, exactly as printed, in place of the spec's one."""
+    found = _HINT_MAPPING.search(stderr)
+    assert found, stderr
+    text, n = re.subn(
+        r"(?m)^( +)actor: .*$", lambda m: m.group(1) + found.group(1), spec.read_text()
+    )
+    assert n == 1, text
+    spec.write_text(text)
+
+
+def _map_actor(spec: Path, mapping: str) -> None:
+    text = spec.read_text()
+    old = "actor: \"CASE sender WHEN 'agent' THEN 'human' ELSE sender END\""
+    assert old in text
+    spec.write_text(text.replace(old, f"actor: {mapping}"))
+
+
+def test_unknown_actor_hint_cases_the_mapped_column_on_the_value_found(
+    bakery: Path, tmp_path: Path
+) -> None:
+    spec = _copy(bakery, tmp_path)
+    _map_actor(spec, "sender")  # the column as is: its staff are "agent"
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert "'actor' is not one of bot, human, customer, system" in stderr
+    assert "found 'agent' in row" in stderr and "column sender" in stderr
+    assert "actor: \"CASE sender WHEN 'agent' THEN 'human' ELSE sender END\"" in stderr
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 1, stderr  # the bakery's planted violations, read at last
+
+
+def test_unknown_actor_hint_quotes_what_sql_and_yaml_need(bakery: Path, tmp_path: Path) -> None:
+    spec = _copy(bakery, tmp_path)
+    chat = tmp_path / "chat_events.jsonl"
+    rows = [json.loads(line) for line in chat.read_text().splitlines()]
+    for row in rows:
+        row["Sent By"] = row.pop("sender")
+    rows[4]["Sent By"] = 'the owner\'s "desk"'
+    chat.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _map_actor(spec, "'\"Sent By\"'")
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2
+    assert "found 'the owner\\'s \"desk\"' in row 5" in stderr
+    sql = "CASE \"Sent By\" WHEN 'the owner''s \"desk\"' THEN 'human' ELSE \"Sent By\" END"
+    assert "actor: " + json.dumps(sql) in stderr
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2 and "found 'agent' in row" in stderr  # the next value, and its fix
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 1, stderr
+
+
+def test_a_missing_actor_hint_gives_it_a_value(bakery: Path, tmp_path: Path) -> None:
+    spec = _copy(bakery, tmp_path)
+    chat = tmp_path / "chat_events.jsonl"
+    rows = [json.loads(line) for line in chat.read_text().splitlines()]
+    rows[2]["sender"] = None
+    chat.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _map_actor(spec, "sender")
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2 and "found NULL (missing) in row 3" in stderr
+    assert "map missing values to bot, human, customer, system under columns.actor" in stderr
+    assert "actor: \"coalesce(sender, 'human')\"" in stderr
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 2 and "found 'agent' in row" in stderr
+    assert "CASE (coalesce(sender, 'human')) WHEN 'agent'" in stderr
+    follow_actor_hint(spec, stderr)
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "r"))
+    assert code == 1, stderr
 
 
 def test_mapping_to_a_missing_column_exits_2_at_the_audit_spec(

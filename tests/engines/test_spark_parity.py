@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.cli.test_logs_cli import follow_actor_hint
 from tests.jsonclose import TIMINGS, differences
 
 from ethicsgate.audit import run_audit
@@ -240,6 +241,20 @@ def test_builtin_contracts_count_what_duckdb_counts(engine: Any, tmp_path: Path)
 
     assert counted(spark) == counted(duck)
     assert any(not e[5] for e in counted(spark)), "the planted bad actor fails a check"
+
+
+def test_an_unknown_actor_hint_works_as_written_on_spark(engine: Any, tmp_path: Path) -> None:
+    text = (AUDITS / "bakery.yaml").read_text(encoding="utf-8").replace("../", str(ROOT) + "/")
+    case = "\"CASE sender WHEN 'agent' THEN 'human' ELSE sender END\""
+    assert case in text
+    spec = tmp_path / "bakery.yaml"
+    spec.write_text(text.replace(case, "sender"), encoding="utf-8")
+    with pytest.raises(EvidenceError) as err:
+        run_audit(spec, engine=engine)
+    shown = err.value.diagnostics()
+    assert "found 'agent'" in shown and case in shown
+    follow_actor_hint(spec, shown)
+    assert run_audit(spec, engine=engine).status == run_audit(AUDITS / "bakery.yaml").status
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from tests.cli.test_logs_cli import follow_actor_hint
 from tests.conftest import ROOT
 from tests.engines.conftest import load_table, sa_url
 
@@ -490,3 +491,40 @@ def test_a_value_a_record_rule_cannot_read_names_value_count_and_column(
     assert code == 2 and not out.exists()
     assert "'ts' is not a timestamp: found 'also not' (2 row(s)) in column \"ts\"" in stderr
     assert "of table engine_tests.chat (engine" in stderr and "hint: use ISO 8601" in stderr
+
+
+@pytest.mark.parametrize(
+    ("column", "mapping", "source"),
+    [("sender", "sender", "sender"), ("Sent By", "'\"Sent By\"'", '\\"Sent By\\"')],
+    ids=["plain", "quoted"],
+)
+def test_an_unknown_actor_hint_works_as_written(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, column: str, mapping: str, source: str
+) -> None:
+    log = tmp_path / "chat.csv"
+    log.write_text(
+        f'conversation_id,ts,"{column}",type,text\n'
+        "c1,2025-03-01T10:00:00Z,bot,message,I am a virtual assistant\n"
+        "c1,2025-03-01T10:01:00Z,staff's desk,message,hello\n"
+        "c2,2025-03-01T11:00:00Z,bot,message,hi\n"
+    )
+    load_table(pg_engine, log, "engine_tests.chat_actor")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        'schema_version: 1\nid: p\nversion: "1"\ntitle: t\nowner: o\nrules:\n'
+        "  - id: disclosure\n    kind: transparency\n    check: bot_disclosure\n"
+        "    dataset: chat\n"
+    )
+    path = tmp_path / "chat.yaml"
+    path.write_text(
+        "schema_version: 1\nid: chat\npolicy: policy.yaml\nevidence:\n  chat:\n"
+        f"    table: engine_tests.chat_actor\n    columns:\n      actor: {mapping}\n"
+    )
+    code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 2
+    assert 'found "staff\'s desk" (1 row(s))' in stderr
+    case = f"CASE {source} WHEN 'staff''s desk' THEN 'human' ELSE {source} END"
+    assert f'actor: "{case}"' in stderr
+    follow_actor_hint(path, stderr)
+    code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 1, stderr  # c2's bot never says it is one

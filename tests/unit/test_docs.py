@@ -74,3 +74,51 @@ def test_every_relative_link_in_the_docs_reaches_its_file_and_heading() -> None:
             elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert len(pages) > 20 and not broken, broken
+
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([^`\s]*)")
+_SHELLS = frozenset({"sh", "bash", "shell", "console"})
+#: A backslash meant to continue the line but followed by spaces (and a comment, or more
+#: words): bash then ends the command there. An escaped space inside a word (``my\ file``)
+#: and an escaped backslash (``\\``) are fine.
+_BROKEN_CONTINUATION = re.compile(r"(?<!\\)(?:\\\\)*\\(?:[ \t]+$|[ \t]+#|[ \t]{2,}\S)")
+
+
+def _shell_lines(text: str) -> list[tuple[int, str]]:
+    """Return the (line number, line) of every line inside a sh/bash/shell/console block."""
+    found: list[tuple[int, str]] = []
+    fence = ""
+    shell = False
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _FENCE.match(line)
+        if not fence:
+            if match:
+                fence, shell = match.group(1), match.group(2).lower() in _SHELLS
+        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence):
+            if not match.group(2):
+                fence = ""
+        elif shell:
+            found.append((number, line))
+    return found
+
+
+def test_the_broken_continuation_check_sees_what_bash_sees() -> None:
+    block = (
+        "```sh\na \\   # why\nb \\ \nc \\\nd\\ e \\\\  # ok\n```\n```text\nx \\  # not shell\n```\n"
+    )
+    flagged = [n for n, line in _shell_lines(block) if _BROKEN_CONTINUATION.search(line)]
+    assert flagged == [2, 3]
+
+
+def test_shell_blocks_in_the_docs_continue_their_lines() -> None:
+    pages = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+    broken = [
+        f"{page.relative_to(ROOT)}:{number}: {line.strip()}"
+        for page in pages
+        for number, line in _shell_lines(page.read_text())
+        if _BROKEN_CONTINUATION.search(line)
+    ]
+    assert not broken, (
+        "a backslash that continues a line must end it: move the comment out of the block "
+        f"(above it, or a list after it): {broken}"
+    )

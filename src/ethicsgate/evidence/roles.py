@@ -6,12 +6,14 @@ for the conversions); the rules refer to those columns by :attr:`Role.column`.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
-from ethicsgate.evidence.sql import quote_ident
+from ethicsgate.evidence.sql import quote_ident, sql_literal
 
-__all__ = ["ACTORS", "Role", "RoleKind"]
+__all__ = ["ACTORS", "Role", "RoleKind", "unknown_actor_hint"]
 
 RoleKind = Literal[
     "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
@@ -30,3 +32,34 @@ class Role:
     def column(self) -> str:
         """Return the quoted column name of this role in the rows table."""
         return quote_ident(f"{self.name}:{self.kind}")
+
+
+_IDENTIFIER = re.compile(r'[A-Za-z_][A-Za-z0-9_]*|"(?:[^"]|"")+"')
+
+
+def unknown_actor_hint(role: Role, expr: str, value: object) -> str:
+    """Return the fix for an actor value outside :data:`ACTORS`: a mapping that reads it.
+
+    ``expr`` is the role's SQL over the source (its mapping, or the quoted column of the
+    role's name) and ``value`` the value found (None when missing). The suggested mapping
+    is YAML that can be pasted under ``columns:`` as it is: a ``CASE`` over ``expr`` that
+    turns that very value into an actor, every other value left as it was.
+    """
+    if expr == quote_ident(role.name) and re.fullmatch(r"[a-z_]+", role.name):
+        source = role.name  # the role's own column: our names need no quotes in any engine
+    elif _IDENTIFIER.fullmatch(expr.strip()):
+        source = expr.strip()
+    else:
+        source = f"({expr.strip()})"
+    if value is None:
+        mapping = f"coalesce({source}, 'human')"
+        what = "missing values"
+    else:
+        mapping = f"CASE {source} WHEN {sql_literal(str(value))} THEN 'human' ELSE {source} END"
+        what = "other values"
+    # a JSON string is a YAML double-quoted scalar: quotes and backslashes come out escaped
+    scalar = json.dumps(mapping, ensure_ascii=not mapping.isprintable())
+    return (
+        f"map {what} to {', '.join(ACTORS)} under columns.{role.name}, e.g. "
+        f"{role.name}: {scalar}, or exclude the rows with a filter"
+    )

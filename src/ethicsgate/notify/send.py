@@ -7,6 +7,7 @@ connection pool or HTTP/2, and keeps notifying free of a runtime dependency and 
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
@@ -14,6 +15,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ethicsgate.notify.message import build_payload, has_problems
 
@@ -41,6 +43,21 @@ class NotifyOutcome:
     skipped: bool = False
 
 
+def _split_credentials(url: str) -> tuple[str, str | None]:
+    """Return ``url`` without its user info, and the Basic ``Authorization`` value it held.
+
+    urllib does not read ``user:password@`` itself: left in, it becomes part of the host name
+    to look up. The user and password are percent-decoded, as RFC 3986 encodes them.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return urlunsplit(parts._replace(netloc=hostport)), f"Basic {token}"
+
+
 def post_json(
     url: str,
     body: bytes,
@@ -54,10 +71,12 @@ def post_json(
 
     The waits before tries 2, 3, ... are ``backoff`` (default :data:`BACKOFF`) seconds,
     doubling each time. Returns (sent, attempts, last HTTP status, last error). Errors never
-    name the URL.
+    name the URL. A ``user:password@`` in the URL is sent as an HTTP Basic ``Authorization``
+    header (percent-decoded), not as part of the host.
     """
     backoff = BACKOFF if backoff is None else backoff
     sleep = time.sleep if sleep is None else sleep
+    url, authorization = _split_credentials(url)
     status: int | None = None
     error: str | None = None
     for attempt in range(1, tries + 1):
@@ -69,6 +88,9 @@ def post_json(
             method="POST",
             headers={"Content-Type": "application/json", "User-Agent": "ethicsgate"},
         )
+        if authorization:
+            # unredirected: a redirect to another host must not carry the credentials along
+            request.add_unredirected_header("Authorization", authorization)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 status = response.status

@@ -25,6 +25,7 @@ class Hook:
     bodies: list[Any] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    request_lines: list[str] = field(default_factory=list)
     port: int = 0
 
     @property
@@ -42,6 +43,7 @@ def hook() -> Iterator[Hook]:
             length = int(self.headers.get("Content-Length", 0))
             state.bodies.append(json.loads(self.rfile.read(length)))
             state.paths.append(self.path)
+            state.request_lines.append(self.requestline)
             state.headers.append(dict(self.headers))
             if state.delay:
                 time.sleep(state.delay)

@@ -202,6 +202,60 @@ def test_a_refused_connection_is_reported_without_the_url(results: dict[str, Aud
     assert "SECRET" not in outcome.error + outcome.target
 
 
+def test_credentials_in_the_url_go_as_basic_auth_never_in_the_request_line(
+    hook: Hook, results: dict[str, AuditResult]
+) -> None:
+    import base64
+
+    # percent-encoded in the URL, sent decoded: "user@corp" and "p:w/SECRET%"
+    url = hook.url.replace("http://", "http://user%40corp:p%3Aw%2FSECRET%25@")
+    [outcome] = notify(results["bakery"], [NotifyTarget(url=url, shown=redact_url(url))])
+    assert outcome.sent and outcome.attempts == 1 and outcome.status == 200, outcome
+    [headers] = hook.headers
+    expected = base64.b64encode(b"user@corp:p:w/SECRET%").decode("ascii")
+    assert headers["Authorization"] == f"Basic {expected}"
+    assert headers["Host"] == f"127.0.0.1:{hook.port}"
+    [line] = hook.request_lines
+    assert line == f"POST /services/{SECRET_PATH}?{SECRET_QUERY} HTTP/1.1"
+    assert "user" not in line and "@" not in line
+    assert "user" not in outcome.target and "SECRET" not in outcome.target
+
+
+def test_a_url_without_credentials_sends_no_authorization(
+    hook: Hook, results: dict[str, AuditResult]
+) -> None:
+    [outcome] = notify(results["bakery"], [_target(hook)])
+    assert outcome.sent
+    assert "Authorization" not in hook.headers[0]
+
+
+def test_a_user_without_password_is_sent_with_an_empty_one(
+    hook: Hook, results: dict[str, AuditResult]
+) -> None:
+    import base64
+
+    url = hook.url.replace("http://", "http://token@")
+    [outcome] = notify(results["bakery"], [NotifyTarget(url=url, shown=redact_url(url))])
+    assert outcome.sent, outcome
+    assert hook.headers[0]["Authorization"] == "Basic " + base64.b64encode(b"token:").decode()
+
+
+def test_cli_notify_with_credentials_posts_and_never_prints_them(
+    hook: Hook, make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    url = hook.url.replace("http://", "http://someuser:SECRETPW@")
+    spec = make_audit(FAILING)
+    done = CliRunner().invoke(
+        cli, ["audit", str(spec), "--out", str(tmp_path / "o"), "--notify", url]
+    )
+    assert done.exit_code == 1, done.output
+    assert f"notify: sent to http://127.0.0.1:{hook.port}/… (generic)" in done.stderr
+    assert "someuser" not in done.output + done.stderr
+    assert "SECRET" not in done.output + done.stderr
+    assert hook.headers[0]["Authorization"].startswith("Basic ")
+    assert "someuser" not in hook.request_lines[0] + hook.headers[0]["Host"]
+
+
 def test_problems_only_by_default(hook: Hook, make_audit: Callable[..., Path]) -> None:
     from ethicsgate.audit import run_audit
 

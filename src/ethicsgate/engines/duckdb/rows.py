@@ -26,8 +26,9 @@ for CSV and JSON Lines also the line) and the column or expression, with the fix
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ from ethicsgate.engines.duckdb.sqltext import json_text
 from ethicsgate.engines.duckdb.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -444,14 +445,12 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: DuckDBRows) -> None:
         if not n:
             continue
         typed, expr = table.typed[role], table.exprs[role]
+        hint_of: Callable[[object], str] | None = None
         if role.kind == "actor":
             bad = f"({table.kept}) AND ({typed} IS NULL OR {typed} NOT IN ({actors}))"
             what = f"is not one of {', '.join(ACTORS)} ({n:,} row(s))"
-            hint = (
-                f'map other values under columns.{role.name}, e.g. {role.name}: "CASE '
-                f"{role.name} WHEN 'agent' THEN 'human' ELSE {role.name} END\", or exclude "
-                "the rows with a filter"
-            )
+            hint = ""
+            hint_of = partial(unknown_actor_hint, role, expr)
         else:
             bad = f"({table.kept}) AND ({typed}) IS NULL"
             what = f"is missing ({n:,} row(s))"
@@ -459,7 +458,7 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: DuckDBRows) -> None:
                 f"every row needs a {role.name}; fix the data or exclude such rows with a "
                 "filter in the audit spec"
             )
-        _raise_first(con, evidence, role, expr, bad, what=what, hint=hint)
+        _raise_first(con, evidence, role, expr, bad, what=what, hint=hint, hint_of=hint_of)
         raise EvidenceError(  # pragma: no cover - the table has such a row, so must the files
             f"evidence {evidence.name!r}: {role.name!r} {what}",
             location=_role_location(evidence, role.name),
@@ -563,8 +562,12 @@ def _raise_first(
     *,
     what: str,
     hint: str,
+    hint_of: Callable[[object], str] | None = None,
 ) -> None:
-    """Raise an ``EvidenceError`` at the first row (in file order) where ``bad`` holds."""
+    """Raise an ``EvidenceError`` at the first row (in file order) where ``bad`` holds.
+
+    ``hint_of``, when given, makes the hint from the value found (in place of ``hint``).
+    """
     for file in evidence.files:
         found = _search(evidence, file, f"CAST(({expr}) AS VARCHAR)", bad, limit=1)
         if not found:
@@ -575,7 +578,7 @@ def _raise_first(
             f"{'NULL (missing)' if value is None else repr(value)} in row {number}"
             f"{_line_note(evidence, number)}, column {expr}",
             location=_row_location(evidence, file, number),
-            hint=hint,
+            hint=hint_of(value) if hint_of is not None else hint,
         )
 
 

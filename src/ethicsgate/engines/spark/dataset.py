@@ -907,12 +907,20 @@ class SparkDataset:
         )
 
     def raise_at_first_row(
-        self, role: str, where: str, *, problem: str, hint: str, suffix: str = ""
+        self,
+        role: str,
+        where: str,
+        *,
+        problem: str,
+        hint: str,
+        suffix: str = "",
+        hint_of: Callable[[object], str] | None = None,
     ) -> None:
         """Raise an EvidenceError naming the file and the value of a row where ``where`` holds.
 
         Spark numbers no rows, so the error names the file (``_metadata.file_path``) and the
-        value; the value is found with one small query.
+        value; the value is found with one small query. ``hint_of``, when given, makes the
+        hint from that value (in place of ``hint``).
 
         Raises:
             EvidenceError: always.
@@ -953,7 +961,7 @@ class SparkDataset:
             f"evidence {self.name!r} (engine spark): {problem}, found {shown} in a row of "
             f"{place}, column {expr}{suffix}",
             location=location,
-            hint=hint,
+            hint=hint_of(value) if hint_of is not None else hint,
         )
 
     # -- record-level rows and data contracts -------------------------------------------------

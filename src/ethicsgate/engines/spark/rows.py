@@ -11,9 +11,10 @@ findings by id and, for ``findings.parquet``, the violating records in batches c
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ethicsgate.engines.spark.dialect import SparkDialect
@@ -21,7 +22,7 @@ from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.sqltext import INTEGER, NUMERIC, TIMES, base_type, first_line
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -472,14 +473,12 @@ def _check_values(table: SparkRows) -> None:
         if not n:
             continue
         typed = table.typed[role]
+        hint_of: Callable[[object], str] | None = None
         if role.kind == "actor":
             bad = f"({table.kept}) AND ({typed} IS NULL OR {typed} NOT IN ({actors}))"
             what = f"is not one of {', '.join(ACTORS)} ({n:,} row(s))"
-            hint = (
-                f'map other values under columns.{role.name}, e.g. {role.name}: "CASE '
-                f"{role.name} WHEN 'agent' THEN 'human' ELSE {role.name} END\", or exclude "
-                "the rows with a filter"
-            )
+            hint = ""
+            hint_of = partial(unknown_actor_hint, role, table.evidence.role_expression(role.name))
         else:
             bad = f"({table.kept}) AND ({typed}) IS NULL"
             what = f"is missing ({n:,} row(s))"
@@ -488,5 +487,5 @@ def _check_values(table: SparkRows) -> None:
                 "filter in the audit spec"
             )
         table.evidence.raise_at_first_row(
-            role.name, bad, problem=f"{role.name!r} {what}", hint=hint
+            role.name, bad, problem=f"{role.name!r} {what}", hint=hint, hint_of=hint_of
         )

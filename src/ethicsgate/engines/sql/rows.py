@@ -11,8 +11,9 @@ verdicts' counts and the listed findings leaves the database.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from ethicsgate.engines.sql.dialect import PostgresDialect, translate_regex
 from ethicsgate.engines.sql.types import INTEGER, JSON, TEXT, convert_sql, flag_sql, text_sql
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -312,20 +313,21 @@ def read_rows(evidence: SQLDataset, roles: Sequence[Role]) -> SQLRows:
                 f"{'NULL (missing)' if value is None else repr(value)} ({int(n):,} row(s)) in "
                 f"column {exprs[role]} of {evidence.describe()} (engine {evidence.engine.shown})",
                 location=_role_location(evidence, role.name),
-                hint=hint,
+                hint=hint if isinstance(hint, str) else hint(value),
             )
     return result
 
 
 def _value_checks(
     roles: list[Role], exprs: dict[Role, str], types: dict[Role, str], typed: dict[Role, str]
-) -> list[tuple[Role, str, str, str]]:
+) -> list[tuple[Role, str, str, str | Callable[[object], str]]]:
     """Return per role what the reader refuses: (role, condition over the source, what, hint).
 
     Values the conversion turned into NULL (a timestamp, number or flag that does not parse),
-    actors outside the vocabulary, missing required text.
+    actors outside the vocabulary, missing required text. An actor's hint is made from the
+    value found.
     """
-    checks: list[tuple[Role, str, str, str]] = []
+    checks: list[tuple[Role, str, str, str | Callable[[object], str]]] = []
     actors = ", ".join(sql_literal(a) for a in ACTORS)
     for role in roles:
         expr, base, value = exprs[role], types[role], typed[role]
@@ -351,9 +353,7 @@ def _value_checks(
                     role,
                     f"({value}) IS NULL OR ({value}) NOT IN ({actors})",
                     f"is not one of {', '.join(ACTORS)}",
-                    f'map other values under columns.{role.name}, e.g. {role.name}: "CASE '
-                    f"{role.name} WHEN 'agent' THEN 'human' ELSE {role.name} END\", or exclude "
-                    "the rows with a filter",
+                    partial(unknown_actor_hint, role, expr),
                 )
             )
         elif role.kind == "required_text":
