@@ -13,7 +13,7 @@ from typing import Literal
 
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
-__all__ = ["ACTORS", "Role", "RoleKind", "unknown_actor_hint"]
+__all__ = ["ACTORS", "Role", "RoleKind", "role_type_hint", "unknown_actor_hint"]
 
 RoleKind = Literal[
     "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
@@ -45,21 +45,49 @@ def unknown_actor_hint(role: Role, expr: str, value: object) -> str:
     is YAML that can be pasted under ``columns:`` as it is: a ``CASE`` over ``expr`` that
     turns that very value into an actor, every other value left as it was.
     """
-    if expr == quote_ident(role.name) and re.fullmatch(r"[a-z_]+", role.name):
-        source = role.name  # the role's own column: our names need no quotes in any engine
-    elif _IDENTIFIER.fullmatch(expr.strip()):
-        source = expr.strip()
-    else:
-        source = f"({expr.strip()})"
+    source = _source(role, expr)
     if value is None:
         mapping = f"coalesce({source}, 'human')"
         what = "missing values"
     else:
         mapping = f"CASE {source} WHEN {sql_literal(str(value))} THEN 'human' ELSE {source} END"
         what = "other values"
-    # a JSON string is a YAML double-quoted scalar: quotes and backslashes come out escaped
-    scalar = json.dumps(mapping, ensure_ascii=not mapping.isprintable())
     return (
         f"map {what} to {', '.join(ACTORS)} under columns.{role.name}, e.g. "
-        f"{role.name}: {scalar}, or exclude the rows with a filter"
+        f"{role.name}: {_yaml(mapping)}, or exclude the rows with a filter"
     )
+
+
+def role_type_hint(role: Role, expr: str, *, seconds: str, parsed: str) -> str:
+    """Return the fix for a role of the wrong type: mappings to paste under ``columns:``.
+
+    ``seconds`` and ``parsed`` are the engine's SQL for a time from Unix seconds and from
+    day.month.year text, with ``{}`` where the source goes (DuckDB: ``to_timestamp({})`` and
+    ``strptime({}, '%d.%m.%Y %H:%M')``).
+    """
+    source = _source(role, expr)
+    if role.kind == "timestamp":
+        return (
+            f"map it under columns, e.g. {role.name}: {_yaml(seconds.format(source))} for "
+            f"Unix seconds, or {role.name}: {_yaml(parsed.format(source))}"
+        )
+    if role.kind in ("flag", "flag_or_false"):
+        condition = _yaml(source + " = 'yes'")
+        return f"map it to a condition under columns, e.g. {role.name}: {condition}"
+    if role.kind == "number":
+        return f"map it to a numeric column or expression under columns.{role.name}"
+    return f"map it under columns.{role.name} to a column or SQL expression"
+
+
+def _source(role: Role, expr: str) -> str:
+    """Return the role's source as a mapping over it writes it: a name, or ``(expression)``."""
+    if expr == quote_ident(role.name) and re.fullmatch(r"[a-z_]+", role.name):
+        return role.name  # the role's own column: our names need no quotes in any engine
+    if _IDENTIFIER.fullmatch(expr.strip()):
+        return expr.strip()
+    return f"({expr.strip()})"
+
+
+def _yaml(mapping: str) -> str:
+    """Return SQL as a YAML double-quoted scalar (a JSON string): quotes come out escaped."""
+    return json.dumps(mapping, ensure_ascii=not mapping.isprintable())

@@ -40,7 +40,7 @@ from ethicsgate.engines.duckdb.sqltext import json_text
 from ethicsgate.engines.duckdb.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, role_type_hint, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -311,17 +311,12 @@ def _typed_sql(evidence: DuckDBDataset, role: Role, expr: str, base: str) -> str
 
 
 def _type_hint(role: Role, expr: str | None = None) -> str:
-    source = expr if expr is not None else role.name
-    if role.kind == "timestamp":
-        return (
-            f'map it under columns, e.g. {role.name}: "to_timestamp({source})" for Unix '
-            f"seconds, or {role.name}: \"strptime({source}, '%d.%m.%Y %H:%M')\""
-        )
-    if role.kind in ("flag", "flag_or_false"):
-        return f"map it to a condition under columns, e.g. {role.name}: \"{source} = 'yes'\""
-    if role.kind == "number":
-        return f"map it to a numeric column or expression under columns.{role.name}"
-    return f"map it under columns.{role.name} to a column or SQL expression"
+    return role_type_hint(
+        role,
+        expr if expr is not None else quote_ident(role.name),
+        seconds="to_timestamp({})",
+        parsed="strptime({}, '%d.%m.%Y %H:%M')",
+    )
 
 
 def _role_location(evidence: DuckDBDataset, name: str) -> Location:

@@ -22,7 +22,7 @@ from ethicsgate.engines.spark.failures import SPARK_ERRORS
 from ethicsgate.engines.spark.sqltext import INTEGER, NUMERIC, TIMES, base_type, first_line
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, role_type_hint, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -347,16 +347,12 @@ def convert_sql(kind: RoleKind, expr: str, base: str, *, strict: bool = True) ->
 
 
 def _type_hint(role: Role, expr: str) -> str:
-    if role.kind == "timestamp":
-        return (
-            f'map it under columns, e.g. {role.name}: "timestamp_seconds({expr})" for Unix '
-            f"seconds, or {role.name}: \"to_timestamp({expr}, 'dd.MM.yyyy HH:mm')\""
-        )
-    if role.kind in ("flag", "flag_or_false"):
-        return f"map it to a condition under columns, e.g. {role.name}: \"{expr} = 'yes'\""
-    if role.kind == "number":
-        return f"map it to a numeric column or expression under columns.{role.name}"
-    return f"map it under columns.{role.name} to a column or SQL expression"
+    return role_type_hint(
+        role,
+        expr,
+        seconds="timestamp_seconds({})",
+        parsed="to_timestamp({}, 'dd.MM.yyyy HH:mm')",
+    )
 
 
 def read_rows(evidence: SparkDataset, roles: Sequence[Role]) -> SparkRows:

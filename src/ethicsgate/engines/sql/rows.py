@@ -23,7 +23,7 @@ from ethicsgate.engines.sql.dialect import PostgresDialect, translate_regex
 from ethicsgate.engines.sql.types import INTEGER, JSON, TEXT, convert_sql, flag_sql, text_sql
 from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, unknown_actor_hint
+from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, role_type_hint, unknown_actor_hint
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -218,16 +218,12 @@ def _role_location(evidence: SQLDataset, name: str) -> Any:
 
 
 def _type_hint(role: Role, expr: str) -> str:
-    if role.kind == "timestamp":
-        return (
-            f'map it under columns, e.g. {role.name}: "to_timestamp({expr})" for Unix seconds, '
-            f"or {role.name}: \"to_timestamp({expr}, 'DD.MM.YYYY HH24:MI')\""
-        )
-    if role.kind in ("flag", "flag_or_false"):
-        return f"map it to a condition under columns, e.g. {role.name}: \"{expr} = 'yes'\""
-    if role.kind == "number":
-        return f"map it to a numeric column or expression under columns.{role.name}"
-    return f"map it under columns.{role.name} to a column or SQL expression"
+    return role_type_hint(
+        role,
+        expr,
+        seconds="to_timestamp({})",
+        parsed="to_timestamp({}, 'DD.MM.YYYY HH24:MI')",
+    )
 
 
 def read_rows(evidence: SQLDataset, roles: Sequence[Role]) -> SQLRows:

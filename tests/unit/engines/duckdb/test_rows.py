@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from ethicsgate.engines.duckdb import DuckDBEngine, open_evidence
 from ethicsgate.engines.duckdb.rows import DuckDBRows
@@ -90,7 +92,12 @@ def test_timestamp_of_the_wrong_type_names_the_type_and_the_fix(tmp_path: Path) 
         _read("l.parquet", [TS], base=tmp_path)
     text = info.value.diagnostics()
     assert "'ts' must be a timestamp, but \"ts\" has type BIGINT" in text
-    assert 'to_timestamp("ts")' in text
+    # the mapping is YAML to paste as it is (it was ts: "to_timestamp("ts")", invalid YAML)
+    pasted = re.search(r'(ts: "to_timestamp\(ts\)") for Unix seconds', text)
+    assert pasted is not None
+    columns = yaml.safe_load(pasted.group(1))
+    con, rows = _read("l.parquet", [TS], base=tmp_path, columns=columns)
+    assert len(_values(con, rows, TS)) == 1
 
 
 def test_missing_column_names_the_file_the_column_and_the_columns_there(tmp_path: Path) -> None:
