@@ -105,6 +105,32 @@ def test_writers_still_create_the_store_and_readers_then_read_it(tmp_path: Path)
     assert json.loads(stdout) == {"runs": []}
 
 
+def test_an_audit_that_only_shows_the_queue_makes_no_store(
+    make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    # --db without --enqueue adds the queue's state to the report: an empty file was made
+    from tests.cli.test_audit_cli import PASSING
+
+    spec = make_audit(PASSING)
+    db = tmp_path / "stores" / "review.db"
+    code, _, stderr = run(
+        "audit", str(spec), "--out", str(tmp_path / "a"), "--db", f"sqlite:///{db}"
+    )
+    assert code == 0, stderr
+    assert not db.parent.exists()
+    assert json.loads((tmp_path / "a" / "report.json").read_text()).get("review") is None
+    code, _, stderr = run(
+        "audit", str(spec), "--out", str(tmp_path / "b"), "--enqueue", "--db", f"sqlite:///{db}"
+    )
+    assert code == 0, stderr
+    assert db.is_file()
+    code, _, stderr = run(
+        "audit", str(spec), "--out", str(tmp_path / "c"), "--db", f"sqlite:///{db}"
+    )
+    assert code == 0, stderr
+    assert json.loads((tmp_path / "c" / "report.json").read_text())["review"] is not None
+
+
 # -- secrets in database URLs -----------------------------------------------------------------
 
 SECRETS = ("S3cret-userinfo", "S3cret-password", "S3cret-sslpassword", "S3cret-token")

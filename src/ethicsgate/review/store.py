@@ -52,6 +52,7 @@ __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_LEASE",
     "EnqueueResult",
+    "NoReviewStore",
     "ReviewStore",
     "default_reviewer",
     "format_time",
@@ -1189,9 +1190,13 @@ def open_store(
     return store
 
 
+class NoReviewStore(ReviewError):
+    """A command that only reads found no review store where it looked (nothing was made)."""
+
+
 def _no_store(where: str, why: str = "") -> ReviewError:
     """Return the error of a reader that finds no review store at ``where``."""
-    return ReviewError(
+    return NoReviewStore(
         f"no review store at {where}{why}",
         hint="nothing was enqueued or recorded there: `ethicsgate audit SPEC --enqueue` (or "
         "--record) creates the store; to read another one, pass its URL with --db or set "

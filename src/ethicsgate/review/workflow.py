@@ -158,7 +158,8 @@ def audit_review_step(*, enqueue: bool, db_url: str | None = None) -> AuditRevie
     """Open the review store of an audit, or return None when none is configured.
 
     A store is configured by ``enqueue``, ``db_url`` or ``ETHICSGATE_DB_URL``; it is opened
-    now, before the scan, so a bad URL fails fast.
+    now, before the scan, so a bad URL fails fast. Without ``enqueue`` the report only shows
+    the queue's state: a store that does not exist yet is not made (None: no queue state).
 
     Raises:
         ReviewError: the URL or the lease is bad, or the database cannot be opened.
@@ -168,4 +169,11 @@ def audit_review_step(*, enqueue: bool, db_url: str | None = None) -> AuditRevie
     url = db_url or load_settings().db_url
     if not (enqueue or url):
         return None
-    return AuditReviewStep(open_review_store(url), enqueue=enqueue)
+    if enqueue:
+        return AuditReviewStep(open_review_store(url), enqueue=True)
+    from ethicsgate.review.store import NoReviewStore
+
+    try:  # only the queue's state is read: a store is not made for that
+        return AuditReviewStep(open_review_store(url, create=False), enqueue=False)
+    except NoReviewStore:
+        return None
