@@ -76,6 +76,14 @@ NOTICES = {
     "saved": "The user is saved.",
 }
 _SESSION_SECONDS = 8 * 3600
+#: What a request that failed on a bug is told: nothing of the exception.
+INTERNAL_ERROR = "internal error: the server's log has the details"
+#: The 500 page when even the error template cannot be rendered.
+_BARE_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Server error'
+    "</title></head><body><h1>Something went wrong</h1><p>The server's log has the details."
+    "</p></body></html>"
+)
 
 
 @dataclass
@@ -94,7 +102,11 @@ class WebConfig:
 
 
 class SecurityHeaders:
-    """Add the security headers (and no-store caching) to every response that lacks them."""
+    """Add the security headers (and no-store caching) to every response that lacks them.
+
+    :class:`_ReviewStarlette` puts it outside Starlette's own error handling, so the answer to
+    a request that failed on a bug (500) gets them too.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: Callable[[Scope], bool]) -> None:
         """Wrap ``app``; ``hsts`` says whether a request came over HTTPS."""
@@ -123,6 +135,22 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _ReviewStarlette(Starlette):
+    """Starlette with :class:`SecurityHeaders` as the outermost layer.
+
+    Middleware added with ``add_middleware`` runs inside ``ServerErrorMiddleware``, whose 500
+    answer would then go out without the headers.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Return Starlette's stack wrapped in the security headers."""
+        return SecurityHeaders(super().build_middleware_stack(), hsts=_https)
+
+
+def _https(scope: Scope) -> bool:
+    return bool(scope.get("scheme") == "https")
 
 
 Handler = Callable[[Request, Identity], Awaitable[Response]]
@@ -220,6 +248,22 @@ class ReviewApp:
             heading=heading,
             message=message,
         )
+
+    def server_error(self, request: Request) -> Response:
+        """Answer a request that failed on a bug: 500, without a word about the exception."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": INTERNAL_ERROR}, status_code=500)
+        try:
+            return self.error_page(
+                request,
+                None,
+                500,
+                "Something went wrong",
+                "The server could not answer this request; its log has the details. "
+                "Please report the problem with the time it happened.",
+            )
+        except Exception:  # a failing template must not hide the first error: a bare page
+            return HTMLResponse(_BARE_500, status_code=500)
 
     async def identify(self, request: Request, *, api: bool) -> Identity | None:
         """Return who is asking, or None (anonymous).
@@ -933,20 +977,19 @@ def create_app(config: WebConfig) -> Starlette:
             request, None, exc.status_code, headings.get(exc.status_code, "Error"), str(exc.detail)
         )
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette raises the exception again once this is sent: uvicorn logs its traceback
+        return a.server_error(request)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         a.store.close()
 
-    app = Starlette(
+    app = _ReviewStarlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.review = a
-
-    def https(scope: Scope) -> bool:
-        return bool(scope.get("scheme") == "https")
-
-    app.add_middleware(SecurityHeaders, hsts=https)
     return app
