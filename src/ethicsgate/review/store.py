@@ -831,7 +831,7 @@ class ReviewStore:
             ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
                 without a note.
         """
-        outcome, note = self._decision(item_id, outcome, note)
+        outcome, note = self.check_decision(item_id, outcome, note)
         _known_id(item_id)
         now = self._now()
         with self._tx(write=True) as conn:
@@ -862,7 +862,7 @@ class ReviewStore:
         Raises:
             ReviewError: as :meth:`decide` (nothing is decided or claimed then).
         """
-        outcome, note = self._decision(item_id, outcome, note)
+        outcome, note = self.check_decision(item_id, outcome, note)
         _known_id(item_id)
         now_dt = self.clock()
         now = format_time(now_dt)
@@ -880,10 +880,17 @@ class ReviewStore:
         return self._item(decided, now), (self._item(found[1], now) if found else None)
 
     @staticmethod
-    def _decision(
+    def check_decision(
         item_id: int, outcome: Outcome | str, note: str | None
     ) -> tuple[Outcome, str | None]:
-        """Return the outcome and the note of a decision on ``item_id``, checked."""
+        """Return the outcome and the note of a decision on ``item_id``, checked.
+
+        The decision alone, without the database: :meth:`decide` checks it first, and a front
+        door can tell a malformed decision from one the item's state refuses.
+
+        Raises:
+            ReviewError: an unknown outcome, or a dismissal without a note.
+        """
         try:
             outcome = Outcome(outcome)
         except ValueError as exc:
