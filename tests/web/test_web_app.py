@@ -329,6 +329,24 @@ def test_users_commands(tmp_path) -> None:
     assert bad_name.returncode == 2 and "bad user name" in bad_name.stderr
 
 
+def test_users_commands_keep_an_active_admin(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _cli("users", "add", "adm", "--role", "admin", "--db", url).returncode == 0
+    for args, message in (
+        (("add", "adm", "--role", "reviewer"), "adm is the only active admin and cannot become"),
+        (("disable", "adm"), "adm is the only active admin and cannot be disabled"),
+    ):
+        done = _cli("users", *args, "--db", url)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "users add NAME --role admin" in done.stderr and "Traceback" not in done.stderr
+    listed = _cli("users", "list", "--db", url)
+    assert "adm" in listed.stdout and "admin" in listed.stdout
+    assert _cli("users", "add", "eve", "--role", "admin", "--db", url).returncode == 0
+    assert _cli("users", "disable", "adm", "--db", url).returncode == 0
+    refused = _cli("users", "add", "eve", "--role", "auditor", "--db", url)
+    assert refused.returncode == 2 and "eve is the only active admin" in refused.stderr
+
+
 def test_a_disabled_user_is_signed_out_everywhere(client, seed, db_copy) -> None:
     login(client, "reviewer")
     assert client.get("/").status_code == 200
