@@ -174,6 +174,8 @@ def test_report_without_a_store_has_no_review_section(
     ("args", "message"),
     [
         (("show", "99"), "no review item 99"),
+        (("show", "99999999999999999999"), "no review item 99999999999999999999"),
+        (("claim", "99999999999999999999"), "no review item 99999999999999999999"),
         (("decide", "1", "--outcome", "confirmed"), "it is open, not claimed"),
         (("release", "1"), "it is open, not claimed"),
         (("list", "--lease", "soon"), "bad lease 'soon'"),

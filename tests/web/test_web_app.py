@@ -63,7 +63,7 @@ def test_claim_decide_and_the_log_carries_the_identity(client, db_copy) -> None:
     missing_note = client.post(
         f"/items/{item_id}/decide", data={"csrf": csrf, "outcome": "dismissed"}
     )
-    assert missing_note.status_code == 409 and "needs a reason" in missing_note.text
+    assert missing_note.status_code == 400 and "needs a reason" in missing_note.text
     done = client.post(
         f"/items/{item_id}/decide",
         data={"csrf": csrf, "outcome": "dismissed", "note": "the disclosure came in time"},
@@ -92,7 +92,7 @@ def test_decide_and_take_the_next_item_in_one_step(client, db_copy) -> None:
     refused = client.post(
         f"/items/{item_id}/decide", data={"csrf": csrf, "outcome": "dismissed", "next": "1"}
     )
-    assert refused.status_code == 409 and "needs a reason" in refused.text
+    assert refused.status_code == 400 and "needs a reason" in refused.text
     with open_store(db_copy) as store:
         assert [i.id for i in store.list_items(assignee="reviewer")] == [item_id]  # nothing taken
     done = client.post(
@@ -188,6 +188,56 @@ def test_the_api_lists_claims_and_decides(client, seed) -> None:
     assert client.get("/api/items", headers=wrong).status_code == 401
 
 
+def test_the_api_answers_400_to_a_malformed_request(client, seed, db_copy) -> None:
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    claimed = client.post("/api/claim", json={}, headers=api).json()["item"]
+    url = f"/api/items/{claimed['id']}/decide"
+    maybe = client.post(url, json={"outcome": "maybe"}, headers=api)
+    assert maybe.status_code == 400 and "unknown outcome 'maybe'" in maybe.json()["error"]
+    for note in (None, "", "   "):
+        bare = client.post(url, json={"outcome": "dismissed", "note": note}, headers=api)
+        assert bare.status_code == 400 and "needs a note" in bare.json()["error"], note
+    nothing = client.post(url, json={"outcome": "dismissed", "next": True}, headers=api)
+    assert nothing.status_code == 400
+    with open_store(db_copy) as store:  # nothing was decided, and nothing more claimed
+        assert store.get(claimed["id"]).status.value == "claimed"
+        assert len(store.list_items(status="claimed")) == 1
+    # a well-formed request: 404 for no such item, 409 for an item in another state
+    gone = client.post("/api/items/99999/decide", json={"outcome": "confirmed"}, headers=api)
+    assert gone.status_code == 404
+    open_id = client.get("/api/items?status=open&limit=1", headers=api).json()[0]["id"]
+    unclaimed = client.post(
+        f"/api/items/{open_id}/decide", json={"outcome": "confirmed"}, headers=api
+    )
+    assert unclaimed.status_code == 409 and "not claimed" in unclaimed.json()["error"]
+    for limit in ("-5", "0", "x", "1.5", "10001"):
+        bad = client.get(f"/api/items?limit={limit}", headers=api)
+        assert bad.status_code == 400, limit
+        assert bad.json()["error"] == "limit must be a whole number from 1 to 10000", limit
+    assert len(client.get("/api/items?limit=3", headers=api).json()) == 3
+    for item_id in (True, "1", 1.0):
+        bad = client.post("/api/claim", json={"item_id": item_id}, headers=api)
+        assert bad.status_code == 400 and "item_id must be" in bad.json()["error"], item_id
+
+
+def test_a_refusal_names_what_the_role_cannot_do(client, seed) -> None:
+    api = {"authorization": f"Bearer {seed.tokens['auditor']}"}
+    expected = [
+        ("/api/claim", "the auditor role cannot claim items"),
+        ("/api/items/1/claim", "the auditor role cannot claim items"),
+        ("/api/items/1/decide", "the auditor role cannot decide items"),
+        ("/api/items/1/release", "the auditor role cannot release items"),
+    ]
+    for path, error in expected:
+        refused = client.post(path, json={"outcome": "confirmed"}, headers=api)
+        assert refused.status_code == 403 and refused.json() == {"error": error}, path
+    csrf = login(client, "auditor")
+    page = client.post("/claim", data={"csrf": csrf})
+    assert page.status_code == 403 and "The auditor role cannot claim items." in page.text
+    page = client.get("/admin/users")
+    assert page.status_code == 403 and "The auditor role cannot manage users." in page.text
+
+
 def test_an_approver_decides_and_takes_the_next_escalated_item(client, seed, db_copy) -> None:
     with open_store(db_copy) as store:  # a reviewer escalates two items
         for _ in range(2):
@@ -277,6 +327,24 @@ def test_users_commands(tmp_path) -> None:
     assert unknown.returncode == 2 and "no user 'nobody'" in unknown.stderr
     bad_name = _cli("users", "add", "<b>", "--role", "reviewer", "--db", url)
     assert bad_name.returncode == 2 and "bad user name" in bad_name.stderr
+
+
+def test_users_commands_keep_an_active_admin(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert _cli("users", "add", "adm", "--role", "admin", "--db", url).returncode == 0
+    for args, message in (
+        (("add", "adm", "--role", "reviewer"), "adm is the only active admin and cannot become"),
+        (("disable", "adm"), "adm is the only active admin and cannot be disabled"),
+    ):
+        done = _cli("users", *args, "--db", url)
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert "users add NAME --role admin" in done.stderr and "Traceback" not in done.stderr
+    listed = _cli("users", "list", "--db", url)
+    assert "adm" in listed.stdout and "admin" in listed.stdout
+    assert _cli("users", "add", "eve", "--role", "admin", "--db", url).returncode == 0
+    assert _cli("users", "disable", "adm", "--db", url).returncode == 0
+    refused = _cli("users", "add", "eve", "--role", "auditor", "--db", url)
+    assert refused.returncode == 2 and "eve is the only active admin" in refused.stderr
 
 
 def test_a_disabled_user_is_signed_out_everywhere(client, seed, db_copy) -> None:

@@ -154,3 +154,19 @@ def test_admin_manages_users(client) -> None:
         "/admin/users", data={"csrf": csrf, "name": "dave", "role": "reviewer", "password": "x"}
     )
     assert short.status_code == 400 and "too short" in short.text
+
+
+def test_the_only_admin_cannot_demote_themselves(client) -> None:
+    csrf = login(client, "admin")
+    for role in ("reviewer", "approver", "auditor"):
+        refused = client.post("/admin/users", data={"csrf": csrf, "name": "admin", "role": role})
+        assert refused.status_code == 400, role
+        assert "admin is the only active admin and cannot become" in refused.text
+    page = client.get("/admin/users")  # still signed in, still an admin
+    assert page.status_code == 200
+    # with a second admin, the first may step down
+    saved = client.post("/admin/users", data={"csrf": csrf, "name": "reviewer", "role": "admin"})
+    assert saved.status_code == 303
+    stepped = client.post("/admin/users", data={"csrf": csrf, "name": "admin", "role": "auditor"})
+    assert stepped.status_code == 303
+    assert client.get("/admin/users").status_code == 303  # a changed role signs out

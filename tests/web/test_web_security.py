@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from html.parser import HTMLParser
 
+import httpx
+import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 from starlette.testclient import TestClient
@@ -357,3 +360,87 @@ def test_the_proxy_header_is_believed_from_the_trusted_proxy_only(seed, db_copy)
     with open_store(db_copy) as store:
         entry = store.item_log(int(item))[-1]
     assert entry.actor == "reviewer" and entry.data["identity"]["auth"] == "proxy"
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+#: Item ids no SQL BIGINT holds (SQLite refuses to bind them), and the largest one it does.
+HUGE_IDS = ("99999999999999999999", str(2**63), "9223372036854775807")
+
+
+def _assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff", response.request.url
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["cache-control"] == "no-store"
+
+
+def test_an_unhandled_error_is_a_plain_500_with_the_security_headers(app, seed, monkeypatch):
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret-detail: /srv/review.db password=hunter2")
+
+    monkeypatch.setattr(app.state.review.store, "get", broken)
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        login(client, "reviewer")
+        page = client.get("/items/1")
+        answer = client.get("/api/items/1", headers=api)
+    assert page.status_code == 500 and page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/json"
+    assert answer.json() == {"error": "internal error: the server's log has the details"}
+    for response in (page, answer):
+        _assert_security_headers(response)
+        assert "secret-detail" not in response.text and "hunter2" not in response.text
+        assert "Traceback" not in response.text and "RuntimeError" not in response.text
+    # the exception still reaches the server (uvicorn logs it with its traceback)
+    with TestClient(app, follow_redirects=False) as client, pytest.raises(RuntimeError):
+        client.get("/api/items/1", headers=api)
+    # and when even the error page cannot be rendered, a bare one
+    monkeypatch.setattr(app.state.review.templates, "get_template", broken)
+    with TestClient(app, follow_redirects=False, raise_server_exceptions=False) as client:
+        bare = client.get("/login")
+    assert bare.status_code == 500 and "Something went wrong" in bare.text
+    assert "secret-detail" not in bare.text
+    _assert_security_headers(bare)
+
+
+def test_a_live_server_logs_an_error_and_answers_without_details(live_server, seed, db_copy):
+    # the database loses the items table under the running server: a real, unforeseen failure
+    with sqlite3.connect(db_copy.removeprefix("sqlite:///")) as conn:
+        conn.execute("ALTER TABLE review_items RENAME TO review_items_gone")
+    api = {"authorization": f"Bearer {seed.tokens['auditor']}"}
+    for path in ("/api/items/1", "/api/items"):
+        answer = httpx.get(live_server.url + path, headers=api, timeout=30)
+        assert answer.status_code == 500, path
+        assert answer.json() == {"error": "internal error: the server's log has the details"}
+        _assert_security_headers(answer)
+    live_server.log.seek(0)
+    log = live_server.log.read()
+    assert "Traceback" in log and "no such table: review_items" in log
+
+
+def test_item_ids_beyond_64_bits_are_no_such_item(client, seed, db_copy) -> None:
+    csrf = login(client, "admin")
+    api = {"authorization": f"Bearer {seed.tokens['admin']}"}
+    before = _log_size(db_copy)
+    for huge in HUGE_IDS:
+        page = client.get(f"/items/{huge}")
+        assert page.status_code == 404 and "No such item" in page.text, huge
+        _assert_security_headers(page)
+        for verb, data in (("claim", {}), ("decide", {"outcome": "confirmed"}), ("release", {})):
+            form = client.post(f"/items/{huge}/{verb}", data={**data, "csrf": csrf})
+            assert form.status_code == 404 and "No such item" in form.text, (huge, verb)
+            _assert_security_headers(form)
+            answer = client.post(f"/api/items/{huge}/{verb}", json=data, headers=api)
+            assert answer.status_code == 404, (huge, verb, answer.text)
+            assert answer.json()["error"] == f"no review item {huge}"
+        answer = client.get(f"/api/items/{huge}", headers=api)
+        assert answer.status_code == 404 and answer.json()["error"] == f"no review item {huge}"
+        _assert_security_headers(answer)
+        for item_id in (int(huge), -int(huge)):
+            answer = client.post("/api/claim", json={"item_id": item_id}, headers=api)
+            assert answer.status_code == 404, (item_id, answer.text)
+    assert _log_size(db_copy) == before

@@ -141,6 +141,24 @@ _LOG_INSERT = sa.insert(log_t)
 _STAGE_INSERT = sa.insert(staged_t)
 _STAGED = sa.select(staged_t).order_by(staged_t.c.id)
 _ITEM_LOCKED = sa.select(items_t).where(items_t.c.id == _b("b_id")).with_for_update()
+#: The ids a BIGINT holds. Any other id names no item, and is never sent to the database:
+#: SQLite cannot bind it (OverflowError), PostgreSQL refuses it (out of range).
+_ITEM_IDS = range(-(2**63), 2**63)
+
+
+def _no_item(item_id: int) -> ReviewError:
+    return ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
+
+
+def _known_id(item_id: int) -> int:
+    """Return ``item_id`` when an item could have it.
+
+    Raises:
+        ReviewError: no item has it (it is outside a BIGINT's range).
+    """
+    if item_id not in _ITEM_IDS:
+        raise _no_item(item_id)
+    return item_id
 
 
 #: what a claim sets, by the claim of a given item and by the claim of the next one
@@ -645,7 +663,7 @@ class ReviewStore:
     def _locked(self, conn: sa.Connection, item_id: int) -> Any:
         row = conn.execute(_ITEM_LOCKED, {"b_id": item_id}).one_or_none()
         if row is None:
-            raise ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
+            raise _no_item(item_id)
         return row
 
     # -- operations -----------------------------------------------------------------------
@@ -705,10 +723,11 @@ class ReviewStore:
             ReviewError: there is no such item.
         """
         now = self._now()
+        _known_id(item_id)
         with self._tx(write=False) as conn:
             row = conn.execute(sa.select(items_t).where(items_t.c.id == item_id)).one_or_none()
         if row is None:
-            raise ReviewError(f"no review item {item_id}", hint="`ethicsgate review list`")
+            raise _no_item(item_id)
         return self._item(row, now)
 
     def list_items(
@@ -762,6 +781,8 @@ class ReviewStore:
         now = format_time(now_dt)
         expires = format_time(now_dt + self.lease)
         params = {"b_actor": actor, "b_now": now, "b_expires": expires}
+        if item_id is not None:
+            _known_id(item_id)
         with self._tx(write=True) as conn:
             if item_id is None:
                 found = self._take_next(
@@ -811,7 +832,8 @@ class ReviewStore:
             ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
                 without a note.
         """
-        outcome, note = self._decision(item_id, outcome, note)
+        outcome, note = self.check_decision(item_id, outcome, note)
+        _known_id(item_id)
         now = self._now()
         with self._tx(write=True) as conn:
             decided = self._decide_in(conn, item_id, actor, outcome, note, now)
@@ -841,7 +863,8 @@ class ReviewStore:
         Raises:
             ReviewError: as :meth:`decide` (nothing is decided or claimed then).
         """
-        outcome, note = self._decision(item_id, outcome, note)
+        outcome, note = self.check_decision(item_id, outcome, note)
+        _known_id(item_id)
         now_dt = self.clock()
         now = format_time(now_dt)
         params = {"b_actor": actor, "b_now": now, "b_expires": format_time(now_dt + self.lease)}
@@ -858,10 +881,17 @@ class ReviewStore:
         return self._item(decided, now), (self._item(found[1], now) if found else None)
 
     @staticmethod
-    def _decision(
+    def check_decision(
         item_id: int, outcome: Outcome | str, note: str | None
     ) -> tuple[Outcome, str | None]:
-        """Return the outcome and the note of a decision on ``item_id``, checked."""
+        """Return the outcome and the note of a decision on ``item_id``, checked.
+
+        The decision alone, without the database: :meth:`decide` checks it first, and a front
+        door can tell a malformed decision from one the item's state refuses.
+
+        Raises:
+            ReviewError: an unknown outcome, or a dismissal without a note.
+        """
         try:
             outcome = Outcome(outcome)
         except ValueError as exc:
@@ -923,6 +953,7 @@ class ReviewStore:
             ReviewError: unknown item, or not claimed by the actor.
         """
         now = self._now()
+        _known_id(item_id)
         with self._tx(write=True) as conn:
             row = self._locked(conn, item_id)
             self._check_holder(row, actor, "release")
@@ -972,6 +1003,8 @@ class ReviewStore:
 
     def item_log(self, item_id: int) -> list[LogEntry]:
         """Return the log entries of one item, oldest first: its history (staged ones chained)."""
+        if item_id not in _ITEM_IDS:
+            return []
         self.chain_staged()
         with self._tx(write=False) as conn:
             rows = conn.execute(

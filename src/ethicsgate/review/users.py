@@ -72,6 +72,27 @@ def can(role: str, permission: str) -> bool:
     return permission in ROLES.get(role, frozenset())
 
 
+def _keep_an_admin(conn: sa.Connection, name: str, refused: str) -> None:
+    """Refuse a change that takes ``name``'s admin role away when no other admin is active.
+
+    The admins are read with FOR UPDATE (on PostgreSQL; SQLite writers take turns): two admins
+    demoting each other at once wait for one another, and the second sees the first's change.
+
+    Raises:
+        ReviewError: ``name`` is the only active admin.
+    """
+    admins = conn.execute(
+        sa.select(users_t.c.name)
+        .where(users_t.c.role == "admin", users_t.c.disabled.is_(False))
+        .with_for_update()
+    ).scalars()
+    if list(admins) == [name]:
+        raise ReviewError(
+            f"{name} is the only active admin and {refused}: nobody would be left to manage users",
+            hint="make another user an admin first: `ethicsgate users add NAME --role admin`",
+        )
+
+
 def _sha256(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -125,7 +146,8 @@ class UserStore:
         """Create a user (or change an existing one's role and password).
 
         Raises:
-            ReviewError: bad name or role, or a password shorter than 12 characters.
+            ReviewError: bad name or role, a password shorter than 12 characters, or ``name``
+                is the only active admin and ``role`` is another.
         """
         if not _NAME.match(name):
             raise ReviewError(
@@ -154,6 +176,8 @@ class UserStore:
                     )
                 )
             else:
+                if role != "admin":
+                    _keep_an_admin(conn, name, f"cannot become {role}")
                 values: dict[str, Any] = {"role": role, "disabled": False}
                 if digest is not None:
                     values["password_hash"] = digest
@@ -218,10 +242,11 @@ class UserStore:
         """Disable a user: no sign-in, no token, every session ended (the log keeps the name).
 
         Raises:
-            ReviewError: there is no such (active) user.
+            ReviewError: there is no such (active) user, or it is the only active admin.
         """
         self.get(name)
         with self.store._tx(write=True) as conn:
+            _keep_an_admin(conn, name, "cannot be disabled")
             conn.execute(
                 sa.update(users_t)
                 .where(users_t.c.name == name)

@@ -76,6 +76,23 @@ NOTICES = {
     "saved": "The user is saved.",
 }
 _SESSION_SECONDS = 8 * 3600
+#: What a permission lets a role do, as a refusal names it (a route may name it closer).
+DOES = {
+    "read": "read the queue",
+    "decide": "claim or decide items",
+    "approve": "take escalated items",
+    "admin": "manage users",
+}
+#: The most items one API call returns (and the default).
+MAX_LIMIT, DEFAULT_LIMIT = 10_000, 100
+#: What a request that failed on a bug is told: nothing of the exception.
+INTERNAL_ERROR = "internal error: the server's log has the details"
+#: The 500 page when even the error template cannot be rendered.
+_BARE_500 = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Server error'
+    "</title></head><body><h1>Something went wrong</h1><p>The server's log has the details."
+    "</p></body></html>"
+)
 
 
 @dataclass
@@ -94,7 +111,11 @@ class WebConfig:
 
 
 class SecurityHeaders:
-    """Add the security headers (and no-store caching) to every response that lacks them."""
+    """Add the security headers (and no-store caching) to every response that lacks them.
+
+    :class:`_ReviewStarlette` puts it outside Starlette's own error handling, so the answer to
+    a request that failed on a bug (500) gets them too.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: Callable[[Scope], bool]) -> None:
         """Wrap ``app``; ``hsts`` says whether a request came over HTTPS."""
@@ -123,6 +144,22 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class _ReviewStarlette(Starlette):
+    """Starlette with :class:`SecurityHeaders` as the outermost layer.
+
+    Middleware added with ``add_middleware`` runs inside ``ServerErrorMiddleware``, whose 500
+    answer would then go out without the headers.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        """Return Starlette's stack wrapped in the security headers."""
+        return SecurityHeaders(super().build_middleware_stack(), hsts=_https)
+
+
+def _https(scope: Scope) -> bool:
+    return bool(scope.get("scheme") == "https")
 
 
 Handler = Callable[[Request, Identity], Awaitable[Response]]
@@ -221,6 +258,22 @@ class ReviewApp:
             message=message,
         )
 
+    def server_error(self, request: Request) -> Response:
+        """Answer a request that failed on a bug: 500, without a word about the exception."""
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": INTERNAL_ERROR}, status_code=500)
+        try:
+            return self.error_page(
+                request,
+                None,
+                500,
+                "Something went wrong",
+                "The server could not answer this request; its log has the details. "
+                "Please report the problem with the time it happened.",
+            )
+        except Exception:  # a failing template must not hide the first error: a bare page
+            return HTMLResponse(_BARE_500, status_code=500)
+
     async def identify(self, request: Request, *, api: bool) -> Identity | None:
         """Return who is asking, or None (anonymous).
 
@@ -282,8 +335,14 @@ class ReviewApp:
             secure=self.secure_cookies(request),
         )
 
-    def page(self, permission: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap an HTML endpoint: sign-in, role and (for POST) CSRF checks."""
+    def page(
+        self, permission: str, handler: Handler, *, does: str | None = None
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap an HTML endpoint: sign-in, role and (for POST) CSRF checks.
+
+        ``does`` is what a role without ``permission`` is told it cannot do.
+        """
+        does = does or DOES[permission]
 
         async def endpoint(request: Request) -> Response:
             ident = await self.identify(request, api=False)
@@ -299,7 +358,7 @@ class ReviewApp:
                     ident,
                     403,
                     "Not allowed",
-                    f"The {ident.role} role cannot do this ({permission}).",
+                    f"The {ident.role} role cannot {does}.",
                 )
             if request.method == "POST":
                 form = await request.form()
@@ -320,8 +379,14 @@ class ReviewApp:
 
         return endpoint
 
-    def api(self, permission: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap a JSON endpoint: bearer token (or trusted proxy), role, JSON body."""
+    def api(
+        self, permission: str, handler: Handler, *, does: str | None = None
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """Wrap a JSON endpoint: bearer token (or trusted proxy), role, JSON body.
+
+        ``does`` is what a role without ``permission`` is told it cannot do.
+        """
+        does = does or DOES[permission]
 
         async def endpoint(request: Request) -> Response:
             try:
@@ -336,7 +401,7 @@ class ReviewApp:
                 )
             if not ident.can(permission):
                 return JSONResponse(
-                    {"error": f"the {ident.role} role cannot do this ({permission})"},
+                    {"error": f"the {ident.role} role cannot {does}"},
                     status_code=403,
                 )
             if request.method == "POST":
@@ -626,14 +691,16 @@ class ReviewApp:
                 request, ident, 403, "Not allowed", "Escalated items are taken by approvers."
             )
         try:
+            self.store.check_decision(item_id, outcome, note)
+        except ReviewError:  # the outcome is one of the three: the reason is missing
+            problem = "A dismissal needs a reason: say why the finding is not a problem."
+            return await self.item_page(request, ident, status=400, problem=problem)
+        try:
             _, following = await run_in_threadpool(
                 self._decide, ident, item_id, outcome, note, claim_next, next_escalated
             )
         except ReviewError as exc:
-            problem = exc.message
-            if "needs a note" in problem:
-                problem = "A dismissal needs a reason: say why the finding is not a problem."
-            return await self.item_page(request, ident, status=409, problem=problem)
+            return await self.item_page(request, ident, status=409, problem=exc.message)
         if not claim_next:
             return RedirectResponse(f"/items/{item_id}?done=decided", status_code=303)
         if following is None:
@@ -733,9 +800,13 @@ class ReviewApp:
         if status not in (None, *STATUSES):
             return JSONResponse({"error": f"unknown status {status!r}"}, status_code=400)
         try:
-            limit = max(1, min(int(q.get("limit") or 100), 10_000))
+            limit = int(q.get("limit") or DEFAULT_LIMIT)
         except ValueError:
-            return JSONResponse({"error": "limit must be a number"}, status_code=400)
+            limit = 0
+        if not 1 <= limit <= MAX_LIMIT:
+            return JSONResponse(
+                {"error": f"limit must be a whole number from 1 to {MAX_LIMIT}"}, status_code=400
+            )
         items = await run_in_threadpool(
             lambda: self.store.list_items(
                 status=status,
@@ -760,8 +831,8 @@ class ReviewApp:
         """POST /api/claim ({} or {"item_id": N}); POST /api/items/{id}/claim."""
         body = request.state.body
         raw = request.path_params.get("item_id", body.get("item_id"))
-        if raw is not None and not isinstance(raw, int):
-            return JSONResponse({"error": "item_id must be a number"}, status_code=400)
+        if raw is not None and (isinstance(raw, bool) or not isinstance(raw, int)):
+            return JSONResponse({"error": "item_id must be a whole number"}, status_code=400)
         escalated = body.get("escalated") is True
         if escalated and not ident.can("approve"):
             return JSONResponse(
@@ -811,6 +882,10 @@ class ReviewApp:
         item_id = int(request.path_params["item_id"])
         note = note[:4000] if note else None
         try:
+            self.store.check_decision(item_id, outcome, note)
+        except ReviewError as exc:  # malformed, whatever the item's state
+            return JSONResponse({"error": exc.message}, status_code=400)
+        try:
             item, following = await run_in_threadpool(
                 self._decide, ident, item_id, outcome, note, claim_next, escalated
             )
@@ -851,6 +926,11 @@ class ReviewApp:
 
 
 def _api_error(exc: ReviewError) -> JSONResponse:
+    """Answer a refusal of the review store: 404 for no such item, else 409 (its state).
+
+    Malformed requests (a bad outcome, a dismissal without a note) are answered 400 before
+    the store is asked.
+    """
     status = 404 if exc.message.startswith("no review item") else 409
     return JSONResponse({"error": exc.message}, status_code=status)
 
@@ -904,11 +984,23 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/login", a.post_login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
         Route("/", a.page(read, a.queue), methods=["GET"]),
-        Route("/claim", a.page(decide, a.claim_next), methods=["POST"]),
+        Route("/claim", a.page(decide, a.claim_next, does="claim items"), methods=["POST"]),
         Route("/items/{item_id:int}", a.page(read, a.item_page), methods=["GET"]),
-        Route("/items/{item_id:int}/claim", a.page(decide, a.claim_item), methods=["POST"]),
-        Route("/items/{item_id:int}/decide", a.page(decide, a.decide_item), methods=["POST"]),
-        Route("/items/{item_id:int}/release", a.page(decide, a.release_item), methods=["POST"]),
+        Route(
+            "/items/{item_id:int}/claim",
+            a.page(decide, a.claim_item, does="claim items"),
+            methods=["POST"],
+        ),
+        Route(
+            "/items/{item_id:int}/decide",
+            a.page(decide, a.decide_item, does="decide items"),
+            methods=["POST"],
+        ),
+        Route(
+            "/items/{item_id:int}/release",
+            a.page(decide, a.release_item, does="release items"),
+            methods=["POST"],
+        ),
         Route("/reports", a.page(read, a.reports_page), methods=["GET"]),
         Route("/reports/{name:path}/report.html", a.page(read, a.report_html), methods=["GET"]),
         Route("/log", a.page(read, a.log_page), methods=["GET"]),
@@ -916,10 +1008,22 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/admin/users", a.page(admin, a.save_user), methods=["POST"]),
         Route("/api/items", a.api(read, a.api_items), methods=["GET"]),
         Route("/api/items/{item_id:int}", a.api(read, a.api_item), methods=["GET"]),
-        Route("/api/claim", a.api(decide, a.api_claim), methods=["POST"]),
-        Route("/api/items/{item_id:int}/claim", a.api(decide, a.api_claim), methods=["POST"]),
-        Route("/api/items/{item_id:int}/decide", a.api(decide, a.api_decide), methods=["POST"]),
-        Route("/api/items/{item_id:int}/release", a.api(decide, a.api_release), methods=["POST"]),
+        Route("/api/claim", a.api(decide, a.api_claim, does="claim items"), methods=["POST"]),
+        Route(
+            "/api/items/{item_id:int}/claim",
+            a.api(decide, a.api_claim, does="claim items"),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/items/{item_id:int}/decide",
+            a.api(decide, a.api_decide, does="decide items"),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/items/{item_id:int}/release",
+            a.api(decide, a.api_release, does="release items"),
+            methods=["POST"],
+        ),
         Route("/api/log/verify", a.api(read, a.api_verify), methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
@@ -933,20 +1037,19 @@ def create_app(config: WebConfig) -> Starlette:
             request, None, exc.status_code, headings.get(exc.status_code, "Error"), str(exc.detail)
         )
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette raises the exception again once this is sent: uvicorn logs its traceback
+        return a.server_error(request)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         a.store.close()
 
-    app = Starlette(
+    app = _ReviewStarlette(
         routes=routes,
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
     app.state.review = a
-
-    def https(scope: Scope) -> bool:
-        return bool(scope.get("scheme") == "https")
-
-    app.add_middleware(SecurityHeaders, hsts=https)
     return app

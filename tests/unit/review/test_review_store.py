@@ -112,6 +112,26 @@ def test_bad_operations_raise_review_error(store: ReviewStore) -> None:
     assert store.verify_log().ok
 
 
+@pytest.mark.parametrize("item_id", [2**63, -(2**63) - 1, 10**20])
+def test_ids_no_bigint_holds_name_no_item(store: ReviewStore, item_id: int) -> None:
+    store.enqueue(make_items(1), actor="ci")
+    before = store.verify_log().entries
+    message = f"no review item {item_id}"
+    with pytest.raises(ReviewError, match=message):
+        store.get(item_id)
+    with pytest.raises(ReviewError, match=message):
+        store.claim("alice", item_id)
+    with pytest.raises(ReviewError, match=message):
+        store.decide(item_id, actor="alice", outcome="confirmed")
+    with pytest.raises(ReviewError, match=message):
+        store.decide_and_claim_next(item_id, actor="alice", outcome="confirmed")
+    with pytest.raises(ReviewError, match=message):
+        store.release(item_id, actor="alice")
+    assert store.item_log(item_id) == []
+    assert store.verify_log().entries == before
+    assert store.list_items()[0].status == "open"  # nothing was claimed instead
+
+
 def test_expired_lease_makes_the_item_claimable_again(store: ReviewStore, clock: Clock) -> None:
     store.enqueue(make_items(1), actor="ci")
     item = store.claim("alice")
