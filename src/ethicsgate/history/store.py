@@ -344,6 +344,8 @@ class HistoryStore:
         Raises:
             HistoryError: no run has this id.
         """
+        if not -(2**63) <= run_id < 2**63:  # no BIGINT holds it: SQLite could not bind it
+            raise HistoryError(f"no recorded run {run_id} in {self.url}", hint=_LIST_HINT)
         with self._tx(write=False) as conn:
             row = conn.execute(sa.select(runs_t).where(runs_t.c.id == run_id)).one_or_none()
             if row is None:

@@ -377,6 +377,7 @@ def test_audit_record_then_history_commands(
     [
         (["show", "x"], "bad run id 'x'", "history list"),
         (["show", "42"], "no recorded run 42", "history list"),
+        (["show", "99999999999999999999"], "no recorded run 99999999999999999999", "list"),
         (["trend", "nope"], "no recorded run has rule 'nope'", "recorded runs"),
         (["trend", "parity", "--group", "group"], "bad --group 'group'", "feature=value"),
     ],
