@@ -175,7 +175,7 @@ def test_text_scores_are_rejected(tmp_path: Path, write: Callable[[str, str], Pa
         base_dir=tmp_path,
         locate=lambda loc: Location("audit.yaml"),
     )
-    with pytest.raises(EvidenceError, match="'score' must be numeric"):
+    with pytest.raises(EvidenceError, match="'score' must be a number in every row, found 'high' "):
         evidence.score_profile()
 
 

@@ -17,6 +17,7 @@ from tests.cli.test_audit_cli import FAILING, PASSING
 from tests.folders import Clock, folder_bytes
 
 from ethicsgate.attest import ENVELOPE_FILENAME, generate_keypair, load_signing_key
+from ethicsgate.errors import OutputError
 from ethicsgate.files import ReportFiles, staged_files
 from ethicsgate.report.formats import REPORT_FORMATS
 from ethicsgate.report.formats.base import Format
@@ -49,8 +50,9 @@ def test_a_failure_in_the_middle_of_a_file_leaves_no_partial_output(
     monkeypatch.setitem(
         REPORT_FORMATS, "json", Format("json", "report.json", real.function, breaks_midway)
     )
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OutputError, match="cannot write the file: No space left") as caught:
         run_and_report(make_audit(PASSING), out=out, clock=frozen_clock)
+    assert caught.value.location is not None and caught.value.location.path.endswith("report.json")
     assert written, "the failure came after part of report.json was written"
     assert folder_bytes(out) == before, "no partial file, no staging folder"
 
