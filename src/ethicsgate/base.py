@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["COMPACT", "Identifier", "StrictModel", "Text"]
 
@@ -27,12 +27,8 @@ class StrictModel(BaseModel):
 COMPACT = ConfigDict(extra="forbid", defer_build=True)
 
 
-def _scalar_to_str(value: Any) -> Any:
-    # YAML reads `version: 1.0` as a float and `race: 1` as an int; both mean the text
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_scalar_to_str)]
+#: Text a person may write unquoted in YAML: a version (``1.10``), a group value (``0100``), an
+#: outcome (``yes``). The loaders give every text field such a scalar exactly as the file writes
+#: it, never the number or boolean YAML reads (``policy/yamlsource.py``: ``validate_document``).
+Text = str
 Identifier = Annotated[str, Field(pattern=_ID_PATTERN, max_length=128)]

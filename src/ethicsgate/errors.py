@@ -7,6 +7,8 @@ traceback.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +27,8 @@ __all__ = [
     "SettingsError",
     "SigningError",
     "VerificationError",
+    "close_match",
+    "did_you_mean",
     "first_line",
 ]
 
@@ -157,3 +161,15 @@ def first_line(exc: BaseException, *, lines: int = 1) -> str:
     """Return the first ``lines`` non-blank lines of an error's text, joined by spaces."""
     text = str(exc).strip()
     return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())
+
+
+def close_match(word: str, choices: Iterable[str]) -> str | None:
+    """Return the choice most like ``word`` (``difflib``, similarity 0.6 or more), or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return `` (did you mean 'choice'?)`` for the choice most like ``word``, else ``""``."""
+    match = close_match(word, choices)
+    return f" (did you mean {match!r}?)" if match is not None else ""

@@ -13,7 +13,7 @@ rule and, under it, each failing group with its value and the threshold it misse
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,31 +28,87 @@ def assert_policy(
     policy: str | Path | LoadedPolicy,
     evidence: Mapping[str, Any] | None = None,
     *,
-    rules: list[str] | None = None,
+    rules: str | Iterable[str] | None = None,
     **options: Any,
 ) -> AuditReport:
     """Audit ``evidence`` against ``policy`` and fail the test unless every blocking rule passes.
 
     Takes what :func:`ethicsgate.audit` takes. ``rules`` narrows the check to those rule ids
-    (the others still run and are in the returned report).
+    (the others still run and are in the returned report); a single id may be given as text
+    (``rules="parity"``). The ids are checked against the policy before any evidence is read.
 
     Returns:
         The report, for further assertions.
 
     Raises:
         AssertionError: a checked blocking rule failed or errored (rules and groups named).
-        EthicsgateError: the policy or the evidence is wrong (not a test failure: a bad test).
+        EthicsgateError: the policy or the evidence is wrong (not a test failure: a bad test);
+            a ``PolicyError`` names the policy file when ``rules`` names a rule it does not have.
+        TypeError: ``rules`` holds something other than rule ids (text).
+        ValueError: ``rules`` is empty, so the test would check nothing.
     """
     from ethicsgate.api import audit
 
+    checked: list[str] | None = None
+    if rules is not None:
+        checked = _rule_ids(rules)
+        policy = _check_rule_ids(policy, evidence, checked)
     report = audit(policy, evidence, **options)
     failing = report.failing_rules
-    if rules is not None:
-        unknown = sorted(set(rules) - {r.id for r in report.rules})
-        if unknown:
-            raise KeyError(f"no rule {unknown[0]!r} in the policy")
-        failing = [r for r in failing if r.id in rules]
+    if checked is not None:
+        failing = [r for r in failing if r.id in checked]
     if failing:
         __tracebackhide__ = True  # pytest: show the message, not this frame
         raise AssertionError(report.describe_failures(only=[r.id for r in failing]))
     return report
+
+
+def _rule_ids(rules: str | Iterable[str]) -> list[str]:
+    """Return the rule ids ``rules`` names: text is one id, not a sequence of characters.
+
+    Raises:
+        TypeError: an item is not text.
+        ValueError: no id at all.
+    """
+    ids = [rules] if isinstance(rules, str) else list(rules)
+    for item in ids:
+        if not isinstance(item, str):
+            raise TypeError(f"rules= takes rule ids (text), not {item!r}")
+    if not ids:
+        raise ValueError(
+            "rules=[] checks no rule: leave rules out to check every blocking rule, or name "
+            "the rule ids to check"
+        )
+    return ids
+
+
+def _check_rule_ids(
+    policy: str | Path | LoadedPolicy, evidence: Mapping[str, Any] | None, ids: list[str]
+) -> str | Path | LoadedPolicy:
+    """Return the policy (loaded, so the audit does not read it again), its rules checked.
+
+    Raises:
+        PolicyError: the policy has no rule of one of ``ids`` (its file and rule ids named).
+        AuditSpecError: with no ``evidence``, ``policy`` is an audit spec, and it is invalid.
+    """
+    from ethicsgate.errors import PolicyError, did_you_mean
+    from ethicsgate.policy.loader import LoadedPolicy, load_policy
+
+    if isinstance(policy, LoadedPolicy):
+        loaded = policy
+    elif evidence is None:  # an audit spec names the policy (as ethicsgate.audit reads it)
+        from ethicsgate.audit.spec import load_audit_spec
+
+        loaded = load_audit_spec(policy).policy
+    else:
+        loaded = policy = load_policy(policy)
+    known = [rule.id for rule in loaded.pack.rules]
+    unknown = [rule_id for rule_id in ids if rule_id not in known]
+    if unknown:
+        names = ", ".join(f"{rule_id!r}{did_you_mean(rule_id, known)}" for rule_id in unknown)
+        raise PolicyError(
+            f"policy {loaded.pack.id!r} has no rule {names}",
+            location=loaded.ref or loaded.path,
+            hint=f"rules= names rule ids of the policy: {', '.join(known)}",
+        )
+    return policy

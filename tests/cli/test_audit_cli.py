@@ -355,6 +355,25 @@ def test_policy_check(write: Callable[[str, str], Path]) -> None:
     assert [r["ok"] for r in json.loads(stdout)] == [True, False]
 
 
+def test_policy_check_names_a_misspelled_field_once_with_the_rename(
+    write: Callable[[str, str], Path],
+) -> None:
+    typo = write("typo.yaml", POLICY.replace("sensitive_features:", "sensitve_features:"))
+    code, _, stderr = run("policy", "check", str(typo))
+    assert code == 2
+    assert (
+        "typo.yaml:13:5: rules.0.sensitve_features: unknown field 'sensitve_features' "
+        "(did you mean 'sensitive_features'?)\n  hint: rename it to sensitive_features"
+    ) in stderr
+    assert "missing required field" not in stderr
+
+
+def test_policy_check_shows_the_version_as_written(write: Callable[[str, str], Path]) -> None:
+    policy = write("policy.yaml", POLICY.replace('version: "1"', "version: 1.10"))
+    code, stdout, _ = run("policy", "check", str(policy))
+    assert code == 0 and "(test-policy 1.10, 1 rule(s))" in stdout
+
+
 def test_policy_schema_kinds() -> None:
     for kind in ("policy", "audit", "report"):
         code, stdout, _ = run("policy", "schema", "--kind", kind)

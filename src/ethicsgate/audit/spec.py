@@ -13,7 +13,7 @@ from ethicsgate.errors import AuditSpecError, PolicyError
 from ethicsgate.evidence.spec import EvidenceSpec, WindowSpec
 from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
-from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
+from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, validate_document
 
 __all__ = [
     "AuditSpec",
@@ -128,12 +128,9 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
     """
     path = Path(path)
     doc = load_yaml(path, error=AuditSpecError, what="audit spec")
-    try:
-        spec = AuditSpec.model_validate(doc.data)
-    except ValidationError as exc:
-        errors: list[Any] = exc.errors()
-        location, message = pydantic_errors_to_message(doc, errors)
-        raise AuditSpecError(message, location=location) from exc
+    spec = validate_document(
+        AuditSpec, doc, error=AuditSpecError, schema="ethicsgate policy schema --kind audit"
+    )
     policy = load_policy(_policy_source(spec, path, doc))
     for index, rule in enumerate(policy.pack.rules):
         for dataset in rule.datasets:  # the rule's dataset, and e.g. a consent rule's ledger

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
 
-from pydantic import ValidationError
-
-from ethicsgate.errors import PolicyError
+from ethicsgate.errors import PolicyError, did_you_mean
 from ethicsgate.metrics import ALIASES, METRICS
 from ethicsgate.policy.models import (
     ASSERTION_ONLY_METRICS,
@@ -21,7 +18,7 @@ from ethicsgate.policy.models import (
 )
 from ethicsgate.policy.packs import is_pack_ref, pack_names, pack_path
 from ethicsgate.policy.waivers import check_systems, check_waivers
-from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, pydantic_errors_to_message
+from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, validate_document
 
 __all__ = ["LoadedPolicy", "PackInfo", "list_packs", "load_policy"]
 
@@ -53,12 +50,7 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     path = pack_path(ref) if ref is not None else Path(path)
     doc = load_yaml(path, error=PolicyError, what="policy")
     _precheck(doc)
-    try:
-        pack = PolicyPack.model_validate(doc.data)
-    except ValidationError as exc:
-        errors: list[Any] = exc.errors()
-        location, message = pydantic_errors_to_message(doc, errors)
-        raise PolicyError(message, location=location, hint=_hint(errors)) from exc
+    pack = validate_document(PolicyPack, doc, error=PolicyError, schema="ethicsgate policy schema")
     _check_pack(doc, pack)
     check_waivers(doc, pack)
     check_systems(doc, pack)
@@ -106,10 +98,8 @@ def _check_check_name(doc: YamlDocument, index: int, rule: dict[str, Any]) -> No
             hint=f"add e.g. check: {known[0]}; docs/rules-logs.md describes every check",
         )
     if not isinstance(check, str) or check not in known:
-        close = difflib.get_close_matches(str(check), known, n=1)
-        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
         raise PolicyError(
-            f"unknown check {check!r} for kind {kind}{suggestion}",
+            f"unknown check {check!r} for kind {kind}{did_you_mean(str(check), known)}",
             location=doc.locate(("rules", index, "check")),
             hint=f"checks of kind {kind}: {', '.join(known)}",
         )
@@ -120,10 +110,8 @@ def _check_metric_name(
 ) -> None:
     known = [*METRICS, *also]
     if isinstance(metric, str) and metric not in known and metric not in ALIASES:
-        close = difflib.get_close_matches(metric, known, n=1)
-        suggestion = f" (did you mean {close[0]!r}?)" if close else ""
         raise PolicyError(
-            f"unknown metric {metric!r}{suggestion}",
+            f"unknown metric {metric!r}{did_you_mean(metric, known)}",
             location=doc.locate(loc),
             hint=f"known metrics: {', '.join(known)}",
         )
@@ -178,17 +166,6 @@ def _check_guards(
                 hint="list the ids of the fairness, transparency, consent or oversight rules "
                 "that must not run on evidence that breaks this contract",
             )
-
-
-def _hint(errors: list[Any]) -> str | None:
-    first = errors[0]
-    if first["type"] == "extra_forbidden":
-        return "remove the field or fix its spelling; `ethicsgate policy schema` lists the fields"
-    if first["type"] == "literal_error":
-        return f"use one of the allowed values ({first.get('ctx', {}).get('expected')})"
-    if first["type"] == "missing":
-        return "add the field; `ethicsgate policy schema` lists what each rule needs"
-    return None
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ and the sha256 of its exact bytes, and the signed attestation binds those bytes.
 
 from __future__ import annotations
 
-import difflib
 from importlib import resources
 from pathlib import Path
 
-from ethicsgate.errors import PolicyError
+from ethicsgate.errors import PolicyError, close_match
 
 __all__ = ["PACK_PREFIX", "is_pack_ref", "pack_names", "pack_path"]
 
@@ -43,8 +42,8 @@ def pack_path(ref: str) -> Path:
     name = ref.removeprefix(PACK_PREFIX)
     names = pack_names()
     if name not in names:
-        close = difflib.get_close_matches(name, names, n=1)
-        suggestion = f" (did you mean {PACK_PREFIX}{close[0]}?)" if close else ""
+        close = close_match(name, names)
+        suggestion = f" (did you mean {PACK_PREFIX}{close}?)" if close else ""
         raise PolicyError(
             f"no shipped policy pack is named {name!r}{suggestion}",
             hint=f"shipped packs: {', '.join(names)}; `ethicsgate policy list` describes them",

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from datetime import date
 
-from ethicsgate.errors import PolicyError
+from ethicsgate.errors import PolicyError, did_you_mean
 from ethicsgate.policy.models import PolicyPack, Waiver
 from ethicsgate.policy.yamlsource import YamlDocument
 
@@ -55,8 +54,7 @@ def check_waivers(doc: YamlDocument, pack: PolicyPack) -> None:
     for index, waiver in enumerate(pack.waivers):
         rule = rules.get(waiver.rule)
         if rule is None:
-            close = difflib.get_close_matches(waiver.rule, list(rules), n=1)
-            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
+            suggestion = did_you_mean(waiver.rule, rules)
             raise PolicyError(
                 f"waiver {index + 1} names unknown rule {waiver.rule!r}{suggestion}",
                 location=doc.locate(("waivers", index, "rule")),
