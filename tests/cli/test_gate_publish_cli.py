@@ -266,3 +266,52 @@ def test_publish_without_systems_shows_the_section_to_add(pipeline: Path) -> Non
     assert code == 0, stderr
     statement = json.loads((pipeline / "site" / "statement.json").read_text())
     assert [s["name"] for s in statement["systems"]] == ["Website chat assistant"]
+
+
+QA_POLICY = """\
+schema_version: 1
+id: loans
+version: "1"
+title: Loans
+owner: QA Bank
+rules:
+  - {id: by-race, kind: fairness, dataset: predictions, sensitive_features: [race], metrics: [selection_rate], assert: [{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.5}]}
+  - {id: by-race-sex, kind: fairness, dataset: predictions, sensitive_features: [race, sex], metrics: [selection_rate], min_group_size: 10, assert: [{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.5}]}
+systems:
+  - {id: m, name: Model, purpose: P, encounter: E, disclosure: D, human_contact: H, accountable: A, data: [{data: Income, basis: contract}], rules: [by-race, by-race-sex]}
+"""
+
+
+def test_publish_qa_repro_withholds_what_subtraction_would_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the QA report: race X shows 18 of 40 selected, X/M 13 of 24, so X/F's 5 = 18 - 13
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "policy.yaml").write_text(QA_POLICY)
+    rows = ["race,sex,prediction"]
+    for x in "XY":
+        rows += [f"{x},F,1"] * 5 + [f"{x},F,0"] * 11 + [f"{x},M,1"] * 13 + [f"{x},M,0"] * 11
+    (tmp_path / "preds.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: loans\npolicy: policy.yaml\n"
+        "evidence:\n  predictions: {path: preds.csv}\n"
+    )
+    code, _, stderr = run("publish", "audit.yaml", "--out", "site")
+    assert code == 0, stderr
+    table = [
+        line
+        for line in (tmp_path / "site" / "statement.md").read_text().splitlines()
+        if line.startswith("| race")
+    ]
+    assert table == [
+        "| race = X | 40 | Selection rate: 45.0 % |",
+        "| race = Y | 40 | Selection rate: 45.0 % |",
+        "| race = X, sex = F | 16 | — |",
+        "| race = X, sex = M | 24 | — |",
+        "| race = Y, sex = F | 16 | — |",
+        "| race = Y, sex = M | 24 | — |",
+    ]
+    assert (
+        "0 group(s) and 4 value(s) that rest on fewer than 10 people, or that would let"
+        in (tmp_path / "site" / "statement.md").read_text()
+    )

@@ -10,12 +10,17 @@ when both the group and its reference group clear ``k`` for that metric.
 Small cells are also kept from being worked out by subtraction: a rate is published only when
 the people it counts, the people it does not count, and the rest of the group outside its
 denominator are each either none or at least ``k``; and when a group is left out, the total
-number of people checked is left out too.
+number of people checked is left out too. Across the tables of one dataset (several rules, or
+a group's several rates) that is not enough — 18 selected of race X minus 13 of race X and sex
+M gives 5 of race X and sex F — so every count of 1 to k-1 people is then checked against all
+the counts the statement would publish on its dataset, and more is withheld until none can be
+worked out by adding and subtracting them (:mod:`ethicsgate.publish.disclosure`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -24,7 +29,16 @@ from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
 from ethicsgate.metrics import METRICS
 from ethicsgate.policy.models import PolicyPack
-from ethicsgate.rules.results import AssertionResult, GroupKey, RuleResult
+from ethicsgate.publish.disclosure import (
+    ALL_TYPES,
+    CellSum,
+    Disclosure,
+    finest_cells,
+    spanned_sums,
+    type_mask,
+    withhold_determined,
+)
+from ethicsgate.rules.results import AssertionResult, GroupKey, GroupResult, RuleResult
 from ethicsgate.vocabulary import OP_WORDS, PUBLIC_STATUS_WORDS, PublicStatus, group_label
 
 __all__ = [
@@ -106,10 +120,14 @@ class CheckStatement(StrictModel):
     assertions: list[AssertionStatement] = Field(default_factory=list)
     groups: list[GroupStatement] = Field(default_factory=list)
     suppressed_groups: int = Field(
-        default=0, description="Groups not shown because they have fewer than k people."
+        default=0,
+        description="Groups not shown: they have fewer than k people, or showing them would "
+        "let such a count be worked out from the statement's other numbers.",
     )
     suppressed_values: int = Field(
-        default=0, description="Values not shown because fewer than k people underlie them."
+        default=0,
+        description="Values not shown: fewer than k people underlie them, or they would let "
+        "such a count be worked out from the statement's other numbers.",
     )
     violations: int | None = Field(
         default=None, description="Records that broke the rule; null when between 1 and k-1."
@@ -231,14 +249,31 @@ def _same(a: GroupKey | None, b: GroupKey | None) -> bool:
     return a is not None and b is not None and sorted(a.items()) == sorted(b.items())
 
 
-def _reference_people(rule: RuleResult, assertion: AssertionResult, k: int) -> int | None:
-    if assertion.reference_group is None:  # overall: everyone the rule read
-        return _published_people(assertion.metric, rule.overall, rule.rows, k)
-    return _group_people(rule, assertion.reference_group, assertion.metric, k)
+#: A number of the statement that secondary suppression may withhold: ``("group", rule, i)``,
+#: ``("value", rule, i, metric)``, ``("total", rule)`` or ``("worst", rule, assertion)``.
+_Key = tuple[str | int, ...]
 
 
-def _group_people(rule: RuleResult, key: GroupKey | None, metric: str, k: int) -> int | None:
-    for group in rule.groups:
+def _scope(
+    rule: RuleResult, a: AssertionResult
+) -> tuple[Sequence[GroupResult], Mapping[str, float | int | None], int] | None:
+    """Return the groups, overall values and rows an assertion's worst value comes from.
+
+    A windowed rule's assertion reports one window (``a.window``): its people are that
+    window's, not the whole rule's.
+    """
+    if a.window is None:
+        return rule.groups, rule.overall, rule.rows
+    for window in rule.windows:
+        if window.label == a.window:
+            return window.groups, window.overall, window.rows
+    return None
+
+
+def _group_people(
+    groups: Sequence[GroupResult], key: GroupKey | None, metric: str, k: int
+) -> int | None:
+    for group in groups:
         if _same(group.group, key):
             if group.count < k:
                 return None
@@ -246,7 +281,27 @@ def _group_people(rule: RuleResult, key: GroupKey | None, metric: str, k: int) -
     return None
 
 
-def _assertion(rule: RuleResult, a: AssertionResult, k: int) -> AssertionStatement:
+def _worst_people(rule: RuleResult, a: AssertionResult, k: int) -> int | None:
+    """Return the people behind an assertion's worst value if it may be published, else None.
+
+    A ratio or difference needs its group and its reference (a group, or everyone) to pass.
+    """
+    scope = _scope(rule, a)
+    if a.observed is None or scope is None:
+        return None
+    groups, overall, rows = scope
+    people = _group_people(groups, a.group, a.metric, k)
+    if a.aggregate != "value":
+        if a.reference_group is None:  # overall: everyone the rule (or window) read
+            reference = _published_people(a.metric, overall, rows, k)
+        else:
+            reference = _group_people(groups, a.reference_group, a.metric, k)
+        people = None if reference is None or people is None else min(people, reference)
+    return people
+
+
+def _assertion(rule: RuleResult, index: int, k: int, withheld: set[_Key]) -> AssertionStatement:
+    a = rule.assertions[index]
     outcome, words, icon = PUBLIC_STATUS_WORDS[a.status]
     title = METRICS[a.metric].title if a.metric in METRICS else a.metric
     threshold = f"{a.threshold:.4g}"
@@ -255,11 +310,8 @@ def _assertion(rule: RuleResult, a: AssertionResult, k: int) -> AssertionStateme
         "for every group"
     )
     worst = None
-    people = _group_people(rule, a.group, a.metric, k)
-    if a.aggregate != "value":
-        reference = _reference_people(rule, a, k)
-        people = None if reference is None or people is None else min(people, reference)
-    if a.observed is not None and people is not None:
+    people = _worst_people(rule, a, k)
+    if a.observed is not None and people is not None and ("worst", rule.id, index) not in withheld:
         worst = ValueStatement(
             metric=f"{a.metric}.{a.aggregate}", title=title, value=a.observed, people=people
         )
@@ -268,11 +320,11 @@ def _assertion(rule: RuleResult, a: AssertionResult, k: int) -> AssertionStateme
     )
 
 
-def _groups(rule: RuleResult, k: int) -> tuple[list[GroupStatement], int, int]:
+def _groups(rule: RuleResult, k: int, withheld: set[_Key]) -> tuple[list[GroupStatement], int, int]:
     shown: list[GroupStatement] = []
     hidden_groups = hidden_values = 0
-    for group in rule.groups:
-        if group.count < k:
+    for i, group in enumerate(rule.groups):
+        if group.count < k or ("group", rule.id, i) in withheld:
             hidden_groups += 1
             continue
         values = []
@@ -280,7 +332,7 @@ def _groups(rule: RuleResult, k: int) -> tuple[list[GroupStatement], int, int]:
             if metric == "count" or value is None:
                 continue
             people = _published_people(metric, group.metrics, group.count, k)
-            if people is None:
+            if people is None or ("value", rule.id, i, metric) in withheld:
                 hidden_values += 1
                 continue
             values.append(
@@ -292,6 +344,170 @@ def _groups(rule: RuleResult, k: int) -> tuple[list[GroupStatement], int, int]:
             GroupStatement(group=group_label(group.group), people=group.count, values=values)
         )
     return shown, hidden_groups, hidden_values
+
+
+def _counts(
+    metric: str, metrics: Mapping[str, float | int | None], size: int
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Return a metric's (type mask, people) of what it counts and of its base, if known."""
+    value = metrics.get(metric)
+    spec = METRICS.get(metric)
+    if value is None or spec is None or spec.denominator is None:
+        return None
+    base = metric_denominator(metric, metrics, size)
+    if base is None:
+        return None
+    counted = round(value * base)
+    return (type_mask(spec.numerator), counted), (type_mask(spec.denominator), base)
+
+
+def _rate_disclosure(
+    key: _Key, cells: tuple[int, ...], metric: str, group: GroupResult, people: int
+) -> Disclosure:
+    """Return what a published rate and its people reveal: the counts, and the zeros."""
+    counts = _counts(metric, group.metrics, group.count)
+    assert counts is not None  # a published rate has a known base
+    (counted_mask, counted), (base_mask, base) = counts
+    zeros = [
+        CellSum(cells, mask)
+        for mask, value in (
+            (counted_mask, counted),
+            (base_mask & ~counted_mask, base - counted),
+            (ALL_TYPES & ~base_mask, group.count - base),
+        )
+        if mask and value == 0
+    ]
+    return Disclosure(
+        key=key,
+        sums=(CellSum(cells, counted_mask), CellSum(cells, base_mask)),
+        zeros=tuple(zeros),
+        people=people,
+        needs=(("group", *key[1:3]),),  # shown in its group's row
+    )
+
+
+def _metric_sums(cells: tuple[int, ...], metric: str) -> tuple[CellSum, ...]:
+    """Return the counts behind a metric of one group (or everyone): what it counts, its base."""
+    spec = METRICS.get(metric)
+    if spec is None or spec.denominator is None:
+        return (CellSum(cells, ALL_TYPES),)
+    return (CellSum(cells, type_mask(spec.numerator)), CellSum(cells, type_mask(spec.denominator)))
+
+
+def _dataset_model(rules: Sequence[RuleResult], k: int) -> tuple[list[Disclosure], list[CellSum]]:
+    """Return one dataset's numbers the per-value rule lets through, and its protected counts.
+
+    Every count is a sum over the dataset's finest cells (:mod:`ethicsgate.publish.
+    disclosure`); a protected count is one of 1 to k-1 people that a group's (or everyone's)
+    own metrics give, over any set of confusion types they determine.
+    """
+    tables = [(rule, list(rule.groups)) for rule in rules]
+    null = object()  # a missing value, distinct from every string
+
+    def key_of(group: GroupKey, features: Sequence[str]) -> tuple[object, ...]:
+        return tuple(null if group.get(f) is None else group.get(f) for f in features)
+
+    features, cells = finest_cells(
+        [
+            (rule.sensitive_features, [key_of(g.group, rule.sensitive_features) for g in groups])
+            for rule, groups in tables
+        ]
+    )
+    everyone = tuple(range(len(cells)))
+    published: list[Disclosure] = []
+    # what each group's own numbers (or everyone's) give, per set of cells: type mask -> people;
+    # rules that derive predictions from a score at different thresholds count apart
+    known: dict[tuple[tuple[int, ...], object], dict[int, int]] = {}
+    for rule, groups in tables:
+        at = [features.index(f) for f in rule.sensitive_features]
+        cells_of: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for i, cell in enumerate(cells):
+            cells_of[tuple(cell[j] for j in at)].append(i)
+        prediction = rule.score.threshold if rule.score is not None else None
+        members = [tuple(cells_of[key_of(g.group, rule.sensitive_features)]) for g in groups]
+        for mine, metrics, size in [
+            *((m, g.metrics, g.count) for m, g in zip(members, groups, strict=True)),
+            (everyone, rule.overall, rule.rows),
+        ]:
+            own = known.setdefault((mine, prediction), {ALL_TYPES: size})
+            for metric in metrics:
+                for mask, count in _counts(metric, metrics, size) or ():
+                    own.setdefault(mask, count)
+        hidden = any(g.count < k for g in groups)
+        checked = rule.records_checked if rule.records_checked is not None else rule.rows
+        if checked >= k and not hidden:
+            published.append(
+                Disclosure(
+                    ("total", rule.id),
+                    (CellSum(everyone, ALL_TYPES),),
+                    people=checked,
+                    # with a group left out, the total would give its size away
+                    needs=tuple(("group", rule.id, i) for i in range(len(groups))),
+                )
+            )
+        for i, (group, mine) in enumerate(zip(groups, members, strict=True)):
+            if group.count < k:
+                continue
+            for metric in group.metrics:
+                people = _published_people(metric, group.metrics, group.count, k)
+                if metric == "count" or people is None:
+                    continue
+                published.append(
+                    _rate_disclosure(("value", rule.id, i, metric), mine, metric, group, people)
+                )
+            published.append(
+                Disclosure(
+                    ("group", rule.id, i),
+                    (CellSum(mine, ALL_TYPES),),
+                    people=group.count,
+                    tier=1,
+                )
+            )
+        for j, a in enumerate(rule.assertions):
+            people = _worst_people(rule, a, k)
+            if people is None:
+                continue
+            # a ratio or difference with one side known gives the other: count it as showing
+            # both sides' counts. A window's counts are taken as the whole rule's, which can
+            # only make more of them look known (as if every row were in that window).
+            sides = [a.group] if a.aggregate == "value" else [a.group, a.reference_group]
+            shown: list[CellSum] = []
+            for side in sides:
+                if side is None:
+                    mine = everyone
+                else:
+                    found = [
+                        m for g, m in zip(groups, members, strict=True) if _same(g.group, side)
+                    ]
+                    mine = found[0] if found else everyone
+                shown += _metric_sums(mine, a.metric)
+            published.append(Disclosure(("worst", rule.id, j), tuple(shown), people=people))
+    protected = list(
+        dict.fromkeys(
+            CellSum(mine, mask)
+            for (mine, _), sums in known.items()
+            for mask, value in spanned_sums(sums).items()
+            if 0 < value < k
+        )
+    )
+    return published, protected
+
+
+def _dataset_withheld(rules: Sequence[RuleResult], k: int) -> list[_Key]:
+    """Return what to withhold, beyond the counts under k, from one dataset's tables."""
+    published, protected = _dataset_model(rules, k)
+    if not protected:
+        return []
+    return [key for key in withhold_determined(published, protected) if isinstance(key, tuple)]
+
+
+def _withheld(rules: Sequence[RuleResult], k: int) -> set[_Key]:
+    """Return every number secondary suppression withholds, over all the datasets."""
+    by_dataset: dict[str, list[RuleResult]] = defaultdict(list)
+    for rule in rules:
+        if rule.groups:
+            by_dataset[rule.dataset].append(rule)
+    return {key for grouped in by_dataset.values() for key in _dataset_withheld(grouped, k)}
 
 
 def _plain_summary(
@@ -372,12 +588,12 @@ def human_date(timestamp: str) -> str:
     return f"{when.day} {when:%B %Y}"
 
 
-def _check(rule: RuleResult, k: int) -> CheckStatement:
+def _check(rule: RuleResult, k: int, withheld: set[_Key]) -> CheckStatement:
     status, words, icon = PUBLIC_STATUS_WORDS[rule.status.value]
     groups: list[GroupStatement] = []
     hidden_groups = hidden_values = 0
     if rule.groups:
-        groups, hidden_groups, hidden_values = _groups(rule, k)
+        groups, hidden_groups, hidden_values = _groups(rule, k, withheld)
     checked = rule.records_checked if rule.records_checked is not None else rule.rows
     violations = violation_share = None
     if rule.violations is not None and publishable(
@@ -399,8 +615,10 @@ def _check(rule: RuleResult, k: int) -> CheckStatement:
         icon=icon,
         summary=_plain_summary(rule, status, violations, checked if checked >= k else None),
         # with a group left out, the total would give its size away by subtraction
-        people=checked if checked >= k and not hidden_groups else None,
-        assertions=[_assertion(rule, a, k) for a in rule.assertions],
+        people=checked
+        if checked >= k and not hidden_groups and ("total", rule.id) not in withheld
+        else None,
+        assertions=[_assertion(rule, i, k, withheld) for i in range(len(rule.assertions))],
         groups=groups,
         suppressed_groups=hidden_groups,
         suppressed_values=hidden_values,
@@ -414,7 +632,8 @@ def build_statement(pack: PolicyPack, result: AuditResult, *, k: int = DEFAULT_K
     """Return the public statement of ``pack``'s systems with ``result``'s latest outcomes."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    checks = {rule.id: _check(rule, k) for rule in result.rules}
+    withheld = _withheld(result.rules, k)
+    checks = {rule.id: _check(rule, k, withheld) for rule in result.rules}
     cited = {rule_id for system in pack.systems for rule_id in system.rules}
     systems = [
         SystemStatement(

@@ -309,3 +309,42 @@ def test_the_headline_of_several_checks_counts_each_outcome() -> None:
     assert _headline([check("met"), check("not_evaluated"), check("skipped")], on) == (
         f"Our latest check, on {on}, found 1 of 3 met: 1 could not be checked, 1 had nothing to check."
     )
+
+
+WINDOWED_POLICY = """
+schema_version: 1
+id: loans
+version: "1"
+title: Loans
+owner: Tests
+rules:
+  - {id: parity, kind: fairness, dataset: predictions, sensitive_features: [group], metrics: [selection_rate], min_group_size: 1, assert: [{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}]}
+systems:
+  - {id: m, name: Model, purpose: P, encounter: E, disclosure: D, human_contact: H, accountable: A, data: [{data: Income, basis: contract}], rules: [parity]}
+"""
+
+
+@pytest.mark.parametrize(("january_a", "published"), [(4, False), (12, True)])
+def test_a_windowed_worst_value_counts_the_people_of_its_window(
+    january_a: int,
+    published: bool,
+    write: Callable[[str, str], Path],
+    frozen_clock: Callable[[], datetime],
+) -> None:
+    # the rule fails in January, where group A has january_a people, none selected; the
+    # worst ratio comes from that window, not from A's 40 + january_a people of both months
+    rows = ["A,0,2026-01-05\n"] * january_a + ["B,1,2026-01-06\n", "B,0,2026-01-07\n"] * 20
+    rows += ["A,1,2026-02-05\n", "A,0,2026-02-05\n", "B,1,2026-02-06\n", "B,0,2026-02-07\n"] * 20
+    write("policy.yaml", WINDOWED_POLICY)
+    write("data.csv", "group,prediction,decided_at\n" + "".join(rows))
+    spec = write(
+        "audit.yaml",
+        AUDIT + "    window: {column: decided_at, every: month}\n",
+    )
+    pack, result = load_publish_inputs(spec, clock=frozen_clock)
+    assert result.rules[0].assertions[0].window == "2026-01"
+    worst = build_statement(pack, result).systems[0].checks[0].assertions[0].worst
+    if published:
+        assert worst is not None and worst.people == january_a and worst.value == 0.0
+    else:
+        assert worst is None
