@@ -443,6 +443,32 @@ def test_repr_html_is_the_report_in_an_iframe_with_no_script(
     assert "parity" in page and repr(report).startswith("<AuditReport test-policy: fail")
 
 
+def test_repr_html_sandboxes_the_iframe_so_nothing_in_it_runs(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The report holds evidence values; a sandbox with no allowances runs no script in it."""
+    from html.parser import HTMLParser
+
+    frames: list[dict[str, str | None]] = []
+
+    class Frames(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "iframe":
+                frames.append(dict(attrs))
+
+    policy = write("policy.yaml", POLICY)
+    frame = _csv_frame(FAILING)
+    frame["group"] = frame["group"].replace("b", "<script>alert(1)</script>")
+    report = ethicsgate.audit(policy, {"predictions": frame})
+    Frames().feed(report._repr_html_())
+    assert len(frames) == 1
+    attrs = frames[0]
+    assert attrs.get("sandbox") == "", attrs.get("sandbox")  # present, and allowing nothing
+    page = attrs["srcdoc"] or ""
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page.lower()
+    assert "<svg" in page and "<style" in page, "static styles and inline charts, all it needs"
+
+
 # -- the package surface --------------------------------------------------------------------
 
 
