@@ -219,6 +219,17 @@ BAD_INPUT = [
         "audit.yaml:7:27: evidence 'predictions': the expression for 'prediction' (scor > 1) does not evaluate",
     ),
     (
+        "evidence_expression_not_one",
+        {
+            "audit": AUDIT.replace(
+                "data.csv",
+                "data.csv\n    columns: {label: 'label) FROM (SELECT 1 AS label); SELECT (1'}",
+            )
+        },
+        "audit.yaml:7:22: evidence 'predictions': the expression for 'label' (label) FROM "
+        "(SELECT 1 AS label); SELECT (1) is not one SQL expression",
+    ),
+    (
         "evidence_bad_filter",
         {"audit": AUDIT.replace("data.csv", "data.csv\n    filter: 'group >>> 1'")},
         "audit.yaml:7:13: evidence 'predictions': the filter does not evaluate",

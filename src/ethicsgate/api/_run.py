@@ -265,7 +265,9 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
             location=where,
             hint="drop format/options/version, or pass the file under path instead of data",
         )
-    table = to_arrow_table(value["data"], name=name)
+    table = to_arrow_table(
+        value["data"], name=name, location=Location(f'{PYTHON_SPEC}(evidence["{name}"]["data"])')
+    )
     kind = describe_frame(value["data"])
     if table.num_columns == 0 or table.num_rows == 0:
         raise EvidenceError(
