@@ -171,6 +171,23 @@ BAD_INPUT = [
         "rule 'parity' of",
     ),
     (
+        # a misspelled entry beside the right one would leave its data unaudited
+        "audit_unread_entry",
+        {"audit": AUDIT + "  predictionz:\n    path: data.csv\n"},
+        "audit.yaml:7:3: evidence 'predictionz' is read by no rule of policy 'test-policy' "
+        "(did you mean 'predictions'?)\n  hint: the rules of the policy read: predictions",
+    ),
+    (
+        "audit_misspelled_entry",
+        {"audit": AUDIT.replace("predictions:", "predictionz:")},
+        "audit.yaml:5:3: rule 'parity' of",
+    ),
+    (
+        "audit_misspelled_entry_hint",
+        {"audit": AUDIT.replace("predictions:", "predictionz:")},
+        "hint: rename evidence.predictionz to 'predictions', or add evidence.predictions",
+    ),
+    (
         "evidence_missing_file",
         {"audit": AUDIT.replace("data.csv", "missing.csv")},
         "audit.yaml:6:11: evidence 'predictions': file not found",

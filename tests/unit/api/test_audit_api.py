@@ -533,6 +533,30 @@ def test_parentheses_and_semicolons_in_strings_and_names_are_part_of_one_express
     assert report.status == "pass"
 
 
+def test_an_entry_no_rule_reads_is_an_error_with_the_name_it_was_meant_to_be(
+    write: Callable[[str, str], Path],
+) -> None:
+    """A misspelled entry would otherwise leave its data unaudited, without a word."""
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame()
+    with pytest.raises(AuditSpecError) as extra:
+        ethicsgate.audit(policy, {"predictions": frame, "predictionz": frame})
+    assert str(extra.value.location) == 'python:ethicsgate.audit(evidence["predictionz"])'
+    assert "no rule" in extra.value.message and "'predictionz'" in extra.value.message
+    assert "did you mean 'predictions'?" in extra.value.message
+    assert "predictions" in (extra.value.hint or "")
+    with pytest.raises(AuditSpecError) as unrelated:
+        ethicsgate.audit(policy, {"predictions": frame, "notes": frame})
+    assert "did you mean" not in str(unrelated.value)
+    assert "rules of the policy read: predictions" in str(unrelated.value)
+    with pytest.raises(AuditSpecError) as alone:  # the misspelling alone: the rule's dataset
+        ethicsgate.audit(policy, {"predictionz": frame})
+    assert "reads dataset 'predictions'" in alone.value.message
+    assert "did you mean 'predictionz'?" not in str(alone.value)
+    assert """rename evidence["predictionz"] to 'predictions'""" in (alone.value.hint or "")
+    assert str(alone.value.location) == 'python:ethicsgate.audit(evidence["predictionz"])'
+
+
 # -- the report object ----------------------------------------------------------------------
 
 
