@@ -171,6 +171,23 @@ BAD_INPUT = [
         "rule 'parity' of",
     ),
     (
+        # a misspelled entry beside the right one would leave its data unaudited
+        "audit_unread_entry",
+        {"audit": AUDIT + "  predictionz:\n    path: data.csv\n"},
+        "audit.yaml:7:3: evidence 'predictionz' is read by no rule of policy 'test-policy' "
+        "(did you mean 'predictions'?)\n  hint: the rules of the policy read: predictions",
+    ),
+    (
+        "audit_misspelled_entry",
+        {"audit": AUDIT.replace("predictions:", "predictionz:")},
+        "audit.yaml:5:3: rule 'parity' of",
+    ),
+    (
+        "audit_misspelled_entry_hint",
+        {"audit": AUDIT.replace("predictions:", "predictionz:")},
+        "hint: rename evidence.predictionz to 'predictions', or add evidence.predictions",
+    ),
+    (
         "evidence_missing_file",
         {"audit": AUDIT.replace("data.csv", "missing.csv")},
         "audit.yaml:6:11: evidence 'predictions': file not found",
@@ -217,6 +234,17 @@ BAD_INPUT = [
         "evidence_bad_expression",
         {"audit": AUDIT.replace("data.csv", "data.csv\n    columns: {prediction: 'scor > 1'}")},
         "audit.yaml:7:27: evidence 'predictions': the expression for 'prediction' (scor > 1) does not evaluate",
+    ),
+    (
+        "evidence_expression_not_one",
+        {
+            "audit": AUDIT.replace(
+                "data.csv",
+                "data.csv\n    columns: {label: 'label) FROM (SELECT 1 AS label); SELECT (1'}",
+            )
+        },
+        "audit.yaml:7:22: evidence 'predictions': the expression for 'label' (label) FROM "
+        "(SELECT 1 AS label); SELECT (1) is not one SQL expression",
     ),
     (
         "evidence_bad_filter",

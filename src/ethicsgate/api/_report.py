@@ -284,16 +284,18 @@ class AuditReport:
         return dict(written.paths)
 
     def _repr_html_(self) -> str:
-        """Return the HTML report, inline in Jupyter and VS Code (no scripts, no network).
+        """Return the HTML report inline in Jupyter and VS Code (sandboxed: no scripts, no network).
 
         The report is a whole page with its own styles; an ``iframe`` keeps them off the
-        notebook's page.
+        notebook's page. Its ``sandbox`` allows nothing (no scripts, no forms, no popups, an
+        opaque origin away from the notebook's cookies and storage): the page shows evidence
+        values, and needs none of these, being static HTML with inline styles and SVG charts.
         """
         from ethicsgate.report import report_files
 
         page = report_files(self.result)["report.html"].decode("utf-8")
         return (
-            f'<iframe srcdoc="{html.escape(page, quote=True)}" '
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" sandbox="" '
             'style="width: 100%; height: 640px; border: 1px solid #ddd" '
             f'title="ethicsgate report {html.escape(self.result.audit.id)}"></iframe>'
         )

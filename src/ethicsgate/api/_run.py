@@ -141,7 +141,7 @@ def build_audit(
     Raises:
         PolicyError, AuditSpecError, EvidenceError: as :func:`audit`.
     """
-    from ethicsgate.audit.spec import AuditSpec, LoadedAudit, with_window
+    from ethicsgate.audit.spec import AuditSpec, LoadedAudit, check_evidence_names, with_window
     from ethicsgate.canonical import canonical_json
     from ethicsgate.policy.loader import LoadedPolicy, load_policy
     from ethicsgate.policy.yamlsource import pydantic_errors_to_message
@@ -172,17 +172,14 @@ def build_audit(
         errors: list[Any] = exc.errors()
         location, message = pydantic_errors_to_message(doc, errors)
         raise AuditSpecError(message, location=location) from exc
-    for index, rule in enumerate(loaded_policy.pack.rules):
-        for dataset in rule.datasets:
-            if dataset not in spec.evidence:
-                raise AuditSpecError(
-                    f"rule {rule.id!r} of {loaded_policy.ref or loaded_policy.path} reads "
-                    f"dataset {dataset!r}, which evidence does not bind "
-                    f"(bound: {', '.join(spec.evidence)})",
-                    location=Location(f"{PYTHON_SPEC}(evidence)"),
-                    hint=f'add evidence["{dataset}"] = {{"data": frame}}, or change the rule '
-                    f"({loaded_policy.rule_location(index)})",
-                )
+    check_evidence_names(
+        spec,
+        loaded_policy,
+        doc,
+        entry=lambda name: f'evidence["{name}"]',
+        add=lambda name: f'add evidence["{name}"] = {{"data": frame}}',
+        binder="evidence",
+    )
     described = document
     if window is not None:
         # the call's window is part of what the report binds, as --window is the CLI's
@@ -265,7 +262,9 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
             location=where,
             hint="drop format/options/version, or pass the file under path instead of data",
         )
-    table = to_arrow_table(value["data"], name=name)
+    table = to_arrow_table(
+        value["data"], name=name, location=Location(f'{PYTHON_SPEC}(evidence["{name}"]["data"])')
+    )
     kind = describe_frame(value["data"])
     if table.num_columns == 0 or table.num_rows == 0:
         raise EvidenceError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +22,7 @@ __all__ = [
     "EngineSpec",
     "LoadedAudit",
     "NotifySpec",
+    "check_evidence_names",
     "load_audit_spec",
     "parse_window_option",
     "with_window",
@@ -76,7 +79,10 @@ class AuditSpec(StrictModel):
         "shipped with ethicsgate (`ethicsgate policy list`).",
     )
     evidence: dict[Identifier, EvidenceSpec] = Field(
-        min_length=1, description="Evidence sets by the name rules use as `dataset`."
+        min_length=1,
+        description="Evidence sets by the name rules use as `dataset`. Each must be one a "
+        "rule reads: an entry no rule reads is an error (a misspelled name would leave its "
+        "data unaudited).",
     )
     contracts: Literal["stop", "report"] = Field(
         default="stop",
@@ -132,19 +138,62 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
         AuditSpec, doc, error=AuditSpecError, schema="ethicsgate policy schema --kind audit"
     )
     policy = load_policy(_policy_source(spec, path, doc))
+    check_evidence_names(spec, policy, doc)
+    return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)
+
+
+def check_evidence_names(
+    spec: AuditSpec,
+    policy: LoadedPolicy,
+    doc: YamlDocument,
+    *,
+    entry: Callable[[str], str] = lambda name: f"evidence.{name}",
+    add: Callable[[str], str] = lambda name: f"add evidence.{name} with a path",
+    binder: str = "this audit",
+) -> None:
+    """Raise unless the evidence entries are the datasets the policy's rules read, no more.
+
+    An entry no rule reads is an error, not ignored: a misspelled name (``predictionz`` beside
+    ``predictions``) would leave its data unaudited. ``entry`` writes an entry's name as the
+    spec does (``evidence.x``, or ``evidence["x"]`` in Python), ``add`` how to bind a dataset,
+    ``binder`` what binds them (``this audit``).
+
+    Raises:
+        AuditSpecError: a rule reads a dataset no entry binds (with the entry it was probably
+            meant to be), or an entry is read by no rule (did you mean; the datasets read).
+    """
+    # the rule's dataset, and e.g. a consent rule's ledger; a data contract's too
+    read = list(dict.fromkeys(d for rule in policy.pack.rules for d in rule.datasets))
+    unread = [name for name in spec.evidence if name not in read]
     for index, rule in enumerate(policy.pack.rules):
-        for dataset in rule.datasets:  # the rule's dataset, and e.g. a consent rule's ledger
+        for dataset in rule.datasets:
             if dataset in spec.evidence:
                 continue
             bound = ", ".join(spec.evidence) or "none"
+            typo = _closest(dataset, unread)
+            fix = f"{add(dataset)}, or change the rule ({policy.rule_location(index)})"
             raise AuditSpecError(
                 f"rule {rule.id!r} of {policy.ref or policy.path} reads dataset {dataset!r}, "
-                f"which this audit does not bind (bound: {bound})",
-                location=doc.locate(("evidence",)),
-                hint=f"add evidence.{dataset} with a path, or change the rule "
-                f"({policy.rule_location(index)})",
+                f"which {binder} does not bind (bound: {bound})",
+                location=doc.locate(("evidence", typo), key=True)
+                if typo
+                else doc.locate(("evidence",)),
+                hint=f"rename {entry(typo)} to {dataset!r}, or {fix}" if typo else fix,
             )
-    return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)
+    for name in unread:
+        typo = _closest(name, read)
+        guess = f" (did you mean {typo!r}?)" if typo else ""
+        raise AuditSpecError(
+            f"evidence {name!r} is read by no rule of policy {policy.pack.id!r}{guess}",
+            location=doc.locate(("evidence", name), key=True),
+            hint=f"the rules of the policy read: {', '.join(read)}; rename {entry(name)} to "
+            "the dataset it holds, or remove it (no rule would audit its data)",
+        )
+
+
+def _closest(name: str, names: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, names, n=1)
+    return close[0] if close else None
 
 
 def _policy_source(spec: AuditSpec, path: Path, doc: YamlDocument) -> Path | str:

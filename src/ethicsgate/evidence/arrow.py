@@ -12,8 +12,9 @@ it came from, and the same frame saved as Parquet or Arrow (Feather) hashes the 
 
 1. every column of the frame, in the frame's order (a pandas index is not a column);
 2. types canonical: dictionary (categorical) columns decoded to their values, every string
-   type as ``large_string``, every binary type as ``large_binary``; no schema or field
-   metadata; every field nullable;
+   type as ``large_string``, every binary type as ``large_binary``, half floats (float16) as
+   ``float`` (float32: DuckDB reads no float16, so a frame's float16 columns are widened,
+   losslessly, before the audit); no schema or field metadata; every field nullable;
 3. record batches of exactly 65,536 rows (the last one shorter), each array contiguous, from
    offset 0, the value bytes under a null slot of a fixed-width column set to zero;
 4. written uncompressed with pyarrow's default IPC options (metadata version V5), schema
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ethicsgate.errors import EvidenceError
+from ethicsgate.errors import EvidenceError, Location
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -65,12 +66,16 @@ def describe_frame(data: object) -> str:
     return f"{cls.__module__.split('.')[0]}.{cls.__qualname__}"
 
 
-def to_arrow_table(data: object, *, name: str) -> pa.Table:
+def to_arrow_table(data: object, *, name: str, location: Location | None = None) -> pa.Table:
     """Return ``data`` (pandas, polars, pyarrow, a DuckDB relation) as one Arrow table.
+
+    Float16 columns come back as float32, which holds each of their values exactly (DuckDB
+    reads no float16).
 
     Raises:
         EvidenceError: the object is not a frame ethicsgate reads, or a column cannot be
-            converted to Arrow (a pandas object column holding mixed types, named).
+            converted to Arrow (a pandas object column holding mixed types, complex numbers,
+            a sparse column: named, with the fix), located at ``location``.
     """
     import pyarrow as pa
 
@@ -85,7 +90,7 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
         elif isinstance(data, pa.RecordBatchReader):
             table = data.read_all()  # a stream reads once; the audit scans it several times
         elif kind == "pandas.DataFrame":
-            table = _from_pandas(data, name)
+            table = _from_pandas(data, name, location)
         elif kind == "polars.LazyFrame":
             table = _from_polars(frame.collect())
         elif hasattr(data, "to_arrow") and kind.startswith("polars."):
@@ -101,17 +106,52 @@ def to_arrow_table(data: object, *, name: str) -> pa.Table:
         else:
             raise EvidenceError(
                 f"evidence {name!r}: cannot read a {kind} as a table",
+                location=location,
                 hint="pass a pandas or polars DataFrame, a pyarrow Table or RecordBatchReader, "
                 "or a DuckDB relation under data:, or a file under path:",
             )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise EvidenceError(
             f"evidence {name!r}: cannot convert the {kind} to Arrow: {exc}",
+            location=location,
             hint="give every column one type (e.g. df[col].astype(str) or pd.to_numeric)",
         ) from exc
     if not isinstance(table, pa.Table):  # pragma: no cover - each branch returns a Table
-        raise EvidenceError(f"evidence {name!r}: the {kind} did not convert to an Arrow table")
+        raise EvidenceError(
+            f"evidence {name!r}: the {kind} did not convert to an Arrow table", location=location
+        )
+    return _widen_half_floats(table)
+
+
+def _widen_half_floats(table: pa.Table) -> pa.Table:
+    """Return ``table`` with its float16 columns as float32 (exact: a float32 holds each)."""
+    import pyarrow as pa
+
+    for index, field in enumerate(table.schema):
+        if pa.types.is_float16(field.type):
+            table = table.set_column(
+                index, pa.field(field.name, pa.float32()), _single_floats(table.column(index))
+            )
     return table
+
+
+def _single_floats(values: pa.Array | pa.ChunkedArray) -> Any:
+    """Return float16 ``values`` as float32, nulls kept."""
+    import pyarrow as pa
+
+    try:
+        return values.cast(pa.float32())
+    except pa.ArrowNotImplementedError:  # pyarrow before 17 casts no float16: through numpy
+        import numpy as np
+
+        def widen(array: pa.Array) -> pa.Array:
+            numbers = array.to_numpy(zero_copy_only=False).astype(np.float32)
+            mask = array.is_null().to_numpy(zero_copy_only=False)
+            return pa.array(numbers, type=pa.float32(), mask=mask)
+
+        if isinstance(values, pa.ChunkedArray):
+            return pa.chunked_array([widen(c) for c in values.chunks], type=pa.float32())
+        return widen(values)
 
 
 def _from_polars(frame: Any) -> pa.Table:
@@ -124,7 +164,7 @@ def _from_polars(frame: Any) -> pa.Table:
     return frame.to_arrow(compat_level=compat.newest())
 
 
-def _from_pandas(frame: Any, name: str) -> pa.Table:
+def _from_pandas(frame: Any, name: str, location: Location | None) -> pa.Table:
     """Convert a pandas frame column by column, so a failure names its column."""
     import pyarrow as pa
 
@@ -133,19 +173,50 @@ def _from_pandas(frame: Any, name: str) -> pa.Table:
         repeated = sorted({n for n in names if names.count(n) > 1})
         raise EvidenceError(
             f"evidence {name!r}: the DataFrame has repeated column names: {', '.join(repeated)}",
+            location=location,
             hint="rename the columns so that each name is unique",
         )
     arrays = []
     for label, column in zip(names, frame.columns, strict=True):
+        series = frame[column]
         try:
-            arrays.append(pa.Array.from_pandas(frame[column]))
+            arrays.append(pa.Array.from_pandas(series))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            problem, fix = _pandas_column_problem(label, series.dtype, exc)
             raise EvidenceError(
-                f"evidence {name!r}: column {label!r} cannot be read as one type "
-                f"(dtype {frame[column].dtype}): {exc}",
-                hint=f"give column {label!r} one type, e.g. df[{label!r}].astype(str)",
+                f"evidence {name!r}: column {label!r} {problem}",
+                location=location,
+                hint=fix,
             ) from exc
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _pandas_column_problem(label: str, dtype: Any, exc: Exception) -> tuple[str, str]:
+    """Return why a pandas column does not convert to Arrow, and the fix, by its dtype."""
+    drop = f"df.drop(columns=[{label!r}])"
+    kind = getattr(dtype, "kind", "")
+    if kind == "c":
+        return (
+            f"holds complex numbers (dtype {dtype}), which Arrow has no type for",
+            f"drop it if no rule reads it: {drop}; or keep its parts as two float columns, "
+            f"df[{label!r}].to_numpy().real and .imag",
+        )
+    if type(dtype).__name__ == "SparseDtype":
+        return (
+            f"is sparse (dtype {dtype}), which Arrow does not read",
+            f"make it dense, df[{label!r}] = df[{label!r}].sparse.to_dense() "
+            f"(or all columns: df.sparse.to_dense()), or drop it if no rule reads it: {drop}",
+        )
+    if kind == "O":
+        return (
+            f"cannot be read as one type (dtype {dtype}): {exc}",
+            f"give column {label!r} one type, e.g. df[{label!r}].astype(str), or drop it: {drop}",
+        )
+    return (
+        f"cannot be converted to Arrow (dtype {dtype}): {exc}",
+        f"cast it to a number, text, boolean or time, e.g. df.astype({{{label!r}: str}}), "
+        f"or drop it if no rule reads it: {drop}",
+    )
 
 
 def _canonical_type(t: pa.DataType) -> pa.DataType:
@@ -157,6 +228,8 @@ def _canonical_type(t: pa.DataType) -> pa.DataType:
         return pa.large_string()
     if pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t):
         return pa.large_binary()
+    if pa.types.is_float16(t):  # audited as float32 (to_arrow_table): a saved float16 verifies
+        return pa.float32()
     return t
 
 
@@ -182,6 +255,8 @@ def _canonical_array(array: pa.Array, t: pa.DataType) -> pa.Array:
 
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
+    if pa.types.is_float16(array.type):
+        array = _single_floats(array)
     if array.type != t:
         array = array.cast(t)
     # a concatenation allocates fresh buffers: offset 0, no bytes beyond the batch

@@ -383,6 +383,180 @@ def test_policy_and_entry_errors_are_located(write: Callable[[str, str], Path]) 
         ethicsgate.audit(good, {"predictions": {"data": [1, 2]}})
 
 
+DATA_AT = 'python:ethicsgate.audit(evidence["predictions"]["data"])'
+
+
+def _columns_frame() -> pd.DataFrame:
+    return _csv_frame(PASSING)
+
+
+def _with_column(frame: pd.DataFrame, name: str, array: pa.Array) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False).append_column(name, array)
+
+
+def _dense_union(n: int) -> pa.Array:
+    """Return n values, alternately an integer and a text: a type DuckDB does not read."""
+    return pa.UnionArray.from_dense(
+        pa.array([i % 2 for i in range(n)], pa.int8()),
+        pa.array([i // 2 for i in range(n)], pa.int32()),
+        [pa.array(range(n)), pa.array(["x"] * n)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("add", "column", "fix"),
+    [
+        pytest.param(
+            lambda df: df.assign(c=np.ones(len(df), dtype="complex128")),
+            "'c'",
+            "df.drop(columns=['c'])",
+            id="pandas-complex",
+        ),
+        pytest.param(
+            lambda df: df.assign(s=pd.arrays.SparseArray(np.zeros(len(df)))),
+            "'s'",
+            "df['s'].sparse.to_dense()",
+            id="pandas-sparse",
+        ),
+        pytest.param(
+            lambda df: _with_column(df, "big", pa.array([1] * len(df)).cast(pa.decimal256(40, 0))),
+            "'big' (decimal256(40, 0))",
+            "table.drop_columns(['big'])",
+            id="pyarrow-decimal256",
+        ),
+        pytest.param(
+            lambda df: _with_column(df, "u", _dense_union(len(df))),
+            "'u' (dense_union",
+            "table.drop_columns(['u'])",
+            id="pyarrow-dense-union",
+        ),
+    ],
+)
+def test_a_column_no_engine_reads_is_named_at_the_data_with_its_fix(
+    write: Callable[[str, str], Path], add: Callable[[Any], Any], column: str, fix: str
+) -> None:
+    """An unused column of a type that cannot be read: the column is named, not a file's path."""
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as raised:
+        ethicsgate.audit(policy, {"predictions": add(_columns_frame())})
+    error = raised.value
+    assert str(error.location) == DATA_AT, str(error)
+    assert column in error.message and fix in (error.hint or ""), str(error)
+    assert "file" not in str(error) and "Internal Arrow Type" not in error.message, str(error)
+
+
+def test_a_float16_column_is_widened_to_float32_and_its_saved_frame_verifies(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB reads no float16; float32 holds every float16 value, so the widening is lossless."""
+    monkeypatch.chdir(tmp_path)
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame()
+    frame["f16"] = np.resize([0.5, np.nan, 1.5, 3.0, 65504.0, 2**-24], len(frame)).astype("float16")
+    frame["score"] = np.resize([0.5, 1.5, 3.0, 0.0], len(frame)).astype("float16")
+    entry = {"data": frame, "path": "pred.parquet", "columns": {"prediction": "score >= 1"}}
+    report = ethicsgate.audit(policy, {"predictions": entry})
+    widened = frame.astype({"f16": "float32", "score": "float32"})
+    entry32 = {"data": widened, "path": "pred.parquet", "columns": {"prediction": "score >= 1"}}
+    same = ethicsgate.audit(policy, {"predictions": entry32})
+    assert _rules(report.rules) == _rules(same.rules)
+    assert report.result.audit.evidence[0].sha256 == same.result.audit.evidence[0].sha256
+    pair = generate_keypair(tmp_path / "keys")
+    report.write("out", key=pair.private_path)
+    frame.to_parquet("pred.parquet")  # saved as float16: the digest reads it as float32
+    assert pq.read_schema("pred.parquet").field("f16").type == pa.float16()
+    assert ethicsgate.verify("out", pair.public_path, evidence=True).ok
+
+
+def test_a_frame_that_is_no_table_is_located_at_its_data(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError, match="cannot read a builtins.list") as raised:
+        ethicsgate.audit(policy, {"predictions": {"data": [1, 2]}})
+    assert str(raised.value.location) == DATA_AT
+
+
+@pytest.mark.parametrize(
+    ("entry", "at"),
+    [
+        pytest.param(
+            {"columns": {"label": "label) FROM (SELECT 1 AS label); SELECT (1"}},
+            '["columns"]["label"]',
+            id="two-statements",
+        ),
+        pytest.param(
+            {"columns": {"label": "label) AS l, (prediction"}},
+            '["columns"]["label"]',
+            id="closes-the-parenthesis",
+        ),
+        pytest.param(
+            {
+                "columns": {
+                    "prediction": "prediction) FROM (SELECT 1 AS prediction) UNION SELECT (1"
+                }
+            },
+            '["columns"]["prediction"]',
+            id="a-union",
+        ),
+        pytest.param(
+            {"filter": "true), false) FROM (SELECT 1); SELECT coalesce((true"},
+            '["filter"]',
+            id="filter-two-statements",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_sql_expression_is_located_at_its_key(
+    write: Callable[[str, str], Path], entry: dict[str, Any], at: str
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as raised:
+        ethicsgate.audit(policy, {"predictions": {"data": _columns_frame(), **entry}})
+    error = raised.value
+    assert str(error.location) == f'python:ethicsgate.audit(evidence["predictions"]{at})'
+    assert "is not one SQL expression" in error.message, str(error)
+    assert "Parser Error" not in str(error)
+
+
+def test_parentheses_and_semicolons_in_strings_and_names_are_part_of_one_expression(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame().rename(columns={"group": "grp (a;b)"})
+    frame["note"] = ");"
+    entry = {
+        "data": frame,
+        "columns": {"group": '"grp (a;b)"', "label": "CASE WHEN (label) = 1 THEN 1 ELSE 0 END"},
+        "filter": "note = ');' AND \"grp (a;b)\" <> ')' /* ) ; */",
+    }
+    report = ethicsgate.audit(policy, {"predictions": entry})
+    assert report.status == "pass"
+
+
+def test_an_entry_no_rule_reads_is_an_error_with_the_name_it_was_meant_to_be(
+    write: Callable[[str, str], Path],
+) -> None:
+    """A misspelled entry would otherwise leave its data unaudited, without a word."""
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame()
+    with pytest.raises(AuditSpecError) as extra:
+        ethicsgate.audit(policy, {"predictions": frame, "predictionz": frame})
+    assert str(extra.value.location) == 'python:ethicsgate.audit(evidence["predictionz"])'
+    assert "no rule" in extra.value.message and "'predictionz'" in extra.value.message
+    assert "did you mean 'predictions'?" in extra.value.message
+    assert "predictions" in (extra.value.hint or "")
+    with pytest.raises(AuditSpecError) as unrelated:
+        ethicsgate.audit(policy, {"predictions": frame, "notes": frame})
+    assert "did you mean" not in str(unrelated.value)
+    assert "rules of the policy read: predictions" in str(unrelated.value)
+    with pytest.raises(AuditSpecError) as alone:  # the misspelling alone: the rule's dataset
+        ethicsgate.audit(policy, {"predictionz": frame})
+    assert "reads dataset 'predictions'" in alone.value.message
+    assert "did you mean 'predictionz'?" not in str(alone.value)
+    assert """rename evidence["predictionz"] to 'predictions'""" in (alone.value.hint or "")
+    assert str(alone.value.location) == 'python:ethicsgate.audit(evidence["predictionz"])'
+
+
 # -- the report object ----------------------------------------------------------------------
 
 
@@ -441,6 +615,32 @@ def test_repr_html_is_the_report_in_an_iframe_with_no_script(
     assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
     assert "&lt;svg" in page, "the charts are inline"
     assert "parity" in page and repr(report).startswith("<AuditReport test-policy: fail")
+
+
+def test_repr_html_sandboxes_the_iframe_so_nothing_in_it_runs(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The report holds evidence values; a sandbox with no allowances runs no script in it."""
+    from html.parser import HTMLParser
+
+    frames: list[dict[str, str | None]] = []
+
+    class Frames(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "iframe":
+                frames.append(dict(attrs))
+
+    policy = write("policy.yaml", POLICY)
+    frame = _csv_frame(FAILING)
+    frame["group"] = frame["group"].replace("b", "<script>alert(1)</script>")
+    report = ethicsgate.audit(policy, {"predictions": frame})
+    Frames().feed(report._repr_html_())
+    assert len(frames) == 1
+    attrs = frames[0]
+    assert attrs.get("sandbox") == "", attrs.get("sandbox")  # present, and allowing nothing
+    page = attrs["srcdoc"] or ""
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page.lower()
+    assert "<svg" in page and "<style" in page, "static styles and inline charts, all it needs"
 
 
 # -- the package surface --------------------------------------------------------------------

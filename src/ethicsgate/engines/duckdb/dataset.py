@@ -25,7 +25,12 @@ import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
-from ethicsgate.engines.duckdb.sqltext import binary_sql, json_text, paths_sql
+from ethicsgate.engines.duckdb.sqltext import (
+    binary_sql,
+    expression_problem,
+    json_text,
+    paths_sql,
+)
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.median import HistogramSummary, plan_median
@@ -167,6 +172,23 @@ _TRIM_ROWS = 100_000
 #: DuckDB's memory cap while the one-level plan runs (it spills beyond it)
 ONE_LEVEL_MEMORY = "256MB"
 _FIELD = re.compile(r"_t\.c(\d+)\b")
+
+
+def _drop_columns(kind: str, names: list[str]) -> str:
+    """Return the code that drops ``names`` from a frame of ``kind`` (``pandas.DataFrame``).
+
+    Empty when there is no one call for it (a ``RecordBatchReader``).
+    """
+    listed = ", ".join(repr(n) for n in names)
+    if kind.startswith("pandas."):
+        return f"df.drop(columns=[{listed}])"
+    if kind.startswith("polars."):
+        return f"df.drop([{listed}])"
+    if kind in ("pyarrow.Table", "pyarrow.RecordBatch"):
+        return f"table.drop_columns([{listed}])"
+    if kind.startswith("duckdb."):
+        return f"relation.select('* EXCLUDE ({', '.join(quote_ident(n) for n in names)})')"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -351,8 +373,31 @@ class DuckDBDataset:
         return cache[file]
 
     def role_expression(self, role: str) -> str:
-        """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or quote_ident(role)
+        """Return the SQL expression of a role: its mapping, or the column of the same name.
+
+        Raises:
+            EvidenceError: the mapping is not one SQL expression (located at its key).
+        """
+        mapped = self.spec.columns.get(role)
+        if not mapped:
+            return quote_ident(role)
+        self._check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        return mapped
+
+    def _check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise unless ``text`` is one SQL expression, before any query holds it.
+
+        Raises:
+            EvidenceError: it is not (two statements, an unmatched parenthesis), at ``key``.
+        """
+        problem = expression_problem(text)
+        if problem is not None:
+            raise EvidenceError(
+                f"evidence {self.name!r}: {what} ({text}) is not one SQL expression: {problem}",
+                location=self.locate(key),
+                hint='write one expression over the evidence columns, e.g. "score >= 0.5"; a '
+                "name or text holding ( ) ; or -- is quoted: \"my (col)\", 'a;b'",
+            )
 
     # -- digests --------------------------------------------------------------------------
 
@@ -609,10 +654,12 @@ class DuckDBDataset:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        where = ("window", "column") if window.column else ("columns",)
         if any(expr == name for name, _ in available):  # a column by name: "order", "Decided At"
             expr = quote_ident(expr)
+        elif window.column:
+            self._check_expression(expr, where, "the window's column")
         self.con.execute("SET TimeZone = 'UTC'")  # naive times (and text without one) are UTC
-        where = ("window", "column") if window.column else ("columns",)
         try:
             kind = str(self.con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         except duckdb.Error as exc:
@@ -1386,6 +1433,7 @@ class DuckDBDataset:
         """
         if not self.spec.filter:
             return "true"
+        self._check_expression(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             rel = self.con.sql(f"SELECT {condition} FROM {self.source_sql()} LIMIT 0")
@@ -1554,6 +1602,8 @@ class DuckDBDataset:
 
     def read_error(self, exc: duckdb.Error) -> EvidenceError:
         """Return the located error for a DuckDB error reading the files (with the fix)."""
+        if self.table is not None:
+            return self._frame_error(exc)
         if self.format == "jsonl" and "Malformed JSON" in str(exc):
             bad = self._first_bad_json_line()
             if bad is not None:
@@ -1585,10 +1635,60 @@ class DuckDBDataset:
         return f"_ethicsgate_memory_{self.name}"
 
     def _memory_source(self) -> str:
+        """Return the view of the in-memory table, registered on first use.
+
+        Raises:
+            EvidenceError: DuckDB cannot read a column's type (named, with the fix).
+        """
         if not self._view_registered:
-            self.con.register(self._view_name(), self.table)
+            try:
+                self.con.register(self._view_name(), self.table)
+            except duckdb.Error as exc:  # DuckDB checks the Arrow types here
+                raise self._frame_error(exc) from exc
             self._view_registered = True
         return quote_ident(self._view_name())
+
+    def _unreadable_columns(self) -> list[tuple[str, str]]:
+        """Return the frame's columns DuckDB cannot read, with their Arrow types.
+
+        Each column is tried alone, without its rows: DuckDB's message names the type it
+        cannot read, not the column.
+        """
+        bad = []
+        probe = f"_ethicsgate_probe_{self.name}"
+        for index, arrow_field in enumerate(self.table.schema):
+            try:
+                self.con.register(probe, self.table.select([index]).slice(0, 0))
+                self.con.sql(f"SELECT * FROM {quote_ident(probe)} LIMIT 0").fetchall()
+            except duckdb.Error:
+                bad.append((arrow_field.name, str(arrow_field.type)))
+            finally:
+                self.con.unregister(probe)  # a name never registered is no error
+        return bad
+
+    def _frame_error(self, exc: duckdb.Error) -> EvidenceError:
+        """Return the error for a frame DuckDB cannot read, located at its ``data``."""
+        kind = getattr(self.spec, "kind", "frame")
+        bad = self._unreadable_columns()
+        if not bad:
+            return EvidenceError(
+                f"evidence {self.name!r}: DuckDB cannot read the {kind} handed over: "
+                f"{first_line(exc, lines=3)}",
+                location=self.locate(("data",)),
+                hint=f"check the types of the frame's columns and the columns and filter of "
+                f'evidence["{self.name}"]',
+            )
+        listed = ", ".join(f"{name!r} ({arrow_type})" for name, arrow_type in bad)
+        which, it = ("column", "it") if len(bad) == 1 else ("columns", "them")
+        code = _drop_columns(kind, [name for name, _ in bad])
+        return EvidenceError(
+            f"evidence {self.name!r}: DuckDB cannot read the type of {which} {listed} of the "
+            f"{kind} handed over",
+            location=self.locate(("data",)),
+            hint=f"drop {it} if no rule reads {it}{f' ({code})' if code else ''}, or cast {it} "
+            "to a type DuckDB reads: a number, text, boolean, date or time (a decimal of at "
+            "most 38 digits)",
+        )
 
     def memory_tables(self) -> dict[str, Any]:
         """Return the in-memory tables a fresh connection must register, by view name."""

@@ -1,14 +1,21 @@
-"""DuckDB SQL text shared by the reader, the rows and the contracts: 0/1 values, JSON as text."""
+"""DuckDB SQL text shared by the reader, the rows and the contracts: 0/1 values, JSON as text.
+
+And the check that a mapping or filter of an audit spec is one SQL expression
+(:func:`expression_problem`), before it is spliced into any query.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
+
+import duckdb
 
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC
 from ethicsgate.evidence.sql import sql_literal
 
-__all__ = ["binary_sql", "json_text", "paths_sql"]
+__all__ = ["binary_sql", "expression_problem", "json_text", "paths_sql"]
 
 
 def paths_sql(files: Iterable[str | Path]) -> str:
@@ -40,3 +47,40 @@ def binary_sql(kind: str, value: str) -> str | None:
 def json_text(value: str) -> str:
     """Return SQL giving a JSON value as text: a string without its quotes, else its JSON."""
     return f"json_extract_string(({value}), '$')"
+
+
+@lru_cache(maxsize=256)
+def expression_problem(text: str) -> str | None:
+    """Return why ``text`` is not one SQL expression that stays inside its parentheses, or None.
+
+    Mappings and filters are spliced into queries as ``(<text>)``, the probe that checks them
+    too. A ``;`` would start another statement, which DuckDB runs (a probe with two statements
+    runs the first: ``label); CREATE TABLE t AS SELECT (1`` created the table), and a ``)``
+    closing a parenthesis the text did not open ends the expression early, the rest read as
+    more of the query (``label) FROM other UNION SELECT (1`` probes fine and audits other
+    rows). DuckDB's own tokenizer reads the text, so a parenthesis or semicolon inside a string,
+    a quoted name or a comment does not count; the probe that follows parses the rest.
+    """
+    data = text.encode("utf-8")  # the tokenizer's positions are byte offsets
+    tokens = duckdb.tokenize(text)
+    if not tokens:
+        return "it is empty"
+    depth = 0
+    ends = [start for start, _ in tokens[1:]] + [len(data)]
+    for (start, kind), end in zip(tokens, ends, strict=True):
+        token = data[start:end].decode("utf-8", errors="replace")  # with the space after it
+        if kind == duckdb.token_type.comment:
+            if token.startswith("--") and "\n" not in token:
+                return "it ends in a -- comment, which would hide what follows it in a query"
+            continue
+        if kind != duckdb.token_type.operator:
+            continue
+        for char in token:
+            if char == ";":
+                return "a ';' ends it and starts another statement"
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                return "a ')' closes a parenthesis it did not open"
+    if depth > 0:
+        return "a '(' is never closed"
+    return None

@@ -531,3 +531,56 @@ def test_a_csv_the_sniffer_cannot_read_keeps_its_located_error(
     with pytest.raises(EvidenceError) as info:
         _counts(_open("d.csv", tmp_path), ["grp", "label", "prediction"])
     assert "d.csv" in str(info.value.location or "") + str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        pytest.param(
+            {
+                "columns": {
+                    "label": "label) FROM (SELECT 1 AS label); CREATE TABLE pwned AS SELECT (1"
+                }
+            },
+            ("columns", "label"),
+            id="mapping",
+        ),
+        pytest.param(
+            {
+                "filter": "true), false) FROM (SELECT 1); CREATE TABLE pwned AS SELECT coalesce((true"
+            },
+            ("filter",),
+            id="filter",
+        ),
+        pytest.param(
+            {"columns": {"label": "label -- the rest of the line"}},
+            ("columns", "label"),
+            id="trailing-line-comment",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_expression_is_refused_before_any_query_runs(
+    write: Callable[[str, str], Path], tmp_path: Path, spec: dict[str, object], key: tuple[str, ...]
+) -> None:
+    """Each mapping is spliced into queries as ``(expr)``: it must not close that or add a statement."""
+    write("d.csv", "grp,label,prediction\na,1,0\nb,0,1\n")
+    located: list[tuple[str, ...]] = []
+
+    def locate(loc: object) -> Location:
+        located.append(tuple(loc))  # type: ignore[arg-type]
+        return Location("audit.yaml", 7, 5)
+
+    ev = open_evidence(
+        "ev",
+        EvidenceSpec.model_validate({"path": "d.csv", **spec}),
+        base_dir=tmp_path,
+        locate=locate,
+    )
+    try:
+        with pytest.raises(EvidenceError, match="is not one SQL expression") as raised:
+            ev.grouped_counts(roles=["grp", "label", "prediction"], binary_roles=["label"])
+        assert located[-1] == key and raised.value.hint
+        tables = ev.con.sql("SELECT table_name FROM information_schema.tables").fetchall()
+        assert ("pwned",) not in tables, "the second statement ran"
+    finally:
+        ev.engine.close()
