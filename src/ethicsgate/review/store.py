@@ -1246,10 +1246,14 @@ def _revision(conn: sa.Connection) -> str | None:
 
 
 def _check_schema(engine: sa.Engine, where: str) -> None:
-    """Check, changing nothing, that the store's schema is this version's (for readers).
+    """Check that there is a store of this version's schema (for readers), making none.
+
+    A store an older ethicsgate wrote is upgraded, as every command did before readers
+    stopped making stores: after an upgrade of ethicsgate, a CI job that only reads (`history
+    list`, `audit --db` for the queue's state) must not fail until something writes.
 
     Raises:
-        ReviewError: the database has no review tables, or another revision of them.
+        ReviewError: the database has no review tables, or a newer ethicsgate's revision.
     """
     with engine.connect() as conn:
         conn.execution_options(ethicsgate_write=False)
@@ -1257,17 +1261,13 @@ def _check_schema(engine: sa.Engine, where: str) -> None:
             current = _revision(conn)
     if current is None:
         raise _no_store(where, ": the database has no review tables")
-    if current != HEAD_REVISION:
-        # revisions are numbered 0001, 0002...: a greater one is a newer ethicsgate's
-        newer = current > HEAD_REVISION
+    if current < HEAD_REVISION:  # revisions are numbered 0001, 0002...
+        _migrate(engine)
+    elif current != HEAD_REVISION:
         raise ReviewError(
             f"the review store at {where} has schema revision {current}, not {HEAD_REVISION} "
-            "(the one this version of ethicsgate reads)",
-            hint="upgrade ethicsgate to the version that wrote it"
-            if newer
-            else "a command that writes to the store upgrades it (`ethicsgate audit SPEC "
-            "--enqueue` or --record, `ethicsgate serve`); a command that only reads never "
-            "changes it",
+            "(a newer ethicsgate wrote it)",
+            hint="upgrade ethicsgate to the version that wrote it",
         )
 
 
