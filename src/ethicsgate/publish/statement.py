@@ -285,7 +285,12 @@ def _worst_people(rule: RuleResult, a: AssertionResult, k: int) -> int | None:
     """Return the people behind an assertion's worst value if it may be published, else None.
 
     A ratio or difference needs its group and its reference (a group, or everyone) to pass.
+    A windowed rule's worst value is never published: it comes from one window, whose counts
+    the disclosure check (publish/disclosure.py) does not model, and the window's people
+    beside the whole group's give the other windows' by subtraction (4 people, in review).
     """
+    if a.window is not None:
+        return None
     scope = _scope(rule, a)
     if a.observed is None or scope is None:
         return None
@@ -468,8 +473,7 @@ def _dataset_model(rules: Sequence[RuleResult], k: int) -> tuple[list[Disclosure
             if people is None:
                 continue
             # a ratio or difference with one side known gives the other: count it as showing
-            # both sides' counts. A window's counts are taken as the whole rule's, which can
-            # only make more of them look known (as if every row were in that window).
+            # both sides' counts (a windowed rule's worst value is never published)
             sides = [a.group] if a.aggregate == "value" else [a.group, a.reference_group]
             shown: list[CellSum] = []
             for side in sides:
