@@ -445,6 +445,27 @@ def test_a_column_no_engine_reads_is_named_at_the_data_with_its_fix(
     assert "file" not in str(error) and "Internal Arrow Type" not in error.message, str(error)
 
 
+def test_an_error_that_is_no_column_type_is_not_blamed_on_the_columns(
+    write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cast that fails in a mapping: shown as DuckDB says it, no column probed (review)."""
+    from ethicsgate.engines.duckdb.dataset import DuckDBDataset
+
+    probed: list[bool] = []
+    real = DuckDBDataset._unreadable_columns
+    monkeypatch.setattr(
+        DuckDBDataset, "_unreadable_columns", lambda self: probed.append(True) or real(self)
+    )
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame().assign(decision=lambda f: f["prediction"].map({1: "yes", 0: "no"}))
+    entry = {"data": frame, "columns": {"prediction": "CAST(decision AS INTEGER)"}}
+    with pytest.raises(EvidenceError) as raised:
+        ethicsgate.audit(policy, {"predictions": entry})
+    assert "Could not convert string" in raised.value.message, str(raised.value)
+    assert "cannot read the type" not in raised.value.message
+    assert probed == []
+
+
 def test_a_float16_column_is_widened_to_float32_and_its_saved_frame_verifies(
     write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

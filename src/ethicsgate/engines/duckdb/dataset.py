@@ -1603,7 +1603,9 @@ class DuckDBDataset:
     def read_error(self, exc: duckdb.Error) -> EvidenceError:
         """Return the located error for a DuckDB error reading the files (with the fix)."""
         if self.table is not None:
-            return self._frame_error(exc)
+            # only an error about the Arrow data sends every column to a probe of its own
+            typed = isinstance(exc, duckdb.NotImplementedException) or "Arrow" in str(exc)
+            return self._frame_error(exc, probe=typed)
         if self.format == "jsonl" and "Malformed JSON" in str(exc):
             bad = self._first_bad_json_line()
             if bad is not None:
@@ -1666,10 +1668,14 @@ class DuckDBDataset:
                 self.con.unregister(probe)  # a name never registered is no error
         return bad
 
-    def _frame_error(self, exc: duckdb.Error) -> EvidenceError:
-        """Return the error for a frame DuckDB cannot read, located at its ``data``."""
+    def _frame_error(self, exc: duckdb.Error, *, probe: bool = True) -> EvidenceError:
+        """Return the error for a frame DuckDB cannot read, located at its ``data``.
+
+        ``probe``: find the columns whose type DuckDB cannot read (a query each), for an error
+        about the Arrow data; any other error (a cast in a mapping, memory) is shown as it is.
+        """
         kind = getattr(self.spec, "kind", "frame")
-        bad = self._unreadable_columns()
+        bad = self._unreadable_columns() if probe else []
         if not bad:
             return EvidenceError(
                 f"evidence {self.name!r}: DuckDB cannot read the {kind} handed over: "
