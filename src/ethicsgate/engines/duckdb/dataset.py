@@ -458,8 +458,8 @@ class DuckDBDataset:
         an error; the header line is read only when DuckDB's names look renamed (``x`` and
         ``x_1``), which tells a renamed duplicate from a column really called ``x_1``.
         """
-        known = set(names)
-        renamed = [n for n in names if (m := _RENAMED.fullmatch(n)) and m.group(1) in known]
+        known = {n.lower() for n in names}  # DuckDB's names are case-insensitive
+        renamed = [n for n in names if (m := _RENAMED.fullmatch(n)) and m.group(1).lower() in known]
         if not renamed or self.spec.options.get("header") is False:
             return
         for file in self.files:
@@ -476,10 +476,16 @@ class DuckDBDataset:
                 continue
             seen: dict[str, int] = {}
             for column, name in enumerate(header, start=1):
-                if name not in seen:
-                    seen[name] = column
+                if name.lower() not in seen:  # "Score" and "score" are one name to DuckDB
+                    seen[name.lower()] = column
                     continue
-                a, b = (quote_ident(names[i - 1]) for i in (seen[name], column))
+                first = seen[name.lower()]
+                a, b = (quote_ident(names[i - 1]) for i in (first, column))
+                cased = (
+                    f", as {header[first - 1]!r} and {name!r}: DuckDB's names ignore case"
+                    if header[first - 1] != name
+                    else ""
+                )
                 [(differ,)] = self._fetch(
                     f"SELECT count(*) FROM (SELECT 1 FROM {self.source_sql([file])} "
                     f"WHERE {a} IS DISTINCT FROM {b} LIMIT 1)"
@@ -487,7 +493,7 @@ class DuckDBDataset:
                 if differ:
                     raise EvidenceError(
                         f"evidence {self.name!r}: the header names column {name!r} twice "
-                        f"(fields {seen[name]} and {column}) and the two differ; DuckDB "
+                        f"(fields {first} and {column}{cased}) and the two differ; DuckDB "
                         f"reads the second as {names[column - 1]!r} and the rules the first",
                         location=Location(str(file), 1, None),
                         hint="rename one of the two columns in the file, so that each role "

@@ -303,6 +303,13 @@ def test_a_csv_header_naming_two_different_columns_alike_is_refused(
     assert caught.value.location == Location(str(tmp_path / "d.csv"), 1)
 
 
+def test_a_csv_header_naming_a_column_twice_in_two_cases_is_refused(tmp_path: Path) -> None:
+    # DuckDB's names ignore case: "score" after "Score" became score_1, and the role read Score
+    (tmp_path / "d.csv").write_text("id,Score,score\n1,0.1,0.9\n")
+    with pytest.raises(EvidenceError, match="as 'Score' and 'score'"):
+        _open("d.csv", tmp_path).columns()
+
+
 def test_a_csv_header_repeating_a_column_with_the_same_values_is_read(tmp_path: Path) -> None:
     # ProPublica's COMPAS file repeats decile_score and priors_count, values equal
     (tmp_path / "d.csv").write_text("id,score,n,score\n1,3,,3\n2,7,1,7\n3,,2,\n")
