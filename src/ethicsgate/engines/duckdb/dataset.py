@@ -467,11 +467,11 @@ class DuckDBDataset:
             if handle is None:
                 continue
             with handle:
-                first = handle.readline()
+                line = handle.readline()
                 delimiter = self.spec.options.get("delim") or self.spec.options.get("sep")
                 if not isinstance(delimiter, str) or len(delimiter) != 1:
-                    delimiter = max(",;\t|", key=first.count)
-                header = next(csv.reader([first], delimiter=delimiter), [])
+                    delimiter = max(",;\t|", key=line.count)
+                header = next(csv.reader([line], delimiter=delimiter), [])
             if len(header) != len(names):  # another dialect than DuckDB read: not ours to say
                 continue
             seen: dict[str, int] = {}
@@ -479,11 +479,11 @@ class DuckDBDataset:
                 if name.lower() not in seen:  # "Score" and "score" are one name to DuckDB
                     seen[name.lower()] = column
                     continue
-                first = seen[name.lower()]
-                a, b = (quote_ident(names[i - 1]) for i in (first, column))
+                earlier = seen[name.lower()]
+                a, b = (quote_ident(names[i - 1]) for i in (earlier, column))
                 cased = (
-                    f", as {header[first - 1]!r} and {name!r}: DuckDB's names ignore case"
-                    if header[first - 1] != name
+                    f", as {header[earlier - 1]!r} and {name!r}: DuckDB's names ignore case"
+                    if header[earlier - 1] != name
                     else ""
                 )
                 [(differ,)] = self._fetch(
@@ -493,7 +493,7 @@ class DuckDBDataset:
                 if differ:
                     raise EvidenceError(
                         f"evidence {self.name!r}: the header names column {name!r} twice "
-                        f"(fields {first} and {column}{cased}) and the two differ; DuckDB "
+                        f"(fields {earlier} and {column}{cased}) and the two differ; DuckDB "
                         f"reads the second as {names[column - 1]!r} and the rules the first",
                         location=Location(str(file), 1, None),
                         hint="rename one of the two columns in the file, so that each role "
