@@ -49,7 +49,7 @@ from ethicsgate.evidence.model import (
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import quote_ident, sql_literal
+from ethicsgate.evidence.sql import names_a_column, quote_ident, sql_literal
 from ethicsgate.memory import give_back_freed_memory
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class DuckDBDataset:
     locate: Locator
     engine: DuckDBEngine = field(repr=False)
     _digests: Future[list[EvidenceFile]] | None = field(default=None, repr=False)
-    _ragged_checked: bool = field(default=False, repr=False)
+    _csv_checked: bool = field(default=False, repr=False)
     table: Any = field(default=None, repr=False)
     """In-memory evidence (the Python API): a ``pyarrow.Table`` read as a view; else None."""
     _view_registered: bool = field(default=False, repr=False)
@@ -430,12 +430,12 @@ class DuckDBDataset:
             columns = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
         except duckdb.Error as exc:
             raise self.read_error(exc) from exc
-        if self.format == "csv" and not self._ragged_checked:
+        if self.format == "csv" and not self._csv_checked:
             if len(columns) == 1:
                 self._check_not_empty()
                 self._check_not_ragged(columns[0][0])
             self._check_unique_header([name for name, _ in columns])
-            self._ragged_checked = True  # columns() runs for every probe: read the files once
+            self._csv_checked = True  # columns() runs for every probe: check the files once
         return columns
 
     def _check_not_empty(self) -> None:
@@ -462,16 +462,16 @@ class DuckDBDataset:
         renamed = [n for n in names if (m := _RENAMED.fullmatch(n)) and m.group(1).lower() in known]
         if not renamed or self.spec.options.get("header") is False:
             return
+        given = self.spec.options.get("delim") or self.spec.options.get("sep")
         for file in self.files:
             handle = _open_text(file, newline="")
             if handle is None:
                 continue
             with handle:
                 line = handle.readline()
-                delimiter = self.spec.options.get("delim") or self.spec.options.get("sep")
-                if not isinstance(delimiter, str) or len(delimiter) != 1:
-                    delimiter = max(",;\t|", key=line.count)
-                header = next(csv.reader([line], delimiter=delimiter), [])
+            delimiter = given if isinstance(given, str) and len(given) == 1 else None
+            delimiter = delimiter or max(",;\t|", key=line.count)
+            header = next(csv.reader([line], delimiter=delimiter), [])
             if len(header) != len(names):  # another dialect than DuckDB read: not ours to say
                 continue
             seen: dict[str, int] = {}
@@ -661,7 +661,7 @@ class DuckDBDataset:
         """
         expr = window.column or self.role_expression("timestamp")
         where = ("window", "column") if window.column else ("columns",)
-        if any(expr == name for name, _ in available):  # a column by name: "order", "Decided At"
+        if names_a_column(expr, available):
             expr = quote_ident(expr)
         elif window.column:
             self._check_expression(expr, where, "the window's column")

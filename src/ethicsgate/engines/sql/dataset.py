@@ -45,7 +45,7 @@ from ethicsgate.evidence.model import (
     kept_rows,
     text_as_categories,
 )
-from ethicsgate.evidence.sql import quote_ident
+from ethicsgate.evidence.sql import names_a_column, quote_ident
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -427,7 +427,7 @@ class SQLDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
-        if any(expr == name for name, _ in available):  # a column by name: "order", "Decided At"
+        if names_a_column(expr, available):
             expr = quote_ident(expr)
         where = ("window", "column") if window.column else ("columns",)
         names = ", ".join(name for name, _ in available)
