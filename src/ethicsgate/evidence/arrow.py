@@ -254,7 +254,12 @@ def _canonical_array(array: pa.Array, t: pa.DataType) -> pa.Array:
     import pyarrow.compute as pc
 
     if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
+        # decoded over canonical values: pyarrow has no take for a dictionary of string_view
+        # (polars' Categorical and Enum columns), which the cast to large_string gives one
+        values = array.dictionary
+        if values.type != _canonical_type(values.type):
+            values = values.cast(_canonical_type(values.type))
+        array = pa.DictionaryArray.from_arrays(array.indices, values).dictionary_decode()
     if pa.types.is_float16(array.type):
         array = _single_floats(array)
     if array.type != t:
