@@ -158,7 +158,12 @@ def split_windows(frame: pd.DataFrame, spec: WindowSpec, *, sums: list[str]) -> 
     windows: list[Window] = []
     if last_days is None:
         every = spec.key_every
-        codes, keys = pd.factorize(frame[WINDOW_KEY], sort=True)
+        days = frame[WINDOW_KEY]
+        if isinstance(days.dtype, pd.CategoricalDtype):
+            # a categorical sorts by its categories, listed as the scan first met them (each
+            # group's windows in turn): in time order, ISO days sort as text
+            days = days.cat.reorder_categories(sorted(days.cat.categories))
+        codes, keys = pd.factorize(days, sort=True)
         for key in keys:
             start = date.fromisoformat(str(key))
             end = _next_start(start, every) - timedelta(days=1)

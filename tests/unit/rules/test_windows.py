@@ -62,6 +62,20 @@ def test_monthly_windows_find_the_seeded_month_and_match_pandas(
     assert sum(g.count for g in rule.groups) == len(year) == sum(w.rows for w in rule.windows)
 
 
+def test_windows_are_oldest_first_when_the_first_group_misses_a_month(
+    tmp_path: Path, year: pd.DataFrame
+) -> None:
+    # the scan lists each group's windows in turn, so a month group A lacks is first seen
+    # under B, after A's later months: the windows (and the pairs drift compares) must still
+    # be in time order
+    lacking = year[~((year["group"] == "A") & (year["decided_at"].dt.month == 2))]
+    rule = run_audit(write_audit(tmp_path, lacking.reset_index(drop=True))).rules[0]
+    assert [w.label for w in rule.windows] == [f"2026-{m:02d}" for m in range(1, 13)]
+    february = rule.windows[1]
+    assert february.status == "error" and [g.group for g in february.groups] == [{"group": "B"}]
+    assert rule.assertions[0].window == "2026-09"
+
+
 def test_a_window_equals_an_audit_filtered_to_it(tmp_path: Path, year: pd.DataFrame) -> None:
     windowed = run_audit(write_audit(tmp_path / "w", year)).rules[0]
     for label, start, end in (
