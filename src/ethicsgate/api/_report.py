@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult, Summary
-    from ethicsgate.rules.results import GroupKey, RuleResult
+    from ethicsgate.rules.results import GroupKey, RuleResult, WindowResult
 
 __all__ = ["AuditFailed", "AuditReport", "FailingGroup", "failing_groups"]
 
@@ -35,7 +35,12 @@ TIDY_COLUMNS = [
 
 @dataclass(frozen=True)
 class FailingGroup:
-    """One group that failed one assertion of a rule, with its value and the threshold."""
+    """One group that failed one assertion of a rule, with its value and the threshold.
+
+    ``value`` is the figure the assertion judged: the group's ratio, difference or value of
+    the metric, its impact ratio from the LL144 table, and for a windowed rule the one of the
+    failing ``window`` (None when the rule is not windowed).
+    """
 
     rule: str
     metric: str
@@ -44,13 +49,19 @@ class FailingGroup:
     value: float | int | None
     op: str
     threshold: float
+    window: str | None = None
 
     def __str__(self) -> str:
         """Return e.g. ``group=b: selection_rate ratio 0.4792, needs >= 0.8``."""
+        from ethicsgate.vocabulary import message_group_label
+
         shown = "undefined" if self.value is None else f"{self.value:.4g}"
+        # a metric's own value needs no word; impact_ratio is asserted as a value
+        figure = self.metric if self.aggregate == "value" else f"{self.metric} {self.aggregate}"
+        where = f" in window {self.window}" if self.window is not None else ""
         return (
-            f"{_group_text(self.group)}: {self.metric} {self.aggregate} {shown}, "
-            f"needs {self.op} {self.threshold:g}"
+            f"{message_group_label(self.group)}: {figure} {shown}, "
+            f"needs {self.op} {self.threshold:g}{where}"
         )
 
 
@@ -63,6 +74,10 @@ def failing_groups(rules: list[RuleResult]) -> list[FailingGroup]:
                 groups = assertion.failing_groups or (
                     [assertion.group] if assertion.group is not None else []
                 )
+                # a windowed rule's assertion is its first failing window's: read the figure there
+                judged: RuleResult | WindowResult = next(
+                    (w for w in rule.windows if w.label == assertion.window), rule
+                )
                 for group in groups:
                     found.append(
                         FailingGroup(
@@ -70,26 +85,33 @@ def failing_groups(rules: list[RuleResult]) -> list[FailingGroup]:
                             metric=assertion.metric,
                             aggregate=assertion.aggregate,
                             group=group,
-                            value=_group_value(rule, group, assertion.metric, assertion.aggregate),
+                            value=_group_value(
+                                judged, group, assertion.metric, assertion.aggregate
+                            ),
                             op=assertion.op,
                             threshold=assertion.threshold,
+                            window=assertion.window,
                         )
                     )
     return found
 
 
 def _group_value(
-    rule: RuleResult, key: GroupKey, metric: str, aggregate: str
+    judged: RuleResult | WindowResult, key: GroupKey, metric: str, aggregate: str
 ) -> float | int | None:
-    for group in rule.groups:
+    if metric == "impact_ratio":  # the LL144 tables hold it, a table per feature set
+        tables = judged.impact_ratio.tables if judged.impact_ratio is not None else []
+        for table in tables:
+            if list(table.features) == list(key):
+                for row in table.rows:
+                    if row.category == key:
+                        return row.impact_ratio
+        return None
+    for group in judged.groups:
         if group.group == key:
-            table = {"ratio": group.ratios, "difference": group.differences}
-            return table.get(aggregate, group.metrics).get(metric)
+            values = {"ratio": group.ratios, "difference": group.differences}
+            return values.get(aggregate, group.metrics).get(metric)
     return None
-
-
-def _group_text(group: GroupKey) -> str:
-    return ", ".join(f"{k}={v}" for k, v in group.items())
 
 
 class AuditFailed(Exception):  # noqa: N818 - named for what happened, like requests' HTTPError

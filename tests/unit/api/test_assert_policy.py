@@ -1,14 +1,18 @@
-"""``assert_policy(rules=...)``: the rule ids are checked before any evidence is read."""
+"""``assert_policy``: rule ids checked before any evidence is read; failures name their figures."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 from tests.cli.test_audit_cli import FAILING, PASSING
-from tests.conftest import AUDIT, POLICY
+from tests.conftest import AUDIT, POLICY, ROOT
 
+import ethicsgate
 from ethicsgate.errors import PolicyError
 from ethicsgate.policy import load_policy
 from ethicsgate.testing import assert_policy
@@ -94,3 +98,66 @@ def test_rules_narrow_the_check_to_the_ids_given(
     with pytest.raises(AssertionError) as info:
         assert_policy(policy, failing, rules=("strict",))
     assert "strict" in str(info.value) and "parity [" not in str(info.value)
+
+
+# -- what a failure says: each failing group's figure, as the report shows it ------------------
+
+
+def _failure(policy: str | Path, evidence: dict[str, Any], **options: Any) -> str:
+    with pytest.raises(AssertionError) as info:
+        assert_policy(policy, evidence, **options)
+    return str(info.value)
+
+
+def test_an_impact_ratio_failure_shows_each_category_s_ratio() -> None:
+    # the LL144 tables hold the impact ratios: the group's metrics have none to show
+    applicants = pd.read_csv(ROOT / "examples" / "hiring" / "applicants.csv")
+    columns = {"prediction": "advanced", "score": "match_score"}
+    entry = {"applicants": {"data": applicants, "columns": columns}}
+    report = ethicsgate.audit("pack:nyc-ll144", entry)
+    rule = report.rule("ll144-selection")
+    assert rule.impact_ratio is not None
+    ratios = {
+        tuple(row.category.items()): row.impact_ratio
+        for table in rule.impact_ratio.tables
+        for row in table.rows
+    }
+    message = _failure("pack:nyc-ll144", entry)
+    assert "undefined" not in message
+    black_women = ratios[(("sex", "Female"), ("race_ethnicity", "Black or African American"))]
+    assert black_women is not None
+    assert (
+        f"- sex=Female, race_ethnicity=Black or African American: impact_ratio "
+        f"{black_women:.4g}, needs >= 0.8" in message
+    )
+
+
+def test_a_windowed_failure_shows_the_failing_window_s_figure_and_names_it(
+    tmp_path: Path,
+) -> None:
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import year_of_decisions
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    year = year_of_decisions(per_day=40)
+    entry = {"decisions": {"data": year, "columns": {"prediction": "approved"}}}
+    report = ethicsgate.audit(policy, entry, window="month:decided_at")
+    september = next(w for w in report.rules[0].windows if w.label == "2026-09")
+    in_window = next(g for g in september.groups if g.group == {"group": "B"})
+    overall = next(g for g in report.rules[0].groups if g.group == {"group": "B"})
+    ratio = in_window.ratios["selection_rate"]
+    assert ratio is not None and f"{ratio:.4g}" != f"{overall.ratios['selection_rate']:.4g}"
+    message = _failure(policy, entry, window="month:decided_at")
+    assert f"- group=B: selection_rate ratio {ratio:.4g}, needs >= 0.8 in window 2026-09" in message
+
+
+def test_a_group_without_a_value_is_named_as_the_rule_s_message_names_it(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    frame = pd.read_csv(io.StringIO(FAILING)).astype({"group": object})
+    frame.loc[frame["group"] == "b", "group"] = None
+    message = _failure(policy, {"predictions": frame})
+    assert "ratio for group=(missing) is 0" in message
+    assert "- group=(missing): selection_rate ratio 0, needs >= 0.8" in message
