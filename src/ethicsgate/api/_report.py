@@ -114,6 +114,39 @@ def _group_value(
     return None
 
 
+#: Most groups :func:`_unjudged_groups` lists for one rule.
+_MAX_LISTED = 10
+
+
+def _unjudged_groups(rule: RuleResult) -> list[str]:
+    """Return why each group of a rule that could not be judged was not: too few, undefined."""
+    from ethicsgate.vocabulary import message_group_label
+
+    errored = [a for a in rule.assertions if a.status == "error"]
+    window = next((a.window for a in errored if a.window is not None), None)
+    judged: RuleResult | WindowResult = next((w for w in rule.windows if w.label == window), rule)
+    where = f" in window {window}" if window is not None else ""
+    metrics = list(dict.fromkeys(a.metric for a in errored))
+    found = []
+    for group in judged.groups:
+        label = message_group_label(group.group)
+        if group.excluded:
+            size = group.count
+            found.append(
+                f"{label}: {size:,} {'person' if size == 1 else 'people'}, under min_group_size "
+                f"{rule.min_group_size}: not compared{where}"
+                if rule.min_group_size is not None and size < rule.min_group_size
+                else f"{label}: {size:,} people, excluded: not compared{where}"
+            )
+            continue
+        undefined = [m for m in metrics if m in group.metrics and group.metrics[m] is None]
+        if undefined:
+            found.append(f"{label}: {', '.join(undefined)} undefined{where}")
+    if len(found) > _MAX_LISTED:
+        found = [*found[:_MAX_LISTED], f"... and {len(found) - _MAX_LISTED} more group(s)"]
+    return found
+
+
 class AuditFailed(Exception):  # noqa: N818 - named for what happened, like requests' HTTPError
     """A blocking rule failed or could not be evaluated; ``failing`` lists the rules."""
 
@@ -202,8 +235,10 @@ class AuditReport:
         groups = failing_groups(failing)
         for rule in failing:
             lines.append(f"  {rule.id} [{rule.status.value}]: {rule.message}")
-            for found in (g for g in groups if g.rule == rule.id):
-                lines.append(f"    - {found}")
+            named = [f"    - {found}" for found in groups if found.rule == rule.id]
+            if not named and rule.status.value == "error":
+                named = [f"    - {text}" for text in _unjudged_groups(rule)]
+            lines.extend(named)
         return "\n".join(lines)
 
     def raise_for_status(self) -> AuditReport:

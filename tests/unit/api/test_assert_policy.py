@@ -161,3 +161,24 @@ def test_a_group_without_a_value_is_named_as_the_rule_s_message_names_it(
     message = _failure(policy, {"predictions": frame})
     assert "ratio for group=(missing) is 0" in message
     assert "- group=(missing): selection_rate ratio 0, needs >= 0.8" in message
+
+
+def test_a_rule_that_could_not_be_judged_names_the_groups_and_why(
+    write: Callable[[str, str], Path],
+) -> None:
+    # b has 2 people, under min_group_size 3: nothing to compare, and the failure says who
+    policy = write("policy.yaml", POLICY.replace("min_group_size: 1", "min_group_size: 3"))
+    frame = pd.DataFrame(
+        {"group": ["a"] * 4 + ["b"] * 2, "label": [1, 0] * 3, "prediction": [1, 0, 1, 1, 0, 0]}
+    )
+    message = _failure(policy, {"predictions": frame})
+    assert "parity [error]" in message
+    assert "- group=b: 2 people, under min_group_size 3: not compared" in message
+    # a metric undefined for every group (no one with label 0): each group says so
+    no_negatives = frame.assign(label=1)
+    fpr = POLICY.replace(
+        "metric: selection_rate, aggregate: ratio", "metric: false_positive_rate, aggregate: ratio"
+    )
+    message = _failure(write("fpr.yaml", fpr), {"predictions": no_negatives})
+    assert "- group=a: false_positive_rate undefined" in message
+    assert "- group=b: false_positive_rate undefined" in message
