@@ -44,7 +44,8 @@ def assert_policy(
         AssertionError: a checked blocking rule failed or errored (rules and groups named).
         EthicsgateError: the policy or the evidence is wrong (not a test failure: a bad test);
             a ``PolicyError`` names the policy file when ``rules`` names a rule it does not have.
-        TypeError: ``rules`` holds something other than rule ids (text).
+        TypeError: ``rules`` holds something other than rule ids (text), or ``policy`` is not
+            a path or a loaded policy.
         ValueError: ``rules`` is empty, so the test would check nothing.
     """
     from ethicsgate.api import audit
@@ -98,6 +99,10 @@ def _check_rule_ids(
         loaded = policy
     elif evidence is None:  # an audit spec names the policy (as ethicsgate.audit reads it)
         from ethicsgate.audit.spec import load_audit_spec
+        from ethicsgate.policy.loader import not_a_policy
+
+        if not isinstance(policy, str | Path):
+            raise not_a_policy(policy)
 
         loaded = load_audit_spec(policy).policy
     else:

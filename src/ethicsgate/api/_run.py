@@ -92,12 +92,18 @@ def audit(
         PolicyError, AuditSpecError: the policy or an evidence entry is invalid.
         EvidenceError: a frame or file cannot be read, is empty, lacks a mapped column or holds
             a value a rule cannot read (its column named).
+        TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file).
     """
     from ethicsgate.api._report import AuditReport
+    from ethicsgate.policy.loader import LoadedPolicy
     from ethicsgate.session.audit import run_collecting_findings
 
     if evidence is None:
-        if not isinstance(policy, str | Path):
+        if not isinstance(policy, str | Path | LoadedPolicy):
+            from ethicsgate.policy.loader import not_a_policy
+
+            raise not_a_policy(policy)
+        if isinstance(policy, LoadedPolicy):
             raise AuditSpecError(
                 "audit() needs evidence with a loaded policy",
                 hint='pass evidence={"<dataset>": {"data": frame}} or an audit spec file',

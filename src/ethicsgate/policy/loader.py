@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args
@@ -20,7 +22,7 @@ from ethicsgate.policy.packs import is_pack_ref, pack_names, pack_path
 from ethicsgate.policy.waivers import check_systems, check_waivers
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, validate_document
 
-__all__ = ["LoadedPolicy", "PackInfo", "list_packs", "load_policy"]
+__all__ = ["LoadedPolicy", "PackInfo", "list_packs", "load_policy", "not_a_policy"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,10 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     Raises:
         PolicyError: the file is missing, not YAML, or not a valid pack, or no shipped pack has
             that name; the message names file:line:column and the fix.
+        TypeError: ``path`` is not a path (a dict, say): the message says what a policy is.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise not_a_policy(path)
     ref = str(path) if is_pack_ref(path) else None
     path = pack_path(ref) if ref is not None else Path(path)
     doc = load_yaml(path, error=PolicyError, what="policy")
@@ -56,6 +61,20 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     check_systems(doc, pack)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedPolicy(pack=pack, path=path, sha256=digest, document=doc, ref=ref)
+
+
+def not_a_policy(value: object) -> TypeError:
+    """Return the error for a policy argument that is no path: it says what a policy is."""
+    advice = (
+        ": write it to a YAML file (yaml.safe_dump) and pass the file's path; a report names "
+        "its policy by the file's bytes"
+        if isinstance(value, Mapping)
+        else ""
+    )
+    return TypeError(
+        "policy is a file's path, 'pack:NAME' or ethicsgate.load_policy(path), "
+        f"not {type(value).__name__}{advice}"
+    )
 
 
 def _precheck(doc: YamlDocument) -> None:

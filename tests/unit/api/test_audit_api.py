@@ -849,3 +849,20 @@ def test_a_bad_window_is_located_with_the_forms_that_work(
         'python:ethicsgate.audit(evidence["decisions"]["window"])'
     )
     assert says in str(caught.value) and says in str(in_entry.value)
+
+
+@pytest.mark.parametrize("policy", [{"schema_version": 1, "rules": []}, 42, None])
+def test_a_policy_that_is_no_path_is_a_type_error_saying_what_a_policy_is(policy: Any) -> None:
+    frame = _csv_frame(PASSING)
+    kind = type(policy).__name__
+    says = rf"policy is a file's path, 'pack:NAME' or .*load_policy.*, not {kind}"
+    with pytest.raises(TypeError, match=says):
+        ethicsgate.audit(policy, {"predictions": frame})
+    with pytest.raises(TypeError, match=says):
+        ethicsgate.load_policy(policy)
+    with pytest.raises(TypeError, match=says):
+        assert_policy(policy, {"predictions": frame}, rules="parity")
+    with pytest.raises(TypeError, match=says):
+        ethicsgate.audit(policy)  # no evidence: an audit spec's path, which it is not either
+    with pytest.raises(TypeError, match=says):
+        assert_policy(policy, rules="parity")
