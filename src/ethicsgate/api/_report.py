@@ -156,6 +156,10 @@ class AuditFailed(Exception):  # noqa: N818 - named for what happened, like requ
         self.failing: list[RuleResult] = report.failing_rules
         super().__init__(report.describe_failures())
 
+    def __reduce__(self) -> tuple[type[AuditFailed], tuple[AuditReport]]:
+        """Pickle the report it was raised for (a worker process sends the error pickled)."""
+        return type(self), (self.report,)
+
 
 @dataclass(frozen=True)
 class AuditReport:

@@ -866,3 +866,16 @@ def test_a_policy_that_is_no_path_is_a_type_error_saying_what_a_policy_is(policy
         ethicsgate.audit(policy)  # no evidence: an audit spec's path, which it is not either
     with pytest.raises(TypeError, match=says):
         assert_policy(policy, rules="parity")
+
+
+def test_audit_failed_pickles_as_a_worker_process_sends_it(
+    write: Callable[[str, str], Path],
+) -> None:
+    # multiprocessing, concurrent.futures and pytest-xdist send a raised exception pickled
+    policy = write("policy.yaml", POLICY)
+    report = ethicsgate.audit(policy, {"predictions": _csv_frame(FAILING)})
+    with pytest.raises(ethicsgate.AuditFailed) as raised:
+        report.raise_for_status()
+    copy = pickle.loads(pickle.dumps(raised.value))
+    assert str(copy) == str(raised.value)
+    assert [r.id for r in copy.failing] == ["parity"] and copy.report.status == "fail"
