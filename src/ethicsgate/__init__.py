@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         EvidenceError,
         OutputError,
         PolicyError,
+        ReviewError,
         SigningError,
         VerificationError,
     )
@@ -45,6 +46,7 @@ __all__ = [
     "LoadedPolicy",
     "OutputError",
     "PolicyError",
+    "ReviewError",
     "ReviewStore",
     "SigningError",
     "VerificationError",
@@ -65,6 +67,7 @@ _HOMES = {
     "EvidenceError": "errors",
     "OutputError": "errors",
     "PolicyError": "errors",
+    "ReviewError": "errors",
     "SigningError": "errors",
     "VerificationError": "errors",
     "LoadedPolicy": "policy.loader",

@@ -222,6 +222,7 @@ PYTHON_API = {
         "OutputError",
         "SigningError",
         "VerificationError",
+        "ReviewError",
     ],
     "ethicsgate.testing": ["assert_policy"],
     "ethicsgate.session": ["open_history"],

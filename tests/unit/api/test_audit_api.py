@@ -879,3 +879,27 @@ def test_audit_failed_pickles_as_a_worker_process_sends_it(
     copy = pickle.loads(pickle.dumps(raised.value))
     assert str(copy) == str(raised.value)
     assert [r.id for r in copy.failing] == ["parity"] and copy.report.status == "fail"
+
+
+def test_every_error_a_stable_name_raises_is_exported_with_it() -> None:
+    # catching what ethicsgate.open_store raises must not need an internal module
+    import inspect
+    import re
+
+    from ethicsgate.docsgen import PYTHON_API
+
+    raised: set[str] = set()
+    for name in PYTHON_API["ethicsgate"]:
+        obj = getattr(ethicsgate, name)
+        members = [obj, *(m for _, m in inspect.getmembers(obj, inspect.isfunction))]
+        for member in members:
+            doc = inspect.getdoc(member) or ""
+            raises = doc.partition("Raises:")[2]
+            raised.update(re.findall(r"^\s+(\w+Error)\b", raises, re.M))
+    ours = {n for n in raised if hasattr(ethicsgate.errors, n)}
+    assert "ReviewError" in ours
+    missing = sorted(
+        n for n in ours if n not in ethicsgate.__all__ or n not in PYTHON_API["ethicsgate"]
+    )
+    assert not missing, missing
+    assert ethicsgate.ReviewError is ethicsgate.errors.ReviewError
