@@ -903,3 +903,18 @@ def test_every_error_a_stable_name_raises_is_exported_with_it() -> None:
     )
     assert not missing, missing
     assert ethicsgate.ReviewError is ethicsgate.errors.ReviewError
+
+
+def test_a_bad_value_in_a_frame_is_located_at_its_data_in_the_call(
+    write: Callable[[str, str], Path],
+) -> None:
+    # a frame has no file to point at: the error points at where the call hands it over
+    policy = write("policy.yaml", POLICY)
+    frame = _csv_frame(PASSING).astype({"prediction": "Int64"})
+    frame.loc[2, "prediction"] = None
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": frame})
+    error = info.value
+    assert str(error.location) == DATA_AT
+    assert "'prediction' must be 0 or 1, found NULL (missing) in row 3" in error.message
+    assert "audit spec" not in (error.hint or "")

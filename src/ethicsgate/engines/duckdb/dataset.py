@@ -1349,7 +1349,7 @@ class DuckDBDataset:
             f"({kept}) AND {bad}",
             problem="'score' must be a finite number in every audited row",
             suffix=f" ({count:,} such row{'' if count == 1 else 's'})",
-            hint="fix the data, or exclude such rows with a filter in the audit spec",
+            hint="fix the data, or exclude such rows with the evidence entry's filter",
         )
 
     # -- helpers --------------------------------------------------------------------------
@@ -1475,7 +1475,7 @@ class DuckDBDataset:
         def hint(value: object) -> str:
             if not (isinstance(value, str) and value.strip()):
                 return (
-                    "fix the data, or exclude such rows with a filter in the audit spec, or "
+                    "fix the data, or exclude such rows with the evidence entry's filter, or "
                     f"map {role} to an expression that yields 0/1"
                 )
             values = self._distinct_text(expr, limit=6)
@@ -1538,7 +1538,7 @@ class DuckDBDataset:
             raise EvidenceError(
                 f"evidence {self.name!r}: {problem}, found {shown} in row {number}{line}, "
                 f"column {expr}{suffix}",
-                location=Location(str(file)),
+                location=self.row_location(file),
                 hint=hint_of(value) if hint_of is not None else hint,
             )
         raise EvidenceError(  # pragma: no cover - the scan found one; the row search must too
@@ -1554,6 +1554,15 @@ class DuckDBDataset:
             tables=self.memory_tables(),
         )
         return (int(result[0][0]), result[0][1]) if result else None
+
+    def row_location(self, file: Path, line: int | None = None) -> Location:
+        """Return where a bad row is: its file (and line), or for a frame its place in the call.
+
+        A frame's stand-in path (``<pandas.DataFrame name>``) is no place a user can open.
+        """
+        if self.table is not None:
+            return self.locate(("data",))
+        return Location(str(file), line)
 
     def _describe_files(self) -> str:
         if self.table is not None:

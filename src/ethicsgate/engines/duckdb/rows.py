@@ -450,8 +450,8 @@ def _check_values(con: duckdb.DuckDBPyConnection, table: DuckDBRows) -> None:
             bad = f"({table.kept}) AND ({typed}) IS NULL"
             what = f"is missing ({n:,} row(s))"
             hint = (
-                f"every row needs a {role.name}; fix the data or exclude such rows with a "
-                "filter in the audit spec"
+                f"every row needs a {role.name}; fix the data or exclude such rows with the "
+                "evidence entry's filter"
             )
         _raise_first(con, evidence, role, expr, bad, what=what, hint=hint, hint_of=hint_of)
         raise EvidenceError(  # pragma: no cover - the table has such a row, so must the files
@@ -592,7 +592,7 @@ def _line_of(evidence: DuckDBDataset, row: int) -> int | None:
 
 
 def _row_location(evidence: DuckDBDataset, file: Path, row: int) -> Location:
-    return Location(str(file), _line_of(evidence, row))
+    return evidence.row_location(file, _line_of(evidence, row))
 
 
 def check_patterns(con: duckdb.DuckDBPyConnection, patterns: Sequence[str]) -> tuple[str, str]:
