@@ -73,9 +73,10 @@ def to_arrow_table(data: object, *, name: str, location: Location | None = None)
     reads no float16).
 
     Raises:
-        EvidenceError: the object is not a frame ethicsgate reads, or a column cannot be
+        EvidenceError: the object is not a frame ethicsgate reads, a column cannot be
             converted to Arrow (a pandas object column holding mixed types, complex numbers,
-            a sparse column: named, with the fix), located at ``location``.
+            a sparse column: named, with the fix), or two columns share a name, ignoring case;
+            located at ``location``.
     """
     import pyarrow as pa
 
@@ -120,7 +121,31 @@ def to_arrow_table(data: object, *, name: str, location: Location | None = None)
         raise EvidenceError(
             f"evidence {name!r}: the {kind} did not convert to an Arrow table", location=location
         )
+    _check_names(table.column_names, name, kind, location)
     return _widen_half_floats(table)
+
+
+def _check_names(names: list[str], name: str, kind: str, location: Location | None) -> None:
+    """Refuse a frame that names a column twice, in one case or two.
+
+    DuckDB's names ignore case: of ``group`` and ``Group`` (or two ``group``), the rules
+    would read whichever comes first, silently auditing the other column's values.
+
+    Raises:
+        EvidenceError: two columns share a name, ignoring case (both named).
+    """
+    seen: dict[str, str] = {}
+    for column in names:
+        first = seen.get(column.lower())
+        seen.setdefault(column.lower(), column)
+        if first is not None:
+            raise EvidenceError(
+                f"evidence {name!r}: the {kind} names a column twice: {first!r} and "
+                f"{column!r} (DuckDB's names ignore case, so a rule would read the first)",
+                location=location,
+                hint="rename the columns so that each name is unique, ignoring case, "
+                "or drop the one no rule reads",
+            )
 
 
 def _widen_half_floats(table: pa.Table) -> pa.Table:
@@ -169,13 +194,7 @@ def _from_pandas(frame: Any, name: str, location: Location | None) -> pa.Table:
     import pyarrow as pa
 
     names = [str(c) for c in frame.columns]
-    if len(set(names)) != len(names):
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        raise EvidenceError(
-            f"evidence {name!r}: the DataFrame has repeated column names: {', '.join(repeated)}",
-            location=location,
-            hint="rename the columns so that each name is unique",
-        )
+    _check_names(names, name, "pandas.DataFrame", location)  # before frame[column] is ambiguous
     arrays = []
     for label, column in zip(names, frame.columns, strict=True):
         series = frame[column]

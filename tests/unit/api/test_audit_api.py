@@ -918,3 +918,33 @@ def test_a_bad_value_in_a_frame_is_located_at_its_data_in_the_call(
     assert str(error.location) == DATA_AT
     assert "'prediction' must be 0 or 1, found NULL (missing) in row 3" in error.message
     assert "audit spec" not in (error.hint or "")
+
+
+@pytest.mark.parametrize(
+    ("frame", "twice"),
+    [
+        pytest.param(lambda df: df.assign(Group="x"), "'group' and 'Group'", id="pandas-case"),
+        pytest.param(
+            lambda df: pd.concat([df, df[["label"]]], axis=1), "'label' and 'label'", id="pandas"
+        ),
+        pytest.param(
+            lambda df: _with_column(df, "group", pa.array(["x"] * len(df))),
+            "'group' and 'group'",
+            id="pyarrow",
+        ),
+        pytest.param(
+            lambda df: pl.from_pandas(df).with_columns(pl.lit("x").alias("GROUP")),
+            "'group' and 'GROUP'",
+            id="polars-case",
+        ),
+    ],
+)
+def test_a_frame_naming_a_column_twice_even_in_two_cases_is_refused(
+    write: Callable[[str, str], Path], frame: Callable[[pd.DataFrame], Any], twice: str
+) -> None:
+    # DuckDB's names ignore case: the rules would read whichever came first, silently
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": frame(_columns_frame())})
+    assert f"names a column twice: {twice}" in info.value.message
+    assert str(info.value.location) == DATA_AT
