@@ -27,11 +27,12 @@ an Arrow IPC file or stream; pandas' stored index columns dropped) and recompute
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, first_line
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -93,13 +94,13 @@ def to_arrow_table(data: object, *, name: str, location: Location | None = None)
         elif kind == "pandas.DataFrame":
             table = _from_pandas(data, name, location)
         elif kind == "polars.LazyFrame":
-            table = _from_polars(frame.collect())
+            table = _from_polars(_materialise(frame.collect, kind, name, location))
         elif hasattr(data, "to_arrow") and kind.startswith("polars."):
             table = _from_polars(frame)
         elif kind.startswith("duckdb.") and hasattr(data, "arrow"):
             # a DuckDB relation (of any connection): materialised as Arrow
             fetch = getattr(frame, "to_arrow_table", None) or frame.arrow
-            table = fetch()
+            table = _materialise(fetch, kind, name, location)
             if isinstance(table, pa.RecordBatchReader):
                 table = table.read_all()
         elif hasattr(data, "__arrow_c_stream__"):  # any Arrow PyCapsule producer
@@ -123,6 +124,29 @@ def to_arrow_table(data: object, *, name: str, location: Location | None = None)
         )
     _check_names(table.column_names, name, kind, location)
     return _widen_half_floats(table)
+
+
+def _materialise(run: Callable[[], Any], kind: str, name: str, location: Location | None) -> Any:
+    """Run a lazy frame's query (a polars LazyFrame, a DuckDB relation) and return its result.
+
+    The query is the user's (a file it scans, a column it selects, a connection closed since):
+    its failure is bad input, reported at the frame, not an internal error.
+
+    Raises:
+        EvidenceError: the frame library failed to run the query (its message kept).
+    """
+    try:
+        return run()
+    except Exception as exc:
+        library = type(exc).__module__.split(".")[0].lstrip("_")
+        if library not in ("polars", "duckdb") and not isinstance(exc, OSError):
+            raise  # a bug, here or in the library: not the frame's fault
+        raise EvidenceError(
+            f"evidence {name!r}: the {kind} cannot be read: {first_line(exc)}",
+            location=location,
+            hint="run the frame's query yourself (.collect(), .to_arrow_table()) to see why; "
+            "a DuckDB relation needs its connection open",
+        ) from exc
 
 
 def _check_names(names: list[str], name: str, kind: str, location: Location | None) -> None:

@@ -948,3 +948,36 @@ def test_a_frame_naming_a_column_twice_even_in_two_cases_is_refused(
         ethicsgate.audit(policy, {"predictions": frame(_columns_frame())})
     assert f"names a column twice: {twice}" in info.value.message
     assert str(info.value.location) == DATA_AT
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        pytest.param(
+            lambda tmp: pl.scan_csv(tmp / "missing.csv"), "No such file", id="polars-lazy-scan"
+        ),
+        pytest.param(
+            lambda tmp: pl.LazyFrame({"a": [1]}).select(pl.col("zz")),
+            'unable to find column "zz"',
+            id="polars-lazy-query",
+        ),
+        pytest.param(lambda tmp: _closed_relation(), "closed", id="duckdb-closed-connection"),
+    ],
+)
+def test_a_frame_that_fails_to_materialise_is_an_evidence_error_at_its_data(
+    write: Callable[[str, str], Path], tmp_path: Path, make: Callable[[Path], Any], says: str
+) -> None:
+    # a lazy frame runs its query when read: its failure is bad input, not an internal error
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": make(tmp_path)})
+    assert "cannot be read" in info.value.message and says in info.value.message
+    assert str(info.value.location) == DATA_AT
+    assert info.value.__cause__ is not None
+
+
+def _closed_relation() -> duckdb.DuckDBPyRelation:
+    con = duckdb.connect()
+    relation = con.sql("SELECT 'a' AS \"group\", 1 AS label, 1 AS prediction")
+    con.close()
+    return relation
