@@ -23,6 +23,7 @@ from ethicsgate.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ethicsgate.api import AuditFailed, AuditReport, audit, verify
+    from ethicsgate.attest import generate_keypair
     from ethicsgate.errors import (
         AuditSpecError,
         EthicsgateError,
@@ -52,6 +53,7 @@ __all__ = [
     "VerificationError",
     "__version__",
     "audit",
+    "generate_keypair",
     "load_policy",
     "open_store",
     "verify",
@@ -62,6 +64,7 @@ _HOMES = {
     "AuditFailed": "api",
     "AuditReport": "api",
     "verify": "api",
+    "generate_keypair": "attest",
     "AuditSpecError": "errors",
     "EthicsgateError": "errors",
     "EvidenceError": "errors",

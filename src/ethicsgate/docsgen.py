@@ -213,6 +213,7 @@ PYTHON_API = {
         "load_policy",
         "LoadedPolicy",
         "verify",
+        "generate_keypair",
         "open_store",
         "ReviewStore",
         "EthicsgateError",

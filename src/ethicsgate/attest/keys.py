@@ -61,9 +61,11 @@ def key_fingerprint(key: Ed25519PublicKey) -> str:
 
 
 def generate_keypair(
-    out_dir: Path, *, passphrase: bytes | None = None, name: str = "ethicsgate"
+    out_dir: Path | str, *, passphrase: bytes | None = None, name: str = "ethicsgate"
 ) -> KeyPair:
     """Generate an Ed25519 key pair and write ``<name>.key`` (0600) and ``<name>.pub`` (0644).
+
+    ``out_dir`` is the folder to write them to (made when missing).
 
     Raises:
         SigningError: A key file already exists, the passphrase is empty, or a file or the
@@ -76,6 +78,7 @@ def generate_keypair(
         )
     if not name or name in {".", ".."} or "/" in name or os.sep in name:
         raise SigningError(f"invalid key name {name!r}", hint="use a plain file name stem")
+    out_dir = Path(out_dir)
     private_path = out_dir / f"{name}.key"
     public_path = out_dir / f"{name}.pub"
     # Check both before writing either, so a refusal never leaves half a pair behind.

@@ -981,3 +981,16 @@ def _closed_relation() -> duckdb.DuckDBPyRelation:
     relation = con.sql("SELECT 'a' AS \"group\", 1 AS label, 1 AS prediction")
     con.close()
     return relation
+
+
+def test_a_key_pair_made_from_python_signs_a_report_that_verifies(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # signing from Python needs a key: a stable name, taking a path as text as the rest do
+    monkeypatch.chdir(tmp_path)
+    policy = write("policy.yaml", POLICY)
+    pair = ethicsgate.generate_keypair("keys")
+    assert pair.private_path == Path("keys") / "ethicsgate.key"
+    report = ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)})
+    report.write("out", key=str(pair.private_path))
+    assert ethicsgate.verify("out", str(pair.public_path)).ok
