@@ -91,6 +91,13 @@ def to_arrow_table(data: object, *, name: str, location: Location | None = None)
             table = pa.Table.from_batches([data])
         elif isinstance(data, pa.RecordBatchReader):
             table = data.read_all()  # a stream reads once; the audit scans it several times
+        elif kind in ("pandas.Series", "polars.Series"):
+            raise EvidenceError(
+                f"evidence {name!r}: a {kind} is one column, not a table with the columns "
+                "the rules read",
+                location=location,
+                hint="pass the DataFrame it came from, or series.to_frame() for one column",
+            )
         elif kind == "pandas.DataFrame":
             table = _from_pandas(data, name, location)
         elif kind == "polars.LazyFrame":
@@ -217,6 +224,14 @@ def _from_pandas(frame: Any, name: str, location: Location | None) -> pa.Table:
     """Convert a pandas frame column by column, so a failure names its column."""
     import pyarrow as pa
 
+    if frame.columns.nlevels > 1:  # str(("x", "group")) would be the column's name
+        raise EvidenceError(
+            f"evidence {name!r}: the DataFrame's columns are a MultiIndex "
+            f"({frame.columns.nlevels} levels); the rules read columns by one name",
+            location=location,
+            hint='flatten them first, e.g. df.columns = ["_".join(map(str, c)) for c in '
+            "df.columns], or pick one level: df.droplevel(0, axis=1)",
+        )
     names = [str(c) for c in frame.columns]
     _check_names(names, name, "pandas.DataFrame", location)  # before frame[column] is ambiguous
     arrays = []

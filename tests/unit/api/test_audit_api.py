@@ -994,3 +994,30 @@ def test_a_key_pair_made_from_python_signs_a_report_that_verifies(
     report = ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)})
     report.write("out", key=str(pair.private_path))
     assert ethicsgate.verify("out", str(pair.public_path)).ok
+
+
+@pytest.mark.parametrize(
+    ("make", "says", "fix"),
+    [
+        pytest.param(
+            lambda df: df["group"], "a pandas.Series is one column", "to_frame()", id="series"
+        ),
+        pytest.param(
+            lambda df: df.set_axis(
+                pd.MultiIndex.from_tuples([("x", "group"), ("x", "label"), ("y", "prediction")]),
+                axis=1,
+            ),
+            "columns are a MultiIndex",
+            "df.columns = ",
+            id="multiindex-columns",
+        ),
+    ],
+)
+def test_a_pandas_object_that_is_no_flat_table_says_how_to_make_one(
+    write: Callable[[str, str], Path], make: Callable[[pd.DataFrame], Any], says: str, fix: str
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": make(_columns_frame())})
+    assert says in info.value.message and fix in (info.value.hint or "")
+    assert str(info.value.location) == DATA_AT
