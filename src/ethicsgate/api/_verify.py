@@ -33,8 +33,8 @@ def verify(
         ``notes``: what could not be re-checked, and why.
 
     Raises:
-        VerificationError: the report is not signed, or its envelope cannot be read.
-        SigningError: the key file cannot be read.
+        VerificationError: the report is not signed, its envelope cannot be read, or the key
+            file cannot be read (missing, not a PEM public key, a private key).
     """
     from ethicsgate.attest import load_public_key, verify_attestation
 

@@ -31,7 +31,7 @@ import ethicsgate
 from ethicsgate.attest import generate_keypair
 from ethicsgate.audit.run import run_audit
 from ethicsgate.cli import cli
-from ethicsgate.errors import AuditSpecError, EvidenceError, PolicyError
+from ethicsgate.errors import AuditSpecError, EvidenceError, PolicyError, VerificationError
 from ethicsgate.testing import assert_policy
 
 #: Two features, a mapped label, a prediction from a score, a filter; intervals and tests.
@@ -1021,3 +1021,12 @@ def test_a_pandas_object_that_is_no_flat_table_says_how_to_make_one(
         ethicsgate.audit(policy, {"predictions": make(_columns_frame())})
     assert says in info.value.message and fix in (info.value.hint or "")
     assert str(info.value.location) == DATA_AT
+
+
+def test_verify_raises_for_a_bad_key_what_its_docstring_says(tmp_path: Path) -> None:
+    import inspect
+
+    with pytest.raises(VerificationError, match="public key file not found"):
+        ethicsgate.verify(tmp_path, tmp_path / "missing.pub")
+    raises = " ".join((inspect.getdoc(ethicsgate.verify) or "").partition("Raises:")[2].split())
+    assert "SigningError" not in raises and "key file cannot be read" in raises
