@@ -84,6 +84,15 @@ class EthicsgateError(Exception):
         """Return :meth:`diagnostics`."""
         return self.diagnostics()
 
+    def _render_traceback_(self) -> list[str]:
+        """Return what IPython and Jupyter show when this error is not caught: no traceback.
+
+        The message says where and what, as the CLI prints it; the frames inside ethicsgate
+        (DuckDB, pydantic, the causes chained) would bury it. Any other exception is a bug and
+        keeps its traceback. ``sys.last_value.__traceback__`` still holds this one's.
+        """
+        return f"{type(self).__name__}: {self.diagnostics()}".splitlines()
+
 
 class PolicyError(EthicsgateError):
     """A policy pack is missing, unparsable or invalid."""

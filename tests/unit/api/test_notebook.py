@@ -53,3 +53,27 @@ def test_the_tutorial_notebook_runs_and_shows_what_it_says(
     assert "report.intoto.json" in written
     assert verified.strip() == "verified: True []"
     assert "verified: False" in tampered and "arrow-ipc-sha256 differs" in tampered
+
+
+def test_an_uncaught_input_error_shows_its_located_message_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in a notebook the frames inside ethicsgate (DuckDB, pydantic) would bury where and what;
+    # a bug (any other exception) keeps its traceback
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("schema_version: 1\nid: p\nrules: nope\n")
+    cells = [
+        f"import ethicsgate\nethicsgate.load_policy({str(policy)!r})",
+        "raise ValueError('a bug')",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    src = str(ROOT / "src")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+    client = NotebookClient(notebook, timeout=120, kernel_name="python3", allow_errors=True)
+    client.execute()
+    error, bug = (cell.outputs[0] for cell in notebook.cells)
+    assert error.output_type == "error" and error.ename == "PolicyError"
+    shown = "\n".join(error.traceback)
+    assert shown.startswith(f"PolicyError: {policy}:")
+    assert "Traceback" not in shown and "File " not in shown and "ethicsgate/" not in shown
+    assert "Traceback" in "\n".join(bug.traceback)  # a bug still shows where it happened
