@@ -77,7 +77,8 @@ def audit(
             audit spec's ``contracts``).
         base_dir: The folder relative file paths start from [default: the working directory].
         engine: Where the evidence is read [default: a new embedded DuckDB engine].
-        cross_check: Recompute up to this many groups of each fairness rule with fairlearn.
+        cross_check: Recompute up to this many groups (1 or more) of each fairness rule with
+            fairlearn.
         window: Judge the fairness rules per time window, as ``--window`` does: ``"month"``,
             ``"week:decided_at"``, ``"90d:decided_at"``, or a dict such as ``{"every": "month",
             "column": "decided_at"}``; it windows every evidence set a fairness rule reads
@@ -89,14 +90,18 @@ def audit(
         The report: ``status``, typed ``rules``, ``to_pandas()``, ``write(out, key=...)``.
 
     Raises:
-        PolicyError, AuditSpecError: the policy or an evidence entry is invalid.
+        PolicyError, AuditSpecError: the policy, an evidence entry or an option (``contracts``,
+            ``cross_check``, ``window``) is invalid.
         EvidenceError: a frame or file cannot be read, is empty, lacks a mapped column or holds
             a value a rule cannot read (its column named).
-        TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file).
+        TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file), or
+            ``progress`` cannot be called.
     """
     from ethicsgate.api._report import AuditReport
     from ethicsgate.policy.loader import LoadedPolicy
     from ethicsgate.session.audit import run_collecting_findings
+
+    _check_options(cross_check, progress)
 
     if evidence is None:
         if not isinstance(policy, str | Path | LoadedPolicy):
@@ -130,6 +135,30 @@ def audit(
     )
     spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
     return AuditReport(result=result, spec_json=spec_json, findings_file=findings)
+
+
+def _check_options(cross_check: object, progress: object) -> None:
+    """Refuse options the audit would misread, before anything is read.
+
+    Raises:
+        AuditSpecError: ``cross_check`` is not a number of groups, 1 or more (``True`` is the
+            int 1, and a negative count would slice groups off the end).
+        TypeError: ``progress`` cannot be called.
+    """
+    if cross_check is not None and (
+        isinstance(cross_check, bool) or not isinstance(cross_check, int) or cross_check < 1
+    ):
+        raise AuditSpecError(
+            "cross_check is how many groups of each fairness rule to recompute with fairlearn "
+            f"(1 or more), not {cross_check!r}",
+            location=Location(f"{PYTHON_SPEC}(cross_check)"),
+            hint="e.g. cross_check=1000 (the CLI's --cross-check-groups default), or leave it out",
+        )
+    if progress is not None and not callable(progress):
+        raise TypeError(
+            "progress= is called with (stage, fraction done), e.g. "
+            f"progress=lambda stage, done: print(stage, done); not {progress!r}"
+        )
 
 
 def build_audit(

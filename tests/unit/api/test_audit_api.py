@@ -1030,3 +1030,22 @@ def test_verify_raises_for_a_bad_key_what_its_docstring_says(tmp_path: Path) -> 
         ethicsgate.verify(tmp_path, tmp_path / "missing.pub")
     raises = " ".join((inspect.getdoc(ethicsgate.verify) or "").partition("Raises:")[2].split())
     assert "SigningError" not in raises and "key file cannot be read" in raises
+
+
+@pytest.mark.parametrize("cross_check", [True, -1, 0, "1000", 2.5])
+def test_cross_check_is_a_number_of_groups_or_refused_at_its_argument(
+    write: Callable[[str, str], Path], cross_check: Any
+) -> None:
+    # True is the int 1 (one group recomputed), -1 sliced off the last group: both silently
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(AuditSpecError, match="how many groups") as info:
+        ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, cross_check=cross_check)
+    assert str(info.value.location) == "python:ethicsgate.audit(cross_check)"
+
+
+def test_a_progress_that_cannot_be_called_is_refused_before_the_audit(
+    write: Callable[[str, str], Path],
+) -> None:
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(TypeError, match="progress= is called with"):
+        ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, progress=5)  # type: ignore[arg-type]
