@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 __all__ = ["assert_policy"]
 
+#: The statuses of a rule named in ``rules=`` that fail the test (``warn``: it failed at
+#: severity warn; ``error``: it could not be judged).
+_NOT_PASSED = ("fail", "warn", "error")
+
 
 def assert_policy(
     policy: str | Path | LoadedPolicy,
@@ -35,13 +39,16 @@ def assert_policy(
 
     Takes what :func:`ethicsgate.audit` takes. ``rules`` narrows the check to those rule ids
     (the others still run and are in the returned report); a single id may be given as text
-    (``rules="parity"``). The ids are checked against the policy before any evidence is read.
+    (``rules="parity"``). A rule named is checked whatever its severity: one of severity
+    ``warn`` that failed fails the test too. The ids are checked against the policy before any
+    evidence is read.
 
     Returns:
         The report, for further assertions.
 
     Raises:
-        AssertionError: a checked blocking rule failed or errored (rules and groups named).
+        AssertionError: a checked rule failed or errored (rules and groups named): every
+            blocking rule, or each rule ``rules`` names.
         EthicsgateError: the policy or the evidence is wrong (not a test failure: a bad test);
             a ``PolicyError`` names the policy file when ``rules`` names a rule it does not have.
         TypeError: ``rules`` holds something other than rule ids (text), or ``policy`` is not
@@ -55,12 +62,17 @@ def assert_policy(
         checked = _rule_ids(rules)
         policy = _check_rule_ids(policy, evidence, checked)
     report = audit(policy, evidence, **options)
-    failing = report.failing_rules
-    if checked is not None:
-        failing = [r for r in failing if r.id in checked]
+    if checked is None:
+        failing = report.failing_rules
+    else:  # a rule named is checked whatever its severity: a warn rule that failed fails
+        failing = [r for r in report.rules if r.id in checked and r.status.value in _NOT_PASSED]
     if failing:
         __tracebackhide__ = True  # pytest: show the message, not this frame
-        raise AssertionError(report.describe_failures(only=[r.id for r in failing]))
+        raise AssertionError(
+            report.describe_failures()
+            if checked is None
+            else report.describe_failures(only=[r.id for r in failing])
+        )
     return report
 
 

@@ -114,6 +114,11 @@ def _group_value(
     return None
 
 
+def _did_not_pass(rule: RuleResult) -> bool:
+    """Return whether a rule failed, warned (failed at severity warn) or could not be judged."""
+    return rule.status.value in ("fail", "warn", "error")
+
+
 #: Most groups :func:`_unjudged_groups` lists for one rule.
 _MAX_LISTED = 10
 
@@ -227,15 +232,23 @@ class AuditReport:
     def describe_failures(self, only: list[str] | None = None) -> str:
         """Return a readable list of the failing blocking rules and their failing groups.
 
-        ``only``: describe just these rule ids.
+        ``only``: describe just these rule ids, whatever their severity (a ``warn`` rule
+        that failed is described too).
         """
-        failing = [r for r in self.failing_rules if only is None or r.id in only]
+        if only is None:
+            failing = self.failing_rules
+        else:
+            failing = [r for r in self.result.rules if r.id in only and _did_not_pass(r)]
         if not failing:
-            return f"audit {self.result.audit.id}: every blocking rule passed"
-        lines = [
-            f"audit {self.result.audit.id}: {len(failing)} blocking rule(s) did not pass "
-            f"({self.status})"
-        ]
+            checked = "every blocking rule" if only is None else "every rule checked"
+            return f"audit {self.result.audit.id}: {checked} passed"
+        status = (
+            self.status
+            if only is None
+            else ("error" if any(r.status.value == "error" for r in failing) else "fail")
+        )
+        which = "blocking rule(s)" if only is None else "checked rule(s)"
+        lines = [f"audit {self.result.audit.id}: {len(failing)} {which} did not pass ({status})"]
         groups = failing_groups(failing)
         for rule in failing:
             lines.append(f"  {rule.id} [{rule.status.value}]: {rule.message}")

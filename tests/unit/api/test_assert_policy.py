@@ -182,3 +182,20 @@ def test_a_rule_that_could_not_be_judged_names_the_groups_and_why(
     message = _failure(write("fpr.yaml", fpr), {"predictions": no_negatives})
     assert "- group=a: false_positive_rate undefined" in message
     assert "- group=b: false_positive_rate undefined" in message
+
+
+def test_a_rule_named_in_rules_is_checked_whatever_its_severity(
+    write: Callable[[str, str], Path],
+) -> None:
+    # naming a warn rule asks for it to be checked: it must not pass silently when it fails
+    warned = write(
+        "policy.yaml", TWO_RULES.replace("  - id: strict\n", "  - id: strict\n    severity: warn\n")
+    )
+    failing = {"predictions": {"path": str(write("failing.csv", FAILING))}}
+    with pytest.raises(AssertionError) as info:
+        assert_policy(warned, failing, rules="strict")
+    message = str(info.value)
+    assert "strict [warn]" in message and "needs >= 0.99" in message
+    assert "parity [" not in message
+    passing = {"predictions": {"path": str(write("passing.csv", PASSING))}}
+    assert assert_policy(warned, passing, rules="strict").rule("strict").status == "pass"
