@@ -114,6 +114,22 @@ def _group_value(
     return None
 
 
+#: How many violating records a failure names per record-level rule (all are in
+#: ``findings.parquet``).
+_RECORDS_NAMED = 3
+
+
+def _first_records(rule: RuleResult) -> list[str]:
+    """Return the first violating records of a record-level rule, and how many more there are."""
+    found = [f"record {f.record_id} ({f.reason}): {f.message}" for f in rule.findings]
+    total = rule.findings_total if rule.findings_total is not None else len(found)
+    more = total - min(len(found), _RECORDS_NAMED)
+    shown = found[:_RECORDS_NAMED]
+    if more > 0:
+        shown.append(f"... and {more} more record(s) (report.findings_parquet lists them all)")
+    return shown
+
+
 def _did_not_pass(rule: RuleResult) -> bool:
     """Return whether a rule failed, warned (failed at severity warn) or could not be judged."""
     return rule.status.value in ("fail", "warn", "error")
@@ -255,6 +271,8 @@ class AuditReport:
             named = [f"    - {found}" for found in groups if found.rule == rule.id]
             if not named and rule.status.value == "error":
                 named = [f"    - {text}" for text in _unjudged_groups(rule)]
+            if not named and rule.findings:  # a record-level rule: the first records found
+                named = [f"    - {text}" for text in _first_records(rule)]
             lines.extend(named)
         return "\n".join(lines)
 

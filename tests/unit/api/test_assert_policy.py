@@ -103,7 +103,7 @@ def test_rules_narrow_the_check_to_the_ids_given(
 # -- what a failure says: each failing group's figure, as the report shows it ------------------
 
 
-def _failure(policy: str | Path, evidence: dict[str, Any], **options: Any) -> str:
+def _failure(policy: str | Path, evidence: dict[str, Any] | None, **options: Any) -> str:
     with pytest.raises(AssertionError) as info:
         assert_policy(policy, evidence, **options)
     return str(info.value)
@@ -199,3 +199,15 @@ def test_a_rule_named_in_rules_is_checked_whatever_its_severity(
     assert "parity [" not in message
     passing = {"predictions": {"path": str(write("passing.csv", PASSING))}}
     assert assert_policy(warned, passing, rules="strict").rule("strict").status == "pass"
+
+
+def test_a_record_level_failure_names_its_first_records() -> None:
+    # a test reader needs a record to look at, not only the violation rate
+    spec = ROOT / "audits" / "bakery.yaml"
+    report = ethicsgate.audit(spec)
+    rule = report.rule("chatbot-discloses-automation")
+    assert rule.findings_total is not None and rule.findings_total > 3
+    first = rule.findings[0]
+    message = _failure(spec, None, rules="chatbot-discloses-automation")
+    assert f"- record {first.record_id} ({first.reason}): {first.message}" in message
+    assert f"... and {rule.findings_total - 3} more record(s)" in message
