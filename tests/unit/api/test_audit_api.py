@@ -1049,3 +1049,16 @@ def test_a_progress_that_cannot_be_called_is_refused_before_the_audit(
     policy = write("policy.yaml", POLICY)
     with pytest.raises(TypeError, match="progress= is called with"):
         ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, progress=5)  # type: ignore[arg-type]
+
+
+def test_a_hint_names_the_mapping_as_the_python_call_writes_it(
+    write: Callable[[str, str], Path],
+) -> None:
+    # evidence.predictions.columns is the YAML of an audit spec, not this call's dict
+    policy = write("policy.yaml", POLICY)
+    frame = _csv_frame(PASSING).rename(columns={"prediction": "pred"})
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": frame})
+    hint = info.value.hint or ""
+    assert """map it under evidence["predictions"]["columns"], e.g. {"prediction": """ in hint
+    assert "evidence.predictions.columns" not in hint

@@ -1426,7 +1426,7 @@ class DuckDBDataset:
             raise EvidenceError(
                 f"evidence {self.name!r} has no column {role!r} ({self._describe_files()})",
                 location=self.locate(("columns",)),
-                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
+                hint=f"map it under {self._mapping(role, '<column or SQL>')}; "
                 f"available columns: {names}",
             ) from exc
         return expr, kind
@@ -1487,10 +1487,10 @@ class DuckDBDataset:
             )
             example = sql_literal(positive or value.strip())
             shown = ", ".join(repr(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+            mapping = self._mapping(role, f"{column} = {example}", quoted=True)
             return (
                 f"values are read as written ({role} holds {shown}): map {role} to the "
-                f"condition that means 1 under evidence.{self.name}.columns, e.g. "
-                f'{role}: "{column} = {example}"'
+                f"condition that means 1 under {mapping}"
                 + ("" if positive else f" with the value that means 1 in place of {example}")
                 + " (or fix the data, or exclude such rows with a filter)"
             )
@@ -1554,6 +1554,20 @@ class DuckDBDataset:
             tables=self.memory_tables(),
         )
         return (int(result[0][0]), result[0][1]) if result else None
+
+    def _mapping(self, role: str, value: str, *, quoted: bool = False) -> str:
+        """Return ``evidence.NAME.columns, e.g. ROLE: VALUE`` as the user writes it.
+
+        An audit spec's YAML (``value`` in double quotes when ``quoted``), or the dict of an
+        ``ethicsgate.audit`` call (located ``python:``).
+        """
+        if str(self.locate(())).startswith("python:"):
+            return (
+                f'evidence["{self.name}"]["columns"], e.g. {{"{role}": '
+                f"{json.dumps(value, ensure_ascii=False)}}}"
+            )
+        shown = f'"{value}"' if quoted else value
+        return f"evidence.{self.name}.columns, e.g. {role}: {shown}"
 
     def row_location(self, file: Path, line: int | None = None) -> Location:
         """Return where a bad row is: its file (and line), or for a frame its place in the call.
