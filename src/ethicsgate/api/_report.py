@@ -294,6 +294,9 @@ class AuditReport:
         ``difference``, ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and
         ``p_value`` (the group's test against the reference, when the rule asks for one).
         A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
+        An LL144 rule adds a row per category of each of its tables (each feature alone and
+        their intersection): metric ``impact_ratio``, ``count`` the applicants, the impact
+        ratio's interval and the test against the most selected category.
         """
         import pandas as pd
 
@@ -338,6 +341,23 @@ class AuditReport:
                             "p_value": test.p_value if test else None,
                         }
                     )
+            if rule.impact_ratio is not None:  # LL144: each table's categories, asserted on
+                for table in rule.impact_ratio.tables:
+                    for row in table.rows:
+                        interval = row.impact_ratio_interval
+                        rows.append(
+                            {
+                                **head,
+                                **row.category,
+                                "count": row.applicants,
+                                "excluded": row.excluded,
+                                "metric": "impact_ratio",
+                                "value": row.impact_ratio,
+                                "interval_low": interval.low if interval else None,
+                                "interval_high": interval.high if interval else None,
+                                "p_value": row.test.p_value if row.test else None,
+                            }
+                        )
         columns = ["rule", "kind", "status", *features, *TIDY_COLUMNS]
         frame = pd.DataFrame(rows, columns=columns)
         for name in TIDY_COLUMNS[3:]:  # float even where a whole column is undefined

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from tests.cli.test_audit_cli import FAILING, PASSING
-from tests.conftest import POLICY
+from tests.conftest import POLICY, ROOT
 from tests.folders import Clock, folder_bytes
 
 import ethicsgate
@@ -1062,3 +1062,28 @@ def test_a_hint_names_the_mapping_as_the_python_call_writes_it(
     hint = info.value.hint or ""
     assert """map it under evidence["predictions"]["columns"], e.g. {"prediction": """ in hint
     assert "evidence.predictions.columns" not in hint
+
+
+def test_to_pandas_holds_each_ll144_category_s_impact_ratio() -> None:
+    # the LL144 tables are what the rule asserts on; a failing category (race alone) must be
+    # in the tidy table with its figure
+    applicants = pd.read_csv(ROOT / "examples" / "hiring" / "applicants.csv")
+    columns = {"prediction": "advanced", "score": "match_score"}
+    report = ethicsgate.audit(
+        "pack:nyc-ll144", {"applicants": {"data": applicants, "columns": columns}}
+    )
+    table = report.to_pandas()
+    rule = report.rule("ll144-selection")
+    assert rule.impact_ratio is not None
+    rows = [row for t in rule.impact_ratio.tables for row in t.rows]
+    ratios = table[(table["rule"] == "ll144-selection") & (table["metric"] == "impact_ratio")]
+    assert len(ratios) == len(rows)
+    black = ratios[ratios["race_ethnicity"].eq("Black or African American") & ratios["sex"].isna()]
+    [row] = [r for r in rows if r.category == {"race_ethnicity": "Black or African American"}]
+    assert len(black) == 1
+    got = black.iloc[0]
+    assert got["value"] == pytest.approx(row.impact_ratio)
+    assert got["count"] == row.applicants and bool(got["excluded"]) is row.excluded
+    assert row.impact_ratio_interval is not None and row.test is not None
+    assert got["interval_low"] == pytest.approx(row.impact_ratio_interval.low)
+    assert got["p_value"] == pytest.approx(row.test.p_value)
