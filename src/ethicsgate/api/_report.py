@@ -31,6 +31,9 @@ TIDY_COLUMNS = [
     "ratio_interval_high",
     "p_value",
 ]
+#: The tidy table's columns that are not group features: a feature of one of these names gets
+#: a column of its own, ``<feature> (feature)``.
+_OWN_COLUMNS = frozenset(["rule", "kind", "status", *TIDY_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,20 @@ def _first_records(rule: RuleResult) -> list[str]:
     if more > 0:
         shown.append(f"... and {more} more record(s) (report.findings_parquet lists them all)")
     return shown
+
+
+def _feature_column(feature: str) -> str:
+    """Return the tidy table's column of a group feature (``status (feature)`` on a clash).
+
+    A feature named like one of the table's own columns (a marital ``status``) would overwrite
+    that column; it gets one of its own.
+    """
+    return f"{feature} (feature)" if feature in _OWN_COLUMNS else feature
+
+
+def _feature_columns(group: GroupKey) -> dict[str, str | None]:
+    """Return a group's values by their tidy table columns (:func:`_feature_column`)."""
+    return {_feature_column(feature): value for feature, value in group.items()}
 
 
 def _did_not_pass(rule: RuleResult) -> bool:
@@ -290,9 +307,10 @@ class AuditReport:
         """Return a tidy table: one row per rule, group and metric.
 
         Columns: ``rule``, ``kind``, ``status``, one column per group feature (the union of
-        every rule's), then ``count``, ``excluded``, ``metric``, ``value``, ``ratio``,
-        ``difference``, ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and
-        ``p_value`` (the group's test against the reference, when the rule asks for one).
+        every rule's; ``status (feature)`` for a feature named like one of these columns),
+        then ``count``, ``excluded``, ``metric``, ``value``, ``ratio``, ``difference``,
+        ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and ``p_value`` (the
+        group's test against the reference, when the rule asks for one).
         A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
         An LL144 rule adds a row per category of each of its tables (each feature alone and
         their intersection): metric ``impact_ratio``, ``count`` the applicants, the impact
@@ -304,8 +322,8 @@ class AuditReport:
         rows: list[dict[str, Any]] = []
         for rule in self.result.rules:
             for feature in rule.sensitive_features:
-                if feature not in features:
-                    features.append(feature)
+                if _feature_column(feature) not in features:
+                    features.append(_feature_column(feature))
             head = {"rule": rule.id, "kind": rule.kind, "status": rule.status.value}
             if not rule.groups and rule.violation_rate is not None:
                 rows.append(
@@ -325,7 +343,7 @@ class AuditReport:
                     rows.append(
                         {
                             **head,
-                            **group.group,
+                            **_feature_columns(group.group),
                             "count": group.count,
                             "excluded": group.excluded,
                             "metric": metric,
@@ -348,7 +366,7 @@ class AuditReport:
                         rows.append(
                             {
                                 **head,
-                                **row.category,
+                                **_feature_columns(row.category),
                                 "count": row.applicants,
                                 "excluded": row.excluded,
                                 "metric": "impact_ratio",

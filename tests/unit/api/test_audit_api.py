@@ -1087,3 +1087,18 @@ def test_to_pandas_holds_each_ll144_category_s_impact_ratio() -> None:
     assert row.impact_ratio_interval is not None and row.test is not None
     assert got["interval_low"] == pytest.approx(row.impact_ratio_interval.low)
     assert got["p_value"] == pytest.approx(row.test.p_value)
+
+
+def test_to_pandas_keeps_a_feature_named_like_a_column_apart_from_that_column(
+    write: Callable[[str, str], Path],
+) -> None:
+    # marital "status" is a common feature: it overwrote the rule's status, two columns named so
+    policy = write(
+        "policy.yaml", POLICY.replace("sensitive_features: [group]", "sensitive_features: [status]")
+    )
+    frame = _csv_frame(FAILING).rename(columns={"group": "status"})
+    report = ethicsgate.audit(policy, {"predictions": frame})
+    table = report.to_pandas()
+    assert table.columns.is_unique
+    assert set(table["status"]) == {"fail"}
+    assert set(table["status (feature)"]) == {"a", "b"}
