@@ -14,7 +14,9 @@ it came from, and the same frame saved as Parquet or Arrow (Feather) hashes the 
 2. types canonical: dictionary (categorical) columns decoded to their values, every string
    type as ``large_string``, every binary type as ``large_binary``, half floats (float16) as
    ``float`` (float32: DuckDB reads no float16, so a frame's float16 columns are widened,
-   losslessly, before the audit); no schema or field metadata; every field nullable;
+   losslessly, before the audit), times in seconds (timestamp, time32) in milliseconds and
+   date64 as date32 (the same values, as Parquet stores them); no schema or field metadata;
+   every field nullable;
 3. record batches of exactly 65,536 rows (the last one shorter), each array contiguous, from
    offset 0, the value bytes under a null slot of a fixed-width column set to zero;
 4. written uncompressed with pyarrow's default IPC options (metadata version V5), schema
@@ -288,6 +290,14 @@ def _canonical_type(t: pa.DataType) -> pa.DataType:
         return pa.large_binary()
     if pa.types.is_float16(t):  # audited as float32 (to_arrow_table): a saved float16 verifies
         return pa.float32()
+    # Parquet has no second unit and no date64: they come back as milliseconds and date32, the
+    # same values; canonical in that form, a frame saved to Parquet verifies
+    if pa.types.is_timestamp(t) and t.unit == "s":
+        return pa.timestamp("ms", tz=t.tz)
+    if pa.types.is_time32(t) and t.unit == "s":
+        return pa.time32("ms")
+    if pa.types.is_date64(t):
+        return pa.date32()
     return t
 
 

@@ -1102,3 +1102,30 @@ def test_to_pandas_keeps_a_feature_named_like_a_column_apart_from_that_column(
     assert table.columns.is_unique
     assert set(table["status"]) == {"fail"}
     assert set(table["status (feature)"]) == {"a", "b"}
+
+
+def test_a_frame_with_second_times_verifies_from_the_parquet_it_was_saved_to(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Parquet has no second unit (nor date64): times in seconds come back in milliseconds,
+    # the same instants; the digest must not tell them apart
+    monkeypatch.chdir(tmp_path)
+    policy = write("policy.yaml", POLICY)
+    pair = ethicsgate.generate_keypair("keys")
+
+    def verified(data: Any, save: Callable[[str], None]) -> bool:
+        report = ethicsgate.audit(policy, {"predictions": {"data": data, "path": "p.parquet"}})
+        report.write("out", key=pair.private_path)
+        save("p.parquet")
+        return ethicsgate.verify("out", pair.public_path, evidence=True).ok
+
+    frame = _csv_frame(PASSING)
+    n = len(frame)
+    frame["decided_at"] = pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC").as_unit("s")
+    frame["naive"] = frame["decided_at"].dt.tz_localize(None)
+    assert verified(frame, frame.to_parquet)
+    assert pq.read_table("p.parquet").schema.field("decided_at").type.unit == "ms"
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.append_column("day", pa.array([i * 86_400_000 for i in range(n)], pa.date64()))
+    table = table.append_column("at", pa.array(list(range(n)), pa.time32("s")))
+    assert verified(table, lambda path: pq.write_table(table, path))
