@@ -15,8 +15,9 @@ it came from, and the same frame saved as Parquet or Arrow (Feather) hashes the 
    type as ``large_string``, every binary type as ``large_binary``, half floats (float16) as
    ``float`` (float32: DuckDB reads no float16, so a frame's float16 columns are widened,
    losslessly, before the audit), times in seconds (timestamp, time32) in milliseconds and
-   date64 as date32 (the same values, as Parquet stores them); no schema or field metadata;
-   every field nullable;
+   date64 as date32 (the same values, as Parquet stores them), every list type as
+   ``large_list`` with its item named ``item``, struct fields canonical in turn; no schema or
+   field metadata; every field nullable;
 3. record batches of exactly 65,536 rows (the last one shorter), each array contiguous, from
    offset 0, the value bytes under a null slot of a fixed-width column set to zero;
 4. written uncompressed with pyarrow's default IPC options (metadata version V5), schema
@@ -298,6 +299,17 @@ def _canonical_type(t: pa.DataType) -> pa.DataType:
         return pa.time32("ms")
     if pa.types.is_date64(t):
         return pa.date32()
+    # nested types canonical inside too; a list's item has no name of its own (Parquet calls it
+    # "element", pyarrow "item") and one offset width (polars hands large lists over)
+    if (
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_list_view(t)
+        or pa.types.is_large_list_view(t)
+    ):
+        return pa.large_list(_canonical_type(t.value_type))
+    if pa.types.is_struct(t):
+        return pa.struct([pa.field(f.name, _canonical_type(f.type)) for f in t])
     return t
 
 
