@@ -173,9 +173,10 @@ def _check_names(names: list[str], name: str, kind: str, location: Location | No
         first = seen.get(column.lower())
         seen.setdefault(column.lower(), column)
         if first is not None:
+            cased = "DuckDB's names ignore case, so " if first != column else ""
             raise EvidenceError(
                 f"evidence {name!r}: the {kind} names a column twice: {first!r} and "
-                f"{column!r} (DuckDB's names ignore case, so a rule would read the first)",
+                f"{column!r} ({cased}a rule would read the first)",
                 location=location,
                 hint="rename the columns so that each name is unique, ignoring case, "
                 "or drop the one no rule reads",

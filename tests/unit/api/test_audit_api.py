@@ -947,6 +947,8 @@ def test_a_frame_naming_a_column_twice_even_in_two_cases_is_refused(
     with pytest.raises(EvidenceError) as info:
         ethicsgate.audit(policy, {"predictions": frame(_columns_frame())})
     assert f"names a column twice: {twice}" in info.value.message
+    first, second = twice.split(" and ")
+    assert ("ignore case" in info.value.message) is (first != second)
     assert str(info.value.location) == DATA_AT
 
 
