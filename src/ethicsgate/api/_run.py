@@ -181,6 +181,13 @@ def build_audit(
     from ethicsgate.policy.loader import LoadedPolicy, load_policy
     from ethicsgate.policy.yamlsource import pydantic_errors_to_message
 
+    for option, value in (("id", id), ("title", title)):
+        if value is not None and not isinstance(value, str):
+            raise AuditSpecError(
+                f"{option} is text, not {type(value).__name__} ({value!r})",
+                location=Location(f"{PYTHON_SPEC}({option})"),
+                hint=f"pass {option}=str(...)",
+            )
     loaded_policy = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     if not isinstance(evidence, Mapping) or not evidence:

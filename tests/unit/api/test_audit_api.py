@@ -1164,3 +1164,16 @@ def test_a_frame_with_list_and_struct_columns_verifies_from_its_parquet(
     save(frame, "p.parquet")
     verified = ethicsgate.verify("out", pair.public_path, evidence=True)
     assert verified.ok, verified.reasons
+
+
+@pytest.mark.parametrize("option", ["id", "title"])
+def test_an_id_or_title_that_is_not_text_is_told_so_in_python_terms(
+    write: Callable[[str, str], Path], option: str
+) -> None:
+    # the audit spec's message spoke of YAML reading a number, in a call that has no YAML
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(AuditSpecError) as info:
+        ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, **{option: 5})
+    assert f"{option} is text, not int (5)" in info.value.message
+    assert "YAML" not in str(info.value)
+    assert str(info.value.location) == f"python:ethicsgate.audit({option})"
