@@ -49,7 +49,13 @@ from ethicsgate.evidence.model import (
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident, sql_literal
+from ethicsgate.evidence.sql import (
+    names_a_column,
+    quote_ident,
+    sql_literal,
+    window_column_hint,
+    window_key_path,
+)
 from ethicsgate.memory import give_back_freed_memory
 
 if TYPE_CHECKING:
@@ -660,7 +666,7 @@ class DuckDBDataset:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
         elif window.column:
@@ -670,11 +676,12 @@ class DuckDBDataset:
             kind = str(self.con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r}: the window column {expr} does not evaluate: "
                 f"{first_line(exc)}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from exc
         if kind == "TIMESTAMP WITH TIME ZONE":
             time = "timezone('UTC', ({0}))"

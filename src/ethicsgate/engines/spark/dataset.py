@@ -49,7 +49,7 @@ from ethicsgate.evidence.model import (
     text_as_categories,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -536,16 +536,17 @@ class SparkDataset:
         expr = window.column or self.role_expression("timestamp")
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.expression_type(expr)
         except SPARK_ERRORS as exc:
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r} (engine spark): the window column {expr} does not "
                 f"evaluate: {first_line(exc)}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from exc
         if kind not in ("date", "timestamp", "timestamp_ntz", "string"):
             raise EvidenceError(

@@ -45,7 +45,7 @@ from ethicsgate.evidence.model import (
     kept_rows,
     text_as_categories,
 )
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -429,17 +429,18 @@ class SQLDataset:
         expr = window.column or self.role_expression("timestamp")
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.probe_types([expr])[0]
         except sa_exc.DBAPIError as exc:
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r}: the window column {expr} does not evaluate on "
                 f"{self.describe()} (engine {self.engine.shown}): "
                 f"{str(exc.orig).strip().splitlines()[0]}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from None
         if kind == "timestamp with time zone":
             time = f"(({expr}) AT TIME ZONE 'UTC')"
