@@ -242,14 +242,17 @@ def test_record_level_counts_follow_the_cell_rule(
     assert check.people == (checked if checked >= 10 else None)
     # the summary says what was found, with the published numbers only (#22 item 10)
     if shown:
-        assert (
-            check.summary
-            == f"{shown:,} of {checked:,} records ({shown / checked * 100:.2f} %) broke this rule."
+        assert check.summary == (
+            f"{shown:,} of the {checked:,} cases we looked at ({shown / checked * 100:.2f} %) "
+            "did not meet this requirement."
         )
     elif violations:
-        assert check.summary == "Some records broke this rule (too few to publish how many)."
+        assert check.summary == (
+            "Some cases did not meet this requirement (too few to say how many without "
+            "risking someone's privacy)."
+        )
     elif checked >= 10:
-        assert check.summary == f"No problems in the {checked:,} records we looked at."
+        assert check.summary == f"No problems in the {checked:,} cases we looked at."
     else:
         assert check.summary == "No problems found."
     assert rule.id not in check.summary and "We checked" not in check.summary
@@ -304,7 +307,7 @@ def test_the_headline_of_several_checks_counts_each_outcome() -> None:
         == f"Our latest check, on {on}, found all 3 requirements met."
     )
     assert _headline([check("not_met")] * 7 + [check("not_met_warning")], on) == (
-        f"Our latest check, on {on}, found none of the 8 requirements met: 7 not met, 1 not met (warnings)."
+        f"Our latest check, on {on}, found none of the 8 requirements met: 7 not met, 1 not met (warnings only)."
     )
     assert _headline([check("met"), check("not_evaluated"), check("skipped")], on) == (
         f"Our latest check, on {on}, found 1 of 3 met: 1 could not be checked, 1 had nothing to check."
@@ -347,3 +350,61 @@ def test_a_windowed_worst_value_is_never_published(
     check = statement.systems[0].checks[0]
     assert check.assertions[0].worst is None
     assert check.assertions[0].outcome  # the requirement and its outcome are still said
+
+
+#: Words a customer without statistics does not know; the statement explains, never uses them.
+JARGON = (
+    "selection rate",
+    "base rate",
+    "true positive",
+    "false positive",
+    "recall",
+    "impact ratio",
+    "reference group",
+    "(ratio)",
+    "(difference)",
+    "k-anonym",
+    "suppress",
+    "blocking",
+    "value(s)",
+    "group(s)",
+    "records",
+)
+
+
+def test_the_statement_is_in_plain_words_with_the_same_figures(
+    frozen_clock: Callable[[], datetime],
+) -> None:
+    # review: owners' statements read "Selection rate, compared with the reference group
+    # (ratio): at least 0.8 for every group | 0.6" and "1 group(s) and 3 value(s) that rest
+    # on fewer than 10 people"; a customer could not tell what 0.6 meant
+    pack, result = load_publish_inputs(PIPELINE / "candidate-fail.yaml", clock=frozen_clock)
+    statement = build_statement(pack, result)
+    files = statement_files(statement)
+    assertion = statement.systems[0].checks[0].assertions[0]
+    assert assertion.worst is not None and assertion.worst.value == pytest.approx(0.6)
+    assert assertion.worst_words == (
+        "For every 100 people who got a yes in group = A, there were 60 in group = B, out of "
+        "the same number of people."
+    )
+    assert assertion.requirement == (
+        "For every group, the share of people who got a yes is at least 0.8 times that of "
+        "the group it is compared with (at least 80 for every 100)"
+    )
+    md = files["statement.md"].decode()
+    assert "| group = B | 200 | Got a yes: 30.0 % |" in md
+    assert (
+        "To protect privacy, we left out 1 group and 3 numbers: each is about fewer than 10 "
+        "people, or would let someone work out such a small number from the other figures."
+    ) in md
+    assert "*a yes* is the decision the system makes in your favour" in md
+    # a table follows a blank line (Markdown renderers other than GitHub's need one)
+    assert "(see the table).\n\n| Requirement |" in md
+    import re
+
+    for name in ("statement.html", "statement.md"):
+        text = files[name].decode()
+        visible = re.sub(r"<[^>]+>", " ", text).lower()
+        visible = visible.split("how we protect privacy in this statement")[0]
+        for word in JARGON:
+            assert word not in visible, (name, word)
