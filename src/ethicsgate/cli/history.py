@@ -169,7 +169,13 @@ def show(run: str, metrics: bool, db_url: str | None, fmt: str) -> None:
     metavar="F=V[,F=V]",
     help="Only groups matching (repeatable: any of them), e.g. --group sex=Female.",
 )
-@click.option("--audit", "audit_id", metavar="ID", help="Only runs of this audit id.")
+@click.option(
+    "--audit",
+    "audit_id",
+    metavar="ID",
+    help="Only runs of this audit id; needed when runs of several audits record RULE (their "
+    "evidence differs: one trend would mix them).",
+)
 @click.option(
     "--html",
     "html_path",

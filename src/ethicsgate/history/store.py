@@ -382,10 +382,13 @@ class HistoryStore:
 
         ``metric`` defaults to the first metric the rule asserts on (in its latest run), else
         the first in name order that has ratios, else the first. ``groups`` keeps the groups
-        matching any one filter (``{"sex": "Female"}``).
+        matching any one filter (``{"sex": "Female"}``). Without ``audit_id`` the rule's runs
+        must all be of one audit: runs of different audits (another spec, other evidence) are
+        not one series.
 
         Raises:
-            HistoryError: the rule, the metric or the groups are not in any recorded run.
+            HistoryError: the rule, the metric or the groups are not in any recorded run; or,
+                without ``audit_id``, runs of several audits record the rule.
         """
         with self._tx(write=False) as conn:
             rule_runs = sa.select(rules_t.c.run_id).where(rules_t.c.rule_id == rule_id)
@@ -399,9 +402,27 @@ class HistoryStore:
                     f"no recorded run has rule {rule_id!r}",
                     hint=f"recorded rules: {', '.join(known)}" if known else _LIST_HINT,
                 )
+            if audit_id is None:
+                audits = sorted(
+                    conn.execute(
+                        sa.select(runs_t.c.audit_id)
+                        .join(rules_t, rules_t.c.run_id == runs_t.c.id)
+                        .where(rules_t.c.rule_id == rule_id)
+                        .distinct()
+                    ).scalars()
+                )
+                if len(audits) > 1:
+                    raise HistoryError(
+                        f"rule {rule_id!r} is recorded by runs of {len(audits)} audits "
+                        f"({', '.join(audits)}): their evidence differs, so one trend would "
+                        "mix them",
+                        hint=f"choose one with --audit ID, e.g. --audit {audits[0]}",
+                    )
+            of_audit = [] if audit_id is None else [runs_t.c.audit_id == audit_id]
             names = conn.execute(
                 sa.select(metrics_t.c.metric, sa.func.count(metrics_t.c.ratio))
-                .where(metrics_t.c.rule_id == rule_id)
+                .join(runs_t, runs_t.c.id == metrics_t.c.run_id)
+                .where(metrics_t.c.rule_id == rule_id, *of_audit)
                 .group_by(metrics_t.c.metric)
                 .order_by(metrics_t.c.metric)
             ).all()
@@ -412,7 +433,7 @@ class HistoryStore:
                 latest = conn.execute(
                     sa.select(rules_t.c.assertions)
                     .join(runs_t, runs_t.c.id == rules_t.c.run_id)
-                    .where(rules_t.c.rule_id == rule_id)
+                    .where(rules_t.c.rule_id == rule_id, *of_audit)
                     .order_by(runs_t.c.finished_at.desc(), runs_t.c.id.desc())
                     .limit(1)
                 ).scalar_one()

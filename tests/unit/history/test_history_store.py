@@ -391,3 +391,32 @@ def test_history_errors_exit_2_with_the_fix(
     assert done.exit_code == 2, done.output
     assert message in done.stderr and hint in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_trend_never_mixes_the_runs_of_different_audits(
+    db_url: str, shipped: list[tuple[AuditResult, dict[str, bytes]]]
+) -> None:
+    # found by QA: `history trend approval-parity` listed the runs of three audits over
+    # different evidence (candidate-pass, candidate-fail, released) as one series, with no
+    # word of which audit each point came from
+    result, _ = shipped[0]
+    other = result.model_copy(
+        update={"audit": result.audit.model_copy(update={"id": "ll144-other-vendor"})}
+    )
+    with open_history(db_url) as store:
+        store.record(result, render_report_files(result))
+        store.record(other, render_report_files(other))
+    runner = CliRunner()
+    mixed = runner.invoke(cli, ["history", "trend", "ll144-selection", "--db", db_url])
+    assert mixed.exit_code == 2, mixed.output
+    assert "recorded by runs of 2 audits (ll144-other-vendor, nyc-ll144-example)" in mixed.output
+    assert "--audit ID" in mixed.output and "Traceback" not in mixed.output
+    one = runner.invoke(
+        cli,
+        ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "nyc-ll144-example"],
+    )
+    assert one.exit_code == 0, one.output
+    with open_history(db_url) as store:
+        trend = store.trend("ll144-selection", audit_id="ll144-other-vendor")
+        runs = {r.id: r.audit_id for r in store.list_runs()}
+    assert trend.points and {runs[p.run_id] for p in trend.points} == {"ll144-other-vendor"}
