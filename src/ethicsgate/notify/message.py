@@ -163,6 +163,25 @@ def _lines(result: AuditResult, report: str | None, rules: list[dict[str, Any]])
     return lines
 
 
+def _slack_text(text: str) -> str:
+    """Return ``text`` escaped for Slack's mrkdwn: ``&``, ``<`` and ``>`` as entities.
+
+    Group values come from the evidence: unescaped, a group named ``<!channel>`` would notify
+    the whole channel and ``<https://x|y>`` would show a link under other words.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_body(lines: list[str], limit: int = 2900) -> str:
+    """Return the lines as one mrkdwn section, cut at a line (and said so) past ``limit``."""
+    body = "\n".join(_slack_text(line) for line in lines) or "every rule passed"
+    if len(body) <= limit:
+        return body
+    more = "\n… more in the report"
+    cut = body.rfind("\n", 0, limit - len(more))
+    return body[: cut if cut > 0 else limit - len(more)] + more
+
+
 def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None) -> dict[str, Any]:
     """Return the JSON body for a ``slack``, ``teams`` or ``generic`` webhook.
 
@@ -177,9 +196,9 @@ def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}}
         ]
-        body = "\n".join(lines[1:]) or "every rule passed"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}})
-        return {"text": lines[0], "blocks": blocks}
+        body = _slack_body(lines[1:])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+        return {"text": _slack_text(lines[0]), "blocks": blocks}
     # Teams workflow webhooks take a message with an Adaptive Card attachment
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

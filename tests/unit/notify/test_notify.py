@@ -144,6 +144,37 @@ def test_slack_and_teams_payload_shapes(hook: Hook, results: dict[str, AuditResu
     ]
 
 
+def test_slack_messages_escape_group_names_from_the_evidence(
+    hook: Hook, make_audit: Callable[..., Path]
+) -> None:
+    # found by QA: a group value `<!channel> <http://evil.example|click>` went into Slack's
+    # mrkdwn as it was: it notified the whole channel and showed a link under other words
+    from ethicsgate.audit import run_audit
+
+    evil = "<!channel> & <http://evil.example|click>"
+    data = FAILING.replace("b,", f'"{evil}",')
+    result = run_audit(make_audit(data))
+    notify(result, [_target(hook, "slack")], report="https://reports.example/x?a=1&b=2")
+    [slack] = hook.bodies
+    section = slack["blocks"][1]["text"]["text"]
+    for text in (section, slack["text"]):
+        assert "<" not in text and ">" not in text, text
+    assert "&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;" in section
+    assert "https://reports.example/x?a=1&amp;b=2" in section
+    # the header is plain text: Slack shows it as written
+    assert "&lt;" not in slack["blocks"][0]["text"]["text"]
+
+
+def test_a_long_slack_message_is_cut_at_a_line_and_says_so() -> None:
+    from ethicsgate.notify.message import _slack_body
+
+    lines = [f"rule {i}: " + "x" * 90 for i in range(60)]
+    body = _slack_body(lines)
+    assert len(body) <= 2900 and body.endswith("\n… more in the report")
+    kept = body.splitlines()[:-1]
+    assert kept == lines[: len(kept)]  # whole lines only
+
+
 @pytest.mark.parametrize("fmt", ["slack", "teams", "generic"])
 def test_no_evidence_rows_or_secrets_in_any_payload(
     hook: Hook, results: dict[str, AuditResult], fmt: str
