@@ -207,13 +207,18 @@ def trend(
         result = store.trend(rule, metric=metric, groups=filters, audit_id=audit_id)
         if html_path is not None and result.points:
             latest = store.get_run(result.points[-1].run_id, metrics=False)
+            # the chart draws ratios (else values): only a threshold on what it draws is
+            # its line; a difference's 0.1 on a ratio chart would read as a ratio of 0.1
+            drawn = "ratio" if any(p.ratio is not None for p in result.points) else "value"
             threshold = next(
                 (
                     float(a["threshold"] or 0.0)
                     for r in latest.rules
                     if r.rule_id == rule
                     for a in r.assertions
-                    if a.get("metric") == result.metric and a.get("threshold") is not None
+                    if a.get("metric") == result.metric
+                    and a.get("threshold") is not None
+                    and (a.get("aggregate") == drawn or result.metric == "impact_ratio")
                 ),
                 None,
             )

@@ -420,3 +420,43 @@ def test_a_trend_never_mixes_the_runs_of_different_audits(
         trend = store.trend("ll144-selection", audit_id="ll144-other-vendor")
         runs = {r.id: r.audit_id for r in store.list_runs()}
     assert trend.points and {runs[p.run_id] for p in trend.points} == {"ll144-other-vendor"}
+
+
+DIFFERENCE_POLICY = """\
+schema_version: 1
+id: gaps
+version: "1"
+title: Gaps
+owner: QA
+rules:
+  - id: gap
+    kind: fairness
+    dataset: predictions
+    sensitive_features: [group]
+    metrics: [selection_rate]
+    min_group_size: 1
+    assert:
+      - {metric: selection_rate, aggregate: difference, op: "<=", value: 0.1}
+"""
+
+
+def test_the_trend_page_draws_no_threshold_of_another_aggregate(tmp_path: Path) -> None:
+    # found by QA: a rule asserting a difference of at most 0.1 had its ratios charted with
+    # a dashed "threshold 0.1" line, as if a ratio of 0.1 were the limit
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    (tmp_path / "policy.yaml").write_text(DIFFERENCE_POLICY)
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: gaps\npolicy: policy.yaml\n"
+        "evidence:\n  predictions: {path: data.csv}\n"
+    )
+    for run, b_selected in enumerate((18, 12)):
+        rows = ["a,1"] * 20 + ["a,0"] * 20 + ["b,1"] * b_selected + ["b,0"] * (40 - b_selected)
+        (tmp_path / "data.csv").write_text("group,prediction\n" + "\n".join(rows) + "\n")
+        run_and_report(tmp_path / "audit.yaml", out=tmp_path / f"r{run}", record=open_history(db))
+    page = tmp_path / "trend.html"
+    result = CliRunner().invoke(cli, ["history", "trend", "gap", "--db", db, "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "selection_rate ratio" in html  # ratios are drawn
+    assert "threshold 0.1" not in html and 'class="threshold"' not in html
+    assert "no threshold recorded" in html
