@@ -77,6 +77,8 @@ def list_runs(audit_id: str | None, limit: int, db_url: str | None, fmt: str) ->
     """List recorded runs, newest first."""
     with _open(db_url) as store:
         runs = store.list_runs(audit_id=audit_id, limit=limit)
+        if not runs and audit_id is not None and store.audit_ids():
+            store.check_audit(audit_id)  # other audits are recorded: a mistyped --audit
     if fmt == "json":
         _dump({"runs": [r.model_dump(mode="json") for r in runs]})
         return

@@ -460,3 +460,37 @@ def test_the_trend_page_draws_no_threshold_of_another_aggregate(tmp_path: Path) 
     assert "selection_rate ratio" in html  # ratios are drawn
     assert "threshold 0.1" not in html and 'class="threshold"' not in html
     assert "no threshold recorded" in html
+
+
+def test_a_mistyped_audit_is_an_error_naming_the_recorded_audits(
+    db_url: str, shipped: list[tuple[AuditResult, dict[str, bytes]]]
+) -> None:
+    # found by QA: `history list --audit candidate-fial` said "no recorded runs (record one:
+    # ethicsgate audit SPEC --record)" and exited 0; `history trend RULE --audit nosuch` said
+    # "no recorded run has rule 'approval-parity'" with the hint "recorded rules:
+    # approval-parity"
+    _record_all(db_url, shipped)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["history", "list", "--db", db_url, "--audit", "bakeri"])
+    assert listed.exit_code == 2, listed.output
+    assert "no recorded run of audit 'bakeri'" in listed.output
+    assert "(did you mean 'bakery'?)" in listed.output
+    assert "recorded audits: bakery, compas-example, nyc-ll144-example" in listed.output
+    as_json = runner.invoke(
+        cli, ["history", "list", "--db", db_url, "--audit", "bakeri", "--format", "json"]
+    )
+    assert as_json.exit_code == 2 and "Traceback" not in as_json.output
+    trend = runner.invoke(
+        cli, ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "nosuch"]
+    )
+    assert trend.exit_code == 2 and "no recorded run of audit 'nosuch'" in trend.output
+    other = runner.invoke(
+        cli, ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "bakery"]
+    )
+    assert other.exit_code == 2, other.output
+    assert "no recorded run of audit 'bakery' has rule 'll144-selection'" in other.output
+    assert "recorded rules of audit 'bakery': " in other.output
+    # an empty store, or an audit with runs, is no error
+    assert (
+        runner.invoke(cli, ["history", "list", "--db", db_url, "--audit", "bakery"]).exit_code == 0
+    )
