@@ -652,6 +652,32 @@ def _withheld(rules: Sequence[RuleResult], k: int) -> set[_Key]:
     return {key for grouped in by_dataset.values() for key in _dataset_withheld(grouped, k)}
 
 
+def _group_findings(rule: RuleResult) -> list[str]:
+    """Return what failed a group-comparing rule: a requirement, a drop over time, or both.
+
+    A drop (the rule's ``drift`` policy) is said with the two periods it is between, never
+    its figures: they come from single windows or runs, which the disclosure check does not
+    model.
+    """
+    said = []
+    if any(a.status == "fail" for a in rule.assertions) or not rule.drift:
+        said.append("At least one group falls short of the requirement (see the table).")
+    if rule.drift:
+        first = rule.drift[0]
+        if first.after == "this run":
+            when = "since our previous check"
+        else:
+            when = f"from {first.before} to {first.after}"
+        what = (
+            "chance of a yes" if first.metric in ("impact_ratio", "selection_rate") else "results"
+        )
+        said.append(
+            f"At least one group's {what}, compared with the group it is compared with, fell "
+            f"{when}: by more than we allow, and by more than chance would explain."
+        )
+    return said
+
+
 def _plain_summary(
     rule: RuleResult, status: PublicStatus, violations: int | None, checked: int | None
 ) -> str:
@@ -660,6 +686,11 @@ def _plain_summary(
     if status == "not_evaluated":
         return "We could not reach a result, so it does not count as met."
     if status == "skipped":
+        if rule.skipped_reason == "nothing_compared":
+            return (
+                "This requirement is about how results change over time, and there was no "
+                "earlier result to compare with yet."
+            )
         return "There was nothing to check this time: no record it applies to."
     if status == "met":
         if records:
@@ -678,7 +709,7 @@ def _plain_summary(
             "risking someone's privacy)."
         )
     else:
-        found = "At least one group falls short of the requirement (see the table)."
+        found = " ".join(_group_findings(rule))
     if status == "waived":
         return found + " An approved exception applies."
     return found

@@ -408,3 +408,33 @@ def test_the_statement_is_in_plain_words_with_the_same_figures(
         visible = visible.split("how we protect privacy in this statement")[0]
         for word in JARGON:
             assert word not in visible, (name, word)
+
+
+def test_a_drift_rule_is_summarised_as_a_change_over_time(tmp_path: Path) -> None:
+    # found by QA: a rule judged by drift alone that found the September drop was summarised
+    # "At least one group falls short of the requirement (see the table)" with no requirement
+    # table; skipped for want of an earlier point, it said "no record it applies to"
+    from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+    systems = (
+        "systems:\n  - {id: m, name: Credit, purpose: P, encounter: E, disclosure: D, "
+        "human_contact: H, accountable: A, data: [{data: Income, basis: contract}], "
+        "rules: [approval-parity]}\n"
+    )
+    frame = year_of_decisions(seed=1)
+    spec = write_audit(tmp_path / "year", frame, policy=DRIFT_POLICY + systems)
+    check = build_statement(*load_publish_inputs(spec)).systems[0].checks[0]
+    assert check.status == "not_met" and not check.assertions
+    assert check.summary == (
+        "At least one group's chance of a yes, compared with the group it is compared with, "
+        "fell from 2026-08 to 2026-09: by more than we allow, and by more than chance would "
+        "explain."
+    )
+    august = frame[frame["decided_at"].dt.month == 8]
+    one = write_audit(tmp_path / "aug", august, policy=DRIFT_POLICY + systems, window=None)
+    skipped = build_statement(*load_publish_inputs(one)).systems[0].checks[0]
+    assert skipped.status == "skipped"
+    assert skipped.summary == (
+        "This requirement is about how results change over time, and there was no earlier "
+        "result to compare with yet."
+    )
