@@ -407,3 +407,26 @@ def test_session_result_lists_the_outcomes(
     [outcome] = run.notifications
     assert outcome.sent and outcome.attempts == 2
     assert run.result.status == "fail"
+
+
+def test_a_bad_spec_notify_url_is_located_in_the_spec(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by QA: "error: notify: ${NOPE_HOOK}: the webhook URL uses ${NOPE_HOOK}, which is
+    # not set" named no file or line of the audit spec that holds the entry
+    from tests.conftest import AUDIT
+
+    monkeypatch.delenv("NOPE_HOOK", raising=False)
+    spec = make_audit(
+        PASSING,
+        audit=AUDIT + "notify:\n  - url: https://example.org/x\n  - url: ${NOPE_HOOK}\n",
+    )
+    line = spec.read_text().splitlines().index("  - url: ${NOPE_HOOK}") + 1
+    done = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "o")])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"error: {spec}:{line}:10: notify: ${{NOPE_HOOK}}"), done.stderr
+    spec.write_text(AUDIT + "notify:\n  - {url: 'ftp://example.org/x'}\n")
+    done = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "o")])
+    line = spec.read_text().splitlines().index("  - {url: 'ftp://example.org/x'}") + 1
+    assert done.exit_code == 2 and done.stderr.startswith(f"error: {spec}:{line}:"), done.stderr
+    assert "not an http(s) URL" in done.stderr and not (tmp_path / "o").exists()
