@@ -256,6 +256,30 @@ def test_a_bad_window_column_names_the_option_or_the_spec_it_came_from(
     assert "decided_at" in hint  # the columns there are
 
 
+def test_a_text_window_column_with_a_value_that_is_no_time_names_it(tmp_path: Path) -> None:
+    # found by QA: `--window month:group` (text) failed the scan's cast and was reported as
+    # "cannot read ... as csv: Conversion Error ... LINE 1: ...(CAST(timezone('UTC', ..." with
+    # the hint "check the file's format", the query's SQL in the message
+    frame = year_of_decisions(per_day=2)
+    frame["decided_at"] = frame["decided_at"].dt.strftime("%Y-%m-%d")
+    frame.loc[17, "decided_at"] = "yesterday"
+    spec = write_audit(tmp_path, frame)
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    first, hint = result.output.splitlines()[:2]
+    assert first.startswith(f"error: {spec}:"), first
+    assert "the window column \"decided_at\" is text that is not a date or time: 'yesterday' " in (
+        first
+    )
+    assert "(and 0 more such value(s))" in first and "LINE 1" not in result.output
+    assert "set window.column" in hint and "ISO 8601" in hint
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()
+    option = CliRunner().invoke(
+        cli, ["audit", str(spec), "--window", "week:group", "--out", str(tmp_path / "r")]
+    )
+    assert option.exit_code == 2 and option.output.startswith("error: --window 'week:group': ")
+
+
 def test_time_zones_and_dates_fall_in_their_utc_window(tmp_path: Path) -> None:
     times = ["2026-03-31T23:30:00-02:00", "2026-03-31T23:30:00+00:00", "2026-01-01 00:00:00"]
     rows = pd.DataFrame(
