@@ -146,8 +146,8 @@ def _requirement(a: AssertionResult) -> str:
     other = "everyone together" if a.reference_group is None else "the group it is compared with"
     if a.metric == "impact_ratio":
         return (
-            f"For every group, {phrase} is {op} {threshold} (a ratio of 1 means just as "
-            f"often; {threshold} means {a.threshold * 100:.4g} for every 100)"
+            f"For every group, people got a yes {op} {threshold} times as often as in the "
+            f"group that got one most often ({op} {a.threshold * 100:.4g} for every 100)"
         )
     if a.aggregate == "ratio":
         return (

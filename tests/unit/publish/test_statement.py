@@ -438,3 +438,23 @@ def test_a_drift_rule_is_summarised_as_a_change_over_time(tmp_path: Path) -> Non
         "This requirement is about how results change over time, and there was no earlier "
         "result to compare with yet."
     )
+
+
+def test_an_ll144_requirement_reads_as_a_sentence() -> None:
+    from ethicsgate.publish.statement import _requirement
+    from ethicsgate.rules.results import AssertionResult
+
+    a = AssertionResult(
+        metric="impact_ratio",
+        aggregate="value",
+        op=">=",
+        threshold=0.8,
+        observed=0.4,
+        group={"sex": "F"},
+        status="fail",
+        message="m",
+    )
+    assert _requirement(a) == (
+        "For every group, people got a yes at least 0.8 times as often as in the group that "
+        "got one most often (at least 80 for every 100)"
+    )
