@@ -430,3 +430,50 @@ def test_a_bad_spec_notify_url_is_located_in_the_spec(
     line = spec.read_text().splitlines().index("  - {url: 'ftp://example.org/x'}") + 1
     assert done.exit_code == 2 and done.stderr.startswith(f"error: {spec}:{line}:"), done.stderr
     assert "not an http(s) URL" in done.stderr and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("code", [301, 302, 307])
+def test_a_redirect_is_a_failure_not_a_silent_get(
+    code: int, results: dict[str, AuditResult]
+) -> None:
+    # found by QA: a webhook answering 301 made urllib send a GET without the message to the
+    # new address; its 200 was reported as "sent"
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(f"POST {self.path}")
+            if self.path == "/old":
+                self.send_response(code)
+                self.send_header("Location", "/new-secret-path")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            seen.append(f"GET {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/old"
+        target = NotifyTarget(url=url, shown=redact_url(url), format="generic")
+        [outcome] = notify(results["nyc-ll144-example"], [target])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["POST /old"]
+    assert not outcome.sent and outcome.attempts == 1 and outcome.status == code
+    assert outcome.error is not None and "a redirect, not followed" in outcome.error
+    assert "new-secret-path" not in outcome.error
