@@ -178,8 +178,11 @@ def _worst_words(a: AssertionResult, value: float, shown: set[str]) -> str:
     else:
         theirs = group_label(a.reference_group)
         other = theirs if theirs in shown else "the group it is compared with"
+    if a.aggregate == "ratio" and a.group is not None and _same(a.group, a.reference_group):
+        return f"No group did worse than {group}, the group the others are compared with."
     if a.aggregate == "ratio" or a.metric == "impact_ratio":
-        per_100 = f"{value * 100:.3g}"
+        # people, so whole ones where the number allows (63.4 per 100 reads as 63)
+        per_100 = f"{value * 100:.0f}" if value * 100 >= 10 else f"{value * 100:.2g}"
         if a.metric in _PER_PERSON:
             noun = _PER_PERSON[a.metric]
             return (

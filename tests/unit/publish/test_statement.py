@@ -458,3 +458,34 @@ def test_an_ll144_requirement_reads_as_a_sentence() -> None:
         "For every group, people got a yes at least 0.8 times as often as in the group that "
         "got one most often (at least 80 for every 100)"
     )
+
+
+def test_worst_words_count_whole_people_and_say_when_the_reference_is_worst() -> None:
+    # a ratio of 0.634 read "there were 63.4 in group = B"; a worst group that is the
+    # reference itself read "was 1 times that of group = A: 100 for every 100"
+    from ethicsgate.publish.statement import _worst_words
+    from ethicsgate.rules.results import AssertionResult
+
+    def worst(metric: str, value: float, group: str, reference: str) -> AssertionResult:
+        return AssertionResult(
+            metric=metric,
+            aggregate="ratio",
+            op=">=",
+            threshold=0.8,
+            observed=value,
+            group={"g": group},
+            reference_group={"g": reference},
+            status="fail",
+            message="m",
+        )
+
+    shown = {"g = A", "g = B"}
+    assert _worst_words(worst("selection_rate", 0.634, "B", "A"), 0.634, shown) == (
+        "For every 100 people who got a yes in g = A, there were 63 in g = B, out of the "
+        "same number of people."
+    )
+    assert _worst_words(worst("false_positive_rate", 1.0, "A", "A"), 1.0, shown) == (
+        "No group did worse than g = A, the group the others are compared with."
+    )
+    # a group the statement does not show is not named
+    assert "g = C" not in _worst_words(worst("selection_rate", 0.5, "C", "A"), 0.5, shown)
