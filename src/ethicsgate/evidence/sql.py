@@ -50,8 +50,12 @@ def window_column_hint(location: Location | None, names: str) -> str:
     ``location`` is where the column came from: the ``--window`` option, or the audit spec.
     """
     if location is not None and location.option is not None:
+        name = location.option
+        example = (
+            f"{name} month:decided_at" if name.startswith("-") else f"{name}='month:decided_at'"
+        )
         return (
-            f"name a date or timestamp column after the unit, e.g. {location.option} "
-            f"month:decided_at (columns: {names}), or leave {location.option} out"
+            f"name a date or timestamp column after the unit, e.g. {example} (columns: "
+            f"{names}), or leave {name} out"
         )
     return f"set window.column to a date or timestamp column; available: {names}"
