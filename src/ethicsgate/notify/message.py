@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ethicsgate.vocabulary import OP_WORDS
+
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.notify.targets import Format
@@ -33,21 +35,20 @@ def _label(group: Mapping[str, str | None]) -> str:
 
 
 def _group_figures(rule: RuleResult) -> tuple[list[dict[str, Any]], int]:
-    failing: list[tuple[dict[str, str | None], str, float | None, float, str]] = []
-    for assertion in rule.assertions:
-        if assertion.status != "fail":
+    failing: list[tuple[dict[str, str | None], str, float | None, float, str, str]] = []
+    for a in rule.assertions:
+        if a.status != "fail":
             continue
-        for group in assertion.failing_groups:
-            failing.append(
-                (group, assertion.metric, assertion.observed, assertion.threshold, assertion.op)
-            )
+        for group in a.failing_groups:
+            failing.append((group, a.metric, a.observed, a.threshold, a.op, a.aggregate))
     by_key = {tuple(sorted(g.group.items())): g for g in rule.groups}
     figures = []
-    for group, metric, observed, threshold, op in failing[:MAX_GROUPS]:
+    for group, metric, observed, threshold, op, aggregate in failing[:MAX_GROUPS]:
         found = by_key.get(tuple(sorted(group.items())))
         item: dict[str, Any] = {
             "group": dict(group),
             "metric": metric,
+            "aggregate": aggregate,
             "threshold": threshold,
             "op": op,
             "worst_observed": observed,
@@ -155,6 +156,13 @@ def _lines(result: AuditResult, report: str | None, rules: list[dict[str, Any]])
                 figures += f", p={_fmt(g['p_value'])}"
             if g.get("n") is not None:
                 figures += f", n={g['n']}"
+            if g.get("threshold") is not None:
+                # what the threshold bounds: the ratio, the difference or the value itself
+                what = {"ratio": "ratio ", "difference": "difference "}.get(g["aggregate"], "")
+                if g["metric"] == "impact_ratio":
+                    what = ""
+                op = OP_WORDS.get(g["op"], g["op"])
+                figures += f" (required: {what}{op} {_fmt(float(g['threshold']))})"
             lines.append(f"    • {_label(g['group'])}: {figures}")
         if rule["more_groups"]:
             lines.append(f"    • and {rule['more_groups']} more group(s)")

@@ -477,3 +477,32 @@ def test_a_redirect_is_a_failure_not_a_silent_get(
     assert not outcome.sent and outcome.attempts == 1 and outcome.status == code
     assert outcome.error is not None and "a redirect, not followed" in outcome.error
     assert "new-secret-path" not in outcome.error
+
+
+def test_chat_messages_give_each_group_the_threshold_it_failed(
+    hook: Hook, make_audit: Callable[..., Path]
+) -> None:
+    # found by QA: Slack and Teams lines listed a failing group's value, ratio and n but not
+    # what was required (docs: "and the assertion's threshold"); the generic payload had the
+    # threshold but not whether it bounds the ratio, the difference or the value
+    from tests.conftest import POLICY
+
+    from ethicsgate.audit import run_audit
+
+    difference = POLICY.replace(
+        '{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}',
+        '{metric: selection_rate, aggregate: difference, op: "<=", value: 0.1}',
+    )
+    assert difference != POLICY
+    for policy, required in (
+        (POLICY, "(required: ratio at least 0.8)"),
+        (difference, "(required: difference at most 0.1)"),
+    ):
+        result = run_audit(make_audit(FAILING, policy=policy))
+        hook.bodies.clear()
+        notify(result, [_target(hook, "slack"), _target(hook, "teams"), _target(hook)])
+        slack, teams, generic = hook.bodies
+        assert required in slack["blocks"][1]["text"]["text"]
+        assert any(required in b["text"] for b in teams["attachments"][0]["content"]["body"])
+        [figure] = generic["rules"][0]["groups"]
+        assert figure["aggregate"] == required.split()[1]
