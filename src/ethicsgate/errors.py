@@ -40,6 +40,9 @@ class Location:
     path: str
     line: int | None = None
     column: int | None = None
+    #: The command-line option the problem came from (``--window``), when not from a file;
+    #: ``path`` then shows the option as given.
+    option: str | None = None
 
     def __str__(self) -> str:
         """Return ``path[:line[:column]]``."""

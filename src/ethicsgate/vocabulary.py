@@ -56,7 +56,7 @@ STATUSES: dict[str, StatusWords] = {
         "Failed (warning only)",
         "⚠",
         "not_met_warning",
-        "Not met (a warning, not a blocking rule)",
+        "Not met (a warning, not one of our must-meet requirements)",
     ),
     "error": StatusWords(
         "ERROR", "Could not be evaluated", "?", "not_evaluated", "Could not be checked"

@@ -304,14 +304,14 @@ def test_publish_qa_repro_withholds_what_subtraction_would_give(
         if line.startswith("| race")
     ]
     assert table == [
-        "| race = X | 40 | Selection rate: 45.0 % |",
-        "| race = Y | 40 | Selection rate: 45.0 % |",
+        "| race = X | 40 | Got a yes: 45.0 % |",
+        "| race = Y | 40 | Got a yes: 45.0 % |",
         "| race = X, sex = F | 16 | — |",
         "| race = X, sex = M | 24 | — |",
         "| race = Y, sex = F | 16 | — |",
         "| race = Y, sex = M | 24 | — |",
     ]
     assert (
-        "0 group(s) and 4 value(s) that rest on fewer than 10 people, or that would let"
-        in (tmp_path / "site" / "statement.md").read_text()
+        "To protect privacy, we left out 4 numbers: each is about fewer than 10 people, or "
+        "would let someone work out" in (tmp_path / "site" / "statement.md").read_text()
     )

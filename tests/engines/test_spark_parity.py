@@ -451,6 +451,30 @@ def test_windowed_audit_with_drift_is_the_same_on_spark(
         assert [d.after for d in spark.rules[0].drift] == ["2026-09"]
 
 
+def test_a_text_window_column_with_a_value_that_is_no_time_is_named_on_spark(
+    engine: Any, tmp_path: Path
+) -> None:
+    # found by QA: Spark's CAST_INVALID_INPUT was reported as "cannot read ... as csv" with
+    # the hint "check the file's format", located at the evidence path
+    from tests.unit.rules.windows_data import write_audit, year_of_decisions
+
+    from ethicsgate.audit.spec import parse_window_option, with_window
+
+    frame = year_of_decisions(per_day=2)
+    frame["decided_at"] = frame["decided_at"].dt.strftime("%Y-%m-%d")
+    frame.loc[17, "decided_at"] = "yesterday"
+    spec = write_audit(tmp_path, frame)
+    with pytest.raises(EvidenceError, match="is text that is not a date or time: 'yesterday'") as e:
+        run_audit(spec, engine=engine)
+    assert str(e.value.location).startswith(str(spec)) and "set window.column" in str(e.value)
+    option = with_window(
+        load_audit_spec(spec), parse_window_option("week:group"), option="week:group"
+    )
+    with pytest.raises(EvidenceError, match="is text that is not a date or time: '[AB]'") as e:
+        run_audit(option, engine=engine)
+    assert str(e.value.location) == "--window 'week:group'"
+
+
 def test_in_memory_evidence_counts_as_duckdb_counts_it(engine: Any) -> None:
     import pyarrow.csv as pacsv
 

@@ -139,3 +139,38 @@ def test_windowed_audit_with_drift_matches_duckdb(
     )
     if every == "month":
         assert [d.after for d in pg.rules[0].drift] == ["2026-09"]
+
+
+def test_a_bad_window_on_postgresql_names_the_option_or_the_value(
+    pg_url: str, pg_engine: sa.Engine, tmp_path: Path
+) -> None:
+    # found by QA on PostgreSQL: a text window column with one value that is no time failed
+    # with "audit.yaml:7:12: ... cannot count the rows of table ...: invalid input syntax for
+    # type timestamp with time zone" and the hint "check the table, columns and filter"
+    from click.testing import CliRunner
+    from tests.unit.rules.windows_data import write_audit, year_of_decisions
+
+    from ethicsgate.cli import cli
+
+    frame = year_of_decisions(per_day=4)
+    frame["decided_txt"] = frame["decided_at"].dt.strftime("%Y-%m-%d %H:%M:%S")
+    frame.loc[5, "decided_txt"] = "not a date"
+    spec = write_audit(tmp_path / "w", frame, window=None)
+    _, tables = _to_tables(spec, pg_engine, "qa_window_errors", tmp_path)
+    runner = CliRunner()
+
+    def audit(window: str) -> tuple[int, str]:
+        out = tmp_path / "r"
+        args = ["audit", str(tables), "--engine", pg_url, "--window", window, "--out", str(out)]
+        done = runner.invoke(cli, args)
+        assert "Traceback" not in done.output and not out.exists()
+        return done.exit_code, done.output
+
+    code, output = audit("month:decided_txt")
+    assert code == 2, output
+    assert output.startswith("error: --window 'month:decided_txt': evidence 'decisions': ")
+    assert "is text that is not a date or time" in output and '"not a date"' in output
+    assert "e.g. --window month:decided_at" in output
+    code, output = audit("month:nosuch")
+    assert code == 2 and output.startswith("error: --window 'month:nosuch': "), output
+    assert "decided_at, group, approved, decided_txt" in output

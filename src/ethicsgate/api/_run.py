@@ -119,7 +119,9 @@ def audit(
         if window is not None:
             from ethicsgate.audit.spec import with_window
 
-            loaded = with_window(loaded, window_argument(window))
+            loaded = with_window(
+                loaded, window_argument(window), option=window, option_name="window"
+            )
     else:
         loaded = build_audit(
             policy,
@@ -235,7 +237,9 @@ def build_audit(
         source=canonical_json(described),
         display=PYTHON_SPEC,
     )
-    return loaded if window is None else with_window(loaded, parsed)
+    if window is None:
+        return loaded
+    return with_window(loaded, parsed, option=window, option_name="window")
 
 
 def window_argument(

@@ -311,8 +311,20 @@ def _read_record_evidence(
 
 
 def _locator(audit: LoadedAudit, name: str) -> Callable[[Sequence[str | int]], Location]:
-    """Return a function locating keys of one evidence entry inside the audit spec."""
-    return lambda loc: audit.document.locate(("evidence", name, *loc))
+    """Return a function locating keys of one evidence entry inside the audit spec.
+
+    A window set by ``--window`` (or ``window=`` in Python) is located at the option: the
+    window itself, and its column when the option named one (else the column is the spec's).
+    """
+    option = audit.window_option
+
+    def locate(loc: Sequence[str | int]) -> Location:
+        at_window = option is not None and tuple(loc[:1]) == ("window",)
+        if at_window and (tuple(loc) != ("window", "column") or audit.window_option_column):
+            return Location(str(option), option=audit.window_option_name)
+        return audit.document.locate(("evidence", name, *loc))
+
+    return locate
 
 
 def _evidence_info(

@@ -118,6 +118,13 @@ class LoadedAudit:
     """The spec's bytes when it is no file (``ethicsgate.audit`` in Python); else read ``path``."""
     display: str | None = None
     """How the report names a spec that is no file (``python:ethicsgate.audit``)."""
+    window_option: str | None = None
+    """How the option that set the evidence's windows was given (``--window 'month'``, or
+    ``window='month'`` in Python); errors about the windows name it."""
+    window_option_name: str = "--window"
+    """The option's name: ``--window`` (the CLI) or ``window`` (:func:`ethicsgate.audit`)."""
+    window_option_column: bool = False
+    """Whether ``window_option`` named the column (else it came from the spec or the role)."""
 
     @property
     def base_dir(self) -> Path:
@@ -242,11 +249,18 @@ def parse_window_option(text: str) -> WindowSpec:
         ) from exc
 
 
-def with_window(audit: LoadedAudit, window: WindowSpec) -> LoadedAudit:
+def with_window(
+    audit: LoadedAudit,
+    window: WindowSpec,
+    *,
+    option: object | None = None,
+    option_name: str = "--window",
+) -> LoadedAudit:
     """Return ``audit`` with every evidence set a fairness rule reads split by ``window``.
 
     The column is the window's, else the one the spec already windows by, else the
-    ``timestamp`` role.
+    ``timestamp`` role. ``option``: what ``option_name`` (``--window``, or ``window`` in
+    Python) was given, which errors about the window then name instead of the spec.
 
     Raises:
         AuditSpecError: no fairness rule reads the audit's evidence (nothing to split).
@@ -267,4 +281,14 @@ def with_window(audit: LoadedAudit, window: WindowSpec) -> LoadedAudit:
         evidence[name] = spec.model_copy(
             update={"window": window.model_copy(update={"column": column})}
         )
-    return replace(audit, spec=audit.spec.model_copy(update={"evidence": evidence}))
+    return replace(
+        audit,
+        spec=audit.spec.model_copy(update={"evidence": evidence}),
+        window_option=None
+        if option is None
+        else f"{option_name} {option!r}"
+        if option_name.startswith("-")
+        else f"{option_name}={option!r}",
+        window_option_name=option_name,
+        window_option_column=window.column is not None,
+    )

@@ -176,7 +176,7 @@ def audit(
     if window is not None:
         from ethicsgate.audit.spec import load_audit_spec, parse_window_option, with_window
 
-        target = with_window(load_audit_spec(spec), parse_window_option(window))
+        target = with_window(load_audit_spec(spec), parse_window_option(window), option=window)
     # a bad key or review store fails before the scan, not after
     key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
     review = audit_review_step(enqueue=enqueue, db_url=db_url)

@@ -77,6 +77,8 @@ def list_runs(audit_id: str | None, limit: int, db_url: str | None, fmt: str) ->
     """List recorded runs, newest first."""
     with _open(db_url) as store:
         runs = store.list_runs(audit_id=audit_id, limit=limit)
+        if not runs and audit_id is not None and store.audit_ids():
+            store.check_audit(audit_id)  # other audits are recorded: a mistyped --audit
     if fmt == "json":
         _dump({"runs": [r.model_dump(mode="json") for r in runs]})
         return
@@ -169,7 +171,13 @@ def show(run: str, metrics: bool, db_url: str | None, fmt: str) -> None:
     metavar="F=V[,F=V]",
     help="Only groups matching (repeatable: any of them), e.g. --group sex=Female.",
 )
-@click.option("--audit", "audit_id", metavar="ID", help="Only runs of this audit id.")
+@click.option(
+    "--audit",
+    "audit_id",
+    metavar="ID",
+    help="Only runs of this audit id; needed when runs of several audits record RULE (their "
+    "evidence differs: one trend would mix them).",
+)
 @click.option(
     "--html",
     "html_path",
@@ -201,13 +209,18 @@ def trend(
         result = store.trend(rule, metric=metric, groups=filters, audit_id=audit_id)
         if html_path is not None and result.points:
             latest = store.get_run(result.points[-1].run_id, metrics=False)
+            # the chart draws ratios (else values): only a threshold on what it draws is
+            # its line; a difference's 0.1 on a ratio chart would read as a ratio of 0.1
+            drawn = "ratio" if any(p.ratio is not None for p in result.points) else "value"
             threshold = next(
                 (
                     float(a["threshold"] or 0.0)
                     for r in latest.rules
                     if r.rule_id == rule
                     for a in r.assertions
-                    if a.get("metric") == result.metric and a.get("threshold") is not None
+                    if a.get("metric") == result.metric
+                    and a.get("threshold") is not None
+                    and (a.get("aggregate") == drawn or result.metric == "impact_ratio")
                 ),
                 None,
             )

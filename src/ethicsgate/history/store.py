@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from ethicsgate.errors import HistoryError
+from ethicsgate.errors import HistoryError, did_you_mean
 from ethicsgate.history.models import (
     MetricRow,
     RecordedRule,
@@ -338,6 +338,25 @@ class HistoryStore:
         with self._tx(write=False) as conn:
             return [self._run(row) for row in conn.execute(query)]
 
+    def audit_ids(self) -> list[str]:
+        """Return the ids of the audits with a recorded run, in name order."""
+        with self._tx(write=False) as conn:
+            return sorted(conn.execute(sa.select(runs_t.c.audit_id).distinct()).scalars())
+
+    def check_audit(self, audit_id: str) -> None:
+        """Raise unless ``audit_id`` has a recorded run (a mistyped ``--audit``).
+
+        Raises:
+            HistoryError: no run of that audit, naming the audits recorded.
+        """
+        known = self.audit_ids()
+        if audit_id not in known:
+            raise HistoryError(
+                f"no recorded run of audit {audit_id!r} in {self.url}"
+                + did_you_mean(audit_id, known),
+                hint=f"recorded audits: {', '.join(known)}" if known else _LIST_HINT,
+            )
+
     def get_run(self, run_id: int, *, metrics: bool = True) -> RunDetail:
         """Return a recorded run with its rules and (with ``metrics``) its group metrics.
 
@@ -382,11 +401,16 @@ class HistoryStore:
 
         ``metric`` defaults to the first metric the rule asserts on (in its latest run), else
         the first in name order that has ratios, else the first. ``groups`` keeps the groups
-        matching any one filter (``{"sex": "Female"}``).
+        matching any one filter (``{"sex": "Female"}``). Without ``audit_id`` the rule's runs
+        must all be of one audit: runs of different audits (another spec, other evidence) are
+        not one series.
 
         Raises:
-            HistoryError: the rule, the metric or the groups are not in any recorded run.
+            HistoryError: the rule, the metric or the groups are not in any recorded run; or,
+                without ``audit_id``, runs of several audits record the rule.
         """
+        if audit_id is not None:
+            self.check_audit(audit_id)
         with self._tx(write=False) as conn:
             rule_runs = sa.select(rules_t.c.run_id).where(rules_t.c.rule_id == rule_id)
             if audit_id is not None:
@@ -394,14 +418,38 @@ class HistoryStore:
                     runs_t.c.audit_id == audit_id
                 )
             if conn.execute(rule_runs.limit(1)).first() is None:
-                known = sorted(set(conn.execute(sa.select(rules_t.c.rule_id).distinct()).scalars()))
+                query_rules = sa.select(rules_t.c.rule_id).distinct()
+                if audit_id is not None:
+                    query_rules = query_rules.join(runs_t, runs_t.c.id == rules_t.c.run_id).where(
+                        runs_t.c.audit_id == audit_id
+                    )
+                known = sorted(set(conn.execute(query_rules).scalars()))
+                runs_of = "" if audit_id is None else f" of audit {audit_id!r}"
                 raise HistoryError(
-                    f"no recorded run has rule {rule_id!r}",
-                    hint=f"recorded rules: {', '.join(known)}" if known else _LIST_HINT,
+                    f"no recorded run{runs_of} has rule {rule_id!r}" + did_you_mean(rule_id, known),
+                    hint=f"recorded rules{runs_of}: {', '.join(known)}" if known else _LIST_HINT,
                 )
+            if audit_id is None:
+                audits = sorted(
+                    conn.execute(
+                        sa.select(runs_t.c.audit_id)
+                        .join(rules_t, rules_t.c.run_id == runs_t.c.id)
+                        .where(rules_t.c.rule_id == rule_id)
+                        .distinct()
+                    ).scalars()
+                )
+                if len(audits) > 1:
+                    raise HistoryError(
+                        f"rule {rule_id!r} is recorded by runs of {len(audits)} audits "
+                        f"({', '.join(audits)}): their evidence differs, so one trend would "
+                        "mix them",
+                        hint=f"choose one with --audit ID, e.g. --audit {audits[0]}",
+                    )
+            of_audit = [] if audit_id is None else [runs_t.c.audit_id == audit_id]
             names = conn.execute(
                 sa.select(metrics_t.c.metric, sa.func.count(metrics_t.c.ratio))
-                .where(metrics_t.c.rule_id == rule_id)
+                .join(runs_t, runs_t.c.id == metrics_t.c.run_id)
+                .where(metrics_t.c.rule_id == rule_id, *of_audit)
                 .group_by(metrics_t.c.metric)
                 .order_by(metrics_t.c.metric)
             ).all()
@@ -412,7 +460,7 @@ class HistoryStore:
                 latest = conn.execute(
                     sa.select(rules_t.c.assertions)
                     .join(runs_t, runs_t.c.id == rules_t.c.run_id)
-                    .where(rules_t.c.rule_id == rule_id)
+                    .where(rules_t.c.rule_id == rule_id, *of_audit)
                     .order_by(runs_t.c.finished_at.desc(), runs_t.c.id.desc())
                     .limit(1)
                 ).scalar_one()

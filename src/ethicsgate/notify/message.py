@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ethicsgate.vocabulary import OP_WORDS
+
 if TYPE_CHECKING:
     from ethicsgate.audit.result import AuditResult
     from ethicsgate.notify.targets import Format
@@ -33,21 +35,20 @@ def _label(group: Mapping[str, str | None]) -> str:
 
 
 def _group_figures(rule: RuleResult) -> tuple[list[dict[str, Any]], int]:
-    failing: list[tuple[dict[str, str | None], str, float | None, float, str]] = []
-    for assertion in rule.assertions:
-        if assertion.status != "fail":
+    failing: list[tuple[dict[str, str | None], str, float | None, float, str, str]] = []
+    for a in rule.assertions:
+        if a.status != "fail":
             continue
-        for group in assertion.failing_groups:
-            failing.append(
-                (group, assertion.metric, assertion.observed, assertion.threshold, assertion.op)
-            )
+        for group in a.failing_groups:
+            failing.append((group, a.metric, a.observed, a.threshold, a.op, a.aggregate))
     by_key = {tuple(sorted(g.group.items())): g for g in rule.groups}
     figures = []
-    for group, metric, observed, threshold, op in failing[:MAX_GROUPS]:
+    for group, metric, observed, threshold, op, aggregate in failing[:MAX_GROUPS]:
         found = by_key.get(tuple(sorted(group.items())))
         item: dict[str, Any] = {
             "group": dict(group),
             "metric": metric,
+            "aggregate": aggregate,
             "threshold": threshold,
             "op": op,
             "worst_observed": observed,
@@ -155,12 +156,38 @@ def _lines(result: AuditResult, report: str | None, rules: list[dict[str, Any]])
                 figures += f", p={_fmt(g['p_value'])}"
             if g.get("n") is not None:
                 figures += f", n={g['n']}"
+            if g.get("threshold") is not None:
+                # what the threshold bounds: the ratio, the difference or the value itself
+                what = {"ratio": "ratio ", "difference": "difference "}.get(g["aggregate"], "")
+                if g["metric"] == "impact_ratio":
+                    what = ""
+                op = OP_WORDS.get(g["op"], g["op"])
+                figures += f" (required: {what}{op} {_fmt(float(g['threshold']))})"
             lines.append(f"    • {_label(g['group'])}: {figures}")
         if rule["more_groups"]:
             lines.append(f"    • and {rule['more_groups']} more group(s)")
     if report:
         lines.append(f"report: {report}")
     return lines
+
+
+def _slack_text(text: str) -> str:
+    """Return ``text`` escaped for Slack's mrkdwn: ``&``, ``<`` and ``>`` as entities.
+
+    Group values come from the evidence: unescaped, a group named ``<!channel>`` would notify
+    the whole channel and ``<https://x|y>`` would show a link under other words.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_body(lines: list[str], limit: int = 2900) -> str:
+    """Return the lines as one mrkdwn section, cut at a line (and said so) past ``limit``."""
+    body = "\n".join(_slack_text(line) for line in lines) or "every rule passed"
+    if len(body) <= limit:
+        return body
+    more = "\n… more in the report"
+    cut = body.rfind("\n", 0, limit - len(more))
+    return body[: cut if cut > 0 else limit - len(more)] + more
 
 
 def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None) -> dict[str, Any]:
@@ -177,9 +204,9 @@ def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None
         blocks: list[dict[str, Any]] = [
             {"type": "header", "text": {"type": "plain_text", "text": lines[0][:150]}}
         ]
-        body = "\n".join(lines[1:]) or "every rule passed"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}})
-        return {"text": lines[0], "blocks": blocks}
+        body = _slack_body(lines[1:])
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
+        return {"text": _slack_text(lines[0]), "blocks": blocks}
     # Teams workflow webhooks take a message with an Adaptive Card attachment
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

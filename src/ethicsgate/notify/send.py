@@ -43,6 +43,20 @@ class NotifyOutcome:
     skipped: bool = False
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow no redirect: urllib turns a redirected POST into a GET without the message.
+
+    A 301 from a moved webhook then answered 200 to the GET, and the message, never
+    delivered, was reported as sent.
+    """
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def _split_credentials(url: str) -> tuple[str, str | None]:
     """Return ``url`` without its user info, and the Basic ``Authorization`` value it held.
 
@@ -92,11 +106,15 @@ def post_json(
             # unredirected: a redirect to another host must not carry the credentials along
             request.add_unredirected_header("Authorization", authorization)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=timeout) as response:
                 status = response.status
                 return True, attempt, status, None
         except urllib.error.HTTPError as exc:
             status, error = exc.code, f"HTTP {exc.code}"
+            if 300 <= exc.code < 400:
+                # the new address may hold a secret too: not shown
+                error += " (a redirect, not followed: it would drop the message; give the "
+                error += "webhook's new URL)"
             if exc.code not in _RETRY_STATUS:
                 return False, attempt, status, error
         except TimeoutError:

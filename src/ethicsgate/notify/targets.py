@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ethicsgate.errors import NotifyError
+from ethicsgate.errors import Location, NotifyError
 
 __all__ = ["Format", "NotifyTarget", "guess_format", "redact_url", "resolve_targets"]
 
@@ -63,12 +63,13 @@ def guess_format(url: str) -> Format:
     return "generic"
 
 
-def _expand(template: str, env: Mapping[str, str], where: str) -> str:
+def _expand(template: str, env: Mapping[str, str], where: str, location: Location | None) -> str:
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in env or not env[name]:
             raise NotifyError(
                 f"{where}: the webhook URL uses ${{{name}}}, which is not set",
+                location=location,
                 hint=f"export {name}=<the webhook URL> (e.g. from your CI secrets), or drop "
                 "the notification",
             )
@@ -82,11 +83,13 @@ def resolve_targets(
     spec_targets: Sequence[Mapping[str, object]] = (),
     *,
     env: Mapping[str, str] | None = None,
+    spec_locations: Sequence[Location] = (),
 ) -> list[NotifyTarget]:
     """Return the targets of ``--notify URL`` options and the spec's ``notify:`` entries.
 
     A ``--notify`` URL may start with ``slack:``, ``teams:`` or ``generic:`` to set the format;
     otherwise it is guessed from the host. ``${VAR}`` is replaced from ``env`` (the process's).
+    ``spec_locations``: where each ``notify:`` entry's URL is in the audit spec, for errors.
 
     Raises:
         NotifyError: a ``${VAR}`` is unset, or a URL is not http(s) with a host (the message
@@ -94,22 +97,27 @@ def resolve_targets(
     """
     env = os.environ if env is None else env
     targets = []
-    entries: list[tuple[str, Mapping[str, object]]] = []
+    entries: list[tuple[str, Mapping[str, object], Location | None]] = []
     for raw in cli_urls:
         fmt: str | None = None
         head, sep, rest = raw.partition(":")
         if sep and head in _FORMATS and not rest.startswith("//"):
             fmt, raw = head, rest
-        entries.append(("--notify", {"url": raw, "format": fmt}))
-    entries.extend(("notify:", entry) for entry in spec_targets)
-    for where, entry in entries:
+        entries.append(("--notify", {"url": raw, "format": fmt}, None))
+    locations = list(spec_locations)
+    entries.extend(
+        ("notify:", entry, locations[i] if i < len(locations) else None)
+        for i, entry in enumerate(spec_targets)
+    )
+    for where, entry, location in entries:
         template = str(entry["url"])
         shown = redact_url(template)
-        url = _expand(template, env, f"{where} {shown}")
+        url = _expand(template, env, f"{where} {shown}", location)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise NotifyError(
                 f"{where} {shown}: not an http(s) URL with a host",
+                location=location,
                 hint="give the webhook's full URL, e.g. https://hooks.slack.com/services/…",
             )
         if not _VAR.fullmatch(template.strip()):

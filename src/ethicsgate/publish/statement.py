@@ -66,11 +66,145 @@ _BASIS_WORDS = {
     "public_task": "a task in the public interest",
     "legitimate_interests": "our legitimate interests",
 }
-_AGGREGATE_WORDS = {
-    "ratio": "compared with the reference group (ratio)",
-    "difference": "gap to the reference group (difference)",
-    "value": "value",
+#: Each metric as a customer reads it: a short title for tables, and what it measures in a
+#: sentence ("a yes" is the system's positive decision; the page says so). No statistics
+#: words ("selection rate", "recall"): the statement is for people who use the service.
+_PLAIN_METRICS: dict[str, tuple[str, str]] = {
+    "selection_rate": ("Got a yes", "the share of people who got a yes"),
+    "base_rate": (
+        "Yes was the right outcome",
+        "the share of people for whom yes was the right outcome",
+    ),
+    "true_positive_rate": (
+        "Got a yes, of those who should",
+        "the share of people who should get a yes that got one",
+    ),
+    "false_positive_rate": (
+        "Wrongly got a yes, of those who should get a no",
+        "the share of people who should get a no that were wrongly given a yes",
+    ),
+    "false_negative_rate": (
+        "Wrongly got a no, of those who should get a yes",
+        "the share of people who should get a yes that were wrongly given a no",
+    ),
+    "true_negative_rate": (
+        "Got a no, of those who should",
+        "the share of people who should get a no that got one",
+    ),
+    "precision": (
+        "Right, of those given a yes",
+        "the share of people given a yes that should have got one",
+    ),
+    "false_discovery_rate": (
+        "Wrong, of those given a yes",
+        "the share of people given a yes that should have got a no",
+    ),
+    "false_omission_rate": (
+        "Wrong, of those given a no",
+        "the share of people given a no that should have got a yes",
+    ),
+    "accuracy": ("Right decisions", "the share of decisions that were right"),
+    "ppr": ("Share of all the yeses", "the group's share of all the yeses given"),
+    "count": ("People", "the number of people"),
+    "impact_ratio": (
+        "Got a yes, compared with the group that got one most often",
+        "how often people got a yes, compared with the group that got one most often",
+    ),
 }
+#: Metrics whose base is every person of the group: a ratio of two of them reads "for every
+#: 100 ... in one group, N in the other, out of the same number of people".
+_PER_PERSON = {
+    "selection_rate": "people who got a yes",
+    "base_rate": "people for whom yes was the right outcome",
+    "accuracy": "right decisions",
+}
+
+
+def _plain(metric: str) -> tuple[str, str]:
+    """Return a metric's public title and phrase (its id, for one the vocabulary lacks)."""
+    return _PLAIN_METRICS.get(metric, (metric, metric.replace("_", " ")))
+
+
+def _number(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def _percent(value: float) -> str:
+    """Return a share as a percentage, ``0.8`` -> ``80 %`` (the same figure, in words)."""
+    return f"{value * 100:.4g} %"
+
+
+def _requirement(a: AssertionResult) -> str:
+    """Return an assertion as a customer reads it: the requirement in one sentence.
+
+    The threshold is shown as the policy writes it, with its meaning in brackets (a ratio of
+    0.8 is 80 for every 100; a difference of 0.1 is 10 percentage points).
+    """
+    title, phrase = _plain(a.metric)
+    op = OP_WORDS.get(a.op, a.op)
+    threshold = _number(a.threshold)
+    other = "everyone together" if a.reference_group is None else "the group it is compared with"
+    if a.metric == "impact_ratio":
+        return (
+            f"For every group, people got a yes {op} {threshold} times as often as in the "
+            f"group that got one most often ({op} {a.threshold * 100:.4g} for every 100)"
+        )
+    if a.aggregate == "ratio":
+        return (
+            f"For every group, {phrase} is {op} {threshold} times that of {other} "
+            f"({op} {a.threshold * 100:.4g} for every 100)"
+        )
+    if a.aggregate == "difference":
+        return (
+            f"For every group, {phrase} differs from that of {other} by {op} {threshold} "
+            f"({a.threshold * 100:.4g} percentage points)"
+        )
+    if a.metric == "count":
+        return f"For every group, {phrase} is {op} {threshold}"
+    return f"For every group, {phrase} is {op} {threshold} ({_percent(a.threshold)})"
+
+
+def _worst_words(a: AssertionResult, value: float, shown: set[str]) -> str:
+    """Return what the worst published result means, in a sentence.
+
+    Groups are named only where the statement shows them (``shown``); a group left out is
+    "one group", never named.
+    """
+    _, phrase = _plain(a.metric)
+    mine = group_label(a.group) if a.group is not None else None
+    group = mine if mine in shown else "one group"
+    if a.reference_group is None:
+        other = "everyone together"
+    else:
+        theirs = group_label(a.reference_group)
+        other = theirs if theirs in shown else "the group it is compared with"
+    if a.aggregate == "ratio" and a.group is not None and _same(a.group, a.reference_group):
+        return f"No group did worse than {group}, the group the others are compared with."
+    if a.aggregate == "ratio" or a.metric == "impact_ratio":
+        # people, so whole ones where the number allows (63.4 per 100 reads as 63)
+        per_100 = f"{value * 100:.0f}" if value * 100 >= 10 else f"{value * 100:.2g}"
+        if a.metric in _PER_PERSON:
+            noun = _PER_PERSON[a.metric]
+            return (
+                f"For every 100 {noun} in {other}, there were {per_100} in {group}, out of "
+                "the same number of people."
+            )
+        if a.metric == "impact_ratio":
+            return (
+                f"In {group}, people got a yes {value:.3g} times as often as in the group "
+                f"that got one most often: {per_100} for every 100."
+            )
+        return (
+            f"In {group}, {phrase} was {value:.3g} times that of {other}: {per_100} for every 100."
+        )
+    if a.aggregate == "difference":
+        return (
+            f"{phrase[0].upper()}{phrase[1:]} in {group} and in {other} differed by "
+            f"{value:.3g} ({value * 100:.3g} percentage points)."
+        )
+    if a.metric == "count":
+        return f"In {group}, {phrase} was {value:.3g}."
+    return f"In {group}, {phrase} was {value:.3g} ({value * 100:.3g} in every 100)."
 
 
 class ValueStatement(StrictModel):
@@ -101,6 +235,12 @@ class AssertionStatement(StrictModel):
         default=None,
         description="The worst group's value, when it and its reference group both have at "
         "least k people.",
+    )
+    worst_words: str | None = Field(
+        default=None,
+        description="What the worst value means, in a sentence (e.g. 'For every 100 people "
+        "who got a yes in group = A, there were 83 in group = B, out of the same number of "
+        "people.'); null when the value is not published.",
     )
 
 
@@ -305,23 +445,26 @@ def _worst_people(rule: RuleResult, a: AssertionResult, k: int) -> int | None:
     return people
 
 
-def _assertion(rule: RuleResult, index: int, k: int, withheld: set[_Key]) -> AssertionStatement:
+def _assertion(
+    rule: RuleResult, index: int, k: int, withheld: set[_Key], shown: set[str]
+) -> AssertionStatement:
     a = rule.assertions[index]
     outcome, words, icon = PUBLIC_STATUS_WORDS[a.status]
-    title = METRICS[a.metric].title if a.metric in METRICS else a.metric
-    threshold = f"{a.threshold:.4g}"
-    requirement = (
-        f"{title}, {_AGGREGATE_WORDS[a.aggregate]}: {OP_WORDS.get(a.op, a.op)} {threshold} "
-        "for every group"
-    )
-    worst = None
+    title, _ = _plain(a.metric)
+    worst = worst_words = None
     people = _worst_people(rule, a, k)
     if a.observed is not None and people is not None and ("worst", rule.id, index) not in withheld:
         worst = ValueStatement(
             metric=f"{a.metric}.{a.aggregate}", title=title, value=a.observed, people=people
         )
+        worst_words = _worst_words(a, a.observed, shown)
     return AssertionStatement(
-        requirement=requirement, outcome=outcome, outcome_words=words, icon=icon, worst=worst
+        requirement=_requirement(a),
+        outcome=outcome,
+        outcome_words=words,
+        icon=icon,
+        worst=worst,
+        worst_words=worst_words,
     )
 
 
@@ -341,9 +484,7 @@ def _groups(rule: RuleResult, k: int, withheld: set[_Key]) -> tuple[list[GroupSt
                 hidden_values += 1
                 continue
             values.append(
-                ValueStatement(
-                    metric=metric, title=METRICS[metric].title, value=value, people=people
-                )
+                ValueStatement(metric=metric, title=_plain(metric)[0], value=value, people=people)
             )
         shown.append(
             GroupStatement(group=group_label(group.group), people=group.count, values=values)
@@ -514,6 +655,32 @@ def _withheld(rules: Sequence[RuleResult], k: int) -> set[_Key]:
     return {key for grouped in by_dataset.values() for key in _dataset_withheld(grouped, k)}
 
 
+def _group_findings(rule: RuleResult) -> list[str]:
+    """Return what failed a group-comparing rule: a requirement, a drop over time, or both.
+
+    A drop (the rule's ``drift`` policy) is said with the two periods it is between, never
+    its figures: they come from single windows or runs, which the disclosure check does not
+    model.
+    """
+    said = []
+    if any(a.status == "fail" for a in rule.assertions) or not rule.drift:
+        said.append("At least one group falls short of the requirement (see the table).")
+    if rule.drift:
+        first = rule.drift[0]
+        if first.after == "this run":
+            when = "since our previous check"
+        else:
+            when = f"from {first.before} to {first.after}"
+        what = (
+            "chance of a yes" if first.metric in ("impact_ratio", "selection_rate") else "results"
+        )
+        said.append(
+            f"At least one group's {what}, compared with the group it is compared with, fell "
+            f"{when}: by more than we allow, and by more than chance would explain."
+        )
+    return said
+
+
 def _plain_summary(
     rule: RuleResult, status: PublicStatus, violations: int | None, checked: int | None
 ) -> str:
@@ -522,24 +689,30 @@ def _plain_summary(
     if status == "not_evaluated":
         return "We could not reach a result, so it does not count as met."
     if status == "skipped":
+        if rule.skipped_reason == "nothing_compared":
+            return (
+                "This requirement is about how results change over time, and there was no "
+                "earlier result to compare with yet."
+            )
         return "There was nothing to check this time: no record it applies to."
     if status == "met":
         if records:
             return (
-                f"No problems in the {checked:,} records we looked at."
+                f"No problems in the {checked:,} cases we looked at."
                 if checked
                 else "No problems found."
             )
         return "Every group we compared meets the requirement."
     if records:
         found = (
-            f"{violations:,} of {checked:,} records ({violations / checked * 100:.2f} %) broke "
-            "this rule."
+            f"{violations:,} of the {checked:,} cases we looked at "
+            f"({violations / checked * 100:.2f} %) did not meet this requirement."
             if violations is not None and checked
-            else "Some records broke this rule (too few to publish how many)."
+            else "Some cases did not meet this requirement (too few to say how many without "
+            "risking someone's privacy)."
         )
     else:
-        found = "At least one group falls short of the requirement (see the table)."
+        found = " ".join(_group_findings(rule))
     if status == "waived":
         return found + " An approved exception applies."
     return found
@@ -570,7 +743,7 @@ def _headline(checks: list[CheckStatement], checked_on: str) -> str:
         f"{counts[status]} {words}"
         for status, words in (
             ("not_met", "not met"),
-            ("not_met_warning", "not met (warnings)"),
+            ("not_met_warning", "not met (warnings only)"),
             ("waived", "not met, with an approved exception"),
             ("not_evaluated", "could not be checked"),
             ("skipped", "had nothing to check"),
@@ -622,7 +795,10 @@ def _check(rule: RuleResult, k: int, withheld: set[_Key]) -> CheckStatement:
         people=checked
         if checked >= k and not hidden_groups and ("total", rule.id) not in withheld
         else None,
-        assertions=[_assertion(rule, i, k, withheld) for i in range(len(rule.assertions))],
+        assertions=[
+            _assertion(rule, i, k, withheld, {g.group for g in groups})
+            for i in range(len(rule.assertions))
+        ],
         groups=groups,
         suppressed_groups=hidden_groups,
         suppressed_values=hidden_values,

@@ -36,11 +36,12 @@ from ethicsgate.vocabulary import group_label
 
 __all__ = [
     "NOTHING_COMPARED",
+    "DriftOutcome",
     "RatePoint",
     "apply_drift",
-    "comparisons",
     "detect_drift",
     "holm",
+    "judge_drift",
     "nothing_compared",
     "rate_point",
     "tracked_metric",
@@ -165,11 +166,6 @@ def _compare(before: RatePoint, after: RatePoint) -> list[_Comparison]:
     return out
 
 
-def comparisons(pairs: Sequence[tuple[RatePoint, RatePoint]]) -> int:
-    """Return how many (group, pair) comparisons ``pairs`` make."""
-    return sum(len(_compare(before, after)) for before, after in pairs)
-
-
 def nothing_compared(rule: FairnessRule, result: RuleResult, *, why: str) -> RuleResult:
     """Return a rule judged by drift alone that compared nothing as skipped, never passed.
 
@@ -179,23 +175,40 @@ def nothing_compared(rule: FairnessRule, result: RuleResult, *, why: str) -> Rul
     if rule.drift is None or rule.assertions or result.status != RuleStatus.PASS:
         return result
     return result.model_copy(
-        update={"status": RuleStatus.SKIPPED, "message": f"{NOTHING_COMPARED}: {why}"}
+        update={
+            "status": RuleStatus.SKIPPED,
+            "message": f"{NOTHING_COMPARED}: {why}",
+            "skipped_reason": "nothing_compared",
+        }
     )
+
+
+@dataclass(frozen=True)
+class DriftOutcome:
+    """What a drift policy found over some pairs of points, and how many comparisons it made."""
+
+    findings: list[DriftFinding]
+    compared: int  # (group, pair) comparisons: the size of the Holm family
 
 
 def detect_drift(
     rule: FairnessRule, pairs: Sequence[tuple[RatePoint, RatePoint]]
 ) -> list[DriftFinding]:
-    """Return the drops beyond ``max_drop`` that are significant after Holm's correction.
+    """Return the drops beyond ``max_drop`` that are significant after Holm's correction."""
+    return judge_drift(rule, pairs).findings
 
-    All comparisons of all ``pairs`` (earlier, later) form one family.
+
+def judge_drift(rule: FairnessRule, pairs: Sequence[tuple[RatePoint, RatePoint]]) -> DriftOutcome:
+    """Return the significant drops beyond ``max_drop`` and the number of comparisons made.
+
+    All comparisons of all ``pairs`` (earlier, later) form one family, computed once.
     """
     policy = rule.drift
     if policy is None:
-        return []
+        return DriftOutcome([], 0)
     comparisons = [c for before, after in pairs for c in _compare(before, after)]
     if not comparisons:
-        return []
+        return DriftOutcome([], 0)
     adjusted = holm([c.p for c in comparisons])
     severity: Literal["block", "warn", "info"] = (policy.severity or rule.severity).value
     name = policy.metric.replace("_", " ")
@@ -224,7 +237,7 @@ def detect_drift(
                     "comparison(s))",
                 )
             )
-    return findings
+    return DriftOutcome(findings, len(comparisons))
 
 
 def apply_drift(rule: FairnessRule, result: RuleResult, findings: list[DriftFinding]) -> RuleResult:

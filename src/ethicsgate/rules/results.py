@@ -791,6 +791,13 @@ class RuleResult(StrictModel):
         description="Significant drops between consecutive windows or recorded runs "
         "(the rule's `drift` policy).",
     )
+    skipped_reason: Literal["nothing_compared"] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="Why a skipped rule checked nothing: `nothing_compared`, a rule judged by "
+        "its `drift` policy alone had no earlier window or recorded run to compare with; "
+        "absent otherwise.",
+    )
     # record-level rules (transparency, consent, oversight); null/empty for the other kinds
     check: str | None = Field(default=None, description="The check of a record-level rule.")
     parameters: dict[str, str | int | float | bool | list[str] | None] = Field(

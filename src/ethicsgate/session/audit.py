@@ -262,7 +262,13 @@ def run_and_report(
             from ethicsgate.notify.targets import resolve_targets
 
             # resolved before the scan: an unset ${VAR} fails fast (exit 2), not after the audit
-            targets += resolve_targets(spec_targets=[t.model_dump() for t in loaded.spec.notify])
+            targets += resolve_targets(
+                spec_targets=[t.model_dump() for t in loaded.spec.notify],
+                spec_locations=[
+                    loaded.document.locate(("notify", i, "url"))
+                    for i in range(len(loaded.spec.notify))
+                ],
+            )
         audit = review.prepare(loaded) if review is not None else loaded
         result, findings = run_collecting_findings(
             audit,

@@ -80,8 +80,7 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
     from ethicsgate.rules.drift import (
         NOTHING_COMPARED,
         apply_drift,
-        comparisons,
-        detect_drift,
+        judge_drift,
         rate_point,
         tracked_metric,
     )
@@ -98,7 +97,7 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
         if policy is None or policy.drift is None or rule.kind != "fairness":
             rules.append(rule)
             continue
-        unchecked = rule.status == RuleStatus.SKIPPED and rule.message.startswith(NOTHING_COMPARED)
+        unchecked = rule.skipped_reason == "nothing_compared"
         if last is None:
             if unchecked:  # the first recorded run: said as such
                 rule = rule.model_copy(
@@ -113,13 +112,14 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
         rows = [m for m in last.metrics if m.rule_id == rule.id and m.metric == metric]
         before = _recorded_point(f"run {last.run.id}", rows, rule.reference)
         now = rate_point("this run", rule.groups, rule.reference_values.get(metric), metric=metric)
-        compared = comparisons([(before, now)])
-        if unchecked and compared:  # judged now: by the recorded run
+        drift = judge_drift(policy, [(before, now)])
+        if unchecked and drift.compared:  # judged now: by the recorded run
             rule = rule.model_copy(
                 update={
                     "status": RuleStatus.PASS,
                     "message": f"drift: no significant drop beyond {policy.drift.max_drop:g} "
-                    f"against run {last.run.id} ({compared:,} group comparison(s))",
+                    f"against run {last.run.id} ({drift.compared:,} group comparison(s))",
+                    "skipped_reason": None,
                 }
             )
         elif unchecked:
@@ -129,5 +129,5 @@ def history_drift(result: AuditResult, pack: PolicyPack, store: HistoryStore) ->
                     f"{metric} of rule {rule.id!r}"
                 }
             )
-        rules.append(apply_drift(policy, rule, detect_drift(policy, [(before, now)])))
+        rules.append(apply_drift(policy, rule, drift.findings))
     return with_rules(result, rules)

@@ -821,6 +821,28 @@ def test_windows_from_python_give_the_windows_of_the_spec(
     assert unwindowed.rules[0].windows == [] and unwindowed.spec_json != by_argument.spec_json
 
 
+def test_a_window_argument_naming_a_missing_column_is_blamed_on_the_argument(
+    tmp_path: Path,
+) -> None:
+    # found by QA: window="month:nosuch" was located at evidence["decisions"]["window"]
+    # ["column"], a key the call never wrote, with the fix "set window.column"
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import write_audit, year_of_decisions
+
+    year = year_of_decisions(per_day=2)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    evidence = {"decisions": {"data": year, "columns": {"prediction": "approved"}}}
+    with pytest.raises(EvidenceError, match="the window column nosuch does not evaluate") as e:
+        ethicsgate.audit(policy, evidence, window="month:nosuch")
+    assert str(e.value.location) == "window='month:nosuch'"
+    assert "e.g. window='month:decided_at'" in (e.value.hint or "")
+    spec = write_audit(tmp_path / "spec", year, window=None)
+    with pytest.raises(EvidenceError, match="the window column nosuch") as e:
+        ethicsgate.audit(spec, window={"every": "week", "column": "nosuch"})
+    assert str(e.value.location) == "window={'every': 'week', 'column': 'nosuch'}"
+
+
 @pytest.mark.parametrize(
     ("window", "says"),
     [

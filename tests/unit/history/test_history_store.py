@@ -391,3 +391,106 @@ def test_history_errors_exit_2_with_the_fix(
     assert done.exit_code == 2, done.output
     assert message in done.stderr and hint in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_trend_never_mixes_the_runs_of_different_audits(
+    db_url: str, shipped: list[tuple[AuditResult, dict[str, bytes]]]
+) -> None:
+    # found by QA: `history trend approval-parity` listed the runs of three audits over
+    # different evidence (candidate-pass, candidate-fail, released) as one series, with no
+    # word of which audit each point came from
+    result, _ = shipped[0]
+    other = result.model_copy(
+        update={"audit": result.audit.model_copy(update={"id": "ll144-other-vendor"})}
+    )
+    with open_history(db_url) as store:
+        store.record(result, render_report_files(result))
+        store.record(other, render_report_files(other))
+    runner = CliRunner()
+    mixed = runner.invoke(cli, ["history", "trend", "ll144-selection", "--db", db_url])
+    assert mixed.exit_code == 2, mixed.output
+    assert "recorded by runs of 2 audits (ll144-other-vendor, nyc-ll144-example)" in mixed.output
+    assert "--audit ID" in mixed.output and "Traceback" not in mixed.output
+    one = runner.invoke(
+        cli,
+        ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "nyc-ll144-example"],
+    )
+    assert one.exit_code == 0, one.output
+    with open_history(db_url) as store:
+        trend = store.trend("ll144-selection", audit_id="ll144-other-vendor")
+        runs = {r.id: r.audit_id for r in store.list_runs()}
+    assert trend.points and {runs[p.run_id] for p in trend.points} == {"ll144-other-vendor"}
+
+
+DIFFERENCE_POLICY = """\
+schema_version: 1
+id: gaps
+version: "1"
+title: Gaps
+owner: QA
+rules:
+  - id: gap
+    kind: fairness
+    dataset: predictions
+    sensitive_features: [group]
+    metrics: [selection_rate]
+    min_group_size: 1
+    assert:
+      - {metric: selection_rate, aggregate: difference, op: "<=", value: 0.1}
+"""
+
+
+def test_the_trend_page_draws_no_threshold_of_another_aggregate(tmp_path: Path) -> None:
+    # found by QA: a rule asserting a difference of at most 0.1 had its ratios charted with
+    # a dashed "threshold 0.1" line, as if a ratio of 0.1 were the limit
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    (tmp_path / "policy.yaml").write_text(DIFFERENCE_POLICY)
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: gaps\npolicy: policy.yaml\n"
+        "evidence:\n  predictions: {path: data.csv}\n"
+    )
+    for run, b_selected in enumerate((18, 12)):
+        rows = ["a,1"] * 20 + ["a,0"] * 20 + ["b,1"] * b_selected + ["b,0"] * (40 - b_selected)
+        (tmp_path / "data.csv").write_text("group,prediction\n" + "\n".join(rows) + "\n")
+        run_and_report(tmp_path / "audit.yaml", out=tmp_path / f"r{run}", record=open_history(db))
+    page = tmp_path / "trend.html"
+    result = CliRunner().invoke(cli, ["history", "trend", "gap", "--db", db, "--html", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "selection_rate ratio" in html  # ratios are drawn
+    assert "threshold 0.1" not in html and 'class="threshold"' not in html
+    assert "no threshold recorded" in html
+
+
+def test_a_mistyped_audit_is_an_error_naming_the_recorded_audits(
+    db_url: str, shipped: list[tuple[AuditResult, dict[str, bytes]]]
+) -> None:
+    # found by QA: `history list --audit candidate-fial` said "no recorded runs (record one:
+    # ethicsgate audit SPEC --record)" and exited 0; `history trend RULE --audit nosuch` said
+    # "no recorded run has rule 'approval-parity'" with the hint "recorded rules:
+    # approval-parity"
+    _record_all(db_url, shipped)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["history", "list", "--db", db_url, "--audit", "bakeri"])
+    assert listed.exit_code == 2, listed.output
+    assert "no recorded run of audit 'bakeri'" in listed.output
+    assert "(did you mean 'bakery'?)" in listed.output
+    assert "recorded audits: bakery, compas-example, nyc-ll144-example" in listed.output
+    as_json = runner.invoke(
+        cli, ["history", "list", "--db", db_url, "--audit", "bakeri", "--format", "json"]
+    )
+    assert as_json.exit_code == 2 and "Traceback" not in as_json.output
+    trend = runner.invoke(
+        cli, ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "nosuch"]
+    )
+    assert trend.exit_code == 2 and "no recorded run of audit 'nosuch'" in trend.output
+    other = runner.invoke(
+        cli, ["history", "trend", "ll144-selection", "--db", db_url, "--audit", "bakery"]
+    )
+    assert other.exit_code == 2, other.output
+    assert "no recorded run of audit 'bakery' has rule 'll144-selection'" in other.output
+    assert "recorded rules of audit 'bakery': " in other.output
+    # an empty store, or an audit with runs, is no error
+    assert (
+        runner.invoke(cli, ["history", "list", "--db", db_url, "--audit", "bakery"]).exit_code == 0
+    )

@@ -144,6 +144,37 @@ def test_slack_and_teams_payload_shapes(hook: Hook, results: dict[str, AuditResu
     ]
 
 
+def test_slack_messages_escape_group_names_from_the_evidence(
+    hook: Hook, make_audit: Callable[..., Path]
+) -> None:
+    # found by QA: a group value `<!channel> <http://evil.example|click>` went into Slack's
+    # mrkdwn as it was: it notified the whole channel and showed a link under other words
+    from ethicsgate.audit import run_audit
+
+    evil = "<!channel> & <http://evil.example|click>"
+    data = FAILING.replace("b,", f'"{evil}",')
+    result = run_audit(make_audit(data))
+    notify(result, [_target(hook, "slack")], report="https://reports.example/x?a=1&b=2")
+    [slack] = hook.bodies
+    section = slack["blocks"][1]["text"]["text"]
+    for text in (section, slack["text"]):
+        assert "<" not in text and ">" not in text, text
+    assert "&lt;!channel&gt; &amp; &lt;http://evil.example|click&gt;" in section
+    assert "https://reports.example/x?a=1&amp;b=2" in section
+    # the header is plain text: Slack shows it as written
+    assert "&lt;" not in slack["blocks"][0]["text"]["text"]
+
+
+def test_a_long_slack_message_is_cut_at_a_line_and_says_so() -> None:
+    from ethicsgate.notify.message import _slack_body
+
+    lines = [f"rule {i}: " + "x" * 90 for i in range(60)]
+    body = _slack_body(lines)
+    assert len(body) <= 2900 and body.endswith("\n… more in the report")
+    kept = body.splitlines()[:-1]
+    assert kept == lines[: len(kept)]  # whole lines only
+
+
 @pytest.mark.parametrize("fmt", ["slack", "teams", "generic"])
 def test_no_evidence_rows_or_secrets_in_any_payload(
     hook: Hook, results: dict[str, AuditResult], fmt: str
@@ -376,3 +407,102 @@ def test_session_result_lists_the_outcomes(
     [outcome] = run.notifications
     assert outcome.sent and outcome.attempts == 2
     assert run.result.status == "fail"
+
+
+def test_a_bad_spec_notify_url_is_located_in_the_spec(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by QA: "error: notify: ${NOPE_HOOK}: the webhook URL uses ${NOPE_HOOK}, which is
+    # not set" named no file or line of the audit spec that holds the entry
+    from tests.conftest import AUDIT
+
+    monkeypatch.delenv("NOPE_HOOK", raising=False)
+    spec = make_audit(
+        PASSING,
+        audit=AUDIT + "notify:\n  - url: https://example.org/x\n  - url: ${NOPE_HOOK}\n",
+    )
+    line = spec.read_text().splitlines().index("  - url: ${NOPE_HOOK}") + 1
+    done = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "o")])
+    assert done.exit_code == 2, done.output
+    assert done.stderr.startswith(f"error: {spec}:{line}:10: notify: ${{NOPE_HOOK}}"), done.stderr
+    spec.write_text(AUDIT + "notify:\n  - {url: 'ftp://example.org/x'}\n")
+    done = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "o")])
+    line = spec.read_text().splitlines().index("  - {url: 'ftp://example.org/x'}") + 1
+    assert done.exit_code == 2 and done.stderr.startswith(f"error: {spec}:{line}:"), done.stderr
+    assert "not an http(s) URL" in done.stderr and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("code", [301, 302, 307])
+def test_a_redirect_is_a_failure_not_a_silent_get(
+    code: int, results: dict[str, AuditResult]
+) -> None:
+    # found by QA: a webhook answering 301 made urllib send a GET without the message to the
+    # new address; its 200 was reported as "sent"
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Moved(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            seen.append(f"POST {self.path}")
+            if self.path == "/old":
+                self.send_response(code)
+                self.send_header("Location", "/new-secret-path")
+            else:
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_GET(self) -> None:
+            seen.append(f"GET {self.path}")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/old"
+        target = NotifyTarget(url=url, shown=redact_url(url), format="generic")
+        [outcome] = notify(results["nyc-ll144-example"], [target])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["POST /old"]
+    assert not outcome.sent and outcome.attempts == 1 and outcome.status == code
+    assert outcome.error is not None and "a redirect, not followed" in outcome.error
+    assert "new-secret-path" not in outcome.error
+
+
+def test_chat_messages_give_each_group_the_threshold_it_failed(
+    hook: Hook, make_audit: Callable[..., Path]
+) -> None:
+    # found by QA: Slack and Teams lines listed a failing group's value, ratio and n but not
+    # what was required (docs: "and the assertion's threshold"); the generic payload had the
+    # threshold but not whether it bounds the ratio, the difference or the value
+    from tests.conftest import POLICY
+
+    from ethicsgate.audit import run_audit
+
+    difference = POLICY.replace(
+        '{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}',
+        '{metric: selection_rate, aggregate: difference, op: "<=", value: 0.1}',
+    )
+    assert difference != POLICY
+    for policy, required in (
+        (POLICY, "(required: ratio at least 0.8)"),
+        (difference, "(required: difference at most 0.1)"),
+    ):
+        result = run_audit(make_audit(FAILING, policy=policy))
+        hook.bodies.clear()
+        notify(result, [_target(hook, "slack"), _target(hook, "teams"), _target(hook)])
+        slack, teams, generic = hook.bodies
+        assert required in slack["blocks"][1]["text"]["text"]
+        assert any(required in b["text"] for b in teams["attachments"][0]["content"]["body"])
+        [figure] = generic["rules"][0]["groups"]
+        assert figure["aggregate"] == required.split()[1]

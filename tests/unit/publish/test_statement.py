@@ -242,14 +242,17 @@ def test_record_level_counts_follow_the_cell_rule(
     assert check.people == (checked if checked >= 10 else None)
     # the summary says what was found, with the published numbers only (#22 item 10)
     if shown:
-        assert (
-            check.summary
-            == f"{shown:,} of {checked:,} records ({shown / checked * 100:.2f} %) broke this rule."
+        assert check.summary == (
+            f"{shown:,} of the {checked:,} cases we looked at ({shown / checked * 100:.2f} %) "
+            "did not meet this requirement."
         )
     elif violations:
-        assert check.summary == "Some records broke this rule (too few to publish how many)."
+        assert check.summary == (
+            "Some cases did not meet this requirement (too few to say how many without "
+            "risking someone's privacy)."
+        )
     elif checked >= 10:
-        assert check.summary == f"No problems in the {checked:,} records we looked at."
+        assert check.summary == f"No problems in the {checked:,} cases we looked at."
     else:
         assert check.summary == "No problems found."
     assert rule.id not in check.summary and "We checked" not in check.summary
@@ -304,7 +307,7 @@ def test_the_headline_of_several_checks_counts_each_outcome() -> None:
         == f"Our latest check, on {on}, found all 3 requirements met."
     )
     assert _headline([check("not_met")] * 7 + [check("not_met_warning")], on) == (
-        f"Our latest check, on {on}, found none of the 8 requirements met: 7 not met, 1 not met (warnings)."
+        f"Our latest check, on {on}, found none of the 8 requirements met: 7 not met, 1 not met (warnings only)."
     )
     assert _headline([check("met"), check("not_evaluated"), check("skipped")], on) == (
         f"Our latest check, on {on}, found 1 of 3 met: 1 could not be checked, 1 had nothing to check."
@@ -347,3 +350,142 @@ def test_a_windowed_worst_value_is_never_published(
     check = statement.systems[0].checks[0]
     assert check.assertions[0].worst is None
     assert check.assertions[0].outcome  # the requirement and its outcome are still said
+
+
+#: Words a customer without statistics does not know; the statement explains, never uses them.
+JARGON = (
+    "selection rate",
+    "base rate",
+    "true positive",
+    "false positive",
+    "recall",
+    "impact ratio",
+    "reference group",
+    "(ratio)",
+    "(difference)",
+    "k-anonym",
+    "suppress",
+    "blocking",
+    "value(s)",
+    "group(s)",
+    "records",
+)
+
+
+def test_the_statement_is_in_plain_words_with_the_same_figures(
+    frozen_clock: Callable[[], datetime],
+) -> None:
+    # review: owners' statements read "Selection rate, compared with the reference group
+    # (ratio): at least 0.8 for every group | 0.6" and "1 group(s) and 3 value(s) that rest
+    # on fewer than 10 people"; a customer could not tell what 0.6 meant
+    pack, result = load_publish_inputs(PIPELINE / "candidate-fail.yaml", clock=frozen_clock)
+    statement = build_statement(pack, result)
+    files = statement_files(statement)
+    assertion = statement.systems[0].checks[0].assertions[0]
+    assert assertion.worst is not None and assertion.worst.value == pytest.approx(0.6)
+    assert assertion.worst_words == (
+        "For every 100 people who got a yes in group = A, there were 60 in group = B, out of "
+        "the same number of people."
+    )
+    assert assertion.requirement == (
+        "For every group, the share of people who got a yes is at least 0.8 times that of "
+        "the group it is compared with (at least 80 for every 100)"
+    )
+    md = files["statement.md"].decode()
+    assert "| group = B | 200 | Got a yes: 30.0 % |" in md
+    assert (
+        "To protect privacy, we left out 1 group and 3 numbers: each is about fewer than 10 "
+        "people, or would let someone work out such a small number from the other figures."
+    ) in md
+    assert "*a yes* is the decision the system makes in your favour" in md
+    # a table follows a blank line (Markdown renderers other than GitHub's need one)
+    assert "(see the table).\n\n| Requirement |" in md
+    import re
+
+    for name in ("statement.html", "statement.md"):
+        text = files[name].decode()
+        visible = re.sub(r"<[^>]+>", " ", text).lower()
+        visible = visible.split("how we protect privacy in this statement")[0]
+        for word in JARGON:
+            assert word not in visible, (name, word)
+
+
+def test_a_drift_rule_is_summarised_as_a_change_over_time(tmp_path: Path) -> None:
+    # found by QA: a rule judged by drift alone that found the September drop was summarised
+    # "At least one group falls short of the requirement (see the table)" with no requirement
+    # table; skipped for want of an earlier point, it said "no record it applies to"
+    from tests.unit.rules.windows_data import DRIFT_POLICY, write_audit, year_of_decisions
+
+    systems = (
+        "systems:\n  - {id: m, name: Credit, purpose: P, encounter: E, disclosure: D, "
+        "human_contact: H, accountable: A, data: [{data: Income, basis: contract}], "
+        "rules: [approval-parity]}\n"
+    )
+    frame = year_of_decisions(seed=1)
+    spec = write_audit(tmp_path / "year", frame, policy=DRIFT_POLICY + systems)
+    check = build_statement(*load_publish_inputs(spec)).systems[0].checks[0]
+    assert check.status == "not_met" and not check.assertions
+    assert check.summary == (
+        "At least one group's chance of a yes, compared with the group it is compared with, "
+        "fell from 2026-08 to 2026-09: by more than we allow, and by more than chance would "
+        "explain."
+    )
+    august = frame[frame["decided_at"].dt.month == 8]
+    one = write_audit(tmp_path / "aug", august, policy=DRIFT_POLICY + systems, window=None)
+    skipped = build_statement(*load_publish_inputs(one)).systems[0].checks[0]
+    assert skipped.status == "skipped"
+    assert skipped.summary == (
+        "This requirement is about how results change over time, and there was no earlier "
+        "result to compare with yet."
+    )
+
+
+def test_an_ll144_requirement_reads_as_a_sentence() -> None:
+    from ethicsgate.publish.statement import _requirement
+    from ethicsgate.rules.results import AssertionResult
+
+    a = AssertionResult(
+        metric="impact_ratio",
+        aggregate="value",
+        op=">=",
+        threshold=0.8,
+        observed=0.4,
+        group={"sex": "F"},
+        status="fail",
+        message="m",
+    )
+    assert _requirement(a) == (
+        "For every group, people got a yes at least 0.8 times as often as in the group that "
+        "got one most often (at least 80 for every 100)"
+    )
+
+
+def test_worst_words_count_whole_people_and_say_when_the_reference_is_worst() -> None:
+    # a ratio of 0.634 read "there were 63.4 in group = B"; a worst group that is the
+    # reference itself read "was 1 times that of group = A: 100 for every 100"
+    from ethicsgate.publish.statement import _worst_words
+    from ethicsgate.rules.results import AssertionResult
+
+    def worst(metric: str, value: float, group: str, reference: str) -> AssertionResult:
+        return AssertionResult(
+            metric=metric,
+            aggregate="ratio",
+            op=">=",
+            threshold=0.8,
+            observed=value,
+            group={"g": group},
+            reference_group={"g": reference},
+            status="fail",
+            message="m",
+        )
+
+    shown = {"g = A", "g = B"}
+    assert _worst_words(worst("selection_rate", 0.634, "B", "A"), 0.634, shown) == (
+        "For every 100 people who got a yes in g = A, there were 63 in g = B, out of the "
+        "same number of people."
+    )
+    assert _worst_words(worst("false_positive_rate", 1.0, "A", "A"), 1.0, shown) == (
+        "No group did worse than g = A, the group the others are compared with."
+    )
+    # a group the statement does not show is not named
+    assert "g = C" not in _worst_words(worst("selection_rate", 0.5, "C", "A"), 0.5, shown)

@@ -193,3 +193,42 @@ def test_recorded_runs_judge_a_drift_only_rule_from_the_second_run_on(tmp_path: 
         f"drift: no significant drop beyond 0.05 against run {runs[0].recorded.id} "
         "(1 group comparison(s))"  # B against the reference A
     )
+
+
+def test_recorded_runs_read_the_skip_reason_not_the_message(tmp_path: Path) -> None:
+    # review: history_drift told a drift-only rule that compared nothing by the start of its
+    # message; a reworded message was then never judged, and a skipped rule of another cause
+    # whose message happened to start so was turned into a pass
+    from ethicsgate.audit.run import with_rules
+    from ethicsgate.audit.spec import load_audit_spec
+    from ethicsgate.session.history import history_drift
+
+    frame = year_of_decisions(seed=3, drift_month=None, drop_to=0.45)
+    month = frame["decided_at"].dt.month
+    db = f"sqlite:///{tmp_path / 'history.db'}"
+    first = write_audit(tmp_path / "m1", frame[month == 1], policy=DRIFT_POLICY, window=None)
+    run_and_report(first, out=tmp_path / "r1", record=open_history(db))
+    second = write_audit(tmp_path / "m2", frame[month == 2], policy=DRIFT_POLICY, window=None)
+    result = run_audit(second)
+    rule = result.rules[0]
+    assert rule.status == "skipped" and rule.skipped_reason == "nothing_compared"
+    pack = load_audit_spec(second).policy.pack
+
+    reworded = rule.model_copy(update={"message": "nichts zu vergleichen"})
+    judged = history_drift(with_rules(result, [reworded]), pack, open_history(db)).rules[0]
+    assert judged.status == "pass" and judged.skipped_reason is None
+    assert "1 group comparison(s)" in judged.message
+
+    other = rule.model_copy(update={"skipped_reason": None})  # skipped for another reason
+    kept = history_drift(with_rules(result, [other]), pack, open_history(db)).rules[0]
+    assert kept.status == "skipped" and kept.message == rule.message
+
+
+def test_judge_drift_counts_its_comparisons_once() -> None:
+    from ethicsgate.rules.drift import judge_drift
+
+    rng = np.random.default_rng(5)
+    points = [_point(str(i), rng, 500, 0.45) for i in range(4)]
+    outcome = judge_drift(_rule(), list(zip(points, points[1:], strict=False)))
+    assert outcome.compared == 3  # B over 3 pairs (A, the reference, is always 1)
+    assert outcome.findings == detect_drift(_rule(), list(zip(points, points[1:], strict=False)))

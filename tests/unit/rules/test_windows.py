@@ -237,6 +237,63 @@ def test_cli_window(tmp_path: Path, year: pd.DataFrame) -> None:
     assert bad.exit_code == 2 and "not a window" in bad.output and "Traceback" not in bad.output
 
 
+@pytest.mark.parametrize(
+    ("given", "spec_window", "where"),
+    [
+        # a column the option names, or no column and no timestamp role: the option's fault
+        ("month:nosuchcol", None, "--window 'month:nosuchcol'"),
+        ("month", None, "--window 'month'"),
+        ("week:nosuchcol", "{column: decided_at, every: month}", "--window 'week:nosuchcol'"),
+        # the option names no column: the spec's column is read, and blamed
+        ("week", "{column: nosuchcol, every: month}", "audit.yaml:8:22"),
+    ],
+)
+def test_a_bad_window_column_names_the_option_or_the_spec_it_came_from(
+    tmp_path: Path, given: str, spec_window: str | None, where: str
+) -> None:
+    # found by QA: `--window month:nosuchcol` was blamed on the spec's evidence entry
+    # (audit.yaml:6:5) with the fix "set window.column", a key the spec did not have
+    spec = write_audit(tmp_path, year_of_decisions(per_day=2), window=spec_window)
+    result = CliRunner().invoke(
+        cli, ["audit", str(spec), "--window", given, "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()
+    first = result.output.splitlines()[0]
+    assert first.startswith(f"error: {where}" if where.startswith("--") else "error: "), first
+    assert where in first and "the window column" in first
+    hint = result.output.splitlines()[1]
+    if where.startswith("--window"):
+        assert "e.g. --window month:decided_at" in hint and "window.column" not in hint
+    else:
+        assert "set window.column" in hint
+    assert "decided_at" in hint  # the columns there are
+
+
+def test_a_text_window_column_with_a_value_that_is_no_time_names_it(tmp_path: Path) -> None:
+    # found by QA: `--window month:group` (text) failed the scan's cast and was reported as
+    # "cannot read ... as csv: Conversion Error ... LINE 1: ...(CAST(timezone('UTC', ..." with
+    # the hint "check the file's format", the query's SQL in the message
+    frame = year_of_decisions(per_day=2)
+    frame["decided_at"] = frame["decided_at"].dt.strftime("%Y-%m-%d")
+    frame.loc[17, "decided_at"] = "yesterday"
+    spec = write_audit(tmp_path, frame)
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    first, hint = result.output.splitlines()[:2]
+    assert first.startswith(f"error: {spec}:"), first
+    assert "the window column \"decided_at\" is text that is not a date or time: 'yesterday' " in (
+        first
+    )
+    assert "(and 0 more such value(s))" in first and "LINE 1" not in result.output
+    assert "set window.column" in hint and "ISO 8601" in hint
+    assert "Traceback" not in result.output and not (tmp_path / "r").exists()
+    option = CliRunner().invoke(
+        cli, ["audit", str(spec), "--window", "week:group", "--out", str(tmp_path / "r")]
+    )
+    assert option.exit_code == 2 and option.output.startswith("error: --window 'week:group': ")
+
+
 def test_time_zones_and_dates_fall_in_their_utc_window(tmp_path: Path) -> None:
     times = ["2026-03-31T23:30:00-02:00", "2026-03-31T23:30:00+00:00", "2026-01-01 00:00:00"]
     rows = pd.DataFrame(

@@ -49,7 +49,13 @@ from ethicsgate.evidence.model import (
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident, sql_literal
+from ethicsgate.evidence.sql import (
+    names_a_column,
+    quote_ident,
+    sql_literal,
+    window_column_hint,
+    window_key_path,
+)
 from ethicsgate.memory import give_back_freed_memory
 
 if TYPE_CHECKING:
@@ -591,6 +597,7 @@ class DuckDBDataset:
                     keys.append((raw, "BOOLEAN" if column.kind in ("gt", "ge") else "DOUBLE"))
         row_groups: tuple[_WindowSql, RowGroupWindows] | None = None
         latest: date | None = None
+        window_sql: _WindowSql | None = None
         if window is not None:
             window_sql = self._window_sql(window, available)
             plan = None
@@ -615,14 +622,28 @@ class DuckDBDataset:
             and self._many_cells(keys)
         )
         sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups, one_level=one_level)
-        if one_level:
-            # millions of cells: held in full, the hash table and the sort took 1.6 GB at
-            # 10^7 cells; capped at 256 MB, 0.75 GB (1.7 * 10^6 cells: 0.52 -> 0.32 GB), for
-            # about 15 % more time (docs/benchmarks.md)
-            with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
+        try:
+            if one_level:
+                # millions of cells: held in full, the hash table and the sort took 1.6 GB at
+                # 10^7 cells; capped at 256 MB, 0.75 GB (1.7 * 10^6 cells: 0.52 -> 0.32 GB),
+                # for about 15 % more time (docs/benchmarks.md)
+                with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
+                    frame = self._run(sql, progress)
+            else:
                 frame = self._run(sql, progress)
-        else:
-            frame = self._run(sql, progress)
+        except EvidenceError as exc:
+            # a text window column with a value that is no time fails the scan's cast
+            cast = isinstance(exc.__cause__, duckdb.ConversionException)
+            if (
+                cast
+                and window is not None
+                and window_sql is not None
+                and window_sql.kind == "VARCHAR"
+            ):
+                bad = self._text_not_a_time(window, window_sql, available)
+                if bad is not None:
+                    raise bad from exc.__cause__
+            raise
         frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = kept_rows(frame)
@@ -660,7 +681,7 @@ class DuckDBDataset:
             EvidenceError: the column does not exist, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
         elif window.column:
@@ -670,11 +691,12 @@ class DuckDBDataset:
             kind = str(self.con.sql(f"SELECT ({expr}) FROM {self.source_sql()} LIMIT 0").types[0])
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r}: the window column {expr} does not evaluate: "
                 f"{first_line(exc)}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from exc
         if kind == "TIMESTAMP WITH TIME ZONE":
             time = "timezone('UTC', ({0}))"
@@ -709,6 +731,36 @@ class DuckDBDataset:
             key=key.replace("{t}", time),
             footer=day.replace("{k}", key).replace("{t}", time),
             final="CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)",
+        )
+
+    def _text_not_a_time(
+        self, window: WindowKey, window_sql: _WindowSql, available: list[tuple[str, str]]
+    ) -> EvidenceError | None:
+        """Return the located error for a text window column holding a value not a time.
+
+        Only on the error path: the scan's cast failed, and the first such value is named
+        (rather than DuckDB's message with the scan's SQL in it).
+        """
+        expr = window_sql.expr
+        try:
+            rows = self.con.sql(
+                f"SELECT CAST(({expr}) AS VARCHAR), count(*) OVER () FROM {self.source_sql()} "
+                f"WHERE ({expr}) IS NOT NULL AND TRY_CAST(({expr}) AS TIMESTAMPTZ) IS NULL "
+                "LIMIT 1"
+            ).fetchall()
+        except duckdb.Error:
+            return None  # the scan's own error stands
+        found = rows[0] if rows else None
+        if found is None:
+            return None
+        names = ", ".join(name for name, _ in available)
+        location = self.locate(window_key_path(window.column, self.spec.columns))
+        return EvidenceError(
+            f"evidence {self.name!r}: the window column {expr} is text that is not a date or "
+            f"time: {found[0]!r} (and {int(found[1]) - 1:,} more such value(s))",
+            location=location,
+            hint=window_column_hint(location, names)
+            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
         )
 
     def _footer_column(self, window: _WindowSql, available: list[tuple[str, str]]) -> str | None:

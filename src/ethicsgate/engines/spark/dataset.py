@@ -49,7 +49,7 @@ from ethicsgate.evidence.model import (
     text_as_categories,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -502,7 +502,14 @@ class SparkDataset:
             f"FROM {self.source_sql()} GROUP BY ALL"
         )
         sql = f"SELECT {', '.join(outer)}, sum(_n) AS n FROM ({inner}) GROUP BY ALL ORDER BY ALL"
-        frame = self._frame_of(sql, progress)
+        try:
+            frame = self._frame_of(sql, progress)
+        except EvidenceError as exc:
+            # a text window column with a value that is no time fails the scan's cast (ANSI)
+            bad = window is not None and self._text_not_a_time(window, exc, available)
+            if bad:
+                raise bad from exc.__cause__
+            raise
         if digest:
             lanes = [f"_eg_d{i}" for i in range(len(pieces))]
             self._pin(
@@ -527,6 +534,39 @@ class SparkDataset:
         frame = text_as_categories(frame)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
+    def _text_not_a_time(
+        self, window: WindowKey, exc: EvidenceError, available: list[tuple[str, str]]
+    ) -> EvidenceError | None:
+        """Return the located error for a text window column holding a value that is no time.
+
+        Only on the error path (Spark's CAST_INVALID_INPUT); None for any other failure.
+        """
+        if "CAST_INVALID_INPUT" not in str(exc.__cause__ or exc):
+            return None
+        expr = window.column or self.role_expression("timestamp")
+        if names_a_column(expr, available):
+            expr = quote_ident(expr)
+        try:
+            if self.expression_type(expr) != "string":
+                return None
+            found = self.sql(
+                f"SELECT CAST(({expr}) AS STRING) FROM {self.source_sql()} WHERE ({expr}) IS "
+                f"NOT NULL AND try_cast(({expr}) AS TIMESTAMP) IS NULL LIMIT 1"
+            ).collect()
+        except SPARK_ERRORS:
+            return None
+        if not found:
+            return None
+        names = ", ".join(name for name, _ in available)
+        location = self.locate(window_key_path(window.column, self.spec.columns))
+        return EvidenceError(
+            f"evidence {self.name!r} (engine spark): the window column {expr} is text that is "
+            f"not a date or time: {found[0][0]!r}",
+            location=location,
+            hint=window_column_hint(location, names)
+            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+        )
+
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:
         """Return each row's window, its first day as ISO text (NULL where the time is NULL).
 
@@ -536,16 +576,17 @@ class SparkDataset:
         expr = window.column or self.role_expression("timestamp")
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.expression_type(expr)
         except SPARK_ERRORS as exc:
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r} (engine spark): the window column {expr} does not "
                 f"evaluate: {first_line(exc)}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from exc
         if kind not in ("date", "timestamp", "timestamp_ntz", "string"):
             raise EvidenceError(

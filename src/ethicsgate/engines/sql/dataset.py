@@ -45,7 +45,7 @@ from ethicsgate.evidence.model import (
     kept_rows,
     text_as_categories,
 )
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -384,7 +384,8 @@ class SQLDataset:
             names = list(result.keys())
             records: list[Any] = list(result.all())
         except sa_exc.DBAPIError as exc:
-            raise self.error(exc, what=f"count the rows of {self.describe()}") from None
+            bad_time = window is not None and self._text_not_a_time(window, exc, available)
+            raise bad_time or self.error(exc, what=f"count the rows of {self.describe()}") from None
         if progress is not None:
             progress(self.name, 1.0)
         if digest:
@@ -429,17 +430,18 @@ class SQLDataset:
         expr = window.column or self.role_expression("timestamp")
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        where = window_key_path(window.column, self.spec.columns)
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.probe_types([expr])[0]
         except sa_exc.DBAPIError as exc:
+            location = self.locate(where)
             raise EvidenceError(
                 f"evidence {self.name!r}: the window column {expr} does not evaluate on "
                 f"{self.describe()} (engine {self.engine.shown}): "
                 f"{str(exc.orig).strip().splitlines()[0]}",
-                location=self.locate(where),
-                hint=f"set window.column to a date or timestamp column; available: {names}",
+                location=location,
+                hint=window_column_hint(location, names),
             ) from None
         if kind == "timestamp with time zone":
             time = f"(({expr}) AT TIME ZONE 'UTC')"
@@ -457,6 +459,36 @@ class SQLDataset:
                 '"to_timestamp(epoch_seconds)"',
             )
         return f"to_char(date_trunc('{window.every}', {time}), 'YYYY-MM-DD')"
+
+    def _text_not_a_time(
+        self, window: WindowKey, exc: sa_exc.DBAPIError, available: list[tuple[str, str]]
+    ) -> EvidenceError | None:
+        """Return the located error for a text window column with a value that is no time.
+
+        PostgreSQL names the value (invalid input syntax for type timestamp with time zone:
+        "not a date"); None when the scan failed for another reason.
+        """
+        if str(getattr(exc.orig, "sqlstate", "") or "") not in ("22007", "22008"):
+            return None
+        expr = window.column or self.role_expression("timestamp")
+        if names_a_column(expr, available):
+            expr = quote_ident(expr)
+        try:
+            kind = self.probe_types([expr])[0]
+        except sa_exc.DBAPIError:
+            return None
+        if kind not in ("text", "character varying", "character"):
+            return None
+        reason = str(exc.orig).strip().splitlines()[0]
+        names = ", ".join(name for name, _ in available)
+        location = self.locate(window_key_path(window.column, self.spec.columns))
+        return EvidenceError(
+            f"evidence {self.name!r}: the window column {expr} is text that is not a date or "
+            f"time ({self.describe()}, engine {self.engine.shown}): {reason}",
+            location=location,
+            hint=window_column_hint(location, names)
+            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+        )
 
     def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
         expr = self.role_expression(role)

@@ -19,10 +19,34 @@ __all__ = [
 ]
 
 _OVERALL_WORDS = {
-    "pass": "every blocking requirement was met",
-    "fail": "at least one blocking requirement was not met",
-    "error": "at least one blocking requirement could not be checked",
+    "pass": "every must-meet requirement was met",
+    "fail": "at least one must-meet requirement was not met",
+    "error": "at least one must-meet requirement could not be checked",
 }
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def privacy_note(check: CheckStatement, k: int) -> str | None:
+    """Return what a check leaves out to protect privacy, in plain words (None: nothing)."""
+    left_out = [
+        _count(n, one, many)
+        for n, one, many in (
+            (check.suppressed_groups, "group", "groups"),
+            (check.suppressed_values, "number", "numbers"),
+        )
+        if n
+    ]
+    if not left_out:
+        return None
+    many = check.suppressed_groups + check.suppressed_values > 1
+    return (
+        f"To protect privacy, we left out {' and '.join(left_out)}: "
+        f"{'each is' if many else 'it is'} about fewer than {k} people, or would let someone "
+        "work out such a small number from the other figures."
+    )
 
 
 def render_statement_json(statement: Statement) -> bytes:
@@ -41,6 +65,8 @@ def _context(statement: Statement, signer: str | None) -> dict[str, Any]:
         "s": statement,
         "checks": checks,
         "overall_words": _OVERALL_WORDS.get(statement.audit["status"], statement.audit["status"]),
+        "privacy_notes": {c.rule: privacy_note(c, statement.k) for c in checks},
+        "compares_groups": any(c.groups or c.assertions for c in checks),
         "signer": signer,
         "lang": "en",
     }
