@@ -14,8 +14,9 @@ import math
 import re
 import secrets
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -563,6 +564,7 @@ class DuckDBDataset:
         # raw key expressions over the source with their types; c0, c1, ... in the struct
         keys: list[tuple[str, str]] = []
         outer: list[str] = []  # the normalised columns, over the struct's fields
+        texts: list[tuple[int, str, int]] = []  # text roles: (outer column, role, key)
         normalized: dict[str, str] = {}
         for role in roles:
             expr, kind = self.checked_expression(role, available)
@@ -578,6 +580,8 @@ class DuckDBDataset:
                 binary = self._binary_sql(role, kind, field)
                 outer.append(f"CAST({binary} AS TINYINT) AS {quote_ident(role)}")
             else:
+                if kind != "JSON":
+                    texts.append((len(outer), role, len(keys) - 1))
                 text = json_text(field) if kind == "JSON" else f"CAST({field} AS VARCHAR)"
                 outer.append(f"{text} AS {quote_ident(role)}")
         kept = self.checked_filter()
@@ -615,21 +619,33 @@ class DuckDBDataset:
             outer.append(f"{window_sql.final.format(final_key)} AS {quote_ident(WINDOW_KEY)}")
         # exact score keys multiply the cells by the distinct scores: with millions of them one
         # GROUP BY of the normalised keys beats the keyed hash's two levels (docs/benchmarks.md)
-        one_level = (
-            row_groups is None
+        many_rows = (
+            self._many_cells(keys)
+            if row_groups is None
             and not sums
             and any(c.kind == "value" for c in (score_columns or {}).values())
-            and self._many_cells(keys)
+            else None
         )
-        sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups, one_level=one_level)
         try:
-            if one_level:
+            if many_rows is not None:
                 # millions of cells: held in full, the hash table and the sort took 1.6 GB at
                 # 10^7 cells; capped at 256 MB, 0.75 GB (1.7 * 10^6 cells: 0.52 -> 0.32 GB),
-                # for about 15 % more time (docs/benchmarks.md)
-                with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
+                # for about 15 % more time (docs/benchmarks.md). Text keys are grouped, sorted
+                # and returned as enums (a code per row, each value once), the counts as
+                # INTEGER where they fit
+                with (
+                    self.engine.spilling_beyond(ONE_LEVEL_MEMORY),
+                    self._text_enums(keys, [key for _, _, key in texts]) as enums,
+                ):
+                    for (at, role, key), enum in zip(texts, enums, strict=True):
+                        as_enum = f"CAST(CAST(_t.c{key} AS VARCHAR) AS {enum})"
+                        outer[at] = f"{as_enum} AS {quote_ident(role)}"
+                    sql = self._grouped_sql(
+                        keys, sums, outer, one_level=True, narrow_counts=many_rows < 2**31
+                    )
                     frame = self._run(sql, progress)
             else:
+                sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups)
                 frame = self._run(sql, progress)
         except EvidenceError as exc:
             # a text window column with a value that is no time fails the scan's cast
@@ -919,6 +935,7 @@ class DuckDBDataset:
         *,
         row_groups: tuple[_WindowSql, RowGroupWindows] | None = None,
         one_level: bool = False,
+        narrow_counts: bool = False,
     ) -> str:
         """Return the two-level grouped scan over the source.
 
@@ -944,14 +961,16 @@ class DuckDBDataset:
         with the same columns in the same order. Where the keys make millions of cells (exact
         scores × 10^5 groups) it takes about two thirds of the two levels' time and memory,
         which hold the cells two or three times over; with few cells it is slower (grouping
-        on text). Distinct key tuples never merge here.
+        on text). Distinct key tuples never merge here. ``narrow_counts``: the counts as
+        INTEGER (the source has fewer than 2^31 rows).
         """
         if one_level:
             columns = [
                 _FIELD.sub(lambda m: f"({keys[int(m.group(1))][0]})", column) for column in outer
             ]
+            count = "INTEGER" if narrow_counts else "BIGINT"
             return (
-                f"SELECT {', '.join(columns)}, CAST(count(*) AS BIGINT) AS n "
+                f"SELECT {', '.join(columns)}, CAST(count(*) AS {count}) AS n "
                 f"FROM {self.source_sql()} GROUP BY ALL ORDER BY ALL NULLS FIRST"
             )
         secret = sql_literal(secrets.token_hex(8))
@@ -999,8 +1018,10 @@ class DuckDBDataset:
             "GROUP BY ALL ORDER BY ALL NULLS FIRST"
         )
 
-    def _many_cells(self, keys: Sequence[tuple[str, str]]) -> bool:
-        """Return whether the grouped scan's keys make millions of cells (a cheap probe).
+    def _many_cells(self, keys: Sequence[tuple[str, str]]) -> int | None:
+        """Return the source's rows if the grouped scan's keys make millions of cells, else None.
+
+        A cheap probe.
 
         For Parquet read without options of at least :data:`_ONE_LEVEL_MIN_ROWS` rows (the
         footer's count): whether the first :data:`_ONE_LEVEL_PROBE_ROWS` rows hold at least
@@ -1010,22 +1031,57 @@ class DuckDBDataset:
         itself then names the problem).
         """
         if self.table is not None or self.format != "parquet" or self.spec.options:
-            return False
+            return None
         paths = paths_sql(self.files)
         try:
             [(rows,)] = self.con.sql(
                 f"SELECT sum(num_rows) FROM parquet_file_metadata({paths})"
             ).fetchall()
             if rows is None or int(rows) < _ONE_LEVEL_MIN_ROWS:
-                return False
+                return None
             values = ", ".join(f"({expr})" for expr, _ in keys)
             [(probed, distinct)] = self.con.sql(
                 f"SELECT count(*), count(DISTINCT _h) FROM (SELECT hash({values}) AS _h "
                 f"FROM {self.source_sql()} LIMIT {_ONE_LEVEL_PROBE_ROWS})"
             ).fetchall()
         except duckdb.Error:
-            return False
-        return bool(probed) and int(distinct) >= _ONE_LEVEL_DISTINCT * int(probed)
+            return None
+        if probed and int(distinct) >= _ONE_LEVEL_DISTINCT * int(probed):
+            return int(rows)
+        return None
+
+    @contextmanager
+    def _text_enums(
+        self, keys: Sequence[tuple[str, str]], text_keys: Sequence[int]
+    ) -> Iterator[list[str]]:
+        """Yield an ENUM type per text key: its distinct values as text, sorted; dropped after.
+
+        For the one-level grouped scan: grouped, sorted and returned by a code instead of
+        its text, a key of 10^5 values over 10^7 cells costs less time and memory (at 2e7
+        rows x 10^5 groups, the query's process peaked 755 MiB against 846 and its Arrow
+        result was 260 MB against 333; docs/benchmarks.md), for one pass over that column
+        first. The values are sorted as DuckDB sorts text, so ``ORDER BY`` on the codes
+        orders the rows as on the text.
+        """
+        names: list[str] = []
+        token = secrets.token_hex(4)
+        try:
+            for key in text_keys:
+                expr = keys[key][0]
+                name = f"_eg_enum_{token}_{key}"
+                text = f"CAST(({expr}) AS VARCHAR)"
+                try:
+                    self.con.execute(
+                        f"CREATE TYPE {name} AS ENUM (SELECT DISTINCT {text} FROM "
+                        f"{self.source_sql()} WHERE {text} IS NOT NULL ORDER BY 1)"
+                    )
+                except duckdb.Error as exc:
+                    raise self.read_error(exc) from exc
+                names.append(name)
+            yield names
+        finally:
+            for name in names:
+                self.con.execute(f"DROP TYPE IF EXISTS {name}")
 
     # -- scores ---------------------------------------------------------------------------
 
@@ -1868,10 +1924,43 @@ def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
         table = table.drop_columns([name])
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             columns[name] = _categorical(column, pool)
+        elif pa.types.is_dictionary(column.type):  # an ENUM
+            columns[name] = _categorical_from_codes(column, pool)
         else:
             columns[name] = column.to_pandas(memory_pool=pool, self_destruct=True)
         del column
     return pd.DataFrame(columns, copy=False)
+
+
+def _categorical_from_codes(column: pa.ChunkedArray, pool: pa.MemoryPool) -> pd.Categorical:
+    """Return a dictionary-encoded text column (an ENUM) as :func:`_categorical` returns text.
+
+    The same categorical as for the column as text: the values present, in order of first
+    appearance (nulls: code -1), from the codes alone.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    column = column.unify_dictionaries(memory_pool=pool)
+    if not column.num_chunks:
+        return _categorical(column.cast(pa.string()), pool)
+    dictionary = column.chunk(0).dictionary
+    codes = np.empty(len(column), dtype=np.int32)
+    start = 0
+    for chunk in column.chunks:
+        indices = chunk.indices.cast(pa.int32(), memory_pool=pool)
+        codes[start : start + len(chunk)] = indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    present = pd.unique(codes)  # in order of first appearance
+    present = present[present >= 0]
+    renumber = np.full(len(dictionary) + 1, -1, dtype=np.int32)  # the last: -1 stays -1
+    renumber[present] = np.arange(len(present), dtype=np.int32)
+    np.take(renumber, codes, out=codes)
+    if not len(present):
+        return _categorical(column.cast(pa.string()), pool)
+    categories = dictionary.take(pa.array(present)).cast(pa.string()).to_pandas()
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def _categorical(column: pa.ChunkedArray, pool: pa.MemoryPool) -> pd.Categorical:

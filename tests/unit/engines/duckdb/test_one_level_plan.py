@@ -91,7 +91,9 @@ def _audit(
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reader.DuckDBDataset, "_run", recording)
-        patch.setattr(reader.DuckDBDataset, "_many_cells", lambda self, keys: one_level)
+        patch.setattr(
+            reader.DuckDBDataset, "_many_cells", lambda self, keys: ROWS if one_level else None
+        )
         result = run_audit(spec)
     found = result.model_dump(mode="json")
     return {"rules": found["rules"], "evidence": found["audit"]["evidence"]}, scans
@@ -139,7 +141,9 @@ def test_one_level_frame_equals_the_two_level_frame_with_nulls_and_text_labels(
     for one_level in (False, True):
         with DuckDBEngine() as engine, pytest.MonkeyPatch.context() as patch:
             patch.setattr(
-                reader.DuckDBDataset, "_many_cells", lambda self, keys, one=one_level: one
+                reader.DuckDBDataset,
+                "_many_cells",
+                lambda self, keys, one=one_level: ROWS if one else None,
             )
             dataset = engine.open("a", spec, base_dir=tmp_path, locate=lambda loc: None)
             dataset.score_profile(distinct=False)
@@ -175,7 +179,7 @@ def _probe(tmp_path: Path, frame: pd.DataFrame, fmt: str = "parquet") -> bool:
             "a", EvidenceSpec(path=str(path)), base_dir=tmp_path, locate=lambda loc: None
         )
         keys = [('"zip"', "VARCHAR"), ('"sex"', "VARCHAR"), ("CAST(score AS DOUBLE)", "DOUBLE")]
-        return bool(dataset._many_cells(keys))
+        return dataset._many_cells(keys) is not None
 
 
 def test_the_probe_picks_one_level_only_for_many_cells_in_large_parquet(
@@ -222,7 +226,9 @@ def test_the_one_level_scan_spills_beyond_its_cap_unless_the_user_set_a_limit(
 
     monkeypatch.setattr(reader.DuckDBDataset, "_run", recording)
     for one_level in (False, True):
-        monkeypatch.setattr(reader.DuckDBDataset, "_many_cells", lambda s, k, o=one_level: o)
+        monkeypatch.setattr(
+            reader.DuckDBDataset, "_many_cells", lambda s, k, o=one_level: ROWS if o else None
+        )
         with DuckDBEngine() as engine:
             before = limit(engine.con)
             dataset = engine.open(
@@ -242,3 +248,56 @@ def test_the_one_level_scan_spills_beyond_its_cap_unless_the_user_set_a_limit(
     assert default == before
     assert during == (before if user_limit else cap)
     assert cap != before
+
+
+def test_one_level_text_keys_as_enums_sort_and_read_as_text(tmp_path: Path) -> None:
+    """The one-level scan groups text keys as ENUMs (a code per cell): the frame is the
+    two-level scan's, for values that sort differently by case, accent or as numbers, quotes
+    and NULLs, integer group columns and a key of no value; the types are dropped after, and
+    the counts are INTEGER only below 2^31 rows."""
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.evidence.model import ScoreColumn
+    from ethicsgate.evidence.spec import EvidenceSpec
+
+    rng = np.random.default_rng(11)
+    names = ["b", "B", "a", "é", "Z", "10", "9", "O'Neil", 'say "hi"', "", None]
+    frame = pd.DataFrame(
+        {
+            "name": rng.choice(np.array(names, dtype=object), ROWS),
+            "branch": rng.integers(-3, 40, ROWS),
+            "nothing": pd.Series([None] * ROWS, dtype="string"),
+            "score": np.round(rng.random(ROWS), 3),
+        }
+    )
+    path = tmp_path / "a.parquet"
+    frame.to_parquet(path)
+    frames = []
+    scans: list[str] = []
+    run = reader.DuckDBDataset._run
+
+    def recording(self: Any, sql: str, progress: Any, *, label: str | None = None) -> Any:
+        scans.append(sql)
+        return run(self, sql, progress, label=label)
+
+    for rows in (None, ROWS, 2**31):
+        with DuckDBEngine() as engine, pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reader.DuckDBDataset, "_many_cells", lambda self, keys, r=rows: r)
+            patch.setattr(reader.DuckDBDataset, "_run", recording)
+            dataset = engine.open(
+                "a", EvidenceSpec(path=str(path)), base_dir=tmp_path, locate=lambda loc: None
+            )
+            found = dataset.grouped_counts(
+                roles=["name", "branch", "nothing"],
+                score_columns={"_score_key": ScoreColumn("value")},
+            )
+            left = engine.con.sql(
+                "SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '_eg_enum%'"
+            )
+            assert left.fetchall() == [(0,)]
+            frames.append(found.frame)
+    two, one, wide = frames
+    assert "GROUP BY _h" in scans[0] and "AS _eg_enum_" in scans[1]
+    assert "AS INTEGER) AS n" in scans[1] and "AS BIGINT) AS n" in scans[2]
+    pd.testing.assert_frame_equal(one, two)
+    pd.testing.assert_frame_equal(wide, two)
+    assert list(two["name"].cat.categories)[:3] == sorted(n for n in names if n is not None)[:3]
