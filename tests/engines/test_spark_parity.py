@@ -476,3 +476,64 @@ def test_in_memory_evidence_counts_as_duckdb_counts_it(engine: Any) -> None:
             assert opened.digests()[0].kind == "arrow-ipc-sha256"
     assert frames[1].to_dict("records") == frames[0].to_dict("records")
     assert [str(t) for t in frames[1].dtypes] == [str(t) for t in frames[0].dtypes]
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        pytest.param(
+            {"columns": {"label": "label_value) AS v FROM range(1) --"}},
+            ("columns", "label"),
+            id="mapping",
+        ),
+        pytest.param({"filter": "race = 'Other') OR (1 = 1"}, ("filter",), id="filter"),
+        pytest.param(
+            {"columns": {"label": "label_value + length(`odd ) name`"}},
+            ("columns", "label"),
+            id="backtick-name-holds-the-parenthesis",
+        ),
+        pytest.param(
+            {"columns": {"label": "label_value", "race": "race || '"}},
+            ("columns", "race"),
+            id="quote-left-open",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_expression_is_refused_on_spark(
+    engine: Any, spec: dict[str, Any], key: tuple[str, ...]
+) -> None:
+    """A mapping or filter is spliced into Spark SQL as ``(expr)``: it must stay inside it."""
+    located: list[tuple[str, ...]] = []
+
+    def locate(loc: Any) -> None:
+        located.append(tuple(loc))
+
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    columns = {"label": "label_value", "prediction": "score", **spec.get("columns", {})}
+    dataset = engine.open(
+        "evidence",
+        EvidenceSpec.model_validate({"path": str(csv), **spec, "columns": columns}),
+        base_dir=ROOT,
+        locate=locate,
+    )
+    with pytest.raises(EvidenceError, match="is not one SQL expression") as err:
+        dataset.grouped_counts(roles=["race", "label", "prediction"], binary_roles=["label"])
+    assert "engine spark" in str(err.value) and err.value.hint
+    assert located[-1] == key
+
+
+def test_backticks_and_comments_holding_parentheses_are_one_expression_on_spark(
+    engine: Any,
+) -> None:
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    spec = EvidenceSpec.model_validate(
+        {
+            "path": str(csv),
+            "columns": {"label": "`label_value` /* ; ) */", "prediction": "score -- a note )\n"},
+            "filter": "race <> 'a;b)'",
+        }
+    )
+    found = engine.open("evidence", spec, base_dir=ROOT, locate=lambda loc: None).grouped_counts(
+        roles=["label", "prediction"], binary_roles=["label", "prediction"]
+    )
+    assert found.rows == 7214

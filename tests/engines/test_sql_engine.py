@@ -528,3 +528,73 @@ def test_an_unknown_actor_hint_works_as_written(
     follow_actor_hint(path, stderr)
     code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
     assert code == 1, stderr  # c2's bot never says it is one
+
+
+@pytest.mark.parametrize(
+    ("evidence", "key"),
+    [
+        pytest.param(
+            "    columns:\n      label: 'label_value) AS _c0 FROM engine_tests.compas LIMIT 0; "
+            "CREATE TABLE engine_tests.pwned AS SELECT (1'\n      prediction: score\n",
+            "8:14",
+            id="mapping",
+        ),
+        pytest.param(
+            "    columns: {label: label_value, prediction: score}\n"
+            "    filter: 'true), false); CREATE TABLE engine_tests.pwned AS SELECT (1'\n",
+            "8:13",
+            id="filter",
+        ),
+        pytest.param(
+            "    columns: {label: label_value, prediction: score}\n"
+            "    window: {every: month, column: 'now()); CREATE TABLE engine_tests.pwned AS "
+            "SELECT (now()'}\n",
+            "8:36",
+            id="window-column",
+        ),
+        pytest.param(
+            # a dollar-quoted string PostgreSQL reads as text: the ';' in it would count if it
+            # were read as DuckDB reads it, so a refusal here names the quote left open
+            "    columns:\n      label: 'label_value + length($x$ ; $x) AS _c0; CREATE TABLE "
+            "engine_tests.pwned AS SELECT (1'\n      prediction: score\n",
+            "8:14",
+            id="dollar-quote-left-open",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_expression_runs_nothing_on_the_database(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str, evidence: str, key: str
+) -> None:
+    """A mapping, filter or window column is spliced into queries: one more statement must not run."""
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.pwned"))
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n{evidence}"
+    )
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    out = tmp_path / "out"
+    code, stdout, stderr = run("audit", str(path), "--engine", target, "--out", str(out))
+    assert code == 2, stdout + stderr
+    assert "is not one SQL expression" in stderr and f"audit.yaml:{key}:" in stderr
+    assert "engine postgresql+psycopg://" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    with pg_engine.connect() as con:
+        assert con.execute(sa.text("SELECT to_regclass('engine_tests.pwned')")).scalar() is None
+
+
+def test_postgresql_quoting_passes_where_it_is_one_expression(
+    tmp_path: Path, pg_url: str, compas_table: str
+) -> None:
+    """Dollar quotes, E'' strings and comments holding ; and ) are text, as PostgreSQL reads them."""
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n    columns:\n      label: label_value\n"
+        "      prediction: \"score /* ; ) */ + 0 * length($q$it's ; )$q$ || E'\\\\' ;)')\"\n"
+        "    filter: \"race <> 'a;b' -- not this one)\\n\"\n"
+    )
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    code, stdout, stderr = run("audit", str(path), "--engine", target, "--out", str(tmp_path / "o"))
+    assert code in (0, 1), stdout + stderr

@@ -49,7 +49,7 @@ from ethicsgate.evidence.model import (
     sha256_file,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident, sql_literal
+from ethicsgate.evidence.sql import names_a_column, not_one_expression, quote_ident, sql_literal
 from ethicsgate.memory import give_back_freed_memory
 
 if TYPE_CHECKING:
@@ -392,12 +392,7 @@ class DuckDBDataset:
         """
         problem = expression_problem(text)
         if problem is not None:
-            raise EvidenceError(
-                f"evidence {self.name!r}: {what} ({text}) is not one SQL expression: {problem}",
-                location=self.locate(key),
-                hint='write one expression over the evidence columns, e.g. "score >= 0.5"; a '
-                "name or text holding ( ) ; or -- is quoted: \"my (col)\", 'a;b'",
-            )
+            raise not_one_expression(self.name, what, text, problem, location=self.locate(key))
 
     # -- digests --------------------------------------------------------------------------
 

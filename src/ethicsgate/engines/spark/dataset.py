@@ -49,7 +49,13 @@ from ethicsgate.evidence.model import (
     text_as_categories,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import (
+    SPARK_LEXIS,
+    expression_problem,
+    names_a_column,
+    not_one_expression,
+    quote_ident,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -288,8 +294,29 @@ class SparkDataset:
         return frame.join(F.broadcast(parts), "_eg_file").drop("_eg_file")
 
     def role_expression(self, role: str) -> str:
-        """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or quote_ident(role)
+        """Return the SQL expression of a role: its mapping, or the column of the same name.
+
+        Raises:
+            EvidenceError: the mapping is not one SQL expression (located at its key).
+        """
+        mapped = self.spec.columns.get(role)
+        if not mapped:
+            return quote_ident(role)
+        self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        return mapped
+
+    def check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise unless ``text`` is one Spark SQL expression, before any query holds it.
+
+        Raises:
+            EvidenceError: it is not (two statements, an unmatched parenthesis or quote), at
+                ``key``.
+        """
+        problem = expression_problem(text, SPARK_LEXIS)
+        if problem is not None:
+            raise not_one_expression(
+                self.name, what, text, problem, location=self.locate(key), engine="spark"
+            )
 
     def sql(self, text: str) -> DataFrame:
         """Return the DataFrame of a Spark SQL query written in the rules' portable SQL."""
@@ -416,6 +443,7 @@ class SparkDataset:
         """
         if not self.spec.filter:
             return "true"
+        self.check_expression(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             kind = self.expression_type(condition)
@@ -534,9 +562,11 @@ class SparkDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        where = ("window", "column") if window.column else ("columns",)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        elif window.column:
+            self.check_expression(expr, where, "the window's column")
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.expression_type(expr)

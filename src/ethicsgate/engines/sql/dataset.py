@@ -45,7 +45,13 @@ from ethicsgate.evidence.model import (
     kept_rows,
     text_as_categories,
 )
-from ethicsgate.evidence.sql import names_a_column, quote_ident
+from ethicsgate.evidence.sql import (
+    POSTGRESQL_LEXIS,
+    expression_problem,
+    names_a_column,
+    not_one_expression,
+    quote_ident,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -152,8 +158,29 @@ class SQLDataset:
         return ("table",) if self.spec.table is not None else ("query",)
 
     def role_expression(self, role: str) -> str:
-        """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or quote_ident(role)
+        """Return the SQL expression of a role: its mapping, or the column of the same name.
+
+        Raises:
+            EvidenceError: the mapping is not one SQL expression (located at its key).
+        """
+        mapped = self.spec.columns.get(role)
+        if not mapped:
+            return quote_ident(role)
+        self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        return mapped
+
+    def check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise unless ``text`` is one PostgreSQL expression, before any query holds it.
+
+        Raises:
+            EvidenceError: it is not (two statements, an unmatched parenthesis or quote), at
+                ``key``: nothing has run on the database.
+        """
+        problem = expression_problem(text, POSTGRESQL_LEXIS)
+        if problem is not None:
+            raise not_one_expression(
+                self.name, what, text, problem, location=self.locate(key), engine=self.engine.shown
+            )
 
     def fetch(self, sql: str, *, what: str = "read the evidence", key: Any = None) -> list[Any]:
         """Run one query and return its rows.
@@ -249,6 +276,7 @@ class SQLDataset:
         """
         if not self.spec.filter:
             return "true"
+        self.check_expression(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             kind = self.probe_types([condition])[0]
@@ -427,9 +455,11 @@ class SQLDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        where = ("window", "column") if window.column else ("columns",)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = ("window", "column") if window.column else ("columns",)
+        elif window.column:
+            self.check_expression(expr, where, "the window's column")
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.probe_types([expr])[0]
