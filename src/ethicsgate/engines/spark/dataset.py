@@ -31,6 +31,13 @@ from ethicsgate.engines.spark.sqltext import (
     spark_sql,
 )
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.csvcheck import (
+    empty_file_error,
+    header_fields,
+    repeated_header_error,
+    repeated_header_fields,
+    utf8_error,
+)
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,
@@ -91,6 +98,30 @@ _BUCKET_BITS = 12
 #: Relative standard deviation of Spark's HyperLogLog++ distinct estimate (decides exact or
 #: binned ROC AUC; DuckDB's estimate is within a few per cent too).
 _DISTINCT_RSD = 0.02
+
+
+#: Python's names of the encodings Spark's CSV reader takes -> Spark's (which refuses
+#: ``latin-1``, the spelling DuckDB takes and the non-UTF-8 hint gives).
+_SPARK_CHARSETS = {
+    "iso8859-1": "iso-8859-1",
+    "ascii": "us-ascii",
+    "utf-8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16-be": "utf-16be",
+    "utf-16-le": "utf-16le",
+    "utf-32": "utf-32",
+}
+
+
+def _spark_charset(name: str) -> str:
+    """Return an encoding's name as Spark's CSV reader spells it (unknown ones unchanged)."""
+    import codecs
+
+    try:
+        found = codecs.lookup(name).name
+    except LookupError:
+        return name
+    return _SPARK_CHARSETS.get(found, name)
 
 
 def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
@@ -212,12 +243,79 @@ class SparkDataset:
                 )
             name = _DUCKDB_OPTIONS.get(key.lower(), key)
             options[name] = str(value).lower() if isinstance(value, bool) else str(value)
+            if name.lower() in ("encoding", "charset"):
+                options[name] = _spark_charset(options[name])
         # absolute: a Spark Connect server resolves a relative path against its own directory
         paths = [self.uri] if self.uri is not None else [str(f.absolute()) for f in self.files]
         source = {"csv": "csv", "parquet": "parquet", "jsonl": "json", "json": "json"}.get(
             str(fmt), str(fmt)
         )
-        return reader.format(source).options(**options).load(paths)
+        if source == "csv" and self.uri is None:
+            self._check_csv_files(options)
+        frame = reader.format(source).options(**options).load(paths)
+        if source == "csv" and self.uri is None and options.get("header", "").lower() == "true":
+            frame = self._merge_repeated_columns(frame, options.get("sep", ","))
+        return frame
+
+    def _check_csv_files(self, options: Mapping[str, str]) -> None:
+        """Raise if a local CSV file is empty, or not UTF-8 and no encoding is given.
+
+        Spark reads an empty file as no columns (every role "missing") and a byte that is not
+        UTF-8 as U+FFFD (a group "Caf\ufffd"); the checks and messages are DuckDB's
+        (:mod:`ethicsgate.evidence.csvcheck`).
+
+        Raises:
+            EvidenceError: the first empty file, or the first line that is not UTF-8.
+        """
+        error = empty_file_error(self.name, self.files, engine="spark")
+        if error is None and not {"encoding", "charset"} & {k.lower() for k in options}:
+            error = utf8_error(self.name, self.files, engine="spark")
+        if error is not None:
+            raise error
+
+    def _merge_repeated_columns(self, frame: DataFrame, delimiter: str) -> DataFrame:
+        """Return the frame with a header's repeated column read once, as DuckDB reads it.
+
+        Spark names every field of a repeated name (``Score``, ``score``, case ignored) by
+        name and position (``Score2``, ``score3``), so no role can read it by name. Two such
+        columns that hold the same values are harmless (ProPublica's COMPAS file repeats
+        ``decile_score``): the first gets its name back and the others DuckDB's (``score_1``).
+
+        Raises:
+            EvidenceError: the two columns differ in some row (the header line is named).
+        """
+        from pyspark.sql import functions as F
+
+        file = self.files[0] if self.files else None
+        header = header_fields(file, delimiter) if file and len(delimiter) == 1 else None
+        pairs = repeated_header_fields(header or [])
+        names = list(frame.columns)
+        if header is None or not pairs or len(header) != len(names):
+            return frame
+        if any(names[c - 1] != f"{header[c - 1]}{c - 1}" for pair in pairs for c in pair):
+            return frame  # not Spark's renaming: not ours to say
+        taken = {n.lower() for n in names}
+        renamed = dict(enumerate(names))
+        repeats: dict[int, int] = {}
+        for earlier, column in pairs:
+            a, b = names[earlier - 1], names[column - 1]
+            differ = frame.where(~F.col(f"`{a}`").eqNullSafe(F.col(f"`{b}`"))).limit(1).count()
+            if differ:
+                raise repeated_header_error(
+                    self.name,
+                    file,  # type: ignore[arg-type]
+                    header,
+                    (earlier, column),
+                    reading=f"Spark reads them as {a!r} and {b!r}, and no role can read "
+                    f"{header[column - 1]!r} by name",
+                    engine="spark",
+                )
+            renamed[earlier - 1] = header[earlier - 1]
+            repeats[earlier] = repeats.get(earlier, 0) + 1
+            later = f"{header[column - 1]}_{repeats[earlier]}"
+            if later.lower() not in taken:
+                renamed[column - 1] = later
+        return frame.toDF(*(renamed[i] for i in range(len(names))))
 
     def _delta_frame(self, location: str) -> DataFrame:
         """Read a Delta table by path: with delta-spark, else from its files (deltalake).
