@@ -149,6 +149,31 @@ def test_a_query_must_be_one_select(tmp_path: Path) -> None:
     assert code == 2 and "query must be one SELECT" in stderr
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM {t} WHERE race <> 'a;b' -- every row but those",
+        "SELECT * FROM {t} /* not 'Other'; */ WHERE race <> 'Other;'",
+    ],
+)
+def test_a_query_with_a_semicolon_in_a_string_or_a_trailing_comment_runs(
+    tmp_path: Path, pg_url: str, compas_table: str, query: str
+) -> None:
+    # the ';' in a string was "not one SELECT", and a closing -- comment hid the ")" that the
+    # engine wraps the query in: "syntax error at end of input"
+    path = spec(tmp_path, "    query: " + json.dumps(query.format(t=compas_table)) + "\n")
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "q"))
+    assert code == 1, stdout + stderr
+    evidence = json.loads((tmp_path / "q" / "report.json").read_text())["audit"]["evidence"][0]
+    assert evidence["rows"] == 7214
+
+
+def test_a_query_of_two_statements_is_refused(tmp_path: Path) -> None:
+    path = spec(tmp_path, "    query: \"SELECT 1 AS x; DROP TABLE t -- ';'\"\n")
+    code, _, stderr = run("audit", str(path))
+    assert code == 2 and "without a ';' between statements" in stderr
+
+
 def test_duckdb_cannot_open_a_table(tmp_path: Path) -> None:
     code, _, stderr = run("audit", str(spec(tmp_path, "    table: engine_tests.compas\n")))
     assert code == 2

@@ -147,7 +147,8 @@ class SQLDataset:
         if self.spec.table is not None:
             return f"(SELECT * FROM {self.spec.table})"
         query = (self.spec.query or "").strip().rstrip(";")
-        return f"({query})"
+        # on lines of their own: a query ending in a -- comment must not hide the ")"
+        return f"(\n{query}\n)"
 
     def describe(self) -> str:
         """Return how messages name the evidence: ``table NAME`` or ``its query``."""
