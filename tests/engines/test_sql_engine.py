@@ -623,3 +623,34 @@ def test_postgresql_quoting_passes_where_it_is_one_expression(
     target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
     code, stdout, stderr = run("audit", str(path), "--engine", target, "--out", str(tmp_path / "o"))
     assert code in (0, 1), stdout + stderr
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "    columns: {label: Label, prediction: Score, race: Race, sex: Sex}\n",
+        "    columns: {label: Label, prediction: Score}\n",  # race and sex by the role's name
+    ],
+)
+def test_columns_named_in_another_case_are_read_as_duckdb_reads_them(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str, columns: str
+) -> None:
+    # `race: Race` failed on PostgreSQL with 'column "race" does not exist' (an unquoted name
+    # is folded to lower case) while the hint listed Race; DuckDB reads it
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.cased"))
+        con.execute(sa.text(
+            'CREATE TABLE engine_tests.cased AS SELECT entity_id, score AS "Score", label_value '
+            f'AS "Label", race AS "Race", sex AS "Sex" FROM {compas_table}'
+        ))  # fmt: skip
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: engine_tests.cased\n{columns}"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 1, stdout + stderr
+    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
+    run("audit", str(duck), "--out", str(tmp_path / "d"))
+    pg = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -67,6 +68,8 @@ __all__ = ["SQLDataset", "database_error"]
 
 _HISTOGRAM_BINS = 4096
 _EXACT_ROWS = 1_000_000
+#: A name PostgreSQL reads unquoted as written (lower case: unquoted names are folded).
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _double(value: float) -> str:
@@ -124,6 +127,7 @@ class SQLDataset:
     engine: SQLEngine = field(repr=False)
     _types: dict[int, str] = field(default_factory=dict, repr=False)
     _identity: TableIdentity | None = field(default=None, repr=False)
+    _columns: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @property
     def format(self) -> DatasetFormat:
@@ -166,9 +170,25 @@ class SQLDataset:
         """
         mapped = self.spec.columns.get(role)
         if not mapped:
-            return quote_ident(role)
+            return quote_ident(self._column_named(role) or role)
+        named = self._column_named(mapped)
+        if named is not None and not (named == mapped and _PLAIN_NAME.fullmatch(mapped)):
+            return quote_ident(named)  # a name PostgreSQL would fold: as written stays readable
         self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
+
+    def _column_named(self, text: str) -> str | None:
+        """Return the column ``text`` names: exactly, else the one column so named in any case.
+
+        A role or mapping that names a column (``race: Race``) is read by that name, as DuckDB
+        and Spark read it: their names ignore case, while PostgreSQL folds an unquoted name to
+        lower case (``Race`` is ``race``, which a table created with "Race" does not have).
+        """
+        names = [name for name, _ in self.columns()]
+        if text in names:
+            return text
+        folded = [name for name in names if name.lower() == text.lower()]
+        return folded[0] if len(folded) == 1 else None
 
     def check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
         """Raise unless ``text`` is one PostgreSQL expression, before any query holds it.
@@ -232,6 +252,8 @@ class SQLDataset:
         Raises:
             EvidenceError: the table does not exist, cannot be read, or the query fails.
         """
+        if self._columns is not None:
+            return self._columns
         sql = f"SELECT * FROM {self.source_sql()} AS _s LIMIT 0"
         try:
             result = self.con.execute(sa.text(sql.replace(":", r"\:")))
@@ -239,7 +261,8 @@ class SQLDataset:
             raise self.error(exc, what=f"read {self.describe()}") from None
         described = [(str(d[0]), int(d[1])) for d in result.cursor.description or []]  # type: ignore[call-overload]
         result.close()
-        return [(name, self._type_name(oid)) for name, oid in described]
+        self._columns = [(name, self._type_name(oid)) for name, oid in described]
+        return self._columns
 
     def checked_expression(self, role: str, available: list[tuple[str, str]]) -> tuple[str, str]:
         """Return a role's SQL expression and its type.
