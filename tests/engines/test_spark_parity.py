@@ -600,3 +600,12 @@ def test_a_csv_in_another_encoding_names_its_first_bad_byte_on_spark(
     fixed = _csv(engine, tmp_path / "d.csv", encoding="latin-1")
     found = fixed.grouped_counts(roles=["race", "label"], binary_roles=["label"])
     assert set(found.frame["race"]) == {"A", "Müller"}
+
+
+def test_a_role_of_the_wrong_type_names_the_engine(engine: Any) -> None:
+    # it said only "evidence 'evidence': 'label' must be 0/1 or true/false"
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    dataset = _open(engine, csv, label="current_timestamp()")
+    with pytest.raises(EvidenceError, match="must be 0/1 or true/false") as err:
+        dataset.grouped_counts(roles=["label"], binary_roles=["label"])
+    assert "(engine spark)" in err.value.message

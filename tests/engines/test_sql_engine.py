@@ -654,3 +654,26 @@ def test_columns_named_in_another_case_are_read_as_duckdb_reads_them(
     run("audit", str(duck), "--out", str(tmp_path / "d"))
     pg = json.loads((tmp_path / "o" / "report.json").read_text())
     assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "said"),
+    [
+        (
+            "{label: now(), prediction: score}",
+            "'label' must be 0/1 or true/false, but now() has type timestamp with time zone",
+        ),
+    ],
+)
+def test_a_wrong_type_names_the_engine_and_table(
+    tmp_path: Path, pg_url: str, compas_table: str, columns: str, said: str
+) -> None:
+    # these said only "evidence 'predictions': ..." without the engine or the table
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n    columns: {columns}\n"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 2, stdout + stderr
+    assert said in stderr and f"(table {compas_table}, engine postgresql" in stderr

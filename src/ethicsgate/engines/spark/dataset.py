@@ -554,7 +554,8 @@ class SparkDataset:
             ) from exc
         if kind != "boolean":
             raise EvidenceError(
-                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind}",
+                f"evidence {self.name!r} (engine spark): filter must be a true/false condition, "
+                f"found type {kind}",
                 location=self.locate(("filter",)),
             )
         return condition
@@ -691,8 +692,8 @@ class SparkDataset:
         mapped = binary_sql(kind, value)
         if mapped is None:
             raise EvidenceError(
-                f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
-                f"{self.role_expression(role)} has type {kind}",
+                f"evidence {self.name!r} (engine spark): {role!r} must be 0/1 or true/false, "
+                f"but {self.role_expression(role)} has type {kind}",
                 location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
                 hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score >= 0.5"',
             )
@@ -704,7 +705,8 @@ class SparkDataset:
         expr, kind = self.checked_expression("score", available)
         if base_type(kind) not in NUMERIC:
             raise EvidenceError(
-                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
+                f"evidence {self.name!r} (engine spark): 'score' must be numeric, but {expr} "
+                f"has type {kind}",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else ("path",)
                 ),
@@ -780,7 +782,7 @@ class SparkDataset:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
         if not math.isfinite(float(high) - float(low)):
             raise EvidenceError(
-                f"evidence {self.name!r}: the scores range from {float(low):g} to "
+                f"evidence {self.name!r} (engine spark): the scores range from {float(low):g} to "
                 f"{float(high):g}, a span too wide for a 64-bit float",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else ("path",)

@@ -313,7 +313,8 @@ class SQLDataset:
             ) from None
         if kind != "boolean":
             raise EvidenceError(
-                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind}",
+                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind} "
+                f"({self.describe()}, engine {self.engine.shown})",
                 location=self.locate(("filter",)),
             )
         return condition
@@ -389,7 +390,7 @@ class SQLDataset:
                 if mapped is None:
                     raise EvidenceError(
                         f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
-                        f"{expr} has type {kind}",
+                        f"{expr} has type {kind} ({self.describe()}, engine {self.engine.shown})",
                         location=self.locate(
                             ("columns", role) if role in self.spec.columns else self.where_key()
                         ),
@@ -535,7 +536,8 @@ class SQLDataset:
         expr, kind = self.checked_expression("score", available)
         if kind not in NUMERIC:
             raise EvidenceError(
-                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
+                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind} "
+                f"({self.describe()}, engine {self.engine.shown})",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else self.where_key()
                 ),
@@ -605,7 +607,8 @@ class SQLDataset:
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be a finite number in every audited row, "
                 f"found {'NULL (missing)' if value is None else repr(value)} ({int(bad_rows):,} "
-                f"such rows) in column {self.role_expression('score')} of {self.describe()}",
+                f"such rows) in column {self.role_expression('score')} of {self.describe()} "
+                f"(engine {self.engine.shown})",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else self.where_key()
                 ),
