@@ -677,3 +677,12 @@ def test_a_wrong_type_names_the_engine_and_table(
     code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
     assert code == 2, stdout + stderr
     assert said in stderr and f"(table {compas_table}, engine postgresql" in stderr
+
+
+def test_a_table_of_another_database_names_the_fix(tmp_path: Path, pg_url: str) -> None:
+    # the hint was "check the table, columns and filter against the database"
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    stderr = _bad(tmp_path, "    table: otherdb.engine_tests.compas\n", target)
+    assert "cross-database references are not implemented" in stderr
+    assert "hint: PostgreSQL reads the tables of the database the engine connects to" in stderr
+    assert "name the table schema.name and put its database in the engine's URL" in stderr

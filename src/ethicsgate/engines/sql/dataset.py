@@ -110,6 +110,12 @@ def database_error(
         "the timeout",
     }
     hint = hints.get(state, "check the table, columns and filter against the database")
+    if state == "0A000" and "cross-database" in reason:  # table: db.schema.name
+        hint = (
+            f"PostgreSQL reads the tables of the database the engine connects to "
+            f"({engine.url.database}) only: name the table schema.name and put its database "
+            "in the engine's URL (postgresql://USER@HOST/DB)"
+        )
     return EvidenceError(
         f"{named}engine {engine.shown}: cannot {what}: {reason}",
         location=location or "--engine",
