@@ -500,3 +500,136 @@ def test_in_memory_evidence_counts_as_duckdb_counts_it(engine: Any) -> None:
             assert opened.digests()[0].kind == "arrow-ipc-sha256"
     assert frames[1].to_dict("records") == frames[0].to_dict("records")
     assert [str(t) for t in frames[1].dtypes] == [str(t) for t in frames[0].dtypes]
+
+
+@pytest.mark.parametrize(
+    ("spec", "key"),
+    [
+        pytest.param(
+            {"columns": {"label": "label_value) AS v FROM range(1) --"}},
+            ("columns", "label"),
+            id="mapping",
+        ),
+        pytest.param({"filter": "race = 'Other') OR (1 = 1"}, ("filter",), id="filter"),
+        pytest.param(
+            {"columns": {"label": "label_value + length(`odd ) name`"}},
+            ("columns", "label"),
+            id="backtick-name-holds-the-parenthesis",
+        ),
+        pytest.param(
+            {"columns": {"label": "label_value", "race": "race || '"}},
+            ("columns", "race"),
+            id="quote-left-open",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_expression_is_refused_on_spark(
+    engine: Any, spec: dict[str, Any], key: tuple[str, ...]
+) -> None:
+    """A mapping or filter is spliced into Spark SQL as ``(expr)``: it must stay inside it."""
+    located: list[tuple[str, ...]] = []
+
+    def locate(loc: Any) -> None:
+        located.append(tuple(loc))
+
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    columns = {"label": "label_value", "prediction": "score", **spec.get("columns", {})}
+    dataset = engine.open(
+        "evidence",
+        EvidenceSpec.model_validate({"path": str(csv), **spec, "columns": columns}),
+        base_dir=ROOT,
+        locate=locate,
+    )
+    with pytest.raises(EvidenceError, match="is not one SQL expression") as err:
+        dataset.grouped_counts(roles=["race", "label", "prediction"], binary_roles=["label"])
+    assert "engine spark" in str(err.value) and err.value.hint
+    assert located[-1] == key
+
+
+def test_backticks_and_comments_holding_parentheses_are_one_expression_on_spark(
+    engine: Any,
+) -> None:
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    spec = EvidenceSpec.model_validate(
+        {
+            "path": str(csv),
+            "columns": {"label": "`label_value` /* ; ) */", "prediction": "score -- a note )\n"},
+            "filter": "race <> 'a;b)'",
+        }
+    )
+    found = engine.open("evidence", spec, base_dir=ROOT, locate=lambda loc: None).grouped_counts(
+        roles=["label", "prediction"], binary_roles=["label", "prediction"]
+    )
+    assert found.rows == 7214
+
+
+# -- CSV files Spark's reader would misread: DuckDB's checks (evidence/csvcheck.py) -----------
+
+
+def _csv(engine: Any, path: Path, **options: Any) -> Any:
+    spec = EvidenceSpec(path=str(path), columns={"label": "label_value"}, options=options)
+    return engine.open("evidence", spec, base_dir=path.parent, locate=lambda loc: None)
+
+
+def test_an_empty_csv_is_named_empty_on_spark(engine: Any, tmp_path: Path) -> None:
+    # Spark read 0 bytes as no columns, and every role was "missing"
+    (tmp_path / "d.csv").write_bytes(b"")
+    with pytest.raises(EvidenceError, match="the file is empty") as caught:
+        _csv(engine, tmp_path / "d.csv").columns()
+    assert "(engine spark)" in caught.value.message
+    assert caught.value.location is not None and caught.value.location.path == str(
+        tmp_path / "d.csv"
+    )
+
+
+def test_a_csv_header_naming_two_different_columns_alike_is_refused_on_spark(
+    engine: Any, tmp_path: Path
+) -> None:
+    # Spark named them score2 and Score3: no role could read "score", and the error said so
+    (tmp_path / "d.csv").write_text("race,label_value,score,Score\nA,1,1,0\nB,0,0,1\n")
+    with pytest.raises(EvidenceError, match="names column 'Score' twice") as caught:
+        _csv(engine, tmp_path / "d.csv").columns()
+    assert "fields 3 and 4, as 'score' and 'Score'" in caught.value.message
+    assert "(engine spark)" in caught.value.message
+    location = caught.value.location
+    assert location is not None and (location.path, location.line) == (str(tmp_path / "d.csv"), 1)
+
+
+def test_a_csv_header_repeating_a_column_with_the_same_values_is_read_on_spark(
+    engine: Any, tmp_path: Path
+) -> None:
+    # ProPublica's COMPAS file repeats decile_score and priors_count, values equal: DuckDB reads
+    # the first by its name (the second as score_1), and so does Spark now
+    (tmp_path / "d.csv").write_text(
+        "race,label_value,score,n,score\nA,1,3,,3\nB,0,7,1,7\nA,1,,2,\n"
+    )
+    dataset = _csv(engine, tmp_path / "d.csv")
+    assert [n for n, _ in dataset.columns()] == ["race", "label_value", "score", "n", "score_1"]
+    found = dataset.grouped_counts(roles=["race", "score"], binary_roles=[])
+    assert found.rows == 3
+
+
+def test_a_csv_in_another_encoding_names_its_first_bad_byte_on_spark(
+    engine: Any, tmp_path: Path
+) -> None:
+    # Spark read the byte as U+FFFD: the group "M\ufffdller" was audited under that name
+    (tmp_path / "d.csv").write_bytes("race,label_value\nA,1\nMüller,0\n".encode("latin-1"))
+    with pytest.raises(EvidenceError, match="line 3 is not UTF-8") as caught:
+        _csv(engine, tmp_path / "d.csv").columns()
+    assert caught.value.location is not None
+    assert (caught.value.location.line, caught.value.location.column) == (3, 2)
+    assert "byte 0xfc" in caught.value.message and "(engine spark)" in caught.value.message
+    assert "options: {encoding: latin-1}" in (caught.value.hint or "")
+    # the fix the hint gives reads the file
+    fixed = _csv(engine, tmp_path / "d.csv", encoding="latin-1")
+    found = fixed.grouped_counts(roles=["race", "label"], binary_roles=["label"])
+    assert set(found.frame["race"]) == {"A", "Müller"}
+
+
+def test_a_role_of_the_wrong_type_names_the_engine(engine: Any) -> None:
+    # it said only "evidence 'evidence': 'label' must be 0/1 or true/false"
+    csv = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    dataset = _open(engine, csv, label="current_timestamp()")
+    with pytest.raises(EvidenceError, match="must be 0/1 or true/false") as err:
+        dataset.grouped_counts(roles=["label"], binary_roles=["label"])
+    assert "(engine spark)" in err.value.message

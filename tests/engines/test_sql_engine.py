@@ -149,6 +149,31 @@ def test_a_query_must_be_one_select(tmp_path: Path) -> None:
     assert code == 2 and "query must be one SELECT" in stderr
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * FROM {t} WHERE race <> 'a;b' -- every row but those",
+        "SELECT * FROM {t} /* not 'Other'; */ WHERE race <> 'Other;'",
+    ],
+)
+def test_a_query_with_a_semicolon_in_a_string_or_a_trailing_comment_runs(
+    tmp_path: Path, pg_url: str, compas_table: str, query: str
+) -> None:
+    # the ';' in a string was "not one SELECT", and a closing -- comment hid the ")" that the
+    # engine wraps the query in: "syntax error at end of input"
+    path = spec(tmp_path, "    query: " + json.dumps(query.format(t=compas_table)) + "\n")
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "q"))
+    assert code == 1, stdout + stderr
+    evidence = json.loads((tmp_path / "q" / "report.json").read_text())["audit"]["evidence"][0]
+    assert evidence["rows"] == 7214
+
+
+def test_a_query_of_two_statements_is_refused(tmp_path: Path) -> None:
+    path = spec(tmp_path, "    query: \"SELECT 1 AS x; DROP TABLE t -- ';'\"\n")
+    code, _, stderr = run("audit", str(path))
+    assert code == 2 and "without a ';' between statements" in stderr
+
+
 def test_duckdb_cannot_open_a_table(tmp_path: Path) -> None:
     code, _, stderr = run("audit", str(spec(tmp_path, "    table: engine_tests.compas\n")))
     assert code == 2
@@ -528,3 +553,136 @@ def test_an_unknown_actor_hint_works_as_written(
     follow_actor_hint(path, stderr)
     code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
     assert code == 1, stderr  # c2's bot never says it is one
+
+
+@pytest.mark.parametrize(
+    ("evidence", "key"),
+    [
+        pytest.param(
+            "    columns:\n      label: 'label_value) AS _c0 FROM engine_tests.compas LIMIT 0; "
+            "CREATE TABLE engine_tests.pwned AS SELECT (1'\n      prediction: score\n",
+            "8:14",
+            id="mapping",
+        ),
+        pytest.param(
+            "    columns: {label: label_value, prediction: score}\n"
+            "    filter: 'true), false); CREATE TABLE engine_tests.pwned AS SELECT (1'\n",
+            "8:13",
+            id="filter",
+        ),
+        pytest.param(
+            "    columns: {label: label_value, prediction: score}\n"
+            "    window: {every: month, column: 'now()); CREATE TABLE engine_tests.pwned AS "
+            "SELECT (now()'}\n",
+            "8:36",
+            id="window-column",
+        ),
+        pytest.param(
+            # a dollar-quoted string PostgreSQL reads as text: the ';' in it would count if it
+            # were read as DuckDB reads it, so a refusal here names the quote left open
+            "    columns:\n      label: 'label_value + length($x$ ; $x) AS _c0; CREATE TABLE "
+            "engine_tests.pwned AS SELECT (1'\n      prediction: score\n",
+            "8:14",
+            id="dollar-quote-left-open",
+        ),
+    ],
+)
+def test_a_mapping_that_is_not_one_expression_runs_nothing_on_the_database(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str, evidence: str, key: str
+) -> None:
+    """A mapping, filter or window column is spliced into queries: one more statement must not run."""
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.pwned"))
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n{evidence}"
+    )
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    out = tmp_path / "out"
+    code, stdout, stderr = run("audit", str(path), "--engine", target, "--out", str(out))
+    assert code == 2, stdout + stderr
+    assert "is not one SQL expression" in stderr and f"audit.yaml:{key}:" in stderr
+    assert "engine postgresql+psycopg://" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    with pg_engine.connect() as con:
+        assert con.execute(sa.text("SELECT to_regclass('engine_tests.pwned')")).scalar() is None
+
+
+def test_postgresql_quoting_passes_where_it_is_one_expression(
+    tmp_path: Path, pg_url: str, compas_table: str
+) -> None:
+    """Dollar quotes, E'' strings and comments holding ; and ) are text, as PostgreSQL reads them."""
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n    columns:\n      label: label_value\n"
+        "      prediction: \"score /* ; ) */ + 0 * length($q$it's ; )$q$ || E'\\\\' ;)')\"\n"
+        "    filter: \"race <> 'a;b' -- not this one)\\n\"\n"
+    )
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    code, stdout, stderr = run("audit", str(path), "--engine", target, "--out", str(tmp_path / "o"))
+    assert code in (0, 1), stdout + stderr
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        "    columns: {label: Label, prediction: Score, race: Race, sex: Sex}\n",
+        "    columns: {label: Label, prediction: Score}\n",  # race and sex by the role's name
+    ],
+)
+def test_columns_named_in_another_case_are_read_as_duckdb_reads_them(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str, columns: str
+) -> None:
+    # `race: Race` failed on PostgreSQL with 'column "race" does not exist' (an unquoted name
+    # is folded to lower case) while the hint listed Race; DuckDB reads it
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.cased"))
+        con.execute(sa.text(
+            'CREATE TABLE engine_tests.cased AS SELECT entity_id, score AS "Score", label_value '
+            f'AS "Label", race AS "Race", sex AS "Sex" FROM {compas_table}'
+        ))  # fmt: skip
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: engine_tests.cased\n{columns}"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 1, stdout + stderr
+    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
+    run("audit", str(duck), "--out", str(tmp_path / "d"))
+    pg = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "said"),
+    [
+        (
+            "{label: now(), prediction: score}",
+            "'label' must be 0/1 or true/false, but now() has type timestamp with time zone",
+        ),
+    ],
+)
+def test_a_wrong_type_names_the_engine_and_table(
+    tmp_path: Path, pg_url: str, compas_table: str, columns: str, said: str
+) -> None:
+    # these said only "evidence 'predictions': ..." without the engine or the table
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n    columns: {columns}\n"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 2, stdout + stderr
+    assert said in stderr and f"(table {compas_table}, engine postgresql" in stderr
+
+
+def test_a_table_of_another_database_names_the_fix(tmp_path: Path, pg_url: str) -> None:
+    # the hint was "check the table, columns and filter against the database"
+    target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")
+    stderr = _bad(tmp_path, "    table: otherdb.engine_tests.compas\n", target)
+    assert "cross-database references are not implemented" in stderr
+    assert "hint: PostgreSQL reads the tables of the database the engine connects to" in stderr
+    assert "name the table schema.name and put its database in the engine's URL" in stderr

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from ethicsgate.base import Identifier, StrictModel
+from ethicsgate.evidence.sql import POSTGRESQL_LEXIS, sql_tokens
 
 __all__ = [
     "DatasetFormat",
@@ -162,10 +163,20 @@ class EvidenceSpec(StrictModel):
 
 
 def _is_select(query: str) -> bool:
-    """Return whether ``query`` reads as one SELECT statement (a trailing ';' allowed)."""
+    """Return whether ``query`` reads as one SELECT statement (a trailing ';' allowed).
+
+    A ';' inside a string, a quoted name or a comment (``WHERE note <> 'a;b'``) is text, as
+    PostgreSQL reads it; an engine checks the query with its own quoting before running it.
+    """
     text = query.strip().rstrip(";").strip()
     head = text.split(None, 1)[0].lower() if text else ""
-    return head in ("select", "with", "(select", "values") and ";" not in text
+    if head not in ("select", "with", "(select", "values"):
+        return False
+    try:
+        tokens = sql_tokens(text, POSTGRESQL_LEXIS)
+    except ValueError:  # a quote left open: any ';' may end a statement
+        return ";" not in text
+    return ("operator", ";") not in tokens
 
 
 class MemoryEvidenceSpec(EvidenceSpec):

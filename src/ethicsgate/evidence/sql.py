@@ -1,13 +1,35 @@
-"""Portable SQL text: quoted identifiers and literals, as every SQL engine of ours reads them."""
+"""Portable SQL text: quoted identifiers and literals, as every SQL engine of ours reads them.
+
+And the check, shared by the engines, that a mapping or filter of an audit spec is one SQL
+expression before it is spliced into any query (:func:`expression_problem`,
+:func:`tokens_problem`), with each engine's quoting (:class:`Lexis`).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from ethicsgate.errors import Location
+from ethicsgate.errors import EvidenceError, Location
 
-__all__ = ["names_a_column", "quote_ident", "sql_literal", "window_column_hint", "window_key_path"]
+__all__ = [
+    "POSTGRESQL_LEXIS",
+    "SPARK_LEXIS",
+    "UNCLOSED",
+    "Lexis",
+    "Token",
+    "expression_problem",
+    "names_a_column",
+    "not_one_expression",
+    "quote_ident",
+    "sql_literal",
+    "sql_tokens",
+    "tokens_problem",
+    "window_column_hint",
+    "window_key_path",
+]
 
 
 def quote_ident(name: str) -> str:
@@ -59,3 +81,207 @@ def window_column_hint(location: Location | None, names: str) -> str:
             f"{names}), or leave {name} out"
         )
     return f"set window.column to a date or timestamp column; available: {names}"
+
+
+# -- one expression ------------------------------------------------------------------------------
+
+#: A token as the expression check reads it: ``comment``, ``operator`` (punctuation, one
+#: character), or ``other`` (a word, number, string or quoted name, whose contents never count).
+Token = tuple[Literal["comment", "operator", "other"], str]
+
+
+@dataclass(frozen=True)
+class Lexis:
+    """How an engine's SQL quotes text and names and writes comments: what the check skips."""
+
+    engine: str
+    #: characters that open a quoted name (``""`` or a doubled backtick inside stays inside)
+    name_quotes: str = '"'
+    #: ``E'...'`` strings, in which a backslash escapes the next character (PostgreSQL)
+    escape_strings: bool = False
+    #: ``$tag$ ... $tag$`` strings (PostgreSQL)
+    dollar_quotes: bool = False
+    #: whether a backslash may escape a quote in a plain ``'...'`` string: on Spark the
+    #: session's settings and the rewriting of literals (``spark_sql``) decide, so the text is
+    #: read both ways and refused if either reading finds a problem; PostgreSQL's session
+    #: sets standard_conforming_strings (no escapes outside ``E'...'``)
+    backslash_either_way: bool = False
+    #: a ``--`` comment goes on past a newline right after a backslash (Spark's lexer)
+    comment_continues: bool = False
+
+
+#: PostgreSQL: ``"name"``, ``U&"name"``, ``'text'``, ``E'te\'xt'``, ``$$text$$``, ``$q$text$q$``,
+#: ``--`` and nested ``/* */`` comments; ``$`` inside a name (``a$b``) and ``$1`` are no quotes.
+POSTGRESQL_LEXIS = Lexis("PostgreSQL", escape_strings=True, dollar_quotes=True)
+#: Spark SQL: ``"name"`` (the session reads double quotes as names) and ``` `name` ```,
+#: ``'text'``, ``--`` comments (a backslash at the end of the line continues one) and nested
+#: ``/* */`` comments.
+SPARK_LEXIS = Lexis(
+    "Spark SQL", name_quotes='"`', backslash_either_way=True, comment_continues=True
+)
+
+_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[0-9][A-Za-z0-9_.]*")
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
+
+
+#: Why a text whose string, quoted name or comment runs to its end is refused.
+UNCLOSED = "a string, quoted name or comment is never closed (it would run on into the query)"
+
+
+class _Unclosed(Exception):
+    """A string, quoted name or comment runs to the end of the text."""
+
+
+def _closing(text: str, start: int, quote: str, *, backslash: bool) -> int:
+    """Return the index just after the quote closing the one at ``start`` (doubled stays in)."""
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if backslash and char == "\\":
+            i += 2
+            continue
+        if char == quote:
+            if text.startswith(quote, i + 1):
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    raise _Unclosed
+
+
+def _comment_end(text: str, start: int) -> int:
+    """Return the index just after the nested ``/* */`` comment opened at ``start``."""
+    depth, i = 0, start
+    while i < len(text):
+        if text.startswith("/*", i):
+            depth, i = depth + 1, i + 2
+        elif text.startswith("*/", i):
+            depth, i = depth - 1, i + 2
+            if depth == 0:
+                return i
+        else:
+            i += 1
+    raise _Unclosed
+
+
+def sql_tokens(text: str, lexis: Lexis, *, backslash: bool = False) -> list[Token]:
+    """Return the tokens of ``text`` as ``lexis`` reads it (``backslash``: escapes in '...').
+
+    Raises:
+        ValueError: a string, quoted name or comment is never closed.
+    """
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    try:
+        while i < n:
+            char = text[i]
+            if char.isspace():
+                i += 1
+            elif text.startswith("--", i):
+                end = text.find("\n", i)
+                while lexis.comment_continues and end > 0 and text[end - 1] == "\\":
+                    end = text.find("\n", end + 1)
+                end = n if end < 0 else end + 1
+                tokens.append(("comment", text[i:end]))
+                i = end
+            elif text.startswith("/*", i):
+                end = _comment_end(text, i)
+                tokens.append(("comment", text[i:end]))
+                i = end
+            elif char == "'":
+                end = _closing(text, i, "'", backslash=backslash)
+                tokens.append(("other", text[i:end]))
+                i = end
+            elif char in lexis.name_quotes:
+                end = _closing(text, i, char, backslash=False)
+                tokens.append(("other", text[i:end]))
+                i = end
+            elif lexis.dollar_quotes and (tag := _DOLLAR_TAG.match(text, i)) is not None:
+                end = text.find(tag.group(), tag.end())
+                if end < 0:
+                    raise _Unclosed
+                end += len(tag.group())
+                tokens.append(("other", text[i:end]))
+                i = end
+            elif (word := _WORD.match(text, i)) is not None:
+                end = word.end()
+                if (
+                    lexis.escape_strings
+                    and word.group() in ("E", "e")
+                    and text.startswith("'", end)
+                ):
+                    end = _closing(text, end, "'", backslash=True)
+                tokens.append(("other", text[i:end]))
+                i = end
+            else:
+                tokens.append(("operator", char))
+                i += 1
+    except _Unclosed:
+        raise ValueError(f"{UNCLOSED}: {text[i : i + 20]!r}...") from None
+    return tokens
+
+
+def tokens_problem(tokens: Iterable[Token]) -> str | None:
+    """Return why ``tokens`` are not one expression that stays inside its parentheses, or None.
+
+    Mappings and filters are spliced into queries as ``(<text>)``. A ``;`` would start another
+    statement (which DuckDB and PostgreSQL run), and a ``)`` closing a parenthesis the text did
+    not open ends the expression early, the rest read as more of the query (``label) FROM
+    other UNION SELECT (1`` audits other rows). Strings, quoted names and comments do not count.
+    """
+    depth = 0
+    seen = False
+    for kind, token in tokens:
+        if kind == "comment":
+            if token.startswith("--") and "\n" not in token:
+                return "it ends in a -- comment, which would hide what follows it in a query"
+            continue
+        seen = True
+        if kind != "operator":
+            continue
+        for char in token:
+            if char == ";":
+                return "a ';' ends it and starts another statement"
+            depth += {"(": 1, ")": -1}.get(char, 0)
+            if depth < 0:
+                return "a ')' closes a parenthesis it did not open"
+    if not seen:
+        return "it is empty"
+    if depth > 0:
+        return "a '(' is never closed"
+    return None
+
+
+def expression_problem(text: str, lexis: Lexis) -> str | None:
+    """Return why ``text`` is not one SQL expression of the ``lexis`` engine, or None.
+
+    A string, quoted name or comment left open is refused too: it would run on into the query
+    text after it (into a second mapping that closes it, and what follows that is SQL).
+    """
+    for backslash in (False, True) if lexis.backslash_either_way else (False,):
+        try:
+            problem = tokens_problem(sql_tokens(text, lexis, backslash=backslash))
+        except ValueError as exc:
+            return str(exc)
+        if problem is not None:
+            return problem
+    return None
+
+
+def not_one_expression(
+    evidence: str,
+    what: str,
+    text: str,
+    problem: str,
+    *,
+    location: Location | None,
+    engine: str = "",
+) -> EvidenceError:
+    """Return the error for a mapping or filter that is not one SQL expression."""
+    on = f" (engine {engine})" if engine else ""
+    return EvidenceError(
+        f"evidence {evidence!r}{on}: {what} ({text}) is not one SQL expression: {problem}",
+        location=location,
+        hint='write one expression over the evidence columns, e.g. "score >= 0.5"; a '
+        "name or text holding ( ) ; or -- is quoted: \"my (col)\", 'a;b'",
+    )

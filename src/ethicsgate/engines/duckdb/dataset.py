@@ -8,7 +8,6 @@ located (file, row, column) before anyone can mistake them for data.
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import math
 import re
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
@@ -34,6 +33,14 @@ from ethicsgate.engines.duckdb.sqltext import (
 )
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
 from ethicsgate.errors import EvidenceError, Location, first_line
+from ethicsgate.evidence.csvcheck import (
+    empty_file_error,
+    header_fields,
+    non_utf8_error,
+    open_text,
+    repeated_header_error,
+    repeated_header_fields,
+)
 from ethicsgate.evidence.median import HistogramSummary, plan_median
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,
@@ -52,6 +59,7 @@ from ethicsgate.evidence.model import (
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     names_a_column,
+    not_one_expression,
     quote_ident,
     sql_literal,
     window_column_hint,
@@ -399,12 +407,7 @@ class DuckDBDataset:
         """
         problem = expression_problem(text)
         if problem is not None:
-            raise EvidenceError(
-                f"evidence {self.name!r}: {what} ({text}) is not one SQL expression: {problem}",
-                location=self.locate(key),
-                hint='write one expression over the evidence columns, e.g. "score >= 0.5"; a '
-                "name or text holding ( ) ; or -- is quoted: \"my (col)\", 'a;b'",
-            )
+            raise not_one_expression(self.name, what, text, problem, location=self.locate(key))
 
     # -- digests --------------------------------------------------------------------------
 
@@ -447,14 +450,9 @@ class DuckDBDataset:
 
     def _check_not_empty(self) -> None:
         """Raise if a CSV file is empty: DuckDB reads it as one column named ``column0``."""
-        for file in self.files:
-            if file.is_file() and file.stat().st_size == 0:
-                raise EvidenceError(
-                    f"evidence {self.name!r}: the file is empty (0 bytes): no header, no rows",
-                    location=Location(str(file)),
-                    hint="write the evidence again (an export that failed?), or point "
-                    f"evidence.{self.name}.path at the right file",
-                )
+        error = empty_file_error(self.name, self.files)
+        if error is not None:
+            raise error
 
     def _check_unique_header(self, names: list[str]) -> None:
         """Raise if a CSV header names a column twice and the two columns differ.
@@ -470,41 +468,25 @@ class DuckDBDataset:
         if not renamed or self.spec.options.get("header") is False:
             return
         given = self.spec.options.get("delim") or self.spec.options.get("sep")
+        delimiter = given if isinstance(given, str) and len(given) == 1 else None
         for file in self.files:
-            handle = _open_text(file, newline="")
-            if handle is None:
-                continue
-            with handle:
-                line = handle.readline()
-            delimiter = given if isinstance(given, str) and len(given) == 1 else None
-            delimiter = delimiter or max(",;\t|", key=line.count)
-            header = next(csv.reader([line], delimiter=delimiter), [])
-            if len(header) != len(names):  # another dialect than DuckDB read: not ours to say
-                continue
-            seen: dict[str, int] = {}
-            for column, name in enumerate(header, start=1):
-                if name.lower() not in seen:  # "Score" and "score" are one name to DuckDB
-                    seen[name.lower()] = column
-                    continue
-                earlier = seen[name.lower()]
+            header = header_fields(file, delimiter)
+            if header is None or len(header) != len(names):
+                continue  # another dialect than DuckDB read: not ours to say
+            for earlier, column in repeated_header_fields(header):
                 a, b = (quote_ident(names[i - 1]) for i in (earlier, column))
-                cased = (
-                    f", as {header[earlier - 1]!r} and {name!r}: DuckDB's names ignore case"
-                    if header[earlier - 1] != name
-                    else ""
-                )
                 [(differ,)] = self._fetch(
                     f"SELECT count(*) FROM (SELECT 1 FROM {self.source_sql([file])} "
                     f"WHERE {a} IS DISTINCT FROM {b} LIMIT 1)"
                 )
                 if differ:
-                    raise EvidenceError(
-                        f"evidence {self.name!r}: the header names column {name!r} twice "
-                        f"(fields {earlier} and {column}{cased}) and the two differ; DuckDB "
-                        f"reads the second as {names[column - 1]!r} and the rules the first",
-                        location=Location(str(file), 1, None),
-                        hint="rename one of the two columns in the file, so that each role "
-                        "reads the column meant",
+                    raise repeated_header_error(
+                        self.name,
+                        file,
+                        header,
+                        (earlier, column),
+                        reading=f"DuckDB reads the second as {names[column - 1]!r} and the "
+                        "rules the first",
                     )
 
     def _check_not_ragged(self, name: str) -> None:
@@ -518,7 +500,7 @@ class DuckDBDataset:
         if delimiter is None or {"delim", "sep"} & set(self.spec.options):
             return
         for file in self.files:
-            handle = _open_text(file, newline="")
+            handle = open_text(file, newline="")
             if handle is None:
                 continue
             with handle:
@@ -1712,31 +1694,6 @@ class DuckDBDataset:
                 )
         return None
 
-    def _first_non_utf8_line(self) -> EvidenceError | None:
-        """Return the error naming the first byte of the files that is not UTF-8.
-
-        DuckDB's message quotes the header as the line it failed on and names no column.
-        """
-        for file in self.files:
-            if file.suffix in (".gz", ".zst") or not file.is_file():
-                continue
-            with file.open("rb") as handle:
-                for number, line in enumerate(handle, start=1):
-                    try:
-                        line.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        column = len(line[: exc.start].decode("utf-8")) + 1
-                        shown = line[exc.start : exc.start + 1].hex()
-                        return EvidenceError(
-                            f"evidence {self.name!r}: line {number} is not UTF-8 (byte 0x{shown}"
-                            f" at column {column}): the file is in another encoding",
-                            location=Location(str(file), number, column),
-                            hint="say the file's encoding under evidence."
-                            f"{self.name}.options, e.g. options: {{encoding: latin-1}} "
-                            "(or utf-16), or save the file as UTF-8",
-                        )
-        return None
-
     def read_error(self, exc: duckdb.Error) -> EvidenceError:
         """Return the located error for a DuckDB error reading the files (with the fix)."""
         if self.table is not None:
@@ -1748,7 +1705,7 @@ class DuckDBDataset:
             if bad is not None:
                 return bad
         if "not utf-8 encoded" in str(exc) and "encoding" not in self.spec.options:
-            bad = self._first_non_utf8_line()
+            bad = non_utf8_error(self.name, self.files)
             if bad is not None:
                 return bad
         hint = "check the file's format and contents, or set format/options in the audit spec"
@@ -1874,18 +1831,9 @@ class DuckDBDataset:
 _RENAMED = re.compile(r"(.+)_(\d+)")
 
 
-def _open_text(file: Path, *, newline: str | None = None) -> IO[str] | None:
-    """Open an evidence file as text for a diagnostic read (gzip too); None for zstd."""
-    if file.suffix == ".zst":  # DuckDB's other compression: not worth a dependency here
-        return None
-    if file.suffix == ".gz":
-        return gzip.open(file, "rt", encoding="utf-8", errors="replace", newline=newline)
-    return file.open(encoding="utf-8", errors="replace", newline=newline)
-
-
 def _bad_json_line(file: Path) -> tuple[int, int, str] | None:
     """Return (line, column, parser message) of the first line of ``file`` that is no JSON."""
-    handle = _open_text(file)
+    handle = open_text(file)
     if handle is None:
         return None
     with handle:

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC
-from ethicsgate.evidence.sql import sql_literal
+from ethicsgate.evidence.sql import UNCLOSED, Token, sql_literal, tokens_problem
 
 __all__ = ["binary_sql", "expression_problem", "json_text", "paths_sql"]
 
@@ -53,34 +53,24 @@ def json_text(value: str) -> str:
 def expression_problem(text: str) -> str | None:
     """Return why ``text`` is not one SQL expression that stays inside its parentheses, or None.
 
-    Mappings and filters are spliced into queries as ``(<text>)``, the probe that checks them
-    too. A ``;`` would start another statement, which DuckDB runs (a probe with two statements
-    runs the first: ``label); CREATE TABLE t AS SELECT (1`` created the table), and a ``)``
-    closing a parenthesis the text did not open ends the expression early, the rest read as
-    more of the query (``label) FROM other UNION SELECT (1`` probes fine and audits other
-    rows). DuckDB's own tokenizer reads the text, so a parenthesis or semicolon inside a string,
-    a quoted name or a comment does not count; the probe that follows parses the rest.
+    DuckDB's own tokenizer reads the text (a probe with two statements runs the first:
+    ``label); CREATE TABLE t AS SELECT (1`` created the table), so a parenthesis or semicolon
+    inside a string, a quoted name or a comment does not count; the engines share the judging
+    (:func:`ethicsgate.evidence.sql.tokens_problem`). A ``)`` after a newline tells a string,
+    name or comment left open: the tokenizer swallows it.
     """
     data = text.encode("utf-8")  # the tokenizer's positions are byte offsets
-    tokens = duckdb.tokenize(text)
-    if not tokens:
-        return "it is empty"
-    depth = 0
-    ends = [start for start, _ in tokens[1:]] + [len(data)]
+    *tokens, last = duckdb.tokenize(text + "\n)")
+    if last != (len(data) + 1, duckdb.token_type.operator):
+        return UNCLOSED
+    ends = [start for start, _ in tokens[1:]] + [len(data)] if tokens else []
+    read: list[Token] = []
     for (start, kind), end in zip(tokens, ends, strict=True):
-        token = data[start:end].decode("utf-8", errors="replace")  # with the space after it
+        token = data[start : min(end, len(data))].decode("utf-8", errors="replace")
         if kind == duckdb.token_type.comment:
-            if token.startswith("--") and "\n" not in token:
-                return "it ends in a -- comment, which would hide what follows it in a query"
-            continue
-        if kind != duckdb.token_type.operator:
-            continue
-        for char in token:
-            if char == ";":
-                return "a ';' ends it and starts another statement"
-            depth += {"(": 1, ")": -1}.get(char, 0)
-            if depth < 0:
-                return "a ')' closes a parenthesis it did not open"
-    if depth > 0:
-        return "a '(' is never closed"
-    return None
+            read.append(("comment", token))
+        elif kind == duckdb.token_type.operator:
+            read.append(("operator", token))
+        else:
+            read.append(("other", token))
+    return tokens_problem(read)

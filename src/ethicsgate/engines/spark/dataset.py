@@ -31,6 +31,13 @@ from ethicsgate.engines.spark.sqltext import (
     spark_sql,
 )
 from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.evidence.csvcheck import (
+    empty_file_error,
+    header_fields,
+    repeated_header_error,
+    repeated_header_fields,
+    utf8_error,
+)
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,
@@ -49,7 +56,15 @@ from ethicsgate.evidence.model import (
     text_as_categories,
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
-from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
+from ethicsgate.evidence.sql import (
+    SPARK_LEXIS,
+    expression_problem,
+    names_a_column,
+    not_one_expression,
+    quote_ident,
+    window_column_hint,
+    window_key_path,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +100,30 @@ _BUCKET_BITS = 12
 #: Relative standard deviation of Spark's HyperLogLog++ distinct estimate (decides exact or
 #: binned ROC AUC; DuckDB's estimate is within a few per cent too).
 _DISTINCT_RSD = 0.02
+
+
+#: Python's names of the encodings Spark's CSV reader takes -> Spark's (which refuses
+#: ``latin-1``, the spelling DuckDB takes and the non-UTF-8 hint gives).
+_SPARK_CHARSETS = {
+    "iso8859-1": "iso-8859-1",
+    "ascii": "us-ascii",
+    "utf-8": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16-be": "utf-16be",
+    "utf-16-le": "utf-16le",
+    "utf-32": "utf-32",
+}
+
+
+def _spark_charset(name: str) -> str:
+    """Return an encoding's name as Spark's CSV reader spells it (unknown ones unchanged)."""
+    import codecs
+
+    try:
+        found = codecs.lookup(name).name
+    except LookupError:
+        return name
+    return _SPARK_CHARSETS.get(found, name)
 
 
 def _score_column_sql(score: str, column: ScoreColumn) -> tuple[str, str]:
@@ -206,12 +245,79 @@ class SparkDataset:
                 )
             name = _DUCKDB_OPTIONS.get(key.lower(), key)
             options[name] = str(value).lower() if isinstance(value, bool) else str(value)
+            if name.lower() in ("encoding", "charset"):
+                options[name] = _spark_charset(options[name])
         # absolute: a Spark Connect server resolves a relative path against its own directory
         paths = [self.uri] if self.uri is not None else [str(f.absolute()) for f in self.files]
         source = {"csv": "csv", "parquet": "parquet", "jsonl": "json", "json": "json"}.get(
             str(fmt), str(fmt)
         )
-        return reader.format(source).options(**options).load(paths)
+        if source == "csv" and self.uri is None:
+            self._check_csv_files(options)
+        frame = reader.format(source).options(**options).load(paths)
+        if source == "csv" and self.uri is None and options.get("header", "").lower() == "true":
+            frame = self._merge_repeated_columns(frame, options.get("sep", ","))
+        return frame
+
+    def _check_csv_files(self, options: Mapping[str, str]) -> None:
+        """Raise if a local CSV file is empty, or not UTF-8 and no encoding is given.
+
+        Spark reads an empty file as no columns (every role "missing") and a byte that is not
+        UTF-8 as U+FFFD (a group "Caf\ufffd"); the checks and messages are DuckDB's
+        (:mod:`ethicsgate.evidence.csvcheck`).
+
+        Raises:
+            EvidenceError: the first empty file, or the first line that is not UTF-8.
+        """
+        error = empty_file_error(self.name, self.files, engine="spark")
+        if error is None and not {"encoding", "charset"} & {k.lower() for k in options}:
+            error = utf8_error(self.name, self.files, engine="spark")
+        if error is not None:
+            raise error
+
+    def _merge_repeated_columns(self, frame: DataFrame, delimiter: str) -> DataFrame:
+        """Return the frame with a header's repeated column read once, as DuckDB reads it.
+
+        Spark names every field of a repeated name (``Score``, ``score``, case ignored) by
+        name and position (``Score2``, ``score3``), so no role can read it by name. Two such
+        columns that hold the same values are harmless (ProPublica's COMPAS file repeats
+        ``decile_score``): the first gets its name back and the others DuckDB's (``score_1``).
+
+        Raises:
+            EvidenceError: the two columns differ in some row (the header line is named).
+        """
+        from pyspark.sql import functions as F
+
+        file = self.files[0] if self.files else None
+        header = header_fields(file, delimiter) if file and len(delimiter) == 1 else None
+        pairs = repeated_header_fields(header or [])
+        names = list(frame.columns)
+        if header is None or not pairs or len(header) != len(names):
+            return frame
+        if any(names[c - 1] != f"{header[c - 1]}{c - 1}" for pair in pairs for c in pair):
+            return frame  # not Spark's renaming: not ours to say
+        taken = {n.lower() for n in names}
+        renamed = dict(enumerate(names))
+        repeats: dict[int, int] = {}
+        for earlier, column in pairs:
+            a, b = names[earlier - 1], names[column - 1]
+            differ = frame.where(~F.col(f"`{a}`").eqNullSafe(F.col(f"`{b}`"))).limit(1).count()
+            if differ:
+                raise repeated_header_error(
+                    self.name,
+                    file,  # type: ignore[arg-type]
+                    header,
+                    (earlier, column),
+                    reading=f"Spark reads them as {a!r} and {b!r}, and no role can read "
+                    f"{header[column - 1]!r} by name",
+                    engine="spark",
+                )
+            renamed[earlier - 1] = header[earlier - 1]
+            repeats[earlier] = repeats.get(earlier, 0) + 1
+            later = f"{header[column - 1]}_{repeats[earlier]}"
+            if later.lower() not in taken:
+                renamed[column - 1] = later
+        return frame.toDF(*(renamed[i] for i in range(len(names))))
 
     def _delta_frame(self, location: str) -> DataFrame:
         """Read a Delta table by path: with delta-spark, else from its files (deltalake).
@@ -288,8 +394,29 @@ class SparkDataset:
         return frame.join(F.broadcast(parts), "_eg_file").drop("_eg_file")
 
     def role_expression(self, role: str) -> str:
-        """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or quote_ident(role)
+        """Return the SQL expression of a role: its mapping, or the column of the same name.
+
+        Raises:
+            EvidenceError: the mapping is not one SQL expression (located at its key).
+        """
+        mapped = self.spec.columns.get(role)
+        if not mapped:
+            return quote_ident(role)
+        self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        return mapped
+
+    def check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise unless ``text`` is one Spark SQL expression, before any query holds it.
+
+        Raises:
+            EvidenceError: it is not (two statements, an unmatched parenthesis or quote), at
+                ``key``.
+        """
+        problem = expression_problem(text, SPARK_LEXIS)
+        if problem is not None:
+            raise not_one_expression(
+                self.name, what, text, problem, location=self.locate(key), engine="spark"
+            )
 
     def sql(self, text: str) -> DataFrame:
         """Return the DataFrame of a Spark SQL query written in the rules' portable SQL."""
@@ -416,6 +543,7 @@ class SparkDataset:
         """
         if not self.spec.filter:
             return "true"
+        self.check_expression(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             kind = self.expression_type(condition)
@@ -428,7 +556,8 @@ class SparkDataset:
             ) from exc
         if kind != "boolean":
             raise EvidenceError(
-                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind}",
+                f"evidence {self.name!r} (engine spark): filter must be a true/false condition, "
+                f"found type {kind}",
                 location=self.locate(("filter",)),
             )
         return condition
@@ -574,9 +703,11 @@ class SparkDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        where = window_key_path(window.column, self.spec.columns)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = window_key_path(window.column, self.spec.columns)
+        elif window.column:
+            self.check_expression(expr, where, "the window's column")
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.expression_type(expr)
@@ -604,8 +735,8 @@ class SparkDataset:
         mapped = binary_sql(kind, value)
         if mapped is None:
             raise EvidenceError(
-                f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
-                f"{self.role_expression(role)} has type {kind}",
+                f"evidence {self.name!r} (engine spark): {role!r} must be 0/1 or true/false, "
+                f"but {self.role_expression(role)} has type {kind}",
                 location=self.locate(("columns", role) if role in self.spec.columns else ("path",)),
                 hint=f'map {role} to a 0/1 column or a condition, e.g. {role}: "score >= 0.5"',
             )
@@ -617,7 +748,8 @@ class SparkDataset:
         expr, kind = self.checked_expression("score", available)
         if base_type(kind) not in NUMERIC:
             raise EvidenceError(
-                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
+                f"evidence {self.name!r} (engine spark): 'score' must be numeric, but {expr} "
+                f"has type {kind}",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else ("path",)
                 ),
@@ -693,7 +825,7 @@ class SparkDataset:
             return ScoreProfile(rows=0, min=0.0, max=0.0, distinct_estimate=0)
         if not math.isfinite(float(high) - float(low)):
             raise EvidenceError(
-                f"evidence {self.name!r}: the scores range from {float(low):g} to "
+                f"evidence {self.name!r} (engine spark): the scores range from {float(low):g} to "
                 f"{float(high):g}, a span too wide for a 64-bit float",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else ("path",)

@@ -373,8 +373,8 @@ def read_rows(evidence: SparkDataset, roles: Sequence[Role]) -> SparkRows:
         converted = convert_sql(role.kind, exprs[role], types[role])
         if converted is None:
             raise EvidenceError(
-                f"evidence {evidence.name!r}: {role.name!r} must be {_KIND_WORDS[role.kind]}, "
-                f"but {exprs[role]} has type {kind}",
+                f"evidence {evidence.name!r} (engine spark): {role.name!r} must be "
+                f"{_KIND_WORDS[role.kind]}, but {exprs[role]} has type {kind}",
                 location=evidence.locate(
                     ("columns", role.name) if role.name in evidence.spec.columns else ("path",)
                 ),

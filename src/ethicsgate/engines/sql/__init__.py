@@ -136,6 +136,9 @@ class SQLEngine:
         try:
             con.execute(sa.text("SET TimeZone = 'UTC'"))
             con.execute(sa.text("SET extra_float_digits = 1"))  # shortest exact doubles
+            # a backslash is text outside E'...', as the check of mappings and filters reads
+            # them (evidence.sql.POSTGRESQL_LEXIS), whatever the server's default
+            con.execute(sa.text("SET standard_conforming_strings = on"))
             for sql in SESSION_FUNCTIONS:
                 con.execute(sa.text(sql))
             self.server_version = str(con.execute(sa.text("SHOW server_version")).scalar())

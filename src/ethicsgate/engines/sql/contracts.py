@@ -350,7 +350,8 @@ def run_contract(
             mapped = column in evidence.spec.columns
             raise EvidenceError(
                 f"evidence {evidence.name!r}: expect between needs numbers, but {column!r} "
-                f"({exprs[column]}) has type {types[column]}",
+                f"({exprs[column]}) has type {types[column]} ({evidence.describe()}, engine "
+                f"{evidence.engine.shown})",
                 location=evidence.locate(("columns", column) if mapped else evidence.where_key()),
                 hint=f"map {column} to a numeric expression under columns, e.g. {column}: "
                 f'"CAST({column} AS double precision)", or use expect regex or in_set for text',

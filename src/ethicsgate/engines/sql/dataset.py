@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +46,15 @@ from ethicsgate.evidence.model import (
     kept_rows,
     text_as_categories,
 )
-from ethicsgate.evidence.sql import names_a_column, quote_ident, window_column_hint, window_key_path
+from ethicsgate.evidence.sql import (
+    POSTGRESQL_LEXIS,
+    expression_problem,
+    names_a_column,
+    not_one_expression,
+    quote_ident,
+    window_column_hint,
+    window_key_path,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,6 +70,8 @@ __all__ = ["SQLDataset", "database_error"]
 
 _HISTOGRAM_BINS = 4096
 _EXACT_ROWS = 1_000_000
+#: A name PostgreSQL reads unquoted as written (lower case: unquoted names are folded).
+_PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 def _double(value: float) -> str:
@@ -101,6 +112,12 @@ def database_error(
         "the timeout",
     }
     hint = hints.get(state, "check the table, columns and filter against the database")
+    if state == "0A000" and "cross-database" in reason:  # table: db.schema.name
+        hint = (
+            f"PostgreSQL reads the tables of the database the engine connects to "
+            f"({engine.url.database}) only: name the table schema.name and put its database "
+            "in the engine's URL (postgresql://USER@HOST/DB)"
+        )
     return EvidenceError(
         f"{named}engine {engine.shown}: cannot {what}: {reason}",
         location=location or "--engine",
@@ -118,6 +135,7 @@ class SQLDataset:
     engine: SQLEngine = field(repr=False)
     _types: dict[int, str] = field(default_factory=dict, repr=False)
     _identity: TableIdentity | None = field(default=None, repr=False)
+    _columns: list[tuple[str, str]] | None = field(default=None, repr=False)
 
     @property
     def format(self) -> DatasetFormat:
@@ -141,7 +159,8 @@ class SQLDataset:
         if self.spec.table is not None:
             return f"(SELECT * FROM {self.spec.table})"
         query = (self.spec.query or "").strip().rstrip(";")
-        return f"({query})"
+        # on lines of their own: a query ending in a -- comment must not hide the ")"
+        return f"(\n{query}\n)"
 
     def describe(self) -> str:
         """Return how messages name the evidence: ``table NAME`` or ``its query``."""
@@ -152,8 +171,45 @@ class SQLDataset:
         return ("table",) if self.spec.table is not None else ("query",)
 
     def role_expression(self, role: str) -> str:
-        """Return the SQL expression of a role: its mapping, or the column of the same name."""
-        return self.spec.columns.get(role) or quote_ident(role)
+        """Return the SQL expression of a role: its mapping, or the column of the same name.
+
+        Raises:
+            EvidenceError: the mapping is not one SQL expression (located at its key).
+        """
+        mapped = self.spec.columns.get(role)
+        if not mapped:
+            return quote_ident(self._column_named(role) or role)
+        named = self._column_named(mapped)
+        if named is not None and not (named == mapped and _PLAIN_NAME.fullmatch(mapped)):
+            return quote_ident(named)  # a name PostgreSQL would fold: as written stays readable
+        self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        return mapped
+
+    def _column_named(self, text: str) -> str | None:
+        """Return the column ``text`` names: exactly, else the one column so named in any case.
+
+        A role or mapping that names a column (``race: Race``) is read by that name, as DuckDB
+        and Spark read it: their names ignore case, while PostgreSQL folds an unquoted name to
+        lower case (``Race`` is ``race``, which a table created with "Race" does not have).
+        """
+        names = [name for name, _ in self.columns()]
+        if text in names:
+            return text
+        folded = [name for name in names if name.lower() == text.lower()]
+        return folded[0] if len(folded) == 1 else None
+
+    def check_expression(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise unless ``text`` is one PostgreSQL expression, before any query holds it.
+
+        Raises:
+            EvidenceError: it is not (two statements, an unmatched parenthesis or quote), at
+                ``key``: nothing has run on the database.
+        """
+        problem = expression_problem(text, POSTGRESQL_LEXIS)
+        if problem is not None:
+            raise not_one_expression(
+                self.name, what, text, problem, location=self.locate(key), engine=self.engine.shown
+            )
 
     def fetch(self, sql: str, *, what: str = "read the evidence", key: Any = None) -> list[Any]:
         """Run one query and return its rows.
@@ -204,6 +260,8 @@ class SQLDataset:
         Raises:
             EvidenceError: the table does not exist, cannot be read, or the query fails.
         """
+        if self._columns is not None:
+            return self._columns
         sql = f"SELECT * FROM {self.source_sql()} AS _s LIMIT 0"
         try:
             result = self.con.execute(sa.text(sql.replace(":", r"\:")))
@@ -211,7 +269,8 @@ class SQLDataset:
             raise self.error(exc, what=f"read {self.describe()}") from None
         described = [(str(d[0]), int(d[1])) for d in result.cursor.description or []]  # type: ignore[call-overload]
         result.close()
-        return [(name, self._type_name(oid)) for name, oid in described]
+        self._columns = [(name, self._type_name(oid)) for name, oid in described]
+        return self._columns
 
     def checked_expression(self, role: str, available: list[tuple[str, str]]) -> tuple[str, str]:
         """Return a role's SQL expression and its type.
@@ -249,6 +308,7 @@ class SQLDataset:
         """
         if not self.spec.filter:
             return "true"
+        self.check_expression(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             kind = self.probe_types([condition])[0]
@@ -261,7 +321,8 @@ class SQLDataset:
             ) from None
         if kind != "boolean":
             raise EvidenceError(
-                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind}",
+                f"evidence {self.name!r}: filter must be a true/false condition, found type {kind} "
+                f"({self.describe()}, engine {self.engine.shown})",
                 location=self.locate(("filter",)),
             )
         return condition
@@ -337,7 +398,7 @@ class SQLDataset:
                 if mapped is None:
                     raise EvidenceError(
                         f"evidence {self.name!r}: {role!r} must be 0/1 or true/false, but "
-                        f"{expr} has type {kind}",
+                        f"{expr} has type {kind} ({self.describe()}, engine {self.engine.shown})",
                         location=self.locate(
                             ("columns", role) if role in self.spec.columns else self.where_key()
                         ),
@@ -428,9 +489,11 @@ class SQLDataset:
             EvidenceError: the column does not evaluate, or is not a date, a timestamp or text.
         """
         expr = window.column or self.role_expression("timestamp")
+        where = window_key_path(window.column, self.spec.columns)
         if names_a_column(expr, available):
             expr = quote_ident(expr)
-        where = window_key_path(window.column, self.spec.columns)
+        elif window.column:
+            self.check_expression(expr, where, "the window's column")
         names = ", ".join(name for name, _ in available)
         try:
             kind = self.probe_types([expr])[0]
@@ -513,7 +576,8 @@ class SQLDataset:
         expr, kind = self.checked_expression("score", available)
         if kind not in NUMERIC:
             raise EvidenceError(
-                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind}",
+                f"evidence {self.name!r}: 'score' must be numeric, but {expr} has type {kind} "
+                f"({self.describe()}, engine {self.engine.shown})",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else self.where_key()
                 ),
@@ -583,7 +647,8 @@ class SQLDataset:
             raise EvidenceError(
                 f"evidence {self.name!r}: 'score' must be a finite number in every audited row, "
                 f"found {'NULL (missing)' if value is None else repr(value)} ({int(bad_rows):,} "
-                f"such rows) in column {self.role_expression('score')} of {self.describe()}",
+                f"such rows) in column {self.role_expression('score')} of {self.describe()} "
+                f"(engine {self.engine.shown})",
                 location=self.locate(
                     ("columns", "score") if "score" in self.spec.columns else self.where_key()
                 ),

@@ -564,6 +564,17 @@ def test_a_csv_the_sniffer_cannot_read_keeps_its_located_error(
             ("columns", "label"),
             id="trailing-line-comment",
         ),
+        pytest.param(
+            # an open quote the next mapping closes: what follows is SQL of the query
+            {
+                "columns": {
+                    "grp": "grp || x'",
+                    "label": "'), 1 AS label FROM (SELECT 1); CREATE TABLE pwned AS SELECT (''",
+                }
+            },
+            ("columns", "grp"),
+            id="quote-closed-by-the-next-mapping",
+        ),
     ],
 )
 def test_a_mapping_that_is_not_one_expression_is_refused_before_any_query_runs(
