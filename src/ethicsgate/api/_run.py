@@ -56,7 +56,7 @@ def audit(
     title: str | None = None,
     contracts: Literal["stop", "report"] = "stop",
     base_dir: str | Path | None = None,
-    engine: Engine | None = None,
+    engine: Engine | str | None = None,
     cross_check: int | None = None,
     window: str | Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
@@ -76,7 +76,10 @@ def audit(
         contracts: ``stop`` at the first value a rule cannot read, or ``report`` it (see the
             audit spec's ``contracts``).
         base_dir: The folder relative file paths start from [default: the working directory].
-        engine: Where the evidence is read [default: a new embedded DuckDB engine].
+        engine: Where the evidence is read: an engine (left open), or what ``--engine``
+            takes (``"duckdb"``, ``"spark"``, ``"spark://HOST:PORT"``, ``"sc://HOST:PORT"``,
+            ``"postgresql://..."``), opened for this audit and closed after it [default: the
+            spec's ``engine:``, else a new embedded DuckDB engine].
         cross_check: Recompute up to this many groups (1 or more) of each fairness rule with
             fairlearn.
         window: Judge the fairness rules per time window, as ``--window`` does: ``"month"``,
@@ -94,14 +97,19 @@ def audit(
             ``cross_check``, ``window``) is invalid.
         EvidenceError: a frame or file cannot be read, is empty, lacks a mapped column or holds
             a value a rule cannot read (its column named).
-        TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file), or
-            ``progress`` cannot be called.
+        TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file),
+            ``engine`` is neither an engine nor a target, or ``progress`` cannot be called.
     """
     from ethicsgate.api._report import AuditReport
     from ethicsgate.policy.loader import LoadedPolicy
     from ethicsgate.session.audit import run_collecting_findings
 
     _check_options(cross_check, progress)
+    if not (engine is None or isinstance(engine, str) or callable(getattr(engine, "open", None))):
+        raise TypeError(
+            'engine= is an engine or what --engine takes, e.g. engine="spark" or '
+            f'engine="postgresql://user@host/db"; not {engine!r}'
+        )
 
     if evidence is None:
         if not isinstance(policy, str | Path | LoadedPolicy):
@@ -132,9 +140,18 @@ def audit(
             base_dir=base_dir,
             window=window,
         )
-    result, findings = run_collecting_findings(
-        loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
-    )
+    owned: Engine | None = None
+    if isinstance(engine, str):
+        from ethicsgate.engines import open_engine
+
+        engine = owned = open_engine(engine, location=Location(f"{PYTHON_SPEC}(engine)"))
+    try:
+        result, findings = run_collecting_findings(
+            loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
+        )
+    finally:
+        if owned is not None:
+            owned.close()
     spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
     return AuditReport(result=result, spec_json=spec_json, findings_file=findings)
 

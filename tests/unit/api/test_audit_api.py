@@ -1199,3 +1199,29 @@ def test_an_id_or_title_that_is_not_text_is_told_so_in_python_terms(
     assert f"{option} is text, not int (5)" in info.value.message
     assert "YAML" not in str(info.value)
     assert str(info.value.location) == f"python:ethicsgate.audit({option})"
+
+
+def test_an_engine_may_be_named_as_the_cli_names_it(
+    write: Callable[[str, str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # engine="spark" or a database URL was an AttributeError: 'str' object has no attribute 'open'
+    policy = write("policy.yaml", POLICY)
+    evidence = {"predictions": _csv_frame(PASSING)}
+    closed: list[object] = []
+    from ethicsgate.engines.duckdb import DuckDBEngine
+
+    close = DuckDBEngine.close
+
+    def recording(self: DuckDBEngine) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(DuckDBEngine, "close", recording)
+    named = ethicsgate.audit(policy, evidence, engine="duckdb")
+    assert len(closed) == 1  # opened for the audit, closed after it
+    assert named.status == ethicsgate.audit(policy, evidence).status
+    with pytest.raises(EvidenceError, match="nosuch") as info:
+        ethicsgate.audit(policy, evidence, engine="nosuch://host/db")
+    assert str(info.value.location) == "python:ethicsgate.audit(engine)"
+    with pytest.raises(TypeError, match="engine= is an engine or what --engine takes"):
+        ethicsgate.audit(policy, evidence, engine=5)  # type: ignore[arg-type]
