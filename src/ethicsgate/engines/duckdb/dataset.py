@@ -186,6 +186,10 @@ _ONE_LEVEL_DISTINCT = 0.9
 _TRIM_ROWS = 100_000
 #: DuckDB's memory cap while the one-level plan runs (it spills beyond it)
 ONE_LEVEL_MEMORY = "256MB"
+#: A text key of the one-level scan with at most this many values is grouped as an ENUM: every
+#: Arrow batch of the result (about 130,000 rows) repeats the dictionary, so past about
+#: 65,000 values of 6 characters it holds more than the text (10^7 cells: 227 MB against 231)
+_ENUM_MAX_VALUES = 50_000
 _FIELD = re.compile(r"_t\.c(\d+)\b")
 
 
@@ -620,8 +624,9 @@ class DuckDBDataset:
                     self._text_enums(keys, [key for _, _, key in texts]) as enums,
                 ):
                     for (at, role, key), enum in zip(texts, enums, strict=True):
-                        as_enum = f"CAST(CAST(_t.c{key} AS VARCHAR) AS {enum})"
-                        outer[at] = f"{as_enum} AS {quote_ident(role)}"
+                        if enum is not None:
+                            as_enum = f"CAST(CAST(_t.c{key} AS VARCHAR) AS {enum})"
+                            outer[at] = f"{as_enum} AS {quote_ident(role)}"
                     sql = self._grouped_sql(
                         keys, sums, outer, one_level=True, narrow_counts=many_rows < 2**31
                     )
@@ -1035,17 +1040,20 @@ class DuckDBDataset:
     @contextmanager
     def _text_enums(
         self, keys: Sequence[tuple[str, str]], text_keys: Sequence[int]
-    ) -> Iterator[list[str]]:
-        """Yield an ENUM type per text key: its distinct values as text, sorted; dropped after.
+    ) -> Iterator[list[str | None]]:
+        """Yield an ENUM type per text key of few values (None for the others); dropped after.
 
         For the one-level grouped scan: grouped, sorted and returned by a code instead of
-        its text, a key of 10^5 values over 10^7 cells costs less time and memory (at 2e7
-        rows x 10^5 groups, the query's process peaked 755 MiB against 846 and its Arrow
-        result was 260 MB against 333; docs/benchmarks.md), for one pass over that column
-        first. The values are sorted as DuckDB sorts text, so ``ORDER BY`` on the codes
-        orders the rows as on the text.
+        its text, a key of 10^4 to 5 * 10^4 values over 10^7 cells costs less time and memory
+        (at 2e7 rows x 10^5 groups, the query's process peaked 755 MiB against 846 and its
+        Arrow result was 260 MB against 333; docs/benchmarks.md), for one pass over that
+        column first. Every Arrow batch of the result carries the whole dictionary, so a key
+        of more than :data:`_ENUM_MAX_VALUES` values stays text (10^6 values: 456 MB of
+        result against 108, six times slower). The values are sorted as DuckDB sorts text,
+        so ``ORDER BY`` on the codes orders the rows as on the text.
         """
-        names: list[str] = []
+        names: list[str | None] = []
+        made: list[str] = []
         token = secrets.token_hex(4)
         try:
             for key in text_keys:
@@ -1057,12 +1065,14 @@ class DuckDBDataset:
                         f"CREATE TYPE {name} AS ENUM (SELECT DISTINCT {text} FROM "
                         f"{self.source_sql()} WHERE {text} IS NOT NULL ORDER BY 1)"
                     )
+                    made.append(name)
+                    [(values,)] = self.con.sql(f"SELECT len(enum_range(NULL::{name}))").fetchall()
                 except duckdb.Error as exc:
                     raise self.read_error(exc) from exc
-                names.append(name)
+                names.append(name if int(values) <= _ENUM_MAX_VALUES else None)
             yield names
         finally:
-            for name in names:
+            for name in made:
                 self.con.execute(f"DROP TYPE IF EXISTS {name}")
 
     # -- scores ---------------------------------------------------------------------------
