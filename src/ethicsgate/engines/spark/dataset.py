@@ -286,8 +286,6 @@ class SparkDataset:
         Raises:
             EvidenceError: the two columns differ in some row (the header line is named).
         """
-        from pyspark.sql import functions as F
-
         file = self.files[0] if self.files else None
         header = header_fields(file, delimiter) if file and len(delimiter) == 1 else None
         pairs = repeated_header_fields(header or [])
@@ -301,7 +299,11 @@ class SparkDataset:
         repeats: dict[int, int] = {}
         for earlier, column in pairs:
             a, b = names[earlier - 1], names[column - 1]
-            differ = frame.where(~F.col(f"`{a}`").eqNullSafe(F.col(f"`{b}`"))).limit(1).count()
+            # a SQL condition, not pyspark.sql.functions: once any Spark Connect session has
+            # been made in the process, those build Connect columns, which a classic frame
+            # cannot take (JVM_ATTRIBUTE_NOT_SUPPORTED)
+            left, right = (f"`{n.replace('`', '``')}`" for n in (a, b))
+            differ = frame.where(f"NOT ({left} <=> {right})").limit(1).count()
             if differ:
                 raise repeated_header_error(
                     self.name,
