@@ -363,7 +363,6 @@ class SparkDataset:
 
     def _delta_files_frame(self, root: Path) -> DataFrame:
         """Read one version of a local Delta table from its Parquet files (no delta-spark)."""
-        from pyspark.sql import functions as F
         from pyspark.sql.types import StringType, StructField, StructType
 
         from ethicsgate.evidence.delta import read_delta_snapshot
@@ -392,8 +391,10 @@ class SparkDataset:
         parts = self.spark.createDataFrame(rows, schema=text)
         for column, kind in snapshot.partitions.items():
             parts = parts.withColumn(column, parts[column].cast(_SPARK_TYPES.get(kind, kind)))
-        frame = frame.withColumn("_eg_file", F.col("_metadata.file_name"))
-        return frame.join(F.broadcast(parts), "_eg_file").drop("_eg_file")
+        # SQL text and DataFrame methods, not pyspark.sql.functions (Connect columns once a
+        # Spark Connect session exists in the process; a classic frame refuses them)
+        frame = frame.selectExpr("*", "_metadata.file_name AS _eg_file")
+        return frame.join(parts.hint("broadcast"), "_eg_file").drop("_eg_file")
 
     def role_expression(self, role: str) -> str:
         """Return the SQL expression of a role: its mapping, or the column of the same name.
