@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -282,17 +282,63 @@ def open_session(
         startup["spark.local.dir"] = str(settings.temp_dir)
     for key, value in {**startup, **SESSION_CONF, **conf}.items():
         builder = builder.config(key, value)
+    log = _jvm_log(settings)
     try:
-        session = builder.getOrCreate()
+        with _jvm_stderr_to(log):
+            session = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start or to register: user-fixable
+        tail = _tail(log)
         raise EvidenceError(
             f"engine spark: cannot start a Spark session on {target.shown}: "
-            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            + (f"; the JVM's last lines (all in {log}):\n{tail}" if tail else ""),
             hint="check the Java installation (java -version: 17 or newer) and the Spark conf",
         ) from exc
+    with contextlib.suppress(OSError):
+        log.unlink()  # the JVM keeps writing to it, unlinked, until the process ends
     session.sparkContext.setLogLevel("OFF")  # errors come back as located EvidenceErrors
     _apply(session, conf)
     return session, True
+
+
+def _jvm_log(settings: Settings | None) -> Path:
+    """Return where a local or standalone session's JVM writes its stderr."""
+    import tempfile
+
+    folder = settings.temp_dir if settings is not None and settings.temp_dir else None
+    return Path(folder or tempfile.gettempdir()) / f"ethicsgate-spark-{os.getpid()}.log"
+
+
+@contextlib.contextmanager
+def _jvm_stderr_to(log: Path) -> Iterator[None]:
+    """Give a JVM started in the block ``log`` as its stderr; this process keeps its own.
+
+    The driver's JVM inherits the process's stderr and prints about seven lines of its own
+    as it starts (log4j's profile, the default log level, the host's address, Hadoop's native
+    library, the incubator modules), before any message of the audit. The descriptor is
+    pointed at ``log`` while the JVM starts, then put back: the JVM keeps the file.
+    """
+    import sys
+
+    sys.stderr.flush()
+    target = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    saved = os.dup(2)
+    try:
+        os.dup2(target, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(target)
+
+
+def _tail(log: Path, lines: int = 12) -> str:
+    """Return the last lines of the JVM's log ("" if it wrote none)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 def _check_classic_environment(target: Target) -> None:
