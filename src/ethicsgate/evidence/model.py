@@ -128,7 +128,9 @@ class GroupedCounts:
 
     Every engine returns the text columns (group values, window keys) as pandas categoricals
     (:func:`text_as_categories`): the grouped rows repeat each value once per cell, up to 10^7
-    times with 10^5 groups and exact scores.
+    times with 10^5 groups and exact scores. ``n`` is int64, or int32 where the engine counted
+    fewer than 2^31 rows in one scan (DuckDB's one-level scan: 42 MB less at 10^7 cells);
+    numpy and pandas sum int32 into int64.
     """
 
     frame: pd.DataFrame

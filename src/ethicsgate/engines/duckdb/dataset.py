@@ -647,7 +647,8 @@ class DuckDBDataset:
                 if bad is not None:
                     raise bad from exc.__cause__
             raise
-        frame["n"] = frame["n"].astype("int64")
+        if frame["n"].dtype != "int32":  # int32 from a scan of fewer than 2^31 rows stays
+            frame["n"] = frame["n"].astype("int64")
         rows_read = int(frame["n"].sum())
         frame = kept_rows(frame)
         # the windows kept (ISO days; a categorical has no max() of its own)
