@@ -141,7 +141,13 @@ SPARK_LEXIS = Lexis(
     rewritten=True,
 )
 
-_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[0-9][A-Za-z0-9_.]*")
+#: A name, or a number with what follows it up to a space or an operator: ``1q$q$`` is the
+#: number 1 and the name q$q$ on PostgreSQL 14 (an error from 15 on), never a dollar quote;
+#: ``1$q$`` is 1 and a dollar quote.
+_WORD = re.compile(
+    r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*"
+    r"|[0-9][0-9_.]*(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_.$\x80-\U0010ffff]*)?"
+)
 _LINE_BREAK = re.compile(r"[\r\n]")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 
@@ -261,9 +267,12 @@ def sql_tokens(text: str, lexis: Lexis, *, backslash: bool = False) -> list[Toke
                 i = end
             elif (word := _WORD.match(text, i)) is not None:
                 end = word.end()
+                # E'...' takes backslash escapes; so does 1e'...' on PostgreSQL 14 and older
+                # (the number 1, then E'...'), an error from 15 on
+                read = word.group()
                 if (
                     lexis.escape_strings
-                    and word.group() in ("E", "e")
+                    and (read in ("E", "e") or (read[0].isdigit() and read[-1] in "Ee"))
                     and text.startswith("'", end)
                 ):
                     end = _closing(text, end, "'", backslash=True)

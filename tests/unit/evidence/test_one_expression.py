@@ -79,6 +79,10 @@ NOT_ONE = [
     # a hint's text is SQL to Spark, and "/*+" opens no comment inside one
     ("(SELECT /*+ x; */ 1)", ["spark"], "';' ends it"),
     ("/* /*+ */ ) FROM secret UNION SELECT ( */ 1", ["spark"], "')' closes"),
+    # PostgreSQL 14 and older read 1e'...' as the number 1 and an E'' string
+    ("1e'\\' || ') FROM secret UNION SELECT (s --'\n", ["duckdb", "postgresql"], "')' closes"),
+    # ... and 1q$q$ as the number 1 and the name q$q$ (no dollar quote)
+    ("(SELECT 1q$q$)) FROM secret UNION SELECT ((s -- $q$\n)", ["postgresql"], "')' closes"),
     ("", ["postgresql", "spark"], "empty"),
     ("-- only a comment\n", ALL, "empty"),
 ]
