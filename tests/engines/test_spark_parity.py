@@ -521,6 +521,19 @@ def test_in_memory_evidence_counts_as_duckdb_counts_it(engine: Any) -> None:
             ("columns", "race"),
             id="quote-left-open",
         ),
+        pytest.param(
+            # Spark ends a -- comment at a carriage return: the rest was SQL reading another
+            # relation (the check read the comment on to the newline)
+            {"columns": {"label": "label_value --\r) AS v FROM range(1) UNION SELECT (1\n"}},
+            ("columns", "label"),
+            id="carriage-return-ends-a-comment",
+        ),
+        pytest.param(
+            # Spark's lexer reads \" inside "..." as an escaped quote
+            {"columns": {"label": '(SELECT 1 AS "\\" + ")) FROM range(1) UNION SELECT ((1 --"\n)'}},
+            ("columns", "label"),
+            id="backslash-in-a-double-quoted-name",
+        ),
     ],
 )
 def test_a_mapping_that_is_not_one_expression_is_refused_on_spark(

@@ -585,6 +585,21 @@ def test_an_unknown_actor_hint_works_as_written(
             "8:14",
             id="dollar-quote-left-open",
         ),
+        pytest.param(
+            # PostgreSQL ends a -- comment at a carriage return: the rest of the line is SQL
+            '    columns:\n      label: "label_value --\\r) AS _c0 FROM engine_tests.compas '
+            'LIMIT 0; CREATE TABLE engine_tests.pwned AS SELECT (1\\n"\n      prediction: score\n',
+            "8:14",
+            id="carriage-return-ends-a-comment",
+        ),
+        pytest.param(
+            # a no-break space is a letter of a name to PostgreSQL: no dollar quote opens
+            '    columns:\n      label: "(SELECT 1 \\u00a0$q$)) AS _c0 FROM engine_tests.compas '
+            'LIMIT 0; CREATE TABLE engine_tests.pwned AS SELECT ((SELECT 1 -- $q$\\n)"\n'
+            "      prediction: score\n",
+            "8:14",
+            id="no-break-space-before-a-dollar",
+        ),
     ],
 )
 def test_a_mapping_that_is_not_one_expression_runs_nothing_on_the_database(

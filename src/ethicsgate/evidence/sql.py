@@ -108,19 +108,47 @@ class Lexis:
     backslash_either_way: bool = False
     #: a ``--`` comment goes on past a newline right after a backslash (Spark's lexer)
     comment_continues: bool = False
+    #: what separates tokens: PostgreSQL's ASCII spaces only (a no-break space, U+00A0, is a
+    #: letter of a name there: ``\u00a0$q$`` is a name, not a dollar quote); None: any
+    #: character ``str.isspace`` takes (Spark's lexer skips U+00A0 and its kin)
+    spaces: str | None = None
+    #: ``r'...'`` and ``r"..."`` strings, in which a backslash is text (Spark)
+    raw_strings: bool = False
+    #: ``/*+ ... */`` is a hint whose text is lexed as SQL, not a comment (Spark)
+    hints: bool = False
+    #: the query is rewritten before it runs (``spark_sql`` doubles the backslashes of
+    #: '...'), by a reader of '...' and "..." alone: a quote inside a comment or a
+    #: backquoted name, or a backslash in a "..." name (an escape to Spark's lexer), would
+    #: put that reader out of step with the engine's, so they are refused
+    rewritten: bool = False
 
 
 #: PostgreSQL: ``"name"``, ``U&"name"``, ``'text'``, ``E'te\'xt'``, ``$$text$$``, ``$q$text$q$``,
 #: ``--`` and nested ``/* */`` comments; ``$`` inside a name (``a$b``) and ``$1`` are no quotes.
-POSTGRESQL_LEXIS = Lexis("PostgreSQL", escape_strings=True, dollar_quotes=True)
+POSTGRESQL_LEXIS = Lexis(
+    "PostgreSQL", escape_strings=True, dollar_quotes=True, spaces=" \t\n\r\f\v"
+)
 #: Spark SQL: ``"name"`` (the session reads double quotes as names) and ``` `name` ```,
 #: ``'text'``, ``--`` comments (a backslash at the end of the line continues one) and nested
 #: ``/* */`` comments.
 SPARK_LEXIS = Lexis(
-    "Spark SQL", name_quotes='"`', backslash_either_way=True, comment_continues=True
+    "Spark SQL",
+    name_quotes='"`',
+    backslash_either_way=True,
+    comment_continues=True,
+    raw_strings=True,
+    hints=True,
+    rewritten=True,
 )
 
-_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*|[0-9][A-Za-z0-9_.]*")
+#: A name, or a number with what follows it up to a space or an operator: ``1q$q$`` is the
+#: number 1 and the name q$q$ on PostgreSQL 14 (an error from 15 on), never a dollar quote;
+#: ``1$q$`` is 1 and a dollar quote.
+_WORD = re.compile(
+    r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*"
+    r"|[0-9][0-9_.]*(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_.$\x80-\U0010ffff]*)?"
+)
+_LINE_BREAK = re.compile(r"[\r\n]")
 _DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_\x80-\U0010ffff]*)?\$")
 
 
@@ -132,7 +160,7 @@ class _Unclosed(Exception):
     """A string, quoted name or comment runs to the end of the text."""
 
 
-def _closing(text: str, start: int, quote: str, *, backslash: bool) -> int:
+def _closing(text: str, start: int, quote: str, *, backslash: bool, doubled: bool = True) -> int:
     """Return the index just after the quote closing the one at ``start`` (doubled stays in)."""
     i = start + 1
     while i < len(text):
@@ -141,7 +169,7 @@ def _closing(text: str, start: int, quote: str, *, backslash: bool) -> int:
             i += 2
             continue
         if char == quote:
-            if text.startswith(quote, i + 1):
+            if doubled and text.startswith(quote, i + 1):
                 i += 2
                 continue
             return i + 1
@@ -149,11 +177,32 @@ def _closing(text: str, start: int, quote: str, *, backslash: bool) -> int:
     raise _Unclosed
 
 
-def _comment_end(text: str, start: int) -> int:
-    """Return the index just after the nested ``/* */`` comment opened at ``start``."""
+def _line_end(text: str, start: int, lexis: Lexis) -> int:
+    r"""Return the index just after the ``--`` comment at ``start``: past its line break.
+
+    Both engines end the comment at a carriage return as at a newline (``-- x\r) FROM other``
+    goes on as SQL); on Spark a backslash right before a newline continues it.
+    """
+    i = start
+    while True:
+        found = _LINE_BREAK.search(text, i)
+        if found is None:
+            return len(text)
+        end = found.start()
+        if lexis.comment_continues and text[end] == "\n" and end > start and text[end - 1] == "\\":
+            i = end + 1
+            continue
+        return end + 1
+
+
+def _comment_end(text: str, start: int, *, hints: bool = False) -> int:
+    """Return the index just after the nested ``/* */`` comment opened at ``start``.
+
+    ``hints``: a ``/*+`` inside opens no nested comment (Spark's lexer: ``/* /*+ */`` ends).
+    """
     depth, i = 0, start
     while i < len(text):
-        if text.startswith("/*", i):
+        if text.startswith("/*", i) and not (hints and depth and text.startswith("/*+", i)):
             depth, i = depth + 1, i + 2
         elif text.startswith("*/", i):
             depth, i = depth - 1, i + 2
@@ -172,28 +221,41 @@ def sql_tokens(text: str, lexis: Lexis, *, backslash: bool = False) -> list[Toke
     """
     tokens: list[Token] = []
     i, n = 0, len(text)
+    hint = False
     try:
         while i < n:
             char = text[i]
-            if char.isspace():
+            if char in lexis.spaces if lexis.spaces is not None else char.isspace():
                 i += 1
             elif text.startswith("--", i):
-                end = text.find("\n", i)
-                while lexis.comment_continues and end > 0 and text[end - 1] == "\\":
-                    end = text.find("\n", end + 1)
-                end = n if end < 0 else end + 1
+                end = _line_end(text, i, lexis)
                 tokens.append(("comment", text[i:end]))
                 i = end
+            elif lexis.hints and text.startswith("/*+", i):
+                # a hint (SELECT /*+ REPARTITION(2) */ ...): its text is SQL to Spark
+                tokens.append(("other", "/*+"))
+                i += 3
+                hint = True
+            elif hint and text.startswith("*/", i):
+                tokens.append(("other", "*/"))
+                i += 2
+                hint = False
             elif text.startswith("/*", i):
-                end = _comment_end(text, i)
+                end = _comment_end(text, i, hints=lexis.hints)
                 tokens.append(("comment", text[i:end]))
+                i = end
+            elif lexis.raw_strings and char in "rR" and text[i + 1 : i + 2] in ("'", '"'):
+                end = _closing(text, i + 1, text[i + 1], backslash=False, doubled=False)
+                tokens.append(("other", text[i:end]))
                 i = end
             elif char == "'":
                 end = _closing(text, i, "'", backslash=backslash)
                 tokens.append(("other", text[i:end]))
                 i = end
             elif char in lexis.name_quotes:
-                end = _closing(text, i, char, backslash=False)
+                # Spark's lexer reads a backslash in "..." as an escape, as in '...'
+                escapes = backslash and char == '"' and lexis.backslash_either_way
+                end = _closing(text, i, char, backslash=escapes)
                 tokens.append(("other", text[i:end]))
                 i = end
             elif lexis.dollar_quotes and (tag := _DOLLAR_TAG.match(text, i)) is not None:
@@ -205,9 +267,12 @@ def sql_tokens(text: str, lexis: Lexis, *, backslash: bool = False) -> list[Toke
                 i = end
             elif (word := _WORD.match(text, i)) is not None:
                 end = word.end()
+                # E'...' takes backslash escapes; so does 1e'...' on PostgreSQL 14 and older
+                # (the number 1, then E'...'), an error from 15 on
+                read = word.group()
                 if (
                     lexis.escape_strings
-                    and word.group() in ("E", "e")
+                    and (read in ("E", "e") or (read[0].isdigit() and read[-1] in "Ee"))
                     and text.startswith("'", end)
                 ):
                     end = _closing(text, end, "'", backslash=True)
@@ -216,6 +281,8 @@ def sql_tokens(text: str, lexis: Lexis, *, backslash: bool = False) -> list[Toke
             else:
                 tokens.append(("operator", char))
                 i += 1
+        if hint:
+            raise _Unclosed
     except _Unclosed:
         raise ValueError(f"{UNCLOSED}: {text[i : i + 20]!r}...") from None
     return tokens
@@ -233,7 +300,7 @@ def tokens_problem(tokens: Iterable[Token]) -> str | None:
     seen = False
     for kind, token in tokens:
         if kind == "comment":
-            if token.startswith("--") and "\n" not in token:
+            if token.startswith("--") and "\n" not in token and "\r" not in token:
                 return "it ends in a -- comment, which would hide what follows it in a query"
             continue
         seen = True
@@ -260,11 +327,27 @@ def expression_problem(text: str, lexis: Lexis) -> str | None:
     """
     for backslash in (False, True) if lexis.backslash_either_way else (False,):
         try:
-            problem = tokens_problem(sql_tokens(text, lexis, backslash=backslash))
+            tokens = sql_tokens(text, lexis, backslash=backslash)
         except ValueError as exc:
             return str(exc)
+        problem = tokens_problem(tokens)
+        if problem is None and lexis.rewritten:
+            problem = _rewrite_problem(tokens)
         if problem is not None:
             return problem
+    return None
+
+
+def _rewrite_problem(tokens: Iterable[Token]) -> str | None:
+    """Return why the rewriting of ``Lexis.rewritten`` would misread the tokens, or None."""
+    for kind, token in tokens:
+        if (kind == "comment" or token.startswith("`")) and ("'" in token or '"' in token):
+            return (
+                f"a quote inside a comment or a `name` ({token.strip()[:20]}) is read as "
+                "the start of a string when the query is rewritten"
+            )
+        if token.startswith('"') and "\\" in token:
+            return f'a backslash in a "name" ({token[:20]}) escapes the next character'
     return None
 
 

@@ -59,6 +59,30 @@ NOT_ONE = [
     ("`label", ["spark"], "never closed"),
     ("'a\\'; DROP TABLE t; SELECT ''", ["spark"], "';' ends it"),
     ("x -- a note \\\n'\n) AS v FROM other --'", ["spark"], "')' closes a parenthesis"),
+    # both engines end a -- comment at a carriage return too: what follows it is SQL
+    ("s --\r) FROM secret UNION SELECT (label\n", ALL, "')' closes a parenthesis"),
+    ("label --\r); CREATE TABLE pwn AS SELECT (1\n", ALL, "')' closes a parenthesis"),
+    # a no-break space is a letter of a name to PostgreSQL: "\u00a0$q$" opens no dollar quote
+    (
+        "(SELECT 1 \u00a0$q$)) FROM t; CREATE TABLE pwn AS SELECT ((SELECT 1 -- $q$\n)",
+        ["postgresql"],
+        "')' closes a parenthesis",
+    ),
+    # Spark's lexer reads a backslash in "..." as an escape
+    ('(SELECT 1 AS "\\" + ")) FROM secret UNION SELECT ((s --"\n)', ["spark"], "backslash"),
+    # the rewriting of '...' for Spark (spark_sql) knows no comments or backquoted names
+    ("x -- it's\n + 1", ["spark"], "a quote inside"),
+    ("x /* it's */ + 1", ["spark"], "a quote inside"),
+    ("`it's` + 1", ["spark"], "a quote inside"),
+    # a raw string holds its backslash: the string after it is read with its escapes
+    ("r'\\' = '\\' || ') FROM secret UNION SELECT (s --'\n", ["spark"], "')' closes"),
+    # a hint's text is SQL to Spark, and "/*+" opens no comment inside one
+    ("(SELECT /*+ x; */ 1)", ["spark"], "';' ends it"),
+    ("/* /*+ */ ) FROM secret UNION SELECT ( */ 1", ["spark"], "')' closes"),
+    # PostgreSQL 14 and older read 1e'...' as the number 1 and an E'' string
+    ("1e'\\' || ') FROM secret UNION SELECT (s --'\n", ["duckdb", "postgresql"], "')' closes"),
+    # ... and 1q$q$ as the number 1 and the name q$q$ (no dollar quote)
+    ("(SELECT 1q$q$)) FROM secret UNION SELECT ((s -- $q$\n)", ["postgresql"], "')' closes"),
     ("", ["postgresql", "spark"], "empty"),
     ("-- only a comment\n", ALL, "empty"),
 ]

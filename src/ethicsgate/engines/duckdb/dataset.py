@@ -619,18 +619,29 @@ class DuckDBDataset:
                 # for about 15 % more time (docs/benchmarks.md). Text keys are grouped, sorted
                 # and returned as enums (a code per row, each value once), the counts as
                 # INTEGER where they fit
-                with (
-                    self.engine.spilling_beyond(ONE_LEVEL_MEMORY),
-                    self._text_enums(keys, [key for _, _, key in texts]) as enums,
-                ):
-                    for (at, role, key), enum in zip(texts, enums, strict=True):
-                        if enum is not None:
-                            as_enum = f"CAST(CAST(_t.c{key} AS VARCHAR) AS {enum})"
-                            outer[at] = f"{as_enum} AS {quote_ident(role)}"
-                    sql = self._grouped_sql(
-                        keys, sums, outer, one_level=True, narrow_counts=many_rows < 2**31
-                    )
-                    frame = self._run(sql, progress)
+                narrow = many_rows < 2**31
+                with self.engine.spilling_beyond(ONE_LEVEL_MEMORY):
+                    try:
+                        with self._text_enums(keys, [key for _, _, key in texts]) as enums:
+                            as_enums = list(outer)
+                            for (at, role, key), enum in zip(texts, enums, strict=True):
+                                if enum is not None:
+                                    as_enum = f"CAST(CAST(_t.c{key} AS VARCHAR) AS {enum})"
+                                    as_enums[at] = f"{as_enum} AS {quote_ident(role)}"
+                            sql = self._grouped_sql(
+                                keys, sums, as_enums, one_level=True, narrow_counts=narrow
+                            )
+                            frame = self._run(sql, progress)
+                    except EvidenceError as exc:
+                        # a value missing from its enum: a key whose text compares under a
+                        # collation (name COLLATE NOCASE, default_collation) has fewer
+                        # distinct values than it has spellings; grouped as text, as before
+                        if not _missing_from_enum(exc):
+                            raise
+                        sql = self._grouped_sql(
+                            keys, sums, outer, one_level=True, narrow_counts=narrow
+                        )
+                        frame = self._run(sql, progress)
             else:
                 sql = self._grouped_sql(keys, sums, outer, row_groups=row_groups)
                 frame = self._run(sql, progress)
@@ -1840,6 +1851,15 @@ class DuckDBDataset:
 
 #: A column name DuckDB gave the second of two header fields of one name: ``name_1``, ...
 _RENAMED = re.compile(r"(.+)_(\d+)")
+
+
+def _missing_from_enum(exc: EvidenceError) -> bool:
+    """Return whether the scan failed casting a text value to one of its key enums."""
+    cause = exc.__cause__
+    text = str(cause)
+    return isinstance(cause, duckdb.ConversionException) and (
+        "_eg_enum_" in text or " to ENUM(" in text
+    )
 
 
 def _bad_json_line(file: Path) -> tuple[int, int, str] | None:

@@ -350,3 +350,42 @@ def test_a_text_key_of_many_values_stays_text_in_the_one_level_scan(
     sex = r'CAST\(CAST\(\("sex"\) AS VARCHAR\) AS _eg_enum_\w+\) AS "sex"'
     assert re.search(sex, one_level)  # 3 values: an ENUM
     _same_frame(frames[1], frames[0])
+
+
+@pytest.mark.parametrize("mapping", ["name COLLATE NOCASE", "lower(name) COLLATE NOACCENT"])
+def test_one_level_text_keys_under_a_collation_group_as_the_text_path(
+    tmp_path: Path, mapping: str
+) -> None:
+    """A key compared under a collation has fewer distinct values than spellings: its enum
+    missed some ('NULL' against 'null'), and the scan failed "cannot read ... as parquet";
+    it is grouped as text instead, as the two-level scan groups it."""
+    from ethicsgate.engines.duckdb import DuckDBEngine
+    from ethicsgate.evidence.model import ScoreColumn
+    from ethicsgate.evidence.spec import EvidenceSpec
+
+    rng = np.random.default_rng(5)
+    names = np.array(["a", "A", "null", "NULL", "é", "e", "b", None], dtype=object)
+    frame = pd.DataFrame({"name": rng.choice(names, ROWS), "score": np.round(rng.random(ROWS), 3)})
+    path = tmp_path / "a.parquet"
+    frame.to_parquet(path)
+    frames = []
+    for rows in (None, ROWS):
+        with DuckDBEngine() as engine, pytest.MonkeyPatch.context() as patch:
+            patch.setattr(reader.DuckDBDataset, "_many_cells", lambda self, keys, r=rows: r)
+            dataset = engine.open(
+                "a",
+                EvidenceSpec(path=str(path), columns={"name": mapping}),
+                base_dir=tmp_path,
+                locate=lambda loc: None,
+            )
+            found = dataset.grouped_counts(
+                roles=["name"], score_columns={"_score_key": ScoreColumn("value")}
+            )
+            left = engine.con.sql(
+                "SELECT count(*) FROM duckdb_types() WHERE type_name LIKE '_eg_enum%'"
+            )
+            assert left.fetchall() == [(0,)]
+            frames.append(found.frame)
+    two, one = frames
+    assert int(one["n"].sum()) == ROWS
+    _same_frame(one, two)
