@@ -139,8 +139,9 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
     "--window",
     metavar="UNIT[:COLUMN]",
     help="Judge the fairness rules per time window: day, week, month or quarter, or the last "
-    "N days (90d), by COLUMN [default: the spec's window column, else the timestamp role]; "
-    "overrides the spec's `window:`.",
+    "N days (90d), by COLUMN [default: the spec's window column, else the timestamp role], "
+    "in the calendar of the IANA time zone after @ [default: the spec's, else UTC]: "
+    "month:decided_at@Europe/Berlin; overrides the spec's `window:`.",
 )
 @cross_check_options()
 @click.pass_context

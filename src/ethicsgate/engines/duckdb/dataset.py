@@ -58,6 +58,7 @@ from ethicsgate.evidence.model import (
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
+    OFFSET_TEXT,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -696,12 +697,24 @@ class DuckDBDataset:
                 location=location,
                 hint=window_column_hint(location, names),
             ) from exc
+        # the window's zone (IANA, checked by the spec): instants are converted to its wall
+        # clock, naive times are taken as that wall clock already (the calendar cuts them as
+        # they are), and dates are dates
+        zone = sql_literal(window.time_zone or "UTC")
         if kind == "TIMESTAMP WITH TIME ZONE":
-            time = "timezone('UTC', ({0}))"
+            time = f"timezone({zone}, ({{0}}))"
         elif kind in ("DATE", "TIMESTAMP"):
             time = "({0})"  # cast to DATE as they are
         elif kind.split("(")[0] in TIMES:
             time = "CAST(({0}) AS TIMESTAMP)"
+        elif kind == "VARCHAR" and window.time_zone is not None:
+            # the session reads text without an offset as UTC: kept as that wall clock
+            # (converted to UTC), text with one converted to the zone
+            offset = sql_literal(OFFSET_TEXT)
+            time = (
+                f"timezone(CASE WHEN regexp_matches(({{0}}), {offset}) THEN {zone} "
+                "ELSE 'UTC' END, CAST(({0}) AS TIMESTAMPTZ))"
+            )
         elif kind == "VARCHAR":
             time = "timezone('UTC', CAST(({0}) AS TIMESTAMPTZ))"
         else:
