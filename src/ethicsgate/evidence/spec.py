@@ -44,7 +44,13 @@ def check_time_zone(name: str) -> str:
 
     from ethicsgate.errors import close_match
 
-    zones = zoneinfo.available_timezones()
+    # "localtime" is the machine's own zone file, not a name of the database
+    zones = zoneinfo.available_timezones() - {"localtime", "posixrules"}
+    if not zones:
+        raise ValueError(
+            f"time_zone {name!r} cannot be checked: this Python finds no IANA time zone "
+            "database; install it (pip install tzdata)"
+        )
     if name in zones:
         return name
     by_case = {z.lower(): z for z in zones}
