@@ -292,7 +292,7 @@ def window_argument(
         detail,
         location=Location(f"{PYTHON_SPEC}({where})"),
         hint='write window="month:decided_at" (day, week, month, quarter or a number of '
-        'days such as 90d, then :COLUMN and @TIME_ZONE), or {"every": "month", '
+        'days such as 90d, then :COLUMN and @ZONE), or {"every": "month", '
         '"column": "decided_at", "time_zone": "Europe/Berlin"}, or {"last": "90d"}',
     ) from cause
 

@@ -268,7 +268,7 @@ def parse_window_option(text: str, option_name: str = "--window") -> WindowSpec:
         raise AuditSpecError(
             f"{option_name} {text!r}: not a window",
             hint="write day, week, month or quarter, or a number of days such as 90d, "
-            "optionally followed by :COLUMN and @TIME_ZONE "
+            "optionally followed by :COLUMN and @ZONE "
             "(e.g. --window month:decided_at or --window month:decided_at@Europe/Berlin)",
         ) from exc
 
