@@ -360,19 +360,28 @@ def test_a_window_time_zone_cuts_the_months_of_its_calendar(tmp_path: Path) -> N
 def test_cli_window_time_zone_is_reported_and_signed(tmp_path: Path) -> None:
     import json
 
+    from ethicsgate.attest.keys import generate_keypair
+
     spec = write_audit(tmp_path, _berlin_month_end(), window=None)
+    pair = generate_keypair(tmp_path / "keys")
     runner = CliRunner()
     out = tmp_path / "r"
-    result = runner.invoke(
-        cli, ["audit", str(spec), "--window", "month:decided_at@Europe/Berlin", "--out", str(out)]
-    )
+    args = ["--window", "month:decided_at@Europe/Berlin", "--key", str(pair.private_path)]
+    result = runner.invoke(cli, ["audit", str(spec), *args, "--out", str(out)])
     assert result.exit_code in (0, 1), result.output
+    verify = ["verify", str(out), "--key", str(pair.public_path)]
+    assert runner.invoke(cli, verify).exit_code == 0
     report = json.loads((out / "report.json").read_text())
     window = report["rules"][0]["window"]
     assert window["time_zone"] == "Europe/Berlin" and window["every"] == "month"
     assert [w["label"] for w in report["rules"][0]["windows"]] == ["2026-03", "2026-04"]
     assert "in time zone Europe/Berlin" in (out / "report.html").read_text()
     assert "in time zone Europe/Berlin" in (out / "report.md").read_text()
+    # the signature binds the zone: another zone in report.json no longer verifies
+    text = (out / "report.json").read_text()
+    (out / "report.json").write_text(text.replace('"Europe/Berlin"', '"Europe/Paris"'))
+    tampered = runner.invoke(cli, verify)
+    assert tampered.exit_code != 0, tampered.output
     plain = runner.invoke(
         cli, ["audit", str(spec), "--window", "month:decided_at", "--out", str(tmp_path / "p")]
     )
