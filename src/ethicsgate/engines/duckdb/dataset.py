@@ -17,14 +17,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
-from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
+from ethicsgate.engines.duckdb.rowgroups import (
+    RowGroupWindows,
+    local_dates_monotone,
+    plan_row_group_windows,
+    ranges_sql,
+)
 from ethicsgate.engines.duckdb.sqltext import (
     binary_sql,
     expression_problem,
@@ -221,6 +226,7 @@ class _WindowSql:
     key: str  # the day (DATE) of one value ``{0}`` of that type
     footer: str  # the window's first day (DATE) of one value ``{0}``
     final: str  # the window's first day as ISO text from one key ``{0}``
+    zone: str | None = None  # the zone instants are converted to (None: none converted)
 
     @property
     def raw(self) -> str:
@@ -742,6 +748,7 @@ class DuckDBDataset:
             key=key.replace("{t}", time),
             footer=day.replace("{k}", key).replace("{t}", time),
             final="CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)",
+            zone=window.time_zone if kind == "TIMESTAMP WITH TIME ZONE" else None,
         )
 
     def _text_not_a_time(
@@ -795,7 +802,29 @@ class DuckDBDataset:
             or window.kind not in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
         ):
             return None
+        if window.zone is not None and not self._monotone_in_zone(column, window.zone):
+            return None
         return column
+
+    def _monotone_in_zone(self, column: str, zone: str) -> bool:
+        """Return whether the file's instants have local dates that never go back in ``zone``.
+
+        Over the span of the footer's least and greatest instants (both needed): else a row
+        group whose ends fall in one local window may hold another in between.
+        """
+        sql = (
+            "SELECT min(TRY_CAST(stats_min_value AS TIMESTAMP WITH TIME ZONE)), "
+            "max(TRY_CAST(stats_max_value AS TIMESTAMP WITH TIME ZONE)) "
+            f"FROM parquet_metadata({sql_literal(str(self.files[0]))}) "
+            f"WHERE path_in_schema = {sql_literal(column)}"
+        )
+        try:
+            [(first, last)] = self.con.sql(sql).fetchall()
+        except duckdb.Error:
+            return False
+        if not isinstance(first, datetime) or not isinstance(last, datetime):
+            return False
+        return local_dates_monotone(zone, first, last)
 
     def _rolling_cut(
         self, window: _WindowSql, last_days: int, available: list[tuple[str, str]]

@@ -222,3 +222,38 @@ def test_rolling_windows_count_the_zone_calendar_days(
     assert footer.windows[0].end == latest and footer.windows[0].start == first
     assert int(footer.whole["n"].sum()) == int((local >= first).sum())
     assert footer.outside == int((local < first).sum())
+
+
+def test_a_zone_whose_clock_went_back_across_midnight_is_keyed_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # St. John's fell back at 00:01 until 2011: 2010-11-07 00:01 NDT (02:31 UTC) became
+    # 2010-11-06 23:01 NST, so one row group 02:30-03:30 UTC starts and ends on November 7
+    # (00:00 local) and holds November 6 in between: its footer must not make it whole
+    parts = [
+        pd.date_range(f"2010-11-{start}", periods=13, freq="5min", tz="UTC")
+        for start in ("05 15:00", "07 02:30", "09 15:00")
+    ]
+    times = parts[0].append(parts[1:])
+    path = tmp_path / "d.parquet"
+    n = len(times)
+    table = pa.table(
+        {
+            "t": pa.array(times, type=pa.timestamp("us", "UTC")),
+            "group": ["A"] * n,
+            "approved": [1] * n,
+        }
+    )
+    pq.write_table(table, path, row_group_size=13)
+    plans = _footer_always(monkeypatch)
+    window = WindowKey(column="t", every="day", time_zone="America/St_Johns")
+    local = pd.Series(times.tz_convert("America/St_Johns").strftime("%Y-%m-%d"))
+    expected = {str(k): int(v) for k, v in sorted(local.value_counts().items())}
+    assert len(expected) == 4 and 0 < expected["2010-11-06"] < 13
+    assert _per_window(_counts(path, window)) == expected
+    assert not plans or plans[-1] is None  # the footer is not used in such a zone
+    # nor a year later, when its clocks went back at 02:00: the footer serves again
+    later = pa.table({**table.to_pydict(), "t": pa.array(times + pd.Timedelta(days=366 * 2))})
+    pq.write_table(later, path, row_group_size=13)
+    _counts(path, window)
+    assert plans and plans[-1] is not None
