@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -812,9 +812,10 @@ class DuckDBDataset:
         Over the span of the footer's least and greatest instants (both needed): else a row
         group whose ends fall in one local window may hold another in between.
         """
+        # seconds since the epoch: an infinite time is an infinite number, not a Python error
         sql = (
-            "SELECT min(TRY_CAST(stats_min_value AS TIMESTAMP WITH TIME ZONE)), "
-            "max(TRY_CAST(stats_max_value AS TIMESTAMP WITH TIME ZONE)) "
+            "SELECT epoch(min(TRY_CAST(stats_min_value AS TIMESTAMP WITH TIME ZONE))), "
+            "epoch(max(TRY_CAST(stats_max_value AS TIMESTAMP WITH TIME ZONE))) "
             f"FROM parquet_metadata({sql_literal(str(self.files[0]))}) "
             f"WHERE path_in_schema = {sql_literal(column)}"
         )
@@ -822,9 +823,15 @@ class DuckDBDataset:
             [(first, last)] = self.con.sql(sql).fetchall()
         except duckdb.Error:
             return False
-        if not isinstance(first, datetime) or not isinstance(last, datetime):
+        if first is None or last is None:
             return False
-        return local_dates_monotone(zone, first, last)
+
+        def instant(seconds: float) -> datetime:
+            # the years zoneinfo converts: 2 to 9998
+            seconds = min(max(float(seconds), -62_100_000_000.0), 253_300_000_000.0)
+            return datetime.fromtimestamp(seconds, UTC)
+
+        return local_dates_monotone(zone, instant(first), instant(last))
 
     def _rolling_cut(
         self, window: _WindowSql, last_days: int, available: list[tuple[str, str]]

@@ -257,3 +257,18 @@ def test_a_zone_whose_clock_went_back_across_midnight_is_keyed_row_by_row(
     pq.write_table(later, path, row_group_size=13)
     _counts(path, window)
     assert plans and plans[-1] is not None
+
+
+def test_local_dates_monotone() -> None:
+    from datetime import UTC, datetime
+
+    from ethicsgate.engines.duckdb.rowgroups import local_dates_monotone
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    assert local_dates_monotone("Europe/Berlin", at("2000-01-01"), at("2030-01-01"))
+    assert local_dates_monotone("America/New_York", at("2026-01-01"), at("2026-12-31"))
+    assert not local_dates_monotone("America/St_Johns", at("2010-01-01"), at("2010-12-31"))
+    assert local_dates_monotone("America/St_Johns", at("2012-01-01"), at("2026-12-31"))
+    assert not local_dates_monotone("UTC", at("1900-01-01"), at("9999-01-01"))  # not checked
