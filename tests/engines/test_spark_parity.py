@@ -646,3 +646,24 @@ def test_a_role_of_the_wrong_type_names_the_engine(engine: Any) -> None:
     with pytest.raises(EvidenceError, match="must be 0/1 or true/false") as err:
         dataset.grouped_counts(roles=["label"], binary_roles=["label"])
     assert "(engine spark)" in err.value.message
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_windows_in_a_time_zone_are_the_same_on_spark(
+    engine: Any, tmp_path: Path, zone: str
+) -> None:
+    """Instants, naive times and text with and without an offset: DuckDB's windows exactly."""
+    from tests.unit.rules.windows_data import decisions_around_local_midnights, write_audit
+
+    frame = decisions_around_local_midnights()
+    for column in ("decided_at", "naive_at", "text_offset", "text_naive"):
+        for text in (
+            f"{{column: {column}, every: day, time_zone: {zone}}}",
+            f"{{column: {column}, every: month, last: 7d, time_zone: {zone}}}",
+        ):
+            spec = write_audit(tmp_path / f"{column}-{len(text)}", frame, window=text)
+            duck, spark, _, _ = _both(spec, engine)
+            assert duck.rules[0].windows, column
+            _same_rules(duck, spark)
+            assert spark.rules[0].window is not None
+            assert spark.rules[0].window.time_zone == zone

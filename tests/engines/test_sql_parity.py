@@ -174,3 +174,41 @@ def test_a_bad_window_on_postgresql_names_the_option_or_the_value(
     code, output = audit("month:nosuch")
     assert code == 2 and output.startswith("error: --window 'month:nosuch': "), output
     assert "decided_at, group, approved, decided_txt" in output
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+def test_windows_in_a_time_zone_match_duckdb(
+    zone: str, pg_url: str, pg_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """Instants, naive times and text with and without an offset: DuckDB's windows exactly."""
+    from tests.unit.rules.windows_data import decisions_around_local_midnights, write_audit
+
+    frame = decisions_around_local_midnights()
+    schema = f"parity_tz_{zone.split('/')[1].lower()}"
+    seen: dict[tuple[str, bool], list[tuple[str, int]]] = {}
+    for column in ("decided_at", "naive_at", "text_offset", "text_naive"):
+        for window in (f"{{column: {column}, every: day, time_zone: {zone}}}", None):
+            text = window or f"{{column: {column}, every: month, last: 7d, time_zone: {zone}}}"
+            folder = tmp_path / f"{column}-{'day' if window else 'rolling'}"
+            spec = write_audit(folder, frame, window=text)
+            files, tables = _to_tables(spec, pg_engine, schema, folder)
+            duck, _ = run_collecting_findings(files)
+            pg, _ = run_collecting_findings(tables, engine_target=pg_url)
+            assert duck.rules[0].windows, column
+            assert [(w.label, w.rows) for w in pg.rules[0].windows] == [
+                (w.label, w.rows) for w in duck.rules[0].windows
+            ], (column, text)
+            assert (
+                _differences(
+                    pg.model_dump(mode="json")["rules"], duck.model_dump(mode="json")["rules"]
+                )
+                == []
+            ), (column, text)
+            assert pg.rules[0].window is not None and pg.rules[0].window.time_zone == zone
+            seen[column, window is None] = [(w.label, w.rows) for w in pg.rules[0].windows]
+    # the instants and the text with an offset are the same instants: the same windows; the
+    # naive times are the wall clock, so other days
+    for rolling in (False, True):
+        assert seen["decided_at", rolling] == seen["text_offset", rolling]
+        assert seen["naive_at", rolling] == seen["text_naive", rolling]
+    assert seen["decided_at", False] != seen["naive_at", False]

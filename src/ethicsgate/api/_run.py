@@ -275,9 +275,11 @@ def window_argument(
     cause: Exception | None = None
     if isinstance(window, str):
         try:
-            return parse_window_option(window)
+            return parse_window_option(window, option_name="window")
         except AuditSpecError as exc:
-            detail, cause = f"{window!r} is not a window", exc
+            zone = "time zone" in exc.message
+            detail = exc.message if zone else f"{window!r} is not a window"
+            cause = exc
     elif isinstance(window, Mapping):
         try:
             return WindowSpec.model_validate(dict(window))
@@ -290,8 +292,8 @@ def window_argument(
         detail,
         location=Location(f"{PYTHON_SPEC}({where})"),
         hint='write window="month:decided_at" (day, week, month, quarter or a number of '
-        'days such as 90d, then :COLUMN), or {"every": "month", "column": "decided_at"}, '
-        'or {"last": "90d"}',
+        'days such as 90d, then :COLUMN and @ZONE), or {"every": "month", '
+        '"column": "decided_at", "time_zone": "Europe/Berlin"}, or {"last": "90d"}',
     ) from cause
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -12,7 +13,7 @@ from pydantic import Field, ValidationError
 
 from ethicsgate.base import Identifier, StrictModel
 from ethicsgate.errors import AuditSpecError, PolicyError
-from ethicsgate.evidence.spec import EvidenceSpec, WindowSpec
+from ethicsgate.evidence.spec import EvidenceSpec, WindowSpec, check_time_zone
 from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, validate_document
@@ -226,26 +227,49 @@ def _policy_source(spec: AuditSpec, path: Path, doc: YamlDocument) -> Path | str
     return policy_path
 
 
-def parse_window_option(text: str) -> WindowSpec:
+#: The ``@ZONE`` that ends ``--window month:decided_at@Europe/Berlin`` (an IANA name: letters,
+#: digits, ``_ + - /``); an ``@`` followed by anything else belongs to the column's SQL.
+_ZONE_SUFFIX = re.compile(r"@\s*([A-Za-z][A-Za-z0-9_+\-/]*)\s*$")
+
+
+def parse_window_option(text: str, option_name: str = "--window") -> WindowSpec:
     """Return the window of ``--window``: ``month``, ``week:decided_at``, ``90d:decided_at``.
 
+    A time zone ends it after ``@``: ``month@Europe/Berlin``, ``month:decided_at@Europe/Berlin``.
+
     Raises:
-        AuditSpecError: the text names no calendar unit or number of days.
+        AuditSpecError: the text names no calendar unit or number of days, or the zone is
+            not an IANA time zone (the closest one is named).
     """
-    unit, _, column = text.partition(":")
+    zone: str | None = None
+    found = _ZONE_SUFFIX.search(text)
+    body = text
+    if found is not None:
+        zone, body = found.group(1), text[: found.start()]
+    unit, _, column = body.partition(":")
     unit = unit.strip().lower()
     fields: dict[str, Any] = {"column": column.strip() or None}
     if unit in ("day", "week", "month", "quarter"):
         fields["every"] = unit
     else:
         fields["last"] = unit
+    if zone is not None:
+        try:
+            fields["time_zone"] = check_time_zone(zone)
+        except ValueError as exc:
+            raise AuditSpecError(
+                f"{option_name} {text!r}: {exc}",
+                hint="the time zone follows @ and is an IANA name, e.g. "
+                "--window month:decided_at@Europe/Berlin",
+            ) from None
     try:
         return WindowSpec.model_validate(fields)
     except ValidationError as exc:
         raise AuditSpecError(
-            f"--window {text!r}: not a window",
+            f"{option_name} {text!r}: not a window",
             hint="write day, week, month or quarter, or a number of days such as 90d, "
-            "optionally followed by :COLUMN (e.g. --window month:decided_at)",
+            "optionally followed by :COLUMN and @ZONE "
+            "(e.g. --window month:decided_at or --window month:decided_at@Europe/Berlin)",
         ) from exc
 
 
@@ -259,8 +283,9 @@ def with_window(
     """Return ``audit`` with every evidence set a fairness rule reads split by ``window``.
 
     The column is the window's, else the one the spec already windows by, else the
-    ``timestamp`` role. ``option``: what ``option_name`` (``--window``, or ``window`` in
-    Python) was given, which errors about the window then name instead of the spec.
+    ``timestamp`` role; the time zone likewise the window's, else the spec's, else UTC.
+    ``option``: what ``option_name`` (``--window``, or ``window`` in Python) was given, which
+    errors about the window then name instead of the spec.
 
     Raises:
         AuditSpecError: no fairness rule reads the audit's evidence (nothing to split).
@@ -278,8 +303,9 @@ def with_window(
     for name in datasets & set(evidence):
         spec = evidence[name]
         column = window.column or (spec.window.column if spec.window else None)
+        zone = window.time_zone or (spec.window.time_zone if spec.window else None)
         evidence[name] = spec.model_copy(
-            update={"window": window.model_copy(update={"column": column})}
+            update={"window": window.model_copy(update={"column": column, "time_zone": zone})}
         )
     return replace(
         audit,

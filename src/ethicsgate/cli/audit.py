@@ -137,10 +137,11 @@ def _print_text(result: AuditResult, written: Mapping[str, Path]) -> None:
 @engine_option()
 @click.option(
     "--window",
-    metavar="UNIT[:COLUMN]",
+    metavar="UNIT[:COLUMN][@ZONE]",
     help="Judge the fairness rules per time window: day, week, month or quarter, or the last "
-    "N days (90d), by COLUMN [default: the spec's window column, else the timestamp role]; "
-    "overrides the spec's `window:`.",
+    "N days (90d), by COLUMN [default: the spec's window column, else the timestamp role], "
+    "in the calendar of the IANA time ZONE (e.g. month:decided_at@Europe/Berlin) [default: "
+    "the spec's `time_zone`, else UTC]; overrides the spec's `window:`.",
 )
 @cross_check_options()
 @click.pass_context

@@ -192,7 +192,7 @@ class WindowKey:
 
     ``column`` is a column name or SQL expression over the source (``None``: the
     ``timestamp`` role); it must be a DATE or TIMESTAMP, or text that casts to one (TIMESTAMP
-    WITH TIME ZONE values are taken in UTC). The engine adds the key column
+    WITH TIME ZONE values are taken in UTC, or in ``time_zone``). The engine adds the key column
     :data:`WINDOW_KEY` (last of the keys): the first day of the row's window as ISO text
     (``2026-03-01``; weeks start on Monday, quarters in January, April, July, October),
     NULL where the time is NULL. It is one more expression in the same GROUP BY, never a pass
@@ -207,6 +207,10 @@ class WindowKey:
     column: str | None
     every: Literal["day", "week", "month", "quarter"]
     last_days: int | None = None
+    #: The IANA zone whose calendar cuts the windows (None: UTC). Times with a zone are
+    #: converted to it; times without one (and text without an offset) are read as its
+    #: wall-clock time; dates are dates.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)

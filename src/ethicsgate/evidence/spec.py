@@ -17,6 +17,7 @@ __all__ = [
     "MemoryEvidenceSpec",
     "WindowEvery",
     "WindowSpec",
+    "check_time_zone",
 ]
 
 EvidenceFormat = Literal["csv", "parquet", "jsonl", "json", "delta"]
@@ -27,10 +28,42 @@ DatasetFormat = EvidenceFormat | Literal["arrow", "table", "query"]
 OptionValue = str | int | float | bool
 
 
-#: Calendar windows: days, ISO weeks (Monday to Sunday), months, quarters (UTC for timestamps
-#: with a time zone).
+#: Calendar windows: days, ISO weeks (Monday to Sunday), months, quarters (of the window's
+#: ``time_zone`` calendar, UTC by default).
 WindowEvery = Literal["day", "week", "month", "quarter"]
 _DAYS = re.compile(r"^([1-9][0-9]{0,4})d$")
+
+
+def check_time_zone(name: str) -> str:
+    """Return ``name`` if it is an IANA time zone (``Europe/Berlin``), else raise.
+
+    Raises:
+        ValueError: not a zone of the IANA database; the message names the closest one.
+    """
+    import zoneinfo
+
+    from ethicsgate.errors import close_match
+
+    # "localtime" is the machine's own zone file, not a name of the database
+    zones = zoneinfo.available_timezones() - {"localtime", "posixrules"}
+    if not zones:
+        raise ValueError(
+            f"time_zone {name!r} cannot be checked: this Python finds no IANA time zone "
+            "database; install it (pip install tzdata)"
+        )
+    if name in zones:
+        return name
+    by_case = {z.lower(): z for z in zones}
+    meant = by_case.get(name.lower()) or close_match(name, zones)
+    if meant is None and "/" not in name:
+        # a city alone: Berlin -> Europe/Berlin
+        cities = {z.rsplit("/", 1)[-1].lower(): z for z in zones if "/" in z}
+        meant = cities.get(name.lower().replace(" ", "_"))
+    more = f" (did you mean {meant!r}?)" if meant else ""
+    raise ValueError(
+        f"time_zone {name!r} is not an IANA time zone{more}; write a name such as "
+        "Europe/Berlin, America/New_York or UTC"
+    )
 
 
 class WindowSpec(StrictModel):
@@ -55,6 +88,13 @@ class WindowSpec(StrictModel):
         description="Rolling windows of this many days, written like 90d: the last N days up "
         "to the latest day in the evidence (or, with `every`, up to the end of each window).",
     )
+    time_zone: str | None = Field(
+        default=None,
+        min_length=1,
+        description="The IANA time zone whose calendar cuts the windows (e.g. Europe/Berlin) "
+        "[default: UTC]. Times with a zone or offset are converted to it; times without one "
+        "are read as that zone's wall-clock time; dates are dates.",
+    )
 
     @field_validator("last")
     @classmethod
@@ -62,6 +102,11 @@ class WindowSpec(StrictModel):
         if value is not None and not _DAYS.match(value):
             raise ValueError("last must be a number of days such as 90d")
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_time_zone(value)
 
     @model_validator(mode="after")
     def _one_of(self) -> WindowSpec:

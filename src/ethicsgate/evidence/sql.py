@@ -15,6 +15,7 @@ from typing import Any, Literal
 from ethicsgate.errors import EvidenceError, Location
 
 __all__ = [
+    "OFFSET_TEXT",
     "POSTGRESQL_LEXIS",
     "SPARK_LEXIS",
     "UNCLOSED",
@@ -53,6 +54,13 @@ def sql_literal(value: str | int | float | bool) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     return "'" + value.replace("'", "''") + "'"
+
+
+#: Text of a time with a UTC offset (``...T22:30:00Z``, ``22:30+02:00``, ``22:30:00 -0500``): a
+#: regular expression read alike by DuckDB (RE2), PostgreSQL (POSIX) and Spark (Java), without
+#: a backslash (Spark's string literals escape). With a window ``time_zone``, such text is an
+#: instant converted to the zone; text without an offset is the zone's wall-clock time.
+OFFSET_TEXT = "[0-9]:[0-9][0-9](:[0-9][0-9]([.,][0-9]+)?)? ?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
 
 
 def window_key_path(column: str | None, columns: Mapping[str, Any]) -> tuple[str, ...]:

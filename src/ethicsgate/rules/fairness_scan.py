@@ -139,7 +139,10 @@ def scan_fairness_evidence(
         # one rolling window alone: the engine may lump the rows before it together
         last_days = window.last_days if window.every is None else None
         extra["window"] = WindowKey(
-            column=window.column, every=window.key_every, last_days=last_days
+            column=window.column,
+            every=window.key_every,
+            last_days=last_days,
+            time_zone=window.time_zone,
         )
     counts = evidence.grouped_counts(
         roles=[*roles, *binary],

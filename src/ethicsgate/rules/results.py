@@ -704,6 +704,12 @@ class WindowInfo(StrictModel):
     column: str = Field(description="The time column or expression.")
     every: Literal["day", "week", "month", "quarter"] | None = None
     last_days: int | None = Field(default=None, description="Rolling windows: their length.")
+    time_zone: str | None = Field(
+        default=None,
+        # absent when UTC: reports of windows without a zone stay as they were
+        exclude_if=lambda zone: zone is None,
+        description="The IANA time zone whose calendar cut the windows (absent: UTC).",
+    )
     rows_without_time: int = Field(
         default=0, description="Rows left out of every window: their time is missing."
     )

@@ -268,6 +268,7 @@ def evaluate_windowed(
         column=spec.column or "timestamp",
         every=spec.every,
         last_days=spec.last_days,
+        time_zone=spec.time_zone,
         rows_without_time=split.without_time,
         rows_outside=split.outside,
     )

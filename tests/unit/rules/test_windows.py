@@ -316,3 +316,137 @@ def test_time_zones_and_dates_fall_in_their_utc_window(tmp_path: Path) -> None:
         write_audit(tmp_path / "date", dated, window="{column: decided_at, every: quarter}")
     ).rules[0]
     assert [(w.label, w.rows) for w in rule.windows] == [("2026-Q1", 80), ("2026-Q2", 40)]
+
+
+def _berlin_month_end() -> pd.DataFrame:
+    # 2026-03-31 22:30 UTC is 2026-04-01 00:30 in Berlin: March in UTC, April in Berlin
+    times = ["2026-03-31T22:30:00+00:00", "2026-03-31T21:30:00+00:00", "2026-04-01T10:00:00+00:00"]
+    return pd.DataFrame(
+        {
+            "decided_at": pd.to_datetime([t for t in times for _ in range(40)], utc=True),
+            "group": ["A", "B"] * 60,
+            "approved": [1, 0, 0, 1] * 30,
+        }
+    )
+
+
+def test_a_window_time_zone_cuts_the_months_of_its_calendar(tmp_path: Path) -> None:
+    rows = _berlin_month_end()
+    utc = run_audit(write_audit(tmp_path / "utc", rows)).rules[0]
+    assert [(w.label, w.rows) for w in utc.windows] == [("2026-03", 80), ("2026-04", 40)]
+    assert utc.window is not None and utc.window.time_zone is None
+    assert "time_zone" not in utc.window.model_dump(mode="json")  # UTC reports as they were
+    spec = write_audit(
+        tmp_path / "berlin",
+        rows,
+        window="{column: decided_at, every: month, time_zone: Europe/Berlin}",
+    )
+    berlin = run_audit(spec).rules[0]
+    assert [(w.label, w.rows) for w in berlin.windows] == [("2026-03", 40), ("2026-04", 80)]
+    assert berlin.window is not None and berlin.window.time_zone == "Europe/Berlin"
+    # naive times are the zone's wall clock already: not converted
+    naive = rows.assign(decided_at=rows["decided_at"].dt.tz_localize(None))
+    spec = write_audit(
+        tmp_path / "naive",
+        naive,
+        window="{column: decided_at, every: month, time_zone: Europe/Berlin}",
+    )
+    assert [(w.label, w.rows) for w in run_audit(spec).rules[0].windows] == [
+        ("2026-03", 80),
+        ("2026-04", 40),
+    ]
+
+
+def test_cli_window_time_zone_is_reported_and_signed(tmp_path: Path) -> None:
+    import json
+
+    from ethicsgate.attest.keys import generate_keypair
+
+    spec = write_audit(tmp_path, _berlin_month_end(), window=None)
+    pair = generate_keypair(tmp_path / "keys")
+    runner = CliRunner()
+    out = tmp_path / "r"
+    args = ["--window", "month:decided_at@Europe/Berlin", "--key", str(pair.private_path)]
+    result = runner.invoke(cli, ["audit", str(spec), *args, "--out", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    verify = ["verify", str(out), "--key", str(pair.public_path)]
+    assert runner.invoke(cli, verify).exit_code == 0
+    report = json.loads((out / "report.json").read_text())
+    window = report["rules"][0]["window"]
+    assert window["time_zone"] == "Europe/Berlin" and window["every"] == "month"
+    assert [w["label"] for w in report["rules"][0]["windows"]] == ["2026-03", "2026-04"]
+    assert "in time zone Europe/Berlin" in (out / "report.html").read_text()
+    assert "in time zone Europe/Berlin" in (out / "report.md").read_text()
+    # the signature binds the zone: another zone in report.json no longer verifies
+    text = (out / "report.json").read_text()
+    (out / "report.json").write_text(text.replace('"Europe/Berlin"', '"Europe/Paris"'))
+    tampered = runner.invoke(cli, verify)
+    assert tampered.exit_code != 0, tampered.output
+    plain = runner.invoke(
+        cli, ["audit", str(spec), "--window", "month:decided_at", "--out", str(tmp_path / "p")]
+    )
+    assert plain.exit_code in (0, 1), plain.output
+    assert '"time_zone"' not in (tmp_path / "p" / "report.json").read_text()
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [("month:decided_at@Europe/Berln", "Europe/Berlin"), ("month@berlin", "Europe/Berlin")],
+)
+def test_a_bad_window_time_zone_is_refused_with_the_closest(
+    tmp_path: Path, given: str, meant: str
+) -> None:
+    spec = write_audit(tmp_path, _berlin_month_end(), window=None)
+    result = CliRunner().invoke(
+        cli, ["audit", str(spec), "--window", given, "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: --window {given!r}: "), result.output
+    assert f"did you mean {meant!r}?" in result.output and "Traceback" not in result.output
+    assert "e.g. --window month:decided_at@Europe/Berlin" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_window_time_zone_in_the_spec_is_located(tmp_path: Path) -> None:
+    spec = write_audit(
+        tmp_path,
+        _berlin_month_end(),
+        window="{column: decided_at, every: month, time_zone: Europe/Berln}",
+    )
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"error: {spec}:8:"), result.output
+    assert "did you mean 'Europe/Berlin'?" in result.output and "Traceback" not in result.output
+
+
+def test_window_option_time_zone(tmp_path: Path) -> None:
+    parsed = parse_window_option("month:decided_at@Europe/Berlin")
+    assert (parsed.every, parsed.column, parsed.time_zone) == (
+        "month",
+        "decided_at",
+        "Europe/Berlin",
+    )
+    assert parse_window_option("90d@America/New_York").time_zone == "America/New_York"
+    assert parse_window_option("week").time_zone is None
+    # the spec's zone is kept when the option names none, as its column is
+    spec = write_audit(
+        tmp_path, _berlin_month_end(), window="{column: decided_at, every: month, time_zone: UTC}"
+    )
+    loaded = with_window(load_audit_spec(spec), parse_window_option("week"))
+    window = loaded.spec.evidence["decisions"].window
+    assert window is not None and window.time_zone == "UTC" and window.every == "week"
+
+
+def test_python_api_window_time_zone(tmp_path: Path) -> None:
+    import ethicsgate
+
+    spec = write_audit(tmp_path, _berlin_month_end(), window=None)
+    for window in (
+        "month:decided_at@Europe/Berlin",
+        {"every": "month", "column": "decided_at", "time_zone": "Europe/Berlin"},
+    ):
+        report = ethicsgate.audit(spec, window=window)
+        rule = report.result.rules[0]
+        assert [(w.label, w.rows) for w in rule.windows] == [("2026-03", 40), ("2026-04", 80)]
+    with pytest.raises(AuditSpecError, match="did you mean 'Europe/Berlin'"):
+        ethicsgate.audit(spec, window={"every": "month", "time_zone": "Europe/Berln"})

@@ -72,3 +72,25 @@ DRIFT_POLICY = POLICY.replace(
     '    assertions:\n      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}\n',
     "    drift: {metric: impact_ratio, max_drop: 0.05, significant_at: 0.05}\n",
 )
+
+
+def decisions_around_local_midnights() -> pd.DataFrame:
+    """Every 20 minutes over both 2026 DST changes of Berlin and New York and month ends."""
+    stretches = [
+        ("2026-03-07", "2026-03-09 12:00"),
+        ("2026-03-28", "2026-04-01 08:00"),
+        ("2026-10-24", "2026-11-03"),
+    ]
+    parts = [pd.date_range(a, b, freq="20min", inclusive="left", tz="UTC") for a, b in stretches]
+    times = parts[0].append(parts[1:])
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "decided_at": times,
+            "naive_at": times.tz_localize(None),
+            "text_offset": times.tz_convert("Asia/Kolkata").strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "text_naive": times.tz_localize(None).strftime("%Y-%m-%d %H:%M:%S"),
+            "group": rng.choice(["A", "B"], size=len(times)),
+            "approved": rng.integers(0, 2, size=len(times)),
+        }
+    )

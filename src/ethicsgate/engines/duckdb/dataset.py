@@ -17,14 +17,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
-from ethicsgate.engines.duckdb.rowgroups import RowGroupWindows, plan_row_group_windows, ranges_sql
+from ethicsgate.engines.duckdb.rowgroups import (
+    RowGroupWindows,
+    local_dates_monotone,
+    plan_row_group_windows,
+    ranges_sql,
+)
 from ethicsgate.engines.duckdb.sqltext import (
     binary_sql,
     expression_problem,
@@ -58,6 +63,7 @@ from ethicsgate.evidence.model import (
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
+    OFFSET_TEXT,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -224,6 +230,7 @@ class _WindowSql:
     key: str  # the day (DATE) of one value ``{0}`` of that type
     footer: str  # the window's first day (DATE) of one value ``{0}``
     final: str  # the window's first day as ISO text from one key ``{0}``
+    zone: str | None = None  # the zone instants are converted to (None: none converted)
 
     @property
     def raw(self) -> str:
@@ -713,12 +720,24 @@ class DuckDBDataset:
                 location=location,
                 hint=window_column_hint(location, names),
             ) from exc
+        # the window's zone (IANA, checked by the spec): instants are converted to its wall
+        # clock, naive times are taken as that wall clock already (the calendar cuts them as
+        # they are), and dates are dates
+        zone = sql_literal(window.time_zone or "UTC")
         if kind == "TIMESTAMP WITH TIME ZONE":
-            time = "timezone('UTC', ({0}))"
+            time = f"timezone({zone}, ({{0}}))"
         elif kind in ("DATE", "TIMESTAMP"):
             time = "({0})"  # cast to DATE as they are
         elif kind.split("(")[0] in TIMES:
             time = "CAST(({0}) AS TIMESTAMP)"
+        elif kind == "VARCHAR" and window.time_zone is not None:
+            # the session reads text without an offset as UTC: kept as that wall clock
+            # (converted to UTC), text with one converted to the zone
+            offset = sql_literal(OFFSET_TEXT)
+            time = (
+                f"timezone(CASE WHEN regexp_matches(({{0}}), {offset}) THEN {zone} "
+                "ELSE 'UTC' END, CAST(({0}) AS TIMESTAMPTZ))"
+            )
         elif kind == "VARCHAR":
             time = "timezone('UTC', CAST(({0}) AS TIMESTAMPTZ))"
         else:
@@ -746,6 +765,7 @@ class DuckDBDataset:
             key=key.replace("{t}", time),
             footer=day.replace("{k}", key).replace("{t}", time),
             final="CAST(" + day.replace("{k}", "{0}") + " AS VARCHAR)",
+            zone=window.time_zone if kind == "TIMESTAMP WITH TIME ZONE" else None,
         )
 
     def _text_not_a_time(
@@ -799,7 +819,36 @@ class DuckDBDataset:
             or window.kind not in ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
         ):
             return None
+        if window.zone is not None and not self._monotone_in_zone(column, window.zone):
+            return None
         return column
+
+    def _monotone_in_zone(self, column: str, zone: str) -> bool:
+        """Return whether the file's instants have local dates that never go back in ``zone``.
+
+        Over the span of the footer's least and greatest instants (both needed): else a row
+        group whose ends fall in one local window may hold another in between.
+        """
+        # seconds since the epoch: an infinite time is an infinite number, not a Python error
+        sql = (
+            "SELECT epoch(min(TRY_CAST(stats_min_value AS TIMESTAMP WITH TIME ZONE))), "
+            "epoch(max(TRY_CAST(stats_max_value AS TIMESTAMP WITH TIME ZONE))) "
+            f"FROM parquet_metadata({sql_literal(str(self.files[0]))}) "
+            f"WHERE path_in_schema = {sql_literal(column)}"
+        )
+        try:
+            [(first, last)] = self.con.sql(sql).fetchall()
+        except duckdb.Error:
+            return False
+        if first is None or last is None:
+            return False
+
+        def instant(seconds: float) -> datetime:
+            # the years zoneinfo converts: 2 to 9998
+            seconds = min(max(float(seconds), -62_100_000_000.0), 253_300_000_000.0)
+            return datetime.fromtimestamp(seconds, UTC)
+
+        return local_dates_monotone(zone, instant(first), instant(last))
 
     def _rolling_cut(
         self, window: _WindowSql, last_days: int, available: list[tuple[str, str]]

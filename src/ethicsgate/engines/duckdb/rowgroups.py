@@ -19,15 +19,55 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 __all__ = [
     "MAX_BRANCHES",
     "RowGroupWindows",
     "WindowKeyValue",
+    "local_dates_monotone",
     "plan_row_group_windows",
     "ranges_sql",
 ]
+
+
+@lru_cache(maxsize=64)
+def local_dates_monotone(zone: str, first: datetime, last: datetime) -> bool:
+    """Return whether the date in ``zone`` never goes back as instants go from first to last.
+
+    Then a row group whose least and greatest instant fall in one local window holds only that
+    window. Not so where clocks went back across a midnight: St. John's fell back at 00:01
+    until 2011 (00:00-00:01 on November 7, 2010, then 23:01 on November 6), and 8 more
+    zones of the tz database did at some time. Each day of the span is checked for a fall in
+    the UTC offset, and each fall found for a local date that goes back (a year: 2 ms); a
+    span of more than two centuries is not checked (False: keyed row by row).
+    """
+    import zoneinfo
+
+    tz = zoneinfo.ZoneInfo(zone)
+    day = timedelta(days=1)
+    at = max(first.astimezone(UTC), datetime(1, 1, 2, tzinfo=UTC)) - day
+    end = min(last.astimezone(UTC), datetime(9999, 12, 30, tzinfo=UTC)) + day
+    if (end - at).days > 80_000:  # two centuries (a sentinel such as 9999-12-31): not checked
+        return False
+    offset = at.astimezone(tz).utcoffset()
+    while at < end:
+        following = at + day
+        next_offset = following.astimezone(tz).utcoffset()
+        if offset is not None and next_offset is not None and next_offset < offset:
+            before, after = at, following  # the offset falls between them: find where
+            while after - before > timedelta(seconds=1):
+                middle = before + (after - before) / 2
+                if middle.astimezone(tz).utcoffset() == offset:
+                    before = middle
+                else:
+                    after = middle
+            if after.astimezone(tz).date() < before.astimezone(tz).date():
+                return False
+        at, offset = following, next_offset
+    return True
+
 
 #: A window's key as the footer query returns it: an integer (months, quarters) or a day.
 WindowKeyValue = int | date

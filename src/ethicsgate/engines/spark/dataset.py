@@ -57,11 +57,13 @@ from ethicsgate.evidence.model import (
 )
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
+    OFFSET_TEXT,
     SPARK_LEXIS,
     expression_problem,
     names_a_column,
     not_one_expression,
     quote_ident,
+    sql_literal,
     window_column_hint,
     window_key_path,
 )
@@ -732,7 +734,16 @@ class SparkDataset:
             )
         # the session time zone is UTC: timestamps, and text without an offset, are UTC
         unit = window.every.upper()
-        return f"date_format(date_trunc('{unit}', CAST(({expr}) AS TIMESTAMP)), 'yyyy-MM-dd')"
+        time = f"CAST(({expr}) AS TIMESTAMP)"
+        if window.time_zone is not None and kind in ("timestamp", "string"):
+            # instants (and text with an offset) to the zone's wall clock, read in UTC;
+            # naive times (timestamp_ntz, text without an offset) are that wall clock already
+            zone = sql_literal(window.time_zone)
+            if kind == "string":
+                offset = sql_literal(OFFSET_TEXT)
+                zone = f"CASE WHEN ({expr}) RLIKE {offset} THEN {zone} ELSE 'UTC' END"
+            time = f"from_utc_timestamp({time}, {zone})"
+        return f"date_format(date_trunc('{unit}', {time}), 'yyyy-MM-dd')"
 
     def _binary_sql(self, role: str, kind: str, value: str) -> str:
         mapped = binary_sql(kind, value)

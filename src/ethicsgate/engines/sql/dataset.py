@@ -47,11 +47,13 @@ from ethicsgate.evidence.model import (
     text_as_categories,
 )
 from ethicsgate.evidence.sql import (
+    OFFSET_TEXT,
     POSTGRESQL_LEXIS,
     expression_problem,
     names_a_column,
     not_one_expression,
     quote_ident,
+    sql_literal,
     window_column_hint,
     window_key_path,
 )
@@ -506,10 +508,18 @@ class SQLDataset:
                 location=location,
                 hint=window_column_hint(location, names),
             ) from None
+        # the window's zone (IANA, checked by the spec): instants are converted to its wall
+        # clock, naive times are that wall clock already, dates are dates
+        zone = sql_literal(window.time_zone or "UTC")
         if kind == "timestamp with time zone":
-            time = f"(({expr}) AT TIME ZONE 'UTC')"
+            time = f"(({expr}) AT TIME ZONE {zone})"
         elif kind in ("timestamp without time zone", "date"):
             time = f"CAST(({expr}) AS timestamp)"  # naive times are taken as UTC
+        elif kind in ("text", "character varying", "character") and window.time_zone:
+            # the session reads text without an offset as UTC: kept as that wall clock,
+            # text with one converted to the zone
+            offset = f"CASE WHEN ({expr}) ~ {sql_literal(OFFSET_TEXT)} THEN {zone} ELSE 'UTC' END"
+            time = f"(CAST(({expr}) AS timestamptz) AT TIME ZONE {offset})"
         elif kind in ("text", "character varying", "character"):
             # text with an offset is converted to UTC; text without one is taken as UTC
             time = f"(CAST(({expr}) AS timestamptz) AT TIME ZONE 'UTC')"

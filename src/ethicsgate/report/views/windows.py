@@ -305,7 +305,9 @@ def windows_view(rule: RuleResult) -> WindowsView | None:
         how = f"each {info.every}"
     failing = [w.label for w in rule.windows if w.status.value in ("fail", "warn")]
     summary = (
-        f"Judged per window: {how} by {info.column}; {len(rule.windows)} window(s)"
+        f"Judged per window: {how} by {info.column}"
+        + (f" in time zone {info.time_zone}" if info.time_zone else "")
+        + f"; {len(rule.windows)} window(s)"
         + (f", failing in {', '.join(failing)}" if failing else ", none failing")
         + "."
     )
