@@ -419,3 +419,41 @@ def test_the_command_line_loads_the_web_stack_only_to_serve() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_overdue_filter_reads_the_same_values_on_the_page_and_in_the_api(
+    client, seed, db_copy
+) -> None:
+    """overdue=True (what requests sends for True) or on filtered nothing in the API; was all."""
+    from ethicsgate.review import NewReviewItem
+
+    with open_store(db_copy) as store:
+        late = store.enqueue(
+            [
+                NewReviewItem(
+                    policy_id="bakery-customer-automation",
+                    policy_version="1.2",
+                    rule_id="chatbot-discloses-automation",
+                    record_id="LATE-1",
+                    audit_id="bakery",
+                    severity="block",
+                    fields={},
+                    reason="not_disclosed",
+                    due_at="2020-01-01T00:00:00.000000Z",
+                )
+            ],
+            actor="tests",
+        ).ids[0]
+    api = {"authorization": f"Bearer {seed.tokens['auditor']}"}
+    for value in ("1", "true", "True", "on", "YES"):
+        items = client.get(f"/api/items?overdue={value}", headers=api).json()
+        assert [i["id"] for i in items] == [late], value
+    for value in ("0", "false", "False", "off", ""):
+        items = client.get(f"/api/items?overdue={value}&limit=10000", headers=api).json()
+        assert len(items) > 1, value
+    bad = client.get("/api/items?overdue=maybe", headers=api)
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "overdue must be 1 or true (or 0 or false), not 'maybe'"
+    login(client, "auditor")
+    page = client.get("/?overdue=True").text
+    assert "LATE-1" in page and "S0012" not in page

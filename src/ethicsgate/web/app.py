@@ -526,7 +526,7 @@ class ReviewApp:
         if status not in (None, *STATUSES):
             status = None
         rule, assignee, audit = q.get("rule") or None, q.get("assignee"), q.get("audit")
-        overdue = q.get("overdue") in ("1", "true", "on")
+        overdue = _flag(q.get("overdue")) is True
         filters = {
             "rule": rule,
             "status": status,
@@ -799,6 +799,12 @@ class ReviewApp:
         status = q.get("status") or None
         if status not in (None, *STATUSES):
             return JSONResponse({"error": f"unknown status {status!r}"}, status_code=400)
+        overdue = _flag(q.get("overdue"))
+        if overdue is None:
+            return JSONResponse(
+                {"error": f"overdue must be 1 or true (or 0 or false), not {q['overdue']!r}"},
+                status_code=400,
+            )
         try:
             limit = int(q.get("limit") or DEFAULT_LIMIT)
         except ValueError:
@@ -813,7 +819,7 @@ class ReviewApp:
                 rule_id=q.get("rule") or None,
                 assignee=q.get("assignee") or None,
                 audit_id=q.get("audit") or None,
-                overdue=q.get("overdue") in ("1", "true"),
+                overdue=overdue,
                 limit=limit,
             )
         )
@@ -933,6 +939,20 @@ def _api_error(exc: ReviewError) -> JSONResponse:
     """
     status = 404 if exc.message.startswith("no review item") else 409
     return JSONResponse({"error": exc.message}, status_code=status)
+
+
+def _flag(value: str | None) -> bool | None:
+    """Read a query flag (``overdue=1``): True, False, or None when it is neither.
+
+    Case-insensitive, so that ``overdue=True`` (what Python's ``requests`` sends for ``True``)
+    and a checkbox's ``on`` mean the same on the page and in the API.
+    """
+    text = (value or "").strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("", "0", "false", "off", "no"):
+        return False
+    return None
 
 
 def _form(request: Request) -> FormData | None:
