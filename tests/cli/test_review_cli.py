@@ -193,6 +193,10 @@ def test_dismissal_needs_a_note_and_claims_are_personal(enqueued: Path, db: str)
     assert code == 2 and "needs a note" in stderr
     code, _, stderr = review(db, "decide", "1", "--outcome", "confirmed", who="mallory")
     assert code == 2 and "claimed by alice, not mallory" in stderr
+    code, _, stderr = review(db, "decide", "1", "--outcome", "confirmed", "--note", "n" * 4001)
+    assert code == 2 and "Traceback" not in stderr  # as the web app and the API refuse it
+    assert "is 4,001 characters long; a note holds at most 4,000" in stderr
+    assert "hint: shorten it" in stderr
     code, _, _ = review(db, "release", "1")
     assert code == 0
 

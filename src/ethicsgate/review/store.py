@@ -51,6 +51,7 @@ from ethicsgate.review.models import (
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_LEASE",
+    "MAX_NOTE",
     "EnqueueResult",
     "NoReviewStore",
     "ReviewStore",
@@ -61,6 +62,9 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
+#: The longest note a decision takes, in characters: the same on the command line, in the
+#: Python API, the JSON API and the web form (whose text box holds no more).
+MAX_NOTE = 4000
 HEAD_REVISION = "0005"  # the web app's users and sessions (0005_users, after 0004_log_staging)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -890,7 +894,8 @@ class ReviewStore:
         door can tell a malformed decision from one the item's state refuses.
 
         Raises:
-            ReviewError: an unknown outcome, or a dismissal without a note.
+            ReviewError: an unknown outcome, a dismissal without a note, or a note longer than
+                :data:`MAX_NOTE` characters (refused, never cut short).
         """
         try:
             outcome = Outcome(outcome)
@@ -898,6 +903,13 @@ class ReviewStore:
             choices = ", ".join(o.value for o in Outcome)
             raise ReviewError(f"unknown outcome {outcome!r} (choose {choices})") from exc
         note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise ReviewError(
+                f"the note on review item {item_id} is {len(note):,} characters long; "
+                f"a note holds at most {MAX_NOTE:,}",
+                hint="shorten it, and keep longer material elsewhere (a ticket, a document) "
+                "that the note names",
+            )
         if outcome is Outcome.DISMISSED and note is None:
             raise ReviewError(
                 f"dismissing review item {item_id} needs a note saying why",
