@@ -62,6 +62,11 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
+#: How to go on when someone else holds the item.
+_HELD_HINT = (
+    "`ethicsgate review claim` takes the next open item; this one can be claimed again once "
+    "that claim lapses"
+)
 #: The longest note a decision takes, in characters: the same on the command line, in the
 #: Python API, the JSON API and the web form (whose text box holds no more).
 MAX_NOTE = 4000
@@ -798,9 +803,19 @@ class ReviewStore:
             else:
                 row = self._locked(conn, item_id)
                 held = row.status == "claimed" and (row.lease_expires_at or "") >= now
-                if row.status == "decided" or (held and row.assignee != actor):
-                    who = f" by {row.assignee}" if held else ""
-                    raise ReviewError(f"review item {item_id} is {row.status}{who}")
+                if row.status == "decided":
+                    raise ReviewError(
+                        f"review item {item_id} is decided ({row.outcome} by {row.decided_by}): "
+                        "a decision is final",
+                        hint=f"`ethicsgate review show {item_id}` shows it; "
+                        "`ethicsgate review claim` takes the next open item",
+                    )
+                if held and row.assignee != actor:
+                    raise ReviewError(
+                        f"review item {item_id} is claimed by {row.assignee} until "
+                        f"{row.lease_expires_at}",
+                        hint=_HELD_HINT,
+                    )
                 if row.outcome == "escalated" and row.status != "decided" and not escalated:
                     # escalated, or claimed by an approver under a lease that lapsed
                     raise ReviewError(
@@ -991,7 +1006,10 @@ class ReviewStore:
             )
         if row.assignee != actor:
             raise ReviewError(
-                f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not {actor}"
+                f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not "
+                f"{actor} (until {row.lease_expires_at})",
+                hint=f"only its holder decides or releases it (you are {actor} here: the name "
+                f"comes from --as, ETHICSGATE_REVIEWER or your OS user); {_HELD_HINT}",
             )
 
     def log_entries(self) -> Iterator[LogEntry]:
