@@ -201,6 +201,19 @@ def test_dismissal_needs_a_note_and_claims_are_personal(enqueued: Path, db: str)
     assert code == 0
 
 
+def test_a_sqlite_store_under_a_file_names_the_store_and_the_file(tmp_path: Path) -> None:
+    """Found by QA: the error was "/tmp/.../data.csv: File exists", naming no store."""
+    (tmp_path / "a-file").write_text("x\n")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'review.db'}"
+    code, _, stderr = run("review", "claim", "--db", url)
+    assert code == 2 and "Traceback" not in stderr
+    assert (
+        f"error: cannot make the folder of review database {url}: "
+        f"{tmp_path / 'a-file'} is a file, not a folder"
+    ) in stderr
+    assert "hint: pass --db (or ETHICSGATE_DB_URL) a sqlite:///path.db in a folder" in stderr
+
+
 def test_bad_db_url_exits_2(tmp_path: Path) -> None:
     code, _, stderr = run("review", "list", "--db", "oracle://x/y")
     assert code == 2 and "only sqlite and postgresql" in stderr

@@ -1227,7 +1227,19 @@ def open_store(
             engine.dispose()
             raise _no_store(str(path))
         if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                engine.dispose()
+                blocker = next((p for p in path.parents if p.exists()), None)
+                reason = exc.strerror or type(exc).__name__
+                if blocker is not None and not blocker.is_dir():
+                    reason = f"{blocker} is a file, not a folder"
+                raise ReviewError(
+                    f"cannot make the folder of review database {shown}: {reason}",
+                    hint="pass --db (or ETHICSGATE_DB_URL) a sqlite:///path.db in a folder you "
+                    "can write to",
+                ) from exc
         _sqlite_setup(engine, synchronous=synchronous, wal=create)
     store = ReviewStore(engine, url=shown, clock=clock, lease=lease)
     try:
