@@ -214,6 +214,21 @@ def test_a_sqlite_store_under_a_file_names_the_store_and_the_file(tmp_path: Path
     assert "hint: pass --db (or ETHICSGATE_DB_URL) a sqlite:///path.db in a folder" in stderr
 
 
+def test_a_blank_reviewer_name_is_refused_not_replaced_by_the_os_user(
+    enqueued: Path, db: str
+) -> None:
+    """Found by QA: --as '   ' was logged as '   ', and --as '' acted as the OS user."""
+    for name in ("", "   "):
+        code, stdout, stderr = run("review", "claim", "--db", db, "--as", name)
+        assert code == 2 and "Traceback" not in stderr and stdout == ""
+        assert f"--as gives the reviewer's name as {name!r}, which is blank" in stderr
+        assert "hint: give --as the reviewer's name" in stderr
+    code, _, _ = run("review", "claim", "--db", db, "--as", "  alice ")
+    assert code == 0
+    code, stdout, _ = run("review", "list", "--db", db, "--status", "claimed", "--format", "json")
+    assert [i["assignee"] for i in json.loads(stdout)] == ["alice"]  # nothing else claimed
+
+
 def test_bad_db_url_exits_2(tmp_path: Path) -> None:
     code, _, stderr = run("review", "list", "--db", "oracle://x/y")
     assert code == 2 and "only sqlite and postgresql" in stderr
