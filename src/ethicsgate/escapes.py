@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROLS", "escape_chars"]
+__all__ = ["CONTROLS", "FORMULA_START", "csv_cell", "escape_chars"]
 
 #: Characters that drive or reorder a terminal or a text view: C0 controls but tab and newline,
 #: DEL, C1 controls, and Unicode's bidirectional marks, embeddings, overrides and isolates.
@@ -24,3 +24,19 @@ def _visible(match: re.Match[str]) -> str:
 def escape_chars(text: str, unsafe: re.Pattern[str]) -> str:
     """Return ``text`` with every character ``unsafe`` matches shown as a visible escape."""
     return unsafe.sub(_visible, text)
+
+
+#: What a spreadsheet reads as the start of a formula when a CSV cell begins with it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Return ``value`` safe to open in a spreadsheet as a CSV cell.
+
+    Text a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd``, ``@SUM(...)``)
+    gets a leading ``'``, shown as text (OWASP's advice against CSV injection); anything else,
+    numbers included, is returned as it is.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -30,9 +30,17 @@ _COPY_CHUNK = 1 << 20
 
 
 def output_error(
-    path: Path, exc: OSError, *, what: str = "the output folder", folder: bool = True
+    path: Path,
+    exc: OSError,
+    *,
+    what: str = "the output folder",
+    folder: bool = True,
+    option: str = "--out",
 ) -> NoReturn:
-    """Raise an :class:`OutputError` naming ``path`` (a ``folder`` or a file), why and the fix."""
+    """Raise an :class:`OutputError` naming ``path`` (a ``folder`` or a file), why and the fix.
+
+    ``option``: the command-line option that names the path, for the hint.
+    """
     reason = exc.strerror or type(exc).__name__
     blocker = next((p for p in (path, *path.parents) if p.exists()), None)
     if blocker is not None and not blocker.is_dir() and (folder or blocker != path):
@@ -42,18 +50,24 @@ def output_error(
     raise OutputError(
         f"cannot write {what}: {reason}",
         location=path,
-        hint="choose a folder you can write to (--out), or fix the permissions of its parent",
+        hint=f"choose a folder you can write to ({option}), or fix the permissions of its parent",
     ) from exc
 
 
 def check_writable(
-    out_dir: Path, *, what: str = "the output folder", files: Sequence[str] = ()
+    out_dir: Path,
+    *,
+    what: str = "the output folder",
+    files: Sequence[str] = (),
+    option: str = "--out",
 ) -> None:
     """Check, before any long work, that files can be written into ``out_dir``; leave no trace.
 
     Creates the missing folders and one empty temporary file, then removes what it made: the
     only test that holds on read-only mounts, network shares and ``/proc`` alike (permission
     bits say nothing of those, and root passes every ``os.access`` test).
+
+    ``option``: the command-line option naming the folder, for the error's hint.
 
     ``files``: the names the output will have there; none may be a folder (the files are
     moved in one by one: a folder in the way of the third would leave two of them new).
@@ -70,7 +84,7 @@ def check_writable(
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        output_error(out_dir, exc, what=what)
+        output_error(out_dir, exc, what=what, option=option)
     finally:
         _remove_folders(created)
 

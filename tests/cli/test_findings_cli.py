@@ -256,3 +256,22 @@ def test_the_session_never_holds_the_findings_file_in_memory(
     assert code == 0 and len(json.loads(stdout)) == 2_400
     leftovers = list(Path(tempfile.gettempdir()).glob("ethicsgate-findings-*"))
     assert not [p for p in leftovers if p.stat().st_mtime >= audit.stat().st_mtime]
+
+
+def test_csv_export_shows_formula_like_record_ids_as_text(tmp_path: Path) -> None:
+    """A record id from the evidence such as =HYPERLINK(...) must not run in a spreadsheet."""
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    (tmp_path / "audit.yaml").write_text(AUDIT, encoding="utf-8")
+    (tmp_path / "d.csv").write_text(
+        'decision_id,ts,type,explanation\n"=HYPERLINK(""http://x"",""y"")",'
+        "2026-01-01T00:00:00Z,denied,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    code, _, err = run("audit", str(tmp_path / "audit.yaml"), "--out", str(out))
+    assert code == 1, err
+    for extra in ((), ("--rule", "explained")):
+        code, text, err = run("findings", "export", str(out), *extra)
+        assert code == 0, err
+        (row,) = list(csv.DictReader(io.StringIO(text)))
+        assert row["record_id"] == '\'=HYPERLINK("http://x","y")'

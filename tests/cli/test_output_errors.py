@@ -99,6 +99,8 @@ def test_gate_checks_its_ci_files_folders_before_writing_anything(
     )
     assert code == 2
     assert f"{tmp_path / 'data.csv'}: cannot write the folder of out.sarif" in stderr
+    # the hint names the option to change (found by QA: it said --out)
+    assert "hint: choose a folder you can write to (--sarif)" in stderr
     assert "Traceback" not in stderr
     assert _tree(tmp_path) == before, "no report, no JUnit file, no folder"
 

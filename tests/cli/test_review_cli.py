@@ -193,8 +193,40 @@ def test_dismissal_needs_a_note_and_claims_are_personal(enqueued: Path, db: str)
     assert code == 2 and "needs a note" in stderr
     code, _, stderr = review(db, "decide", "1", "--outcome", "confirmed", who="mallory")
     assert code == 2 and "claimed by alice, not mallory" in stderr
+    code, _, stderr = review(db, "decide", "1", "--outcome", "confirmed", "--note", "n" * 4001)
+    assert code == 2 and "Traceback" not in stderr  # as the web app and the API refuse it
+    assert "is 4,001 characters long; a note holds at most 4,000" in stderr
+    assert "hint: shorten it" in stderr
     code, _, _ = review(db, "release", "1")
     assert code == 0
+
+
+def test_a_sqlite_store_under_a_file_names_the_store_and_the_file(tmp_path: Path) -> None:
+    """Found by QA: the error was "/tmp/.../data.csv: File exists", naming no store."""
+    (tmp_path / "a-file").write_text("x\n")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'review.db'}"
+    code, _, stderr = run("review", "claim", "--db", url)
+    assert code == 2 and "Traceback" not in stderr
+    assert (
+        f"error: cannot make the folder of review database {url}: "
+        f"{tmp_path / 'a-file'} is a file, not a folder"
+    ) in stderr
+    assert "hint: pass --db (or ETHICSGATE_DB_URL) a sqlite:///path.db in a folder" in stderr
+
+
+def test_a_blank_reviewer_name_is_refused_not_replaced_by_the_os_user(
+    enqueued: Path, db: str
+) -> None:
+    """Found by QA: --as '   ' was logged as '   ', and --as '' acted as the OS user."""
+    for name in ("", "   "):
+        code, stdout, stderr = run("review", "claim", "--db", db, "--as", name)
+        assert code == 2 and "Traceback" not in stderr and stdout == ""
+        assert f"--as gives the reviewer's name as {name!r}, which is blank" in stderr
+        assert "hint: give --as the reviewer's name" in stderr
+    code, _, _ = run("review", "claim", "--db", db, "--as", "  alice ")
+    assert code == 0
+    code, stdout, _ = run("review", "list", "--db", db, "--status", "claimed", "--format", "json")
+    assert [i["assignee"] for i in json.loads(stdout)] == ["alice"]  # nothing else claimed
 
 
 def test_bad_db_url_exits_2(tmp_path: Path) -> None:

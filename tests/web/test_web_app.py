@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from tests.conftest import HtmlTables
 from tests.web.conftest import PASSWORD, _cli, csrf_of, login
 
@@ -419,3 +420,82 @@ def test_the_command_line_loads_the_web_stack_only_to_serve() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_overdue_filter_reads_the_same_values_on_the_page_and_in_the_api(
+    client, seed, db_copy
+) -> None:
+    """overdue=True (what requests sends for True) or on filtered nothing in the API; was all."""
+    from ethicsgate.review import NewReviewItem
+
+    with open_store(db_copy) as store:
+        late = store.enqueue(
+            [
+                NewReviewItem(
+                    policy_id="bakery-customer-automation",
+                    policy_version="1.2",
+                    rule_id="chatbot-discloses-automation",
+                    record_id="LATE-1",
+                    audit_id="bakery",
+                    severity="block",
+                    fields={},
+                    reason="not_disclosed",
+                    due_at="2020-01-01T00:00:00.000000Z",
+                )
+            ],
+            actor="tests",
+        ).ids[0]
+    api = {"authorization": f"Bearer {seed.tokens['auditor']}"}
+    for value in ("1", "true", "True", "on", "YES"):
+        items = client.get(f"/api/items?overdue={value}", headers=api).json()
+        assert [i["id"] for i in items] == [late], value
+    for value in ("0", "false", "False", "off", ""):
+        items = client.get(f"/api/items?overdue={value}&limit=10000", headers=api).json()
+        assert len(items) > 1, value
+    bad = client.get("/api/items?overdue=maybe", headers=api)
+    assert bad.status_code == 400
+    assert bad.json()["error"] == "overdue must be 1 or true (or 0 or false), not 'maybe'"
+    login(client, "auditor")
+    page = client.get("/?overdue=True").text
+    assert "LATE-1" in page and "S0012" not in page
+
+
+def test_a_note_too_long_is_refused_alike_everywhere_never_cut_short(client, seed, db_copy) -> None:
+    """The API and the form cut a note to 4,000 characters and recorded the rest as lost."""
+    from ethicsgate.errors import ReviewError
+
+    MAX_NOTE = 4000  # noqa: N806 - the store's limit, spelt out
+
+    long_note = "x" * (MAX_NOTE + 1)
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    claimed = client.post("/api/claim", json={}, headers=api).json()["item"]
+    url = f"/api/items/{claimed['id']}/decide"
+    refused = client.post(url, json={"outcome": "confirmed", "note": long_note}, headers=api)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        f"the note on review item {claimed['id']} is 4,001 characters long; "
+        "a note holds at most 4,000"
+    )
+    with open_store(db_copy) as store:
+        assert store.get(claimed["id"]).status.value == "claimed"
+        with pytest.raises(ReviewError, match="at most 4,000"):
+            store.decide(claimed["id"], actor="reviewer", outcome="confirmed", note=long_note)
+    exact = client.post(url, json={"outcome": "confirmed", "note": "y" * MAX_NOTE}, headers=api)
+    assert exact.status_code == 200 and exact.json()["item"]["note"] == "y" * MAX_NOTE
+
+    # the form: refused, with the reviewer's outcome and text kept for another try
+    csrf = login(client, "reviewer")
+    item = client.post("/api/claim", json={}, headers=api).json()["item"]["id"]
+    page = client.post(
+        f"/items/{item}/decide",
+        data={"csrf": csrf, "outcome": "escalated", "note": "<b>" + long_note},
+    )
+    assert page.status_code == 400
+    assert "a note holds at most 4,000" in page.text
+    assert 'value="escalated" checked' in page.text
+    assert "&lt;b&gt;" + long_note in page.text  # escaped, and all of it
+    bare = client.post(f"/items/{item}/decide", data={"csrf": csrf, "outcome": "dismissed"})
+    assert bare.status_code == 400 and 'value="dismissed" checked' in bare.text
+    assert "A dismissal needs a reason" in bare.text
+    with open_store(db_copy) as store:
+        assert store.get(item).status.value == "claimed"

@@ -15,6 +15,7 @@ from typing import IO, Any
 import click
 
 from ethicsgate.cli._output import echo
+from ethicsgate.escapes import csv_cell
 
 __all__ = ["findings"]
 
@@ -165,7 +166,7 @@ def _write(
                     extra = [row["fields"].get(f) for f in fields]
                 else:
                     extra = [json.dumps(row["fields"], ensure_ascii=False, sort_keys=True)]
-                writer.writerow(base + extra)
+                writer.writerow([csv_cell(cell) for cell in base + extra])
         count += len(rows)
     if writer is None and fmt == "csv":
         handle.write("rule_id,record_id,reason,message" + ("" if expand else ",fields") + "\n")

@@ -204,7 +204,7 @@ def trend(
     if html_path is not None:
         from ethicsgate.files import check_writable
 
-        check_writable(html_path.parent, what=f"the folder of {html_path.name}")
+        check_writable(html_path.parent, what=f"the folder of {html_path.name}", option="--html")
     with _open(db_url) as store:
         result = store.trend(rule, metric=metric, groups=filters, audit_id=audit_id)
         if html_path is not None and result.points:

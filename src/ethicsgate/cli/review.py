@@ -223,7 +223,7 @@ def claim(
     required=True,
     help="confirmed: the finding stands; dismissed: it does not (needs --note); escalated.",
 )
-@click.option("--note", help="Why; required for a dismissal.")
+@click.option("--note", help="Why (at most 4,000 characters); required for a dismissal.")
 @click.option(
     "--next",
     "claim_next",

@@ -40,18 +40,27 @@ class ReviewExport:
 
 
 def serialise_rows(rows: list[dict[str, Any]], fmt: ExportFormat) -> str:
-    """Return rows as a JSON array, one JSON object per line, or CSV (nested values as JSON)."""
+    """Return rows as a JSON array, one JSON object per line, or CSV (nested values as JSON).
+
+    In CSV, text a spreadsheet would run as a formula (a note ``=HYPERLINK(...)``, a record id
+    ``+1 555``) starts with ``'`` (:func:`~ethicsgate.escapes.csv_cell`).
+    """
     if fmt == "json":
         return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
         return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in rows)
+    from ethicsgate.escapes import csv_cell
+
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow(
-                {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in row.items()}
+                {
+                    k: json.dumps(v) if isinstance(v, (dict, list)) else csv_cell(v)
+                    for k, v in row.items()
+                }
             )
     return buffer.getvalue()
 

@@ -51,6 +51,7 @@ from ethicsgate.review.models import (
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_LEASE",
+    "MAX_NOTE",
     "EnqueueResult",
     "NoReviewStore",
     "ReviewStore",
@@ -61,6 +62,14 @@ __all__ = [
 
 DEFAULT_DB_PATH = Path(".ethicsgate") / "review.db"
 DEFAULT_LEASE = timedelta(minutes=15)
+#: How to go on when someone else holds the item.
+_HELD_HINT = (
+    "`ethicsgate review claim` takes the next open item; this one can be claimed again once "
+    "that claim lapses"
+)
+#: The longest note a decision takes, in characters: the same on the command line, in the
+#: Python API, the JSON API and the web form (whose text box holds no more).
+MAX_NOTE = 4000
 HEAD_REVISION = "0005"  # the web app's users and sessions (0005_users, after 0004_log_staging)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -794,9 +803,19 @@ class ReviewStore:
             else:
                 row = self._locked(conn, item_id)
                 held = row.status == "claimed" and (row.lease_expires_at or "") >= now
-                if row.status == "decided" or (held and row.assignee != actor):
-                    who = f" by {row.assignee}" if held else ""
-                    raise ReviewError(f"review item {item_id} is {row.status}{who}")
+                if row.status == "decided":
+                    raise ReviewError(
+                        f"review item {item_id} is decided ({row.outcome} by {row.decided_by}): "
+                        "a decision is final",
+                        hint=f"`ethicsgate review show {item_id}` shows it; "
+                        "`ethicsgate review claim` takes the next open item",
+                    )
+                if held and row.assignee != actor:
+                    raise ReviewError(
+                        f"review item {item_id} is claimed by {row.assignee} until "
+                        f"{row.lease_expires_at}",
+                        hint=_HELD_HINT,
+                    )
                 if row.outcome == "escalated" and row.status != "decided" and not escalated:
                     # escalated, or claimed by an approver under a lease that lapsed
                     raise ReviewError(
@@ -890,7 +909,8 @@ class ReviewStore:
         door can tell a malformed decision from one the item's state refuses.
 
         Raises:
-            ReviewError: an unknown outcome, or a dismissal without a note.
+            ReviewError: an unknown outcome, a dismissal without a note, or a note longer than
+                :data:`MAX_NOTE` characters (refused, never cut short).
         """
         try:
             outcome = Outcome(outcome)
@@ -898,6 +918,13 @@ class ReviewStore:
             choices = ", ".join(o.value for o in Outcome)
             raise ReviewError(f"unknown outcome {outcome!r} (choose {choices})") from exc
         note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise ReviewError(
+                f"the note on review item {item_id} is {len(note):,} characters long; "
+                f"a note holds at most {MAX_NOTE:,}",
+                hint="shorten it, and keep longer material elsewhere (a ticket, a document) "
+                "that the note names",
+            )
         if outcome is Outcome.DISMISSED and note is None:
             raise ReviewError(
                 f"dismissing review item {item_id} needs a note saying why",
@@ -979,7 +1006,10 @@ class ReviewStore:
             )
         if row.assignee != actor:
             raise ReviewError(
-                f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not {actor}"
+                f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not "
+                f"{actor} (until {row.lease_expires_at})",
+                hint=f"only its holder decides or releases it (you are {actor} here: the name "
+                f"comes from --as, ETHICSGATE_REVIEWER or your OS user); {_HELD_HINT}",
             )
 
     def log_entries(self) -> Iterator[LogEntry]:
@@ -1197,7 +1227,19 @@ def open_store(
             engine.dispose()
             raise _no_store(str(path))
         if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                engine.dispose()
+                blocker = next((p for p in path.parents if p.exists()), None)
+                reason = exc.strerror or type(exc).__name__
+                if blocker is not None and not blocker.is_dir():
+                    reason = f"{blocker} is a file, not a folder"
+                raise ReviewError(
+                    f"cannot make the folder of review database {shown}: {reason}",
+                    hint="pass --db (or ETHICSGATE_DB_URL) a sqlite:///path.db in a folder you "
+                    "can write to",
+                ) from exc
         _sqlite_setup(engine, synchronous=synchronous, wal=create)
     store = ReviewStore(engine, url=shown, clock=clock, lease=lease)
     try:

@@ -74,11 +74,28 @@ def open_review_store(
 
 
 def review_actor(actor: str | None = None) -> str:
-    """Return who acts on the queue: ``actor``, else ``ETHICSGATE_REVIEWER``, else the OS user."""
+    """Return who acts on the queue: ``actor``, else ``ETHICSGATE_REVIEWER``, else the OS user.
+
+    The name is recorded in the decision log as given, less surrounding whitespace.
+
+    Raises:
+        ReviewError: ``actor`` is given but blank (``--as "$REVIEWER"`` with the variable
+            unset): acting as the OS user instead would sign the log with a name nobody chose.
+            A blank ``ETHICSGATE_REVIEWER`` counts as unset, as empty variables usually do.
+    """
     from ethicsgate.review.store import default_reviewer
     from ethicsgate.settings import load_settings
 
-    return actor or load_settings().reviewer or default_reviewer()
+    if actor is not None:
+        if not actor.strip():
+            raise ReviewError(
+                f"--as gives the reviewer's name as {actor!r}, which is blank: the decision log "
+                "records who acted",
+                hint="give --as the reviewer's name (or leave it out to act as "
+                "ETHICSGATE_REVIEWER or your OS user)",
+            )
+        return actor.strip()
+    return (load_settings().reviewer or "").strip() or default_reviewer()
 
 
 class AuditReviewStep:

@@ -107,9 +107,9 @@ def run_gate(
         out if out is not None else report_dir(loaded.spec.id),
         files=(*REPORT_FILES, ENVELOPE_FILENAME),
     )
-    for ci_file in (junit, sarif):
+    for ci_file, option in ((junit, "--junit"), (sarif, "--sarif")):
         if ci_file is not None:
-            check_writable(ci_file.parent, what=f"the folder of {ci_file.name}")
+            check_writable(ci_file.parent, what=f"the folder of {ci_file.name}", option=option)
             if ci_file.is_dir():
                 raise OutputError(
                     f"cannot write {ci_file}: it is a folder",

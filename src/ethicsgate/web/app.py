@@ -526,7 +526,7 @@ class ReviewApp:
         if status not in (None, *STATUSES):
             status = None
         rule, assignee, audit = q.get("rule") or None, q.get("assignee"), q.get("audit")
-        overdue = q.get("overdue") in ("1", "true", "on")
+        overdue = _flag(q.get("overdue")) is True
         filters = {
             "rule": rule,
             "status": status,
@@ -580,9 +580,18 @@ class ReviewApp:
         return RedirectResponse(f"/items/{item.id}?done=claimed", status_code=303)
 
     async def item_page(
-        self, request: Request, ident: Identity, *, status: int = 200, problem: str | None = None
+        self,
+        request: Request,
+        ident: Identity,
+        *,
+        status: int = 200,
+        problem: str | None = None,
+        typed: dict[str, str] | None = None,
     ) -> Response:
-        """GET /items/{id}: the evidence, the rule and its law, the decision form, history."""
+        """GET /items/{id}: the evidence, the rule and its law, the decision form, history.
+
+        ``typed`` is a refused decision's outcome and note, filled in again in the form.
+        """
         from ethicsgate.review.fairness import FAIRNESS_FIELDS
 
         item_id = int(request.path_params["item_id"])
@@ -625,6 +634,7 @@ class ReviewApp:
             mine=mine and ident.can("decide"),
             claimable=claimable,
             problem=problem,
+            typed=typed or {},
         )
 
     async def claim_item(self, request: Request, ident: Identity) -> Response:
@@ -676,13 +686,15 @@ class ReviewApp:
         item_id = int(request.path_params["item_id"])
         form: FormData = request.state.form
         outcome = _text(form, "outcome")
-        note = _text(form, "note")[:4000]
+        note = _text(form, "note")
+        typed = {"outcome": outcome, "note": note}  # shown again when the decision is refused
         if outcome not in ("confirmed", "dismissed", "escalated"):
             return await self.item_page(
                 request,
                 ident,
                 status=400,
                 problem="Choose an outcome: confirmed, dismissed or escalated.",
+                typed=typed,
             )
         claim_next = _text(form, "next") in ("1", "escalated")
         next_escalated = _text(form, "next") == "escalated"
@@ -692,15 +704,19 @@ class ReviewApp:
             )
         try:
             self.store.check_decision(item_id, outcome, note)
-        except ReviewError:  # the outcome is one of the three: the reason is missing
+        except ReviewError as exc:  # the outcome is one of the three: the reason is missing
             problem = "A dismissal needs a reason: say why the finding is not a problem."
-            return await self.item_page(request, ident, status=400, problem=problem)
+            if note.strip():  # or too long
+                problem = f"{exc.message[:1].upper()}{exc.message[1:]}: {exc.hint}."
+            return await self.item_page(request, ident, status=400, problem=problem, typed=typed)
         try:
             _, following = await run_in_threadpool(
                 self._decide, ident, item_id, outcome, note, claim_next, next_escalated
             )
         except ReviewError as exc:
-            return await self.item_page(request, ident, status=409, problem=exc.message)
+            return await self.item_page(
+                request, ident, status=409, problem=exc.message, typed=typed
+            )
         if not claim_next:
             return RedirectResponse(f"/items/{item_id}?done=decided", status_code=303)
         if following is None:
@@ -799,6 +815,12 @@ class ReviewApp:
         status = q.get("status") or None
         if status not in (None, *STATUSES):
             return JSONResponse({"error": f"unknown status {status!r}"}, status_code=400)
+        overdue = _flag(q.get("overdue"))
+        if overdue is None:
+            return JSONResponse(
+                {"error": f"overdue must be 1 or true (or 0 or false), not {q['overdue']!r}"},
+                status_code=400,
+            )
         try:
             limit = int(q.get("limit") or DEFAULT_LIMIT)
         except ValueError:
@@ -813,7 +835,7 @@ class ReviewApp:
                 rule_id=q.get("rule") or None,
                 assignee=q.get("assignee") or None,
                 audit_id=q.get("audit") or None,
-                overdue=q.get("overdue") in ("1", "true"),
+                overdue=overdue,
                 limit=limit,
             )
         )
@@ -880,7 +902,6 @@ class ReviewApp:
                 {"error": "escalated items are taken by approvers"}, status_code=403
             )
         item_id = int(request.path_params["item_id"])
-        note = note[:4000] if note else None
         try:
             self.store.check_decision(item_id, outcome, note)
         except ReviewError as exc:  # malformed, whatever the item's state
@@ -933,6 +954,20 @@ def _api_error(exc: ReviewError) -> JSONResponse:
     """
     status = 404 if exc.message.startswith("no review item") else 409
     return JSONResponse({"error": exc.message}, status_code=status)
+
+
+def _flag(value: str | None) -> bool | None:
+    """Read a query flag (``overdue=1``): True, False, or None when it is neither.
+
+    Case-insensitive, so that ``overdue=True`` (what Python's ``requests`` sends for ``True``)
+    and a checkbox's ``on`` mean the same on the page and in the API.
+    """
+    text = (value or "").strip().lower()
+    if text in ("1", "true", "on", "yes"):
+        return True
+    if text in ("", "0", "false", "off", "no"):
+        return False
+    return None
 
 
 def _form(request: Request) -> FormData | None:

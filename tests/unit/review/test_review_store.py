@@ -522,3 +522,30 @@ def test_the_store_url_is_shown_without_its_secrets() -> None:
     with open_store(with_secret) as store:
         assert secret not in store.url
         assert "password=***" in store.url and "sslpassword=***" in store.url
+
+
+def test_a_refused_claim_or_decision_says_who_holds_it_until_when_and_what_to_do(
+    store: ReviewStore,
+) -> None:
+    """Found by QA: "review item 1 is claimed by alice" and "... is decided" gave no fix."""
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    until = item.lease_expires_at
+    with pytest.raises(ReviewError) as held:
+        store.claim("bob", item.id)
+    assert held.value.message == f"review item {item.id} is claimed by alice until {until}"
+    assert "`ethicsgate review claim` takes the next open item" in (held.value.hint or "")
+    with pytest.raises(ReviewError) as other:
+        store.decide(item.id, actor="bob", outcome="confirmed")
+    assert other.value.message == (
+        f"cannot decide review item {item.id}: it is claimed by alice, not bob (until {until})"
+    )
+    assert "you are bob here: the name comes from --as" in (other.value.hint or "")
+    store.decide(item.id, actor="alice", outcome="dismissed", note="test account")
+    with pytest.raises(ReviewError) as final:
+        store.claim("bob", item.id)
+    assert final.value.message == (
+        f"review item {item.id} is decided (dismissed by alice): a decision is final"
+    )
+    assert f"`ethicsgate review show {item.id}`" in (final.value.hint or "")

@@ -76,3 +76,17 @@ def test_export_items_and_log(db_url: str, tmp_path: Path) -> None:
 def test_csv_keeps_nested_values_as_json() -> None:
     text = serialise_rows([{"id": 1, "fields": {"a": None}, "tags": ["x"]}], "csv")
     assert text == 'id,fields,tags\n1,"{""a"": null}","[""x""]"\n'
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text() -> None:
+    rows = [
+        {"id": 1, "record_id": "+1 555 0100", "note": '=HYPERLINK("http://x","y")', "n": -2},
+        {"id": 2, "record_id": "@SUM(A1)", "note": "-cmd", "n": 0.5},
+        {"id": 3, "record_id": "\tx", "note": "fine = ok", "n": None},
+    ]
+    read = list(csv.DictReader(io.StringIO(serialise_rows(rows, "csv"))))
+    assert [r["record_id"] for r in read] == ["'+1 555 0100", "'@SUM(A1)", "'\tx"]
+    assert [r["note"] for r in read] == ['\'=HYPERLINK("http://x","y")', "'-cmd", "fine = ok"]
+    assert [r["n"] for r in read] == ["-2", "0.5", ""]  # numbers stay numbers
+    # JSON and JSON lines keep the text as it is
+    assert json.loads(serialise_rows(rows, "json"))[0]["note"].startswith("=HYPERLINK")

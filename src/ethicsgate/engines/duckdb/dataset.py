@@ -510,26 +510,40 @@ class DuckDBDataset:
         delimiter = next((d for d in ",;\t|" if d in name), None)
         if delimiter is None or {"delim", "sep"} & set(self.spec.options):
             return
+        ragged = self._ragged_error(delimiter)
+        if ragged is not None:
+            raise ragged
+
+    def _ragged_error(self, delimiter: str | None) -> EvidenceError | None:
+        """Return the error naming the first line whose field count differs from the header's.
+
+        Also for a file DuckDB's sniffer gives up on ("It was not possible to automatically
+        detect the CSV parsing dialect", naming no line): a file cut short while it was
+        written, its last row half there. ``delimiter`` None: guessed from the header line.
+        """
         for file in self.files:
             handle = open_text(file, newline="")
             if handle is None:
                 continue
             with handle:
-                lines = csv.reader(handle, delimiter=delimiter)
+                sep = delimiter or max(",;\t|", key=handle.readline().count)
+                handle.seek(0)
+                lines = csv.reader(handle, delimiter=sep)
                 header = next(lines, None)
                 if header is None or len(header) < 2:  # really one column (a quoted name)
                     continue
                 for fields in lines:
                     if fields and len(fields) != len(header):
-                        raise EvidenceError(
+                        return EvidenceError(
                             f"evidence {self.name!r}: line {lines.line_num} has "
                             f"{len(fields)} field{'' if len(fields) == 1 else 's'} where the "
                             f"header has {len(header)}, so the file cannot be read as a table",
                             location=Location(str(file), lines.line_num),
                             hint="fix that line (a missing or extra delimiter, or an unclosed "
-                            "quote), or pad short lines with options: {null_padding: true} "
-                            f"under evidence.{self.name}",
+                            "quote), or pad short lines with options: {null_padding: true, "
+                            f"strict_mode: false}} under evidence.{self.name}",
                         )
+        return None
 
     def grouped_counts(
         self,
@@ -1775,6 +1789,14 @@ class DuckDBDataset:
             bad = self._first_bad_json_line()
             if bad is not None:
                 return bad
+        if self.format == "csv" and any(
+            sign in str(exc) for sign in ("Error when sniffing", "Expected Number of Columns")
+        ):
+            options = self.spec.options
+            sep = next((options[k] for k in ("delim", "sep", "delimiter") if k in options), None)
+            ragged = self._ragged_error(sep if isinstance(sep, str) and len(sep) == 1 else None)
+            if ragged is not None:
+                return ragged
         if "not utf-8 encoded" in str(exc) and "encoding" not in self.spec.options:
             bad = non_utf8_error(self.name, self.files)
             if bad is not None:

@@ -602,3 +602,29 @@ def test_a_mapping_that_is_not_one_expression_is_refused_before_any_query_runs(
         assert ("pwned",) not in tables, "the second statement ran"
     finally:
         ev.engine.close()
+
+
+def test_a_csv_cut_short_is_named_by_its_line_where_the_sniffer_gives_up(
+    tmp_path: Path,
+) -> None:
+    # found by QA: an export cut short while it was written (its last row half there) stopped
+    # the audit with DuckDB's "It was not possible to automatically detect the CSV parsing
+    # dialect The search space used was:", naming no line
+    rows = "".join(
+        f"A{i:05d},{'FM'[i % 2]},{40 + i % 50},{i % 2},{i % 3 == 0}\n" for i in range(3000)
+    )
+    (tmp_path / "d.csv").write_text("id,sex,score,advanced,hired\n" + rows + "A0\n")
+    with pytest.raises(EvidenceError) as caught:
+        _open("d.csv", tmp_path, columns={"prediction": "advanced"}).grouped_counts(
+            roles=["sex", "prediction"], binary_roles=["prediction"]
+        )
+    assert caught.value.message == (
+        "evidence 'ev': line 3002 has 1 field where the header has 5, so the file cannot be "
+        "read as a table"
+    )
+    assert caught.value.location == Location(str(tmp_path / "d.csv"), 3002)
+    # the fix the hint gives reads the file, the short line's missing fields empty
+    hint = caught.value.hint or ""
+    assert "options: {null_padding: true, strict_mode: false} under evidence.ev" in hint
+    padded = _open("d.csv", tmp_path, options={"null_padding": True, "strict_mode": False})
+    assert [n for n, _ in padded.columns()] == ["id", "sex", "score", "advanced", "hired"]
