@@ -32,7 +32,12 @@ def _example(tmp_path: Path) -> Path:
 
 
 def _audit(spec: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    # a Spark Connect session opened earlier in this test process sets SPARK_CONNECT_MODE_ENABLED
+    # (the engine then refuses a local session: tested elsewhere); these are fresh processes
+    kept = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SPARK_CONNECT", "SPARK_REMOTE"))
+    }
+    env = {**kept, "TMPDIR": str(tmp_path)}
     return subprocess.run(
         [sys.executable, "-m", "ethicsgate", "audit", str(spec), "--out", str(tmp_path / "o")]
         + list(extra),
