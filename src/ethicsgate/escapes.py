@@ -35,8 +35,13 @@ def csv_cell(value: object) -> object:
 
     Text a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+cmd``, ``@SUM(...)``)
     gets a leading ``'``, shown as text (OWASP's advice against CSV injection); anything else,
-    numbers included, is returned as it is.
+    numbers included (also written as text: ``-3``), is returned as it is.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.match(value):
         return "'" + value
     return value
+
+
+#: A number written as text (``-3``, ``+0.5``, ``-1e-3``): no formula, kept as it is (a record
+#: id ``-3`` must still match its row)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")

@@ -499,3 +499,19 @@ def test_a_note_too_long_is_refused_alike_everywhere_never_cut_short(client, see
     assert "A dismissal needs a reason" in bare.text
     with open_store(db_copy) as store:
         assert store.get(item).status.value == "claimed"
+
+
+def test_a_note_the_text_box_holds_is_taken_with_its_line_breaks(client, seed, db_copy) -> None:
+    """The box counts a line break as one character but the browser sends CRLF: 100 lines of
+    39 characters (4,000 in the box) arrived as 4,100 and were refused."""
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    csrf = login(client, "reviewer")
+    item = client.post("/api/claim", json={}, headers=api).json()["item"]["id"]
+    note = "\r\n".join(["z" * 39] * 100)  # 3,900 + 99 breaks: 3,999 in the box
+    page = client.post(
+        f"/items/{item}/decide", data={"csrf": csrf, "outcome": "confirmed", "note": note}
+    )
+    assert page.status_code in (200, 303), page.text
+    with open_store(db_copy) as store:
+        decided = store.get(item)
+    assert decided.status.value == "decided" and decided.note == note.replace("\r\n", "\n")

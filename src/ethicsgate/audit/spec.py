@@ -232,6 +232,21 @@ def _policy_source(spec: AuditSpec, path: Path, doc: YamlDocument) -> Path | str
 _ZONE_SUFFIX = re.compile(r"@\s*([A-Za-z][A-Za-z0-9_+\-/]*)\s*$")
 
 
+def _column_own_at(name: str, before: str) -> bool:
+    """Return whether ``@name`` belongs to the column (``month:user@example``), not a zone.
+
+    So when a column is given and ``name`` is no IANA zone nor close to one (a misspelt
+    zone is still named as such, with the one meant).
+    """
+    if ":" not in before:
+        return False
+    try:
+        check_time_zone(name)
+    except ValueError as exc:
+        return "did you mean" not in str(exc)
+    return False
+
+
 def parse_window_option(text: str, option_name: str = "--window") -> WindowSpec:
     """Return the window of ``--window``: ``month``, ``week:decided_at``, ``90d:decided_at``.
 
@@ -244,7 +259,7 @@ def parse_window_option(text: str, option_name: str = "--window") -> WindowSpec:
     zone: str | None = None
     found = _ZONE_SUFFIX.search(text)
     body = text
-    if found is not None:
+    if found is not None and not _column_own_at(found.group(1), text[: found.start()]):
         zone, body = found.group(1), text[: found.start()]
     unit, _, column = body.partition(":")
     unit = unit.strip().lower()

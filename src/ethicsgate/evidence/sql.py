@@ -56,11 +56,16 @@ def sql_literal(value: str | int | float | bool) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-#: Text of a time with a UTC offset (``...T22:30:00Z``, ``22:30+02:00``, ``22:30:00 -0500``): a
-#: regular expression read alike by DuckDB (RE2), PostgreSQL (POSIX) and Spark (Java), without
-#: a backslash (Spark's string literals escape). With a window ``time_zone``, such text is an
-#: instant converted to the zone; text without an offset is the zone's wall-clock time.
-OFFSET_TEXT = "[0-9]:[0-9][0-9](:[0-9][0-9]([.,][0-9]+)?)? ?([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?)$"
+#: Text of a time with a UTC offset or a zone (``...T22:30:00Z``, ``22:30+02:00``,
+#: ``22:30:00 -0500``, ``22:30:00 UTC``, ``22:30 America/New_York``, ``22:30 GMT+2``, spaces
+#: after it): a regular expression read alike by DuckDB (RE2), PostgreSQL (POSIX) and Spark
+#: (Java), without a backslash (Spark's string literals escape). With a window ``time_zone``,
+#: such text is an instant converted to the zone; text without one is the zone's wall-clock
+#: time (DuckDB and PostgreSQL read a trailing zone name as an instant too).
+OFFSET_TEXT = (
+    "[0-9]:[0-9][0-9](:[0-9][0-9]([.,][0-9]+)?)? *"
+    "([Zz]|[+-][0-9][0-9](:?[0-9][0-9])?|[A-Za-z][A-Za-z0-9_/+-]*) *$"
+)
 
 
 def window_key_path(column: str | None, columns: Mapping[str, Any]) -> tuple[str, ...]:

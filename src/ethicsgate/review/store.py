@@ -917,7 +917,8 @@ class ReviewStore:
         except ValueError as exc:
             choices = ", ".join(o.value for o in Outcome)
             raise ReviewError(f"unknown outcome {outcome!r} (choose {choices})") from exc
-        note = (note or "").strip() or None
+        # a line break is one character, as the web form's text box counts it (it sends CRLF)
+        note = (note or "").replace("\r\n", "\n").strip() or None
         if note is not None and len(note) > MAX_NOTE:
             raise ReviewError(
                 f"the note on review item {item_id} is {len(note):,} characters long; "

@@ -88,5 +88,9 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text() -> None:
     assert [r["record_id"] for r in read] == ["'+1 555 0100", "'@SUM(A1)", "'\tx"]
     assert [r["note"] for r in read] == ['\'=HYPERLINK("http://x","y")', "'-cmd", "fine = ok"]
     assert [r["n"] for r in read] == ["-2", "0.5", ""]  # numbers stay numbers
+    # numbers written as text are no formulas: a record id -3 still matches its row
+    numbers = [{"record_id": t} for t in ("-3", "+0.5", "-1e-3", "-.5", "-3 pts", "-3-4")]
+    read = list(csv.DictReader(io.StringIO(serialise_rows(numbers, "csv"))))
+    assert [r["record_id"] for r in read] == ["-3", "+0.5", "-1e-3", "-.5", "'-3 pts", "'-3-4"]
     # JSON and JSON lines keep the text as it is
     assert json.loads(serialise_rows(rows, "json"))[0]["note"].startswith("=HYPERLINK")

@@ -450,3 +450,19 @@ def test_python_api_window_time_zone(tmp_path: Path) -> None:
         assert [(w.label, w.rows) for w in rule.windows] == [("2026-03", 40), ("2026-04", 80)]
     with pytest.raises(AuditSpecError, match="did you mean 'Europe/Berlin'"):
         ethicsgate.audit(spec, window={"every": "month", "time_zone": "Europe/Berln"})
+
+
+def test_an_at_sign_in_a_column_is_the_columns_unless_a_zone_follows_it() -> None:
+    """``month:user@example`` named a column before time zones came; it still does, while a
+    zone (or a misspelt one) after ``@`` is read as the window's zone."""
+    from ethicsgate.audit.spec import parse_window_option
+    from ethicsgate.errors import AuditSpecError
+
+    assert parse_window_option("month:user@example").column == "user@example"
+    assert parse_window_option("month:user@example").time_zone is None
+    zoned = parse_window_option("month:decided_at@Europe/Berlin")
+    assert (zoned.column, zoned.time_zone) == ("decided_at", "Europe/Berlin")
+    with pytest.raises(AuditSpecError, match="did you mean 'Europe/Berlin'"):
+        parse_window_option("month:decided_at@Europe/Berln")
+    with pytest.raises(AuditSpecError, match="not an IANA time zone"):
+        parse_window_option("month@example")  # no column: only a zone can follow

@@ -272,3 +272,25 @@ def test_local_dates_monotone() -> None:
     assert not local_dates_monotone("America/St_Johns", at("2010-01-01"), at("2010-12-31"))
     assert local_dates_monotone("America/St_Johns", at("2012-01-01"), at("2026-12-31"))
     assert not local_dates_monotone("UTC", at("1900-01-01"), at("9999-01-01"))  # not checked
+
+
+def test_text_ending_in_a_zone_name_or_spaces_is_an_instant(tmp_path: Path) -> None:
+    """'... UTC', '...+00 ' and '... America/New_York' are instants (DuckDB and PostgreSQL read
+    them so): converted to the window's zone, not taken as its wall clock. All five are
+    2026-04-01 01:30 in Berlin; the naive one is Berlin's wall clock already."""
+    path = tmp_path / "d.parquet"
+    texts = [
+        "2026-03-31 23:30:00 UTC",
+        "2026-03-31T23:30:00Z",
+        "2026-03-31 23:30:00+00 ",
+        "2026-03-31 19:30:00 America/New_York",
+        "2026-03-31 23:30:00 Etc/GMT",
+        "2026-04-01 01:30:00",
+    ]
+    pq.write_table(
+        pa.table({"t": texts, "group": ["A"] * len(texts), "approved": [1] * len(texts)}), path
+    )
+    window = WindowKey(column="t", every="month", time_zone="Europe/Berlin")
+    assert _per_window(_counts(path, window)) == {"2026-04-01": len(texts)}
+    utc = _per_window(_counts(path, WindowKey(column="t", every="month")))
+    assert utc == {"2026-03-01": len(texts) - 1, "2026-04-01": 1}
