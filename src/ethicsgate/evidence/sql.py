@@ -27,6 +27,7 @@ __all__ = [
     "quote_ident",
     "sql_literal",
     "sql_tokens",
+    "text_not_a_time",
     "tokens_problem",
     "window_column_hint",
     "window_key_path",
@@ -77,6 +78,28 @@ def window_key_path(column: str | None, columns: Mapping[str, Any]) -> tuple[str
     if column:
         return ("window", "column")
     return ("columns", "timestamp") if "timestamp" in columns else ("window",)
+
+
+def text_not_a_time(
+    who: str,
+    expr: str,
+    detail: str,
+    *,
+    location: Location | None,
+    available: Iterable[tuple[str, str]],
+) -> EvidenceError:
+    """Return the error for a text window column holding a value that is no time.
+
+    ``who`` opens the message (``evidence 'x'``, with the engine where it names one);
+    ``detail`` follows "not a date or time": the value found, or the engine's reason.
+    """
+    names = ", ".join(name for name, _ in available)
+    return EvidenceError(
+        f"{who}: the window column {expr} is text that is not a date or time{detail}",
+        location=location,
+        hint=window_column_hint(location, names)
+        + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+    )
 
 
 def window_column_hint(location: Location | None, names: str) -> str:

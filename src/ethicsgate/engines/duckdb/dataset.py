@@ -68,6 +68,7 @@ from ethicsgate.evidence.sql import (
     not_one_expression,
     quote_ident,
     sql_literal,
+    text_not_a_time,
     window_column_hint,
     window_key_path,
 )
@@ -802,14 +803,12 @@ class DuckDBDataset:
         found = rows[0] if rows else None
         if found is None:
             return None
-        names = ", ".join(name for name, _ in available)
-        location = self.locate(window_key_path(window.column, self.spec.columns))
-        return EvidenceError(
-            f"evidence {self.name!r}: the window column {expr} is text that is not a date or "
-            f"time: {found[0]!r} (and {int(found[1]) - 1:,} more such value(s))",
-            location=location,
-            hint=window_column_hint(location, names)
-            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+        return text_not_a_time(
+            f"evidence {self.name!r}",
+            expr,
+            f": {found[0]!r} (and {int(found[1]) - 1:,} more such value(s))",
+            location=self.locate(window_key_path(window.column, self.spec.columns)),
+            available=available,
         )
 
     def _footer_column(self, window: _WindowSql, available: list[tuple[str, str]]) -> str | None:

@@ -64,6 +64,7 @@ from ethicsgate.evidence.sql import (
     not_one_expression,
     quote_ident,
     sql_literal,
+    text_not_a_time,
     window_column_hint,
     window_key_path,
 )
@@ -691,14 +692,12 @@ class SparkDataset:
             return None
         if not found:
             return None
-        names = ", ".join(name for name, _ in available)
-        location = self.locate(window_key_path(window.column, self.spec.columns))
-        return EvidenceError(
-            f"evidence {self.name!r} (engine spark): the window column {expr} is text that is "
-            f"not a date or time: {found[0][0]!r}",
-            location=location,
-            hint=window_column_hint(location, names)
-            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+        return text_not_a_time(
+            f"evidence {self.name!r} (engine spark)",
+            expr,
+            f": {found[0][0]!r}",
+            location=self.locate(window_key_path(window.column, self.spec.columns)),
+            available=available,
         )
 
     def _window_sql(self, window: WindowKey, available: list[tuple[str, str]]) -> str:

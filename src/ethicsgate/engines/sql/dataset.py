@@ -54,6 +54,7 @@ from ethicsgate.evidence.sql import (
     not_one_expression,
     quote_ident,
     sql_literal,
+    text_not_a_time,
     window_column_hint,
     window_key_path,
 )
@@ -553,14 +554,12 @@ class SQLDataset:
         if kind not in ("text", "character varying", "character"):
             return None
         reason = str(exc.orig).strip().splitlines()[0]
-        names = ", ".join(name for name, _ in available)
-        location = self.locate(window_key_path(window.column, self.spec.columns))
-        return EvidenceError(
-            f"evidence {self.name!r}: the window column {expr} is text that is not a date or "
-            f"time ({self.describe()}, engine {self.engine.shown}): {reason}",
-            location=location,
-            hint=window_column_hint(location, names)
-            + "; text times are read as ISO 8601, e.g. 2026-09-14 or 2026-09-14T10:30:00+02:00",
+        return text_not_a_time(
+            f"evidence {self.name!r}",
+            expr,
+            f" ({self.describe()}, engine {self.engine.shown}): {reason}",
+            location=self.locate(window_key_path(window.column, self.spec.columns)),
+            available=available,
         )
 
     def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
