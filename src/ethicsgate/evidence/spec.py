@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Literal
 
@@ -34,18 +35,24 @@ WindowEvery = Literal["day", "week", "month", "quarter"]
 _DAYS = re.compile(r"^([1-9][0-9]{0,4})d$")
 
 
+@functools.cache
+def _iana_zones() -> frozenset[str]:
+    """Return the IANA zone names this Python knows (read once: a walk of the tz database)."""
+    import zoneinfo
+
+    # "localtime" is the machine's own zone file, not a name of the database
+    return frozenset(zoneinfo.available_timezones() - {"localtime", "posixrules"})
+
+
 def check_time_zone(name: str) -> str:
     """Return ``name`` if it is an IANA time zone (``Europe/Berlin``), else raise.
 
     Raises:
         ValueError: not a zone of the IANA database; the message names the closest one.
     """
-    import zoneinfo
-
     from ethicsgate.errors import close_match
 
-    # "localtime" is the machine's own zone file, not a name of the database
-    zones = zoneinfo.available_timezones() - {"localtime", "posixrules"}
+    zones = _iana_zones()
     if not zones:
         raise ValueError(
             f"time_zone {name!r} cannot be checked: this Python finds no IANA time zone "
