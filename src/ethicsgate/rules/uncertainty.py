@@ -588,15 +588,18 @@ def _cell_sum(draws: np.ndarray, mask: np.ndarray, sums: dict[bytes, np.ndarray]
 class _BootstrapDraws:
     """Every group's drawn cells, compact, and the drawn overall rates; rates on demand.
 
-    ``cells`` has shape ``(groups, samples, cells)`` in the smallest unsigned integer type
-    that holds the largest group's size (a drawn cell never exceeds its group's size): at
-    10^5 groups of 20 people and 200 resamples, 80 MB of ``uint8`` where every metric's
-    rates in float64 took 160 MB each. The rates of a block of groups are computed from
-    them when asked for, with the same integer sums and the same division as when every
-    rate was kept, so they are the same bits.
+    ``cells`` has shape ``(groups, samples, cells - 1)`` in the smallest unsigned integer
+    type that holds the largest group's size (a drawn cell never exceeds its group's size):
+    at 10^5 groups of 20 people and 200 resamples, 60 MB of ``uint8`` where every metric's
+    rates in float64 took 160 MB each. The last cell is not kept: every resample keeps its
+    group's size (``sizes``), so the last cell is the size less the others. The rates of a
+    block of groups are computed from them when asked for, with the same integer sums and
+    the same division as when every rate was kept, so they are the same bits.
     """
 
     cells: np.ndarray
+    sizes: np.ndarray
+    """Each group's size (int64), the sum of its cells in every resample."""
     masks: dict[str, tuple[np.ndarray, np.ndarray]]
     overall: dict[str, np.ndarray]
     """Each metric's drawn rate over all groups, per resample."""
@@ -605,23 +608,34 @@ class _BootstrapDraws:
 
     def rates(self, metric: str, groups: slice | Sequence[int] | np.ndarray) -> np.ndarray:
         """Return the metric's drawn rates of ``groups`` (shape groups x samples, NaN: 0/0)."""
-        part = self.cells[groups]
+        part, sizes = self.cells[groups], self.sizes[groups]
         num_mask, den_mask = self.masks[metric]
-        num = _group_cell_sum(part, num_mask)
+        num = _group_cell_sum(part, sizes, num_mask)
         if metric in self.totals:  # the same denominator, the resample's total, for every group
             den = np.broadcast_to(self.totals[metric][None, :], num.shape)
         else:
-            den = _group_cell_sum(part, den_mask)
+            den = _group_cell_sum(part, sizes, den_mask)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(den > 0, num / den, np.nan)
 
 
-def _group_cell_sum(part: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Return the count over the mask's cells of compact draws (groups x samples), as int64."""
+def _group_cell_sum(part: np.ndarray, sizes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Return the count over the mask's cells of compact draws (groups x samples), as int64.
+
+    ``part`` holds every cell but the last (:class:`_BootstrapDraws`); a mask with the last
+    cell counts the group's size less the cells outside the mask, the same integer.
+    """
+    last = mask.size - 1
     total = np.zeros(part.shape[:2], dtype=np.int64)
-    for j in np.flatnonzero(mask).tolist():
+    if last < 0:
+        return total
+    if not mask[last]:
+        for j in np.flatnonzero(mask).tolist():
+            total += part[:, :, j]
+        return total
+    for j in np.flatnonzero(~mask[:last]).tolist():
         total += part[:, :, j]
-    return total
+    return np.subtract(np.asarray(sizes, dtype=np.int64)[:, None], total, out=total)
 
 
 def _bootstrap_draws(
@@ -643,8 +657,10 @@ def _bootstrap_draws(
     rng = np.random.default_rng([options.seed, 0])
     largest = int(cells.sum(axis=1).max()) if cells.size else 0
     compact = np.min_scalar_type(largest)  # uint8, uint16 or uint32; int64 beyond
+    # the last cell is the group's size less the others: not kept (a quarter less of 4 cells)
     kept = np.empty(
-        (n_groups, samples, n_cells), dtype=compact if compact.itemsize < 8 else np.int64
+        (n_groups, samples, max(n_cells - 1, 0)),
+        dtype=compact if compact.itemsize < 8 else np.int64,
     )
     overall = {m: np.empty(samples) for m in masks}
     totals = {m: np.empty(samples, dtype=np.int64) for m in masks if m in shares}
@@ -652,7 +668,7 @@ def _bootstrap_draws(
     for start in range(0, samples, step):
         stop = min(samples, start + step)
         draws = bootstrap_cells(cells, samples=stop - start, rng=rng)
-        kept[:, start:stop, :] = draws.transpose(1, 0, 2)  # every count fits: exact
+        kept[:, start:stop, :] = draws[:, :, : kept.shape[2]].transpose(1, 0, 2)  # exact
         sums: dict[bytes, np.ndarray] = {}  # metrics often share a denominator
         for metric, (num_mask, den_mask) in masks.items():
             # integer sums are exact, so they equal the float sums of the draws
@@ -664,4 +680,5 @@ def _bootstrap_draws(
                 overall[metric][start:stop] = np.where(
                     all_den > 0, num.sum(axis=1) / all_den, np.nan
                 )
-    return _BootstrapDraws(cells=kept, masks=masks, overall=overall, totals=totals)
+    sizes = cells.sum(axis=1, dtype=np.int64)
+    return _BootstrapDraws(cells=kept, sizes=sizes, masks=masks, overall=overall, totals=totals)

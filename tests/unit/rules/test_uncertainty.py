@@ -633,7 +633,41 @@ def test_draws_are_kept_in_the_smallest_type_holding_a_group(largest: int, dtype
         cells, {"selection_rate": (mask, np.ones(4, dtype=bool))}, UncertaintyOptions(seed=3)
     )
     assert draws.cells.dtype == dtype
-    assert draws.cells.shape == (2, UncertaintyOptions().bootstrap_samples, 4)
+    # the last cell is not kept: it is the group's size less the others
+    assert draws.cells.shape == (2, UncertaintyOptions().bootstrap_samples, 3)
     rng = np.random.default_rng([3, 0])
     expected = bootstrap_cells(cells, samples=draws.cells.shape[1], rng=rng)
-    assert np.array_equal(draws.cells.astype(np.int64), expected.transpose(1, 0, 2))
+    assert np.array_equal(draws.cells.astype(np.int64), expected.transpose(1, 0, 2)[:, :, :3])
+    assert np.array_equal(draws.sizes, cells.sum(axis=1))
+
+
+@pytest.mark.parametrize(
+    "num",
+    [
+        [True, False, False, False],
+        [False, False, False, True],
+        [False, True, False, True],
+        [True, True, True, True],
+        [False, False, False, False],
+    ],
+)
+def test_drawn_rates_count_the_unkept_last_cell_as_the_size_less_the_others(
+    num: list[bool],
+) -> None:
+    # groups of sizes 0 to 300 (uint8 and beyond); every mask, with and without the last cell
+    cells = np.array(
+        [[40, 7, 0, 3], [0, 0, 0, 0], [120, 60, 90, 30], [1, 0, 0, 0], [0, 0, 0, 5]],
+        dtype=np.int64,
+    )
+    num_mask = np.array(num)
+    den_mask = np.array([False, True, True, True])
+    options = UncertaintyOptions(seed=11, bootstrap_samples=50)
+    draws = uncertainty._bootstrap_draws(cells, {"m": (num_mask, den_mask)}, options)
+    full = bootstrap_cells(cells, samples=50, rng=np.random.default_rng([11, 0]))
+    full = full.transpose(1, 0, 2)  # groups x samples x cells, every cell
+    x, n = full[:, :, num_mask].sum(axis=2), full[:, :, den_mask].sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(n > 0, x / n, np.nan)
+    got = draws.rates("m", slice(0, 5))
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.array_equal(draws.rates("m", [2, 0]), expected[[2, 0]], equal_nan=True)
