@@ -174,6 +174,24 @@ def test_a_query_of_two_statements_is_refused(tmp_path: Path) -> None:
     assert code == 2 and "without a ';' between statements" in stderr
 
 
+def test_a_query_that_writes_is_refused_by_the_server_and_the_table_is_intact(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine
+) -> None:
+    # the query runs as a subquery, where PostgreSQL refuses a data-modifying WITH: the audit
+    # exits 2 at the query with a hint saying why, and no row is deleted
+    load_table(pg_engine, COMPAS, "engine_tests.compas_victim")
+    query = "WITH d AS (DELETE FROM engine_tests.compas_victim RETURNING *) SELECT * FROM d"
+    path = spec(tmp_path, f'    query: "{query}"\n')
+    code, _, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "w"))
+    assert code == 2
+    assert f"{path}:6:12" in stderr and "data-modifying statement" in stderr
+    assert "an audit only reads" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "w").exists()
+    with pg_engine.connect() as con:
+        rows = con.execute(sa.text("SELECT count(*) FROM engine_tests.compas_victim")).scalar()
+    assert rows == 7214
+
+
 def test_duckdb_cannot_open_a_table(tmp_path: Path) -> None:
     code, _, stderr = run("audit", str(spec(tmp_path, "    table: engine_tests.compas\n")))
     assert code == 2

@@ -121,6 +121,11 @@ def database_error(
             f"({engine.url.database}) only: name the table schema.name and put its database "
             "in the engine's URL (postgresql://USER@HOST/DB)"
         )
+    elif state == "0A000" and "data-modifying" in reason:  # WITH d AS (DELETE ...) SELECT ...
+        hint = (
+            "an audit only reads: the query runs as a subquery, where PostgreSQL refuses "
+            "INSERT, UPDATE, DELETE and MERGE; write a query that only reads"
+        )
     return EvidenceError(
         f"{named}engine {engine.shown}: cannot {what}: {reason}",
         location=location or "--engine",
