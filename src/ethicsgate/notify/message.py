@@ -190,6 +190,11 @@ def _slack_body(lines: list[str], limit: int = 2900) -> str:
     return body[: cut if cut > 0 else limit - len(more)] + more
 
 
+def _teams_line(text: str, **style: str) -> dict[str, Any]:
+    """Return one line of a Teams card: a RichTextBlock of one TextRun (no Markdown)."""
+    return {"type": "RichTextBlock", "inlines": [{"type": "TextRun", "text": text, **style}]}
+
+
 def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None) -> dict[str, Any]:
     """Return the JSON body for a ``slack``, ``teams`` or ``generic`` webhook.
 
@@ -207,14 +212,18 @@ def build_payload(result: AuditResult, fmt: Format, *, report: str | None = None
         body = _slack_body(lines[1:])
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body}})
         return {"text": _slack_text(lines[0]), "blocks": blocks}
-    # Teams workflow webhooks take a message with an Adaptive Card attachment
+    # Teams workflow webhooks take a message with an Adaptive Card attachment. Each line is a
+    # RichTextBlock of one TextRun: a TextBlock renders Markdown, so a group value from the
+    # evidence such as `[Sign in](https://evil.example)` became a link in the alert; a
+    # TextRun's text is shown as written (the schema: "Markdown is not supported"), and there
+    # is no escaping of Markdown that every Teams client honours
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": [
-            {"type": "TextBlock", "text": lines[0], "weight": "Bolder", "wrap": True},
-            *({"type": "TextBlock", "text": line, "wrap": True} for line in lines[1:]),
+            _teams_line(lines[0], weight="Bolder"),
+            *(_teams_line(line) for line in lines[1:]),
         ],
     }
     if report and report.startswith(("http://", "https://")):

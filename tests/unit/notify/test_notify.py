@@ -133,8 +133,12 @@ def test_slack_and_teams_payload_shapes(hook: Hook, results: dict[str, AuditResu
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    assert all(b["type"] == "TextBlock" for b in card["body"])
-    assert any("ll144-selection" in b["text"] for b in card["body"])
+    assert all(b["type"] == "RichTextBlock" for b in card["body"])
+    texts = [run["text"] for b in card["body"] for run in b["inlines"]]
+    assert all(run["type"] == "TextRun" for b in card["body"] for run in b["inlines"])
+    assert texts[0].startswith("ethicsgate audit nyc-ll144-example: FAIL")
+    assert card["body"][0]["inlines"][0]["weight"] == "Bolder"
+    assert any("ll144-selection" in text for text in texts)
     assert card["actions"] == [
         {
             "type": "Action.OpenUrl",
@@ -163,6 +167,28 @@ def test_slack_messages_escape_group_names_from_the_evidence(
     assert "https://reports.example/x?a=1&amp;b=2" in section
     # the header is plain text: Slack shows it as written
     assert "&lt;" not in slack["blocks"][0]["text"]["text"]
+
+
+def test_teams_cards_show_group_names_from_the_evidence_as_written(
+    hook: Hook, make_audit: Callable[..., Path]
+) -> None:
+    # a TextBlock renders Markdown: a group value `[Sign in](https://evil.example)` was a link
+    # in the Teams alert, `**URGENT**` bold. Every line is now a TextRun of a RichTextBlock,
+    # whose text Adaptive Cards never read as Markdown; the text itself is unchanged
+    from ethicsgate.audit import run_audit
+
+    evil = "[Sign in](https://evil.example) **URGENT**"
+    data = FAILING.replace("b,", f'"{evil}",')
+    result = run_audit(make_audit(data))
+    notify(result, [_target(hook, "teams")])
+    [teams] = hook.bodies
+    card = teams["attachments"][0]["content"]
+    elements = [b["type"] for b in card["body"]]
+    assert elements and set(elements) == {"RichTextBlock"}, elements
+    runs = [run for b in card["body"] for run in b["inlines"]]
+    assert {run["type"] for run in runs} == {"TextRun"}
+    assert any(evil in run["text"] for run in runs)
+    assert '"TextBlock"' not in json.dumps(card)
 
 
 def test_a_long_slack_message_is_cut_at_a_line_and_says_so() -> None:
@@ -503,6 +529,7 @@ def test_chat_messages_give_each_group_the_threshold_it_failed(
         notify(result, [_target(hook, "slack"), _target(hook, "teams"), _target(hook)])
         slack, teams, generic = hook.bodies
         assert required in slack["blocks"][1]["text"]["text"]
-        assert any(required in b["text"] for b in teams["attachments"][0]["content"]["body"])
+        body = teams["attachments"][0]["content"]["body"]
+        assert any(required in run["text"] for b in body for run in b["inlines"])
         [figure] = generic["rules"][0]["groups"]
         assert figure["aggregate"] == required.split()[1]
