@@ -467,6 +467,11 @@ def _problem(
         hint = f"add the field; `{schema}` lists the required fields"
     elif kind in ("value_error", "assertion_error"):
         msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    elif kind.startswith("date_"):
+        # pydantic's own words ("invalid character in year") do not say what a date looks like
+        hint = "write the date as YYYY-MM-DD, e.g. 2026-06-30"
+    elif kind.startswith("datetime_"):
+        hint = "write the time in ISO 8601, e.g. 2026-06-30T12:00:00Z"
     elif kind == "string_pattern_mismatch":
         msg = (
             f"an id may contain only letters, digits, '_', '.' and '-', and must start with "
