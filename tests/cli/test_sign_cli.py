@@ -282,3 +282,18 @@ def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> 
     )
     data = json.loads(stdout)
     assert data["document"] == "report" and data["checked_inputs"] is False
+
+
+def test_verify_from_another_folder_says_to_pass_root(
+    signed: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the inputs are named relative to tmp_path, where it ran
+    args = ("verify", str(signed["dir"]), "--key", str(signed["pub"]), "--evidence")
+    code, _, stderr = run(*args)
+    assert code == 1
+    assert "policy.yaml: file not found" in stderr
+    assert "hint: the report names its inputs relative to the folder the audit ran in; " in stderr
+    assert "--root" in stderr and str(elsewhere) in stderr
+    assert run(*args, "--root", str(tmp_path))[0] == 0

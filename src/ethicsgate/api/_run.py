@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from ethicsgate.errors import AuditSpecError, EvidenceError, Location
+from ethicsgate.errors import AuditSpecError, EvidenceError, Location, did_you_mean
 from ethicsgate.policy.yamlsource import YamlDocument
 
 if TYPE_CHECKING:
@@ -311,7 +311,8 @@ def _entry(name: str, value: Any, base: Path) -> tuple[Any, dict[str, Any]]:
     unknown = sorted(set(map(str, value)) - {"data", *_ENTRY_KEYS})
     if unknown:
         raise AuditSpecError(
-            f"evidence {name!r}: unknown key {unknown[0]!r}",
+            f"evidence {name!r}: unknown key {unknown[0]!r}"
+            f"{did_you_mean(unknown[0], ['data', *_ENTRY_KEYS])}",
             location=where,
             hint=f"an entry holds data or path, and {', '.join(_ENTRY_KEYS[1:])}",
         )

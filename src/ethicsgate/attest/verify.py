@@ -72,6 +72,8 @@ class VerificationResult:
     statement, which binds no inputs)."""
     document: Literal["report", "statement"] | None = None
     """What the envelope signs, by its signed predicate type; None when it could not be read."""
+    hint: str | None = None
+    """The likely fix when inputs were not found: verify from the folder the audit ran in."""
 
 
 def verify_attestation(
@@ -152,8 +154,10 @@ def verify_attestation(
     inputs = [subject for subject in statement.subjects if subject.name not in local_files]
     if check_files and document == "statement" and not inputs:
         notes.append(_statement_note(statement))
+    hint: str | None = None
     if check_files:
         base = Path.cwd() if root is None else root
+        found_before = len(reasons)
         for subject in inputs:
             if subject.name.startswith(TABLE_SUBJECT_PREFIX):
                 notes.append(_table_note(subject))
@@ -169,6 +173,12 @@ def verify_attestation(
                 reasons.extend(_check_arrow_subject(subject, base / name))
                 continue
             reasons.extend(_check_subject(subject, base / subject.name))
+        if any(reason.endswith(": file not found") for reason in reasons[found_before:]):
+            hint = (
+                "the report names its inputs relative to the folder the audit ran in; they "
+                f"were looked for under {base.resolve()}: verify from that folder, or pass "
+                "it as --root DIR"
+            )
 
     return VerificationResult(
         ok=not reasons,
@@ -177,6 +187,7 @@ def verify_attestation(
         fingerprint=fingerprint,
         notes=notes,
         document=document,
+        hint=hint,
     )
 
 

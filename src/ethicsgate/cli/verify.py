@@ -76,6 +76,8 @@ def verify(
         }
         if result.notes:
             shown["not_rechecked"] = result.notes
+        if result.hint:
+            shown["hint"] = result.hint
         echo(json.dumps(shown, indent=2))
     elif result.ok:
         statement = result.document == "statement"
@@ -95,4 +97,6 @@ def verify(
             echo(f"  - {reason}", err=True)
         for note in result.notes:
             echo(f"  not re-checked: {note}", err=True)
+        if result.hint:
+            echo(f"  hint: {result.hint}", err=True)
     ctx.exit(EXIT_OK if result.ok else EXIT_FAILED)

@@ -498,18 +498,27 @@ class HistoryStore:
             if audit_id is not None:
                 query = query.where(r.audit_id == audit_id)
             points = []
+            others: dict[str, None] = {}  # the groups --group left out, to name when none match
             for row in conn.execute(query):
                 group = json.loads(row.group_key)
                 if not _matches(group, groups):
+                    others.update(dict.fromkeys(f"{k}={v}" for k, v in sorted(group.items())))
                     continue
                 data = dict(row._mapping)
                 data["group"] = group
                 del data["group_key"]
                 points.append(TrendPoint.model_validate(data))
         if groups and not points:
+            wanted = [f"{k}={v}" for g in groups for k, v in g.items()]
+            known = sorted(others)
+            shown = ", ".join(known[:20]) + (
+                f" and {len(known) - 20} more" if len(known) > 20 else ""
+            )
             raise HistoryError(
                 f"no group of rule {rule_id!r} matches --group "
-                + " or ".join(",".join(f"{k}={v}" for k, v in g.items()) for g in groups),
-                hint="`ethicsgate history show RUN` lists each run's groups",
+                + " or ".join(",".join(f"{k}={v}" for k, v in g.items()) for g in groups)
+                + (did_you_mean(wanted[0], known) if len(wanted) == 1 else ""),
+                hint=(f"recorded groups include {shown}; " if known else "")
+                + "`ethicsgate history show RUN` lists each run's groups",
             )
         return TrendResult(rule_id=rule_id, metric=metric, points=points)

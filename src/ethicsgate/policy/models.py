@@ -424,9 +424,13 @@ class FairnessRule(RuleBase):
 
     @model_validator(mode="after")
     def _check(self) -> FairnessRule:
-        if not (self.metrics or self.assertions or self.impact_ratio or self.score_metrics):
+        # a drift policy names its metric: all_metrics computes it without a 'metrics' list
+        if not (
+            self.metrics or self.assertions or self.impact_ratio or self.score_metrics or self.drift
+        ):
             raise ValueError(
-                "a fairness rule needs 'metrics', 'assert', 'impact_ratio' or 'score_metrics'"
+                "a fairness rule needs 'metrics', 'assert', 'impact_ratio', 'score_metrics' or "
+                "'drift'"
             )
         self._check_score_options()
         if isinstance(self.reference, dict):

@@ -411,8 +411,11 @@ def _problems(
                 absorbed.update(names.pop(meant))
     for index, (err, loc) in enumerate(zip(errors, locs, strict=True)):
         kind = err["type"]
+        own = loc
+        if loc and isinstance(loc[-1], str) and _is_label_in_mapping(doc.data, loc):
+            own = loc[:-1]  # 'review.bool': the label of a member (bool) of a mapping's union
         if (kind.endswith("_type") or kind == "literal_error") and any(
-            len(other) > len(loc) and other[: len(loc)] == loc for other in locs
+            len(other) > len(own) and other[: len(own)] == own for other in locs
         ):
             # a member of a union the value is not (a dict is no 'max'): the error inside the
             # member it is says what is wrong
@@ -464,6 +467,11 @@ def _problem(
         hint = f"add the field; `{schema}` lists the required fields"
     elif kind in ("value_error", "assertion_error"):
         msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    elif kind.startswith("date_"):
+        # pydantic's own words ("invalid character in year") do not say what a date looks like
+        hint = "write the date as YYYY-MM-DD, e.g. 2026-06-30"
+    elif kind.startswith("datetime_"):
+        hint = "write the time in ISO 8601, e.g. 2026-06-30T12:00:00Z"
     elif kind == "string_pattern_mismatch":
         msg = (
             f"an id may contain only letters, digits, '_', '.' and '-', and must start with "
@@ -505,10 +513,18 @@ def _texts_as_written(
     texts: dict[tuple[bool, _Path], str] = {}
     for err in errors:
         value = err.get("input")
-        if err["type"] != "string_type" or not isinstance(value, (int, float)):
+        if not isinstance(value, (int, float)):
             continue
-        is_key = err["loc"][-1:] == ("[key]",)
-        path = _data_path(data, err["loc"][:-1] if is_key else err["loc"], value, key=is_key)
+        if err["type"] == "invalid_key":
+            # a model's key YAML read as no text (`on:` is true): pydantic's loc ends with
+            # the key as a number (1), so the path is found by the key itself
+            is_key, loc = True, (*err["loc"][:-1], value)
+        elif err["type"] == "string_type":
+            is_key = err["loc"][-1:] == ("[key]",)
+            loc = err["loc"][:-1] if is_key else err["loc"]
+        else:
+            continue
+        path = _data_path(data, loc, value, key=is_key)
         if path is None:
             continue
         if not is_key and path in doc._written:
@@ -577,6 +593,14 @@ def _with_key(data: Any, path: _Path, key: str) -> Any:
     parent = _mapping_at(data, path[:-1])
     renamed = {key if k == path[-1] and _same(k, path[-1]) else k: v for k, v in parent.items()}
     return _with_value(data, path[:-1], renamed)
+
+
+def _is_label_in_mapping(data: Any, loc: Sequence[str | int]) -> bool:
+    """Return whether ``loc`` ends with no key of the mapping it is in: a union member's label."""
+    node = data
+    for part in loc[:-1]:
+        node = _child(node, part)
+    return isinstance(node, dict) and loc[-1] not in node
 
 
 def _mapping_at(data: Any, loc: Sequence[str | int]) -> Mapping[Any, Any]:

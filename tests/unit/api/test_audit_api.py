@@ -385,7 +385,7 @@ def test_policy_and_entry_errors_are_located(write: Callable[[str, str], Path]) 
     with pytest.raises(PolicyError, match="selection_rte"):
         ethicsgate.audit(bad, {"predictions": frame})
     good = write("policy.yaml", POLICY)
-    with pytest.raises(AuditSpecError, match="unknown key 'colums'"):
+    with pytest.raises(AuditSpecError, match=r"unknown key 'colums' \(did you mean 'columns'\?\)"):
         ethicsgate.audit(good, {"predictions": {"data": frame, "colums": {}}})
     with pytest.raises(AuditSpecError, match="reads dataset 'predictions'"):
         ethicsgate.audit(good, {"other": frame})

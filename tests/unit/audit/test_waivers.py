@@ -165,3 +165,16 @@ def test_impossible_unquoted_date_is_a_located_policy_error(
     with pytest.raises(PolicyError, match="waivers.0.expires") as info:
         load_policy(path)
     assert "policy.yaml:17:53" in str(info.value)
+
+
+@pytest.mark.parametrize("written", ["30.06.2026", "2026-6-30", "20260630"])
+def test_a_date_not_written_yyyy_mm_dd_gets_the_format_as_its_fix(
+    write: Callable[[str, str], Path], written: str
+) -> None:
+    path = write(
+        "policy.yaml",
+        POLICY + f"  - {{rule: parity, reason: r, approver: a, expires: {written}}}\n",
+    )
+    with pytest.raises(PolicyError, match="waivers.0.expires") as info:
+        load_policy(path)
+    assert info.value.hint is not None and "YYYY-MM-DD" in info.value.hint

@@ -210,6 +210,11 @@ def test_trend_errors_name_the_fix(
         assert "selection_rate" in (exc.value.hint or "")
         with pytest.raises(HistoryError, match="no group of rule 'll144-selection' matches"):
             store.trend("ll144-selection", groups=[{"sex": "Martian"}])
+        # a misspelt value: the groups recorded are listed, the closest named
+        with pytest.raises(HistoryError, match=r"sex=Femal \(did you mean 'sex=Female'\?\)") as exc:
+            store.trend("ll144-selection", groups=[{"sex": "Femal"}])
+        hint = exc.value.hint or ""
+        assert hint.startswith("recorded groups include ") and "sex=Female, sex=Male" in hint
         with pytest.raises(HistoryError, match="no recorded run 99"):
             store.get_run(99)
 

@@ -79,7 +79,7 @@ def test_impact_ratio_assertions_read_the_ratio_as_a_value() -> None:
         ({"score_metrics": ["roc_auc"], "score_bins": 105}, "multiple of calibration_bins"),
         ({"score_metrics": ["brier"]}, "roc_auc"),
         ({"impact_ratio": "selection", "uncertainty": {"confidence_level": 0.4}}, "greater than"),
-        ({}, "needs 'metrics', 'assert', 'impact_ratio' or 'score_metrics'"),
+        ({}, "needs 'metrics', 'assert', 'impact_ratio', 'score_metrics' or 'drift'"),
     ],
 )
 def test_invalid_options_are_rejected(extra: dict[str, object], message: str) -> None:

@@ -122,6 +122,33 @@ def test_a_key_keeps_what_was_written(write: Callable[[str, str], Path]) -> None
     assert rule.reference == {"0100": "yes"}
 
 
+@pytest.mark.parametrize("block", [False, True])
+def test_a_field_named_on_is_the_field_not_a_boolean_key(
+    write: Callable[[str, str], Path], block: bool
+) -> None:
+    # YAML 1.1 reads the key `on` as true; docs/review-queue.md writes `review: {on: [fail]}`
+    review = "\n      sla: 24h\n      on: [fail]" if block else " {sla: 24h, on: [fail]}"
+    path = _policy(write, ("    min_group_size: 1", f"    min_group_size: 1\n    review:{review}"))
+    rule = load_policy(path).pack.rules[0]
+    assert isinstance(rule, FairnessRule)
+    assert not isinstance(rule.review, bool) and rule.review is not None
+    assert list(rule.review.on) == ["fail"]
+
+
+def test_a_misspelt_field_yaml_reads_as_no_text_is_named_as_written(
+    write: Callable[[str, str], Path],
+) -> None:
+    path = _policy(
+        write, ("    min_group_size: 1", "    min_group_size: 1\n    review: {off: [fail]}")
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    assert "unknown field 'off'" in caught.value.message
+    assert "Keys should be strings" not in caught.value.message
+    # the mapping is review's options, not the boolean `review: true`: one problem, not two
+    assert "valid boolean" not in caught.value.message
+
+
 def test_a_merged_value_keeps_what_was_written(write: Callable[[str, str], Path]) -> None:
     path = _policy(
         write,

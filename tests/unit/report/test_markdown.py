@@ -108,3 +108,9 @@ def test_the_environment_escapes_values_not_the_template() -> None:
     template = env.from_string("**{{ name }}** in {{ path | code }}: {{ missing }}")
     out = template.render(name="*x*", path="a|b", missing=None)
     assert out == "**\\*x\\*** in `a|b`: —"
+
+
+def test_the_rule_line_keeps_the_space_before_its_groups(report_md: str) -> None:
+    # finalize trims every value, so a space inside an expression's text is lost
+    line = next(line for line in report_md.splitlines() if line.startswith("Rule `parity`"))
+    assert line.endswith("(400 rows) · groups by group, sex"), line

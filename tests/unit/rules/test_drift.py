@@ -100,6 +100,17 @@ def test_a_block_rule_with_only_drift_loads(tmp_path: Path) -> None:
         run_audit(spec)
 
 
+def test_a_rule_with_drift_and_no_metrics_list_tracks_the_drift_metric(tmp_path: Path) -> None:
+    # docs/monitoring.md's approval-parity: sensitive features and a drift policy, nothing else
+    policy = DRIFT_POLICY.replace("    metrics: [selection_rate]\n", "")
+    assert "metrics:" not in policy
+    spec = write_audit(tmp_path, year_of_decisions(), policy=policy)
+    result = run_audit(spec)
+    (rule,) = result.rules
+    assert rule.status == "fail"
+    assert [(d.before, d.after) for d in rule.drift] == [("2026-08", "2026-09")]
+
+
 def test_drift_against_the_last_recorded_run(tmp_path: Path) -> None:
     frame = year_of_decisions(seed=3)
     month = frame["decided_at"].dt.month
