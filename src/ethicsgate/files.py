@@ -76,7 +76,7 @@ def check_writable(
         OutputError: the folder or a parent cannot be made, a file cannot be made in it, or a
             folder has the name of one of ``files``.
     """
-    _no_folder_in_the_way(out_dir, files)
+    _no_folder_in_the_way(out_dir, files, option=option)
     created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,14 +89,14 @@ def check_writable(
         _remove_folders(created)
 
 
-def _no_folder_in_the_way(out_dir: Path, names: Iterable[str]) -> None:
+def _no_folder_in_the_way(out_dir: Path, names: Iterable[str], *, option: str = "--out") -> None:
     """Raise an :class:`OutputError` when a folder has the name of one of the files to write."""
     for name in names:
         if (out_dir / name).is_dir():
             raise OutputError(
                 "cannot write the file: a folder of that name is in the way",
                 location=out_dir / name,
-                hint="remove or rename that folder, or choose another folder (--out)",
+                hint=f"remove or rename that folder, or choose another folder ({option})",
             )
 
 
@@ -111,11 +111,20 @@ def _remove_folders(created: Sequence[Path]) -> None:
             break
 
 
-def refuse_to_replace_changed(out_dir: Path, contents: Mapping[str, bytes], *, what: str) -> None:
+def refuse_to_replace_changed(
+    out_dir: Path,
+    contents: Mapping[str, bytes],
+    *,
+    what: str,
+    option: str = "--out",
+    force: str = "--force",
+) -> None:
     """Raise if a file of ``out_dir`` holds other bytes than ``contents`` would give it.
 
     For generated files a user is told to edit (examples, scaffolds): writing them again with
     the same bytes is harmless; over an edit it would lose the user's work without a word.
+    ``option`` and ``force`` name, for the hint, how the caller chose the folder and asked to
+    overwrite (``--out`` and ``--force`` on the command line, parameters in Python).
 
     Raises:
         OutputError: the files that differ, with the way to overwrite them anyway.
@@ -130,24 +139,27 @@ def refuse_to_replace_changed(out_dir: Path, contents: Mapping[str, bytes], *, w
         raise OutputError(
             f"{len(changed)} file(s) there differ from {what}'s and would be lost: {names}",
             location=out_dir,
-            hint="pass --force to overwrite them, or choose another folder (--out)",
+            hint=f"pass {force} to overwrite them, or choose another folder ({option})",
         )
 
 
-def write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
+def write_files_atomically(
+    out_dir: Path, files: Mapping[str, bytes], *, option: str = "--out"
+) -> list[Path]:
     """Write each file to a temporary name in ``out_dir``, then rename it into place.
 
     Readers never see a half-written file; if rendering or writing fails, no file is
-    replaced. Returns the written paths.
+    replaced. Returns the written paths. ``option``: how the caller named the folder, for the
+    error's hint (``--out``, or a Python parameter such as ``out=``).
 
     Raises:
         OutputError: the folder or a file in it cannot be written (nothing replaced).
     """
-    _no_folder_in_the_way(out_dir, files)  # found before any file is replaced
+    _no_folder_in_the_way(out_dir, files, option=option)  # found before any file is replaced
     try:
         return _write_files_atomically(out_dir, files)
     except OSError as exc:
-        output_error(out_dir, exc)
+        output_error(out_dir, exc, option=option)
 
 
 def _write_files_atomically(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
@@ -262,10 +274,11 @@ class StagedFiles:
     (hidden). :func:`staged_files` creates it and removes it, whatever happens.
     """
 
-    def __init__(self, out_dir: Path, folder: Path) -> None:
-        """Stage files in ``folder`` for ``out_dir``."""
+    def __init__(self, out_dir: Path, folder: Path, *, option: str = "--out") -> None:
+        """Stage files in ``folder`` for ``out_dir`` (named by ``option``, for errors' hints)."""
         self.out_dir = out_dir
         self.folder = folder
+        self.option = option
         self.digests: dict[str, str] = {}
         self._staged: dict[str, Path] = {}
         self._committed: dict[str, Path] | None = None
@@ -290,7 +303,7 @@ class StagedFiles:
         try:
             fd = os.open(path, flags, 0o644)
         except OSError as exc:
-            output_error(self.out_dir / name, exc, what="the file", folder=False)
+            self._error(name, exc)
         self._staged[name] = path
         with os.fdopen(fd, "wb") as handle:
             writer = HashingWriter(handle)
@@ -299,7 +312,7 @@ class StagedFiles:
                 handle.flush()
                 os.fsync(handle.fileno())
             except OSError as exc:  # the disk full, a quota, an I/O error while writing
-                output_error(self.out_dir / name, exc, what="the file", folder=False)
+                self._error(name, exc)
         os.chmod(path, 0o644)
         self.digests[name] = writer.hexdigest()
 
@@ -323,7 +336,7 @@ class StagedFiles:
         """
         if self._committed is not None:
             raise RuntimeError("the staged files were already moved into place")
-        _no_folder_in_the_way(self.out_dir, self._staged)  # before any file moves
+        _no_folder_in_the_way(self.out_dir, self._staged, option=self.option)  # before any move
         written: dict[str, Path] = {}
         try:
             for name, path in self._staged.items():
@@ -334,14 +347,19 @@ class StagedFiles:
                 if name not in written and stale.exists():
                     stale.unlink()
         except OSError as exc:  # a folder in the way of a file name, a file made read-only
-            output_error(self.out_dir / name, exc, what="the file", folder=False)
+            self._error(name, exc)
         self._committed = written
         return ReportFiles(written, self.digests)
 
+    def _error(self, name: str, exc: OSError) -> NoReturn:
+        output_error(self.out_dir / name, exc, what="the file", folder=False, option=self.option)
+
 
 @contextmanager
-def staged_files(out_dir: Path) -> Iterator[StagedFiles]:
+def staged_files(out_dir: Path, *, option: str = "--out") -> Iterator[StagedFiles]:
     """Yield a :class:`StagedFiles` for ``out_dir`` (created); remove its staging folder after.
+
+    ``option``: how the caller named ``out_dir``, for errors' hints (``--out``, ``out=``).
 
     Nothing reaches ``out_dir`` before :meth:`StagedFiles.commit`; an error before it (or a
     block left without committing) leaves ``out_dir`` as it was, and no staging folder.
@@ -353,9 +371,9 @@ def staged_files(out_dir: Path) -> Iterator[StagedFiles]:
             out_dir.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix=".ethicsgate-staging-", dir=out_dir))
         except OSError as exc:
-            output_error(out_dir, exc)
+            output_error(out_dir, exc, option=option)
         try:
-            staged = StagedFiles(out_dir, folder)
+            staged = StagedFiles(out_dir, folder, option=option)
             yield staged
         finally:
             shutil.rmtree(folder, ignore_errors=True)

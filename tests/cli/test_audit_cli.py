@@ -147,6 +147,17 @@ def test_filter_and_sql_expressions(make_audit: Callable[..., Path], tmp_path: P
     assert code == 1, stderr  # a: 0.5 vs b: 1.0
 
 
+def test_a_spec_may_map_a_known_role_its_policy_does_not_read(
+    make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    """Specs are shared across policies: score, ts or a policy's own feature stay allowed."""
+    columns = "\n    columns: {score: label, ts: team, outcome: prediction, group: team}"
+    data = PASSING.replace("group,", "team,", 1)
+    spec = make_audit(data, audit=AUDIT.replace("data.csv", "data.csv" + columns))
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 0, stderr
+
+
 # --- bad input: exit 2, a located one-paragraph message, no traceback, nothing written ---
 
 BAD_INPUT = [
@@ -176,6 +187,20 @@ BAD_INPUT = [
         {"audit": AUDIT + "  predictionz:\n    path: data.csv\n"},
         "audit.yaml:7:3: evidence 'predictionz' is read by no rule of policy 'test-policy' "
         "(did you mean 'predictions'?)\n  hint: the rules of the policy read: predictions",
+    ),
+    (
+        # a misspelled role under columns was ignored: the rule read the column named label
+        "audit_misspelled_role",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    columns: {lable: prediction}")},
+        "audit.yaml:7:15: evidence 'predictions' maps 'lable', which is no role ethicsgate "
+        "knows and no column policy 'test-policy' names (did you mean 'label'?)\n"
+        "  hint: the roles ethicsgate knows: label, prediction, score, timestamp, actor, ",
+    ),
+    (
+        "audit_misspelled_role_hint",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    columns:\n      groop: group")},
+        "policy 'test-policy' also reads group from it; rename the key in "
+        "evidence.predictions.columns to the role it maps, or remove it",
     ),
     (
         "audit_misspelled_entry",

@@ -57,6 +57,20 @@ def test_examples_bakery_json_lists_the_files_and_what_the_audit_must_find(
     }  # fmt: skip
 
 
+def test_examples_bakery_keeps_an_edited_file_and_names_the_flags_to_change(
+    tmp_path: Path,
+) -> None:
+    assert run("examples", "bakery", "--out", str(tmp_path))[0] == 0
+    (tmp_path / "audit.yaml").write_text("# my edit\n")
+    code, _, stderr = run("examples", "bakery", "--out", str(tmp_path))
+    assert code == 2 and "Traceback" not in stderr
+    assert (
+        "1 file(s) there differ from the bakery example's and would be lost: audit.yaml" in stderr
+    )
+    assert "hint: pass --force to overwrite them, or choose another folder (--out)" in stderr
+    assert (tmp_path / "audit.yaml").read_text() == "# my edit\n"
+
+
 def test_bakery_audit_exits_1_and_finds_the_planted_violations(
     bakery: Path, tmp_path: Path
 ) -> None:

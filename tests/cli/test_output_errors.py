@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from tests.conftest import AUDIT, POLICY
 
+import ethicsgate
 import ethicsgate.session.audit
 import ethicsgate.session.gate
 from ethicsgate.cli import cli
@@ -80,7 +81,34 @@ def test_a_folder_in_the_way_of_a_report_file_is_found_before_anything_moves(
     code, _, stderr = run("audit", str(spec), "--out", str(out))
     assert code == 2
     assert f"{out / 'groups.csv'}: cannot write the file: a folder of that name" in stderr
+    assert "hint: remove or rename that folder, or choose another folder (--out)" in stderr
     assert _tree(out) == ["groups.csv"]
+
+
+def test_report_write_in_python_names_its_out_parameter_not_the_flag(
+    spec: Path, tmp_path: Path
+) -> None:
+    """Found in review: AuditReport.write's errors told a Python caller to change --out."""
+    report = ethicsgate.audit(spec)
+    out = tmp_path / "out"
+    (out / "groups.csv").mkdir(parents=True)
+    with pytest.raises(OutputError) as in_the_way:
+        report.write(out)
+    assert str(in_the_way.value.location) == str(out / "groups.csv")
+    assert in_the_way.value.hint == (
+        "remove or rename that folder, or choose another folder (out= of AuditReport.write)"
+    )
+    assert _tree(out) == ["groups.csv"]
+    with pytest.raises(OutputError) as under_a_file:
+        report.write(tmp_path / "data.csv" / "reports")
+    assert f"{tmp_path / 'data.csv'} is a file, not a folder" in under_a_file.value.message
+    assert under_a_file.value.hint == (
+        "choose a folder you can write to (out= of AuditReport.write), or fix the permissions "
+        "of its parent"
+    )
+    code, _, stderr = run("audit", str(spec), "--out", str(tmp_path / "data.csv" / "reports"))
+    assert code == 2
+    assert "hint: choose a folder you can write to (--out), or fix the permissions" in stderr
 
 
 def test_gate_checks_its_ci_files_folders_before_writing_anything(

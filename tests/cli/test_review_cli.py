@@ -229,6 +229,22 @@ def test_a_blank_reviewer_name_is_refused_not_replaced_by_the_os_user(
     assert [i["assignee"] for i in json.loads(stdout)] == ["alice"]  # nothing else claimed
 
 
+def test_a_reviewer_name_longer_than_the_log_takes_is_refused_naming_the_flag(
+    enqueued: Path, db: str
+) -> None:
+    """A 129-character --as was logged on SQLite and a DataError (exit 3) on PostgreSQL."""
+    code, stdout, stderr = run("review", "claim", "--db", db, "--as", "a" * 129)
+    assert code == 2 and "Traceback" not in stderr and stdout == ""
+    assert "--as gives a reviewer's name 129 characters long; a name holds at most 128" in stderr
+    assert "hint: give --as a name of at most 128 characters" in stderr
+    env = {"ETHICSGATE_REVIEWER": "b" * 129}
+    code, _, stderr = run("review", "claim", "--db", db, env=env)
+    assert code == 2 and "Traceback" not in stderr
+    assert "ETHICSGATE_REVIEWER gives a reviewer's name 129 characters long" in stderr
+    code, stdout, _ = run("review", "list", "--db", db, "--status", "claimed", "--format", "json")
+    assert json.loads(stdout) == []  # nothing claimed
+
+
 def test_bad_db_url_exits_2(tmp_path: Path) -> None:
     code, _, stderr = run("review", "list", "--db", "oracle://x/y")
     assert code == 2 and "only sqlite and postgresql" in stderr

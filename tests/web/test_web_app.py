@@ -4,6 +4,7 @@ their signatures verified on the server, the log, and the accounts commands."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 
 import pytest
 from tests.conftest import HtmlTables
@@ -499,6 +500,48 @@ def test_a_note_too_long_is_refused_alike_everywhere_never_cut_short(client, see
     assert "A dismissal needs a reason" in bare.text
     with open_store(db_copy) as store:
         assert store.get(item).status.value == "claimed"
+
+
+class _Attributes(HTMLParser):
+    """Collect each start tag's attributes, in order (the HTML-level check of focus hints)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def having(self, name: str) -> list[tuple[str, dict[str, str | None]]]:
+        return [(tag, attrs) for tag, attrs in self.elements if name in attrs]
+
+
+def test_a_refused_form_gives_the_focus_to_its_error_and_ties_it_to_the_field(client, seed) -> None:
+    """The error was a role=alert paragraph the focus never reached (tests/web/test_web_browser
+    checks where the focus lands in Chromium; this checks the markup without a browser)."""
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    csrf = login(client, "reviewer")
+    item = client.post("/api/claim", json={}, headers=api).json()["item"]["id"]
+    fine = _Attributes(client.get(f"/items/{item}").text)
+    assert fine.having("autofocus") == [] and fine.having("aria-invalid") == []
+    cases = {
+        "note": {"outcome": "confirmed", "note": "x" * 4001},  # too long
+        "outcome": {"note": "no outcome chosen"},
+    }
+    for field, data in cases.items():
+        page = client.post(f"/items/{item}/decide", data={"csrf": csrf, **data})
+        assert page.status_code == 400
+        html = _Attributes(page.text)
+        problem = {"class": "problem", "id": "problem", "role": "alert", "tabindex": "-1"}
+        assert html.having("autofocus") == [("p", problem | {"autofocus": None})], field
+        described = html.having("aria-describedby")
+        assert [(t, a["aria-describedby"]) for t, a in described] == [
+            ("textarea" if field == "note" else "fieldset", "problem")
+        ]
+        invalid = [(t, a.get("id"), a["aria-invalid"]) for t, a in html.having("aria-invalid")]
+        assert invalid == ([("textarea", "note", "true")] if field == "note" else [])
+        assert "<title>Error: Item #" in page.text
 
 
 def test_a_note_the_text_box_holds_is_taken_with_its_line_breaks(client, seed, db_copy) -> None:

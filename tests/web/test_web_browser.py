@@ -89,8 +89,12 @@ class Visitor:
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_url(self.server.url + "/")
 
-    def axe(self) -> list[dict[str, Any]]:
-        """Return axe-core's violations on the current page (loaded again in a twin page)."""
+    def axe(self, *, as_shown: bool = False) -> list[dict[str, Any]]:
+        """Return axe-core's violations on the current page (loaded again in a twin page).
+
+        ``as_shown``: the twin shows the page's HTML as it is now instead of loading its URL
+        again (the answer to a form's POST, which a GET would not give).
+        """
         state = self.context.storage_state()
         twin = self.browser.new_context(
             viewport={"width": 1280, "height": 860}, bypass_csp=True, storage_state=state
@@ -98,6 +102,8 @@ class Visitor:
         try:
             page = twin.new_page()
             page.goto(self.page.url)
+            if as_shown:
+                page.set_content(self.page.content())
             page.add_script_tag(path=str(AXE))
             return page.evaluate(  # type: ignore[no-any-return]
                 """(tags) => axe.run(document, {runOnly: {type: "tag", values: tags}})
@@ -190,3 +196,35 @@ def test_review_in_a_real_browser(browser: Any, live_server: LiveServer) -> None
     admin.goto("/?status=decided")
     admin.check()
     admin.close()
+
+
+def test_a_refused_decision_puts_the_focus_on_why(browser: Any, live_server: LiveServer) -> None:
+    """Found in review: after a refused form the focus stayed at the top of the page, so a
+    keyboard or screen-reader user had to hunt for the error; now it lands on the message."""
+    reviewer = Visitor(browser, live_server)
+    reviewer.sign_in("reviewer")
+    page = reviewer.page
+    page.get_by_role("button", name="Claim the next item").click()
+    page.wait_for_url("**/items/*")
+    page.get_by_label("dismissed: it is not a problem (say why)").check()
+    page.get_by_label("Reason").fill("   ")  # blank: refused by the server, not the browser
+    page.get_by_role("button", name="Record the decision").click()
+    page.wait_for_load_state()
+    alert = page.get_by_role("alert")
+    assert alert.inner_text() == "A dismissal needs a reason: say why the finding is not a problem."
+    focused = page.evaluate(
+        "() => [document.activeElement.id, document.activeElement.getAttribute('role')]"
+    )
+    assert focused == ["problem", "alert"]
+    assert page.title().startswith("Error: Item #")
+    note = page.get_by_label("Reason")
+    assert note.get_attribute("aria-invalid") == "true"
+    assert note.get_attribute("aria-describedby") == "problem"
+    assert page.get_by_label("dismissed: it is not a problem (say why)").is_checked()  # kept
+    page.keyboard.press("Tab")  # from the message, on through the page's order
+    assert page.evaluate("() => document.activeElement.id") != "problem"
+    assert reviewer.axe(as_shown=True) == []  # the page with its error, as the reviewer sees it
+    refused = "error: Failed to load resource: the server responded with a status of 400"
+    assert [c for c in reviewer.console if c.startswith("error")] == [f"{refused} (Bad Request)"]
+    reviewer.console.clear()  # the 400 of the refused form, as it should be
+    reviewer.close()

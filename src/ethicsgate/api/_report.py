@@ -409,7 +409,11 @@ class AuditReport:
         from ethicsgate.session.audit import write_signed_report
 
         written = write_signed_report(
-            self.result, Path(out), _signing_key(key), findings=self.findings_file
+            self.result,
+            Path(out),
+            _signing_key(key),
+            findings=self.findings_file,
+            option="out= of AuditReport.write",  # the hints name the parameter, not --out
         )
         return dict(written.paths)
 

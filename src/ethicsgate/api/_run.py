@@ -195,7 +195,13 @@ def build_audit(
     Raises:
         PolicyError, AuditSpecError, EvidenceError: as :func:`audit`.
     """
-    from ethicsgate.audit.spec import AuditSpec, LoadedAudit, check_evidence_names, with_window
+    from ethicsgate.audit.spec import (
+        AuditSpec,
+        LoadedAudit,
+        check_column_roles,
+        check_evidence_names,
+        with_window,
+    )
     from ethicsgate.canonical import canonical_json
     from ethicsgate.policy.loader import LoadedPolicy, load_policy
     from ethicsgate.policy.yamlsource import pydantic_errors_to_message
@@ -240,6 +246,9 @@ def build_audit(
         entry=lambda name: f'evidence["{name}"]',
         add=lambda name: f'add evidence["{name}"] = {{"data": frame}}',
         binder="evidence",
+    )
+    check_column_roles(
+        spec, loaded_policy, doc, entry=lambda name: f'evidence["{name}"]["columns"]'
     )
     described = document
     if window is not None:

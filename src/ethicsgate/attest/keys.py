@@ -34,6 +34,7 @@ __all__ = [
     "load_public_key",
     "load_signing_key",
     "settings_passphrase",
+    "write_keypair",
 ]
 
 # A PEM key is well under a kilobyte; refusing big files keeps a wrong path from being slurped.
@@ -71,6 +72,19 @@ def generate_keypair(
         SigningError: A key file already exists, the passphrase is empty, or a file or the
             directory cannot be written.
     """
+    return write_keypair(
+        out_dir, passphrase=passphrase, name=name, option="out_dir= of generate_keypair"
+    )
+
+
+def write_keypair(
+    out_dir: Path | str, *, passphrase: bytes | None, name: str, option: str
+) -> KeyPair:
+    """Do :func:`generate_keypair`; ``option`` names ``out_dir`` in errors' hints (``--out``).
+
+    Raises:
+        SigningError: as :func:`generate_keypair`.
+    """
     if passphrase is not None and not passphrase:
         raise SigningError(
             "the passphrase is empty",
@@ -83,7 +97,7 @@ def generate_keypair(
     public_path = out_dir / f"{name}.pub"
     # Check both before writing either, so a refusal never leaves half a pair behind.
     for path in (private_path, public_path):
-        _refuse_existing(path)
+        _refuse_existing(path, option)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -104,9 +118,9 @@ def generate_keypair(
     public_pem = public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    _write_new_file(private_path, private_pem, mode=_PRIVATE_MODE)
+    _write_new_file(private_path, private_pem, mode=_PRIVATE_MODE, option=option)
     try:
-        _write_new_file(public_path, public_pem, mode=_PUBLIC_MODE)
+        _write_new_file(public_path, public_pem, mode=_PUBLIC_MODE, option=option)
     except BaseException:
         # A private key without its public half is useless and confusing; take it back.
         with contextlib.suppress(OSError):
@@ -257,16 +271,16 @@ def _read_key_file(path: Path, *, error: type[EthicsgateError], what: str) -> by
     return data
 
 
-def _refuse_existing(path: Path) -> None:
+def _refuse_existing(path: Path, option: str) -> None:
     if os.path.lexists(path):
         raise SigningError(
             "file already exists; refusing to overwrite it",
             location=path,
-            hint="remove it or choose another --out",
+            hint=f"remove it or choose another {option}",
         )
 
 
-def _write_new_file(path: Path, data: bytes, *, mode: int) -> None:
+def _write_new_file(path: Path, data: bytes, *, mode: int, option: str) -> None:
     """Write ``data`` to a new file at ``path`` with ``mode``, all at once or not at all."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -285,7 +299,7 @@ def _write_new_file(path: Path, data: bytes, *, mode: int) -> None:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-            _publish(tmp, path)
+            _publish(tmp, path, option)
         except OSError as exc:
             raise SigningError(
                 f"cannot write the key file: {exc.strerror or exc}", location=path
@@ -296,18 +310,18 @@ def _write_new_file(path: Path, data: bytes, *, mode: int) -> None:
     _fsync_dir(path.parent)
 
 
-def _publish(tmp: Path, path: Path) -> None:
+def _publish(tmp: Path, path: Path, option: str) -> None:
     # A hard link fails if the target exists, closing the gap between the existence check and
     # the rename; filesystems without hard links fall back to check-then-replace.
     try:
         os.link(tmp, path)
     except FileExistsError:
-        _refuse_existing(path)
+        _refuse_existing(path, option)
         raise
     except OSError as exc:
         if exc.errno not in {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}:
             raise
-        _refuse_existing(path)
+        _refuse_existing(path, option)
         os.replace(tmp, path)
 
 

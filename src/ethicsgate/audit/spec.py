@@ -23,6 +23,7 @@ __all__ = [
     "EngineSpec",
     "LoadedAudit",
     "NotifySpec",
+    "check_column_roles",
     "check_evidence_names",
     "load_audit_spec",
     "parse_window_option",
@@ -147,6 +148,7 @@ def load_audit_spec(path: Path | str) -> LoadedAudit:
     )
     policy = load_policy(_policy_source(spec, path, doc))
     check_evidence_names(spec, policy, doc)
+    check_column_roles(spec, policy, doc)
     return LoadedAudit(spec=spec, path=path, document=doc, policy=policy)
 
 
@@ -197,6 +199,95 @@ def check_evidence_names(
             hint=f"the rules of the policy read: {', '.join(read)}; rename {entry(name)} to "
             "the dataset it holds, or remove it (no rule would audit its data)",
         )
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def check_column_roles(
+    spec: AuditSpec,
+    policy: LoadedPolicy,
+    doc: YamlDocument,
+    *,
+    entry: Callable[[str], str] = lambda name: f"evidence.{name}.columns",
+) -> None:
+    """Raise unless every ``columns:`` key of the evidence names a role a rule could read.
+
+    A misspelled role (``lable: hired``) would be ignored: the rule would read the column of
+    the role's own name, or stop at its absence, and never the column the spec meant. A key is
+    a role when ethicsgate reads it by that name (:data:`~ethicsgate.evidence.roles.KNOWN_ROLES`,
+    whether or not this policy's rules read it: specs are shared across policies) or the
+    policy names it (a sensitive feature, a finding field, a plug-in kind's role). ``entry``
+    writes an entry's mapping as the spec does (``evidence.x.columns``).
+
+    Raises:
+        AuditSpecError: a key is neither, located at the key, with the closest known name.
+    """
+    from ethicsgate.evidence.roles import KNOWN_ROLES
+
+    named: set[str] | None = None
+    for name, evidence in spec.evidence.items():
+        for key in evidence.columns:
+            if key in KNOWN_ROLES:
+                continue
+            if named is None:
+                named = _policy_names(policy)
+            if key in named:
+                continue
+            read = _roles_read(policy, name)
+            choices = list(dict.fromkeys([*KNOWN_ROLES, *read]))
+            typo = _closest(key, choices)
+            guess = f" (did you mean {typo!r}?)" if typo else ""
+            policy_reads = (
+                f"; policy {policy.pack.id!r} also reads {', '.join(read)} from it" if read else ""
+            )
+            raise AuditSpecError(
+                f"evidence {name!r} maps {key!r}, which is no role ethicsgate knows and no "
+                f"column policy {policy.pack.id!r} names{guess}",
+                location=doc.locate(("evidence", name, "columns", key), key=True),
+                hint=f"the roles ethicsgate knows: {', '.join(KNOWN_ROLES)}{policy_reads}; "
+                f"rename the key in {entry(name)} to the role it maps, or remove it",
+            )
+
+
+def _policy_names(policy: LoadedPolicy) -> set[str]:
+    """Return every name the policy's rules write (keys and values), a role among them."""
+    names: set[str] = set()
+    todo: list[Any] = [rule.model_dump(mode="json") for rule in policy.pack.rules]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, dict):
+            todo += value.values()
+            names.update(k for k in value if isinstance(k, str) and _NAME.fullmatch(k))
+        elif isinstance(value, list):
+            todo += value
+        elif isinstance(value, str) and _NAME.fullmatch(value):
+            names.add(value)
+    for rule in policy.pack.rules:  # a plug-in kind may read roles no field names
+        for roles in _kind_roles(rule).values():
+            names.update(roles)
+    return names
+
+
+def _kind_roles(rule: Any) -> dict[str, list[str]]:
+    """Return, per dataset, the names the rule reads: its typed roles and checked columns."""
+    from ethicsgate.rules.registry import kind_of
+
+    kind = kind_of(rule)
+    read: dict[str, list[str]] = {}
+    for dataset, roles in kind.roles(rule).items():
+        read.setdefault(dataset, []).extend(role.name for role in roles)
+    for dataset, check in kind.builtin_checks(rule):
+        read.setdefault(dataset, []).append(check.column)
+    return read
+
+
+def _roles_read(policy: LoadedPolicy, dataset: str) -> list[str]:
+    """Return the names the policy's rules read from ``dataset`` beyond the known roles."""
+    from ethicsgate.evidence.roles import KNOWN_ROLES
+
+    read = (n for rule in policy.pack.rules for n in _kind_roles(rule).get(dataset, []))
+    return [n for n in dict.fromkeys(read) if n not in KNOWN_ROLES]
 
 
 def _closest(name: str, names: list[str]) -> str | None:

@@ -11,6 +11,9 @@ from ethicsgate.cli._output import echo
 
 __all__ = ["examples"]
 
+#: How the writers' errors name the folder and the overwrite switch here (their flags).
+_OPTIONS = ("--out", "--force")
+
 
 @click.group()
 def examples() -> None:
@@ -35,7 +38,9 @@ def bakery(out: Path, seed: int, data_only: bool, force: bool, fmt: str) -> None
     from ethicsgate.files import check_writable
 
     check_writable(out)
-    written = generate_bakery(out, seed=seed, with_audit=not data_only, force=force)
+    written = generate_bakery(
+        out, seed=seed, with_audit=not data_only, force=force, options=_OPTIONS
+    )
     if fmt == "json":
         data = {
             "seed": seed,
@@ -83,7 +88,9 @@ def compas(out: Path, source: Path | None, data_only: bool, force: bool, fmt: st
     from ethicsgate.files import check_writable
 
     check_writable(out)
-    written = write_compas_example(out, source=source, with_audit=not data_only, force=force)
+    written = write_compas_example(
+        out, source=source, with_audit=not data_only, force=force, options=_OPTIONS
+    )
     if fmt == "json":
         data = {
             "url": COMPAS_URL,

@@ -41,7 +41,8 @@ def keys() -> None:
 )
 def generate(out: Path, name: str, passphrase: bool) -> None:
     """Write a new Ed25519 key pair for signing reports."""
-    from ethicsgate.attest import generate_keypair, settings_passphrase
+    from ethicsgate.attest import settings_passphrase
+    from ethicsgate.attest.keys import write_keypair
 
     secret: bytes | None = None
     if passphrase:
@@ -50,7 +51,7 @@ def generate(out: Path, name: str, passphrase: bool) -> None:
             secret = click.prompt(
                 "passphrase", hide_input=True, confirmation_prompt=True, err=True
             ).encode()
-    pair = generate_keypair(out, passphrase=secret, name=name)
+    pair = write_keypair(out, passphrase=secret, name=name, option="--out")
     echo(f"private key: {pair.private_path} (keep it secret; mode 0600)")
     echo(f"public key:  {pair.public_path}")
     echo(f"fingerprint: {pair.fingerprint}")

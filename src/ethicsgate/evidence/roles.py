@@ -13,12 +13,54 @@ from typing import Literal
 
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
-__all__ = ["ACTORS", "Role", "RoleKind", "role_type_hint", "unknown_actor_hint"]
+__all__ = [
+    "ACTORS",
+    "KNOWN_ROLES",
+    "Role",
+    "RoleKind",
+    "role_type_hint",
+    "unknown_actor_hint",
+]
 
 RoleKind = Literal[
     "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
 ]
 ACTORS = ("bot", "human", "customer", "system")
+#: The roles the built-in rule kinds read by a fixed name, which an audit spec's ``columns:``
+#: maps: fairness (label, prediction, score), the windows' default column (timestamp) and the
+#: record-level kinds' roles (tests/unit/evidence keeps this equal to the rules' ``Role``s).
+#: A spec may map any of them whether or not its policy reads it (specs are shared across
+#: policies); the other names it maps are those its policy's rules name (sensitive features,
+#: finding fields, ...).
+KNOWN_ROLES = (
+    "label",
+    "prediction",
+    "score",
+    "timestamp",
+    "actor",
+    "adverse",
+    "ai_generated",
+    "ai_label",
+    "answered_at",
+    "conversation_id",
+    "decision_id",
+    "event_id",
+    "expires_at",
+    "explanation",
+    "granted_at",
+    "outcome",
+    "personalized",
+    "purpose",
+    "qa_reviewer",
+    "request_id",
+    "reviewer",
+    "routed_to_review",
+    "subject_id",
+    "text",
+    "ts",
+    "type",
+    "withdrawn_at",
+)
 
 
 @dataclass(frozen=True)

@@ -805,12 +805,19 @@ def _readme(seed: int, command: str | None) -> str:
 
 
 def generate_bakery(
-    out_dir: Path | str, *, seed: int = 7, with_audit: bool = True, force: bool = False
+    out_dir: Path | str,
+    *,
+    seed: int = 7,
+    with_audit: bool = True,
+    force: bool = False,
+    options: tuple[str, str] = ("out_dir= of generate_bakery", "force=True"),
 ) -> dict[str, Path]:
     """Write the bakery's evidence (and, with ``with_audit``, its policy and audit spec).
 
     Returns the written paths by file name. Same seed, same bytes: writing again is harmless,
     but a file that differs (edited, or of another seed) is replaced only with ``force``.
+    ``options``: how errors' hints name ``out_dir`` and ``force`` (the command line passes
+    ``("--out", "--force")``).
 
     Raises:
         OutputError: a file there differs and ``force`` is off; nothing is written.
@@ -822,9 +829,13 @@ def generate_bakery(
         name: text.encode("utf-8")
         for name, text in bakery_texts(out_dir, seed=seed, with_audit=with_audit).items()
     }
+    out_option, force_option = options
     if not force:
-        refuse_to_replace_changed(out, contents, what="the bakery example")
-    return dict(zip(contents, write_files_atomically(out, contents), strict=True))
+        refuse_to_replace_changed(
+            out, contents, what="the bakery example", option=out_option, force=force_option
+        )
+    written = write_files_atomically(out, contents, option=out_option)
+    return dict(zip(contents, written, strict=True))
 
 
 def bakery_texts(out_dir: Path | str, *, seed: int = 7, with_audit: bool = True) -> dict[str, str]:

@@ -182,11 +182,13 @@ def write_compas_example(
     url: str | None = None,
     with_audit: bool = True,
     force: bool = False,
+    options: tuple[str, str] = ("out_dir= of write_compas_example", "force=True"),
 ) -> dict[str, Path]:
     """Write the ProPublica CSV (and, with ``with_audit``, an audit spec and README) to a folder.
 
     Returns the written paths by file name. A file there that differs (an edited audit spec)
-    is replaced only with ``force``.
+    is replaced only with ``force``. ``options``: how errors' hints name ``out_dir`` and
+    ``force`` (the command line passes ``("--out", "--force")``).
 
     Raises:
         ExampleDataError: the data cannot be obtained (see :func:`fetch_compas`).
@@ -205,6 +207,10 @@ def write_compas_example(
             sha256=COMPAS_SHA256,
             command=audit_command(out_dir),
         ).encode()
+    out_option, force_option = options
     if not force:
-        refuse_to_replace_changed(out, contents, what="the COMPAS example")
-    return dict(zip(contents, write_files_atomically(out, contents), strict=True))
+        refuse_to_replace_changed(
+            out, contents, what="the COMPAS example", option=out_option, force=force_option
+        )
+    written = write_files_atomically(out, contents, option=out_option)
+    return dict(zip(contents, written, strict=True))

@@ -51,10 +51,12 @@ from ethicsgate.review.models import (
 __all__ = [
     "DEFAULT_DB_PATH",
     "DEFAULT_LEASE",
+    "MAX_ACTOR",
     "MAX_NOTE",
     "EnqueueResult",
     "NoReviewStore",
     "ReviewStore",
+    "checked_actor",
     "default_reviewer",
     "format_time",
     "open_store",
@@ -70,6 +72,8 @@ _HELD_HINT = (
 #: The longest note a decision takes, in characters: the same on the command line, in the
 #: Python API, the JSON API and the web form (whose text box holds no more).
 MAX_NOTE = 4000
+#: The longest reviewer name the log takes, in characters (its columns hold no more).
+MAX_ACTOR = 128
 HEAD_REVISION = "0005"  # the web app's users and sessions (0005_users, after 0004_log_staging)
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -168,6 +172,39 @@ def _known_id(item_id: int) -> int:
     if item_id not in _ITEM_IDS:
         raise _no_item(item_id)
     return item_id
+
+
+def checked_actor(actor: str, *, given: str = "actor=", hint: str | None = None) -> str:
+    """Return the reviewer's name ``actor`` less surrounding whitespace, as the log records it.
+
+    Every operation that records who acted checks the name here, whoever calls it: the command
+    line (``given="--as"``), a Python program (``actor=``) or the web app. ``given`` names how
+    the caller passed the name, in the error; ``hint`` replaces the default hint.
+
+    Raises:
+        ReviewError: the name is blank (acting as nobody, or as a name nobody chose, would sign
+            the log with it), or longer than :data:`MAX_ACTOR` characters (refused, never cut
+            short).
+    """
+    if not isinstance(actor, str) or not actor.strip():
+        raise ReviewError(
+            f"{given} gives the reviewer's name as {actor!r}, which is blank: the decision log "
+            "records who acted",
+            hint=hint or _name_hint(given),
+        )
+    name = actor.strip()
+    if len(name) > MAX_ACTOR:
+        raise ReviewError(
+            f"{given} gives a reviewer's name {len(name):,} characters long; a name holds at "
+            f"most {MAX_ACTOR}",
+            hint=hint or f"give {given} a name of at most {MAX_ACTOR} characters",
+        )
+    return name
+
+
+def _name_hint(given: str) -> str:
+    example = f", e.g. {given}'alice'" if given.endswith("=") else ""
+    return f"give {given} the reviewer's name{example}"
 
 
 #: what a claim sets, by the claim of a given item and by the claim of the next one
@@ -678,7 +715,12 @@ class ReviewStore:
     # -- operations -----------------------------------------------------------------------
 
     def enqueue(self, items: Sequence[NewReviewItem], *, actor: str) -> EnqueueResult:
-        """Add items whose (policy, rule, record) key is new; leave queued ones untouched."""
+        """Add items whose (policy, rule, record) key is new; leave queued ones untouched.
+
+        Raises:
+            ReviewError: ``actor`` is blank or too long (see :func:`checked_actor`).
+        """
+        actor = checked_actor(actor)
         if not items:
             return EnqueueResult(0, 0, [])
         at = self._now()
@@ -784,8 +826,10 @@ class ReviewStore:
         ``{"auth": "password", "role": "reviewer"}``) goes into the log entry.
 
         Raises:
-            ReviewError: the item given does not exist or cannot be claimed now.
+            ReviewError: the item given does not exist or cannot be claimed now; ``actor`` is
+                blank or too long (see :func:`checked_actor`).
         """
+        actor = checked_actor(actor)
         now_dt = self.clock()
         now = format_time(now_dt)
         expires = format_time(now_dt + self.lease)
@@ -849,8 +893,9 @@ class ReviewStore:
 
         Raises:
             ReviewError: unknown item, not claimed by the actor, bad outcome, or a dismissal
-                without a note.
+                without a note; ``actor`` is blank or too long (see :func:`checked_actor`).
         """
+        actor = checked_actor(actor)
         outcome, note = self.check_decision(item_id, outcome, note)
         _known_id(item_id)
         now = self._now()
@@ -882,6 +927,7 @@ class ReviewStore:
         Raises:
             ReviewError: as :meth:`decide` (nothing is decided or claimed then).
         """
+        actor = checked_actor(actor)
         outcome, note = self.check_decision(item_id, outcome, note)
         _known_id(item_id)
         now_dt = self.clock()
@@ -978,8 +1024,10 @@ class ReviewStore:
         """Give a claimed item back to the queue undecided (``identity``: see claim).
 
         Raises:
-            ReviewError: unknown item, or not claimed by the actor.
+            ReviewError: unknown item, or not claimed by the actor; ``actor`` is blank or too
+                long (see :func:`checked_actor`).
         """
+        actor = checked_actor(actor)
         now = self._now()
         _known_id(item_id)
         with self._tx(write=True) as conn:

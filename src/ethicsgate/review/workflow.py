@@ -82,20 +82,21 @@ def review_actor(actor: str | None = None) -> str:
         ReviewError: ``actor`` is given but blank (``--as "$REVIEWER"`` with the variable
             unset): acting as the OS user instead would sign the log with a name nobody chose.
             A blank ``ETHICSGATE_REVIEWER`` counts as unset, as empty variables usually do.
+            Or the name is longer than the log takes (``MAX_ACTOR`` characters).
     """
-    from ethicsgate.review.store import default_reviewer
+    from ethicsgate.review.store import checked_actor, default_reviewer
     from ethicsgate.settings import load_settings
 
     if actor is not None:
-        if not actor.strip():
-            raise ReviewError(
-                f"--as gives the reviewer's name as {actor!r}, which is blank: the decision log "
-                "records who acted",
-                hint="give --as the reviewer's name (or leave it out to act as "
-                "ETHICSGATE_REVIEWER or your OS user)",
-            )
-        return actor.strip()
-    return (load_settings().reviewer or "").strip() or default_reviewer()
+        blank_hint = (  # a blank --as: leaving it out is the other way
+            "give --as the reviewer's name (or leave it out to act as ETHICSGATE_REVIEWER or "
+            "your OS user)"
+        )
+        return checked_actor(actor, given="--as", hint=None if actor.strip() else blank_hint)
+    setting = (load_settings().reviewer or "").strip()
+    if setting:
+        return checked_actor(setting, given="ETHICSGATE_REVIEWER")
+    return default_reviewer()
 
 
 class AuditReviewStep:

@@ -149,6 +149,7 @@ def write_signed_report(
     key: Ed25519PrivateKey | None = None,
     *,
     findings: FindingsFile | bytes | None = None,
+    option: str = "--out",
 ) -> ReportFiles:
     """Render the report files into ``out_dir``, with the signed DSSE envelope when given a key.
 
@@ -156,7 +157,8 @@ def write_signed_report(
     :func:`write_report_files`, but each file is streamed to a staging folder as it is
     rendered and hashed as it is written; the digests are signed, then every file is moved
     into place (a stale envelope of an earlier signed run is removed from an unsigned one).
-    An error leaves ``out_dir`` as it was, without a staging folder.
+    An error leaves ``out_dir`` as it was, without a staging folder. ``option``: how the caller
+    named ``out_dir``, for errors' hints (``--out``, or ``out=`` of ``AuditReport.write``).
 
     Returns:
         The written files: their paths, the digests signed, their bytes read when asked for.
@@ -166,7 +168,7 @@ def write_signed_report(
     from ethicsgate.files import staged_files
     from ethicsgate.report import stage_report_files
 
-    with staged_files(out_dir) as staged:
+    with staged_files(out_dir, option=option) as staged:
         digests = stage_report_files(result, staged, signer=signer_fingerprint(key))
         if isinstance(findings, bytes):
             digests[FINDINGS_PARQUET] = staged.add(FINDINGS_PARQUET, findings)

@@ -586,11 +586,14 @@ class ReviewApp:
         *,
         status: int = 200,
         problem: str | None = None,
+        problem_field: str | None = None,
         typed: dict[str, str] | None = None,
     ) -> Response:
         """GET /items/{id}: the evidence, the rule and its law, the decision form, history.
 
-        ``typed`` is a refused decision's outcome and note, filled in again in the form.
+        ``typed`` is a refused decision's outcome and note, filled in again in the form;
+        ``problem_field`` the form field the ``problem`` is about (``outcome``, ``note``): it is
+        marked invalid and described by the problem, which takes the focus.
         """
         from ethicsgate.review.fairness import FAIRNESS_FIELDS
 
@@ -634,6 +637,7 @@ class ReviewApp:
             mine=mine and ident.can("decide"),
             claimable=claimable,
             problem=problem,
+            problem_field=problem_field,
             typed=typed or {},
         )
 
@@ -694,6 +698,7 @@ class ReviewApp:
                 ident,
                 status=400,
                 problem="Choose an outcome: confirmed, dismissed or escalated.",
+                problem_field="outcome",
                 typed=typed,
             )
         claim_next = _text(form, "next") in ("1", "escalated")
@@ -708,7 +713,9 @@ class ReviewApp:
             problem = "A dismissal needs a reason: say why the finding is not a problem."
             if note.strip():  # or too long
                 problem = f"{exc.message[:1].upper()}{exc.message[1:]}: {exc.hint}."
-            return await self.item_page(request, ident, status=400, problem=problem, typed=typed)
+            return await self.item_page(
+                request, ident, status=400, problem=problem, problem_field="note", typed=typed
+            )
         try:
             _, following = await run_in_threadpool(
                 self._decide, ident, item_id, outcome, note, claim_next, next_escalated

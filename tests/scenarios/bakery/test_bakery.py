@@ -138,7 +138,10 @@ def test_writing_again_keeps_an_edited_file_unless_forced(tmp_path: Path) -> Non
     before = {name: path.read_bytes() for name, path in first.items()}
     with pytest.raises(OutputError, match="1 file.s. there differ .* audit.yaml") as caught:
         generate_bakery(tmp_path, seed=11)
-    assert "--force" in (caught.value.hint or "")
+    # called from Python: the hint names the parameters, not the command's --force and --out
+    assert caught.value.hint == (
+        "pass force=True to overwrite them, or choose another folder (out_dir= of generate_bakery)"
+    )
     with pytest.raises(OutputError, match="chat_events.jsonl"):  # another seed: nothing written
         generate_bakery(tmp_path, seed=12)
     assert {name: path.read_bytes() for name, path in first.items()} == before

@@ -588,6 +588,27 @@ def test_an_entry_no_rule_reads_is_an_error_with_the_name_it_was_meant_to_be(
     assert str(alone.value.location) == 'python:ethicsgate.audit(evidence["predictionz"])'
 
 
+def test_a_misspelled_role_under_columns_is_located_in_the_call(
+    write: Callable[[str, str], Path],
+) -> None:
+    """The mapping was ignored: the rule read the column named label, not the one meant."""
+    policy = write("policy.yaml", POLICY)
+    frame = _columns_frame()
+    with pytest.raises(AuditSpecError) as typo:
+        ethicsgate.audit(policy, {"predictions": {"data": frame, "columns": {"lable": "group"}}})
+    where = 'python:ethicsgate.audit(evidence["predictions"]["columns"]["lable"])'
+    assert str(typo.value.location) == where
+    assert typo.value.message == (
+        "evidence 'predictions' maps 'lable', which is no role ethicsgate knows and no column "
+        "policy 'test-policy' names (did you mean 'label'?)"
+    )
+    assert "the roles ethicsgate knows: label, prediction, score," in (typo.value.hint or "")
+    assert """rename the key in evidence["predictions"]["columns"]""" in (typo.value.hint or "")
+    known = {"score": "label", "subject_id": "prediction"}  # read or not: allowed
+    report = ethicsgate.audit(policy, {"predictions": {"data": frame, "columns": known}})
+    assert report.status == "pass"
+
+
 # -- the report object ----------------------------------------------------------------------
 
 

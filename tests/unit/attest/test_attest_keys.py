@@ -127,9 +127,11 @@ def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("existing", ["ethicsgate.key", "ethicsgate.pub"])
 def test_overwrite_is_refused(tmp_path: Path, existing: str) -> None:
     (tmp_path / existing).write_bytes(b"keep me")
-    with pytest.raises(SigningError, match="remove it or choose another --out") as info:
+    with pytest.raises(SigningError, match="refusing to overwrite") as info:
         generate_keypair(tmp_path)
     assert str(tmp_path / existing) in str(info.value)
+    # called from Python: the hint names the parameter (the command's is --out, test_sign_cli)
+    assert info.value.hint == "remove it or choose another out_dir= of generate_keypair"
     assert (tmp_path / existing).read_bytes() == b"keep me"
     assert [p.name for p in tmp_path.iterdir()] == [existing]
 

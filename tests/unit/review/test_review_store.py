@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ethicsgate.errors import ReviewError
 from ethicsgate.review import NewReviewItem, ReviewStore, open_store
+from ethicsgate.review.store import MAX_ACTOR
 
 
 class Clock:
@@ -549,3 +550,61 @@ def test_a_refused_claim_or_decision_says_who_holds_it_until_when_and_what_to_do
         f"review item {item.id} is decided (dismissed by alice): a decision is final"
     )
     assert f"`ethicsgate review show {item.id}`" in (final.value.hint or "")
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t\n"])
+def test_every_operation_that_records_a_reviewer_refuses_a_blank_name(
+    store: ReviewStore, name: str
+) -> None:
+    """Found in review: the CLI refused --as '', the Python API logged '' or '   ' as the actor."""
+    store.enqueue(make_items(3), actor="ci")
+    item = store.claim("alice")
+    assert item is not None
+    before = (store.list_items(), [e.hash for e in store.log_entries()])
+    refusals = {
+        "enqueue": lambda: store.enqueue(make_items(5), actor=name),
+        "enqueue nothing": lambda: store.enqueue([], actor=name),
+        "claim next": lambda: store.claim(name),
+        "claim by id": lambda: store.claim(name, item.id + 1),
+        "decide": lambda: store.decide(item.id, actor=name, outcome="confirmed"),
+        "decide and claim next": lambda: store.decide_and_claim_next(
+            item.id, actor=name, outcome="confirmed"
+        ),
+        "release": lambda: store.release(item.id, actor=name),
+    }
+    for what, call in refusals.items():
+        with pytest.raises(ReviewError) as refused:
+            call()
+        assert refused.value.message == (
+            f"actor= gives the reviewer's name as {name!r}, which is blank: the decision log "
+            "records who acted"
+        ), what
+        assert refused.value.hint == "give actor= the reviewer's name, e.g. actor='alice'", what
+    assert (store.list_items(), [e.hash for e in store.log_entries()]) == before
+    assert store.verify_log().ok
+
+
+def test_a_reviewer_name_is_logged_without_its_spaces_and_refused_when_too_long(
+    store: ReviewStore,
+) -> None:
+    """A name longer than the log's columns was a DataError (exit 3) on PostgreSQL."""
+    store.enqueue(make_items(2), actor=" ci ")
+    item = store.claim("  alice ")
+    assert item is not None and item.assignee == "alice"
+    with pytest.raises(ReviewError) as refused:
+        store.claim("a" * (MAX_ACTOR + 1))
+    assert refused.value.message == (
+        f"actor= gives a reviewer's name {MAX_ACTOR + 1} characters long; a name holds at most "
+        f"{MAX_ACTOR}"
+    )
+    longest = store.claim("b" * MAX_ACTOR)
+    assert longest is not None and longest.assignee == "b" * MAX_ACTOR
+    done = store.decide(item.id, actor="alice", outcome="confirmed")
+    assert done.decided_by == "alice"
+    assert [(e.actor, e.action) for e in store.log_entries()] == [
+        ("ci", "enqueue"),
+        ("ci", "enqueue"),
+        ("alice", "claim"),
+        ("b" * MAX_ACTOR, "claim"),
+        ("alice", "decide"),
+    ]
