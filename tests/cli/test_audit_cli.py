@@ -473,3 +473,32 @@ def test_terminal_safe_keeps_text_and_escapes_controls() -> None:
 
     assert terminal_safe("Zoë\tand 名前\nnext line") == "Zoë\tand 名前\nnext line"
     assert terminal_safe("\x00\x1b\x7f\x9b\u200f\u2066") == "\\x00\\x1b\\x7f\\x9b\\u200f\\u2066"
+
+
+def test_columns_named_like_keywords_are_read_as_columns(tmp_path: Path) -> None:
+    # found by QA: `race: group` was "syntax error at or near group" on DuckDB: a column
+    # named like a reserved keyword (group, order, at) could only be read by the role's name
+    from tests.conftest import ROOT
+
+    compas = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    policy = ROOT / "policies" / "recidivism-fairness.yaml"
+    renamed = tmp_path / "keywords.csv"
+    duckdb.sql(
+        f'COPY (SELECT score AS "order", label_value AS "at", race AS "group", sex AS "Join" '
+        f"FROM read_csv('{compas}')) TO '{renamed}' (HEADER)"
+    )
+    specs = {
+        "keywords": f"    path: {renamed}\n"
+        "    columns: {label: at, prediction: order, race: group, sex: join}\n",
+        "plain": f"    path: {compas}\n    columns: {{label: label_value, prediction: score}}\n",
+    }
+    reports = {}
+    for name, evidence in specs.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"schema_version: 1\nid: kw\npolicy: {policy}\nevidence:\n  predictions:\n{evidence}"
+        )
+        code, stdout, stderr = run("audit", str(path), "--out", str(tmp_path / name))
+        assert code == 1, stdout + stderr  # COMPAS fails its block rule
+        reports[name] = json.loads((tmp_path / name / "report.json").read_text())["rules"]
+    assert reports["keywords"] == reports["plain"]

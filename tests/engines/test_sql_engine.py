@@ -689,6 +689,32 @@ def test_columns_named_in_another_case_are_read_as_duckdb_reads_them(
     assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
 
 
+def test_columns_named_like_keywords_are_read_as_columns(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str
+) -> None:
+    # found by QA: `race: group` was a syntax error, and `race: user` read the session's user
+    # name, not the column: every row one group, and the audit passed on it
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.keywords"))
+        con.execute(sa.text(
+            'CREATE TABLE engine_tests.keywords AS SELECT score AS "order", label_value AS '
+            f'"authorization", race AS "user", sex AS "group" FROM {compas_table}'
+        ))  # fmt: skip
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        "    table: engine_tests.keywords\n"
+        "    columns: {label: authorization, prediction: order, race: user, sex: group}\n"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 1, stdout + stderr
+    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
+    run("audit", str(duck), "--out", str(tmp_path / "d"))
+    pg = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
+    assert len(pg["rules"][0]["groups"]) > 1  # the races, not one session user
+
+
 @pytest.mark.parametrize(
     ("columns", "said"),
     [

@@ -199,6 +199,20 @@ ONE_LEVEL_MEMORY = "256MB"
 _ENUM_MAX_VALUES = 50_000
 _FIELD = re.compile(r"_t\.c(\d+)\b")
 
+_RESERVED: frozenset[str] | None = None
+
+
+def _reserved_words(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    """Return DuckDB's keywords that cannot name a column unquoted (read once per process)."""
+    global _RESERVED
+    if _RESERVED is None:
+        rows = con.execute(
+            "SELECT keyword_name FROM duckdb_keywords() "
+            "WHERE keyword_category IN ('reserved', 'type_function')"
+        ).fetchall()
+        _RESERVED = frozenset(str(word).lower() for (word,) in rows)
+    return _RESERVED
+
 
 def _drop_columns(kind: str, names: list[str]) -> str:
     """Return the code that drops ``names`` from a frame of ``kind`` (``pandas.DataFrame``).
@@ -408,6 +422,12 @@ class DuckDBDataset:
         mapped = self.spec.columns.get(role)
         if not mapped:
             return quote_ident(role)
+        if mapped.lower() in _reserved_words(self.con) and any(
+            name.lower() == mapped.lower() for name, _ in self.columns()
+        ):
+            # a column named like a keyword (group, order, at): as written it is a syntax
+            # error, so the mapping that names it reads it quoted
+            return quote_ident(mapped)
         self._check_expression(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
 

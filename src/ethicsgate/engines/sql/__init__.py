@@ -105,6 +105,7 @@ class SQLEngine:
         self._engine: sa.Engine | None = None
         self._con: sa.Connection | None = None
         self.server_version = ""
+        self._reserved: frozenset[str] | None = None
 
     @property
     def dialect_name(self) -> str:
@@ -147,6 +148,19 @@ class SQLEngine:
             engine.dispose()
             raise database_error(self, exc, what="set up the session") from None
         self._engine, self._con = engine, con
+
+    def reserved_words(self) -> frozenset[str]:
+        """Return the server's keywords that do not read as a column unquoted (read once).
+
+        PostgreSQL's reserved ones (``group`` is a syntax error, ``user`` the session's user)
+        and those only a function or type may use (``authorization``).
+        """
+        if self._reserved is None:
+            rows = self.con.execute(
+                sa.text("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')")
+            ).all()
+            self._reserved = frozenset(str(word) for (word,) in rows)
+        return self._reserved
 
     def unreachable(self, exc: sa_exc.DBAPIError) -> EvidenceError:
         """Return the error for a server that cannot be reached or refuses the login."""

@@ -188,8 +188,14 @@ class SQLDataset:
         if not mapped:
             return quote_ident(self._column_named(role) or role)
         named = self._column_named(mapped)
-        if named is not None and not (named == mapped and _PLAIN_NAME.fullmatch(mapped)):
-            return quote_ident(named)  # a name PostgreSQL would fold: as written stays readable
+        if named is not None and not (
+            named == mapped
+            and _PLAIN_NAME.fullmatch(mapped)
+            and mapped not in self.engine.reserved_words()
+        ):
+            # a name PostgreSQL would fold, or a keyword (group is a syntax error, user the
+            # session's user): quoted; a plain name stays as written, readable
+            return quote_ident(named)
         self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
 
