@@ -461,3 +461,27 @@ def test_a_failing_ll144_category_shows_its_numbers_in_claim_show_and_json(
     assert lines[2].startswith("  Applicants in sex = Female were selected at 20.0 %")
     for line in ("ratio: 0.25", "reference_group: sex = Male", "test: two-proportion z-test"):
         assert f"  {line}" in lines
+
+
+@pytest.mark.parametrize("command", ["list", "export"])
+def test_an_audit_the_queue_has_never_seen_exits_2_naming_the_ones_it_has(
+    enqueued: Path, tmp_path: Path, db: str, command: str
+) -> None:
+    # found by QA: a mistyped --audit printed [] and exited 0, as if nothing were to review
+    out = tmp_path / "items.json"
+    args = ("--out", str(out)) if command == "export" else ()
+    code, stdout, stderr = run(
+        "review", command, "--db", db, "--audit", "test-audti", "--format", "json", *args
+    )
+    assert code == 2 and stdout == "" and "Traceback" not in stderr
+    assert "no review item of audit 'test-audti' (did you mean 'test-audit'?)" in stderr
+    assert "hint: the queue holds items of the audits test-audit;" in stderr
+    assert not out.exists()
+    # the audit is known: no item matching the other filters is an empty answer, not an error
+    filtered = ("--audit", "test-audit", "--status", "decided", "--format", "json")
+    code, stdout, stderr = run("review", command, "--db", db, *filtered)
+    assert code == 0 and json.loads(stdout) == [], stderr
+    code, stdout, _ = run(
+        "review", command, "--db", db, "--audit", "test-audit", "--format", "json"
+    )
+    assert code == 0 and len(json.loads(stdout)) == 2

@@ -76,7 +76,11 @@ def export_items(
     overdue: bool = False,
     limit: int | None = None,
 ) -> ReviewExport:
-    """Export the review items that pass the filters, most urgent first."""
+    """Export the review items that pass the filters, most urgent first.
+
+    Raises:
+        ReviewError: the queue holds no item of ``audit_id`` (see ``ReviewStore.list_items``).
+    """
     items = store.list_items(
         status=status,
         rule_id=rule_id,

@@ -36,7 +36,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ethicsgate.engines import redact_message, redact_target
-from ethicsgate.errors import ReviewError, SettingsError
+from ethicsgate.errors import ReviewError, SettingsError, did_you_mean
 from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
 from ethicsgate.review.models import (
     ItemStatus,
@@ -153,6 +153,10 @@ _ITEM_LOCKED = sa.select(items_t).where(items_t.c.id == _b("b_id")).with_for_upd
 #: The ids a BIGINT holds. Any other id names no item, and is never sent to the database:
 #: SQLite cannot bind it (OverflowError), PostgreSQL refuses it (out of range).
 _ITEM_IDS = range(-(2**63), 2**63)
+
+
+#: How many of the audit ids the queue holds an unknown ``--audit`` lists.
+_AUDITS_SHOWN = 20
 
 
 def _no_item(item_id: int) -> ReviewError:
@@ -749,7 +753,14 @@ class ReviewStore:
         audit_id: str | None = None,
         limit: int | None = None,
     ) -> list[ReviewItem]:
-        """Return items, most urgent first, matching every filter given."""
+        """Return items, most urgent first, matching every filter given.
+
+        An ``audit_id`` with items none of which match the other filters gives ``[]``.
+
+        Raises:
+            ReviewError: the queue holds no item of ``audit_id`` (a mistyped ``--audit``);
+                the closest audit id it holds is named.
+        """
         now = self._now()
         query = sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id)
         if status is not None:
@@ -765,7 +776,37 @@ class ReviewStore:
         if limit is not None:
             query = query.limit(limit)
         with self._tx(write=False) as conn:
-            return [self._item(row, now) for row in conn.execute(query)]
+            items = [self._item(row, now) for row in conn.execute(query)]
+            if audit_id is not None and not items:
+                self._check_audit(conn, audit_id)
+        return items
+
+    def audit_ids(self) -> list[str]:
+        """Return the audit ids the queue holds items of, sorted."""
+        with self._tx(write=False) as conn:
+            return self._audit_ids(conn)
+
+    @staticmethod
+    def _audit_ids(conn: sa.Connection) -> list[str]:
+        query = sa.select(items_t.c.audit_id).distinct().where(items_t.c.audit_id.is_not(None))
+        return sorted(conn.execute(query).scalars())
+
+    def _check_audit(self, conn: sa.Connection, audit_id: str) -> None:
+        """Raise unless the queue holds an item of ``audit_id``: a filter that names none."""
+        exists = sa.select(items_t.c.id).where(items_t.c.audit_id == audit_id).limit(1)
+        if conn.execute(exists).first() is not None:
+            return
+        known = self._audit_ids(conn)
+        shown = ", ".join(known[:_AUDITS_SHOWN])
+        if len(known) > _AUDITS_SHOWN:
+            shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
+        raise ReviewError(
+            f"no review item of audit {audit_id!r}{did_you_mean(audit_id, known)}",
+            hint=f"the queue holds items of the audits {shown}; an audit queues items only "
+            "when it has findings to review (`ethicsgate audit SPEC --enqueue`)"
+            if known
+            else "the queue is empty: `ethicsgate audit SPEC --enqueue` fills it",
+        )
 
     def claim(
         self,

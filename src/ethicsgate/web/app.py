@@ -547,11 +547,18 @@ class ReviewApp:
             )
             return items, self.store.stats()
 
-        items, stats = await run_in_threadpool(read)
+        problem, status_code = None, 200
+        try:
+            items, stats = await run_in_threadpool(read)
+        except ReviewError as exc:  # an audit the queue has no item of: said, not an empty page
+            items, stats = [], await run_in_threadpool(self.store.stats)
+            problem, status_code = f"{exc.message[:1].upper()}{exc.message[1:]}. {exc.hint}.", 404
         return self.render(
             request,
             "queue.html.j2",
             ident,
+            status=status_code,
+            problem=problem,
             section="queue",
             title="Review queue",
             items=items[:limit],
@@ -829,16 +836,19 @@ class ReviewApp:
             return JSONResponse(
                 {"error": f"limit must be a whole number from 1 to {MAX_LIMIT}"}, status_code=400
             )
-        items = await run_in_threadpool(
-            lambda: self.store.list_items(
-                status=status,
-                rule_id=q.get("rule") or None,
-                assignee=q.get("assignee") or None,
-                audit_id=q.get("audit") or None,
-                overdue=overdue,
-                limit=limit,
+        try:
+            items = await run_in_threadpool(
+                lambda: self.store.list_items(
+                    status=status,
+                    rule_id=q.get("rule") or None,
+                    assignee=q.get("assignee") or None,
+                    audit_id=q.get("audit") or None,
+                    overdue=overdue,
+                    limit=limit,
+                )
             )
-        )
+        except ReviewError as exc:  # an audit the queue has no item of
+            return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=404)
         return JSONResponse([item.model_dump(mode="json") for item in items])
 
     async def api_item(self, request: Request, ident: Identity) -> Response:
