@@ -236,6 +236,14 @@ BAD_INPUT = [
         "audit.yaml:7:27: evidence 'predictions': the expression for 'prediction' (scor > 1) does not evaluate",
     ),
     (
+        # found by QA: the columns were listed, the close one not named
+        "evidence_mapped_column_misspelt",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    columns: {label: labl}")},
+        "audit.yaml:7:22: evidence 'predictions': the expression for 'label' (labl) does not "
+        'evaluate: Binder Error: Referenced column "labl" not found in FROM clause! '
+        "(did you mean 'label'?)",
+    ),
+    (
         "evidence_expression_not_one",
         {
             "audit": AUDIT.replace(

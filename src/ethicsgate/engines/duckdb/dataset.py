@@ -64,6 +64,7 @@ from ethicsgate.evidence.model import (
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
+    column_guess,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -1591,9 +1592,10 @@ class DuckDBDataset:
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
+                guess = column_guess(self.spec.columns[role], (name for name, _ in available))
                 raise EvidenceError(
                     f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
-                    f"evaluate: {first_line(exc)}",
+                    f"evaluate: {first_line(exc)}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self._describe_files()}: {names}",
                 ) from exc

@@ -59,6 +59,7 @@ from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
     SPARK_LEXIS,
+    column_guess,
     expression_problem,
     names_a_column,
     not_one_expression,
@@ -527,9 +528,12 @@ class SparkDataset:
         except SPARK_ERRORS as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
+                guess = column_guess(
+                    self.spec.columns[role], (name for name, _ in available), SPARK_LEXIS
+                )
                 raise EvidenceError(
                     f"evidence {self.name!r} (engine spark): the expression for {role!r} "
-                    f"({expr}) does not evaluate: {first_line(exc)}",
+                    f"({expr}) does not evaluate: {first_line(exc)}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from exc

@@ -49,6 +49,7 @@ from ethicsgate.evidence.model import (
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
     POSTGRESQL_LEXIS,
+    column_guess,
     expression_problem,
     names_a_column,
     not_one_expression,
@@ -294,9 +295,12 @@ class SQLDataset:
             names = ", ".join(name for name, _ in available)
             reason = str(exc.orig).strip().splitlines()[0]
             if role in self.spec.columns:
+                guess = column_guess(
+                    self.spec.columns[role], (name for name, _ in available), POSTGRESQL_LEXIS
+                )
                 raise EvidenceError(
                     f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
-                    f"evaluate on {self.describe()} (engine {self.engine.shown}): {reason}",
+                    f"evaluate on {self.describe()} (engine {self.engine.shown}): {reason}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from None
