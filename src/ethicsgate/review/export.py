@@ -76,11 +76,7 @@ def export_items(
     overdue: bool = False,
     limit: int | None = None,
 ) -> ReviewExport:
-    """Export the review items that pass the filters, most urgent first.
-
-    Raises:
-        ReviewError: the queue holds no item of ``audit_id`` (see ``ReviewStore.list_items``).
-    """
+    """Export the review items that pass the filters, most urgent first."""
     items = store.list_items(
         status=status,
         rule_id=rule_id,

@@ -755,11 +755,8 @@ class ReviewStore:
     ) -> list[ReviewItem]:
         """Return items, most urgent first, matching every filter given.
 
-        An ``audit_id`` with items none of which match the other filters gives ``[]``.
-
-        Raises:
-            ReviewError: the queue holds no item of ``audit_id`` (a mistyped ``--audit``);
-                the closest audit id it holds is named.
+        ``[]`` whatever the reason; :meth:`unknown_audit` says whether ``audit_id`` is one
+        the queue holds items of (a mistyped ``--audit`` looks like an audit that queued none).
         """
         now = self._now()
         query = sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id)
@@ -776,10 +773,7 @@ class ReviewStore:
         if limit is not None:
             query = query.limit(limit)
         with self._tx(write=False) as conn:
-            items = [self._item(row, now) for row in conn.execute(query)]
-            if audit_id is not None and not items:
-                self._check_audit(conn, audit_id)
-        return items
+            return [self._item(row, now) for row in conn.execute(query)]
 
     def audit_ids(self) -> list[str]:
         """Return the audit ids the queue holds items of, sorted."""
@@ -791,21 +785,27 @@ class ReviewStore:
         query = sa.select(items_t.c.audit_id).distinct().where(items_t.c.audit_id.is_not(None))
         return sorted(conn.execute(query).scalars())
 
-    def _check_audit(self, conn: sa.Connection, audit_id: str) -> None:
-        """Raise unless the queue holds an item of ``audit_id``: a filter that names none."""
-        exists = sa.select(items_t.c.id).where(items_t.c.audit_id == audit_id).limit(1)
-        if conn.execute(exists).first() is not None:
-            return
-        known = self._audit_ids(conn)
+    def unknown_audit(self, audit_id: str) -> str | None:
+        """Return what to say of an ``audit_id`` the queue holds no item of; None if it has one.
+
+        Not an error: an audit with nothing to review queues nothing, so its id is unknown
+        here too; a filter naming it lists nothing. The sentence names the closest audit id
+        the queue holds (a mistyped ``--audit``) and lists them (20 at most).
+        """
+        with self._tx(write=False) as conn:
+            exists = sa.select(items_t.c.id).where(items_t.c.audit_id == audit_id).limit(1)
+            if conn.execute(exists).first() is not None:
+                return None
+            known = self._audit_ids(conn)
+        said = f"no review item of audit {audit_id!r}{did_you_mean(audit_id, known)}"
+        if not known:
+            return f"{said}: the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)"
         shown = ", ".join(known[:_AUDITS_SHOWN])
         if len(known) > _AUDITS_SHOWN:
             shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
-        raise ReviewError(
-            f"no review item of audit {audit_id!r}{did_you_mean(audit_id, known)}",
-            hint=f"the queue holds items of the audits {shown}; an audit queues items only "
-            "when it has findings to review (`ethicsgate audit SPEC --enqueue`)"
-            if known
-            else "the queue is empty: `ethicsgate audit SPEC --enqueue` fills it",
+        return (
+            f"{said}: the queue holds items of the audits {shown} (an audit queues items "
+            "only when it has findings to review)"
         )
 
     def claim(

@@ -536,7 +536,7 @@ class ReviewApp:
         }
         limit = 200
 
-        def read() -> tuple[list[Any], list[Any]]:
+        def read() -> tuple[list[Any], list[Any], str | None]:
             items = self.store.list_items(
                 status=status,
                 rule_id=rule,
@@ -545,20 +545,16 @@ class ReviewApp:
                 overdue=overdue,
                 limit=limit + 1,
             )
-            return items, self.store.stats()
+            # a mistyped audit looks like one that queued nothing: the page says which it is
+            note = self.store.unknown_audit(audit) if audit and not items else None
+            return items, self.store.stats(), note
 
-        problem, status_code = None, 200
-        try:
-            items, stats = await run_in_threadpool(read)
-        except ReviewError as exc:  # an audit the queue has no item of: said, not an empty page
-            items, stats = [], await run_in_threadpool(self.store.stats)
-            problem, status_code = f"{exc.message[:1].upper()}{exc.message[1:]}. {exc.hint}.", 404
+        items, stats, note = await run_in_threadpool(read)
         return self.render(
             request,
             "queue.html.j2",
             ident,
-            status=status_code,
-            problem=problem,
+            notice=f"{note[:1].upper()}{note[1:]}." if note else None,
             section="queue",
             title="Review queue",
             items=items[:limit],
@@ -836,19 +832,16 @@ class ReviewApp:
             return JSONResponse(
                 {"error": f"limit must be a whole number from 1 to {MAX_LIMIT}"}, status_code=400
             )
-        try:
-            items = await run_in_threadpool(
-                lambda: self.store.list_items(
-                    status=status,
-                    rule_id=q.get("rule") or None,
-                    assignee=q.get("assignee") or None,
-                    audit_id=q.get("audit") or None,
-                    overdue=overdue,
-                    limit=limit,
-                )
+        items = await run_in_threadpool(
+            lambda: self.store.list_items(
+                status=status,
+                rule_id=q.get("rule") or None,
+                assignee=q.get("assignee") or None,
+                audit_id=q.get("audit") or None,
+                overdue=overdue,
+                limit=limit,
             )
-        except ReviewError as exc:  # an audit the queue has no item of
-            return JSONResponse({"error": exc.message, "hint": exc.hint}, status_code=404)
+        )
         return JSONResponse([item.model_dump(mode="json") for item in items])
 
     async def api_item(self, request: Request, ident: Identity) -> Response:
