@@ -456,3 +456,22 @@ def test_terminal_safe_keeps_text_and_escapes_controls() -> None:
 
     assert terminal_safe("Zoë\tand 名前\nnext line") == "Zoë\tand 名前\nnext line"
     assert terminal_safe("\x00\x1b\x7f\x9b\u200f\u2066") == "\\x00\\x1b\\x7f\\x9b\\u200f\\u2066"
+
+
+def test_a_role_with_no_column_of_its_name_is_offered_the_closest_column(tmp_path: Path) -> None:
+    # found by QA: "has no column 'prediction'" listed the columns but did not say that
+    # 'predicted' is the likely one, as a misspelt mapping does
+    from tests.conftest import ROOT
+
+    data = tmp_path / "d.csv"
+    data.write_text("race,predicted,label_value\nA,1,1\nB,0,1\nA,1,0\nB,1,0\n")
+    spec = tmp_path / "a.yaml"
+    policy = ROOT / "policies" / "recidivism-fairness.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: a\npolicy: {policy}\nevidence:\n  predictions:\n"
+        f"    path: {data}\n    columns: {{label: label_value, sex: race}}\n"
+    )
+    code, stdout, stderr = run("audit", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 2 and "Traceback" not in stderr, stdout + stderr
+    assert "has no column 'prediction'" in stderr and "(did you mean 'predicted'?)" in stderr
+    assert "e.g. prediction: predicted;" in stderr

@@ -37,7 +37,7 @@ from ethicsgate.engines.duckdb.sqltext import (
     paths_sql,
 )
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
-from ethicsgate.errors import EvidenceError, Location, first_line
+from ethicsgate.errors import EvidenceError, Location, close_match, did_you_mean, first_line
 from ethicsgate.evidence.csvcheck import (
     empty_file_error,
     header_fields,
@@ -1599,10 +1599,12 @@ class DuckDBDataset:
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self._describe_files()}: {names}",
                 ) from exc
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
-                f"evidence {self.name!r} has no column {role!r} ({self._describe_files()})",
+                f"evidence {self.name!r} has no column {role!r} ({self._describe_files()})"
+                f"{did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under {self._mapping(role, '<column or SQL>')}; "
+                hint=f"map it under {self._mapping(role, meant or '<column or SQL>')}; "
                 f"available columns: {names}",
             ) from exc
         return expr, kind

@@ -30,7 +30,7 @@ from ethicsgate.engines.spark.sqltext import (
     first_line,
     spark_sql,
 )
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, close_match, did_you_mean
 from ethicsgate.evidence.csvcheck import (
     empty_file_error,
     header_fields,
@@ -537,11 +537,13 @@ class SparkDataset:
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from exc
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
-                f"evidence {self.name!r} (engine spark) has no column {role!r} ({self.describe()})",
+                f"evidence {self.name!r} (engine spark) has no column {role!r} ({self.describe()})"
+                f"{did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
-                f"available columns: {names}",
+                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: "
+                f"{meant or '<column or SQL>'}; available columns: {names}",
             ) from exc
         return expr, kind
 

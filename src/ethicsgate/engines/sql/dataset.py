@@ -29,7 +29,7 @@ from ethicsgate.engines.sql.digest import (
     digest_value,
 )
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
-from ethicsgate.errors import EvidenceError
+from ethicsgate.errors import EvidenceError, close_match, did_you_mean
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,
@@ -304,12 +304,13 @@ class SQLDataset:
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from None
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
                 f"evidence {self.name!r} has no column {role!r} ({self.describe()}, engine "
-                f"{self.engine.shown})",
+                f"{self.engine.shown}){did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
-                f"available columns: {names}",
+                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: "
+                f"{meant or '<column or SQL>'}; available columns: {names}",
             ) from None
 
     def checked_filter(self) -> str:
