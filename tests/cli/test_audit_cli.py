@@ -261,6 +261,14 @@ BAD_INPUT = [
         "audit.yaml:7:27: evidence 'predictions': the expression for 'prediction' (scor > 1) does not evaluate",
     ),
     (
+        # found by QA: the columns were listed, the close one not named
+        "evidence_mapped_column_misspelt",
+        {"audit": AUDIT.replace("data.csv", "data.csv\n    columns: {label: labl}")},
+        "audit.yaml:7:22: evidence 'predictions': the expression for 'label' (labl) does not "
+        'evaluate: Binder Error: Referenced column "labl" not found in FROM clause! '
+        "(did you mean 'label'?)",
+    ),
+    (
         "evidence_expression_not_one",
         {
             "audit": AUDIT.replace(
@@ -502,3 +510,22 @@ def test_columns_named_like_keywords_are_read_as_columns(tmp_path: Path) -> None
         assert code == 1, stdout + stderr  # COMPAS fails its block rule
         reports[name] = json.loads((tmp_path / name / "report.json").read_text())["rules"]
     assert reports["keywords"] == reports["plain"]
+
+
+def test_a_role_with_no_column_of_its_name_is_offered_the_closest_column(tmp_path: Path) -> None:
+    # found by QA: "has no column 'prediction'" listed the columns but did not say that
+    # 'predicted' is the likely one, as a misspelt mapping does
+    from tests.conftest import ROOT
+
+    data = tmp_path / "d.csv"
+    data.write_text("race,predicted,label_value\nA,1,1\nB,0,1\nA,1,0\nB,1,0\n")
+    spec = tmp_path / "a.yaml"
+    policy = ROOT / "policies" / "recidivism-fairness.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: a\npolicy: {policy}\nevidence:\n  predictions:\n"
+        f"    path: {data}\n    columns: {{label: label_value, sex: race}}\n"
+    )
+    code, stdout, stderr = run("audit", str(spec), "--out", str(tmp_path / "o"))
+    assert code == 2 and "Traceback" not in stderr, stdout + stderr
+    assert "has no column 'prediction'" in stderr and "(did you mean 'predicted'?)" in stderr
+    assert "e.g. prediction: predicted;" in stderr

@@ -85,6 +85,10 @@ def test_gate_signs_like_audit(pipeline: Path) -> None:
         "gate", "candidate-pass.yaml", "--out", "r", "--key", "keys/ethicsgate.key"
     )
     assert code == 0 and "signed: r/report.intoto.json" in stdout
+    # found by QA: gate printed report.json where audit prints the page a person opens
+    assert "\nreport: r/report.html\n" in stdout
+    code, stdout, _ = run("audit", "candidate-pass.yaml", "--out", "a")
+    assert code == 0 and "\nreport: a/report.html\n" in stdout
     assert run("verify", "r", "--key", "keys/ethicsgate.pub", "--evidence")[0] == 0
 
 
@@ -94,7 +98,7 @@ def test_gate_signs_like_audit(pipeline: Path) -> None:
         (["gate", "missing.yaml"], "audit spec file not found"),
         (
             ["gate", "candidate-pass.yaml", "--baseline", "nope.json"],
-            "nope.json: baseline report not found",
+            "nope.json: baseline report not found\n  hint: looked for ",
         ),
         (
             ["gate", "candidate-pass.yaml", "--baseline", "policy.yaml"],
@@ -110,7 +114,10 @@ def test_gate_signs_like_audit(pipeline: Path) -> None:
             ["publish", "candidate-pass.yaml", "--out", "site", "--k", "1"],
             "Invalid value for '--k'",
         ),
-        (["publish", "nothing.json", "--out", "site"], "nothing.json: report not found"),
+        (
+            ["publish", "nothing.json", "--out", "site"],
+            "nothing.json: report not found\n  hint: looked for ",
+        ),
     ],
 )
 def test_bad_input_exits_2_without_output(pipeline: Path, args: list[str], message: str) -> None:

@@ -477,3 +477,29 @@ def test_a_failing_ll144_category_shows_its_numbers_in_claim_show_and_json(
     assert lines[2].startswith("  Applicants in sex = Female were selected at 20.0 %")
     for line in ("ratio: 0.25", "reference_group: sex = Male", "test: two-proportion z-test"):
         assert f"  {line}" in lines
+
+
+@pytest.mark.parametrize("command", ["list", "export"])
+def test_an_audit_the_queue_has_never_seen_is_said_with_the_ones_it_has(
+    enqueued: Path, tmp_path: Path, db: str, command: str
+) -> None:
+    # found by QA: a mistyped --audit printed [] and exited 0 without a word, as if nothing
+    # were to review. It still lists nothing and exits 0 (an audit with nothing to review
+    # queues nothing, so its id is unknown too, and scripts list right after it), with a note
+    out = tmp_path / "items.json"
+    args = ("--out", str(out)) if command == "export" else ()
+    code, stdout, stderr = run(
+        "review", command, "--db", db, "--audit", "test-audti", "--format", "json", *args
+    )
+    assert code == 0 and "Traceback" not in stderr
+    assert json.loads(out.read_text() if command == "export" else stdout) == []
+    assert "note: no review item of audit 'test-audti' (did you mean 'test-audit'?)" in stderr
+    assert "the queue holds items of the audits test-audit (an audit queues" in stderr
+    # the audit is known: no item matching the other filters is an empty answer, no note
+    filtered = ("--audit", "test-audit", "--status", "decided", "--format", "json")
+    code, stdout, stderr = run("review", command, "--db", db, *filtered)
+    assert code == 0 and json.loads(stdout) == [] and "note:" not in stderr, stderr
+    code, stdout, _ = run(
+        "review", command, "--db", db, "--audit", "test-audit", "--format", "json"
+    )
+    assert code == 0 and len(json.loads(stdout)) == 2

@@ -268,6 +268,12 @@ def test_a_missing_column_names_the_engine_the_file_and_the_fix(engine: Any) -> 
         )
     text = str(err.value)
     assert "engine spark" in text and "reoffended" in text and "label_value" in err.value.hint
+    # found by QA: a misspelt column was not matched to the one meant
+    with pytest.raises(EvidenceError) as err:
+        _open(engine, csv, label="label_valeu").grouped_counts(
+            roles=["label"], binary_roles=["label"]
+        )
+    assert "(did you mean 'label_value'?)" in err.value.message
 
 
 def test_a_missing_table_names_the_engine_the_table_and_the_fix(engine: Any) -> None:

@@ -738,6 +738,21 @@ def test_a_wrong_type_names_the_engine_and_table(
     assert said in stderr and f"(table {compas_table}, engine postgresql" in stderr
 
 
+def test_a_misspelt_mapped_column_names_the_one_meant(
+    tmp_path: Path, pg_url: str, compas_table: str
+) -> None:
+    # found by QA: the table's columns were listed, the close one not named
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {compas_table}\n    columns: {{label: label_valeu, prediction: score}}\n"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 2 and "Traceback" not in stderr, stdout + stderr
+    assert "the expression for 'label' (label_valeu) does not evaluate" in stderr
+    assert "column \"label_valeu\" does not exist (did you mean 'label_value'?)" in stderr
+
+
 def test_a_table_of_another_database_names_the_fix(tmp_path: Path, pg_url: str) -> None:
     # the hint was "check the table, columns and filter against the database"
     target = with_user(pg_url, sa.make_url(sa_url(pg_url)).username or "postgres")

@@ -3,6 +3,7 @@ their signatures verified on the server, the log, and the accounts commands."""
 
 from __future__ import annotations
 
+import html
 import json
 from html.parser import HTMLParser
 
@@ -558,3 +559,22 @@ def test_a_note_the_text_box_holds_is_taken_with_its_line_breaks(client, seed, d
     with open_store(db_copy) as store:
         decided = store.get(item)
     assert decided.status.value == "decided" and decided.note == note.replace("\r\n", "\n")
+
+
+def test_an_audit_the_queue_has_never_seen_is_named_on_the_page(client, seed, db_copy) -> None:
+    # found by QA: ?audit=<typo> showed an empty queue without a word; the page now says the
+    # queue holds no item of it and names the closest audit. The API answers [] as for any
+    # filter that matches nothing (an audit with nothing to review queues nothing)
+    with open_store(db_copy) as store:
+        audits = store.audit_ids()
+    typo = audits[0][:-1] + "x"
+    api = {"authorization": f"Bearer {seed.tokens['reviewer']}"}
+    assert client.get(f"/api/items?audit={typo}", headers=api).json() == []
+    login(client, "auditor")
+    page = client.get(f"/?audit={typo}")
+    assert page.status_code == 200 and "0 item(s)" in page.text
+    assert f"No review item of audit {typo!r} (did you mean {audits[0]!r}?)" in html.unescape(
+        page.text
+    )
+    known = client.get(f"/?audit={audits[0]}&status=decided")
+    assert "No review item of audit" not in html.unescape(known.text)

@@ -276,7 +276,7 @@ def window_argument(
     Raises:
         AuditSpecError: not a window (the message says what one looks like).
     """
-    from ethicsgate.audit.spec import parse_window_option
+    from ethicsgate.audit.spec import parse_window_option, window_unit_guess
     from ethicsgate.evidence.spec import WindowSpec
 
     if isinstance(window, WindowSpec):
@@ -287,13 +287,19 @@ def window_argument(
             return parse_window_option(window, option_name="window")
         except AuditSpecError as exc:
             zone = "time zone" in exc.message
+            unit = window.partition("@")[0].partition(":")[0]
             detail = exc.message if zone else f"{window!r} is not a window"
+            if not zone:
+                detail += window_unit_guess(unit)
             cause = exc
     elif isinstance(window, Mapping):
         try:
             return WindowSpec.model_validate(dict(window))
         except ValidationError as exc:
-            detail = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            first = exc.errors()[0]
+            detail = str(first["msg"]).removeprefix("Value error, ")
+            if first["type"] == "literal_error" and first["loc"] == ("every",):
+                detail += window_unit_guess(str(first["input"]))
             cause = exc
     else:
         detail = f"a window is text or a dict, not {type(window).__name__}"

@@ -19,8 +19,12 @@ _HINT = (
 )
 
 
-def read_report(path: Path, *, error: type[EthicsgateError], what: str) -> AuditResult:
+def read_report(
+    path: Path, *, error: type[EthicsgateError], what: str, missing: str | None = None
+) -> AuditResult:
     """Parse and validate a report.json; ``what`` names it in messages (e.g. "baseline").
+
+    ``missing``: the fix when there is no file at ``path`` (how to get one).
 
     Raises:
         EthicsgateError: (of class ``error``) the file is missing, not JSON, or not a valid
@@ -29,7 +33,7 @@ def read_report(path: Path, *, error: type[EthicsgateError], what: str) -> Audit
     try:
         data: Any = json.loads(path.read_bytes())
     except FileNotFoundError as exc:
-        raise error(f"{what} not found", location=path) from exc
+        raise error(f"{what} not found", location=path, hint=missing) from exc
     except IsADirectoryError as exc:
         raise error(f"{what} is a folder, not a report.json", location=path) from exc
     except OSError as exc:

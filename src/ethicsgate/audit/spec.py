@@ -7,13 +7,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, ValidationError
 
 from ethicsgate.base import Identifier, StrictModel
-from ethicsgate.errors import AuditSpecError, PolicyError
-from ethicsgate.evidence.spec import EvidenceSpec, WindowSpec, check_time_zone
+from ethicsgate.errors import AuditSpecError, PolicyError, did_you_mean
+from ethicsgate.evidence.spec import EvidenceSpec, WindowEvery, WindowSpec, check_time_zone
 from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 from ethicsgate.policy.yamlsource import YamlDocument, load_yaml, validate_document
@@ -27,6 +27,7 @@ __all__ = [
     "check_evidence_names",
     "load_audit_spec",
     "parse_window_option",
+    "window_unit_guess",
     "with_window",
 ]
 
@@ -372,11 +373,16 @@ def parse_window_option(text: str, option_name: str = "--window") -> WindowSpec:
         return WindowSpec.model_validate(fields)
     except ValidationError as exc:
         raise AuditSpecError(
-            f"{option_name} {text!r}: not a window",
+            f"{option_name} {text!r}: not a window{window_unit_guess(unit)}",
             hint="write day, week, month or quarter, or a number of days such as 90d, "
             "optionally followed by :COLUMN and @ZONE "
             "(e.g. --window month:decided_at or --window month:decided_at@Europe/Berlin)",
         ) from exc
+
+
+def window_unit_guess(unit: str) -> str:
+    """Return `` (did you mean 'month'?)`` for a misspelt window unit (``montth``), else ``""``."""
+    return did_you_mean(unit.strip().lower(), get_args(WindowEvery))
 
 
 def with_window(

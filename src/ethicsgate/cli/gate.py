@@ -166,6 +166,7 @@ def _print_text(outcome: GateResult, written: Mapping[str, Path], signer: str | 
     code = "PASS: the release may go ahead" if outcome.passed else "BLOCKED"
     echo(f"\ngate {outcome.result.audit.id}: {code}")
     echo(outcome.verdict)
-    echo(f"report: {written['report.json']}")
+    # the page a person opens, as `audit` prints it (report.json stays beside it)
+    echo(f"report: {written.get('report.html', written['report.json'])}")
     if signer:
         echo(f"signed: {written['report.intoto.json']} (key {signer})")

@@ -165,6 +165,9 @@ def list_(
             overdue=overdue,
             limit=limit,
         )
+        note = store.unknown_audit(audit_id) if audit_id is not None and not items else None
+    if note is not None:  # a mistyped --audit looks like an audit that queued nothing
+        echo(f"note: {note}", err=True)
     if fmt == "json":
         _dump([item.model_dump(mode="json") for item in items])
         return
@@ -338,6 +341,10 @@ def export(
                 overdue=overdue,
                 limit=limit,
             )
+        unknown = audit_id is not None and what != "log" and exported.rows == 0
+        note = store.unknown_audit(audit_id) if unknown and audit_id is not None else None
+    if note is not None:  # a mistyped --audit looks like an audit that queued nothing
+        echo(f"note: {note}", err=True)
     if out is None:
         click.echo(exported.text, nl=False)
         return

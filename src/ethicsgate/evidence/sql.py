@@ -12,15 +12,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, did_you_mean
 
 __all__ = [
+    "DUCKDB_LEXIS",
     "OFFSET_TEXT",
     "POSTGRESQL_LEXIS",
     "SPARK_LEXIS",
     "UNCLOSED",
     "Lexis",
     "Token",
+    "column_guess",
     "expression_problem",
     "names_a_column",
     "not_one_expression",
@@ -176,6 +178,9 @@ SPARK_LEXIS = Lexis(
     hints=True,
     rewritten=True,
 )
+
+#: DuckDB: ``"name"``, ``'text'``, ``--`` and ``/* */`` comments (enough to find the names).
+DUCKDB_LEXIS = Lexis("DuckDB")
 
 #: A name, or a number with what follows it up to a space or an operator: ``1q$q$`` is the
 #: number 1 and the name q$q$ on PostgreSQL 14 (an error from 15 on), never a dollar quote;
@@ -404,3 +409,81 @@ def not_one_expression(
         hint='write one expression over the evidence columns, e.g. "score >= 0.5"; a '
         "name or text holding ( ) ; or -- is quoted: \"my (col)\", 'a;b'",
     )
+
+
+#: Words of an expression that are SQL, not a column (never offered a column that looks alike).
+_KEYWORDS = frozenset(
+    [
+        "and",
+        "or",
+        "not",
+        "is",
+        "null",
+        "in",
+        "like",
+        "ilike",
+        "between",
+        "case",
+        "when",
+        "then",
+        "else",
+        "end",
+        "as",
+        "true",
+        "false",
+        "cast",
+        "distinct",
+        "interval",
+        "date",
+        "timestamp",
+        "int",
+        "integer",
+        "bigint",
+        "double",
+        "float",
+        "varchar",
+        "text",
+        "boolean",
+        "decimal",
+        "numeric",
+        "string",
+    ]
+)
+
+
+def column_guess(text: str, names: Iterable[str], lexis: Lexis = DUCKDB_LEXIS) -> str:
+    """Return `` (did you mean 'column'?)`` for a name of ``text`` that is no column but close.
+
+    ``text`` is the SQL a role is mapped to (``two_year_recd``, ``CAST(scor AS INT)``); the
+    first name in it (bare or quoted, not a function or keyword) that none of ``names``
+    matches, even ignoring case, and that one of them is close to, is guessed; else ``""``.
+    """
+    names = list(names)
+    folded = {name.casefold() for name in names}
+    try:
+        tokens = sql_tokens(text, lexis)
+    except ValueError:
+        return ""
+    if len(tokens) > 1 and all(kind == "other" and _WORD.fullmatch(t) for kind, t in tokens):
+        # a name with spaces, unquoted (label: Two Year Recid): read as SQL, meant as a name
+        whole = did_you_mean(text.strip(), names) if text.strip().casefold() not in folded else ""
+        if whole:
+            return whole
+    for i, (kind, token) in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if kind != "other" or following == ("operator", "("):
+            continue
+        if token[0] in lexis.name_quotes and token[-1] == token[0] and len(token) > 1:
+            word = token[1:-1].replace(token[0] * 2, token[0])
+        elif _WORD.fullmatch(token) and not token[0].isdigit():
+            word = token
+            if word.casefold() in _KEYWORDS:
+                continue
+        else:
+            continue
+        if word in names or word.casefold() in folded:
+            continue
+        guess = did_you_mean(word, names)
+        if guess:
+            return guess
+    return ""

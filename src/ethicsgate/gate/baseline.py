@@ -161,7 +161,15 @@ def load_baseline(path: Path, *, policy_id: str) -> AuditResult:
         BaselineError: the file is missing, not JSON, not a valid report.json, or from
             another policy id.
     """
-    baseline = read_report(path, error=BaselineError, what="baseline report")
+    baseline = read_report(
+        path,
+        error=BaselineError,
+        what="baseline report",
+        missing=f"looked for {path.absolute()}; the baseline is the report.json that "
+        "`ethicsgate audit SPEC --out DIR` (or `gate`) wrote for the released model, kept "
+        "with the release (e.g. `gh release download --pattern report.json`); pass its path "
+        "as --baseline, or leave --baseline out to check the rules alone",
+    )
     if baseline.audit.policy.id != policy_id:
         raise BaselineError(
             f"baseline audited policy {baseline.audit.policy.id!r}, not {policy_id!r}",

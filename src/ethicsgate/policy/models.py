@@ -13,7 +13,14 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
 
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ethicsgate.base import Identifier, StrictModel, Text
 from ethicsgate.metrics import ALIASES, METRICS, MetricId, canonical_metric
@@ -227,6 +234,19 @@ class FairnessAssertion(PolicyModel):
             raise ValueError("value must be a finite number")
         return value
 
+    @field_validator("significant_at")
+    @classmethod
+    def _testable(cls, value: float | None, info: ValidationInfo) -> float | None:
+        # checked here, not by the rule, so that the error is located at this key
+        spec = METRICS.get(info.data.get("metric", ""))
+        if value is not None and spec is not None and spec.scope == "all":
+            raise ValueError(
+                f"{spec.id} is a share of all the groups' selections, not a rate of the "
+                "group's own people, so it has no significance test: drop significant_at "
+                "(or assert on selection_rate)"
+            )
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _impact_ratio_is_a_value(cls, data: Any) -> Any:
@@ -242,6 +262,12 @@ class FairnessAssertion(PolicyModel):
 
     @model_validator(mode="after")
     def _check_significance(self) -> FairnessAssertion:
+        # checked here, not by the rule, so that the error is located at this assertion
+        if self.metric == "count" and self.aggregate != "value":
+            raise ValueError(
+                "count can only be asserted with aggregate: value (use min_group_size "
+                "to exclude small groups)"
+            )
         if (
             self.significant_at is not None
             and self.aggregate == "value"
@@ -442,18 +468,6 @@ class FairnessRule(RuleBase):
                     "max, min or overall"
                 )
         for assertion in self.assertions:
-            if assertion.metric == "count" and assertion.aggregate != "value":
-                raise ValueError(
-                    "count can only be asserted with aggregate: value (use min_group_size "
-                    "to exclude small groups)"
-                )
-            spec = METRICS.get(assertion.metric)
-            if assertion.significant_at is not None and spec is not None and spec.scope == "all":
-                raise ValueError(
-                    f"{assertion.metric} is a share of all the groups' selections, not a rate "
-                    "of the group's own people, so it has no significance test: drop "
-                    "significant_at (or assert on selection_rate)"
-                )
             if assertion.metric == "impact_ratio" and self.impact_ratio is None:
                 raise ValueError(
                     "an assertion on impact_ratio needs the rule's impact_ratio: selection or "

@@ -337,7 +337,7 @@ def validate_document(
                     data = _with_key(data, path, text) if is_key else _with_value(data, path, text)
                 replaced.update(edits)
                 continue
-            problems = _problems(doc, errors, model, schema=schema)
+            problems = _problems(doc, errors, model, schema=schema, data=data)
             raise error(
                 _joined(problems), location=problems[0].location, hint=_hint(problems)
             ) from exc
@@ -393,9 +393,17 @@ def _problems(
     model: type[BaseModel] | None,
     *,
     schema: str,
+    data: Any = None,
 ) -> list[_Problem]:
-    """Describe pydantic's errors, a misspelled required field as one rename at its key."""
-    locs = [_strip_union_tags(doc.data, err["loc"]) for err in errors]
+    """Describe pydantic's errors, a misspelled required field as one rename at its key.
+
+    ``data``: the document as validated, when its text replaced values YAML read as no text
+    (``off:`` read as false is the key ``off`` there) [default: ``doc.data``].
+    """
+    validated = doc.data if data is None else data
+    locs = [
+        _strip_union_tags(validated, err["loc"], missing=err["type"] == "missing") for err in errors
+    ]
     missing: dict[_Path, dict[str, list[int]]] = {}
     for index, (err, loc) in enumerate(zip(errors, locs, strict=True)):
         if err["type"] == "missing" and loc and isinstance(loc[-1], str):
@@ -411,11 +419,9 @@ def _problems(
                 absorbed.update(names.pop(meant))
     for index, (err, loc) in enumerate(zip(errors, locs, strict=True)):
         kind = err["type"]
-        own = loc
-        if loc and isinstance(loc[-1], str) and _is_label_in_mapping(doc.data, loc):
-            own = loc[:-1]  # 'review.bool': the label of a member (bool) of a mapping's union
+        # loc has no union labels ('review.bool' is 'review'): a longer path is inside it
         if (kind.endswith("_type") or kind == "literal_error") and any(
-            len(other) > len(own) and other[: len(own)] == own for other in locs
+            len(other) > len(loc) and other[: len(loc)] == loc for other in locs
         ):
             # a member of a union the value is not (a dict is no 'max'): the error inside the
             # member it is says what is wrong
@@ -595,14 +601,6 @@ def _with_key(data: Any, path: _Path, key: str) -> Any:
     return _with_value(data, path[:-1], renamed)
 
 
-def _is_label_in_mapping(data: Any, loc: Sequence[str | int]) -> bool:
-    """Return whether ``loc`` ends with no key of the mapping it is in: a union member's label."""
-    node = data
-    for part in loc[:-1]:
-        node = _child(node, part)
-    return isinstance(node, dict) and loc[-1] not in node
-
-
 def _mapping_at(data: Any, loc: Sequence[str | int]) -> Mapping[Any, Any]:
     """Return the mapping at ``loc`` in the document, or an empty one."""
     node = data
@@ -699,23 +697,24 @@ def _tags(member: Any, discriminator: str | None) -> set[str | int]:
     return tags
 
 
-def _strip_union_tags(data: Any, loc: Sequence[str | int]) -> list[str | int]:
-    """Drop the discriminator tags pydantic puts into error paths ('rules.0.fairness.x')."""
+def _strip_union_tags(
+    data: Any, loc: Sequence[str | int], *, missing: bool = False
+) -> list[str | int]:
+    """Drop the union tags and labels pydantic puts into error paths ('rules.0.fairness.x').
+
+    A tag is a discriminator's value (``fairness``), a label a member's name
+    (``ReviewOptions``, ``bool``, ``dict[str,str]``): either is a part that is no key of the
+    YAML mapping (or no index of the list) at that point. ``missing``: the error is a missing
+    field, whose name, last in ``loc``, is no key of the mapping by definition.
+    """
     out: list[str | int] = []
     node = data
-    for part in loc:
-        if (
-            isinstance(node, dict)
-            and part not in node
-            and part
-            in (
-                node.get("kind"),
-                node.get("check"),
-            )
-        ):
-            continue  # the tag of a discriminated union (kind, then check), not a YAML key
-        if isinstance(part, str) and (part == "[key]" or _LABEL.fullmatch(part)):
-            continue  # a mapping's key, or the label of a union member: dict[str,str]
+    for index, part in enumerate(loc):
+        named = index == len(loc) - 1 and missing  # a missing field's own name
+        if isinstance(part, str) and not named and not (isinstance(node, dict) and part in node):
+            # a union member's tag or label (rules.1.review.ReviewOptions.on), or pydantic's
+            # [key] for a mapping's key
+            continue
         out.append(part)
         if isinstance(node, dict):
             node = node.get(part)
@@ -724,7 +723,3 @@ def _strip_union_tags(data: Any, loc: Sequence[str | int]) -> list[str | int]:
         else:
             node = None
     return out
-
-
-#: How pydantic names a union member that is no model: ``dict[str,str]``, ``literal['a']``.
-_LABEL = re.compile(r"[a-z][a-z-]*\[.*\]")

@@ -42,7 +42,13 @@ def load_publish_inputs(
         result = run_audit(loaded) if clock is None else run_audit(loaded, clock=clock)
         return loaded.policy.pack, result
     report_path = source / "report.json" if source.is_dir() else source
-    result = read_report(report_path, error=PublishError, what="report")
+    result = read_report(
+        report_path,
+        error=PublishError,
+        what="report",
+        missing=f"looked for {report_path.absolute()}; pass an audit spec (*.yaml), a "
+        "report.json or the folder `ethicsgate audit SPEC --out DIR` wrote",
+    )
     recorded = result.audit.policy.path
     if policy is None and is_pack_ref(recorded):
         try:

@@ -36,7 +36,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ethicsgate.engines import redact_message, redact_target
-from ethicsgate.errors import ReviewError, SettingsError
+from ethicsgate.errors import ReviewError, SettingsError, did_you_mean
 from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
 from ethicsgate.review.models import (
     ItemStatus,
@@ -157,6 +157,10 @@ _ITEM_LOCKED = sa.select(items_t).where(items_t.c.id == _b("b_id")).with_for_upd
 #: The ids a BIGINT holds. Any other id names no item, and is never sent to the database:
 #: SQLite cannot bind it (OverflowError), PostgreSQL refuses it (out of range).
 _ITEM_IDS = range(-(2**63), 2**63)
+
+
+#: How many of the audit ids the queue holds an unknown ``--audit`` lists.
+_AUDITS_SHOWN = 20
 
 
 def _no_item(item_id: int) -> ReviewError:
@@ -791,7 +795,11 @@ class ReviewStore:
         audit_id: str | None = None,
         limit: int | None = None,
     ) -> list[ReviewItem]:
-        """Return items, most urgent first, matching every filter given."""
+        """Return items, most urgent first, matching every filter given.
+
+        ``[]`` whatever the reason; :meth:`unknown_audit` says whether ``audit_id`` is one
+        the queue holds items of (a mistyped ``--audit`` looks like an audit that queued none).
+        """
         now = self._now()
         query = sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id)
         if status is not None:
@@ -808,6 +816,39 @@ class ReviewStore:
             query = query.limit(limit)
         with self._tx(write=False) as conn:
             return [self._item(row, now) for row in conn.execute(query)]
+
+    def audit_ids(self) -> list[str]:
+        """Return the audit ids the queue holds items of, sorted."""
+        with self._tx(write=False) as conn:
+            return self._audit_ids(conn)
+
+    @staticmethod
+    def _audit_ids(conn: sa.Connection) -> list[str]:
+        query = sa.select(items_t.c.audit_id).distinct().where(items_t.c.audit_id.is_not(None))
+        return sorted(conn.execute(query).scalars())
+
+    def unknown_audit(self, audit_id: str) -> str | None:
+        """Return what to say of an ``audit_id`` the queue holds no item of; None if it has one.
+
+        Not an error: an audit with nothing to review queues nothing, so its id is unknown
+        here too; a filter naming it lists nothing. The sentence names the closest audit id
+        the queue holds (a mistyped ``--audit``) and lists them (20 at most).
+        """
+        with self._tx(write=False) as conn:
+            exists = sa.select(items_t.c.id).where(items_t.c.audit_id == audit_id).limit(1)
+            if conn.execute(exists).first() is not None:
+                return None
+            known = self._audit_ids(conn)
+        said = f"no review item of audit {audit_id!r}{did_you_mean(audit_id, known)}"
+        if not known:
+            return f"{said}: the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)"
+        shown = ", ".join(known[:_AUDITS_SHOWN])
+        if len(known) > _AUDITS_SHOWN:
+            shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
+        return (
+            f"{said}: the queue holds items of the audits {shown} (an audit queues items "
+            "only when it has findings to review)"
+        )
 
     def claim(
         self,

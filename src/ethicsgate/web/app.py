@@ -536,7 +536,7 @@ class ReviewApp:
         }
         limit = 200
 
-        def read() -> tuple[list[Any], list[Any]]:
+        def read() -> tuple[list[Any], list[Any], str | None]:
             items = self.store.list_items(
                 status=status,
                 rule_id=rule,
@@ -545,13 +545,16 @@ class ReviewApp:
                 overdue=overdue,
                 limit=limit + 1,
             )
-            return items, self.store.stats()
+            # a mistyped audit looks like one that queued nothing: the page says which it is
+            note = self.store.unknown_audit(audit) if audit and not items else None
+            return items, self.store.stats(), note
 
-        items, stats = await run_in_threadpool(read)
+        items, stats, note = await run_in_threadpool(read)
         return self.render(
             request,
             "queue.html.j2",
             ident,
+            notice=f"{note[:1].upper()}{note[1:]}." if note else None,
             section="queue",
             title="Review queue",
             items=items[:limit],

@@ -868,7 +868,10 @@ def test_a_window_argument_naming_a_missing_column_is_blamed_on_the_argument(
     ("window", "says"),
     [
         ("fortnight", "'fortnight' is not a window"),
+        # found by QA: a misspelt unit was not named
+        ("montth:decided_at", "'montth:decided_at' is not a window (did you mean 'month'?)"),
         ({"every": "year"}, "'day', 'week', 'month' or 'quarter'"),
+        ({"every": "montth"}, "'day', 'week', 'month' or 'quarter' (did you mean 'month'?)"),
         ({}, "a window needs `every`"),
         (7, "a window is text or a dict, not int"),
     ],

@@ -116,8 +116,12 @@ def test_bad_baselines(
     assert load_baseline(good, policy_id="p") == result
     with pytest.raises(BaselineError, match="audited policy 'p', not 'other'"):
         load_baseline(good, policy_id="other")
-    with pytest.raises(BaselineError, match="baseline report not found"):
+    with pytest.raises(BaselineError, match="baseline report not found") as missing:
         load_baseline(tmp_path / "missing.json", policy_id="p")
+    # found by QA: no hint; it says where it looked and how a baseline is made
+    hint = missing.value.hint or ""
+    assert hint.startswith(f"looked for {tmp_path / 'missing.json'}; the baseline is the ")
+    assert "`ethicsgate audit SPEC --out DIR`" in hint and "leave --baseline out" in hint
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
     with pytest.raises(BaselineError, match="baseline report is not JSON"):

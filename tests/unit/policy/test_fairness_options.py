@@ -110,6 +110,43 @@ def test_a_misspelt_impact_ratio_is_located(write: Callable[[str, str], Path]) -
         load_policy(path)
 
 
+def test_an_assertion_error_is_located_at_the_assertion_not_the_rule(
+    write: Callable[[str, str], Path],
+) -> None:
+    # found by QA: ppr with significant_at was located at the rule (7:3)
+    path = write(
+        "policy.yaml",
+        """
+        schema_version: 1
+        id: p
+        version: "1"
+        title: t
+        owner: o
+        rules:
+          - id: shares
+            kind: fairness
+            dataset: d
+            sensitive_features: [sex]
+            assert:
+              - {metric: selection_rate, op: ">=", value: 0.8}
+              - {metric: ppr, op: ">=", value: 0.8, significant_at: 0.05}
+        """,
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(path)
+    where = caught.value.location
+    assert where is not None and where.line == 13 and where.column is not None
+    assert path.read_text().splitlines()[12][where.column - 1 :] == "0.05}"  # its significant_at
+    assert caught.value.message.startswith(
+        "rules.0.assert.1.significant_at: ppr is a share of all the groups' selections"
+    )
+    count = path.read_text().replace("metric: selection_rate,", "metric: count,")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(write("count.yaml", count))
+    assert caught.value.message.startswith("rules.0.assert.0: count can only be asserted with")
+    assert caught.value.location is not None and caught.value.location.line == 12
+
+
 def test_the_shipped_ll144_policy_loads() -> None:
     root = Path(__file__).resolve().parents[3]
     pack = load_policy(root / "policies" / "nyc-ll144-example.yaml").pack

@@ -139,3 +139,25 @@ def test_several_misspelled_keys_are_one_rename_hint(write: Callable[[str, str],
     error = _error(write, _edit("owner:", "ownr:", text))
     assert "unknown field 'ownr' (did you mean 'owner'?)" in error.message
     assert error.hint == "rename titel to title, ownr to owner"
+
+
+@pytest.mark.parametrize(
+    ("review", "path", "at"),
+    [
+        # found by QA: 'rules.0.review.ReviewOptions.onn', the union member's name in the path
+        ("{onn: 2d}", "rules.0.review.onn: unknown field 'onn' (did you mean 'on'?)", "onn"),
+        ("{sla: soon}", "rules.0.review.sla: 'soon' is not a duration", "soon"),
+        ("5", "rules.0.review: Input should be a valid boolean", "5"),
+    ],
+)
+def test_a_union_member_name_is_no_part_of_the_field_path(
+    write: Callable[[str, str], Path], review: str, path: str, at: str
+) -> None:
+    text = _edit("    references: [eeoc]\n", f"    references: [eeoc]\n    review: {review}\n")
+    error = _error(write, text)
+    shown = error.diagnostics()
+    assert error.message.startswith(path), shown
+    assert "ReviewOptions." not in shown and "review.bool" not in shown
+    assert error.location is not None and error.location.line is not None
+    line = text.splitlines()[error.location.line - 1]
+    assert line[(error.location.column or 1) - 1 :].startswith(at)  # at the key or value

@@ -185,6 +185,30 @@ def test_list_filters_and_overdue(store: ReviewStore, clock: Clock) -> None:
     assert store.stats(audit_id="another") == []
 
 
+def test_an_audit_the_queue_holds_no_item_of_is_named_with_the_closest(
+    store: ReviewStore,
+) -> None:
+    # found by QA: list_items(audit_id=<typo>) returned [] with nothing to tell it from an
+    # audit that queued nothing; unknown_audit says which, and names the closest
+    assert store.list_items(audit_id="chat-audit") == []
+    assert "the queue is empty" in (store.unknown_audit("chat-audit") or "")
+    store.enqueue(make_items(2), actor="ci")
+    others = [
+        item.model_copy(update={"audit_id": f"audit-{n:02d}", "record_id": f"r{n}"})
+        for n, item in enumerate(make_items(25))
+    ]
+    store.enqueue(others, actor="ci")
+    assert store.audit_ids()[:2] == ["audit-00", "audit-01"] and len(store.audit_ids()) == 26
+    assert store.list_items(audit_id="chat-audti", status="open") == []
+    note = store.unknown_audit("chat-audti") or ""
+    assert note.startswith("no review item of audit 'chat-audti' (did you mean 'chat-audit'?)")
+    assert "the audits audit-00, audit-01," in note and "audit-19 (and 6 more)" in note
+    # an audit with items, none matching the other filters: nothing to list, nothing to say
+    assert store.list_items(audit_id="chat-audit", status="decided") == []
+    assert store.unknown_audit("chat-audit") is None
+    assert len(store.list_items(audit_id="chat-audit")) == 2
+
+
 def _tamper(url: str, sql: str) -> None:
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.begin() as conn:

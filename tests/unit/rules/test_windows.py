@@ -235,6 +235,10 @@ def test_cli_window(tmp_path: Path, year: pd.DataFrame) -> None:
     assert "| 2026-09 | 2026-09-01 to 2026-09-30 | fail |" in md
     bad = runner.invoke(cli, ["audit", str(spec), "--window", "sometimes"])
     assert bad.exit_code == 2 and "not a window" in bad.output and "Traceback" not in bad.output
+    # found by QA: a misspelt unit said only "not a window"
+    typo = runner.invoke(cli, ["audit", str(spec), "--window", "montth:decided_at"])
+    assert typo.exit_code == 2 and "Traceback" not in typo.output
+    assert "--window 'montth:decided_at': not a window (did you mean 'month'?)" in typo.output
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ from ethicsgate.evidence.contracts import (
     builtin_rule_id,
 )
 from ethicsgate.evidence.roles import ACTORS, RoleKind
-from ethicsgate.evidence.sql import quote_ident, sql_literal
+from ethicsgate.evidence.sql import column_guess, quote_ident, sql_literal
 
 if TYPE_CHECKING:
     from ethicsgate.engines.duckdb.dataset import DuckDBDataset
@@ -269,9 +269,11 @@ def _missing_message(
     names = ", ".join(name for name, _ in available)
     files = str(evidence.files[0]) if len(evidence.files) == 1 else f"{len(evidence.files)} files"
     if role in evidence.spec.columns:
+        guess = column_guess(evidence.spec.columns[role], (name for name, _ in available))
         return (
             f"the expression for {role!r} ({expr}) does not evaluate on {files}: "
-            f"{first_line(exc)}; fix evidence.{evidence.name}.columns.{role} (columns: {names})"
+            f"{first_line(exc)}{guess}; fix evidence.{evidence.name}.columns.{role} "
+            f"(columns: {names})"
         )
     return (
         f"{files} has no column {role!r}; map it under evidence.{evidence.name}.columns, e.g. "

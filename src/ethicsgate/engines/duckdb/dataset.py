@@ -37,7 +37,7 @@ from ethicsgate.engines.duckdb.sqltext import (
     paths_sql,
 )
 from ethicsgate.engines.duckdb.sqltypes import FIXED_WIDTH, NUMERIC, TIMES
-from ethicsgate.errors import EvidenceError, Location, first_line
+from ethicsgate.errors import EvidenceError, Location, close_match, did_you_mean, first_line
 from ethicsgate.evidence.csvcheck import (
     empty_file_error,
     header_fields,
@@ -64,6 +64,7 @@ from ethicsgate.evidence.model import (
 from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
+    column_guess,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -1611,16 +1612,19 @@ class DuckDBDataset:
         except duckdb.Error as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
+                guess = column_guess(self.spec.columns[role], (name for name, _ in available))
                 raise EvidenceError(
                     f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
-                    f"evaluate: {first_line(exc)}",
+                    f"evaluate: {first_line(exc)}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self._describe_files()}: {names}",
                 ) from exc
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
-                f"evidence {self.name!r} has no column {role!r} ({self._describe_files()})",
+                f"evidence {self.name!r} has no column {role!r} ({self._describe_files()})"
+                f"{did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under {self._mapping(role, '<column or SQL>')}; "
+                hint=f"map it under {self._mapping(role, meant or '<column or SQL>')}; "
                 f"available columns: {names}",
             ) from exc
         return expr, kind

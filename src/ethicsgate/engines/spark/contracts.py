@@ -27,7 +27,7 @@ from ethicsgate.evidence.contracts import (
     builtin_rule_id,
 )
 from ethicsgate.evidence.roles import ACTORS, RoleKind
-from ethicsgate.evidence.sql import sql_literal
+from ethicsgate.evidence.sql import SPARK_LEXIS, column_guess, sql_literal
 
 if TYPE_CHECKING:
     from ethicsgate.engines.spark.dataset import SparkDataset
@@ -182,9 +182,13 @@ def _missing_message(
     names = ", ".join(name for name, _ in available)
     where = evidence.describe()
     if role in evidence.spec.columns:
+        guess = column_guess(
+            evidence.spec.columns[role], (name for name, _ in available), SPARK_LEXIS
+        )
         return (
             f"the expression for {role!r} ({expr}) does not evaluate on {where}: "
-            f"{first_line(exc)}; fix evidence.{evidence.name}.columns.{role} (columns: {names})"
+            f"{first_line(exc)}{guess}; fix evidence.{evidence.name}.columns.{role} "
+            f"(columns: {names})"
         )
     return (
         f"{where} has no column {role!r}; map it under evidence.{evidence.name}.columns, e.g. "

@@ -30,7 +30,7 @@ from ethicsgate.engines.spark.sqltext import (
     first_line,
     spark_sql,
 )
-from ethicsgate.errors import EvidenceError, Location
+from ethicsgate.errors import EvidenceError, Location, close_match, did_you_mean
 from ethicsgate.evidence.csvcheck import (
     empty_file_error,
     header_fields,
@@ -59,6 +59,7 @@ from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
     SPARK_LEXIS,
+    column_guess,
     expression_problem,
     names_a_column,
     not_one_expression,
@@ -527,17 +528,22 @@ class SparkDataset:
         except SPARK_ERRORS as exc:
             names = ", ".join(name for name, _ in available)
             if role in self.spec.columns:
+                guess = column_guess(
+                    self.spec.columns[role], (name for name, _ in available), SPARK_LEXIS
+                )
                 raise EvidenceError(
                     f"evidence {self.name!r} (engine spark): the expression for {role!r} "
-                    f"({expr}) does not evaluate: {first_line(exc)}",
+                    f"({expr}) does not evaluate: {first_line(exc)}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from exc
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
-                f"evidence {self.name!r} (engine spark) has no column {role!r} ({self.describe()})",
+                f"evidence {self.name!r} (engine spark) has no column {role!r} ({self.describe()})"
+                f"{did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
-                f"available columns: {names}",
+                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: "
+                f"{meant or '<column or SQL>'}; available columns: {names}",
             ) from exc
         return expr, kind
 

@@ -46,7 +46,7 @@ from ethicsgate.evidence.contracts import (
     builtin_rule_id,
 )
 from ethicsgate.evidence.roles import ACTORS, RoleKind
-from ethicsgate.evidence.sql import sql_literal
+from ethicsgate.evidence.sql import POSTGRESQL_LEXIS, column_guess, sql_literal
 
 if TYPE_CHECKING:
     from ethicsgate.engines.sql.dataset import SQLDataset
@@ -137,7 +137,8 @@ def run_builtin_contract(evidence: SQLDataset, checks: Sequence[BuiltinCheck]) -
         EvidenceError: the table cannot be read, or the evidence filter does not evaluate.
     """
     available = evidence.columns()
-    names = ", ".join(name for name, _ in available)
+    names_of = [name for name, _ in available]
+    names = ", ".join(names_of)
     exprs: dict[str, str] = {}
     types: dict[str, str] = {}
     problems: dict[str, str] = {}
@@ -150,7 +151,9 @@ def run_builtin_contract(evidence: SQLDataset, checks: Sequence[BuiltinCheck]) -
             reason = str(exc.orig).strip().splitlines()[0]
             problems[role] = (
                 f"the expression for {role!r} ({expr}) does not evaluate on "
-                f"{evidence.describe()}: {reason}; fix evidence.{evidence.name}.columns.{role} "
+                f"{evidence.describe()}: {reason}"
+                f"{column_guess(evidence.spec.columns.get(role, ''), names_of, POSTGRESQL_LEXIS)}"
+                f"; fix evidence.{evidence.name}.columns.{role} "
                 f"(columns: {names})"
                 if role in evidence.spec.columns
                 else f"{evidence.describe()} has no column {role!r}; map it under "

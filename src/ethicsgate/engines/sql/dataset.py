@@ -29,7 +29,7 @@ from ethicsgate.engines.sql.digest import (
     digest_value,
 )
 from ethicsgate.engines.sql.types import NUMERIC, base_type, binary_sql, text_sql
-from ethicsgate.errors import EvidenceError
+from ethicsgate.errors import EvidenceError, close_match, did_you_mean
 from ethicsgate.evidence.median import HistogramSummary
 from ethicsgate.evidence.model import (
     BINARY_DTYPE,
@@ -49,6 +49,7 @@ from ethicsgate.evidence.model import (
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
     POSTGRESQL_LEXIS,
+    column_guess,
     expression_problem,
     names_a_column,
     not_one_expression,
@@ -300,18 +301,22 @@ class SQLDataset:
             names = ", ".join(name for name, _ in available)
             reason = str(exc.orig).strip().splitlines()[0]
             if role in self.spec.columns:
+                guess = column_guess(
+                    self.spec.columns[role], (name for name, _ in available), POSTGRESQL_LEXIS
+                )
                 raise EvidenceError(
                     f"evidence {self.name!r}: the expression for {role!r} ({expr}) does not "
-                    f"evaluate on {self.describe()} (engine {self.engine.shown}): {reason}",
+                    f"evaluate on {self.describe()} (engine {self.engine.shown}): {reason}{guess}",
                     location=self.locate(("columns", role)),
                     hint=f"columns of {self.describe()}: {names}",
                 ) from None
+            meant = close_match(role, [name for name, _ in available])
             raise EvidenceError(
                 f"evidence {self.name!r} has no column {role!r} ({self.describe()}, engine "
-                f"{self.engine.shown})",
+                f"{self.engine.shown}){did_you_mean(role, [meant] if meant else [])}",
                 location=self.locate(("columns",)),
-                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: <column or SQL>; "
-                f"available columns: {names}",
+                hint=f"map it under evidence.{self.name}.columns, e.g. {role}: "
+                f"{meant or '<column or SQL>'}; available columns: {names}",
             ) from None
 
     def checked_filter(self) -> str:

@@ -104,8 +104,9 @@ d3,regular,1,Loyal customer
 """
 
 
-def _audit(mode: str, datasets: dict[str, str]) -> str:
-    evidence = "".join(f"  {name}:\n    path: {name}.csv\n" for name in datasets)
+def _audit(mode: str, datasets: dict[str, str], columns: str | None = None) -> str:
+    mapped = f"    columns: {columns}\n" if columns else ""
+    evidence = "".join(f"  {name}:\n    path: {name}.csv\n{mapped}" for name in datasets)
     return (
         f"schema_version: 1\nid: builtin-test\npolicy: policy.yaml\ncontracts: {mode}\n"
         f"evidence:\n{evidence}"
@@ -145,14 +146,14 @@ class Run:
 def audit(tmp_path: Path) -> Callable[..., Run]:
     """Write policy, evidence and an audit spec in one mode; run the CLI on them."""
 
-    def _run(mode: str, rules: str, **datasets: str) -> Run:
+    def _run(mode: str, rules: str, *, columns: str | None = None, **datasets: str) -> Run:
         folder = tmp_path / mode
         folder.mkdir(exist_ok=True)
         (folder / "policy.yaml").write_text(HEADER + textwrap.dedent(rules).strip("\n") + "\n")
         for name, text in datasets.items():
             (folder / f"{name}.csv").write_text(text)
         spec = folder / "audit.yaml"
-        spec.write_text(_audit(mode, datasets))
+        spec.write_text(_audit(mode, datasets, columns))
         out = folder / "out"
         result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(out)])
         assert "Traceback" not in result.output + result.stderr, result.stderr
@@ -203,6 +204,18 @@ def test_missing_column_is_a_failed_expectation_not_a_crash(audit: Callable[...,
 
     stop = audit("stop", FAIRNESS, predictions=data)
     _assert_stopped(stop, "has no column 'label'")
+
+
+def test_a_misspelt_mapped_column_names_the_one_meant(audit: Callable[..., Run]) -> None:
+    # found by QA: the columns were listed, the close one not named
+    data = GOOD_PREDICTIONS.replace("label", "two_year_recid")
+    run = audit("report", FAIRNESS, predictions=data, columns="{label: two_year_recd}")
+    (failed,) = run.failed()
+    message = failed["message"]
+    assert "the expression for 'label' (two_year_recd) does not evaluate" in message
+    assert "(did you mean 'two_year_recid'?); fix evidence.predictions.columns.label" in message
+    stop = audit("stop", FAIRNESS, predictions=data, columns="{label: two_year_recd}")
+    _assert_stopped(stop, "(did you mean 'two_year_recid'?)")
 
 
 def test_non_finite_score_errors_the_score_rule_only(audit: Callable[..., Run]) -> None:
