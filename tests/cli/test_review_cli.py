@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from tests.conftest import POLICY
 
 from ethicsgate.cli import cli
+from ethicsgate.review import open_store
 
 # two groups fail the four-fifths rule against group a
 DATA = (
@@ -503,3 +504,9 @@ def test_an_audit_the_queue_has_never_seen_is_said_with_the_ones_it_has(
         "review", command, "--db", db, "--audit", "test-audit", "--format", "json"
     )
     assert code == 0 and len(json.loads(stdout)) == 2
+    # a mistyped --rule likewise
+    with open_store(db) as store:
+        rule = store.list_items()[0].rule_id
+    code, stdout, stderr = run("review", command, "--db", db, "--rule", rule[:-1] + "x")
+    assert code == 0 and f"(did you mean {rule!r}?)" in stderr, stderr
+    assert f"note: no review item of rule {rule[:-1] + 'x'!r}" in stderr

@@ -139,6 +139,13 @@ def _item_filters(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _unknown_filters(store: ReviewStore, audit_id: str | None, rule_id: str | None) -> list[str]:
+    """Return what to say of an --audit or --rule the queue holds no item of (not an error)."""
+    notes = [store.unknown_audit(audit_id)] if audit_id is not None else []
+    notes += [store.unknown_rule(rule_id)] if rule_id is not None else []
+    return [note for note in notes if note is not None]
+
+
 @review.command("list")
 @_item_filters
 @_FORMAT
@@ -165,8 +172,8 @@ def list_(
             overdue=overdue,
             limit=limit,
         )
-        note = store.unknown_audit(audit_id) if audit_id is not None and not items else None
-    if note is not None:  # a mistyped --audit looks like an audit that queued nothing
+        notes = _unknown_filters(store, audit_id, rule_id) if not items else []
+    for note in notes:  # a mistyped --audit or --rule looks like one that queued nothing
         echo(f"note: {note}", err=True)
     if fmt == "json":
         _dump([item.model_dump(mode="json") for item in items])
@@ -341,9 +348,9 @@ def export(
                 overdue=overdue,
                 limit=limit,
             )
-        unknown = audit_id is not None and what != "log" and exported.rows == 0
-        note = store.unknown_audit(audit_id) if unknown and audit_id is not None else None
-    if note is not None:  # a mistyped --audit looks like an audit that queued nothing
+        empty = what != "log" and exported.rows == 0
+        notes = _unknown_filters(store, audit_id, rule_id) if empty else []
+    for note in notes:  # a mistyped --audit or --rule looks like one that queued nothing
         echo(f"note: {note}", err=True)
     if out is None:
         click.echo(exported.text, nl=False)

@@ -834,21 +834,32 @@ class ReviewStore:
         here too; a filter naming it lists nothing. The sentence names the closest audit id
         the queue holds (a mistyped ``--audit``) and lists them (20 at most).
         """
+        note = self._unknown(items_t.c.audit_id, audit_id, "audit")
+        if note is not None and "the queue holds" in note:
+            note += " (an audit queues items only when it has findings to review)"
+        return note
+
+    def unknown_rule(self, rule_id: str) -> str | None:
+        """Return what to say of a ``rule_id`` the queue holds no item of; None if it has one.
+
+        As :meth:`unknown_audit`: the closest rule id the queue holds (a mistyped ``--rule``).
+        """
+        return self._unknown(items_t.c.rule_id, rule_id, "rule")
+
+    def _unknown(self, column: sa.Column[Any], value: str, what: str) -> str | None:
         with self._tx(write=False) as conn:
-            exists = sa.select(items_t.c.id).where(items_t.c.audit_id == audit_id).limit(1)
+            exists = sa.select(items_t.c.id).where(column == value).limit(1)
             if conn.execute(exists).first() is not None:
                 return None
-            known = self._audit_ids(conn)
-        said = f"no review item of audit {audit_id!r}{did_you_mean(audit_id, known)}"
+            query = sa.select(column).distinct().where(column.is_not(None))
+            known = sorted(conn.execute(query).scalars())
+        said = f"no review item of {what} {value!r}{did_you_mean(value, known)}"
         if not known:
             return f"{said}: the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)"
         shown = ", ".join(known[:_AUDITS_SHOWN])
         if len(known) > _AUDITS_SHOWN:
             shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
-        return (
-            f"{said}: the queue holds items of the audits {shown} (an audit queues items "
-            "only when it has findings to review)"
-        )
+        return f"{said}: the queue holds items of the {what}s {shown}"
 
     def claim(
         self,

@@ -546,15 +546,23 @@ class ReviewApp:
                 limit=limit + 1,
             )
             # a mistyped audit looks like one that queued nothing: the page says which it is
-            note = self.store.unknown_audit(audit) if audit and not items else None
-            return items, self.store.stats(), note
+            notes = (
+                []
+                if items
+                else [
+                    self.store.unknown_audit(audit) if audit else None,
+                    self.store.unknown_rule(rule) if rule else None,
+                ]
+            )
+            said = [f"{n[:1].upper()}{n[1:]}." for n in notes if n is not None]
+            return items, self.store.stats(), " ".join(said) or None
 
         items, stats, note = await run_in_threadpool(read)
         return self.render(
             request,
             "queue.html.j2",
             ident,
-            notice=f"{note[:1].upper()}{note[1:]}." if note else None,
+            notice=note,
             section="queue",
             title="Review queue",
             items=items[:limit],

@@ -207,6 +207,10 @@ def test_an_audit_the_queue_holds_no_item_of_is_named_with_the_closest(
     assert store.list_items(audit_id="chat-audit", status="decided") == []
     assert store.unknown_audit("chat-audit") is None
     assert len(store.list_items(audit_id="chat-audit")) == 2
+    rule = store.list_items()[0].rule_id
+    assert store.unknown_rule(rule) is None
+    said = store.unknown_rule(rule + "s") or ""
+    assert said.startswith(f"no review item of rule {rule + 's'!r} (did you mean {rule!r}?)")
 
 
 def _tamper(url: str, sql: str) -> None:
