@@ -195,8 +195,9 @@ def verify_attestation(
 _HOW_TO_SIGN = {
     REPORT_JSON: "re-run the audit with a signing key: `ethicsgate keys generate --out keys` "
     "once, then `ethicsgate audit AUDIT.yaml --key keys/ethicsgate.key` writes "
-    f"{ENVELOPE_FILENAME} beside report.json; verify it with `ethicsgate verify DIR --key "
-    "keys/ethicsgate.pub`",
+    f'{ENVELOPE_FILENAME} beside report.json (in Python, `ethicsgate.generate_keypair("keys")` '
+    'and `report.write(DIR, key="keys/ethicsgate.key")`); verify it with `ethicsgate verify '
+    "DIR --key keys/ethicsgate.pub`",
     STATEMENT_JSON: "publish it with a signing key: `ethicsgate keys generate --out keys` once, "
     "then `ethicsgate publish SOURCE --out DIR --key keys/ethicsgate.key` writes "
     f"{STATEMENT_ENVELOPE_FILENAME} beside statement.json",
