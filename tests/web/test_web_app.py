@@ -578,3 +578,25 @@ def test_an_audit_the_queue_has_never_seen_is_named_on_the_page(client, seed, db
     )
     known = client.get(f"/?audit={audits[0]}&status=decided")
     assert "No review item of audit" not in html.unescape(known.text)
+
+
+def test_commands_in_a_notice_are_code_and_the_rest_stays_text() -> None:
+    # the CLI's hints write commands in backquotes, which the page showed as written
+    from ethicsgate.web.app import code_spans
+
+    shown = code_spans("run `ethicsgate audit SPEC --enqueue` for <b>'x'</b> & `a<b`")
+    assert shown == (
+        "run <code>ethicsgate audit SPEC --enqueue</code> for &lt;b&gt;&#39;x&#39;&lt;/b&gt; "
+        "&amp; <code>a&lt;b</code>"
+    )
+
+
+def test_the_page_shows_commands_in_notices_and_problems_as_code(client) -> None:
+    templates = client.app.state.review.templates
+    page = templates.get_template("base.html.j2").render(
+        notice="the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)",
+        problem="claim it first: `ethicsgate review claim 7`",
+    )
+    assert "(<code>ethicsgate audit SPEC --enqueue</code> fills it)" in page
+    assert "claim it first: <code>ethicsgate review claim 7</code>" in page
+    assert "`" not in page

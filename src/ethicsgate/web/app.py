@@ -10,6 +10,7 @@ under the signed-in user's name, with how they authenticated.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -165,6 +167,18 @@ def _https(scope: Scope) -> bool:
 Handler = Callable[[Request, Identity], Awaitable[Response]]
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: object) -> Markup:
+    """Return ``text`` escaped, with each backquoted span of it as ``<code>``.
+
+    Messages and hints the CLI and the web app share name commands that way
+    (```ethicsgate audit SPEC --enqueue```); shown as written, the backquotes read as noise.
+    """
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(str(text)))))
+
+
 class ReviewApp:
     """The app's state (store, users, reports, templates) and its endpoints."""
 
@@ -198,6 +212,7 @@ class ReviewApp:
             autoescape=True,
             trim_blocks=False,
         )
+        self.templates.filters["code_spans"] = code_spans
 
     # -- plumbing -------------------------------------------------------------------------
 
