@@ -658,6 +658,27 @@ def test_postgresql_quoting_passes_where_it_is_one_expression(
     assert code in (0, 1), stdout + stderr
 
 
+def _renamed_compas_audit(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, table: str, select: str, columns: str
+) -> list[Any]:
+    """Audit COMPAS from a table of renamed columns; return its rules, equal to DuckDB's."""
+    with pg_engine.connect() as con:
+        con.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        con.execute(sa.text(f"CREATE TABLE {table} AS SELECT {select} FROM engine_tests.compas"))
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        f"    table: {table}\n{columns}"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 1, stdout + stderr
+    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
+    run("audit", str(duck), "--out", str(tmp_path / "d"))
+    pg = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
+    return list(pg["rules"])
+
+
 @pytest.mark.parametrize(
     "columns",
     [
@@ -670,23 +691,8 @@ def test_columns_named_in_another_case_are_read_as_duckdb_reads_them(
 ) -> None:
     # `race: Race` failed on PostgreSQL with 'column "race" does not exist' (an unquoted name
     # is folded to lower case) while the hint listed Race; DuckDB reads it
-    with pg_engine.connect() as con:
-        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.cased"))
-        con.execute(sa.text(
-            'CREATE TABLE engine_tests.cased AS SELECT entity_id, score AS "Score", label_value '
-            f'AS "Label", race AS "Race", sex AS "Sex" FROM {compas_table}'
-        ))  # fmt: skip
-    path = tmp_path / "audit.yaml"
-    path.write_text(
-        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
-        f"    table: engine_tests.cased\n{columns}"
-    )
-    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
-    assert code == 1, stdout + stderr
-    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
-    run("audit", str(duck), "--out", str(tmp_path / "d"))
-    pg = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
+    select = 'entity_id, score AS "Score", label_value AS "Label", race AS "Race", sex AS "Sex"'
+    _renamed_compas_audit(tmp_path, pg_url, pg_engine, "engine_tests.cased", select, columns)
 
 
 def test_columns_named_like_keywords_are_read_as_columns(
@@ -694,25 +700,12 @@ def test_columns_named_like_keywords_are_read_as_columns(
 ) -> None:
     # found by QA: `race: group` was a syntax error, and `race: user` read the session's user
     # name, not the column: every row one group, and the audit passed on it
-    with pg_engine.connect() as con:
-        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.keywords"))
-        con.execute(sa.text(
-            'CREATE TABLE engine_tests.keywords AS SELECT score AS "order", label_value AS '
-            f'"authorization", race AS "user", sex AS "group" FROM {compas_table}'
-        ))  # fmt: skip
-    path = tmp_path / "audit.yaml"
-    path.write_text(
-        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
-        "    table: engine_tests.keywords\n"
-        "    columns: {label: authorization, prediction: order, race: user, sex: group}\n"
+    select = 'score AS "order", label_value AS "authorization", race AS "user", sex AS "group"'
+    columns = "    columns: {label: authorization, prediction: order, race: user, sex: group}\n"
+    rules = _renamed_compas_audit(
+        tmp_path, pg_url, pg_engine, "engine_tests.keywords", select, columns
     )
-    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
-    assert code == 1, stdout + stderr
-    duck = spec(tmp_path, f"    path: {COMPAS}\n", name="d.yaml")
-    run("audit", str(duck), "--out", str(tmp_path / "d"))
-    pg = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert pg["rules"] == json.loads((tmp_path / "d" / "report.json").read_text())["rules"]
-    assert len(pg["rules"][0]["groups"]) > 1  # the races, not one session user
+    assert len(rules[0]["groups"]) > 1  # the races, not one session user
 
 
 @pytest.mark.parametrize(

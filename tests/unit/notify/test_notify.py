@@ -148,18 +148,31 @@ def test_slack_and_teams_payload_shapes(hook: Hook, results: dict[str, AuditResu
     ]
 
 
+def _posted_with_group(
+    hook: Hook,
+    make_audit: Callable[..., Path],
+    group: str,
+    fmt: str,
+    report: str | None = None,
+) -> dict[str, Any]:
+    """Post the failing audit whose failing group is named ``group``; return the one body."""
+    from ethicsgate.audit import run_audit
+
+    result = run_audit(make_audit(FAILING.replace("b,", f'"{group}",')))
+    notify(result, [_target(hook, fmt)], report=report)
+    [body] = hook.bodies
+    return body
+
+
 def test_slack_messages_escape_group_names_from_the_evidence(
     hook: Hook, make_audit: Callable[..., Path]
 ) -> None:
     # found by QA: a group value `<!channel> <http://evil.example|click>` went into Slack's
     # mrkdwn as it was: it notified the whole channel and showed a link under other words
-    from ethicsgate.audit import run_audit
-
     evil = "<!channel> & <http://evil.example|click>"
-    data = FAILING.replace("b,", f'"{evil}",')
-    result = run_audit(make_audit(data))
-    notify(result, [_target(hook, "slack")], report="https://reports.example/x?a=1&b=2")
-    [slack] = hook.bodies
+    slack = _posted_with_group(
+        hook, make_audit, evil, "slack", report="https://reports.example/x?a=1&b=2"
+    )
     section = slack["blocks"][1]["text"]["text"]
     for text in (section, slack["text"]):
         assert "<" not in text and ">" not in text, text
@@ -175,14 +188,8 @@ def test_teams_cards_show_group_names_from_the_evidence_as_written(
     # a TextBlock renders Markdown: a group value `[Sign in](https://evil.example)` was a link
     # in the Teams alert, `**URGENT**` bold. Every line is now a TextRun of a RichTextBlock,
     # whose text Adaptive Cards never read as Markdown; the text itself is unchanged
-    from ethicsgate.audit import run_audit
-
     evil = "[Sign in](https://evil.example) **URGENT**"
-    data = FAILING.replace("b,", f'"{evil}",')
-    result = run_audit(make_audit(data))
-    notify(result, [_target(hook, "teams")])
-    [teams] = hook.bodies
-    card = teams["attachments"][0]["content"]
+    card = _posted_with_group(hook, make_audit, evil, "teams")["attachments"][0]["content"]
     elements = [b["type"] for b in card["body"]]
     assert elements and set(elements) == {"RichTextBlock"}, elements
     runs = [run for b in card["body"] for run in b["inlines"]]
