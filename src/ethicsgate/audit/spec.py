@@ -202,7 +202,9 @@ def check_evidence_names(
         )
 
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: A name the policy may give a role: any Identifier (``zip-code``, ``age.band``, ``2nd_score``),
+#: as a ``columns:`` key is one.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 
 def check_column_roles(
@@ -227,9 +229,12 @@ def check_column_roles(
     from ethicsgate.evidence.roles import KNOWN_ROLES
 
     named: set[str] | None = None
+    # a plug-in kind may read roles by names of its own in its scan (dataset.grouped_counts):
+    # what it reads is its business, so a dataset one reads maps any key
+    unchecked = _plugin_datasets(policy)
     for name, evidence in spec.evidence.items():
         for key in evidence.columns:
-            if key in KNOWN_ROLES:
+            if key in KNOWN_ROLES or name in unchecked:
                 continue
             if named is None:
                 named = _policy_names(policy)
@@ -268,6 +273,14 @@ def _policy_names(policy: LoadedPolicy) -> set[str]:
         for roles in _kind_roles(rule).values():
             names.update(roles)
     return names
+
+
+def _plugin_datasets(policy: LoadedPolicy) -> set[str]:
+    """Return the datasets a rule of a kind registered from outside ethicsgate reads."""
+    from ethicsgate.rules.registry import BUILTIN
+
+    builtin = {kind.name for kind in BUILTIN}
+    return {d for rule in policy.pack.rules if rule.kind not in builtin for d in rule.datasets}
 
 
 def _kind_roles(rule: Any) -> dict[str, list[str]]:
