@@ -175,8 +175,19 @@ def first_line(exc: BaseException, *, lines: int = 1) -> str:
     return " ".join(part.strip() for part in text.splitlines()[:lines] if part.strip())
 
 
+#: The longest text :func:`close_match` looks for a close choice of.
+_MAX_GUESSED = 256
+
+
 def close_match(word: str, choices: Iterable[str]) -> str | None:
-    """Return the choice most like ``word`` (``difflib``, similarity 0.6 or more), or None."""
+    """Return the choice most like ``word`` (``difflib``, similarity 0.6 or more), or None.
+
+    None for a ``word`` longer than :data:`_MAX_GUESSED` characters: difflib's time grows with
+    its length times each choice's, and a typo is not that long (a web page's query value
+    could be).
+    """
+    if len(word) > _MAX_GUESSED:
+        return None
     close = difflib.get_close_matches(word, list(choices), n=1)
     return close[0] if close else None
 

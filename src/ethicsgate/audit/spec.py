@@ -247,6 +247,16 @@ def check_column_roles(
             policy_reads = (
                 f"; policy {policy.pack.id!r} also reads {', '.join(read)} from it" if read else ""
             )
+            window = evidence.window.column if evidence.window is not None else None
+            if window is not None and key == window:
+                # the window's column is SQL over the evidence, read as written: not a role
+                raise AuditSpecError(
+                    f"evidence {name!r} maps {key!r}, the window's column: a window column is "
+                    "read as written, not through columns:",
+                    location=doc.locate(("evidence", name, "columns", key), key=True),
+                    hint=f"write the column or SQL in the window itself (window: {{column: "
+                    f'"{evidence.columns[key]}", ...}}) and remove {key!r} from {entry(name)}',
+                )
             raise AuditSpecError(
                 f"evidence {name!r} maps {key!r}, which is no role ethicsgate knows and no "
                 f"column policy {policy.pack.id!r} names{guess}",

@@ -99,3 +99,19 @@ def test_a_plug_in_kind_reading_roles_in_its_scan_may_have_them_mapped(
     write("policy.yaml", POLICY.format(rule="    kind: approval_count"))
     loaded = load_audit_spec(write("audit.yaml", AUDIT.format(key="approved")))
     assert loaded.spec.evidence["d"].columns == {"approved": "x"}
+
+
+def test_a_mapping_of_the_window_column_says_where_the_column_goes(
+    write: Callable[[str, str], Path],
+) -> None:
+    # found in review: columns: {decided_at: "CAST(when AS DATE)"} with window: {column:
+    # decided_at} was "no role ethicsgate knows (did you mean 'expires_at'?)", which points away
+    # from the fix: a window column is SQL read as written, not a role
+    rule = "    kind: fairness\n    severity: info\n    sensitive_features: [race]\n    metrics: [selection_rate]"
+    write("policy.yaml", POLICY.format(rule=rule))
+    spec = AUDIT.format(key="decided_at").replace("x\n", '"CAST(at AS DATE)"\n')
+    spec += "    window: {column: decided_at, every: month}\n"
+    with pytest.raises(AuditSpecError, match="the window's column") as refused:
+        load_audit_spec(write("audit.yaml", spec))
+    assert 'window: {column: "CAST(at AS DATE)", ...}' in (refused.value.hint or "")
+    assert "did you mean" not in refused.value.message

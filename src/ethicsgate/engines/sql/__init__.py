@@ -156,9 +156,12 @@ class SQLEngine:
         and those only a function or type may use (``authorization``).
         """
         if self._reserved is None:
-            rows = self.con.execute(
-                sa.text("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')")
-            ).all()
+            try:
+                rows = self.con.execute(
+                    sa.text("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T')")
+                ).all()
+            except sa_exc.DBAPIError as exc:
+                raise database_error(self, exc, what="read its keywords") from None
             self._reserved = frozenset(str(word) for (word,) in rows)
         return self._reserved
 
