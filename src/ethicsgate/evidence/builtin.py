@@ -8,6 +8,7 @@ the result reads. Those are here, once.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = [
     "Tally",
     "builtin_result",
     "show_value",
+    "shown_examples",
 ]
 
 #: What each built-in check requires of a value, in the words every report uses.
@@ -68,6 +70,15 @@ def show_value(value: Any, *, safe: bool) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "<masked number>"
     return f"<masked {type(value).__name__}>"
+
+
+def shown_examples(values: Iterable[Any], *, safe: bool) -> list[str]:
+    """Return the failing values as the report shows them, each shown once, in order.
+
+    Distinct values can look alike once shown: a NaN and an empty cell are both missing, two
+    masked texts of one length the same shape; the report lists each look once.
+    """
+    return list(dict.fromkeys(show_value(v, safe=safe) for v in values))
 
 
 def builtin_result(
@@ -124,7 +135,7 @@ def builtin_result(
         else "expect_column_values_to_be_in_set"
     )
     safe = check.expect in SAFE_KINDS
-    examples = [show_value(v, safe=safe) for v in tally.examples]
+    examples = shown_examples(tally.examples, safe=safe)
     percent = 100.0 * tally.unexpected / tally.rows if tally.rows else None
     success = tally.unexpected == 0
     if success:

@@ -1379,8 +1379,10 @@ class DataQualityRule(RuleBase):
 
 
 #: Input names refused outright as proxies (IL HB 3773: "zip codes as a proxy"): a feature is
-#: refused when its name, lower-cased with everything but letters and digits removed, starts
-#: with one of these (so ``zip``, ``zip3``, ``ZIP_Code``, ``postal_code``, ``postcode_area``).
+#: refused when its name from the start of one of its words (after a separator, or a capital
+#: after a small letter), lower-cased with everything but letters and digits removed, starts
+#: with one of these (so ``zip``, ``zip3``, ``ZIP_Code``, ``postal_code``, ``postcode_area``,
+#: ``applicant_zip``, ``homeZip``; not ``postal_area``).
 DEFAULT_REFUSED_PROXIES = ("zip", "postcode", "postalcode", "postcd")
 
 
@@ -1426,8 +1428,9 @@ class ProxyFeaturesRule(RuleBase):
     refuse: list[Text] = Field(
         default_factory=lambda: list(DEFAULT_REFUSED_PROXIES),
         description="Input names refused as proxies whatever their association: an input "
-        "whose name (lower-cased, letters and digits only) starts with one (default: zip, "
-        "postcode, postalcode, postcd); [] to refuse none.",
+        "whose name, from the start of any of its words (lower-cased, letters and digits "
+        "only), starts with one: applicant_zip, ZIP_Code (default: zip, postcode, postalcode, "
+        "postcd); [] to refuse none.",
     )
 
     check_unique = field_validator("features", "numeric", "sensitive_features")(_unique_list)

@@ -129,14 +129,25 @@ def rank_bins(values: Sequence[float | None], bins: int) -> list[int | None]:
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+#: Where a word of a name begins: after a separator, or at a capital after a small letter or
+#: digit (``applicant_zip``, ``homeZip``).
+_WORD_START = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]|(?<=[a-z0-9])[A-Z]")
 
 
 def refused_name(feature: str, refuse: Iterable[str]) -> str | None:
-    """Return the refused name ``feature`` starts with (lower-cased, letters and digits only)."""
-    key = _NOT_ALNUM.sub("", feature.lower())
+    """Return the refused name ``feature`` has from the start of one of its words, or None.
+
+    Compared lower-cased, letters and digits only, from each word on: ``ZIP_Code``,
+    ``applicant_zip`` and ``residence_postal_code`` are zip or postal codes; a zip code is
+    usually named after whose it is, so comparing only the name's start let ``applicant_zip``
+    be measured like any other input.
+    """
+    tails = [
+        _NOT_ALNUM.sub("", feature[m.start() :].lower()) for m in _WORD_START.finditer(feature)
+    ]
     for name in refuse:
         prefix = _NOT_ALNUM.sub("", name.lower())
-        if prefix and key.startswith(prefix):
+        if prefix and any(tail.startswith(prefix) for tail in tails):
             return name
     return None
 

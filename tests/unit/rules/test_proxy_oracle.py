@@ -19,7 +19,13 @@ from tests.conftest import PROPUBLICA_CSV as COMPAS_CSV
 import ethicsgate
 from ethicsgate.errors import PolicyError
 from ethicsgate.policy import load_policy
-from ethicsgate.rules.proxy import cramers_v, normalized_mutual_information, rank_bins
+from ethicsgate.policy.models import DEFAULT_REFUSED_PROXIES
+from ethicsgate.rules.proxy import (
+    cramers_v,
+    normalized_mutual_information,
+    rank_bins,
+    refused_name,
+)
 from ethicsgate.rules.results import RuleStatus
 
 
@@ -179,6 +185,35 @@ def test_an_input_named_like_a_zip_code_is_refused_whatever_its_association(
         refuse=[],
     )
     assert rule.status == RuleStatus.PASS
+
+
+@pytest.mark.parametrize(
+    ("feature", "refused"),
+    [
+        ("zip", "zip"),
+        ("ZIP_Code", "zip"),
+        ("zip3", "zip"),
+        ("Postal-Code", "postalcode"),
+        ("postcode_area", "postcode"),
+        # a zip code named after what it belongs to: the usual column names
+        ("applicant_zip", "zip"),
+        ("home_zip_code", "zip"),
+        ("homeZip5", "zip"),
+        ("residence_postal_code", "postalcode"),
+        ("address.postcode", "postcode"),
+        # not a zip or postal code
+        ("postal_area", None),
+        ("commute_km", None),
+        ("unzipped_size", None),
+        ("HOMEZIP", None),  # no word boundary to tell
+    ],
+)
+def test_refused_names_are_matched_from_the_start_of_any_word(
+    feature: str, refused: str | None
+) -> None:
+    # IL HB 3773 forbids zip codes as a proxy: an input called applicant_zip was measured like
+    # any other (and passed when weakly associated) because only the name's start was compared
+    assert refused_name(feature, DEFAULT_REFUSED_PROXIES) == refused
 
 
 def test_a_single_category_everywhere_is_an_error_not_a_pass(tmp_path: Path) -> None:

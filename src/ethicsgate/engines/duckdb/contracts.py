@@ -41,8 +41,7 @@ import duckdb
 from ethicsgate.engines.duckdb.connection import diagnostic_rows
 from ethicsgate.engines.duckdb.sqltypes import NUMERIC
 from ethicsgate.errors import EvidenceError, Location
-from ethicsgate.evidence.builtin import Tally
-from ethicsgate.evidence.builtin import show_value as _show
+from ethicsgate.evidence.builtin import Tally, shown_examples
 from ethicsgate.evidence.contracts import ContractResult, ExpectationResult
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 from ethicsgate.policy.models import DataQualityRule, Expectation
@@ -662,7 +661,7 @@ def _result(
         success = met >= exp.mostly - 1e-12
         what = f"{column!r}"
     safe = column is None or column in rule.safe_columns
-    examples = [_show(v, safe=safe) for v in tally.examples]
+    examples = shown_examples(tally.examples, safe=safe)
     parameters = _parameters(exp)
     if exp.expect == "row_count_between":
         message = (
@@ -674,12 +673,12 @@ def _result(
         message = f"{exp.gx_expectation} on {what}: met by all {denominator:,} value(s)"
     else:
         shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
-        where = f" first at {location}" if location else ""
+        where = f"; first at {location}" if location else ""
         message = (
             f"{exp.gx_expectation} on {what}: {tally.unexpected:,} of {denominator:,} "
-            f"value(s) unexpected ({percent:.2f} %){shown};{where or ' '}"
-            + (f" mostly {exp.mostly} {'met' if success else 'not met'}" if exp.mostly < 1 else "")
-        ).rstrip("; ")
+            f"value(s) unexpected ({percent:.2f} %){shown}{where}"
+            + (f"; mostly {exp.mostly} {'met' if success else 'not met'}" if exp.mostly < 1 else "")
+        )
     return ExpectationResult(
         expect=exp.expect,
         expectation=exp.gx_expectation,

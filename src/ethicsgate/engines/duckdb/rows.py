@@ -399,11 +399,13 @@ def _diagnose_conversion(
                 hint=_type_hint(role, expr),
             )
             continue
-        if types[role] != "VARCHAR" or role.kind not in ("timestamp", "number"):
+        if types[role] not in ("VARCHAR", "JSON") or role.kind not in ("timestamp", "number"):
             continue
         target = "TIMESTAMPTZ" if role.kind == "timestamp" else "DOUBLE"
-        # CAST first: one file of a glob can sniff to another type than all of them together
-        text = f"nullif(trim(CAST(({expr}) AS VARCHAR)), '')"
+        # CAST first: one file of a glob can sniff to another type than all of them together;
+        # a JSON field (strings on some lines, numbers or objects on others) is read as its text
+        source = json_text(expr) if types[role] == "JSON" else expr
+        text = f"nullif(trim(CAST(({source}) AS VARCHAR)), '')"
         bad = f"({kept}) AND {text} IS NOT NULL AND try_cast({text} AS {target}) IS NULL"
         _raise_first(
             con,

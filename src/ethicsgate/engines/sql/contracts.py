@@ -37,8 +37,7 @@ from ethicsgate.errors import EvidenceError
 from ethicsgate.evidence.builtin import MAX_EXAMPLES as _MAX_EXAMPLES
 from ethicsgate.evidence.builtin import REQUIRES as _REQUIRES
 from ethicsgate.evidence.builtin import Tally as _Tally
-from ethicsgate.evidence.builtin import builtin_result
-from ethicsgate.evidence.builtin import show_value as _show
+from ethicsgate.evidence.builtin import builtin_result, shown_examples
 from ethicsgate.evidence.contracts import (
     BuiltinCheck,
     ContractResult,
@@ -456,7 +455,7 @@ def _rule_result(
         success = met >= exp.mostly - 1e-12
         what = f"{column!r}"
     safe = column is None or column in rule.safe_columns
-    examples = [_show(v, safe=safe) for v in tally.examples]
+    examples = shown_examples(tally.examples, safe=safe)
     low = "-inf" if exp.min is None else f"{exp.min:g}"
     high = "inf" if exp.max is None else f"{exp.max:g}"
     if exp.expect == "row_count_between":

@@ -341,3 +341,22 @@ def test_in_set_0_1_checks_values_as_written_on_both_validators(
         (expectation,) = result.expectations
         assert expectation.success is passes, (validator, values)
         assert expectation.unexpected == (0 if passes else len(values))
+
+
+@pytest.mark.parametrize("validator", ["duckdb", "great_expectations"])
+def test_examples_shown_alike_are_listed_once_and_mostly_follows_the_location(
+    make_audit: Callable[..., Path], validator: Validator
+) -> None:
+    # found by QA: a NaN and an empty score (distinct values, both missing) were both listed
+    # as NULL (missing): "e.g. NULL (missing), NULL (missing)"; and "first at data.csv:2
+    # (row 1) mostly 0.4 met" ran the location into the verdict
+    data = "id,group,label,prediction,score\n1,a,1,1,NaN\n2,a,0,0,\n3,b,1,1,0.5\n4,b,0,0,0.4\n"
+    policy = _policy("      - {expect: not_null, column: score, mostly: 0.4}\n")
+    spec = make_audit(data, policy=policy)
+    (result,) = _contract(spec, 1000, validator).expectations
+    assert result.success and result.unexpected == 2
+    assert result.examples == ["NULL (missing)"]
+    assert result.message.endswith(
+        "2 of 4 value(s) unexpected (50.00 %) (e.g. NULL (missing)); "
+        f"first at {spec.parent / 'data.csv'}:2 (row 1); mostly 0.4 met"
+    ), result.message

@@ -135,6 +135,32 @@ def test_bad_number_and_bad_flag_are_located(tmp_path: Path) -> None:
         _read("log.jsonl", [ID, FLAG], base=tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("value", "shown", "role"),
+    [
+        ("1743379199", "'1743379199'", TS),  # Unix seconds among ISO text
+        ("true", "'true'", TS),
+        ('{"at": "2025-03-01"}', '\'{"at":"2025-03-01"}\'', TS),
+        ("[1]", "'[1]'", SCORE),
+    ],
+)
+def test_json_value_of_another_type_among_text_is_located(
+    tmp_path: Path, value: str, shown: str, role: Role
+) -> None:
+    # a JSON field holding strings on some lines and numbers, booleans or objects on others is
+    # read as JSON; a value that is no timestamp (number) was DuckDB's conversion error with
+    # the scan's SQL in it, located at the audit spec, not at the line
+    (tmp_path / "log.jsonl").write_text(
+        '{"event_id": "a", "ts": "2025-03-01T10:00:00Z", "score": "0.5"}\n'
+        f'{{"event_id": "b", "{role.name}": {value}}}\n'
+    )
+    with pytest.raises(EvidenceError) as info:
+        _read("log.jsonl", [ID, role], base=tmp_path)
+    text = info.value.diagnostics()
+    assert text.startswith(f"{tmp_path / 'log.jsonl'}:2: "), text
+    assert f"found {shown} in row 2 (line 2)" in text and "SELECT" not in text
+
+
 def test_error_in_a_glob_names_the_file_it_is_in(tmp_path: Path) -> None:
     folder = tmp_path / "logs"
     folder.mkdir()
