@@ -139,10 +139,13 @@ def _item_filters(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _unknown_filters(store: ReviewStore, audit_id: str | None, rule_id: str | None) -> list[str]:
-    """Return what to say of an --audit or --rule the queue holds no item of (not an error)."""
+def _unknown_filters(
+    store: ReviewStore, audit_id: str | None, rule_id: str | None, assignee: str | None
+) -> list[str]:
+    """Return what to say of an --audit, --rule or --assignee no item has (not an error)."""
     notes = [store.unknown_audit(audit_id)] if audit_id is not None else []
     notes += [store.unknown_rule(rule_id)] if rule_id is not None else []
+    notes += [store.unknown_assignee(assignee)] if assignee is not None else []
     return [note for note in notes if note is not None]
 
 
@@ -172,8 +175,8 @@ def list_(
             overdue=overdue,
             limit=limit,
         )
-        notes = _unknown_filters(store, audit_id, rule_id) if not items else []
-    for note in notes:  # a mistyped --audit or --rule looks like one that queued nothing
+        notes = _unknown_filters(store, audit_id, rule_id, assignee) if not items else []
+    for note in notes:  # a mistyped --audit, --rule or --assignee looks like one with no item
         echo(f"note: {note}", err=True)
     if fmt == "json":
         _dump([item.model_dump(mode="json") for item in items])
@@ -349,8 +352,8 @@ def export(
                 limit=limit,
             )
         empty = what != "log" and exported.rows == 0
-        notes = _unknown_filters(store, audit_id, rule_id) if empty else []
-    for note in notes:  # a mistyped --audit or --rule looks like one that queued nothing
+        notes = _unknown_filters(store, audit_id, rule_id, assignee) if empty else []
+    for note in notes:  # a mistyped --audit, --rule or --assignee looks like one with no item
         echo(f"note: {note}", err=True)
     if out is None:
         click.echo(exported.text, nl=False)

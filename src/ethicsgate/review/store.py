@@ -846,6 +846,32 @@ class ReviewStore:
         """
         return self._unknown(items_t.c.rule_id, rule_id, "rule")
 
+    def unknown_assignee(self, assignee: str) -> str | None:
+        """Return what to say of a reviewer who holds and decided no item; None otherwise.
+
+        ``--assignee`` lists the items a reviewer holds now: a name that never claimed or
+        decided one is likely mistyped; the closest of those who did is named.
+        """
+        with self._tx(write=False) as conn:
+            for column in (items_t.c.assignee, items_t.c.decided_by):
+                if conn.execute(sa.select(items_t.c.id).where(column == assignee).limit(1)).first():
+                    return None
+            known = sorted(
+                {
+                    name
+                    for column in (items_t.c.assignee, items_t.c.decided_by)
+                    for name in conn.execute(sa.select(column).distinct()).scalars()
+                    if name is not None
+                }
+            )
+        said = f"no review item is held or was decided by {assignee!r}"
+        if not known:
+            return f"{said}: no reviewer has claimed an item yet"
+        shown = ", ".join(known[:_AUDITS_SHOWN])
+        if len(known) > _AUDITS_SHOWN:
+            shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
+        return f"{said}{did_you_mean(assignee, known)}: the reviewers of the queue are {shown}"
+
     def _unknown(self, column: sa.Column[Any], value: str, what: str) -> str | None:
         with self._tx(write=False) as conn:
             exists = sa.select(items_t.c.id).where(column == value).limit(1)

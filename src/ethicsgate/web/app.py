@@ -567,6 +567,7 @@ class ReviewApp:
                 else [
                     self.store.unknown_audit(audit) if audit else None,
                     self.store.unknown_rule(rule) if rule else None,
+                    self.store.unknown_assignee(assignee) if assignee else None,
                 ]
             )
             said = [f"{n[:1].upper()}{n[1:]}." for n in notes if n is not None]

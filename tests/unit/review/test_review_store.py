@@ -211,6 +211,17 @@ def test_an_audit_the_queue_holds_no_item_of_is_named_with_the_closest(
     assert store.unknown_rule(rule) is None
     said = store.unknown_rule(rule + "s") or ""
     assert said.startswith(f"no review item of rule {rule + 's'!r} (did you mean {rule!r}?)")
+    # --assignee: the items a reviewer holds now; a name that held and decided none is said
+    assert store.unknown_assignee("alice") == (
+        "no review item is held or was decided by 'alice': no reviewer has claimed an item yet"
+    )
+    store.claim("alice")
+    assert store.unknown_assignee("alice") is None
+    said = store.unknown_assignee("alcie") or ""
+    assert said == (
+        "no review item is held or was decided by 'alcie' (did you mean 'alice'?): the "
+        "reviewers of the queue are alice"
+    )
 
 
 def _tamper(url: str, sql: str) -> None:
