@@ -161,12 +161,16 @@ def _bot_disclosure(rule: BotDisclosureRule, t: Rows) -> RuleResult:
     disclosure = _any(conditions)
     first_bot = f"min({ts}) FILTER (WHERE {actor} = 'bot')"
     disclosed = f"min({ts}) FILTER (WHERE {disclosure})"
+    untimed = f"bool_or({actor} = 'bot' AND {ts} IS NULL)"
+    # with a bot message of no time, the first bot message and the first disclosure are not
+    # known: the times of the timed messages would read as them, so neither is given
     sql = f"""
         SELECT {conv} AS _id, bool_or({actor} = 'bot') AS _applies, false AS _conflict,
-          CASE WHEN bool_or({actor} = 'bot' AND {ts} IS NULL) THEN 'missing_timestamp'
+          CASE WHEN {untimed} THEN 'missing_timestamp'
                WHEN {disclosed} IS NULL THEN 'not_disclosed'
                WHEN {disclosed} > {first_bot} THEN 'disclosed_late' END AS _reason,
-          {first_bot} AS first_bot_at, {disclosed} AS disclosed_at
+          CASE WHEN NOT {untimed} THEN {first_bot} END AS first_bot_at,
+          CASE WHEN NOT {untimed} THEN {disclosed} END AS disclosed_at
         FROM {t.table} GROUP BY {conv}"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:

@@ -82,10 +82,13 @@ def test_missing_timestamp_on_a_bot_message_is_a_finding(run: Runner) -> None:
         ev("c1", None, "bot", "Hello!"),
         ev("c2", "", "bot", "Hello!"),  # empty text is a missing timestamp too
     ]
-    assert verdicts_of(run(DISCLOSURE, chat=chat)) == {
-        "c1": "missing_timestamp",
-        "c2": "missing_timestamp",
-    }
+    result = run(DISCLOSURE, chat=chat)
+    assert verdicts_of(result) == {"c1": "missing_timestamp", "c2": "missing_timestamp"}
+    # found by QA: c1's finding gave the disclosure's 10:00 as disclosed_at and no bot time,
+    # read as "disclosed at 10:00" while the untimed bot message may have come first
+    for finding in result.findings:
+        assert finding.fields["first_bot_at"] is None, finding.fields
+        assert finding.fields["disclosed_at"] is None, finding.fields
 
 
 def test_disclosure_without_timestamp_does_not_count(run: Runner) -> None:
