@@ -73,7 +73,7 @@ def open_review_store(
     return open_store(db_url or settings.db_url, lease=duration, pool_size=pool_size, create=create)
 
 
-def review_actor(actor: str | None = None) -> str:
+def review_actor(actor: str | None = None, *, given: str = "--as") -> str:
     """Return who acts on the queue: ``actor``, else ``ETHICSGATE_REVIEWER``, else the OS user.
 
     The name is recorded in the decision log as given, less surrounding whitespace.
@@ -88,11 +88,11 @@ def review_actor(actor: str | None = None) -> str:
     from ethicsgate.settings import load_settings
 
     if actor is not None:
-        blank_hint = (  # a blank --as: leaving it out is the other way
-            "give --as the reviewer's name (or leave it out to act as ETHICSGATE_REVIEWER or "
-            "your OS user)"
+        blank_hint = (  # a blank --as (actor= in Python): leaving it out is the other way
+            f"give {given} the reviewer's name (or leave it out to act as ETHICSGATE_REVIEWER "
+            "or your OS user)"
         )
-        return checked_actor(actor, given="--as", hint=None if actor.strip() else blank_hint)
+        return checked_actor(actor, given=given, hint=None if actor.strip() else blank_hint)
     setting = (load_settings().reviewer or "").strip()
     if setting:
         return checked_actor(setting, given="ETHICSGATE_REVIEWER")
@@ -151,7 +151,7 @@ class AuditReviewStep:
                 if self._pack is None:
                     raise RuntimeError("AuditReviewStep.finish called before prepare")
                 when = now if now is not None else datetime.now(UTC)
-                actor = review_actor(self.actor)
+                actor = review_actor(self.actor, given="actor= of AuditReviewStep")
                 for items in item_batches(result, self._pack, now=when, findings=findings):
                     outcome = enqueue(store, items, actor=actor)
                     added, existing = added + outcome.added, existing + outcome.existing

@@ -193,3 +193,22 @@ def test_enqueue_feeds_the_queue_and_keeps_the_report(
     with_review = json.loads(run.files["report.json"])
     assert with_review.pop("review")["store"].startswith("sqlite:///")
     assert json.loads(plain.files["report.json"]) == with_review
+
+
+def test_a_blank_enqueuing_reviewer_from_python_names_the_parameter(
+    make_audit: Callable[..., Path], tmp_path: Path
+) -> None:
+    # found by QA: AuditReviewStep(actor=" ") was refused naming --as, a flag the Python
+    # caller never gave
+
+    from ethicsgate.errors import ReviewError
+    from ethicsgate.review import open_store
+    from ethicsgate.review.workflow import AuditReviewStep
+    from ethicsgate.session import run_and_report
+
+    store = open_store(f"sqlite:///{tmp_path / 'queue.db'}")
+    step = AuditReviewStep(store, enqueue=True, actor=" ")
+    with pytest.raises(ReviewError) as refused:
+        run_and_report(make_audit(FAILING), out=tmp_path / "o", review=step)
+    assert refused.value.message.startswith("actor= of AuditReviewStep gives the reviewer's")
+    assert "--as" not in refused.value.message + (refused.value.hint or "")
