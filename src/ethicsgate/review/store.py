@@ -1136,7 +1136,8 @@ class ReviewStore:
                 f"cannot {verb} review item {row.id}: it is claimed by {row.assignee}, not "
                 f"{actor} (until {row.lease_expires_at})",
                 hint=f"only its holder decides or releases it (you are {actor} here: the name "
-                f"comes from --as, ETHICSGATE_REVIEWER or your OS user); {_HELD_HINT}",
+                "comes from --as, ETHICSGATE_REVIEWER or your OS user on the command line, from "
+                f"actor= in Python, from the sign-in in the web app); {_HELD_HINT}",
             )
 
     def log_entries(self) -> Iterator[LogEntry]:

@@ -582,6 +582,7 @@ def test_a_refused_claim_or_decision_says_who_holds_it_until_when_and_what_to_do
         f"cannot decide review item {item.id}: it is claimed by alice, not bob (until {until})"
     )
     assert "you are bob here: the name comes from --as" in (other.value.hint or "")
+    assert "from actor= in Python, from the sign-in in the web app" in (other.value.hint or "")
     store.decide(item.id, actor="alice", outcome="dismissed", note="test account")
     with pytest.raises(ReviewError) as final:
         store.claim("bob", item.id)
