@@ -673,3 +673,34 @@ def test_windows_in_a_time_zone_are_the_same_on_spark(
             _same_rules(duck, spark)
             assert spark.rules[0].window is not None
             assert spark.rules[0].window.time_zone == zone
+
+
+def test_a_csv_line_break_in_a_quoted_field_and_a_blank_stratum_are_read_as_duckdb_reads_them(
+    engine: Any, tmp_path: Path
+) -> None:
+    # Spark split a row at a quoted line break (one row more, the statement cut in two: a false
+    # not_disclosed), and listed the stratum without a segment first, DuckDB last
+    statement = "THIS  PRICE WAS SET BY AN\nALGORITHM USING YOUR PERSONAL DATA"
+    rows = [
+        f'O{i},{"" if i == 3 else "new" if i % 2 else "old"},true,"Price. {statement}",'
+        for i in range(1, 9)
+    ]
+    (tmp_path / "offers.csv").write_text(
+        "decision_id,segment,personalized,shown_text,qa_reviewer\n" + "\n".join(rows) + "\n"
+    )
+    (tmp_path / "policy.yaml").write_text(
+        "schema_version: 1\nid: p\nversion: '1'\ntitle: t\nowner: o\nrules:\n"
+        "  - {id: prices, kind: transparency, check: pricing_disclosed, dataset: offers,\n"
+        "     finding_fields: [segment]}\n"
+        "  - {id: sample, kind: oversight, check: review_sampling, dataset: offers,\n"
+        "     share: 0.5, seed: 1, strata: [segment]}\n"
+    )
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: a\ntitle: a\npolicy: policy.yaml\nevidence:\n"
+        "  offers: {path: offers.csv, columns: {event_id: decision_id, text: shown_text}}\n"
+    )
+    duck, spark, _, _ = _both(tmp_path / "audit.yaml", engine)
+    _same_rules(duck, spark)
+    assert spark.audit.evidence[0].rows == 8
+    assert spark.rules[0].violations == 0
+    assert [s.group["segment"] for s in spark.rules[1].strata] == ["new", "old", None]

@@ -261,11 +261,14 @@ def _review_sampling(rule: ReviewSamplingRule, t: Rows) -> RuleResult:
                ELSE 'not_reviewed' END AS _reason{cols}
         FROM ({sample}) AS _sample"""
     group_cols = ", ".join(v[s] for s in strata)
+    # NULLS LAST spelt out: Spark sorts NULL first, DuckDB and PostgreSQL last, so the
+    # group without a value moved (or fell past the LIMIT) with the engine
+    order_cols = ", ".join(f"{v[s]} NULLS LAST" for s in strata)
     strata_sql = (
         f"SELECT {group_cols + ', ' if group_cols else ''}count(*), "
         "count(*) FILTER (WHERE sampled), count(*) FILTER (WHERE sampled AND reviewed) "
         f"FROM ({sample}) AS _sample "
-        f"{'GROUP BY ' + group_cols + ' ORDER BY ' + group_cols if strata else ''}"
+        f"{'GROUP BY ' + group_cols + ' ORDER BY ' + order_cols if strata else ''}"
         f" LIMIT {MAX_STRATA_SHOWN}"
     )
     strata_rows = t.fetch(strata_sql)

@@ -235,7 +235,9 @@ class SparkDataset:
         options: dict[str, str] = {}
         fmt = self.format
         if fmt == "csv":
-            options.update(header="true", inferSchema="true")
+            # multiLine: a quoted field may hold a line break (RFC 4180, as DuckDB reads
+            # it); without it Spark splits the row in two at the break
+            options.update(header="true", inferSchema="true", multiLine="true")
         elif fmt == "json":
             options["multiLine"] = "true"
         for key, value in self.spec.options.items():
