@@ -834,17 +834,25 @@ class ReviewStore:
         here too; a filter naming it lists nothing. The sentence names the closest audit id
         the queue holds (a mistyped ``--audit``) and lists them (20 at most).
         """
-        note = self._unknown(items_t.c.audit_id, audit_id, "audit")
-        if note is not None and "the queue holds" in note:
-            note += " (an audit queues items only when it has findings to review)"
-        return note
+        return self._unknown(
+            [items_t.c.audit_id],
+            audit_id,
+            said=f"no review item of audit {audit_id!r}",
+            known_as="the queue holds items of the audits",
+            after=" (an audit queues items only when it has findings to review)",
+        )
 
     def unknown_rule(self, rule_id: str) -> str | None:
         """Return what to say of a ``rule_id`` the queue holds no item of; None if it has one.
 
         As :meth:`unknown_audit`: the closest rule id the queue holds (a mistyped ``--rule``).
         """
-        return self._unknown(items_t.c.rule_id, rule_id, "rule")
+        return self._unknown(
+            [items_t.c.rule_id],
+            rule_id,
+            said=f"no review item of rule {rule_id!r}",
+            known_as="the queue holds items of the rules",
+        )
 
     def unknown_assignee(self, assignee: str) -> str | None:
         """Return what to say of a reviewer who holds and decided no item; None otherwise.
@@ -852,40 +860,47 @@ class ReviewStore:
         ``--assignee`` lists the items a reviewer holds now: a name that never claimed or
         decided one is likely mistyped; the closest of those who did is named.
         """
+        return self._unknown(
+            [items_t.c.assignee, items_t.c.decided_by],
+            assignee,
+            said=f"no review item is held or was decided by {assignee!r}",
+            known_as="the reviewers of the queue are",
+            none="no reviewer has claimed an item yet",
+        )
+
+    def _unknown(
+        self,
+        columns: list[sa.Column[Any]],
+        value: str,
+        *,
+        said: str,
+        known_as: str,
+        after: str = "",
+        none: str = "the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)",
+    ) -> str | None:
+        """Return ``said``, the closest of the values ``columns`` hold, and those values.
+
+        None when an item holds ``value`` in one of the columns; at most 20 values are listed.
+        """
         with self._tx(write=False) as conn:
-            for column in (items_t.c.assignee, items_t.c.decided_by):
-                if conn.execute(sa.select(items_t.c.id).where(column == assignee).limit(1)).first():
+            for column in columns:
+                exists = sa.select(items_t.c.id).where(column == value).limit(1)
+                if conn.execute(exists).first() is not None:
                     return None
             known = sorted(
                 {
                     name
-                    for column in (items_t.c.assignee, items_t.c.decided_by)
+                    for column in columns
                     for name in conn.execute(sa.select(column).distinct()).scalars()
                     if name is not None
                 }
             )
-        said = f"no review item is held or was decided by {assignee!r}"
         if not known:
-            return f"{said}: no reviewer has claimed an item yet"
+            return f"{said}: {none}"
         shown = ", ".join(known[:_AUDITS_SHOWN])
         if len(known) > _AUDITS_SHOWN:
             shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
-        return f"{said}{did_you_mean(assignee, known)}: the reviewers of the queue are {shown}"
-
-    def _unknown(self, column: sa.Column[Any], value: str, what: str) -> str | None:
-        with self._tx(write=False) as conn:
-            exists = sa.select(items_t.c.id).where(column == value).limit(1)
-            if conn.execute(exists).first() is not None:
-                return None
-            query = sa.select(column).distinct().where(column.is_not(None))
-            known = sorted(conn.execute(query).scalars())
-        said = f"no review item of {what} {value!r}{did_you_mean(value, known)}"
-        if not known:
-            return f"{said}: the queue is empty (`ethicsgate audit SPEC --enqueue` fills it)"
-        shown = ", ".join(known[:_AUDITS_SHOWN])
-        if len(known) > _AUDITS_SHOWN:
-            shown += f" (and {len(known) - _AUDITS_SHOWN} more)"
-        return f"{said}: the queue holds items of the {what}s {shown}"
+        return f"{said}{did_you_mean(value, known)}: {known_as} {shown}{after}"
 
     def claim(
         self,
