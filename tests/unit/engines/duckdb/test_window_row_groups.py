@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,12 +10,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from tests.unit.engines.duckdb.windowfiles import (
+    every_20_minutes,
+    open_decisions,
+    plan_from_footer_always,
+)
 
 from ethicsgate.engines.duckdb import dataset as duckdb_dataset
-from ethicsgate.engines.duckdb import open_evidence, rowgroups
+from ethicsgate.engines.duckdb import rowgroups
 from ethicsgate.engines.duckdb.rowgroups import plan_row_group_windows
-from ethicsgate.errors import Location
-from ethicsgate.evidence import EvidenceSpec
 from ethicsgate.evidence.model import WINDOW_KEY, WindowKey
 from ethicsgate.evidence.spec import WindowSpec
 from ethicsgate.rules.windows import Split, split_windows
@@ -33,14 +35,9 @@ _STRETCHES = [
 ]
 
 
-def _times() -> pd.DatetimeIndex:
-    parts = [pd.date_range(a, b, freq="20min", inclusive="left", tz="UTC") for a, b in _STRETCHES]
-    return parts[0].append(parts[1:])
-
-
 def _write(path: Path, kind: str) -> None:
     """Write the stretches in time order, 30-row row groups, with NULL times in a few."""
-    times = _times()
+    times = every_20_minutes(_STRETCHES)
     rng = np.random.default_rng(5)
     n = len(times)
     if kind == "timestamptz":  # stored as UTC instants, read as TIMESTAMP WITH TIME ZONE
@@ -64,46 +61,17 @@ def _write(path: Path, kind: str) -> None:
     pq.write_table(table, path, row_group_size=30)
 
 
-def _footer_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plan from the footer whatever it costs: small data, day windows too."""
-    monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)
-    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
-    monkeypatch.setattr(rowgroups, "MAX_RANGES", 10_000)
-    monkeypatch.setattr(rowgroups, "BRANCH_NS", 0.0)
-    monkeypatch.setattr(rowgroups, "RANGE_NS_PER_ROW", 0.0)
-
-
 def _planned_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> tuple[Path, list[rowgroups.RowGroupWindows | None]]:
     """Write the test file; return it and the list every row-group plan is recorded in."""
     path = tmp_path / "d.parquet"
     _write(path, kind)
-    _footer_always(monkeypatch)
-    plans: list[rowgroups.RowGroupWindows | None] = []
-    real = duckdb_dataset.plan_row_group_windows
-
-    def planned(row_groups):  # type: ignore[no-untyped-def]
-        plans.append(real(row_groups))
-        return plans[-1]
-
-    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
-    return path, plans
-
-
-def _open(path: Path, **spec: str) -> Any:
-    return open_evidence(
-        "ev",
-        EvidenceSpec.model_validate(
-            {"path": str(path), "columns": {"prediction": "approved"}, **spec}
-        ),
-        base_dir=path.parent,
-        locate=lambda loc: Location("audit.yaml", 1, 1),
-    )
+    return path, plan_from_footer_always(monkeypatch)
 
 
 def _counts(path: Path, every: str, **spec: str) -> pd.DataFrame:
-    ev = _open(path, **spec)
+    ev = open_decisions(path, **spec)
     try:
         counts = ev.grouped_counts(
             roles=["group", "prediction"],
@@ -128,7 +96,7 @@ def test_footer_windows_equal_windows_keyed_per_row(
     monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)
     per_row = _counts(path, every)
     pd.testing.assert_frame_equal(footer, per_row)
-    assert int(footer["n"].sum()) == len(_times())
+    assert int(footer["n"].sum()) == len(every_20_minutes(_STRETCHES))
     assert int(footer.loc[footer[WINDOW_KEY].isna(), "n"].sum()) == 4
     if every == "day":
         days = footer.groupby(WINDOW_KEY)["n"].sum()
@@ -150,7 +118,7 @@ def test_the_plan_keeps_whole_windows_and_reads_the_rest_row_by_row(
 ) -> None:
     # too few rows per window for a branch of its own: every row is keyed
     assert plan_row_group_windows([(10, 1, 1), (10, 2, 2)]) is None
-    _footer_always(monkeypatch)
+    plan_from_footer_always(monkeypatch)
     monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 10)
     plan = plan_row_group_windows([(10, 1, 1), (10, 1, 1), (10, 1, 2), (5, None, None), (10, 2, 2)])
     assert plan is not None
@@ -169,7 +137,7 @@ def test_a_filter_is_one_more_key_of_every_branch(
     path = tmp_path / "d.parquet"
     _write(path, "timestamptz")
     condition = "\"group\" <> 'C' AND (t IS NULL OR t >= TIMESTAMPTZ '2026-10-01 00:00:00+00')"
-    _footer_always(monkeypatch)
+    plan_from_footer_always(monkeypatch)
     real = duckdb_dataset.plan_row_group_windows
     plans: list[rowgroups.RowGroupWindows | None] = []
     monkeypatch.setattr(
@@ -219,7 +187,7 @@ def test_the_plan_is_kept_only_where_its_branches_and_filters_cost_less() -> Non
 
 def _rolling(path: Path, days: int, **spec: str) -> tuple[pd.DataFrame, Split]:
     """Grouped counts of one rolling window of ``days`` days, and their split into it."""
-    ev = _open(path, **spec)
+    ev = open_decisions(path, **spec)
     try:
         frame = ev.grouped_counts(
             roles=["group", "prediction"],
@@ -247,7 +215,7 @@ def test_one_rolling_window_lumps_the_older_row_groups_and_judges_the_same(
     pd.testing.assert_frame_equal(cut.whole, per_row.whole)
     assert (cut.without_time, cut.outside) == (per_row.without_time, per_row.outside)
     # the oracle: rows by their UTC day, NULL times apart
-    times = _times()
+    times = every_20_minutes(_STRETCHES)
     nulls = np.zeros(len(times), dtype=bool)
     nulls[[40, 41, 700, 1500]] = True
     day = pd.Series(times.tz_convert("UTC").date)[~nulls]
@@ -273,7 +241,7 @@ def test_a_filter_that_drops_the_latest_day_keys_every_row_by_its_day(
     # earlier than the lumped rows assumed, so the scan is run again keyed by day
     path = tmp_path / "d.parquet"
     _write(path, "timestamp")
-    _footer_always(monkeypatch)
+    plan_from_footer_always(monkeypatch)
     condition = "t IS NULL OR t < TIMESTAMP '2028-07-01 00:00:00'"
     frame, cut = _rolling(path, 3, filter=condition)
     monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", lambda row_groups: None)

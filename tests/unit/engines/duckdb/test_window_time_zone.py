@@ -8,18 +8,19 @@ each other and with pandas' own conversion.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.unit.engines.duckdb.windowfiles import (
+    every_20_minutes,
+    open_decisions,
+    plan_from_footer_always,
+)
 
 from ethicsgate.engines.duckdb import dataset as duckdb_dataset
-from ethicsgate.engines.duckdb import open_evidence, rowgroups
-from ethicsgate.errors import Location
-from ethicsgate.evidence import EvidenceSpec
 from ethicsgate.evidence.model import WINDOW_KEY, WindowKey
 from ethicsgate.evidence.spec import WindowSpec
 from ethicsgate.rules.windows import split_windows
@@ -37,14 +38,9 @@ _STRETCHES = [
 ]
 
 
-def _times() -> pd.DatetimeIndex:
-    parts = [pd.date_range(a, b, freq="20min", inclusive="left", tz="UTC") for a, b in _STRETCHES]
-    return parts[0].append(parts[1:])
-
-
 def _write(path: Path, kind: str) -> None:
     """Write the stretches in time order, 30-row row groups (10 hours: most cross a midnight)."""
-    times = _times()
+    times = every_20_minutes(_STRETCHES)
     if kind == "timestamptz":
         column = pa.array(times, type=pa.timestamp("us", "UTC"))
     elif kind == "timestamp":  # naive: the zone's wall clock already
@@ -69,7 +65,7 @@ def _write(path: Path, kind: str) -> None:
 
 def _local_days(kind: str, zone: str) -> pd.Series:
     """Return the oracle: each row's day in the zone's calendar, as pandas reads it."""
-    times = _times()
+    times = every_20_minutes(_STRETCHES)
     if kind in ("timestamptz", "text-offset"):
         return pd.Series(times.tz_convert(zone).tz_localize(None).normalize())
     return pd.Series(times.tz_localize(None).normalize())  # wall clock, or a date: as it is
@@ -85,35 +81,8 @@ def _start(days: pd.Series, every: str) -> pd.Series:
     return days.dt.to_period("Q").dt.start_time
 
 
-def _footer_always(monkeypatch: pytest.MonkeyPatch) -> list[rowgroups.RowGroupWindows | None]:
-    """Plan from the footer whatever it costs; return the list every plan is recorded in."""
-    monkeypatch.setattr(rowgroups, "MAX_BRANCHES", 10_000)
-    monkeypatch.setattr(rowgroups, "MIN_ROWS_PER_BRANCH", 0)
-    monkeypatch.setattr(rowgroups, "MAX_RANGES", 10_000)
-    monkeypatch.setattr(rowgroups, "BRANCH_NS", 0.0)
-    monkeypatch.setattr(rowgroups, "RANGE_NS_PER_ROW", 0.0)
-    plans: list[rowgroups.RowGroupWindows | None] = []
-    real = duckdb_dataset.plan_row_group_windows
-
-    def planned(row_groups):  # type: ignore[no-untyped-def]
-        plans.append(real(row_groups))
-        return plans[-1]
-
-    monkeypatch.setattr(duckdb_dataset, "plan_row_group_windows", planned)
-    return plans
-
-
-def _open(path: Path) -> Any:
-    return open_evidence(
-        "ev",
-        EvidenceSpec.model_validate({"path": str(path), "columns": {"prediction": "approved"}}),
-        base_dir=path.parent,
-        locate=lambda loc: Location("audit.yaml", 1, 1),
-    )
-
-
 def _counts(path: Path, window: WindowKey) -> pd.DataFrame:
-    ev = _open(path)
+    ev = open_decisions(path)
     try:
         return ev.grouped_counts(
             roles=["group", "prediction"], binary_roles=["prediction"], window=window
@@ -141,7 +110,7 @@ def test_footer_and_row_by_row_windows_are_the_zone_calendar(
 ) -> None:
     path = tmp_path / "d.parquet"
     _write(path, kind)
-    plans = _footer_always(monkeypatch)
+    plans = plan_from_footer_always(monkeypatch)
     window = WindowKey(column="t", every=every, time_zone=zone)  # type: ignore[arg-type]
     footer = _counts(path, window)
     plan = plans[-1]
@@ -166,7 +135,7 @@ def test_a_row_group_over_a_local_midnight_only_is_keyed_row_by_row(
         }
     )
     pq.write_table(table, path, row_group_size=24)
-    plans = _footer_always(monkeypatch)
+    plans = plan_from_footer_always(monkeypatch)
     utc = _counts(path, WindowKey(column="t", every="month"))
     assert plans[-1] is not None and list(plans[-1].whole) == [pd.Timestamp("2026-03-01").date()]
     assert _per_window(utc) == {"2026-03-01": 24}
@@ -206,7 +175,7 @@ def test_rolling_windows_count_the_zone_calendar_days(
 ) -> None:
     path = tmp_path / "d.parquet"
     _write(path, "timestamptz")
-    plans = _footer_always(monkeypatch)
+    plans = plan_from_footer_always(monkeypatch)
     window = WindowKey(column="t", every="day", last_days=days, time_zone=zone)
     spec = WindowSpec(column="t", last=f"{days}d", time_zone=zone)
     footer = split_windows(_counts(path, window), spec, sums=[])
@@ -245,7 +214,7 @@ def test_a_zone_whose_clock_went_back_across_midnight_is_keyed_row_by_row(
         }
     )
     pq.write_table(table, path, row_group_size=13)
-    plans = _footer_always(monkeypatch)
+    plans = plan_from_footer_always(monkeypatch)
     window = WindowKey(column="t", every="day", time_zone="America/St_Johns")
     local = pd.Series(times.tz_convert("America/St_Johns").strftime("%Y-%m-%d"))
     expected = {str(k): int(v) for k, v in sorted(local.value_counts().items())}
