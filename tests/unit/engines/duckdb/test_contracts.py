@@ -360,3 +360,79 @@ def test_examples_shown_alike_are_listed_once_and_mostly_follows_the_location(
         "2 of 4 value(s) unexpected (50.00 %) (e.g. NULL (missing)); "
         f"first at {spec.parent / 'data.csv'}:2 (row 1); mostly 0.4 met"
     ), result.message
+
+
+COMPAS_CONTRACT = """\
+schema_version: 1
+id: compas-contract
+version: "1"
+title: COMPAS data contract
+owner: Tests
+rules:
+  - id: contract
+    kind: data_quality
+    dataset: predictions
+    safe_columns: [race, score_text, c_charge_degree, decile_score]
+    expectations:
+      - {expect: unique, column: id}
+      - {expect: not_null, column: c_jail_in}
+      - {expect: timestamp, column: c_jail_in}
+      - {expect: timestamp, column: r_offense_date}
+      - {expect: in_set, column: race, values: [African-American, Caucasian, Hispanic, Other,
+                                                Asian, Native American]}
+      - {expect: in_set, column: score_text, values: [Low, Medium, High]}
+      - {expect: in_set, column: c_charge_degree, values: [F, M]}
+      - {expect: between, column: decile_score, min: 1, max: 10}
+      - {expect: between, column: days_b_screening_arrest, min: -30, max: 30}
+      - {expect: between, column: age, min: 18, max: 70, mostly: 0.95}
+      - {expect: regex, column: c_charge_desc, pattern: "^[A-Z]"}
+      - {expect: row_count_between, min: 7000, max: 8000}
+"""
+
+
+def test_compas_contract_equals_pandas_and_great_expectations(write: Callable[..., Path]) -> None:
+    """A contract over the real ProPublica file: DuckDB's counts equal pandas' and GX's fields.
+
+    7,214 rows with real gaps: 307 people without a jail entry (their screening-arrest gap is
+    missing too), 3,743 without a new offence date, 29 charges without a description, and a
+    header that names two columns twice (``decile_score``, ``priors_count``).
+    """
+    from tests.conftest import PROPUBLICA_CSV
+
+    if not PROPUBLICA_CSV.is_file():
+        pytest.skip(f"evidence not shipped: {PROPUBLICA_CSV}")
+    import pandas as pd
+
+    write("policy.yaml", COMPAS_CONTRACT)
+    spec = write("audit.yaml", AUDIT.replace("data.csv", str(PROPUBLICA_CSV)))
+    frame = pd.read_csv(PROPUBLICA_CSV)
+    gap = frame["days_b_screening_arrest"].dropna()
+    desc = frame["c_charge_desc"].dropna()
+    expected = {
+        ("unique", "id"): 0,
+        ("not_null", "c_jail_in"): 307,
+        ("timestamp", "c_jail_in"): 0,
+        ("timestamp", "r_offense_date"): 0,
+        ("in_set", "race"): 0,
+        ("in_set", "score_text"): 0,
+        ("in_set", "c_charge_degree"): 0,
+        ("between", "decile_score"): 0,
+        ("between", "days_b_screening_arrest"): int((~gap.between(-30, 30)).sum()),
+        ("between", "age"): int((~frame["age"].between(18, 70)).sum()),
+        ("regex", "c_charge_desc"): int((~desc.str.match(r"[A-Z]")).sum()),
+        ("row_count_between", None): 0,
+    }
+    # ProPublica's analysis keeps 6,172 of the 7,214 people: its screening-arrest filter drops
+    # the 307 without a gap and those outside +-30 days, and nothing else here
+    assert 307 + expected[("between", "days_b_screening_arrest")] == 7_214 - 6_172
+    sql = _contract(spec, 1_000_000, "duckdb")
+    gx = _contract(spec, 1_000_000)
+    assert sql.rows == gx.rows == 7_214
+    for a, b in zip(sql.expectations, gx.expectations, strict=True):
+        assert a.unexpected == expected[(a.expect, a.column)], (a.expect, a.column)
+        assert a.model_copy(update={"examples": b.examples, "message": b.message}) == b
+    by = {(e.expect, e.column): e for e in sql.expectations}
+    # the first person without a jail entry is pandas' index 3: line 5, the 4th data row
+    assert by[("not_null", "c_jail_in")].location == f"{PROPUBLICA_CSV}:5 (row 4)"
+    assert by[("between", "age")].success  # 'mostly' 0.95 holds
+    assert not sql.success
