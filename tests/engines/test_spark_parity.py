@@ -704,3 +704,27 @@ def test_a_csv_line_break_in_a_quoted_field_and_a_blank_stratum_are_read_as_duck
     assert spark.audit.evidence[0].rows == 8
     assert spark.rules[0].violations == 0
     assert [s.group["segment"] for s in spark.rules[1].strata] == ["new", "old", None]
+
+
+def test_windows_in_a_time_zone_over_csv_are_the_same_on_spark(engine: Any, tmp_path: Path) -> None:
+    """Naive CSV times are a zone's wall clock on both engines, as from Parquet.
+
+    Spark inferred every CSV column of times as an instant, DuckDB naive ones as TIMESTAMP:
+    in a Berlin window, 18 days of naive times fell into 19 on Spark, an hour early.
+    """
+    from tests.unit.rules.windows_data import POLICY, decisions_around_local_midnights
+
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    decisions_around_local_midnights().to_csv(tmp_path / "decisions.csv", index=False)
+    for column in ("decided_at", "naive_at", "text_offset", "text_naive"):
+        spec = tmp_path / f"{column}.yaml"
+        spec.write_text(
+            "schema_version: 1\nid: w\npolicy: policy.yaml\nevidence:\n  decisions:\n"
+            "    path: decisions.csv\n    columns: {prediction: approved}\n"
+            f"    window: {{column: {column}, every: day, time_zone: Europe/Berlin}}\n"
+        )
+        duck, spark, _, _ = _both(spec, engine)
+        _same_rules(duck, spark)
+        assert duck.rules[0].windows, column
+    types = dict(_open(engine, tmp_path / "decisions.csv").columns())
+    assert (types["naive_at"], types["decided_at"]) == ("timestamp_ntz", "timestamp")

@@ -260,10 +260,38 @@ class SparkDataset:
         )
         if source == "csv" and self.uri is None:
             self._check_csv_files(options)
-        frame = reader.format(source).options(**options).load(paths)
+        if source == "csv" and options.get("inferSchema", "").lower() == "true":
+            frame = self._csv_times_as_duckdb(options, paths)
+        else:
+            frame = reader.format(source).options(**options).load(paths)
         if source == "csv" and self.uri is None and options.get("header", "").lower() == "true":
             frame = self._merge_repeated_columns(frame, options.get("sep", ","))
         return frame
+
+    def _csv_times_as_duckdb(self, options: Mapping[str, str], paths: list[str]) -> DataFrame:
+        """Return a CSV file read with the time types DuckDB's reader gives its columns.
+
+        Spark's inference makes every column of times a ``timestamp`` (an instant), DuckDB's
+        a naive ``TIMESTAMP`` where no value has an offset, which a window in a time zone
+        takes as that zone's wall clock: the same rows fell in other days on Spark. So the
+        schema is inferred with naive times as ``timestamp_ntz`` (DuckDB's TIMESTAMP; a column
+        with offsets stays ``timestamp``, DuckDB's TIMESTAMPTZ) and then given to the read:
+        a Spark Connect server would otherwise infer it again, in its own setting, for every
+        query.
+        """
+        conf = self.spark.conf
+        setting = "spark.sql.timestampType"
+        before = conf.get(setting, None)
+        conf.set(setting, "TIMESTAMP_NTZ")
+        try:
+            schema = self.spark.read.format("csv").options(**options).load(paths).schema
+        finally:
+            if before is None:
+                conf.unset(setting)
+            else:
+                conf.set(setting, before)
+        read = dict(options, inferSchema="false")
+        return self.spark.read.format("csv").options(**read).schema(schema).load(paths)
 
     def _check_csv_files(self, options: Mapping[str, str]) -> None:
         """Raise if a local CSV file is empty, or not UTF-8 and no encoding is given.
