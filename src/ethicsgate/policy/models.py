@@ -950,7 +950,7 @@ class PricingDisclosedRule(TransparencyRule):
     """Every personalised price shown carries the algorithmic-pricing disclosure.
 
     New York Algorithmic Pricing Disclosure Act (N.Y. Gen. Bus. Law § 349-a, in force
-    November 2025).
+    8 July 2025, enforced from November 2025).
     """
 
     check: Literal["pricing_disclosed"]

@@ -162,3 +162,17 @@ def test_illinois_example_files_are_what_make_applicants_writes(tmp_path: Path) 
     module.main(tmp_path / "applicants.csv")
     for name in ("applicants.csv", "applicant_features.csv", "notices.csv"):
         assert (tmp_path / name).read_bytes() == (hiring / name).read_bytes(), name
+
+
+def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
+    """§ 349-a is in force from 8 July 2025 and enforced from November 2025 (found by QA: the
+    bakery pack said "in force November 2025", the New York pack 8 July 2025)."""
+    titles = [
+        ref.title
+        for path in sorted((ROOT / "policies").glob("*.yaml"))
+        for ref in load_policy(path).pack.references
+        if "349-a" in ref.title
+    ]
+    assert len(titles) >= 2
+    assert all("in force 8 July 2025" in title for title in titles), titles
+    assert "in force November" not in (ROOT / "docs" / "rules-logs.md").read_text()
