@@ -176,3 +176,36 @@ def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
     assert len(titles) >= 2
     assert all("in force 8 July 2025" in title for title in titles), titles
     assert "in force November" not in (ROOT / "docs" / "rules-logs.md").read_text()
+
+
+@pytest.mark.parametrize("pack", ["illinois-hb3773", "eeoc-four-fifths"])
+def test_four_fifths_packs_compare_groups_not_people_who_declined(
+    pack: str, tmp_path: Path
+) -> None:
+    """Found by QA: 'Decline to state' was compared as a race/ethnicity (failing, one of the
+    "5 groups") and as a sex (the worst sex ratio, 0.83, was theirs, not women's 0.90)."""
+    hiring = ROOT / "examples" / "hiring" / "applicants.csv"
+    spec = ROOT / "audits" / f"{pack}.yaml"  # the shipped audit, over the same applicants
+    if pack == "eeoc-four-fifths":
+        spec = tmp_path / "audit.yaml"
+        spec.write_text(
+            f"schema_version: 1\nid: {pack}-hiring\npolicy: {ROOT / 'policies' / pack}.yaml\n"
+            f"evidence:\n  applicants:\n    path: {hiring}\n"
+            "    columns: {prediction: advanced}\n",
+            encoding="utf-8",
+        )
+    CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "out")])
+    rules = json.loads((tmp_path / "out" / "report.json").read_text())["rules"]
+    fairness = {r["id"]: r for r in rules if r["kind"] == "fairness"}
+    assert len(fairness) == 2
+    for rule in fairness.values():
+        (assertion,) = rule["assertions"]
+        failing = {v for g in assertion["failing_groups"] for v in g.values()}
+        assert failing.isdisjoint({"Decline to state", "Unknown"}), rule["id"]
+        (table,) = rule["impact_ratio"]["tables"]
+        assert table["unknown"] > 0
+        assert all(
+            row["category"][table["features"][0]] != "Decline to state" for row in table["rows"]
+        )
+    by_sex = next(r for r in fairness.values() if r["assertions"][0]["failing_groups"] == [])
+    assert by_sex["assertions"][0]["observed"] == pytest.approx(0.8979, abs=1e-4)  # F / M
