@@ -209,3 +209,11 @@ def test_four_fifths_packs_compare_groups_not_people_who_declined(
         )
     by_sex = next(r for r in fairness.values() if r["assertions"][0]["failing_groups"] == [])
     assert by_sex["assertions"][0]["observed"] == pytest.approx(0.8979, abs=1e-4)  # F / M
+
+
+def test_the_uniform_guidelines_apply_from_their_effective_date() -> None:
+    """29 CFR part 1607 was published on 25 August 1978 (43 FR 38290) and took effect on
+    25 September 1978; the pack gave the publication date as the date it applies from."""
+    scope = load_policy(ROOT / "policies" / "eeoc-four-fifths.yaml").pack.scope
+    assert scope is not None
+    assert [d.date.isoformat() for d in scope.in_force] == ["1978-09-25"]
