@@ -69,7 +69,9 @@ def test_explain_describes_contracts_and_fairness() -> None:
     text = " ".join(stdout.split())  # undo the wrapping
     assert "checks with Great Expectations" in text
     assert "not evaluated (error): four-fifths-sex, four-fifths-race-ethnicity" in text
-    assert "selection rate divided by the reference group's is not at least 0.8" in text
+    assert "its impact ratio is not at least 0.8" in text
+    # people who declined are not a group (found by QA: "Decline to state" was compared)
+    assert "counting Unknown, Decline to state as unknown" in text
     assert (
         "<https://www.ecfr.gov/current/title-29/subtitle-B/chapter-XIV/part-1607/section-1607.4>"
         in stdout

@@ -225,4 +225,4 @@ def test_shipped_bakery_policy_checks(bakery: Path) -> None:
     root = Path(__file__).resolve().parents[2]
     code, stdout, _ = run("policy", "check", str(root / "policies/bakery-customer-automation.yaml"))
     assert code == 0
-    assert "(bakery-customer-automation 1.2, 14 rule(s))" in stdout
+    assert "(bakery-customer-automation 1.3, 14 rule(s))" in stdout

@@ -737,9 +737,19 @@ class TransparencyRule(RecordRuleBase):
 
 
 class BotDisclosureRule(TransparencyRule):
-    """Every conversation with a bot discloses automation at or before the first bot message."""
+    """Every conversation with a bot discloses automation at or before the first bot message.
+
+    With ``before: first_message``, at or before the conversation's first message by anyone
+    (Utah Code § 13-77-103(3): in writing before a written exchange starts).
+    """
 
     check: Literal["bot_disclosure"]
+    before: Literal["first_bot_message", "first_message"] = Field(
+        default="first_bot_message",
+        description="The disclosure must come at or before the first bot message, or at or "
+        "before the first message of anyone (customer, bot or human), so before the customer "
+        "has written anything.",
+    )
     disclosure_types: list[Text] = Field(
         default_factory=lambda: list(DEFAULT_DISCLOSURE_TYPES),
         description="Event types that disclose automation (any actor).",
@@ -940,7 +950,7 @@ class PricingDisclosedRule(TransparencyRule):
     """Every personalised price shown carries the algorithmic-pricing disclosure.
 
     New York Algorithmic Pricing Disclosure Act (N.Y. Gen. Bus. Law § 349-a, in force
-    November 2025).
+    8 July 2025, enforced from November 2025).
     """
 
     check: Literal["pricing_disclosed"]

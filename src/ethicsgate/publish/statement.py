@@ -316,6 +316,11 @@ class Statement(StrictModel):
     other_checks: list[CheckStatement] = Field(
         default_factory=list, description="Checks of the policy no system names."
     )
+    not_checked: list[str] = Field(
+        default_factory=list,
+        description="What the policy leaves to people (its scope's left_to_people): duties "
+        "these checks do not cover, so that met checks do not read as meeting all of them.",
+    )
 
 
 def metric_denominator(
@@ -849,4 +854,7 @@ def build_statement(pack: PolicyPack, result: AuditResult, *, k: int = DEFAULT_K
         k=k,
         systems=systems,
         other_checks=[c for rule_id, c in checks.items() if rule_id not in cited],
+        not_checked=[" ".join(item.split()) for item in pack.scope.left_to_people]
+        if pack.scope is not None
+        else [],
     )

@@ -159,41 +159,53 @@ def _bot_disclosure(rule: BotDisclosureRule, t: Rows) -> RuleResult:
         matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
         conditions.append(f"({actor} IN ('bot', 'system') AND {matches})")
     disclosure = _any(conditions)
-    first_bot = f"min({ts}) FILTER (WHERE {actor} = 'bot')"
+    # the message the disclosure must come at or before: the bot's first, or anyone's first
+    by_anyone = rule.before == "first_message"
+    opens = f"{actor} IN ('bot', 'human', 'customer')" if by_anyone else f"{actor} = 'bot'"
+    first_field = "first_message_at" if by_anyone else "first_bot_at"
+    first = f"min({ts}) FILTER (WHERE {opens})"
     disclosed = f"min({ts}) FILTER (WHERE {disclosure})"
-    untimed = f"bool_or({actor} = 'bot' AND {ts} IS NULL)"
-    # with a bot message of no time, the first bot message and the first disclosure are not
-    # known: the times of the timed messages would read as them, so neither is given
+    untimed = f"bool_or({opens} AND {ts} IS NULL)"
+    # with a message of no time, the first message and the first disclosure are not known:
+    # the times of the timed messages would read as them, so neither is given
     sql = f"""
         SELECT {conv} AS _id, bool_or({actor} = 'bot') AS _applies, false AS _conflict,
           CASE WHEN {untimed} THEN 'missing_timestamp'
                WHEN {disclosed} IS NULL THEN 'not_disclosed'
-               WHEN {disclosed} > {first_bot} THEN 'disclosed_late' END AS _reason,
-          CASE WHEN NOT {untimed} THEN {first_bot} END AS first_bot_at,
+               WHEN {disclosed} > {first} THEN 'disclosed_late' END AS _reason,
+          CASE WHEN NOT {untimed} THEN {first} END AS {first_field},
           CASE WHEN NOT {untimed} THEN {disclosed} END AS disclosed_at
         FROM {t.table} GROUP BY {conv}"""
+    which = "the first message" if by_anyone else "the first bot message"
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "missing_timestamp":
-            return "a bot message has no timestamp, so no disclosure can be shown to come first"
+            what = "a message" if by_anyone else "a bot message"
+            return f"{what} has no timestamp, so no disclosure can be shown to come first"
         if reason == "not_disclosed":
+            if by_anyone:
+                return (
+                    f"a bot wrote, but the conversation (first message at "
+                    f"{fmt_time(row[first_field])}) never discloses that it is automated"
+                )
             return (
-                f"a bot wrote (first at {fmt_time(row['first_bot_at'])}) but the conversation "
+                f"a bot wrote (first at {fmt_time(row[first_field])}) but the conversation "
                 "never discloses that it is automated"
             )
         return (
-            f"the first bot message came at {fmt_time(row['first_bot_at'])}, the disclosure "
+            f"{which} came at {fmt_time(row[first_field])}, the disclosure "
             f"only at {fmt_time(row['disclosed_at'])}"
         )
 
     verdicts = Verdicts(
         sql=sql,
-        fields=["first_bot_at", "disclosed_at"],
+        fields=[first_field, "disclosed_at"],
         table=t,
         id_role=CONVERSATION,
         noun="conversations with a bot message",
     )
     parameters = {
+        "before": rule.before,
         "disclosure_types": rule.disclosure_types,
         "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
     }
@@ -655,9 +667,15 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
     """Return one paragraph saying what a transparency check checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
     if isinstance(rule, BotDisclosureRule):
+        when = (
+            "at or before the conversation's first message (the customer's, a bot's or a "
+            "person's), so before the customer writes anything"
+            if rule.before == "first_message"
+            else "at or before the bot's first message"
+        )
         return (
             f"Every conversation in {where} in which a bot speaks must say that the customer is "
-            "dealing with an automated system, at or before the bot's first message."
+            f"dealing with an automated system, {when}."
         )
     if isinstance(rule, HumanHandoffRule):
         limit = (

@@ -384,7 +384,24 @@ def _utah(pack: str, folder: Path, fail: bool) -> None:
          "type": "message", "text": answer},
     ]  # fmt: skip
     _jsonl(folder / "chat.jsonl", chat)
-    _jsonl(folder / "regulated_chat.jsonl", _chat(fail))
+    # high-risk interactions: the disclosure opens the chat, before the client writes; in the
+    # failing example R0's client writes first and the bot's first reply discloses (too late)
+    regulated = []
+    for c in range(4):
+        disclosure = {"conversation_id": f"R{c}", "ts": f"2025-03-1{c}T09:00:00Z",
+                      "actor": "system", "type": "ai_disclosure",
+                      "text": "I am an AI assistant, not a person."}  # fmt: skip
+        if fail and c == 0:
+            disclosure = {**disclosure, "ts": f"2025-03-1{c}T09:00:05Z", "actor": "bot",
+                          "type": "message"}  # fmt: skip
+        regulated += [
+            disclosure,
+            {"conversation_id": f"R{c}", "ts": f"2025-03-1{c}T09:00:01Z", "actor": "customer",
+             "type": "message", "text": "Can you check my prescription dosage?"},
+            {"conversation_id": f"R{c}", "ts": f"2025-03-1{c}T09:00:06Z", "actor": "bot",
+             "type": "message", "text": "Please give me the name of the medicine."},
+        ]  # fmt: skip
+    _jsonl(folder / "regulated_chat.jsonl", regulated)
     _audit(
         folder,
         pack,

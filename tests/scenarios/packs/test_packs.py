@@ -162,3 +162,58 @@ def test_illinois_example_files_are_what_make_applicants_writes(tmp_path: Path) 
     module.main(tmp_path / "applicants.csv")
     for name in ("applicants.csv", "applicant_features.csv", "notices.csv"):
         assert (tmp_path / name).read_bytes() == (hiring / name).read_bytes(), name
+
+
+def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
+    """§ 349-a is in force from 8 July 2025 and enforced from November 2025 (found by QA: the
+    bakery pack said "in force November 2025", the New York pack 8 July 2025)."""
+    titles = [
+        ref.title
+        for path in sorted((ROOT / "policies").glob("*.yaml"))
+        for ref in load_policy(path).pack.references
+        if "349-a" in ref.title
+    ]
+    assert len(titles) >= 2
+    assert all("in force 8 July 2025" in title for title in titles), titles
+    assert "in force November" not in (ROOT / "docs" / "rules-logs.md").read_text()
+
+
+@pytest.mark.parametrize("pack", ["illinois-hb3773", "eeoc-four-fifths"])
+def test_four_fifths_packs_compare_groups_not_people_who_declined(
+    pack: str, tmp_path: Path
+) -> None:
+    """Found by QA: 'Decline to state' was compared as a race/ethnicity (failing, one of the
+    "5 groups") and as a sex (the worst sex ratio, 0.83, was theirs, not women's 0.90)."""
+    hiring = ROOT / "examples" / "hiring" / "applicants.csv"
+    spec = ROOT / "audits" / f"{pack}.yaml"  # the shipped audit, over the same applicants
+    if pack == "eeoc-four-fifths":
+        spec = tmp_path / "audit.yaml"
+        spec.write_text(
+            f"schema_version: 1\nid: {pack}-hiring\npolicy: {ROOT / 'policies' / pack}.yaml\n"
+            f"evidence:\n  applicants:\n    path: {hiring}\n"
+            "    columns: {prediction: advanced}\n",
+            encoding="utf-8",
+        )
+    CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "out")])
+    rules = json.loads((tmp_path / "out" / "report.json").read_text())["rules"]
+    fairness = {r["id"]: r for r in rules if r["kind"] == "fairness"}
+    assert len(fairness) == 2
+    for rule in fairness.values():
+        (assertion,) = rule["assertions"]
+        failing = {v for g in assertion["failing_groups"] for v in g.values()}
+        assert failing.isdisjoint({"Decline to state", "Unknown"}), rule["id"]
+        (table,) = rule["impact_ratio"]["tables"]
+        assert table["unknown"] > 0
+        assert all(
+            row["category"][table["features"][0]] != "Decline to state" for row in table["rows"]
+        )
+    by_sex = next(r for r in fairness.values() if r["assertions"][0]["failing_groups"] == [])
+    assert by_sex["assertions"][0]["observed"] == pytest.approx(0.8979, abs=1e-4)  # F / M
+
+
+def test_the_uniform_guidelines_apply_from_their_effective_date() -> None:
+    """29 CFR part 1607 was published on 25 August 1978 (43 FR 38290) and took effect on
+    25 September 1978; the pack gave the publication date as the date it applies from."""
+    scope = load_policy(ROOT / "policies" / "eeoc-four-fifths.yaml").pack.scope
+    assert scope is not None
+    assert [d.date.isoformat() for d in scope.in_force] == ["1978-09-25"]

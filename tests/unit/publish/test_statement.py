@@ -489,3 +489,29 @@ def test_worst_words_count_whole_people_and_say_when_the_reference_is_worst() ->
     )
     # a group the statement does not show is not named
     assert "g = C" not in _worst_words(worst("selection_rate", 0.5, "C", "A"), 0.5, shown)
+
+
+def test_met_checks_say_what_they_do_not_cover(frozen_clock: Callable[[], datetime]) -> None:
+    # found by QA: a pack named after a law, all checks met, read "every must-meet requirement
+    # was met" with no word of the duties the pack leaves to people (the notice's content,
+    # whether a review is meaningful, ...): as if the law itself were met
+    packs = Path(__file__).resolve().parents[2] / "scenarios" / "packs"
+    pack, result = load_publish_inputs(
+        packs / "colorado-sb26-189" / "pass" / "audit.yaml", clock=frozen_clock
+    )
+    assert result.status == "pass" and pack.scope is not None
+    statement = build_statement(pack, result)
+    left = [" ".join(item.split()) for item in pack.scope.left_to_people]
+    assert statement.not_checked == left and len(left) == 5
+    files = statement_files(statement)
+    for name in ("statement.html", "statement.md"):
+        text = files[name].decode().replace("&#39;", "'")
+        overall = text.index("every must-meet requirement was met")
+        caveat = text.index("These checks cover only what our records can show.")
+        assert overall < caveat < text.index(left[0]) < text.index(left[-1])
+    assert json.loads(files["statement.json"])["not_checked"] == left
+    # a policy without a scope has nothing to list, and says nothing
+    pack, result = load_publish_inputs(PIPELINE / "candidate-pass.yaml", clock=frozen_clock)
+    assert pack.scope is None
+    bare = statement_files(build_statement(pack, result))["statement.md"].decode()
+    assert "These checks cover only" not in bare

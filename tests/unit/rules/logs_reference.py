@@ -166,20 +166,24 @@ def actor(value: str) -> str:
 
 
 def bot_disclosure(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
-    """Conversations with a bot message must disclose at or before the first one."""
+    """Conversations with a bot message must disclose at or before the first one.
+
+    With ``before: first_message``: at or before the first message of a customer, bot or human.
+    """
     conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for e in events:
         conversations[str(e["conversation_id"])].append({**e, "actor": actor(e["actor"])})
+    opening = ("bot", "human", "customer") if rule.before == "first_message" else ("bot",)
     records, verdicts = 0, {}
     for conv, evs in conversations.items():
-        bots = [e for e in evs if e["actor"] == "bot"]
-        if not bots:
+        if not any(e["actor"] == "bot" for e in evs):
             continue
         records += 1
-        if any(parse_ts(e["ts"]) is None for e in bots):
+        opens = [e for e in evs if e["actor"] in opening]
+        if any(parse_ts(e["ts"]) is None for e in opens):
             verdicts[conv] = "missing_timestamp"
             continue
-        first_bot = min(parse_ts(e["ts"]) for e in bots)
+        first_bot = min(parse_ts(e["ts"]) for e in opens)
         disclosures = [
             parse_ts(e["ts"])
             for e in evs

@@ -64,6 +64,31 @@ def test_disclosure_at_the_same_instant_as_the_first_bot_message_counts(run: Run
     }
 
 
+def test_before_first_message_means_before_the_customer_writes(run: Runner) -> None:
+    """Utah § 13-77-103(3): disclosed before a written exchange, not in the bot's first reply."""
+    chat = [
+        # the customer writes first; the bot's first reply discloses: late before anyone writes
+        ev("c1", "2025-03-01T10:00:00Z", "customer", "I need advice on my tax return."),
+        ev("c1", "2025-03-01T10:00:05Z", "bot", "Hi, I'm the firm's virtual assistant."),
+        # a banner before the customer's first message
+        ev("c2", "2025-03-01T10:00:00Z", "system", "Automated chat", type="bot_disclosure"),
+        ev("c2", "2025-03-01T10:00:01Z", "customer", "I need advice on my tax return."),
+        ev("c2", "2025-03-01T10:00:05Z", "bot", "Hello!"),
+        # a customer message without a time: whether it came first is not known
+        ev("c3", None, "customer", "Hello?"),
+        ev("c3", "2025-03-01T10:00:05Z", "bot", "Hi, I'm the firm's virtual assistant."),
+    ]
+    assert verdicts_of(run(DISCLOSURE, chat=chat)) == {}
+    result = run({**DISCLOSURE, "before": "first_message"}, chat=chat)
+    assert result.records_checked == 3
+    assert verdicts_of(result) == {"c1": "disclosed_late", "c3": "missing_timestamp"}
+    late = next(f for f in result.findings if f.record_id == "c1")
+    assert late.fields == {
+        "first_message_at": "2025-03-01T10:00:00Z",
+        "disclosed_at": "2025-03-01T10:00:05Z",
+    }
+
+
 def test_time_zones_compare_as_instants_and_naive_means_utc(run: Runner) -> None:
     chat = [
         ev("c1", "2025-03-01T10:00:00+01:00", "bot", "Hello!"),  # 09:00Z

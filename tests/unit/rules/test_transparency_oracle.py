@@ -100,9 +100,17 @@ def _check(result: Any, records: int, verdicts: dict[str, str | None]) -> None:
 
 @pytest.mark.slow
 @SETTINGS
-@given(rows=conversation_logs(), types=st.sampled_from([None, [], ["bot_disclosure"]]))
-def test_bot_disclosure_equals_reference(rows: list[dict[str, Any]], types: Any) -> None:
+@given(
+    rows=conversation_logs(),
+    types=st.sampled_from([None, [], ["bot_disclosure"]]),
+    before=st.sampled_from([None, "first_bot_message", "first_message"]),
+)
+def test_bot_disclosure_equals_reference(
+    rows: list[dict[str, Any]], types: Any, before: str | None
+) -> None:
     options: dict[str, Any] = {} if types is None else {"disclosure_types": types}
+    if before is not None:
+        options["before"] = before
     rule = make_rule(kind="transparency", check="bot_disclosure", dataset="log", **options)
     _check(_run(rule, rows), *bot_disclosure(rows, rule))
 
