@@ -35,6 +35,7 @@ __all__ = [
     "group_results",
     "judged_assertion",
     "nullable",
+    "on_threshold",
     "rule_status",
     "segment_extreme",
 ]
@@ -73,6 +74,28 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
+
+
+#: Float epsilons (times the threshold's size, at least 1) within which an observed value is
+#: the threshold itself: a ratio or difference of two rates carries three roundings.
+_THRESHOLD_EPSILONS = 4
+
+
+def on_threshold(values: Any, threshold: float) -> Any:
+    """Return ``values`` with those within rounding error of ``threshold`` set to it.
+
+    A ratio or difference of rates is divided and subtracted in floats: a ratio of exactly
+    4/5, (20/30) / (25/30), comes out as 0.7999999999999999, and 0.7 - 0.3 as
+    0.39999999999999997, which ``>= 0.8`` and ``< 0.4`` would judge wrongly. A value within
+    :data:`_THRESHOLD_EPSILONS` epsilons of the threshold (scaled by its size, at least 1)
+    counts as equal to it; rates of groups under about a million people that truly differ are
+    further apart than that. NaN stays NaN. Works on a float or an array.
+    """
+    tolerance = _THRESHOLD_EPSILONS * np.finfo(np.float64).eps * max(1.0, abs(threshold))
+    array = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        snapped = np.where(np.abs(array - threshold) <= tolerance, threshold, array)
+    return snapped if np.ndim(values) else float(snapped)
 
 
 def nullable(values: np.ndarray) -> list[float | None]:
@@ -173,7 +196,7 @@ def assertion_decisions(
     defined = comparable & ~np.isnan(values)
     with np.errstate(invalid="ignore"):
         check: Any = _OPS[assertion.op]  # elementwise on the array
-        past = defined & ~check(values, assertion.value)
+        past = defined & ~check(on_threshold(values, assertion.value), assertion.value)
     quiet = np.zeros(len(values), dtype=bool)
     if assertion.significant_at is not None:
         # past the threshold but not significantly different from the reference: no failure

@@ -204,3 +204,57 @@ def test_label_free_metrics_need_no_label() -> None:
     assert result.assertions[0].observed == 0.5
     assert result.assertions[0].group == {"g": "a"}
     assert result.status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("op", "failing"),
+    [(">=", []), (">", ["a"]), ("<=", ["b"]), ("<", ["a", "b"])],
+)
+def test_a_ratio_of_exactly_four_fifths_is_on_the_threshold(op: str, failing: list[str]) -> None:
+    # a: 20 of 30 selected (2/3), b: 25 of 30 (5/6); 2/3 / 5/6 is exactly 4/5, but the float
+    # division gives 0.7999999999999999: ">= 0.8" must hold and "> 0.8" must not
+    raw = pd.DataFrame(
+        {
+            "g": ["a"] * 30 + ["b"] * 30,
+            "prediction": [1] * 20 + [0] * 10 + [1] * 25 + [0] * 5,
+        }
+    )
+    counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
+            "assert": [{"metric": "selection_rate", "op": op, "value": 0.8}],
+        }
+    )
+    result = evaluate_fairness(rule, counts)
+    assert result.assertions[0].status == ("fail" if failing else "pass")
+    assert result.assertions[0].failing_groups == [{"g": g} for g in failing]
+
+
+def test_a_difference_at_the_threshold_is_on_it() -> None:
+    # a: 7 of 10 selected, b: 3 of 10: 0.7 - 0.3 is 0.39999999999999997 in floats, exactly 0.4
+    raw = pd.DataFrame(
+        {"g": ["a"] * 10 + ["b"] * 10, "prediction": [1] * 7 + [0] * 3 + [1] * 3 + [0] * 7}
+    )
+    counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
+            "assert": [
+                {"metric": "selection_rate", "aggregate": "difference", "op": "<", "value": 0.4}
+            ],
+        }
+    )
+    result = evaluate_fairness(rule, counts)
+    assert result.assertions[0].status == "fail"
+    assert result.assertions[0].failing_groups == [{"g": "a"}]
