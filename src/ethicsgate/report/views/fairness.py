@@ -351,9 +351,17 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
     def value(i: int) -> float:
         return float(metric[i])  # type: ignore[arg-type]
 
+    highest, lowest = max(compared, key=value), min(compared, key=value)
+    # name the highest group where higher is worse; but a check against an upper bound (or a
+    # difference) finds the group past it at either end: name the one it found, unless the
+    # harmed group is the reference (an error rate against the highest)
     higher_worse = METRICS[assertion.metric].higher_is == "worse"
-    worst = max(compared, key=value) if higher_worse else min(compared, key=value)
-    best = min(compared, key=value) if higher_worse else max(compared, key=value)
+    if assertion.group is not None and not _disadvantaged_is_reference(assertion, rule):
+        if assertion.group == columns.groups[highest]:
+            higher_worse = True
+        elif assertion.group == columns.groups[lowest]:
+            higher_worse = False
+    worst, best = (highest, lowest) if higher_worse else (lowest, highest)
     others = [i for i in compared if columns.groups[i] != columns.groups[worst]]
     largest = max(others, key=lambda i: columns.sizes[i])
     extreme = "highest" if higher_worse else "lowest"
