@@ -15,7 +15,7 @@ from tests.conftest import ROOT
 from ethicsgate.audit import run_audit
 from ethicsgate.policy.models import FairnessRule
 from ethicsgate.report import report_files
-from ethicsgate.report.views.fairness import assertion_view
+from ethicsgate.report.views.fairness import assertion_view, fairness_depth
 from ethicsgate.rules.fairness import evaluate_fairness
 
 
@@ -117,3 +117,21 @@ def test_the_sentence_names_the_group_the_check_is_about(
     result = evaluate_fairness(rule, _counts({"A": (100, 60), "B": (300, 90), "C": (200, 40)}))
     assert result.assertions[0].status == "fail"
     assert assertion_view(result.assertions[0], result).plain.startswith(sentence)
+
+
+def test_a_group_of_one_is_one_person() -> None:
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "severity": "info",
+            "sensitive_features": ["race"],
+            "metrics": ["selection_rate"],
+            "min_group_size": 5,
+        }
+    )
+    result = evaluate_fairness(rule, _counts({"A": (100, 60), "B": (1, 1), "C": (2, 1)}))
+    depth = fairness_depth(result)
+    assert depth is not None
+    assert depth.small_groups == ["race = B (1 person)", "race = C (2 people)"]

@@ -684,7 +684,7 @@ def fairness_depth(
     shown = rule.groups if groups is None else groups
     columns = as_columns(rule.groups)
     small = [
-        f"{_label(key)} ({size:,} people)"
+        f"{_label(key)} ({size:,} {'person' if size == 1 else 'people'})"
         for key, size, too_small in zip(
             columns.groups, columns.sizes, columns.excluded, strict=True
         )
