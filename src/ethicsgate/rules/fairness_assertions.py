@@ -41,7 +41,10 @@ __all__ = [
 ]
 
 #: The message of a rule (or a window) with no rows to judge.
-NO_ROWS = "no evidence rows to evaluate (is the filter too strict?)"
+NO_ROWS = (
+    "no evidence rows to evaluate: the evidence holds none (a header only?) or its filter keeps "
+    "none"
+)
 
 
 def group_results(

@@ -258,3 +258,15 @@ def test_a_difference_at_the_threshold_is_on_it() -> None:
     result = evaluate_fairness(rule, counts)
     assert result.assertions[0].status == "fail"
     assert result.assertions[0].failing_groups == [{"g": "a"}]
+
+
+def test_no_rows_is_an_error_that_does_not_blame_a_filter() -> None:
+    # a header-only CSV with no filter: the message must not ask whether the filter is too strict
+    empty = pd.DataFrame({"g": pd.Series([], dtype=str), "prediction": [], "n": []})
+    rule = _rule(["g"], metrics=["selection_rate"])
+    result = evaluate_fairness(rule, empty)
+    assert result.status == "error"
+    assert result.message == (
+        "no evidence rows to evaluate: the evidence holds none (a header only?) or its filter "
+        "keeps none"
+    )
