@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ethicsgate.errors import close_match
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -268,7 +269,7 @@ def judged_assertion(
             " nothing to compare (lower min_group_size or add evidence)",
         )
     if assertion.aggregate != "value" and (reference is None or reference.value is None):
-        why = "is excluded or missing" if isinstance(rule.reference, dict) else "is undefined"
+        why = _unusable_reference(rule, reference, groups, found)
         return result(
             "error",
             f"{label}: the reference value ({_fmt_group(reference.group if reference else None)})"
@@ -325,6 +326,28 @@ def judged_assertion(
         worst_index,
         **extra_fields,
     )
+
+
+def _unusable_reference(
+    rule: FairnessRule,
+    reference: ReferenceValue | None,
+    groups: list[GroupKey],
+    found: WindowDecision,
+) -> str:
+    """Return why a reference group has no value: not in the evidence, too small, or 0/0."""
+    if not isinstance(rule.reference, dict) or reference is None or reference.group is None:
+        return "is undefined"
+    wanted = reference.group
+    if wanted not in groups:
+        guesses = [
+            close_match(str(value), {str(g.get(feature)) for g in groups})
+            for feature, value in wanted.items()
+        ]
+        guess = ", ".join(repr(g) for g in guesses if g is not None)
+        return "is not a group of the evidence" + (f" (did you mean {guess}?)" if guess else "")
+    if groups.index(wanted) in found.undefined:
+        return "is undefined (0/0)"
+    return f"has fewer than {rule.min_group_size} people"
 
 
 def rule_status(

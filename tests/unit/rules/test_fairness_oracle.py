@@ -270,3 +270,44 @@ def test_no_rows_is_an_error_that_does_not_blame_a_filter() -> None:
         "no evidence rows to evaluate: the evidence holds none (a header only?) or its filter "
         "keeps none"
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "why"),
+    [
+        (
+            {"g": "Whtie"},
+            "the reference value (g=Whtie) is not a group of the evidence (did you mean "
+            "'White'?), so no ratio or difference can be taken",
+        ),
+        (
+            {"g": "Tiny"},
+            "the reference value (g=Tiny) has fewer than 5 people, so no ratio or difference "
+            "can be taken",
+        ),
+        (
+            {"g": "NoNeg"},
+            "the reference value (g=NoNeg) is undefined (0/0), so no ratio or difference can be "
+            "taken",
+        ),
+    ],
+)
+def test_a_named_reference_that_cannot_be_used_says_why(
+    reference: dict[str, str], why: str
+) -> None:
+    raw = pd.DataFrame(
+        {
+            "g": ["White"] * 6 + ["Black"] * 6 + ["Tiny"] * 2 + ["NoNeg"] * 6,
+            "label": [0, 1] * 6 + [0, 1] + [1] * 6,
+            "prediction": [1, 0, 0] * 4 + [1, 1] + [1, 0] * 3,
+        }
+    )
+    rule = _rule(
+        ["g"],
+        min_group_size=5,
+        reference=reference,
+        **{"assert": [{"metric": "false_positive_rate", "op": ">=", "value": 0.8}]},
+    )
+    result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
+    assert result.assertions[0].status == "error"
+    assert result.assertions[0].message == f"false_positive_rate ratio: {why}"
