@@ -102,6 +102,10 @@ def on_threshold(values: Any, threshold: float) -> Any:
     return snapped if np.ndim(values) else float(snapped)
 
 
+#: Undefined groups a failing assertion's message names (the rest are counted).
+_NAMED_UNDEFINED = 3
+
+
 def nullable(values: np.ndarray) -> list[float | None]:
     """Return the values as Python floats, NaN as None."""
     out = values.astype(object)
@@ -297,12 +301,23 @@ def judged_assertion(
     if failing:
         fail_index = found.fail_index
         assert fail_index is not None
+        # a compared group whose value is 0/0 is not judged: a failure must still say so
+        unjudged = [_fmt_group(groups[i]) for i in found.undefined[:_NAMED_UNDEFINED]]
+        more = len(found.undefined) - len(unjudged)
+        unjudged_note = (
+            "; undefined (0/0), so not judged, for "
+            + "; ".join(unjudged)
+            + (f" and {more} more group(s)" if more else "")
+            if unjudged
+            else ""
+        )
         return result(
             "fail",
             f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(observed[fail_index])}, "
             f"not {want}"
             + (f" ({len(failing)} groups fail)" if len(failing) > 1 else "")
-            + quiet_note,
+            + quiet_note
+            + unjudged_note,
             fail_index,
             failing_groups=[groups[i] for i in failing],
             **extra_fields,

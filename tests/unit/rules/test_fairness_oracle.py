@@ -311,3 +311,26 @@ def test_a_named_reference_that_cannot_be_used_says_why(
     result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
     assert result.assertions[0].status == "error"
     assert result.assertions[0].message == f"false_positive_rate ratio: {why}"
+
+
+def test_a_failing_assertion_still_names_the_groups_it_could_not_judge() -> None:
+    # c has no one with label 1: its true positive rate is 0/0, not judged, and must be said
+    raw = pd.DataFrame(
+        {
+            "g": ["a"] * 4 + ["b"] * 4 + ["c"] * 4,
+            "label": [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0],
+            "prediction": [1, 1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0],
+        }
+    )
+    rule = _rule(
+        ["g"],
+        **{"assert": [{"metric": "true_positive_rate", "op": ">=", "value": 0.8}]},
+    )
+    result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
+    assertion = result.assertions[0]
+    assert assertion.status == "fail"
+    assert assertion.failing_groups == [{"g": "b"}]
+    assert assertion.message == (
+        "true_positive_rate ratio for g=b is 0.5, not at least 0.8; undefined (0/0), so not "
+        "judged, for g=c"
+    )
