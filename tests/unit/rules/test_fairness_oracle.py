@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ethicsgate.metrics import METRICS
 from ethicsgate.metrics._fairlearn import metric_functions, share_of_all
 from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.fairness import evaluate_fairness
+from ethicsgate.rules.fairness import evaluate_fairness, explain_fairness
 
 ALL_METRICS = list(METRICS)
 
@@ -334,3 +334,31 @@ def test_a_failing_assertion_still_names_the_groups_it_could_not_judge() -> None
         "true_positive_rate ratio for g=b is 0.5, not at least 0.8; undefined (0/0), so not "
         "judged, for g=c"
     )
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        (
+            "max",
+            "Ratios and differences are taken against the group with the highest value of each metric.",
+        ),
+        (
+            "min",
+            "Ratios and differences are taken against the group with the lowest value of each metric.",
+        ),
+        ("overall", "Ratios and differences are taken against everyone (overall)."),
+        ({"g": "b"}, "Ratios and differences are taken against the group g = b."),
+    ],
+)
+def test_explain_says_what_the_reference_is(reference: object, words: str) -> None:
+    rule = _rule(
+        ["g"],
+        reference=reference,
+        **{"assert": [{"metric": "selection_rate", "op": ">=", "value": 0.8}]},
+    )
+    assert words in explain_fairness(rule)
+    values_only = _rule(
+        ["g"], **{"assert": [{"metric": "count", "aggregate": "value", "op": ">=", "value": 1}]}
+    )
+    assert "taken against" not in explain_fairness(values_only)
