@@ -135,3 +135,34 @@ def test_a_group_of_one_is_one_person() -> None:
     depth = fairness_depth(result)
     assert depth is not None
     assert depth.small_groups == ["race = B (1 person)", "race = C (2 people)"]
+
+
+@pytest.mark.parametrize("reference", [{"race": "B"}, "overall"])
+def test_only_the_highest_group_is_called_highest(reference: object) -> None:
+    # an error rate against a named group (or everyone): the reference is not the highest
+    # group, so the check's row must not call it that
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["race"],
+            "min_group_size": 1,
+            "reference": reference,
+            "assert": [{"metric": "false_positive_rate", "op": ">=", "value": 0.8}],
+        }
+    )
+    # false positive rates (everyone has label 0): A 60 %, B 30 %, C 10 %
+    counts = pd.DataFrame(
+        [
+            (g, 0, p, k)
+            for g, n, s in (("A", 100, 60), ("B", 300, 90), ("C", 200, 20))
+            for p, k in ((1, s), (0, n - s))
+        ],
+        columns=["race", "label", "prediction", "n"],
+    )
+    result = evaluate_fairness(rule, counts)
+    view = assertion_view(result.assertions[0], result)
+    assert "highest" not in view.group
+    assert view.group == "race = C"
+    assert view.plain.startswith("race = C has the lowest false positive rate: 10.00 %")

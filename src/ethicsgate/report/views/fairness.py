@@ -321,8 +321,13 @@ def _group_value(rule: RuleResult | None, key: GroupKey | None, metric: str) -> 
 
 
 def _disadvantaged_is_reference(assertion: AssertionResult, rule: RuleResult | None) -> bool:
-    """Return whether higher is worse and the reference group has the higher value."""
+    """Return whether higher is worse and the reference, the highest group, is higher.
+
+    Only with ``reference: max``: a named group or everyone (overall) is not the highest.
+    """
     if rule is None or assertion.aggregate == "value" or assertion.metric not in METRICS:
+        return False
+    if rule.reference != "max":
         return False
     if METRICS[assertion.metric].higher_is != "worse":
         return False
