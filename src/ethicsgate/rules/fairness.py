@@ -55,6 +55,7 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
+from ethicsgate.vocabulary import group_label
 
 #: Above this many grouped rows, the freed heap is given back after a rule (3 ms).
 _TRIM_ROWS = 100_000
@@ -290,6 +291,8 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
     if len(rule.sensitive_features) > 1:
         text += " (every combination is a group)"
     text += f"; groups under {rule.min_group_size} people are shown but not compared."
+    if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
+        text += f" Ratios and differences are taken against {_explain_reference(rule)}."
     if rule.assertions:
         text += (
             " It fails when, for any compared group, "
@@ -315,6 +318,16 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
             )
         text += "."
     return text
+
+
+def _explain_reference(rule: FairnessRule) -> str:
+    if isinstance(rule.reference, dict):
+        return f"the group {group_label({k: str(v) for k, v in rule.reference.items()})}"
+    return {
+        "max": "the group with the highest value of each metric",
+        "min": "the group with the lowest value of each metric",
+        "overall": "everyone (overall)",
+    }[rule.reference]
 
 
 def _explain_assertion(assertion: FairnessAssertion, rule: FairnessRule) -> str:

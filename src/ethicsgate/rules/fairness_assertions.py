@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ethicsgate.errors import close_match
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, Severity
 from ethicsgate.rules.results import (
     AssertionResult,
@@ -35,12 +36,16 @@ __all__ = [
     "group_results",
     "judged_assertion",
     "nullable",
+    "on_threshold",
     "rule_status",
     "segment_extreme",
 ]
 
 #: The message of a rule (or a window) with no rows to judge.
-NO_ROWS = "no evidence rows to evaluate (is the filter too strict?)"
+NO_ROWS = (
+    "no evidence rows to evaluate: the evidence holds none (a header only?) or its filter keeps "
+    "none"
+)
 
 
 def group_results(
@@ -73,6 +78,32 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
 }
+
+
+#: Float epsilons (times the threshold's size, at least 1) within which an observed value is
+#: the threshold itself: a ratio or difference of two rates carries three roundings.
+_THRESHOLD_EPSILONS = 4
+
+
+def on_threshold(values: Any, threshold: float) -> Any:
+    """Return ``values`` with those within rounding error of ``threshold`` set to it.
+
+    A ratio or difference of rates is divided and subtracted in floats: a ratio of exactly
+    4/5, (20/30) / (25/30), comes out as 0.7999999999999999, and 0.7 - 0.3 as
+    0.39999999999999997, which ``>= 0.8`` and ``< 0.4`` would judge wrongly. A value within
+    :data:`_THRESHOLD_EPSILONS` epsilons of the threshold (scaled by its size, at least 1)
+    counts as equal to it; rates of groups under about a million people that truly differ are
+    further apart than that. NaN stays NaN. Works on a float or an array.
+    """
+    tolerance = _THRESHOLD_EPSILONS * np.finfo(np.float64).eps * max(1.0, abs(threshold))
+    array = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        snapped = np.where(np.abs(array - threshold) <= tolerance, threshold, array)
+    return snapped if np.ndim(values) else float(snapped)
+
+
+#: Undefined groups a failing assertion's message names (the rest are counted).
+_NAMED_UNDEFINED = 3
 
 
 def nullable(values: np.ndarray) -> list[float | None]:
@@ -173,7 +204,7 @@ def assertion_decisions(
     defined = comparable & ~np.isnan(values)
     with np.errstate(invalid="ignore"):
         check: Any = _OPS[assertion.op]  # elementwise on the array
-        past = defined & ~check(values, assertion.value)
+        past = defined & ~check(on_threshold(values, assertion.value), assertion.value)
     quiet = np.zeros(len(values), dtype=bool)
     if assertion.significant_at is not None:
         # past the threshold but not significantly different from the reference: no failure
@@ -242,7 +273,7 @@ def judged_assertion(
             " nothing to compare (lower min_group_size or add evidence)",
         )
     if assertion.aggregate != "value" and (reference is None or reference.value is None):
-        why = "is excluded or missing" if isinstance(rule.reference, dict) else "is undefined"
+        why = _unusable_reference(rule, reference, groups, found)
         return result(
             "error",
             f"{label}: the reference value ({_fmt_group(reference.group if reference else None)})"
@@ -270,12 +301,23 @@ def judged_assertion(
     if failing:
         fail_index = found.fail_index
         assert fail_index is not None
+        # a compared group whose value is 0/0 is not judged: a failure must still say so
+        unjudged = [_fmt_group(groups[i]) for i in found.undefined[:_NAMED_UNDEFINED]]
+        more = len(found.undefined) - len(unjudged)
+        unjudged_note = (
+            "; undefined (0/0), so not judged, for "
+            + "; ".join(unjudged)
+            + (f" and {more} more group(s)" if more else "")
+            if unjudged
+            else ""
+        )
         return result(
             "fail",
             f"{label} for {_fmt_group(groups[fail_index])} is {_fmt(observed[fail_index])}, "
             f"not {want}"
             + (f" ({len(failing)} groups fail)" if len(failing) > 1 else "")
-            + quiet_note,
+            + quiet_note
+            + unjudged_note,
             fail_index,
             failing_groups=[groups[i] for i in failing],
             **extra_fields,
@@ -299,6 +341,28 @@ def judged_assertion(
         worst_index,
         **extra_fields,
     )
+
+
+def _unusable_reference(
+    rule: FairnessRule,
+    reference: ReferenceValue | None,
+    groups: list[GroupKey],
+    found: WindowDecision,
+) -> str:
+    """Return why a reference group has no value: not in the evidence, too small, or 0/0."""
+    if not isinstance(rule.reference, dict) or reference is None or reference.group is None:
+        return "is undefined"
+    wanted = reference.group
+    if wanted not in groups:
+        guesses = [
+            close_match(str(value), {str(g.get(feature)) for g in groups})
+            for feature, value in wanted.items()
+        ]
+        guess = ", ".join(repr(g) for g in guesses if g is not None)
+        return "is not a group of the evidence" + (f" (did you mean {guess}?)" if guess else "")
+    if groups.index(wanted) in found.undefined:
+        return "is undefined (0/0)"
+    return f"has fewer than {rule.min_group_size} people"
 
 
 def rule_status(

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ethicsgate.metrics.counts import as_multiindex, collapse_counts, key_ranks, level_keys
 from ethicsgate.policy.models import FairnessAssertion, FairnessRule, UncertaintyOptions
+from ethicsgate.rules.fairness_assertions import on_threshold
 from ethicsgate.rules.results import (
     ABSENT,
     Absent,
@@ -303,7 +304,7 @@ def evaluate_impact_ratio_assertion(
                 continue
             if worst is None or (ratio < worst[2] if lower_is_worse else ratio > worst[2]):
                 worst = (table, row, ratio)  # ties: the first, as min() and max() keep
-            if check(ratio, assertion.value):
+            if check(on_threshold(ratio, assertion.value), assertion.value):
                 continue
             p = row.test.p_value if row.test is not None else None
             if alpha is None or (p is not None and p < alpha):

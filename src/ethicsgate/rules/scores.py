@@ -260,11 +260,15 @@ def _calibration_tables(
     for b in range(width):  # bin by bin, in order: the same float sums as one group at a time
         gap += np.where(filled[:, b], count[:, b] * np.abs(mean[:, b] - rate[:, b]), 0.0)
     total = count.sum(axis=1)
-    step = (binning.high - binning.low) / calibration_bins
+    # width * b / bins, not b * (width / bins): 3 * 0.1 is 0.30000000000000004, an edge
+    # above the score 0.3 the bin [0.3, 0.4) holds
+    span = binning.high - binning.low
     edges = [
         (
-            binning.low + b * step,
-            binning.high if b == calibration_bins - 1 else binning.low + (b + 1) * step,
+            binning.low + span * b / calibration_bins,
+            binning.high
+            if b == calibration_bins - 1
+            else binning.low + span * (b + 1) / calibration_bins,
         )
         for b in range(calibration_bins)
     ]

@@ -68,3 +68,17 @@ def test_markdown_escapes_pipes_in_categories(write: Callable[[str, str], Path])
     # the escaped pipe keeps the row at the header's column count
     header = next(line for line in md.splitlines() if line.startswith("| Group | # of"))
     assert row.replace("\\|", "").count("|") == header.count("|")
+
+
+def test_an_ll144_rule_has_no_empty_table_of_group_intervals(
+    write: Callable[[str, str], Path],
+) -> None:
+    # the intervals and tests of an LL144-only rule are in its tables: the per-group table of
+    # intervals would be a header with no rows
+    result = _result(write)
+    md = render_markdown(result)
+    assert "| Group | Metric | Value |" not in md
+    assert "200 bootstrap resamples" in md  # the method is still said
+    parser = HtmlTables()
+    parser.feed(render_html(result))
+    assert not any(t and t[0][:3] == ["Group", "Metric", "Value"] for t in parser.tables)

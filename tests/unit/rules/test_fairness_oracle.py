@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from ethicsgate.metrics import METRICS
 from ethicsgate.metrics._fairlearn import metric_functions, share_of_all
 from ethicsgate.policy.models import FairnessRule
-from ethicsgate.rules.fairness import evaluate_fairness
+from ethicsgate.rules.fairness import evaluate_fairness, explain_fairness
 
 ALL_METRICS = list(METRICS)
 
@@ -204,3 +204,161 @@ def test_label_free_metrics_need_no_label() -> None:
     assert result.assertions[0].observed == 0.5
     assert result.assertions[0].group == {"g": "a"}
     assert result.status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("op", "failing"),
+    [(">=", []), (">", ["a"]), ("<=", ["b"]), ("<", ["a", "b"])],
+)
+def test_a_ratio_of_exactly_four_fifths_is_on_the_threshold(op: str, failing: list[str]) -> None:
+    # a: 20 of 30 selected (2/3), b: 25 of 30 (5/6); 2/3 / 5/6 is exactly 4/5, but the float
+    # division gives 0.7999999999999999: ">= 0.8" must hold and "> 0.8" must not
+    raw = pd.DataFrame(
+        {
+            "g": ["a"] * 30 + ["b"] * 30,
+            "prediction": [1] * 20 + [0] * 10 + [1] * 25 + [0] * 5,
+        }
+    )
+    counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
+            "assert": [{"metric": "selection_rate", "op": op, "value": 0.8}],
+        }
+    )
+    result = evaluate_fairness(rule, counts)
+    assert result.assertions[0].status == ("fail" if failing else "pass")
+    assert result.assertions[0].failing_groups == [{"g": g} for g in failing]
+
+
+def test_a_difference_at_the_threshold_is_on_it() -> None:
+    # a: 7 of 10 selected, b: 3 of 10: 0.7 - 0.3 is 0.39999999999999997 in floats, exactly 0.4
+    raw = pd.DataFrame(
+        {"g": ["a"] * 10 + ["b"] * 10, "prediction": [1] * 7 + [0] * 3 + [1] * 3 + [0] * 7}
+    )
+    counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
+    rule = FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
+            "assert": [
+                {"metric": "selection_rate", "aggregate": "difference", "op": "<", "value": 0.4}
+            ],
+        }
+    )
+    result = evaluate_fairness(rule, counts)
+    assert result.assertions[0].status == "fail"
+    assert result.assertions[0].failing_groups == [{"g": "a"}]
+
+
+def test_no_rows_is_an_error_that_does_not_blame_a_filter() -> None:
+    # a header-only CSV with no filter: the message must not ask whether the filter is too strict
+    empty = pd.DataFrame({"g": pd.Series([], dtype=str), "prediction": [], "n": []})
+    rule = _rule(["g"], metrics=["selection_rate"])
+    result = evaluate_fairness(rule, empty)
+    assert result.status == "error"
+    assert result.message == (
+        "no evidence rows to evaluate: the evidence holds none (a header only?) or its filter "
+        "keeps none"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "why"),
+    [
+        (
+            {"g": "Whtie"},
+            "the reference value (g=Whtie) is not a group of the evidence (did you mean "
+            "'White'?), so no ratio or difference can be taken",
+        ),
+        (
+            {"g": "Tiny"},
+            "the reference value (g=Tiny) has fewer than 5 people, so no ratio or difference "
+            "can be taken",
+        ),
+        (
+            {"g": "NoNeg"},
+            "the reference value (g=NoNeg) is undefined (0/0), so no ratio or difference can be "
+            "taken",
+        ),
+    ],
+)
+def test_a_named_reference_that_cannot_be_used_says_why(
+    reference: dict[str, str], why: str
+) -> None:
+    raw = pd.DataFrame(
+        {
+            "g": ["White"] * 6 + ["Black"] * 6 + ["Tiny"] * 2 + ["NoNeg"] * 6,
+            "label": [0, 1] * 6 + [0, 1] + [1] * 6,
+            "prediction": [1, 0, 0] * 4 + [1, 1] + [1, 0] * 3,
+        }
+    )
+    rule = _rule(
+        ["g"],
+        min_group_size=5,
+        reference=reference,
+        **{"assert": [{"metric": "false_positive_rate", "op": ">=", "value": 0.8}]},
+    )
+    result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
+    assert result.assertions[0].status == "error"
+    assert result.assertions[0].message == f"false_positive_rate ratio: {why}"
+
+
+def test_a_failing_assertion_still_names_the_groups_it_could_not_judge() -> None:
+    # c has no one with label 1: its true positive rate is 0/0, not judged, and must be said
+    raw = pd.DataFrame(
+        {
+            "g": ["a"] * 4 + ["b"] * 4 + ["c"] * 4,
+            "label": [1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0],
+            "prediction": [1, 1, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0],
+        }
+    )
+    rule = _rule(
+        ["g"],
+        **{"assert": [{"metric": "true_positive_rate", "op": ">=", "value": 0.8}]},
+    )
+    result = evaluate_fairness(rule, _aggregate(raw, ["g"]))
+    assertion = result.assertions[0]
+    assert assertion.status == "fail"
+    assert assertion.failing_groups == [{"g": "b"}]
+    assert assertion.message == (
+        "true_positive_rate ratio for g=b is 0.5, not at least 0.8; undefined (0/0), so not "
+        "judged, for g=c"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reference", "words"),
+    [
+        (
+            "max",
+            "Ratios and differences are taken against the group with the highest value of each metric.",
+        ),
+        (
+            "min",
+            "Ratios and differences are taken against the group with the lowest value of each metric.",
+        ),
+        ("overall", "Ratios and differences are taken against everyone (overall)."),
+        ({"g": "b"}, "Ratios and differences are taken against the group g = b."),
+    ],
+)
+def test_explain_says_what_the_reference_is(reference: object, words: str) -> None:
+    rule = _rule(
+        ["g"],
+        reference=reference,
+        **{"assert": [{"metric": "selection_rate", "op": ">=", "value": 0.8}]},
+    )
+    assert words in explain_fairness(rule)
+    values_only = _rule(
+        ["g"], **{"assert": [{"metric": "count", "aggregate": "value", "op": ">=", "value": 1}]}
+    )
+    assert "taken against" not in explain_fairness(values_only)

@@ -150,3 +150,15 @@ def test_category_tests_match_statsmodels_and_gate_the_assertion() -> None:
     # the sex table fails too: M 720/2060 against F 1030/2060
     assert assertion.failing_groups == [{"sex": "M"}, {"race": "B", "sex": "M"}]
     assert assertion.status == "fail"
+
+
+def test_an_impact_ratio_of_exactly_four_fifths_passes_the_four_fifths_rule() -> None:
+    # 20 of 30 (2/3) against 25 of 30 (5/6): exactly 4/5, 0.7999999999999999 as floats
+    rows = [("F", "A", 30, 25), ("M", "A", 30, 20)]
+    result = evaluate_fairness(_rule(sensitive_features=["sex"]), _counts(rows))
+    assert result.assertions[0].status == "pass"
+    strict = _rule(
+        sensitive_features=["sex"],
+        **{"assert": [{"metric": "impact_ratio", "op": ">", "value": 0.8}]},
+    )
+    assert evaluate_fairness(strict, _counts(rows)).assertions[0].failing_groups == [{"sex": "M"}]

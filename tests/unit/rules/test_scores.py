@@ -96,6 +96,9 @@ def test_exact_auc_and_calibration_equal_sklearn_when_scores_are_few(tmp_path: P
         for index, b in enumerate(score.calibration):
             rows = part[bins == index]
             assert b.count == len(rows)
+            # the edges are the decimals, and hold the bin's scores: [low, high)
+            assert (b.low, b.high) == (index / 10, (index + 1) / 10)
+            assert ((rows["p"] >= b.low) & ((rows["p"] < b.high) | (index == 9))).all()
             if len(rows):
                 assert b.mean_score == pytest.approx(rows["p"].mean(), abs=1e-12)
                 assert b.observed_rate == pytest.approx(rows["y"].mean(), abs=1e-12)

@@ -321,8 +321,13 @@ def _group_value(rule: RuleResult | None, key: GroupKey | None, metric: str) -> 
 
 
 def _disadvantaged_is_reference(assertion: AssertionResult, rule: RuleResult | None) -> bool:
-    """Return whether higher is worse and the reference group has the higher value."""
+    """Return whether higher is worse and the reference, the highest group, is higher.
+
+    Only with ``reference: max``: a named group or everyone (overall) is not the highest.
+    """
     if rule is None or assertion.aggregate == "value" or assertion.metric not in METRICS:
+        return False
+    if rule.reference != "max":
         return False
     if METRICS[assertion.metric].higher_is != "worse":
         return False
@@ -351,9 +356,17 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
     def value(i: int) -> float:
         return float(metric[i])  # type: ignore[arg-type]
 
+    highest, lowest = max(compared, key=value), min(compared, key=value)
+    # name the highest group where higher is worse; but a check against an upper bound (or a
+    # difference) finds the group past it at either end: name the one it found, unless the
+    # harmed group is the reference (an error rate against the highest)
     higher_worse = METRICS[assertion.metric].higher_is == "worse"
-    worst = max(compared, key=value) if higher_worse else min(compared, key=value)
-    best = min(compared, key=value) if higher_worse else max(compared, key=value)
+    if assertion.group is not None and not _disadvantaged_is_reference(assertion, rule):
+        if assertion.group == columns.groups[highest]:
+            higher_worse = True
+        elif assertion.group == columns.groups[lowest]:
+            higher_worse = False
+    worst, best = (highest, lowest) if higher_worse else (lowest, highest)
     others = [i for i in compared if columns.groups[i] != columns.groups[worst]]
     largest = max(others, key=lambda i: columns.sizes[i])
     extreme = "highest" if higher_worse else "lowest"
@@ -676,7 +689,7 @@ def fairness_depth(
     shown = rule.groups if groups is None else groups
     columns = as_columns(rule.groups)
     small = [
-        f"{_label(key)} ({size:,} people)"
+        f"{_label(key)} ({size:,} {'person' if size == 1 else 'people'})"
         for key, size, too_small in zip(
             columns.groups, columns.sizes, columns.excluded, strict=True
         )
