@@ -95,6 +95,27 @@ def test_ll144_tables_over_spark_connect_are_the_same_as_duckdb(
     assert found.audit.engine["spark_master"] == url
 
 
+def test_naive_csv_times_in_a_zones_windows_over_spark_connect_are_duckdbs(
+    spark_connect: ConnectServer, tmp_path: Path
+) -> None:
+    """The server infers CSV times as the client asked (naive ones as its wall clock)."""
+    from tests.unit.rules.windows_data import POLICY as WINDOWS_POLICY
+    from tests.unit.rules.windows_data import decisions_around_local_midnights
+
+    (tmp_path / "policy.yaml").write_text(WINDOWS_POLICY)
+    decisions_around_local_midnights().to_csv(tmp_path / "decisions.csv", index=False)
+    spec = tmp_path / "audit.yaml"
+    spec.write_text(
+        "schema_version: 1\nid: w\npolicy: policy.yaml\nevidence:\n  decisions:\n"
+        "    path: decisions.csv\n    columns: {prediction: approved}\n"
+        "    window: {column: naive_at, every: day, time_zone: Europe/Berlin}\n"
+    )
+    out = tmp_path / "out"
+    found = _report(_audit(spec, spark_connect.url, out), out, spark_connect)
+    _same_rules(run_audit(spec), found)
+    assert len(found.rules[0].windows) == 18
+
+
 def test_bakery_findings_over_spark_connect_are_the_same_as_duckdb(
     spark_connect: ConnectServer, tmp_path: Path
 ) -> None:

@@ -275,23 +275,30 @@ class SparkDataset:
         a naive ``TIMESTAMP`` where no value has an offset, which a window in a time zone
         takes as that zone's wall clock: the same rows fell in other days on Spark. So the
         schema is inferred with naive times as ``timestamp_ntz`` (DuckDB's TIMESTAMP; a column
-        with offsets stays ``timestamp``, DuckDB's TIMESTAMPTZ) and then given to the read:
-        a Spark Connect server would otherwise infer it again, in its own setting, for every
-        query.
+        with offsets stays ``timestamp``, DuckDB's TIMESTAMPTZ). A classic frame keeps the
+        relation it inferred; over Spark Connect the schema is given to the read, or the
+        server would infer it again, in its own setting, for every query.
         """
         conf = self.spark.conf
         setting = "spark.sql.timestampType"
         before = conf.get(setting, None)
         conf.set(setting, "TIMESTAMP_NTZ")
         try:
-            schema = self.spark.read.format("csv").options(**options).load(paths).schema
+            inferred = self.spark.read.format("csv").options(**options).load(paths)
+            schema = inferred.schema
         finally:
             if before is None:
                 conf.unset(setting)
             else:
                 conf.set(setting, before)
+        if not type(self.spark).__module__.startswith("pyspark.sql.connect"):
+            return inferred  # a classic frame keeps the relation it inferred
+        # given as DDL text (a Connect reader takes it as is)
+        ddl = ", ".join(
+            f"`{f.name.replace('`', '``')}` {f.dataType.simpleString()}" for f in schema.fields
+        )
         read = dict(options, inferSchema="false")
-        return self.spark.read.format("csv").options(**read).schema(schema).load(paths)
+        return self.spark.read.format("csv").options(**read).schema(ddl).load(paths)
 
     def _check_csv_files(self, options: Mapping[str, str]) -> None:
         """Raise if a local CSV file is empty, or not UTF-8 and no encoding is given.
