@@ -216,6 +216,27 @@ def test_verify_an_unsigned_statement_says_how_to_sign_it(
     assert "ethicsgate publish SOURCE --out DIR --key keys/ethicsgate.key" in stderr
 
 
+@pytest.mark.parametrize(
+    "name", ["report.json", "report.html", "report.md", "groups.csv", "findings.parquet"]
+)
+def test_verify_a_file_of_a_signed_report_verifies_the_report(
+    signed: dict[str, Path], name: str
+) -> None:
+    # a reviewer sent report.html checks that file: the envelope beside it signs it
+    target = str(signed["dir"] / name)
+    code, stdout, stderr = run("verify", target, "--key", str(signed["pub"]))
+    assert code == 0, stderr
+    assert f"verified: {target} (report; 9 subject(s))" in stdout
+
+
+def test_verify_a_file_of_an_unsigned_report_says_it_is_unsigned(signed: dict[str, Path]) -> None:
+    signed["envelope"].unlink()
+    code, _, stderr = run("verify", "report/report.html", "--key", str(signed["pub"]))
+    assert code == 2
+    assert "report/report.html: this report is not signed" in stderr
+    assert "not a DSSE envelope" not in stderr
+
+
 def test_verify_a_signed_report_without_key_asks_for_it(signed: dict[str, Path]) -> None:
     code, _, stderr = run("verify", "report")
     assert code == 2
@@ -268,6 +289,14 @@ def test_verify_a_statement_names_it_a_statement_and_claims_no_inputs(
     assert code == 0
     assert "verified: site (transparency statement; 3 subject(s))" in stdout
     assert "--evidence" not in stdout and "not re-checked" not in stdout
+
+
+def test_verify_a_file_of_a_signed_statement_verifies_the_statement(
+    signed_statement: Path,
+) -> None:
+    code, stdout, stderr = run("verify", "site/statement.html", "--key", "keys/ethicsgate.pub")
+    assert code == 0, stderr
+    assert "verified: site/statement.html (transparency statement; 3 subject(s))" in stdout
 
 
 def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> None:

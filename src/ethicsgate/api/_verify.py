@@ -20,7 +20,7 @@ def verify(
     evidence: bool = False,
     root: Path | str | None = None,
 ) -> VerificationResult:
-    """Verify a signed report folder (or its envelope) with the signer's public key.
+    """Verify a signed report folder (one of its files, or its envelope) with the signer's key.
 
     With ``evidence``, also rehash the policy and evidence the report names, under ``root``
     [default: the working directory]; a frame audited in memory is checked against the file it

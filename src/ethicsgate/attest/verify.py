@@ -204,33 +204,43 @@ _HOW_TO_SIGN = {
 }
 
 
+#: Each file of a report or statement, by name: the envelope beside it that signs it.
+_ENVELOPE_BESIDE = {
+    **dict.fromkeys(REPORT_FILES, ENVELOPE_FILENAME),
+    **dict.fromkeys(STATEMENT_FILES, STATEMENT_ENVELOPE_FILENAME),
+}
+
+
 def locate_envelope(target: Path) -> Path:
-    """Return the envelope to verify: ``target`` itself, or the one in the folder ``target``.
+    """Return the envelope to verify: ``target`` itself, or the one that signs ``target``.
+
+    A folder means the envelope in it; a file of a report or statement (``report.html``,
+    ``groups.csv``, ``statement.md``, ...) the envelope beside it, which signs it.
 
     Raises:
         VerificationError: there is no envelope; for an unsigned report or statement the
             message says it is not signed and how to sign it.
     """
-    beside = {REPORT_JSON: ENVELOPE_FILENAME, STATEMENT_JSON: STATEMENT_ENVELOPE_FILENAME}
     envelope, document = target, None
     if target.is_dir():
         statement_envelope = target / STATEMENT_ENVELOPE_FILENAME
         report_envelope = target / ENVELOPE_FILENAME
         use_statement = statement_envelope.exists() and not report_envelope.exists()
         envelope = statement_envelope if use_statement else report_envelope
-        documents = [target / name for name in beside if (target / name).is_file()]
+        documents = [target / name for name in _HOW_TO_SIGN if (target / name).is_file()]
         document = documents[0] if documents else None
-    elif target.name in beside and target.is_file():  # the document itself: its envelope
-        envelope, document = target.parent / beside[target.name], target
+    elif target.name in _ENVELOPE_BESIDE and target.is_file():  # a document's file: its envelope
+        envelope, document = target.parent / _ENVELOPE_BESIDE[target.name], target
     if envelope.exists():
         return envelope
     if document is not None:
-        what = "report" if document.name == REPORT_JSON else "statement"
+        primary = REPORT_JSON if document.name in REPORT_FILES else STATEMENT_JSON
+        what = "report" if primary == REPORT_JSON else "statement"
         raise VerificationError(
             f"this {what} is not signed: there is no signed envelope beside {document.name}, "
             "so there is nothing to verify",
             location=document,
-            hint=_HOW_TO_SIGN[document.name],
+            hint=_HOW_TO_SIGN[primary],
         )
     raise VerificationError(
         "envelope file not found",
