@@ -10,6 +10,7 @@ with ``ok=False`` and exact reasons: changing any byte of a file ethicsgate wrot
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -92,6 +93,9 @@ def verify_attestation(
     ``statement.intoto.json``) binds only its own files: ``check_files`` has no inputs to
     re-hash there, and ``notes`` says so.
 
+    A file of the document (``groups.csv``, ``findings.parquet``, ...) beside the envelope that
+    the envelope does not sign (one signed before that file existed) is a reason too.
+
     Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
     its content, and the verifying signature's keyid must be the key's fingerprint. Neither
     is trusted in place of the signature; they are required on top of it, because DSSE leaves
@@ -147,6 +151,11 @@ def verify_attestation(
     for name in local_files:
         if name in subjects:  # the document's own files sit beside the envelope
             reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
+        elif name != primary and os.path.lexists(envelope_path.parent / name):
+            # an envelope signed before this file existed: it must not pass as signed
+            reasons.append(
+                f"{name}: beside the envelope but not signed by it (added after signing?)"
+            )
     notes: list[str] = []
     document: Literal["report", "statement"] = (
         "statement" if predicate_type == STATEMENT_PREDICATE_TYPE else "report"

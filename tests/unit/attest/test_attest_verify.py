@@ -152,6 +152,27 @@ def test_report_must_be_a_subject(workspace: Any) -> None:
     assert result.reasons == ["report.json: not a subject of the attestation"]
 
 
+@pytest.mark.parametrize("name", ["groups.csv", "findings.parquet", "report.html"])
+def test_a_report_file_beside_the_envelope_that_it_does_not_sign_is_a_reason(
+    workspace: Any, name: str
+) -> None:
+    # an envelope signed before a file existed (only report.json here) signs no file of that
+    # name: one that appears beside it was added afterwards, and must not pass as signed
+    (workspace.out / name).write_bytes(b"forged,rows\n")
+    result = _verify(workspace)
+    assert not result.ok
+    assert result.reasons == [
+        f"{name}: beside the envelope but not signed by it (added after signing?)"
+    ]
+
+
+def test_a_file_ethicsgate_does_not_write_beside_the_envelope_is_no_reason(
+    workspace: Any,
+) -> None:
+    (workspace.out / "notes.txt").write_text("reviewed by A. on Monday\n")
+    assert _verify(workspace).ok
+
+
 def test_subject_files_are_checked_only_when_asked(workspace: Any) -> None:
     workspace.policy.unlink()
     workspace.evidence.write_text("changed\n")
