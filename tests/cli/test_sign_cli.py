@@ -165,6 +165,19 @@ def test_signing_key_from_environment_and_passphrase(
     assert not (tmp_path / "r2").exists(), "a bad key must fail before anything is written"
 
 
+def test_generate_with_passphrase_and_nobody_to_ask_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no ETHICSGATE_KEY_PASSPHRASE and no terminal (CI): say how to give it, write nothing
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    code, _, stderr = run("keys", "generate", "--out", "k", "--passphrase")
+    assert code == 2, stderr
+    assert "--passphrase: no passphrase" in stderr and "ETHICSGATE_KEY_PASSPHRASE" in stderr
+    assert "Aborted" not in stderr
+    assert not (tmp_path / "k").exists()
+
+
 def test_bad_key_input_exits_2(signed: dict[str, Path], tmp_path: Path) -> None:
     code, _, stderr = run("verify", str(signed["dir"]), "--key", str(tmp_path / "missing.pub"))
     assert code == 2 and "missing.pub" in stderr
