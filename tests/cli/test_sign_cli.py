@@ -339,3 +339,6 @@ def test_verify_from_another_folder_says_to_pass_root(
     assert "hint: the report names its inputs relative to the folder the audit ran in; " in stderr
     assert "--root" in stderr and str(elsewhere) in stderr
     assert run(*args, "--root", str(tmp_path))[0] == 0
+    code, stdout, stderr = run(*args, "--root", str(tmp_path / "mistyped"))
+    assert code == 2, stdout
+    assert "mistyped: no such folder" in stderr

@@ -33,8 +33,9 @@ def verify(
         ``notes``: what could not be re-checked, and why.
 
     Raises:
-        VerificationError: the report is not signed, its envelope cannot be read, or the key
-            file cannot be read (missing, not a PEM public key, a private key).
+        VerificationError: the report is not signed, its envelope cannot be read, the key
+            file cannot be read (missing, not a PEM public key, a private key), or ``root``
+            is no folder (with ``evidence``).
     """
     from ethicsgate.attest import load_public_key, verify_attestation
 

@@ -102,9 +102,17 @@ def verify_attestation(
     the JSON layout and keyid unsigned and an edit there must still read as tampering.
 
     Raises:
-        VerificationError: The envelope file does not exist or cannot be read.
+        VerificationError: The envelope file does not exist or cannot be read, or ``root`` is
+            given with ``check_files`` and is no folder.
     """
     envelope_path = locate_envelope(envelope_path)
+    if check_files and root is not None and not root.is_dir():
+        # a mistyped root would otherwise read as every input missing: "not verified"
+        raise VerificationError(
+            "no such folder, so the report's inputs cannot be looked for under it",
+            location=root,
+            hint="pass the folder the audit ran in as --root (root= in Python)",
+        )
     try:
         data = envelope_path.read_bytes()
     except OSError as exc:

@@ -42,7 +42,8 @@ def _flip(data: bytes, index: int, mask: int) -> bytes:
 
 
 def _verify(ws: Any, **kwargs: Any) -> Any:
-    return verify_attestation(ws.envelope, ws.key.public_key(), root=ws.root, **kwargs)
+    kwargs.setdefault("root", ws.root)
+    return verify_attestation(ws.envelope, ws.key.public_key(), **kwargs)
 
 
 # --- what verifies ---------------------------------------------------------------------------
@@ -112,6 +113,16 @@ def test_directory_without_an_envelope_is_bad_input(
     with pytest.raises(VerificationError, match="envelope file not found") as info:
         verify_attestation(tmp_path, signing_key.public_key())
     assert str(tmp_path / ENVELOPE_FILENAME) in str(info.value)
+
+
+def test_a_root_that_is_no_folder_is_bad_input(workspace: Any, tmp_path: Path) -> None:
+    # a mistyped --root is not "every input is missing" (not verified): it is bad input
+    missing = tmp_path / "nope"
+    with pytest.raises(VerificationError, match="no such folder") as info:
+        _verify(workspace, check_files=True, root=missing)
+    assert str(missing) in str(info.value)
+    with pytest.raises(VerificationError, match="no such folder"):
+        _verify(workspace, check_files=True, root=workspace.policy)
 
 
 # --- what does not verify, and why --------------------------------------------------------------
