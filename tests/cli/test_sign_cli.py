@@ -243,11 +243,37 @@ def test_verify_a_file_of_a_signed_report_verifies_the_report(
 
 
 def test_verify_a_file_of_an_unsigned_report_says_it_is_unsigned(signed: dict[str, Path]) -> None:
-    signed["envelope"].unlink()
+    assert run("audit", "audit.yaml", "--out", "report")[0] == 1  # unsigned now
     code, _, stderr = run("verify", "report/report.html", "--key", str(signed["pub"]))
     assert code == 2
     assert "report/report.html: this report is not signed" in stderr
     assert "not a DSSE envelope" not in stderr
+
+
+@pytest.mark.parametrize("target", ["report", "report/report.html"])
+def test_verify_a_signed_report_whose_envelope_was_removed_says_so(
+    signed: dict[str, Path], target: str
+) -> None:
+    # report.md and .html say "Signed by key ...": "not signed, re-run the audit" would be wrong
+    signed["envelope"].unlink()
+    code, _, stderr = run("verify", target, "--key", str(signed["pub"]))
+    assert code == 2
+    fingerprint = (signed["dir"] / "report.md").read_text().split("Signed by key `")[1][:71]
+    assert (
+        f"this report says it was signed by key {fingerprint} (report.md), but its envelope "
+        "report.intoto.json is missing: it was removed, or not copied with the report"
+    ) in stderr
+    assert "re-run the audit" not in stderr
+
+
+def test_verify_a_signed_statement_whose_envelope_was_removed_says_so(
+    signed_statement: Path,
+) -> None:
+    (signed_statement / "site" / "statement.intoto.json").unlink()
+    code, _, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 2
+    assert "this statement says it was signed by key SHA256:" in stderr
+    assert "its envelope statement.intoto.json is missing" in stderr
 
 
 def test_verify_a_signed_report_without_key_asks_for_it(signed: dict[str, Path]) -> None:

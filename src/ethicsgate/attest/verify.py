@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,7 +33,14 @@ from ethicsgate.attest.statement import (
     parse_statement,
     sha256_file,
 )
-from ethicsgate.canonical import REPORT_FILES, REPORT_JSON, STATEMENT_FILES, STATEMENT_JSON
+from ethicsgate.canonical import (
+    REPORT_FILES,
+    REPORT_JSON,
+    REPORT_MARKDOWN,
+    STATEMENT_FILES,
+    STATEMENT_JSON,
+    STATEMENT_MARKDOWN,
+)
 from ethicsgate.errors import PolicyError, VerificationError
 from ethicsgate.evidence.arrow import ARROW_IPC_SHA256
 from ethicsgate.policy.packs import is_pack_ref, pack_path
@@ -236,7 +244,8 @@ def locate_envelope(target: Path) -> Path:
 
     Raises:
         VerificationError: there is no envelope; for an unsigned report or statement the
-            message says it is not signed and how to sign it.
+            message says it is not signed and how to sign it, for a signed one (its Markdown
+            names the signer) that its envelope is missing.
     """
     envelope, document = target, None
     if target.is_dir():
@@ -253,6 +262,18 @@ def locate_envelope(target: Path) -> Path:
     if document is not None:
         primary = REPORT_JSON if document.name in REPORT_FILES else STATEMENT_JSON
         what = "report" if primary == REPORT_JSON else "statement"
+        markdown = REPORT_MARKDOWN if primary == REPORT_JSON else STATEMENT_MARKDOWN
+        signer = _claimed_signer(document.parent / markdown)
+        expected = _ENVELOPE_BESIDE[document.name]
+        if signer is not None:  # it was signed: the envelope was removed, or left behind
+            raise VerificationError(
+                f"this {what} says it was signed by key {signer} ({markdown}), but its "
+                f"envelope {expected} is missing: it was removed, or not copied with the "
+                f"{what}",
+                location=document,
+                hint=f"verify the {what} with the {expected} it was signed with (ask whoever "
+                f"sent the {what}); without it nothing proves the {what} was not changed",
+            )
         raise VerificationError(
             f"this {what} is not signed: there is no signed envelope beside {document.name}, "
             "so there is nothing to verify",
@@ -264,6 +285,23 @@ def locate_envelope(target: Path) -> Path:
         location=envelope,
         hint=f"pass the signed envelope ({ENVELOPE_FILENAME}) or the directory holding it",
     )
+
+
+# What report.md and statement.md say when signed (report/templates/*.md.j2).
+_SIGNED_BY = re.compile(
+    rb"Signed by key `(SHA256:[0-9a-f]{64})` \((?:signature: )?`[a-z]+\.intoto\.json`"
+)
+_MAX_MARKDOWN_BYTES = 1024 * 1024
+
+
+def _claimed_signer(markdown: Path) -> str | None:
+    """Return the fingerprint ``markdown`` says signed it, or None (unsigned, or unreadable)."""
+    try:
+        with markdown.open("rb") as handle:
+            found = _SIGNED_BY.search(handle.read(_MAX_MARKDOWN_BYTES))
+    except OSError:
+        return None
+    return found.group(1).decode("ascii") if found else None
 
 
 def _declared_predicate_type(payload: bytes) -> str:
