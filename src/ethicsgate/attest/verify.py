@@ -67,6 +67,13 @@ _DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     STATEMENT_PREDICATE_TYPE: (STATEMENT_JSON, STATEMENT_FILES),
 }
 
+#: What the envelope of each name ethicsgate writes signs, and each document's name in messages.
+_SIGNED_BY_NAME = {
+    ENVELOPE_FILENAME: PREDICATE_TYPE,
+    STATEMENT_ENVELOPE_FILENAME: STATEMENT_PREDICATE_TYPE,
+}
+_KIND = {PREDICATE_TYPE: "report", STATEMENT_PREDICATE_TYPE: "transparency statement"}
+
 
 @dataclass(frozen=True)
 class VerificationResult:
@@ -103,6 +110,9 @@ def verify_attestation(
 
     A file of the document (``groups.csv``, ``findings.parquet``, ...) beside the envelope that
     the envelope does not sign (one signed before that file existed) is a reason too.
+
+    An envelope named ``report.intoto.json`` must sign a report, one named
+    ``statement.intoto.json`` a transparency statement.
 
     Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
     its content, and the verifying signature's keyid must be the key's fingerprint. Neither
@@ -160,6 +170,13 @@ def verify_attestation(
     except VerificationError as exc:
         return not_verified(*reasons, exc.message)
 
+    named_for = _SIGNED_BY_NAME.get(envelope_path.name)
+    if named_for is not None and named_for != predicate_type:
+        # else the files beside it of the kind its name promises would go unchecked
+        reasons.append(
+            f"{envelope_path.name} signs a {_KIND[predicate_type]}, not a {_KIND[named_for]} "
+            "(an envelope renamed or moved?)"
+        )
     primary, local_files = _DOCUMENTS[predicate_type]
     subjects = {subject.name: subject for subject in statement.subjects}
     if primary not in subjects:

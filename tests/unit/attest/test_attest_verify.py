@@ -232,6 +232,31 @@ def test_signed_statement_of_another_kind_is_not_verified(workspace: Any) -> Non
     ]
 
 
+def test_an_envelope_named_for_a_report_must_sign_a_report(workspace: Any) -> None:
+    # a signed transparency statement's envelope, renamed report.intoto.json beside a forged
+    # report.json, verified "as a statement" with exit 0, and report.json went unchecked
+    from ethicsgate.attest.verify import STATEMENT_ENVELOPE_FILENAME, STATEMENT_PREDICATE_TYPE
+
+    statement_json = workspace.out / "statement.json"
+    statement_json.write_text('{"published": true}\n')
+    statement = build_statement(
+        [Subject("statement.json", sha256_file(statement_json))],
+        {},
+        predicate_type=STATEMENT_PREDICATE_TYPE,
+    )
+    workspace.envelope.write_bytes(sign_envelope(statement, workspace.key))
+    result = _verify(workspace)
+    assert not result.ok
+    assert result.reasons == [
+        "report.intoto.json signs a transparency statement, not a report (an envelope renamed "
+        "or moved?)"
+    ]
+    # under its own name it verifies, as the statement it is
+    renamed = workspace.envelope.rename(workspace.out / STATEMENT_ENVELOPE_FILENAME)
+    result = verify_attestation(renamed, workspace.key.public_key())
+    assert result.ok and result.document == "statement"
+
+
 def test_edited_keyid_passes_dsse_but_not_the_attestation(workspace: Any) -> None:
     # DSSE leaves keyid unsigned, so verify_envelope must ignore it; but the file ethicsgate
     # wrote was changed, and the attestation check must say so.
