@@ -89,7 +89,7 @@ class VerificationResult:
     document: Literal["report", "statement"] | None = None
     """What the envelope signs, by its signed predicate type; None when it could not be read."""
     hint: str | None = None
-    """The likely fix when inputs were not found: verify from the folder the audit ran in."""
+    """The likely fix when no input was found: verify from the folder the audit ran in."""
 
 
 def verify_attestation(
@@ -200,6 +200,7 @@ def verify_attestation(
     if check_files:
         base = Path.cwd() if root is None else root
         found_before = len(reasons)
+        looked_for = 0  # inputs looked for under base
         for subject in inputs:
             if subject.name.startswith(TABLE_SUBJECT_PREFIX):
                 notes.append(_table_note(subject))
@@ -210,12 +211,14 @@ def verify_attestation(
                 except PolicyError:
                     reasons.append(f"{subject.name}: this ethicsgate ships no such policy pack")
                 continue
+            looked_for += 1
             if subject.name.startswith(f"{ARROW_IPC_SHA256}:"):  # a frame, saved to a file
                 name = subject.name.removeprefix(f"{ARROW_IPC_SHA256}:")
                 reasons.extend(_check_arrow_subject(subject, base / name))
                 continue
             reasons.extend(_check_subject(subject, base / subject.name))
-        if any(reason.endswith(": file not found") for reason in reasons[found_before:]):
+        missing = [r for r in reasons[found_before:] if ": file not found" in r]
+        if missing and len(missing) == looked_for:  # none found: base is not where it ran
             hint = (
                 "the report names its inputs relative to the folder the audit ran in; they "
                 f"were looked for under {base.resolve()}: verify from that folder, or pass "

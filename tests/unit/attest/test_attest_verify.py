@@ -195,6 +195,17 @@ def test_subject_files_are_checked_only_when_asked(workspace: Any) -> None:
     assert len(result.reasons) == 2
 
 
+def test_the_root_hint_only_when_no_input_is_found_under_it(workspace: Any, tmp_path: Path) -> None:
+    # every input missing: the wrong folder, most likely; say which and how to name the right one
+    result = _verify(workspace, check_files=True, root=tmp_path)
+    assert result.hint is not None and "--root DIR" in result.hint
+    # one input missing in the folder the audit ran in: that file is gone, not the folder wrong
+    workspace.evidence.unlink()
+    result = _verify(workspace, check_files=True)
+    assert result.reasons == ["data/decisions.jsonl: file not found"]
+    assert result.hint is None
+
+
 def test_unreadable_subject_is_a_reason(workspace: Any) -> None:
     workspace.policy.unlink()
     workspace.policy.mkdir()
