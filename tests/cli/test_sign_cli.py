@@ -338,6 +338,21 @@ def test_verify_a_file_of_a_signed_statement_verifies_the_statement(
     assert "verified: site/statement.html (transparency statement; 3 subject(s))" in stdout
 
 
+def test_a_folder_with_an_unsigned_report_and_a_signed_statement_is_not_verified(
+    signed_statement: Path,
+) -> None:
+    # the statement published into the folder of an unsigned report: verifying the folder
+    # verified the statement (exit 0), and nothing said the report in it was unsigned
+    report = signed_statement / "site" / "report.json"
+    report.write_text('{"status": "pass"}\n')
+    code, stdout, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 2, stdout
+    assert "site/report.json: this report is not signed" in stderr
+    assert "verify site/statement.json" in stderr
+    code, stdout, _ = run("verify", "site/statement.json", "--key", "keys/ethicsgate.pub")
+    assert code == 0 and "transparency statement" in stdout
+
+
 def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> None:
     code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
     assert code == 0

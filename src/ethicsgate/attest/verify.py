@@ -271,7 +271,9 @@ def locate_envelope(target: Path) -> Path:
     if target.is_dir():
         statement_envelope = target / STATEMENT_ENVELOPE_FILENAME
         report_envelope = target / ENVELOPE_FILENAME
-        use_statement = statement_envelope.exists() and not report_envelope.exists()
+        # a report in the folder is what the folder is: a statement beside it does not sign it
+        report = (target / REPORT_JSON).is_file()
+        use_statement = statement_envelope.exists() and not report_envelope.exists() and not report
         envelope = statement_envelope if use_statement else report_envelope
         documents = [target / name for name in _HOW_TO_SIGN if (target / name).is_file()]
         document = documents[0] if documents else None
@@ -294,11 +296,16 @@ def locate_envelope(target: Path) -> Path:
                 hint=f"verify the {what} with the {expected} it was signed with (ask whoever "
                 f"sent the {what}); without it nothing proves the {what} was not changed",
             )
+        hint = _HOW_TO_SIGN[primary]
+        if primary == REPORT_JSON and (document.parent / STATEMENT_ENVELOPE_FILENAME).exists():
+            hint += (
+                f"; the statement beside it is signed: verify {document.parent / STATEMENT_JSON}"
+            )
         raise VerificationError(
             f"this {what} is not signed: there is no signed envelope beside {document.name}, "
             "so there is nothing to verify",
             location=document,
-            hint=_HOW_TO_SIGN[primary],
+            hint=hint,
         )
     raise VerificationError(
         "envelope file not found",
