@@ -148,6 +148,30 @@ def test_unsigned_rerun_removes_the_stale_envelope(signed: dict[str, Path]) -> N
     assert "Not signed" in (signed["dir"] / "report.html").read_text()
 
 
+def test_evidence_named_like_a_report_file_is_signed_and_rehashed(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # evidence at the root of the audit's folder named groups.csv shared its subject name
+    # with the report's own groups.csv: it was left out of the statement, so a change to it
+    # verified with --evidence as "report and its inputs"
+    from tests.conftest import AUDIT
+
+    name = "groups.csv"
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING, audit=AUDIT.replace("data.csv", name), data_name=name)
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    assert run("audit", "audit.yaml", "--out", "report", "--key", "keys/ethicsgate.key")[0] == 1
+    args = ("verify", "report", "--key", "keys/ethicsgate.pub", "--evidence")
+    code, stdout, stderr = run(*args)
+    assert code == 0, stderr
+    assert f"./{name}" in run(*args, "--format", "json")[1]
+    with (tmp_path / name).open("a") as handle:
+        handle.write("changed\n")
+    code, _, stderr = run(*args)
+    assert code == 1
+    assert f"./{name}: sha256 differs" in stderr
+
+
 def test_signing_key_from_environment_and_passphrase(
     make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
