@@ -133,6 +133,28 @@ def test_findings_parquet_is_signed_and_an_edit_is_detected(audit: Path, tmp_pat
     assert code == 2 and "does not verify" in stderr and not target.exists()
 
 
+def test_a_parquet_file_beside_a_signed_report_is_not_exported_as_signed(
+    audit: Path, tmp_path: Path
+) -> None:
+    # --key checks the report folder, whose signature covers findings.parquet: another file
+    # named on the command line (a forged one dropped beside it) must not pass as signed
+    keys = tmp_path / "keys"
+    assert run("keys", "generate", "--out", str(keys))[0] == 0
+    out = tmp_path / "r"
+    run("audit", str(audit), "--out", str(out), "--key", str(keys / "ethicsgate.key"))
+    pub = str(keys / "ethicsgate.pub")
+    table = pq.read_table(out / "findings.parquet")
+    pq.write_table(table.slice(0, 1), out / "forged.parquet")
+    code, stdout, stderr = run("findings", "export", str(out / "forged.parquet"), "--key", pub)
+    assert code == 2, stdout
+    assert "forged.parquet" in stderr and "not the findings.parquet the signature covers" in stderr
+    assert stdout == ""
+    # a byte-for-byte copy of the signed file is what was signed: it exports
+    (out / "copy.parquet").write_bytes((out / "findings.parquet").read_bytes())
+    code, stdout, _ = run("findings", "export", str(out / "copy.parquet"), "--key", pub)
+    assert code == 0 and len(stdout.splitlines()) == table.num_rows + 1
+
+
 def test_export_csv_jsonl_and_one_rule_with_its_fields(audit: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     run("audit", str(audit), "--out", str(out))

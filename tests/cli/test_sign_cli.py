@@ -148,6 +148,30 @@ def test_unsigned_rerun_removes_the_stale_envelope(signed: dict[str, Path]) -> N
     assert "Not signed" in (signed["dir"] / "report.html").read_text()
 
 
+def test_evidence_named_like_a_report_file_is_signed_and_rehashed(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # evidence at the root of the audit's folder named groups.csv shared its subject name
+    # with the report's own groups.csv: it was left out of the statement, so a change to it
+    # verified with --evidence as "report and its inputs"
+    from tests.conftest import AUDIT
+
+    name = "groups.csv"
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING, audit=AUDIT.replace("data.csv", name), data_name=name)
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    assert run("audit", "audit.yaml", "--out", "report", "--key", "keys/ethicsgate.key")[0] == 1
+    args = ("verify", "report", "--key", "keys/ethicsgate.pub", "--evidence")
+    code, stdout, stderr = run(*args)
+    assert code == 0, stderr
+    assert f"./{name}" in run(*args, "--format", "json")[1]
+    with (tmp_path / name).open("a") as handle:
+        handle.write("changed\n")
+    code, _, stderr = run(*args)
+    assert code == 1
+    assert f"./{name}: sha256 differs" in stderr
+
+
 def test_signing_key_from_environment_and_passphrase(
     make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -163,6 +187,19 @@ def test_signing_key_from_environment_and_passphrase(
     code, _, stderr = run("audit", "audit.yaml", "--out", "r2", env=env)
     assert code == 2 and "k/ethicsgate.key" in stderr
     assert not (tmp_path / "r2").exists(), "a bad key must fail before anything is written"
+
+
+def test_generate_with_passphrase_and_nobody_to_ask_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # no ETHICSGATE_KEY_PASSPHRASE and no terminal (CI): say how to give it, write nothing
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    code, _, stderr = run("keys", "generate", "--out", "k", "--passphrase")
+    assert code == 2, stderr
+    assert "--passphrase: no passphrase" in stderr and "ETHICSGATE_KEY_PASSPHRASE" in stderr
+    assert "Aborted" not in stderr
+    assert not (tmp_path / "k").exists()
 
 
 def test_bad_key_input_exits_2(signed: dict[str, Path], tmp_path: Path) -> None:
@@ -214,6 +251,53 @@ def test_verify_an_unsigned_statement_says_how_to_sign_it(
     assert code == 2
     assert "site/statement.json: this statement is not signed" in stderr
     assert "ethicsgate publish SOURCE --out DIR --key keys/ethicsgate.key" in stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["report.json", "report.html", "report.md", "groups.csv", "findings.parquet"]
+)
+def test_verify_a_file_of_a_signed_report_verifies_the_report(
+    signed: dict[str, Path], name: str
+) -> None:
+    # a reviewer sent report.html checks that file: the envelope beside it signs it
+    target = str(signed["dir"] / name)
+    code, stdout, stderr = run("verify", target, "--key", str(signed["pub"]))
+    assert code == 0, stderr
+    assert f"verified: {target} (report; 9 subject(s))" in stdout
+
+
+def test_verify_a_file_of_an_unsigned_report_says_it_is_unsigned(signed: dict[str, Path]) -> None:
+    assert run("audit", "audit.yaml", "--out", "report")[0] == 1  # unsigned now
+    code, _, stderr = run("verify", "report/report.html", "--key", str(signed["pub"]))
+    assert code == 2
+    assert "report/report.html: this report is not signed" in stderr
+    assert "not a DSSE envelope" not in stderr
+
+
+@pytest.mark.parametrize("target", ["report", "report/report.html"])
+def test_verify_a_signed_report_whose_envelope_was_removed_says_so(
+    signed: dict[str, Path], target: str
+) -> None:
+    # report.md and .html say "Signed by key ...": "not signed, re-run the audit" would be wrong
+    signed["envelope"].unlink()
+    code, _, stderr = run("verify", target, "--key", str(signed["pub"]))
+    assert code == 2
+    fingerprint = (signed["dir"] / "report.md").read_text().split("Signed by key `")[1][:71]
+    assert (
+        f"this report says it was signed by key {fingerprint} (report.md), but its envelope "
+        "report.intoto.json is missing: it was removed, or not copied with the report"
+    ) in stderr
+    assert "re-run the audit" not in stderr
+
+
+def test_verify_a_signed_statement_whose_envelope_was_removed_says_so(
+    signed_statement: Path,
+) -> None:
+    (signed_statement / "site" / "statement.intoto.json").unlink()
+    code, _, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 2
+    assert "this statement says it was signed by key SHA256:" in stderr
+    assert "its envelope statement.intoto.json is missing" in stderr
 
 
 def test_verify_a_signed_report_without_key_asks_for_it(signed: dict[str, Path]) -> None:
@@ -270,6 +354,29 @@ def test_verify_a_statement_names_it_a_statement_and_claims_no_inputs(
     assert "--evidence" not in stdout and "not re-checked" not in stdout
 
 
+def test_verify_a_file_of_a_signed_statement_verifies_the_statement(
+    signed_statement: Path,
+) -> None:
+    code, stdout, stderr = run("verify", "site/statement.html", "--key", "keys/ethicsgate.pub")
+    assert code == 0, stderr
+    assert "verified: site/statement.html (transparency statement; 3 subject(s))" in stdout
+
+
+def test_a_folder_with_an_unsigned_report_and_a_signed_statement_is_not_verified(
+    signed_statement: Path,
+) -> None:
+    # the statement published into the folder of an unsigned report: verifying the folder
+    # verified the statement (exit 0), and nothing said the report in it was unsigned
+    report = signed_statement / "site" / "report.json"
+    report.write_text('{"status": "pass"}\n')
+    code, stdout, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 2, stdout
+    assert "site/report.json: this report is not signed" in stderr
+    assert "verify site/statement.json" in stderr
+    code, stdout, _ = run("verify", "site/statement.json", "--key", "keys/ethicsgate.pub")
+    assert code == 0 and "transparency statement" in stdout
+
+
 def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> None:
     code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
     assert code == 0
@@ -297,3 +404,6 @@ def test_verify_from_another_folder_says_to_pass_root(
     assert "hint: the report names its inputs relative to the folder the audit ran in; " in stderr
     assert "--root" in stderr and str(elsewhere) in stderr
     assert run(*args, "--root", str(tmp_path))[0] == 0
+    code, stdout, stderr = run(*args, "--root", str(tmp_path / "mistyped"))
+    assert code == 2, stdout
+    assert "mistyped: no such folder" in stderr

@@ -20,7 +20,7 @@ def verify(
     evidence: bool = False,
     root: Path | str | None = None,
 ) -> VerificationResult:
-    """Verify a signed report folder (or its envelope) with the signer's public key.
+    """Verify a signed report folder (one of its files, or its envelope) with the signer's key.
 
     With ``evidence``, also rehash the policy and evidence the report names, under ``root``
     [default: the working directory]; a frame audited in memory is checked against the file it
@@ -33,8 +33,9 @@ def verify(
         ``notes``: what could not be re-checked, and why.
 
     Raises:
-        VerificationError: the report is not signed, its envelope cannot be read, or the key
-            file cannot be read (missing, not a PEM public key, a private key).
+        VerificationError: the report is not signed, its envelope cannot be read, the key
+            file cannot be read (missing, not a PEM public key, a private key), or ``root``
+            is no folder (with ``evidence``).
     """
     from ethicsgate.attest import load_public_key, verify_attestation
 

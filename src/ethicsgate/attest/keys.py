@@ -198,17 +198,32 @@ def load_signing_key(
     not set, ``ask_passphrase(path)`` is asked for it (a prompt, in a terminal).
 
     Raises:
-        SigningError: The key is missing, unreadable, not Ed25519, or the passphrase is wrong.
+        SigningError: The key is missing, unreadable, not Ed25519, or the passphrase is wrong;
+            ``ETHICSGATE_SIGNING_KEY`` is set but empty.
     """
     from ethicsgate.settings import load_settings
 
+    from_setting = path is None
     path = path or load_settings().signing_key
     if path is None:
         return None
+    if from_setting and path == Path():  # "" reads as ".": a secret that is not there
+        raise SigningError(
+            "set, but empty",
+            location="ETHICSGATE_SIGNING_KEY",
+            hint="set it to the private key's path (e.g. keys/ethicsgate.key), or unset it to "
+            "write an unsigned report",
+        )
     passphrase = settings_passphrase()
     if passphrase is None and ask_passphrase is not None and _is_encrypted(path):
         passphrase = ask_passphrase(path)
-    return load_private_key(path, passphrase=passphrase)
+    try:
+        return load_private_key(path, passphrase=passphrase)
+    except SigningError as exc:
+        if from_setting:  # say where a path the user did not type came from
+            origin = "the path is ETHICSGATE_SIGNING_KEY's (--key overrides it)"
+            exc.hint = f"{exc.hint}; {origin}" if exc.hint else origin
+        raise
 
 
 def _is_encrypted(path: Path) -> bool:

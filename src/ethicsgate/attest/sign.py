@@ -51,7 +51,7 @@ def attestation_subjects(result: AuditResult, report_digests: Mapping[str, str])
     ``report_digests``: each report file's SHA-256 (hex) by file name (:func:`file_digests`,
     or computed as the file was written). Report files are named by file name (they sit
     beside the envelope); inputs by the path the report records, relative to the working
-    directory of the audit.
+    directory of the audit (``./groups.csv`` for an input named as a report file is).
     """
     subjects: dict[str, Subject] = {}
     for name in REPORT_FILES:
@@ -65,6 +65,8 @@ def attestation_subjects(result: AuditResult, report_digests: Mapping[str, str])
     # evidence that is no file (a database table or query): its identity, computed in the engine
     inputs += [(table_subject(e.name), e.sha256) for e in audit.evidence if e.table is not None]
     for path, digest in inputs:
+        if path in REPORT_FILES:  # an input named as a report file is: it would be left out
+            path = f"./{path}"
         subjects.setdefault(path, Subject(path, digest))
     return list(subjects.values())
 

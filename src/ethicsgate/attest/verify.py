@@ -10,6 +10,8 @@ with ``ok=False`` and exact reasons: changing any byte of a file ethicsgate wrot
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,7 +33,14 @@ from ethicsgate.attest.statement import (
     parse_statement,
     sha256_file,
 )
-from ethicsgate.canonical import REPORT_FILES, REPORT_JSON, STATEMENT_FILES, STATEMENT_JSON
+from ethicsgate.canonical import (
+    REPORT_FILES,
+    REPORT_JSON,
+    REPORT_MARKDOWN,
+    STATEMENT_FILES,
+    STATEMENT_JSON,
+    STATEMENT_MARKDOWN,
+)
 from ethicsgate.errors import PolicyError, VerificationError
 from ethicsgate.evidence.arrow import ARROW_IPC_SHA256
 from ethicsgate.policy.packs import is_pack_ref, pack_path
@@ -58,6 +67,13 @@ _DOCUMENTS: dict[str, tuple[str, tuple[str, ...]]] = {
     STATEMENT_PREDICATE_TYPE: (STATEMENT_JSON, STATEMENT_FILES),
 }
 
+#: What the envelope of each name ethicsgate writes signs, and each document's name in messages.
+_SIGNED_BY_NAME = {
+    ENVELOPE_FILENAME: PREDICATE_TYPE,
+    STATEMENT_ENVELOPE_FILENAME: STATEMENT_PREDICATE_TYPE,
+}
+_KIND = {PREDICATE_TYPE: "report", STATEMENT_PREDICATE_TYPE: "transparency statement"}
+
 
 @dataclass(frozen=True)
 class VerificationResult:
@@ -73,7 +89,7 @@ class VerificationResult:
     document: Literal["report", "statement"] | None = None
     """What the envelope signs, by its signed predicate type; None when it could not be read."""
     hint: str | None = None
-    """The likely fix when inputs were not found: verify from the folder the audit ran in."""
+    """The likely fix when no input was found: verify from the folder the audit ran in."""
 
 
 def verify_attestation(
@@ -92,15 +108,29 @@ def verify_attestation(
     ``statement.intoto.json``) binds only its own files: ``check_files`` has no inputs to
     re-hash there, and ``notes`` says so.
 
+    A file of the document (``groups.csv``, ``findings.parquet``, ...) beside the envelope that
+    the envelope does not sign (one signed before that file existed) is a reason too.
+
+    An envelope named ``report.intoto.json`` must sign a report, one named
+    ``statement.intoto.json`` a transparency statement.
+
     Beyond a valid signature, the envelope must be byte-for-byte what ethicsgate writes for
     its content, and the verifying signature's keyid must be the key's fingerprint. Neither
     is trusted in place of the signature; they are required on top of it, because DSSE leaves
     the JSON layout and keyid unsigned and an edit there must still read as tampering.
 
     Raises:
-        VerificationError: The envelope file does not exist or cannot be read.
+        VerificationError: The envelope file does not exist or cannot be read, or ``root`` is
+            given with ``check_files`` and is no folder.
     """
     envelope_path = locate_envelope(envelope_path)
+    if check_files and root is not None and not root.is_dir():
+        # a mistyped root would otherwise read as every input missing: "not verified"
+        raise VerificationError(
+            "no such folder, so the report's inputs cannot be looked for under it",
+            location=root,
+            hint="pass the folder the audit ran in as --root (root= in Python)",
+        )
     try:
         data = envelope_path.read_bytes()
     except OSError as exc:
@@ -140,6 +170,13 @@ def verify_attestation(
     except VerificationError as exc:
         return not_verified(*reasons, exc.message)
 
+    named_for = _SIGNED_BY_NAME.get(envelope_path.name)
+    if named_for is not None and named_for != predicate_type:
+        # else the files beside it of the kind its name promises would go unchecked
+        reasons.append(
+            f"{envelope_path.name} signs a {_KIND[predicate_type]}, not a {_KIND[named_for]} "
+            "(an envelope renamed or moved?)"
+        )
     primary, local_files = _DOCUMENTS[predicate_type]
     subjects = {subject.name: subject for subject in statement.subjects}
     if primary not in subjects:
@@ -147,6 +184,11 @@ def verify_attestation(
     for name in local_files:
         if name in subjects:  # the document's own files sit beside the envelope
             reasons.extend(_check_subject(subjects[name], envelope_path.parent / name))
+        elif name != primary and os.path.lexists(envelope_path.parent / name):
+            # an envelope signed before this file existed: it must not pass as signed
+            reasons.append(
+                f"{name}: beside the envelope but not signed by it (added after signing?)"
+            )
     notes: list[str] = []
     document: Literal["report", "statement"] = (
         "statement" if predicate_type == STATEMENT_PREDICATE_TYPE else "report"
@@ -158,6 +200,7 @@ def verify_attestation(
     if check_files:
         base = Path.cwd() if root is None else root
         found_before = len(reasons)
+        looked_for = 0  # inputs looked for under base
         for subject in inputs:
             if subject.name.startswith(TABLE_SUBJECT_PREFIX):
                 notes.append(_table_note(subject))
@@ -168,12 +211,14 @@ def verify_attestation(
                 except PolicyError:
                     reasons.append(f"{subject.name}: this ethicsgate ships no such policy pack")
                 continue
+            looked_for += 1
             if subject.name.startswith(f"{ARROW_IPC_SHA256}:"):  # a frame, saved to a file
                 name = subject.name.removeprefix(f"{ARROW_IPC_SHA256}:")
                 reasons.extend(_check_arrow_subject(subject, base / name))
                 continue
             reasons.extend(_check_subject(subject, base / subject.name))
-        if any(reason.endswith(": file not found") for reason in reasons[found_before:]):
+        missing = [r for r in reasons[found_before:] if ": file not found" in r]
+        if missing and len(missing) == looked_for:  # none found: base is not where it ran
             hint = (
                 "the report names its inputs relative to the folder the audit ran in; they "
                 f"were looked for under {base.resolve()}: verify from that folder, or pass "
@@ -204,39 +249,86 @@ _HOW_TO_SIGN = {
 }
 
 
+#: Each file of a report or statement, by name: the envelope beside it that signs it.
+_ENVELOPE_BESIDE = {
+    **dict.fromkeys(REPORT_FILES, ENVELOPE_FILENAME),
+    **dict.fromkeys(STATEMENT_FILES, STATEMENT_ENVELOPE_FILENAME),
+}
+
+
 def locate_envelope(target: Path) -> Path:
-    """Return the envelope to verify: ``target`` itself, or the one in the folder ``target``.
+    """Return the envelope to verify: ``target`` itself, or the one that signs ``target``.
+
+    A folder means the envelope in it; a file of a report or statement (``report.html``,
+    ``groups.csv``, ``statement.md``, ...) the envelope beside it, which signs it.
 
     Raises:
         VerificationError: there is no envelope; for an unsigned report or statement the
-            message says it is not signed and how to sign it.
+            message says it is not signed and how to sign it, for a signed one (its Markdown
+            names the signer) that its envelope is missing.
     """
-    beside = {REPORT_JSON: ENVELOPE_FILENAME, STATEMENT_JSON: STATEMENT_ENVELOPE_FILENAME}
     envelope, document = target, None
     if target.is_dir():
         statement_envelope = target / STATEMENT_ENVELOPE_FILENAME
         report_envelope = target / ENVELOPE_FILENAME
-        use_statement = statement_envelope.exists() and not report_envelope.exists()
+        # a report in the folder is what the folder is: a statement beside it does not sign it
+        report = (target / REPORT_JSON).is_file()
+        use_statement = statement_envelope.exists() and not report_envelope.exists() and not report
         envelope = statement_envelope if use_statement else report_envelope
-        documents = [target / name for name in beside if (target / name).is_file()]
+        documents = [target / name for name in _HOW_TO_SIGN if (target / name).is_file()]
         document = documents[0] if documents else None
-    elif target.name in beside and target.is_file():  # the document itself: its envelope
-        envelope, document = target.parent / beside[target.name], target
+    elif target.name in _ENVELOPE_BESIDE and target.is_file():  # a document's file: its envelope
+        envelope, document = target.parent / _ENVELOPE_BESIDE[target.name], target
     if envelope.exists():
         return envelope
     if document is not None:
-        what = "report" if document.name == REPORT_JSON else "statement"
+        primary = REPORT_JSON if document.name in REPORT_FILES else STATEMENT_JSON
+        what = "report" if primary == REPORT_JSON else "statement"
+        markdown = REPORT_MARKDOWN if primary == REPORT_JSON else STATEMENT_MARKDOWN
+        signer = _claimed_signer(document.parent / markdown)
+        expected = _ENVELOPE_BESIDE[document.name]
+        if signer is not None:  # it was signed: the envelope was removed, or left behind
+            raise VerificationError(
+                f"this {what} says it was signed by key {signer} ({markdown}), but its "
+                f"envelope {expected} is missing: it was removed, or not copied with the "
+                f"{what}",
+                location=document,
+                hint=f"verify the {what} with the {expected} it was signed with (ask whoever "
+                f"sent the {what}); without it nothing proves the {what} was not changed",
+            )
+        hint = _HOW_TO_SIGN[primary]
+        if primary == REPORT_JSON and (document.parent / STATEMENT_ENVELOPE_FILENAME).exists():
+            hint += (
+                f"; the statement beside it is signed: verify {document.parent / STATEMENT_JSON}"
+            )
         raise VerificationError(
             f"this {what} is not signed: there is no signed envelope beside {document.name}, "
             "so there is nothing to verify",
             location=document,
-            hint=_HOW_TO_SIGN[document.name],
+            hint=hint,
         )
     raise VerificationError(
         "envelope file not found",
         location=envelope,
         hint=f"pass the signed envelope ({ENVELOPE_FILENAME}) or the directory holding it",
     )
+
+
+# What report.md and statement.md say when signed (report/templates/*.md.j2).
+_SIGNED_BY = re.compile(
+    rb"Signed by key `(SHA256:[0-9a-f]{64})` \((?:signature: )?`[a-z]+\.intoto\.json`"
+)
+_MAX_MARKDOWN_BYTES = 1024 * 1024
+
+
+def _claimed_signer(markdown: Path) -> str | None:
+    """Return the fingerprint ``markdown`` says signed it, or None (unsigned, or unreadable)."""
+    try:
+        with markdown.open("rb") as handle:
+            found = _SIGNED_BY.search(handle.read(_MAX_MARKDOWN_BYTES))
+    except OSError:
+        return None
+    return found.group(1).decode("ascii") if found else None
 
 
 def _declared_predicate_type(payload: bytes) -> str:

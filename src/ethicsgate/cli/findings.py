@@ -76,14 +76,20 @@ def export(
             "findings.parquet existed have none: run the audit again)",
         )
     if key_path is not None:
-        from ethicsgate.attest import load_public_key, verify_attestation
+        from ethicsgate.attest import load_public_key, sha256_file, verify_attestation
 
         result = verify_attestation(path.parent, load_public_key(key_path))
-        covered = result.statement is not None and any(
-            s.name == FINDINGS_PARQUET for s in result.statement.subjects
-        )
-        if not result.ok or not covered:
-            reasons = result.reasons or [f"the signature does not cover {FINDINGS_PARQUET}"]
+        signed = {s.name: s.sha256 for s in (result.statement.subjects if result.statement else ())}
+        reasons = result.reasons
+        if not reasons and FINDINGS_PARQUET not in signed:
+            reasons = [f"the signature does not cover {FINDINGS_PARQUET}"]
+        elif (  # the folder verified; the file to export is another one, beside it
+            not reasons
+            and path.name != FINDINGS_PARQUET
+            and sha256_file(path) != signed[FINDINGS_PARQUET]
+        ):
+            reasons = [f"{path.name} is not the {FINDINGS_PARQUET} the signature covers"]
+        if reasons:
             raise VerificationError(
                 "the report does not verify: " + "; ".join(reasons),
                 location=path.parent,

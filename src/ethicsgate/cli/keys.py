@@ -43,10 +43,17 @@ def generate(out: Path, name: str, passphrase: bool) -> None:
     """Write a new Ed25519 key pair for signing reports."""
     from ethicsgate.attest import settings_passphrase
     from ethicsgate.attest.keys import write_keypair
+    from ethicsgate.errors import SigningError
 
     secret: bytes | None = None
     if passphrase:
         secret = settings_passphrase()
+        if secret is None and passphrase_prompt() is None:  # not a terminal: nobody to ask
+            raise SigningError(
+                "--passphrase: no passphrase, and no terminal to ask for one",
+                hint="set ETHICSGATE_KEY_PASSPHRASE, run in a terminal to be asked, or leave "
+                "--passphrase out to write an unencrypted key",
+            )
         if secret is None:
             secret = click.prompt(
                 "passphrase", hide_input=True, confirmation_prompt=True, err=True

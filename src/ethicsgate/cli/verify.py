@@ -44,7 +44,10 @@ def verify(
     root: Path | None,
     fmt: str,
 ) -> None:
-    """Verify TARGET: a report or statement folder, or its *.intoto.json envelope.
+    """Verify TARGET: a report or statement folder, one of its files, or its envelope.
+
+    A file (report.html, groups.csv, ...) means the *.intoto.json envelope beside it, which
+    signs it.
 
     Exits 0 when verified, 1 when not (with the exact reason), 2 on bad input (an unsigned
     report says so, and how to sign it).

@@ -156,7 +156,8 @@ def write_signed_report(
     The same files, byte for byte, as :func:`render_report_files` then
     :func:`write_report_files`, but each file is streamed to a staging folder as it is
     rendered and hashed as it is written; the digests are signed, then every file is moved
-    into place (a stale envelope of an earlier signed run is removed from an unsigned one).
+    into place (a stale envelope of an earlier signed run is removed from an unsigned one, and
+    a report file an earlier run wrote and this one does not, such as ``findings.parquet``).
     An error leaves ``out_dir`` as it was, without a staging folder. ``option``: how the caller
     named ``out_dir``, for errors' hints (``--out``, or ``out=`` of ``AuditReport.write``).
 
@@ -164,7 +165,7 @@ def write_signed_report(
         The written files: their paths, the digests signed, their bytes read when asked for.
     """
     from ethicsgate.attest import ENVELOPE_FILENAME
-    from ethicsgate.canonical import FINDINGS_PARQUET
+    from ethicsgate.canonical import FINDINGS_PARQUET, REPORT_FILES
     from ethicsgate.files import staged_files
     from ethicsgate.report import stage_report_files
 
@@ -178,7 +179,8 @@ def write_signed_report(
             from ethicsgate.attest import sign_report
 
             staged.add(ENVELOPE_FILENAME, sign_report(result, digests, key))
-        return staged.commit(drop=(ENVELOPE_FILENAME,))
+        # an earlier run's file this one does not write would sit unsigned beside the envelope
+        return staged.commit(drop=(*REPORT_FILES, ENVELOPE_FILENAME))
 
 
 def write_report_files(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, Path]:

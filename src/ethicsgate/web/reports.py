@@ -60,14 +60,16 @@ class ReportInfo:
     signature: Signature = Signature("unsigned")
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+def _stamp(folder: Path) -> tuple[tuple[str, int, int, int, int], ...]:
+    # the change time and inode too: an edit can keep the size and set the mtime back (touch -r)
+    # but never the ctime, and a file replaced by a rename has a new inode
     stamps = []
     for name in (*REPORT_FILES, ENVELOPE):
         try:
             st = (folder / name).stat()
         except OSError:
             continue
-        stamps.append((name, st.st_size, st.st_mtime_ns))
+        stamps.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
     return tuple(stamps)
 
 

@@ -237,3 +237,26 @@ def test_public_key_errors_name_the_path(tmp_path: Path) -> None:
             load_public_key(path)
         assert info.value.location is not None
         assert info.value.location.path == str(path)
+
+
+def test_a_key_named_by_the_environment_says_so_when_it_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ethicsgate.attest import load_signing_key
+
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    # an empty variable (a CI secret that is not there) is no key file, not the folder "."
+    monkeypatch.setenv("ETHICSGATE_SIGNING_KEY", "")
+    with pytest.raises(SigningError) as info:
+        load_signing_key()
+    assert str(info.value).startswith("ETHICSGATE_SIGNING_KEY: set, but empty")
+    assert "Is a directory" not in str(info.value)
+    # a path from the variable that fails: the hint says where the path came from
+    monkeypatch.setenv("ETHICSGATE_SIGNING_KEY", str(tmp_path / "gone.key"))
+    with pytest.raises(SigningError, match="private key file not found") as info:
+        load_signing_key()
+    assert "the path is ETHICSGATE_SIGNING_KEY's" in str(info.value)
+    # --key given: the variable has nothing to do with it
+    with pytest.raises(SigningError) as info:
+        load_signing_key(tmp_path / "other.key")
+    assert "ETHICSGATE_SIGNING_KEY" not in str(info.value)

@@ -42,7 +42,8 @@ def _flip(data: bytes, index: int, mask: int) -> bytes:
 
 
 def _verify(ws: Any, **kwargs: Any) -> Any:
-    return verify_attestation(ws.envelope, ws.key.public_key(), root=ws.root, **kwargs)
+    kwargs.setdefault("root", ws.root)
+    return verify_attestation(ws.envelope, ws.key.public_key(), **kwargs)
 
 
 # --- what verifies ---------------------------------------------------------------------------
@@ -114,6 +115,16 @@ def test_directory_without_an_envelope_is_bad_input(
     assert str(tmp_path / ENVELOPE_FILENAME) in str(info.value)
 
 
+def test_a_root_that_is_no_folder_is_bad_input(workspace: Any, tmp_path: Path) -> None:
+    # a mistyped --root is not "every input is missing" (not verified): it is bad input
+    missing = tmp_path / "nope"
+    with pytest.raises(VerificationError, match="no such folder") as info:
+        _verify(workspace, check_files=True, root=missing)
+    assert str(missing) in str(info.value)
+    with pytest.raises(VerificationError, match="no such folder"):
+        _verify(workspace, check_files=True, root=workspace.policy)
+
+
 # --- what does not verify, and why --------------------------------------------------------------
 
 
@@ -152,6 +163,27 @@ def test_report_must_be_a_subject(workspace: Any) -> None:
     assert result.reasons == ["report.json: not a subject of the attestation"]
 
 
+@pytest.mark.parametrize("name", ["groups.csv", "findings.parquet", "report.html"])
+def test_a_report_file_beside_the_envelope_that_it_does_not_sign_is_a_reason(
+    workspace: Any, name: str
+) -> None:
+    # an envelope signed before a file existed (only report.json here) signs no file of that
+    # name: one that appears beside it was added afterwards, and must not pass as signed
+    (workspace.out / name).write_bytes(b"forged,rows\n")
+    result = _verify(workspace)
+    assert not result.ok
+    assert result.reasons == [
+        f"{name}: beside the envelope but not signed by it (added after signing?)"
+    ]
+
+
+def test_a_file_ethicsgate_does_not_write_beside_the_envelope_is_no_reason(
+    workspace: Any,
+) -> None:
+    (workspace.out / "notes.txt").write_text("reviewed by A. on Monday\n")
+    assert _verify(workspace).ok
+
+
 def test_subject_files_are_checked_only_when_asked(workspace: Any) -> None:
     workspace.policy.unlink()
     workspace.evidence.write_text("changed\n")
@@ -161,6 +193,17 @@ def test_subject_files_are_checked_only_when_asked(workspace: Any) -> None:
     assert result.reasons[0] == "policies/hiring.yaml: file not found"
     assert result.reasons[1].startswith("data/decisions.jsonl: sha256 differs (expected ")
     assert len(result.reasons) == 2
+
+
+def test_the_root_hint_only_when_no_input_is_found_under_it(workspace: Any, tmp_path: Path) -> None:
+    # every input missing: the wrong folder, most likely; say which and how to name the right one
+    result = _verify(workspace, check_files=True, root=tmp_path)
+    assert result.hint is not None and "--root DIR" in result.hint
+    # one input missing in the folder the audit ran in: that file is gone, not the folder wrong
+    workspace.evidence.unlink()
+    result = _verify(workspace, check_files=True)
+    assert result.reasons == ["data/decisions.jsonl: file not found"]
+    assert result.hint is None
 
 
 def test_unreadable_subject_is_a_reason(workspace: Any) -> None:
@@ -198,6 +241,31 @@ def test_signed_statement_of_another_kind_is_not_verified(workspace: Any) -> Non
     assert result.reasons == [
         "statement: _type is 'other', expected 'https://in-toto.io/Statement/v1'"
     ]
+
+
+def test_an_envelope_named_for_a_report_must_sign_a_report(workspace: Any) -> None:
+    # a signed transparency statement's envelope, renamed report.intoto.json beside a forged
+    # report.json, verified "as a statement" with exit 0, and report.json went unchecked
+    from ethicsgate.attest.verify import STATEMENT_ENVELOPE_FILENAME, STATEMENT_PREDICATE_TYPE
+
+    statement_json = workspace.out / "statement.json"
+    statement_json.write_text('{"published": true}\n')
+    statement = build_statement(
+        [Subject("statement.json", sha256_file(statement_json))],
+        {},
+        predicate_type=STATEMENT_PREDICATE_TYPE,
+    )
+    workspace.envelope.write_bytes(sign_envelope(statement, workspace.key))
+    result = _verify(workspace)
+    assert not result.ok
+    assert result.reasons == [
+        "report.intoto.json signs a transparency statement, not a report (an envelope renamed "
+        "or moved?)"
+    ]
+    # under its own name it verifies, as the statement it is
+    renamed = workspace.envelope.rename(workspace.out / STATEMENT_ENVELOPE_FILENAME)
+    result = verify_attestation(renamed, workspace.key.public_key())
+    assert result.ok and result.document == "statement"
 
 
 def test_edited_keyid_passes_dsse_but_not_the_attestation(workspace: Any) -> None:

@@ -88,3 +88,26 @@ def test_the_signed_digests_are_the_files_on_disk(
     assert {n: d for n, d in run.files.digests.items() if n in on_disk} == on_disk
     assert run.files["report.json"] == (tmp_path / "out" / "report.json").read_bytes()
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_a_report_file_this_run_does_not_write_is_not_left_behind(
+    make_audit: Callable[..., Path],
+    tmp_path: Path,
+    frozen_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a result written without its findings (AuditReport made by hand) over a folder that holds
+    # an earlier run's findings.parquet: that file is no part of the new, signed report
+    from ethicsgate.attest import load_public_key, verify_attestation
+    from ethicsgate.session.audit import write_signed_report
+
+    monkeypatch.chdir(tmp_path)
+    pair = generate_keypair(tmp_path / "keys")
+    key = load_signing_key(pair.private_path)
+    out = tmp_path / "out"
+    run = run_and_report(make_audit(FAILING), out=out, key=key, clock=frozen_clock)
+    assert (out / "findings.parquet").exists()
+    write_signed_report(run.result, out, key)
+    assert not (out / "findings.parquet").exists()
+    result = verify_attestation(out, load_public_key(pair.public_path))
+    assert result.ok, result.reasons
