@@ -25,7 +25,8 @@ __all__ = ["ReportView", "RuleView", "report_view", "rule_view"]
 def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
     """Return a rule's view: its header, assertions, charts, group table, findings and depth."""
     code, word, icon = STATUS_WORDS[rule.status.value]
-    metrics = list(rule.groups[0].metrics) if rule.groups else []
+    # the count metric is the People column already
+    metrics = [m for m in rule.groups[0].metrics if m != "count"] if rule.groups else []
     shown, groups_note = shown_groups(rule)
     columns = as_columns(rule.groups)
     excluded = [
