@@ -82,3 +82,28 @@ def test_an_ll144_rule_has_no_empty_table_of_group_intervals(
     parser = HtmlTables()
     parser.feed(render_html(result))
     assert not any(t and t[0][:3] == ["Group", "Metric", "Value"] for t in parser.tables)
+
+
+def test_delong_is_named_only_for_a_rule_with_roc_auc(write: Callable[[str, str], Path]) -> None:
+    # the bootstrap method is said for every rule with uncertainty; DeLong's AUC intervals
+    # only where the rule computes ROC AUC
+    policy = POLICY + (
+        "  - id: auc\n"
+        "    kind: fairness\n"
+        "    dataset: d\n"
+        "    sensitive_features: [group]\n"
+        "    severity: info\n"
+        "    score_metrics: [roc_auc]\n"
+        "    min_group_size: 1\n"
+        "    uncertainty: {bootstrap_samples: 200}\n"
+    )
+    rows = ["group,label,prediction,score"]
+    rows += [f"{'ab'[i % 2]},{i % 3 % 2},{i % 5 % 2},{i % 7 / 7:.3f}" for i in range(200)]
+    write("policy.yaml", policy)
+    write("data.csv", "\n".join(rows) + "\n")
+    result = run_audit(write("audit.yaml", AUDIT_D))
+    methods = {r.id: r.uncertainty.method for r in result.rules if r.uncertainty}
+    assert "DeLong" not in methods["ll144"] and "percentile intervals" in methods["ll144"]
+    assert "DeLong" in methods["auc"]
+    ll144, auc = render_markdown(result).split("Rule `auc`")
+    assert "DeLong's variance" not in ll144 and "DeLong's variance" in auc
