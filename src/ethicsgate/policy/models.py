@@ -516,6 +516,15 @@ class FairnessRule(RuleBase):
         return wanted or ["count"]
 
     @property
+    def ll144_only(self) -> bool:
+        """Return whether the rule compares only in its LL144 tables (no group metric but counts).
+
+        Its groups are not compared, so ``min_group_size`` leaves none out of anything: the
+        tables exclude by ``exclude_below_share``.
+        """
+        return self.impact_ratio is not None and self.all_metrics == ["count"]
+
+    @property
     def needs_label(self) -> bool:
         """Return whether any metric of this rule reads the ground-truth label."""
         return bool(self.score_metrics) or any(METRICS[m].needs_label for m in self.all_metrics)

@@ -290,7 +290,10 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
     text = f"Splits the people in {where} into groups by {groups}"
     if len(rule.sensitive_features) > 1:
         text += " (every combination is a group)"
-    text += f"; groups under {rule.min_group_size} people are shown but not compared."
+    if rule.ll144_only:  # its tables exclude by share, said below
+        text += "."
+    else:
+        text += f"; groups under {rule.min_group_size} people are shown but not compared."
     if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
         text += f" Ratios and differences are taken against {_explain_reference(rule)}."
     if rule.assertions:
