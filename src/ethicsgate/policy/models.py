@@ -871,7 +871,7 @@ class AiContentLabeledRule(TransparencyRule):
 
 
 class NoticeBeforeDecisionRule(TransparencyRule):
-    """Every consequential decision has a notice to its subject at or before it.
+    """Every covered decision has a notice to its subject at or before it.
 
     Colorado SB 26-189, Illinois HB 3773, the CCPA ADMT regulations' pre-use notice, EU AI Act
     Art. 26(11).
@@ -879,7 +879,9 @@ class NoticeBeforeDecisionRule(TransparencyRule):
 
     check: Literal["notice_before_decision"]
     decision_types: list[Text] = Field(
-        min_length=1, description="Event types that are consequential decisions."
+        min_length=1,
+        description="Event types of the decisions it covers (a law's own term: Colorado's "
+        "consequential decisions, the CCPA's significant decisions, ...).",
     )
     notice_types: list[Text] = Field(
         min_length=1, description="Event types that are a notice to the decision's subject."
