@@ -79,6 +79,25 @@ def test_explain_describes_contracts_and_fairness() -> None:
 
 
 @pytest.mark.parametrize(
+    ("pack", "tables"),
+    [
+        # the four-fifths packs cite the Uniform Guidelines, not NYC Local Law 144
+        ("pack:eeoc-four-fifths", "It also produces impact-ratio tables: per category"),
+        ("pack:illinois-hb3773", "It also produces impact-ratio tables: per category"),
+        ("pack:nyc-ll144", "It also produces the NYC Local Law 144 tables: per category"),
+        ("pack:nyc-ll144-example", "It also produces the NYC Local Law 144 tables: per category"),
+    ],
+)
+def test_explain_names_a_law_only_where_the_pack_cites_it(pack: str, tables: str) -> None:
+    code, stdout, _ = run("policy", "explain", pack)
+    assert code == 0
+    text = " ".join(stdout.split())
+    assert tables in text
+    if "impact-ratio" in tables:
+        assert "Local Law 144" not in text and "LL144" not in text
+
+
+@pytest.mark.parametrize(
     ("content", "message"),
     [(None, "policy file not found"), ("rules: [", "policy.yaml:2:1: invalid YAML")],
 )

@@ -516,6 +516,15 @@ class FairnessRule(RuleBase):
         return wanted or ["count"]
 
     @property
+    def ll144_only(self) -> bool:
+        """Return whether the rule compares only in its LL144 tables (no group metric but counts).
+
+        Its groups are not compared, so ``min_group_size`` leaves none out of anything: the
+        tables exclude by ``exclude_below_share``.
+        """
+        return self.impact_ratio is not None and self.all_metrics == ["count"]
+
+    @property
     def needs_label(self) -> bool:
         """Return whether any metric of this rule reads the ground-truth label."""
         return bool(self.score_metrics) or any(METRICS[m].needs_label for m in self.all_metrics)
@@ -862,7 +871,7 @@ class AiContentLabeledRule(TransparencyRule):
 
 
 class NoticeBeforeDecisionRule(TransparencyRule):
-    """Every consequential decision has a notice to its subject at or before it.
+    """Every covered decision has a notice to its subject at or before it.
 
     Colorado SB 26-189, Illinois HB 3773, the CCPA ADMT regulations' pre-use notice, EU AI Act
     Art. 26(11).
@@ -870,7 +879,9 @@ class NoticeBeforeDecisionRule(TransparencyRule):
 
     check: Literal["notice_before_decision"]
     decision_types: list[Text] = Field(
-        min_length=1, description="Event types that are consequential decisions."
+        min_length=1,
+        description="Event types of the decisions it covers (a law's own term: Colorado's "
+        "consequential decisions, the CCPA's significant decisions, ...).",
     )
     notice_types: list[Text] = Field(
         min_length=1, description="Event types that are a notice to the decision's subject."

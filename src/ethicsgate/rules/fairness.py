@@ -290,7 +290,10 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
     text = f"Splits the people in {where} into groups by {groups}"
     if len(rule.sensitive_features) > 1:
         text += " (every combination is a group)"
-    text += f"; groups under {rule.min_group_size} people are shown but not compared."
+    if rule.ll144_only:  # its tables exclude by share, said below
+        text += "."
+    else:
+        text += f"; groups under {rule.min_group_size} people are shown but not compared."
     if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
         text += f" Ratios and differences are taken against {_explain_reference(rule)}."
     if rule.assertions:
@@ -305,8 +308,11 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
             if rule.impact_ratio == "selection"
             else "scoring rate (share scoring above the median)"
         )
+        tables = (
+            "the NYC Local Law 144 tables" if _cites_ll144(rule, pack) else "impact-ratio tables"
+        )
         text += (
-            f" It also produces the NYC Local Law 144 tables: per category the number of "
+            f" It also produces {tables}: per category the number of "
             f"applicants, the {variant} and the impact ratio to the most selected category"
         )
         if rule.unknown_values:
@@ -318,6 +324,18 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
             )
         text += "."
     return text
+
+
+def _cites_ll144(rule: FairnessRule, pack: PolicyPack | None) -> bool:
+    """Return whether the rule (or, when it names none, its pack) cites NYC Local Law 144.
+
+    Packs such as the four-fifths rule's use the same tables without that law: their
+    explanation names the tables by what they are.
+    """
+    if pack is None:
+        return False
+    cited = [r for r in pack.references if r.id in rule.references or not rule.references]
+    return any("Local Law 144" in r.title or "5-301" in r.title for r in cited)
 
 
 def _explain_reference(rule: FairnessRule) -> str:

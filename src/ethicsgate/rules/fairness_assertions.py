@@ -375,7 +375,7 @@ def rule_status(
     n_excluded = sum(excluded)
     small = (
         f"; {n_excluded} group(s) under {rule.min_group_size} people reported but not compared"
-        if n_excluded
+        if n_excluded and not rule.ll144_only
         else ""
     )
     failed = [a for a in assertions if a.status == "fail"]

@@ -37,8 +37,11 @@ __all__ = ["FairnessExtras", "cell_table", "fairness_extras", "rule_counts"]
 
 BOOTSTRAP_METHOD = (
     "stratified bootstrap of the aggregated counts (each group's cells drawn from a multinomial "
-    "with the group's size and observed cell shares), percentile intervals; ROC AUC intervals "
-    "use DeLong's variance from the score counts, normal on the logit scale"
+    "with the group's size and observed cell shares), percentile intervals"
+)
+#: Added to :data:`BOOTSTRAP_METHOD` when the rule computes ROC AUC (``score_metrics``).
+DELONG_METHOD = (
+    "ROC AUC intervals use DeLong's variance from the score counts, normal on the logit scale"
 )
 
 
@@ -161,7 +164,8 @@ def fairness_extras(
         )
     if rule.uncertainty is not None:
         extras.info = UncertaintyInfo(
-            method=BOOTSTRAP_METHOD,
+            method=BOOTSTRAP_METHOD
+            + (f"; {DELONG_METHOD}" if "roc_auc" in rule.score_metrics else ""),
             bootstrap_samples=rule.uncertainty.bootstrap_samples,
             confidence_level=rule.uncertainty.confidence_level,
             seed=rule.uncertainty.seed,

@@ -539,7 +539,7 @@ def _notice_before_decision(rule: NoticeBeforeDecisionRule, t: Rows) -> RuleResu
     scope = f"{TYPE.column} IN {sql_list(rule.decision_types)}"
     t.require_present(
         EVENT, where=scope, raw_where=_raw(t, scope),
-        purpose="every consequential decision needs an id to be reported",
+        purpose="every covered decision needs an id to be reported",
     )  # fmt: skip
     extras = _notice_extras(rule)
     records, values = _records_sql(t, EVENT, [SUBJECT, TS, TYPE, *extras], scope)
@@ -590,7 +590,7 @@ def _notice_before_decision(rule: NoticeBeforeDecisionRule, t: Rows) -> RuleResu
         fields=["subject_id", "type", "decided_at", "noticed_at", *(r.name for r in extras)],
         table=t,
         id_role=EVENT,
-        noun="consequential decisions",
+        noun="covered decisions",  # each law its own term: consequential, significant, ...
     )
     parameters: dict[str, Any] = {
         "decision_types": rule.decision_types,
@@ -718,7 +718,7 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             f", at most {format_duration(rule.within)} before it" if rule.within is not None else ""
         )
         return (
-            f"Every consequential decision ({', '.join(rule.decision_types)}) in {where} must "
+            f"Every covered decision ({', '.join(rule.decision_types)}) in {where} must "
             f"come after a notice ({', '.join(rule.notice_types)}) to the same person, at or "
             f"before the decision{window}."
         )

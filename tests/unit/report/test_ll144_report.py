@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import AUDIT_D, HtmlTables
 
 from ethicsgate.audit import run_audit
+from ethicsgate.policy import load_policy
 from ethicsgate.report import render_html, render_markdown
+from ethicsgate.rules.fairness import explain_fairness
 
 HOSTILE = '<script>alert("x")</script> | *b*'
 POLICY = """
@@ -82,3 +85,48 @@ def test_an_ll144_rule_has_no_empty_table_of_group_intervals(
     parser = HtmlTables()
     parser.feed(render_html(result))
     assert not any(t and t[0][:3] == ["Group", "Metric", "Value"] for t in parser.tables)
+
+
+def test_delong_is_named_only_for_a_rule_with_roc_auc(write: Callable[[str, str], Path]) -> None:
+    # the bootstrap method is said for every rule with uncertainty; DeLong's AUC intervals
+    # only where the rule computes ROC AUC
+    policy = POLICY + (
+        "  - id: auc\n"
+        "    kind: fairness\n"
+        "    dataset: d\n"
+        "    sensitive_features: [group]\n"
+        "    severity: info\n"
+        "    score_metrics: [roc_auc]\n"
+        "    min_group_size: 1\n"
+        "    uncertainty: {bootstrap_samples: 200}\n"
+    )
+    rows = ["group,label,prediction,score"]
+    rows += [f"{'ab'[i % 2]},{i % 3 % 2},{i % 5 % 2},{i % 7 / 7:.3f}" for i in range(200)]
+    write("policy.yaml", policy)
+    write("data.csv", "\n".join(rows) + "\n")
+    result = run_audit(write("audit.yaml", AUDIT_D))
+    methods = {r.id: r.uncertainty.method for r in result.rules if r.uncertainty}
+    assert "DeLong" not in methods["ll144"] and "percentile intervals" in methods["ll144"]
+    assert "DeLong" in methods["auc"]
+    ll144, auc = render_markdown(result).split("Rule `auc`")
+    assert "DeLong's variance" not in ll144 and "DeLong's variance" in auc
+
+
+def test_an_ll144_only_rule_says_its_own_exclusion(write: Callable[[str, str], Path]) -> None:
+    # its groups are compared in nothing, so the 30-people rule leaves none out; its tables
+    # exclude categories under the share (6 RCNY § 5-301(d))
+    policy = POLICY.replace("    min_group_size: 1\n", "    exclude_below_share: 0.1\n")
+    rows = ["group,prediction"] + ["a,1"] * 60 + ["a,0"] * 40 + ["b,1"] * 10 + ["b,0"] * 10
+    rows += ["c,1"] * 5
+    write("policy.yaml", policy)
+    write("data.csv", "\n".join(rows) + "\n")
+    result = run_audit(write("audit.yaml", AUDIT_D))
+    rule = result.rules[0]
+    assert rule.min_group_size == 30 and sum(g.excluded for g in rule.groups) == 2
+    assert "under 30" not in rule.message
+    for page in (render_markdown(result), html.unescape(render_html(result))):
+        assert "30 people" not in page and "too small" not in page
+        assert "Categories under 10% of a table's known applicants are excluded" in page
+    assert "30 people" not in explain_fairness(
+        load_policy(write("policy.yaml", policy)).pack.rules[0]
+    )

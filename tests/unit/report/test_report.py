@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.conftest import ROOT
+from tests.conftest import ROOT, HtmlTables
 from tests.goldens import assert_matches_golden
 
 import ethicsgate.files as files
@@ -129,6 +129,23 @@ def test_markdown_tables(scenario_result: AuditResult) -> None:
     for line in md.splitlines():
         if line.startswith("|"):
             assert line.endswith("|"), line
+
+
+def test_the_group_table_shows_the_count_once(scenario_result: AuditResult) -> None:
+    # the policy asks for the count metric: it is the People column, not a second column
+    page = HtmlTables()
+    page.feed(render_html(scenario_result))
+    headers = [t[0] for t in page.tables if t and t[0][:2] == ["Group", "People"]]
+    md = [
+        line
+        for line in render_markdown(scenario_result).splitlines()
+        if line.startswith("| Group | People |")
+    ]
+    assert headers and md
+    for header in headers:
+        assert "Count" not in header and "Precision" in header, header
+    for line in md:
+        assert "| Count |" not in line and "| Precision |" in line, line
 
 
 def test_write_report_is_all_or_nothing(

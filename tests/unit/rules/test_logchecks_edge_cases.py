@@ -14,7 +14,9 @@ import pytest
 from logs_reference import make_rule, run_rule, verdicts_of, write_jsonl
 
 from ethicsgate.errors import EvidenceError
+from ethicsgate.report.views.records import findings_view
 from ethicsgate.rules.results import RuleResult, RuleStatus
+from ethicsgate.rules.transparency import explain_transparency
 
 
 def _run(rule: Any, **files: list[dict[str, Any]]) -> RuleResult:
@@ -75,6 +77,22 @@ def test_a_decision_without_an_id_is_an_error_a_notice_without_one_is_not() -> N
     rows.append({"event_id": None, "subject_id": "a", "ts": T("11:00:00"), "type": "denied"})
     with pytest.raises(EvidenceError, match="event_id"):
         _run(_notice_rule(), log=rows)
+
+
+def test_the_summary_calls_the_decisions_by_no_one_laws_term() -> None:
+    # Colorado's "consequential decisions" are the CCPA's "significant decisions": the check
+    # serves both, so it says "covered decisions" (the rule's title can name the law's term)
+    rows = [
+        {"event_id": "n1", "subject_id": "a", "ts": T("09:00:00"), "type": "notice"},
+        {"event_id": "d1", "subject_id": "a", "ts": T("10:00:00"), "type": "denied"},
+        {"event_id": "d2", "subject_id": "b", "ts": T("10:00:00"), "type": "denied"},
+    ]
+    rule = _notice_rule()
+    result = _run(rule, log=rows)
+    assert result.message.startswith("1 of 2 covered decisions violate the check")
+    view = findings_view(result)
+    assert view is not None and view.check_title == "People are told before a covered decision"
+    assert explain_transparency(rule).startswith("Every covered decision (denied)")
 
 
 # -- opt_out_honored ------------------------------------------------------------------------

@@ -595,6 +595,7 @@ class DuckDBDataset:
         outer: list[str] = []  # the normalised columns, over the struct's fields
         texts: list[tuple[int, str, int]] = []  # text roles: (outer column, role, key)
         normalized: dict[str, str] = {}
+        kinds: dict[str, str] = {}  # the binary roles' DuckDB types
         for role in roles:
             expr, kind = self.checked_expression(role, available)
             if role in binary_roles and self._read_as_written(expr, kind, available):
@@ -604,6 +605,7 @@ class DuckDBDataset:
             keys.append((expr, kind))
             if role in binary_roles:
                 normalized[role] = self._binary_sql(role, kind, expr)
+                kinds[role] = kind
                 # one byte from the scan on (BINARY_DTYPE): an INTEGER column was 4 bytes a
                 # cell in the Arrow result and again in the frame until converted
                 binary = self._binary_sql(role, kind, field)
@@ -720,7 +722,7 @@ class DuckDBDataset:
             )
         for role in binary_roles:
             if frame[role].isna().any():
-                self._raise_bad_binary(role, normalized[role], kept)
+                self._raise_bad_binary(role, normalized[role], kept, kinds[role])
             frame[role] = frame[role].astype(BINARY_DTYPE)
         return GroupedCounts(frame=frame, rows_read=rows_read, rows=int(frame["n"].sum()))
 
@@ -1667,8 +1669,10 @@ class DuckDBDataset:
             )
         return mapped
 
-    def _raise_bad_binary(self, role: str, normalized: str, kept: str) -> None:
+    def _raise_bad_binary(self, role: str, normalized: str, kept: str, kind: str) -> None:
         expr = self.role_expression(role)
+        # values as the user writes them in a condition: numbers bare, text quoted
+        number = kind.split("(")[0] in NUMERIC
 
         def hint(value: object) -> str:
             if not (isinstance(value, str) and value.strip()):
@@ -1683,8 +1687,12 @@ class DuckDBDataset:
                 if expr == quote_ident(expr[1:-1]) and expr[1:-1].isidentifier()
                 else expr
             )
-            example = sql_literal(positive or value.strip())
-            shown = ", ".join(repr(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+            example = (
+                (positive or value.strip()) if number else sql_literal(positive or value.strip())
+            )
+            shown = ", ".join(v if number else repr(v) for v in values[:5]) + (
+                ", ..." if len(values) > 5 else ""
+            )
             mapping = self._mapping(role, f"{column} = {example}", quoted=True)
             return (
                 f"values are read as written ({role} holds {shown}): map {role} to the "

@@ -12,7 +12,13 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult, TableIdentityInfo
 from ethicsgate.metrics import METRICS
-from ethicsgate.report.views.base import GROUP_LIMIT, ReportView, RuleView, fmt_metric
+from ethicsgate.report.views.base import (
+    GROUP_LIMIT,
+    ReportView,
+    RuleView,
+    fmt_metric,
+    ll144_only,
+)
 from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
 from ethicsgate.report.views.records import findings_view
 from ethicsgate.report.views.windows import windows_view
@@ -25,13 +31,17 @@ __all__ = ["ReportView", "RuleView", "report_view", "rule_view"]
 def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
     """Return a rule's view: its header, assertions, charts, group table, findings and depth."""
     code, word, icon = STATUS_WORDS[rule.status.value]
-    metrics = list(rule.groups[0].metrics) if rule.groups else []
+    # the count metric is the People column already
+    metrics = [m for m in rule.groups[0].metrics if m != "count"] if rule.groups else []
     shown, groups_note = shown_groups(rule)
     columns = as_columns(rule.groups)
+    # an LL144-only rule compares no group: min_group_size leaves none out (its tables say
+    # what they exclude)
+    compared = not ll144_only(rule)
     excluded = [
         f"{group_label(key)} ({size})"
         for key, size, small in zip(columns.groups, columns.sizes, columns.excluded, strict=True)
-        if small
+        if small and compared
     ]
     if len(excluded) > GROUP_LIMIT:
         excluded = [*excluded[:GROUP_LIMIT], f"and {len(excluded) - GROUP_LIMIT:,} more"]
@@ -39,7 +49,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         {
             "label": group_label(g.group),
             "count": f"{g.count:,}",
-            "excluded": g.excluded,
+            "excluded": g.excluded and compared,
             "values": [fmt_metric(m, g.metrics.get(m)) for m in metrics],
         }
         for g in shown
@@ -56,7 +66,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         features=", ".join(rule.sensitive_features),
         references=[refs.get(r, {"id": r, "title": r, "url": None}) for r in rule.references],
         # "groups under 1 people" says nothing; a rule that was not evaluated read no rows
-        min_group_size=rule.min_group_size if (rule.min_group_size or 0) > 1 else None,
+        min_group_size=rule.min_group_size if (rule.min_group_size or 0) > 1 and compared else None,
         rows="not read"
         if rule.status is RuleStatus.ERROR and not rule.rows
         else f"{rule.rows:,} rows",

@@ -13,7 +13,7 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.metrics import METRICS
-from ethicsgate.rules.results import ComparisonTest, Interval
+from ethicsgate.rules.results import ComparisonTest, Interval, RuleResult, as_columns
 from ethicsgate.vocabulary import TEST_WORDS, p_value_words
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "fmt_rate",
     "fmt_ratio",
     "fmt_test",
+    "ll144_only",
     "metric_title",
 ]
 
@@ -53,6 +54,15 @@ AGGREGATE_WORDS = {
 GROUP_LIMIT = 50
 #: Where every group is, said under a shortened table or chart.
 EVERY_GROUP_IS = "every group is in report.json, groups.parquet and groups.csv"
+
+
+def ll144_only(rule: RuleResult) -> bool:
+    """Return whether a rule compares only in its LL144 tables (its groups have only counts).
+
+    Its groups are compared in nothing, so none is "too small to compare": the tables exclude
+    their own categories (``exclude_below_share``).
+    """
+    return rule.impact_ratio is not None and set(as_columns(rule.groups).metrics) <= {"count"}
 
 
 def metric_title(metric: str) -> str:

@@ -32,6 +32,7 @@ from ethicsgate.report.views.base import (
     fmt_rate,
     fmt_ratio,
     fmt_test,
+    ll144_only,
     metric_title,
 )
 from ethicsgate.rules.results import (
@@ -551,6 +552,19 @@ def _ll144_view(rule: RuleResult, result: ImpactRatioResult) -> LL144View:
             + ", ".join(f"“{v}”" for v in result.unknown_values)
             + " count as unknown."
         )
+    share = result.exclude_below_share
+    if share is None:
+        intro += " No category is excluded for its size."
+    else:
+        intro += (
+            f" Categories under {share * 100:g}% of a table's known applicants are excluded "
+            "from the impact ratios (6 RCNY § 5-301(d))"
+            + (
+                "; an intersectional category is excluded when it combines an excluded one."
+                if result.intersection_exclusion == "components" and len(result.tables) > 1
+                else "."
+            )
+        )
     return LL144View(
         heading="NYC Local Law 144 bias audit (6 RCNY § 5-301)",
         intro=intro,
@@ -688,12 +702,13 @@ def fairness_depth(
     """
     shown = rule.groups if groups is None else groups
     columns = as_columns(rule.groups)
+    compared = not ll144_only(rule)  # an LL144-only rule's tables exclude by share
     small = [
         f"{_label(key)} ({size:,} {'person' if size == 1 else 'people'})"
         for key, size, too_small in zip(
             columns.groups, columns.sizes, columns.excluded, strict=True
         )
-        if too_small
+        if too_small and compared
     ]
     if len(small) > GROUP_LIMIT:
         small = [*small[:GROUP_LIMIT], f"and {len(small) - GROUP_LIMIT:,} more"]

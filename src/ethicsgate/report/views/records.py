@@ -18,7 +18,7 @@ CHECK_TITLES = {
     "human_review_required": "Adverse automated decisions get human review",
     "review_sampling": "A sample of decisions gets human quality review",
     "proxy_features": "No model input stands in for a protected attribute",
-    "notice_before_decision": "People are told before a consequential decision",
+    "notice_before_decision": "People are told before a covered decision",
     "opt_out_honored": "Opt-outs of automated decisions are honoured",
     "request_answered": "Requests about automated decisions are answered in time",
     "log_retention": "Automation logs are kept long enough, without gaps",

@@ -436,6 +436,9 @@ def test_list_and_mapping_options_reach_duckdb(
         (["t", "f", "t"], "'f', 't'", "label = 't'"),
         (["hired", "rejected", "hired"], "'hired', 'rejected'", "label = 'hired'"),
         (["A", "B", "A"], "'A', 'B'", "label = 'A'\" with the value that means 1"),
+        # numbers as the user writes them, not as text
+        (["2", "1", "0"], "0, 1, 2", 'label = 1"'),
+        (["2.0", "1.0", "0.0"], "0.0, 1.0, 2.0", 'label = 2.0" with the value that means 1'),
     ],
 )
 def test_labels_are_read_as_written_and_the_error_names_the_mapping(
