@@ -207,3 +207,16 @@ def test_unset_the_wording_is_as_before_and_values_never_change(directions) -> N
     # values, references, ratios, statuses and failing groups: the same either way
     unset = result.rules[0].model_dump(mode="json")
     assert adverse.rules[0].model_dump(mode="json") == {**unset, "favorable_prediction": 0}
+
+
+def test_the_shipped_policy_names_the_group_flagged_most(propublica) -> None:  # type: ignore[no-untyped-def]
+    from ethicsgate.report import report_files
+
+    md = report_files(propublica)["report.md"].decode("utf-8")
+    assert (
+        "race = African-American, sex = Male has the highest selection rate (the harmed end: "
+        "prediction 1 is adverse): 60.35 %" in md
+    )
+    assert "race = African-American, sex = Male (highest: 60.35 %)" in md
+    assert "race = Hispanic, sex = Female has the lowest selection rate" not in md
+    assert "race = Other (highest: 67.67 %)" not in md
