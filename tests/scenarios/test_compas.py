@@ -90,3 +90,133 @@ def test_shipped_aequitas_recoding_gives_the_same_table(propublica) -> None:  # 
     shipped = run_audit(ROOT / "audits" / "compas-example.yaml")
     assert shipped.audit.evidence[0].rows == 7214
     assert _rates(shipped) == _rates(propublica)
+
+
+_ADVERSE_POLICY = """
+schema_version: 1
+id: compas-direction
+version: "1"
+title: COMPAS error rates by race
+owner: QA
+rules:
+  - id: by-race
+    kind: fairness
+    dataset: predictions
+    severity: warn
+    sensitive_features: [race]
+    metrics: [selection_rate, false_positive_rate, false_negative_rate, count]
+    reference: max{direction}
+    assert:
+      - {{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}}
+      - {{metric: false_positive_rate, aggregate: ratio, op: ">=", value: 0.8}}
+      - {{metric: false_negative_rate, aggregate: ratio, op: ">=", value: 0.8}}
+"""
+
+
+def _direction_audit(tmp: Path, direction: str):  # type: ignore[no-untyped-def]
+    """Audit ProPublica's rows by race with ``direction`` added to the rule (or nothing)."""
+    policy = tmp / "policy.yaml"
+    policy.write_text(_ADVERSE_POLICY.format(direction=direction), encoding="utf-8")
+    spec = tmp / "audit.yaml"
+    spec.write_text(
+        f"""
+schema_version: 1
+id: compas-direction
+policy: {policy}
+evidence:
+  predictions:
+    path: {PROPUBLICA_CSV}
+    columns: {{label: two_year_recid, prediction: "score_text <> 'Low'", race: race}}
+""",
+        encoding="utf-8",
+    )
+    from ethicsgate.report import report_files
+
+    result = run_audit(spec)
+    files = report_files(result)
+    return result, {name: files[name].decode("utf-8") for name in ("report.md", "report.html")}
+
+
+def _check_rows(md: str) -> dict[str, list[str]]:
+    """Return the check table's rows by check: [worst observed, worst group, compared with]."""
+    rows = {}
+    for line in md.splitlines():
+        for title in ("Selection rate", "False positive rate", "False negative rate"):
+            if line.startswith(f"| {title}, ratio"):
+                rows[title] = [c.strip() for c in line.strip("|").split("|")][2:5]
+    return rows
+
+
+@pytest.fixture(scope="module")
+def directions(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return {
+        name: _direction_audit(tmp_path_factory.mktemp(name), direction)
+        for name, direction in (
+            ("adverse", "\n    favorable_prediction: 0"),
+            ("unset", ""),
+        )
+    }
+
+
+def test_an_adverse_prediction_names_the_group_flagged_most_as_harmed(directions) -> None:  # type: ignore[no-untyped-def]
+    result, files = directions["adverse"]
+    rows = _check_rows(files["report.md"])
+    # flagged most: the harmed group, though the check's lowest ratio is Other's / Asian's
+    assert rows["Selection rate"] == [
+        "0.3563",
+        "race = African-American (highest: 58.82 %)",
+        "lowest: race = Other: 20.95 %",
+    ]
+    assert rows["False positive rate"] == [
+        "0.1939",
+        "race = African-American (highest: 44.85 %)",
+        "lowest: race = Asian: 8.70 %",
+    ]
+    # a missed reoffence spares the person: the lowest false negative rate is the harmed end
+    assert rows["False negative rate"] == [
+        "0.4136",
+        "race = African-American",
+        "race = Other: 67.67 %",
+    ]
+    harmed = " (the harmed end: prediction 1 is adverse): "
+    for text in files.values():
+        assert f"race = African-American has the highest selection rate{harmed}58.82 %" in text
+        assert (
+            f"race = African-American has the highest false positive rate{harmed}44.85 %, 5.16× "
+            "the lowest (race = Asian: 8.70 %) and 1.91× the largest other group (race = "
+            "Caucasian: 23.45 %)" in text
+        )
+        assert f"race = African-American has the lowest false negative rate{harmed}27.99 %" in text
+        assert "race = Other has the highest false negative rate" not in text
+        assert "race = Other (highest: 67.67 %)" not in text
+    assert result.rules[0].favorable_prediction == 0
+
+
+def test_unset_the_wording_is_as_before_and_values_never_change(directions) -> None:  # type: ignore[no-untyped-def]
+    adverse, _ = directions["adverse"]
+    result, files = directions["unset"]
+    rows = _check_rows(files["report.md"])
+    assert rows["Selection rate"] == ["0.3563", "race = Other", "race = African-American: 58.82 %"]
+    assert rows["False negative rate"] == [
+        "0.4136",
+        "race = Other (highest: 67.67 %)",
+        "lowest: race = African-American: 27.99 %",
+    ]
+    assert "harmed end" not in files["report.md"] + files["report.html"]
+    assert "favorable_prediction" not in result.rules[0].model_dump(mode="json")
+    # values, references, ratios, statuses and failing groups: the same either way
+    unset = result.rules[0].model_dump(mode="json")
+    assert adverse.rules[0].model_dump(mode="json") == {**unset, "favorable_prediction": 0}
+
+
+def test_the_shipped_policy_names_the_group_flagged_most(propublica) -> None:  # type: ignore[no-untyped-def]
+    from ethicsgate.report import report_files
+
+    md = report_files(propublica)["report.md"].decode("utf-8")
+    assert (
+        "race = African-American, sex = Male has the highest selection rate (the harmed end: "
+        "prediction 1 is adverse): 60.35 %" in md
+    )
+    assert "race = African-American, sex = Male (highest: 60.35 %)" in md
+    assert "race = Hispanic, sex = Female has the lowest selection rate" not in md
+    assert "race = Other (highest: 67.67 %)" not in md

@@ -30,6 +30,7 @@ __all__ = [
     "MetricId",
     "MetricSpec",
     "canonical_metric",
+    "harmed_when",
 ]
 
 #: The binary roles a metric reads: the true outcome and the system's decision.
@@ -73,6 +74,10 @@ class MetricSpec:
     #: ``group``: the denominator counts the group's own people; ``all``: it counts the
     #: people of every group of the rule (a share of all, e.g. Aequitas' ``ppr``).
     scope: Literal["group", "all"] = "group"
+    #: Which way the value moves when a group is given prediction 1 more often, at the same
+    #: labels (``higher``: selection rate, FPR; ``lower``: FNR, precision); None when the
+    #: prediction's direction does not decide it (base rate, accuracy, count).
+    toward_one: Literal["higher", "lower"] | None = None
 
 
 def _spec(
@@ -84,6 +89,7 @@ def _spec(
     denominator: tuple[Cell, ...] | None,
     higher_is: Literal["better", "worse", "neutral"] = "neutral",
     scope: Literal["group", "all"] = "group",
+    toward_one: Literal["higher", "lower"] | None = None,
 ) -> MetricSpec:
     cells = numerator + (denominator or ())
     return MetricSpec(
@@ -97,6 +103,7 @@ def _spec(
         needs_prediction=any(c[1] is not None for c in cells),
         higher_is=higher_is,
         scope=scope,
+        toward_one=toward_one,
     )
 
 
@@ -110,6 +117,7 @@ METRICS: dict[str, MetricSpec] = {
             "Share of people the system selected (predicted 1).",
             ((None, 1),),
             ALL,
+            toward_one="higher",
         ),
         _spec(
             "base_rate",
@@ -127,6 +135,7 @@ METRICS: dict[str, MetricSpec] = {
             ((1, 1),),
             ((1, None),),
             "better",
+            toward_one="higher",
         ),
         _spec(
             "false_positive_rate",
@@ -136,6 +145,7 @@ METRICS: dict[str, MetricSpec] = {
             ((0, 1),),
             ((0, None),),
             "worse",
+            toward_one="higher",
         ),
         _spec(
             "false_negative_rate",
@@ -145,6 +155,7 @@ METRICS: dict[str, MetricSpec] = {
             ((1, 0),),
             ((1, None),),
             "worse",
+            toward_one="lower",
         ),
         _spec(
             "true_negative_rate",
@@ -154,6 +165,7 @@ METRICS: dict[str, MetricSpec] = {
             ((0, 0),),
             ((0, None),),
             "better",
+            toward_one="lower",
         ),
         _spec(
             "precision",
@@ -163,6 +175,7 @@ METRICS: dict[str, MetricSpec] = {
             ((1, 1),),
             ((None, 1),),
             "better",
+            toward_one="lower",
         ),
         _spec(
             "false_discovery_rate",
@@ -172,6 +185,7 @@ METRICS: dict[str, MetricSpec] = {
             ((0, 1),),
             ((None, 1),),
             "worse",
+            toward_one="higher",
         ),
         _spec(
             "false_omission_rate",
@@ -181,6 +195,7 @@ METRICS: dict[str, MetricSpec] = {
             ((1, 0),),
             ((None, 0),),
             "worse",
+            toward_one="lower",
         ),
         _spec(
             "accuracy",
@@ -200,10 +215,37 @@ METRICS: dict[str, MetricSpec] = {
             ((None, 1),),
             ((None, 1),),
             scope="all",
+            toward_one="higher",
         ),
         _spec("count", "Count", "N", "Number of people in the group.", ALL, None),
     )
 }
+
+
+def harmed_when(metric: str, favorable_prediction: int | None) -> Literal["higher", "lower"] | None:
+    """Return which of a metric's values harms a group: ``higher``, ``lower``, or None (neither).
+
+    ``favorable_prediction`` is the rule's: the prediction that is good for the person (1: a
+    loan approved; 0: prediction 1 is adverse, a defendant flagged high risk). Where it decides
+    (``toward_one``), a group is harmed by getting the adverse prediction more often: with 1
+    favourable by a lower selection rate, TPR, FPR or FDR and a higher FNR, FOR, TNR or
+    precision (Aequitas' *assistive* interventions: people wrongly denied), with 0 the
+    other way round (*punitive*: people wrongly flagged). Unset (None), and for the metrics it
+    does not decide, a metric where higher is worse (error rates) harms when higher, one where
+    higher is better when lower, and a neutral one (selection rate, base rate) is None: the
+    reports' wording before the field existed.
+
+    Raises:
+        KeyError: ``metric`` is no metric id.
+    """
+    spec = METRICS[metric]
+    if favorable_prediction is None or spec.toward_one is None:
+        if spec.higher_is == "neutral":
+            return None
+        return "higher" if spec.higher_is == "worse" else "lower"
+    more_ones_harm = favorable_prediction == 0
+    return "higher" if (spec.toward_one == "higher") == more_ones_harm else "lower"
+
 
 #: Other names a policy may use for a metric, e.g. Aequitas' ``pprev`` (predicted prevalence,
 #: the group's share of its people selected) for ``selection_rate``. A policy is read with

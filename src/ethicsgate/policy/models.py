@@ -98,6 +98,8 @@ class Severity(StrEnum):
 Op = Literal[">=", ">", "<=", "<"]
 Aggregate = Literal["ratio", "difference", "value"]
 ReferenceGroup = Literal["max", "min", "overall"] | dict[str, Text]
+#: The prediction that is good for the person a fairness rule judges (0 or 1).
+FavorablePrediction = Literal[0, 1]
 
 
 class Reference(StrictModel):
@@ -381,6 +383,21 @@ class FairnessRule(RuleBase):
         alias="assert",
         description="Thresholds that must hold for every compared group.",
     )
+    favorable_prediction: FavorablePrediction | None = Field(
+        default=None,
+        description="The prediction that is good for the person: 1 when prediction 1 grants "
+        "something (a loan, an interview), 0 when prediction 1 is adverse (a defendant flagged "
+        "high risk, a claim sent to fraud review). It decides which way each metric harms a "
+        "group, and so which group the report, `policy explain` and the public statement name "
+        "as harmed: with 1, a lower selection rate, true positive rate or false positive rate "
+        "and a higher false negative or false omission rate (people wrongly denied); with 0, "
+        "a higher selection rate, false positive or false discovery rate and a lower false "
+        "negative rate (people wrongly flagged). Values and pass or fail do not change. "
+        "Unset: error rates read as harmful when higher and the selection rate names the "
+        "group the check found. Named for the prediction's value, as AIF360's "
+        "favorable_label, because `outcome` means the true label here and `positive` means "
+        "prediction 1 whether it helps or harms.",
+    )
     impact_ratio: ImpactRatioKind | None = Field(
         default=None,
         description="Also produce the NYC Local Law 144 (6 RCNY 5-301) / EEOC tables: per "
@@ -448,6 +465,23 @@ class FairnessRule(RuleBase):
 
     check_unique = field_validator("sensitive_features", "metrics")(_unique_list)
 
+    @field_validator("favorable_prediction", mode="before")
+    @classmethod
+    def _favorable_is_0_or_1(cls, value: object) -> object:
+        """Refuse anything but the integers 0 and 1 (YAML's true is no prediction value).
+
+        Raises:
+            ValueError: the value is not 0 or 1; the message says which to write.
+        """
+        if value is None or (type(value) is int and value in (0, 1)):
+            return value
+        found = str(value).lower() if isinstance(value, bool) else repr(value)  # YAML's words
+        raise ValueError(
+            f"favorable_prediction is the prediction value that is good for the person, 0 or "
+            f"1 (found {found}): write 1 when prediction 1 grants something (a loan, an "
+            "interview), 0 when prediction 1 is adverse (flagged high risk, as in COMPAS)"
+        )
+
     @model_validator(mode="after")
     def _check(self) -> FairnessRule:
         # a drift policy names its metric: all_metrics computes it without a 'metrics' list
@@ -467,6 +501,15 @@ class FairnessRule(RuleBase):
                     f"{sorted(features)}: name a value for each sensitive feature, or use "
                     "max, min or overall"
                 )
+        if self.favorable_prediction is not None and not any(
+            METRICS[m].toward_one for m in self.all_metrics
+        ):
+            decided = ", ".join(m for m, spec in METRICS.items() if spec.toward_one)
+            raise ValueError(
+                "favorable_prediction decides which way a metric of the prediction harms a "
+                f"group ({decided}); this rule reports none of them: add one to 'metrics' or "
+                "remove favorable_prediction"
+            )
         for assertion in self.assertions:
             if assertion.metric == "impact_ratio" and self.impact_ratio is None:
                 raise ValueError(

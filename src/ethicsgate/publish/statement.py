@@ -257,6 +257,14 @@ class CheckStatement(StrictModel):
     people: int | None = Field(
         default=None, description="People (or records) checked; null when fewer than k."
     )
+    adverse_yes: bool = Field(
+        default=False,
+        # absent when false: statements of other rules stay as they were
+        exclude_if=lambda value: not value,
+        description="fairness: a yes (prediction 1) is a decision against the person, as the "
+        "rule's favorable_prediction: 0 says (e.g. rated high risk), so more yeses are worse "
+        "for a group; the statement says so under the check. Absent otherwise.",
+    )
     assertions: list[AssertionStatement] = Field(default_factory=list)
     groups: list[GroupStatement] = Field(default_factory=list)
     suppressed_groups: int = Field(
@@ -796,6 +804,7 @@ def _check(rule: RuleResult, k: int, withheld: set[_Key]) -> CheckStatement:
         status_words=words,
         icon=icon,
         summary=_plain_summary(rule, status, violations, checked if checked >= k else None),
+        adverse_yes=rule.favorable_prediction == 0,
         # with a group left out, the total would give its size away by subtraction
         people=checked
         if checked >= k and not hidden_groups and ("total", rule.id) not in withheld

@@ -19,7 +19,7 @@ from ethicsgate.evidence.contracts import BuiltinCheck
 from ethicsgate.evidence.engine import Dataset
 from ethicsgate.evidence.model import ProgressCallback
 from ethicsgate.memory import give_back_freed_memory
-from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId
+from ethicsgate.metrics import LABEL, METRICS, PREDICTION, MetricId, harmed_when
 from ethicsgate.metrics import MISSING as _NULL
 from ethicsgate.metrics.counts import (
     collapse_counts,
@@ -94,6 +94,7 @@ def evaluate_fairness(
         "sensitive_features": features,
         "min_group_size": rule.min_group_size,
         "reference": rule.reference,
+        "favorable_prediction": rule.favorable_prediction,
         "rows": int(counts["n"].sum()),
     }
     if counts.empty:
@@ -296,6 +297,8 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
         text += f"; groups under {rule.min_group_size} people are shown but not compared."
     if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
         text += f" Ratios and differences are taken against {_explain_reference(rule)}."
+    if rule.favorable_prediction is not None:
+        text += _explain_harm(rule, rule.favorable_prediction)
     if rule.assertions:
         text += (
             " It fails when, for any compared group, "
@@ -336,6 +339,24 @@ def _cites_ll144(rule: FairnessRule, pack: PolicyPack | None) -> bool:
         return False
     cited = [r for r in pack.references if r.id in rule.references or not rule.references]
     return any("Local Law 144" in r.title or "5-301" in r.title for r in cited)
+
+
+def _explain_harm(rule: FairnessRule, favorable: int) -> str:
+    """Return which way the rule's metrics harm a group, as its favorable_prediction says."""
+    ways: dict[str, list[str]] = {"higher": [], "lower": []}
+    for metric in rule.all_metrics:
+        if METRICS[metric].toward_one is not None:
+            ways[str(harmed_when(metric, favorable))].append(metric.replace("_", " "))
+    meaning = "adverse to the person" if favorable == 0 else "favourable to the person"
+    harms = " and ".join(
+        f"a {way} " + (names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}")
+        for way, names in ways.items()
+        if names
+    )
+    return (
+        f" Prediction 1 is {meaning} (favorable_prediction: {favorable}), so a group is "
+        f"harmed by {harms}; the report names the group at that end as the worst."
+    )
 
 
 def _explain_reference(rule: FairnessRule) -> str:

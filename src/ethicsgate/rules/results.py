@@ -765,6 +765,14 @@ class RuleResult(StrictModel):
     sensitive_features: list[str] = Field(default_factory=list)
     min_group_size: int | None = None
     reference: str | GroupKey | None = None
+    favorable_prediction: Literal[0, 1] | None = Field(
+        default=None,
+        # absent when unset: reports of rules without it stay as they were
+        exclude_if=lambda value: value is None,
+        description="fairness: the rule's favorable_prediction, the prediction that is good "
+        "for the person (0: prediction 1 is adverse); it decides which group the report names "
+        "as harmed. Absent when the policy leaves it unset.",
+    )
     rows: int = Field(description="Evidence rows the rule evaluated.")
     overall: dict[str, float | int | None] = Field(default_factory=dict)
     reference_values: dict[str, ReferenceValue] = Field(default_factory=dict)

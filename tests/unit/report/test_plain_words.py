@@ -4,6 +4,10 @@ For an error rate (higher is worse) with ``reference: max``, the ratio check's e
 group with the *lowest* rate, but the harmed group is the highest: COMPAS's false positive
 rates are the published example (ProPublica 2016: African-American defendants who did not
 reoffend were labelled high risk at 44.85 %, against 23.45 % for Caucasian defendants).
+
+The shipped COMPAS policy says prediction 1 is adverse (``favorable_prediction: 0``); the
+``compas`` fixture audits it with that field taken out, the wording every rule without the
+field keeps (``test_adverse_direction.py`` has the field's own wording).
 """
 
 from __future__ import annotations
@@ -20,8 +24,20 @@ from ethicsgate.rules.fairness import evaluate_fairness
 
 
 @pytest.fixture(scope="module")
-def compas() -> dict[str, str]:
-    result = run_audit(ROOT / "audits" / "compas-example.yaml")
+def compas(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    # the shipped policy and spec, without favorable_prediction (the default's wording)
+    folder = tmp_path_factory.mktemp("compas-default")
+    policy = (ROOT / "policies" / "recidivism-fairness.yaml").read_text(encoding="utf-8")
+    unset = "".join(
+        line for line in policy.splitlines(keepends=True) if "favorable_prediction" not in line
+    )
+    assert unset != policy
+    (folder / "policy.yaml").write_text(unset, encoding="utf-8")
+    spec = (ROOT / "audits" / "compas-example.yaml").read_text(encoding="utf-8")
+    spec = spec.replace("../policies/recidivism-fairness.yaml", str(folder / "policy.yaml"))
+    spec = spec.replace("../examples/", f"{ROOT / 'examples'}/")
+    (folder / "audit.yaml").write_text(spec, encoding="utf-8")
+    result = run_audit(folder / "audit.yaml")
     files = report_files(result)
     return {name: files[name].decode("utf-8") for name in ("report.md", "report.html")}
 

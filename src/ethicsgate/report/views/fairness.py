@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ethicsgate.evidence.model import EXACT_SCORE_VALUES
-from ethicsgate.metrics import METRICS
+from ethicsgate.metrics import METRICS, harmed_when
 from ethicsgate.report.views.base import (
     AGGREGATE_WORDS,
     EVERY_GROUP_IS,
@@ -261,11 +261,13 @@ def chart(
 def assertion_view(assertion: AssertionResult, rule: RuleResult | None = None) -> AssertionView:
     """Return an assertion in words: what was required, what was observed, for whom.
 
-    For a metric where higher is worse (error rates), a ratio or difference against the
-    highest group (``reference: max``) is smallest for the group with the *lowest* rate, but
-    the disadvantaged group is the highest one: the view names it as the worst group, compares
-    it with the lowest, and says so in a plain sentence (``plain``; the metric id comes second,
-    in ``message``).
+    For a metric where higher harms a group (error rates; with ``favorable_prediction: 0``
+    the selection rate too), a ratio or difference against the highest group
+    (``reference: max``) is smallest for the group with the *lowest* rate, but the
+    disadvantaged group is the highest one: the view names it as the worst group, compares it
+    with the lowest, and says so in a plain sentence (``plain``; the metric id comes second, in
+    ``message``). With ``favorable_prediction`` set, the same holds the other way round for a
+    metric where lower harms and ``reference: min``.
     """
     code, word, icon = STATUS_WORDS[assertion.status]
     metric = metric_title(assertion.metric)
@@ -284,15 +286,19 @@ def assertion_view(assertion: AssertionResult, rule: RuleResult | None = None) -
             f"({fmt_metric('selection_rate', assertion.reference_value)})"
         )
     plain = _plain_assertion(assertion, rule)
-    if _disadvantaged_is_reference(assertion, rule):
+    if rule is not None and _disadvantaged_is_reference(assertion, rule):
         # the harmed group is the reference: name it as the worst group, compared with the
-        # lowest (the group whose ratio is the extreme the check reads)
+        # other end (the group whose ratio is the extreme the check reads)
+        high = _harmed(assertion, rule) == "higher"
+        extreme, other = ("highest", "lowest") if high else ("lowest", "highest")
         group = (
-            f"{group_label(assertion.reference_group)} (highest: "
+            f"{group_label(assertion.reference_group)} ({extreme}: "
             f"{fmt_metric(assertion.metric, assertion.reference_value)})"
         )
-        low = _group_value(rule, assertion.group, assertion.metric)
-        reference = f"lowest: {group_label(assertion.group)}: {fmt_metric(assertion.metric, low)}"
+        found = _group_value(rule, assertion.group, assertion.metric)
+        reference = (
+            f"{other}: {group_label(assertion.group)}: {fmt_metric(assertion.metric, found)}"
+        )
     return AssertionView(
         status=assertion.status,
         status_word=word,
@@ -321,20 +327,31 @@ def _group_value(rule: RuleResult | None, key: GroupKey | None, metric: str) -> 
     return None
 
 
-def _disadvantaged_is_reference(assertion: AssertionResult, rule: RuleResult | None) -> bool:
-    """Return whether higher is worse and the reference, the highest group, is higher.
+def _harmed(assertion: AssertionResult, rule: RuleResult) -> str | None:
+    """Return which of the assertion's metric values harms a group: higher, lower or None."""
+    return harmed_when(assertion.metric, rule.favorable_prediction)
 
-    Only with ``reference: max``: a named group or everyone (overall) is not the highest.
+
+def _disadvantaged_is_reference(assertion: AssertionResult, rule: RuleResult | None) -> bool:
+    """Return whether the reference is the harmed extreme and beyond the assertion's group.
+
+    Higher harms and the reference, the highest group (``reference: max``), is higher; or,
+    with the rule's ``favorable_prediction`` set, lower harms and the reference, the lowest
+    group (``reference: min``), is lower. A named group or everyone (overall) is no extreme.
     """
     if rule is None or assertion.aggregate == "value" or assertion.metric not in METRICS:
         return False
-    if rule.reference != "max":
+    harmed = _harmed(assertion, rule)
+    found = _group_value(rule, assertion.group, assertion.metric)
+    ref = assertion.reference_value
+    if found is None or ref is None:
         return False
-    if METRICS[assertion.metric].higher_is != "worse":
-        return False
-    low = _group_value(rule, assertion.group, assertion.metric)
-    high = assertion.reference_value
-    return low is not None and high is not None and high > low
+    if harmed == "higher" and rule.reference == "max":
+        return ref > found
+    # unset, a metric where higher is better was never named at its low reference: kept so
+    if harmed == "lower" and rule.reference == "min" and rule.favorable_prediction is not None:
+        return ref < found
+    return False
 
 
 def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str:
@@ -358,11 +375,18 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
         return float(metric[i])  # type: ignore[arg-type]
 
     highest, lowest = max(compared, key=value), min(compared, key=value)
-    # name the highest group where higher is worse; but a check against an upper bound (or a
+    # name the highest group where higher harms; with favorable_prediction set the harmed end
+    # is known whatever the check found. Unset, a check against an upper bound (or a
     # difference) finds the group past it at either end: name the one it found, unless the
     # harmed group is the reference (an error rate against the highest)
-    higher_worse = METRICS[assertion.metric].higher_is == "worse"
-    if assertion.group is not None and not _disadvantaged_is_reference(assertion, rule):
+    harmed = _harmed(assertion, rule)
+    higher_worse = harmed == "higher"
+    known = rule.favorable_prediction is not None and harmed is not None
+    if (
+        not known
+        and assertion.group is not None
+        and not _disadvantaged_is_reference(assertion, rule)
+    ):
         if assertion.group == columns.groups[highest]:
             higher_worse = True
         elif assertion.group == columns.groups[lowest]:
@@ -371,8 +395,12 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
     others = [i for i in compared if columns.groups[i] != columns.groups[worst]]
     largest = max(others, key=lambda i: columns.sizes[i])
     extreme = "highest" if higher_worse else "lowest"
+    why = ""
+    if known:  # say why this end harms: the prediction's meaning, not the metric's name
+        meaning = "adverse" if rule.favorable_prediction == 0 else "favourable"
+        why = f" (the harmed end: prediction 1 is {meaning})"
     sentence = (
-        f"{group_label(columns.groups[worst])} has the {extreme} {title}: "
+        f"{group_label(columns.groups[worst])} has the {extreme} {title}{why}: "
         f"{fmt_metric(assertion.metric, value(worst))}"
     )
     lowest_word = "the lowest" if higher_worse else "the highest"
