@@ -408,8 +408,11 @@ class FairnessRule(RuleBase):
     )
     unknown_values: list[Text] = Field(
         default_factory=list,
-        description="Category values that mean 'unknown' (e.g. Unknown, Declined). People with "
-        "a missing (null) or unknown value are counted, but left out of rates and ratios.",
+        description="Category values that mean 'unknown' (e.g. Unknown, Decline to state). "
+        "People with a missing (null) or unknown value are counted but never compared: their "
+        "groups are shown and left out of comparisons (never the reference), as groups under "
+        "min_group_size are, and impact-ratio tables count them apart from the categories. "
+        "Without it, a missing value is a group of its own, compared like any other.",
     )
     exclude_below_share: float | None = Field(
         default=None,
@@ -520,7 +523,7 @@ class FairnessRule(RuleBase):
 
     def _check_score_options(self) -> None:
         if self.impact_ratio is None:
-            ll144_only = {"unknown_values", "exclude_below_share", "intersection_exclusion"}
+            ll144_only = {"exclude_below_share", "intersection_exclusion"}
             for name in sorted(ll144_only & self.model_fields_set):
                 raise ValueError(f"{name} is only used with impact_ratio: selection or scoring")
         if self.score_bins % self.calibration_bins:

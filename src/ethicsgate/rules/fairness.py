@@ -34,6 +34,7 @@ from ethicsgate.rules.fairness_assertions import (
     judged_assertion,
     nullable,
     rule_status,
+    unknown_groups,
 )
 from ethicsgate.rules.fairness_extras import fairness_extras, rule_counts
 from ethicsgate.rules.fairness_scan import (
@@ -95,6 +96,7 @@ def evaluate_fairness(
         "min_group_size": rule.min_group_size,
         "reference": rule.reference,
         "favorable_prediction": rule.favorable_prediction,
+        "unknown_values": [str(v) for v in rule.unknown_values] or None,
         "rows": int(counts["n"].sum()),
     }
     if counts.empty:
@@ -120,7 +122,8 @@ def evaluate_fairness(
     ]
     sizes_array = sizes.to_numpy(dtype=np.int64)
     counts_list = sizes_array.tolist()
-    excluded_mask = sizes_array < rule.min_group_size
+    unknown = unknown_groups(rule, columns)
+    excluded_mask = (sizes_array < rule.min_group_size) | unknown
     excluded = excluded_mask.tolist()
     arrays: dict[str, Any] = {m: by_group[m].to_numpy(dtype=np.float64) for m in metrics}
     values: dict[str, list[float | None]] = {
@@ -176,7 +179,7 @@ def evaluate_fairness(
         )
         for a in rule.assertions
     ]
-    status, message = rule_status(rule, assertions, groups, excluded)
+    status, message = rule_status(rule, assertions, groups, excluded, unknown)
     if checked is not None and not checked.agrees:
         status = RuleStatus.ERROR
         message = (
@@ -294,7 +297,11 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
     if rule.ll144_only:  # its tables exclude by share, said below
         text += "."
     else:
-        text += f"; groups under {rule.min_group_size} people are shown but not compared."
+        text += f"; groups under {rule.min_group_size} people"
+        if rule.unknown_values:
+            unknown = ", ".join(str(v) for v in rule.unknown_values)
+            text += f" and groups of an unknown value ({unknown} or missing)"
+        text += " are shown but not compared."
     if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
         text += f" Ratios and differences are taken against {_explain_reference(rule)}."
     if rule.favorable_prediction is not None:

@@ -39,6 +39,7 @@ __all__ = [
     "on_threshold",
     "rule_status",
     "segment_extreme",
+    "unknown_groups",
 ]
 
 #: The message of a rule (or a window) with no rows to judge.
@@ -104,6 +105,45 @@ def on_threshold(values: Any, threshold: float) -> Any:
 
 #: Undefined groups a failing assertion's message names (the rest are counted).
 _NAMED_UNDEFINED = 3
+
+
+def unknown_groups(rule: FairnessRule, columns: Sequence[Sequence[Any]]) -> np.ndarray:
+    """Return, per group, whether one of its values is missing or one of ``unknown_values``.
+
+    ``columns`` holds each sensitive feature's value per group (None: missing). Such groups
+    are shown and never compared, as groups under ``min_group_size`` are. All False when the
+    rule names no unknown values: a missing value is then a group of its own, compared.
+    """
+    size = len(columns[0]) if columns else 0
+    mask = np.zeros(size, dtype=bool)
+    if not rule.unknown_values:
+        return mask
+    import pandas as pd
+
+    unknown = [str(v) for v in rule.unknown_values]
+    for values in columns:
+        column = pd.Series(values, dtype=object)
+        mask |= (column.isna() | (column.notna() & column.astype(str).isin(unknown))).to_numpy()
+    return mask
+
+
+def _not_compared(rule: FairnessRule, excluded: Sequence[bool], unknown: np.ndarray | None) -> str:
+    """Return the note on groups shown but not compared: small ones, and of unknown value."""
+    if rule.ll144_only:
+        return ""
+    n_unknown = int(np.count_nonzero(unknown)) if unknown is not None else 0
+    n_small = int(np.count_nonzero(excluded)) - n_unknown
+    parts = []
+    if n_small:
+        parts.append(f"{n_small} group(s) under {rule.min_group_size} people")
+    if n_unknown:
+        parts.append(f"{n_unknown} group(s) of an unknown value ({_unknown_words(rule)})")
+    return f"; {' and '.join(parts)} reported but not compared" if parts else ""
+
+
+def _unknown_words(rule: FairnessRule) -> str:
+    """Return the rule's unknown values in words: ``Unknown, Decline to state or missing``."""
+    return ", ".join(str(v) for v in rule.unknown_values) + " or missing"
 
 
 def nullable(values: np.ndarray) -> list[float | None]:
@@ -269,8 +309,9 @@ def judged_assertion(
     if n_comparable < needed:
         return result(
             "error",
-            f"{label}: only {n_comparable} group(s) have at least {rule.min_group_size} people;"
-            " nothing to compare (lower min_group_size or add evidence)",
+            f"{label}: only {n_comparable} group(s) have at least {rule.min_group_size} people"
+            + (" and a known value" if rule.unknown_values else "")
+            + "; nothing to compare (lower min_group_size or add evidence)",
         )
     if assertion.aggregate != "value" and (reference is None or reference.value is None):
         why = _unusable_reference(rule, reference, groups, found)
@@ -362,6 +403,8 @@ def _unusable_reference(
         return "is not a group of the evidence" + (f" (did you mean {guess}?)" if guess else "")
     if groups.index(wanted) in found.undefined:
         return "is undefined (0/0)"
+    if unknown_groups(rule, [[wanted.get(f)] for f in rule.sensitive_features])[0]:
+        return f"is of an unknown value ({_unknown_words(rule)}), never compared"
     return f"has fewer than {rule.min_group_size} people"
 
 
@@ -370,14 +413,13 @@ def rule_status(
     assertions: list[AssertionResult],
     groups: list[GroupKey],
     excluded: list[bool],
+    unknown: np.ndarray | None = None,
 ) -> tuple[RuleStatus, str]:
-    """Return a rule's (or window's) status and message from its assertions' results."""
-    n_excluded = sum(excluded)
-    small = (
-        f"; {n_excluded} group(s) under {rule.min_group_size} people reported but not compared"
-        if n_excluded and not rule.ll144_only
-        else ""
-    )
+    """Return a rule's (or window's) status and message from its assertions' results.
+
+    ``unknown``: which of the excluded groups are of an unknown value (:func:`unknown_groups`).
+    """
+    small = _not_compared(rule, excluded, unknown)
     failed = [a for a in assertions if a.status == "fail"]
     errors = [a for a in assertions if a.status == "error"]
     if failed:

@@ -33,6 +33,7 @@ from ethicsgate.rules.fairness_assertions import (
     nullable,
     rule_status,
     segment_extreme,
+    unknown_groups,
 )
 from ethicsgate.rules.fairness_extras import cell_table, rule_counts
 from ethicsgate.rules.results import (
@@ -162,10 +163,11 @@ def evaluate_fairness_windows(
             for x, d in zip(total_num.tolist(), total_den.tolist(), strict=True)
         ]
 
-    excluded = sizes < rule.min_group_size
+    columns = [[None if v == MISSING else v for v in k.tolist()] for k in names]
+    unknown = unknown_groups(rule, columns)
+    excluded = (sizes < rule.min_group_size) | unknown
     counts_list = sizes.tolist()
     excluded_list = excluded.tolist()
-    columns = [[None if v == MISSING else v for v in k.tolist()] for k in names]
     groups: list[GroupKey] = [
         dict(zip(features, values, strict=True)) for values in zip(*columns, strict=True)
     ]
@@ -234,7 +236,9 @@ def evaluate_fairness_windows(
             )
             for j, a in enumerate(rule.assertions)
         ]
-        status, message = rule_status(rule, assertions, local, excluded_list[start:stop])
+        status, message = rule_status(
+            rule, assertions, local, excluded_list[start:stop], unknown[start:stop]
+        )
         out[w] = WindowJudgement(
             rows=rows[w],
             status=status,

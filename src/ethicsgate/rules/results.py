@@ -397,7 +397,11 @@ class GroupResult:
     group: GroupKey
     count: int
     excluded: Annotated[
-        bool, Field(description="True when smaller than min_group_size: never compared.")
+        bool,
+        Field(
+            description="True when smaller than min_group_size, or of an unknown value "
+            "(unknown_values, or missing when the rule names unknown values): never compared."
+        ),
     ]
     metrics: dict[str, float | int | None]
     ratios: dict[str, float | None] = Field(default_factory=dict)
@@ -772,6 +776,12 @@ class RuleResult(StrictModel):
         description="fairness: the rule's favorable_prediction, the prediction that is good "
         "for the person (0: prediction 1 is adverse); it decides which group the report names "
         "as harmed. Absent when the policy leaves it unset.",
+    )
+    unknown_values: list[str] | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="fairness: the values the rule counts as unknown; groups of such a value "
+        "(or a missing one) are shown and never compared. Absent when the policy names none.",
     )
     rows: int = Field(description="Evidence rows the rule evaluated.")
     overall: dict[str, float | int | None] = Field(default_factory=dict)

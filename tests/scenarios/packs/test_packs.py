@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from ethicsgate.cli import cli
@@ -202,13 +203,49 @@ def test_four_fifths_packs_compare_groups_not_people_who_declined(
         (assertion,) = rule["assertions"]
         failing = {v for g in assertion["failing_groups"] for v in g.values()}
         assert failing.isdisjoint({"Decline to state", "Unknown"}), rule["id"]
-        (table,) = rule["impact_ratio"]["tables"]
-        assert table["unknown"] > 0
-        assert all(
-            row["category"][table["features"][0]] != "Decline to state" for row in table["rows"]
-        )
+        unknown = [g for g in rule["groups"] if "Decline to state" in g["group"].values()]
+        assert unknown and all(g["excluded"] for g in unknown), rule["id"]
+        assert all(g["count"] >= 30 for g in unknown)  # left out as unknown, not as small
+        reference = rule["reference_values"]["selection_rate"]["group"]
+        assert set(reference.values()).isdisjoint({"Decline to state", "Unknown"})
+        assert "of an unknown value (Unknown, Decline to state or missing)" in rule["message"]
     by_sex = next(r for r in fairness.values() if r["assertions"][0]["failing_groups"] == [])
     assert by_sex["assertions"][0]["observed"] == pytest.approx(0.8979, abs=1e-4)  # F / M
+
+
+@pytest.mark.parametrize("pack", ["illinois-hb3773", "eeoc-four-fifths"])
+def test_four_fifths_packs_never_judge_or_compare_against_a_tiny_group(
+    pack: str, tmp_path: Path
+) -> None:
+    """Found by QA: with the four-fifths rule as LL144 impact-ratio tables, a 5-person sex
+    category failed the audit (ratio 0) though the pack says groups under 30 are not
+    compared; and a tiny category selected at 100 % would be every other's reference."""
+    rows = ["sex,race_ethnicity,advanced"]
+    rows += [f"F,A,{int(i % 2 == 0)}" for i in range(100)]  # 50 %
+    rows += [f"M,A,{int(i % 5 < 3)}" for i in range(100)]  # 60 %
+    rows += ["X,A,1"] * 5 + ["Y,A,0"] * 5  # 100 % and 0 %, five people each
+    rows += ["Decline to state,A,0"] * 40
+    (tmp_path / "applicants.csv").write_text("\n".join(rows) + "\n")
+    # the pack's own fairness rules, alone (its other rules read other evidence)
+    doc = yaml.safe_load((ROOT / "policies" / f"{pack}.yaml").read_text(encoding="utf-8"))
+    doc["rules"] = [r for r in doc["rules"] if r["kind"] == "fairness"]
+    doc.pop("systems", None)
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    spec = tmp_path / "audit.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: {pack}-tiny\npolicy: policy.yaml\n"
+        "evidence:\n  applicants:\n    path: applicants.csv\n"
+        "    columns: {prediction: advanced}\n",
+        encoding="utf-8",
+    )
+    CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path / "out")])
+    rules = json.loads((tmp_path / "out" / "report.json").read_text())["rules"]
+    (by_sex,) = [r for r in rules if r["kind"] == "fairness" and r["sensitive_features"] == ["sex"]]
+    (assertion,) = by_sex["assertions"]
+    assert assertion["failing_groups"] == [] and by_sex["status"] == "pass"
+    assert assertion["reference_group"] == {"sex": "M"}
+    assert assertion["observed"] == pytest.approx(0.5 / 0.6)
+    assert "2 group(s) under 30 people and 1 group(s) of an unknown value" in by_sex["message"]
 
 
 def test_the_uniform_guidelines_apply_from_their_effective_date() -> None:

@@ -74,7 +74,6 @@ def test_impact_ratio_assertions_read_the_ratio_as_a_value() -> None:
             "significant_at needs a comparison",
         ),
         ({"metrics": ["count"], "exclude_below_share": 0.02}, "only used with impact_ratio"),
-        ({"metrics": ["count"], "unknown_values": ["Unknown"]}, "only used with impact_ratio"),
         ({"impact_ratio": "selection", "exclude_below_share": 2}, "less than 1"),
         ({"score_metrics": ["roc_auc"], "score_bins": 105}, "multiple of calibration_bins"),
         ({"score_metrics": ["brier"]}, "roc_auc"),

@@ -290,3 +290,30 @@ def test_rolling_windows_equal_each_window_of_rows_alone(
         for assertion in found["assertions"]:
             assert assertion.pop("window") == judged.label
         _close(found, _fields(oracle), judged.label)
+
+
+@pytest.mark.parametrize("reference", ["max", {"race": "C", "sex": "M"}])
+def test_unknown_values_are_left_out_alike_in_every_window_and_alone(reference: Any) -> None:
+    """C and missing races are unknown: shown, never compared, never the reference."""
+    rule = _rule(reference=reference, unknown_values=["C"], **{"assert": ASSERTIONS[:2]})
+    found = _check(rule, _stacked(5, 6), 6)
+    for window in found:
+        for group in window.groups:
+            unknown = group.group["race"] in ("C", None)
+            assert group.excluded == (unknown or group.count < 5)
+        for value in window.reference_values.values():
+            unknown_reference = value.group is not None and value.group["race"] in ("C", None)
+            assert not (unknown_reference and value.value is not None)
+    messages = " ".join(w.message for w in found)
+    assert "of an unknown value (C or missing) reported but not compared" in messages
+    if isinstance(reference, dict):
+        assert "is of an unknown value (C or missing), never compared" in messages
+
+
+def test_without_unknown_values_a_missing_value_is_a_group_compared_as_any() -> None:
+    rule = _rule(**{"assert": ASSERTIONS[:1]})
+    stacked = _stacked(5, 3)
+    stacked = stacked[stacked[WINDOW_INDEX] == 0].drop(columns=[WINDOW_INDEX])
+    result = evaluate_fairness(rule, stacked)
+    missing = [g for g in result.groups if g.group["race"] is None and g.count >= 5]
+    assert missing and not any(g.excluded for g in missing)

@@ -18,6 +18,7 @@ from ethicsgate.report.views.base import (
     RuleView,
     fmt_metric,
     ll144_only,
+    not_compared_mark,
 )
 from ethicsgate.report.views.fairness import assertion_view, chart, fairness_depth, shown_groups
 from ethicsgate.report.views.records import findings_view
@@ -49,7 +50,7 @@ def rule_view(rule: RuleResult, refs: dict[str, dict[str, Any]]) -> RuleView:
         {
             "label": group_label(g.group),
             "count": f"{g.count:,}",
-            "excluded": g.excluded and compared,
+            "excluded": not_compared_mark(rule, g.group, g.excluded and compared),
             "values": [fmt_metric(m, g.metrics.get(m)) for m in metrics],
         }
         for g in shown

@@ -13,7 +13,7 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.metrics import METRICS
-from ethicsgate.rules.results import ComparisonTest, Interval, RuleResult, as_columns
+from ethicsgate.rules.results import ComparisonTest, GroupKey, Interval, RuleResult, as_columns
 from ethicsgate.vocabulary import TEST_WORDS, p_value_words
 
 __all__ = [
@@ -40,6 +40,8 @@ __all__ = [
     "fmt_test",
     "ll144_only",
     "metric_title",
+    "not_compared_mark",
+    "unknown_group",
 ]
 
 #: How an assertion's aggregate reads after its metric's title.
@@ -204,6 +206,8 @@ class FairnessDepthView:
     uncertainty: UncertaintyView | None = None
     scores: ScoresView | None = None
     small_groups: list[str] = field(default_factory=list)
+    #: Why they are left out: ``fewer than 30 people`` (``, or of an unknown value``).
+    small_why: str = ""
     significance: list[str] = field(default_factory=list)
 
 
@@ -275,3 +279,19 @@ class ReportView:
     headline: str
     rules: list[RuleView]
     evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+def unknown_group(rule: RuleResult, group: GroupKey) -> bool:
+    """Return whether a group is left out of comparisons for an unknown (or missing) value.
+
+    Only where the rule names ``unknown_values``; without them a missing value is compared.
+    """
+    unknown = rule.unknown_values or []
+    return bool(unknown) and any(v is None or str(v) in unknown for v in group.values())
+
+
+def not_compared_mark(rule: RuleResult, group: GroupKey, excluded: bool) -> str:
+    """Return the mark of a group left out of comparisons ('' for a compared group)."""
+    if not excluded:
+        return ""
+    return "unknown: not compared" if unknown_group(rule, group) else "too small: not compared"

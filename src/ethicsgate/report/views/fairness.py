@@ -34,6 +34,8 @@ from ethicsgate.report.views.base import (
     fmt_test,
     ll144_only,
     metric_title,
+    not_compared_mark,
+    unknown_group,
 )
 from ethicsgate.rules.results import (
     Absent,
@@ -225,7 +227,9 @@ def chart(
     bars = []
     failing = {tuple(sorted(g.items())) for g in assertion.failing_groups}
     for group, value, excluded in rows:
-        if excluded:
+        if excluded and unknown_group(rule, group):
+            text = "not compared (an unknown value)"
+        elif excluded:
             text = f"not compared (fewer than {rule.min_group_size} people)"
         elif value is None:
             text = "undefined (0/0)"
@@ -620,7 +624,9 @@ def _uncertainty_view(rule: RuleResult, groups: Sequence[GroupResult]) -> Uncert
             rows.append(
                 {
                     "group": _label(group.group)
-                    + (" (too small: not compared)" if group.excluded else ""),
+                    + (
+                        f" ({not_compared_mark(rule, group.group, True)})" if group.excluded else ""
+                    ),
                     "metric": METRICS[metric].title,
                     "value": fmt_rate(value),
                     "interval": fmt_interval(group.intervals.get(metric), fmt_rate),
@@ -732,12 +738,17 @@ def fairness_depth(
     columns = as_columns(rule.groups)
     compared = not ll144_only(rule)  # an LL144-only rule's tables exclude by share
     small = [
-        f"{_label(key)} ({size:,} {'person' if size == 1 else 'people'})"
+        f"{_label(key)} ("
+        + ("an unknown value; " if unknown_group(rule, key) else "")
+        + f"{size:,} {'person' if size == 1 else 'people'})"
         for key, size, too_small in zip(
             columns.groups, columns.sizes, columns.excluded, strict=True
         )
         if too_small and compared
     ]
+    small_why = f"fewer than {rule.min_group_size} people"
+    if rule.unknown_values:
+        small_why += f", or of an unknown value ({', '.join(rule.unknown_values)} or missing)"
     if len(small) > GROUP_LIMIT:
         small = [*small[:GROUP_LIMIT], f"and {len(small) - GROUP_LIMIT:,} more"]
     depth = FairnessDepthView(
@@ -745,6 +756,7 @@ def fairness_depth(
         uncertainty=_uncertainty_view(rule, shown),
         scores=_scores_view(rule, shown),
         small_groups=small,
+        small_why=small_why,
         significance=_significance_lines(rule),
     )
     if depth.ll144 or depth.uncertainty or depth.scores or depth.small_groups or depth.significance:
