@@ -377,6 +377,18 @@ def test_a_folder_with_an_unsigned_report_and_a_signed_statement_is_not_verified
     assert code == 0 and "transparency statement" in stdout
 
 
+@pytest.mark.parametrize("forged", ["report.html", "report.md", "groups.csv"])
+def test_report_files_without_report_json_beside_a_statement_are_not_verified(
+    signed_statement: Path, forged: str
+) -> None:
+    # found by review: only report.json made the folder a report's, so forged report files
+    # beside a signed statement verified as the statement (exit 0)
+    (signed_statement / "site" / forged).write_text("forged\n")
+    code, stdout, stderr = run("verify", "site", "--key", "keys/ethicsgate.pub")
+    assert code == 2, stdout
+    assert "this report is not signed" in stderr
+
+
 def test_verify_a_report_still_says_what_it_checked(signed: dict[str, Path]) -> None:
     code, stdout, _ = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
     assert code == 0

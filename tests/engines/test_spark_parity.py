@@ -716,6 +716,7 @@ def test_windows_in_a_time_zone_over_csv_are_the_same_on_spark(engine: Any, tmp_
 
     (tmp_path / "policy.yaml").write_text(POLICY)
     decisions_around_local_midnights().to_csv(tmp_path / "decisions.csv", index=False)
+    setting = engine.spark.conf.get("spark.sql.timestampType", None)
     for column in ("decided_at", "naive_at", "text_offset", "text_naive"):
         spec = tmp_path / f"{column}.yaml"
         spec.write_text(
@@ -728,3 +729,5 @@ def test_windows_in_a_time_zone_over_csv_are_the_same_on_spark(engine: Any, tmp_
         assert duck.rules[0].windows, column
     types = dict(_open(engine, tmp_path / "decisions.csv").columns())
     assert (types["naive_at"], types["decided_at"]) == ("timestamp_ntz", "timestamp")
+    # the session's own setting is as it was (inferred under NTZ, then restored)
+    assert engine.spark.conf.get("spark.sql.timestampType", None) == setting

@@ -272,10 +272,14 @@ def locate_envelope(target: Path) -> Path:
         statement_envelope = target / STATEMENT_ENVELOPE_FILENAME
         report_envelope = target / ENVELOPE_FILENAME
         # a report in the folder is what the folder is: a statement beside it does not sign it
-        report = (target / REPORT_JSON).is_file()
+        # (any of its files: a forged report.html beside a statement's envelope is no report)
+        report = any((target / name).is_file() for name in REPORT_FILES)
         use_statement = statement_envelope.exists() and not report_envelope.exists() and not report
         envelope = statement_envelope if use_statement else report_envelope
-        documents = [target / name for name in _HOW_TO_SIGN if (target / name).is_file()]
+        # the report's files when it has any: the message is about the report, not the
+        # statement beside it
+        names = REPORT_FILES if report else tuple(_HOW_TO_SIGN)
+        documents = [target / name for name in names if (target / name).is_file()]
         document = documents[0] if documents else None
     elif target.name in _ENVELOPE_BESIDE and target.is_file():  # a document's file: its envelope
         envelope, document = target.parent / _ENVELOPE_BESIDE[target.name], target

@@ -178,6 +178,35 @@ def test_a_lower_harm_against_the_lowest_group_names_the_reference() -> None:
     assert view.reference == "highest: race = A: 70.00 %"
 
 
+def test_a_two_sided_check_that_fails_at_the_other_end_names_the_group_that_failed() -> None:
+    # found by review: a loan, selection 55/60/90 %, |difference from everyone| <= 0.15; C
+    # (90 %) fails, A (55 %, the harmed end) passes: the sentence named A as failing
+    counts = pd.DataFrame(
+        [
+            (g, 1, p, n)
+            for g, ones in (("A", 55), ("B", 60), ("C", 90))
+            for p, n in ((1, ones), (0, 100 - ones))
+        ],  # fmt: skip
+        columns=["race", "label", "prediction", "n"],
+    )
+    rule = _rule(
+        1,
+        "selection_rate",
+        reference="overall",
+        **{
+            "assert": [
+                {"metric": "selection_rate", "aggregate": "difference", "op": "<=", "value": 0.15}
+            ]
+        },  # fmt: skip
+    )
+    result = evaluate_fairness(rule, counts)
+    (assertion,) = result.assertions
+    assert assertion.status == "fail" and assertion.failing_groups == [{"race": "C"}]
+    view = assertion_view(assertion, result)
+    assert view.plain.startswith("race = C has the highest selection rate: 90.00 %"), view.plain
+    assert "harmed end" not in view.plain
+
+
 @pytest.mark.parametrize(
     ("value", "found"),
     [("2", "found 2"), ("true", "found true"), ("adverse", "found 'adverse'"), ('"0"', "'0'")],

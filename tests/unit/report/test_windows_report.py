@@ -73,3 +73,19 @@ def test_trend_chart_scales_values_and_threshold() -> None:
     assert (
         trend_chart(title="t", x_labels=["a"], series={}, threshold=None, threshold_text="") is None
     )
+
+
+def test_a_window_marks_a_group_of_an_unknown_value_as_unknown_not_too_small(
+    tmp_path: Path,
+) -> None:
+    # found by review: every group left out read "(too small)", an unknown one of 40 people too
+    frame = year_of_decisions(per_day=40, seed=2)
+    frame.loc[frame.index % 7 == 0, "group"] = "U"
+    policy = POLICY.replace(
+        "    metrics: [selection_rate]", "    metrics: [selection_rate]\n    unknown_values: [U]"
+    )
+    result = run_audit(write_audit(tmp_path, frame, policy=policy))
+    rule = result.rules[0]
+    assert all(g.excluded for w in rule.windows for g in w.groups if g.group["group"] == "U")
+    markdown = report_files(result)["report.md"].decode("utf-8")
+    assert "(unknown)" in markdown and "(too small)" not in markdown

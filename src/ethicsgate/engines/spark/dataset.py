@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import math
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -84,6 +85,8 @@ if TYPE_CHECKING:
 __all__ = ["SparkDataset"]
 
 _T = TypeVar("_T")
+#: Held while a CSV schema is inferred under spark.sql.timestampType=TIMESTAMP_NTZ.
+_TIMESTAMP_TYPE_LOCK = threading.Lock()
 _VIEWS = itertools.count()
 
 #: Bins per histogram pass of the median search, and the row count below which the remaining
@@ -281,16 +284,22 @@ class SparkDataset:
         """
         conf = self.spark.conf
         setting = "spark.sql.timestampType"
-        before = conf.get(setting, None)
-        conf.set(setting, "TIMESTAMP_NTZ")
-        try:
-            inferred = self.spark.read.format("csv").options(**options).load(paths)
-            schema = inferred.schema
-        finally:
-            if before is None:
-                conf.unset(setting)
-            else:
-                conf.set(setting, before)
+        # one inference at a time in this process: two audits on one session would restore
+        # each other's setting (other users of the session see it only during the inference)
+        with _TIMESTAMP_TYPE_LOCK:
+            before = conf.get(setting, None)
+            try:
+                conf.set(setting, "TIMESTAMP_NTZ")
+            except SPARK_ERRORS:  # a server that refuses the setting: Spark's own inference
+                return self.spark.read.format("csv").options(**options).load(paths)
+            try:
+                inferred = self.spark.read.format("csv").options(**options).load(paths)
+                schema = inferred.schema
+            finally:
+                if before is None:
+                    conf.unset(setting)
+                else:
+                    conf.set(setting, before)
         if not type(self.spark).__module__.startswith("pyspark.sql.connect"):
             return inferred  # a classic frame keeps the relation it inferred
         # given as DDL text (a Connect reader takes it as is)

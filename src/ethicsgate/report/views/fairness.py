@@ -100,7 +100,7 @@ def _hidden_note(
     if asserted and not failing and not small:
         return f"{hidden:,} more {nouns} pass; {EVERY_GROUP_IS}."
     parts = [f"{failing:,} fail"] if failing else []
-    parts += [f"{small:,} too small to compare"] if small else []
+    parts += [f"{small:,} not compared (too small or of an unknown value)"] if small else []
     parts += [f"{passing:,} pass"] if passing and asserted else []
     counts = f" ({', '.join(parts)})" if parts else ""
     return f"{hidden:,} more {nouns} are not shown{counts}; {EVERY_GROUP_IS}."
@@ -386,6 +386,10 @@ def _plain_assertion(assertion: AssertionResult, rule: RuleResult | None) -> str
     harmed = _harmed(assertion, rule)
     higher_worse = harmed == "higher"
     known = rule.favorable_prediction is not None and harmed is not None
+    if known and assertion.status == "fail" and assertion.failing_groups:
+        harmed_end = columns.groups[highest if higher_worse else lowest]
+        if harmed_end not in (*assertion.failing_groups, assertion.reference_group):
+            known = False  # it failed at the other end (a two-sided check): name that group
     if (
         not known
         and assertion.group is not None

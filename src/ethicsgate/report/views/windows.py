@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ethicsgate.report.views.base import AGGREGATE_WORDS, fmt_ratio, metric_title
+from ethicsgate.report.views.base import AGGREGATE_WORDS, fmt_ratio, metric_title, unknown_group
 from ethicsgate.rules.results import (
     AssertionResult,
     GroupResult,
@@ -125,6 +125,13 @@ def _values(
         value, interval = _quantity(group, metric, aggregate)
         out[group_label(group.group)] = (value, interval, group.excluded)
     return out
+
+
+def _unknown_labels(rule: RuleResult) -> set[str]:
+    """Return the labels of a windowed rule's groups left out for an unknown value."""
+    return {
+        group_label(g.group) for w in rule.windows for g in w.groups if unknown_group(rule, g.group)
+    }
 
 
 def _failing(window: WindowResult, metric: str, aggregate: str) -> set[str]:
@@ -252,6 +259,7 @@ def _series(
         if metric == "impact_ratio"
         else f"{metric_title(metric)}, {AGGREGATE_WORDS[aggregate]}"
     )
+    unknown = _unknown_labels(rule)
     rows = []
     for window, values in zip(rule.windows, per_window, strict=True):
         cells = []
@@ -267,7 +275,7 @@ def _series(
             if interval is not None:
                 text += f" [{fmt_ratio(interval.low)}, {fmt_ratio(interval.high)}]"
             if excluded:
-                text += " (too small)"
+                text += " (unknown)" if label in unknown else " (too small)"
             cells.append(text)
         dates = window.start if window.start == window.end else f"{window.start} to {window.end}"
         rows.append((window.label, dates, window.status.value, cells))
