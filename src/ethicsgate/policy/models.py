@@ -504,6 +504,13 @@ class FairnessRule(RuleBase):
                     f"{sorted(features)}: name a value for each sensitive feature, or use "
                     "max, min or overall"
                 )
+            unknown = {str(v) for v in self.unknown_values}
+            held = [f"{k}={v}" for k, v in self.reference.items() if str(v) in unknown]
+            if held:
+                raise ValueError(
+                    f"reference group {', '.join(held)} is one of unknown_values, which are "
+                    "never compared: name a group of known values, or use max, min or overall"
+                )
         if self.favorable_prediction is not None and not any(
             METRICS[m].toward_one for m in self.all_metrics
         ):

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.base import StrictModel
-from ethicsgate.metrics import METRICS
+from ethicsgate.metrics import METRICS, harmed_when
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.publish.disclosure import (
     ALL_TYPES,
@@ -164,11 +164,16 @@ def _requirement(a: AssertionResult) -> str:
     return f"For every group, {phrase} is {op} {threshold} ({_percent(a.threshold)})"
 
 
-def _worst_words(a: AssertionResult, value: float, shown: set[str]) -> str:
+def _worst_words(
+    a: AssertionResult, value: float, shown: set[str], *, harmed_higher: bool = False
+) -> str:
     """Return what the worst published result means, in a sentence.
 
     Groups are named only where the statement shows them (``shown``); a group left out is
-    "one group", never named.
+    "one group", never named. ``harmed_higher``: the rule says a higher value harms (a yes
+    against the person, ``favorable_prediction: 0``); a ratio under 1 then means the group
+    compared with is the harmed one, and the sentence is said from its side (385 for every
+    100, not 26).
     """
     _, phrase = _plain(a.metric)
     mine = group_label(a.group) if a.group is not None else None
@@ -178,6 +183,14 @@ def _worst_words(a: AssertionResult, value: float, shown: set[str]) -> str:
     else:
         theirs = group_label(a.reference_group)
         other = theirs if theirs in shown else "the group it is compared with"
+    if (
+        harmed_higher
+        and a.aggregate == "ratio"
+        and a.reference_group is not None
+        and 0 < value < 1
+        and not _same(a.group, a.reference_group)
+    ):
+        group, other, value = other, group, 1 / value
     if a.aggregate == "ratio" and a.group is not None and _same(a.group, a.reference_group):
         return f"No group did worse than {group}, the group the others are compared with."
     if a.aggregate == "ratio" or a.metric == "impact_ratio":
@@ -470,7 +483,12 @@ def _assertion(
         worst = ValueStatement(
             metric=f"{a.metric}.{a.aggregate}", title=title, value=a.observed, people=people
         )
-        worst_words = _worst_words(a, a.observed, shown)
+        harmed_higher = (
+            rule.favorable_prediction is not None
+            and a.metric in METRICS
+            and harmed_when(a.metric, rule.favorable_prediction) == "higher"
+        )
+        worst_words = _worst_words(a, a.observed, shown, harmed_higher=harmed_higher)
     return AssertionStatement(
         requirement=_requirement(a),
         outcome=outcome,

@@ -403,8 +403,6 @@ def _unusable_reference(
         return "is not a group of the evidence" + (f" (did you mean {guess}?)" if guess else "")
     if groups.index(wanted) in found.undefined:
         return "is undefined (0/0)"
-    if unknown_groups(rule, [[wanted.get(f)] for f in rule.sensitive_features])[0]:
-        return f"is of an unknown value ({_unknown_words(rule)}), never compared"
     return f"has fewer than {rule.min_group_size} people"
 
 

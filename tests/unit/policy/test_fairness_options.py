@@ -75,6 +75,10 @@ def test_impact_ratio_assertions_read_the_ratio_as_a_value() -> None:
         ),
         ({"metrics": ["count"], "exclude_below_share": 0.02}, "only used with impact_ratio"),
         ({"impact_ratio": "selection", "exclude_below_share": 2}, "less than 1"),
+        (
+            {"metrics": ["count"], "reference": {"sex": "Unknown"}, "unknown_values": ["Unknown"]},
+            "reference group sex=Unknown is one of unknown_values",
+        ),
         ({"score_metrics": ["roc_auc"], "score_bins": 105}, "multiple of calibration_bins"),
         ({"score_metrics": ["brier"]}, "roc_auc"),
         ({"impact_ratio": "selection", "uncertainty": {"confidence_level": 0.4}}, "greater than"),

@@ -304,6 +304,15 @@ def test_the_statement_says_when_a_yes_is_against_the_person(
     files = statement_files(build_statement(pack, result))
     check = json.loads(files["statement.json"])["systems"][0]["checks"][0]
     said = "is a decision against the person, such as being rated high risk"
+    words = check["assertions"][0]["worst_words"]
+    if favorable == 0:  # b got a yes a third as often as a: a, the harmed end, 3 times as often
+        assert words.startswith(
+            "For every 100 people who got a yes in group = b, there were 300 in"
+        ), words
+    else:
+        assert words.startswith(
+            "For every 100 people who got a yes in group = a, there were 33 in"
+        ), words
     if favorable == 0:
         assert check["adverse_yes"] is True
         assert f"Here *a yes* {said}" in files["statement.md"].decode()
