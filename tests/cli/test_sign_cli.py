@@ -419,3 +419,8 @@ def test_verify_from_another_folder_says_to_pass_root(
     code, stdout, stderr = run(*args, "--root", str(tmp_path / "mistyped"))
     assert code == 2, stdout
     assert "mistyped: no such folder" in stderr
+    # --root alone re-hashes nothing: it was ignored in silence (found by the signing QA)
+    code, stdout, stderr = run(*args[:-1], "--root", str(tmp_path))
+    assert code == 2, stdout
+    assert "only --evidence re-hashes them: add --evidence, or leave out --root" in stderr
+    assert "Traceback" not in stderr

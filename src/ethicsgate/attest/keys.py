@@ -165,7 +165,9 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
             raise SigningError(
                 "wrong passphrase for the encrypted private key (or the key file is damaged)",
                 location=path,
-                hint=_PASSPHRASE_HINT,
+                hint="give the passphrase the key was generated with: check "
+                "ETHICSGATE_KEY_PASSPHRASE (when set, it is used instead of asking) or what "
+                "was typed at the prompt",
             ) from exc
         raise SigningError(
             "cannot parse the private key: not a PKCS#8 PEM private key",

@@ -32,7 +32,8 @@ __all__ = ["verify"]
 @click.option(
     "--root",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Folder the report's input paths are relative to [default: current folder].",
+    help="Folder the report's input paths are relative to [default: current folder]; "
+    "with --evidence only.",
 )
 @format_option()
 @click.pass_context
@@ -57,6 +58,12 @@ def verify(
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
     from ethicsgate.errors import VerificationError
 
+    if root is not None and not check_files:
+        raise click.UsageError(
+            "--root names the folder the report's input files are relative to, and only "
+            "--evidence re-hashes them: add --evidence, or leave out --root",
+            ctx=ctx,
+        )
     envelope = locate_envelope(target)  # an unsigned report: say so before asking for a key
     if key_path is None:
         raise VerificationError(

@@ -107,6 +107,9 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path) -> None:
     with pytest.raises(SigningError, match="wrong passphrase") as info:
         load_private_key(pair.private_path, passphrase=b"wrong horse")
     assert str(pair.private_path) in str(info.value)
+    # the passphrase was given: the hint does not say to set it (found by review)
+    assert "set ETHICSGATE_KEY_PASSPHRASE or enter it" not in str(info.value)
+    assert "check ETHICSGATE_KEY_PASSPHRASE" in str(info.value)
 
     key = load_private_key(pair.private_path, passphrase=b"correct horse")
     assert key_fingerprint(key.public_key()) == pair.fingerprint
