@@ -265,3 +265,35 @@ def test_a_metric_without_counts_still_says_the_reports_lack_them(
         "gate", "a.yaml", "--baseline", "rel/report.json", "--out", "c2", "--format", "json"
     )
     assert json.loads(stdout)["regressions"][0]["untested"] == "no_counts"
+
+
+def test_baseline_key_verifies_the_baseline_before_comparing(project: Path) -> None:
+    # found by the signing QA: gate --baseline read any report.json, so an edited baseline
+    # (a worse released model, or a forged one) could hide a regression
+    assert run("keys", "generate", "--out", "keys")[0] == 0
+    assert run("keys", "generate", "--out", "other")[0] == 0
+    code, _, stderr = run("gate", "a.yaml", "--out", "signed", "--key", "keys/ethicsgate.key")
+    assert code == 0, stderr
+    code, stdout, stderr = run(
+        *("gate", "a.yaml", "--out", "ok", "--baseline", "signed/report.json"),
+        *("--baseline-key", "keys/ethicsgate.pub"),
+    )
+    assert code == 0, stderr
+    base = ("gate", "a.yaml", "--out", "cand", "--baseline")
+
+    # signed by another key, or edited after signing: exit 2 before the scan, with the reason
+    code, _, stderr = run(*base, "signed/report.json", "--baseline-key", "other/ethicsgate.pub")
+    assert code == 2 and "the baseline report is NOT verified" in stderr
+    assert not (project / "cand").exists()
+    report = project / "signed" / "report.json"
+    report.write_text(report.read_text().replace('"status": "pass"', '"status": "fail"', 1))
+    code, _, stderr = run(*base, "signed/report.json", "--baseline-key", "keys/ethicsgate.pub")
+    assert code == 2 and "the baseline report is NOT verified" in stderr and "report.json" in stderr
+
+    # an unsigned baseline, and the key without a baseline
+    code, _, stderr = run(*base, "rel/report.json", "--baseline-key", "keys/ethicsgate.pub")
+    assert code == 2 and "the baseline cannot be verified" in stderr
+    assert "leave out --baseline-key" in stderr
+    code, _, stderr = run("gate", "a.yaml", "--baseline-key", "keys/ethicsgate.pub")
+    assert code == 2 and "add --baseline" in stderr
+    assert "Traceback" not in stderr

@@ -39,6 +39,12 @@ def _append(path: Path, text: str) -> None:
     help="report.json of the released model: fail if fairness got worse beyond the budget.",
 )
 @click.option(
+    "--baseline-key",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Public key the baseline was signed with: its report.intoto.json beside it is "
+    "verified first, so an edited baseline cannot hide a regression.",
+)
+@click.option(
     "--max-regression",
     type=click.FloatRange(min=0.0),
     default=0.0,
@@ -74,6 +80,7 @@ def gate(
     ctx: click.Context,
     spec: Path,
     baseline: Path | None,
+    baseline_key: Path | None,
     max_regression: float,
     significance_level: float,
     out: Path | None,
@@ -95,15 +102,21 @@ def gate(
     or assertion the baseline lacks (new or renamed) is listed as not compared; it blocks only
     through its own threshold. The report is written as by `ethicsgate audit`.
     """
-    from ethicsgate.attest import load_signing_key
+    from ethicsgate.attest import load_public_key, load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
     from ethicsgate.cli.keys import passphrase_prompt
     from ethicsgate.session.gate import run_gate
 
+    if baseline_key is not None and baseline is None:
+        raise click.UsageError(
+            "--baseline-key verifies the baseline: add --baseline, or leave it out", ctx=ctx
+        )
+    public = load_public_key(baseline_key) if baseline_key is not None else None
     key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
     run = run_gate(
         spec,
         baseline=baseline,
+        baseline_key=public,
         max_regression=max_regression,
         significance_level=significance_level,
         out=out,

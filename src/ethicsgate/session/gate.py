@@ -25,7 +25,10 @@ from ethicsgate.session.audit import (
 )
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
     from ethicsgate.audit.spec import LoadedAudit
     from ethicsgate.evidence import Engine
@@ -54,6 +57,7 @@ def run_gate(
     spec: Path | str | LoadedAudit,
     *,
     baseline: Path | None = None,
+    baseline_key: Ed25519PublicKey | None = None,
     max_regression: float = 0.0,
     significance_level: float = 0.05,  # gate.DEFAULT_SIGNIFICANCE_LEVEL, not imported eagerly
     out: Path | None = None,
@@ -70,6 +74,8 @@ def run_gate(
     Args:
         spec: The audit spec's path, or the spec already loaded.
         baseline: The released model's ``report.json``: regressions beyond the budget block.
+        baseline_key: The public key the baseline must be signed with: its envelope beside
+            it is verified before it is read, so an edited baseline cannot hide a regression.
         max_regression: The budget of assertions that set no ``max_regression``.
         significance_level: A change beyond the budget blocks only when significant at this
             level (two-sided); 1 counts every change beyond the budget.
@@ -118,6 +124,8 @@ def run_gate(
                 )
     previous = None
     if baseline is not None:  # a bad baseline fails before the scan
+        if baseline_key is not None:
+            verify_baseline(baseline, baseline_key)
         previous = load_baseline(baseline, policy_id=loaded.policy.pack.id)
     result, findings = run_collecting_findings(
         loaded, engine=engine, engine_target=engine_target, cross_check=cross_check, clock=clock
@@ -150,3 +158,33 @@ def run_gate(
         ci_files[kind] = path
     report = AuditRun(result=result, files=files, written=written, signer=signer_fingerprint(key))
     return GateRun(outcome=outcome, report=report, ci_files=ci_files, summary=summary)
+
+
+def verify_baseline(baseline: Path, key: Ed25519PublicKey) -> None:
+    """Verify the signed report a baseline ``report.json`` belongs to, with ``key``.
+
+    Raises:
+        BaselineError: the baseline is not signed, its envelope is missing, or it does not
+            verify with ``key`` (the reasons named).
+    """
+    from ethicsgate.attest import verify_attestation
+    from ethicsgate.attest.verify import locate_envelope
+    from ethicsgate.errors import BaselineError, VerificationError
+
+    keep = "keep the released report's report.intoto.json beside its report.json"
+    try:
+        envelope = locate_envelope(baseline)
+    except VerificationError as exc:
+        raise BaselineError(
+            f"the baseline cannot be verified: {exc.message}",
+            location=baseline,
+            hint=f"{keep}, or leave out --baseline-key to compare with it unverified",
+        ) from exc
+    result = verify_attestation(envelope, key)
+    if not result.ok:
+        raise BaselineError(
+            "the baseline report is NOT verified: " + "; ".join(result.reasons),
+            location=baseline,
+            hint="compare with the report the release was signed with (and the public key "
+            f"of the pair that signed it); {keep}",
+        )
