@@ -10,7 +10,7 @@ This module is on the ground floor: it imports nothing from ethicsgate, so every
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Literal, NamedTuple
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "StatusWords",
     "group_label",
     "message_group_label",
+    "unknown_words",
 ]
 
 PublicStatus = Literal["met", "not_met", "not_met_warning", "not_evaluated", "waived", "skipped"]
@@ -144,3 +145,12 @@ def group_label(
 def message_group_label(group: Mapping[str, str | None] | None) -> str:
     """Return a group as rule messages write it: ``race=Caucasian, sex=Male`` or ``overall``."""
     return group_label(group, everyone=OVERALL, equals="=")
+
+
+def unknown_words(unknown_values: Iterable[object]) -> str:
+    """Return a rule's unknown values as messages and reports write them.
+
+    ``Unknown, Decline to state or missing``: a missing value is unknown too where a rule names
+    ``unknown_values``.
+    """
+    return ", ".join(str(v) for v in unknown_values) + " or missing"

@@ -56,7 +56,7 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.rules.scores import ScoreContext
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
-from ethicsgate.vocabulary import group_label
+from ethicsgate.vocabulary import group_label, unknown_words
 
 #: Above this many grouped rows, the freed heap is given back after a rule (3 ms).
 _TRIM_ROWS = 100_000
@@ -299,8 +299,7 @@ def explain_fairness(rule: FairnessRule, pack: PolicyPack | None = None) -> str:
     else:
         text += f"; groups under {rule.min_group_size} people"
         if rule.unknown_values:
-            unknown = ", ".join(str(v) for v in rule.unknown_values)
-            text += f" and groups of an unknown value ({unknown} or missing)"
+            text += f" and groups of an unknown value ({unknown_words(rule.unknown_values)})"
         text += " are shown but not compared."
     if any(a.aggregate != "value" and a.metric != "impact_ratio" for a in rule.assertions):
         text += f" Ratios and differences are taken against {_explain_reference(rule)}."

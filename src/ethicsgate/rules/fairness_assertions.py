@@ -27,6 +27,7 @@ from ethicsgate.rules.results import (
 )
 from ethicsgate.vocabulary import OP_WORDS_SHORT as _OP_WORDS
 from ethicsgate.vocabulary import message_group_label as _fmt_group
+from ethicsgate.vocabulary import unknown_words
 
 __all__ = [
     "AssertionDecisions",
@@ -137,13 +138,10 @@ def _not_compared(rule: FairnessRule, excluded: Sequence[bool], unknown: np.ndar
     if n_small:
         parts.append(f"{n_small} group(s) under {rule.min_group_size} people")
     if n_unknown:
-        parts.append(f"{n_unknown} group(s) of an unknown value ({_unknown_words(rule)})")
+        parts.append(
+            f"{n_unknown} group(s) of an unknown value ({unknown_words(rule.unknown_values)})"
+        )
     return f"; {' and '.join(parts)} reported but not compared" if parts else ""
-
-
-def _unknown_words(rule: FairnessRule) -> str:
-    """Return the rule's unknown values in words: ``Unknown, Decline to state or missing``."""
-    return ", ".join(str(v) for v in rule.unknown_values) + " or missing"
 
 
 def nullable(values: np.ndarray) -> list[float | None]:

@@ -48,7 +48,14 @@ from ethicsgate.rules.results import (
     RuleResult,
     as_columns,
 )
-from ethicsgate.vocabulary import EVERYONE, MISSING, OP_WORDS, STATUS_WORDS, group_label
+from ethicsgate.vocabulary import (
+    EVERYONE,
+    MISSING,
+    OP_WORDS,
+    STATUS_WORDS,
+    group_label,
+    unknown_words,
+)
 
 __all__ = [
     "assertion_view",
@@ -752,7 +759,7 @@ def fairness_depth(
     ]
     small_why = f"fewer than {rule.min_group_size} people"
     if rule.unknown_values:
-        small_why += f", or of an unknown value ({', '.join(rule.unknown_values)} or missing)"
+        small_why += f", or of an unknown value ({unknown_words(rule.unknown_values)})"
     if len(small) > GROUP_LIMIT:
         small = [*small[:GROUP_LIMIT], f"and {len(small) - GROUP_LIMIT:,} more"]
     depth = FairnessDepthView(
