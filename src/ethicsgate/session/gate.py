@@ -168,19 +168,17 @@ def verify_baseline(baseline: Path, key: Ed25519PublicKey) -> None:
             verify with ``key`` (the reasons named).
     """
     from ethicsgate.attest import verify_attestation
-    from ethicsgate.attest.verify import locate_envelope
     from ethicsgate.errors import BaselineError, VerificationError
 
     keep = "keep the released report's report.intoto.json beside its report.json"
-    try:
-        envelope = locate_envelope(baseline)
+    try:  # it finds the envelope beside report.json, or says why there is none
+        result = verify_attestation(baseline, key)
     except VerificationError as exc:
         raise BaselineError(
             f"the baseline cannot be verified: {exc.message}",
             location=baseline,
             hint=f"{keep}, or leave out --baseline-key to compare with it unverified",
         ) from exc
-    result = verify_attestation(envelope, key)
     if not result.ok:
         raise BaselineError(
             "the baseline report is NOT verified: " + "; ".join(result.reasons),
