@@ -35,6 +35,21 @@ def _rule(features: list[str], **extra: object) -> FairnessRule:
     )
 
 
+def _against_b(assertion: dict[str, object]) -> FairnessRule:
+    """Return a rule over ``g`` (blocking, groups of one compared) with ``assertion`` vs b."""
+    return FairnessRule.model_validate(
+        {
+            "id": "r",
+            "kind": "fairness",
+            "dataset": "d",
+            "sensitive_features": ["g"],
+            "min_group_size": 1,
+            "reference": {"g": "b"},
+            "assert": [assertion],
+        }
+    )
+
+
 def _aggregate(raw: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     counts = raw.groupby([*features, "label", "prediction"], dropna=False).size()
     return counts.rename("n").reset_index()
@@ -188,17 +203,7 @@ def test_zero_over_zero_is_null_and_makes_the_assertion_error() -> None:
 def test_label_free_metrics_need_no_label() -> None:
     raw = pd.DataFrame({"g": ["a", "a", "b", "b"], "prediction": [1, 0, 1, 1]})
     counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
-    rule = FairnessRule.model_validate(
-        {
-            "id": "r",
-            "kind": "fairness",
-            "dataset": "d",
-            "sensitive_features": ["g"],
-            "min_group_size": 1,
-            "reference": {"g": "b"},
-            "assert": [{"metric": "selection_rate", "op": ">=", "value": 0.8}],
-        }
-    )
+    rule = _against_b({"metric": "selection_rate", "op": ">=", "value": 0.8})
     assert not rule.needs_label
     result = evaluate_fairness(rule, counts)
     assert result.assertions[0].observed == 0.5
@@ -220,17 +225,7 @@ def test_a_ratio_of_exactly_four_fifths_is_on_the_threshold(op: str, failing: li
         }
     )
     counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
-    rule = FairnessRule.model_validate(
-        {
-            "id": "r",
-            "kind": "fairness",
-            "dataset": "d",
-            "sensitive_features": ["g"],
-            "min_group_size": 1,
-            "reference": {"g": "b"},
-            "assert": [{"metric": "selection_rate", "op": op, "value": 0.8}],
-        }
-    )
+    rule = _against_b({"metric": "selection_rate", "op": op, "value": 0.8})
     result = evaluate_fairness(rule, counts)
     assert result.assertions[0].status == ("fail" if failing else "pass")
     assert result.assertions[0].failing_groups == [{"g": g} for g in failing]
@@ -242,18 +237,8 @@ def test_a_difference_at_the_threshold_is_on_it() -> None:
         {"g": ["a"] * 10 + ["b"] * 10, "prediction": [1] * 7 + [0] * 3 + [1] * 3 + [0] * 7}
     )
     counts = raw.groupby(["g", "prediction"]).size().rename("n").reset_index()
-    rule = FairnessRule.model_validate(
-        {
-            "id": "r",
-            "kind": "fairness",
-            "dataset": "d",
-            "sensitive_features": ["g"],
-            "min_group_size": 1,
-            "reference": {"g": "b"},
-            "assert": [
-                {"metric": "selection_rate", "aggregate": "difference", "op": "<", "value": 0.4}
-            ],
-        }
+    rule = _against_b(
+        {"metric": "selection_rate", "aggregate": "difference", "op": "<", "value": 0.4}
     )
     result = evaluate_fairness(rule, counts)
     assert result.assertions[0].status == "fail"
