@@ -99,6 +99,8 @@ ORACLES: dict[str, Callable[[], None]] = {
     "log_retention": test_logchecks_oracle.test_log_retention_equals_reference,
     "disclosed_on_request": test_logchecks_oracle.test_disclosed_on_request_equals_reference,
     "pricing_disclosed": test_logchecks_oracle.test_pricing_disclosed_equals_reference,
+    "periodic_reminder": test_logchecks_oracle.test_periodic_reminder_equals_reference,
+    "crisis_referral": test_logchecks_oracle.test_crisis_referral_equals_reference,
 }
 
 

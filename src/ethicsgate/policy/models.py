@@ -35,6 +35,7 @@ __all__ = [
     "DataUse",
     "ConsentRule",
     "ConsentValidRule",
+    "CrisisReferralRule",
     "DataQualityRule",
     "DriftPolicy",
     "Expectation",
@@ -49,6 +50,7 @@ __all__ = [
     "OptOutHonoredRule",
     "OversightRule",
     "PackScope",
+    "PeriodicReminderRule",
     "ProxyFeaturesRule",
     "PurposeConsentRule",
     "RecordRuleBase",
@@ -627,8 +629,10 @@ DEFAULT_DISCLOSURE_TYPES = ("bot_disclosure", "ai_disclosure")
 #: knows only ASCII letters, so no ``\b`` touches an accented letter.
 DEFAULT_DISCLOSURE_PATTERNS = (
     # en
-    r"\b(virtual|digital|automated|ai|a\.i\.|ai-powered) ?(assistant|agent|helper)\b",
+    r"\b(virtual|digital|automated|ai|a\.i\.|ai-powered) ?(assistant|agent|helper|companion|"
+    r"friend)\b",
     r"\bchat ?bot\b",
+    r"\b(is|am|are) (just |only )?an? (ai|a\.i\.|bot|chatbot|robot)\b",
     r"\b(this is|i am|i'm|you are|you're) (talking |chatting |speaking |writing )?(to |with )?"
     r"(an? |our )?(bot|chatbot|ai|a\.i\.|machine|computer program|automated (assistant|system|"
     r"service|message|reply|response))\b",
@@ -757,6 +761,52 @@ DEFAULT_IDENTITY_QUESTION_PATTERNS = (
     r"humano|pessoa)",
     r"\b(estou|to) (falando|conversando) com (um |uma )?(bot|robô|robo|chatbot|ia|máquina|maquina|"
     r"humano|pessoa)",
+)
+#: Event types that are a break reminder (California SB 243, Bus. & Prof. Code § 22602(c)(2)).
+DEFAULT_REMINDER_TYPES = ("break_reminder",)
+#: Bot or system text that reminds the user to take a break, in English and Spanish (RE2,
+#: case-insensitive; the phrase corpus in tests/assets/phrase-corpus.yaml, ``break_reminder``).
+DEFAULT_REMINDER_PATTERNS = (
+    # en
+    r"\b(take|taking|have|need|time for|time to take|due for|go for) (a |an |some )?(short |"
+    r"quick |little |real )?(break|breather|pause|rest)\b",
+    r"\b(step|stepping) away( from (the |your )?(screen|phone|chat|app))?\b",
+    # es
+    r"\b(t(ó|o)mate|toma|tomar|hacer|haz|haces|es hora de) (un |una )?(peque(ñ|n)(o|a) |"
+    r"breve )?(descanso|pausa|respiro)",
+)
+#: Event types by which the operator's own classifier flags a risk of self-harm.
+DEFAULT_RISK_TYPES = ("self_harm_risk",)
+#: Customer text that expresses suicidal ideation or self-harm, in English and Spanish (RE2,
+#: case-insensitive; the phrase corpus, ``self_harm``). A floor, not a classifier: bind the
+#: classifier's flags as ``risk_types`` where the operator has one.
+DEFAULT_RISK_PATTERNS = (
+    # en
+    r"\b(kill|killing|hurt|hurting|harm|harming|cut|cutting) (myself|my self)\b",
+    r"\bsuicid(e|al)\b",
+    r"\b(end|take|ending|taking) my (own )?life\b",
+    r"\b(want|wanna|wanted|going|ready) (to )?die\b",
+    r"\bself[- ]?harm",
+    r"\b(don'?t|do not|no longer) want to (live|be alive|be here|wake up)\b",
+    r"\bno (reason|point) (to|in) (live|living|going on)\b",
+    r"\bbetter off (dead|without me)\b",
+    # es
+    r"\b(quiero|quisiera|voy a) (morir|matarme|suicidarme)",
+    r"\bsuicid(io|arme|a)\b",
+    r"\b(quitarme|acabar con) (la|mi) vida",
+    r"\bhacerme da(ñ|n)o",
+    r"\bno quiero (vivir|seguir viviendo)",
+)
+#: Event types that refer the user to a crisis service (SB 243, § 22602(b)).
+DEFAULT_REFERRAL_TYPES = ("crisis_referral",)
+#: Bot, person or system text that refers to a crisis service (US numbers and names, and the
+#: Spanish forms; RE2, case-insensitive; the phrase corpus, ``crisis_referral``).
+DEFAULT_REFERRAL_PATTERNS = (
+    r"\b988\b",
+    r"\bcrisis (text )?line\b",
+    r"\b741741\b",
+    r"\b(suicide|crisis) (and crisis |prevention )?(life ?line|hot ?line|help ?line)\b",
+    r"\b(l(í|i)nea|linea) (de )?(crisis|prevenci(ó|o)n del suicidio)",
 )
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
@@ -1001,6 +1051,115 @@ class DisclosedOnRequestRule(TransparencyRule):
             raise ValueError(
                 "disclosure_types and disclosure_patterns are both empty, so no reply could "
                 "ever disclose automation; list at least one"
+            )
+        return self
+
+
+class PeriodicReminderRule(TransparencyRule):
+    """While a conversation continues, the bot reminds the person at least every so often.
+
+    California SB 243 (Bus. & Prof. Code § 22602(c)(2)): for a user the operator knows is a
+    minor, a notification at least every three hours of a continuing interaction, reminding
+    them to take a break and that the chatbot is artificially generated, not human.
+    """
+
+    check: Literal["periodic_reminder"]
+    every: Duration = Field(
+        default=timedelta(hours=3),
+        description="The longest time the bot may go on writing after the interaction began, "
+        "or after the last reminder, without a new reminder.",
+    )
+    conversations: Literal["of_minors", "all"] = Field(
+        default="of_minors",
+        description="of_minors: the conversations in which the flag role minor is true on a "
+        "row (it must say true or false on every row); all: every conversation with a bot "
+        "message.",
+    )
+    new_session_after: Duration | None = Field(
+        default=None,
+        description="A pause longer than this ends the interaction: the next message begins a "
+        "new one, and the clock starts again (unset: a conversation is one interaction, "
+        "however long its pauses).",
+    )
+    reminder_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_REMINDER_TYPES),
+        description="Event types that are a reminder (any actor).",
+    )
+    reminder_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_REMINDER_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive): a bot or system message "
+        "matching one of them, and one of disclosure_patterns, is a reminder.",
+    )
+    disclosure_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DISCLOSURE_PATTERNS),
+        description="What the reminder must also say, that the chatbot is not human (RE2, "
+        "case-insensitive); empty: a message matching reminder_patterns is a reminder alone.",
+    )
+
+    check_unique = field_validator("reminder_types")(_unique_list)
+
+    @model_validator(mode="after")
+    def _something_reminds(self) -> PeriodicReminderRule:
+        if not self.reminder_types and not self.reminder_patterns:
+            raise ValueError(
+                "reminder_types and reminder_patterns are both empty, so no message could ever "
+                "be a reminder; list at least one"
+            )
+        if self.every.total_seconds() <= 0:
+            raise ValueError("every must be longer than 0s")
+        if self.new_session_after is not None and self.new_session_after.total_seconds() <= 0:
+            raise ValueError("new_session_after must be longer than 0s")
+        return self
+
+
+class CrisisReferralRule(TransparencyRule):
+    """A person who expresses thoughts of suicide or self-harm is referred to a crisis service.
+
+    California SB 243 (Bus. & Prof. Code § 22602(b)(1)): the operator's protocol includes a
+    notification that refers the user to crisis service providers, such as a suicide hotline
+    or crisis text line, when the user expresses suicidal ideation, suicide or self-harm.
+    """
+
+    check: Literal["crisis_referral"]
+    risk_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_RISK_TYPES),
+        description="Event types that flag such a message (any actor, e.g. the operator's "
+        "classifier), besides the patterns.",
+    )
+    risk_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_RISK_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that make a customer message "
+        "an expression of suicidal ideation or self-harm.",
+    )
+    referral_types: list[Text] = Field(
+        default_factory=lambda: list(DEFAULT_REFERRAL_TYPES),
+        description="Event types that are a referral to a crisis service (any actor).",
+    )
+    referral_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_REFERRAL_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive) that make a bot, person or "
+        "system message a referral to a crisis service.",
+    )
+
+    check_unique = field_validator("risk_types", "referral_types")(_unique_list)
+
+    @model_validator(mode="after")
+    def _something_flags_and_refers(self) -> CrisisReferralRule:
+        if not self.risk_types and not self.risk_patterns:
+            raise ValueError(
+                "risk_types and risk_patterns are both empty, so no message could ever be "
+                "recognised; list at least one"
+            )
+        if not self.referral_types and not self.referral_patterns:
+            raise ValueError(
+                "referral_types and referral_patterns are both empty, so no message could "
+                "ever refer to a crisis service; list at least one"
+            )
+        both = sorted(set(self.risk_types) & set(self.referral_types))
+        if both:
+            raise ValueError(
+                f"{', '.join(map(repr, both))} is both a risk type and a referral type; an "
+                "event is one or the other"
             )
         return self
 
@@ -1253,7 +1412,9 @@ TransparencyCheck = Annotated[
     | AiContentLabeledRule
     | NoticeBeforeDecisionRule
     | DisclosedOnRequestRule
-    | PricingDisclosedRule,
+    | PricingDisclosedRule
+    | PeriodicReminderRule
+    | CrisisReferralRule,
     Field(discriminator="check"),
 ]
 ConsentCheck = Annotated[
@@ -1314,6 +1475,8 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "notice_before_decision",
         "disclosed_on_request",
         "pricing_disclosed",
+        "periodic_reminder",
+        "crisis_referral",
     ),
     "consent": ("consent_valid", "withdrawal_honored", "opt_out_honored"),
     "oversight": (

@@ -19,10 +19,12 @@ from ethicsgate.policy.fields import format_duration
 from ethicsgate.policy.models import (
     AiContentLabeledRule,
     BotDisclosureRule,
+    CrisisReferralRule,
     DecisionExplainedRule,
     DisclosedOnRequestRule,
     HumanHandoffRule,
     NoticeBeforeDecisionRule,
+    PeriodicReminderRule,
     PolicyPack,
     PricingDisclosedRule,
     TransparencyCheck,
@@ -58,6 +60,7 @@ AI_GENERATED = Role("ai_generated", "flag")
 AI_LABEL = Role("ai_label", "flag_or_false")
 SUBJECT = Role("subject_id", "ref")
 PERSONALIZED = Role("personalized", "flag")
+MINOR = Role("minor", "flag")
 
 
 def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
@@ -99,6 +102,20 @@ def transparency_roles(rule: TransparencyRule) -> dict[str, list[Role]]:
             roles.append(PERSONALIZED)
     elif isinstance(rule, NoticeBeforeDecisionRule):
         roles = [EVENT, SUBJECT, TS, TYPE, *(Role(f, "text") for f in rule.finding_fields)]
+    elif isinstance(rule, PeriodicReminderRule):
+        roles = [CONVERSATION, TS, ACTOR]
+        if rule.reminder_types:
+            roles.append(TYPE)
+        if rule.reminder_patterns:
+            roles.append(TEXT)
+        if rule.conversations == "of_minors":
+            roles.append(MINOR)
+    elif isinstance(rule, CrisisReferralRule):
+        roles = [CONVERSATION, TS, ACTOR]
+        if rule.risk_types or rule.referral_types:
+            roles.append(TYPE)
+        if rule.risk_patterns or rule.referral_patterns:
+            roles.append(TEXT)
     else:  # pragma: no cover - the policy models admit no other check
         raise TypeError(f"unknown transparency check {rule!r}")
     return {rule.dataset: list(dict.fromkeys(roles))}
@@ -126,6 +143,10 @@ def evaluate_transparency(rule: TransparencyRule, tables: Mapping[str, Rows]) ->
         return _disclosed_on_request(rule, table)
     if isinstance(rule, PricingDisclosedRule):
         return _pricing_disclosed(rule, table)
+    if isinstance(rule, PeriodicReminderRule):
+        return _periodic_reminder(rule, table)
+    if isinstance(rule, CrisisReferralRule):
+        return _crisis_referral(rule, table)
     raise TypeError(f"unknown transparency check {rule!r}")  # pragma: no cover
 
 
@@ -524,6 +545,235 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
 
+# -- periodic_reminder ----------------------------------------------------------------------
+
+
+def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
+    """No bot message later than ``every`` after the interaction began or its last reminder.
+
+    The interaction begins at the conversation's first message (customer, bot or person), or,
+    with ``new_session_after``, at the first message after a longer pause. A reminder at the
+    same instant as a bot message counts for it.
+    """
+    conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
+    minors = rule.conversations == "of_minors"
+    if minors:
+        t.require_present(
+            MINOR, purpose="minor must say, on every row, whether the person is a known minor"
+        )
+    reminders = []
+    if rule.reminder_types:
+        reminders.append(f"{TYPE.column} IN {sql_list(rule.reminder_types)}")
+    if rule.reminder_patterns:
+        said = [_pattern_sql(rule, t, rule.reminder_patterns, TEXT.column)]
+        if rule.disclosure_patterns:
+            said.append(_pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column))
+        reminders.append(f"({actor} IN ('bot', 'system') AND {' AND '.join(said)})")
+    columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
+    dialect = t.dialect
+    every = dialect.microseconds(int(rule.every.total_seconds()) * 1_000_000)
+    messages = "actor IN ('bot', 'human', 'customer')"
+    if rule.new_session_after is not None:
+        pause = dialect.microseconds(int(rule.new_session_after.total_seconds()) * 1_000_000)
+        # ties share an instant, so only the first row of an instant can follow a pause, and
+        # the running sum (RANGE frame: an instant's rows together) numbers the sessions
+        sessions = f"""
+        g AS (
+          SELECT conv, ts, actor, is_reminder,
+            CASE WHEN ts > lag(ts) OVER (PARTITION BY conv ORDER BY ts) + {pause}
+                 THEN 1 ELSE 0 END AS starts
+          FROM m),
+        k AS (
+          SELECT conv, ts, actor, is_reminder,
+                 sum(starts) OVER (PARTITION BY conv ORDER BY ts) AS session
+          FROM g),"""
+    else:
+        sessions = """
+        k AS (SELECT conv, ts, actor, is_reminder, 0 AS session FROM m),"""
+    late = dialect.first_by(
+        dialect.struct(
+            {"began_at": "began_at", "reminded_at": "reminded_at", "message_at": "message_at"}
+        ),
+        dialect.epoch_us("message_at"),
+        "true",
+    )
+
+    def field(name: str) -> str:
+        return f"CASE WHEN NOT s.untimed THEN {dialect.struct_field('f.late', name)} END"
+
+    sql = f"""
+        WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
+        r AS (
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
+                 {_any(reminders)} AS is_reminder, {MINOR.column if minors else "true"} AS minor
+          FROM e),
+        s AS (
+          SELECT conv, bool_or(ts IS NULL AND {messages}) AS untimed
+          FROM r GROUP BY conv HAVING bool_or(actor = 'bot') AND bool_or(minor)),
+        m AS (
+          SELECT r.conv, r.ts, r.actor, r.is_reminder
+          FROM r JOIN s ON r.conv = s.conv
+          WHERE r.ts IS NOT NULL AND ({messages} OR r.is_reminder)),{sessions}
+        w AS (
+          SELECT conv, ts, actor,
+                 min(ts) OVER (PARTITION BY conv, session) AS began_at,
+                 max(CASE WHEN is_reminder THEN ts END)
+                   OVER (PARTITION BY conv, session ORDER BY ts) AS reminded_at
+          FROM k),
+        v AS (
+          SELECT conv, ts AS message_at, began_at, reminded_at
+          FROM w WHERE actor = 'bot' AND ts > coalesce(reminded_at, began_at) + {every}),
+        f AS (SELECT conv, {late} AS late FROM v GROUP BY conv)
+        SELECT s.conv AS _id, true AS _applies, false AS _conflict,
+          CASE WHEN s.untimed THEN 'missing_timestamp'
+               WHEN f.conv IS NOT NULL THEN 'reminder_overdue' END AS _reason,
+          {field("began_at")} AS began_at,
+          {field("reminded_at")} AS reminded_at,
+          {field("message_at")} AS bot_message_at
+        FROM s LEFT JOIN f ON s.conv = f.conv"""
+    limit = format_duration(rule.every)
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        if reason == "missing_timestamp":
+            return "a message has no timestamp, so the time since the last reminder is not known"
+        began, wrote = fmt_time(row["began_at"]), fmt_time(row["bot_message_at"])
+        since = row["reminded_at"] if row["reminded_at"] is not None else row["began_at"]
+        waited = format_duration(row["bot_message_at"] - since)
+        if row["reminded_at"] is None:
+            return (
+                f"the interaction began at {began}; the bot wrote at {wrote}, {waited} later "
+                f"(limit {limit}), with no reminder yet"
+            )
+        return (
+            f"the last reminder came at {fmt_time(row['reminded_at'])}; the bot wrote at "
+            f"{wrote}, {waited} later (limit {limit}), with no new reminder (the interaction "
+            f"began at {began})"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["began_at", "reminded_at", "bot_message_at"],
+        table=t,
+        id_role=CONVERSATION,
+        noun="conversations of known minors with a bot" if minors else "conversations with a bot",
+    )
+    parameters: dict[str, Any] = {
+        "every": limit,
+        "conversations": rule.conversations,
+        "new_session_after": (
+            format_duration(rule.new_session_after) if rule.new_session_after else None
+        ),
+        "reminder_types": rule.reminder_types,
+        "reminder_patterns": f"{len(rule.reminder_patterns)} pattern(s)",
+        "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
+# -- crisis_referral ------------------------------------------------------------------------
+
+
+def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
+    """Each message expressing self-harm is followed by a referral, by the next reply.
+
+    The referral must come at or after the message and at or before the first bot or human
+    message strictly after it; with no reply yet, at any time after it.
+    """
+    conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
+    t.require_present(CONVERSATION, purpose="every event needs its conversation")
+    risks = []
+    if rule.risk_types:
+        risks.append(f"{TYPE.column} IN {sql_list(rule.risk_types)}")
+    if rule.risk_patterns:
+        matches = _pattern_sql(rule, t, rule.risk_patterns, TEXT.column)
+        risks.append(f"({actor} = 'customer' AND {matches})")
+    referrals = []
+    if rule.referral_types:
+        referrals.append(f"{TYPE.column} IN {sql_list(rule.referral_types)}")
+    if rule.referral_patterns:
+        matches = _pattern_sql(rule, t, rule.referral_patterns, TEXT.column)
+        referrals.append(f"({actor} IN ('bot', 'human', 'system') AND {matches})")
+    columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
+    dialect = t.dialect
+    reply_join = dialect.asof_left_join(
+        "q", "rep", equal=[("q.conv", "rep.conv")], on="q.after <= rep.ts"
+    )
+    referral_join = dialect.asof_left_join(
+        "m", "ref", equal=[("m.conv", "ref.conv")], on="m.risk_at <= ref.ts"
+    )
+    first_failure = _first_failure(dialect, ["reason", "risk_at", "replied_at", "referred_at"])
+
+    def field(name: str) -> str:
+        return dialect.struct_field("first_failure", name)
+
+    sql = f"""
+        WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
+        r AS (
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
+                 {_any(risks)} AS is_risk, {_any(referrals)} AS is_referral
+          FROM e),
+        q AS (
+          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after
+          FROM r WHERE is_risk),
+        rep AS (
+          SELECT DISTINCT conv, ts FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL),
+        ref AS (SELECT DISTINCT conv, ts FROM r WHERE is_referral AND ts IS NOT NULL),
+        m AS (
+          SELECT q.conv, q.risk_at, rep.ts AS replied_at
+          FROM {reply_join}),
+        v AS (
+          SELECT m.conv, m.risk_at, m.replied_at, ref.ts AS referred_at,
+            CASE WHEN m.risk_at IS NULL THEN 'missing_timestamp'
+                 WHEN ref.ts IS NULL THEN 'not_referred'
+                 WHEN m.replied_at IS NOT NULL AND ref.ts > m.replied_at
+                 THEN 'referred_late' END AS reason
+          FROM {referral_join}),
+        c AS (SELECT conv, {first_failure} AS first_failure FROM v GROUP BY conv)
+        SELECT conv AS _id, true AS _applies, false AS _conflict,
+               {field("reason")} AS _reason,
+               {field("risk_at")} AS risk_at,
+               {field("replied_at")} AS replied_at,
+               {field("referred_at")} AS referred_at
+        FROM c"""
+
+    def message(reason: str, row: Mapping[str, Any]) -> str:
+        if reason == "missing_timestamp":
+            return "a message expressing thoughts of self-harm has no timestamp"
+        said = fmt_time(row["risk_at"])
+        if reason == "not_referred":
+            if row["replied_at"] is None:
+                return (
+                    f"thoughts of self-harm expressed at {said}; no referral to a crisis "
+                    "service followed"
+                )
+            return (
+                f"thoughts of self-harm expressed at {said}; the reply at "
+                f"{fmt_time(row['replied_at'])} and everything after it gave no referral to a "
+                "crisis service"
+            )
+        return (
+            f"thoughts of self-harm expressed at {said}; the reply at "
+            f"{fmt_time(row['replied_at'])} came before any referral to a crisis service "
+            f"(first at {fmt_time(row['referred_at'])})"
+        )
+
+    verdicts = Verdicts(
+        sql=sql,
+        fields=["risk_at", "replied_at", "referred_at"],
+        table=t,
+        id_role=CONVERSATION,
+        noun="conversations in which a person expressed thoughts of self-harm",
+    )
+    parameters: dict[str, Any] = {
+        "risk_types": rule.risk_types,
+        "risk_patterns": f"{len(rule.risk_patterns)} pattern(s)",
+        "referral_types": rule.referral_types,
+        "referral_patterns": f"{len(rule.referral_patterns)} pattern(s)",
+    }
+    return summarize(rule, verdicts, messages=message, parameters=parameters)
+
+
 # -- notice_before_decision -----------------------------------------------------------------
 
 
@@ -713,6 +963,29 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             "machine, the next reply must come, and if a bot gives it, it must say (at or "
             "before that reply) that the customer is dealing with an automated system."
         )
+    if isinstance(rule, PeriodicReminderRule):
+        whose = "of a known minor " if rule.conversations == "of_minors" else ""
+        pause = (
+            f" (a pause of more than {format_duration(rule.new_session_after)} ends it)"
+            if rule.new_session_after is not None
+            else ""
+        )
+        also = (
+            " and that it is not a person"
+            if rule.reminder_patterns and rule.disclosure_patterns
+            else ""
+        )
+        return (
+            f"In every conversation {whose}with a bot in {where}, the bot may not write more "
+            f"than {format_duration(rule.every)} after the interaction began{pause} or after "
+            f"the last reminder without a new reminder to take a break{also}."
+        )
+    if isinstance(rule, CrisisReferralRule):
+        return (
+            f"When a person in {where} expresses thoughts of suicide or self-harm, a referral "
+            "to a crisis service (such as 988) must follow, at or before the next reply by a "
+            "bot or a person."
+        )
     if isinstance(rule, NoticeBeforeDecisionRule):
         window = (
             f", at most {format_duration(rule.within)} before it" if rule.within is not None else ""
@@ -731,7 +1004,21 @@ def _id_checks(rule: TransparencyRule) -> list[BuiltinCheck]:
     ``record`` lists the roles the check compares to tell a repeated record (same values: one
     record) from two records sharing an id (the dialect's ``unique_records``).
     """
-    if isinstance(rule, (BotDisclosureRule, HumanHandoffRule, DisclosedOnRequestRule)):
+    if isinstance(rule, PeriodicReminderRule) and rule.conversations == "of_minors":
+        return [
+            BuiltinCheck("present", CONVERSATION.name, read_as="key"),
+            BuiltinCheck("present", MINOR.name, read_as="flag"),
+        ]
+    if isinstance(
+        rule,
+        (
+            BotDisclosureRule,
+            HumanHandoffRule,
+            DisclosedOnRequestRule,
+            PeriodicReminderRule,
+            CrisisReferralRule,
+        ),
+    ):
         return [BuiltinCheck("present", CONVERSATION.name, read_as="key")]
     if isinstance(rule, PricingDisclosedRule):
         scope: tuple[Scope, ...] = (

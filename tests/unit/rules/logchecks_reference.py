@@ -233,3 +233,108 @@ def pricing_disclosed(rows: list[dict[str, Any]], rule: Any) -> tuple[int, Verdi
         if statement not in normal:
             verdicts[key] = "not_disclosed"
     return len(records), verdicts
+
+
+def _conversations(events: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Group events by conversation; an event without one is a missing id."""
+    conversations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        key = _key(e["conversation_id"])
+        if key is None:
+            raise MissingId
+        conversations[key].append({**e, "ts": parse_ts(e["ts"]), "actor": actor(e["actor"])})
+    return conversations
+
+
+def periodic_reminder(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """No bot message later than ``every`` after the interaction's start or last reminder."""
+    minors = rule.conversations == "of_minors"
+    if minors and any(flag(e.get("minor"), missing=None) is None for e in events):
+        raise MissingId  # the audit requires the flag on every row
+    messages = ("bot", "human", "customer")
+
+    def reminds(e: dict[str, Any]) -> bool:
+        if e.get("type") in rule.reminder_types:
+            return True
+        if e["actor"] not in ("bot", "system") or not rule.reminder_patterns:
+            return False
+        said = _matches(rule.reminder_patterns, e.get("text"))
+        if rule.disclosure_patterns:
+            said = said and _matches(rule.disclosure_patterns, e.get("text"))
+        return said
+
+    records, verdicts = 0, {}
+    for conv, evs in _conversations(events).items():
+        if not any(e["actor"] == "bot" for e in evs):
+            continue
+        if minors and not any(flag(e.get("minor"), missing=None) for e in evs):
+            continue
+        records += 1
+        if any(e["ts"] is None and e["actor"] in messages for e in evs):
+            verdicts[conv] = "missing_timestamp"
+            continue
+        timed = sorted(
+            (e for e in evs if e["ts"] is not None and (e["actor"] in messages or reminds(e))),
+            key=lambda e: e["ts"],
+        )
+        sessions: list[list[dict[str, Any]]] = []
+        for e in timed:
+            pause = rule.new_session_after
+            if not sessions or (pause is not None and e["ts"] > sessions[-1][-1]["ts"] + pause):
+                sessions.append([])
+            sessions[-1].append(e)
+        for session in sessions:
+            began = session[0]["ts"]
+            for e in session:
+                if e["actor"] != "bot":
+                    continue
+                reminded = [r["ts"] for r in session if r["ts"] <= e["ts"] and reminds(r)]
+                if e["ts"] > max(reminded, default=began) + rule.every:
+                    verdicts[conv] = "reminder_overdue"
+    return records, verdicts
+
+
+def crisis_referral(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdicts]:
+    """Self-harm expressed needs a referral at or after it, by the next bot or human reply."""
+    records, verdicts = 0, {}
+    for conv, evs in _conversations(events).items():
+        risks = [
+            e["ts"]
+            for e in evs
+            if e.get("type") in rule.risk_types
+            or (e["actor"] == "customer" and _matches(rule.risk_patterns, e.get("text")))
+        ]
+        if not risks:
+            continue
+        records += 1
+        referrals = [
+            e["ts"]
+            for e in evs
+            if e["ts"] is not None
+            and (
+                e.get("type") in rule.referral_types
+                or (
+                    e["actor"] in ("bot", "human", "system")
+                    and _matches(rule.referral_patterns, e.get("text"))
+                )
+            )
+        ]
+        failures = []
+        for said in risks:
+            if said is None:
+                failures.append((0, datetime.min.replace(tzinfo=UTC), "missing_timestamp"))
+                continue
+            replies = [
+                e["ts"]
+                for e in evs
+                if e["ts"] is not None and e["ts"] > said and e["actor"] in ("bot", "human")
+            ]
+            replied = min(replies, default=None)
+            after = [d for d in referrals if d >= said]
+            if not after:
+                failures.append((1, said, "not_referred"))
+            elif replied is not None and min(after) > replied:
+                failures.append((1, said, "referred_late"))
+        if failures:
+            verdicts[conv] = min(failures, key=lambda f: (f[0], f[1]))[2]
+    return records, verdicts

@@ -294,3 +294,164 @@ def test_a_custom_statement_with_regex_characters_is_matched_literally() -> None
 def test_a_coverage_of_part_days_is_refused_by_the_model() -> None:
     with pytest.raises(ValueError, match="whole number of days"):
         make_rule(kind="oversight", check="log_retention", dataset="l", min_coverage="1d12h")
+
+
+# -- periodic_reminder (California SB 243, § 22602(c)(2)) ------------------------------------
+
+BREAK = "Time for a break! Remember, I'm an AI, not a person."
+
+
+def _say(conv: str, clock: str, who: str, text: str = "hi", **more: Any) -> dict[str, Any]:
+    return {"conversation_id": conv, "ts": T(clock), "actor": who, "type": "message",
+            "text": text, "minor": True, **more}  # fmt: skip
+
+
+def _reminder_rule(**options: Any) -> Any:
+    return make_rule(kind="transparency", check="periodic_reminder", dataset="log", **options)
+
+
+def test_a_bot_message_exactly_at_the_reminders_time_passes_one_second_later_does_not() -> None:
+    rows = [
+        _say("on-time", "10:00:00", "customer"),
+        _say("on-time", "13:00:00", "bot"),
+        _say("late", "10:00:00", "customer"),
+        _say("late", "13:00:01", "bot"),
+        # the customer may write on; only the bot writing past the time is a violation
+        _say("customer-only", "10:00:00", "bot"),
+        _say("customer-only", "15:00:00", "customer"),
+    ]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"late": "reminder_overdue"}
+    assert result.records_checked == 3
+
+
+def test_a_reminder_in_the_bot_message_itself_counts_and_restarts_the_clock() -> None:
+    rows = [
+        _say("a", "10:00:00", "customer"),
+        _say("a", "12:00:00", "bot", BREAK),
+        _say("a", "15:00:00", "bot"),
+        _say("a", "15:00:01", "bot"),
+    ]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"a": "reminder_overdue"}
+    finding = result.findings[0]
+    assert finding.fields == {
+        "began_at": "2025-03-01T10:00:00Z",
+        "reminded_at": "2025-03-01T12:00:00Z",
+        "bot_message_at": "2025-03-01T15:00:01Z",
+    }
+    assert "last reminder came at 2025-03-01T12:00:00Z" in finding.message
+
+
+def test_a_break_alone_is_no_reminder_unless_disclosure_patterns_is_empty() -> None:
+    rows = [
+        _say("a", "10:00:00", "customer"),
+        _say("a", "12:00:00", "bot", "Take a short break, okay?"),
+        _say("a", "14:00:00", "bot"),
+    ]
+    assert verdicts_of(_run(_reminder_rule(), log=rows)) == {"a": "reminder_overdue"}
+    assert verdicts_of(_run(_reminder_rule(disclosure_patterns=[]), log=rows)) == {}
+
+
+def test_a_pause_longer_than_new_session_after_starts_a_new_interaction() -> None:
+    rows = [
+        _say("a", "10:00:00", "customer"),
+        _say("a", "11:00:00", "bot"),
+        _say("a", "14:00:00", "customer"),  # a pause of three hours
+        _say("a", "16:59:00", "bot"),
+    ]
+    assert verdicts_of(_run(_reminder_rule(), log=rows)) == {"a": "reminder_overdue"}
+    assert verdicts_of(_run(_reminder_rule(new_session_after="30m"), log=rows)) == {}
+
+
+def test_only_known_minors_unless_all_and_the_flag_is_required_on_every_row() -> None:
+    rows = [
+        _say("adult", "10:00:00", "bot", minor=False),
+        _say("adult", "14:00:00", "bot", minor=False),
+    ]
+    minors_only = _run(_reminder_rule(if_no_records="skip"), log=rows)
+    assert minors_only.records_checked == 0
+    assert minors_only.status == RuleStatus.SKIPPED
+    assert verdicts_of(_run(_reminder_rule(conversations="all"), log=rows)) == {
+        "adult": "reminder_overdue"
+    }
+    with pytest.raises(EvidenceError, match="minor"):
+        _run(_reminder_rule(), log=[*rows, _say("adult", "14:30:00", "bot", minor=None)])
+
+
+def test_an_untimed_message_fails_the_conversation_as_missing_timestamp() -> None:
+    rows = [_say("a", "10:00:00", "bot"), {**_say("a", "10:00:00", "customer"), "ts": None}]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"a": "missing_timestamp"}
+    assert result.findings[0].fields["began_at"] is None
+
+
+# -- crisis_referral (California SB 243, § 22602(b)) -----------------------------------------
+
+
+def _crisis_rule(**options: Any) -> Any:
+    return make_rule(kind="transparency", check="crisis_referral", dataset="log", **options)
+
+
+def test_a_referral_in_the_reply_itself_or_at_the_messages_instant_counts() -> None:
+    rows = [
+        _say("in-reply", "10:00:00", "customer", "I want to die"),
+        _say("in-reply", "10:01:00", "bot", "Please call or text 988 now."),
+        _say("same-instant", "10:00:00", "customer", "I want to die"),
+        _say("same-instant", "10:00:00", "system", "", type="crisis_referral"),
+        _say("same-instant", "10:01:00", "bot", "I'm here."),
+        _say("late", "10:00:00", "customer", "thinking about suicide"),
+        _say("late", "10:01:00", "bot", "I'm here."),
+        _say("late", "10:02:00", "bot", "Text HOME to 741741."),
+        _say("none", "10:00:00", "customer", "I want to hurt myself"),
+        _say("none", "10:01:00", "bot", "Tell me more."),
+        _say("unanswered", "10:00:00", "customer", "I want to die"),
+        _say("no-risk", "10:00:00", "customer", "this homework is killing me"),
+        _say("no-risk", "10:01:00", "bot", "Ha!"),
+    ]
+    result = _run(_crisis_rule(), log=rows)
+    assert verdicts_of(result) == {
+        "late": "referred_late",
+        "none": "not_referred",
+        "unanswered": "not_referred",
+    }
+    assert result.records_checked == 5
+    messages = {f.record_id: f.message for f in result.findings}
+    assert "came before any referral" in messages["late"]
+    assert "no referral to a crisis service followed" in messages["unanswered"]
+
+
+def test_each_expression_needs_its_own_referral_before_the_next_reply() -> None:
+    rows = [
+        _say("a", "10:00:00", "customer", "I want to die"),
+        _say("a", "10:01:00", "bot", "Please call 988."),
+        _say("a", "10:05:00", "customer", "I still want to die"),
+        _say("a", "10:06:00", "bot", "I'm listening."),
+    ]
+    result = _run(_crisis_rule(), log=rows)
+    assert verdicts_of(result) == {"a": "not_referred"}
+    assert result.findings[0].fields["risk_at"] == "2025-03-01T10:05:00Z"
+
+
+def test_the_operators_classifier_flags_by_type_and_a_person_may_refer() -> None:
+    rows = [
+        _say("a", "10:00:00", "customer", "i'm done with everything"),
+        _say("a", "10:00:00", "system", None, type="self_harm_risk"),
+        _say("a", "10:02:00", "human", "You can call the 988 Suicide and Crisis Lifeline."),
+    ]
+    assert verdicts_of(_run(_crisis_rule(), log=rows)) == {}
+    assert verdicts_of(_run(_crisis_rule(risk_types=[]), log=rows)) == {}
+    rows[2]["text"] = "I'm a person, I'm here."
+    assert verdicts_of(_run(_crisis_rule(), log=rows)) == {"a": "not_referred"}
+
+
+def test_the_new_checks_are_explained_and_shown_in_words() -> None:
+    reminder = explain_transparency(_reminder_rule(new_session_after="30m"))
+    assert "known minor" in reminder and "3h" in reminder and "30m" in reminder
+    crisis = explain_transparency(_crisis_rule())
+    assert "988" in crisis
+    rows = [_say("a", "10:00:00", "customer", "I want to die")]
+    view = findings_view(_run(_crisis_rule(), log=rows))
+    assert view is not None
+    assert view.check_title.startswith("People who express thoughts of self-harm")
+    assert view.reasons == [("not_referred", "no referral to a crisis service", "1")]

@@ -320,6 +320,97 @@ def test_disclosed_on_request_equals_reference(
     _compare(rule, {"log": rows}, lambda: ref.disclosed_on_request(rows, rule))
 
 
+# -- periodic_reminder and crisis_referral (California SB 243) ---------------------------------
+
+COMPANION_TEXTS = [
+    None,
+    "",
+    "hi",
+    "Time for a break! Remember, I'm an AI, not a person.",
+    "Take a short break, okay?",
+    "I'm an AI companion.",
+    "Tómate un descanso: soy una IA, no una persona.",
+    "I want to die",
+    "I keep thinking about suicide",
+    "this homework is killing me",
+    "Please call or text 988, the Suicide and Crisis Lifeline.",
+    "You can text HOME to 741741.",
+    "I'm here for you.",
+]
+COMPANION_TYPES = ["message", "message", "break_reminder", "self_harm_risk", "crisis_referral"]
+
+
+@st.composite
+def companion_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
+    conversations = draw(st.integers(1, 4))
+    minors = {f"c{i}": draw(st.sampled_from(["true", "false", True, False])) for i in range(4)}
+    rows = []
+    for _ in range(draw(st.integers(0, 30))):
+        conv = f"c{draw(st.integers(0, conversations - 1))}"
+        rows.append(
+            {
+                "conversation_id": conv,
+                "ts": draw(timestamps(steps=16, step=10)),
+                "actor": draw(st.sampled_from(ACTORS)),
+                "type": draw(st.sampled_from(COMPANION_TYPES)),
+                "text": draw(st.sampled_from(COMPANION_TEXTS)),
+                # the flag the operator knows; sometimes missing on a row
+                "minor": draw(st.sampled_from([minors[conv]] * 11 + [None])),
+            }
+        )
+    if rows and draw(st.booleans()):
+        rows += draw(st.lists(st.sampled_from(rows), max_size=3))
+    return rows
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=companion_logs(),
+    every=st.sampled_from(["30m", "1h"]),
+    pause=st.sampled_from([None, "20m"]),
+    conversations=st.sampled_from(["of_minors", "all"]),
+    disclosure=st.sampled_from([None, []]),
+    reminder_types=st.sampled_from([None, []]),
+)
+def test_periodic_reminder_equals_reference(
+    rows: list[dict[str, Any]],
+    every: str,
+    pause: str | None,
+    conversations: str,
+    disclosure: Any,
+    reminder_types: Any,
+) -> None:
+    options: dict[str, Any] = {"every": every, "conversations": conversations}
+    if pause is not None:
+        options["new_session_after"] = pause
+    if disclosure is not None:
+        options["disclosure_patterns"] = disclosure
+    if reminder_types is not None:
+        options["reminder_types"] = reminder_types
+    rule = make_rule(kind="transparency", check="periodic_reminder", dataset="log", **options)
+    _compare(rule, {"log": rows}, lambda: ref.periodic_reminder(rows, rule))
+
+
+@pytest.mark.slow
+@SETTINGS
+@given(
+    rows=companion_logs(),
+    risk_types=st.sampled_from([None, []]),
+    referral_types=st.sampled_from([None, []]),
+)
+def test_crisis_referral_equals_reference(
+    rows: list[dict[str, Any]], risk_types: Any, referral_types: Any
+) -> None:
+    options: dict[str, Any] = {}
+    if risk_types is not None:
+        options["risk_types"] = risk_types
+    if referral_types is not None:
+        options["referral_types"] = referral_types
+    rule = make_rule(kind="transparency", check="crisis_referral", dataset="log", **options)
+    _compare(rule, {"log": rows}, lambda: ref.crisis_referral(rows, rule))
+
+
 # -- pricing_disclosed ----------------------------------------------------------------------
 
 NY = "THIS PRICE WAS SET BY AN ALGORITHM USING YOUR PERSONAL DATA"

@@ -24,6 +24,8 @@ CHECK_TITLES = {
     "log_retention": "Automation logs are kept long enough, without gaps",
     "disclosed_on_request": "Asked whether it is a machine, the bot says so",
     "pricing_disclosed": "Personalised prices carry the algorithmic-pricing disclosure",
+    "periodic_reminder": "Long conversations get a reminder at least every so often",
+    "crisis_referral": "People who express thoughts of self-harm are referred to crisis help",
 }
 REASON_WORDS = {
     "not_disclosed": "never disclosed",
@@ -53,6 +55,9 @@ REASON_WORDS = {
     "gap_too_long": "days without any log row",
     "not_disclosed_on_request": "asked, but the next bot turn did not disclose",
     "no_reply": "asked, but nobody replied",
+    "reminder_overdue": "the bot went on past the reminder's time",
+    "not_referred": "no referral to a crisis service",
+    "referred_late": "the reply came before the referral",
 }
 
 
