@@ -16,7 +16,8 @@ HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 PACKS = ["nyc-ll144", "eeoc-four-fifths", "eu-ai-act-transparency", "gdpr-consent",
          "customer-automation", "colorado-sb26-189", "ccpa-admt", "illinois-hb3773",
-         "utah-ai-disclosure", "ny-algorithmic-pricing", "eu-ai-act-deployer"]  # fmt: skip
+         "utah-ai-disclosure", "ny-algorithmic-pricing", "eu-ai-act-deployer",
+         "ca-feha-ads"]  # fmt: skip
 
 
 def _expected_failures() -> dict[str, set[str]]:
@@ -150,6 +151,20 @@ def test_shipped_example_audit_of_a_new_pack(pack: str, tmp_path: Path) -> None:
     if proxy is not None:  # the zip3 column, mapped to home_area, is what gives it away
         (finding,) = proxy["findings"]
         assert finding["record_id"] == "home_area ~ race_ethnicity"
+
+
+def test_feha_failing_example_warns_on_proxies_and_lost_records(tmp_path: Path) -> None:
+    """The two warning rules of ca-feha-ads are broken in its failing example too: a home area
+    that follows race, and five weeks of records lost (41 days without one, over the 14)."""
+    audit = HERE / "ca-feha-ads" / "fail" / "audit.yaml"
+    CliRunner().invoke(cli, ["audit", str(audit), "--out", str(tmp_path)])
+    rules = {r["id"]: r for r in json.loads((tmp_path / "report.json").read_text())["rules"]}
+    assert rules["ads-inputs-checked-for-proxies"]["status"] == "warn"
+    records = rules["ads-records-kept-four-years"]
+    assert records["status"] == "warn"
+    assert records["violations_by_reason"] == {"gap_too_long": 1}
+    (finding,) = records["findings"]
+    assert finding["fields"]["gap_days"] == "41"
 
 
 def test_illinois_example_files_are_what_make_applicants_writes(tmp_path: Path) -> None:
