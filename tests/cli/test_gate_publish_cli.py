@@ -235,6 +235,7 @@ def test_publish_the_bakery_example_as_written(
     "pack",
     [
         "bakery-customer-automation",
+        "ca-feha-ads",
         "ccpa-admt",
         "colorado-sb26-189",
         "customer-automation",
