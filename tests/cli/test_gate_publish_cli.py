@@ -236,6 +236,7 @@ def test_publish_the_bakery_example_as_written(
     [
         "bakery-customer-automation",
         "ca-feha-ads",
+        "ca-sb243-companion-chatbots",
         "ccpa-admt",
         "colorado-sb26-189",
         "customer-automation",

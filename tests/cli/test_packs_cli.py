@@ -43,7 +43,7 @@ def test_every_data_file_of_the_package_is_in_the_wheel_config() -> None:
         for p in PACKAGE.rglob("*")
         if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts
     ]
-    assert len(PACKS) == 15
+    assert len(PACKS) == 16
     assert {p.relative_to(PACKAGE).as_posix() for p in PACKS} <= set(files)
     missing = [f for f in files if not any(fnmatch.fnmatchcase(f, g) for g in globs)]
     assert missing == []

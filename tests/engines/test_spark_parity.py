@@ -111,6 +111,17 @@ def test_bakery_logs_give_the_same_findings_on_spark(engine: Any) -> None:
     assert sum(len(v) for v in ids.values()) == sum(r.violations for r in duck.rules)
 
 
+def test_companion_chatbot_log_gives_the_same_findings_on_spark(engine: Any) -> None:
+    """California SB 243 over the companion log: window functions, sessions and as-of joins."""
+    duck, spark, duck_sink, spark_sink = _both(AUDITS / "ca-sb243-companion-chatbots.yaml", engine)
+    _same_rules(duck, spark)
+    found = {k: [(f.record_id, f.reason, f.fields) for f in v] for k, v in duck_sink.found.items()}
+    assert {
+        k: [(f.record_id, f.reason, f.fields) for f in v] for k, v in spark_sink.found.items()
+    } == found
+    assert sum(len(v) for v in found.values()) == 6
+
+
 def test_portable_asof_join_gives_the_native_results(spark: Any) -> None:
     from ethicsgate.engines.spark import SparkEngine
 

@@ -24,7 +24,13 @@ from tests.jsonclose import differences
 from ethicsgate.engines import redact_target
 from ethicsgate.session.audit import run_collecting_findings
 
-AUDITS = ["compas-example", "bakery", "nyc-ll144-example", "compas-propublica"]
+AUDITS = [
+    "compas-example",
+    "bakery",
+    "nyc-ll144-example",
+    "compas-propublica",
+    "ca-sb243-companion-chatbots",
+]
 
 
 def _to_tables(spec: Path, engine: sa.Engine, schema: str, out: Path) -> tuple[Path, Path]:

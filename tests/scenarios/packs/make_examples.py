@@ -67,6 +67,11 @@ EXPECTED_FAILURES = {
     },
     # the proxy and records rules only warn: the failing example breaks them too (test_packs.py)
     "ca-feha-ads": {"ads-selects-each-sex-fairly"},
+    "ca-sb243-companion-chatbots": {
+        "companion-disclosed-as-ai",
+        "minors-reminded-to-take-a-break",
+        "self-harm-referred-to-crisis-services",
+    },
 }
 
 #: The outcome of the shared decisions log as the new packs name it (an adverse one).
@@ -487,6 +492,38 @@ def _feha(pack: str, folder: Path, fail: bool) -> None:
     )
 
 
+def _sb243(pack: str, folder: Path, fail: bool) -> None:
+    def say(cid: str, clock: str, actor: str, text: str, minor: bool, type_: str = "message"):
+        return {"conversation_id": cid, "ts": f"2026-02-02T{clock}-08:00", "actor": actor,
+                "type": type_, "text": text, "minor": str(minor).lower()}  # fmt: skip
+
+    notice = "Hi, I'm Nova, an AI companion, not a person."
+    reminder = "Time for a break! Remember, I'm an AI, not a human."
+    chat = []
+    for c, minor in enumerate([False, True, True]):
+        cid = f"K{c}"
+        if not (fail and c == 0):
+            chat.append(say(cid, "15:00:00", "system", notice, minor, "ai_disclosure"))
+        # a four-hour chat, a turn every 20 minutes; reminders at 2h50m (late in the failing one)
+        for minute in range(0, 240, 20):
+            clock = f"{15 + minute // 60}:{minute % 60:02d}"
+            chat.append(say(cid, f"{clock}:05", "customer", "tell me more", minor))
+            chat.append(say(cid, f"{clock}:30", "bot", "Sure! Here's another story.", minor))
+        if minor:
+            chat.append(say(cid, "18:10:00" if fail and c == 1 else "17:50:00", "system",
+                            reminder, minor, "break_reminder"))  # fmt: skip
+    # one expression of self-harm, referred before (passing) or after (failing) the reply
+    referral = "Please call or text 988, the Suicide and Crisis Lifeline."
+    chat += [
+        say("K3", "20:00:00", "system", notice, True, "ai_disclosure"),
+        say("K3", "20:01:00", "customer", "i want to die", True),
+        say("K3", "20:01:20" if fail else "20:01:10", "bot", referral, True),
+        say("K3", "20:01:15", "bot", "I'm here for you.", True),
+    ]
+    _jsonl(folder / "chat.jsonl", chat)
+    _audit(folder, pack, {"chat": {"path": "chat.jsonl"}})
+
+
 BUILDERS = {
     "nyc-ll144": _hiring,
     "eeoc-four-fifths": _hiring,
@@ -500,6 +537,7 @@ BUILDERS = {
     "ny-algorithmic-pricing": _ny,
     "eu-ai-act-deployer": _eu_deployer,
     "ca-feha-ads": _feha,
+    "ca-sb243-companion-chatbots": _sb243,
 }
 
 

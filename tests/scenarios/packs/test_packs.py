@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ ROOT = HERE.parents[2]
 PACKS = ["nyc-ll144", "eeoc-four-fifths", "eu-ai-act-transparency", "gdpr-consent",
          "customer-automation", "colorado-sb26-189", "ccpa-admt", "illinois-hb3773",
          "utah-ai-disclosure", "ny-algorithmic-pricing", "eu-ai-act-deployer",
-         "ca-feha-ads"]  # fmt: skip
+         "ca-feha-ads", "ca-sb243-companion-chatbots"]  # fmt: skip
 
 
 def _expected_failures() -> dict[str, set[str]]:
@@ -138,6 +139,14 @@ SHIPPED_AUDITS: dict[str, dict[str, tuple[str, dict[str, int]]]] = {
         "ads-inputs-checked-for-proxies": ("warn", {"proxy_association": 1}),
         "ads-records-kept-four-years": ("warn", {"not_retained": 1}),
     },
+    "ca-sb243-companion-chatbots": {
+        "companion-disclosed-as-ai": ("fail", {"not_disclosed": 2}),
+        "minors-reminded-to-take-a-break": ("fail", {"reminder_overdue": 2}),
+        "self-harm-referred-to-crisis-services": (
+            "fail",
+            {"not_referred": 1, "referred_late": 1},
+        ),
+    },
 }
 
 
@@ -196,6 +205,55 @@ def test_illinois_example_files_are_what_make_applicants_writes(tmp_path: Path) 
     module.main(tmp_path / "applicants.csv")
     for name in ("applicants.csv", "applicant_features.csv", "notices.csv"):
         assert (tmp_path / name).read_bytes() == (hiring / name).read_bytes(), name
+
+
+def _companion_maker() -> Any:
+    import importlib.util
+
+    path = ROOT / "examples" / "companion" / "make_chat.py"
+    spec = importlib.util.spec_from_file_location("make_chat", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_companion_example_is_what_make_chat_writes(tmp_path: Path) -> None:
+    _companion_maker().main(tmp_path / "chat_events.jsonl")
+    shipped = ROOT / "examples" / "companion" / "chat_events.jsonl"
+    assert (tmp_path / "chat_events.jsonl").read_bytes() == shipped.read_bytes()
+
+
+def test_sb243_example_finds_exactly_the_planted_sessions(tmp_path: Path) -> None:
+    """The companion log's planted violations, by session, and what each finding says."""
+    spec = ROOT / "audits" / "ca-sb243-companion-chatbots.yaml"
+    result = CliRunner().invoke(cli, ["audit", str(spec), "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    rules = {r["id"]: r for r in json.loads((tmp_path / "report.json").read_text())["rules"]}
+    expected = _companion_maker().EXPECTED
+    assert {rid: rules[rid]["violations_by_reason"] for rid in expected} == expected
+    sessions = {
+        rid: {f["record_id"]: f["reason"] for f in rules[rid]["findings"]} for rid in expected
+    }
+    assert sessions == {
+        "companion-disclosed-as-ai": {"S07": "not_disclosed", "S19": "not_disclosed"},
+        "minors-reminded-to-take-a-break": {
+            "M03": "reminder_overdue",
+            "M08": "reminder_overdue",
+        },
+        "self-harm-referred-to-crisis-services": {
+            "M05": "referred_late",
+            "S11": "not_referred",
+        },
+    }
+    # adults' long sessions (S05, S16) owe no reminder; minors' sessions are the records
+    assert rules["minors-reminded-to-take-a-break"]["records_checked"] == 10
+    # S23's message is recognised only by the app's own classifier (risk_flag, mapped)
+    assert rules["self-harm-referred-to-crisis-services"]["records_checked"] == 5
+    (m03,) = (
+        f for f in rules["minors-reminded-to-take-a-break"]["findings"] if f["record_id"] == "M03"
+    )
+    assert "3h12m30s later (limit 3h)" in m03["message"]
 
 
 def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
