@@ -148,8 +148,8 @@ def _feature_columns(group: GroupKey) -> dict[str, str | None]:
 
 
 def _did_not_pass(rule: RuleResult) -> bool:
-    """Return whether a rule failed, warned (failed at severity warn) or could not be judged."""
-    return rule.status.value in ("fail", "warn", "error")
+    """Return whether a rule failed, warned, could not be judged or had nothing to check."""
+    return rule.status.value in ("fail", "warn", "error", "skipped")
 
 
 #: Most groups :func:`_unjudged_groups` lists for one rule.
@@ -266,7 +266,7 @@ class AuditReport:
         """Return a readable list of the failing blocking rules and their failing groups.
 
         ``only``: describe just these rule ids, whatever their severity (a ``warn`` rule
-        that failed is described too).
+        that failed is described too, and a rule skipped for having nothing to check).
         """
         if only is None:
             failing = self.failing_rules
@@ -275,10 +275,15 @@ class AuditReport:
         if not failing:
             checked = "every blocking rule" if only is None else "every rule checked"
             return f"audit {self.result.audit.id}: {checked} passed"
+        statuses = {r.status.value for r in failing}
         status = (
             self.status
             if only is None
-            else ("error" if any(r.status.value == "error" for r in failing) else "fail")
+            else "error"
+            if "error" in statuses
+            else "fail"
+            if statuses - {"skipped"}
+            else "nothing checked"
         )
         which = "blocking rule(s)" if only is None else "checked rule(s)"
         lines = [f"audit {self.result.audit.id}: {len(failing)} {which} did not pass ({status})"]
