@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from ethicsgate.attest import KeyPair
     from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult, Summary
     from ethicsgate.rules.results import GroupKey, RuleResult, WindowResult
@@ -388,26 +389,35 @@ class AuditReport:
                 frame[name] = frame[name].astype("float64")
         return frame
 
-    def files(self, key: Ed25519PrivateKey | Path | str | None = None) -> dict[str, bytes]:
+    def files(
+        self, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
+    ) -> dict[str, bytes]:
         """Return the report files' bytes (signed with ``key`` when given), as the CLI writes.
+
+        ``key``: the private key, its file, or the pair :func:`ethicsgate.generate_keypair`
+        returned.
 
         Raises:
             SigningError: the key file cannot be read.
+            TypeError: ``key`` is none of these.
         """
         from ethicsgate.session.audit import render_report_files
 
-        return render_report_files(self.result, _signing_key(key), findings=self.findings_file)
+        signing = _signing_key(key, "key= of AuditReport.files")
+        return render_report_files(self.result, signing, findings=self.findings_file)
 
     def write(
-        self, out: Path | str, key: Ed25519PrivateKey | Path | str | None = None
+        self, out: Path | str, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
     ) -> dict[str, Path]:
         """Write the report files to ``out`` atomically, signed with ``key`` when given.
 
         The same files, byte for byte, as ``ethicsgate audit --out OUT --key KEY`` writes for
-        the same audit. Returns the written paths by file name.
+        the same audit. Returns the written paths by file name. ``key``: the private key, its
+        file, or the pair :func:`ethicsgate.generate_keypair` returned.
 
         Raises:
             SigningError: the key file cannot be read.
+            TypeError: ``key`` is none of these (nothing is written).
             OutputError: ``out`` cannot be written (a file in the way, no permission); nothing
                 is written.
         """
@@ -416,7 +426,7 @@ class AuditReport:
         written = write_signed_report(
             self.result,
             Path(out),
-            _signing_key(key),
+            _signing_key(key, "key= of AuditReport.write"),
             findings=self.findings_file,
             option="out= of AuditReport.write",  # the hints name the parameter, not --out
         )
@@ -448,9 +458,29 @@ class AuditReport:
         )
 
 
-def _signing_key(key: Ed25519PrivateKey | Path | str | None) -> Ed25519PrivateKey | None:
-    if key is None or not isinstance(key, str | Path):
-        return key
-    from ethicsgate.attest import load_signing_key
+def _signing_key(
+    key: Ed25519PrivateKey | KeyPair | Path | str | None, option: str
+) -> Ed25519PrivateKey | None:
+    """Return the private key ``key`` is, or names; None for an unsigned report.
 
+    Raises:
+        SigningError: the key file cannot be read.
+        TypeError: ``key`` is neither a key, a key pair nor a path (bytes of a PEM file, say).
+    """
+    if key is None:
+        return None
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.attest import KeyPair, load_signing_key
+
+    if isinstance(key, KeyPair):
+        key = key.private_path
+    if isinstance(key, Ed25519PrivateKey):
+        return key
+    if not isinstance(key, str | Path):
+        raise TypeError(
+            f"{option} is the private key: its file's path, the pair "
+            "ethicsgate.generate_keypair returned, or an Ed25519PrivateKey; "
+            f"not {type(key).__name__}"
+        )
     return load_signing_key(Path(key))

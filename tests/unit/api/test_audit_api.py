@@ -1044,6 +1044,27 @@ def test_a_key_pair_made_from_python_signs_a_report_that_verifies(
     assert ethicsgate.verify("out", str(pair.public_path)).ok
 
 
+def test_the_key_pair_itself_signs_and_verifies_and_other_keys_are_told_what_a_key_is(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # key=pair (what generate_keypair returned) was an AttributeError from inside the signer
+    monkeypatch.chdir(tmp_path)
+    policy = write("policy.yaml", POLICY)
+    pair = ethicsgate.generate_keypair("keys")
+    report = ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)})
+    report.write("out", key=pair)
+    assert "report.intoto.json" in report.files(key=pair)
+    assert ethicsgate.verify("out", pair).ok
+    for wrong in (pair.private_path.read_bytes(), 42):
+        with pytest.raises(TypeError, match="key= of AuditReport.write is the private key"):
+            report.write("wrong", key=wrong)  # type: ignore[arg-type]
+        assert not Path("wrong").exists()  # nothing written
+        with pytest.raises(TypeError, match="key= of AuditReport.files is the private key"):
+            report.files(key=wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="key= of ethicsgate.verify is the public key"):
+            ethicsgate.verify("out", wrong)  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("make", "says", "fix"),
     [
