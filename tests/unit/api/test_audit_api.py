@@ -1044,6 +1044,18 @@ def test_a_key_pair_made_from_python_signs_a_report_that_verifies(
     assert ethicsgate.verify("out", str(pair.public_path)).ok
 
 
+@pytest.mark.parametrize("path", ["missing.csv", "data/*.parquet"], ids=["file", "glob"])
+def test_a_missing_file_s_hint_says_where_relative_paths_start_in_python(
+    write: Callable[[str, str], Path], tmp_path: Path, path: str
+) -> None:
+    # the call has no audit spec: the hint sent the user looking for a folder that is not there
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": path}, base_dir=tmp_path)
+    hint = info.value.hint or ""
+    assert f"relative paths start from {tmp_path}" in hint and "base_dir=" in hint
+
+
 def test_the_key_pair_itself_signs_and_verifies_and_other_keys_are_told_what_a_key_is(
     write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
