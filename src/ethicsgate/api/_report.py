@@ -34,7 +34,7 @@ TIDY_COLUMNS = [
 ]
 #: The tidy table's columns that are not group features: a feature of one of these names gets
 #: a column of its own, ``<feature> (feature)``.
-_OWN_COLUMNS = frozenset(["rule", "kind", "status", *TIDY_COLUMNS])
+_OWN_COLUMNS = frozenset(["rule", "kind", "status", "window", *TIDY_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,51 @@ def _feature_column(feature: str) -> str:
 def _feature_columns(group: GroupKey) -> dict[str, str | None]:
     """Return a group's values by their tidy table columns (:func:`_feature_column`)."""
     return {_feature_column(feature): value for feature, value in group.items()}
+
+
+def _group_rows(head: dict[str, Any], judged: RuleResult | WindowResult) -> list[dict[str, Any]]:
+    """Return the tidy rows of a rule's (or one window's) groups and LL144 categories."""
+    rows = []
+    for group in judged.groups:
+        for metric, value in group.metrics.items():
+            interval = group.intervals.get(metric)
+            ratio_interval = group.ratio_intervals.get(metric)
+            test = group.tests.get(metric)
+            rows.append(
+                {
+                    **head,
+                    **_feature_columns(group.group),
+                    "count": group.count,
+                    "excluded": group.excluded,
+                    "metric": metric,
+                    "value": value,
+                    "ratio": group.ratios.get(metric),
+                    "difference": group.differences.get(metric),
+                    "interval_low": interval.low if interval else None,
+                    "interval_high": interval.high if interval else None,
+                    "ratio_interval_low": ratio_interval.low if ratio_interval else None,
+                    "ratio_interval_high": ratio_interval.high if ratio_interval else None,
+                    "p_value": test.p_value if test else None,
+                }
+            )
+    if judged.impact_ratio is not None:  # LL144: each table's categories, asserted on
+        for table in judged.impact_ratio.tables:
+            for row in table.rows:
+                interval = row.impact_ratio_interval
+                rows.append(
+                    {
+                        **head,
+                        **_feature_columns(row.category),
+                        "count": row.applicants,
+                        "excluded": row.excluded,
+                        "metric": "impact_ratio",
+                        "value": row.impact_ratio,
+                        "interval_low": interval.low if interval else None,
+                        "interval_high": interval.high if interval else None,
+                        "p_value": row.test.p_value if row.test else None,
+                    }
+                )
+    return rows
 
 
 def _did_not_pass(rule: RuleResult) -> bool:
@@ -312,20 +357,24 @@ class AuditReport:
     def to_pandas(self) -> pd.DataFrame:
         """Return a tidy table: one row per rule, group and metric.
 
-        Columns: ``rule``, ``kind``, ``status``, one column per group feature (the union of
-        every rule's; ``status (feature)`` for a feature named like one of these columns),
-        then ``count``, ``excluded``, ``metric``, ``value``, ``ratio``, ``difference``,
-        ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and ``p_value`` (the
-        group's test against the reference, when the rule asks for one).
+        Columns: ``rule``, ``kind``, ``status``, ``window`` (only when a rule is windowed),
+        one column per group feature (the union of every rule's; ``status (feature)`` for a
+        feature named like one of these columns), then ``count``, ``excluded``, ``metric``,
+        ``value``, ``ratio``, ``difference``, ``interval_low``/``_high``,
+        ``ratio_interval_low``/``_high`` and ``p_value`` (the group's test against the
+        reference, when the rule asks for one).
         A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
         An LL144 rule adds a row per category of each of its tables (each feature alone and
         their intersection): metric ``impact_ratio``, ``count`` the applicants, the impact
         ratio's interval and the test against the most selected category.
+        A windowed rule's rows over all windows have no ``window``; each window's groups
+        follow, their ``window`` its label (``2026-09``): the figures it was judged by.
         """
         import pandas as pd
 
         features: list[str] = []
         rows: list[dict[str, Any]] = []
+        windowed = any(rule.windows for rule in self.result.rules)
         for rule in self.result.rules:
             for feature in rule.sensitive_features:
                 if _feature_column(feature) not in features:
@@ -341,49 +390,11 @@ class AuditReport:
                         "value": rule.violation_rate,
                     }
                 )
-            for group in rule.groups:
-                for metric, value in group.metrics.items():
-                    interval = group.intervals.get(metric)
-                    ratio_interval = group.ratio_intervals.get(metric)
-                    test = group.tests.get(metric)
-                    rows.append(
-                        {
-                            **head,
-                            **_feature_columns(group.group),
-                            "count": group.count,
-                            "excluded": group.excluded,
-                            "metric": metric,
-                            "value": value,
-                            "ratio": group.ratios.get(metric),
-                            "difference": group.differences.get(metric),
-                            "interval_low": interval.low if interval else None,
-                            "interval_high": interval.high if interval else None,
-                            "ratio_interval_low": ratio_interval.low if ratio_interval else None,
-                            "ratio_interval_high": (
-                                ratio_interval.high if ratio_interval else None
-                            ),
-                            "p_value": test.p_value if test else None,
-                        }
-                    )
-            if rule.impact_ratio is not None:  # LL144: each table's categories, asserted on
-                for table in rule.impact_ratio.tables:
-                    for row in table.rows:
-                        interval = row.impact_ratio_interval
-                        rows.append(
-                            {
-                                **head,
-                                **_feature_columns(row.category),
-                                "count": row.applicants,
-                                "excluded": row.excluded,
-                                "metric": "impact_ratio",
-                                "value": row.impact_ratio,
-                                "interval_low": interval.low if interval else None,
-                                "interval_high": interval.high if interval else None,
-                                "p_value": row.test.p_value if row.test else None,
-                            }
-                        )
-        columns = ["rule", "kind", "status", *features, *TIDY_COLUMNS]
-        frame = pd.DataFrame(rows, columns=columns)
+            rows.extend(_group_rows(head, rule))
+            for window in rule.windows:
+                rows.extend(_group_rows({**head, "window": window.label}, window))
+        columns = ["rule", "kind", "status", *(["window"] if windowed else []), *features]
+        frame = pd.DataFrame(rows, columns=[*columns, *TIDY_COLUMNS])
         for name in TIDY_COLUMNS[3:]:  # float even where a whole column is undefined
             if name != "metric":
                 frame[name] = frame[name].astype("float64")

@@ -1170,6 +1170,37 @@ def test_to_pandas_holds_each_ll144_category_s_impact_ratio() -> None:
     assert got["p_value"] == pytest.approx(row.test.p_value)
 
 
+def test_to_pandas_of_a_windowed_rule_holds_each_window_s_figures(tmp_path: Path) -> None:
+    # the rule failed in 2026-09 alone: its overall rows (a ratio of 0.9) could not show why
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import year_of_decisions
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    entry = {
+        "decisions": {"data": year_of_decisions(per_day=40), "columns": {"prediction": "approved"}}
+    }
+    report = ethicsgate.audit(policy, entry, window="month:decided_at")
+    rule = report.rules[0]
+    table = report.to_pandas()
+    assert list(table.columns[:5]) == ["rule", "kind", "status", "window", "group"]
+    overall = table[table["window"].isna()]
+    assert len(overall) == sum(len(g.metrics) for g in rule.groups)
+    assert len(table) == len(overall) + sum(len(g.metrics) for w in rule.windows for g in w.groups)
+    september = next(w for w in rule.windows if w.label == "2026-09")
+    in_window = next(g for g in september.groups if g.group == {"group": "B"})
+    [row] = table[table["window"].eq("2026-09") & table["group"].eq("B")].itertuples()
+    assert (row.count, row.value, row.ratio) == (
+        in_window.count,
+        in_window.metrics["selection_rate"],
+        in_window.ratios["selection_rate"],
+    )
+    assert row.ratio < 0.8
+    # an audit without windows has no window column
+    plain = ethicsgate.audit(policy, {"decisions": entry["decisions"]})
+    assert "window" not in plain.to_pandas().columns
+
+
 def test_to_pandas_keeps_a_feature_named_like_a_column_apart_from_that_column(
     write: Callable[[str, str], Path],
 ) -> None:
