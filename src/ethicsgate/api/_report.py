@@ -363,7 +363,8 @@ class AuditReport:
         ``value``, ``ratio``, ``difference``, ``interval_low``/``_high``,
         ``ratio_interval_low``/``_high`` and ``p_value`` (the group's test against the
         reference, when the rule asks for one).
-        A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
+        A record-level rule gives one row: its ``violation_rate`` over ``records_checked``
+        (NaN when it applied to no record: skipped or error).
         An LL144 rule adds a row per category of each of its tables (each feature alone and
         their intersection): metric ``impact_ratio``, ``count`` the applicants, the impact
         ratio's interval and the test against the most selected category.
@@ -380,7 +381,7 @@ class AuditReport:
                 if _feature_column(feature) not in features:
                     features.append(_feature_column(feature))
             head = {"rule": rule.id, "kind": rule.kind, "status": rule.status.value}
-            if not rule.groups and rule.violation_rate is not None:
+            if not rule.groups and rule.records_checked is not None:  # a record-level rule
                 rows.append(
                     {
                         **head,
@@ -463,9 +464,14 @@ class AuditReport:
     def __repr__(self) -> str:
         """Return the status and the rules' counts."""
         s = self.result.summary
+        # the summary has no count of skipped rules: without it the counts did not add up
+        skipped = sum(r.status.value == "skipped" for r in self.result.rules)
+        rest = "".join(
+            f", {n} {word}" for n, word in ((s.waived, "waived"), (skipped, "skipped")) if n
+        )
         return (
             f"<AuditReport {self.result.audit.id}: {self.status}; {s.rules} rules, "
-            f"{s.passed} passed, {s.failed} failed, {s.errors} errors, {s.warned} warned>"
+            f"{s.passed} passed, {s.failed} failed, {s.errors} errors, {s.warned} warned{rest}>"
         )
 
 

@@ -279,3 +279,19 @@ def test_a_skipped_rule_beside_a_passing_one_passes_unless_named(
     assert assert_policy(policy, passing).rule("parity").status == "pass"
     message = _failure(policy, passing, rules=["parity", "discloses"])
     assert "discloses [skipped]" in message and "parity [" not in message
+
+
+def test_a_skipped_rule_is_counted_in_the_repr_and_has_its_row_in_the_table(
+    write: Callable[[str, str], Path],
+) -> None:
+    # the repr read "1 rules, 0 passed, 0 failed, 0 errors, 0 warned" and the table was empty
+    report = ethicsgate.audit(write("policy.yaml", SKIPPING), {"chat": NO_BOT})
+    assert "1 rules, 0 passed, 0 failed, 0 errors, 0 warned, 1 skipped>" in repr(report)
+    [row] = report.to_pandas().itertuples()
+    assert (row.rule, row.status, row.metric, row.count) == (
+        "discloses",
+        "skipped",
+        "violation_rate",
+        0,
+    )
+    assert pd.isna(row.value)
