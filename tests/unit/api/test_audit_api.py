@@ -1022,6 +1022,10 @@ def test_a_frame_that_fails_to_materialise_is_an_evidence_error_at_its_data(
     assert "cannot be read" in info.value.message and says in info.value.message
     assert str(info.value.location) == DATA_AT
     assert info.value.__cause__ is not None
+    # the fix is the frame's own: a polars hint does not talk of DuckDB connections
+    hint = info.value.hint or ""
+    polars = info.value.message.find("polars.LazyFrame") >= 0
+    assert (".collect()" in hint, "DuckDB" in hint) == (polars, not polars)
 
 
 def _closed_relation() -> duckdb.DuckDBPyRelation:
