@@ -500,4 +500,20 @@ def _signing_key(
             "ethicsgate.generate_keypair returned, or an Ed25519PrivateKey; "
             f"not {type(key).__name__}"
         )
-    return load_signing_key(Path(key))
+    return load_signing_key(Path(key), ask_passphrase=_no_prompt)
+
+
+def _no_prompt(path: Path) -> bytes:
+    """Refuse an encrypted key without ``ETHICSGATE_KEY_PASSPHRASE``: Python has no prompt.
+
+    Raises:
+        SigningError: always, saying the two ways to give the passphrase from Python.
+    """
+    from ethicsgate.errors import SigningError
+
+    raise SigningError(
+        "the private key is encrypted",
+        location=path,
+        hint="set os.environ['ETHICSGATE_KEY_PASSPHRASE'], or pass the key loaded with its "
+        "passphrase: key=cryptography's serialization.load_pem_private_key(data, passphrase)",
+    )

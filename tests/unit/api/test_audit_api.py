@@ -1081,6 +1081,25 @@ def test_the_key_pair_itself_signs_and_verifies_and_other_keys_are_told_what_a_k
             ethicsgate.verify("out", wrong)  # type: ignore[arg-type]
 
 
+def test_an_encrypted_key_s_hint_says_how_to_give_its_passphrase_in_python(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "enter it at the prompt": Python has no prompt
+    from ethicsgate.errors import SigningError
+
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    pair = ethicsgate.generate_keypair(tmp_path / "keys", passphrase=b"secret")
+    report = ethicsgate.audit(write("policy.yaml", POLICY), {"predictions": _csv_frame(PASSING)})
+    with pytest.raises(SigningError, match="encrypted") as info:
+        report.write(tmp_path / "out", key=pair)
+    hint = info.value.hint or ""
+    assert "prompt" not in hint and "ETHICSGATE_KEY_PASSPHRASE" in hint
+    assert "load_pem_private_key" in hint and not (tmp_path / "out").exists()
+    monkeypatch.setenv("ETHICSGATE_KEY_PASSPHRASE", "secret")
+    report.write(tmp_path / "out", key=pair)
+    assert ethicsgate.verify(tmp_path / "out", pair).ok
+
+
 @pytest.mark.parametrize(
     ("make", "says", "fix"),
     [
