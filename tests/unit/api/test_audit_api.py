@@ -1153,6 +1153,9 @@ def test_a_progress_that_cannot_be_called_is_refused_before_the_audit(
     policy = write("policy.yaml", POLICY)
     with pytest.raises(TypeError, match="progress= is called with"):
         ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, progress=5)  # type: ignore[arg-type]
+    # a time for clock=: "'str' object is not callable" came from inside the audit
+    with pytest.raises(TypeError, match="clock= is called for the audit's times"):
+        ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, clock="2026-01-01")  # type: ignore[arg-type]
 
 
 def test_a_hint_names_the_mapping_as_the_python_call_writes_it(
