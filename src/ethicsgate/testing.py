@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["assert_policy"]
 
 #: The statuses of a rule named in ``rules=`` that fail the test (``warn``: it failed at
-#: severity warn; ``error``: it could not be judged).
-_NOT_PASSED = ("fail", "warn", "error")
+#: severity warn; ``error``: it could not be judged; ``skipped``: it had nothing to check).
+_NOT_PASSED = ("fail", "warn", "error", "skipped")
 
 
 def assert_policy(
@@ -41,36 +41,39 @@ def assert_policy(
     (the others still run and are in the returned report); a single id may be given as text
     (``rules="parity"``). A rule named is checked whatever its severity: one of severity
     ``warn`` that failed fails the test too. The ids are checked against the policy before any
-    evidence is read.
+    evidence is read. A test that checked nothing fails: a rule named that was skipped (no
+    record to check), or every blocking rule skipped.
 
     Returns:
         The report, for further assertions.
 
     Raises:
-        AssertionError: a checked rule failed or errored (rules and groups named): every
-            blocking rule, or each rule ``rules`` names.
+        AssertionError: a checked rule failed, errored or was skipped (rules and groups
+            named): every blocking rule, or each rule ``rules`` names.
         EthicsgateError: the policy or the evidence is wrong (not a test failure: a bad test);
             a ``PolicyError`` names the policy file when ``rules`` names a rule it does not have.
         TypeError: ``rules`` holds something other than rule ids (text), or ``policy`` is not
             a path or a loaded policy.
-        ValueError: ``rules`` is empty, so the test would check nothing.
+        ValueError: ``rules`` is empty, or left out when the policy has no blocking rule, so
+            the test would check nothing.
     """
     from ethicsgate.api import audit
 
-    checked: list[str] | None = None
-    if rules is not None:
-        checked = _rule_ids(rules)
-        policy = _check_rule_ids(policy, evidence, checked)
+    checked = _rule_ids(rules) if rules is not None else None
+    policy = _check_rule_ids(policy, evidence, checked)
     report = audit(policy, evidence, **options)
     if checked is None:
         failing = report.failing_rules
+        blocking = [r for r in report.rules if r.severity == "block"]
+        if not failing and all(r.status.value == "skipped" for r in blocking):
+            failing = blocking  # every blocking rule had nothing to check: the test checked nothing
     else:  # a rule named is checked whatever its severity: a warn rule that failed fails
         failing = [r for r in report.rules if r.id in checked and r.status.value in _NOT_PASSED]
     if failing:
         __tracebackhide__ = True  # pytest: show the message, not this frame
         raise AssertionError(
             report.describe_failures()
-            if checked is None
+            if checked is None and report.failing_rules
             else report.describe_failures(only=[r.id for r in failing])
         )
     return report
@@ -96,13 +99,16 @@ def _rule_ids(rules: str | Iterable[str]) -> list[str]:
 
 
 def _check_rule_ids(
-    policy: str | Path | LoadedPolicy, evidence: Mapping[str, Any] | None, ids: list[str]
+    policy: str | Path | LoadedPolicy, evidence: Mapping[str, Any] | None, ids: list[str] | None
 ) -> str | Path | LoadedPolicy:
     """Return the policy (loaded, so the audit does not read it again), its rules checked.
+
+    ``ids`` None checks the blocking rules: there must be one.
 
     Raises:
         PolicyError: the policy has no rule of one of ``ids`` (its file and rule ids named).
         AuditSpecError: with no ``evidence``, ``policy`` is an audit spec, and it is invalid.
+        ValueError: ``ids`` is None and the policy has no blocking rule: nothing could fail.
     """
     from ethicsgate.errors import PolicyError, did_you_mean
     from ethicsgate.policy.loader import LoadedPolicy, load_policy
@@ -120,6 +126,14 @@ def _check_rule_ids(
     else:
         loaded = policy = load_policy(policy)
     known = [rule.id for rule in loaded.pack.rules]
+    if ids is None:
+        if not any(rule.severity == "block" for rule in loaded.pack.rules):
+            raise ValueError(
+                f"policy {loaded.pack.id!r} has no blocking rule (severity block), so no "
+                "outcome could fail the test: name the rules to check, e.g. "
+                f"rules={known[:2]!r}"
+            )
+        return policy
     unknown = [rule_id for rule_id in ids if rule_id not in known]
     if unknown:
         names = ", ".join(f"{rule_id!r}{did_you_mean(rule_id, known)}" for rule_id in unknown)

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from ethicsgate.attest import KeyPair
     from ethicsgate.audit.findings import FindingsFile
     from ethicsgate.audit.result import AuditResult, Summary
     from ethicsgate.rules.results import GroupKey, RuleResult, WindowResult
@@ -33,7 +34,7 @@ TIDY_COLUMNS = [
 ]
 #: The tidy table's columns that are not group features: a feature of one of these names gets
 #: a column of its own, ``<feature> (feature)``.
-_OWN_COLUMNS = frozenset(["rule", "kind", "status", *TIDY_COLUMNS])
+_OWN_COLUMNS = frozenset(["rule", "kind", "status", "window", *TIDY_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,54 @@ def _feature_columns(group: GroupKey) -> dict[str, str | None]:
     return {_feature_column(feature): value for feature, value in group.items()}
 
 
+def _group_rows(head: dict[str, Any], judged: RuleResult | WindowResult) -> list[dict[str, Any]]:
+    """Return the tidy rows of a rule's (or one window's) groups and LL144 categories."""
+    rows = []
+    for group in judged.groups:
+        for metric, value in group.metrics.items():
+            interval = group.intervals.get(metric)
+            ratio_interval = group.ratio_intervals.get(metric)
+            test = group.tests.get(metric)
+            rows.append(
+                {
+                    **head,
+                    **_feature_columns(group.group),
+                    "count": group.count,
+                    "excluded": group.excluded,
+                    "metric": metric,
+                    "value": value,
+                    "ratio": group.ratios.get(metric),
+                    "difference": group.differences.get(metric),
+                    "interval_low": interval.low if interval else None,
+                    "interval_high": interval.high if interval else None,
+                    "ratio_interval_low": ratio_interval.low if ratio_interval else None,
+                    "ratio_interval_high": ratio_interval.high if ratio_interval else None,
+                    "p_value": test.p_value if test else None,
+                }
+            )
+    if judged.impact_ratio is not None:  # LL144: each table's categories, asserted on
+        for table in judged.impact_ratio.tables:
+            for row in table.rows:
+                interval = row.impact_ratio_interval
+                rows.append(
+                    {
+                        **head,
+                        **_feature_columns(row.category),
+                        "count": row.applicants,
+                        "excluded": row.excluded,
+                        "metric": "impact_ratio",
+                        "value": row.impact_ratio,
+                        "interval_low": interval.low if interval else None,
+                        "interval_high": interval.high if interval else None,
+                        "p_value": row.test.p_value if row.test else None,
+                    }
+                )
+    return rows
+
+
 def _did_not_pass(rule: RuleResult) -> bool:
-    """Return whether a rule failed, warned (failed at severity warn) or could not be judged."""
-    return rule.status.value in ("fail", "warn", "error")
+    """Return whether a rule failed, warned, could not be judged or had nothing to check."""
+    return rule.status.value in ("fail", "warn", "error", "skipped")
 
 
 #: Most groups :func:`_unjudged_groups` lists for one rule.
@@ -266,7 +312,7 @@ class AuditReport:
         """Return a readable list of the failing blocking rules and their failing groups.
 
         ``only``: describe just these rule ids, whatever their severity (a ``warn`` rule
-        that failed is described too).
+        that failed is described too, and a rule skipped for having nothing to check).
         """
         if only is None:
             failing = self.failing_rules
@@ -275,10 +321,15 @@ class AuditReport:
         if not failing:
             checked = "every blocking rule" if only is None else "every rule checked"
             return f"audit {self.result.audit.id}: {checked} passed"
+        statuses = {r.status.value for r in failing}
         status = (
             self.status
             if only is None
-            else ("error" if any(r.status.value == "error" for r in failing) else "fail")
+            else "error"
+            if "error" in statuses
+            else "fail"
+            if statuses - {"skipped"}
+            else "nothing checked"
         )
         which = "blocking rule(s)" if only is None else "checked rule(s)"
         lines = [f"audit {self.result.audit.id}: {len(failing)} {which} did not pass ({status})"]
@@ -306,26 +357,31 @@ class AuditReport:
     def to_pandas(self) -> pd.DataFrame:
         """Return a tidy table: one row per rule, group and metric.
 
-        Columns: ``rule``, ``kind``, ``status``, one column per group feature (the union of
-        every rule's; ``status (feature)`` for a feature named like one of these columns),
-        then ``count``, ``excluded``, ``metric``, ``value``, ``ratio``, ``difference``,
-        ``interval_low``/``_high``, ``ratio_interval_low``/``_high`` and ``p_value`` (the
-        group's test against the reference, when the rule asks for one).
-        A record-level rule gives one row: its ``violation_rate`` over ``records_checked``.
+        Columns: ``rule``, ``kind``, ``status``, ``window`` (only when a rule is windowed),
+        one column per group feature (the union of every rule's; ``status (feature)`` for a
+        feature named like one of these columns), then ``count``, ``excluded``, ``metric``,
+        ``value``, ``ratio``, ``difference``, ``interval_low``/``_high``,
+        ``ratio_interval_low``/``_high`` and ``p_value`` (the group's test against the
+        reference, when the rule asks for one).
+        A record-level rule gives one row: its ``violation_rate`` over ``records_checked``
+        (NaN when it applied to no record: skipped or error).
         An LL144 rule adds a row per category of each of its tables (each feature alone and
         their intersection): metric ``impact_ratio``, ``count`` the applicants, the impact
         ratio's interval and the test against the most selected category.
+        A windowed rule's rows over all windows have no ``window``; each window's groups
+        follow, their ``window`` its label (``2026-09``): the figures it was judged by.
         """
         import pandas as pd
 
         features: list[str] = []
         rows: list[dict[str, Any]] = []
+        windowed = any(rule.windows for rule in self.result.rules)
         for rule in self.result.rules:
             for feature in rule.sensitive_features:
                 if _feature_column(feature) not in features:
                     features.append(_feature_column(feature))
             head = {"rule": rule.id, "kind": rule.kind, "status": rule.status.value}
-            if not rule.groups and rule.violation_rate is not None:
+            if not rule.groups and rule.records_checked is not None:  # a record-level rule
                 rows.append(
                     {
                         **head,
@@ -335,74 +391,45 @@ class AuditReport:
                         "value": rule.violation_rate,
                     }
                 )
-            for group in rule.groups:
-                for metric, value in group.metrics.items():
-                    interval = group.intervals.get(metric)
-                    ratio_interval = group.ratio_intervals.get(metric)
-                    test = group.tests.get(metric)
-                    rows.append(
-                        {
-                            **head,
-                            **_feature_columns(group.group),
-                            "count": group.count,
-                            "excluded": group.excluded,
-                            "metric": metric,
-                            "value": value,
-                            "ratio": group.ratios.get(metric),
-                            "difference": group.differences.get(metric),
-                            "interval_low": interval.low if interval else None,
-                            "interval_high": interval.high if interval else None,
-                            "ratio_interval_low": ratio_interval.low if ratio_interval else None,
-                            "ratio_interval_high": (
-                                ratio_interval.high if ratio_interval else None
-                            ),
-                            "p_value": test.p_value if test else None,
-                        }
-                    )
-            if rule.impact_ratio is not None:  # LL144: each table's categories, asserted on
-                for table in rule.impact_ratio.tables:
-                    for row in table.rows:
-                        interval = row.impact_ratio_interval
-                        rows.append(
-                            {
-                                **head,
-                                **_feature_columns(row.category),
-                                "count": row.applicants,
-                                "excluded": row.excluded,
-                                "metric": "impact_ratio",
-                                "value": row.impact_ratio,
-                                "interval_low": interval.low if interval else None,
-                                "interval_high": interval.high if interval else None,
-                                "p_value": row.test.p_value if row.test else None,
-                            }
-                        )
-        columns = ["rule", "kind", "status", *features, *TIDY_COLUMNS]
-        frame = pd.DataFrame(rows, columns=columns)
+            rows.extend(_group_rows(head, rule))
+            for window in rule.windows:
+                rows.extend(_group_rows({**head, "window": window.label}, window))
+        columns = ["rule", "kind", "status", *(["window"] if windowed else []), *features]
+        frame = pd.DataFrame(rows, columns=[*columns, *TIDY_COLUMNS])
         for name in TIDY_COLUMNS[3:]:  # float even where a whole column is undefined
             if name != "metric":
                 frame[name] = frame[name].astype("float64")
         return frame
 
-    def files(self, key: Ed25519PrivateKey | Path | str | None = None) -> dict[str, bytes]:
+    def files(
+        self, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
+    ) -> dict[str, bytes]:
         """Return the report files' bytes (signed with ``key`` when given), as the CLI writes.
+
+        ``key``: the private key, its file, or the pair :func:`ethicsgate.generate_keypair`
+        returned.
 
         Raises:
             SigningError: the key file cannot be read.
+            TypeError: ``key`` is none of these.
         """
         from ethicsgate.session.audit import render_report_files
 
-        return render_report_files(self.result, _signing_key(key), findings=self.findings_file)
+        signing = _signing_key(key, "key= of AuditReport.files")
+        return render_report_files(self.result, signing, findings=self.findings_file)
 
     def write(
-        self, out: Path | str, key: Ed25519PrivateKey | Path | str | None = None
+        self, out: Path | str, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
     ) -> dict[str, Path]:
         """Write the report files to ``out`` atomically, signed with ``key`` when given.
 
         The same files, byte for byte, as ``ethicsgate audit --out OUT --key KEY`` writes for
-        the same audit. Returns the written paths by file name.
+        the same audit. Returns the written paths by file name. ``key``: the private key, its
+        file, or the pair :func:`ethicsgate.generate_keypair` returned.
 
         Raises:
             SigningError: the key file cannot be read.
+            TypeError: ``key`` is none of these (nothing is written).
             OutputError: ``out`` cannot be written (a file in the way, no permission); nothing
                 is written.
         """
@@ -411,7 +438,7 @@ class AuditReport:
         written = write_signed_report(
             self.result,
             Path(out),
-            _signing_key(key),
+            _signing_key(key, "key= of AuditReport.write"),
             findings=self.findings_file,
             option="out= of AuditReport.write",  # the hints name the parameter, not --out
         )
@@ -437,15 +464,56 @@ class AuditReport:
     def __repr__(self) -> str:
         """Return the status and the rules' counts."""
         s = self.result.summary
+        # the summary has no count of skipped rules: without it the counts did not add up
+        skipped = sum(r.status.value == "skipped" for r in self.result.rules)
+        rest = "".join(
+            f", {n} {word}" for n, word in ((s.waived, "waived"), (skipped, "skipped")) if n
+        )
         return (
             f"<AuditReport {self.result.audit.id}: {self.status}; {s.rules} rules, "
-            f"{s.passed} passed, {s.failed} failed, {s.errors} errors, {s.warned} warned>"
+            f"{s.passed} passed, {s.failed} failed, {s.errors} errors, {s.warned} warned{rest}>"
         )
 
 
-def _signing_key(key: Ed25519PrivateKey | Path | str | None) -> Ed25519PrivateKey | None:
-    if key is None or not isinstance(key, str | Path):
-        return key
-    from ethicsgate.attest import load_signing_key
+def _signing_key(
+    key: Ed25519PrivateKey | KeyPair | Path | str | None, option: str
+) -> Ed25519PrivateKey | None:
+    """Return the private key ``key`` is, or names; None for an unsigned report.
 
-    return load_signing_key(Path(key))
+    Raises:
+        SigningError: the key file cannot be read.
+        TypeError: ``key`` is neither a key, a key pair nor a path (bytes of a PEM file, say).
+    """
+    if key is None:
+        return None
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ethicsgate.attest import KeyPair, load_signing_key
+
+    if isinstance(key, KeyPair):
+        key = key.private_path
+    if isinstance(key, Ed25519PrivateKey):
+        return key
+    if not isinstance(key, str | Path):
+        raise TypeError(
+            f"{option} is the private key: its file's path, the pair "
+            "ethicsgate.generate_keypair returned, or an Ed25519PrivateKey; "
+            f"not {type(key).__name__}"
+        )
+    return load_signing_key(Path(key), ask_passphrase=_no_prompt)
+
+
+def _no_prompt(path: Path) -> bytes:
+    """Refuse an encrypted key without ``ETHICSGATE_KEY_PASSPHRASE``: Python has no prompt.
+
+    Raises:
+        SigningError: always, saying the two ways to give the passphrase from Python.
+    """
+    from ethicsgate.errors import SigningError
+
+    raise SigningError(
+        "the private key is encrypted",
+        location=path,
+        hint="set os.environ['ETHICSGATE_KEY_PASSPHRASE'], or pass the key loaded with its "
+        "passphrase: key=cryptography's serialization.load_pem_private_key(data, passphrase)",
+    )

@@ -98,13 +98,14 @@ def audit(
         EvidenceError: a frame or file cannot be read, is empty, lacks a mapped column or holds
             a value a rule cannot read (its column named).
         TypeError: ``policy`` is not a path or a loaded policy (a dict: write it to a file),
-            ``engine`` is neither an engine nor a target, or ``progress`` cannot be called.
+            ``engine`` is neither an engine nor a target, or ``progress`` or ``clock`` cannot
+            be called.
     """
     from ethicsgate.api._report import AuditReport
     from ethicsgate.policy.loader import LoadedPolicy
     from ethicsgate.session.audit import run_collecting_findings
 
-    _check_options(cross_check, progress)
+    _check_options(cross_check, progress, clock)
     if not (engine is None or isinstance(engine, str) or callable(getattr(engine, "open", None))):
         raise TypeError(
             'engine= is an engine or what --engine takes, e.g. engine="spark" or '
@@ -156,13 +157,13 @@ def audit(
     return AuditReport(result=result, spec_json=spec_json, findings_file=findings)
 
 
-def _check_options(cross_check: object, progress: object) -> None:
+def _check_options(cross_check: object, progress: object, clock: object) -> None:
     """Refuse options the audit would misread, before anything is read.
 
     Raises:
         AuditSpecError: ``cross_check`` is not a number of groups, 1 or more (``True`` is the
             int 1, and a negative count would slice groups off the end).
-        TypeError: ``progress`` cannot be called.
+        TypeError: ``progress`` or ``clock`` cannot be called.
     """
     if cross_check is not None and (
         isinstance(cross_check, bool) or not isinstance(cross_check, int) or cross_check < 1
@@ -177,6 +178,11 @@ def _check_options(cross_check: object, progress: object) -> None:
         raise TypeError(
             "progress= is called with (stage, fraction done), e.g. "
             f"progress=lambda stage, done: print(stage, done); not {progress!r}"
+        )
+    if not callable(clock):
+        raise TypeError(
+            "clock= is called for the audit's times, e.g. "
+            f"clock=lambda: datetime(2026, 1, 1, tzinfo=UTC); not {clock!r}"
         )
 
 

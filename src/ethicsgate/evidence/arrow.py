@@ -154,7 +154,9 @@ def _materialise(run: Callable[[], Any], kind: str, name: str, location: Locatio
         raise EvidenceError(
             f"evidence {name!r}: the {kind} cannot be read: {first_line(exc)}",
             location=location,
-            hint="run the frame's query yourself (.collect(), .to_arrow_table()) to see why; "
+            hint="run the frame's query yourself (frame.collect()) to see why"
+            if kind.startswith("polars.")
+            else "run the relation's query yourself (relation.to_arrow_table()) to see why; "
             "a DuckDB relation needs its connection open",
         ) from exc
 

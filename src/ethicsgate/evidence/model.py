@@ -291,6 +291,11 @@ def resolve_files(
     pattern = Path(spec.path).expanduser()
     if not pattern.is_absolute():
         pattern = base_dir / pattern
+    # the base is the audit spec's folder, or in Python the call's base_dir (no spec there)
+    relative = (
+        f"relative paths start from {base_dir} (the audit spec's folder, or base_dir= of "
+        "ethicsgate.audit)"
+    )
     if _glob.has_magic(str(pattern)):
         files = sorted(Path(p) for p in _glob.glob(str(pattern), recursive=True))
         files = [f for f in files if f.is_file()]
@@ -298,7 +303,7 @@ def resolve_files(
             raise EvidenceError(
                 f"evidence {name!r}: no file matches {spec.path!r} (looked for {pattern})",
                 location=locate(("path",)),
-                hint="paths are relative to the audit spec's folder",
+                hint=relative,
             )
     else:
         if is_delta_table(pattern, spec.format):
@@ -316,8 +321,7 @@ def resolve_files(
             raise EvidenceError(
                 f"evidence {name!r}: file {what}: {pattern}",
                 location=locate(("path",)),
-                hint="paths are relative to the audit spec's folder; globs such as "
-                "data/*.parquet are allowed",
+                hint=f"{relative}; globs such as data/*.parquet are allowed",
             )
         files = [pattern]
     files = [Path(os.path.normpath(f)) for f in files]

@@ -211,3 +211,87 @@ def test_a_record_level_failure_names_its_first_records() -> None:
     message = _failure(spec, None, rules="chatbot-discloses-automation")
     assert f"- record {first.record_id} ({first.reason}): {first.message}" in message
     assert f"... and {rule.findings_total - 3} more record(s)" in message
+
+
+# -- a test that checked nothing must not pass --------------------------------------------------
+
+#: a record-level rule that skips (if_no_records: skip), and a chat log with no bot message in it
+SKIPPING = """
+schema_version: 1
+id: chat-policy
+version: "1"
+title: Chats disclose the bot
+owner: Tests
+rules:
+  - id: discloses
+    kind: transparency
+    check: bot_disclosure
+    dataset: chat
+    if_no_records: skip
+"""
+NO_BOT = pd.DataFrame(
+    {
+        "conversation_id": ["c1", "c1"],
+        "ts": ["2025-03-01T10:00:00Z", "2025-03-01T10:01:00Z"],
+        "actor": ["customer", "human"],
+        "type": ["message", "message"],
+        "text": ["Hello", "Hi"],
+    }
+)
+
+
+def test_a_policy_without_a_blocking_rule_is_refused_before_the_evidence_is_read(
+    write: Callable[[str, str], Path], tmp_path: Path
+) -> None:
+    # every rule at severity warn: no outcome (a failure, no rows at all) could fail the test
+    warned = write(
+        "policy.yaml", POLICY.replace("  - id: parity\n", "  - id: parity\n    severity: warn\n")
+    )
+    with pytest.raises(ValueError, match="no blocking rule") as info:
+        assert_policy(warned, _unreadable(tmp_path))
+    assert "rules=" in str(info.value) and "parity" in str(info.value)
+    # naming the rule checks it
+    with pytest.raises(AssertionError, match=r"parity \[warn\]"):
+        assert_policy(
+            warned, {"predictions": {"path": str(write("failing.csv", FAILING))}}, rules="parity"
+        )
+
+
+def test_a_rule_that_checked_nothing_fails_the_test(write: Callable[[str, str], Path]) -> None:
+    # skipped: no record to check; the audit passes (as the CLI's), but a test of it checked nothing
+    policy = write("policy.yaml", SKIPPING)
+    report = ethicsgate.audit(policy, {"chat": NO_BOT})
+    assert report.rule("discloses").status == "skipped" and report.passed
+    for rules in (None, "discloses"):
+        message = _failure(policy, {"chat": NO_BOT}, rules=rules)
+        assert "discloses [skipped]: no conversations with a bot message" in message
+        assert "nothing" in message.splitlines()[0]
+
+
+def test_a_skipped_rule_beside_a_passing_one_passes_unless_named(
+    write: Callable[[str, str], Path],
+) -> None:
+    # the CLI's verdict: a blocking rule skipped beside one that passed is no failure; naming
+    # the skipped rule asks for it to be checked
+    both = SKIPPING + POLICY.split("rules:\n", 1)[1].replace("    references: [eeoc]\n", "")
+    policy = write("policy.yaml", both)
+    passing = {"chat": NO_BOT, "predictions": {"path": str(write("passing.csv", PASSING))}}
+    assert assert_policy(policy, passing).rule("parity").status == "pass"
+    message = _failure(policy, passing, rules=["parity", "discloses"])
+    assert "discloses [skipped]" in message and "parity [" not in message
+
+
+def test_a_skipped_rule_is_counted_in_the_repr_and_has_its_row_in_the_table(
+    write: Callable[[str, str], Path],
+) -> None:
+    # the repr read "1 rules, 0 passed, 0 failed, 0 errors, 0 warned" and the table was empty
+    report = ethicsgate.audit(write("policy.yaml", SKIPPING), {"chat": NO_BOT})
+    assert "1 rules, 0 passed, 0 failed, 0 errors, 0 warned, 1 skipped>" in repr(report)
+    [row] = report.to_pandas().itertuples()
+    assert (row.rule, row.status, row.metric, row.count) == (
+        "discloses",
+        "skipped",
+        "violation_rate",
+        0,
+    )
+    assert pd.isna(row.value)

@@ -1022,6 +1022,10 @@ def test_a_frame_that_fails_to_materialise_is_an_evidence_error_at_its_data(
     assert "cannot be read" in info.value.message and says in info.value.message
     assert str(info.value.location) == DATA_AT
     assert info.value.__cause__ is not None
+    # the fix is the frame's own: a polars hint does not talk of DuckDB connections
+    hint = info.value.hint or ""
+    polars = info.value.message.find("polars.LazyFrame") >= 0
+    assert (".collect()" in hint, "DuckDB" in hint) == (polars, not polars)
 
 
 def _closed_relation() -> duckdb.DuckDBPyRelation:
@@ -1042,6 +1046,58 @@ def test_a_key_pair_made_from_python_signs_a_report_that_verifies(
     report = ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)})
     report.write("out", key=str(pair.private_path))
     assert ethicsgate.verify("out", str(pair.public_path)).ok
+
+
+@pytest.mark.parametrize("path", ["missing.csv", "data/*.parquet"], ids=["file", "glob"])
+def test_a_missing_file_s_hint_says_where_relative_paths_start_in_python(
+    write: Callable[[str, str], Path], tmp_path: Path, path: str
+) -> None:
+    # the call has no audit spec: the hint sent the user looking for a folder that is not there
+    policy = write("policy.yaml", POLICY)
+    with pytest.raises(EvidenceError) as info:
+        ethicsgate.audit(policy, {"predictions": path}, base_dir=tmp_path)
+    hint = info.value.hint or ""
+    assert f"relative paths start from {tmp_path}" in hint and "base_dir=" in hint
+
+
+def test_the_key_pair_itself_signs_and_verifies_and_other_keys_are_told_what_a_key_is(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # key=pair (what generate_keypair returned) was an AttributeError from inside the signer
+    monkeypatch.chdir(tmp_path)
+    policy = write("policy.yaml", POLICY)
+    pair = ethicsgate.generate_keypair("keys")
+    report = ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)})
+    report.write("out", key=pair)
+    assert "report.intoto.json" in report.files(key=pair)
+    assert ethicsgate.verify("out", pair).ok
+    for wrong in (pair.private_path.read_bytes(), 42):
+        with pytest.raises(TypeError, match="key= of AuditReport.write is the private key"):
+            report.write("wrong", key=wrong)  # type: ignore[arg-type]
+        assert not Path("wrong").exists()  # nothing written
+        with pytest.raises(TypeError, match="key= of AuditReport.files is the private key"):
+            report.files(key=wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="key= of ethicsgate.verify is the public key"):
+            ethicsgate.verify("out", wrong)  # type: ignore[arg-type]
+
+
+def test_an_encrypted_key_s_hint_says_how_to_give_its_passphrase_in_python(
+    write: Callable[[str, str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "enter it at the prompt": Python has no prompt
+    from ethicsgate.errors import SigningError
+
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    pair = ethicsgate.generate_keypair(tmp_path / "keys", passphrase=b"secret")
+    report = ethicsgate.audit(write("policy.yaml", POLICY), {"predictions": _csv_frame(PASSING)})
+    with pytest.raises(SigningError, match="encrypted") as info:
+        report.write(tmp_path / "out", key=pair)
+    hint = info.value.hint or ""
+    assert "prompt" not in hint and "ETHICSGATE_KEY_PASSPHRASE" in hint
+    assert "load_pem_private_key" in hint and not (tmp_path / "out").exists()
+    monkeypatch.setenv("ETHICSGATE_KEY_PASSPHRASE", "secret")
+    report.write(tmp_path / "out", key=pair)
+    assert ethicsgate.verify(tmp_path / "out", pair).ok
 
 
 @pytest.mark.parametrize(
@@ -1097,6 +1153,9 @@ def test_a_progress_that_cannot_be_called_is_refused_before_the_audit(
     policy = write("policy.yaml", POLICY)
     with pytest.raises(TypeError, match="progress= is called with"):
         ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, progress=5)  # type: ignore[arg-type]
+    # a time for clock=: "'str' object is not callable" came from inside the audit
+    with pytest.raises(TypeError, match="clock= is called for the audit's times"):
+        ethicsgate.audit(policy, {"predictions": _csv_frame(PASSING)}, clock="2026-01-01")  # type: ignore[arg-type]
 
 
 def test_a_hint_names_the_mapping_as_the_python_call_writes_it(
@@ -1135,6 +1194,37 @@ def test_to_pandas_holds_each_ll144_category_s_impact_ratio() -> None:
     assert row.impact_ratio_interval is not None and row.test is not None
     assert got["interval_low"] == pytest.approx(row.impact_ratio_interval.low)
     assert got["p_value"] == pytest.approx(row.test.p_value)
+
+
+def test_to_pandas_of_a_windowed_rule_holds_each_window_s_figures(tmp_path: Path) -> None:
+    # the rule failed in 2026-09 alone: its overall rows (a ratio of 0.9) could not show why
+    from tests.unit.rules.windows_data import POLICY as CREDIT
+    from tests.unit.rules.windows_data import year_of_decisions
+
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CREDIT)
+    entry = {
+        "decisions": {"data": year_of_decisions(per_day=40), "columns": {"prediction": "approved"}}
+    }
+    report = ethicsgate.audit(policy, entry, window="month:decided_at")
+    rule = report.rules[0]
+    table = report.to_pandas()
+    assert list(table.columns[:5]) == ["rule", "kind", "status", "window", "group"]
+    overall = table[table["window"].isna()]
+    assert len(overall) == sum(len(g.metrics) for g in rule.groups)
+    assert len(table) == len(overall) + sum(len(g.metrics) for w in rule.windows for g in w.groups)
+    september = next(w for w in rule.windows if w.label == "2026-09")
+    in_window = next(g for g in september.groups if g.group == {"group": "B"})
+    [row] = table[table["window"].eq("2026-09") & table["group"].eq("B")].itertuples()
+    assert (row.count, row.value, row.ratio) == (
+        in_window.count,
+        in_window.metrics["selection_rate"],
+        in_window.ratios["selection_rate"],
+    )
+    assert row.ratio < 0.8
+    # an audit without windows has no window column
+    plain = ethicsgate.audit(policy, {"decisions": entry["decisions"]})
+    assert "window" not in plain.to_pandas().columns
 
 
 def test_to_pandas_keeps_a_feature_named_like_a_column_apart_from_that_column(
