@@ -285,6 +285,17 @@ BAD_INPUT = [
         "audit.yaml:7:13: evidence 'predictions': the filter does not evaluate",
     ),
     (
+        # found by the Python API QA: a column named like a keyword, unquoted in the filter
+        "evidence_filter_keyword_column",
+        {
+            "audit": AUDIT.replace("data.csv", "data.csv\n    filter: \"group <> 'c'\""),
+            "data": "group,label,prediction\na,1,1\nb,0,1\n",
+        },
+        'the filter does not evaluate: Parser Error: syntax error at or near "group"\n'
+        "  hint: group is also an SQL keyword: write the column in double quotes: "
+        "\"group\" <> 'c'",
+    ),
+    (
         "evidence_unknown_format",
         {"audit": AUDIT.replace("data.csv", "data.xlsx"), "data_name": "data.xlsx"},
         "cannot tell the format of 'data.xlsx'",

@@ -708,6 +708,31 @@ def test_columns_named_like_keywords_are_read_as_columns(
     assert len(rules[0]["groups"]) > 1  # the races, not one session user
 
 
+def test_a_filter_naming_a_keyword_column_unquoted_gets_it_quoted_in_the_hint(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str
+) -> None:
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.keyword_filter"))
+        con.execute(
+            sa.text(
+                "CREATE TABLE engine_tests.keyword_filter AS SELECT label_value AS label, "
+                'score AS prediction, race, sex AS "group" FROM engine_tests.compas'
+            )
+        )
+    path = tmp_path / "audit.yaml"
+    path.write_text(
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        "    table: engine_tests.keyword_filter\n    columns: {sex: group}\n"
+        "    filter: \"group <> 'Other'\"\n"
+    )
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "o"))
+    assert code == 2, stdout + stderr
+    assert "the filter does not evaluate" in stderr
+    assert "hint: group is also an SQL keyword: write the column in double quotes: " in stderr
+    assert "\"group\" <> 'Other'" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "o").exists()
+
+
 @pytest.mark.parametrize(
     ("columns", "said"),
     [

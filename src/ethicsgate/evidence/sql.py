@@ -24,6 +24,7 @@ __all__ = [
     "Token",
     "column_guess",
     "expression_problem",
+    "keyword_column_hint",
     "names_a_column",
     "not_one_expression",
     "quote_ident",
@@ -487,3 +488,38 @@ def column_guess(text: str, names: Iterable[str], lexis: Lexis = DUCKDB_LEXIS) -
         if guess:
             return guess
     return ""
+
+
+def keyword_column_hint(
+    text: str, names: Iterable[str], reserved: frozenset[str], lexis: Lexis = DUCKDB_LEXIS
+) -> str | None:
+    """Return a hint when ``text`` names a column unquoted whose name is a reserved keyword.
+
+    ``filter: "group <> 'c'"`` is a syntax error, although the evidence has a column
+    ``group``: the hint gives the text with such names in double quotes. None when there are
+    none.
+    """
+    folded = {name.casefold(): name for name in names}
+    try:
+        tokens = sql_tokens(text, lexis)
+    except ValueError:
+        return None
+    fixed, cursor, words = [], 0, []
+    for kind, token in tokens:
+        at = text.find(token, cursor)
+        if at < 0:  # pragma: no cover - tokens are substrings of the text, in order
+            return None
+        fixed.append(text[cursor:at])
+        cursor = at + len(token)
+        key = token.casefold()
+        if kind == "other" and _WORD.fullmatch(token) and key in folded and key in reserved:
+            words.append(folded[key])
+            token = quote_ident(folded[key])
+        fixed.append(token)
+    if not words:
+        return None
+    rewritten = "".join(fixed) + text[cursor:]
+    return (
+        f"{', '.join(dict.fromkeys(words))} is also an SQL keyword: write the column in double "
+        f"quotes: {rewritten}"
+    )

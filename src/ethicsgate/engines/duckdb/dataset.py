@@ -65,6 +65,7 @@ from ethicsgate.evidence.spec import DatasetFormat, EvidenceSpec
 from ethicsgate.evidence.sql import (
     OFFSET_TEXT,
     column_guess,
+    keyword_column_hint,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -1650,10 +1651,13 @@ class DuckDBDataset:
                     location=self.locate(("filter",)),
                 )
         except duckdb.Error as exc:
+            keyword = keyword_column_hint(
+                self.spec.filter, (n for n, _ in self.columns()), _reserved_words(self.con)
+            )
             raise EvidenceError(
                 f"evidence {self.name!r}: the filter does not evaluate: {first_line(exc)}",
                 location=self.locate(("filter",)),
-                hint='write a SQL condition over the evidence columns, e.g. "age >= 18"',
+                hint=keyword or 'write a SQL condition over the evidence columns, e.g. "age >= 18"',
             ) from exc
         return condition
 

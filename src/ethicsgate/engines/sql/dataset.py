@@ -51,6 +51,7 @@ from ethicsgate.evidence.sql import (
     POSTGRESQL_LEXIS,
     column_guess,
     expression_problem,
+    keyword_column_hint,
     names_a_column,
     not_one_expression,
     quote_ident,
@@ -332,11 +333,17 @@ class SQLDataset:
         try:
             kind = self.probe_types([condition])[0]
         except sa_exc.DBAPIError as exc:
+            keyword = keyword_column_hint(
+                self.spec.filter,
+                (n for n, _ in self.columns()),
+                self.engine.reserved_words(),
+                POSTGRESQL_LEXIS,
+            )
             raise EvidenceError(
                 f"evidence {self.name!r}: the filter does not evaluate on {self.describe()} "
                 f"(engine {self.engine.shown}): {str(exc.orig).strip().splitlines()[0]}",
                 location=self.locate(("filter",)),
-                hint='write a SQL condition over the evidence columns, e.g. "age >= 18"',
+                hint=keyword or 'write a SQL condition over the evidence columns, e.g. "age >= 18"',
             ) from None
         if kind != "boolean":
             raise EvidenceError(
