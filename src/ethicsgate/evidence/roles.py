@@ -48,6 +48,7 @@ KNOWN_ROLES = (
     "expires_at",
     "explanation",
     "granted_at",
+    "minor",
     "outcome",
     "personalized",
     "purpose",

@@ -42,6 +42,70 @@ def _interval(entry: dict[str, Any] | None) -> tuple[Any, Any]:
     return (None, None) if entry is None else (entry["low"], entry["high"])
 
 
+def _expected_groups(rule_id: str, judged: dict[str, Any], window: str | None) -> list[Any]:
+    """Return the rows of the groups of a rule (or of one of its windows) from report.json."""
+    rows = []
+    failing: dict[str, list[Any]] = {}
+    for a in judged["assertions"]:
+        failing.setdefault(a["metric"], []).extend(a["failing_groups"])
+    for g in judged["groups"]:
+        base = {
+            "rule": rule_id,
+            "table": "groups",
+            "group": g["group"],
+            "count": g["count"],
+            "excluded": g["excluded"],
+            "window": window,
+        }
+        for metric, value in g["metrics"].items():
+            test = g["tests"].get(metric)
+            low, high = _interval(g["intervals"].get(metric))
+            r_low, r_high = _interval(g["ratio_intervals"].get(metric))
+            d_low, d_high = _interval(g["difference_intervals"].get(metric))
+            rows.append(
+                {
+                    **base,
+                    "metric": metric,
+                    "value": value,
+                    "value_low": low,
+                    "value_high": high,
+                    "ratio": g["ratios"].get(metric),
+                    "ratio_low": r_low,
+                    "ratio_high": r_high,
+                    "difference": g["differences"].get(metric),
+                    "difference_low": d_low,
+                    "difference_high": d_high,
+                    "test": test and test["method"],
+                    "p_value": test and test["p_value"],
+                    "fails": g["group"] in failing.get(metric, []),
+                }
+            )
+        if g.get("score") is not None:
+            nothing = dict.fromkeys(GROUP_COLUMNS)
+            low, high = _interval(g["score"]["roc_auc_interval"])
+            rows.append(
+                {
+                    **nothing,
+                    **base,
+                    "metric": "roc_auc",
+                    "value": g["score"]["roc_auc"],
+                    "value_low": low,
+                    "value_high": high,
+                    "fails": g["group"] in failing.get("roc_auc", []),
+                }
+            )
+            rows.append(
+                {
+                    **nothing,
+                    **base,
+                    "metric": "calibration_error",
+                    "value": g["score"]["calibration_error"],
+                    "fails": g["group"] in failing.get("calibration_error", []),
+                }
+            )
+    return rows
+
+
 def _expected(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the table's rows from report.json, by a plain loop over its groups and tables."""
     rows = []
@@ -49,60 +113,7 @@ def _expected(report: dict[str, Any]) -> list[dict[str, Any]]:
         failing: dict[str, list[Any]] = {}
         for a in rule["assertions"]:
             failing.setdefault(a["metric"], []).extend(a["failing_groups"])
-        for g in rule["groups"]:
-            base = {
-                "rule": rule["id"],
-                "table": "groups",
-                "group": g["group"],
-                "count": g["count"],
-                "excluded": g["excluded"],
-            }
-            for metric, value in g["metrics"].items():
-                test = g["tests"].get(metric)
-                low, high = _interval(g["intervals"].get(metric))
-                r_low, r_high = _interval(g["ratio_intervals"].get(metric))
-                d_low, d_high = _interval(g["difference_intervals"].get(metric))
-                rows.append(
-                    {
-                        **base,
-                        "metric": metric,
-                        "value": value,
-                        "value_low": low,
-                        "value_high": high,
-                        "ratio": g["ratios"].get(metric),
-                        "ratio_low": r_low,
-                        "ratio_high": r_high,
-                        "difference": g["differences"].get(metric),
-                        "difference_low": d_low,
-                        "difference_high": d_high,
-                        "test": test and test["method"],
-                        "p_value": test and test["p_value"],
-                        "fails": g["group"] in failing.get(metric, []),
-                    }
-                )
-            if g["score"] is not None:
-                nothing = dict.fromkeys(GROUP_COLUMNS)
-                low, high = _interval(g["score"]["roc_auc_interval"])
-                rows.append(
-                    {
-                        **nothing,
-                        **base,
-                        "metric": "roc_auc",
-                        "value": g["score"]["roc_auc"],
-                        "value_low": low,
-                        "value_high": high,
-                        "fails": g["group"] in failing.get("roc_auc", []),
-                    }
-                )
-                rows.append(
-                    {
-                        **nothing,
-                        **base,
-                        "metric": "calibration_error",
-                        "value": g["score"]["calibration_error"],
-                        "fails": g["group"] in failing.get("calibration_error", []),
-                    }
-                )
+        rows += _expected_groups(rule["id"], rule, None)
         impact = rule["impact_ratio"]
         for table in impact["tables"] if impact else []:
             for row in table["rows"]:
@@ -128,8 +139,11 @@ def _expected(report: dict[str, Any]) -> list[dict[str, Any]]:
                         "test": row["test"] and row["test"]["method"],
                         "p_value": row["test"] and row["test"]["p_value"],
                         "fails": row["category"] in failing.get("impact_ratio", []),
+                        "window": None,
                     }
                 )
+        for window in rule.get("windows", []):
+            rows += _expected_groups(rule["id"], window, window["label"])
     return rows
 
 
@@ -246,3 +260,25 @@ def test_empty_tables_are_written_without_arrow_as_arrow_writes_them() -> None:
     assert render_groups_csv([]) == sink.getvalue()
     shipped = pq.read_table(io.BytesIO(render_groups_parquet([])))
     assert shipped.schema.equals(schema) and shipped.num_rows == 0
+
+
+def test_a_windowed_rules_groups_are_in_the_tables_window_by_window(tmp_path: Path) -> None:
+    """Found by the Python API QA: groups.parquet held only the whole evidence's figures, so a
+    rule failing in one month (ratio 0.7) showed a passing ratio (0.9) alone."""
+    from tests.unit.rules.windows_data import POLICY, write_audit, year_of_decisions
+
+    result = run_audit(write_audit(tmp_path, year_of_decisions(per_day=40, seed=2), policy=POLICY))
+    files = report_files(result)
+    expected = _expected(json.loads(files["report.json"]))
+    table = pq.read_table(io.BytesIO(files["groups.parquet"]))
+    assert _parsed_groups(table.to_pylist()) == expected
+    assert _parsed_groups(_from_csv(files["groups.csv"])) == expected
+    rule = result.rules[0]
+    windows = [w.label for w in rule.windows]
+    assert len(windows) == 12
+    rows = [r for r in expected if r["window"] is not None]
+    assert sorted({r["window"] for r in rows}) == sorted(windows)
+    september = [r for r in rows if r["window"] == "2026-09" and r["fails"]]
+    assert september and all(r["ratio"] < 0.8 for r in september)
+    # a window's failing group fails in that window only, as in report.json
+    assert not any(r["fails"] for r in rows if r["window"] == "2026-03")

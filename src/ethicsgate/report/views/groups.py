@@ -13,11 +13,13 @@ from typing import Any
 
 from ethicsgate.audit.result import AuditResult
 from ethicsgate.rules.results import (
+    AssertionResult,
     ComparisonTest,
     GroupKey,
     ImpactRatioResult,
     Interval,
     RuleResult,
+    WindowResult,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ GROUP_COLUMNS: dict[str, str] = {
     "test": "string",  # z_test or fisher_exact, against the reference group
     "p_value": "float64",
     "fails": "bool",  # the group is a failing group of an assertion on this metric
+    "window": "string",  # a windowed rule's window (e.g. 2026-03); empty: the whole evidence
 }
 
 
@@ -66,18 +69,21 @@ def _test(test: ComparisonTest | None) -> tuple[str | None, float | None]:
     return (None, None) if test is None else (test.method, test.p_value)
 
 
-def _failing(rule: RuleResult) -> dict[str, set[str]]:
+def _failing(assertions: Iterable[AssertionResult]) -> dict[str, set[str]]:
     """Return, per asserted metric, the failing groups as :func:`_group_json` text."""
     failing: dict[str, set[str]] = {}
-    for assertion in rule.assertions:
+    for assertion in assertions:
         keys = failing.setdefault(assertion.metric, set())
         keys.update(_group_json(g) for g in assertion.failing_groups)
     return failing
 
 
-def _group_rows(rule: RuleResult) -> Iterator[tuple[Any, ...]]:
-    failing = _failing(rule)
-    for g in rule.groups:
+def _group_rows(rule: RuleResult, window: WindowResult | None = None) -> Iterator[tuple[Any, ...]]:
+    """Yield the rows of a rule's groups: over the whole evidence, or in one of its windows."""
+    judged = rule if window is None else window
+    label = None if window is None else window.label
+    failing = _failing(judged.assertions)
+    for g in judged.groups:
         key = _group_json(g.group)
         for metric, value in g.metrics.items():
             test, p_value = _test(g.tests.get(metric))
@@ -97,20 +103,21 @@ def _group_rows(rule: RuleResult) -> Iterator[tuple[Any, ...]]:
                 test,
                 p_value,
                 key in failing.get(metric, ()),
+                label,
             )
         if g.score is not None:
             s = g.score
             head = (rule.id, "groups", key, g.count, g.excluded)
             empty = (None,) * 8  # no ratio, difference or test for score metrics
             yield (*head, "roc_auc", s.roc_auc, *_bounds(s.roc_auc_interval), *empty,
-                   key in failing.get("roc_auc", ()))  # fmt: skip
+                   key in failing.get("roc_auc", ()), label)  # fmt: skip
             yield (*head, "calibration_error", s.calibration_error, None, None, *empty,
-                   key in failing.get("calibration_error", ()))  # fmt: skip
+                   key in failing.get("calibration_error", ()), label)  # fmt: skip
 
 
 def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[tuple[Any, ...]]:
     metric = "scoring_rate" if result.kind == "scoring" else "selection_rate"
-    failing = _failing(rule).get("impact_ratio", set())
+    failing = _failing(rule.assertions).get("impact_ratio", set())
     for table in result.tables:
         for row in table.rows:
             key = _group_json(row.category)
@@ -132,6 +139,7 @@ def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[
                 test,
                 p_value,
                 key in failing,
+                None,
             )
 
 
@@ -139,12 +147,15 @@ def iter_group_table(result: AuditResult) -> Iterator[tuple[Any, ...]]:
     """Yield the rows of the group table, one tuple per row in :data:`GROUP_COLUMNS` order.
 
     One row per rule, group and metric (a group's ROC AUC and calibration error included),
-    then one per row of each LL144 table.
+    then one per row of each LL144 table, then a windowed rule's groups in each window (the
+    ``window`` column names it; empty on the other rows).
     """
     for rule in result.rules:
         yield from _group_rows(rule)
         if rule.impact_ratio is not None:
             yield from _impact_ratio_rows(rule, rule.impact_ratio)
+        for window in rule.windows:
+            yield from _group_rows(rule, window)
 
 
 def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
