@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -187,6 +189,26 @@ def test_signing_key_from_environment_and_passphrase(
     code, _, stderr = run("audit", "audit.yaml", "--out", "r2", env=env)
     assert code == 2 and "k/ethicsgate.key" in stderr
     assert not (tmp_path / "r2").exists(), "a bad key must fail before anything is written"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_a_private_key_others_can_read_signs_with_a_note_saying_how_to_fix_it(
+    signed: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = signed["key"]
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600  # keys generate writes it private
+    code, _, stderr = run("audit", "audit.yaml", "--out", "r600", "--key", str(key))
+    assert code == 1 and "note:" not in stderr
+    key.chmod(0o644)  # as a secret written with the default umask
+    code, stdout, stderr = run("audit", "audit.yaml", "--out", "r644", "--key", str(key))
+    assert code == 1 and "signed: r644/report.intoto.json" in stdout
+    assert (
+        f"note: the private key {key} can be read by other users (mode 0644); anyone who "
+        f"reads it can sign reports as you: chmod 600 {key}"
+    ) in stderr
+    monkeypatch.setenv("ETHICSGATE_SIGNING_KEY", str(key))  # the setting's key too
+    code, _, stderr = run("publish", "policy.yaml", "--out", "statement")
+    assert "can be read by other users (mode 0644)" in stderr
 
 
 def test_generate_with_passphrase_and_nobody_to_ask_exits_2(

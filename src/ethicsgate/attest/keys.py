@@ -228,6 +228,32 @@ def load_signing_key(
         raise
 
 
+def exposed_key_note(path: Path | None = None) -> str | None:
+    """Return a note when the private key file is readable by other users, else None.
+
+    ``path``, else the setting's key; readable: group or others have any permission. Always
+    None off POSIX.
+    """
+    import os
+    import stat
+
+    from ethicsgate.settings import load_settings
+
+    path = path or load_settings().signing_key
+    if path is None or os.name != "posix":
+        return None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"the private key {path} can be read by other users (mode {mode:04o}); anyone who "
+        f"reads it can sign reports as you: chmod 600 {path}"
+    )
+
+
 def _is_encrypted(path: Path) -> bool:
     try:
         return b"ENCRYPTED" in path.read_bytes()[:100]

@@ -167,9 +167,8 @@ def audit(
     Exits 0 when every blocking rule passes, 1 when one fails or cannot be evaluated,
     2 when the policy, the audit spec, the evidence or the key is wrong.
     """
-    from ethicsgate.attest import load_signing_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.cli.keys import load_cli_signing_key
     from ethicsgate.review.workflow import audit_review_step
     from ethicsgate.session.audit import run_and_report
 
@@ -179,7 +178,7 @@ def audit(
 
         target = with_window(load_audit_spec(spec), parse_window_option(window), option=window)
     # a bad key or review store fails before the scan, not after
-    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    key = load_cli_signing_key(key_path)
     review = audit_review_step(enqueue=enqueue, db_url=db_url)
     history = None
     if record:

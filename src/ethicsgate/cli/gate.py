@@ -102,9 +102,9 @@ def gate(
     or assertion the baseline lacks (new or renamed) is listed as not compared; it blocks only
     through its own threshold. The report is written as by `ethicsgate audit`.
     """
-    from ethicsgate.attest import load_public_key, load_signing_key
+    from ethicsgate.attest import load_public_key
     from ethicsgate.cli import EXIT_FAILED, EXIT_OK
-    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.cli.keys import load_cli_signing_key
     from ethicsgate.session.gate import run_gate
 
     if baseline_key is not None and baseline is None:
@@ -112,7 +112,7 @@ def gate(
             "--baseline-key verifies the baseline: add --baseline, or leave it out", ctx=ctx
         )
     public = load_public_key(baseline_key) if baseline_key is not None else None
-    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    key = load_cli_signing_key(key_path)
     run = run_gate(
         spec,
         baseline=baseline,

@@ -5,13 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ethicsgate.cli._options import out_dir_option
 from ethicsgate.cli._output import echo
 
-__all__ = ["keys", "passphrase_prompt"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = ["keys", "load_cli_signing_key", "passphrase_prompt"]
 
 
 def passphrase_prompt() -> Callable[[Path], bytes] | None:
@@ -24,6 +28,24 @@ def passphrase_prompt() -> Callable[[Path], bytes] | None:
         return answer.encode()
 
     return ask
+
+
+def load_cli_signing_key(key_path: Path | None) -> Ed25519PrivateKey | None:
+    """Load the signing key for a command (prompting for a passphrase on a terminal).
+
+    A private key file that other users can read is used, with a note on stderr that says
+    so and how to fix it (``ssh`` refuses such a key; a CI runner's secrets written with the
+    default umask are common, so this warns rather than stops).
+    """
+    from ethicsgate.attest import load_signing_key
+    from ethicsgate.attest.keys import exposed_key_note
+
+    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    if key is not None:
+        note = exposed_key_note(key_path)
+        if note:
+            click.echo(f"note: {note}", err=True)
+    return key
 
 
 @click.group()

@@ -40,11 +40,10 @@ def publish(
     groups and values based on fewer than --k people left out. Exits 0 when written (whatever
     the audit found), 2 on bad input.
     """
-    from ethicsgate.attest import load_signing_key
-    from ethicsgate.cli.keys import passphrase_prompt
+    from ethicsgate.cli.keys import load_cli_signing_key
     from ethicsgate.session.publish import publish_statement
 
-    key = load_signing_key(key_path, ask_passphrase=passphrase_prompt())
+    key = load_cli_signing_key(key_path)
     run = publish_statement(source, out, k=k, policy=policy_path, key=key)
     for path in run.written:
         echo(f"wrote {path}")
