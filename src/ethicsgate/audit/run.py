@@ -38,6 +38,7 @@ from ethicsgate.rules.results import RuleResult, RuleStatus
 
 __all__ = [
     "EVALUATING",
+    "aware_clock",
     "display_path",
     "open_audit_engine",
     "run_audit",
@@ -53,6 +54,20 @@ Clock = Callable[[], datetime]
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def aware_clock(clock: Clock) -> Clock:
+    """Return ``clock`` giving times with their zone, so a report never holds one without it.
+
+    A naive time is read as Python reads one, the machine's local time (``datetime.now()``),
+    and given in UTC.
+    """
+
+    def now() -> datetime:
+        moment = clock()
+        return moment if moment.tzinfo is not None else moment.astimezone(UTC)
+
+    return now
 
 
 def display_path(path: Path) -> str:
@@ -87,6 +102,7 @@ def run_audit(
         AuditSpecError, PolicyError, EvidenceError, SettingsError: the inputs are wrong;
             nothing is written.
     """
+    clock = aware_clock(clock)
     started = clock()
     audit = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
     if engine is None:

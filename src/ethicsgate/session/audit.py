@@ -251,10 +251,12 @@ def run_and_report(
         ReviewError: the review store cannot be used.
     """
     from ethicsgate.attest import ENVELOPE_FILENAME
+    from ethicsgate.audit.run import aware_clock
     from ethicsgate.audit.spec import LoadedAudit, load_audit_spec
     from ethicsgate.canonical import REPORT_FILES
     from ethicsgate.files import check_writable
 
+    clock = aware_clock(clock)
     try:
         loaded = spec if isinstance(spec, LoadedAudit) else load_audit_spec(spec)
         check_writable(

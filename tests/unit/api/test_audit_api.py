@@ -226,6 +226,33 @@ def test_a_path_or_a_bare_frame_is_an_entry_too(
     assert by_path.result.audit.evidence == by_spec.audit.evidence
 
 
+def test_a_naive_clock_is_read_as_local_time_and_reported_with_its_offset(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the Python API QA: clock=lambda: datetime(2026, 1, 1) wrote report times with
+    no zone, which read differently on every reader's machine."""
+    import time
+    from datetime import UTC, datetime
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        make_audit(FAILING)
+        report = ethicsgate.audit(
+            "policy.yaml", {"predictions": "data.csv"}, clock=lambda: datetime(2026, 1, 1, 9)
+        )
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    # 09:00 in New York, in UTC
+    assert report.result.audit.started_at == "2026-01-01T14:00:00+00:00"
+    assert json.loads(report.files()["report.json"])["audit"]["started_at"] == (
+        "2026-01-01T14:00:00+00:00"
+    )
+    assert datetime(2026, 1, 1, 14, tzinfo=UTC).isoformat() == "2026-01-01T14:00:00+00:00"
+
+
 # -- evidence identity ----------------------------------------------------------------------
 
 
