@@ -370,6 +370,8 @@ class AuditReport:
         ratio's interval and the test against the most selected category.
         A windowed rule's rows over all windows have no ``window``; each window's groups
         follow, their ``window`` its label (``2026-09``): the figures it was judged by.
+        A rule with neither groups nor records (a fairness rule that errored before any
+        group) gives one row with its status and no figures.
         """
         import pandas as pd
 
@@ -381,6 +383,7 @@ class AuditReport:
                 if _feature_column(feature) not in features:
                     features.append(_feature_column(feature))
             head = {"rule": rule.id, "kind": rule.kind, "status": rule.status.value}
+            before = len(rows)
             if not rule.groups and rule.records_checked is not None:  # a record-level rule
                 rows.append(
                     {
@@ -394,6 +397,8 @@ class AuditReport:
             rows.extend(_group_rows(head, rule))
             for window in rule.windows:
                 rows.extend(_group_rows({**head, "window": window.label}, window))
+            if len(rows) == before:  # a rule that judged nothing: its status, no figures
+                rows.append({**head, "excluded": False})
         columns = ["rule", "kind", "status", *(["window"] if windowed else []), *features]
         frame = pd.DataFrame(rows, columns=[*columns, *TIDY_COLUMNS])
         for name in TIDY_COLUMNS[3:]:  # float even where a whole column is undefined

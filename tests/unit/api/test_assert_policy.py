@@ -295,3 +295,17 @@ def test_a_skipped_rule_is_counted_in_the_repr_and_has_its_row_in_the_table(
         0,
     )
     assert pd.isna(row.value)
+
+
+def test_a_fairness_rule_that_judged_no_group_has_its_row_in_the_table(
+    write: Callable[[str, str], Path],
+) -> None:
+    # found by the Python API QA: a fairness rule that errored before any group had no row
+    frame = pd.read_csv(io.StringIO(PASSING))
+    report = ethicsgate.audit(
+        write("policy.yaml", POLICY), {"predictions": {"data": frame, "filter": "false"}}
+    )
+    assert report.status == "error"
+    [row] = report.to_pandas().itertuples()
+    assert (row.kind, row.status) == ("fairness", "error")
+    assert pd.isna(row.value) and pd.isna(row.metric)
