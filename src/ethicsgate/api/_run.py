@@ -150,11 +150,29 @@ def audit(
         result, findings = run_collecting_findings(
             loaded, engine=engine, cross_check=cross_check, progress=progress, clock=clock
         )
+    except EvidenceError as exc:
+        _hint_index_columns(exc, evidence)
+        raise
     finally:
         if owned is not None:
             owned.close()
     spec_json = loaded.source if loaded.source is not None else loaded.path.read_bytes()
     return AuditReport(result=result, spec_json=spec_json, findings_file=findings)
+
+
+def _hint_index_columns(exc: EvidenceError, evidence: Mapping[str, Any] | None) -> None:
+    """Add to ``exc``'s hint when the column it misses is a pandas frame's index level."""
+    for entry in (evidence or {}).values():
+        frame: Any = entry.get("data") if isinstance(entry, Mapping) else entry
+        if type(frame).__module__.split(".")[0] != "pandas" or not hasattr(frame, "index"):
+            continue
+        for name in frame.index.names:
+            if name is not None and f"no column {str(name)!r}" in exc.message:
+                said = (
+                    f"{str(name)!r} is the DataFrame's index, not a column: pass df.reset_index()"
+                )
+                exc.hint = f"{said}; {exc.hint}" if exc.hint else said
+                return
 
 
 def _check_options(cross_check: object, progress: object, clock: object) -> None:

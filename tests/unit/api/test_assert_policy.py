@@ -13,7 +13,7 @@ from tests.cli.test_audit_cli import FAILING, PASSING
 from tests.conftest import AUDIT, POLICY, ROOT
 
 import ethicsgate
-from ethicsgate.errors import PolicyError
+from ethicsgate.errors import EvidenceError, PolicyError
 from ethicsgate.policy import load_policy
 from ethicsgate.testing import assert_policy
 
@@ -309,3 +309,16 @@ def test_a_fairness_rule_that_judged_no_group_has_its_row_in_the_table(
     [row] = report.to_pandas().itertuples()
     assert (row.kind, row.status) == ("fairness", "error")
     assert pd.isna(row.value) and pd.isna(row.metric)
+
+
+def test_a_column_set_as_the_index_is_named_with_the_fix(
+    write: Callable[[str, str], Path],
+) -> None:
+    # found by the Python API QA: df.set_index("race") read as "no column 'race'"
+    frame = pd.read_csv(io.StringIO(PASSING)).set_index("group")
+    with pytest.raises(EvidenceError, match="has no column 'group'") as info:
+        ethicsgate.audit(write("policy.yaml", POLICY), {"predictions": frame})
+    assert info.value.hint is not None
+    assert info.value.hint.startswith(
+        "'group' is the DataFrame's index, not a column: pass df.reset_index()"
+    )
