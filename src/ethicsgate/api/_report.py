@@ -407,33 +407,42 @@ class AuditReport:
         return frame
 
     def files(
-        self, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
+        self,
+        key: Ed25519PrivateKey | KeyPair | Path | str | None = None,
+        *,
+        passphrase: str | bytes | None = None,
     ) -> dict[str, bytes]:
         """Return the report files' bytes (signed with ``key`` when given), as the CLI writes.
 
         ``key``: the private key, its file, or the pair :func:`ethicsgate.generate_keypair`
-        returned.
+        returned. ``passphrase``: an encrypted key file's (else ``ETHICSGATE_KEY_PASSPHRASE``).
 
         Raises:
-            SigningError: the key file cannot be read.
+            SigningError: the key file cannot be read, or its passphrase is missing or wrong.
             TypeError: ``key`` is none of these.
         """
         from ethicsgate.session.audit import render_report_files
 
-        signing = _signing_key(key, "key= of AuditReport.files")
+        signing = _signing_key(key, "key= of AuditReport.files", passphrase)
         return render_report_files(self.result, signing, findings=self.findings_file)
 
     def write(
-        self, out: Path | str, key: Ed25519PrivateKey | KeyPair | Path | str | None = None
+        self,
+        out: Path | str,
+        key: Ed25519PrivateKey | KeyPair | Path | str | None = None,
+        *,
+        passphrase: str | bytes | None = None,
     ) -> dict[str, Path]:
         """Write the report files to ``out`` atomically, signed with ``key`` when given.
 
         The same files, byte for byte, as ``ethicsgate audit --out OUT --key KEY`` writes for
         the same audit. Returns the written paths by file name. ``key``: the private key, its
-        file, or the pair :func:`ethicsgate.generate_keypair` returned.
+        file, or the pair :func:`ethicsgate.generate_keypair` returned. ``passphrase``: an
+        encrypted key file's (else ``ETHICSGATE_KEY_PASSPHRASE``).
 
         Raises:
-            SigningError: the key file cannot be read.
+            SigningError: the key file cannot be read, or its passphrase is missing or wrong
+                (nothing is written).
             TypeError: ``key`` is none of these (nothing is written).
             OutputError: ``out`` cannot be written (a file in the way, no permission); nothing
                 is written.
@@ -443,7 +452,7 @@ class AuditReport:
         written = write_signed_report(
             self.result,
             Path(out),
-            _signing_key(key, "key= of AuditReport.write"),
+            _signing_key(key, "key= of AuditReport.write", passphrase),
             findings=self.findings_file,
             option="out= of AuditReport.write",  # the hints name the parameter, not --out
         )
@@ -481,9 +490,13 @@ class AuditReport:
 
 
 def _signing_key(
-    key: Ed25519PrivateKey | KeyPair | Path | str | None, option: str
+    key: Ed25519PrivateKey | KeyPair | Path | str | None,
+    option: str,
+    passphrase: str | bytes | None = None,
 ) -> Ed25519PrivateKey | None:
     """Return the private key ``key`` is, or names; None for an unsigned report.
+
+    ``passphrase`` decrypts an encrypted key file (else ``ETHICSGATE_KEY_PASSPHRASE``).
 
     Raises:
         SigningError: the key file cannot be read.
@@ -505,6 +518,11 @@ def _signing_key(
             "ethicsgate.generate_keypair returned, or an Ed25519PrivateKey; "
             f"not {type(key).__name__}"
         )
+    if passphrase is not None:
+        from ethicsgate.attest.keys import load_private_key
+
+        secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
+        return load_private_key(Path(key), passphrase=secret)
     return load_signing_key(Path(key), ask_passphrase=_no_prompt)
 
 
@@ -519,6 +537,5 @@ def _no_prompt(path: Path) -> bytes:
     raise SigningError(
         "the private key is encrypted",
         location=path,
-        hint="set os.environ['ETHICSGATE_KEY_PASSPHRASE'], or pass the key loaded with its "
-        "passphrase: key=cryptography's serialization.load_pem_private_key(data, passphrase)",
+        hint="pass passphrase=... with the key, or set os.environ['ETHICSGATE_KEY_PASSPHRASE']",
     )

@@ -1121,10 +1121,17 @@ def test_an_encrypted_key_s_hint_says_how_to_give_its_passphrase_in_python(
         report.write(tmp_path / "out", key=pair)
     hint = info.value.hint or ""
     assert "prompt" not in hint and "ETHICSGATE_KEY_PASSPHRASE" in hint
-    assert "load_pem_private_key" in hint and not (tmp_path / "out").exists()
-    monkeypatch.setenv("ETHICSGATE_KEY_PASSPHRASE", "secret")
-    report.write(tmp_path / "out", key=pair)
+    assert "passphrase=" in hint and not (tmp_path / "out").exists()
+    # the passphrase as a parameter (noted by the Python API QA: only the environment took it)
+    with pytest.raises(SigningError, match="passphrase"):
+        report.write(tmp_path / "out", key=pair, passphrase="wrong")
+    assert not (tmp_path / "out").exists()
+    report.write(tmp_path / "out", key=pair, passphrase="secret")
     assert ethicsgate.verify(tmp_path / "out", pair).ok
+    assert report.files(key=pair.private_path, passphrase=b"secret")["report.json"]
+    monkeypatch.setenv("ETHICSGATE_KEY_PASSPHRASE", "secret")
+    report.write(tmp_path / "out2", key=pair)
+    assert ethicsgate.verify(tmp_path / "out2", pair).ok
 
 
 @pytest.mark.parametrize(
