@@ -110,40 +110,48 @@ def _expected(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Return the table's rows from report.json, by a plain loop over its groups and tables."""
     rows = []
     for rule in report["rules"]:
-        failing: dict[str, list[Any]] = {}
-        for a in rule["assertions"]:
-            failing.setdefault(a["metric"], []).extend(a["failing_groups"])
         rows += _expected_groups(rule["id"], rule, None)
-        impact = rule["impact_ratio"]
-        for table in impact["tables"] if impact else []:
-            for row in table["rows"]:
-                low, high = _interval(row["rate_interval"])
-                r_low, r_high = _interval(row["impact_ratio_interval"])
-                rows.append(
-                    {
-                        "rule": rule["id"],
-                        "table": "impact_ratio",
-                        "group": row["category"],
-                        "count": row["applicants"],
-                        "excluded": row["excluded"],
-                        "metric": f"{impact['kind']}_rate",
-                        "value": row["rate"],
-                        "value_low": low,
-                        "value_high": high,
-                        "ratio": row["impact_ratio"],
-                        "ratio_low": r_low,
-                        "ratio_high": r_high,
-                        "difference": None,
-                        "difference_low": None,
-                        "difference_high": None,
-                        "test": row["test"] and row["test"]["method"],
-                        "p_value": row["test"] and row["test"]["p_value"],
-                        "fails": row["category"] in failing.get("impact_ratio", []),
-                        "window": None,
-                    }
-                )
+        rows += _expected_impact(rule["id"], rule, None)
         for window in rule.get("windows", []):
             rows += _expected_groups(rule["id"], window, window["label"])
+            rows += _expected_impact(rule["id"], window, window["label"])
+    return rows
+
+
+def _expected_impact(rule_id: str, judged: dict[str, Any], window: str | None) -> list[Any]:
+    """Return the rows of the LL144 tables of a rule (or of one of its windows)."""
+    rows = []
+    failing: dict[str, list[Any]] = {}
+    for a in judged["assertions"]:
+        failing.setdefault(a["metric"], []).extend(a["failing_groups"])
+    impact = judged.get("impact_ratio")
+    for table in impact["tables"] if impact else []:
+        for row in table["rows"]:
+            low, high = _interval(row["rate_interval"])
+            r_low, r_high = _interval(row["impact_ratio_interval"])
+            rows.append(
+                {
+                    "rule": rule_id,
+                    "table": "impact_ratio",
+                    "group": row["category"],
+                    "count": row["applicants"],
+                    "excluded": row["excluded"],
+                    "metric": f"{impact['kind']}_rate",
+                    "value": row["rate"],
+                    "value_low": low,
+                    "value_high": high,
+                    "ratio": row["impact_ratio"],
+                    "ratio_low": r_low,
+                    "ratio_high": r_high,
+                    "difference": None,
+                    "difference_low": None,
+                    "difference_high": None,
+                    "test": row["test"] and row["test"]["method"],
+                    "p_value": row["test"] and row["test"]["p_value"],
+                    "fails": row["category"] in failing.get("impact_ratio", []),
+                    "window": window,
+                }
+            )
     return rows
 
 
@@ -282,3 +290,23 @@ def test_a_windowed_rules_groups_are_in_the_tables_window_by_window(tmp_path: Pa
     assert september and all(r["ratio"] < 0.8 for r in september)
     # a window's failing group fails in that window only, as in report.json
     assert not any(r["fails"] for r in rows if r["window"] == "2026-03")
+
+
+def test_a_windowed_ll144_rules_tables_are_in_the_tables_window_by_window(tmp_path: Path) -> None:
+    from tests.unit.rules.windows_data import POLICY, write_audit, year_of_decisions
+
+    ll144 = POLICY.replace(
+        "    metrics: [selection_rate]\n    assertions:\n"
+        '      - {metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}\n',
+        "    impact_ratio: selection\n    metrics: [selection_rate]\n    assertions:\n"
+        '      - {metric: impact_ratio, op: ">=", value: 0.8}\n',
+    )
+    assert ll144 != POLICY
+    result = run_audit(write_audit(tmp_path, year_of_decisions(per_day=40, seed=2), policy=ll144))
+    files = report_files(result)
+    expected = _expected(json.loads(files["report.json"]))
+    table = pq.read_table(io.BytesIO(files["groups.parquet"]))
+    assert _parsed_groups(table.to_pylist()) == expected
+    windowed = [r for r in expected if r["table"] == "impact_ratio" and r["window"]]
+    assert len({r["window"] for r in windowed}) == 12
+    assert any(r["fails"] for r in windowed if r["window"] == "2026-09")

@@ -115,9 +115,13 @@ def _group_rows(rule: RuleResult, window: WindowResult | None = None) -> Iterato
                    key in failing.get("calibration_error", ()), label)  # fmt: skip
 
 
-def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[tuple[Any, ...]]:
+def _impact_ratio_rows(
+    rule: RuleResult, result: ImpactRatioResult, window: WindowResult | None = None
+) -> Iterator[tuple[Any, ...]]:
     metric = "scoring_rate" if result.kind == "scoring" else "selection_rate"
-    failing = _failing(rule.assertions).get("impact_ratio", set())
+    judged = rule if window is None else window
+    label = None if window is None else window.label
+    failing = _failing(judged.assertions).get("impact_ratio", set())
     for table in result.tables:
         for row in table.rows:
             key = _group_json(row.category)
@@ -139,7 +143,7 @@ def _impact_ratio_rows(rule: RuleResult, result: ImpactRatioResult) -> Iterator[
                 test,
                 p_value,
                 key in failing,
-                None,
+                label,
             )
 
 
@@ -147,8 +151,8 @@ def iter_group_table(result: AuditResult) -> Iterator[tuple[Any, ...]]:
     """Yield the rows of the group table, one tuple per row in :data:`GROUP_COLUMNS` order.
 
     One row per rule, group and metric (a group's ROC AUC and calibration error included),
-    then one per row of each LL144 table, then a windowed rule's groups in each window (the
-    ``window`` column names it; empty on the other rows).
+    then one per row of each LL144 table, then a windowed rule's groups and LL144 tables in
+    each window (the ``window`` column names it; empty on the other rows).
     """
     for rule in result.rules:
         yield from _group_rows(rule)
@@ -156,6 +160,8 @@ def iter_group_table(result: AuditResult) -> Iterator[tuple[Any, ...]]:
             yield from _impact_ratio_rows(rule, rule.impact_ratio)
         for window in rule.windows:
             yield from _group_rows(rule, window)
+            if window.impact_ratio is not None:
+                yield from _impact_ratio_rows(rule, window.impact_ratio, window)
 
 
 def group_table(result: AuditResult) -> list[tuple[Any, ...]]:
