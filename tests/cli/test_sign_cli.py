@@ -211,6 +211,27 @@ def test_a_private_key_others_can_read_signs_with_a_note_saying_how_to_fix_it(
     assert "can be read by other users (mode 0644)" in stderr
 
 
+def test_an_envelope_larger_than_any_ethicsgate_writes_is_not_read(
+    signed: dict[str, Path],
+) -> None:
+    """Noted at the signing QA: a planted envelope of 300 MB was read whole into memory."""
+    import tracemalloc
+
+    from ethicsgate.attest.verify import MAX_ENVELOPE_BYTES
+
+    with signed["envelope"].open("r+b") as handle:
+        handle.truncate(MAX_ENVELOPE_BYTES + 1)  # sparse: no disk is written
+    tracemalloc.start()
+    code, stdout, stderr = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert code == 1, stderr
+    assert "envelope is 128 MiB, larger than any ethicsgate writes (at most 128 MiB): not read" in (
+        stdout + stderr
+    )
+    assert peak < 32 * 2**20
+
+
 def test_generate_with_passphrase_and_nobody_to_ask_exits_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,6 +92,11 @@ class VerificationResult:
     """The likely fix when no input was found: verify from the folder the audit ran in."""
 
 
+#: The largest envelope read: a statement names each report file, the spec, the policy and
+#: every evidence file (about 200 bytes each, base64: 100,000 files are about 27 MiB).
+MAX_ENVELOPE_BYTES = 128 * 2**20
+
+
 def verify_attestation(
     envelope_path: Path,
     public_key: Ed25519PublicKey,
@@ -131,13 +136,6 @@ def verify_attestation(
             location=root,
             hint="pass the folder the audit ran in as --root (root= in Python)",
         )
-    try:
-        data = envelope_path.read_bytes()
-    except OSError as exc:
-        raise VerificationError(
-            f"cannot read the envelope file: {exc.strerror or exc}", location=envelope_path
-        ) from exc
-
     fingerprint = key_fingerprint(public_key)
     source = str(envelope_path)
 
@@ -145,6 +143,21 @@ def verify_attestation(
         return VerificationResult(
             ok=False, reasons=list(reasons), statement=None, fingerprint=fingerprint
         )
+
+    try:
+        size = envelope_path.stat().st_size
+        if size > MAX_ENVELOPE_BYTES:
+            # never read whole: a planted file of gigabytes would hold the memory of `verify`
+            # and of the web app's index
+            return not_verified(
+                f"envelope is {size / 2**20:,.0f} MiB, larger than any ethicsgate writes "
+                f"(at most {MAX_ENVELOPE_BYTES // 2**20} MiB): not read"
+            )
+        data = envelope_path.read_bytes()
+    except OSError as exc:
+        raise VerificationError(
+            f"cannot read the envelope file: {exc.strerror or exc}", location=envelope_path
+        ) from exc
 
     try:
         envelope = _parse_envelope(data, source=source)
