@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -230,6 +231,61 @@ def test_an_envelope_larger_than_any_ethicsgate_writes_is_not_read(
         stdout + stderr
     )
     assert peak < 32 * 2**20
+
+
+def _ssh_keygen(path: Path, *args: str) -> Path:
+    import subprocess
+
+    subprocess.run(["ssh-keygen", "-q", "-f", str(path), "-C", "ci@example", *args], check=True)
+    return path
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")
+def test_openssh_ed25519_keys_sign_and_verify(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team's existing ssh-keygen -t ed25519 key signs; its .pub line verifies."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ETHICSGATE_KEY_PASSPHRASE", raising=False)
+    make_audit(FAILING)
+    plain = _ssh_keygen(tmp_path / "id_ed25519", "-t", "ed25519", "-N", "")
+    code, stdout, stderr = run("audit", "audit.yaml", "--out", "r1", "--key", str(plain))
+    assert code == 1 and "signed: r1/report.intoto.json" in stdout, stderr
+    assert run("verify", "r1", "--key", f"{plain}.pub")[0] == 0
+    # an encrypted one: its passphrase, as for an ethicsgate key
+    locked = _ssh_keygen(tmp_path / "locked", "-t", "ed25519", "-N", "s3cret")
+    code, _, stderr = run("audit", "audit.yaml", "--out", "r2", "--key", str(locked))
+    assert code == 2 and "the private key is encrypted" in stderr
+    assert not (tmp_path / "r2").exists()
+    env = {"ETHICSGATE_KEY_PASSPHRASE": "s3cret"}
+    code, _, stderr = run("audit", "audit.yaml", "--out", "r2", "--key", str(locked), env=env)
+    assert code == 1, stderr
+    assert run("verify", "r2", "--key", f"{locked}.pub")[0] == 0
+    code, _, stderr = run("verify", "r2", "--key", f"{plain}.pub")
+    assert code == 1 and "does not verify with the given public key" in stderr + _
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs OpenSSH's ssh-keygen")
+def test_openssh_keys_that_cannot_sign_or_verify_say_why(
+    make_audit: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    make_audit(FAILING)
+    ed = _ssh_keygen(tmp_path / "ed", "-t", "ed25519", "-N", "")
+    rsa = _ssh_keygen(tmp_path / "rsa", "-t", "rsa", "-b", "2048", "-N", "")
+    assert run("audit", "audit.yaml", "--out", "r", "--key", str(ed))[0] == 1
+    cases = [
+        (("audit", "audit.yaml", "--out", "o", "--key", str(rsa)), "not an Ed25519 key (found RSA 2048-bit)"),
+        (("audit", "audit.yaml", "--out", "o", "--key", f"{ed}.pub"), "this is an OpenSSH public key, not a private key"),
+        (("verify", "r", "--key", f"{rsa}.pub"), "not an Ed25519 public key (found RSA 2048-bit)"),
+    ]  # fmt: skip
+    (tmp_path / "both.pub").write_bytes(Path(f"{ed}.pub").read_bytes() * 2)
+    cases.append((("verify", "r", "--key", "both.pub"), "2 OpenSSH public keys in one file"))
+    for args, said in cases:
+        code, _, stderr = run(*args)
+        assert code == 2 and said in stderr, (args, stderr)
+        assert "Traceback" not in stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_generate_with_passphrase_and_nobody_to_ask_exits_2(

@@ -143,6 +143,14 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
             encrypted and the passphrase is missing or wrong, or is not an Ed25519 key.
     """
     data = _read_key_file(path, error=SigningError, what="private key")
+    if _OPENSSH_PRIVATE in data:
+        return _load_openssh_private_key(path, data, passphrase)
+    if data.lstrip().startswith(b"ssh-"):
+        raise SigningError(
+            "this is an OpenSSH public key, not a private key",
+            location=path,
+            hint="sign with the private key (the file without .pub); the .pub is for verifying",
+        )
     if b"-----BEGIN" not in data:
         raise SigningError(
             "not a PEM file",
@@ -179,6 +187,71 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
             f"not an Ed25519 key (found {_key_kind(key)})",
             location=path,
             hint="ethicsgate signs with Ed25519 only; generate a key pair with ethicsgate",
+        )
+    return key
+
+
+_OPENSSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+
+
+def _openssh_encrypted(data: bytes) -> bool:
+    """Return whether an OpenSSH private key file is encrypted (its cipher is not "none")."""
+    import base64
+    import binascii
+
+    body = data.split(_OPENSSH_PRIVATE, 1)[-1].split(b"-----END", 1)[0]
+    try:
+        raw = base64.b64decode(b"".join(body.split()))
+    except (binascii.Error, ValueError):
+        return False
+    magic = b"openssh-key-v1\0"
+    if not raw.startswith(magic) or len(raw) < len(magic) + 4:
+        return False
+    size = int.from_bytes(raw[len(magic) : len(magic) + 4], "big")
+    return raw[len(magic) + 4 : len(magic) + 4 + size] != b"none"
+
+
+def _load_openssh_private_key(
+    path: Path, data: bytes, passphrase: bytes | None
+) -> Ed25519PrivateKey:
+    """Load an Ed25519 key from an OpenSSH private key file (``ssh-keygen -t ed25519``).
+
+    Raises:
+        SigningError: it is encrypted and the passphrase is missing or wrong (or bcrypt,
+            which decrypts it, is not installed: ``ethicsgate[ssh]``), damaged, or not an
+            Ed25519 key.
+    """
+    encrypted = _openssh_encrypted(data)
+    if encrypted and passphrase is None:
+        raise SigningError("the private key is encrypted", location=path, hint=_PASSPHRASE_HINT)
+    try:
+        key = serialization.load_ssh_private_key(data, passphrase if encrypted else None)
+    except UnsupportedAlgorithm as exc:
+        raise SigningError(
+            "the OpenSSH private key is encrypted, and bcrypt, which decrypts it, is not installed",
+            location=path,
+            hint="pip install 'ethicsgate[ssh]' (or bcrypt)",
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        if encrypted:
+            raise SigningError(
+                "wrong passphrase for the encrypted private key (or the key file is damaged)",
+                location=path,
+                hint="give the passphrase the key was made with: check "
+                "ETHICSGATE_KEY_PASSPHRASE (when set, it is used instead of asking) or what "
+                "was typed at the prompt",
+            ) from exc
+        raise SigningError(
+            "cannot parse the OpenSSH private key (damaged?)",
+            location=path,
+            hint="pass an ssh-keygen -t ed25519 private key, or a key ethicsgate generated",
+        ) from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningError(
+            f"not an Ed25519 key (found {_key_kind(key)})",
+            location=path,
+            hint="ethicsgate signs with Ed25519 only: ssh-keygen -t ed25519, or ethicsgate "
+            "keys generate",
         )
     return key
 
@@ -256,9 +329,12 @@ def exposed_key_note(path: Path | None = None) -> str | None:
 
 def _is_encrypted(path: Path) -> bool:
     try:
-        return b"ENCRYPTED" in path.read_bytes()[:100]
+        data = path.read_bytes()
     except OSError:
         return False  # load_private_key reports the missing file with its fix
+    if _OPENSSH_PRIVATE in data[:100]:
+        return _openssh_encrypted(data)
+    return b"ENCRYPTED" in data[:100]
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
@@ -277,7 +353,10 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
             hint="pass the public key file (.pub) to verify",
         )
     try:
-        key = serialization.load_pem_public_key(data)
+        if data.lstrip().startswith(b"ssh-"):
+            key = _openssh_public_key(path, data)
+        else:
+            key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm) as exc:
         raise VerificationError(
             "not a PEM public key",
@@ -291,6 +370,25 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
             hint="ethicsgate attestations are signed with Ed25519 keys",
         )
     return key
+
+
+def _openssh_public_key(path: Path, data: bytes) -> object:
+    """Read the one key of an OpenSSH public key file (``ssh-ed25519 AAAA... comment``).
+
+    Raises:
+        VerificationError: the file holds several keys (an authorized_keys file, a GitHub
+            user's .keys): which one signed cannot be guessed.
+        ValueError: the line is not an OpenSSH public key.
+    """
+    lines = [line.strip() for line in data.splitlines()]
+    keys = [line for line in lines if line and not line.startswith(b"#")]
+    if len(keys) > 1:
+        raise VerificationError(
+            f"{len(keys)} OpenSSH public keys in one file; verifying needs the one that signed",
+            location=path,
+            hint="keep the signer's line alone in a file (ssh-keygen -l -f FILE lists them)",
+        )
+    return serialization.load_ssh_public_key(keys[0] if keys else b"")
 
 
 def _key_kind(key: object) -> str:
