@@ -1071,9 +1071,9 @@ class PeriodicReminderRule(TransparencyRule):
     )
     conversations: Literal["of_minors", "all"] = Field(
         default="of_minors",
-        description="of_minors: the conversations in which the flag role minor is true on a "
-        "row (it must say true or false on every row); all: every conversation with a bot "
-        "message.",
+        description="of_minors: the rows on which the flag role minor is true, so a "
+        "conversation from when the user is known to be a minor (minor must say true or false "
+        "on every row); all: every conversation with a bot message.",
     )
     new_session_after: Duration | None = Field(
         default=None,

@@ -553,7 +553,8 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
 
     The interaction begins at the conversation's first message (customer, bot or person), or,
     with ``new_session_after``, at the first message after a longer pause. A reminder at the
-    same instant as a bot message counts for it.
+    same instant as a bot message counts for it. Of known minors, only the rows on which
+    ``minor`` is true count: before the operator knew, no reminder was owed.
     """
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
     t.require_present(CONVERSATION, purpose="every event needs its conversation")
@@ -605,12 +606,11 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
-          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
-                 {_any(reminders)} AS is_reminder, {MINOR.column if minors else "true"} AS minor
-          FROM e),
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor, {_any(reminders)} AS is_reminder
+          FROM e{f" WHERE {MINOR.column}" if minors else ""}),
         s AS (
           SELECT conv, bool_or(ts IS NULL AND {messages}) AS untimed
-          FROM r GROUP BY conv HAVING bool_or(actor = 'bot') AND bool_or(minor)),
+          FROM r GROUP BY conv HAVING bool_or(actor = 'bot')),
         m AS (
           SELECT r.conv, r.ts, r.actor, r.is_reminder
           FROM r JOIN s ON r.conv = s.conv
@@ -633,6 +633,8 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
           {field("message_at")} AS bot_message_at
         FROM s LEFT JOIN f ON s.conv = f.conv"""
     limit = format_duration(rule.every)
+    # the first row of a known minor may come after the conversation's first: say whose
+    of_whom = "with a user known to be a minor " if minors else ""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "missing_timestamp":
@@ -642,13 +644,13 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
         waited = format_duration(row["bot_message_at"] - since)
         if row["reminded_at"] is None:
             return (
-                f"the interaction began at {began}; the bot wrote at {wrote}, {waited} later "
-                f"(limit {limit}), with no reminder yet"
+                f"the interaction {of_whom}began at {began}; the bot wrote at {wrote}, {waited} "
+                f"later (limit {limit}), with no reminder yet"
             )
         return (
             f"the last reminder came at {fmt_time(row['reminded_at'])}; the bot wrote at "
             f"{wrote}, {waited} later (limit {limit}), with no new reminder (the interaction "
-            f"began at {began})"
+            f"{of_whom}began at {began})"
         )
 
     verdicts = Verdicts(

@@ -264,10 +264,10 @@ def periodic_reminder(events: list[dict[str, Any]], rule: Any) -> tuple[int, Ver
         return said
 
     records, verdicts = 0, {}
-    for conv, evs in _conversations(events).items():
+    for conv, all_evs in _conversations(events).items():
+        # of known minors, only the rows on which the user is known to be one count
+        evs = [e for e in all_evs if not minors or flag(e.get("minor"), missing=None)]
         if not any(e["actor"] == "bot" for e in evs):
-            continue
-        if minors and not any(flag(e.get("minor"), missing=None) for e in evs):
             continue
         records += 1
         if any(e["ts"] is None and e["actor"] in messages for e in evs):

@@ -455,3 +455,23 @@ def test_the_new_checks_are_explained_and_shown_in_words() -> None:
     assert view is not None
     assert view.check_title.startswith("People who express thoughts of self-harm")
     assert view.reasons == [("not_referred", "no referral to a crisis service", "1")]
+
+
+def test_only_rows_on_which_the_user_is_a_known_minor_count_and_start_the_clock() -> None:
+    # age assurance flags the user at 14:00: before it no reminder was owed, so the bot's
+    # message at 13:30 is no violation, and the three hours run from 14:00
+    rows = [
+        _say("learned", "10:00:00", "customer", minor=False),
+        _say("learned", "13:30:00", "bot", minor=False),
+        _say("learned", "14:00:00", "customer", minor=True),
+        _say("learned", "16:59:00", "bot", minor=True),
+        _say("known", "10:00:00", "customer"),
+        _say("known", "13:30:00", "bot"),
+    ]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"known": "reminder_overdue"}
+    assert result.records_checked == 2
+    rows.append(_say("learned", "17:00:01", "bot", minor=True))
+    finding = {f.record_id: f for f in _run(_reminder_rule(), log=rows).findings}["learned"]
+    assert finding.fields["began_at"] == "2025-03-01T14:00:00Z"
+    assert "known to be a minor" in finding.message
