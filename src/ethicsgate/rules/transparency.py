@@ -680,7 +680,8 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
     """Each message expressing self-harm is followed by a referral, by the next reply.
 
     The referral must come at or after the message and at or before the first bot or human
-    message strictly after it; with no reply yet, at any time after it.
+    message strictly after it; with no reply yet, at any time after it. A bot or human message
+    or a referral without a time may have been either, so it fails its conversation.
     """
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
     t.require_present(CONVERSATION, purpose="every event needs its conversation")
@@ -709,24 +710,32 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
     def field(name: str) -> str:
         return dialect.struct_field("first_failure", name)
 
+    # u: a reply or referral of no time leaves the first of them unknown in its conversation
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
           SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
                  {_any(risks)} AS is_risk, {_any(referrals)} AS is_referral
           FROM e),
+        u AS (
+          SELECT conv, max(CASE WHEN ts IS NULL AND (actor IN ('bot', 'human') OR is_referral)
+                                THEN 1 ELSE 0 END) OVER (PARTITION BY conv) AS untimed,
+                 ts, is_risk
+          FROM r),
         q AS (
-          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after
-          FROM r WHERE is_risk),
+          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after, untimed
+          FROM u WHERE is_risk),
         rep AS (
           SELECT DISTINCT conv, ts FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL),
         ref AS (SELECT DISTINCT conv, ts FROM r WHERE is_referral AND ts IS NOT NULL),
         m AS (
-          SELECT q.conv, q.risk_at, rep.ts AS replied_at
+          SELECT q.conv, q.risk_at, q.untimed, rep.ts AS replied_at
           FROM {reply_join}),
         v AS (
-          SELECT m.conv, m.risk_at, m.replied_at, ref.ts AS referred_at,
-            CASE WHEN m.risk_at IS NULL THEN 'missing_timestamp'
+          SELECT m.conv, m.risk_at,
+            CASE WHEN m.untimed = 0 THEN m.replied_at END AS replied_at,
+            CASE WHEN m.untimed = 0 THEN ref.ts END AS referred_at,
+            CASE WHEN m.risk_at IS NULL OR m.untimed = 1 THEN 'missing_timestamp'
                  WHEN ref.ts IS NULL THEN 'not_referred'
                  WHEN m.replied_at IS NOT NULL AND ref.ts > m.replied_at
                  THEN 'referred_late' END AS reason
@@ -740,9 +749,14 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
         FROM c"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
-        if reason == "missing_timestamp":
+        if reason == "missing_timestamp" and row["risk_at"] is None:
             return "a message expressing thoughts of self-harm has no timestamp"
         said = fmt_time(row["risk_at"])
+        if reason == "missing_timestamp":
+            return (
+                f"thoughts of self-harm expressed at {said}; a reply or referral has no "
+                "timestamp, so the referral cannot be shown to come by the reply"
+            )
         if reason == "not_referred":
             if row["replied_at"] is None:
                 return (

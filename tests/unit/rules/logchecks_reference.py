@@ -319,10 +319,23 @@ def crisis_referral(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdi
                 )
             )
         ]
+        # a reply or referral of no time may have come anywhere
+        untimed = any(
+            e["ts"] is None
+            and (
+                e["actor"] in ("bot", "human")
+                or e.get("type") in rule.referral_types
+                or (e["actor"] == "system" and _matches(rule.referral_patterns, e.get("text")))
+            )
+            for e in evs
+        )
         failures = []
         for said in risks:
             if said is None:
                 failures.append((0, datetime.min.replace(tzinfo=UTC), "missing_timestamp"))
+                continue
+            if untimed:
+                failures.append((1, said, "missing_timestamp"))
                 continue
             replies = [
                 e["ts"]

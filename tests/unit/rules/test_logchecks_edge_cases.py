@@ -475,3 +475,27 @@ def test_only_rows_on_which_the_user_is_a_known_minor_count_and_start_the_clock(
     finding = {f.record_id: f for f in _run(_reminder_rule(), log=rows).findings}["learned"]
     assert finding.fields["began_at"] == "2025-03-01T14:00:00Z"
     assert "known to be a minor" in finding.message
+
+
+def test_a_reply_or_referral_without_a_time_fails_the_conversation_as_missing_timestamp() -> None:
+    # the untimed reply may have come before the referral, and the untimed referral is no
+    # proof that none was given: neither may decide the verdict
+    rows = [
+        _say("reply", "10:00:00", "customer", "I want to die"),
+        {**_say("reply", "10:00:00", "bot", "Oh no."), "ts": None},
+        _say("reply", "10:05:00", "bot", "Please call or text 988."),
+        _say("referral", "10:00:00", "customer", "I want to die"),
+        {**_say("referral", "10:00:00", "bot", "Please call or text 988."), "ts": None},
+        _say("fine", "10:00:00", "customer", "I want to die"),
+        {**_say("fine", "10:00:00", "customer", "ok"), "ts": None},
+        _say("fine", "10:00:30", "bot", "Please call or text 988."),
+    ]
+    result = _run(_crisis_rule(), log=rows)
+    assert verdicts_of(result) == {"reply": "missing_timestamp", "referral": "missing_timestamp"}
+    messages = {f.record_id: f.message for f in result.findings}
+    assert "a reply or referral has no timestamp" in messages["referral"]
+    assert result.findings[0].fields == {
+        "risk_at": "2025-03-01T10:00:00Z",
+        "replied_at": None,
+        "referred_at": None,
+    }
