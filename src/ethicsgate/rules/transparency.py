@@ -991,10 +991,13 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             if rule.reminder_patterns and rule.disclosure_patterns
             else ""
         )
+        known = (
+            " (or the user became known to be a minor)" if rule.conversations == "of_minors" else ""
+        )
         return (
             f"In every conversation {whose}with a bot in {where}, the bot may not write more "
-            f"than {format_duration(rule.every)} after the interaction began{pause} or after "
-            f"the last reminder without a new reminder to take a break{also}."
+            f"than {format_duration(rule.every)} after the interaction began{known}{pause} or "
+            f"after the last reminder without a new reminder to take a break{also}."
         )
     if isinstance(rule, CrisisReferralRule):
         return (

@@ -448,6 +448,7 @@ def test_the_operators_classifier_flags_by_type_and_a_person_may_refer() -> None
 def test_the_new_checks_are_explained_and_shown_in_words() -> None:
     reminder = explain_transparency(_reminder_rule(new_session_after="30m"))
     assert "known minor" in reminder and "3h" in reminder and "30m" in reminder
+    assert "or the user became known to be a minor" in reminder
     crisis = explain_transparency(_crisis_rule())
     assert "988" in crisis
     rows = [_say("a", "10:00:00", "customer", "I want to die")]
