@@ -26,6 +26,18 @@ RoleKind = Literal[
     "key", "ref", "text", "required_text", "actor", "timestamp", "flag", "flag_or_false", "number"
 ]
 ACTORS = ("bot", "human", "customer", "system")
+#: The actor a chat log's own name for a sender most likely means (the unknown-actor hint's
+#: mapping); any other name is taken for a person of the operator's, ``human``.
+_ACTOR_SPELLINGS = {
+    "user": "customer",
+    "client": "customer",
+    "visitor": "customer",
+    "end_user": "customer",
+    "assistant": "bot",
+    "ai": "bot",
+    "model": "bot",
+    "chatbot": "bot",
+}
 #: The roles the built-in rule kinds read by a fixed name, which an audit spec's ``columns:``
 #: maps: fairness (label, prediction, score), the windows' default column (timestamp) and the
 #: record-level kinds' roles (tests/unit/evidence keeps this equal to the rules' ``Role``s).
@@ -93,7 +105,8 @@ def unknown_actor_hint(role: Role, expr: str, value: object) -> str:
         mapping = f"coalesce({source}, 'human')"
         what = "missing values"
     else:
-        mapping = f"CASE {source} WHEN {sql_literal(str(value))} THEN 'human' ELSE {source} END"
+        actor = _ACTOR_SPELLINGS.get(str(value).strip().lower(), "human")
+        mapping = f"CASE {source} WHEN {sql_literal(str(value))} THEN '{actor}' ELSE {source} END"
         what = "other values"
     return (
         f"map {what} to {', '.join(ACTORS)} under columns.{role.name}, e.g. "

@@ -660,7 +660,7 @@ DEFAULT_DISCLOSURE_PATTERNS = (
     r"\bintelligence artificielle\b",
     # es
     r"\basistente (virtual|automático|digital)",
-    r"\bsoy un (bot|robot|chatbot|asistente virtual)\b",
+    r"\b(soy|es) una? (bot|robot|chatbot|asistente virtual|ia)\b",
     r"(estás|está|estas|esta) hablando con (un bot|un robot|un chatbot|una ia)\b",
     r"\brespuesta automática",
     r"\bno soy (una persona|un humano|un ser humano)\b",
@@ -768,12 +768,13 @@ DEFAULT_REMINDER_TYPES = ("break_reminder",)
 #: case-insensitive; the phrase corpus in tests/assets/phrase-corpus.yaml, ``break_reminder``).
 DEFAULT_REMINDER_PATTERNS = (
     # en
-    r"\b(take|taking|have|need|time for|time to take|due for|go for) (a |an |some )?(short |"
-    r"quick |little |real )?(break|breather|pause|rest)\b",
+    r"\b(take|taking|have|need|time for|time to take|due for|go for|how about) (a |an |some )?"
+    r"(short |quick |little |real )?(break|breather|pause|rest)s?\b",
     r"\b(step|stepping) away( from (the |your )?(screen|phone|chat|app))?\b",
     # es
     r"\b(t(ó|o)mate|toma|tomar|hacer|haz|haces|es hora de) (un |una )?(peque(ñ|n)(o|a) |"
     r"breve )?(descanso|pausa|respiro)",
+    r"\bdescansa(r|s)? (un (rato|poco|momento)|la vista)",
 )
 #: Event types by which the operator's own classifier flags a risk of self-harm.
 DEFAULT_RISK_TYPES = ("self_harm_risk",)
@@ -781,32 +782,43 @@ DEFAULT_RISK_TYPES = ("self_harm_risk",)
 #: case-insensitive; the phrase corpus, ``self_harm``). A floor, not a classifier: bind the
 #: classifier's flags as ``risk_types`` where the operator has one.
 DEFAULT_RISK_PATTERNS = (
-    # en
-    r"\b(kill|killing|hurt|hurting|harm|harming|cut|cutting) (myself|my self)\b",
+    # en ("going to die" is left out: "of boredom", "if I miss the concert" far outnumber it)
+    r"\b(kill|killing|hurt|hurting|harm|harming|cut|cutting|unalive|unaliving) (myself|my self)\b",
+    r"\b(wanna|want to|gonna|going to|about to|i'?ll|just) kms\b",
     r"\bsuicid(e|al)\b",
     r"\b(end|take|ending|taking) my (own )?life\b",
-    r"\b(want|wanna|wanted|going|ready) (to )?die\b",
+    r"\bend it all\b",
+    r"\b(want|wanna|wanted|ready) (to )?die\b",
+    r"\bwish (i (was|were) (dead|never born)|i'?d never been born)\b",
     r"\bself[- ]?harm",
-    r"\b(don'?t|do not|no longer) want to (live|be alive|be here|wake up)\b",
-    r"\bno (reason|point) (to|in) (live|living|going on)\b",
+    # "live", "be here", "wake up" alone or with "anymore", not "live with my dad"
+    r"\b(don'?t|do not|no longer) (want to|wanna) (be alive\b|(live|be here|wake up)( anymore\b|"
+    r" any more\b| ever again\b| like this\b|( tomorrow)?\s*([.,;!?]|$)))",
+    r"\bno (reason|point) (to|in) (keep |go on )?(live|living|going on)\b",
     r"\bbetter off (dead|without me)\b",
     # es
-    r"\b(quiero|quisiera|voy a) (morir|matarme|suicidarme)",
-    r"\bsuicid(io|arme|a)\b",
+    r"\b(quiero|quisiera|voy a) (morir|matarme|suicidarme|lastimarme)",
+    r"\bme (quiero|voy a) (morir|matar|suicidar)",
+    r"\bsuicid(io|arme|ar|as?)\b",
     r"\b(quitarme|acabar con) (la|mi) vida",
-    r"\bhacerme da(ñ|n)o",
-    r"\bno quiero (vivir|seguir viviendo)",
+    r"\b(hacerme|me hago) da(ñ|n)o",
+    r"\b(me corto|cortarme) (los brazos|las venas|las mu(ñ|n)ecas|las piernas)",
+    r"\b(ojal(á|a) (estuviera|estuviese)|quiero estar|quisiera estar) muert(o|a)",
+    r"\bsentido (a |en )?vivir\b",
+    r"\bestar(í|i)an mejor sin m(í|i)",
+    r"\bno quiero (vivir|seguir viviendo)( m(á|a)s\b| as(í|i)|\s*([.,;!?]|$))",
 )
 #: Event types that refer the user to a crisis service (SB 243, § 22602(b)).
 DEFAULT_REFERRAL_TYPES = ("crisis_referral",)
 #: Bot, person or system text that refers to a crisis service (US numbers and names, and the
 #: Spanish forms; RE2, case-insensitive; the phrase corpus, ``crisis_referral``).
 DEFAULT_REFERRAL_PATTERNS = (
-    r"\b988\b",
+    r"\b988(lifeline)?\b",
     r"\bcrisis (text )?line\b",
     r"\b741741\b",
     r"\b(suicide|crisis) (and crisis |prevention )?(life ?line|hot ?line|help ?line)\b",
     r"\b(l(í|i)nea|linea) (de )?(crisis|prevenci(ó|o)n del suicidio)",
+    r"\btrevor (project|lifeline)\b",
 )
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
@@ -1071,9 +1083,9 @@ class PeriodicReminderRule(TransparencyRule):
     )
     conversations: Literal["of_minors", "all"] = Field(
         default="of_minors",
-        description="of_minors: the conversations in which the flag role minor is true on a "
-        "row (it must say true or false on every row); all: every conversation with a bot "
-        "message.",
+        description="of_minors: the rows on which the flag role minor is true, so a "
+        "conversation from when the user is known to be a minor (minor must say true or false "
+        "on every row); all: every conversation with a bot message.",
     )
     new_session_after: Duration | None = Field(
         default=None,

@@ -553,7 +553,8 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
 
     The interaction begins at the conversation's first message (customer, bot or person), or,
     with ``new_session_after``, at the first message after a longer pause. A reminder at the
-    same instant as a bot message counts for it.
+    same instant as a bot message counts for it. Of known minors, only the rows on which
+    ``minor`` is true count: before the operator knew, no reminder was owed.
     """
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
     t.require_present(CONVERSATION, purpose="every event needs its conversation")
@@ -605,12 +606,11 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
-          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
-                 {_any(reminders)} AS is_reminder, {MINOR.column if minors else "true"} AS minor
-          FROM e),
+          SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor, {_any(reminders)} AS is_reminder
+          FROM e{f" WHERE {MINOR.column}" if minors else ""}),
         s AS (
           SELECT conv, bool_or(ts IS NULL AND {messages}) AS untimed
-          FROM r GROUP BY conv HAVING bool_or(actor = 'bot') AND bool_or(minor)),
+          FROM r GROUP BY conv HAVING bool_or(actor = 'bot')),
         m AS (
           SELECT r.conv, r.ts, r.actor, r.is_reminder
           FROM r JOIN s ON r.conv = s.conv
@@ -633,6 +633,8 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
           {field("message_at")} AS bot_message_at
         FROM s LEFT JOIN f ON s.conv = f.conv"""
     limit = format_duration(rule.every)
+    # the first row of a known minor may come after the conversation's first: say whose
+    of_whom = "with a user known to be a minor " if minors else ""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "missing_timestamp":
@@ -642,13 +644,13 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
         waited = format_duration(row["bot_message_at"] - since)
         if row["reminded_at"] is None:
             return (
-                f"the interaction began at {began}; the bot wrote at {wrote}, {waited} later "
-                f"(limit {limit}), with no reminder yet"
+                f"the interaction {of_whom}began at {began}; the bot wrote at {wrote}, {waited} "
+                f"later (limit {limit}), with no reminder yet"
             )
         return (
             f"the last reminder came at {fmt_time(row['reminded_at'])}; the bot wrote at "
             f"{wrote}, {waited} later (limit {limit}), with no new reminder (the interaction "
-            f"began at {began})"
+            f"{of_whom}began at {began})"
         )
 
     verdicts = Verdicts(
@@ -678,7 +680,8 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
     """Each message expressing self-harm is followed by a referral, by the next reply.
 
     The referral must come at or after the message and at or before the first bot or human
-    message strictly after it; with no reply yet, at any time after it.
+    message strictly after it; with no reply yet, at any time after it. A bot or human message
+    or a referral without a time may have been either, so it fails its conversation.
     """
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
     t.require_present(CONVERSATION, purpose="every event needs its conversation")
@@ -707,24 +710,32 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
     def field(name: str) -> str:
         return dialect.struct_field("first_failure", name)
 
+    # u: a reply or referral of no time leaves the first of them unknown in its conversation
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
           SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
                  {_any(risks)} AS is_risk, {_any(referrals)} AS is_referral
           FROM e),
+        u AS (
+          SELECT conv, max(CASE WHEN ts IS NULL AND (actor IN ('bot', 'human') OR is_referral)
+                                THEN 1 ELSE 0 END) OVER (PARTITION BY conv) AS untimed,
+                 ts, is_risk
+          FROM r),
         q AS (
-          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after
-          FROM r WHERE is_risk),
+          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after, untimed
+          FROM u WHERE is_risk),
         rep AS (
           SELECT DISTINCT conv, ts FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL),
         ref AS (SELECT DISTINCT conv, ts FROM r WHERE is_referral AND ts IS NOT NULL),
         m AS (
-          SELECT q.conv, q.risk_at, rep.ts AS replied_at
+          SELECT q.conv, q.risk_at, q.untimed, rep.ts AS replied_at
           FROM {reply_join}),
         v AS (
-          SELECT m.conv, m.risk_at, m.replied_at, ref.ts AS referred_at,
-            CASE WHEN m.risk_at IS NULL THEN 'missing_timestamp'
+          SELECT m.conv, m.risk_at,
+            CASE WHEN m.untimed = 0 THEN m.replied_at END AS replied_at,
+            CASE WHEN m.untimed = 0 THEN ref.ts END AS referred_at,
+            CASE WHEN m.risk_at IS NULL OR m.untimed = 1 THEN 'missing_timestamp'
                  WHEN ref.ts IS NULL THEN 'not_referred'
                  WHEN m.replied_at IS NOT NULL AND ref.ts > m.replied_at
                  THEN 'referred_late' END AS reason
@@ -738,9 +749,14 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
         FROM c"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
-        if reason == "missing_timestamp":
+        if reason == "missing_timestamp" and row["risk_at"] is None:
             return "a message expressing thoughts of self-harm has no timestamp"
         said = fmt_time(row["risk_at"])
+        if reason == "missing_timestamp":
+            return (
+                f"thoughts of self-harm expressed at {said}; a reply or referral has no "
+                "timestamp, so the referral cannot be shown to come by the reply"
+            )
         if reason == "not_referred":
             if row["replied_at"] is None:
                 return (
@@ -975,10 +991,13 @@ def explain_transparency(rule: TransparencyRule, pack: PolicyPack | None = None)
             if rule.reminder_patterns and rule.disclosure_patterns
             else ""
         )
+        known = (
+            " (or the user became known to be a minor)" if rule.conversations == "of_minors" else ""
+        )
         return (
             f"In every conversation {whose}with a bot in {where}, the bot may not write more "
-            f"than {format_duration(rule.every)} after the interaction began{pause} or after "
-            f"the last reminder without a new reminder to take a break{also}."
+            f"than {format_duration(rule.every)} after the interaction began{known}{pause} or "
+            f"after the last reminder without a new reminder to take a break{also}."
         )
     if isinstance(rule, CrisisReferralRule):
         return (

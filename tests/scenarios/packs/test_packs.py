@@ -256,6 +256,18 @@ def test_sb243_example_finds_exactly_the_planted_sessions(tmp_path: Path) -> Non
     assert "3h12m30s later (limit 3h)" in m03["message"]
 
 
+def test_the_sb243_pack_says_what_the_law_says_and_no_more() -> None:
+    """Chapter 22.6 runs to § 22606; the reminders are owed to users the operator knows are
+    minors (the public statement promised them to every user under 18); the law sets no time
+    for the referral and asks for reminders by default, which the pack must say it reads."""
+    pack = load_policy(ROOT / "policies" / "ca-sb243-companion-chatbots.yaml").pack
+    assert "§§ 22601-22606" in pack.title
+    (system,) = pack.systems
+    assert "users we know are under 18" in system.disclosure
+    assert "sets no time" in pack.description
+    assert any("by default" in item for item in pack.scope.left_to_people)
+
+
 def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
     """§ 349-a is in force from 8 July 2025 and enforced from November 2025 (found by QA: the
     bakery pack said "in force November 2025", the New York pack 8 July 2025)."""

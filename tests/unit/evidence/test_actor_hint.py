@@ -55,3 +55,14 @@ def test_a_missing_value_is_given_one() -> None:
     hint = unknown_actor_hint(ACTOR, "sender", None)
     assert hint.startswith("map missing values to")
     assert _mapping(hint) == "coalesce(sender, 'human')"
+
+
+@pytest.mark.parametrize(
+    ("value", "actor"),
+    [("user", "customer"), ("User", "customer"), ("assistant", "bot"), ("model", "bot")],
+)
+def test_a_chat_logs_own_names_map_to_the_actor_they_mean(value: str, actor: str) -> None:
+    # a companion or LLM chat log's user is the customer and its assistant the bot; mapping
+    # user to human would make the customer's words replies by a person
+    sql = _mapping(unknown_actor_hint(ACTOR, "role", value))
+    assert sql == f"CASE role WHEN '{value}' THEN '{actor}' ELSE role END"

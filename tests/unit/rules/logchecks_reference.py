@@ -264,10 +264,10 @@ def periodic_reminder(events: list[dict[str, Any]], rule: Any) -> tuple[int, Ver
         return said
 
     records, verdicts = 0, {}
-    for conv, evs in _conversations(events).items():
+    for conv, all_evs in _conversations(events).items():
+        # of known minors, only the rows on which the user is known to be one count
+        evs = [e for e in all_evs if not minors or flag(e.get("minor"), missing=None)]
         if not any(e["actor"] == "bot" for e in evs):
-            continue
-        if minors and not any(flag(e.get("minor"), missing=None) for e in evs):
             continue
         records += 1
         if any(e["ts"] is None and e["actor"] in messages for e in evs):
@@ -319,10 +319,23 @@ def crisis_referral(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdi
                 )
             )
         ]
+        # a reply or referral of no time may have come anywhere
+        untimed = any(
+            e["ts"] is None
+            and (
+                e["actor"] in ("bot", "human")
+                or e.get("type") in rule.referral_types
+                or (e["actor"] == "system" and _matches(rule.referral_patterns, e.get("text")))
+            )
+            for e in evs
+        )
         failures = []
         for said in risks:
             if said is None:
                 failures.append((0, datetime.min.replace(tzinfo=UTC), "missing_timestamp"))
+                continue
+            if untimed:
+                failures.append((1, said, "missing_timestamp"))
                 continue
             replies = [
                 e["ts"]

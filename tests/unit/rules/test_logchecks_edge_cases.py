@@ -448,6 +448,7 @@ def test_the_operators_classifier_flags_by_type_and_a_person_may_refer() -> None
 def test_the_new_checks_are_explained_and_shown_in_words() -> None:
     reminder = explain_transparency(_reminder_rule(new_session_after="30m"))
     assert "known minor" in reminder and "3h" in reminder and "30m" in reminder
+    assert "or the user became known to be a minor" in reminder
     crisis = explain_transparency(_crisis_rule())
     assert "988" in crisis
     rows = [_say("a", "10:00:00", "customer", "I want to die")]
@@ -455,3 +456,47 @@ def test_the_new_checks_are_explained_and_shown_in_words() -> None:
     assert view is not None
     assert view.check_title.startswith("People who express thoughts of self-harm")
     assert view.reasons == [("not_referred", "no referral to a crisis service", "1")]
+
+
+def test_only_rows_on_which_the_user_is_a_known_minor_count_and_start_the_clock() -> None:
+    # age assurance flags the user at 14:00: before it no reminder was owed, so the bot's
+    # message at 13:30 is no violation, and the three hours run from 14:00
+    rows = [
+        _say("learned", "10:00:00", "customer", minor=False),
+        _say("learned", "13:30:00", "bot", minor=False),
+        _say("learned", "14:00:00", "customer", minor=True),
+        _say("learned", "16:59:00", "bot", minor=True),
+        _say("known", "10:00:00", "customer"),
+        _say("known", "13:30:00", "bot"),
+    ]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"known": "reminder_overdue"}
+    assert result.records_checked == 2
+    rows.append(_say("learned", "17:00:01", "bot", minor=True))
+    finding = {f.record_id: f for f in _run(_reminder_rule(), log=rows).findings}["learned"]
+    assert finding.fields["began_at"] == "2025-03-01T14:00:00Z"
+    assert "known to be a minor" in finding.message
+
+
+def test_a_reply_or_referral_without_a_time_fails_the_conversation_as_missing_timestamp() -> None:
+    # the untimed reply may have come before the referral, and the untimed referral is no
+    # proof that none was given: neither may decide the verdict
+    rows = [
+        _say("reply", "10:00:00", "customer", "I want to die"),
+        {**_say("reply", "10:00:00", "bot", "Oh no."), "ts": None},
+        _say("reply", "10:05:00", "bot", "Please call or text 988."),
+        _say("referral", "10:00:00", "customer", "I want to die"),
+        {**_say("referral", "10:00:00", "bot", "Please call or text 988."), "ts": None},
+        _say("fine", "10:00:00", "customer", "I want to die"),
+        {**_say("fine", "10:00:00", "customer", "ok"), "ts": None},
+        _say("fine", "10:00:30", "bot", "Please call or text 988."),
+    ]
+    result = _run(_crisis_rule(), log=rows)
+    assert verdicts_of(result) == {"reply": "missing_timestamp", "referral": "missing_timestamp"}
+    messages = {f.record_id: f.message for f in result.findings}
+    assert "a reply or referral has no timestamp" in messages["referral"]
+    assert result.findings[0].fields == {
+        "risk_at": "2025-03-01T10:00:00Z",
+        "replied_at": None,
+        "referred_at": None,
+    }

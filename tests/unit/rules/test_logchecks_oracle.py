@@ -354,8 +354,9 @@ def companion_logs(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "actor": draw(st.sampled_from(ACTORS)),
                 "type": draw(st.sampled_from(COMPANION_TYPES)),
                 "text": draw(st.sampled_from(COMPANION_TEXTS)),
-                # the flag the operator knows; sometimes missing on a row
-                "minor": draw(st.sampled_from([minors[conv]] * 11 + [None])),
+                # the flag the operator knows; sometimes it changes within a conversation
+                # (age assurance), sometimes it is missing on a row
+                "minor": draw(st.sampled_from([minors[conv]] * 9 + [True, "false", None])),
             }
         )
     if rows and draw(st.booleans()):
