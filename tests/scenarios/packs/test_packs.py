@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -266,6 +267,32 @@ def test_the_sb243_pack_says_what_the_law_says_and_no_more() -> None:
     assert "users we know are under 18" in system.disclosure
     assert "sets no time" in pack.description
     assert any("by default" in item for item in pack.scope.left_to_people)
+
+
+def test_a_minors_conversation_resumed_the_next_day_starts_its_three_hours_again(
+    tmp_path: Path,
+) -> None:
+    """The pack ends an interaction at a pause of more than an hour (found by the SB 243 QA:
+    without it, every companion conversation resumed the next day failed, "12h59m later");
+    a pause of less goes on counting."""
+    rows = []
+    for conv, gap in (("resumed", 13 * 60), ("short-pause", 50)):
+        for minute in (0, 60, 120, 120 + gap, 150 + gap, 200 + gap):
+            clock = (datetime(2026, 3, 2, 8, tzinfo=UTC) + timedelta(minutes=minute)).isoformat()
+            rows.append({"conversation_id": conv, "ts": clock, "actor": "bot", "type": "message",
+                         "text": "I'm an AI companion.", "minor": "true"})  # fmt: skip
+    (tmp_path / "chat.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: t\npolicy: pack:ca-sb243-companion-chatbots\nevidence:\n"
+        "  chat: {path: chat.jsonl}\n"
+    )
+    CliRunner().invoke(cli, ["audit", str(tmp_path / "audit.yaml"), "--out", str(tmp_path / "o")])
+    rules = {r["id"]: r for r in json.loads((tmp_path / "o" / "report.json").read_text())["rules"]}
+    reminders = rules["minors-reminded-to-take-a-break"]
+    assert reminders["records_checked"] == 2
+    assert {f["record_id"]: f["reason"] for f in reminders["findings"]} == {
+        "short-pause": "reminder_overdue"
+    }
 
 
 def test_every_citation_of_the_ny_pricing_act_gives_its_dates() -> None:
