@@ -459,7 +459,8 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
 
     The reply is the first bot or human message strictly after the question; when a bot
     message is among the replies at that instant, a disclosure must come after the question
-    and at or before it.
+    and at or before it. A bot or human message without a time may have been the reply, so it
+    fails its conversation.
     """
     conv, ts, actor = CONVERSATION.column, TS.column, ACTOR.column
     t.require_present(CONVERSATION, purpose="every event needs its conversation")
@@ -494,19 +495,24 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
           SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor,
                  {_any(questions)} AS is_question, {_any(disclosures)} AS is_disclosure
           FROM e),
+        u AS (
+          SELECT conv, ts, is_question,
+                 max(CASE WHEN ts IS NULL AND actor IN ('bot', 'human') THEN 1 ELSE 0 END)
+                   OVER (PARTITION BY conv) AS untimed
+          FROM r),
         q AS (
-          SELECT conv, ts AS asked_at, ts + {dialect.microseconds(1)} AS after
-          FROM r WHERE is_question),
+          SELECT conv, ts AS asked_at, ts + {dialect.microseconds(1)} AS after, untimed
+          FROM u WHERE is_question),
         rep AS (
           SELECT conv, ts, max(CASE WHEN actor = 'bot' THEN 1 ELSE 0 END) AS bot
           FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL GROUP BY conv, ts),
         dis AS (SELECT DISTINCT conv, ts FROM r WHERE is_disclosure AND ts IS NOT NULL),
         m AS (
-          SELECT q.conv, q.asked_at, q.after, rep.ts AS replied_at, rep.bot
+          SELECT q.conv, q.asked_at, q.after, q.untimed, rep.ts AS replied_at, rep.bot
           FROM {reply_join}),
         v AS (
-          SELECT m.conv, m.asked_at, m.replied_at,
-            CASE WHEN m.asked_at IS NULL THEN 'missing_timestamp'
+          SELECT m.conv, m.asked_at, CASE WHEN m.untimed = 0 THEN m.replied_at END AS replied_at,
+            CASE WHEN m.asked_at IS NULL OR m.untimed = 1 THEN 'missing_timestamp'
                  WHEN m.replied_at IS NULL THEN 'no_reply'
                  WHEN m.bot = 1 AND (dis.ts IS NULL OR dis.ts > m.replied_at)
                  THEN 'not_disclosed_on_request' END AS reason
@@ -519,9 +525,14 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
         FROM c"""
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
+        if reason == "missing_timestamp" and row["asked_at"] is None:
+            return "a question whether the customer talks to a machine has no timestamp"
         asked = fmt_time(row["asked_at"])
         if reason == "missing_timestamp":
-            return "a question whether the customer talks to a machine has no timestamp"
+            return (
+                f"asked at {asked} whether they talk to a machine; a bot or person message "
+                "has no timestamp, so which one replied first is not known"
+            )
         if reason == "no_reply":
             return f"asked at {asked} whether they talk to a machine; nobody replied"
         return (

@@ -188,9 +188,14 @@ def disclosed_on_request(events: list[dict[str, Any]], rule: Any) -> tuple[int, 
             )
         ]
         failures = []
+        # a bot or person message of no time may have been the reply to any question
+        untimed = any(e[1] is None and e[2] in ("bot", "human") for e in evs)
         for asked in questions:
             if asked is None:
                 failures.append((0, datetime.min.replace(tzinfo=UTC), "missing_timestamp"))
+                continue
+            if untimed:
+                failures.append((1, asked, "missing_timestamp"))
                 continue
             replies = [
                 e for e in evs if e[1] is not None and e[1] > asked and e[2] in ("bot", "human")

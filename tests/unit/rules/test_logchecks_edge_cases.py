@@ -243,6 +243,25 @@ def test_a_bot_message_at_the_questions_instant_is_not_its_reply() -> None:
     assert result.records_checked == 4  # c5 asks nothing of the kind
 
 
+def test_a_bot_or_person_message_without_a_time_fails_the_question_it_may_have_answered() -> None:
+    # found by the SB 243 QA (as in crisis_referral): an untimed bot reply without a
+    # disclosure, then a timed person's reply, passed
+    rule = make_rule(kind="transparency", check="disclosed_on_request", dataset="chat")
+    rows = _chat(
+        ("c1", "10:00:00", "customer", "Are you a bot?"),
+        ("c1", "10:00:05", "human", "Hello, this is Anna."),
+        ("c2", "10:00:00", "customer", "Are you a bot?"),
+        ("c2", "10:00:05", "human", "Hello, this is Anna."),
+    )
+    rows.append({"conversation_id": "c2", "ts": None, "actor": "bot", "type": "message",
+                 "text": "Hello!"})  # fmt: skip
+    result = _run(rule, chat=rows)
+    assert verdicts_of(result) == {"c2": "missing_timestamp"}
+    (finding,) = result.findings
+    assert finding.fields == {"asked_at": "2025-03-01T10:00:00Z", "replied_at": None}
+    assert "a bot or person message has no timestamp" in finding.message
+
+
 def test_a_system_disclosure_between_question_and_reply_counts() -> None:
     rule = make_rule(kind="transparency", check="disclosed_on_request", dataset="chat")
     rows = _chat(
