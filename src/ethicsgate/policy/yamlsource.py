@@ -77,6 +77,12 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """Return the character at 0-based ``line`` and ``column`` as YAML counts them, or ''."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
 def _byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
     """Return the 1-based line and column (in characters) of byte ``offset`` in ``data``."""
     start = data.rfind(b"\n", 0, offset) + 1
@@ -283,6 +289,15 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            # an editor's tab: PyYAML's words ("found character that cannot start any
+            # token") do not say that it is the tab, nor what to write instead
+            raise error(
+                "invalid YAML: a tab character here; YAML indents and separates with spaces only",
+                location=loc,
+                hint="replace the tab with spaces, as many as the lines around it use; an editor "
+                "set to 'indent using spaces' does so for you",
+            ) from exc
         problem = " ".join(filter(None, [exc.context, exc.problem]))
         raise error(
             f"invalid YAML: {problem}", location=loc, hint="fix the YAML syntax at this position"

@@ -71,6 +71,8 @@ BAD = [
     ("missing_owner", ("owner: Tests\n", ""), "missing required field 'owner'", 1, 1),
     ("no_rules", (POLICY[POLICY.index("rules:") :], "rules: []\n"), "rules", 8, 8),
     ("yaml_syntax", ("title: Test policy", "title: [Test policy"), "invalid YAML", 5, 6),
+    # an editor's tab (it was "found character that cannot start any token")
+    ("tab_indent", ("    min_group_size: 1", "\tmin_group_size: 1"), "a tab character here", 15, 1),
     (
         "duplicate_key",
         ("owner: Tests", "owner: Tests\nowner: Other"),
