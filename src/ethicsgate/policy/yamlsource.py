@@ -493,6 +493,8 @@ def _problem(
         hint = "write the date as YYYY-MM-DD, e.g. 2026-06-30"
     elif kind.startswith("datetime_"):
         hint = "write the time in ISO 8601, e.g. 2026-06-30T12:00:00Z"
+    elif kind in ("float_parsing", "int_parsing") and isinstance(err.get("input"), str):
+        msg, hint = _number_as_written(err["input"], msg)
     elif kind == "string_pattern_mismatch":
         msg = (
             f"an id may contain only letters, digits, '_', '.' and '-', and must start with "
@@ -517,6 +519,29 @@ def _problem(
         msg = f"this {what} is text, but YAML reads it as {read_as} ({value!r})"
         hint = f'write the {what} as quoted text with no !!int, !!float or !!bool tag, e.g. "1.10"'
     return _Problem(where, field_path, msg, hint, (str(loc[-1]), rename) if rename else None)
+
+
+_PERCENT = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*%\s*")
+_DECIMAL_COMMA = re.compile(r"\s*-?[0-9]+,[0-9]+\s*")
+
+
+def _number_as_written(text: str, msg: str) -> tuple[str, str | None]:
+    """Say why a number written as people write it is no number here: ``80%``, ``0,8``.
+
+    Returns the message and the fix (None when the text is none of these).
+    """
+    if match := _PERCENT.fullmatch(text):
+        share = float(match.group(1).replace(",", ".")) / 100
+        return (
+            f"'{text}' is a percentage, but this value is a plain number",
+            f"write {share:g} for {match.group(1)} %",
+        )
+    if _DECIMAL_COMMA.fullmatch(text):
+        return (
+            f"'{text}' has a decimal comma, but YAML numbers have a decimal point",
+            f"write {text.strip().replace(',', '.')}",
+        )
+    return msg, None
 
 
 def _quoted(text: str) -> list[str]:

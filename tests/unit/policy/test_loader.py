@@ -89,6 +89,27 @@ BAD = [
         5,
     ),
     ("infinite_threshold", ("value: 0.8", "value: .inf"), "finite", 17, 69),
+    # numbers as an owner writes them (it was "unable to parse string as a number")
+    (
+        "percent_threshold",
+        ("value: 0.8", "value: 80%"),
+        "a percentage, but this value is a plain number\n  hint: write 0.8 for 80 %",
+        17,
+        69,
+    ),
+    (
+        "decimal_comma",
+        (
+            '{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}',
+            (
+                'metric: selection_rate\n        aggregate: ratio\n        op: ">="\n'
+                "        value: 0,8"
+            ),
+        ),
+        "has a decimal comma",
+        20,
+        16,
+    ),
     (
         "bad_rule_id",
         ("- id: parity", "- id: 'parity rule'"),
