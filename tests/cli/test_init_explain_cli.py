@@ -33,6 +33,24 @@ def test_init_then_audit_runs_as_is(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert code == 0
 
 
+def test_init_points_to_what_the_owner_has_not_to_the_repositorys_docs(tmp_path: Path) -> None:
+    # found by the owner QA: ETHICSGATE.md and the files init writes said "see
+    # docs/policy-packs.md" and "docs/concepts.md", which a folder outside the repository lacks
+    assert run("init", str(tmp_path / "proj"))[0] == 0
+    assert run("init", str(tmp_path / "pack"), "--pack", "customer-automation")[0] == 0
+    written = [
+        tmp_path / "proj" / "ETHICSGATE.md",
+        tmp_path / "proj" / "policies" / "customer-offers.yaml",
+        tmp_path / "proj" / "audits" / "sample.yaml",
+        tmp_path / "pack" / "audits" / "customer-automation.yaml",
+    ]
+    for path in written:
+        assert "docs/" not in path.read_text(), path
+    guide = (tmp_path / "proj" / "ETHICSGATE.md").read_text()
+    assert "`ethicsgate policy list`" in guide and "`ethicsgate init --pack NAME`" in guide
+    assert "`ethicsgate publish reports/sample --out public`" in guide
+
+
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     existing = tmp_path / "policies" / "customer-offers.yaml"
