@@ -260,6 +260,24 @@ def test_shipped_packs_describe_their_systems(pack: str) -> None:
     assert cited and cited <= {rule.id for rule in loaded.pack.rules}
 
 
+@pytest.mark.parametrize("pack", sorted(p.stem for p in SHIPPED_PACKS.glob("*.yaml")))
+def test_what_a_pack_leaves_to_people_reads_plainly_to_the_public(pack: str) -> None:
+    # found by the owner QA: the statement told the public that the SB 243 pack left to people
+    # "binding that as the minor role on every row" and "(set the reminder rule's
+    # new_session_after ...)": the list is published as written, so it names no setting
+    import re
+
+    from ethicsgate.policy import load_policy
+
+    scope = load_policy(SHIPPED_PACKS / f"{pack}.yaml").pack.scope
+    for item in scope.left_to_people if scope is not None else []:
+        text = " ".join(item.split())
+        jargon = re.search(
+            r"\b([a-z]+_[a-z_]+|roles?|binding|bind|rows?|rule's|audit spec|evidence's?)\b", text
+        )
+        assert jargon is None, (pack, jargon.group(0), text)
+
+
 def test_publish_without_systems_shows_the_section_to_add(pipeline: Path) -> None:
     text = (pipeline / "policy.yaml").read_text()
     (pipeline / "policy.yaml").write_text(text[: text.index("systems:")])
@@ -369,7 +387,7 @@ def test_publish_refuses_the_packs_placeholders(
         f"error: {policy}:5:8: owner: 'Replace with the operator of the companion chatbot "
         "platform' is the template's placeholder, not yet your own words"
     )
-    assert f"{policy}:83:11: systems.0.name: 'Replace with the companion" in stderr
+    assert f"{policy}:86:11: systems.0.name: 'Replace with the companion" in stderr
     assert "systems.0.human_contact: 'If you have thoughts of suicide" in stderr  # mid-sentence
     assert "systems.0.data.0.data: 'Replace with what the companion reads" in stderr
     assert "the statement shows them to the public as written" in stderr
