@@ -523,6 +523,38 @@ def test_columns_named_like_keywords_are_read_as_columns(tmp_path: Path) -> None
     assert reports["keywords"] == reports["plain"]
 
 
+def test_columns_named_as_a_spreadsheet_names_them_are_read_as_columns(tmp_path: Path) -> None:
+    # found by the owner QA: `race_ethnicity: race ethnicity` was "the expression ... does not
+    # evaluate: Parser Error: syntax error at or near "ethnicity"" on DuckDB (PostgreSQL read
+    # it); a name with a space, a hyphen or a slash is read as the column it names
+    from tests.conftest import ROOT
+
+    compas = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    policy = ROOT / "policies" / "recidivism-fairness.yaml"
+    renamed = tmp_path / "spreadsheet.csv"
+    duckdb.sql(
+        f'COPY (SELECT score AS "Risiko-Score", label_value AS "two year recid", '
+        f'race AS "Ethnie / race", sex AS "Geschlecht (m/w)" '
+        f"FROM read_csv('{compas}')) TO '{renamed}' (HEADER)"
+    )
+    specs = {
+        "spreadsheet": f"    path: {renamed}\n    columns:\n      label: two year recid\n"
+        "      prediction: Risiko-Score\n      race: Ethnie / race\n"
+        "      sex: geschlecht (m/w)\n",  # in another case, as DuckDB reads names
+        "plain": f"    path: {compas}\n    columns: {{label: label_value, prediction: score}}\n",
+    }
+    reports = {}
+    for name, evidence in specs.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(
+            f"schema_version: 1\nid: sp\npolicy: {policy}\nevidence:\n  predictions:\n{evidence}"
+        )
+        code, stdout, stderr = run("audit", str(path), "--out", str(tmp_path / name))
+        assert code == 1, stdout + stderr  # COMPAS fails its block rule
+        reports[name] = json.loads((tmp_path / name / "report.json").read_text())["rules"]
+    assert reports["spreadsheet"] == reports["plain"]
+
+
 def test_a_role_with_no_column_of_its_name_is_offered_the_closest_column(tmp_path: Path) -> None:
     # found by QA: "has no column 'prediction'" listed the columns but did not say that
     # 'predicted' is the likely one, as a misspelt mapping does

@@ -260,6 +260,24 @@ def test_shipped_packs_describe_their_systems(pack: str) -> None:
     assert cited and cited <= {rule.id for rule in loaded.pack.rules}
 
 
+@pytest.mark.parametrize("pack", sorted(p.stem for p in SHIPPED_PACKS.glob("*.yaml")))
+def test_what_a_pack_leaves_to_people_reads_plainly_to_the_public(pack: str) -> None:
+    # found by the owner QA: the statement told the public that the SB 243 pack left to people
+    # "binding that as the minor role on every row" and "(set the reminder rule's
+    # new_session_after ...)": the list is published as written, so it names no setting
+    import re
+
+    from ethicsgate.policy import load_policy
+
+    scope = load_policy(SHIPPED_PACKS / f"{pack}.yaml").pack.scope
+    for item in scope.left_to_people if scope is not None else []:
+        text = " ".join(item.split())
+        jargon = re.search(
+            r"\b([a-z]+_[a-z_]+|roles?|binding|bind|rows?|rule's|audit spec|evidence's?)\b", text
+        )
+        assert jargon is None, (pack, jargon.group(0), text)
+
+
 def test_publish_without_systems_shows_the_section_to_add(pipeline: Path) -> None:
     text = (pipeline / "policy.yaml").read_text()
     (pipeline / "policy.yaml").write_text(text[: text.index("systems:")])
@@ -270,6 +288,15 @@ def test_publish_without_systems_shows_the_section_to_add(pipeline: Path) -> Non
     # the example in the message is YAML that, appended as written, makes the policy publishable
     snippet = stderr[stderr.index("systems:\n") : stderr.index("\n\n  basis is")]
     assert "rules: [approval-parity]" in snippet
+    (pipeline / "policy.yaml").write_text(text[: text.index("systems:")] + snippet + "\n")
+    # ... once the owner's own name and phone number replace its placeholders
+    code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site")
+    assert code == 2
+    assert 'systems.0.human_contact: \'Type "person" in the chat, or call Replace with' in stderr
+    assert "systems.0.accountable: 'Replace with your business's name" in stderr
+    snippet = snippet.replace("Replace with your phone number", "030 1234 5678").replace(
+        "Replace with your business's name and who answers for it", "The owner, Example Shop"
+    )
     (pipeline / "policy.yaml").write_text(text[: text.index("systems:")] + snippet + "\n")
     code, _, stderr = run("publish", "candidate-pass.yaml", "--out", "site")
     assert code == 0, stderr
@@ -324,3 +351,67 @@ def test_publish_qa_repro_withholds_what_subtraction_would_give(
         "To protect privacy, we left out 4 numbers: each is about fewer than 10 people, or "
         "would let someone work out" in (tmp_path / "site" / "statement.md").read_text()
     )
+
+
+# --- a pack's template text is never published ------------------------------------------------
+
+CHAT = """\
+conversation_id,ts,actor,type,text,minor
+C1,2026-03-01T10:00:00Z,bot,message,"Hi, I'm Lumi, an AI companion, not a person.",false
+C1,2026-03-01T10:01:00Z,customer,message,hello,false
+"""
+
+
+def _companion_project(root: Path, policy: str) -> None:
+    """An owner's project: the SB 243 pack copied by init, one conversation, a filled spec."""
+    assert run("init", str(root), "--pack", "ca-sb243-companion-chatbots")[0] == 0
+    (root / "data").mkdir()
+    (root / "data" / "chat.csv").write_text(CHAT)
+    (root / "audits" / "companion.yaml").write_text(
+        f"schema_version: 1\nid: companion\npolicy: {policy}\n"
+        "evidence:\n  chat: {path: ../data/chat.csv}\n"
+    )
+
+
+def test_publish_refuses_the_packs_placeholders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the QA owner published 'Transparency statement by Replace with the operator of the
+    # companion chatbot platform' and a system named 'Replace with the companion chatbot's name'
+    monkeypatch.chdir(tmp_path)
+    _companion_project(tmp_path, "../policies/ca-sb243-companion-chatbots.yaml")
+    code, stdout, stderr = run("publish", "audits/companion.yaml", "--out", "site")
+    assert code == 2, stdout
+    policy = Path("audits/../policies/ca-sb243-companion-chatbots.yaml")
+    assert stderr.startswith(
+        f"error: {policy}:5:8: owner: 'Replace with the operator of the companion chatbot "
+        "platform' is the template's placeholder, not yet your own words"
+    )
+    lines = (Path("policies") / "ca-sb243-companion-chatbots.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.strip().startswith("name: Replace"))
+    assert f"{policy}:{line}:11: systems.0.name: 'Replace with the companion" in stderr
+    assert "systems.0.human_contact: 'If you have thoughts of suicide" in stderr  # mid-sentence
+    assert "systems.0.data.0.data: 'Replace with what the companion reads" in stderr
+    assert "the statement shows them to the public as written" in stderr
+    assert "Traceback" not in stderr and not (tmp_path / "site").exists()
+    # in the owner's words, it publishes
+    text = (tmp_path / "policies" / "ca-sb243-companion-chatbots.yaml").read_text()
+    text = text.replace("replace with your contact", "write to hi@lumi.example")
+    (tmp_path / "policies" / "ca-sb243-companion-chatbots.yaml").write_text(
+        text.replace("Replace with", "Lumi Inc. on")
+    )
+    code, _, stderr = run("publish", "audits/companion.yaml", "--out", "site")
+    assert code == 0, stderr
+    assert "replace with" not in (tmp_path / "site" / "statement.md").read_text().lower()
+
+
+def test_publish_from_a_shipped_template_says_to_copy_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _companion_project(tmp_path, "pack:ca-sb243-companion-chatbots")
+    code, _, stderr = run("publish", "audits/companion.yaml", "--out", "site")
+    assert code == 2
+    assert stderr.startswith("error: pack:ca-sb243-companion-chatbots:5:8: owner: 'Replace with")
+    assert "`ethicsgate init --pack ca-sb243-companion-chatbots`" in stderr
+    assert not (tmp_path / "site").exists()

@@ -33,6 +33,24 @@ def test_init_then_audit_runs_as_is(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert code == 0
 
 
+def test_init_points_to_what_the_owner_has_not_to_the_repositorys_docs(tmp_path: Path) -> None:
+    # found by the owner QA: ETHICSGATE.md and the files init writes said "see
+    # docs/policy-packs.md" and "docs/concepts.md", which a folder outside the repository lacks
+    assert run("init", str(tmp_path / "proj"))[0] == 0
+    assert run("init", str(tmp_path / "pack"), "--pack", "customer-automation")[0] == 0
+    written = [
+        tmp_path / "proj" / "ETHICSGATE.md",
+        tmp_path / "proj" / "policies" / "customer-offers.yaml",
+        tmp_path / "proj" / "audits" / "sample.yaml",
+        tmp_path / "pack" / "audits" / "customer-automation.yaml",
+    ]
+    for path in written:
+        assert "docs/" not in path.read_text(), path
+    guide = (tmp_path / "proj" / "ETHICSGATE.md").read_text()
+    assert "`ethicsgate policy list`" in guide and "`ethicsgate init --pack NAME`" in guide
+    assert "`ethicsgate publish reports/sample --out public`" in guide
+
+
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     existing = tmp_path / "policies" / "customer-offers.yaml"
@@ -67,7 +85,10 @@ def test_explain_describes_contracts_and_fairness() -> None:
     code, stdout, _ = run("policy", "explain", str(ROOT / "policies" / "eeoc-four-fifths.yaml"))
     assert code == 0
     text = " ".join(stdout.split())  # undo the wrapping
-    assert "checks with Great Expectations" in text
+    # in plain words (found by the owner QA: "checks with Great Expectations' expectations
+    # (run as DuckDB queries)", which is jargon, and untrue on PostgreSQL or Spark)
+    assert "Before the other rules run, checks that the evidence 'applicants':" in text
+    assert "Great Expectations" not in text and "DuckDB" not in text
     assert "not evaluated (error): four-fifths-sex, four-fifths-race-ethnicity" in text
     assert "its selection rate divided by the reference group's is not at least 0.8" in text
     # people who declined are not a group (found by QA: "Decline to state" was compared)

@@ -18,8 +18,10 @@ __all__ = [
     "KNOWN_ROLES",
     "Role",
     "RoleKind",
+    "role_mapping",
     "role_type_hint",
     "unknown_actor_hint",
+    "written_time_format",
 ]
 
 RoleKind = Literal[
@@ -133,6 +135,40 @@ def role_type_hint(role: Role, expr: str, *, seconds: str, parsed: str) -> str:
     if role.kind == "number":
         return f"map it to a numeric column or expression under columns.{role.name}"
     return f"map it under columns.{role.name} to a column or SQL expression"
+
+
+#: A date as people write it: day and month in either order, then the year, maybe a time.
+_WRITTEN_DATE = re.compile(
+    r"\s*(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4})"
+    r"(?:(?P<t>[ T])\d{1,2}:\d{2}(?P<s>:\d{2})?)?\s*"
+)
+
+
+def written_time_format(value: object) -> tuple[str, str | None] | None:
+    """Return the strptime format of a date written ``12/03/2025 10:00``, or None.
+
+    The format uses DuckDB's (C) codes; the second item, when the value reads either way
+    (both numbers 12 or less), is the other order's format. Day first, as in most of the
+    world, unless the second number cannot be a month.
+    """
+    match = _WRITTEN_DATE.fullmatch(str(value)) if value is not None else None
+    if match is None:
+        return None
+    a, b, sep = int(match["a"]), int(match["b"]), match["sep"]
+    time = ""
+    if match["t"]:
+        time = f"{match['t']}%H:%M" + (":%S" if match["s"] else "")
+    day_first, month_first = (f"%d{sep}%m{sep}%Y{time}", f"%m{sep}%d{sep}%Y{time}")
+    if a > 12:
+        return day_first, None
+    if b > 12:
+        return month_first, None
+    return day_first, (month_first if a != b else None)
+
+
+def role_mapping(role: Role, expr: str, sql: str) -> str:
+    """Return ``role: "SQL"`` to paste under ``columns:``; ``{}`` in ``sql`` is the source."""
+    return f"{role.name}: {_yaml(sql.format(_source(role, expr)))}"
 
 
 def _source(role: Role, expr: str) -> str:

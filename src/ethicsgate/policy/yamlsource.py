@@ -77,6 +77,12 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+def _char_at(text: str, line: int, column: int) -> str:
+    """Return the character at 0-based ``line`` and ``column`` as YAML counts them, or ''."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return lines[line][column : column + 1] if line < len(lines) else ""
+
+
 def _byte_line_col(data: bytes, offset: int) -> tuple[int, int]:
     """Return the 1-based line and column (in characters) of byte ``offset`` in ``data``."""
     start = data.rfind(b"\n", 0, offset) + 1
@@ -283,6 +289,15 @@ def load_yaml(path: Path, *, error: type[EthicsgateError], what: str) -> YamlDoc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(str(path), mark.line + 1, mark.column + 1) if mark else Location(str(path))
+        if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+            # an editor's tab: PyYAML's words ("found character that cannot start any
+            # token") do not say that it is the tab, nor what to write instead
+            raise error(
+                "invalid YAML: a tab character here; YAML indents and separates with spaces only",
+                location=loc,
+                hint="replace the tab with spaces, as many as the lines around it use; an editor "
+                "set to 'indent using spaces' does so for you",
+            ) from exc
         problem = " ".join(filter(None, [exc.context, exc.problem]))
         raise error(
             f"invalid YAML: {problem}", location=loc, hint="fix the YAML syntax at this position"
@@ -478,6 +493,8 @@ def _problem(
         hint = "write the date as YYYY-MM-DD, e.g. 2026-06-30"
     elif kind.startswith("datetime_"):
         hint = "write the time in ISO 8601, e.g. 2026-06-30T12:00:00Z"
+    elif kind in ("float_parsing", "int_parsing") and isinstance(err.get("input"), str):
+        msg, hint = _number_as_written(err["input"], msg)
     elif kind == "string_pattern_mismatch":
         msg = (
             f"an id may contain only letters, digits, '_', '.' and '-', and must start with "
@@ -502,6 +519,29 @@ def _problem(
         msg = f"this {what} is text, but YAML reads it as {read_as} ({value!r})"
         hint = f'write the {what} as quoted text with no !!int, !!float or !!bool tag, e.g. "1.10"'
     return _Problem(where, field_path, msg, hint, (str(loc[-1]), rename) if rename else None)
+
+
+_PERCENT = re.compile(r"\s*([0-9]+(?:[.,][0-9]+)?)\s*%\s*")
+_DECIMAL_COMMA = re.compile(r"\s*-?[0-9]+,[0-9]+\s*")
+
+
+def _number_as_written(text: str, msg: str) -> tuple[str, str | None]:
+    """Say why a number written as people write it is no number here: ``80%``, ``0,8``.
+
+    Returns the message and the fix (None when the text is none of these).
+    """
+    if match := _PERCENT.fullmatch(text):
+        share = float(match.group(1).replace(",", ".")) / 100
+        return (
+            f"'{text}' is a percentage, but this value is a plain number",
+            f"write {share:g} for {match.group(1)} %",
+        )
+    if _DECIMAL_COMMA.fullmatch(text):
+        return (
+            f"'{text}' has a decimal comma, but YAML numbers have a decimal point",
+            f"write {text.strip().replace(',', '.')}",
+        )
+    return msg, None
 
 
 def _quoted(text: str) -> list[str]:

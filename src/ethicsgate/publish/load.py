@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from ethicsgate.audit.reportfile import read_report
 from ethicsgate.audit.result import AuditResult
-from ethicsgate.errors import PolicyError, PublishError
-from ethicsgate.policy.loader import load_policy
+from ethicsgate.errors import Location, PolicyError, PublishError
+from ethicsgate.policy.loader import LoadedPolicy, load_policy
 from ethicsgate.policy.models import PolicyPack
 from ethicsgate.policy.packs import is_pack_ref, pack_path
 
@@ -39,6 +40,7 @@ def load_publish_inputs(
 
         loaded = load_audit_spec(source)
         _need_systems(loaded.policy.pack, loaded.policy.path, loaded.policy.ref)
+        _no_placeholders(loaded.policy, loaded.policy.ref)
         result = run_audit(loaded) if clock is None else run_audit(loaded, clock=clock)
         return loaded.policy.pack, result
     report_path = source / "report.json" if source.is_dir() else source
@@ -76,8 +78,10 @@ def load_publish_inputs(
             hint="publish from a fresh audit of the current policy, or pass the policy "
             "version the report was made with (--policy)",
         )
-    pack = load_policy(policy_path).pack
+    loaded_policy = load_policy(policy_path)
+    pack = loaded_policy.pack
     _need_systems(pack, policy_path, recorded if is_pack_ref(recorded) and policy is None else None)
+    _no_placeholders(loaded_policy, recorded if is_pack_ref(recorded) and policy is None else None)
     return pack, result
 
 
@@ -89,10 +93,10 @@ systems:
     purpose: Answers questions about orders and opening hours.
     encounter: When you open the chat on our website.
     disclosure: The chat's first message says that it is an automated assistant.
-    human_contact: Type "person" in the chat, or call 030 1234 5678.
+    human_contact: Type "person" in the chat, or call Replace with your phone number.
     data:
       - {{data: Your chat messages, basis: contract, purpose: Answer your question}}
-    accountable: The owner, Example Shop
+    accountable: Replace with your business's name and who answers for it
     rules: [{rules}]   # rules whose latest results are published with this system"""
 
 
@@ -119,3 +123,64 @@ def _need_systems(pack: PolicyPack, path: Path, ref: str | None = None) -> None:
         "contract, legal_obligation, vital_interests, public_task, legitimate_interests); "
         "docs/transparency-statements.md describes every field",
     )
+
+
+#: A value's place in the policy document: its keys and list indexes from the top.
+_Path = tuple[str | int, ...]
+
+#: The words every shipped template uses for text the business must write itself.
+_PLACEHOLDER = re.compile(r"\breplace with\b", re.IGNORECASE)
+
+
+def _no_placeholders(loaded: LoadedPolicy, ref: str | None = None) -> None:
+    """Raise if the owner or a system still reads as a template's placeholder.
+
+    The shipped packs and the ``systems:`` example say "Replace with ..." where only the
+    business knows the words (its name, how to reach a person); published, such a statement
+    would tell the public "Transparency statement by Replace with the operator ...".
+
+    Raises:
+        PublishError: naming every such value with its file:line:column; ``ref`` (a shipped
+            pack used as it is) is named so, with the command that copies it.
+    """
+    found = [
+        (path, text)
+        for path, text in _texts(loaded.pack.model_dump(include={"owner", "systems"}))
+        if _PLACEHOLDER.search(text)
+    ]
+    if not found:
+        return
+
+    def where(path: _Path) -> Location:
+        located = loaded.document.locate(path)
+        return located if ref is None else Location(ref, located.line, located.column)
+
+    lines = [
+        f"{where(path)}: " * (index > 0) + f"{'.'.join(str(part) for part in path)}: '{text}' "
+        "is the template's placeholder, not yet your own words"
+        for index, (path, text) in enumerate(found)
+    ]
+    copy = (
+        f"copy the pack with `ethicsgate init --pack {ref.removeprefix('pack:')}`, point the "
+        "audit spec's policy at the copy, and there "
+        if ref
+        else ""
+    )
+    raise PublishError(
+        "\n  ".join(lines),
+        location=where(found[0][0]),
+        hint=f"{copy}write who you are and how to reach you in place of each 'Replace with "
+        "...': the statement shows them to the public as written",
+    )
+
+
+def _texts(value: object, path: _Path = ()) -> Iterator[tuple[_Path, str]]:
+    """Yield every text in ``value`` (dicts and lists of a dumped model) with its path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, (*path, index))

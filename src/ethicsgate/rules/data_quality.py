@@ -105,10 +105,9 @@ def explain_data_quality(rule: DataQualityRule, pack: PolicyPack | None = None) 
     """Return one paragraph saying what a data contract checks, in plain words."""
     where = f"the evidence '{rule.dataset}'"
     parts = "; ".join(_expectation(e) for e in rule.expectations)
-    text = (
-        "Before the other rules run, checks with Great Expectations' expectations (run as "
-        f"DuckDB queries) that {where}: {parts}."
-    )
+    # plain words: the owner reading this need not know the library, nor the engine (which
+    # is not DuckDB on PostgreSQL or Spark)
+    text = f"Before the other rules run, checks that {where}: {parts}."
     guards = rule.guarded(list(pack.rules)) if pack is not None else rule.guards
     if guards:
         text += f" If it fails, these rules are not evaluated (error): {', '.join(guards)}."

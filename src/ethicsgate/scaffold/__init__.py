@@ -59,7 +59,7 @@ def pack_audit_text(name: str, datasets: Iterable[str]) -> str:
     """Return an audit spec binding the copy of pack ``name`` to one data file per dataset."""
     lines = [
         "# Put your evidence in data/ and map its columns to the roles the rules read",
-        f"# (`ethicsgate policy explain policies/{name}.yaml` lists them; docs/concepts.md),",
+        f"# (`ethicsgate policy explain policies/{name}.yaml` lists them),",
         f"# then run:   ethicsgate audit audits/{name}.yaml",
         "schema_version: 1",
         f"id: {name}",

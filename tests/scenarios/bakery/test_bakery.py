@@ -200,3 +200,28 @@ def test_readme_gives_the_command_the_cli_prints(
     audited = CliRunner().invoke(cli, args, catch_exceptions=False)
     assert audited.exit_code == 1, audited.stderr  # the planted violations fail, as they should
     assert (tmp_path / "ex" / "report" / "report.json").is_file()
+
+
+def test_the_tutorials_own_folder_commands_work_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # found by the owner QA: in a fresh folder the tutorial's commands (policies/..., audits/
+    # bakery.yaml) were 'file not found'; it now gives the steps for the folder examples writes
+    import re
+
+    from click.testing import CliRunner
+
+    from ethicsgate.cli import cli
+
+    tutorial = (ROOT / "docs" / "tutorial-bakery.md").read_text()
+    section = tutorial[tutorial.index("In a folder\nof your own") :]
+    block = section[section.index("```console\n") : section.index("```\n\n")]
+    commands = re.findall(r"^\$ ethicsgate (.+)$", block, flags=re.MULTILINE)
+    assert len(commands) == 7
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        result = CliRunner().invoke(cli, command.split(), catch_exceptions=False)
+        audit = command.startswith("audit ")
+        assert result.exit_code == (1 if audit else 0), (command, result.stderr)
+    assert (tmp_path / "my-bakery" / "report" / "report.intoto.json").is_file()
+    assert (tmp_path / "my-bakery" / "public" / "statement.html").is_file()

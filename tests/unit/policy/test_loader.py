@@ -71,6 +71,8 @@ BAD = [
     ("missing_owner", ("owner: Tests\n", ""), "missing required field 'owner'", 1, 1),
     ("no_rules", (POLICY[POLICY.index("rules:") :], "rules: []\n"), "rules", 8, 8),
     ("yaml_syntax", ("title: Test policy", "title: [Test policy"), "invalid YAML", 5, 6),
+    # an editor's tab (it was "found character that cannot start any token")
+    ("tab_indent", ("    min_group_size: 1", "\tmin_group_size: 1"), "a tab character here", 15, 1),
     (
         "duplicate_key",
         ("owner: Tests", "owner: Tests\nowner: Other"),
@@ -87,6 +89,27 @@ BAD = [
         5,
     ),
     ("infinite_threshold", ("value: 0.8", "value: .inf"), "finite", 17, 69),
+    # numbers as an owner writes them (it was "unable to parse string as a number")
+    (
+        "percent_threshold",
+        ("value: 0.8", "value: 80%"),
+        "a percentage, but this value is a plain number\n  hint: write 0.8 for 80 %",
+        17,
+        69,
+    ),
+    (
+        "decimal_comma",
+        (
+            '{metric: selection_rate, aggregate: ratio, op: ">=", value: 0.8}',
+            (
+                'metric: selection_rate\n        aggregate: ratio\n        op: ">="\n'
+                "        value: 0,8"
+            ),
+        ),
+        "has a decimal comma",
+        20,
+        16,
+    ),
     (
         "bad_rule_id",
         ("- id: parity", "- id: 'parity rule'"),

@@ -202,6 +202,8 @@ _ENUM_MAX_VALUES = 50_000
 _FIELD = re.compile(r"_t\.c(\d+)\b")
 
 _RESERVED: frozenset[str] | None = None
+#: A mapping DuckDB reads as one column's name unquoted (letters, in any script, digits, _).
+_PLAIN_NAME = re.compile(r"[^\W\d]\w*")
 
 
 def _reserved_words(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
@@ -424,12 +426,13 @@ class DuckDBDataset:
         mapped = self.spec.columns.get(role)
         if not mapped:
             return quote_ident(role)
-        if mapped.lower() in _reserved_words(self.con) and any(
-            name.lower() == mapped.lower() for name, _ in self.columns()
-        ):
-            # a column named like a keyword (group, order, at): as written it is a syntax
-            # error, so the mapping that names it reads it quoted
-            return quote_ident(mapped)
+        if not _PLAIN_NAME.fullmatch(mapped) or mapped.lower() in _reserved_words(self.con):
+            named = [name for name, _ in self.columns() if name.lower() == mapped.lower()]
+            if named:
+                # a column named like a keyword (group, order, at) or as a spreadsheet names
+                # it ("race ethnicity", "Risiko-Score"): as written it is a syntax error or
+                # another expression, so the mapping that names it reads it quoted
+                return quote_ident(mapped if mapped in named else named[0])
         self._check_expression(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
 

@@ -26,6 +26,7 @@ for CSV and JSON Lines also the line) and the column or expression, with the fix
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -40,7 +41,15 @@ from ethicsgate.engines.duckdb.sqltext import json_text
 from ethicsgate.engines.duckdb.sqltypes import INTEGER, NAIVE_TIME, NUMERIC
 from ethicsgate.errors import EvidenceError, Location, first_line
 from ethicsgate.evidence.engine import VerdictCounts
-from ethicsgate.evidence.roles import ACTORS, Role, RoleKind, role_type_hint, unknown_actor_hint
+from ethicsgate.evidence.roles import (
+    ACTORS,
+    Role,
+    RoleKind,
+    role_mapping,
+    role_type_hint,
+    unknown_actor_hint,
+    written_time_format,
+)
 from ethicsgate.evidence.sql import quote_ident, sql_literal
 
 if TYPE_CHECKING:
@@ -319,6 +328,39 @@ def _type_hint(role: Role, expr: str | None = None) -> str:
     )
 
 
+def _time_hint(role: Role, expr: str, value: object) -> str:
+    """Return the fix for a timestamp that does not read: a mapping in the value's own format.
+
+    ``12/03/2025 10:00`` gets ``strptime(col, '%d/%m/%Y %H:%M')`` (and the month-first format
+    too, as that value reads either way); other values the generic examples.
+    """
+    iso = "use ISO 8601, e.g. 2025-03-01T10:00:00+01:00 (without an offset, UTC is assumed); "
+    written = written_time_format(value)
+    if written is None:
+        return iso + _type_hint(role, expr)
+    day_first, month_first = written
+    mapping = role_mapping(role, expr, f"strptime({{}}, '{day_first}')")
+    text = f"{iso}or read it as written: map it under columns, e.g. {mapping}"
+    if month_first is not None:
+        text += f" (day first; if {value} is month first, write '{month_first}' there)"
+    return text
+
+
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?[0-9]*,[0-9]+\s*")
+
+
+def _number_hint(role: Role, expr: str, value: object) -> str:
+    """Return the fix for a number that does not read; ``0,50`` (a decimal comma) gets its own."""
+    if value is not None and _DECIMAL_COMMA.fullmatch(str(value)):
+        mapping = role_mapping(role, expr, "CAST(replace({}, ',', '.') AS DOUBLE)")
+        return (
+            f"{value} has a decimal comma: for a CSV file written so, add "
+            'options: {decimal_separator: ","} to the evidence entry (its numbers all read '
+            f"then), or map this one under columns, e.g. {mapping}"
+        )
+    return _type_hint(role, expr)
+
+
 def _role_location(evidence: DuckDBDataset, name: str) -> Location:
     return evidence.locate(("columns", name) if name in evidence.spec.columns else ("path",))
 
@@ -414,12 +456,8 @@ def _diagnose_conversion(
             expr,
             bad,
             what=f"is not {_KIND_WORDS[role.kind]}",
-            hint=(
-                "use ISO 8601, e.g. 2025-03-01T10:00:00+01:00 (without an offset, UTC is "
-                "assumed); " + _type_hint(role, expr)
-                if role.kind == "timestamp"
-                else _type_hint(role, expr)
-            ),
+            hint=_type_hint(role, expr),
+            hint_of=partial(_time_hint if role.kind == "timestamp" else _number_hint, role, expr),
         )
 
 

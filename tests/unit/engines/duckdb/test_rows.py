@@ -80,6 +80,47 @@ def test_unparsable_timestamp_names_file_row_line_and_column(tmp_path: Path) -> 
     assert "ISO 8601" in text and 'ts: "to_timestamp(sent)"' in text
 
 
+@pytest.mark.parametrize(
+    ("written", "mapping", "other_order", "read"),
+    [
+        ("12/03/2025 10:00", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", datetime(2025, 3, 12, 10, 0)),
+        ("13.3.2025 9:05", "%d.%m.%Y %H:%M", None, datetime(2025, 3, 13, 9, 5)),
+        ("03-25-2025 09:30:15", "%m-%d-%Y %H:%M:%S", None, datetime(2025, 3, 25, 9, 30, 15)),
+    ],
+)
+def test_a_date_as_people_write_it_gets_the_mapping_that_reads_it(
+    tmp_path: Path, written: str, mapping: str, other_order: str | None, read: datetime
+) -> None:
+    # found by the owner QA: 12/03/2025 10:00 got the example strptime(sent, '%d.%m.%Y %H:%M'),
+    # which, pasted, failed again ("Could not parse string ... according to format specifier")
+    (tmp_path / "log.csv").write_text(f"event_id,sent\n1,{written}\n")
+    with pytest.raises(EvidenceError) as info:
+        _read("log.csv", [ID, TS], base=tmp_path, columns={"ts": "sent"})
+    text = info.value.diagnostics()
+    pasted = re.search(r"(ts: \"strptime\(sent, '[^']*'\)\")", text)
+    assert pasted is not None, text
+    assert f"'{mapping}'" in pasted.group(1)
+    assert (f"if {written} is month first, write '{other_order}' there" in text) == bool(
+        other_order
+    )
+    con, rows = _read("log.csv", [TS], base=tmp_path, columns=yaml.safe_load(pasted.group(1)))
+    assert _values(con, rows, TS) == [read.replace(tzinfo=UTC)]
+
+
+def test_a_decimal_comma_gets_the_csv_option_that_reads_it(tmp_path: Path) -> None:
+    # found by the owner QA: an Excel export's 0,50 was "map it to a numeric column or
+    # expression", which does not say what is wrong nor what to write
+    (tmp_path / "log.csv").write_text("event_id;score\n1;0,50\n2;12\n")
+    with pytest.raises(EvidenceError) as info:
+        _read("log.csv", [ID, SCORE], base=tmp_path)
+    text = info.value.diagnostics()
+    assert "'score' is not a number: found '0,50' in row 1 (line 2), column \"score\"" in text
+    assert "hint: 0,50 has a decimal comma: for a CSV file written so, add options: " in text
+    assert "score: \"CAST(replace(score, ',', '.') AS DOUBLE)\"" in text
+    con, rows = _read("log.csv", [SCORE], base=tmp_path, options={"decimal_separator": ","})
+    assert _values(con, rows, SCORE) == [0.5, 12.0]
+
+
 def test_rows_outside_the_filter_are_not_checked(tmp_path: Path) -> None:
     (tmp_path / "log.csv").write_text("event_id,ts\n1,2025-03-01T10:00:00Z\n2,yesterday\n")
     con, rows = _read("log.csv", [ID, TS], base=tmp_path, filter="event_id = 1")
