@@ -530,6 +530,12 @@ class ReviewStore:
         gate = self._writer_gate if write else None
         with self._engine.connect() as conn, gate if gate is not None else nullcontext():
             conn.execution_options(ethicsgate_write=write)
+            if not write and self._engine.dialect.name == "postgresql":
+                # one snapshot for the whole read (SQLite's read transactions have one): under
+                # READ COMMITTED each statement sees the commits made since the one before, and
+                # verify_log took a decision made between its reads for tampering. A read-only
+                # transaction never fails to serialise, so this costs no retry
+                conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
 

@@ -267,6 +267,37 @@ def test_verify_log_detects_swapped_entries(store: ReviewStore, db_url: str) -> 
     assert any("prev_hash does not match" in p for p in result.problems)
 
 
+def test_verify_log_is_not_fooled_by_a_decision_made_while_it_reads(
+    store: ReviewStore, db_url: str
+) -> None:
+    """Found by the web QA: on PostgreSQL the log page and ``verify-log`` said the log did not
+    verify ("the log ends at entry 9 but its head says entry 7", "status is 'open' but the log
+    says 'claimed'") while reviewers worked: each statement of the check saw the commits made
+    since the one before, so the items were read before a decision and the log after it."""
+    store.enqueue(make_items(3), actor="ci")
+    meanwhile: list[int] = []
+
+    def decide_meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        sql = " ".join(statement.split())
+        if meanwhile or "FROM review_log ORDER BY review_log.seq" not in sql:
+            return
+        with open_store(db_url) as other:  # another reviewer, committing between two reads
+            item = other.claim("ben")
+            assert item is not None
+            other.decide(item.id, actor="ben", outcome="confirmed")
+            meanwhile.append(item.id)
+
+    sa.event.listen(store.engine, "before_cursor_execute", decide_meanwhile)
+    try:
+        result = store.verify_log()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", decide_meanwhile)
+    assert meanwhile  # the decision was made while the check read
+    assert result.ok, result.problems
+    assert (result.entries, result.items) == (3, 3)  # what was there when the check began
+    assert store.verify_log().ok and store.verify_log().entries == 5
+
+
 def test_reopening_a_store_keeps_its_schema_and_data(db_url: str) -> None:
     with open_store(db_url) as first:
         first.enqueue(make_items(2), actor="ci")
