@@ -168,6 +168,22 @@ Handler = Callable[[Request, Identity], Awaitable[Response]]
 
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")
+#: Characters that reorder or hide text: the bidirectional embeddings, overrides, isolates and
+#: marks, and the zero-width spaces. In evidence they make a page say what it does not (after
+#: U+202E the rest of the line reads backwards: 0.3613 as 3163.0) or two record ids look alike.
+_HIDDEN = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def written_out(value: object) -> object:
+    """Return a text ``value`` with each character that reorders or hides text as ``<U+XXXX>``.
+
+    The templates' ``finalize``: every ``{{ ... }}`` shows evidence, notes and names so. Markup
+    is left as it is, so ``{{ value | e }}`` keeps the characters where a link or a filter must
+    send the value back unchanged.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _HIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
+    return value
 
 
 def code_spans(text: object) -> Markup:
@@ -175,8 +191,10 @@ def code_spans(text: object) -> Markup:
 
     Messages and hints the CLI and the web app share name commands that way
     (```ethicsgate audit SPEC --enqueue```); shown as written, the backquotes read as noise.
+    Characters that reorder or hide text are written out (:func:`written_out`).
     """
-    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(str(text)))))
+    shown = str(escape(str(written_out(str(text)))))
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", shown))
 
 
 class ReviewApp:
@@ -211,6 +229,7 @@ class ReviewApp:
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
             trim_blocks=False,
+            finalize=written_out,
         )
         self.templates.filters["code_spans"] = code_spans
 
