@@ -651,6 +651,8 @@ class ReviewApp:
                 request, ident, 404, "No such item", f"There is no item {item_id}."
             )
         history = await run_in_threadpool(self.store.item_log, item_id)
+        # what the page shows must be what the log says: a row edited behind its back says so
+        disagreements = await run_in_threadpool(self.store.verify_item, item_id)
         report = await run_in_threadpool(self.reports.for_item, item.audit_id, item.policy_id)
         rule = report.rules.get(item.rule_id) if report else None
         order = {name: index for index, name in enumerate(FAIRNESS_FIELDS)}
@@ -678,6 +680,7 @@ class ReviewApp:
             item=item,
             fields=fields,
             history=history,
+            disagreements=disagreements,
             report=report,
             rule=rule,
             mine=mine and ident.can("decide"),

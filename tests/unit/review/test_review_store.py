@@ -256,6 +256,30 @@ def test_verify_log_detects_tampering(store: ReviewStore, db_url: str, sql: str,
     assert any(problem in p for p in result.problems), result.problems
 
 
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("UPDATE review_log SET actor = 'mallory' WHERE seq = 4", "entry 4: hash does not match"),
+        ("UPDATE review_items SET outcome = 'dismissed' WHERE id = 1", "outcome is 'dismissed'"),
+        ("UPDATE review_items SET fields = '{}' WHERE id = 1", "item 1: fields"),
+    ],
+    ids=["entry-edited", "item-edited", "evidence-edited"],
+)
+def test_verify_item_finds_an_edit_of_that_item_only(
+    store: ReviewStore, db_url: str, sql: str, problem: str
+) -> None:
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None and item.id == 1
+    store.decide(item.id, actor="alice", outcome="confirmed")  # entries 3 and 4
+    assert store.verify_item(1) == [] and store.verify_item(2) == []
+    _tamper(db_url, sql)
+    assert any(problem in p for p in store.verify_item(1)), store.verify_item(1)
+    assert store.verify_item(2) == []
+    with pytest.raises(ReviewError, match="no review item 3"):
+        store.verify_item(3)
+
+
 def test_verify_log_detects_swapped_entries(store: ReviewStore, db_url: str) -> None:
     store.enqueue(make_items(3), actor="ci")
     # swap entries 2 and 3 wholesale (hashes and all): the links break
