@@ -458,6 +458,29 @@ def test_an_unhandled_error_is_a_plain_500_with_the_security_headers(app, seed, 
     _assert_security_headers(bare)
 
 
+def test_an_address_the_app_does_not_have_is_a_page_of_the_app(client) -> None:
+    """Found by the web QA: a mistyped address answered a bare page headed "Not found" that said
+    "Not Found" (a GET of a form's address: "Method Not Allowed"), without the menu or who is
+    signed in, so a reviewer had no way on but the back button."""
+    login(client, "reviewer")
+    for path, status, said in (
+        ("/nope", 404, "There is no page at this address."),
+        ("/items/abc", 404, "There is no page at this address."),
+        ("/claim", 405, "This address does not answer that kind of request"),
+    ):
+        page = client.get(path)
+        assert page.status_code == status, path
+        assert said in page.text, path
+        assert "Not Found" not in page.text and "Method Not Allowed" not in page.text
+        assert "Signed in as <strong>reviewer</strong>" in page.text
+        assert 'href="/log"' in page.text
+        _assert_security_headers(page)
+    client.cookies.clear()
+    anonymous = client.get("/nope")
+    assert anonymous.status_code == 404 and "There is no page at this address." in anonymous.text
+    assert "Signed in as" not in anonymous.text
+
+
 def test_a_live_server_logs_an_error_and_answers_without_details(live_server, seed, db_copy):
     # the database loses the items table under the running server: a real, unforeseen failure
     with sqlite3.connect(db_copy.removeprefix("sqlite:///")) as conn:

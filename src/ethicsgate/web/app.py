@@ -13,6 +13,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -89,6 +90,12 @@ DOES = {
 MAX_LIMIT, DEFAULT_LIMIT = 10_000, 100
 #: What a request that failed on a bug is told: nothing of the exception.
 INTERNAL_ERROR = "internal error: the server's log has the details"
+#: What the router's refusals say on the page (its own words are the bare status phrases).
+_ROUTER_ERRORS = {
+    404: "There is no page at this address.",
+    405: "This address does not answer that kind of request: use the links and buttons of the "
+    "app's pages.",
+}
 #: The 500 page when even the error template cannot be rendered.
 _BARE_500 = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Server error'
@@ -1124,8 +1131,15 @@ def create_app(config: WebConfig) -> Starlette:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         headings = {403: "Not allowed", 404: "Not found", 405: "Not allowed here"}
+        message = str(exc.detail)
+        if message == HTTPStatus(exc.status_code).phrase:  # the router's: say it in words
+            message = _ROUTER_ERRORS.get(exc.status_code, message)
+        try:  # the menu and who is signed in, as on every page, so there is a way on
+            ident = await a.identify(request, api=False)
+        except HTTPException:
+            ident = None
         return a.error_page(
-            request, None, exc.status_code, headings.get(exc.status_code, "Error"), str(exc.detail)
+            request, ident, exc.status_code, headings.get(exc.status_code, "Error"), message
         )
 
     async def server_error(request: Request, exc: Exception) -> Response:
