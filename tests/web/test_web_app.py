@@ -136,6 +136,47 @@ def test_the_log_page_shows_a_broken_chain(client, db_copy) -> None:
     assert "entry 3: hash does not match its content" in page
 
 
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        (
+            "UPDATE review_items SET outcome = 'confirmed', note = 'fine' WHERE id = 2",
+            "outcome is &#39;confirmed&#39; but the log says &#39;dismissed&#39;",
+        ),
+        (
+            "UPDATE review_log SET data = replace(data, 'a test account', 'fine') "
+            "WHERE item_id = 2 AND action = 'decide'",
+            "hash does not match its content (the entry was edited)",
+        ),
+    ],
+    ids=["item-row-edited", "log-entry-edited"],
+)
+def test_an_item_edited_behind_the_logs_back_says_so_on_its_page(
+    client, db_copy, sql: str, problem: str
+) -> None:
+    """Found by the web QA: a decision changed in the database (dismissed with a reason, made
+    confirmed) showed on the item's page as if it had been made so, above a history saying
+    otherwise; only the log page, which a reviewer working an item does not open, said it."""
+    import sqlalchemy as sa
+
+    csrf = login(client, "reviewer")
+    assert client.post("/items/2/claim", data={"csrf": csrf}).status_code == 303
+    done = client.post(
+        "/items/2/decide", data={"csrf": csrf, "outcome": "dismissed", "note": "a test account"}
+    )
+    assert done.status_code == 303
+    assert "does not agree with the decision log" not in client.get("/items/2").text
+    assert "does not agree with the decision log" not in client.get("/items/3").text
+    engine = sa.create_engine(db_copy)
+    with engine.begin() as conn:
+        conn.execute(sa.text(sql))
+    engine.dispose()
+    page = client.get("/items/2").text
+    assert "This item does not agree with the decision log" in page
+    assert problem in page
+    assert "does not agree with the decision log" not in client.get("/items/3").text
+
+
 def test_reports_show_their_signature_checked_on_the_server(client, seed) -> None:
     login(client, "auditor")
     rows = _reports(client.get("/reports").text)

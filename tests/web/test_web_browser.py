@@ -69,9 +69,9 @@ def browser() -> Iterator[Any]:
 class Visitor:
     """One signed-in person: a CSP-enforcing page, and a twin page that runs axe."""
 
-    def __init__(self, browser: Any, server: LiveServer) -> None:
+    def __init__(self, browser: Any, server: LiveServer, *, width: int = 1280) -> None:
         self.server = server
-        self.context = browser.new_context(viewport={"width": 1280, "height": 860})
+        self.context = browser.new_context(viewport={"width": width, "height": 860})
         self.page = self.context.new_page()
         self.console: list[str] = []
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
@@ -227,4 +227,24 @@ def test_a_refused_decision_puts_the_focus_on_why(browser: Any, live_server: Liv
     refused = "error: Failed to load resource: the server responded with a status of 400"
     assert [c for c in reviewer.console if c.startswith("error")] == [f"{refused} (Bad Request)"]
     reviewer.console.clear()  # the 400 of the refused form, as it should be
+    reviewer.close()
+
+
+def test_nothing_but_a_table_runs_off_a_narrow_screen(
+    browser: Any, live_server: LiveServer
+) -> None:
+    """Found by the web QA: 320 CSS pixels wide (a phone, or 400 % zoom; WCAG 1.4.10 Reflow),
+    the queue's rule filter, as wide as its longest rule id, ran off the screen, so the page
+    scrolled sideways to read it. Wide data tables may scroll (WCAG allows it); nothing else."""
+    reviewer = Visitor(browser, live_server, width=320)
+    reviewer.sign_in("approver")
+    for path in ("/", "/items/1", "/log", "/reports", "/?status=open"):
+        reviewer.goto(path)
+        beyond = reviewer.page.evaluate(
+            """() => [...document.querySelectorAll("body *")]
+                .filter(e => !e.closest("table")
+                        && e.getBoundingClientRect().right > window.innerWidth + 1)
+                .map(e => e.tagName + (e.id ? "#" + e.id : ""))"""
+        )
+        assert beyond == [], (path, beyond)
     reviewer.close()

@@ -119,6 +119,57 @@ def test_xss_payloads_from_evidence_are_rendered_inert(client, seed) -> None:
     assert "default-src 'none'" in csp and "script-src" not in csp
 
 
+RLO, ZWSP = "\u202e", "\u200b"
+
+
+def test_evidence_cannot_reorder_or_hide_the_text_of_a_page(client, db_copy) -> None:
+    """Found by the web QA: a group named with U+202E (right-to-left override) in a fairness
+    finding turned the rest of the item page's lines around: "severity block · due 2026-12-10"
+    read "01-21-6202 eud · kcolb ytireves", the summary's 0.3613 read 3163.0 and 13.8 % read
+    8.31 %. Such characters, and zero-width ones (S0012 and S00<U+200B>12 look alike), are now
+    written out where evidence, notes and names are shown, and kept as they are in the links and
+    filters that must send them back."""
+    from ethicsgate.review import NewReviewItem
+
+    with open_store(db_url := db_copy) as store:
+        item = store.enqueue(
+            [
+                NewReviewItem(
+                    policy_id="hiring",
+                    policy_version="1",
+                    rule_id="ll144-selection",
+                    record_id=f"group:race={RLO}evil",
+                    audit_id=f"audit{ZWSP}-1",
+                    severity="block",
+                    fields={"summary": f"Applicants in race = {RLO}evil were selected at 13.8 %"},
+                    reason="impact_ratio_value",
+                    due_at="2030-01-01T00:00:00.000000Z",
+                )
+            ],
+            actor="seed",
+        ).ids[0]
+    csrf = login(client, "reviewer")
+    filtered = client.get("/", params={"audit": f"audit{ZWSP}-1"})
+    assert f'href="/items/{item}"' in filtered.text  # the filter sends the audit id back as is
+    assert f'value="audit{ZWSP}-1"' in filtered.text
+    assert client.post(f"/items/{item}/claim", data={"csrf": csrf}).status_code == 303
+    note = f"test account{RLO} see ticket 12"
+    done = client.post(
+        f"/items/{item}/decide", data={"csrf": csrf, "outcome": "dismissed", "note": note}
+    )
+    assert done.status_code == 303
+    kept = f'value="audit{ZWSP}-1"'  # the filter's own field: sent back as typed
+    for page in (client.get(f"/items/{item}").text, filtered.text, client.get("/log").text):
+        assert RLO not in page and ZWSP not in page.replace(kept, "")
+    page = client.get(f"/items/{item}").text
+    assert "group:race=&lt;U+202E&gt;evil" in page
+    assert "Applicants in race = &lt;U+202E&gt;evil were selected at 13.8 %" in page
+    assert "test account&lt;U+202E&gt; see ticket 12" in page
+    assert "audit&lt;U+200B&gt;-1" in page
+    with open_store(db_url) as store:  # shown written out, stored as given
+        assert store.get(item).note == note
+
+
 # -- sessions --------------------------------------------------------------------------------
 
 
@@ -405,6 +456,29 @@ def test_an_unhandled_error_is_a_plain_500_with_the_security_headers(app, seed, 
     assert bare.status_code == 500 and "Something went wrong" in bare.text
     assert "secret-detail" not in bare.text
     _assert_security_headers(bare)
+
+
+def test_an_address_the_app_does_not_have_is_a_page_of_the_app(client) -> None:
+    """Found by the web QA: a mistyped address answered a bare page headed "Not found" that said
+    "Not Found" (a GET of a form's address: "Method Not Allowed"), without the menu or who is
+    signed in, so a reviewer had no way on but the back button."""
+    login(client, "reviewer")
+    for path, status, said in (
+        ("/nope", 404, "There is no page at this address."),
+        ("/items/abc", 404, "There is no page at this address."),
+        ("/claim", 405, "This address does not answer that kind of request"),
+    ):
+        page = client.get(path)
+        assert page.status_code == status, path
+        assert said in page.text, path
+        assert "Not Found" not in page.text and "Method Not Allowed" not in page.text
+        assert "Signed in as <strong>reviewer</strong>" in page.text
+        assert 'href="/log"' in page.text
+        _assert_security_headers(page)
+    client.cookies.clear()
+    anonymous = client.get("/nope")
+    assert anonymous.status_code == 404 and "There is no page at this address." in anonymous.text
+    assert "Signed in as" not in anonymous.text
 
 
 def test_a_live_server_logs_an_error_and_answers_without_details(live_server, seed, db_copy):

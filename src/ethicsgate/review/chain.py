@@ -10,7 +10,7 @@ from typing import Any
 
 from ethicsgate.review.models import LogEntry, ReviewItem
 
-__all__ = ["GENESIS", "StagedEntry", "entry_hash", "replay", "staged_hash"]
+__all__ = ["GENESIS", "StagedEntry", "entry_hash", "replay", "replay_item", "staged_hash"]
 
 #: ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -139,18 +139,57 @@ def replay(
             )
         problems.extend(_apply(state, waiting, f"staged entry {waiting.id}"))
     for item_id, item in items.items():
-        derived = state.get(item_id)
-        if derived is None:
-            problems.append(f"item {item_id}: not in the log")
-            continue
-        row = item.model_dump(mode="json")
-        for name, value in derived.items():
-            if row.get(name) != value:
-                problems.append(
-                    f"item {item_id}: {name} is {row.get(name)!r} but the log says {value!r}"
-                )
+        problems.extend(_differences(item_id, item, state.get(item_id)))
     problems.extend(f"item {i}: in the log but not in the store" for i in state if i not in items)
     return count, problems
+
+
+def replay_item(
+    item: ReviewItem, entries: Iterable[LogEntry], staged: Iterable[StagedEntry] = ()
+) -> list[str]:
+    """Check one item's entries and that replaying them gives its row; return the problems.
+
+    Each entry is checked against its own hash (an edited entry) and the item's row against
+    what its entries say happened (a row changed behind the log's back). What only the whole
+    chain shows (a deleted or moved entry, a deleted tail) is :func:`replay`'s.
+    """
+    problems: list[str] = []
+    state: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        recomputed = entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            item_id=entry.item_id,
+            data=entry.data,
+            prev=entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            problems.append(
+                f"entry {entry.seq}: hash does not match its content (the entry was edited)"
+            )
+        problems.extend(_apply(state, entry, f"entry {entry.seq}"))
+    for waiting in staged:
+        if not waiting.intact:
+            problems.append(
+                f"staged entry {waiting.id}: hash does not match its content (the entry was "
+                "edited before it was chained)"
+            )
+        problems.extend(_apply(state, waiting, f"staged entry {waiting.id}"))
+    return problems + _differences(item.id, item, state.get(item.id))
+
+
+def _differences(item_id: int, item: ReviewItem, derived: dict[str, Any] | None) -> list[str]:
+    """Return how an item's row differs from what its log entries say happened to it."""
+    if derived is None:
+        return [f"item {item_id}: not in the log"]
+    row = item.model_dump(mode="json")
+    return [
+        f"item {item_id}: {name} is {row.get(name)!r} but the log says {value!r}"
+        for name, value in derived.items()
+        if row.get(name) != value
+    ]
 
 
 def _apply(state: dict[int, dict[str, Any]], entry: LogEntry | StagedEntry, name: str) -> list[str]:

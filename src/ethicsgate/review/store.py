@@ -37,7 +37,14 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from ethicsgate.engines import redact_message, redact_target
 from ethicsgate.errors import ReviewError, SettingsError, did_you_mean
-from ethicsgate.review.chain import StagedEntry, canonical_data, entry_hash, replay, staged_hash
+from ethicsgate.review.chain import (
+    StagedEntry,
+    canonical_data,
+    entry_hash,
+    replay,
+    replay_item,
+    staged_hash,
+)
 from ethicsgate.review.models import (
     ItemStatus,
     LogEntry,
@@ -530,6 +537,12 @@ class ReviewStore:
         gate = self._writer_gate if write else None
         with self._engine.connect() as conn, gate if gate is not None else nullcontext():
             conn.execution_options(ethicsgate_write=write)
+            if not write and self._engine.dialect.name == "postgresql":
+                # one snapshot for the whole read (SQLite's read transactions have one): under
+                # READ COMMITTED each statement sees the commits made since the one before, and
+                # verify_log took a decision made between its reads for tampering. A read-only
+                # transaction never fails to serialise, so this costs no retry
+                conn.execution_options(isolation_level="REPEATABLE READ")
             with conn.begin():
                 yield conn
 
@@ -1251,6 +1264,45 @@ class ReviewStore:
             items=len(items),
             head=head[1] if head else None,
             problems=problems,
+        )
+
+    def verify_item(self, item_id: int) -> list[str]:
+        """Return what is wrong with one item (empty: its row is what its entries say).
+
+        An edited entry of it, or its row changed behind the log's back, read in one snapshot.
+        The web app's item page shows this; a deleted entry or tail only :meth:`verify_log` sees.
+
+        Raises:
+            ReviewError: there is no such item.
+        """
+        now = self._now()
+        _known_id(item_id)
+        self.chain_staged()
+        with self._tx(write=False) as conn:
+            row = conn.execute(sa.select(items_t).where(items_t.c.id == item_id)).one_or_none()
+            if row is None:
+                raise _no_item(item_id)
+            entries = conn.execute(
+                sa.select(log_t).where(log_t.c.item_id == item_id).order_by(log_t.c.seq)
+            ).all()
+            staged = conn.execute(
+                sa.select(staged_t).where(staged_t.c.item_id == item_id).order_by(staged_t.c.id)
+            ).all()
+        return replay_item(
+            self._item(row, now),
+            [self._entry(entry) for entry in entries],
+            [
+                StagedEntry(
+                    id=entry.id,
+                    at=entry.at,
+                    actor=entry.actor,
+                    action=entry.action,
+                    item_id=entry.item_id,
+                    data=json.loads(entry.data),
+                    hash=entry.hash,
+                )
+                for entry in staged
+            ],
         )
 
     def stats(self, *, audit_id: str | None = None) -> list[RuleQueueStats]:

@@ -13,6 +13,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -89,6 +90,12 @@ DOES = {
 MAX_LIMIT, DEFAULT_LIMIT = 10_000, 100
 #: What a request that failed on a bug is told: nothing of the exception.
 INTERNAL_ERROR = "internal error: the server's log has the details"
+#: What the router's refusals say on the page (its own words are the bare status phrases).
+_ROUTER_ERRORS = {
+    404: "There is no page at this address.",
+    405: "This address does not answer that kind of request: use the links and buttons of the "
+    "app's pages.",
+}
 #: The 500 page when even the error template cannot be rendered.
 _BARE_500 = (
     '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Server error'
@@ -168,6 +175,22 @@ Handler = Callable[[Request, Identity], Awaitable[Response]]
 
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")
+#: Characters that reorder or hide text: the bidirectional embeddings, overrides, isolates and
+#: marks, and the zero-width spaces. In evidence they make a page say what it does not (after
+#: U+202E the rest of the line reads backwards: 0.3613 as 3163.0) or two record ids look alike.
+_HIDDEN = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def written_out(value: object) -> object:
+    """Return a text ``value`` with each character that reorders or hides text as ``<U+XXXX>``.
+
+    The templates' ``finalize``: every ``{{ ... }}`` shows evidence, notes and names so. Markup
+    is left as it is, so ``{{ value | e }}`` keeps the characters where a link or a filter must
+    send the value back unchanged.
+    """
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _HIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
+    return value
 
 
 def code_spans(text: object) -> Markup:
@@ -175,8 +198,10 @@ def code_spans(text: object) -> Markup:
 
     Messages and hints the CLI and the web app share name commands that way
     (```ethicsgate audit SPEC --enqueue```); shown as written, the backquotes read as noise.
+    Characters that reorder or hide text are written out (:func:`written_out`).
     """
-    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(str(text)))))
+    shown = str(escape(str(written_out(str(text)))))
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", shown))
 
 
 class ReviewApp:
@@ -211,6 +236,7 @@ class ReviewApp:
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
             trim_blocks=False,
+            finalize=written_out,
         )
         self.templates.filters["code_spans"] = code_spans
 
@@ -632,6 +658,8 @@ class ReviewApp:
                 request, ident, 404, "No such item", f"There is no item {item_id}."
             )
         history = await run_in_threadpool(self.store.item_log, item_id)
+        # what the page shows must be what the log says: a row edited behind its back says so
+        disagreements = await run_in_threadpool(self.store.verify_item, item_id)
         report = await run_in_threadpool(self.reports.for_item, item.audit_id, item.policy_id)
         rule = report.rules.get(item.rule_id) if report else None
         order = {name: index for index, name in enumerate(FAIRNESS_FIELDS)}
@@ -659,6 +687,7 @@ class ReviewApp:
             item=item,
             fields=fields,
             history=history,
+            disagreements=disagreements,
             report=report,
             rule=rule,
             mine=mine and ident.can("decide"),
@@ -1102,8 +1131,15 @@ def create_app(config: WebConfig) -> Starlette:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
         headings = {403: "Not allowed", 404: "Not found", 405: "Not allowed here"}
+        message = str(exc.detail)
+        if message == HTTPStatus(exc.status_code).phrase:  # the router's: say it in words
+            message = _ROUTER_ERRORS.get(exc.status_code, message)
+        try:  # the menu and who is signed in, as on every page, so there is a way on
+            ident = await a.identify(request, api=False)
+        except HTTPException:
+            ident = None
         return a.error_page(
-            request, None, exc.status_code, headings.get(exc.status_code, "Error"), str(exc.detail)
+            request, ident, exc.status_code, headings.get(exc.status_code, "Error"), message
         )
 
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -256,6 +256,30 @@ def test_verify_log_detects_tampering(store: ReviewStore, db_url: str, sql: str,
     assert any(problem in p for p in result.problems), result.problems
 
 
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("UPDATE review_log SET actor = 'mallory' WHERE seq = 4", "entry 4: hash does not match"),
+        ("UPDATE review_items SET outcome = 'dismissed' WHERE id = 1", "outcome is 'dismissed'"),
+        ("UPDATE review_items SET fields = '{}' WHERE id = 1", "item 1: fields"),
+    ],
+    ids=["entry-edited", "item-edited", "evidence-edited"],
+)
+def test_verify_item_finds_an_edit_of_that_item_only(
+    store: ReviewStore, db_url: str, sql: str, problem: str
+) -> None:
+    store.enqueue(make_items(2), actor="ci")
+    item = store.claim("alice")
+    assert item is not None and item.id == 1
+    store.decide(item.id, actor="alice", outcome="confirmed")  # entries 3 and 4
+    assert store.verify_item(1) == [] and store.verify_item(2) == []
+    _tamper(db_url, sql)
+    assert any(problem in p for p in store.verify_item(1)), store.verify_item(1)
+    assert store.verify_item(2) == []
+    with pytest.raises(ReviewError, match="no review item 3"):
+        store.verify_item(3)
+
+
 def test_verify_log_detects_swapped_entries(store: ReviewStore, db_url: str) -> None:
     store.enqueue(make_items(3), actor="ci")
     # swap entries 2 and 3 wholesale (hashes and all): the links break
@@ -265,6 +289,37 @@ def test_verify_log_detects_swapped_entries(store: ReviewStore, db_url: str) -> 
     result = store.verify_log()
     assert not result.ok
     assert any("prev_hash does not match" in p for p in result.problems)
+
+
+def test_verify_log_is_not_fooled_by_a_decision_made_while_it_reads(
+    store: ReviewStore, db_url: str
+) -> None:
+    """Found by the web QA: on PostgreSQL the log page and ``verify-log`` said the log did not
+    verify ("the log ends at entry 9 but its head says entry 7", "status is 'open' but the log
+    says 'claimed'") while reviewers worked: each statement of the check saw the commits made
+    since the one before, so the items were read before a decision and the log after it."""
+    store.enqueue(make_items(3), actor="ci")
+    meanwhile: list[int] = []
+
+    def decide_meanwhile(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        sql = " ".join(statement.split())
+        if meanwhile or "FROM review_log ORDER BY review_log.seq" not in sql:
+            return
+        with open_store(db_url) as other:  # another reviewer, committing between two reads
+            item = other.claim("ben")
+            assert item is not None
+            other.decide(item.id, actor="ben", outcome="confirmed")
+            meanwhile.append(item.id)
+
+    sa.event.listen(store.engine, "before_cursor_execute", decide_meanwhile)
+    try:
+        result = store.verify_log()
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", decide_meanwhile)
+    assert meanwhile  # the decision was made while the check read
+    assert result.ok, result.problems
+    assert (result.entries, result.items) == (3, 3)  # what was there when the check began
+    assert store.verify_log().ok and store.verify_log().entries == 5
 
 
 def test_reopening_a_store_keeps_its_schema_and_data(db_url: str) -> None:
