@@ -51,6 +51,34 @@ def test_init_points_to_what_the_owner_has_not_to_the_repositorys_docs(tmp_path:
     assert "`ethicsgate publish reports/sample --out public`" in guide
 
 
+def test_init_pack_lists_the_roles_each_dataset_needs_ready_to_map(tmp_path: Path) -> None:
+    # found by the SB 243 QA: the spec said `columns: {}` with "e.g. label: hired", for a
+    # chatbot log whose rules read conversation_id, ts, actor, type, text and minor
+    folder = tmp_path / "companion"
+    assert run("init", str(folder), "--pack", "ca-sb243-companion-chatbots")[0] == 0
+    spec = folder / "audits" / "ca-sb243-companion-chatbots.yaml"
+    text = spec.read_text()
+    assert "label: hired" not in text
+    roles = ["conversation_id", "ts", "actor", "type", "text", "minor"]
+    assert [line.strip() for line in text.splitlines() if "<your column>" in line] == [
+        f"#   {role}: <your column>" for role in roles
+    ]
+    # uncommented and filled in, it is the mapping the audit reads
+    (folder / "data").mkdir()
+    (folder / "data" / "chat.csv").write_text(
+        "session,at,who,kind,body,kid\n"
+        'c1,2026-02-02T10:00:00Z,bot,message,"Hi, I\'m an AI companion.",true\n'
+    )
+    mapped = {"conversation_id": "session", "ts": "at", "actor": "who", "type": "kind",
+              "text": "body", "minor": "kid"}  # fmt: skip
+    filled = text.replace("    # columns:\n", "    columns:\n").replace("    columns: {}", "   ")
+    for role, column in mapped.items():
+        filled = filled.replace(f"    #   {role}: <your column>", f"      {role}: {column}")
+    spec.write_text(filled)
+    code, stdout, stderr = run("audit", str(spec), "--out", str(tmp_path / "out"))
+    assert code == 0, stdout + stderr
+
+
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     (tmp_path / "policies").mkdir()
     existing = tmp_path / "policies" / "customer-offers.yaml"

@@ -293,6 +293,12 @@ def _plugin_datasets(policy: LoadedPolicy) -> set[str]:
     return {d for rule in policy.pack.rules if rule.kind not in builtin for d in rule.datasets}
 
 
+def roles_read(policy: LoadedPolicy, dataset: str) -> list[str]:
+    """Return every name the policy's rules read from ``dataset``: roles and checked columns."""
+    read = (n for rule in policy.pack.rules for n in _kind_roles(rule).get(dataset, []))
+    return list(dict.fromkeys(read))
+
+
 def _kind_roles(rule: Any) -> dict[str, list[str]]:
     """Return, per dataset, the names the rule reads: its typed roles and checked columns."""
     from ethicsgate.rules.registry import kind_of

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -55,8 +55,12 @@ def _check_target(target: Path, files: Iterable[str]) -> None:
         )
 
 
-def pack_audit_text(name: str, datasets: Iterable[str]) -> str:
-    """Return an audit spec binding the copy of pack ``name`` to one data file per dataset."""
+def pack_audit_text(name: str, datasets: Mapping[str, Iterable[str]]) -> str:
+    """Return an audit spec binding the copy of pack ``name`` to one data file per dataset.
+
+    ``datasets`` maps each dataset to the roles its rules read: each is written as a line to
+    fill in, commented out (a column named like its role needs none).
+    """
     lines = [
         "# Put your evidence in data/ and map its columns to the roles the rules read",
         f"# (`ethicsgate policy explain policies/{name}.yaml` lists them),",
@@ -67,11 +71,20 @@ def pack_audit_text(name: str, datasets: Iterable[str]) -> str:
         f"policy: ../policies/{name}.yaml   # or pack:{name}: the shipped pack, unchanged",
         "evidence:",
     ]
-    for dataset in datasets:
+    for dataset, roles in datasets.items():
         lines += [
             f"  {dataset}:",
             f"    path: ../data/{dataset}.csv   # CSV, Parquet or JSONL; globs read many files",
-            "    columns: {}   # role: your column (or an SQL expression), e.g. label: hired",
+        ]
+        roles = list(roles)
+        if not roles:
+            lines.append("    columns: {}   # role: your column (or an SQL expression)")
+            continue
+        lines += [
+            "    columns: {}   # the roles its rules read are below: where your column has",
+            "    # another name, map it (your column, or an SQL expression over your columns)",
+            "    # columns:",
+            *(f"    #   {role}: <your column>" for role in roles),
         ]
     return "\n".join(lines) + "\n"
 
@@ -83,12 +96,16 @@ def scaffold_pack(target: Path, name: str) -> list[Path]:
         InitError: ``target`` is a file, or one of the files already exists (nothing is written).
         PolicyError: no shipped pack has that name.
     """
+    from ethicsgate.audit.spec import roles_read
     from ethicsgate.policy.loader import load_policy
     from ethicsgate.policy.packs import PACK_PREFIX
 
     loaded = load_policy(PACK_PREFIX + name.removeprefix(PACK_PREFIX))
     name = loaded.path.stem
-    datasets = dict.fromkeys(d for rule in loaded.pack.rules for d in rule.datasets)
+    datasets = {
+        d: roles_read(loaded, d)
+        for d in dict.fromkeys(d for rule in loaded.pack.rules for d in rule.datasets)
+    }
     contents = {
         f"policies/{name}.yaml": loaded.path.read_bytes(),
         f"audits/{name}.yaml": pack_audit_text(name, datasets).encode(),
