@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CONTROLS", "FORMULA_START", "csv_cell", "escape_chars"]
+__all__ = ["CONTROLS", "FORMULA_START", "HIDDEN", "csv_cell", "escape_chars", "written_out"]
 
 #: Characters that drive or reorder a terminal or a text view: C0 controls but tab and newline,
-#: DEL, C1 controls, and Unicode's bidirectional marks, embeddings, overrides and isolates.
-CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: DEL, C1 controls, Unicode's bidirectional marks, embeddings, overrides and isolates, and the
+#: zero-width spaces and joiners that make two record ids look alike.
+CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff]"
+)
+#: Characters that reorder or hide text on a web page: the bidirectional embeddings,
+#: overrides, isolates and marks, and the zero-width spaces. In evidence they make a page say
+#: what it does not (after U+202E the rest of the line reads backwards: 0.3613 as 3163.0) or
+#: two record ids look alike.
+HIDDEN = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -24,6 +33,18 @@ def _visible(match: re.Match[str]) -> str:
 def escape_chars(text: str, unsafe: re.Pattern[str]) -> str:
     """Return ``text`` with every character ``unsafe`` matches shown as a visible escape."""
     return unsafe.sub(_visible, text)
+
+
+def written_out(value: object) -> object:
+    """Return a text ``value`` with each character that reorders or hides text as ``<U+XXXX>``.
+
+    The HTML templates' ``finalize`` (the report's and the web app's): every ``{{ ... }}``
+    shows evidence, notes and names so. Markup is left as it is, so ``{{ value | e }}`` keeps
+    the characters where a link or a filter must send the value back unchanged.
+    """
+    if isinstance(value, str) and not hasattr(value, "__html__"):
+        return HIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
+    return value
 
 
 #: What a spreadsheet reads as the start of a formula when a CSV cell begins with it.

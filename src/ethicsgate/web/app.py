@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ethicsgate import __version__
 from ethicsgate.errors import ReviewError
+from ethicsgate.escapes import written_out
 from ethicsgate.web.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -175,22 +176,6 @@ Handler = Callable[[Request, Identity], Awaitable[Response]]
 
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")
-#: Characters that reorder or hide text: the bidirectional embeddings, overrides, isolates and
-#: marks, and the zero-width spaces. In evidence they make a page say what it does not (after
-#: U+202E the rest of the line reads backwards: 0.3613 as 3163.0) or two record ids look alike.
-_HIDDEN = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def written_out(value: object) -> object:
-    """Return a text ``value`` with each character that reorders or hides text as ``<U+XXXX>``.
-
-    The templates' ``finalize``: every ``{{ ... }}`` shows evidence, notes and names so. Markup
-    is left as it is, so ``{{ value | e }}`` keeps the characters where a link or a filter must
-    send the value back unchanged.
-    """
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return _HIDDEN.sub(lambda m: f"<U+{ord(m.group()):04X}>", value)
-    return value
 
 
 def code_spans(text: object) -> Markup:

@@ -87,3 +87,26 @@ def test_json_keeps_the_exact_values(result: AuditResult, tmp_path: Path) -> Non
     assert [f.record_id for f in rule.findings] == [f"{ATTACK}0", f"{ATTACK}1"]
     assert rule.findings[0].fields == {"explanation": "", "note": "a|b\n<img src=x onerror=1>"}
     assert (rule.findings_total, rule.findings_truncated) == (3, True)
+
+
+def test_characters_that_reorder_or_hide_text_are_written_out(tmp_path: Path) -> None:
+    """Found by the web QA: report.html held a group named with U+202E raw, so the rest of its
+    line read backwards (0.3613 as 3163.0); zero-width spaces make two record ids look alike.
+    HTML writes them out as <U+202E>, Markdown and the terminal as \\u202e."""
+    rows = [
+        {"decision_id": f"S00\u200b12-{i}", "explanation": "", "note": "ok\u202e 0.3613",
+         "segment": "s", "qa_reviewer": None}
+        for i in range(2)
+    ]  # fmt: skip
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "policy.yaml").write_text(POLICY)
+    (tmp_path / "audit.yaml").write_text(
+        "schema_version: 1\nid: a\npolicy: policy.yaml\nevidence:\n  d: {path: d.jsonl}\n"
+    )
+    result = run_audit(tmp_path / "audit.yaml")
+    html = render_html(result)
+    assert "\u202e" not in html and "\u200b" not in html
+    assert "S00&lt;U+200B&gt;12-0" in html and "ok&lt;U+202E&gt; 0.3613" in html
+    markdown = render_markdown(result)
+    assert "\u202e" not in markdown and "\u200b" not in markdown
+    assert "S00\\\\u200b12-0" in markdown

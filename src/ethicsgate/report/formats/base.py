@@ -121,12 +121,15 @@ def html_environment() -> Any:
     """Return the Jinja2 environment of the HTML templates: autoescaped, undefined is an error."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+    from ethicsgate.escapes import written_out
     from ethicsgate.report._bytecode import template_cache
 
     return Environment(
         loader=PackageLoader("ethicsgate.report", "templates"),
         bytecode_cache=template_cache("html"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        # a group named with U+202E turned the rest of its line around (the web QA)
+        finalize=written_out,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
