@@ -572,7 +572,9 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
     minors = rule.conversations == "of_minors"
     if minors:
         t.require_present(
-            MINOR, purpose="minor must say, on every row, whether the person is a known minor"
+            MINOR,
+            purpose="minor must say, on every row, whether the person is a known minor (where "
+            "a missing value means not known to be one, map minor: \"coalesce(minor, 'false')\")",
         )
     reminders = []
     if rule.reminder_types:

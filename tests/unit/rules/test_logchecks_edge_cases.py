@@ -394,8 +394,9 @@ def test_only_known_minors_unless_all_and_the_flag_is_required_on_every_row() ->
     assert verdicts_of(_run(_reminder_rule(conversations="all"), log=rows)) == {
         "adult": "reminder_overdue"
     }
-    with pytest.raises(EvidenceError, match="minor"):
+    with pytest.raises(EvidenceError, match="minor") as info:
         _run(_reminder_rule(), log=[*rows, _say("adult", "14:30:00", "bot", minor=None)])
+    assert "map minor: \"coalesce(minor, 'false')\"" in (info.value.hint or "")
 
 
 def test_an_untimed_message_fails_the_conversation_as_missing_timestamp() -> None:
