@@ -641,3 +641,41 @@ def test_the_page_shows_commands_in_notices_and_problems_as_code(client) -> None
     assert "(<code>ethicsgate audit SPEC --enqueue</code> fills it)" in page
     assert "claim it first: <code>ethicsgate review claim 7</code>" in page
     assert "`" not in page
+
+
+def test_a_long_queue_says_how_many_items_match_and_due_times_read_alike(
+    client, seed, db_copy
+) -> None:
+    """Found by the web QA: past 200 items the page said '200 item(s) shown, the first 200'
+    with no total, and an item's page showed its due time with microseconds."""
+    from ethicsgate.review import NewReviewItem
+
+    with open_store(db_copy) as store:
+        before = store.count_items()
+        store.enqueue(
+            [
+                NewReviewItem(
+                    policy_id="bakery-customer-automation",
+                    policy_version="1.2",
+                    rule_id="bulk",
+                    record_id=f"B{i}",
+                    audit_id="bulk",
+                    severity="warn",
+                    fields={},
+                    reason="not_disclosed",
+                    due_at="2031-01-01T00:00:00.000000Z",
+                )
+                for i in range(250)
+            ],
+            actor="tests",
+        )
+        assert store.count_items() == before + 250
+        assert store.count_items(rule_id="bulk") == 250 == len(store.list_items(rule_id="bulk"))
+    login(client, "auditor")
+    page = client.get("/").text
+    assert f"200 of {before + 250:,} item(s) shown, the most urgent first" in page
+    assert "250 of" not in client.get("/?rule=bulk").text  # 250 > 200: still cut
+    assert "200 of 250 item(s) shown" in client.get("/?rule=bulk").text
+    item = client.get(f"/items/{seed.xss_item}").text
+    assert "due 2030-01-01 00:00 UTC" in item
+    assert "<td>2031-01-01 00:00 UTC</td>" in client.get("/?rule=bulk").text

@@ -814,7 +814,54 @@ class ReviewStore:
         the queue holds items of (a mistyped ``--audit`` looks like an audit that queued none).
         """
         now = self._now()
-        query = sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id)
+        query = self._filtered(
+            sa.select(items_t).order_by(items_t.c.due_at, items_t.c.id),
+            now,
+            status=status,
+            rule_id=rule_id,
+            assignee=assignee,
+            overdue=overdue,
+            audit_id=audit_id,
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self._tx(write=False) as conn:
+            return [self._item(row, now) for row in conn.execute(query)]
+
+    def count_items(
+        self,
+        *,
+        status: str | None = None,
+        rule_id: str | None = None,
+        assignee: str | None = None,
+        overdue: bool = False,
+        audit_id: str | None = None,
+    ) -> int:
+        """Return how many items match every filter given (as :meth:`list_items` filters)."""
+        query = self._filtered(
+            sa.select(sa.func.count()).select_from(items_t),
+            self._now(),
+            status=status,
+            rule_id=rule_id,
+            assignee=assignee,
+            overdue=overdue,
+            audit_id=audit_id,
+        )
+        with self._tx(write=False) as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _filtered(
+        query: Any,
+        now: str,
+        *,
+        status: str | None,
+        rule_id: str | None,
+        assignee: str | None,
+        overdue: bool,
+        audit_id: str | None,
+    ) -> Any:
+        """Return ``query`` over the items with the filters of :meth:`list_items`."""
         if status is not None:
             query = query.where(items_t.c.status == status)
         if rule_id is not None:
@@ -825,10 +872,7 @@ class ReviewStore:
             query = query.where(items_t.c.audit_id == audit_id)
         if overdue:
             query = query.where(items_t.c.status.in_(("open", "claimed")), items_t.c.due_at < now)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._tx(write=False) as conn:
-            return [self._item(row, now) for row in conn.execute(query)]
+        return query
 
     def audit_ids(self) -> list[str]:
         """Return the audit ids the queue holds items of, sorted."""

@@ -178,6 +178,16 @@ Handler = Callable[[Request, Identity], Awaitable[Response]]
 _CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
+def to_the_minute(stamp: str) -> str:
+    """Return a stored UTC time (``2026-12-10T01:58:31.188237Z``) as ``2026-12-10 01:58 UTC``.
+
+    The queue and an item's page show due times alike; the stored microseconds are noise.
+    """
+    if len(stamp) >= 16 and stamp.endswith("Z"):
+        return f"{stamp[:10]} {stamp[11:16]} UTC"
+    return stamp
+
+
 def code_spans(text: object) -> Markup:
     """Return ``text`` escaped, with each backquoted span of it as ``<code>``.
 
@@ -224,6 +234,7 @@ class ReviewApp:
             finalize=written_out,
         )
         self.templates.filters["code_spans"] = code_spans
+        self.templates.filters["minute"] = to_the_minute
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -562,15 +573,16 @@ class ReviewApp:
         }
         limit = 200
 
-        def read() -> tuple[list[Any], list[Any], str | None]:
-            items = self.store.list_items(
-                status=status,
-                rule_id=rule,
-                assignee=assignee or None,
-                audit_id=audit or None,
-                overdue=overdue,
-                limit=limit + 1,
-            )
+        def read() -> tuple[list[Any], list[Any], str | None, int]:
+            chosen: dict[str, Any] = {
+                "status": status,
+                "rule_id": rule,
+                "assignee": assignee or None,
+                "audit_id": audit or None,
+                "overdue": overdue,
+            }
+            items = self.store.list_items(**chosen, limit=limit + 1)
+            total = len(items) if len(items) <= limit else self.store.count_items(**chosen)
             # a mistyped audit looks like one that queued nothing: the page says which it is
             notes = (
                 []
@@ -582,9 +594,9 @@ class ReviewApp:
                 ]
             )
             said = [f"{n[:1].upper()}{n[1:]}." for n in notes if n is not None]
-            return items, self.store.stats(), " ".join(said) or None
+            return items, self.store.stats(), " ".join(said) or None, total
 
-        items, stats, note = await run_in_threadpool(read)
+        items, stats, note, total = await run_in_threadpool(read)
         return self.render(
             request,
             "queue.html.j2",
@@ -594,6 +606,7 @@ class ReviewApp:
             title="Review queue",
             items=items[:limit],
             truncated=len(items) > limit,
+            total=total,
             stats=stats,
             filters=filters,
             statuses=STATUSES,
