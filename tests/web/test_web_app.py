@@ -679,3 +679,40 @@ def test_a_long_queue_says_how_many_items_match_and_due_times_read_alike(
     item = client.get(f"/items/{seed.xss_item}").text
     assert "due 2030-01-01 00:00 UTC" in item
     assert "<td>2031-01-01 00:00 UTC</td>" in client.get("/?rule=bulk").text
+
+
+def test_the_counts_by_rule_follow_the_audit_filter(client, db_copy) -> None:
+    """Found by the web QA: filtering the queue by audit still counted every audit's items."""
+    from ethicsgate.review import NewReviewItem
+
+    with open_store(db_copy) as store:
+        store.enqueue(
+            [
+                NewReviewItem(
+                    policy_id="other",
+                    policy_version="1",
+                    rule_id="chatbot-discloses-automation",
+                    record_id=f"O{i}",
+                    audit_id="other-audit",
+                    severity="block",
+                    fields={},
+                    reason="not_disclosed",
+                    due_at="2031-01-01T00:00:00.000000Z",
+                )
+                for i in range(3)
+            ],
+            actor="tests",
+        )
+        other = {s.rule_id: s for s in store.stats(audit_id="other-audit")}
+        every = {s.rule_id: s for s in store.stats()}
+    login(client, "auditor")
+
+    def counted(page: str) -> dict[str, str]:
+        return {row[0]: row[1] for row in _tables(page)[-1][1:]}
+
+    assert counted(client.get("/?audit=other-audit").text) == {
+        rule: str(s.open) for rule, s in other.items()
+    }
+    assert counted(client.get("/").text) == {rule: str(s.open) for rule, s in every.items()}
+    assert other["chatbot-discloses-automation"].open == 3
+    assert every["chatbot-discloses-automation"].open > 3

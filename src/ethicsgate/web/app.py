@@ -573,7 +573,7 @@ class ReviewApp:
         }
         limit = 200
 
-        def read() -> tuple[list[Any], list[Any], str | None, int]:
+        def read() -> tuple[list[Any], list[Any], list[Any], str | None, int]:
             chosen: dict[str, Any] = {
                 "status": status,
                 "rule_id": rule,
@@ -594,9 +594,12 @@ class ReviewApp:
                 ]
             )
             said = [f"{n[:1].upper()}{n[1:]}." for n in notes if n is not None]
-            return items, self.store.stats(), " ".join(said) or None, total
+            every_rule = self.store.stats()
+            # the table of counts follows the audit filter; the rule menu lists every rule
+            counts = self.store.stats(audit_id=audit) if audit else every_rule
+            return items, every_rule, counts, " ".join(said) or None, total
 
-        items, stats, note, total = await run_in_threadpool(read)
+        items, stats, counts, note, total = await run_in_threadpool(read)
         return self.render(
             request,
             "queue.html.j2",
@@ -608,6 +611,7 @@ class ReviewApp:
             truncated=len(items) > limit,
             total=total,
             stats=stats,
+            counts=counts,
             filters=filters,
             statuses=STATUSES,
             lease=_duration(self.store.lease.total_seconds()),
