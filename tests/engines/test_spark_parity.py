@@ -742,3 +742,31 @@ def test_windows_in_a_time_zone_over_csv_are_the_same_on_spark(engine: Any, tmp_
     assert (types["naive_at"], types["decided_at"]) == ("timestamp_ntz", "timestamp")
     # the session's own setting is as it was (inferred under NTZ, then restored)
     assert engine.spark.conf.get("spark.sql.timestampType", None) == setting
+
+
+def test_columns_named_as_a_spreadsheet_names_them_are_read_as_columns_on_spark(
+    engine: Any, tmp_path: Path
+) -> None:
+    """As on DuckDB (the owner QA): `race: race ethnicity` names that column. Spark read it
+    as another expression, `race AS ethnicity`, and `Risiko-Score` as a subtraction: with
+    columns of those names beside it, silently the wrong column."""
+    import duckdb
+
+    compas = ROOT / "examples" / "data" / "compas_for_aequitas.csv"
+    renamed = tmp_path / "spreadsheet.csv"
+    duckdb.sql(
+        f'COPY (SELECT score AS "Risiko-Score", label_value AS "two year recid", '
+        f'race AS "race ethnicity", sex, 1 - score AS Risiko, 0 AS Score, sex AS race '
+        f"FROM read_csv('{compas}')) TO '{renamed}' (HEADER)"
+    )
+    spec = tmp_path / "audit.yaml"
+    spec.write_text(
+        f"schema_version: 1\nid: sp\npolicy: {ROOT / 'policies' / 'recidivism-fairness.yaml'}\n"
+        f"evidence:\n  predictions:\n    path: {renamed}\n    columns:\n"
+        "      label: two year recid\n      prediction: Risiko-Score\n"
+        "      race: Race Ethnicity\n"  # in another case, as the engines read names
+    )
+    duck, spark, _, _ = _both(spec, engine)
+    _same_rules(duck, spark)
+    groups = {g.group["race"] for r in spark.rules for g in r.groups if "race" in g.group}
+    assert "African-American" in groups  # the race column, not sex read as race

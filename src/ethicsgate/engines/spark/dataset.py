@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -85,6 +86,8 @@ if TYPE_CHECKING:
 __all__ = ["SparkDataset"]
 
 _T = TypeVar("_T")
+#: A mapping Spark reads as one column's name unquoted (letters, in any script, digits, _).
+_PLAIN_NAME = re.compile(r"[^\W\d]\w*")
 #: Held while a CSV schema is inferred under spark.sql.timestampType=TIMESTAMP_NTZ.
 _TIMESTAMP_TYPE_LOCK = threading.Lock()
 _VIEWS = itertools.count()
@@ -455,6 +458,13 @@ class SparkDataset:
         mapped = self.spec.columns.get(role)
         if not mapped:
             return quote_ident(role)
+        if not _PLAIN_NAME.fullmatch(mapped):
+            named = [name for name, _ in self.columns() if name.lower() == mapped.lower()]
+            if named:
+                # a column named as a spreadsheet names it ("race ethnicity", "Risiko-Score"):
+                # as written Spark reads another expression (race AS ethnicity, a
+                # subtraction), so the mapping that names it reads it quoted, as on DuckDB
+                return quote_ident(mapped if mapped in named else named[0])
         self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
 
