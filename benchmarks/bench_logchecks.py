@@ -1,8 +1,9 @@
 """The checks of issue #20 over 10 million log rows, each against a plain DuckDB query (the floor).
 
 For each check (``notice_before_decision``, ``opt_out_honored``, ``request_answered``,
-``log_retention``, ``disclosed_on_request``, ``pricing_disclosed``) two fresh processes, each
-timed with its peak RSS by the wrapper in ``_common.measure_wrapped``:
+``log_retention``, ``disclosed_on_request``, ``pricing_disclosed``, and California SB 243's
+``periodic_reminder`` and ``crisis_referral``) two fresh processes, each timed with its peak
+RSS by the wrapper in ``_common.measure_wrapped``:
 
 - ``ethicsgate audit``: the CLI on an audit spec with that one rule, end to end: start-up,
   reading the Parquet evidence into typed DuckDB tables (roles checked, exact duplicates
@@ -15,8 +16,9 @@ timed with its peak RSS by the wrapper in ``_common.measure_wrapped``:
 The oracle: both must count the same violations (the data has no duplicates, no missing ids and
 no ties the floor would treat differently), or the run stops before the docs are touched.
 
-The synthetic data (seeded numpy; ``--rows`` rows in each of the event log, the request log and
-the chat log, plus a ledger of profiling opt-outs for 5 % of the subjects) goes to
+The synthetic data (seeded numpy; ``--rows`` rows in each of the event log, the request log,
+the chat log and a companion chatbot's log of 40-message sessions, plus a ledger of profiling
+opt-outs for 5 % of the subjects) goes to
 ``benchmarks/data/logchecks/`` (git-ignored) and is reused when present. Results go to
 ``docs/benchmarks.md`` between ``<!-- bench_logchecks:start -->`` and
 ``<!-- bench_logchecks:end -->``.
@@ -45,6 +47,9 @@ from _common import ROOT, log, machine_info, measure_wrapped, parse_count, updat
 from ethicsgate.policy.models import (
     DEFAULT_DISCLOSURE_PATTERNS,
     DEFAULT_IDENTITY_QUESTION_PATTERNS,
+    DEFAULT_REFERRAL_PATTERNS,
+    DEFAULT_REMINDER_PATTERNS,
+    DEFAULT_RISK_PATTERNS,
     NY_PRICING_DISCLOSURE,
 )
 
@@ -79,10 +84,70 @@ def _dictionary(codes: Any, values: list[str]) -> pa.Array:
     )
 
 
+COMPANION_TEXTS = [
+    "tell me a story",  # the user
+    "I want to die",  # the user, now and then
+    "Once upon a time...",  # the companion
+    "I'm really glad you told me. Please call or text 988, the Suicide and Crisis Lifeline.",
+    "I'm here for you.",  # a reply to self-harm without a referral
+    "Time for a break! Remember, I'm an AI, not a person.",  # a reminder event
+]
+SESSION = 40  # messages per companion session, one every 2-8 minutes: about 3h20m
+
+
+def ensure_companion(rows: int, path: Path) -> None:
+    """Write the companion chatbot's log: sessions of users (30 % known minors) and the bot.
+
+    Known minors' sessions get a break reminder after the 20th message in 4 of 5 sessions (so
+    about a fifth of them run past three hours without one); 1 user message in 200 expresses
+    self-harm, and the bot's reply refers to 988 nine times in ten.
+    """
+    rng = np.random.default_rng(SEED + 243)
+    sessions = max(rows // SESSION, 1)
+    rows = sessions * SESSION
+    session = np.arange(rows) // SESSION
+    step = np.arange(rows) % SESSION
+    gaps = rng.integers(120, 480, rows)
+    gaps[step == 0] = 0
+    elapsed = np.cumsum(gaps)
+    elapsed -= np.repeat(elapsed[::SESSION], SESSION)
+    start = BASE + rng.integers(0, SPAN_DAYS * DAY, sessions)
+    minor = np.repeat(rng.random(sessions) < 0.3, SESSION)
+    actor = np.where(step % 2 == 0, 0, 1)  # customer, bot
+    text = np.where(actor == 0, 0, 2)
+    risk = (actor == 0) & (rng.random(rows) < 0.005)
+    text[risk] = 1
+    reply = np.flatnonzero(risk) + 1  # the bot's next message
+    text[reply] = np.where(rng.random(len(reply)) < 0.9, 3, 4)
+    kind = np.zeros(rows, dtype="int32")
+    reminded = np.repeat(rng.random(sessions) < 0.8, SESSION) & minor & (step == 21)
+    actor[reminded], text[reminded], kind[reminded] = 2, 5, 1  # a system event, not the bot
+    pq.write_table(
+        pa.table(
+            {
+                "session": pa.array(session),
+                "ts": _ts(np.repeat(start, SESSION) + elapsed),
+                "actor": _dictionary(actor, ["customer", "bot", "system"]),
+                "type": _dictionary(kind, ["message", "break_reminder"]),
+                "text": _dictionary(text, COMPANION_TEXTS),
+                "minor": pa.array(minor),
+            }
+        ),
+        path,
+        row_group_size=1_000_000,
+    )
+
+
 def ensure_data(rows: int) -> dict[str, Path]:
-    """Write (or reuse) the four Parquet files for ``rows`` rows; return them by name."""
+    """Write (or reuse) the five Parquet files for ``rows`` rows; return them by name."""
     folder = DATA / f"{rows}"
-    paths = {n: folder / f"{n}.parquet" for n in ("events", "ledger", "requests", "chat")}
+    names = ("events", "ledger", "requests", "chat", "companion")
+    paths = {n: folder / f"{n}.parquet" for n in names}
+    if not paths["companion"].is_file() and all(
+        p.is_file() for n, p in paths.items() if n != "companion"
+    ):
+        log(f"writing {rows:,} companion chat events")
+        ensure_companion(rows, paths["companion"])
     if all(p.is_file() for p in paths.values()):
         return paths
     folder.mkdir(parents=True, exist_ok=True)
@@ -180,6 +245,8 @@ def ensure_data(rows: int) -> dict[str, Path]:
         paths["chat"],
         row_group_size=1_000_000,
     )
+    log(f"writing {rows:,} companion chat events")
+    ensure_companion(rows, paths["companion"])
     return paths
 
 
@@ -215,7 +282,11 @@ RULES: dict[str, dict[str, Any]] = {
         "dataset": "events",
         "event_types": ["offer_shown"],
     },
+    "periodic_reminder": {"kind": "transparency", "dataset": "companion"},
+    "crisis_referral": {"kind": "transparency", "dataset": "companion"},
 }
+#: The roles of the companion log under its own column names.
+COLUMNS = {"companion": {"conversation_id": "session"}}
 
 
 def _regex(patterns: tuple[str, ...]) -> str:
@@ -227,6 +298,11 @@ QUESTIONS, DISCLOSES = (
     _regex(DEFAULT_DISCLOSURE_PATTERNS),
 )
 STATEMENT = r"\s+".join(NY_PRICING_DISCLOSURE.split())
+REMINDS, RISKS, REFERS = (
+    _regex(DEFAULT_REMINDER_PATTERNS),
+    _regex(DEFAULT_RISK_PATTERNS),
+    _regex(DEFAULT_REFERRAL_PATTERNS),
+)
 
 #: The floor of each check: a hand-written DuckDB query counting its violations.
 FLOORS: dict[str, str] = {
@@ -276,6 +352,38 @@ FLOORS: dict[str, str] = {
         SELECT count(*) FILTER (
           WHERE NOT coalesce(regexp_matches(text, '{STATEMENT}', 'i'), false))
         FROM '{{events}}' WHERE type = 'offer_shown' AND personalized""",
+    "periodic_reminder": f"""
+        WITH r AS (
+          SELECT session AS conv, ts, actor,
+                 type = 'break_reminder' OR (actor IN ('bot', 'system')
+                   AND coalesce(regexp_matches(text, '{REMINDS}', 'i'), false)
+                   AND coalesce(regexp_matches(text, '{DISCLOSES}', 'i'), false)) AS rem
+          FROM '{{companion}}' WHERE minor),
+        s AS (SELECT conv FROM r GROUP BY conv HAVING bool_or(actor = 'bot')),
+        w AS (
+          SELECT r.conv, ts, actor, min(ts) OVER (PARTITION BY r.conv) AS began,
+                 max(CASE WHEN rem THEN ts END) OVER (PARTITION BY r.conv ORDER BY ts) AS rem_at
+          FROM r JOIN s ON r.conv = s.conv WHERE actor <> 'system' OR rem)
+        SELECT count(DISTINCT conv) FILTER (
+          WHERE actor = 'bot' AND ts > coalesce(rem_at, began) + INTERVAL 3 HOUR)
+        FROM w""",
+    "crisis_referral": f"""
+        WITH r AS (
+          SELECT session AS conv, ts, actor,
+                 type = 'self_harm_risk' OR (actor = 'customer'
+                   AND coalesce(regexp_matches(text, '{RISKS}', 'i'), false)) AS risk,
+                 type = 'crisis_referral' OR (actor IN ('bot', 'human', 'system')
+                   AND coalesce(regexp_matches(text, '{REFERS}', 'i'), false)) AS ref
+          FROM '{{companion}}'),
+        q AS (SELECT DISTINCT conv, ts AS risk_at, ts + INTERVAL 1 MICROSECOND AS after
+              FROM r WHERE risk),
+        rep AS (SELECT DISTINCT conv, ts FROM r WHERE actor IN ('bot', 'human')),
+        rf AS (SELECT DISTINCT conv, ts FROM r WHERE ref),
+        m AS (SELECT q.conv, q.risk_at, rep.ts AS replied
+              FROM q ASOF LEFT JOIN rep ON q.conv = rep.conv AND q.after <= rep.ts)
+        SELECT count(DISTINCT m.conv) FILTER (
+          WHERE rf.ts IS NULL OR (m.replied IS NOT NULL AND rf.ts > m.replied))
+        FROM m ASOF LEFT JOIN rf ON m.conv = rf.conv AND m.risk_at <= rf.ts""",
 }
 FLOOR_SCRIPT = """
 import duckdb, sys
@@ -301,7 +409,13 @@ def _write_audit(folder: Path, check: str, paths: dict[str, Path]) -> Path:
         "schema_version": 1,
         "id": "bench-logchecks",
         "policy": "policy.yaml",
-        "evidence": {name: {"path": str(paths[name])} for name in sorted(names)},
+        "evidence": {
+            name: {
+                "path": str(paths[name]),
+                **({"columns": COLUMNS[name]} if name in COLUMNS else {}),
+            }
+            for name in sorted(names)
+        },
     }
     spec = folder / "audit.yaml"
     spec.write_text(json.dumps(audit), encoding="utf-8")
@@ -328,7 +442,9 @@ def main() -> None:
         + ", ".join(f"{k} {v}" for k, v in machine_info(["duckdb", "pyarrow"]).items())
         + f". {rows:,} rows in each log (Parquet): the event log (decisions, notices, "
         "personalised prices; a notice for 99 % of the subjects), the request log, the chat "
-        "log; the opt-out ledger has "
+        "log, a companion chatbot's log (sessions of 40 messages, 30 % of them known minors', "
+        "a break reminder in 4 of 5 of those, self-harm in 1 user message of 200); the opt-out "
+        "ledger has "
         f"{pq.ParquetFile(paths['ledger']).metadata.num_rows:,} rows. `ethicsgate audit` runs "
         "one rule end to end (typed rows, duplicate and id checks, the check, every finding to "
         "findings.parquet, reports); the floor is one hand-written DuckDB query counting the "

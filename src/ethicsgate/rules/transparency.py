@@ -496,13 +496,11 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
                  {_any(questions)} AS is_question, {_any(disclosures)} AS is_disclosure
           FROM e),
         u AS (
-          SELECT conv, ts, is_question,
-                 max(CASE WHEN ts IS NULL AND actor IN ('bot', 'human') THEN 1 ELSE 0 END)
-                   OVER (PARTITION BY conv) AS untimed
-          FROM r),
+          SELECT DISTINCT conv FROM r WHERE ts IS NULL AND actor IN ('bot', 'human')),
         q AS (
-          SELECT conv, ts AS asked_at, ts + {dialect.microseconds(1)} AS after, untimed
-          FROM u WHERE is_question),
+          SELECT r.conv, r.ts AS asked_at, r.ts + {dialect.microseconds(1)} AS after,
+                 CASE WHEN u.conv IS NULL THEN 0 ELSE 1 END AS untimed
+          FROM r LEFT JOIN u ON r.conv = u.conv WHERE r.is_question),
         rep AS (
           SELECT conv, ts, max(CASE WHEN actor = 'bot' THEN 1 ELSE 0 END) AS bot
           FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL GROUP BY conv, ts),
@@ -723,7 +721,8 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
     def field(name: str) -> str:
         return dialect.struct_field("first_failure", name)
 
-    # u: a reply or referral of no time leaves the first of them unknown in its conversation
+    # u: the conversations in which a reply or referral of no time leaves the first of them
+    # unknown (a grouped list, not a window over every row: the window cost 4x the floor)
     sql = f"""
         WITH e AS (SELECT DISTINCT {", ".join(columns)} FROM {t.table}),
         r AS (
@@ -731,13 +730,12 @@ def _crisis_referral(rule: CrisisReferralRule, t: Rows) -> RuleResult:
                  {_any(risks)} AS is_risk, {_any(referrals)} AS is_referral
           FROM e),
         u AS (
-          SELECT conv, max(CASE WHEN ts IS NULL AND (actor IN ('bot', 'human') OR is_referral)
-                                THEN 1 ELSE 0 END) OVER (PARTITION BY conv) AS untimed,
-                 ts, is_risk
-          FROM r),
+          SELECT DISTINCT conv FROM r
+          WHERE ts IS NULL AND (actor IN ('bot', 'human') OR is_referral)),
         q AS (
-          SELECT conv, ts AS risk_at, ts + {dialect.microseconds(1)} AS after, untimed
-          FROM u WHERE is_risk),
+          SELECT r.conv, r.ts AS risk_at, r.ts + {dialect.microseconds(1)} AS after,
+                 CASE WHEN u.conv IS NULL THEN 0 ELSE 1 END AS untimed
+          FROM r LEFT JOIN u ON r.conv = u.conv WHERE r.is_risk),
         rep AS (
           SELECT DISTINCT conv, ts FROM r WHERE actor IN ('bot', 'human') AND ts IS NOT NULL),
         ref AS (SELECT DISTINCT conv, ts FROM r WHERE is_referral AND ts IS NOT NULL),
