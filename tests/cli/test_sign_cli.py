@@ -227,10 +227,25 @@ def test_an_envelope_larger_than_any_ethicsgate_writes_is_not_read(
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert code == 1, stderr
-    assert "envelope is 128 MiB, larger than any ethicsgate writes (at most 128 MiB): not read" in (
+    assert "envelope is larger than any ethicsgate writes (at most 128 MiB): not read" in (
         stdout + stderr
     )
     assert peak < 32 * 2**20
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_an_envelope_that_is_a_device_is_not_read(signed: dict[str, Path]) -> None:
+    """Found by the review: a size check by stat() passed /dev/zero (size 0), which was then
+    read forever; the file is opened once and only a regular file is read."""
+    signed["envelope"].unlink()
+    signed["envelope"].symlink_to("/dev/zero")
+    code, stdout, stderr = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
+    assert code == 1, stderr
+    assert "envelope is not a regular file (a device, a pipe?): not read" in stdout + stderr
+    signed["envelope"].unlink()
+    os.mkfifo(signed["envelope"])  # opened, it would wait for a writer
+    code, stdout, stderr = run("verify", str(signed["dir"]), "--key", str(signed["pub"]))
+    assert code == 1 and "not a regular file" in stdout + stderr
 
 
 def _ssh_keygen(path: Path, *args: str) -> Path:

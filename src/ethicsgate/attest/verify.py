@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -145,15 +146,22 @@ def verify_attestation(
         )
 
     try:
-        size = envelope_path.stat().st_size
-        if size > MAX_ENVELOPE_BYTES:
-            # never read whole: a planted file of gigabytes would hold the memory of `verify`
-            # and of the web app's index
+        # one open file, read at most one byte past the cap: a planted file of gigabytes, a
+        # symlink to /dev/zero or a FIFO would otherwise hold the memory (or the time) of
+        # `verify` and of the web app's index
+        if not stat.S_ISREG(envelope_path.stat().st_mode):  # opening a FIFO would wait
+            return not_verified("envelope is not a regular file (a device, a pipe?): not read")
+        with envelope_path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                return not_verified("envelope is not a regular file (a device, a pipe?): not read")
+            too_large = status.st_size > MAX_ENVELOPE_BYTES
+            data = b"" if too_large else handle.read(MAX_ENVELOPE_BYTES + 1)  # it may grow
+        if too_large or len(data) > MAX_ENVELOPE_BYTES:
             return not_verified(
-                f"envelope is {size / 2**20:,.0f} MiB, larger than any ethicsgate writes "
+                "envelope is larger than any ethicsgate writes "
                 f"(at most {MAX_ENVELOPE_BYTES // 2**20} MiB): not read"
             )
-        data = envelope_path.read_bytes()
     except OSError as exc:
         raise VerificationError(
             f"cannot read the envelope file: {exc.strerror or exc}", location=envelope_path

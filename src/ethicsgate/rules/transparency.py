@@ -620,7 +620,7 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
           SELECT {conv} AS conv, {ts} AS ts, {actor} AS actor, {_any(reminders)} AS is_reminder
           FROM e{f" WHERE {MINOR.column}" if minors else ""}),
         s AS (
-          SELECT conv, bool_or(ts IS NULL AND {messages}) AS untimed
+          SELECT conv, bool_or(ts IS NULL AND ({messages} OR is_reminder)) AS untimed
           FROM r GROUP BY conv HAVING bool_or(actor = 'bot')),
         m AS (
           SELECT r.conv, r.ts, r.actor, r.is_reminder
@@ -649,7 +649,10 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
 
     def message(reason: str, row: Mapping[str, Any]) -> str:
         if reason == "missing_timestamp":
-            return "a message has no timestamp, so the time since the last reminder is not known"
+            return (
+                "a message or a reminder has no timestamp, so the time since the last reminder "
+                "is not known"
+            )
         began, wrote = fmt_time(row["began_at"]), fmt_time(row["bot_message_at"])
         since = row["reminded_at"] if row["reminded_at"] is not None else row["began_at"]
         waited = format_duration(row["bot_message_at"] - since)

@@ -275,7 +275,7 @@ def periodic_reminder(events: list[dict[str, Any]], rule: Any) -> tuple[int, Ver
         if not any(e["actor"] == "bot" for e in evs):
             continue
         records += 1
-        if any(e["ts"] is None and e["actor"] in messages for e in evs):
+        if any(e["ts"] is None and (e["actor"] in messages or reminds(e)) for e in evs):
             verdicts[conv] = "missing_timestamp"
             continue
         timed = sorted(

@@ -406,6 +406,19 @@ def test_an_untimed_message_fails_the_conversation_as_missing_timestamp() -> Non
     assert result.findings[0].fields["began_at"] is None
 
 
+def test_an_untimed_reminder_fails_the_conversation_as_missing_timestamp() -> None:
+    # found by the review: a system reminder of no time was dropped, and the finding said
+    # "4h later (limit 3h), with no reminder yet", which the log does not show
+    rows = [
+        _say("a", "10:00:00", "customer"),
+        {**_say("a", "10:00:00", "system", BREAK, type="break_reminder"), "ts": None},
+        _say("a", "14:00:00", "bot"),
+    ]
+    result = _run(_reminder_rule(), log=rows)
+    assert verdicts_of(result) == {"a": "missing_timestamp"}
+    assert "a message or a reminder has no timestamp" in result.findings[0].message
+
+
 # -- crisis_referral (California SB 243, § 22602(b)) -----------------------------------------
 
 
