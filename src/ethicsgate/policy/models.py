@@ -820,6 +820,24 @@ DEFAULT_REFERRAL_PATTERNS = (
     r"\b(l(í|i)nea|linea) (de )?(crisis|prevenci(ó|o)n del suicidio)",
     r"\btrevor (project|lifeline)\b",
 )
+#: Bot or system text that denies being automated, or claims to be a person, which no
+#: disclosure pattern may count as a disclosure ("No soy un robot", "Do you think I am a
+#: robot? I'm as real as you"), in English and Spanish (RE2, case-insensitive; the phrase
+#: corpus's ``disclosure`` no_match phrases). A message matching one discloses nothing.
+DEFAULT_DENIAL_PATTERNS = (
+    # en
+    r"\b(not|never|isn'?t|aren'?t|ain'?t) (a |an |some )?(bot|robot|chatbot|ai|a\.i\.|machine|"
+    r"computer|program)\b",
+    r"\b(do you think|who says|you think|did you think|why would you think) (that )?(i'?m|i am) "
+    r"(a |an )?(bot|robot|chatbot|ai|a\.i\.|machine)\b",
+    r"\b(i'?m|i am) (a )?(real|actual|living) (person|human|girl|boy|woman|man)\b",
+    r"\b(i'?m|i am) as real as you\b",
+    # es
+    r"\bno (soy|es|eres) (un |una |solo un |solo una )?(bot|robot|chatbot|ia|m(á|a)quina|"
+    r"asistente virtual|programa)",
+    # at the start of a sentence or clause: "No soy una persona real" is a disclosure
+    r"(^|[.!?,;:¡¿]\s*)(soy|es) (una persona|un humano|una humana) (real|de verdad)",
+)
 DEFAULT_PLACEHOLDERS = ("n/a", "na", "none", "null", "-", "unknown", "tbd", "todo", "?")
 
 
@@ -882,6 +900,12 @@ class BotDisclosureRule(TransparencyRule):
         default_factory=lambda: list(DEFAULT_DISCLOSURE_PATTERNS),
         description="Regular expressions (RE2, case-insensitive) that disclose automation "
         "when found in a bot or system message.",
+    )
+    denial_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DENIAL_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive): a message matching one denies "
+        "being automated or claims to be a person, and discloses nothing, whatever else it "
+        "matches.",
     )
 
     @model_validator(mode="after")
@@ -1051,6 +1075,12 @@ class DisclosedOnRequestRule(TransparencyRule):
         description="Regular expressions (RE2, case-insensitive) that disclose automation "
         "when found in a bot or system message.",
     )
+    denial_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DENIAL_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive): a message matching one denies "
+        "being automated or claims to be a person, and discloses nothing, whatever else it "
+        "matches.",
+    )
 
     @model_validator(mode="after")
     def _something_asks_and_discloses(self) -> DisclosedOnRequestRule:
@@ -1106,6 +1136,12 @@ class PeriodicReminderRule(TransparencyRule):
         default_factory=lambda: list(DEFAULT_DISCLOSURE_PATTERNS),
         description="What the reminder must also say, that the chatbot is not human (RE2, "
         "case-insensitive); empty: a message matching reminder_patterns is a reminder alone.",
+    )
+    denial_patterns: list[TextPattern] = Field(
+        default_factory=lambda: list(DEFAULT_DENIAL_PATTERNS),
+        description="Regular expressions (RE2, case-insensitive): a message matching one denies "
+        "being automated or claims to be a person, and discloses nothing, whatever else it "
+        "matches.",
     )
 
     check_unique = field_validator("reminder_types")(_unique_list)

@@ -163,6 +163,21 @@ def _pattern_sql(rule: TransparencyRule, t: Rows, patterns: list[str], text: str
     return t.dialect.regexp_match(text, combined)
 
 
+def _disclosure_sql(
+    rule: BotDisclosureRule | DisclosedOnRequestRule | PeriodicReminderRule, t: Rows
+) -> str:
+    """Return the condition that a message's text discloses automation.
+
+    A disclosure pattern matches and no denial pattern does ("No soy un robot" holds
+    "soy un robot").
+    """
+    matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
+    if not rule.denial_patterns:
+        return matches
+    denies = _pattern_sql(rule, t, rule.denial_patterns, TEXT.column)
+    return f"({matches} AND NOT coalesce({denies}, false))"
+
+
 def _any(conditions: list[str]) -> str:
     return "(" + " OR ".join(conditions) + ")" if conditions else "false"
 
@@ -177,8 +192,7 @@ def _bot_disclosure(rule: BotDisclosureRule, t: Rows) -> RuleResult:
     if rule.disclosure_types:
         conditions.append(f"{TYPE.column} IN {sql_list(rule.disclosure_types)}")
     if rule.disclosure_patterns:
-        matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
-        conditions.append(f"({actor} IN ('bot', 'system') AND {matches})")
+        conditions.append(f"({actor} IN ('bot', 'system') AND {_disclosure_sql(rule, t)})")
     disclosure = _any(conditions)
     # the message the disclosure must come at or before: the bot's first, or anyone's first
     by_anyone = rule.before == "first_message"
@@ -229,6 +243,7 @@ def _bot_disclosure(rule: BotDisclosureRule, t: Rows) -> RuleResult:
         "before": rule.before,
         "disclosure_types": rule.disclosure_types,
         "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+        "denial_patterns": f"{len(rule.denial_patterns)} pattern(s)",
     }
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
@@ -474,8 +489,7 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
     if rule.disclosure_types:
         disclosures.append(f"{TYPE.column} IN {sql_list(rule.disclosure_types)}")
     if rule.disclosure_patterns:
-        matches = _pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column)
-        disclosures.append(f"({actor} IN ('bot', 'system') AND {matches})")
+        disclosures.append(f"({actor} IN ('bot', 'system') AND {_disclosure_sql(rule, t)})")
     columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
     dialect = t.dialect
     reply_join = dialect.asof_left_join(
@@ -550,6 +564,7 @@ def _disclosed_on_request(rule: DisclosedOnRequestRule, t: Rows) -> RuleResult:
         "question_patterns": f"{len(rule.question_patterns)} pattern(s)",
         "disclosure_types": rule.disclosure_types,
         "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+        "denial_patterns": f"{len(rule.denial_patterns)} pattern(s)",
     }
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 
@@ -580,7 +595,7 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
     if rule.reminder_patterns:
         said = [_pattern_sql(rule, t, rule.reminder_patterns, TEXT.column)]
         if rule.disclosure_patterns:
-            said.append(_pattern_sql(rule, t, rule.disclosure_patterns, TEXT.column))
+            said.append(_disclosure_sql(rule, t))
         reminders.append(f"({actor} IN ('bot', 'system') AND {' AND '.join(said)})")
     columns = [role.column for role in transparency_roles(rule)[rule.dataset]]
     dialect = t.dialect
@@ -683,6 +698,7 @@ def _periodic_reminder(rule: PeriodicReminderRule, t: Rows) -> RuleResult:
         "reminder_types": rule.reminder_types,
         "reminder_patterns": f"{len(rule.reminder_patterns)} pattern(s)",
         "disclosure_patterns": f"{len(rule.disclosure_patterns)} pattern(s)",
+        "denial_patterns": f"{len(rule.denial_patterns)} pattern(s)",
     }
     return summarize(rule, verdicts, messages=message, parameters=parameters)
 

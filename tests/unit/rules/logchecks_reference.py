@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from logs_reference import MissingId, Verdicts, actor, flag, parse_ts, records_by_id
+from logs_reference import (
+    MissingId,
+    Verdicts,
+    actor,
+    discloses,
+    flag,
+    parse_ts,
+    records_by_id,
+)
 
 
 def _key(value: Any) -> str | None:
@@ -184,7 +192,7 @@ def disclosed_on_request(events: list[dict[str, Any]], rule: Any) -> tuple[int, 
             if e[1] is not None
             and (
                 e[3] in rule.disclosure_types
-                or (e[2] in ("bot", "system") and _matches(rule.disclosure_patterns, e[4]))
+                or (e[2] in ("bot", "system") and discloses(rule, e[4]))
             )
         ]
         failures = []
@@ -265,7 +273,7 @@ def periodic_reminder(events: list[dict[str, Any]], rule: Any) -> tuple[int, Ver
             return False
         said = _matches(rule.reminder_patterns, e.get("text"))
         if rule.disclosure_patterns:
-            said = said and _matches(rule.disclosure_patterns, e.get("text"))
+            said = said and discloses(rule, e.get("text"))
         return said
 
     records, verdicts = 0, {}

@@ -138,6 +138,11 @@ def _matches(patterns: Sequence[str], text: str | None) -> bool:
     return text is not None and any(re.search(p, text, re.IGNORECASE) for p in patterns)
 
 
+def discloses(rule: Any, text: str | None) -> bool:
+    """Return whether ``text`` discloses automation: a disclosure pattern, and no denial."""
+    return _matches(rule.disclosure_patterns, text) and not _matches(rule.denial_patterns, text)
+
+
 def records_by_id(rows: Iterable[tuple[Any, ...]]) -> dict[Any, tuple[Any, ...]]:
     """Collapse rows (id first) to one per id; exact repeats count once, differing rows conflict.
 
@@ -190,10 +195,7 @@ def bot_disclosure(events: list[dict[str, Any]], rule: Any) -> tuple[int, Verdic
             if parse_ts(e["ts"]) is not None
             and (
                 e["type"] in rule.disclosure_types
-                or (
-                    e["actor"] in ("bot", "system")
-                    and _matches(rule.disclosure_patterns, e["text"])
-                )
+                or (e["actor"] in ("bot", "system") and discloses(rule, e["text"]))
             )
         ]
         if not disclosures:

@@ -17,6 +17,7 @@ import yaml
 from ethicsgate.engines.duckdb.dialect import DIALECT
 from ethicsgate.evidence.sql import sql_literal
 from ethicsgate.policy.models import (
+    DEFAULT_DENIAL_PATTERNS,
     DEFAULT_DISCLOSURE_PATTERNS,
     DEFAULT_IDENTITY_QUESTION_PATTERNS,
     DEFAULT_REFERRAL_PATTERNS,
@@ -71,14 +72,32 @@ def test_corpus_covers_every_language() -> None:
         assert set(CORPUS[kind]["no_match"]) == KIND_LANGUAGES[kind]
 
 
+def recognised(kind: str, text: str) -> bool:
+    """Return whether the audit reads ``text`` as a phrase of ``kind``: a disclosure matches a
+    disclosure pattern and no denial pattern ("No soy un robot" holds "soy un robot")."""
+    found = bool(matching(text, PATTERNS[kind]))
+    if kind == "disclosure":
+        return found and not matching(text, DEFAULT_DENIAL_PATTERNS)
+    return found
+
+
 @pytest.mark.parametrize(("kind", "text"), cases("match"))
 def test_phrase_is_recognised(kind: str, text: str) -> None:
-    assert matching(text, PATTERNS[kind]), f"no default {kind} pattern matches {text!r}"
+    assert recognised(kind, text), f"no default {kind} pattern matches {text!r}"
 
 
 @pytest.mark.parametrize(("kind", "text"), cases("no_match"))
 def test_phrase_is_not_recognised(kind: str, text: str) -> None:
-    assert not matching(text, PATTERNS[kind])
+    assert not recognised(kind, text)
+
+
+@pytest.mark.parametrize("pattern", DEFAULT_DENIAL_PATTERNS)
+def test_every_denial_pattern_is_needed(pattern: str) -> None:
+    """Each denial pattern takes out at least one phrase a disclosure pattern would count."""
+    texts = [t for texts in CORPUS["disclosure"]["no_match"].values() for t in texts]
+    assert any(
+        matching(text, DEFAULT_DISCLOSURE_PATTERNS) and matching(text, (pattern,)) for text in texts
+    ), pattern
 
 
 @pytest.mark.parametrize(
