@@ -813,7 +813,13 @@ DEFAULT_REFERRAL_TYPES = ("crisis_referral",)
 #: Bot, person or system text that refers to a crisis service (US numbers and names, and the
 #: Spanish forms; RE2, case-insensitive; the phrase corpus, ``crisis_referral``).
 DEFAULT_REFERRAL_PATTERNS = (
-    r"\b988(lifeline)?\b",
+    # 988 with what makes it the Lifeline: a call or text to it, its name, its site; a bare
+    # 988 is an order or a phone number's digits as often (found by the review)
+    r"\b(call|text|dial|phone|ring|contact|reach|llama|llamar|marca|marcar|escribe|escribir) "
+    r"((or|o) (text|call|escribe|llama) |(al|a la|the|to) |(el|la) n(ú|u)mero )?988\b",
+    r"\b988 (suicide|crisis|lifeline|line|hotline|helpline|l(í|i)nea)",
+    r"\b988lifeline\b",
+    r"\b(suicide|crisis)[^.\n]{0,40}\b988\b",
     r"\bcrisis (text )?line\b",
     r"\b741741\b",
     r"\b(suicide|crisis) (and crisis |prevention )?(life ?line|hot ?line|help ?line)\b",
