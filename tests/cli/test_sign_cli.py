@@ -267,6 +267,10 @@ def test_openssh_ed25519_keys_sign_and_verify(
     code, stdout, stderr = run("audit", "audit.yaml", "--out", "r1", "--key", str(plain))
     assert code == 1 and "signed: r1/report.intoto.json" in stdout, stderr
     assert run("verify", "r1", "--key", f"{plain}.pub")[0] == 0
+    # an authorized_keys line, with its options before the key
+    options = tmp_path / "authorized.pub"
+    options.write_text('from="10.0.0.1",no-pty ' + Path(f"{plain}.pub").read_text())
+    assert run("verify", "r1", "--key", str(options))[0] == 0
     # an encrypted one: its passphrase, as for an ethicsgate key
     locked = _ssh_keygen(tmp_path / "locked", "-t", "ed25519", "-N", "s3cret")
     code, _, stderr = run("audit", "audit.yaml", "--out", "r2", "--key", str(locked))
@@ -294,6 +298,12 @@ def test_openssh_keys_that_cannot_sign_or_verify_say_why(
         (("audit", "audit.yaml", "--out", "o", "--key", f"{ed}.pub"), "this is an OpenSSH public key, not a private key"),
         (("verify", "r", "--key", f"{rsa}.pub"), "not an Ed25519 public key (found RSA 2048-bit)"),
     ]  # fmt: skip
+    ec = _ssh_keygen(tmp_path / "ec", "-t", "ecdsa", "-N", "")
+    cases.append((("verify", "r", "--key", f"{ec}.pub"), "not an Ed25519 public key (found EC"))
+    (tmp_path / "sk.pub").write_text(
+        "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIE key\n"
+    )
+    cases.append((("verify", "r", "--key", "sk.pub"), "a security-key public key"))
     (tmp_path / "both.pub").write_bytes(Path(f"{ed}.pub").read_bytes() * 2)
     cases.append((("verify", "r", "--key", "both.pub"), "2 OpenSSH public keys in one file"))
     for args, said in cases:

@@ -756,7 +756,8 @@ def test_columns_named_as_a_spreadsheet_names_them_are_read_as_columns_on_spark(
     renamed = tmp_path / "spreadsheet.csv"
     duckdb.sql(
         f'COPY (SELECT score AS "Risiko-Score", label_value AS "two year recid", '
-        f'race AS "race ethnicity", sex, 1 - score AS Risiko, 0 AS Score, sex AS race '
+        f'race AS "race ethnicity", sex AS "Größe", 1 - score AS Risiko, 0 AS Score, '
+        f"sex AS race "
         f"FROM read_csv('{compas}')) TO '{renamed}' (HEADER)"
     )
     spec = tmp_path / "audit.yaml"
@@ -765,6 +766,7 @@ def test_columns_named_as_a_spreadsheet_names_them_are_read_as_columns_on_spark(
         f"evidence:\n  predictions:\n    path: {renamed}\n    columns:\n"
         "      label: two year recid\n      prediction: Risiko-Score\n"
         "      race: Race Ethnicity\n"  # in another case, as the engines read names
+        "      sex: Größe\n"  # a letter Spark's lexer takes only quoted
     )
     duck, spark, _, _ = _both(spec, engine)
     _same_rules(duck, spark)

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,7 +146,7 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
     data = _read_key_file(path, error=SigningError, what="private key")
     if _OPENSSH_PRIVATE in data:
         return _load_openssh_private_key(path, data, passphrase)
-    if data.lstrip().startswith(b"ssh-"):
+    if _openssh_public_line(data):
         raise SigningError(
             "this is an OpenSSH public key, not a private key",
             location=path,
@@ -192,6 +193,14 @@ def load_private_key(path: Path, *, passphrase: bytes | None = None) -> Ed25519P
 
 
 _OPENSSH_PRIVATE = b"-----BEGIN OPENSSH PRIVATE KEY-----"
+#: An OpenSSH public key line: its type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, the
+#: security keys' sk-...@openssh.com) then base64, after options as authorized_keys has them.
+_OPENSSH_PUBLIC = re.compile(rb"(^|\s)(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) AAAA")
+
+
+def _openssh_public_line(data: bytes) -> bool:
+    """Return whether ``data`` holds an OpenSSH public key line (not a PEM file)."""
+    return b"-----BEGIN" not in data and _OPENSSH_PUBLIC.search(data) is not None
 
 
 def _openssh_encrypted(data: bytes) -> bool:
@@ -353,7 +362,7 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
             hint="pass the public key file (.pub) to verify",
         )
     try:
-        if data.lstrip().startswith(b"ssh-"):
+        if _openssh_public_line(data):
             key = _openssh_public_key(path, data)
         else:
             key = serialization.load_pem_public_key(data)
@@ -388,7 +397,18 @@ def _openssh_public_key(path: Path, data: bytes) -> object:
             location=path,
             hint="keep the signer's line alone in a file (ssh-keygen -l -f FILE lists them)",
         )
-    return serialization.load_ssh_public_key(keys[0] if keys else b"")
+    found = _OPENSSH_PUBLIC.search(keys[0]) if keys else None
+    if found is None:
+        raise ValueError("not an OpenSSH public key line")
+    line = keys[0][found.start(2) :]  # an authorized_keys line's options before the type
+    kind = found.group(2).decode("ascii", "replace")
+    if kind.startswith("sk-"):
+        raise VerificationError(
+            f"a security-key public key ({kind}): ethicsgate signs with plain Ed25519 keys",
+            location=path,
+            hint="sign and verify with ssh-keygen -t ed25519 keys, or ethicsgate keys generate",
+        )
+    return serialization.load_ssh_public_key(line)
 
 
 def _key_kind(key: object) -> str:

@@ -86,8 +86,9 @@ if TYPE_CHECKING:
 __all__ = ["SparkDataset"]
 
 _T = TypeVar("_T")
-#: A mapping Spark reads as one column's name unquoted (letters, in any script, digits, _).
-_PLAIN_NAME = re.compile(r"[^\W\d]\w*")
+#: A mapping Spark reads as one column's name unquoted: ASCII letters, digits and _ (Spark's
+#: lexer takes no other letter unquoted, so a header such as Größe is quoted too).
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Held while a CSV schema is inferred under spark.sql.timestampType=TIMESTAMP_NTZ.
 _TIMESTAMP_TYPE_LOCK = threading.Lock()
 _VIEWS = itertools.count()
