@@ -13,7 +13,8 @@ __all__ = ["CONTROLS", "FORMULA_START", "HIDDEN", "csv_cell", "escape_chars", "w
 
 #: Characters that drive or reorder a terminal or a text view: C0 controls but tab and newline,
 #: DEL, C1 controls, Unicode's bidirectional marks, embeddings, overrides and isolates, and the
-#: zero-width spaces and joiners that make two record ids look alike.
+#: zero-width spaces (and the word joiner) that make two record ids look alike; the zero-width
+#: joiner and non-joiner stay, as emoji and Indic text need them.
 CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u2069\ufeff]"

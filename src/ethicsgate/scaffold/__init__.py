@@ -82,7 +82,8 @@ def pack_audit_text(name: str, datasets: Mapping[str, Iterable[str]]) -> str:
             continue
         lines += [
             "    columns: {}   # the roles its rules read are below: where your column has",
-            "    # another name, map it (your column, or an SQL expression over your columns)",
+            "    # another name, map it (your column, or an SQL expression over your columns):",
+            "    # delete the line above and uncomment these, keeping the roles you map",
             "    # columns:",
             *(f"    #   {role}: <your column>" for role in roles),
         ]
