@@ -42,3 +42,24 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_seen(tmp_path: Path) -> None
     os.utime(html, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert html.stat().st_size == before.st_size
     assert index.reports()[0].signature.state == "not verified"
+
+
+def test_a_planted_device_pipe_or_huge_report_is_not_read(tmp_path: Path) -> None:
+    """Found by the review: the index read report.json whole, before any check: a symlink to
+    /dev/zero was read forever, a FIFO waited for a writer, a huge file took the memory."""
+    from ethicsgate.web import reports
+
+    key = Ed25519PrivateKey.generate()
+    _signed_report(tmp_path / "good", key)
+    _signed_report(tmp_path / "zero", key)
+    (tmp_path / "zero" / "report.json").unlink()
+    (tmp_path / "zero" / "report.json").symlink_to("/dev/zero")
+    _signed_report(tmp_path / "pipe", key)
+    (tmp_path / "pipe" / "report.json").unlink()
+    os.mkfifo(tmp_path / "pipe" / "report.json")
+    _signed_report(tmp_path / "huge", key)
+    with (tmp_path / "huge" / "report.json").open("r+b") as handle:
+        handle.truncate(reports.MAX_REPORT_BYTES + 1)  # sparse
+    index = ReportIndex(tmp_path, [key.public_key()])
+    assert [r.name for r in index.reports()] == ["good"]
+    assert index.html("good") == b"<p>status: FAIL</p>\n"

@@ -10,6 +10,8 @@ sizes and modification times, so a changed byte is checked again.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,10 +130,7 @@ class ReportIndex:
         report = self.get(name)
         if report is None:
             return None
-        try:
-            return (report.path / REPORT_HTML).read_bytes()
-        except OSError:
-            return None
+        return _read_bounded(report.path / REPORT_HTML)
 
     def for_item(self, audit_id: str, policy_id: str) -> ReportInfo | None:
         """Return the newest verified report of an audit against a policy (else the newest)."""
@@ -151,8 +150,11 @@ class ReportIndex:
         return info
 
     def _read(self, folder: Path) -> ReportInfo | None:
+        raw = _read_bounded(folder / REPORT_JSON)
+        if raw is None:
+            return None
         try:
-            data = json.loads((folder / REPORT_JSON).read_bytes())
+            data = json.loads(raw)
             audit = data["audit"]
             policy = audit.get("policy") or {}
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -210,3 +212,23 @@ class ReportIndex:
                 return Signature("verified", fingerprint=result.fingerprint)
             reasons.extend(f"key {result.fingerprint[:16]}…: {r}" for r in result.reasons)
         return Signature("not verified", reasons=tuple(reasons))
+
+
+#: The largest report file the index reads (report.json, report.html): a planted file of
+#: gigabytes, or a device, would otherwise hold the app's memory (or time) as it lists.
+MAX_REPORT_BYTES = 512 * 2**20
+
+
+def _read_bounded(path: Path, limit: int = MAX_REPORT_BYTES) -> bytes | None:
+    """Return a regular file's bytes when it holds at most ``limit``, else None (not listed)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would wait
+            return None
+        with path.open("rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+                return None
+            data = handle.read(limit + 1)  # it may grow after the stat
+    except OSError:
+        return None
+    return data if len(data) <= limit else None
