@@ -733,6 +733,43 @@ def test_a_filter_naming_a_keyword_column_unquoted_gets_it_quoted_in_the_hint(
     assert "Traceback" not in stderr and not (tmp_path / "o").exists()
 
 
+def test_a_column_postgresql_reads_as_a_value_keyword_is_refused_unquoted(
+    tmp_path: Path, pg_url: str, pg_engine: sa.Engine, compas_table: str
+) -> None:
+    """Found by the review: on PostgreSQL `filter: "user <> 'x'"` compared the session's user,
+    not the column user, and kept the wrong rows in silence (DuckDB reads the column)."""
+    with pg_engine.connect() as con:
+        con.execute(sa.text("DROP TABLE IF EXISTS engine_tests.value_keywords"))
+        con.execute(
+            sa.text(
+                "CREATE TABLE engine_tests.value_keywords AS SELECT label_value AS label, "
+                'score AS prediction, race, sex AS "user" FROM engine_tests.compas'
+            )
+        )
+    head = (
+        f"schema_version: 1\nid: sqltest\npolicy: {POLICY}\nevidence:\n  predictions:\n"
+        "    table: engine_tests.value_keywords\n"
+    )
+    cases = {
+        "filter": "    columns: {sex: user}\n    filter: \"user <> 'Other'\"\n",
+        "mapping": "    columns: {sex: \"CASE WHEN user = 'x' THEN 'x' ELSE user END\"}\n",
+    }
+    for name, evidence in cases.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(head + evidence)
+        out = tmp_path / name
+        code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(out))
+        assert code == 2, stdout + stderr
+        said = "names the column 'user' unquoted, which PostgreSQL reads as its own value"
+        assert said in stderr, stderr
+        assert '"user"' in stderr and not out.exists()
+    # quoted, it reads the column
+    path = tmp_path / "quoted.yaml"
+    path.write_text(head + "    columns: {sex: user}\n    filter: '\"user\" <> ''Other'''\n")
+    code, stdout, stderr = run("audit", str(path), "--engine", pg_url, "--out", str(tmp_path / "q"))
+    assert code in (0, 1), stdout + stderr
+
+
 @pytest.mark.parametrize(
     ("columns", "said"),
     [

@@ -76,6 +76,15 @@ __all__ = ["SQLDataset", "database_error"]
 _HISTOGRAM_BINS = 4096
 _EXACT_ROWS = 1_000_000
 #: A name PostgreSQL reads unquoted as written (lower case: unquoted names are folded).
+#: The keywords PostgreSQL evaluates as values without parentheses (SQL's value functions): a
+#: column of one of these names, unquoted, reads the value, not the column.
+_VALUE_KEYWORDS = frozenset(
+    {
+        "user", "current_user", "session_user", "current_role", "current_catalog",
+        "current_schema", "current_date", "current_time", "current_timestamp", "localtime",
+        "localtimestamp",
+    }
+)  # fmt: skip
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
@@ -199,7 +208,33 @@ class SQLDataset:
             # session's user): quoted; a plain name stays as written, readable
             return quote_ident(named)
         self.check_expression(mapped, ("columns", role), f"the expression for {role!r}")
+        self._refuse_value_keywords(mapped, ("columns", role), f"the expression for {role!r}")
         return mapped
+
+    def _refuse_value_keywords(self, text: str, key: tuple[str, ...], what: str) -> None:
+        """Raise when ``text`` names, unquoted, a column PostgreSQL reads as a value keyword.
+
+        ``user``, ``current_user``, ``current_date``, ... are values on PostgreSQL, not the
+        columns of those names (DuckDB reads the column): ``filter: "user <> 'test'"`` would
+        compare the session's user and keep the wrong rows, in silence.
+
+        Raises:
+            EvidenceError: the column and the text with it quoted, at ``key``.
+        """
+        names = [name for name, _ in self.columns()]
+        named = {name.lower() for name in names} & _VALUE_KEYWORDS
+        if not named:
+            return
+        rewritten = keyword_column_hint(text, names, frozenset(named), POSTGRESQL_LEXIS)
+        if rewritten is None:
+            return
+        raise EvidenceError(
+            f"evidence {self.name!r}: {what} names the column {sorted(named)[0]!r} unquoted, "
+            f"which PostgreSQL reads as its own value (the session's user, today's date), not "
+            f"the column ({self.describe()}, engine {self.engine.shown})",
+            location=self.locate(key),
+            hint=rewritten,
+        )
 
     def _column_named(self, text: str) -> str | None:
         """Return the column ``text`` names: exactly, else the one column so named in any case.
@@ -329,6 +364,7 @@ class SQLDataset:
         if not self.spec.filter:
             return "true"
         self.check_expression(self.spec.filter, ("filter",), "the filter")
+        self._refuse_value_keywords(self.spec.filter, ("filter",), "the filter")
         condition = f"coalesce(({self.spec.filter}), false)"
         try:
             kind = self.probe_types([condition])[0]
