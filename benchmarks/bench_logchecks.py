@@ -290,7 +290,9 @@ COLUMNS = {"companion": {"conversation_id": "session"}}
 
 
 def _regex(patterns: tuple[str, ...]) -> str:
-    return "|".join(f"(?:{p})" for p in patterns).replace("'", "''")
+    """Return patterns as one SQL string literal's text, braces doubled for str.format."""
+    joined = "|".join(f"(?:{p})" for p in patterns).replace("'", "''")
+    return joined.replace("{", "{{").replace("}", "}}")
 
 
 QUESTIONS, DISCLOSES = (
