@@ -332,7 +332,7 @@ def evaluate_proxy(rule: ProxyFeaturesRule, rows_by_dataset: Mapping[str, Rows])
         status = RuleStatus.ERROR
         message = (
             "no association could be measured: every protected attribute or input has a single "
-            "category in the audited rows (a measure of 0/0 is no pass)"
+            "category in the audited rows (with nothing measured, it cannot pass)"
         )
     else:
         status = RuleStatus.PASS

@@ -229,10 +229,10 @@ def summarize(
     }
     if records == 0:
         status = RuleStatus.SKIPPED if rule.if_no_records == "skip" else RuleStatus.ERROR
-        what = "skipped" if status == RuleStatus.SKIPPED else "cannot be evaluated"
+        what = "is skipped" if status == RuleStatus.SKIPPED else "cannot be evaluated"
         message = (
             f"no {verdicts.noun} in {verdicts.table.rows:,} row(s) of {rule.dataset!r}: the "
-            f"check {what} (a rate of 0/0 is no pass)"
+            f"check {what} (with nothing to check, it cannot pass)"
         )
         return RuleResult(status=status, message=message, violation_rate=None, **base)
     rate = Fraction(violations, records)
